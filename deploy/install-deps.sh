@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Shidang builds, runs and tests with.
+# Idempotent: asks apt-get only for what dpkg says is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ccache git
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libhiredis-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libssl-dev libjwt-dev libboost1.81-dev prometheus-cpp-dev libcsv-dev libicu-dev
+  redis-server redis-tools nghttp2-client wrk
+  python3-grpcio python3-protobuf
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: nothing missing"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+if [[ $EUID -ne 0 ]]; then sudo=sudo; else sudo=; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# --no-install-recommends keeps the machine lean; redis-server must not keep a system
+# instance bound to 6379 that someone might mistake for ours, so stop it if it starts.
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if command -v systemctl >/dev/null 2>&1; then
+  $sudo systemctl disable --now redis-server >/dev/null 2>&1 || true
+fi

@@ -1,0 +1,311 @@
+#include "services/common/redis.h"
+
+#include <hiredis/hiredis.h>
+#include <openssl/sha.h>
+#include <signal.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace shidang::redis {
+namespace {
+
+timeval TimevalOf(absl::Duration d) { return absl::ToTimeval(d); }
+
+Reply::Type TypeOf(const redisReply* r) {
+  switch (r->type) {
+    case REDIS_REPLY_STRING:
+      return Reply::Type::kString;
+    case REDIS_REPLY_STATUS:
+      return Reply::Type::kStatus;
+    case REDIS_REPLY_INTEGER:
+      return Reply::Type::kInteger;
+    case REDIS_REPLY_ARRAY:
+      return Reply::Type::kArray;
+    case REDIS_REPLY_ERROR:
+      return Reply::Type::kError;
+    default:
+      return Reply::Type::kNil;
+  }
+}
+
+// Redis says "try again later" with these; everything else is a bug or bad data.
+bool IsTransientError(absl::string_view message) {
+  return absl::StartsWith(message, "LOADING") || absl::StartsWith(message, "BUSY") ||
+         absl::StartsWith(message, "MASTERDOWN") || absl::StartsWith(message, "TRYAGAIN") ||
+         absl::StartsWith(message, "CLUSTERDOWN");
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Reply
+
+Reply::Reply(std::shared_ptr<redisReply> root, const redisReply* node)
+    : root_(std::move(root)), node_(node), type_(node_ ? TypeOf(node_) : Type::kNil) {}
+
+Reply Reply::Own(redisReply* raw) {
+  std::shared_ptr<redisReply> root(raw, [](redisReply* r) {
+    if (r) freeReplyObject(r);
+  });
+  return Reply(root, raw);
+}
+
+absl::string_view Reply::str() const {
+  if (!node_ || node_->str == nullptr) return {};
+  return absl::string_view(node_->str, node_->len);
+}
+
+int64_t Reply::integer() const {
+  if (!node_) return 0;
+  if (type_ == Type::kInteger) return node_->integer;
+  int64_t value = 0;
+  if (node_->str && absl::SimpleAtoi(str(), &value)) return value;
+  return 0;
+}
+
+size_t Reply::size() const { return type_ == Type::kArray ? node_->elements : 0; }
+
+Reply Reply::operator[](size_t i) const {
+  if (type_ != Type::kArray || i >= node_->elements) return Reply();
+  return Reply(root_, node_->element[i]);
+}
+
+absl::Status Reply::ToStatus() const {
+  if (type_ != Type::kError) return absl::OkStatus();
+  if (IsTransientError(str())) return absl::UnavailableError(absl::StrCat("redis: ", str()));
+  return absl::InternalError(absl::StrCat("redis: ", str()));
+}
+
+absl::StatusOr<std::string> ExpectString(const Reply& reply) {
+  if (!reply.is_string()) return absl::InternalError("redis: expected a string reply");
+  return std::string(reply.str());
+}
+
+absl::StatusOr<int64_t> ExpectInteger(const Reply& reply) {
+  if (reply.is_integer()) return reply.integer();
+  int64_t value = 0;
+  if (reply.is_string() && absl::SimpleAtoi(reply.str(), &value)) return value;
+  return absl::InternalError("redis: expected an integer reply");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Script
+
+Script::Script(std::string source) : source_(std::move(source)) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(source_.data()), source_.size(), digest);
+  char hex[2 * SHA_DIGEST_LENGTH + 1];
+  for (int i = 0; i < SHA_DIGEST_LENGTH; ++i) std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+  sha1_.assign(hex, 2 * SHA_DIGEST_LENGTH);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Config
+
+absl::StatusOr<Config> Config::FromAddress(absl::string_view address) {
+  Config config;
+  if (absl::StartsWith(address, "unix:")) {
+    config.unix_socket = std::string(address.substr(5));
+    if (config.unix_socket.empty()) return absl::InvalidArgumentError("redis: empty unix socket path");
+    return config;
+  }
+  size_t colon = address.rfind(':');
+  if (colon == absl::string_view::npos) {
+    config.host = std::string(address);
+  } else {
+    config.host = std::string(address.substr(0, colon));
+    if (!absl::SimpleAtoi(address.substr(colon + 1), &config.port) || config.port <= 0 ||
+        config.port > 65535) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("redis: bad port in address '", address, "' (want host:port or unix:/path)"));
+    }
+  }
+  if (config.host.empty()) return absl::InvalidArgumentError("redis: empty host");
+  return config;
+}
+
+std::string Config::Describe() const {
+  return unix_socket.empty() ? absl::StrCat(host, ":", port) : absl::StrCat("unix:", unix_socket);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pool
+
+struct Pool::Slot {
+  redisContext* context = nullptr;
+  bool ever_connected = false;
+
+  void Close() {
+    if (context) redisFree(context);
+    context = nullptr;
+  }
+  ~Slot() { Close(); }
+};
+
+Pool::Pool(Config config) : config_(std::move(config)), backoff_(config_.min_backoff) {
+  // hiredis writes with plain write(2): a peer that died would kill the process with SIGPIPE
+  // instead of giving us an error to turn into UNAVAILABLE.
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] { signal(SIGPIPE, SIG_IGN); });
+  absl::MutexLock lock(&mu_);
+  int size = std::max(1, config_.pool_size);
+  for (int i = 0; i < size; ++i) {
+    slots_.push_back(std::make_unique<Slot>());
+    idle_.push_back(slots_.back().get());
+  }
+}
+
+Pool::~Pool() = default;
+
+absl::StatusOr<Pool::Slot*> Pool::Acquire() {
+  Slot* slot = nullptr;
+  bool need_connect = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (idle_.empty()) {
+      ++waits_;
+      auto has_idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !idle_.empty(); };
+      if (!mu_.AwaitWithTimeout(absl::Condition(&has_idle), config_.command_timeout)) {
+        return absl::UnavailableError(
+            absl::StrCat("redis: no free connection to ", config_.Describe(), " within ",
+                         absl::FormatDuration(config_.command_timeout)));
+      }
+    }
+    slot = idle_.back();
+    idle_.pop_back();
+    ++in_use_;
+    need_connect = slot->context == nullptr;
+    if (need_connect && absl::Now() < retry_after_) {
+      idle_.push_back(slot);
+      --in_use_;
+      return absl::UnavailableError(
+          absl::StrCat("redis: ", config_.Describe(), " is unreachable; retrying shortly"));
+    }
+  }
+  if (!need_connect) return slot;
+
+  timeval tv = TimevalOf(config_.connect_timeout);
+  redisContext* context =
+      config_.unix_socket.empty()
+          ? redisConnectWithTimeout(config_.host.c_str(), config_.port, tv)
+          : redisConnectUnixWithTimeout(config_.unix_socket.c_str(), tv);
+  if (context == nullptr || context->err) {
+    std::string why = context ? context->errstr : "out of memory";
+    if (context) redisFree(context);
+    absl::MutexLock lock(&mu_);
+    ++failures_;
+    retry_after_ = absl::Now() + backoff_;
+    backoff_ = std::min(backoff_ * 2, config_.max_backoff);
+    idle_.push_back(slot);
+    --in_use_;
+    return absl::UnavailableError(
+        absl::StrCat("redis: cannot connect to ", config_.Describe(), ": ", why));
+  }
+  timeval command_tv = TimevalOf(config_.command_timeout);
+  redisSetTimeout(context, command_tv);
+  if (config_.unix_socket.empty()) redisEnableKeepAlive(context);
+  slot->context = context;
+  absl::MutexLock lock(&mu_);
+  if (slot->ever_connected) ++reconnects_;
+  slot->ever_connected = true;
+  backoff_ = config_.min_backoff;
+  retry_after_ = absl::InfinitePast();
+  return slot;
+}
+
+void Pool::Release(Slot* slot, bool broken) {
+  if (broken) slot->Close();
+  absl::MutexLock lock(&mu_);
+  if (broken) ++failures_;
+  idle_.push_back(slot);
+  --in_use_;
+}
+
+absl::StatusOr<std::vector<Reply>> Pool::Run(const std::vector<Args>& commands) {
+  absl::StatusOr<Slot*> acquired = Acquire();
+  if (!acquired.ok()) return acquired.status();
+  Slot* slot = *acquired;
+  redisContext* c = slot->context;
+
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const Args& args : commands) {
+    argv.clear();
+    lens.clear();
+    for (const std::string& a : args) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    if (redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
+        REDIS_OK) {
+      std::string why = c->errstr;
+      Release(slot, true);
+      return absl::UnavailableError(absl::StrCat("redis: ", why));
+    }
+  }
+  std::vector<Reply> replies;
+  replies.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(c, &raw) != REDIS_OK || raw == nullptr) {
+      // A timeout or a dropped connection leaves the stream out of step: never reuse it.
+      std::string why = c->errstr[0] ? c->errstr : "connection lost";
+      Release(slot, true);
+      return absl::UnavailableError(
+          absl::StrCat("redis: ", config_.Describe(), ": ", why));
+    }
+    replies.push_back(Reply::Own(static_cast<redisReply*>(raw)));
+  }
+  Release(slot, false);
+  return replies;
+}
+
+absl::StatusOr<Reply> Pool::Command(const Args& args) {
+  absl::StatusOr<std::vector<Reply>> replies = Run({args});
+  if (!replies.ok()) return replies.status();
+  Reply reply = std::move((*replies)[0]);
+  if (absl::Status s = reply.ToStatus(); !s.ok()) return s;
+  return reply;
+}
+
+absl::StatusOr<std::vector<Reply>> Pool::Pipeline(const std::vector<Args>& commands) {
+  if (commands.empty()) return std::vector<Reply>();
+  return Run(commands);
+}
+
+absl::StatusOr<Reply> Pool::Eval(const Script& script, const Args& keys, const Args& args) {
+  Args command;
+  command.reserve(3 + keys.size() + args.size());
+  command.push_back("EVALSHA");
+  command.push_back(script.sha1());
+  command.push_back(std::to_string(keys.size()));
+  command.insert(command.end(), keys.begin(), keys.end());
+  command.insert(command.end(), args.begin(), args.end());
+  absl::StatusOr<std::vector<Reply>> replies = Run({command});
+  if (!replies.ok()) return replies.status();
+  Reply reply = (*replies)[0];
+  if (reply.is_error() && absl::StartsWith(reply.str(), "NOSCRIPT")) {
+    // Load and run in one round trip; SCRIPT LOAD is idempotent.
+    replies = Run({{"SCRIPT", "LOAD", script.source()}, command});
+    if (!replies.ok()) return replies.status();
+    if (absl::Status s = (*replies)[0].ToStatus(); !s.ok()) return s;
+    reply = (*replies)[1];
+  }
+  if (absl::Status s = reply.ToStatus(); !s.ok()) return s;
+  return reply;
+}
+
+PoolStats Pool::Stats() const {
+  absl::MutexLock lock(&mu_);
+  return PoolStats{static_cast<int>(slots_.size()), in_use_, waits_, reconnects_, failures_};
+}
+
+}  // namespace shidang::redis

@@ -1,0 +1,146 @@
+#pragma once
+
+// A small Redis client on hiredis for every Shidang process: a thread-safe pool of connections
+// over TCP or a unix socket, connect and command timeouts, reconnection with backoff, pipelining,
+// and Lua scripts run by EVALSHA with a NOSCRIPT fallback. Commands are argument vectors only,
+// so no input can change a command. Transport failures are UNAVAILABLE (the caller may retry);
+// error replies from Redis are INTERNAL unless Redis says it is not ready (LOADING, BUSY).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+struct redisContext;
+struct redisReply;
+
+namespace shidang::redis {
+
+using Args = std::vector<std::string>;
+
+// One reply, or one element of an array reply. Copies share the underlying hiredis reply, which is
+// freed when the last copy goes.
+class Reply {
+ public:
+  enum class Type { kNil, kString, kStatus, kInteger, kArray, kError };
+
+  Reply() = default;
+
+  Type type() const { return type_; }
+  bool is_nil() const { return type_ == Type::kNil; }
+  bool is_error() const { return type_ == Type::kError; }
+  bool is_array() const { return type_ == Type::kArray; }
+  bool is_integer() const { return type_ == Type::kInteger; }
+  // Bulk strings, status replies and error messages.
+  bool is_string() const { return type_ == Type::kString || type_ == Type::kStatus; }
+
+  absl::string_view str() const;
+  int64_t integer() const;
+  size_t size() const;  // number of elements of an array, 0 otherwise
+  Reply operator[](size_t i) const;
+
+  // OK unless this is an error reply.
+  absl::Status ToStatus() const;
+
+  // Wraps a raw hiredis reply, taking ownership.
+  static Reply Own(redisReply* raw);
+
+ private:
+  Reply(std::shared_ptr<redisReply> root, const redisReply* node);
+  std::shared_ptr<redisReply> root_;
+  const redisReply* node_ = nullptr;
+  Type type_ = Type::kNil;
+};
+
+// A Lua script. Its SHA1 is computed once; Pool::Eval runs it by EVALSHA and loads it on NOSCRIPT
+// (after a Redis restart or failover the script cache is empty).
+class Script {
+ public:
+  explicit Script(std::string source);
+  const std::string& source() const { return source_; }
+  const std::string& sha1() const { return sha1_; }
+
+ private:
+  std::string source_;
+  std::string sha1_;
+};
+
+struct Config {
+  // Unix socket path; when set, host and port are ignored.
+  std::string unix_socket;
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  absl::Duration connect_timeout = absl::Milliseconds(300);
+  absl::Duration command_timeout = absl::Milliseconds(800);
+  int pool_size = 8;
+  // After a failed connect, calls fail at once (UNAVAILABLE) until the backoff passes, so a down
+  // Redis is reported quickly instead of every caller waiting for its own connect timeout.
+  absl::Duration min_backoff = absl::Milliseconds(20);
+  absl::Duration max_backoff = absl::Milliseconds(500);
+
+  // "unix:/path/to/sock", "host:port" or "host".
+  static absl::StatusOr<Config> FromAddress(absl::string_view address);
+  std::string Describe() const;
+};
+
+struct PoolStats {
+  int size = 0;
+  int in_use = 0;
+  int64_t waits = 0;       // times a caller waited for a free connection
+  int64_t reconnects = 0;  // successful connects after the first of each slot
+  int64_t failures = 0;    // connects or commands that failed on the transport
+};
+
+class Pool {
+ public:
+  explicit Pool(Config config);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // Runs one command. Error replies become a non-OK status.
+  absl::StatusOr<Reply> Command(const Args& args);
+
+  // Sends all commands in one round trip and returns their replies in order; an error reply for
+  // one command is returned as that element (check Reply::ToStatus), a transport failure fails all.
+  absl::StatusOr<std::vector<Reply>> Pipeline(const std::vector<Args>& commands);
+
+  // EVALSHA, falling back to SCRIPT LOAD + EVALSHA on NOSCRIPT. Error replies become a status.
+  absl::StatusOr<Reply> Eval(const Script& script, const Args& keys, const Args& args);
+
+  PoolStats Stats() const;
+  const Config& config() const { return config_; }
+
+ private:
+  struct Slot;
+
+  // Takes an idle connection (waiting up to the command timeout), connected or reconnected.
+  absl::StatusOr<Slot*> Acquire();
+  // Returns a connection; a broken one is closed and reconnected by the next Acquire.
+  void Release(Slot* slot, bool broken);
+  absl::StatusOr<std::vector<Reply>> Run(const std::vector<Args>& commands);
+
+  const Config config_;
+  mutable absl::Mutex mu_;
+  std::vector<std::unique_ptr<Slot>> slots_ ABSL_GUARDED_BY(mu_);
+  std::vector<Slot*> idle_ ABSL_GUARDED_BY(mu_);
+  int in_use_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t waits_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t reconnects_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t failures_ ABSL_GUARDED_BY(mu_) = 0;
+  // Shared backoff: while Redis is unreachable, fail fast until this time.
+  absl::Time retry_after_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Duration backoff_ ABSL_GUARDED_BY(mu_);
+};
+
+// Status helpers for callers that read replies.
+absl::StatusOr<std::string> ExpectString(const Reply& reply);
+absl::StatusOr<int64_t> ExpectInteger(const Reply& reply);
+
+}  // namespace shidang::redis

@@ -1,0 +1,149 @@
+#include "services/common/redis.h"
+
+#include <atomic>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/kit/redis_server.h"
+
+namespace shidang::redis {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(RedisConfigTest, ParsesAddresses) {
+  auto unix_config = Config::FromAddress("unix:/tmp/r.sock");
+  ASSERT_TRUE(unix_config.ok());
+  EXPECT_EQ(unix_config->unix_socket, "/tmp/r.sock");
+  auto tcp = Config::FromAddress("10.0.0.1:6380");
+  ASSERT_TRUE(tcp.ok());
+  EXPECT_EQ(tcp->host, "10.0.0.1");
+  EXPECT_EQ(tcp->port, 6380);
+  EXPECT_EQ(Config::FromAddress("h:notaport").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Config::FromAddress("unix:").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+class RedisPoolTest : public ::testing::Test {
+ protected:
+  testing::RedisServer server_;
+};
+
+TEST_F(RedisPoolTest, ArgumentsAreNeverParsedAsCommands) {
+  Pool pool(server_.config());
+  // A value that would be two commands if formatted into a command string.
+  const std::string hostile = "x\r\nFLUSHALL\r\nSET pwned 1 %s %d";
+  ASSERT_TRUE(pool.Command({"SET", "k", hostile}).ok());
+  auto got = pool.Command({"GET", "k"});
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->str(), hostile);
+  auto pwned = pool.Command({"EXISTS", "pwned"});
+  ASSERT_TRUE(pwned.ok());
+  EXPECT_EQ(pwned->integer(), 0);
+}
+
+TEST_F(RedisPoolTest, PipelineReturnsRepliesInOrderWithPerCommandErrors) {
+  Pool pool(server_.config());
+  auto replies = pool.Pipeline({{"SET", "a", "1"}, {"INCR", "a"}, {"HGET", "a", "f"}, {"GET", "a"}});
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  ASSERT_EQ(replies->size(), 4u);
+  EXPECT_EQ((*replies)[1].integer(), 2);
+  EXPECT_TRUE((*replies)[2].is_error());  // WRONGTYPE
+  EXPECT_EQ((*replies)[2].ToStatus().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ((*replies)[3].str(), "2");
+}
+
+TEST_F(RedisPoolTest, ErrorReplyBecomesStatus) {
+  Pool pool(server_.config());
+  auto reply = pool.Command({"NOSUCHCOMMAND"});
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kInternal);
+}
+
+TEST_F(RedisPoolTest, ScriptLoadsOnNoscriptAndRunsBySha) {
+  Pool pool(server_.config());
+  Script script("return {KEYS[1], ARGV[1], redis.call('INCR', KEYS[1])}");
+  auto first = pool.Eval(script, {"counter"}, {"hello"});
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->size(), 3u);
+  EXPECT_EQ((*first)[0].str(), "counter");
+  EXPECT_EQ((*first)[1].str(), "hello");
+  EXPECT_EQ((*first)[2].integer(), 1);
+  // The script is now cached: EVALSHA works directly.
+  auto exists = pool.Command({"SCRIPT", "EXISTS", script.sha1()});
+  ASSERT_TRUE(exists.ok());
+  EXPECT_EQ((*exists)[0].integer(), 1);
+  // After the cache is flushed (as after a restart) it is loaded again.
+  ASSERT_TRUE(pool.Command({"SCRIPT", "FLUSH"}).ok());
+  auto second = pool.Eval(script, {"counter"}, {"again"});
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ((*second)[2].integer(), 2);
+}
+
+TEST_F(RedisPoolTest, ManyThreadsShareThePool) {
+  Config config = server_.config();
+  config.pool_size = 3;
+  Pool pool(config);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        if (!pool.Command({"INCR", "n"}).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto n = pool.Command({"GET", "n"});
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(n->str(), "1600");
+  PoolStats stats = pool.Stats();
+  EXPECT_EQ(stats.size, 3);
+  EXPECT_EQ(stats.in_use, 0);
+  EXPECT_GT(stats.waits, 0);
+}
+
+TEST_F(RedisPoolTest, RedisDownFailsFastWithUnavailableAndRecoversByItself) {
+  Pool pool(server_.config());
+  ASSERT_TRUE(pool.Command({"SET", "k", "v"}).ok());
+  server_.Kill();
+
+  for (int i = 0; i < 5; ++i) {
+    absl::Time start = absl::Now();
+    auto reply = pool.Command({"GET", "k"});
+    absl::Duration took = absl::Now() - start;
+    EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable) << reply.status();
+    EXPECT_LT(took, absl::Seconds(1));
+  }
+
+  server_.Start();  // same data dir: the AOF brings "k" back
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  absl::StatusOr<Reply> reply = absl::UnavailableError("not tried");
+  while (absl::Now() < deadline) {
+    reply = pool.Command({"GET", "k"});
+    if (reply.ok()) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->str(), "v");
+  EXPECT_GE(pool.Stats().reconnects, 1);
+}
+
+TEST_F(RedisPoolTest, ArrayRepliesOutliveTheirParentCopy) {
+  Pool pool(server_.config());
+  ASSERT_TRUE(pool.Command({"RPUSH", "l", "a", "b", "c"}).ok());
+  Reply second;
+  {
+    auto all = pool.Command({"LRANGE", "l", "0", "-1"});
+    ASSERT_TRUE(all.ok());
+    second = (*all)[1];
+  }
+  EXPECT_EQ(second.str(), "b");
+  auto all = pool.Command({"LRANGE", "l", "0", "-1"});
+  std::vector<std::string> values;
+  for (size_t i = 0; i < all->size(); ++i) values.emplace_back((*all)[i].str());
+  EXPECT_THAT(values, ElementsAre("a", "b", "c"));
+}
+
+}  // namespace
+}  // namespace shidang::redis
