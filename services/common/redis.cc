@@ -229,11 +229,14 @@ void Pool::Release(Slot* slot, bool broken) {
   --in_use_;
 }
 
-absl::StatusOr<std::vector<Reply>> Pool::Run(const std::vector<Args>& commands) {
+absl::StatusOr<std::vector<Reply>> Pool::Run(const std::vector<Args>& commands,
+                                             absl::Duration timeout) {
   absl::StatusOr<Slot*> acquired = Acquire();
   if (!acquired.ok()) return acquired.status();
   Slot* slot = *acquired;
   redisContext* c = slot->context;
+  const bool own_timeout = timeout > absl::ZeroDuration();
+  if (own_timeout) redisSetTimeout(c, TimevalOf(timeout));
 
   std::vector<const char*> argv;
   std::vector<size_t> lens;
@@ -264,6 +267,7 @@ absl::StatusOr<std::vector<Reply>> Pool::Run(const std::vector<Args>& commands) 
     }
     replies.push_back(Reply::Own(static_cast<redisReply*>(raw)));
   }
+  if (own_timeout) redisSetTimeout(c, TimevalOf(config_.command_timeout));
   Release(slot, false);
   return replies;
 }
@@ -282,6 +286,11 @@ absl::StatusOr<std::vector<Reply>> Pool::Pipeline(const std::vector<Args>& comma
 }
 
 absl::StatusOr<Reply> Pool::Eval(const Script& script, const Args& keys, const Args& args) {
+  return Eval(script, keys, args, absl::ZeroDuration());
+}
+
+absl::StatusOr<Reply> Pool::Eval(const Script& script, const Args& keys, const Args& args,
+                                 absl::Duration timeout) {
   Args command;
   command.reserve(3 + keys.size() + args.size());
   command.push_back("EVALSHA");
@@ -289,12 +298,12 @@ absl::StatusOr<Reply> Pool::Eval(const Script& script, const Args& keys, const A
   command.push_back(std::to_string(keys.size()));
   command.insert(command.end(), keys.begin(), keys.end());
   command.insert(command.end(), args.begin(), args.end());
-  absl::StatusOr<std::vector<Reply>> replies = Run({command});
+  absl::StatusOr<std::vector<Reply>> replies = Run({command}, timeout);
   if (!replies.ok()) return replies.status();
   Reply reply = (*replies)[0];
   if (reply.is_error() && absl::StartsWith(reply.str(), "NOSCRIPT")) {
     // Load and run in one round trip; SCRIPT LOAD is idempotent.
-    replies = Run({{"SCRIPT", "LOAD", script.source()}, command});
+    replies = Run({{"SCRIPT", "LOAD", script.source()}, command}, timeout);
     if (!replies.ok()) return replies.status();
     if (absl::Status s = (*replies)[0].ToStatus(); !s.ok()) return s;
     reply = (*replies)[1];

@@ -113,6 +113,10 @@ class Pool {
 
   // EVALSHA, falling back to SCRIPT LOAD + EVALSHA on NOSCRIPT. Error replies become a status.
   absl::StatusOr<Reply> Eval(const Script& script, const Args& keys, const Args& args);
+  // The same with its own command timeout, for the rare script known to run long (a 10,000-row
+  // import) without raising every call's timeout.
+  absl::StatusOr<Reply> Eval(const Script& script, const Args& keys, const Args& args,
+                             absl::Duration timeout);
 
   PoolStats Stats() const;
   const Config& config() const { return config_; }
@@ -124,7 +128,9 @@ class Pool {
   absl::StatusOr<Slot*> Acquire();
   // Returns a connection; a broken one is closed and reconnected by the next Acquire.
   void Release(Slot* slot, bool broken);
-  absl::StatusOr<std::vector<Reply>> Run(const std::vector<Args>& commands);
+  // Zero timeout: the configured command timeout.
+  absl::StatusOr<std::vector<Reply>> Run(const std::vector<Args>& commands,
+                                         absl::Duration timeout = absl::ZeroDuration());
 
   const Config config_;
   mutable absl::Mutex mu_;

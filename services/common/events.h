@@ -1,0 +1,151 @@
+#pragma once
+
+// Reading the event streams that Mutation writes (DESIGN "Events", "Data and flow"): a consumer
+// group per reading service, entries acknowledged only after they are applied, entries a dead
+// consumer left behind claimed by a live one, and streams trimmed once every group has passed.
+//
+// Delivery is at least once: an entry may be applied again after a crash between Apply and XACK,
+// after a failed Apply, or when a slow consumer's entry is claimed by another. So Apply must be
+// idempotent; the intended way is to write through Mutation with request_id = the event's id,
+// which makes a second delivery a replay that changes nothing. Order is per stream as written,
+// except that an entry whose Apply failed is retried later, after entries that came behind it.
+//
+// Which streams: a service has one stream per county (or provider), and new ones appear. The
+// consumer asks a StreamLister each poll. The stock lister reads the set "<service>:streams"
+// (keys::StreamIndexKey). That set has no hash tag of state, so it is never written from a state
+// script (one script, one slot): a service calls RegisterStream once when it first writes under a
+// new county or provider, before that first write. Registering twice is harmless.
+//
+// Redis Cluster: one XREADGROUP names all the streams, which a cluster refuses across slots. That
+// is fine while each service has its own single Redis (hiredis 0.14 has no cluster routing
+// anyway); the cluster step will read per node.
+//
+//   EventConsumer consumer(pool, {.group = "profile", .consumer = host_and_pid},
+//                          StreamsFromIndex(pool, {"training", "rotation"}),
+//                          [&](const common::v1::Event& e, absl::string_view) { return File(e); });
+//   consumer.Start();  // ... consumer.Stop();
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/common/redis.h"
+#include "shidang/common/v1/event.pb.h"
+
+namespace shidang {
+
+struct EventConsumerOptions {
+  // The consumer group: one per reading service (e.g. "profile"); each group sees every entry.
+  std::string group;
+  // This process within the group; must differ between live processes of one group. Reusing the
+  // name after a restart picks up what the previous run left pending (after retry_delay).
+  std::string consumer;
+  // Entries read per stream per call.
+  int batch = 100;
+  // How long a read waits for new entries (XREADGROUP BLOCK). Clamped to half the pool's command
+  // timeout, since a longer wait would look like a dead connection. Zero: never wait.
+  absl::Duration block = absl::Milliseconds(200);
+  // An entry this consumer failed to apply is retried once it has been pending this long.
+  absl::Duration retry_delay = absl::Seconds(1);
+  // Entries another consumer has left pending this long are taken over (that consumer is
+  // presumed dead). Longer than the slowest Apply, or a live consumer's work is applied twice.
+  absl::Duration claim_idle = absl::Seconds(30);
+  // Pause of the background loop after an error (Redis down, lister failed).
+  absl::Duration error_backoff = absl::Milliseconds(500);
+};
+
+// The stream keys to read now.
+using StreamLister = std::function<absl::StatusOr<std::vector<std::string>>()>;
+// Applies one event. OK: the entry is acknowledged. An error leaves it pending for a retry.
+using EventApplier =
+    std::function<absl::Status(const common::v1::Event& event, absl::string_view stream_entry_id)>;
+
+struct EventConsumerStats {
+  int64_t applied = 0;    // Apply returned OK (and the entry was acknowledged)
+  int64_t failed = 0;     // Apply returned an error (the entry stays pending)
+  int64_t claimed = 0;    // entries taken over from this or another consumer for a retry
+  int64_t malformed = 0;  // entries without a readable envelope: acknowledged and logged
+};
+
+class EventConsumer {
+ public:
+  EventConsumer(redis::Pool& pool, EventConsumerOptions options, StreamLister streams,
+                EventApplier apply);
+  // Stops the background thread if it runs.
+  ~EventConsumer();
+  EventConsumer(const EventConsumer&) = delete;
+  EventConsumer& operator=(const EventConsumer&) = delete;
+
+  // One round: creates the group on streams not seen before (from the start of the stream,
+  // MKSTREAM, an existing group is fine), retries this consumer's entries pending longer than
+  // retry_delay, claims others' pending longer than claim_idle, then reads new entries (waiting
+  // up to `block` when the retries found nothing). Applies each and acknowledges those applied.
+  // Returns how many were applied. Not to be called while Start() runs, nor from two threads.
+  absl::StatusOr<int> PollOnce();
+
+  // Runs PollOnce in a background thread until Stop. Errors are logged and retried.
+  void Start();
+  // Returns within about `block`.
+  void Stop();
+
+  EventConsumerStats Stats() const;
+
+ private:
+  struct Entry {
+    std::string stream;
+    redis::Reply entry;  // [id, [field, value, ...]]
+  };
+
+  absl::Status EnsureGroups(const std::vector<std::string>& streams);
+  // Claims entries pending too long (this consumer's after retry_delay, others' after
+  // claim_idle) and applies them.
+  absl::StatusOr<int> RetryPending(const std::vector<std::string>& streams);
+  absl::StatusOr<int> ReadNew(const std::vector<std::string>& streams, bool wait);
+  // Applies each entry of a read or claim reply, acknowledges the applied ones.
+  absl::StatusOr<int> ApplyAll(const std::vector<Entry>& entries);
+  void Loop();
+
+  redis::Pool& pool_;
+  const EventConsumerOptions options_;
+  const StreamLister streams_;
+  const EventApplier apply_;
+
+  // Touched only by the polling thread.
+  std::set<std::string> groups_ready_;
+  std::map<std::string, std::string> autoclaim_cursor_;
+  absl::Time next_pending_check_ = absl::InfinitePast();
+  bool last_poll_waited_ = false;  // the last PollOnce blocked in XREADGROUP
+
+  mutable absl::Mutex mu_;
+  EventConsumerStats stats_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+// A StreamLister over the index sets "<service>:streams" of the given services (one SMEMBERS
+// each, in one round trip): the union, sorted.
+StreamLister StreamsFromIndex(redis::Pool& pool, std::vector<std::string> services);
+
+// Adds `stream_key` to "<service>:streams" so consumers find it. Call it before the first write
+// under a new hash tag; it is idempotent.
+absl::Status RegisterStream(redis::Pool& pool, absl::string_view service,
+                            absl::string_view stream_key);
+
+// Removes from the stream the entries every consumer group has passed: XTRIM MINID to the oldest
+// entry some group still needs (per group, its smallest pending id, or the id after its
+// last-delivered-id when nothing is pending). A stream with no group, or no stream, is left
+// alone. Returns how many entries were removed. Run it now and then (e.g. with the consumer).
+// A group created later with start id 0 does not see what was trimmed before it existed.
+absl::StatusOr<int64_t> TrimPassed(redis::Pool& pool, absl::string_view stream_key);
+
+}  // namespace shidang

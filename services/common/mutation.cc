@@ -1,0 +1,301 @@
+#include "services/common/mutation.h"
+
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/message.h"
+#include "services/common/keys.h"
+#include "shidang/common/v1/error.pb.h"
+
+namespace shidang {
+namespace {
+
+// The same type URL status.h uses, so its BadRequestOf and ToGrpcStatus carry the field out.
+constexpr absl::string_view kBadRequestTypeUrl =
+    "type.googleapis.com/shidang.common.v1.BadRequest";
+
+// Runs before the body: replay or refuse a reused request_id, then build K, A, emit, emit_all.
+// The "#!lua" line makes this a Redis 7 script with flags (none), not an old-style one: in
+// cluster mode Redis then refuses any access to a key outside the declared keys' slot, which
+// old-style scripts are allowed for compatibility. So the cluster check catches a body that
+// touches a key it was not given, too.
+constexpr absl::string_view kPrelude = R"lua(#!lua
+local fingerprint = ARGV[1]
+if fingerprint ~= '' then
+  -- The record is "<fingerprint>\n<payload>": one string, so one SET ... EX writes it with its TTL.
+  local record = redis.call('GET', KEYS[1])
+  if record then
+    local cut = string.find(record, '\n', 1, true)
+    if cut and string.sub(record, 1, cut - 1) == fingerprint then
+      return {'replay', string.sub(record, cut + 1)}
+    end
+    return {'mismatch'}
+  end
+end
+local n_events = tonumber(ARGV[4])
+local K = {}
+for i = 3, #KEYS do K[#K + 1] = KEYS[i] end
+local A = {}
+for i = 5 + 2 * n_events, #ARGV do A[#A + 1] = ARGV[i] end
+local chosen, order = {}, {}
+local function emit(i)
+  if type(i) ~= 'number' or i % 1 ~= 0 or i < 1 or i > n_events then
+    error('emit(' .. tostring(i) .. '): no prepared event with that number; there are ' .. n_events)
+  end
+  if not chosen[i] then
+    chosen[i] = true
+    order[#order + 1] = i
+  end
+end
+local function emit_all()
+  for i = 1, n_events do emit(i) end
+end
+local body = function(K, A, emit, emit_all)
+)lua";
+
+// Runs after the body: on ok publish the chosen events and store the answer; on err store nothing.
+constexpr absl::string_view kEpilogue = R"lua(
+end
+local result = body(K, A, emit, emit_all)
+if type(result) ~= 'table' then
+  error('mutation body must return {ok = <string>} or {err = <code>, msg = <text>}')
+end
+if result.err ~= nil then
+  if type(result.err) ~= 'number' then error('mutation body: err must be an absl status code number') end
+  return {'err', result.err, tostring(result.msg or ''), tostring(result.field or '')}
+end
+local payload = result.ok
+if type(payload) == 'number' then payload = tostring(payload) end
+if type(payload) ~= 'string' then
+  error('mutation body must return {ok = <string>} or {err = <code>, msg = <text>}')
+end
+local cap = tonumber(ARGV[3])
+local reply = {'ok', payload}
+for _, i in ipairs(order) do
+  local event_type, envelope = ARGV[3 + 2 * i], ARGV[4 + 2 * i]
+  if cap > 0 then
+    reply[#reply + 1] = redis.call('XADD', KEYS[2], 'MAXLEN', '~', cap, '*', 'e', envelope, 't', event_type)
+  else
+    reply[#reply + 1] = redis.call('XADD', KEYS[2], '*', 'e', envelope, 't', event_type)
+  end
+end
+if fingerprint ~= '' then
+  redis.call('SET', KEYS[1], fingerprint .. '\n' .. payload, 'EX', ARGV[2])
+end
+return reply
+)lua";
+
+std::string WrapBody(absl::string_view body) {
+  // A newline before the epilogue's `end` so a body ending in a comment cannot swallow it.
+  return absl::StrCat(kPrelude, body, "\n", kEpilogue);
+}
+
+absl::Status BodyError(int code, absl::string_view message, absl::string_view field) {
+  std::string text(message);
+  if (text.empty()) text = "the request was refused";
+  if (!field.empty() && !absl::StrContains(text, field)) text = absl::StrCat(field, ": ", text);
+  absl::Status status(static_cast<absl::StatusCode>(code), text);
+  if (!field.empty()) {
+    common::v1::BadRequest details;
+    common::v1::FieldViolation* violation = details.add_field_violations();
+    violation->set_field(std::string(field));
+    violation->set_description(std::string(message));
+    status.SetPayload(kBadRequestTypeUrl, absl::Cord(details.SerializeAsString()));
+  }
+  return status;
+}
+
+std::string Hex(const unsigned char* bytes, size_t n) {
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes), n));
+}
+
+}  // namespace
+
+Mutation::Mutation(absl::string_view lua_body) : script_(WrapBody(lua_body)) {}
+
+absl::StatusOr<MutationCall> Mutation::Prepare(const MutationRequest& request) {
+  if (request.stream_key.empty()) {
+    return absl::InternalError("mutation: stream_key is required");
+  }
+  if (request.idempotency_key.empty() != request.fingerprint.empty()) {
+    return absl::InternalError(
+        "mutation: idempotency_key and fingerprint go together (use AttachIdempotency)");
+  }
+  if (absl::StrContains(request.fingerprint, '\n')) {
+    return absl::InternalError("mutation: a fingerprint has no newline (use Fingerprint)");
+  }
+  if (request.stream_cap < 0) return absl::InternalError("mutation: stream_cap must be >= 0");
+  const int64_t ttl_seconds = absl::ToInt64Seconds(request.idempotency_ttl);
+  if (!request.idempotency_key.empty() && ttl_seconds <= 0) {
+    return absl::InternalError("mutation: idempotency_ttl must be at least one second");
+  }
+
+  MutationCall call;
+  call.keys.reserve(2 + request.keys.size());
+  // Without a request_id KEYS[1] is never touched; the stream key stands in so that every key of
+  // the script still shares the one hash tag.
+  call.keys.push_back(request.idempotency_key.empty() ? request.stream_key
+                                                      : request.idempotency_key);
+  call.keys.push_back(request.stream_key);
+  call.keys.insert(call.keys.end(), request.keys.begin(), request.keys.end());
+
+  call.args.reserve(4 + 2 * request.events.size() + request.args.size());
+  call.args.push_back(request.fingerprint);
+  call.args.push_back(std::to_string(ttl_seconds));
+  call.args.push_back(std::to_string(request.stream_cap));
+  call.args.push_back(std::to_string(request.events.size()));
+  for (const common::v1::Event& event : request.events) {
+    call.args.push_back(event.type());
+    call.args.push_back(event.SerializeAsString());
+  }
+  call.args.insert(call.args.end(), request.args.begin(), request.args.end());
+  return call;
+}
+
+absl::Status Mutation::CheckOneHashTag(const MutationCall& call) {
+  // KEYS[2] is the stream: every other key must hash like it.
+  const absl::string_view tag = keys::HashedPart(call.keys.at(1));
+  for (const std::string& key : call.keys) {
+    if (keys::HashedPart(key) != tag) {
+      return absl::InternalError(absl::StrCat("mutation: key '", key,
+                                              "' is not under the hash tag of stream '",
+                                              call.keys[1], "'; one script must touch one slot"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<MutationResult> Mutation::Decode(const redis::Reply& reply,
+                                                const MutationRequest& request) {
+  if (!reply.is_array() || reply.size() == 0 || !reply[0].is_string()) {
+    return absl::InternalError("mutation: unexpected script reply");
+  }
+  const absl::string_view kind = reply[0].str();
+  if (kind == "ok" || kind == "replay") {
+    MutationResult result;
+    result.payload = std::string(reply[1].str());
+    result.replayed = kind == "replay";
+    for (size_t i = 2; i < reply.size(); ++i) {
+      result.stream_entry_ids.emplace_back(reply[i].str());
+    }
+    return result;
+  }
+  if (kind == "mismatch") {
+    return BodyError(static_cast<int>(absl::StatusCode::kInvalidArgument),
+                     absl::StrCat("request_id '", request.request_id,
+                                  "' was already used for a different request by the same "
+                                  "principal and method; send a new request_id for a new request"),
+                     "request_id");
+  }
+  if (kind == "err" && reply.size() == 4) {
+    const int64_t code = reply[1].integer();
+    if (code <= 0 || code > static_cast<int64_t>(absl::StatusCode::kUnauthenticated)) {
+      return absl::InternalError(
+          absl::StrCat("mutation: body returned err = ", code, ", not an absl status code: ",
+                       reply[2].str()));
+    }
+    return BodyError(static_cast<int>(code), reply[2].str(), reply[3].str());
+  }
+  return absl::InternalError(absl::StrCat("mutation: unexpected script reply '", kind, "'"));
+}
+
+absl::StatusOr<MutationResult> Mutation::Run(redis::Pool& pool,
+                                             const MutationRequest& request) const {
+  absl::StatusOr<MutationCall> call = Prepare(request);
+  if (!call.ok()) return call.status();
+  if (absl::Status s = CheckOneHashTag(*call); !s.ok()) return s;
+  absl::StatusOr<redis::Reply> reply = pool.Eval(script_, call->keys, call->args, request.timeout);
+  if (!reply.ok()) return reply.status();
+  return Decode(*reply, request);
+}
+
+absl::StatusOr<std::string> IdempotencyKey(absl::string_view service, absl::string_view hash_tag,
+                                           absl::string_view actor, absl::string_view method,
+                                           absl::string_view request_id) {
+  if (request_id.empty()) {
+    return absl::InvalidArgumentError("request_id: must not be empty here");
+  }
+  if (request_id.size() > kMaxRequestIdLength) {
+    return absl::InvalidArgumentError(absl::StrCat("request_id: at most ", kMaxRequestIdLength,
+                                                   " characters allowed, got ",
+                                                   request_id.size()));
+  }
+  if (request_id.find_first_of("{}") != absl::string_view::npos) {
+    return absl::InvalidArgumentError("request_id: must not contain '{' or '}'");
+  }
+  return absl::StrCat(service, ":", hash_tag, ":idem:", method, ":", actor, ":", request_id);
+}
+
+std::string Fingerprint(const google::protobuf::Message& request) {
+  std::unique_ptr<google::protobuf::Message> copy(request.New());
+  copy->CopyFrom(request);
+  const google::protobuf::FieldDescriptor* field =
+      copy->GetDescriptor()->FindFieldByName("request_id");
+  if (field != nullptr) copy->GetReflection()->ClearField(copy.get(), field);
+
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    // Deterministic: map entries in key order, so equal requests give equal bytes.
+    coded.SetSerializationDeterministic(true);
+    copy->SerializePartialToCodedStream(&coded);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return Hex(digest, sizeof(digest));
+}
+
+absl::Status AttachIdempotency(MutationRequest& mutation, absl::string_view service,
+                               absl::string_view hash_tag, absl::string_view actor,
+                               absl::string_view method,
+                               const google::protobuf::Message& request) {
+  mutation.idempotency_key.clear();
+  mutation.fingerprint.clear();
+  mutation.request_id.clear();
+  const google::protobuf::FieldDescriptor* field =
+      request.GetDescriptor()->FindFieldByName("request_id");
+  if (field == nullptr || field->is_repeated() ||
+      field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+    return absl::OkStatus();
+  }
+  std::string request_id = request.GetReflection()->GetString(request, field);
+  if (request_id.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> key =
+      IdempotencyKey(service, hash_tag, actor, method, request_id);
+  if (!key.ok()) return key.status();
+  mutation.idempotency_key = *std::move(key);
+  mutation.fingerprint = Fingerprint(request);
+  mutation.request_id = std::move(request_id);
+  return absl::OkStatus();
+}
+
+common::v1::Event NewEvent(absl::string_view source, absl::string_view type,
+                           absl::Time recorded_at) {
+  unsigned char id[16];
+  if (RAND_bytes(id, sizeof(id)) != 1) {
+    // OpenSSL's CSPRNG failing is not a state a process can carry on from with unique ids.
+    std::fprintf(stderr, "NewEvent: RAND_bytes failed\n");
+    std::abort();
+  }
+  common::v1::Event event;
+  event.set_id(Hex(id, sizeof(id)));
+  event.set_type(std::string(type));
+  event.set_source(std::string(source));
+  event.set_recorded_at_ms(absl::ToUnixMillis(recorded_at));
+  return event;
+}
+
+}  // namespace shidang

@@ -1,0 +1,363 @@
+#include "services/common/server.h"
+
+#include <grpc/grpc.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
+#include <grpcpp/impl/server_initializer.h>
+#include <grpcpp/resource_quota.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+#include <utility>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "services/common/dates.h"
+#include "services/common/log.h"
+#include "services/common/status.h"
+
+ABSL_FLAG(std::string, host, "127.0.0.1", "Address to listen on.");
+ABSL_FLAG(int, port, 0, "Port to listen on; 0 lets the kernel pick (see --port_file).");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, the bound port is written here (atomically) once the server is serving.");
+ABSL_FLAG(std::string, redis, "", "Redis address: unix:/path/to/socket or host:port.");
+ABSL_FLAG(std::string, principal_key_file, "",
+          "File holding the key (raw bytes, at least 32) that signs principals in metadata.");
+ABSL_FLAG(int, shutdown_grace_ms, 5000,
+          "On SIGTERM/SIGINT, how long calls in flight may take before they are cancelled.");
+ABSL_FLAG(int, max_threads, 16, "Upper bound on the threads of the synchronous server.");
+ABSL_FLAG(std::string, today, "",
+          "Pins today's date (YYYY-MM-DD) for tests; empty uses the Asia/Shanghai date.");
+
+namespace shidang {
+namespace {
+
+// Calls inside HandleCall, process-wide: ServiceServer::Shutdown waits for these to finish.
+std::atomic<int> calls_in_flight{0};
+
+class InFlight {
+ public:
+  InFlight() { calls_in_flight.fetch_add(1); }
+  ~InFlight() { calls_in_flight.fetch_sub(1); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+};
+
+bool IsSaneRequestId(absl::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string NewRequestId() {
+  unsigned char bytes[12];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+    // Only correlation depends on it; fall back on the clock rather than fail the call.
+    return absl::StrCat("t", absl::ToUnixNanos(absl::Now()));
+  }
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
+std::string RequestIdOf(const grpc::ServerContext& context) {
+  auto it = context.client_metadata().find(kRequestIdMetadataKey);
+  if (it != context.client_metadata().end()) {
+    absl::string_view given(it->second.data(), it->second.size());
+    if (IsSaneRequestId(given)) return std::string(given);
+  }
+  return NewRequestId();
+}
+
+// Codes whose message is ours to log (no request content in it) and that an operator needs.
+bool LogsMessage(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kDeadlineExceeded:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::Status WritePortFile(const std::string& path, int port) {
+  const std::string temp = absl::StrCat(path, ".tmp.", getpid());
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << port << "\n";
+    out.close();
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", temp));
+  }
+  // rename is atomic: a reader sees no file or the whole port, never a partial write.
+  if (rename(temp.c_str(), path.c_str()) != 0) {
+    std::remove(temp.c_str());
+    return absl::UnavailableError(absl::StrCat("cannot rename ", temp, " to ", path));
+  }
+  return absl::OkStatus();
+}
+
+// Learns the names of the registered services from the builder (grpc::Service does not tell its
+// own), so that health answers for each service by name, as probes and clients ask.
+class ServiceNamesPlugin : public grpc::ServerBuilderPlugin {
+ public:
+  explicit ServiceNamesPlugin(std::vector<std::string>* names) : names_(names) {}
+  std::string name() override { return "shidang_service_names"; }
+  void InitServer(grpc::ServerInitializer*) override {}
+  void Finish(grpc::ServerInitializer* initializer) override {
+    *names_ = *initializer->GetServiceList();
+  }
+  void ChangeArguments(const std::string&, void*) override {}
+
+ private:
+  std::vector<std::string>* names_;
+};
+
+class ServiceNamesOption : public grpc::ServerBuilderOption {
+ public:
+  explicit ServiceNamesOption(std::vector<std::string>* names) : names_(names) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->push_back(std::make_unique<ServiceNamesPlugin>(names_));
+  }
+
+ private:
+  std::vector<std::string>* names_;
+};
+
+sigset_t TerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+}  // namespace
+
+std::string ServerConfig::ListenAddress() const {
+  if (absl::StrContains(host, ':')) return absl::StrCat("[", host, "]:", port);
+  return absl::StrCat(host, ":", port);
+}
+
+absl::StatusOr<ServerConfig> ServerConfigFromFlags(const ServerRequirements& requirements) {
+  ServerConfig config;
+  config.host = absl::GetFlag(FLAGS_host);
+  if (config.host.empty()) {
+    return absl::InvalidArgumentError("--host: required (an address such as 127.0.0.1)");
+  }
+  config.port = absl::GetFlag(FLAGS_port);
+  if (config.port < 0 || config.port > 65535) {
+    return absl::InvalidArgumentError("--port: must be 0..65535 (0 picks a free port)");
+  }
+  config.port_file = absl::GetFlag(FLAGS_port_file);
+
+  const std::string redis_address = absl::GetFlag(FLAGS_redis);
+  if (!redis_address.empty()) {
+    absl::StatusOr<redis::Config> redis = redis::Config::FromAddress(redis_address);
+    if (!redis.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--redis: ", redis.status().message(), " (allowed: unix:/path or host:port)"));
+    }
+    config.redis = *std::move(redis);
+  } else if (requirements.redis) {
+    return absl::InvalidArgumentError("--redis: required (unix:/path or host:port)");
+  }
+
+  config.principal_key_file = absl::GetFlag(FLAGS_principal_key_file);
+  if (config.principal_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--principal_key_file: required (a file of at least 32 random bytes; see shidang-mint "
+        "keygen)");
+  }
+  absl::StatusOr<PrincipalSigner> signer = PrincipalSigner::FromKeyFile(config.principal_key_file);
+  if (!signer.ok()) return signer.status();
+  config.principal_signer = std::make_shared<const PrincipalSigner>(*std::move(signer));
+
+  const int grace_ms = absl::GetFlag(FLAGS_shutdown_grace_ms);
+  if (grace_ms < 0 || grace_ms > 600000) {
+    return absl::InvalidArgumentError("--shutdown_grace_ms: must be 0..600000");
+  }
+  config.shutdown_grace = absl::Milliseconds(grace_ms);
+  config.max_threads = absl::GetFlag(FLAGS_max_threads);
+  if (config.max_threads < 2 || config.max_threads > 1024) {
+    return absl::InvalidArgumentError("--max_threads: must be 2..1024");
+  }
+  config.today = absl::GetFlag(FLAGS_today);
+  if (!config.today.empty()) {
+    absl::StatusOr<absl::CivilDay> day = dates::ParseDate(config.today, "--today");
+    if (!day.ok()) return day.status();
+  }
+  return config;
+}
+
+std::vector<char*> InitServerProcess(int argc, char** argv) {
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  sigset_t set = TerminationSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // A client that hangs up must not kill the process.
+  signal(SIGPIPE, SIG_IGN);
+  return positional;
+}
+
+grpc::Status HandleCall(grpc::ServerContext* context, absl::string_view method,
+                        const PrincipalSigner& signer,
+                        const std::function<absl::Status(const CallContext&)>& body) {
+  const absl::Time start = absl::Now();
+  InFlight in_flight;
+  CallContext call;
+  call.request_id = RequestIdOf(*context);
+  context->AddInitialMetadata(kRequestIdMetadataKey, call.request_id);
+
+  absl::Status status;
+  absl::StatusOr<common::v1::Principal> principal = signer.Verify(*context);
+  if (!principal.ok()) {
+    status = principal.status();
+  } else {
+    call.principal = *std::move(principal);
+    call.actor = ActorOf(call.principal);
+    if (context->deadline() <= std::chrono::system_clock::now()) {
+      status = absl::DeadlineExceededError("the call's deadline passed before it started");
+    } else {
+      status = body(call);
+    }
+  }
+  grpc::Status result = ToGrpcStatus(status);
+
+  const double elapsed_ms = absl::ToDoubleMilliseconds(absl::Now() - start);
+  std::string line = absl::StrCat(
+      "rpc method=", method, " request_id=", call.request_id,
+      " actor=", call.actor.empty() ? "-" : absl::CHexEscape(call.actor),
+      " status=", absl::StatusCodeToString(status.code()), " ms=",
+      absl::StrFormat("%.1f", elapsed_ms));
+  if (!status.ok() && LogsMessage(status.code())) {
+    absl::StrAppend(&line, " error=\"", absl::CHexEscape(status.message()), "\"");
+  }
+  LogInfo(line);
+  return result;
+}
+
+ServiceServer::ServiceServer(ServerConfig config) : config_(std::move(config)) {}
+
+ServiceServer::~ServiceServer() { Shutdown(); }
+
+void ServiceServer::AddService(grpc::Service* service) { services_.push_back(service); }
+
+absl::Status ServiceServer::Start() {
+  if (server_ != nullptr) return absl::FailedPreconditionError("the server has already started");
+  // Both must happen before the builder exists: the builder picks up plugins when constructed,
+  // and Debian's link flags drop the reflection library unless it is referenced (TOOLCHAIN.md).
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  grpc::ServerBuilder builder;
+  // The synchronous API: our handlers block on Redis, so each call gets a thread of its own from
+  // a pool, and the quota bounds that pool; beyond it new calls get RESOURCE_EXHAUSTED instead of
+  // the process running out of threads. (A callback server would need an executor of its own for
+  // the same blocking work.)
+  grpc::ResourceQuota quota(absl::StrCat("shidang-", config_.ListenAddress()));
+  quota.SetMaxThreads(config_.max_threads);
+  builder.SetResourceQuota(quota);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  int selected_port = 0;
+  builder.AddListeningPort(config_.ListenAddress(), grpc::InsecureServerCredentials(),
+                           &selected_port);
+  for (grpc::Service* service : services_) builder.RegisterService(service);
+  std::vector<std::string> service_names;
+  builder.SetOption(std::make_unique<ServiceNamesOption>(&service_names));
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || selected_port == 0) {
+    server_.reset();
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config_.ListenAddress()));
+  }
+  port_ = selected_port;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  for (const std::string& name : service_names) {
+    if (!absl::StartsWith(name, "grpc.")) health->SetServingStatus(name, true);
+  }
+  health->SetServingStatus(true);
+  if (!config_.port_file.empty()) {
+    absl::Status written = WritePortFile(config_.port_file, port_);
+    if (!written.ok()) {
+      Shutdown();
+      return written;
+    }
+  }
+  LogInfo("serving on ", config_.host, ":", port_, " max_threads=", config_.max_threads,
+          " today=", config_.today.empty() ? "(Asia/Shanghai)" : config_.today);
+  return absl::OkStatus();
+}
+
+absl::Status ServiceServer::Run() {
+  // Also blocked here, in case main did not call InitServerProcess (then a signal may still reach
+  // another thread and kill the process the default way).
+  const sigset_t signals = TerminationSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  if (server_ == nullptr) {
+    absl::Status started = Start();
+    if (!started.ok()) return started;
+  }
+  // Wakes every 100 ms to notice RequestShutdown; signals are taken here, synchronously, so no
+  // work happens in a signal handler.
+  const timespec tick = {0, 100 * 1000 * 1000};
+  while (!shutdown_requested_.load()) {
+    const int signal_number = sigtimedwait(&signals, nullptr, &tick);
+    if (signal_number > 0) {
+      LogInfo("received ", signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
+              "; shutting down within ", absl::ToInt64Milliseconds(config_.shutdown_grace), " ms");
+      break;
+    }
+  }
+  Shutdown();
+  return absl::OkStatus();
+}
+
+void ServiceServer::Shutdown() {
+  if (server_ == nullptr || stopped_) return;
+  stopped_ = true;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  const absl::Time deadline = absl::Now() + config_.shutdown_grace;
+  // Shutdown stops new calls at once, but returns only when every connection is gone, and an
+  // idle client may keep its connection for seconds (until its own poller sees the GOAWAY). So
+  // once no call of ours is in flight, cancel what is left: that closes the connections.
+  std::thread shutdown([this, deadline] { server_->Shutdown(absl::ToChronoTime(deadline)); });
+  // Lets Shutdown begin first: cancelling is only meaningful after it.
+  absl::SleepFor(std::min(absl::Milliseconds(50), config_.shutdown_grace));
+  while (absl::Now() < deadline) {
+    if (calls_in_flight.load() == 0) {
+      grpc_server_cancel_all_calls(server_->c_server());
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  shutdown.join();
+  server_->Wait();
+  LogInfo("stopped");
+}
+
+}  // namespace shidang

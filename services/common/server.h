@@ -1,0 +1,150 @@
+#pragma once
+
+// The bootstrap every service's main.cc uses, and the wrapper every handler runs in.
+//
+//   int main(int argc, char** argv) {
+//     shidang::InitServerProcess(argc, argv);  // first: parses flags, blocks SIGTERM/SIGINT
+//     absl::StatusOr<shidang::ServerConfig> config = shidang::ServerConfigFromFlags();
+//     if (!config.ok()) { shidang::LogError(config.status().ToString()); return 2; }
+//     MyService service(*config->principal_signer, ...);
+//     shidang::ServiceServer server(*config);
+//     server.AddService(&service);
+//     absl::Status run = server.Run();  // until SIGTERM/SIGINT, then a graceful shutdown
+//     return run.ok() ? 0 : 1;
+//   }
+//
+// and in each handler:
+//
+//   grpc::Status MyService::GetThing(grpc::ServerContext* ctx, const Req* req, Resp* resp) {
+//     return shidang::HandleCall(ctx, "shidang.my.v1.MyService/GetThing", signer_,
+//                                [&](const shidang::CallContext& call) -> absl::Status { ... });
+//   }
+//
+// Flags (defined here, read only by ServerConfigFromFlags): --host, --port, --port_file, --redis,
+// --principal_key_file, --shutdown_grace_ms, --max_threads, --today.
+
+#include <grpcpp/server.h>
+#include <grpcpp/server_context.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/flags/declare.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "services/common/principal.h"
+#include "services/common/redis.h"
+#include "shidang/common/v1/principal.pb.h"
+
+ABSL_DECLARE_FLAG(std::string, host);
+ABSL_DECLARE_FLAG(int, port);
+ABSL_DECLARE_FLAG(std::string, port_file);
+ABSL_DECLARE_FLAG(std::string, redis);
+ABSL_DECLARE_FLAG(std::string, principal_key_file);
+ABSL_DECLARE_FLAG(int, shutdown_grace_ms);
+ABSL_DECLARE_FLAG(int, max_threads);
+ABSL_DECLARE_FLAG(std::string, today);
+
+namespace shidang {
+
+inline constexpr int kMaxMessageBytes = 16 * 1024 * 1024;
+inline constexpr char kRequestIdMetadataKey[] = "x-request-id";
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: let the kernel pick; the bound port goes to port_file
+  std::string port_file;
+  // From --redis; nullopt when the flag was empty (allowed only when not required).
+  std::optional<redis::Config> redis;
+  std::string principal_key_file;
+  // Loaded from principal_key_file; never null in a config ServerConfigFromFlags returned.
+  std::shared_ptr<const PrincipalSigner> principal_signer;
+  absl::Duration shutdown_grace = absl::Milliseconds(5000);
+  int max_threads = 16;
+  // YYYY-MM-DD pinning "today" for tests, or empty for the real Asia/Shanghai date.
+  std::string today;
+
+  // "host:port" ("[host]:port" for an IPv6 host).
+  std::string ListenAddress() const;
+};
+
+struct ServerRequirements {
+  bool redis = true;
+};
+
+// Reads and validates the flags: INVALID_ARGUMENT naming the flag and what it allows (port
+// 0..65535, max_threads 2..1024, shutdown_grace_ms 0..600000, today a real YYYY-MM-DD date, redis
+// "unix:/path" or "host:port"), FAILED_PRECONDITION when the principal key file is missing, short
+// or unreadable. Every service verifies principals, so --principal_key_file is always required.
+absl::StatusOr<ServerConfig> ServerConfigFromFlags(
+    const ServerRequirements& requirements = ServerRequirements());
+
+// Call first in main, before anything starts a thread: parses the command line (exits on unknown
+// flags) and blocks SIGTERM and SIGINT in the calling thread, so every thread started later
+// inherits the mask and the signals are taken only by ServiceServer::Run (sigtimedwait), never
+// by a handler in some gRPC thread. Returns the positional arguments (argv[0] first).
+std::vector<char*> InitServerProcess(int argc, char** argv);
+
+// What a handler's body knows about its call.
+struct CallContext {
+  common::v1::Principal principal;  // verified
+  // The x-request-id metadata when it is sane (1..128 of [A-Za-z0-9._:-]), else generated. For
+  // correlating logs only; idempotency uses the request's own request_id field.
+  std::string request_id;
+  std::string actor;  // ActorOf(principal), e.g. "county_hr:alice"
+};
+
+// Runs one call: verifies the principal (UNAUTHENTICATED, body not run), refuses a call whose
+// deadline has already passed (DEADLINE_EXCEEDED, body not run), runs `body`, converts its status
+// with ToGrpcStatus, sends x-request-id back in the initial metadata, and logs exactly one line:
+//   <time> INFO rpc method=<method> request_id=<id> actor=<role:subject or -> status=<CODE> ms=<ms>
+// (plus error="<message>" for UNAUTHENTICATED and server-side failures). Never logs tokens, the
+// signed principal or request contents.
+grpc::Status HandleCall(grpc::ServerContext* context, absl::string_view method,
+                        const PrincipalSigner& signer,
+                        const std::function<absl::Status(const CallContext&)>& body);
+
+class ServiceServer {
+ public:
+  explicit ServiceServer(ServerConfig config);
+  ~ServiceServer();
+  ServiceServer(const ServiceServer&) = delete;
+  ServiceServer& operator=(const ServiceServer&) = delete;
+
+  // Registers a service; not owned, must outlive this server. Call before Start.
+  void AddService(grpc::Service* service);
+
+  // Builds and starts the server (health and reflection included), marks it SERVING and writes
+  // the bound port to port_file (atomically: a temp file renamed into place). UNAVAILABLE when it
+  // cannot listen.
+  absl::Status Start();
+
+  // The bound port, once started.
+  int port() const { return port_; }
+
+  // Starts (if not started), waits for SIGTERM, SIGINT or RequestShutdown, then marks the health
+  // NOT_SERVING, lets calls in flight finish within shutdown_grace (cancelling the rest) and
+  // returns.
+  absl::Status Run();
+
+  // Makes Run return (after the same graceful shutdown). Thread-safe.
+  void RequestShutdown() { shutdown_requested_.store(true); }
+
+ private:
+  void Shutdown();
+
+  ServerConfig config_;
+  std::vector<grpc::Service*> services_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::atomic<bool> shutdown_requested_{false};
+  bool stopped_ = false;
+};
+
+}  // namespace shidang

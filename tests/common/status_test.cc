@@ -1,0 +1,142 @@
+#include "services/common/status.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace shidang {
+namespace {
+
+absl::StatusOr<int> ParsePositive(int value) {
+  if (value <= 0) return InvalidField("value", "positive", "must be greater than 0");
+  return value;
+}
+
+absl::Status CheckTwice(int a, int b) {
+  SHIDANG_RETURN_IF_ERROR(ParsePositive(a));
+  SHIDANG_RETURN_IF_ERROR(absl::OkStatus());
+  SHIDANG_ASSIGN_OR_RETURN(int checked_b, ParsePositive(b));
+  if (checked_b == 7) return absl::NotFoundError("seven");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Doubled(int a) {
+  SHIDANG_ASSIGN_OR_RETURN(auto value, ParsePositive(a));
+  return std::to_string(value * 2);
+}
+
+TEST(StatusTest, OkMapsToOk) {
+  grpc::Status status = ToGrpcStatus(absl::OkStatus());
+  EXPECT_TRUE(status.ok());
+  EXPECT_TRUE(FromGrpcStatus(status).ok());
+}
+
+TEST(StatusTest, EveryCodeKeepsItsNumberAndMessage) {
+  for (int code = 1; code <= 16; ++code) {
+    absl::Status in(static_cast<absl::StatusCode>(code), "what went wrong");
+    grpc::Status out = ToGrpcStatus(in);
+    EXPECT_EQ(static_cast<int>(out.error_code()), code);
+    EXPECT_EQ(out.error_message(), "what went wrong");
+    absl::Status back = FromGrpcStatus(out);
+    EXPECT_EQ(back.code(), in.code());
+    EXPECT_EQ(back.message(), in.message());
+  }
+  EXPECT_EQ(ToGrpcStatus(absl::NotFoundError("x")).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(ToGrpcStatus(absl::UnauthenticatedError("x")).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST(StatusTest, InvalidFieldNamesFieldAndCarriesViolation) {
+  absl::Status status = InvalidField("teacher.birth_date", "date_format", "must be YYYY-MM-DD");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "teacher.birth_date: must be YYYY-MM-DD");
+  std::optional<common::v1::BadRequest> bad = BadRequestOf(status);
+  ASSERT_TRUE(bad.has_value());
+  ASSERT_EQ(bad->field_violations_size(), 1);
+  EXPECT_EQ(bad->field_violations(0).field(), "teacher.birth_date");
+  EXPECT_EQ(bad->field_violations(0).rule(), "date_format");
+  EXPECT_EQ(bad->field_violations(0).description(), "must be YYYY-MM-DD");
+  EXPECT_FALSE(BadRequestOf(absl::InternalError("no details")).has_value());
+}
+
+TEST(StatusTest, DetailsSurviveTheWire) {
+  absl::Status status = InvalidField("hours", "half_steps", "must be a multiple of 0.5");
+  AddFieldViolation(&status, "course_id", "required", "must be set");
+  grpc::Status wire = ToGrpcStatus(status);
+  EXPECT_EQ(wire.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(wire.error_message(), "hours: must be a multiple of 0.5; course_id: must be set");
+  ASSERT_FALSE(wire.error_details().empty());
+
+  // The details are an RpcStatus (google.rpc.Status on the wire) holding a BadRequest Any.
+  common::v1::RpcStatus rpc_status;
+  ASSERT_TRUE(rpc_status.ParseFromString(wire.error_details()));
+  EXPECT_EQ(rpc_status.code(), 3);
+  EXPECT_EQ(rpc_status.message(), wire.error_message());
+  ASSERT_EQ(rpc_status.details_size(), 1);
+  EXPECT_EQ(rpc_status.details(0).type_url(), kBadRequestTypeUrl);
+  common::v1::BadRequest from_any;
+  ASSERT_TRUE(rpc_status.details(0).UnpackTo(&from_any));
+  EXPECT_EQ(from_any.field_violations_size(), 2);
+
+  absl::Status back = FromGrpcStatus(wire);
+  EXPECT_EQ(back.code(), absl::StatusCode::kInvalidArgument);
+  std::optional<common::v1::BadRequest> bad = BadRequestOf(back);
+  ASSERT_TRUE(bad.has_value());
+  ASSERT_EQ(bad->field_violations_size(), 2);
+  EXPECT_EQ(bad->field_violations(1).field(), "course_id");
+  EXPECT_EQ(bad->field_violations(1).rule(), "required");
+}
+
+TEST(StatusTest, AddFieldViolationToOkStartsInvalidArgument) {
+  absl::Status status;
+  AddFieldViolation(&status, "name", "required", "must be set");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "name: must be set");
+  AddFieldViolation(&status, "id_card", "check_digit", "the check digit is wrong");
+  ASSERT_TRUE(BadRequestOf(status).has_value());
+  EXPECT_EQ(BadRequestOf(status)->field_violations_size(), 2);
+}
+
+TEST(StatusTest, RowViolationsTravel) {
+  common::v1::RowViolation row;
+  row.set_row(3);
+  row.set_column("出生日期");
+  row.set_rule("date_format");
+  row.set_description("must be YYYY-MM-DD");
+  absl::Status status =
+      WithRowViolations(absl::InvalidArgumentError("the roster has 1 bad row"), {row});
+  absl::Status back = FromGrpcStatus(ToGrpcStatus(status));
+  EXPECT_EQ(back.message(), "the roster has 1 bad row");
+  std::optional<common::v1::BadRequest> bad = BadRequestOf(back);
+  ASSERT_TRUE(bad.has_value());
+  ASSERT_EQ(bad->row_violations_size(), 1);
+  EXPECT_EQ(bad->row_violations(0).row(), 3);
+  EXPECT_EQ(bad->row_violations(0).column(), "出生日期");
+
+  absl::Status from_ok = WithRowViolations(absl::OkStatus(), {row, row});
+  EXPECT_EQ(from_ok.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(from_ok.message(), "2 rows are invalid");
+  EXPECT_EQ(BadRequestOf(from_ok)->row_violations_size(), 2);
+}
+
+TEST(StatusTest, OtherPayloadsAlsoTravel) {
+  absl::Status status = absl::FailedPreconditionError("quota is full");
+  status.SetPayload("type.googleapis.com/some.Other", absl::Cord("bytes"));
+  absl::Status back = FromGrpcStatus(ToGrpcStatus(status));
+  EXPECT_EQ(back.code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(back.GetPayload("type.googleapis.com/some.Other").has_value());
+  EXPECT_EQ(std::string(*back.GetPayload("type.googleapis.com/some.Other")), "bytes");
+}
+
+TEST(StatusTest, Macros) {
+  EXPECT_TRUE(CheckTwice(1, 2).ok());
+  EXPECT_EQ(CheckTwice(0, 2).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckTwice(1, 0).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckTwice(1, 7).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(*Doubled(4), "8");
+  EXPECT_EQ(Doubled(-1).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace shidang
