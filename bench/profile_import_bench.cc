@@ -1,0 +1,200 @@
+// bench_profile_import: a county of 10,000 teachers imported through the real profile service
+// (ImportRoster: CSV decoded, every row validated, one all-or-nothing script), then listed back by
+// pages; against writing the same fields with raw pipelined HSETs on the same machine in the same
+// run. Reports rows per second, the ratio (target >= 0.25) and memory per teacher in Redis.
+//
+//   build/bench/bench_profile_import [--teachers=10000] [--rounds=3]
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "services/common/principal.h"
+#include "services/profile/demo_county.h"
+#include "shidang/profile/v1/profile.grpc.pb.h"
+#include "tests/kit/redis_server.h"
+#include "tests/kit/service_process.h"
+
+ABSL_FLAG(int, teachers, 10000, "Teachers in the county.");
+ABSL_FLAG(int, rounds, 3, "Rounds; the median is reported.");
+
+namespace shidang::profile {
+namespace {
+
+struct Round {
+  double import_rows_per_s = 0;
+  double list_rows_per_s = 0;
+  double raw_rows_per_s = 0;
+  double bytes_per_teacher = 0;
+  double timeline_bytes_per_teacher = 0;
+};
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+Round RunRound(const DemoCounty& county, int round) {
+  Round r;
+  testing::RedisServer redis;
+  testing::TempDir keys;
+  const std::string key(40, 'k');
+  std::ofstream(keys.path() + "/principal.key") << key;
+  std::ofstream(keys.path() + "/data.key") << std::string(40, 'd');
+  auto process = testing::ServiceProcess::Start(
+      SHIDANG_PROFILE_BINARY,
+      {"--redis=" + redis.address(), "--principal_key_file=" + keys.path() + "/principal.key",
+       "--data_key_file=" + keys.path() + "/data.key", "--consume="});
+  if (!process.ok()) {
+    std::fprintf(stderr, "cannot start the profile service: %s\n",
+                 process.status().ToString().c_str());
+    std::exit(1);
+  }
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
+  args.SetMaxSendMessageSize(16 << 20);
+  args.SetMaxReceiveMessageSize(16 << 20);
+  auto stub = v1::ProfileService::NewStub(grpc::CreateCustomChannel(
+      (*process)->address(), grpc::InsecureChannelCredentials(), args));
+  PrincipalSigner signer(key);
+  common::v1::Principal admin;
+  admin.set_role(common::v1::ROLE_ADMIN);
+  admin.set_subject("bench");
+  auto call = [&](auto method, const auto& req, auto* resp) {
+    grpc::ClientContext ctx;
+    signer.Attach(&ctx, admin);
+    grpc::Status s = ((*stub).*method)(&ctx, req, resp);
+    if (!s.ok()) {
+      std::fprintf(stderr, "rpc failed: %s\n", s.error_message().c_str());
+      std::exit(1);
+    }
+  };
+  v1::CreateCountyRequest create;
+  create.set_county_id(county.county_id);
+  create.set_name(county.county_name);
+  create.set_city_code(county.city_id);
+  create.set_province_code(county.province_id);
+  v1::CreateCountyResponse created;
+  call(&v1::ProfileService::Stub::CreateCounty, create, &created);
+  v1::ImportRosterRequest schools;
+  schools.set_county_id(county.county_id);
+  schools.set_kind(v1::ROSTER_KIND_SCHOOLS);
+  schools.set_csv(SchoolsCsv(county));
+  v1::ImportRosterResponse imported;
+  call(&v1::ProfileService::Stub::ImportRoster, schools, &imported);
+
+  v1::ImportRosterRequest teachers;
+  teachers.set_county_id(county.county_id);
+  teachers.set_kind(v1::ROSTER_KIND_TEACHERS);
+  teachers.set_csv(TeachersCsv(county));
+  teachers.set_request_id(absl::StrCat("bench-", round));
+  absl::Time start = absl::Now();
+  call(&v1::ProfileService::Stub::ImportRoster, teachers, &imported);
+  double import_s = absl::ToDoubleSeconds(absl::Now() - start);
+  r.import_rows_per_s = static_cast<double>(imported.created()) / import_s;
+
+  start = absl::Now();
+  int64_t listed = 0;
+  v1::ListTeachersRequest list;
+  list.set_county_id(county.county_id);
+  list.mutable_page()->set_page_size(500);
+  while (true) {
+    v1::ListTeachersResponse page;
+    call(&v1::ProfileService::Stub::ListTeachers, list, &page);
+    listed += page.teachers_size();
+    if (page.page().next_page_token().empty()) break;
+    list.mutable_page()->set_page_token(page.page().next_page_token());
+  }
+  r.list_rows_per_s = static_cast<double>(listed) / absl::ToDoubleSeconds(absl::Now() - start);
+  if (listed != imported.created()) {
+    std::fprintf(stderr, "listed %lld of %lld\n", static_cast<long long>(listed),
+                 static_cast<long long>(imported.created()));
+    std::exit(1);
+  }
+
+  // Memory: a sample of teachers' hashes, and their timelines apart.
+  auto ids = redis.pool().Command({"ZRANGE", "profile:{c:" + county.county_id + "}:teachers", "0", "99"});
+  double hash_bytes = 0, timeline_bytes = 0;
+  for (size_t i = 0; i < ids->size(); ++i) {
+    std::string id((*ids)[i].str());
+    auto h = redis.pool().Command({"MEMORY", "USAGE", "profile:{c:" + county.county_id + "}:t:" + id, "SAMPLES", "0"});
+    auto t = redis.pool().Command({"MEMORY", "USAGE", "profile:{c:" + county.county_id + "}:tl:" + id, "SAMPLES", "0"});
+    hash_bytes += static_cast<double>(h->integer());
+    timeline_bytes += static_cast<double>(t->integer());
+  }
+  r.bytes_per_teacher = hash_bytes / static_cast<double>(ids->size());
+  r.timeline_bytes_per_teacher = timeline_bytes / static_cast<double>(ids->size());
+
+  // Baseline: the same fields, raw, pipelined 1,000 teachers per round trip, in the same Redis.
+  start = absl::Now();
+  std::vector<redis::Args> batch;
+  int64_t written = 0;
+  for (const DemoTeacher& t : county.teachers) {
+    batch.push_back({"HSET", absl::StrCat("raw:{c:", county.county_id, "}:t:", t.national_teacher_id),
+                     "national_teacher_id", t.national_teacher_id, "name", t.name, "sex",
+                     std::to_string(t.sex), "birth_date", absl::FormatCivilTime(t.birth_date),
+                     "id_card_number", t.id_card_number, "hire_date",
+                     absl::FormatCivilTime(t.hire_date), "school", t.school_code,
+                     "school_joined_on", absl::FormatCivilTime(t.school_joined_on), "stage",
+                     std::to_string(t.stage), "subjects", absl::StrJoin(t.subjects, ","), "staffed",
+                     t.staffed ? "1" : "0", "post_status", std::to_string(t.post_status), "title",
+                     std::to_string(t.title), "backbone_tier", std::to_string(t.backbone_tier),
+                     "phone", t.phone});
+    if (batch.size() == 1000) {
+      written += static_cast<int64_t>(batch.size());
+      (void)redis.pool().Pipeline(batch);
+      batch.clear();
+    }
+  }
+  written += static_cast<int64_t>(batch.size());
+  (void)redis.pool().Pipeline(batch);
+  r.raw_rows_per_s = static_cast<double>(written) / absl::ToDoubleSeconds(absl::Now() - start);
+  return r;
+}
+
+}  // namespace
+}  // namespace shidang::profile
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  using namespace shidang::profile;  // NOLINT
+  DemoCountyOptions options;
+  options.teachers = absl::GetFlag(FLAGS_teachers);
+  options.schools = 120;
+  options.today = absl::CivilDay(2025, 11, 25);
+  absl::StatusOr<DemoCounty> county = GenerateDemoCounty(options);
+  if (!county.ok()) {
+    std::fprintf(stderr, "%s\n", county.status().ToString().c_str());
+    return 1;
+  }
+  std::vector<double> ratio, import, list, raw, bytes, timeline;
+  for (int round = 0; round < absl::GetFlag(FLAGS_rounds); ++round) {
+    Round r = RunRound(*county, round);
+    std::printf(
+        "round %d: import %.0f rows/s, list %.0f rows/s, raw pipelined HSET %.0f rows/s, ratio "
+        "%.3f; %.0f B/teacher + %.0f B timeline\n",
+        round + 1, r.import_rows_per_s, r.list_rows_per_s, r.raw_rows_per_s,
+        r.import_rows_per_s / r.raw_rows_per_s, r.bytes_per_teacher, r.timeline_bytes_per_teacher);
+    ratio.push_back(r.import_rows_per_s / r.raw_rows_per_s);
+    import.push_back(r.import_rows_per_s);
+    list.push_back(r.list_rows_per_s);
+    raw.push_back(r.raw_rows_per_s);
+    bytes.push_back(r.bytes_per_teacher);
+    timeline.push_back(r.timeline_bytes_per_teacher);
+  }
+  std::printf(
+      "median: import %.0f rows/s, list %.0f rows/s, raw %.0f rows/s, import/raw ratio %.3f "
+      "(target >= 0.25); memory %.0f B per teacher (target <= 1024) + %.0f B timeline\n",
+      Median(import), Median(list), Median(raw), Median(ratio), Median(bytes), Median(timeline));
+  return 0;
+}

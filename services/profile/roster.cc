@@ -1,0 +1,202 @@
+#include "services/profile/roster.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "services/common/csv.h"
+#include "services/common/dates.h"
+#include "services/common/status.h"
+#include "services/profile/roster_columns.h"
+#include "services/profile/teacher_input.h"
+
+namespace shidang::profile {
+namespace {
+
+using csv::CsvRow;
+using csv::HeaderMap;
+
+absl::StatusOr<std::pair<csv::CsvTable, HeaderMap>> ReadTable(
+    absl::string_view bytes, const std::vector<csv::Column>& columns) {
+  SHIDANG_RETURN_IF_ERROR(roster::RegisterRosterEnumLabels());
+  SHIDANG_ASSIGN_OR_RETURN(std::string utf8, csv::DecodeToUtf8(bytes));
+  SHIDANG_ASSIGN_OR_RETURN(csv::CsvTable table, csv::ParseCsv(utf8));
+  if (table.rows.size() > kMaxRosterRows) {
+    return absl::InvalidArgumentError(absl::StrCat("csv: ", table.rows.size(),
+                                                   " data rows; at most ", kMaxRosterRows,
+                                                   " per import"));
+  }
+  SHIDANG_ASSIGN_OR_RETURN(HeaderMap map, csv::MapHeaders(table, columns));
+  return std::make_pair(std::move(table), std::move(map));
+}
+
+// Reads the cells of one row, collecting every problem.
+class RowReader {
+ public:
+  RowReader(const HeaderMap& map, const CsvRow& row, std::vector<common::v1::RowViolation>* out)
+      : map_(map), row_(row), out_(out) {}
+
+  std::string Text(absl::string_view key) {
+    return std::string(absl::StripAsciiWhitespace(map_.Cell(row_, key)));
+  }
+  template <typename E>
+  E Enum(absl::string_view key, bool required) {
+    std::string text = Text(key);
+    if (text.empty()) {
+      if (required) Problem(key, "required", "required");
+      return static_cast<E>(0);
+    }
+    absl::StatusOr<E> value = csv::EnumFromLabel<E>(text, key);
+    if (!value.ok()) {
+      Problem(key, "enum", std::string(value.status().message()));
+      return static_cast<E>(0);
+    }
+    return *value;
+  }
+  bool Bool(absl::string_view key, bool fallback) {
+    std::string text = absl::AsciiStrToLower(Text(key));
+    if (text.empty()) return fallback;
+    if (text == roster::kYes || text == "true" || text == "yes" || text == "1") return true;
+    if (text == roster::kNo || text == "false" || text == "no" || text == "0") return false;
+    Problem(key, "boolean", "want 是/否 (or true/false)");
+    return fallback;
+  }
+  std::string Date(absl::string_view key, bool required) {
+    std::string text = Text(key);
+    if (text.empty()) {
+      if (required) Problem(key, "required", "required: a date YYYY-MM-DD");
+      return "";
+    }
+    // Excel often saves dates as 2021/9/1; accept that spelling too.
+    if (text.find('/') != std::string::npos) {
+      std::vector<std::string> parts = absl::StrSplit(text, '/');
+      int y = 0, m = 0, d = 0;
+      if (parts.size() == 3 && absl::SimpleAtoi(parts[0], &y) && absl::SimpleAtoi(parts[1], &m) &&
+          absl::SimpleAtoi(parts[2], &d)) {
+        absl::CivilDay day(y, m, d);
+        if (day.year() == y && day.month() == m && day.day() == d) text = dates::FormatDate(day);
+      }
+    }
+    if (!dates::ParseDate(text, key).ok()) {
+      Problem(key, "date_format", "want a date YYYY-MM-DD");
+      return "";
+    }
+    return text;
+  }
+  void Problem(absl::string_view key, absl::string_view rule, absl::string_view description) {
+    out_->push_back(RowProblem(row_.number, map_.Has(key) ? map_.HeaderName(key) : key, rule,
+                               description));
+  }
+
+ private:
+  const HeaderMap& map_;
+  const CsvRow& row_;
+  std::vector<common::v1::RowViolation>* out_;
+};
+
+}  // namespace
+
+absl::Status RosterRejected(const std::vector<common::v1::RowViolation>& problems, size_t rows) {
+  std::vector<common::v1::RowViolation> reported(
+      problems.begin(), problems.begin() + std::min(problems.size(), kMaxReportedRowProblems));
+  std::string shown = problems.size() > reported.size()
+                          ? absl::StrCat(" (the first ", reported.size(), " are in the details)")
+                          : "";
+  return WithRowViolations(
+      absl::InvalidArgumentError(absl::StrCat("roster rejected: ", problems.size(),
+                                              " problems in ", rows, " rows", shown,
+                                              "; nothing was imported")),
+      reported);
+}
+
+common::v1::RowViolation RowProblem(int64_t row, absl::string_view column, absl::string_view rule,
+                                    absl::string_view description) {
+  common::v1::RowViolation v;
+  v.set_row(row);
+  v.set_column(std::string(column));
+  v.set_rule(std::string(rule));
+  v.set_description(std::string(description));
+  return v;
+}
+
+absl::StatusOr<Roster<RosterSchool>> ParseSchoolRoster(absl::string_view bytes) {
+  SHIDANG_ASSIGN_OR_RETURN(auto table_and_map, ReadTable(bytes, roster::SchoolColumns()));
+  const auto& [table, map] = table_and_map;
+  std::vector<common::v1::RowViolation> problems;
+  std::vector<RosterSchool> out;
+  for (const CsvRow& row : table.rows) {
+    RowReader r(map, row, &problems);
+    RosterSchool s;
+    s.row = row.number;
+    v1::School& school = s.school;
+    school.set_school_code(r.Text(roster::kSchoolCode));
+    school.set_name(r.Text(roster::kSchoolName));
+    if (school.name().empty() || school.name().size() > 150) {
+      r.Problem(roster::kSchoolName, "length", "required: 1 to 50 characters");
+    }
+    school.set_stage(r.Enum<common::v1::Stage>(roster::kSchoolStage, true));
+    school.set_ownership(r.Enum<v1::SchoolOwnership>(roster::kOwnership, true));
+    school.set_location(r.Enum<v1::SchoolLocation>(roster::kLocation, true));
+    school.set_quality(r.Enum<v1::SchoolQuality>(roster::kQuality, true));
+    school.set_kind(r.Enum<v1::SchoolKind>(roster::kKind, true));
+    school.set_compulsory_education(r.Bool(roster::kCompulsoryEducation, true));
+    out.push_back(std::move(s));
+  }
+  return {{std::move(out), std::move(problems)}};
+}
+
+absl::StatusOr<Roster<RosterTeacher>> ParseTeacherRoster(absl::string_view bytes,
+                                                         absl::CivilDay today) {
+  SHIDANG_ASSIGN_OR_RETURN(auto table_and_map, ReadTable(bytes, roster::TeacherColumns()));
+  const auto& [table, map] = table_and_map;
+  std::vector<common::v1::RowViolation> problems;
+  std::vector<RosterTeacher> out;
+  for (const CsvRow& row : table.rows) {
+    size_t problems_before = problems.size();
+    RowReader r(map, row, &problems);
+    RosterTeacher t;
+    t.row = row.number;
+    v1::Teacher& teacher = t.teacher;
+    teacher.set_national_teacher_id(r.Text(roster::kNationalTeacherId));
+    teacher.set_name(r.Text(roster::kTeacherName));
+    teacher.set_sex(r.Enum<common::v1::Sex>(roster::kSex, true));
+    teacher.set_birth_date(r.Date(roster::kBirthDate, true));
+    teacher.set_id_card_number(absl::AsciiStrToUpper(r.Text(roster::kIdCardNumber)));
+    teacher.set_hire_date(r.Date(roster::kHireDate, true));
+    t.school_ref = r.Text(roster::kSchool);
+    if (t.school_ref.empty()) r.Problem(roster::kSchool, "required", "required: a school code or name");
+    teacher.set_school_joined_on(r.Date(roster::kSchoolJoinedOn, true));
+    teacher.set_stage(r.Enum<common::v1::Stage>(roster::kTeacherStage, true));
+    // Separators people type: 、 (the export's), ; and , in full or half width. ByAnyChar works
+    // on bytes, so the multi-byte ones are turned into ';' first.
+    std::string subjects = absl::StrReplaceAll(
+        r.Text(roster::kSubjects), {{roster::kSubjectSeparator, ";"}, {"；", ";"}, {"，", ";"}});
+    for (absl::string_view subject :
+         absl::StrSplit(subjects, absl::ByAnyChar(";,"), absl::SkipWhitespace())) {
+      teacher.add_subjects(std::string(absl::StripAsciiWhitespace(subject)));
+    }
+    teacher.set_staffed(r.Bool(roster::kStaffed, true));
+    teacher.set_post_status(r.Enum<v1::PostStatus>(roster::kPostStatus, true));
+    teacher.set_education(r.Enum<v1::Education>(roster::kEducation, false));
+    t.title = r.Enum<common::v1::ProfessionalTitle>(roster::kTitle, false);
+    t.title_conferred_on = r.Date(roster::kTitleConferredOn, t.title != 0);
+    t.backbone_tier = r.Enum<common::v1::BackboneTier>(roster::kBackboneTier, false);
+    t.backbone_designated_on = r.Date(roster::kBackboneDesignatedOn, t.backbone_tier != 0);
+    teacher.set_phone(r.Text(roster::kPhone));
+    teacher.set_email(r.Text(roster::kEmail));
+    // The checks CreateTeacher makes, for the cells that parsed (a cell already reported is not
+    // reported twice).
+    if (problems.size() == problems_before) {
+      for (const InputProblem& p : CheckTeacherInput(teacher, today)) {
+        r.Problem(p.field, p.rule, p.description);
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  return {{std::move(out), std::move(problems)}};
+}
+
+}  // namespace shidang::profile

@@ -1,0 +1,776 @@
+#include "services/profile/rules.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace shidang::profile {
+namespace {
+
+using common::v1::EthicsSeverity;
+using common::v1::Sex;
+using v1::TimelineEntry;
+
+absl::Status Invalid(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+}
+
+absl::Status PolicyUnset(absl::string_view field, absl::string_view what) {
+  return absl::FailedPreconditionError(absl::StrCat("policy ", field, ": ", what));
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+int Digit(char c) { return c - '0'; }
+
+// Characters 7-14 as a date, or nullopt when they are not a real YYYYMMDD.
+std::optional<absl::CivilDay> EmbeddedBirthDate(absl::string_view number) {
+  for (size_t i = 6; i < 14; ++i) {
+    if (!IsDigit(number[i])) return std::nullopt;
+  }
+  int y = 0, m = 0, d = 0;
+  for (size_t i = 6; i < 10; ++i) y = y * 10 + Digit(number[i]);
+  m = Digit(number[10]) * 10 + Digit(number[11]);
+  d = Digit(number[12]) * 10 + Digit(number[13]);
+  absl::CivilDay day(y, m, d);
+  // CivilDay normalises 1990-02-30 to 1990-03-02; a real date survives the round trip.
+  if (day.year() != y || day.month() != m || day.day() != d || y < 1800) return std::nullopt;
+  return day;
+}
+
+// Recorded order of the i-th entry: sequence, then position.
+std::pair<int64_t, size_t> RecordedOrder(const std::vector<TimelineEntry>& entries, size_t i) {
+  return {entries[i].sequence(), i};
+}
+
+// Indices of entries in effect, per the rule in rules.h, and for the others the index of the
+// entry in effect that supersedes them.
+struct Effect {
+  std::vector<bool> in_effect;
+  std::vector<std::optional<size_t>> superseded_by;
+};
+
+Effect ComputeEffect(const std::vector<TimelineEntry>& entries) {
+  const size_t n = entries.size();
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return RecordedOrder(entries, a) < RecordedOrder(entries, b);
+  });
+  std::map<std::string, size_t> rank_of_id;  // entry id -> rank in recorded order
+  for (size_t r = 0; r < n; ++r) {
+    const std::string& id = entries[order[r]].entry_id();
+    if (!id.empty()) rank_of_id.emplace(id, r);
+  }
+  Effect effect{std::vector<bool>(n, true), std::vector<std::optional<size_t>>(n)};
+  // Latest first: whether an entry is in effect depends only on entries recorded after it, which
+  // are decided by then.
+  for (size_t r = n; r-- > 0;) {
+    const size_t i = order[r];
+    if (!effect.in_effect[i]) continue;
+    const std::string& target = entries[i].supersedes_entry_id();
+    if (target.empty()) continue;
+    auto it = rank_of_id.find(target);
+    if (it == rank_of_id.end() || it->second >= r) continue;  // unknown, or not earlier
+    const size_t t = order[it->second];
+    if (effect.in_effect[t]) {
+      effect.in_effect[t] = false;
+      effect.superseded_by[t] = i;
+    }
+  }
+  return effect;
+}
+
+// True when a wins over b as "the current one": later occurred_on, then recorded later.
+bool LaterThan(const TimelineEntry& a, size_t ia, const TimelineEntry& b, size_t ib) {
+  return std::make_tuple(a.occurred_on(), a.sequence(), ia) >
+         std::make_tuple(b.occurred_on(), b.sequence(), ib);
+}
+
+bool DateOrderLess(const TimelineEntry& a, const TimelineEntry& b) {
+  return std::make_tuple(a.occurred_on(), a.sequence()) <
+         std::make_tuple(b.occurred_on(), b.sequence());
+}
+
+int SeverityRank(EthicsSeverity s) { return static_cast<int>(s); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// ID cards.
+
+absl::string_view IdCardRuleName(IdCardRule rule) {
+  switch (rule) {
+    case IdCardRule::kOk:
+      return "ok";
+    case IdCardRule::kLength:
+      return "length";
+    case IdCardRule::kCharacters:
+      return "characters";
+    case IdCardRule::kBirthDate:
+      return "birth_date";
+    case IdCardRule::kCheckDigit:
+      return "check_digit";
+    case IdCardRule::kBirthDateMismatch:
+      return "birth_date_mismatch";
+    case IdCardRule::kSexMismatch:
+      return "sex_mismatch";
+  }
+  return "unknown";
+}
+
+char IdCardCheckCharacter(absl::string_view first17) {
+  static constexpr int kWeights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  static constexpr char kCheck[] = "10X98765432";
+  if (first17.size() != 17) return '\0';
+  int sum = 0;
+  for (size_t i = 0; i < 17; ++i) {
+    if (!IsDigit(first17[i])) return '\0';
+    sum += Digit(first17[i]) * kWeights[i];
+  }
+  return kCheck[sum % 11];
+}
+
+IdCardRule CheckIdCard(absl::string_view number, const IdCardExpectations& expect) {
+  if (number.size() != 18) return IdCardRule::kLength;
+  for (size_t i = 0; i < 17; ++i) {
+    if (!IsDigit(number[i])) return IdCardRule::kCharacters;
+  }
+  if (!IsDigit(number[17]) && number[17] != 'X') return IdCardRule::kCharacters;
+  std::optional<absl::CivilDay> born = EmbeddedBirthDate(number);
+  if (!born) return IdCardRule::kBirthDate;
+  if (IdCardCheckCharacter(number.substr(0, 17)) != number[17]) return IdCardRule::kCheckDigit;
+  if (expect.birth_date && *expect.birth_date != *born) return IdCardRule::kBirthDateMismatch;
+  if (expect.sex != common::v1::SEX_UNSPECIFIED) {
+    const Sex carried = Digit(number[16]) % 2 == 1 ? common::v1::SEX_MALE : common::v1::SEX_FEMALE;
+    if (carried != expect.sex) return IdCardRule::kSexMismatch;
+  }
+  return IdCardRule::kOk;
+}
+
+absl::Status ValidateIdCard(absl::string_view number, absl::string_view field,
+                            const IdCardExpectations& expect) {
+  switch (CheckIdCard(number, expect)) {
+    case IdCardRule::kOk:
+      return absl::OkStatus();
+    case IdCardRule::kLength:
+      return Invalid(field, absl::StrCat("has ", number.size(),
+                                         " characters; an ID-card number has 18 (GB 11643)"));
+    case IdCardRule::kCharacters:
+      return Invalid(field, "must be 17 digits followed by a digit or X");
+    case IdCardRule::kBirthDate:
+      return Invalid(field, "characters 7-14 must be a real birth date YYYYMMDD");
+    case IdCardRule::kCheckDigit:
+      return Invalid(field, "the check digit (18th character) is wrong (GB 11643)");
+    case IdCardRule::kBirthDateMismatch:
+      return Invalid(field, "the birth date in the number differs from birth_date");
+    case IdCardRule::kSexMismatch:
+      return Invalid(field, "the 17th digit (odd for men, even for women) differs from sex");
+  }
+  return Invalid(field, "is not a valid ID-card number");
+}
+
+std::string NormalizeIdCardNumber(absl::string_view number) {
+  std::string out(absl::StripAsciiWhitespace(number));
+  if (out.size() == 18 && out[17] == 'x') out[17] = 'X';
+  return out;
+}
+
+std::optional<absl::CivilDay> IdCardBirthDate(absl::string_view number) {
+  if (CheckIdCard(number) != IdCardRule::kOk) return std::nullopt;
+  return EmbeddedBirthDate(number);
+}
+
+Sex IdCardSex(absl::string_view number) {
+  if (CheckIdCard(number) != IdCardRule::kOk) return common::v1::SEX_UNSPECIFIED;
+  return Digit(number[16]) % 2 == 1 ? common::v1::SEX_MALE : common::v1::SEX_FEMALE;
+}
+
+std::string MaskIdCard(absl::string_view number) {
+  constexpr size_t kLength = 18;
+  bool ascii = number.size() == kLength;
+  for (char c : number) {
+    if (static_cast<unsigned char>(c) >= 0x80 || !absl::ascii_isgraph(c)) ascii = false;
+  }
+  if (!ascii) return std::string(kLength, '*');
+  return absl::StrCat(number.substr(0, 4), std::string(kLength - 8, '*'), number.substr(14, 4));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timeline.
+
+std::vector<std::pair<std::string, std::string>> SupersededEntries(
+    const std::vector<TimelineEntry>& entries) {
+  const Effect effect = ComputeEffect(entries);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (effect.in_effect[i]) continue;
+    out.emplace_back(entries[i].entry_id(), entries[*effect.superseded_by[i]].entry_id());
+  }
+  return out;
+}
+
+void MarkSuperseded(std::vector<TimelineEntry>* entries) {
+  const Effect effect = ComputeEffect(*entries);
+  for (size_t i = 0; i < entries->size(); ++i) {
+    if (effect.in_effect[i]) {
+      (*entries)[i].clear_superseded_by_entry_id();
+    } else {
+      (*entries)[i].set_superseded_by_entry_id((*entries)[*effect.superseded_by[i]].entry_id());
+    }
+  }
+}
+
+void SortByDate(std::vector<TimelineEntry>* entries) {
+  std::stable_sort(entries->begin(), entries->end(), DateOrderLess);
+}
+
+absl::StatusOr<int> VetoMonths(EthicsSeverity severity, const common::v1::EthicsPolicy& policy) {
+  std::optional<int> months;
+  absl::string_view field;
+  switch (severity) {
+    case common::v1::ETHICS_SEVERITY_WARNING:
+      field = "ethics.warning_months";
+      if (policy.has_warning_months()) months = policy.warning_months();
+      break;
+    case common::v1::ETHICS_SEVERITY_DEMERIT:
+      field = "ethics.demerit_months";
+      if (policy.has_demerit_months()) months = policy.demerit_months();
+      break;
+    case common::v1::ETHICS_SEVERITY_DEMOTION:
+      field = "ethics.demotion_months";
+      if (policy.has_demotion_months()) months = policy.demotion_months();
+      break;
+    case common::v1::ETHICS_SEVERITY_DISMISSAL:
+      field = "ethics.dismissal_months";
+      if (policy.has_dismissal_months()) months = policy.dismissal_months();
+      break;
+    default:
+      return Invalid("severity",
+                     "must be ETHICS_SEVERITY_WARNING, _DEMERIT, _DEMOTION or _DISMISSAL");
+  }
+  if (!months) return PolicyUnset(field, "not set");
+  if (*months < 0) return PolicyUnset(field, absl::StrCat("is ", *months, "; must be >= 0"));
+  return *months;
+}
+
+absl::StatusOr<std::optional<Veto>> VetoOf(absl::CivilDay found_on, EthicsSeverity severity,
+                                           const common::v1::EthicsPolicy& policy) {
+  if (severity == common::v1::ETHICS_SEVERITY_UNSPECIFIED) return std::optional<Veto>();
+  absl::StatusOr<int> months = VetoMonths(severity, policy);
+  if (!months.ok()) return months.status();
+  if (*months == 0) return std::optional<Veto>();
+  Veto veto;
+  veto.severity = severity;
+  veto.period = dates::MonthsFrom(found_on, *months);
+  return std::optional<Veto>(veto);
+}
+
+absl::StatusOr<DerivedValues> DeriveCurrentValues(const std::vector<TimelineEntry>& entries,
+                                                  const common::v1::EthicsPolicy& ethics,
+                                                  absl::CivilDay as_of) {
+  const Effect effect = ComputeEffect(entries);
+  DerivedValues out;
+  // Index of the current entry for each single-valued kind.
+  std::optional<size_t> title, backbone, appraisal, post_status;
+  std::vector<size_t> designations, honours;
+  struct IndexedVeto {
+    Veto veto;
+    size_t index;
+  };
+  std::vector<IndexedVeto> vetoes;
+
+  auto take_latest = [&](std::optional<size_t>* slot, size_t i) {
+    if (!*slot || LaterThan(entries[i], i, entries[**slot], **slot)) *slot = i;
+  };
+
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const TimelineEntry& e = entries[i];
+    if (!effect.in_effect[i]) continue;
+    absl::StatusOr<absl::CivilDay> day =
+        dates::ParseDate(e.occurred_on(), absl::StrCat("entries[", i, "].occurred_on"));
+    if (!day.ok()) return day.status();
+    if (*day > as_of) continue;
+    switch (e.kind()) {
+      case v1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED:
+        take_latest(&title, i);
+        break;
+      case v1::TIMELINE_ENTRY_KIND_BACKBONE_DESIGNATED:
+        take_latest(&backbone, i);
+        break;
+      case v1::TIMELINE_ENTRY_KIND_DESIGNATION:
+        designations.push_back(i);
+        break;
+      case v1::TIMELINE_ENTRY_KIND_HONOUR:
+        honours.push_back(i);
+        break;
+      case v1::TIMELINE_ENTRY_KIND_POST_STATUS_CHANGED:
+        take_latest(&post_status, i);
+        break;
+      case v1::TIMELINE_ENTRY_KIND_APPRAISAL:
+        if (!appraisal ||
+            std::make_tuple(e.appraisal().year(), e.occurred_on(), e.sequence(), i) >
+                std::make_tuple(entries[*appraisal].appraisal().year(),
+                                entries[*appraisal].occurred_on(),
+                                entries[*appraisal].sequence(), *appraisal)) {
+          appraisal = i;
+        }
+        break;
+      case v1::TIMELINE_ENTRY_KIND_ETHICS_FINDING: {
+        absl::StatusOr<std::optional<Veto>> veto =
+            VetoOf(*day, e.ethics_finding().severity(), ethics);
+        if (!veto.ok()) return veto.status();
+        if (*veto) {
+          (*veto)->entry_id = e.entry_id();
+          vetoes.push_back({**veto, i});
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  auto by_date = [&](size_t a, size_t b) {
+    return std::make_tuple(entries[a].occurred_on(), entries[a].sequence(), a) <
+           std::make_tuple(entries[b].occurred_on(), entries[b].sequence(), b);
+  };
+  std::sort(designations.begin(), designations.end(), by_date);
+  std::sort(honours.begin(), honours.end(), by_date);
+  std::sort(vetoes.begin(), vetoes.end(),
+            [&](const IndexedVeto& a, const IndexedVeto& b) { return by_date(a.index, b.index); });
+
+  if (title) out.title = entries[*title];
+  if (backbone) out.backbone = entries[*backbone];
+  if (appraisal) out.latest_appraisal = entries[*appraisal];
+  if (post_status) out.post_status = entries[*post_status];
+  for (size_t i : designations) out.designations.push_back(entries[i]);
+  for (size_t i : honours) out.honours.push_back(entries[i]);
+
+  const IndexedVeto* active = nullptr;
+  for (const IndexedVeto& v : vetoes) {
+    out.vetoes.push_back(v.veto);
+    if (!v.veto.period.Contains(as_of)) continue;
+    if (active == nullptr ||
+        std::make_tuple(v.veto.period.last, SeverityRank(v.veto.severity),
+                        entries[v.index].sequence(), v.index) >
+            std::make_tuple(active->veto.period.last, SeverityRank(active->veto.severity),
+                            entries[active->index].sequence(), active->index)) {
+      active = &v;
+    }
+  }
+  if (active != nullptr) out.active_veto = active->veto;
+  return out;
+}
+
+void ApplyDerivedValues(const DerivedValues& derived, v1::Teacher* teacher,
+                        int backbone_review_years) {
+  teacher->clear_title();
+  teacher->clear_title_conferred_on();
+  teacher->clear_backbone_tier();
+  teacher->clear_backbone_designated_on();
+  teacher->clear_backbone_review_due_on();
+  teacher->clear_designations();
+  teacher->clear_honours();
+  teacher->clear_latest_appraisal();
+  teacher->clear_ethics_veto();
+
+  if (derived.title && derived.title->title_conferred().title() !=
+                           common::v1::PROFESSIONAL_TITLE_UNSPECIFIED) {
+    teacher->set_title(derived.title->title_conferred().title());
+    teacher->set_title_conferred_on(derived.title->occurred_on());
+  }
+  // An entry with an unspecified tier records that the designation lapsed.
+  if (derived.backbone &&
+      derived.backbone->backbone_designated().tier() != common::v1::BACKBONE_TIER_UNSPECIFIED) {
+    teacher->set_backbone_tier(derived.backbone->backbone_designated().tier());
+    teacher->set_backbone_designated_on(derived.backbone->occurred_on());
+    absl::StatusOr<absl::CivilDay> on = dates::ParseDate(derived.backbone->occurred_on());
+    if (on.ok()) {
+      teacher->set_backbone_review_due_on(
+          dates::FormatDate(dates::ShiftYears(*on, backbone_review_years)));
+    }
+  }
+  for (const TimelineEntry& e : derived.designations) {
+    v1::Designation* d = teacher->add_designations();
+    *d = e.designation();
+    d->set_designated_on(e.occurred_on());
+    d->set_entry_id(e.entry_id());
+  }
+  for (const TimelineEntry& e : derived.honours) {
+    v1::Honour* h = teacher->add_honours();
+    *h = e.honour();
+    h->set_awarded_on(e.occurred_on());
+    h->set_entry_id(e.entry_id());
+  }
+  if (derived.latest_appraisal) {
+    v1::Appraisal* a = teacher->mutable_latest_appraisal();
+    a->set_year(derived.latest_appraisal->appraisal().year());
+    a->set_result(derived.latest_appraisal->appraisal().result());
+    a->set_entry_id(derived.latest_appraisal->entry_id());
+  }
+  if (derived.post_status) {
+    teacher->set_post_status(derived.post_status->post_status_changed().to_status());
+  }
+  if (derived.active_veto) {
+    v1::EthicsVeto* v = teacher->mutable_ethics_veto();
+    v->set_severity(derived.active_veto->severity);
+    v->set_from_date(dates::FormatDate(derived.active_veto->period.first));
+    v->set_until_date(dates::FormatDate(derived.active_veto->period.last));
+    v->set_entry_id(derived.active_veto->entry_id);
+  }
+}
+
+std::vector<v1::SchoolStint> SchoolHistoryFromTimeline(const std::vector<TimelineEntry>& entries) {
+  const Effect effect = ComputeEffect(entries);
+  std::vector<TimelineEntry> moves;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const TimelineEntry& e = entries[i];
+    if (!effect.in_effect[i] || !dates::ParseDate(e.occurred_on()).ok()) continue;
+    if (e.kind() == v1::TIMELINE_ENTRY_KIND_SCHOOL_JOINED ||
+        e.kind() == v1::TIMELINE_ENTRY_KIND_SCHOOL_MOVED ||
+        e.kind() == v1::TIMELINE_ENTRY_KIND_TRANSFERRED) {
+      moves.push_back(e);
+    }
+  }
+  SortByDate(&moves);
+  std::vector<v1::SchoolStint> history;
+  for (const TimelineEntry& e : moves) {
+    const bool transfer = e.kind() == v1::TIMELINE_ENTRY_KIND_TRANSFERRED;
+    const std::string& school =
+        transfer ? e.transfer().to_school_id() : e.school_change().to_school_id();
+    if (!history.empty()) {
+      absl::CivilDay start = *dates::ParseDate(e.occurred_on());
+      history.back().set_to_date(dates::FormatDate(start - 1));
+    }
+    v1::SchoolStint stint;
+    stint.set_school_id(school);
+    if (transfer) stint.set_county_id(e.transfer().to_county_id());
+    stint.set_from_date(e.occurred_on());
+    history.push_back(std::move(stint));
+  }
+  // Two moves on one day leave a stint that ended before it began: drop it.
+  std::vector<v1::SchoolStint> kept;
+  for (v1::SchoolStint& s : history) {
+    if (!s.to_date().empty() && s.to_date() < s.from_date()) continue;
+    kept.push_back(std::move(s));
+  }
+  return kept;
+}
+
+absl::Status ValidateNewTimelineEntry(const TimelineEntry& entry) {
+  using K = v1::TimelineEntry;
+  if (!entry.entry_id().empty()) return Invalid("entry.entry_id", "is made by the platform; leave it empty");
+  if (entry.recorded_at_ms() != 0 || entry.sequence() != 0 || !entry.actor().empty() ||
+      !entry.superseded_by_entry_id().empty()) {
+    return Invalid("entry",
+                   "recorded_at_ms, sequence, actor and superseded_by_entry_id are output only");
+  }
+  if (entry.kind() == v1::TIMELINE_ENTRY_KIND_UNSPECIFIED ||
+      !v1::TimelineEntryKind_IsValid(entry.kind())) {
+    return Invalid("entry.kind", "must be one of the TIMELINE_ENTRY_KIND_* values");
+  }
+  absl::Status date = dates::ParseDate(entry.occurred_on(), "entry.occurred_on").status();
+  if (!date.ok()) return date;
+  if (!entry.supersedes_entry_id().empty() && entry.correction_reason().empty()) {
+    return Invalid("entry.correction_reason", "required when supersedes_entry_id is set");
+  }
+
+  K::DetailCase want = K::DETAIL_NOT_SET;
+  switch (entry.kind()) {
+    case v1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED: want = K::kTitleConferred; break;
+    case v1::TIMELINE_ENTRY_KIND_BACKBONE_DESIGNATED: want = K::kBackboneDesignated; break;
+    case v1::TIMELINE_ENTRY_KIND_DESIGNATION: want = K::kDesignation; break;
+    case v1::TIMELINE_ENTRY_KIND_HONOUR: want = K::kHonour; break;
+    case v1::TIMELINE_ENTRY_KIND_APPRAISAL: want = K::kAppraisal; break;
+    case v1::TIMELINE_ENTRY_KIND_ETHICS_FINDING: want = K::kEthicsFinding; break;
+    case v1::TIMELINE_ENTRY_KIND_POST_STATUS_CHANGED: want = K::kPostStatusChanged; break;
+    case v1::TIMELINE_ENTRY_KIND_SCHOOL_JOINED:
+    case v1::TIMELINE_ENTRY_KIND_SCHOOL_MOVED: want = K::kSchoolChange; break;
+    case v1::TIMELINE_ENTRY_KIND_TRANSFERRED: want = K::kTransfer; break;
+    case v1::TIMELINE_ENTRY_KIND_PROFILE_UPDATED: want = K::kProfileUpdated; break;
+    case v1::TIMELINE_ENTRY_KIND_EXTERNAL: want = K::kExternal; break;
+    case v1::TIMELINE_ENTRY_KIND_CORRECTION:
+      if (entry.supersedes_entry_id().empty()) {
+        return Invalid("entry.supersedes_entry_id", "required for a CORRECTION");
+      }
+      want = K::DETAIL_NOT_SET;
+      break;
+    default:
+      break;
+  }
+  if (entry.detail_case() != want) {
+    if (want == K::DETAIL_NOT_SET) return Invalid("entry", "a CORRECTION carries no detail");
+    const auto* field = K::descriptor()->FindFieldByNumber(static_cast<int>(want));
+    return Invalid(absl::StrCat("entry.", field->name()),
+                   absl::StrCat("required for ", v1::TimelineEntryKind_Name(entry.kind()),
+                                " (and no other detail)"));
+  }
+
+  switch (entry.detail_case()) {
+    case K::kTitleConferred:
+      if (entry.title_conferred().title() == common::v1::PROFESSIONAL_TITLE_UNSPECIFIED ||
+          !common::v1::ProfessionalTitle_IsValid(entry.title_conferred().title())) {
+        return Invalid("entry.title_conferred.title",
+                       "must be one of PROFESSIONAL_TITLE_THIRD_GRADE .. _FULL_SENIOR");
+      }
+      break;
+    case K::kBackboneDesignated:
+      if (!common::v1::BackboneTier_IsValid(entry.backbone_designated().tier())) {
+        return Invalid("entry.backbone_designated.tier",
+                       "must be BACKBONE_TIER_COUNTY, _CITY, _PROVINCE (or UNSPECIFIED: lapsed)");
+      }
+      break;
+    case K::kDesignation: {
+      const v1::Designation& d = entry.designation();
+      if (d.kind() == v1::DESIGNATION_KIND_UNSPECIFIED || !v1::DesignationKind_IsValid(d.kind())) {
+        return Invalid("entry.designation.kind", "must be one of the DESIGNATION_KIND_* values");
+      }
+      if (d.kind() == v1::DESIGNATION_KIND_OTHER && d.name().empty()) {
+        return Invalid("entry.designation.name", "required for DESIGNATION_KIND_OTHER");
+      }
+      if (!v1::AwardLevel_IsValid(d.level())) {
+        return Invalid("entry.designation.level", "must be one of the AWARD_LEVEL_* values");
+      }
+      break;
+    }
+    case K::kHonour:
+      if (entry.honour().name().empty()) {
+        return Invalid("entry.honour.name", "required (e.g. 市优秀教师)");
+      }
+      if (!v1::AwardLevel_IsValid(entry.honour().level())) {
+        return Invalid("entry.honour.level", "must be one of the AWARD_LEVEL_* values");
+      }
+      break;
+    case K::kAppraisal:
+      if (entry.appraisal().year() < 1950 || entry.appraisal().year() > 2199) {
+        return Invalid("entry.appraisal.year", "must be a year between 1950 and 2199");
+      }
+      if (entry.appraisal().result() == v1::APPRAISAL_RESULT_UNSPECIFIED ||
+          !v1::AppraisalResult_IsValid(entry.appraisal().result())) {
+        return Invalid("entry.appraisal.result",
+                       "must be EXCELLENT, QUALIFIED, BASICALLY_QUALIFIED or UNQUALIFIED");
+      }
+      break;
+    case K::kEthicsFinding:
+      if (!common::v1::EthicsSeverity_IsValid(entry.ethics_finding().severity())) {
+        return Invalid("entry.ethics_finding.severity",
+                       "must be one of the ETHICS_SEVERITY_* values");
+      }
+      break;
+    case K::kPostStatusChanged:
+      if (entry.post_status_changed().to_status() == v1::POST_STATUS_UNSPECIFIED ||
+          !v1::PostStatus_IsValid(entry.post_status_changed().to_status())) {
+        return Invalid("entry.post_status_changed.to_status",
+                       "must be one of the POST_STATUS_* values");
+      }
+      break;
+    case K::kSchoolChange:
+      if (entry.school_change().to_school_id().empty()) {
+        return Invalid("entry.school_change.to_school_id", "required");
+      }
+      break;
+    case K::kTransfer:
+      if (entry.transfer().to_county_id().empty() || entry.transfer().to_school_id().empty()) {
+        return Invalid("entry.transfer", "to_county_id and to_school_id are required");
+      }
+      break;
+    case K::kExternal:
+      if (entry.external().type().empty() || entry.external().source().empty()) {
+        return Invalid("entry.external", "type and source are required");
+      }
+      break;
+    default:
+      break;
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retirement.
+
+int64_t RetirementDelayMonths(absl::CivilMonth birth_month, absl::CivilMonth cohort_start,
+                              int64_t months_per_step, int64_t max_delay_months) {
+  const int64_t k = birth_month - cohort_start;
+  if (k < 0 || months_per_step <= 0) return 0;
+  return std::min(max_delay_months, k / months_per_step + 1);
+}
+
+absl::StatusOr<absl::CivilDay> RetirementDate(absl::CivilDay birth_date,
+                                              const common::v1::RetirementPolicy::Rule& rule) {
+  if (!rule.has_base_age_years() || rule.base_age_years() <= 0) {
+    return PolicyUnset("retirement.base_age_years", "must be set and positive");
+  }
+  if (!rule.has_cohort_start_month()) {
+    return PolicyUnset("retirement.cohort_start_month", "must be set (YYYY-MM)");
+  }
+  absl::StatusOr<absl::CivilMonth> cohort =
+      dates::ParseMonth(rule.cohort_start_month(), "retirement.cohort_start_month");
+  if (!cohort.ok()) return absl::FailedPreconditionError(cohort.status().message());
+  if (!rule.has_months_per_step() || rule.months_per_step() <= 0) {
+    return PolicyUnset("retirement.months_per_step", "must be set and positive");
+  }
+  if (!rule.has_max_delay_months() || rule.max_delay_months() < 0) {
+    return PolicyUnset("retirement.max_delay_months", "must be set and >= 0");
+  }
+  const absl::CivilMonth born(birth_date);
+  const int64_t delay = RetirementDelayMonths(born, *cohort, rule.months_per_step(),
+                                              rule.max_delay_months());
+  // The month in which they reach the age, then the first day of the month after it.
+  const absl::CivilMonth reached = born + (12 * static_cast<int64_t>(rule.base_age_years()) + delay);
+  return absl::CivilDay(reached + 1);
+}
+
+absl::StatusOr<absl::CivilDay> RetirementDate(absl::CivilDay birth_date, Sex sex,
+                                              const common::v1::RetirementPolicy& policy) {
+  switch (sex) {
+    case common::v1::SEX_MALE:
+      if (!policy.has_male()) return PolicyUnset("retirement.male", "not set");
+      return RetirementDate(birth_date, policy.male());
+    case common::v1::SEX_FEMALE:
+      if (!policy.has_female()) return PolicyUnset("retirement.female", "not set");
+      return RetirementDate(birth_date, policy.female());
+    default:
+      return Invalid("sex", "must be SEX_MALE or SEX_FEMALE to compute a retirement date");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Years, new teachers, rural or weak service.
+
+bool IsNewTeacher(absl::CivilDay hire_date, absl::CivilDay day, int64_t years) {
+  return hire_date <= day && day < dates::ShiftYears(hire_date, years);
+}
+
+int64_t WholeYearsSince(absl::CivilDay since, absl::CivilDay day) {
+  if (day < since) return 0;
+  int64_t n = day.year() - since.year();
+  // ShiftYears(since, n) falls in day's year (or on 1 March after a 29 February), so at most one
+  // step back is needed.
+  while (n > 0 && dates::ShiftYears(since, n) > day) --n;
+  return n;
+}
+
+bool IsRuralOrWeak(const v1::SchoolStint& school) {
+  return school.location() == v1::SCHOOL_LOCATION_RURAL ||
+         school.quality() == v1::SCHOOL_QUALITY_WEAK ||
+         school.kind() == v1::SCHOOL_KIND_VILLAGE_SCHOOL ||
+         school.kind() == v1::SCHOOL_KIND_TEACHING_POINT;
+}
+
+absl::StatusOr<v1::RuralOrWeakService> RuralOrWeakServiceOf(
+    const std::vector<v1::SchoolStint>& history, absl::CivilDay as_of) {
+  v1::RuralOrWeakService out;
+  std::vector<dates::Period> spans;
+  for (size_t i = 0; i < history.size(); ++i) {
+    const v1::SchoolStint& s = history[i];
+    const std::string at = absl::StrCat("school_history[", i, "]");
+    absl::StatusOr<absl::CivilDay> from = dates::ParseDate(s.from_date(), at + ".from_date");
+    if (!from.ok()) return from.status();
+    std::optional<absl::CivilDay> to;
+    if (!s.to_date().empty()) {
+      absl::StatusOr<absl::CivilDay> parsed = dates::ParseDate(s.to_date(), at + ".to_date");
+      if (!parsed.ok()) return parsed.status();
+      if (*parsed < *from) return Invalid(at + ".to_date", "must not be before from_date");
+      to = *parsed;
+    }
+    if (!IsRuralOrWeak(s) || *from > as_of) continue;
+    const bool ongoing = !to || *to >= as_of;
+    v1::RuralOrWeakService::Period* p = out.add_periods();
+    p->set_school_id(s.school_id());
+    p->set_from_date(s.from_date());
+    if (!ongoing) p->set_to_date(s.to_date());
+    p->set_rural(s.location() == v1::SCHOOL_LOCATION_RURAL);
+    p->set_weak(s.quality() == v1::SCHOOL_QUALITY_WEAK);
+    p->set_village_or_teaching_point(s.kind() == v1::SCHOOL_KIND_VILLAGE_SCHOOL ||
+                                     s.kind() == v1::SCHOOL_KIND_TEACHING_POINT);
+    p->set_source("school_history");
+    spans.push_back(dates::Period{*from, ongoing ? as_of : *to});
+  }
+  out.set_served(!spans.empty());
+
+  std::sort(spans.begin(), spans.end(),
+            [](const dates::Period& a, const dates::Period& b) { return a.first < b.first; });
+  int64_t years = 0;
+  std::optional<dates::Period> current;
+  auto close = [&]() {
+    // The span's last day is served too, so whole years are counted on the day after it.
+    if (current) years += WholeYearsSince(current->first, current->last + 1);
+  };
+  for (const dates::Period& p : spans) {
+    if (current && p.first <= current->last + 1) {
+      current->last = std::max(current->last, p.last);
+    } else {
+      close();
+      current = p;
+    }
+  }
+  close();
+  out.set_whole_years(static_cast<int32_t>(years));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Update mask.
+
+absl::Status ValidateTeacherUpdateMask(const google::protobuf::FieldMask& mask) {
+  static const std::set<std::string, std::less<>> kUpdatable = {
+      "national_teacher_id", "name",         "sex",
+      "birth_date",          "id_card_number", "hire_date",
+      "education",           "qualification", "stage",
+      "subjects",            "staffed",      "head_teacher_periods",
+      "leadership_posts",    "training_cycle_anchor", "phone",
+      "email"};
+  static const std::set<std::string, std::less<>> kDerived = {
+      "title",         "title_conferred_on", "backbone_tier",   "backbone_designated_on",
+      "backbone_review_due_on", "designations", "honours", "latest_appraisal",
+      "ethics_veto",   "expected_retirement_date"};
+  static const std::set<std::string, std::less<>> kMoved = {"county_id", "school_id",
+                                                            "school_joined_on"};
+  static const std::set<std::string, std::less<>> kReadOnly = {"teacher_id", "id_card_masked",
+                                                               "etag"};
+  if (mask.paths().empty()) {
+    return Invalid("update_mask", "must name at least one field to change");
+  }
+  for (const std::string& path : mask.paths()) {
+    const absl::string_view top = absl::string_view(path).substr(0, path.find('.'));
+    if (kDerived.count(top) > 0) {
+      return Invalid("update_mask", absl::StrCat("'", path,
+                                                 "' is derived from the timeline; add a timeline "
+                                                 "entry (AddTimelineEntry) instead"));
+    }
+    if (kMoved.count(top) > 0) {
+      return Invalid("update_mask", absl::StrCat("'", path,
+                                                 "' changes only through MoveTeacher or "
+                                                 "TransferTeacher"));
+    }
+    if (top == "post_status") {
+      return Invalid("update_mask", "'post_status' changes only through a POST_STATUS_CHANGED "
+                                    "timeline entry");
+    }
+    if (kReadOnly.count(top) > 0) {
+      return Invalid("update_mask", absl::StrCat("'", path, "' is read-only"));
+    }
+    bool known = kUpdatable.count(top) > 0;
+    // Only the qualification certificate has sub-fields worth naming one by one.
+    if (known && top != path) {
+      known = top == "qualification" &&
+              v1::QualificationCertificate::descriptor()->FindFieldByName(
+                  std::string(absl::string_view(path).substr(top.size() + 1))) != nullptr;
+    }
+    if (!known) {
+      return Invalid("update_mask",
+                     absl::StrCat("unknown field '", path, "'; allowed: ",
+                                  absl::StrJoin(kUpdatable, ", ")));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace shidang::profile

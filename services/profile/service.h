@@ -1,0 +1,64 @@
+#pragma once
+
+// The gRPC edge of the profile service (一师一档案): validate, check the caller's scope, call the
+// store and the rules, and convert the status once (server.h's HandleCall).
+
+#include <memory>
+#include <string>
+
+#include "services/common/clock.h"
+#include "services/common/policy.h"
+#include "services/common/principal.h"
+#include "services/common/redis.h"
+#include "services/profile/id_card_vault.h"
+#include "services/profile/store.h"
+#include "shidang/profile/v1/profile.grpc.pb.h"
+
+namespace shidang::profile {
+
+class ProfileServiceImpl final : public v1::ProfileService::Service {
+ public:
+  ProfileServiceImpl(redis::Pool& pool, const PrincipalSigner& signer, const Clock& clock,
+                     const IdCardVault& vault);
+
+  grpc::Status CreateCounty(grpc::ServerContext*, const v1::CreateCountyRequest*,
+                            v1::CreateCountyResponse*) override;
+  grpc::Status GetCounty(grpc::ServerContext*, const v1::GetCountyRequest*,
+                         v1::GetCountyResponse*) override;
+  grpc::Status CreateSchool(grpc::ServerContext*, const v1::CreateSchoolRequest*,
+                            v1::CreateSchoolResponse*) override;
+  grpc::Status GetSchool(grpc::ServerContext*, const v1::GetSchoolRequest*,
+                         v1::GetSchoolResponse*) override;
+  grpc::Status ListSchools(grpc::ServerContext*, const v1::ListSchoolsRequest*,
+                           v1::ListSchoolsResponse*) override;
+  grpc::Status CreateTeacher(grpc::ServerContext*, const v1::CreateTeacherRequest*,
+                             v1::CreateTeacherResponse*) override;
+  grpc::Status GetTeacher(grpc::ServerContext*, const v1::GetTeacherRequest*,
+                          v1::GetTeacherResponse*) override;
+  grpc::Status UpdateTeacher(grpc::ServerContext*, const v1::UpdateTeacherRequest*,
+                             v1::UpdateTeacherResponse*) override;
+  grpc::Status ListTeachers(grpc::ServerContext*, const v1::ListTeachersRequest*,
+                            v1::ListTeachersResponse*) override;
+  grpc::Status AddTimelineEntry(grpc::ServerContext*, const v1::AddTimelineEntryRequest*,
+                                v1::AddTimelineEntryResponse*) override;
+  grpc::Status ListTimeline(grpc::ServerContext*, const v1::ListTimelineRequest*,
+                            v1::ListTimelineResponse*) override;
+  grpc::Status MoveTeacher(grpc::ServerContext*, const v1::MoveTeacherRequest*,
+                           v1::MoveTeacherResponse*) override;
+  grpc::Status TransferTeacher(grpc::ServerContext*, const v1::TransferTeacherRequest*,
+                               v1::TransferTeacherResponse*) override;
+  grpc::Status GetGrowthFile(grpc::ServerContext*, const v1::GetGrowthFileRequest*,
+                             v1::GetGrowthFileResponse*) override;
+  grpc::Status ImportRoster(grpc::ServerContext*, const v1::ImportRosterRequest*,
+                            v1::ImportRosterResponse*) override;
+
+  // Files another service's event into the teacher's timeline (or, for "<source>.summary" events,
+  // into the growth file's summaries). Idempotent per event id. Used by the event consumer.
+  absl::Status FileExternalEvent(const common::v1::Event& event);
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace shidang::profile

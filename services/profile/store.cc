@@ -1,0 +1,550 @@
+#include "services/profile/store.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/events.h"
+#include "services/common/keys.h"
+#include "services/common/principal.h"
+#include "services/common/status.h"
+
+namespace shidang::profile {
+namespace {
+
+constexpr char kPrefix[] = "profile:";
+
+// The lowest protobuf varint writer Lua needs: entries get their sequence number (field 6 of
+// TimelineEntry, wire type 0, tag byte 0x30) appended in the script, where the list length is
+// known; a field repeated later in the bytes wins when parsing.
+constexpr char kLuaHelpers[] = R"lua(
+local function varint(n)
+  local out = {}
+  while n >= 128 do
+    out[#out + 1] = string.char(n % 128 + 128)
+    n = math.floor(n / 128)
+  end
+  out[#out + 1] = string.char(n)
+  return table.concat(out)
+end
+local function with_sequence(entry, n) return entry .. string.char(0x30) .. varint(n) end
+)lua";
+
+const Mutation& CreateCountyScript() {
+  static const Mutation* script = new Mutation(R"lua(
+if redis.call('EXISTS', K[1]) == 1 then
+  return {err = 6, msg = 'county ' .. A[2] .. ' already exists', field = 'county_id'}
+end
+redis.call('SET', K[1], A[1])
+emit_all()
+return {ok = A[1]}
+)lua");
+  return *script;
+}
+
+// K = [county, schools zset, ...]; A = [payload, n, then per school: id, school key index, name key
+// index, code key index (0 = none), bytes, name, code].
+const Mutation& CreateSchoolsScript() {
+  static const Mutation* script = new Mutation(R"lua(
+if redis.call('EXISTS', K[1]) == 0 then
+  return {err = 9, msg = 'the county does not exist; create it first', field = 'county_id'}
+end
+local n = tonumber(A[2])
+local pos = 3
+local schools = {}
+for i = 1, n do
+  local s = {id = A[pos], key = K[tonumber(A[pos + 1])], name_key = K[tonumber(A[pos + 2])],
+             code_index = tonumber(A[pos + 3]), bytes = A[pos + 4], name = A[pos + 5],
+             code = A[pos + 6]}
+  if s.code_index > 0 then s.code_key = K[s.code_index] end
+  pos = pos + 7
+  schools[i] = s
+end
+for i, s in ipairs(schools) do
+  if redis.call('EXISTS', s.key) == 1 then
+    return {err = 6, msg = 'school ' .. s.id .. ' already exists', field = 'school_id'}
+  end
+  local holder = redis.call('GET', s.name_key)
+  if holder then
+    return {err = 6, msg = 'a school named ' .. s.name .. ' already exists (' .. holder .. ')',
+            field = 'name'}
+  end
+  if s.code_key then
+    holder = redis.call('GET', s.code_key)
+    if holder then
+      return {err = 6, msg = 'school code ' .. s.code .. ' is already used by ' .. holder,
+              field = 'school_code'}
+    end
+  end
+end
+for i, s in ipairs(schools) do
+  redis.call('SET', s.key, s.bytes)
+  redis.call('SET', s.name_key, s.id)
+  if s.code_key then redis.call('SET', s.code_key, s.id) end
+  redis.call('ZADD', K[2], 0, s.id)
+end
+emit_all()
+return {ok = A[1]}
+)lua");
+  return *script;
+}
+
+// K = [county, teachers zset, ...]; A = [payload, n, then per teacher (see WriteTeachers)].
+const Mutation& WriteTeachersScript() {
+  static const Mutation* script = new Mutation(absl::StrCat(kLuaHelpers, R"lua(
+if redis.call('EXISTS', K[1]) == 0 then
+  return {err = 9, msg = 'the county does not exist', field = 'county_id'}
+end
+local n = tonumber(A[2])
+local pos = 3
+local writes = {}
+local function keys_at(count)
+  local out = {}
+  for i = 1, count do out[i] = K[tonumber(A[pos])]; pos = pos + 1 end
+  return out
+end
+for w = 1, n do
+  local r = {id = A[pos], hash = K[tonumber(A[pos + 1])], timeline = K[tonumber(A[pos + 2])],
+             expect = A[pos + 3], version = A[pos + 4], teacher = A[pos + 5], sealed = A[pos + 6]}
+  local entries = tonumber(A[pos + 7])
+  pos = pos + 8
+  r.entries = {}
+  for i = 1, entries do r.entries[i] = A[pos]; pos = pos + 1 end
+  local claims = tonumber(A[pos]); pos = pos + 1
+  r.claims = {}
+  for i = 1, claims do
+    r.claims[i] = {key = K[tonumber(A[pos])], field = A[pos + 1]}
+    pos = pos + 2
+  end
+  local count = tonumber(A[pos]); pos = pos + 1
+  r.add = keys_at(count)
+  count = tonumber(A[pos]); pos = pos + 1
+  r.remove = keys_at(count)
+  count = tonumber(A[pos]); pos = pos + 1
+  r.release = keys_at(count)
+  writes[w] = r
+end
+-- Every check before the first write (mutation.h's contract).
+local claimed = {}
+for _, r in ipairs(writes) do
+  local exists = redis.call('EXISTS', r.hash) == 1
+  if r.expect == 'absent' and exists then
+    return {err = 6, msg = 'teacher ' .. r.id .. ' already exists', field = 'teacher_id'}
+  end
+  if r.expect ~= 'absent' and not exists then
+    return {err = 5, msg = 'teacher ' .. r.id .. ' not found', field = 'teacher_id'}
+  end
+  if r.expect == 'version' then
+    local version = redis.call('HGET', r.hash, 'v') or '0'
+    if version ~= r.version then
+      return {err = 10, field = 'etag', msg = 'teacher ' .. r.id .. ' changed since it was read ' ..
+              '(etag ' .. r.version .. ', now ' .. version .. '); read it again and redo the change'}
+    end
+  end
+  for _, c in ipairs(r.claims) do
+    local holder = redis.call('GET', c.key) or claimed[c.key]
+    if holder and holder ~= r.id then
+      return {err = 6, msg = 'already recorded for teacher ' .. holder, field = c.field}
+    end
+    claimed[c.key] = r.id
+  end
+end
+for _, r in ipairs(writes) do
+  if r.teacher ~= '' then redis.call('HSET', r.hash, 'p', r.teacher) end
+  if r.sealed ~= '' then redis.call('HSET', r.hash, 'idc', r.sealed) end
+  redis.call('HINCRBY', r.hash, 'v', 1)
+  local length = redis.call('LLEN', r.timeline)
+  for i, entry in ipairs(r.entries) do
+    redis.call('RPUSH', r.timeline, with_sequence(entry, length + i))
+  end
+  for _, c in ipairs(r.claims) do redis.call('SET', c.key, r.id) end
+  for _, key in ipairs(r.add) do redis.call('ZADD', key, 0, r.id) end
+  for _, key in ipairs(r.remove) do redis.call('ZREM', key, r.id) end
+  for _, key in ipairs(r.release) do
+    if redis.call('GET', key) == r.id then redis.call('DEL', key) end
+  end
+end
+emit_all()
+return {ok = A[1]}
+)lua"));
+  return *script;
+}
+
+// K = [summaries hash]; A = [field, summary bytes, as_of_ms]. Keeps the newest summary per field.
+const Mutation& PutSummaryScript() {
+  static const Mutation* script = new Mutation(R"lua(
+local stamp = tonumber(redis.call('HGET', K[1], A[1] .. '@t') or '-1')
+if tonumber(A[3]) >= stamp then
+  redis.call('HSET', K[1], A[1], A[2], A[1] .. '@t', A[3])
+end
+return {ok = ''}
+)lua");
+  return *script;
+}
+
+// Keys referenced by index from the script's arguments: each distinct key once.
+class KeyList {
+ public:
+  explicit KeyList(std::vector<std::string> fixed) : keys_(std::move(fixed)) {
+    for (size_t i = 0; i < keys_.size(); ++i) index_[keys_[i]] = i + 1;
+  }
+  std::string Ref(const std::string& key) {
+    auto [it, inserted] = index_.emplace(key, keys_.size() + 1);
+    if (inserted) keys_.push_back(key);
+    return std::to_string(it->second);
+  }
+  redis::Args Take() { return std::move(keys_); }
+
+ private:
+  std::vector<std::string> keys_;
+  std::map<std::string, size_t> index_;
+};
+
+absl::Status ParseInto(absl::string_view bytes, google::protobuf::Message* message,
+                       absl::string_view what) {
+  if (!message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError(absl::StrCat("profile store: unreadable ", what));
+  }
+  return absl::OkStatus();
+}
+
+MutationRequest NewRequest(absl::string_view county_id, const WriteContext& write,
+                           std::vector<common::v1::Event> events, absl::Status* status) {
+  MutationRequest request;
+  request.stream_key = ProfileStore::StreamKey(county_id);
+  request.events = std::move(events);
+  if (write.request != nullptr) {
+    *status = AttachIdempotency(request, kServiceName, ProfileStore::Tag(county_id), write.actor,
+                                write.method, *write.request);
+  }
+  return request;
+}
+
+absl::StatusOr<MutationResult> RunWrite(redis::Pool& pool, const Mutation& script,
+                                        absl::string_view county_id, MutationRequest request) {
+  // Consumers find the county's stream through the index; registering is idempotent and happens
+  // before the first write under the county's tag (events.h).
+  SHIDANG_RETURN_IF_ERROR(RegisterStream(pool, kServiceName, request.stream_key));
+  (void)county_id;
+  return script.Run(pool, request);
+}
+
+}  // namespace
+
+ProfileStore::ProfileStore(redis::Pool& pool) : pool_(pool) {}
+
+std::string ProfileStore::Tag(absl::string_view county_id) { return keys::HashTag("c", county_id); }
+std::string ProfileStore::CountyKey(absl::string_view c) {
+  return absl::StrCat(kPrefix, Tag(c), ":county");
+}
+std::string ProfileStore::SchoolKey(absl::string_view c, absl::string_view id) {
+  return absl::StrCat(kPrefix, Tag(c), ":school:", id);
+}
+std::string ProfileStore::SchoolsKey(absl::string_view c) {
+  return absl::StrCat(kPrefix, Tag(c), ":schools");
+}
+std::string ProfileStore::SchoolNameKey(absl::string_view c, absl::string_view name) {
+  return absl::StrCat(kPrefix, Tag(c), ":school-name:", name);
+}
+std::string ProfileStore::SchoolCodeKey(absl::string_view c, absl::string_view code) {
+  return absl::StrCat(kPrefix, Tag(c), ":school-code:", code);
+}
+std::string ProfileStore::TeacherKey(absl::string_view c, absl::string_view id) {
+  return absl::StrCat(kPrefix, Tag(c), ":t:", id);
+}
+std::string ProfileStore::TimelineKey(absl::string_view c, absl::string_view id) {
+  return absl::StrCat(kPrefix, Tag(c), ":tl:", id);
+}
+std::string ProfileStore::TeachersKey(absl::string_view c) {
+  return absl::StrCat(kPrefix, Tag(c), ":teachers");
+}
+std::string ProfileStore::SchoolIndexKey(absl::string_view c, absl::string_view school_id) {
+  return absl::StrCat(kPrefix, Tag(c), ":ix:school:", school_id);
+}
+std::string ProfileStore::IdCardIndexKey(absl::string_view c, absl::string_view blind) {
+  return absl::StrCat(kPrefix, Tag(c), ":idc:", blind);
+}
+std::string ProfileStore::NationalIdKey(absl::string_view c, absl::string_view national_id) {
+  return absl::StrCat(kPrefix, Tag(c), ":ntid:", national_id);
+}
+std::string ProfileStore::SummariesKey(absl::string_view c, absl::string_view id) {
+  return absl::StrCat(kPrefix, Tag(c), ":sum:", id);
+}
+std::string ProfileStore::HomeKey(absl::string_view teacher_id) {
+  return absl::StrCat(kPrefix, keys::HashTag("t", teacher_id), ":home");
+}
+std::string ProfileStore::CountiesKey() { return absl::StrCat(kPrefix, "counties"); }
+std::string ProfileStore::StreamKey(absl::string_view c) {
+  return keys::StreamKey(kServiceName, Tag(c));
+}
+
+absl::StatusOr<v1::County> ProfileStore::CreateCounty(const v1::County& county,
+                                                      const WriteContext& write,
+                                                      std::vector<common::v1::Event> events) {
+  absl::Status status;
+  MutationRequest request = NewRequest(county.county_id(), write, std::move(events), &status);
+  SHIDANG_RETURN_IF_ERROR(status);
+  // Listed first: a listing that finds a county code with no county skips it.
+  SHIDANG_RETURN_IF_ERROR(pool_.Command({"SADD", CountiesKey(), county.county_id()}).status());
+  request.keys = {CountyKey(county.county_id())};
+  request.args = {county.SerializeAsString(), county.county_id()};
+  SHIDANG_ASSIGN_OR_RETURN(MutationResult result,
+                           RunWrite(pool_, CreateCountyScript(), county.county_id(), request));
+  v1::County stored;
+  SHIDANG_RETURN_IF_ERROR(ParseInto(result.payload, &stored, "county"));
+  return stored;
+}
+
+absl::StatusOr<v1::County> ProfileStore::GetCounty(absl::string_view county_id) {
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply,
+                           pool_.Command({"GET", CountyKey(county_id)}));
+  if (reply.is_nil()) {
+    return absl::NotFoundError(absl::StrCat("county ", county_id, " not found"));
+  }
+  v1::County county;
+  SHIDANG_RETURN_IF_ERROR(ParseInto(reply.str(), &county, "county"));
+  return county;
+}
+
+absl::StatusOr<std::vector<std::string>> ProfileStore::CountiesUnder(absl::string_view region) {
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command({"SMEMBERS", CountiesKey()}));
+  std::vector<std::string> out;
+  for (size_t i = 0; i < reply.size(); ++i) {
+    std::string county(reply[i].str());
+    if (county == region || RegionCovers(region, county)) out.push_back(county);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+absl::StatusOr<MutationResult> ProfileStore::CreateSchools(absl::string_view county_id,
+                                                           const std::vector<v1::School>& schools,
+                                                           const WriteContext& write,
+                                                           std::vector<common::v1::Event> events,
+                                                           absl::string_view payload) {
+  absl::Status status;
+  MutationRequest request = NewRequest(county_id, write, std::move(events), &status);
+  SHIDANG_RETURN_IF_ERROR(status);
+  KeyList keys({CountyKey(county_id), SchoolsKey(county_id)});
+  request.args = {std::string(payload), std::to_string(schools.size())};
+  for (const v1::School& school : schools) {
+    request.args.push_back(school.school_id());
+    request.args.push_back(keys.Ref(SchoolKey(county_id, school.school_id())));
+    request.args.push_back(keys.Ref(SchoolNameKey(county_id, school.name())));
+    request.args.push_back(school.school_code().empty()
+                               ? "0"
+                               : keys.Ref(SchoolCodeKey(county_id, school.school_code())));
+    request.args.push_back(school.SerializeAsString());
+    request.args.push_back(school.name());
+    request.args.push_back(school.school_code());
+  }
+  request.keys = keys.Take();
+  return RunWrite(pool_, CreateSchoolsScript(), county_id, std::move(request));
+}
+
+absl::StatusOr<v1::School> ProfileStore::GetSchool(absl::string_view school_id) {
+  // School ids carry their county ("S<county>-..."): a school never changes county.
+  if (school_id.size() < 8 || school_id[0] != 'S') {
+    return absl::NotFoundError(absl::StrCat("school ", school_id, " not found"));
+  }
+  absl::string_view county = school_id.substr(1, 6);
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply,
+                           pool_.Command({"GET", SchoolKey(county, school_id)}));
+  if (reply.is_nil()) return absl::NotFoundError(absl::StrCat("school ", school_id, " not found"));
+  v1::School school;
+  SHIDANG_RETURN_IF_ERROR(ParseInto(reply.str(), &school, "school"));
+  return school;
+}
+
+absl::StatusOr<std::vector<v1::School>> ProfileStore::ListSchools(absl::string_view county_id) {
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply ids,
+                           pool_.Command({"ZRANGE", SchoolsKey(county_id), "0", "-1"}));
+  std::vector<redis::Args> gets;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    gets.push_back({"GET", SchoolKey(county_id, ids[i].str())});
+  }
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_.Pipeline(gets));
+  std::vector<v1::School> schools;
+  for (const redis::Reply& reply : replies) {
+    SHIDANG_RETURN_IF_ERROR(reply.ToStatus());
+    if (reply.is_nil()) continue;
+    v1::School school;
+    SHIDANG_RETURN_IF_ERROR(ParseInto(reply.str(), &school, "school"));
+    schools.push_back(std::move(school));
+  }
+  return schools;
+}
+
+absl::StatusOr<std::string> ProfileStore::FindSchool(absl::string_view county_id,
+                                                     absl::string_view code_or_name) {
+  SHIDANG_ASSIGN_OR_RETURN(
+      std::vector<redis::Reply> replies,
+      pool_.Pipeline({{"GET", SchoolCodeKey(county_id, code_or_name)},
+                      {"GET", SchoolNameKey(county_id, code_or_name)},
+                      {"EXISTS", SchoolKey(county_id, code_or_name)}}));
+  for (const redis::Reply& r : replies) SHIDANG_RETURN_IF_ERROR(r.ToStatus());
+  if (!replies[0].is_nil()) return std::string(replies[0].str());
+  if (!replies[1].is_nil()) return std::string(replies[1].str());
+  if (replies[2].integer() == 1) return std::string(code_or_name);
+  return absl::NotFoundError(
+      absl::StrCat("no school with code, name or id '", code_or_name, "' in county ", county_id));
+}
+
+absl::StatusOr<std::string> ProfileStore::HomeCounty(absl::string_view teacher_id) {
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command({"GET", HomeKey(teacher_id)}));
+  if (reply.is_nil()) {
+    return absl::NotFoundError(absl::StrCat("teacher ", teacher_id, " not found"));
+  }
+  return std::string(reply.str());
+}
+
+absl::Status ProfileStore::SetHomeCounty(absl::string_view teacher_id,
+                                         absl::string_view county_id) {
+  return pool_.Command({"SET", HomeKey(teacher_id), std::string(county_id)}).status();
+}
+
+absl::StatusOr<std::vector<StoredTeacher>> ProfileStore::GetTeachers(
+    absl::string_view county_id, const std::vector<std::string>& ids) {
+  std::vector<redis::Args> commands;
+  for (const std::string& id : ids) {
+    commands.push_back({"HGETALL", TeacherKey(county_id, id)});
+    commands.push_back({"LRANGE", TimelineKey(county_id, id), "0", "-1"});
+    commands.push_back({"HGETALL", SummariesKey(county_id, id)});
+  }
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_.Pipeline(commands));
+  std::vector<StoredTeacher> out;
+  for (size_t t = 0; t < ids.size(); ++t) {
+    const redis::Reply& hash = replies[3 * t];
+    const redis::Reply& timeline = replies[3 * t + 1];
+    const redis::Reply& summaries = replies[3 * t + 2];
+    SHIDANG_RETURN_IF_ERROR(hash.ToStatus());
+    SHIDANG_RETURN_IF_ERROR(timeline.ToStatus());
+    SHIDANG_RETURN_IF_ERROR(summaries.ToStatus());
+    if (hash.size() == 0) continue;
+    StoredTeacher stored;
+    for (size_t i = 0; i + 1 < hash.size(); i += 2) {
+      absl::string_view field = hash[i].str();
+      if (field == "p") {
+        SHIDANG_RETURN_IF_ERROR(ParseInto(hash[i + 1].str(), &stored.teacher, "teacher"));
+      } else if (field == "idc") {
+        stored.sealed_id_card = std::string(hash[i + 1].str());
+      } else if (field == "v") {
+        stored.version = hash[i + 1].integer();
+      }
+    }
+    for (size_t i = 0; i < timeline.size(); ++i) {
+      v1::TimelineEntry entry;
+      SHIDANG_RETURN_IF_ERROR(ParseInto(timeline[i].str(), &entry, "timeline entry"));
+      stored.timeline.push_back(std::move(entry));
+    }
+    for (size_t i = 0; i + 1 < summaries.size(); i += 2) {
+      if (absl::EndsWith(summaries[i].str(), "@t")) continue;
+      v1::ServiceSummary summary;
+      SHIDANG_RETURN_IF_ERROR(ParseInto(summaries[i + 1].str(), &summary, "summary"));
+      stored.summaries.push_back(std::move(summary));
+    }
+    out.push_back(std::move(stored));
+  }
+  return out;
+}
+
+absl::StatusOr<StoredTeacher> ProfileStore::GetTeacher(absl::string_view county_id,
+                                                       absl::string_view teacher_id) {
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<StoredTeacher> found,
+                           GetTeachers(county_id, {std::string(teacher_id)}));
+  if (found.empty()) return absl::NotFoundError(absl::StrCat("teacher ", teacher_id, " not found"));
+  return std::move(found[0]);
+}
+
+absl::StatusOr<std::vector<std::string>> ProfileStore::TeacherIds(absl::string_view county_id,
+                                                                  absl::string_view school_id,
+                                                                  absl::string_view after,
+                                                                  int limit) {
+  std::string key =
+      school_id.empty() ? TeachersKey(county_id) : SchoolIndexKey(county_id, school_id);
+  std::string from = after.empty() ? "-" : absl::StrCat("(", after);
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply,
+                           pool_.Command({"ZRANGE", key, from, "+", "BYLEX", "LIMIT", "0",
+                                          std::to_string(limit)}));
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < reply.size(); ++i) ids.emplace_back(reply[i].str());
+  return ids;
+}
+
+absl::StatusOr<std::vector<std::string>> ProfileStore::ClaimHolders(
+    const std::vector<std::string>& keys) {
+  std::vector<redis::Args> gets;
+  for (const std::string& key : keys) gets.push_back({"GET", key});
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_.Pipeline(gets));
+  std::vector<std::string> holders;
+  for (const redis::Reply& reply : replies) {
+    SHIDANG_RETURN_IF_ERROR(reply.ToStatus());
+    holders.emplace_back(reply.is_nil() ? "" : reply.str());
+  }
+  return holders;
+}
+
+absl::StatusOr<MutationResult> ProfileStore::WriteTeachers(
+    absl::string_view county_id, const std::vector<TeacherWrite>& writes,
+    const WriteContext& write, std::vector<common::v1::Event> events, absl::string_view payload) {
+  absl::Status status;
+  MutationRequest request = NewRequest(county_id, write, std::move(events), &status);
+  SHIDANG_RETURN_IF_ERROR(status);
+  KeyList keys({CountyKey(county_id), TeachersKey(county_id)});
+  redis::Args& args = request.args;
+  args = {std::string(payload), std::to_string(writes.size())};
+  for (const TeacherWrite& w : writes) {
+    args.push_back(w.teacher_id);
+    args.push_back(keys.Ref(TeacherKey(county_id, w.teacher_id)));
+    args.push_back(keys.Ref(TimelineKey(county_id, w.teacher_id)));
+    switch (w.expect) {
+      case TeacherWrite::Expect::kAbsent:
+        args.push_back("absent");
+        break;
+      case TeacherWrite::Expect::kPresent:
+        args.push_back("present");
+        break;
+      case TeacherWrite::Expect::kVersion:
+        args.push_back("version");
+        break;
+    }
+    args.push_back(std::to_string(w.expected_version));
+    args.push_back(w.teacher ? w.teacher->SerializeAsString() : "");
+    args.push_back(w.sealed_id_card);
+    args.push_back(std::to_string(w.entries.size()));
+    for (const v1::TimelineEntry& entry : w.entries) args.push_back(entry.SerializeAsString());
+    args.push_back(std::to_string(w.claims.size()));
+    for (const TeacherWrite::Claim& claim : w.claims) {
+      args.push_back(keys.Ref(claim.key));
+      args.push_back(claim.field);
+    }
+    for (const auto* list : {&w.add_to_sets, &w.remove_from_sets, &w.release_claims}) {
+      args.push_back(std::to_string(list->size()));
+      for (const std::string& key : *list) args.push_back(keys.Ref(key));
+    }
+  }
+  request.keys = keys.Take();
+  // A roster's worth of teachers is one script by design (all or nothing): give it time, about
+  // 1 ms per teacher on a slow disk with appendfsync always, at least the pool's timeout.
+  if (writes.size() > 100) {
+    request.timeout = absl::Milliseconds(1000 + 2 * static_cast<int64_t>(writes.size()));
+  }
+  return RunWrite(pool_, WriteTeachersScript(), county_id, std::move(request));
+}
+
+absl::Status ProfileStore::PutSummary(absl::string_view county_id, absl::string_view teacher_id,
+                                      const v1::ServiceSummary& summary,
+                                      const WriteContext& write) {
+  absl::Status status;
+  MutationRequest request = NewRequest(county_id, write, {}, &status);
+  SHIDANG_RETURN_IF_ERROR(status);
+  request.keys = {SummariesKey(county_id, teacher_id)};
+  request.args = {absl::StrCat(summary.source(), "/", summary.kind()),
+                  summary.SerializeAsString(), std::to_string(summary.as_of_ms())};
+  return RunWrite(pool_, PutSummaryScript(), county_id, std::move(request)).status();
+}
+
+}  // namespace shidang::profile

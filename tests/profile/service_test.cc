@@ -1,0 +1,671 @@
+// The profile service as a real process on a real redis-server, called over gRPC with signed
+// principals, as the gateway will call it.
+
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+
+#include <fstream>
+#include <set>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/keys.h"
+#include "services/common/mutation.h"
+#include "services/common/events.h"
+#include "services/common/principal.h"
+#include "services/common/status.h"
+#include "services/profile/demo_county.h"
+#include "services/profile/rules.h"
+#include "shidang/profile/v1/profile.grpc.pb.h"
+#include "tests/kit/redis_server.h"
+#include "tests/kit/service_process.h"
+
+namespace shidang::profile {
+namespace {
+
+using common::v1::Principal;
+using ::testing::HasSubstr;
+
+constexpr char kCounty[] = "330723";
+constexpr char kOtherCounty[] = "330781";
+constexpr char kToday[] = "2025-11-25";
+const std::string kPrincipalKey(40, 'k');
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+}
+
+Principal Who(common::v1::Role role, std::string subject, std::string region = "",
+              std::string school = "") {
+  Principal p;
+  p.set_role(role);
+  p.set_subject(std::move(subject));
+  p.set_region(std::move(region));
+  p.set_school_id(std::move(school));
+  return p;
+}
+
+// A valid ID-card number for a birth date and sex (GB 11643), from the county's prefix.
+std::string IdCard(absl::string_view birth_yyyymmdd, bool male, int serial) {
+  std::string first17 = absl::StrCat(kCounty, birth_yyyymmdd,
+                                     absl::StrFormat("%02d", serial % 100), male ? "1" : "2");
+  return first17 + IdCardCheckCharacter(first17);
+}
+
+testing::RedisServerOptions AlwaysFsync() {
+  testing::RedisServerOptions options;
+  options.appendfsync = "always";
+  return options;
+}
+
+class ProfileServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartService(); }
+
+  void StartService(std::vector<std::string> extra = {}) {
+    WriteFile(keys_.path() + "/principal.key", kPrincipalKey);
+    WriteFile(keys_.path() + "/data.key", std::string(48, 'd'));
+    std::vector<std::string> args = {"--redis=" + redis_.address(),
+                                     "--principal_key_file=" + keys_.path() + "/principal.key",
+                                     "--data_key_file=" + keys_.path() + "/data.key",
+                                     std::string("--today=") + kToday};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto process = testing::ServiceProcess::Start(SHIDANG_PROFILE_BINARY, args);
+    ASSERT_TRUE(process.ok()) << process.status();
+    process_ = std::move(*process);
+    grpc::ChannelArguments args_for_details;
+    // Row problems of a rejected roster travel in the trailers; accept up to 1 MiB of them.
+    args_for_details.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
+    stub_ = v1::ProfileService::NewStub(grpc::CreateCustomChannel(
+        process_->address(), grpc::InsecureChannelCredentials(), args_for_details));
+  }
+
+  template <typename Req, typename Resp>
+  grpc::Status Call(grpc::Status (v1::ProfileService::Stub::*method)(grpc::ClientContext*,
+                                                                      const Req&, Resp*),
+                    const Principal& who, const Req& req, Resp* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    signer_.Attach(&ctx, who);
+    return (stub_.get()->*method)(&ctx, req, resp);
+  }
+
+  void CreateCounty(const std::string& county = kCounty) {
+    v1::CreateCountyRequest req;
+    req.set_county_id(county);
+    req.set_name("武义县");
+    req.set_city_code(county.substr(0, 4) + "00");
+    req.set_province_code(county.substr(0, 2) + "0000");
+    v1::CreateCountyResponse resp;
+    ASSERT_TRUE(Call(&v1::ProfileService::Stub::CreateCounty, admin_, req, &resp).ok());
+  }
+
+  std::string CreateSchool(const std::string& name, v1::SchoolLocation location,
+                           const std::string& county = kCounty) {
+    v1::CreateSchoolRequest req;
+    req.set_county_id(county);
+    req.set_name(name);
+    req.set_stage(common::v1::STAGE_PRIMARY);
+    req.set_ownership(v1::SCHOOL_OWNERSHIP_PUBLIC);
+    req.set_location(location);
+    req.set_quality(v1::SCHOOL_QUALITY_ORDINARY);
+    req.set_kind(v1::SCHOOL_KIND_REGULAR);
+    req.set_compulsory_education(true);
+    v1::CreateSchoolResponse resp;
+    grpc::Status s = Call(&v1::ProfileService::Stub::CreateSchool, admin_, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.school().school_id();
+  }
+
+  v1::CreateTeacherRequest TeacherRequest(const std::string& school_id, int serial) {
+    v1::CreateTeacherRequest req;
+    req.set_county_id(kCounty);
+    v1::Teacher* t = req.mutable_teacher();
+    t->set_name("王芳");
+    t->set_sex(common::v1::SEX_FEMALE);
+    t->set_birth_date("1990-03-07");
+    t->set_id_card_number(IdCard("19900307", false, serial));
+    t->set_hire_date("2012-09-01");
+    t->set_school_id(school_id);
+    t->set_school_joined_on("2015-09-01");
+    t->set_stage(common::v1::STAGE_PRIMARY);
+    t->add_subjects("数学");
+    t->set_staffed(true);
+    t->set_post_status(v1::POST_STATUS_ON_DUTY);
+    t->set_national_teacher_id(absl::StrCat("N", serial));
+    req.mutable_initial_title()->set_title(common::v1::PROFESSIONAL_TITLE_SECOND_GRADE);
+    req.set_initial_title_conferred_on("2016-12-01");
+    return req;
+  }
+
+  v1::Teacher CreateTeacher(const std::string& school_id, int serial) {
+    v1::CreateTeacherResponse resp;
+    grpc::Status s =
+        Call(&v1::ProfileService::Stub::CreateTeacher, hr_, TeacherRequest(school_id, serial), &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.teacher();
+  }
+
+  int64_t CountTeachers(const Principal& who) {
+    int64_t total = 0;
+    v1::ListTeachersRequest req;
+    req.set_county_id(kCounty);
+    req.mutable_page()->set_page_size(500);
+    while (true) {
+      v1::ListTeachersResponse resp;
+      grpc::Status s = Call(&v1::ProfileService::Stub::ListTeachers, who, req, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      if (!s.ok()) return -1;
+      total += resp.teachers_size();
+      if (resp.page().next_page_token().empty()) return total;
+      req.mutable_page()->set_page_token(resp.page().next_page_token());
+    }
+  }
+
+  testing::RedisServer redis_{AlwaysFsync()};
+  testing::TempDir keys_;
+  std::unique_ptr<testing::ServiceProcess> process_;
+  std::unique_ptr<v1::ProfileService::Stub> stub_;
+  PrincipalSigner signer_{kPrincipalKey};
+  Principal admin_ = Who(common::v1::ROLE_ADMIN, "ops");
+  Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr1", kCounty);
+};
+
+TEST_F(ProfileServiceTest, CreatesAndReadsATeacherWithDerivedValuesAndMaskedIdCard) {
+  CreateCounty();
+  std::string school = CreateSchool("武义县实验小学", v1::SCHOOL_LOCATION_URBAN);
+  v1::Teacher created = CreateTeacher(school, 1);
+  ASSERT_FALSE(created.teacher_id().empty());
+  EXPECT_EQ(created.title(), common::v1::PROFESSIONAL_TITLE_SECOND_GRADE);
+  EXPECT_EQ(created.title_conferred_on(), "2016-12-01");
+  // Women in professional posts born 1990-03: 55 + min(36, (243/4)+1) = 58 → 2048-04-01.
+  EXPECT_EQ(created.expected_retirement_date(), "2048-04-01");
+
+  // HR of the region sees the number; a school admin of the school sees it masked.
+  v1::GetTeacherRequest get;
+  get.set_teacher_id(created.teacher_id());
+  v1::GetTeacherResponse by_hr, by_admin;
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::GetTeacher, hr_, get, &by_hr).ok());
+  EXPECT_EQ(by_hr.teacher().id_card_number(), IdCard("19900307", false, 1));
+  Principal school_admin = Who(common::v1::ROLE_SCHOOL_ADMIN, "sa", "", school);
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::GetTeacher, school_admin, get, &by_admin).ok());
+  EXPECT_TRUE(by_admin.teacher().id_card_number().empty());
+  EXPECT_EQ(by_admin.teacher().id_card_masked().size(), 18u);
+  EXPECT_THAT(by_admin.teacher().id_card_masked(), HasSubstr("**********"));
+  // The teacher themself sees it too.
+  v1::GetTeacherResponse by_self;
+  Principal self = Who(common::v1::ROLE_TEACHER, created.teacher_id());
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::GetTeacher, self, get, &by_self).ok());
+  EXPECT_EQ(by_self.teacher().id_card_number(), IdCard("19900307", false, 1));
+  // The unmasked reads are logged without the number; the number is never logged.
+  std::string log = process_->StderrText();
+  EXPECT_THAT(log, HasSubstr("audit id_card_unmasked actor=county_hr:hr1"));
+  EXPECT_EQ(log.find(IdCard("19900307", false, 1)), std::string::npos);
+  // Nor stored in plain text.
+  auto keys = redis_.pool().Command({"KEYS", "*"});
+  ASSERT_TRUE(keys.ok());
+  for (size_t i = 0; i < keys->size(); ++i) {
+    std::string key((*keys)[i].str());
+    EXPECT_EQ(key.find(IdCard("19900307", false, 1)), std::string::npos) << key;
+  }
+}
+
+TEST_F(ProfileServiceTest, ScopeRefusals) {
+  CreateCounty();
+  CreateCounty(kOtherCounty);
+  std::string school_a = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  std::string school_b = CreateSchool("乙校", v1::SCHOOL_LOCATION_RURAL);
+  v1::Teacher a = CreateTeacher(school_a, 1);
+  v1::Teacher b = CreateTeacher(school_b, 2);
+  v1::GetTeacherRequest get_b;
+  get_b.set_teacher_id(b.teacher_id());
+  v1::GetTeacherResponse resp;
+  // A teacher reading another teacher's file.
+  EXPECT_EQ(Call(&v1::ProfileService::Stub::GetTeacher, Who(common::v1::ROLE_TEACHER, a.teacher_id()),
+                 get_b, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A school admin reading another school's teacher.
+  EXPECT_EQ(Call(&v1::ProfileService::Stub::GetTeacher,
+                 Who(common::v1::ROLE_SCHOOL_ADMIN, "sa", "", school_a), get_b, &resp)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // HR of another county.
+  EXPECT_EQ(Call(&v1::ProfileService::Stub::GetTeacher,
+                 Who(common::v1::ROLE_COUNTY_HR, "hr2", kOtherCounty), get_b, &resp)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // City HR covering the county may.
+  EXPECT_TRUE(Call(&v1::ProfileService::Stub::GetTeacher,
+                   Who(common::v1::ROLE_CITY_HR, "city", "330700"), get_b, &resp)
+                  .ok());
+  // HR of another county may not list or write here.
+  v1::ListTeachersRequest list;
+  list.set_county_id(kCounty);
+  v1::ListTeachersResponse listed;
+  EXPECT_EQ(Call(&v1::ProfileService::Stub::ListTeachers,
+                 Who(common::v1::ROLE_COUNTY_HR, "hr2", kOtherCounty), list, &listed)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::CreateTeacherResponse created;
+  EXPECT_EQ(Call(&v1::ProfileService::Stub::CreateTeacher,
+                 Who(common::v1::ROLE_COUNTY_HR, "hr2", kOtherCounty), TeacherRequest(school_a, 9),
+                 &created)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A school admin lists only their school.
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::ListTeachers,
+                   Who(common::v1::ROLE_SCHOOL_ADMIN, "sa", "", school_a), list, &listed)
+                  .ok());
+  ASSERT_EQ(listed.teachers_size(), 1);
+  EXPECT_EQ(listed.teachers(0).teacher_id(), a.teacher_id());
+}
+
+TEST_F(ProfileServiceTest, UnsignedOrForgedPrincipalIsRefused) {
+  v1::GetCountyRequest req;
+  req.set_county_id(kCounty);
+  v1::GetCountyResponse resp;
+  grpc::ClientContext bare;
+  EXPECT_EQ(stub_->GetCounty(&bare, req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  grpc::ClientContext forged;
+  PrincipalSigner wrong(std::string(40, 'x'));
+  wrong.Attach(&forged, admin_);
+  EXPECT_EQ(stub_->GetCounty(&forged, req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(ProfileServiceTest, BadInputNamesTheFieldAndWritesNothing) {
+  CreateCounty();
+  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  auto before = redis_.pool().Command({"DBSIZE"});
+  v1::CreateTeacherResponse resp;
+
+  v1::CreateTeacherRequest bad_digit = TeacherRequest(school, 1);
+  std::string number = bad_digit.teacher().id_card_number();
+  number.back() = number.back() == '0' ? '1' : '0';
+  bad_digit.mutable_teacher()->set_id_card_number(number);
+  grpc::Status s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, bad_digit, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("teacher.id_card_number"));
+  EXPECT_EQ(s.error_message().find(number), std::string::npos);
+  auto bad = BadRequestOf(FromGrpcStatus(s));
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->field_violations(0).field(), "teacher.id_card_number");
+
+  v1::CreateTeacherRequest born_late = TeacherRequest(school, 2);
+  born_late.mutable_teacher()->set_hire_date("1989-09-01");
+  s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, born_late, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("teacher.hire_date"));
+
+  v1::CreateTeacherRequest unknown_school = TeacherRequest("S330723-nope", 3);
+  s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, unknown_school, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("teacher.school_id"));
+
+  v1::CreateTeacherRequest bad_date = TeacherRequest(school, 4);
+  bad_date.mutable_teacher()->set_birth_date("1990-02-30");
+  s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, bad_date, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("teacher.birth_date"));
+
+  auto after = redis_.pool().Command({"DBSIZE"});
+  EXPECT_EQ(before->integer(), after->integer());
+
+  v1::GetTeacherRequest get;
+  get.set_teacher_id("Tdoesnotexist");
+  v1::GetTeacherResponse got;
+  s = Call(&v1::ProfileService::Stub::GetTeacher, hr_, get, &got);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("Tdoesnotexist"));
+}
+
+TEST_F(ProfileServiceTest, RetriesWithTheSameRequestIdChangeNothingTwice) {
+  CreateCounty();
+  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  v1::CreateTeacherRequest req = TeacherRequest(school, 1);
+  req.set_request_id("req-1");
+  v1::CreateTeacherResponse first, second;
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::CreateTeacher, hr_, req, &first).ok());
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::CreateTeacher, hr_, req, &second).ok());
+  EXPECT_EQ(first.teacher().teacher_id(), second.teacher().teacher_id());
+  EXPECT_EQ(CountTeachers(hr_), 1);
+  // The same id for a different request is refused.
+  req.mutable_teacher()->set_name("李娜");
+  grpc::Status s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, req, &second);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("request_id"));
+  // A second teacher with the same ID card is ALREADY_EXISTS.
+  v1::CreateTeacherRequest duplicate = TeacherRequest(school, 1);
+  duplicate.mutable_teacher()->set_national_teacher_id("N-other");
+  s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, duplicate, &second);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(s.error_message(), HasSubstr("id_card_number"));
+  EXPECT_EQ(CountTeachers(hr_), 1);
+}
+
+TEST_F(ProfileServiceTest, TimelineDerivesTitleVetoAndCorrections) {
+  CreateCounty();
+  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  v1::Teacher t = CreateTeacher(school, 1);
+
+  v1::AddTimelineEntryRequest add;
+  add.set_teacher_id(t.teacher_id());
+  v1::TimelineEntry* e = add.mutable_entry();
+  e->set_kind(v1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED);
+  e->set_occurred_on("2021-12-01");
+  e->set_summary("评为一级教师");
+  e->mutable_title_conferred()->set_title(common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
+  v1::AddTimelineEntryResponse added;
+  grpc::Status s = Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, add, &added);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(added.teacher().title(), common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
+  std::string title_entry = added.entry().entry_id();
+  EXPECT_GT(added.entry().sequence(), 0);
+
+  // A correction retracts it: the title falls back to the earlier one.
+  v1::AddTimelineEntryRequest correct;
+  correct.set_teacher_id(t.teacher_id());
+  correct.mutable_entry()->set_kind(v1::TIMELINE_ENTRY_KIND_CORRECTION);
+  correct.mutable_entry()->set_occurred_on("2021-12-01");
+  correct.mutable_entry()->set_summary("撤销误录");
+  correct.mutable_entry()->set_supersedes_entry_id(title_entry);
+  correct.mutable_entry()->set_correction_reason("录入错误");
+  s = Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, correct, &added);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(added.teacher().title(), common::v1::PROFESSIONAL_TITLE_SECOND_GRADE);
+
+  // An ethics finding of 记过 (12 months) dated 2025-03-31 is active through 2026-03-31 - wait:
+  // ShiftMonths(2025-03-31, 12) = 2026-03-31, so the last day is 2026-03-30.
+  v1::AddTimelineEntryRequest finding;
+  finding.set_teacher_id(t.teacher_id());
+  finding.mutable_entry()->set_kind(v1::TIMELINE_ENTRY_KIND_ETHICS_FINDING);
+  finding.mutable_entry()->set_occurred_on("2025-03-31");
+  finding.mutable_entry()->set_summary("师德处分：记过");
+  finding.mutable_entry()->mutable_ethics_finding()->set_severity(common::v1::ETHICS_SEVERITY_DEMERIT);
+  finding.mutable_entry()->mutable_ethics_finding()->set_description("违规有偿补课");
+  s = Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, finding, &added);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(added.teacher().ethics_veto().until_date(), "2026-03-30");
+  v1::GetTeacherRequest later;
+  later.set_teacher_id(t.teacher_id());
+  later.set_as_of("2026-03-31");
+  v1::GetTeacherResponse got;
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::GetTeacher, hr_, later, &got).ok());
+  EXPECT_FALSE(got.teacher().has_ethics_veto());
+
+  // Nothing is deleted: the listing with superseded entries has all of them, marked.
+  v1::ListTimelineRequest list;
+  list.set_teacher_id(t.teacher_id());
+  list.set_include_superseded(true);
+  v1::ListTimelineResponse listed;
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::ListTimeline, hr_, list, &listed).ok());
+  int superseded = 0;
+  for (const auto& entry : listed.entries()) superseded += !entry.superseded_by_entry_id().empty();
+  EXPECT_EQ(listed.entries_size(), 5);  // joined, title, title, correction, finding
+  EXPECT_EQ(superseded, 1);
+}
+
+TEST_F(ProfileServiceTest, UpdateUsesEtagAndRefusesDerivedFields) {
+  CreateCounty();
+  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  v1::Teacher t = CreateTeacher(school, 1);
+  v1::UpdateTeacherRequest update;
+  update.set_teacher_id(t.teacher_id());
+  update.mutable_teacher()->set_phone("13800000000");
+  update.mutable_update_mask()->add_paths("phone");
+  update.set_etag(t.etag());
+  v1::UpdateTeacherResponse resp;
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::UpdateTeacher, hr_, update, &resp).ok());
+  EXPECT_EQ(resp.teacher().phone(), "13800000000");
+  EXPECT_NE(resp.teacher().etag(), t.etag());
+  // The stale etag is ABORTED.
+  update.mutable_teacher()->set_phone("13900000000");
+  EXPECT_EQ(Call(&v1::ProfileService::Stub::UpdateTeacher, hr_, update, &resp).error_code(),
+            grpc::StatusCode::ABORTED);
+  // A derived field in the mask is INVALID_ARGUMENT.
+  update.set_etag("");
+  update.mutable_update_mask()->set_paths(0, "title");
+  grpc::Status s = Call(&v1::ProfileService::Stub::UpdateTeacher, hr_, update, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("update_mask"));
+  // The change left a PROFILE_UPDATED entry naming the field.
+  v1::ListTimelineRequest list;
+  list.set_teacher_id(t.teacher_id());
+  list.add_kinds(v1::TIMELINE_ENTRY_KIND_PROFILE_UPDATED);
+  v1::ListTimelineResponse listed;
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::ListTimeline, hr_, list, &listed).ok());
+  ASSERT_EQ(listed.entries_size(), 1);
+  EXPECT_EQ(listed.entries(0).profile_updated().changed_fields(0), "phone");
+}
+
+TEST_F(ProfileServiceTest, MoveAndTransferKeepTheFileAndItsHistory) {
+  CreateCounty();
+  CreateCounty(kOtherCounty);
+  std::string urban = CreateSchool("城区小学", v1::SCHOOL_LOCATION_URBAN);
+  std::string rural = CreateSchool("乡村小学", v1::SCHOOL_LOCATION_RURAL);
+  std::string elsewhere = CreateSchool("义乌小学", v1::SCHOOL_LOCATION_URBAN, kOtherCounty);
+  v1::Teacher t = CreateTeacher(urban, 1);
+  v1::MoveTeacherRequest move;
+  move.set_teacher_id(t.teacher_id());
+  move.set_to_school_id(rural);
+  move.set_moved_on("2019-09-01");
+  move.set_request_id("move-1");
+  v1::MoveTeacherResponse moved;
+  grpc::Status s = Call(&v1::ProfileService::Stub::MoveTeacher, hr_, move, &moved);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(moved.teacher().school_id(), rural);
+
+  v1::TransferTeacherRequest transfer;
+  transfer.set_teacher_id(t.teacher_id());
+  transfer.set_to_county_id(kOtherCounty);
+  transfer.set_to_school_id(elsewhere);
+  transfer.set_transferred_on("2023-09-01");
+  transfer.set_request_id("transfer-1");
+  v1::TransferTeacherResponse transferred, again;
+  Principal city = Who(common::v1::ROLE_CITY_HR, "city", "330700");
+  s = Call(&v1::ProfileService::Stub::TransferTeacher, city, transfer, &transferred);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(transferred.teacher().teacher_id(), t.teacher_id());
+  EXPECT_EQ(transferred.teacher().county_id(), kOtherCounty);
+  s = Call(&v1::ProfileService::Stub::TransferTeacher, city, transfer, &again);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(again.state(), v1::TRANSFER_STATE_COMPLETED);
+
+  v1::GetGrowthFileRequest get;
+  get.set_teacher_id(t.teacher_id());
+  v1::GetGrowthFileResponse file;
+  s = Call(&v1::ProfileService::Stub::GetGrowthFile, city, get, &file);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::GrowthFile& g = file.growth_file();
+  ASSERT_EQ(g.school_history_size(), 3);
+  EXPECT_EQ(g.school_history(1).school_id(), rural);
+  EXPECT_EQ(g.school_history(1).to_date(), "2023-08-31");
+  EXPECT_TRUE(g.rural_or_weak_service().served());
+  EXPECT_EQ(g.rural_or_weak_service().whole_years(), 4);
+  // The old county no longer lists the teacher; the new one does; HR of the old county can no
+  // longer read the file.
+  EXPECT_EQ(CountTeachers(hr_), 0);
+  v1::GetTeacherRequest get_teacher;
+  get_teacher.set_teacher_id(t.teacher_id());
+  v1::GetTeacherResponse got;
+  EXPECT_EQ(Call(&v1::ProfileService::Stub::GetTeacher, hr_, get_teacher, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+class RosterTest : public ProfileServiceTest {
+ protected:
+  DemoCounty Demo(int teachers, int schools = 12) {
+    DemoCountyOptions options;
+    options.teachers = teachers;
+    options.schools = schools;
+    options.today = absl::CivilDay(2025, 11, 25);
+    auto county = GenerateDemoCounty(options);
+    EXPECT_TRUE(county.ok()) << county.status();
+    return *county;
+  }
+  grpc::Status Import(v1::RosterKind kind, const std::string& csv, const std::string& request_id,
+                      v1::ImportRosterResponse* resp) {
+    v1::ImportRosterRequest req;
+    req.set_county_id(kCounty);
+    req.set_kind(kind);
+    req.set_csv(csv);
+    req.set_request_id(request_id);
+    return Call(&v1::ProfileService::Stub::ImportRoster, hr_, req, resp);
+  }
+};
+
+TEST_F(RosterTest, ImportsSchoolsAndTeachersAllOrNothingAndIdempotently) {
+  CreateCounty();
+  DemoCounty demo = Demo(300);
+  v1::ImportRosterResponse schools, teachers, again;
+  grpc::Status s = Import(v1::ROSTER_KIND_SCHOOLS, SchoolsCsv(demo), "schools-1", &schools);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(schools.created(), 12);
+  s = Import(v1::ROSTER_KIND_TEACHERS, TeachersCsv(demo), "teachers-1", &teachers);
+  ASSERT_TRUE(s.ok()) << s.error_message() << ": "
+                      << BadRequestOf(FromGrpcStatus(s)).value_or(common::v1::BadRequest()).DebugString();
+  EXPECT_EQ(teachers.rows(), 300);
+  EXPECT_EQ(teachers.created(), 300);
+  EXPECT_EQ(CountTeachers(hr_), 300);
+  // The same file with the same request id answers the same and changes nothing.
+  s = Import(v1::ROSTER_KIND_TEACHERS, TeachersCsv(demo), "teachers-1", &again);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(again.created(), 300);
+  EXPECT_EQ(CountTeachers(hr_), 300);
+  // Sent again as a new request, every row is already there.
+  s = Import(v1::ROSTER_KIND_TEACHERS, TeachersCsv(demo), "teachers-2", &again);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(again.created(), 0);
+  EXPECT_EQ(again.unchanged(), 300);
+}
+
+TEST_F(RosterTest, EveryBadRowIsReportedAndNothingIsWritten) {
+  CreateCounty();
+  DemoCounty demo = Demo(20);
+  v1::ImportRosterResponse resp;
+  ASSERT_TRUE(Import(v1::ROSTER_KIND_SCHOOLS, SchoolsCsv(demo), "s", &resp).ok());
+  demo.teachers[3].id_card_number[17] = demo.teachers[3].id_card_number[17] == '1' ? '2' : '1';
+  demo.teachers[7].school_code = "NO-SUCH-SCHOOL";
+  demo.teachers[11].id_card_number = demo.teachers[12].id_card_number;
+  demo.teachers[11].birth_date = demo.teachers[12].birth_date;
+  demo.teachers[11].sex = demo.teachers[12].sex;
+  auto before = redis_.pool().Command({"DBSIZE"});
+  grpc::Status s = Import(v1::ROSTER_KIND_TEACHERS, TeachersCsv(demo), "t", &resp);
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  auto bad = BadRequestOf(FromGrpcStatus(s));
+  ASSERT_TRUE(bad.has_value());
+  std::set<int64_t> rows;
+  for (const auto& v : bad->row_violations()) rows.insert(v.row());
+  // Data row i is CSV row i + 2 (the header is row 1).
+  EXPECT_TRUE(rows.count(5)) << s.error_message();
+  EXPECT_TRUE(rows.count(9)) << s.error_message();
+  EXPECT_TRUE(rows.count(14)) << s.error_message();
+  auto after = redis_.pool().Command({"DBSIZE"});
+  EXPECT_EQ(before->integer(), after->integer());
+  EXPECT_EQ(CountTeachers(hr_), 0);
+
+  // A file that is not UTF-8 nor GB18030, and one with a missing column.
+  s = Import(v1::ROSTER_KIND_TEACHERS, std::string("\xff\xfe\x00\x41", 4), "x", &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  s = Import(v1::ROSTER_KIND_TEACHERS, "姓名,性别\n王芳,女\n", "y", &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("身份证号"));
+}
+
+TEST_F(RosterTest, KillingTheServiceMidImportLeavesNothingHalfDone) {
+  CreateCounty();
+  DemoCounty demo = Demo(10000, 40);
+  v1::ImportRosterResponse resp;
+  ASSERT_TRUE(Import(v1::ROSTER_KIND_SCHOOLS, SchoolsCsv(demo), "s", &resp).ok());
+  std::string csv = TeachersCsv(demo);
+  std::thread importer([&] {
+    v1::ImportRosterResponse ignored;
+    (void)Import(v1::ROSTER_KIND_TEACHERS, csv, "big", &ignored);
+  });
+  // Kill it while it works (somewhere in validation or the script).
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  process_->Kill(SIGKILL);
+  importer.join();
+  process_->Wait();
+  StartService();
+  int64_t count = CountTeachers(hr_);
+  EXPECT_TRUE(count == 0 || count == 10000) << count;
+  auto zcard = redis_.pool().Command({"ZCARD", "profile:{c:330723}:teachers"});
+  EXPECT_TRUE(zcard->integer() == 0 || zcard->integer() == 10000);
+  // Retrying the same request completes it, once.
+  grpc::Status s = Import(v1::ROSTER_KIND_TEACHERS, csv, "big", &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(CountTeachers(hr_), 10000);
+}
+
+TEST_F(ProfileServiceTest, AcknowledgedWritesSurviveKillsOfRedisAndOfTheService) {
+  CreateCounty();
+  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back(CreateTeacher(school, i + 1).teacher_id());
+  // redis-server runs with appendfsync always here: every acknowledged write is on disk.
+  redis_.Kill();
+  redis_.Start();
+  process_->Kill(SIGKILL);
+  process_->Wait();
+  StartService();
+  for (const std::string& id : ids) {
+    v1::GetTeacherRequest get;
+    get.set_teacher_id(id);
+    v1::GetTeacherResponse got;
+    grpc::Status s = Call(&v1::ProfileService::Stub::GetTeacher, hr_, get, &got);
+    EXPECT_TRUE(s.ok()) << id << ": " << s.error_message();
+  }
+}
+
+TEST_F(ProfileServiceTest, OtherServicesEventsAreFiledIntoTheTimelineOnce) {
+  CreateCounty();
+  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  v1::Teacher t = CreateTeacher(school, 1);
+  // Published as the training service will: through the kit's write path, in its own stream.
+  std::string tag = keys::HashTag("c", kCounty);
+  std::string stream = keys::StreamKey("training", tag);
+  ASSERT_TRUE(RegisterStream(redis_.pool(), "training", stream).ok());
+  common::v1::Event e = NewEvent("training", "training.credited", absl::Now());
+  e.set_teacher_id(t.teacher_id());
+  e.set_county_id(kCounty);
+  e.set_occurred_on("2025-10-20");
+  e.set_summary("完成培训《新课标解读》24 学时");
+  Mutation publish("emit_all() return {ok = ''}");
+  MutationRequest m;
+  m.stream_key = stream;
+  m.events = {e, e};  // delivered twice: filed once
+  ASSERT_TRUE(publish.Run(redis_.pool(), m).ok());
+
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  int external = 0;
+  while (absl::Now() < deadline) {
+    v1::ListTimelineRequest list;
+    list.set_teacher_id(t.teacher_id());
+    list.add_kinds(v1::TIMELINE_ENTRY_KIND_EXTERNAL);
+    v1::ListTimelineResponse listed;
+    ASSERT_TRUE(Call(&v1::ProfileService::Stub::ListTimeline, hr_, list, &listed).ok());
+    external = listed.entries_size();
+    if (external > 0) {
+      EXPECT_EQ(listed.entries(0).summary(), "完成培训《新课标解读》24 学时");
+      EXPECT_EQ(listed.entries(0).external().type(), "training.credited");
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  absl::SleepFor(absl::Milliseconds(500));
+  v1::ListTimelineRequest list;
+  list.set_teacher_id(t.teacher_id());
+  list.add_kinds(v1::TIMELINE_ENTRY_KIND_EXTERNAL);
+  v1::ListTimelineResponse listed;
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::ListTimeline, hr_, list, &listed).ok());
+  EXPECT_EQ(listed.entries_size(), 1);
+}
+
+}  // namespace
+}  // namespace shidang::profile
