@@ -1,0 +1,806 @@
+#include "services/training/rules.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <unordered_map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/policy.h"
+
+namespace shidang::training {
+namespace {
+
+using Int128 = __int128;
+
+constexpr double kMaxWireHours = 100000;
+// Far beyond any policy; keeps every shifted date inside the civil calendar's comfortable range.
+constexpr int32_t kMaxCycleYears = 100;
+
+Int128 Gcd(Int128 a, Int128 b) {
+  if (a < 0) a = -a;
+  if (b < 0) b = -b;
+  while (b != 0) {
+    Int128 t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+Fraction Reduce(Int128 num, Int128 den) {
+  if (den < 0) {
+    num = -num;
+    den = -den;
+  }
+  Int128 g = Gcd(num, den);
+  if (g > 1) {
+    num /= g;
+    den /= g;
+  }
+  if (num == 0) den = 1;
+  return Fraction{static_cast<int64_t>(num), static_cast<int64_t>(den)};
+}
+
+Fraction Min(Fraction a, Fraction b) { return Compare(a, b) <= 0 ? a : b; }
+
+absl::Status Invalid(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+}
+
+std::string Field(absl::string_view prefix, absl::string_view name) {
+  return prefix.empty() ? std::string(name) : absl::StrCat(prefix, ".", name);
+}
+
+bool ValidLevel(int level) {
+  return level >= common::v1::TRAINING_LEVEL_NATIONAL && level <= common::v1::TRAINING_LEVEL_SCHOOL;
+}
+
+bool ValidMode(int mode) {
+  return mode >= common::v1::TRAINING_MODE_FACE_TO_FACE &&
+         mode <= common::v1::TRAINING_MODE_SCHOOL_BASED;
+}
+
+constexpr char kActivityNames[] =
+    "one of course, degree_study, conference, public_lesson, research_activity, other, or empty "
+    "for any";
+
+// `strict` also refuses activity names the platform does not know (for a policy being set);
+// a stored policy is read leniently: a rule naming an unknown activity matches nothing.
+absl::Status ValidateHourRules(const common::v1::HourRuleList& list, absl::string_view field,
+                               bool strict) {
+  std::set<std::string> names;
+  for (int i = 0; i < list.rules_size(); ++i) {
+    const common::v1::HourRule& rule = list.rules(i);
+    const std::string at = absl::StrCat(field, ".rules[", i, "]");
+    if (rule.name().empty()) return Invalid(Field(at, "name"), "required, a name for reports");
+    if (!names.insert(rule.name()).second) {
+      return Invalid(Field(at, "name"), absl::StrCat("'", rule.name(), "' is used twice"));
+    }
+    for (int j = 0; j < rule.levels_size(); ++j) {
+      if (!ValidLevel(rule.levels(j))) {
+        return Invalid(absl::StrCat(at, ".levels[", j, "]"),
+                       "must be a training level (NATIONAL, PROVINCE, CITY, COUNTY or SCHOOL)");
+      }
+    }
+    for (int j = 0; j < rule.modes_size(); ++j) {
+      if (!ValidMode(rule.modes(j))) {
+        return Invalid(absl::StrCat(at, ".modes[", j, "]"),
+                       "must be a training mode (FACE_TO_FACE, ONLINE, BLENDED or SCHOOL_BASED)");
+      }
+    }
+    if (strict && !rule.activity().empty() && !ActivityFromName(rule.activity()).has_value()) {
+      return Invalid(Field(at, "activity"),
+                     absl::StrCat("'", rule.activity(), "' is not an activity; want ",
+                                  kActivityNames));
+    }
+    absl::StatusOr<HalfHours> hours = HalfHoursFromWire(rule.hours(), Field(at, "hours"),
+                                                        /*allow_zero=*/true);
+    if (!hours.ok()) return hours.status();
+  }
+  return absl::OkStatus();
+}
+
+HourRule ToHourRule(const common::v1::HourRule& rule) {
+  HourRule out;
+  out.name = rule.name();
+  for (int level : rule.levels()) out.levels.push_back(static_cast<TrainingLevel>(level));
+  for (int mode : rule.modes()) out.modes.push_back(static_cast<TrainingMode>(mode));
+  out.activity = rule.activity();
+  out.half_hours = static_cast<HalfHours>(std::llround(rule.hours() * 2));
+  return out;
+}
+
+// The rate for `mode` in `rates`: its own, else the UNSPECIFIED one; nullptr when neither.
+const CreditRate* RateFor(const std::vector<CreditRate>& rates, TrainingMode mode) {
+  const CreditRate* fallback = nullptr;
+  for (const CreditRate& rate : rates) {
+    if (rate.mode == mode) return &rate;
+    if (rate.mode == common::v1::TRAINING_MODE_UNSPECIFIED) fallback = &rate;
+  }
+  return fallback;
+}
+
+std::string ModeName(TrainingMode mode) { return common::v1::TrainingMode_Name(mode); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Exact numbers.
+
+Fraction MakeFraction(int64_t num, int64_t den) { return Reduce(num, den); }
+
+Fraction Add(Fraction a, Fraction b) {
+  return Reduce(static_cast<Int128>(a.num) * b.den + static_cast<Int128>(b.num) * a.den,
+                static_cast<Int128>(a.den) * b.den);
+}
+
+Fraction Sub(Fraction a, Fraction b) { return Add(a, Fraction{-b.num, b.den}); }
+
+int Compare(Fraction a, Fraction b) {
+  Int128 left = static_cast<Int128>(a.num) * b.den;
+  Int128 right = static_cast<Int128>(b.num) * a.den;
+  return left < right ? -1 : (left > right ? 1 : 0);
+}
+
+double RoundTo2(Fraction value) {
+  Int128 scaled = static_cast<Int128>(value.num) * 100;
+  Int128 magnitude = scaled < 0 ? -scaled : scaled;
+  // Half away from zero: floor((2|x| + den) / (2 den)).
+  Int128 cents = (2 * magnitude + value.den) / (2 * static_cast<Int128>(value.den));
+  if (scaled < 0) cents = -cents;
+  return static_cast<double>(static_cast<int64_t>(cents)) / 100.0;
+}
+
+absl::StatusOr<HalfHours> HalfHoursFromWire(double hours, absl::string_view field,
+                                            bool allow_zero) {
+  const char* allowed = allow_zero ? "want a number >= 0 in steps of 0.5, at most 100000"
+                                   : "want a number > 0 in steps of 0.5, at most 100000";
+  if (!std::isfinite(hours) || hours < 0 || hours > kMaxWireHours) {
+    return Invalid(field, absl::StrCat(hours, " is out of range; ", allowed));
+  }
+  double doubled = hours * 2;  // exact for every value in range
+  if (doubled != std::floor(doubled)) {
+    return Invalid(field, absl::StrCat(hours, " is not a whole number of half hours; ", allowed));
+  }
+  if (doubled == 0 && !allow_zero) return Invalid(field, absl::StrCat("0 is not allowed; ", allowed));
+  return static_cast<HalfHours>(doubled);
+}
+
+double HalfHoursToWire(HalfHours half_hours) { return static_cast<double>(half_hours) / 2.0; }
+
+double HalfHoursToWire(Fraction half_hours) {
+  return RoundTo2(Reduce(half_hours.num, static_cast<Int128>(half_hours.den) * 2));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Activities.
+
+std::string ActivityName(TrainingActivity activity) {
+  switch (activity) {
+    case v1::TRAINING_ACTIVITY_COURSE: return "course";
+    case v1::TRAINING_ACTIVITY_DEGREE_STUDY: return "degree_study";
+    case v1::TRAINING_ACTIVITY_CONFERENCE: return "conference";
+    case v1::TRAINING_ACTIVITY_PUBLIC_LESSON: return "public_lesson";
+    case v1::TRAINING_ACTIVITY_RESEARCH_ACTIVITY: return "research_activity";
+    case v1::TRAINING_ACTIVITY_OTHER: return "other";
+    default: return "";
+  }
+}
+
+std::optional<TrainingActivity> ActivityFromName(absl::string_view name) {
+  for (int a = v1::TRAINING_ACTIVITY_COURSE; a <= v1::TRAINING_ACTIVITY_OTHER; ++a) {
+    auto activity = static_cast<TrainingActivity>(a);
+    if (ActivityName(activity) == name) return activity;
+  }
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy.
+
+bool HourRule::Matches(TrainingLevel level, TrainingMode mode,
+                       absl::string_view entry_activity) const {
+  if (!levels.empty() && std::find(levels.begin(), levels.end(), level) == levels.end()) {
+    return false;
+  }
+  if (!modes.empty() && std::find(modes.begin(), modes.end(), mode) == modes.end()) return false;
+  return activity.empty() || activity == entry_activity;
+}
+
+namespace {
+
+// The ranges mirror what the policy store accepts (services/common/policy.cc), so a version it
+// stored is never unreadable here.
+absl::Status ValidateImpl(const common::v1::TrainingPolicy& p, absl::string_view prefix,
+                          bool strict) {
+  if (p.has_cycle_kind() && p.cycle_kind() != common::v1::CYCLE_KIND_FIXED &&
+      p.cycle_kind() != common::v1::CYCLE_KIND_PER_TEACHER) {
+    return Invalid(Field(prefix, "cycle_kind"), "want CYCLE_KIND_FIXED or CYCLE_KIND_PER_TEACHER");
+  }
+  if (p.has_cycle_years() && (p.cycle_years() < 1 || p.cycle_years() > kMaxCycleYears)) {
+    return Invalid(Field(prefix, "cycle_years"),
+                   absl::StrCat(p.cycle_years(), " is out of range; want 1..", kMaxCycleYears));
+  }
+  if (p.has_fixed_cycle_start()) {
+    absl::StatusOr<absl::CivilDay> day =
+        dates::ParseDate(p.fixed_cycle_start(), Field(prefix, "fixed_cycle_start"));
+    if (!day.ok()) return day.status();
+  }
+  struct NamedHours {
+    bool set;
+    double value;
+    const char* name;
+    bool allow_zero;
+  };
+  const NamedHours hours[] = {
+      {p.has_required_hours(), p.required_hours(), "required_hours", true},
+      {p.has_induction_hours(), p.induction_hours(), "induction_hours", true},
+      {p.has_yearly_minimum_hours(), p.yearly_minimum_hours(), "yearly_minimum_hours", true},
+      {p.has_head_teacher_hours(), p.head_teacher_hours(), "head_teacher_hours", true},
+  };
+  for (const NamedHours& h : hours) {
+    if (!h.set) continue;
+    absl::StatusOr<HalfHours> v = HalfHoursFromWire(h.value, Field(prefix, h.name), h.allow_zero);
+    if (!v.ok()) return v.status();
+  }
+  if (p.has_grace_days() && p.grace_days() < 0) {
+    return Invalid(Field(prefix, "grace_days"),
+                   absl::StrCat(p.grace_days(), " is out of range; want a number of days >= 0"));
+  }
+  if (p.has_warn_days() && p.warn_days() < 0) {
+    return Invalid(Field(prefix, "warn_days"),
+                   absl::StrCat(p.warn_days(), " is out of range; want a number of days >= 0"));
+  }
+  if (p.has_minimums()) {
+    absl::Status s = ValidateHourRules(p.minimums(), Field(prefix, "minimums"), strict);
+    if (!s.ok()) return s;
+  }
+  if (p.has_caps()) {
+    absl::Status s = ValidateHourRules(p.caps(), Field(prefix, "caps"), strict);
+    if (!s.ok()) return s;
+  }
+  if (p.has_credit_rates()) {
+    std::set<int> modes;
+    for (int i = 0; i < p.credit_rates().rates_size(); ++i) {
+      const common::v1::CreditRate& rate = p.credit_rates().rates(i);
+      const std::string at = absl::StrCat(Field(prefix, "credit_rates"), ".rates[", i, "]");
+      if (rate.mode() != common::v1::TRAINING_MODE_UNSPECIFIED && !ValidMode(rate.mode())) {
+        return Invalid(Field(at, "mode"),
+                       "want a training mode, or TRAINING_MODE_UNSPECIFIED for every other mode");
+      }
+      if (!modes.insert(rate.mode()).second) {
+        return Invalid(Field(at, "mode"), "this mode has a rate already; one rate per mode");
+      }
+      absl::StatusOr<HalfHours> v =
+          HalfHoursFromWire(rate.hours_per_credit(), Field(at, "hours_per_credit"));
+      if (!v.ok()) return v.status();
+    }
+  }
+  if (p.has_credit_caps()) {
+    std::set<std::string> activities;
+    for (int i = 0; i < p.credit_caps().caps_size(); ++i) {
+      const common::v1::CreditCap& cap = p.credit_caps().caps(i);
+      const std::string at = absl::StrCat(Field(prefix, "credit_caps"), ".caps[", i, "]");
+      if (strict && !cap.activity().empty() && !ActivityFromName(cap.activity()).has_value()) {
+        return Invalid(Field(at, "activity"),
+                       absl::StrCat("'", cap.activity(), "' is not an activity; want ",
+                                    kActivityNames));
+      }
+      if (!activities.insert(cap.activity()).second) {
+        return Invalid(Field(at, "activity"), "this activity has a cap already; one per activity");
+      }
+      // Credits share the half-step grid of hours.
+      absl::StatusOr<HalfHours> v = HalfHoursFromWire(cap.credits(), Field(at, "credits"), true);
+      if (!v.ok()) {
+        return Invalid(Field(at, "credits"), "want a number >= 0 in steps of 0.5");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateTrainingPolicy(const common::v1::TrainingPolicy& p,
+                                    absl::string_view prefix) {
+  return ValidateImpl(p, prefix, /*strict=*/true);
+}
+
+absl::StatusOr<TrainingRules> RulesFromPolicy(const common::v1::TrainingPolicy& p,
+                                              absl::string_view prefix) {
+  absl::Status valid = ValidateImpl(p, prefix, /*strict=*/false);
+  if (!valid.ok()) return valid;
+  auto missing = [&](absl::string_view name) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        Field(prefix, name), ": not set at any level of the policy; the rules need it"));
+  };
+  if (!p.has_cycle_kind()) return missing("cycle_kind");
+  if (!p.has_cycle_years()) return missing("cycle_years");
+  if (!p.has_required_hours()) return missing("required_hours");
+  if (!p.has_grace_days()) return missing("grace_days");
+  if (!p.has_warn_days()) return missing("warn_days");
+  TrainingRules rules;
+  rules.cycle_kind = p.cycle_kind();
+  rules.cycle_years = p.cycle_years();
+  if (p.cycle_kind() == common::v1::CYCLE_KIND_FIXED) {
+    if (!p.has_fixed_cycle_start()) return missing("fixed_cycle_start");
+    rules.fixed_cycle_start = *dates::ParseDate(p.fixed_cycle_start());
+  }
+  // Validated above: every hour value is an exact multiple of 0.5.
+  rules.required = static_cast<HalfHours>(std::llround(p.required_hours() * 2));
+  rules.induction = static_cast<HalfHours>(std::llround(p.induction_hours() * 2));
+  rules.yearly_minimum = static_cast<HalfHours>(std::llround(p.yearly_minimum_hours() * 2));
+  rules.head_teacher = static_cast<HalfHours>(std::llround(p.head_teacher_hours() * 2));
+  rules.grace_days = p.grace_days();
+  rules.warn_days = p.warn_days();
+  for (const auto& rule : p.minimums().rules()) rules.minimums.push_back(ToHourRule(rule));
+  for (const auto& rule : p.caps().rules()) rules.caps.push_back(ToHourRule(rule));
+  rules.counts_credits = p.counts_credits();
+  for (const auto& rate : p.credit_rates().rates()) {
+    rules.credit_rates.push_back(CreditRate{
+        rate.mode(), static_cast<HalfHours>(std::llround(rate.hours_per_credit() * 2))});
+  }
+  for (const auto& cap : p.credit_caps().caps()) {
+    rules.credit_caps.push_back(
+        CreditCap{cap.activity(), static_cast<int64_t>(std::llround(cap.credits() * 2))});
+  }
+  if (rules.counts_credits) {
+    for (int mode = common::v1::TRAINING_MODE_FACE_TO_FACE;
+         mode <= common::v1::TRAINING_MODE_SCHOOL_BASED; ++mode) {
+      if (RateFor(rules.credit_rates, static_cast<TrainingMode>(mode)) == nullptr) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            Field(prefix, "credit_rates"), ": counts_credits is set but ",
+            ModeName(static_cast<TrainingMode>(mode)),
+            " has no rate (and there is no TRAINING_MODE_UNSPECIFIED rate for other modes)"));
+      }
+    }
+  }
+  return rules;
+}
+
+absl::StatusOr<PolicyHistory> PolicyHistory::Create(std::vector<PolicyVersionRules> versions) {
+  if (versions.empty()) {
+    return absl::InvalidArgumentError("versions: at least one policy version is needed");
+  }
+  std::stable_sort(versions.begin(), versions.end(),
+                   [](const PolicyVersionRules& a, const PolicyVersionRules& b) {
+                     return a.effective_from < b.effective_from;
+                   });
+  for (size_t i = 1; i < versions.size(); ++i) {
+    if (versions[i].effective_from == versions[i - 1].effective_from) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("versions: two versions are effective from ",
+                       dates::FormatDate(versions[i].effective_from), "; one per day"));
+    }
+  }
+  return PolicyHistory(std::move(versions));
+}
+
+absl::StatusOr<PolicyHistory> PolicyHistory::FromResolved(
+    const std::vector<ResolvedTrainingPolicy>& versions) {
+  std::vector<PolicyVersionRules> rules;
+  rules.reserve(versions.size());
+  for (size_t i = 0; i < versions.size(); ++i) {
+    absl::StatusOr<TrainingRules> r =
+        RulesFromPolicy(versions[i].policy, absl::StrCat("versions[", i, "].training"));
+    if (!r.ok()) return r.status();
+    rules.push_back(PolicyVersionRules{versions[i].effective_from, *std::move(r)});
+  }
+  return Create(std::move(rules));
+}
+
+absl::StatusOr<PolicyHistory> PolicyHistory::ForCounty(
+    absl::string_view county_id, const std::vector<common::v1::PolicyVersion>& versions) {
+  std::set<absl::CivilDay> change_days = {absl::CivilDay(1900, 1, 1)};
+  for (size_t i = 0; i < versions.size(); ++i) {
+    if (!versions[i].policy().has_training()) continue;
+    absl::StatusOr<absl::CivilDay> day = dates::ParseDate(
+        versions[i].effective_from(), absl::StrCat("versions[", i, "].effective_from"));
+    if (!day.ok()) return day.status();
+    change_days.insert(*day);
+  }
+  std::vector<ResolvedTrainingPolicy> resolved;
+  for (absl::CivilDay day : change_days) {
+    absl::StatusOr<common::v1::ResolvedPolicy> r = policy::ResolvePolicy(county_id, versions, day);
+    if (!r.ok()) return r.status();
+    resolved.push_back(ResolvedTrainingPolicy{day, r->policy().training()});
+  }
+  return FromResolved(resolved);
+}
+
+const TrainingRules& PolicyHistory::InForceOn(absl::CivilDay day) const {
+  // First version effective after `day`; the one before it is in force.
+  auto after = std::upper_bound(
+      versions_.begin(), versions_.end(), day,
+      [](absl::CivilDay d, const PolicyVersionRules& v) { return d < v.effective_from; });
+  if (after == versions_.begin()) return versions_.front().rules;
+  return std::prev(after)->rules;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cycles.
+
+Cycle CycleOf(CycleKind kind, absl::CivilDay anchor, int32_t years, absl::CivilDay day) {
+  Cycle cycle;
+  cycle.window = dates::PeriodHolding(anchor, years, day);
+  // Shifting by whole years keeps the year (29 Feb -> 1 Mar stays in it), so the year difference
+  // is exactly k * years.
+  cycle.index = (cycle.window.first.year() - anchor.year()) / years;
+  cycle.kind = kind;
+  cycle.anchor = anchor;
+  cycle.years = years;
+  return cycle;
+}
+
+absl::StatusOr<Cycle> CycleHolding(const PolicyHistory& policy, const TeacherFacts& teacher,
+                                   absl::CivilDay day) {
+  const TrainingRules& shape = policy.InForceOn(day);
+  if (shape.cycle_kind == common::v1::CYCLE_KIND_FIXED) {
+    return CycleOf(shape.cycle_kind, *shape.fixed_cycle_start, shape.cycle_years, day);
+  }
+  if (!teacher.cycle_anchor.has_value()) {
+    return absl::FailedPreconditionError(
+        "cycle_anchor: the county uses per-teacher cycles and this teacher has no cycle anchor "
+        "(hire date or registration date)");
+  }
+  return CycleOf(shape.cycle_kind, *teacher.cycle_anchor, shape.cycle_years, day);
+}
+
+dates::Period CycleYear(const Cycle& cycle, int32_t i) {
+  const int64_t base = cycle.index * cycle.years;
+  return dates::Period{dates::ShiftYears(cycle.anchor, base + i - 1),
+                       dates::ShiftYears(cycle.anchor, base + i) - 1};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pace and status.
+
+Fraction ExpectedByPace(HalfHours required, int64_t elapsed, int64_t cycle_days) {
+  return Reduce(static_cast<Int128>(required) * elapsed, cycle_days);
+}
+
+bool BelowPace(HalfHours counted, HalfHours required, int64_t elapsed, int64_t cycle_days) {
+  return static_cast<Int128>(counted) * cycle_days < static_cast<Int128>(required) * elapsed;
+}
+
+TrainingStatus DecideStatus(const StatusInputs& in) {
+  if (in.counted >= in.required && in.minimums_met) return v1::TRAINING_STATUS_COMPLETE;
+  if (in.elapsed > in.grace_days &&
+      (BelowPace(in.counted, in.required, in.elapsed, in.cycle_days) || in.minimum_behind_pace)) {
+    return v1::TRAINING_STATUS_BEHIND;
+  }
+  if (in.days_left <= in.warn_days) return v1::TRAINING_STATUS_AT_RISK;
+  return v1::TRAINING_STATUS_ON_TRACK;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ledger.
+
+absl::Status ValidateLedger(const std::vector<LedgerEntry>& ledger) {
+  std::unordered_map<std::string, const LedgerEntry*> by_id;
+  for (const LedgerEntry& e : ledger) {
+    if (e.id.empty()) return Invalid("ledger", "an entry has no id");
+    if (!by_id.emplace(e.id, &e).second) {
+      return Invalid(absl::StrCat("ledger[", e.id, "]"), "the id is used twice");
+    }
+  }
+  std::set<std::string> reversed;
+  for (const LedgerEntry& e : ledger) {
+    const std::string at = absl::StrCat("ledger[", e.id, "]");
+    if (e.half_hours > 0) {
+      if (!e.reverses.empty()) return Invalid(at, "a credit (hours > 0) cannot reverse an entry");
+      if (!ValidLevel(e.level)) return Invalid(at + ".level", "a credit needs a training level");
+      if (!ValidMode(e.mode)) return Invalid(at + ".mode", "a credit needs a training mode");
+      continue;
+    }
+    if (e.half_hours == 0) return Invalid(at + ".hours", "0 hours; want > 0, or < 0 to reverse");
+    auto target = by_id.find(e.reverses);
+    if (e.reverses.empty() || target == by_id.end()) {
+      return Invalid(at + ".reverses", absl::StrCat("'", e.reverses, "' is not an entry"));
+    }
+    if (target->second->half_hours <= 0) {
+      return Invalid(at + ".reverses", "a reversal can only cancel a credit");
+    }
+    if (target->second->half_hours != -e.half_hours) {
+      return Invalid(at + ".hours", "a reversal cancels the whole credit: want minus its hours");
+    }
+    if (!reversed.insert(e.reverses).second) {
+      return Invalid(at + ".reverses", absl::StrCat("'", e.reverses, "' is reversed twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LedgerEntry> MakeReversal(const std::vector<LedgerEntry>& ledger,
+                                         absl::string_view entry_id, std::string reversal_id) {
+  const LedgerEntry* target = nullptr;
+  for (const LedgerEntry& e : ledger) {
+    if (e.id == entry_id) target = &e;
+  }
+  if (target == nullptr) {
+    return absl::NotFoundError(absl::StrCat("entry_id: no ledger entry '", entry_id, "'"));
+  }
+  if (target->half_hours <= 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("entry_id: '", entry_id, "' is a reversal; only a credit can be reversed"));
+  }
+  for (const LedgerEntry& e : ledger) {
+    if (e.half_hours < 0 && e.reverses == entry_id) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("entry_id: '", entry_id, "' is already reversed by '", e.id, "'"));
+    }
+  }
+  LedgerEntry reversal = *target;
+  reversal.id = std::move(reversal_id);
+  reversal.half_hours = -target->half_hours;
+  reversal.reverses = std::string(entry_id);
+  return reversal;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The summary.
+
+absl::StatusOr<Summary> ComputeSummary(const PolicyHistory& policy, const TeacherFacts& teacher,
+                                       const std::vector<LedgerEntry>& ledger,
+                                       const std::vector<PendingRecord>& pending,
+                                       absl::CivilDay as_of) {
+  absl::Status valid = ValidateLedger(ledger);
+  if (!valid.ok()) return valid;
+  absl::StatusOr<Cycle> cycle = CycleHolding(policy, teacher, as_of);
+  if (!cycle.ok()) return cycle.status();
+
+  Summary s;
+  s.cycle = *cycle;
+  s.as_of = as_of;
+  const dates::Period& window = s.cycle.window;
+  s.cycle_days = window.Days();
+  s.elapsed = as_of - window.first + 1;
+  s.days_left = window.last - as_of;
+
+  const TrainingRules& first_day = policy.InForceOn(window.first);
+  s.required = first_day.required;
+  s.yearly_minimum = first_day.yearly_minimum;
+  s.head_teacher = teacher.head_teacher;
+  s.head_teacher_required = first_day.head_teacher;
+  s.counts_credits = first_day.counts_credits;
+
+  std::set<std::string> reversed;
+  for (const LedgerEntry& e : ledger) {
+    if (e.half_hours < 0) reversed.insert(e.reverses);
+  }
+
+  // Induction, apart from the cycle.
+  for (const LedgerEntry& e : ledger) {
+    if (e.half_hours > 0 && e.induction && e.date <= as_of && reversed.count(e.id) == 0) {
+      s.induction += e.half_hours;
+    }
+  }
+  if (teacher.hire_date.has_value()) {
+    s.induction_required = policy.InForceOn(*teacher.hire_date).induction;
+  }
+  s.induction_met = s.induction >= s.induction_required;
+
+  for (const PendingRecord& p : pending) {
+    if (!p.induction && window.Contains(p.date) && p.date <= as_of) s.pending += p.half_hours;
+  }
+
+  // The credits that count in this cycle, in date order (ledger order within a day).
+  std::vector<const LedgerEntry*> taken;
+  for (const LedgerEntry& e : ledger) {
+    if (e.half_hours > 0 && !e.induction && window.Contains(e.date) && e.date <= as_of &&
+        reversed.count(e.id) == 0) {
+      taken.push_back(&e);
+    }
+  }
+  std::stable_sort(taken.begin(), taken.end(), [](const LedgerEntry* a, const LedgerEntry* b) {
+    return a->date < b->date;
+  });
+
+  for (const LedgerEntry* e : taken) {
+    const TrainingRules& in_force = policy.InForceOn(e->date);
+    CountedEntry c;
+    c.id = e->id;
+    c.credited = e->half_hours;
+    // Room under each cap of the version in force on the entry's date, measured by what that
+    // cap's rule matches among the hours counted so far.
+    HalfHours allowed = e->half_hours;
+    for (const HourRule& cap : in_force.caps) {
+      if (!cap.Matches(e->level, e->mode, e->activity)) continue;
+      HalfHours used = 0;
+      for (size_t j = 0; j < s.entries.size(); ++j) {
+        const LedgerEntry* prior = taken[j];
+        if (cap.Matches(prior->level, prior->mode, prior->activity)) used += s.entries[j].counted;
+      }
+      allowed = std::min(allowed, std::max<HalfHours>(0, cap.half_hours - used));
+    }
+    c.counted = allowed;
+
+    if (s.counts_credits) {
+      const CreditRate* rate = RateFor(in_force.credit_rates, e->mode);
+      if (rate == nullptr) rate = RateFor(first_day.credit_rates, e->mode);
+      if (rate == nullptr) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "training.credit_rates: no rate for ", ModeName(e->mode), " in force on ",
+            dates::FormatDate(e->date), " (entry ", e->id, ")"));
+      }
+      Fraction credits = MakeFraction(c.counted, rate->half_hours_per_credit);
+      for (const CreditCap& cap : in_force.credit_caps) {
+        if (!cap.activity.empty() && cap.activity != e->activity) continue;
+        Fraction used;
+        for (size_t j = 0; j < s.entries.size(); ++j) {
+          if (cap.activity.empty() || taken[j]->activity == cap.activity) {
+            used = Add(used, s.entries[j].credits);
+          }
+        }
+        Fraction room = Sub(MakeFraction(cap.half_credits, 2), used);
+        if (room < Fraction{}) room = Fraction{};
+        credits = Min(credits, room);
+      }
+      c.credits = credits;
+      s.credits = Add(s.credits, credits);
+    }
+
+    s.credited += e->half_hours;
+    s.credited_by_level[e->level] += e->half_hours;
+    s.credited_by_mode[e->mode] += e->half_hours;
+    s.counted += c.counted;
+    if (e->head_teacher) s.head_teacher_counted += c.counted;
+    s.entries.push_back(std::move(c));
+  }
+  s.head_teacher_met = s.head_teacher_counted >= s.head_teacher_required;
+
+  // Years of the cycle.
+  for (int32_t i = 1; i <= s.cycle.years; ++i) {
+    YearProgress year;
+    year.index = i;
+    year.window = CycleYear(s.cycle, i);
+    for (size_t j = 0; j < taken.size(); ++j) {
+      if (!year.window.Contains(taken[j]->date)) continue;
+      year.credited += s.entries[j].credited;
+      year.counted += s.entries[j].counted;
+    }
+    year.finished = year.window.last <= as_of;
+    year.minimum_met = year.counted >= s.yearly_minimum;
+    if (year.finished && !year.minimum_met) s.yearly_minimum_met = false;
+    s.years.push_back(year);
+  }
+
+  // Minimums of the version in force on the cycle's first day, over counted hours.
+  bool minimums_met = true;
+  bool minimum_behind_pace = false;
+  for (const HourRule& rule : first_day.minimums) {
+    MinimumProgress m;
+    m.name = rule.name;
+    m.required = rule.half_hours;
+    for (size_t j = 0; j < taken.size(); ++j) {
+      if (rule.Matches(taken[j]->level, taken[j]->mode, taken[j]->activity)) {
+        m.counted += s.entries[j].counted;
+      }
+    }
+    m.expected = ExpectedByPace(m.required, s.elapsed, s.cycle_days);
+    m.met = m.counted >= m.required;
+    m.behind_pace = BelowPace(m.counted, m.required, s.elapsed, s.cycle_days);
+    minimums_met = minimums_met && m.met;
+    minimum_behind_pace = minimum_behind_pace || m.behind_pace;
+    s.minimums.push_back(std::move(m));
+  }
+
+  s.expected = ExpectedByPace(s.required, s.elapsed, s.cycle_days);
+  s.remaining = std::max<HalfHours>(0, s.required - s.counted);
+  StatusInputs in;
+  in.counted = s.counted;
+  in.required = s.required;
+  in.minimums_met = minimums_met;
+  in.minimum_behind_pace = minimum_behind_pace;
+  in.elapsed = s.elapsed;
+  in.cycle_days = s.cycle_days;
+  in.days_left = s.days_left;
+  in.grace_days = first_day.grace_days;
+  in.warn_days = first_day.warn_days;
+  s.status = DecideStatus(in);
+  s.shortfall = s.status == v1::TRAINING_STATUS_COMPLETE ? 0 : s.remaining;
+  return s;
+}
+
+void SummaryToProto(const Summary& s, absl::string_view teacher_id, v1::TrainingSummary* out) {
+  out->Clear();
+  out->set_teacher_id(std::string(teacher_id));
+  out->set_as_of(dates::FormatDate(s.as_of));
+  v1::CycleWindow* cycle = out->mutable_cycle();
+  cycle->set_first_day(dates::FormatDate(s.cycle.window.first));
+  cycle->set_last_day(dates::FormatDate(s.cycle.window.last));
+  cycle->set_index(s.cycle.index);
+  cycle->set_kind(s.cycle.kind);
+  cycle->set_days(static_cast<int32_t>(s.cycle_days));
+  cycle->set_elapsed_days(static_cast<int32_t>(s.elapsed));
+  cycle->set_days_left(static_cast<int32_t>(s.days_left));
+
+  out->set_credited_hours(HalfHoursToWire(s.credited));
+  for (const auto& [level, hh] : s.credited_by_level) {
+    v1::LevelHours* l = out->add_credited_by_level();
+    l->set_level(level);
+    l->set_hours(HalfHoursToWire(hh));
+  }
+  for (const auto& [mode, hh] : s.credited_by_mode) {
+    v1::ModeHours* m = out->add_credited_by_mode();
+    m->set_mode(mode);
+    m->set_hours(HalfHoursToWire(hh));
+  }
+  for (const YearProgress& y : s.years) {
+    v1::CycleYear* year = out->add_years();
+    year->set_index(y.index);
+    year->set_first_day(dates::FormatDate(y.window.first));
+    year->set_last_day(dates::FormatDate(y.window.last));
+    year->set_credited_hours(HalfHoursToWire(y.credited));
+    year->set_counted_hours(HalfHoursToWire(y.counted));
+    year->set_finished(y.finished);
+    year->set_minimum_met(y.minimum_met);
+  }
+  out->set_counted_hours(HalfHoursToWire(s.counted));
+  out->set_pending_hours(HalfHoursToWire(s.pending));
+  out->set_induction_hours(HalfHoursToWire(s.induction));
+  out->set_induction_required_hours(HalfHoursToWire(s.induction_required));
+  out->set_induction_met(s.induction_met);
+  out->set_required_hours(HalfHoursToWire(s.required));
+  out->set_remaining_hours(HalfHoursToWire(s.remaining));
+  out->set_expected_hours(HalfHoursToWire(s.expected));
+  for (const MinimumProgress& m : s.minimums) {
+    v1::MinimumProgress* p = out->add_minimums();
+    p->set_name(m.name);
+    p->set_required_hours(HalfHoursToWire(m.required));
+    p->set_counted_hours(HalfHoursToWire(m.counted));
+    p->set_expected_hours(HalfHoursToWire(m.expected));
+    p->set_met(m.met);
+    p->set_behind_pace(m.behind_pace);
+  }
+  out->set_status(s.status);
+  out->set_days_left(static_cast<int32_t>(s.days_left));
+  out->set_yearly_minimum_hours(HalfHoursToWire(s.yearly_minimum));
+  out->set_yearly_minimum_met(s.yearly_minimum_met);
+  out->set_head_teacher(s.head_teacher);
+  out->set_head_teacher_required_hours(HalfHoursToWire(s.head_teacher_required));
+  out->set_head_teacher_hours(HalfHoursToWire(s.head_teacher_counted));
+  out->set_head_teacher_met(s.head_teacher_met);
+  out->set_counts_credits(s.counts_credits);
+  if (s.counts_credits) out->set_credits(RoundTo2(s.credits));
+  out->set_shortfall_hours(HalfHoursToWire(s.shortfall));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Completions and the compliance report.
+
+absl::Status CheckCompletion(HalfHours course_hours, absl::CivilDay course_start,
+                             absl::CivilDay course_end, HalfHours awarded,
+                             absl::CivilDay completed_on, absl::string_view field_prefix) {
+  if (awarded <= 0 || awarded > course_hours) {
+    return Invalid(Field(field_prefix, "hours"),
+                   absl::StrCat(HalfHoursToWire(awarded), " hours; want > 0 and at most the course's ",
+                                HalfHoursToWire(course_hours), ", in steps of 0.5"));
+  }
+  if (completed_on < course_start || completed_on > course_end) {
+    return Invalid(Field(field_prefix, "completed_on"),
+                   absl::StrCat(dates::FormatDate(completed_on),
+                                " is outside the course; want a day from ",
+                                dates::FormatDate(course_start), " to ",
+                                dates::FormatDate(course_end)));
+  }
+  return absl::OkStatus();
+}
+
+bool NeedsAttention(TrainingStatus status) {
+  return status == v1::TRAINING_STATUS_AT_RISK || status == v1::TRAINING_STATUS_BEHIND;
+}
+
+bool ShortfallOrder(const ShortfallKey& a, const ShortfallKey& b) {
+  if (a.shortfall != b.shortfall) return a.shortfall > b.shortfall;
+  return a.teacher_id < b.teacher_id;
+}
+
+Fraction CompletionPercent(int64_t complete, int64_t total) {
+  if (total <= 0) return Fraction{};
+  return Reduce(static_cast<Int128>(complete) * 100, total);
+}
+
+}  // namespace shidang::training

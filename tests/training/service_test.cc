@@ -1,0 +1,639 @@
+// The training service as a real process on a real redis-server, called over gRPC with signed
+// principals. Teachers become known to it the way they do in production: through the profile
+// service's events (published here with the kit's write path, as the profile service does).
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/events.h"
+#include "services/common/keys.h"
+#include "services/common/mutation.h"
+#include "services/common/principal.h"
+#include "services/common/status.h"
+#include "shidang/profile/v1/profile.pb.h"
+#include "shidang/training/v1/training.grpc.pb.h"
+#include "tests/kit/redis_server.h"
+#include "tests/kit/service_process.h"
+
+namespace shidang::training {
+namespace {
+
+using common::v1::Principal;
+using ::testing::HasSubstr;
+
+constexpr char kCounty[] = "330723";
+constexpr char kOtherCounty[] = "330781";
+constexpr char kSchool[] = "S330723-aaaaaaaaaa";
+constexpr char kToday[] = "2025-11-25";
+const std::string kPrincipalKey(40, 'k');
+
+Principal Who(common::v1::Role role, std::string subject, std::string region = "",
+              std::string school = "", std::string provider = "") {
+  Principal p;
+  p.set_role(role);
+  p.set_subject(std::move(subject));
+  p.set_region(std::move(region));
+  p.set_school_id(std::move(school));
+  p.set_provider_id(std::move(provider));
+  return p;
+}
+
+class TrainingServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(keys_.path() + "/principal.key", std::ios::binary) << kPrincipalKey;
+    auto process = testing::ServiceProcess::Start(
+        SHIDANG_TRAINING_BINARY,
+        {"--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
+         std::string("--today=") + kToday,
+         // Enough handler threads for the racing enrolments (one call each, all at once).
+         "--max_threads=64"});
+    ASSERT_TRUE(process.ok()) << process.status();
+    process_ = std::move(*process);
+    stub_ = v1::TrainingService::NewStub(
+        grpc::CreateChannel(process_->address(), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (HasFailure() && process_ != nullptr) {
+      std::fprintf(stderr, "shidang-training stderr:\n%s\n", process_->StderrText().c_str());
+    }
+  }
+
+  template <typename Req, typename Resp>
+  grpc::Status Call(grpc::Status (v1::TrainingService::Stub::*method)(grpc::ClientContext*,
+                                                                       const Req&, Resp*),
+                    const Principal& who, const Req& req, Resp* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    signer_.Attach(&ctx, who);
+    return (stub_.get()->*method)(&ctx, req, resp);
+  }
+
+  // Publishes "profile.teacher_created" as the profile service does and waits until the
+  // training service has applied it.
+  void AddTeacher(const std::string& id, const std::string& county = kCounty,
+                  const std::string& school = kSchool) {
+    std::string stream = keys::StreamKey("profile", keys::HashTag("c", county));
+    ASSERT_TRUE(RegisterStream(redis_.pool(), "profile", stream).ok());
+    profile::v1::Teacher t;
+    t.set_teacher_id(id);
+    t.set_name(absl::StrCat("教师", id));
+    t.set_county_id(county);
+    t.set_school_id(school);
+    t.set_hire_date("2012-09-01");
+    t.set_post_status(profile::v1::POST_STATUS_ON_DUTY);
+    common::v1::Event e = NewEvent("profile", "profile.teacher_created", absl::Now());
+    e.set_teacher_id(id);
+    e.set_county_id(county);
+    e.mutable_payload()->PackFrom(t);
+    Mutation publish("emit_all() return {ok = ''}");
+    MutationRequest m;
+    m.stream_key = stream;
+    m.events = {e, e};  // delivered twice: applied once
+    ASSERT_TRUE(publish.Run(redis_.pool(), m).ok());
+    absl::Time deadline = absl::Now() + absl::Seconds(15);
+    while (absl::Now() < deadline) {
+      v1::GetTrainingSummaryRequest req;
+      req.set_teacher_id(id);
+      v1::GetTrainingSummaryResponse resp;
+      if (Call(&v1::TrainingService::Stub::GetTrainingSummary, admin_, req, &resp).ok()) return;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    FAIL() << "teacher " << id << " never became known";
+  }
+
+  v1::Course RegisterCourse(const Principal& centre, const std::string& request_id,
+                            int capacity = 100) {
+    v1::RegisterCourseRequest req;
+    req.set_request_id(request_id);
+    v1::Course* c = req.mutable_course();
+    c->set_provider_id(centre.provider_id());
+    c->set_title("新课标解读");
+    c->set_level(common::v1::TRAINING_LEVEL_COUNTY);
+    c->set_mode(common::v1::TRAINING_MODE_FACE_TO_FACE);
+    c->set_hours(24);
+    c->set_start_date("2025-10-01");
+    c->set_end_date("2025-10-20");
+    c->set_capacity(capacity);
+    c->add_open_regions(kCounty);
+    v1::RegisterCourseResponse resp;
+    grpc::Status s = Call(&v1::TrainingService::Stub::RegisterCourse, centre, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    v1::PublishCourseRequest publish;
+    publish.set_course_id(resp.course().course_id());
+    publish.set_request_id(request_id + "-publish");
+    v1::PublishCourseResponse published;
+    s = Call(&v1::TrainingService::Stub::PublishCourse, centre, publish, &published);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return published.course();
+  }
+
+  static v1::CompletionRow Row(const std::string& teacher, double hours, const std::string& day) {
+    v1::CompletionRow row;
+    row.set_teacher_id(teacher);
+    row.set_hours(hours);
+    row.set_completed_on(day);
+    return row;
+  }
+
+  v1::TrainingSummary Summary(const std::string& teacher, const std::string& as_of = "") {
+    v1::GetTrainingSummaryRequest req;
+    req.set_teacher_id(teacher);
+    req.set_as_of(as_of);
+    v1::GetTrainingSummaryResponse resp;
+    grpc::Status s = Call(&v1::TrainingService::Stub::GetTrainingSummary, hr_, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.summary();
+  }
+
+  std::vector<v1::LedgerEntry> Ledger(const std::string& teacher) {
+    v1::ListLedgerRequest req;
+    req.set_teacher_id(teacher);
+    v1::ListLedgerResponse resp;
+    grpc::Status s = Call(&v1::TrainingService::Stub::ListLedger, hr_, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {resp.entries().begin(), resp.entries().end()};
+  }
+
+  // A self-reported record of `hours`, approved by HR.
+  v1::TrainingRecord LogOther(const std::string& teacher, double hours, const std::string& day,
+                              const std::string& request_id) {
+    v1::LogTrainingRequest req;
+    req.set_request_id(request_id);
+    req.set_teacher_id(teacher);
+    req.set_activity(v1::TRAINING_ACTIVITY_CONFERENCE);
+    req.set_title("省级学术年会");
+    req.set_level(common::v1::TRAINING_LEVEL_PROVINCE);
+    req.set_mode(common::v1::TRAINING_MODE_FACE_TO_FACE);
+    req.set_hours(hours);
+    req.set_completed_on(day);
+    req.mutable_evidence()->set_description("参会证明");
+    req.mutable_evidence()->set_file_ref("files/abc.pdf");
+    v1::LogTrainingResponse resp;
+    grpc::Status s = Call(&v1::TrainingService::Stub::LogTraining,
+                          Who(common::v1::ROLE_TEACHER, teacher), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.record();
+  }
+
+  void Approve(const std::string& record_id) {
+    v1::ReviewTrainingRecordRequest req;
+    req.set_record_id(record_id);
+    req.set_decision(v1::REVIEW_DECISION_APPROVE);
+    v1::ReviewTrainingRecordResponse resp;
+    grpc::Status s = Call(&v1::TrainingService::Stub::ReviewTrainingRecord, hr_, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(resp.record().state(), v1::TRAINING_RECORD_STATE_CREDITED);
+  }
+
+  testing::RedisServer redis_;
+  testing::TempDir keys_;
+  std::unique_ptr<testing::ServiceProcess> process_;
+  std::unique_ptr<v1::TrainingService::Stub> stub_;
+  PrincipalSigner signer_{kPrincipalKey};
+  Principal admin_ = Who(common::v1::ROLE_ADMIN, "ops");
+  Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr1", kCounty);
+  Principal centre_ = Who(common::v1::ROLE_TRAINING_CENTER, "c1", "", "", "P1");
+  Principal other_centre_ = Who(common::v1::ROLE_TRAINING_CENTER, "c2", "", "", "P2");
+};
+
+TEST_F(TrainingServiceTest, CompletionsCreditGoodRowsRejectBadOnesAndNeverTwice) {
+  AddTeacher("T1");
+  AddTeacher("T2");
+  AddTeacher("T9", kOtherCounty, "S330781-bbbbbbbbbb");
+  v1::Course course = RegisterCourse(centre_, "c-1");
+  ASSERT_EQ(course.state(), v1::COURSE_STATE_PUBLISHED);
+  ASSERT_THAT(course.course_id(), HasSubstr("P1"));
+
+  v1::RecordCompletionsRequest req;
+  req.set_request_id("batch-1");
+  req.set_course_id(course.course_id());
+  *req.add_rows() = Row("T1", 24, "2025-10-20");     // good, the course's last day
+  *req.add_rows() = Row("T2", 24.5, "2025-10-10");   // more than the course's hours
+  *req.add_rows() = Row("T2", 12, "2025-09-30");     // before the course
+  *req.add_rows() = Row("T404", 12, "2025-10-10");   // unknown teacher
+  *req.add_rows() = Row("T9", 12, "2025-10-10");     // a county the course is not open to
+  *req.add_rows() = Row("T2", 12.5, "2025-10-10");   // good
+  v1::RecordCompletionsResponse resp;
+  grpc::Status s = Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.credited(), 2);
+  EXPECT_EQ(resp.rejected(), 4);
+  ASSERT_EQ(resp.results_size(), 6);
+  EXPECT_EQ(resp.results(0).outcome(), v1::COMPLETION_OUTCOME_CREDITED);
+  EXPECT_EQ(resp.results(1).violation().field(), "rows[1].hours");
+  EXPECT_EQ(resp.results(2).violation().field(), "rows[2].completed_on");
+  EXPECT_EQ(resp.results(3).violation().field(), "rows[3].teacher_id");
+  EXPECT_EQ(resp.results(4).violation().rule(), "not_open");
+  EXPECT_EQ(resp.results(5).outcome(), v1::COMPLETION_OUTCOME_CREDITED);
+  EXPECT_EQ(Summary("T1").counted_hours(), 24);
+  EXPECT_EQ(Summary("T2").counted_hours(), 12.5);
+
+  // The same request again: the first answer. Another request with the same rows:
+  // ALREADY_CREDITED. Either way one ledger entry each.
+  v1::RecordCompletionsResponse replay;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &replay).ok());
+  EXPECT_EQ(replay.credited(), 2);
+  req.set_request_id("batch-2");
+  v1::RecordCompletionsResponse again;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &again).ok());
+  EXPECT_EQ(again.credited(), 0);
+  EXPECT_EQ(again.already_credited(), 2);
+  EXPECT_EQ(again.results(0).outcome(), v1::COMPLETION_OUTCOME_ALREADY_CREDITED);
+  EXPECT_EQ(again.results(0).entry_id(), resp.results(0).entry_id());
+  EXPECT_EQ(Ledger("T1").size(), 1u);
+  EXPECT_EQ(Ledger("T2").size(), 1u);
+  EXPECT_EQ(Summary("T1").counted_hours(), 24);
+
+  // The credit went to the growth file's stream.
+  auto events = redis_.pool().Command({"XRANGE", "training:{c:330723}:events", "-", "+"});
+  ASSERT_TRUE(events.ok());
+  int credited = 0, summaries = 0;
+  for (size_t i = 0; i < events->size(); ++i) {
+    const redis::Reply& fields = (*events)[i][1];
+    for (size_t f = 0; f + 1 < fields.size(); f += 2) {
+      if (fields[f].str() != "t") continue;
+      if (fields[f + 1].str() == "training.credited") ++credited;
+      if (fields[f + 1].str() == "training.summary") ++summaries;
+    }
+  }
+  EXPECT_EQ(credited, 2);
+  EXPECT_GE(summaries, 2);
+}
+
+TEST_F(TrainingServiceTest, TheSameBatchSentTwiceAtOnceCreditsOnce) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 30; ++i) {
+    ids.push_back(absl::StrCat("T", i));
+    AddTeacher(ids.back());
+  }
+  v1::Course course = RegisterCourse(centre_, "c-1");
+  std::atomic<int> credited{0}, already{0};
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 2; ++k) {
+    threads.emplace_back([&, k] {
+      v1::RecordCompletionsRequest req;
+      req.set_request_id(absl::StrCat("parallel-", k));
+      req.set_course_id(course.course_id());
+      for (const std::string& id : ids) *req.add_rows() = Row(id, 24, "2025-10-15");
+      v1::RecordCompletionsResponse resp;
+      grpc::Status s = Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      credited += resp.credited();
+      already += resp.already_credited();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(credited.load(), 30);
+  EXPECT_EQ(already.load(), 30);
+  for (const std::string& id : ids) EXPECT_EQ(Ledger(id).size(), 1u) << id;
+}
+
+TEST_F(TrainingServiceTest, ACentreActsOnlyOnItsOwnCoursesAndATeacherOnlyReadsThemself) {
+  AddTeacher("T1");
+  AddTeacher("T2");
+  v1::Course course = RegisterCourse(centre_, "c-1");
+  v1::RecordCompletionsRequest req;
+  req.set_course_id(course.course_id());
+  *req.add_rows() = Row("T1", 24, "2025-10-20");
+  v1::RecordCompletionsResponse resp;
+  grpc::Status s = Call(&v1::TrainingService::Stub::RecordCompletions, other_centre_, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Ledger("T1").size(), 0u);
+
+  v1::GetTrainingSummaryRequest get;
+  get.set_teacher_id("T2");
+  v1::GetTrainingSummaryResponse summary;
+  s = Call(&v1::TrainingService::Stub::GetTrainingSummary, Who(common::v1::ROLE_TEACHER, "T1"),
+           get, &summary);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  get.set_teacher_id("T1");
+  s = Call(&v1::TrainingService::Stub::GetTrainingSummary, Who(common::v1::ROLE_TEACHER, "T1"),
+           get, &summary);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  // HR of another county may not read it; a school admin of the teacher's school may.
+  s = Call(&v1::TrainingService::Stub::GetTrainingSummary,
+           Who(common::v1::ROLE_COUNTY_HR, "hr2", kOtherCounty), get, &summary);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  s = Call(&v1::TrainingService::Stub::GetTrainingSummary,
+           Who(common::v1::ROLE_SCHOOL_ADMIN, "sa", "", kSchool), get, &summary);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
+TEST_F(TrainingServiceTest, SelfReportWaitsForHrThenCountsAndCanBeReversed) {
+  AddTeacher("T1");
+  v1::TrainingRecord record = LogOther("T1", 40, "2025-06-01", "log-1");
+  EXPECT_EQ(record.state(), v1::TRAINING_RECORD_STATE_AWAITING_REVIEW);
+  v1::TrainingSummary pending = Summary("T1");
+  EXPECT_EQ(pending.pending_hours(), 40);
+  EXPECT_EQ(pending.counted_hours(), 0);
+
+  // Rejecting needs a reason; nothing changes without one.
+  v1::ReviewTrainingRecordRequest reject;
+  reject.set_record_id(record.record_id());
+  reject.set_decision(v1::REVIEW_DECISION_REJECT);
+  v1::ReviewTrainingRecordResponse reviewed;
+  grpc::Status s = Call(&v1::TrainingService::Stub::ReviewTrainingRecord, hr_, reject, &reviewed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("reason"));
+  // A teacher cannot review.
+  v1::ReviewTrainingRecordRequest approve;
+  approve.set_record_id(record.record_id());
+  approve.set_decision(v1::REVIEW_DECISION_APPROVE);
+  s = Call(&v1::TrainingService::Stub::ReviewTrainingRecord, Who(common::v1::ROLE_TEACHER, "T1"),
+           approve, &reviewed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  Approve(record.record_id());
+  v1::TrainingSummary approved = Summary("T1");
+  EXPECT_EQ(approved.counted_hours(), 40);
+  EXPECT_EQ(approved.pending_hours(), 0);
+  // Approving twice is refused and credits nothing more.
+  s = Call(&v1::TrainingService::Stub::ReviewTrainingRecord, hr_, approve, &reviewed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  std::vector<v1::LedgerEntry> ledger = Ledger("T1");
+  ASSERT_EQ(ledger.size(), 1u);
+
+  // A rejected record never counts.
+  v1::TrainingRecord second = LogOther("T1", 8, "2025-07-01", "log-2");
+  reject.set_record_id(second.record_id());
+  reject.set_reason("证明材料不全");
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::ReviewTrainingRecord, hr_, reject, &reviewed).ok());
+  EXPECT_EQ(reviewed.record().state(), v1::TRAINING_RECORD_STATE_REJECTED);
+  EXPECT_EQ(Summary("T1").counted_hours(), 40);
+  EXPECT_EQ(Summary("T1").pending_hours(), 0);
+
+  // Reversal: a new entry, the credit stays (marked), the hours no longer count.
+  v1::ReverseEntryRequest reverse;
+  reverse.set_request_id("rev-1");
+  reverse.set_teacher_id("T1");
+  reverse.set_entry_id(ledger[0].entry_id());
+  reverse.set_reason("重复登记");
+  v1::ReverseEntryResponse reversed;
+  s = Call(&v1::TrainingService::Stub::ReverseEntry, hr_, reverse, &reversed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(reversed.reversal().hours(), -40);
+  EXPECT_EQ(Summary("T1").counted_hours(), 0);
+  ledger = Ledger("T1");
+  ASSERT_EQ(ledger.size(), 2u);
+  EXPECT_EQ(ledger[0].reversed_by_entry_id(), reversed.reversal().entry_id());
+  // The same request again answers the same reversal; a new one is refused.
+  v1::ReverseEntryResponse again;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::ReverseEntry, hr_, reverse, &again).ok());
+  EXPECT_EQ(again.reversal().entry_id(), reversed.reversal().entry_id());
+  reverse.set_request_id("rev-2");
+  s = Call(&v1::TrainingService::Stub::ReverseEntry, hr_, reverse, &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Ledger("T1").size(), 2u);
+}
+
+TEST_F(TrainingServiceTest, ACompletionClosesThePendingLogInsteadOfCreditingTwice) {
+  AddTeacher("T1");
+  v1::Course course = RegisterCourse(centre_, "c-1");
+  v1::LogTrainingRequest log;
+  log.set_teacher_id("T1");
+  log.set_course_id(course.course_id());
+  log.set_hours(24);
+  log.set_completed_on("2025-10-20");
+  v1::LogTrainingResponse logged;
+  grpc::Status s = Call(&v1::TrainingService::Stub::LogTraining,
+                        Who(common::v1::ROLE_TEACHER, "T1"), log, &logged);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(logged.record().state(), v1::TRAINING_RECORD_STATE_AWAITING_CONFIRMATION);
+  EXPECT_EQ(Summary("T1").pending_hours(), 24);
+
+  v1::RecordCompletionsRequest req;
+  req.set_course_id(course.course_id());
+  *req.add_rows() = Row("T1", 24, "2025-10-20");
+  v1::RecordCompletionsResponse resp;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &resp).ok());
+  EXPECT_EQ(resp.results(0).closed_record_id(), logged.record().record_id());
+  v1::TrainingSummary summary = Summary("T1");
+  EXPECT_EQ(summary.counted_hours(), 24);
+  EXPECT_EQ(summary.pending_hours(), 0);
+  v1::ListTrainingRecordsRequest list;
+  list.set_teacher_id("T1");
+  v1::ListTrainingRecordsResponse records;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::ListTrainingRecords, hr_, list, &records).ok());
+  ASSERT_EQ(records.records_size(), 1);
+  EXPECT_EQ(records.records(0).state(), v1::TRAINING_RECORD_STATE_CREDITED);
+  EXPECT_EQ(records.records(0).entry_id(), resp.results(0).entry_id());
+  // Logging the credited course again is refused.
+  s = Call(&v1::TrainingService::Stub::LogTraining, Who(common::v1::ROLE_TEACHER, "T1"), log,
+           &logged);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// Default policy: a fixed cycle 2021-01-01..2025-12-31 (1826 days), 360 h, grace and warning
+// 180 days. Today is 2025-11-25: elapsed 1790, 36 days left, expected 352.89 h.
+TEST_F(TrainingServiceTest, StatusFollowsDomainDefinitionsAndTheReportSortsByShortfall) {
+  for (const char* id : {"TA", "TB", "TC", "TD"}) AddTeacher(id);
+  Approve(LogOther("TA", 360, "2024-05-01", "a").record_id());  // complete
+  Approve(LogOther("TB", 355, "2024-05-01", "b").record_id());  // on pace, still owing: at risk
+  Approve(LogOther("TC", 100, "2024-05-01", "c").record_id());  // behind
+  // TD: nothing at all: behind, the largest shortfall.
+  EXPECT_EQ(Summary("TA").status(), v1::TRAINING_STATUS_COMPLETE);
+  EXPECT_EQ(Summary("TB").status(), v1::TRAINING_STATUS_AT_RISK);
+  EXPECT_EQ(Summary("TC").status(), v1::TRAINING_STATUS_BEHIND);
+  EXPECT_EQ(Summary("TD").status(), v1::TRAINING_STATUS_BEHIND);
+  // As of 2024-06-01 (elapsed 1248, expected 246.05 h): 100 h is behind, 355 h on track; as of
+  // 2021-03-01 (inside the 180 grace days) nothing is behind yet.
+  EXPECT_EQ(Summary("TB", "2024-06-01").status(), v1::TRAINING_STATUS_ON_TRACK);
+  EXPECT_EQ(Summary("TC", "2024-06-01").status(), v1::TRAINING_STATUS_BEHIND);
+  v1::TrainingSummary early = Summary("TD", "2021-03-01");
+  EXPECT_EQ(early.status(), v1::TRAINING_STATUS_ON_TRACK);
+  EXPECT_EQ(early.cycle().first_day(), "2021-01-01");
+  EXPECT_EQ(early.cycle().last_day(), "2025-12-31");
+  // The record dated 2024-05-01 is not yet done on 2024-04-30.
+  EXPECT_EQ(Summary("TB", "2024-04-30").counted_hours(), 0);
+
+  for (const char* as_of : {"", "2024-06-01"}) {
+    v1::GetComplianceReportRequest req;
+    req.set_county_id(kCounty);
+    req.set_as_of(as_of);
+    req.set_format(v1::REPORT_FORMAT_CSV);
+    req.mutable_page()->set_page_size(2);
+    v1::GetComplianceReportResponse report;
+    grpc::Status s = Call(&v1::TrainingService::Stub::GetComplianceReport, hr_, req, &report);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(report.teachers(), 4);
+    std::map<v1::TrainingStatus, int64_t> counts;
+    for (const v1::StatusCount& c : report.by_status()) counts[c.status()] = c.teachers();
+    if (std::string(as_of).empty()) {
+      EXPECT_EQ(counts[v1::TRAINING_STATUS_COMPLETE], 1);
+      EXPECT_EQ(counts[v1::TRAINING_STATUS_AT_RISK], 1);
+      EXPECT_EQ(counts[v1::TRAINING_STATUS_BEHIND], 2);
+      EXPECT_EQ(report.completion_percent(), 25);
+      ASSERT_EQ(report.rows_size(), 2);
+      EXPECT_EQ(report.rows(0).teacher_id(), "TD");
+      EXPECT_EQ(report.rows(0).shortfall_hours(), 360);
+      EXPECT_EQ(report.rows(1).teacher_id(), "TC");
+      EXPECT_EQ(report.rows(1).shortfall_hours(), 260);
+      ASSERT_FALSE(report.page().next_page_token().empty());
+      const std::string& csv = report.download().content();
+      EXPECT_TRUE(absl::StartsWith(csv, "\xEF\xBB\xBF")) << "no BOM";
+      EXPECT_THAT(csv, HasSubstr("教师编号,姓名,学校"));
+      EXPECT_THAT(csv, HasSubstr("进度落后"));
+      EXPECT_THAT(csv, HasSubstr("有风险"));
+      // Every listed teacher is in the CSV, not only this page.
+      EXPECT_THAT(csv, HasSubstr("TB"));
+      req.mutable_page()->set_page_token(report.page().next_page_token());
+      req.set_format(v1::REPORT_FORMAT_UNSPECIFIED);
+      v1::GetComplianceReportResponse next;
+      ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetComplianceReport, hr_, req, &next).ok());
+      ASSERT_EQ(next.rows_size(), 1);
+      EXPECT_EQ(next.rows(0).teacher_id(), "TB");
+      EXPECT_EQ(next.rows(0).status(), v1::TRAINING_STATUS_AT_RISK);
+      EXPECT_EQ(next.rows(0).shortfall_hours(), 5);
+    } else {
+      // Recomputed from the ledgers for a past day: TB is on track then.
+      EXPECT_EQ(counts[v1::TRAINING_STATUS_COMPLETE], 1);
+      EXPECT_EQ(counts[v1::TRAINING_STATUS_ON_TRACK], 1);
+      EXPECT_EQ(counts[v1::TRAINING_STATUS_AT_RISK], 0);
+      EXPECT_EQ(counts[v1::TRAINING_STATUS_BEHIND], 2);
+      ASSERT_EQ(report.rows_size(), 2);
+      EXPECT_EQ(report.rows(0).teacher_id(), "TD");
+    }
+  }
+  // HR of another county may not see it.
+  v1::GetComplianceReportRequest req;
+  req.set_county_id(kCounty);
+  v1::GetComplianceReportResponse report;
+  EXPECT_EQ(Call(&v1::TrainingService::Stub::GetComplianceReport,
+                 Who(common::v1::ROLE_COUNTY_HR, "hr2", kOtherCounty), req, &report)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(TrainingServiceTest, ConcurrentEnrolmentNeverOverbooks) {
+  constexpr int kTeachers = 40;
+  constexpr int kSeats = 5;
+  for (int i = 0; i < kTeachers; ++i) AddTeacher(absl::StrCat("T", i));
+  v1::Course course = RegisterCourse(centre_, "c-1", kSeats);
+  std::atomic<int> ok{0}, full{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kTeachers; ++i) {
+    threads.emplace_back([&, i] {
+      std::string id = absl::StrCat("T", i);
+      v1::EnrollRequest req;
+      req.set_request_id("enrol");
+      req.set_course_id(course.course_id());
+      req.set_teacher_id(id);
+      v1::EnrollResponse resp;
+      grpc::Status s = Call(&v1::TrainingService::Stub::Enroll, Who(common::v1::ROLE_TEACHER, id),
+                            req, &resp);
+      if (s.ok()) {
+        ++ok;
+      } else if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+        ++full;
+      } else {
+        ADD_FAILURE() << s.error_message();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kSeats);
+  EXPECT_EQ(full.load(), kTeachers - kSeats);
+  v1::GetCourseRequest get;
+  get.set_course_id(course.course_id());
+  v1::GetCourseResponse got;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetCourse, hr_, get, &got).ok());
+  EXPECT_EQ(got.course().enrolled(), kSeats);
+}
+
+TEST_F(TrainingServiceTest, BadInputNamesTheFieldsAndWritesNothing) {
+  AddTeacher("T1");
+  auto before = redis_.pool().Command({"DBSIZE"});
+  ASSERT_TRUE(before.ok());
+  v1::RegisterCourseRequest req;
+  req.set_request_id("bad-1");
+  req.mutable_course()->set_provider_id("P1");
+  req.mutable_course()->set_hours(10.3);
+  req.mutable_course()->set_start_date("2025-10-20");
+  req.mutable_course()->set_end_date("2025-10-01");
+  v1::RegisterCourseResponse resp;
+  grpc::Status s = Call(&v1::TrainingService::Stub::RegisterCourse, centre_, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  for (const char* field : {"course.title", "course.level", "course.mode", "course.hours",
+                            "course.end_date", "course.capacity", "course.open_regions"}) {
+    EXPECT_THAT(s.error_message(), HasSubstr(field));
+  }
+  auto bad = BadRequestOf(FromGrpcStatus(s));
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_GE(bad->field_violations_size(), 7);
+
+  v1::LogTrainingRequest log;
+  log.set_teacher_id("T1");
+  log.set_activity(v1::TRAINING_ACTIVITY_DEGREE_STUDY);
+  log.set_hours(-2);
+  log.set_completed_on("2030-01-01");
+  v1::LogTrainingResponse logged;
+  s = Call(&v1::TrainingService::Stub::LogTraining, Who(common::v1::ROLE_TEACHER, "T1"), log,
+           &logged);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  for (const char* field : {"hours", "completed_on", "title", "level", "mode",
+                            "evidence.description", "evidence.file_ref"}) {
+    EXPECT_THAT(s.error_message(), HasSubstr(field));
+  }
+  // A centre registering for another provider is refused.
+  v1::RegisterCourseRequest foreign;
+  foreign.mutable_course()->set_provider_id("P2");
+  foreign.mutable_course()->set_title("x");
+  foreign.mutable_course()->set_level(common::v1::TRAINING_LEVEL_COUNTY);
+  foreign.mutable_course()->set_mode(common::v1::TRAINING_MODE_ONLINE);
+  foreign.mutable_course()->set_hours(8);
+  foreign.mutable_course()->set_start_date("2025-10-01");
+  foreign.mutable_course()->set_end_date("2025-10-01");
+  foreign.mutable_course()->set_capacity(3);
+  foreign.mutable_course()->add_open_regions(kCounty);
+  s = Call(&v1::TrainingService::Stub::RegisterCourse, centre_, foreign, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  auto after = redis_.pool().Command({"DBSIZE"});
+  EXPECT_EQ(before->integer(), after->integer());
+}
+
+TEST_F(TrainingServiceTest, RetriesWithTheSameRequestIdAnswerTheFirstTime) {
+  v1::RegisterCourseRequest req;
+  req.set_request_id("same");
+  v1::Course* c = req.mutable_course();
+  c->set_title("班主任专项培训");
+  c->set_level(common::v1::TRAINING_LEVEL_CITY);
+  c->set_mode(common::v1::TRAINING_MODE_BLENDED);
+  c->set_hours(30);
+  c->set_start_date("2025-09-01");
+  c->set_end_date("2025-09-30");
+  c->set_capacity(40);
+  c->add_open_regions("330700");  // the whole city
+  v1::RegisterCourseResponse first, second;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RegisterCourse, centre_, req, &first).ok());
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RegisterCourse, centre_, req, &second).ok());
+  EXPECT_EQ(first.course().course_id(), second.course().course_id());
+  EXPECT_EQ(first.course().provider_id(), "P1");
+  v1::ListCoursesRequest list;
+  list.set_open_to_county_id(kCounty);
+  v1::ListCoursesResponse listed;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::ListCourses, hr_, list, &listed).ok());
+  EXPECT_EQ(listed.courses_size(), 1);
+  // The same id for a different request is refused.
+  c->set_hours(31);
+  grpc::Status s = Call(&v1::TrainingService::Stub::RegisterCourse, centre_, req, &second);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("request_id"));
+}
+
+}  // namespace
+}  // namespace shidang::training
