@@ -1,0 +1,87 @@
+#pragma once
+
+// The gateway process minus its flags: loads the descriptor set, makes the backend channels, and
+// serves on one port the generic proxy (every public method), grpc.health.v1 (reflecting the
+// backends' health) and server reflection for the public API. main.cc only reads flags into a
+// GatewayConfig and calls Start; the HTTP/JSON front of part 2 will live in the same process and
+// share the MethodTable, Backends, Authenticator and RateLimiter made here.
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gateway/auth.h"
+#include "gateway/backends.h"
+#include "gateway/http_metrics.h"
+#include "gateway/http_server.h"
+#include "gateway/method_table.h"
+#include "gateway/proxy.h"
+#include "gateway/rate_limit.h"
+#include "gateway/reflection.h"
+#include "services/common/principal.h"
+
+namespace shidang::gateway {
+
+struct GatewayConfig {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: the kernel picks; see Gateway::port()
+  std::string descriptor_set;
+  BackendAddresses backends;
+  std::string jwt_keys_file;
+  std::string jwt_issuer;
+  std::string jwt_audience;
+  std::shared_ptr<const PrincipalSigner> principal_signer;
+  size_t token_cache_size = 65536;
+  RateLimitConfig rate_limit;
+  ProxyOptions proxy;
+  BackendOptions backend;
+  absl::Duration health_interval = absl::Seconds(2);
+  absl::Duration health_timeout = absl::Seconds(1);
+  // The HTTP/JSON front (part 2); off while http.port < 0.
+  HttpOptions http;
+};
+
+class Gateway {
+ public:
+  // Loads everything and starts serving. INVALID_ARGUMENT / NOT_FOUND / FAILED_PRECONDITION naming
+  // the setting that is wrong (descriptor set, backends, JWT keys); UNAVAILABLE when the port
+  // cannot be bound. The gateway reports NOT_SERVING until the first health round has seen every
+  // backend SERVING.
+  static absl::StatusOr<std::unique_ptr<Gateway>> Start(GatewayConfig config);
+
+  ~Gateway();  // Shutdown(0) if not yet shut down
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  int port() const { return port_; }
+  // The HTTP/JSON front's port, or 0 when it is off.
+  int http_port() const { return http_ == nullptr ? 0 : http_->port(); }
+  const MethodTable& methods() const { return *methods_; }
+
+  // Stops taking calls, lets calls in flight finish within `grace`, then cancels the rest.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  Gateway() = default;
+  void OnBackendHealth(const Backend& backend);
+
+  GatewayConfig config_;
+  std::unique_ptr<MethodTable> methods_;
+  std::unique_ptr<Backends> backends_;
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<RateLimiter> rate_limiter_;
+  std::unique_ptr<Reflection> reflection_;
+  std::unique_ptr<GrpcProxy> proxy_;
+  // Before server_: the gRPC front's interceptor records into it until the server is gone.
+  std::unique_ptr<GatewayMetrics> metrics_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<HealthPoller> poller_;
+  std::unique_ptr<HttpServer> http_;
+  int port_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace shidang::gateway

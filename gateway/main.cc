@@ -1,0 +1,193 @@
+// shidang-gateway: the one public gRPC entry. Flags and wiring only; see gateway.h.
+//
+//   shidang-gateway --port=8443 --port_file=/run/gw.port --principal_key_file=principal.key
+//     --descriptor_set=build/shidang.desc --jwt_keys_file=jwt.keys --jwt_issuer=shidang
+//     --jwt_audience=shidang-gateway
+//     --backends="shidang.profile.v1.ProfileService=127.0.0.1:7101;..." --http_port=8080
+
+#include <signal.h>
+#include <time.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gateway/gateway.h"
+#include "services/common/log.h"
+#include "services/common/server.h"
+
+// --host, --port, --port_file, --principal_key_file and --shutdown_grace_ms come from
+// services/common/server.h, as in every service.
+ABSL_FLAG(std::string, descriptor_set, "",
+          "FileDescriptorSet of the public API (with imports), e.g. build/shidang.desc.");
+ABSL_FLAG(std::string, backends, "",
+          "service=host:port[,host:port...] or service=dns:///name:port, separated by ';'.");
+ABSL_FLAG(std::string, jwt_keys_file, "", "JWT keyset: one '<kid> <hex secret>' per line.");
+ABSL_FLAG(std::string, jwt_issuer, "shidang", "Required `iss` of bearer tokens.");
+ABSL_FLAG(std::string, jwt_audience, "shidang-gateway",
+          "Required `aud` of bearer tokens (shidang-mint's default).");
+ABSL_FLAG(double, rate_per_second, 50, "Calls per second per principal (token bucket); 0 = off.");
+ABSL_FLAG(double, rate_burst, 100, "Token bucket size per principal.");
+ABSL_FLAG(int, token_cache_size, 65536, "Verified tokens kept until they expire; 0 = no cache.");
+ABSL_FLAG(int, default_deadline_ms, 10000, "Deadline of a forwarded call the caller gave none.");
+ABSL_FLAG(int, health_interval_ms, 2000, "How often each backend's health is checked.");
+ABSL_FLAG(int, health_timeout_ms, 1000, "Deadline of one backend health check.");
+ABSL_FLAG(bool, access_log, true, "One log line per call (method, request id, actor, status, ms).");
+ABSL_FLAG(int, http_port, -1,
+          "Port of the HTTP/JSON front (same --host); 0 = the kernel picks; -1 = no HTTP front.");
+ABSL_FLAG(std::string, http_port_file, "", "Where to write the HTTP port once bound.");
+ABSL_FLAG(int, http_threads, 2, "Threads of the HTTP/JSON front (reading, routing, JSON).");
+ABSL_FLAG(std::vector<std::string>, cors_origins, {},
+          "Origins allowed to call the HTTP API from a browser, comma separated "
+          "(e.g. https://hr.example.cn).");
+
+namespace {
+
+using shidang::LogError;
+using shidang::LogInfo;
+
+absl::Status WritePortFile(const std::string& path, int port) {
+  const std::string temp = absl::StrCat(path, ".tmp.", getpid());
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << port << "\n";
+    out.close();
+    if (!out) return absl::UnavailableError(absl::StrCat("--port_file: cannot write ", temp));
+  }
+  // Renamed into place so a reader never sees half a number.
+  if (rename(temp.c_str(), path.c_str()) != 0) {
+    std::remove(temp.c_str());
+    return absl::UnavailableError(absl::StrCat("--port_file: cannot rename ", temp, " to ", path));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<shidang::gateway::GatewayConfig> ConfigFromFlags(
+    const shidang::ServerConfig& server) {
+  shidang::gateway::GatewayConfig config;
+  config.host = server.host;
+  config.port = server.port;
+  config.principal_signer = server.principal_signer;
+  config.descriptor_set = absl::GetFlag(FLAGS_descriptor_set);
+  if (config.descriptor_set.empty()) {
+    return absl::InvalidArgumentError("--descriptor_set is required (build/shidang.desc)");
+  }
+  auto backends = shidang::gateway::ParseBackends(absl::GetFlag(FLAGS_backends));
+  if (!backends.ok()) return backends.status();
+  config.backends = *std::move(backends);
+  config.jwt_keys_file = absl::GetFlag(FLAGS_jwt_keys_file);
+  if (config.jwt_keys_file.empty()) return absl::InvalidArgumentError("--jwt_keys_file is required");
+  config.jwt_issuer = absl::GetFlag(FLAGS_jwt_issuer);
+  config.jwt_audience = absl::GetFlag(FLAGS_jwt_audience);
+  if (config.jwt_issuer.empty() || config.jwt_audience.empty()) {
+    return absl::InvalidArgumentError("--jwt_issuer and --jwt_audience must not be empty");
+  }
+  config.rate_limit.rate_per_second = absl::GetFlag(FLAGS_rate_per_second);
+  config.rate_limit.burst = absl::GetFlag(FLAGS_rate_burst);
+  if (config.rate_limit.rate_per_second < 0 ||
+      (config.rate_limit.rate_per_second > 0 && config.rate_limit.burst < 1)) {
+    return absl::InvalidArgumentError(
+        "--rate_per_second must be >= 0 (0 turns the limit off) and --rate_burst >= 1");
+  }
+  const int cache = absl::GetFlag(FLAGS_token_cache_size);
+  if (cache < 0) return absl::InvalidArgumentError("--token_cache_size must be >= 0");
+  config.token_cache_size = static_cast<size_t>(cache);
+  const int deadline_ms = absl::GetFlag(FLAGS_default_deadline_ms);
+  const int interval_ms = absl::GetFlag(FLAGS_health_interval_ms);
+  const int timeout_ms = absl::GetFlag(FLAGS_health_timeout_ms);
+  if (deadline_ms < 1 || interval_ms < 10 || timeout_ms < 1) {
+    return absl::InvalidArgumentError(
+        "--default_deadline_ms >= 1, --health_interval_ms >= 10 and --health_timeout_ms >= 1");
+  }
+  config.proxy.default_deadline = absl::Milliseconds(deadline_ms);
+  config.proxy.access_log = absl::GetFlag(FLAGS_access_log);
+  config.health_interval = absl::Milliseconds(interval_ms);
+  config.health_timeout = absl::Milliseconds(timeout_ms);
+  config.http.host = server.host;
+  config.http.port = absl::GetFlag(FLAGS_http_port);
+  if (config.http.port < -1 || config.http.port > 65535) {
+    return absl::InvalidArgumentError("--http_port must be -1 (off) or 0 to 65535");
+  }
+  config.http.threads = absl::GetFlag(FLAGS_http_threads);
+  if (config.http.threads < 1 || config.http.threads > 64) {
+    return absl::InvalidArgumentError("--http_threads must be 1 to 64");
+  }
+  for (const std::string& origin : absl::GetFlag(FLAGS_cors_origins)) {
+    if (origin.empty()) continue;
+    if (!absl::StartsWith(origin, "http://") && !absl::StartsWith(origin, "https://")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--cors_origins: \"", origin, "\" must be an origin like https://hr.example.cn"));
+    }
+    config.http.cors_origins.push_back(origin);
+  }
+  config.http.default_deadline = config.proxy.default_deadline;
+  config.http.access_log = config.proxy.access_log;
+  return config;
+}
+
+// Waits for SIGTERM or SIGINT (blocked in every thread by InitServerProcess).
+int WaitForTermination() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  while (true) {
+    const int signal_number = sigwaitinfo(&signals, nullptr);
+    if (signal_number > 0) return signal_number;
+    if (errno != EINTR) return -1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  shidang::InitServerProcess(argc, argv);
+  shidang::ServerRequirements requirements;
+  requirements.redis = false;  // the gateway holds no data
+  absl::StatusOr<shidang::ServerConfig> server = shidang::ServerConfigFromFlags(requirements);
+  if (!server.ok()) {
+    LogError(server.status().ToString());
+    return 2;
+  }
+  absl::StatusOr<shidang::gateway::GatewayConfig> config = ConfigFromFlags(*server);
+  if (!config.ok()) {
+    LogError(config.status().ToString());
+    return 2;
+  }
+  auto gateway = shidang::gateway::Gateway::Start(*std::move(config));
+  if (!gateway.ok()) {
+    LogError(gateway.status().ToString());
+    return 1;
+  }
+  // Before --port_file: tests and scripts wait for that one, then read this one.
+  const std::string http_port_file = absl::GetFlag(FLAGS_http_port_file);
+  if (!http_port_file.empty()) {
+    if ((*gateway)->http_port() == 0) {
+      LogError("--http_port_file needs the HTTP front (--http_port >= 0)");
+      return 2;
+    }
+    absl::Status written = WritePortFile(http_port_file, (*gateway)->http_port());
+    if (!written.ok()) {
+      LogError(written.ToString());
+      return 1;
+    }
+  }
+  if (!server->port_file.empty()) {
+    absl::Status written = WritePortFile(server->port_file, (*gateway)->port());
+    if (!written.ok()) {
+      LogError(written.ToString());
+      return 1;
+    }
+  }
+  const int signal_number = WaitForTermination();
+  LogInfo("gateway: signal ", signal_number, ", shutting down");
+  (*gateway)->Shutdown(server->shutdown_grace);
+  LogInfo("gateway: stopped");
+  return 0;
+}

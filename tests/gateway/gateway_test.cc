@@ -1,0 +1,696 @@
+// The gateway end to end: shidang-gateway as a real process in front of shidang-echo-server (a real
+// service on the shared bootstrap) or, where a test must see exactly what a backend receives, a
+// recording backend: a real gRPC server in this test process. Tokens are minted with the kit's
+// MintJwt; calls go over TCP like a client's.
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+#include <openssl/rand.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/jwt.h"
+#include "services/common/principal.h"
+#include "services/common/status.h"
+#include "shidang/common/v1/error.pb.h"
+#include "shidang/common/v1/options.pb.h"
+#include "tests/kit/redis_server.h"
+#include "tests/kit/service_process.h"
+#include "kit/testing.grpc.pb.h"  // generated from tests/kit/testing.proto
+
+namespace shidang::testing {
+namespace {
+
+namespace pb = google::protobuf;
+using common::v1::Principal;
+using common::v1::Role;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kIssuer[] = "shidang-test";
+constexpr char kAudience[] = "shidang-api-test";
+constexpr char kEchoPath[] = "/shidang.testing.v1.EchoService/Echo";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+  ASSERT_TRUE(out.good()) << path;
+}
+
+std::string RandomBytes(size_t n) {
+  std::string bytes(n, '\0');
+  EXPECT_EQ(RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n)), 1);
+  return bytes;
+}
+
+Principal Claims(Role role, const std::string& subject) {
+  Principal principal;
+  principal.set_role(role);
+  principal.set_subject(subject);
+  if (role == common::v1::ROLE_COUNTY_HR) principal.set_region("130104");
+  return principal;
+}
+
+void AddRoles(pb::MethodDescriptorProto* method, std::vector<Role> roles, bool idempotent) {
+  for (Role role : roles) method->mutable_options()->AddExtension(common::v1::roles, role);
+  if (idempotent) method->mutable_options()->SetExtension(common::v1::idempotent, true);
+}
+
+// The public API's descriptor set plus the test service, as a deployment would build it, with the
+// roles a real service declares in its proto given to the test service here, and two services
+// that exist only to be refused: one internal (no roles), one streaming.
+std::string TestDescriptorSet() {
+  pb::FileDescriptorSet set;
+  EXPECT_TRUE(set.ParseFromString(ReadFile(SHIDANG_DESCRIPTOR_SET)));
+  pb::FileDescriptorSet testing;
+  EXPECT_TRUE(testing.ParseFromString(ReadFile(SHIDANG_TESTING_DESCRIPTOR_SET)));
+  std::string testing_name;
+  for (pb::FileDescriptorProto& file : *testing.mutable_file()) {
+    bool present = false;
+    for (const auto& have : set.file()) present = present || have.name() == file.name();
+    if (present) continue;
+    if (file.package() == "shidang.testing.v1") {
+      testing_name = file.name();
+      file.add_dependency("shidang/common/v1/options.proto");
+      for (auto& service : *file.mutable_service()) {
+        for (auto& method : *service.mutable_method()) {
+          if (method.name() == "Echo") {
+            AddRoles(&method, {common::v1::ROLE_TEACHER, common::v1::ROLE_COUNTY_HR}, true);
+          } else if (method.name() == "Fail") {
+            AddRoles(&method, {common::v1::ROLE_TEACHER}, false);
+          }
+        }
+      }
+    }
+    *set.add_file() = file;
+  }
+  EXPECT_FALSE(testing_name.empty());
+  pb::FileDescriptorProto* extra = set.add_file();
+  extra->set_name("tests/gateway/refused.proto");
+  extra->set_package("shidang.testing.v1");
+  extra->set_syntax("proto3");
+  extra->add_dependency(testing_name);
+  extra->add_dependency("shidang/common/v1/options.proto");
+  pb::ServiceDescriptorProto* internal = extra->add_service();
+  internal->set_name("InternalService");
+  pb::MethodDescriptorProto* secret = internal->add_method();
+  secret->set_name("Secret");
+  secret->set_input_type(".shidang.testing.v1.EchoRequest");
+  secret->set_output_type(".shidang.testing.v1.EchoResponse");
+  pb::ServiceDescriptorProto* streaming = extra->add_service();
+  streaming->set_name("StreamService");
+  pb::MethodDescriptorProto* watch = streaming->add_method();
+  watch->set_name("Watch");
+  watch->set_input_type(".shidang.testing.v1.EchoRequest");
+  watch->set_output_type(".shidang.testing.v1.EchoResponse");
+  watch->set_server_streaming(true);
+  AddRoles(watch, {common::v1::ROLE_TEACHER}, false);
+  return set.SerializeAsString();
+}
+
+// What a backend saw of one call.
+struct Seen {
+  std::vector<std::string> principal_bins;
+  std::vector<std::string> principal_sigs;
+  std::vector<std::string> request_ids;
+  std::vector<std::string> traceparents;
+  std::vector<std::string> other_keys;
+  absl::Duration deadline_left = absl::InfiniteDuration();
+};
+
+// A backend that records what it receives and answers like the echo server.
+class RecordingEcho final : public v1::EchoService::Service {
+ public:
+  grpc::Status Echo(grpc::ServerContext* context, const v1::EchoRequest* request,
+                    v1::EchoResponse* response) override {
+    Seen seen;
+    for (const auto& [key, value] : context->client_metadata()) {
+      const std::string k(key.data(), key.size());
+      const std::string v(value.data(), value.size());
+      if (k == kPrincipalMetadataKey) {
+        seen.principal_bins.push_back(v);
+      } else if (k == kPrincipalSignatureMetadataKey) {
+        seen.principal_sigs.push_back(v);
+      } else if (k == "x-request-id") {
+        seen.request_ids.push_back(v);
+      } else if (k == "traceparent") {
+        seen.traceparents.push_back(v);
+      } else {
+        seen.other_keys.push_back(k);
+      }
+    }
+    const auto deadline = context->deadline();
+    if (deadline != std::chrono::system_clock::time_point::max()) {
+      seen.deadline_left = absl::FromChrono(deadline) - absl::Now();
+    }
+    absl::MutexLock lock(&mu_);
+    seen_.push_back(std::move(seen));
+    response->set_text(request->text());
+    context->AddTrailingMetadata("x-backend-note", "recorded");
+    return grpc::Status::OK;
+  }
+
+  std::vector<Seen> seen() {
+    absl::MutexLock lock(&mu_);
+    return seen_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<Seen> seen_ ABSL_GUARDED_BY(mu_);
+};
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    principal_key_path_ = dir_.path() + "/principal.key";
+    principal_key_ = RandomBytes(32);
+    WriteFile(principal_key_path_, principal_key_);
+    jwt_key_ = JwtKey{"k1", RandomBytes(32)};
+    jwt_keys_path_ = dir_.path() + "/jwt.keys";
+    WriteFile(jwt_keys_path_, FormatJwtKeyLine(jwt_key_));
+    descriptor_path_ = dir_.path() + "/gateway.desc";
+    WriteFile(descriptor_path_, TestDescriptorSet());
+  }
+
+  void TearDown() override {
+    if (HasFailure() && gateway_ != nullptr) {
+      std::fprintf(stderr, "--- gateway stderr ---\n%s\n", gateway_->StderrText().c_str());
+    }
+  }
+
+  void StartEcho() {
+    auto echo = ServiceProcess::Start(SHIDANG_ECHO_SERVER,
+                                      {"--principal_key_file=" + principal_key_path_});
+    ASSERT_TRUE(echo.ok()) << echo.status();
+    echo_ = *std::move(echo);
+  }
+
+  void StartRecordingBackend() {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &recording_port_);
+    builder.RegisterService(&recording_);
+    recording_server_ = builder.BuildAndStart();
+    ASSERT_NE(recording_server_, nullptr);
+  }
+
+  // Starts the gateway with EchoService (and the refused test services) at `backend`.
+  void StartGateway(const std::string& backend, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {
+        "--principal_key_file=" + principal_key_path_,
+        "--descriptor_set=" + descriptor_path_,
+        "--jwt_keys_file=" + jwt_keys_path_,
+        std::string("--jwt_issuer=") + kIssuer,
+        std::string("--jwt_audience=") + kAudience,
+        "--backends=shidang.testing.v1.EchoService=" + backend +
+            ";shidang.testing.v1.InternalService=" + backend +
+            ";shidang.testing.v1.StreamService=" + backend,
+        "--health_interval_ms=100",
+        "--shutdown_grace_ms=1000",
+    };
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
+    ASSERT_TRUE(gateway.ok()) << gateway.status();
+    gateway_ = *std::move(gateway);
+    channel_ = grpc::CreateChannel(gateway_->address(), grpc::InsecureChannelCredentials());
+    stub_ = v1::EchoService::NewStub(channel_);
+  }
+
+  std::string Token(Role role, const std::string& subject, absl::Duration ttl = absl::Hours(1),
+                    absl::Time now = absl::Now()) {
+    auto token = MintJwt(jwt_key_, Claims(role, subject), kIssuer, kAudience, ttl, now);
+    EXPECT_TRUE(token.ok()) << token.status();
+    return token.value_or("");
+  }
+
+  std::unique_ptr<grpc::ClientContext> Context(const std::string& token,
+                                               absl::Duration timeout = absl::Seconds(5)) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    if (timeout != absl::InfiniteDuration()) {
+      context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    }
+    if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+    return context;
+  }
+
+  grpc::Status Echo(grpc::ClientContext* context, v1::EchoResponse* response,
+                    const std::string& text = "你好", int sleep_ms = 0) {
+    v1::EchoRequest request;
+    request.set_text(text);
+    request.set_sleep_ms(sleep_ms);
+    return stub_->Echo(context, request, response);
+  }
+
+  grpc::Status EchoAs(const std::string& token) {
+    auto context = Context(token);
+    v1::EchoResponse response;
+    return Echo(context.get(), &response);
+  }
+
+  // A call of any path with an EchoRequest body, through a generic stub.
+  grpc::Status CallPath(const std::string& path, const std::string& token) {
+    grpc::TemplatedGenericStub<v1::EchoRequest, v1::EchoResponse> stub(channel_);
+    auto context = Context(token);
+    v1::EchoRequest request;
+    v1::EchoResponse response;
+    grpc::Status status;
+    absl::Notification done;
+    stub.UnaryCall(context.get(), path, grpc::StubOptions(), &request, &response,
+                   [&](grpc::Status s) {
+                     status = std::move(s);
+                     done.Notify();
+                   });
+    done.WaitForNotification();
+    return status;
+  }
+
+  v1::HealthCheckResponse::ServingStatus Health(const std::string& service) {
+    grpc::TemplatedGenericStub<v1::HealthCheckRequest, v1::HealthCheckResponse> health(channel_);
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+    v1::HealthCheckRequest request;
+    request.set_service(service);
+    v1::HealthCheckResponse response;
+    grpc::Status status;
+    absl::Notification done;
+    health.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                     &response, [&](grpc::Status s) {
+                       status = std::move(s);
+                       done.Notify();
+                     });
+    done.WaitForNotification();
+    if (!status.ok()) return v1::HealthCheckResponse::UNKNOWN;
+    return response.status();
+  }
+
+  // Polls until the gateway's health for `service` is `want`, for up to `timeout`.
+  bool AwaitHealth(const std::string& service, v1::HealthCheckResponse::ServingStatus want,
+                   absl::Duration timeout = absl::Seconds(10)) {
+    const absl::Time give_up = absl::Now() + timeout;
+    while (absl::Now() < give_up) {
+      if (Health(service) == want) return true;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return false;
+  }
+
+  TempDir dir_;
+  std::string principal_key_path_;
+  std::string principal_key_;
+  JwtKey jwt_key_;
+  std::string jwt_keys_path_;
+  std::string descriptor_path_;
+  std::unique_ptr<ServiceProcess> echo_;
+  RecordingEcho recording_;
+  std::unique_ptr<grpc::Server> recording_server_;
+  int recording_port_ = 0;
+  std::unique_ptr<ServiceProcess> gateway_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::EchoService::Stub> stub_;
+};
+
+TEST_F(GatewayTest, AValidTokenReachesTheBackendWhichSeesThePrincipal) {
+  StartEcho();
+  StartGateway(echo_->address());
+  auto context = Context(Token(common::v1::ROLE_TEACHER, "t-42"));
+  context->AddMetadata("x-request-id", "req-gw-1");
+  v1::EchoResponse response;
+  grpc::Status status = Echo(context.get(), &response, "你好, 师档");
+  ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+  EXPECT_EQ(response.text(), "你好, 师档");
+  EXPECT_EQ(response.actor(), "teacher:t-42");  // what the echo server verified
+  EXPECT_EQ(response.request_id(), "req-gw-1");
+  // The gateway logs the call without the token.
+  absl::SleepFor(absl::Milliseconds(100));
+  const std::string log = gateway_->StderrText();
+  EXPECT_THAT(log, HasSubstr("request_id=req-gw-1"));
+  EXPECT_THAT(log, HasSubstr("actor=teacher:t-42"));
+  EXPECT_THAT(log, Not(HasSubstr("eyJ")));  // no JWT (they all start with base64 '{"')
+}
+
+TEST_F(GatewayTest, MakesARequestIdWhenTheClientSendsNone) {
+  StartEcho();
+  StartGateway(echo_->address());
+  auto context = Context(Token(common::v1::ROLE_COUNTY_HR, "alice"));
+  v1::EchoResponse response;
+  ASSERT_TRUE(Echo(context.get(), &response).ok());
+  EXPECT_EQ(response.actor(), "county_hr:alice");
+  EXPECT_EQ(response.request_id().size(), 32u);
+  // The client learns the id the gateway made, for its own logs.
+  auto it = context->GetServerInitialMetadata().find("x-request-id");
+  ASSERT_NE(it, context->GetServerInitialMetadata().end());
+  EXPECT_EQ(std::string(it->second.data(), it->second.size()), response.request_id());
+}
+
+TEST_F(GatewayTest, TheBackendGetsOnlyTheSignedPrincipalRequestIdTraceparentAndDeadline) {
+  StartRecordingBackend();
+  StartGateway(absl::StrCat("127.0.0.1:", recording_port_));
+  // A client trying to speak for someone else: a principal of its own, even correctly signed.
+  Principal forged = Claims(common::v1::ROLE_ADMIN, "mallory");
+  forged.set_expires_at(absl::ToUnixSeconds(absl::Now() + absl::Hours(1)));
+  PrincipalSigner signer(principal_key_);
+  auto context = Context(Token(common::v1::ROLE_TEACHER, "t-7"), absl::Seconds(3));
+  signer.Attach(context.get(), forged);
+  context->AddMetadata("x-request-id", "req-trace-1");
+  context->AddMetadata("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  context->AddMetadata("x-something-else", "not passed on");
+  v1::EchoResponse response;
+  grpc::Status status = Echo(context.get(), &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  // The backend's trailing metadata comes back.
+  auto note = context->GetServerTrailingMetadata().find("x-backend-note");
+  ASSERT_NE(note, context->GetServerTrailingMetadata().end());
+  EXPECT_EQ(std::string(note->second.data(), note->second.size()), "recorded");
+
+  const std::vector<Seen> seen = recording_.seen();
+  ASSERT_EQ(seen.size(), 1u);
+  ASSERT_EQ(seen[0].principal_bins.size(), 1u);
+  ASSERT_EQ(seen[0].principal_sigs.size(), 1u);
+  auto principal =
+      signer.VerifyValues(seen[0].principal_bins[0], seen[0].principal_sigs[0], absl::Now());
+  ASSERT_TRUE(principal.ok()) << principal.status();
+  EXPECT_EQ(principal->role(), common::v1::ROLE_TEACHER);
+  EXPECT_EQ(principal->subject(), "t-7");
+  EXPECT_THAT(seen[0].request_ids, ::testing::ElementsAre("req-trace-1"));
+  EXPECT_THAT(seen[0].traceparents,
+              ::testing::ElementsAre("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+  EXPECT_THAT(seen[0].other_keys, Not(Contains("x-something-else")));
+  EXPECT_THAT(seen[0].other_keys, Not(Contains("authorization")));
+  // The caller's 3 s deadline, less the time on the way (give or take the clocks' conversion
+  // between processes, a few ms, and a loaded machine).
+  EXPECT_GT(seen[0].deadline_left, absl::Seconds(2));
+  EXPECT_LT(seen[0].deadline_left, absl::Seconds(3.5));
+}
+
+TEST_F(GatewayTest, ACallWithoutDeadlineGetsTheDefaultOne) {
+  StartRecordingBackend();
+  StartGateway(absl::StrCat("127.0.0.1:", recording_port_), {"--default_deadline_ms=7000"});
+  auto context = Context(Token(common::v1::ROLE_TEACHER, "t-7"), absl::InfiniteDuration());
+  v1::EchoResponse response;
+  ASSERT_TRUE(Echo(context.get(), &response).ok());
+  const std::vector<Seen> seen = recording_.seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_GT(seen[0].deadline_left, absl::Seconds(6));
+  EXPECT_LT(seen[0].deadline_left, absl::Seconds(7.5));
+}
+
+TEST_F(GatewayTest, TheCallersDeadlineEndsASlowBackendCall) {
+  StartEcho();
+  StartGateway(echo_->address());
+  auto context = Context(Token(common::v1::ROLE_TEACHER, "t-1"), absl::Milliseconds(300));
+  v1::EchoResponse response;
+  const absl::Time start = absl::Now();
+  grpc::Status status = Echo(context.get(), &response, "slow", /*sleep_ms=*/2000);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  // The gateway's own call to the backend ended with the caller's deadline too (cancelled with
+  // the caller's call, not waiting out the 2 s): its log line says so.
+  absl::SleepFor(absl::Milliseconds(200));
+  std::string line;
+  for (absl::string_view l : absl::StrSplit(gateway_->StderrText(), '\n')) {
+    if (absl::StrContains(l, "rpc /shidang.testing.v1.EchoService/Echo")) line = std::string(l);
+  }
+  ASSERT_FALSE(line.empty()) << gateway_->StderrText();
+  EXPECT_THAT(line, Not(HasSubstr("status=OK")));
+  double ms = 0;
+  ASSERT_TRUE(absl::SimpleAtod(line.substr(line.find("ms=") + 3), &ms)) << line;
+  EXPECT_LT(ms, 1000) << line;
+}
+
+TEST_F(GatewayTest, RefusesCallersWithoutAValidToken) {
+  StartEcho();
+  StartGateway(echo_->address());
+  const absl::Time now = absl::Now();
+  const Principal teacher = Claims(common::v1::ROLE_TEACHER, "t-1");
+  JwtKey other_key{"k1", RandomBytes(32)};
+  JwtKey unknown_kid{"k9", RandomBytes(32)};
+  auto header_none = absl::WebSafeBase64Escape(R"({"alg":"none","typ":"JWT","kid":"k1"})");
+  auto claims = absl::WebSafeBase64Escape(
+      absl::StrCat(R"({"iss":")", kIssuer, R"(","aud":")", kAudience,
+                   R"(","sub":"t-1","role":"teacher","exp":)", absl::ToUnixSeconds(now) + 3600,
+                   "}"));
+  struct Case {
+    std::string name;
+    std::string token;
+  };
+  std::vector<Case> cases = {
+      {"no token", ""},
+      {"garbage", "garbage"},
+      {"expired", Token(common::v1::ROLE_TEACHER, "t-1", absl::Minutes(5), now - absl::Hours(1))},
+      {"wrong key",
+       MintJwt(other_key, teacher, kIssuer, kAudience, absl::Hours(1), now).value_or("")},
+      {"unknown kid",
+       MintJwt(unknown_kid, teacher, kIssuer, kAudience, absl::Hours(1), now).value_or("")},
+      {"alg none", absl::StrCat(header_none, ".", claims, ".")},
+      {"wrong aud", MintJwt(jwt_key_, teacher, kIssuer, "someone-else", absl::Hours(1), now)
+                        .value_or("")},
+      {"wrong iss", MintJwt(jwt_key_, teacher, "someone-else", kAudience, absl::Hours(1), now)
+                        .value_or("")},
+  };
+  for (const Case& c : cases) {
+    grpc::Status status = EchoAs(c.token);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << c.name;
+    if (c.token.size() > 10) {
+      EXPECT_THAT(status.error_message(), Not(HasSubstr(c.token))) << c.name;
+    }
+  }
+  // A scheme other than Bearer.
+  auto basic = Context("");
+  basic->AddMetadata("authorization", "Basic dGVhY2hlcjpwYXNzd29yZA==");
+  v1::EchoResponse response;
+  EXPECT_EQ(Echo(basic.get(), &response).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  // None of them reached the echo server: it logged no call.
+  EXPECT_THAT(echo_->StderrText(), Not(HasSubstr("EchoService/Echo")));
+}
+
+TEST_F(GatewayTest, RefusesRolesTheMethodDoesNotAllow) {
+  StartEcho();
+  StartGateway(echo_->address());
+  grpc::Status status = EchoAs(Token(common::v1::ROLE_TRAINING_CENTER, "centre-1"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("training_center"));
+  EXPECT_THAT(status.error_message(), HasSubstr(kEchoPath));
+  // Fail allows teachers only.
+  grpc::Status fail = CallPath("/shidang.testing.v1.EchoService/Fail",
+                               Token(common::v1::ROLE_COUNTY_HR, "alice"));
+  EXPECT_EQ(fail.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(fail.error_message(), HasSubstr("county_hr"));
+}
+
+TEST_F(GatewayTest, UnknownInternalAndStreamingMethodsAreUnimplemented) {
+  StartEcho();
+  StartGateway(echo_->address());
+  const std::string token = Token(common::v1::ROLE_TEACHER, "t-1");
+  for (const char* path :
+       {"/shidang.testing.v1.EchoService/Nope", "/shidang.testing.v1.NoSuchService/Echo",
+        "/shidang.testing.v1.InternalService/Secret", "/shidang.testing.v1.StreamService/Watch"}) {
+    EXPECT_EQ(CallPath(path, token).error_code(), grpc::StatusCode::UNIMPLEMENTED) << path;
+    // Without a token too: what does not exist is not a question of who asks.
+    EXPECT_EQ(CallPath(path, "").error_code(), grpc::StatusCode::UNIMPLEMENTED) << path;
+  }
+}
+
+TEST_F(GatewayTest, ErrorDetailsFromTheBackendArriveIntact) {
+  StartEcho();
+  StartGateway(echo_->address());
+  grpc::TemplatedGenericStub<v1::FailRequest, v1::FailResponse> stub(channel_);
+  auto context = Context(Token(common::v1::ROLE_TEACHER, "t-1"));
+  v1::FailRequest request;
+  request.set_field("teacher.birth_date");
+  v1::FailResponse response;
+  grpc::Status status;
+  absl::Notification done;
+  stub.UnaryCall(context.get(), "/shidang.testing.v1.EchoService/Fail", grpc::StubOptions(),
+                 &request, &response, [&](grpc::Status s) {
+                   status = std::move(s);
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("teacher.birth_date"));
+  const absl::Status inside = FromGrpcStatus(status);
+  std::optional<common::v1::BadRequest> bad = BadRequestOf(inside);
+  ASSERT_TRUE(bad.has_value()) << "no BadRequest in the details";
+  ASSERT_EQ(bad->field_violations_size(), 1);
+  EXPECT_EQ(bad->field_violations(0).field(), "teacher.birth_date");
+  EXPECT_EQ(bad->field_violations(0).rule(), "always");
+}
+
+TEST_F(GatewayTest, RateLimitPerPrincipalWithRetryAfter) {
+  StartEcho();
+  StartGateway(echo_->address(), {"--rate_per_second=0.5", "--rate_burst=3"});
+  const std::string teacher = Token(common::v1::ROLE_TEACHER, "t-1");
+  for (int i = 0; i < 3; ++i) {
+    grpc::Status status = EchoAs(teacher);
+    ASSERT_TRUE(status.ok()) << i << " " << status.error_message();
+  }
+  auto context = Context(teacher);
+  v1::EchoResponse response;
+  grpc::Status limited = Echo(context.get(), &response);
+  EXPECT_EQ(limited.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(limited.error_message(), HasSubstr("retry after 2 s"));
+  auto retry_after = context->GetServerTrailingMetadata().find("retry-after");
+  ASSERT_NE(retry_after, context->GetServerTrailingMetadata().end());
+  EXPECT_EQ(std::string(retry_after->second.data(), retry_after->second.size()), "2");
+  // Someone else has a bucket of their own.
+  EXPECT_TRUE(EchoAs(Token(common::v1::ROLE_TEACHER, "t-2")).ok());
+}
+
+TEST_F(GatewayTest, HealthFollowsTheBackends) {
+  StartEcho();
+  StartGateway(echo_->address());
+  EXPECT_TRUE(AwaitHealth("", v1::HealthCheckResponse::SERVING));
+  EXPECT_TRUE(AwaitHealth("shidang.testing.v1.EchoService", v1::HealthCheckResponse::SERVING));
+  echo_->Kill(SIGKILL);
+  echo_->Wait();
+  EXPECT_TRUE(AwaitHealth("", v1::HealthCheckResponse::NOT_SERVING));
+  EXPECT_EQ(Health("shidang.testing.v1.EchoService"), v1::HealthCheckResponse::NOT_SERVING);
+  // And a call now fails UNAVAILABLE (retried, as Echo is idempotent, then given up).
+  EXPECT_EQ(EchoAs(Token(common::v1::ROLE_TEACHER, "t-1")).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+// One ServerReflectionInfo exchange: one request, every response until the server closes.
+class ReflectionCall
+    : public grpc::ClientBidiReactor<v1::ReflectionRequest, v1::ReflectionResponse> {
+ public:
+  ReflectionCall(std::shared_ptr<grpc::Channel> channel, v1::ReflectionRequest request)
+      : stub_(std::move(channel)), request_(std::move(request)) {
+    context_.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    stub_.PrepareBidiStreamingCall(
+        &context_, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        grpc::StubOptions(), this);
+    StartWrite(&request_);
+    StartRead(&response_);
+    StartCall();
+  }
+  void OnWriteDone(bool) override { StartWritesDone(); }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    responses_.push_back(response_);
+    StartRead(&response_);
+  }
+  void OnDone(const grpc::Status& status) override {
+    status_ = status;
+    done_.Notify();
+  }
+  grpc::Status Await() {
+    done_.WaitForNotification();
+    return status_;
+  }
+  const std::vector<v1::ReflectionResponse>& responses() const { return responses_; }
+
+ private:
+  grpc::TemplatedGenericStub<v1::ReflectionRequest, v1::ReflectionResponse> stub_;
+  grpc::ClientContext context_;
+  v1::ReflectionRequest request_;
+  v1::ReflectionResponse response_;
+  std::vector<v1::ReflectionResponse> responses_;
+  grpc::Status status_;
+  absl::Notification done_;
+};
+
+TEST_F(GatewayTest, ReflectionListsAndDescribesThePublicServices) {
+  StartEcho();
+  StartGateway(echo_->address());
+  v1::ReflectionRequest list;
+  list.set_list_services("");
+  ReflectionCall list_call(channel_, list);
+  ASSERT_TRUE(list_call.Await().ok());
+  ASSERT_EQ(list_call.responses().size(), 1u);
+  std::vector<std::string> names;
+  for (const auto& service : list_call.responses()[0].list_services_response().service()) {
+    names.push_back(service.name());
+  }
+  EXPECT_THAT(names, Contains("shidang.testing.v1.EchoService"));
+  EXPECT_THAT(names, Contains("shidang.testing.v1.StreamService"));
+  EXPECT_THAT(names, Not(Contains("shidang.testing.v1.InternalService")));
+
+  v1::ReflectionRequest symbol;
+  symbol.set_file_containing_symbol("shidang.testing.v1.EchoService.Echo");
+  ReflectionCall symbol_call(channel_, symbol);
+  ASSERT_TRUE(symbol_call.Await().ok());
+  ASSERT_EQ(symbol_call.responses().size(), 1u);
+  const v1::ReflectionResponse& described = symbol_call.responses()[0];
+  ASSERT_TRUE(described.has_file_descriptor_response()) << described.DebugString();
+  bool has_echo = false;
+  bool has_options = false;
+  for (const std::string& bytes : described.file_descriptor_response().file_descriptor_proto()) {
+    pb::FileDescriptorProto file;
+    ASSERT_TRUE(file.ParseFromString(bytes));
+    for (const auto& service : file.service()) has_echo = has_echo || service.name() == "EchoService";
+    has_options = has_options || file.name() == "shidang/common/v1/options.proto";
+  }
+  EXPECT_TRUE(has_echo);
+  EXPECT_TRUE(has_options);  // imports come along
+
+  v1::ReflectionRequest missing;
+  missing.set_file_containing_symbol("shidang.nope.v1.Nothing");
+  ReflectionCall missing_call(channel_, missing);
+  ASSERT_TRUE(missing_call.Await().ok());
+  ASSERT_EQ(missing_call.responses().size(), 1u);
+  EXPECT_EQ(missing_call.responses()[0].error_response().error_code(),
+            static_cast<int>(grpc::StatusCode::NOT_FOUND));
+}
+
+TEST_F(GatewayTest, OnSigtermFinishesCallsInFlightThenExits) {
+  StartEcho();
+  StartGateway(echo_->address());
+  const std::string token = Token(common::v1::ROLE_TEACHER, "t-1");
+  ASSERT_TRUE(EchoAs(token).ok());
+  grpc::Status in_flight;
+  std::thread slow([&] {
+    auto context = Context(token);
+    v1::EchoResponse response;
+    in_flight = Echo(context.get(), &response, "slow", /*sleep_ms=*/400);
+  });
+  absl::SleepFor(absl::Milliseconds(150));
+  gateway_->Kill(SIGTERM);
+  slow.join();
+  EXPECT_TRUE(in_flight.ok()) << in_flight.error_code() << " " << in_flight.error_message();
+  ProcessExit exit = gateway_->Wait(absl::Seconds(5));
+  EXPECT_TRUE(exit.exited) << exit.Describe();
+  EXPECT_EQ(exit.exit_code, 0) << exit.Describe();
+  // And it no longer answers.
+  EXPECT_EQ(EchoAs(token).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(GatewayTest, RefusesABackendForAServiceNotInTheDescriptorSet) {
+  std::vector<std::string> args = {
+      "--principal_key_file=" + principal_key_path_, "--descriptor_set=" + descriptor_path_,
+      "--jwt_keys_file=" + jwt_keys_path_,
+      "--backends=shidang.testing.v1.EchoServic=127.0.0.1:1"};
+  auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
+  ASSERT_FALSE(gateway.ok());
+  EXPECT_THAT(gateway.status().message(), HasSubstr("shidang.testing.v1.EchoServic"));
+}
+
+}  // namespace
+}  // namespace shidang::testing

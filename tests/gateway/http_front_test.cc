@@ -1,0 +1,552 @@
+// The HTTP/JSON front end to end: shidang-gateway as a real process with --http_port=0, in front of
+// shidang-echo-server (routes added to the test service's descriptor here) or the real
+// shidang-profile on a real redis-server. Requests go over TCP from a plain Beast HTTP client, as
+// curl would send them; tokens are minted with the kit's MintJwt.
+
+#include <openssl/rand.h>
+#include <signal.h>
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/security/credentials.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/jwt.h"
+#include "services/profile/rules.h"
+#include "shidang/common/v1/options.pb.h"
+#include "tests/kit/redis_server.h"
+#include "tests/kit/service_process.h"
+
+namespace shidang::testing {
+namespace {
+
+namespace pb = google::protobuf;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using common::v1::Principal;
+using common::v1::Role;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::Not;
+
+constexpr char kIssuer[] = "shidang-test";
+constexpr char kAudience[] = "shidang-api-test";
+constexpr char kCounty[] = "330723";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+  ASSERT_TRUE(out.good()) << path;
+}
+
+std::string RandomBytes(size_t n) {
+  std::string bytes(n, '\0');
+  EXPECT_EQ(RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n)), 1);
+  return bytes;
+}
+
+void AddRoute(pb::MethodDescriptorProto* method, std::vector<Role> roles, const std::string& verb,
+              const std::string& path, const std::string& body) {
+  for (Role role : roles) method->mutable_options()->AddExtension(common::v1::roles, role);
+  common::v1::HttpRoute* route = method->mutable_options()->MutableExtension(common::v1::http);
+  route->set_method(verb);
+  route->set_path(path);
+  route->set_body(body);
+}
+
+// The public API's descriptor set plus the test service, with roles and HTTP routes given to the
+// test service as a real service declares them in its proto.
+std::string TestDescriptorSet() {
+  pb::FileDescriptorSet set;
+  EXPECT_TRUE(set.ParseFromString(ReadFile(SHIDANG_DESCRIPTOR_SET)));
+  pb::FileDescriptorSet testing;
+  EXPECT_TRUE(testing.ParseFromString(ReadFile(SHIDANG_TESTING_DESCRIPTOR_SET)));
+  for (pb::FileDescriptorProto& file : *testing.mutable_file()) {
+    bool present = false;
+    for (const auto& have : set.file()) present = present || have.name() == file.name();
+    if (present) continue;
+    if (file.package() == "shidang.testing.v1") {
+      file.add_dependency("shidang/common/v1/options.proto");
+      for (auto& service : *file.mutable_service()) {
+        if (service.name() != "EchoService") continue;
+        for (auto& method : *service.mutable_method()) {
+          if (method.name() == "Echo") {
+            AddRoute(&method, {common::v1::ROLE_TEACHER, common::v1::ROLE_COUNTY_HR}, "POST",
+                     "/v1/echo/{text}", "*");
+          } else if (method.name() == "Fail") {
+            AddRoute(&method, {common::v1::ROLE_TEACHER}, "POST", "/v1/fail/{field}:check", "");
+          }
+        }
+      }
+    }
+    *set.add_file() = file;
+  }
+  return set.SerializeAsString();
+}
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+  http::response<http::string_body> raw;
+  std::string Header(const std::string& name) const {
+    auto it = raw.find(name);
+    return it == raw.end() ? "" : std::string(it->value());
+  }
+};
+
+// A keep-alive HTTP/1.1 connection to the gateway.
+class HttpClient {
+ public:
+  explicit HttpClient(int port) : socket_(ioc_) {
+    net::ip::tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"),
+                                    static_cast<unsigned short>(port));
+    socket_.connect(endpoint);
+  }
+
+  HttpReply Send(http::verb verb, const std::string& target, const std::string& body = "",
+                 std::vector<std::pair<std::string, std::string>> headers = {}) {
+    http::request<http::string_body> request(verb, target, 11);
+    request.set(http::field::host, "127.0.0.1");
+    for (const auto& [name, value] : headers) request.set(name, value);
+    if (!body.empty()) {
+      if (request.find(http::field::content_type) == request.end()) {
+        request.set(http::field::content_type, "application/json");
+      }
+      request.body() = body;
+    }
+    request.prepare_payload();
+    http::write(socket_, request);
+    return Receive();
+  }
+
+  // Writes raw bytes (for requests Beast would not build) and reads one response.
+  HttpReply SendRaw(const std::string& bytes) {
+    net::write(socket_, net::buffer(bytes));
+    return Receive();
+  }
+
+ private:
+  HttpReply Receive() {
+    HttpReply reply;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 << 20);
+    beast::error_code ec;
+    http::read(socket_, buffer_, parser, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    reply.raw = parser.release();
+    reply.status = reply.raw.result_int();
+    reply.body = reply.raw.body();
+    return reply;
+  }
+
+  net::io_context ioc_;
+  net::ip::tcp::socket socket_;
+  beast::flat_buffer buffer_;
+};
+
+class HttpFrontTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    principal_key_path_ = dir_.path() + "/principal.key";
+    WriteFile(principal_key_path_, RandomBytes(32));
+    jwt_key_ = JwtKey{"k1", RandomBytes(32)};
+    jwt_keys_path_ = dir_.path() + "/jwt.keys";
+    WriteFile(jwt_keys_path_, FormatJwtKeyLine(jwt_key_));
+    descriptor_path_ = dir_.path() + "/gateway.desc";
+    WriteFile(descriptor_path_, TestDescriptorSet());
+  }
+
+  void TearDown() override {
+    if (HasFailure() && gateway_ != nullptr) {
+      std::fprintf(stderr, "--- gateway stderr ---\n%s\n", gateway_->StderrText().c_str());
+    }
+  }
+
+  void StartEcho() {
+    auto echo = ServiceProcess::Start(SHIDANG_ECHO_SERVER,
+                                      {"--principal_key_file=" + principal_key_path_});
+    ASSERT_TRUE(echo.ok()) << echo.status();
+    echo_ = *std::move(echo);
+  }
+
+  void StartGateway(const std::string& backends, std::vector<std::string> extra = {}) {
+    const std::string http_port_file = dir_.path() + "/http.port";
+    std::vector<std::string> args = {
+        "--principal_key_file=" + principal_key_path_,
+        "--descriptor_set=" + descriptor_path_,
+        "--jwt_keys_file=" + jwt_keys_path_,
+        std::string("--jwt_issuer=") + kIssuer,
+        std::string("--jwt_audience=") + kAudience,
+        "--backends=" + backends,
+        "--health_interval_ms=100",
+        "--shutdown_grace_ms=1000",
+        "--http_port=0",
+        "--http_port_file=" + http_port_file,
+        "--cors_origins=https://hr.example.cn",
+    };
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
+    ASSERT_TRUE(gateway.ok()) << gateway.status();
+    gateway_ = *std::move(gateway);
+    ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(http_port_file)), &http_port_))
+        << ReadFile(http_port_file);
+  }
+
+  void StartEchoGateway(std::vector<std::string> extra = {}) {
+    StartEcho();
+    StartGateway("shidang.testing.v1.EchoService=" + echo_->address(), std::move(extra));
+  }
+
+  std::string Token(Role role, const std::string& subject, const std::string& region = "") {
+    Principal claims;
+    claims.set_role(role);
+    claims.set_subject(subject);
+    claims.set_region(region);
+    auto token = MintJwt(jwt_key_, claims, kIssuer, kAudience, absl::Hours(1), absl::Now());
+    EXPECT_TRUE(token.ok()) << token.status();
+    return token.value_or("");
+  }
+
+  std::vector<std::pair<std::string, std::string>> Bearer(const std::string& token) {
+    return {{"Authorization", "Bearer " + token}};
+  }
+
+  // Polls /readyz until it answers `want`.
+  bool AwaitReady(HttpClient& client, int want) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < give_up) {
+      if (client.Send(http::verb::get, "/readyz").status == want) return true;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return false;
+  }
+
+  TempDir dir_;
+  std::string principal_key_path_;
+  JwtKey jwt_key_;
+  std::string jwt_keys_path_;
+  std::string descriptor_path_;
+  std::unique_ptr<ServiceProcess> echo_;
+  std::unique_ptr<ServiceProcess> gateway_;
+  int http_port_ = 0;
+};
+
+TEST_F(HttpFrontTest, PostsJsonAndAnswersLowerCamelCaseWithDefaults) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  const std::string teacher = Token(common::v1::ROLE_TEACHER, "t-1");
+  // The path binding wins over the body's text.
+  HttpReply reply = client.Send(http::verb::post, "/v1/echo/%E4%BD%A0%E5%A5%BD",
+                                R"({"text": "body", "sleep_ms": 0})", Bearer(teacher));
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(reply.Header("Content-Type"), "application/json");
+  EXPECT_THAT(reply.body, HasSubstr(R"("text":"你好")"));
+  EXPECT_THAT(reply.body, HasSubstr(R"("actor":"teacher:t-1")"));
+  // lowerCamelCase out, and an empty field still present.
+  EXPECT_THAT(reply.body, HasSubstr(R"("requestId":")"));
+  EXPECT_THAT(reply.body, HasSubstr(R"("today":"")"));
+  // Both spellings in; the same keep-alive connection serves the next request.
+  reply = client.Send(http::verb::post, "/v1/echo/a", R"({"sleepMs": 1})", Bearer(teacher));
+  EXPECT_EQ(reply.status, 200) << reply.body;
+}
+
+TEST_F(HttpFrontTest, BindsPathAndQuery) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  const std::string teacher = Token(common::v1::ROLE_TEACHER, "t-1");
+  HttpReply reply =
+      client.Send(http::verb::post, "/v1/echo/hello%20world?sleepMs=1", "", Bearer(teacher));
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_THAT(reply.body, HasSubstr(R"("text":"hello world")"));
+  reply = client.Send(http::verb::post, "/v1/echo/x?sleep_ms=abc", "", Bearer(teacher));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_THAT(reply.body, HasSubstr("sleep_ms"));
+  EXPECT_THAT(reply.body, HasSubstr("a 32-bit integer"));
+  reply = client.Send(http::verb::post, "/v1/echo/x?nope=1", "", Bearer(teacher));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_THAT(reply.body, HasSubstr("has no field \\\"nope\\\""));
+  reply = client.Send(http::verb::post, "/v1/echo/x?sleepMs=1&sleep_ms=2", "", Bearer(teacher));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_THAT(reply.body, HasSubstr("more than once"));
+}
+
+TEST_F(HttpFrontTest, BadJsonIs400NamingThePosition) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  const std::string teacher = Token(common::v1::ROLE_TEACHER, "t-1");
+  HttpReply reply =
+      client.Send(http::verb::post, "/v1/echo/a", "{\n  \"text\": \"a\",\n  \"sleepMs\" 5\n}",
+                  Bearer(teacher));
+  ASSERT_EQ(reply.status, 400) << reply.body;
+  EXPECT_THAT(reply.body, HasSubstr(R"("status":"INVALID_ARGUMENT")"));
+  EXPECT_THAT(reply.body, HasSubstr(R"("code":3)"));
+  EXPECT_THAT(reply.body, HasSubstr("line 3, column 13"));
+  EXPECT_THAT(reply.body, HasSubstr(R"("@type":"type.googleapis.com/shidang.common.v1.BadRequest")"));
+  EXPECT_THAT(reply.body, HasSubstr(R"("field":"body")"));
+  // Unknown fields are refused, by name.
+  reply = client.Send(http::verb::post, "/v1/echo/a", R"({"txt": "a"})", Bearer(teacher));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_THAT(reply.body, HasSubstr("txt"));
+  // Not JSON at all.
+  reply = client.Send(http::verb::post, "/v1/echo/a", "text=a", {{"Content-Type", "text/plain"},
+                                                               Bearer(teacher)[0]});
+  EXPECT_EQ(reply.status, 415);
+}
+
+TEST_F(HttpFrontTest, RouteErrors404And405) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  const std::string teacher = Token(common::v1::ROLE_TEACHER, "t-1");
+  HttpReply reply = client.Send(http::verb::get, "/v1/nowhere", "", Bearer(teacher));
+  EXPECT_EQ(reply.status, 404);
+  EXPECT_THAT(reply.body, HasSubstr(R"("status":"NOT_FOUND")"));
+  reply = client.Send(http::verb::get, "/v1/echo/a", "", Bearer(teacher));
+  EXPECT_EQ(reply.status, 405);
+  EXPECT_EQ(reply.Header("Allow"), "POST");
+  // The verb is part of the route.
+  reply = client.Send(http::verb::post, "/v1/fail/x", "", Bearer(teacher));
+  EXPECT_EQ(reply.status, 404);
+}
+
+TEST_F(HttpFrontTest, BodyOver8MiBIs413) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  HttpReply reply = client.SendRaw(absl::StrCat(
+      "POST /v1/echo/a HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ",
+      (8 << 20) + 1, "\r\n\r\n"));
+  EXPECT_EQ(reply.status, 413);
+  EXPECT_THAT(reply.body, HasSubstr("8388608"));
+}
+
+TEST_F(HttpFrontTest, AuthErrorsAndBackendErrorDetails) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  HttpReply reply = client.Send(http::verb::post, "/v1/echo/a", R"({"text":"a"})");
+  EXPECT_EQ(reply.status, 401);
+  EXPECT_EQ(reply.Header("WWW-Authenticate"), "Bearer");
+  EXPECT_THAT(reply.body, HasSubstr(R"("status":"UNAUTHENTICATED")"));
+  reply = client.Send(http::verb::post, "/v1/echo/a", R"({"text":"a"})", Bearer("not.a.jwt"));
+  EXPECT_EQ(reply.status, 401);
+  // Fail is for teachers only.
+  reply = client.Send(http::verb::post, "/v1/fail/birth_date:check", "",
+                      Bearer(Token(common::v1::ROLE_COUNTY_HR, "hr", "130104")));
+  EXPECT_EQ(reply.status, 403);
+  EXPECT_THAT(reply.body, HasSubstr("county_hr"));
+  // The backend's INVALID_ARGUMENT keeps its field violation.
+  reply = client.Send(http::verb::post, "/v1/fail/birth_date:check", "",
+                      Bearer(Token(common::v1::ROLE_TEACHER, "t-1")));
+  EXPECT_EQ(reply.status, 400) << reply.body;
+  EXPECT_THAT(reply.body, HasSubstr(R"("fieldViolations":[{"field":"birth_date")"));
+}
+
+TEST_F(HttpFrontTest, RateLimitIs429WithRetryAfter) {
+  StartEchoGateway({"--rate_per_second=0.01", "--rate_burst=1"});
+  HttpClient client(http_port_);
+  const auto auth = Bearer(Token(common::v1::ROLE_TEACHER, "t-1"));
+  EXPECT_EQ(client.Send(http::verb::post, "/v1/echo/a", R"({"text":"a"})", auth).status, 200);
+  HttpReply reply = client.Send(http::verb::post, "/v1/echo/a", R"({"text":"a"})", auth);
+  EXPECT_EQ(reply.status, 429);
+  int retry_after = 0;
+  EXPECT_TRUE(absl::SimpleAtoi(reply.Header("Retry-After"), &retry_after)) << reply.Header("Retry-After");
+  EXPECT_GE(retry_after, 1);
+}
+
+TEST_F(HttpFrontTest, RequestIdEchoedAndPassedOnTimeoutBecomesDeadline) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  auto headers = Bearer(Token(common::v1::ROLE_TEACHER, "t-1"));
+  headers.emplace_back("X-Request-Id", "req-42.a");
+  HttpReply reply = client.Send(http::verb::post, "/v1/echo/a", R"({"text":"a"})", headers);
+  ASSERT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.Header("X-Request-Id"), "req-42.a");
+  EXPECT_THAT(reply.body, HasSubstr(R"("requestId":"req-42.a")"));
+  headers.back().second = "bad id with spaces";
+  reply = client.Send(http::verb::post, "/v1/echo/a", R"({"text":"a"})", headers);
+  EXPECT_THAT(reply.Header("X-Request-Id"), MatchesRegex("[0-9a-f]{32}"));
+  EXPECT_THAT(reply.body, HasSubstr(absl::StrCat("\"requestId\":\"", reply.Header("X-Request-Id"))));
+  headers.back() = {"X-Timeout-Ms", "100"};
+  reply = client.Send(http::verb::post, "/v1/echo/a", R"({"text":"a","sleepMs":2000})", headers);
+  EXPECT_EQ(reply.status, 504) << reply.body;
+  headers.back() = {"X-Timeout-Ms", "soon"};
+  reply = client.Send(http::verb::post, "/v1/echo/a", R"({"text":"a"})", headers);
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_THAT(reply.body, HasSubstr("X-Timeout-Ms"));
+}
+
+TEST_F(HttpFrontTest, CorsOnlyForConfiguredOrigins) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  HttpReply reply = client.Send(http::verb::options, "/v1/echo/a", "",
+                                {{"Origin", "https://hr.example.cn"},
+                                 {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(reply.status, 204);
+  EXPECT_EQ(reply.Header("Access-Control-Allow-Origin"), "https://hr.example.cn");
+  EXPECT_EQ(reply.Header("Access-Control-Allow-Methods"), "POST");
+  EXPECT_THAT(reply.Header("Access-Control-Allow-Headers"), HasSubstr("Idempotency-Key"));
+  reply = client.Send(http::verb::options, "/v1/echo/a", "",
+                      {{"Origin", "https://evil.example.com"},
+                       {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(reply.status, 403);
+  EXPECT_EQ(reply.Header("Access-Control-Allow-Origin"), "");
+  auto headers = Bearer(Token(common::v1::ROLE_TEACHER, "t-1"));
+  headers.emplace_back("Origin", "https://hr.example.cn");
+  reply = client.Send(http::verb::post, "/v1/echo/a", R"({"text":"a"})", headers);
+  EXPECT_EQ(reply.Header("Access-Control-Allow-Origin"), "https://hr.example.cn");
+  headers.back().second = "https://evil.example.com";
+  reply = client.Send(http::verb::post, "/v1/echo/a", R"({"text":"a"})", headers);
+  EXPECT_EQ(reply.Header("Access-Control-Allow-Origin"), "");
+}
+
+TEST_F(HttpFrontTest, HealthReadinessAndMetrics) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  EXPECT_EQ(client.Send(http::verb::get, "/healthz").status, 200);
+  EXPECT_TRUE(AwaitReady(client, 200));
+  EXPECT_EQ(client.Send(http::verb::post, "/v1/echo/a", R"({"text":"a"})",
+                        Bearer(Token(common::v1::ROLE_TEACHER, "t-1")))
+                .status,
+            200);
+  EXPECT_EQ(client.Send(http::verb::get, "/v1/nowhere").status, 404);
+  {
+    // One call on the gRPC front (an empty HealthCheckRequest: the whole server).
+    auto channel = grpc::CreateChannel(gateway_->address(), grpc::InsecureChannelCredentials());
+    grpc::GenericStub stub(channel);
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    grpc::Slice empty("");
+    grpc::ByteBuffer request(&empty, 1);
+    grpc::ByteBuffer response;
+    absl::Notification done;
+    stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                   &response, [&](grpc::Status status) {
+                     EXPECT_TRUE(status.ok()) << status.error_message();
+                     done.Notify();
+                   });
+    done.WaitForNotification();
+  }
+  HttpReply metrics = client.Send(http::verb::get, "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_THAT(metrics.body,
+              HasSubstr(R"(shidang_gateway_requests_total{code="OK",front="http",method="/shidang.testing.v1.EchoService/Echo"} 1)"));
+  EXPECT_THAT(metrics.body,
+              HasSubstr(R"(shidang_gateway_errors_total{code="NOT_FOUND",front="http",method="unmatched"} 1)"));
+  EXPECT_THAT(metrics.body, HasSubstr("shidang_gateway_request_seconds_bucket{"));
+  EXPECT_THAT(metrics.body,
+              HasSubstr(R"(shidang_gateway_requests_total{code="OK",front="grpc",method="/grpc.health.v1.Health/Check"} 1)"));
+  EXPECT_THAT(metrics.body, HasSubstr(R"(shidang_gateway_http_responses_total{status="404"} 1)"));
+  echo_->Kill(SIGKILL);
+  echo_->Wait();
+  EXPECT_TRUE(AwaitReady(client, 503));
+}
+
+// The real profile service on a real redis-server behind the HTTP front.
+class HttpProfileTest : public HttpFrontTest {
+ protected:
+  void StartProfile() {
+    WriteFile(dir_.path() + "/data.key", std::string(48, 'd'));
+    auto profile = ServiceProcess::Start(
+        SHIDANG_PROFILE_BINARY,
+        {"--redis=" + redis_.address(), "--principal_key_file=" + principal_key_path_,
+         "--data_key_file=" + dir_.path() + "/data.key", "--today=2025-11-25"});
+    ASSERT_TRUE(profile.ok()) << profile.status();
+    profile_ = *std::move(profile);
+    StartGateway("shidang.profile.v1.ProfileService=" + profile_->address());
+  }
+
+  RedisServer redis_;
+  std::unique_ptr<ServiceProcess> profile_;
+};
+
+TEST_F(HttpProfileTest, TeacherOverHttpWithIdempotencyConflictsAndNotFound) {
+  StartProfile();
+  HttpClient client(http_port_);
+  auto admin = Bearer(Token(common::v1::ROLE_ADMIN, "root"));
+  const std::string county = absl::StrCat(R"({"countyId":")", kCounty,
+                                          R"(","name":"武义县","cityCode":"330700","provinceCode":"330000"})");
+  auto keyed = admin;
+  keyed.emplace_back("Idempotency-Key", "create-county-1");
+  HttpReply first = client.Send(http::verb::post, "/v1/counties", county, keyed);
+  ASSERT_EQ(first.status, 200) << first.body;
+  HttpReply replay = client.Send(http::verb::post, "/v1/counties", county, keyed);
+  EXPECT_EQ(replay.status, 200) << replay.body;
+  EXPECT_EQ(replay.body, first.body);
+  // Without the key it is a second creation of the same county.
+  HttpReply again = client.Send(http::verb::post, "/v1/counties", county, admin);
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_THAT(again.body, HasSubstr(R"("status":"ALREADY_EXISTS")"));
+
+  auto hr = Bearer(Token(common::v1::ROLE_COUNTY_HR, "hr-1", kCounty));
+  HttpReply school = client.Send(
+      http::verb::post, absl::StrCat("/v1/counties/", kCounty, "/schools"),
+      R"({"name":"城关小学","stage":"STAGE_PRIMARY","ownership":"SCHOOL_OWNERSHIP_PUBLIC",
+          "location":"SCHOOL_LOCATION_URBAN","quality":"SCHOOL_QUALITY_ORDINARY",
+          "kind":"SCHOOL_KIND_REGULAR","compulsoryEducation":true})",
+      hr);
+  ASSERT_EQ(school.status, 200) << school.body;
+  const size_t at = school.body.find(R"("schoolId":")");
+  ASSERT_NE(at, std::string::npos) << school.body;
+  const std::string school_id =
+      school.body.substr(at + 12, school.body.find('"', at + 12) - (at + 12));
+
+  std::string first17 = absl::StrCat(kCounty, "19900307", "01", "2");
+  const std::string id_card = first17 + profile::IdCardCheckCharacter(first17);
+  HttpReply created = client.Send(
+      http::verb::post, absl::StrCat("/v1/counties/", kCounty, "/teachers"),
+      absl::StrCat(R"({"teacher":{"name":"王芳","sex":"SEX_FEMALE","birthDate":"1990-03-07",)",
+                   R"("idCardNumber":")", id_card, R"(","hireDate":"2012-09-01","schoolId":")",
+                   school_id, R"(","schoolJoinedOn":"2015-09-01","stage":"STAGE_PRIMARY",)",
+                   R"("subjects":["数学"],"staffed":false,"postStatus":"POST_STATUS_ON_DUTY"}})"),
+      hr);
+  ASSERT_EQ(created.status, 200) << created.body;
+  const size_t tat = created.body.find(R"("teacherId":")");
+  ASSERT_NE(tat, std::string::npos);
+  const std::string teacher_id =
+      created.body.substr(tat + 13, created.body.find('"', tat + 13) - (tat + 13));
+
+  HttpReply got = client.Send(http::verb::get, "/v1/teachers/" + teacher_id, "", hr);
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_THAT(got.body, HasSubstr(R"("name":"王芳")"));
+  EXPECT_THAT(got.body, HasSubstr(R"("staffed":false)"));  // a default, still shown
+  EXPECT_THAT(got.body, HasSubstr(R"("phone":"")"));
+  EXPECT_THAT(got.body, HasSubstr(R"("sex":"SEX_FEMALE")"));
+  EXPECT_THAT(got.body, Not(HasSubstr("id_card_number")));
+
+  // Listing by path and query, in either spelling.
+  HttpReply list = client.Send(
+      http::verb::get,
+      absl::StrCat("/v1/counties/", kCounty, "/teachers?schoolId=", school_id, "&page.pageSize=10"),
+      "", hr);
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_THAT(list.body, HasSubstr(teacher_id));
+
+  HttpReply missing = client.Send(http::verb::get, "/v1/teachers/T-does-not-exist", "", hr);
+  EXPECT_EQ(missing.status, 404) << missing.body;
+  EXPECT_THAT(missing.body, HasSubstr(R"("status":"NOT_FOUND")"));
+}
+
+}  // namespace
+}  // namespace shidang::testing
