@@ -127,14 +127,28 @@ for w = 1, n do
   r.release = keys_at(count)
   writes[w] = r
 end
--- Every check before the first write (mutation.h's contract).
-local claimed = {}
+-- Every check before the first write (mutation.h's contract). Checks of new teachers and of
+-- claims are batched (EXISTS and MGET over many keys): an import checks thousands at once.
+local function chunks(values, size)
+  local out = {}
+  for first = 1, #values, size do out[#out + 1] = {first, math.min(first + size - 1, #values)} end
+  return out
+end
+local new_hashes = {}
 for _, r in ipairs(writes) do
-  local exists = redis.call('EXISTS', r.hash) == 1
-  if r.expect == 'absent' and exists then
-    return {err = 6, msg = 'teacher ' .. r.id .. ' already exists', field = 'teacher_id'}
+  if r.expect == 'absent' then new_hashes[#new_hashes + 1] = r.hash end
+end
+for _, range in ipairs(chunks(new_hashes, 1000)) do
+  if redis.call('EXISTS', unpack(new_hashes, range[1], range[2])) > 0 then
+    for _, r in ipairs(writes) do
+      if r.expect == 'absent' and redis.call('EXISTS', r.hash) == 1 then
+        return {err = 6, msg = 'teacher ' .. r.id .. ' already exists', field = 'teacher_id'}
+      end
+    end
   end
-  if r.expect ~= 'absent' and not exists then
+end
+for _, r in ipairs(writes) do
+  if r.expect ~= 'absent' and redis.call('EXISTS', r.hash) == 0 then
     return {err = 5, msg = 'teacher ' .. r.id .. ' not found', field = 'teacher_id'}
   end
   if r.expect == 'version' then
@@ -144,29 +158,80 @@ for _, r in ipairs(writes) do
               '(etag ' .. r.version .. ', now ' .. version .. '); read it again and redo the change'}
     end
   end
+end
+local claim_keys, claim_owner, claim_field = {}, {}, {}
+for _, r in ipairs(writes) do
   for _, c in ipairs(r.claims) do
-    local holder = redis.call('GET', c.key) or claimed[c.key]
-    if holder and holder ~= r.id then
-      return {err = 6, msg = 'already recorded for teacher ' .. holder, field = c.field}
+    local owner = claim_owner[c.key]
+    if owner and owner ~= r.id then
+      return {err = 6, msg = 'already recorded for teacher ' .. owner, field = c.field}
     end
-    claimed[c.key] = r.id
+    if not owner then
+      claim_keys[#claim_keys + 1] = c.key
+      claim_owner[c.key] = r.id
+      claim_field[c.key] = c.field
+    end
   end
 end
-for _, r in ipairs(writes) do
-  if r.teacher ~= '' then redis.call('HSET', r.hash, 'p', r.teacher) end
-  if r.sealed ~= '' then redis.call('HSET', r.hash, 'idc', r.sealed) end
-  redis.call('HINCRBY', r.hash, 'v', 1)
-  local length = redis.call('LLEN', r.timeline)
-  for i, entry in ipairs(r.entries) do
-    redis.call('RPUSH', r.timeline, with_sequence(entry, length + i))
+for _, range in ipairs(chunks(claim_keys, 1000)) do
+  local holders = redis.call('MGET', unpack(claim_keys, range[1], range[2]))
+  for i = 1, #holders do
+    local key = claim_keys[range[1] + i - 1]
+    local holder = holders[i]
+    if holder and holder ~= claim_owner[key] then
+      return {err = 6, msg = 'already recorded for teacher ' .. holder, field = claim_field[key]}
+    end
   end
-  for _, c in ipairs(r.claims) do redis.call('SET', c.key, r.id) end
-  for _, key in ipairs(r.add) do redis.call('ZADD', key, 0, r.id) end
+end
+-- Writes, batched: a roster import writes thousands of teachers in this one script, so index
+-- additions and claims are gathered per key and sent as few variadic commands.
+local later_zadd = {}
+local later_set = {}
+for _, r in ipairs(writes) do
+  local fields = {}
+  if r.teacher ~= '' then fields[#fields + 1] = 'p'; fields[#fields + 1] = r.teacher end
+  if r.sealed ~= '' then fields[#fields + 1] = 'idc'; fields[#fields + 1] = r.sealed end
+  if r.expect == 'absent' then
+    fields[#fields + 1] = 'v'; fields[#fields + 1] = '1'
+    redis.call('HSET', r.hash, unpack(fields))
+  else
+    if #fields > 0 then redis.call('HSET', r.hash, unpack(fields)) end
+    redis.call('HINCRBY', r.hash, 'v', 1)
+  end
+  -- A new teacher has no timeline yet (the hash and the list are written together).
+  local length = 0
+  if r.expect ~= 'absent' then length = redis.call('LLEN', r.timeline) end
+  local entries = {}
+  for i, entry in ipairs(r.entries) do entries[i] = with_sequence(entry, length + i) end
+  if #entries > 0 then redis.call('RPUSH', r.timeline, unpack(entries)) end
+  for _, c in ipairs(r.claims) do
+    later_set[#later_set + 1] = c.key
+    later_set[#later_set + 1] = r.id
+  end
+  for _, key in ipairs(r.add) do
+    local members = later_zadd[key]
+    if not members then members = {}; later_zadd[key] = members end
+    members[#members + 1] = 0
+    members[#members + 1] = r.id
+  end
   for _, key in ipairs(r.remove) do redis.call('ZREM', key, r.id) end
   for _, key in ipairs(r.release) do
     if redis.call('GET', key) == r.id then redis.call('DEL', key) end
   end
 end
+-- unpack() has a stack limit of a few thousand values: send in chunks.
+local function in_chunks(command, key, values)
+  for first = 1, #values, 1000 do
+    local last = math.min(first + 999, #values)
+    if key then
+      redis.call(command, key, unpack(values, first, last))
+    else
+      redis.call(command, unpack(values, first, last))
+    end
+  end
+end
+in_chunks('MSET', nil, later_set)
+for key, members in pairs(later_zadd) do in_chunks('ZADD', key, members) end
 emit_all()
 return {ok = A[1]}
 )lua"));
