@@ -1,6 +1,7 @@
 #include "tests/kit/redis_server.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,6 +75,8 @@ void RedisServer::Start() {
     abort();
   }
   if (pid == 0) {
+    // Dies with the test binary, also when a crash skips the destructor.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
