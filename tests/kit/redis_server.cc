@@ -34,6 +34,8 @@ RedisServer::RedisServer(RedisServerOptions options) : options_(std::move(option
   // Unix socket paths are limited to ~107 bytes; temp dirs are short enough.
   socket_path_ = dir_.path() + "/redis.sock";
   Start();
+  // Made here, not on first use: tests call pool() from many threads at once.
+  pool_ = std::make_unique<redis::Pool>(config());
 }
 
 RedisServer::~RedisServer() {
@@ -47,10 +49,7 @@ redis::Config RedisServer::config() const {
   return config;
 }
 
-redis::Pool& RedisServer::pool() {
-  if (!pool_) pool_ = std::make_unique<redis::Pool>(config());
-  return *pool_;
-}
+redis::Pool& RedisServer::pool() { return *pool_; }
 
 void RedisServer::Start() {
   std::vector<std::string> args = {

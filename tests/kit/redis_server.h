@@ -47,7 +47,8 @@ class RedisServer {
   // "unix:<socket>", the address form services take in --redis.
   std::string address() const { return "unix:" + socket_path_; }
   redis::Config config() const;
-  // A pool of its own for the test's checks.
+  // A pool of its own for the test's checks; safe to use from many threads (it reconnects by
+  // itself after Kill and Start).
   redis::Pool& pool();
 
   // SIGKILL, as a crash would (no save on exit).
