@@ -25,12 +25,21 @@ if ((${#missing[@]} == 0)); then
 fi
 
 echo "install-deps: installing ${missing[*]}"
-if [[ $EUID -ne 0 ]]; then sudo=sudo; else sudo=; fi
+if [[ $EUID -ne 0 ]]; then
+  command -v sudo >/dev/null 2>&1 || {
+    echo "install-deps: missing ${missing[*]}; run as root or install sudo" >&2
+    exit 1
+  }
+  sudo=sudo
+else
+  sudo=
+fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-# --no-install-recommends keeps the machine lean; redis-server must not keep a system
-# instance bound to 6379 that someone might mistake for ours, so stop it if it starts.
+# --no-install-recommends keeps the machine lean.
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-if command -v systemctl >/dev/null 2>&1; then
+# A freshly installed redis-server package starts a system instance on 6379 that someone might
+# mistake for ours (deploy/run.sh starts its own): stop it, but only when we just installed it.
+if [[ " ${missing[*]} " == *" redis-server "* ]] && command -v systemctl >/dev/null 2>&1; then
   $sudo systemctl disable --now redis-server >/dev/null 2>&1 || true
 fi

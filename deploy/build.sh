@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Plain RelWithDebInfo build of the whole tree into build/ (used by deploy/run.sh).
+# SHIDANG_BUILD_DIR overrides the build directory (relative to the repo root or absolute).
+# Usage: deploy/build.sh [cmake --build args, e.g. --target shidang-mint]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+build_dir="${SHIDANG_BUILD_DIR:-build}"
+if command -v ccache >/dev/null 2>&1; then
+  # Lets build dirs of the same tree share cache hits.
+  export CCACHE_BASEDIR="$PWD"
+fi
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHIDANG_SANITIZE=OFF >/dev/null
+cmake --build "$build_dir" -j2 "$@"

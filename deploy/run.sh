@@ -1,0 +1,391 @@
+#!/usr/bin/env bash
+# Runs the whole platform on this machine: installs what is missing, builds, starts Redis (append-only
+# file on, data in --data_dir), every service binary that exists and the gateway, waits until each is
+# ready, loads the demo data once, prints where to connect, and on Ctrl-C / SIGTERM stops the services
+# (SIGTERM, graceful) and then Redis (SHUTDOWN, which fsyncs the AOF).
+#
+# Flags (--flag=value or --flag value):
+#   --data_dir=DIR             data folder that survives restarts (default <repo>/.data)
+#   --appendfsync=everysec|always
+#                              everysec (default): a crash of redis-server may lose up to ~2 s of
+#                              acknowledged writes; always: none, at the cost of an fsync per write
+#   --redis_port=N             Redis TCP port on 127.0.0.1 (default 6390; 0 = unix socket only)
+#   --base_port=N              gateway gRPC on N, services on N+1.. (profile, training, rotation,
+#                              mentorship), gateway HTTP on N+80 (default 7100; 0 = any free ports)
+#   --no_build                 use the binaries already in build/
+# SHIDANG_BUILD_DIR overrides build/ (relative to the repo root or absolute).
+set -euo pipefail
+
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$SHIDANG_REPO"
+
+usage() {
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+data_dir="$SHIDANG_REPO/.data"
+appendfsync=everysec
+redis_port=6390
+base_port=7100
+build=1
+while (($#)); do
+  arg="$1"
+  shift
+  case "$arg" in
+    --data_dir=* | --appendfsync=* | --redis_port=* | --base_port=*) value="${arg#*=}" ;;
+    --data_dir | --appendfsync | --redis_port | --base_port)
+      (($#)) || shidang_die "$arg needs a value"
+      value="$1"
+      shift
+      ;;
+    --no_build) build=0; continue ;;
+    -h | --help) usage ;;
+    *) shidang_die "unknown flag '$arg' (allowed: --data_dir --appendfsync --redis_port --base_port --no_build)" ;;
+  esac
+  case "${arg%%=*}" in
+    --data_dir) data_dir="$value" ;;
+    --appendfsync) appendfsync="$value" ;;
+    --redis_port) redis_port="$value" ;;
+    --base_port) base_port="$value" ;;
+  esac
+done
+[[ -n "$data_dir" ]] || shidang_die "--data_dir must not be empty"
+data_dir="$(shidang_abspath "$data_dir")"
+[[ "$base_port" =~ ^[0-9]+$ ]] && ((base_port == 0 || (base_port >= 1024 && base_port + 80 <= 65535))) ||
+  shidang_die "--base_port must be 0 or a number from 1024 to 65455, got '$base_port'"
+
+build_dir="${SHIDANG_BUILD_DIR:-build}"
+build_dir="$(shidang_abspath "$build_dir")"
+
+deploy/install-deps.sh
+if ((build)); then
+  shidang_log "building into $build_dir (deploy/build.sh)"
+  SHIDANG_BUILD_DIR="$build_dir" deploy/build.sh
+fi
+
+mkdir -p "$data_dir"
+# One run.sh per data dir: the lock (fd 9) is held for the life of this script; children are started
+# with fd 9 closed, so it is freed when the script ends.
+exec 9>"$data_dir/run.lock"
+flock -n 9 || shidang_die "another deploy/run.sh is using $data_dir"
+sock="$(shidang_redis_sock "$data_dir")"
+if shidang_redis_alive "$sock"; then
+  shidang_die "a redis-server is already running on $sock; stop it first"
+fi
+mkdir -p "$data_dir/logs" "$data_dir/run" "$data_dir/keys"
+chmod 700 "$data_dir/keys"
+rm -f "$data_dir/run/"*.port
+
+# --- stopping -------------------------------------------------------------------------------------
+names=()  # started processes, in start order (redis is handled apart)
+pids=()
+redis_pid=""
+stopping=0
+stop_requested=0
+
+cleanup() {
+  local rc=$?
+  set +e
+  ((stopping)) && return
+  stopping=1
+  # Stop in order even if the terminal or the reader of our output is gone.
+  trap '' INT TERM HUP PIPE
+  # Services and gateway first, newest first, so none is left without its Redis mid-request.
+  local i pid
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    pid="${pids[i]}"
+    if kill -0 "$pid" 2>/dev/null; then
+      shidang_log "stopping ${names[i]} (pid $pid)"
+      kill -TERM "$pid" 2>/dev/null
+    fi
+  done
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    pid="${pids[i]}"
+    # Services drain within --shutdown_grace_ms (default 5 s); give them a little more.
+    local deadline=$((SECONDS + 10))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      shidang_log "${names[i]} did not stop in 10 s; SIGKILL"
+      kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+  done
+  if [[ -n "$redis_pid" ]]; then
+    shidang_log "stopping redis-server (SHUTDOWN: the AOF is fsynced)"
+    shidang_stop_redis "$data_dir" "$redis_pid"
+  fi
+  rm -f "$data_dir/run/"*.port
+  shidang_log "stopped"
+  exit "$rc"
+}
+trap cleanup EXIT
+# While starting, a signal aborts the start (the EXIT trap stops what is already up).
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# --- Redis ----------------------------------------------------------------------------------------
+shidang_write_redis_conf "$data_dir" "$appendfsync" "$redis_port"
+shidang_log "starting redis-server (appendonly yes, appendfsync $appendfsync, data in $data_dir/redis)"
+shidang_start_redis "$data_dir"
+redis_pid="$SHIDANG_REDIS_PID"
+
+# --- keys -----------------------------------------------------------------------------------------
+mint="$build_dir/services/common/shidang-mint"
+principal_key="$data_dir/keys/principal.key"
+if [[ ! -s "$principal_key" ]]; then
+  shidang_log "creating $principal_key"
+  rm -f "$principal_key"
+  if [[ -x "$mint" ]]; then
+    "$mint" keygen --out="$principal_key"
+  else
+    (umask 077 && head -c 32 /dev/urandom >"$principal_key.tmp" && mv "$principal_key.tmp" "$principal_key")
+  fi
+fi
+chmod 600 "$principal_key"
+# The gateway's JWT signing keys: a keyset file, one "<kid> <hex secret>" line per key (see
+# services/common/jwt.h); add a line to rotate. Demo tokens below are signed with it.
+jwt_keys="$data_dir/keys/jwt.keys"
+jwt_kid="${SHIDANG_JWT_KID:-demo}"
+if [[ ! -s "$jwt_keys" ]]; then
+  shidang_log "creating $jwt_keys (kid $jwt_kid)"
+  rm -f "$jwt_keys"
+  if [[ -x "$mint" ]]; then
+    "$mint" keygen --out="$jwt_keys" --kid="$jwt_kid"
+  else
+    (umask 077 && printf '%s %s\n' "$jwt_kid" "$(head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n')" \
+      >"$jwt_keys.tmp" && mv "$jwt_keys.tmp" "$jwt_keys")
+  fi
+fi
+chmod 600 "$jwt_keys"
+
+# The profile service's data key: ID-card numbers are sealed and blind-indexed with it. Losing it
+# makes them unreadable, so it lives in keys/ and goes into every backup.
+profile_data_key="$data_dir/keys/profile-data.key"
+if [[ ! -s "$profile_data_key" ]]; then
+  shidang_log "creating $profile_data_key"
+  rm -f "$profile_data_key"
+  if [[ -x "$mint" ]]; then
+    "$mint" keygen --out="$profile_data_key"
+  else
+    (umask 077 && head -c 32 /dev/urandom >"$profile_data_key.tmp" && mv "$profile_data_key.tmp" "$profile_data_key")
+  fi
+fi
+chmod 600 "$profile_data_key"
+
+# --- services -------------------------------------------------------------------------------------
+# Succeeds when the gRPC health service on $1 answers SERVING. Python's grpcio (python3-grpcio) has no
+# grpc_health module on Debian, so the probe sends the raw protobuf bytes: an empty
+# HealthCheckRequest, and SERVING is field 1 = 1, i.e. the bytes 08 01.
+grpc_health_ok() {
+  /usr/bin/python3 - "$1" <<'PY' 2>/dev/null
+import sys
+import grpc
+with grpc.insecure_channel(sys.argv[1]) as channel:
+    check = channel.unary_unary("/grpc.health.v1.Health/Check")
+    try:
+        reply = check(b"", timeout=1)
+    except grpc.RpcError:
+        sys.exit(1)
+sys.exit(0 if reply == b"\x08\x01" else 1)
+PY
+}
+
+have_grpc_python=0
+if /usr/bin/python3 -c 'import grpc' 2>/dev/null; then have_grpc_python=1; fi
+
+# Starts $1 (a name) as "$2 args..." in its own session (a Ctrl-C in the terminal reaches only this
+# script, which stops things in order), logging to logs/<name>.log.
+start_process() {
+  local name="$1"
+  shift
+  setsid "$@" </dev/null >>"$data_dir/logs/$name.log" 2>&1 9>&- &
+  names+=("$name")
+  pids+=("$!")
+}
+
+# Waits until process $1 (index into pids) wrote port file $2 and its port accepts TCP and, when $3 is 1
+# and python3-grpcio is there, its gRPC health check answers SERVING. Sets ready_port. Runs in this
+# shell (not a $(...) subshell) so a SIGTERM to this script is handled within a fraction of a second.
+wait_ready() {
+  local index="$1" port_file="$2" grpc="$3" deadline=$((SECONDS + 60)) port=""
+  local name="${names[index]}" pid="${pids[index]}"
+  ready_port=""
+  while ((SECONDS < deadline)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 20 "$data_dir/logs/$name.log" >&2 || true
+      shidang_die "$name exited while starting; see $data_dir/logs/$name.log"
+    fi
+    if [[ -s "$port_file" ]]; then
+      port="$(<"$port_file")"
+      if [[ "$port" =~ ^[0-9]+$ ]] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        if ((!grpc || !have_grpc_python)) || grpc_health_ok "127.0.0.1:$port"; then
+          ready_port="$port"
+          return 0
+        fi
+      fi
+    fi
+    sleep 0.2
+  done
+  shidang_die "$name was not ready (port file, TCP connect, health SERVING) in 60 s; see $data_dir/logs/$name.log"
+}
+
+port_for() {  # $1 offset from --base_port
+  if ((base_port == 0)); then echo 0; else echo $((base_port + $1)); fi
+}
+
+services=(profile training rotation mentorship)
+# Flags a service takes beyond the common ones (services/common/server.h).
+declare -A service_extra_args=(
+  [profile]="--data_key_file=$profile_data_key"
+)
+declare -A service_port=()
+offset=1
+for service in "${services[@]}"; do
+  binary="$build_dir/services/$service/shidang-$service"
+  port="$(port_for "$offset")"
+  offset=$((offset + 1))
+  if [[ ! -x "$binary" ]]; then
+    continue
+  fi
+  shidang_log "starting $service"
+  port_file="$data_dir/run/$service.port"
+  extra=()
+  if [[ -n "${service_extra_args[$service]:-}" ]]; then extra=("${service_extra_args[$service]}"); fi
+  start_process "$service" "$binary" \
+    --port="$port" --port_file="$port_file" \
+    --redis="unix:$sock" --principal_key_file="$principal_key" "${extra[@]}"
+  wait_ready $((${#pids[@]} - 1)) "$port_file" 1
+  service_port[$service]="$ready_port"
+done
+
+# The gateway (gateway/main.cc): the public gRPC port and the HTTP/JSON front, in front of the
+# services started above.
+gateway="$build_dir/gateway/shidang-gateway"
+gateway_port=""
+gateway_http_port=""
+gateway_note=""
+declare -A service_proto=(
+  [profile]=shidang.profile.v1.ProfileService
+  [training]=shidang.training.v1.TrainingService
+  [rotation]=shidang.rotation.v1.RotationService
+  [mentorship]=shidang.mentorship.v1.MentorshipService
+)
+if [[ -x "$gateway" && ${#service_port[@]} -eq 0 ]]; then
+  gateway_note="not started (no service is built to route to)"
+elif [[ -x "$gateway" ]]; then
+  backends=""
+  for service in "${services[@]}"; do
+    [[ -n "${service_port[$service]:-}" ]] || continue
+    backends+="${backends:+;}${service_proto[$service]}=127.0.0.1:${service_port[$service]}"
+  done
+  shidang_log "starting gateway"
+  start_process gateway "$gateway" \
+    --port="$(port_for 0)" --port_file="$data_dir/run/gateway.port" \
+    --http_port="$(port_for 80)" --http_port_file="$data_dir/run/gateway-http.port" \
+    --descriptor_set="$build_dir/shidang.desc" --backends="$backends" \
+    --principal_key_file="$principal_key" --jwt_keys_file="$jwt_keys"
+  # Its health answers SERVING once every backend has been seen SERVING.
+  wait_ready $((${#pids[@]} - 1)) "$data_dir/run/gateway.port" 1
+  gateway_port="$ready_port"
+  wait_ready $((${#pids[@]} - 1)) "$data_dir/run/gateway-http.port" 0
+  gateway_http_port="$ready_port"
+fi
+
+# --- demo data, once ------------------------------------------------------------------------------
+# Demo data (services/profile/demo_load_main.cc): a synthetic county (武义县, 330723) loaded through
+# the profile service's own RPCs, once per data dir (marker file demo-loaded; the loader is also safe
+# to run twice).
+demo_loader="$build_dir/services/profile/shidang-demo-load"
+if [[ -x "$demo_loader" && ! -e "$data_dir/demo-loaded" && -n "${service_port[profile]:-}" ]]; then
+  shidang_log "loading the demo county (once; log in $data_dir/logs/demo-load.log)"
+  if "$demo_loader" --profile="127.0.0.1:${service_port[profile]}" \
+    --principal_key_file="$principal_key" </dev/null >>"$data_dir/logs/demo-load.log" 2>&1; then
+    date -Iseconds >"$data_dir/demo-loaded"
+  else
+    shidang_log "WARNING: the demo data did not load (see $data_dir/logs/demo-load.log); next run retries"
+  fi
+fi
+
+# --- where to connect -----------------------------------------------------------------------------
+# Everything is up: from here a signal means "stop", handled by the loop below.
+trap 'stop_requested=1' INT TERM HUP
+{
+  echo
+  echo "Shidang is running (data in $data_dir; logs in $data_dir/logs). Ctrl-C stops it."
+  echo "  Redis        unix:$sock"
+  if ((redis_port)); then echo "  Redis        127.0.0.1:$redis_port   (redis-cli -p $redis_port)"; fi
+  for service in "${services[@]}"; do
+    if [[ -n "${service_port[$service]:-}" ]]; then
+      printf '  %-12s 127.0.0.1:%s  (gRPC; needs a signed principal: shidang-mint principal)\n' \
+        "$service" "${service_port[$service]}"
+    else
+      printf '  %-12s not built yet (no %s)\n' "$service" "${build_dir#"$SHIDANG_REPO"/}/services/$service/shidang-$service"
+    fi
+  done
+  if [[ -n "$gateway_port" ]]; then
+    echo "  Gateway      127.0.0.1:$gateway_port (gRPC, bearer token)"
+    if [[ -n "$gateway_http_port" ]]; then
+      echo "  Gateway      http://127.0.0.1:$gateway_http_port (HTTP/JSON, bearer token)"
+    fi
+  elif [[ -n "$gateway_note" ]]; then
+    echo "  Gateway      $gateway_note"
+  else
+    echo "  Gateway      not built yet (no ${build_dir#"$SHIDANG_REPO"/}/gateway/shidang-gateway)"
+  fi
+  if [[ -x "$mint" ]]; then
+    echo
+    echo "Signed principal for calling a service directly (grpcurl -H each line):"
+    echo "  $mint principal --principal_key_file=$principal_key --role=admin --sub=operator"
+    # Demo scopes: the demo county and ids the demo loader is expected to create.
+    demo_region="${SHIDANG_DEMO_REGION:-330723}"
+    echo
+    echo "Demo bearer tokens (valid 24 h):"
+    for role in teacher school_admin county_hr city_hr province_hr training_center admin; do
+      scope=()
+      sub=""
+      case "$role" in
+        teacher) sub=demo-teacher ;;
+        school_admin) scope=(--school_id=demo-school) ;;
+        county_hr) scope=(--region="$demo_region") ;;
+        city_hr) scope=(--region="${demo_region:0:4}00") ;;
+        province_hr) scope=(--region="${demo_region:0:2}0000") ;;
+        training_center) scope=(--provider_id=demo-provider) ;;
+      esac
+      if token="$("$mint" jwt --jwt_keys_file="$jwt_keys" --kid="$jwt_kid" --role="$role" \
+        "${scope[@]}" --sub="${sub:-demo-$role}" --ttl=24h 2>>"$data_dir/logs/mint.log")"; then
+        printf '  %-16s %s\n' "$role" "$token"
+      else
+        printf '  %-16s (shidang-mint failed; see %s)\n' "$role" "$data_dir/logs/mint.log"
+      fi
+    done
+    if [[ -n "$gateway_http_port" ]]; then
+      echo "  e.g. curl -H \"Authorization: Bearer <token>\" http://127.0.0.1:$gateway_http_port/v1/..."
+    fi
+    if [[ -n "$gateway_port" ]]; then
+      echo "  e.g. grpcurl -plaintext -H \"authorization: Bearer <token>\" 127.0.0.1:$gateway_port list"
+    fi
+  fi
+  echo
+} >&2
+
+# --- wait -----------------------------------------------------------------------------------------
+while ((!stop_requested)); do
+  for i in "${!pids[@]}"; do
+    if ! kill -0 "${pids[i]}" 2>/dev/null; then
+      shidang_log "${names[i]} exited unexpectedly; see $data_dir/logs/${names[i]}.log"
+      exit 1
+    fi
+  done
+  if ! kill -0 "$redis_pid" 2>/dev/null; then
+    shidang_log "redis-server exited unexpectedly; see $data_dir/logs/redis.log"
+    redis_pid=""
+    exit 1
+  fi
+  # A trapped signal interrupts `wait` at once (it would not interrupt a foreground sleep).
+  sleep 1 &
+  wait $! || true
+done
+shidang_log "stop requested"
+exit 0
