@@ -32,6 +32,7 @@
 #include "services/common/principal.h"
 #include "services/common/status.h"
 #include "tests/kit/redis_server.h"
+#include "tests/kit/reflection_call.h"
 #include "tests/kit/service_process.h"
 #include "kit/testing.grpc.pb.h"  // generated from tests/kit/testing.proto
 
@@ -227,43 +228,6 @@ TEST_F(EchoServerTest, HealthSaysServing) {
 }
 
 // One ServerReflectionInfo exchange: one request, all responses until the server closes.
-class ReflectionCall : public grpc::ClientBidiReactor<v1::ReflectionRequest, v1::ReflectionResponse> {
- public:
-  ReflectionCall(std::shared_ptr<grpc::Channel> channel, v1::ReflectionRequest request)
-      : stub_(std::move(channel)), request_(std::move(request)) {
-    context_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    stub_.PrepareBidiStreamingCall(
-        &context_, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-        grpc::StubOptions(), this);
-    StartWrite(&request_);
-    StartRead(&response_);
-    StartCall();
-  }
-  void OnWriteDone(bool) override { StartWritesDone(); }
-  void OnReadDone(bool ok) override {
-    if (!ok) return;
-    responses_.push_back(response_);
-    StartRead(&response_);
-  }
-  void OnDone(const grpc::Status& status) override {
-    status_ = status;
-    done_.Notify();
-  }
-  grpc::Status Await() {
-    done_.WaitForNotification();
-    return status_;
-  }
-  const std::vector<v1::ReflectionResponse>& responses() const { return responses_; }
-
- private:
-  grpc::TemplatedGenericStub<v1::ReflectionRequest, v1::ReflectionResponse> stub_;
-  grpc::ClientContext context_;
-  v1::ReflectionRequest request_;
-  v1::ReflectionResponse response_;
-  std::vector<v1::ReflectionResponse> responses_;
-  grpc::Status status_;
-  absl::Notification done_;
-};
 
 TEST_F(EchoServerTest, ReflectionListsAndDescribesTheService) {
   v1::ReflectionRequest list;

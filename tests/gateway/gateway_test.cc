@@ -36,6 +36,7 @@
 #include "shidang/common/v1/error.pb.h"
 #include "shidang/common/v1/options.pb.h"
 #include "tests/kit/redis_server.h"
+#include "tests/kit/reflection_call.h"
 #include "tests/kit/service_process.h"
 #include "kit/testing.grpc.pb.h"  // generated from tests/kit/testing.proto
 
@@ -577,45 +578,6 @@ TEST_F(GatewayTest, HealthFollowsTheBackends) {
             grpc::StatusCode::UNAVAILABLE);
 }
 
-// One ServerReflectionInfo exchange: one request, every response until the server closes.
-class ReflectionCall
-    : public grpc::ClientBidiReactor<v1::ReflectionRequest, v1::ReflectionResponse> {
- public:
-  ReflectionCall(std::shared_ptr<grpc::Channel> channel, v1::ReflectionRequest request)
-      : stub_(std::move(channel)), request_(std::move(request)) {
-    context_.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    stub_.PrepareBidiStreamingCall(
-        &context_, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-        grpc::StubOptions(), this);
-    StartWrite(&request_);
-    StartRead(&response_);
-    StartCall();
-  }
-  void OnWriteDone(bool) override { StartWritesDone(); }
-  void OnReadDone(bool ok) override {
-    if (!ok) return;
-    responses_.push_back(response_);
-    StartRead(&response_);
-  }
-  void OnDone(const grpc::Status& status) override {
-    status_ = status;
-    done_.Notify();
-  }
-  grpc::Status Await() {
-    done_.WaitForNotification();
-    return status_;
-  }
-  const std::vector<v1::ReflectionResponse>& responses() const { return responses_; }
-
- private:
-  grpc::TemplatedGenericStub<v1::ReflectionRequest, v1::ReflectionResponse> stub_;
-  grpc::ClientContext context_;
-  v1::ReflectionRequest request_;
-  v1::ReflectionResponse response_;
-  std::vector<v1::ReflectionResponse> responses_;
-  grpc::Status status_;
-  absl::Notification done_;
-};
 
 TEST_F(GatewayTest, ReflectionListsAndDescribesThePublicServices) {
   StartEcho();
