@@ -301,7 +301,7 @@ demo_loader="$build_dir/services/profile/shidang-demo-load"
 if [[ -x "$demo_loader" && ! -e "$data_dir/demo-loaded" && -n "${service_port[profile]:-}" ]]; then
   shidang_log "loading the demo county (once; log in $data_dir/logs/demo-load.log)"
   if "$demo_loader" --profile="127.0.0.1:${service_port[profile]}" \
-    --principal_key_file="$principal_key" </dev/null >>"$data_dir/logs/demo-load.log" 2>&1; then
+    --principal_key_file="$principal_key" --ids_file="$data_dir/demo-ids" </dev/null >>"$data_dir/logs/demo-load.log" 2>&1; then
     date -Iseconds >"$data_dir/demo-loaded"
   else
     shidang_log "WARNING: the demo data did not load (see $data_dir/logs/demo-load.log); next run retries"
@@ -338,16 +338,22 @@ trap 'stop_requested=1' INT TERM HUP
     echo
     echo "Signed principal for calling a service directly (grpcurl -H each line):"
     echo "  $mint principal --principal_key_file=$principal_key --role=admin --sub=operator"
-    # Demo scopes: the demo county and ids the demo loader is expected to create.
+    # Demo scopes: the demo county, and a teacher and school the demo loader created.
     demo_region="${SHIDANG_DEMO_REGION:-330723}"
+    demo_teacher=demo-teacher
+    demo_school=demo-school
+    if [[ -r "$data_dir/demo-ids" ]]; then
+      demo_teacher="$(sed -n 's/^teacher_id=//p' "$data_dir/demo-ids")"
+      demo_school="$(sed -n 's/^school_id=//p' "$data_dir/demo-ids")"
+    fi
     echo
     echo "Demo bearer tokens (valid 24 h):"
     for role in teacher school_admin county_hr city_hr province_hr training_center admin; do
       scope=()
       sub=""
       case "$role" in
-        teacher) sub=demo-teacher ;;
-        school_admin) scope=(--school_id=demo-school) ;;
+        teacher) sub="$demo_teacher" ;;
+        school_admin) scope=(--school_id="$demo_school") ;;
         county_hr) scope=(--region="$demo_region") ;;
         city_hr) scope=(--region="${demo_region:0:4}00") ;;
         province_hr) scope=(--region="${demo_region:0:2}0000") ;;
@@ -361,7 +367,8 @@ trap 'stop_requested=1' INT TERM HUP
       fi
     done
     if [[ -n "$gateway_http_port" ]]; then
-      echo "  e.g. curl -H \"Authorization: Bearer <token>\" http://127.0.0.1:$gateway_http_port/v1/..."
+      echo "  e.g. curl -H \"Authorization: Bearer <teacher token>\" http://127.0.0.1:$gateway_http_port/v1/teachers/$demo_teacher/growth-file"
+      echo "       curl -H \"Authorization: Bearer <county_hr token>\" \"http://127.0.0.1:$gateway_http_port/v1/counties/$demo_region/teachers?schoolId=$demo_school\""
     fi
     if [[ -n "$gateway_port" ]]; then
       echo "  e.g. grpcurl -plaintext -H \"authorization: Bearer <token>\" 127.0.0.1:$gateway_port list"

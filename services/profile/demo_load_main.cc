@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -22,6 +23,9 @@ ABSL_FLAG(int, schools, 40, "Schools in the demo county.");
 ABSL_FLAG(int, teachers, 1500, "Teachers in the demo county.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of the generator.");
 ABSL_FLAG(std::string, today, "", "The day the county is generated for (YYYY-MM-DD); default today.");
+ABSL_FLAG(std::string, ids_file, "",
+          "Where to write a demo teacher's id and school id (teacher_id=... / school_id=... lines), "
+          "so demo tokens can be scoped to records that exist.");
 
 namespace shidang::profile {
 namespace {
@@ -104,6 +108,22 @@ int Run() {
                 static_cast<long long>(imported.unchanged()));
   }
   std::printf("demo county %s %s loaded\n", county->county_id.c_str(), county->county_name.c_str());
+
+  if (!absl::GetFlag(FLAGS_ids_file).empty()) {
+    v1::ListTeachersRequest list;
+    list.set_county_id(county->county_id);
+    list.mutable_page()->set_page_size(1);
+    v1::ListTeachersResponse listed;
+    grpc::ClientContext ctx;
+    context(&ctx);
+    s = stub->ListTeachers(&ctx, list, &listed);
+    if (!s.ok()) return Fail("ListTeachers", s);
+    if (listed.teachers_size() == 1) {
+      std::ofstream out(absl::GetFlag(FLAGS_ids_file));
+      out << "teacher_id=" << listed.teachers(0).teacher_id() << "\n"
+          << "school_id=" << listed.teachers(0).school_id() << "\n";
+    }
+  }
   return 0;
 }
 
