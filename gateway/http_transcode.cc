@@ -220,12 +220,33 @@ absl::StatusOr<std::string> PercentDecode(absl::string_view text, bool plus_is_s
   return out;
 }
 
+namespace {
+
+// A query parameter that names no field of the request but exactly one field of one of its
+// singular message fields binds there: `?pageToken=...` fills `page.page_token` of a request that
+// pages with a shidang.common.v1.PageRequest `page`, as clients of list routes expect.
+std::string QualifyQueryName(const pb::Descriptor* type, const std::string& name) {
+  if (name.find('.') != std::string::npos || FindField(type, name) != nullptr) return name;
+  std::string qualified;
+  for (int i = 0; i < type->field_count(); ++i) {
+    const pb::FieldDescriptor* field = type->field(i);
+    if (field->is_repeated() || field->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (FindField(field->message_type(), name) == nullptr) continue;
+    if (!qualified.empty()) return name;  // ambiguous: let the caller spell it out
+    qualified = absl::StrCat(field->name(), ".", name);
+  }
+  return qualified.empty() ? name : qualified;
+}
+
+}  // namespace
+
 absl::Status MergeQuery(absl::string_view query, pb::Message* message) {
   std::set<std::string> singular_seen;
   for (absl::string_view pair : absl::StrSplit(query, '&', absl::SkipEmpty())) {
     const size_t equals = pair.find('=');
     auto name = PercentDecode(pair.substr(0, equals), true);
     if (!name.ok()) return InvalidField("query", "format", name.status().message());
+    *name = QualifyQueryName(message->GetDescriptor(), *name);
     auto value = PercentDecode(
         equals == absl::string_view::npos ? absl::string_view() : pair.substr(equals + 1), true);
     if (!value.ok()) return InvalidField(*name, "format", value.status().message());
