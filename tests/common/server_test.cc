@@ -270,13 +270,21 @@ TEST_F(EchoServerTest, ReflectionListsAndDescribesTheService) {
 TEST_F(EchoServerTest, SigtermLetsTheCallInFlightFinishAndExitsZero) {
   v1::EchoResponse response;
   grpc::Status slow_status;
+  {
+    // Connect first, so the slow call below is in its handler well before the signal (a sanitized
+    // build can take longer than the wait below just to set up a channel).
+    auto warm = Context();
+    signer_->Attach(warm.get(), CountyHr());
+    v1::EchoResponse ignored;
+    ASSERT_TRUE(Echo(warm.get(), "warm", &ignored, /*sleep_ms=*/0).ok());
+  }
   std::thread slow([&] {
     auto context = Context();
     signer_->Attach(context.get(), CountyHr());
-    slow_status = Echo(context.get(), "slow", &response, /*sleep_ms=*/800);
+    slow_status = Echo(context.get(), "slow", &response, /*sleep_ms=*/1200);
   });
   // Wait until the call is in the handler (its sleep is far longer than this).
-  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
   const absl::Time signalled = absl::Now();
   process_->Kill(SIGTERM);
   ProcessExit exit = process_->Wait(absl::Seconds(4));
