@@ -1,0 +1,325 @@
+// bench_training: the training service as a real process on its own redis-server. A training
+// centre confirms 2,000 completions in one RecordCompletions batch, against raw pipelined writes
+// of comparable keys (an HSET and an RPUSH per row) in the same Redis in the same run (target:
+// the batch at >= 0.25 of the raw writes' speed); ledger memory per entry from MEMORY USAGE
+// (target <= 200 B); and a county's GetComplianceReport against a raw pipelined read of the same
+// teachers' cached summaries (target within 3x). Teachers become known the way they do in
+// production: through profile events the service consumes.
+//
+//   build/bench/bench_training [--teachers=10000] [--batch_rows=2000] [--history_courses=39]
+//                              [--rounds=3]
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "services/common/events.h"
+#include "services/common/keys.h"
+#include "services/common/mutation.h"
+#include "services/common/principal.h"
+#include "services/training/store.h"
+#include "shidang/profile/v1/profile.pb.h"
+#include "shidang/training/v1/training.grpc.pb.h"
+#include "tests/kit/redis_server.h"
+#include "tests/kit/service_process.h"
+
+ABSL_FLAG(int, teachers, 10000, "Teachers in the county (the report's size).");
+ABSL_FLAG(int, batch_rows, 2000, "Rows in the timed completion batch (at most 5,000).");
+ABSL_FLAG(int, history_courses, 39,
+          "Earlier courses every teacher completed before the timed batch (ledger history, "
+          "five years of it: 2021 to 2024).");
+ABSL_FLAG(int, rounds, 3, "Rounds; the median is reported.");
+
+namespace shidang::training {
+namespace {
+
+using common::v1::Principal;
+
+constexpr char kCounty[] = "330723";
+constexpr char kSchool[] = "S330723-aaaaaaaaaa";
+constexpr char kToday[] = "2025-11-25";
+
+struct Round {
+  double batch_s = 0;
+  double raw_write_s = 0;
+  double bytes_per_entry = 0;
+  double entries_per_teacher = 0;
+  double report_s = 0;
+  double raw_read_s = 0;
+};
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "%s\n", what.c_str());
+  std::exit(1);
+}
+
+Principal Who(common::v1::Role role, const std::string& subject, const std::string& region,
+              const std::string& provider) {
+  Principal p;
+  p.set_role(role);
+  p.set_subject(subject);
+  p.set_region(region);
+  p.set_provider_id(provider);
+  return p;
+}
+
+std::string TeacherId(int i) { return absl::StrFormat("T%06d", i); }
+
+// Publishes "profile.teacher_created" for every teacher, as the profile service does, and waits
+// until the training service has applied them all.
+void AddTeachers(testing::RedisServer& redis, int n) {
+  std::string stream = keys::StreamKey("profile", keys::HashTag("c", kCounty));
+  if (!RegisterStream(redis.pool(), "profile", stream).ok()) Die("cannot register the stream");
+  Mutation publish("emit_all() return {ok = ''}");
+  constexpr int kPerScript = 250;
+  for (int first = 0; first < n; first += kPerScript) {
+    MutationRequest m;
+    m.stream_key = stream;
+    for (int i = first; i < std::min(n, first + kPerScript); ++i) {
+      profile::v1::Teacher t;
+      t.set_teacher_id(TeacherId(i));
+      t.set_name(absl::StrCat("教师", i));
+      t.set_county_id(kCounty);
+      t.set_school_id(kSchool);
+      t.set_hire_date("2012-09-01");
+      t.set_post_status(profile::v1::POST_STATUS_ON_DUTY);
+      common::v1::Event e = NewEvent("profile", "profile.teacher_created", absl::Now());
+      e.set_teacher_id(t.teacher_id());
+      e.set_county_id(kCounty);
+      e.mutable_payload()->PackFrom(t);
+      m.events.push_back(std::move(e));
+    }
+    absl::Status s = publish.Run(redis.pool(), m).status();
+    if (!s.ok()) Die(absl::StrCat("publish: ", s.ToString()));
+  }
+  absl::Time deadline = absl::Now() + absl::Minutes(5);
+  while (absl::Now() < deadline) {
+    auto known = redis.pool().Command({"ZCARD", TrainingStore::TeachersKey(kCounty)});
+    if (known.ok() && known->integer() >= n) return;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  Die("the training service never learned every teacher");
+}
+
+Round RunRound(int n, int rows, int history, int round) {
+  Round r;
+  testing::RedisServer redis;
+  testing::TempDir keys;
+  const std::string key(40, 'k');
+  std::ofstream(keys.path() + "/principal.key", std::ios::binary) << key;
+  auto process = testing::ServiceProcess::Start(
+      SHIDANG_TRAINING_BINARY,
+      {"--redis=" + redis.address(), "--principal_key_file=" + keys.path() + "/principal.key",
+       std::string("--today=") + kToday});
+  if (!process.ok()) Die(absl::StrCat("cannot start the training service: ",
+                                      process.status().ToString()));
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
+  args.SetMaxSendMessageSize(64 << 20);
+  args.SetMaxReceiveMessageSize(64 << 20);
+  auto stub = v1::TrainingService::NewStub(grpc::CreateCustomChannel(
+      (*process)->address(), grpc::InsecureChannelCredentials(), args));
+  PrincipalSigner signer(key);
+  const Principal centre = Who(common::v1::ROLE_TRAINING_CENTER, "c1", "", "P1");
+  const Principal hr = Who(common::v1::ROLE_COUNTY_HR, "hr1", kCounty, "");
+  auto call = [&](auto method, const Principal& who, const auto& req, auto* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(300));
+    signer.Attach(&ctx, who);
+    grpc::Status s = ((*stub).*method)(&ctx, req, resp);
+    if (!s.ok()) Die(absl::StrCat("rpc failed: ", s.error_message(), "\n", (*process)->StderrText()));
+  };
+
+  AddTeachers(redis, n);
+
+  // Courses: `history` earlier ones (untimed, for ledger history), ten a year from 2021, and
+  // the timed one in November 2025 (before today).
+  auto course = [&](int c) {
+    v1::RegisterCourseRequest req;
+    req.set_request_id(absl::StrCat("course-", c));
+    v1::Course* k = req.mutable_course();
+    k->set_provider_id("P1");
+    k->set_title(absl::StrCat("新课标解读 第", c + 1, "期"));
+    k->set_level(common::v1::TRAINING_LEVEL_COUNTY);
+    k->set_mode(common::v1::TRAINING_MODE_FACE_TO_FACE);
+    k->set_hours(24);
+    const int year = c < history ? 2021 + c / 10 : 2025;
+    const int month = c < history ? c % 10 + 1 : 11;
+    k->set_start_date(absl::StrFormat("%d-%02d-01", year, month));
+    k->set_end_date(absl::StrFormat("%d-%02d-20", year, month));
+    k->set_capacity(n);
+    k->add_open_regions(kCounty);
+    v1::RegisterCourseResponse registered;
+    call(&v1::TrainingService::Stub::RegisterCourse, centre, req, &registered);
+    v1::PublishCourseRequest publish;
+    publish.set_course_id(registered.course().course_id());
+    publish.set_request_id(absl::StrCat("course-", c, "-publish"));
+    v1::PublishCourseResponse published;
+    call(&v1::TrainingService::Stub::PublishCourse, centre, publish, &published);
+    return published.course();
+  };
+  // Rows for teachers [first, last) of the county.
+  auto batch = [&](const v1::Course& k, int first, int last) {
+    v1::RecordCompletionsRequest req;
+    req.set_request_id(absl::StrCat("batch-", round, "-", k.course_id(), "-", first));
+    req.set_course_id(k.course_id());
+    for (int i = first; i < last; ++i) {
+      v1::CompletionRow* row = req.add_rows();
+      row->set_teacher_id(TeacherId(i));
+      row->set_hours(i % 2 == 0 ? 24 : 12.5);
+      row->set_completed_on(k.end_date());
+    }
+    return req;
+  };
+  constexpr int kMaxRows = 5000;
+  for (int c = 0; c < history; ++c) {
+    v1::Course k = course(c);
+    for (int first = 0; first < n; first += kMaxRows) {
+      const int last = std::min(n, first + kMaxRows);
+      v1::RecordCompletionsResponse done;
+      call(&v1::TrainingService::Stub::RecordCompletions, centre, batch(k, first, last), &done);
+      if (done.credited() != last - first) {
+        Die(absl::StrCat("history batch credited ", done.credited(), " of ", last - first));
+      }
+    }
+  }
+
+  // (1) The timed batch.
+  v1::RecordCompletionsRequest timed = batch(course(history), 0, rows);
+  v1::RecordCompletionsResponse done;
+  absl::Time start = absl::Now();
+  call(&v1::TrainingService::Stub::RecordCompletions, centre, timed, &done);
+  r.batch_s = absl::ToDoubleSeconds(absl::Now() - start);
+  if (done.credited() != rows) {
+    Die(absl::StrCat("timed batch credited ", done.credited(), " of ", rows));
+  }
+
+  // Baseline: comparable keys raw, an HSET (the centre's per-course mark) and an RPUSH (a
+  // ledger entry of the serialized size) per row, pipelined 1,000 rows per round trip.
+  std::string entry_bytes;
+  {
+    auto sample = redis.pool().Command(
+        {"LINDEX", TrainingStore::LedgerKey(kCounty, TeacherId(0)), "-1"});
+    if (!sample.ok()) Die("cannot read a ledger entry");
+    entry_bytes = std::string(sample->str());
+  }
+  start = absl::Now();
+  std::vector<redis::Args> pipeline;
+  for (int i = 0; i < rows; ++i) {
+    std::string id = TeacherId(i);
+    pipeline.push_back({"HSET", absl::StrCat("raw:{p:P1}:done:", timed.course_id()), id,
+                        absl::StrCat("E", i, "|", kCounty)});
+    pipeline.push_back({"RPUSH", absl::StrCat("raw:{c:", kCounty, "}:ledger:", id), entry_bytes});
+    if (pipeline.size() >= 2000) {
+      (void)redis.pool().Pipeline(pipeline);
+      pipeline.clear();
+    }
+  }
+  if (!pipeline.empty()) (void)redis.pool().Pipeline(pipeline);
+  r.raw_write_s = absl::ToDoubleSeconds(absl::Now() - start);
+
+  // (2) Ledger memory: a sample of 100 ledgers, bytes over entries.
+  double bytes = 0, entries = 0;
+  for (int i = 0; i < n; i += std::max(1, n / 100)) {
+    std::string ledger = TrainingStore::LedgerKey(kCounty, TeacherId(i));
+    auto used = redis.pool().Command({"MEMORY", "USAGE", ledger, "SAMPLES", "0"});
+    auto len = redis.pool().Command({"LLEN", ledger});
+    if (!used.ok() || !len.ok()) Die("cannot measure a ledger");
+    bytes += static_cast<double>(used->integer());
+    entries += static_cast<double>(len->integer());
+  }
+  r.bytes_per_entry = bytes / entries;
+  r.entries_per_teacher = entries / static_cast<double>(std::min(n, 100));
+
+  // (3) The county's report, once to bring every cached summary up to date (untimed), then timed.
+  v1::GetComplianceReportRequest report;
+  report.set_county_id(kCounty);
+  report.mutable_page()->set_page_size(100);
+  v1::GetComplianceReportResponse answered;
+  call(&v1::TrainingService::Stub::GetComplianceReport, hr, report, &answered);
+  start = absl::Now();
+  call(&v1::TrainingService::Stub::GetComplianceReport, hr, report, &answered);
+  r.report_s = absl::ToDoubleSeconds(absl::Now() - start);
+  if (answered.teachers() != n) Die(absl::StrCat("report counted ", answered.teachers()));
+
+  // Baseline: the same cached summaries read raw, pipelined 1,000 per round trip.
+  start = absl::Now();
+  std::vector<redis::Args> reads;
+  int64_t read_bytes = 0;
+  auto flush = [&] {
+    auto replies = redis.pool().Pipeline(reads);
+    if (!replies.ok()) Die("raw read failed");
+    for (const auto& reply : *replies) read_bytes += static_cast<int64_t>(reply.str().size());
+    reads.clear();
+  };
+  for (int i = 0; i < n; ++i) {
+    reads.push_back({"HGET", TrainingStore::SummariesKey(kCounty), TeacherId(i)});
+    if (reads.size() == 1000) flush();
+  }
+  if (!reads.empty()) flush();
+  r.raw_read_s = absl::ToDoubleSeconds(absl::Now() - start);
+  if (read_bytes == 0) Die("no cached summaries read");
+  return r;
+}
+
+}  // namespace
+}  // namespace shidang::training
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  using namespace shidang::training;  // NOLINT
+  const int n = absl::GetFlag(FLAGS_teachers);
+  const int rows = absl::GetFlag(FLAGS_batch_rows);
+  const int history = absl::GetFlag(FLAGS_history_courses);
+  if (rows < 1 || rows > 5000 || rows > n || history < 0 || history > 40) {
+    std::fprintf(stderr, "need 1 <= batch_rows <= min(5000, teachers), 0 <= history_courses <= 40\n");
+    return 2;
+  }
+  std::vector<double> batch, raw_write, ratio, bytes, report, raw_read, report_ratio;
+  double entries = 0;
+  for (int round = 0; round < absl::GetFlag(FLAGS_rounds); ++round) {
+    Round r = RunRound(n, rows, history, round);
+    std::printf(
+        "round %d: batch of %d completions %.1f ms (%.0f rows/s), raw pipelined HSET+RPUSH "
+        "%.1f ms, ratio %.3f; ledger %.0f B/entry (%.1f entries/teacher); report of %d "
+        "teachers %.1f ms, raw pipelined read %.1f ms, report/raw %.2fx\n",
+        round + 1, rows, r.batch_s * 1e3, rows / r.batch_s, r.raw_write_s * 1e3,
+        r.raw_write_s / r.batch_s, r.bytes_per_entry, r.entries_per_teacher, n,
+        r.report_s * 1e3, r.raw_read_s * 1e3, r.report_s / r.raw_read_s);
+    std::fflush(stdout);
+    batch.push_back(r.batch_s);
+    raw_write.push_back(r.raw_write_s);
+    ratio.push_back(r.raw_write_s / r.batch_s);
+    bytes.push_back(r.bytes_per_entry);
+    report.push_back(r.report_s);
+    raw_read.push_back(r.raw_read_s);
+    report_ratio.push_back(r.report_s / r.raw_read_s);
+    entries = r.entries_per_teacher;
+  }
+  double m_ratio = Median(ratio), m_bytes = Median(bytes), m_report = Median(report_ratio);
+  std::printf(
+      "median: batch of %d %.1f ms, raw %.1f ms, batch/raw speed ratio %.3f (target >= 0.25: %s); "
+      "ledger %.0f B/entry at %.1f entries/teacher (target <= 200: %s); report %.1f ms, raw read "
+      "%.1f ms, %.2fx (target <= 3x: %s) for %d teachers\n",
+      rows, Median(batch) * 1e3, Median(raw_write) * 1e3, m_ratio, m_ratio >= 0.25 ? "met" : "NOT met",
+      m_bytes, entries, m_bytes <= 200 ? "met" : "NOT met", Median(report) * 1e3,
+      Median(raw_read) * 1e3, m_report, m_report <= 3 ? "met" : "NOT met", n);
+  return 0;
+}
