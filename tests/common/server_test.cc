@@ -32,6 +32,7 @@
 #include "services/common/principal.h"
 #include "services/common/status.h"
 #include "tests/kit/redis_server.h"
+#include "tests/kit/files.h"
 #include "tests/kit/reflection_call.h"
 #include "tests/kit/service_process.h"
 #include "kit/testing.grpc.pb.h"  // generated from tests/kit/testing.proto
@@ -41,10 +42,6 @@ namespace {
 
 using common::v1::Principal;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 // Runs shidang-mint with `args` (no shell quoting needed: tests pass plain words); returns its
 // exit code, stdout in *out.

@@ -36,6 +36,7 @@
 #include "shidang/common/v1/error.pb.h"
 #include "shidang/common/v1/options.pb.h"
 #include "tests/kit/redis_server.h"
+#include "tests/kit/files.h"
 #include "tests/kit/reflection_call.h"
 #include "tests/kit/service_process.h"
 #include "kit/testing.grpc.pb.h"  // generated from tests/kit/testing.proto
@@ -54,22 +55,8 @@ constexpr char kIssuer[] = "shidang-test";
 constexpr char kAudience[] = "shidang-api-test";
 constexpr char kEchoPath[] = "/shidang.testing.v1.EchoService/Echo";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
-void WriteFile(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-  ASSERT_TRUE(out.good()) << path;
-}
 
-std::string RandomBytes(size_t n) {
-  std::string bytes(n, '\0');
-  EXPECT_EQ(RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n)), 1);
-  return bytes;
-}
 
 Principal Claims(Role role, const std::string& subject) {
   Principal principal;

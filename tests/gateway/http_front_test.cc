@@ -32,6 +32,7 @@
 #include "services/common/jwt.h"
 #include "services/profile/rules.h"
 #include "shidang/common/v1/options.pb.h"
+#include "tests/kit/files.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
 
@@ -52,22 +53,8 @@ constexpr char kIssuer[] = "shidang-test";
 constexpr char kAudience[] = "shidang-api-test";
 constexpr char kCounty[] = "330723";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
-void WriteFile(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-  ASSERT_TRUE(out.good()) << path;
-}
 
-std::string RandomBytes(size_t n) {
-  std::string bytes(n, '\0');
-  EXPECT_EQ(RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n)), 1);
-  return bytes;
-}
 
 void AddRoute(pb::MethodDescriptorProto* method, std::vector<Role> roles, const std::string& verb,
               const std::string& path, const std::string& body) {

@@ -22,6 +22,7 @@
 #include "services/profile/demo_county.h"
 #include "services/profile/rules.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
+#include "tests/kit/files.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
 
@@ -30,16 +31,13 @@ namespace {
 
 using common::v1::Principal;
 using ::testing::HasSubstr;
+using testing::WriteFile;
 
 constexpr char kCounty[] = "330723";
 constexpr char kOtherCounty[] = "330781";
 constexpr char kToday[] = "2025-11-25";
 const std::string kPrincipalKey(40, 'k');
 
-void WriteFile(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-}
 
 Principal Who(common::v1::Role role, std::string subject, std::string region = "",
               std::string school = "") {
