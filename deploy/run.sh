@@ -241,6 +241,7 @@ declare -A service_extra_args=(
   [profile]="--data_key_file=$profile_data_key"
 )
 declare -A service_port=()
+declare -A service_metrics_port=()
 offset=1
 for service in "${services[@]}"; do
   binary="$build_dir/services/$service/shidang-$service"
@@ -253,11 +254,16 @@ for service in "${services[@]}"; do
   port_file="$data_dir/run/$service.port"
   extra=()
   if [[ -n "${service_extra_args[$service]:-}" ]]; then extra=("${service_extra_args[$service]}"); fi
+  # /metrics on a port the kernel picks (services/common/metrics.h); written before the gRPC
+  # port file, so it is there once the service is ready.
+  metrics_port_file="$data_dir/run/$service.metrics.port"
   start_process "$service" "$binary" \
     --port="$port" --port_file="$port_file" \
+    --metrics_port=0 --metrics_port_file="$metrics_port_file" \
     --redis="unix:$sock" --principal_key_file="$principal_key" "${extra[@]}"
   wait_ready $((${#pids[@]} - 1)) "$port_file" 1
   service_port[$service]="$ready_port"
+  service_metrics_port[$service]="$(cat "$metrics_port_file" 2>/dev/null || true)"
 done
 
 # The gateway (gateway/main.cc): the public gRPC port and the HTTP/JSON front, in front of the
@@ -320,6 +326,9 @@ trap 'stop_requested=1' INT TERM HUP
     if [[ -n "${service_port[$service]:-}" ]]; then
       printf '  %-12s 127.0.0.1:%s  (gRPC; needs a signed principal: shidang-mint principal)\n' \
         "$service" "${service_port[$service]}"
+      if [[ -n "${service_metrics_port[$service]:-}" ]]; then
+        printf '  %-12s http://127.0.0.1:%s/metrics  (Prometheus)\n' "" "${service_metrics_port[$service]}"
+      fi
     else
       printf '  %-12s not built yet (no %s)\n' "$service" "${build_dir#"$SHIDANG_REPO"/}/services/$service/shidang-$service"
     fi
@@ -328,6 +337,7 @@ trap 'stop_requested=1' INT TERM HUP
     echo "  Gateway      127.0.0.1:$gateway_port (gRPC, bearer token)"
     if [[ -n "$gateway_http_port" ]]; then
       echo "  Gateway      http://127.0.0.1:$gateway_http_port (HTTP/JSON, bearer token)"
+      echo "               http://127.0.0.1:$gateway_http_port/metrics  (Prometheus)"
     fi
   elif [[ -n "$gateway_note" ]]; then
     echo "  Gateway      $gateway_note"

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <mutex>
+#include <set>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -41,6 +43,17 @@ bool IsTransientError(absl::string_view message) {
   return absl::StartsWith(message, "LOADING") || absl::StartsWith(message, "BUSY") ||
          absl::StartsWith(message, "MASTERDOWN") || absl::StartsWith(message, "TRYAGAIN") ||
          absl::StartsWith(message, "CLUSTERDOWN");
+}
+
+// Every Pool alive in the process (see LivePoolStats). Leaked on purpose: a pool destroyed
+// during static destruction must still find it.
+absl::Mutex& LivePoolsMutex() {
+  static auto* const mu = new absl::Mutex();
+  return *mu;
+}
+std::set<const Pool*>& LivePools() {
+  static auto* const pools = new std::set<const Pool*>();
+  return *pools;
 }
 
 }  // namespace
@@ -155,15 +168,22 @@ Pool::Pool(Config config) : config_(std::move(config)), backoff_(config_.min_bac
   // instead of giving us an error to turn into UNAVAILABLE.
   static std::once_flag ignore_sigpipe;
   std::call_once(ignore_sigpipe, [] { signal(SIGPIPE, SIG_IGN); });
-  absl::MutexLock lock(&mu_);
-  int size = std::max(1, config_.pool_size);
-  for (int i = 0; i < size; ++i) {
-    slots_.push_back(std::make_unique<Slot>());
-    idle_.push_back(slots_.back().get());
+  {
+    absl::MutexLock lock(&mu_);
+    int size = std::max(1, config_.pool_size);
+    for (int i = 0; i < size; ++i) {
+      slots_.push_back(std::make_unique<Slot>());
+      idle_.push_back(slots_.back().get());
+    }
   }
+  absl::MutexLock live(&LivePoolsMutex());
+  LivePools().insert(this);
 }
 
-Pool::~Pool() = default;
+Pool::~Pool() {
+  absl::MutexLock live(&LivePoolsMutex());
+  LivePools().erase(this);
+}
 
 absl::StatusOr<Pool::Slot*> Pool::Acquire() {
   Slot* slot = nullptr;
@@ -315,6 +335,26 @@ absl::StatusOr<Reply> Pool::Eval(const Script& script, const Args& keys, const A
 PoolStats Pool::Stats() const {
   absl::MutexLock lock(&mu_);
   return PoolStats{static_cast<int>(slots_.size()), in_use_, waits_, reconnects_, failures_};
+}
+
+std::vector<AddressPoolStats> LivePoolStats() {
+  std::map<std::string, PoolStats> by_address;
+  {
+    absl::MutexLock live(&LivePoolsMutex());
+    for (const Pool* pool : LivePools()) {
+      const PoolStats stats = pool->Stats();
+      PoolStats& sum = by_address[pool->config().Describe()];
+      sum.size += stats.size;
+      sum.in_use += stats.in_use;
+      sum.waits += stats.waits;
+      sum.reconnects += stats.reconnects;
+      sum.failures += stats.failures;
+    }
+  }
+  std::vector<AddressPoolStats> out;
+  out.reserve(by_address.size());
+  for (auto& [address, stats] : by_address) out.push_back({address, stats});
+  return out;
 }
 
 }  // namespace shidang::redis

@@ -90,7 +90,7 @@ struct Config {
 };
 
 struct PoolStats {
-  int size = 0;
+  int size = 0;  // connections the pool may hold
   int in_use = 0;
   int64_t waits = 0;       // times a caller waited for a free connection
   int64_t reconnects = 0;  // successful connects after the first of each slot
@@ -144,6 +144,16 @@ class Pool {
   absl::Time retry_after_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Duration backoff_ ABSL_GUARDED_BY(mu_);
 };
+
+// The figures of every Pool alive in this process, by its address (Config::Describe()), for
+// metrics read at scrape time (services/common/metrics.h): pools are made in each main, and this
+// way every one of them is reported without wiring it to the metrics by hand. Pools sharing an
+// address are summed.
+struct AddressPoolStats {
+  std::string address;
+  PoolStats stats;
+};
+std::vector<AddressPoolStats> LivePoolStats();
 
 // Status helpers for callers that read replies.
 absl::StatusOr<std::string> ExpectString(const Reply& reply);

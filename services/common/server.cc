@@ -46,6 +46,11 @@ ABSL_FLAG(int, shutdown_grace_ms, 5000,
 ABSL_FLAG(int, max_threads, 16, "Upper bound on the threads of the synchronous server.");
 ABSL_FLAG(std::string, today, "",
           "Pins today's date (YYYY-MM-DD) for tests; empty uses the Asia/Shanghai date.");
+ABSL_FLAG(int, metrics_port, -1,
+          "Port of /metrics (Prometheus text) on --host: -1 none, 0 lets the kernel pick (see "
+          "--metrics_port_file).");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "If set, the bound /metrics port is written here (atomically) before --port_file.");
 
 namespace shidang {
 namespace {
@@ -175,6 +180,12 @@ absl::StatusOr<ServerConfig> ServerConfigFromFlags(const ServerRequirements& req
     return absl::InvalidArgumentError("--port: must be 0..65535 (0 picks a free port)");
   }
   config.port_file = absl::GetFlag(FLAGS_port_file);
+  config.metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  if (config.metrics_port < -1 || config.metrics_port > 65535) {
+    return absl::InvalidArgumentError(
+        "--metrics_port: must be -1 (no /metrics), 0 (a free port) or 1..65535");
+  }
+  config.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
 
   const std::string redis_address = absl::GetFlag(FLAGS_redis);
   if (!redis_address.empty()) {
@@ -248,7 +259,9 @@ grpc::Status HandleCall(grpc::ServerContext* context, absl::string_view method,
   }
   grpc::Status result = ToGrpcStatus(status);
 
-  const double elapsed_ms = absl::ToDoubleMilliseconds(absl::Now() - start);
+  const absl::Duration elapsed = absl::Now() - start;
+  RpcMetrics::Process().ObserveCall(method, status.code(), absl::ToDoubleSeconds(elapsed));
+  const double elapsed_ms = absl::ToDoubleMilliseconds(elapsed);
   std::string line = absl::StrCat(
       "rpc method=", method, " request_id=", call.request_id,
       " actor=", call.actor.empty() ? "-" : absl::CHexEscape(call.actor),
@@ -269,6 +282,15 @@ void ServiceServer::AddService(grpc::Service* service) { services_.push_back(ser
 
 absl::Status ServiceServer::Start() {
   if (server_ != nullptr) return absl::FailedPreconditionError("the server has already started");
+  if (config_.metrics_port >= 0 && metrics_ == nullptr) {
+    absl::StatusOr<std::unique_ptr<MetricsServer>> metrics =
+        MetricsServer::Start(config_.host, config_.metrics_port);
+    if (!metrics.ok()) return metrics.status();
+    metrics_ = *std::move(metrics);
+    if (!config_.metrics_port_file.empty()) {
+      SHIDANG_RETURN_IF_ERROR(WritePortFile(config_.metrics_port_file, metrics_->port()));
+    }
+  }
   // Both must happen before the builder exists: the builder picks up plugins when constructed,
   // and Debian's link flags drop the reflection library unless it is referenced (TOOLCHAIN.md).
   grpc::EnableDefaultHealthCheckService(true);
@@ -309,7 +331,9 @@ absl::Status ServiceServer::Start() {
     }
   }
   LogInfo("serving on ", config_.host, ":", port_, " max_threads=", config_.max_threads,
-          " today=", config_.today.empty() ? "(Asia/Shanghai)" : config_.today);
+          " today=", config_.today.empty() ? "(Asia/Shanghai)" : config_.today,
+          metrics_ == nullptr ? std::string()
+                              : absl::StrCat(" metrics=", config_.host, ":", metrics_->port()));
   return absl::OkStatus();
 }
 

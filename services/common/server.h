@@ -21,7 +21,10 @@
 //   }
 //
 // Flags (defined here, read only by ServerConfigFromFlags): --host, --port, --port_file, --redis,
-// --principal_key_file, --shutdown_grace_ms, --max_threads, --today.
+// --principal_key_file, --shutdown_grace_ms, --max_threads, --today, --metrics_port,
+// --metrics_port_file. With --metrics_port >= 0 the server also serves /metrics (Prometheus text,
+// services/common/metrics.h) on that port: every HandleCall per method and code, and the
+// process's Redis pools.
 
 #include <grpcpp/server.h>
 #include <grpcpp/server_context.h>
@@ -38,6 +41,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "services/common/metrics.h"
 #include "services/common/principal.h"
 #include "services/common/redis.h"
 #include "shidang/common/v1/principal.pb.h"
@@ -50,6 +54,8 @@ ABSL_DECLARE_FLAG(std::string, principal_key_file);
 ABSL_DECLARE_FLAG(int, shutdown_grace_ms);
 ABSL_DECLARE_FLAG(int, max_threads);
 ABSL_DECLARE_FLAG(std::string, today);
+ABSL_DECLARE_FLAG(int, metrics_port);
+ABSL_DECLARE_FLAG(std::string, metrics_port_file);
 
 namespace shidang {
 
@@ -69,6 +75,9 @@ struct ServerConfig {
   int max_threads = 16;
   // YYYY-MM-DD pinning "today" for tests, or empty for the real Asia/Shanghai date.
   std::string today;
+  // Port of /metrics on `host`: -1 none, 0 the kernel picks (written to metrics_port_file).
+  int metrics_port = -1;
+  std::string metrics_port_file;
 
   // "host:port" ("[host]:port" for an IPv6 host).
   std::string ListenAddress() const;
@@ -79,7 +88,7 @@ struct ServerRequirements {
 };
 
 // Reads and validates the flags: INVALID_ARGUMENT naming the flag and what it allows (port
-// 0..65535, max_threads 2..1024, shutdown_grace_ms 0..600000, today a real YYYY-MM-DD date, redis
+// 0..65535, metrics_port -1..65535, max_threads 2..1024, shutdown_grace_ms 0..600000, today a real YYYY-MM-DD date, redis
 // "unix:/path" or "host:port"), FAILED_PRECONDITION when the principal key file is missing, short
 // or unreadable. Every service verifies principals, so --principal_key_file is always required.
 absl::StatusOr<ServerConfig> ServerConfigFromFlags(
@@ -100,7 +109,7 @@ struct CallContext {
   std::string actor;  // ActorOf(principal), e.g. "county_hr:alice"
 };
 
-// Runs one call: verifies the principal (UNAUTHENTICATED, body not run), refuses a call whose
+// Runs one call: records it in RpcMetrics::Process() (method, code, seconds), verifies the principal (UNAUTHENTICATED, body not run), refuses a call whose
 // deadline has already passed (DEADLINE_EXCEEDED, body not run), runs `body`, converts its status
 // with ToGrpcStatus, sends x-request-id back in the initial metadata, and logs exactly one line:
 //   <time> INFO rpc method=<method> request_id=<id> actor=<role:subject or -> status=<CODE> ms=<ms>
@@ -120,13 +129,16 @@ class ServiceServer {
   // Registers a service; not owned, must outlive this server. Call before Start.
   void AddService(grpc::Service* service);
 
-  // Builds and starts the server (health and reflection included), marks it SERVING and writes
-  // the bound port to port_file (atomically: a temp file renamed into place). UNAVAILABLE when it
-  // cannot listen.
+  // Builds and starts the server (health and reflection included), starts /metrics when
+  // metrics_port >= 0 (writing its port to metrics_port_file first), marks it SERVING and writes
+  // the bound port to port_file (atomically: a temp file renamed into place), so a reader that
+  // saw the port file finds the metrics port file too. UNAVAILABLE when it cannot listen.
   absl::Status Start();
 
   // The bound port, once started.
   int port() const { return port_; }
+  // The port of /metrics, once started; 0 when metrics_port is -1.
+  int metrics_port() const { return metrics_ == nullptr ? 0 : metrics_->port(); }
 
   // Starts (if not started), waits for SIGTERM, SIGINT or RequestShutdown, then marks the health
   // NOT_SERVING, lets calls in flight finish within shutdown_grace (cancelling the rest) and
@@ -142,6 +154,7 @@ class ServiceServer {
   ServerConfig config_;
   std::vector<grpc::Service*> services_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<MetricsServer> metrics_;
   int port_ = 0;
   std::atomic<bool> shutdown_requested_{false};
   bool stopped_ = false;
