@@ -4,6 +4,7 @@
 #include <map>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -238,6 +239,96 @@ return {ok = A[1]}
   return *script;
 }
 
+// New teachers only (CreateTeacher, a roster import, a transfer's arrival): the common case of a
+// 10,000-row import, laid out in columns so the script indexes KEYS and ARGV directly instead of
+// decoding a record per teacher, with the timeline's sequence numbers already in the entries
+// (a new teacher's timeline starts at 1). Per teacher it makes one HSET and one RPUSH; claims and
+// index sets go as few variadic commands.
+//   K = [county, s index sets, n teacher hashes, n timelines, m claim keys]
+//   A = [payload, n, s, m, n ids, n profiles, n sealed ID cards, n entry counts, the entries,
+//        s member counts, the members (teacher ids), m claim fields, m claim owners]
+const Mutation& CreateTeachersScript() {
+  static const Mutation* script = new Mutation(R"lua(
+if redis.call('EXISTS', K[1]) == 0 then
+  return {err = 9, msg = 'the county does not exist', field = 'county_id'}
+end
+local n, s, m = tonumber(A[2]), tonumber(A[3]), tonumber(A[4])
+local hash0, id0 = 1 + s, 4
+local timeline0, profile0 = hash0 + n, id0 + n
+local claim0, sealed0 = timeline0 + n, profile0 + n
+local count0 = sealed0 + n
+local entry0 = count0 + n
+local entries = 0
+for i = 1, n do entries = entries + tonumber(A[count0 + i]) end
+local set_count0 = entry0 + entries
+local member0 = set_count0 + s
+local members = 0
+for j = 1, s do members = members + tonumber(A[set_count0 + j]) end
+local field0 = member0 + members
+local owner0 = field0 + m
+-- Every check before the first write (mutation.h's contract), over many keys per call.
+for first = 1, n, 1000 do
+  local last = math.min(first + 999, n)
+  if redis.call('EXISTS', unpack(K, hash0 + first, hash0 + last)) > 0 then
+    for i = first, last do
+      if redis.call('EXISTS', K[hash0 + i]) == 1 then
+        return {err = 6, msg = 'teacher ' .. A[id0 + i] .. ' already exists', field = 'teacher_id'}
+      end
+    end
+  end
+end
+for first = 1, m, 1000 do
+  local last = math.min(first + 999, m)
+  local holders = redis.call('MGET', unpack(K, claim0 + first, claim0 + last))
+  for i = first, last do
+    local holder = holders[i - first + 1]
+    if holder and holder ~= A[owner0 + i] then
+      return {err = 6, msg = 'already recorded for teacher ' .. holder, field = A[field0 + i]}
+    end
+  end
+end
+local entry = entry0
+for i = 1, n do
+  local sealed = A[sealed0 + i]
+  if sealed ~= '' then
+    redis.call('HSET', K[hash0 + i], 'p', A[profile0 + i], 'idc', sealed, 'v', '1')
+  else
+    redis.call('HSET', K[hash0 + i], 'p', A[profile0 + i], 'v', '1')
+  end
+  local count = tonumber(A[count0 + i])
+  if count > 0 then
+    redis.call('RPUSH', K[timeline0 + i], unpack(A, entry + 1, entry + count))
+    entry = entry + count
+  end
+end
+-- unpack() has a stack limit of a few thousand values: 500 pairs per command.
+for first = 1, m, 500 do
+  local kv = {}
+  for i = first, math.min(first + 499, m) do
+    kv[#kv + 1] = K[claim0 + i]
+    kv[#kv + 1] = A[owner0 + i]
+  end
+  redis.call('MSET', unpack(kv))
+end
+local member = member0
+for j = 1, s do
+  local count = tonumber(A[set_count0 + j])
+  for first = 1, count, 500 do
+    local scored = {}
+    for i = first, math.min(first + 499, count) do
+      scored[#scored + 1] = 0
+      scored[#scored + 1] = A[member + i]
+    end
+    redis.call('ZADD', K[1 + j], unpack(scored))
+  end
+  member = member + count
+end
+emit_all()
+return {ok = A[1]}
+)lua");
+  return *script;
+}
+
 // K = [summaries hash]; A = [field, summary bytes, as_of_ms]. Keeps the newest summary per field.
 const Mutation& PutSummaryScript() {
   static const Mutation* script = new Mutation(R"lua(
@@ -288,12 +379,45 @@ MutationRequest NewRequest(absl::string_view county_id, const WriteContext& writ
   return request;
 }
 
+// A roster's worth of teachers is one script by design (all or nothing): give it time, about
+// 1 ms per teacher on a slow disk with appendfsync always; zero (the pool's timeout) for a few.
+absl::Duration ScriptTimeout(size_t teachers) {
+  if (teachers <= 100) return absl::ZeroDuration();
+  return absl::Milliseconds(1000 + 2 * static_cast<int64_t>(teachers));
+}
+
+// Appends field 6 (sequence, a varint) of TimelineEntry to its serialized bytes; a field repeated
+// later in the bytes wins when parsing, as with the Lua with_sequence of WriteTeachersScript.
+void AppendSequence(int64_t sequence, std::string* bytes) {
+  bytes->push_back(static_cast<char>(0x30));
+  auto n = static_cast<uint64_t>(sequence);
+  while (n >= 128) {
+    bytes->push_back(static_cast<char>(n % 128 + 128));
+    n /= 128;
+  }
+  bytes->push_back(static_cast<char>(n));
+}
+
+// ALREADY_EXISTS naming the field, as the scripts answer a claim held by another teacher.
+absl::Status AlreadyRecorded(absl::string_view holder, absl::string_view field) {
+  absl::Status status = absl::AlreadyExistsError("a claim of this write is taken");
+  AddFieldViolation(&status, field, "exists", absl::StrCat("already recorded for teacher ", holder));
+  return status;
+}
+
 absl::StatusOr<MutationResult> RunWrite(redis::Pool& pool, const Mutation& script,
                                         absl::string_view county_id, MutationRequest request) {
   // Consumers find the county's stream through the index; registering is idempotent and happens
   // before the first write under the county's tag (events.h).
   SHIDANG_RETURN_IF_ERROR(RegisterStream(pool, kServiceName, request.stream_key));
   (void)county_id;
+  // Pool::Eval sends EVALSHA and, on NOSCRIPT (a fresh or restarted Redis), everything again with
+  // the script: for a roster's megabytes of arguments, loading it first (a few KiB, idempotent)
+  // is cheaper than risking the second send.
+  if (request.args.size() > 1000) {
+    SHIDANG_RETURN_IF_ERROR(
+        pool.Command({"SCRIPT", "LOAD", script.script().source()}).status());
+  }
   return script.Run(pool, request);
 }
 
@@ -541,20 +665,116 @@ absl::StatusOr<std::vector<std::string>> ProfileStore::TeacherIds(absl::string_v
 
 absl::StatusOr<std::vector<std::string>> ProfileStore::ClaimHolders(
     const std::vector<std::string>& keys) {
+  // MGET, 1,000 keys per command, all in one round trip (a roster asks for 20,000). The keys of
+  // one call share the county's hash tag.
+  constexpr size_t kPerCommand = 1000;
   std::vector<redis::Args> gets;
-  for (const std::string& key : keys) gets.push_back({"GET", key});
+  for (size_t first = 0; first < keys.size(); first += kPerCommand) {
+    redis::Args& mget = gets.emplace_back();
+    const size_t last = std::min(keys.size(), first + kPerCommand);
+    mget.reserve(1 + last - first);
+    mget.push_back("MGET");
+    mget.insert(mget.end(), keys.begin() + static_cast<std::ptrdiff_t>(first),
+                keys.begin() + static_cast<std::ptrdiff_t>(last));
+  }
   SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_.Pipeline(gets));
   std::vector<std::string> holders;
+  holders.reserve(keys.size());
   for (const redis::Reply& reply : replies) {
     SHIDANG_RETURN_IF_ERROR(reply.ToStatus());
-    holders.emplace_back(reply.is_nil() ? "" : reply.str());
+    for (size_t i = 0; i < reply.size(); ++i) {
+      redis::Reply holder = reply[i];
+      holders.emplace_back(holder.is_nil() ? "" : holder.str());
+    }
   }
+  if (holders.size() != keys.size()) return absl::InternalError("MGET answered a short list");
   return holders;
+}
+
+absl::StatusOr<MutationResult> ProfileStore::CreateTeachers(
+    absl::string_view county_id, const std::vector<TeacherWrite>& writes,
+    const WriteContext& write, std::vector<common::v1::Event> events, absl::string_view payload) {
+  absl::Status status;
+  MutationRequest request = NewRequest(county_id, write, std::move(events), &status);
+  SHIDANG_RETURN_IF_ERROR(status);
+  const size_t n = writes.size();
+  // Index sets in first-seen order with their members; claims checked for doubles here, so the
+  // script only asks Redis about holders.
+  std::vector<std::pair<const std::string*, std::vector<const std::string*>>> sets;
+  absl::flat_hash_map<absl::string_view, size_t> set_index;
+  absl::flat_hash_map<absl::string_view, const std::string*> claim_owner;
+  size_t entries = 0, members = 0, claims = 0;
+  for (const TeacherWrite& w : writes) {
+    if (w.expect != TeacherWrite::Expect::kAbsent || !w.teacher || !w.remove_from_sets.empty() ||
+        !w.release_claims.empty()) {
+      return absl::InternalError("profile store: CreateTeachers takes new teachers only");
+    }
+    entries += w.entries.size();
+    for (const std::string& key : w.add_to_sets) {
+      auto [it, fresh] = set_index.emplace(key, sets.size());
+      if (fresh) sets.emplace_back(&key, std::vector<const std::string*>());
+      sets[it->second].second.push_back(&w.teacher_id);
+      ++members;
+    }
+    for (const TeacherWrite::Claim& claim : w.claims) {
+      auto [it, fresh] = claim_owner.emplace(claim.key, &w.teacher_id);
+      if (!fresh && *it->second != w.teacher_id) {
+        return AlreadyRecorded(*it->second, claim.field);
+      }
+      ++claims;
+    }
+  }
+
+  redis::Args& keys = request.keys;
+  keys.reserve(1 + sets.size() + 2 * n + claims);
+  keys.push_back(CountyKey(county_id));
+  for (const auto& set : sets) keys.push_back(*set.first);
+  for (const TeacherWrite& w : writes) keys.push_back(TeacherKey(county_id, w.teacher_id));
+  for (const TeacherWrite& w : writes) keys.push_back(TimelineKey(county_id, w.teacher_id));
+  for (const TeacherWrite& w : writes) {
+    for (const TeacherWrite::Claim& claim : w.claims) keys.push_back(claim.key);
+  }
+
+  redis::Args& args = request.args;
+  args.reserve(4 + 4 * n + entries + sets.size() + members + 2 * claims);
+  args.push_back(std::string(payload));
+  args.push_back(std::to_string(n));
+  args.push_back(std::to_string(sets.size()));
+  args.push_back(std::to_string(claims));
+  for (const TeacherWrite& w : writes) args.push_back(w.teacher_id);
+  for (const TeacherWrite& w : writes) args.push_back(w.teacher->SerializeAsString());
+  for (const TeacherWrite& w : writes) args.push_back(w.sealed_id_card);
+  for (const TeacherWrite& w : writes) args.push_back(std::to_string(w.entries.size()));
+  for (const TeacherWrite& w : writes) {
+    int64_t sequence = 0;
+    for (const v1::TimelineEntry& entry : w.entries) {
+      std::string& bytes = args.emplace_back(entry.SerializeAsString());
+      AppendSequence(++sequence, &bytes);
+    }
+  }
+  for (const auto& set : sets) args.push_back(std::to_string(set.second.size()));
+  for (const auto& set : sets) {
+    for (const std::string* id : set.second) args.push_back(*id);
+  }
+  for (const TeacherWrite& w : writes) {
+    for (const TeacherWrite::Claim& claim : w.claims) args.push_back(claim.field);
+  }
+  for (const TeacherWrite& w : writes) {
+    for (size_t i = 0; i < w.claims.size(); ++i) args.push_back(w.teacher_id);
+  }
+  request.timeout = ScriptTimeout(n);
+  return RunWrite(pool_, CreateTeachersScript(), county_id, std::move(request));
 }
 
 absl::StatusOr<MutationResult> ProfileStore::WriteTeachers(
     absl::string_view county_id, const std::vector<TeacherWrite>& writes,
     const WriteContext& write, std::vector<common::v1::Event> events, absl::string_view payload) {
+  const bool all_new =
+      !writes.empty() && std::all_of(writes.begin(), writes.end(), [](const TeacherWrite& w) {
+        return w.expect == TeacherWrite::Expect::kAbsent && w.teacher && w.remove_from_sets.empty() &&
+               w.release_claims.empty();
+      });
+  if (all_new) return CreateTeachers(county_id, writes, write, std::move(events), payload);
   absl::Status status;
   MutationRequest request = NewRequest(county_id, write, std::move(events), &status);
   SHIDANG_RETURN_IF_ERROR(status);
@@ -592,11 +812,7 @@ absl::StatusOr<MutationResult> ProfileStore::WriteTeachers(
     }
   }
   request.keys = keys.Take();
-  // A roster's worth of teachers is one script by design (all or nothing): give it time, about
-  // 1 ms per teacher on a slow disk with appendfsync always, at least the pool's timeout.
-  if (writes.size() > 100) {
-    request.timeout = absl::Milliseconds(1000 + 2 * static_cast<int64_t>(writes.size()));
-  }
+  request.timeout = ScriptTimeout(writes.size());
   return RunWrite(pool_, WriteTeachersScript(), county_id, std::move(request));
 }
 

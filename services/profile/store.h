@@ -153,6 +153,14 @@ class ProfileStore {
                                                std::vector<common::v1::Event> events,
                                                absl::string_view payload);
 
+  // WriteTeachers for new teachers only (every write kAbsent with a teacher, nothing to remove or
+  // release), in a script laid out for thousands of them; WriteTeachers takes this path by itself.
+  absl::StatusOr<MutationResult> CreateTeachers(absl::string_view county_id,
+                                                const std::vector<TeacherWrite>& writes,
+                                                const WriteContext& write,
+                                                std::vector<common::v1::Event> events,
+                                                absl::string_view payload);
+
   // Files a summary another service published (keeps the newest by as_of_ms), idempotently per
   // event id.
   absl::Status PutSummary(absl::string_view county_id, absl::string_view teacher_id,
