@@ -1,29 +1,42 @@
 #!/usr/bin/env bash
-# Gateway overhead: the same unary RPC (the test echo service's Echo, a real service on the shared
-# bootstrap) straight to the service and through shidang-gateway (authentication, role check, rate
-# limiter and access log on), back to back, with h2load at 1 connection x 1 stream, 32 x 1 and
-# 4 x 32, three rounds. Reports req/s, p50, p99 (from h2load's per-request log), the gateway's CPU
-# time per request (utime+stime from /proc/<pid>/stat before and after), and per shape the median
-# ratio gateway/direct of req/s and the median p50 added.
+# Gateway overhead (issue 6, "Speed"): the same read RPC straight to the service and through
+# shidang-gateway (authentication, role check, rate limiter and access log on), back to back, with
+# h2load at 1 connection x 1 stream, 32 x 1 and 4 x 32, three rounds. Reports req/s, p50, p99 (from
+# h2load's per-request log), the gateway's CPU time per request (utime+stime from /proc/<pid>/stat
+# before and after), and per shape the median ratio gateway/direct of req/s and the median p50
+# added.
+#
+# The RPC (BACKEND=profile, the default): shidang.profile.v1.ProfileService/GetTeacher on a real
+# shidang-profile with its own redis-server (unix socket), the demo county loaded by
+# shidang-demo-load (as deploy/run.sh does), read by the demo teacher with a token scoped to them.
+# BACKEND=echo: the test echo service's Echo instead (no Redis), the shape measured before.
+# PROXY=1 adds a third path: a second gateway with --grpc_front=grpc_proxy (gRPC's own generic
+# proxy, two gRPC stacks per call), measured in the same run for comparison.
 #
 # h2load counts HTTP 200 as success, but gRPC errors are HTTP 200 too: every run is checked by
-# counting the backend's (and the gateway's) own log lines with status=OK, which must equal the
-# number of requests sent.
+# counting the backend's (and the gateway's) own log lines for the method with status=OK, which
+# must equal the number of requests sent.
 #
 #   bench/gateway_bench.sh [build-dir] [requests-scale]
-#   (build-dir defaults to ./build; needs shidang-gateway, shidang-echo-server, shidang-mint,
-#    shidang.desc; requests-scale multiplies the request counts, default 1; ROUNDS=3 and
-#    GATEWAY_FLAGS="..." (extra gateway flags) from the environment)
+#   (build-dir defaults to ./build; needs shidang-gateway, shidang-profile, shidang-demo-load,
+#    shidang-echo-server, shidang-mint, shidang.desc; requests-scale multiplies the request
+#    counts, default 1; ROUNDS=3, BACKEND=profile|echo, PROXY=0|1 and GATEWAY_FLAGS="..." (extra
+#    flags of the gateway under test) from the environment)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 SCALE=${2:-1}
+BACKEND=${BACKEND:-profile}
 GATEWAY=$BUILD/gateway/shidang-gateway
-ECHO=$BUILD/tests/shidang-echo-server
 MINT=$BUILD/services/common/shidang-mint
-for bin in "$GATEWAY" "$ECHO" "$MINT" "$BUILD/shidang.desc"; do
-  [[ -e $bin ]] || { echo "missing $bin (build shidang-gateway shidang-echo-server shidang-mint shidang_descriptor_set)" >&2; exit 2; }
+PROFILE=$BUILD/services/profile/shidang-profile
+DEMO_LOAD=$BUILD/services/profile/shidang-demo-load
+ECHO=$BUILD/tests/shidang-echo-server
+needed=("$GATEWAY" "$MINT" "$BUILD/shidang.desc")
+if [[ $BACKEND == profile ]]; then needed+=("$PROFILE" "$DEMO_LOAD"); else needed+=("$ECHO"); fi
+for bin in "${needed[@]}"; do
+  [[ -e $bin ]] || { echo "missing $bin (build shidang-gateway shidang-profile shidang-demo-load shidang-echo-server shidang-mint shidang_descriptor_set)" >&2; exit 2; }
 done
 command -v h2load >/dev/null || { echo "h2load not found (apt-get install nghttp2-client)" >&2; exit 2; }
 
@@ -36,19 +49,50 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Keys and credentials, from our own tool.
+wait_port() {  # file -> port
+  for _ in $(seq 200); do [[ -s $1 ]] && { cat "$1"; return; }; sleep 0.1; done
+  echo "no port in $1" >&2; exit 1
+}
+
+# Keys from our own tool.
 "$MINT" keygen --out="$WORK/principal.key" >/dev/null
 "$MINT" keygen --kid=bench --out="$WORK/jwt.keys" >/dev/null
-TOKEN=$("$MINT" jwt --jwt_keys_file="$WORK/jwt.keys" --role=teacher --sub=t-bench --ttl=2h)
-PRINCIPAL_HEADERS=$("$MINT" principal --principal_key_file="$WORK/principal.key" --role=teacher \
-  --sub=t-bench --ttl=2h)
-PRINCIPAL_BIN=$(sed -n 's/^x-shidang-principal-bin: //p' <<<"$PRINCIPAL_HEADERS")
-PRINCIPAL_SIG=$(sed -n 's/^x-shidang-principal-sig: //p' <<<"$PRINCIPAL_HEADERS")
 
-# The echo service as a public API: the same service and method names as tests/kit/testing.proto,
-# with the roles option a real service declares (the gateway never decodes the messages).
-mkdir -p "$WORK/protos/bench"
-cat >"$WORK/protos/bench/echo_public.proto" <<'PROTO'
+if [[ $BACKEND == profile ]]; then
+  command -v redis-server >/dev/null || { echo "redis-server not found" >&2; exit 2; }
+  redis-server --port 0 --unixsocket "$WORK/redis.sock" --save '' --appendonly no \
+    --dir "$WORK" >"$WORK/redis.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 100); do [[ -S $WORK/redis.sock ]] && break; sleep 0.05; done
+  head -c 32 /dev/urandom >"$WORK/data.key"
+  "$PROFILE" --port=0 --port_file="$WORK/backend.port" --principal_key_file="$WORK/principal.key" \
+    --redis="unix:$WORK/redis.sock" --data_key_file="$WORK/data.key" --max_threads=1024 \
+    2>"$WORK/backend.log" &
+  PIDS+=($!)
+  BACKEND_PORT=$(wait_port "$WORK/backend.port")
+  "$DEMO_LOAD" --profile="127.0.0.1:$BACKEND_PORT" --principal_key_file="$WORK/principal.key" \
+    --ids_file="$WORK/demo-ids" >"$WORK/demo-load.log" 2>&1 ||
+    { echo "demo load failed:" >&2; cat "$WORK/demo-load.log" >&2; exit 1; }
+  TEACHER=$(sed -n 's/^teacher_id=//p' "$WORK/demo-ids")
+  SERVICE=shidang.profile.v1.ProfileService
+  RPC_PATH=/$SERVICE/GetTeacher
+  DESC=$BUILD/shidang.desc
+  # GetTeacherRequest{teacher_id: TEACHER} as one gRPC length-prefixed message (ids are short).
+  (( ${#TEACHER} < 120 )) || { echo "teacher id too long for this encoder" >&2; exit 1; }
+  printf "\\x00\\x00\\x00\\x00\\x$(printf %02x $(( ${#TEACHER} + 2 )))\\x0a\\x$(printf %02x ${#TEACHER})%s" \
+    "$TEACHER" >"$WORK/body"
+  SUB=$TEACHER
+else
+  "$ECHO" --port=0 --port_file="$WORK/backend.port" --principal_key_file="$WORK/principal.key" \
+    --max_threads=1024 2>"$WORK/backend.log" &
+  PIDS+=($!)
+  BACKEND_PORT=$(wait_port "$WORK/backend.port")
+  SERVICE=shidang.testing.v1.EchoService
+  RPC_PATH=/$SERVICE/Echo
+  # The echo service as a public API: the names of tests/kit/testing.proto, with the roles option
+  # a real service declares (the gateway never decodes the messages).
+  mkdir -p "$WORK/protos/bench"
+  cat >"$WORK/protos/bench/echo_public.proto" <<'PROTO'
 syntax = "proto3";
 package shidang.testing.v1;
 import "shidang/common/v1/options.proto";
@@ -61,57 +105,70 @@ service EchoService {
 message EchoRequest { string text = 1; int32 sleep_ms = 2; }
 message EchoResponse { string text = 1; string actor = 2; string request_id = 3; string today = 4; }
 PROTO
-protoc --include_imports -I "$ROOT/protos" -I "$WORK/protos" \
-  --descriptor_set_out="$WORK/bench.desc" bench/echo_public.proto
+  protoc --include_imports -I "$ROOT/protos" -I "$WORK/protos" \
+    --descriptor_set_out="$WORK/bench.desc" bench/echo_public.proto
+  DESC=$WORK/bench.desc
+  printf '\x00\x00\x00\x00\x07\x0a\x05hello' >"$WORK/body"
+  SUB=t-bench
+fi
 
-wait_port() {  # file -> port
-  for _ in $(seq 100); do [[ -s $1 ]] && { cat "$1"; return; }; sleep 0.1; done
-  echo "no port in $1" >&2; exit 1
+TOKEN=$("$MINT" jwt --jwt_keys_file="$WORK/jwt.keys" --role=teacher --sub="$SUB" --ttl=2h)
+PRINCIPAL_HEADERS=$("$MINT" principal --principal_key_file="$WORK/principal.key" --role=teacher \
+  --sub="$SUB" --ttl=2h)
+PRINCIPAL_BIN=$(sed -n 's/^x-shidang-principal-bin: //p' <<<"$PRINCIPAL_HEADERS")
+PRINCIPAL_SIG=$(sed -n 's/^x-shidang-principal-sig: //p' <<<"$PRINCIPAL_HEADERS")
+
+declare -A GW_PID GW_PORT
+start_gateway() {  # label, extra flags...
+  local label=$1; shift
+  "$GATEWAY" --port=0 --port_file="$WORK/$label.port" --principal_key_file="$WORK/principal.key" \
+    --descriptor_set="$DESC" --jwt_keys_file="$WORK/jwt.keys" \
+    --backends="$SERVICE=127.0.0.1:$BACKEND_PORT" --rate_per_second=0 "$@" \
+    2>"$WORK/$label.log" &
+  GW_PID[$label]=$!
+  PIDS+=($!)
+  GW_PORT[$label]=$(wait_port "$WORK/$label.port")
 }
-
-# --max_threads: the sync server answers RESOURCE_EXHAUSTED when its pool is used up (seen at 128
-# with 4 x 32 streams through the gateway); 1024 so that neither path
-# is limited by the backend's pool (the gateway multiplexes 128 streams onto its connection).
-"$ECHO" --port=0 --port_file="$WORK/echo.port" --principal_key_file="$WORK/principal.key" \
-  --max_threads=1024 \
-  2>"$WORK/echo.log" &
-PIDS+=($!)
-ECHO_PORT=$(wait_port "$WORK/echo.port")
-"$GATEWAY" --port=0 --port_file="$WORK/gateway.port" --principal_key_file="$WORK/principal.key" \
-  --descriptor_set="$WORK/bench.desc" --jwt_keys_file="$WORK/jwt.keys" \
-  --backends="shidang.testing.v1.EchoService=127.0.0.1:$ECHO_PORT" --rate_per_second=0 \
-  ${GATEWAY_FLAGS:-} 2>"$WORK/gateway.log" &
-GATEWAY_PID=$!
-PIDS+=($GATEWAY_PID)
-GATEWAY_PORT=$(wait_port "$WORK/gateway.port")
-
-# EchoRequest{text: "hello"} as one gRPC length-prefixed message.
-printf '\x00\x00\x00\x00\x07\x0a\x05hello' >"$WORK/body"
-PATH_ECHO=/shidang.testing.v1.EchoService/Echo
+# shellcheck disable=SC2086
+start_gateway gateway ${GATEWAY_FLAGS:-}
+LABELS=(direct gateway)
+if [[ ${PROXY:-0} == 1 ]]; then
+  start_gateway grpcproxy --grpc_front=grpc_proxy
+  LABELS+=(grpcproxy)
+fi
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-ok_lines() { grep -c 'status=OK' "$1" || true; }
+ok_lines() { grep -c "${RPC_PATH##*/}.*status=OK" "$1" || true; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
-# run <label> <port> <connections> <streams> <requests> <headers...>; prints one result line.
+# run <label> <connections> <streams> <requests>; prints one result line.
 run() {
-  local label=$1 port=$2 c=$3 m=$4 n=$5; shift 5
-  local log=$WORK/h2load.$label.$c.$m.log
+  local label=$1 c=$2 m=$3 n=$4
+  local log=$WORK/h2load.$label.$c.$m.log port headers=()
   rm -f "$log"  # h2load appends
-  local echo_ok_before gw_ok_before cpu_before out
-  echo_ok_before=$(ok_lines "$WORK/echo.log")
-  gw_ok_before=$(ok_lines "$WORK/gateway.log")
-  cpu_before=$(cpu_ticks "$GATEWAY_PID")
+  if [[ $label == direct ]]; then
+    port=$BACKEND_PORT
+    headers=(-H "x-shidang-principal-bin: $PRINCIPAL_BIN" -H "x-shidang-principal-sig: $PRINCIPAL_SIG")
+  else
+    port=${GW_PORT[$label]}
+    headers=(-H "authorization: Bearer $TOKEN")
+  fi
+  local backend_ok_before gw_ok_before=0 cpu_before=0 out
+  backend_ok_before=$(ok_lines "$WORK/backend.log")
+  if [[ $label != direct ]]; then
+    gw_ok_before=$(ok_lines "$WORK/$label.log")
+    cpu_before=$(cpu_ticks "${GW_PID[$label]}")
+  fi
   out=$(h2load -n "$n" -c "$c" -m "$m" -d "$WORK/body" --log-file="$log" \
-    -H 'content-type: application/grpc' -H 'te: trailers' "$@" \
-    "http://127.0.0.1:$port$PATH_ECHO")
-  local cpu_after echo_ok gw_ok rps succeeded p50 p99 cpu_us
-  cpu_after=$(cpu_ticks "$GATEWAY_PID")
+    -H 'content-type: application/grpc' -H 'te: trailers' "${headers[@]}" \
+    "http://127.0.0.1:$port$RPC_PATH")
+  local cpu_after=0 backend_ok gw_ok=0 rps succeeded p50 p99 cpu_us=-
+  [[ $label == direct ]] || cpu_after=$(cpu_ticks "${GW_PID[$label]}")
   # Log lines are written when each call is done, which may trail the response a little.
   for _ in $(seq 50); do
-    echo_ok=$(( $(ok_lines "$WORK/echo.log") - echo_ok_before ))
-    gw_ok=$(( $(ok_lines "$WORK/gateway.log") - gw_ok_before ))
-    [[ $echo_ok -ge $n && ( $label != gateway* || $gw_ok -ge $n ||
+    backend_ok=$(( $(ok_lines "$WORK/backend.log") - backend_ok_before ))
+    [[ $label == direct ]] || gw_ok=$(( $(ok_lines "$WORK/$label.log") - gw_ok_before ))
+    [[ $backend_ok -ge $n && ( $label == direct || $gw_ok -ge $n ||
        ${GATEWAY_FLAGS:-} == *access_log=false* ) ]] && break
     sleep 0.1
   done
@@ -120,48 +177,48 @@ run() {
   read -r p50 p99 < <(cut -f3 "$log" | sort -n | awk '{v[NR]=$1} END {
       i50=int(NR*0.50); if (i50<1) i50=1; i99=int(NR*0.99); if (i99<1) i99=1;
       printf "%.3f %.3f\n", v[i50]/1000, v[i99]/1000 }')
-  if [[ $label == gateway* ]]; then
+  # The comparison path (PROXY=1) is reported, not enforced: only the front under test must be
+  # right on every call.
+  local fail=exit
+  [[ $label != grpcproxy ]] || fail=true
+  if [[ $label != direct ]]; then
     cpu_us=$(( (cpu_after - cpu_before) * TICK_US / n ))
     [[ ${GATEWAY_FLAGS:-} == *access_log=false* || $gw_ok -eq $n ]] || {
       echo "FAIL $label: gateway logged $gw_ok OK of $n; statuses:" >&2
-      grep -o 'status=[A-Z_]*' "$WORK/gateway.log" | sort | uniq -c >&2
-      exit 1
+      grep -o 'status=[A-Z_]*' "$WORK/$label.log" | sort | uniq -c >&2
+      $fail 1
     }
-  else
-    cpu_us=-
   fi
-  [[ $succeeded -eq $n ]] || { echo "FAIL $label: h2load: $succeeded of $n succeeded" >&2; exit 1; }
-  [[ $echo_ok -eq $n ]] || { echo "FAIL $label: backend logged $echo_ok grpc OK of $n" >&2; exit 1; }
-  printf '%-8s %-5s %-6s %10s %9s %9s %8s\n' "$label" "${c}x$m" "$n" "$rps" "$p50" "$p99" "$cpu_us"
+  [[ $succeeded -eq $n ]] || { echo "FAIL $label: h2load: $succeeded of $n succeeded" >&2; $fail 1; }
+  [[ $backend_ok -eq $n ]] || { echo "FAIL $label: backend logged $backend_ok grpc OK of $n" >&2; $fail 1; }
+  printf '%-9s %-5s %-6s %10s %9s %9s %8s\n' "$label" "${c}x$m" "$n" "$rps" "$p50" "$p99" "$cpu_us"
   echo "$label ${c}x$m $rps $p50 $p99" >>"$WORK/results"
 }
 
-echo "echo on :$ECHO_PORT, gateway on :$GATEWAY_PORT (pid $GATEWAY_PID); checking grpc-status via logs"
-# Warm up both paths (connections, token cache).
-run direct "$ECHO_PORT" 1 1 200 -H "x-shidang-principal-bin: $PRINCIPAL_BIN" \
-  -H "x-shidang-principal-sig: $PRINCIPAL_SIG" >/dev/null
-run gateway "$GATEWAY_PORT" 1 1 200 -H "authorization: Bearer $TOKEN" >/dev/null
+echo "$BACKEND backend on :$BACKEND_PORT ($RPC_PATH); gateway on :${GW_PORT[gateway]} (pid ${GW_PID[gateway]})${GW_PORT[grpcproxy]:+, grpc_proxy gateway on :${GW_PORT[grpcproxy]}}; checking grpc-status via logs"
+# Warm up every path (connections, token cache, the service's caches).
+for label in "${LABELS[@]}"; do run "$label" 1 1 200 >/dev/null; done
 : >"$WORK/results"
 
-printf '%-8s %-5s %-6s %10s %9s %9s %8s\n' path shape reqs req/s p50_ms p99_ms gw_cpu_us
+printf '%-9s %-5s %-6s %10s %9s %9s %8s\n' path shape reqs req/s p50_ms p99_ms gw_cpu_us
 for round in $(seq "${ROUNDS:-3}"); do
   for shape in "1 1 $((3000 * SCALE))" "32 1 $((20000 * SCALE))" "4 32 $((40000 * SCALE))"; do
     read -r c m n <<<"$shape"
-    run direct "$ECHO_PORT" "$c" "$m" "$n" -H "x-shidang-principal-bin: $PRINCIPAL_BIN" \
-      -H "x-shidang-principal-sig: $PRINCIPAL_SIG"
-    run gateway "$GATEWAY_PORT" "$c" "$m" "$n" -H "authorization: Bearer $TOKEN"
+    for label in "${LABELS[@]}"; do run "$label" "$c" "$m" "$n"; done
   done
 done
 
 echo
-echo "median over ${ROUNDS:-3} rounds (gateway vs direct):"
+echo "median over ${ROUNDS:-3} rounds (vs direct in the same round and shape):"
 awk '
   { key=$2; if ($1=="direct") { d_rps[key]=$3; d_p50[key]=$4 } else {
-      n[key]++; ratio[key, n[key]] = $3 / d_rps[key]; added[key, n[key]] = $4 - d_p50[key] } }
-  function median(arr, key, count,   i, j, t, v) {
-    for (i = 1; i <= count; i++) v[i] = arr[key, i]
+      k = $1 SUBSEP key; paths[$1]=1; shapes[key]=1; n[k]++
+      ratio[k, n[k]] = $3 / d_rps[key]; added[k, n[k]] = $4 - d_p50[key] } }
+  function median(arr, k, count,   i, j, t, v) {
+    for (i = 1; i <= count; i++) v[i] = arr[k, i]
     for (i = 1; i <= count; i++) for (j = i + 1; j <= count; j++) if (v[j] < v[i]) { t=v[i]; v[i]=v[j]; v[j]=t }
     return v[int((count + 1) / 2)]
   }
-  END { for (key in n) printf "  %-5s req/s ratio %.2f   p50 added %+.3f ms\n", key, median(ratio, key, n[key]), median(added, key, n[key]) }
+  END { for (p in paths) for (s in shapes) { k = p SUBSEP s
+          printf "  %-9s %-5s req/s ratio %.2f   p50 added %+.3f ms\n", p, s, median(ratio, k, n[k]), median(added, k, n[k]) } }
 ' "$WORK/results" | sort

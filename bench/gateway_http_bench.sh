@@ -1,29 +1,35 @@
 #!/usr/bin/env bash
-# HTTP/JSON front overhead: the read route (GET /v1/echo/{text}, the test echo service's Echo over
-# the gateway's HTTP/JSON front: token check, role, rate limiter off, JSON out) with wrk, back to
-# back with the same RPC sent straight to the service over gRPC with h2load, at 1 and 32
-# connections, three rounds. Reports req/s, p50, p99 and per shape the median ratio
-# HTTP-through-gateway / direct-gRPC of req/s (issue 7's target: >= 0.45 at 32 connections).
+# HTTP/JSON front overhead on part 1's read route: GetTeacher of a teacher of the demo county
+# (武义县, 1,500 teachers loaded by shidang-demo-load into the real shidang-profile on its own
+# redis-server), as GET /v1/teachers/{teacher_id} through the gateway's HTTP/JSON front (token
+# check, role, rate limiter off, access log on, JSON out) with wrk, back to back with the same RPC
+# sent straight to the service over gRPC with h2load, at 1 and 32 connections, three rounds.
+# Reports req/s, p50, p99 and per shape the median ratio HTTP-through-gateway / direct-gRPC of
+# req/s (issue 7's target: >= 0.45 at 32 connections).
 #
 # wrk counts every answer; a run with any non-2xx answer fails. The direct path is checked as in
-# bench/gateway_bench.sh (the backend's status=OK log lines must equal the requests sent).
+# bench/gateway_bench.sh (the service's status=OK log lines must equal the requests sent).
 #
 #   bench/gateway_http_bench.sh [build-dir]
-#   (needs shidang-gateway, shidang-echo-server, shidang-mint, shidang_descriptor_set; ROUNDS=3,
-#    DURATION=10 (seconds per wrk run), GATEWAY_FLAGS="..." from the environment)
+#   (needs shidang-gateway, shidang-profile, shidang-demo-load, shidang-mint,
+#    shidang_descriptor_set; ROUNDS=3, DURATION=10 (seconds per wrk run), GATEWAY_FLAGS="..."
+#    from the environment)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 DURATION=${DURATION:-10}
 GATEWAY=$BUILD/gateway/shidang-gateway
-ECHO=$BUILD/tests/shidang-echo-server
+PROFILE=$BUILD/services/profile/shidang-profile
+DEMO_LOAD=$BUILD/services/profile/shidang-demo-load
 MINT=$BUILD/services/common/shidang-mint
-for bin in "$GATEWAY" "$ECHO" "$MINT"; do
-  [[ -e $bin ]] || { echo "missing $bin (build shidang-gateway shidang-echo-server shidang-mint)" >&2; exit 2; }
+DESC=$BUILD/shidang.desc
+for bin in "$GATEWAY" "$PROFILE" "$DEMO_LOAD" "$MINT" "$DESC"; do
+  [[ -e $bin ]] || { echo "missing $bin (build shidang-gateway shidang-profile shidang-demo-load shidang-mint shidang_descriptor_set)" >&2; exit 2; }
 done
 command -v h2load >/dev/null || { echo "h2load not found (apt-get install nghttp2-client)" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 2; }
+command -v redis-server >/dev/null || { echo "redis-server not found" >&2; exit 2; }
 
 WORK=$(mktemp -d)
 PIDS=()
@@ -34,52 +40,50 @@ cleanup() {
 }
 trap cleanup EXIT
 
+COUNTY=330723
 "$MINT" keygen --out="$WORK/principal.key" >/dev/null
 "$MINT" keygen --kid=bench --out="$WORK/jwt.keys" >/dev/null
-TOKEN=$("$MINT" jwt --jwt_keys_file="$WORK/jwt.keys" --role=teacher --sub=t-bench --ttl=2h)
-PRINCIPAL_HEADERS=$("$MINT" principal --principal_key_file="$WORK/principal.key" --role=teacher \
-  --sub=t-bench --ttl=2h)
+head -c 48 /dev/urandom >"$WORK/data.key"
+TOKEN=$("$MINT" jwt --jwt_keys_file="$WORK/jwt.keys" --role=county_hr --sub=hr-bench \
+  --region=$COUNTY --ttl=2h)
+PRINCIPAL_HEADERS=$("$MINT" principal --principal_key_file="$WORK/principal.key" --role=county_hr \
+  --sub=hr-bench --region=$COUNTY --ttl=2h)
 PRINCIPAL_BIN=$(sed -n 's/^x-shidang-principal-bin: //p' <<<"$PRINCIPAL_HEADERS")
 PRINCIPAL_SIG=$(sed -n 's/^x-shidang-principal-sig: //p' <<<"$PRINCIPAL_HEADERS")
-
-# The echo service as a public API with an HTTP route, as a real service declares it.
-mkdir -p "$WORK/protos/bench"
-cat >"$WORK/protos/bench/echo_public.proto" <<'PROTO'
-syntax = "proto3";
-package shidang.testing.v1;
-import "shidang/common/v1/options.proto";
-service EchoService {
-  rpc Echo(EchoRequest) returns (EchoResponse) {
-    option (shidang.common.v1.http) = {method: "GET", path: "/v1/echo/{text}"};
-    option (shidang.common.v1.roles) = ROLE_TEACHER;
-    option (shidang.common.v1.idempotent) = true;
-  }
-}
-message EchoRequest { string text = 1; int32 sleep_ms = 2; }
-message EchoResponse { string text = 1; string actor = 2; string request_id = 3; string today = 4; }
-PROTO
-protoc --include_imports -I "$ROOT/protos" -I "$WORK/protos" \
-  --descriptor_set_out="$WORK/bench.desc" bench/echo_public.proto
 
 wait_port() {
   for _ in $(seq 100); do [[ -s $1 ]] && { cat "$1"; return; }; sleep 0.1; done
   echo "no port in $1" >&2; exit 1
 }
 
-"$ECHO" --port=0 --port_file="$WORK/echo.port" --principal_key_file="$WORK/principal.key" \
-  --max_threads=1024 2>"$WORK/echo.log" &
+redis-server --port 0 --unixsocket "$WORK/redis.sock" --dir "$WORK" --save "" \
+  --appendonly no >"$WORK/redis.log" 2>&1 &
 PIDS+=($!)
-ECHO_PORT=$(wait_port "$WORK/echo.port")
+for _ in $(seq 100); do [[ -S $WORK/redis.sock ]] && break; sleep 0.05; done
+# --max_threads: the sync server answers RESOURCE_EXHAUSTED when its pool is used up; 1024 so that
+# neither path is limited by it.
+"$PROFILE" --port=0 --port_file="$WORK/profile.port" --principal_key_file="$WORK/principal.key" \
+  --redis="unix:$WORK/redis.sock" --data_key_file="$WORK/data.key" --max_threads=1024 \
+  2>"$WORK/profile.log" &
+PIDS+=($!)
+PROFILE_PORT=$(wait_port "$WORK/profile.port")
+"$DEMO_LOAD" --profile="127.0.0.1:$PROFILE_PORT" --principal_key_file="$WORK/principal.key" \
+  --ids_file="$WORK/ids" >"$WORK/demo-load.log" 2>&1
+TEACHER=$(sed -n 's/^teacher_id=//p' "$WORK/ids")
+[[ -n $TEACHER ]] || { echo "the demo load named no teacher; see $WORK/demo-load.log" >&2; exit 1; }
 "$GATEWAY" --port=0 --port_file="$WORK/gateway.port" --principal_key_file="$WORK/principal.key" \
-  --descriptor_set="$WORK/bench.desc" --jwt_keys_file="$WORK/jwt.keys" \
-  --backends="shidang.testing.v1.EchoService=127.0.0.1:$ECHO_PORT" --rate_per_second=0 \
+  --descriptor_set="$DESC" --jwt_keys_file="$WORK/jwt.keys" \
+  --backends="shidang.profile.v1.ProfileService=127.0.0.1:$PROFILE_PORT" --rate_per_second=0 \
   --http_port=0 --http_port_file="$WORK/http.port" ${GATEWAY_FLAGS:-} 2>"$WORK/gateway.log" &
-PIDS+=($!)
+GATEWAY_PID=$!
+PIDS+=($GATEWAY_PID)
 wait_port "$WORK/gateway.port" >/dev/null
 HTTP_PORT=$(wait_port "$WORK/http.port")
 
-printf '\x00\x00\x00\x00\x07\x0a\x05hello' >"$WORK/body"
-ok_lines() { grep -c 'status=OK' "$1" || true; }
+# GetTeacherRequest{teacher_id} as one gRPC length-prefixed message.
+python3 -c 'import sys, struct; t = sys.argv[1].encode(); m = b"\x0a" + bytes([len(t)]) + t
+sys.stdout.buffer.write(b"\x00" + struct.pack(">I", len(m)) + m)' "$TEACHER" >"$WORK/body"
+ok_lines() { grep -c 'GetTeacher .*status=OK' "$1" || true; }
 
 # wrk's "1.23ms" / "850.00us" / "1.02s" -> milliseconds.
 to_ms() { awk '{ v=$1; if (v ~ /us$/) { sub(/us$/,"",v); v/=1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v) }
@@ -88,7 +92,7 @@ to_ms() { awk '{ v=$1; if (v ~ /us$/) { sub(/us$/,"",v); v/=1000 } else if (v ~ 
 run_http() {  # connections
   local c=$1 out rps p50 p99 threads=$(( $1 < 2 ? 1 : 2 ))
   out=$(wrk -t "$threads" -c "$c" -d "${DURATION}s" --latency \
-    -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$HTTP_PORT/v1/echo/hello")
+    -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$HTTP_PORT/v1/teachers/$TEACHER")
   if grep -q 'Non-2xx' <<<"$out"; then echo "FAIL http: $(grep Non-2xx <<<"$out")" >&2; exit 1; fi
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   p50=$(to_ms "$(awk '$1=="50%" {print $2}' <<<"$out")")
@@ -100,13 +104,13 @@ run_http() {  # connections
 run_grpc() {  # connections requests
   local c=$1 n=$2 log=$WORK/h2load.log out rps p50 p99 before ok
   rm -f "$log"
-  before=$(ok_lines "$WORK/echo.log")
+  before=$(ok_lines "$WORK/profile.log")
   out=$(h2load -n "$n" -c "$c" -m 1 -d "$WORK/body" --log-file="$log" \
     -H 'content-type: application/grpc' -H 'te: trailers' \
     -H "x-shidang-principal-bin: $PRINCIPAL_BIN" -H "x-shidang-principal-sig: $PRINCIPAL_SIG" \
-    "http://127.0.0.1:$ECHO_PORT/shidang.testing.v1.EchoService/Echo")
+    "http://127.0.0.1:$PROFILE_PORT/shidang.profile.v1.ProfileService/GetTeacher")
   for _ in $(seq 50); do
-    ok=$(( $(ok_lines "$WORK/echo.log") - before )); [[ $ok -ge $n ]] && break; sleep 0.1
+    ok=$(( $(ok_lines "$WORK/profile.log") - before )); [[ $ok -ge $n ]] && break; sleep 0.1
   done
   [[ $ok -eq $n ]] || { echo "FAIL grpc: backend logged $ok OK of $n" >&2; exit 1; }
   rps=$(sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out")
@@ -117,9 +121,9 @@ run_grpc() {  # connections requests
   echo "grpc $c $rps $p50 $p99" >>"$WORK/results"
 }
 
-echo "echo on :$ECHO_PORT, gateway HTTP on :$HTTP_PORT"
+echo "profile on :$PROFILE_PORT (teacher $TEACHER), gateway HTTP on :$HTTP_PORT (pid $GATEWAY_PID)"
 # Warm-up: connections and the token cache.
-curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$HTTP_PORT/v1/echo/hello" >/dev/null
+curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$HTTP_PORT/v1/teachers/$TEACHER" >/dev/null
 : >"$WORK/results"
 printf '%-8s %-5s %10s %9s %9s\n' path conns req/s p50_ms p99_ms
 for round in $(seq "${ROUNDS:-3}"); do

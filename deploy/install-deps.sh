@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config ccache git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libhiredis-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libssl-dev libjwt-dev libboost1.81-dev prometheus-cpp-dev libcsv-dev libicu-dev
+  libssl-dev libjwt-dev libboost1.81-dev prometheus-cpp-dev libcsv-dev libicu-dev libnghttp2-dev
   redis-server redis-tools nghttp2-client wrk
   python3-grpcio python3-protobuf
 )

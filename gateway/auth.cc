@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 
 namespace shidang::gateway {
@@ -48,6 +49,7 @@ absl::StatusOr<std::shared_ptr<const Caller>> Authenticator::Authenticate(
   caller->principal = *std::move(principal);
   caller->principal_bin = caller->principal.SerializeAsString();
   caller->principal_sig = signer_.SignBytes(caller->principal_bin);
+  caller->principal_bin_base64 = absl::Base64Escape(caller->principal_bin);
   caller->actor = ActorOf(caller->principal);
   caller->expires_at = absl::FromUnixSeconds(caller->principal.expires_at());
   // expires_at is the token's exp plus the verifier's clock skew: the last moment the verifier

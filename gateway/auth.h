@@ -30,6 +30,8 @@ struct Caller {
   // principal.SerializeAsString() and its hex HMAC: the x-shidang-principal-bin / -sig values.
   std::string principal_bin;
   std::string principal_sig;
+  // principal_bin in base64: the value on the wire of a `-bin` header, for the frame-level front.
+  std::string principal_bin_base64;
   // "role:subject": for logs and for the rate limit.
   std::string actor;
   // principal.expires_at (the token's exp plus the verifier's skew); the cache forgets it then.

@@ -198,6 +198,10 @@ absl::StatusOr<std::unique_ptr<Backends>> Backends::Create(const BackendAddresse
     args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
     args.SetMaxReceiveMessageSize(options.max_message_bytes);
     args.SetMaxSendMessageSize(options.max_message_bytes);
+    // Error details travel in the trailers (grpc-status-details-bin), and an all-or-nothing
+    // import names every bad row there: with gRPC's default 8 KiB limit a 1,000-row answer is
+    // lost as a transport error. Allowed as large as a message, which is what it describes.
+    args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, options.max_message_bytes);
     auto backend = std::make_unique<Backend>();
     backend->service = service;
     backend->target = *target;

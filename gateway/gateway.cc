@@ -70,9 +70,13 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayConfig config) {
       *config.principal_signer, config.token_cache_size);
   gateway->rate_limiter_ = std::make_unique<RateLimiter>(config.rate_limit);
   gateway->reflection_ = std::make_unique<Reflection>(gateway->methods_.get(), served);
+  ProxyOptions proxy_options = config.proxy;
+  // Behind the forwarder the in-process server only answers what is not a public method; the
+  // forwarder logs those calls itself.
+  if (config.frame_forwarder) proxy_options.access_log = false;
   gateway->proxy_ =
       std::make_unique<GrpcProxy>(gateway->methods_.get(), gateway->backends_.get(),
-                                  gateway->auth_.get(), gateway->rate_limiter_.get(), config.proxy);
+                                  gateway->auth_.get(), gateway->rate_limiter_.get(), proxy_options);
   const Reflection* reflection = gateway->reflection_.get();
   gateway->proxy_->ServeLocally(kReflectionMethodPath,
                                 [reflection] { return reflection->NewReactor(); });
@@ -80,20 +84,51 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayConfig config) {
   gateway->metrics_ = std::make_unique<GatewayMetrics>();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(gateway->metrics_->GrpcInterceptorFactory());
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   const std::string address = absl::StrContains(config.host, ':')
                                   ? absl::StrCat("[", config.host, "]:", config.port)
                                   : absl::StrCat(config.host, ":", config.port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &gateway->port_);
+  int server_port = 0;
+  if (config.frame_forwarder) {
+    // The forwarder records every call of the public port, these included.
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &server_port);
+  } else {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(gateway->metrics_->GrpcInterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+    builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &server_port);
+  }
   builder.RegisterCallbackGenericService(gateway->proxy_.get());
   builder.SetOption(std::make_unique<WithoutDefaultReflection>());
   builder.SetMaxReceiveMessageSize(config.backend.max_message_bytes);
   builder.SetMaxSendMessageSize(config.backend.max_message_bytes);
   gateway->server_ = builder.BuildAndStart();
-  if (gateway->server_ == nullptr || gateway->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", address));
+  if (gateway->server_ == nullptr || server_port == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", config.frame_forwarder ? "127.0.0.1:0 (internal)" : address));
+  }
+  gateway->port_ = server_port;
+  if (config.frame_forwarder) {
+    GrpcFrontOptions front;
+    front.host = config.host;
+    front.port = config.port;
+    front.internal_address = absl::StrCat("127.0.0.1:", server_port);
+    front.default_deadline = config.proxy.default_deadline;
+    front.access_log = config.proxy.access_log;
+    front.connections_per_replica = config.backend_connections;
+    front.keepalive_time = config.backend.keepalive_time;
+    front.keepalive_timeout = config.backend.keepalive_timeout;
+    front.max_message_bytes = config.backend.max_message_bytes;
+    GrpcFrontDependencies deps;
+    deps.methods = gateway->methods_.get();
+    deps.backends = gateway->backends_.get();
+    deps.auth = gateway->auth_.get();
+    deps.rate_limiter = gateway->rate_limiter_.get();
+    deps.metrics = gateway->metrics_.get();
+    auto started = GrpcFront::Start(std::move(front), deps);
+    if (!started.ok()) return started.status();
+    gateway->front_ = *std::move(started);
+    gateway->port_ = gateway->front_->port();
   }
   // The default health service starts SERVING; nothing is known about the backends yet.
   grpc::HealthCheckServiceInterface* health = gateway->server_->GetHealthCheckService();
@@ -121,7 +156,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayConfig config) {
     LogInfo("gateway HTTP/JSON front on port ", gateway->http_->port(), " with ",
             gateway->http_->route_count(), " routes");
   }
-  LogInfo("gateway listening on ", address, " port=", gateway->port_, " services=",
+  LogInfo("gateway listening on ", address, " port=", gateway->port_,
+          gateway->config_.frame_forwarder ? " (HTTP/2 frame forwarder)" : " (gRPC proxy)",
+          " services=",
           absl::StrJoin(served, ","));
   return gateway;
 }
@@ -139,6 +176,9 @@ void Gateway::Shutdown(absl::Duration grace) {
   if (stopped_) return;
   stopped_ = true;
   if (http_ != nullptr) http_->Shutdown(grace);
+  // GOAWAY to the clients of the public port; their calls in flight get `grace`, including those
+  // it forwards to the in-process server, which stops after it.
+  if (front_ != nullptr) front_->Shutdown(grace);
   // Health turns NOT_SERVING first (Server::Shutdown does it), then calls in flight get `grace`.
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   poller_.reset();

@@ -53,18 +53,6 @@ constexpr char kAllowHeaders[] =
     "Authorization, Content-Type, Accept, Idempotency-Key, X-Request-Id, X-Timeout-Ms, traceparent";
 constexpr char kExposeHeaders[] = "X-Request-Id, Retry-After, Content-Disposition";
 
-// The rule the services and the gRPC front apply to request ids (proxy.cc, server.cc).
-bool IsGoodRequestId(absl::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != ':' &&
-        c != '-') {
-      return false;
-    }
-  }
-  return true;
-}
-
 // W3C traceparent is lower-case hex and dashes; anything else is not passed on.
 bool IsGoodTraceparent(absl::string_view value) {
   if (value.empty() || value.size() > 128) return false;
@@ -126,8 +114,9 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
       : options_(std::move(options)),
         deps_(deps),
         router_(std::move(router)),
-        resolver_(pb::util::NewTypeResolverForDescriptorPool("type.googleapis.com",
-                                                             &deps.methods->pool())),
+        resolver_(std::make_unique<CachingTypeResolver>(
+            std::unique_ptr<pb::util::TypeResolver>(pb::util::NewTypeResolverForDescriptorPool(
+                "type.googleapis.com", &deps.methods->pool())))),
         ioc_(options_.threads),
         acceptor_(ioc_),
         cors_origins_(options_.cors_origins.begin(), options_.cors_origins.end()) {}

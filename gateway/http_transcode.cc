@@ -57,6 +57,42 @@ absl::Status JsonSyntaxError(absl::string_view json, absl::string_view parser_me
 
 }  // namespace
 
+pb::util::Status CachingTypeResolver::ResolveMessageType(const std::string& type_url,
+                                                         pb::Type* type) {
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = types_.find(type_url);
+    if (it != types_.end()) {
+      *type = it->second;
+      return pb::util::Status();
+    }
+  }
+  pb::util::Status status = base_->ResolveMessageType(type_url, type);
+  if (status.ok()) {
+    absl::MutexLock lock(&mu_);
+    types_.emplace(type_url, *type);
+  }
+  return status;
+}
+
+pb::util::Status CachingTypeResolver::ResolveEnumType(const std::string& type_url,
+                                                      pb::Enum* enum_type) {
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = enums_.find(type_url);
+    if (it != enums_.end()) {
+      *enum_type = it->second;
+      return pb::util::Status();
+    }
+  }
+  pb::util::Status status = base_->ResolveEnumType(type_url, enum_type);
+  if (status.ok()) {
+    absl::MutexLock lock(&mu_);
+    enums_.emplace(type_url, *enum_type);
+  }
+  return status;
+}
+
 const pb::FieldDescriptor* FindField(const pb::Descriptor* type, absl::string_view name) {
   const std::string key(name);
   const pb::FieldDescriptor* field = type->FindFieldByName(key);

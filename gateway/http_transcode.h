@@ -11,14 +11,41 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/type.pb.h"
 #include "google/protobuf/util/type_resolver.h"
 
 namespace shidang::gateway {
+
+// A TypeResolver that remembers each type it resolved. protobuf 3.21's JSON conversion asks its
+// resolver for the message's Type, and again for every nested message and enum, on every call,
+// and the descriptor-pool resolver rebuilds each from the descriptors (strings, options, JSON
+// names): in perf that was the largest protobuf cost of the HTTP front. Types never change in a
+// running gateway (the descriptor set is read once), so a copy of the remembered one is exact.
+// Thread-safe.
+class CachingTypeResolver : public google::protobuf::util::TypeResolver {
+ public:
+  explicit CachingTypeResolver(std::unique_ptr<google::protobuf::util::TypeResolver> base)
+      : base_(std::move(base)) {}
+
+  google::protobuf::util::Status ResolveMessageType(const std::string& type_url,
+                                                    google::protobuf::Type* type) override;
+  google::protobuf::util::Status ResolveEnumType(const std::string& type_url,
+                                                 google::protobuf::Enum* enum_type) override;
+
+ private:
+  const std::unique_ptr<google::protobuf::util::TypeResolver> base_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, google::protobuf::Type> types_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, google::protobuf::Enum> enums_ ABSL_GUARDED_BY(mu_);
+};
 
 // A field of `type` by its proto name ("school_id") or its JSON name ("schoolId"), or nullptr.
 const google::protobuf::FieldDescriptor* FindField(const google::protobuf::Descriptor* type,

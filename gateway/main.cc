@@ -39,6 +39,11 @@ ABSL_FLAG(int, default_deadline_ms, 10000, "Deadline of a forwarded call the cal
 ABSL_FLAG(int, health_interval_ms, 2000, "How often each backend's health is checked.");
 ABSL_FLAG(int, health_timeout_ms, 1000, "Deadline of one backend health check.");
 ABSL_FLAG(bool, access_log, true, "One log line per call (method, request id, actor, status, ms).");
+ABSL_FLAG(std::string, grpc_front, "forwarder",
+          "The public gRPC port: forwarder (HTTP/2 frames, nghttp2) or grpc_proxy (gRPC's generic "
+          "proxy, two gRPC stacks per call; kept for comparison).");
+ABSL_FLAG(int, backend_connections, 4,
+          "HTTP/2 connections the forwarder keeps per backend replica (1..64).");
 ABSL_FLAG(int, http_port, -1,
           "Port of the HTTP/JSON front (same --host); 0 = the kernel picks; -1 = no HTTP front.");
 ABSL_FLAG(std::string, http_port_file, "", "Where to write the HTTP port once bound.");
@@ -107,6 +112,16 @@ absl::StatusOr<shidang::gateway::GatewayConfig> ConfigFromFlags(
   }
   config.proxy.default_deadline = absl::Milliseconds(deadline_ms);
   config.proxy.access_log = absl::GetFlag(FLAGS_access_log);
+  const std::string front = absl::GetFlag(FLAGS_grpc_front);
+  if (front != "forwarder" && front != "grpc_proxy") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--grpc_front: \"", front, "\" must be forwarder or grpc_proxy"));
+  }
+  config.frame_forwarder = front == "forwarder";
+  config.backend_connections = absl::GetFlag(FLAGS_backend_connections);
+  if (config.backend_connections < 1 || config.backend_connections > 64) {
+    return absl::InvalidArgumentError("--backend_connections must be 1 to 64");
+  }
   config.health_interval = absl::Milliseconds(interval_ms);
   config.health_timeout = absl::Milliseconds(timeout_ms);
   config.http.host = server.host;

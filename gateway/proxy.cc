@@ -38,8 +38,14 @@ bool IsReserved(absl::string_view key) {
          key == "te" || key == "user-agent" || key == kRequestIdKey;
 }
 
-// The same rule the services apply (services/common/server.cc), so an id the gateway passes on is
-// the id the backend logs.
+std::string AllowedRoles(const MethodInfo& method) {
+  std::vector<std::string> names;
+  for (common::v1::Role role : method.roles) names.push_back(RoleName(role));
+  return absl::StrJoin(names, ", ");
+}
+
+}  // namespace
+
 bool IsGoodRequestId(absl::string_view id) {
   if (id.empty() || id.size() > kMaxRequestIdLength) return false;
   for (char c : id) {
@@ -50,14 +56,6 @@ bool IsGoodRequestId(absl::string_view id) {
   }
   return true;
 }
-
-std::string AllowedRoles(const MethodInfo& method) {
-  std::vector<std::string> names;
-  for (common::v1::Role role : method.roles) names.push_back(RoleName(role));
-  return absl::StrJoin(names, ", ");
-}
-
-}  // namespace
 
 std::string NewRequestId() {
   thread_local absl::InsecureBitGen gen;

@@ -27,6 +27,7 @@
 #include <map>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gateway/auth.h"
 #include "gateway/backends.h"
@@ -72,5 +73,9 @@ class GrpcProxy : public grpc::CallbackGenericService {
 
 // A fresh request id: 32 lower-case hex digits.
 std::string NewRequestId();
+
+// Whether a client's x-request-id may be passed on: 1..128 of [A-Za-z0-9._:-], the rule the
+// services apply (services/common/server.cc), so the id the gateway passes on is the one they log.
+bool IsGoodRequestId(absl::string_view id);
 
 }  // namespace shidang::gateway

@@ -11,11 +11,13 @@
 #include <openssl/rand.h>
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -173,6 +175,88 @@ class RecordingEcho final : public v1::EchoService::Service {
  private:
   absl::Mutex mu_;
   std::vector<Seen> seen_ ABSL_GUARDED_BY(mu_);
+};
+
+// Error details of hundreds of rows: 6x gRPC's default 8 KiB metadata limit. (nghttp2 refuses a
+// single header field over 64 KiB, HPACK-decoded, and closes the connection: see grpc_front.h.)
+constexpr size_t kHugeMetadataBytes = 48 << 10;
+
+// A backend whose answers the tests script by the request text, for what the frame-level front
+// must pass on: UNAVAILABLE (to be retried or not), a reset, large metadata, a slow handler that
+// notices cancellation.
+class ScriptedEcho final : public v1::EchoService::Service {
+ public:
+  grpc::Status Echo(grpc::ServerContext* context, const v1::EchoRequest* request,
+                    v1::EchoResponse* response) override {
+    ++echo_calls_;
+    if (request->text() == "unavailable-once" && echo_calls_ == 1) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "warming up");
+    }
+    if (request->text() == "reset") {
+      context->TryCancel();
+      return grpc::Status::CANCELLED;
+    }
+    if (request->text() == "big-metadata") {
+      context->AddInitialMetadata("x-big", std::string(6000, 'm'));
+      std::string blob;
+      for (int i = 0; i < 1024; ++i) blob.push_back(static_cast<char>(i % 256));
+      context->AddTrailingMetadata("x-blob-bin", blob);
+    }
+    if (request->text() == "huge-details") {
+      // Details of an all-or-nothing import with many bad rows.
+      context->AddTrailingMetadata("x-huge-bin", std::string(kHugeMetadataBytes, 'd'));
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "many rows are invalid");
+    }
+    if (request->sleep_ms() > 0) {
+      const absl::Time until = absl::Now() + absl::Milliseconds(request->sleep_ms());
+      while (absl::Now() < until && !context->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
+      if (context->IsCancelled()) {
+        absl::MutexLock lock(&mu_);
+        if (!cancelled_.HasBeenNotified()) {
+          cancelled_at_ = absl::Now();
+          cancelled_.Notify();
+        }
+        return grpc::Status::CANCELLED;
+      }
+    }
+    response->set_text(request->text());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Fail(grpc::ServerContext*, const v1::FailRequest*, v1::FailResponse*) override {
+    ++fail_calls_;
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "always unavailable");
+  }
+
+  int echo_calls() const { return echo_calls_; }
+  int fail_calls() const { return fail_calls_; }
+  // When the slow handler saw its call cancelled, or nothing within `timeout`.
+  std::optional<absl::Time> CancelledAt(absl::Duration timeout) {
+    if (!cancelled_.WaitForNotificationWithTimeout(timeout)) return std::nullopt;
+    return cancelled_at_;
+  }
+
+ private:
+  std::atomic<int> echo_calls_{0};
+  std::atomic<int> fail_calls_{0};
+  absl::Mutex mu_;
+  absl::Notification cancelled_;
+  absl::Time cancelled_at_;
+};
+
+// A real gRPC server in the test process around one service.
+struct TestBackend {
+  explicit TestBackend(grpc::Service* service) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service);
+    builder.SetMaxReceiveMessageSize(16 << 20);
+    server = builder.BuildAndStart();
+  }
+  ~TestBackend() { server->Shutdown(absl::ToChronoTime(absl::Now())); }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port); }
+  int port = 0;
+  std::unique_ptr<grpc::Server> server;
 };
 
 class GatewayTest : public ::testing::Test {
@@ -639,6 +723,193 @@ TEST_F(GatewayTest, RefusesABackendForAServiceNotInTheDescriptorSet) {
   auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
   ASSERT_FALSE(gateway.ok());
   EXPECT_THAT(gateway.status().message(), HasSubstr("shidang.testing.v1.EchoServic"));
+}
+
+// --- the frame-level front (gateway/grpc_front.h) -----------------------------------------------
+
+// Lines of the gateway's log that contain `text`.
+int CountLines(const std::string& log, absl::string_view text) {
+  int count = 0;
+  for (absl::string_view line : absl::StrSplit(log, '\n')) count += absl::StrContains(line, text);
+  return count;
+}
+
+TEST_F(GatewayTest, ClientsShareTheBackendConnectionsOfThePool) {
+  StartRecordingBackend();
+  StartGateway(absl::StrCat("127.0.0.1:", recording_port_), {"--backend_connections=2"});
+  const std::string token = Token(common::v1::ROLE_TEACHER, "t-1");
+  for (int client = 0; client < 4; ++client) {
+    // A channel of its own: its own TCP connection to the gateway.
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    auto channel = grpc::CreateCustomChannel(gateway_->address(),
+                                             grpc::InsecureChannelCredentials(), args);
+    auto stub = v1::EchoService::NewStub(channel);
+    for (int i = 0; i < 3; ++i) {
+      auto context = Context(token);
+      v1::EchoRequest request;
+      request.set_text(absl::StrCat("client ", client, " call ", i));
+      v1::EchoResponse response;
+      grpc::Status status = stub->Echo(context.get(), request, &response);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      EXPECT_EQ(response.text(), request.text());
+    }
+  }
+  EXPECT_EQ(recording_.seen().size(), 12u);
+  absl::SleepFor(absl::Milliseconds(100));
+  // Four clients, twelve calls, and only the two connections the pool keeps.
+  EXPECT_EQ(CountLines(gateway_->StderrText(), "backend connection"), 2)
+      << gateway_->StderrText();
+}
+
+TEST_F(GatewayTest, CallsAreSpreadRoundRobinOverTheReplicas) {
+  RecordingEcho first;
+  RecordingEcho second;
+  TestBackend first_server(&first);
+  TestBackend second_server(&second);
+  StartGateway(absl::StrCat(first_server.address(), ",", second_server.address()));
+  const std::string token = Token(common::v1::ROLE_TEACHER, "t-1");
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(EchoAs(token).ok()) << i;
+  EXPECT_EQ(first.seen().size(), 5u);
+  EXPECT_EQ(second.seen().size(), 5u);
+}
+
+TEST_F(GatewayTest, RetriesUnavailableOnlyForIdempotentMethods) {
+  ScriptedEcho scripted;
+  TestBackend backend(&scripted);
+  StartGateway(backend.address());
+  const std::string token = Token(common::v1::ROLE_TEACHER, "t-1");
+  // Echo is idempotent: its trailers-only UNAVAILABLE is retried, and the retry answers.
+  auto context = Context(token);
+  v1::EchoResponse response;
+  grpc::Status status = Echo(context.get(), &response, "unavailable-once");
+  ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+  EXPECT_EQ(response.text(), "unavailable-once");
+  EXPECT_EQ(scripted.echo_calls(), 2);
+  // Fail is not: its UNAVAILABLE comes straight back, after one attempt.
+  grpc::Status fail = CallPath("/shidang.testing.v1.EchoService/Fail", token);
+  EXPECT_EQ(fail.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(fail.error_message(), "always unavailable");
+  EXPECT_EQ(scripted.fail_calls(), 1);
+}
+
+TEST_F(GatewayTest, ACancelledCallIsCancelledAtTheBackend) {
+  ScriptedEcho scripted;
+  TestBackend backend(&scripted);
+  StartGateway(backend.address());
+  auto context = Context(Token(common::v1::ROLE_TEACHER, "t-1"), absl::Seconds(20));
+  grpc::ClientContext* raw = context.get();
+  std::thread canceller([raw] {
+    absl::SleepFor(absl::Milliseconds(300));
+    raw->TryCancel();
+  });
+  v1::EchoResponse response;
+  const absl::Time start = absl::Now();
+  grpc::Status status = Echo(context.get(), &response, "slow", /*sleep_ms=*/10000);
+  canceller.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  // The backend's handler saw the cancellation long before its 10 s (and the 20 s deadline).
+  std::optional<absl::Time> cancelled = scripted.CancelledAt(absl::Seconds(5));
+  ASSERT_TRUE(cancelled.has_value());
+  EXPECT_LT(*cancelled - start, absl::Seconds(3));
+}
+
+TEST_F(GatewayTest, ABackendThatResetsTheStreamCancelsTheCall) {
+  ScriptedEcho scripted;
+  TestBackend backend(&scripted);
+  StartGateway(backend.address());
+  auto context = Context(Token(common::v1::ROLE_TEACHER, "t-1"));
+  v1::EchoResponse response;
+  EXPECT_EQ(Echo(context.get(), &response, "reset").error_code(), grpc::StatusCode::CANCELLED);
+  // The connection is still good for the next call.
+  auto next = Context(Token(common::v1::ROLE_TEACHER, "t-1"));
+  ASSERT_TRUE(Echo(next.get(), &response, "after").ok());
+  EXPECT_EQ(response.text(), "after");
+}
+
+TEST_F(GatewayTest, TheGatewayEndsACallWithoutDeadlineAtItsDefault) {
+  ScriptedEcho scripted;
+  TestBackend backend(&scripted);
+  StartGateway(backend.address(), {"--default_deadline_ms=300"});
+  auto context = Context(Token(common::v1::ROLE_TEACHER, "t-1"), absl::InfiniteDuration());
+  v1::EchoResponse response;
+  const absl::Time start = absl::Now();
+  grpc::Status status = Echo(context.get(), &response, "slow", /*sleep_ms=*/5000);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(CountLines(gateway_->StderrText(), "status=DEADLINE_EXCEEDED"), 1)
+      << gateway_->StderrText();
+}
+
+TEST_F(GatewayTest, LargeMessagesAndMetadataPassBothWaysIntact) {
+  ScriptedEcho scripted;
+  TestBackend backend(&scripted);
+  StartGateway(backend.address());
+  const std::string token = Token(common::v1::ROLE_TEACHER, "t-1");
+  // 3 MiB each way: more than the windows the gateway grants, so flow control must move it.
+  std::string large(3 << 20, 'x');
+  for (size_t i = 0; i < large.size(); i += 997) large[i] = static_cast<char>('a' + i % 26);
+  auto context = Context(token);
+  v1::EchoResponse response;
+  grpc::Status status = Echo(context.get(), &response, large);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(response.text() == large);
+
+  auto metadata = Context(token);
+  ASSERT_TRUE(Echo(metadata.get(), &response, "big-metadata").ok());
+  auto big = metadata->GetServerInitialMetadata().find("x-big");
+  ASSERT_NE(big, metadata->GetServerInitialMetadata().end());
+  EXPECT_EQ(std::string(big->second.data(), big->second.size()), std::string(6000, 'm'));
+  auto blob = metadata->GetServerTrailingMetadata().find("x-blob-bin");
+  ASSERT_NE(blob, metadata->GetServerTrailingMetadata().end());
+  std::string expected;
+  for (int i = 0; i < 1024; ++i) expected.push_back(static_cast<char>(i % 256));
+  EXPECT_EQ(std::string(blob->second.data(), blob->second.size()), expected);
+}
+
+TEST_F(GatewayTest, MetadataOfTensOfKibPassesAndTheConnectionStaysUp) {
+  ScriptedEcho scripted;
+  TestBackend backend(&scripted);
+  StartGateway(backend.address(), {"--backend_connections=1"});
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto stub = v1::EchoService::NewStub(
+      grpc::CreateCustomChannel(gateway_->address(), grpc::InsecureChannelCredentials(), args));
+  const std::string token = Token(common::v1::ROLE_TEACHER, "t-1");
+  // A slow call in flight on the same pooled backend connection.
+  grpc::Status slow_status;
+  std::thread slow([&] {
+    auto context = Context(token);
+    v1::EchoRequest request;
+    request.set_text("slow");
+    request.set_sleep_ms(500);
+    v1::EchoResponse response;
+    slow_status = stub->Echo(context.get(), request, &response);
+  });
+  absl::SleepFor(absl::Milliseconds(100));
+  auto context = Context(token);
+  v1::EchoRequest request;
+  request.set_text("huge-details");
+  v1::EchoResponse response;
+  grpc::Status status = stub->Echo(context.get(), request, &response);
+  slow.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  auto huge = context->GetServerTrailingMetadata().find("x-huge-bin");
+  ASSERT_NE(huge, context->GetServerTrailingMetadata().end());
+  EXPECT_EQ(huge->second.size(), kHugeMetadataBytes);
+  EXPECT_TRUE(slow_status.ok()) << slow_status.error_code() << " " << slow_status.error_message();
+}
+
+TEST_F(GatewayTest, TheGrpcProxyFrontStillServesWhenChosen) {
+  StartEcho();
+  StartGateway(echo_->address(), {"--grpc_front=grpc_proxy"});
+  auto context = Context(Token(common::v1::ROLE_TEACHER, "t-42"));
+  v1::EchoResponse response;
+  ASSERT_TRUE(Echo(context.get(), &response, "via grpc").ok());
+  EXPECT_EQ(response.actor(), "teacher:t-42");
+  EXPECT_THAT(gateway_->StderrText(), HasSubstr("(gRPC proxy)"));
 }
 
 }  // namespace

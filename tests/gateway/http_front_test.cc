@@ -25,11 +25,15 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/strings/escaping.h"
 #include "services/common/jwt.h"
+#include "services/profile/demo_county.h"
 #include "services/profile/rules.h"
 #include "shidang/common/v1/options.pb.h"
 #include "tests/kit/files.h"
@@ -551,6 +555,167 @@ TEST_F(HttpProfileTest, TeacherOverHttpWithIdempotencyConflictsAndNotFound) {
   HttpReply missing = client.Send(http::verb::get, "/v1/teachers/T-does-not-exist", "", hr);
   EXPECT_EQ(missing.status, 404) << missing.body;
   EXPECT_THAT(missing.body, HasSubstr(R"("status":"NOT_FOUND")"));
+}
+
+// The value of the first `"name":"..."` in a JSON body, or "".
+std::string JsonString(const std::string& body, const std::string& name) {
+  const std::string marker = absl::StrCat("\"", name, "\":\"");
+  const size_t at = body.find(marker);
+  if (at == std::string::npos) return "";
+  const size_t start = at + marker.size();
+  return body.substr(start, body.find('"', start) - start);
+}
+
+// The profile and training services on one real redis-server (training learns teachers from the
+// profile service's events), both behind the gateway.
+class HttpPlatformTest : public HttpFrontTest {
+ protected:
+  void StartPlatform() {
+    WriteFile(dir_.path() + "/data.key", RandomBytes(48));
+    auto profile = ServiceProcess::Start(
+        SHIDANG_PROFILE_BINARY,
+        {"--redis=" + redis_.address(), "--principal_key_file=" + principal_key_path_,
+         "--data_key_file=" + dir_.path() + "/data.key", "--today=2025-11-25"});
+    ASSERT_TRUE(profile.ok()) << profile.status();
+    profile_ = *std::move(profile);
+    auto training = ServiceProcess::Start(
+        SHIDANG_TRAINING_BINARY, {"--redis=" + redis_.address(),
+                                  "--principal_key_file=" + principal_key_path_,
+                                  "--today=2025-11-25"});
+    ASSERT_TRUE(training.ok()) << training.status();
+    training_ = *std::move(training);
+    StartGateway(absl::StrCat("shidang.profile.v1.ProfileService=", profile_->address(),
+                              ";shidang.training.v1.TrainingService=", training_->address()));
+  }
+
+  // Creates the county over HTTP (as admin).
+  void CreateCounty(HttpClient& client) {
+    HttpReply reply = client.Send(
+        http::verb::post, "/v1/counties",
+        absl::StrCat(R"({"countyId":")", kCounty,
+                     R"(","name":"武义县","cityCode":"330700","provinceCode":"330000"})"),
+        Bearer(Token(common::v1::ROLE_ADMIN, "root")));
+    ASSERT_EQ(reply.status, 200) << reply.body;
+  }
+
+  RedisServer redis_;
+  std::unique_ptr<ServiceProcess> profile_;
+  std::unique_ptr<ServiceProcess> training_;
+};
+
+// An all-or-nothing import naming 1,000 bad rows: the details (far over gRPC's default 8 KiB of
+// metadata) arrive whole through the HTTP front, every row in the JSON body.
+TEST_F(HttpPlatformTest, ImportWithAThousandBadRowsKeepsEveryRowInTheDetails) {
+  StartPlatform();
+  HttpClient client(http_port_);
+  CreateCounty(client);
+  profile::DemoCountyOptions options;
+  options.schools = 10;
+  options.teachers = 1000;
+  options.today = absl::CivilDay(2025, 11, 25);
+  auto demo = profile::GenerateDemoCounty(options);
+  ASSERT_TRUE(demo.ok()) << demo.status();
+  // The schools were never imported, so every teacher's school is unknown.
+  const std::string csv = profile::TeachersCsv(*demo);
+  auto hr = Bearer(Token(common::v1::ROLE_COUNTY_HR, "hr-1", kCounty));
+  HttpReply reply = client.Send(
+      http::verb::post, "/v1/rosters:import",
+      absl::StrCat(R"({"countyId":")", kCounty, R"(","kind":"ROSTER_KIND_TEACHERS","csv":")",
+                   absl::Base64Escape(csv), R"(","requestId":"import-1"})"),
+      hr);
+  ASSERT_EQ(reply.status, 400) << reply.body.substr(0, 2000);
+  EXPECT_EQ(reply.Header("Content-Type"), "application/json");
+  EXPECT_THAT(reply.body, HasSubstr(R"("status":"INVALID_ARGUMENT")"));
+  EXPECT_THAT(reply.body, HasSubstr(R"("@type":"type.googleapis.com/shidang.common.v1.BadRequest")"));
+  // Data row i is CSV row i + 1 (the header is row 1): rows 2 .. 1001, each once.
+  for (int row : {2, 500, 1001}) {
+    EXPECT_THAT(reply.body, HasSubstr(absl::StrCat("\"row\":\"", row, "\"")))
+        << "row " << row << " missing";
+  }
+  size_t rows = 0;
+  for (size_t at = reply.body.find("\"row\":"); at != std::string::npos;
+       at = reply.body.find("\"row\":", at + 1)) {
+    ++rows;
+  }
+  EXPECT_EQ(rows, 1000u) << reply.body.size() << " bytes";
+  EXPECT_GT(reply.body.size(), 64u << 10);
+}
+
+// DESIGN "Downloads": `Accept: text/csv` on the compliance report answers the CSV bytes.
+TEST_F(HttpPlatformTest, ComplianceReportDownloadsAsCsv) {
+  StartPlatform();
+  HttpClient client(http_port_);
+  CreateCounty(client);
+  auto hr = Bearer(Token(common::v1::ROLE_COUNTY_HR, "hr-1", kCounty));
+  HttpReply school = client.Send(
+      http::verb::post, absl::StrCat("/v1/counties/", kCounty, "/schools"),
+      R"({"name":"城关小学","stage":"STAGE_PRIMARY","ownership":"SCHOOL_OWNERSHIP_PUBLIC",
+          "location":"SCHOOL_LOCATION_URBAN","quality":"SCHOOL_QUALITY_ORDINARY",
+          "kind":"SCHOOL_KIND_REGULAR","compulsoryEducation":true})",
+      hr);
+  ASSERT_EQ(school.status, 200) << school.body;
+  const std::string school_id = JsonString(school.body, "schoolId");
+  ASSERT_FALSE(school_id.empty()) << school.body;
+  std::vector<std::string> teacher_ids;
+  for (int i = 0; i < 2; ++i) {
+    const std::string first17 = absl::StrCat(kCounty, "1990030", i + 1, "01", "2");
+    const std::string id_card = first17 + profile::IdCardCheckCharacter(first17);
+    HttpReply created = client.Send(
+        http::verb::post, absl::StrCat("/v1/counties/", kCounty, "/teachers"),
+        absl::StrCat(R"({"teacher":{"name":"教师)", i, R"(","sex":"SEX_FEMALE",)",
+                     R"("birthDate":"1990-03-0)", i + 1, R"(","idCardNumber":")", id_card,
+                     R"(","hireDate":"2012-09-01","schoolId":")", school_id,
+                     R"(","schoolJoinedOn":"2015-09-01","stage":"STAGE_PRIMARY",)",
+                     R"("subjects":["数学"],"staffed":true,"postStatus":"POST_STATUS_ON_DUTY"}})"),
+        hr);
+    ASSERT_EQ(created.status, 200) << created.body;
+    teacher_ids.push_back(JsonString(created.body, "teacherId"));
+    ASSERT_FALSE(teacher_ids.back().empty()) << created.body;
+  }
+  // The training service learns the teachers from the profile service's events.
+  for (const std::string& id : teacher_ids) {
+    int status = 0;
+    const absl::Time give_up = absl::Now() + absl::Seconds(15);
+    while (status != 200 && absl::Now() < give_up) {
+      status = client.Send(http::verb::get, absl::StrCat("/v1/teachers/", id, "/training-summary"),
+                           "", hr)
+                   .status;
+      if (status != 200) absl::SleepFor(absl::Milliseconds(50));
+    }
+    ASSERT_EQ(status, 200) << "training never learned of " << id;
+  }
+
+  const std::string report = absl::StrCat("/v1/counties/", kCounty, "/training-compliance");
+  auto csv_headers = hr;
+  csv_headers.emplace_back("Accept", "text/csv");
+  HttpReply csv = client.Send(http::verb::get, report + "?asOf=2025-11-25", "", csv_headers);
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_THAT(csv.Header("Content-Type"), HasSubstr("text/csv"));
+  EXPECT_THAT(csv.Header("Content-Disposition"), HasSubstr("attachment"));
+  // UTF-8 with a BOM (for Excel), the header row, then one row per teacher: with no training
+  // at all by the cycle's last weeks, both are behind.
+  ASSERT_TRUE(absl::StartsWith(csv.body, "\xEF\xBB\xBF")) << csv.body;
+  std::vector<std::string> lines =
+      absl::StrSplit(csv.body.substr(3), absl::ByAnyChar("\r\n"), absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << csv.body;
+  EXPECT_TRUE(absl::StartsWith(lines[0], "教师编号,姓名,学校")) << lines[0];
+  for (const std::string& id : teacher_ids) {
+    int found = 0;
+    for (size_t i = 1; i < lines.size(); ++i) {
+      if (absl::StartsWith(lines[i], id + ",")) {
+        ++found;
+        EXPECT_THAT(lines[i], HasSubstr("进度落后")) << lines[i];
+      }
+    }
+    EXPECT_EQ(found, 1) << id << " in\n" << csv.body;
+  }
+  // Without the Accept header the same route answers JSON, and no download.
+  HttpReply json = client.Send(http::verb::get, report + "?asOf=2025-11-25", "", hr);
+  ASSERT_EQ(json.status, 200) << json.body;
+  EXPECT_EQ(json.Header("Content-Type"), "application/json");
+  EXPECT_THAT(json.body, HasSubstr(R"("teachers":"2")"));
+  EXPECT_THAT(json.body, HasSubstr("TRAINING_STATUS_BEHIND"));
+  EXPECT_THAT(json.body, Not(HasSubstr("教师编号")));
 }
 
 }  // namespace
