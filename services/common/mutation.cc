@@ -16,6 +16,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/message.h"
 #include "services/common/keys.h"
+#include "services/common/status.h"
 #include "shidang/common/v1/error.pb.h"
 
 namespace shidang {
@@ -125,7 +126,9 @@ std::string Hex(const unsigned char* bytes, size_t n) {
 
 Mutation::Mutation(absl::string_view lua_body) : script_(WrapBody(lua_body)) {}
 
-absl::StatusOr<MutationCall> Mutation::Prepare(const MutationRequest& request) {
+namespace {
+
+absl::Status CheckRequest(const MutationRequest& request) {
   if (request.stream_key.empty()) {
     return absl::InternalError("mutation: stream_key is required");
   }
@@ -137,44 +140,64 @@ absl::StatusOr<MutationCall> Mutation::Prepare(const MutationRequest& request) {
     return absl::InternalError("mutation: a fingerprint has no newline (use Fingerprint)");
   }
   if (request.stream_cap < 0) return absl::InternalError("mutation: stream_cap must be >= 0");
-  const int64_t ttl_seconds = absl::ToInt64Seconds(request.idempotency_ttl);
-  if (!request.idempotency_key.empty() && ttl_seconds <= 0) {
+  if (!request.idempotency_key.empty() && absl::ToInt64Seconds(request.idempotency_ttl) <= 0) {
     return absl::InternalError("mutation: idempotency_ttl must be at least one second");
   }
+  return absl::OkStatus();
+}
 
+// KEYS[1]: without a request_id it is never touched; the stream key stands in so that every key
+// of the script still shares the one hash tag.
+const std::string& IdempotencyKeyOrStream(const MutationRequest& request) {
+  return request.idempotency_key.empty() ? request.stream_key : request.idempotency_key;
+}
+
+// ARGV before the service's own args: fingerprint, TTL, cap, the events.
+redis::Args HeadArgs(const MutationRequest& request) {
+  redis::Args head;
+  head.reserve(4 + 2 * request.events.size());
+  head.push_back(request.fingerprint);
+  head.push_back(std::to_string(absl::ToInt64Seconds(request.idempotency_ttl)));
+  head.push_back(std::to_string(request.stream_cap));
+  head.push_back(std::to_string(request.events.size()));
+  for (const common::v1::Event& event : request.events) {
+    head.push_back(event.type());
+    head.push_back(event.SerializeAsString());
+  }
+  return head;
+}
+
+// keys[1] is the stream: every other key must hash like it.
+template <typename Keys>
+absl::Status CheckHashTags(const Keys& keys) {
+  const absl::string_view stream = keys.at(1);
+  const absl::string_view tag = keys::HashedPart(stream);
+  for (absl::string_view key : keys) {
+    if (keys::HashedPart(key) != tag) {
+      return absl::InternalError(absl::StrCat("mutation: key '", key,
+                                              "' is not under the hash tag of stream '", stream,
+                                              "'; one script must touch one slot"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<MutationCall> Mutation::Prepare(const MutationRequest& request) {
+  SHIDANG_RETURN_IF_ERROR(CheckRequest(request));
   MutationCall call;
   call.keys.reserve(2 + request.keys.size());
-  // Without a request_id KEYS[1] is never touched; the stream key stands in so that every key of
-  // the script still shares the one hash tag.
-  call.keys.push_back(request.idempotency_key.empty() ? request.stream_key
-                                                      : request.idempotency_key);
+  call.keys.push_back(IdempotencyKeyOrStream(request));
   call.keys.push_back(request.stream_key);
   call.keys.insert(call.keys.end(), request.keys.begin(), request.keys.end());
-
-  call.args.reserve(4 + 2 * request.events.size() + request.args.size());
-  call.args.push_back(request.fingerprint);
-  call.args.push_back(std::to_string(ttl_seconds));
-  call.args.push_back(std::to_string(request.stream_cap));
-  call.args.push_back(std::to_string(request.events.size()));
-  for (const common::v1::Event& event : request.events) {
-    call.args.push_back(event.type());
-    call.args.push_back(event.SerializeAsString());
-  }
+  call.args = HeadArgs(request);
   call.args.insert(call.args.end(), request.args.begin(), request.args.end());
   return call;
 }
 
 absl::Status Mutation::CheckOneHashTag(const MutationCall& call) {
-  // KEYS[2] is the stream: every other key must hash like it.
-  const absl::string_view tag = keys::HashedPart(call.keys.at(1));
-  for (const std::string& key : call.keys) {
-    if (keys::HashedPart(key) != tag) {
-      return absl::InternalError(absl::StrCat("mutation: key '", key,
-                                              "' is not under the hash tag of stream '",
-                                              call.keys[1], "'; one script must touch one slot"));
-    }
-  }
-  return absl::OkStatus();
+  return CheckHashTags(call.keys);
 }
 
 absl::StatusOr<MutationResult> Mutation::Decode(const redis::Reply& reply,
@@ -213,10 +236,21 @@ absl::StatusOr<MutationResult> Mutation::Decode(const redis::Reply& reply,
 
 absl::StatusOr<MutationResult> Mutation::Run(redis::Pool& pool,
                                              const MutationRequest& request) const {
-  absl::StatusOr<MutationCall> call = Prepare(request);
-  if (!call.ok()) return call.status();
-  if (absl::Status s = CheckOneHashTag(*call); !s.ok()) return s;
-  absl::StatusOr<redis::Reply> reply = pool.Eval(script_, call->keys, call->args, request.timeout);
+  // Prepare's layout, with views of the request's keys and args instead of copies: an import's
+  // are megabytes.
+  SHIDANG_RETURN_IF_ERROR(CheckRequest(request));
+  std::vector<absl::string_view> keys;
+  keys.reserve(2 + request.keys.size());
+  keys.push_back(IdempotencyKeyOrStream(request));
+  keys.push_back(request.stream_key);
+  keys.insert(keys.end(), request.keys.begin(), request.keys.end());
+  SHIDANG_RETURN_IF_ERROR(CheckHashTags(keys));
+  const redis::Args head = HeadArgs(request);
+  std::vector<absl::string_view> args;
+  args.reserve(head.size() + request.args.size());
+  args.insert(args.end(), head.begin(), head.end());
+  args.insert(args.end(), request.args.begin(), request.args.end());
+  absl::StatusOr<redis::Reply> reply = pool.EvalViews(script_, keys, args, request.timeout);
   if (!reply.ok()) return reply.status();
   return Decode(*reply, request);
 }

@@ -130,7 +130,8 @@ class Mutation {
   absl::StatusOr<MutationResult> Run(redis::Pool& pool, const MutationRequest& request) const;
 
   // Checks the request (stream key given, sane TTL and cap) and lays out KEYS and ARGV as
-  // described above. Run = Prepare + CheckOneHashTag + Pool::Eval + Decode.
+  // described above. Run = Prepare + CheckOneHashTag + Pool::Eval + Decode, except that Run
+  // sends views of the request's keys and args (Pool::EvalViews) instead of Prepare's copies.
   static absl::StatusOr<MutationCall> Prepare(const MutationRequest& request);
   // INTERNAL unless every key hashes like the stream key (keys::HashedPart). Separate from
   // Prepare so the cluster test can let Redis Cluster itself judge a bad set of keys.

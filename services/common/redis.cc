@@ -251,6 +251,17 @@ void Pool::Release(Slot* slot, bool broken) {
 
 absl::StatusOr<std::vector<Reply>> Pool::Run(const std::vector<Args>& commands,
                                              absl::Duration timeout) {
+  return RunCommands(commands, timeout);
+}
+
+absl::StatusOr<std::vector<Reply>> Pool::RunViews(
+    const std::vector<std::vector<absl::string_view>>& commands, absl::Duration timeout) {
+  return RunCommands(commands, timeout);
+}
+
+template <typename CommandArgs>
+absl::StatusOr<std::vector<Reply>> Pool::RunCommands(const std::vector<CommandArgs>& commands,
+                                                     absl::Duration timeout) {
   absl::StatusOr<Slot*> acquired = Acquire();
   if (!acquired.ok()) return acquired.status();
   Slot* slot = *acquired;
@@ -260,10 +271,10 @@ absl::StatusOr<std::vector<Reply>> Pool::Run(const std::vector<Args>& commands,
 
   std::vector<const char*> argv;
   std::vector<size_t> lens;
-  for (const Args& args : commands) {
+  for (const CommandArgs& args : commands) {
     argv.clear();
     lens.clear();
-    for (const std::string& a : args) {
+    for (const auto& a : args) {
       argv.push_back(a.data());
       lens.push_back(a.size());
     }
@@ -311,19 +322,31 @@ absl::StatusOr<Reply> Pool::Eval(const Script& script, const Args& keys, const A
 
 absl::StatusOr<Reply> Pool::Eval(const Script& script, const Args& keys, const Args& args,
                                  absl::Duration timeout) {
-  Args command;
+  const std::vector<absl::string_view> key_views(keys.begin(), keys.end());
+  const std::vector<absl::string_view> arg_views(args.begin(), args.end());
+  return EvalViews(script, key_views, arg_views, timeout);
+}
+
+absl::StatusOr<Reply> Pool::EvalViews(const Script& script,
+                                      absl::Span<const absl::string_view> keys,
+                                      absl::Span<const absl::string_view> args,
+                                      absl::Duration timeout) {
+  const std::string key_count = std::to_string(keys.size());
+  std::vector<std::vector<absl::string_view>> commands(1);
+  std::vector<absl::string_view>& command = commands[0];
   command.reserve(3 + keys.size() + args.size());
   command.push_back("EVALSHA");
   command.push_back(script.sha1());
-  command.push_back(std::to_string(keys.size()));
+  command.push_back(key_count);
   command.insert(command.end(), keys.begin(), keys.end());
   command.insert(command.end(), args.begin(), args.end());
-  absl::StatusOr<std::vector<Reply>> replies = Run({command}, timeout);
+  absl::StatusOr<std::vector<Reply>> replies = RunViews(commands, timeout);
   if (!replies.ok()) return replies.status();
   Reply reply = (*replies)[0];
   if (reply.is_error() && absl::StartsWith(reply.str(), "NOSCRIPT")) {
     // Load and run in one round trip; SCRIPT LOAD is idempotent.
-    replies = Run({{"SCRIPT", "LOAD", script.source()}, command}, timeout);
+    commands.insert(commands.begin(), {"SCRIPT", "LOAD", script.source()});
+    replies = RunViews(commands, timeout);
     if (!replies.ok()) return replies.status();
     if (absl::Status s = (*replies)[0].ToStatus(); !s.ok()) return s;
     reply = (*replies)[1];

@@ -243,29 +243,35 @@ return {ok = A[1]}
 // 10,000-row import, laid out in columns so the script indexes KEYS and ARGV directly instead of
 // decoding a record per teacher, with the timeline's sequence numbers already in the entries
 // (a new teacher's timeline starts at 1). Per teacher it makes one HSET and one RPUSH; claims and
-// index sets go as few variadic commands.
-//   K = [county, s index sets, n teacher hashes, n timelines, m claim keys]
-//   A = [payload, n, s, m, n ids, n profiles, n sealed ID cards, n entry counts, the entries,
-//        s member counts, the members (teacher ids), m claim fields, m claim owners]
+// index sets go as few variadic commands. Every argument costs Redis a string object and the
+// script a Lua string, so what can be counted or derived travels packed: per-teacher counts as
+// one byte each in one string, a claim's owner from those counts, its field as an index into the
+// few field names, an index set's members as 3-byte teacher positions, and "*" for a set every
+// new teacher joins (the county's all-teachers set) instead of every id again.
+//   K = [county, s index sets, n teacher hashes, n timelines, m claim keys (teacher by teacher)]
+//   A = [payload, n, s, m, entry counts (n bytes), claim counts (n bytes), claim fields (m bytes,
+//        1-based into the names), f, f field names, n ids, n profiles, n sealed ID cards,
+//        the entries, s set members ("*" or 3-byte big-endian positions)]
 const Mutation& CreateTeachersScript() {
   static const Mutation* script = new Mutation(R"lua(
 if redis.call('EXISTS', K[1]) == 0 then
   return {err = 9, msg = 'the county does not exist', field = 'county_id'}
 end
-local n, s, m = tonumber(A[2]), tonumber(A[3]), tonumber(A[4])
-local hash0, id0 = 1 + s, 4
-local timeline0, profile0 = hash0 + n, id0 + n
-local claim0, sealed0 = timeline0 + n, profile0 + n
-local count0 = sealed0 + n
-local entry0 = count0 + n
+local n, s, m, f = tonumber(A[2]), tonumber(A[3]), tonumber(A[4]), tonumber(A[8])
+local entry_counts, claim_counts, claim_fields = A[5], A[6], A[7]
+local name0 = 8
+local id0 = name0 + f
+local profile0, sealed0, entry0 = id0 + n, id0 + 2 * n, id0 + 3 * n
+local hash0 = 1 + s
+local timeline0, claim0 = hash0 + n, hash0 + 2 * n
 local entries = 0
-for i = 1, n do entries = entries + tonumber(A[count0 + i]) end
-local set_count0 = entry0 + entries
-local member0 = set_count0 + s
-local members = 0
-for j = 1, s do members = members + tonumber(A[set_count0 + j]) end
-local field0 = member0 + members
-local owner0 = field0 + m
+for i = 1, n do entries = entries + string.byte(entry_counts, i) end
+local set0 = entry0 + entries
+-- owner[c]: the position of the teacher making claim c.
+local owner, c = {}, 0
+for i = 1, n do
+  for _ = 1, string.byte(claim_counts, i) do c = c + 1; owner[c] = i end
+end
 -- Every check before the first write (mutation.h's contract), over many keys per call.
 for first = 1, n, 1000 do
   local last = math.min(first + 999, n)
@@ -282,8 +288,9 @@ for first = 1, m, 1000 do
   local holders = redis.call('MGET', unpack(K, claim0 + first, claim0 + last))
   for i = first, last do
     local holder = holders[i - first + 1]
-    if holder and holder ~= A[owner0 + i] then
-      return {err = 6, msg = 'already recorded for teacher ' .. holder, field = A[field0 + i]}
+    if holder and holder ~= A[id0 + owner[i]] then
+      return {err = 6, msg = 'already recorded for teacher ' .. holder,
+              field = A[name0 + string.byte(claim_fields, i)]}
     end
   end
 end
@@ -295,7 +302,7 @@ for i = 1, n do
   else
     redis.call('HSET', K[hash0 + i], 'p', A[profile0 + i], 'v', '1')
   end
-  local count = tonumber(A[count0 + i])
+  local count = string.byte(entry_counts, i)
   if count > 0 then
     redis.call('RPUSH', K[timeline0 + i], unpack(A, entry + 1, entry + count))
     entry = entry + count
@@ -306,22 +313,29 @@ for first = 1, m, 500 do
   local kv = {}
   for i = first, math.min(first + 499, m) do
     kv[#kv + 1] = K[claim0 + i]
-    kv[#kv + 1] = A[owner0 + i]
+    kv[#kv + 1] = A[id0 + owner[i]]
   end
   redis.call('MSET', unpack(kv))
 end
-local member = member0
 for j = 1, s do
-  local count = tonumber(A[set_count0 + j])
-  for first = 1, count, 500 do
+  local spec = A[set0 + j]
+  local positions = {}
+  if spec == '*' then
+    for i = 1, n do positions[i] = i end
+  else
+    for at = 1, #spec, 3 do
+      local hi, mid, lo = string.byte(spec, at, at + 2)
+      positions[#positions + 1] = hi * 65536 + mid * 256 + lo
+    end
+  end
+  for first = 1, #positions, 500 do
     local scored = {}
-    for i = first, math.min(first + 499, count) do
+    for k = first, math.min(first + 499, #positions) do
       scored[#scored + 1] = 0
-      scored[#scored + 1] = A[member + i]
+      scored[#scored + 1] = A[id0 + positions[k]]
     end
     redis.call('ZADD', K[1 + j], unpack(scored))
   end
-  member = member + count
 end
 emit_all()
 return {ok = A[1]}
@@ -700,21 +714,28 @@ absl::StatusOr<MutationResult> ProfileStore::CreateTeachers(
   const size_t n = writes.size();
   // Index sets in first-seen order with their members; claims checked for doubles here, so the
   // script only asks Redis about holders.
-  std::vector<std::pair<const std::string*, std::vector<const std::string*>>> sets;
+  // Members are 1-based positions in `writes` (a teacher is a member at most once per set).
+  std::vector<std::pair<const std::string*, std::vector<size_t>>> sets;
   absl::flat_hash_map<absl::string_view, size_t> set_index;
   absl::flat_hash_map<absl::string_view, const std::string*> claim_owner;
-  size_t entries = 0, members = 0, claims = 0;
-  for (const TeacherWrite& w : writes) {
+  if (n >= (size_t{1} << 24)) {
+    return absl::InternalError("profile store: too many teachers for one write");
+  }
+  size_t entries = 0, claims = 0;
+  for (size_t position = 1; position <= n; ++position) {
+    const TeacherWrite& w = writes[position - 1];
     if (w.expect != TeacherWrite::Expect::kAbsent || !w.teacher || !w.remove_from_sets.empty() ||
-        !w.release_claims.empty()) {
-      return absl::InternalError("profile store: CreateTeachers takes new teachers only");
+        !w.release_claims.empty() || w.entries.size() > 255 || w.claims.size() > 255) {
+      return absl::InternalError(
+          "profile store: CreateTeachers takes new teachers only, with at most 255 timeline "
+          "entries and 255 claims each (their counts travel as one byte)");
     }
     entries += w.entries.size();
     for (const std::string& key : w.add_to_sets) {
       auto [it, fresh] = set_index.emplace(key, sets.size());
-      if (fresh) sets.emplace_back(&key, std::vector<const std::string*>());
-      sets[it->second].second.push_back(&w.teacher_id);
-      ++members;
+      if (fresh) sets.emplace_back(&key, std::vector<size_t>());
+      std::vector<size_t>& members = sets[it->second].second;
+      if (members.empty() || members.back() != position) members.push_back(position);
     }
     for (const TeacherWrite::Claim& claim : w.claims) {
       auto [it, fresh] = claim_owner.emplace(claim.key, &w.teacher_id);
@@ -735,16 +756,35 @@ absl::StatusOr<MutationResult> ProfileStore::CreateTeachers(
     for (const TeacherWrite::Claim& claim : w.claims) keys.push_back(claim.key);
   }
 
+  std::string entry_counts, claim_counts, claim_fields;
+  std::vector<const std::string*> field_names;
+  absl::flat_hash_map<absl::string_view, size_t> field_index;
+  for (const TeacherWrite& w : writes) {
+    entry_counts.push_back(static_cast<char>(w.entries.size()));
+    claim_counts.push_back(static_cast<char>(w.claims.size()));
+    for (const TeacherWrite::Claim& claim : w.claims) {
+      auto [it, fresh] = field_index.emplace(claim.field, field_names.size() + 1);
+      if (fresh) field_names.push_back(&claim.field);
+      claim_fields.push_back(static_cast<char>(it->second));
+    }
+  }
+  if (field_names.size() > 255) {
+    return absl::InternalError("profile store: more than 255 claim fields in one write");
+  }
   redis::Args& args = request.args;
-  args.reserve(4 + 4 * n + entries + sets.size() + members + 2 * claims);
+  args.reserve(8 + field_names.size() + 3 * n + entries + sets.size());
   args.push_back(std::string(payload));
   args.push_back(std::to_string(n));
   args.push_back(std::to_string(sets.size()));
   args.push_back(std::to_string(claims));
+  args.push_back(std::move(entry_counts));
+  args.push_back(std::move(claim_counts));
+  args.push_back(std::move(claim_fields));
+  args.push_back(std::to_string(field_names.size()));
+  for (const std::string* name : field_names) args.push_back(*name);
   for (const TeacherWrite& w : writes) args.push_back(w.teacher_id);
   for (const TeacherWrite& w : writes) args.push_back(w.teacher->SerializeAsString());
   for (const TeacherWrite& w : writes) args.push_back(w.sealed_id_card);
-  for (const TeacherWrite& w : writes) args.push_back(std::to_string(w.entries.size()));
   for (const TeacherWrite& w : writes) {
     int64_t sequence = 0;
     for (const v1::TimelineEntry& entry : w.entries) {
@@ -752,15 +792,21 @@ absl::StatusOr<MutationResult> ProfileStore::CreateTeachers(
       AppendSequence(++sequence, &bytes);
     }
   }
-  for (const auto& set : sets) args.push_back(std::to_string(set.second.size()));
   for (const auto& set : sets) {
-    for (const std::string* id : set.second) args.push_back(*id);
-  }
-  for (const TeacherWrite& w : writes) {
-    for (const TeacherWrite::Claim& claim : w.claims) args.push_back(claim.field);
-  }
-  for (const TeacherWrite& w : writes) {
-    for (size_t i = 0; i < w.claims.size(); ++i) args.push_back(w.teacher_id);
+    const std::vector<size_t>& positions = set.second;
+    bool everyone = positions.size() == n;
+    for (size_t k = 0; everyone && k < n; ++k) everyone = positions[k] == k + 1;
+    if (everyone) {
+      args.push_back("*");
+      continue;
+    }
+    std::string& packed = args.emplace_back();
+    packed.reserve(3 * positions.size());
+    for (size_t position : positions) {
+      packed.push_back(static_cast<char>((position >> 16) & 0xff));
+      packed.push_back(static_cast<char>((position >> 8) & 0xff));
+      packed.push_back(static_cast<char>(position & 0xff));
+    }
   }
   request.timeout = ScriptTimeout(n);
   return RunWrite(pool_, CreateTeachersScript(), county_id, std::move(request));
@@ -772,7 +818,7 @@ absl::StatusOr<MutationResult> ProfileStore::WriteTeachers(
   const bool all_new =
       !writes.empty() && std::all_of(writes.begin(), writes.end(), [](const TeacherWrite& w) {
         return w.expect == TeacherWrite::Expect::kAbsent && w.teacher && w.remove_from_sets.empty() &&
-               w.release_claims.empty();
+               w.release_claims.empty() && w.entries.size() <= 255 && w.claims.size() <= 255;
       });
   if (all_new) return CreateTeachers(county_id, writes, write, std::move(events), payload);
   absl::Status status;

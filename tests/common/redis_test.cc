@@ -1,7 +1,9 @@
 #include "services/common/redis.h"
 
 #include <atomic>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -77,6 +79,27 @@ TEST_F(RedisPoolTest, ScriptLoadsOnNoscriptAndRunsBySha) {
   auto second = pool.Eval(script, {"counter"}, {"again"});
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ((*second)[2].integer(), 2);
+}
+
+TEST_F(RedisPoolTest, EvalViewsSendsTheCallersBytesAndLoadsOnNoscript) {
+  Pool pool(server_.config());
+  Script script("redis.call('RPUSH', KEYS[1], unpack(ARGV)); return redis.call('LRANGE', KEYS[1], 0, -1)");
+  const std::string key = "list";
+  const std::vector<std::string> values = {"a", std::string("b\0c\r\n", 5), "", std::string(70000, 'x')};
+  const std::vector<absl::string_view> keys = {key};
+  const std::vector<absl::string_view> args(values.begin(), values.end());
+  ASSERT_TRUE(pool.Command({"SCRIPT", "FLUSH"}).ok());
+  for (int run = 1; run <= 2; ++run) {  // the first run meets NOSCRIPT, the second EVALSHA
+    auto reply = pool.EvalViews(script, keys, args, absl::ZeroDuration());
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    ASSERT_EQ(reply->size(), values.size() * run);
+    for (size_t i = 0; i < reply->size(); ++i) {
+      EXPECT_EQ((*reply)[i].str(), values[i % values.size()]) << i;
+    }
+  }
+  auto wrong = pool.EvalViews(Script("return redis.call('INCR', KEYS[1])"), keys, {},
+                              absl::ZeroDuration());
+  EXPECT_EQ(wrong.status().code(), absl::StatusCode::kInternal);
 }
 
 TEST_F(RedisPoolTest, ManyThreadsShareThePool) {

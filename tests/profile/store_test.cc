@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -141,6 +142,16 @@ TEST_F(ProfileStoreCreateTeachersTest, WritesEveryTeacherWithTimelineClaimsIndex
   EXPECT_EQ(Integer({"ZCARD", ProfileStore::TeachersKey(kCounty)}), 1500);
   EXPECT_EQ(Integer({"ZCARD", ProfileStore::SchoolIndexKey(kCounty, "S1")}), 750);
   EXPECT_EQ(Integer({"ZCARD", ProfileStore::SchoolIndexKey(kCounty, "S2")}), 750);
+  // Each index set has its own members (sent as positions, the county's set as "everyone").
+  auto s1 = redis_.pool().Command({"ZRANGE", ProfileStore::SchoolIndexKey(kCounty, "S1"), "0", "-1"});
+  ASSERT_TRUE(s1.ok()) << s1.status();
+  for (size_t k = 0; k < s1->size(); ++k) {
+    int number = 0;
+    ASSERT_TRUE(absl::SimpleAtoi((*s1)[k].str().substr(1), &number)) << (*s1)[k].str();
+    EXPECT_EQ(number % 2, 1) << (*s1)[k].str() << " is not a teacher of S1";
+  }
+  EXPECT_EQ(Integer({"ZSCORE", ProfileStore::TeachersKey(kCounty), "T1000"}), 0);
+  EXPECT_EQ(Integer({"ZSCORE", ProfileStore::TeachersKey(kCounty), "T2499"}), 0);
   EXPECT_EQ(Integer({"XLEN", ProfileStore::StreamKey(kCounty)}), 1500);
   auto holder = redis_.pool().Command({"GET", ProfileStore::NationalIdKey(kCounty, "N1234")});
   ASSERT_TRUE(holder.ok());
@@ -185,6 +196,44 @@ TEST_F(ProfileStoreCreateTeachersTest, AClaimHeldByAnotherTeacherRefusesTheWhole
   EXPECT_THAT(std::string(result.status().message()), HasSubstr("T1000"));
   EXPECT_EQ(Integer({"DBSIZE"}), dbsize);
   EXPECT_EQ(Integer({"XLEN", ProfileStore::StreamKey(kCounty)}), events);
+}
+
+TEST_F(ProfileStoreCreateTeachersTest, ClaimsGoToTheirOwnTeacherWhenTeachersHaveFewerOrNone) {
+  // Owners travel as a claim count per teacher: teachers with 0, 1 and 2 claims side by side.
+  std::vector<TeacherWrite> writes;
+  for (int i = 0; i < 30; ++i) {
+    TeacherWrite w = NewTeacher(i, i % 4);
+    if (i % 3 == 0) w.claims.clear();
+    if (i % 3 == 1) w.claims.erase(w.claims.begin());  // the national number only
+    writes.push_back(std::move(w));
+  }
+  ASSERT_TRUE(store_.WriteTeachers(kCounty, writes, WriteContext{"admin:t", "ImportRoster", nullptr},
+                                   EventsFor(writes), "")
+                  .ok());
+  for (int i = 0; i < 30; ++i) {
+    auto national = redis_.pool().Command({"GET", ProfileStore::NationalIdKey(kCounty, absl::StrCat("N", i))});
+    auto card = redis_.pool().Command(
+        {"GET", ProfileStore::IdCardIndexKey(kCounty, absl::StrCat("T", 1000 + i))});
+    ASSERT_TRUE(national.ok() && card.ok());
+    EXPECT_EQ(national->str(), i % 3 == 0 ? "" : absl::StrCat("T", 1000 + i)) << i;
+    EXPECT_EQ(card->str(), i % 3 == 2 ? absl::StrCat("T", 1000 + i) : "") << i;
+    auto stored = store_.GetTeacher(kCounty, absl::StrCat("T", 1000 + i));
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    EXPECT_EQ(stored->timeline.size(), static_cast<size_t>(i % 4)) << i;
+  }
+  // A later teacher whose national number T1004 holds is refused naming that field.
+  const int64_t dbsize = Integer({"DBSIZE"});
+  std::vector<TeacherWrite> later = {NewTeacher(40, 1), NewTeacher(41, 1)};
+  later[1].claims[1].key = ProfileStore::NationalIdKey(kCounty, "N4");
+  auto result = store_.WriteTeachers(kCounty, later, WriteContext{"admin:t", "ImportRoster", nullptr},
+                                     EventsFor(later), "");
+  ASSERT_TRUE(absl::IsAlreadyExists(result.status())) << result.status();
+  auto bad = BadRequestOf(result.status());
+  ASSERT_TRUE(bad.has_value());
+  ASSERT_EQ(bad->field_violations_size(), 1);
+  EXPECT_EQ(bad->field_violations(0).field(), "national_teacher_id");
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("T1004"));
+  EXPECT_EQ(Integer({"DBSIZE"}), dbsize);
 }
 
 TEST_F(ProfileStoreCreateTeachersTest, TwoNewTeachersClaimingOneNumberAreRefusedBeforeRedis) {

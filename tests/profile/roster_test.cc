@@ -1,0 +1,47 @@
+// Reading a teachers roster (services/profile/roster.h): a file big enough to be read on every
+// core gives the rows and their problems exactly as one pass in row order would.
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "services/profile/demo_county.h"
+#include "services/profile/roster.h"
+
+namespace shidang::profile {
+namespace {
+
+TEST(RosterParseTest, ABigFileReadOnEveryCoreKeepsRowOrderAndEveryProblem) {
+  DemoCountyOptions options;
+  options.schools = 30;
+  options.teachers = 3000;
+  options.today = absl::CivilDay(2025, 11, 25);
+  absl::StatusOr<DemoCounty> county = GenerateDemoCounty(options);
+  ASSERT_TRUE(county.ok()) << county.status();
+  // Bad rows at both ends and in the middle, so each slice of the file has some. Data row k is
+  // line k + 2 of the file (the header is line 1), which is the row number reported.
+  const std::vector<size_t> bad = {0, 1499, 1500, 2999};
+  for (size_t k : bad) county->teachers[k].name = "";
+  county->teachers[2998].id_card_number = "12345";
+  absl::StatusOr<Roster<RosterTeacher>> roster =
+      ParseTeacherRoster(TeachersCsv(*county), options.today);
+  ASSERT_TRUE(roster.ok()) << roster.status();
+
+  ASSERT_EQ(roster->rows.size(), 3000u);
+  for (size_t k = 0; k < roster->rows.size(); ++k) {
+    ASSERT_EQ(roster->rows[k].row, static_cast<int64_t>(k + 2));
+    ASSERT_EQ(roster->rows[k].teacher.national_teacher_id(),
+              county->teachers[k].national_teacher_id);
+  }
+  EXPECT_EQ(roster->rows[10].teacher.name(), county->teachers[10].name);
+  EXPECT_EQ(roster->rows[2500].school_ref, county->teachers[2500].school_code);
+
+  std::vector<int64_t> problem_rows;
+  for (const common::v1::RowViolation& p : roster->problems) problem_rows.push_back(p.row());
+  EXPECT_EQ(problem_rows, (std::vector<int64_t>{2, 1501, 1502, 3000, 3001}));
+  EXPECT_EQ(roster->problems[4].column(), roster->problems[0].column());
+  EXPECT_NE(roster->problems[3].column(), roster->problems[0].column());
+}
+
+}  // namespace
+}  // namespace shidang::profile
