@@ -6,7 +6,9 @@
 #include <unordered_map>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "services/common/policy.h"
 
 namespace shidang::training {
@@ -542,17 +544,90 @@ absl::StatusOr<LedgerEntry> MakeReversal(const std::vector<LedgerEntry>& ledger,
 // ---------------------------------------------------------------------------------------------
 // The summary.
 
-absl::StatusOr<Summary> ComputeSummary(const PolicyHistory& policy, const TeacherFacts& teacher,
-                                       const std::vector<LedgerEntry>& ledger,
-                                       const std::vector<PendingRecord>& pending,
-                                       absl::CivilDay as_of) {
-  absl::Status valid = ValidateLedger(ledger);
-  if (!valid.ok()) return valid;
-  absl::StatusOr<Cycle> cycle = CycleHolding(policy, teacher, as_of);
-  if (!cycle.ok()) return cycle.status();
+namespace {
 
+bool SameKind(const TallyBucket& b, const LedgerEntry& e, int32_t year) {
+  return b.level == e.level && b.mode == e.mode && b.activity == e.activity &&
+         b.head_teacher == e.head_teacher && b.year == year;
+}
+
+// The 1-based year of the cycle holding `day` (0 when none does, which a day in the window never is).
+int32_t YearOf(const Cycle& cycle, absl::CivilDay day) {
+  for (int32_t i = 1; i <= cycle.years; ++i) {
+    if (CycleYear(cycle, i).Contains(day)) return i;
+  }
+  return 0;
+}
+
+// One step of the scan: credit `e` (in the window, dated on or after every credit taken) takes
+// what the caps of the version in force on its date leave, measured by what each cap's rule
+// matches among the hours counted so far; then its credits, under the credit caps likewise.
+absl::StatusOr<CountedEntry> CountCredit(const PolicyHistory& policy,
+                                         const TrainingRules& first_day, const Cycle& cycle,
+                                         const LedgerEntry& e, Tally* tally) {
+  const TrainingRules& in_force = policy.InForceOn(e.date);
+  CountedEntry c;
+  c.id = e.id;
+  c.credited = e.half_hours;
+  HalfHours allowed = e.half_hours;
+  for (const HourRule& cap : in_force.caps) {
+    if (!cap.Matches(e.level, e.mode, e.activity)) continue;
+    HalfHours used = 0;
+    for (const TallyBucket& b : tally->buckets) {
+      if (cap.Matches(b.level, b.mode, b.activity)) used += b.counted;
+    }
+    allowed = std::min(allowed, std::max<HalfHours>(0, cap.half_hours - used));
+  }
+  c.counted = allowed;
+  if (first_day.counts_credits) {
+    const CreditRate* rate = RateFor(in_force.credit_rates, e.mode);
+    if (rate == nullptr) rate = RateFor(first_day.credit_rates, e.mode);
+    if (rate == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "training.credit_rates: no rate for ", ModeName(e.mode), " in force on ",
+          dates::FormatDate(e.date), " (entry ", e.id, ")"));
+    }
+    Fraction credits = MakeFraction(c.counted, rate->half_hours_per_credit);
+    for (const CreditCap& cap : in_force.credit_caps) {
+      if (!cap.activity.empty() && cap.activity != e.activity) continue;
+      Fraction used;
+      for (const TallyBucket& b : tally->buckets) {
+        if (cap.activity.empty() || b.activity == cap.activity) used = Add(used, b.credits);
+      }
+      Fraction room = Sub(MakeFraction(cap.half_credits, 2), used);
+      if (room < Fraction{}) room = Fraction{};
+      credits = Min(credits, room);
+    }
+    c.credits = credits;
+  }
+  const int32_t year = YearOf(cycle, e.date);
+  TallyBucket* bucket = nullptr;
+  for (TallyBucket& b : tally->buckets) {
+    if (SameKind(b, e, year)) bucket = &b;
+  }
+  if (bucket == nullptr) {
+    TallyBucket fresh;
+    fresh.level = e.level;
+    fresh.mode = e.mode;
+    fresh.activity = e.activity;
+    fresh.head_teacher = e.head_teacher;
+    fresh.year = year;
+    tally->buckets.push_back(std::move(fresh));
+    bucket = &tally->buckets.back();
+  }
+  bucket->credited += c.credited;
+  bucket->counted += c.counted;
+  bucket->credits = Add(bucket->credits, c.credits);
+  tally->latest_counted = e.date;
+  return c;
+}
+
+// Everything of the summary that follows from the scan's totals.
+Summary FinishSummary(const PolicyHistory& policy, const TeacherFacts& teacher,
+                      const Cycle& cycle, const Tally& tally,
+                      const std::vector<PendingRecord>& pending, absl::CivilDay as_of) {
   Summary s;
-  s.cycle = *cycle;
+  s.cycle = cycle;
   s.as_of = as_of;
   const dates::Period& window = s.cycle.window;
   s.cycle_days = window.Days();
@@ -566,17 +641,7 @@ absl::StatusOr<Summary> ComputeSummary(const PolicyHistory& policy, const Teache
   s.head_teacher_required = first_day.head_teacher;
   s.counts_credits = first_day.counts_credits;
 
-  std::set<std::string> reversed;
-  for (const LedgerEntry& e : ledger) {
-    if (e.half_hours < 0) reversed.insert(e.reverses);
-  }
-
-  // Induction, apart from the cycle.
-  for (const LedgerEntry& e : ledger) {
-    if (e.half_hours > 0 && e.induction && e.date <= as_of && reversed.count(e.id) == 0) {
-      s.induction += e.half_hours;
-    }
-  }
+  s.induction = tally.induction;
   if (teacher.hire_date.has_value()) {
     s.induction_required = policy.InForceOn(*teacher.hire_date).induction;
   }
@@ -586,80 +651,24 @@ absl::StatusOr<Summary> ComputeSummary(const PolicyHistory& policy, const Teache
     if (!p.induction && window.Contains(p.date) && p.date <= as_of) s.pending += p.half_hours;
   }
 
-  // The credits that count in this cycle, in date order (ledger order within a day).
-  std::vector<const LedgerEntry*> taken;
-  for (const LedgerEntry& e : ledger) {
-    if (e.half_hours > 0 && !e.induction && window.Contains(e.date) && e.date <= as_of &&
-        reversed.count(e.id) == 0) {
-      taken.push_back(&e);
-    }
-  }
-  std::stable_sort(taken.begin(), taken.end(), [](const LedgerEntry* a, const LedgerEntry* b) {
-    return a->date < b->date;
-  });
-
-  for (const LedgerEntry* e : taken) {
-    const TrainingRules& in_force = policy.InForceOn(e->date);
-    CountedEntry c;
-    c.id = e->id;
-    c.credited = e->half_hours;
-    // Room under each cap of the version in force on the entry's date, measured by what that
-    // cap's rule matches among the hours counted so far.
-    HalfHours allowed = e->half_hours;
-    for (const HourRule& cap : in_force.caps) {
-      if (!cap.Matches(e->level, e->mode, e->activity)) continue;
-      HalfHours used = 0;
-      for (size_t j = 0; j < s.entries.size(); ++j) {
-        const LedgerEntry* prior = taken[j];
-        if (cap.Matches(prior->level, prior->mode, prior->activity)) used += s.entries[j].counted;
-      }
-      allowed = std::min(allowed, std::max<HalfHours>(0, cap.half_hours - used));
-    }
-    c.counted = allowed;
-
-    if (s.counts_credits) {
-      const CreditRate* rate = RateFor(in_force.credit_rates, e->mode);
-      if (rate == nullptr) rate = RateFor(first_day.credit_rates, e->mode);
-      if (rate == nullptr) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "training.credit_rates: no rate for ", ModeName(e->mode), " in force on ",
-            dates::FormatDate(e->date), " (entry ", e->id, ")"));
-      }
-      Fraction credits = MakeFraction(c.counted, rate->half_hours_per_credit);
-      for (const CreditCap& cap : in_force.credit_caps) {
-        if (!cap.activity.empty() && cap.activity != e->activity) continue;
-        Fraction used;
-        for (size_t j = 0; j < s.entries.size(); ++j) {
-          if (cap.activity.empty() || taken[j]->activity == cap.activity) {
-            used = Add(used, s.entries[j].credits);
-          }
-        }
-        Fraction room = Sub(MakeFraction(cap.half_credits, 2), used);
-        if (room < Fraction{}) room = Fraction{};
-        credits = Min(credits, room);
-      }
-      c.credits = credits;
-      s.credits = Add(s.credits, credits);
-    }
-
-    s.credited += e->half_hours;
-    s.credited_by_level[e->level] += e->half_hours;
-    s.credited_by_mode[e->mode] += e->half_hours;
-    s.counted += c.counted;
-    if (e->head_teacher) s.head_teacher_counted += c.counted;
-    s.entries.push_back(std::move(c));
+  for (const TallyBucket& b : tally.buckets) {
+    s.credited += b.credited;
+    s.credited_by_level[b.level] += b.credited;
+    s.credited_by_mode[b.mode] += b.credited;
+    s.counted += b.counted;
+    if (b.head_teacher) s.head_teacher_counted += b.counted;
+    s.credits = Add(s.credits, b.credits);
   }
   s.head_teacher_met = s.head_teacher_counted >= s.head_teacher_required;
 
-  // Years of the cycle.
   for (int32_t i = 1; i <= s.cycle.years; ++i) {
     YearProgress year;
     year.index = i;
     year.window = CycleYear(s.cycle, i);
-    for (size_t j = 0; j < taken.size(); ++j) {
-      if (!year.window.Contains(taken[j]->date)) continue;
-      year.credited += s.entries[j].credited;
-      year.counted += s.entries[j].counted;
+    for (const TallyBucket& b : tally.buckets) {
+      if (b.year != i) continue;
+      year.credited += b.credited;
+      year.counted += b.counted;
     }
     year.finished = year.window.last <= as_of;
     year.minimum_met = year.counted >= s.yearly_minimum;
@@ -674,10 +683,8 @@ absl::StatusOr<Summary> ComputeSummary(const PolicyHistory& policy, const Teache
     MinimumProgress m;
     m.name = rule.name;
     m.required = rule.half_hours;
-    for (size_t j = 0; j < taken.size(); ++j) {
-      if (rule.Matches(taken[j]->level, taken[j]->mode, taken[j]->activity)) {
-        m.counted += s.entries[j].counted;
-      }
+    for (const TallyBucket& b : tally.buckets) {
+      if (rule.Matches(b.level, b.mode, b.activity)) m.counted += b.counted;
     }
     m.expected = ExpectedByPace(m.required, s.elapsed, s.cycle_days);
     m.met = m.counted >= m.required;
@@ -702,6 +709,298 @@ absl::StatusOr<Summary> ComputeSummary(const PolicyHistory& policy, const Teache
   s.status = DecideStatus(in);
   s.shortfall = s.status == v1::TRAINING_STATUS_COMPLETE ? 0 : s.remaining;
   return s;
+}
+
+// The scan over a whole ledger: the summary on `as_of` and the tally it counted.
+absl::StatusOr<std::pair<Summary, Tally>> Count(const PolicyHistory& policy,
+                                                const TeacherFacts& teacher,
+                                                const std::vector<LedgerEntry>& ledger,
+                                                const std::vector<PendingRecord>& pending,
+                                                absl::CivilDay as_of) {
+  absl::Status valid = ValidateLedger(ledger);
+  if (!valid.ok()) return valid;
+  absl::StatusOr<Cycle> cycle = CycleHolding(policy, teacher, as_of);
+  if (!cycle.ok()) return cycle.status();
+  const TrainingRules& first_day = policy.InForceOn(cycle->window.first);
+
+  Tally tally;
+  tally.window = cycle->window;
+  tally.ledger_length = static_cast<int64_t>(ledger.size());
+  std::set<std::string> reversed;
+  for (const LedgerEntry& e : ledger) {
+    if (e.half_hours < 0) reversed.insert(e.reverses);
+    if (!tally.latest.has_value() || *tally.latest < e.date) tally.latest = e.date;
+  }
+  // Induction, apart from the cycle.
+  for (const LedgerEntry& e : ledger) {
+    if (e.half_hours > 0 && e.induction && e.date <= as_of && reversed.count(e.id) == 0) {
+      tally.induction += e.half_hours;
+    }
+  }
+  // The credits that count in this cycle, in date order (ledger order within a day).
+  std::vector<const LedgerEntry*> taken;
+  for (const LedgerEntry& e : ledger) {
+    if (e.half_hours > 0 && !e.induction && cycle->window.Contains(e.date) && e.date <= as_of &&
+        reversed.count(e.id) == 0) {
+      taken.push_back(&e);
+    }
+  }
+  std::stable_sort(taken.begin(), taken.end(), [](const LedgerEntry* a, const LedgerEntry* b) {
+    return a->date < b->date;
+  });
+  std::vector<CountedEntry> counted;
+  for (const LedgerEntry* e : taken) {
+    absl::StatusOr<CountedEntry> c = CountCredit(policy, first_day, *cycle, *e, &tally);
+    if (!c.ok()) return c.status();
+    counted.push_back(*std::move(c));
+  }
+  Summary s = FinishSummary(policy, teacher, *cycle, tally, pending, as_of);
+  s.entries = std::move(counted);
+  return std::make_pair(std::move(s), std::move(tally));
+}
+
+int64_t DayNumber(absl::CivilDay day) { return day - absl::CivilDay(1970, 1, 1); }
+absl::CivilDay FromDayNumber(int64_t n) { return absl::CivilDay(1970, 1, 1) + n; }
+std::string OptionalDay(const std::optional<absl::CivilDay>& day) {
+  return day.has_value() ? std::to_string(DayNumber(*day)) : "-";
+}
+
+absl::Status BadText(absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("stored ", what, " is unreadable"));
+}
+
+bool ParseInt(absl::string_view text, int64_t* out) { return absl::SimpleAtoi(text, out); }
+
+bool ParseOptionalDay(absl::string_view text, std::optional<absl::CivilDay>* out) {
+  if (text == "-") {
+    out->reset();
+    return true;
+  }
+  int64_t n = 0;
+  if (!ParseInt(text, &n)) return false;
+  *out = FromDayNumber(n);
+  return true;
+}
+
+bool ParseFraction(absl::string_view num, absl::string_view den, Fraction* out) {
+  int64_t n = 0, d = 0;
+  if (!ParseInt(num, &n) || !ParseInt(den, &d) || d <= 0) return false;
+  *out = MakeFraction(n, d);
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<Summary> ComputeSummary(const PolicyHistory& policy, const TeacherFacts& teacher,
+                                       const std::vector<LedgerEntry>& ledger,
+                                       const std::vector<PendingRecord>& pending,
+                                       absl::CivilDay as_of) {
+  absl::StatusOr<std::pair<Summary, Tally>> counted = Count(policy, teacher, ledger, pending, as_of);
+  if (!counted.ok()) return counted.status();
+  return std::move(counted->first);
+}
+
+absl::StatusOr<Tally> TallyFromLedger(const PolicyHistory& policy, const TeacherFacts& teacher,
+                                      const std::vector<LedgerEntry>& ledger,
+                                      absl::CivilDay as_of) {
+  absl::StatusOr<std::pair<Summary, Tally>> counted = Count(policy, teacher, ledger, {}, as_of);
+  if (!counted.ok()) return counted.status();
+  return std::move(counted->second);
+}
+
+absl::StatusOr<std::optional<Tally>> AdvanceTally(const PolicyHistory& policy,
+                                                  const TeacherFacts& teacher, const Tally& before,
+                                                  const LedgerEntry& entry, absl::CivilDay today) {
+  using Out = std::optional<Tally>;
+  if (entry.half_hours <= 0 || entry.date > today ||
+      (before.latest.has_value() && *before.latest > today)) {
+    return Out();  // a reversal, or dated after the day counted: recount
+  }
+  if (!ValidLevel(entry.level) || !ValidMode(entry.mode)) {
+    return Invalid(absl::StrCat("ledger[", entry.id, "]"), "a credit needs a level and a mode");
+  }
+  absl::StatusOr<Cycle> cycle = CycleHolding(policy, teacher, today);
+  if (!cycle.ok()) return cycle.status();
+  Tally t = before;
+  if (t.window.first != cycle->window.first || t.window.last != cycle->window.last) {
+    // A new cycle (or a new shape): nothing taken yet when every entry is dated before it.
+    if (t.latest.has_value() && *t.latest >= cycle->window.first) return Out();
+    t.window = cycle->window;
+    t.buckets.clear();
+    t.latest_counted.reset();
+  }
+  t.ledger_length += 1;
+  if (!t.latest.has_value() || *t.latest < entry.date) t.latest = entry.date;
+  if (entry.induction) {
+    t.induction += entry.half_hours;
+    return Out(std::move(t));
+  }
+  if (!t.window.Contains(entry.date)) return Out(std::move(t));
+  if (t.latest_counted.has_value() && entry.date < *t.latest_counted) return Out();
+  const TrainingRules& first_day = policy.InForceOn(t.window.first);
+  absl::StatusOr<CountedEntry> c = CountCredit(policy, first_day, *cycle, entry, &t);
+  if (!c.ok()) return c.status();
+  return Out(std::move(t));
+}
+
+absl::StatusOr<std::optional<Summary>> SummaryFromTally(const PolicyHistory& policy,
+                                                        const TeacherFacts& teacher,
+                                                        const Tally& tally,
+                                                        const std::vector<PendingRecord>& pending,
+                                                        absl::CivilDay as_of) {
+  absl::StatusOr<Cycle> cycle = CycleHolding(policy, teacher, as_of);
+  if (!cycle.ok()) return cycle.status();
+  if (cycle->window.first != tally.window.first || cycle->window.last != tally.window.last ||
+      (tally.latest.has_value() && *tally.latest > as_of)) {
+    return std::optional<Summary>();
+  }
+  return std::optional<Summary>(FinishSummary(policy, teacher, *cycle, tally, pending, as_of));
+}
+
+// "w,<first>,<last>;n,<length>;x,<latest>;c,<latest counted>;i,<induction>" then per bucket
+// ";b,<level>,<mode>,<activity>,<head>,<year>,<credited>,<counted>,<credits num>,<den>"; days as
+// numbers since 1970-01-01, "-" for none.
+std::string EncodeTally(const Tally& t) {
+  std::string out = absl::StrCat("w,", DayNumber(t.window.first), ",", DayNumber(t.window.last),
+                                 ";n,", t.ledger_length, ";x,", OptionalDay(t.latest), ";c,",
+                                 OptionalDay(t.latest_counted), ";i,", t.induction);
+  for (const TallyBucket& b : t.buckets) {
+    absl::StrAppend(&out, ";b,", static_cast<int>(b.level), ",", static_cast<int>(b.mode), ",",
+                    b.activity, ",", b.head_teacher ? 1 : 0, ",", b.year, ",", b.credited, ",",
+                    b.counted, ",", b.credits.num, ",", b.credits.den);
+  }
+  return out;
+}
+
+absl::StatusOr<Tally> DecodeTally(absl::string_view text) {
+  Tally t;
+  bool has_window = false;
+  for (absl::string_view part : absl::StrSplit(text, ';')) {
+    std::vector<absl::string_view> f = absl::StrSplit(part, ',');
+    const absl::string_view kind = f[0];
+    int64_t a = 0, b = 0;
+    if (kind == "w" && f.size() == 3 && ParseInt(f[1], &a) && ParseInt(f[2], &b)) {
+      t.window = dates::Period{FromDayNumber(a), FromDayNumber(b)};
+      has_window = true;
+    } else if (kind == "n" && f.size() == 2 && ParseInt(f[1], &t.ledger_length)) {
+    } else if (kind == "x" && f.size() == 2 && ParseOptionalDay(f[1], &t.latest)) {
+    } else if (kind == "c" && f.size() == 2 && ParseOptionalDay(f[1], &t.latest_counted)) {
+    } else if (kind == "i" && f.size() == 2 && ParseInt(f[1], &t.induction)) {
+    } else if (kind == "b" && f.size() == 10) {
+      TallyBucket bucket;
+      int64_t level = 0, mode = 0, head = 0, year = 0;
+      if (!ParseInt(f[1], &level) || !ParseInt(f[2], &mode) || !ParseInt(f[4], &head) ||
+          !ParseInt(f[5], &year) || !ParseInt(f[6], &bucket.credited) ||
+          !ParseInt(f[7], &bucket.counted) || !ParseFraction(f[8], f[9], &bucket.credits)) {
+        return BadText("tally");
+      }
+      bucket.level = static_cast<TrainingLevel>(level);
+      bucket.mode = static_cast<TrainingMode>(mode);
+      bucket.activity = std::string(f[3]);
+      bucket.head_teacher = head == 1;
+      bucket.year = static_cast<int32_t>(year);
+      t.buckets.push_back(std::move(bucket));
+    } else {
+      return BadText("tally");
+    }
+  }
+  if (!has_window) return BadText("tally");
+  return t;
+}
+
+ReportRow ReportRowOf(const Summary& s, const Tally& tally, const TeacherFacts& teacher) {
+  ReportRow row;
+  row.window = s.cycle.window;
+  row.cycle_anchor = teacher.cycle_anchor;
+  row.latest = tally.latest;
+  row.counted = s.counted;
+  row.credits = s.credits;
+  for (const MinimumProgress& m : s.minimums) row.minimums.push_back(m.counted);
+  return row;
+}
+
+// "<first>|<last>|<anchor>|<latest>|<counted>|<credits num>|<den>|<minimum>,<minimum>...".
+std::string EncodeReportRow(const ReportRow& r) {
+  std::string out = absl::StrCat(DayNumber(r.window.first), "|", DayNumber(r.window.last), "|",
+                                 OptionalDay(r.cycle_anchor), "|", OptionalDay(r.latest), "|",
+                                 r.counted, "|", r.credits.num, "|", r.credits.den, "|");
+  for (size_t i = 0; i < r.minimums.size(); ++i) {
+    absl::StrAppend(&out, i == 0 ? "" : ",", r.minimums[i]);
+  }
+  return out;
+}
+
+absl::StatusOr<ReportRow> DecodeReportRow(absl::string_view text) {
+  std::vector<absl::string_view> f = absl::StrSplit(text, '|');
+  ReportRow r;
+  int64_t first = 0, last = 0;
+  if (f.size() != 8 || !ParseInt(f[0], &first) || !ParseInt(f[1], &last) ||
+      !ParseOptionalDay(f[2], &r.cycle_anchor) || !ParseOptionalDay(f[3], &r.latest) ||
+      !ParseInt(f[4], &r.counted) || !ParseFraction(f[5], f[6], &r.credits)) {
+    return BadText("report row");
+  }
+  r.window = dates::Period{FromDayNumber(first), FromDayNumber(last)};
+  if (!f[7].empty()) {
+    for (absl::string_view m : absl::StrSplit(f[7], ',')) {
+      int64_t v = 0;
+      if (!ParseInt(m, &v)) return BadText("report row");
+      r.minimums.push_back(v);
+    }
+  }
+  return r;
+}
+
+Standing StandingOf(const Summary& s) {
+  Standing out;
+  out.window = s.cycle.window;
+  out.status = s.status;
+  out.required = s.required;
+  out.counted = s.counted;
+  out.expected = s.expected;
+  out.shortfall = s.shortfall;
+  out.days_left = s.days_left;
+  out.counts_credits = s.counts_credits;
+  out.credits = s.counts_credits ? s.credits : Fraction{};
+  return out;
+}
+
+std::optional<Standing> StandingFromRow(const PolicyHistory& policy, const ReportRow& row,
+                                        absl::CivilDay as_of) {
+  TeacherFacts facts;
+  facts.cycle_anchor = row.cycle_anchor;
+  absl::StatusOr<Cycle> cycle = CycleHolding(policy, facts, as_of);
+  if (!cycle.ok() || cycle->window.first != row.window.first ||
+      cycle->window.last != row.window.last || (row.latest.has_value() && *row.latest > as_of)) {
+    return std::nullopt;
+  }
+  const TrainingRules& first_day = policy.InForceOn(row.window.first);
+  if (first_day.minimums.size() != row.minimums.size()) return std::nullopt;
+  StatusInputs in;
+  in.counted = row.counted;
+  in.required = first_day.required;
+  in.elapsed = as_of - row.window.first + 1;
+  in.cycle_days = row.window.Days();
+  in.days_left = row.window.last - as_of;
+  in.grace_days = first_day.grace_days;
+  in.warn_days = first_day.warn_days;
+  for (size_t i = 0; i < row.minimums.size(); ++i) {
+    const HalfHours required = first_day.minimums[i].half_hours;
+    in.minimums_met = in.minimums_met && row.minimums[i] >= required;
+    in.minimum_behind_pace = in.minimum_behind_pace ||
+                             BelowPace(row.minimums[i], required, in.elapsed, in.cycle_days);
+  }
+  Standing out;
+  out.window = row.window;
+  out.status = DecideStatus(in);
+  out.required = in.required;
+  out.counted = row.counted;
+  out.expected = ExpectedByPace(in.required, in.elapsed, in.cycle_days);
+  const HalfHours remaining = std::max<HalfHours>(0, in.required - in.counted);
+  out.shortfall = out.status == v1::TRAINING_STATUS_COMPLETE ? 0 : remaining;
+  out.days_left = in.days_left;
+  out.counts_credits = first_day.counts_credits;
+  out.credits = first_day.counts_credits ? row.credits : Fraction{};
+  return out;
 }
 
 void SummaryToProto(const Summary& s, absl::string_view teacher_id, v1::TrainingSummary* out) {

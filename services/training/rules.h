@@ -360,6 +360,104 @@ absl::StatusOr<Summary> ComputeSummary(const PolicyHistory& policy, const Teache
                                        const std::vector<PendingRecord>& pending,
                                        absl::CivilDay as_of);
 
+// ---------------------------------------------------------------------------------------------
+// Running totals, kept at write time (DESIGN "Reports are cheap").
+//
+// Counting is a scan in date order in which each credit takes what the caps of the version in
+// force on its date leave. A Tally is that scan's state for the cycle holding the day it was made:
+// hours credited, counted and credits per kind of training (level, mode, activity, head-teacher
+// flag) and year of the cycle. Because the caps, minimums and credit caps only ever ask "how much
+// has training matching this rule taken so far", the buckets are all a next credit needs, so a
+// credit dated on or after every credit already taken is added exactly without reading the
+// ledger (AdvanceTally). Anything else (a credit dated before one already taken, a reversal, a
+// cycle change with entries in the new cycle) answers nullopt and the caller recounts the
+// teacher's ledger (TallyFromLedger): exactness never depends on the fast path.
+
+struct TallyBucket {
+  TrainingLevel level = common::v1::TRAINING_LEVEL_UNSPECIFIED;
+  TrainingMode mode = common::v1::TRAINING_MODE_UNSPECIFIED;
+  std::string activity;  // ActivityName()
+  bool head_teacher = false;
+  int32_t year = 0;  // 1-based year of the cycle the hours are dated in
+  HalfHours credited = 0;
+  HalfHours counted = 0;
+  Fraction credits;  // after credit caps; 0 when credits are not counted
+};
+
+struct Tally {
+  dates::Period window;  // the cycle counted
+  // Entries of the ledger it reflects (the write path's compare-and-set).
+  int64_t ledger_length = 0;
+  // Latest date of any entry of the ledger (none: an empty ledger).
+  std::optional<absl::CivilDay> latest;
+  // Latest date of a credit taken in the window: a later credit dated before it needs a recount.
+  std::optional<absl::CivilDay> latest_counted;
+  // Induction credits (not reversed) of any date.
+  HalfHours induction = 0;
+  std::vector<TallyBucket> buckets;
+};
+
+// The tally of the cycle holding `as_of` from the whole ledger (the same count as ComputeSummary).
+// Errors as ComputeSummary's.
+absl::StatusOr<Tally> TallyFromLedger(const PolicyHistory& policy, const TeacherFacts& teacher,
+                                      const std::vector<LedgerEntry>& ledger,
+                                      absl::CivilDay as_of);
+
+// `before` with `entry` appended to the ledger on `today`, when that is exact without the ledger
+// (see above); nullopt when the ledger must be recounted. Errors: CycleHolding's, INVALID_ARGUMENT
+// for a credit without level or mode, FAILED_PRECONDITION for a mode without a credit rate.
+absl::StatusOr<std::optional<Tally>> AdvanceTally(const PolicyHistory& policy,
+                                                  const TeacherFacts& teacher, const Tally& before,
+                                                  const LedgerEntry& entry, absl::CivilDay today);
+
+// The summary on `as_of` from a tally: exactly ComputeSummary's (without `entries`) when the
+// tally's cycle is the one holding `as_of` and no entry is dated after `as_of`; nullopt otherwise.
+absl::StatusOr<std::optional<Summary>> SummaryFromTally(const PolicyHistory& policy,
+                                                        const TeacherFacts& teacher,
+                                                        const Tally& tally,
+                                                        const std::vector<PendingRecord>& pending,
+                                                        absl::CivilDay as_of);
+
+// Compact text for Redis; Decode answers INVALID_ARGUMENT for text Encode did not make.
+std::string EncodeTally(const Tally& tally);
+absl::StatusOr<Tally> DecodeTally(absl::string_view text);
+
+// What the compliance report needs of one teacher: a few numbers, so a county's report reads one
+// small row per teacher. Made from a summary; valid on any as-of day in the same cycle on or
+// after its latest entry, under the same policy versions (the caller checks those).
+struct ReportRow {
+  dates::Period window;
+  std::optional<absl::CivilDay> cycle_anchor;  // the teacher's (PER_TEACHER cycles)
+  std::optional<absl::CivilDay> latest;        // latest entry of the ledger
+  HalfHours counted = 0;
+  Fraction credits;
+  // Counted hours per minimum of the version in force on the cycle's first day, in its order.
+  std::vector<HalfHours> minimums;
+};
+
+ReportRow ReportRowOf(const Summary& summary, const Tally& tally, const TeacherFacts& teacher);
+std::string EncodeReportRow(const ReportRow& row);
+absl::StatusOr<ReportRow> DecodeReportRow(absl::string_view text);
+
+// Where a teacher stands on a day, as the report shows it.
+struct Standing {
+  dates::Period window;
+  TrainingStatus status = v1::TRAINING_STATUS_UNSPECIFIED;
+  HalfHours required = 0;
+  HalfHours counted = 0;
+  Fraction expected;
+  HalfHours shortfall = 0;
+  int64_t days_left = 0;
+  bool counts_credits = false;
+  Fraction credits;
+};
+
+Standing StandingOf(const Summary& summary);
+// The standing on `as_of` from a row: the same as StandingOf(ComputeSummary(...)) when the row's
+// cycle holds `as_of` and its latest entry is on or before it; nullopt otherwise.
+std::optional<Standing> StandingFromRow(const PolicyHistory& policy, const ReportRow& row,
+                                        absl::CivilDay as_of);
+
 // The summary on the wire (hours and credits rounded to 2 decimals there only).
 void SummaryToProto(const Summary& summary, absl::string_view teacher_id,
                     v1::TrainingSummary* out);

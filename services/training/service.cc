@@ -5,8 +5,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <map>
+#include <optional>
 #include <set>
+#include <unordered_map>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -14,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "services/common/csv.h"
 #include "services/common/dates.h"
 #include "services/common/log.h"
@@ -35,6 +40,8 @@ constexpr char kMethodPrefix[] = "shidang.training.v1.TrainingService/";
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 constexpr int kMaxCompletionRows = 5000;
+// Rows per ledger script of a completion batch (see RecordCompletions).
+constexpr size_t kAppendsPerScript = 500;
 
 bool IsHr(Role role) {
   return role == common::v1::ROLE_COUNTY_HR || role == common::v1::ROLE_CITY_HR ||
@@ -226,6 +233,40 @@ struct LoadedPolicy {
   std::string stamp;
 };
 
+// Random 128-bit event ids drawn from the CSPRNG a block at a time. NewEvent draws once per event,
+// which a 2,000-row completion batch (two events a row) felt; the ids are as random either way.
+class EventIdSource {
+ public:
+  std::string Next() {
+    absl::MutexLock lock(&mu_);
+    if (next_ == sizeof(block_)) {
+      if (RAND_bytes(block_, sizeof(block_)) != 1) {
+        // As NewEvent: no process can carry on with ids that may repeat.
+        std::fprintf(stderr, "training: RAND_bytes failed\n");
+        std::abort();
+      }
+      next_ = 0;
+    }
+    std::string id = absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(block_ + next_), kIdBytes));
+    next_ += kIdBytes;
+    return id;
+  }
+
+ private:
+  static constexpr size_t kIdBytes = 16;
+  absl::Mutex mu_;
+  unsigned char block_[kIdBytes * 256] ABSL_GUARDED_BY(mu_);
+  size_t next_ ABSL_GUARDED_BY(mu_) = sizeof(block_);
+};
+
+// "24", "24.5", "-0.5": half hours as hours, exactly (no float formatting).
+std::string HalfHoursText(HalfHours half_hours) {
+  const bool negative = half_hours < 0;
+  const HalfHours magnitude = negative ? -half_hours : half_hours;
+  return absl::StrCat(negative ? "-" : "", magnitude / 2, magnitude % 2 != 0 ? ".5" : "");
+}
+
 }  // namespace
 
 class TrainingServiceImpl::Impl {
@@ -257,7 +298,12 @@ class TrainingServiceImpl::Impl {
                           absl::string_view county_id, absl::string_view occurred_on,
                           absl::string_view actor, absl::string_view request_id,
                           absl::string_view summary, const google::protobuf::Message& payload) {
-    common::v1::Event e = NewEvent(kServiceName, type, clock_.Now());
+    // NewEvent's envelope, with an id from the block source.
+    common::v1::Event e;
+    e.set_id(event_ids_.Next());
+    e.set_type(std::string(type));
+    e.set_source(kServiceName);
+    e.set_recorded_at_ms(absl::ToUnixMillis(clock_.Now()));
     e.set_teacher_id(std::string(teacher_id));
     e.set_county_id(std::string(county_id));
     e.set_occurred_on(std::string(occurred_on));
@@ -347,58 +393,113 @@ class TrainingServiceImpl::Impl {
     return ComputeSummary(policy.history, FactsForRules(*state.facts), ledger, pending, as_of);
   }
 
-  // Recomputes and stores the summaries of these teachers of one county as of today, and
-  // publishes each as a "training.summary" event for the growth file.
-  absl::Status RefreshSummaries(absl::string_view county_id,
-                                const std::vector<std::string>& teacher_ids) {
-    if (teacher_ids.empty()) return absl::OkStatus();
-    SHIDANG_ASSIGN_OR_RETURN(LoadedPolicy policy, LoadPolicy(county_id));
+  // The growth file's "training.summary" event for a teacher's summary as of today: the few
+  // values the file shows (the full breakdown is one GetTrainingSummary away).
+  common::v1::Event SummaryEvent(absl::string_view teacher_id, absl::string_view county_id,
+                                 const Summary& summary) {
+    profile::v1::ServiceSummary payload;
+    payload.set_source(kServiceName);
+    payload.set_kind("training_cycle");
+    auto& values = *payload.mutable_values();
+    values["counted_hours"] = HalfHoursText(summary.counted);
+    values["required_hours"] = HalfHoursText(summary.required);
+    values["status"] = TrainingStatus_Name(summary.status);
+    values["cycle_first"] = dates::FormatDate(summary.cycle.window.first);
+    values["cycle_last"] = dates::FormatDate(summary.cycle.window.last);
+    if (summary.counts_credits) values["credits"] = HoursText(RoundTo2(summary.credits));
+    return Event("training.summary", teacher_id, county_id, dates::FormatDate(summary.as_of),
+                 "service:training", "",
+                 absl::StrCat("培训学时：已计 ", values["counted_hours"], " / ",
+                              values["required_hours"], " 学时"),
+                 payload);
+  }
+
+  // The running totals after appending `entry` to a teacher whose stored totals are `state`'s,
+  // when they can be advanced exactly (rules.h AdvanceTally): filled into `a` with the summary
+  // event, so the append's script stores them. Otherwise `a` drops them and the caller recounts.
+  void AdvanceTotals(const LoadedPolicy& policy, const TeacherState& state,
+                     const v1::LedgerEntry& entry, absl::CivilDay today, LedgerAppend* a,
+                     std::vector<common::v1::Event>* events) {
+    a->expected_length = -1;
+    if (!state.facts.has_value() || state.tally.empty() || state.policy_stamp != policy.stamp) {
+      return;
+    }
+    absl::StatusOr<Tally> before = DecodeTally(state.tally);
+    if (!before.ok()) return;
+    TeacherFacts facts = FactsForRules(*state.facts);
+    absl::StatusOr<std::optional<Tally>> after =
+        AdvanceTally(policy.history, facts, *before, ToRulesEntry(entry), today);
+    if (!after.ok() || !after->has_value()) return;
+    absl::StatusOr<std::optional<Summary>> summary =
+        SummaryFromTally(policy.history, facts, **after, {}, today);
+    if (!summary.ok() || !summary->has_value()) return;
+    a->expected_length = before->ledger_length;
+    a->tally = EncodeTally(**after);
+    a->row = EncodeReportRow(ReportRowOf(**summary, **after, facts));
+    a->policy_stamp = policy.stamp;
+    a->summary_event_index = static_cast<int>(events->size());
+    events->push_back(SummaryEvent(state.facts->teacher_id, state.facts->county_id, **summary));
+  }
+
+  // Recounts the running totals of these teachers of one county from their ledgers as of today
+  // and stores them (unless an append came in between), each with its summary event. Used where
+  // totals cannot be advanced (a reversal, a back-dated credit, changed facts, a policy version
+  // added, a transfer) and by the report for rows it finds stale. Returns each teacher's full
+  // state and tally (nullopt where the ledger could not be counted).
+  struct Recounted {
+    TeacherState state;
+    std::optional<Tally> tally;
+  };
+  absl::StatusOr<std::vector<Recounted>> Recount(absl::string_view county_id,
+                                                 const std::vector<std::string>& teacher_ids,
+                                                 const LoadedPolicy& policy) {
+    std::vector<Recounted> out;
+    if (teacher_ids.empty()) return out;
     SHIDANG_ASSIGN_OR_RETURN(std::vector<TeacherState> states,
                              store_.GetTeachers(county_id, teacher_ids));
     absl::CivilDay today = clock_.Today();
-    std::vector<SummaryWrite> writes;
+    std::vector<TallyWrite> writes;
     std::vector<common::v1::Event> events;
     for (size_t i = 0; i < states.size(); ++i) {
-      if (!states[i].facts.has_value()) continue;
-      absl::StatusOr<Summary> summary = Compute(policy, states[i], today);
-      if (!summary.ok()) {
-        LogWarning("summary of teacher ", teacher_ids[i], " not computed: ",
-                   summary.status().ToString());
-        continue;
+      Recounted r{std::move(states[i]), std::nullopt};
+      if (r.state.facts.has_value()) {
+        TeacherFacts facts = FactsForRules(*r.state.facts);
+        std::vector<LedgerEntry> ledger;
+        for (const v1::LedgerEntry& e : r.state.ledger) ledger.push_back(ToRulesEntry(e));
+        absl::StatusOr<Tally> tally = TallyFromLedger(policy.history, facts, ledger, today);
+        absl::StatusOr<std::optional<Summary>> summary =
+            tally.ok() ? SummaryFromTally(policy.history, facts, *tally, {}, today)
+                       : absl::StatusOr<std::optional<Summary>>(tally.status());
+        if (!summary.ok() || !summary->has_value()) {
+          LogWarning("training totals of teacher ", teacher_ids[i], " not counted: ",
+                     summary.ok() ? "an entry is dated after today" : summary.status().ToString());
+        } else {
+          TallyWrite w;
+          w.teacher_id = teacher_ids[i];
+          w.ledger_length = static_cast<int64_t>(ledger.size());
+          w.tally = EncodeTally(*tally);
+          w.row = EncodeReportRow(ReportRowOf(**summary, *tally, facts));
+          w.policy_stamp = policy.stamp;
+          w.event_index = static_cast<int>(events.size());
+          events.push_back(SummaryEvent(teacher_ids[i], county_id, **summary));
+          writes.push_back(std::move(w));
+          r.tally = *std::move(tally);
+        }
       }
-      SummaryWrite w;
-      w.teacher_id = teacher_ids[i];
-      SummaryToProto(*summary, teacher_ids[i], &w.summary);
-      w.meta.ledger_length = static_cast<int64_t>(states[i].ledger.size());
-      w.meta.policy_stamp = policy.stamp;
-      w.meta.facts_version = states[i].facts->version;
-      w.meta.school_id = states[i].facts->school_id;
-      w.meta.name = states[i].facts->name;
-      profile::v1::ServiceSummary payload;
-      payload.set_source(kServiceName);
-      payload.set_kind("training_cycle");
-      (*payload.mutable_values())["counted_hours"] = HoursText(w.summary.counted_hours());
-      (*payload.mutable_values())["required_hours"] = HoursText(w.summary.required_hours());
-      (*payload.mutable_values())["status"] = TrainingStatus_Name(w.summary.status());
-      (*payload.mutable_values())["cycle_first"] = w.summary.cycle().first_day();
-      (*payload.mutable_values())["cycle_last"] = w.summary.cycle().last_day();
-      payload.mutable_detail()->PackFrom(w.summary);
-      w.event_index = static_cast<int>(events.size());
-      events.push_back(Event("training.summary", teacher_ids[i], county_id,
-                             dates::FormatDate(today), "service:training", "",
-                             absl::StrCat("培训学时：已计 ", HoursText(w.summary.counted_hours()),
-                                          " / ", HoursText(w.summary.required_hours()), " 学时"),
-                             payload));
-      writes.push_back(std::move(w));
+      out.push_back(std::move(r));
     }
-    return store_.PutSummaries(county_id, writes, std::move(events));
+    SHIDANG_RETURN_IF_ERROR(store_.PutTallies(county_id, writes, std::move(events)).status());
+    return out;
   }
 
-  // After a ledger write: the write has happened, so a failed refresh is logged, not returned
-  // (the report sees the stale stamp or length and recomputes that teacher).
-  void RefreshAfterWrite(absl::string_view county_id, const std::vector<std::string>& ids) {
-    absl::Status s = RefreshSummaries(county_id, ids);
-    if (!s.ok()) LogWarning("summary refresh in county ", county_id, " failed: ", s.ToString());
+  // After a write that left totals to recount: the write has happened, so a failed recount is
+  // logged, not returned (readers find no totals and count the ledger themselves).
+  void RecountAfterWrite(absl::string_view county_id, const std::vector<std::string>& ids) {
+    if (ids.empty()) return;
+    absl::StatusOr<LoadedPolicy> policy = LoadPolicy(county_id);
+    absl::Status s = policy.status();
+    if (policy.ok()) s = Recount(county_id, ids, *policy).status();
+    if (!s.ok()) LogWarning("training totals in county ", county_id, " not recounted: ", s.ToString());
   }
 
   // ---- courses
@@ -652,11 +753,12 @@ class TrainingServiceImpl::Impl {
 
   // ---- completions
 
-  v1::LedgerEntry CourseCredit(const v1::Course& course, const std::string& teacher_id,
-                               double hours, const std::string& completed_on,
-                               const CallContext& call, absl::string_view request_id) {
+  v1::LedgerEntry CourseCredit(const v1::Course& course, const std::string& entry_id,
+                               const std::string& teacher_id, double hours,
+                               const std::string& completed_on, const CallContext& call,
+                               absl::string_view request_id) {
     v1::LedgerEntry e;
-    e.set_entry_id(CourseEntryId(course.course_id(), teacher_id));
+    e.set_entry_id(entry_id);
     e.set_teacher_id(teacher_id);
     e.set_kind(v1::LEDGER_ENTRY_KIND_CREDIT);
     e.set_date(completed_on);
@@ -677,8 +779,13 @@ class TrainingServiceImpl::Impl {
 
   // Two idempotent steps keyed by the same (course, teacher) entry id (DESIGN "One script, one
   // slot"): the provider's slot marks who is credited for the course (once, however often the
-  // batch comes), then each county's slot appends the credits its ledger does not have yet. A
-  // crash between them leaves marks without ledger entries; the batch's retry appends them.
+  // batch comes), then each county's slot appends the credits its ledger does not have yet,
+  // with each teacher's running totals advanced in the same script. A crash between the steps
+  // leaves marks without ledger entries; the batch's retry appends them.
+  //
+  // What it reads: one small hash per teacher (facts, totals, the record awaiting this course),
+  // never a ledger; a teacher whose totals cannot be advanced exactly (a back-dated credit, say)
+  // is recounted from their ledger after the write.
   absl::Status RecordCompletions(const CallContext& call,
                                  const v1::RecordCompletionsRequest& req,
                                  v1::RecordCompletionsResponse* resp) {
@@ -697,21 +804,25 @@ class TrainingServiceImpl::Impl {
     absl::CivilDay today = clock_.Today();
 
     std::vector<std::string> ids;
+    ids.reserve(req.rows_size());
     for (const v1::CompletionRow& row : req.rows()) ids.push_back(row.teacher_id());
     SHIDANG_ASSIGN_OR_RETURN(std::vector<std::string> homes, store_.HomeCounties(ids));
     std::map<std::string, std::vector<std::string>> by_county;
     for (size_t i = 0; i < ids.size(); ++i) {
       if (!homes[i].empty() && !ids[i].empty()) by_county[homes[i]].push_back(ids[i]);
     }
-    std::map<std::string, TeacherState> states;
+    std::unordered_map<std::string, TeacherState> states;
+    std::map<std::string, LoadedPolicy> policies;
     for (auto& [county, teachers] : by_county) {
       std::sort(teachers.begin(), teachers.end());
       teachers.erase(std::unique(teachers.begin(), teachers.end()), teachers.end());
       SHIDANG_ASSIGN_OR_RETURN(std::vector<TeacherState> found,
-                               store_.GetTeachers(county, teachers));
+                               store_.ReadHeads(county, teachers, course.course_id()));
       for (size_t i = 0; i < teachers.size(); ++i) {
         if (found[i].facts.has_value()) states[teachers[i]] = std::move(found[i]);
       }
+      SHIDANG_ASSIGN_OR_RETURN(LoadedPolicy policy, LoadPolicy(county));
+      policies.emplace(county, std::move(policy));
     }
 
     // Validate every row; the good ones go on.
@@ -783,71 +894,139 @@ class TrainingServiceImpl::Impl {
       good.push_back(static_cast<size_t>(i));
     }
 
-    // Step 1: the provider's marks.
-    std::vector<std::string> teachers, marks;
+    // Step 1: the provider's marks, written in the background while the first credits are
+    // prepared: a row's C++ work overlaps Redis's. No ledger is written before step 1 answers.
+    std::vector<std::string> teachers, entry_ids, counties;
+    teachers.reserve(good.size());
+    entry_ids.reserve(good.size());
+    counties.reserve(good.size());
     for (size_t i : good) {
-      const std::string& t = req.rows(i).teacher_id();
+      const std::string& t = req.rows(static_cast<int>(i)).teacher_id();
       teachers.push_back(t);
-      marks.push_back(absl::StrCat(CourseEntryId(course.course_id(), t), "|",
-                                   states[t].facts->county_id));
+      entry_ids.push_back(CourseEntryId(course.course_id(), t));
+      counties.push_back(states[t].facts->county_id);
     }
-    SHIDANG_ASSIGN_OR_RETURN(
-        std::vector<std::string> before,
-        store_.MarkCompleted(course.course_id(), teachers, marks,
-                             Write(call, "RecordCompletions", req)));
+    using Marks = std::vector<std::pair<bool, std::string>>;
+    std::future<absl::StatusOr<Marks>> marking = std::async(std::launch::async, [&] {
+      return store_.MarkCompleted(course.course_id(), teachers, entry_ids, counties,
+                                  Write(call, "RecordCompletions", req));
+    });
+    std::optional<Marks> marked;
+    auto await_marks = [&]() -> absl::Status {
+      if (marked.has_value()) return absl::OkStatus();
+      SHIDANG_ASSIGN_OR_RETURN(marked, marking.get());
+      return absl::OkStatus();
+    };
+    // The entry id stored with a mark ("<entry_id>|<county>"): a re-credit after a reversal has
+    // its own.
+    auto stored_entry_id = [&](size_t k) {
+      const std::string& stored = (*marked)[k].second;
+      return stored.substr(0, stored.find('|'));
+    };
 
     // Step 2: each county's ledgers (also for rows credited before, so a crash between the
-    // steps heals; the ledger's marks make it a no-op otherwise).
-    std::map<std::string, std::vector<LedgerAppend>> appends;
-    std::map<std::string, std::vector<common::v1::Event>> events;
-    for (size_t k = 0; k < good.size(); ++k) {
-      size_t i = good[k];
-      const v1::CompletionRow& row = req.rows(static_cast<int>(i));
+    // steps heals; the ledger's marks make it a no-op otherwise), in chunks of kAppendsPerScript
+    // rows: each script stays well inside the Redis command timeout and blocks other clients
+    // only briefly, and chunk n + 1 is prepared while chunk n's script runs (one in flight).
+    struct CountyChunk {
+      std::vector<LedgerAppend> appends;
+      std::vector<common::v1::Event> events;
+    };
+    using Chunk = std::map<std::string, CountyChunk>;
+    const std::string mark = absl::StrCat("c:", course.course_id());
+    // Good row k as an append credited under `entry_id`; its events go to `out`.
+    auto prepare = [&](size_t k, const std::string& entry_id, CountyChunk* out) {
+      const v1::CompletionRow& row = req.rows(static_cast<int>(good[k]));
       const TeacherState& state = states[row.teacher_id()];
       const std::string& county = state.facts->county_id;
-      v1::CompletionResult* result = resp->mutable_results(static_cast<int>(i));
-      result->set_entry_id(CourseEntryId(course.course_id(), row.teacher_id()));
-      result->set_outcome(before[k].empty() ? v1::COMPLETION_OUTCOME_CREDITED
-                                            : v1::COMPLETION_OUTCOME_ALREADY_CREDITED);
       LedgerAppend a;
       a.teacher_id = row.teacher_id();
-      a.mark = absl::StrCat("c:", course.course_id());
-      a.entry = CourseCredit(course, row.teacher_id(), row.hours(), row.completed_on(), call,
-                             req.request_id());
+      a.mark = mark;
+      a.entry = CourseCredit(course, entry_id, row.teacher_id(), row.hours(), row.completed_on(),
+                             call, req.request_id());
       for (const v1::TrainingRecord& r : state.records) {
         if (r.course_id() == course.course_id() &&
             r.state() == v1::TRAINING_RECORD_STATE_AWAITING_CONFIRMATION) {
           v1::TrainingRecord closed = r;
           closed.set_state(v1::TRAINING_RECORD_STATE_CREDITED);
-          closed.set_entry_id(a.entry.entry_id());
+          closed.set_entry_id(entry_id);
           a.entry.set_record_id(r.record_id());
           a.record_id = r.record_id();
           a.record_from_state = v1::TRAINING_RECORD_STATE_AWAITING_CONFIRMATION;
           a.record_to_state = v1::TRAINING_RECORD_STATE_CREDITED;
           a.record_bytes = closed.SerializeAsString();
           a.close_course_id = course.course_id();
-          if (before[k].empty()) result->set_closed_record_id(r.record_id());
         }
       }
-      std::vector<common::v1::Event>& county_events = events[county];
-      a.event_index = static_cast<int>(county_events.size());
-      county_events.push_back(Event(
+      a.event_index = static_cast<int>(out->events.size());
+      out->events.push_back(Event(
           "training.credited", row.teacher_id(), county, row.completed_on(), call.actor,
           req.request_id(),
           absl::StrCat("完成培训《", course.title(), "》", HoursText(row.hours()), " 学时"),
           a.entry));
-      appends[county].push_back(std::move(a));
-    }
-    for (auto& [county, list] : appends) {
-      SHIDANG_ASSIGN_OR_RETURN(std::vector<bool> applied,
-                               store_.AppendLedger(county, list, WriteContext{call.actor, "", nullptr},
-                                                   std::move(events[county])));
-      std::vector<std::string> changed;
-      for (size_t j = 0; j < list.size(); ++j) {
-        if (applied[j]) changed.push_back(list[j].teacher_id);
+      // The event's payload is the entry serialized: the ledger stores the same bytes.
+      a.entry_bytes = out->events.back().payload().value();
+      AdvanceTotals(policies.at(county), state, a.entry, today, &a, &out->events);
+      return a;
+    };
+
+    std::future<absl::StatusOr<std::vector<std::pair<std::string, std::string>>>> writing;
+    std::map<std::string, std::vector<std::string>> recount;  // county -> teachers
+    auto await_write = [&]() -> absl::Status {
+      if (!writing.valid()) return absl::OkStatus();
+      SHIDANG_ASSIGN_OR_RETURN(auto stale, writing.get());
+      for (auto& [county, teacher] : stale) recount[county].push_back(std::move(teacher));
+      return absl::OkStatus();
+    };
+    for (size_t from = 0; from < good.size(); from += kAppendsPerScript) {
+      const size_t to = std::min(good.size(), from + kAppendsPerScript);
+      Chunk chunk;
+      std::vector<size_t> slot(to - from);  // row k -> its index in its county's appends
+      for (size_t k = from; k < to; ++k) {
+        CountyChunk& c = chunk[counties[k]];
+        slot[k - from] = c.appends.size();
+        c.appends.push_back(prepare(k, marked ? stored_entry_id(k) : entry_ids[k], &c));
       }
-      RefreshAfterWrite(county, changed);
+      SHIDANG_RETURN_IF_ERROR(await_marks());
+      for (size_t k = from; k < to; ++k) {
+        const std::string entry_id = stored_entry_id(k);
+        CountyChunk& c = chunk[counties[k]];
+        if (c.appends[slot[k - from]].entry.entry_id() != entry_id) {
+          // Prepared before step 1 answered, under the first credit's id (rare): redo it. The
+          // events prepared first are never emitted.
+          c.appends[slot[k - from]] = prepare(k, entry_id, &c);
+        }
+        const LedgerAppend& a = c.appends[slot[k - from]];
+        v1::CompletionResult* result = resp->mutable_results(static_cast<int>(good[k]));
+        result->set_entry_id(entry_id);
+        result->set_outcome((*marked)[k].first ? v1::COMPLETION_OUTCOME_CREDITED
+                                               : v1::COMPLETION_OUTCOME_ALREADY_CREDITED);
+        if ((*marked)[k].first && !a.record_id.empty()) result->set_closed_record_id(a.record_id);
+      }
+      SHIDANG_RETURN_IF_ERROR(await_write());
+      writing = std::async(
+          std::launch::async,
+          [this, actor = call.actor, chunk = std::move(chunk)]() mutable
+          -> absl::StatusOr<std::vector<std::pair<std::string, std::string>>> {
+            std::vector<std::pair<std::string, std::string>> stale;
+            for (auto& [county, c] : chunk) {
+              SHIDANG_ASSIGN_OR_RETURN(
+                  std::vector<AppendOutcome> outcomes,
+                  store_.AppendLedger(county, c.appends, WriteContext{actor, "", nullptr},
+                                      std::move(c.events)));
+              for (size_t j = 0; j < outcomes.size(); ++j) {
+                if (outcomes[j] == AppendOutcome::kAppliedStale) {
+                  stale.emplace_back(county, c.appends[j].teacher_id);
+                }
+              }
+            }
+            return stale;
+          });
     }
+    SHIDANG_RETURN_IF_ERROR(await_write());
+    // With no good row step 1 still ran (it keeps the request's answer): its error is the call's.
+    SHIDANG_RETURN_IF_ERROR(await_marks());
+    for (const auto& [county, ids] : recount) RecountAfterWrite(county, ids);
     for (const v1::CompletionResult& r : resp->results()) {
       switch (r.outcome()) {
         case v1::COMPLETION_OUTCOME_CREDITED: resp->set_credited(resp->credited() + 1); break;
@@ -974,10 +1153,9 @@ class TrainingServiceImpl::Impl {
     r.set_record_id(absl::StrCat(
         "R", found.county_id, "-",
         Hex12(IdSeed(call.actor, "LogTraining", req.request_id(), req.teacher_id()))));
+    // Pending hours are read with the records, so the running totals do not change.
     SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_record(),
                              store_.AddRecord(r, Write(call, "LogTraining", req), {}));
-    // Pending hours show in the summary.
-    RefreshAfterWrite(found.county_id, {req.teacher_id()});
     return absl::OkStatus();
   }
 
@@ -998,7 +1176,7 @@ class TrainingServiceImpl::Impl {
     }
     SHIDANG_ASSIGN_OR_RETURN(std::string teacher_id, store_.TeacherOfRecord(req.record_id()));
     SHIDANG_ASSIGN_OR_RETURN(std::vector<TeacherState> states,
-                             store_.GetTeachers(county, {teacher_id}));
+                             store_.GetTeachers(county, {teacher_id}, /*with_ledger=*/false));
     const v1::TrainingRecord* found = nullptr;
     for (const v1::TrainingRecord& r : states[0].records) {
       if (r.record_id() == req.record_id()) found = &r;
@@ -1030,7 +1208,6 @@ class TrainingServiceImpl::Impl {
                                                   v1::TRAINING_RECORD_STATE_AWAITING_REVIEW,
                                                   Write(call, "ReviewTrainingRecord", req),
                                                   std::move(events)));
-      RefreshAfterWrite(county, {teacher_id});
       *resp->mutable_record() = record;
       return absl::OkStatus();
     }
@@ -1068,11 +1245,15 @@ class TrainingServiceImpl::Impl {
         req.request_id(),
         absl::StrCat("认定自主研修《", record.title(), "》", HoursText(record.hours()), " 学时"),
         entry)};
-    SHIDANG_RETURN_IF_ERROR(store_.AppendLedger(county, {a},
-                                                Write(call, "ReviewTrainingRecord", req),
-                                                std::move(events))
-                                .status());
-    RefreshAfterWrite(county, {teacher_id});
+    if (states[0].facts.has_value()) {
+      SHIDANG_ASSIGN_OR_RETURN(LoadedPolicy policy, LoadPolicy(county));
+      AdvanceTotals(policy, states[0], entry, clock_.Today(), &a, &events);
+    }
+    SHIDANG_ASSIGN_OR_RETURN(std::vector<AppendOutcome> outcomes,
+                             store_.AppendLedger(county, {a},
+                                                 Write(call, "ReviewTrainingRecord", req),
+                                                 std::move(events)));
+    if (outcomes[0] == AppendOutcome::kAppliedStale) RecountAfterWrite(county, {teacher_id});
     *resp->mutable_record() = record;
     *resp->mutable_entry() = entry;
     return absl::OkStatus();
@@ -1125,6 +1306,12 @@ class TrainingServiceImpl::Impl {
       for (const v1::LedgerEntry& e : found.state.ledger) {
         if (e.entry_id() == reversal_id && e.request_id() == req.request_id() &&
             !req.request_id().empty() && e.actor() == call.actor) {
+          // Step 2 again: the first attempt may have stopped before it.
+          if (credit != nullptr && !credit->course_id().empty() &&
+              credit->source() == v1::CREDIT_SOURCE_COURSE_COMPLETION) {
+            SHIDANG_RETURN_IF_ERROR(store_.ReleaseCompletion(credit->course_id(),
+                                                             req.teacher_id(), credit->entry_id()));
+          }
           *resp->mutable_reversal() = e;
           return absl::OkStatus();
         }
@@ -1147,17 +1334,31 @@ class TrainingServiceImpl::Impl {
     a.mark = absl::StrCat("x:", credit->entry_id());
     a.entry = reversal;
     a.event_index = 0;
+    // A reversed course credit releases the (course, teacher) mark on both slots, so the centre
+    // can confirm the corrected completion (a new entry with its own id). Without this a wrong
+    // row could never be put right: every later batch would answer ALREADY_CREDITED. Released
+    // only by a reversal, so a retried or concurrent batch still credits once; the reversed
+    // credit's own "x:" mark keeps a retry of its original batch from appending it again.
+    const bool course_credit = !credit->course_id().empty() &&
+                               credit->source() == v1::CREDIT_SOURCE_COURSE_COMPLETION;
+    if (course_credit) a.release_mark = absl::StrCat("c:", credit->course_id());
     std::vector<common::v1::Event> events = {
         Event("training.reversed", req.teacher_id(), found.county_id,
               dates::FormatDate(clock_.Today()), call.actor, req.request_id(),
               absl::StrCat("撤销培训学时《", credit->title(), "》", HoursText(credit->hours()),
                            " 学时：", req.reason()),
               reversal)};
+    // The reversal frees room under caps for later entries: always a recount.
     SHIDANG_RETURN_IF_ERROR(store_.AppendLedger(found.county_id, {a},
                                                 Write(call, "ReverseEntry", req),
                                                 std::move(events))
                                 .status());
-    RefreshAfterWrite(found.county_id, {req.teacher_id()});
+    // Step 2 on the provider's slot; idempotent, so a retry of this request heals a crash here.
+    if (course_credit) {
+      SHIDANG_RETURN_IF_ERROR(
+          store_.ReleaseCompletion(credit->course_id(), req.teacher_id(), credit->entry_id()));
+    }
+    RecountAfterWrite(found.county_id, {req.teacher_id()});
     *resp->mutable_reversal() = reversal;
     return absl::OkStatus();
   }
@@ -1247,76 +1448,63 @@ class TrainingServiceImpl::Impl {
 
   // ---- where teachers stand
 
+  static std::vector<PendingRecord> PendingOf(const TeacherState& state) {
+    std::vector<PendingRecord> pending;
+    for (const v1::TrainingRecord& r : state.records) {
+      if (r.state() != v1::TRAINING_RECORD_STATE_AWAITING_CONFIRMATION &&
+          r.state() != v1::TRAINING_RECORD_STATE_AWAITING_REVIEW) {
+        continue;
+      }
+      absl::StatusOr<absl::CivilDay> day = dates::ParseDate(r.completed_on());
+      if (!day.ok()) continue;
+      pending.push_back(PendingRecord{*day, static_cast<HalfHours>(r.hours() * 2), r.induction()});
+    }
+    return pending;
+  }
+
+  // From the running totals (facts, totals and records: a few small reads) when they hold for
+  // as_of; from the whole ledger otherwise (another cycle, a day before the latest entry, totals
+  // dropped for a recount).
   absl::Status GetTrainingSummary(const CallContext& call,
                                   const v1::GetTrainingSummaryRequest& req,
                                   v1::GetTrainingSummaryResponse* resp) {
     SHIDANG_ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(req.as_of()));
+    if (req.teacher_id().empty()) return InvalidField("teacher_id", "required", "required");
+    SHIDANG_ASSIGN_OR_RETURN(std::string county, store_.HomeCounty(req.teacher_id()));
+    SHIDANG_ASSIGN_OR_RETURN(
+        std::vector<TeacherState> states,
+        store_.GetTeachers(county, {req.teacher_id()}, /*with_ledger=*/false));
+    if (!states[0].facts.has_value()) {
+      return absl::NotFoundError(absl::StrCat("teacher ", req.teacher_id(), " not found"));
+    }
+    SHIDANG_RETURN_IF_ERROR(RequireTeacherRead(call.principal, *states[0].facts));
+    SHIDANG_ASSIGN_OR_RETURN(LoadedPolicy policy, LoadPolicy(county));
+    if (!states[0].tally.empty() && states[0].policy_stamp == policy.stamp) {
+      absl::StatusOr<Tally> tally = DecodeTally(states[0].tally);
+      if (tally.ok()) {
+        SHIDANG_ASSIGN_OR_RETURN(
+            std::optional<Summary> summary,
+            SummaryFromTally(policy.history, FactsForRules(*states[0].facts), *tally,
+                             PendingOf(states[0]), as_of));
+        if (summary.has_value()) {
+          SummaryToProto(*summary, req.teacher_id(), resp->mutable_summary());
+          return absl::OkStatus();
+        }
+      }
+    }
     SHIDANG_ASSIGN_OR_RETURN(Located found, Locate(req.teacher_id()));
-    SHIDANG_RETURN_IF_ERROR(RequireTeacherRead(call.principal, found.facts()));
-    SHIDANG_ASSIGN_OR_RETURN(LoadedPolicy policy, LoadPolicy(found.county_id));
     SHIDANG_ASSIGN_OR_RETURN(Summary summary, Compute(policy, found.state, as_of));
     SummaryToProto(summary, req.teacher_id(), resp->mutable_summary());
     return absl::OkStatus();
   }
 
-  struct Standing {
+  struct ReportLine {
     std::string teacher_id;
     std::string name;
     std::string school_id;
     std::string county_id;
-    TrainingStatus status = v1::TRAINING_STATUS_UNSPECIFIED;
-    std::string cycle_first, cycle_last;
-    HalfHours required = 0, counted = 0, shortfall = 0;
-    Fraction expected;
-    int64_t days_left = 0;
+    Standing standing;
   };
-
-  // The status on `as_of` from a cached summary, when it still holds: made from the current
-  // ledger, facts and policy, on or before as_of, in the cycle holding as_of (no entry can be
-  // dated between, as credits are never dated after the day they are written).
-  static std::optional<Standing> FromCache(const v1::TrainingSummary& s, const SummaryMeta& meta,
-                                           int64_t ledger_length, int64_t facts_version,
-                                           const LoadedPolicy& policy, absl::CivilDay as_of) {
-    if (meta.ledger_length != ledger_length || meta.facts_version != facts_version ||
-        meta.policy_stamp != policy.stamp) {
-      return std::nullopt;
-    }
-    absl::StatusOr<absl::CivilDay> made = dates::ParseDate(s.as_of());
-    absl::StatusOr<absl::CivilDay> first = dates::ParseDate(s.cycle().first_day());
-    absl::StatusOr<absl::CivilDay> last = dates::ParseDate(s.cycle().last_day());
-    if (!made.ok() || !first.ok() || !last.ok() || as_of < *made || as_of < *first ||
-        as_of > *last) {
-      return std::nullopt;
-    }
-    const TrainingRules& rules = policy.history.InForceOn(*first);
-    StatusInputs in;
-    in.counted = static_cast<HalfHours>(s.counted_hours() * 2);
-    in.required = static_cast<HalfHours>(s.required_hours() * 2);
-    in.elapsed = as_of - *first + 1;
-    in.cycle_days = *last - *first + 1;
-    in.days_left = *last - as_of;
-    in.grace_days = rules.grace_days;
-    in.warn_days = rules.warn_days;
-    for (const v1::MinimumProgress& m : s.minimums()) {
-      HalfHours required = static_cast<HalfHours>(m.required_hours() * 2);
-      HalfHours counted = static_cast<HalfHours>(m.counted_hours() * 2);
-      in.minimums_met = in.minimums_met && counted >= required;
-      in.minimum_behind_pace = in.minimum_behind_pace ||
-                               BelowPace(counted, required, in.elapsed, in.cycle_days);
-    }
-    Standing out;
-    out.status = DecideStatus(in);
-    out.cycle_first = s.cycle().first_day();
-    out.cycle_last = s.cycle().last_day();
-    out.required = in.required;
-    out.counted = in.counted;
-    out.expected = ExpectedByPace(in.required, in.elapsed, in.cycle_days);
-    out.shortfall = out.status == v1::TRAINING_STATUS_COMPLETE
-                        ? 0
-                        : std::max<HalfHours>(0, in.required - in.counted);
-    out.days_left = in.days_left;
-    return out;
-  }
 
   absl::Status GetComplianceReport(const CallContext& call,
                                    const v1::GetComplianceReportRequest& req,
@@ -1348,18 +1536,21 @@ class TrainingServiceImpl::Impl {
         if (RegionCovers(req.county_id(), c)) counties.push_back(c);
       }
     }
-    std::vector<Standing> standings;
+    std::vector<ReportLine> standings;
     for (const std::string& county : counties) {
       SHIDANG_RETURN_IF_ERROR(StandingsOf(county, req.school_id(), as_of, &standings));
     }
     std::map<TrainingStatus, int64_t> counts;
-    std::vector<Standing> attention;
-    for (Standing& s : standings) {
-      ++counts[s.status];
-      if (NeedsAttention(s.status)) attention.push_back(std::move(s));
+    std::vector<ReportLine> attention;
+    bool counts_credits = false;
+    for (ReportLine& s : standings) {
+      ++counts[s.standing.status];
+      counts_credits = counts_credits || s.standing.counts_credits;
+      if (NeedsAttention(s.standing.status)) attention.push_back(std::move(s));
     }
-    std::sort(attention.begin(), attention.end(), [](const Standing& a, const Standing& b) {
-      return ShortfallOrder({a.shortfall, a.teacher_id}, {b.shortfall, b.teacher_id});
+    std::sort(attention.begin(), attention.end(), [](const ReportLine& a, const ReportLine& b) {
+      return ShortfallOrder({a.standing.shortfall, a.teacher_id},
+                            {b.standing.shortfall, b.teacher_id});
     });
     resp->set_county_id(req.county_id());
     resp->set_school_id(req.school_id());
@@ -1373,25 +1564,29 @@ class TrainingServiceImpl::Impl {
     }
     resp->set_completion_percent(RoundTo2(CompletionPercent(
         counts[v1::TRAINING_STATUS_COMPLETE], static_cast<int64_t>(standings.size()))));
-    auto to_row = [](const Standing& s, v1::ComplianceRow* row) {
-      row->set_teacher_id(s.teacher_id);
-      row->set_teacher_name(s.name);
-      row->set_school_id(s.school_id);
-      row->set_county_id(s.county_id);
+    resp->set_counts_credits(counts_credits);
+    auto to_row = [](const ReportLine& line, v1::ComplianceRow* row) {
+      const Standing& s = line.standing;
+      row->set_teacher_id(line.teacher_id);
+      row->set_teacher_name(line.name);
+      row->set_school_id(line.school_id);
+      row->set_county_id(line.county_id);
       row->set_status(s.status);
-      row->set_cycle_first_day(s.cycle_first);
-      row->set_cycle_last_day(s.cycle_last);
+      row->set_cycle_first_day(dates::FormatDate(s.window.first));
+      row->set_cycle_last_day(dates::FormatDate(s.window.last));
       row->set_required_hours(HalfHoursToWire(s.required));
       row->set_counted_hours(HalfHoursToWire(s.counted));
       row->set_expected_hours(HalfHoursToWire(s.expected));
       row->set_shortfall_hours(HalfHoursToWire(s.shortfall));
       row->set_days_left(static_cast<int32_t>(s.days_left));
+      row->set_counts_credits(s.counts_credits);
+      if (s.counts_credits) row->set_credits(RoundTo2(s.credits));
     };
     Paginate(attention, offset, page_size, resp->mutable_page(),
-             [&](const Standing& s) { to_row(s, resp->add_rows()); });
+             [&](const ReportLine& s) { to_row(s, resp->add_rows()); });
     if (req.format() == v1::REPORT_FORMAT_CSV) {
       std::vector<std::vector<std::string>> rows;
-      for (const Standing& s : attention) {
+      for (const ReportLine& s : attention) {
         v1::ComplianceRow row;
         to_row(s, &row);
         rows.push_back({row.teacher_id(), row.teacher_name(), row.school_id(), row.county_id(),
@@ -1399,12 +1594,15 @@ class TrainingServiceImpl::Impl {
                         row.cycle_last_day(), HoursText(row.required_hours()),
                         HoursText(row.counted_hours()), HoursText(row.expected_hours()),
                         HoursText(row.shortfall_hours()), std::to_string(row.days_left())});
+        // Where the county counts credits (学分), HR sees them beside the hours.
+        if (counts_credits) rows.back().push_back(row.counts_credits() ? HoursText(row.credits()) : "");
       }
+      std::vector<std::string> header = {"教师编号", "姓名", "学校", "县区", "状态", "周期开始",
+                                         "周期结束", "应修学时", "已计学时", "按进度应达学时",
+                                         "差额学时", "剩余天数"};
+      if (counts_credits) header.push_back("已计学分");
       v1::Download* d = resp->mutable_download();
-      d->set_content(csv::WriteCsv({"教师编号", "姓名", "学校", "县区", "状态", "周期开始",
-                                    "周期结束", "应修学时", "已计学时", "按进度应达学时",
-                                    "差额学时", "剩余天数"},
-                                   rows));
+      d->set_content(csv::WriteCsv(header, rows));
       d->set_content_type(csv::kCsvContentType);
       d->set_filename(absl::StrCat("training-compliance-", req.county_id(), "-",
                                    dates::FormatDate(as_of), ".csv"));
@@ -1412,58 +1610,43 @@ class TrainingServiceImpl::Impl {
     return absl::OkStatus();
   }
 
-  // Where each teacher of the county (of one school, when set) stands on as_of: from the cached
-  // summaries where they hold, recomputed from the ledgers of the others.
+  // Where each teacher of the county (of one school, when set) stands on as_of: from each
+  // teacher's report row (one small read each) where it holds; the others are recounted from
+  // their ledgers, and their totals stored again so the next report finds them (a policy version
+  // added, a cycle turned over, totals dropped by a write that could not advance them).
   absl::Status StandingsOf(absl::string_view county, absl::string_view school_id,
-                           absl::CivilDay as_of, std::vector<Standing>* out) {
+                           absl::CivilDay as_of, std::vector<ReportLine>* out) {
     SHIDANG_ASSIGN_OR_RETURN(LoadedPolicy policy, LoadPolicy(county));
-    SHIDANG_ASSIGN_OR_RETURN(TrainingStore::CachedSummaries cached, store_.ReadSummaries(county));
-    std::vector<std::string> recompute;
-    for (size_t i = 0; i < cached.teacher_ids.size(); ++i) {
-      const SummaryMeta& meta = cached.metas[i];
-      std::optional<Standing> s;
-      if (cached.summaries[i].has_value()) {
-        if (!school_id.empty() && meta.facts_version == cached.facts_versions[i] &&
-            meta.school_id != school_id) {
-          continue;  // facts current: another school's teacher
-        }
-        s = FromCache(*cached.summaries[i], meta, cached.ledger_lengths[i],
-                      cached.facts_versions[i], policy, as_of);
+    SHIDANG_ASSIGN_OR_RETURN(std::vector<ReportInput> inputs, store_.ReadReportInputs(county));
+    std::vector<std::string> recount;
+    out->reserve(out->size() + inputs.size());
+    for (ReportInput& in : inputs) {
+      if (!school_id.empty() && in.school_id != school_id) continue;
+      std::optional<Standing> standing;
+      if (!in.row.empty() && in.policy_stamp == policy.stamp) {
+        absl::StatusOr<ReportRow> row = DecodeReportRow(in.row);
+        if (row.ok()) standing = StandingFromRow(policy.history, *row, as_of);
       }
-      if (!s.has_value()) {
-        recompute.push_back(cached.teacher_ids[i]);
+      if (!standing.has_value()) {
+        recount.push_back(std::move(in.teacher_id));
         continue;
       }
-      s->teacher_id = cached.teacher_ids[i];
-      s->name = meta.name;
-      s->school_id = meta.school_id;
-      s->county_id = std::string(county);
-      out->push_back(std::move(*s));
+      out->push_back(ReportLine{std::move(in.teacher_id), std::move(in.name),
+                                std::move(in.school_id), std::string(county), *standing});
     }
     constexpr size_t kBatch = 500;
-    for (size_t from = 0; from < recompute.size(); from += kBatch) {
-      std::vector<std::string> ids(recompute.begin() + from,
-                                   recompute.begin() + std::min(recompute.size(), from + kBatch));
-      SHIDANG_ASSIGN_OR_RETURN(std::vector<TeacherState> states, store_.GetTeachers(county, ids));
+    for (size_t from = 0; from < recount.size(); from += kBatch) {
+      std::vector<std::string> ids(recount.begin() + from,
+                                   recount.begin() + std::min(recount.size(), from + kBatch));
+      SHIDANG_ASSIGN_OR_RETURN(std::vector<Recounted> recounted, Recount(county, ids, policy));
       for (size_t i = 0; i < ids.size(); ++i) {
-        if (!states[i].facts.has_value()) continue;
-        const TeacherFactsRecord& f = *states[i].facts;
+        const TeacherState& state = recounted[i].state;
+        if (!state.facts.has_value()) continue;
+        const TeacherFactsRecord& f = *state.facts;
         if (!school_id.empty() && f.school_id != school_id) continue;
-        SHIDANG_ASSIGN_OR_RETURN(Summary summary, Compute(policy, states[i], as_of));
-        Standing s;
-        s.teacher_id = ids[i];
-        s.name = f.name;
-        s.school_id = f.school_id;
-        s.county_id = std::string(county);
-        s.status = summary.status;
-        s.cycle_first = dates::FormatDate(summary.cycle.window.first);
-        s.cycle_last = dates::FormatDate(summary.cycle.window.last);
-        s.required = summary.required;
-        s.counted = summary.counted;
-        s.expected = summary.expected;
-        s.shortfall = summary.shortfall;
-        s.days_left = summary.days_left;
-        out->push_back(std::move(s));
+        SHIDANG_ASSIGN_OR_RETURN(Summary summary, Compute(policy, state, as_of));
+        out->push_back(ReportLine{ids[i], f.name, f.school_id, std::string(county),
+                                  StandingOf(summary)});
       }
     }
     return absl::OkStatus();
@@ -1497,7 +1680,7 @@ class TrainingServiceImpl::Impl {
       if (!IsCountyCode(f.county_id)) return absl::OkStatus();
       SHIDANG_RETURN_IF_ERROR(store_.SetHomeCounty(f.teacher_id, f.county_id));
       SHIDANG_RETURN_IF_ERROR(store_.PutFacts(f, false, write));
-      RefreshAfterWrite(f.county_id, {f.teacher_id});
+      RecountAfterWrite(f.county_id, {f.teacher_id});
       return absl::OkStatus();
     }
     bool moved = type == "profile.moved_school";
@@ -1525,7 +1708,7 @@ class TrainingServiceImpl::Impl {
       return Transfer(*found, entry, event);
     }
     SHIDANG_RETURN_IF_ERROR(store_.PutFacts(f, false, write));
-    RefreshAfterWrite(f.county_id, {f.teacher_id});
+    RecountAfterWrite(f.county_id, {f.teacher_id});
     return absl::OkStatus();
   }
 
@@ -1580,7 +1763,7 @@ class TrainingServiceImpl::Impl {
     idem.set_request_id(absl::StrCat(event.id(), "-out"));
     SHIDANG_RETURN_IF_ERROR(store_.PutFacts(found.facts(), true,
                                             WriteContext{"service:training", "TransferOut", &idem}));
-    RefreshAfterWrite(to, {f.teacher_id});
+    RecountAfterWrite(to, {f.teacher_id});
     return absl::OkStatus();
   }
 
@@ -1589,6 +1772,7 @@ class TrainingServiceImpl::Impl {
   const Clock& clock_;
   TrainingStore store_;
   policy::PolicyStore policies_;
+  EventIdSource event_ids_;
 };
 
 TrainingServiceImpl::TrainingServiceImpl(redis::Pool& pool, const PrincipalSigner& signer,

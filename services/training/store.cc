@@ -90,19 +90,23 @@ return {ok = A[2]}
   return *script;
 }
 
-// K = [done]; A = [n, teacher, mark, ...]. Answers per row "" (marked now) or the earlier mark.
+// K = [done, gen]; A = [n, then per row: teacher, entry id, county]. Answers per row "+<mark>"
+// (marked now) or "=<mark>" (marked before). HSETNX: one command per row in the usual case.
 const Mutation& MarkCompletedScript() {
   static const Mutation* script = new Mutation(R"lua(
 local n = tonumber(A[1])
 local out = {}
-for i = 1, n do
-  local teacher, mark = A[2 * i], A[2 * i + 1]
-  local before = redis.call('HGET', K[1], teacher)
-  if before then
-    out[i] = before
+-- Reversals of this course's credits are rare: without any, no row needs its generation read.
+local any_reversed = redis.call('EXISTS', K[2]) == 1
+for i = 0, n - 1 do
+  local teacher, id, county = A[2 + 3 * i], A[3 + 3 * i], A[4 + 3 * i]
+  local gen = any_reversed and redis.call('HGET', K[2], teacher)
+  if gen then id = id .. '-' .. gen end
+  local mark = id .. '|' .. county
+  if redis.call('HSETNX', K[1], teacher, mark) == 1 then
+    out[i + 1] = '+' .. mark
   else
-    redis.call('HSET', K[1], teacher, mark)
-    out[i] = ''
+    out[i + 1] = '=' .. redis.call('HGET', K[1], teacher)
   end
 end
 emit_all()
@@ -111,30 +115,56 @@ return {ok = table.concat(out, '\n')}
   return *script;
 }
 
-// K = [lens, ...]; A = [n, then per append: teacher, ledger key idx, marks key idx, mark, entry
-// bytes, entry id, records key idx (0 none), states key idx, record id, from state, to state,
-// record bytes, strict, cr key idx (0 none), course id, event index (0 none)].
+// K = [done, gen]; A = [teacher, entry id]. Releases the mark when it names the entry.
+const Mutation& ReleaseCompletionScript() {
+  static const Mutation* script = new Mutation(R"lua(
+local mark = redis.call('HGET', K[1], A[1])
+if mark and string.sub(mark, 1, #A[2] + 1) == A[2] .. '|' then
+  redis.call('HDEL', K[1], A[1])
+  redis.call('HINCRBY', K[2], A[1], 1)
+end
+return {ok = ''}
+)lua");
+  return *script;
+}
+
+// K = [keys referenced by index]; A = [n, then per append: teacher hash idx, ledger idx, mark,
+// entry bytes, entry id, event index (0 none), expected length (-1: drop the totals), tally, row,
+// policy stamp, summary event index (0 none), number of extra args (0 or 9), then the extras:
+// records idx, states idx, record id, from state, to state, record bytes, strict, course id whose
+// "w:" to drop ("" none), release mark ("" none)]. The extras are rare (a settled record, a
+// reversal), so a completion row sends 12 args, not 21. Answers per append '0' (not applied), '1'
+// (applied with its totals) or '2' (applied, totals dropped: recount).
 const Mutation& AppendLedgerScript() {
   static const Mutation* script = new Mutation(R"lua(
 local n = tonumber(A[1])
 local items = {}
 local pos = 2
 for i = 1, n do
-  local it = {teacher = A[pos], ledger = K[tonumber(A[pos + 1])],
-              marks = K[tonumber(A[pos + 2])], mark = A[pos + 3], bytes = A[pos + 4],
-              entry_id = A[pos + 5], rec_idx = tonumber(A[pos + 6]),
-              states = K[tonumber(A[pos + 7])], record_id = A[pos + 8], from = A[pos + 9],
-              to = A[pos + 10], record = A[pos + 11], strict = A[pos + 12] == '1',
-              cr_idx = tonumber(A[pos + 13]), course = A[pos + 14],
-              event = tonumber(A[pos + 15])}
-  pos = pos + 16
+  local it = {t = K[tonumber(A[pos])], ledger = K[tonumber(A[pos + 1])], mark = A[pos + 2],
+              bytes = A[pos + 3], entry_id = A[pos + 4], event = tonumber(A[pos + 5]),
+              expected = tonumber(A[pos + 6]), tally = A[pos + 7], row = A[pos + 8],
+              ps = A[pos + 9], summary = tonumber(A[pos + 10]), rec_idx = 0, course = '',
+              release = ''}
+  local extra = tonumber(A[pos + 11])
+  if extra > 0 then
+    local x = pos + 12
+    it.rec_idx = tonumber(A[x])
+    it.states = K[tonumber(A[x + 1])]
+    it.record_id, it.from, it.to, it.record = A[x + 2], A[x + 3], A[x + 4], A[x + 5]
+    it.strict = A[x + 6] == '1'
+    it.course, it.release = A[x + 7], A[x + 8]
+  end
+  pos = pos + 12 + extra
   items[i] = it
 end
 -- Every check before the first write (mutation.h's contract).
 local seen = {}
 for i, it in ipairs(items) do
-  it.apply = redis.call('HEXISTS', it.marks, it.mark) == 0 and not seen[it.marks .. it.mark]
-  seen[it.marks .. it.mark] = true
+  local got = redis.call('HMGET', it.t, it.mark, 'x:' .. it.entry_id)
+  local key = it.t .. '\0' .. it.mark
+  it.apply = not got[1] and not got[2] and not seen[key]
+  seen[key] = true
   if it.rec_idx > 0 then
     local state = redis.call('HGET', it.states, it.record_id)
     it.settle = state == it.from
@@ -148,15 +178,23 @@ local out = {}
 for i, it in ipairs(items) do
   if it.apply then
     local len = redis.call('RPUSH', it.ledger, it.bytes)
-    redis.call('HSET', K[1], it.teacher, len)
-    redis.call('HSET', it.marks, it.mark, it.entry_id)
+    if it.expected >= 0 and len == it.expected + 1 then
+      redis.call('HSET', it.t, it.mark, it.entry_id, 'tally', it.tally, 'row', it.row,
+                 'ps', it.ps)
+      if it.summary > 0 then emit(it.summary) end
+      out[i] = '1'
+    else
+      redis.call('HSET', it.t, it.mark, it.entry_id)
+      redis.call('HDEL', it.t, 'tally', 'row', 'ps')
+      out[i] = '2'
+    end
+    if it.release ~= '' then redis.call('HDEL', it.t, it.release) end
     if it.rec_idx > 0 and it.settle then
       redis.call('HSET', K[it.rec_idx], it.record_id, it.record)
       redis.call('HSET', it.states, it.record_id, it.to)
     end
-    if it.cr_idx > 0 and it.settle then redis.call('HDEL', K[it.cr_idx], it.course) end
+    if it.course ~= '' and it.settle then redis.call('HDEL', it.t, 'w:' .. it.course) end
     if it.event > 0 then emit(it.event) end
-    out[i] = '1'
   else
     out[i] = '0'
   end
@@ -166,7 +204,7 @@ return {ok = table.concat(out, '')}
   return *script;
 }
 
-// K = [records, states, cr, marks, rec-teacher]; A = [record id, bytes, state, course id,
+// K = [records, states, teacher hash, rec-teacher]; A = [record id, bytes, state, course id,
 // teacher].
 const Mutation& AddRecordScript() {
   static const Mutation* script = new Mutation(R"lua(
@@ -174,19 +212,19 @@ if redis.call('HEXISTS', K[1], A[1]) == 1 then
   return {err = 6, msg = 'record ' .. A[1] .. ' already exists', field = 'record_id'}
 end
 if A[4] ~= '' then
-  local waiting = redis.call('HGET', K[3], A[4])
+  local waiting = redis.call('HGET', K[3], 'w:' .. A[4])
   if waiting then
     return {err = 6, field = 'course_id',
             msg = 'already logged for this course (record ' .. waiting .. '), awaiting the centre'}
   end
-  if redis.call('HEXISTS', K[4], 'c:' .. A[4]) == 1 then
+  if redis.call('HEXISTS', K[3], 'c:' .. A[4]) == 1 then
     return {err = 9, field = 'course_id', msg = 'this course is already credited to the teacher'}
   end
 end
 redis.call('HSET', K[1], A[1], A[2])
 redis.call('HSET', K[2], A[1], A[3])
-redis.call('HSET', K[5], A[1], A[5])
-if A[4] ~= '' then redis.call('HSET', K[3], A[4], A[1]) end
+redis.call('HSET', K[4], A[1], A[5])
+if A[4] ~= '' then redis.call('HSET', K[3], 'w:' .. A[4], A[1]) end
 emit_all()
 return {ok = A[2]}
 )lua");
@@ -210,12 +248,13 @@ return {ok = ''}
   return *script;
 }
 
-// K = [facts, teachers, fv]; A = [teacher, leave, field, value, ...].
+// K = [facts, teachers]; A = [teacher, leave, field, value, ...]. The running totals were counted
+// under the old facts (the cycle anchor): dropped here, recounted by the caller.
 const Mutation& PutFactsScript() {
   static const Mutation* script = new Mutation(R"lua(
 for i = 3, #A, 2 do redis.call('HSET', K[1], A[i], A[i + 1]) end
 local v = redis.call('HINCRBY', K[1], 'v', 1)
-redis.call('HSET', K[3], A[1], v)
+redis.call('HDEL', K[1], 'tally', 'row', 'ps')
 if A[2] == '1' then
   redis.call('ZREM', K[2], A[1])
 else
@@ -227,25 +266,24 @@ return {ok = tostring(v)}
   return *script;
 }
 
-// K = [sums, summeta]; A = [n, then per write: teacher, bytes, meta, ledger length, event index].
-// Keeps the summary made from the longest ledger (two writers racing for one teacher each store
-// what they computed; the one that saw more entries wins).
-const Mutation& PutSummariesScript() {
+// K = [keys referenced by index]; A = [n, then per write: teacher hash idx, ledger idx, ledger
+// length, tally, row, policy stamp, event index (0 none)]. Stores the totals only when the ledger
+// still has the length they were counted from.
+const Mutation& PutTalliesScript() {
   static const Mutation* script = new Mutation(R"lua(
 local n = tonumber(A[1])
+local stored = 0
 for i = 0, n - 1 do
-  local teacher, bytes, meta = A[2 + 5 * i], A[3 + 5 * i], A[4 + 5 * i]
-  local len, event = tonumber(A[5 + 5 * i]), tonumber(A[6 + 5 * i])
-  local old = redis.call('HGET', K[2], teacher)
-  local old_len = -1
-  if old then old_len = tonumber(string.match(old, '^(%d+)')) or -1 end
-  if len >= old_len then
-    redis.call('HSET', K[1], teacher, bytes)
-    redis.call('HSET', K[2], teacher, meta)
+  local p = 2 + 7 * i
+  local t, ledger = K[tonumber(A[p])], K[tonumber(A[p + 1])]
+  if redis.call('LLEN', ledger) == tonumber(A[p + 2]) and redis.call('EXISTS', t) == 1 then
+    redis.call('HSET', t, 'tally', A[p + 3], 'row', A[p + 4], 'ps', A[p + 5])
+    local event = tonumber(A[p + 6])
     if event > 0 then emit(event) end
+    stored = stored + 1
   end
 end
-return {ok = ''}
+return {ok = tostring(stored)}
 )lua");
   return *script;
 }
@@ -290,13 +328,6 @@ absl::StatusOr<MutationRequest> NewRequest(const std::string& stream_key, absl::
   return request;
 }
 
-absl::StatusOr<MutationResult> RunWrite(redis::Pool& pool, const Mutation& script,
-                                        const MutationRequest& request) {
-  // Consumers find the stream through the index; registering is idempotent and comes before the
-  // first write under the tag (events.h).
-  SHIDANG_RETURN_IF_ERROR(RegisterStream(pool, kServiceName, request.stream_key));
-  return script.Run(pool, request);
-}
 
 int64_t ToInt(absl::string_view text) {
   int64_t value = 0;
@@ -324,23 +355,27 @@ absl::StatusOr<StoredCourse> CourseFromHash(const redis::Reply& hash) {
 
 }  // namespace
 
-std::string SummaryMeta::Encode() const {
-  return absl::StrCat(ledger_length, "\x1f", policy_stamp, "\x1f", facts_version, "\x1f",
-                      school_id, "\x1f", name);
-}
-
-SummaryMeta SummaryMeta::Decode(absl::string_view text) {
-  std::vector<std::string> parts = absl::StrSplit(text, '\x1f');
-  SummaryMeta meta;
-  meta.ledger_length = parts.size() > 0 ? ToInt(parts[0]) : -1;
-  if (parts.size() > 1) meta.policy_stamp = parts[1];
-  if (parts.size() > 2) meta.facts_version = ToInt(parts[2]);
-  if (parts.size() > 3) meta.school_id = parts[3];
-  if (parts.size() > 4) meta.name = parts[4];
-  return meta;
-}
-
 TrainingStore::TrainingStore(redis::Pool& pool) : pool_(pool) {}
+
+absl::Status TrainingStore::EnsureRegistered(const std::string& stream_key) {
+  // Consumers find the stream through the index; registering is idempotent and comes before the
+  // first write under the tag (events.h). Once per stream and process: a batch writes several
+  // scripts to one stream, and each registration is a round trip.
+  {
+    absl::MutexLock lock(&registered_mu_);
+    if (registered_streams_.count(stream_key) > 0) return absl::OkStatus();
+  }
+  SHIDANG_RETURN_IF_ERROR(RegisterStream(pool_, kServiceName, stream_key));
+  absl::MutexLock lock(&registered_mu_);
+  registered_streams_.insert(stream_key);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<MutationResult> TrainingStore::RunWrite(const Mutation& script,
+                                                       const MutationRequest& request) {
+  SHIDANG_RETURN_IF_ERROR(EnsureRegistered(request.stream_key));
+  return script.Run(pool_, request);
+}
 
 std::string TrainingStore::ProviderTag(absl::string_view p) { return keys::HashTag("p", p); }
 std::string TrainingStore::CountyTag(absl::string_view c) { return keys::HashTag("c", c); }
@@ -359,23 +394,17 @@ std::string TrainingStore::EnrollmentStatesKey(absl::string_view p, absl::string
 std::string TrainingStore::DoneKey(absl::string_view p, absl::string_view id) {
   return absl::StrCat(kPrefix, ProviderTag(p), ":done:", id);
 }
+std::string TrainingStore::GenerationsKey(absl::string_view p, absl::string_view id) {
+  return absl::StrCat(kPrefix, ProviderTag(p), ":gen:", id);
+}
 std::string TrainingStore::FactsKey(absl::string_view c, absl::string_view t) {
   return absl::StrCat(kPrefix, CountyTag(c), ":t:", t);
 }
 std::string TrainingStore::TeachersKey(absl::string_view c) {
   return absl::StrCat(kPrefix, CountyTag(c), ":teachers");
 }
-std::string TrainingStore::FactsVersionsKey(absl::string_view c) {
-  return absl::StrCat(kPrefix, CountyTag(c), ":fv");
-}
 std::string TrainingStore::LedgerKey(absl::string_view c, absl::string_view t) {
   return absl::StrCat(kPrefix, CountyTag(c), ":ledger:", t);
-}
-std::string TrainingStore::LengthsKey(absl::string_view c) {
-  return absl::StrCat(kPrefix, CountyTag(c), ":lens");
-}
-std::string TrainingStore::MarksKey(absl::string_view c, absl::string_view t) {
-  return absl::StrCat(kPrefix, CountyTag(c), ":marks:", t);
 }
 std::string TrainingStore::RecordsKey(absl::string_view c, absl::string_view t) {
   return absl::StrCat(kPrefix, CountyTag(c), ":recs:", t);
@@ -383,17 +412,8 @@ std::string TrainingStore::RecordsKey(absl::string_view c, absl::string_view t) 
 std::string TrainingStore::RecordStatesKey(absl::string_view c, absl::string_view t) {
   return absl::StrCat(kPrefix, CountyTag(c), ":rs:", t);
 }
-std::string TrainingStore::CourseRecordsKey(absl::string_view c, absl::string_view t) {
-  return absl::StrCat(kPrefix, CountyTag(c), ":cr:", t);
-}
 std::string TrainingStore::RecordTeacherKey(absl::string_view c) {
   return absl::StrCat(kPrefix, CountyTag(c), ":rec-teacher");
-}
-std::string TrainingStore::SummariesKey(absl::string_view c) {
-  return absl::StrCat(kPrefix, CountyTag(c), ":sums");
-}
-std::string TrainingStore::SummaryMetaKey(absl::string_view c) {
-  return absl::StrCat(kPrefix, CountyTag(c), ":summeta");
 }
 std::string TrainingStore::HomeKey(absl::string_view t) {
   return absl::StrCat(kPrefix, keys::HashTag("t", t), ":home");
@@ -435,7 +455,7 @@ absl::StatusOr<v1::Course> TrainingStore::CreateCourse(const v1::Course& course,
   request.keys = {CourseKey(p, course.course_id()), CoursesKey(p)};
   request.args = {course.SerializeAsString(), course.course_id(),
                   std::to_string(course.capacity()), std::to_string(course.state())};
-  SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(pool_, CreateCourseScript(), request));
+  SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(CreateCourseScript(), request));
   v1::Course stored;
   SHIDANG_RETURN_IF_ERROR(ParseInto(result.payload, &stored, "course"));
   return stored;
@@ -496,7 +516,7 @@ absl::StatusOr<v1::Course> TrainingStore::ChangeCourseState(
   request.keys = {CourseKey(p, updated.course_id())};
   request.args = {bytes.SerializeAsString(), std::to_string(updated.state())};
   for (v1::CourseState s : from) request.args.push_back(std::to_string(s));
-  SHIDANG_RETURN_IF_ERROR(RunWrite(pool_, ChangeCourseStateScript(), request).status());
+  SHIDANG_RETURN_IF_ERROR(RunWrite(ChangeCourseStateScript(), request).status());
   SHIDANG_ASSIGN_OR_RETURN(StoredCourse stored, GetCourse(updated.course_id()));
   return stored.course;
 }
@@ -511,7 +531,7 @@ absl::StatusOr<std::pair<v1::Enrollment, int>> TrainingStore::Enroll(
                   EnrollmentStatesKey(p, course_id)};
   request.args = {enrollment.teacher_id(), enrollment.SerializeAsString(),
                   std::to_string(v1::COURSE_STATE_PUBLISHED)};
-  SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(pool_, EnrollScript(), request));
+  SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(EnrollScript(), request));
   size_t colon = result.payload.find(':');
   if (colon == std::string::npos) return absl::DataLossError("training store: bad enroll answer");
   std::pair<v1::Enrollment, int> out;
@@ -531,7 +551,7 @@ absl::StatusOr<v1::Enrollment> TrainingStore::Withdraw(absl::string_view course_
   request.keys = {CourseKey(p, course_id), EnrollmentsKey(p, course_id),
                   EnrollmentStatesKey(p, course_id)};
   request.args = {withdrawn.teacher_id(), withdrawn.SerializeAsString()};
-  SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(pool_, WithdrawScript(), request));
+  SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(WithdrawScript(), request));
   v1::Enrollment out;
   SHIDANG_RETURN_IF_ERROR(ParseInto(result.payload, &out, "enrollment"));
   return out;
@@ -549,39 +569,43 @@ absl::StatusOr<std::optional<v1::Enrollment>> TrainingStore::GetEnrollment(
   return std::optional<v1::Enrollment>(std::move(e));
 }
 
-absl::StatusOr<std::vector<std::string>> TrainingStore::MarkCompleted(
+absl::StatusOr<std::vector<std::pair<bool, std::string>>> TrainingStore::MarkCompleted(
     absl::string_view course_id, const std::vector<std::string>& teachers,
-    const std::vector<std::string>& marks, const WriteContext& write) {
+    const std::vector<std::string>& entry_ids, const std::vector<std::string>& counties,
+    const WriteContext& write) {
   SHIDANG_ASSIGN_OR_RETURN(std::string p, ProviderOfCourse(course_id));
   SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
                            NewRequest(ProviderStreamKey(p), ProviderTag(p), write, {}));
-  request.keys = {DoneKey(p, course_id)};
-  request.args = {std::to_string(teachers.size())};
+  request.keys = {DoneKey(p, course_id), GenerationsKey(p, course_id)};
+  request.args.reserve(1 + 3 * teachers.size());
+  request.args.push_back(std::to_string(teachers.size()));
   for (size_t i = 0; i < teachers.size(); ++i) {
     request.args.push_back(teachers[i]);
-    request.args.push_back(marks[i]);
+    request.args.push_back(entry_ids[i]);
+    request.args.push_back(counties[i]);
   }
-  SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(pool_, MarkCompletedScript(), request));
-  std::vector<std::string> out = absl::StrSplit(result.payload, '\n');
-  if (teachers.empty()) out.clear();
+  SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(MarkCompletedScript(), request));
+  std::vector<std::pair<bool, std::string>> out;
+  if (teachers.empty()) return out;
+  for (absl::string_view line : absl::StrSplit(result.payload, '\n')) {
+    if (line.empty()) return absl::DataLossError("training store: bad completion answer");
+    out.emplace_back(line[0] == '+', std::string(line.substr(1)));
+  }
   if (out.size() != teachers.size()) {
     return absl::DataLossError("training store: completion answer does not match the rows");
   }
   return out;
 }
 
-absl::StatusOr<std::vector<std::string>> TrainingStore::CompletionMarks(
-    absl::string_view course_id, const std::vector<std::string>& teachers) {
+absl::Status TrainingStore::ReleaseCompletion(absl::string_view course_id,
+                                              absl::string_view teacher_id,
+                                              absl::string_view entry_id) {
   SHIDANG_ASSIGN_OR_RETURN(std::string p, ProviderOfCourse(course_id));
-  std::vector<std::string> out;
-  if (teachers.empty()) return out;
-  redis::Args hmget = {"HMGET", DoneKey(p, course_id)};
-  hmget.insert(hmget.end(), teachers.begin(), teachers.end());
-  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command(hmget));
-  for (size_t i = 0; i < reply.size(); ++i) {
-    out.emplace_back(reply[i].is_nil() ? "" : reply[i].str());
-  }
-  return out;
+  MutationRequest request;
+  request.stream_key = ProviderStreamKey(p);
+  request.keys = {DoneKey(p, course_id), GenerationsKey(p, course_id)};
+  request.args = {std::string(teacher_id), std::string(entry_id)};
+  return RunWrite(ReleaseCompletionScript(), request).status();
 }
 
 absl::StatusOr<std::string> TrainingStore::HomeCounty(absl::string_view teacher_id) {
@@ -622,7 +646,7 @@ absl::Status TrainingStore::PutFacts(const TeacherFactsRecord& f, bool leave,
   const std::string& c = f.county_id;
   SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
                            NewRequest(CountyStreamKey(c), CountyTag(c), write, {}));
-  request.keys = {FactsKey(c, f.teacher_id), TeachersKey(c), FactsVersionsKey(c)};
+  request.keys = {FactsKey(c, f.teacher_id), TeachersKey(c)};
   request.args = {f.teacher_id,   leave ? "1" : "0",
                   "name",         f.name,
                   "school",       f.school_id,
@@ -631,58 +655,118 @@ absl::Status TrainingStore::PutFacts(const TeacherFactsRecord& f, bool leave,
                   "status",       std::to_string(f.post_status),
                   "left",         f.left_on,
                   "head",         f.head_teacher ? "1" : "0"};
-  return RunWrite(pool_, PutFactsScript(), request).status();
+  return RunWrite(PutFactsScript(), request).status();
 }
 
+namespace {
+
+// The fields of the teacher hash read for the rules (never its marks).
+const std::vector<std::string>& HeadFields() {
+  static const std::vector<std::string>* fields = new std::vector<std::string>{
+      "name", "school", "hire", "anchor", "status", "left", "head", "v", "tally", "ps"};
+  return *fields;
+}
+
+// Facts and totals from an HMGET of HeadFields() (+ anything after): nullopt facts when the
+// teacher hash does not exist.
+TeacherState StateFromHead(const redis::Reply& head, absl::string_view county,
+                           const std::string& teacher_id) {
+  TeacherState state;
+  auto at = [&](size_t i) -> std::string {
+    return i < head.size() && !head[i].is_nil() ? std::string(head[i].str()) : std::string();
+  };
+  if (head.size() < 8 || head[7].is_nil()) return state;  // no "v": no such teacher
+  TeacherFactsRecord f;
+  f.teacher_id = teacher_id;
+  f.county_id = std::string(county);
+  f.name = at(0);
+  f.school_id = at(1);
+  f.hire_date = at(2);
+  f.cycle_anchor = at(3);
+  f.post_status = static_cast<int>(ToInt(at(4)));
+  f.left_on = at(5);
+  f.head_teacher = at(6) == "1";
+  f.version = ToInt(at(7));
+  state.facts = std::move(f);
+  state.tally = at(8);
+  state.policy_stamp = at(9);
+  state.waiting_record_id = at(10);
+  return state;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<TeacherState>> TrainingStore::GetTeachers(
-    absl::string_view c, const std::vector<std::string>& ids) {
-  constexpr size_t kPer = 3;
+    absl::string_view c, const std::vector<std::string>& ids, bool with_ledger) {
+  const size_t per = with_ledger ? 3 : 2;
   std::vector<redis::Args> commands;
   for (const std::string& id : ids) {
-    commands.push_back({"HGETALL", FactsKey(c, id)});
-    commands.push_back({"LRANGE", LedgerKey(c, id), "0", "-1"});
+    redis::Args head = {"HMGET", FactsKey(c, id)};
+    head.insert(head.end(), HeadFields().begin(), HeadFields().end());
+    commands.push_back(std::move(head));
     commands.push_back({"HGETALL", RecordsKey(c, id)});
+    if (with_ledger) commands.push_back({"LRANGE", LedgerKey(c, id), "0", "-1"});
   }
   std::vector<TeacherState> out;
   if (commands.empty()) return out;
   SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_.Pipeline(commands));
+  for (const redis::Reply& r : replies) SHIDANG_RETURN_IF_ERROR(r.ToStatus());
   for (size_t t = 0; t < ids.size(); ++t) {
-    const redis::Reply& facts = replies[kPer * t];
-    const redis::Reply& ledger = replies[kPer * t + 1];
-    const redis::Reply& records = replies[kPer * t + 2];
-    SHIDANG_RETURN_IF_ERROR(facts.ToStatus());
-    SHIDANG_RETURN_IF_ERROR(ledger.ToStatus());
-    SHIDANG_RETURN_IF_ERROR(records.ToStatus());
-    TeacherState state;
-    if (facts.size() > 0) {
-      TeacherFactsRecord f;
-      f.teacher_id = ids[t];
-      f.county_id = std::string(c);
-      for (size_t i = 0; i + 1 < facts.size(); i += 2) {
-        absl::string_view field = facts[i].str();
-        std::string value(facts[i + 1].str());
-        if (field == "name") f.name = value;
-        else if (field == "school") f.school_id = value;
-        else if (field == "hire") f.hire_date = value;
-        else if (field == "anchor") f.cycle_anchor = value;
-        else if (field == "status") f.post_status = static_cast<int>(ToInt(value));
-        else if (field == "left") f.left_on = value;
-        else if (field == "head") f.head_teacher = value == "1";
-        else if (field == "v") f.version = ToInt(value);
-      }
-      state.facts = std::move(f);
-    }
-    for (size_t i = 0; i < ledger.size(); ++i) {
-      v1::LedgerEntry e;
-      SHIDANG_RETURN_IF_ERROR(ParseInto(ledger[i].str(), &e, "ledger entry"));
-      state.ledger.push_back(std::move(e));
-    }
+    TeacherState state = StateFromHead(replies[per * t], c, ids[t]);
+    const redis::Reply& records = replies[per * t + 1];
     for (size_t i = 0; i + 1 < records.size(); i += 2) {
       v1::TrainingRecord r;
       SHIDANG_RETURN_IF_ERROR(ParseInto(records[i + 1].str(), &r, "training record"));
       state.records.push_back(std::move(r));
     }
+    if (with_ledger) {
+      const redis::Reply& ledger = replies[per * t + 2];
+      for (size_t i = 0; i < ledger.size(); ++i) {
+        v1::LedgerEntry e;
+        SHIDANG_RETURN_IF_ERROR(ParseInto(ledger[i].str(), &e, "ledger entry"));
+        state.ledger.push_back(std::move(e));
+      }
+    }
     out.push_back(std::move(state));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<TeacherState>> TrainingStore::ReadHeads(
+    absl::string_view c, const std::vector<std::string>& ids, absl::string_view course_id) {
+  std::vector<redis::Args> commands;
+  commands.reserve(ids.size());
+  const std::string waiting = absl::StrCat("w:", course_id);
+  for (const std::string& id : ids) {
+    redis::Args head = {"HMGET", FactsKey(c, id)};
+    head.insert(head.end(), HeadFields().begin(), HeadFields().end());
+    head.push_back(waiting);
+    commands.push_back(std::move(head));
+  }
+  std::vector<TeacherState> out;
+  if (commands.empty()) return out;
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_.Pipeline(commands));
+  out.reserve(ids.size());
+  for (size_t t = 0; t < ids.size(); ++t) {
+    SHIDANG_RETURN_IF_ERROR(replies[t].ToStatus());
+    out.push_back(StateFromHead(replies[t], c, ids[t]));
+  }
+  // The few records awaiting this course's confirmation, to settle them with the credit.
+  std::vector<redis::Args> gets;
+  std::vector<size_t> who;
+  for (size_t t = 0; t < out.size(); ++t) {
+    if (out[t].waiting_record_id.empty()) continue;
+    gets.push_back({"HGET", RecordsKey(c, ids[t]), out[t].waiting_record_id});
+    who.push_back(t);
+  }
+  if (gets.empty()) return out;
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> records, pool_.Pipeline(gets));
+  for (size_t k = 0; k < who.size(); ++k) {
+    SHIDANG_RETURN_IF_ERROR(records[k].ToStatus());
+    if (records[k].is_nil()) continue;
+    v1::TrainingRecord r;
+    SHIDANG_RETURN_IF_ERROR(ParseInto(records[k].str(), &r, "training record"));
+    out[who[k]].records.push_back(std::move(r));
   }
   return out;
 }
@@ -703,42 +787,72 @@ absl::StatusOr<std::vector<std::string>> TrainingStore::Counties() {
   return out;
 }
 
-absl::StatusOr<std::vector<bool>> TrainingStore::AppendLedger(
-    absl::string_view c, const std::vector<LedgerAppend>& appends, const WriteContext& write,
-    std::vector<common::v1::Event> events) {
-  SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
-                           NewRequest(CountyStreamKey(c), CountyTag(c), write, std::move(events)));
-  KeyList keys({LengthsKey(c)});
-  redis::Args& args = request.args;
-  args = {std::to_string(appends.size())};
+namespace {
+
+// AppendLedgerScript's keys and args for `appends` of county `c`.
+void AppendLedgerArgs(absl::string_view c, const std::vector<LedgerAppend>& appends,
+                      MutationRequest* request) {
+  KeyList keys({});
+  redis::Args& args = request->args;
+  args.reserve(1 + 12 * appends.size());
+  args.push_back(std::to_string(appends.size()));
   for (const LedgerAppend& a : appends) {
-    args.push_back(a.teacher_id);
-    args.push_back(keys.Ref(LedgerKey(c, a.teacher_id)));
-    args.push_back(keys.Ref(MarksKey(c, a.teacher_id)));
+    args.push_back(keys.Ref(TrainingStore::FactsKey(c, a.teacher_id)));
+    args.push_back(keys.Ref(TrainingStore::LedgerKey(c, a.teacher_id)));
     args.push_back(a.mark);
-    args.push_back(a.entry.SerializeAsString());
+    args.push_back(a.entry_bytes.empty() ? a.entry.SerializeAsString() : a.entry_bytes);
     args.push_back(a.entry.entry_id());
-    bool has_record = !a.record_id.empty();
-    args.push_back(has_record ? keys.Ref(RecordsKey(c, a.teacher_id)) : "0");
-    args.push_back(keys.Ref(RecordStatesKey(c, a.teacher_id)));
+    args.push_back(std::to_string(a.event_index + 1));
+    args.push_back(std::to_string(a.expected_length));
+    args.push_back(a.tally);
+    args.push_back(a.row);
+    args.push_back(a.policy_stamp);
+    args.push_back(std::to_string(a.summary_event_index + 1));
+    const bool has_record = !a.record_id.empty();
+    if (!has_record && a.close_course_id.empty() && a.release_mark.empty() && !a.strict) {
+      args.push_back("0");
+      continue;
+    }
+    args.push_back("9");
+    args.push_back(has_record ? keys.Ref(TrainingStore::RecordsKey(c, a.teacher_id)) : "0");
+    args.push_back(has_record ? keys.Ref(TrainingStore::RecordStatesKey(c, a.teacher_id)) : "1");
     args.push_back(a.record_id);
     args.push_back(std::to_string(a.record_from_state));
     args.push_back(std::to_string(a.record_to_state));
     args.push_back(a.record_bytes);
     args.push_back(a.strict ? "1" : "0");
-    args.push_back(a.close_course_id.empty() ? "0"
-                                             : keys.Ref(CourseRecordsKey(c, a.teacher_id)));
     args.push_back(a.close_course_id);
-    args.push_back(std::to_string(a.event_index + 1));
+    args.push_back(a.release_mark);
   }
-  request.keys = keys.Take();
-  SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(pool_, AppendLedgerScript(), request));
-  std::vector<bool> applied;
-  for (char ch : result.payload) applied.push_back(ch == '1');
-  if (applied.size() != appends.size()) {
+  request->keys = keys.Take();
+}
+
+absl::Status AppendOutcomesOf(absl::string_view payload, size_t expected,
+                              std::vector<AppendOutcome>* out) {
+  if (payload.size() != expected) {
     return absl::DataLossError("training store: ledger answer does not match the appends");
   }
-  return applied;
+  for (char ch : payload) {
+    out->push_back(ch == '1'   ? AppendOutcome::kApplied
+                   : ch == '2' ? AppendOutcome::kAppliedStale
+                               : AppendOutcome::kAlreadyApplied);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<AppendOutcome>> TrainingStore::AppendLedger(
+    absl::string_view c, const std::vector<LedgerAppend>& appends, const WriteContext& write,
+    std::vector<common::v1::Event> events) {
+  SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
+                           NewRequest(CountyStreamKey(c), CountyTag(c), write, std::move(events)));
+  AppendLedgerArgs(c, appends, &request);
+  SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(AppendLedgerScript(), request));
+  std::vector<AppendOutcome> out;
+  out.reserve(appends.size());
+  SHIDANG_RETURN_IF_ERROR(AppendOutcomesOf(result.payload, appends.size(), &out));
+  return out;
 }
 
 absl::StatusOr<v1::TrainingRecord> TrainingStore::AddRecord(
@@ -748,11 +862,10 @@ absl::StatusOr<v1::TrainingRecord> TrainingStore::AddRecord(
   const std::string& t = record.teacher_id();
   SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
                            NewRequest(CountyStreamKey(c), CountyTag(c), write, std::move(events)));
-  request.keys = {RecordsKey(c, t), RecordStatesKey(c, t), CourseRecordsKey(c, t),
-                  MarksKey(c, t), RecordTeacherKey(c)};
+  request.keys = {RecordsKey(c, t), RecordStatesKey(c, t), FactsKey(c, t), RecordTeacherKey(c)};
   request.args = {record.record_id(), record.SerializeAsString(), std::to_string(record.state()),
                   record.course_id(), t};
-  SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(pool_, AddRecordScript(), request));
+  SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(AddRecordScript(), request));
   v1::TrainingRecord stored;
   SHIDANG_RETURN_IF_ERROR(ParseInto(result.payload, &stored, "training record"));
   return stored;
@@ -768,7 +881,7 @@ absl::Status TrainingStore::UpdateRecord(const v1::TrainingRecord& record, int f
   request.keys = {RecordsKey(c, t), RecordStatesKey(c, t)};
   request.args = {record.record_id(), record.SerializeAsString(), std::to_string(from_state),
                   std::to_string(record.state())};
-  return RunWrite(pool_, UpdateRecordScript(), request).status();
+  return RunWrite(UpdateRecordScript(), request).status();
 }
 
 absl::StatusOr<std::string> TrainingStore::TeacherOfRecord(absl::string_view record_id) {
@@ -782,63 +895,49 @@ absl::StatusOr<std::string> TrainingStore::TeacherOfRecord(absl::string_view rec
   return std::string(reply.str());
 }
 
-absl::Status TrainingStore::PutSummaries(absl::string_view c,
-                                         const std::vector<SummaryWrite>& writes,
-                                         std::vector<common::v1::Event> events) {
-  if (writes.empty()) return absl::OkStatus();
-  SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
-                           NewRequest(CountyStreamKey(c), CountyTag(c), WriteContext{}, std::move(events)));
-  request.keys = {SummariesKey(c), SummaryMetaKey(c)};
+absl::StatusOr<int> TrainingStore::PutTallies(absl::string_view c,
+                                               const std::vector<TallyWrite>& writes,
+                                               std::vector<common::v1::Event> events) {
+  if (writes.empty()) return 0;
+  SHIDANG_ASSIGN_OR_RETURN(MutationRequest request, NewRequest(CountyStreamKey(c), CountyTag(c),
+                                                               WriteContext{}, std::move(events)));
+  KeyList keys({});
   request.args = {std::to_string(writes.size())};
-  for (const SummaryWrite& w : writes) {
-    request.args.push_back(w.teacher_id);
-    request.args.push_back(w.summary.SerializeAsString());
-    request.args.push_back(w.meta.Encode());
-    request.args.push_back(std::to_string(w.meta.ledger_length));
+  for (const TallyWrite& w : writes) {
+    request.args.push_back(keys.Ref(FactsKey(c, w.teacher_id)));
+    request.args.push_back(keys.Ref(LedgerKey(c, w.teacher_id)));
+    request.args.push_back(std::to_string(w.ledger_length));
+    request.args.push_back(w.tally);
+    request.args.push_back(w.row);
+    request.args.push_back(w.policy_stamp);
     request.args.push_back(std::to_string(w.event_index + 1));
   }
-  return RunWrite(pool_, PutSummariesScript(), request).status();
+  request.keys = keys.Take();
+  SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(PutTalliesScript(), request));
+  return static_cast<int>(ToInt(result.payload));
 }
 
-absl::StatusOr<TrainingStore::CachedSummaries> TrainingStore::ReadSummaries(
-    absl::string_view c) {
-  SHIDANG_ASSIGN_OR_RETURN(
-      std::vector<redis::Reply> replies,
-      pool_.Pipeline({{"ZRANGE", TeachersKey(c), "0", "-1"},
-                      {"HGETALL", SummariesKey(c)},
-                      {"HGETALL", SummaryMetaKey(c)},
-                      {"HGETALL", LengthsKey(c)},
-                      {"HGETALL", FactsVersionsKey(c)}}));
-  for (const redis::Reply& r : replies) SHIDANG_RETURN_IF_ERROR(r.ToStatus());
-  auto to_map = [](const redis::Reply& hash) {
-    std::map<absl::string_view, absl::string_view> m;
-    for (size_t i = 0; i + 1 < hash.size(); i += 2) m[hash[i].str()] = hash[i + 1].str();
-    return m;
-  };
-  auto sums = to_map(replies[1]);
-  auto metas = to_map(replies[2]);
-  auto lens = to_map(replies[3]);
-  auto versions = to_map(replies[4]);
-  CachedSummaries out;
-  const redis::Reply& ids = replies[0];
-  for (size_t i = 0; i < ids.size(); ++i) {
-    absl::string_view id = ids[i].str();
-    out.teacher_ids.emplace_back(id);
-    auto s = sums.find(id);
-    auto m = metas.find(id);
-    if (s != sums.end() && m != metas.end()) {
-      v1::TrainingSummary summary;
-      SHIDANG_RETURN_IF_ERROR(ParseInto(s->second, &summary, "summary"));
-      out.summaries.emplace_back(std::move(summary));
-      out.metas.push_back(SummaryMeta::Decode(m->second));
-    } else {
-      out.summaries.emplace_back(std::nullopt);
-      out.metas.push_back(SummaryMeta{-1, "", -1, "", ""});
+absl::StatusOr<std::vector<ReportInput>> TrainingStore::ReadReportInputs(absl::string_view c) {
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<std::string> ids, TeacherIds(c));
+  std::vector<ReportInput> out;
+  out.reserve(ids.size());
+  constexpr size_t kPerRoundTrip = 2000;
+  for (size_t from = 0; from < ids.size(); from += kPerRoundTrip) {
+    const size_t to = std::min(ids.size(), from + kPerRoundTrip);
+    std::vector<redis::Args> reads;
+    reads.reserve(to - from);
+    for (size_t i = from; i < to; ++i) {
+      reads.push_back({"HMGET", FactsKey(c, ids[i]), "name", "school", "row", "ps"});
     }
-    auto l = lens.find(id);
-    out.ledger_lengths.push_back(l == lens.end() ? 0 : ToInt(l->second));
-    auto v = versions.find(id);
-    out.facts_versions.push_back(v == versions.end() ? 0 : ToInt(v->second));
+    SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_.Pipeline(reads));
+    for (size_t i = from; i < to; ++i) {
+      const redis::Reply& r = replies[i - from];
+      SHIDANG_RETURN_IF_ERROR(r.ToStatus());
+      auto at = [&](size_t k) {
+        return r.size() > k && !r[k].is_nil() ? std::string(r[k].str()) : std::string();
+      };
+      out.push_back(ReportInput{std::move(ids[i]), at(0), at(1), at(2), at(3)});
+    }
   }
   return out;
 }

@@ -13,28 +13,32 @@
 //   training:{p:<p>}:enrst:<course_id>   hash    teacher id -> EnrollmentState number
 //   training:{p:<p>}:done:<course_id>    hash    teacher id -> "<entry_id>|<county>" (credited:
 //                                                step 1 of a completion; a teacher is credited at
-//                                                most once per course)
+//                                                most once per course until a reversal releases it)
+//   training:{p:<p>}:gen:<course_id>     hash    teacher id -> credits of the course reversed so
+//                                                far (a re-credit gets a new entry id)
 //   training:{p:<p>}:events              stream  course events
 // County keys, tag {c:<county>}:
-//   training:{c:<c>}:t:<teacher_id>      hash    the local copy of the teacher (from profile
-//                                                events): name, school, hire, anchor, status
-//                                                (PostStatus number), left (date), head, v
+//   training:{c:<c>}:t:<teacher_id>      hash    everything small about one teacher, so the write
+//                                                path reads one key per teacher:
+//                                                - the local copy of the profile facts (from
+//                                                  profile events): name, school, hire, anchor,
+//                                                  status (PostStatus number), left (date), head, v
+//                                                - the running totals, kept by the script that
+//                                                  appends to the ledger: tally (EncodeTally),
+//                                                  row (the report's EncodeReportRow), ps (the
+//                                                  policy stamp both were counted under); absent
+//                                                  when they need a recount
+//                                                - what was applied to the ledger, once each:
+//                                                  "c:<course_id>" (course credit, step 2),
+//                                                  "r:<record_id>" (approved record),
+//                                                  "x:<entry_id>" (reversed entry) -> entry id
+//                                                - "w:<course_id>" -> record id awaiting the
+//                                                  centre's confirmation
 //   training:{c:<c>}:teachers            zset    teacher ids of the county (score 0)
-//   training:{c:<c>}:fv                  hash    teacher id -> facts version (t's v)
 //   training:{c:<c>}:ledger:<teacher_id> list    serialized LedgerEntry, append-only
-//   training:{c:<c>}:lens                hash    teacher id -> ledger length
-//   training:{c:<c>}:marks:<teacher_id>  hash    what was already applied to the ledger:
-//                                                "c:<course_id>" (course credit, step 2),
-//                                                "r:<record_id>" (approved record),
-//                                                "x:<entry_id>" (reversed entry) -> entry id
 //   training:{c:<c>}:recs:<teacher_id>   hash    record id -> serialized TrainingRecord
 //   training:{c:<c>}:rs:<teacher_id>     hash    record id -> TrainingRecordState number
-//   training:{c:<c>}:cr:<teacher_id>     hash    course id -> record id awaiting confirmation
 //   training:{c:<c>}:rec-teacher         hash    record id -> teacher id
-//   training:{c:<c>}:sums                hash    teacher id -> serialized TrainingSummary as of
-//                                                the day it was computed (the report's input)
-//   training:{c:<c>}:summeta             hash    teacher id -> SummaryMeta (what it was made
-//                                                from: ledger length, policy and facts version)
 //   training:{c:<c>}:events              stream  teachers' training events (growth file)
 // Routing indexes outside any state slot (plain idempotent commands, written before the state
 // they point to):
@@ -46,12 +50,14 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/message.h"
 #include "services/common/mutation.h"
 #include "services/common/redis.h"
@@ -91,20 +97,13 @@ struct TeacherFactsRecord {
 // Everything of one teacher's training state in a county.
 struct TeacherState {
   std::optional<TeacherFactsRecord> facts;
+  // The running totals and the policy stamp they were counted under ("" when none).
+  std::string tally;
+  std::string policy_stamp;
+  // The record awaiting confirmation for the course asked about (ReadHeads), if any.
+  std::string waiting_record_id;
   std::vector<v1::LedgerEntry> ledger;      // in append order
   std::vector<v1::TrainingRecord> records;  // any order
-};
-
-// One teacher's summary as cached for the report.
-struct SummaryMeta {
-  int64_t ledger_length = 0;
-  std::string policy_stamp;
-  int64_t facts_version = 0;
-  // From the facts it was made with: the report filters and names rows without reading facts.
-  std::string school_id;
-  std::string name;
-  std::string Encode() const;
-  static SummaryMeta Decode(absl::string_view text);
 };
 
 // One append to a teacher's ledger, applied at most once per `mark` (see marks:<teacher_id>).
@@ -122,15 +121,46 @@ struct LedgerAppend {
   bool strict = false;
   // The course whose awaiting-confirmation pointer (cr:<teacher_id>) to drop.
   std::string close_course_id;
+  // The entry serialized, when the caller has the bytes already (an event's payload); empty:
+  // AppendLedger serializes `entry`.
+  std::string entry_bytes;
   // Index in the events passed with the call of the event published when applied; -1 none.
+  int event_index = -1;
+  // The running totals after this append, stored only when the ledger had `expected_length`
+  // entries before it (otherwise they are dropped and the teacher needs a recount); -1: drop.
+  int64_t expected_length = -1;
+  std::string tally;
+  std::string row;
+  std::string policy_stamp;
+  int summary_event_index = -1;
+  // A reversal of a course credit: the "c:<course>" mark to release, so the centre can credit a
+  // corrected completion.
+  std::string release_mark;
+};
+
+enum class AppendOutcome {
+  kAlreadyApplied,  // the mark existed (or the entry was reversed): nothing written
+  kApplied,         // appended, running totals stored
+  kAppliedStale,    // appended, running totals dropped: recount the teacher
+};
+
+// Running totals recounted from a ledger of `ledger_length` entries.
+struct TallyWrite {
+  std::string teacher_id;
+  int64_t ledger_length = 0;
+  std::string tally;
+  std::string row;
+  std::string policy_stamp;
   int event_index = -1;
 };
 
-struct SummaryWrite {
+// What the report reads of each teacher of a county.
+struct ReportInput {
   std::string teacher_id;
-  v1::TrainingSummary summary;
-  SummaryMeta meta;
-  int event_index = -1;
+  std::string name;
+  std::string school_id;
+  std::string row;
+  std::string policy_stamp;
 };
 
 class TrainingStore {
@@ -146,18 +176,13 @@ class TrainingStore {
   static std::string EnrollmentStatesKey(absl::string_view provider_id,
                                          absl::string_view course_id);
   static std::string DoneKey(absl::string_view provider_id, absl::string_view course_id);
+  static std::string GenerationsKey(absl::string_view provider_id, absl::string_view course_id);
   static std::string FactsKey(absl::string_view county_id, absl::string_view teacher_id);
   static std::string TeachersKey(absl::string_view county_id);
-  static std::string FactsVersionsKey(absl::string_view county_id);
   static std::string LedgerKey(absl::string_view county_id, absl::string_view teacher_id);
-  static std::string LengthsKey(absl::string_view county_id);
-  static std::string MarksKey(absl::string_view county_id, absl::string_view teacher_id);
   static std::string RecordsKey(absl::string_view county_id, absl::string_view teacher_id);
   static std::string RecordStatesKey(absl::string_view county_id, absl::string_view teacher_id);
-  static std::string CourseRecordsKey(absl::string_view county_id, absl::string_view teacher_id);
   static std::string RecordTeacherKey(absl::string_view county_id);
-  static std::string SummariesKey(absl::string_view county_id);
-  static std::string SummaryMetaKey(absl::string_view county_id);
   static std::string HomeKey(absl::string_view teacher_id);
   static std::string ProvidersKey();
   static std::string CountiesKey();
@@ -199,16 +224,18 @@ class TrainingStore {
   absl::StatusOr<std::optional<v1::Enrollment>> GetEnrollment(absl::string_view course_id,
                                                               absl::string_view teacher_id);
 
-  // Step 1 of a completion, on the provider's slot: marks each (course, teacher) credited with
-  // `marks[i]` ("<entry_id>|<county>") unless already marked. Returns, per row, "" when this call
-  // marked it, or the mark stored before. Replays return the first answer.
-  absl::StatusOr<std::vector<std::string>> MarkCompleted(absl::string_view course_id,
-                                                         const std::vector<std::string>& teachers,
-                                                         const std::vector<std::string>& marks,
-                                                         const WriteContext& write);
-  // The stored marks of these teachers for the course ("" when none), one round trip.
-  absl::StatusOr<std::vector<std::string>> CompletionMarks(absl::string_view course_id,
-                                                           const std::vector<std::string>& teachers);
+  // Step 1 of a completion, on the provider's slot: marks each (course, teacher) credited unless
+  // already marked. `entry_ids[i]` is the credit's id; a teacher whose earlier credit of the
+  // course was reversed gets it with the suffix "-<n>". Returns, per row, whether this call marked
+  // it and the mark stored ("<entry_id>|<county>"). Replays return the first answer.
+  absl::StatusOr<std::vector<std::pair<bool, std::string>>> MarkCompleted(
+      absl::string_view course_id, const std::vector<std::string>& teachers,
+      const std::vector<std::string>& entry_ids, const std::vector<std::string>& counties,
+      const WriteContext& write);
+  // Step 2 of reversing a course credit: releases the teacher's mark of the course when it still
+  // names `entry_id`, and counts the reversal (the next credit's id suffix). Idempotent.
+  absl::Status ReleaseCompletion(absl::string_view course_id, absl::string_view teacher_id,
+                                 absl::string_view entry_id);
 
   // ---- teachers
   absl::StatusOr<std::string> HomeCounty(absl::string_view teacher_id);
@@ -219,17 +246,24 @@ class TrainingStore {
   // from the county's list (a transfer out).
   absl::Status PutFacts(const TeacherFactsRecord& facts, bool leave, const WriteContext& write);
   // The state of several teachers of one county, one round trip (a missing teacher has no facts).
+  // Without `with_ledger` the ledger is left empty (facts, totals and records only).
   absl::StatusOr<std::vector<TeacherState>> GetTeachers(absl::string_view county_id,
-                                                        const std::vector<std::string>& ids);
+                                                        const std::vector<std::string>& ids,
+                                                        bool with_ledger = true);
+  // Facts, running totals and the record awaiting confirmation for `course_id` of many teachers:
+  // one small read per teacher, one round trip (what a completion batch needs to validate).
+  absl::StatusOr<std::vector<TeacherState>> ReadHeads(absl::string_view county_id,
+                                                      const std::vector<std::string>& ids,
+                                                      absl::string_view course_id);
   absl::StatusOr<std::vector<std::string>> TeacherIds(absl::string_view county_id);
   absl::StatusOr<std::vector<std::string>> Counties();
 
-  // Appends ledger entries of one county in one script. Each append whose mark is new is applied;
-  // returns per append whether it was (false: the mark existed, nothing written).
-  absl::StatusOr<std::vector<bool>> AppendLedger(absl::string_view county_id,
-                                                 const std::vector<LedgerAppend>& appends,
-                                                 const WriteContext& write,
-                                                 std::vector<common::v1::Event> events);
+  // Appends ledger entries of one county in one script, each with its running totals (see
+  // LedgerAppend). An append whose mark exists, or whose entry was reversed, writes nothing.
+  absl::StatusOr<std::vector<AppendOutcome>> AppendLedger(absl::string_view county_id,
+                                                          const std::vector<LedgerAppend>& appends,
+                                                          const WriteContext& write,
+                                                          std::vector<common::v1::Event> events);
   // Stores a new record. For a course record: ALREADY_EXISTS when one awaits confirmation,
   // FAILED_PRECONDITION when the course is already credited.
   absl::StatusOr<v1::TrainingRecord> AddRecord(const v1::TrainingRecord& record,
@@ -240,23 +274,23 @@ class TrainingStore {
                             const WriteContext& write, std::vector<common::v1::Event> events);
   absl::StatusOr<std::string> TeacherOfRecord(absl::string_view record_id);
 
-  // Stores summaries computed from a ledger of `meta.ledger_length` entries unless a newer one
-  // (a longer ledger) is stored; the summary event goes out with each stored one.
-  absl::Status PutSummaries(absl::string_view county_id, const std::vector<SummaryWrite>& writes,
-                            std::vector<common::v1::Event> events);
-  struct CachedSummaries {
-    std::vector<std::string> teacher_ids;
-    std::vector<std::optional<v1::TrainingSummary>> summaries;
-    std::vector<SummaryMeta> metas;
-    std::vector<int64_t> ledger_lengths;
-    std::vector<int64_t> facts_versions;
-  };
-  // Every teacher of the county with what the report needs: cached summaries and the current
-  // ledger lengths and facts versions (a handful of reads, not one per ledger entry).
-  absl::StatusOr<CachedSummaries> ReadSummaries(absl::string_view county_id);
+  // Stores recounted running totals of each teacher whose ledger still has `ledger_length`
+  // entries (a concurrent append wins: its own totals or its recount come after); the event at
+  // `event_index` goes out with each stored one. Returns how many were stored.
+  absl::StatusOr<int> PutTallies(absl::string_view county_id, const std::vector<TallyWrite>& writes,
+                                 std::vector<common::v1::Event> events);
+  // Every teacher of the county with the report's row: two round trips, one small read each.
+  absl::StatusOr<std::vector<ReportInput>> ReadReportInputs(absl::string_view county_id);
 
  private:
+  // Registers a stream for consumers, once per stream and process.
+  absl::Status EnsureRegistered(const std::string& stream_key);
+  // Runs a write script after registering its stream.
+  absl::StatusOr<MutationResult> RunWrite(const Mutation& script, const MutationRequest& request);
+
   redis::Pool& pool_;
+  absl::Mutex registered_mu_;
+  std::set<std::string> registered_streams_ ABSL_GUARDED_BY(registered_mu_);
 };
 
 }  // namespace shidang::training

@@ -964,5 +964,160 @@ TEST(ReportTest, ShortfallOrderAndCompletion) {
   EXPECT_TRUE(CompletionPercent(10000, 10000) == MakeFraction(100, 1));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Running totals: the tally kept at write time counts exactly what the whole ledger counts.
+
+namespace tally_kit {
+
+// A small deterministic generator (the same ledgers on every run).
+struct Lcg {
+  uint64_t state;
+  int Next(int n) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<int>((state >> 33) % static_cast<uint64_t>(n));
+  }
+};
+
+// Overlapping caps that bind (so order matters), a cap lowered mid-cycle, a minimum, credits with
+// an activity cap: everything the scan's order decides.
+PolicyHistory CappedHistory() {
+  TrainingPolicy v1p = PerTeacherPolicy();
+  AddCap(&v1p, "online", 60, {TRAINING_MODE_ONLINE});
+  AddCap(&v1p, "degree", 50, {}, "degree_study");
+  AddCountyOrAboveMinimum(&v1p, 180);
+  UseCredits(&v1p);
+  TrainingPolicy v2p = v1p;
+  v2p.mutable_caps()->mutable_rules(0)->set_hours(40);
+  common::v1::HourRule* school = v2p.mutable_caps()->add_rules();
+  school->set_name("school");
+  school->set_hours(70);
+  school->add_levels(TRAINING_LEVEL_SCHOOL);
+  return History({{D(2000, 1, 1), v1p}, {D(2023, 3, 15), v2p}});
+}
+
+LedgerEntry RandomCredit(Lcg& rng, int i, absl::CivilDay date) {
+  const TrainingLevel levels[] = {TRAINING_LEVEL_NATIONAL, TRAINING_LEVEL_COUNTY,
+                                  TRAINING_LEVEL_SCHOOL};
+  const TrainingMode modes[] = {TRAINING_MODE_FACE_TO_FACE, TRAINING_MODE_ONLINE,
+                                TRAINING_MODE_BLENDED};
+  const char* activities[] = {"course", "degree_study", "conference"};
+  LedgerEntry e = Credit(absl::StrCat("e", i), date, 0.5 * (1 + rng.Next(60)),
+                         levels[rng.Next(3)], modes[rng.Next(3)], activities[rng.Next(3)]);
+  e.induction = rng.Next(10) == 0;
+  e.head_teacher = rng.Next(4) == 0;
+  return e;
+}
+
+void ExpectSameSummary(const Summary& a, const Summary& b, const std::string& where) {
+  v1::TrainingSummary pa, pb;
+  SummaryToProto(a, "T", &pa);
+  SummaryToProto(b, "T", &pb);
+  EXPECT_EQ(pa.SerializeAsString(), pb.SerializeAsString())
+      << where << "\nfrom tally:  " << pa.DebugString() << "\nfrom ledger: " << pb.DebugString();
+}
+
+}  // namespace tally_kit
+
+TEST(TallyTest, AdvancingMatchesCountingTheWholeLedger) {
+  using namespace tally_kit;  // NOLINT
+  PolicyHistory h = CappedHistory();
+  TeacherFacts teacher;
+  teacher.cycle_anchor = D(2020, 2, 29);  // cycles 2020-02-29..2025-02-28, 2025-03-01..
+  teacher.hire_date = D(2020, 2, 29);
+  teacher.head_teacher = true;
+  int fast = 0, recounts = 0;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    Lcg rng{seed};
+    std::vector<LedgerEntry> ledger;
+    absl::CivilDay today = D(2019, 6, 1);
+    absl::StatusOr<Tally> tally = TallyFromLedger(h, teacher, ledger, today);
+    ASSERT_TRUE(tally.ok()) << tally.status();
+    for (int i = 0; i < 60; ++i) {
+      today += rng.Next(60);  // the write day moves on, across cycle boundaries
+      // Mostly in date order, sometimes back-dated (a late confirmation).
+      absl::CivilDay date = today - (rng.Next(5) == 0 ? rng.Next(400) : rng.Next(3));
+      LedgerEntry e = RandomCredit(rng, i, date);
+      absl::StatusOr<std::optional<Tally>> next = AdvanceTally(h, teacher, *tally, e, today);
+      ASSERT_TRUE(next.ok()) << next.status();
+      ledger.push_back(e);
+      absl::StatusOr<Tally> recount = TallyFromLedger(h, teacher, ledger, today);
+      ASSERT_TRUE(recount.ok()) << recount.status();
+      if (next->has_value()) {
+        ++fast;
+        tally = **next;
+        EXPECT_EQ(EncodeTally(*tally), EncodeTally(*recount)) << "seed " << seed << " entry " << i;
+      } else {
+        ++recounts;
+        tally = *recount;
+      }
+      // Any later as-of in the same cycle: the summary from the tally is the ledger's.
+      for (int later : {0, 1, 200}) {
+        absl::CivilDay as_of = today + later;
+        absl::StatusOr<std::optional<Summary>> from_tally =
+            SummaryFromTally(h, teacher, *tally, {}, as_of);
+        ASSERT_TRUE(from_tally.ok()) << from_tally.status();
+        Summary from_ledger = Summarize(h, ledger, as_of, teacher);
+        if (!from_tally->has_value()) {
+          EXPECT_NE(from_ledger.cycle.window.first, tally->window.first);  // only a new cycle
+          continue;
+        }
+        ExpectSameSummary(**from_tally, from_ledger,
+                          absl::StrCat("seed ", seed, " entry ", i, " +", later));
+        // And the report's row gives the same standing.
+        ReportRow row = ReportRowOf(**from_tally, *tally, teacher);
+        absl::StatusOr<ReportRow> decoded = DecodeReportRow(EncodeReportRow(row));
+        ASSERT_TRUE(decoded.ok()) << decoded.status();
+        std::optional<Standing> standing = StandingFromRow(h, *decoded, as_of);
+        ASSERT_TRUE(standing.has_value());
+        Standing want = StandingOf(from_ledger);
+        EXPECT_EQ(standing->status, want.status);
+        EXPECT_EQ(standing->counted, want.counted);
+        EXPECT_EQ(standing->shortfall, want.shortfall);
+        EXPECT_TRUE(standing->expected == want.expected);
+        EXPECT_TRUE(standing->credits == want.credits);
+        EXPECT_EQ(standing->days_left, want.days_left);
+      }
+    }
+  }
+  // Both paths were exercised, the fast one most of the time.
+  EXPECT_GT(fast, recounts);
+  EXPECT_GT(recounts, 0);
+}
+
+TEST(TallyTest, WhatNeedsARecount) {
+  using namespace tally_kit;  // NOLINT
+  PolicyHistory h = CappedHistory();
+  TeacherFacts teacher;
+  teacher.cycle_anchor = D(2021, 1, 1);
+  std::vector<LedgerEntry> ledger = {Credit("a", D(2022, 5, 1), 10)};
+  absl::StatusOr<Tally> t = TallyFromLedger(h, teacher, ledger, D(2022, 6, 1));
+  ASSERT_TRUE(t.ok());
+  // Back-dated before a credit already taken: the caps' order may change.
+  auto back = AdvanceTally(h, teacher, *t, Credit("b", D(2022, 4, 30), 10), D(2022, 6, 1));
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(back->has_value());
+  // The same day as the latest is fine (ledger order within a day).
+  auto same = AdvanceTally(h, teacher, *t, Credit("c", D(2022, 5, 1), 10), D(2022, 6, 1));
+  ASSERT_TRUE(same.ok() && same->has_value());
+  EXPECT_EQ((*same)->ledger_length, 2);
+  // A reversal.
+  LedgerEntry reversal = Credit("x", D(2022, 5, 1), 10);
+  reversal.half_hours = -reversal.half_hours;
+  reversal.reverses = "a";
+  auto reversed = AdvanceTally(h, teacher, *t, reversal, D(2022, 6, 1));
+  ASSERT_TRUE(reversed.ok());
+  EXPECT_FALSE(reversed->has_value());
+  // A credit before the cycle only moves the latest date.
+  auto before = AdvanceTally(h, teacher, *t, Credit("d", D(2020, 5, 1), 10), D(2022, 6, 1));
+  ASSERT_TRUE(before.ok() && before->has_value());
+  EXPECT_EQ(EncodeTally(**before).find("b,"), EncodeTally(*t).find("b,"));
+  // A row from an unknown text is refused, not misread.
+  EXPECT_FALSE(DecodeTally("w,1").ok());
+  EXPECT_FALSE(DecodeReportRow("1|2|3").ok());
+  absl::StatusOr<Tally> round = DecodeTally(EncodeTally(**same));
+  ASSERT_TRUE(round.ok());
+  EXPECT_EQ(EncodeTally(*round), EncodeTally(**same));
+}
+
 }  // namespace
 }  // namespace shidang::training

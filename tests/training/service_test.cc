@@ -9,12 +9,14 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -114,6 +116,65 @@ class TrainingServiceTest : public ::testing::Test {
       absl::SleepFor(absl::Milliseconds(50));
     }
     FAIL() << "teacher " << id << " never became known";
+  }
+
+  // Publishes "profile.teacher_created" for many teachers of kCounty in one script and waits
+  // until the training service knows them all.
+  void AddTeachers(const std::vector<std::string>& ids) {
+    std::string stream = keys::StreamKey("profile", keys::HashTag("c", kCounty));
+    ASSERT_TRUE(RegisterStream(redis_.pool(), "profile", stream).ok());
+    Mutation publish("emit_all() return {ok = ''}");
+    MutationRequest m;
+    m.stream_key = stream;
+    for (const std::string& id : ids) {
+      profile::v1::Teacher t;
+      t.set_teacher_id(id);
+      t.set_name(absl::StrCat("教师", id));
+      t.set_county_id(kCounty);
+      t.set_school_id(kSchool);
+      t.set_hire_date("2012-09-01");
+      t.set_post_status(profile::v1::POST_STATUS_ON_DUTY);
+      common::v1::Event e = NewEvent("profile", "profile.teacher_created", absl::Now());
+      e.set_teacher_id(id);
+      e.set_county_id(kCounty);
+      e.mutable_payload()->PackFrom(t);
+      m.events.push_back(std::move(e));
+    }
+    ASSERT_TRUE(publish.Run(redis_.pool(), m).ok());
+    ASSERT_TRUE(Eventually([&] {
+      auto known = redis_.pool().Command({"ZCARD", "training:{c:330723}:teachers"});
+      return known.ok() && known->integer() >= static_cast<int64_t>(ids.size());
+    })) << "the training service never learned every teacher";
+  }
+
+  // Publishes a profile timeline event (moved school, transferred, post status changed) on the
+  // teacher's county stream, as the profile service does.
+  void PublishProfileEvent(const std::string& type, const std::string& teacher,
+                           const profile::v1::TimelineEntry& entry,
+                           const std::string& county = kCounty) {
+    std::string stream = keys::StreamKey("profile", keys::HashTag("c", county));
+    ASSERT_TRUE(RegisterStream(redis_.pool(), "profile", stream).ok());
+    common::v1::Event e = NewEvent("profile", type, absl::Now());
+    e.set_teacher_id(teacher);
+    e.set_county_id(county);
+    e.set_occurred_on(entry.occurred_on());
+    e.mutable_payload()->PackFrom(entry);
+    Mutation publish("emit_all() return {ok = ''}");
+    MutationRequest m;
+    m.stream_key = stream;
+    m.events = {e};
+    ASSERT_TRUE(publish.Run(redis_.pool(), m).ok());
+  }
+
+  // Waits until `done` holds (the service applies profile events asynchronously).
+  template <typename Done>
+  bool Eventually(Done done) {
+    absl::Time deadline = absl::Now() + absl::Seconds(15);
+    while (absl::Now() < deadline) {
+      if (done()) return true;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return false;
   }
 
   v1::Course RegisterCourse(const Principal& centre, const std::string& request_id,
@@ -301,6 +362,79 @@ TEST_F(TrainingServiceTest, TheSameBatchSentTwiceAtOnceCreditsOnce) {
   EXPECT_EQ(credited.load(), 30);
   EXPECT_EQ(already.load(), 30);
   for (const std::string& id : ids) EXPECT_EQ(Ledger(id).size(), 1u) << id;
+}
+
+// A batch larger than one ledger script: every chunk is credited, and a teacher whose credit of
+// the course was reversed is credited again under a new entry id, whichever chunk they are in
+// (the first chunk is prepared before the provider's marks answer, later ones after).
+TEST_F(TrainingServiceTest, ALargeBatchCreditsEveryChunkAndReCreditsReversedTeachersOnce) {
+  constexpr int kTeachers = 1001;  // three ledger scripts: 500, 500 and 1 rows
+  std::vector<std::string> ids;
+  for (int i = 0; i < kTeachers; ++i) ids.push_back(absl::StrFormat("T%04d", i));
+  AddTeachers(ids);
+  v1::Course course = RegisterCourse(centre_, "c-1", kTeachers);
+  v1::RecordCompletionsRequest req;
+  req.set_request_id("batch-1");
+  req.set_course_id(course.course_id());
+  for (int i = 0; i < kTeachers; ++i) {
+    *req.add_rows() = Row(ids[i], i % 2 == 0 ? 24 : 12.5, "2025-10-20");
+  }
+  v1::RecordCompletionsResponse first;
+  grpc::Status s = Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &first);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(first.credited(), kTeachers);
+  EXPECT_EQ(Summary("T0000").counted_hours(), 24);
+  EXPECT_EQ(Summary("T0999").counted_hours(), 12.5);
+  EXPECT_EQ(Summary("T1000").counted_hours(), 24);
+  ASSERT_EQ(Ledger("T1000").size(), 1u);
+
+  // HR reverses the credits of one teacher of the first chunk and one of the second.
+  for (const std::string& t : {std::string("T0000"), std::string("T0700")}) {
+    v1::ReverseEntryRequest reverse;
+    reverse.set_request_id("rev-" + t);
+    reverse.set_teacher_id(t);
+    reverse.set_entry_id(Ledger(t).at(0).entry_id());
+    reverse.set_reason("学时有误");
+    v1::ReverseEntryResponse reversed;
+    s = Call(&v1::TrainingService::Stub::ReverseEntry, hr_, reverse, &reversed);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(Summary(t).counted_hours(), 0);
+  }
+
+  // The centre sends the corrected batch: only the two reversed teachers are credited again.
+  req.set_request_id("batch-2");
+  v1::RecordCompletionsResponse second;
+  s = Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &second);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(second.credited(), 2);
+  EXPECT_EQ(second.already_credited(), kTeachers - 2);
+  for (int i : {0, 700}) {
+    const v1::CompletionResult& r = second.results(i);
+    EXPECT_EQ(r.outcome(), v1::COMPLETION_OUTCOME_CREDITED) << ids[i];
+    EXPECT_EQ(r.entry_id(), first.results(i).entry_id() + "-1") << ids[i];
+    std::vector<v1::LedgerEntry> ledger = Ledger(ids[i]);
+    ASSERT_EQ(ledger.size(), 3u) << ids[i];  // credit, reversal, credit again
+    EXPECT_EQ(ledger[2].entry_id(), r.entry_id());
+    EXPECT_EQ(ledger[2].hours(), 24);
+    EXPECT_EQ(Summary(ids[i]).counted_hours(), 24) << ids[i];
+  }
+  EXPECT_EQ(second.results(1).entry_id(), first.results(1).entry_id());
+  EXPECT_EQ(Ledger("T0001").size(), 1u);
+  EXPECT_EQ(Summary("T0001").counted_hours(), 12.5);
+
+  // One credit event per credit, none for the rows credited before.
+  auto events = redis_.pool().Command({"XRANGE", "training:{c:330723}:events", "-", "+"});
+  ASSERT_TRUE(events.ok());
+  std::map<std::string, int> by_type;
+  for (size_t i = 0; i < events->size(); ++i) {
+    const redis::Reply& fields = (*events)[i][1];
+    for (size_t f = 0; f + 1 < fields.size(); f += 2) {
+      if (fields[f].str() == "t") ++by_type[std::string(fields[f + 1].str())];
+    }
+  }
+  EXPECT_EQ(by_type["training.credited"], kTeachers + 2);
+  // Summaries: one when each teacher became known, one per credit, one after each reversal.
+  EXPECT_EQ(by_type["training.summary"], kTeachers + (kTeachers + 2) + 2);
 }
 
 TEST_F(TrainingServiceTest, ACentreActsOnlyOnItsOwnCoursesAndATeacherOnlyReadsThemself) {
@@ -633,6 +767,462 @@ TEST_F(TrainingServiceTest, RetriesWithTheSameRequestIdAnswerTheFirstTime) {
   grpc::Status s = Call(&v1::TrainingService::Stub::RegisterCourse, centre_, req, &second);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("request_id"));
+}
+
+TEST_F(TrainingServiceTest, WithdrawGivesTheSeatBackOnlyToWhoMayAct) {
+  AddTeacher("T1");
+  AddTeacher("T2");
+  AddTeacher("T3", kCounty, "S330723-cccccccccc");
+  v1::Course course = RegisterCourse(centre_, "c-1", /*capacity=*/1);
+  v1::EnrollRequest enroll;
+  enroll.set_course_id(course.course_id());
+  enroll.set_teacher_id("T1");
+  v1::EnrollResponse enrolled;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::Enroll, Who(common::v1::ROLE_TEACHER, "T1"), enroll,
+                   &enrolled)
+                  .ok());
+  EXPECT_EQ(enrolled.seats_left(), 0);
+  enroll.set_teacher_id("T2");
+  EXPECT_EQ(Call(&v1::TrainingService::Stub::Enroll, Who(common::v1::ROLE_TEACHER, "T2"), enroll,
+                 &enrolled)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);  // full
+
+  v1::WithdrawRequest withdraw;
+  withdraw.set_course_id(course.course_id());
+  withdraw.set_teacher_id("T1");
+  withdraw.set_reason("工作冲突");
+  v1::WithdrawResponse withdrawn;
+  // Another teacher, or the admin of another school, may not withdraw T1.
+  EXPECT_EQ(Call(&v1::TrainingService::Stub::Withdraw, Who(common::v1::ROLE_TEACHER, "T2"),
+                 withdraw, &withdrawn)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Call(&v1::TrainingService::Stub::Withdraw,
+                 Who(common::v1::ROLE_SCHOOL_ADMIN, "sa3", "", "S330723-cccccccccc"), withdraw,
+                 &withdrawn)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // T1's school admin may.
+  grpc::Status s = Call(&v1::TrainingService::Stub::Withdraw,
+                        Who(common::v1::ROLE_SCHOOL_ADMIN, "sa", "", kSchool), withdraw,
+                        &withdrawn);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(withdrawn.enrollment().state(), v1::ENROLLMENT_STATE_WITHDRAWN);
+  EXPECT_EQ(withdrawn.enrollment().withdraw_reason(), "工作冲突");
+  EXPECT_EQ(withdrawn.enrollment().withdrawn_on(), kToday);
+  // Not enrolled any more: a second withdrawal is refused and gives no seat back twice.
+  EXPECT_EQ(Call(&v1::TrainingService::Stub::Withdraw, admin_, withdraw, &withdrawn).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  v1::GetCourseRequest get;
+  get.set_course_id(course.course_id());
+  v1::GetCourseResponse got;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetCourse, hr_, get, &got).ok());
+  EXPECT_EQ(got.course().enrolled(), 0);
+  // The seat is free again.
+  s = Call(&v1::TrainingService::Stub::Enroll, Who(common::v1::ROLE_TEACHER, "T2"), enroll,
+           &enrolled);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(enrolled.seats_left(), 0);
+}
+
+TEST_F(TrainingServiceTest, ClosingACourseEndsEnrolmentButNotItsCompletions) {
+  AddTeacher("T1");
+  AddTeacher("T2");
+  v1::Course course = RegisterCourse(centre_, "c-1");
+  v1::CloseCourseRequest close;
+  close.set_course_id(course.course_id());
+  close.set_request_id("close-1");
+  v1::CloseCourseResponse closed;
+  // Only the course's own centre closes it.
+  EXPECT_EQ(Call(&v1::TrainingService::Stub::CloseCourse, other_centre_, close, &closed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::CloseCourse, centre_, close, &closed).ok());
+  EXPECT_EQ(closed.course().state(), v1::COURSE_STATE_CLOSED);
+  close.set_request_id("close-2");
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::CloseCourse, centre_, close, &closed).ok());
+  // No enrolment, no re-publishing.
+  v1::EnrollRequest enroll;
+  enroll.set_course_id(course.course_id());
+  enroll.set_teacher_id("T1");
+  v1::EnrollResponse enrolled;
+  grpc::Status s = Call(&v1::TrainingService::Stub::Enroll, Who(common::v1::ROLE_TEACHER, "T1"),
+                        enroll, &enrolled);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("closed"));
+  v1::PublishCourseRequest publish;
+  publish.set_course_id(course.course_id());
+  v1::PublishCourseResponse published;
+  EXPECT_EQ(Call(&v1::TrainingService::Stub::PublishCourse, centre_, publish, &published).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // Who completed it is still confirmed after it closed.
+  v1::RecordCompletionsRequest req;
+  req.set_course_id(course.course_id());
+  *req.add_rows() = Row("T2", 24, "2025-10-20");
+  v1::RecordCompletionsResponse resp;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &resp).ok());
+  EXPECT_EQ(resp.credited(), 1);
+}
+
+TEST_F(TrainingServiceTest, ListCoursesFiltersAndPages) {
+  auto add = [&](const Principal& centre, const std::string& id, common::v1::TrainingLevel level,
+                 common::v1::TrainingMode mode, const std::string& start, const std::string& end,
+                 const std::string& region, bool publish) {
+    v1::RegisterCourseRequest req;
+    req.set_request_id(id);
+    v1::Course* c = req.mutable_course();
+    c->set_provider_id(centre.provider_id());
+    c->set_title(id);
+    c->set_level(level);
+    c->set_mode(mode);
+    c->set_hours(8);
+    c->set_start_date(start);
+    c->set_end_date(end);
+    c->set_capacity(10);
+    c->add_open_regions(region);
+    v1::RegisterCourseResponse resp;
+    EXPECT_TRUE(Call(&v1::TrainingService::Stub::RegisterCourse, centre, req, &resp).ok());
+    if (publish) {
+      v1::PublishCourseRequest p;
+      p.set_course_id(resp.course().course_id());
+      v1::PublishCourseResponse published;
+      EXPECT_TRUE(Call(&v1::TrainingService::Stub::PublishCourse, centre, p, &published).ok());
+    }
+    return resp.course().course_id();
+  };
+  using common::v1::TRAINING_LEVEL_COUNTY;
+  using common::v1::TRAINING_LEVEL_PROVINCE;
+  using common::v1::TRAINING_MODE_FACE_TO_FACE;
+  using common::v1::TRAINING_MODE_ONLINE;
+  const std::string a = add(centre_, "a", TRAINING_LEVEL_COUNTY, TRAINING_MODE_FACE_TO_FACE,
+                            "2025-01-10", "2025-01-20", kCounty, true);
+  const std::string b = add(centre_, "b", TRAINING_LEVEL_PROVINCE, TRAINING_MODE_ONLINE,
+                            "2025-03-01", "2025-03-31", "330700", true);  // the city: covers kCounty
+  const std::string c = add(centre_, "c", TRAINING_LEVEL_COUNTY, TRAINING_MODE_ONLINE,
+                            "2025-06-01", "2025-06-02", kOtherCounty, false);
+  const std::string d = add(other_centre_, "d", TRAINING_LEVEL_COUNTY, TRAINING_MODE_FACE_TO_FACE,
+                            "2025-09-01", "2025-09-05", kCounty, true);
+  auto list = [&](const Principal& who, v1::ListCoursesRequest req) {
+    v1::ListCoursesResponse resp;
+    grpc::Status s = Call(&v1::TrainingService::Stub::ListCourses, who, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::set<std::string> ids;
+    for (const v1::Course& course : resp.courses()) ids.insert(course.course_id());
+    return std::make_pair(ids, resp.page());
+  };
+  v1::ListCoursesRequest req;
+  EXPECT_EQ(list(hr_, req).first, (std::set<std::string>{a, b, c, d}));
+  req.set_level(TRAINING_LEVEL_COUNTY);
+  EXPECT_EQ(list(hr_, req).first, (std::set<std::string>{a, c, d}));
+  req.set_mode(TRAINING_MODE_ONLINE);
+  EXPECT_EQ(list(hr_, req).first, (std::set<std::string>{c}));
+  req = {};
+  req.set_state(v1::COURSE_STATE_PUBLISHED);
+  req.set_open_to_county_id(kCounty);
+  EXPECT_EQ(list(hr_, req).first, (std::set<std::string>{a, b, d}));
+  req = {};
+  req.set_from_date("2025-01-21");  // ends before: a out
+  req.set_to_date("2025-08-31");    // starts after: d out
+  EXPECT_EQ(list(hr_, req).first, (std::set<std::string>{b, c}));
+  req = {};
+  req.set_provider_id("P2");
+  EXPECT_EQ(list(hr_, req).first, (std::set<std::string>{d}));
+  // A centre sees only its own courses, and may not ask for another's.
+  EXPECT_EQ(list(centre_, v1::ListCoursesRequest{}).first, (std::set<std::string>{a, b, c}));
+  v1::ListCoursesResponse denied;
+  EXPECT_EQ(Call(&v1::TrainingService::Stub::ListCourses, centre_, req, &denied).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Pages of 3: every course once, then no token.
+  req = {};
+  req.mutable_page()->set_page_size(3);
+  auto [first, page1] = list(hr_, req);
+  EXPECT_EQ(first.size(), 3u);
+  EXPECT_EQ(page1.total_size(), 4);
+  ASSERT_FALSE(page1.next_page_token().empty());
+  req.mutable_page()->set_page_token(page1.next_page_token());
+  auto [second, page2] = list(hr_, req);
+  EXPECT_EQ(second.size(), 1u);
+  EXPECT_TRUE(page2.next_page_token().empty());
+  for (const std::string& id : second) EXPECT_EQ(first.count(id), 0u);
+  // Bad filters name the field.
+  req = {};
+  req.set_open_to_county_id("330700");
+  grpc::Status s = Call(&v1::TrainingService::Stub::ListCourses, hr_, req, &denied);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("open_to_county_id"));
+  req = {};
+  req.mutable_page()->set_page_size(501);
+  s = Call(&v1::TrainingService::Stub::ListCourses, hr_, req, &denied);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("page.page_size"));
+}
+
+TEST_F(TrainingServiceTest, PolicyVersionsSayWhereEachValueCameFromAndRecountTotals) {
+  AddTeacher("T1");
+  Approve(LogOther("T1", 100, "2025-03-01", "log-1").record_id());
+  EXPECT_EQ(Summary("T1").counted_hours(), 100);
+  EXPECT_EQ(Summary("T1").required_hours(), 360);
+
+  v1::SetTrainingPolicyRequest set;
+  set.set_request_id("p-1");
+  set.set_level(common::v1::POLICY_LEVEL_COUNTY);
+  set.set_region(kCounty);
+  set.set_effective_from("2021-01-01");
+  set.mutable_training()->set_required_hours(300);
+  common::v1::HourRule* cap = set.mutable_training()->mutable_caps()->add_rules();
+  cap->set_name("conference");
+  cap->set_hours(60);
+  cap->set_activity("conference");
+  v1::SetTrainingPolicyResponse version;
+  // HR of another county may not set this county's policy; a bad value names the field.
+  EXPECT_EQ(Call(&v1::TrainingService::Stub::SetTrainingPolicy,
+                 Who(common::v1::ROLE_COUNTY_HR, "hr2", kOtherCounty), set, &version)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::SetTrainingPolicyRequest bad = set;
+  bad.mutable_training()->set_required_hours(-1);
+  grpc::Status s = Call(&v1::TrainingService::Stub::SetTrainingPolicy, hr_, bad, &version);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("training.required_hours"));
+  s = Call(&v1::TrainingService::Stub::SetTrainingPolicy, hr_, set, &version);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  v1::GetTrainingPolicyRequest get;
+  get.set_county_id(kCounty);
+  get.set_as_of("2025-06-01");
+  v1::GetTrainingPolicyResponse policy;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetTrainingPolicy,
+                   Who(common::v1::ROLE_TEACHER, "T1"), get, &policy)
+                  .ok());
+  const common::v1::TrainingPolicy& training = policy.resolved().policy().training();
+  EXPECT_EQ(training.required_hours(), 300);
+  EXPECT_EQ(training.cycle_years(), 5);
+  std::map<std::string, common::v1::PolicySource> sources;
+  for (const common::v1::PolicySource& src : policy.resolved().sources()) sources[src.field()] = src;
+  ASSERT_TRUE(sources.count("training.required_hours"));
+  EXPECT_EQ(sources["training.required_hours"].level(), common::v1::POLICY_LEVEL_COUNTY);
+  EXPECT_EQ(sources["training.required_hours"].region(), kCounty);
+  EXPECT_EQ(sources["training.required_hours"].effective_from(), "2021-01-01");
+  ASSERT_TRUE(sources.count("training.cycle_years"));
+  EXPECT_NE(sources["training.cycle_years"].level(), common::v1::POLICY_LEVEL_COUNTY);
+  // Before the version took effect the default applies.
+  get.set_as_of("2020-06-01");
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetTrainingPolicy, hr_, get, &policy).ok());
+  EXPECT_EQ(policy.resolved().policy().training().required_hours(), 360);
+
+  // The stored totals were counted under the old versions: the summary and the report follow
+  // the new one at once (required 300, conference hours capped at 60).
+  v1::TrainingSummary summary = Summary("T1");
+  EXPECT_EQ(summary.required_hours(), 300);
+  EXPECT_EQ(summary.counted_hours(), 60);
+  EXPECT_EQ(summary.credited_hours(), 100);
+  v1::GetComplianceReportRequest report_req;
+  report_req.set_county_id(kCounty);
+  v1::GetComplianceReportResponse report;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetComplianceReport, hr_, report_req, &report).ok());
+  ASSERT_EQ(report.rows_size(), 1);
+  EXPECT_EQ(report.rows(0).counted_hours(), 60);
+  EXPECT_EQ(report.rows(0).shortfall_hours(), 240);
+  // A later credit adds under the cap from the new totals.
+  Approve(LogOther("T1", 30, "2025-04-01", "log-2").record_id());
+  EXPECT_EQ(Summary("T1").counted_hours(), 60);
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetComplianceReport, hr_, report_req, &report).ok());
+  EXPECT_EQ(report.rows(0).counted_hours(), 60);
+}
+
+TEST_F(TrainingServiceTest, ReportShowsCreditsWhereTheCountyCountsThem) {
+  AddTeacher("T1");
+  AddTeacher("T2");
+  v1::SetTrainingPolicyRequest set;
+  set.set_level(common::v1::POLICY_LEVEL_COUNTY);
+  set.set_region(kCounty);
+  set.set_effective_from("2021-01-01");
+  set.mutable_training()->set_counts_credits(true);
+  auto* f2f = set.mutable_training()->mutable_credit_rates()->add_rates();
+  f2f->set_mode(common::v1::TRAINING_MODE_FACE_TO_FACE);
+  f2f->set_hours_per_credit(6);
+  for (auto mode : {common::v1::TRAINING_MODE_ONLINE, common::v1::TRAINING_MODE_BLENDED,
+                    common::v1::TRAINING_MODE_SCHOOL_BASED}) {
+    auto* other = set.mutable_training()->mutable_credit_rates()->add_rates();
+    other->set_mode(mode);
+    other->set_hours_per_credit(8);
+  }
+  v1::SetTrainingPolicyResponse version;
+  grpc::Status s = Call(&v1::TrainingService::Stub::SetTrainingPolicy, hr_, set, &version);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::Course course = RegisterCourse(centre_, "c-1");  // face to face, 24 h
+  v1::RecordCompletionsRequest req;
+  req.set_course_id(course.course_id());
+  *req.add_rows() = Row("T1", 20, "2025-10-20");
+  v1::RecordCompletionsResponse resp;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &resp).ok());
+  EXPECT_EQ(Summary("T1").credits(), 3.33);  // 20 / 6, exact inside, rounded on the wire
+
+  v1::GetComplianceReportRequest report_req;
+  report_req.set_county_id(kCounty);
+  report_req.set_format(v1::REPORT_FORMAT_CSV);
+  v1::GetComplianceReportResponse report;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetComplianceReport, hr_, report_req, &report).ok());
+  EXPECT_TRUE(report.counts_credits());
+  ASSERT_EQ(report.rows_size(), 2);
+  std::map<std::string, v1::ComplianceRow> rows;
+  for (const v1::ComplianceRow& row : report.rows()) rows[row.teacher_id()] = row;
+  EXPECT_TRUE(rows["T1"].counts_credits());
+  EXPECT_EQ(rows["T1"].credits(), 3.33);
+  EXPECT_EQ(rows["T1"].counted_hours(), 20);
+  EXPECT_EQ(rows["T2"].credits(), 0);
+  EXPECT_THAT(report.download().content(), HasSubstr("已计学分"));
+  EXPECT_THAT(report.download().content(), HasSubstr(",3.33"));
+}
+
+TEST_F(TrainingServiceTest, AReversedCourseCreditCanBeCreditedAgainCorrected) {
+  AddTeacher("T1");
+  v1::Course course = RegisterCourse(centre_, "c-1");
+  v1::RecordCompletionsRequest req;
+  req.set_request_id("batch-1");
+  req.set_course_id(course.course_id());
+  *req.add_rows() = Row("T1", 12, "2025-10-20");  // wrong: the teacher did 24 hours
+  v1::RecordCompletionsResponse first;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &first).ok());
+  ASSERT_EQ(first.credited(), 1);
+
+  v1::ReverseEntryRequest reverse;
+  reverse.set_request_id("rev-1");
+  reverse.set_teacher_id("T1");
+  reverse.set_entry_id(first.results(0).entry_id());
+  reverse.set_reason("学时登记错误");
+  v1::ReverseEntryResponse reversed;
+  grpc::Status s = Call(&v1::TrainingService::Stub::ReverseEntry, hr_, reverse, &reversed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(Summary("T1").counted_hours(), 0);
+
+  // The original batch retried changes nothing (same answer, no second credit of 12 h).
+  v1::RecordCompletionsResponse replay;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &replay).ok());
+  EXPECT_EQ(replay.results(0).entry_id(), first.results(0).entry_id());
+  EXPECT_EQ(Ledger("T1").size(), 2u);
+  EXPECT_EQ(Summary("T1").counted_hours(), 0);
+
+  // The corrected row in a new batch is credited, under an id of its own, once.
+  v1::RecordCompletionsRequest fixed = req;
+  fixed.set_request_id("batch-2");
+  fixed.mutable_rows(0)->set_hours(24);
+  v1::RecordCompletionsResponse corrected;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, fixed, &corrected).ok());
+  EXPECT_EQ(corrected.credited(), 1);
+  EXPECT_NE(corrected.results(0).entry_id(), first.results(0).entry_id());
+  fixed.set_request_id("batch-3");
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, fixed, &corrected).ok());
+  EXPECT_EQ(corrected.already_credited(), 1);
+  EXPECT_EQ(Ledger("T1").size(), 3u);
+  EXPECT_EQ(Summary("T1").counted_hours(), 24);
+  // Retrying the reversal (e.g. after a crash) changes nothing more.
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::ReverseEntry, hr_, reverse, &reversed).ok());
+  fixed.set_request_id("batch-4");
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, fixed, &corrected).ok());
+  EXPECT_EQ(corrected.already_credited(), 1);
+  EXPECT_EQ(Summary("T1").counted_hours(), 24);
+}
+
+TEST_F(TrainingServiceTest, ProfileEventsMoveRetireAndTransferTeachers) {
+  AddTeacher("T1");
+  AddTeacher("T2");
+  AddTeacher("T3");
+  v1::Course course = RegisterCourse(centre_, "c-1");
+  v1::RecordCompletionsRequest req;
+  req.set_course_id(course.course_id());
+  *req.add_rows() = Row("T3", 24, "2025-10-10");
+  v1::RecordCompletionsResponse resp;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &resp).ok());
+
+  // Moved school: the new school's admin sees the teacher; the old one no longer does.
+  const std::string new_school = "S330723-dddddddddd";
+  profile::v1::TimelineEntry moved;
+  moved.set_occurred_on("2025-09-01");
+  moved.mutable_school_change()->set_from_school_id(kSchool);
+  moved.mutable_school_change()->set_to_school_id(new_school);
+  PublishProfileEvent("profile.moved_school", "T1", moved);
+  v1::GetTrainingSummaryRequest get;
+  get.set_teacher_id("T1");
+  v1::GetTrainingSummaryResponse summary;
+  EXPECT_TRUE(Eventually([&] {
+    return Call(&v1::TrainingService::Stub::GetTrainingSummary,
+                Who(common::v1::ROLE_SCHOOL_ADMIN, "sa2", "", new_school), get, &summary)
+        .ok();
+  }));
+  EXPECT_EQ(Call(&v1::TrainingService::Stub::GetTrainingSummary,
+                 Who(common::v1::ROLE_SCHOOL_ADMIN, "sa", "", kSchool), get, &summary)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::GetComplianceReportRequest by_school;
+  by_school.set_county_id(kCounty);
+  by_school.set_school_id(new_school);
+  v1::GetComplianceReportResponse report;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetComplianceReport, hr_, by_school, &report).ok());
+  EXPECT_EQ(report.teachers(), 1);
+
+  // Retired on 2025-10-15: a completion before that day is credited, one on or after it is not.
+  profile::v1::TimelineEntry retired;
+  retired.set_occurred_on("2025-10-15");
+  retired.mutable_post_status_changed()->set_from_status(profile::v1::POST_STATUS_ON_DUTY);
+  retired.mutable_post_status_changed()->set_to_status(profile::v1::POST_STATUS_RETIRED);
+  PublishProfileEvent("profile.post_status_changed", "T2", retired);
+  // Nor may a retired teacher enrol (which also tells when the event was applied).
+  v1::Course other = RegisterCourse(centre_, "c-2");
+  v1::EnrollRequest enroll;
+  enroll.set_course_id(other.course_id());
+  enroll.set_teacher_id("T2");
+  v1::EnrollResponse enrolled;
+  EXPECT_TRUE(Eventually([&] {
+    return Call(&v1::TrainingService::Stub::Enroll, admin_, enroll, &enrolled).error_code() ==
+           grpc::StatusCode::INVALID_ARGUMENT;
+  }));
+  v1::RecordCompletionsRequest late;
+  late.set_course_id(course.course_id());
+  *late.add_rows() = Row("T2", 24, "2025-10-15");
+  v1::RecordCompletionsResponse refused;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, late, &refused).ok());
+  EXPECT_EQ(refused.rejected(), 1);
+  EXPECT_EQ(refused.results(0).violation().field(), "rows[0].completed_on");
+  EXPECT_THAT(refused.results(0).violation().description(), HasSubstr("2025-10-15"));
+  late.mutable_rows(0)->set_completed_on("2025-10-14");
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, late, &refused).ok());
+  EXPECT_EQ(refused.credited(), 1);
+
+  // Transferred to another county: the ledger goes along, the new county's HR reports on the
+  // teacher and the old county's no longer counts them.
+  profile::v1::TimelineEntry transfer;
+  transfer.set_occurred_on("2025-11-01");
+  transfer.mutable_transfer()->set_from_county_id(kCounty);
+  transfer.mutable_transfer()->set_to_county_id(kOtherCounty);
+  transfer.mutable_transfer()->set_to_school_id("S330781-bbbbbbbbbb");
+  PublishProfileEvent("profile.transferred_county", "T3", transfer);
+  const Principal other_hr = Who(common::v1::ROLE_COUNTY_HR, "hr2", kOtherCounty);
+  get.set_teacher_id("T3");
+  EXPECT_TRUE(Eventually([&] {
+    return Call(&v1::TrainingService::Stub::GetTrainingSummary, other_hr, get, &summary).ok();
+  }));
+  EXPECT_EQ(summary.summary().counted_hours(), 24);
+  v1::GetComplianceReportRequest county;
+  county.set_county_id(kOtherCounty);
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetComplianceReport, other_hr, county, &report).ok());
+  EXPECT_EQ(report.teachers(), 1);
+  county.set_county_id(kCounty);
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetComplianceReport, hr_, county, &report).ok());
+  EXPECT_EQ(report.teachers(), 2);
+  // The course is open to the old county only: no new credit from it in the new one.
+  v1::RecordCompletionsResponse again;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &again).ok());
+  EXPECT_EQ(again.rejected(), 1);
+  EXPECT_EQ(again.results(0).violation().rule(), "not_open");
+  // The ledger is the new county's HR's to read now, not the old one's.
+  v1::ListLedgerRequest ledger;
+  ledger.set_teacher_id("T3");
+  v1::ListLedgerResponse entries;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::ListLedger, other_hr, ledger, &entries).ok());
+  EXPECT_EQ(entries.entries_size(), 1);
+  EXPECT_EQ(Call(&v1::TrainingService::Stub::ListLedger, hr_, ledger, &entries).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 }  // namespace
