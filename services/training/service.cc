@@ -380,16 +380,7 @@ class TrainingServiceImpl::Impl {
                                          absl::CivilDay as_of) {
     std::vector<LedgerEntry> ledger;
     for (const v1::LedgerEntry& e : state.ledger) ledger.push_back(ToRulesEntry(e));
-    std::vector<PendingRecord> pending;
-    for (const v1::TrainingRecord& r : state.records) {
-      if (r.state() != v1::TRAINING_RECORD_STATE_AWAITING_CONFIRMATION &&
-          r.state() != v1::TRAINING_RECORD_STATE_AWAITING_REVIEW) {
-        continue;
-      }
-      absl::StatusOr<absl::CivilDay> day = dates::ParseDate(r.completed_on());
-      if (!day.ok()) continue;
-      pending.push_back(PendingRecord{*day, static_cast<HalfHours>(r.hours() * 2), r.induction()});
-    }
+    std::vector<PendingRecord> pending = PendingOf(state);
     return ComputeSummary(policy.history, FactsForRules(*state.facts), ledger, pending, as_of);
   }
 

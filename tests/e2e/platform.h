@@ -8,8 +8,6 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <functional>
@@ -29,6 +27,7 @@
 #include "shidang/common/v1/principal.pb.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
 #include "shidang/training/v1/training.grpc.pb.h"
+#include "tests/kit/http_client.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
 
@@ -40,7 +39,9 @@ inline constexpr char kAudience[] = "shidang-e2e-api";
 // 2021-01-01..2025-12-31 ends (DOMAIN §6: 1826 days, elapsed 1790, expected 352.89 h of 360).
 inline constexpr char kToday[] = "2025-11-25";
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
+using Headers = testing::HttpHeaders;
+using testing::HttpClient;
+using testing::HttpReply;
 
 // Principals (the claims of a bearer token, or what a direct call signs).
 common::v1::Principal TeacherP(const std::string& teacher_id);
@@ -51,31 +52,6 @@ common::v1::Principal AdminP();
 common::v1::Principal ServiceP();
 // A principal of `role` with a plausible scope for it (used by the role table).
 common::v1::Principal AnyOf(common::v1::Role role);
-
-struct HttpReply {
-  int status = 0;
-  std::string body;
-  boost::beast::http::response<boost::beast::http::string_body> raw;
-  // The header's value, or "" when absent.
-  std::string Header(absl::string_view name) const;
-};
-
-// One keep-alive HTTP/1.1 connection, as curl would use it.
-class HttpClient {
- public:
-  explicit HttpClient(int port);
-  HttpReply Send(boost::beast::http::verb verb, const std::string& target,
-                 const std::string& body = "", const Headers& headers = {});
-  // Writes raw bytes (a request Beast would not build) and reads one response.
-  HttpReply SendRaw(const std::string& bytes);
-
- private:
-  HttpReply Receive();
-
-  boost::asio::io_context ioc_;
-  boost::asio::ip::tcp::socket socket_;
-  boost::beast::flat_buffer buffer_;
-};
 
 // Parses a JSON body with protobuf's JSON parser into a Struct; a failure fails the test and
 // returns an empty Struct.

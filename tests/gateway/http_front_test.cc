@@ -37,6 +37,7 @@
 #include "services/profile/rules.h"
 #include "shidang/common/v1/options.pb.h"
 #include "tests/kit/files.h"
+#include "tests/kit/http_client.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
 
@@ -98,66 +99,6 @@ std::string TestDescriptorSet() {
   }
   return set.SerializeAsString();
 }
-
-struct HttpReply {
-  int status = 0;
-  std::string body;
-  http::response<http::string_body> raw;
-  std::string Header(const std::string& name) const {
-    auto it = raw.find(name);
-    return it == raw.end() ? "" : std::string(it->value());
-  }
-};
-
-// A keep-alive HTTP/1.1 connection to the gateway.
-class HttpClient {
- public:
-  explicit HttpClient(int port) : socket_(ioc_) {
-    net::ip::tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"),
-                                    static_cast<unsigned short>(port));
-    socket_.connect(endpoint);
-  }
-
-  HttpReply Send(http::verb verb, const std::string& target, const std::string& body = "",
-                 std::vector<std::pair<std::string, std::string>> headers = {}) {
-    http::request<http::string_body> request(verb, target, 11);
-    request.set(http::field::host, "127.0.0.1");
-    for (const auto& [name, value] : headers) request.set(name, value);
-    if (!body.empty()) {
-      if (request.find(http::field::content_type) == request.end()) {
-        request.set(http::field::content_type, "application/json");
-      }
-      request.body() = body;
-    }
-    request.prepare_payload();
-    http::write(socket_, request);
-    return Receive();
-  }
-
-  // Writes raw bytes (for requests Beast would not build) and reads one response.
-  HttpReply SendRaw(const std::string& bytes) {
-    net::write(socket_, net::buffer(bytes));
-    return Receive();
-  }
-
- private:
-  HttpReply Receive() {
-    HttpReply reply;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(64 << 20);
-    beast::error_code ec;
-    http::read(socket_, buffer_, parser, ec);
-    EXPECT_FALSE(ec) << ec.message();
-    reply.raw = parser.release();
-    reply.status = reply.raw.result_int();
-    reply.body = reply.raw.body();
-    return reply;
-  }
-
-  net::io_context ioc_;
-  net::ip::tcp::socket socket_;
-  beast::flat_buffer buffer_;
-};
 
 class HttpFrontTest : public ::testing::Test {
  protected:
