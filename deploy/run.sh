@@ -246,6 +246,7 @@ offset=1
 for service in "${services[@]}"; do
   binary="$build_dir/services/$service/shidang-$service"
   port="$(port_for "$offset")"
+  metrics_port="$(port_for $((offset + 90)))"
   offset=$((offset + 1))
   if [[ ! -x "$binary" ]]; then
     continue
@@ -254,12 +255,12 @@ for service in "${services[@]}"; do
   port_file="$data_dir/run/$service.port"
   extra=()
   if [[ -n "${service_extra_args[$service]:-}" ]]; then extra=("${service_extra_args[$service]}"); fi
-  # /metrics on a port the kernel picks (services/common/metrics.h); written before the gRPC
-  # port file, so it is there once the service is ready.
+  # /metrics (services/common/metrics.h) on base+91.. (or any free port); its port file is
+  # written before the gRPC one, so it is there once the service is ready.
   metrics_port_file="$data_dir/run/$service.metrics.port"
   start_process "$service" "$binary" \
     --port="$port" --port_file="$port_file" \
-    --metrics_port=0 --metrics_port_file="$metrics_port_file" \
+    --metrics_port="$metrics_port" --metrics_port_file="$metrics_port_file" \
     --redis="unix:$sock" --principal_key_file="$principal_key" "${extra[@]}"
   wait_ready $((${#pids[@]} - 1)) "$port_file" 1
   service_port[$service]="$ready_port"
