@@ -102,6 +102,47 @@ TEST_F(RedisPoolTest, EvalViewsSendsTheCallersBytesAndLoadsOnNoscript) {
   EXPECT_EQ(wrong.status().code(), absl::StatusCode::kInternal);
 }
 
+// Requests of 64 KiB or more bypass hiredis's buffer (redis.cc, WriteDirect): the bytes, their
+// order and the connection's step must come out exactly as through hiredis.
+TEST_F(RedisPoolTest, LargePipelinesArriveWholeAndInOrder) {
+  Pool pool(server_.config());
+  const std::string protocol_lookalike = "x\r\n*1\r\n$8\r\nFLUSHALL\r\n";
+  std::vector<Args> commands;
+  std::vector<std::string> expected;
+  // Small arguments (copied beside their headers), large ones (sent from their own buffers),
+  // empty ones and protocol look-alikes; more pieces than one writev takes (IOV_MAX) and more
+  // bytes than a socket buffer holds.
+  for (int i = 0; i < 3000; ++i) {
+    std::string value;
+    switch (i % 4) {
+      case 0: value = std::to_string(i); break;
+      case 1: value = std::string(300 + i, static_cast<char>('a' + i % 26)); break;
+      case 2: value = ""; break;
+      default: value = protocol_lookalike + std::string(i % 7 == 0 ? 5000 : 10, '\0'); break;
+    }
+    commands.push_back({"RPUSH", "big", value});
+    expected.push_back(std::move(value));
+  }
+  auto replies = pool.Pipeline(commands);
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  ASSERT_EQ(replies->size(), commands.size());
+  for (size_t i = 0; i < replies->size(); ++i) {
+    ASSERT_EQ((*replies)[i].integer(), static_cast<int64_t>(i + 1)) << i;
+  }
+  auto stored = pool.Command({"LRANGE", "big", "0", "-1"});
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  ASSERT_EQ(stored->size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    ASSERT_EQ((*stored)[i].str(), expected[i]) << i;
+  }
+  // The same connections answer small commands in step afterwards.
+  for (int i = 0; i < 4; ++i) {
+    auto length = pool.Command({"LLEN", "big"});
+    ASSERT_TRUE(length.ok()) << length.status();
+    EXPECT_EQ(length->integer(), 3000);
+  }
+}
+
 TEST_F(RedisPoolTest, ManyThreadsShareThePool) {
   Config config = server_.config();
   config.pool_size = 3;
