@@ -4,6 +4,7 @@
 #include <map>
 #include <functional>
 #include <set>
+#include <future>
 #include <thread>
 #include <utility>
 
@@ -1157,11 +1158,16 @@ class ProfileServiceImpl::Impl {
     }
     // Duplicates inside the file, then against the county's records, all reported at once.
     std::map<std::string, int64_t> seen_cards, seen_national;
-    std::vector<std::string> numbers, blind_indexes, claim_keys;
-    numbers.reserve(rows.size());
-    blind_indexes.reserve(rows.size());
+    // Keyed hashes are independent per row: both cores.
+    std::vector<std::string> numbers(rows.size()), blind_indexes(rows.size()), claim_keys;
+    InParallel(rows.size(), [&](size_t i) {
+      numbers[i] = NormalizeIdCardNumber(rows[i].teacher.id_card_number());
+      blind_indexes[i] = vault_.BlindIndex(numbers[i]);
+      return absl::OkStatus();
+    });
     claim_keys.reserve(2 * rows.size());
-    for (RosterTeacher& row : rows) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      RosterTeacher& row = rows[i];
       auto school = school_by_ref.find(row.school_ref);
       if (school == school_by_ref.end()) {
         problems.push_back(RowProblem(row.row, "学校", "unknown_school",
@@ -1170,9 +1176,7 @@ class ProfileServiceImpl::Impl {
       } else {
         row.teacher.set_school_id(school->second);
       }
-      std::string& number =
-          numbers.emplace_back(NormalizeIdCardNumber(row.teacher.id_card_number()));
-      const std::string& blind = blind_indexes.emplace_back(vault_.BlindIndex(number));
+      const std::string& blind = blind_indexes[i];
       if (auto [it, fresh] = seen_cards.emplace(blind, row.row); !fresh) {
         problems.push_back(RowProblem(row.row, "身份证号", "duplicate",
                                       absl::StrCat("same ID-card number as row ", it->second)));
@@ -1254,20 +1258,36 @@ class ProfileServiceImpl::Impl {
     resp->set_rows(static_cast<int64_t>(rows.size()));
     resp->set_created(static_cast<int64_t>(writes.size()));
     resp->set_unchanged(unchanged);
-    // Routing indexes first (idempotent; ids derive from the request id when there is one).
+    // Routing indexes first (idempotent; ids derive from the request id when there is one),
+    // written on a second connection while the script's arguments are built, and awaited
+    // before the script runs.
+    std::future<absl::Status> homes_written = std::async(std::launch::async, [&] {
+      return WriteHomes(writes, county);
+    });
+    absl::StatusOr<MutationResult> result = [&]() -> absl::StatusOr<MutationResult> {
+      if (writes.empty() && req.request_id().empty()) return MutationResult();
+      return store_.WriteTeachers(county, writes, Write(call, "ImportRoster", req),
+                                  std::move(events), resp->SerializeAsString(),
+                                  [&] { return homes_written.get(); });
+    }();
+    if (homes_written.valid()) SHIDANG_RETURN_IF_ERROR(homes_written.get());
+    SHIDANG_RETURN_IF_ERROR(result.status());
+    if (writes.empty() && req.request_id().empty()) return absl::OkStatus();
+    if (!resp->ParseFromString(result->payload)) return absl::DataLossError("stored answer unreadable");
+    return absl::OkStatus();
+  }
+
+  // Each new teacher's home county (the routing index): one SET per teacher, since each key has
+  // its teacher's own hash tag (an MSET would span slots on a cluster).
+  absl::Status WriteHomes(const std::vector<TeacherWrite>& writes, const std::string& county) {
     std::vector<redis::Args> homes;
+    homes.reserve(writes.size());
     for (const TeacherWrite& w : writes) {
       homes.push_back({"SET", ProfileStore::HomeKey(w.teacher_id), county});
     }
-    if (!homes.empty()) {
-      SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_.Pipeline(homes));
-      for (const redis::Reply& r : replies) SHIDANG_RETURN_IF_ERROR(r.ToStatus());
-    }
-    if (writes.empty() && req.request_id().empty()) return absl::OkStatus();
-    SHIDANG_ASSIGN_OR_RETURN(MutationResult result,
-                             store_.WriteTeachers(county, writes, Write(call, "ImportRoster", req),
-                                                  std::move(events), resp->SerializeAsString()));
-    if (!resp->ParseFromString(result.payload)) return absl::DataLossError("stored answer unreadable");
+    if (homes.empty()) return absl::OkStatus();
+    SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_.Pipeline(homes));
+    for (const redis::Reply& r : replies) SHIDANG_RETURN_IF_ERROR(r.ToStatus());
     return absl::OkStatus();
   }
 

@@ -419,8 +419,9 @@ absl::Status AlreadyRecorded(absl::string_view holder, absl::string_view field) 
   return status;
 }
 
-absl::StatusOr<MutationResult> RunWrite(redis::Pool& pool, const Mutation& script,
-                                        absl::string_view county_id, MutationRequest request) {
+absl::StatusOr<MutationResult> RunWrite(
+    redis::Pool& pool, const Mutation& script, absl::string_view county_id,
+    MutationRequest request, const std::function<absl::Status()>& before_script = nullptr) {
   // Consumers find the county's stream through the index; registering is idempotent and happens
   // before the first write under the county's tag (events.h).
   SHIDANG_RETURN_IF_ERROR(RegisterStream(pool, kServiceName, request.stream_key));
@@ -432,6 +433,7 @@ absl::StatusOr<MutationResult> RunWrite(redis::Pool& pool, const Mutation& scrip
     SHIDANG_RETURN_IF_ERROR(
         pool.Command({"SCRIPT", "LOAD", script.script().source()}).status());
   }
+  if (before_script) SHIDANG_RETURN_IF_ERROR(before_script());
   return script.Run(pool, request);
 }
 
@@ -707,7 +709,8 @@ absl::StatusOr<std::vector<std::string>> ProfileStore::ClaimHolders(
 
 absl::StatusOr<MutationResult> ProfileStore::CreateTeachers(
     absl::string_view county_id, const std::vector<TeacherWrite>& writes,
-    const WriteContext& write, std::vector<common::v1::Event> events, absl::string_view payload) {
+    const WriteContext& write, std::vector<common::v1::Event> events, absl::string_view payload,
+    const std::function<absl::Status()>& before_script) {
   absl::Status status;
   MutationRequest request = NewRequest(county_id, write, std::move(events), &status);
   SHIDANG_RETURN_IF_ERROR(status);
@@ -809,18 +812,21 @@ absl::StatusOr<MutationResult> ProfileStore::CreateTeachers(
     }
   }
   request.timeout = ScriptTimeout(n);
-  return RunWrite(pool_, CreateTeachersScript(), county_id, std::move(request));
+  return RunWrite(pool_, CreateTeachersScript(), county_id, std::move(request), before_script);
 }
 
 absl::StatusOr<MutationResult> ProfileStore::WriteTeachers(
     absl::string_view county_id, const std::vector<TeacherWrite>& writes,
-    const WriteContext& write, std::vector<common::v1::Event> events, absl::string_view payload) {
+    const WriteContext& write, std::vector<common::v1::Event> events, absl::string_view payload,
+    const std::function<absl::Status()>& before_script) {
   const bool all_new =
       !writes.empty() && std::all_of(writes.begin(), writes.end(), [](const TeacherWrite& w) {
         return w.expect == TeacherWrite::Expect::kAbsent && w.teacher && w.remove_from_sets.empty() &&
                w.release_claims.empty() && w.entries.size() <= 255 && w.claims.size() <= 255;
       });
-  if (all_new) return CreateTeachers(county_id, writes, write, std::move(events), payload);
+  if (all_new) {
+    return CreateTeachers(county_id, writes, write, std::move(events), payload, before_script);
+  }
   absl::Status status;
   MutationRequest request = NewRequest(county_id, write, std::move(events), &status);
   SHIDANG_RETURN_IF_ERROR(status);
@@ -859,7 +865,7 @@ absl::StatusOr<MutationResult> ProfileStore::WriteTeachers(
   }
   request.keys = keys.Take();
   request.timeout = ScriptTimeout(writes.size());
-  return RunWrite(pool_, WriteTeachersScript(), county_id, std::move(request));
+  return RunWrite(pool_, WriteTeachersScript(), county_id, std::move(request), before_script);
 }
 
 absl::Status ProfileStore::PutSummary(absl::string_view county_id, absl::string_view teacher_id,

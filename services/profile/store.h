@@ -27,6 +27,7 @@
 //   profile:counties               set     county ids (listing a city's or province's counties)
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -146,20 +147,20 @@ class ProfileStore {
   // Writes teachers of one county in one script, all or nothing. Errors: FAILED_PRECONDITION when
   // the county is gone; NOT_FOUND / ALREADY_EXISTS by `expect`; ABORTED on a stale version;
   // ALREADY_EXISTS naming the field of a claim another teacher holds. The payload is returned as
-  // the answer (the first answer on a replay).
-  absl::StatusOr<MutationResult> WriteTeachers(absl::string_view county_id,
-                                               const std::vector<TeacherWrite>& writes,
-                                               const WriteContext& write,
-                                               std::vector<common::v1::Event> events,
-                                               absl::string_view payload);
+  // the answer (the first answer on a replay). `before_script`, when set, runs once the
+  // arguments are built and before the script is sent; its error is the write's, and nothing is
+  // written then (an import awaits its routing indexes there, written meanwhile).
+  absl::StatusOr<MutationResult> WriteTeachers(
+      absl::string_view county_id, const std::vector<TeacherWrite>& writes,
+      const WriteContext& write, std::vector<common::v1::Event> events, absl::string_view payload,
+      const std::function<absl::Status()>& before_script = nullptr);
 
   // WriteTeachers for new teachers only (every write kAbsent with a teacher, nothing to remove or
   // release), in a script laid out for thousands of them; WriteTeachers takes this path by itself.
-  absl::StatusOr<MutationResult> CreateTeachers(absl::string_view county_id,
-                                                const std::vector<TeacherWrite>& writes,
-                                                const WriteContext& write,
-                                                std::vector<common::v1::Event> events,
-                                                absl::string_view payload);
+  absl::StatusOr<MutationResult> CreateTeachers(
+      absl::string_view county_id, const std::vector<TeacherWrite>& writes,
+      const WriteContext& write, std::vector<common::v1::Event> events, absl::string_view payload,
+      const std::function<absl::Status()>& before_script = nullptr);
 
   // Files a summary another service published (keeps the newest by as_of_ms), idempotently per
   // event id.

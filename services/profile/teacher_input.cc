@@ -1,5 +1,6 @@
 #include "services/profile/teacher_input.h"
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -24,7 +25,13 @@ std::string Hex16(absl::string_view seed) {
   if (seed.empty()) {
     RAND_bytes(digest, 8);
   } else {
-    SHA256(reinterpret_cast<const unsigned char*>(seed.data()), seed.size(), digest);
+    // Fetched once: OpenSSL 3's one-shot SHA256() looks the algorithm up under a lock on every
+    // call, which an import's two cores then contend for (several ids per row).
+    static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (sha256 == nullptr ||
+        EVP_Digest(seed.data(), seed.size(), digest, nullptr, sha256, nullptr) != 1) {
+      SHA256(reinterpret_cast<const unsigned char*>(seed.data()), seed.size(), digest);
+    }
   }
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(digest), 8));
 }

@@ -178,6 +178,36 @@ TEST_F(ProfileStoreCreateTeachersTest, WritesEveryTeacherWithTimelineClaimsIndex
   EXPECT_EQ(Integer({"XLEN", ProfileStore::StreamKey(kCounty)}), 1500);
 }
 
+// The hook an import awaits its routing indexes in: it runs after the arguments are built and
+// before the script, and its error stops the write with nothing written.
+TEST_F(ProfileStoreCreateTeachersTest, ABeforeScriptErrorWritesNothingAndOkRunsOnce) {
+  std::vector<TeacherWrite> writes;
+  for (int i = 0; i < 20; ++i) writes.push_back(NewTeacher(i, 1));
+  const int64_t dbsize = Integer({"DBSIZE"});
+  int calls = 0;
+  auto refused = store_.WriteTeachers(
+      kCounty, writes, WriteContext{"admin:t", "ImportRoster", nullptr}, EventsFor(writes), "",
+      [&] {
+        ++calls;
+        return absl::UnavailableError("routing index not written");
+      });
+  EXPECT_EQ(calls, 1);
+  ASSERT_TRUE(absl::IsUnavailable(refused.status())) << refused.status();
+  EXPECT_EQ(Integer({"DBSIZE"}), dbsize);
+
+  auto written = store_.WriteTeachers(
+      kCounty, writes, WriteContext{"admin:t", "ImportRoster", nullptr}, EventsFor(writes), "",
+      [&] {
+        ++calls;
+        // Runs before the script: no teacher is there yet.
+        EXPECT_EQ(Integer({"ZCARD", ProfileStore::TeachersKey(kCounty)}), 0);
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(Integer({"ZCARD", ProfileStore::TeachersKey(kCounty)}), 20);
+}
+
 TEST_F(ProfileStoreCreateTeachersTest, AClaimHeldByAnotherTeacherRefusesTheWholeWrite) {
   std::vector<TeacherWrite> first = {NewTeacher(0, 1, "card-a")};
   ASSERT_TRUE(store_.WriteTeachers(kCounty, first, WriteContext{"admin:t", "CreateTeacher", nullptr},
