@@ -16,6 +16,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/message.h"
 #include "services/common/keys.h"
+#include "services/common/parallel.h"
 #include "services/common/status.h"
 #include "shidang/common/v1/error.pb.h"
 
@@ -160,10 +161,16 @@ redis::Args HeadArgs(const MutationRequest& request) {
   head.push_back(std::to_string(absl::ToInt64Seconds(request.idempotency_ttl)));
   head.push_back(std::to_string(request.stream_cap));
   head.push_back(std::to_string(request.events.size()));
-  for (const common::v1::Event& event : request.events) {
-    head.push_back(event.type());
-    head.push_back(event.SerializeAsString());
-  }
+  const size_t first = head.size();
+  head.resize(first + 2 * request.events.size());
+  // An import's thousands of events are serialised on every core.
+  constexpr size_t kEventsPerThread = 1000;
+  ForEachSlice(request.events.size(), kEventsPerThread, [&](size_t, size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      head[first + 2 * i] = request.events[i].type();
+      head[first + 2 * i + 1] = request.events[i].SerializeAsString();
+    }
+  });
   return head;
 }
 

@@ -1,7 +1,6 @@
 #include "services/profile/roster.h"
 
 #include <algorithm>
-#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -10,6 +9,7 @@
 #include "absl/strings/strip.h"
 #include "services/common/csv.h"
 #include "services/common/dates.h"
+#include "services/common/parallel.h"
 #include "services/common/status.h"
 #include "services/profile/roster_columns.h"
 #include "services/profile/teacher_input.h"
@@ -202,21 +202,15 @@ absl::StatusOr<Roster<RosterTeacher>> ParseTeacherRoster(absl::string_view bytes
   // problems, joined in row order so the report reads as if one pass made it.
   constexpr size_t kMinRowsPerThread = 1000;
   const size_t n = table.rows.size();
-  size_t threads = std::max<size_t>(1, std::thread::hardware_concurrency());
-  threads = std::min(threads, std::max<size_t>(1, n / kMinRowsPerThread));
   std::vector<RosterTeacher> out(n);
-  std::vector<std::vector<common::v1::RowViolation>> slice_problems(threads);
-  auto read_slice = [&](size_t slice) {
-    for (size_t i = n * slice / threads; i < n * (slice + 1) / threads; ++i) {
+  std::vector<std::vector<common::v1::RowViolation>> slice_problems(SliceCount(n, kMinRowsPerThread));
+  ForEachSlice(n, kMinRowsPerThread, [&](size_t slice, size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
       out[i] = ReadTeacherRow(map, table.rows[i], today, slice_problems[slice]);
     }
-  };
-  std::vector<std::thread> helpers;
-  for (size_t slice = 1; slice < threads; ++slice) helpers.emplace_back(read_slice, slice);
-  read_slice(0);
-  for (std::thread& helper : helpers) helper.join();
+  });
   std::vector<common::v1::RowViolation> problems = std::move(slice_problems[0]);
-  for (size_t slice = 1; slice < threads; ++slice) {
+  for (size_t slice = 1; slice < slice_problems.size(); ++slice) {
     for (common::v1::RowViolation& p : slice_problems[slice]) problems.push_back(std::move(p));
   }
   return {{std::move(out), std::move(problems)}};

@@ -5,7 +5,6 @@
 #include <functional>
 #include <set>
 #include <future>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -18,6 +17,7 @@
 #include "google/protobuf/util/field_mask_util.h"
 #include "services/common/dates.h"
 #include "services/common/log.h"
+#include "services/common/parallel.h"
 #include "services/common/server.h"
 #include "services/common/status.h"
 #include "services/profile/roster.h"
@@ -126,31 +126,24 @@ std::string LabelOf(const google::protobuf::EnumDescriptor* d, int value) {
   return v ? v->name() : std::to_string(value);
 }
 
-// A one-line Chinese summary for entries the service writes itself (callers write their own).
-// Runs work(i) for i in [0, n) on up to as many threads as there are cores (the calling thread
-// is one of them), in contiguous slices; returns the first error of each slice. For the
-// per-row work of a roster import, which shares nothing between rows.
+// Runs work(i) for i in [0, n) on every core (ForEachSlice); returns the first error of each
+// slice. For the per-row work of a roster import, which shares nothing between rows.
 std::vector<absl::Status> InParallel(size_t n, const std::function<absl::Status(size_t)>& work) {
   constexpr size_t kMinRowsPerThread = 500;
-  size_t threads = std::max<size_t>(1, std::thread::hardware_concurrency());
-  threads = std::min(threads, std::max<size_t>(1, n / kMinRowsPerThread));
-  std::vector<absl::Status> failures(threads);
-  auto slice = [&](size_t t) {
-    for (size_t i = n * t / threads; i < n * (t + 1) / threads; ++i) {
+  std::vector<absl::Status> failures(SliceCount(n, kMinRowsPerThread));
+  ForEachSlice(n, kMinRowsPerThread, [&](size_t slice, size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
       absl::Status s = work(i);
       if (!s.ok()) {
-        failures[t] = std::move(s);
+        failures[slice] = std::move(s);
         return;
       }
     }
-  };
-  std::vector<std::thread> helpers;
-  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(slice, t);
-  slice(0);
-  for (std::thread& helper : helpers) helper.join();
+  });
   return failures;
 }
 
+// A one-line Chinese summary for entries the service writes itself (callers write their own).
 std::string DefaultSummary(const v1::TimelineEntry& e) {
   switch (e.kind()) {
     case v1::TIMELINE_ENTRY_KIND_SCHOOL_JOINED: return "入职 / 建立档案";

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/events.h"
 #include "services/common/keys.h"
+#include "services/common/parallel.h"
 #include "services/common/principal.h"
 #include "services/common/status.h"
 
@@ -17,6 +18,8 @@ namespace shidang::profile {
 namespace {
 
 constexpr char kPrefix[] = "profile:";
+// Below this many teachers per core, serialising them on one thread is cheaper than a thread.
+constexpr size_t kSerializePerThread = 500;
 
 // The lowest protobuf varint writer Lua needs: entries get their sequence number (field 6 of
 // TimelineEntry, wire type 0, tag byte 0x30) appended in the script, where the list length is
@@ -785,16 +788,26 @@ absl::StatusOr<MutationResult> ProfileStore::CreateTeachers(
   args.push_back(std::move(claim_fields));
   args.push_back(std::to_string(field_names.size()));
   for (const std::string* name : field_names) args.push_back(*name);
+  // Profiles and entries serialised on every core into their places in `args`.
   for (const TeacherWrite& w : writes) args.push_back(w.teacher_id);
-  for (const TeacherWrite& w : writes) args.push_back(w.teacher->SerializeAsString());
+  const size_t profile0 = args.size();
+  args.resize(profile0 + n);
   for (const TeacherWrite& w : writes) args.push_back(w.sealed_id_card);
-  for (const TeacherWrite& w : writes) {
-    int64_t sequence = 0;
-    for (const v1::TimelineEntry& entry : w.entries) {
-      std::string& bytes = args.emplace_back(entry.SerializeAsString());
-      AppendSequence(++sequence, &bytes);
+  const size_t entry0 = args.size();
+  std::vector<size_t> first_entry(n + 1, 0);  // teacher i's entries: [first_entry[i], [i + 1])
+  for (size_t i = 0; i < n; ++i) first_entry[i + 1] = first_entry[i] + writes[i].entries.size();
+  args.resize(entry0 + entries);
+  ForEachSlice(n, kSerializePerThread, [&](size_t, size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      args[profile0 + i] = writes[i].teacher->SerializeAsString();
+      int64_t sequence = 0;
+      for (const v1::TimelineEntry& entry : writes[i].entries) {
+        std::string& bytes = args[entry0 + first_entry[i] + static_cast<size_t>(sequence)];
+        bytes = entry.SerializeAsString();
+        AppendSequence(++sequence, &bytes);
+      }
     }
-  }
+  });
   for (const auto& set : sets) {
     const std::vector<size_t>& positions = set.second;
     bool everyone = positions.size() == n;
