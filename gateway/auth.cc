@@ -1,23 +1,17 @@
 #include "gateway/auth.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "services/common/digest.h"
 
 namespace shidang::gateway {
 namespace {
 
-std::string TokenKey(absl::string_view token) {
-  std::string key(SHA256_DIGEST_LENGTH, '\0');
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(),
-         reinterpret_cast<unsigned char*>(key.data()));
-  return key;
-}
+std::string TokenKey(absl::string_view token) { return Sha256(token); }
 
 }  // namespace
 

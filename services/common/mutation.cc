@@ -1,7 +1,6 @@
 #include "services/common/mutation.h"
 
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +14,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/message.h"
+#include "services/common/digest.h"
 #include "services/common/keys.h"
 #include "services/common/parallel.h"
 #include "services/common/status.h"
@@ -294,9 +294,8 @@ std::string Fingerprint(const google::protobuf::Message& request) {
     coded.SetSerializationDeterministic(true);
     copy->SerializePartialToCodedStream(&coded);
   }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  return Hex(digest, sizeof(digest));
+  const std::string digest = Sha256(bytes);
+  return Hex(reinterpret_cast<const unsigned char*>(digest.data()), digest.size());
 }
 
 absl::Status AttachIdempotency(MutationRequest& mutation, absl::string_view service,

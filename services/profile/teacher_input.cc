@@ -1,13 +1,10 @@
 #include "services/profile/teacher_input.h"
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/dates.h"
+#include "services/common/digest.h"
 #include "services/common/status.h"
 #include "services/profile/rules.h"
 
@@ -20,21 +17,6 @@ size_t Utf8Length(absl::string_view s) {
   return n;
 }
 
-std::string Hex16(absl::string_view seed) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  if (seed.empty()) {
-    RAND_bytes(digest, 8);
-  } else {
-    // Fetched once: OpenSSL 3's one-shot SHA256() looks the algorithm up under a lock on every
-    // call, which an import's two cores then contend for (several ids per row).
-    static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    if (sha256 == nullptr ||
-        EVP_Digest(seed.data(), seed.size(), digest, nullptr, sha256, nullptr) != 1) {
-      SHA256(reinterpret_cast<const unsigned char*>(seed.data()), seed.size(), digest);
-    }
-  }
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(digest), 8));
-}
 
 }  // namespace
 
@@ -156,10 +138,10 @@ std::string IdSeed(absl::string_view actor, absl::string_view method, absl::stri
   return absl::StrCat(actor, "\x1f", method, "\x1f", request_id, "\x1f", part);
 }
 
-std::string MakeTeacherId(absl::string_view seed) { return absl::StrCat("T", Hex16(seed)); }
+std::string MakeTeacherId(absl::string_view seed) { return absl::StrCat("T", HexId(seed, 16)); }
 std::string MakeSchoolId(absl::string_view county_id, absl::string_view seed) {
-  return absl::StrCat("S", county_id, "-", Hex16(seed).substr(0, 10));
+  return absl::StrCat("S", county_id, "-", HexId(seed, 10));
 }
-std::string MakeEntryId(absl::string_view seed) { return absl::StrCat("E", Hex16(seed)); }
+std::string MakeEntryId(absl::string_view seed) { return absl::StrCat("E", HexId(seed, 16)); }
 
 }  // namespace shidang::profile

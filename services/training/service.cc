@@ -1,7 +1,6 @@
 #include "services/training/service.h"
 
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -21,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "services/common/csv.h"
 #include "services/common/dates.h"
+#include "services/common/digest.h"
 #include "services/common/log.h"
 #include "services/common/mutation.h"
 #include "services/common/policy.h"
@@ -129,21 +129,6 @@ void Paginate(const std::vector<T>& items, size_t offset, int page_size,
   info->set_total_size(static_cast<int64_t>(items.size()));
 }
 
-std::string Hex12(absl::string_view seed) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  if (seed.empty()) {
-    RAND_bytes(digest, 8);
-  } else {
-    SHA256(reinterpret_cast<const unsigned char*>(seed.data()), seed.size(), digest);
-  }
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(digest), 8))
-      .substr(0, 12);
-}
-std::string Hex16(absl::string_view seed) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(seed.data()), seed.size(), digest);
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(digest), 8));
-}
 // Ids made from the request id are the same on a retry that never saw its answer; without a
 // request id they are random.
 std::string IdSeed(absl::string_view actor, absl::string_view method,
@@ -153,13 +138,13 @@ std::string IdSeed(absl::string_view actor, absl::string_view method,
 }
 // A teacher is credited once per course, so the credit's id is derived from the pair.
 std::string CourseEntryId(absl::string_view course_id, absl::string_view teacher_id) {
-  return absl::StrCat("E", Hex16(absl::StrCat("course\x1f", course_id, "\x1f", teacher_id)));
+  return absl::StrCat("E", HexId(absl::StrCat("course\x1f", course_id, "\x1f", teacher_id), 16));
 }
 std::string RecordEntryId(absl::string_view record_id) {
-  return absl::StrCat("E", Hex16(absl::StrCat("record\x1f", record_id)));
+  return absl::StrCat("E", HexId(absl::StrCat("record\x1f", record_id), 16));
 }
 std::string ReversalId(absl::string_view entry_id) {
-  return absl::StrCat("X", Hex16(absl::StrCat("reverse\x1f", entry_id)));
+  return absl::StrCat("X", HexId(absl::StrCat("reverse\x1f", entry_id), 16));
 }
 
 // "24", "24.5", "12.25".
@@ -561,7 +546,7 @@ class TrainingServiceImpl::Impl {
     SHIDANG_RETURN_IF_ERROR(CheckCourse(course));
     SHIDANG_RETURN_IF_ERROR(RequireCourseOwner(p, course));
     course.set_course_id(absl::StrCat(
-        "C", Hex12(IdSeed(call.actor, "RegisterCourse", req.request_id(), "")), "-",
+        "C", HexId(IdSeed(call.actor, "RegisterCourse", req.request_id(), ""), 12), "-",
         course.provider_id()));
     course.set_state(v1::COURSE_STATE_DRAFT);
     course.set_created_by(call.actor);
@@ -1143,7 +1128,7 @@ class TrainingServiceImpl::Impl {
     }
     r.set_record_id(absl::StrCat(
         "R", found.county_id, "-",
-        Hex12(IdSeed(call.actor, "LogTraining", req.request_id(), req.teacher_id()))));
+        HexId(IdSeed(call.actor, "LogTraining", req.request_id(), req.teacher_id()), 12)));
     // Pending hours are read with the records, so the running totals do not change.
     SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_record(),
                              store_.AddRecord(r, Write(call, "LogTraining", req), {}));
