@@ -13,6 +13,11 @@
 # PROXY=1 adds a third path: a second gateway with --grpc_front=grpc_proxy (gRPC's own generic
 # proxy, two gRPC stacks per call), measured in the same run for comparison.
 #
+# The gateway runs with its defaults, busy polling included (--busy_poll_us=1000,
+# --busy_poll_max_calls=2: gateway/grpc_front.h): at 1 x 1 its CPU per call then includes the
+# polling while each call waits for the backend. GATEWAY_FLAGS=--busy_poll_us=0 measures without.
+# The load average is printed before and after: the machine may be shared.
+#
 # h2load counts HTTP 200 as success, but gRPC errors are HTTP 200 too: every run is checked by
 # counting the backend's (and the gateway's) own log lines for the method with status=OK, which
 # must equal the number of requests sent.
@@ -200,6 +205,7 @@ echo "$BACKEND backend on :$BACKEND_PORT ($RPC_PATH); gateway on :${GW_PORT[gate
 for label in "${LABELS[@]}"; do run "$label" 1 1 200 >/dev/null; done
 : >"$WORK/results"
 
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-9s %-5s %-6s %10s %9s %9s %8s\n' path shape reqs req/s p50_ms p99_ms gw_cpu_us
 for round in $(seq "${ROUNDS:-3}"); do
   for shape in "1 1 $((3000 * SCALE))" "32 1 $((20000 * SCALE))" "4 32 $((40000 * SCALE))"; do
@@ -222,3 +228,4 @@ awk '
   END { for (p in paths) for (s in shapes) { k = p SUBSEP s
           printf "  %-9s %-5s req/s ratio %.2f   p50 added %+.3f ms\n", p, s, median(ratio, k, n[k]), median(added, k, n[k]) } }
 ' "$WORK/results" | sort
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -116,6 +116,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayConfig config) {
     front.default_deadline = config.proxy.default_deadline;
     front.access_log = config.proxy.access_log;
     front.connections_per_replica = config.backend_connections;
+    front.busy_poll = config.busy_poll;
+    front.busy_poll_max_calls = config.busy_poll_max_calls;
     front.keepalive_time = config.backend.keepalive_time;
     front.keepalive_timeout = config.backend.keepalive_timeout;
     front.max_message_bytes = config.backend.max_message_bytes;

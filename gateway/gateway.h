@@ -50,6 +50,9 @@ struct GatewayConfig {
   // connection's streams largely in sequence: with 128 streams in flight, four connections served
   // 1.6x what one did (bench/gateway_bench.sh, echo backend).
   int backend_connections = 4;
+  // The forwarder's busy polling (GrpcFrontOptions::busy_poll, busy_poll_max_calls).
+  absl::Duration busy_poll = absl::Milliseconds(1);
+  int busy_poll_max_calls = 2;
 };
 
 class Gateway {

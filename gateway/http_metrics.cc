@@ -77,12 +77,26 @@ GatewayMetrics::GatewayMetrics()
 
 void GatewayMetrics::ObserveCall(absl::string_view front, absl::string_view method,
                                  absl::string_view code, double seconds) {
+  SeriesFor(front, method, code).Observe(seconds);
+}
+
+GatewayMetrics::CallSeries GatewayMetrics::SeriesFor(absl::string_view front,
+                                                     absl::string_view method,
+                                                     absl::string_view code) {
   const prometheus::Labels labels = {{"front", std::string(front)},
                                      {"method", std::string(method)},
                                      {"code", std::string(code)}};
-  requests_.Add(labels).Increment();
-  if (code != "OK") errors_.Add(labels).Increment();
-  latency_.Add(labels, LatencyBuckets()).Observe(seconds);
+  CallSeries series;
+  series.requests = &requests_.Add(labels);
+  if (code != "OK") series.errors = &errors_.Add(labels);
+  series.latency = &latency_.Add(labels, LatencyBuckets());
+  return series;
+}
+
+void GatewayMetrics::CallSeries::Observe(double seconds) const {
+  requests->Increment();
+  if (errors != nullptr) errors->Increment();
+  latency->Observe(seconds);
 }
 
 void GatewayMetrics::ObserveHttpStatus(int status) {

@@ -30,6 +30,18 @@ class GatewayMetrics {
   // Records one finished call. `code` is the gRPC code name ("OK", "NOT_FOUND", ...).
   void ObserveCall(absl::string_view front, absl::string_view method, absl::string_view code,
                    double seconds);
+
+  // The series of one (front, method, code), looked up once: Family::Add hashes the labels and
+  // takes the family's lock on every call, which a caller that keeps this handle skips. The
+  // pointers live as long as this object (series are never removed).
+  struct CallSeries {
+    prometheus::Counter* requests = nullptr;
+    prometheus::Counter* errors = nullptr;  // null when code is OK
+    prometheus::Histogram* latency = nullptr;
+    void Observe(double seconds) const;
+  };
+  CallSeries SeriesFor(absl::string_view front, absl::string_view method, absl::string_view code);
+
   // Records the HTTP status of one HTTP response.
   void ObserveHttpStatus(int status);
 

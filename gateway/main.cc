@@ -44,6 +44,11 @@ ABSL_FLAG(std::string, grpc_front, "forwarder",
           "proxy, two gRPC stacks per call; kept for comparison).");
 ABSL_FLAG(int, backend_connections, 4,
           "HTTP/2 connections the forwarder keeps per backend replica (1..64).");
+ABSL_FLAG(int, busy_poll_us, 1000,
+          "The forwarder polls for up to this long after its last event instead of sleeping, "
+          "while 1 to --busy_poll_max_calls calls are open (lower latency for CPU); 0 = off.");
+ABSL_FLAG(int, busy_poll_max_calls, 2,
+          "Busy polling only while at most this many calls are open (1..1024).");
 ABSL_FLAG(int, http_port, -1,
           "Port of the HTTP/JSON front (same --host); 0 = the kernel picks; -1 = no HTTP front.");
 ABSL_FLAG(std::string, http_port_file, "", "Where to write the HTTP port once bound.");
@@ -122,6 +127,14 @@ absl::StatusOr<shidang::gateway::GatewayConfig> ConfigFromFlags(
   if (config.backend_connections < 1 || config.backend_connections > 64) {
     return absl::InvalidArgumentError("--backend_connections must be 1 to 64");
   }
+  const int busy_poll_us = absl::GetFlag(FLAGS_busy_poll_us);
+  config.busy_poll_max_calls = absl::GetFlag(FLAGS_busy_poll_max_calls);
+  if (busy_poll_us < 0 || busy_poll_us > 1000000 || config.busy_poll_max_calls < 1 ||
+      config.busy_poll_max_calls > 1024) {
+    return absl::InvalidArgumentError(
+        "--busy_poll_us must be 0 (off) to 1000000 and --busy_poll_max_calls 1 to 1024");
+  }
+  config.busy_poll = absl::Microseconds(busy_poll_us);
   config.health_interval = absl::Milliseconds(interval_ms);
   config.health_timeout = absl::Milliseconds(timeout_ms);
   config.http.host = server.host;
