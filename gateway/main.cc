@@ -80,6 +80,13 @@ absl::Status WritePortFile(const std::string& path, int port) {
 
 absl::StatusOr<shidang::gateway::GatewayConfig> ConfigFromFlags(
     const shidang::ServerConfig& server) {
+  // The shared bootstrap's --metrics_port is the services' own /metrics port; the gateway's
+  // metrics are served by its HTTP front. Accepting the flag and doing nothing would hide that.
+  if (server.metrics_port != -1 || !server.metrics_port_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--metrics_port / --metrics_port_file: the gateway serves /metrics on its HTTP front "
+        "(--http_port); these flags are for the services");
+  }
   shidang::gateway::GatewayConfig config;
   config.host = server.host;
   config.port = server.port;

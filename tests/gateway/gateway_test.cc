@@ -725,6 +725,15 @@ TEST_F(GatewayTest, RefusesABackendForAServiceNotInTheDescriptorSet) {
   EXPECT_THAT(gateway.status().message(), HasSubstr("shidang.testing.v1.EchoServic"));
 }
 
+TEST_F(GatewayTest, RefusesTheServicesMetricsPortFlag) {
+  std::vector<std::string> args = {
+      "--principal_key_file=" + principal_key_path_, "--descriptor_set=" + descriptor_path_,
+      "--jwt_keys_file=" + jwt_keys_path_, "--metrics_port=0"};
+  auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
+  ASSERT_FALSE(gateway.ok());
+  EXPECT_THAT(gateway.status().message(), HasSubstr("--http_port"));
+}
+
 // --- the frame-level front (gateway/grpc_front.h) -----------------------------------------------
 
 // Lines of the gateway's log that contain `text`.
