@@ -882,15 +882,26 @@ class TrainingServiceImpl::Impl {
       entry_ids.push_back(CourseEntryId(course.course_id(), t));
       counties.push_back(states[t].facts->county_id);
     }
+    // The answer as validated goes with step 1's record: a retry answers the first call's
+    // rejections again, even when a row would be judged otherwise now.
+    const std::string first_answer = resp->SerializeAsString();
     using Marks = std::vector<std::pair<bool, std::string>>;
-    std::future<absl::StatusOr<Marks>> marking = std::async(std::launch::async, [&] {
-      return store_.MarkCompleted(course.course_id(), teachers, entry_ids, counties,
-                                  Write(call, "RecordCompletions", req));
-    });
+    std::future<absl::StatusOr<TrainingStore::CompletionMarks>> marking =
+        std::async(std::launch::async, [&] {
+          return store_.MarkCompleted(course.course_id(), teachers, entry_ids, counties,
+                                      first_answer, Write(call, "RecordCompletions", req));
+        });
     std::optional<Marks> marked;
+    // Set when step 1 replayed a first call whose rows were judged otherwise (see below).
+    std::optional<TrainingStore::CompletionMarks> diverged;
     auto await_marks = [&]() -> absl::Status {
-      if (marked.has_value()) return absl::OkStatus();
-      SHIDANG_ASSIGN_OR_RETURN(marked, marking.get());
+      if (marked.has_value() || diverged.has_value() || !marking.valid()) return absl::OkStatus();
+      SHIDANG_ASSIGN_OR_RETURN(TrainingStore::CompletionMarks m, marking.get());
+      if (m.replayed && m.first_answer != first_answer) {
+        diverged = std::move(m);
+      } else {
+        marked = std::move(m.marks);
+      }
       return absl::OkStatus();
     };
     // The entry id stored with a mark ("<entry_id>|<county>"): a re-credit after a reversal has
@@ -954,54 +965,98 @@ class TrainingServiceImpl::Impl {
       for (auto& [county, teacher] : stale) recount[county].push_back(std::move(teacher));
       return absl::OkStatus();
     };
-    for (size_t from = 0; from < good.size(); from += kAppendsPerScript) {
-      const size_t to = std::min(good.size(), from + kAppendsPerScript);
-      Chunk chunk;
-      std::vector<size_t> slot(to - from);  // row k -> its index in its county's appends
-      for (size_t k = from; k < to; ++k) {
-        CountyChunk& c = chunk[counties[k]];
-        slot[k - from] = c.appends.size();
-        c.appends.push_back(prepare(k, marked ? stored_entry_id(k) : entry_ids[k], &c));
-      }
-      SHIDANG_RETURN_IF_ERROR(await_marks());
-      for (size_t k = from; k < to; ++k) {
-        const std::string entry_id = stored_entry_id(k);
-        CountyChunk& c = chunk[counties[k]];
-        if (c.appends[slot[k - from]].entry.entry_id() != entry_id) {
-          // Prepared before step 1 answered, under the first credit's id (rare): redo it. The
-          // events prepared first are never emitted.
-          c.appends[slot[k - from]] = prepare(k, entry_id, &c);
+    auto write_ledgers = [&]() -> absl::Status {
+      for (size_t from = 0; from < good.size(); from += kAppendsPerScript) {
+        const size_t to = std::min(good.size(), from + kAppendsPerScript);
+        Chunk chunk;
+        std::vector<size_t> slot(to - from);  // row k -> its index in its county's appends
+        for (size_t k = from; k < to; ++k) {
+          CountyChunk& c = chunk[counties[k]];
+          slot[k - from] = c.appends.size();
+          c.appends.push_back(prepare(k, marked ? stored_entry_id(k) : entry_ids[k], &c));
         }
-        const LedgerAppend& a = c.appends[slot[k - from]];
-        v1::CompletionResult* result = resp->mutable_results(static_cast<int>(good[k]));
-        result->set_entry_id(entry_id);
-        result->set_outcome((*marked)[k].first ? v1::COMPLETION_OUTCOME_CREDITED
-                                               : v1::COMPLETION_OUTCOME_ALREADY_CREDITED);
-        if ((*marked)[k].first && !a.record_id.empty()) result->set_closed_record_id(a.record_id);
-      }
-      SHIDANG_RETURN_IF_ERROR(await_write());
-      writing = std::async(
-          std::launch::async,
-          [this, actor = call.actor, chunk = std::move(chunk)]() mutable
-          -> absl::StatusOr<std::vector<std::pair<std::string, std::string>>> {
-            std::vector<std::pair<std::string, std::string>> stale;
-            for (auto& [county, c] : chunk) {
-              SHIDANG_ASSIGN_OR_RETURN(
-                  std::vector<AppendOutcome> outcomes,
-                  store_.AppendLedger(county, c.appends, WriteContext{actor, "", nullptr},
-                                      std::move(c.events)));
-              for (size_t j = 0; j < outcomes.size(); ++j) {
-                if (outcomes[j] == AppendOutcome::kAppliedStale) {
-                  stale.emplace_back(county, c.appends[j].teacher_id);
+        SHIDANG_RETURN_IF_ERROR(await_marks());
+        if (diverged.has_value()) break;  // nothing written yet; the rows are redone below
+        for (size_t k = from; k < to; ++k) {
+          const std::string entry_id = stored_entry_id(k);
+          CountyChunk& c = chunk[counties[k]];
+          if (c.appends[slot[k - from]].entry.entry_id() != entry_id) {
+            // Prepared before step 1 answered, under the first credit's id (rare): redo it. The
+            // events prepared first are never emitted.
+            c.appends[slot[k - from]] = prepare(k, entry_id, &c);
+          }
+          const LedgerAppend& a = c.appends[slot[k - from]];
+          v1::CompletionResult* result = resp->mutable_results(static_cast<int>(good[k]));
+          result->set_entry_id(entry_id);
+          result->set_outcome((*marked)[k].first ? v1::COMPLETION_OUTCOME_CREDITED
+                                                 : v1::COMPLETION_OUTCOME_ALREADY_CREDITED);
+          if ((*marked)[k].first && !a.record_id.empty()) result->set_closed_record_id(a.record_id);
+        }
+        SHIDANG_RETURN_IF_ERROR(await_write());
+        writing = std::async(
+            std::launch::async,
+            [this, actor = call.actor, chunk = std::move(chunk)]() mutable
+            -> absl::StatusOr<std::vector<std::pair<std::string, std::string>>> {
+              std::vector<std::pair<std::string, std::string>> stale;
+              for (auto& [county, c] : chunk) {
+                SHIDANG_ASSIGN_OR_RETURN(
+                    std::vector<AppendOutcome> outcomes,
+                    store_.AppendLedger(county, c.appends, WriteContext{actor, "", nullptr},
+                                        std::move(c.events)));
+                for (size_t j = 0; j < outcomes.size(); ++j) {
+                  if (outcomes[j] == AppendOutcome::kAppliedStale) {
+                    stale.emplace_back(county, c.appends[j].teacher_id);
+                  }
                 }
               }
-            }
-            return stale;
-          });
+              return stale;
+            });
+      }
+      SHIDANG_RETURN_IF_ERROR(await_write());
+      // With no good row step 1 still ran (it keeps the request's answer): its error is the call's.
+      return await_marks();
+    };
+    SHIDANG_RETURN_IF_ERROR(write_ledgers());
+    if (diverged.has_value()) {
+      // A retry of a call whose rows were judged otherwise (a teacher learned from the profile
+      // service, or departed, in between): answer the first call's rows, and write the ledgers of
+      // its credited rows again (a no-op unless the first call stopped between the steps).
+      v1::RecordCompletionsResponse first;
+      if (!first.ParseFromString(diverged->first_answer) ||
+          first.results_size() != req.rows_size()) {
+        return absl::DataLossError("the first answer of this request_id is unreadable");
+      }
+      *resp = std::move(first);
+      Marks kept;
+      good.clear();
+      entry_ids.clear();
+      counties.clear();
+      size_t next_mark = 0;
+      for (int i = 0; i < resp->results_size(); ++i) {
+        if (resp->results(i).outcome() == v1::COMPLETION_OUTCOME_REJECTED) continue;
+        if (next_mark >= diverged->marks.size()) {
+          return absl::DataLossError("the first answer of this request_id lacks marks");
+        }
+        const std::pair<bool, std::string>& m = diverged->marks[next_mark++];
+        const std::string& t = req.rows(i).teacher_id();
+        auto state = states.find(t);
+        if (state == states.end() || !state->second.facts.has_value()) {
+          // Not known here now: answered as the first time; its ledger is the first call's.
+          v1::CompletionResult* result = resp->mutable_results(i);
+          result->set_entry_id(m.second.substr(0, m.second.find('|')));
+          result->set_outcome(m.first ? v1::COMPLETION_OUTCOME_CREDITED
+                                      : v1::COMPLETION_OUTCOME_ALREADY_CREDITED);
+          continue;
+        }
+        good.push_back(static_cast<size_t>(i));
+        entry_ids.push_back(CourseEntryId(course.course_id(), t));
+        counties.push_back(state->second.facts->county_id);
+        kept.push_back(m);
+      }
+      marked = std::move(kept);
+      diverged.reset();
+      SHIDANG_RETURN_IF_ERROR(write_ledgers());
     }
-    SHIDANG_RETURN_IF_ERROR(await_write());
-    // With no good row step 1 still ran (it keeps the request's answer): its error is the call's.
-    SHIDANG_RETURN_IF_ERROR(await_marks());
     for (const auto& [county, ids] : recount) RecountAfterWrite(county, ids);
     for (const v1::CompletionResult& r : resp->results()) {
       switch (r.outcome()) {

@@ -90,8 +90,9 @@ return {ok = A[2]}
   return *script;
 }
 
-// K = [done, gen]; A = [n, then per row: teacher, entry id, county]. Answers per row "+<mark>"
-// (marked now) or "=<mark>" (marked before). HSETNX: one command per row in the usual case.
+// K = [done, gen]; A = [n, first answer, then per row: teacher, entry id, county]. Answers
+// "<length of the first answer>:<first answer>" and then per row "+<mark>" (marked now) or
+// "=<mark>" (marked before), a line each. HSETNX: one command per row in the usual case.
 const Mutation& MarkCompletedScript() {
   static const Mutation* script = new Mutation(R"lua(
 local n = tonumber(A[1])
@@ -99,7 +100,7 @@ local out = {}
 -- Reversals of this course's credits are rare: without any, no row needs its generation read.
 local any_reversed = redis.call('EXISTS', K[2]) == 1
 for i = 0, n - 1 do
-  local teacher, id, county = A[2 + 3 * i], A[3 + 3 * i], A[4 + 3 * i]
+  local teacher, id, county = A[3 + 3 * i], A[4 + 3 * i], A[5 + 3 * i]
   local gen = any_reversed and redis.call('HGET', K[2], teacher)
   if gen then id = id .. '-' .. gen end
   local mark = id .. '|' .. county
@@ -110,7 +111,7 @@ for i = 0, n - 1 do
   end
 end
 emit_all()
-return {ok = table.concat(out, '\n')}
+return {ok = #A[2] .. ':' .. A[2] .. table.concat(out, '\n')}
 )lua");
   return *script;
 }
@@ -569,29 +570,41 @@ absl::StatusOr<std::optional<v1::Enrollment>> TrainingStore::GetEnrollment(
   return std::optional<v1::Enrollment>(std::move(e));
 }
 
-absl::StatusOr<std::vector<std::pair<bool, std::string>>> TrainingStore::MarkCompleted(
+absl::StatusOr<TrainingStore::CompletionMarks> TrainingStore::MarkCompleted(
     absl::string_view course_id, const std::vector<std::string>& teachers,
     const std::vector<std::string>& entry_ids, const std::vector<std::string>& counties,
-    const WriteContext& write) {
+    absl::string_view first_answer, const WriteContext& write) {
   SHIDANG_ASSIGN_OR_RETURN(std::string p, ProviderOfCourse(course_id));
   SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
                            NewRequest(ProviderStreamKey(p), ProviderTag(p), write, {}));
   request.keys = {DoneKey(p, course_id), GenerationsKey(p, course_id)};
-  request.args.reserve(1 + 3 * teachers.size());
+  request.args.reserve(2 + 3 * teachers.size());
   request.args.push_back(std::to_string(teachers.size()));
+  request.args.push_back(std::string(first_answer));
   for (size_t i = 0; i < teachers.size(); ++i) {
     request.args.push_back(teachers[i]);
     request.args.push_back(entry_ids[i]);
     request.args.push_back(counties[i]);
   }
   SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(MarkCompletedScript(), request));
-  std::vector<std::pair<bool, std::string>> out;
-  if (teachers.empty()) return out;
-  for (absl::string_view line : absl::StrSplit(result.payload, '\n')) {
-    if (line.empty()) return absl::DataLossError("training store: bad completion answer");
-    out.emplace_back(line[0] == '+', std::string(line.substr(1)));
+  CompletionMarks out;
+  out.replayed = result.replayed;
+  absl::string_view payload = result.payload;
+  const size_t colon = payload.find(':');
+  size_t length = 0;
+  if (colon == absl::string_view::npos ||
+      !absl::SimpleAtoi(payload.substr(0, colon), &length) ||
+      payload.size() - colon - 1 < length) {
+    return absl::DataLossError("training store: bad completion answer");
   }
-  if (out.size() != teachers.size()) {
+  out.first_answer = std::string(payload.substr(colon + 1, length));
+  absl::string_view marks = payload.substr(colon + 1 + length);
+  if (marks.empty()) return out;
+  for (absl::string_view line : absl::StrSplit(marks, '\n')) {
+    if (line.empty()) return absl::DataLossError("training store: bad completion answer");
+    out.marks.emplace_back(line[0] == '+', std::string(line.substr(1)));
+  }
+  if (!out.replayed && out.marks.size() != teachers.size()) {
     return absl::DataLossError("training store: completion answer does not match the rows");
   }
   return out;

@@ -227,11 +227,19 @@ class TrainingStore {
   // Step 1 of a completion, on the provider's slot: marks each (course, teacher) credited unless
   // already marked. `entry_ids[i]` is the credit's id; a teacher whose earlier credit of the
   // course was reversed gets it with the suffix "-<n>". Returns, per row, whether this call marked
-  // it and the mark stored ("<entry_id>|<county>"). Replays return the first answer.
-  absl::StatusOr<std::vector<std::pair<bool, std::string>>> MarkCompleted(
+  // it and the mark stored ("<entry_id>|<county>"). `first_answer` (opaque here) is kept with
+  // the request's answer: a replay returns the first call's marks and first_answer, which may
+  // describe other rows than this call's when the rows' validation changed in between (a teacher
+  // learned or departed since).
+  struct CompletionMarks {
+    std::vector<std::pair<bool, std::string>> marks;
+    bool replayed = false;
+    std::string first_answer;
+  };
+  absl::StatusOr<CompletionMarks> MarkCompleted(
       absl::string_view course_id, const std::vector<std::string>& teachers,
       const std::vector<std::string>& entry_ids, const std::vector<std::string>& counties,
-      const WriteContext& write);
+      absl::string_view first_answer, const WriteContext& write);
   // Step 2 of reversing a course credit: releases the teacher's mark of the course when it still
   // names `entry_id`, and counts the reversal (the next credit's id suffix). Idempotent.
   absl::Status ReleaseCompletion(absl::string_view course_id, absl::string_view teacher_id,

@@ -19,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "services/common/events.h"
 #include "services/common/keys.h"
@@ -334,6 +335,41 @@ TEST_F(TrainingServiceTest, CompletionsCreditGoodRowsRejectBadOnesAndNeverTwice)
   }
   EXPECT_EQ(credited, 2);
   EXPECT_GE(summaries, 2);
+}
+
+// A retry whose rows would be judged otherwise now (here a teacher the service learned of in
+// between) answers the first call again: the row rejected then stays rejected, nothing more is
+// credited, and no INTERNAL error comes of the stored marks no longer matching the rows.
+TEST_F(TrainingServiceTest, ARetryAfterATeacherBecameKnownAnswersTheFirstCallAgain) {
+  AddTeacher("T1");
+  v1::Course course = RegisterCourse(centre_, "c-1");
+  v1::RecordCompletionsRequest req;
+  req.set_request_id("batch-early");
+  req.set_course_id(course.course_id());
+  *req.add_rows() = Row("T1", 24, "2025-10-20");
+  *req.add_rows() = Row("T2", 12, "2025-10-10");  // not known yet
+  v1::RecordCompletionsResponse first;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &first).ok());
+  ASSERT_EQ(first.credited(), 1);
+  ASSERT_EQ(first.results(1).violation().rule(), "unknown_teacher");
+
+  AddTeacher("T2");
+  v1::RecordCompletionsResponse retry;
+  grpc::Status s = Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &retry);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(first, retry))
+      << first.DebugString() << "---\n" << retry.DebugString();
+  EXPECT_EQ(Ledger("T1").size(), 1u);
+  EXPECT_EQ(Ledger("T2").size(), 0u);
+
+  // A new request credits the teacher now known, and T1 once only.
+  req.set_request_id("batch-later");
+  v1::RecordCompletionsResponse later;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &later).ok());
+  EXPECT_EQ(later.already_credited(), 1);
+  EXPECT_EQ(later.credited(), 1);
+  EXPECT_EQ(Ledger("T1").size(), 1u);
+  EXPECT_EQ(Ledger("T2").size(), 1u);
 }
 
 TEST_F(TrainingServiceTest, TheSameBatchSentTwiceAtOnceCreditsOnce) {
