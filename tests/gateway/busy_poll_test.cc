@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "services/common/jwt.h"
 #include "shidang/common/v1/options.pb.h"
+#include "tests/kit/descriptor_sets.h"
 #include "tests/kit/files.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
@@ -39,26 +40,13 @@ constexpr char kAudience[] = "shidang-api-test";
 
 // The public API's descriptor set plus the test service, its Echo open to teachers.
 std::string EchoDescriptorSet() {
-  pb::FileDescriptorSet set;
-  EXPECT_TRUE(set.ParseFromString(ReadFile(SHIDANG_DESCRIPTOR_SET)));
-  pb::FileDescriptorSet testing;
-  EXPECT_TRUE(testing.ParseFromString(ReadFile(SHIDANG_TESTING_DESCRIPTOR_SET)));
-  for (pb::FileDescriptorProto& file : *testing.mutable_file()) {
-    bool present = false;
-    for (const auto& have : set.file()) present = present || have.name() == file.name();
-    if (present) continue;
-    if (file.package() == "shidang.testing.v1") {
-      file.add_dependency("shidang/common/v1/options.proto");
-      for (auto& service : *file.mutable_service()) {
-        for (auto& method : *service.mutable_method()) {
-          if (method.name() == "Echo") {
-            method.mutable_options()->AddExtension(common::v1::roles, common::v1::ROLE_TEACHER);
-          }
+  pb::FileDescriptorSet set = testing::DescriptorSetWithTestService(
+      SHIDANG_DESCRIPTOR_SET, SHIDANG_TESTING_DESCRIPTOR_SET,
+      [](const std::string&, pb::MethodDescriptorProto* method) {
+        if (method->name() == "Echo") {
+          method->mutable_options()->AddExtension(common::v1::roles, common::v1::ROLE_TEACHER);
         }
-      }
-    }
-    *set.add_file() = file;
-  }
+      });
   return set.SerializeAsString();
 }
 

@@ -37,8 +37,9 @@
 #include "services/common/status.h"
 #include "shidang/common/v1/error.pb.h"
 #include "shidang/common/v1/options.pb.h"
-#include "tests/kit/redis_server.h"
+#include "tests/kit/descriptor_sets.h"
 #include "tests/kit/files.h"
+#include "tests/kit/redis_server.h"
 #include "tests/kit/reflection_call.h"
 #include "tests/kit/service_process.h"
 #include "kit/testing.grpc.pb.h"  // generated from tests/kit/testing.proto
@@ -77,30 +78,17 @@ void AddRoles(pb::MethodDescriptorProto* method, std::vector<Role> roles, bool i
 // roles a real service declares in its proto given to the test service here, and two services
 // that exist only to be refused: one internal (no roles), one streaming.
 std::string TestDescriptorSet() {
-  pb::FileDescriptorSet set;
-  EXPECT_TRUE(set.ParseFromString(ReadFile(SHIDANG_DESCRIPTOR_SET)));
-  pb::FileDescriptorSet testing;
-  EXPECT_TRUE(testing.ParseFromString(ReadFile(SHIDANG_TESTING_DESCRIPTOR_SET)));
   std::string testing_name;
-  for (pb::FileDescriptorProto& file : *testing.mutable_file()) {
-    bool present = false;
-    for (const auto& have : set.file()) present = present || have.name() == file.name();
-    if (present) continue;
-    if (file.package() == "shidang.testing.v1") {
-      testing_name = file.name();
-      file.add_dependency("shidang/common/v1/options.proto");
-      for (auto& service : *file.mutable_service()) {
-        for (auto& method : *service.mutable_method()) {
-          if (method.name() == "Echo") {
-            AddRoles(&method, {common::v1::ROLE_TEACHER, common::v1::ROLE_COUNTY_HR}, true);
-          } else if (method.name() == "Fail") {
-            AddRoles(&method, {common::v1::ROLE_TEACHER}, false);
-          }
+  pb::FileDescriptorSet set = testing::DescriptorSetWithTestService(
+      SHIDANG_DESCRIPTOR_SET, SHIDANG_TESTING_DESCRIPTOR_SET,
+      [](const std::string&, pb::MethodDescriptorProto* method) {
+        if (method->name() == "Echo") {
+          AddRoles(method, {common::v1::ROLE_TEACHER, common::v1::ROLE_COUNTY_HR}, true);
+        } else if (method->name() == "Fail") {
+          AddRoles(method, {common::v1::ROLE_TEACHER}, false);
         }
-      }
-    }
-    *set.add_file() = file;
-  }
+      },
+      &testing_name);
   EXPECT_FALSE(testing_name.empty());
   pb::FileDescriptorProto* extra = set.add_file();
   extra->set_name("tests/gateway/refused.proto");

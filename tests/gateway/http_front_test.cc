@@ -36,6 +36,7 @@
 #include "services/profile/demo_county.h"
 #include "services/profile/rules.h"
 #include "shidang/common/v1/options.pb.h"
+#include "tests/kit/descriptor_sets.h"
 #include "tests/kit/files.h"
 #include "tests/kit/http_client.h"
 #include "tests/kit/redis_server.h"
@@ -73,30 +74,17 @@ void AddRoute(pb::MethodDescriptorProto* method, std::vector<Role> roles, const 
 // The public API's descriptor set plus the test service, with roles and HTTP routes given to the
 // test service as a real service declares them in its proto.
 std::string TestDescriptorSet() {
-  pb::FileDescriptorSet set;
-  EXPECT_TRUE(set.ParseFromString(ReadFile(SHIDANG_DESCRIPTOR_SET)));
-  pb::FileDescriptorSet testing;
-  EXPECT_TRUE(testing.ParseFromString(ReadFile(SHIDANG_TESTING_DESCRIPTOR_SET)));
-  for (pb::FileDescriptorProto& file : *testing.mutable_file()) {
-    bool present = false;
-    for (const auto& have : set.file()) present = present || have.name() == file.name();
-    if (present) continue;
-    if (file.package() == "shidang.testing.v1") {
-      file.add_dependency("shidang/common/v1/options.proto");
-      for (auto& service : *file.mutable_service()) {
-        if (service.name() != "EchoService") continue;
-        for (auto& method : *service.mutable_method()) {
-          if (method.name() == "Echo") {
-            AddRoute(&method, {common::v1::ROLE_TEACHER, common::v1::ROLE_COUNTY_HR}, "POST",
-                     "/v1/echo/{text}", "*");
-          } else if (method.name() == "Fail") {
-            AddRoute(&method, {common::v1::ROLE_TEACHER}, "POST", "/v1/fail/{field}:check", "");
-          }
+  pb::FileDescriptorSet set = testing::DescriptorSetWithTestService(
+      SHIDANG_DESCRIPTOR_SET, SHIDANG_TESTING_DESCRIPTOR_SET,
+      [](const std::string& service, pb::MethodDescriptorProto* method) {
+        if (service != "EchoService") return;
+        if (method->name() == "Echo") {
+          AddRoute(method, {common::v1::ROLE_TEACHER, common::v1::ROLE_COUNTY_HR}, "POST",
+                   "/v1/echo/{text}", "*");
+        } else if (method->name() == "Fail") {
+          AddRoute(method, {common::v1::ROLE_TEACHER}, "POST", "/v1/fail/{field}:check", "");
         }
-      }
-    }
-    *set.add_file() = file;
-  }
+      });
   return set.SerializeAsString();
 }
 
