@@ -314,6 +314,21 @@ if [[ -x "$demo_loader" && ! -e "$data_dir/demo-loaded" && -n "${service_port[pr
     shidang_log "WARNING: the demo data did not load (see $data_dir/logs/demo-load.log); next run retries"
   fi
 fi
+# Its training history (services/training/demo_load_main.cc): courses of the county's teacher
+# development centre over the past cycle and this year, completions by a steady habit per teacher,
+# a few self-reports waiting for HR; once per data dir (marker demo-training-loaded), after the county.
+training_demo_loader="$build_dir/services/training/shidang-training-demo-load"
+if [[ -x "$training_demo_loader" && -e "$data_dir/demo-loaded" && ! -e "$data_dir/demo-training-loaded" &&
+      -n "${service_port[profile]:-}" && -n "${service_port[training]:-}" ]]; then
+  shidang_log "loading the demo county's training history (once; log in $data_dir/logs/demo-load.log)"
+  if "$training_demo_loader" --profile="127.0.0.1:${service_port[profile]}" \
+    --training="127.0.0.1:${service_port[training]}" --principal_key_file="$principal_key" \
+    </dev/null >>"$data_dir/logs/demo-load.log" 2>&1; then
+    date -Iseconds >"$data_dir/demo-training-loaded"
+  else
+    shidang_log "WARNING: the demo training history did not load (see $data_dir/logs/demo-load.log); next run retries"
+  fi
+fi
 
 # --- where to connect -----------------------------------------------------------------------------
 # Everything is up: from here a signal means "stop", handled by the loop below.
@@ -380,6 +395,8 @@ trap 'stop_requested=1' INT TERM HUP
     if [[ -n "$gateway_http_port" ]]; then
       echo "  e.g. curl -H \"Authorization: Bearer <teacher token>\" http://127.0.0.1:$gateway_http_port/v1/teachers/$demo_teacher/growth-file"
       echo "       curl -H \"Authorization: Bearer <county_hr token>\" \"http://127.0.0.1:$gateway_http_port/v1/counties/$demo_region/teachers?schoolId=$demo_school\""
+      echo "       curl -H \"Authorization: Bearer <county_hr token>\" http://127.0.0.1:$gateway_http_port/v1/counties/$demo_region/training-compliance"
+      echo "       curl -H \"Authorization: Bearer <teacher token>\" http://127.0.0.1:$gateway_http_port/v1/teachers/$demo_teacher/training-summary"
     fi
     if [[ -n "$gateway_port" ]]; then
       echo "  e.g. grpcurl -plaintext -H \"authorization: Bearer <token>\" 127.0.0.1:$gateway_port list"

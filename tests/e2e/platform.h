@@ -90,6 +90,8 @@ class Platform {
                     absl::Duration ttl = absl::Hours(1), absl::Time now = absl::Now()) const;
   const JwtKey& jwt_key() const { return jwt_key_; }
   const PrincipalSigner& signer() const { return signer_; }
+  // The key file the services verify principals with (for tools run against the platform).
+  const std::string& principal_key_path() const { return principal_key_path_; }
 
   const Gateway& gateway() const { return gateway_; }
   testing::ServiceProcess& profile() { return *profile_; }
