@@ -897,7 +897,8 @@ class TrainingServiceImpl::Impl {
     auto await_marks = [&]() -> absl::Status {
       if (marked.has_value() || diverged.has_value() || !marking.valid()) return absl::OkStatus();
       SHIDANG_ASSIGN_OR_RETURN(TrainingStore::CompletionMarks m, marking.get());
-      if (m.replayed && m.first_answer != first_answer) {
+      // (No first answer: stored by an older version, for the same rows.)
+      if (m.replayed && !m.first_answer.empty() && m.first_answer != first_answer) {
         diverged = std::move(m);
       } else {
         marked = std::move(m.marks);

@@ -590,6 +590,22 @@ absl::StatusOr<TrainingStore::CompletionMarks> TrainingStore::MarkCompleted(
   CompletionMarks out;
   out.replayed = result.replayed;
   absl::string_view payload = result.payload;
+  auto parse_marks = [&](absl::string_view marks) -> absl::Status {
+    if (marks.empty()) return absl::OkStatus();
+    for (absl::string_view line : absl::StrSplit(marks, '\n')) {
+      if (line.empty()) return absl::DataLossError("training store: bad completion answer");
+      out.marks.emplace_back(line[0] == '+', std::string(line.substr(1)));
+    }
+    return absl::OkStatus();
+  };
+  if (payload.empty() || payload[0] == '+' || payload[0] == '=') {
+    // Stored before the first answer was kept with the marks: marks only, for the same rows.
+    SHIDANG_RETURN_IF_ERROR(parse_marks(payload));
+    if (out.marks.size() != teachers.size()) {
+      return absl::DataLossError("training store: completion answer does not match the rows");
+    }
+    return out;
+  }
   const size_t colon = payload.find(':');
   size_t length = 0;
   if (colon == absl::string_view::npos ||
@@ -598,12 +614,7 @@ absl::StatusOr<TrainingStore::CompletionMarks> TrainingStore::MarkCompleted(
     return absl::DataLossError("training store: bad completion answer");
   }
   out.first_answer = std::string(payload.substr(colon + 1, length));
-  absl::string_view marks = payload.substr(colon + 1 + length);
-  if (marks.empty()) return out;
-  for (absl::string_view line : absl::StrSplit(marks, '\n')) {
-    if (line.empty()) return absl::DataLossError("training store: bad completion answer");
-    out.marks.emplace_back(line[0] == '+', std::string(line.substr(1)));
-  }
+  SHIDANG_RETURN_IF_ERROR(parse_marks(payload.substr(colon + 1 + length)));
   if (!out.replayed && out.marks.size() != teachers.size()) {
     return absl::DataLossError("training store: completion answer does not match the rows");
   }

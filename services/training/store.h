@@ -230,7 +230,7 @@ class TrainingStore {
   // it and the mark stored ("<entry_id>|<county>"). `first_answer` (opaque here) is kept with
   // the request's answer: a replay returns the first call's marks and first_answer, which may
   // describe other rows than this call's when the rows' validation changed in between (a teacher
-  // learned or departed since).
+  // learned or departed since). An answer stored before first answers were kept has none.
   struct CompletionMarks {
     std::vector<std::pair<bool, std::string>> marks;
     bool replayed = false;

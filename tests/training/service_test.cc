@@ -372,6 +372,45 @@ TEST_F(TrainingServiceTest, ARetryAfterATeacherBecameKnownAnswersTheFirstCallAga
   EXPECT_EQ(Ledger("T2").size(), 1u);
 }
 
+// Step 1's records written before first answers were kept hold marks only; a retry within their
+// lifetime still answers from them.
+TEST_F(TrainingServiceTest, ARetryFindingAnOlderStepOneRecordAnswersFromItsMarks) {
+  AddTeacher("T1");
+  v1::Course course = RegisterCourse(centre_, "c-1");
+  v1::RecordCompletionsRequest req;
+  req.set_request_id("batch-old");
+  req.set_course_id(course.course_id());
+  *req.add_rows() = Row("T1", 24, "2025-10-20");
+  *req.add_rows() = Row("T404", 12, "2025-10-10");
+  v1::RecordCompletionsResponse first;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &first).ok());
+  ASSERT_EQ(first.credited(), 1);
+
+  // Rewrite the record as the older version stored it: "<fingerprint>\n<marks>".
+  auto keys = redis_.pool().Command({"KEYS", "*idem:RecordCompletions:*batch-old"});
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 1u);
+  const std::string key((*keys)[0].str());
+  auto record = redis_.pool().Command({"GET", key});
+  ASSERT_TRUE(record.ok());
+  const std::string value(record->str());
+  const size_t newline = value.find('\n');
+  const size_t colon = value.find(':', newline);
+  ASSERT_NE(colon, std::string::npos);
+  const size_t length = std::stoul(value.substr(newline + 1, colon - newline - 1));
+  const std::string old_value =
+      value.substr(0, newline + 1) + value.substr(colon + 1 + length);
+  ASSERT_EQ(old_value[newline + 1], '+') << old_value;
+  ASSERT_TRUE(redis_.pool().Command({"SET", key, old_value, "KEEPTTL"}).ok());
+
+  v1::RecordCompletionsResponse retry;
+  grpc::Status s = Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &retry);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(first, retry))
+      << first.DebugString() << "---\n" << retry.DebugString();
+  EXPECT_EQ(Ledger("T1").size(), 1u);
+}
+
 TEST_F(TrainingServiceTest, TheSameBatchSentTwiceAtOnceCreditsOnce) {
   std::vector<std::string> ids;
   for (int i = 0; i < 30; ++i) {
