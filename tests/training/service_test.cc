@@ -119,6 +119,26 @@ class TrainingServiceTest : public ::testing::Test {
     FAIL() << "teacher " << id << " never became known";
   }
 
+  // Teacher T1 (added here) and `unknown` (not known to the service) completing a new course
+  // in one batch with `request_id`, sent once: the request, and its answer in `first` (T1
+  // credited, `unknown` rejected).
+  v1::RecordCompletionsRequest SendKnownAndUnknown(const std::string& request_id,
+                                                   const std::string& unknown,
+                                                   v1::RecordCompletionsResponse* first) {
+    AddTeacher("T1");
+    v1::Course course = RegisterCourse(centre_, "c-1");
+    v1::RecordCompletionsRequest req;
+    req.set_request_id(request_id);
+    req.set_course_id(course.course_id());
+    *req.add_rows() = Row("T1", 24, "2025-10-20");
+    *req.add_rows() = Row(unknown, 12, "2025-10-10");
+    grpc::Status s = Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, first);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(first->credited(), 1);
+    EXPECT_EQ(first->rejected(), 1);
+    return req;
+  }
+
   // Every key in Redis.
   std::set<std::string> Keys() {
     std::set<std::string> out;
@@ -378,16 +398,8 @@ TEST_F(TrainingServiceTest, CompletionsCreditGoodRowsRejectBadOnesAndNeverTwice)
 // between) answers the first call again: the row rejected then stays rejected, nothing more is
 // credited, and no INTERNAL error comes of the stored marks no longer matching the rows.
 TEST_F(TrainingServiceTest, ARetryAfterATeacherBecameKnownAnswersTheFirstCallAgain) {
-  AddTeacher("T1");
-  v1::Course course = RegisterCourse(centre_, "c-1");
-  v1::RecordCompletionsRequest req;
-  req.set_request_id("batch-early");
-  req.set_course_id(course.course_id());
-  *req.add_rows() = Row("T1", 24, "2025-10-20");
-  *req.add_rows() = Row("T2", 12, "2025-10-10");  // not known yet
   v1::RecordCompletionsResponse first;
-  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &first).ok());
-  ASSERT_EQ(first.credited(), 1);
+  v1::RecordCompletionsRequest req = SendKnownAndUnknown("batch-early", "T2", &first);
   ASSERT_EQ(first.results(1).violation().rule(), "unknown_teacher");
 
   AddTeacher("T2");
@@ -412,16 +424,8 @@ TEST_F(TrainingServiceTest, ARetryAfterATeacherBecameKnownAnswersTheFirstCallAga
 // Step 1's records written before first answers were kept hold marks only; a retry within their
 // lifetime still answers from them.
 TEST_F(TrainingServiceTest, ARetryFindingAnOlderStepOneRecordAnswersFromItsMarks) {
-  AddTeacher("T1");
-  v1::Course course = RegisterCourse(centre_, "c-1");
-  v1::RecordCompletionsRequest req;
-  req.set_request_id("batch-old");
-  req.set_course_id(course.course_id());
-  *req.add_rows() = Row("T1", 24, "2025-10-20");
-  *req.add_rows() = Row("T404", 12, "2025-10-10");
   v1::RecordCompletionsResponse first;
-  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &first).ok());
-  ASSERT_EQ(first.credited(), 1);
+  v1::RecordCompletionsRequest req = SendKnownAndUnknown("batch-old", "T404", &first);
 
   // Rewrite the record as the older version stored it: "<fingerprint>\n<marks>".
   auto keys = redis_.pool().Command({"KEYS", "*idem:RecordCompletions:*batch-old"});
