@@ -26,6 +26,7 @@
 #include "shidang/common/v1/options.pb.h"
 #include "tests/kit/descriptor_sets.h"
 #include "tests/kit/files.h"
+#include "tests/kit/gateway_files.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
 #include "kit/testing.grpc.pb.h"  // generated from tests/kit/testing.proto
@@ -67,21 +68,15 @@ int64_t CpuNanos(pid_t pid) {
 class GrpcFrontBusyPollTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    principal_key_path_ = dir_.path() + "/principal.key";
-    WriteFile(principal_key_path_, RandomBytes(32));
-    jwt_key_ = JwtKey{"k1", RandomBytes(32)};
-    jwt_keys_path_ = dir_.path() + "/jwt.keys";
-    WriteFile(jwt_keys_path_, FormatJwtKeyLine(jwt_key_));
-    descriptor_path_ = dir_.path() + "/gateway.desc";
-    WriteFile(descriptor_path_, EchoDescriptorSet());
+    files_ = testing::GatewayTestFiles::Write(dir_.path(), EchoDescriptorSet());
     auto echo = ServiceProcess::Start(SHIDANG_ECHO_SERVER,
-                                      {"--principal_key_file=" + principal_key_path_});
+                                      {"--principal_key_file=" + files_.principal_key_path});
     ASSERT_TRUE(echo.ok()) << echo.status();
     echo_ = *std::move(echo);
     common::v1::Principal claims;
     claims.set_role(common::v1::ROLE_TEACHER);
     claims.set_subject("t-busy-poll");
-    auto token = MintJwt(jwt_key_, claims, kIssuer, kAudience, absl::Hours(1), absl::Now());
+    auto token = MintJwt(files_.jwt_key, claims, kIssuer, kAudience, absl::Hours(1), absl::Now());
     ASSERT_TRUE(token.ok()) << token.status();
     token_ = *token;
   }
@@ -93,17 +88,13 @@ class GrpcFrontBusyPollTest : public ::testing::Test {
   }
 
   void StartGateway(std::vector<std::string> busy_poll_flags) {
-    std::vector<std::string> args = {
-        "--principal_key_file=" + principal_key_path_,
-        "--descriptor_set=" + descriptor_path_,
-        "--jwt_keys_file=" + jwt_keys_path_,
-        std::string("--jwt_issuer=") + kIssuer,
-        std::string("--jwt_audience=") + kAudience,
+    std::vector<std::string> args = files_.Flags(kIssuer, kAudience);
+    args.insert(args.end(), {
         "--backends=shidang.testing.v1.EchoService=" + echo_->address(),
         "--rate_per_second=0",
         // Quiet while measuring: no health rounds during the calls.
         "--health_interval_ms=60000",
-    };
+    });
     args.insert(args.end(), busy_poll_flags.begin(), busy_poll_flags.end());
     auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
     ASSERT_TRUE(gateway.ok()) << gateway.status();
@@ -153,10 +144,7 @@ class GrpcFrontBusyPollTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::string principal_key_path_;
-  JwtKey jwt_key_;
-  std::string jwt_keys_path_;
-  std::string descriptor_path_;
+  testing::GatewayTestFiles files_;
   std::string token_;
   std::unique_ptr<ServiceProcess> echo_;
   std::unique_ptr<ServiceProcess> gateway_;

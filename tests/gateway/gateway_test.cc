@@ -39,6 +39,7 @@
 #include "shidang/common/v1/options.pb.h"
 #include "tests/kit/descriptor_sets.h"
 #include "tests/kit/files.h"
+#include "tests/kit/gateway_files.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/reflection_call.h"
 #include "tests/kit/service_process.h"
@@ -250,14 +251,7 @@ struct TestBackend {
 class GatewayTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    principal_key_path_ = dir_.path() + "/principal.key";
-    principal_key_ = RandomBytes(32);
-    WriteFile(principal_key_path_, principal_key_);
-    jwt_key_ = JwtKey{"k1", RandomBytes(32)};
-    jwt_keys_path_ = dir_.path() + "/jwt.keys";
-    WriteFile(jwt_keys_path_, FormatJwtKeyLine(jwt_key_));
-    descriptor_path_ = dir_.path() + "/gateway.desc";
-    WriteFile(descriptor_path_, TestDescriptorSet());
+    files_ = testing::GatewayTestFiles::Write(dir_.path(), TestDescriptorSet());
   }
 
   void TearDown() override {
@@ -268,7 +262,7 @@ class GatewayTest : public ::testing::Test {
 
   void StartEcho() {
     auto echo = ServiceProcess::Start(SHIDANG_ECHO_SERVER,
-                                      {"--principal_key_file=" + principal_key_path_});
+                                      {"--principal_key_file=" + files_.principal_key_path});
     ASSERT_TRUE(echo.ok()) << echo.status();
     echo_ = *std::move(echo);
   }
@@ -283,18 +277,14 @@ class GatewayTest : public ::testing::Test {
 
   // Starts the gateway with EchoService (and the refused test services) at `backend`.
   void StartGateway(const std::string& backend, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {
-        "--principal_key_file=" + principal_key_path_,
-        "--descriptor_set=" + descriptor_path_,
-        "--jwt_keys_file=" + jwt_keys_path_,
-        std::string("--jwt_issuer=") + kIssuer,
-        std::string("--jwt_audience=") + kAudience,
+    std::vector<std::string> args = files_.Flags(kIssuer, kAudience);
+    args.insert(args.end(), {
         "--backends=shidang.testing.v1.EchoService=" + backend +
             ";shidang.testing.v1.InternalService=" + backend +
             ";shidang.testing.v1.StreamService=" + backend,
         "--health_interval_ms=100",
         "--shutdown_grace_ms=1000",
-    };
+    });
     args.insert(args.end(), extra.begin(), extra.end());
     auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
     ASSERT_TRUE(gateway.ok()) << gateway.status();
@@ -305,7 +295,7 @@ class GatewayTest : public ::testing::Test {
 
   std::string Token(Role role, const std::string& subject, absl::Duration ttl = absl::Hours(1),
                     absl::Time now = absl::Now()) {
-    auto token = MintJwt(jwt_key_, Claims(role, subject), kIssuer, kAudience, ttl, now);
+    auto token = MintJwt(files_.jwt_key, Claims(role, subject), kIssuer, kAudience, ttl, now);
     EXPECT_TRUE(token.ok()) << token.status();
     return token.value_or("");
   }
@@ -382,11 +372,7 @@ class GatewayTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::string principal_key_path_;
-  std::string principal_key_;
-  JwtKey jwt_key_;
-  std::string jwt_keys_path_;
-  std::string descriptor_path_;
+  testing::GatewayTestFiles files_;
   std::unique_ptr<ServiceProcess> echo_;
   RecordingEcho recording_;
   std::unique_ptr<grpc::Server> recording_server_;
@@ -435,7 +421,7 @@ TEST_F(GatewayTest, TheBackendGetsOnlyTheSignedPrincipalRequestIdTraceparentAndD
   // A client trying to speak for someone else: a principal of its own, even correctly signed.
   Principal forged = Claims(common::v1::ROLE_ADMIN, "mallory");
   forged.set_expires_at(absl::ToUnixSeconds(absl::Now() + absl::Hours(1)));
-  PrincipalSigner signer(principal_key_);
+  PrincipalSigner signer(files_.principal_key);
   auto context = Context(Token(common::v1::ROLE_TEACHER, "t-7"), absl::Seconds(3));
   signer.Attach(context.get(), forged);
   context->AddMetadata("x-request-id", "req-trace-1");
@@ -529,9 +515,9 @@ TEST_F(GatewayTest, RefusesCallersWithoutAValidToken) {
       {"unknown kid",
        MintJwt(unknown_kid, teacher, kIssuer, kAudience, absl::Hours(1), now).value_or("")},
       {"alg none", absl::StrCat(header_none, ".", claims, ".")},
-      {"wrong aud", MintJwt(jwt_key_, teacher, kIssuer, "someone-else", absl::Hours(1), now)
+      {"wrong aud", MintJwt(files_.jwt_key, teacher, kIssuer, "someone-else", absl::Hours(1), now)
                         .value_or("")},
-      {"wrong iss", MintJwt(jwt_key_, teacher, "someone-else", kAudience, absl::Hours(1), now)
+      {"wrong iss", MintJwt(files_.jwt_key, teacher, "someone-else", kAudience, absl::Hours(1), now)
                         .value_or("")},
   };
   for (const Case& c : cases) {
@@ -705,8 +691,8 @@ TEST_F(GatewayTest, OnSigtermFinishesCallsInFlightThenExits) {
 
 TEST_F(GatewayTest, RefusesABackendForAServiceNotInTheDescriptorSet) {
   std::vector<std::string> args = {
-      "--principal_key_file=" + principal_key_path_, "--descriptor_set=" + descriptor_path_,
-      "--jwt_keys_file=" + jwt_keys_path_,
+      "--principal_key_file=" + files_.principal_key_path, "--descriptor_set=" + files_.descriptor_path,
+      "--jwt_keys_file=" + files_.jwt_keys_path,
       "--backends=shidang.testing.v1.EchoServic=127.0.0.1:1"};
   auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
   ASSERT_FALSE(gateway.ok());
@@ -715,8 +701,8 @@ TEST_F(GatewayTest, RefusesABackendForAServiceNotInTheDescriptorSet) {
 
 TEST_F(GatewayTest, RefusesTheServicesMetricsPortFlag) {
   std::vector<std::string> args = {
-      "--principal_key_file=" + principal_key_path_, "--descriptor_set=" + descriptor_path_,
-      "--jwt_keys_file=" + jwt_keys_path_, "--metrics_port=0"};
+      "--principal_key_file=" + files_.principal_key_path, "--descriptor_set=" + files_.descriptor_path,
+      "--jwt_keys_file=" + files_.jwt_keys_path, "--metrics_port=0"};
   auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
   ASSERT_FALSE(gateway.ok());
   EXPECT_THAT(gateway.status().message(), HasSubstr("--http_port"));

@@ -38,6 +38,7 @@
 #include "shidang/common/v1/options.pb.h"
 #include "tests/kit/descriptor_sets.h"
 #include "tests/kit/files.h"
+#include "tests/kit/gateway_files.h"
 #include "tests/kit/http_client.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
@@ -91,13 +92,7 @@ std::string TestDescriptorSet() {
 class HttpFrontTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    principal_key_path_ = dir_.path() + "/principal.key";
-    WriteFile(principal_key_path_, RandomBytes(32));
-    jwt_key_ = JwtKey{"k1", RandomBytes(32)};
-    jwt_keys_path_ = dir_.path() + "/jwt.keys";
-    WriteFile(jwt_keys_path_, FormatJwtKeyLine(jwt_key_));
-    descriptor_path_ = dir_.path() + "/gateway.desc";
-    WriteFile(descriptor_path_, TestDescriptorSet());
+    files_ = testing::GatewayTestFiles::Write(dir_.path(), TestDescriptorSet());
   }
 
   void TearDown() override {
@@ -108,26 +103,22 @@ class HttpFrontTest : public ::testing::Test {
 
   void StartEcho() {
     auto echo = ServiceProcess::Start(SHIDANG_ECHO_SERVER,
-                                      {"--principal_key_file=" + principal_key_path_});
+                                      {"--principal_key_file=" + files_.principal_key_path});
     ASSERT_TRUE(echo.ok()) << echo.status();
     echo_ = *std::move(echo);
   }
 
   void StartGateway(const std::string& backends, std::vector<std::string> extra = {}) {
     const std::string http_port_file = dir_.path() + "/http.port";
-    std::vector<std::string> args = {
-        "--principal_key_file=" + principal_key_path_,
-        "--descriptor_set=" + descriptor_path_,
-        "--jwt_keys_file=" + jwt_keys_path_,
-        std::string("--jwt_issuer=") + kIssuer,
-        std::string("--jwt_audience=") + kAudience,
+    std::vector<std::string> args = files_.Flags(kIssuer, kAudience);
+    args.insert(args.end(), {
         "--backends=" + backends,
         "--health_interval_ms=100",
         "--shutdown_grace_ms=1000",
         "--http_port=0",
         "--http_port_file=" + http_port_file,
         "--cors_origins=https://hr.example.cn",
-    };
+    });
     args.insert(args.end(), extra.begin(), extra.end());
     auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
     ASSERT_TRUE(gateway.ok()) << gateway.status();
@@ -146,7 +137,7 @@ class HttpFrontTest : public ::testing::Test {
     claims.set_role(role);
     claims.set_subject(subject);
     claims.set_region(region);
-    auto token = MintJwt(jwt_key_, claims, kIssuer, kAudience, absl::Hours(1), absl::Now());
+    auto token = MintJwt(files_.jwt_key, claims, kIssuer, kAudience, absl::Hours(1), absl::Now());
     EXPECT_TRUE(token.ok()) << token.status();
     return token.value_or("");
   }
@@ -166,10 +157,7 @@ class HttpFrontTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::string principal_key_path_;
-  JwtKey jwt_key_;
-  std::string jwt_keys_path_;
-  std::string descriptor_path_;
+  testing::GatewayTestFiles files_;
   std::unique_ptr<ServiceProcess> echo_;
   std::unique_ptr<ServiceProcess> gateway_;
   int http_port_ = 0;
@@ -390,7 +378,7 @@ class HttpProfileTest : public HttpFrontTest {
     WriteFile(dir_.path() + "/data.key", std::string(48, 'd'));
     auto profile = ServiceProcess::Start(
         SHIDANG_PROFILE_BINARY,
-        {"--redis=" + redis_.address(), "--principal_key_file=" + principal_key_path_,
+        {"--redis=" + redis_.address(), "--principal_key_file=" + files_.principal_key_path,
          "--data_key_file=" + dir_.path() + "/data.key", "--today=2025-11-25"});
     ASSERT_TRUE(profile.ok()) << profile.status();
     profile_ = *std::move(profile);
@@ -503,13 +491,13 @@ class HttpPlatformTest : public HttpFrontTest {
     WriteFile(dir_.path() + "/data.key", RandomBytes(48));
     auto profile = ServiceProcess::Start(
         SHIDANG_PROFILE_BINARY,
-        {"--redis=" + redis_.address(), "--principal_key_file=" + principal_key_path_,
+        {"--redis=" + redis_.address(), "--principal_key_file=" + files_.principal_key_path,
          "--data_key_file=" + dir_.path() + "/data.key", "--today=2025-11-25"});
     ASSERT_TRUE(profile.ok()) << profile.status();
     profile_ = *std::move(profile);
     auto training = ServiceProcess::Start(
         SHIDANG_TRAINING_BINARY, {"--redis=" + redis_.address(),
-                                  "--principal_key_file=" + principal_key_path_,
+                                  "--principal_key_file=" + files_.principal_key_path,
                                   "--today=2025-11-25"});
     ASSERT_TRUE(training.ok()) << training.status();
     training_ = *std::move(training);

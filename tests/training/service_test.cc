@@ -139,6 +139,16 @@ class TrainingServiceTest : public ::testing::Test {
     return req;
   }
 
+  // Sends `req` again and expects `first`, unchanged.
+  void ExpectTheFirstAnswerAgain(const v1::RecordCompletionsRequest& req,
+                                 const v1::RecordCompletionsResponse& first) {
+    v1::RecordCompletionsResponse retry;
+    grpc::Status s = Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &retry);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(first, retry))
+        << first.DebugString() << "---\n" << retry.DebugString();
+  }
+
   // Every key in Redis.
   std::set<std::string> Keys() {
     std::set<std::string> out;
@@ -403,11 +413,7 @@ TEST_F(TrainingServiceTest, ARetryAfterATeacherBecameKnownAnswersTheFirstCallAga
   ASSERT_EQ(first.results(1).violation().rule(), "unknown_teacher");
 
   AddTeacher("T2");
-  v1::RecordCompletionsResponse retry;
-  grpc::Status s = Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &retry);
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(first, retry))
-      << first.DebugString() << "---\n" << retry.DebugString();
+  ExpectTheFirstAnswerAgain(req, first);
   EXPECT_EQ(Ledger("T1").size(), 1u);
   EXPECT_EQ(Ledger("T2").size(), 0u);
 
@@ -444,11 +450,7 @@ TEST_F(TrainingServiceTest, ARetryFindingAnOlderStepOneRecordAnswersFromItsMarks
   ASSERT_EQ(old_value[newline + 1], '+') << old_value;
   ASSERT_TRUE(redis_.pool().Command({"SET", key, old_value, "KEEPTTL"}).ok());
 
-  v1::RecordCompletionsResponse retry;
-  grpc::Status s = Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &retry);
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(first, retry))
-      << first.DebugString() << "---\n" << retry.DebugString();
+  ExpectTheFirstAnswerAgain(req, first);
   EXPECT_EQ(Ledger("T1").size(), 1u);
 }
 
