@@ -52,6 +52,27 @@ redis::Reply FieldOf(const redis::Reply& flat, absl::string_view field) {
 
 }  // namespace
 
+absl::StatusOr<std::vector<common::v1::Event>> EventsOfEntry(const redis::Reply& fields) {
+  std::vector<common::v1::Event> out;
+  const redis::Reply envelope = FieldOf(fields, "e");
+  if (envelope.is_string()) {
+    if (!out.emplace_back().ParseFromArray(envelope.str().data(),
+                                           static_cast<int>(envelope.str().size()))) {
+      return absl::DataLossError("the entry's envelope does not parse");
+    }
+    return out;
+  }
+  const redis::Reply batch = FieldOf(fields, "b");
+  common::v1::EventBatch events;
+  if (!batch.is_string() ||
+      !events.ParseFromArray(batch.str().data(), static_cast<int>(batch.str().size()))) {
+    return absl::DataLossError("the entry has no readable envelope or batch");
+  }
+  out.assign(std::make_move_iterator(events.mutable_events()->begin()),
+             std::make_move_iterator(events.mutable_events()->end()));
+  return out;
+}
+
 EventConsumer::EventConsumer(redis::Pool& pool, EventConsumerOptions options,
                              StreamLister streams, EventApplier apply)
     : pool_(pool),
@@ -97,28 +118,31 @@ absl::StatusOr<int> EventConsumer::ApplyAll(const std::vector<Entry>& entries) {
     const redis::Reply fields = item.entry[1];
     // A claimed entry that was trimmed meanwhile comes back without fields; nothing to apply.
     if (id.empty() || !fields.is_array()) continue;
-    const redis::Reply envelope = FieldOf(fields, "e");
-    common::v1::Event event;
-    bool ok_entry = envelope.is_string() && event.ParseFromArray(envelope.str().data(),
-                                                                 static_cast<int>(envelope.str().size()));
+    absl::StatusOr<std::vector<common::v1::Event>> events = EventsOfEntry(fields);
     redis::Args& ack = acks[item.stream];
     if (ack.empty()) ack = {"XACK", item.stream, options_.group};
-    if (!ok_entry) {
+    if (!events.ok()) {
       // It will never parse: retrying would loop forever. Acknowledge and say so.
       ++malformed;
       Warn(absl::StrCat("entry ", item.stream, " ", id, " has no readable envelope; skipped"));
       ack.push_back(id);
       continue;
     }
-    absl::Status status = apply_(event, id);
-    if (status.ok()) {
+    // A batch is acknowledged once all its events are applied; after a failure the whole entry
+    // comes back, and the events applied already are replays (Apply is idempotent).
+    bool all_applied = true;
+    for (const common::v1::Event& event : *events) {
+      absl::Status status = apply_(event, id);
+      if (!status.ok()) {
+        ++failed;
+        all_applied = false;
+        Warn(absl::StrCat("apply ", event.type(), " ", event.id(), " (", item.stream, " ", id,
+                          ") failed, will retry: ", status.ToString()));
+        break;
+      }
       ++applied;
-      ack.push_back(id);
-    } else {
-      ++failed;
-      Warn(absl::StrCat("apply ", event.type(), " ", event.id(), " (", item.stream, " ", id,
-                        ") failed, will retry: ", status.ToString()));
     }
+    if (all_applied) ack.push_back(id);
   }
   {
     absl::MutexLock lock(&mu_);

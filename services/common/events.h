@@ -71,7 +71,7 @@ using EventApplier =
     std::function<absl::Status(const common::v1::Event& event, absl::string_view stream_entry_id)>;
 
 struct EventConsumerStats {
-  int64_t applied = 0;    // Apply returned OK (and the entry was acknowledged)
+  int64_t applied = 0;    // Apply returned OK (an entry is acknowledged once all its events are)
   int64_t failed = 0;     // Apply returned an error (the entry stays pending)
   int64_t claimed = 0;    // entries taken over from this or another consumer for a retry
   int64_t malformed = 0;  // entries without a readable envelope: acknowledged and logged
@@ -131,6 +131,11 @@ class EventConsumer {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
+
+// The events of one stream entry, from its [field, value, ...] list: the envelope of field "e",
+// or the events of a batch in field "b" (MutationRequest::one_stream_entry), in order.
+// DATA_LOSS when neither parses.
+absl::StatusOr<std::vector<common::v1::Event>> EventsOfEntry(const redis::Reply& fields);
 
 // A StreamLister over the index sets "<service>:streams" of the given services (one SMEMBERS
 // each, in one round trip): the union, sorted.

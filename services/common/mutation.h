@@ -14,6 +14,9 @@
 //   A         the service's own args (A[1] is the first of MutationRequest::args),
 //   emit(i)   publish prepared event i (1-based, in MutationRequest::events) when the change succeeds;
 //             events go out in the order of the emit calls, each at most once,
+//   emit(i, extra)  the same with the string `extra` appended to the serialized envelope: protobuf
+//             merges concatenated messages, so `extra` can be a field the caller encoded (e.g.
+//             Event.teacher_summary) that the body adds only when the change turns out to call for it,
 //   emit_all  publish every prepared event.
 // It returns {ok = <payload string>} or {err = <absl::StatusCode number>, msg = <text>,
 // field = <request field, optional>}.
@@ -33,9 +36,11 @@
 //   KEYS[2] event stream key, KEYS[3..] the service's keys;
 //   ARGV[1] fingerprint ("" = no idempotency), ARGV[2] idempotency TTL in seconds,
 //   ARGV[3] stream MAXLEN ~ cap (0 = none), ARGV[4] n = number of prepared events,
+//   ARGV[5] "1" when the chosen events go out as one stream entry,
 //   then n pairs (event type, serialized shidang.common.v1.Event), then the service's args.
 // The type travels beside the envelope because Lua cannot read protobuf; the stream entry gets
-// fields "e" (envelope bytes) and "t" (type). The idempotency record is the string
+// fields "e" (envelope bytes) and "t" (type), or, for one entry of many events, "b" (a serialized
+// shidang.common.v1.EventBatch), "t" = "batch" and "n" (how many). The idempotency record is the string
 // "<fingerprint>\n<payload>", written with SET ... EX. The script starts with "#!lua" (a Redis 7
 // script with flags), so in cluster mode Redis also refuses a body touching an undeclared key of
 // another slot.
@@ -93,6 +98,10 @@ struct MutationRequest {
   int64_t stream_cap = 0;
   // Prepared events; the body chooses which go out with emit(i) / emit_all().
   std::vector<common::v1::Event> events;
+  // The chosen events go out as ONE stream entry (an EventBatch) instead of an entry each: for a
+  // write publishing hundreds (a roster import, a completion chunk), one XADD instead of hundreds.
+  // EventConsumer applies a batch's events one by one, in order.
+  bool one_stream_entry = false;
 
   // Command timeout for this script; zero: the pool's. For the rare write known to run long.
   absl::Duration timeout = absl::ZeroDuration();

@@ -141,6 +141,52 @@ TEST_F(EventsTest, AppliesEachEventOnceAndAcknowledgesIt) {
   EXPECT_EQ(consumer.Stats().applied, 5);
 }
 
+// A write that publishes many events as one entry (MutationRequest::one_stream_entry): the
+// consumer applies them one by one, in order, and acknowledges the entry once all are applied;
+// when one fails the entry comes back whole, and the events applied before are replays.
+TEST_F(EventsTest, ABatchEntryIsAppliedEventByEventAndAcknowledgedWhenAllAre) {
+  ASSERT_TRUE(RegisterStream(pool(), "training", Stream("110105")).ok());
+  MutationRequest m;
+  m.stream_key = Stream("110105");
+  m.one_stream_entry = true;
+  for (const char* teacher : {"t1", "t2", "t1"}) {
+    common::v1::Event event = NewEvent("training", "training.credited", absl::Now());
+    event.set_county_id("110105");
+    event.set_teacher_id(teacher);
+    m.events.push_back(event);
+  }
+  auto published = publish_.Run(pool(), m);
+  ASSERT_TRUE(published.ok()) << published.status();
+  EXPECT_EQ(published->stream_entry_ids.size(), 1u);
+  EXPECT_EQ(Length(Stream("110105")), 1);
+
+  std::vector<std::string> seen;  // event ids in the order applied
+  std::atomic<bool> fail_third{true};
+  EventConsumer consumer(pool(), Options("c1"), StreamsFromIndex(pool(), {"training"}),
+                         [&](const common::v1::Event& event, absl::string_view) {
+                           seen.push_back(event.id());
+                           if (seen.size() == 3 && fail_third) {
+                             return absl::UnavailableError("profile store is down");
+                           }
+                           return CountOnProfile(event);
+                         });
+  auto first = consumer.PollOnce();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, 2);
+  EXPECT_EQ(Pending(Stream("110105"), "profile"), 1);
+  fail_third = false;
+  EXPECT_EQ(PollUntil(consumer, 3), 3);  // the whole entry again, after retry_delay
+  EXPECT_EQ(Pending(Stream("110105"), "profile"), 0);
+  ASSERT_EQ(seen.size(), 6u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(seen[i], m.events[i].id());
+    EXPECT_EQ(seen[i + 3], m.events[i].id());
+  }
+  // Each event counted once, the first two's second delivery being replays.
+  EXPECT_EQ(Counted("110105", "t1"), 2);
+  EXPECT_EQ(Counted("110105", "t2"), 1);
+}
+
 TEST_F(EventsTest, FailedApplyStaysPendingAndIsRetried) {
   const std::string entry_id = Publish("110105", "t1");
   std::atomic<bool> failing{true};

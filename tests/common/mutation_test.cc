@@ -11,6 +11,8 @@
 #include "gtest/gtest.h"
 #include "services/common/keys.h"
 #include "shidang/common/v1/error.pb.h"
+#include "shidang/common/v1/event.pb.h"
+#include "shidang/profile/v1/profile.pb.h"
 #include "tests/kit/redis_server.h"
 
 namespace shidang {
@@ -268,6 +270,43 @@ TEST_F(MutationTest, BodyChoosesWhichPreparedEventsGoOut) {
   ASSERT_TRUE(none.ok()) << none.status();
   EXPECT_TRUE(none->stream_entry_ids.empty());
   EXPECT_EQ(StreamLength(), 2);
+}
+
+TEST_F(MutationTest, AnExtraChosenByTheBodyMergesIntoTheEnvelope) {
+  // A[1] says whether the change calls for the summary; A[2] is the encoded field to add.
+  const Mutation maybe_summary(R"lua(
+    if A[1] == '1' then emit(1, A[2]) else emit(1) end
+    return {ok = ''}
+  )lua");
+  profile::v1::ServiceSummary summary;
+  summary.set_kind("training_cycle");
+  (*summary.mutable_values())["counted_hours"] = "24";
+  common::v1::Event field_only;
+  field_only.mutable_teacher_summary()->PackFrom(summary);
+  MutationRequest m;
+  m.stream_key = Stream();
+  m.events.push_back(NewEvent(kService, "x.credited", absl::Now()));
+  m.events[0].set_summary("完成培训");
+  m.keys = {TeacherKey()};
+  m.args = {"1", field_only.SerializeAsString()};
+  ASSERT_TRUE(maybe_summary.Run(pool(), m).ok());
+  m.args[0] = "0";
+  ASSERT_TRUE(maybe_summary.Run(pool(), m).ok());
+
+  auto entries = pool().Command({"XRANGE", Stream(), "-", "+"});
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 2u);
+  std::vector<common::v1::Event> published(2);
+  for (size_t i = 0; i < 2; ++i) {
+    const absl::string_view bytes = (*entries)[i][1][1].str();
+    ASSERT_TRUE(published[i].ParseFromArray(bytes.data(), static_cast<int>(bytes.size())));
+    EXPECT_EQ(published[i].id(), m.events[0].id());
+    EXPECT_EQ(published[i].summary(), "完成培训");
+  }
+  profile::v1::ServiceSummary got;
+  ASSERT_TRUE(published[0].teacher_summary().UnpackTo(&got));
+  EXPECT_EQ(got.values().at("counted_hours"), "24");
+  EXPECT_FALSE(published[1].has_teacher_summary());
 }
 
 TEST_F(MutationTest, BugsInTheBodyAreInternal) {
