@@ -1,6 +1,7 @@
 #include "services/profile/store.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <utility>
 
@@ -13,6 +14,7 @@
 #include "services/common/parallel.h"
 #include "services/common/principal.h"
 #include "services/common/status.h"
+#include "services/profile/background_release.h"
 
 namespace shidang::profile {
 namespace {
@@ -311,33 +313,38 @@ for i = 1, n do
     entry = entry + count
   end
 end
--- unpack() has a stack limit of a few thousand values: 500 pairs per command.
+-- unpack() has a stack limit of a few thousand values: 500 pairs per command. Tables are filled
+-- by explicit index (Lua's #t is a search on every append).
 for first = 1, m, 500 do
-  local kv = {}
+  local kv, at = {}, 0
   for i = first, math.min(first + 499, m) do
-    kv[#kv + 1] = K[claim0 + i]
-    kv[#kv + 1] = A[id0 + owner[i]]
+    kv[at + 1] = K[claim0 + i]
+    kv[at + 2] = A[id0 + owner[i]]
+    at = at + 2
   end
-  redis.call('MSET', unpack(kv))
+  redis.call('MSET', unpack(kv, 1, at))
 end
 for j = 1, s do
   local spec = A[set0 + j]
-  local positions = {}
+  local positions, count = {}, 0
   if spec == '*' then
     for i = 1, n do positions[i] = i end
+    count = n
   else
     for at = 1, #spec, 3 do
       local hi, mid, lo = string.byte(spec, at, at + 2)
-      positions[#positions + 1] = hi * 65536 + mid * 256 + lo
+      count = count + 1
+      positions[count] = hi * 65536 + mid * 256 + lo
     end
   end
-  for first = 1, #positions, 500 do
-    local scored = {}
-    for k = first, math.min(first + 499, #positions) do
-      scored[#scored + 1] = 0
-      scored[#scored + 1] = A[id0 + positions[k]]
+  for first = 1, count, 500 do
+    local scored, at = {}, 0
+    for k = first, math.min(first + 499, count) do
+      scored[at + 1] = 0
+      scored[at + 2] = A[id0 + positions[k]]
+      at = at + 2
     end
-    redis.call('ZADD', K[1 + j], unpack(scored))
+    redis.call('ZADD', K[1 + j], unpack(scored, 1, at))
   end
 end
 emit_all()
@@ -389,6 +396,8 @@ MutationRequest NewRequest(absl::string_view county_id, const WriteContext& writ
   MutationRequest request;
   request.stream_key = ProfileStore::StreamKey(county_id);
   request.events = std::move(events);
+  // An import publishes an event per teacher: one stream entry for them all, not 10,000 XADDs.
+  request.one_stream_entry = request.events.size() > 1;
   if (write.request != nullptr) {
     *status = AttachIdempotency(request, kServiceName, ProfileStore::Tag(county_id), write.actor,
                                 write.method, *write.request);
@@ -437,7 +446,11 @@ absl::StatusOr<MutationResult> RunWrite(
         pool.Command({"SCRIPT", "LOAD", script.script().source()}).status());
   }
   if (before_script) SHIDANG_RETURN_IF_ERROR(before_script());
-  return script.Run(pool, request);
+  absl::StatusOr<MutationResult> result = script.Run(pool, request);
+  // A roster's keys, arguments and events (megabytes in ~100,000 strings) are freed off the
+  // answer's path.
+  if (request.args.size() > 1000) ReleaseInBackground(std::move(request));
+  return result;
 }
 
 }  // namespace
@@ -728,6 +741,10 @@ absl::StatusOr<MutationResult> ProfileStore::CreateTeachers(
     return absl::InternalError("profile store: too many teachers for one write");
   }
   size_t entries = 0, claims = 0;
+  claim_owner.reserve(2 * n);
+  // Rows come school by school and every teacher joins the county's set: the set a teacher's
+  // k-th key named last time is usually the one it names now, found without hashing.
+  std::vector<size_t> last_set;
   for (size_t position = 1; position <= n; ++position) {
     const TeacherWrite& w = writes[position - 1];
     if (w.expect != TeacherWrite::Expect::kAbsent || !w.teacher || !w.remove_from_sets.empty() ||
@@ -737,10 +754,16 @@ absl::StatusOr<MutationResult> ProfileStore::CreateTeachers(
           "entries and 255 claims each (their counts travel as one byte)");
     }
     entries += w.entries.size();
-    for (const std::string& key : w.add_to_sets) {
-      auto [it, fresh] = set_index.emplace(key, sets.size());
-      if (fresh) sets.emplace_back(&key, std::vector<size_t>());
-      std::vector<size_t>& members = sets[it->second].second;
+    if (last_set.size() < w.add_to_sets.size()) last_set.resize(w.add_to_sets.size(), SIZE_MAX);
+    for (size_t k = 0; k < w.add_to_sets.size(); ++k) {
+      const std::string& key = w.add_to_sets[k];
+      size_t index = last_set[k];
+      if (index == SIZE_MAX || *sets[index].first != key) {
+        auto [it, fresh] = set_index.emplace(key, sets.size());
+        if (fresh) sets.emplace_back(&key, std::vector<size_t>());
+        index = last_set[k] = it->second;
+      }
+      std::vector<size_t>& members = sets[index].second;
       if (members.empty() || members.back() != position) members.push_back(position);
     }
     for (const TeacherWrite::Claim& claim : w.claims) {
@@ -763,19 +786,22 @@ absl::StatusOr<MutationResult> ProfileStore::CreateTeachers(
   }
 
   std::string entry_counts, claim_counts, claim_fields;
+  // The few claim field names (two today), each found by a short scan.
   std::vector<const std::string*> field_names;
-  absl::flat_hash_map<absl::string_view, size_t> field_index;
   for (const TeacherWrite& w : writes) {
     entry_counts.push_back(static_cast<char>(w.entries.size()));
     claim_counts.push_back(static_cast<char>(w.claims.size()));
     for (const TeacherWrite::Claim& claim : w.claims) {
-      auto [it, fresh] = field_index.emplace(claim.field, field_names.size() + 1);
-      if (fresh) field_names.push_back(&claim.field);
-      claim_fields.push_back(static_cast<char>(it->second));
+      size_t index = 0;
+      while (index < field_names.size() && *field_names[index] != claim.field) ++index;
+      if (index == field_names.size()) {
+        if (field_names.size() == 255) {
+          return absl::InternalError("profile store: more than 255 claim fields in one write");
+        }
+        field_names.push_back(&claim.field);
+      }
+      claim_fields.push_back(static_cast<char>(index + 1));
     }
-  }
-  if (field_names.size() > 255) {
-    return absl::InternalError("profile store: more than 255 claim fields in one write");
   }
   redis::Args& args = request.args;
   args.reserve(8 + field_names.size() + 3 * n + entries + sets.size());

@@ -634,6 +634,11 @@ TEST_F(ProfileServiceTest, OtherServicesEventsAreFiledIntoTheTimelineOnce) {
   e.set_county_id(kCounty);
   e.set_occurred_on("2025-10-20");
   e.set_summary("完成培训《新课标解读》24 学时");
+  // The teacher's training summary after the credit rides in the same event.
+  v1::ServiceSummary after;
+  after.set_kind("training_cycle");
+  (*after.mutable_values())["counted_hours"] = "24";
+  e.mutable_teacher_summary()->PackFrom(after);
   Mutation publish("emit_all() return {ok = ''}");
   MutationRequest m;
   m.stream_key = stream;
@@ -663,6 +668,17 @@ TEST_F(ProfileServiceTest, OtherServicesEventsAreFiledIntoTheTimelineOnce) {
   v1::ListTimelineResponse listed;
   ASSERT_TRUE(Call(&v1::ProfileService::Stub::ListTimeline, hr_, list, &listed).ok());
   EXPECT_EQ(listed.entries_size(), 1);
+
+  v1::GetGrowthFileRequest get;
+  get.set_teacher_id(t.teacher_id());
+  v1::GetGrowthFileResponse file;
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::GetGrowthFile, hr_, get, &file).ok());
+  ASSERT_EQ(file.growth_file().summaries_size(), 1);
+  const v1::ServiceSummary& filed = file.growth_file().summaries(0);
+  EXPECT_EQ(filed.source(), "training");
+  EXPECT_EQ(filed.kind(), "training_cycle");
+  EXPECT_EQ(filed.values().at("counted_hours"), "24");
+  EXPECT_EQ(filed.last_event_id(), e.id());
 }
 
 }  // namespace

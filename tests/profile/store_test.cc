@@ -3,6 +3,8 @@
 
 #include <openssl/hmac.h>
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/events.h"
 #include "services/common/mutation.h"
 #include "services/common/status.h"
 #include "services/profile/id_card_vault.h"
@@ -137,7 +140,8 @@ TEST_F(ProfileStoreCreateTeachersTest, WritesEveryTeacherWithTimelineClaimsIndex
   auto result = store_.WriteTeachers(kCounty, writes, write, EventsFor(writes), "answer");
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->payload, "answer");
-  EXPECT_EQ(result->stream_entry_ids.size(), 1500u);
+  // The 1,500 events as one stream entry, in the teachers' order.
+  ASSERT_EQ(result->stream_entry_ids.size(), 1u);
 
   EXPECT_EQ(Integer({"ZCARD", ProfileStore::TeachersKey(kCounty)}), 1500);
   EXPECT_EQ(Integer({"ZCARD", ProfileStore::SchoolIndexKey(kCounty, "S1")}), 750);
@@ -152,7 +156,14 @@ TEST_F(ProfileStoreCreateTeachersTest, WritesEveryTeacherWithTimelineClaimsIndex
   }
   EXPECT_EQ(Integer({"ZSCORE", ProfileStore::TeachersKey(kCounty), "T1000"}), 0);
   EXPECT_EQ(Integer({"ZSCORE", ProfileStore::TeachersKey(kCounty), "T2499"}), 0);
-  EXPECT_EQ(Integer({"XLEN", ProfileStore::StreamKey(kCounty)}), 1500);
+  EXPECT_EQ(Integer({"XLEN", ProfileStore::StreamKey(kCounty)}), 1);
+  auto entry = redis_.pool().Command({"XRANGE", ProfileStore::StreamKey(kCounty), "-", "+"});
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  auto published = EventsOfEntry((*entry)[0][1]);
+  ASSERT_TRUE(published.ok()) << published.status();
+  ASSERT_EQ(published->size(), 1500u);
+  EXPECT_EQ((*published)[0].teacher_id(), "T1000");
+  EXPECT_EQ((*published)[1499].teacher_id(), "T2499");
   auto holder = redis_.pool().Command({"GET", ProfileStore::NationalIdKey(kCounty, "N1234")});
   ASSERT_TRUE(holder.ok());
   EXPECT_EQ(holder->str(), "T2234");
@@ -175,7 +186,7 @@ TEST_F(ProfileStoreCreateTeachersTest, WritesEveryTeacherWithTimelineClaimsIndex
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->replayed);
   EXPECT_EQ(Integer({"DBSIZE"}), dbsize);
-  EXPECT_EQ(Integer({"XLEN", ProfileStore::StreamKey(kCounty)}), 1500);
+  EXPECT_EQ(Integer({"XLEN", ProfileStore::StreamKey(kCounty)}), 1);
 }
 
 // The hook an import awaits its routing indexes in: it runs after the arguments are built and
@@ -301,6 +312,38 @@ TEST_F(ProfileStoreCreateTeachersTest, AnExistingTeacherOrAMissingCountyWritesNo
   auto missing = store_.WriteTeachers("330781", elsewhere,
                                       WriteContext{"admin:t", "ImportRoster", nullptr}, {}, "");
   EXPECT_TRUE(absl::IsFailedPrecondition(missing.status())) << missing.status();
+}
+
+TEST_F(ProfileStoreCreateTeachersTest, IndexSetsGetExactlyTheTeachersThatNameThem) {
+  // Runs of one school, a school coming back after another, set keys in either order, a teacher
+  // naming one set twice and teachers naming fewer or more sets than the one before.
+  const std::string all = ProfileStore::TeachersKey(kCounty);
+  auto school = [](const char* id) { return ProfileStore::SchoolIndexKey(kCounty, id); };
+  const std::vector<std::vector<std::string>> sets_of = {
+      {school("S1"), all}, {school("S1"), all}, {school("S1"), all},
+      {all, school("S1")}, {school("S2"), all}, {school("S2"), all, school("S3")},
+      {school("S1")},      {school("S3"), all}, {all, all},
+      {school("S2"), school("S1"), all}};
+  std::vector<TeacherWrite> writes;
+  std::map<std::string, std::set<std::string>> expected;
+  for (size_t i = 0; i < sets_of.size(); ++i) {
+    TeacherWrite w = NewTeacher(static_cast<int>(i), 1);
+    w.add_to_sets = sets_of[i];
+    for (const std::string& key : sets_of[i]) expected[key].insert(w.teacher_id);
+    writes.push_back(std::move(w));
+  }
+  auto result = store_.WriteTeachers(kCounty, writes,
+                                     WriteContext{"admin:t", "ImportRoster", nullptr},
+                                     EventsFor(writes), "");
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(expected.size(), 4u);
+  for (const auto& [key, members] : expected) {
+    auto got = redis_.pool().Command({"ZRANGE", key, "0", "-1"});
+    ASSERT_TRUE(got.ok()) << got.status();
+    std::set<std::string> stored;
+    for (size_t k = 0; k < got->size(); ++k) stored.insert(std::string((*got)[k].str()));
+    EXPECT_EQ(stored, members) << key;
+  }
 }
 
 }  // namespace
