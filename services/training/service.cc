@@ -369,10 +369,9 @@ class TrainingServiceImpl::Impl {
     return ComputeSummary(policy.history, FactsForRules(*state.facts), ledger, pending, as_of);
   }
 
-  // The growth file's "training.summary" event for a teacher's summary as of today: the few
-  // values the file shows (the full breakdown is one GetTrainingSummary away).
-  common::v1::Event SummaryEvent(absl::string_view teacher_id, absl::string_view county_id,
-                                 const Summary& summary) {
+  // What the growth file shows of a teacher's summary as of today: the few values (the full
+  // breakdown is one GetTrainingSummary away).
+  static profile::v1::ServiceSummary SummaryPayload(const Summary& summary) {
     profile::v1::ServiceSummary payload;
     payload.set_source(kServiceName);
     payload.set_kind("training_cycle");
@@ -383,19 +382,28 @@ class TrainingServiceImpl::Impl {
     values["cycle_first"] = dates::FormatDate(summary.cycle.window.first);
     values["cycle_last"] = dates::FormatDate(summary.cycle.window.last);
     if (summary.counts_credits) values["credits"] = HoursText(RoundTo2(summary.credits));
+    return payload;
+  }
+
+  // The growth file's "training.summary" event, for totals recounted without a change to carry
+  // them (a change carries its summary itself: Event.teacher_summary).
+  common::v1::Event SummaryEvent(absl::string_view teacher_id, absl::string_view county_id,
+                                 const Summary& summary) {
+    profile::v1::ServiceSummary payload = SummaryPayload(summary);
+    const auto& values = payload.values();
     return Event("training.summary", teacher_id, county_id, dates::FormatDate(summary.as_of),
                  "service:training", "",
-                 absl::StrCat("培训学时：已计 ", values["counted_hours"], " / ",
-                              values["required_hours"], " 学时"),
+                 absl::StrCat("培训学时：已计 ", values.at("counted_hours"), " / ",
+                              values.at("required_hours"), " 学时"),
                  payload);
   }
 
   // The running totals after appending `entry` to a teacher whose stored totals are `state`'s,
   // when they can be advanced exactly (rules.h AdvanceTally): filled into `a` with the summary
-  // event, so the append's script stores them. Otherwise `a` drops them and the caller recounts.
+  // its event carries, so the append's script stores them. Otherwise `a` drops them and the
+  // caller recounts.
   void AdvanceTotals(const LoadedPolicy& policy, const TeacherState& state,
-                     const v1::LedgerEntry& entry, absl::CivilDay today, LedgerAppend* a,
-                     std::vector<common::v1::Event>* events) {
+                     const v1::LedgerEntry& entry, absl::CivilDay today, LedgerAppend* a) {
     a->expected_length = -1;
     if (!state.facts.has_value() || state.tally.empty() || state.policy_stamp != policy.stamp) {
       return;
@@ -413,8 +421,10 @@ class TrainingServiceImpl::Impl {
     a->tally = EncodeTally(**after);
     a->row = EncodeReportRow(ReportRowOf(**summary, **after, facts));
     a->policy_stamp = policy.stamp;
-    a->summary_event_index = static_cast<int>(events->size());
-    events->push_back(SummaryEvent(state.facts->teacher_id, state.facts->county_id, **summary));
+    // Event.teacher_summary alone, encoded: the script appends it to the event's bytes.
+    common::v1::Event attachment;
+    attachment.mutable_teacher_summary()->PackFrom(SummaryPayload(**summary));
+    a->summary_attachment = attachment.SerializeAsString();
   }
 
   // Recounts the running totals of these teachers of one county from their ledgers as of today
@@ -954,7 +964,7 @@ class TrainingServiceImpl::Impl {
           a.entry));
       // The event's payload is the entry serialized: the ledger stores the same bytes.
       a.entry_bytes = out->events.back().payload().value();
-      AdvanceTotals(policies.at(county), state, a.entry, today, &a, &out->events);
+      AdvanceTotals(policies.at(county), state, a.entry, today, &a);
       return a;
     };
 
@@ -1279,7 +1289,7 @@ class TrainingServiceImpl::Impl {
         entry)};
     if (states[0].facts.has_value()) {
       SHIDANG_ASSIGN_OR_RETURN(LoadedPolicy policy, LoadPolicy(county));
-      AdvanceTotals(policy, states[0], entry, clock_.Today(), &a, &events);
+      AdvanceTotals(policy, states[0], entry, clock_.Today(), &a);
     }
     SHIDANG_ASSIGN_OR_RETURN(std::vector<AppendOutcome> outcomes,
                              store_.AppendLedger(county, {a},
@@ -1760,12 +1770,17 @@ class TrainingServiceImpl::Impl {
     SHIDANG_RETURN_IF_ERROR(
         store_.PutFacts(f, false, WriteContext{"service:training", "TransferIn", &idem}));
     std::vector<LedgerAppend> appends;
+    std::map<std::string, std::string> course_of_entry;  // entry id -> its course
     for (const v1::LedgerEntry& e : found.state.ledger) {
       LedgerAppend a;
       a.teacher_id = f.teacher_id;
+      if (!e.course_id().empty()) course_of_entry[e.entry_id()] = e.course_id();
       // The same marks as in the old county, so later completions and reviews stay once-only.
       if (e.kind() == v1::LEDGER_ENTRY_KIND_REVERSAL) {
         a.mark = absl::StrCat("x:", e.reverses_entry_id());
+        // As ReverseEntry did: the course may be credited again (the re-credit follows).
+        auto course = course_of_entry.find(e.reverses_entry_id());
+        if (course != course_of_entry.end()) a.release_mark = absl::StrCat("c:", course->second);
       } else if (!e.course_id().empty()) {
         a.mark = absl::StrCat("c:", e.course_id());
       } else if (!e.record_id().empty()) {

@@ -129,78 +129,81 @@ return {ok = ''}
   return *script;
 }
 
-// K = [keys referenced by index]; A = [n, then per append: teacher hash idx, ledger idx, mark,
-// entry bytes, entry id, event index (0 none), expected length (-1: drop the totals), tally, row,
-// policy stamp, summary event index (0 none), number of extra args (0 or 9), then the extras:
-// records idx, states idx, record id, from state, to state, record bytes, strict, course id whose
-// "w:" to drop ("" none), release mark ("" none)]. The extras are rare (a settled record, a
-// reversal), so a completion row sends 12 args, not 21. Answers per append '0' (not applied), '1'
-// (applied with its totals) or '2' (applied, totals dropped: recount).
+// K = [keys referenced by index]; A = [n, strict (1: an append is a strict review), then per
+// append: teacher hash idx, ledger idx, mark, entry bytes, entry id, event index (0 none),
+// expected length (-1: drop the totals), tally, row, policy stamp, the summary to attach to the
+// event when the totals are stored (Event.teacher_summary encoded; "" none), number of extra args
+// (0 or 9), then the extras: records idx, states idx, record id, from state,
+// to state, record bytes, strict, course id whose "w:" to drop ("" none), release mark ("" none)].
+// The extras are rare (a settled record, a reversal), so a completion row sends 12 args, not 21.
+// Answers per append '0' (not applied), '1' (applied with its totals) or '2' (applied, totals
+// dropped: recount).
+//
+// The appends apply in order, each seeing what the ones before it wrote (a transfer's re-credit
+// after a reversal), reading the args in place: a completion batch runs this for 500 rows, and
+// a Lua table per row cost more than the row's Redis commands. Only a strict review can refuse,
+// and it checks first (mutation.h: no refusal after a write).
 const Mutation& AppendLedgerScript() {
   static const Mutation* script = new Mutation(R"lua(
 local n = tonumber(A[1])
-local items = {}
-local pos = 2
-for i = 1, n do
-  local it = {t = K[tonumber(A[pos])], ledger = K[tonumber(A[pos + 1])], mark = A[pos + 2],
-              bytes = A[pos + 3], entry_id = A[pos + 4], event = tonumber(A[pos + 5]),
-              expected = tonumber(A[pos + 6]), tally = A[pos + 7], row = A[pos + 8],
-              ps = A[pos + 9], summary = tonumber(A[pos + 10]), rec_idx = 0, course = '',
-              release = ''}
-  local extra = tonumber(A[pos + 11])
-  if extra > 0 then
-    local x = pos + 12
-    it.rec_idx = tonumber(A[x])
-    it.states = K[tonumber(A[x + 1])]
-    it.record_id, it.from, it.to, it.record = A[x + 2], A[x + 3], A[x + 4], A[x + 5]
-    it.strict = A[x + 6] == '1'
-    it.course, it.release = A[x + 7], A[x + 8]
-  end
-  pos = pos + 12 + extra
-  items[i] = it
+local function applies(p)
+  local got = redis.call('HMGET', K[tonumber(A[p])], A[p + 2], 'x:' .. A[p + 4])
+  return not got[1] and not got[2]
 end
--- Every check before the first write (mutation.h's contract).
-local seen = {}
-for i, it in ipairs(items) do
-  local got = redis.call('HMGET', it.t, it.mark, 'x:' .. it.entry_id)
-  local key = it.t .. '\0' .. it.mark
-  it.apply = not got[1] and not got[2] and not seen[key]
-  seen[key] = true
-  if it.rec_idx > 0 then
-    local state = redis.call('HGET', it.states, it.record_id)
-    it.settle = state == it.from
-    if it.strict and it.apply and not it.settle then
-      return {err = 9, field = 'record_id',
-              msg = 'the record is no longer awaiting review (state ' .. tostring(state) .. ')'}
+local function record_state(x)
+  return redis.call('HGET', K[tonumber(A[x + 1])], A[x + 2])
+end
+if A[2] == '1' then
+  local p = 3
+  for _ = 1, n do
+    local extra = tonumber(A[p + 11])
+    local x = p + 12
+    if extra > 0 and A[x + 6] == '1' and tonumber(A[x]) > 0 and applies(p) then
+      local state = record_state(x)
+      if state ~= A[x + 3] then
+        return {err = 9, field = 'record_id',
+                msg = 'the record is no longer awaiting review (state ' .. tostring(state) .. ')'}
+      end
     end
+    p = x + extra
   end
 end
 local out = {}
-for i, it in ipairs(items) do
-  if it.apply then
-    local len = redis.call('RPUSH', it.ledger, it.bytes)
-    if it.expected >= 0 and len == it.expected + 1 then
-      redis.call('HSET', it.t, it.mark, it.entry_id, 'tally', it.tally, 'row', it.row,
-                 'ps', it.ps)
-      if it.summary > 0 then emit(it.summary) end
+local p = 3
+for i = 1, n do
+  local extra = tonumber(A[p + 11])
+  if applies(p) then
+    local t, mark, entry_id = K[tonumber(A[p])], A[p + 2], A[p + 4]
+    local len = redis.call('RPUSH', K[tonumber(A[p + 1])], A[p + 3])
+    local expected = tonumber(A[p + 6])
+    local summary = nil
+    if expected >= 0 and len == expected + 1 then
+      redis.call('HSET', t, mark, entry_id, 'tally', A[p + 7], 'row', A[p + 8], 'ps', A[p + 9])
+      if A[p + 10] ~= '' then summary = A[p + 10] end
       out[i] = '1'
     else
-      redis.call('HSET', it.t, it.mark, it.entry_id)
-      redis.call('HDEL', it.t, 'tally', 'row', 'ps')
+      redis.call('HSET', t, mark, entry_id)
+      redis.call('HDEL', t, 'tally', 'row', 'ps')
       out[i] = '2'
     end
-    if it.release ~= '' then redis.call('HDEL', it.t, it.release) end
-    if it.rec_idx > 0 and it.settle then
-      redis.call('HSET', K[it.rec_idx], it.record_id, it.record)
-      redis.call('HSET', it.states, it.record_id, it.to)
+    if extra > 0 then
+      local x = p + 12
+      if A[x + 8] ~= '' then redis.call('HDEL', t, A[x + 8]) end
+      local records = tonumber(A[x])
+      if records > 0 and record_state(x) == A[x + 3] then
+        redis.call('HSET', K[records], A[x + 2], A[x + 5])
+        redis.call('HSET', K[tonumber(A[x + 1])], A[x + 2], A[x + 4])
+        if A[x + 7] ~= '' then redis.call('HDEL', t, 'w:' .. A[x + 7]) end
+      end
     end
-    if it.course ~= '' and it.settle then redis.call('HDEL', it.t, 'w:' .. it.course) end
-    if it.event > 0 then emit(it.event) end
+    local event = tonumber(A[p + 5])
+    if event > 0 then emit(event, summary) end
   else
     out[i] = '0'
   end
+  p = p + 12 + extra
 end
-return {ok = table.concat(out, '')}
+return {ok = table.concat(out)}
 )lua");
   return *script;
 }
@@ -818,8 +821,11 @@ void AppendLedgerArgs(absl::string_view c, const std::vector<LedgerAppend>& appe
                       MutationRequest* request) {
   KeyList keys({});
   redis::Args& args = request->args;
-  args.reserve(1 + 12 * appends.size());
+  args.reserve(2 + 12 * appends.size());
   args.push_back(std::to_string(appends.size()));
+  const bool strict = std::any_of(appends.begin(), appends.end(),
+                                  [](const LedgerAppend& a) { return a.strict; });
+  args.push_back(strict ? "1" : "0");
   for (const LedgerAppend& a : appends) {
     args.push_back(keys.Ref(TrainingStore::FactsKey(c, a.teacher_id)));
     args.push_back(keys.Ref(TrainingStore::LedgerKey(c, a.teacher_id)));
@@ -831,7 +837,7 @@ void AppendLedgerArgs(absl::string_view c, const std::vector<LedgerAppend>& appe
     args.push_back(a.tally);
     args.push_back(a.row);
     args.push_back(a.policy_stamp);
-    args.push_back(std::to_string(a.summary_event_index + 1));
+    args.push_back(a.summary_attachment);
     const bool has_record = !a.record_id.empty();
     if (!has_record && a.close_course_id.empty() && a.release_mark.empty() && !a.strict) {
       args.push_back("0");
@@ -872,6 +878,8 @@ absl::StatusOr<std::vector<AppendOutcome>> TrainingStore::AppendLedger(
   SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
                            NewRequest(CountyStreamKey(c), CountyTag(c), write, std::move(events)));
   AppendLedgerArgs(c, appends, &request);
+  // A completion chunk credits hundreds of teachers: their events go out as one stream entry.
+  request.one_stream_entry = request.events.size() > 1;
   SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(AppendLedgerScript(), request));
   std::vector<AppendOutcome> out;
   out.reserve(appends.size());

@@ -132,7 +132,9 @@ struct LedgerAppend {
   std::string tally;
   std::string row;
   std::string policy_stamp;
-  int summary_event_index = -1;
+  // The teacher's summary after this append, encoded as the field Event.teacher_summary: merged
+  // into the event at `event_index` when the totals are stored ("" none).
+  std::string summary_attachment;
   // A reversal of a course credit: the "c:<course>" mark to release, so the centre can credit a
   // corrected completion.
   std::string release_mark;

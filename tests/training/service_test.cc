@@ -35,7 +35,9 @@ namespace shidang::training {
 namespace {
 
 using common::v1::Principal;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Pair;
 
 constexpr char kCounty[] = "330723";
 constexpr char kOtherCounty[] = "330781";
@@ -289,6 +291,20 @@ class TrainingServiceTest : public ::testing::Test {
     return resp.summary();
   }
 
+  // The county's stream as the growth file reads it.
+  std::vector<common::v1::Event> CountyEvents() {
+    std::vector<common::v1::Event> out;
+    auto entries = redis_.pool().Command({"XRANGE", "training:{c:330723}:events", "-", "+"});
+    EXPECT_TRUE(entries.ok());
+    if (!entries.ok()) return out;
+    for (size_t i = 0; i < entries->size(); ++i) {
+      absl::StatusOr<std::vector<common::v1::Event>> events = EventsOfEntry((*entries)[i][1]);
+      EXPECT_TRUE(events.ok()) << events.status();
+      if (events.ok()) out.insert(out.end(), events->begin(), events->end());
+    }
+    return out;
+  }
+
   std::vector<v1::LedgerEntry> Ledger(const std::string& teacher) {
     v1::ListLedgerRequest req;
     req.set_teacher_id(teacher);
@@ -388,20 +404,16 @@ TEST_F(TrainingServiceTest, CompletionsCreditGoodRowsRejectBadOnesAndNeverTwice)
   EXPECT_EQ(Ledger("T2").size(), 1u);
   EXPECT_EQ(Summary("T1").counted_hours(), 24);
 
-  // The credit went to the growth file's stream.
-  auto events = redis_.pool().Command({"XRANGE", "training:{c:330723}:events", "-", "+"});
-  ASSERT_TRUE(events.ok());
-  int credited = 0, summaries = 0;
-  for (size_t i = 0; i < events->size(); ++i) {
-    const redis::Reply& fields = (*events)[i][1];
-    for (size_t f = 0; f + 1 < fields.size(); f += 2) {
-      if (fields[f].str() != "t") continue;
-      if (fields[f + 1].str() == "training.credited") ++credited;
-      if (fields[f + 1].str() == "training.summary") ++summaries;
-    }
+  // The credit went to the growth file's stream, each with the teacher's summary after it.
+  std::map<std::string, std::string> counted_after_credit;  // teacher -> counted hours
+  for (const common::v1::Event& e : CountyEvents()) {
+    if (e.type() != "training.credited") continue;
+    profile::v1::ServiceSummary carried;
+    ASSERT_TRUE(e.teacher_summary().UnpackTo(&carried)) << e.teacher_id();
+    EXPECT_EQ(carried.kind(), "training_cycle");
+    counted_after_credit[e.teacher_id()] = carried.values().at("counted_hours");
   }
-  EXPECT_EQ(credited, 2);
-  EXPECT_GE(summaries, 2);
+  EXPECT_THAT(counted_after_credit, ElementsAre(Pair("T1", "24"), Pair("T2", "12.5")));
 }
 
 // A retry whose rows would be judged otherwise now (here a teacher the service learned of in
@@ -541,18 +553,17 @@ TEST_F(TrainingServiceTest, ALargeBatchCreditsEveryChunkAndReCreditsReversedTeac
   EXPECT_EQ(Summary("T0001").counted_hours(), 12.5);
 
   // One credit event per credit, none for the rows credited before.
-  auto events = redis_.pool().Command({"XRANGE", "training:{c:330723}:events", "-", "+"});
-  ASSERT_TRUE(events.ok());
   std::map<std::string, int> by_type;
-  for (size_t i = 0; i < events->size(); ++i) {
-    const redis::Reply& fields = (*events)[i][1];
-    for (size_t f = 0; f + 1 < fields.size(); f += 2) {
-      if (fields[f].str() == "t") ++by_type[std::string(fields[f + 1].str())];
-    }
+  int carrying_a_summary = 0;
+  for (const common::v1::Event& e : CountyEvents()) {
+    ++by_type[e.type()];
+    if (e.has_teacher_summary()) ++carrying_a_summary;
   }
   EXPECT_EQ(by_type["training.credited"], kTeachers + 2);
-  // Summaries: one when each teacher became known, one per credit, one after each reversal.
-  EXPECT_EQ(by_type["training.summary"], kTeachers + (kTeachers + 2) + 2);
+  // Summaries: an event when each teacher became known and after each reversal (a recount); every
+  // credit carries its own.
+  EXPECT_EQ(by_type["training.summary"], kTeachers + 2);
+  EXPECT_EQ(carrying_a_summary, kTeachers + 2);
 }
 
 TEST_F(TrainingServiceTest, ACentreActsOnlyOnItsOwnCoursesAndATeacherOnlyReadsThemself) {
@@ -1306,8 +1317,22 @@ TEST_F(TrainingServiceTest, ProfileEventsMoveRetireAndTransferTeachers) {
   ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, late, &refused).ok());
   EXPECT_EQ(refused.credited(), 1);
 
-  // Transferred to another county: the ledger goes along, the new county's HR reports on the
-  // teacher and the old county's no longer counts them.
+  // T3's credit was wrong: HR reverses it and the centre credits the corrected hours.
+  v1::ReverseEntryRequest reverse;
+  reverse.set_request_id("rev-T3");
+  reverse.set_teacher_id("T3");
+  reverse.set_entry_id(resp.results(0).entry_id());
+  reverse.set_reason("学时有误");
+  v1::ReverseEntryResponse reversed;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::ReverseEntry, hr_, reverse, &reversed).ok());
+  req.mutable_rows(0)->set_hours(20);
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &resp).ok());
+  ASSERT_EQ(resp.credited(), 1);
+  ASSERT_EQ(Summary("T3").counted_hours(), 20);
+
+  // Transferred to another county: the ledger goes along (the credit, its reversal and the
+  // corrected credit), the new county's HR reports on the teacher and the old county's no
+  // longer counts them.
   profile::v1::TimelineEntry transfer;
   transfer.set_occurred_on("2025-11-01");
   transfer.mutable_transfer()->set_from_county_id(kCounty);
@@ -1319,7 +1344,7 @@ TEST_F(TrainingServiceTest, ProfileEventsMoveRetireAndTransferTeachers) {
   EXPECT_TRUE(Eventually([&] {
     return Call(&v1::TrainingService::Stub::GetTrainingSummary, other_hr, get, &summary).ok();
   }));
-  EXPECT_EQ(summary.summary().counted_hours(), 24);
+  EXPECT_EQ(summary.summary().counted_hours(), 20);
   v1::GetComplianceReportRequest county;
   county.set_county_id(kOtherCounty);
   ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetComplianceReport, other_hr, county, &report).ok());
@@ -1337,7 +1362,10 @@ TEST_F(TrainingServiceTest, ProfileEventsMoveRetireAndTransferTeachers) {
   ledger.set_teacher_id("T3");
   v1::ListLedgerResponse entries;
   ASSERT_TRUE(Call(&v1::TrainingService::Stub::ListLedger, other_hr, ledger, &entries).ok());
-  EXPECT_EQ(entries.entries_size(), 1);
+  ASSERT_EQ(entries.entries_size(), 3);
+  EXPECT_EQ(entries.entries(0).hours(), 24);
+  EXPECT_EQ(entries.entries(1).hours(), -24);
+  EXPECT_EQ(entries.entries(2).hours(), 20);
   EXPECT_EQ(Call(&v1::TrainingService::Stub::ListLedger, hr_, ledger, &entries).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }
