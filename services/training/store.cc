@@ -130,24 +130,30 @@ return {ok = ''}
 }
 
 // K = [keys referenced by index]; A = [n, strict (1: an append is a strict review), then per
-// append: teacher hash idx, ledger idx, mark, entry bytes, entry id, event index (0 none),
-// expected length (-1: drop the totals), tally, row, policy stamp, the summary to attach to the
-// event when the totals are stored (Event.teacher_summary encoded; "" none), number of extra args
-// (0 or 9), then the extras: records idx, states idx, record id, from state,
-// to state, record bytes, strict, course id whose "w:" to drop ("" none), release mark ("" none)].
-// The extras are rare (a settled record, a reversal), so a completion row sends 12 args, not 21.
-// Answers per append '0' (not applied), '1' (applied with its totals) or '2' (applied, totals
-// dropped: recount).
+// append: head, mark, entry bytes, entry id, tally, row, policy stamp, the summary to attach to
+// the event when the totals are stored (Event.teacher_summary encoded; "" none), then 0 or 9 extra
+// args: records idx, states idx, record id, from state, to state, record bytes, strict, course id
+// whose "w:" to drop ("" none), release mark ("" none)]. The head packs five numbers, 3 bytes
+// each, big-endian: teacher hash idx, ledger idx, event index (0 none), expected ledger length + 1
+// (0: drop the totals), number of extra args. The extras are rare (a settled record, a reversal),
+// so a completion row sends 8 args, not 17. Answers per append '0' (not applied), '1' (applied with
+// its totals) or '2' (applied, totals dropped: recount).
 //
 // The appends apply in order, each seeing what the ones before it wrote (a transfer's re-credit
-// after a reversal), reading the args in place: a completion batch runs this for 500 rows, and
-// a Lua table per row cost more than the row's Redis commands. Only a strict review can refuse,
-// and it checks first (mutation.h: no refusal after a write).
+// after a reversal), reading the args in place: a completion batch runs this for 500 rows, where a
+// Lua table per row, or an argument and a tonumber() per number, cost more than the row's Redis
+// commands. Only a strict review can refuse, and it checks first (mutation.h: no refusal after a
+// write).
 const Mutation& AppendLedgerScript() {
   static const Mutation* script = new Mutation(R"lua(
 local n = tonumber(A[1])
-local function applies(p)
-  local got = redis.call('HMGET', K[tonumber(A[p])], A[p + 2], 'x:' .. A[p + 4])
+local function head(p)
+  local a1, a2, a3, b1, b2, b3, c1, c2, c3, d1, d2, d3, e1, e2, e3 = string.byte(A[p], 1, 15)
+  return K[(a1 * 256 + a2) * 256 + a3], K[(b1 * 256 + b2) * 256 + b3], (c1 * 256 + c2) * 256 + c3,
+         (d1 * 256 + d2) * 256 + d3 - 1, (e1 * 256 + e2) * 256 + e3
+end
+local function applies(t, p)
+  local got = redis.call('HMGET', t, A[p + 1], 'x:' .. A[p + 3])
   return not got[1] and not got[2]
 end
 local function record_state(x)
@@ -156,9 +162,9 @@ end
 if A[2] == '1' then
   local p = 3
   for _ = 1, n do
-    local extra = tonumber(A[p + 11])
-    local x = p + 12
-    if extra > 0 and A[x + 6] == '1' and tonumber(A[x]) > 0 and applies(p) then
+    local t, _, _, _, extra = head(p)
+    local x = p + 8
+    if extra > 0 and A[x + 6] == '1' and tonumber(A[x]) > 0 and applies(t, p) then
       local state = record_state(x)
       if state ~= A[x + 3] then
         return {err = 9, field = 'record_id',
@@ -171,15 +177,14 @@ end
 local out = {}
 local p = 3
 for i = 1, n do
-  local extra = tonumber(A[p + 11])
-  if applies(p) then
-    local t, mark, entry_id = K[tonumber(A[p])], A[p + 2], A[p + 4]
-    local len = redis.call('RPUSH', K[tonumber(A[p + 1])], A[p + 3])
-    local expected = tonumber(A[p + 6])
+  local t, ledger, event, expected, extra = head(p)
+  if applies(t, p) then
+    local mark, entry_id = A[p + 1], A[p + 3]
+    local len = redis.call('RPUSH', ledger, A[p + 2])
     local summary = nil
     if expected >= 0 and len == expected + 1 then
-      redis.call('HSET', t, mark, entry_id, 'tally', A[p + 7], 'row', A[p + 8], 'ps', A[p + 9])
-      if A[p + 10] ~= '' then summary = A[p + 10] end
+      redis.call('HSET', t, mark, entry_id, 'tally', A[p + 4], 'row', A[p + 5], 'ps', A[p + 6])
+      if A[p + 7] ~= '' then summary = A[p + 7] end
       out[i] = '1'
     else
       redis.call('HSET', t, mark, entry_id)
@@ -187,7 +192,7 @@ for i = 1, n do
       out[i] = '2'
     end
     if extra > 0 then
-      local x = p + 12
+      local x = p + 8
       if A[x + 8] ~= '' then redis.call('HDEL', t, A[x + 8]) end
       local records = tonumber(A[x])
       if records > 0 and record_state(x) == A[x + 3] then
@@ -196,12 +201,11 @@ for i = 1, n do
         if A[x + 7] ~= '' then redis.call('HDEL', t, 'w:' .. A[x + 7]) end
       end
     end
-    local event = tonumber(A[p + 5])
     if event > 0 then emit(event, summary) end
   else
     out[i] = '0'
   end
-  p = p + 12 + extra
+  p = p + 8 + extra
 end
 return {ok = table.concat(out)}
 )lua");
@@ -298,11 +302,13 @@ class KeyList {
   explicit KeyList(std::vector<std::string> fixed) : keys_(std::move(fixed)) {
     for (size_t i = 0; i < keys_.size(); ++i) index_[keys_[i]] = i + 1;
   }
-  std::string Ref(const std::string& key) {
+  // The key's 1-based position in K, added when new.
+  size_t Index(const std::string& key) {
     auto [it, inserted] = index_.emplace(key, keys_.size() + 1);
     if (inserted) keys_.push_back(key);
-    return std::to_string(it->second);
+    return it->second;
   }
+  std::string Ref(const std::string& key) { return std::to_string(Index(key)); }
   redis::Args Take() { return std::move(keys_); }
 
  private:
@@ -821,29 +827,34 @@ void AppendLedgerArgs(absl::string_view c, const std::vector<LedgerAppend>& appe
                       MutationRequest* request) {
   KeyList keys({});
   redis::Args& args = request->args;
-  args.reserve(2 + 12 * appends.size());
+  args.reserve(2 + 8 * appends.size());
   args.push_back(std::to_string(appends.size()));
   const bool strict = std::any_of(appends.begin(), appends.end(),
                                   [](const LedgerAppend& a) { return a.strict; });
   args.push_back(strict ? "1" : "0");
   for (const LedgerAppend& a : appends) {
-    args.push_back(keys.Ref(TrainingStore::FactsKey(c, a.teacher_id)));
-    args.push_back(keys.Ref(TrainingStore::LedgerKey(c, a.teacher_id)));
+    const bool has_record = !a.record_id.empty();
+    const bool extras = has_record || !a.close_course_id.empty() || !a.release_mark.empty() ||
+                        a.strict;
+    // The head: five numbers of 3 bytes each (AppendLedgerScript).
+    std::string& head = args.emplace_back();
+    for (int64_t number :
+         {static_cast<int64_t>(keys.Index(TrainingStore::FactsKey(c, a.teacher_id))),
+          static_cast<int64_t>(keys.Index(TrainingStore::LedgerKey(c, a.teacher_id))),
+          static_cast<int64_t>(a.event_index + 1), a.expected_length + 1,
+          static_cast<int64_t>(extras ? 9 : 0)}) {
+      head.push_back(static_cast<char>((number >> 16) & 0xff));
+      head.push_back(static_cast<char>((number >> 8) & 0xff));
+      head.push_back(static_cast<char>(number & 0xff));
+    }
     args.push_back(a.mark);
     args.push_back(a.entry_bytes.empty() ? a.entry.SerializeAsString() : a.entry_bytes);
     args.push_back(a.entry.entry_id());
-    args.push_back(std::to_string(a.event_index + 1));
-    args.push_back(std::to_string(a.expected_length));
     args.push_back(a.tally);
     args.push_back(a.row);
     args.push_back(a.policy_stamp);
     args.push_back(a.summary_attachment);
-    const bool has_record = !a.record_id.empty();
-    if (!has_record && a.close_course_id.empty() && a.release_mark.empty() && !a.strict) {
-      args.push_back("0");
-      continue;
-    }
-    args.push_back("9");
+    if (!extras) continue;
     args.push_back(has_record ? keys.Ref(TrainingStore::RecordsKey(c, a.teacher_id)) : "0");
     args.push_back(has_record ? keys.Ref(TrainingStore::RecordStatesKey(c, a.teacher_id)) : "1");
     args.push_back(a.record_id);
@@ -875,6 +886,14 @@ absl::Status AppendOutcomesOf(absl::string_view payload, size_t expected,
 absl::StatusOr<std::vector<AppendOutcome>> TrainingStore::AppendLedger(
     absl::string_view c, const std::vector<LedgerAppend>& appends, const WriteContext& write,
     std::vector<common::v1::Event> events) {
+  // The script's head numbers are 3 bytes each.
+  constexpr int64_t kHeadLimit = int64_t{1} << 24;
+  for (const LedgerAppend& a : appends) {
+    if (a.expected_length + 1 >= kHeadLimit || a.event_index + 1 >= kHeadLimit ||
+        static_cast<int64_t>(2 * appends.size()) >= kHeadLimit) {
+      return absl::InternalError("training store: too many appends or ledger entries for one script");
+    }
+  }
   SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
                            NewRequest(CountyStreamKey(c), CountyTag(c), write, std::move(events)));
   AppendLedgerArgs(c, appends, &request);
