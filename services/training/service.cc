@@ -791,24 +791,41 @@ class TrainingServiceImpl::Impl {
 
     std::vector<std::string> ids;
     ids.reserve(req.rows_size());
-    for (const v1::CompletionRow& row : req.rows()) ids.push_back(row.teacher_id());
-    SHIDANG_ASSIGN_OR_RETURN(std::vector<std::string> homes, store_.HomeCounties(ids));
-    std::map<std::string, std::vector<std::string>> by_county;
-    for (size_t i = 0; i < ids.size(); ++i) {
-      if (!homes[i].empty() && !ids[i].empty()) by_county[homes[i]].push_back(ids[i]);
+    for (const v1::CompletionRow& row : req.rows()) {
+      if (!row.teacher_id().empty()) ids.push_back(row.teacher_id());
     }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::unordered_map<std::string, TeacherState> states;
     std::map<std::string, LoadedPolicy> policies;
-    for (auto& [county, teachers] : by_county) {
-      std::sort(teachers.begin(), teachers.end());
-      teachers.erase(std::unique(teachers.begin(), teachers.end()), teachers.end());
+    // Reads the teachers' heads in `county` (their home, or `homes` read alongside) and its policy.
+    auto read_county = [&](const std::string& county, const std::vector<std::string>& teachers,
+                           std::vector<std::string>* homes) -> absl::Status {
       SHIDANG_ASSIGN_OR_RETURN(std::vector<TeacherState> found,
-                               store_.ReadHeads(county, teachers, course.course_id()));
+                               store_.ReadHeads(county, teachers, course.course_id(), homes));
       for (size_t i = 0; i < teachers.size(); ++i) {
         if (found[i].facts.has_value()) states[teachers[i]] = std::move(found[i]);
       }
       SHIDANG_ASSIGN_OR_RETURN(LoadedPolicy policy, LoadPolicy(county));
       policies.emplace(county, std::move(policy));
+      return absl::OkStatus();
+    };
+    // A course open to one county (the usual case): its teachers are looked for there with their
+    // home counties in the same round trip; only those at home elsewhere are read again.
+    std::vector<std::string> homes;
+    std::string guess;
+    if (course.open_regions_size() == 1 && IsCountyCode(course.open_regions(0))) {
+      guess = course.open_regions(0);
+      SHIDANG_RETURN_IF_ERROR(read_county(guess, ids, &homes));
+    } else {
+      SHIDANG_ASSIGN_OR_RETURN(homes, store_.HomeCounties(ids));
+    }
+    std::map<std::string, std::vector<std::string>> by_county;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (!homes[i].empty() && homes[i] != guess) by_county[homes[i]].push_back(ids[i]);
+    }
+    for (const auto& [county, teachers] : by_county) {
+      SHIDANG_RETURN_IF_ERROR(read_county(county, teachers, nullptr));
     }
 
     // Validate every row; the good ones go on.

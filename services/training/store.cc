@@ -766,11 +766,14 @@ absl::StatusOr<std::vector<TeacherState>> TrainingStore::GetTeachers(
 }
 
 absl::StatusOr<std::vector<TeacherState>> TrainingStore::ReadHeads(
-    absl::string_view c, const std::vector<std::string>& ids, absl::string_view course_id) {
+    absl::string_view c, const std::vector<std::string>& ids, absl::string_view course_id,
+    std::vector<std::string>* homes) {
+  const size_t per = homes != nullptr ? 2 : 1;
   std::vector<redis::Args> commands;
-  commands.reserve(ids.size());
+  commands.reserve(per * ids.size());
   const std::string waiting = absl::StrCat("w:", course_id);
   for (const std::string& id : ids) {
+    if (homes != nullptr) commands.push_back({"GET", HomeKey(id)});
     redis::Args head = {"HMGET", FactsKey(c, id)};
     head.insert(head.end(), HeadFields().begin(), HeadFields().end());
     head.push_back(waiting);
@@ -780,9 +783,19 @@ absl::StatusOr<std::vector<TeacherState>> TrainingStore::ReadHeads(
   if (commands.empty()) return out;
   SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_.Pipeline(commands));
   out.reserve(ids.size());
+  if (homes != nullptr) homes->clear();
   for (size_t t = 0; t < ids.size(); ++t) {
-    SHIDANG_RETURN_IF_ERROR(replies[t].ToStatus());
-    out.push_back(StateFromHead(replies[t], c, ids[t]));
+    for (size_t k = 0; k < per; ++k) SHIDANG_RETURN_IF_ERROR(replies[per * t + k].ToStatus());
+    if (homes != nullptr) {
+      const redis::Reply& home = replies[per * t];
+      homes->emplace_back(home.is_nil() ? "" : home.str());
+      // Facts left behind in a county the teacher has since left are not theirs.
+      if (homes->back() != c) {
+        out.emplace_back();
+        continue;
+      }
+    }
+    out.push_back(StateFromHead(replies[per * t + per - 1], c, ids[t]));
   }
   // The few records awaiting this course's confirmation, to settle them with the credit.
   std::vector<redis::Args> gets;

@@ -261,10 +261,14 @@ class TrainingStore {
                                                         const std::vector<std::string>& ids,
                                                         bool with_ledger = true);
   // Facts, running totals and the record awaiting confirmation for `course_id` of many teachers:
-  // one small read per teacher, one round trip (what a completion batch needs to validate).
+  // one small read per teacher, one round trip (what a completion batch needs to validate). With
+  // `homes`, each teacher's home county is read in the same round trip ("" when unknown) and only
+  // teachers whose home is `county_id` get facts: a caller that can guess the county (a course
+  // open to one) saves the round trip of HomeCounties.
   absl::StatusOr<std::vector<TeacherState>> ReadHeads(absl::string_view county_id,
                                                       const std::vector<std::string>& ids,
-                                                      absl::string_view course_id);
+                                                      absl::string_view course_id,
+                                                      std::vector<std::string>* homes = nullptr);
   absl::StatusOr<std::vector<std::string>> TeacherIds(absl::string_view county_id);
   absl::StatusOr<std::vector<std::string>> Counties();
 
