@@ -102,18 +102,28 @@ end
 local reply, replies = {'ok', payload}, 2
 if one_entry then
   if #order > 0 then
-    -- An EventBatch: each envelope as field 1 (tag byte 10, varint length, bytes).
-    local parts = {}
-    for k, i in ipairs(order) do
-      local envelope = envelope_of(i)
-      local n, length = #envelope, ''
+    -- An EventBatch: each envelope as field 1 (tag byte 10, varint length, bytes). The pieces go
+    -- into one table.concat: joining them per event first would make two more strings of each
+    -- envelope's size, and Lua hashes every string it makes.
+    local parts, at = {}, 0
+    for _, i in ipairs(order) do
+      local envelope, extra = ARGV[5 + 2 * i], extras[i]
+      local n = #envelope + (extra and #extra or 0)
+      local length = ''
       while n >= 128 do
         length = length .. string.char(n % 128 + 128)
         n = math.floor(n / 128)
       end
-      parts[k] = '\10' .. length .. string.char(n) .. envelope
+      parts[at + 1] = '\10'
+      parts[at + 2] = length .. string.char(n)
+      parts[at + 3] = envelope
+      at = at + 3
+      if extra then
+        at = at + 1
+        parts[at] = extra
+      end
     end
-    reply[3] = xadd('b', table.concat(parts), 't', 'batch', 'n', tostring(#order))
+    reply[3] = xadd('b', table.concat(parts, '', 1, at), 't', 'batch', 'n', tostring(#order))
   end
 else
   for _, i in ipairs(order) do
