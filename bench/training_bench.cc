@@ -11,7 +11,7 @@
 // in production: through profile events the service consumes.
 //
 //   build/bench/bench_training [--teachers=10000] [--batch_rows=2000] [--history_courses=39]
-//                              [--rounds=3]
+//                              [--rounds=3] [--commandstats]
 
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
@@ -52,6 +52,9 @@ ABSL_FLAG(int, history_courses, 39,
           "Earlier courses every teacher completed before the timed batch (ledger history, "
           "five years of it: 2021 to 2024).");
 ABSL_FLAG(int, rounds, 3, "Rounds; the median is reported.");
+ABSL_FLAG(bool, commandstats, false,
+          "Also print Redis's INFO commandstats over each timed batch (what its commands and "
+          "scripts cost inside Redis).");
 
 namespace shidang::training {
 namespace {
@@ -284,11 +287,32 @@ Round RunRound(int n, int rows, int history, int round) {
         {"XREVRANGE", TrainingStore::CountyStreamKey(kCounty), "+", "-", "COUNT", "1"});
     if (!newest.ok() || newest->size() != 1) Die("cannot read the county's stream");
     const std::string stream_before((*newest)[0][0].str());
+    const bool commandstats = absl::GetFlag(FLAGS_commandstats);
+    if (commandstats && (!redis.pool().Command({"CONFIG", "RESETSTAT"}).ok() ||
+                         !redis.pool().Command({"CONFIG", "SET", "slowlog-log-slower-than",
+                                                "1000"}).ok() ||
+                         !redis.pool().Command({"SLOWLOG", "RESET"}).ok())) {
+      Die("cannot reset Redis's statistics");
+    }
     const absl::Time start = absl::Now();
     call(&v1::TrainingService::Stub::RecordCompletions, centre, timed, &done);
     t.batch_s = absl::ToDoubleSeconds(absl::Now() - start);
     t.service_cpu_ms = ProcessCpuMs((*process)->pid()) - service_cpu;
     t.redis_cpu_ms = RedisMainCpuMs(redis) - redis_cpu;
+    if (commandstats) {
+      auto stats = redis.pool().Command({"INFO", "commandstats"});
+      if (stats.ok()) std::printf("%s\n", std::string(stats->str()).c_str());
+      // The scripts' own times (over 1 ms), oldest first.
+      auto slow = redis.pool().Command({"SLOWLOG", "GET", "100"});
+      if (slow.ok()) {
+        std::printf("commands over 1 ms (usec):");
+        for (size_t i = slow->size(); i-- > 0;) {
+          std::printf(" %s %lld", std::string((*slow)[i][3][0].str()).c_str(),
+                      static_cast<long long>((*slow)[i][2].integer()));
+        }
+        std::printf("\n");
+      }
+    }
     if (done.credited() != rows) {
       Die(absl::StrCat("timed batch credited ", done.credited(), " of ", rows));
     }

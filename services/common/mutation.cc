@@ -13,6 +13,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "google/protobuf/message.h"
 #include "services/common/digest.h"
 #include "services/common/keys.h"
@@ -300,6 +301,34 @@ absl::StatusOr<MutationResult> Mutation::Run(redis::Pool& pool,
   absl::StatusOr<redis::Reply> reply = pool.EvalViews(script_, keys, args, request.timeout);
   if (!reply.ok()) return reply.status();
   return Decode(*reply, request);
+}
+
+redis::Args BatchStreamEntry(const std::string& stream_key, int64_t stream_cap,
+                             const std::vector<BatchedEvent>& events) {
+  // EventBatch's field 1 (Event events), length-delimited, once per event: the bytes the
+  // epilogue's table.concat builds.
+  size_t size = 0;
+  for (const BatchedEvent& e : events) size += e.envelope.size() + e.extra.size() + 6;
+  std::string batch;
+  batch.reserve(size);
+  {
+    google::protobuf::io::StringOutputStream stream(&batch);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    for (const BatchedEvent& e : events) {
+      out.WriteTag(common::v1::EventBatch::kEventsFieldNumber << 3 |
+                   google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+      out.WriteVarint64(e.envelope.size() + e.extra.size());
+      out.WriteRaw(e.envelope.data(), static_cast<int>(e.envelope.size()));
+      out.WriteRaw(e.extra.data(), static_cast<int>(e.extra.size()));
+    }
+  }
+  redis::Args xadd = {"XADD", stream_key};
+  if (stream_cap > 0) {
+    xadd.insert(xadd.end(), {"MAXLEN", "~", std::to_string(stream_cap)});
+  }
+  xadd.insert(xadd.end(), {"*", "b", std::move(batch), "t", "batch", "n",
+                           std::to_string(events.size())});
+  return xadd;
 }
 
 absl::StatusOr<std::string> IdempotencyKey(absl::string_view service, absl::string_view hash_tag,

@@ -4,7 +4,9 @@
 // "Requests that change state"): the state, its events and the request's idempotency record are
 // written by ONE Lua script, so they happen together or not at all, and a retry with the same
 // request_id returns the first answer without changing anything again — also when the retry races
-// the first attempt (Redis runs one script at a time).
+// the first attempt (Redis runs one script at a time). (A write with no check left to make may be
+// a MULTI ... EXEC instead, publishing its events with BatchStreamEntry: the training service's
+// completion credits, store.h LedgerTransaction.)
 //
 // A service writes only the Lua *body* of its change; Mutation wraps it with a prelude (replay or
 // refuse a reused request_id) and an epilogue (XADD the chosen events, store the answer).
@@ -174,6 +176,20 @@ absl::Status AttachIdempotency(MutationRequest& mutation, absl::string_view serv
                                absl::string_view hash_tag, absl::string_view actor,
                                absl::string_view method,
                                const google::protobuf::Message& request);
+
+// One event of a batch stream entry: its serialized envelope, then bytes the writer appends to
+// it (an encoded field protobuf merges in, as emit(i, extra) appends; "" none).
+struct BatchedEvent {
+  absl::string_view envelope;
+  absl::string_view extra;
+};
+
+// The XADD that publishes `events` as ONE entry of `stream_key`, the entry a script with
+// one_stream_entry adds ("b" = the EventBatch, "t" = "batch", "n"; MAXLEN ~ `stream_cap` when
+// > 0): for a write that is a MULTI ... EXEC transaction instead of a script, so its consumers
+// read the same entry.
+redis::Args BatchStreamEntry(const std::string& stream_key, int64_t stream_cap,
+                             const std::vector<BatchedEvent>& events);
 
 // A new event envelope with a random 128-bit hex id, the type, the source service and
 // recorded_at_ms set; the caller fills teacher, county, occurred_on, actor, request_id, summary

@@ -333,11 +333,8 @@ absl::StatusOr<std::vector<Reply>> Pool::RunViews(
 }
 
 template <typename CommandArgs>
-absl::StatusOr<std::vector<Reply>> Pool::RunCommands(const std::vector<CommandArgs>& commands,
-                                                     absl::Duration timeout) {
-  absl::StatusOr<Slot*> acquired = Acquire();
-  if (!acquired.ok()) return acquired.status();
-  Slot* slot = *acquired;
+absl::StatusOr<std::vector<Reply>> Pool::RunOn(Slot* slot, const std::vector<CommandArgs>& commands,
+                                               absl::Duration timeout, bool* broken) {
   redisContext* c = slot->context;
   const bool own_timeout = timeout > absl::ZeroDuration();
   if (own_timeout) redisSetTimeout(c, TimevalOf(timeout));
@@ -350,7 +347,7 @@ absl::StatusOr<std::vector<Reply>> Pool::RunCommands(const std::vector<CommandAr
     // A slot's output buffer is empty between calls: each call reads all its replies, which
     // flushes it first.
     if (absl::Status written = WriteDirect(c->fd, commands); !written.ok()) {
-      Release(slot, true);
+      *broken = true;
       return absl::UnavailableError(
           absl::StrCat("redis: ", config_.Describe(), ": ", written.message()));
     }
@@ -366,9 +363,8 @@ absl::StatusOr<std::vector<Reply>> Pool::RunCommands(const std::vector<CommandAr
       }
       if (redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
           REDIS_OK) {
-        std::string why = c->errstr;
-        Release(slot, true);
-        return absl::UnavailableError(absl::StrCat("redis: ", why));
+        *broken = true;
+        return absl::UnavailableError(absl::StrCat("redis: ", c->errstr));
       }
     }
   }
@@ -379,14 +375,58 @@ absl::StatusOr<std::vector<Reply>> Pool::RunCommands(const std::vector<CommandAr
     if (redisGetReply(c, &raw) != REDIS_OK || raw == nullptr) {
       // A timeout or a dropped connection leaves the stream out of step: never reuse it.
       std::string why = c->errstr[0] ? c->errstr : "connection lost";
-      Release(slot, true);
+      *broken = true;
       return absl::UnavailableError(
           absl::StrCat("redis: ", config_.Describe(), ": ", why));
     }
     replies.push_back(Reply::Own(static_cast<redisReply*>(raw)));
   }
   if (own_timeout) redisSetTimeout(c, TimevalOf(config_.command_timeout));
-  Release(slot, false);
+  return replies;
+}
+
+template <typename CommandArgs>
+absl::StatusOr<std::vector<Reply>> Pool::RunCommands(const std::vector<CommandArgs>& commands,
+                                                     absl::Duration timeout) {
+  absl::StatusOr<Slot*> acquired = Acquire();
+  if (!acquired.ok()) return acquired.status();
+  bool broken = false;
+  absl::StatusOr<std::vector<Reply>> replies = RunOn(*acquired, commands, timeout, &broken);
+  Release(*acquired, broken);
+  return replies;
+}
+
+absl::StatusOr<std::unique_ptr<Pool::Session>> Pool::Hold() {
+  absl::StatusOr<Slot*> acquired = Acquire();
+  if (!acquired.ok()) return acquired.status();
+  return std::unique_ptr<Session>(new Session(*this, *acquired));
+}
+
+Pool::Session::~Session() {
+  if (slot_ != nullptr) pool_.Release(slot_, !clean_);
+}
+
+absl::StatusOr<std::vector<Reply>> Pool::Session::Pipeline(const std::vector<Args>& commands) {
+  if (slot_ == nullptr) {
+    return absl::UnavailableError("redis: this session's connection was lost");
+  }
+  if (commands.empty()) return std::vector<Reply>();
+  bool broken = false;
+  clean_ = false;
+  absl::StatusOr<std::vector<Reply>> replies =
+      pool_.RunOn(slot_, commands, absl::ZeroDuration(), &broken);
+  if (broken) {
+    pool_.Release(slot_, true);
+    slot_ = nullptr;
+    return replies.status();
+  }
+  // The connection holds nothing once its last command ended any transaction and watch.
+  const Args& last = commands.back();
+  if (!last.empty() && !replies->back().is_error()) {
+    const std::string& name = last[0];
+    clean_ = absl::EqualsIgnoreCase(name, "EXEC") || absl::EqualsIgnoreCase(name, "DISCARD") ||
+             absl::EqualsIgnoreCase(name, "UNWATCH");
+  }
   return replies;
 }
 

@@ -99,6 +99,8 @@ struct PoolStats {
 };
 
 class Pool {
+  struct Slot;
+
  public:
   explicit Pool(Config config);
   ~Pool();
@@ -125,11 +127,39 @@ class Pool {
                                   absl::Span<const absl::string_view> args,
                                   absl::Duration timeout);
 
+  // One connection held by one caller, for commands whose state lives on the connection: an
+  // optimistic transaction (WATCH the keys, read them, then MULTI ... EXEC, which Redis refuses
+  // when a watched key changed in between). The connection goes back to the pool when the
+  // session ends; one that may still hold a WATCH or an open MULTI (any pipeline that did not
+  // end with EXEC, DISCARD or UNWATCH answered) is closed instead, which makes Redis drop both.
+  class Session {
+   public:
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+    ~Session();
+
+    // As Pool::Pipeline, on this session's connection. After a transport failure the session
+    // is done: every later call fails.
+    absl::StatusOr<std::vector<Reply>> Pipeline(const std::vector<Args>& commands);
+
+   private:
+    friend class Pool;
+    Session(Pool& pool, Slot* slot) : pool_(pool), slot_(slot) {}
+    Pool& pool_;
+    Slot* slot_;  // nullptr once its connection broke
+    bool clean_ = true;
+  };
+  // Holds a connection (waiting up to the command timeout for a free one).
+  absl::StatusOr<std::unique_ptr<Session>> Hold();
+
   PoolStats Stats() const;
   const Config& config() const { return config_; }
 
  private:
-  struct Slot;
+  // Sends `commands` on `slot` and reads their replies; on a transport failure sets *broken.
+  template <typename CommandArgs>
+  absl::StatusOr<std::vector<Reply>> RunOn(Slot* slot, const std::vector<CommandArgs>& commands,
+                                           absl::Duration timeout, bool* broken);
 
   // Takes an idle connection (waiting up to the command timeout), connected or reconnected.
   absl::StatusOr<Slot*> Acquire();

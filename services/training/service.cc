@@ -767,7 +767,11 @@ class TrainingServiceImpl::Impl {
   // slot"): the provider's slot marks who is credited for the course (once, however often the
   // batch comes), then each county's slot appends the credits its ledger does not have yet,
   // with each teacher's running totals advanced in the same script. A crash between the steps
-  // leaves marks without ledger entries; the batch's retry appends them.
+  // leaves marks without ledger entries; the batch's retry appends them. The usual batch (a
+  // course of one county, rows no earlier call marked, no record to settle) needs none of the
+  // script's checks: its credits go as plain commands in one MULTI ... EXEC that Redis refuses
+  // if any teacher of the county was written after the heads were read (LedgerTransaction), and
+  // by script after all.
   //
   // What it reads: one small hash per teacher (facts, totals, the record awaiting this course),
   // never a ledger; a teacher whose totals cannot be advanced exactly (a back-dated credit, say)
@@ -798,11 +802,14 @@ class TrainingServiceImpl::Impl {
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::unordered_map<std::string, TeacherState> states;
     std::map<std::string, LoadedPolicy> policies;
-    // Reads the teachers' heads in `county` (their home, or `homes` read alongside) and its policy.
+    // Reads the teachers' heads in `county` (their home, or `homes` read alongside) and its policy;
+    // with `watch`, on that session, after a WATCH of the county's writes (TrainingStore::WritesKey).
     auto read_county = [&](const std::string& county, const std::vector<std::string>& teachers,
-                           std::vector<std::string>* homes) -> absl::Status {
-      SHIDANG_ASSIGN_OR_RETURN(std::vector<TeacherState> found,
-                               store_.ReadHeads(county, teachers, course.course_id(), homes));
+                           std::vector<std::string>* homes,
+                           redis::Pool::Session* watch) -> absl::Status {
+      SHIDANG_ASSIGN_OR_RETURN(
+          std::vector<TeacherState> found,
+          store_.ReadHeads(county, teachers, course.course_id(), homes, watch));
       for (size_t i = 0; i < teachers.size(); ++i) {
         if (found[i].facts.has_value()) states[teachers[i]] = std::move(found[i]);
       }
@@ -811,12 +818,16 @@ class TrainingServiceImpl::Impl {
       return absl::OkStatus();
     };
     // A course open to one county (the usual case): its teachers are looked for there with their
-    // home counties in the same round trip; only those at home elsewhere are read again.
+    // home counties in the same round trip; only those at home elsewhere are read again. The
+    // read runs on a connection held for the fast path of step 2, watching the county's writes.
     std::vector<std::string> homes;
     std::string guess;
+    std::unique_ptr<redis::Pool::Session> watch;
     if (course.open_regions_size() == 1 && IsCountyCode(course.open_regions(0))) {
       guess = course.open_regions(0);
-      SHIDANG_RETURN_IF_ERROR(read_county(guess, ids, &homes));
+      absl::StatusOr<std::unique_ptr<redis::Pool::Session>> held = store_.HoldSession();
+      if (held.ok()) watch = *std::move(held);  // without it, every credit goes by script
+      SHIDANG_RETURN_IF_ERROR(read_county(guess, ids, &homes, watch.get()));
     } else {
       SHIDANG_ASSIGN_OR_RETURN(homes, store_.HomeCounties(ids));
     }
@@ -825,7 +836,7 @@ class TrainingServiceImpl::Impl {
       if (!homes[i].empty() && homes[i] != guess) by_county[homes[i]].push_back(ids[i]);
     }
     for (const auto& [county, teachers] : by_county) {
-      SHIDANG_RETURN_IF_ERROR(read_county(county, teachers, nullptr));
+      SHIDANG_RETURN_IF_ERROR(read_county(county, teachers, nullptr, nullptr));
     }
 
     // Validate every row; the good ones go on.
@@ -919,11 +930,15 @@ class TrainingServiceImpl::Impl {
                                       first_answer, Write(call, "RecordCompletions", req));
         });
     std::optional<Marks> marked;
+    // The marks were set by this call now (not an earlier call's answer replayed): a row marked
+    // now ("+") is this call's alone to append.
+    bool marks_fresh = false;
     // Set when step 1 replayed a first call whose rows were judged otherwise (see below).
     std::optional<TrainingStore::CompletionMarks> diverged;
     auto await_marks = [&]() -> absl::Status {
       if (marked.has_value() || diverged.has_value() || !marking.valid()) return absl::OkStatus();
       SHIDANG_ASSIGN_OR_RETURN(TrainingStore::CompletionMarks m, marking.get());
+      marks_fresh = !m.replayed;
       // (No first answer: stored by an older version, for the same rows.)
       if (m.replayed && !m.first_answer.empty() && m.first_answer != first_answer) {
         diverged = std::move(m);
@@ -985,6 +1000,30 @@ class TrainingServiceImpl::Impl {
       return a;
     };
 
+    // Moves the appends chosen by `take` (with their events) out of `c` into the result.
+    auto split = [](CountyChunk& c, const std::vector<bool>& take) {
+      CountyChunk taken, kept;
+      for (size_t j = 0; j < c.appends.size(); ++j) {
+        LedgerAppend& a = c.appends[j];
+        CountyChunk& to = take[j] ? taken : kept;
+        if (a.event_index >= 0) {
+          to.events.push_back(std::move(c.events[static_cast<size_t>(a.event_index)]));
+          a.event_index = static_cast<int>(to.events.size()) - 1;
+        }
+        to.appends.push_back(std::move(a));
+      }
+      c = std::move(kept);
+      return taken;
+    };
+
+    // The fast path (store.h LedgerTransaction): when the heads were read watched and the marks
+    // are this call's own, the plain credits of the watched county go in one MULTI ... EXEC,
+    // queued chunk by chunk as they are prepared; the other appends wait until it has run (their
+    // scripts would touch watched keys) and go by script, as all do when Redis refuses it.
+    std::optional<LedgerTransaction> transaction;
+    std::deque<CountyChunk> queued;  // what the transaction holds, for that refusal
+    std::vector<std::pair<std::string, CountyChunk>> deferred;
+
     std::future<absl::StatusOr<std::vector<std::pair<std::string, std::string>>>> writing;
     std::map<std::string, std::vector<std::string>> recount;  // county -> teachers
     auto await_write = [&]() -> absl::Status {
@@ -992,6 +1031,27 @@ class TrainingServiceImpl::Impl {
       SHIDANG_ASSIGN_OR_RETURN(auto stale, writing.get());
       for (auto& [county, teacher] : stale) recount[county].push_back(std::move(teacher));
       return absl::OkStatus();
+    };
+    // Step 2 by script for `chunk` (in the background; the caller awaits it).
+    auto write_by_script = [&](Chunk chunk) {
+      writing = std::async(
+          std::launch::async,
+          [this, actor = call.actor, chunk = std::move(chunk)]() mutable
+          -> absl::StatusOr<std::vector<std::pair<std::string, std::string>>> {
+            std::vector<std::pair<std::string, std::string>> stale;
+            for (auto& [county, c] : chunk) {
+              SHIDANG_ASSIGN_OR_RETURN(
+                  std::vector<AppendOutcome> outcomes,
+                  store_.AppendLedger(county, c.appends, WriteContext{actor, "", nullptr},
+                                      std::move(c.events)));
+              for (size_t j = 0; j < outcomes.size(); ++j) {
+                if (outcomes[j] == AppendOutcome::kAppliedStale) {
+                  stale.emplace_back(county, c.appends[j].teacher_id);
+                }
+              }
+            }
+            return stale;
+          });
     };
     auto write_ledgers = [&]() -> absl::Status {
       for (size_t from = 0; from < good.size(); from += kAppendsPerScript) {
@@ -1005,6 +1065,8 @@ class TrainingServiceImpl::Impl {
         }
         SHIDANG_RETURN_IF_ERROR(await_marks());
         if (diverged.has_value()) break;  // nothing written yet; the rows are redone below
+        if (from == 0 && watch != nullptr && marks_fresh) transaction.emplace(*watch, guess);
+        std::vector<bool> fast(chunk.count(guess) > 0 ? chunk[guess].appends.size() : 0);
         for (size_t k = from; k < to; ++k) {
           const std::string entry_id = stored_entry_id(k);
           CountyChunk& c = chunk[counties[k]];
@@ -1019,28 +1081,66 @@ class TrainingServiceImpl::Impl {
           result->set_outcome((*marked)[k].first ? v1::COMPLETION_OUTCOME_CREDITED
                                                  : v1::COMPLETION_OUTCOME_ALREADY_CREDITED);
           if ((*marked)[k].first && !a.record_id.empty()) result->set_closed_record_id(a.record_id);
+          if (transaction.has_value() && counties[k] == guess) {
+            fast[slot[k - from]] = (*marked)[k].first && a.record_id.empty() &&
+                                   a.close_course_id.empty() && a.release_mark.empty() &&
+                                   !a.strict;
+          }
         }
         SHIDANG_RETURN_IF_ERROR(await_write());
+        if (!transaction.has_value()) {
+          write_by_script(std::move(chunk));
+          continue;
+        }
+        const CountyChunk* next = nullptr;
+        if (!fast.empty()) {
+          CountyChunk taken = split(chunk[guess], fast);
+          if (!taken.appends.empty()) {
+            queued.push_back(std::move(taken));
+            next = &queued.back();
+          }
+        }
+        for (auto& [county, c] : chunk) {
+          if (!c.appends.empty()) deferred.emplace_back(county, std::move(c));
+        }
+        if (next == nullptr) continue;
+        if (queued.size() == 1) SHIDANG_RETURN_IF_ERROR(store_.PrepareStream(guess));
         writing = std::async(
             std::launch::async,
-            [this, actor = call.actor, chunk = std::move(chunk)]() mutable
-            -> absl::StatusOr<std::vector<std::pair<std::string, std::string>>> {
-              std::vector<std::pair<std::string, std::string>> stale;
-              for (auto& [county, c] : chunk) {
-                SHIDANG_ASSIGN_OR_RETURN(
-                    std::vector<AppendOutcome> outcomes,
-                    store_.AppendLedger(county, c.appends, WriteContext{actor, "", nullptr},
-                                        std::move(c.events)));
-                for (size_t j = 0; j < outcomes.size(); ++j) {
-                  if (outcomes[j] == AppendOutcome::kAppliedStale) {
-                    stale.emplace_back(county, c.appends[j].teacher_id);
-                  }
-                }
-              }
-              return stale;
+            [&transaction, next]()
+                -> absl::StatusOr<std::vector<std::pair<std::string, std::string>>> {
+              SHIDANG_RETURN_IF_ERROR(transaction->Queue(next->appends, next->events));
+              return std::vector<std::pair<std::string, std::string>>();
             });
       }
       SHIDANG_RETURN_IF_ERROR(await_write());
+      if (transaction.has_value()) {
+        SHIDANG_ASSIGN_OR_RETURN(std::optional<std::vector<AppendOutcome>> outcomes,
+                                 transaction->Commit());
+        transaction.reset();
+        if (!outcomes.has_value()) {
+          // A watched key changed (another write to one of these teachers): nothing of it was
+          // written; the scripts check each append.
+          for (CountyChunk& c : queued) deferred.emplace_back(guess, std::move(c));
+        } else {
+          size_t j = 0;
+          for (const CountyChunk& c : queued) {
+            for (const LedgerAppend& a : c.appends) {
+              if ((*outcomes)[j++] == AppendOutcome::kAppliedStale) {
+                recount[guess].push_back(a.teacher_id);
+              }
+            }
+          }
+        }
+        queued.clear();
+        for (auto& [county, c] : deferred) {
+          Chunk one;
+          one.emplace(county, std::move(c));
+          write_by_script(std::move(one));
+          SHIDANG_RETURN_IF_ERROR(await_write());
+        }
+        deferred.clear();
+      }
       // With no good row step 1 still ran (it keeps the request's answer): its error is the call's.
       return await_marks();
     };

@@ -129,7 +129,7 @@ return {ok = ''}
   return *script;
 }
 
-// K = [keys referenced by index]; A = [n, strict (1: an append is a strict review), then per
+// K = [writes, then keys referenced by index]; A = [n, strict (1: an append is a strict review), then per
 // append: head, mark, entry bytes, entry id, tally, row, policy stamp, the summary to attach to
 // the event when the totals are stored (Event.teacher_summary encoded; "" none), then 0 or 9 extra
 // args: records idx, states idx, record id, from state, to state, record bytes, strict, course id
@@ -174,6 +174,7 @@ if A[2] == '1' then
     p = x + extra
   end
 end
+redis.call('INCR', K[1])
 local out = {}
 local p = 3
 for i = 1, n do
@@ -212,8 +213,8 @@ return {ok = table.concat(out)}
   return *script;
 }
 
-// K = [records, states, teacher hash, rec-teacher]; A = [record id, bytes, state, course id,
-// teacher].
+// K = [records, states, teacher hash, rec-teacher, writes]; A = [record id, bytes, state, course
+// id, teacher].
 const Mutation& AddRecordScript() {
   static const Mutation* script = new Mutation(R"lua(
 if redis.call('HEXISTS', K[1], A[1]) == 1 then
@@ -233,6 +234,7 @@ redis.call('HSET', K[1], A[1], A[2])
 redis.call('HSET', K[2], A[1], A[3])
 redis.call('HSET', K[4], A[1], A[5])
 if A[4] ~= '' then redis.call('HSET', K[3], 'w:' .. A[4], A[1]) end
+redis.call('INCR', K[5])
 emit_all()
 return {ok = A[2]}
 )lua");
@@ -256,13 +258,14 @@ return {ok = ''}
   return *script;
 }
 
-// K = [facts, teachers]; A = [teacher, leave, field, value, ...]. The running totals were counted
+// K = [facts, teachers, writes]; A = [teacher, leave, field, value, ...]. The running totals were counted
 // under the old facts (the cycle anchor): dropped here, recounted by the caller.
 const Mutation& PutFactsScript() {
   static const Mutation* script = new Mutation(R"lua(
 for i = 3, #A, 2 do redis.call('HSET', K[1], A[i], A[i + 1]) end
 local v = redis.call('HINCRBY', K[1], 'v', 1)
 redis.call('HDEL', K[1], 'tally', 'row', 'ps')
+redis.call('INCR', K[3])
 if A[2] == '1' then
   redis.call('ZREM', K[2], A[1])
 else
@@ -274,13 +277,14 @@ return {ok = tostring(v)}
   return *script;
 }
 
-// K = [keys referenced by index]; A = [n, then per write: teacher hash idx, ledger idx, ledger
-// length, tally, row, policy stamp, event index (0 none)]. Stores the totals only when the ledger
+// K = [writes, then keys referenced by index]; A = [n, then per write: teacher hash idx, ledger
+// idx, ledger length, tally, row, policy stamp, event index (0 none)]. Stores the totals only when the ledger
 // still has the length they were counted from.
 const Mutation& PutTalliesScript() {
   static const Mutation* script = new Mutation(R"lua(
 local n = tonumber(A[1])
 local stored = 0
+redis.call('INCR', K[1])
 for i = 0, n - 1 do
   local p = 2 + 7 * i
   local t, ledger = K[tonumber(A[p])], K[tonumber(A[p + 1])]
@@ -424,6 +428,9 @@ std::string TrainingStore::RecordStatesKey(absl::string_view c, absl::string_vie
 }
 std::string TrainingStore::RecordTeacherKey(absl::string_view c) {
   return absl::StrCat(kPrefix, CountyTag(c), ":rec-teacher");
+}
+std::string TrainingStore::WritesKey(absl::string_view c) {
+  return absl::StrCat(kPrefix, CountyTag(c), ":writes");
 }
 std::string TrainingStore::HomeKey(absl::string_view t) {
   return absl::StrCat(kPrefix, keys::HashTag("t", t), ":home");
@@ -679,7 +686,7 @@ absl::Status TrainingStore::PutFacts(const TeacherFactsRecord& f, bool leave,
   const std::string& c = f.county_id;
   SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
                            NewRequest(CountyStreamKey(c), CountyTag(c), write, {}));
-  request.keys = {FactsKey(c, f.teacher_id), TeachersKey(c)};
+  request.keys = {FactsKey(c, f.teacher_id), TeachersKey(c), WritesKey(c)};
   request.args = {f.teacher_id,   leave ? "1" : "0",
                   "name",         f.name,
                   "school",       f.school_id,
@@ -767,10 +774,12 @@ absl::StatusOr<std::vector<TeacherState>> TrainingStore::GetTeachers(
 
 absl::StatusOr<std::vector<TeacherState>> TrainingStore::ReadHeads(
     absl::string_view c, const std::vector<std::string>& ids, absl::string_view course_id,
-    std::vector<std::string>* homes) {
+    std::vector<std::string>* homes, redis::Pool::Session* watch) {
   const size_t per = homes != nullptr ? 2 : 1;
   std::vector<redis::Args> commands;
-  commands.reserve(per * ids.size());
+  commands.reserve(per * ids.size() + 1);
+  if (watch != nullptr && !ids.empty()) commands.push_back({"WATCH", WritesKey(c)});
+  const size_t first = commands.size();
   const std::string waiting = absl::StrCat("w:", course_id);
   for (const std::string& id : ids) {
     if (homes != nullptr) commands.push_back({"GET", HomeKey(id)});
@@ -781,13 +790,17 @@ absl::StatusOr<std::vector<TeacherState>> TrainingStore::ReadHeads(
   }
   std::vector<TeacherState> out;
   if (commands.empty()) return out;
-  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_.Pipeline(commands));
+  SHIDANG_ASSIGN_OR_RETURN(
+      std::vector<redis::Reply> replies,
+      watch != nullptr ? watch->Pipeline(commands) : pool_.Pipeline(commands));
+  if (first > 0) SHIDANG_RETURN_IF_ERROR(replies[0].ToStatus());
   out.reserve(ids.size());
   if (homes != nullptr) homes->clear();
   for (size_t t = 0; t < ids.size(); ++t) {
-    for (size_t k = 0; k < per; ++k) SHIDANG_RETURN_IF_ERROR(replies[per * t + k].ToStatus());
+    const size_t at = first + per * t;
+    for (size_t k = 0; k < per; ++k) SHIDANG_RETURN_IF_ERROR(replies[at + k].ToStatus());
     if (homes != nullptr) {
-      const redis::Reply& home = replies[per * t];
+      const redis::Reply& home = replies[at];
       homes->emplace_back(home.is_nil() ? "" : home.str());
       // Facts left behind in a county the teacher has since left are not theirs.
       if (homes->back() != c) {
@@ -795,7 +808,7 @@ absl::StatusOr<std::vector<TeacherState>> TrainingStore::ReadHeads(
         continue;
       }
     }
-    out.push_back(StateFromHead(replies[per * t + per - 1], c, ids[t]));
+    out.push_back(StateFromHead(replies[at + per - 1], c, ids[t]));
   }
   // The few records awaiting this course's confirmation, to settle them with the credit.
   std::vector<redis::Args> gets;
@@ -838,7 +851,7 @@ namespace {
 // AppendLedgerScript's keys and args for `appends` of county `c`.
 void AppendLedgerArgs(absl::string_view c, const std::vector<LedgerAppend>& appends,
                       MutationRequest* request) {
-  KeyList keys({});
+  KeyList keys({TrainingStore::WritesKey(c)});
   redis::Args& args = request->args;
   args.reserve(2 + 8 * appends.size());
   args.push_back(std::to_string(appends.size()));
@@ -926,7 +939,8 @@ absl::StatusOr<v1::TrainingRecord> TrainingStore::AddRecord(
   const std::string& t = record.teacher_id();
   SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
                            NewRequest(CountyStreamKey(c), CountyTag(c), write, std::move(events)));
-  request.keys = {RecordsKey(c, t), RecordStatesKey(c, t), FactsKey(c, t), RecordTeacherKey(c)};
+  request.keys = {RecordsKey(c, t), RecordStatesKey(c, t), FactsKey(c, t), RecordTeacherKey(c),
+                  WritesKey(c)};
   request.args = {record.record_id(), record.SerializeAsString(), std::to_string(record.state()),
                   record.course_id(), t};
   SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(AddRecordScript(), request));
@@ -965,7 +979,7 @@ absl::StatusOr<int> TrainingStore::PutTallies(absl::string_view c,
   if (writes.empty()) return 0;
   SHIDANG_ASSIGN_OR_RETURN(MutationRequest request, NewRequest(CountyStreamKey(c), CountyTag(c),
                                                                WriteContext{}, std::move(events)));
-  KeyList keys({});
+  KeyList keys({WritesKey(c)});
   request.args = {std::to_string(writes.size())};
   for (const TallyWrite& w : writes) {
     request.args.push_back(keys.Ref(FactsKey(c, w.teacher_id)));
@@ -1002,6 +1016,81 @@ absl::StatusOr<std::vector<ReportInput>> TrainingStore::ReadReportInputs(absl::s
       };
       out.push_back(ReportInput{std::move(ids[i]), at(0), at(1), at(2), at(3)});
     }
+  }
+  return out;
+}
+
+absl::Status LedgerTransaction::Queue(const std::vector<LedgerAppend>& appends,
+                                      const std::vector<common::v1::Event>& events) {
+  std::vector<redis::Args> commands;
+  commands.reserve(3 * appends.size() + 2);
+  const bool multi = !open_;
+  if (multi) {
+    commands.push_back({"MULTI"});
+    commands.push_back({"INCR", TrainingStore::WritesKey(county_id_)});
+  }
+  std::vector<int> rpush_of;
+  std::vector<std::string> envelopes(events.size());
+  std::vector<BatchedEvent> published;
+  for (const LedgerAppend& a : appends) {
+    const std::string facts = TrainingStore::FactsKey(county_id_, a.teacher_id);
+    rpush_of.resize(commands.size(), -1);
+    rpush_of.push_back(static_cast<int>(expected_.size()));
+    commands.push_back({"RPUSH", TrainingStore::LedgerKey(county_id_, a.teacher_id),
+                        a.entry_bytes.empty() ? a.entry.SerializeAsString() : a.entry_bytes});
+    const bool totals = a.expected_length >= 0;
+    if (totals) {
+      commands.push_back({"HSET", facts, a.mark, a.entry.entry_id(), "tally", a.tally, "row",
+                          a.row, "ps", a.policy_stamp});
+    } else {
+      commands.push_back({"HSET", facts, a.mark, a.entry.entry_id()});
+      commands.push_back({"HDEL", facts, "tally", "row", "ps"});
+    }
+    expected_.push_back(a.expected_length);
+    if (a.event_index >= 0) {
+      if (static_cast<size_t>(a.event_index) >= events.size()) {
+        return absl::InternalError("training store: an append names an event it was not given");
+      }
+      std::string& envelope = envelopes[a.event_index];
+      envelope = events[a.event_index].SerializeAsString();
+      published.push_back({envelope, totals ? absl::string_view(a.summary_attachment) : ""});
+    }
+  }
+  if (!published.empty()) {
+    commands.push_back(BatchStreamEntry(TrainingStore::CountyStreamKey(county_id_), 0, published));
+  }
+  rpush_of.resize(commands.size(), -1);
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, session_.Pipeline(commands));
+  open_ = true;
+  for (const redis::Reply& r : replies) {
+    if (r.is_error()) {
+      return absl::InternalError(absl::StrCat("training store: a ledger command was not queued: ",
+                                              r.str()));
+    }
+  }
+  // MULTI's own answer is not an EXEC reply.
+  rpush_of_.insert(rpush_of_.end(), rpush_of.begin() + (multi ? 1 : 0), rpush_of.end());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::vector<AppendOutcome>>> LedgerTransaction::Commit() {
+  if (!open_) return std::vector<AppendOutcome>();
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, session_.Pipeline({{"EXEC"}}));
+  open_ = false;
+  const redis::Reply& done = replies[0];
+  SHIDANG_RETURN_IF_ERROR(done.ToStatus());
+  if (done.is_nil()) return std::nullopt;
+  if (done.size() != rpush_of_.size()) {
+    return absl::DataLossError("training store: the ledger transaction's answer does not match");
+  }
+  std::vector<AppendOutcome> out(expected_.size(), AppendOutcome::kAppliedStale);
+  for (size_t i = 0; i < rpush_of_.size(); ++i) {
+    // A command that failed inside EXEC (a key of the wrong type) does not undo the others.
+    SHIDANG_RETURN_IF_ERROR(done[i].ToStatus());
+    const int append = rpush_of_[i];
+    if (append < 0) continue;
+    const int64_t expected = expected_[append];
+    if (expected >= 0 && done[i].integer() == expected + 1) out[append] = AppendOutcome::kApplied;
   }
   return out;
 }

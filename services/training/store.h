@@ -185,6 +185,11 @@ class TrainingStore {
   static std::string RecordsKey(absl::string_view county_id, absl::string_view teacher_id);
   static std::string RecordStatesKey(absl::string_view county_id, absl::string_view teacher_id);
   static std::string RecordTeacherKey(absl::string_view county_id);
+  // A counter every write to a teacher's hash or ledger in the county increments (each script
+  // that writes one, and LedgerTransaction): a LedgerTransaction WATCHes this one key, not each
+  // teacher's (Redis checks a new watched key against every one the connection watches, so
+  // thousands cost seconds of its time).
+  static std::string WritesKey(absl::string_view county_id);
   static std::string HomeKey(absl::string_view teacher_id);
   static std::string ProvidersKey();
   static std::string CountiesKey();
@@ -264,11 +269,15 @@ class TrainingStore {
   // one small read per teacher, one round trip (what a completion batch needs to validate). With
   // `homes`, each teacher's home county is read in the same round trip ("" when unknown) and only
   // teachers whose home is `county_id` get facts: a caller that can guess the county (a course
-  // open to one) saves the round trip of HomeCounties.
+  // open to one) saves the round trip of HomeCounties. With `watch`, the reads run on that
+  // session after a WATCH of the county's WritesKey, for a LedgerTransaction on it.
   absl::StatusOr<std::vector<TeacherState>> ReadHeads(absl::string_view county_id,
                                                       const std::vector<std::string>& ids,
                                                       absl::string_view course_id,
-                                                      std::vector<std::string>* homes = nullptr);
+                                                      std::vector<std::string>* homes = nullptr,
+                                                      redis::Pool::Session* watch = nullptr);
+  // A connection of the store's pool held for a ReadHeads and LedgerTransaction on it.
+  absl::StatusOr<std::unique_ptr<redis::Pool::Session>> HoldSession() { return pool_.Hold(); }
   absl::StatusOr<std::vector<std::string>> TeacherIds(absl::string_view county_id);
   absl::StatusOr<std::vector<std::string>> Counties();
 
@@ -278,6 +287,11 @@ class TrainingStore {
                                                           const std::vector<LedgerAppend>& appends,
                                                           const WriteContext& write,
                                                           std::vector<common::v1::Event> events);
+  // Registers the county's stream for consumers before a write that is not a script adds to it
+  // (LedgerTransaction); scripts' writes do it themselves.
+  absl::Status PrepareStream(absl::string_view county_id) {
+    return EnsureRegistered(CountyStreamKey(county_id));
+  }
   // Stores a new record. For a course record: ALREADY_EXISTS when one awaits confirmation,
   // FAILED_PRECONDITION when the course is already credited.
   absl::StatusOr<v1::TrainingRecord> AddRecord(const v1::TrainingRecord& record,
@@ -305,6 +319,41 @@ class TrainingStore {
   redis::Pool& pool_;
   absl::Mutex registered_mu_;
   std::set<std::string> registered_streams_ ABSL_GUARDED_BY(registered_mu_);
+};
+
+// The fast path of a completion batch (RecordCompletions): credits that need no check a script
+// would make, written as plain commands in one MULTI ... EXEC on a session that WATCHed the
+// county's WritesKey before the teachers' heads were read (ReadHeads with `watch`). Redis
+// refuses the whole transaction when any teacher of the county was written in between, so what
+// the heads said still holds when it applies; the caller then writes the same appends with
+// AppendLedger, whose script checks each. Only for appends the caller alone can be writing:
+// marks its own call set just now (not replayed), nothing to settle or release, nothing strict.
+//
+// Per append: RPUSH the entry; HSET the mark with the running totals (or only the mark and HDEL
+// the totals when it has none); per Queue call one stream entry of its events (as a script's
+// one_stream_entry adds it), each with its summary attached when it has totals; once, INCR the
+// WritesKey.
+class LedgerTransaction {
+ public:
+  LedgerTransaction(redis::Pool::Session& session, std::string county_id)
+      : session_(session), county_id_(std::move(county_id)) {}
+
+  // Sends the commands of `appends` (and their events) to be queued; Redis answers QUEUED.
+  absl::Status Queue(const std::vector<LedgerAppend>& appends,
+                     const std::vector<common::v1::Event>& events);
+  // EXEC. nullopt when Redis refused it (a watched key changed; nothing was written); otherwise
+  // per queued append, in order, kApplied, or kAppliedStale where it had no totals or the
+  // ledger's new length shows they were counted from another length (recount the teacher).
+  absl::StatusOr<std::optional<std::vector<AppendOutcome>>> Commit();
+
+ private:
+  redis::Pool::Session& session_;
+  const std::string county_id_;
+  bool open_ = false;  // MULTI sent
+  // Per queued append, the ledger length its totals assume (-1: none).
+  std::vector<int64_t> expected_;
+  // Per queued command, the append whose RPUSH it is (-1: another command).
+  std::vector<int> rpush_of_;
 };
 
 }  // namespace shidang::training

@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/events.h"
 #include "services/common/keys.h"
 #include "shidang/common/v1/error.pb.h"
 #include "shidang/common/v1/event.pb.h"
@@ -307,6 +308,59 @@ TEST_F(MutationTest, AnExtraChosenByTheBodyMergesIntoTheEnvelope) {
   ASSERT_TRUE(published[0].teacher_summary().UnpackTo(&got));
   EXPECT_EQ(got.values().at("counted_hours"), "24");
   EXPECT_FALSE(published[1].has_teacher_summary());
+}
+
+TEST_F(MutationTest, ABatchEntryBuiltOutsideAScriptIsTheEntryTheScriptAdds) {
+  // Events 1 and 3 go out, 1 with an extra; one stream entry.
+  const Mutation some(R"lua(
+    emit(1, A[1])
+    emit(3)
+    return {ok = ''}
+  )lua");
+  common::v1::Event field_only;
+  field_only.set_summary("+extra");
+  MutationRequest m;
+  m.stream_key = Stream();
+  m.one_stream_entry = true;
+  for (const char* type : {"x.one", "x.two", "x.three"}) {
+    m.events.push_back(NewEvent(kService, type, absl::Now()));
+    // An envelope over 127 bytes: its length takes two varint bytes.
+    m.events.back().set_summary(std::string(200, 'x'));
+  }
+  m.keys = {TeacherKey()};
+  m.args = {field_only.SerializeAsString()};
+  ASSERT_TRUE(some.Run(pool(), m).ok());
+
+  const std::string first = m.events[0].SerializeAsString();
+  const std::string third = m.events[2].SerializeAsString();
+  redis::Args xadd = BatchStreamEntry(Stream(), 0, {{first, m.args[0]}, {third, ""}});
+  ASSERT_GE(xadd.size(), 3u);
+  EXPECT_EQ(xadd[0], "XADD");
+  EXPECT_EQ(xadd[1], Stream());
+  EXPECT_EQ(xadd[2], "*");
+  ASSERT_TRUE(pool().Command(xadd).ok());
+
+  auto entries = pool().Command({"XRANGE", Stream(), "-", "+"});
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 2u);
+  auto fields = [&](size_t i) {
+    std::vector<std::string> out;
+    for (size_t f = 0; f < (*entries)[i][1].size(); ++f) {
+      out.emplace_back((*entries)[i][1][f].str());
+    }
+    return out;
+  };
+  EXPECT_EQ(fields(1), fields(0));
+  auto events = EventsOfEntry((*entries)[1][1]);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].type(), "x.one");
+  EXPECT_EQ((*events)[0].summary(), "+extra");  // merged: the extra's field replaces the first
+  EXPECT_EQ((*events)[1].type(), "x.three");
+
+  redis::Args capped = BatchStreamEntry(Stream(), 100, {{third, ""}});
+  EXPECT_THAT(std::vector<std::string>(capped.begin() + 2, capped.begin() + 6),
+              ElementsAre("MAXLEN", "~", "100", "*"));
 }
 
 TEST_F(MutationTest, BugsInTheBodyAreInternal) {

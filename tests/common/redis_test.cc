@@ -167,6 +167,67 @@ TEST_F(RedisPoolTest, ManyThreadsShareThePool) {
   EXPECT_GT(stats.waits, 0);
 }
 
+TEST_F(RedisPoolTest, ASessionsTransactionIsRefusedWhenAWatchedKeyChangedAndAppliedOtherwise) {
+  Config config = server_.config();
+  config.pool_size = 2;
+  Pool pool(config);
+  ASSERT_TRUE(pool.Command({"SET", "balance", "10"}).ok());
+  {
+    auto session = pool.Hold();
+    ASSERT_TRUE(session.ok()) << session.status();
+    auto read = (*session)->Pipeline({{"WATCH", "balance"}, {"GET", "balance"}});
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_EQ((*read)[1].str(), "10");
+    // Another client changes the watched key between the read and the write.
+    ASSERT_TRUE(pool.Command({"SET", "balance", "11"}).ok());
+    auto written =
+        (*session)->Pipeline({{"MULTI"}, {"SET", "balance", "9"}, {"RPUSH", "log", "-1"}, {"EXEC"}});
+    ASSERT_TRUE(written.ok()) << written.status();
+    EXPECT_TRUE(written->back().is_nil());  // refused: nothing of it applied
+  }
+  auto balance = pool.Command({"GET", "balance"});
+  ASSERT_TRUE(balance.ok());
+  EXPECT_EQ(balance->str(), "11");
+  auto log = pool.Command({"EXISTS", "log"});
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(log->integer(), 0);
+  {
+    auto session = pool.Hold();
+    ASSERT_TRUE(session.ok()) << session.status();
+    ASSERT_TRUE((*session)->Pipeline({{"WATCH", "balance"}, {"GET", "balance"}}).ok());
+    auto written =
+        (*session)->Pipeline({{"MULTI"}, {"SET", "balance", "10"}, {"RPUSH", "log", "-1"}, {"EXEC"}});
+    ASSERT_TRUE(written.ok()) << written.status();
+    ASSERT_TRUE(written->back().is_array());
+    EXPECT_EQ(written->back().size(), 2u);
+  }
+  balance = pool.Command({"GET", "balance"});
+  ASSERT_TRUE(balance.ok());
+  EXPECT_EQ(balance->str(), "10");
+  EXPECT_EQ(pool.Stats().in_use, 0);
+}
+
+TEST_F(RedisPoolTest, ASessionLeftInsideATransactionClosesItsConnection) {
+  Config config = server_.config();
+  config.pool_size = 1;  // the next command gets the same slot, reconnected
+  Pool pool(config);
+  {
+    auto session = pool.Hold();
+    ASSERT_TRUE(session.ok()) << session.status();
+    // Left open: the queued SET must never run, and no later caller may inherit the MULTI.
+    auto queued = (*session)->Pipeline({{"WATCH", "k"}, {"MULTI"}, {"SET", "k", "queued"}});
+    ASSERT_TRUE(queued.ok()) << queued.status();
+    EXPECT_EQ((*queued)[2].str(), "QUEUED");
+  }
+  EXPECT_EQ(pool.Stats().in_use, 0);
+  auto set = pool.Command({"SET", "other", "1"});
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->str(), "OK");  // not "QUEUED": a fresh connection
+  auto k = pool.Command({"EXISTS", "k"});
+  ASSERT_TRUE(k.ok());
+  EXPECT_EQ(k->integer(), 0);
+}
+
 TEST_F(RedisPoolTest, RedisDownFailsFastWithUnavailableAndRecoversByItself) {
   Pool pool(server_.config());
   ASSERT_TRUE(pool.Command({"SET", "k", "v"}).ok());

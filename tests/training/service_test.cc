@@ -466,32 +466,97 @@ TEST_F(TrainingServiceTest, ARetryFindingAnOlderStepOneRecordAnswersFromItsMarks
   EXPECT_EQ(Ledger("T1").size(), 1u);
 }
 
+// The call whose marks come first writes its credits in one transaction; the other's scripts
+// heal the same rows, and whichever writes first makes the other's a no-op (the transaction is
+// refused when a script wrote to the county after its read). Several courses, so both orders
+// happen.
 TEST_F(TrainingServiceTest, TheSameBatchSentTwiceAtOnceCreditsOnce) {
   std::vector<std::string> ids;
-  for (int i = 0; i < 30; ++i) {
+  for (int i = 0; i < 60; ++i) {
     ids.push_back(absl::StrCat("T", i));
     AddTeacher(ids.back());
   }
-  v1::Course course = RegisterCourse(centre_, "c-1");
-  std::atomic<int> credited{0}, already{0};
-  std::vector<std::thread> threads;
-  for (int k = 0; k < 2; ++k) {
-    threads.emplace_back([&, k] {
-      v1::RecordCompletionsRequest req;
-      req.set_request_id(absl::StrCat("parallel-", k));
-      req.set_course_id(course.course_id());
-      for (const std::string& id : ids) *req.add_rows() = Row(id, 24, "2025-10-15");
-      v1::RecordCompletionsResponse resp;
-      grpc::Status s = Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &resp);
-      EXPECT_TRUE(s.ok()) << s.error_message();
-      credited += resp.credited();
-      already += resp.already_credited();
-    });
+  constexpr int kCourses = 4;
+  for (int c = 0; c < kCourses; ++c) {
+    v1::Course course = RegisterCourse(centre_, absl::StrCat("c-", c));
+    std::atomic<int> credited{0}, already{0};
+    std::vector<std::thread> threads;
+    for (int k = 0; k < 2; ++k) {
+      threads.emplace_back([&, k] {
+        v1::RecordCompletionsRequest req;
+        req.set_request_id(absl::StrCat("parallel-", c, "-", k));
+        req.set_course_id(course.course_id());
+        for (const std::string& id : ids) *req.add_rows() = Row(id, 24, "2025-10-15");
+        v1::RecordCompletionsResponse resp;
+        grpc::Status s = Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &resp);
+        EXPECT_TRUE(s.ok()) << s.error_message();
+        credited += resp.credited();
+        already += resp.already_credited();
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(credited.load(), 60);
+    EXPECT_EQ(already.load(), 60);
   }
-  for (std::thread& t : threads) t.join();
-  EXPECT_EQ(credited.load(), 30);
-  EXPECT_EQ(already.load(), 30);
-  for (const std::string& id : ids) EXPECT_EQ(Ledger(id).size(), 1u) << id;
+  for (const std::string& id : ids) {
+    EXPECT_EQ(Ledger(id).size(), static_cast<size_t>(kCourses)) << id;
+    EXPECT_EQ(Summary(id).counted_hours(), 24 * kCourses) << id;
+  }
+}
+
+// Teachers of the county logging training while a batch is credited: each write to one of them
+// makes the batch's transaction refused, and its scripts credit every row once instead.
+TEST_F(TrainingServiceTest, ABatchRacingOtherWritesInTheCountyCreditsEachRowOnce) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 300; ++i) ids.push_back(absl::StrFormat("T%03d", i));
+  AddTeachers(ids);
+  std::atomic<bool> done{false};
+  std::thread logging([&] {
+    for (int i = 0; !done.load(); ++i) {
+      const std::string& id = ids[static_cast<size_t>(i) % ids.size()];
+      v1::LogTrainingRequest req;
+      req.set_request_id(absl::StrCat("log-", i));
+      req.set_teacher_id(id);
+      req.set_hours(2);
+      req.set_completed_on("2025-09-01");
+      req.set_activity(v1::TRAINING_ACTIVITY_CONFERENCE);
+      req.set_title("县教研活动");
+      req.set_level(common::v1::TRAINING_LEVEL_COUNTY);
+      req.set_mode(common::v1::TRAINING_MODE_FACE_TO_FACE);
+      req.mutable_evidence()->set_description("参会证明");
+      req.mutable_evidence()->set_file_ref(absl::StrCat("files/", i, ".pdf"));
+      v1::LogTrainingResponse resp;  // awaits HR: no ledger entry
+      grpc::Status s = Call(&v1::TrainingService::Stub::LogTraining,
+                            Who(common::v1::ROLE_TEACHER, id), req, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    }
+  });
+  // Joined however the test ends (an ASSERT below returns early).
+  struct Stop {
+    std::atomic<bool>& done;
+    std::thread& thread;
+    ~Stop() {
+      done = true;
+      thread.join();
+    }
+  } stop{done, logging};
+  constexpr int kCourses = 3;
+  for (int c = 0; c < kCourses; ++c) {
+    v1::Course course = RegisterCourse(centre_, absl::StrCat("c-", c), 300);
+    v1::RecordCompletionsRequest req;
+    req.set_request_id(absl::StrCat("batch-", c));
+    req.set_course_id(course.course_id());
+    for (const std::string& id : ids) *req.add_rows() = Row(id, 24, "2025-10-15");
+    v1::RecordCompletionsResponse resp;
+    grpc::Status s = Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(resp.credited(), 300);
+    // Credited when the call answers, not by a later call.
+    for (const std::string& id : ids) ASSERT_EQ(Ledger(id).size(), c + 1u) << id;
+  }
+  for (const std::string& id : ids) {
+    EXPECT_EQ(Summary(id).counted_hours(), 24 * kCourses) << id;
+  }
 }
 
 // A batch larger than one ledger script: every chunk is credited, and a teacher whose credit of
