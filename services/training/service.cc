@@ -769,9 +769,9 @@ class TrainingServiceImpl::Impl {
   // with each teacher's running totals advanced in the same script. A crash between the steps
   // leaves marks without ledger entries; the batch's retry appends them. The usual batch (a
   // course of one county, rows no earlier call marked, no record to settle) needs none of the
-  // script's checks: its credits go as plain commands in one MULTI ... EXEC that Redis refuses
-  // if any teacher of the county was written after the heads were read (LedgerTransaction), and
-  // by script after all.
+  // script's checks: its credits go as plain commands in MULTI ... EXEC transactions, a chunk
+  // each, which Redis refuses once any teacher of the county was written after the heads were
+  // read (LedgerTransaction); the scripts write what was refused.
   //
   // What it reads: one small hash per teacher (facts, totals, the record awaiting this course),
   // never a ledger; a teacher whose totals cannot be advanced exactly (a back-dated credit, say)
@@ -1017,11 +1017,15 @@ class TrainingServiceImpl::Impl {
     };
 
     // The fast path (store.h LedgerTransaction): when the heads were read watched and the marks
-    // are this call's own, the plain credits of the watched county go in one MULTI ... EXEC,
-    // queued chunk by chunk as they are prepared; the other appends wait until it has run (their
-    // scripts would touch watched keys) and go by script, as all do when Redis refuses it.
+    // are this call's own, the plain credits of the watched county go chunk by chunk in MULTI ...
+    // EXEC transactions; the other appends wait until they have run (their scripts would count
+    // as writes to the county) and go by script, as a refused chunk's do.
     std::optional<LedgerTransaction> transaction;
-    std::deque<CountyChunk> queued;  // what the transaction holds, for that refusal
+    struct FastChunk {
+      CountyChunk chunk;
+      bool refused = false;  // set by its write: the scripts write it after all
+    };
+    std::deque<FastChunk> fast_chunks;
     std::vector<std::pair<std::string, CountyChunk>> deferred;
 
     std::future<absl::StatusOr<std::vector<std::pair<std::string, std::string>>>> writing;
@@ -1092,47 +1096,48 @@ class TrainingServiceImpl::Impl {
           write_by_script(std::move(chunk));
           continue;
         }
-        const CountyChunk* next = nullptr;
+        FastChunk* next = nullptr;
         if (!fast.empty()) {
           CountyChunk taken = split(chunk[guess], fast);
           if (!taken.appends.empty()) {
-            queued.push_back(std::move(taken));
-            next = &queued.back();
+            fast_chunks.push_back(FastChunk{std::move(taken)});
+            next = &fast_chunks.back();
           }
         }
         for (auto& [county, c] : chunk) {
           if (!c.appends.empty()) deferred.emplace_back(county, std::move(c));
         }
         if (next == nullptr) continue;
-        if (queued.size() == 1) SHIDANG_RETURN_IF_ERROR(store_.PrepareStream(guess));
+        if (fast_chunks.size() == 1) SHIDANG_RETURN_IF_ERROR(store_.PrepareStream(guess));
         writing = std::async(
             std::launch::async,
-            [&transaction, next]()
+            [&transaction, &guess, next]()
                 -> absl::StatusOr<std::vector<std::pair<std::string, std::string>>> {
-              SHIDANG_RETURN_IF_ERROR(transaction->Queue(next->appends, next->events));
-              return std::vector<std::pair<std::string, std::string>>();
+              SHIDANG_ASSIGN_OR_RETURN(
+                  std::optional<std::vector<AppendOutcome>> outcomes,
+                  transaction->Write(next->chunk.appends, next->chunk.events));
+              std::vector<std::pair<std::string, std::string>> stale;
+              if (!outcomes.has_value()) {
+                // A teacher of the county was written since the heads were read: nothing of
+                // this chunk was written.
+                next->refused = true;
+                return stale;
+              }
+              for (size_t j = 0; j < outcomes->size(); ++j) {
+                if ((*outcomes)[j] == AppendOutcome::kAppliedStale) {
+                  stale.emplace_back(guess, next->chunk.appends[j].teacher_id);
+                }
+              }
+              return stale;
             });
       }
       SHIDANG_RETURN_IF_ERROR(await_write());
       if (transaction.has_value()) {
-        SHIDANG_ASSIGN_OR_RETURN(std::optional<std::vector<AppendOutcome>> outcomes,
-                                 transaction->Commit());
         transaction.reset();
-        if (!outcomes.has_value()) {
-          // A watched key changed (another write to one of these teachers): nothing of it was
-          // written; the scripts check each append.
-          for (CountyChunk& c : queued) deferred.emplace_back(guess, std::move(c));
-        } else {
-          size_t j = 0;
-          for (const CountyChunk& c : queued) {
-            for (const LedgerAppend& a : c.appends) {
-              if ((*outcomes)[j++] == AppendOutcome::kAppliedStale) {
-                recount[guess].push_back(a.teacher_id);
-              }
-            }
-          }
+        for (FastChunk& f : fast_chunks) {
+          if (f.refused) deferred.emplace_back(guess, std::move(f.chunk));
         }
-        queued.clear();
+        fast_chunks.clear();
         for (auto& [county, c] : deferred) {
           Chunk one;
           one.emplace(county, std::move(c));

@@ -1020,22 +1020,35 @@ absl::StatusOr<std::vector<ReportInput>> TrainingStore::ReadReportInputs(absl::s
   return out;
 }
 
-absl::Status LedgerTransaction::Queue(const std::vector<LedgerAppend>& appends,
-                                      const std::vector<common::v1::Event>& events) {
-  std::vector<redis::Args> commands;
-  commands.reserve(3 * appends.size() + 2);
-  const bool multi = !open_;
-  if (multi) {
-    commands.push_back({"MULTI"});
-    commands.push_back({"INCR", TrainingStore::WritesKey(county_id_)});
+absl::StatusOr<std::optional<std::vector<AppendOutcome>>> LedgerTransaction::Write(
+    const std::vector<LedgerAppend>& appends, const std::vector<common::v1::Event>& events) {
+  if (refused_) return std::nullopt;
+  const std::string writes = TrainingStore::WritesKey(county_id_);
+  if (!writes_after_last_.empty()) {
+    // Watch again, and check that nothing was written since the last EXEC.
+    SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> watched,
+                             session_.Pipeline({{"WATCH", writes}, {"GET", writes}}));
+    SHIDANG_RETURN_IF_ERROR(watched[0].ToStatus());
+    SHIDANG_RETURN_IF_ERROR(watched[1].ToStatus());
+    if (watched[1].is_nil() || watched[1].str() != writes_after_last_) {
+      refused_ = true;
+      SHIDANG_RETURN_IF_ERROR(session_.Pipeline({{"UNWATCH"}}).status());
+      return std::nullopt;
+    }
   }
-  std::vector<int> rpush_of;
+  std::vector<redis::Args> commands;
+  commands.reserve(3 * appends.size() + 4);
+  commands.push_back({"MULTI"});
+  commands.push_back({"INCR", writes});
+  // Per command inside the transaction (from INCR on), the append whose RPUSH it is (-1: other).
+  std::vector<int> rpush_of = {-1};
   std::vector<std::string> envelopes(events.size());
   std::vector<BatchedEvent> published;
-  for (const LedgerAppend& a : appends) {
+  for (size_t j = 0; j < appends.size(); ++j) {
+    const LedgerAppend& a = appends[j];
     const std::string facts = TrainingStore::FactsKey(county_id_, a.teacher_id);
-    rpush_of.resize(commands.size(), -1);
-    rpush_of.push_back(static_cast<int>(expected_.size()));
+    rpush_of.resize(commands.size() - 1, -1);
+    rpush_of.push_back(static_cast<int>(j));
     commands.push_back({"RPUSH", TrainingStore::LedgerKey(county_id_, a.teacher_id),
                         a.entry_bytes.empty() ? a.entry.SerializeAsString() : a.entry_bytes});
     const bool totals = a.expected_length >= 0;
@@ -1046,7 +1059,6 @@ absl::Status LedgerTransaction::Queue(const std::vector<LedgerAppend>& appends,
       commands.push_back({"HSET", facts, a.mark, a.entry.entry_id()});
       commands.push_back({"HDEL", facts, "tally", "row", "ps"});
     }
-    expected_.push_back(a.expected_length);
     if (a.event_index >= 0) {
       if (static_cast<size_t>(a.event_index) >= events.size()) {
         return absl::InternalError("training store: an append names an event it was not given");
@@ -1059,39 +1071,35 @@ absl::Status LedgerTransaction::Queue(const std::vector<LedgerAppend>& appends,
   if (!published.empty()) {
     commands.push_back(BatchStreamEntry(TrainingStore::CountyStreamKey(county_id_), 0, published));
   }
-  rpush_of.resize(commands.size(), -1);
+  rpush_of.resize(commands.size() - 1, -1);
+  commands.push_back({"EXEC"});
   SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, session_.Pipeline(commands));
-  open_ = true;
-  for (const redis::Reply& r : replies) {
-    if (r.is_error()) {
-      return absl::InternalError(absl::StrCat("training store: a ledger command was not queued: ",
-                                              r.str()));
+  for (size_t i = 0; i + 1 < replies.size(); ++i) {
+    if (replies[i].is_error()) {
+      // Redis discards the transaction (EXECABORT): nothing was written.
+      return absl::InternalError(absl::StrCat("training store: a ledger command was refused: ",
+                                              replies[i].str()));
     }
   }
-  // MULTI's own answer is not an EXEC reply.
-  rpush_of_.insert(rpush_of_.end(), rpush_of.begin() + (multi ? 1 : 0), rpush_of.end());
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::optional<std::vector<AppendOutcome>>> LedgerTransaction::Commit() {
-  if (!open_) return std::vector<AppendOutcome>();
-  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, session_.Pipeline({{"EXEC"}}));
-  open_ = false;
-  const redis::Reply& done = replies[0];
+  const redis::Reply& done = replies.back();
   SHIDANG_RETURN_IF_ERROR(done.ToStatus());
-  if (done.is_nil()) return std::nullopt;
-  if (done.size() != rpush_of_.size()) {
+  if (done.is_nil()) {
+    refused_ = true;
+    return std::nullopt;
+  }
+  if (done.size() != rpush_of.size()) {
     return absl::DataLossError("training store: the ledger transaction's answer does not match");
   }
-  std::vector<AppendOutcome> out(expected_.size(), AppendOutcome::kAppliedStale);
-  for (size_t i = 0; i < rpush_of_.size(); ++i) {
+  std::vector<AppendOutcome> out(appends.size(), AppendOutcome::kAppliedStale);
+  for (size_t i = 0; i < rpush_of.size(); ++i) {
     // A command that failed inside EXEC (a key of the wrong type) does not undo the others.
     SHIDANG_RETURN_IF_ERROR(done[i].ToStatus());
-    const int append = rpush_of_[i];
+    const int append = rpush_of[i];
     if (append < 0) continue;
-    const int64_t expected = expected_[append];
+    const int64_t expected = appends[append].expected_length;
     if (expected >= 0 && done[i].integer() == expected + 1) out[append] = AppendOutcome::kApplied;
   }
+  writes_after_last_ = std::to_string(done[0].integer());
   return out;
 }
 

@@ -322,38 +322,39 @@ class TrainingStore {
 };
 
 // The fast path of a completion batch (RecordCompletions): credits that need no check a script
-// would make, written as plain commands in one MULTI ... EXEC on a session that WATCHed the
-// county's WritesKey before the teachers' heads were read (ReadHeads with `watch`). Redis
-// refuses the whole transaction when any teacher of the county was written in between, so what
-// the heads said still holds when it applies; the caller then writes the same appends with
+// would make, written as plain commands in MULTI ... EXEC transactions on a session that WATCHed
+// the county's WritesKey before the teachers' heads were read (ReadHeads with `watch`). Redis
+// refuses a transaction when any teacher of the county was written in between, so what the
+// heads said still holds when it applies; the caller then writes those appends with
 // AppendLedger, whose script checks each. Only for appends the caller alone can be writing:
 // marks its own call set just now (not replayed), nothing to settle or release, nothing strict.
 //
-// Per append: RPUSH the entry; HSET the mark with the running totals (or only the mark and HDEL
-// the totals when it has none); per Queue call one stream entry of its events (as a script's
-// one_stream_entry adds it), each with its summary attached when it has totals; once, INCR the
-// WritesKey.
+// Each Write is one transaction, so a batch's chunks are written while the next is prepared.
+// After the first, the session WATCHes the counter again and reads it: it must still be what
+// the last EXEC's INCR made it (no write since), or the heads may be stale and nothing more is
+// written. Per append: RPUSH the entry; HSET the mark with the running totals (or only the mark
+// and HDEL the totals when it has none); per Write one stream entry of its events (as a
+// script's one_stream_entry adds it), each with its summary attached when it has totals; INCR
+// the WritesKey.
 class LedgerTransaction {
  public:
   LedgerTransaction(redis::Pool::Session& session, std::string county_id)
       : session_(session), county_id_(std::move(county_id)) {}
 
-  // Sends the commands of `appends` (and their events) to be queued; Redis answers QUEUED.
-  absl::Status Queue(const std::vector<LedgerAppend>& appends,
-                     const std::vector<common::v1::Event>& events);
-  // EXEC. nullopt when Redis refused it (a watched key changed; nothing was written); otherwise
-  // per queued append, in order, kApplied, or kAppliedStale where it had no totals or the
-  // ledger's new length shows they were counted from another length (recount the teacher).
-  absl::StatusOr<std::optional<std::vector<AppendOutcome>>> Commit();
+  // Writes `appends` and their events in one transaction. nullopt when it was refused (a
+  // teacher of the county was written since the heads were read; nothing of it was written,
+  // and later calls refuse at once); otherwise per append, in order, kApplied, or
+  // kAppliedStale where it had no totals or the ledger's new length shows they were counted
+  // from another length (recount the teacher).
+  absl::StatusOr<std::optional<std::vector<AppendOutcome>>> Write(
+      const std::vector<LedgerAppend>& appends, const std::vector<common::v1::Event>& events);
 
  private:
   redis::Pool::Session& session_;
   const std::string county_id_;
-  bool open_ = false;  // MULTI sent
-  // Per queued append, the ledger length its totals assume (-1: none).
-  std::vector<int64_t> expected_;
-  // Per queued command, the append whose RPUSH it is (-1: another command).
-  std::vector<int> rpush_of_;
+  bool refused_ = false;
+  // The counter after this session's last EXEC ("" before the first: the read's WATCH holds).
+  std::string writes_after_last_;
 };
 
 }  // namespace shidang::training

@@ -117,8 +117,7 @@ TEST_F(LedgerTransactionTest, WritesTheCreditsTotalsAndOneStreamEntryWhenNothing
   // A's totals assume an empty ledger; B has none to store (recount).
   std::vector<LedgerAppend> appends = {Credit("A", 0, &events), Credit("B", -1, &events)};
   LedgerTransaction transaction(*session, kCounty);
-  ASSERT_TRUE(transaction.Queue(appends, events).ok());
-  auto outcomes = transaction.Commit();
+  auto outcomes = transaction.Write(appends, events);
   ASSERT_TRUE(outcomes.ok()) << outcomes.status();
   ASSERT_TRUE(outcomes->has_value());
   EXPECT_THAT(**outcomes,
@@ -148,11 +147,56 @@ TEST_F(LedgerTransactionTest, TotalsCountedFromAnotherLedgerLengthAreReportedSta
   // Totals that assume one entry more than the ledger has.
   std::vector<LedgerAppend> appends = {Credit("A", 1, &events)};
   LedgerTransaction transaction(*session, kCounty);
-  ASSERT_TRUE(transaction.Queue(appends, events).ok());
-  auto outcomes = transaction.Commit();
+  auto outcomes = transaction.Write(appends, events);
   ASSERT_TRUE(outcomes.ok()) << outcomes.status();
   ASSERT_TRUE(outcomes->has_value());
   EXPECT_THAT(**outcomes, ::testing::ElementsAre(AppendOutcome::kAppliedStale));
+}
+
+// A batch writes a transaction per chunk: after the first, the next applies only if nothing was
+// written to the county since, and after one refusal none does.
+TEST_F(LedgerTransactionTest, ALaterChunkIsRefusedWhenTheCountyWasWrittenAfterTheLastOne) {
+  auto session = ReadWatched();
+  ASSERT_NE(session, nullptr);
+  LedgerTransaction transaction(*session, kCounty);
+  std::vector<common::v1::Event> first_events;
+  std::vector<LedgerAppend> first = {Credit("A", -1, &first_events)};
+  auto written = transaction.Write(first, first_events);
+  ASSERT_TRUE(written.ok()) << written.status();
+  ASSERT_TRUE(written->has_value());
+  // Between chunks, an unrelated write to teacher A's facts.
+  TeacherFactsRecord facts;
+  facts.teacher_id = "A";
+  facts.county_id = kCounty;
+  facts.school_id = "S9";
+  facts.hire_date = "2010-09-01";
+  ASSERT_TRUE(store_.PutFacts(facts, false, WriteContext{"test", "", nullptr}).ok());
+  std::vector<common::v1::Event> second_events;
+  std::vector<LedgerAppend> second = {Credit("B", -1, &second_events)};
+  written = transaction.Write(second, second_events);
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_FALSE(written->has_value());
+  EXPECT_EQ(Ledger("B").size(), 0u);
+  written = transaction.Write(second, second_events);
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_FALSE(written->has_value());
+  EXPECT_EQ(Ledger("B").size(), 0u);
+  EXPECT_EQ(Ledger("A").size(), 1u);
+}
+
+TEST_F(LedgerTransactionTest, LaterChunksApplyWhileNothingElseWritesTheCounty) {
+  auto session = ReadWatched();
+  ASSERT_NE(session, nullptr);
+  LedgerTransaction transaction(*session, kCounty);
+  for (const char* teacher : {"A", "B"}) {
+    std::vector<common::v1::Event> events;
+    std::vector<LedgerAppend> appends = {Credit(teacher, 0, &events)};
+    auto written = transaction.Write(appends, events);
+    ASSERT_TRUE(written.ok()) << written.status();
+    ASSERT_TRUE(written->has_value()) << teacher;
+    EXPECT_THAT(**written, ::testing::ElementsAre(AppendOutcome::kApplied));
+    EXPECT_EQ(Ledger(teacher).size(), 1u);
+  }
 }
 
 // Each of the store's writes to a teacher of the county between the read and the EXEC (here to
@@ -208,8 +252,8 @@ TEST_F(LedgerTransactionTest, AnyWriteToATeacherOfTheCountyInBetweenRefusesItWho
     const size_t published_by_write = Published().size();
     std::vector<common::v1::Event> events;
     LedgerTransaction transaction(*session, kCounty);
-    ASSERT_TRUE(transaction.Queue({Credit("A", -1, &events)}, events).ok());
-    auto outcomes = transaction.Commit();
+    std::vector<LedgerAppend> appends = {Credit("A", -1, &events)};
+    auto outcomes = transaction.Write(appends, events);
     ASSERT_TRUE(outcomes.ok()) << outcomes.status();
     EXPECT_FALSE(outcomes->has_value());
     EXPECT_EQ(Ledger("A").size(), ledger_before);
