@@ -1,6 +1,7 @@
 #include "services/training/rules.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <set>
 #include <unordered_map>
@@ -875,8 +876,19 @@ std::string EncodeTally(const Tally& t) {
 absl::StatusOr<Tally> DecodeTally(absl::string_view text) {
   Tally t;
   bool has_window = false;
+  // A part's fields in place (a batch decodes a tally per credited row: no vector per part).
+  struct Fields {
+    std::array<absl::string_view, 10> at;
+    size_t count = 0;
+    size_t size() const { return count; }
+    absl::string_view operator[](size_t i) const { return at[i]; }
+  };
   for (absl::string_view part : absl::StrSplit(text, ';')) {
-    std::vector<absl::string_view> f = absl::StrSplit(part, ',');
+    Fields f;
+    for (absl::string_view field : absl::StrSplit(part, ',')) {
+      if (f.count == f.at.size()) return BadText("tally");
+      f.at[f.count++] = field;
+    }
     const absl::string_view kind = f[0];
     int64_t a = 0, b = 0;
     if (kind == "w" && f.size() == 3 && ParseInt(f[1], &a) && ParseInt(f[2], &b)) {

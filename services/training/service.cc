@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <future>
 #include <map>
 #include <optional>
@@ -18,6 +19,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "services/common/csv.h"
 #include "services/common/dates.h"
 #include "services/common/digest.h"
@@ -371,18 +375,65 @@ class TrainingServiceImpl::Impl {
 
   // What the growth file shows of a teacher's summary as of today: the few values (the full
   // breakdown is one GetTrainingSummary away).
+  static constexpr char kSummaryKind[] = "training_cycle";
+  using SummaryValues = std::vector<std::pair<absl::string_view, std::string>>;
+  static SummaryValues ValuesOf(const Summary& summary) {
+    SummaryValues values = {
+        {"counted_hours", HalfHoursText(summary.counted)},
+        {"required_hours", HalfHoursText(summary.required)},
+        {"status", TrainingStatus_Name(summary.status)},
+        {"cycle_first", dates::FormatDate(summary.cycle.window.first)},
+        {"cycle_last", dates::FormatDate(summary.cycle.window.last)}};
+    if (summary.counts_credits) values.emplace_back("credits", HoursText(RoundTo2(summary.credits)));
+    return values;
+  }
   static profile::v1::ServiceSummary SummaryPayload(const Summary& summary) {
     profile::v1::ServiceSummary payload;
     payload.set_source(kServiceName);
-    payload.set_kind("training_cycle");
-    auto& values = *payload.mutable_values();
-    values["counted_hours"] = HalfHoursText(summary.counted);
-    values["required_hours"] = HalfHoursText(summary.required);
-    values["status"] = TrainingStatus_Name(summary.status);
-    values["cycle_first"] = dates::FormatDate(summary.cycle.window.first);
-    values["cycle_last"] = dates::FormatDate(summary.cycle.window.last);
-    if (summary.counts_credits) values["credits"] = HoursText(RoundTo2(summary.credits));
+    payload.set_kind(kSummaryKind);
+    for (auto& [key, value] : ValuesOf(summary)) {
+      (*payload.mutable_values())[std::string(key)] = std::move(value);
+    }
     return payload;
+  }
+  // SummaryPayload(summary) as the field Event.teacher_summary alone, encoded (a credit's event
+  // carries it, appended by the ledger's write). Written field by field: a batch makes one per
+  // credited row, where filling a protobuf Map, packing an Any and freeing them cost as much as
+  // the rest of the row's totals. The fields are the generated numbers; the growth file parses it
+  // as any ServiceSummary (tested through the credit events).
+  static std::string SummaryAttachment(const Summary& summary) {
+    using google::protobuf::internal::WireFormatLite;
+    auto encode = [](const std::function<void(google::protobuf::io::CodedOutputStream*)>& fill) {
+      std::string bytes;
+      google::protobuf::io::StringOutputStream stream(&bytes);
+      google::protobuf::io::CodedOutputStream out(&stream);
+      fill(&out);
+      out.Trim();
+      return bytes;
+    };
+    const std::string payload = encode([&](google::protobuf::io::CodedOutputStream* out) {
+      WireFormatLite::WriteString(profile::v1::ServiceSummary::kSourceFieldNumber,
+                                  std::string(kServiceName), out);
+      WireFormatLite::WriteString(profile::v1::ServiceSummary::kKindFieldNumber, kSummaryKind,
+                                  out);
+      for (const auto& [key, value] : ValuesOf(summary)) {
+        // A map entry is a message of key (1) and value (2).
+        const std::string entry = encode([&](google::protobuf::io::CodedOutputStream* e) {
+          WireFormatLite::WriteString(1, std::string(key), e);
+          WireFormatLite::WriteString(2, value, e);
+        });
+        WireFormatLite::WriteString(profile::v1::ServiceSummary::kValuesFieldNumber, entry, out);
+      }
+    });
+    static const std::string* const type_url = new std::string(
+        absl::StrCat("type.googleapis.com/", profile::v1::ServiceSummary::descriptor()->full_name()));
+    const std::string any = encode([&](google::protobuf::io::CodedOutputStream* out) {
+      WireFormatLite::WriteString(google::protobuf::Any::kTypeUrlFieldNumber, *type_url, out);
+      WireFormatLite::WriteBytes(google::protobuf::Any::kValueFieldNumber, payload, out);
+    });
+    return encode([&](google::protobuf::io::CodedOutputStream* out) {
+      WireFormatLite::WriteBytes(common::v1::Event::kTeacherSummaryFieldNumber, any, out);
+    });
   }
 
   // The growth file's "training.summary" event, for totals recounted without a change to carry
@@ -421,10 +472,8 @@ class TrainingServiceImpl::Impl {
     a->tally = EncodeTally(**after);
     a->row = EncodeReportRow(ReportRowOf(**summary, **after, facts));
     a->policy_stamp = policy.stamp;
-    // Event.teacher_summary alone, encoded: the script appends it to the event's bytes.
-    common::v1::Event attachment;
-    attachment.mutable_teacher_summary()->PackFrom(SummaryPayload(**summary));
-    a->summary_attachment = attachment.SerializeAsString();
+    // Event.teacher_summary alone, encoded: the write appends it to the event's bytes.
+    a->summary_attachment = SummaryAttachment(**summary);
   }
 
   // Recounts the running totals of these teachers of one county from their ledgers as of today

@@ -707,15 +707,22 @@ const std::vector<std::string>& HeadFields() {
   return *fields;
 }
 
-// Facts and totals from an HMGET of HeadFields() (+ anything after): nullopt facts when the
-// teacher hash does not exist.
+// HeadFields() without the name and school, which a completion does not need.
+constexpr size_t kUnnamed = 2;
+
+// Facts and totals from an HMGET of HeadFields() (+ anything after), or from `kUnnamed` on
+// when not `named` (name and school left empty): nullopt facts when the teacher hash does not
+// exist.
 TeacherState StateFromHead(const redis::Reply& head, absl::string_view county,
-                           const std::string& teacher_id) {
+                           const std::string& teacher_id, bool named = true) {
   TeacherState state;
+  const size_t skip = named ? 0 : kUnnamed;
   auto at = [&](size_t i) -> std::string {
+    if (i < skip) return std::string();
+    i -= skip;
     return i < head.size() && !head[i].is_nil() ? std::string(head[i].str()) : std::string();
   };
-  if (head.size() < 8 || head[7].is_nil()) return state;  // no "v": no such teacher
+  if (head.size() + skip < 8 || head[7 - skip].is_nil()) return state;  // no "v": no such teacher
   TeacherFactsRecord f;
   f.teacher_id = teacher_id;
   f.county_id = std::string(county);
@@ -784,7 +791,7 @@ absl::StatusOr<std::vector<TeacherState>> TrainingStore::ReadHeads(
   for (const std::string& id : ids) {
     if (homes != nullptr) commands.push_back({"GET", HomeKey(id)});
     redis::Args head = {"HMGET", FactsKey(c, id)};
-    head.insert(head.end(), HeadFields().begin(), HeadFields().end());
+    head.insert(head.end(), HeadFields().begin() + kUnnamed, HeadFields().end());
     head.push_back(waiting);
     commands.push_back(std::move(head));
   }
@@ -808,7 +815,7 @@ absl::StatusOr<std::vector<TeacherState>> TrainingStore::ReadHeads(
         continue;
       }
     }
-    out.push_back(StateFromHead(replies[at + per - 1], c, ids[t]));
+    out.push_back(StateFromHead(replies[at + per - 1], c, ids[t], /*named=*/false));
   }
   // The few records awaiting this course's confirmation, to settle them with the credit.
   std::vector<redis::Args> gets;

@@ -265,8 +265,9 @@ class TrainingStore {
   absl::StatusOr<std::vector<TeacherState>> GetTeachers(absl::string_view county_id,
                                                         const std::vector<std::string>& ids,
                                                         bool with_ledger = true);
-  // Facts, running totals and the record awaiting confirmation for `course_id` of many teachers:
-  // one small read per teacher, one round trip (what a completion batch needs to validate). With
+  // Facts (but the name and school), running totals and the record awaiting confirmation for
+  // `course_id` of many teachers: one small read per teacher, one round trip (what a completion
+  // batch needs to validate). With
   // `homes`, each teacher's home county is read in the same round trip ("" when unknown) and only
   // teachers whose home is `county_id` get facts: a caller that can guess the county (a course
   // open to one) saves the round trip of HomeCounties. With `watch`, the reads run on that

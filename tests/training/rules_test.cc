@@ -1113,6 +1113,7 @@ TEST(TallyTest, WhatNeedsARecount) {
   EXPECT_EQ(EncodeTally(**before).find("b,"), EncodeTally(*t).find("b,"));
   // A row from an unknown text is refused, not misread.
   EXPECT_FALSE(DecodeTally("w,1").ok());
+  EXPECT_FALSE(DecodeTally("w,1,2;b,1,1,course,0,2025,48,48,1,1,9").ok());  // a field too many
   EXPECT_FALSE(DecodeReportRow("1|2|3").ok());
   absl::StatusOr<Tally> round = DecodeTally(EncodeTally(**same));
   ASSERT_TRUE(round.ok());

@@ -38,6 +38,7 @@ using common::v1::Principal;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
 
 constexpr char kCounty[] = "330723";
 constexpr char kOtherCounty[] = "330781";
@@ -410,7 +411,17 @@ TEST_F(TrainingServiceTest, CompletionsCreditGoodRowsRejectBadOnesAndNeverTwice)
     if (e.type() != "training.credited") continue;
     profile::v1::ServiceSummary carried;
     ASSERT_TRUE(e.teacher_summary().UnpackTo(&carried)) << e.teacher_id();
+    EXPECT_EQ(carried.source(), "training");
     EXPECT_EQ(carried.kind(), "training_cycle");
+    // What GetTrainingSummary answers now (nothing was credited since).
+    const v1::TrainingSummary now = Summary(e.teacher_id());
+    EXPECT_THAT(carried.values(),
+                UnorderedElementsAre(
+                    Pair("counted_hours", ::testing::_),
+                    Pair("required_hours", absl::StrCat(now.required_hours())),
+                    Pair("status", v1::TrainingStatus_Name(now.status())),
+                    Pair("cycle_first", now.cycle().first_day()),
+                    Pair("cycle_last", now.cycle().last_day())));
     counted_after_credit[e.teacher_id()] = carried.values().at("counted_hours");
   }
   EXPECT_THAT(counted_after_credit, ElementsAre(Pair("T1", "24"), Pair("T2", "12.5")));
