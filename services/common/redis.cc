@@ -403,7 +403,17 @@ absl::StatusOr<std::unique_ptr<Pool::Session>> Pool::Hold() {
 }
 
 Pool::Session::~Session() {
-  if (slot_ != nullptr) pool_.Release(slot_, !clean_);
+  if (slot_ == nullptr) return;
+  bool broken = false;
+  if (!clean_) {
+    // Whatever it holds, DISCARD ends a MULTI (an error reply when there is none) and UNWATCH
+    // drops the watched keys: the connection goes back to the pool as new.
+    const std::vector<Args> reset = {{"DISCARD"}, {"UNWATCH"}};
+    absl::StatusOr<std::vector<Reply>> replies =
+        pool_.RunOn(slot_, reset, absl::ZeroDuration(), &broken);
+    if (!broken && (!replies.ok() || (*replies)[1].is_error())) broken = true;
+  }
+  pool_.Release(slot_, broken);
 }
 
 absl::StatusOr<std::vector<Reply>> Pool::Session::Pipeline(const std::vector<Args>& commands) {

@@ -131,7 +131,8 @@ class Pool {
   // optimistic transaction (WATCH the keys, read them, then MULTI ... EXEC, which Redis refuses
   // when a watched key changed in between). The connection goes back to the pool when the
   // session ends; one that may still hold a WATCH or an open MULTI (any pipeline that did not
-  // end with EXEC, DISCARD or UNWATCH answered) is closed instead, which makes Redis drop both.
+  // end with EXEC, DISCARD or UNWATCH answered) is first reset with DISCARD and UNWATCH, and
+  // closed if that fails, which makes Redis drop both.
   class Session {
    public:
     Session(const Session&) = delete;

@@ -44,7 +44,7 @@ constexpr char kMethodPrefix[] = "shidang.training.v1.TrainingService/";
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 constexpr int kMaxCompletionRows = 5000;
-// Rows per ledger script of a completion batch (see RecordCompletions).
+// Rows per ledger script or transaction of a completion batch (see RecordCompletions).
 constexpr size_t kAppendsPerScript = 500;
 
 bool IsHr(Role role) {
@@ -1005,8 +1005,9 @@ class TrainingServiceImpl::Impl {
 
     // Step 2: each county's ledgers (also for rows credited before, so a crash between the
     // steps heals; the ledger's marks make it a no-op otherwise), in chunks of kAppendsPerScript
-    // rows: each script stays well inside the Redis command timeout and blocks other clients
-    // only briefly, and chunk n + 1 is prepared while chunk n's script runs (one in flight).
+    // rows: each script (or transaction) stays well inside the Redis command timeout and blocks
+    // other clients only briefly, and chunk n + 1 is prepared while chunk n is written (one in
+    // flight).
     struct CountyChunk {
       std::vector<LedgerAppend> appends;
       std::vector<common::v1::Event> events;

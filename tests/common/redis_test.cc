@@ -207,9 +207,9 @@ TEST_F(RedisPoolTest, ASessionsTransactionIsRefusedWhenAWatchedKeyChangedAndAppl
   EXPECT_EQ(pool.Stats().in_use, 0);
 }
 
-TEST_F(RedisPoolTest, ASessionLeftInsideATransactionClosesItsConnection) {
+TEST_F(RedisPoolTest, ASessionLeftInsideATransactionHandsBackAConnectionWithout) {
   Config config = server_.config();
-  config.pool_size = 1;  // the next command gets the same slot, reconnected
+  config.pool_size = 1;  // the next command gets the same connection
   Pool pool(config);
   {
     auto session = pool.Hold();
@@ -226,6 +226,21 @@ TEST_F(RedisPoolTest, ASessionLeftInsideATransactionClosesItsConnection) {
   auto k = pool.Command({"EXISTS", "k"});
   ASSERT_TRUE(k.ok());
   EXPECT_EQ(k->integer(), 0);
+  // Nor a watch: a transaction on it now is not refused by a change to "k".
+  {
+    auto session = pool.Hold();
+    ASSERT_TRUE(session.ok()) << session.status();
+    ASSERT_TRUE((*session)->Pipeline({{"WATCH", "k"}, {"GET", "k"}}).ok());
+  }  // left watching
+  ASSERT_TRUE(pool.Command({"SET", "k", "changed"}).ok());
+  {
+    auto session = pool.Hold();
+    ASSERT_TRUE(session.ok()) << session.status();
+    auto written = (*session)->Pipeline({{"MULTI"}, {"SET", "after", "1"}, {"EXEC"}});
+    ASSERT_TRUE(written.ok()) << written.status();
+    EXPECT_TRUE(written->back().is_array());  // applied
+  }
+  EXPECT_EQ(pool.Stats().failures, 0);  // reset, not closed
 }
 
 TEST_F(RedisPoolTest, RedisDownFailsFastWithUnavailableAndRecoversByItself) {
