@@ -258,11 +258,15 @@ Pool::~Pool() {
   LivePools().erase(this);
 }
 
-absl::StatusOr<Pool::Slot*> Pool::Acquire() {
+absl::StatusOr<Pool::Slot*> Pool::Acquire(size_t leave_idle) {
   Slot* slot = nullptr;
   bool need_connect = false;
   {
     absl::MutexLock lock(&mu_);
+    if (leave_idle > 0 && idle_.size() <= leave_idle) {
+      return absl::UnavailableError(absl::StrCat("redis: fewer than ", leave_idle + 1,
+                                                 " idle connections to ", config_.Describe()));
+    }
     if (idle_.empty()) {
       ++waits_;
       auto has_idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !idle_.empty(); };
@@ -396,8 +400,8 @@ absl::StatusOr<std::vector<Reply>> Pool::RunCommands(const std::vector<CommandAr
   return replies;
 }
 
-absl::StatusOr<std::unique_ptr<Pool::Session>> Pool::Hold() {
-  absl::StatusOr<Slot*> acquired = Acquire();
+absl::StatusOr<std::unique_ptr<Pool::Session>> Pool::Hold(size_t leave_idle) {
+  absl::StatusOr<Slot*> acquired = Acquire(leave_idle);
   if (!acquired.ok()) return acquired.status();
   return std::unique_ptr<Session>(new Session(*this, *acquired));
 }

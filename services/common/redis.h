@@ -150,8 +150,11 @@ class Pool {
     Slot* slot_;  // nullptr once its connection broke
     bool clean_ = true;
   };
-  // Holds a connection (waiting up to the command timeout for a free one).
-  absl::StatusOr<std::unique_ptr<Session>> Hold();
+  // Holds a connection (waiting up to the command timeout for a free one). With `leave_idle`,
+  // only when more than that many are idle, and at once (UNAVAILABLE otherwise): a caller that
+  // holds a session while it runs other commands through the pool must not take the
+  // connections those need, or enough such callers at once would wait on each other.
+  absl::StatusOr<std::unique_ptr<Session>> Hold(size_t leave_idle = 0);
 
   PoolStats Stats() const;
   const Config& config() const { return config_; }
@@ -162,8 +165,9 @@ class Pool {
   absl::StatusOr<std::vector<Reply>> RunOn(Slot* slot, const std::vector<CommandArgs>& commands,
                                            absl::Duration timeout, bool* broken);
 
-  // Takes an idle connection (waiting up to the command timeout), connected or reconnected.
-  absl::StatusOr<Slot*> Acquire();
+  // Takes an idle connection (waiting up to the command timeout), connected or reconnected;
+  // with `leave_idle`, fails at once unless more than that many are idle.
+  absl::StatusOr<Slot*> Acquire(size_t leave_idle = 0);
   // Returns a connection; a broken one is closed and reconnected by the next Acquire.
   void Release(Slot* slot, bool broken);
   // Zero timeout: the configured command timeout.

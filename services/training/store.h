@@ -48,6 +48,7 @@
 // Course ids embed their provider ("C<12 hex>-<provider>"), record ids their county
 // ("R<county>-<12 hex>").
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -277,8 +278,12 @@ class TrainingStore {
                                                       absl::string_view course_id,
                                                       std::vector<std::string>* homes = nullptr,
                                                       redis::Pool::Session* watch = nullptr);
-  // A connection of the store's pool held for a ReadHeads and LedgerTransaction on it.
-  absl::StatusOr<std::unique_ptr<redis::Pool::Session>> HoldSession() { return pool_.Hold(); }
+  // A connection of the store's pool held for a ReadHeads and LedgerTransaction on it, while
+  // at least half the pool stays free for the commands the caller runs meanwhile (UNAVAILABLE
+  // at once otherwise: the caller writes by script).
+  absl::StatusOr<std::unique_ptr<redis::Pool::Session>> HoldSession() {
+    return pool_.Hold(static_cast<size_t>(std::max(1, pool_.config().pool_size / 2)));
+  }
   absl::StatusOr<std::vector<std::string>> TeacherIds(absl::string_view county_id);
   absl::StatusOr<std::vector<std::string>> Counties();
 

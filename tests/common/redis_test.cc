@@ -207,6 +207,23 @@ TEST_F(RedisPoolTest, ASessionsTransactionIsRefusedWhenAWatchedKeyChangedAndAppl
   EXPECT_EQ(pool.Stats().in_use, 0);
 }
 
+TEST_F(RedisPoolTest, ASessionThatMustLeaveConnectionsIdleIsRefusedAtOnceWhenTooFewAre) {
+  Config config = server_.config();
+  config.pool_size = 3;
+  Pool pool(config);
+  auto first = pool.Hold(1);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = pool.Hold(1);
+  ASSERT_TRUE(second.ok()) << second.status();  // two were idle
+  const absl::Time start = absl::Now();
+  auto third = pool.Hold(1);
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_LT(absl::Now() - start, config.command_timeout);  // not waited for
+  // The one left serves everyone else.
+  ASSERT_TRUE(pool.Command({"SET", "k", "v"}).ok());
+  EXPECT_EQ(pool.Stats().in_use, 2);
+}
+
 TEST_F(RedisPoolTest, ASessionLeftInsideATransactionHandsBackAConnectionWithout) {
   Config config = server_.config();
   config.pool_size = 1;  // the next command gets the same connection
