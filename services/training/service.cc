@@ -384,7 +384,9 @@ class TrainingServiceImpl::Impl {
         {"status", TrainingStatus_Name(summary.status)},
         {"cycle_first", dates::FormatDate(summary.cycle.window.first)},
         {"cycle_last", dates::FormatDate(summary.cycle.window.last)}};
-    if (summary.counts_credits) values.emplace_back("credits", HoursText(RoundTo2(summary.credits)));
+    if (summary.counts_credits) {
+      values.emplace_back("credits", HoursText(RoundTo2(summary.credits)));
+    }
     return values;
   }
   static profile::v1::ServiceSummary SummaryPayload(const Summary& summary) {
@@ -425,8 +427,9 @@ class TrainingServiceImpl::Impl {
         WireFormatLite::WriteString(profile::v1::ServiceSummary::kValuesFieldNumber, entry, out);
       }
     });
-    static const std::string* const type_url = new std::string(
-        absl::StrCat("type.googleapis.com/", profile::v1::ServiceSummary::descriptor()->full_name()));
+    static const std::string* const type_url =
+        new std::string(absl::StrCat("type.googleapis.com/",
+                                     profile::v1::ServiceSummary::descriptor()->full_name()));
     const std::string any = encode([&](google::protobuf::io::CodedOutputStream* out) {
       WireFormatLite::WriteString(google::protobuf::Any::kTypeUrlFieldNumber, *type_url, out);
       WireFormatLite::WriteBytes(google::protobuf::Any::kValueFieldNumber, payload, out);
@@ -852,7 +855,8 @@ class TrainingServiceImpl::Impl {
     std::unordered_map<std::string, TeacherState> states;
     std::map<std::string, LoadedPolicy> policies;
     // Reads the teachers' heads in `county` (their home, or `homes` read alongside) and its policy;
-    // with `watch`, on that session, after a WATCH of the county's writes (TrainingStore::WritesKey).
+    // with `watch`, on that session, after a WATCH of the county's writes counter
+    // (TrainingStore::WritesKey).
     auto read_county = [&](const std::string& county, const std::vector<std::string>& teachers,
                            std::vector<std::string>* homes,
                            redis::Pool::Session* watch) -> absl::Status {

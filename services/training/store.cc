@@ -129,15 +129,15 @@ return {ok = ''}
   return *script;
 }
 
-// K = [writes, then keys referenced by index]; A = [n, strict (1: an append is a strict review), then per
-// append: head, mark, entry bytes, entry id, tally, row, policy stamp, the summary to attach to
-// the event when the totals are stored (Event.teacher_summary encoded; "" none), then 0 or 9 extra
-// args: records idx, states idx, record id, from state, to state, record bytes, strict, course id
-// whose "w:" to drop ("" none), release mark ("" none)]. The head packs five numbers, 3 bytes
-// each, big-endian: teacher hash idx, ledger idx, event index (0 none), expected ledger length + 1
-// (0: drop the totals), number of extra args. The extras are rare (a settled record, a reversal),
-// so a completion row sends 8 args, not 17. Answers per append '0' (not applied), '1' (applied with
-// its totals) or '2' (applied, totals dropped: recount).
+// K = [writes, then keys referenced by index]; A = [n, strict (1: an append is a strict review),
+// then per append: head, mark, entry bytes, entry id, tally, row, policy stamp, the summary to
+// attach to the event when the totals are stored (Event.teacher_summary encoded; "" none), then 0
+// or 9 extra args: records idx, states idx, record id, from state, to state, record bytes, strict,
+// course id whose "w:" to drop ("" none), release mark ("" none)]. The head packs five numbers,
+// 3 bytes each, big-endian: teacher hash idx, ledger idx, event index (0 none), expected ledger
+// length + 1 (0: drop the totals), number of extra args. The extras are rare (a settled record,
+// a reversal), so a completion row sends 8 args, not 17. Answers per append '0' (not applied),
+// '1' (applied with its totals) or '2' (applied, totals dropped: recount).
 //
 // The appends apply in order, each seeing what the ones before it wrote (a transfer's re-credit
 // after a reversal), reading the args in place: a completion batch runs this for 500 rows, where a
@@ -258,8 +258,8 @@ return {ok = ''}
   return *script;
 }
 
-// K = [facts, teachers, writes]; A = [teacher, leave, field, value, ...]. The running totals were counted
-// under the old facts (the cycle anchor): dropped here, recounted by the caller.
+// K = [facts, teachers, writes]; A = [teacher, leave, field, value, ...]. The running totals were
+// counted under the old facts (the cycle anchor): dropped here, recounted by the caller.
 const Mutation& PutFactsScript() {
   static const Mutation* script = new Mutation(R"lua(
 for i = 3, #A, 2 do redis.call('HSET', K[1], A[i], A[i + 1]) end
@@ -278,8 +278,8 @@ return {ok = tostring(v)}
 }
 
 // K = [writes, then keys referenced by index]; A = [n, then per write: teacher hash idx, ledger
-// idx, ledger length, tally, row, policy stamp, event index (0 none)]. Stores the totals only when the ledger
-// still has the length they were counted from.
+// idx, ledger length, tally, row, policy stamp, event index (0 none)]. Stores the totals only
+// when the ledger still has the length they were counted from.
 const Mutation& PutTalliesScript() {
   static const Mutation* script = new Mutation(R"lua(
 local n = tonumber(A[1])

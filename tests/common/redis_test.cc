@@ -180,8 +180,8 @@ TEST_F(RedisPoolTest, ASessionsTransactionIsRefusedWhenAWatchedKeyChangedAndAppl
     EXPECT_EQ((*read)[1].str(), "10");
     // Another client changes the watched key between the read and the write.
     ASSERT_TRUE(pool.Command({"SET", "balance", "11"}).ok());
-    auto written =
-        (*session)->Pipeline({{"MULTI"}, {"SET", "balance", "9"}, {"RPUSH", "log", "-1"}, {"EXEC"}});
+    auto written = (*session)->Pipeline(
+        {{"MULTI"}, {"SET", "balance", "9"}, {"RPUSH", "log", "-1"}, {"EXEC"}});
     ASSERT_TRUE(written.ok()) << written.status();
     EXPECT_TRUE(written->back().is_nil());  // refused: nothing of it applied
   }
@@ -195,8 +195,8 @@ TEST_F(RedisPoolTest, ASessionsTransactionIsRefusedWhenAWatchedKeyChangedAndAppl
     auto session = pool.Hold();
     ASSERT_TRUE(session.ok()) << session.status();
     ASSERT_TRUE((*session)->Pipeline({{"WATCH", "balance"}, {"GET", "balance"}}).ok());
-    auto written =
-        (*session)->Pipeline({{"MULTI"}, {"SET", "balance", "10"}, {"RPUSH", "log", "-1"}, {"EXEC"}});
+    auto written = (*session)->Pipeline(
+        {{"MULTI"}, {"SET", "balance", "10"}, {"RPUSH", "log", "-1"}, {"EXEC"}});
     ASSERT_TRUE(written.ok()) << written.status();
     ASSERT_TRUE(written->back().is_array());
     EXPECT_EQ(written->back().size(), 2u);
