@@ -1090,23 +1090,29 @@ class TrainingServiceImpl::Impl {
       for (auto& [county, teacher] : stale) recount[county].push_back(std::move(teacher));
       return absl::OkStatus();
     };
+    // The teachers of `appends` (of `county`) whose totals were dropped: they need a recount.
+    using Stale = std::vector<std::pair<std::string, std::string>>;
+    auto add_stale = [](const std::string& county, const std::vector<LedgerAppend>& appends,
+                        const std::vector<AppendOutcome>& outcomes, Stale* stale) {
+      for (size_t j = 0; j < outcomes.size(); ++j) {
+        if (outcomes[j] == AppendOutcome::kAppliedStale) {
+          stale->emplace_back(county, appends[j].teacher_id);
+        }
+      }
+    };
     // Step 2 by script for `chunk` (in the background; the caller awaits it).
     auto write_by_script = [&](Chunk chunk) {
       writing = std::async(
           std::launch::async,
-          [this, actor = call.actor, chunk = std::move(chunk)]() mutable
-          -> absl::StatusOr<std::vector<std::pair<std::string, std::string>>> {
-            std::vector<std::pair<std::string, std::string>> stale;
+          [this, add_stale, actor = call.actor, chunk = std::move(chunk)]() mutable
+          -> absl::StatusOr<Stale> {
+            Stale stale;
             for (auto& [county, c] : chunk) {
               SHIDANG_ASSIGN_OR_RETURN(
                   std::vector<AppendOutcome> outcomes,
                   store_.AppendLedger(county, c.appends, WriteContext{actor, "", nullptr},
                                       std::move(c.events)));
-              for (size_t j = 0; j < outcomes.size(); ++j) {
-                if (outcomes[j] == AppendOutcome::kAppliedStale) {
-                  stale.emplace_back(county, c.appends[j].teacher_id);
-                }
-              }
+              add_stale(county, c.appends, outcomes, &stale);
             }
             return stale;
           });
@@ -1165,23 +1171,18 @@ class TrainingServiceImpl::Impl {
         if (fast_chunks.size() == 1) SHIDANG_RETURN_IF_ERROR(store_.PrepareStream(guess));
         writing = std::async(
             std::launch::async,
-            [&transaction, &guess, next]()
-                -> absl::StatusOr<std::vector<std::pair<std::string, std::string>>> {
+            [&transaction, &guess, add_stale, next]() -> absl::StatusOr<Stale> {
               SHIDANG_ASSIGN_OR_RETURN(
                   std::optional<std::vector<AppendOutcome>> outcomes,
                   transaction->Write(next->chunk.appends, next->chunk.events));
-              std::vector<std::pair<std::string, std::string>> stale;
+              Stale stale;
               if (!outcomes.has_value()) {
                 // A teacher of the county was written since the heads were read: nothing of
                 // this chunk was written.
                 next->refused = true;
                 return stale;
               }
-              for (size_t j = 0; j < outcomes->size(); ++j) {
-                if ((*outcomes)[j] == AppendOutcome::kAppliedStale) {
-                  stale.emplace_back(guess, next->chunk.appends[j].teacher_id);
-                }
-              }
+              add_stale(guess, next->chunk.appends, *outcomes, &stale);
               return stale;
             });
       }
