@@ -242,16 +242,65 @@ absl::Status CheckString(absl::string_view path, absl::string_view text, Check c
   }
 }
 
-absl::Status CheckEnum(absl::string_view path, const pb::EnumDescriptor* type, int number) {
+// Enum fields whose UNSPECIFIED value has a meaning, and the meaning, for the message.
+const std::map<std::string, std::string>& UnspecifiedMeanings() {
+  static const auto* const kMeanings = new std::map<std::string, std::string>{
+      // training's rules (services/training/rules.h): the rate of every mode without its own.
+      {"shidang.common.v1.CreditRate.mode", "every mode without a rate of its own"},
+  };
+  return *kMeanings;
+}
+
+absl::Status CheckEnum(absl::string_view path, const pb::FieldDescriptor* field, int number) {
+  const pb::EnumDescriptor* type = field->enum_type();
   const pb::EnumValueDescriptor* value = type->FindValueByNumber(number);
-  if (value == nullptr || number == 0) {
-    std::string allowed;
-    for (int i = 0; i < type->value_count(); ++i) {
-      if (type->value(i)->number() == 0) continue;
-      absl::StrAppend(&allowed, allowed.empty() ? "" : ", ", type->value(i)->name());
+  auto meaning = UnspecifiedMeanings().find(field->full_name());
+  const bool unspecified_allowed = meaning != UnspecifiedMeanings().end();
+  if (value != nullptr && (number != 0 || unspecified_allowed)) return absl::OkStatus();
+  std::string allowed;
+  for (int i = 0; i < type->value_count(); ++i) {
+    if (type->value(i)->number() == 0) continue;
+    absl::StrAppend(&allowed, allowed.empty() ? "" : ", ", type->value(i)->name());
+  }
+  if (unspecified_allowed) {
+    absl::StrAppend(&allowed, ", or ", type->FindValueByNumber(0)->name(), " for ",
+                    meaning->second);
+  }
+  return Bad(path, value == nullptr ? absl::StrCat(number) : value->name(),
+             absl::StrCat("one of ", allowed));
+}
+
+// Lists whose items must differ in one field: one credit rate per mode, one cap per activity.
+const std::map<std::string, std::string>& UniqueKeys() {
+  static const auto* const kKeys = new std::map<std::string, std::string>{
+      {"shidang.common.v1.CreditRateList.rates", "mode"},
+      {"shidang.common.v1.CreditCapList.caps", "activity"},
+  };
+  return *kKeys;
+}
+
+// The key of one item of a list in UniqueKeys, as text.
+std::string ItemKey(const pb::Message& item, const pb::FieldDescriptor* key) {
+  const pb::Reflection* r = item.GetReflection();
+  if (key->cpp_type() == pb::FieldDescriptor::CPPTYPE_ENUM) return r->GetEnum(item, key)->name();
+  return r->GetString(item, key);
+}
+
+absl::Status CheckUnique(const pb::Message& message, const pb::FieldDescriptor* list,
+                         const std::string& path) {
+  auto it = UniqueKeys().find(list->full_name());
+  if (it == UniqueKeys().end()) return absl::OkStatus();
+  const pb::Reflection* r = message.GetReflection();
+  std::map<std::string, int> first;
+  for (int j = 0; j < r->FieldSize(message, list); ++j) {
+    const pb::Message& item = r->GetRepeatedMessage(message, list, j);
+    const pb::FieldDescriptor* key = item.GetDescriptor()->FindFieldByName(it->second);
+    auto [at, inserted] = first.emplace(ItemKey(item, key), j);
+    if (!inserted) {
+      return Bad(
+          absl::StrCat(path, "[", j, "].", it->second), Quoted(at->first),
+          absl::StrCat("one item per ", it->second, "; [", at->second, "] has this one already"));
     }
-    return Bad(path, value == nullptr ? absl::StrCat(number) : value->name(),
-               absl::StrCat("one of ", allowed));
   }
   return absl::OkStatus();
 }
@@ -270,6 +319,7 @@ absl::Status CheckMessage(const pb::Message& message, const std::string& path) {
         absl::Status status = CheckValue(message, field, j, absl::StrCat(field_path, "[", j, "]"));
         if (!status.ok()) return status;
       }
+      SHIDANG_RETURN_IF_ERROR(CheckUnique(message, field, field_path));
     } else if (!field->has_presence() || reflection->HasField(message, field)) {
       // Fields without presence (inside list items) are checked even at their zero value, so an
       // HourRule with no name or a CreditRate with no mode is refused.
@@ -299,7 +349,7 @@ absl::Status CheckValue(const pb::Message& message, const pb::FieldDescriptor* f
           rep ? r->GetRepeatedMessage(message, field, index) : r->GetMessage(message, field), path);
     case pb::FieldDescriptor::CPPTYPE_ENUM:
       return CheckEnum(
-          path, field->enum_type(),
+          path, field,
           rep ? r->GetRepeatedEnumValue(message, field, index) : r->GetEnumValue(message, field));
     case pb::FieldDescriptor::CPPTYPE_BOOL:
       return absl::OkStatus();
@@ -433,12 +483,13 @@ void CopyField(const pb::Message& from, const pb::FieldDescriptor* field, pb::Me
   }
 }
 
-// One level's contribution: its chosen version's (sub)message at the current depth.
+// One version's contribution (or the built-in defaults'): its (sub)message at the current depth.
 struct Layer {
   const pb::Message* message;
   PolicyLevel level;
   const std::string* region;
   const std::string* effective_from;
+  bool built_in;
 };
 
 void ResolveInto(const std::vector<Layer>& layers, const std::string& prefix, pb::Message* out,
@@ -454,7 +505,7 @@ void ResolveInto(const std::vector<Layer>& layers, const std::string& prefix, pb
       for (const Layer& layer : layers) {
         if (!IsSet(*layer.message, field)) continue;
         inner.push_back(Layer{&layer.message->GetReflection()->GetMessage(*layer.message, field),
-                              layer.level, layer.region, layer.effective_from});
+                              layer.level, layer.region, layer.effective_from, layer.built_in});
       }
       if (inner.empty()) continue;
       ResolveInto(inner, path, out->GetReflection()->MutableMessage(out, field), resolved);
@@ -468,6 +519,7 @@ void ResolveInto(const std::vector<Layer>& layers, const std::string& prefix, pb
       source->set_level(layer.level);
       source->set_region(*layer.region);
       source->set_effective_from(*layer.effective_from);
+      source->set_built_in(layer.built_in);
       break;
     }
   }
@@ -482,6 +534,40 @@ bool SetsAnyLeaf(const pb::Message& message) {
     if (SetsAnyLeaf(message.GetReflection()->GetMessage(message, field))) return true;
   }
   return false;
+}
+
+// Where a version stands in a county's chain: 0 county, 1 city, 2 province, 3 national; -1 when
+// it belongs to another region.
+int RankIn(const RegionChain& chain, const PolicyVersion& v) {
+  switch (v.level()) {
+    case POLICY_LEVEL_COUNTY:
+      return v.region() == chain.county ? 0 : -1;
+    case POLICY_LEVEL_CITY:
+      return !chain.city.empty() && v.region() == chain.city ? 1 : -1;
+    case POLICY_LEVEL_PROVINCE:
+      return v.region() == chain.province ? 2 : -1;
+    case POLICY_LEVEL_NATIONAL:
+      return 3;
+    default:
+      return -1;
+  }
+}
+
+// The sections: every top-level field of Policy (each a message), in declaration order.
+const std::vector<const pb::FieldDescriptor*>& SectionFields() {
+  static const auto* const kSections = [] {
+    auto* sections = new std::vector<const pb::FieldDescriptor*>();
+    for (int i = 0; i < Policy::descriptor()->field_count(); ++i) {
+      sections->push_back(Policy::descriptor()->field(i));
+    }
+    return sections;
+  }();
+  return *kSections;
+}
+
+// Whether `policy` sets a leaf of `section` (a section present but empty sets nothing).
+bool SetsSection(const Policy& policy, const pb::FieldDescriptor* section) {
+  return IsSet(policy, section) && SetsAnyLeaf(policy.GetReflection()->GetMessage(policy, section));
 }
 
 void CollectLeafPaths(const pb::Descriptor* type, const std::string& prefix,
@@ -522,34 +608,123 @@ std::string KeyPrefix(PolicyLevel level, absl::string_view region) {
 }
 
 // The change itself; Mutation adds the idempotency record and the event around it.
-// K: versions, contents. A: effective_from, version bytes, content bytes, conflict message.
-// A date that holds the same content answers the stored version and writes nothing; a date that
-// holds different content is ALREADY_EXISTS (6).
+// K: versions, contents. A: effective_from; the version stored whole at that date before sections
+// were kept apart, as the caller read it ('' none); n sections; then six per section: its name,
+// its record (the version with that section only), its content (the section's deterministic
+// bytes), '1' when the older whole version sets it ('0' otherwise), its content there, and the
+// message should it conflict.
+// Per section: the same content stored at the date: its stored version answers; a different one:
+// ALREADY_EXISTS (6), nothing written; none: the record is written. Answers go back concatenated,
+// which protobuf reads as one version holding all their sections (each answer holds others); the
+// one whose actor and request id it carries comes last: a record written now, or else the stored
+// version of the first section. ABORTED (10) when the older whole version changed since the
+// caller read it (only a binary from before sections were kept apart writes one).
 const Mutation& AddVersionMutation() {
   static const auto* const kMutation = new Mutation(R"lua(
-local existing = redis.call('HGET', K[2], A[1])
-if existing then
-  if existing ~= A[3] then return {err = 6, msg = A[4], field = 'effective_from'} end
-  return {ok = redis.call('HGET', K[1], A[1]) or ''}
+local date, older = A[1], A[2]
+if (redis.call('HGET', K[1], date) or '') ~= older then
+  return {err = 10, msg = 'a version dated ' .. date .. ' was stored meanwhile; retry'}
 end
-redis.call('HSET', K[1], A[1], A[2])
-redis.call('HSET', K[2], A[1], A[3])
+local stored_answers, seen, fresh = {}, {}, {}
+for i = 0, tonumber(A[3]) - 1 do
+  local b = 3 + i * 6
+  local field = date .. '/' .. A[b + 1]
+  local content = redis.call('HGET', K[2], field)
+  local answer
+  if content then
+    answer = redis.call('HGET', K[1], field) or ''
+  elseif A[b + 4] == '1' then
+    content, answer = A[b + 5], older
+  end
+  if content then
+    if content ~= A[b + 3] then return {err = 6, msg = A[b + 6], field = 'effective_from'} end
+    if not seen[answer] then
+      seen[answer] = true
+      stored_answers[#stored_answers + 1] = answer
+    end
+  else
+    fresh[#fresh + 1] = b
+  end
+end
+local parts = {}
+if #fresh == 0 then
+  for i = #stored_answers, 1, -1 do parts[#parts + 1] = stored_answers[i] end
+  return {ok = table.concat(parts)}
+end
+for _, answer in ipairs(stored_answers) do parts[#parts + 1] = answer end
+for _, b in ipairs(fresh) do
+  local field = date .. '/' .. A[b + 1]
+  redis.call('HSET', K[1], field, A[b + 2])
+  redis.call('HSET', K[2], field, A[b + 3])
+  parts[#parts + 1] = A[b + 2]
+end
 emit(1)
-return {ok = A[2]}
+return {ok = table.concat(parts)}
 )lua");
   return *kMutation;
 }
 
+// `version` with only `section` of its policy.
+PolicyVersion SectionRecord(const PolicyVersion& version, const pb::FieldDescriptor* section) {
+  PolicyVersion record = version;
+  Policy* policy = record.mutable_policy();
+  for (const pb::FieldDescriptor* other : SectionFields()) {
+    if (other != section) policy->GetReflection()->ClearField(policy, other);
+  }
+  return record;
+}
+
+// Keeps only the sections in `keep` (names), as the answer to a version that set those.
+void KeepSections(const std::vector<std::string>& keep, PolicyVersion* version) {
+  Policy* policy = version->mutable_policy();
+  for (const pb::FieldDescriptor* section : SectionFields()) {
+    if (std::find(keep.begin(), keep.end(), section->name()) == keep.end()) {
+      policy->GetReflection()->ClearField(policy, section);
+    }
+  }
+}
+
+// The mutation's args for `version` (A in the script above); `older` is the version stored whole
+// at its date before sections were kept apart, as read, and `older_bytes` its bytes ("" none).
+redis::Args AddVersionArgs(const PolicyVersion& version, const std::vector<std::string>& sections,
+                           const PolicyVersion& older, const std::string& older_bytes) {
+  redis::Args args = {version.effective_from(), older_bytes, absl::StrCat(sections.size())};
+  for (const std::string& name : sections) {
+    const pb::FieldDescriptor* section = Policy::descriptor()->FindFieldByName(name);
+    const pb::Reflection* r = version.policy().GetReflection();
+    const bool older_sets = !older_bytes.empty() && SetsSection(older.policy(), section);
+    args.push_back(name);
+    args.push_back(Deterministic(SectionRecord(version, section)));
+    args.push_back(Deterministic(r->GetMessage(version.policy(), section)));
+    args.push_back(older_sets ? "1" : "0");
+    args.push_back(older_sets ? Deterministic(r->GetMessage(older.policy(), section)) : "");
+    args.push_back(absl::StrCat(
+        "a different ", LevelName(version.level()), " ", name, " policy",
+        version.region().empty() ? "" : absl::StrCat(" for ", version.region()),
+        " is already in force from ", version.effective_from(),
+        "; versions are never replaced: add the correction as a new version with a later "
+        "effective_from"));
+  }
+  return args;
+}
+
+// The versions of one level and region from HGETALL of its versions hash, ordered by field name:
+// by effective date, a version stored whole before sections were kept apart ("<date>") before the
+// sections of that date ("<date>/<section>").
 absl::StatusOr<std::vector<PolicyVersion>> ParseVersions(const redis::Reply& reply,
                                                          absl::string_view key) {
-  if (!reply.is_array()) {
+  if (!reply.is_array() || reply.size() % 2 != 0) {
     return absl::InternalError(absl::StrCat("policy store: unexpected reply for ", key));
   }
-  std::vector<PolicyVersion> versions(reply.size());
-  for (size_t i = 0; i < reply.size(); ++i) {
-    absl::string_view bytes = reply[i].str();
+  std::vector<std::pair<absl::string_view, size_t>> order;
+  for (size_t i = 0; i + 1 < reply.size(); i += 2) order.emplace_back(reply[i].str(), i + 1);
+  std::sort(order.begin(), order.end());
+  std::vector<PolicyVersion> versions(order.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    absl::string_view bytes = reply[order[i].second].str();
     if (!versions[i].ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      return absl::InternalError(absl::StrCat("policy store: unreadable version in ", key));
+      return absl::InternalError(
+          absl::StrCat("policy store: unreadable version ", order[i].first, " in ", key));
     }
   }
   return versions;
@@ -627,47 +802,66 @@ std::vector<std::string> LeafFieldPaths() {
 absl::StatusOr<ResolvedPolicy> ResolvePolicy(absl::string_view county_id,
                                              const std::vector<PolicyVersion>& versions,
                                              absl::CivilDay date) {
-  absl::StatusOr<RegionChain> chain = ChainOf(county_id);
-  if (!chain.ok()) return chain.status();
+  SHIDANG_ASSIGN_OR_RETURN(RegionChain chain, ChainOf(county_id));
 
-  // Most local first: county, city, province, national.
-  const PolicyVersion* chosen[4] = {nullptr, nullptr, nullptr, nullptr};
-  absl::CivilDay chosen_day[4];
+  // Every version in force that takes part, most local level first, and within a level the
+  // latest first (on one date, the later in `versions` first): the first that sets a field gives
+  // its value, so a level's older versions still answer for the fields its newer ones leave out.
+  struct InForce {
+    int rank;  // 0 county, 1 city, 2 province, 3 national
+    absl::CivilDay day;
+    size_t index;
+  };
+  std::vector<InForce> in_force;
   for (size_t i = 0; i < versions.size(); ++i) {
     const PolicyVersion& v = versions[i];
-    int slot = -1;
-    if (v.level() == POLICY_LEVEL_COUNTY && v.region() == chain->county) {
-      slot = 0;
-    } else if (v.level() == POLICY_LEVEL_CITY && !chain->city.empty() &&
-               v.region() == chain->city) {
-      slot = 1;
-    } else if (v.level() == POLICY_LEVEL_PROVINCE && v.region() == chain->province) {
-      slot = 2;
-    } else if (v.level() == POLICY_LEVEL_NATIONAL) {
-      slot = 3;
-    }
-    if (slot < 0) continue;
-    absl::StatusOr<absl::CivilDay> day =
-        dates::ParseDate(v.effective_from(), absl::StrCat("versions[", i, "].effective_from"));
-    if (!day.ok()) return day.status();
-    if (*day > date) continue;
-    if (chosen[slot] == nullptr || *day >= chosen_day[slot]) {
-      chosen[slot] = &v;
-      chosen_day[slot] = *day;
-    }
+    const int rank = RankIn(chain, v);
+    if (rank < 0) continue;
+    SHIDANG_ASSIGN_OR_RETURN(
+        absl::CivilDay day,
+        dates::ParseDate(v.effective_from(), absl::StrCat("versions[", i, "].effective_from")));
+    if (day <= date) in_force.push_back(InForce{rank, day, i});
   }
+  std::sort(in_force.begin(), in_force.end(), [](const InForce& a, const InForce& b) {
+    if (a.rank != b.rank) return a.rank < b.rank;
+    if (a.day != b.day) return a.day > b.day;
+    return a.index > b.index;
+  });
 
   static const std::string* const kBuiltIn = new std::string();
   std::vector<Layer> layers;
-  for (const PolicyVersion* v : chosen) {
-    if (v == nullptr || !v->has_policy()) continue;
-    layers.push_back(Layer{&v->policy(), v->level(), &v->region(), &v->effective_from()});
+  for (const InForce& f : in_force) {
+    const PolicyVersion& v = versions[f.index];
+    if (!v.has_policy()) continue;
+    layers.push_back(Layer{&v.policy(), v.level(), &v.region(), &v.effective_from(), false});
   }
-  layers.push_back(Layer{&NationalDefaults(), POLICY_LEVEL_NATIONAL, kBuiltIn, kBuiltIn});
+  layers.push_back(Layer{&NationalDefaults(), POLICY_LEVEL_NATIONAL, kBuiltIn, kBuiltIn, true});
 
   ResolvedPolicy resolved;
   ResolveInto(layers, "", resolved.mutable_policy(), &resolved);
   return resolved;
+}
+
+std::vector<std::string> SectionsSet(const Policy& policy) {
+  std::vector<std::string> sections;
+  for (const pb::FieldDescriptor* section : SectionFields()) {
+    if (SetsSection(policy, section)) sections.push_back(section->name());
+  }
+  return sections;
+}
+
+std::vector<PolicyVersion> CountyVersions::Setting(absl::string_view section) const {
+  std::vector<PolicyVersion> out;
+  const pb::FieldDescriptor* field = Policy::descriptor()->FindFieldByName(std::string(section));
+  if (field == nullptr) return out;
+  for (const PolicyVersion& v : versions) {
+    if (SetsSection(v.policy(), field)) out.push_back(v);
+  }
+  return out;
+}
+
+absl::StatusOr<ResolvedPolicy> CountyVersions::Resolve(absl::CivilDay date) const {
+  return ResolvePolicy(chain.county, versions, date);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -682,17 +876,27 @@ absl::Time PolicyStore::Now() const {
 void PolicyStore::InvalidateCache() {
   absl::MutexLock lock(&mu_);
   cache_.clear();
+  ++generation_;
 }
 
 absl::StatusOr<PolicyVersion> PolicyStore::AddVersion(const PolicyVersion& version) {
-  absl::Status valid = ValidateVersion(version);
-  if (!valid.ok()) return valid;
+  SHIDANG_RETURN_IF_ERROR(ValidateVersion(version));
+  const std::vector<std::string> sections = SectionsSet(version.policy());
 
   const std::string tag = HashTagOf(version.level(), version.region());
   const std::string prefix = absl::StrCat("policy:", tag, ":");
-  PolicyVersion content = version;
-  content.clear_actor();
-  content.clear_request_id();
+  const std::string versions_key = absl::StrCat(prefix, "versions");
+  // A version stored whole at this date before sections were kept apart: the script needs its
+  // sections, which Lua cannot read from protobuf. Such versions are never rewritten, and the
+  // script refuses to go on if this one changed after this read.
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply older_reply,
+                           pool_.Command({"HGET", versions_key, version.effective_from()}));
+  const std::string older_bytes(older_reply.is_nil() ? "" : older_reply.str());
+  PolicyVersion older;
+  if (!older.ParseFromString(older_bytes)) {
+    return absl::InternalError(absl::StrCat("policy store: unreadable version ",
+                                            version.effective_from(), " in ", versions_key));
+  }
 
   MutationRequest mutation;
   SHIDANG_RETURN_IF_ERROR(
@@ -710,102 +914,107 @@ absl::StatusOr<PolicyVersion> PolicyStore::AddVersion(const PolicyVersion& versi
                    version.effective_from(), " 起施行"));
   event.mutable_payload()->PackFrom(version);
   mutation.events.push_back(std::move(event));
-  mutation.keys = {absl::StrCat(prefix, "versions"), absl::StrCat(prefix, "contents")};
-  mutation.args = {
-      version.effective_from(), Deterministic(version), Deterministic(content),
-      absl::StrCat("a different ", LevelName(version.level()), " policy",
-                   version.region().empty() ? "" : absl::StrCat(" for ", version.region()),
-                   " is already in force from ", version.effective_from(),
-                   "; versions are never replaced: add the correction as a new version with a "
-                   "later effective_from")};
+  mutation.keys = {versions_key, absl::StrCat(prefix, "contents")};
+  mutation.args = AddVersionArgs(version, sections, older, older_bytes);
 
   // Consumers (e.g. training, which recomputes summaries a past-dated version touches) find the
   // stream through the index; registering before the first write is idempotent.
   SHIDANG_RETURN_IF_ERROR(RegisterStream(pool_, "policy", mutation.stream_key));
   SHIDANG_ASSIGN_OR_RETURN(MutationResult result, AddVersionMutation().Run(pool_, mutation));
 
+  // Also the answer stored by a retried request from before sections were kept apart: the whole
+  // version, whose sections are this request's.
   PolicyVersion stored;
   if (result.payload.empty() || !stored.ParseFromString(result.payload)) {
-    return absl::InternalError(absl::StrCat("policy store: unreadable stored version for ", prefix,
-                                            "versions ", version.effective_from()));
+    return absl::InternalError(absl::StrCat("policy store: unreadable stored version for ",
+                                            versions_key, " ", version.effective_from()));
   }
+  KeepSections(sections, &stored);
   if (!result.replayed && !result.stream_entry_ids.empty()) InvalidateCache();
   return stored;
 }
 
-absl::StatusOr<std::vector<PolicyVersion>> PolicyStore::ReadChain(const RegionChain& chain) {
+absl::StatusOr<std::shared_ptr<const CountyVersions>> PolicyStore::FetchCounty(
+    const RegionChain& chain) {
+  // The order CountyVersions promises: national, province, city, county.
   std::vector<std::string> keys = {
-      absl::StrCat(KeyPrefix(POLICY_LEVEL_COUNTY, chain.county), "versions"),
-      absl::StrCat(KeyPrefix(POLICY_LEVEL_PROVINCE, chain.province), "versions"),
       absl::StrCat(KeyPrefix(POLICY_LEVEL_NATIONAL, ""), "versions"),
+      absl::StrCat(KeyPrefix(POLICY_LEVEL_PROVINCE, chain.province), "versions"),
   };
   if (!chain.city.empty()) {
     keys.push_back(absl::StrCat(KeyPrefix(POLICY_LEVEL_CITY, chain.city), "versions"));
   }
+  keys.push_back(absl::StrCat(KeyPrefix(POLICY_LEVEL_COUNTY, chain.county), "versions"));
   std::vector<redis::Args> commands;
-  for (const std::string& key : keys) commands.push_back({"HVALS", key});
-  absl::StatusOr<std::vector<redis::Reply>> replies = pool_.Pipeline(commands);
-  if (!replies.ok()) return replies.status();
-  std::vector<PolicyVersion> all;
+  for (const std::string& key : keys) commands.push_back({"HGETALL", key});
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_.Pipeline(commands));
+  auto read = std::make_shared<CountyVersions>();
+  read->chain = chain;
   for (size_t i = 0; i < keys.size(); ++i) {
-    absl::Status status = (*replies)[i].ToStatus();
-    if (!status.ok()) return status;
-    absl::StatusOr<std::vector<PolicyVersion>> versions = ParseVersions((*replies)[i], keys[i]);
-    if (!versions.ok()) return versions.status();
-    for (PolicyVersion& v : *versions) all.push_back(std::move(v));
+    SHIDANG_RETURN_IF_ERROR(replies[i].ToStatus());
+    SHIDANG_ASSIGN_OR_RETURN(std::vector<PolicyVersion> versions,
+                             ParseVersions(replies[i], keys[i]));
+    for (PolicyVersion& v : versions) read->versions.push_back(std::move(v));
   }
-  return all;
+  return std::shared_ptr<const CountyVersions>(std::move(read));
+}
+
+absl::StatusOr<std::shared_ptr<const CountyVersions>> PolicyStore::ReadCounty(
+    absl::string_view county_id) {
+  SHIDANG_ASSIGN_OR_RETURN(RegionChain chain, ChainOf(county_id));
+  const bool caching = options_.cache_ttl > absl::ZeroDuration();
+  uint64_t generation = 0;
+  if (caching) {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(chain.county);
+    if (it != cache_.end() && Now() < it->second.expires) return it->second.read;
+    generation = generation_;
+  }
+  // Redis is read outside the lock; two callers missing at once both read, which is harmless.
+  SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountyVersions> read, FetchCounty(chain));
+  if (caching) {
+    absl::MutexLock lock(&mu_);
+    if (generation == generation_) {
+      if (cache_.size() >= kMaxCachedCounties) cache_.clear();
+      CacheEntry& entry = cache_[chain.county];
+      entry.expires = Now() + options_.cache_ttl;
+      entry.read = read;
+      entry.resolved.clear();
+    }
+  }
+  return read;
 }
 
 absl::StatusOr<ResolvedPolicy> PolicyStore::Resolve(absl::string_view county_id,
                                                     absl::CivilDay date) {
-  absl::StatusOr<RegionChain> chain = ChainOf(county_id);
-  if (!chain.ok()) return chain.status();
-  const bool caching = options_.cache_ttl > absl::ZeroDuration();
-  if (caching) {
+  SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountyVersions> read, ReadCounty(county_id));
+  {
     absl::MutexLock lock(&mu_);
-    auto it = cache_.find(chain->county);
-    if (it != cache_.end() && Now() < it->second.expires) {
-      auto hit = it->second.resolved.find(date);
-      if (hit != it->second.resolved.end()) return hit->second;
-      absl::StatusOr<ResolvedPolicy> resolved = ResolvePolicy(county_id, it->second.versions, date);
-      if (!resolved.ok()) return resolved.status();
-      if (it->second.resolved.size() >= kMaxCachedDates) it->second.resolved.clear();
-      it->second.resolved.emplace(date, *resolved);
-      return resolved;
+    if (CacheEntry* entry = EntryHolding(*read)) {
+      auto hit = entry->resolved.find(date);
+      if (hit != entry->resolved.end()) return hit->second;
     }
   }
-  // Redis is read outside the lock; two callers missing at once both read, which is harmless.
-  absl::StatusOr<std::vector<PolicyVersion>> versions = ReadChain(*chain);
-  if (!versions.ok()) return versions.status();
-  absl::StatusOr<ResolvedPolicy> resolved = ResolvePolicy(county_id, *versions, date);
-  if (!resolved.ok()) return resolved.status();
-  if (caching) {
-    absl::MutexLock lock(&mu_);
-    if (cache_.size() >= kMaxCachedCounties) cache_.clear();
-    CacheEntry& entry = cache_[chain->county];
-    entry.expires = Now() + options_.cache_ttl;
-    entry.versions = std::move(*versions);
-    entry.resolved.clear();
-    entry.resolved.emplace(date, *resolved);
+  SHIDANG_ASSIGN_OR_RETURN(ResolvedPolicy resolved, read->Resolve(date));
+  absl::MutexLock lock(&mu_);
+  if (CacheEntry* entry = EntryHolding(*read)) {
+    if (entry->resolved.size() >= kMaxCachedDates) entry->resolved.clear();
+    entry->resolved.emplace(date, resolved);
   }
   return resolved;
 }
 
+PolicyStore::CacheEntry* PolicyStore::EntryHolding(const CountyVersions& read) {
+  auto it = cache_.find(read.chain.county);
+  return it != cache_.end() && it->second.read.get() == &read ? &it->second : nullptr;
+}
+
 absl::StatusOr<std::vector<PolicyVersion>> PolicyStore::ListVersions(PolicyLevel level,
                                                                      absl::string_view region) {
-  absl::Status valid = ValidateRegion(level, region, "region");
-  if (!valid.ok()) return valid;
+  SHIDANG_RETURN_IF_ERROR(ValidateRegion(level, region, "region"));
   const std::string key = absl::StrCat(KeyPrefix(level, region), "versions");
-  absl::StatusOr<redis::Reply> reply = pool_.Command({"HVALS", key});
-  if (!reply.ok()) return reply.status();
-  absl::StatusOr<std::vector<PolicyVersion>> versions = ParseVersions(*reply, key);
-  if (!versions.ok()) return versions.status();
-  // ISO dates sort as text.
-  std::sort(versions->begin(), versions->end(), [](const PolicyVersion& a, const PolicyVersion& b) {
-    return a.effective_from() < b.effective_from();
-  });
-  return versions;
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command({"HGETALL", key}));
+  return ParseVersions(reply, key);
 }
 
 }  // namespace shidang::policy

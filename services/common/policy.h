@@ -4,9 +4,11 @@
 // configuration with a national default, versioned by effective date at one of four levels.
 //
 // Resolution, per leaf field, for a county on a date: look at the county, then its city, then its
-// province, then NATIONAL versions, then the built-in national defaults; at each level take that
-// level's latest version effective on or before the date; the first of those that sets the field
-// gives its value. A leaf is
+// province, then NATIONAL versions, then the built-in national defaults; the first level that has
+// a version in force (effective on or before the date) setting the field gives its value, from the
+// latest such version of that level. So a county's 2025 version that sets only warn_days leaves
+// the county's 2023 online cap in force; the province's applies only where no county version ever
+// set it. A leaf is
 //   - a scalar or enum field (all are `optional`, so "set" is explicit presence), or
 //   - a message that holds a repeated field (a wrapped list such as HourRuleList): one value,
 //     replaced whole, never merged;
@@ -52,7 +54,7 @@ inline constexpr absl::string_view kSchoolKinds[] = {
     "URBAN", "TOWN", "RURAL", "STRONG", "ORDINARY", "WEAK", "CENTRAL", "VILLAGE", "TEACHING_POINT"};
 
 // The built-in national defaults (DOMAIN's numbers); every leaf field is set. Sources name them
-// as level NATIONAL, region "" and effective_from "" (built in, always in force).
+// with built_in set, level NATIONAL, region "" and effective_from "" (always in force).
 const Policy& NationalDefaults();
 
 // The regions whose versions apply to a county, most local first.
@@ -85,17 +87,39 @@ std::vector<std::string> LeafFieldPaths();
 // Resolves the policy in force for `county_id` on `date` from `versions`, which may hold versions
 // of any levels and regions: only NATIONAL ones and those of the county's own city, province and
 // county take part. Each leaf carries a PolicySource in `sources` (one per leaf, in LeafFieldPaths
-// order). Two versions of one level and region with the same date should not exist (the store
-// refuses them); if they do, the later in `versions` wins. Pure: no I/O.
+// order). Two versions of one level and region with the same date setting the same field should
+// not exist (the store refuses them); if they do, the later in `versions` wins. Pure: no I/O.
 absl::StatusOr<ResolvedPolicy> ResolvePolicy(absl::string_view county_id,
                                              const std::vector<PolicyVersion>& versions,
                                              absl::CivilDay date);
 
+// The names of the sections (top-level fields of Policy: "retirement", "ethics", "training",
+// "rotation", "mentorship") in which `policy` sets at least one leaf, in declaration order.
+std::vector<std::string> SectionsSet(const Policy& policy);
+
+// Every stored version that can apply to one county (PolicyStore::ReadCounty): the NATIONAL ones,
+// then its province's, city's and county's; within a level by effective date, then section (the
+// order ListVersions gives). Versions stored before sections were kept apart come first of their
+// date and may set several sections.
+struct CountyVersions {
+  RegionChain chain;
+  std::vector<PolicyVersion> versions;
+
+  // The versions that set a leaf of `section` (e.g. "training"), in the same order.
+  std::vector<PolicyVersion> Setting(absl::string_view section) const;
+  // ResolvePolicy(chain.county, versions, date).
+  absl::StatusOr<ResolvedPolicy> Resolve(absl::CivilDay date) const;
+};
+
 struct PolicyStoreOptions {
-  // Resolved policies (and the versions they came from) are kept in this process for this long,
-  // per county, so a report that resolves a policy per teacher or per entry date reads Redis once.
-  // A version added through this store clears the cache at once; one added by another process is
-  // seen within this time. Zero turns the cache off.
+  // What ReadCounty fetched (and what Resolve resolved from it) is kept in this process for this
+  // long, per county, so an approval, a report resolving per teacher or per entry date, or a
+  // summary reads Redis at most once per county per TTL. A version added through this store clears
+  // the cache at once; one added by another process is seen within this time. A TTL rather than a
+  // version counter checked on each read: a check is a round trip on every read, the very cost the
+  // cache removes, while versions change a few times a year and a read a few seconds stale does no
+  // harm (training stamps each summary with the versions it was made under and recomputes it when
+  // they change). Zero turns the cache off.
   absl::Duration cache_ttl = absl::Seconds(5);
   // How long the record of an AddVersion request id is kept (DESIGN: 7 days).
   absl::Duration idempotency_ttl = absl::Hours(7 * 24);
@@ -105,35 +129,52 @@ struct PolicyStoreOptions {
 
 // Keys, all under one hash tag per level and region ({pl:<region>}, {pl:national} for NATIONAL),
 // so a write touches one slot:
-//   policy:{pl:<region>}:versions   hash  effective_from -> serialized PolicyVersion
-//   policy:{pl:<region>}:contents   hash  effective_from -> deterministic bytes of the version
-//                                   without actor and request_id (what "identical" compares)
+//   policy:{pl:<region>}:versions   hash  "<effective_from>/<section>" -> serialized PolicyVersion
+//                                   that sets that section only (with actor and request_id);
+//                                   "<effective_from>" -> a version stored before sections were
+//                                   kept apart (any sections; read as before, never rewritten)
+//   policy:{pl:<region>}:contents   hash  "<effective_from>/<section>" -> deterministic bytes of
+//                                   the section (what "identical" compares); "<effective_from>"
+//                                   -> those of an older whole version without actor, request_id
 //   policy:{pl:<region>}:events     stream (mutation.h): "policy.version_added", payload the
-//                                   PolicyVersion; listed in "policy:streams" for consumers
+//                                   PolicyVersion as added; listed in "policy:streams"
 //   policy:{pl:<region>}:idem:AddVersion:<actor>:<request_id>   (mutation.h)
 //
-// One version per level, region and effective date. Versions are never overwritten: adding one at
-// a date that already has a different version is ALREADY_EXISTS (a correction is a new version
-// with a later effective date), so what was in force on any past date stays reproducible. Adding
-// the same policy again at the same date changes nothing and answers the stored version.
+// One version per level, region, effective date and section: versions of different sections on
+// one date never collide. Versions are never overwritten: adding a section at a date that already
+// has a different value for it is ALREADY_EXISTS (a correction is a new version with a later
+// effective date), so what was in force on any past date stays reproducible. Adding the same
+// section again at the same date changes nothing and answers the stored version.
 class PolicyStore {
  public:
   explicit PolicyStore(redis::Pool& pool, PolicyStoreOptions options = {});
   PolicyStore(const PolicyStore&) = delete;
   PolicyStore& operator=(const PolicyStore&) = delete;
 
-  // Validates and stores `version` through Mutation (mutation.h): the version, its event and,
-  // when version.request_id() is set, the idempotency record (per actor and method) in one atomic
-  // script. A retry of the same request answers the stored version again and changes nothing; the
-  // same request id with a different request is INVALID_ARGUMENT. Returns the version as stored
-  // (when nothing changed, the one stored first, with its actor and request id).
+  // Validates and stores `version` through Mutation (mutation.h): one version per section it
+  // sets, its event and, when version.request_id() is set, the idempotency record (per actor and
+  // method) in one atomic script. A retry of the same request answers the stored version again and
+  // changes nothing; the same request id with a different request is INVALID_ARGUMENT. Returns the
+  // version as stored, with the sections it sets: each section it set anew as given; when it
+  // changed nothing, the sections as stored first, with the actor and request id of the version
+  // holding its first section.
   absl::StatusOr<PolicyVersion> AddVersion(const PolicyVersion& version);
 
-  // The policy in force for a county on a date, with where each value came from. Reads the
-  // county's, city's, province's and national versions in one pipeline (or the cache).
+  // Everything a resolution for the county needs (the national, province, city and county
+  // versions) in one pipelined round trip, or from the cache (see PolicyStoreOptions::cache_ttl).
+  // INVALID_ARGUMENT naming county_id for a bad code. The result is shared and never changes.
+  //
+  // For a service's own section, e.g. training's LoadPolicy:
+  //   SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const policy::CountyVersions> read,
+  //                            policies_.ReadCounty(county_id));
+  //   std::vector<PolicyVersion> versions = read->Setting("training");
+  absl::StatusOr<std::shared_ptr<const CountyVersions>> ReadCounty(absl::string_view county_id);
+
+  // The policy in force for a county on a date, with where each value came from: ReadCounty,
+  // resolved (resolutions are cached with it, per date).
   absl::StatusOr<ResolvedPolicy> Resolve(absl::string_view county_id, absl::CivilDay date);
 
-  // Every version stored at one level and region, oldest effective date first.
+  // Every version stored at one level and region, oldest effective date first (then by section).
   absl::StatusOr<std::vector<PolicyVersion>> ListVersions(PolicyLevel level,
                                                           absl::string_view region);
 
@@ -143,17 +184,23 @@ class PolicyStore {
  private:
   struct CacheEntry {
     absl::Time expires;
-    std::vector<PolicyVersion> versions;
+    std::shared_ptr<const CountyVersions> read;
     std::map<absl::CivilDay, ResolvedPolicy> resolved;
   };
 
   absl::Time Now() const;
-  absl::StatusOr<std::vector<PolicyVersion>> ReadChain(const RegionChain& chain);
+  absl::StatusOr<std::shared_ptr<const CountyVersions>> FetchCounty(const RegionChain& chain);
+  // The cache entry of read's county while it holds this very read (resolutions are kept beside
+  // the read they came from), else nullptr.
+  CacheEntry* EntryHolding(const CountyVersions& read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   redis::Pool& pool_;
   const PolicyStoreOptions options_;
   mutable absl::Mutex mu_;
   std::map<std::string, CacheEntry> cache_ ABSL_GUARDED_BY(mu_);
+  // Counts InvalidateCache calls: a read that began before one is not cached, so a read racing
+  // this process's write cannot put back what the write made stale.
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace shidang::policy

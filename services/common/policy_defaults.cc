@@ -9,6 +9,7 @@ namespace {
 using ::shidang::common::v1::CYCLE_KIND_FIXED;
 using ::shidang::common::v1::PROFESSIONAL_TITLE_FIRST_GRADE;
 using ::shidang::common::v1::RetirementPolicy;
+using ::shidang::common::v1::RotationForm;
 using ::shidang::common::v1::TRAINING_MODE_BLENDED;
 using ::shidang::common::v1::TRAINING_MODE_FACE_TO_FACE;
 using ::shidang::common::v1::TRAINING_MODE_ONLINE;
@@ -68,8 +69,9 @@ Policy BuildDefaults() {
   degree->set_credits(20);
 
   // §3, §6 交流轮岗: eligible after 6 years at one school (leaders: 2 terms of 3 years), no
-  // retirement exclusion, 10% of the eligible each school year from 09-01, 20% of them backbone,
-  // at least one year, only eligible teachers count, in the directions DOMAIN names.
+  // retirement exclusion, 10% of the eligible each school year from 09-01, 20% of the greater of
+  // those counting and those required backbone, at least one year, only eligible teachers count,
+  // in the directions DOMAIN names (no other direction counts), in every form DOMAIN names.
   auto* rotation = p.mutable_rotation();
   rotation->set_min_years_at_school(6);
   rotation->set_leader_terms(2);
@@ -90,9 +92,17 @@ Policy BuildDefaults() {
     direction->set_from_kind(from);
     direction->set_to_kind(to);
   }
+  rotation->set_backbone_base(common::v1::ROTATION_BACKBONE_BASE_GREATER_OF_COUNTING_AND_REQUIRED);
+  rotation->set_other_directions_count(false);
+  for (RotationForm form :
+       {common::v1::ROTATION_FORM_REGULAR_TRANSFER, common::v1::ROTATION_FORM_SECONDMENT,
+        common::v1::ROTATION_FORM_ITINERANT, common::v1::ROTATION_FORM_PAIRED_SUPPORT,
+        common::v1::ROTATION_FORM_SCHOOL_GROUP, common::v1::ROTATION_FORM_SCHOOL_DISTRICT}) {
+    rotation->mutable_counting_forms()->add_forms(form);
+  }
 
-  // §4, §6 双导师: new teachers for 5 years; mentors at least 一级 with 5 years of teaching, at
-  // most 2 mentees; per term 8 lessons observed, 8 coached, 1 public lesson.
+  // §4, §6 双导师: new teachers for 5 years; mentors at least 一级 (or backbone) with 5 years of
+  // teaching, at most 2 mentees; per term 8 lessons observed, 8 coached, 1 public lesson.
   auto* mentorship = p.mutable_mentorship();
   mentorship->set_new_teacher_years(5);
   mentorship->set_mentor_min_title(PROFESSIONAL_TITLE_FIRST_GRADE);
@@ -101,6 +111,7 @@ Policy BuildDefaults() {
   mentorship->set_min_lessons_observed_per_term(8);
   mentorship->set_min_lessons_coached_per_term(8);
   mentorship->set_min_public_lessons_per_term(1);
+  mentorship->set_backbone_qualifies(true);
 
   return p;
 }

@@ -4,9 +4,14 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -137,6 +142,15 @@ TEST(NationalDefaultsTest, EqualDomainNumbers) {
                              std::make_pair("STRONG", "WEAK"), std::make_pair("CENTRAL", "VILLAGE"),
                              std::make_pair("CENTRAL", "TEACHING_POINT")));
 
+  EXPECT_EQ(r.backbone_base(), v1::ROTATION_BACKBONE_BASE_GREATER_OF_COUNTING_AND_REQUIRED);
+  EXPECT_TRUE(r.has_other_directions_count());
+  EXPECT_FALSE(r.other_directions_count());
+  EXPECT_THAT(
+      r.counting_forms().forms(),
+      ::testing::ElementsAre(v1::ROTATION_FORM_REGULAR_TRANSFER, v1::ROTATION_FORM_SECONDMENT,
+                             v1::ROTATION_FORM_ITINERANT, v1::ROTATION_FORM_PAIRED_SUPPORT,
+                             v1::ROTATION_FORM_SCHOOL_GROUP, v1::ROTATION_FORM_SCHOOL_DISTRICT));
+
   const auto& m = p.mentorship();
   EXPECT_EQ(m.new_teacher_years(), 5);
   EXPECT_EQ(m.mentor_min_title(), v1::PROFESSIONAL_TITLE_FIRST_GRADE);
@@ -145,6 +159,8 @@ TEST(NationalDefaultsTest, EqualDomainNumbers) {
   EXPECT_EQ(m.min_lessons_observed_per_term(), 8);
   EXPECT_EQ(m.min_lessons_coached_per_term(), 8);
   EXPECT_EQ(m.min_public_lessons_per_term(), 1);
+  EXPECT_TRUE(m.has_backbone_qualifies());
+  EXPECT_TRUE(m.backbone_qualifies());
 }
 
 TEST(NationalDefaultsTest, SetEveryLeafAndPassValidation) {
@@ -157,6 +173,7 @@ TEST(NationalDefaultsTest, SetEveryLeafAndPassValidation) {
     EXPECT_EQ(resolved.sources(i).level(), POLICY_LEVEL_NATIONAL);
     EXPECT_EQ(resolved.sources(i).region(), "");
     EXPECT_EQ(resolved.sources(i).effective_from(), "");
+    EXPECT_TRUE(resolved.sources(i).built_in()) << leaves[i];
   }
   EXPECT_TRUE(Same(resolved.policy(), NationalDefaults()));
 
@@ -180,7 +197,9 @@ TEST(LeafFieldPathsTest, ListsAreLeavesAndNestedRulesAreWalkedInto) {
   EXPECT_TRUE(has("rotation.counting_directions"));
   EXPECT_FALSE(has("training.minimums.rules"));
   EXPECT_TRUE(has("mentorship.mentor_min_title"));
-  EXPECT_EQ(leaves.size(), 8u + 4u + 14u + 10u + 7u);
+  EXPECT_TRUE(has("rotation.counting_forms"));
+  EXPECT_TRUE(has("mentorship.backbone_qualifies"));
+  EXPECT_EQ(leaves.size(), 8u + 4u + 14u + 13u + 8u);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -306,10 +325,16 @@ TEST(ResolvePolicyTest, AListIsReplacedWholeNeverMerged) {
   ExpectSource(none, "training.minimums", POLICY_LEVEL_COUNTY, "320583", "2023-01-01");
 }
 
-TEST(ResolvePolicyTest, AFieldTheLatestLocalVersionOmitsFallsThroughToTheLevelAbove) {
+// DESIGN "Policy": a value resolves per field from the latest version of the most local level
+// that has set it. (Before, each level took part with its latest version only, so a county's
+// newest version that set only warn_days sent its older values up to the city and province.)
+TEST(ResolvePolicyTest, AFieldTheLatestLocalVersionOmitsComesFromThatLevelsOlderVersion) {
   const std::vector<PolicyVersion> versions = {
       Version(POLICY_LEVEL_PROVINCE, "440000", "2021-01-01",
-              [](Policy& p) { p.mutable_training()->set_required_hours(400); }),
+              [](Policy& p) {
+                p.mutable_training()->set_required_hours(400);
+                p.mutable_training()->set_cycle_years(4);
+              }),
       Version(POLICY_LEVEL_CITY, "440300", "2021-01-01",
               [](Policy& p) { p.mutable_training()->set_head_teacher_hours(40); }),
       Version(POLICY_LEVEL_COUNTY, "440305", "2022-01-01",
@@ -317,9 +342,6 @@ TEST(ResolvePolicyTest, AFieldTheLatestLocalVersionOmitsFallsThroughToTheLevelAb
                 p.mutable_training()->set_required_hours(450);
                 p.mutable_training()->set_head_teacher_hours(50);
               }),
-      // The county's latest version sets only warn_days: each level contributes its latest
-      // version only, so required_hours and head_teacher_hours now come from above, not from the
-      // county's older version.
       Version(POLICY_LEVEL_COUNTY, "440305", "2024-01-01",
               [](Policy& p) { p.mutable_training()->set_warn_days(120); }),
   };
@@ -331,12 +353,136 @@ TEST(ResolvePolicyTest, AFieldTheLatestLocalVersionOmitsFallsThroughToTheLevelAb
   ResolvedPolicy late = MustResolve("440305", versions, D(2024, 1, 1));
   EXPECT_EQ(late.policy().training().warn_days(), 120);
   ExpectSource(late, "training.warn_days", POLICY_LEVEL_COUNTY, "440305", "2024-01-01");
-  EXPECT_EQ(late.policy().training().head_teacher_hours(), 40);
-  ExpectSource(late, "training.head_teacher_hours", POLICY_LEVEL_CITY, "440300", "2021-01-01");
-  EXPECT_EQ(late.policy().training().required_hours(), 400);
-  ExpectSource(late, "training.required_hours", POLICY_LEVEL_PROVINCE, "440000", "2021-01-01");
+  EXPECT_EQ(late.policy().training().head_teacher_hours(), 50);
+  ExpectSource(late, "training.head_teacher_hours", POLICY_LEVEL_COUNTY, "440305", "2022-01-01");
+  EXPECT_EQ(late.policy().training().required_hours(), 450);
+  ExpectSource(late, "training.required_hours", POLICY_LEVEL_COUNTY, "440305", "2022-01-01");
+  // A field no county version ever set comes from the level above.
+  EXPECT_EQ(late.policy().training().cycle_years(), 4);
+  ExpectSource(late, "training.cycle_years", POLICY_LEVEL_PROVINCE, "440000", "2021-01-01");
   // A section the county never mentions comes whole from the defaults.
   EXPECT_TRUE(Same(late.policy().mentorship(), NationalDefaults().mentorship()));
+}
+
+// DESIGN "Policy": per field, the most local level that has set it, and there the latest of its
+// versions in force that sets it; the DESIGN's example is a county's 2025 version that changes only
+// warn_days, which leaves its 2023 online cap in force.
+TEST(ResolvePolicyTest, EachFieldFromTheLatestVersionOfTheMostLocalLevelThatSetIt) {
+  auto online_cap = [](double hours) {
+    return [hours](Policy& p) {
+      auto* cap = p.mutable_training()->mutable_caps()->add_rules();
+      cap->set_name("online");
+      cap->add_modes(v1::TRAINING_MODE_ONLINE);
+      cap->set_hours(hours);
+    };
+  };
+  const std::vector<PolicyVersion> versions = {
+      Version(POLICY_LEVEL_COUNTY, "440305", "2025-01-01",
+              [](Policy& p) { p.mutable_training()->set_warn_days(90); }),
+      Version(POLICY_LEVEL_COUNTY, "440305", "2023-01-01", online_cap(100)),
+      Version(POLICY_LEVEL_PROVINCE, "440000", "2024-01-01", online_cap(120)),
+      Version(POLICY_LEVEL_PROVINCE, "440000", "2021-01-01",
+              [](Policy& p) { p.mutable_training()->set_warn_days(150); }),
+      // Two county versions of one date (different fields) both take part.
+      Version(POLICY_LEVEL_COUNTY, "440305", "2025-01-01",
+              [](Policy& p) { p.mutable_rotation()->set_ratio_percent(15); }),
+  };
+  ResolvedPolicy r = MustResolve("440305", versions, D(2025, 6, 1));
+  ASSERT_EQ(r.policy().training().caps().rules_size(), 1);
+  EXPECT_EQ(r.policy().training().caps().rules(0).hours(), 100);
+  ExpectSource(r, "training.caps", POLICY_LEVEL_COUNTY, "440305", "2023-01-01");
+  EXPECT_EQ(r.policy().training().warn_days(), 90);
+  ExpectSource(r, "training.warn_days", POLICY_LEVEL_COUNTY, "440305", "2025-01-01");
+  EXPECT_EQ(r.policy().rotation().ratio_percent(), 15);
+  ExpectSource(r, "rotation.ratio_percent", POLICY_LEVEL_COUNTY, "440305", "2025-01-01");
+
+  // Before the county's 2025 version, its warn_days is the province's.
+  ResolvedPolicy before = MustResolve("440305", versions, D(2024, 12, 31));
+  EXPECT_EQ(before.policy().training().warn_days(), 150);
+  ExpectSource(before, "training.warn_days", POLICY_LEVEL_PROVINCE, "440000", "2021-01-01");
+  EXPECT_EQ(before.policy().training().caps().rules(0).hours(), 100);
+  // Before the county ever set a cap, the province's is in force from its date.
+  ResolvedPolicy early = MustResolve("440305", versions, D(2022, 6, 1));
+  EXPECT_EQ(early.policy().training().caps().rules_size(), 0);
+  ExpectSource(early, "training.caps", POLICY_LEVEL_NATIONAL, "", "");
+  // A sibling county has no county versions: the province's cap.
+  ResolvedPolicy sibling = MustResolve("440306", versions, D(2025, 6, 1));
+  EXPECT_EQ(sibling.policy().training().caps().rules(0).hours(), 120);
+  EXPECT_EQ(sibling.policy().training().warn_days(), 150);
+}
+
+TEST(ResolvePolicyTest, AListFromAnOlderVersionOfALevelIsStillReplacedWhole) {
+  auto caps = [](std::vector<std::pair<const char*, double>> rules) {
+    return [rules](Policy& p) {
+      auto* list = p.mutable_training()->mutable_caps();
+      for (const auto& [name, hours] : rules) {
+        auto* rule = list->add_rules();
+        rule->set_name(name);
+        rule->set_hours(hours);
+      }
+    };
+  };
+  const std::vector<PolicyVersion> versions = {
+      Version(POLICY_LEVEL_PROVINCE, "440000", "2021-01-01", caps({{"province_only", 50}})),
+      Version(POLICY_LEVEL_COUNTY, "440305", "2023-01-01",
+              caps({{"online", 100}, {"conference", 60}})),
+      Version(POLICY_LEVEL_COUNTY, "440305", "2025-01-01",
+              [](Policy& p) { p.mutable_training()->set_warn_days(90); }),
+      Version(POLICY_LEVEL_COUNTY, "440305", "2026-01-01", caps({{"online", 80}})),
+  };
+  auto names = [](const ResolvedPolicy& r) {
+    std::vector<std::string> out;
+    for (const auto& rule : r.policy().training().caps().rules()) {
+      out.push_back(absl::StrCat(rule.name(), "=", rule.hours()));
+    }
+    return out;
+  };
+  // The county's 2023 list, whole: not merged with the province's.
+  EXPECT_THAT(names(MustResolve("440305", versions, D(2025, 6, 1))),
+              ::testing::ElementsAre("online=100", "conference=60"));
+  // Its 2026 list replaces the 2023 one whole: conference is gone.
+  EXPECT_THAT(names(MustResolve("440305", versions, D(2026, 6, 1))),
+              ::testing::ElementsAre("online=80"));
+}
+
+// Every leaf has one source: the version that set it, or the built-in defaults.
+TEST(ResolvePolicyTest, EverySourceSaysWhereItsValueCameFrom) {
+  const std::vector<PolicyVersion> versions = {
+      Version(POLICY_LEVEL_NATIONAL, "", "2024-01-01",
+              [](Policy& p) { p.mutable_ethics()->set_warning_months(9); }),
+      Version(POLICY_LEVEL_COUNTY, "440305", "2023-01-01",
+              [](Policy& p) { p.mutable_mentorship()->set_max_mentees(3); }),
+      Version(POLICY_LEVEL_COUNTY, "440305", "2025-01-01",
+              [](Policy& p) { p.mutable_training()->set_warn_days(90); }),
+  };
+  ResolvedPolicy r = MustResolve("440305", versions, D(2025, 6, 1));
+  const std::vector<std::string> leaves = LeafFieldPaths();
+  ASSERT_EQ(r.sources_size(), static_cast<int>(leaves.size()));
+  struct Want {
+    PolicyLevel level;
+    const char* region;
+    const char* from;
+  };
+  const std::map<std::string, Want> set_by_versions = {
+      {"ethics.warning_months", {POLICY_LEVEL_NATIONAL, "", "2024-01-01"}},
+      {"mentorship.max_mentees", {POLICY_LEVEL_COUNTY, "440305", "2023-01-01"}},
+      {"training.warn_days", {POLICY_LEVEL_COUNTY, "440305", "2025-01-01"}},
+  };
+  for (int i = 0; i < r.sources_size(); ++i) {
+    const PolicySource& source = r.sources(i);
+    EXPECT_EQ(source.field(), leaves[i]);
+    auto it = set_by_versions.find(source.field());
+    if (it == set_by_versions.end()) {
+      EXPECT_TRUE(source.built_in()) << source.field();
+      EXPECT_EQ(source.level(), POLICY_LEVEL_NATIONAL) << source.field();
+      EXPECT_EQ(source.effective_from(), "") << source.field();
+    } else {
+      EXPECT_FALSE(source.built_in()) << source.field();
+      EXPECT_EQ(source.level(), it->second.level) << source.field();
+      EXPECT_EQ(source.region(), it->second.region) << source.field();
+      EXPECT_EQ(source.effective_from(), it->second.from) << source.field();
+    }
+  }
 }
 
 TEST(ResolvePolicyTest, NestedRetirementRuleFieldsResolveIndependently) {
@@ -530,8 +676,12 @@ TEST(ValidateVersionTest, FieldRulesNameTheFieldAndWhatIsAllowed) {
          rule->set_hours(100.25);
        },
        "policy.training.caps.rules[0].hours", "steps of 0.5"},
+      // (A rate of mode UNSPECIFIED is the rate of every other mode: see
+      // ACreditRateForEveryOtherModeIsAccepted.)
       {[](Policy& p) {
-         p.mutable_training()->mutable_credit_rates()->add_rates()->set_hours_per_credit(6);
+         auto* rate = p.mutable_training()->mutable_credit_rates()->add_rates();
+         rate->set_mode(static_cast<v1::TrainingMode>(42));
+         rate->set_hours_per_credit(6);
        },
        "policy.training.credit_rates.rates[0].mode", "TRAINING_MODE_FACE_TO_FACE"},
       {[](Policy& p) {
@@ -547,6 +697,38 @@ TEST(ValidateVersionTest, FieldRulesNameTheFieldAndWhatIsAllowed) {
     SCOPED_TRACE(c.field);
     ExpectInvalid(ProvinceVersion(c.fill), c.field, c.allowed);
   }
+}
+
+// training's rules read a rate of mode UNSPECIFIED as the rate of every mode without its own
+// (services/training/rules.h); the store takes it too, once per list like any mode.
+TEST(ValidateVersionTest, ACreditRateForEveryOtherModeIsAccepted) {
+  auto with_rates = [](std::vector<std::pair<v1::TrainingMode, double>> rates) {
+    return ProvinceVersion([rates](Policy& p) {
+      for (const auto& [mode, hours] : rates) {
+        auto* rate = p.mutable_training()->mutable_credit_rates()->add_rates();
+        rate->set_mode(mode);
+        rate->set_hours_per_credit(hours);
+      }
+    });
+  };
+  const PolicyVersion other_modes =
+      with_rates({{v1::TRAINING_MODE_FACE_TO_FACE, 6}, {v1::TRAINING_MODE_UNSPECIFIED, 8}});
+  EXPECT_TRUE(ValidateVersion(other_modes).ok()) << ValidateVersion(other_modes);
+  ExpectInvalid(
+      with_rates({{v1::TRAINING_MODE_UNSPECIFIED, 8}, {v1::TRAINING_MODE_UNSPECIFIED, 6}}),
+      "policy.training.credit_rates.rates[1].mode", "one item per mode");
+  ExpectInvalid(with_rates({{v1::TRAINING_MODE_ONLINE, 8}, {v1::TRAINING_MODE_ONLINE, 6}}),
+                "policy.training.credit_rates.rates[1].mode", "[0] has this one already");
+  // An unknown mode is still refused, and the message says what UNSPECIFIED means.
+  ExpectInvalid(with_rates({{static_cast<v1::TrainingMode>(42), 8}}),
+                "policy.training.credit_rates.rates[0].mode",
+                "TRAINING_MODE_UNSPECIFIED for every mode without a rate of its own");
+  // Elsewhere UNSPECIFIED means nothing and stays refused.
+  ExpectInvalid(
+      ProvinceVersion([](Policy& p) {
+        p.mutable_rotation()->mutable_counting_forms()->add_forms(v1::ROTATION_FORM_UNSPECIFIED);
+      }),
+      "policy.rotation.counting_forms.forms[0]", "ROTATION_FORM_SECONDMENT");
 }
 
 TEST(ValidateVersionTest, AVersionMustSetSomething) {
@@ -698,6 +880,24 @@ class PolicyStoreTest : public ::testing::Test {
     return reply.ok() ? reply->integer() : -1;
   }
 
+  // A figure of INFO `section`: the number after "<name>:" (or after "<name>=" inside a line,
+  // for commandstats' "cmdstat_hgetall:calls=4,..."); 0 when absent.
+  int64_t Info(const char* section, absl::string_view name) {
+    auto reply = server_.pool().Command({"INFO", section});
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    if (!reply.ok()) return -1;
+    for (absl::string_view line : absl::StrSplit(reply->str(), "\r\n")) {
+      if (!absl::ConsumePrefix(&line, name)) continue;
+      line = line.substr(0, line.find(','));
+      int64_t value = 0;
+      if (absl::SimpleAtoi(line, &value)) return value;
+    }
+    return 0;
+  }
+  // Round trips Redis has served: each read of a client's socket is one (a pipeline arrives in
+  // one read). The INFO that asks is one too, so the difference of two calls counts the second.
+  int64_t ReadsProcessed() { return Info("stats", "total_reads_processed:"); }
+
   testing::RedisServer server_;
   FixedClock clock_;
 };
@@ -763,7 +963,9 @@ TEST_F(PolicyStoreTest, RoundTripResolvesLikeThePureFunction) {
   auto r = store.Resolve("440305", D(2025, 1, 1));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->policy().training().required_hours(), 420);
-  EXPECT_EQ(r->policy().training().minimums().rules_size(), 0);  // the 2024 version's level
+  // The province's 2024 version sets only required_hours: its 2022 minimums stay in force.
+  EXPECT_EQ(r->policy().training().minimums().rules_size(), 1);
+  ExpectSource(*r, "training.minimums", POLICY_LEVEL_PROVINCE, "440000", "2022-01-01");
   EXPECT_EQ(r->policy().rotation().ratio_percent(), 15);
   EXPECT_EQ(r->policy().retirement().female().base_age_years(), 56);
   EXPECT_EQ(r->policy().ethics().warning_months(), 9);
@@ -929,6 +1131,291 @@ TEST_F(PolicyStoreTest, CacheServesWithinItsTtlAndOwnWritesClearIt) {
   auto uncached = other_process.Resolve("440305", D(2025, 6, 1));
   ASSERT_TRUE(uncached.ok());
   EXPECT_EQ(uncached->policy().training().required_hours(), 450);
+}
+
+// DESIGN "Policy": sections never collide. Each section of a version is kept on its own, so a
+// rotation section on the date of a training version is stored beside it; a section already set
+// on that date keeps what AddVersion promised (identical: nothing changes; different: refused).
+TEST_F(PolicyStoreTest, SectionsOnOneDateNeverCollide) {
+  PolicyStore store(server_.pool(), Options(absl::ZeroDuration()));
+  const PolicyVersion training =
+      Stamped(Version(POLICY_LEVEL_COUNTY, "440305", "2025-09-01",
+                      [](Policy& p) { p.mutable_training()->set_warn_days(90); }),
+              "county_hr:a", "req-1");
+  const PolicyVersion rotation =
+      Stamped(Version(POLICY_LEVEL_COUNTY, "440305", "2025-09-01",
+                      [](Policy& p) {
+                        auto* r = p.mutable_rotation();
+                        r->set_ratio_percent(12);
+                        r->set_backbone_base(v1::ROTATION_BACKBONE_BASE_COUNTING);
+                        r->mutable_counting_forms()->add_forms(v1::ROTATION_FORM_REGULAR_TRANSFER);
+                        r->set_other_directions_count(true);
+                      }),
+              "county_hr:b", "req-2");
+  const PolicyVersion mentorship =
+      Stamped(Version(POLICY_LEVEL_COUNTY, "440305", "2025-09-01",
+                      [](Policy& p) { p.mutable_mentorship()->set_backbone_qualifies(false); }),
+              "county_hr:c", "req-3");
+  for (const PolicyVersion& v : {training, rotation, mentorship}) {
+    auto stored = store.AddVersion(v);
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    EXPECT_TRUE(Same(*stored, v));
+  }
+  auto listed = store.ListVersions(POLICY_LEVEL_COUNTY, "440305");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 3u);
+  // By date, then section name.
+  EXPECT_TRUE(Same((*listed)[0], mentorship));
+  EXPECT_TRUE(Same((*listed)[1], rotation));
+  EXPECT_TRUE(Same((*listed)[2], training));
+
+  auto r = store.Resolve("440305", D(2025, 9, 1));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->policy().training().warn_days(), 90);
+  EXPECT_EQ(r->policy().rotation().ratio_percent(), 12);
+  EXPECT_EQ(r->policy().rotation().backbone_base(), v1::ROTATION_BACKBONE_BASE_COUNTING);
+  EXPECT_THAT(r->policy().rotation().counting_forms().forms(),
+              ::testing::ElementsAre(v1::ROTATION_FORM_REGULAR_TRANSFER));
+  EXPECT_TRUE(r->policy().rotation().other_directions_count());
+  EXPECT_FALSE(r->policy().mentorship().backbone_qualifies());
+  for (const char* field : {"training.warn_days", "rotation.ratio_percent",
+                            "rotation.counting_forms", "mentorship.backbone_qualifies"}) {
+    ExpectSource(*r, field, POLICY_LEVEL_COUNTY, "440305", "2025-09-01");
+  }
+
+  // The same section with a different value on that date is refused, naming the section.
+  PolicyVersion different = rotation;
+  different.mutable_policy()->mutable_rotation()->set_ratio_percent(14);
+  different.set_request_id("req-4");
+  auto refused = store.AddVersion(different);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("effective_from"));
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("rotation policy"));
+  // A version of two sections, one of them taken, writes neither.
+  PolicyVersion half = different;
+  half.mutable_policy()->mutable_ethics()->set_warning_months(9);
+  half.set_request_id("req-5");
+  EXPECT_EQ(store.AddVersion(half).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Integer({"HLEN", "policy:{pl:440305}:versions"}), 3);
+
+  // The same section again, from someone else: nothing changes; the answer is the stored one.
+  PolicyVersion again = rotation;
+  again.set_actor("county_hr:z");
+  again.set_request_id("req-6");
+  auto same = store.AddVersion(again);
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_TRUE(Same(*same, rotation));
+  EXPECT_EQ(Integer({"XLEN", "policy:{pl:440305}:events"}), 3);
+
+  // Two sections, one identical to what is stored and one new: the new one is written, and the
+  // answer holds both, as this request's.
+  PolicyVersion both = again;
+  both.mutable_policy()->mutable_ethics()->set_warning_months(9);
+  both.set_request_id("req-7");
+  auto written = store.AddVersion(both);
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_TRUE(Same(*written, both)) << written->DebugString();
+  EXPECT_EQ(Integer({"HLEN", "policy:{pl:440305}:versions"}), 4);
+  EXPECT_EQ(Integer({"XLEN", "policy:{pl:440305}:events"}), 4);
+  // Its retry answers the same.
+  auto retried = store.AddVersion(both);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_TRUE(Same(*retried, both));
+  EXPECT_EQ(Integer({"XLEN", "policy:{pl:440305}:events"}), 4);
+}
+
+// Versions written before sections were kept apart lie whole under their date: they read as
+// before, and their sections still collide with (or match) a new version of that date.
+TEST_F(PolicyStoreTest, VersionsStoredWholeBeforeReadTheSameAndKeepTheirDate) {
+  PolicyStore store(server_.pool(), Options(absl::ZeroDuration()));
+  const PolicyVersion old = Stamped(Version(POLICY_LEVEL_COUNTY, "440305", "2024-01-01",
+                                            [](Policy& p) {
+                                              p.mutable_training()->set_required_hours(300);
+                                              p.mutable_rotation()->set_ratio_percent(15);
+                                            }),
+                                    "county_hr:old", "old-1");
+  PolicyVersion old_content = old;
+  old_content.clear_actor();
+  old_content.clear_request_id();
+  const std::string old_bytes = old.SerializeAsString();
+  ASSERT_TRUE(server_.pool()
+                  .Command({"HSET", "policy:{pl:440305}:versions", "2024-01-01", old_bytes})
+                  .ok());
+  ASSERT_TRUE(server_.pool()
+                  .Command({"HSET", "policy:{pl:440305}:contents", "2024-01-01",
+                            old_content.SerializeAsString()})
+                  .ok());
+
+  auto listed = store.ListVersions(POLICY_LEVEL_COUNTY, "440305");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_TRUE(Same((*listed)[0], old));
+  auto r = store.Resolve("440305", D(2024, 6, 1));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->policy().training().required_hours(), 300);
+  EXPECT_EQ(r->policy().rotation().ratio_percent(), 15);
+  ExpectSource(*r, "rotation.ratio_percent", POLICY_LEVEL_COUNTY, "440305", "2024-01-01");
+
+  // The whole version again: nothing changes, the answer is the stored one.
+  auto whole = store.AddVersion(Stamped(old, "county_hr:new", "new-1"));
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_TRUE(Same(*whole, old));
+  // One of its sections, identical: the stored version answers, with that section only.
+  auto part = store.AddVersion(
+      Stamped(Version(POLICY_LEVEL_COUNTY, "440305", "2024-01-01",
+                      [](Policy& p) { p.mutable_rotation()->set_ratio_percent(15); }),
+              "county_hr:new", "new-2"));
+  ASSERT_TRUE(part.ok()) << part.status();
+  EXPECT_EQ(part->actor(), "county_hr:old");
+  EXPECT_FALSE(part->policy().has_training());
+  EXPECT_EQ(part->policy().rotation().ratio_percent(), 15);
+  // One of its sections, different: refused.
+  auto refused = store.AddVersion(
+      Stamped(Version(POLICY_LEVEL_COUNTY, "440305", "2024-01-01",
+                      [](Policy& p) { p.mutable_training()->set_required_hours(320); }),
+              "county_hr:new", "new-3"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kAlreadyExists);
+  // Another section on that date: stored beside it.
+  const PolicyVersion mentorship =
+      Stamped(Version(POLICY_LEVEL_COUNTY, "440305", "2024-01-01",
+                      [](Policy& p) { p.mutable_mentorship()->set_max_mentees(3); }),
+              "county_hr:new", "new-4");
+  auto added = store.AddVersion(mentorship);
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_TRUE(Same(*added, mentorship));
+
+  listed = store.ListVersions(POLICY_LEVEL_COUNTY, "440305");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_TRUE(Same((*listed)[0], old));
+  EXPECT_TRUE(Same((*listed)[1], mentorship));
+  auto kept = server_.pool().Command({"HGET", "policy:{pl:440305}:versions", "2024-01-01"});
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->str(), old_bytes);
+}
+
+TEST_F(PolicyStoreTest, ACreditRateForEveryOtherModeIsStoredAndResolved) {
+  PolicyStore store(server_.pool(), Options(absl::ZeroDuration()));
+  const PolicyVersion v = Version(POLICY_LEVEL_PROVINCE, "440000", "2025-01-01", [](Policy& p) {
+    auto* rates = p.mutable_training()->mutable_credit_rates();
+    auto* face_to_face = rates->add_rates();
+    face_to_face->set_mode(v1::TRAINING_MODE_FACE_TO_FACE);
+    face_to_face->set_hours_per_credit(6);
+    auto* others = rates->add_rates();
+    others->set_mode(v1::TRAINING_MODE_UNSPECIFIED);
+    others->set_hours_per_credit(10);
+  });
+  auto stored = store.AddVersion(v);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  auto r = store.Resolve("440305", D(2025, 6, 1));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(Same(r->policy().training().credit_rates(), v.policy().training().credit_rates()));
+  ExpectSource(*r, "training.credit_rates", POLICY_LEVEL_PROVINCE, "440000", "2025-01-01");
+}
+
+// The one read a service makes per approval: every version a county's resolution needs, read in
+// one pipelined round trip (training's LoadPolicy made four, one ListVersions per level), then
+// served from the cache until its TTL.
+TEST_F(PolicyStoreTest, ACountyReadIsOneRoundTripThenNoneWhileCached) {
+  PolicyStore writer(server_.pool(), Options(absl::ZeroDuration()));
+  const std::vector<PolicyVersion> versions = {
+      Version(POLICY_LEVEL_NATIONAL, "", "2024-01-01",
+              [](Policy& p) { p.mutable_ethics()->set_warning_months(9); }),
+      Version(POLICY_LEVEL_PROVINCE, "440000", "2024-01-01",
+              [](Policy& p) { p.mutable_training()->set_required_hours(400); }),
+      Version(POLICY_LEVEL_CITY, "440300", "2024-01-01",
+              [](Policy& p) { p.mutable_rotation()->set_ratio_percent(12); }),
+      Version(POLICY_LEVEL_COUNTY, "440305", "2024-01-01",
+              [](Policy& p) { p.mutable_training()->set_warn_days(90); }),
+      Version(POLICY_LEVEL_COUNTY, "440305", "2025-01-01",
+              [](Policy& p) { p.mutable_training()->set_grace_days(60); }),
+      Version(POLICY_LEVEL_COUNTY, "440306", "2024-01-01",
+              [](Policy& p) { p.mutable_training()->set_warn_days(1); }),
+  };
+  for (const PolicyVersion& v : versions) ASSERT_TRUE(writer.AddVersion(v).ok());
+
+  // The reading store has a pool of its own, connected before counting.
+  redis::Pool pool(server_.config());
+  ASSERT_TRUE(pool.Command({"PING"}).ok());
+  PolicyStore store(pool, Options(absl::Minutes(1)));
+  ASSERT_TRUE(server_.pool().Command({"CONFIG", "RESETSTAT"}).ok());
+  const int64_t before = ReadsProcessed();
+  auto read = store.ReadCounty("440305");
+  const int64_t after = ReadsProcessed();
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(after - before - 1, 1) << "round trips of one uncached read";
+  EXPECT_EQ(Info("commandstats", "cmdstat_hgetall:calls="), 4);
+
+  // National, province, city, county; by date within a level. Another county's take no part.
+  ASSERT_EQ((*read)->versions.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) EXPECT_TRUE(Same((*read)->versions[i], versions[i])) << i;
+  EXPECT_EQ((*read)->Setting("training").size(), 3u);
+  EXPECT_EQ((*read)->Setting("rotation").size(), 1u);
+  EXPECT_TRUE((*read)->Setting("no_such_section").empty());
+  auto resolved = (*read)->Resolve(D(2025, 6, 1));
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_TRUE(Same(*resolved, MustResolve("440305", versions, D(2025, 6, 1))));
+
+  // Cached: the same read, and resolutions of any date from it, with no round trip.
+  const int64_t cached_before = ReadsProcessed();
+  auto again = store.ReadCounty("440305");
+  auto r1 = store.Resolve("440305", D(2025, 6, 1));
+  auto r2 = store.Resolve("440305", D(2024, 6, 1));
+  const int64_t cached_after = ReadsProcessed();
+  ASSERT_TRUE(again.ok() && r1.ok() && r2.ok());
+  EXPECT_EQ(again->get(), read->get());
+  EXPECT_EQ(cached_after - cached_before - 1, 0) << "round trips of cached reads";
+  EXPECT_EQ(r1->policy().training().grace_days(), 60);
+  EXPECT_EQ(r2->policy().training().grace_days(), 180);
+}
+
+TEST_F(PolicyStoreTest, TheCachedCountyReadSeesItsOwnWritesAtOnceAndOthersWithinItsTtl) {
+  PolicyStore store(server_.pool(), Options(absl::Minutes(1)));
+  PolicyStore other_process(server_.pool(), Options(absl::ZeroDuration()));
+  auto first = store.ReadCounty("440305");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE((*first)->versions.empty());
+
+  // Written elsewhere: not seen within the TTL.
+  ASSERT_TRUE(
+      other_process
+          .AddVersion(Version(POLICY_LEVEL_PROVINCE, "440000", "2025-01-01",
+                              [](Policy& p) { p.mutable_training()->set_required_hours(400); }))
+          .ok());
+  clock_.Advance(absl::Seconds(30));
+  auto stale = store.ReadCounty("440305");
+  ASSERT_TRUE(stale.ok());
+  EXPECT_TRUE((*stale)->versions.empty());
+
+  // Written through this store: seen at once (with everything written before it).
+  ASSERT_TRUE(
+      store
+          .AddVersion(Version(POLICY_LEVEL_COUNTY, "440305", "2025-01-01",
+                              [](Policy& p) { p.mutable_rotation()->set_ratio_percent(15); }))
+          .ok());
+  auto own = store.ReadCounty("440305");
+  ASSERT_TRUE(own.ok());
+  ASSERT_EQ((*own)->versions.size(), 2u);
+  EXPECT_EQ((*own)->Setting("training").size(), 1u);
+  EXPECT_EQ((*own)->Setting("rotation").size(), 1u);
+  auto resolved = store.Resolve("440305", D(2025, 6, 1));
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(resolved->policy().training().required_hours(), 400);
+  EXPECT_EQ(resolved->policy().rotation().ratio_percent(), 15);
+
+  // Written elsewhere again: seen once the TTL has passed.
+  ASSERT_TRUE(
+      other_process
+          .AddVersion(Version(POLICY_LEVEL_COUNTY, "440305", "2025-02-01",
+                              [](Policy& p) { p.mutable_training()->set_required_hours(450); }))
+          .ok());
+  clock_.Advance(absl::Seconds(59));
+  EXPECT_EQ((*store.ReadCounty("440305"))->versions.size(), 2u);
+  clock_.Advance(absl::Seconds(2));
+  EXPECT_EQ((*store.ReadCounty("440305"))->versions.size(), 3u);
+  resolved = store.Resolve("440305", D(2025, 6, 1));
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(resolved->policy().training().required_hours(), 450);
 }
 
 TEST_F(PolicyStoreTest, RedisDownIsUnavailable) {
