@@ -1136,13 +1136,13 @@ TEST_F(PolicyStoreTest, CacheServesWithinItsTtlAndOwnWritesClearIt) {
 // DESIGN "Policy": sections never collide. Each section of a version is kept on its own, so a
 // rotation section on the date of a training version is stored beside it; a section already set
 // on that date keeps what AddVersion promised (identical: nothing changes; different: refused).
-TEST_F(PolicyStoreTest, SectionsOnOneDateNeverCollide) {
-  PolicyStore store(server_.pool(), Options(absl::ZeroDuration()));
-  const PolicyVersion training =
+// A county's training, rotation and mentorship versions of one date (2025-09-01), each from
+// another actor.
+std::vector<PolicyVersion> SectionsOfOneDate() {
+  return {
       Stamped(Version(POLICY_LEVEL_COUNTY, "440305", "2025-09-01",
                       [](Policy& p) { p.mutable_training()->set_warn_days(90); }),
-              "county_hr:a", "req-1");
-  const PolicyVersion rotation =
+              "county_hr:a", "req-1"),
       Stamped(Version(POLICY_LEVEL_COUNTY, "440305", "2025-09-01",
                       [](Policy& p) {
                         auto* r = p.mutable_rotation();
@@ -1151,11 +1151,19 @@ TEST_F(PolicyStoreTest, SectionsOnOneDateNeverCollide) {
                         r->mutable_counting_forms()->add_forms(v1::ROTATION_FORM_REGULAR_TRANSFER);
                         r->set_other_directions_count(true);
                       }),
-              "county_hr:b", "req-2");
-  const PolicyVersion mentorship =
+              "county_hr:b", "req-2"),
       Stamped(Version(POLICY_LEVEL_COUNTY, "440305", "2025-09-01",
                       [](Policy& p) { p.mutable_mentorship()->set_backbone_qualifies(false); }),
-              "county_hr:c", "req-3");
+              "county_hr:c", "req-3"),
+  };
+}
+
+TEST_F(PolicyStoreTest, SectionsOnOneDateNeverCollide) {
+  PolicyStore store(server_.pool(), Options(absl::ZeroDuration()));
+  const std::vector<PolicyVersion> versions = SectionsOfOneDate();
+  const PolicyVersion& training = versions[0];
+  const PolicyVersion& rotation = versions[1];
+  const PolicyVersion& mentorship = versions[2];
   for (const PolicyVersion& v : {training, rotation, mentorship}) {
     auto stored = store.AddVersion(v);
     ASSERT_TRUE(stored.ok()) << stored.status();
@@ -1182,6 +1190,15 @@ TEST_F(PolicyStoreTest, SectionsOnOneDateNeverCollide) {
                             "rotation.counting_forms", "mentorship.backbone_qualifies"}) {
     ExpectSource(*r, field, POLICY_LEVEL_COUNTY, "440305", "2025-09-01");
   }
+}
+
+// ... and a section already set on a date keeps what AddVersion promised: a different value is
+// refused, the same value changes nothing.
+TEST_F(PolicyStoreTest, ASectionAlreadySetOnADateIsRefusedOrMatched) {
+  PolicyStore store(server_.pool(), Options(absl::ZeroDuration()));
+  const std::vector<PolicyVersion> versions = SectionsOfOneDate();
+  for (const PolicyVersion& v : versions) ASSERT_TRUE(store.AddVersion(v).ok());
+  const PolicyVersion& rotation = versions[1];
 
   // The same section with a different value on that date is refused, naming the section.
   PolicyVersion different = rotation;
