@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/keys.h"
+#include "services/common/status.h"
 
 namespace shidang {
 namespace {
@@ -95,12 +96,23 @@ absl::Status EventConsumer::EnsureGroups(const std::vector<std::string>& streams
   }
   if (missing.empty()) return absl::OkStatus();
   std::vector<redis::Args> commands;
+  std::set<std::string> services;
   for (const std::string& s : missing) {
     // From id 0: a group made after events were written still sees them all.
     commands.push_back({"XGROUP", "CREATE", s, options_.group, "0", "MKSTREAM"});
+    // The writing service, from "<service>:<tag>:events" (keys::StreamKey).
+    if (size_t colon = s.find(':'); colon != std::string::npos) services.insert(s.substr(0, colon));
+  }
+  // This group reads those services' streams from now on: RegisterStream makes it on their new
+  // streams before their first entry, even while this consumer is down.
+  for (const std::string& service : services) {
+    commands.push_back({"SADD", StreamReadersKey(service), options_.group});
   }
   absl::StatusOr<std::vector<redis::Reply>> replies = pool_.Pipeline(commands);
   if (!replies.ok()) return replies.status();
+  for (size_t i = missing.size(); i < replies->size(); ++i) {
+    SHIDANG_RETURN_IF_ERROR((*replies)[i].ToStatus());
+  }
   for (size_t i = 0; i < missing.size(); ++i) {
     const redis::Reply& r = (*replies)[i];
     if (r.is_error() && !absl::StartsWith(r.str(), "BUSYGROUP")) return r.ToStatus();
@@ -114,6 +126,7 @@ absl::StatusOr<int> EventConsumer::ApplyAll(const std::vector<Entry>& entries) {
   int applied = 0;
   int64_t failed = 0, malformed = 0;
   for (const Entry& item : entries) {
+    if (stopping_.load()) break;  // the rest stay pending; see Stop
     const std::string id(item.entry[0].str());
     const redis::Reply fields = item.entry[1];
     // A claimed entry that was trimmed meanwhile comes back without fields; nothing to apply.
@@ -132,6 +145,10 @@ absl::StatusOr<int> EventConsumer::ApplyAll(const std::vector<Entry>& entries) {
     // comes back, and the events applied already are replays (Apply is idempotent).
     bool all_applied = true;
     for (const common::v1::Event& event : *events) {
+      if (stopping_.load()) {
+        all_applied = false;  // the whole entry comes back; what was applied replays
+        break;
+      }
       absl::Status status = apply_(event, id);
       if (!status.ok()) {
         ++failed;
@@ -152,7 +169,9 @@ absl::StatusOr<int> EventConsumer::ApplyAll(const std::vector<Entry>& entries) {
   }
   std::vector<redis::Args> commands;
   for (auto& [stream, ack] : acks) {
-    if (ack.size() > 3) commands.push_back(std::move(ack));
+    if (ack.size() <= 3) continue;
+    acked_since_trim_[stream] += static_cast<int64_t>(ack.size() - 3);
+    commands.push_back(std::move(ack));
   }
   if (!commands.empty()) {
     // If this fails the entries are delivered again; Apply is idempotent, so that is harmless.
@@ -165,58 +184,118 @@ absl::StatusOr<int> EventConsumer::ApplyAll(const std::vector<Entry>& entries) {
   return applied;
 }
 
-absl::StatusOr<int> EventConsumer::RetryPending(const std::vector<std::string>& streams) {
-  std::vector<Entry> entries;
+absl::Status EventConsumer::ClaimOwn(const std::vector<std::string>& streams,
+                                     std::vector<redis::Args>& claims,
+                                     std::vector<std::string>& claim_streams) {
   const std::string retry_ms = Millis(options_.retry_delay);
-  const std::string batch = std::to_string(options_.batch);
-
-  // This consumer's own entries that failed (or that a previous run of it left behind).
   std::vector<redis::Args> pending;
   for (const std::string& s : streams) {
-    pending.push_back({"XPENDING", s, options_.group, "IDLE", retry_ms, "-", "+", batch,
-                       options_.consumer});
+    pending.push_back({"XPENDING", s, options_.group, "IDLE", retry_ms, "-", "+",
+                       std::to_string(options_.batch), options_.consumer});
   }
-  absl::StatusOr<std::vector<redis::Reply>> pending_replies = pool_.Pipeline(pending);
-  if (!pending_replies.ok()) return pending_replies.status();
-  std::vector<redis::Args> claims;
-  std::vector<std::string> claim_streams;
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_.Pipeline(pending));
   for (size_t i = 0; i < streams.size(); ++i) {
-    const redis::Reply& r = (*pending_replies)[i];
-    if (absl::Status s = r.ToStatus(); !s.ok()) return s;
+    const redis::Reply& r = replies[i];
+    SHIDANG_RETURN_IF_ERROR(r.ToStatus());
     if (r.size() == 0) continue;
     redis::Args claim = {"XCLAIM", streams[i], options_.group, options_.consumer, retry_ms};
     for (size_t j = 0; j < r.size(); ++j) claim.emplace_back(r[j][0].str());
     claims.push_back(std::move(claim));
     claim_streams.push_back(streams[i]);
   }
-  // Others' entries left pending past claim_idle: their consumer is presumed dead.
+  return absl::OkStatus();
+}
+
+absl::Status EventConsumer::ClaimFromGone(const std::vector<std::string>& streams,
+                                          std::vector<redis::Args>& claims,
+                                          std::vector<std::string>& claim_streams) {
+  // Who has entries pending: the summary form answers [count, smallest, greatest,
+  // [[consumer, count], ...]].
+  std::vector<redis::Args> summaries;
+  for (const std::string& s : streams) summaries.push_back({"XPENDING", s, options_.group});
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> summary, pool_.Pipeline(summaries));
+  std::vector<std::pair<std::string, std::string>> holders;  // (stream, consumer)
+  std::set<std::string> names;
+  for (size_t i = 0; i < streams.size(); ++i) {
+    SHIDANG_RETURN_IF_ERROR(summary[i].ToStatus());
+    const redis::Reply consumers = summary[i].size() > 3 ? summary[i][3] : redis::Reply();
+    for (size_t j = 0; j < consumers.size(); ++j) {
+      std::string name(consumers[j][0].str());
+      if (name == options_.consumer) continue;  // ours: ClaimOwn
+      holders.emplace_back(streams[i], name);
+      names.insert(std::move(name));
+    }
+  }
+  if (holders.empty()) return absl::OkStatus();
+  redis::Args exists_args = {"MGET"};
+  for (const std::string& name : names) {
+    exists_args.push_back(ConsumerLeaseKey(options_.group, name));
+  }
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply leases, pool_.Command(exists_args));
+  std::set<std::string> gone;
+  size_t k = 0;
+  for (const std::string& name : names) {
+    if (leases[k++].is_nil()) gone.insert(name);
+  }
+  // Their entries idle at least retry_delay: two live consumers claiming at once do not both
+  // win, since a claim resets the idle time.
+  const std::string retry_ms = Millis(options_.retry_delay);
+  std::vector<redis::Args> ranges;
+  std::vector<std::string> range_streams;
+  for (const auto& [stream, name] : holders) {
+    if (!gone.count(name)) continue;
+    ranges.push_back({"XPENDING", stream, options_.group, "IDLE", retry_ms, "-", "+",
+                      std::to_string(options_.batch), name});
+    range_streams.push_back(stream);
+  }
+  if (ranges.empty()) return absl::OkStatus();
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> ids, pool_.Pipeline(ranges));
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    SHIDANG_RETURN_IF_ERROR(ids[i].ToStatus());
+    if (ids[i].size() == 0) continue;
+    redis::Args claim = {"XCLAIM", range_streams[i], options_.group, options_.consumer, retry_ms};
+    for (size_t j = 0; j < ids[i].size(); ++j) claim.emplace_back(ids[i][j][0].str());
+    claims.push_back(std::move(claim));
+    claim_streams.push_back(range_streams[i]);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> EventConsumer::RetryPending(const std::vector<std::string>& streams) {
+  std::vector<redis::Args> claims;
+  std::vector<std::string> claim_streams;
+  // This consumer's own entries that failed (or that a previous run of it left behind), and
+  // those of consumers that are gone.
+  SHIDANG_RETURN_IF_ERROR(ClaimOwn(streams, claims, claim_streams));
+  SHIDANG_RETURN_IF_ERROR(ClaimFromGone(streams, claims, claim_streams));
+  // Others' entries left pending past claim_idle: their consumer is presumed stuck.
   const std::string claim_ms = Millis(options_.claim_idle);
   for (const std::string& s : streams) {
     std::string& cursor = autoclaim_cursor_[s];
     if (cursor.empty()) cursor = "0-0";
-    claims.push_back({"XAUTOCLAIM", s, options_.group, options_.consumer, claim_ms, cursor,
-                      "COUNT", batch});
+    claims.push_back({"XAUTOCLAIM", s, options_.group, options_.consumer, claim_ms, cursor, "COUNT",
+                      std::to_string(options_.batch)});
     claim_streams.push_back(s);
   }
-  absl::StatusOr<std::vector<redis::Reply>> claim_replies = pool_.Pipeline(claims);
-  if (!claim_replies.ok()) return claim_replies.status();
-  int64_t claimed = 0;
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> claim_replies, pool_.Pipeline(claims));
+  std::vector<Entry> entries;
+  std::set<std::pair<std::string, std::string>> seen;  // an entry claimed twice in one round
   for (size_t i = 0; i < claims.size(); ++i) {
-    const redis::Reply& r = (*claim_replies)[i];
-    if (absl::Status s = r.ToStatus(); !s.ok()) return s;
+    const redis::Reply& r = claim_replies[i];
+    SHIDANG_RETURN_IF_ERROR(r.ToStatus());
     const bool autoclaim = claims[i][0] == "XAUTOCLAIM";
     // XAUTOCLAIM answers [next cursor, entries, deleted ids]; XCLAIM answers the entries.
     const redis::Reply list = autoclaim ? r[1] : r;
     if (autoclaim) autoclaim_cursor_[claim_streams[i]] = std::string(r[0].str());
     for (size_t j = 0; j < list.size(); ++j) {
       if (!list[j].is_array()) continue;
+      if (!seen.emplace(claim_streams[i], std::string(list[j][0].str())).second) continue;
       entries.push_back({claim_streams[i], list[j]});
-      ++claimed;
     }
   }
-  if (claimed > 0) {
+  if (!entries.empty()) {
     absl::MutexLock lock(&mu_);
-    stats_.claimed += claimed;
+    stats_.claimed += static_cast<int64_t>(entries.size());
   }
   return ApplyAll(entries);
 }
@@ -273,7 +352,30 @@ absl::StatusOr<int> EventConsumer::PollOnce() {
   }
   absl::StatusOr<int> fresh = ReadNew(streams, /*wait=*/!retried_any);
   if (!fresh.ok()) return fresh.status();
+  TrimDue();
   return applied + *fresh;
+}
+
+void EventConsumer::TrimDue() {
+  const absl::Time now = absl::Now();
+  const bool timer = now >= next_trim_;
+  if (timer) next_trim_ = now + options_.trim_interval;
+  int64_t removed_total = 0;
+  for (auto& [stream, acked] : acked_since_trim_) {
+    if (acked < options_.trim_every && !(timer && acked > 0)) continue;
+    absl::StatusOr<int64_t> removed = TrimPassed(pool_, stream);
+    if (!removed.ok()) {
+      // Left as due: tried again on the next poll. Applying goes on meanwhile.
+      Warn(absl::StrCat("trim ", stream, ": ", removed.status().ToString()));
+      continue;
+    }
+    acked = 0;
+    removed_total += *removed;
+  }
+  if (removed_total > 0) {
+    absl::MutexLock lock(&mu_);
+    stats_.trimmed += removed_total;
+  }
 }
 
 void EventConsumer::Loop() {
@@ -289,9 +391,36 @@ void EventConsumer::Loop() {
       pause = std::max(options_.block, absl::Milliseconds(10));
     }
     absl::MutexLock lock(&mu_);
-    auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+    auto stop = [this]() { return stopping_.load(); };
     if (pause > absl::ZeroDuration()) mu_.AwaitWithTimeout(absl::Condition(&stop), pause);
-    if (stopping_) return;
+    if (stopping_.load()) return;
+  }
+}
+
+bool EventConsumer::RenewLease() {
+  absl::StatusOr<redis::Reply> set =
+      pool_.Command({"SET", ConsumerLeaseKey(options_.group, options_.consumer), "1", "PX",
+                     Millis(std::max(options_.lease_ttl, absl::Milliseconds(1)))});
+  absl::Status status = set.ok() ? set->ToStatus() : set.status();
+  if (!status.ok()) {
+    Warn(absl::StrCat("consumer ", options_.group, "/", options_.consumer,
+                      ": lease not renewed: ", status.ToString()));
+  }
+  return status.ok();
+}
+
+void EventConsumer::HeartbeatLoop() {
+  // Its own thread: a slow Apply in the polling thread must not let the lease lapse, or a peer
+  // would take over entries this live consumer is still applying.
+  const absl::Duration period = std::max(options_.lease_ttl / 3, absl::Milliseconds(1));
+  auto stop = [this]() { return stopping_.load(); };
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stop), period);
+      if (stopping_.load()) return;
+    }
+    RenewLease();
   }
 }
 
@@ -301,7 +430,11 @@ void EventConsumer::Start() {
     if (thread_.joinable()) return;
     stopping_ = false;
   }
+  // Before the first read, so no entry is ever pending under a name without a lease while it
+  // runs. If Redis is down the heartbeat takes it later.
+  RenewLease();
   thread_ = std::thread([this] { Loop(); });
+  heartbeat_ = std::thread([this] { HeartbeatLoop(); });
 }
 
 void EventConsumer::Stop() {
@@ -309,12 +442,22 @@ void EventConsumer::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  thread_.join();
+  heartbeat_.join();
+  // Gone at once rather than after lease_ttl: peers take over what this run left pending.
+  absl::StatusOr<redis::Reply> deleted =
+      pool_.Command({"DEL", ConsumerLeaseKey(options_.group, options_.consumer)});
+  if (!deleted.ok()) Warn(absl::StrCat("lease not given up: ", deleted.status().ToString()));
 }
 
 EventConsumerStats EventConsumer::Stats() const {
   absl::MutexLock lock(&mu_);
   return stats_;
+}
+
+std::string ConsumerLeaseKey(absl::string_view group, absl::string_view consumer) {
+  return absl::StrCat(group, ":consumer:", consumer);
 }
 
 StreamLister StreamsFromIndex(redis::Pool& pool, std::vector<std::string> services) {
@@ -339,7 +482,32 @@ StreamLister StreamsFromIndex(redis::Pool& pool, std::vector<std::string> servic
 
 absl::Status RegisterStream(redis::Pool& pool, absl::string_view service,
                             absl::string_view stream_key) {
-  return pool.Command({"SADD", keys::StreamIndexKey(service), std::string(stream_key)}).status();
+  const std::string stream(stream_key);
+  const std::string index = keys::StreamIndexKey(service);
+  SHIDANG_ASSIGN_OR_RETURN(
+      std::vector<redis::Reply> known,
+      pool.Pipeline({{"SISMEMBER", index, stream}, {"SMEMBERS", StreamReadersKey(service)}}));
+  for (const redis::Reply& r : known) SHIDANG_RETURN_IF_ERROR(r.ToStatus());
+  if (known[0].integer() == 1) return absl::OkStatus();
+  // A new stream: its readers' groups first, from its first entry, so that no writer's cap finds
+  // it without them (mutation.h, stream_cap); then the index. A crash between the two repeats
+  // both next time.
+  std::vector<redis::Args> commands;
+  for (size_t i = 0; i < known[1].size(); ++i) {
+    commands.push_back(
+        {"XGROUP", "CREATE", stream, std::string(known[1][i].str()), "0", "MKSTREAM"});
+  }
+  commands.push_back({"SADD", index, stream});
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool.Pipeline(commands));
+  for (const redis::Reply& r : replies) {
+    if (r.is_error() && absl::StartsWith(r.str(), "BUSYGROUP")) continue;
+    SHIDANG_RETURN_IF_ERROR(r.ToStatus());
+  }
+  return absl::OkStatus();
+}
+
+std::string StreamReadersKey(absl::string_view service) {
+  return absl::StrCat(service, ":readers");
 }
 
 absl::StatusOr<int64_t> TrimPassed(redis::Pool& pool, absl::string_view stream_key) {

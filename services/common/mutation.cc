@@ -91,10 +91,37 @@ if type(payload) == 'number' then payload = tostring(payload) end
 if type(payload) ~= 'string' then
   error('mutation body must return {ok = <string>} or {err = <code>, msg = <text>}')
 end
-local cap = tonumber(ARGV[3])
 local function xadd(...)
-  if cap > 0 then return redis.call('XADD', KEYS[2], 'MAXLEN', '~', cap, '*', ...) end
   return redis.call('XADD', KEYS[2], '*', ...)
+end
+-- Stream ids "<ms>-<seq>": is a older than b?
+local function older(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if tonumber(am) ~= tonumber(bm) then return tonumber(am) < tonumber(bm) end
+  return tonumber(as) < tonumber(bs)
+end
+-- The safety cap (ARGV[3]). Past it, only what EVERY consumer group has passed goes: entries
+-- before the oldest one some group has pending, or has not been delivered yet. A group that is
+-- down keeps all it has not read, over the cap if need be. Only a stream no group reads yet is
+-- cut to the cap plainly (no reader has said it needs anything; see RegisterStream).
+local function cap_stream(cap)
+  if cap <= 0 or redis.call('XLEN', KEYS[2]) <= cap then return end
+  local groups = redis.call('XINFO', 'GROUPS', KEYS[2])
+  if #groups == 0 then
+    redis.call('XTRIM', KEYS[2], 'MAXLEN', '~', cap)
+    return
+  end
+  local keep
+  for _, group in ipairs(groups) do
+    local info = {}
+    for j = 1, #group - 1, 2 do info[group[j]] = group[j + 1] end
+    local need = info['last-delivered-id']
+    if info['pending'] > 0 then need = redis.call('XPENDING', KEYS[2], info['name'])[2] end
+    if keep == nil or older(need, keep) then keep = need end
+  end
+  -- MINID removes entries older than `keep` only; '~' only whole nodes of them.
+  redis.call('XTRIM', KEYS[2], 'MINID', '~', keep)
 end
 local function envelope_of(i)
   if extras[i] then return ARGV[5 + 2 * i] .. extras[i] end
@@ -132,6 +159,7 @@ else
     reply[replies] = xadd('e', envelope_of(i), 't', ARGV[4 + 2 * i])
   end
 end
+cap_stream(tonumber(ARGV[3]))
 if fingerprint ~= '' then
   redis.call('SET', KEYS[1], fingerprint .. '\n' .. payload, 'EX', ARGV[2])
 end

@@ -14,11 +14,13 @@
 // The body is the inside of `function(K, A, emit, emit_all)`:
 //   K         the service's own keys (K[1] is the first of MutationRequest::keys),
 //   A         the service's own args (A[1] is the first of MutationRequest::args),
-//   emit(i)   publish prepared event i (1-based, in MutationRequest::events) when the change succeeds;
+//   emit(i)   publish prepared event i (1-based, in MutationRequest::events) when the change
+//   succeeds;
 //             events go out in the order of the emit calls, each at most once,
 //   emit(i, extra)  the same with the string `extra` appended to the serialized envelope: protobuf
 //             merges concatenated messages, so `extra` can be a field the caller encoded (e.g.
-//             Event.teacher_summary) that the body adds only when the change turns out to call for it,
+//             Event.teacher_summary) that the body adds only when the change turns out to call for
+//             it,
 //   emit_all  publish every prepared event.
 // It returns {ok = <payload string>} or {err = <absl::StatusCode number>, msg = <text>,
 // field = <request field, optional>}.
@@ -37,12 +39,14 @@
 //   KEYS[1] idempotency key (the stream key again when the request has no request_id; untouched),
 //   KEYS[2] event stream key, KEYS[3..] the service's keys;
 //   ARGV[1] fingerprint ("" = no idempotency), ARGV[2] idempotency TTL in seconds,
-//   ARGV[3] stream MAXLEN ~ cap (0 = none), ARGV[4] n = number of prepared events,
+//   ARGV[3] stream cap (0 = none; see MutationRequest::stream_cap), ARGV[4] n = number of
+//   prepared events,
 //   ARGV[5] "1" when the chosen events go out as one stream entry,
 //   then n pairs (event type, serialized shidang.common.v1.Event), then the service's args.
 // The type travels beside the envelope because Lua cannot read protobuf; the stream entry gets
 // fields "e" (envelope bytes) and "t" (type), or, for one entry of many events, "b" (a serialized
-// shidang.common.v1.EventBatch), "t" = "batch" and "n" (how many). The idempotency record is the string
+// shidang.common.v1.EventBatch), "t" = "batch" and "n" (how many). The idempotency record is the
+// string
 // "<fingerprint>\n<payload>", written with SET ... EX. The script starts with "#!lua" (a Redis 7
 // script with flags), so in cluster mode Redis also refuses a body touching an undeclared key of
 // another slot.
@@ -84,6 +88,10 @@ namespace shidang {
 inline constexpr absl::Duration kDefaultIdempotencyTtl = absl::Hours(24 * 7);
 // Longest request_id accepted.
 inline constexpr size_t kMaxRequestIdLength = 128;
+// MutationRequest::stream_cap unless a writer says otherwise: an order of magnitude above what
+// the consumers' trimming leaves (EventConsumerOptions::trim_every), so it acts only when they
+// fall behind. Every writer gets it, future services included, without a line of their own.
+inline constexpr int64_t kDefaultStreamCap = 10000;
 
 struct MutationRequest {
   // Empty: the request had no request_id and runs every time. Set both with AttachIdempotency.
@@ -95,9 +103,13 @@ struct MutationRequest {
 
   // The service's stream under the same hash tag as `keys` (keys::StreamKey). Required.
   std::string stream_key;
-  // XADD ... MAXLEN ~ cap: a safety net only; streams are trimmed by EventConsumer's TrimPassed
-  // once every group has read them. 0 = no cap.
-  int64_t stream_cap = 0;
+  // A safety cap on the stream's length, never a cut of unread entries. Streams are trimmed by
+  // the consumers (EventConsumer runs TrimPassed), which keeps them far below it; when a stream
+  // is over the cap anyway (a consumer lags or is down), the script removes what every consumer
+  // group has delivered and acknowledged, and nothing else: a group that is down keeps all it has
+  // not read, however long the stream grows. Only a stream no group has been created on yet is
+  // cut to the cap plainly (MAXLEN ~). 0 = no cap.
+  int64_t stream_cap = kDefaultStreamCap;
   // Prepared events; the body chooses which go out with emit(i) / emit_all().
   std::vector<common::v1::Event> events;
   // The chosen events go out as ONE stream entry (an EventBatch) instead of an entry each: for a
@@ -187,7 +199,9 @@ struct BatchedEvent {
 // The XADD that publishes `events` as ONE entry of `stream_key`, the entry a script with
 // one_stream_entry adds ("b" = the EventBatch, "t" = "batch", "n"; MAXLEN ~ `stream_cap` when
 // > 0): for a write that is a MULTI ... EXEC transaction instead of a script, so its consumers
-// read the same entry.
+// read the same entry. Pass 0: a plain MAXLEN ~ cannot tell read entries from unread ones and
+// would drop what a group that is down has not read. Such a stream stays bounded by the
+// consumers' trimming and by the cap of the scripts that write to it (MutationRequest).
 redis::Args BatchStreamEntry(const std::string& stream_key, int64_t stream_cap,
                              const std::vector<BatchedEvent>& events);
 

@@ -1,13 +1,18 @@
 #include "services/common/events.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <functional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/keys.h"
@@ -79,6 +84,69 @@ class EventsTest : public ::testing::Test {
     auto reply = pool().Command({"XPENDING", stream, group});
     EXPECT_TRUE(reply.ok()) << reply.status();
     return reply.ok() ? (*reply)[0].integer() : -1;
+  }
+
+  // Publishes `count` events in `county`, one stream entry each, with MutationRequest::stream_cap
+  // `cap`, many scripts per round trip; returns their entry ids in order.
+  std::vector<std::string> PublishMany(const std::string& county, int count, int64_t cap) {
+    std::vector<std::string> ids;
+    EXPECT_TRUE(RegisterStream(pool(), "training", Stream(county)).ok());
+    EXPECT_TRUE(pool().Command({"SCRIPT", "LOAD", publish_.script().source()}).ok());
+    constexpr size_t kPerRoundTrip = 500;
+    for (int done = 0; done < count;) {
+      std::vector<redis::Args> commands;
+      for (; done < count && commands.size() < kPerRoundTrip; ++done) {
+        MutationRequest m;
+        m.stream_key = Stream(county);
+        m.stream_cap = cap;
+        common::v1::Event event = NewEvent("training", "training.credited", absl::Now());
+        event.set_county_id(county);
+        event.set_teacher_id(absl::StrCat("t", done));
+        m.events.push_back(event);
+        absl::StatusOr<MutationCall> call = Mutation::Prepare(m);
+        EXPECT_TRUE(call.ok()) << call.status();
+        if (!call.ok()) return ids;
+        redis::Args evalsha = {"EVALSHA", publish_.script().sha1(),
+                               std::to_string(call->keys.size())};
+        evalsha.insert(evalsha.end(), call->keys.begin(), call->keys.end());
+        evalsha.insert(evalsha.end(), call->args.begin(), call->args.end());
+        commands.push_back(std::move(evalsha));
+      }
+      auto replies = pool().Pipeline(commands);
+      EXPECT_TRUE(replies.ok()) << replies.status();
+      if (!replies.ok()) return ids;
+      for (const redis::Reply& r : *replies) {
+        EXPECT_TRUE(r.ToStatus().ok()) << r.ToStatus();
+        if (r.size() == 3) ids.emplace_back(r[2].str());  // {'ok', payload, entry id}
+      }
+    }
+    return ids;
+  }
+
+  std::string FirstId(const std::string& stream) {
+    auto reply = pool().Command({"XRANGE", stream, "-", "+", "COUNT", "1"});
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    return reply.ok() && reply->size() > 0 ? std::string((*reply)[0][0].str()) : "";
+  }
+
+  // The consumers of `group` holding pending entries of `stream`.
+  std::vector<std::string> PendingOwners(const std::string& stream, const std::string& group) {
+    std::vector<std::string> owners;
+    auto reply = pool().Command({"XPENDING", stream, group});
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    if (!reply.ok() || reply->size() < 4) return owners;
+    for (size_t i = 0; i < (*reply)[3].size(); ++i) owners.emplace_back((*reply)[3][i][0].str());
+    return owners;
+  }
+
+  // Waits up to `limit` for `done`; returns whether it came.
+  static bool WaitFor(const std::function<bool()>& done, absl::Duration limit) {
+    const absl::Time deadline = absl::Now() + limit;
+    while (!done()) {
+      if (absl::Now() > deadline) return false;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return true;
   }
 
   int64_t Length(const std::string& stream) {
@@ -380,6 +448,244 @@ TEST_F(EventsTest, BackgroundConsumerFindsNewStreams) {
   absl::MutexLock lock(&seen_mu);
   EXPECT_THAT(seen, ElementsAre("110105", "110106"));
   EXPECT_EQ(Pending(Stream("110106"), "profile"), 0);
+}
+
+// Issue 13: the consumers trim, so 100,000 events written and consumed leave a stream of at most
+// trim_every entries, not every event ever written.
+TEST_F(EventsTest, AHundredThousandEventsConsumedLeaveTheStreamWithinTheBound) {
+  constexpr int kEvents = 100000;
+  const std::string stream = Stream("110105");
+  EventConsumerOptions options = Options("c1");
+  options.trim_interval = absl::Milliseconds(100);
+  std::atomic<int64_t> applied{0};
+  EventConsumer consumer(pool(), options, StreamsFromIndex(pool(), {"training"}),
+                         [&](const common::v1::Event&, absl::string_view) {
+                           ++applied;
+                           return absl::OkStatus();
+                         });
+  // The group exists before the first event, as once the profile service has run.
+  ASSERT_TRUE(RegisterStream(pool(), "training", stream).ok());
+  ASSERT_TRUE(consumer.PollOnce().ok());
+  consumer.Start();
+  int64_t longest = 0;
+  for (int written = 0; written < kEvents; written += 10000) {
+    ASSERT_EQ(PublishMany("110105", 10000, kDefaultStreamCap).size(), 10000u);
+    longest = std::max(longest, Length(stream));
+  }
+  EXPECT_TRUE(WaitFor([&] { return applied.load() >= kEvents; }, absl::Seconds(120)))
+      << applied.load();
+  EXPECT_TRUE(WaitFor([&] { return Length(stream) <= options.trim_every; }, absl::Seconds(5)));
+  consumer.Stop();
+  EXPECT_EQ(applied.load(), kEvents);
+  EXPECT_LE(Length(stream), options.trim_every);
+  // The consumer trimmed; the writers' cap took its share while the consumer lagged.
+  EXPECT_GT(consumer.Stats().trimmed, 0);
+  std::printf("longest stream while writing: %lld entries\n", static_cast<long long>(longest));
+}
+
+// Issue 13: neither the consumers' trimming nor a writer's cap removes what a group that is down
+// has not read; when it comes back it gets every one of them.
+TEST_F(EventsTest, AGroupThatIsDownKeepsEveryEntryItHasNotRead) {
+  constexpr int kEvents = 5000;
+  constexpr int64_t kCap = 1000;  // far below what the down group needs kept
+  const std::string stream = Stream("110105");
+  ASSERT_TRUE(RegisterStream(pool(), "training", stream).ok());
+  ASSERT_TRUE(pool().Command({"XGROUP", "CREATE", stream, "audit", "0", "MKSTREAM"}).ok());
+  EventConsumerOptions options = Options("p1");
+  options.trim_every = 100;
+  options.trim_interval = absl::Milliseconds(50);
+  std::atomic<int64_t> profile_applied{0};
+  EventConsumer profile(pool(), options, StreamsFromIndex(pool(), {"training"}),
+                        [&](const common::v1::Event&, absl::string_view) {
+                          ++profile_applied;
+                          return absl::OkStatus();
+                        });
+  ASSERT_TRUE(profile.PollOnce().ok());  // its group, before the first event
+  profile.Start();
+
+  // The audit group reads ten, acknowledges five, and goes down (its process dies).
+  std::vector<std::string> ids = PublishMany("110105", 20, kCap);
+  auto taken =
+      pool().Command({"XREADGROUP", "GROUP", "audit", "a1", "COUNT", "10", "STREAMS", stream, ">"});
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(pool().Command({"XACK", stream, "audit", ids[i]}).ok());
+  std::vector<std::string> more = PublishMany("110105", kEvents - 20, kCap);
+  ids.insert(ids.end(), more.begin(), more.end());
+  ASSERT_EQ(ids.size(), static_cast<size_t>(kEvents));
+
+  EXPECT_TRUE(WaitFor([&] { return profile_applied.load() >= kEvents; }, absl::Seconds(60)));
+  // The five audit acknowledged go once the profile consumer has trimmed; nothing after them.
+  EXPECT_TRUE(WaitFor([&] { return FirstId(stream) == ids[5]; }, absl::Seconds(5)));
+  profile.Stop();
+  EXPECT_EQ(Length(stream), kEvents - 5);
+  EXPECT_EQ(FirstId(stream), ids[5]);
+
+  // Audit comes back under another name and gets all the rest, its dead consumer's included.
+  std::vector<std::string> seen;
+  EventConsumerOptions audit_options = Options("a2");
+  audit_options.group = "audit";
+  EventConsumer audit(pool(), audit_options, StreamsFromIndex(pool(), {"training"}),
+                      [&](const common::v1::Event&, absl::string_view entry_id) {
+                        seen.emplace_back(entry_id);
+                        return absl::OkStatus();
+                      });
+  EXPECT_EQ(PollUntil(audit, kEvents - 5), kEvents - 5);
+  std::set<std::string> want(ids.begin() + 5, ids.end());
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), want);
+  EXPECT_EQ(seen.size(), want.size());
+}
+
+// Issue 13: a stream that appears while its reading service is down (a new county) gets the
+// reader's group before its first entry, so no writer's cap cuts what the reader has not read.
+TEST_F(EventsTest, ANewStreamKeepsItsEntriesForAReaderThatIsDown) {
+  Publish("110105", "t1");
+  {
+    EventConsumer profile(
+        pool(), Options("p1"), StreamsFromIndex(pool(), {"training"}),
+        [&](const common::v1::Event&, absl::string_view) { return absl::OkStatus(); });
+    EXPECT_EQ(PollUntil(profile, 1), 1);
+  }  // the profile service goes down
+
+  constexpr int kEvents = 3000;
+  const std::string stream = Stream("110106");
+  std::vector<std::string> ids = PublishMany("110106", kEvents, /*cap=*/500);
+  EXPECT_EQ(Length(stream), kEvents);
+  EXPECT_EQ(FirstId(stream), ids.front());
+
+  std::set<std::string> seen;
+  EventConsumer back(pool(), Options("p2"), StreamsFromIndex(pool(), {"training"}),
+                     [&](const common::v1::Event& event, absl::string_view) {
+                       if (event.county_id() == "110106") seen.insert(event.id());
+                       return absl::OkStatus();
+                     });
+  EXPECT_EQ(PollUntil(back, kEvents), kEvents);
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kEvents));
+}
+
+// Issue 14: a consumer killed without a goodbye keeps its entries while its lease lasts (it may
+// be alive), and they are taken over as soon as the lease lapses, not after claim_idle.
+TEST_F(EventsTest, AKilledConsumersEntriesAreTakenOverOnceItsLeaseLapses) {
+  const std::string stream = Stream("110105");
+  for (const char* teacher : {"t1", "t2", "t3"}) Publish("110105", teacher);
+  ASSERT_TRUE(pool().Command({"XGROUP", "CREATE", stream, "profile", "0"}).ok());
+  // "old" read everything, held a lease, and was SIGKILLed: the lease runs out in 400 ms.
+  ASSERT_TRUE(
+      pool()
+          .Command({"XREADGROUP", "GROUP", "profile", "old", "COUNT", "10", "STREAMS", stream, ">"})
+          .ok());
+  ASSERT_TRUE(pool().Command({"SET", ConsumerLeaseKey("profile", "old"), "1", "PX", "400"}).ok());
+  const absl::Time lease_end = absl::Now() + absl::Milliseconds(400);
+
+  EventConsumerOptions options = Options("new");
+  options.claim_idle = absl::Seconds(30);  // as in production
+  EventConsumer fresh(
+      pool(), options, StreamsFromIndex(pool(), {"training"}),
+      [&](const common::v1::Event& event, absl::string_view) { return CountOnProfile(event); });
+  while (absl::Now() < lease_end - absl::Milliseconds(100)) {
+    auto applied = fresh.PollOnce();
+    ASSERT_TRUE(applied.ok()) << applied.status();
+    ASSERT_EQ(*applied, 0) << "taken from a consumer whose lease was still held";
+  }
+  EXPECT_THAT(PendingOwners(stream, "profile"), ElementsAre("old"));
+
+  EXPECT_EQ(PollUntil(fresh, 3), 3);
+  EXPECT_LT(absl::Now() - lease_end, absl::Seconds(2));
+  for (const char* teacher : {"t1", "t2", "t3"}) EXPECT_EQ(Counted("110105", teacher), 1);
+  EXPECT_EQ(Pending(stream, "profile"), 0);
+  EXPECT_EQ(fresh.Stats().claimed, 3);
+}
+
+// Issue 14: a live consumer keeps its lease while an Apply takes long, so a peer does not take
+// its entries (before claim_idle).
+TEST_F(EventsTest, ALivePeersEntriesAreNotTakenWhileItsApplyIsSlow) {
+  const std::string stream = Stream("110105");
+  for (const char* teacher : {"t1", "t2", "t3"}) Publish("110105", teacher);
+  EventConsumerOptions slow_options = Options("slow");
+  slow_options.lease_ttl = absl::Milliseconds(300);
+  std::atomic<bool> release{false};
+  std::atomic<int> started{0};
+  EventConsumer slow(pool(), slow_options, StreamsFromIndex(pool(), {"training"}),
+                     [&](const common::v1::Event& event, absl::string_view) {
+                       ++started;
+                       while (!release) absl::SleepFor(absl::Milliseconds(5));
+                       return CountOnProfile(event);
+                     });
+  slow.Start();
+  ASSERT_TRUE(WaitFor([&] { return started.load() > 0; }, absl::Seconds(5)));
+
+  EventConsumerOptions peer_options = Options("peer");
+  peer_options.claim_idle = absl::Seconds(30);
+  EventConsumer peer(
+      pool(), peer_options, StreamsFromIndex(pool(), {"training"}),
+      [&](const common::v1::Event& event, absl::string_view) { return CountOnProfile(event); });
+  // Several lease lifetimes: only the renewals keep it.
+  const absl::Time until = absl::Now() + absl::Milliseconds(1500);
+  while (absl::Now() < until) {
+    auto applied = peer.PollOnce();
+    ASSERT_TRUE(applied.ok()) << applied.status();
+    EXPECT_EQ(*applied, 0);
+  }
+  EXPECT_EQ(peer.Stats().claimed, 0);
+  EXPECT_THAT(PendingOwners(stream, "profile"), ElementsAre("slow"));
+
+  release = true;
+  EXPECT_TRUE(WaitFor([&] { return Pending(stream, "profile") == 0; }, absl::Seconds(5)));
+  slow.Stop();
+  EXPECT_EQ(started.load(), 3);
+  for (const char* teacher : {"t1", "t2", "t3"}) EXPECT_EQ(Counted("110105", teacher), 1);
+}
+
+// Issue 14: Stop returns after the event being applied, with 10,000 queued (100 entries of 100
+// events, as roster imports publish); a successor under another name takes over the rest at once.
+TEST_F(EventsTest, StopIsPromptWithTenThousandEventsQueued) {
+  const std::string stream = Stream("110105");
+  ASSERT_TRUE(RegisterStream(pool(), "training", stream).ok());
+  std::set<std::string> published;
+  for (int entry = 0; entry < 100; ++entry) {
+    MutationRequest m;
+    m.stream_key = stream;
+    m.one_stream_entry = true;
+    for (int i = 0; i < 100; ++i) {
+      common::v1::Event event = NewEvent("training", "training.credited", absl::Now());
+      event.set_county_id("110105");
+      event.set_teacher_id(absl::StrCat("t", entry, "-", i));
+      published.insert(event.id());
+      m.events.push_back(event);
+    }
+    ASSERT_TRUE(publish_.Run(pool(), m).ok());
+  }
+  absl::Mutex mu;
+  std::set<std::string> applied;  // event ids, by either consumer
+  std::atomic<bool> slow{true};
+  auto apply = [&](const common::v1::Event& event, absl::string_view) {
+    // A write per event, as FileExternalEvent does; the successor is quick, to keep the test so.
+    if (slow) absl::SleepFor(absl::Milliseconds(1));
+    absl::MutexLock lock(&mu);
+    applied.insert(event.id());
+    return absl::OkStatus();
+  };
+  auto applied_count = [&] {
+    absl::MutexLock lock(&mu);
+    return applied.size();
+  };
+  EventConsumer first(pool(), Options("first"), StreamsFromIndex(pool(), {"training"}), apply);
+  first.Start();
+  ASSERT_TRUE(WaitFor([&] { return applied_count() >= 50; }, absl::Seconds(5)));
+  const absl::Time stop_called = absl::Now();
+  first.Stop();
+  const absl::Duration stopping = absl::Now() - stop_called;
+  EXPECT_LT(stopping, absl::Milliseconds(500));
+  EXPECT_LT(applied_count(), published.size());
+  EXPECT_EQ(pool().Command({"EXISTS", ConsumerLeaseKey("profile", "first")})->integer(), 0);
+
+  slow = false;
+  EventConsumer second(pool(), Options("second"), StreamsFromIndex(pool(), {"training"}), apply);
+  second.Start();
+  EXPECT_TRUE(WaitFor([&] { return applied_count() == published.size(); }, absl::Seconds(60)));
+  EXPECT_TRUE(WaitFor([&] { return Pending(stream, "profile") == 0; }, absl::Seconds(5)));
+  second.Stop();
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(applied, published);
 }
 
 }  // namespace
