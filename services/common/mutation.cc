@@ -17,6 +17,7 @@
 #include "google/protobuf/message.h"
 #include "services/common/digest.h"
 #include "services/common/keys.h"
+#include "services/common/lua_scripts.h"
 #include "services/common/parallel.h"
 #include "services/common/status.h"
 #include "shidang/common/v1/error.pb.h"
@@ -28,147 +29,12 @@ namespace {
 constexpr absl::string_view kBadRequestTypeUrl =
     "type.googleapis.com/shidang.common.v1.BadRequest";
 
-// Runs before the body: replay or refuse a reused request_id, then build K, A, emit, emit_all.
-// The "#!lua" line makes this a Redis 7 script with flags (none), not an old-style one: in
-// cluster mode Redis then refuses any access to a key outside the declared keys' slot, which
-// old-style scripts are allowed for compatibility. So the cluster check catches a body that
-// touches a key it was not given, too.
-constexpr absl::string_view kPrelude = R"lua(#!lua
-local fingerprint = ARGV[1]
-if fingerprint ~= '' then
-  -- The record is "<fingerprint>\n<payload>": one string, so one SET ... EX writes it with its TTL.
-  local record = redis.call('GET', KEYS[1])
-  if record then
-    local cut = string.find(record, '\n', 1, true)
-    if cut and string.sub(record, 1, cut - 1) == fingerprint then
-      return {'replay', string.sub(record, cut + 1)}
-    end
-    return {'mismatch'}
-  end
-end
-local n_events = tonumber(ARGV[4])
-local one_entry = ARGV[5] == '1'
--- Filled by index: Lua's #t searches for the end on every append (~10 ms for a roster import's
--- 90,000 keys and args).
-local K = {}
-for i = 3, #KEYS do K[i - 2] = KEYS[i] end
-local A = {}
-local args_before = 5 + 2 * n_events
-for i = args_before + 1, #ARGV do A[i - args_before] = ARGV[i] end
-local chosen, order, extras = {}, {}, {}
-local function emit(i, extra)
-  if type(i) ~= 'number' or i % 1 ~= 0 or i < 1 or i > n_events then
-    error('emit(' .. tostring(i) .. '): no prepared event with that number; there are ' .. n_events)
-  end
-  if extra ~= nil then
-    if type(extra) ~= 'string' then error('emit(' .. i .. ', extra): extra must be a string') end
-    extras[i] = extra
-  end
-  if not chosen[i] then
-    chosen[i] = true
-    order[#order + 1] = i
-  end
-end
-local function emit_all()
-  for i = 1, n_events do emit(i) end
-end
-local body = function(K, A, emit, emit_all)
-)lua";
-
-// Runs after the body: on ok publish the chosen events and store the answer; on err store nothing.
-constexpr absl::string_view kEpilogue = R"lua(
-end
-local result = body(K, A, emit, emit_all)
-if type(result) ~= 'table' then
-  error('mutation body must return {ok = <string>} or {err = <code>, msg = <text>}')
-end
-if result.err ~= nil then
-  if type(result.err) ~= 'number' then error('mutation body: err must be an absl status code number') end
-  return {'err', result.err, tostring(result.msg or ''), tostring(result.field or '')}
-end
-local payload = result.ok
-if type(payload) == 'number' then payload = tostring(payload) end
-if type(payload) ~= 'string' then
-  error('mutation body must return {ok = <string>} or {err = <code>, msg = <text>}')
-end
-local function xadd(...)
-  return redis.call('XADD', KEYS[2], '*', ...)
-end
--- Stream ids "<ms>-<seq>": is a older than b?
-local function older(a, b)
-  local am, as = string.match(a, '^(%d+)-(%d+)$')
-  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
-  if tonumber(am) ~= tonumber(bm) then return tonumber(am) < tonumber(bm) end
-  return tonumber(as) < tonumber(bs)
-end
--- The safety cap (ARGV[3]). Past it, only what EVERY consumer group has passed goes: entries
--- before the oldest one some group has pending, or has not been delivered yet. A group that is
--- down keeps all it has not read, over the cap if need be. Only a stream no group reads yet is
--- cut to the cap plainly (no reader has said it needs anything; see RegisterStream).
-local function cap_stream(cap)
-  if cap <= 0 or redis.call('XLEN', KEYS[2]) <= cap then return end
-  local groups = redis.call('XINFO', 'GROUPS', KEYS[2])
-  if #groups == 0 then
-    redis.call('XTRIM', KEYS[2], 'MAXLEN', '~', cap)
-    return
-  end
-  local keep
-  for _, group in ipairs(groups) do
-    local info = {}
-    for j = 1, #group - 1, 2 do info[group[j]] = group[j + 1] end
-    local need = info['last-delivered-id']
-    if info['pending'] > 0 then need = redis.call('XPENDING', KEYS[2], info['name'])[2] end
-    if keep == nil or older(need, keep) then keep = need end
-  end
-  -- MINID removes entries older than `keep` only; '~' only whole nodes of them.
-  redis.call('XTRIM', KEYS[2], 'MINID', '~', keep)
-end
-local function envelope_of(i)
-  if extras[i] then return ARGV[5 + 2 * i] .. extras[i] end
-  return ARGV[5 + 2 * i]
-end
-local reply, replies = {'ok', payload}, 2
-if one_entry then
-  if #order > 0 then
-    -- An EventBatch: each envelope as field 1 (tag byte 10, varint length, bytes). The pieces go
-    -- into one table.concat: joining them per event first would make two more strings of each
-    -- envelope's size, and Lua hashes every string it makes.
-    local parts, at = {}, 0
-    for _, i in ipairs(order) do
-      local envelope, extra = ARGV[5 + 2 * i], extras[i]
-      local n = #envelope + (extra and #extra or 0)
-      local length = ''
-      while n >= 128 do
-        length = length .. string.char(n % 128 + 128)
-        n = math.floor(n / 128)
-      end
-      parts[at + 1] = '\10'
-      parts[at + 2] = length .. string.char(n)
-      parts[at + 3] = envelope
-      at = at + 3
-      if extra then
-        at = at + 1
-        parts[at] = extra
-      end
-    end
-    reply[3] = xadd('b', table.concat(parts, '', 1, at), 't', 'batch', 'n', tostring(#order))
-  end
-else
-  for _, i in ipairs(order) do
-    replies = replies + 1
-    reply[replies] = xadd('e', envelope_of(i), 't', ARGV[4 + 2 * i])
-  end
-end
-cap_stream(tonumber(ARGV[3]))
-if fingerprint ~= '' then
-  redis.call('SET', KEYS[1], fingerprint .. '\n' .. payload, 'EX', ARGV[2])
-end
-return reply
-)lua";
-
+// The prelude (replay or refuse a reused request_id, then K, A, emit, emit_all and the error
+// Codes) and the epilogue (publish the chosen events, store the answer) live in
+// services/common/scripts/, with a header each saying what they take and answer.
 std::string WrapBody(absl::string_view body) {
   // A newline before the epilogue's `end` so a body ending in a comment cannot swallow it.
-  return absl::StrCat(kPrelude, body, "\n", kEpilogue);
+  return absl::StrCat(common::lua::kMutationPrelude, body, "\n", common::lua::kMutationEpilogue);
 }
 
 absl::Status BodyError(int code, absl::string_view message, absl::string_view field) {
@@ -301,9 +167,9 @@ absl::StatusOr<MutationResult> Mutation::Decode(const redis::Reply& reply,
   if (kind == "err" && reply.size() == 4) {
     const int64_t code = reply[1].integer();
     if (code <= 0 || code > static_cast<int64_t>(absl::StatusCode::kUnauthenticated)) {
-      return absl::InternalError(
-          absl::StrCat("mutation: body returned err = ", code, ", not an absl status code: ",
-                       reply[2].str()));
+      return absl::InternalError(absl::StrCat(
+          "mutation: body returned err = ", code,
+          ", not an absl status code (a Code.<NAME> of status_codes.lua): ", reply[2].str()));
     }
     return BodyError(static_cast<int>(code), reply[2].str(), reply[3].str());
   }

@@ -22,8 +22,14 @@
 //             Event.teacher_summary) that the body adds only when the change turns out to call for
 //             it,
 //   emit_all  publish every prepared event.
-// It returns {ok = <payload string>} or {err = <absl::StatusCode number>, msg = <text>,
-// field = <request field, optional>}.
+// It returns {ok = <payload string>} or {err = Code.<NAME>, msg = <text>, field = <request
+// field, optional>}, where Code (services/common/scripts/status_codes.lua, in scope for every
+// body) names absl::StatusCode's numbers as absl::StatusCodeToString does: Code.NOT_FOUND is 5.
+//
+// A service's bodies live in services/<service>/scripts/<what-it-does>.lua, each opening with a
+// header (what it does, K, A, what it returns, its errors by name, an example the cluster test
+// runs), embedded at build time by shidang_embed_lua (cmake/ShidangLua.cmake):
+//   static const Mutation* script = new Mutation(lua::kCreateCourse);
 //
 // CONTRACT — validate first, write after: Lua has no rollback. A body must finish every check
 // (and every redis.call that can fail, e.g. on a wrong type) before its first write, and return
@@ -51,10 +57,12 @@
 // script with flags), so in cluster mode Redis also refuses a body touching an undeclared key of
 // another slot.
 //
-// Example (a teacher's counter that only grows):
+// Example (a teacher's counter that only grows; inline for brevity, a service's own go in files):
 //   const Mutation kAddHours(R"lua(
 //     local add = tonumber(A[1])
-//     if not add or add <= 0 then return {err = 3, msg = 'must be > 0', field = 'hours'} end
+//     if not add or add <= 0 then
+//       return {err = Code.INVALID_ARGUMENT, msg = 'must be > 0', field = 'hours'}
+//     end
 //     local total = redis.call('HINCRBY', K[1], 'hours', add)
 //     emit(1)
 //     return {ok = tostring(total)}

@@ -15,6 +15,7 @@
 #include "services/common/principal.h"
 #include "services/common/status.h"
 #include "services/profile/background_release.h"
+#include "services/profile/lua_scripts.h"
 
 namespace shidang::profile {
 namespace {
@@ -23,224 +24,23 @@ constexpr char kPrefix[] = "profile:";
 // Below this many teachers per core, serialising them on one thread is cheaper than a thread.
 constexpr size_t kSerializePerThread = 500;
 
-// The lowest protobuf varint writer Lua needs: entries get their sequence number (field 6 of
-// TimelineEntry, wire type 0, tag byte 0x30) appended in the script, where the list length is
-// known; a field repeated later in the bytes wins when parsing.
-constexpr char kLuaHelpers[] = R"lua(
-local function varint(n)
-  local out = {}
-  while n >= 128 do
-    out[#out + 1] = string.char(n % 128 + 128)
-    n = math.floor(n / 128)
-  end
-  out[#out + 1] = string.char(n)
-  return table.concat(out)
-end
-local function with_sequence(entry, n) return entry .. string.char(0x30) .. varint(n) end
-)lua";
+// The scripts are in scripts/, one file each (what they take and answer in their headers).
 
 const Mutation& CreateCountyScript() {
-  static const Mutation* script = new Mutation(R"lua(
-if redis.call('EXISTS', K[1]) == 1 then
-  return {err = 6, msg = 'county ' .. A[2] .. ' already exists', field = 'county_id'}
-end
-redis.call('SET', K[1], A[1])
-emit_all()
-return {ok = A[1]}
-)lua");
+  static const Mutation* script = new Mutation(lua::kCreateCounty);
   return *script;
 }
 
 // K = [county, schools zset, ...]; A = [payload, n, then per school: id, school key index, name key
 // index, code key index (0 = none), bytes, name, code].
 const Mutation& CreateSchoolsScript() {
-  static const Mutation* script = new Mutation(R"lua(
-if redis.call('EXISTS', K[1]) == 0 then
-  return {err = 9, msg = 'the county does not exist; create it first', field = 'county_id'}
-end
-local n = tonumber(A[2])
-local pos = 3
-local schools = {}
-for i = 1, n do
-  local s = {id = A[pos], key = K[tonumber(A[pos + 1])], name_key = K[tonumber(A[pos + 2])],
-             code_index = tonumber(A[pos + 3]), bytes = A[pos + 4], name = A[pos + 5],
-             code = A[pos + 6]}
-  if s.code_index > 0 then s.code_key = K[s.code_index] end
-  pos = pos + 7
-  schools[i] = s
-end
-for i, s in ipairs(schools) do
-  if redis.call('EXISTS', s.key) == 1 then
-    return {err = 6, msg = 'school ' .. s.id .. ' already exists', field = 'school_id'}
-  end
-  local holder = redis.call('GET', s.name_key)
-  if holder then
-    return {err = 6, msg = 'a school named ' .. s.name .. ' already exists (' .. holder .. ')',
-            field = 'name'}
-  end
-  if s.code_key then
-    holder = redis.call('GET', s.code_key)
-    if holder then
-      return {err = 6, msg = 'school code ' .. s.code .. ' is already used by ' .. holder,
-              field = 'school_code'}
-    end
-  end
-end
-for i, s in ipairs(schools) do
-  redis.call('SET', s.key, s.bytes)
-  redis.call('SET', s.name_key, s.id)
-  if s.code_key then redis.call('SET', s.code_key, s.id) end
-  redis.call('ZADD', K[2], 0, s.id)
-end
-emit_all()
-return {ok = A[1]}
-)lua");
+  static const Mutation* script = new Mutation(lua::kCreateSchools);
   return *script;
 }
 
 // K = [county, teachers zset, ...]; A = [payload, n, then per teacher (see WriteTeachers)].
 const Mutation& WriteTeachersScript() {
-  static const Mutation* script = new Mutation(absl::StrCat(kLuaHelpers, R"lua(
-if redis.call('EXISTS', K[1]) == 0 then
-  return {err = 9, msg = 'the county does not exist', field = 'county_id'}
-end
-local n = tonumber(A[2])
-local pos = 3
-local writes = {}
-local function keys_at(count)
-  local out = {}
-  for i = 1, count do out[i] = K[tonumber(A[pos])]; pos = pos + 1 end
-  return out
-end
-for w = 1, n do
-  local r = {id = A[pos], hash = K[tonumber(A[pos + 1])], timeline = K[tonumber(A[pos + 2])],
-             expect = A[pos + 3], version = A[pos + 4], teacher = A[pos + 5], sealed = A[pos + 6]}
-  local entries = tonumber(A[pos + 7])
-  pos = pos + 8
-  r.entries = {}
-  for i = 1, entries do r.entries[i] = A[pos]; pos = pos + 1 end
-  local claims = tonumber(A[pos]); pos = pos + 1
-  r.claims = {}
-  for i = 1, claims do
-    r.claims[i] = {key = K[tonumber(A[pos])], field = A[pos + 1]}
-    pos = pos + 2
-  end
-  local count = tonumber(A[pos]); pos = pos + 1
-  r.add = keys_at(count)
-  count = tonumber(A[pos]); pos = pos + 1
-  r.remove = keys_at(count)
-  count = tonumber(A[pos]); pos = pos + 1
-  r.release = keys_at(count)
-  writes[w] = r
-end
--- Every check before the first write (mutation.h's contract). Checks of new teachers and of
--- claims are batched (EXISTS and MGET over many keys): an import checks thousands at once.
-local function chunks(values, size)
-  local out = {}
-  for first = 1, #values, size do out[#out + 1] = {first, math.min(first + size - 1, #values)} end
-  return out
-end
-local new_hashes = {}
-for _, r in ipairs(writes) do
-  if r.expect == 'absent' then new_hashes[#new_hashes + 1] = r.hash end
-end
-for _, range in ipairs(chunks(new_hashes, 1000)) do
-  if redis.call('EXISTS', unpack(new_hashes, range[1], range[2])) > 0 then
-    for _, r in ipairs(writes) do
-      if r.expect == 'absent' and redis.call('EXISTS', r.hash) == 1 then
-        return {err = 6, msg = 'teacher ' .. r.id .. ' already exists', field = 'teacher_id'}
-      end
-    end
-  end
-end
-for _, r in ipairs(writes) do
-  if r.expect ~= 'absent' and redis.call('EXISTS', r.hash) == 0 then
-    return {err = 5, msg = 'teacher ' .. r.id .. ' not found', field = 'teacher_id'}
-  end
-  if r.expect == 'version' then
-    local version = redis.call('HGET', r.hash, 'v') or '0'
-    if version ~= r.version then
-      return {err = 10, field = 'etag', msg = 'teacher ' .. r.id .. ' changed since it was read ' ..
-              '(etag ' .. r.version .. ', now ' .. version .. '); read it again and redo the change'}
-    end
-  end
-end
-local claim_keys, claim_owner, claim_field = {}, {}, {}
-for _, r in ipairs(writes) do
-  for _, c in ipairs(r.claims) do
-    local owner = claim_owner[c.key]
-    if owner and owner ~= r.id then
-      return {err = 6, msg = 'already recorded for teacher ' .. owner, field = c.field}
-    end
-    if not owner then
-      claim_keys[#claim_keys + 1] = c.key
-      claim_owner[c.key] = r.id
-      claim_field[c.key] = c.field
-    end
-  end
-end
-for _, range in ipairs(chunks(claim_keys, 1000)) do
-  local holders = redis.call('MGET', unpack(claim_keys, range[1], range[2]))
-  for i = 1, #holders do
-    local key = claim_keys[range[1] + i - 1]
-    local holder = holders[i]
-    if holder and holder ~= claim_owner[key] then
-      return {err = 6, msg = 'already recorded for teacher ' .. holder, field = claim_field[key]}
-    end
-  end
-end
--- Writes, batched: a roster import writes thousands of teachers in this one script, so index
--- additions and claims are gathered per key and sent as few variadic commands.
-local later_zadd = {}
-local later_set = {}
-for _, r in ipairs(writes) do
-  local fields = {}
-  if r.teacher ~= '' then fields[#fields + 1] = 'p'; fields[#fields + 1] = r.teacher end
-  if r.sealed ~= '' then fields[#fields + 1] = 'idc'; fields[#fields + 1] = r.sealed end
-  if r.expect == 'absent' then
-    fields[#fields + 1] = 'v'; fields[#fields + 1] = '1'
-    redis.call('HSET', r.hash, unpack(fields))
-  else
-    if #fields > 0 then redis.call('HSET', r.hash, unpack(fields)) end
-    redis.call('HINCRBY', r.hash, 'v', 1)
-  end
-  -- A new teacher has no timeline yet (the hash and the list are written together).
-  local length = 0
-  if r.expect ~= 'absent' then length = redis.call('LLEN', r.timeline) end
-  local entries = {}
-  for i, entry in ipairs(r.entries) do entries[i] = with_sequence(entry, length + i) end
-  if #entries > 0 then redis.call('RPUSH', r.timeline, unpack(entries)) end
-  for _, c in ipairs(r.claims) do
-    later_set[#later_set + 1] = c.key
-    later_set[#later_set + 1] = r.id
-  end
-  for _, key in ipairs(r.add) do
-    local members = later_zadd[key]
-    if not members then members = {}; later_zadd[key] = members end
-    members[#members + 1] = 0
-    members[#members + 1] = r.id
-  end
-  for _, key in ipairs(r.remove) do redis.call('ZREM', key, r.id) end
-  for _, key in ipairs(r.release) do
-    if redis.call('GET', key) == r.id then redis.call('DEL', key) end
-  end
-end
--- unpack() has a stack limit of a few thousand values: send in chunks.
-local function in_chunks(command, key, values)
-  for first = 1, #values, 1000 do
-    local last = math.min(first + 999, #values)
-    if key then
-      redis.call(command, key, unpack(values, first, last))
-    else
-      redis.call(command, unpack(values, first, last))
-    end
-  end
-end
-in_chunks('MSET', nil, later_set)
-for key, members in pairs(later_zadd) do in_chunks('ZADD', key, members) end
-emit_all()
-return {ok = A[1]}
-)lua"));
+  static const Mutation* script = new Mutation(lua::kWriteTeachers);
   return *script;
 }
 
@@ -258,110 +58,13 @@ return {ok = A[1]}
 //        1-based into the names), f, f field names, n ids, n profiles, n sealed ID cards,
 //        the entries, s set members ("*" or 3-byte big-endian positions)]
 const Mutation& CreateTeachersScript() {
-  static const Mutation* script = new Mutation(R"lua(
-if redis.call('EXISTS', K[1]) == 0 then
-  return {err = 9, msg = 'the county does not exist', field = 'county_id'}
-end
-local n, s, m, f = tonumber(A[2]), tonumber(A[3]), tonumber(A[4]), tonumber(A[8])
-local entry_counts, claim_counts, claim_fields = A[5], A[6], A[7]
-local name0 = 8
-local id0 = name0 + f
-local profile0, sealed0, entry0 = id0 + n, id0 + 2 * n, id0 + 3 * n
-local hash0 = 1 + s
-local timeline0, claim0 = hash0 + n, hash0 + 2 * n
-local entries = 0
-for i = 1, n do entries = entries + string.byte(entry_counts, i) end
-local set0 = entry0 + entries
--- owner[c]: the position of the teacher making claim c.
-local owner, c = {}, 0
-for i = 1, n do
-  for _ = 1, string.byte(claim_counts, i) do c = c + 1; owner[c] = i end
-end
--- Every check before the first write (mutation.h's contract), over many keys per call.
-for first = 1, n, 1000 do
-  local last = math.min(first + 999, n)
-  if redis.call('EXISTS', unpack(K, hash0 + first, hash0 + last)) > 0 then
-    for i = first, last do
-      if redis.call('EXISTS', K[hash0 + i]) == 1 then
-        return {err = 6, msg = 'teacher ' .. A[id0 + i] .. ' already exists', field = 'teacher_id'}
-      end
-    end
-  end
-end
-for first = 1, m, 1000 do
-  local last = math.min(first + 999, m)
-  local holders = redis.call('MGET', unpack(K, claim0 + first, claim0 + last))
-  for i = first, last do
-    local holder = holders[i - first + 1]
-    if holder and holder ~= A[id0 + owner[i]] then
-      return {err = 6, msg = 'already recorded for teacher ' .. holder,
-              field = A[name0 + string.byte(claim_fields, i)]}
-    end
-  end
-end
-local entry = entry0
-for i = 1, n do
-  local sealed = A[sealed0 + i]
-  if sealed ~= '' then
-    redis.call('HSET', K[hash0 + i], 'p', A[profile0 + i], 'idc', sealed, 'v', '1')
-  else
-    redis.call('HSET', K[hash0 + i], 'p', A[profile0 + i], 'v', '1')
-  end
-  local count = string.byte(entry_counts, i)
-  if count > 0 then
-    redis.call('RPUSH', K[timeline0 + i], unpack(A, entry + 1, entry + count))
-    entry = entry + count
-  end
-end
--- unpack() has a stack limit of a few thousand values: 500 pairs per command. Tables are filled
--- by explicit index (Lua's #t is a search on every append).
-for first = 1, m, 500 do
-  local kv, at = {}, 0
-  for i = first, math.min(first + 499, m) do
-    kv[at + 1] = K[claim0 + i]
-    kv[at + 2] = A[id0 + owner[i]]
-    at = at + 2
-  end
-  redis.call('MSET', unpack(kv, 1, at))
-end
-for j = 1, s do
-  local spec = A[set0 + j]
-  local positions, count = {}, 0
-  if spec == '*' then
-    for i = 1, n do positions[i] = i end
-    count = n
-  else
-    for at = 1, #spec, 3 do
-      local hi, mid, lo = string.byte(spec, at, at + 2)
-      count = count + 1
-      positions[count] = hi * 65536 + mid * 256 + lo
-    end
-  end
-  for first = 1, count, 500 do
-    local scored, at = {}, 0
-    for k = first, math.min(first + 499, count) do
-      scored[at + 1] = 0
-      scored[at + 2] = A[id0 + positions[k]]
-      at = at + 2
-    end
-    redis.call('ZADD', K[1 + j], unpack(scored, 1, at))
-  end
-end
-emit_all()
-return {ok = A[1]}
-)lua");
+  static const Mutation* script = new Mutation(lua::kCreateTeachers);
   return *script;
 }
 
 // K = [summaries hash]; A = [field, summary bytes, as_of_ms]. Keeps the newest summary per field.
 const Mutation& PutSummaryScript() {
-  static const Mutation* script = new Mutation(R"lua(
-local stamp = tonumber(redis.call('HGET', K[1], A[1] .. '@t') or '-1')
-if tonumber(A[3]) >= stamp then
-  redis.call('HSET', K[1], A[1], A[2], A[1] .. '@t', A[3])
-end
-return {ok = ''}
-)lua");
+  static const Mutation* script = new Mutation(lua::kPutSummary);
   return *script;
 }
 

@@ -12,81 +12,36 @@
 #include "services/common/events.h"
 #include "services/common/keys.h"
 #include "services/common/status.h"
+#include "services/training/lua_scripts.h"
 
 namespace shidang::training {
 namespace {
 
 constexpr char kPrefix[] = "training:";
 
+// The scripts are in scripts/, one file each (what they take and answer in their headers).
+
 // K = [course, courses zset]; A = [bytes, course id, capacity, state].
 const Mutation& CreateCourseScript() {
-  static const Mutation* script = new Mutation(R"lua(
-if redis.call('EXISTS', K[1]) == 1 then
-  return {err = 6, msg = 'course ' .. A[2] .. ' already exists', field = 'course_id'}
-end
-redis.call('HSET', K[1], 'p', A[1], 'n', 0, 'cap', A[3], 'st', A[4])
-redis.call('ZADD', K[2], 0, A[2])
-emit_all()
-return {ok = A[1]}
-)lua");
+  static const Mutation* script = new Mutation(lua::kCreateCourse);
   return *script;
 }
 
 // K = [course]; A = [bytes, new state, allowed from-states...].
 const Mutation& ChangeCourseStateScript() {
-  static const Mutation* script = new Mutation(R"lua(
-local st = redis.call('HGET', K[1], 'st')
-if not st then return {err = 5, msg = 'course not found', field = 'course_id'} end
-local allowed = false
-for i = 3, #A do if A[i] == st then allowed = true end end
-if not allowed then
-  return {err = 9, msg = 'not allowed from the course state ' .. st, field = 'course_id'}
-end
-redis.call('HSET', K[1], 'p', A[1], 'st', A[2])
-emit_all()
-return {ok = A[1]}
-)lua");
+  static const Mutation* script = new Mutation(lua::kChangeCourseState);
   return *script;
 }
 
 // K = [course, enrollments, enrollment states]; A = [teacher, bytes, published state].
 const Mutation& EnrollScript() {
-  static const Mutation* script = new Mutation(R"lua(
-local st = redis.call('HGET', K[1], 'st')
-if not st then return {err = 5, msg = 'course not found', field = 'course_id'} end
-local cap = tonumber(redis.call('HGET', K[1], 'cap'))
-local taken = tonumber(redis.call('HGET', K[1], 'n'))
-if redis.call('HGET', K[3], A[1]) == '1' then
-  return {ok = tostring(cap - taken) .. ':' .. redis.call('HGET', K[2], A[1])}
-end
-if st ~= A[3] then
-  return {err = 9, msg = 'the course is not open for enrolment (publish it first, or it is closed)',
-          field = 'course_id'}
-end
-if taken >= cap then
-  return {err = 9, msg = 'the course is full (' .. cap .. ' seats)', field = 'course_id'}
-end
-taken = redis.call('HINCRBY', K[1], 'n', 1)
-redis.call('HSET', K[2], A[1], A[2])
-redis.call('HSET', K[3], A[1], '1')
-emit_all()
-return {ok = tostring(cap - taken) .. ':' .. A[2]}
-)lua");
+  static const Mutation* script = new Mutation(lua::kEnroll);
   return *script;
 }
 
 // K = [course, enrollments, enrollment states]; A = [teacher, bytes].
 const Mutation& WithdrawScript() {
-  static const Mutation* script = new Mutation(R"lua(
-if redis.call('HGET', K[3], A[1]) ~= '1' then
-  return {err = 9, msg = 'the teacher is not enrolled in this course', field = 'teacher_id'}
-end
-redis.call('HINCRBY', K[1], 'n', -1)
-redis.call('HSET', K[2], A[1], A[2])
-redis.call('HSET', K[3], A[1], '2')
-emit_all()
-return {ok = A[2]}
-)lua");
+  static const Mutation* script = new Mutation(lua::kWithdraw);
   return *script;
 }
 
@@ -94,38 +49,13 @@ return {ok = A[2]}
 // "<length of the first answer>:<first answer>" and then per row "+<mark>" (marked now) or
 // "=<mark>" (marked before), a line each. HSETNX: one command per row in the usual case.
 const Mutation& MarkCompletedScript() {
-  static const Mutation* script = new Mutation(R"lua(
-local n = tonumber(A[1])
-local out = {}
--- Reversals of this course's credits are rare: without any, no row needs its generation read.
-local any_reversed = redis.call('EXISTS', K[2]) == 1
-for i = 0, n - 1 do
-  local teacher, id, county = A[3 + 3 * i], A[4 + 3 * i], A[5 + 3 * i]
-  local gen = any_reversed and redis.call('HGET', K[2], teacher)
-  if gen then id = id .. '-' .. gen end
-  local mark = id .. '|' .. county
-  if redis.call('HSETNX', K[1], teacher, mark) == 1 then
-    out[i + 1] = '+' .. mark
-  else
-    out[i + 1] = '=' .. redis.call('HGET', K[1], teacher)
-  end
-end
-emit_all()
-return {ok = #A[2] .. ':' .. A[2] .. table.concat(out, '\n')}
-)lua");
+  static const Mutation* script = new Mutation(lua::kMarkCompleted);
   return *script;
 }
 
 // K = [done, gen]; A = [teacher, entry id]. Releases the mark when it names the entry.
 const Mutation& ReleaseCompletionScript() {
-  static const Mutation* script = new Mutation(R"lua(
-local mark = redis.call('HGET', K[1], A[1])
-if mark and string.sub(mark, 1, #A[2] + 1) == A[2] .. '|' then
-  redis.call('HDEL', K[1], A[1])
-  redis.call('HINCRBY', K[2], A[1], 1)
-end
-return {ok = ''}
-)lua");
+  static const Mutation* script = new Mutation(lua::kReleaseCompletion);
   return *script;
 }
 
@@ -145,135 +75,27 @@ return {ok = ''}
 // commands. Only a strict review can refuse, and it checks first (mutation.h: no refusal after a
 // write).
 const Mutation& AppendLedgerScript() {
-  static const Mutation* script = new Mutation(R"lua(
-local n = tonumber(A[1])
-local function head(p)
-  local a1, a2, a3, b1, b2, b3, c1, c2, c3, d1, d2, d3, e1, e2, e3 = string.byte(A[p], 1, 15)
-  return K[(a1 * 256 + a2) * 256 + a3], K[(b1 * 256 + b2) * 256 + b3], (c1 * 256 + c2) * 256 + c3,
-         (d1 * 256 + d2) * 256 + d3 - 1, (e1 * 256 + e2) * 256 + e3
-end
-local function applies(t, p)
-  local got = redis.call('HMGET', t, A[p + 1], 'x:' .. A[p + 3])
-  return not got[1] and not got[2]
-end
-local function record_state(x)
-  return redis.call('HGET', K[tonumber(A[x + 1])], A[x + 2])
-end
-if A[2] == '1' then
-  local p = 3
-  for _ = 1, n do
-    local t, _, _, _, extra = head(p)
-    local x = p + 8
-    if extra > 0 and A[x + 6] == '1' and tonumber(A[x]) > 0 and applies(t, p) then
-      local state = record_state(x)
-      if state ~= A[x + 3] then
-        return {err = 9, field = 'record_id',
-                msg = 'the record is no longer awaiting review (state ' .. tostring(state) .. ')'}
-      end
-    end
-    p = x + extra
-  end
-end
-redis.call('INCR', K[1])
-local out = {}
-local p = 3
-for i = 1, n do
-  local t, ledger, event, expected, extra = head(p)
-  if applies(t, p) then
-    local mark, entry_id = A[p + 1], A[p + 3]
-    local len = redis.call('RPUSH', ledger, A[p + 2])
-    local summary = nil
-    if expected >= 0 and len == expected + 1 then
-      redis.call('HSET', t, mark, entry_id, 'tally', A[p + 4], 'row', A[p + 5], 'ps', A[p + 6])
-      if A[p + 7] ~= '' then summary = A[p + 7] end
-      out[i] = '1'
-    else
-      redis.call('HSET', t, mark, entry_id)
-      redis.call('HDEL', t, 'tally', 'row', 'ps')
-      out[i] = '2'
-    end
-    if extra > 0 then
-      local x = p + 8
-      if A[x + 8] ~= '' then redis.call('HDEL', t, A[x + 8]) end
-      local records = tonumber(A[x])
-      if records > 0 and record_state(x) == A[x + 3] then
-        redis.call('HSET', K[records], A[x + 2], A[x + 5])
-        redis.call('HSET', K[tonumber(A[x + 1])], A[x + 2], A[x + 4])
-        if A[x + 7] ~= '' then redis.call('HDEL', t, 'w:' .. A[x + 7]) end
-      end
-    end
-    if event > 0 then emit(event, summary) end
-  else
-    out[i] = '0'
-  end
-  p = p + 8 + extra
-end
-return {ok = table.concat(out)}
-)lua");
+  static const Mutation* script = new Mutation(lua::kAppendLedger);
   return *script;
 }
 
 // K = [records, states, teacher hash, rec-teacher, writes]; A = [record id, bytes, state, course
 // id, teacher].
 const Mutation& AddRecordScript() {
-  static const Mutation* script = new Mutation(R"lua(
-if redis.call('HEXISTS', K[1], A[1]) == 1 then
-  return {err = 6, msg = 'record ' .. A[1] .. ' already exists', field = 'record_id'}
-end
-if A[4] ~= '' then
-  local waiting = redis.call('HGET', K[3], 'w:' .. A[4])
-  if waiting then
-    return {err = 6, field = 'course_id',
-            msg = 'already logged for this course (record ' .. waiting .. '), awaiting the centre'}
-  end
-  if redis.call('HEXISTS', K[3], 'c:' .. A[4]) == 1 then
-    return {err = 9, field = 'course_id', msg = 'this course is already credited to the teacher'}
-  end
-end
-redis.call('HSET', K[1], A[1], A[2])
-redis.call('HSET', K[2], A[1], A[3])
-redis.call('HSET', K[4], A[1], A[5])
-if A[4] ~= '' then redis.call('HSET', K[3], 'w:' .. A[4], A[1]) end
-redis.call('INCR', K[5])
-emit_all()
-return {ok = A[2]}
-)lua");
+  static const Mutation* script = new Mutation(lua::kAddRecord);
   return *script;
 }
 
 // K = [records, states]; A = [record id, bytes, from state, to state].
 const Mutation& UpdateRecordScript() {
-  static const Mutation* script = new Mutation(R"lua(
-local state = redis.call('HGET', K[2], A[1])
-if not state then return {err = 5, msg = 'record not found', field = 'record_id'} end
-if state ~= A[3] then
-  return {err = 9, field = 'record_id',
-          msg = 'the record is no longer awaiting review (state ' .. state .. ')'}
-end
-redis.call('HSET', K[1], A[1], A[2])
-redis.call('HSET', K[2], A[1], A[4])
-emit_all()
-return {ok = ''}
-)lua");
+  static const Mutation* script = new Mutation(lua::kUpdateRecord);
   return *script;
 }
 
 // K = [facts, teachers, writes]; A = [teacher, leave, field, value, ...]. The running totals were
 // counted under the old facts (the cycle anchor): dropped here, recounted by the caller.
 const Mutation& PutFactsScript() {
-  static const Mutation* script = new Mutation(R"lua(
-for i = 3, #A, 2 do redis.call('HSET', K[1], A[i], A[i + 1]) end
-local v = redis.call('HINCRBY', K[1], 'v', 1)
-redis.call('HDEL', K[1], 'tally', 'row', 'ps')
-redis.call('INCR', K[3])
-if A[2] == '1' then
-  redis.call('ZREM', K[2], A[1])
-else
-  redis.call('ZADD', K[2], 0, A[1])
-end
-emit_all()
-return {ok = tostring(v)}
-)lua");
+  static const Mutation* script = new Mutation(lua::kPutFacts);
   return *script;
 }
 
@@ -281,22 +103,7 @@ return {ok = tostring(v)}
 // idx, ledger length, tally, row, policy stamp, event index (0 none)]. Stores the totals only
 // when the ledger still has the length they were counted from.
 const Mutation& PutTalliesScript() {
-  static const Mutation* script = new Mutation(R"lua(
-local n = tonumber(A[1])
-local stored = 0
-redis.call('INCR', K[1])
-for i = 0, n - 1 do
-  local p = 2 + 7 * i
-  local t, ledger = K[tonumber(A[p])], K[tonumber(A[p + 1])]
-  if redis.call('LLEN', ledger) == tonumber(A[p + 2]) and redis.call('EXISTS', t) == 1 then
-    redis.call('HSET', t, 'tally', A[p + 3], 'row', A[p + 4], 'ps', A[p + 5])
-    local event = tonumber(A[p + 6])
-    if event > 0 then emit(event) end
-    stored = stored + 1
-  end
-end
-return {ok = tostring(stored)}
-)lua");
+  static const Mutation* script = new Mutation(lua::kPutTallies);
   return *script;
 }
 

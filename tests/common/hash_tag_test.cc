@@ -4,8 +4,10 @@
 // slot: Redis refuses declared keys of two slots (CROSSSLOT) and, since Mutation scripts carry
 // the "#!lua" shebang, also a body that touches a key of another slot it was not given.
 //
-// Services add their own scripts here: build a realistic MutationRequest (through the service's
-// store key builders) and EXPECT_TRUE(RunOnCluster(kTheirMutation, request).ok()).
+// Every script of every service runs here without this file naming it: shidang_embed_lua
+// (cmake/ShidangLua.cmake) lists each embedded .lua file in a generated registry, and
+// EveryScriptTest runs each one with the example of its header (the state it needs, its K and A)
+// and checks that it answers ok and that every key it left is in its one slot.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,18 +18,28 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lua_registry.h"
 #include "services/common/keys.h"
 #include "services/common/mutation.h"
 #include "tests/kit/redis_server.h"
 
 namespace shidang {
+
+// Names a script by its path in test output (found by argument-dependent lookup, so here and not
+// in the anonymous namespace).
+void PrintTo(const EmbeddedLua& script, std::ostream* out) { *out << script.path; }
+
 namespace {
 
 using ::testing::HasSubstr;
@@ -170,6 +182,93 @@ TEST_F(HashTagTest, BodyTouchingAKeyItWasNotGivenIsRefused) {
   ASSERT_TRUE(exists.ok());
   EXPECT_EQ(exists->integer(), 0);
 }
+
+// The embedded files that are scripts of their own (a piece has no example).
+std::vector<EmbeddedLua> RunnableScripts() {
+  std::vector<EmbeddedLua> runnable;
+  for (const EmbeddedLua& file : kEmbeddedLua) {
+    if (!file.example.empty()) runnable.push_back(file);
+  }
+  return runnable;
+}
+
+TEST(EmbeddedLuaTest, RegistryHoldsTheScriptsOfEveryService) {
+  std::vector<std::string> services;
+  for (const EmbeddedLua& script : RunnableScripts()) {
+    std::vector<std::string> parts = absl::StrSplit(script.path, '/');
+    ASSERT_GE(parts.size(), 3u) << script.path;
+    services.push_back(parts[1]);
+  }
+  EXPECT_THAT(services, ::testing::IsSupersetOf({"profile", "training"}));
+}
+
+// A reply element as a string: Lua numbers in an example come back as integers.
+std::string TextOf(const redis::Reply& element) {
+  return element.is_integer() ? std::to_string(element.integer()) : std::string(element.str());
+}
+
+redis::Args ArgsOf(const redis::Reply& array) {
+  redis::Args args;
+  for (size_t i = 0; i < array.size(); ++i) args.push_back(TextOf(array[i]));
+  return args;
+}
+
+class EveryScriptTest : public HashTagTest, public ::testing::WithParamInterface<EmbeddedLua> {};
+
+TEST_P(EveryScriptTest, RunsItsExampleTouchingOneSlot) {
+  const EmbeddedLua& script = GetParam();
+  redis::Pool& pool = server_->pool();
+  ASSERT_TRUE(pool.Command({"FLUSHALL"}).ok());
+  // The example is Lua that sets given, K and A: Redis evaluates it, escapes and all.
+  auto example = pool.Command(
+      {"EVAL",
+       absl::StrCat("local given, K, A = {}, {}, {}\n", script.example, "\nreturn {given, K, A}"),
+       "0"});
+  ASSERT_TRUE(example.ok()) << script.path << ": its example is not Lua: " << example.status();
+  ASSERT_EQ(example->size(), 3u) << script.path;
+  const redis::Reply given = (*example)[0];
+  for (size_t i = 0; i < given.size(); ++i) {
+    auto done = pool.Command(ArgsOf(given[i]));
+    ASSERT_TRUE(done.ok()) << script.path << ": given command " << i + 1 << ": " << done.status();
+  }
+  const redis::Args keys = ArgsOf((*example)[1]);
+  ASSERT_FALSE(keys.empty()) << script.path << ": its example has no K";
+
+  // The kit's keys (idempotency record, stream) under the tag of the example's first key, as a
+  // store puts them; three prepared events, for bodies that emit by number.
+  const std::string service = std::vector<std::string>(absl::StrSplit(script.path, '/')).at(1);
+  const std::string tag = absl::StrCat("{", keys::HashedPart(keys[0]), "}");
+  common::v1::Event request;  // stands in for a service's request message
+  request.set_request_id(absl::StrCat("req-", ++counter_));
+  MutationRequest m;
+  ASSERT_TRUE(AttachIdempotency(m, service, tag, "hash_tag_test", "Example", request).ok());
+  m.stream_key = keys::StreamKey(service, tag);
+  for (int i = 0; i < 3; ++i) m.events.push_back(NewEvent(service, "example", absl::Now()));
+  m.keys = keys;
+  m.args = ArgsOf((*example)[2]);
+
+  const Mutation mutation(script.text);
+  auto result = RunOnCluster(mutation, m);
+  ASSERT_TRUE(result.ok()) << script.path << ": " << result.status();
+  EXPECT_FALSE(result->replayed);
+  // Redis Cluster refused any key of another slot it read or wrote; and every key now stored,
+  // the example's state, the script's writes and the kit's, is in the one slot.
+  auto stored = pool.Command({"DBSIZE"});
+  auto in_slot =
+      pool.Command({"CLUSTER", "COUNTKEYSINSLOT", std::to_string(keys::KeySlot(m.stream_key))});
+  ASSERT_TRUE(stored.ok() && in_slot.ok());
+  EXPECT_GT(stored->integer(), 0) << script.path;
+  EXPECT_EQ(in_slot->integer(), stored->integer()) << script.path << ": keys outside its slot";
+}
+
+INSTANTIATE_TEST_SUITE_P(Embedded, EveryScriptTest, ::testing::ValuesIn(RunnableScripts()),
+                         [](const ::testing::TestParamInfo<EmbeddedLua>& info) {
+                           std::string name(info.param.path);
+                           for (char& c : name) {
+                             if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace shidang
