@@ -10,8 +10,8 @@
 # shidang-profile with its own redis-server (unix socket), the demo county loaded by
 # shidang-demo-load (as deploy/run.sh does), read by the demo teacher with a token scoped to them.
 # BACKEND=echo: the test echo service's Echo instead (no Redis), the shape measured before.
-# PROXY=1 adds a third path: a second gateway with --grpc_front=grpc_proxy (gRPC's own generic
-# proxy, two gRPC stacks per call), measured in the same run for comparison.
+# (The gRPC generic proxy front the forwarder replaced, once PROXY=1 here, is gone: its figures
+# stay in the README.)
 #
 # The gateway runs with its defaults, busy polling included (--busy_poll_us=1000,
 # --busy_poll_max_calls=2: gateway/grpc_front.h): at 1 x 1 its CPU per call then includes the
@@ -25,7 +25,7 @@
 #   bench/gateway_bench.sh [build-dir] [requests-scale]
 #   (build-dir defaults to ./build; needs shidang-gateway, shidang-profile, shidang-demo-load,
 #    shidang-echo-server, shidang-mint, shidang.desc; requests-scale multiplies the request
-#    counts, default 1; ROUNDS=3, BACKEND=profile|echo, PROXY=0|1 and GATEWAY_FLAGS="..." (extra
+#    counts, default 1; ROUNDS=3, BACKEND=profile|echo and GATEWAY_FLAGS="..." (extra
 #    flags of the gateway under test) from the environment)
 set -euo pipefail
 
@@ -137,10 +137,6 @@ start_gateway() {  # label, extra flags...
 # shellcheck disable=SC2086
 start_gateway gateway ${GATEWAY_FLAGS:-}
 LABELS=(direct gateway)
-if [[ ${PROXY:-0} == 1 ]]; then
-  start_gateway grpcproxy --grpc_front=grpc_proxy
-  LABELS+=(grpcproxy)
-fi
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 ok_lines() { grep -c "${RPC_PATH##*/}.*status=OK" "$1" || true; }
@@ -182,25 +178,21 @@ run() {
   read -r p50 p99 < <(cut -f3 "$log" | sort -n | awk '{v[NR]=$1} END {
       i50=int(NR*0.50); if (i50<1) i50=1; i99=int(NR*0.99); if (i99<1) i99=1;
       printf "%.3f %.3f\n", v[i50]/1000, v[i99]/1000 }')
-  # The comparison path (PROXY=1) is reported, not enforced: only the front under test must be
-  # right on every call.
-  local fail=exit
-  [[ $label != grpcproxy ]] || fail=true
   if [[ $label != direct ]]; then
     cpu_us=$(( (cpu_after - cpu_before) * TICK_US / n ))
     [[ ${GATEWAY_FLAGS:-} == *access_log=false* || $gw_ok -eq $n ]] || {
       echo "FAIL $label: gateway logged $gw_ok OK of $n; statuses:" >&2
       grep -o 'status=[A-Z_]*' "$WORK/$label.log" | sort | uniq -c >&2
-      $fail 1
+      exit 1
     }
   fi
-  [[ $succeeded -eq $n ]] || { echo "FAIL $label: h2load: $succeeded of $n succeeded" >&2; $fail 1; }
-  [[ $backend_ok -eq $n ]] || { echo "FAIL $label: backend logged $backend_ok grpc OK of $n" >&2; $fail 1; }
+  [[ $succeeded -eq $n ]] || { echo "FAIL $label: h2load: $succeeded of $n succeeded" >&2; exit 1; }
+  [[ $backend_ok -eq $n ]] || { echo "FAIL $label: backend logged $backend_ok grpc OK of $n" >&2; exit 1; }
   printf '%-9s %-5s %-6s %10s %9s %9s %8s\n' "$label" "${c}x$m" "$n" "$rps" "$p50" "$p99" "$cpu_us"
   echo "$label ${c}x$m $rps $p50 $p99" >>"$WORK/results"
 }
 
-echo "$BACKEND backend on :$BACKEND_PORT ($RPC_PATH); gateway on :${GW_PORT[gateway]} (pid ${GW_PID[gateway]})${GW_PORT[grpcproxy]:+, grpc_proxy gateway on :${GW_PORT[grpcproxy]}}; checking grpc-status via logs"
+echo "$BACKEND backend on :$BACKEND_PORT ($RPC_PATH); gateway on :${GW_PORT[gateway]} (pid ${GW_PID[gateway]}); checking grpc-status via logs"
 # Warm up every path (connections, token cache, the service's caches).
 for label in "${LABELS[@]}"; do run "$label" 1 1 200 >/dev/null; done
 : >"$WORK/results"

@@ -1,9 +1,9 @@
 #include "gateway/gateway.h"
 
 #include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/impl/server_builder_option.h>
 #include <grpcpp/impl/server_builder_plugin.h>
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
 #include <algorithm>
@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "services/common/jwt.h"
 #include "services/common/log.h"
+#include "services/common/status.h"
 
 namespace shidang::gateway {
 namespace {
@@ -43,126 +44,117 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayConfig config) {
     return absl::FailedPreconditionError("a principal key is required to sign principals");
   }
   std::unique_ptr<Gateway> gateway(new Gateway());
-  auto methods = MethodTable::FromFile(config.descriptor_set);
-  if (!methods.ok()) return methods.status();
-  gateway->methods_ = *std::move(methods);
-
-  auto backends = Backends::Create(config.backends, *gateway->methods_, config.backend);
-  if (!backends.ok()) return backends.status();
-  gateway->backends_ = *std::move(backends);
-  std::vector<std::string> served;
-  for (const std::string& service : gateway->methods_->public_services()) {
-    if (gateway->backends_->Find(service) != nullptr) {
-      served.push_back(service);
-    } else {
-      LogWarning("public service ", service,
-                 " has no backend in --backends; its methods answer UNIMPLEMENTED");
-    }
-  }
-
-  auto keys = JwtKeySet::FromFile(config.jwt_keys_file);
-  if (!keys.ok()) {
-    return absl::Status(keys.status().code(),
-                        absl::StrCat("--jwt_keys_file: ", keys.status().message()));
-  }
-  gateway->auth_ = std::make_unique<Authenticator>(
-      JwtVerifier(*std::move(keys), config.jwt_issuer, config.jwt_audience),
-      *config.principal_signer, config.token_cache_size);
-  gateway->rate_limiter_ = std::make_unique<RateLimiter>(config.rate_limit);
-  gateway->reflection_ = std::make_unique<Reflection>(gateway->methods_.get(), served);
-  ProxyOptions proxy_options = config.proxy;
-  // Behind the forwarder the in-process server only answers what is not a public method; the
-  // forwarder logs those calls itself.
-  if (config.frame_forwarder) proxy_options.access_log = false;
-  gateway->proxy_ =
-      std::make_unique<GrpcProxy>(gateway->methods_.get(), gateway->backends_.get(),
-                                  gateway->auth_.get(), gateway->rate_limiter_.get(), proxy_options);
-  const Reflection* reflection = gateway->reflection_.get();
-  gateway->proxy_->ServeLocally(kReflectionMethodPath,
-                                [reflection] { return reflection->NewReactor(); });
-
-  gateway->metrics_ = std::make_unique<GatewayMetrics>();
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  const std::string address = absl::StrContains(config.host, ':')
-                                  ? absl::StrCat("[", config.host, "]:", config.port)
-                                  : absl::StrCat(config.host, ":", config.port);
-  int server_port = 0;
-  if (config.frame_forwarder) {
-    // The forwarder records every call of the public port, these included.
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &server_port);
-  } else {
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors;
-    interceptors.push_back(gateway->metrics_->GrpcInterceptorFactory());
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
-    builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &server_port);
-  }
-  builder.RegisterCallbackGenericService(gateway->proxy_.get());
-  builder.SetOption(std::make_unique<WithoutDefaultReflection>());
-  builder.SetMaxReceiveMessageSize(config.backend.max_message_bytes);
-  builder.SetMaxSendMessageSize(config.backend.max_message_bytes);
-  gateway->server_ = builder.BuildAndStart();
-  if (gateway->server_ == nullptr || server_port == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", config.frame_forwarder ? "127.0.0.1:0 (internal)" : address));
-  }
-  gateway->port_ = server_port;
-  if (config.frame_forwarder) {
-    GrpcFrontOptions front;
-    front.host = config.host;
-    front.port = config.port;
-    front.internal_address = absl::StrCat("127.0.0.1:", server_port);
-    front.default_deadline = config.proxy.default_deadline;
-    front.access_log = config.proxy.access_log;
-    front.connections_per_replica = config.backend_connections;
-    front.busy_poll = config.busy_poll;
-    front.busy_poll_max_calls = config.busy_poll_max_calls;
-    front.keepalive_time = config.backend.keepalive_time;
-    front.keepalive_timeout = config.backend.keepalive_timeout;
-    front.max_message_bytes = config.backend.max_message_bytes;
-    GrpcFrontDependencies deps;
-    deps.methods = gateway->methods_.get();
-    deps.backends = gateway->backends_.get();
-    deps.auth = gateway->auth_.get();
-    deps.rate_limiter = gateway->rate_limiter_.get();
-    deps.metrics = gateway->metrics_.get();
-    auto started = GrpcFront::Start(std::move(front), deps);
-    if (!started.ok()) return started.status();
-    gateway->front_ = *std::move(started);
-    gateway->port_ = gateway->front_->port();
-  }
+  gateway->config_ = std::move(config);
+  SHIDANG_RETURN_IF_ERROR(gateway->LoadApi());
+  SHIDANG_RETURN_IF_ERROR(gateway->StartInternalServer());
+  SHIDANG_RETURN_IF_ERROR(gateway->StartGrpcFront());
   // The default health service starts SERVING; nothing is known about the backends yet.
   grpc::HealthCheckServiceInterface* health = gateway->server_->GetHealthCheckService();
   health->SetServingStatus(gateway->backends_->all().empty());
   for (const auto& backend : gateway->backends_->all()) {
     health->SetServingStatus(backend->service, false);
   }
-  gateway->config_ = std::move(config);
   Gateway* self = gateway.get();
   gateway->poller_ = std::make_unique<HealthPoller>(
       gateway->backends_.get(), gateway->config_.health_interval, gateway->config_.health_timeout,
       [self](const Backend& backend) { self->OnBackendHealth(backend); });
-  if (gateway->config_.http.port >= 0) {
-    HttpDependencies deps;
-    deps.methods = gateway->methods_.get();
-    deps.backends = gateway->backends_.get();
-    deps.auth = gateway->auth_.get();
-    deps.rate_limiter = gateway->rate_limiter_.get();
-    deps.metrics = gateway->metrics_.get();
-    HttpOptions http = gateway->config_.http;
-    if (http.host.empty()) http.host = gateway->config_.host;
-    auto server = HttpServer::Start(std::move(http), deps);
-    if (!server.ok()) return server.status();
-    gateway->http_ = *std::move(server);
-    LogInfo("gateway HTTP/JSON front on port ", gateway->http_->port(), " with ",
-            gateway->http_->route_count(), " routes");
-  }
-  LogInfo("gateway listening on ", address, " port=", gateway->port_,
-          gateway->config_.frame_forwarder ? " (HTTP/2 frame forwarder)" : " (gRPC proxy)",
-          " services=",
-          absl::StrJoin(served, ","));
+  SHIDANG_RETURN_IF_ERROR(gateway->StartHttpFront());
+  LogInfo("gateway listening on ", gateway->config_.host, " port=", gateway->port_,
+          " (HTTP/2 frame forwarder) services=", absl::StrJoin(gateway->served_, ","));
   return gateway;
+}
+
+// The method table, the backends, and the one admission both fronts use.
+absl::Status Gateway::LoadApi() {
+  auto methods = MethodTable::FromFile(config_.descriptor_set);
+  if (!methods.ok()) return methods.status();
+  methods_ = *std::move(methods);
+  auto backends = Backends::Create(config_.backends, *methods_, config_.backend);
+  if (!backends.ok()) return backends.status();
+  backends_ = *std::move(backends);
+  for (const std::string& service : methods_->public_services()) {
+    if (backends_->Find(service) != nullptr) {
+      served_.push_back(service);
+    } else {
+      LogWarning("public service ", service,
+                 " has no backend in --backends; its methods answer UNIMPLEMENTED");
+    }
+  }
+  auto keys = JwtKeySet::FromFile(config_.jwt_keys_file);
+  if (!keys.ok()) {
+    return absl::Status(keys.status().code(),
+                        absl::StrCat("--jwt_keys_file: ", keys.status().message()));
+  }
+  auth_ = std::make_unique<Authenticator>(
+      JwtVerifier(*std::move(keys), config_.jwt_issuer, config_.jwt_audience),
+      *config_.principal_signer, config_.token_cache_size);
+  rate_limiter_ = std::make_unique<RateLimiter>(config_.rate_limit);
+  admission_ = std::make_unique<Admission>(backends_.get(), auth_.get(), rate_limiter_.get());
+  metrics_ = std::make_unique<GatewayMetrics>();
+  return absl::OkStatus();
+}
+
+// The in-process gRPC server behind the front, on an internal loopback port: health, reflection
+// from the descriptor set, UNIMPLEMENTED for the rest (local_service.h).
+absl::Status Gateway::StartInternalServer() {
+  reflection_ = std::make_unique<Reflection>(methods_.get(), served_);
+  local_ = std::make_unique<LocalService>();
+  const Reflection* reflection = reflection_.get();
+  local_->ServeLocally(kReflectionMethodPath, [reflection] { return reflection->NewReactor(); });
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &internal_port_);
+  builder.RegisterCallbackGenericService(local_.get());
+  builder.SetOption(std::make_unique<WithoutDefaultReflection>());
+  builder.SetMaxReceiveMessageSize(config_.backend.max_message_bytes);
+  builder.SetMaxSendMessageSize(config_.backend.max_message_bytes);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || internal_port_ == 0) {
+    return absl::UnavailableError("cannot listen on 127.0.0.1:0 (internal)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Gateway::StartGrpcFront() {
+  GrpcFrontOptions front;
+  front.host = config_.host;
+  front.port = config_.port;
+  front.internal_address = absl::StrCat("127.0.0.1:", internal_port_);
+  front.default_deadline = config_.default_deadline;
+  front.access_log = config_.access_log;
+  front.connections_per_replica = config_.backend_connections;
+  front.busy_poll = config_.busy_poll;
+  front.busy_poll_max_calls = config_.busy_poll_max_calls;
+  front.keepalive_time = config_.backend.keepalive_time;
+  front.keepalive_timeout = config_.backend.keepalive_timeout;
+  front.max_message_bytes = config_.backend.max_message_bytes;
+  GrpcFrontDependencies deps;
+  deps.methods = methods_.get();
+  deps.backends = backends_.get();
+  deps.admission = admission_.get();
+  deps.metrics = metrics_.get();
+  auto started = GrpcFront::Start(std::move(front), deps);
+  if (!started.ok()) return started.status();
+  front_ = *std::move(started);
+  port_ = front_->port();
+  return absl::OkStatus();
+}
+
+absl::Status Gateway::StartHttpFront() {
+  if (config_.http.port < 0) return absl::OkStatus();
+  HttpDependencies deps;
+  deps.methods = methods_.get();
+  deps.backends = backends_.get();
+  deps.admission = admission_.get();
+  deps.metrics = metrics_.get();
+  HttpOptions http = config_.http;
+  if (http.host.empty()) http.host = config_.host;
+  auto server = HttpServer::Start(std::move(http), deps);
+  if (!server.ok()) return server.status();
+  http_ = *std::move(server);
+  LogInfo("gateway HTTP/JSON front on port ", http_->port(), " with ", http_->route_count(),
+          " routes");
+  return absl::OkStatus();
 }
 
 void Gateway::OnBackendHealth(const Backend& backend) {

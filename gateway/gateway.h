@@ -1,25 +1,28 @@
 #pragma once
 
 // The gateway process minus its flags: loads the descriptor set, makes the backend channels, and
-// serves on one port the generic proxy (every public method), grpc.health.v1 (reflecting the
-// backends' health) and server reflection for the public API. main.cc only reads flags into a
-// GatewayConfig and calls Start; the HTTP/JSON front of part 2 will live in the same process and
-// share the MethodTable, Backends, Authenticator and RateLimiter made here.
+// serves the public gRPC port (grpc_front.h: every public method forwarded, the rest relayed to an
+// in-process gRPC server on an internal loopback port that answers grpc.health.v1, reflecting the
+// backends' health, server reflection for the public API, and UNIMPLEMENTED) and the HTTP/JSON
+// front (http_server.h). main.cc only reads flags into a GatewayConfig and calls Start. Both
+// fronts share the MethodTable, Backends, Admission and metrics made here.
 
 #include <grpcpp/server.h>
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "gateway/admission.h"
 #include "gateway/auth.h"
 #include "gateway/backends.h"
 #include "gateway/grpc_front.h"
 #include "gateway/http_metrics.h"
 #include "gateway/http_server.h"
+#include "gateway/local_service.h"
 #include "gateway/method_table.h"
-#include "gateway/proxy.h"
 #include "gateway/rate_limit.h"
 #include "gateway/reflection.h"
 #include "services/common/principal.h"
@@ -37,15 +40,15 @@ struct GatewayConfig {
   std::shared_ptr<const PrincipalSigner> principal_signer;
   size_t token_cache_size = 65536;
   RateLimitConfig rate_limit;
-  ProxyOptions proxy;
+  // Deadline of a forwarded call when the caller set none (both fronts).
+  absl::Duration default_deadline = absl::Seconds(10);
+  // One line per call on stderr: method, request id, actor, status, milliseconds.
+  bool access_log = true;
   BackendOptions backend;
   absl::Duration health_interval = absl::Seconds(2);
   absl::Duration health_timeout = absl::Seconds(1);
   // The HTTP/JSON front (part 2); off while http.port < 0.
   HttpOptions http;
-  // The public gRPC port: the frame-level forwarder (grpc_front.h), or, when false, the gRPC
-  // generic proxy (proxy.h) it replaced, kept for comparison in bench/gateway_bench.sh.
-  bool frame_forwarder = true;
   // HTTP/2 connections the forwarder keeps per backend replica. A gRPC server handles one
   // connection's streams largely in sequence: with 128 streams in flight, four connections served
   // 1.6x what one did (bench/gateway_bench.sh, echo backend).
@@ -77,6 +80,10 @@ class Gateway {
 
  private:
   Gateway() = default;
+  absl::Status LoadApi();
+  absl::Status StartInternalServer();
+  absl::Status StartGrpcFront();
+  absl::Status StartHttpFront();
   void OnBackendHealth(const Backend& backend);
 
   GatewayConfig config_;
@@ -84,15 +91,18 @@ class Gateway {
   std::unique_ptr<Backends> backends_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<RateLimiter> rate_limiter_;
+  std::unique_ptr<Admission> admission_;
+  // Public services with a backend.
+  std::vector<std::string> served_;
   std::unique_ptr<Reflection> reflection_;
-  std::unique_ptr<GrpcProxy> proxy_;
-  // Before server_: the gRPC front's interceptor records into it until the server is gone.
+  std::unique_ptr<LocalService> local_;
   std::unique_ptr<GatewayMetrics> metrics_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HealthPoller> poller_;
   std::unique_ptr<HttpServer> http_;
-  // The public gRPC port when frame_forwarder; server_ then listens on an internal loopback port.
+  // The public gRPC port; server_ listens on an internal loopback port behind it.
   std::unique_ptr<GrpcFront> front_;
+  int internal_port_ = 0;
   int port_ = 0;
   bool stopped_ = false;
 };

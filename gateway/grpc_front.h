@@ -1,18 +1,24 @@
 #pragma once
 
 // The public gRPC port: an h2c forwarder that works on HTTP/2 frames (nghttp2) instead of running a
-// gRPC server and a gRPC client per call. Measured with bench/gateway_bench.sh, two gRPC stacks per
-// call (proxy.h, still kept behind --grpc_front=grpc_proxy) reached 0.68 / 0.50 / 0.32 of direct;
-// the targets are 1 x 1 within +0.05 ms p50, 32 x 1 >= 0.65, 4 x 32 >= 0.75.
+// gRPC server and a gRPC client per call. The generic gRPC proxy it replaced (two gRPC stacks per
+// call, removed since; see the README) reached 0.64 / 0.73 / 0.76 of direct at 1 x 1, 32 x 1 and
+// 4 x 32 and added 0.26 ms to the p50 at 1 x 1 (bench/gateway_bench.sh, profile GetTeacher); the
+// targets are 1 x 1 within +0.05 ms p50, 32 x 1 >= 0.65, 4 x 32 >= 0.75.
+//
+// Files: this one (client connections, admission, forwarding, retries, deadlines, access log),
+// h2_connection.h (one nghttp2 session over one socket), backend_pool.h (the pooled connections to
+// the backends), forwarded_call.h (one call's state), grpc_wire.h (grpc-timeout, grpc-message,
+// trailers).
 //
 // Per incoming stream only these request headers are read: :path, authorization, grpc-timeout,
 // x-request-id, traceparent, content-type, te, grpc-encoding, grpc-accept-encoding, user-agent.
-// The checks are GrpcProxy's (proxy.h), in the same order and with the same statuses and messages:
-// public method of the MethodTable, unary, backend configured, token (Authenticator and its cache),
-// role, rate limit (RESOURCE_EXHAUSTED with `retry-after`). A refusal is a trailers-only answer.
-// Paths that are not public methods (grpc.health.v1, reflection, unknown and internal methods) are
-// forwarded unchanged to the in-process gRPC server on an internal loopback port, which answers
-// them exactly as before (health, reflection, UNIMPLEMENTED).
+// A public method of the MethodTable goes through the gateway's one admission (admission.h: unary,
+// backend configured, token, role, rate limit with `retry-after`), the same as on the HTTP/JSON
+// front; a refusal is a trailers-only answer. Paths that are not public methods (grpc.health.v1,
+// reflection, unknown and internal methods) are forwarded unchanged to the in-process gRPC server
+// on an internal loopback port (local_service.h), which answers them (health, reflection,
+// UNIMPLEMENTED).
 //
 // An admitted call becomes one stream on a pooled HTTP/2 client connection to the owning backend
 // (round-robin over the replicas of its --backends entry; DNS names re-resolved every 30 s), with
@@ -21,8 +27,8 @@
 // malformed), traceparent and the signed principal. The client's own authorization and principal
 // never go on. DATA is relayed both ways with flow control (a window is given back to one side only
 // when the other side has taken the bytes), then the backend's headers (with our x-request-id),
-// data and trailers, unchanged. RST_STREAM goes on both ways; the gateway's own timer ends a call at
-// its deadline (DEADLINE_EXCEEDED) and cancels the backend stream.
+// data and trailers, unchanged. RST_STREAM goes on both ways; the gateway's own timer ends a call
+// at its deadline (DEADLINE_EXCEEDED) and cancels the backend stream.
 //
 // Retries: a stream the backend refused (REFUSED_STREAM, GOAWAY, connection not made) never
 // reached a handler and is retried for any method; a trailers-only UNAVAILABLE or a connection lost
@@ -32,9 +38,10 @@
 // Threads: one Asio event loop thread runs every connection of both sides, with no locks; the
 // frames one round of reads produces leave in one write per connection (a flush posted behind the
 // reads already queued: against flushing at the end of each read, in one A/B run on the echo
-// backend, it served 27-40% more at 32 x 1, 0-28% more at 4 x 32, and no clear difference at 1 x 1). On this 2-core machine, shared with the backends and the
-// load generator, a second loop thread was not tried: the gateway used 67-81 us of CPU per call at
-// 32 x 1 and 4 x 32 (bench/gateway_bench.sh), most of it in the kernel's loopback TCP.
+// backend, it served 27-40% more at 32 x 1, 0-28% more at 4 x 32, and no clear difference at
+// 1 x 1). On this 2-core machine, shared with the backends and the load generator, a second loop
+// thread was not tried: the gateway used 64-80 us of CPU per call at
+// 32 x 1 and 52-72 at 4 x 32 (bench/gateway_bench.sh), most of it in the kernel's loopback TCP.
 //
 // Busy polling (busy_poll, default 1 ms; busy_poll_max_calls, default 2): at 1 x 1 what the
 // gateway added to p50 was mostly wakeups, not work: perf showed the loop thread's time in the
@@ -46,11 +53,12 @@
 // without, 1 x 1 p50 added +0.088 ms, ratios 0.90 at 32 x 1 and 1.02 at 4 x 32; with, in three
 // runs, +0.008 / +0.040 / -0.007 ms, 0.96 / 0.91 / 0.88 and 0.90 / 1.00 / 0.89 (with more calls
 // open the loop sleeps as before; the spread is this machine's noise). The price is CPU: at
-// 1 x 1 the gateway used 400-513 us per call instead of 133-210. Polling also for a while after the last call closed (to catch the
-// next request) made the gateway path faster than direct in A/B runs, by keeping a vCPU out of
-// halt for every process on the machine: an effect of this VM, not of the gateway; not done.
-// Smaller savings per call: metric series looked up once per (method, code) instead of through
-// prometheus-cpp's labelled Add, and the token cache's SHA-256 without OpenSSL 3's per-call fetch.
+// 1 x 1 the gateway used 400-513 us per call instead of 133-210. Polling also for a while after
+// the last call closed (to catch the next request) made the gateway path faster than direct in A/B
+// runs, by keeping a vCPU out of halt for every process on the machine: an effect of this VM, not
+// of the gateway; not done. Smaller savings per call: metric series looked up once per (method,
+// code) instead of through prometheus-cpp's labelled Add, and the token cache's SHA-256 without
+// OpenSSL 3's per-call fetch.
 //
 // Limits: nghttp2's HPACK decoder refuses a single header field over 64 KiB (decoded) and ends the
 // connection; calls on it fail over like on any lost connection. gRPC clients with default limits
@@ -61,11 +69,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "gateway/auth.h"
+#include "gateway/admission.h"
 #include "gateway/backends.h"
 #include "gateway/http_metrics.h"
 #include "gateway/method_table.h"
-#include "gateway/rate_limit.h"
 
 namespace shidang::gateway {
 
@@ -97,8 +104,7 @@ struct GrpcFrontOptions {
 struct GrpcFrontDependencies {
   const MethodTable* methods = nullptr;
   Backends* backends = nullptr;
-  Authenticator* auth = nullptr;
-  RateLimiter* rate_limiter = nullptr;
+  const Admission* admission = nullptr;
   GatewayMetrics* metrics = nullptr;  // may be null
 };
 

@@ -26,6 +26,73 @@ bool IsHttpMethod(absl::string_view method) {
          method == "DELETE";
 }
 
+// The template's segments and verb into `route` (its path_template set): a {binding} must name
+// a singular scalar field of the request, a literal segment must be non-empty.
+absl::Status ParseTemplate(const MethodInfo& method, const pb::Descriptor* input,
+                           HttpRouteInfo* route) {
+  absl::string_view verb;
+  // A ':' inside a {binding} is not a verb separator, so look only after the last '}'.
+  absl::string_view tail = route->path_template;
+  const size_t brace = tail.rfind('}');
+  const size_t colon = tail.rfind(':');
+  const bool has_verb = colon != absl::string_view::npos &&
+                        (brace == absl::string_view::npos || colon > brace);
+  for (absl::string_view segment : SplitPath(route->path_template, has_verb, &verb)) {
+    HttpRouteInfo::Segment part;
+    if (absl::StartsWith(segment, "{") && absl::EndsWith(segment, "}")) {
+      part.field = std::string(segment.substr(1, segment.size() - 2));
+      auto fields = ResolveFieldPath(input, part.field);
+      if (!fields.ok()) return RouteError(method, fields.status().message());
+      const pb::FieldDescriptor* leaf = fields->back();
+      if (leaf->is_repeated() || leaf->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+        return RouteError(method, absl::StrCat("path binding {", part.field,
+                                                "} must be a singular scalar field"));
+      }
+    } else if (segment.empty() || absl::StrContains(segment, "{") ||
+               absl::StrContains(segment, "}")) {
+      return RouteError(method, absl::StrCat("path \"", route->path_template,
+                                              "\" has an empty or malformed segment"));
+    } else {
+      part.literal = std::string(segment);
+    }
+    route->segments.push_back(std::move(part));
+  }
+  route->verb = std::string(verb);
+  return absl::OkStatus();
+}
+
+// The fields transcoding uses when the messages have them: the request's `request_id` (filled from
+// Idempotency-Key) and `format` enum with a value ending in _CSV, the response's `download`.
+void FindTranscodingFields(const pb::Descriptor* input, const pb::Descriptor* output,
+                           HttpRouteInfo* route) {
+  const pb::FieldDescriptor* request_id = input->FindFieldByName("request_id");
+  if (request_id != nullptr && !request_id->is_repeated() &&
+      request_id->type() == pb::FieldDescriptor::TYPE_STRING) {
+    route->request_id_field = request_id;
+  }
+  const pb::FieldDescriptor* format = input->FindFieldByName("format");
+  if (format != nullptr && !format->is_repeated() &&
+      format->cpp_type() == pb::FieldDescriptor::CPPTYPE_ENUM) {
+    const pb::EnumDescriptor* values = format->enum_type();
+    for (int i = 0; i < values->value_count(); ++i) {
+      if (absl::EndsWith(values->value(i)->name(), "_CSV")) {
+        route->format_field = format;
+        route->format_csv = values->value(i);
+      }
+    }
+  }
+  const pb::FieldDescriptor* download = output->FindFieldByName("download");
+  if (download != nullptr && !download->is_repeated() &&
+      download->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+    const pb::Descriptor* type = download->message_type();
+    const pb::FieldDescriptor* content = type->FindFieldByName("content");
+    if (content != nullptr && content->type() == pb::FieldDescriptor::TYPE_BYTES &&
+        type->FindFieldByName("content_type") != nullptr) {
+      route->download_field = download;
+    }
+  }
+}
+
 }  // namespace
 
 bool HttpRouteInfo::Produces(absl::string_view content_type) const {
@@ -70,34 +137,8 @@ absl::StatusOr<std::unique_ptr<HttpRouter>> HttpRouter::Build(const MethodTable&
     route->path_template = http.path();
     const pb::Descriptor* input = method->descriptor->input_type();
     const pb::Descriptor* output = method->descriptor->output_type();
-    absl::string_view verb;
-    // A ':' inside a {binding} is not a verb separator, so look only after the last '}'.
-    absl::string_view tail = http.path();
-    const size_t brace = tail.rfind('}');
-    const size_t colon = tail.rfind(':');
-    const bool has_verb = colon != absl::string_view::npos &&
-                          (brace == absl::string_view::npos || colon > brace);
-    for (absl::string_view segment : SplitPath(http.path(), has_verb, &verb)) {
-      HttpRouteInfo::Segment part;
-      if (absl::StartsWith(segment, "{") && absl::EndsWith(segment, "}")) {
-        part.field = std::string(segment.substr(1, segment.size() - 2));
-        auto fields = ResolveFieldPath(input, part.field);
-        if (!fields.ok()) return RouteError(*method, fields.status().message());
-        const pb::FieldDescriptor* leaf = fields->back();
-        if (leaf->is_repeated() || leaf->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
-          return RouteError(*method, absl::StrCat("path binding {", part.field,
-                                                  "} must be a singular scalar field"));
-        }
-      } else if (segment.empty() || absl::StrContains(segment, "{") ||
-                 absl::StrContains(segment, "}")) {
-        return RouteError(*method, absl::StrCat("path \"", http.path(),
-                                                "\" has an empty or malformed segment"));
-      } else {
-        part.literal = std::string(segment);
-      }
-      route->segments.push_back(std::move(part));
-    }
-    route->verb = std::string(verb);
+    absl::Status parsed = ParseTemplate(*method, input, route.get());
+    if (!parsed.ok()) return parsed;
     route->body = http.body();
     if (!route->body.empty() && route->body != "*") {
       route->body_field = input->FindFieldByName(route->body);
@@ -113,32 +154,7 @@ absl::StatusOr<std::unique_ptr<HttpRouter>> HttpRouter::Build(const MethodTable&
     route->response_prototype = router->factory_.GetPrototype(output);
     route->request_type_url = absl::StrCat(kTypeUrlPrefix, input->full_name());
     route->response_type_url = absl::StrCat(kTypeUrlPrefix, output->full_name());
-    const pb::FieldDescriptor* request_id = input->FindFieldByName("request_id");
-    if (request_id != nullptr && !request_id->is_repeated() &&
-        request_id->type() == pb::FieldDescriptor::TYPE_STRING) {
-      route->request_id_field = request_id;
-    }
-    const pb::FieldDescriptor* format = input->FindFieldByName("format");
-    if (format != nullptr && !format->is_repeated() &&
-        format->cpp_type() == pb::FieldDescriptor::CPPTYPE_ENUM) {
-      const pb::EnumDescriptor* values = format->enum_type();
-      for (int i = 0; i < values->value_count(); ++i) {
-        if (absl::EndsWith(values->value(i)->name(), "_CSV")) {
-          route->format_field = format;
-          route->format_csv = values->value(i);
-        }
-      }
-    }
-    const pb::FieldDescriptor* download = output->FindFieldByName("download");
-    if (download != nullptr && !download->is_repeated() &&
-        download->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
-      const pb::Descriptor* type = download->message_type();
-      const pb::FieldDescriptor* content = type->FindFieldByName("content");
-      if (content != nullptr && content->type() == pb::FieldDescriptor::TYPE_BYTES &&
-          type->FindFieldByName("content_type") != nullptr) {
-        route->download_field = download;
-      }
-    }
+    FindTranscodingFields(input, output, route.get());
     if (!seen.emplace(route->http_method, route->path_template).second) {
       return RouteError(*method, absl::StrCat(route->http_method, " ", route->path_template,
                                               " is declared by another method too"));

@@ -29,7 +29,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gateway/http_routes.h"
 #include "gateway/http_transcode.h"
-#include "gateway/proxy.h"
+#include "gateway/grpc_wire.h"
 #include "google/protobuf/util/type_resolver_util.h"
 #include "services/common/log.h"
 #include "services/common/principal.h"
@@ -265,146 +265,149 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     const absl::string_view query =
         question == absl::string_view::npos ? absl::string_view() : target.substr(question + 1);
     const absl::string_view verb = View(request_.method_string());
-
     if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
-      exchange->method_label = std::string(path.substr(1));
-      if (verb != "GET") {
-        Response response = NewResponse(*exchange, 405);
-        response.set(http::field::allow, "GET");
-        Finish(std::move(exchange), std::move(response),
-               grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "GET only"));
-        return;
-      }
-      if (path == "/metrics") {
-        Response response = NewResponse(*exchange, 200);
-        response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-        response.body() = server_->deps_.metrics->Text();
-        Finish(std::move(exchange), std::move(response), grpc::Status::OK);
-        return;
-      }
-      const bool ready = path == "/healthz" || server_->deps_.backends->AllServing();
-      Response response = NewResponse(*exchange, ready ? 200 : 503);
-      response.set(http::field::content_type, "application/json");
-      response.body() = ready ? R"({"status":"SERVING"})" : R"({"status":"NOT_SERVING"})";
-      Finish(std::move(exchange), std::move(response),
-             ready ? grpc::Status::OK
-                   : grpc::Status(grpc::StatusCode::UNAVAILABLE, "a backend is not serving"));
+      ServeOwnPath(std::move(exchange), path, verb);
       return;
     }
-
     if (verb == "OPTIONS") {
       Preflight(std::move(exchange), path);
       return;
     }
-
     HttpRouter::Match match = server_->router_->Find(verb, path);
+    if (match.outcome != HttpRouter::Outcome::kFound) {
+      SendNoRoute(std::move(exchange), match, verb, path);
+      return;
+    }
+    const HttpRouteInfo& route = *match.route;
+    exchange->route = &route;
+    exchange->method_label = route.method->path;
+    const absl::Time now = absl::Now();
+    std::shared_ptr<const Caller> caller = Admit(exchange, route, now);
+    if (caller == nullptr) return;
+    std::unique_ptr<pb::Message> message(route.request_prototype->New());
+    absl::Status built = BuildMessage(route, match, query, *exchange, message.get());
+    if (!built.ok()) {
+      SendBuildError(std::move(exchange), built);
+      return;
+    }
+    absl::StatusOr<absl::Duration> timeout = Timeout();
+    if (!timeout.ok()) {
+      SendError(std::move(exchange), 0, ToGrpcStatus(timeout.status()));
+      return;
+    }
+    CallBackend(std::move(exchange), *message, *caller, now + *timeout);
+  }
+
+  // /healthz, /readyz and /metrics: the gateway's own, GET only.
+  void ServeOwnPath(std::shared_ptr<Exchange> exchange, absl::string_view path,
+                    absl::string_view verb) {
+    exchange->method_label = std::string(path.substr(1));
+    if (verb != "GET") {
+      Response response = NewResponse(*exchange, 405);
+      response.set(http::field::allow, "GET");
+      Finish(std::move(exchange), std::move(response),
+             grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "GET only"));
+      return;
+    }
+    if (path == "/metrics") {
+      Response response = NewResponse(*exchange, 200);
+      response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      response.body() = server_->deps_.metrics->Text();
+      Finish(std::move(exchange), std::move(response), grpc::Status::OK);
+      return;
+    }
+    const bool ready = path == "/healthz" || server_->deps_.backends->AllServing();
+    Response response = NewResponse(*exchange, ready ? 200 : 503);
+    response.set(http::field::content_type, "application/json");
+    response.body() = ready ? R"({"status":"SERVING"})" : R"({"status":"NOT_SERVING"})";
+    Finish(std::move(exchange), std::move(response),
+           ready ? grpc::Status::OK
+                 : grpc::Status(grpc::StatusCode::UNAVAILABLE, "a backend is not serving"));
+  }
+
+  // No route for the path (404), or none for the method on it (405 with Allow).
+  void SendNoRoute(std::shared_ptr<Exchange> exchange, const HttpRouter::Match& match,
+                   absl::string_view verb, absl::string_view path) {
     if (match.outcome == HttpRouter::Outcome::kNoPath) {
       SendError(std::move(exchange), 404,
                 grpc::Status(grpc::StatusCode::NOT_FOUND,
                              absl::StrCat("no route for ", verb, " ", path)));
       return;
     }
-    if (match.outcome == HttpRouter::Outcome::kWrongMethod) {
-      const std::string allowed = absl::StrJoin(match.allowed, ", ");
-      Response response = ErrorResponse(
-          *exchange, 405,
-          grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                       absl::StrCat(verb, " is not allowed on ", path, "; allowed: ", allowed)));
-      response.set(http::field::allow, allowed);
-      Finish(std::move(exchange), std::move(response),
-             grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "method not allowed"));
-      return;
-    }
-    const HttpRouteInfo& route = *match.route;
-    exchange->route = &route;
-    exchange->method_label = route.method->path;
+    const std::string allowed = absl::StrJoin(match.allowed, ", ");
+    Response response = ErrorResponse(
+        *exchange, 405,
+        grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                     absl::StrCat(verb, " is not allowed on ", path, "; allowed: ", allowed)));
+    response.set(http::field::allow, allowed);
+    Finish(std::move(exchange), std::move(response),
+           grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "method not allowed"));
+  }
 
-    // Who is calling, and may they.
-    const absl::Time now = absl::Now();
-    auto caller = server_->deps_.auth->Authenticate(Header(request_, http::field::authorization),
-                                                    now);
-    if (!caller.ok()) {
-      SendError(std::move(exchange), 401, ToGrpcStatus(caller.status()));
-      return;
-    }
-    exchange->actor = (*caller)->actor;
-    const common::v1::Role role = (*caller)->principal.role();
-    if (!route.method->Allows(role)) {
-      std::vector<std::string> names;
-      for (common::v1::Role allowed : route.method->roles) names.push_back(RoleName(allowed));
-      SendError(std::move(exchange), 403,
-                grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                             absl::StrCat("role ", RoleName(role), " may not call ",
-                                          route.http_method, " ", route.path_template,
-                                          " (allowed: ", absl::StrJoin(names, ", "), ")")));
-      return;
-    }
-    const RateLimiter::Decision decision =
-        server_->deps_.rate_limiter->Take((*caller)->actor, now);
-    if (!decision.allowed) {
-      Response response = ErrorResponse(
-          *exchange, 429,
-          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                       absl::StrCat("rate limit exceeded for ", (*caller)->actor, "; retry after ",
-                                    decision.retry_after_seconds, " s")));
+  // The gateway's one admission (admission.h), as on the gRPC front. The caller when admitted;
+  // otherwise the refusal is sent (401, 403, 429 with Retry-After, 501) and nullptr returned.
+  std::shared_ptr<const Caller> Admit(std::shared_ptr<Exchange>& exchange,
+                                      const HttpRouteInfo& route, absl::Time now) {
+    Admission::Decision decision = server_->deps_.admission->Admit(
+        *route.method, Header(request_, http::field::authorization),
+        absl::StrCat(route.http_method, " ", route.path_template), now);
+    if (decision.caller != nullptr) exchange->actor = decision.caller->actor;
+    if (decision.admitted()) return std::move(decision.caller);
+    Response response = ErrorResponse(*exchange, 0, decision.status);
+    if (decision.retry_after_seconds > 0) {
       response.set(http::field::retry_after, absl::StrCat(decision.retry_after_seconds));
-      Finish(std::move(exchange), std::move(response),
-             grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "rate limited"));
-      return;
     }
-    Backend* backend = server_->deps_.backends->Find(route.method->service);
-    if (backend == nullptr) {
-      SendError(std::move(exchange), 501,
-                grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                             absl::StrCat("no backend is configured for ", route.method->service)));
-      return;
-    }
+    Finish(std::move(exchange), std::move(response), decision.status);
+    return nullptr;
+  }
 
-    // The request message.
-    std::unique_ptr<pb::Message> message(route.request_prototype->New());
-    absl::Status built = BuildMessage(route, match, query, *exchange, message.get());
-    if (!built.ok()) {
-      const int status = built.code() == absl::StatusCode::kUnimplemented ? 415 : 0;
-      grpc::Status grpc_status = ToGrpcStatus(built);
-      if (status == 415) {
-        grpc_status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, grpc_status.error_message(),
-                                   grpc_status.error_details());
-      }
-      SendError(std::move(exchange), status, grpc_status);
-      return;
+  // A body or binding that does not make the request message: 400, or 415 for a body that is
+  // not JSON.
+  void SendBuildError(std::shared_ptr<Exchange> exchange, const absl::Status& built) {
+    const int status = built.code() == absl::StatusCode::kUnimplemented ? 415 : 0;
+    grpc::Status grpc_status = ToGrpcStatus(built);
+    if (status == 415) {
+      grpc_status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, grpc_status.error_message(),
+                                 grpc_status.error_details());
     }
+    SendError(std::move(exchange), status, grpc_status);
+  }
 
-    absl::Duration timeout = server_->options_.default_deadline;
-    const absl::string_view timeout_header = Header(request_, "x-timeout-ms");
-    if (!timeout_header.empty()) {
-      int ms = 0;
-      if (!absl::SimpleAtoi(timeout_header, &ms) || ms < 1 || ms > kMaxTimeoutHeaderMs) {
-        SendError(std::move(exchange), 0,
-                  ToGrpcStatus(InvalidField("X-Timeout-Ms", "range",
-                                            absl::StrCat("must be an integer of milliseconds, 1 to ",
-                                                         kMaxTimeoutHeaderMs))));
-        return;
-      }
-      timeout = std::min(absl::Milliseconds(ms), server_->options_.max_deadline);
+  // The call's timeout: X-Timeout-Ms (1 to kMaxTimeoutHeaderMs, at most --max_deadline), or the
+  // default deadline.
+  absl::StatusOr<absl::Duration> Timeout() const {
+    const absl::string_view header = Header(request_, "x-timeout-ms");
+    if (header.empty()) return server_->options_.default_deadline;
+    int ms = 0;
+    if (!absl::SimpleAtoi(header, &ms) || ms < 1 || ms > kMaxTimeoutHeaderMs) {
+      return InvalidField(
+          "X-Timeout-Ms", "range",
+          absl::StrCat("must be an integer of milliseconds, 1 to ", kMaxTimeoutHeaderMs));
     }
+    return std::min(absl::Milliseconds(ms), server_->options_.max_deadline);
+  }
 
-    const std::string bytes = message->SerializeAsString();
+  void CallBackend(std::shared_ptr<Exchange> exchange, const pb::Message& message,
+                   const Caller& caller, absl::Time deadline) {
+    const HttpRouteInfo& route = *exchange->route;
+    const std::string bytes = message.SerializeAsString();
     grpc::Slice slice(bytes);
     exchange->request = grpc::ByteBuffer(&slice, 1);
     exchange->context = std::make_unique<grpc::ClientContext>();
     grpc::ClientContext* context = exchange->context.get();
-    context->set_deadline(absl::ToChronoTime(now + timeout));
+    context->set_deadline(absl::ToChronoTime(deadline));
     context->AddMetadata(kRequestIdKey, exchange->request_id);
     const absl::string_view traceparent = Header(request_, "traceparent");
     if (IsGoodTraceparent(traceparent)) {
       context->AddMetadata(kTraceparentKey, std::string(traceparent));
     }
-    context->AddMetadata(kPrincipalMetadataKey, (*caller)->principal_bin);
-    context->AddMetadata(kPrincipalSignatureMetadataKey, (*caller)->principal_sig);
+    context->AddMetadata(kPrincipalMetadataKey, caller.principal_bin);
+    context->AddMetadata(kPrincipalSignatureMetadataKey, caller.principal_sig);
     {
       absl::MutexLock lock(&server_->mu_);
       server_->in_flight_.insert(context);
     }
+    Backend* backend = server_->deps_.backends->Find(route.method->service);
     Exchange* raw = exchange.get();
     backend->stub->UnaryCall(
         context, route.method->path, grpc::StubOptions(), &raw->request, &raw->response,
@@ -634,8 +637,8 @@ void HttpServer::Impl::Accept() {
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpOptions options,
                                                               HttpDependencies deps) {
-  if (deps.methods == nullptr || deps.backends == nullptr || deps.auth == nullptr ||
-      deps.rate_limiter == nullptr || deps.metrics == nullptr) {
+  if (deps.methods == nullptr || deps.backends == nullptr || deps.admission == nullptr ||
+      deps.metrics == nullptr) {
     return absl::InvalidArgumentError("the HTTP front needs every dependency");
   }
   if (options.threads < 1 || options.threads > 64) {

@@ -42,11 +42,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "gateway/auth.h"
+#include "gateway/admission.h"
 #include "gateway/backends.h"
 #include "gateway/http_metrics.h"
 #include "gateway/method_table.h"
-#include "gateway/rate_limit.h"
 
 namespace shidang::gateway {
 
@@ -69,8 +68,7 @@ struct HttpOptions {
 struct HttpDependencies {
   const MethodTable* methods = nullptr;
   Backends* backends = nullptr;
-  Authenticator* auth = nullptr;
-  RateLimiter* rate_limiter = nullptr;
+  const Admission* admission = nullptr;  // the same as the gRPC front's (admission.h)
   GatewayMetrics* metrics = nullptr;
 };
 

@@ -132,6 +132,47 @@ absl::StatusOr<std::vector<const pb::FieldDescriptor*>> ResolveFieldPath(
   return fields;
 }
 
+namespace {
+
+// A string field, or a bytes field from base64 (standard or web-safe).
+absl::Status SetStringFromText(pb::Message* message, const pb::FieldDescriptor* field,
+                               absl::string_view path, absl::string_view text) {
+  std::string value(text);
+  if (field->type() == pb::FieldDescriptor::TYPE_BYTES) {
+    if (!absl::Base64Unescape(text, &value) && !absl::WebSafeBase64Unescape(text, &value)) {
+      return BadValue(path, text, "base64");
+    }
+  }
+  const pb::Reflection* reflection = message->GetReflection();
+  field->is_repeated() ? reflection->AddString(message, field, std::move(value))
+                       : reflection->SetString(message, field, std::move(value));
+  return absl::OkStatus();
+}
+
+// An enum field from a value's name or number; the error lists the names.
+absl::Status SetEnumFromText(pb::Message* message, const pb::FieldDescriptor* field,
+                             absl::string_view path, absl::string_view text) {
+  const pb::EnumDescriptor* type = field->enum_type();
+  const pb::EnumValueDescriptor* value = type->FindValueByName(std::string(text));
+  int number;
+  if (value == nullptr && absl::SimpleAtoi(text, &number)) {
+    value = type->FindValueByNumber(number);
+  }
+  if (value == nullptr) {
+    std::string names;
+    for (int i = 0; i < type->value_count(); ++i) {
+      absl::StrAppend(&names, i == 0 ? "" : ", ", type->value(i)->name());
+    }
+    return BadValue(path, text, absl::StrCat("one of ", names));
+  }
+  const pb::Reflection* reflection = message->GetReflection();
+  field->is_repeated() ? reflection->AddEnum(message, field, value)
+                       : reflection->SetEnum(message, field, value);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status SetFieldFromText(pb::Message* message, absl::string_view path,
                               absl::string_view text) {
   auto fields = ResolveFieldPath(message->GetDescriptor(), path);
@@ -143,17 +184,8 @@ absl::Status SetFieldFromText(pb::Message* message, absl::string_view path,
   const pb::Reflection* reflection = message->GetReflection();
   const bool repeated = field->is_repeated();
   switch (field->cpp_type()) {
-    case pb::FieldDescriptor::CPPTYPE_STRING: {
-      std::string value(text);
-      if (field->type() == pb::FieldDescriptor::TYPE_BYTES) {
-        if (!absl::Base64Unescape(text, &value) && !absl::WebSafeBase64Unescape(text, &value)) {
-          return BadValue(path, text, "base64");
-        }
-      }
-      repeated ? reflection->AddString(message, field, std::move(value))
-               : reflection->SetString(message, field, std::move(value));
-      return absl::OkStatus();
-    }
+    case pb::FieldDescriptor::CPPTYPE_STRING:
+      return SetStringFromText(message, field, path, text);
     case pb::FieldDescriptor::CPPTYPE_INT32: {
       int32_t value;
       if (!absl::SimpleAtoi(text, &value)) return BadValue(path, text, "a 32-bit integer");
@@ -208,24 +240,8 @@ absl::Status SetFieldFromText(pb::Message* message, absl::string_view path,
                : reflection->SetBool(message, field, value);
       return absl::OkStatus();
     }
-    case pb::FieldDescriptor::CPPTYPE_ENUM: {
-      const pb::EnumDescriptor* type = field->enum_type();
-      const pb::EnumValueDescriptor* value = type->FindValueByName(std::string(text));
-      int number;
-      if (value == nullptr && absl::SimpleAtoi(text, &number)) {
-        value = type->FindValueByNumber(number);
-      }
-      if (value == nullptr) {
-        std::string names;
-        for (int i = 0; i < type->value_count(); ++i) {
-          absl::StrAppend(&names, i == 0 ? "" : ", ", type->value(i)->name());
-        }
-        return BadValue(path, text, absl::StrCat("one of ", names));
-      }
-      repeated ? reflection->AddEnum(message, field, value)
-               : reflection->SetEnum(message, field, value);
-      return absl::OkStatus();
-    }
+    case pb::FieldDescriptor::CPPTYPE_ENUM:
+      return SetEnumFromText(message, field, path, text);
     case pb::FieldDescriptor::CPPTYPE_MESSAGE:
       break;
   }

@@ -39,9 +39,6 @@ ABSL_FLAG(int, default_deadline_ms, 10000, "Deadline of a forwarded call the cal
 ABSL_FLAG(int, health_interval_ms, 2000, "How often each backend's health is checked.");
 ABSL_FLAG(int, health_timeout_ms, 1000, "Deadline of one backend health check.");
 ABSL_FLAG(bool, access_log, true, "One log line per call (method, request id, actor, status, ms).");
-ABSL_FLAG(std::string, grpc_front, "forwarder",
-          "The public gRPC port: forwarder (HTTP/2 frames, nghttp2) or grpc_proxy (gRPC's generic "
-          "proxy, two gRPC stacks per call; kept for comparison).");
 ABSL_FLAG(int, backend_connections, 4,
           "HTTP/2 connections the forwarder keeps per backend replica (1..64).");
 ABSL_FLAG(int, busy_poll_us, 1000,
@@ -122,14 +119,8 @@ absl::StatusOr<shidang::gateway::GatewayConfig> ConfigFromFlags(
     return absl::InvalidArgumentError(
         "--default_deadline_ms >= 1, --health_interval_ms >= 10 and --health_timeout_ms >= 1");
   }
-  config.proxy.default_deadline = absl::Milliseconds(deadline_ms);
-  config.proxy.access_log = absl::GetFlag(FLAGS_access_log);
-  const std::string front = absl::GetFlag(FLAGS_grpc_front);
-  if (front != "forwarder" && front != "grpc_proxy") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--grpc_front: \"", front, "\" must be forwarder or grpc_proxy"));
-  }
-  config.frame_forwarder = front == "forwarder";
+  config.default_deadline = absl::Milliseconds(deadline_ms);
+  config.access_log = absl::GetFlag(FLAGS_access_log);
   config.backend_connections = absl::GetFlag(FLAGS_backend_connections);
   if (config.backend_connections < 1 || config.backend_connections > 64) {
     return absl::InvalidArgumentError("--backend_connections must be 1 to 64");
@@ -161,8 +152,8 @@ absl::StatusOr<shidang::gateway::GatewayConfig> ConfigFromFlags(
     }
     config.http.cors_origins.push_back(origin);
   }
-  config.http.default_deadline = config.proxy.default_deadline;
-  config.http.access_log = config.proxy.access_log;
+  config.http.default_deadline = config.default_deadline;
+  config.http.access_log = config.access_log;
   return config;
 }
 

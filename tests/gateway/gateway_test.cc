@@ -885,15 +885,5 @@ TEST_F(GatewayTest, MetadataOfTensOfKibPassesAndTheConnectionStaysUp) {
   EXPECT_TRUE(slow_status.ok()) << slow_status.error_code() << " " << slow_status.error_message();
 }
 
-TEST_F(GatewayTest, TheGrpcProxyFrontStillServesWhenChosen) {
-  StartEcho();
-  StartGateway(echo_->address(), {"--grpc_front=grpc_proxy"});
-  auto context = Context(Token(common::v1::ROLE_TEACHER, "t-42"));
-  v1::EchoResponse response;
-  ASSERT_TRUE(Echo(context.get(), &response, "via grpc").ok());
-  EXPECT_EQ(response.actor(), "teacher:t-42");
-  EXPECT_THAT(gateway_->StderrText(), HasSubstr("(gRPC proxy)"));
-}
-
 }  // namespace
 }  // namespace shidang::testing
