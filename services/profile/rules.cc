@@ -103,6 +103,20 @@ int SeverityRank(EthicsSeverity s) { return static_cast<int>(s); }
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
+// Text limits.
+
+size_t CodePointCount(absl::string_view utf8) {
+  size_t n = 0;
+  for (unsigned char c : utf8) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+bool IsSchoolNameLength(absl::string_view name) {
+  const size_t n = CodePointCount(name);
+  return n >= 1 && n <= kMaxSchoolNameChars;
+}
+
+// ---------------------------------------------------------------------------------------------
 // ID cards.
 
 absl::string_view IdCardRuleName(IdCardRule rule) {

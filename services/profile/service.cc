@@ -315,8 +315,9 @@ class ProfileServiceImpl::Impl {
 
   absl::Status CheckSchool(const v1::School& s, absl::string_view prefix) {
     absl::Status bad;
-    if (s.name().empty() || s.name().size() > 150) {
-      AddFieldViolation(&bad, absl::StrCat(prefix, "name"), "length", "required: 1 to 50 characters");
+    if (!IsSchoolNameLength(s.name())) {
+      AddFieldViolation(&bad, absl::StrCat(prefix, "name"), "length",
+                        absl::StrCat("required: 1 to ", kMaxSchoolNameChars, " characters"));
     }
     if (s.stage() == 0) AddFieldViolation(&bad, absl::StrCat(prefix, "stage"), "required", "required");
     if (s.ownership() == 0) {

@@ -9,23 +9,12 @@
 #include "services/profile/rules.h"
 
 namespace shidang::profile {
-namespace {
-
-size_t Utf8Length(absl::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
-
-}  // namespace
-
 std::vector<InputProblem> CheckTeacherInput(const v1::Teacher& t, absl::CivilDay today) {
   std::vector<InputProblem> problems;
   auto add = [&](absl::string_view field, absl::string_view rule, std::string description) {
     problems.push_back({std::string(field), std::string(rule), std::move(description)});
   };
-  size_t name_length = Utf8Length(t.name());
+  size_t name_length = CodePointCount(t.name());
   if (name_length == 0 || name_length > 50 || absl::StrContains(t.name(), "\n")) {
     add("name", "length", "required: 1 to 50 characters on one line");
   }
@@ -76,7 +65,7 @@ std::vector<InputProblem> CheckTeacherInput(const v1::Teacher& t, absl::CivilDay
     add("subjects", "count", "required: 1 to 10 subjects");
   }
   for (int i = 0; i < t.subjects_size(); ++i) {
-    size_t n = Utf8Length(t.subjects(i));
+    size_t n = CodePointCount(t.subjects(i));
     if (n == 0 || n > 20) add(absl::StrCat("subjects[", i, "]"), "length", "1 to 20 characters");
   }
   if (t.post_status() == v1::POST_STATUS_UNSPECIFIED) {

@@ -264,6 +264,39 @@ TEST_F(ProfileServiceTest, ScopeRefusals) {
   EXPECT_EQ(listed.teachers(0).teacher_id(), a.teacher_id());
 }
 
+TEST_F(ProfileServiceTest, SchoolNamesAreCountedInCharactersNotBytes) {
+  CreateCounty();
+  auto create = [&](const std::string& name) {
+    v1::CreateSchoolRequest req;
+    req.set_county_id(kCounty);
+    req.set_name(name);
+    req.set_stage(common::v1::STAGE_PRIMARY);
+    req.set_ownership(v1::SCHOOL_OWNERSHIP_PUBLIC);
+    req.set_location(v1::SCHOOL_LOCATION_RURAL);
+    req.set_quality(v1::SCHOOL_QUALITY_ORDINARY);
+    req.set_kind(v1::SCHOOL_KIND_VILLAGE_SCHOOL);
+    v1::CreateSchoolResponse resp;
+    return Call(&v1::ProfileService::Stub::CreateSchool, admin_, req, &resp);
+  };
+  // 50 characters, 175 bytes: 𠮷 (U+20BB7) takes 4 bytes in UTF-8, 校 takes 3.
+  std::string at_limit;
+  for (int i = 0; i < 25; ++i) at_limit += "𠮷";
+  for (int i = 0; i < 25; ++i) at_limit += "校";
+  grpc::Status s = create(at_limit);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  // 51 characters, 121 bytes: 35 Chinese characters and 16 digits.
+  std::string past_limit;
+  for (int i = 0; i < 35; ++i) past_limit += "村";
+  past_limit += "0123456789012345";
+  auto before = redis_.pool().Command({"DBSIZE"});
+  s = create(past_limit);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("name"));
+  EXPECT_THAT(s.error_message(), HasSubstr("1 to 50 characters"));
+  auto after = redis_.pool().Command({"DBSIZE"});
+  EXPECT_EQ(before->integer(), after->integer());
+}
+
 TEST_F(ProfileServiceTest, UnsignedOrForgedPrincipalIsRefused) {
   v1::GetCountyRequest req;
   req.set_county_id(kCounty);
