@@ -1,6 +1,5 @@
 #include "services/profile/service.h"
 
-#include "absl/strings/str_cat.h"
 #include "services/common/server.h"
 #include "services/profile/external_events.h"
 #include "services/profile/growth_file.h"
