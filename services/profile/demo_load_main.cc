@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -36,6 +37,102 @@ int Fail(absl::string_view what, const grpc::Status& status) {
   return 1;
 }
 
+// The demo county's generator options from the flags.
+absl::StatusOr<DemoCountyOptions> OptionsFromFlags() {
+  DemoCountyOptions options;
+  options.schools = absl::GetFlag(FLAGS_schools);
+  options.teachers = absl::GetFlag(FLAGS_teachers);
+  options.seed = absl::GetFlag(FLAGS_seed);
+  if (absl::GetFlag(FLAGS_today).empty()) {
+    options.today = absl::CivilDay(absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600)));
+    return options;
+  }
+  absl::StatusOr<absl::CivilDay> today = dates::ParseDate(absl::GetFlag(FLAGS_today), "--today");
+  if (!today.ok()) return today.status();
+  options.today = *today;
+  return options;
+}
+
+// Calls the profile service as the demo loader (an admin).
+class Loader {
+ public:
+  explicit Loader(const PrincipalSigner& signer) : signer_(signer) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
+    args.SetMaxSendMessageSize(16 << 20);
+    stub_ = v1::ProfileService::NewStub(grpc::CreateCustomChannel(
+        absl::GetFlag(FLAGS_profile), grpc::InsecureChannelCredentials(), args));
+    principal_.set_role(common::v1::ROLE_ADMIN);
+    principal_.set_subject("demo-loader");
+  }
+
+  // Calls `method` with a deadline and the loader's principal.
+  template <typename Req, typename Resp>
+  grpc::Status Call(grpc::Status (v1::ProfileService::Stub::*method)(grpc::ClientContext*,
+                                                                     const Req&, Resp*),
+                    const Req& req, Resp* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    signer_.Attach(&ctx, principal_);
+    return (stub_.get()->*method)(&ctx, req, resp);
+  }
+
+ private:
+  const PrincipalSigner& signer_;
+  common::v1::Principal principal_;
+  std::unique_ptr<v1::ProfileService::Stub> stub_;
+};
+
+// The county (left as it is when it exists), then its schools and teachers.
+int LoadCounty(Loader& loader, const DemoCounty& county) {
+  v1::CreateCountyRequest create;
+  create.set_county_id(county.county_id);
+  create.set_name(county.county_name);
+  create.set_city_code(county.city_id);
+  create.set_city_name(county.city_name);
+  create.set_province_code(county.province_id);
+  create.set_province_name(county.province_name);
+  create.set_request_id("demo-county");
+  v1::CreateCountyResponse created;
+  grpc::Status s = loader.Call(&v1::ProfileService::Stub::CreateCounty, create, &created);
+  if (!s.ok() && s.error_code() != grpc::StatusCode::ALREADY_EXISTS) return Fail("CreateCounty", s);
+
+  for (auto [kind, csv, id] :
+       {std::make_tuple(v1::ROSTER_KIND_SCHOOLS, SchoolsCsv(county), "demo-schools"),
+        std::make_tuple(v1::ROSTER_KIND_TEACHERS, TeachersCsv(county), "demo-teachers")}) {
+    v1::ImportRosterRequest import;
+    import.set_county_id(county.county_id);
+    import.set_kind(kind);
+    import.set_csv(csv);
+    import.set_request_id(id);
+    v1::ImportRosterResponse imported;
+    s = loader.Call(&v1::ProfileService::Stub::ImportRoster, import, &imported);
+    if (!s.ok()) return Fail("ImportRoster", s);
+    std::printf("%s: %lld rows, %lld created, %lld already there\n",
+                kind == v1::ROSTER_KIND_SCHOOLS ? "schools" : "teachers",
+                static_cast<long long>(imported.rows()), static_cast<long long>(imported.created()),
+                static_cast<long long>(imported.unchanged()));
+  }
+  std::printf("demo county %s %s loaded\n", county.county_id.c_str(), county.county_name.c_str());
+  return 0;
+}
+
+// A teacher of the county and their school, for demo tokens scoped to records that exist.
+int WriteIdsFile(Loader& loader, const DemoCounty& county, const std::string& path) {
+  v1::ListTeachersRequest list;
+  list.set_county_id(county.county_id);
+  list.mutable_page()->set_page_size(1);
+  v1::ListTeachersResponse listed;
+  grpc::Status s = loader.Call(&v1::ProfileService::Stub::ListTeachers, list, &listed);
+  if (!s.ok()) return Fail("ListTeachers", s);
+  if (listed.teachers_size() == 1) {
+    std::ofstream out(path);
+    out << "teacher_id=" << listed.teachers(0).teacher_id() << "\n"
+        << "school_id=" << listed.teachers(0).school_id() << "\n";
+  }
+  return 0;
+}
+
 int Run() {
   absl::StatusOr<PrincipalSigner> signer =
       PrincipalSigner::FromKeyFile(absl::GetFlag(FLAGS_principal_key_file));
@@ -43,88 +140,17 @@ int Run() {
     std::fprintf(stderr, "shidang-demo-load: %s\n", signer.status().ToString().c_str());
     return 2;
   }
-  DemoCountyOptions options;
-  options.schools = absl::GetFlag(FLAGS_schools);
-  options.teachers = absl::GetFlag(FLAGS_teachers);
-  options.seed = absl::GetFlag(FLAGS_seed);
-  if (absl::GetFlag(FLAGS_today).empty()) {
-    options.today = absl::CivilDay(absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600)));
-  } else {
-    absl::StatusOr<absl::CivilDay> today = dates::ParseDate(absl::GetFlag(FLAGS_today), "--today");
-    if (!today.ok()) {
-      std::fprintf(stderr, "shidang-demo-load: %s\n", today.status().ToString().c_str());
-      return 2;
-    }
-    options.today = *today;
-  }
-  absl::StatusOr<DemoCounty> county = GenerateDemoCounty(options);
+  absl::StatusOr<DemoCountyOptions> options = OptionsFromFlags();
+  absl::StatusOr<DemoCounty> county =
+      options.ok() ? GenerateDemoCounty(*options) : absl::StatusOr<DemoCounty>(options.status());
   if (!county.ok()) {
     std::fprintf(stderr, "shidang-demo-load: %s\n", county.status().ToString().c_str());
     return 2;
   }
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
-  args.SetMaxSendMessageSize(16 << 20);
-  auto stub = v1::ProfileService::NewStub(grpc::CreateCustomChannel(
-      absl::GetFlag(FLAGS_profile), grpc::InsecureChannelCredentials(), args));
-  common::v1::Principal loader;
-  loader.set_role(common::v1::ROLE_ADMIN);
-  loader.set_subject("demo-loader");
-  auto context = [&](grpc::ClientContext* ctx) {
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    signer->Attach(ctx, loader);
-  };
-
-  v1::CreateCountyRequest create;
-  create.set_county_id(county->county_id);
-  create.set_name(county->county_name);
-  create.set_city_code(county->city_id);
-  create.set_city_name(county->city_name);
-  create.set_province_code(county->province_id);
-  create.set_province_name(county->province_name);
-  create.set_request_id("demo-county");
-  v1::CreateCountyResponse created;
-  grpc::ClientContext c1;
-  context(&c1);
-  grpc::Status s = stub->CreateCounty(&c1, create, &created);
-  if (!s.ok() && s.error_code() != grpc::StatusCode::ALREADY_EXISTS) return Fail("CreateCounty", s);
-
-  for (auto [kind, csv, id] :
-       {std::make_tuple(v1::ROSTER_KIND_SCHOOLS, SchoolsCsv(*county), "demo-schools"),
-        std::make_tuple(v1::ROSTER_KIND_TEACHERS, TeachersCsv(*county), "demo-teachers")}) {
-    v1::ImportRosterRequest import;
-    import.set_county_id(county->county_id);
-    import.set_kind(kind);
-    import.set_csv(csv);
-    import.set_request_id(id);
-    v1::ImportRosterResponse imported;
-    grpc::ClientContext ctx;
-    context(&ctx);
-    s = stub->ImportRoster(&ctx, import, &imported);
-    if (!s.ok()) return Fail("ImportRoster", s);
-    std::printf("%s: %lld rows, %lld created, %lld already there\n",
-                kind == v1::ROSTER_KIND_SCHOOLS ? "schools" : "teachers",
-                static_cast<long long>(imported.rows()), static_cast<long long>(imported.created()),
-                static_cast<long long>(imported.unchanged()));
-  }
-  std::printf("demo county %s %s loaded\n", county->county_id.c_str(), county->county_name.c_str());
-
-  if (!absl::GetFlag(FLAGS_ids_file).empty()) {
-    v1::ListTeachersRequest list;
-    list.set_county_id(county->county_id);
-    list.mutable_page()->set_page_size(1);
-    v1::ListTeachersResponse listed;
-    grpc::ClientContext ctx;
-    context(&ctx);
-    s = stub->ListTeachers(&ctx, list, &listed);
-    if (!s.ok()) return Fail("ListTeachers", s);
-    if (listed.teachers_size() == 1) {
-      std::ofstream out(absl::GetFlag(FLAGS_ids_file));
-      out << "teacher_id=" << listed.teachers(0).teacher_id() << "\n"
-          << "school_id=" << listed.teachers(0).school_id() << "\n";
-    }
-  }
-  return 0;
+  Loader loader(*signer);
+  if (int failed = LoadCounty(loader, *county); failed != 0) return failed;
+  if (absl::GetFlag(FLAGS_ids_file).empty()) return 0;
+  return WriteIdsFile(loader, *county, absl::GetFlag(FLAGS_ids_file));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "services/common/status.h"
 #include "services/profile/background_release.h"
 #include "services/profile/roster_columns.h"
+#include "services/profile/rules.h"
 #include "services/profile/teacher_input.h"
 
 namespace shidang::profile {
@@ -181,8 +182,9 @@ absl::StatusOr<Roster<RosterSchool>> ParseSchoolRoster(absl::string_view bytes) 
     v1::School& school = s.school;
     school.set_school_code(r.Text(roster::kSchoolCode));
     school.set_name(r.Text(roster::kSchoolName));
-    if (school.name().empty() || school.name().size() > 150) {
-      r.Problem(roster::kSchoolName, "length", "required: 1 to 50 characters");
+    if (!IsSchoolNameLength(school.name())) {
+      r.Problem(roster::kSchoolName, "length",
+                absl::StrCat("required: 1 to ", kMaxSchoolNameChars, " characters"));
     }
     school.set_stage(r.Enum<common::v1::Stage>(roster::kSchoolStage, true));
     school.set_ownership(r.Enum<v1::SchoolOwnership>(roster::kOwnership, true));

@@ -103,6 +103,20 @@ int SeverityRank(EthicsSeverity s) { return static_cast<int>(s); }
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
+// Text limits.
+
+size_t CodePointCount(absl::string_view utf8) {
+  size_t n = 0;
+  for (unsigned char c : utf8) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+bool IsSchoolNameLength(absl::string_view name) {
+  const size_t n = CodePointCount(name);
+  return n >= 1 && n <= kMaxSchoolNameChars;
+}
+
+// ---------------------------------------------------------------------------------------------
 // ID cards.
 
 absl::string_view IdCardRuleName(IdCardRule rule) {
@@ -272,90 +286,80 @@ absl::StatusOr<std::optional<Veto>> VetoOf(absl::CivilDay found_on, EthicsSeveri
   return std::optional<Veto>(veto);
 }
 
-absl::StatusOr<DerivedValues> DeriveCurrentValues(const std::vector<TimelineEntry>& entries,
-                                                  const common::v1::EthicsPolicy& ethics,
-                                                  absl::CivilDay as_of) {
-  const Effect effect = ComputeEffect(entries);
-  DerivedValues out;
-  // Index of the current entry for each single-valued kind.
+namespace {
+
+struct IndexedVeto {
+  Veto veto;
+  size_t index;
+};
+
+// Which entries hold the current values: indexes into a timeline.
+struct CurrentIndexes {
   std::optional<size_t> title, backbone, appraisal, post_status;
   std::vector<size_t> designations, honours;
-  struct IndexedVeto {
-    Veto veto;
-    size_t index;
-  };
   std::vector<IndexedVeto> vetoes;
+};
 
-  auto take_latest = [&](std::optional<size_t>* slot, size_t i) {
+// The later of the appraisal at `i` and the one in `slot`: highest year, then occurred_on, then
+// recorded order.
+void TakeLatestAppraisal(const std::vector<TimelineEntry>& entries, size_t i,
+                         std::optional<size_t>* slot) {
+  const TimelineEntry& e = entries[i];
+  if (!*slot ||
+      std::make_tuple(e.appraisal().year(), e.occurred_on(), e.sequence(), i) >
+          std::make_tuple(entries[**slot].appraisal().year(), entries[**slot].occurred_on(),
+                          entries[**slot].sequence(), **slot)) {
+    *slot = i;
+  }
+}
+
+// Files the entry at `i` (in effect, on or before the day) where it counts.
+absl::Status CollectEntry(const std::vector<TimelineEntry>& entries, size_t i, absl::CivilDay day,
+                          const common::v1::EthicsPolicy& ethics, CurrentIndexes* current) {
+  const TimelineEntry& e = entries[i];
+  auto take_latest = [&](std::optional<size_t>* slot) {
     if (!*slot || LaterThan(entries[i], i, entries[**slot], **slot)) *slot = i;
   };
-
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const TimelineEntry& e = entries[i];
-    if (!effect.in_effect[i]) continue;
-    absl::StatusOr<absl::CivilDay> day =
-        dates::ParseDate(e.occurred_on(), absl::StrCat("entries[", i, "].occurred_on"));
-    if (!day.ok()) return day.status();
-    if (*day > as_of) continue;
-    switch (e.kind()) {
-      case v1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED:
-        take_latest(&title, i);
-        break;
-      case v1::TIMELINE_ENTRY_KIND_BACKBONE_DESIGNATED:
-        take_latest(&backbone, i);
-        break;
-      case v1::TIMELINE_ENTRY_KIND_DESIGNATION:
-        designations.push_back(i);
-        break;
-      case v1::TIMELINE_ENTRY_KIND_HONOUR:
-        honours.push_back(i);
-        break;
-      case v1::TIMELINE_ENTRY_KIND_POST_STATUS_CHANGED:
-        take_latest(&post_status, i);
-        break;
-      case v1::TIMELINE_ENTRY_KIND_APPRAISAL:
-        if (!appraisal ||
-            std::make_tuple(e.appraisal().year(), e.occurred_on(), e.sequence(), i) >
-                std::make_tuple(entries[*appraisal].appraisal().year(),
-                                entries[*appraisal].occurred_on(),
-                                entries[*appraisal].sequence(), *appraisal)) {
-          appraisal = i;
-        }
-        break;
-      case v1::TIMELINE_ENTRY_KIND_ETHICS_FINDING: {
-        absl::StatusOr<std::optional<Veto>> veto =
-            VetoOf(*day, e.ethics_finding().severity(), ethics);
-        if (!veto.ok()) return veto.status();
-        if (*veto) {
-          (*veto)->entry_id = e.entry_id();
-          vetoes.push_back({**veto, i});
-        }
-        break;
+  switch (e.kind()) {
+    case v1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED:
+      take_latest(&current->title);
+      break;
+    case v1::TIMELINE_ENTRY_KIND_BACKBONE_DESIGNATED:
+      take_latest(&current->backbone);
+      break;
+    case v1::TIMELINE_ENTRY_KIND_DESIGNATION:
+      current->designations.push_back(i);
+      break;
+    case v1::TIMELINE_ENTRY_KIND_HONOUR:
+      current->honours.push_back(i);
+      break;
+    case v1::TIMELINE_ENTRY_KIND_POST_STATUS_CHANGED:
+      take_latest(&current->post_status);
+      break;
+    case v1::TIMELINE_ENTRY_KIND_APPRAISAL:
+      TakeLatestAppraisal(entries, i, &current->appraisal);
+      break;
+    case v1::TIMELINE_ENTRY_KIND_ETHICS_FINDING: {
+      absl::StatusOr<std::optional<Veto>> veto = VetoOf(day, e.ethics_finding().severity(), ethics);
+      if (!veto.ok()) return veto.status();
+      if (*veto) {
+        (*veto)->entry_id = e.entry_id();
+        current->vetoes.push_back({**veto, i});
       }
-      default:
-        break;
+      break;
     }
+    default:
+      break;
   }
+  return absl::OkStatus();
+}
 
-  auto by_date = [&](size_t a, size_t b) {
-    return std::make_tuple(entries[a].occurred_on(), entries[a].sequence(), a) <
-           std::make_tuple(entries[b].occurred_on(), entries[b].sequence(), b);
-  };
-  std::sort(designations.begin(), designations.end(), by_date);
-  std::sort(honours.begin(), honours.end(), by_date);
-  std::sort(vetoes.begin(), vetoes.end(),
-            [&](const IndexedVeto& a, const IndexedVeto& b) { return by_date(a.index, b.index); });
-
-  if (title) out.title = entries[*title];
-  if (backbone) out.backbone = entries[*backbone];
-  if (appraisal) out.latest_appraisal = entries[*appraisal];
-  if (post_status) out.post_status = entries[*post_status];
-  for (size_t i : designations) out.designations.push_back(entries[i]);
-  for (size_t i : honours) out.honours.push_back(entries[i]);
-
+// Of the vetoes active on `as_of`, the one ending last (then the more severe, then the one
+// recorded later); nullptr when none is.
+const IndexedVeto* ActiveVeto(const std::vector<TimelineEntry>& entries,
+                              const std::vector<IndexedVeto>& vetoes, absl::CivilDay as_of) {
   const IndexedVeto* active = nullptr;
   for (const IndexedVeto& v : vetoes) {
-    out.vetoes.push_back(v.veto);
     if (!v.veto.period.Contains(as_of)) continue;
     if (active == nullptr ||
         std::make_tuple(v.veto.period.last, SeverityRank(v.veto.severity),
@@ -365,6 +369,44 @@ absl::StatusOr<DerivedValues> DeriveCurrentValues(const std::vector<TimelineEntr
       active = &v;
     }
   }
+  return active;
+}
+
+}  // namespace
+
+absl::StatusOr<DerivedValues> DeriveCurrentValues(const std::vector<TimelineEntry>& entries,
+                                                  const common::v1::EthicsPolicy& ethics,
+                                                  absl::CivilDay as_of) {
+  const Effect effect = ComputeEffect(entries);
+  CurrentIndexes current;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!effect.in_effect[i]) continue;
+    absl::StatusOr<absl::CivilDay> day =
+        dates::ParseDate(entries[i].occurred_on(), absl::StrCat("entries[", i, "].occurred_on"));
+    if (!day.ok()) return day.status();
+    if (*day > as_of) continue;
+    absl::Status collected = CollectEntry(entries, i, *day, ethics, &current);
+    if (!collected.ok()) return collected;
+  }
+
+  auto by_date = [&](size_t a, size_t b) {
+    return std::make_tuple(entries[a].occurred_on(), entries[a].sequence(), a) <
+           std::make_tuple(entries[b].occurred_on(), entries[b].sequence(), b);
+  };
+  std::sort(current.designations.begin(), current.designations.end(), by_date);
+  std::sort(current.honours.begin(), current.honours.end(), by_date);
+  std::sort(current.vetoes.begin(), current.vetoes.end(),
+            [&](const IndexedVeto& a, const IndexedVeto& b) { return by_date(a.index, b.index); });
+
+  DerivedValues out;
+  if (current.title) out.title = entries[*current.title];
+  if (current.backbone) out.backbone = entries[*current.backbone];
+  if (current.appraisal) out.latest_appraisal = entries[*current.appraisal];
+  if (current.post_status) out.post_status = entries[*current.post_status];
+  for (size_t i : current.designations) out.designations.push_back(entries[i]);
+  for (size_t i : current.honours) out.honours.push_back(entries[i]);
+  for (const IndexedVeto& v : current.vetoes) out.vetoes.push_back(v.veto);
+  const IndexedVeto* active = ActiveVeto(entries, current.vetoes, as_of);
   if (active != nullptr) out.active_veto = active->veto;
   return out;
 }
@@ -464,9 +506,45 @@ std::vector<v1::SchoolStint> SchoolHistoryFromTimeline(const std::vector<Timelin
   return kept;
 }
 
-absl::Status ValidateNewTimelineEntry(const TimelineEntry& entry) {
-  using K = v1::TimelineEntry;
-  if (!entry.entry_id().empty()) return Invalid("entry.entry_id", "is made by the platform; leave it empty");
+namespace {
+
+using K = v1::TimelineEntry;
+
+// The detail an entry of `kind` carries (none for a CORRECTION).
+K::DetailCase DetailOfKind(v1::TimelineEntryKind kind) {
+  switch (kind) {
+    case v1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED:
+      return K::kTitleConferred;
+    case v1::TIMELINE_ENTRY_KIND_BACKBONE_DESIGNATED:
+      return K::kBackboneDesignated;
+    case v1::TIMELINE_ENTRY_KIND_DESIGNATION:
+      return K::kDesignation;
+    case v1::TIMELINE_ENTRY_KIND_HONOUR:
+      return K::kHonour;
+    case v1::TIMELINE_ENTRY_KIND_APPRAISAL:
+      return K::kAppraisal;
+    case v1::TIMELINE_ENTRY_KIND_ETHICS_FINDING:
+      return K::kEthicsFinding;
+    case v1::TIMELINE_ENTRY_KIND_POST_STATUS_CHANGED:
+      return K::kPostStatusChanged;
+    case v1::TIMELINE_ENTRY_KIND_SCHOOL_JOINED:
+    case v1::TIMELINE_ENTRY_KIND_SCHOOL_MOVED:
+      return K::kSchoolChange;
+    case v1::TIMELINE_ENTRY_KIND_TRANSFERRED:
+      return K::kTransfer;
+    case v1::TIMELINE_ENTRY_KIND_PROFILE_UPDATED:
+      return K::kProfileUpdated;
+    case v1::TIMELINE_ENTRY_KIND_EXTERNAL:
+      return K::kExternal;
+    default:
+      return K::DETAIL_NOT_SET;
+  }
+}
+
+// The output-only fields empty, the kind known, the date real, a reason with every supersession.
+absl::Status CheckEntryHead(const TimelineEntry& entry) {
+  if (!entry.entry_id().empty())
+    return Invalid("entry.entry_id", "is made by the platform; leave it empty");
   if (entry.recorded_at_ms() != 0 || entry.sequence() != 0 || !entry.actor().empty() ||
       !entry.superseded_by_entry_id().empty()) {
     return Invalid("entry",
@@ -481,38 +559,14 @@ absl::Status ValidateNewTimelineEntry(const TimelineEntry& entry) {
   if (!entry.supersedes_entry_id().empty() && entry.correction_reason().empty()) {
     return Invalid("entry.correction_reason", "required when supersedes_entry_id is set");
   }
-
-  K::DetailCase want = K::DETAIL_NOT_SET;
-  switch (entry.kind()) {
-    case v1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED: want = K::kTitleConferred; break;
-    case v1::TIMELINE_ENTRY_KIND_BACKBONE_DESIGNATED: want = K::kBackboneDesignated; break;
-    case v1::TIMELINE_ENTRY_KIND_DESIGNATION: want = K::kDesignation; break;
-    case v1::TIMELINE_ENTRY_KIND_HONOUR: want = K::kHonour; break;
-    case v1::TIMELINE_ENTRY_KIND_APPRAISAL: want = K::kAppraisal; break;
-    case v1::TIMELINE_ENTRY_KIND_ETHICS_FINDING: want = K::kEthicsFinding; break;
-    case v1::TIMELINE_ENTRY_KIND_POST_STATUS_CHANGED: want = K::kPostStatusChanged; break;
-    case v1::TIMELINE_ENTRY_KIND_SCHOOL_JOINED:
-    case v1::TIMELINE_ENTRY_KIND_SCHOOL_MOVED: want = K::kSchoolChange; break;
-    case v1::TIMELINE_ENTRY_KIND_TRANSFERRED: want = K::kTransfer; break;
-    case v1::TIMELINE_ENTRY_KIND_PROFILE_UPDATED: want = K::kProfileUpdated; break;
-    case v1::TIMELINE_ENTRY_KIND_EXTERNAL: want = K::kExternal; break;
-    case v1::TIMELINE_ENTRY_KIND_CORRECTION:
-      if (entry.supersedes_entry_id().empty()) {
-        return Invalid("entry.supersedes_entry_id", "required for a CORRECTION");
-      }
-      want = K::DETAIL_NOT_SET;
-      break;
-    default:
-      break;
+  if (entry.kind() == v1::TIMELINE_ENTRY_KIND_CORRECTION && entry.supersedes_entry_id().empty()) {
+    return Invalid("entry.supersedes_entry_id", "required for a CORRECTION");
   }
-  if (entry.detail_case() != want) {
-    if (want == K::DETAIL_NOT_SET) return Invalid("entry", "a CORRECTION carries no detail");
-    const auto* field = K::descriptor()->FindFieldByNumber(static_cast<int>(want));
-    return Invalid(absl::StrCat("entry.", field->name()),
-                   absl::StrCat("required for ", v1::TimelineEntryKind_Name(entry.kind()),
-                                " (and no other detail)"));
-  }
+  return absl::OkStatus();
+}
 
+// The detail's own required fields.
+absl::Status CheckEntryDetail(const TimelineEntry& entry) {
   switch (entry.detail_case()) {
     case K::kTitleConferred:
       if (entry.title_conferred().title() == common::v1::PROFESSIONAL_TITLE_UNSPECIFIED ||
@@ -590,6 +644,22 @@ absl::Status ValidateNewTimelineEntry(const TimelineEntry& entry) {
       break;
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateNewTimelineEntry(const TimelineEntry& entry) {
+  if (absl::Status head = CheckEntryHead(entry); !head.ok()) return head;
+  const K::DetailCase want = DetailOfKind(entry.kind());
+  if (entry.detail_case() != want) {
+    if (want == K::DETAIL_NOT_SET) return Invalid("entry", "a CORRECTION carries no detail");
+    const auto* field = K::descriptor()->FindFieldByNumber(static_cast<int>(want));
+    return Invalid(absl::StrCat("entry.", field->name()),
+                   absl::StrCat("required for ", v1::TimelineEntryKind_Name(entry.kind()),
+                                " (and no other detail)"));
+  }
+
+  return CheckEntryDetail(entry);
 }
 
 // ---------------------------------------------------------------------------------------------

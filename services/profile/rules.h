@@ -22,6 +22,17 @@
 namespace shidang::profile {
 
 // ---------------------------------------------------------------------------------------------
+// Text limits. Limits are in characters, as the messages say: Unicode code points of UTF-8 text,
+// so 50 characters of Chinese (3 bytes each, 4 for the rarer ones) fit where 50 are allowed.
+
+// The number of code points in UTF-8 text (bytes that do not continue a sequence).
+size_t CodePointCount(absl::string_view utf8);
+
+// A school's name: 1 to kMaxSchoolNameChars characters.
+inline constexpr size_t kMaxSchoolNameChars = 50;
+bool IsSchoolNameLength(absl::string_view name);
+
+// ---------------------------------------------------------------------------------------------
 // ID-card numbers (GB 11643-1999, 公民身份号码).
 
 // The rule an ID-card number broke, in the order they are checked.

@@ -1,17 +1,18 @@
 #pragma once
 
-// The gRPC edge of the profile service (一师一档案): validate, check the caller's scope, call the
-// store and the rules, and convert the status once (server.h's HandleCall).
+// The gRPC edge of the profile service (一师一档案): each method verifies the principal, hands the
+// request to its use case and converts the status once (server.h's HandleCall). The use cases
+// live in files of their own: schools_and_counties, teachers, moves_and_transfers, timeline,
+// growth_file, roster_import, external_events; who may do what is in access.h.
 
 #include <memory>
 #include <string>
 
 #include "services/common/clock.h"
-#include "services/common/policy.h"
 #include "services/common/principal.h"
 #include "services/common/redis.h"
 #include "services/profile/id_card_vault.h"
-#include "services/profile/store.h"
+#include "shidang/common/v1/event.pb.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
 
 namespace shidang::profile {
@@ -20,6 +21,7 @@ class ProfileServiceImpl final : public v1::ProfileService::Service {
  public:
   ProfileServiceImpl(redis::Pool& pool, const PrincipalSigner& signer, const Clock& clock,
                      const IdCardVault& vault);
+  ~ProfileServiceImpl() override;
 
   grpc::Status CreateCounty(grpc::ServerContext*, const v1::CreateCountyRequest*,
                             v1::CreateCountyResponse*) override;
@@ -57,8 +59,9 @@ class ProfileServiceImpl final : public v1::ProfileService::Service {
   absl::Status FileExternalEvent(const common::v1::Event& event);
 
  private:
-  class Impl;
-  std::shared_ptr<Impl> impl_;
+  class UseCases;
+  const PrincipalSigner& signer_;
+  std::unique_ptr<UseCases> use_cases_;
 };
 
 }  // namespace shidang::profile

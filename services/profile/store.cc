@@ -302,21 +302,6 @@ absl::StatusOr<std::vector<v1::School>> ProfileStore::ListSchools(absl::string_v
   return schools;
 }
 
-absl::StatusOr<std::string> ProfileStore::FindSchool(absl::string_view county_id,
-                                                     absl::string_view code_or_name) {
-  SHIDANG_ASSIGN_OR_RETURN(
-      std::vector<redis::Reply> replies,
-      pool_.Pipeline({{"GET", SchoolCodeKey(county_id, code_or_name)},
-                      {"GET", SchoolNameKey(county_id, code_or_name)},
-                      {"EXISTS", SchoolKey(county_id, code_or_name)}}));
-  for (const redis::Reply& r : replies) SHIDANG_RETURN_IF_ERROR(r.ToStatus());
-  if (!replies[0].is_nil()) return std::string(replies[0].str());
-  if (!replies[1].is_nil()) return std::string(replies[1].str());
-  if (replies[2].integer() == 1) return std::string(code_or_name);
-  return absl::NotFoundError(
-      absl::StrCat("no school with code, name or id '", code_or_name, "' in county ", county_id));
-}
-
 absl::StatusOr<std::string> ProfileStore::HomeCounty(absl::string_view teacher_id) {
   SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command({"GET", HomeKey(teacher_id)}));
   if (reply.is_nil()) {
@@ -426,24 +411,27 @@ absl::StatusOr<std::vector<std::string>> ProfileStore::ClaimHolders(
   return holders;
 }
 
-absl::StatusOr<MutationResult> ProfileStore::CreateTeachers(
-    absl::string_view county_id, const std::vector<TeacherWrite>& writes,
-    const WriteContext& write, std::vector<common::v1::Event> events, absl::string_view payload,
-    const std::function<absl::Status()>& before_script) {
-  absl::Status status;
-  MutationRequest request = NewRequest(county_id, write, std::move(events), &status);
-  SHIDANG_RETURN_IF_ERROR(status);
-  const size_t n = writes.size();
-  // Index sets in first-seen order with their members; claims checked for doubles here, so the
-  // script only asks Redis about holders.
-  // Members are 1-based positions in `writes` (a teacher is a member at most once per set).
+namespace {
+
+// The index sets of a batch of new teachers in first-seen order with their members (1-based
+// positions in the batch; a teacher is a member at most once per set), and the counts of entries
+// and claims.
+struct NewTeachersLayout {
   std::vector<std::pair<const std::string*, std::vector<size_t>>> sets;
-  absl::flat_hash_map<absl::string_view, size_t> set_index;
-  absl::flat_hash_map<absl::string_view, const std::string*> claim_owner;
+  size_t entries = 0;
+  size_t claims = 0;
+};
+
+// Checks that every write is a new teacher within the script's limits and that no two claim the
+// same key (so the script only asks Redis about holders), and lays out the sets.
+absl::StatusOr<NewTeachersLayout> LayOutNewTeachers(const std::vector<TeacherWrite>& writes) {
+  const size_t n = writes.size();
   if (n >= (size_t{1} << 24)) {
     return absl::InternalError("profile store: too many teachers for one write");
   }
-  size_t entries = 0, claims = 0;
+  NewTeachersLayout layout;
+  absl::flat_hash_map<absl::string_view, size_t> set_index;
+  absl::flat_hash_map<absl::string_view, const std::string*> claim_owner;
   claim_owner.reserve(2 * n);
   // Rows come school by school and every teacher joins the county's set: the set a teacher's
   // k-th key named last time is usually the one it names now, found without hashing.
@@ -456,17 +444,17 @@ absl::StatusOr<MutationResult> ProfileStore::CreateTeachers(
           "profile store: CreateTeachers takes new teachers only, with at most 255 timeline "
           "entries and 255 claims each (their counts travel as one byte)");
     }
-    entries += w.entries.size();
+    layout.entries += w.entries.size();
     if (last_set.size() < w.add_to_sets.size()) last_set.resize(w.add_to_sets.size(), SIZE_MAX);
     for (size_t k = 0; k < w.add_to_sets.size(); ++k) {
       const std::string& key = w.add_to_sets[k];
       size_t index = last_set[k];
-      if (index == SIZE_MAX || *sets[index].first != key) {
-        auto [it, fresh] = set_index.emplace(key, sets.size());
-        if (fresh) sets.emplace_back(&key, std::vector<size_t>());
+      if (index == SIZE_MAX || *layout.sets[index].first != key) {
+        auto [it, fresh] = set_index.emplace(key, layout.sets.size());
+        if (fresh) layout.sets.emplace_back(&key, std::vector<size_t>());
         index = last_set[k] = it->second;
       }
-      std::vector<size_t>& members = sets[index].second;
+      std::vector<size_t>& members = layout.sets[index].second;
       if (members.empty() || members.back() != position) members.push_back(position);
     }
     for (const TeacherWrite::Claim& claim : w.claims) {
@@ -474,50 +462,45 @@ absl::StatusOr<MutationResult> ProfileStore::CreateTeachers(
       if (!fresh && *it->second != w.teacher_id) {
         return AlreadyRecorded(*it->second, claim.field);
       }
-      ++claims;
+      ++layout.claims;
     }
   }
+  return layout;
+}
 
-  redis::Args& keys = request.keys;
-  keys.reserve(1 + sets.size() + 2 * n + claims);
-  keys.push_back(CountyKey(county_id));
-  for (const auto& set : sets) keys.push_back(*set.first);
-  for (const TeacherWrite& w : writes) keys.push_back(TeacherKey(county_id, w.teacher_id));
-  for (const TeacherWrite& w : writes) keys.push_back(TimelineKey(county_id, w.teacher_id));
-  for (const TeacherWrite& w : writes) {
-    for (const TeacherWrite::Claim& claim : w.claims) keys.push_back(claim.key);
-  }
-
+// Per teacher, one byte each: its entry count and claim count; per claim, the 1-based index of
+// its field name in `field_names` (the few names there are, two today, each found by a short
+// scan).
+struct PackedCounts {
   std::string entry_counts, claim_counts, claim_fields;
-  // The few claim field names (two today), each found by a short scan.
   std::vector<const std::string*> field_names;
+};
+
+absl::StatusOr<PackedCounts> PackCounts(const std::vector<TeacherWrite>& writes) {
+  PackedCounts packed;
   for (const TeacherWrite& w : writes) {
-    entry_counts.push_back(static_cast<char>(w.entries.size()));
-    claim_counts.push_back(static_cast<char>(w.claims.size()));
+    packed.entry_counts.push_back(static_cast<char>(w.entries.size()));
+    packed.claim_counts.push_back(static_cast<char>(w.claims.size()));
     for (const TeacherWrite::Claim& claim : w.claims) {
+      std::vector<const std::string*>& names = packed.field_names;
       size_t index = 0;
-      while (index < field_names.size() && *field_names[index] != claim.field) ++index;
-      if (index == field_names.size()) {
-        if (field_names.size() == 255) {
+      while (index < names.size() && *names[index] != claim.field) ++index;
+      if (index == names.size()) {
+        if (names.size() == 255) {
           return absl::InternalError("profile store: more than 255 claim fields in one write");
         }
-        field_names.push_back(&claim.field);
+        names.push_back(&claim.field);
       }
-      claim_fields.push_back(static_cast<char>(index + 1));
+      packed.claim_fields.push_back(static_cast<char>(index + 1));
     }
   }
-  redis::Args& args = request.args;
-  args.reserve(8 + field_names.size() + 3 * n + entries + sets.size());
-  args.push_back(std::string(payload));
-  args.push_back(std::to_string(n));
-  args.push_back(std::to_string(sets.size()));
-  args.push_back(std::to_string(claims));
-  args.push_back(std::move(entry_counts));
-  args.push_back(std::move(claim_counts));
-  args.push_back(std::move(claim_fields));
-  args.push_back(std::to_string(field_names.size()));
-  for (const std::string* name : field_names) args.push_back(*name);
-  // Profiles and entries serialised on every core into their places in `args`.
+  return packed;
+}
+
+// Appends the ids, then the profiles, sealed ID-card numbers and entries (each entry with its
+// sequence), the profiles and entries serialised on every core into their places in `args`.
+void AppendTeachers(const std::vector<TeacherWrite>& writes, size_t entries, redis::Args& args) {
+  const size_t n = writes.size();
   for (const TeacherWrite& w : writes) args.push_back(w.teacher_id);
   const size_t profile0 = args.size();
   args.resize(profile0 + n);
@@ -537,7 +520,12 @@ absl::StatusOr<MutationResult> ProfileStore::CreateTeachers(
       }
     }
   });
-  for (const auto& set : sets) {
+}
+
+// Appends each set's members: "*" when every teacher of the batch joins it, else their
+// positions packed in 3 bytes each.
+void AppendSetMembers(const NewTeachersLayout& layout, size_t n, redis::Args& args) {
+  for (const auto& set : layout.sets) {
     const std::vector<size_t>& positions = set.second;
     bool everyone = positions.size() == n;
     for (size_t k = 0; everyone && k < n; ++k) everyone = positions[k] == k + 1;
@@ -553,6 +541,44 @@ absl::StatusOr<MutationResult> ProfileStore::CreateTeachers(
       packed.push_back(static_cast<char>(position & 0xff));
     }
   }
+}
+
+}  // namespace
+
+absl::StatusOr<MutationResult> ProfileStore::CreateTeachers(
+    absl::string_view county_id, const std::vector<TeacherWrite>& writes, const WriteContext& write,
+    std::vector<common::v1::Event> events, absl::string_view payload,
+    const std::function<absl::Status()>& before_script) {
+  absl::Status status;
+  MutationRequest request = NewRequest(county_id, write, std::move(events), &status);
+  SHIDANG_RETURN_IF_ERROR(status);
+  const size_t n = writes.size();
+  SHIDANG_ASSIGN_OR_RETURN(NewTeachersLayout layout, LayOutNewTeachers(writes));
+
+  redis::Args& keys = request.keys;
+  keys.reserve(1 + layout.sets.size() + 2 * n + layout.claims);
+  keys.push_back(CountyKey(county_id));
+  for (const auto& set : layout.sets) keys.push_back(*set.first);
+  for (const TeacherWrite& w : writes) keys.push_back(TeacherKey(county_id, w.teacher_id));
+  for (const TeacherWrite& w : writes) keys.push_back(TimelineKey(county_id, w.teacher_id));
+  for (const TeacherWrite& w : writes) {
+    for (const TeacherWrite::Claim& claim : w.claims) keys.push_back(claim.key);
+  }
+
+  SHIDANG_ASSIGN_OR_RETURN(PackedCounts counts, PackCounts(writes));
+  redis::Args& args = request.args;
+  args.reserve(8 + counts.field_names.size() + 3 * n + layout.entries + layout.sets.size());
+  args.push_back(std::string(payload));
+  args.push_back(std::to_string(n));
+  args.push_back(std::to_string(layout.sets.size()));
+  args.push_back(std::to_string(layout.claims));
+  args.push_back(std::move(counts.entry_counts));
+  args.push_back(std::move(counts.claim_counts));
+  args.push_back(std::move(counts.claim_fields));
+  args.push_back(std::to_string(counts.field_names.size()));
+  for (const std::string* name : counts.field_names) args.push_back(*name);
+  AppendTeachers(writes, layout.entries, args);
+  AppendSetMembers(layout, n, args);
   request.timeout = ScriptTimeout(n);
   return RunWrite(pool_, CreateTeachersScript(), county_id, std::move(request), before_script);
 }

@@ -126,8 +126,6 @@ class ProfileStore {
                                                absl::string_view payload);
   absl::StatusOr<v1::School> GetSchool(absl::string_view school_id);
   absl::StatusOr<std::vector<v1::School>> ListSchools(absl::string_view county_id);
-  // The school id a roster names by code or by name, or NOT_FOUND.
-  absl::StatusOr<std::string> FindSchool(absl::string_view county_id, absl::string_view code_or_name);
 
   // ---- teachers
   // The county a teacher's file lives in, or NOT_FOUND naming the id.

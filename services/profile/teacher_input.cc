@@ -11,117 +11,149 @@
 namespace shidang::profile {
 namespace {
 
-size_t Utf8Length(absl::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
-
-}  // namespace
-
-std::vector<InputProblem> CheckTeacherInput(const v1::Teacher& t, absl::CivilDay today) {
-  std::vector<InputProblem> problems;
-  auto add = [&](absl::string_view field, absl::string_view rule, std::string description) {
-    problems.push_back({std::string(field), std::string(rule), std::move(description)});
-  };
-  size_t name_length = Utf8Length(t.name());
-  if (name_length == 0 || name_length > 50 || absl::StrContains(t.name(), "\n")) {
-    add("name", "length", "required: 1 to 50 characters on one line");
+// Collects the problems of one teacher's input.
+class Problems {
+ public:
+  void Add(absl::string_view field, absl::string_view rule, std::string description) {
+    list_.push_back({std::string(field), std::string(rule), std::move(description)});
   }
-  if (t.sex() == common::v1::SEX_UNSPECIFIED) add("sex", "required", "required: 男 or 女");
+  std::vector<InputProblem> Take() { return std::move(list_); }
+
+ private:
+  std::vector<InputProblem> list_;
+};
+
+// Name, sex, and the dates of birth, hire, joining the school and the training cycle's anchor.
+void CheckPersonAndDates(const v1::Teacher& t, absl::CivilDay today, Problems& problems) {
+  size_t name_length = CodePointCount(t.name());
+  if (name_length == 0 || name_length > 50 || absl::StrContains(t.name(), "\n")) {
+    problems.Add("name", "length", "required: 1 to 50 characters on one line");
+  }
+  if (t.sex() == common::v1::SEX_UNSPECIFIED) problems.Add("sex", "required", "required: 男 or 女");
   absl::StatusOr<absl::CivilDay> birth = dates::ParseDate(t.birth_date(), "birth_date");
-  if (!birth.ok()) add("birth_date", "date_format", "required: a date YYYY-MM-DD");
+  if (!birth.ok()) problems.Add("birth_date", "date_format", "required: a date YYYY-MM-DD");
   absl::StatusOr<absl::CivilDay> hire = dates::ParseDate(t.hire_date(), "hire_date");
   if (!hire.ok()) {
-    add("hire_date", "date_format", "required: a date YYYY-MM-DD (参加工作时间)");
+    problems.Add("hire_date", "date_format", "required: a date YYYY-MM-DD (参加工作时间)");
   } else if (*hire > today) {
-    add("hire_date", "not_future", "must not be after today");
+    problems.Add("hire_date", "not_future", "must not be after today");
   }
   if (birth.ok() && hire.ok() && dates::ShiftYears(*birth, 16) > *hire) {
-    add("hire_date", "after_birth", "must be at least 16 years after the birth date");
+    problems.Add("hire_date", "after_birth", "must be at least 16 years after the birth date");
   }
   if (!t.school_joined_on().empty()) {
     absl::StatusOr<absl::CivilDay> joined =
         dates::ParseDate(t.school_joined_on(), "school_joined_on");
     if (!joined.ok()) {
-      add("school_joined_on", "date_format", "must be a date YYYY-MM-DD");
+      problems.Add("school_joined_on", "date_format", "must be a date YYYY-MM-DD");
     } else if (hire.ok() && *joined < *hire) {
-      add("school_joined_on", "after_hire", "must not be before the hire date");
+      problems.Add("school_joined_on", "after_hire", "must not be before the hire date");
     } else if (*joined > today) {
-      add("school_joined_on", "not_future", "must not be after today");
+      problems.Add("school_joined_on", "not_future", "must not be after today");
     }
   }
   if (!t.training_cycle_anchor().empty() &&
       !dates::ParseDate(t.training_cycle_anchor(), "training_cycle_anchor").ok()) {
-    add("training_cycle_anchor", "date_format", "must be a date YYYY-MM-DD or empty");
+    problems.Add("training_cycle_anchor", "date_format", "must be a date YYYY-MM-DD or empty");
   }
+}
+
+// The ID-card number: present, valid, and agreeing with the birth date and sex.
+void CheckIdCardNumber(const v1::Teacher& t, Problems& problems) {
   if (t.id_card_number().empty()) {
-    add("id_card_number", "required", "required: the 18-character 身份证号");
-  } else {
-    IdCardExpectations expect;
-    if (birth.ok()) expect.birth_date = *birth;
-    expect.sex = t.sex();
-    IdCardRule rule = CheckIdCard(t.id_card_number(), expect);
-    if (rule != IdCardRule::kOk) {
-      add("id_card_number", IdCardRuleName(rule),
-          "must be 18 characters (17 digits and a check digit 0-9 or X) with a valid GB 11643 "
-          "check digit, matching the birth date and sex");
-    }
+    problems.Add("id_card_number", "required", "required: the 18-character 身份证号");
+    return;
   }
+  IdCardExpectations expect;
+  absl::StatusOr<absl::CivilDay> birth = dates::ParseDate(t.birth_date());
+  if (birth.ok()) expect.birth_date = *birth;
+  expect.sex = t.sex();
+  IdCardRule rule = CheckIdCard(t.id_card_number(), expect);
+  if (rule != IdCardRule::kOk) {
+    problems.Add("id_card_number", IdCardRuleName(rule),
+                 "must be 18 characters (17 digits and a check digit 0-9 or X) with a valid GB "
+                 "11643 check digit, matching the birth date and sex");
+  }
+}
+
+// Stage, subjects, post status, and the contact fields' shapes.
+void CheckPostAndContact(const v1::Teacher& t, Problems& problems) {
   if (t.stage() == common::v1::STAGE_UNSPECIFIED) {
-    add("stage", "required", "required: 学前, 小学, 初中, 高中 or 九年一贯");
+    problems.Add("stage", "required", "required: 学前, 小学, 初中, 高中 or 九年一贯");
   }
   if (t.subjects().empty() || t.subjects_size() > 10) {
-    add("subjects", "count", "required: 1 to 10 subjects");
+    problems.Add("subjects", "count", "required: 1 to 10 subjects");
   }
   for (int i = 0; i < t.subjects_size(); ++i) {
-    size_t n = Utf8Length(t.subjects(i));
-    if (n == 0 || n > 20) add(absl::StrCat("subjects[", i, "]"), "length", "1 to 20 characters");
+    size_t n = CodePointCount(t.subjects(i));
+    if (n == 0 || n > 20) {
+      problems.Add(absl::StrCat("subjects[", i, "]"), "length", "1 to 20 characters");
+    }
   }
   if (t.post_status() == v1::POST_STATUS_UNSPECIFIED) {
-    add("post_status", "required", "required: 在岗, 借调, 病休, 产假, 退休 or 离职");
+    problems.Add("post_status", "required", "required: 在岗, 借调, 病休, 产假, 退休 or 离职");
   }
   if (!t.phone().empty() && (t.phone().size() < 7 || t.phone().size() > 20 ||
                              t.phone().find_first_not_of("0123456789+- ") != std::string::npos)) {
-    add("phone", "format", "7 to 20 digits (with + - or spaces)");
+    problems.Add("phone", "format", "7 to 20 digits (with + - or spaces)");
   }
   if (!t.email().empty() && (!absl::StrContains(t.email(), "@") || t.email().size() > 100)) {
-    add("email", "format", "an e-mail address of at most 100 characters");
+    problems.Add("email", "format", "an e-mail address of at most 100 characters");
   }
+}
+
+// Head-teacher periods and leadership posts: real dates in order, a post named.
+void CheckPeriods(const v1::Teacher& t, Problems& problems) {
   for (int i = 0; i < t.head_teacher_periods_size(); ++i) {
     const v1::DatePeriod& p = t.head_teacher_periods(i);
     auto from = dates::ParseDate(p.from_date());
-    if (!from.ok()) add(absl::StrCat("head_teacher_periods[", i, "].from_date"), "date_format",
-                        "must be a date YYYY-MM-DD");
+    if (!from.ok()) {
+      problems.Add(absl::StrCat("head_teacher_periods[", i, "].from_date"), "date_format",
+                   "must be a date YYYY-MM-DD");
+    }
     if (!p.to_date().empty()) {
       auto to = dates::ParseDate(p.to_date());
       if (!to.ok() || (from.ok() && *to < *from)) {
-        add(absl::StrCat("head_teacher_periods[", i, "].to_date"), "date_range",
-            "empty, or a date YYYY-MM-DD not before from_date");
+        problems.Add(absl::StrCat("head_teacher_periods[", i, "].to_date"), "date_range",
+                     "empty, or a date YYYY-MM-DD not before from_date");
       }
     }
   }
   for (int i = 0; i < t.leadership_posts_size(); ++i) {
     const v1::LeadershipPost& p = t.leadership_posts(i);
     if (p.post() == v1::LEADERSHIP_POST_KIND_UNSPECIFIED) {
-      add(absl::StrCat("leadership_posts[", i, "].post"), "required", "校长 or 副校长");
+      problems.Add(absl::StrCat("leadership_posts[", i, "].post"), "required", "校长 or 副校长");
     }
     if (!dates::ParseDate(p.from_date()).ok()) {
-      add(absl::StrCat("leadership_posts[", i, "].from_date"), "date_format",
-          "must be a date YYYY-MM-DD");
+      problems.Add(absl::StrCat("leadership_posts[", i, "].from_date"), "date_format",
+                   "must be a date YYYY-MM-DD");
     }
   }
-  // Output-only and derived fields.
+}
+
+// Output-only and derived fields must be empty.
+void CheckDerivedEmpty(const v1::Teacher& t, Problems& problems) {
   if (!t.id_card_masked().empty() || t.title() != 0 || !t.title_conferred_on().empty() ||
       t.backbone_tier() != 0 || !t.backbone_designated_on().empty() ||
       !t.designations().empty() || !t.honours().empty() || t.has_latest_appraisal() ||
       t.has_ethics_veto() || !t.expected_retirement_date().empty() || !t.etag().empty()) {
-    add("teacher", "derived_fields",
-        "derived fields (title, backbone, designations, honours, appraisal, veto, retirement, "
-        "etag, id_card_masked) are read-only: record titles and designations as timeline entries");
+    problems.Add("teacher", "derived_fields",
+                 "derived fields (title, backbone, designations, honours, appraisal, veto, "
+                 "retirement, etag, id_card_masked) are read-only: record titles and "
+                 "designations as timeline entries");
   }
-  return problems;
+}
+
+}  // namespace
+
+std::vector<InputProblem> CheckTeacherInput(const v1::Teacher& t, absl::CivilDay today) {
+  Problems problems;
+  CheckPersonAndDates(t, today, problems);
+  CheckIdCardNumber(t, problems);
+  CheckPostAndContact(t, problems);
+  CheckPeriods(t, problems);
+  CheckDerivedEmpty(t, problems);
+  return problems.Take();
 }
 
 absl::Status ProblemsToStatus(const std::vector<InputProblem>& problems, absl::string_view prefix) {

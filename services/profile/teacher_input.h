@@ -22,8 +22,10 @@ struct InputProblem {
 // Every problem with the input fields of a teacher (not the school, which needs the store):
 // name 1..50 characters, sex, real dates, birth before hire (at 16 or older), hire and joined dates
 // not after `today`, joined not before hire, a valid ID card consistent with birth date and sex,
-// stage, 1..10 subjects, post status, contact shapes. Derived fields and ids must be empty
-// (`allow_ids` lets an update carry the teacher's own id).
+// stage, 1..10 subjects (each 1..20 characters), post status, contact shapes, and derived
+// (read-only) fields empty. Lengths are in characters (code points), as the messages say. The ids
+// (teacher_id, county_id, school_id) are not checked here: CreateTeacher refuses a teacher_id, and
+// an update carries the teacher's own.
 std::vector<InputProblem> CheckTeacherInput(const v1::Teacher& teacher, absl::CivilDay today);
 
 // INVALID_ARGUMENT with every problem as a field violation, fields prefixed (e.g. "teacher.").

@@ -43,5 +43,29 @@ TEST(RosterParseTest, ABigFileReadOnEveryCoreKeepsRowOrderAndEveryProblem) {
   EXPECT_NE(roster->problems[3].column(), roster->problems[0].column());
 }
 
+TEST(RosterParseTest, SchoolNamesAreCountedInCharacters) {
+  DemoCountyOptions options;
+  options.schools = 3;
+  options.teachers = 10;
+  options.today = absl::CivilDay(2025, 11, 25);
+  absl::StatusOr<DemoCounty> county = GenerateDemoCounty(options);
+  ASSERT_TRUE(county.ok()) << county.status();
+  // Row 2: 50 characters in 175 bytes (𠮷 is 4 bytes, 校 3); row 3: 51 characters in 121 bytes.
+  std::string at_limit, past_limit;
+  for (int i = 0; i < 25; ++i) at_limit += "𠮷";
+  for (int i = 0; i < 25; ++i) at_limit += "校";
+  for (int i = 0; i < 35; ++i) past_limit += "村";
+  past_limit += "0123456789012345";
+  county->schools[0].name = at_limit;
+  county->schools[1].name = past_limit;
+  absl::StatusOr<Roster<RosterSchool>> roster = ParseSchoolRoster(SchoolsCsv(*county));
+  ASSERT_TRUE(roster.ok()) << roster.status();
+  ASSERT_EQ(roster->problems.size(), 1u);
+  EXPECT_EQ(roster->problems[0].row(), 3);
+  EXPECT_EQ(roster->problems[0].rule(), "length");
+  EXPECT_EQ(roster->problems[0].description(), "required: 1 to 50 characters");
+  EXPECT_EQ(roster->rows[0].school.name(), at_limit);
+}
+
 }  // namespace
 }  // namespace shidang::profile

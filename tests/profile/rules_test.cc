@@ -38,6 +38,21 @@ char Mod11_2(const std::string& first17) {
 // ---------------------------------------------------------------------------------------------
 // ID cards.
 
+TEST(TextLimitTest, CountsCodePointsNotBytes) {
+  EXPECT_EQ(CodePointCount(""), 0u);
+  EXPECT_EQ(CodePointCount("abc"), 3u);
+  EXPECT_EQ(CodePointCount("武义县"), 3u);  // 3 bytes each
+  EXPECT_EQ(CodePointCount("𠮷野家"), 3u);  // 𠮷 is 4 bytes
+  EXPECT_EQ(CodePointCount("第1小学"), 4u);
+  std::string fifty;
+  for (int i = 0; i < 50; ++i) fifty += "𠮷";  // 200 bytes
+  EXPECT_TRUE(IsSchoolNameLength(fifty));
+  EXPECT_FALSE(IsSchoolNameLength(fifty + "校"));
+  EXPECT_FALSE(IsSchoolNameLength(std::string(51, 'a')));
+  EXPECT_TRUE(IsSchoolNameLength(std::string(50, 'a')));
+  EXPECT_FALSE(IsSchoolNameLength(""));
+}
+
 TEST(IdCardTest, PublishedSamplesAreValid) {
   // Widely circulated sample numbers (the first is the standard's own example).
   for (const std::string n : {"11010519491231002X", "440524188001010014", "110101199003074477"}) {

@@ -5,18 +5,19 @@
 #include <signal.h>
 
 #include <fstream>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/events.h"
 #include "services/common/keys.h"
 #include "services/common/mutation.h"
-#include "services/common/events.h"
 #include "services/common/principal.h"
 #include "services/common/status.h"
 #include "services/profile/demo_county.h"
@@ -262,6 +263,160 @@ TEST_F(ProfileServiceTest, ScopeRefusals) {
                   .ok());
   ASSERT_EQ(listed.teachers_size(), 1);
   EXPECT_EQ(listed.teachers(0).teacher_id(), a.teacher_id());
+}
+
+// The answers to `who` for an id that exists and one that does not, side by side: the same code,
+// and the same message once the unknown id is read as the known one.
+struct TwoAnswers {
+  grpc::Status existing;
+  grpc::Status unknown;
+};
+
+void ExpectAlike(const TwoAnswers& answers, const std::string& existing_id,
+                 const std::string& unknown_id, grpc::StatusCode code) {
+  EXPECT_EQ(answers.existing.error_code(), code) << answers.existing.error_message();
+  EXPECT_EQ(answers.unknown.error_code(), answers.existing.error_code())
+      << answers.unknown.error_message();
+  EXPECT_EQ(absl::StrReplaceAll(answers.unknown.error_message(), {{unknown_id, existing_id}}),
+            answers.existing.error_message());
+}
+
+TEST_F(ProfileServiceTest, CallersCannotTellAnUnknownIdFromOneTheyMayNotSee) {
+  CreateCounty();
+  CreateCounty(kOtherCounty);
+  std::string school_a = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  std::string school_b = CreateSchool("乙校", v1::SCHOOL_LOCATION_RURAL);
+  std::string elsewhere = CreateSchool("义乌小学", v1::SCHOOL_LOCATION_URBAN, kOtherCounty);
+  v1::Teacher a = CreateTeacher(school_a, 1);
+  v1::Teacher b = CreateTeacher(school_b, 2);
+  const std::string nobody = "T0123456789abcdef";
+  const Principal teacher_a = Who(common::v1::ROLE_TEACHER, a.teacher_id());
+  const Principal admin_a = Who(common::v1::ROLE_SCHOOL_ADMIN, "sa", "", school_a);
+  auto ask = [&](const Principal& who, auto method, auto req, auto resp, auto set_id) {
+    TwoAnswers answers;
+    set_id(req, b.teacher_id());
+    answers.existing = Call(method, who, req, &resp);
+    set_id(req, nobody);
+    answers.unknown = Call(method, who, req, &resp);
+    return answers;
+  };
+  auto teacher_id = [](auto& req, const std::string& id) { req.set_teacher_id(id); };
+
+  // Decided from the principal alone: a teacher asking for anyone's file but their own.
+  for (const Principal& who : {teacher_a, admin_a}) {
+    SCOPED_TRACE(RoleName(who.role()));
+    ExpectAlike(ask(who, &v1::ProfileService::Stub::GetTeacher, v1::GetTeacherRequest(),
+                    v1::GetTeacherResponse(), teacher_id),
+                b.teacher_id(), nobody, grpc::StatusCode::PERMISSION_DENIED);
+    ExpectAlike(ask(who, &v1::ProfileService::Stub::GetGrowthFile, v1::GetGrowthFileRequest(),
+                    v1::GetGrowthFileResponse(), teacher_id),
+                b.teacher_id(), nobody, grpc::StatusCode::PERMISSION_DENIED);
+    ExpectAlike(ask(who, &v1::ProfileService::Stub::ListTimeline, v1::ListTimelineRequest(),
+                    v1::ListTimelineResponse(), teacher_id),
+                b.teacher_id(), nobody, grpc::StatusCode::PERMISSION_DENIED);
+    v1::AddTimelineEntryRequest add;
+    add.mutable_entry()->set_kind(v1::TIMELINE_ENTRY_KIND_HONOUR);
+    add.mutable_entry()->set_occurred_on("2024-09-10");
+    add.mutable_entry()->mutable_honour()->set_name("县优秀教师");
+    ExpectAlike(ask(who, &v1::ProfileService::Stub::AddTimelineEntry, add,
+                    v1::AddTimelineEntryResponse(), teacher_id),
+                b.teacher_id(), nobody, grpc::StatusCode::PERMISSION_DENIED);
+    v1::MoveTeacherRequest move;
+    move.set_to_school_id(school_a);
+    move.set_moved_on("2024-09-01");
+    ExpectAlike(ask(who, &v1::ProfileService::Stub::MoveTeacher, move, v1::MoveTeacherResponse(),
+                    teacher_id),
+                b.teacher_id(), nobody, grpc::StatusCode::PERMISSION_DENIED);
+    // A transfer into the county the teacher is already in said so before it asked who called.
+    v1::TransferTeacherRequest transfer;
+    transfer.set_to_county_id(kCounty);
+    transfer.set_to_school_id(school_a);
+    transfer.set_transferred_on("2024-09-01");
+    ExpectAlike(ask(who, &v1::ProfileService::Stub::TransferTeacher, transfer,
+                    v1::TransferTeacherResponse(), teacher_id),
+                b.teacher_id(), nobody, grpc::StatusCode::PERMISSION_DENIED);
+  }
+
+  // Schools: the id carries the county, so a school outside the caller's reach is refused before
+  // it is read, whether it exists or not.
+  const std::string no_school = "S" + std::string(kCounty) + "-0123456789";
+  const std::string no_school_elsewhere = "S" + std::string(kOtherCounty) + "-0123456789";
+  auto school_id = [](auto& req, const std::string& id) { req.set_school_id(id); };
+  auto ask_school = [&](const Principal& who, const std::string& existing,
+                        const std::string& unknown) {
+    TwoAnswers answers;
+    v1::GetSchoolRequest req;
+    v1::GetSchoolResponse resp;
+    school_id(req, existing);
+    answers.existing = Call(&v1::ProfileService::Stub::GetSchool, who, req, &resp);
+    school_id(req, unknown);
+    answers.unknown = Call(&v1::ProfileService::Stub::GetSchool, who, req, &resp);
+    return answers;
+  };
+  ExpectAlike(ask_school(teacher_a, school_b, no_school), school_b, no_school,
+              grpc::StatusCode::PERMISSION_DENIED);
+  ExpectAlike(ask_school(admin_a, school_b, no_school), school_b, no_school,
+              grpc::StatusCode::PERMISSION_DENIED);
+  ExpectAlike(ask_school(hr_, elsewhere, no_school_elsewhere), elsewhere, no_school_elsewhere,
+              grpc::StatusCode::PERMISSION_DENIED);
+  // Listing one school's teachers: a school of another county is outside the region either way.
+  auto list_school = [&](const std::string& id) {
+    v1::ListTeachersRequest req;
+    req.set_county_id(kCounty);
+    req.set_school_id(id);
+    v1::ListTeachersResponse resp;
+    return Call(&v1::ProfileService::Stub::ListTeachers, hr_, req, &resp);
+  };
+  ExpectAlike({list_school(elsewhere), list_school(no_school_elsewhere)}, elsewhere,
+              no_school_elsewhere, grpc::StatusCode::INVALID_ARGUMENT);
+
+  // What a caller may see still answers: their own file, their school, HR's unknown teacher.
+  v1::GetTeacherRequest own;
+  own.set_teacher_id(a.teacher_id());
+  v1::GetTeacherResponse got;
+  EXPECT_TRUE(Call(&v1::ProfileService::Stub::GetTeacher, teacher_a, own, &got).ok());
+  v1::GetSchoolRequest own_school;
+  own_school.set_school_id(school_a);
+  v1::GetSchoolResponse school;
+  grpc::Status s = Call(&v1::ProfileService::Stub::GetSchool, teacher_a, own_school, &school);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  v1::GetSchoolRequest unknown_school;
+  unknown_school.set_school_id(no_school);
+  EXPECT_EQ(Call(&v1::ProfileService::Stub::GetSchool, hr_, unknown_school, &school).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ProfileServiceTest, SchoolNamesAreCountedInCharactersNotBytes) {
+  CreateCounty();
+  auto create = [&](const std::string& name) {
+    v1::CreateSchoolRequest req;
+    req.set_county_id(kCounty);
+    req.set_name(name);
+    req.set_stage(common::v1::STAGE_PRIMARY);
+    req.set_ownership(v1::SCHOOL_OWNERSHIP_PUBLIC);
+    req.set_location(v1::SCHOOL_LOCATION_RURAL);
+    req.set_quality(v1::SCHOOL_QUALITY_ORDINARY);
+    req.set_kind(v1::SCHOOL_KIND_VILLAGE_SCHOOL);
+    v1::CreateSchoolResponse resp;
+    return Call(&v1::ProfileService::Stub::CreateSchool, admin_, req, &resp);
+  };
+  // 50 characters, 175 bytes: 𠮷 (U+20BB7) takes 4 bytes in UTF-8, 校 takes 3.
+  std::string at_limit;
+  for (int i = 0; i < 25; ++i) at_limit += "𠮷";
+  for (int i = 0; i < 25; ++i) at_limit += "校";
+  grpc::Status s = create(at_limit);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  // 51 characters, 121 bytes: 35 Chinese characters and 16 digits.
+  std::string past_limit;
+  for (int i = 0; i < 35; ++i) past_limit += "村";
+  past_limit += "0123456789012345";
+  auto before = redis_.pool().Command({"DBSIZE"});
+  s = create(past_limit);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("name"));
+  EXPECT_THAT(s.error_message(), HasSubstr("1 to 50 characters"));
+  auto after = redis_.pool().Command({"DBSIZE"});
+  EXPECT_EQ(before->integer(), after->integer());
 }
 
 TEST_F(ProfileServiceTest, UnsignedOrForgedPrincipalIsRefused) {

@@ -1,0 +1,45 @@
+#pragma once
+
+// Importing a county's roster (ImportRoster): schools or teachers from a CSV, all or nothing.
+// Every bad row is reported at once (roster.h reads the cells; here the rows are checked against
+// each other and against the county's records); a good file is written in one script with one
+// event per new school or teacher, and a file imported again changes nothing.
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "services/common/server.h"
+#include "services/profile/service_deps.h"
+#include "shidang/profile/v1/profile.pb.h"
+
+namespace shidang::profile {
+
+class RosterImport {
+ public:
+  explicit RosterImport(ServiceDeps& deps) : deps_(deps) {}
+
+  absl::Status ImportRoster(const CallContext& call, const v1::ImportRosterRequest& req,
+                            v1::ImportRosterResponse* resp);
+
+ private:
+  struct TeacherImport;  // a teacher roster's working state, step by step
+
+  absl::Status ImportSchools(const CallContext& call, const v1::ImportRosterRequest& req,
+                             v1::ImportRosterResponse* resp);
+  absl::Status ImportTeachers(const CallContext& call, const v1::ImportRosterRequest& req,
+                              v1::ImportRosterResponse* resp);
+  // The steps of ImportTeachers, in order.
+  absl::Status CheckTeacherRows(const std::string& county, TeacherImport& work);
+  void FindTeachersOnFile(TeacherImport& work);
+  absl::Status BuildTeacherWrites(const CallContext& call, const v1::ImportRosterRequest& req,
+                                  TeacherImport& work);
+  absl::Status WriteTeacherImport(const CallContext& call, const v1::ImportRosterRequest& req,
+                                  TeacherImport& work, v1::ImportRosterResponse* resp);
+  // Each new teacher's home county (the routing index).
+  absl::Status WriteHomes(const std::vector<TeacherWrite>& writes, const std::string& county);
+
+  ServiceDeps& deps_;
+};
+
+}  // namespace shidang::profile
