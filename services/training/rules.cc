@@ -225,6 +225,48 @@ bool HourRule::Matches(TrainingLevel level, TrainingMode mode,
 
 namespace {
 
+// One rate per mode (UNSPECIFIED: every mode not listed), each in hours per credit.
+absl::Status ValidateCreditRates(const common::v1::CreditRateList& rates, absl::string_view field) {
+  std::set<int> modes;
+  for (int i = 0; i < rates.rates_size(); ++i) {
+    const common::v1::CreditRate& rate = rates.rates(i);
+    const std::string at = absl::StrCat(field, ".rates[", i, "]");
+    if (rate.mode() != common::v1::TRAINING_MODE_UNSPECIFIED && !ValidMode(rate.mode())) {
+      return Invalid(Field(at, "mode"),
+                     "want a training mode, or TRAINING_MODE_UNSPECIFIED for every other mode");
+    }
+    if (!modes.insert(rate.mode()).second) {
+      return Invalid(Field(at, "mode"), "this mode has a rate already; one rate per mode");
+    }
+    absl::StatusOr<HalfHours> v =
+        HalfHoursFromWire(rate.hours_per_credit(), Field(at, "hours_per_credit"));
+    if (!v.ok()) return v.status();
+  }
+  return absl::OkStatus();
+}
+
+// One cap per activity (a known one when strict), each in credits on the half-step grid.
+absl::Status ValidateCreditCaps(const common::v1::CreditCapList& caps, absl::string_view field,
+                                bool strict) {
+  std::set<std::string> activities;
+  for (int i = 0; i < caps.caps_size(); ++i) {
+    const common::v1::CreditCap& cap = caps.caps(i);
+    const std::string at = absl::StrCat(field, ".caps[", i, "]");
+    if (strict && !cap.activity().empty() && !ActivityFromName(cap.activity()).has_value()) {
+      return Invalid(
+          Field(at, "activity"),
+          absl::StrCat("'", cap.activity(), "' is not an activity; want ", kActivityNames));
+    }
+    if (!activities.insert(cap.activity()).second) {
+      return Invalid(Field(at, "activity"), "this activity has a cap already; one per activity");
+    }
+    // Credits share the half-step grid of hours.
+    absl::StatusOr<HalfHours> v = HalfHoursFromWire(cap.credits(), Field(at, "credits"), true);
+    if (!v.ok()) return Invalid(Field(at, "credits"), "want a number >= 0 in steps of 0.5");
+  }
+  return absl::OkStatus();
+}
+
 // The ranges mirror what the policy store accepts (services/common/policy.cc), so a version it
 // stored is never unreadable here.
 absl::Status ValidateImpl(const common::v1::TrainingPolicy& p, absl::string_view prefix,
@@ -276,41 +318,12 @@ absl::Status ValidateImpl(const common::v1::TrainingPolicy& p, absl::string_view
     if (!s.ok()) return s;
   }
   if (p.has_credit_rates()) {
-    std::set<int> modes;
-    for (int i = 0; i < p.credit_rates().rates_size(); ++i) {
-      const common::v1::CreditRate& rate = p.credit_rates().rates(i);
-      const std::string at = absl::StrCat(Field(prefix, "credit_rates"), ".rates[", i, "]");
-      if (rate.mode() != common::v1::TRAINING_MODE_UNSPECIFIED && !ValidMode(rate.mode())) {
-        return Invalid(Field(at, "mode"),
-                       "want a training mode, or TRAINING_MODE_UNSPECIFIED for every other mode");
-      }
-      if (!modes.insert(rate.mode()).second) {
-        return Invalid(Field(at, "mode"), "this mode has a rate already; one rate per mode");
-      }
-      absl::StatusOr<HalfHours> v =
-          HalfHoursFromWire(rate.hours_per_credit(), Field(at, "hours_per_credit"));
-      if (!v.ok()) return v.status();
-    }
+    absl::Status s = ValidateCreditRates(p.credit_rates(), Field(prefix, "credit_rates"));
+    if (!s.ok()) return s;
   }
   if (p.has_credit_caps()) {
-    std::set<std::string> activities;
-    for (int i = 0; i < p.credit_caps().caps_size(); ++i) {
-      const common::v1::CreditCap& cap = p.credit_caps().caps(i);
-      const std::string at = absl::StrCat(Field(prefix, "credit_caps"), ".caps[", i, "]");
-      if (strict && !cap.activity().empty() && !ActivityFromName(cap.activity()).has_value()) {
-        return Invalid(Field(at, "activity"),
-                       absl::StrCat("'", cap.activity(), "' is not an activity; want ",
-                                    kActivityNames));
-      }
-      if (!activities.insert(cap.activity()).second) {
-        return Invalid(Field(at, "activity"), "this activity has a cap already; one per activity");
-      }
-      // Credits share the half-step grid of hours.
-      absl::StatusOr<HalfHours> v = HalfHoursFromWire(cap.credits(), Field(at, "credits"), true);
-      if (!v.ok()) {
-        return Invalid(Field(at, "credits"), "want a number >= 0 in steps of 0.5");
-      }
-    }
+    absl::Status s = ValidateCreditCaps(p.credit_caps(), Field(prefix, "credit_caps"), strict);
+    if (!s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -634,6 +647,24 @@ absl::StatusOr<CountedEntry> CountCredit(const PolicyHistory& policy,
   return c;
 }
 
+// Each year of the summary's cycle, and whether every finished one met the yearly minimum.
+void AddYears(const Tally& tally, absl::CivilDay as_of, Summary* s) {
+  for (int32_t i = 1; i <= s->cycle.years; ++i) {
+    YearProgress year;
+    year.index = i;
+    year.window = CycleYear(s->cycle, i);
+    for (const TallyBucket& b : tally.buckets) {
+      if (b.year != i) continue;
+      year.credited += b.credited;
+      year.counted += b.counted;
+    }
+    year.finished = year.window.last <= as_of;
+    year.minimum_met = year.counted >= s->yearly_minimum;
+    if (year.finished && !year.minimum_met) s->yearly_minimum_met = false;
+    s->years.push_back(year);
+  }
+}
+
 // Everything of the summary that follows from the scan's totals.
 Summary FinishSummary(const PolicyHistory& policy, const TeacherFacts& teacher,
                       const Cycle& cycle, const Tally& tally,
@@ -673,20 +704,7 @@ Summary FinishSummary(const PolicyHistory& policy, const TeacherFacts& teacher,
   }
   s.head_teacher_met = s.head_teacher_counted >= s.head_teacher_required;
 
-  for (int32_t i = 1; i <= s.cycle.years; ++i) {
-    YearProgress year;
-    year.index = i;
-    year.window = CycleYear(s.cycle, i);
-    for (const TallyBucket& b : tally.buckets) {
-      if (b.year != i) continue;
-      year.credited += b.credited;
-      year.counted += b.counted;
-    }
-    year.finished = year.window.last <= as_of;
-    year.minimum_met = year.counted >= s.yearly_minimum;
-    if (year.finished && !year.minimum_met) s.yearly_minimum_met = false;
-    s.years.push_back(year);
-  }
+  AddYears(tally, as_of, &s);
 
   // Minimums of the version in force on the cycle's first day, over counted hours.
   bool minimums_met = true;
