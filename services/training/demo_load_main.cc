@@ -12,8 +12,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -106,6 +108,228 @@ std::vector<DemoCourse> Courses(absl::CivilDay today) {
   return out;
 }
 
+// What one run did, for the closing line.
+struct Tally {
+  int64_t credited = 0, already = 0, rejected = 0;
+  int pending = 0;
+};
+
+// The run's steps, each a few RPCs as the roles that make them (a failed call fails the run
+// with the call's name and message).
+class DemoLoader {
+ public:
+  DemoLoader(PrincipalSigner signer, absl::CivilDay today)
+      : signer_(std::move(signer)),
+        today_(today),
+        county_(absl::GetFlag(FLAGS_county_id)),
+        provider_(absl::GetFlag(FLAGS_provider_id)) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
+    args.SetMaxSendMessageSize(16 << 20);
+    args.SetMaxReceiveMessageSize(16 << 20);
+    profile_ = profile_v1::ProfileService::NewStub(grpc::CreateCustomChannel(
+        absl::GetFlag(FLAGS_profile), grpc::InsecureChannelCredentials(), args));
+    training_ = v1::TrainingService::NewStub(grpc::CreateCustomChannel(
+        absl::GetFlag(FLAGS_training), grpc::InsecureChannelCredentials(), args));
+  }
+
+  int Run() {
+    if (int failed = ReadTeachers()) return failed;
+    if (int failed = AwaitTrainingKnowsThem()) return failed;
+    const std::vector<DemoCourse> courses = Courses(today_);
+    for (const DemoCourse& c : courses) {
+      if (int failed = LoadCourse(c)) return failed;
+    }
+    if (int failed = LogSelfReports()) return failed;
+    return PrintReport(courses.size());
+  }
+
+ private:
+  // A call's context as `role` (scoped to the county or the centre), with a deadline.
+  void As(grpc::ClientContext* ctx, common_v1::Role role, const std::string& subject) const {
+    common_v1::Principal p;
+    p.set_role(role);
+    p.set_subject(subject);
+    if (role == common_v1::ROLE_TRAINING_CENTER) p.set_provider_id(provider_);
+    if (role == common_v1::ROLE_TEACHER || role == common_v1::ROLE_COUNTY_HR) {
+      p.set_region(county_);
+    }
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    signer_.Attach(ctx, p);
+  }
+
+  // The county's teachers, from the profile service.
+  int ReadTeachers() {
+    profile_v1::ListTeachersRequest list;
+    list.set_county_id(county_);
+    list.mutable_page()->set_page_size(500);
+    while (true) {
+      profile_v1::ListTeachersResponse page;
+      grpc::ClientContext ctx;
+      As(&ctx, common_v1::ROLE_ADMIN, "demo-loader");
+      grpc::Status s = profile_->ListTeachers(&ctx, list, &page);
+      if (!s.ok()) return Fail("ListTeachers", s);
+      for (const profile_v1::Teacher& t : page.teachers()) teachers_.push_back(t);
+      if (page.page().next_page_token().empty()) break;
+      list.mutable_page()->set_page_token(page.page().next_page_token());
+    }
+    if (teachers_.empty()) {
+      std::fprintf(stderr,
+                   "shidang-training-demo-load: county %s has no teachers; load the "
+                   "profile demo first\n",
+                   county_.c_str());
+      return 1;
+    }
+    return 0;
+  }
+
+  // The training service learns teachers from the profile service's events, not necessarily in
+  // this order: wait until it knows every one.
+  int AwaitTrainingKnowsThem() {
+    const absl::Time give_up = absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_wait_seconds));
+    for (const profile_v1::Teacher& t : teachers_) {
+      while (true) {
+        v1::GetTrainingSummaryRequest req;
+        req.set_teacher_id(t.teacher_id());
+        v1::GetTrainingSummaryResponse resp;
+        grpc::ClientContext ctx;
+        As(&ctx, common_v1::ROLE_ADMIN, "demo-loader");
+        grpc::Status s = training_->GetTrainingSummary(&ctx, req, &resp);
+        if (s.ok()) break;
+        if (s.error_code() != grpc::StatusCode::NOT_FOUND || absl::Now() > give_up) {
+          return Fail("waiting for the training service to know the county's teachers", s);
+        }
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+    }
+    return 0;
+  }
+
+  // The centre registers and publishes the course, then confirms who completed it.
+  int LoadCourse(const DemoCourse& c) {
+    const std::string key = absl::StrCat("demo-course-", dates::FormatDate(c.start));
+    v1::RegisterCourseRequest reg;
+    reg.set_request_id(key);
+    v1::Course* course = reg.mutable_course();
+    course->set_provider_id(provider_);
+    course->set_title(c.title);
+    course->set_level(c.level);
+    course->set_mode(c.mode);
+    course->set_hours(c.hours);
+    course->set_start_date(dates::FormatDate(c.start));
+    course->set_end_date(dates::FormatDate(c.end));
+    course->set_capacity(static_cast<int32_t>(teachers_.size()));
+    course->set_head_teacher(c.head_teacher);
+    course->add_open_regions(county_);
+    v1::RegisterCourseResponse registered;
+    {
+      grpc::ClientContext ctx;
+      As(&ctx, common_v1::ROLE_TRAINING_CENTER, "demo-centre");
+      grpc::Status s = training_->RegisterCourse(&ctx, reg, &registered);
+      if (!s.ok()) return Fail(absl::StrCat("RegisterCourse ", c.title), s);
+    }
+    v1::PublishCourseRequest publish;
+    publish.set_course_id(registered.course().course_id());
+    publish.set_request_id(key + "-publish");
+    v1::PublishCourseResponse published;
+    grpc::ClientContext ctx;
+    As(&ctx, common_v1::ROLE_TRAINING_CENTER, "demo-centre");
+    grpc::Status s = training_->PublishCourse(&ctx, publish, &published);
+    if (!s.ok()) return Fail(absl::StrCat("PublishCourse ", c.title), s);
+    return ConfirmCompletions(c, key, registered.course().course_id());
+  }
+
+  // Each teacher on duty and hired by the course's start completes it by their habit.
+  int ConfirmCompletions(const DemoCourse& c, const std::string& key,
+                         const std::string& course_id) {
+    v1::RecordCompletionsRequest done;
+    done.set_request_id(key + "-completions");
+    done.set_course_id(course_id);
+    for (const profile_v1::Teacher& t : teachers_) {
+      absl::StatusOr<absl::CivilDay> hired = dates::ParseDate(t.hire_date());
+      if (!hired.ok() || *hired > c.start) continue;
+      if (t.post_status() == profile_v1::POST_STATUS_RETIRED ||
+          t.post_status() == profile_v1::POST_STATUS_LEFT) {
+        continue;
+      }
+      if (Draw(absl::StrCat(key, "/", t.teacher_id())) >= Habit(t.teacher_id())) continue;
+      v1::CompletionRow* row = done.add_rows();
+      row->set_teacher_id(t.teacher_id());
+      row->set_hours(c.hours);
+      row->set_completed_on(dates::FormatDate(c.end));
+    }
+    if (done.rows().empty()) return 0;
+    v1::RecordCompletionsResponse recorded;
+    grpc::ClientContext ctx;
+    As(&ctx, common_v1::ROLE_TRAINING_CENTER, "demo-centre");
+    grpc::Status s = training_->RecordCompletions(&ctx, done, &recorded);
+    if (!s.ok()) return Fail(absl::StrCat("RecordCompletions ", c.title), s);
+    tally_.credited += recorded.credited();
+    tally_.already += recorded.already_credited();
+    tally_.rejected += recorded.rejected();
+    return 0;
+  }
+
+  // A few county research activities logged by teachers, waiting for HR.
+  int LogSelfReports() {
+    for (size_t i = 0; i < teachers_.size() && tally_.pending < 8; i += teachers_.size() / 8 + 1) {
+      const profile_v1::Teacher& t = teachers_[i];
+      v1::LogTrainingRequest log;
+      log.set_request_id(absl::StrCat("demo-self-report-", i));
+      log.set_teacher_id(t.teacher_id());
+      log.set_activity(v1::TRAINING_ACTIVITY_RESEARCH_ACTIVITY);
+      log.set_title("县级教研活动：大单元教学设计研讨");
+      log.set_level(common_v1::TRAINING_LEVEL_COUNTY);
+      log.set_mode(common_v1::TRAINING_MODE_FACE_TO_FACE);
+      log.set_hours(6);
+      log.set_started_on(dates::FormatDate(today_ - 14));
+      log.set_completed_on(dates::FormatDate(today_ - 14));
+      log.mutable_evidence()->set_description("县教研室组织的研讨活动签到表与发言稿");
+      log.mutable_evidence()->set_file_ref(absl::StrCat("demo/evidence/", t.teacher_id(), ".pdf"));
+      v1::LogTrainingResponse logged;
+      grpc::ClientContext ctx;
+      As(&ctx, common_v1::ROLE_TEACHER, t.teacher_id());
+      grpc::Status s = training_->LogTraining(&ctx, log, &logged);
+      if (!s.ok()) return Fail("LogTraining", s);
+      ++tally_.pending;
+    }
+    return 0;
+  }
+
+  // What HR now sees.
+  int PrintReport(size_t courses) {
+    v1::GetComplianceReportRequest report;
+    report.set_county_id(county_);
+    report.set_as_of(dates::FormatDate(today_));
+    report.mutable_page()->set_page_size(1);
+    v1::GetComplianceReportResponse answer;
+    grpc::ClientContext ctx;
+    As(&ctx, common_v1::ROLE_COUNTY_HR, "demo-hr");
+    grpc::Status s = training_->GetComplianceReport(&ctx, report, &answer);
+    if (!s.ok()) return Fail("GetComplianceReport", s);
+    std::printf(
+        "training history of county %s: %zu courses, %lld completions credited "
+        "(%lld already, %lld refused), %d self-reports waiting for HR\n",
+        county_.c_str(), courses, static_cast<long long>(tally_.credited),
+        static_cast<long long>(tally_.already), static_cast<long long>(tally_.rejected),
+        tally_.pending);
+    for (const auto& status : answer.by_status()) {
+      std::printf("  %s: %lld teachers\n", v1::TrainingStatus_Name(status.status()).c_str(),
+                  static_cast<long long>(status.teachers()));
+    }
+    return 0;
+  }
+
+  const PrincipalSigner signer_;
+  const absl::CivilDay today_;
+  const std::string county_;
+  const std::string provider_;
+  std::unique_ptr<profile_v1::ProfileService::Stub> profile_;
+  std::unique_ptr<v1::TrainingService::Stub> training_;
+  std::vector<profile_v1::Teacher> teachers_;
+  Tally tally_;
+};
+
 int Run() {
   absl::StatusOr<PrincipalSigner> signer =
       PrincipalSigner::FromKeyFile(absl::GetFlag(FLAGS_principal_key_file));
@@ -122,173 +346,7 @@ int Run() {
     }
     today = *day;
   }
-  const std::string county = absl::GetFlag(FLAGS_county_id);
-  const std::string provider = absl::GetFlag(FLAGS_provider_id);
-
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
-  args.SetMaxSendMessageSize(16 << 20);
-  args.SetMaxReceiveMessageSize(16 << 20);
-  auto profile = profile_v1::ProfileService::NewStub(grpc::CreateCustomChannel(
-      absl::GetFlag(FLAGS_profile), grpc::InsecureChannelCredentials(), args));
-  auto training = v1::TrainingService::NewStub(grpc::CreateCustomChannel(
-      absl::GetFlag(FLAGS_training), grpc::InsecureChannelCredentials(), args));
-  auto as = [&](grpc::ClientContext* ctx, common_v1::Role role, const std::string& subject) {
-    common_v1::Principal p;
-    p.set_role(role);
-    p.set_subject(subject);
-    if (role == common_v1::ROLE_TRAINING_CENTER) p.set_provider_id(provider);
-    if (role == common_v1::ROLE_TEACHER || role == common_v1::ROLE_COUNTY_HR) p.set_region(county);
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    signer->Attach(ctx, p);
-  };
-
-  // The county's teachers, from the profile service.
-  std::vector<profile_v1::Teacher> teachers;
-  profile_v1::ListTeachersRequest list;
-  list.set_county_id(county);
-  list.mutable_page()->set_page_size(500);
-  while (true) {
-    profile_v1::ListTeachersResponse page;
-    grpc::ClientContext ctx;
-    as(&ctx, common_v1::ROLE_ADMIN, "demo-loader");
-    grpc::Status s = profile->ListTeachers(&ctx, list, &page);
-    if (!s.ok()) return Fail("ListTeachers", s);
-    for (const profile_v1::Teacher& t : page.teachers()) teachers.push_back(t);
-    if (page.page().next_page_token().empty()) break;
-    list.mutable_page()->set_page_token(page.page().next_page_token());
-  }
-  if (teachers.empty()) {
-    std::fprintf(stderr, "shidang-training-demo-load: county %s has no teachers; load the "
-                         "profile demo first\n", county.c_str());
-    return 1;
-  }
-
-  // The training service learns teachers from the profile service's events, not necessarily in
-  // this order: wait until it knows every one.
-  const absl::Time give_up = absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_wait_seconds));
-  for (const profile_v1::Teacher& t : teachers) {
-    while (true) {
-      v1::GetTrainingSummaryRequest req;
-      req.set_teacher_id(t.teacher_id());
-      v1::GetTrainingSummaryResponse resp;
-      grpc::ClientContext ctx;
-      as(&ctx, common_v1::ROLE_ADMIN, "demo-loader");
-      grpc::Status s = training->GetTrainingSummary(&ctx, req, &resp);
-      if (s.ok()) break;
-      if (s.error_code() != grpc::StatusCode::NOT_FOUND || absl::Now() > give_up) {
-        return Fail("waiting for the training service to know the county's teachers", s);
-      }
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-  }
-
-  int64_t credited = 0, already = 0, rejected = 0;
-  const std::vector<DemoCourse> courses = Courses(today);
-  for (size_t k = 0; k < courses.size(); ++k) {
-    const DemoCourse& c = courses[k];
-    const std::string key = absl::StrCat("demo-course-", dates::FormatDate(c.start));
-    v1::RegisterCourseRequest reg;
-    reg.set_request_id(key);
-    v1::Course* course = reg.mutable_course();
-    course->set_provider_id(provider);
-    course->set_title(c.title);
-    course->set_level(c.level);
-    course->set_mode(c.mode);
-    course->set_hours(c.hours);
-    course->set_start_date(dates::FormatDate(c.start));
-    course->set_end_date(dates::FormatDate(c.end));
-    course->set_capacity(static_cast<int32_t>(teachers.size()));
-    course->set_head_teacher(c.head_teacher);
-    course->add_open_regions(county);
-    v1::RegisterCourseResponse registered;
-    {
-      grpc::ClientContext ctx;
-      as(&ctx, common_v1::ROLE_TRAINING_CENTER, "demo-centre");
-      grpc::Status s = training->RegisterCourse(&ctx, reg, &registered);
-      if (!s.ok()) return Fail(absl::StrCat("RegisterCourse ", c.title), s);
-    }
-    const std::string course_id = registered.course().course_id();
-    {
-      v1::PublishCourseRequest publish;
-      publish.set_course_id(course_id);
-      publish.set_request_id(key + "-publish");
-      v1::PublishCourseResponse published;
-      grpc::ClientContext ctx;
-      as(&ctx, common_v1::ROLE_TRAINING_CENTER, "demo-centre");
-      grpc::Status s = training->PublishCourse(&ctx, publish, &published);
-      if (!s.ok()) return Fail(absl::StrCat("PublishCourse ", c.title), s);
-    }
-    v1::RecordCompletionsRequest done;
-    done.set_request_id(key + "-completions");
-    done.set_course_id(course_id);
-    for (const profile_v1::Teacher& t : teachers) {
-      absl::StatusOr<absl::CivilDay> hired = dates::ParseDate(t.hire_date());
-      if (!hired.ok() || *hired > c.start) continue;
-      if (t.post_status() == profile_v1::POST_STATUS_RETIRED ||
-          t.post_status() == profile_v1::POST_STATUS_LEFT) {
-        continue;
-      }
-      if (Draw(absl::StrCat(key, "/", t.teacher_id())) >= Habit(t.teacher_id())) continue;
-      v1::CompletionRow* row = done.add_rows();
-      row->set_teacher_id(t.teacher_id());
-      row->set_hours(c.hours);
-      row->set_completed_on(dates::FormatDate(c.end));
-    }
-    if (done.rows().empty()) continue;
-    v1::RecordCompletionsResponse recorded;
-    grpc::ClientContext ctx;
-    as(&ctx, common_v1::ROLE_TRAINING_CENTER, "demo-centre");
-    grpc::Status s = training->RecordCompletions(&ctx, done, &recorded);
-    if (!s.ok()) return Fail(absl::StrCat("RecordCompletions ", c.title), s);
-    credited += recorded.credited();
-    already += recorded.already_credited();
-    rejected += recorded.rejected();
-  }
-
-  // A few county research activities logged by teachers, waiting for HR.
-  int pending = 0;
-  for (size_t i = 0; i < teachers.size() && pending < 8; i += teachers.size() / 8 + 1) {
-    const profile_v1::Teacher& t = teachers[i];
-    v1::LogTrainingRequest log;
-    log.set_request_id(absl::StrCat("demo-self-report-", i));
-    log.set_teacher_id(t.teacher_id());
-    log.set_activity(v1::TRAINING_ACTIVITY_RESEARCH_ACTIVITY);
-    log.set_title("县级教研活动：大单元教学设计研讨");
-    log.set_level(common_v1::TRAINING_LEVEL_COUNTY);
-    log.set_mode(common_v1::TRAINING_MODE_FACE_TO_FACE);
-    log.set_hours(6);
-    log.set_started_on(dates::FormatDate(today - 14));
-    log.set_completed_on(dates::FormatDate(today - 14));
-    log.mutable_evidence()->set_description("县教研室组织的研讨活动签到表与发言稿");
-    log.mutable_evidence()->set_file_ref(absl::StrCat("demo/evidence/", t.teacher_id(), ".pdf"));
-    v1::LogTrainingResponse logged;
-    grpc::ClientContext ctx;
-    as(&ctx, common_v1::ROLE_TEACHER, t.teacher_id());
-    grpc::Status s = training->LogTraining(&ctx, log, &logged);
-    if (!s.ok()) return Fail("LogTraining", s);
-    ++pending;
-  }
-
-  // What HR now sees.
-  v1::GetComplianceReportRequest report;
-  report.set_county_id(county);
-  report.set_as_of(dates::FormatDate(today));
-  report.mutable_page()->set_page_size(1);
-  v1::GetComplianceReportResponse answer;
-  grpc::ClientContext ctx;
-  as(&ctx, common_v1::ROLE_COUNTY_HR, "demo-hr");
-  grpc::Status s = training->GetComplianceReport(&ctx, report, &answer);
-  if (!s.ok()) return Fail("GetComplianceReport", s);
-  std::printf("training history of county %s: %zu courses, %lld completions credited "
-              "(%lld already, %lld refused), %d self-reports waiting for HR\n",
-              county.c_str(), courses.size(), static_cast<long long>(credited),
-              static_cast<long long>(already), static_cast<long long>(rejected), pending);
-  for (const auto& status : answer.by_status()) {
-    std::printf("  %s: %lld teachers\n", v1::TrainingStatus_Name(status.status()).c_str(),
-                static_cast<long long>(status.teachers()));
-  }
-  return 0;
+  return DemoLoader(*std::move(signer), today).Run();
 }
 
 }  // namespace

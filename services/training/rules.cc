@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -156,19 +157,29 @@ double RoundTo2(Fraction value) {
   return static_cast<double>(static_cast<int64_t>(cents)) / 100.0;
 }
 
-absl::StatusOr<HalfHours> HalfHoursFromWire(double hours, absl::string_view field,
-                                            bool allow_zero) {
+std::optional<FieldProblem> WireHoursProblem(double hours, absl::string_view field,
+                                             bool allow_zero) {
   const char* allowed = allow_zero ? "want a number >= 0 in steps of 0.5, at most 100000"
                                    : "want a number > 0 in steps of 0.5, at most 100000";
+  auto problem = [&](std::string message) {
+    return FieldProblem{std::string(field), "hours", std::move(message)};
+  };
   if (!std::isfinite(hours) || hours < 0 || hours > kMaxWireHours) {
-    return Invalid(field, absl::StrCat(hours, " is out of range; ", allowed));
+    return problem(absl::StrCat(hours, " is out of range; ", allowed));
   }
   double doubled = hours * 2;  // exact for every value in range
   if (doubled != std::floor(doubled)) {
-    return Invalid(field, absl::StrCat(hours, " is not a whole number of half hours; ", allowed));
+    return problem(absl::StrCat(hours, " is not a whole number of half hours; ", allowed));
   }
-  if (doubled == 0 && !allow_zero) return Invalid(field, absl::StrCat("0 is not allowed; ", allowed));
-  return static_cast<HalfHours>(doubled);
+  if (doubled == 0 && !allow_zero) return problem(absl::StrCat("0 is not allowed; ", allowed));
+  return std::nullopt;
+}
+
+absl::StatusOr<HalfHours> HalfHoursFromWire(double hours, absl::string_view field,
+                                            bool allow_zero) {
+  std::optional<FieldProblem> problem = WireHoursProblem(hours, field, allow_zero);
+  if (problem.has_value()) return Invalid(problem->field, problem->message);
+  return static_cast<HalfHours>(hours * 2);
 }
 
 double HalfHoursToWire(HalfHours half_hours) { return static_cast<double>(half_hours) / 2.0; }
@@ -213,6 +224,48 @@ bool HourRule::Matches(TrainingLevel level, TrainingMode mode,
 }
 
 namespace {
+
+// One rate per mode (UNSPECIFIED: every mode not listed), each in hours per credit.
+absl::Status ValidateCreditRates(const common::v1::CreditRateList& rates, absl::string_view field) {
+  std::set<int> modes;
+  for (int i = 0; i < rates.rates_size(); ++i) {
+    const common::v1::CreditRate& rate = rates.rates(i);
+    const std::string at = absl::StrCat(field, ".rates[", i, "]");
+    if (rate.mode() != common::v1::TRAINING_MODE_UNSPECIFIED && !ValidMode(rate.mode())) {
+      return Invalid(Field(at, "mode"),
+                     "want a training mode, or TRAINING_MODE_UNSPECIFIED for every other mode");
+    }
+    if (!modes.insert(rate.mode()).second) {
+      return Invalid(Field(at, "mode"), "this mode has a rate already; one rate per mode");
+    }
+    absl::StatusOr<HalfHours> v =
+        HalfHoursFromWire(rate.hours_per_credit(), Field(at, "hours_per_credit"));
+    if (!v.ok()) return v.status();
+  }
+  return absl::OkStatus();
+}
+
+// One cap per activity (a known one when strict), each in credits on the half-step grid.
+absl::Status ValidateCreditCaps(const common::v1::CreditCapList& caps, absl::string_view field,
+                                bool strict) {
+  std::set<std::string> activities;
+  for (int i = 0; i < caps.caps_size(); ++i) {
+    const common::v1::CreditCap& cap = caps.caps(i);
+    const std::string at = absl::StrCat(field, ".caps[", i, "]");
+    if (strict && !cap.activity().empty() && !ActivityFromName(cap.activity()).has_value()) {
+      return Invalid(
+          Field(at, "activity"),
+          absl::StrCat("'", cap.activity(), "' is not an activity; want ", kActivityNames));
+    }
+    if (!activities.insert(cap.activity()).second) {
+      return Invalid(Field(at, "activity"), "this activity has a cap already; one per activity");
+    }
+    // Credits share the half-step grid of hours.
+    absl::StatusOr<HalfHours> v = HalfHoursFromWire(cap.credits(), Field(at, "credits"), true);
+    if (!v.ok()) return Invalid(Field(at, "credits"), "want a number >= 0 in steps of 0.5");
+  }
+  return absl::OkStatus();
+}
 
 // The ranges mirror what the policy store accepts (services/common/policy.cc), so a version it
 // stored is never unreadable here.
@@ -265,41 +318,12 @@ absl::Status ValidateImpl(const common::v1::TrainingPolicy& p, absl::string_view
     if (!s.ok()) return s;
   }
   if (p.has_credit_rates()) {
-    std::set<int> modes;
-    for (int i = 0; i < p.credit_rates().rates_size(); ++i) {
-      const common::v1::CreditRate& rate = p.credit_rates().rates(i);
-      const std::string at = absl::StrCat(Field(prefix, "credit_rates"), ".rates[", i, "]");
-      if (rate.mode() != common::v1::TRAINING_MODE_UNSPECIFIED && !ValidMode(rate.mode())) {
-        return Invalid(Field(at, "mode"),
-                       "want a training mode, or TRAINING_MODE_UNSPECIFIED for every other mode");
-      }
-      if (!modes.insert(rate.mode()).second) {
-        return Invalid(Field(at, "mode"), "this mode has a rate already; one rate per mode");
-      }
-      absl::StatusOr<HalfHours> v =
-          HalfHoursFromWire(rate.hours_per_credit(), Field(at, "hours_per_credit"));
-      if (!v.ok()) return v.status();
-    }
+    absl::Status s = ValidateCreditRates(p.credit_rates(), Field(prefix, "credit_rates"));
+    if (!s.ok()) return s;
   }
   if (p.has_credit_caps()) {
-    std::set<std::string> activities;
-    for (int i = 0; i < p.credit_caps().caps_size(); ++i) {
-      const common::v1::CreditCap& cap = p.credit_caps().caps(i);
-      const std::string at = absl::StrCat(Field(prefix, "credit_caps"), ".caps[", i, "]");
-      if (strict && !cap.activity().empty() && !ActivityFromName(cap.activity()).has_value()) {
-        return Invalid(Field(at, "activity"),
-                       absl::StrCat("'", cap.activity(), "' is not an activity; want ",
-                                    kActivityNames));
-      }
-      if (!activities.insert(cap.activity()).second) {
-        return Invalid(Field(at, "activity"), "this activity has a cap already; one per activity");
-      }
-      // Credits share the half-step grid of hours.
-      absl::StatusOr<HalfHours> v = HalfHoursFromWire(cap.credits(), Field(at, "credits"), true);
-      if (!v.ok()) {
-        return Invalid(Field(at, "credits"), "want a number >= 0 in steps of 0.5");
-      }
-    }
+    absl::Status s = ValidateCreditCaps(p.credit_caps(), Field(prefix, "credit_caps"), strict);
+    if (!s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -623,6 +647,24 @@ absl::StatusOr<CountedEntry> CountCredit(const PolicyHistory& policy,
   return c;
 }
 
+// Each year of the summary's cycle, and whether every finished one met the yearly minimum.
+void AddYears(const Tally& tally, absl::CivilDay as_of, Summary* s) {
+  for (int32_t i = 1; i <= s->cycle.years; ++i) {
+    YearProgress year;
+    year.index = i;
+    year.window = CycleYear(s->cycle, i);
+    for (const TallyBucket& b : tally.buckets) {
+      if (b.year != i) continue;
+      year.credited += b.credited;
+      year.counted += b.counted;
+    }
+    year.finished = year.window.last <= as_of;
+    year.minimum_met = year.counted >= s->yearly_minimum;
+    if (year.finished && !year.minimum_met) s->yearly_minimum_met = false;
+    s->years.push_back(year);
+  }
+}
+
 // Everything of the summary that follows from the scan's totals.
 Summary FinishSummary(const PolicyHistory& policy, const TeacherFacts& teacher,
                       const Cycle& cycle, const Tally& tally,
@@ -662,20 +704,7 @@ Summary FinishSummary(const PolicyHistory& policy, const TeacherFacts& teacher,
   }
   s.head_teacher_met = s.head_teacher_counted >= s.head_teacher_required;
 
-  for (int32_t i = 1; i <= s.cycle.years; ++i) {
-    YearProgress year;
-    year.index = i;
-    year.window = CycleYear(s.cycle, i);
-    for (const TallyBucket& b : tally.buckets) {
-      if (b.year != i) continue;
-      year.credited += b.credited;
-      year.counted += b.counted;
-    }
-    year.finished = year.window.last <= as_of;
-    year.minimum_met = year.counted >= s.yearly_minimum;
-    if (year.finished && !year.minimum_met) s.yearly_minimum_met = false;
-    s.years.push_back(year);
-  }
+  AddYears(tally, as_of, &s);
 
   // Minimums of the version in force on the cycle's first day, over counted hours.
   bool minimums_met = true;
@@ -1082,21 +1111,31 @@ void SummaryToProto(const Summary& s, absl::string_view teacher_id, v1::Training
 // ---------------------------------------------------------------------------------------------
 // Completions and the compliance report.
 
+std::optional<FieldProblem> CompletionProblem(HalfHours course_hours, absl::CivilDay course_start,
+                                              absl::CivilDay course_end, HalfHours awarded,
+                                              absl::CivilDay completed_on,
+                                              absl::string_view field_prefix) {
+  if (awarded <= 0 || awarded > course_hours) {
+    return FieldProblem{
+        Field(field_prefix, "hours"), "within_course",
+        absl::StrCat(HalfHoursToWire(awarded), " hours; want > 0 and at most the course's ",
+                     HalfHoursToWire(course_hours), ", in steps of 0.5")};
+  }
+  if (completed_on < course_start || completed_on > course_end) {
+    return FieldProblem{
+        Field(field_prefix, "completed_on"), "within_course",
+        absl::StrCat(dates::FormatDate(completed_on), " is outside the course; want a day from ",
+                     dates::FormatDate(course_start), " to ", dates::FormatDate(course_end))};
+  }
+  return std::nullopt;
+}
+
 absl::Status CheckCompletion(HalfHours course_hours, absl::CivilDay course_start,
                              absl::CivilDay course_end, HalfHours awarded,
                              absl::CivilDay completed_on, absl::string_view field_prefix) {
-  if (awarded <= 0 || awarded > course_hours) {
-    return Invalid(Field(field_prefix, "hours"),
-                   absl::StrCat(HalfHoursToWire(awarded), " hours; want > 0 and at most the course's ",
-                                HalfHoursToWire(course_hours), ", in steps of 0.5"));
-  }
-  if (completed_on < course_start || completed_on > course_end) {
-    return Invalid(Field(field_prefix, "completed_on"),
-                   absl::StrCat(dates::FormatDate(completed_on),
-                                " is outside the course; want a day from ",
-                                dates::FormatDate(course_start), " to ",
-                                dates::FormatDate(course_end)));
-  }
+  std::optional<FieldProblem> problem = CompletionProblem(course_hours, course_start, course_end,
+                                                          awarded, completed_on, field_prefix);
+  if (problem.has_value()) return Invalid(problem->field, problem->message);
   return absl::OkStatus();
 }
 
@@ -1112,6 +1151,177 @@ bool ShortfallOrder(const ShortfallKey& a, const ShortfallKey& b) {
 Fraction CompletionPercent(int64_t complete, int64_t total) {
   if (total <= 0) return Fraction{};
   return Reduce(static_cast<Int128>(complete) * 100, total);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field checks of requests.
+
+bool TitleLengthOk(absl::string_view title) {
+  size_t characters = 0;
+  for (unsigned char c : title) {
+    if ((c & 0xC0) != 0x80) ++characters;  // every byte but a continuation starts a character
+  }
+  return characters >= 1 && characters <= 200;
+}
+
+bool IsRegionCode(absl::string_view code) {
+  return code.size() == 6 && code.find_first_not_of("0123456789") == absl::string_view::npos;
+}
+
+bool IsCountyCode(absl::string_view code) { return IsRegionCode(code) && code.substr(4) != "00"; }
+
+bool IsProviderId(absl::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+namespace {
+
+constexpr char kDateFormat[] = "must be a date YYYY-MM-DD";
+constexpr char kLevels[] = "国家, 省, 市, 县 or 校本";
+constexpr char kModes[] = "集中, 网络, 混合 or 校本研修";
+
+bool LevelSet(int level) { return level != 0 && common::v1::TrainingLevel_IsValid(level); }
+bool ModeSet(int mode) { return mode != 0 && common::v1::TrainingMode_IsValid(mode); }
+
+// The course's dates (start on or before end), each checked once.
+void CheckCourseDates(const v1::Course& c, FieldProblems* out) {
+  absl::StatusOr<absl::CivilDay> start = dates::ParseDate(c.start_date());
+  absl::StatusOr<absl::CivilDay> end = dates::ParseDate(c.end_date());
+  if (!start.ok()) out->push_back({"course.start_date", "date_format", kDateFormat});
+  if (!end.ok()) out->push_back({"course.end_date", "date_format", kDateFormat});
+  if (start.ok() && end.ok() && *end < *start) {
+    out->push_back({"course.end_date", "after_start", "must be on or after start_date"});
+  }
+}
+
+}  // namespace
+
+FieldProblems CourseProblems(const v1::Course& c) {
+  FieldProblems out;
+  if (!TitleLengthOk(c.title())) {
+    out.push_back({"course.title", "length", "required: 1 to 200 characters"});
+  }
+  if (!IsProviderId(c.provider_id())) {
+    out.push_back({"course.provider_id", "provider_id", "required: 1 to 64 of A-Z a-z 0-9 _ - ."});
+  }
+  if (!v1::CourseState_IsValid(c.state()) || !LevelSet(c.level())) {
+    out.push_back({"course.level", "required", kLevels});
+  }
+  if (!ModeSet(c.mode())) out.push_back({"course.mode", "required", kModes});
+  if (WireHoursProblem(c.hours(), "course.hours").has_value()) {
+    out.push_back({"course.hours", "hours", "> 0 in steps of 0.5"});
+  }
+  CheckCourseDates(c, &out);
+  if (c.capacity() < 1 || c.capacity() > 100000) {
+    out.push_back({"course.capacity", "range", "must be 1 to 100000 seats"});
+  }
+  if (c.open_regions().empty()) {
+    out.push_back({"course.open_regions", "required",
+                   "at least one county, city or province code it is open to"});
+  }
+  for (int i = 0; i < c.open_regions_size(); ++i) {
+    if (!IsRegionCode(c.open_regions(i))) {
+      out.push_back({absl::StrCat("course.open_regions[", i, "]"), "region_code",
+                     "must be a 6-digit GB/T 2260 code"});
+    }
+  }
+  for (int i = 0; i < c.target_stages_size(); ++i) {
+    if (c.target_stages(i) == 0 || !common::v1::Stage_IsValid(c.target_stages(i))) {
+      out.push_back({absl::StrCat("course.target_stages[", i, "]"), "enum", "must be a stage"});
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// What a record of a registered course must also satisfy: no other activity, a course open to
+// the teacher, hours and day within the course.
+void CheckLoggedCourse(const v1::LogTrainingRequest& req, const v1::Course& c, bool course_open,
+                       absl::string_view county_id, std::optional<HalfHours> hours,
+                       std::optional<absl::CivilDay> done, FieldProblems* out) {
+  if (req.activity() != 0 && req.activity() != v1::TRAINING_ACTIVITY_COURSE) {
+    out->push_back(
+        {"activity", "course_activity", "leave unset (or COURSE) for a registered course"});
+  }
+  if (!course_open) {
+    out->push_back(
+        {"course_id", "not_open", absl::StrCat("the course is not open to county ", county_id)});
+  }
+  if (!hours.has_value() || !done.has_value()) return;
+  absl::StatusOr<HalfHours> course_hours = HalfHoursFromWire(c.hours(), "course.hours");
+  absl::StatusOr<absl::CivilDay> start = dates::ParseDate(c.start_date());
+  absl::StatusOr<absl::CivilDay> end = dates::ParseDate(c.end_date());
+  if (!course_hours.ok() || !start.ok() || !end.ok()) return;
+  std::optional<FieldProblem> within =
+      CompletionProblem(*course_hours, *start, *end, *hours, *done, "");
+  if (within.has_value()) out->push_back(*std::move(within));
+}
+
+// What a record of anything else must carry: its activity, title, level, mode and evidence.
+void CheckLoggedOther(const v1::LogTrainingRequest& req, FieldProblems* out) {
+  if (req.activity() == 0 || req.activity() == v1::TRAINING_ACTIVITY_COURSE ||
+      !v1::TrainingActivity_IsValid(req.activity())) {
+    out->push_back({"activity", "required",
+                    "degree_study, conference, public_lesson, research_activity or other "
+                    "(a registered course is named by course_id)"});
+  }
+  if (!TitleLengthOk(req.title())) {
+    out->push_back({"title", "length", "required: 1 to 200 characters"});
+  }
+  if (!LevelSet(req.level())) out->push_back({"level", "required", kLevels});
+  if (!ModeSet(req.mode())) out->push_back({"mode", "required", kModes});
+  if (req.evidence().description().empty()) {
+    out->push_back({"evidence.description", "required",
+                    "required for training other than a registered course"});
+  }
+  if (req.evidence().file_ref().empty()) {
+    out->push_back(
+        {"evidence.file_ref", "required", "required: a reference to the uploaded evidence file"});
+  }
+}
+
+}  // namespace
+
+FieldProblems LoggedTrainingProblems(const v1::LogTrainingRequest& req, const v1::Course* course,
+                                     bool course_open, absl::string_view county_id,
+                                     absl::CivilDay today) {
+  FieldProblems out;
+  std::optional<HalfHours> hours;
+  if (WireHoursProblem(req.hours(), "hours").has_value()) {
+    out.push_back({"hours", "hours", "> 0 in steps of 0.5"});
+  } else {
+    hours = static_cast<HalfHours>(req.hours() * 2);
+  }
+  absl::StatusOr<absl::CivilDay> completed = dates::ParseDate(req.completed_on());
+  if (!completed.ok()) {
+    out.push_back({"completed_on", "date_format", kDateFormat});
+  } else if (*completed > today) {
+    out.push_back({"completed_on", "not_future",
+                   absl::StrCat("must not be after today (", dates::FormatDate(today), ")")});
+  }
+  if (!req.started_on().empty()) {
+    absl::StatusOr<absl::CivilDay> started = dates::ParseDate(req.started_on());
+    if (!started.ok()) {
+      out.push_back({"started_on", "date_format", kDateFormat});
+    } else if (completed.ok() && *started > *completed) {
+      out.push_back({"started_on", "before_completed", "must be on or before completed_on"});
+    }
+  }
+  if (course != nullptr) {
+    std::optional<absl::CivilDay> done;
+    if (completed.ok()) done = *completed;
+    CheckLoggedCourse(req, *course, course_open, county_id, hours, done, &out);
+  } else {
+    CheckLoggedOther(req, &out);
+  }
+  return out;
 }
 
 }  // namespace shidang::training

@@ -485,4 +485,46 @@ bool ShortfallOrder(const ShortfallKey& a, const ShortfallKey& b);
 // complete / total as a percentage, exact (0 when total is 0).
 Fraction CompletionPercent(int64_t complete, int64_t total);
 
+// ---------------------------------------------------------------------------------------------
+// Field checks of requests. Each bad field is one FieldProblem: which field, the rule it broke
+// and what is allowed, so the edge reports it as it is (never by parsing a message).
+
+struct FieldProblem {
+  std::string field;    // e.g. "rows[3].hours"
+  std::string rule;     // e.g. "hours", "within_course"
+  std::string message;  // what is allowed, for a person
+};
+using FieldProblems = std::vector<FieldProblem>;
+
+// Wire hours (rule "hours"): as HalfHoursFromWire, which reports the same problem as a status.
+std::optional<FieldProblem> WireHoursProblem(double hours, absl::string_view field,
+                                             bool allow_zero = false);
+
+// A completion of a course (rule "within_course"): as CheckCompletion.
+std::optional<FieldProblem> CompletionProblem(HalfHours course_hours, absl::CivilDay course_start,
+                                              absl::CivilDay course_end, HalfHours awarded,
+                                              absl::CivilDay completed_on,
+                                              absl::string_view field_prefix);
+
+// A course a centre registers: title (1 to 200 characters, counted as characters, not bytes),
+// provider id, level, mode, hours, dates, capacity, open regions and stages, each under
+// "course.<name>".
+FieldProblems CourseProblems(const v1::Course& course);
+
+// A teacher's own training record (LogTraining), every bad field at once. `course` is the
+// registered course it names (nullptr when it names none) and `course_open` whether it is open
+// to the teacher's county `county_id`; `today` bounds completed_on.
+FieldProblems LoggedTrainingProblems(const v1::LogTrainingRequest& request,
+                                     const v1::Course* course, bool course_open,
+                                     absl::string_view county_id, absl::CivilDay today);
+
+// A title of 1 to 200 characters (UTF-8 code points).
+bool TitleLengthOk(absl::string_view title);
+// A 6-digit GB/T 2260 code (a county's, city's or province's).
+bool IsRegionCode(absl::string_view code);
+// A county's code: a region code not ending in 00.
+bool IsCountyCode(absl::string_view code);
+// 1 to 64 of A-Z a-z 0-9 _ - .
+bool IsProviderId(absl::string_view id);
+
 }  // namespace shidang::training

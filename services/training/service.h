@@ -1,8 +1,9 @@
 #pragma once
 
-// The gRPC edge of the training service (360 学时 per 5-year cycle): validate, check the
-// caller's scope, call the store and the rules, and convert the status once (server.h's
-// HandleCall).
+// The gRPC edge of the training service (360 学时 per 5-year cycle): each method validates what
+// needs no data, decides from the principal what needs no data (access.h), calls its use case
+// (courses.h, completions.h, records.h, ledger.h, reports.h, policy_use.h) and converts the
+// status once (server.h's HandleCall).
 
 #include <memory>
 
@@ -29,8 +30,7 @@ class TrainingServiceImpl final : public v1::TrainingService::Service {
                              v1::PublishCourseResponse*) override;
   grpc::Status CloseCourse(grpc::ServerContext*, const v1::CloseCourseRequest*,
                            v1::CloseCourseResponse*) override;
-  grpc::Status Enroll(grpc::ServerContext*, const v1::EnrollRequest*,
-                      v1::EnrollResponse*) override;
+  grpc::Status Enroll(grpc::ServerContext*, const v1::EnrollRequest*, v1::EnrollResponse*) override;
   grpc::Status Withdraw(grpc::ServerContext*, const v1::WithdrawRequest*,
                         v1::WithdrawResponse*) override;
   grpc::Status RecordCompletions(grpc::ServerContext*, const v1::RecordCompletionsRequest*,
@@ -54,10 +54,9 @@ class TrainingServiceImpl final : public v1::TrainingService::Service {
   grpc::Status GetComplianceReport(grpc::ServerContext*, const v1::GetComplianceReportRequest*,
                                    v1::GetComplianceReportResponse*) override;
 
-  // Keeps the local copy of a teacher's facts from the profile service's events
-  // ("profile.teacher_created", "profile.moved_school", "profile.transferred_county",
-  // "profile.post_status_changed"; others are ignored). Idempotent per event id. Used by the
-  // event consumer (consumer group "training" on "profile:streams").
+  // Keeps the local copy of a teacher's facts from the profile service's events (which event
+  // carries which fact: profile_events.h). Idempotent per event id. Used by the event consumer
+  // (consumer group "training" on "profile:streams").
   absl::Status ApplyProfileEvent(const common::v1::Event& event);
 
  private:

@@ -197,10 +197,12 @@ class TrainingStore {
   static std::string ProviderStreamKey(absl::string_view provider_id);
   static std::string CountyStreamKey(absl::string_view county_id);
 
-  // "C<hex>-<provider>" -> provider; INVALID_ARGUMENT naming `field` for anything else.
+  // "C<hex>-<provider>" -> provider. An empty id is INVALID_ARGUMENT naming `field`; any other
+  // malformed id is NOT_FOUND, as an unknown one (no course has it).
   static absl::StatusOr<std::string> ProviderOfCourse(absl::string_view course_id,
                                                       absl::string_view field = "course_id");
-  // "R<county>-<hex>" -> county; INVALID_ARGUMENT naming `field` for anything else.
+  // "R<county>-<hex>" -> county. An empty id is INVALID_ARGUMENT naming `field`; any other
+  // malformed id is NOT_FOUND, as an unknown one (no record has it).
   static absl::StatusOr<std::string> CountyOfRecord(absl::string_view record_id,
                                                     absl::string_view field = "record_id");
 

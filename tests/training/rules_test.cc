@@ -1120,5 +1120,74 @@ TEST(TallyTest, WhatNeedsARecount) {
   EXPECT_EQ(EncodeTally(*round), EncodeTally(**same));
 }
 
+// Field checks give each bad field as it is: field, rule and what is allowed.
+TEST(FieldProblemTest, CompletionRowsNameTheirFieldAndRule) {
+  const absl::CivilDay start = D(2024, 7, 1), end = D(2024, 7, 5);
+  EXPECT_FALSE(CompletionProblem(H(24), start, end, H(24), end, "rows[0]").has_value());
+  std::optional<FieldProblem> over = CompletionProblem(H(24), start, end, H(24.5), end, "rows[7]");
+  ASSERT_TRUE(over.has_value());
+  EXPECT_EQ(over->field, "rows[7].hours");
+  EXPECT_EQ(over->rule, "within_course");
+  EXPECT_NE(over->message.find("24"), std::string::npos);
+  std::optional<FieldProblem> late = CompletionProblem(H(24), start, end, H(8), end + 1, "rows[2]");
+  ASSERT_TRUE(late.has_value());
+  EXPECT_EQ(late->field, "rows[2].completed_on");
+  std::optional<FieldProblem> hours = WireHoursProblem(0.25, "rows[3].hours");
+  ASSERT_TRUE(hours.has_value());
+  EXPECT_EQ(hours->field, "rows[3].hours");
+  EXPECT_EQ(hours->rule, "hours");
+  EXPECT_FALSE(WireHoursProblem(1.5, "rows[3].hours").has_value());
+}
+
+TEST(FieldProblemTest, TitlesCountCharactersNotBytes) {
+  std::string chinese;
+  for (int i = 0; i < 200; ++i) chinese += "课";  // 3 bytes each
+  EXPECT_TRUE(TitleLengthOk(chinese));
+  EXPECT_FALSE(TitleLengthOk(chinese + "课"));
+  EXPECT_TRUE(TitleLengthOk(std::string(200, 'a')));
+  EXPECT_FALSE(TitleLengthOk(std::string(201, 'a')));
+  EXPECT_FALSE(TitleLengthOk(""));
+}
+
+TEST(FieldProblemTest, CourseAndLoggedTrainingListEveryBadField) {
+  v1::Course course;
+  course.set_title("新课标解读");
+  course.set_provider_id("P1");
+  course.set_level(TRAINING_LEVEL_COUNTY);
+  course.set_mode(TRAINING_MODE_FACE_TO_FACE);
+  course.set_hours(24);
+  course.set_start_date("2025-10-01");
+  course.set_end_date("2025-10-20");
+  course.set_capacity(30);
+  course.add_open_regions("330723");
+  EXPECT_TRUE(CourseProblems(course).empty());
+  course.set_end_date("2025-09-30");
+  course.add_open_regions("33072");
+  FieldProblems bad = CourseProblems(course);
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_EQ(bad[0].field, "course.end_date");
+  EXPECT_EQ(bad[0].rule, "after_start");
+  EXPECT_EQ(bad[1].field, "course.open_regions[1]");
+  EXPECT_EQ(bad[1].rule, "region_code");
+
+  v1::LogTrainingRequest log;
+  log.set_hours(30);
+  log.set_completed_on("2025-10-10");
+  course.set_end_date("2025-10-20");
+  FieldProblems logged = LoggedTrainingProblems(log, &course, false, "330781", D(2025, 11, 25));
+  ASSERT_EQ(logged.size(), 2u);
+  EXPECT_EQ(logged[0].field, "course_id");
+  EXPECT_EQ(logged[0].rule, "not_open");
+  EXPECT_NE(logged[0].message.find("330781"), std::string::npos);
+  EXPECT_EQ(logged[1].field, "hours");
+  EXPECT_EQ(logged[1].rule, "within_course");
+  log.set_completed_on("2025-12-01");
+  logged = LoggedTrainingProblems(log, nullptr, false, "330781", D(2025, 11, 25));
+  std::vector<std::string> fields;
+  for (const FieldProblem& p : logged) fields.push_back(p.field);
+  EXPECT_EQ(fields, (std::vector<std::string>{"completed_on", "activity", "title", "level", "mode",
+                                              "evidence.description", "evidence.file_ref"}));
+}
+
 }  // namespace
 }  // namespace shidang::training

@@ -1,0 +1,72 @@
+#pragma once
+
+// Who may do what in the training service, in one small file so a common scope check can take
+// its place. Each check comes in two halves so that a caller never learns whether an object they
+// may not see exists:
+//  - the half the principal alone decides (a teacher acts only for themself, a centre only on its
+//    own provider's course ids), run before any lookup: PERMISSION_DENIED whether or not the
+//    object exists;
+//  - the half that needs the object's data (a school admin's school, HR's region), where a
+//    missing object and one out of scope get the same answer: for a school admin
+//    PERMISSION_DENIED, for HR NOT_FOUND ("teacher <id> not found") unless their own region's
+//    data names the teacher (one who transferred out), which says nothing they did not know.
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "services/training/store.h"
+#include "shidang/common/v1/policy.pb.h"
+#include "shidang/common/v1/principal.pb.h"
+#include "shidang/training/v1/training.pb.h"
+
+namespace shidang::training::access {
+
+using common::v1::Principal;
+
+bool IsHr(common::v1::Role role);
+// Admins and other services: every object.
+bool IsTrusted(common::v1::Role role);
+// HR whose region is or covers the county.
+bool HrCovers(const Principal& p, absl::string_view county_id);
+// PERMISSION_DENIED "<role> <subject> may not <what>".
+absl::Status Denied(const Principal& p, absl::string_view what);
+
+// What a caller does with a teacher's training data.
+enum class TeacherAction {
+  kRead,     // records, ledger, summary: the teacher, their school admin, HR of their region
+  kEnroll,   // enrol or withdraw: the teacher, their school admin
+  kLog,      // log their own training: the teacher
+  kCorrect,  // reverse a ledger entry: HR of their region
+};
+
+// The principal-only half: PERMISSION_DENIED when no teacher with this id could be allowed.
+absl::Status PrecheckTeacher(const Principal& p, TeacherAction action,
+                             absl::string_view teacher_id);
+
+// The data half, after PrecheckTeacher. `found` is the lookup's result (NOT_FOUND for an
+// unknown teacher); other errors are returned as they are. Answers a missing teacher and one
+// out of scope alike (see above); `store` is asked only to tell an HR caller whether their own
+// region's data names the teacher.
+absl::Status CheckTeacher(TrainingStore& store, const Principal& p, TeacherAction action,
+                          absl::string_view teacher_id, const absl::Status& found,
+                          const TeacherFactsRecord* facts);
+
+// Courses: a training centre acts only on its own provider's courses, and reads only those;
+// every other role reads the whole catalogue. The principal-only half decides from the id
+// ("C<hex>-<provider>") before any lookup; a malformed id is NOT_FOUND for everyone.
+absl::Status PrecheckCourseRead(const Principal& p, absl::string_view course_id);
+absl::Status PrecheckCourseOwner(const Principal& p, absl::string_view course_id);
+// The owner check on a course read (RegisterCourse: the course about to be made).
+absl::Status RequireCourseOwner(const Principal& p, const v1::Course& course);
+
+// Principal-only checks of the rest.
+// Reviewing a record of the county (its id names the county): HR of its region.
+absl::Status RequireReview(const Principal& p, absl::string_view county_id);
+// A compliance report on a region (or one school, for its school admin).
+absl::Status RequireReport(const Principal& p, absl::string_view region,
+                           absl::string_view school_id);
+// Setting a policy version at `level` for `region`: HR at or above it (county HR their county's
+// only; nobody but the trusted the national one).
+absl::Status RequirePolicyWrite(const Principal& p, common::v1::PolicyLevel level,
+                                absl::string_view region);
+
+}  // namespace shidang::training::access
