@@ -157,7 +157,9 @@ class PolicyStore {
   // changes nothing; the same request id with a different request is INVALID_ARGUMENT. Returns the
   // version as stored, with the sections it sets: each section it set anew as given; when it
   // changed nothing, the sections as stored first, with the actor and request id of the version
-  // holding its first section.
+  // holding its first section. ABORTED (redo it) when a whole version of its date was stored
+  // between this call's read and its write, which only a binary from before sections were kept
+  // apart does.
   absl::StatusOr<PolicyVersion> AddVersion(const PolicyVersion& version);
 
   // Everything a resolution for the county needs (the national, province, city and county
