@@ -35,8 +35,8 @@ absl::Status ParseTemplate(const MethodInfo& method, const pb::Descriptor* input
   absl::string_view tail = route->path_template;
   const size_t brace = tail.rfind('}');
   const size_t colon = tail.rfind(':');
-  const bool has_verb = colon != absl::string_view::npos &&
-                        (brace == absl::string_view::npos || colon > brace);
+  const bool has_verb =
+      colon != absl::string_view::npos && (brace == absl::string_view::npos || colon > brace);
   for (absl::string_view segment : SplitPath(route->path_template, has_verb, &verb)) {
     HttpRouteInfo::Segment part;
     if (absl::StartsWith(segment, "{") && absl::EndsWith(segment, "}")) {
@@ -46,12 +46,12 @@ absl::Status ParseTemplate(const MethodInfo& method, const pb::Descriptor* input
       const pb::FieldDescriptor* leaf = fields->back();
       if (leaf->is_repeated() || leaf->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
         return RouteError(method, absl::StrCat("path binding {", part.field,
-                                                "} must be a singular scalar field"));
+                                               "} must be a singular scalar field"));
       }
     } else if (segment.empty() || absl::StrContains(segment, "{") ||
                absl::StrContains(segment, "}")) {
       return RouteError(method, absl::StrCat("path \"", route->path_template,
-                                              "\" has an empty or malformed segment"));
+                                             "\" has an empty or malformed segment"));
     } else {
       part.literal = std::string(segment);
     }
