@@ -662,6 +662,13 @@ class ProfileServiceImpl::Impl {
     w.entries.push_back(entry);
     w.teacher = updated;
     std::vector<common::v1::Event> events = EventsFor(w, call, req.request_id(), false);
+    // The entry names only the changed paths; services that copy a teacher's facts (training:
+    // hire date, cycle anchor, head-teacher periods) follow the teacher as updated.
+    v1::Teacher shared = updated;  // its ID-card number is cleared above
+    shared.clear_phone();
+    shared.clear_email();
+    events.push_back(Event("profile.teacher_updated", w.teacher_id, current.county_id(),
+                           entry.occurred_on(), call, req.request_id(), entry.summary(), shared));
     SHIDANG_RETURN_IF_ERROR(store_.WriteTeachers(current.county_id(), {w},
                                                  Write(call, "UpdateTeacher", req),
                                                  std::move(events), w.teacher_id)
