@@ -247,6 +247,15 @@ absl::Status Teachers::UpdateTeacher(const CallContext& call, const v1::UpdateTe
   w.teacher = updated;
   std::vector<common::v1::Event> events =
       TeacherEvents(deps_.clock, w, call, req.request_id(), /*created=*/false);
+  // The entry names only the changed paths; services that copy a teacher's facts (training:
+  // hire date, cycle anchor, head-teacher periods) follow the teacher as updated.
+  v1::Teacher shared = updated;  // its ID-card number is cleared above
+  shared.clear_phone();
+  shared.clear_email();
+  events.push_back(ProfileEvent(deps_.clock, "profile.teacher_updated",
+                                {w.teacher_id, current.county_id(), entry.occurred_on(),
+                                 req.request_id(), entry.summary()},
+                                call, shared));
   SHIDANG_RETURN_IF_ERROR(deps_.store
                               .WriteTeachers(current.county_id(), {w},
                                              WriteOf(call, "UpdateTeacher", req), std::move(events),

@@ -1,12 +1,10 @@
 #include "services/training/access.h"
 
 #include <string>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "services/common/principal.h"
 #include "services/common/status.h"
-#include "services/training/rules.h"
 #include "services/training/shared.h"
 
 namespace shidang::training::access {
@@ -47,27 +45,6 @@ bool RoleMayEver(Role role, TeacherAction action) {
   return false;
 }
 
-// Whether HR's own region holds the teacher's facts (a teacher who transferred out of it).
-absl::StatusOr<bool> KnownInRegion(TrainingStore& store, absl::string_view region,
-                                   absl::string_view teacher_id) {
-  std::vector<std::string> counties;
-  if (IsCountyCode(region)) {
-    counties = {std::string(region)};
-  } else {
-    SHIDANG_ASSIGN_OR_RETURN(std::vector<std::string> all, store.Counties());
-    for (std::string& c : all) {
-      if (RegionCovers(region, c)) counties.push_back(std::move(c));
-    }
-  }
-  for (const std::string& county : counties) {
-    SHIDANG_ASSIGN_OR_RETURN(
-        std::vector<TeacherState> states,
-        store.GetTeachers(county, {std::string(teacher_id)}, /*with_ledger=*/false));
-    if (states[0].facts.has_value()) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 bool IsHr(Role role) {
@@ -90,6 +67,7 @@ absl::Status Denied(const Principal& p, absl::string_view what) {
 
 absl::Status PrecheckTeacher(const Principal& p, TeacherAction action,
                              absl::string_view teacher_id) {
+  if (teacher_id.empty()) return InvalidField("teacher_id", "required", "required");
   if (IsTrusted(p.role())) return absl::OkStatus();
   if (p.role() == common::v1::ROLE_TEACHER && action != TeacherAction::kCorrect) {
     if (p.subject() == teacher_id) return absl::OkStatus();
@@ -102,9 +80,8 @@ absl::Status PrecheckTeacher(const Principal& p, TeacherAction action,
   return absl::OkStatus();
 }
 
-absl::Status CheckTeacher(TrainingStore& store, const Principal& p, TeacherAction action,
-                          absl::string_view teacher_id, const absl::Status& found,
-                          const TeacherFactsRecord* facts) {
+absl::Status CheckTeacher(const Principal& p, TeacherAction action, absl::string_view teacher_id,
+                          const absl::Status& found, const TeacherFactsRecord* facts) {
   if (!found.ok() && !absl::IsNotFound(found)) return found;
   const bool exists = found.ok() && facts != nullptr;
   // Those the principal alone let through: the teacher themself, the trusted.
@@ -115,10 +92,9 @@ absl::Status CheckTeacher(TrainingStore& store, const Principal& p, TeacherActio
     if (exists && facts->school_id == p.school_id()) return absl::OkStatus();
     return DeniedTeacher(p, action, teacher_id);
   }
-  if (exists && HrCovers(p, facts->county_id)) return absl::OkStatus();
   if (!exists) return TeacherNotFound(teacher_id);
-  SHIDANG_ASSIGN_OR_RETURN(bool known, KnownInRegion(store, p.region(), teacher_id));
-  return known ? DeniedTeacher(p, action, teacher_id) : TeacherNotFound(teacher_id);
+  if (HrCovers(p, facts->county_id)) return absl::OkStatus();
+  return DeniedTeacher(p, action, teacher_id);
 }
 
 absl::Status PrecheckCourseRead(const Principal& p, absl::string_view course_id) {

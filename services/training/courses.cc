@@ -131,9 +131,9 @@ absl::StatusOr<Located> Courses::EnrolledTeacher(const CallContext& call,
                                                  absl::string_view teacher_id) {
   absl::StatusOr<Located> found = Locate(store_, teacher_id);
   if (absl::IsInvalidArgument(found.status())) return found.status();
-  SHIDANG_RETURN_IF_ERROR(
-      access::CheckTeacher(store_, call.principal, access::TeacherAction::kEnroll, teacher_id,
-                           found.status(), found.ok() ? &found->facts() : nullptr));
+  SHIDANG_RETURN_IF_ERROR(access::CheckTeacher(call.principal, access::TeacherAction::kEnroll,
+                                               teacher_id, found.status(),
+                                               found.ok() ? &found->facts() : nullptr));
   return found;
 }
 

@@ -41,7 +41,7 @@ absl::StatusOr<Located> Ledger::Visible(const CallContext& call, absl::string_vi
                                         bool with_ledger) {
   absl::StatusOr<Located> found = Locate(store_, teacher_id, with_ledger);
   if (absl::IsInvalidArgument(found.status())) return found.status();
-  SHIDANG_RETURN_IF_ERROR(access::CheckTeacher(store_, call.principal, access::TeacherAction::kRead,
+  SHIDANG_RETURN_IF_ERROR(access::CheckTeacher(call.principal, access::TeacherAction::kRead,
                                                teacher_id, found.status(),
                                                found.ok() ? &found->facts() : nullptr));
   return found;
@@ -64,9 +64,9 @@ absl::Status Ledger::Reverse(const CallContext& call, const v1::ReverseEntryRequ
                              v1::ReverseEntryResponse* resp) {
   absl::StatusOr<Located> located = Locate(store_, req.teacher_id());
   if (absl::IsInvalidArgument(located.status())) return located.status();
-  SHIDANG_RETURN_IF_ERROR(access::CheckTeacher(
-      store_, call.principal, access::TeacherAction::kCorrect, req.teacher_id(), located.status(),
-      located.ok() ? &located->facts() : nullptr));
+  SHIDANG_RETURN_IF_ERROR(access::CheckTeacher(call.principal, access::TeacherAction::kCorrect,
+                                               req.teacher_id(), located.status(),
+                                               located.ok() ? &located->facts() : nullptr));
   const Located& found = *located;
   std::vector<LedgerEntry> ledger;
   const v1::LedgerEntry* credit = nullptr;

@@ -197,7 +197,7 @@ absl::Status Records::List(const CallContext& call, const v1::ListTrainingRecord
   SHIDANG_ASSIGN_OR_RETURN(size_t offset, PageOffset(req.page()));
   absl::StatusOr<Located> found = Locate(store_, req.teacher_id(), /*with_ledger=*/false);
   if (absl::IsInvalidArgument(found.status())) return found.status();
-  SHIDANG_RETURN_IF_ERROR(access::CheckTeacher(store_, call.principal, access::TeacherAction::kRead,
+  SHIDANG_RETURN_IF_ERROR(access::CheckTeacher(call.principal, access::TeacherAction::kRead,
                                                req.teacher_id(), found.status(),
                                                found.ok() ? &found->facts() : nullptr));
   std::vector<v1::TrainingRecord> records;

@@ -636,5 +636,58 @@ TEST_F(GrpcStoriesTest, ServicesRefuseAPrincipalTheyCannotVerify) {
   }
 }
 
+// Issue #13: every fact the training service copies follows every change to it in the profile
+// service. HR sets a teacher's cycle anchor after the roster import, corrects the hire date, and
+// adds a head-teacher period; the teacher's training cycle (per-teacher cycles in this county)
+// follows each.
+TEST_F(GrpcStoriesTest, LaterProfileChangesReachTheTrainingCycle) {
+  County county;
+  ImportCounty(platform(), "330784", &county);
+  ASSERT_TRUE(AwaitTrainingKnows(platform(), county));
+  const std::string hr = Token(HrP(common::v1::ROLE_COUNTY_HR, "330784"));
+  const std::string a = county.teacher_ids.at("N330784-1");
+
+  tv1::SetTrainingPolicyRequest per_teacher;
+  per_teacher.set_request_id("per-teacher-cycles");
+  per_teacher.set_level(common::v1::POLICY_LEVEL_COUNTY);
+  per_teacher.set_region("330784");
+  per_teacher.set_effective_from("2000-01-01");
+  per_teacher.mutable_training()->set_cycle_kind(common::v1::CYCLE_KIND_PER_TEACHER);
+  tv1::SetTrainingPolicyResponse version;
+  grpc::Status s = CallWith(training(), &TStub::SetTrainingPolicy, hr, per_teacher, &version);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // Hired 2012-09-01 (the roster), no anchor: 5-year cycles from the hire date.
+  ASSERT_EQ(Summary(hr, a).cycle().first_day(), "2022-09-01");
+  ASSERT_FALSE(Summary(hr, a).head_teacher());
+
+  auto update = [&](const std::string& request_id, const pv1::Teacher& fields,
+                    const std::vector<std::string>& paths) {
+    pv1::UpdateTeacherRequest req;
+    req.set_request_id(request_id);
+    req.set_teacher_id(a);
+    *req.mutable_teacher() = fields;
+    for (const std::string& path : paths) req.mutable_update_mask()->add_paths(path);
+    pv1::UpdateTeacherResponse resp;
+    grpc::Status s = CallWith(profile(), &PStub::UpdateTeacher, hr, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  };
+  pv1::Teacher fields;
+  fields.set_training_cycle_anchor("2021-03-01");
+  update("anchor", fields, {"training_cycle_anchor"});
+  EXPECT_TRUE(Eventually([&] { return Summary(hr, a).cycle().first_day() == "2021-03-01"; }))
+      << platform().Logs();
+
+  fields.clear_training_cycle_anchor();
+  fields.set_hire_date("2013-01-01");
+  update("hire-date", fields, {"training_cycle_anchor", "hire_date"});
+  EXPECT_TRUE(Eventually([&] { return Summary(hr, a).cycle().first_day() == "2023-01-01"; }));
+
+  pv1::Teacher periods;
+  periods.add_head_teacher_periods()->set_from_date("2024-09-01");
+  update("head-teacher", periods, {"head_teacher_periods"});
+  EXPECT_TRUE(Eventually([&] { return Summary(hr, a).head_teacher(); }));
+  EXPECT_EQ(Summary(hr, a).cycle().first_day(), "2023-01-01");
+}
+
 }  // namespace
 }  // namespace shidang::e2e

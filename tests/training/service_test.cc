@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -1444,6 +1445,180 @@ TEST_F(TrainingServiceTest, ProfileEventsMoveRetireAndTransferTeachers) {
   EXPECT_EQ(entries.entries(2).hours(), 20);
   EXPECT_EQ(Call(&v1::TrainingService::Stub::ListLedger, hr_, ledger, &entries).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Later profile changes reach the teacher's copy of facts: HR setting the cycle anchor after the
+// teacher was created, a corrected hire date, new head-teacher periods (each published as the
+// profile service's UpdateTeacher does: "profile.teacher_updated" with the teacher as updated).
+TEST_F(TrainingServiceTest, LaterProfileChangesReachTheTeachersCycle) {
+  v1::SetTrainingPolicyRequest set;
+  set.set_request_id("per-teacher-cycles");
+  set.set_level(common::v1::POLICY_LEVEL_COUNTY);
+  set.set_region(kCounty);
+  set.set_effective_from("2000-01-01");
+  set.mutable_training()->set_cycle_kind(common::v1::CYCLE_KIND_PER_TEACHER);
+  v1::SetTrainingPolicyResponse version;
+  grpc::Status s = Call(&v1::TrainingService::Stub::SetTrainingPolicy, hr_, set, &version);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  AddTeacher("T1");  // hired 2012-09-01, no anchor: 5-year cycles from the hire date
+  ASSERT_EQ(Summary("T1").cycle().first_day(), "2022-09-01");
+  ASSERT_FALSE(Summary("T1").head_teacher());
+
+  profile::v1::Teacher t;
+  t.set_teacher_id("T1");
+  t.set_name("教师T1");
+  t.set_county_id(kCounty);
+  t.set_school_id(kSchool);
+  t.set_hire_date("2012-09-01");
+  t.set_post_status(profile::v1::POST_STATUS_ON_DUTY);
+  auto publish_updated = [&] {
+    std::string stream = keys::StreamKey("profile", keys::HashTag("c", kCounty));
+    common::v1::Event e = NewEvent("profile", "profile.teacher_updated", absl::Now());
+    e.set_teacher_id("T1");
+    e.set_county_id(kCounty);
+    e.mutable_payload()->PackFrom(t);
+    Mutation publish("emit_all() return {ok = ''}");
+    MutationRequest m;
+    m.stream_key = stream;
+    m.events = {e, e};  // delivered twice: applied once
+    ASSERT_TRUE(publish.Run(redis_.pool(), m).ok());
+  };
+
+  // HR sets the anchor afterwards (DOMAIN §6: "HR may set it").
+  t.set_training_cycle_anchor("2021-03-01");
+  publish_updated();
+  EXPECT_TRUE(Eventually([&] { return Summary("T1").cycle().first_day() == "2021-03-01"; }));
+  EXPECT_EQ(Summary("T1").cycle().last_day(), "2026-02-28");
+
+  // The anchor cleared and the hire date corrected: the cycle follows the new hire date.
+  t.clear_training_cycle_anchor();
+  t.set_hire_date("2013-01-01");
+  publish_updated();
+  EXPECT_TRUE(Eventually([&] { return Summary("T1").cycle().first_day() == "2023-01-01"; }));
+
+  // A head-teacher period added: the summary counts head-teacher hours for them now.
+  profile::v1::DatePeriod* period = t.add_head_teacher_periods();
+  period->set_from_date("2024-09-01");
+  publish_updated();
+  EXPECT_TRUE(Eventually([&] { return Summary("T1").head_teacher(); }));
+  EXPECT_EQ(Summary("T1").cycle().first_day(), "2023-01-01");
+
+  // The report (from the stored totals) agrees with the summary, and the school is unchanged.
+  v1::GetComplianceReportRequest report_of;
+  report_of.set_county_id(kCounty);
+  report_of.set_school_id(kSchool);
+  v1::GetComplianceReportResponse report;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetComplianceReport, hr_, report_of, &report).ok());
+  EXPECT_EQ(report.teachers(), 1);
+}
+
+// A caller never learns whether a teacher (or course) they may not see exists: what the principal
+// alone decides is decided before any lookup, and where the data is needed a missing id and one
+// out of scope get the same code and the same message (but for the id itself).
+TEST_F(TrainingServiceTest, ACallerNeverLearnsWhetherAnIdOutOfTheirScopeExists) {
+  AddTeacher("T1");
+  AddTeacher("T2", kCounty, "S330723-bbbbbbbbbb");
+  v1::Course course = RegisterCourse(centre_, "c-1");
+  struct Answer {
+    grpc::StatusCode code;
+    std::string message;
+  };
+  // The answer to `who` for teacher `id` by `method`, with the id blanked in the message.
+  auto ask = [&](const Principal& who, const std::string& id, const std::string& method) {
+    grpc::Status s;
+    if (method == "GetTrainingSummary") {
+      v1::GetTrainingSummaryRequest req;
+      req.set_teacher_id(id);
+      v1::GetTrainingSummaryResponse resp;
+      s = Call(&v1::TrainingService::Stub::GetTrainingSummary, who, req, &resp);
+    } else if (method == "ListLedger") {
+      v1::ListLedgerRequest req;
+      req.set_teacher_id(id);
+      v1::ListLedgerResponse resp;
+      s = Call(&v1::TrainingService::Stub::ListLedger, who, req, &resp);
+    } else if (method == "ListTrainingRecords") {
+      v1::ListTrainingRecordsRequest req;
+      req.set_teacher_id(id);
+      v1::ListTrainingRecordsResponse resp;
+      s = Call(&v1::TrainingService::Stub::ListTrainingRecords, who, req, &resp);
+    } else if (method == "LogTraining") {
+      v1::LogTrainingRequest req;
+      req.set_teacher_id(id);
+      req.set_course_id(course.course_id());
+      req.set_hours(24);
+      req.set_completed_on("2025-10-20");
+      v1::LogTrainingResponse resp;
+      s = Call(&v1::TrainingService::Stub::LogTraining, who, req, &resp);
+    } else if (method == "Enroll") {
+      v1::EnrollRequest req;
+      req.set_course_id(course.course_id());
+      req.set_teacher_id(id);
+      v1::EnrollResponse resp;
+      s = Call(&v1::TrainingService::Stub::Enroll, who, req, &resp);
+    } else {
+      v1::ReverseEntryRequest req;
+      req.set_teacher_id(id);
+      req.set_entry_id("E0000000000000000");
+      req.set_reason("学时有误");
+      v1::ReverseEntryResponse resp;
+      s = Call(&v1::TrainingService::Stub::ReverseEntry, who, req, &resp);
+    }
+    return Answer{s.error_code(), absl::StrReplaceAll(s.error_message(), {{id, "<id>"}})};
+  };
+  const Principal teacher = Who(common::v1::ROLE_TEACHER, "T2");
+  const Principal school_admin =
+      Who(common::v1::ROLE_SCHOOL_ADMIN, "sa2", "", "S330723-bbbbbbbbbb");
+  // (HR is left out: tests kept unchanged pin NOT_FOUND for HR asking for an unknown teacher
+  // and PERMISSION_DENIED for HR of another county asking for an existing one; see access.h.)
+  const std::vector<std::pair<Principal, std::vector<std::string>>> cases = {
+      {teacher,
+       {"GetTrainingSummary", "ListLedger", "ListTrainingRecords", "LogTraining", "Enroll",
+        "ReverseEntry"}},
+      {school_admin,
+       {"GetTrainingSummary", "ListLedger", "ListTrainingRecords", "Enroll", "ReverseEntry"}}};
+  for (const auto& [who, methods] : cases) {
+    for (const std::string& method : methods) {
+      SCOPED_TRACE(absl::StrCat(RoleName(who.role()), " ", who.subject(), " ", method));
+      Answer existing = ask(who, "T1", method);
+      Answer missing = ask(who, "T-nobody", method);
+      EXPECT_NE(existing.code, grpc::StatusCode::OK);
+      EXPECT_EQ(existing.code, missing.code);
+      EXPECT_EQ(existing.message, missing.message);
+    }
+  }
+  // A teacher is refused before any lookup: PERMISSION_DENIED for both.
+  EXPECT_EQ(ask(teacher, "T-nobody", "GetTrainingSummary").code,
+            grpc::StatusCode::PERMISSION_DENIED);
+  // The callers still reach what is theirs.
+  EXPECT_EQ(ask(teacher, "T2", "GetTrainingSummary").code, grpc::StatusCode::OK);
+  EXPECT_EQ(ask(school_admin, "T2", "ListLedger").code, grpc::StatusCode::OK);
+
+  // Another centre asking for a course of P1: an existing one and a missing one look alike.
+  const std::string missing_course = absl::StrCat("C000000000000-", centre_.provider_id());
+  ASSERT_EQ(missing_course.size(), course.course_id().size());
+  auto ask_course = [&](const std::string& id, bool close) {
+    grpc::Status s;
+    if (close) {
+      v1::CloseCourseRequest req;
+      req.set_course_id(id);
+      v1::CloseCourseResponse resp;
+      s = Call(&v1::TrainingService::Stub::CloseCourse, other_centre_, req, &resp);
+    } else {
+      v1::GetCourseRequest req;
+      req.set_course_id(id);
+      v1::GetCourseResponse resp;
+      s = Call(&v1::TrainingService::Stub::GetCourse, other_centre_, req, &resp);
+    }
+    return Answer{s.error_code(), absl::StrReplaceAll(s.error_message(), {{id, "<id>"}})};
+  };
+  for (bool close : {false, true}) {
+    SCOPED_TRACE(close ? "CloseCourse" : "GetCourse");
+    Answer existing = ask_course(course.course_id(), close);
+    Answer missing = ask_course(missing_course, close);
+    EXPECT_EQ(existing.code, grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(existing.code, missing.code);
+    EXPECT_EQ(existing.message, missing.message);
+  }
 }
 
 }  // namespace
