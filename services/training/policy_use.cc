@@ -1,5 +1,6 @@
 #include "services/training/policy_use.h"
 
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -29,24 +30,16 @@ PolicyUse::PolicyUse(redis::Pool& pool, const Clock& clock)
     : clock_(clock), policies_(pool, policy::PolicyStoreOptions{.clock = &clock}) {}
 
 absl::StatusOr<LoadedPolicy> PolicyUse::LoadPolicy(absl::string_view county_id) {
-  SHIDANG_ASSIGN_OR_RETURN(policy::RegionChain chain, policy::ChainOf(county_id));
-  std::vector<common::v1::PolicyVersion> versions;
-  std::vector<std::pair<common::v1::PolicyLevel, std::string>> levels = {
-      {common::v1::POLICY_LEVEL_NATIONAL, ""},
-      {common::v1::POLICY_LEVEL_PROVINCE, chain.province},
-      {common::v1::POLICY_LEVEL_CITY, chain.city},
-      {common::v1::POLICY_LEVEL_COUNTY, chain.county}};
+  // One pipelined read of every level's versions, cached by the store (PolicyStore::ReadCounty):
+  // an approval no longer waits for four sequential reads.
+  SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const policy::CountyVersions> read,
+                           policies_.ReadCounty(county_id));
+  std::vector<common::v1::PolicyVersion> versions = read->Setting("training");
+  // The stamp covers the same bytes in the same order as before (national, province, city,
+  // county; by date), so summaries cached under an unchanged policy stay fresh.
   std::string bytes;
-  for (const auto& [level, region] : levels) {
-    if (level != common::v1::POLICY_LEVEL_NATIONAL && region.empty()) continue;
-    SHIDANG_ASSIGN_OR_RETURN(std::vector<common::v1::PolicyVersion> found,
-                             policies_.ListVersions(level, region));
-    for (common::v1::PolicyVersion& v : found) {
-      if (!v.policy().has_training()) continue;
-      absl::StrAppend(&bytes, v.effective_from(), v.policy().training().SerializeAsString(),
-                      "\x1e");
-      versions.push_back(std::move(v));
-    }
+  for (const common::v1::PolicyVersion& v : versions) {
+    absl::StrAppend(&bytes, v.effective_from(), v.policy().training().SerializeAsString(), "\x1e");
   }
   SHIDANG_ASSIGN_OR_RETURN(PolicyHistory history, PolicyHistory::ForCounty(county_id, versions));
   return LoadedPolicy{std::move(history), Stamp(bytes)};
