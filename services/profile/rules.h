@@ -169,6 +169,14 @@ bool IsNewTeacher(absl::CivilDay hire_date, absl::CivilDay day, int64_t years = 
 // is before since). A year at a school started on 1 September is complete on the next 1 September.
 int64_t WholeYearsSince(absl::CivilDay since, absl::CivilDay day);
 
+// Secondments (支教, 走教, ... : a rotation that keeps the personnel relation) from the rotation
+// service's events filed in the timeline (EXTERNAL entries of source "rotation", payload a
+// shidang.rotation.v1.Rotation): one stint per started rotation, at the host school, from its
+// started_on to its completed_on (or the day a "rotation.cancelled" entry occurred; open while
+// neither). Rotations that move the relation are left out: the school history has them.
+std::vector<v1::SchoolStint> SecondmentStintsFromTimeline(
+    const std::vector<v1::TimelineEntry>& entries);
+
 // True when a stint at a school of this classification counts as rural or weak service (DOMAIN
 // §3): location 乡村, quality 薄弱, or a village school or teaching point.
 bool IsRuralOrWeak(const v1::SchoolStint& school);
@@ -180,6 +188,13 @@ bool IsRuralOrWeak(const v1::SchoolStint& school);
 // "school_history[i].from_date"/".to_date" for a bad date or a stint ending before it starts.
 absl::StatusOr<v1::RuralOrWeakService> RuralOrWeakServiceOf(
     const std::vector<v1::SchoolStint>& history, absl::CivilDay as_of);
+
+// The same over the school history and the secondments (SecondmentStintsFromTimeline, with their
+// schools' classification filled in): periods of a secondment say source "rotation"; whole years
+// merge both.
+absl::StatusOr<v1::RuralOrWeakService> RuralOrWeakServiceOf(
+    const std::vector<v1::SchoolStint>& history, const std::vector<v1::SchoolStint>& secondments,
+    absl::CivilDay as_of);
 
 // ---------------------------------------------------------------------------------------------
 // UpdateTeacher's field mask.

@@ -1030,18 +1030,21 @@ class ProfileServiceImpl::Impl {
     MarkSuperseded(&entries);
     SortByDate(&entries);
     std::vector<v1::SchoolStint> history = SchoolHistoryFromTimeline(entries);
-    for (v1::SchoolStint& stint : history) {
-      absl::StatusOr<v1::School> school = store_.GetSchool(stint.school_id());
-      if (school.ok()) {
-        stint.set_school_name(school->name());
-        stint.set_county_id(school->county_id());
-        stint.set_location(school->location());
-        stint.set_quality(school->quality());
-        stint.set_kind(school->kind());
+    std::vector<v1::SchoolStint> secondments = SecondmentStintsFromTimeline(entries);
+    for (std::vector<v1::SchoolStint>* stints : {&history, &secondments}) {
+      for (v1::SchoolStint& stint : *stints) {
+        absl::StatusOr<v1::School> school = store_.GetSchool(stint.school_id());
+        if (school.ok()) {
+          stint.set_school_name(school->name());
+          stint.set_county_id(school->county_id());
+          stint.set_location(school->location());
+          stint.set_quality(school->quality());
+          stint.set_kind(school->kind());
+        }
       }
     }
     SHIDANG_ASSIGN_OR_RETURN(*file->mutable_rural_or_weak_service(),
-                             RuralOrWeakServiceOf(history, as_of));
+                             RuralOrWeakServiceOf(history, secondments, as_of));
     for (v1::SchoolStint& s : history) *file->add_school_history() = std::move(s);
     for (v1::TimelineEntry& e : entries) *file->add_timeline() = std::move(e);
     for (const v1::ServiceSummary& s : found.stored.summaries) *file->add_summaries() = s;
@@ -1247,9 +1250,15 @@ class ProfileServiceImpl::Impl {
       std::string phone, email;
       payload.mutable_phone()->swap(phone);
       payload.mutable_email()->swap(email);
+      // The initial backbone tier goes out on the event too (no designation event of its own
+      // here): the rotation service counts backbone rotations from it.
+      payload.set_backbone_tier(row.backbone_tier);
+      payload.set_backbone_designated_on(row.backbone_designated_on);
       events[k] = Event("profile.teacher_created", payload.teacher_id(), county,
                         payload.school_joined_on(), call, req.request_id(),
                         absl::StrCat("建立档案：", payload.name()), payload);
+      payload.clear_backbone_tier();
+      payload.clear_backbone_designated_on();
       payload.mutable_phone()->swap(phone);
       payload.mutable_email()->swap(email);
       writes[k] = std::move(*w);
