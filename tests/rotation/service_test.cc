@@ -556,5 +556,46 @@ TEST_F(RotationServiceTest, CandidatesCloseTheShortfallBackboneFirst) {
   }
 }
 
+TEST_F(RotationServiceTest, CountyPolicyChangesTheQuotaAndSaysWhereValuesCameFrom) {
+  for (int i = 1; i <= 11; ++i) AddTeacher(absl::StrCat("T", i), "2015-09-01");
+  EXPECT_EQ(Report().county().required(), 2);  // ceil(10% x 11)
+  v1::SetRotationPolicyRequest set;
+  set.set_request_id("pol-1");
+  set.set_level(common::v1::POLICY_LEVEL_COUNTY);
+  set.set_region(kCounty);
+  set.set_effective_from("2025-01-01");
+  set.mutable_rotation()->set_ratio_percent(30);
+  v1::SetRotationPolicyResponse version;
+  grpc::Status s = Call(&v1::RotationService::Stub::SetRotationPolicy, hr_, set, &version);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(Report().county().required(), 4);  // ceil(30% x 11)
+  v1::GetRotationPolicyRequest get;
+  get.set_county_id(kCounty);
+  v1::GetRotationPolicyResponse got;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::GetRotationPolicy, hr_, get, &got).ok());
+  EXPECT_EQ(got.resolved().policy().rotation().ratio_percent(), 30);
+  EXPECT_EQ(got.resolved().policy().rotation().min_years_at_school(), 6);
+  bool county_source = false;
+  for (const common::v1::PolicySource& source : got.resolved().sources()) {
+    EXPECT_TRUE(absl::StartsWith(source.field(), "rotation.")) << source.field();
+    if (source.field() == "rotation.ratio_percent") {
+      county_source = source.level() == common::v1::POLICY_LEVEL_COUNTY;
+    }
+  }
+  EXPECT_TRUE(county_source);
+  // Out of range: the field is named, nothing stored.
+  set.set_request_id("pol-2");
+  set.set_effective_from("2025-02-01");
+  set.mutable_rotation()->set_ratio_percent(130);
+  s = Call(&v1::RotationService::Stub::SetRotationPolicy, hr_, set, &version);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("ratio_percent"));
+  // County HR of another county may not set this one's.
+  set.mutable_rotation()->set_ratio_percent(20);
+  s = Call(&v1::RotationService::Stub::SetRotationPolicy,
+           Who(common::v1::ROLE_COUNTY_HR, "o", kOtherCounty), set, &version);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
 }  // namespace
 }  // namespace shidang::rotation
