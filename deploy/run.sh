@@ -255,6 +255,11 @@ for service in "${services[@]}"; do
   port_file="$data_dir/run/$service.port"
   extra=()
   if [[ -n "${service_extra_args[$service]:-}" ]]; then extra=("${service_extra_args[$service]}"); fi
+  # The rotation service moves a teacher in the profile service when a rotation that moves the
+  # personnel relation starts.
+  if [[ "$service" == rotation && -n "${service_port[profile]:-}" ]]; then
+    extra+=("--profile=127.0.0.1:${service_port[profile]}")
+  fi
   # /metrics (services/common/metrics.h) on base+91.. (or any free port); its port file is
   # written before the gRPC one, so it is there once the service is ready.
   metrics_port_file="$data_dir/run/$service.metrics.port"

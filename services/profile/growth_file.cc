@@ -41,8 +41,11 @@ absl::Status GrowthFiles::GetGrowthFile(const CallContext& call,
   SortByDate(&entries);
   std::vector<v1::SchoolStint> history = SchoolHistoryFromTimeline(entries);
   DescribeSchools(deps_.store, &history);
+  // Secondments (a rotation that keeps the home school) count as service where they were served.
+  std::vector<v1::SchoolStint> secondments = SecondmentStintsFromTimeline(entries);
+  DescribeSchools(deps_.store, &secondments);
   SHIDANG_ASSIGN_OR_RETURN(*file->mutable_rural_or_weak_service(),
-                           RuralOrWeakServiceOf(history, as_of));
+                           RuralOrWeakServiceOf(history, secondments, as_of));
   for (v1::SchoolStint& s : history) *file->add_school_history() = std::move(s);
   for (v1::TimelineEntry& e : entries) *file->add_timeline() = std::move(e);
   for (const v1::ServiceSummary& s : found.summaries) *file->add_summaries() = s;

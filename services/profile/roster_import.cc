@@ -302,10 +302,16 @@ absl::Status RosterImport::BuildTeacherWrites(const CallContext& call,
     payload.mutable_phone()->swap(phone);
     payload.mutable_email()->swap(email);
     const std::string summary = absl::StrCat("建立档案：", payload.name());
+    // The initial backbone tier goes out on the event too (no designation event of its own
+    // here): the rotation service counts backbone rotations from it.
+    payload.set_backbone_tier(row.backbone_tier);
+    payload.set_backbone_designated_on(row.backbone_designated_on);
     work.events[k] = ProfileEvent(
         deps_.clock, "profile.teacher_created",
         {payload.teacher_id(), county, payload.school_joined_on(), req.request_id(), summary}, call,
         payload);
+    payload.clear_backbone_tier();
+    payload.clear_backbone_designated_on();
     payload.mutable_phone()->swap(phone);
     payload.mutable_email()->swap(email);
     work.writes[k] = std::move(*w);

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "shidang/rotation/v1/rotation.pb.h"
 
 namespace shidang::profile {
 namespace {
@@ -663,55 +664,6 @@ absl::Status ValidateNewTimelineEntry(const TimelineEntry& entry) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Retirement.
-
-int64_t RetirementDelayMonths(absl::CivilMonth birth_month, absl::CivilMonth cohort_start,
-                              int64_t months_per_step, int64_t max_delay_months) {
-  const int64_t k = birth_month - cohort_start;
-  if (k < 0 || months_per_step <= 0) return 0;
-  return std::min(max_delay_months, k / months_per_step + 1);
-}
-
-absl::StatusOr<absl::CivilDay> RetirementDate(absl::CivilDay birth_date,
-                                              const common::v1::RetirementPolicy::Rule& rule) {
-  if (!rule.has_base_age_years() || rule.base_age_years() <= 0) {
-    return PolicyUnset("retirement.base_age_years", "must be set and positive");
-  }
-  if (!rule.has_cohort_start_month()) {
-    return PolicyUnset("retirement.cohort_start_month", "must be set (YYYY-MM)");
-  }
-  absl::StatusOr<absl::CivilMonth> cohort =
-      dates::ParseMonth(rule.cohort_start_month(), "retirement.cohort_start_month");
-  if (!cohort.ok()) return absl::FailedPreconditionError(cohort.status().message());
-  if (!rule.has_months_per_step() || rule.months_per_step() <= 0) {
-    return PolicyUnset("retirement.months_per_step", "must be set and positive");
-  }
-  if (!rule.has_max_delay_months() || rule.max_delay_months() < 0) {
-    return PolicyUnset("retirement.max_delay_months", "must be set and >= 0");
-  }
-  const absl::CivilMonth born(birth_date);
-  const int64_t delay = RetirementDelayMonths(born, *cohort, rule.months_per_step(),
-                                              rule.max_delay_months());
-  // The month in which they reach the age, then the first day of the month after it.
-  const absl::CivilMonth reached = born + (12 * static_cast<int64_t>(rule.base_age_years()) + delay);
-  return absl::CivilDay(reached + 1);
-}
-
-absl::StatusOr<absl::CivilDay> RetirementDate(absl::CivilDay birth_date, Sex sex,
-                                              const common::v1::RetirementPolicy& policy) {
-  switch (sex) {
-    case common::v1::SEX_MALE:
-      if (!policy.has_male()) return PolicyUnset("retirement.male", "not set");
-      return RetirementDate(birth_date, policy.male());
-    case common::v1::SEX_FEMALE:
-      if (!policy.has_female()) return PolicyUnset("retirement.female", "not set");
-      return RetirementDate(birth_date, policy.female());
-    default:
-      return Invalid("sex", "must be SEX_MALE or SEX_FEMALE to compute a retirement date");
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Years, new teachers, rural or weak service.
 
 bool IsNewTeacher(absl::CivilDay hire_date, absl::CivilDay day, int64_t years) {
@@ -736,11 +688,52 @@ bool IsRuralOrWeak(const v1::SchoolStint& school) {
 
 absl::StatusOr<v1::RuralOrWeakService> RuralOrWeakServiceOf(
     const std::vector<v1::SchoolStint>& history, absl::CivilDay as_of) {
+  return RuralOrWeakServiceOf(history, {}, as_of);
+}
+
+std::vector<v1::SchoolStint> SecondmentStintsFromTimeline(
+    const std::vector<v1::TimelineEntry>& entries) {
+  std::map<std::string, v1::SchoolStint> by_rotation;  // rotation id -> its stint
+  for (const TimelineEntry& e : entries) {
+    if (e.kind() != v1::TIMELINE_ENTRY_KIND_EXTERNAL || e.external().source() != "rotation" ||
+        !e.superseded_by_entry_id().empty()) {
+      continue;
+    }
+    rotation::v1::Rotation r;
+    if (!e.external().payload().UnpackTo(&r) || r.relation_moves()) continue;
+    const std::string& type = e.external().type();
+    if (type == "rotation.started" && !r.started_on().empty()) {
+      v1::SchoolStint& s = by_rotation[r.rotation_id()];
+      s.set_school_id(r.receiving_school_id());
+      s.set_from_date(r.started_on());
+    } else if (type == "rotation.completed" || type == "rotation.cancelled") {
+      auto found = by_rotation.find(r.rotation_id());
+      if (found == by_rotation.end()) continue;
+      const std::string& last =
+          type == "rotation.completed" ? r.completed_on() : e.occurred_on();
+      if (!last.empty() && last >= found->second.from_date()) found->second.set_to_date(last);
+    }
+  }
+  std::vector<v1::SchoolStint> out;
+  for (auto& [id, stint] : by_rotation) out.push_back(std::move(stint));
+  std::sort(out.begin(), out.end(), [](const v1::SchoolStint& a, const v1::SchoolStint& b) {
+    return a.from_date() < b.from_date();
+  });
+  return out;
+}
+
+absl::StatusOr<v1::RuralOrWeakService> RuralOrWeakServiceOf(
+    const std::vector<v1::SchoolStint>& history, const std::vector<v1::SchoolStint>& secondments,
+    absl::CivilDay as_of) {
   v1::RuralOrWeakService out;
   std::vector<dates::Period> spans;
-  for (size_t i = 0; i < history.size(); ++i) {
-    const v1::SchoolStint& s = history[i];
-    const std::string at = absl::StrCat("school_history[", i, "]");
+  std::vector<v1::SchoolStint> stints = history;
+  stints.insert(stints.end(), secondments.begin(), secondments.end());
+  for (size_t i = 0; i < stints.size(); ++i) {
+    const v1::SchoolStint& s = stints[i];
+    const bool secondment = i >= history.size();
+    const std::string at = secondment ? absl::StrCat("secondments[", i - history.size(), "]")
+                                      : absl::StrCat("school_history[", i, "]");
     absl::StatusOr<absl::CivilDay> from = dates::ParseDate(s.from_date(), at + ".from_date");
     if (!from.ok()) return from.status();
     std::optional<absl::CivilDay> to;
@@ -760,7 +753,7 @@ absl::StatusOr<v1::RuralOrWeakService> RuralOrWeakServiceOf(
     p->set_weak(s.quality() == v1::SCHOOL_QUALITY_WEAK);
     p->set_village_or_teaching_point(s.kind() == v1::SCHOOL_KIND_VILLAGE_SCHOOL ||
                                      s.kind() == v1::SCHOOL_KIND_TEACHING_POINT);
-    p->set_source("school_history");
+    p->set_source(secondment ? "rotation" : "school_history");
     spans.push_back(dates::Period{*from, ongoing ? as_of : *to});
   }
   out.set_served(!spans.empty());

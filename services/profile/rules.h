@@ -15,6 +15,7 @@
 #include "absl/time/civil_time.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "services/common/dates.h"
+#include "services/common/retirement.h"
 #include "shidang/common/v1/policy.pb.h"
 #include "shidang/common/v1/types.pb.h"
 #include "shidang/profile/v1/profile.pb.h"
@@ -165,19 +166,9 @@ absl::Status ValidateNewTimelineEntry(const v1::TimelineEntry& entry);
 // ---------------------------------------------------------------------------------------------
 // Retirement (法定退休年龄, DOMAIN §1).
 
-// Months of delay for someone born in `birth_month`: with k = months from the cohort start to the
-// birth month, k >= 0 ? min(max_delay, k / step + 1) : 0.
-int64_t RetirementDelayMonths(absl::CivilMonth birth_month, absl::CivilMonth cohort_start,
-                              int64_t months_per_step, int64_t max_delay_months);
-
-// The first day of the month after the one in which the teacher reaches base age + delay.
-// FAILED_PRECONDITION naming the rule's field when the rule leaves one unset or invalid.
-absl::StatusOr<absl::CivilDay> RetirementDate(absl::CivilDay birth_date,
-                                              const common::v1::RetirementPolicy::Rule& rule);
-
-// Picks the rule for `sex` (INVALID_ARGUMENT for SEX_UNSPECIFIED).
-absl::StatusOr<absl::CivilDay> RetirementDate(absl::CivilDay birth_date, common::v1::Sex sex,
-                                              const common::v1::RetirementPolicy& policy);
+// The rule lives in services/common/retirement.h, shared with the rotation service.
+using ::shidang::retirement::RetirementDate;
+using ::shidang::retirement::RetirementDelayMonths;
 
 // ---------------------------------------------------------------------------------------------
 // Years at a school, new teachers, rural or weak service.
@@ -188,6 +179,14 @@ bool IsNewTeacher(absl::CivilDay hire_date, absl::CivilDay day, int64_t years = 
 // Whole years since `since` on `day`: the largest n with ShiftYears(since, n) <= day (0 when day
 // is before since). A year at a school started on 1 September is complete on the next 1 September.
 int64_t WholeYearsSince(absl::CivilDay since, absl::CivilDay day);
+
+// Secondments (支教, 走教, ... : a rotation that keeps the personnel relation) from the rotation
+// service's events filed in the timeline (EXTERNAL entries of source "rotation", payload a
+// shidang.rotation.v1.Rotation): one stint per started rotation, at the host school, from its
+// started_on to its completed_on (or the day a "rotation.cancelled" entry occurred; open while
+// neither). Rotations that move the relation are left out: the school history has them.
+std::vector<v1::SchoolStint> SecondmentStintsFromTimeline(
+    const std::vector<v1::TimelineEntry>& entries);
 
 // True when a stint at a school of this classification counts as rural or weak service (DOMAIN
 // §3): location 乡村, quality 薄弱, or a village school or teaching point.
@@ -200,6 +199,13 @@ bool IsRuralOrWeak(const v1::SchoolStint& school);
 // "school_history[i].from_date"/".to_date" for a bad date or a stint ending before it starts.
 absl::StatusOr<v1::RuralOrWeakService> RuralOrWeakServiceOf(
     const std::vector<v1::SchoolStint>& history, absl::CivilDay as_of);
+
+// The same over the school history and the secondments (SecondmentStintsFromTimeline, with their
+// schools' classification filled in): periods of a secondment say source "rotation"; whole years
+// merge both.
+absl::StatusOr<v1::RuralOrWeakService> RuralOrWeakServiceOf(
+    const std::vector<v1::SchoolStint>& history, const std::vector<v1::SchoolStint>& secondments,
+    absl::CivilDay as_of);
 
 // ---------------------------------------------------------------------------------------------
 // UpdateTeacher's field mask.

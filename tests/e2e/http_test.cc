@@ -292,6 +292,87 @@ std::string ManyTeachersCsv(const std::string& county, const std::string& school
   return csv;
 }
 
+// HR's rotation story over JSON: propose (the personnel relation moves), approve by HR and the
+// receiving school, start; the report counts it (also as CSV); the growth file shows the move.
+TEST_F(HttpStoriesTest, RotationStoryOverJson) {
+  County county;
+  ImportCounty(platform(), "330728", &county);
+  ASSERT_FALSE(HasFatalFailure());
+  const Principal hr = HrP(common::v1::ROLE_COUNTY_HR, "330728");
+  const std::string a = county.teacher_ids.at("N330728-1");
+  const std::string urban = county.school_ids.at("3307280001");
+  const std::string rural = county.school_ids.at("3307280002");
+  // The rotation service learns the teachers from the profile service's events: all three have
+  // been at their school since 2015-09-01.
+  HttpReply reply;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        reply = Send(http::verb::get,
+                     "/v1/counties/330728/rotation-eligibility?schoolYear=2025&eligibleOnly=true",
+                     hr);
+        const pb::Struct body = ParseJson(reply.body);
+        const pb::Value* n = Member(body, "eligible");
+        // int64 fields are JSON strings (proto3 JSON).
+        return reply.status == 200 && n != nullptr && n->string_value() == "3";
+      },
+      absl::Seconds(15)))
+      << reply.body;
+
+  reply = Send(http::verb::post, "/v1/rotations", SchoolAdminP(urban),
+               absl::StrCat(R"({"teacherId":")", a, R"(","receivingSchoolId":")", rural,
+                            R"(","form":"ROTATION_FORM_REGULAR_TRANSFER","relationMoves":true,)",
+                            R"("startDate":"2025-09-01","plannedEndDate":"2027-08-31"})"),
+               {{"Idempotency-Key", "http-rotation-1"}});
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  const std::string id = Member(ParseJson(reply.body), "rotation.rotationId")->string_value();
+  reply = Send(http::verb::post, "/v1/rotations/" + id + ":approve", hr, "{}",
+               {{"Idempotency-Key", "http-approve-hr"}});
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(Member(ParseJson(reply.body), "rotation.state")->string_value(),
+            "ROTATION_STATE_PROPOSED");
+  reply = Send(http::verb::post, "/v1/rotations/" + id + ":approve", SchoolAdminP(rural), "{}",
+               {{"Idempotency-Key", "http-approve-rc"}});
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(Member(ParseJson(reply.body), "rotation.state")->string_value(),
+            "ROTATION_STATE_APPROVED");
+  // Completing an approved rotation is refused, naming both states.
+  reply = Send(http::verb::post, "/v1/rotations/" + id + ":complete", hr, "{}",
+               {{"Idempotency-Key", "http-complete-early"}});
+  EXPECT_EQ(reply.status, 400) << reply.body;
+  EXPECT_THAT(reply.body, HasSubstr("ROTATION_STATE_APPROVED"));
+  reply = Send(http::verb::post, "/v1/rotations/" + id + ":start", hr, "{}",
+               {{"Idempotency-Key", "http-start"}});
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(Member(ParseJson(reply.body), "rotation.state")->string_value(),
+            "ROTATION_STATE_STARTED");
+
+  reply = Send(http::verb::get, "/v1/counties/330728/rotation-compliance?schoolYear=2025-2026", hr);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  pb::Struct report = ParseJson(reply.body);
+  EXPECT_EQ(Member(report, "county.counting")->string_value(), "1") << reply.body;
+  EXPECT_EQ(Member(report, "county.required")->string_value(), "1") << reply.body;
+  reply = Send(http::verb::get, "/v1/counties/330728/rotation-compliance?schoolYear=2025", hr, "",
+               {{"Accept", "text/csv"}});
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_THAT(reply.body, StartsWith("\xEF\xBB\xBF"));
+  EXPECT_THAT(reply.body, HasSubstr("符合交流条件人数"));
+
+  // The teacher reads their own rotations; the growth file shows the move to the rural school.
+  reply = Send(http::verb::get, "/v1/teachers/" + a + "/rotations", TeacherP(a));
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_THAT(reply.body, HasSubstr(id));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        reply = Send(http::verb::get, "/v1/teachers/" + a + "/growth-file", hr);
+        const pb::Struct body = ParseJson(reply.body);
+        const pb::Value* served = Member(body, "growthFile.ruralOrWeakService.served");
+        return reply.status == 200 && served != nullptr && served->bool_value() &&
+               absl::StrContains(reply.body, "rotation.started");
+      },
+      absl::Seconds(15)))
+      << reply.body;
+}
+
 TEST_F(HttpStoriesTest, EveryErrorClassHasItsStatusAndBody) {
   County county;
   ImportCounty(platform(), "330727", &county);

@@ -187,6 +187,12 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
        std::string("--today=") + kToday, "--consume_profile=true"});
   if (!training.ok()) return Failed("shidang-training", training.status());
   p->training_ = *std::move(training);
+  auto rotation = ServiceProcess::Start(
+      SHIDANG_ROTATION_BINARY,
+      {"--redis=" + p->redis_.address(), "--principal_key_file=" + p->principal_key_path_,
+       std::string("--today=") + kToday, "--profile=" + p->profile_->address()});
+  if (!rotation.ok()) return Failed("shidang-rotation", rotation.status());
+  p->rotation_ = *std::move(rotation);
   // The table of every role and method makes hundreds of calls: no rate limit here (a gateway
   // of its own tests the limit).
   auto gateway = p->StartGateway(p->Backends(), {"--rate_per_second=0"});
@@ -198,6 +204,7 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
   p->gateway_channel_ = Channel(p->gateway_.grpc_address());
   p->profile_stub_ = profile::v1::ProfileService::NewStub(p->gateway_channel_);
   p->training_stub_ = training::v1::TrainingService::NewStub(p->gateway_channel_);
+  p->rotation_stub_ = rotation::v1::RotationService::NewStub(p->gateway_channel_);
   return p;
 }
 
@@ -208,7 +215,8 @@ Platform::~Platform() {
 
 std::string Platform::Backends() const {
   return absl::StrCat("shidang.profile.v1.ProfileService=", profile_->address(),
-                      ";shidang.training.v1.TrainingService=", training_->address());
+                      ";shidang.training.v1.TrainingService=", training_->address(),
+                      ";shidang.rotation.v1.RotationService=", rotation_->address());
 }
 
 absl::StatusOr<Gateway> Platform::StartGateway(const std::string& backends,
@@ -261,7 +269,8 @@ std::string Platform::Token(const Principal& claims, absl::Duration ttl, absl::T
 std::string Platform::Logs() const {
   return absl::StrCat("--- shidang-gateway ---\n", gateway_.process->StderrText(),
                       "--- shidang-profile ---\n", profile_->StderrText(),
-                      "--- shidang-training ---\n", training_->StderrText());
+                      "--- shidang-training ---\n", training_->StderrText(),
+                      "--- shidang-rotation ---\n", rotation_->StderrText());
 }
 
 // ---- Test data.

@@ -26,6 +26,7 @@
 #include "services/common/principal.h"
 #include "shidang/common/v1/principal.pb.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
+#include "shidang/rotation/v1/rotation.grpc.pb.h"
 #include "shidang/training/v1/training.grpc.pb.h"
 #include "tests/kit/http_client.h"
 #include "tests/kit/redis_server.h"
@@ -96,11 +97,13 @@ class Platform {
   const Gateway& gateway() const { return gateway_; }
   testing::ServiceProcess& profile() { return *profile_; }
   testing::ServiceProcess& training() { return *training_; }
+  testing::ServiceProcess& rotation() { return *rotation_; }
   testing::RedisServer& redis() { return redis_; }
 
   std::shared_ptr<grpc::Channel> GatewayChannel() const { return gateway_channel_; }
   profile::v1::ProfileService::Stub& profile_stub() { return *profile_stub_; }
   training::v1::TrainingService::Stub& training_stub() { return *training_stub_; }
+  rotation::v1::RotationService::Stub& rotation_stub() { return *rotation_stub_; }
 
   // Everything the processes wrote to stderr, for a failing test's output.
   std::string Logs() const;
@@ -117,10 +120,12 @@ class Platform {
   testing::RedisServer redis_;
   std::unique_ptr<testing::ServiceProcess> profile_;
   std::unique_ptr<testing::ServiceProcess> training_;
+  std::unique_ptr<testing::ServiceProcess> rotation_;
   Gateway gateway_;
   std::shared_ptr<grpc::Channel> gateway_channel_;
   std::unique_ptr<profile::v1::ProfileService::Stub> profile_stub_;
   std::unique_ptr<training::v1::TrainingService::Stub> training_stub_;
+  std::unique_ptr<rotation::v1::RotationService::Stub> rotation_stub_;
 };
 
 // A channel to `address` that accepts large trailers (a rejected roster's row details).

@@ -37,7 +37,7 @@ constexpr Role kRoles[] = {common::v1::ROLE_TEACHER,        common::v1::ROLE_SCH
                            common::v1::ROLE_ADMIN,          common::v1::ROLE_SERVICE};
 
 struct Cell {
-  const char* service;  // "profile" or "training"
+  const char* service;  // "profile", "training" or "rotation"
   const char* method;
   http::verb verb;
   // The HTTP route's path template (the HTTP front names a refused method by its route).
@@ -48,6 +48,7 @@ struct Cell {
 
 constexpr char kProfile[] = "profile";
 constexpr char kTraining[] = "training";
+constexpr char kRotation[] = "rotation";
 
 // Columns:                          teacher, school_admin, county_hr, city_hr, province_hr,
 //                                   training_center, admin, service
@@ -104,6 +105,37 @@ const Cell kTable[] = {
      "xxxxx.x."},
     {kTraining, "GetComplianceReport", http::verb::get,
      "/v1/counties/{county_id}/training-compliance", ".xxxx.x."},
+    // RotationService. Schools propose (and, where the personnel relation moves, the receiving
+    // school confirms, reject or withdraw); HR approves, starts, completes, records deferrals and
+    // sets policy; teachers read their own rotations; training centres see nothing here.
+    {kRotation, "ListEligible", http::verb::get, "/v1/counties/{county_id}/rotation-eligibility",
+     ".xxxx.x."},
+    {kRotation, "RecordDeferral", http::verb::post, "/v1/teachers/{teacher_id}/rotation-deferrals",
+     "..xxx.x."},
+    {kRotation, "EndDeferral", http::verb::post, "/v1/rotation-deferrals/{deferral_id}:end",
+     "..xxx.x."},
+    {kRotation, "CreateRotation", http::verb::post, "/v1/rotations", ".xxxx.x."},
+    {kRotation, "ApproveRotation", http::verb::post, "/v1/rotations/{rotation_id}:approve",
+     ".xxxx.x."},
+    {kRotation, "RejectRotation", http::verb::post, "/v1/rotations/{rotation_id}:reject",
+     ".xxxx.x."},
+    {kRotation, "StartRotation", http::verb::post, "/v1/rotations/{rotation_id}:start",
+     "..xxx.x."},
+    {kRotation, "CompleteRotation", http::verb::post, "/v1/rotations/{rotation_id}:complete",
+     "..xxx.x."},
+    {kRotation, "CancelRotation", http::verb::post, "/v1/rotations/{rotation_id}:cancel",
+     ".xxxx.x."},
+    {kRotation, "GetRotation", http::verb::get, "/v1/rotations/{rotation_id}", "xxxxx.x."},
+    {kRotation, "ListRotations", http::verb::get, "/v1/counties/{county_id}/rotations", ".xxxx.x."},
+    {kRotation, "ListTeacherRotations", http::verb::get, "/v1/teachers/{teacher_id}/rotations",
+     "xxxxx.x."},
+    {kRotation, "GetRotationCompliance", http::verb::get,
+     "/v1/counties/{county_id}/rotation-compliance", ".xxxx.x."},
+    {kRotation, "SuggestCandidates", http::verb::get,
+     "/v1/counties/{county_id}/rotation-candidates", ".xxxx.x."},
+    {kRotation, "SetRotationPolicy", http::verb::post, "/v1/rotation-policies", "..xxx.x."},
+    {kRotation, "GetRotationPolicy", http::verb::get, "/v1/counties/{county_id}/rotation-policy",
+     "xxxxx.x."},
 };
 
 // The route with its fields filled with ids that exist nowhere.
@@ -113,13 +145,19 @@ std::string Target(const Cell& cell) {
                                           {"{teacher_id}", "T-none"},
                                           {"{course_id}", "C-none"},
                                           {"{record_id}", "R-none"},
-                                          {"{entry_id}", "E-none"}});
+                                          {"{entry_id}", "E-none"},
+                                          {"{rotation_id}", "RT330799-none"},
+                                          {"{deferral_id}", "DF330799-none"}});
 }
 
 std::string FullMethod(const Cell& cell) {
-  return cell.service == kProfile
-             ? absl::StrCat("/shidang.profile.v1.ProfileService/", cell.method)
-             : absl::StrCat("/shidang.training.v1.TrainingService/", cell.method);
+  if (cell.service == kProfile) {
+    return absl::StrCat("/shidang.profile.v1.ProfileService/", cell.method);
+  }
+  if (cell.service == kRotation) {
+    return absl::StrCat("/shidang.rotation.v1.RotationService/", cell.method);
+  }
+  return absl::StrCat("/shidang.training.v1.TrainingService/", cell.method);
 }
 
 // A request id per cell and front ([A-Za-z0-9.-], as services accept it).
@@ -142,7 +180,8 @@ class RoleTableTest : public PlatformTest {
  protected:
   // What the two services logged so far.
   std::string BackendLogs() {
-    return platform().profile().StderrText() + platform().training().StderrText();
+    return platform().profile().StderrText() + platform().training().StderrText() +
+           platform().rotation().StderrText();
   }
 
   // Checks every outcome against the table.
@@ -202,7 +241,8 @@ TEST_F(RoleTableTest, TheTableNamesEveryPublicMethodOnce) {
   }
   std::set<std::string> declared;
   for (const char* name :
-       {"shidang.profile.v1.ProfileService", "shidang.training.v1.TrainingService"}) {
+       {"shidang.profile.v1.ProfileService", "shidang.training.v1.TrainingService",
+        "shidang.rotation.v1.RotationService"}) {
     const google::protobuf::ServiceDescriptor* service =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
     ASSERT_NE(service, nullptr) << name;

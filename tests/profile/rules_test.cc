@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "shidang/rotation/v1/rotation.pb.h"
 
 namespace shidang::profile {
 namespace {
@@ -858,6 +859,57 @@ TEST(NewTimelineEntryTest, ChecksKindDetailAndCorrections) {
   designation.set_occurred_on("2024-01-10");
   designation.mutable_designation()->set_kind(v1::DESIGNATION_KIND_OTHER);
   EXPECT_THAT(message(designation), HasSubstr("entry.designation.name"));
+}
+
+// A secondment (the personnel relation stays) filed from the rotation service's events.
+v1::TimelineEntry RotationEntry(const std::string& type, const std::string& id, bool moves,
+                                const std::string& started, const std::string& completed,
+                                const std::string& occurred) {
+  rotation::v1::Rotation r;
+  r.set_rotation_id(id);
+  r.set_receiving_school_id("R1");
+  r.set_relation_moves(moves);
+  r.set_started_on(started);
+  r.set_completed_on(completed);
+  v1::TimelineEntry e;
+  e.set_kind(v1::TIMELINE_ENTRY_KIND_EXTERNAL);
+  e.set_occurred_on(occurred);
+  e.mutable_external()->set_source("rotation");
+  e.mutable_external()->set_type(type);
+  e.mutable_external()->mutable_payload()->PackFrom(r);
+  return e;
+}
+
+TEST(RuralServiceTest, SecondmentsFromRotationEvents) {
+  std::vector<v1::TimelineEntry> entries = {
+      RotationEntry("rotation.proposed", "RT1", false, "", "", "2023-06-01"),
+      RotationEntry("rotation.started", "RT1", false, "2023-09-01", "", "2023-09-01"),
+      RotationEntry("rotation.completed", "RT1", false, "2023-09-01", "2024-08-31", "2024-08-31"),
+      // A relation-moving one is in the school history instead.
+      RotationEntry("rotation.started", "RT2", true, "2024-09-01", "", "2024-09-01"),
+      // Started, then cancelled: served until the cancellation.
+      RotationEntry("rotation.started", "RT3", false, "2025-03-01", "", "2025-03-01"),
+      RotationEntry("rotation.cancelled", "RT3", false, "2025-03-01", "", "2025-05-10")};
+  std::vector<v1::SchoolStint> stints = SecondmentStintsFromTimeline(entries);
+  ASSERT_EQ(stints.size(), 2u);
+  EXPECT_EQ(stints[0].school_id(), "R1");
+  EXPECT_EQ(stints[0].from_date(), "2023-09-01");
+  EXPECT_EQ(stints[0].to_date(), "2024-08-31");
+  EXPECT_EQ(stints[1].from_date(), "2025-03-01");
+  EXPECT_EQ(stints[1].to_date(), "2025-05-10");
+  for (v1::SchoolStint& s : stints) s.set_location(v1::SCHOOL_LOCATION_RURAL);
+  std::vector<v1::SchoolStint> history = {Stint("U1", v1::SCHOOL_LOCATION_URBAN,
+                                                v1::SCHOOL_QUALITY_STRONG, v1::SCHOOL_KIND_REGULAR,
+                                                "2010-09-01", "")};
+  absl::StatusOr<v1::RuralOrWeakService> r = RuralOrWeakServiceOf(history, stints, D(2025, 9, 1));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->served());
+  ASSERT_EQ(r->periods_size(), 2);
+  EXPECT_EQ(r->periods(0).source(), "rotation");
+  EXPECT_TRUE(r->periods(0).rural());
+  EXPECT_EQ(r->whole_years(), 1);  // 2023-09-01 .. 2024-08-31 is one whole year
+  // Without the secondments the urban teacher has not served rurally.
+  EXPECT_FALSE(RuralOrWeakServiceOf(history, D(2025, 9, 1))->served());
 }
 
 }  // namespace

@@ -1,0 +1,164 @@
+#include "services/rotation/candidates.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/status.h"
+#include "services/rotation/evaluation.h"
+#include "services/rotation/policy.h"
+
+namespace shidang::rotation {
+namespace {
+
+constexpr int kDefaultLimit = 100;
+constexpr int kMaxLimit = 1000;
+constexpr size_t kMaxOptions = 5;
+
+namespace pv1 = ::shidang::profile::v1;
+
+struct Pick {
+  const JudgedTeacher* teacher = nullptr;
+  bool backbone = false;
+  bool for_backbone = false;  // picked to close a backbone shortfall
+  std::string why;
+};
+
+bool StageFits(common::v1::Stage teacher, common::v1::Stage school) {
+  if (teacher == common::v1::STAGE_UNSPECIFIED || school == common::v1::STAGE_UNSPECIFIED) {
+    return true;
+  }
+  if (school == common::v1::STAGE_NINE_YEAR) {
+    return teacher == common::v1::STAGE_PRIMARY || teacher == common::v1::STAGE_JUNIOR_SECONDARY ||
+           teacher == common::v1::STAGE_NINE_YEAR;
+  }
+  return teacher == school;
+}
+
+// The fewest teachers of one school's pool that make its quota pass, greedily.
+std::vector<Pick> PickForSchool(std::vector<const JudgedTeacher*> pool, const Quota& quota,
+                                const RotationPolicy& policy, absl::CivilDay first_day) {
+  std::sort(pool.begin(), pool.end(), [](const JudgedTeacher* a, const JudgedTeacher* b) {
+    if (a->eligibility.years != b->eligibility.years) {
+      return a->eligibility.years > b->eligibility.years;
+    }
+    return a->copy->teacher_id() < b->copy->teacher_id();
+  });
+  std::vector<Pick> picks;
+  std::vector<bool> taken(pool.size(), false);
+  int64_t counting = quota.counting, backbone = quota.backbone_counting;
+  Quota now = quota;
+  while (!now.passes && picks.size() < pool.size()) {
+    const bool backbone_short = now.backbone_shortfall > 0;
+    size_t best = pool.size();
+    for (size_t i = 0; i < pool.size() && best == pool.size(); ++i) {
+      if (!taken[i] && (!backbone_short || IsBackbone(pool[i]->facts, first_day))) best = i;
+    }
+    for (size_t i = 0; i < pool.size() && best == pool.size(); ++i) {
+      if (!taken[i]) best = i;
+    }
+    taken[best] = true;
+    Pick p{pool[best], IsBackbone(pool[best]->facts, first_day), false, ""};
+    p.for_backbone = backbone_short && p.backbone;
+    p.why =
+        absl::StrCat(p.backbone ? "骨干教师；" : "", "本校已满", p.teacher->eligibility.years,
+                     "年；学校尚缺交流", now.shortfall, "人、骨干", now.backbone_shortfall, "人");
+    ++counting;
+    if (p.backbone) ++backbone;
+    now = ComputeQuota(quota.eligible, counting, backbone, policy);
+    picks.push_back(std::move(p));
+  }
+  return picks;
+}
+
+void AddOptions(const CountyEvaluation& eval, const RotationPolicy& policy,
+                const std::map<std::string, std::set<std::string>>& subjects_at, const Pick& pick,
+                v1::Candidate* c) {
+  const SchoolFacts& sending = eval.schools.at(pick.teacher->eligibility.school_id);
+  std::vector<v1::ReceivingSchoolOption> with_subject, without;
+  for (const auto& [id, school] : eval.schools) {
+    if (id == sending.school_id || school.ownership != pv1::SCHOOL_OWNERSHIP_PUBLIC) continue;
+    std::optional<std::string> direction = CountingDirection(sending, school, policy);
+    if (!direction.has_value() || !StageFits(pick.teacher->facts.stage, school.stage)) continue;
+    v1::ReceivingSchoolOption o;
+    o.set_school_id(id);
+    o.set_school_name(school.name);
+    o.set_direction(*direction);
+    o.set_stage_matches(true);
+    auto taught = subjects_at.find(id);
+    for (const std::string& subject : pick.teacher->facts.subjects) {
+      if (taught != subjects_at.end() && taught->second.count(subject))
+        o.add_shared_subjects(subject);
+    }
+    (o.shared_subjects_size() > 0 ? with_subject : without).push_back(std::move(o));
+  }
+  for (auto* list : {&with_subject, &without}) {
+    for (v1::ReceivingSchoolOption& o : *list) {
+      if (static_cast<size_t>(c->receiving_schools_size()) < kMaxOptions) {
+        *c->add_receiving_schools() = std::move(o);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+absl::Status SuggestCandidates(Deps& deps, const CallContext& call,
+                               const v1::SuggestCandidatesRequest& req,
+                               v1::SuggestCandidatesResponse* resp) {
+  SHIDANG_RETURN_IF_ERROR(CheckCountyId(req.county_id()));
+  if (req.limit() < 0 || req.limit() > kMaxLimit) {
+    return InvalidField("limit", "range",
+                        absl::StrCat("0 (default ", kDefaultLimit, ") to ", kMaxLimit));
+  }
+  const bool hr = CoversCounty(call.principal, req.county_id());
+  const std::string own = hr ? "" : call.principal.school_id();
+  if (!hr && (call.principal.role() != common::v1::ROLE_SCHOOL_ADMIN || own.empty())) {
+    return Denied(call.principal, absl::StrCat("read rotation candidates of ", req.county_id()));
+  }
+  SHIDANG_ASSIGN_OR_RETURN(YearPolicy yp,
+                           PolicyForSchoolYear(deps, req.county_id(), req.school_year()));
+  SHIDANG_ASSIGN_OR_RETURN(CountyData data, deps.store.ReadCounty(req.county_id(), true));
+  CountyEvaluation eval = EvaluateCounty(data, yp.policy, yp.year, deps.clock.Today());
+  std::map<std::string, std::vector<const JudgedTeacher*>> pools;
+  std::map<std::string, std::set<std::string>> subjects_at;  // what each school's teachers teach
+  for (const auto& [id, t] : eval.teachers) {
+    for (const std::string& s : t.facts.subjects) subjects_at[t.facts.CurrentSchool()].insert(s);
+    if (t.eligibility.eligible() && eval.rotating.count(id) == 0) {
+      pools[t.eligibility.school_id].push_back(&t);
+    }
+  }
+  std::vector<Pick> picks;
+  for (const auto& [school, quota] : eval.by_school) {
+    if (quota.passes || (!own.empty() && school != own)) continue;
+    std::vector<Pick> more = PickForSchool(pools[school], quota, yp.policy, yp.year.days.first);
+    picks.insert(picks.end(), more.begin(), more.end());
+  }
+  std::sort(picks.begin(), picks.end(), [](const Pick& a, const Pick& b) {
+    if (a.for_backbone != b.for_backbone) return a.for_backbone;
+    if (a.teacher->eligibility.years != b.teacher->eligibility.years) {
+      return a.teacher->eligibility.years > b.teacher->eligibility.years;
+    }
+    return a.teacher->copy->teacher_id() < b.teacher->copy->teacher_id();
+  });
+  const size_t limit = req.limit() == 0 ? kDefaultLimit : req.limit();
+  for (size_t i = 0; i < picks.size() && i < limit; ++i) {
+    v1::Candidate* c = resp->add_candidates();
+    c->set_rank(static_cast<int32_t>(i + 1));
+    c->set_teacher_id(picks[i].teacher->copy->teacher_id());
+    c->set_teacher_name(picks[i].teacher->copy->name());
+    c->set_school_id(picks[i].teacher->eligibility.school_id);
+    c->set_backbone(picks[i].backbone);
+    c->set_years_at_school(static_cast<int32_t>(picks[i].teacher->eligibility.years));
+    c->set_why(picks[i].why);
+    AddOptions(eval, yp.policy, subjects_at, picks[i], c);
+  }
+  resp->set_county_id(req.county_id());
+  resp->set_school_year(yp.year.Name());
+  return absl::OkStatus();
+}
+
+}  // namespace shidang::rotation

@@ -1,0 +1,92 @@
+#include "services/rotation/context.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/dates.h"
+#include "services/common/digest.h"
+#include "services/common/principal.h"
+#include "services/common/status.h"
+
+namespace shidang::rotation {
+
+using common::v1::Principal;
+using common::v1::Role;
+
+bool IsHr(Role role) {
+  return role == common::v1::ROLE_COUNTY_HR || role == common::v1::ROLE_CITY_HR ||
+         role == common::v1::ROLE_PROVINCE_HR;
+}
+
+bool IsTrusted(Role role) {
+  return role == common::v1::ROLE_ADMIN || role == common::v1::ROLE_SERVICE;
+}
+
+bool CoversCounty(const Principal& p, absl::string_view county_id) {
+  if (IsTrusted(p.role())) return true;
+  return IsHr(p.role()) && (p.region() == county_id || RegionCovers(p.region(), county_id));
+}
+
+absl::Status Denied(const Principal& p, absl::string_view what) {
+  return absl::PermissionDeniedError(
+      absl::StrCat(RoleName(p.role()), " ", p.subject(), " may not ", what));
+}
+
+absl::Status RequireCountyRead(const Principal& p, absl::string_view county_id,
+                               absl::string_view school_id) {
+  if (CoversCounty(p, county_id)) return absl::OkStatus();
+  if (p.role() == common::v1::ROLE_SCHOOL_ADMIN && !p.school_id().empty() &&
+      p.school_id() == school_id) {
+    return absl::OkStatus();
+  }
+  if (p.role() == common::v1::ROLE_SCHOOL_ADMIN && school_id.empty()) {
+    return Denied(
+        p, absl::StrCat("read all of county ", county_id, "; name your own school in school_id"));
+  }
+  return Denied(p, absl::StrCat("read the rotations of county ", county_id,
+                                school_id.empty() ? "" : absl::StrCat(" school ", school_id)));
+}
+
+absl::Status CheckCountyId(absl::string_view county_id, absl::string_view field) {
+  if (county_id.size() == 6 &&
+      county_id.find_first_not_of("0123456789") == absl::string_view::npos &&
+      !absl::EndsWith(county_id, "00")) {
+    return absl::OkStatus();
+  }
+  return InvalidField(field, "county_code",
+                      "must be a county's 6-digit GB/T 2260 code (not ending in 00)");
+}
+
+absl::StatusOr<absl::CivilDay> DayOrToday(const Clock& clock, absl::string_view text,
+                                          absl::string_view field) {
+  if (text.empty()) return clock.Today();
+  absl::StatusOr<absl::CivilDay> day = dates::ParseDate(text, field);
+  if (!day.ok()) return InvalidField(field, "date_format", "must be a date YYYY-MM-DD");
+  return *day;
+}
+
+absl::StatusOr<int> PageSize(const common::v1::PageRequest& page, int default_size, int max_size) {
+  if (page.page_size() < 0 || page.page_size() > max_size) {
+    return InvalidField("page.page_size", "range",
+                        absl::StrCat("must be 0 (default ", default_size, ") to ", max_size));
+  }
+  return page.page_size() == 0 ? default_size : page.page_size();
+}
+
+absl::StatusOr<size_t> PageOffset(const common::v1::PageRequest& page) {
+  if (page.page_token().empty()) return 0;
+  size_t offset = 0;
+  if (!absl::SimpleAtoi(page.page_token(), &offset)) {
+    return InvalidField("page.page_token", "page_token", "not a token this listing gave");
+  }
+  return offset;
+}
+
+std::string MakeId(absl::string_view prefix, absl::string_view county_id, absl::string_view actor,
+                   absl::string_view method, absl::string_view request_id) {
+  const std::string seed =
+      request_id.empty() ? "" : absl::StrCat(actor, "\x1f", method, "\x1f", request_id);
+  return absl::StrCat(prefix, county_id, "-", HexId(seed, 16));
+}
+
+}  // namespace shidang::rotation

@@ -1,0 +1,25 @@
+# Writes a C++ file defining one string constant per Lua script, so scripts live in their own
+# .lua files and are compiled into the binary. Run with cmake -P:
+#   -DOUT=<generated .cc> -DNAMESPACE=<C++ namespace> -DSCRIPTS=<a.lua|b.lua>
+# create_rotation.lua becomes `extern const char kCreateRotation[]`. (A stand-in for the kit's
+# own embedding, which the integrator swaps in.)
+string(REPLACE "|" ";" SCRIPTS "${SCRIPTS}")
+set(body "// Generated from services/rotation/scripts/*.lua by embed_scripts.cmake. Do not edit.\n")
+string(APPEND body "namespace ${NAMESPACE} {\n")
+foreach(script ${SCRIPTS})
+  get_filename_component(stem ${script} NAME_WE)
+  string(REPLACE "_" ";" parts ${stem})
+  set(name "k")
+  foreach(part ${parts})
+    string(SUBSTRING ${part} 0 1 first)
+    string(SUBSTRING ${part} 1 -1 rest)
+    string(TOUPPER ${first} first)
+    string(APPEND name "${first}${rest}")
+  endforeach()
+  file(READ ${script} text)
+  string(APPEND body "extern const char ${name}[];\n")
+  string(APPEND body "const char ${name}[] = R\"shidang_lua(${text})shidang_lua\";\n")
+endforeach()
+string(APPEND body "}  // namespace ${NAMESPACE}\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -1,0 +1,192 @@
+#include "services/rotation/facts.h"
+
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/dates.h"
+#include "services/common/log.h"
+#include "services/common/status.h"
+
+namespace shidang::rotation {
+namespace {
+
+namespace pv1 = ::shidang::profile::v1;
+
+std::optional<absl::CivilDay> Day(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  absl::StatusOr<absl::CivilDay> day = dates::ParseDate(text);
+  if (!day.ok()) return std::nullopt;
+  return *day;
+}
+
+v1::TeacherCopy CopyOf(const pv1::Teacher& t, const common::v1::Event& event) {
+  v1::TeacherCopy c;
+  c.set_teacher_id(t.teacher_id().empty() ? event.teacher_id() : t.teacher_id());
+  c.set_county_id(t.county_id().empty() ? event.county_id() : t.county_id());
+  c.set_name(t.name());
+  v1::StintCopy* stint = c.add_stints();
+  stint->set_school_id(t.school_id());
+  stint->set_joined_on(t.school_joined_on().empty() ? t.hire_date() : t.school_joined_on());
+  c.set_birth_date(t.birth_date());
+  c.set_sex(t.sex());
+  c.set_staffed(t.staffed());
+  c.set_post_status(t.post_status());
+  for (const pv1::LeadershipPost& p : t.leadership_posts()) {
+    v1::LeaderPostCopy* post = c.add_leadership_posts();
+    post->set_kind(p.post());
+    post->set_school_id(p.school_id());
+    post->set_from_date(p.from_date());
+    post->set_to_date(p.to_date());
+  }
+  c.set_backbone_tier(t.backbone_tier());
+  c.set_backbone_since(t.backbone_designated_on());
+  c.set_stage(t.stage());
+  for (const std::string& s : t.subjects()) c.add_subjects(s);
+  return c;
+}
+
+// Appends a stint unless the copy already ends with it (a re-delivered event).
+void AddStint(v1::TeacherCopy* copy, const std::string& school_id, const std::string& day) {
+  if (copy->stints_size() > 0) {
+    const v1::StintCopy& last = copy->stints(copy->stints_size() - 1);
+    if (last.school_id() == school_id && last.joined_on() == day) return;
+  }
+  v1::StintCopy* stint = copy->add_stints();
+  stint->set_school_id(school_id);
+  stint->set_joined_on(day);
+}
+
+// A move to another county: both counties' copies gain the new stint, the old one is marked
+// transferred (it stays for the school years the teacher spent there), the routing index follows.
+absl::Status ApplyTransfer(Deps& deps, v1::TeacherCopy copy, const pv1::TimelineEntry& entry) {
+  const pv1::TransferDetail& t = entry.transfer();
+  if (t.to_county_id().empty() || t.to_county_id() == copy.county_id()) return absl::OkStatus();
+  AddStint(&copy, t.to_school_id(), entry.occurred_on());
+  v1::TeacherCopy moved = copy;
+  moved.set_county_id(t.to_county_id());
+  moved.clear_transferred_to_county_id();
+  SHIDANG_RETURN_IF_ERROR(deps.store.PutTeacher(moved));
+  SHIDANG_RETURN_IF_ERROR(deps.store.SetTeacherCounty(copy.teacher_id(), t.to_county_id()));
+  copy.set_transferred_to_county_id(t.to_county_id());
+  return deps.store.PutTeacher(copy);
+}
+
+absl::Status ApplyTimelineEvent(Deps& deps, const common::v1::Event& event) {
+  pv1::TimelineEntry entry;
+  if (!event.payload().UnpackTo(&entry)) {
+    LogWarning("event ", event.id(), " (", event.type(), ") without a TimelineEntry; skipped");
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> county = deps.store.TeacherCounty(event.teacher_id());
+  if (absl::IsNotFound(county.status())) {
+    LogWarning("event ", event.id(), " (", event.type(), ") names an unknown teacher; skipped");
+    return absl::OkStatus();
+  }
+  SHIDANG_RETURN_IF_ERROR(county.status());
+  SHIDANG_ASSIGN_OR_RETURN(std::optional<v1::TeacherCopy> found,
+                           deps.store.GetTeacher(*county, event.teacher_id()));
+  if (!found.has_value()) return absl::OkStatus();
+  v1::TeacherCopy copy = *found;
+  const std::string& type = event.type();
+  if (type == "profile.transferred_county") return ApplyTransfer(deps, copy, entry);
+  if (type == "profile.moved_school") {
+    AddStint(&copy, entry.school_change().to_school_id(), entry.occurred_on());
+  } else if (type == "profile.post_status_changed") {
+    copy.set_post_status(entry.post_status_changed().to_status());
+  } else if (type == "profile.backbone_designated") {
+    copy.set_backbone_tier(entry.backbone_designated().tier());
+    copy.set_backbone_since(entry.occurred_on());
+  }
+  return deps.store.PutTeacher(copy);
+}
+
+}  // namespace
+
+absl::Status ApplyProfileEvent(Deps& deps, const common::v1::Event& event) {
+  const std::string& type = event.type();
+  if (type == "profile.school_created") {
+    pv1::School school;
+    if (!event.payload().UnpackTo(&school) || school.school_id().empty()) {
+      LogWarning("event ", event.id(), ": school_created without a School; skipped");
+      return absl::OkStatus();
+    }
+    if (school.county_id().empty()) school.set_county_id(event.county_id());
+    return deps.store.PutSchool(school);
+  }
+  if (type == "profile.teacher_created") {
+    pv1::Teacher teacher;
+    if (!event.payload().UnpackTo(&teacher)) {
+      LogWarning("event ", event.id(), ": teacher_created without a Teacher; skipped");
+      return absl::OkStatus();
+    }
+    v1::TeacherCopy copy = CopyOf(teacher, event);
+    if (!CheckCountyId(copy.county_id()).ok()) return absl::OkStatus();
+    // The routing index first: a crash before the copy leaves a pointer to nothing.
+    SHIDANG_RETURN_IF_ERROR(deps.store.SetTeacherCounty(copy.teacher_id(), copy.county_id()));
+    SHIDANG_ASSIGN_OR_RETURN(std::optional<v1::TeacherCopy> existing,
+                             deps.store.GetTeacher(copy.county_id(), copy.teacher_id()));
+    // Created once; a re-delivery must not undo what later events changed.
+    if (existing.has_value()) return absl::OkStatus();
+    return deps.store.PutTeacher(copy);
+  }
+  if (event.teacher_id().empty()) return absl::OkStatus();
+  if (type == "profile.moved_school" || type == "profile.transferred_county" ||
+      type == "profile.post_status_changed" || type == "profile.backbone_designated") {
+    return ApplyTimelineEvent(deps, event);
+  }
+  return absl::OkStatus();
+}
+
+TeacherFacts ToTeacherFacts(const v1::TeacherCopy& copy) {
+  TeacherFacts t;
+  t.teacher_id = copy.teacher_id();
+  t.county_id = copy.county_id();
+  t.name = copy.name();
+  for (const v1::StintCopy& s : copy.stints()) {
+    if (std::optional<absl::CivilDay> day = Day(s.joined_on())) {
+      t.stints.push_back(Stint{s.school_id(), *day});
+    }
+  }
+  t.birth_date = Day(copy.birth_date());
+  t.sex = copy.sex();
+  t.staffed = copy.staffed();
+  t.post_status = copy.post_status();
+  for (const v1::LeaderPostCopy& p : copy.leadership_posts()) {
+    std::optional<absl::CivilDay> from = Day(p.from_date());
+    if (!from.has_value()) continue;
+    t.leadership_posts.push_back(LeaderPost{p.kind(), p.school_id(), *from, Day(p.to_date())});
+  }
+  t.backbone_tier = copy.backbone_tier();
+  t.backbone_since = Day(copy.backbone_since());
+  t.stage = copy.stage();
+  t.subjects.assign(copy.subjects().begin(), copy.subjects().end());
+  return t;
+}
+
+SchoolFacts ToSchoolFacts(const profile::v1::School& school) {
+  SchoolFacts s;
+  s.school_id = school.school_id();
+  s.county_id = school.county_id();
+  s.name = school.name();
+  s.stage = school.stage();
+  s.ownership = school.ownership();
+  s.location = school.location();
+  s.quality = school.quality();
+  s.kind = school.kind();
+  s.compulsory_education = school.compulsory_education();
+  return s;
+}
+
+std::vector<DeferralSpan> DeferralsOf(const std::vector<v1::Deferral>& deferrals,
+                                      const std::string& teacher_id) {
+  std::vector<DeferralSpan> spans;
+  for (const v1::Deferral& d : deferrals) {
+    if (d.teacher_id() != teacher_id) continue;
+    std::optional<absl::CivilDay> from = Day(d.from_date());
+    if (!from.has_value()) continue;
+    spans.push_back(DeferralSpan{d.deferral_id(), *from, Day(d.to_date())});
+  }
+  return spans;
+}
+
+}  // namespace shidang::rotation

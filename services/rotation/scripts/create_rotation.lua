@@ -1,0 +1,38 @@
+-- create_rotation: records a proposed rotation, unless its teacher already has an active one.
+-- Runs as a Mutation body (services/common/mutation.h): a retry with the same request id was
+-- answered by the prelude before this runs; emit(1) publishes the prepared "rotation.proposed".
+--
+-- KEYS (K): all under the county's hash tag {c:<county>}
+--   K[1] rotation:{c}:rot     hash  rotation id -> serialized Rotation
+--   K[2] rotation:{c}:state   hash  rotation id -> RotationState name (and "<id>:hr" / "<id>:rc"
+--                                   approval flags)
+--   K[3] rotation:{c}:active  hash  teacher id -> id of their rotation last created
+-- ARGV (A):
+--   A[1] rotation id, A[2] teacher id, A[3] serialized Rotation, A[4] its state name
+-- Returns: {ok = the serialized Rotation}
+-- Errors:
+--   FAILED_PRECONDITION (9): the teacher's rotation in K[3] is still PROPOSED, APPROVED or STARTED
+--   ALREADY_EXISTS (6): the rotation id is taken
+
+local FAILED_PRECONDITION = 9
+local ALREADY_EXISTS = 6
+local ACTIVE = {ROTATION_STATE_PROPOSED = true, ROTATION_STATE_APPROVED = true,
+                ROTATION_STATE_STARTED = true}
+
+local current = redis.call('HGET', K[3], A[2])
+if current then
+  local state = redis.call('HGET', K[2], current)
+  if state and ACTIVE[state] then
+    return {err = FAILED_PRECONDITION, field = 'teacher_id',
+            msg = 'teacher ' .. A[2] .. ' already has rotation ' .. current .. ' in state ' ..
+                  state .. '; at most one active rotation per teacher'}
+  end
+end
+if redis.call('HEXISTS', K[1], A[1]) == 1 then
+  return {err = ALREADY_EXISTS, msg = 'rotation ' .. A[1] .. ' exists'}
+end
+redis.call('HSET', K[1], A[1], A[3])
+redis.call('HSET', K[2], A[1], A[4])
+redis.call('HSET', K[3], A[2], A[1])
+emit(1)
+return {ok = A[3]}

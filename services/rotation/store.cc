@@ -1,0 +1,276 @@
+#include "services/rotation/store.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/common/events.h"
+#include "services/common/keys.h"
+#include "services/common/status.h"
+#include "services/rotation/scripts.h"
+
+namespace shidang::rotation {
+namespace {
+
+constexpr char kPrefix[] = "rotation:";
+
+const Mutation& CreateRotationScript() {
+  static const Mutation* script = new Mutation(scripts::kCreateRotation);
+  return *script;
+}
+const Mutation& TransitionRotationScript() {
+  static const Mutation* script = new Mutation(scripts::kTransitionRotation);
+  return *script;
+}
+const Mutation& PutDeferralScript() {
+  static const Mutation* script = new Mutation(scripts::kPutDeferral);
+  return *script;
+}
+
+bool IsCountyCode(absl::string_view code) {
+  return code.size() == 6 && code.find_first_not_of("0123456789") == absl::string_view::npos &&
+         !absl::EndsWith(code, "00");
+}
+
+// "<prefix><county>-<hex>" -> county.
+absl::StatusOr<std::string> CountyOfId(absl::string_view id, absl::string_view prefix,
+                                       absl::string_view field, absl::string_view what) {
+  if (absl::StartsWith(id, prefix) && id.size() > prefix.size() + 7 &&
+      id[prefix.size() + 6] == '-') {
+    absl::string_view county = id.substr(prefix.size(), 6);
+    if (IsCountyCode(county)) return std::string(county);
+  }
+  return InvalidField(
+      field, "id_format",
+      absl::StrCat("'", id, "' is not a ", what, " id (", prefix, "<county>-<hex>)"));
+}
+
+template <typename T>
+absl::StatusOr<T> Parse(absl::string_view bytes, absl::string_view what) {
+  T message;
+  if (!message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError(absl::StrCat("stored ", what, " unreadable"));
+  }
+  return message;
+}
+
+}  // namespace
+
+RotationStore::RotationStore(redis::Pool& pool) : pool_(pool) {}
+
+std::string RotationStore::CountyTag(absl::string_view c) { return keys::HashTag("c", c); }
+std::string RotationStore::TeachersKey(absl::string_view c) {
+  return absl::StrCat(kPrefix, CountyTag(c), ":teachers");
+}
+std::string RotationStore::SchoolsKey(absl::string_view c) {
+  return absl::StrCat(kPrefix, CountyTag(c), ":schools");
+}
+std::string RotationStore::RotationsKey(absl::string_view c) {
+  return absl::StrCat(kPrefix, CountyTag(c), ":rot");
+}
+std::string RotationStore::StatesKey(absl::string_view c) {
+  return absl::StrCat(kPrefix, CountyTag(c), ":state");
+}
+std::string RotationStore::ActiveKey(absl::string_view c) {
+  return absl::StrCat(kPrefix, CountyTag(c), ":active");
+}
+std::string RotationStore::DeferralsKey(absl::string_view c) {
+  return absl::StrCat(kPrefix, CountyTag(c), ":deferrals");
+}
+std::string RotationStore::StreamKey(absl::string_view c) {
+  return keys::StreamKey(kServiceName, CountyTag(c));
+}
+std::string RotationStore::TeacherCountyKey() { return "rotation:teacher-county"; }
+
+absl::StatusOr<std::string> RotationStore::CountyOfRotationId(absl::string_view id,
+                                                              absl::string_view field) {
+  return CountyOfId(id, "RT", field, "rotation");
+}
+absl::StatusOr<std::string> RotationStore::CountyOfDeferralId(absl::string_view id,
+                                                              absl::string_view field) {
+  return CountyOfId(id, "DF", field, "deferral");
+}
+
+// ---- facts
+
+absl::Status RotationStore::PutSchool(const profile::v1::School& school) {
+  return pool_
+      .Command(
+          {"HSET", SchoolsKey(school.county_id()), school.school_id(), school.SerializeAsString()})
+      .status();
+}
+
+absl::Status RotationStore::PutTeacher(const v1::TeacherCopy& teacher) {
+  return pool_
+      .Command({"HSET", TeachersKey(teacher.county_id()), teacher.teacher_id(),
+                teacher.SerializeAsString()})
+      .status();
+}
+
+absl::StatusOr<std::optional<v1::TeacherCopy>> RotationStore::GetTeacher(
+    absl::string_view county_id, absl::string_view teacher_id) {
+  SHIDANG_ASSIGN_OR_RETURN(
+      redis::Reply reply, pool_.Command({"HGET", TeachersKey(county_id), std::string(teacher_id)}));
+  if (reply.is_nil()) return std::nullopt;
+  SHIDANG_ASSIGN_OR_RETURN(v1::TeacherCopy t, Parse<v1::TeacherCopy>(reply.str(), "teacher"));
+  return t;
+}
+
+absl::StatusOr<std::optional<profile::v1::School>> RotationStore::GetSchool(
+    absl::string_view county_id, absl::string_view school_id) {
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply,
+                           pool_.Command({"HGET", SchoolsKey(county_id), std::string(school_id)}));
+  if (reply.is_nil()) return std::nullopt;
+  SHIDANG_ASSIGN_OR_RETURN(profile::v1::School s,
+                           Parse<profile::v1::School>(reply.str(), "school"));
+  return s;
+}
+
+absl::Status RotationStore::SetTeacherCounty(absl::string_view teacher_id,
+                                             absl::string_view county_id) {
+  return pool_
+      .Command({"HSET", TeacherCountyKey(), std::string(teacher_id), std::string(county_id)})
+      .status();
+}
+
+absl::StatusOr<std::string> RotationStore::TeacherCounty(absl::string_view teacher_id) {
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply,
+                           pool_.Command({"HGET", TeacherCountyKey(), std::string(teacher_id)}));
+  if (reply.is_nil()) return absl::NotFoundError(absl::StrCat("no teacher ", teacher_id));
+  return std::string(reply.str());
+}
+
+absl::StatusOr<CountyData> RotationStore::ReadCounty(absl::string_view county_id,
+                                                     bool with_rotations) {
+  std::vector<redis::Args> commands = {{"HGETALL", TeachersKey(county_id)},
+                                       {"HGETALL", SchoolsKey(county_id)},
+                                       {"HVALS", DeferralsKey(county_id)}};
+  if (with_rotations) commands.push_back({"HVALS", RotationsKey(county_id)});
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_.Pipeline(commands));
+  CountyData data;
+  for (size_t i = 0; i + 1 < replies[0].size(); i += 2) {
+    SHIDANG_ASSIGN_OR_RETURN(v1::TeacherCopy t,
+                             Parse<v1::TeacherCopy>(replies[0][i + 1].str(), "teacher"));
+    data.teachers.emplace(std::string(replies[0][i].str()), std::move(t));
+  }
+  for (size_t i = 0; i + 1 < replies[1].size(); i += 2) {
+    SHIDANG_ASSIGN_OR_RETURN(profile::v1::School s,
+                             Parse<profile::v1::School>(replies[1][i + 1].str(), "school"));
+    data.schools.emplace(std::string(replies[1][i].str()), std::move(s));
+  }
+  for (size_t i = 0; i < replies[2].size(); ++i) {
+    SHIDANG_ASSIGN_OR_RETURN(v1::Deferral d, Parse<v1::Deferral>(replies[2][i].str(), "deferral"));
+    data.deferrals.push_back(std::move(d));
+  }
+  if (with_rotations) {
+    for (size_t i = 0; i < replies[3].size(); ++i) {
+      SHIDANG_ASSIGN_OR_RETURN(v1::Rotation r,
+                               Parse<v1::Rotation>(replies[3][i].str(), "rotation"));
+      data.rotations.push_back(std::move(r));
+    }
+  }
+  return data;
+}
+
+// ---- rotations
+
+absl::StatusOr<StoredRotation> RotationStore::GetRotation(absl::string_view county_id,
+                                                          absl::string_view rotation_id) {
+  const std::string id(rotation_id);
+  SHIDANG_ASSIGN_OR_RETURN(
+      std::vector<redis::Reply> replies,
+      pool_.Pipeline({{"HGET", RotationsKey(county_id), id},
+                      {"HMGET", StatesKey(county_id), id, id + ":hr", id + ":rc"}}));
+  if (replies[0].is_nil()) return absl::NotFoundError(absl::StrCat("no rotation ", rotation_id));
+  StoredRotation stored;
+  SHIDANG_ASSIGN_OR_RETURN(stored.rotation, Parse<v1::Rotation>(replies[0].str(), "rotation"));
+  const redis::Reply& flags = replies[1];
+  if (flags.size() == 3) {
+    if (!flags[0].is_nil()) stored.state = std::string(flags[0].str());
+    if (!flags[1].is_nil()) stored.hr_flag = std::string(flags[1].str());
+    if (!flags[2].is_nil()) stored.rc_flag = std::string(flags[2].str());
+  }
+  return stored;
+}
+
+absl::StatusOr<v1::Rotation> RotationStore::CreateRotation(const v1::Rotation& rotation,
+                                                           common::v1::Event event,
+                                                           const WriteContext& write) {
+  const std::string& county = rotation.county_id();
+  MutationRequest m;
+  m.events.push_back(std::move(event));
+  m.keys = {RotationsKey(county), StatesKey(county), ActiveKey(county)};
+  m.args = {rotation.rotation_id(), rotation.teacher_id(), rotation.SerializeAsString(),
+            v1::RotationState_Name(rotation.state())};
+  SHIDANG_ASSIGN_OR_RETURN(MutationResult result,
+                           Run(CreateRotationScript(), county, std::move(m), write));
+  return Parse<v1::Rotation>(result.payload, "rotation");
+}
+
+absl::StatusOr<v1::Rotation> RotationStore::Transition(const TransitionWrite& change,
+                                                       const WriteContext& write) {
+  const std::string& county = change.county_id;
+  std::vector<std::string> allowed;
+  for (v1::RotationState s : change.allowed_from) allowed.push_back(v1::RotationState_Name(s));
+  const v1::RotationState to = change.updated.state();
+  const bool releases = to == v1::ROTATION_STATE_REJECTED || to == v1::ROTATION_STATE_COMPLETED ||
+                        to == v1::ROTATION_STATE_CANCELLED;
+  MutationRequest m;
+  m.events.push_back(change.event);
+  m.keys = {RotationsKey(county), StatesKey(county), ActiveKey(county)};
+  m.args = {change.updated.rotation_id(),
+            change.updated.teacher_id(),
+            absl::StrJoin(allowed, ","),
+            v1::RotationState_Name(change.target),
+            change.read->state,
+            v1::RotationState_Name(to),
+            change.updated.SerializeAsString(),
+            change.flag,
+            change.read->hr_flag,
+            change.read->rc_flag,
+            releases ? "1" : "0"};
+  SHIDANG_ASSIGN_OR_RETURN(MutationResult result,
+                           Run(TransitionRotationScript(), county, std::move(m), write));
+  return Parse<v1::Rotation>(result.payload, "rotation");
+}
+
+// ---- deferrals
+
+absl::StatusOr<v1::Deferral> RotationStore::GetDeferral(absl::string_view county_id,
+                                                        absl::string_view deferral_id) {
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command({"HGET", DeferralsKey(county_id),
+                                                              std::string(deferral_id)}));
+  if (reply.is_nil()) return absl::NotFoundError(absl::StrCat("no deferral ", deferral_id));
+  return Parse<v1::Deferral>(reply.str(), "deferral");
+}
+
+absl::StatusOr<v1::Deferral> RotationStore::PutDeferral(const v1::Deferral& deferral,
+                                                        const v1::Deferral* read,
+                                                        common::v1::Event event,
+                                                        const WriteContext& write) {
+  MutationRequest m;
+  m.events.push_back(std::move(event));
+  m.keys = {DeferralsKey(deferral.county_id())};
+  m.args = {deferral.deferral_id(), deferral.SerializeAsString(),
+            read == nullptr ? std::string() : read->SerializeAsString()};
+  SHIDANG_ASSIGN_OR_RETURN(MutationResult result,
+                           Run(PutDeferralScript(), deferral.county_id(), std::move(m), write));
+  return Parse<v1::Deferral>(result.payload, "deferral");
+}
+
+absl::StatusOr<MutationResult> RotationStore::Run(const Mutation& script,
+                                                  absl::string_view county_id, MutationRequest m,
+                                                  const WriteContext& write) {
+  m.stream_key = StreamKey(county_id);
+  if (write.request != nullptr) {
+    SHIDANG_RETURN_IF_ERROR(AttachIdempotency(m, kServiceName, CountyTag(county_id), write.actor,
+                                              write.method, *write.request));
+  }
+  // Consumers find the stream through the index; registering is idempotent and comes before the
+  // first write under the tag (events.h).
+  SHIDANG_RETURN_IF_ERROR(RegisterStream(pool_, kServiceName, m.stream_key));
+  return script.Run(pool_, m);
+}
+
+}  // namespace shidang::rotation

@@ -1,0 +1,135 @@
+#pragma once
+
+// The rotation service's Redis keys and scripts, and nothing else. Everything of one county lives
+// under its hash tag {c:<county>}, so each write is one script on one slot (mutation.h: state +
+// event + idempotency record together). The scripts are in services/rotation/scripts/*.lua.
+//
+// County keys, tag {c:<county>}:
+//   rotation:{c:<c>}:teachers   hash    teacher id -> serialized TeacherCopy (from profile events)
+//   rotation:{c:<c>}:schools    hash    school id -> serialized shidang.profile.v1.School
+//   rotation:{c:<c>}:rot        hash    rotation id -> serialized Rotation
+//   rotation:{c:<c>}:state      hash    rotation id -> RotationState name; "<id>:hr" / "<id>:rc"
+//                                       -> "1" once county HR / the receiving school approved
+//   rotation:{c:<c>}:active     hash    teacher id -> their rotation last created (active while
+//                                       its state is PROPOSED, APPROVED or STARTED)
+//   rotation:{c:<c>}:deferrals  hash    deferral id -> serialized Deferral
+//   rotation:{c:<c>}:events     stream  rotation events (the growth file; see service.h)
+// Routing index outside any state slot (a plain idempotent HSET, written before the state):
+//   rotation:teacher-county     hash    teacher id -> county id (teacher ids carry no county)
+// Rotation ids embed their county ("RT<county>-<hex>"), deferral ids too ("DF<county>-<hex>").
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+#include "services/common/mutation.h"
+#include "services/common/redis.h"
+#include "shidang/common/v1/event.pb.h"
+#include "shidang/profile/v1/profile.pb.h"
+#include "shidang/rotation/v1/rotation.pb.h"
+
+namespace shidang::rotation {
+
+inline constexpr char kServiceName[] = "rotation";
+
+// Who writes, and the request whose request_id makes the write idempotent (nullptr: none).
+struct WriteContext {
+  std::string actor;
+  std::string method;
+  const google::protobuf::Message* request = nullptr;
+};
+
+// A rotation as stored, with what the transition script compares.
+struct StoredRotation {
+  v1::Rotation rotation;
+  std::string state;    // RotationState name in the state hash
+  std::string hr_flag;  // "1" or ""
+  std::string rc_flag;  // "1" or ""
+};
+
+// One state change (or approval) of a rotation, as transition_rotation.lua takes it.
+struct TransitionWrite {
+  std::string county_id;
+  const StoredRotation* read = nullptr;  // what the caller read
+  std::vector<v1::RotationState> allowed_from;
+  v1::RotationState target = v1::ROTATION_STATE_UNSPECIFIED;  // named in the error message
+  v1::Rotation updated;  // the new rotation (its state is the new state)
+  std::string flag;      // "", "hr" or "rc"
+  common::v1::Event event;
+};
+
+// Everything a county report reads, in one round trip.
+struct CountyData {
+  std::map<std::string, v1::TeacherCopy> teachers;
+  std::map<std::string, profile::v1::School> schools;
+  std::vector<v1::Deferral> deferrals;
+  std::vector<v1::Rotation> rotations;  // only when asked for
+};
+
+class RotationStore {
+ public:
+  explicit RotationStore(redis::Pool& pool);
+
+  // ---- key names (one place for all of them)
+  static std::string CountyTag(absl::string_view county_id);
+  static std::string TeachersKey(absl::string_view county_id);
+  static std::string SchoolsKey(absl::string_view county_id);
+  static std::string RotationsKey(absl::string_view county_id);
+  static std::string StatesKey(absl::string_view county_id);
+  static std::string ActiveKey(absl::string_view county_id);
+  static std::string DeferralsKey(absl::string_view county_id);
+  static std::string StreamKey(absl::string_view county_id);
+  static std::string TeacherCountyKey();
+
+  // "RT<county>-<hex>" / "DF<county>-<hex>" -> county; INVALID_ARGUMENT naming `field` otherwise.
+  static absl::StatusOr<std::string> CountyOfRotationId(absl::string_view id,
+                                                        absl::string_view field);
+  static absl::StatusOr<std::string> CountyOfDeferralId(absl::string_view id,
+                                                        absl::string_view field);
+
+  // ---- the copy of the profile service's facts (plain idempotent writes)
+  absl::Status PutSchool(const profile::v1::School& school);
+  absl::Status PutTeacher(const v1::TeacherCopy& teacher);
+  absl::StatusOr<std::optional<v1::TeacherCopy>> GetTeacher(absl::string_view county_id,
+                                                            absl::string_view teacher_id);
+  absl::StatusOr<std::optional<profile::v1::School>> GetSchool(absl::string_view county_id,
+                                                               absl::string_view school_id);
+  absl::Status SetTeacherCounty(absl::string_view teacher_id, absl::string_view county_id);
+  // NOT_FOUND when the teacher is unknown here.
+  absl::StatusOr<std::string> TeacherCounty(absl::string_view teacher_id);
+
+  // Teachers, schools and deferrals of a county (and its rotations when `with_rotations`).
+  absl::StatusOr<CountyData> ReadCounty(absl::string_view county_id, bool with_rotations);
+
+  // ---- rotations
+  // NOT_FOUND naming the id when absent.
+  absl::StatusOr<StoredRotation> GetRotation(absl::string_view county_id,
+                                             absl::string_view rotation_id);
+  // create_rotation.lua: the rotation (state PROPOSED) unless its teacher has an active one.
+  absl::StatusOr<v1::Rotation> CreateRotation(const v1::Rotation& rotation, common::v1::Event event,
+                                              const WriteContext& write);
+  // transition_rotation.lua.
+  absl::StatusOr<v1::Rotation> Transition(const TransitionWrite& change, const WriteContext& write);
+
+  // ---- deferrals
+  absl::StatusOr<v1::Deferral> GetDeferral(absl::string_view county_id,
+                                           absl::string_view deferral_id);
+  // put_deferral.lua: creates `deferral` when `read` is null, else replaces `read`.
+  absl::StatusOr<v1::Deferral> PutDeferral(const v1::Deferral& deferral, const v1::Deferral* read,
+                                           common::v1::Event event, const WriteContext& write);
+
+ private:
+  // Registers the county's stream for consumers (once per county per process), then runs the
+  // mutation with the write's idempotency attached.
+  absl::StatusOr<MutationResult> Run(const Mutation& script, absl::string_view county_id,
+                                     MutationRequest m, const WriteContext& write);
+
+  redis::Pool& pool_;
+};
+
+}  // namespace shidang::rotation

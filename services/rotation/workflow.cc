@@ -1,0 +1,546 @@
+#include "services/rotation/workflow.h"
+
+#include <algorithm>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "services/common/dates.h"
+#include "services/common/mutation.h"
+#include "services/common/status.h"
+#include "services/rotation/policy.h"
+#include "services/rotation/rules.h"
+
+namespace shidang::rotation {
+namespace {
+
+using common::v1::Principal;
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 500;
+constexpr size_t kMaxText = 500;
+
+const char* FormLabel(v1::RotationForm form) {
+  switch (form) {
+    case v1::ROTATION_FORM_REGULAR_TRANSFER:
+      return "定期交流";
+    case v1::ROTATION_FORM_SUPPORT_TEACHING:
+      return "支教";
+    case v1::ROTATION_FORM_ITINERANT:
+      return "走教";
+    case v1::ROTATION_FORM_PAIRED_SUPPORT:
+      return "对口支援";
+    case v1::ROTATION_FORM_SCHOOL_GROUP:
+      return "集团化";
+    case v1::ROTATION_FORM_SCHOOL_DISTRICT:
+      return "学区一体化";
+    default:
+      return "交流";
+  }
+}
+
+bool IsSchoolAdminOf(const Principal& p, absl::string_view school_id) {
+  return p.role() == common::v1::ROLE_SCHOOL_ADMIN && !p.school_id().empty() &&
+         p.school_id() == school_id;
+}
+
+absl::Status RequireRotationRead(const Principal& p, const v1::Rotation& r) {
+  if (CoversCounty(p, r.county_id()) || IsSchoolAdminOf(p, r.sending_school_id()) ||
+      IsSchoolAdminOf(p, r.receiving_school_id())) {
+    return absl::OkStatus();
+  }
+  if (p.role() == common::v1::ROLE_TEACHER && p.subject() == r.teacher_id()) {
+    return absl::OkStatus();
+  }
+  return Denied(p, absl::StrCat("read rotation ", r.rotation_id()));
+}
+
+common::v1::Event RotationEvent(const Deps& deps, const CallContext& call, absl::string_view type,
+                                const v1::Rotation& r, absl::string_view request_id,
+                                absl::string_view on, std::string summary) {
+  common::v1::Event e = NewEvent(kServiceName, type, deps.clock.Now());
+  e.set_teacher_id(r.teacher_id());
+  e.set_county_id(r.county_id());
+  e.set_occurred_on(std::string(on));
+  e.set_actor(call.actor);
+  e.set_request_id(std::string(request_id));
+  e.set_summary(std::move(summary));
+  e.mutable_payload()->PackFrom(r);
+  return e;
+}
+
+void AddHistory(const Deps& deps, const CallContext& call, v1::RotationState from,
+                v1::RotationState to, absl::string_view request_id, absl::string_view reason,
+                v1::Rotation* r) {
+  v1::StateChange* c = r->add_history();
+  c->set_from_state(from);
+  c->set_to_state(to);
+  c->set_actor(call.actor);
+  c->set_request_id(std::string(request_id));
+  c->set_on_date(dates::FormatDate(deps.clock.Today()));
+  c->set_recorded_at_ms(absl::ToUnixMillis(deps.clock.Now()));
+  c->set_reason(std::string(reason));
+}
+
+absl::StatusOr<absl::CivilDay> RequiredDate(absl::string_view text, absl::string_view field) {
+  if (text.empty()) return InvalidField(field, "required", "a date YYYY-MM-DD");
+  absl::StatusOr<absl::CivilDay> day = dates::ParseDate(text, field);
+  if (!day.ok()) return InvalidField(field, "date_format", "must be a date YYYY-MM-DD");
+  return *day;
+}
+
+absl::Status CheckProposal(const v1::CreateRotationRequest& req) {
+  if (req.teacher_id().empty()) return InvalidField("teacher_id", "required", "a teacher id");
+  if (req.receiving_school_id().empty()) {
+    return InvalidField("receiving_school_id", "required", "a school of the teacher's county");
+  }
+  if (req.form() == v1::ROTATION_FORM_UNSPECIFIED || !v1::RotationForm_IsValid(req.form())) {
+    return InvalidField("form", "required",
+                        "REGULAR_TRANSFER, SUPPORT_TEACHING, ITINERANT, PAIRED_SUPPORT, "
+                        "SCHOOL_GROUP or SCHOOL_DISTRICT");
+  }
+  if (req.note().size() > kMaxText) {
+    return InvalidField("note", "length", absl::StrCat("at most ", kMaxText, " bytes"));
+  }
+  SHIDANG_ASSIGN_OR_RETURN(absl::CivilDay start, RequiredDate(req.start_date(), "start_date"));
+  SHIDANG_ASSIGN_OR_RETURN(absl::CivilDay end,
+                           RequiredDate(req.planned_end_date(), "planned_end_date"));
+  if (end < start) {
+    return InvalidField("planned_end_date", "order", "must be on or after start_date");
+  }
+  return absl::OkStatus();
+}
+
+// The teacher's copy and its county; the schools checked against it (both in the county,
+// different, the sending one the teacher's current school).
+struct Proposal {
+  std::string county;
+  v1::TeacherCopy teacher;
+  std::string sending;
+};
+
+absl::StatusOr<Proposal> LocateProposal(Deps& deps, const v1::CreateRotationRequest& req) {
+  absl::StatusOr<std::string> county = deps.store.TeacherCounty(req.teacher_id());
+  if (absl::IsNotFound(county.status())) {
+    return absl::NotFoundError(absl::StrCat("teacher_id: no teacher ", req.teacher_id()));
+  }
+  SHIDANG_RETURN_IF_ERROR(county.status());
+  SHIDANG_ASSIGN_OR_RETURN(std::optional<v1::TeacherCopy> teacher,
+                           deps.store.GetTeacher(*county, req.teacher_id()));
+  if (!teacher.has_value() || teacher->stints().empty()) {
+    return absl::NotFoundError(absl::StrCat("teacher_id: no teacher ", req.teacher_id()));
+  }
+  Proposal p{*county, *teacher, teacher->stints(teacher->stints_size() - 1).school_id()};
+  if (!req.sending_school_id().empty() && req.sending_school_id() != p.sending) {
+    return InvalidField("sending_school_id", "current_school",
+                        absl::StrCat("must be the teacher's current school ", p.sending));
+  }
+  if (req.receiving_school_id() == p.sending) {
+    return InvalidField("receiving_school_id", "same_school",
+                        "must differ from the sending school");
+  }
+  SHIDANG_ASSIGN_OR_RETURN(std::optional<profile::v1::School> receiving,
+                           deps.store.GetSchool(p.county, req.receiving_school_id()));
+  if (!receiving.has_value()) {
+    return InvalidField("receiving_school_id", "county",
+                        absl::StrCat("must be a school of the teacher's county ", p.county));
+  }
+  return p;
+}
+
+// One state change of a rotation the caller names by id.
+struct Change {
+  std::string method;
+  const google::protobuf::Message* request = nullptr;
+  std::string request_id;
+  std::string rotation_id;
+  std::vector<v1::RotationState> allowed_from;
+  v1::RotationState target = v1::ROTATION_STATE_UNSPECIFIED;
+  std::string reason;
+  // Checks the caller may make it (scope) and picks the approval flag; may refuse.
+  std::function<absl::Status(const StoredRotation&, std::string* flag)> authorize;
+  // Fills the new rotation (its state set to `to`) and the event's type, day and summary.
+  std::function<absl::Status(const StoredRotation&, const std::string& flag, v1::Rotation* r,
+                             std::string* type, std::string* on, std::string* summary)>
+      apply;
+  // Runs after authorize and before the write when the stored state is the one expected.
+  std::function<absl::Status(const StoredRotation&)> before_write;
+};
+
+absl::StatusOr<v1::Rotation> RunChange(Deps& deps, const CallContext& call, const Change& c) {
+  SHIDANG_ASSIGN_OR_RETURN(std::string county,
+                           RotationStore::CountyOfRotationId(c.rotation_id, "rotation_id"));
+  SHIDANG_ASSIGN_OR_RETURN(StoredRotation read, deps.store.GetRotation(county, c.rotation_id));
+  std::string flag;
+  SHIDANG_RETURN_IF_ERROR(c.authorize(read, &flag));
+  TransitionWrite w;
+  w.county_id = county;
+  w.read = &read;
+  w.allowed_from = c.allowed_from;
+  w.target = c.target;
+  w.flag = flag;
+  w.updated = read.rotation;
+  std::string type, on, summary;
+  SHIDANG_RETURN_IF_ERROR(c.apply(read, flag, &w.updated, &type, &on, &summary));
+  AddHistory(deps, call, read.rotation.state(), w.updated.state(), c.request_id, c.reason,
+             &w.updated);
+  if (c.before_write) SHIDANG_RETURN_IF_ERROR(c.before_write(read));
+  w.event = RotationEvent(deps, call, type, w.updated, c.request_id, on, summary);
+  return deps.store.Transition(w, WriteContext{call.actor, c.method, c.request});
+}
+
+// County HR (or trusted) acts on rotations of its county.
+std::function<absl::Status(const StoredRotation&, std::string*)> HrOnly(const Principal& p,
+                                                                        absl::string_view what) {
+  return [&p, what = std::string(what)](const StoredRotation& r, std::string* flag) {
+    if (!CoversCounty(p, r.rotation.county_id())) {
+      return Denied(p, absl::StrCat(what, " rotation ", r.rotation.rotation_id()));
+    }
+    *flag = "";
+    return absl::OkStatus();
+  };
+}
+
+std::string Today(const Deps& deps) { return dates::FormatDate(deps.clock.Today()); }
+
+}  // namespace
+
+absl::Status CreateRotation(Deps& deps, const CallContext& call,
+                            const v1::CreateRotationRequest& req,
+                            v1::CreateRotationResponse* resp) {
+  SHIDANG_RETURN_IF_ERROR(CheckProposal(req));
+  SHIDANG_ASSIGN_OR_RETURN(Proposal p, LocateProposal(deps, req));
+  if (!CoversCounty(call.principal, p.county) && !IsSchoolAdminOf(call.principal, p.sending)) {
+    return Denied(call.principal, absl::StrCat("propose rotations from school ", p.sending));
+  }
+  SHIDANG_ASSIGN_OR_RETURN(absl::CivilDay start, dates::ParseDate(req.start_date()));
+  SHIDANG_ASSIGN_OR_RETURN(RotationPolicy policy,
+                           LoadRotationPolicy(deps.policies, p.county, start));
+  v1::Rotation r;
+  r.set_rotation_id(MakeId("RT", p.county, call.actor, "CreateRotation", req.request_id()));
+  r.set_teacher_id(req.teacher_id());
+  r.set_county_id(p.county);
+  r.set_sending_school_id(p.sending);
+  r.set_receiving_school_id(req.receiving_school_id());
+  r.set_form(req.form());
+  r.set_relation_moves(req.relation_moves());
+  r.set_start_date(req.start_date());
+  r.set_planned_end_date(req.planned_end_date());
+  r.set_state(v1::ROTATION_STATE_PROPOSED);
+  r.set_school_year(SchoolYearOf(start, policy).Name());
+  r.set_proposed_by(call.actor);
+  r.set_note(req.note());
+  AddHistory(deps, call, v1::ROTATION_STATE_UNSPECIFIED, v1::ROTATION_STATE_PROPOSED,
+             req.request_id(), "", &r);
+  common::v1::Event event = RotationEvent(
+      deps, call, "rotation.proposed", r, req.request_id(), Today(deps),
+      absl::StrCat("拟交流轮岗（", FormLabel(req.form()), "），", req.start_date(), "起"));
+  SHIDANG_ASSIGN_OR_RETURN(
+      *resp->mutable_rotation(),
+      deps.store.CreateRotation(r, std::move(event),
+                                WriteContext{call.actor, "CreateRotation", &req}));
+  return absl::OkStatus();
+}
+
+absl::Status ApproveRotation(Deps& deps, const CallContext& call,
+                             const v1::ApproveRotationRequest& req,
+                             v1::ApproveRotationResponse* resp) {
+  const Principal& p = call.principal;
+  Change c{"ApproveRotation",
+           &req,
+           req.request_id(),
+           req.rotation_id(),
+           {v1::ROTATION_STATE_PROPOSED},
+           v1::ROTATION_STATE_APPROVED,
+           "",
+           {},
+           {},
+           {}};
+  c.authorize = [&](const StoredRotation& r, std::string* flag) {
+    if (CoversCounty(p, r.rotation.county_id())) {
+      *flag = "hr";
+    } else if (r.rotation.relation_moves() &&
+               IsSchoolAdminOf(p, r.rotation.receiving_school_id())) {
+      *flag = "rc";
+    } else {
+      return Denied(p, absl::StrCat("approve rotation ", r.rotation.rotation_id(),
+                                    r.rotation.relation_moves()
+                                        ? " (county HR and the receiving school approve)"
+                                        : " (county HR approves)"));
+    }
+    return absl::OkStatus();
+  };
+  c.apply = [&](const StoredRotation& read, const std::string& flag, v1::Rotation* r,
+                std::string* type, std::string* on, std::string* summary) {
+    const bool hr = read.hr_flag == "1" || flag == "hr";
+    const bool rc = read.rc_flag == "1" || flag == "rc";
+    r->set_hr_approved(hr);
+    r->set_receiving_confirmed(rc);
+    const bool approved = hr && (!r->relation_moves() || rc);
+    r->set_state(approved ? v1::ROTATION_STATE_APPROVED : v1::ROTATION_STATE_PROPOSED);
+    *type = approved ? "rotation.approved" : "rotation.confirmed";
+    *on = Today(deps);
+    *summary = approved ? "交流轮岗获批准"
+                        : (flag == "hr" ? "交流轮岗：县教育局同意，待接收学校确认"
+                                        : "交流轮岗：接收学校确认，待县教育局批准");
+    return absl::OkStatus();
+  };
+  SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_rotation(), RunChange(deps, call, c));
+  return absl::OkStatus();
+}
+
+absl::Status RejectRotation(Deps& deps, const CallContext& call,
+                            const v1::RejectRotationRequest& req,
+                            v1::RejectRotationResponse* resp) {
+  if (req.reason().empty() || req.reason().size() > kMaxText) {
+    return InvalidField("reason", "required",
+                        absl::StrCat("say why, in 1 to ", kMaxText, " bytes"));
+  }
+  const Principal& p = call.principal;
+  Change c{"RejectRotation",
+           &req,
+           req.request_id(),
+           req.rotation_id(),
+           {v1::ROTATION_STATE_PROPOSED},
+           v1::ROTATION_STATE_REJECTED,
+           req.reason(),
+           {},
+           {},
+           {}};
+  c.authorize = [&](const StoredRotation& r, std::string* flag) {
+    *flag = "";
+    if (CoversCounty(p, r.rotation.county_id()) ||
+        (r.rotation.relation_moves() && IsSchoolAdminOf(p, r.rotation.receiving_school_id()))) {
+      return absl::OkStatus();
+    }
+    return Denied(p, absl::StrCat("reject rotation ", r.rotation.rotation_id()));
+  };
+  c.apply = [&](const StoredRotation&, const std::string&, v1::Rotation* r, std::string* type,
+                std::string* on, std::string* summary) {
+    r->set_state(v1::ROTATION_STATE_REJECTED);
+    *type = "rotation.rejected";
+    *on = Today(deps);
+    *summary = absl::StrCat("交流轮岗未获批准：", req.reason());
+    return absl::OkStatus();
+  };
+  SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_rotation(), RunChange(deps, call, c));
+  return absl::OkStatus();
+}
+
+absl::Status StartRotation(Deps& deps, const CallContext& call, const v1::StartRotationRequest& req,
+                           v1::StartRotationResponse* resp) {
+  std::optional<absl::CivilDay> started;
+  if (!req.started_on().empty()) {
+    SHIDANG_ASSIGN_OR_RETURN(started, RequiredDate(req.started_on(), "started_on"));
+  }
+  Change c{"StartRotation",
+           &req,
+           req.request_id(),
+           req.rotation_id(),
+           {v1::ROTATION_STATE_APPROVED},
+           v1::ROTATION_STATE_STARTED,
+           "",
+           {},
+           {},
+           {}};
+  c.authorize = HrOnly(call.principal, "start");
+  std::string day;
+  c.apply = [&](const StoredRotation& read, const std::string&, v1::Rotation* r, std::string* type,
+                std::string* on, std::string* summary) {
+    day = started ? dates::FormatDate(*started) : read.rotation.start_date();
+    r->set_state(v1::ROTATION_STATE_STARTED);
+    r->set_started_on(day);
+    *type = "rotation.started";
+    *on = day;
+    *summary =
+        absl::StrCat("开始交流轮岗（", FormLabel(r->form()), "）",
+                     r->relation_moves() ? "，人事关系转入接收学校" : "，人事关系保留在原校");
+    return absl::OkStatus();
+  };
+  // The move goes first: a crash after it leaves the rotation APPROVED, and the retry moves
+  // again (the profile service answers an already-made move) and then starts it. Only an
+  // APPROVED rotation moves anyone; any other state is refused (or replayed) by the script.
+  c.before_write = [&](const StoredRotation& read) {
+    if (!read.rotation.relation_moves() || read.state != "ROTATION_STATE_APPROVED") {
+      return absl::OkStatus();
+    }
+    if (!deps.move_teacher) {
+      return absl::FailedPreconditionError(
+          "this rotation moves the personnel relation, and the service runs without the profile "
+          "service (--profile)");
+    }
+    SHIDANG_ASSIGN_OR_RETURN(absl::CivilDay on, dates::ParseDate(day));
+    return deps.move_teacher(read.rotation.teacher_id(), read.rotation.receiving_school_id(), on,
+                             absl::StrCat("rotation-", read.rotation.rotation_id()));
+  };
+  SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_rotation(), RunChange(deps, call, c));
+  return absl::OkStatus();
+}
+
+absl::Status CompleteRotation(Deps& deps, const CallContext& call,
+                              const v1::CompleteRotationRequest& req,
+                              v1::CompleteRotationResponse* resp) {
+  SHIDANG_ASSIGN_OR_RETURN(absl::CivilDay done,
+                           DayOrToday(deps.clock, req.completed_on(), "completed_on"));
+  Change c{"CompleteRotation",
+           &req,
+           req.request_id(),
+           req.rotation_id(),
+           {v1::ROTATION_STATE_STARTED},
+           v1::ROTATION_STATE_COMPLETED,
+           "",
+           {},
+           {},
+           {}};
+  c.authorize = HrOnly(call.principal, "complete");
+  c.apply = [&](const StoredRotation& read, const std::string&, v1::Rotation* r, std::string* type,
+                std::string* on, std::string* summary) {
+    if (!read.rotation.started_on().empty() &&
+        dates::FormatDate(done) < read.rotation.started_on()) {
+      return InvalidField(
+          "completed_on", "order",
+          absl::StrCat("must be on or after the start ", read.rotation.started_on()));
+    }
+    r->set_state(v1::ROTATION_STATE_COMPLETED);
+    r->set_completed_on(dates::FormatDate(done));
+    *type = "rotation.completed";
+    *on = r->completed_on();
+    *summary = "交流轮岗期满";
+    return absl::OkStatus();
+  };
+  SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_rotation(), RunChange(deps, call, c));
+  return absl::OkStatus();
+}
+
+absl::Status CancelRotation(Deps& deps, const CallContext& call,
+                            const v1::CancelRotationRequest& req,
+                            v1::CancelRotationResponse* resp) {
+  if (req.reason().empty() || req.reason().size() > kMaxText) {
+    return InvalidField("reason", "required",
+                        absl::StrCat("say why, in 1 to ", kMaxText, " bytes"));
+  }
+  const Principal& p = call.principal;
+  Change c{"CancelRotation",
+           &req,
+           req.request_id(),
+           req.rotation_id(),
+           {v1::ROTATION_STATE_PROPOSED, v1::ROTATION_STATE_APPROVED, v1::ROTATION_STATE_STARTED},
+           v1::ROTATION_STATE_CANCELLED,
+           req.reason(),
+           {},
+           {},
+           {}};
+  c.authorize = [&](const StoredRotation& r, std::string* flag) {
+    *flag = "";
+    // The school that proposed may withdraw its proposal; anything further is HR's.
+    if (CoversCounty(p, r.rotation.county_id()) ||
+        (IsSchoolAdminOf(p, r.rotation.sending_school_id()) &&
+         r.state == "ROTATION_STATE_PROPOSED")) {
+      return absl::OkStatus();
+    }
+    return Denied(p, absl::StrCat("cancel rotation ", r.rotation.rotation_id()));
+  };
+  c.apply = [&](const StoredRotation&, const std::string&, v1::Rotation* r, std::string* type,
+                std::string* on, std::string* summary) {
+    r->set_state(v1::ROTATION_STATE_CANCELLED);
+    *type = "rotation.cancelled";
+    *on = Today(deps);
+    *summary = absl::StrCat("交流轮岗取消：", req.reason());
+    return absl::OkStatus();
+  };
+  SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_rotation(), RunChange(deps, call, c));
+  return absl::OkStatus();
+}
+
+absl::Status GetRotation(Deps& deps, const CallContext& call, const v1::GetRotationRequest& req,
+                         v1::GetRotationResponse* resp) {
+  SHIDANG_ASSIGN_OR_RETURN(std::string county,
+                           RotationStore::CountyOfRotationId(req.rotation_id(), "rotation_id"));
+  SHIDANG_ASSIGN_OR_RETURN(StoredRotation read, deps.store.GetRotation(county, req.rotation_id()));
+  SHIDANG_RETURN_IF_ERROR(RequireRotationRead(call.principal, read.rotation));
+  *resp->mutable_rotation() = read.rotation;
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Newest start first, then id; one page of them.
+template <typename Response>
+absl::Status PageOfRotations(std::vector<v1::Rotation> rotations,
+                             const common::v1::PageRequest& page, Response* resp) {
+  SHIDANG_ASSIGN_OR_RETURN(int page_size, PageSize(page, kDefaultPageSize, kMaxPageSize));
+  SHIDANG_ASSIGN_OR_RETURN(size_t offset, PageOffset(page));
+  std::sort(rotations.begin(), rotations.end(), [](const v1::Rotation& a, const v1::Rotation& b) {
+    if (a.start_date() != b.start_date()) return a.start_date() > b.start_date();
+    return a.rotation_id() < b.rotation_id();
+  });
+  for (size_t i = offset; i < rotations.size() && i < offset + page_size; ++i) {
+    *resp->add_rotations() = rotations[i];
+  }
+  if (offset + page_size < rotations.size()) {
+    resp->mutable_page()->set_next_page_token(std::to_string(offset + page_size));
+  }
+  resp->mutable_page()->set_total_size(static_cast<int64_t>(rotations.size()));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ListRotations(Deps& deps, const CallContext& call, const v1::ListRotationsRequest& req,
+                           v1::ListRotationsResponse* resp) {
+  SHIDANG_RETURN_IF_ERROR(CheckCountyId(req.county_id()));
+  if (!v1::RotationState_IsValid(req.state())) {
+    return InvalidField("state", "enum", "a RotationState, or UNSPECIFIED for any");
+  }
+  std::string year;
+  if (!req.school_year().empty()) {
+    SHIDANG_ASSIGN_OR_RETURN(YearPolicy yp,
+                             PolicyForSchoolYear(deps, req.county_id(), req.school_year()));
+    year = yp.year.Name();
+  }
+  SHIDANG_RETURN_IF_ERROR(RequireCountyRead(call.principal, req.county_id(), req.school_id()));
+  SHIDANG_ASSIGN_OR_RETURN(CountyData data, deps.store.ReadCounty(req.county_id(), true));
+  std::vector<v1::Rotation> picked;
+  for (v1::Rotation& r : data.rotations) {
+    if (!req.school_id().empty() && r.sending_school_id() != req.school_id() &&
+        r.receiving_school_id() != req.school_id()) {
+      continue;
+    }
+    if (!year.empty() && r.school_year() != year) continue;
+    if (req.state() != v1::ROTATION_STATE_UNSPECIFIED && r.state() != req.state()) continue;
+    picked.push_back(std::move(r));
+  }
+  return PageOfRotations(std::move(picked), req.page(), resp);
+}
+
+absl::Status ListTeacherRotations(Deps& deps, const CallContext& call,
+                                  const v1::ListTeacherRotationsRequest& req,
+                                  v1::ListTeacherRotationsResponse* resp) {
+  if (req.teacher_id().empty()) return InvalidField("teacher_id", "required", "a teacher id");
+  absl::StatusOr<std::string> county = deps.store.TeacherCounty(req.teacher_id());
+  if (absl::IsNotFound(county.status())) {
+    return absl::NotFoundError(absl::StrCat("teacher_id: no teacher ", req.teacher_id()));
+  }
+  SHIDANG_RETURN_IF_ERROR(county.status());
+  SHIDANG_ASSIGN_OR_RETURN(std::optional<v1::TeacherCopy> teacher,
+                           deps.store.GetTeacher(*county, req.teacher_id()));
+  const Principal& p = call.principal;
+  const bool own = p.role() == common::v1::ROLE_TEACHER && p.subject() == req.teacher_id();
+  const bool school = teacher.has_value() && teacher->stints_size() > 0 &&
+                      IsSchoolAdminOf(p, teacher->stints(teacher->stints_size() - 1).school_id());
+  if (!own && !school && !CoversCounty(p, *county)) {
+    return Denied(p, absl::StrCat("read the rotations of teacher ", req.teacher_id()));
+  }
+  SHIDANG_ASSIGN_OR_RETURN(CountyData data, deps.store.ReadCounty(*county, true));
+  std::vector<v1::Rotation> picked;
+  for (v1::Rotation& r : data.rotations) {
+    if (r.teacher_id() == req.teacher_id()) picked.push_back(std::move(r));
+  }
+  return PageOfRotations(std::move(picked), req.page(), resp);
+}
+
+}  // namespace shidang::rotation

@@ -1,0 +1,267 @@
+// The rotation service beside the real profile service on one redis-server: teachers and schools
+// reach it through the profile service's events, a rotation that moves the personnel relation
+// moves the teacher in the profile service when it starts, and the profile service files the
+// rotation's events into the teacher's timeline.
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "services/common/principal.h"
+#include "services/profile/rules.h"
+#include "shidang/profile/v1/profile.grpc.pb.h"
+#include "shidang/rotation/v1/rotation.grpc.pb.h"
+#include "tests/kit/files.h"
+#include "tests/kit/redis_server.h"
+#include "tests/kit/service_process.h"
+
+namespace shidang::rotation {
+namespace {
+
+using common::v1::Principal;
+namespace pv1 = ::shidang::profile::v1;
+
+constexpr char kCounty[] = "330723";
+constexpr char kToday[] = "2025-10-15";
+
+Principal Who(common::v1::Role role, std::string subject, std::string region = "",
+              std::string school = "") {
+  Principal p;
+  p.set_role(role);
+  p.set_subject(std::move(subject));
+  p.set_region(std::move(region));
+  p.set_school_id(std::move(school));
+  return p;
+}
+
+std::string IdCard(const std::string& birth_yyyymmdd, int serial) {
+  std::string first17 = absl::StrCat(kCounty, birth_yyyymmdd, absl::StrFormat("%02d", serial), "2");
+  return first17 + profile::IdCardCheckCharacter(first17);
+}
+
+// Polls `done` every 50 ms for up to 15 s.
+bool Eventually(const std::function<bool()>& done) {
+  absl::Time deadline = absl::Now() + absl::Seconds(15);
+  while (absl::Now() < deadline) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return false;
+}
+
+class RotationWithProfileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string key = keys_.path() + "/principal.key";
+    testing::WriteFile(key, kPrincipalKey);
+    testing::WriteFile(keys_.path() + "/data.key", std::string(48, 'd'));
+    auto profile = testing::ServiceProcess::Start(
+        SHIDANG_PROFILE_BINARY,
+        {"--redis=" + redis_.address(), "--principal_key_file=" + key,
+         "--data_key_file=" + keys_.path() + "/data.key", std::string("--today=") + kToday});
+    ASSERT_TRUE(profile.ok()) << profile.status();
+    profile_ = std::move(*profile);
+    auto rotation = testing::ServiceProcess::Start(
+        SHIDANG_ROTATION_BINARY,
+        {"--redis=" + redis_.address(), "--principal_key_file=" + key,
+         std::string("--today=") + kToday, "--profile=" + profile_->address()});
+    ASSERT_TRUE(rotation.ok()) << rotation.status();
+    rotation_ = std::move(*rotation);
+    profile_stub_ = pv1::ProfileService::NewStub(
+        grpc::CreateChannel(profile_->address(), grpc::InsecureChannelCredentials()));
+    rotation_stub_ = v1::RotationService::NewStub(
+        grpc::CreateChannel(rotation_->address(), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (HasFailure()) {
+      std::fprintf(stderr, "--- shidang-profile ---\n%s\n--- shidang-rotation ---\n%s\n",
+                   profile_ ? profile_->StderrText().c_str() : "",
+                   rotation_ ? rotation_->StderrText().c_str() : "");
+    }
+  }
+
+  template <typename Stub, typename Req, typename Resp>
+  grpc::Status Call(Stub* stub,
+                    grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+                    const Principal& who, const Req& req, Resp* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    signer_.Attach(&ctx, who);
+    return (stub->*method)(&ctx, req, resp);
+  }
+
+  std::string CreateSchool(const std::string& name, pv1::SchoolLocation location) {
+    pv1::CreateSchoolRequest req;
+    req.set_county_id(kCounty);
+    req.set_name(name);
+    req.set_stage(common::v1::STAGE_PRIMARY);
+    req.set_ownership(pv1::SCHOOL_OWNERSHIP_PUBLIC);
+    req.set_location(location);
+    req.set_quality(pv1::SCHOOL_QUALITY_ORDINARY);
+    req.set_kind(pv1::SCHOOL_KIND_REGULAR);
+    req.set_compulsory_education(true);
+    req.set_request_id(absl::StrCat("school-", name));
+    pv1::CreateSchoolResponse resp;
+    grpc::Status s =
+        Call(profile_stub_.get(), &pv1::ProfileService::Stub::CreateSchool, hr_, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.school().school_id();
+  }
+
+  std::string CreateTeacher(const std::string& school) {
+    pv1::CreateTeacherRequest req;
+    req.set_county_id(kCounty);
+    req.set_request_id("teacher-1");
+    pv1::Teacher* t = req.mutable_teacher();
+    t->set_name("王老师");
+    t->set_sex(common::v1::SEX_FEMALE);
+    t->set_birth_date("1985-03-10");
+    t->set_id_card_number(IdCard("19850310", 1));
+    t->set_hire_date("2008-09-01");
+    t->set_school_id(school);
+    t->set_school_joined_on("2015-09-01");
+    t->set_stage(common::v1::STAGE_PRIMARY);
+    t->add_subjects("数学");
+    t->set_staffed(true);
+    t->set_post_status(pv1::POST_STATUS_ON_DUTY);
+    pv1::CreateTeacherResponse resp;
+    grpc::Status s =
+        Call(profile_stub_.get(), &pv1::ProfileService::Stub::CreateTeacher, hr_, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.teacher().teacher_id();
+  }
+
+  int EligibleCount() {
+    v1::ListEligibleRequest req;
+    req.set_county_id(kCounty);
+    req.set_school_year("2025");
+    req.set_eligible_only(true);
+    v1::ListEligibleResponse resp;
+    grpc::Status s =
+        Call(rotation_stub_.get(), &v1::RotationService::Stub::ListEligible, hr_, req, &resp);
+    return s.ok() ? static_cast<int>(resp.eligible()) : -1;
+  }
+
+  const std::string kPrincipalKey = std::string(40, 'k');
+  testing::RedisServer redis_;
+  testing::TempDir keys_;
+  std::unique_ptr<testing::ServiceProcess> profile_, rotation_;
+  std::unique_ptr<pv1::ProfileService::Stub> profile_stub_;
+  std::unique_ptr<v1::RotationService::Stub> rotation_stub_;
+  PrincipalSigner signer_{std::string(40, 'k')};
+  Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr", kCounty);
+  Principal admin_ = Who(common::v1::ROLE_ADMIN, "root");
+};
+
+TEST_F(RotationWithProfileTest, EventsInMoveOutAndTheTimelineShowsIt) {
+  pv1::CreateCountyRequest county;
+  county.set_county_id(kCounty);
+  county.set_name("武义县");
+  county.set_city_code("330700");
+  county.set_city_name("金华市");
+  county.set_province_code("330000");
+  county.set_province_name("浙江省");
+  county.set_request_id("county");
+  pv1::CreateCountyResponse county_resp;
+  grpc::Status made = Call(profile_stub_.get(), &pv1::ProfileService::Stub::CreateCounty, admin_,
+                           county, &county_resp);
+  ASSERT_TRUE(made.ok()) << made.error_code() << " " << made.error_message();
+  const std::string urban = CreateSchool("城关小学", pv1::SCHOOL_LOCATION_URBAN);
+  const std::string rural = CreateSchool("尖山小学", pv1::SCHOOL_LOCATION_RURAL);
+  const std::string teacher = CreateTeacher(urban);
+  ASSERT_TRUE(Eventually([&] { return EligibleCount() == 1; })) << "the teacher never arrived";
+
+  v1::CreateRotationRequest propose;
+  propose.set_request_id("p-1");
+  propose.set_teacher_id(teacher);
+  propose.set_receiving_school_id(rural);
+  propose.set_form(v1::ROTATION_FORM_REGULAR_TRANSFER);
+  propose.set_relation_moves(true);
+  propose.set_start_date("2025-09-01");
+  propose.set_planned_end_date("2027-08-31");
+  v1::CreateRotationResponse created;
+  ASSERT_TRUE(
+      Call(rotation_stub_.get(), &v1::RotationService::Stub::CreateRotation, hr_, propose, &created)
+          .ok());
+  const std::string id = created.rotation().rotation_id();
+  for (const Principal& who : {hr_, Who(common::v1::ROLE_SCHOOL_ADMIN, "r", "", rural)}) {
+    v1::ApproveRotationRequest approve;
+    approve.set_request_id(absl::StrCat("a-", who.subject()));
+    approve.set_rotation_id(id);
+    v1::ApproveRotationResponse approved;
+    grpc::Status s = Call(rotation_stub_.get(), &v1::RotationService::Stub::ApproveRotation, who,
+                          approve, &approved);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  v1::StartRotationRequest start;
+  start.set_request_id("s-1");
+  start.set_rotation_id(id);
+  v1::StartRotationResponse started, again;
+  grpc::Status s =
+      Call(rotation_stub_.get(), &v1::RotationService::Stub::StartRotation, hr_, start, &started);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(started.rotation().state(), v1::ROTATION_STATE_STARTED);
+  // A retry answers the first answer and moves nobody again.
+  s = Call(rotation_stub_.get(), &v1::RotationService::Stub::StartRotation, hr_, start, &again);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(started, again));
+
+  // The profile service moved the teacher, once.
+  pv1::GetTeacherRequest get;
+  get.set_teacher_id(teacher);
+  pv1::GetTeacherResponse got;
+  ASSERT_TRUE(
+      Call(profile_stub_.get(), &pv1::ProfileService::Stub::GetTeacher, hr_, get, &got).ok());
+  EXPECT_EQ(got.teacher().school_id(), rural);
+  EXPECT_EQ(got.teacher().school_joined_on(), "2025-09-01");
+  pv1::ListTimelineRequest timeline;
+  timeline.set_teacher_id(teacher);
+  pv1::ListTimelineResponse entries;
+  int moves = 0, rotation_entries = 0;
+  ASSERT_TRUE(Eventually([&] {
+    entries.Clear();
+    if (!Call(profile_stub_.get(), &pv1::ProfileService::Stub::ListTimeline, hr_, timeline,
+              &entries)
+             .ok()) {
+      return false;
+    }
+    moves = rotation_entries = 0;
+    for (const pv1::TimelineEntry& e : entries.entries()) {
+      if (e.kind() == pv1::TIMELINE_ENTRY_KIND_SCHOOL_MOVED) ++moves;
+      if (e.kind() == pv1::TIMELINE_ENTRY_KIND_EXTERNAL && e.external().source() == "rotation") {
+        ++rotation_entries;
+      }
+    }
+    return rotation_entries >= 4;  // proposed, confirmed, approved, started
+  })) << entries.DebugString();
+  EXPECT_EQ(moves, 1);
+
+  // Judged where they were as the year began, the rotation counts for the urban school.
+  v1::GetRotationComplianceRequest report;
+  report.set_county_id(kCounty);
+  report.set_school_year("2025");
+  v1::GetRotationComplianceResponse compliance;
+  ASSERT_TRUE(Eventually([&] {
+    compliance.Clear();
+    return Call(rotation_stub_.get(), &v1::RotationService::Stub::GetRotationCompliance, hr_,
+                report, &compliance)
+               .ok() &&
+           compliance.county().counting() == 1;
+  })) << compliance.DebugString();
+  EXPECT_EQ(compliance.county().eligible(), 1);
+  // Not a backbone teacher: ceil(20% x 1) = 1 backbone rotation is still missing.
+  EXPECT_EQ(compliance.county().backbone_shortfall(), 1);
+  EXPECT_FALSE(compliance.county().passes());
+}
+
+}  // namespace
+}  // namespace shidang::rotation

@@ -1,0 +1,601 @@
+// The rotation service as a real process on a real redis-server, called over gRPC with signed
+// principals. Teachers and schools become known to it the way they do in production: through
+// the profile service's events (published here with the kit's write path, as the profile service
+// does), and it waits for them before each test goes on.
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "services/common/events.h"
+#include "services/common/keys.h"
+#include "services/common/mutation.h"
+#include "services/common/principal.h"
+#include "shidang/profile/v1/profile.pb.h"
+#include "shidang/rotation/v1/rotation.grpc.pb.h"
+#include "tests/kit/redis_server.h"
+#include "tests/kit/service_process.h"
+
+namespace shidang::rotation {
+namespace {
+
+using common::v1::Principal;
+using ::testing::HasSubstr;
+namespace pv1 = ::shidang::profile::v1;
+
+constexpr char kCounty[] = "330723";
+constexpr char kOtherCounty[] = "330781";
+constexpr char kUrban[] = "S330723-urban";
+constexpr char kRural[] = "S330723-rural";
+constexpr char kWeak[] = "S330723-weak";
+constexpr char kToday[] = "2025-10-15";
+const std::string kPrincipalKey(40, 'k');
+
+Principal Who(common::v1::Role role, std::string subject, std::string region = "",
+              std::string school = "") {
+  Principal p;
+  p.set_role(role);
+  p.set_subject(std::move(subject));
+  p.set_region(std::move(region));
+  p.set_school_id(std::move(school));
+  return p;
+}
+
+class RotationServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(keys_.path() + "/principal.key", std::ios::binary) << kPrincipalKey;
+    auto process = testing::ServiceProcess::Start(
+        SHIDANG_ROTATION_BINARY,
+        {"--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
+         std::string("--today=") + kToday, "--max_threads=32"});
+    ASSERT_TRUE(process.ok()) << process.status();
+    process_ = std::move(*process);
+    stub_ = v1::RotationService::NewStub(
+        grpc::CreateChannel(process_->address(), grpc::InsecureChannelCredentials()));
+    AddSchool(kUrban, kCounty, pv1::SCHOOL_LOCATION_URBAN, pv1::SCHOOL_QUALITY_STRONG);
+    AddSchool(kRural, kCounty, pv1::SCHOOL_LOCATION_RURAL, pv1::SCHOOL_QUALITY_ORDINARY);
+    AddSchool(kWeak, kCounty, pv1::SCHOOL_LOCATION_URBAN, pv1::SCHOOL_QUALITY_WEAK);
+  }
+
+  void TearDown() override {
+    if (HasFailure() && process_ != nullptr) {
+      std::fprintf(stderr, "shidang-rotation stderr:\n%s\n", process_->StderrText().c_str());
+    }
+  }
+
+  template <typename Req, typename Resp>
+  grpc::Status Call(grpc::Status (v1::RotationService::Stub::*method)(grpc::ClientContext*,
+                                                                      const Req&, Resp*),
+                    const Principal& who, const Req& req, Resp* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    signer_.Attach(&ctx, who);
+    return (stub_.get()->*method)(&ctx, req, resp);
+  }
+
+  void Publish(const std::string& county, const std::string& type, const std::string& teacher,
+               const google::protobuf::Message& payload, const std::string& occurred_on = "") {
+    std::string stream = keys::StreamKey("profile", keys::HashTag("c", county));
+    ASSERT_TRUE(RegisterStream(redis_.pool(), "profile", stream).ok());
+    common::v1::Event e = NewEvent("profile", type, absl::Now());
+    e.set_teacher_id(teacher);
+    e.set_county_id(county);
+    e.set_occurred_on(occurred_on);
+    e.mutable_payload()->PackFrom(payload);
+    Mutation publish("emit_all() return {ok = ''}");
+    MutationRequest m;
+    m.stream_key = stream;
+    m.events = {e, e};  // delivered twice: applied once
+    ASSERT_TRUE(publish.Run(redis_.pool(), m).ok());
+    WaitUntilApplied(stream);
+  }
+
+  // Waits until the rotation service's group has read and acknowledged all of `stream`.
+  void WaitUntilApplied(const std::string& stream) {
+    absl::Time deadline = absl::Now() + absl::Seconds(15);
+    while (absl::Now() < deadline) {
+      auto length = redis_.pool().Command({"XLEN", stream});
+      auto groups = redis_.pool().Command({"XINFO", "GROUPS", stream});
+      ASSERT_TRUE(length.ok() && groups.ok());
+      bool idle = groups->size() > 0;
+      for (size_t g = 0; g < groups->size(); ++g) {
+        const redis::Reply& group = (*groups)[g];
+        int64_t pending = -1, entries_read = -1;
+        for (size_t f = 0; f + 1 < group.size(); f += 2) {
+          if (group[f].str() == "pending") pending = group[f + 1].integer();
+          if (group[f].str() == "entries-read" && !group[f + 1].is_nil()) {
+            entries_read = group[f + 1].integer();
+          }
+        }
+        idle = idle && pending == 0 && entries_read >= length->integer();
+      }
+      if (idle) return;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    FAIL() << stream << " never all acknowledged";
+  }
+
+  void AddSchool(const std::string& id, const std::string& county, pv1::SchoolLocation location,
+                 pv1::SchoolQuality quality) {
+    pv1::School s;
+    s.set_school_id(id);
+    s.set_county_id(county);
+    s.set_name(absl::StrCat("学校", id));
+    s.set_stage(common::v1::STAGE_PRIMARY);
+    s.set_ownership(pv1::SCHOOL_OWNERSHIP_PUBLIC);
+    s.set_location(location);
+    s.set_quality(quality);
+    s.set_kind(pv1::SCHOOL_KIND_REGULAR);
+    s.set_compulsory_education(true);
+    Publish(county, "profile.school_created", "", s);
+  }
+
+  void AddTeacher(const std::string& id, const std::string& joined,
+                  const std::string& school = kUrban, bool backbone = false) {
+    pv1::Teacher t;
+    t.set_teacher_id(id);
+    t.set_name(absl::StrCat("教师", id));
+    t.set_county_id(kCounty);
+    t.set_school_id(school);
+    t.set_school_joined_on(joined);
+    t.set_hire_date("2005-09-01");
+    t.set_birth_date("1985-03-10");
+    t.set_sex(common::v1::SEX_FEMALE);
+    t.set_staffed(true);
+    t.set_post_status(pv1::POST_STATUS_ON_DUTY);
+    t.set_stage(common::v1::STAGE_PRIMARY);
+    t.add_subjects("数学");
+    if (backbone) {
+      t.set_backbone_tier(common::v1::BACKBONE_TIER_COUNTY);
+      t.set_backbone_designated_on("2020-05-01");
+    }
+    Publish(kCounty, "profile.teacher_created", id, t, joined);
+  }
+
+  v1::CreateRotationRequest Proposal(const std::string& teacher, const std::string& request_id,
+                                     const std::string& to = kRural) {
+    v1::CreateRotationRequest req;
+    req.set_request_id(request_id);
+    req.set_teacher_id(teacher);
+    req.set_receiving_school_id(to);
+    req.set_form(v1::ROTATION_FORM_SUPPORT_TEACHING);
+    req.set_start_date("2025-09-01");
+    req.set_planned_end_date("2026-08-31");
+    return req;
+  }
+
+  v1::Rotation Propose(const std::string& teacher, const std::string& request_id,
+                       const std::string& to = kRural) {
+    v1::CreateRotationResponse resp;
+    grpc::Status s = Call(&v1::RotationService::Stub::CreateRotation, hr_,
+                          Proposal(teacher, request_id, to), &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.rotation();
+  }
+
+  grpc::Status Approve(const std::string& id, const std::string& request_id, const Principal& who,
+                       v1::ApproveRotationResponse* resp) {
+    v1::ApproveRotationRequest req;
+    req.set_request_id(request_id);
+    req.set_rotation_id(id);
+    return Call(&v1::RotationService::Stub::ApproveRotation, who, req, resp);
+  }
+
+  int64_t StreamLength(const std::string& county = kCounty) {
+    auto n = redis_.pool().Command({"XLEN", absl::StrCat("rotation:{c:", county, "}:events")});
+    EXPECT_TRUE(n.ok());
+    return n.ok() ? n->integer() : -1;
+  }
+
+  v1::GetRotationComplianceResponse Report(const std::string& as_of = "") {
+    v1::GetRotationComplianceRequest req;
+    req.set_county_id(kCounty);
+    req.set_school_year("2025-2026");
+    req.set_as_of(as_of);
+    v1::GetRotationComplianceResponse resp;
+    grpc::Status s = Call(&v1::RotationService::Stub::GetRotationCompliance, hr_, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  testing::RedisServer redis_;
+  testing::TempDir keys_;
+  std::unique_ptr<testing::ServiceProcess> process_;
+  std::unique_ptr<v1::RotationService::Stub> stub_;
+  PrincipalSigner signer_{kPrincipalKey};
+  Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr", kCounty);
+  Principal admin_ = Who(common::v1::ROLE_ADMIN, "root");
+};
+
+TEST_F(RotationServiceTest, EligibilityFromProfileEvents) {
+  AddTeacher("T1", "2019-09-01");  // exactly 6 years on 2025-09-01
+  AddTeacher("T2", "2019-09-02");  // one day short
+  v1::ListEligibleRequest req;
+  req.set_county_id(kCounty);
+  req.set_school_year("2025");
+  v1::ListEligibleResponse resp;
+  grpc::Status s = Call(&v1::RotationService::Stub::ListEligible, hr_, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.judged_on(), "2025-09-01");
+  EXPECT_EQ(resp.school_year(), "2025-2026");
+  EXPECT_EQ(resp.eligible(), 1);
+  ASSERT_EQ(resp.rows_size(), 2);
+  EXPECT_EQ(resp.rows(0).teacher_id(), "T1");
+  EXPECT_EQ(resp.rows(0).reason(), v1::ELIGIBILITY_REASON_ELIGIBLE);
+  EXPECT_EQ(resp.rows(0).years_at_school(), 6);
+  EXPECT_EQ(resp.rows(1).reason(), v1::ELIGIBILITY_REASON_TOO_FEW_YEARS);
+  EXPECT_EQ(resp.rows(1).years_at_school(), 5);
+  EXPECT_EQ(resp.rows(1).eligible_from(), "2025-09-02");
+}
+
+TEST_F(RotationServiceTest, ProposeApproveStartAndTheReportCountsIt) {
+  AddTeacher("T1", "2015-09-01", kUrban, /*backbone=*/true);
+  for (int i = 2; i <= 11; ++i) AddTeacher(absl::StrCat("T", i), "2015-09-01");
+  v1::Rotation r = Propose("T1", "p-1");
+  EXPECT_EQ(r.state(), v1::ROTATION_STATE_PROPOSED);
+  EXPECT_EQ(r.sending_school_id(), kUrban);
+  EXPECT_EQ(r.school_year(), "2025-2026");
+  // Before approval nothing counts: 11 eligible need ceil(1.1) = 2.
+  v1::GetRotationComplianceResponse before = Report();
+  EXPECT_EQ(before.county().eligible(), 11);
+  EXPECT_EQ(before.county().required(), 2);
+  EXPECT_EQ(before.county().counting(), 0);
+  ASSERT_EQ(before.not_counting_size(), 1);
+  EXPECT_EQ(before.not_counting(0).reason(), v1::COUNTING_REASON_NOT_APPROVED);
+  v1::ApproveRotationResponse approved;
+  ASSERT_TRUE(Approve(r.rotation_id(), "a-1", hr_, &approved).ok());
+  EXPECT_EQ(approved.rotation().state(), v1::ROTATION_STATE_APPROVED);
+  v1::StartRotationRequest start;
+  start.set_request_id("s-1");
+  start.set_rotation_id(r.rotation_id());
+  v1::StartRotationResponse started;
+  grpc::Status s = Call(&v1::RotationService::Stub::StartRotation, hr_, start, &started);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(started.rotation().state(), v1::ROTATION_STATE_STARTED);
+  EXPECT_EQ(started.rotation().started_on(), "2025-09-01");
+  ASSERT_EQ(started.rotation().history_size(), 3);
+  EXPECT_EQ(started.rotation().history(2).actor(), "county_hr:hr");
+  v1::GetRotationComplianceResponse after = Report();
+  EXPECT_EQ(after.county().counting(), 1);
+  EXPECT_EQ(after.county().backbone_counting(), 1);
+  EXPECT_EQ(after.county().backbone_required(), 1);  // ceil(20% x max(1, 2))
+  EXPECT_EQ(after.county().shortfall(), 1);
+  EXPECT_FALSE(after.county().passes());
+  EXPECT_EQ(after.not_counting_size(), 0);
+  // As of a day before the approval it did not count yet.
+  EXPECT_EQ(Report("2025-10-14").county().counting(), 0);
+  // Events: proposed, approved, started.
+  EXPECT_EQ(StreamLength(), 3);
+}
+
+TEST_F(RotationServiceTest, IllegalTransitionsNameBothStates) {
+  AddTeacher("T1", "2015-09-01");
+  v1::Rotation r = Propose("T1", "p-1");
+  v1::CompleteRotationRequest complete;
+  complete.set_request_id("c-1");
+  complete.set_rotation_id(r.rotation_id());
+  v1::CompleteRotationResponse completed;
+  grpc::Status s = Call(&v1::RotationService::Stub::CompleteRotation, hr_, complete, &completed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("ROTATION_STATE_PROPOSED"));
+  EXPECT_THAT(s.error_message(), HasSubstr("ROTATION_STATE_COMPLETED"));
+  v1::CancelRotationRequest cancel;
+  cancel.set_request_id("x-1");
+  cancel.set_rotation_id(r.rotation_id());
+  cancel.set_reason("学校调整计划");
+  v1::CancelRotationResponse cancelled;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::CancelRotation, hr_, cancel, &cancelled).ok());
+  v1::ApproveRotationResponse approved;
+  s = Approve(r.rotation_id(), "a-1", hr_, &approved);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("ROTATION_STATE_CANCELLED"));
+  EXPECT_THAT(s.error_message(), HasSubstr("ROTATION_STATE_APPROVED"));
+  EXPECT_EQ(StreamLength(), 2);  // proposed, cancelled; the refusals wrote nothing
+  // Cancelled, the teacher is free for a new proposal.
+  EXPECT_EQ(Propose("T1", "p-2").state(), v1::ROTATION_STATE_PROPOSED);
+}
+
+TEST_F(RotationServiceTest, RetriedApprovalAnswersTheFirstAnswer) {
+  AddTeacher("T1", "2015-09-01");
+  v1::Rotation r = Propose("T1", "p-1");
+  v1::ApproveRotationResponse first, retry;
+  ASSERT_TRUE(Approve(r.rotation_id(), "a-1", hr_, &first).ok());
+  // The retry comes after the state changed: it is answered before any state check.
+  grpc::Status s = Approve(r.rotation_id(), "a-1", hr_, &retry);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(first, retry));
+  EXPECT_EQ(StreamLength(), 2);
+  // A new request to approve again is refused.
+  v1::ApproveRotationResponse again;
+  s = Approve(r.rotation_id(), "a-2", hr_, &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(RotationServiceTest, TwoRacingProposalsForOneTeacherMakeOneRotation) {
+  AddTeacher("T1", "2015-09-01");
+  constexpr int kRacers = 8;
+  std::atomic<int> ok{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRacers; ++i) {
+    threads.emplace_back([&, i] {
+      v1::CreateRotationResponse resp;
+      grpc::Status s = Call(&v1::RotationService::Stub::CreateRotation, hr_,
+                            Proposal("T1", absl::StrCat("race-", i)), &resp);
+      if (s.ok()) ++ok;
+      if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) ++refused;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(refused.load(), kRacers - 1);
+  auto count = redis_.pool().Command({"HLEN", "rotation:{c:330723}:rot"});
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(count->integer(), 1);
+}
+
+TEST_F(RotationServiceTest, BadProposalsSayWhichFieldAndWriteNothing) {
+  AddTeacher("T1", "2015-09-01");
+  struct Case {
+    std::function<void(v1::CreateRotationRequest*)> change;
+    const char* field;
+  };
+  const std::vector<Case> cases = {
+      {[](auto* r) { r->set_receiving_school_id(kUrban); }, "receiving_school_id"},
+      {[](auto* r) { r->set_receiving_school_id("S330781-else"); }, "receiving_school_id"},
+      {[](auto* r) { r->set_sending_school_id(kWeak); }, "sending_school_id"},
+      {[](auto* r) { r->set_planned_end_date("2025-08-31"); }, "planned_end_date"},
+      {[](auto* r) { r->set_start_date("2025-02-30"); }, "start_date"},
+      {[](auto* r) { r->set_form(v1::ROTATION_FORM_UNSPECIFIED); }, "form"},
+  };
+  for (const Case& c : cases) {
+    v1::CreateRotationRequest req = Proposal("T1", "bad");
+    c.change(&req);
+    v1::CreateRotationResponse resp;
+    grpc::Status s = Call(&v1::RotationService::Stub::CreateRotation, hr_, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.field;
+    EXPECT_THAT(s.error_message(), HasSubstr(c.field));
+  }
+  EXPECT_EQ(StreamLength(), 0);
+}
+
+TEST_F(RotationServiceTest, RelationMovingRotationNeedsTheReceivingSchool) {
+  AddTeacher("T1", "2015-09-01");
+  v1::CreateRotationRequest req = Proposal("T1", "p-1");
+  req.set_form(v1::ROTATION_FORM_REGULAR_TRANSFER);
+  req.set_relation_moves(true);
+  v1::CreateRotationResponse created;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::CreateRotation, hr_, req, &created).ok());
+  const std::string id = created.rotation().rotation_id();
+  v1::ApproveRotationResponse resp;
+  ASSERT_TRUE(Approve(id, "a-hr", hr_, &resp).ok());
+  EXPECT_EQ(resp.rotation().state(), v1::ROTATION_STATE_PROPOSED);
+  EXPECT_TRUE(resp.rotation().hr_approved());
+  // The sending school may not confirm for the receiving one.
+  Principal sending = Who(common::v1::ROLE_SCHOOL_ADMIN, "u", "", kUrban);
+  EXPECT_EQ(Approve(id, "a-s", sending, &resp).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  Principal receiving = Who(common::v1::ROLE_SCHOOL_ADMIN, "r", "", kRural);
+  ASSERT_TRUE(Approve(id, "a-rc", receiving, &resp).ok());
+  EXPECT_EQ(resp.rotation().state(), v1::ROTATION_STATE_APPROVED);
+  // Without the profile service configured, it cannot start (nobody would move the teacher).
+  v1::StartRotationRequest start;
+  start.set_request_id("s-1");
+  start.set_rotation_id(id);
+  v1::StartRotationResponse started;
+  EXPECT_EQ(Call(&v1::RotationService::Stub::StartRotation, hr_, start, &started).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(RotationServiceTest, DeferralCoveringTheFirstDayExcludesForTheYear) {
+  AddTeacher("T1", "2015-09-01");
+  v1::RecordDeferralRequest record;
+  record.set_request_id("d-1");
+  record.set_teacher_id("T1");
+  record.set_reason(v1::DEFERRAL_REASON_NURSING);
+  record.set_from_date("2025-03-01");
+  v1::RecordDeferralResponse recorded;
+  grpc::Status s = Call(&v1::RotationService::Stub::RecordDeferral, hr_, record, &recorded);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::ListEligibleRequest list;
+  list.set_county_id(kCounty);
+  list.set_school_year("2025");
+  v1::ListEligibleResponse eligible;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::ListEligible, hr_, list, &eligible).ok());
+  ASSERT_EQ(eligible.rows_size(), 1);
+  EXPECT_EQ(eligible.rows(0).reason(), v1::ELIGIBILITY_REASON_DEFERRED);
+  EXPECT_EQ(eligible.rows(0).deferral_id(), recorded.deferral().deferral_id());
+  // Ended the day before the first day: eligible again.
+  v1::EndDeferralRequest end;
+  end.set_request_id("e-1");
+  end.set_deferral_id(recorded.deferral().deferral_id());
+  end.set_to_date("2025-08-31");
+  v1::EndDeferralResponse ended;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::EndDeferral, hr_, end, &ended).ok());
+  // The retry is answered again (the deferral now ends that day).
+  v1::EndDeferralResponse retry;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::EndDeferral, hr_, end, &retry).ok());
+  EXPECT_EQ(retry.deferral().to_date(), "2025-08-31");
+  eligible.Clear();
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::ListEligible, hr_, list, &eligible).ok());
+  EXPECT_EQ(eligible.rows(0).reason(), v1::ELIGIBILITY_REASON_ELIGIBLE);
+  // OTHER needs a description.
+  record.set_request_id("d-2");
+  record.set_reason(v1::DEFERRAL_REASON_OTHER);
+  EXPECT_EQ(Call(&v1::RotationService::Stub::RecordDeferral, hr_, record, &recorded).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(RotationServiceTest, Scope) {
+  AddTeacher("T1", "2015-09-01");
+  Principal other_admin = Who(common::v1::ROLE_SCHOOL_ADMIN, "w", "", kWeak);
+  v1::CreateRotationResponse created;
+  EXPECT_EQ(
+      Call(&v1::RotationService::Stub::CreateRotation, other_admin, Proposal("T1", "x"), &created)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  Principal own_admin = Who(common::v1::ROLE_SCHOOL_ADMIN, "u", "", kUrban);
+  ASSERT_TRUE(
+      Call(&v1::RotationService::Stub::CreateRotation, own_admin, Proposal("T1", "y"), &created)
+          .ok());
+  // A school admin may not approve; HR of another county may not either.
+  v1::ApproveRotationResponse approved;
+  EXPECT_EQ(Approve(created.rotation().rotation_id(), "a", own_admin, &approved).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  Principal other_hr = Who(common::v1::ROLE_COUNTY_HR, "o", kOtherCounty);
+  EXPECT_EQ(Approve(created.rotation().rotation_id(), "b", other_hr, &approved).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // City HR above the county may.
+  Principal city_hr = Who(common::v1::ROLE_CITY_HR, "c", "330700");
+  EXPECT_TRUE(Approve(created.rotation().rotation_id(), "c", city_hr, &approved).ok());
+  // The teacher reads their own rotations, not another's.
+  v1::ListTeacherRotationsRequest mine;
+  mine.set_teacher_id("T1");
+  v1::ListTeacherRotationsResponse listed;
+  EXPECT_TRUE(Call(&v1::RotationService::Stub::ListTeacherRotations,
+                   Who(common::v1::ROLE_TEACHER, "T1"), mine, &listed)
+                  .ok());
+  EXPECT_EQ(listed.rotations_size(), 1);
+  EXPECT_EQ(Call(&v1::RotationService::Stub::ListTeacherRotations,
+                 Who(common::v1::ROLE_TEACHER, "T9"), mine, &listed)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Training centres see nothing here.
+  v1::GetRotationRequest get;
+  get.set_rotation_id(created.rotation().rotation_id());
+  v1::GetRotationResponse got;
+  EXPECT_EQ(Call(&v1::RotationService::Stub::GetRotation,
+                 Who(common::v1::ROLE_TRAINING_CENTER, "tc"), get, &got)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(RotationServiceTest, ReportAsCsvHasABomAndChineseHeaders) {
+  AddTeacher("T1", "2015-09-01");
+  v1::GetRotationComplianceRequest req;
+  req.set_county_id(kCounty);
+  req.set_school_year("2025");
+  req.set_format(v1::REPORT_FORMAT_CSV);
+  v1::GetRotationComplianceResponse resp;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::GetRotationCompliance, hr_, req, &resp).ok());
+  const std::string& csv = resp.download().content();
+  EXPECT_TRUE(absl::StartsWith(csv, "\xEF\xBB\xBF"));
+  EXPECT_THAT(csv, HasSubstr("符合交流条件人数"));
+  EXPECT_THAT(csv, HasSubstr("全县"));
+  EXPECT_THAT(resp.download().content_type(), HasSubstr("text/csv"));
+}
+
+TEST_F(RotationServiceTest, CountyWithNobodyEligiblePasses) {
+  AddTeacher("T1", "2022-09-01");
+  v1::GetRotationComplianceResponse r = Report();
+  EXPECT_EQ(r.county().eligible(), 0);
+  EXPECT_EQ(r.county().required(), 0);
+  EXPECT_TRUE(r.county().passes());
+}
+
+TEST_F(RotationServiceTest, TransferToAnotherCountyMidRotationKeepsTheOldYear) {
+  AddTeacher("T1", "2015-09-01");
+  v1::Rotation r = Propose("T1", "p-1");
+  v1::ApproveRotationResponse approved;
+  ASSERT_TRUE(Approve(r.rotation_id(), "a-1", hr_, &approved).ok());
+  AddSchool("S330781-there", kOtherCounty, pv1::SCHOOL_LOCATION_URBAN,
+            pv1::SCHOOL_QUALITY_ORDINARY);
+  pv1::TimelineEntry entry;
+  entry.set_kind(pv1::TIMELINE_ENTRY_KIND_TRANSFERRED);
+  entry.set_occurred_on("2026-02-01");
+  entry.mutable_transfer()->set_from_county_id(kCounty);
+  entry.mutable_transfer()->set_to_county_id(kOtherCounty);
+  entry.mutable_transfer()->set_to_school_id("S330781-there");
+  Publish(kCounty, "profile.transferred_county", "T1", entry, "2026-02-01");
+  // This school year's report still counts the rotation the teacher was eligible for.
+  v1::GetRotationComplianceResponse report = Report();
+  EXPECT_EQ(report.county().eligible(), 1);
+  EXPECT_EQ(report.county().counting(), 1);
+  // The new county knows the teacher; next year they are not judged in the old one.
+  v1::ListEligibleRequest next;
+  next.set_county_id(kCounty);
+  next.set_school_year("2026");
+  v1::ListEligibleResponse listed;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::ListEligible, hr_, next, &listed).ok());
+  EXPECT_EQ(listed.rows_size(), 0);
+  next.set_county_id(kOtherCounty);
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::ListEligible, admin_, next, &listed).ok());
+  ASSERT_EQ(listed.rows_size(), 1);
+  EXPECT_EQ(listed.rows(0).reason(), v1::ELIGIBILITY_REASON_TOO_FEW_YEARS);
+}
+
+TEST_F(RotationServiceTest, CandidatesCloseTheShortfallBackboneFirst) {
+  AddTeacher("T1", "2010-09-01");
+  AddTeacher("T2", "2012-09-01", kUrban, /*backbone=*/true);
+  AddTeacher("T3", "2019-09-01");
+  v1::SuggestCandidatesRequest req;
+  req.set_county_id(kCounty);
+  req.set_school_year("2025");
+  v1::SuggestCandidatesResponse resp;
+  grpc::Status s = Call(&v1::RotationService::Stub::SuggestCandidates, hr_, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // 3 eligible -> 1 required, 1 backbone: the backbone teacher alone closes both.
+  ASSERT_EQ(resp.candidates_size(), 1);
+  EXPECT_EQ(resp.candidates(0).teacher_id(), "T2");
+  EXPECT_TRUE(resp.candidates(0).backbone());
+  ASSERT_GE(resp.candidates(0).receiving_schools_size(), 1);
+  for (const v1::ReceivingSchoolOption& o : resp.candidates(0).receiving_schools()) {
+    EXPECT_NE(o.school_id(), kUrban);
+    EXPECT_FALSE(o.direction().empty());
+  }
+}
+
+TEST_F(RotationServiceTest, CountyPolicyChangesTheQuotaAndSaysWhereValuesCameFrom) {
+  for (int i = 1; i <= 11; ++i) AddTeacher(absl::StrCat("T", i), "2015-09-01");
+  EXPECT_EQ(Report().county().required(), 2);  // ceil(10% x 11)
+  v1::SetRotationPolicyRequest set;
+  set.set_request_id("pol-1");
+  set.set_level(common::v1::POLICY_LEVEL_COUNTY);
+  set.set_region(kCounty);
+  set.set_effective_from("2025-01-01");
+  set.mutable_rotation()->set_ratio_percent(30);
+  v1::SetRotationPolicyResponse version;
+  grpc::Status s = Call(&v1::RotationService::Stub::SetRotationPolicy, hr_, set, &version);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(Report().county().required(), 4);  // ceil(30% x 11)
+  v1::GetRotationPolicyRequest get;
+  get.set_county_id(kCounty);
+  v1::GetRotationPolicyResponse got;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::GetRotationPolicy, hr_, get, &got).ok());
+  EXPECT_EQ(got.resolved().policy().rotation().ratio_percent(), 30);
+  EXPECT_EQ(got.resolved().policy().rotation().min_years_at_school(), 6);
+  bool county_source = false;
+  for (const common::v1::PolicySource& source : got.resolved().sources()) {
+    EXPECT_TRUE(absl::StartsWith(source.field(), "rotation.")) << source.field();
+    if (source.field() == "rotation.ratio_percent") {
+      county_source = source.level() == common::v1::POLICY_LEVEL_COUNTY;
+    }
+  }
+  EXPECT_TRUE(county_source);
+  // Out of range: the field is named, nothing stored.
+  set.set_request_id("pol-2");
+  set.set_effective_from("2025-02-01");
+  set.mutable_rotation()->set_ratio_percent(130);
+  s = Call(&v1::RotationService::Stub::SetRotationPolicy, hr_, set, &version);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("ratio_percent"));
+  // County HR of another county may not set this one's.
+  set.mutable_rotation()->set_ratio_percent(20);
+  s = Call(&v1::RotationService::Stub::SetRotationPolicy,
+           Who(common::v1::ROLE_COUNTY_HR, "o", kOtherCounty), set, &version);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace shidang::rotation
