@@ -10,20 +10,30 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/usage.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gateway/gateway.h"
 #include "services/common/log.h"
-#include "services/common/server.h"
+#include "services/common/principal.h"
+#include "services/common/process.h"
 
-// --host, --port, --port_file, --principal_key_file and --shutdown_grace_ms come from
-// services/common/server.h, as in every service.
+// The gateway's flags, all of them: it takes no service's flags (no --redis, no --metrics_port:
+// its /metrics are on its HTTP front), and absl's parser refuses any flag not defined here.
+ABSL_FLAG(std::string, host, "127.0.0.1", "Address both fronts listen on.");
+ABSL_FLAG(int, port, 0, "Port of the public gRPC front; 0 lets the kernel pick (see --port_file).");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, the bound gRPC port is written here (atomically) once the gateway serves.");
+ABSL_FLAG(std::string, principal_key_file, "",
+          "File holding the key (raw bytes, at least 32) that signs principals for the services.");
+ABSL_FLAG(int, shutdown_grace_ms, 5000,
+          "On SIGTERM/SIGINT, how long calls in flight may take before they are cancelled.");
 ABSL_FLAG(std::string, descriptor_set, "",
           "FileDescriptorSet of the public API (with imports), e.g. build/shidang.desc.");
 ABSL_FLAG(std::string, backends, "",
@@ -59,35 +69,35 @@ namespace {
 using shidang::LogError;
 using shidang::LogInfo;
 
-absl::Status WritePortFile(const std::string& path, int port) {
-  const std::string temp = absl::StrCat(path, ".tmp.", getpid());
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << port << "\n";
-    out.close();
-    if (!out) return absl::UnavailableError(absl::StrCat("--port_file: cannot write ", temp));
+// The process flags every front shares: where to listen, the principal key, the grace period.
+absl::Status ProcessFlags(shidang::gateway::GatewayConfig* config) {
+  config->host = absl::GetFlag(FLAGS_host);
+  if (config->host.empty()) {
+    return absl::InvalidArgumentError("--host: required (an address such as 127.0.0.1)");
   }
-  // Renamed into place so a reader never sees half a number.
-  if (rename(temp.c_str(), path.c_str()) != 0) {
-    std::remove(temp.c_str());
-    return absl::UnavailableError(absl::StrCat("--port_file: cannot rename ", temp, " to ", path));
+  config->port = absl::GetFlag(FLAGS_port);
+  if (config->port < 0 || config->port > 65535) {
+    return absl::InvalidArgumentError("--port: must be 0..65535 (0 picks a free port)");
+  }
+  const std::string key_file = absl::GetFlag(FLAGS_principal_key_file);
+  if (key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--principal_key_file: required (a file of at least 32 random bytes; see shidang-mint "
+        "keygen)");
+  }
+  absl::StatusOr<shidang::PrincipalSigner> signer = shidang::PrincipalSigner::FromKeyFile(key_file);
+  if (!signer.ok()) return signer.status();
+  config->principal_signer = std::make_shared<const shidang::PrincipalSigner>(*std::move(signer));
+  const int grace_ms = absl::GetFlag(FLAGS_shutdown_grace_ms);
+  if (grace_ms < 0 || grace_ms > 600000) {
+    return absl::InvalidArgumentError("--shutdown_grace_ms: must be 0..600000");
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<shidang::gateway::GatewayConfig> ConfigFromFlags(
-    const shidang::ServerConfig& server) {
-  // The shared bootstrap's --metrics_port is the services' own /metrics port; the gateway's
-  // metrics are served by its HTTP front. Accepting the flag and doing nothing would hide that.
-  if (server.metrics_port != -1 || !server.metrics_port_file.empty()) {
-    return absl::InvalidArgumentError(
-        "--metrics_port / --metrics_port_file: the gateway serves /metrics on its HTTP front "
-        "(--http_port); these flags are for the services");
-  }
+absl::StatusOr<shidang::gateway::GatewayConfig> ConfigFromFlags() {
   shidang::gateway::GatewayConfig config;
-  config.host = server.host;
-  config.port = server.port;
-  config.principal_signer = server.principal_signer;
+  if (absl::Status process = ProcessFlags(&config); !process.ok()) return process;
   config.descriptor_set = absl::GetFlag(FLAGS_descriptor_set);
   if (config.descriptor_set.empty()) {
     return absl::InvalidArgumentError("--descriptor_set is required (build/shidang.desc)");
@@ -135,7 +145,7 @@ absl::StatusOr<shidang::gateway::GatewayConfig> ConfigFromFlags(
   config.busy_poll = absl::Microseconds(busy_poll_us);
   config.health_interval = absl::Milliseconds(interval_ms);
   config.health_timeout = absl::Milliseconds(timeout_ms);
-  config.http.host = server.host;
+  config.http.host = config.host;
   config.http.port = absl::GetFlag(FLAGS_http_port);
   if (config.http.port < -1 || config.http.port > 65535) {
     return absl::InvalidArgumentError("--http_port must be -1 (off) or 0 to 65535");
@@ -173,15 +183,11 @@ int WaitForTermination() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "shidang-gateway: Shidang's public front: gRPC on --port, HTTP/JSON (and /metrics) on "
+      "--http_port; --helpfull lists its flags");
   shidang::InitServerProcess(argc, argv);
-  shidang::ServerRequirements requirements;
-  requirements.redis = false;  // the gateway holds no data
-  absl::StatusOr<shidang::ServerConfig> server = shidang::ServerConfigFromFlags(requirements);
-  if (!server.ok()) {
-    LogError(server.status().ToString());
-    return 2;
-  }
-  absl::StatusOr<shidang::gateway::GatewayConfig> config = ConfigFromFlags(*server);
+  absl::StatusOr<shidang::gateway::GatewayConfig> config = ConfigFromFlags();
   if (!config.ok()) {
     LogError(config.status().ToString());
     return 2;
@@ -198,14 +204,15 @@ int main(int argc, char** argv) {
       LogError("--http_port_file needs the HTTP front (--http_port >= 0)");
       return 2;
     }
-    absl::Status written = WritePortFile(http_port_file, (*gateway)->http_port());
+    absl::Status written = shidang::WritePortFile(http_port_file, (*gateway)->http_port());
     if (!written.ok()) {
       LogError(written.ToString());
       return 1;
     }
   }
-  if (!server->port_file.empty()) {
-    absl::Status written = WritePortFile(server->port_file, (*gateway)->port());
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty()) {
+    absl::Status written = shidang::WritePortFile(port_file, (*gateway)->port());
     if (!written.ok()) {
       LogError(written.ToString());
       return 1;
@@ -213,7 +220,7 @@ int main(int argc, char** argv) {
   }
   const int signal_number = WaitForTermination();
   LogInfo("gateway: signal ", signal_number, ", shutting down");
-  (*gateway)->Shutdown(server->shutdown_grace);
+  (*gateway)->Shutdown(absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
   LogInfo("gateway: stopped");
   return 0;
 }

@@ -20,7 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
-#include "services/common/status.h"
+#include "services/common/violations.h"
 #include "shidang/common/v1/policy.pb.h"
 #include "shidang/common/v1/types.pb.h"
 

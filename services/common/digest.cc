@@ -1,12 +1,12 @@
 #include "services/common/digest.h"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
 
 #include "absl/strings/escaping.h"
+#include "services/common/random.h"
 
 namespace shidang {
 
@@ -24,8 +24,7 @@ std::string Sha256(absl::string_view bytes) {
 std::string HexId(absl::string_view seed, size_t hex_chars) {
   std::string digest;
   if (seed.empty()) {
-    digest.assign(SHA256_DIGEST_LENGTH, '\0');
-    RAND_bytes(reinterpret_cast<unsigned char*>(digest.data()), SHA256_DIGEST_LENGTH);
+    digest = SecureRandomBytes(SHA256_DIGEST_LENGTH);
   } else {
     digest = Sha256(seed);
   }

@@ -8,7 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/keys.h"
-#include "services/common/status.h"
+#include "services/common/violations.h"
 
 namespace shidang {
 namespace {

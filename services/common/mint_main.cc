@@ -31,7 +31,6 @@
 #include "absl/time/time.h"
 #include "services/common/jwt.h"
 #include "services/common/principal.h"
-#include "services/common/server.h"  // --principal_key_file is the services' flag
 
 ABSL_FLAG(std::string, jwt_keys_file, "", "JWT keyset file (lines `<kid> <hex secret>`).");
 ABSL_FLAG(std::string, kid, "", "Key id: which JWT key signs; for keygen, write a keyset line.");
@@ -44,6 +43,8 @@ ABSL_FLAG(absl::Duration, ttl, absl::Hours(1), "How long the token or principal 
 ABSL_FLAG(std::string, iss, "shidang", "JWT issuer.");
 ABSL_FLAG(std::string, aud, "shidang-gateway", "JWT audience.");
 ABSL_FLAG(std::string, out, "", "keygen: the file to create.");
+ABSL_FLAG(std::string, principal_key_file, "",
+          "principal: the key the services verify principals with (their --principal_key_file).");
 
 namespace shidang {
 namespace {

@@ -1,9 +1,5 @@
 #include "services/common/mutation.h"
 
-#include <openssl/rand.h>
-
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 
 #include "absl/strings/cord.h"
@@ -19,7 +15,8 @@
 #include "services/common/keys.h"
 #include "services/common/lua_scripts.h"
 #include "services/common/parallel.h"
-#include "services/common/status.h"
+#include "services/common/random.h"
+#include "services/common/violations.h"
 #include "shidang/common/v1/error.pb.h"
 
 namespace shidang {
@@ -287,14 +284,8 @@ absl::Status AttachIdempotency(MutationRequest& mutation, absl::string_view serv
 
 common::v1::Event NewEvent(absl::string_view source, absl::string_view type,
                            absl::Time recorded_at) {
-  unsigned char id[16];
-  if (RAND_bytes(id, sizeof(id)) != 1) {
-    // OpenSSL's CSPRNG failing is not a state a process can carry on from with unique ids.
-    std::fprintf(stderr, "NewEvent: RAND_bytes failed\n");
-    std::abort();
-  }
   common::v1::Event event;
-  event.set_id(Hex(id, sizeof(id)));
+  event.set_id(SecureRandomHex(16));
   event.set_type(std::string(type));
   event.set_source(std::string(source));
   event.set_recorded_at_ms(absl::ToUnixMillis(recorded_at));

@@ -17,7 +17,6 @@ namespace shidang {
 namespace {
 
 using common::v1::Principal;
-using common::v1::Role;
 
 std::string HmacSha256(absl::string_view key, absl::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -30,14 +29,6 @@ std::string HmacSha256(absl::string_view key, absl::string_view data) {
 bool IsLowerHex(absl::string_view text) {
   for (char c : text) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
-bool IsSixDigits(absl::string_view code) {
-  if (code.size() != 6) return false;
-  for (char c : code) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
   }
   return true;
 }
@@ -130,53 +121,6 @@ absl::StatusOr<Principal> PrincipalSigner::VerifyValues(absl::string_view serial
     return absl::UnauthenticatedError("the principal has expired");
   }
   return principal;
-}
-
-std::string ActorOf(const Principal& principal) {
-  return absl::StrCat(RoleName(principal.role()), ":", principal.subject());
-}
-
-std::string RoleName(Role role) {
-  switch (role) {
-    case common::v1::ROLE_TEACHER:
-      return "teacher";
-    case common::v1::ROLE_SCHOOL_ADMIN:
-      return "school_admin";
-    case common::v1::ROLE_COUNTY_HR:
-      return "county_hr";
-    case common::v1::ROLE_CITY_HR:
-      return "city_hr";
-    case common::v1::ROLE_PROVINCE_HR:
-      return "province_hr";
-    case common::v1::ROLE_TRAINING_CENTER:
-      return "training_center";
-    case common::v1::ROLE_ADMIN:
-      return "admin";
-    case common::v1::ROLE_SERVICE:
-      return "service";
-    default:
-      return "unspecified";
-  }
-}
-
-absl::StatusOr<Role> RoleFromName(absl::string_view name) {
-  for (int value = common::v1::Role_MIN; value <= common::v1::Role_MAX; ++value) {
-    if (!common::v1::Role_IsValid(value) || value == common::v1::ROLE_UNSPECIFIED) continue;
-    const Role role = static_cast<Role>(value);
-    if (RoleName(role) == name) return role;
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown role \"", absl::CHexEscape(name),
-      "\"; allowed: teacher, school_admin, county_hr, city_hr, province_hr, training_center, "
-      "admin, service"));
-}
-
-bool RegionCovers(absl::string_view region, absl::string_view county_id) {
-  if (!IsSixDigits(region) || !IsSixDigits(county_id)) return false;
-  if (region.substr(0, 2) == "00") return false;
-  if (region.substr(2) == "0000") return county_id.substr(0, 2) == region.substr(0, 2);
-  if (region.substr(4) == "00") return county_id.substr(0, 4) == region.substr(0, 4);
-  return region == county_id;
 }
 
 }  // namespace shidang

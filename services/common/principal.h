@@ -6,8 +6,8 @@
 //   x-shidang-principal-sig  lower-case hex HMAC-SHA256 of those bytes, with a key every process
 //                            reads from a file
 // Services verify it on every call (server.h's HandleCall does) and refuse, UNAUTHENTICATED, what
-// they cannot verify. Scope decisions (may this county HR read that teacher?) stay in services;
-// RegionCovers is the one shared helper for them.
+// they cannot verify. What a principal may reach (may this county HR read that teacher?) is
+// scope.h's, which also names principals (ActorOf, RoleName) without gRPC.
 
 #include <grpcpp/client_context.h>
 #include <grpcpp/server_context.h>
@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "services/common/scope.h"
 #include "shidang/common/v1/principal.pb.h"
 
 namespace shidang {
@@ -57,21 +58,5 @@ class PrincipalSigner {
  private:
   std::string key_;
 };
-
-// "role:subject", e.g. "county_hr:alice": how logs and records name who did something.
-std::string ActorOf(const common::v1::Principal& principal);
-
-// "teacher", "school_admin", "county_hr", "city_hr", "province_hr", "training_center", "admin",
-// "service"; "unspecified" for ROLE_UNSPECIFIED.
-std::string RoleName(common::v1::Role role);
-
-// The inverse of RoleName; INVALID_ARGUMENT for anything else (including "unspecified").
-absl::StatusOr<common::v1::Role> RoleFromName(absl::string_view name);
-
-// True when `region` (a 6-digit GB/T 2260 code) covers the county `county_id`: a province
-// ("110000") covers every code starting with its 2 digits, a city ("110100") every code starting
-// with its 4, anything else only itself. False when either is not 6 digits or the region is
-// "00xxxx".
-bool RegionCovers(absl::string_view region, absl::string_view county_id);
 
 }  // namespace shidang

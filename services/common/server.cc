@@ -9,7 +9,6 @@
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
@@ -19,38 +18,17 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <thread>
 #include <utility>
 
-#include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "services/common/dates.h"
 #include "services/common/log.h"
+#include "services/common/random.h"
 #include "services/common/status.h"
-
-ABSL_FLAG(std::string, host, "127.0.0.1", "Address to listen on.");
-ABSL_FLAG(int, port, 0, "Port to listen on; 0 lets the kernel pick (see --port_file).");
-ABSL_FLAG(std::string, port_file, "",
-          "If set, the bound port is written here (atomically) once the server is serving.");
-ABSL_FLAG(std::string, redis, "", "Redis address: unix:/path/to/socket or host:port.");
-ABSL_FLAG(std::string, principal_key_file, "",
-          "File holding the key (raw bytes, at least 32) that signs principals in metadata.");
-ABSL_FLAG(int, shutdown_grace_ms, 5000,
-          "On SIGTERM/SIGINT, how long calls in flight may take before they are cancelled.");
-ABSL_FLAG(int, max_threads, 16, "Upper bound on the threads of the synchronous server.");
-ABSL_FLAG(std::string, today, "",
-          "Pins today's date (YYYY-MM-DD) for tests; empty uses the Asia/Shanghai date.");
-ABSL_FLAG(int, metrics_port, -1,
-          "Port of /metrics (Prometheus text) on --host: -1 none, 0 lets the kernel pick (see "
-          "--metrics_port_file).");
-ABSL_FLAG(std::string, metrics_port_file, "",
-          "If set, the bound /metrics port is written here (atomically) before --port_file.");
 
 namespace shidang {
 namespace {
@@ -76,15 +54,7 @@ bool IsSaneRequestId(absl::string_view id) {
   return true;
 }
 
-std::string NewRequestId() {
-  unsigned char bytes[12];
-  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
-    // Only correlation depends on it; fall back on the clock rather than fail the call.
-    return absl::StrCat("t", absl::ToUnixNanos(absl::Now()));
-  }
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
-}
+std::string NewRequestId() { return SecureRandomHex(12); }
 
 std::string RequestIdOf(const grpc::ServerContext& context) {
   auto it = context.client_metadata().find(kRequestIdMetadataKey);
@@ -108,22 +78,6 @@ bool LogsMessage(absl::StatusCode code) {
     default:
       return false;
   }
-}
-
-absl::Status WritePortFile(const std::string& path, int port) {
-  const std::string temp = absl::StrCat(path, ".tmp.", getpid());
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << port << "\n";
-    out.close();
-    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", temp));
-  }
-  // rename is atomic: a reader sees no file or the whole port, never a partial write.
-  if (rename(temp.c_str(), path.c_str()) != 0) {
-    std::remove(temp.c_str());
-    return absl::UnavailableError(absl::StrCat("cannot rename ", temp, " to ", path));
-  }
-  return absl::OkStatus();
 }
 
 // Learns the names of the registered services from the builder (grpc::Service does not tell its
@@ -167,72 +121,6 @@ sigset_t TerminationSignals() {
 std::string ServerConfig::ListenAddress() const {
   if (absl::StrContains(host, ':')) return absl::StrCat("[", host, "]:", port);
   return absl::StrCat(host, ":", port);
-}
-
-absl::StatusOr<ServerConfig> ServerConfigFromFlags(const ServerRequirements& requirements) {
-  ServerConfig config;
-  config.host = absl::GetFlag(FLAGS_host);
-  if (config.host.empty()) {
-    return absl::InvalidArgumentError("--host: required (an address such as 127.0.0.1)");
-  }
-  config.port = absl::GetFlag(FLAGS_port);
-  if (config.port < 0 || config.port > 65535) {
-    return absl::InvalidArgumentError("--port: must be 0..65535 (0 picks a free port)");
-  }
-  config.port_file = absl::GetFlag(FLAGS_port_file);
-  config.metrics_port = absl::GetFlag(FLAGS_metrics_port);
-  if (config.metrics_port < -1 || config.metrics_port > 65535) {
-    return absl::InvalidArgumentError(
-        "--metrics_port: must be -1 (no /metrics), 0 (a free port) or 1..65535");
-  }
-  config.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
-
-  const std::string redis_address = absl::GetFlag(FLAGS_redis);
-  if (!redis_address.empty()) {
-    absl::StatusOr<redis::Config> redis = redis::Config::FromAddress(redis_address);
-    if (!redis.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--redis: ", redis.status().message(), " (allowed: unix:/path or host:port)"));
-    }
-    config.redis = *std::move(redis);
-  } else if (requirements.redis) {
-    return absl::InvalidArgumentError("--redis: required (unix:/path or host:port)");
-  }
-
-  config.principal_key_file = absl::GetFlag(FLAGS_principal_key_file);
-  if (config.principal_key_file.empty()) {
-    return absl::InvalidArgumentError(
-        "--principal_key_file: required (a file of at least 32 random bytes; see shidang-mint "
-        "keygen)");
-  }
-  absl::StatusOr<PrincipalSigner> signer = PrincipalSigner::FromKeyFile(config.principal_key_file);
-  if (!signer.ok()) return signer.status();
-  config.principal_signer = std::make_shared<const PrincipalSigner>(*std::move(signer));
-
-  const int grace_ms = absl::GetFlag(FLAGS_shutdown_grace_ms);
-  if (grace_ms < 0 || grace_ms > 600000) {
-    return absl::InvalidArgumentError("--shutdown_grace_ms: must be 0..600000");
-  }
-  config.shutdown_grace = absl::Milliseconds(grace_ms);
-  config.max_threads = absl::GetFlag(FLAGS_max_threads);
-  if (config.max_threads < 2 || config.max_threads > 1024) {
-    return absl::InvalidArgumentError("--max_threads: must be 2..1024");
-  }
-  config.today = absl::GetFlag(FLAGS_today);
-  if (!config.today.empty()) {
-    absl::StatusOr<absl::CivilDay> day = dates::ParseDate(config.today, "--today");
-    if (!day.ok()) return day.status();
-  }
-  return config;
-}
-
-std::vector<char*> InitServerProcess(int argc, char** argv) {
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
-  sigset_t set = TerminationSignals();
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  // A client that hangs up must not kill the process.
-  signal(SIGPIPE, SIG_IGN);
-  return positional;
 }
 
 grpc::Status HandleCall(grpc::ServerContext* context, absl::string_view method,

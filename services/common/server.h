@@ -1,30 +1,16 @@
 #pragma once
 
-// The bootstrap every service's main.cc uses, and the wrapper every handler runs in.
-//
-//   int main(int argc, char** argv) {
-//     shidang::InitServerProcess(argc, argv);  // first: parses flags, blocks SIGTERM/SIGINT
-//     absl::StatusOr<shidang::ServerConfig> config = shidang::ServerConfigFromFlags();
-//     if (!config.ok()) { shidang::LogError(config.status().ToString()); return 2; }
-//     MyService service(*config->principal_signer, ...);
-//     shidang::ServiceServer server(*config);
-//     server.AddService(&service);
-//     absl::Status run = server.Run();  // until SIGTERM/SIGINT, then a graceful shutdown
-//     return run.ok() ? 0 : 1;
-//   }
-//
-// and in each handler:
+// The gRPC bootstrap every service runs on (service_main.h's RunService builds and runs it), and
+// the wrapper every handler runs in:
 //
 //   grpc::Status MyService::GetThing(grpc::ServerContext* ctx, const Req* req, Resp* resp) {
 //     return shidang::HandleCall(ctx, "shidang.my.v1.MyService/GetThing", signer_,
 //                                [&](const shidang::CallContext& call) -> absl::Status { ... });
 //   }
 //
-// Flags (defined here, read only by ServerConfigFromFlags): --host, --port, --port_file, --redis,
-// --principal_key_file, --shutdown_grace_ms, --max_threads, --today, --metrics_port,
-// --metrics_port_file. With --metrics_port >= 0 the server also serves /metrics (Prometheus text,
+// With metrics_port >= 0 the server also serves /metrics (Prometheus text,
 // services/common/metrics.h) on that port: every HandleCall per method and code, and the
-// process's Redis pools.
+// process's Redis pools. No flags here: service_flags.h reads them, in service executables only.
 
 #include <grpcpp/server.h>
 #include <grpcpp/server_context.h>
@@ -36,26 +22,15 @@
 #include <string>
 #include <vector>
 
-#include "absl/flags/declare.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/common/metrics.h"
 #include "services/common/principal.h"
+#include "services/common/process.h"
 #include "services/common/redis.h"
 #include "shidang/common/v1/principal.pb.h"
-
-ABSL_DECLARE_FLAG(std::string, host);
-ABSL_DECLARE_FLAG(int, port);
-ABSL_DECLARE_FLAG(std::string, port_file);
-ABSL_DECLARE_FLAG(std::string, redis);
-ABSL_DECLARE_FLAG(std::string, principal_key_file);
-ABSL_DECLARE_FLAG(int, shutdown_grace_ms);
-ABSL_DECLARE_FLAG(int, max_threads);
-ABSL_DECLARE_FLAG(std::string, today);
-ABSL_DECLARE_FLAG(int, metrics_port);
-ABSL_DECLARE_FLAG(std::string, metrics_port_file);
 
 namespace shidang {
 
@@ -66,10 +41,10 @@ struct ServerConfig {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: let the kernel pick; the bound port goes to port_file
   std::string port_file;
-  // From --redis; nullopt when the flag was empty (allowed only when not required).
+  // The Redis the service's pool connects to; nullopt for a service that keeps no data.
   std::optional<redis::Config> redis;
   std::string principal_key_file;
-  // Loaded from principal_key_file; never null in a config ServerConfigFromFlags returned.
+  // Loaded from principal_key_file; never null in a config ValidateServiceConfig returned.
   std::shared_ptr<const PrincipalSigner> principal_signer;
   absl::Duration shutdown_grace = absl::Milliseconds(5000);
   int max_threads = 16;
@@ -82,23 +57,6 @@ struct ServerConfig {
   // "host:port" ("[host]:port" for an IPv6 host).
   std::string ListenAddress() const;
 };
-
-struct ServerRequirements {
-  bool redis = true;
-};
-
-// Reads and validates the flags: INVALID_ARGUMENT naming the flag and what it allows (port
-// 0..65535, metrics_port -1..65535, max_threads 2..1024, shutdown_grace_ms 0..600000, today a real YYYY-MM-DD date, redis
-// "unix:/path" or "host:port"), FAILED_PRECONDITION when the principal key file is missing, short
-// or unreadable. Every service verifies principals, so --principal_key_file is always required.
-absl::StatusOr<ServerConfig> ServerConfigFromFlags(
-    const ServerRequirements& requirements = ServerRequirements());
-
-// Call first in main, before anything starts a thread: parses the command line (exits on unknown
-// flags) and blocks SIGTERM and SIGINT in the calling thread, so every thread started later
-// inherits the mask and the signals are taken only by ServiceServer::Run (sigtimedwait), never
-// by a handler in some gRPC thread. Returns the positional arguments (argv[0] first).
-std::vector<char*> InitServerProcess(int argc, char** argv);
 
 // What a handler's body knows about its call.
 struct CallContext {

@@ -8,7 +8,7 @@
 #include "services/common/events.h"
 #include "services/common/keys.h"
 #include "services/common/status.h"
-#include "services/rotation/scripts.h"
+#include "services/rotation/lua_scripts.h"
 
 namespace shidang::rotation {
 namespace {
@@ -16,15 +16,15 @@ namespace {
 constexpr char kPrefix[] = "rotation:";
 
 const Mutation& CreateRotationScript() {
-  static const Mutation* script = new Mutation(scripts::kCreateRotation);
+  static const Mutation* script = new Mutation(lua::kCreateRotation);
   return *script;
 }
 const Mutation& TransitionRotationScript() {
-  static const Mutation* script = new Mutation(scripts::kTransitionRotation);
+  static const Mutation* script = new Mutation(lua::kTransitionRotation);
   return *script;
 }
 const Mutation& PutDeferralScript() {
-  static const Mutation* script = new Mutation(scripts::kPutDeferral);
+  static const Mutation* script = new Mutation(lua::kPutDeferral);
   return *script;
 }
 

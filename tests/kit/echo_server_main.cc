@@ -3,12 +3,15 @@
 // details, health, reflection, logging, graceful shutdown).
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include "services/common/log.h"
 #include "services/common/principal.h"
 #include "services/common/server.h"
+#include "services/common/service_flags.h"
+#include "services/common/service_main.h"
 #include "services/common/status.h"
 #include "kit/testing.grpc.pb.h"  // generated from tests/kit/testing.proto
 
@@ -55,20 +58,13 @@ class EchoService final : public v1::EchoService::Service {
 
 int main(int argc, char** argv) {
   shidang::InitServerProcess(argc, argv);
-  shidang::ServerRequirements requirements;
-  requirements.redis = false;
-  absl::StatusOr<shidang::ServerConfig> config = shidang::ServerConfigFromFlags(requirements);
-  if (!config.ok()) {
-    shidang::LogError(config.status().message());
-    return 2;
-  }
-  shidang::testing::EchoService service(*config->principal_signer, config->today);
-  shidang::ServiceServer server(*config);
-  server.AddService(&service);
-  absl::Status run = server.Run();
-  if (!run.ok()) {
-    shidang::LogError(run.message());
-    return 1;
-  }
-  return 0;
+  shidang::ServiceConfig config = shidang::ServiceConfigFromFlags();
+  config.redis_required = false;  // it keeps no data
+  return shidang::RunService(
+      config, [](const shidang::ServiceKit& kit) -> absl::StatusOr<shidang::ServiceParts> {
+        shidang::ServiceParts parts;
+        parts.services.push_back(
+            std::make_unique<shidang::testing::EchoService>(kit.signer, kit.server.today));
+        return parts;
+      });
 }
