@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 deploy/install-deps.sh
+# Unformatted code fails the run before anything is built (clang-format 14, .clang-format).
+deploy/lint.sh format-check
 
 build_dir=build-asan
 if command -v ccache >/dev/null 2>&1; then

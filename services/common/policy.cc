@@ -18,6 +18,7 @@
 #include "services/common/dates.h"
 #include "services/common/events.h"
 #include "services/common/keys.h"
+#include "services/common/policy_scripts.h"
 #include "services/common/mutation.h"
 #include "services/common/status.h"
 #include "shidang/common/v1/event.pb.h"
@@ -607,60 +608,10 @@ std::string KeyPrefix(PolicyLevel level, absl::string_view region) {
   return absl::StrCat("policy:", HashTagOf(level, region), ":");
 }
 
-// The change itself; Mutation adds the idempotency record and the event around it.
-// K: versions, contents. A: effective_from; the version stored whole at that date before sections
-// were kept apart, as the caller read it ('' none); n sections; then six per section: its name,
-// its record (the version with that section only), its content (the section's deterministic
-// bytes), '1' when the older whole version sets it ('0' otherwise), its content there, and the
-// message should it conflict.
-// Per section: the same content stored at the date: its stored version answers; a different one:
-// ALREADY_EXISTS (6), nothing written; none: the record is written. Answers go back concatenated,
-// which protobuf reads as one version holding all their sections (each answer holds others); the
-// one whose actor and request id it carries comes last: a record written now, or else the stored
-// version of the first section. ABORTED (10) when the older whole version changed since the
-// caller read it (only a binary from before sections were kept apart writes one).
+// The change itself (scripts/add_policy_version.lua); Mutation adds the idempotency record and
+// the event around it.
 const Mutation& AddVersionMutation() {
-  static const auto* const kMutation = new Mutation(R"lua(
-local date, older = A[1], A[2]
-if (redis.call('HGET', K[1], date) or '') ~= older then
-  return {err = 10, msg = 'a version dated ' .. date .. ' was stored meanwhile; retry'}
-end
-local stored_answers, seen, fresh = {}, {}, {}
-for i = 0, tonumber(A[3]) - 1 do
-  local b = 3 + i * 6
-  local field = date .. '/' .. A[b + 1]
-  local content = redis.call('HGET', K[2], field)
-  local answer
-  if content then
-    answer = redis.call('HGET', K[1], field) or ''
-  elseif A[b + 4] == '1' then
-    content, answer = A[b + 5], older
-  end
-  if content then
-    if content ~= A[b + 3] then return {err = 6, msg = A[b + 6], field = 'effective_from'} end
-    if not seen[answer] then
-      seen[answer] = true
-      stored_answers[#stored_answers + 1] = answer
-    end
-  else
-    fresh[#fresh + 1] = b
-  end
-end
-local parts = {}
-if #fresh == 0 then
-  for i = #stored_answers, 1, -1 do parts[#parts + 1] = stored_answers[i] end
-  return {ok = table.concat(parts)}
-end
-for _, answer in ipairs(stored_answers) do parts[#parts + 1] = answer end
-for _, b in ipairs(fresh) do
-  local field = date .. '/' .. A[b + 1]
-  redis.call('HSET', K[1], field, A[b + 2])
-  redis.call('HSET', K[2], field, A[b + 3])
-  parts[#parts + 1] = A[b + 2]
-end
-emit(1)
-return {ok = table.concat(parts)}
-)lua");
+  static const auto* const kMutation = new Mutation(common::lua::kAddPolicyVersion);
   return *kMutation;
 }
 

@@ -29,20 +29,6 @@ bool IsSchoolAdminOf(const Principal& p, absl::string_view school_id) {
 
 }  // namespace
 
-bool IsHr(common::v1::Role role) {
-  return role == common::v1::ROLE_COUNTY_HR || role == common::v1::ROLE_CITY_HR ||
-         role == common::v1::ROLE_PROVINCE_HR;
-}
-
-bool IsTrusted(common::v1::Role role) {
-  return role == common::v1::ROLE_ADMIN || role == common::v1::ROLE_SERVICE;
-}
-
-absl::Status Denied(const Principal& p, absl::string_view what) {
-  return absl::PermissionDeniedError(
-      absl::StrCat(RoleName(p.role()), " ", p.subject(), " may not ", what));
-}
-
 absl::Status RequireCountyWrite(const Principal& p, absl::string_view county_id) {
   if (IsTrusted(p.role())) return absl::OkStatus();
   if (IsHr(p.role()) && RegionCovers(p.region(), county_id)) return absl::OkStatus();

@@ -17,17 +17,16 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "services/common/scope.h"
 #include "shidang/common/v1/principal.pb.h"
 #include "shidang/profile/v1/profile.pb.h"
 
 namespace shidang::profile {
 
-bool IsHr(common::v1::Role role);
-// An admin, or one of our own services.
-bool IsTrusted(common::v1::Role role);
-
-// PERMISSION_DENIED "<role> <subject> may not <what>".
-absl::Status Denied(const common::v1::Principal& p, absl::string_view what);
+// The kit's one scope check (services/common/scope.h) decides role and region questions.
+using scope::Denied;
+using scope::IsHr;
+using scope::IsTrusted;
 
 // Changing a county's records (its schools, new teachers, imports): HR of a region covering the
 // county, an admin, or our own services.

@@ -10,27 +10,12 @@
 
 namespace shidang::rotation {
 
+bool CoversCounty(const common::v1::Principal& p, absl::string_view county_id) {
+  return scope::CoversRegion(p, county_id);
+}
+
 using common::v1::Principal;
 using common::v1::Role;
-
-bool IsHr(Role role) {
-  return role == common::v1::ROLE_COUNTY_HR || role == common::v1::ROLE_CITY_HR ||
-         role == common::v1::ROLE_PROVINCE_HR;
-}
-
-bool IsTrusted(Role role) {
-  return role == common::v1::ROLE_ADMIN || role == common::v1::ROLE_SERVICE;
-}
-
-bool CoversCounty(const Principal& p, absl::string_view county_id) {
-  if (IsTrusted(p.role())) return true;
-  return IsHr(p.role()) && (p.region() == county_id || RegionCovers(p.region(), county_id));
-}
-
-absl::Status Denied(const Principal& p, absl::string_view what) {
-  return absl::PermissionDeniedError(
-      absl::StrCat(RoleName(p.role()), " ", p.subject(), " may not ", what));
-}
 
 absl::Status RequireCountyRead(const Principal& p, absl::string_view county_id,
                                absl::string_view school_id) {

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "services/common/scope.h"
 #include "absl/time/civil_time.h"
 #include "services/common/clock.h"
 #include "services/common/policy.h"
@@ -19,6 +20,11 @@
 #include "shidang/common/v1/principal.pb.h"
 
 namespace shidang::rotation {
+
+// The kit's one scope check (services/common/scope.h) decides role and region questions.
+using scope::Denied;
+using scope::IsHr;
+using scope::IsTrusted;
 
 // Moves a teacher to another school of their county in the profile service (a rotation that
 // moves the personnel relation, when it starts). Idempotent per request id.
@@ -38,13 +44,8 @@ struct Deps {
 
 // ---- scope (DESIGN "The principal"; issue 15 "Scope")
 
-bool IsHr(common::v1::Role role);
-// ADMIN or our own services.
-bool IsTrusted(common::v1::Role role);
 // HR whose region covers the county (or is it), or trusted.
 bool CoversCounty(const common::v1::Principal& p, absl::string_view county_id);
-// PERMISSION_DENIED "<role> <subject> may not <what>".
-absl::Status Denied(const common::v1::Principal& p, absl::string_view what);
 // Reads of a county: HR of it (or above), trusted; a school admin only with `school_id` their own
 // school. Training centres and teachers see no county listings.
 absl::Status RequireCountyRead(const common::v1::Principal& p, absl::string_view county_id,

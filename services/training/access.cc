@@ -47,24 +47,6 @@ bool RoleMayEver(Role role, TeacherAction action) {
 
 }  // namespace
 
-bool IsHr(Role role) {
-  return role == common::v1::ROLE_COUNTY_HR || role == common::v1::ROLE_CITY_HR ||
-         role == common::v1::ROLE_PROVINCE_HR;
-}
-
-bool IsTrusted(Role role) {
-  return role == common::v1::ROLE_ADMIN || role == common::v1::ROLE_SERVICE;
-}
-
-bool HrCovers(const Principal& p, absl::string_view county) {
-  return IsHr(p.role()) && (p.region() == county || RegionCovers(p.region(), county));
-}
-
-absl::Status Denied(const Principal& p, absl::string_view what) {
-  return absl::PermissionDeniedError(
-      absl::StrCat(RoleName(p.role()), " ", p.subject(), " may not ", what));
-}
-
 absl::Status PrecheckTeacher(const Principal& p, TeacherAction action,
                              absl::string_view teacher_id) {
   if (teacher_id.empty()) return InvalidField("teacher_id", "required", "required");
@@ -141,16 +123,7 @@ absl::Status RequireReport(const Principal& p, absl::string_view region,
 
 absl::Status RequirePolicyWrite(const Principal& p, common::v1::PolicyLevel level,
                                 absl::string_view region) {
-  bool allowed = IsTrusted(p.role());
-  const bool covers = p.region() == region || RegionCovers(p.region(), region);
-  if (!allowed && level != common::v1::POLICY_LEVEL_NATIONAL) {
-    allowed = (p.role() == common::v1::ROLE_COUNTY_HR && level == common::v1::POLICY_LEVEL_COUNTY &&
-               p.region() == region) ||
-              (p.role() == common::v1::ROLE_CITY_HR && level != common::v1::POLICY_LEVEL_PROVINCE &&
-               covers) ||
-              (p.role() == common::v1::ROLE_PROVINCE_HR && covers);
-  }
-  if (allowed) return absl::OkStatus();
+  if (scope::CoversPolicy(p, level, region)) return absl::OkStatus();
   return Denied(
       p, absl::StrCat("set the training policy of ", region.empty() ? "the nation" : region));
 }

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "services/common/scope.h"
 #include "services/training/store.h"
 #include "shidang/common/v1/policy.pb.h"
 #include "shidang/common/v1/principal.pb.h"
@@ -24,13 +25,11 @@ namespace shidang::training::access {
 
 using common::v1::Principal;
 
-bool IsHr(common::v1::Role role);
-// Admins and other services: every object.
-bool IsTrusted(common::v1::Role role);
-// HR whose region is or covers the county.
-bool HrCovers(const Principal& p, absl::string_view county_id);
-// PERMISSION_DENIED "<role> <subject> may not <what>".
-absl::Status Denied(const Principal& p, absl::string_view what);
+// The kit's one scope check (services/common/scope.h) decides role and region questions.
+using scope::Denied;
+using scope::HrCovers;
+using scope::IsHr;
+using scope::IsTrusted;
 
 // What a caller does with a teacher's training data.
 enum class TeacherAction {
