@@ -43,8 +43,8 @@ struct Round {
   double raw_rows_per_s = 0;
   double bytes_per_teacher = 0;
   double timeline_bytes_per_teacher = 0;
-  double import_ms = 0;  // the ImportRoster call, end to end
-  double script_ms = 0;  // of which Redis ran the write script (SLOWLOG)
+  double import_ms = 0;     // the ImportRoster call, end to end
+  double script_ms = 0;     // of which Redis ran the write script (SLOWLOG)
   double redis_cpu_ms = 0;  // Redis's CPU time (user + system) over the import
 };
 
@@ -89,8 +89,8 @@ Round RunRound(const DemoCounty& county, int round) {
   args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
   args.SetMaxSendMessageSize(16 << 20);
   args.SetMaxReceiveMessageSize(16 << 20);
-  auto stub = v1::ProfileService::NewStub(grpc::CreateCustomChannel(
-      (*process)->address(), grpc::InsecureChannelCredentials(), args));
+  auto stub = v1::ProfileService::NewStub(
+      grpc::CreateCustomChannel((*process)->address(), grpc::InsecureChannelCredentials(), args));
   PrincipalSigner signer(key);
   common::v1::Principal admin;
   admin.set_role(common::v1::ROLE_ADMIN);
@@ -167,12 +167,15 @@ Round RunRound(const DemoCounty& county, int round) {
   }
 
   // Memory: a sample of teachers' hashes, and their timelines apart.
-  auto ids = redis.pool().Command({"ZRANGE", "profile:{c:" + county.county_id + "}:teachers", "0", "99"});
+  auto ids =
+      redis.pool().Command({"ZRANGE", "profile:{c:" + county.county_id + "}:teachers", "0", "99"});
   double hash_bytes = 0, timeline_bytes = 0;
   for (size_t i = 0; i < ids->size(); ++i) {
     std::string id((*ids)[i].str());
-    auto h = redis.pool().Command({"MEMORY", "USAGE", "profile:{c:" + county.county_id + "}:t:" + id, "SAMPLES", "0"});
-    auto t = redis.pool().Command({"MEMORY", "USAGE", "profile:{c:" + county.county_id + "}:tl:" + id, "SAMPLES", "0"});
+    auto h = redis.pool().Command(
+        {"MEMORY", "USAGE", "profile:{c:" + county.county_id + "}:t:" + id, "SAMPLES", "0"});
+    auto t = redis.pool().Command(
+        {"MEMORY", "USAGE", "profile:{c:" + county.county_id + "}:tl:" + id, "SAMPLES", "0"});
     hash_bytes += static_cast<double>(h->integer());
     timeline_bytes += static_cast<double>(t->integer());
   }
@@ -184,16 +187,38 @@ Round RunRound(const DemoCounty& county, int round) {
   std::vector<redis::Args> batch;
   int64_t written = 0;
   for (const DemoTeacher& t : county.teachers) {
-    batch.push_back({"HSET", absl::StrCat("raw:{c:", county.county_id, "}:t:", t.national_teacher_id),
-                     "national_teacher_id", t.national_teacher_id, "name", t.name, "sex",
-                     std::to_string(t.sex), "birth_date", absl::FormatCivilTime(t.birth_date),
-                     "id_card_number", t.id_card_number, "hire_date",
-                     absl::FormatCivilTime(t.hire_date), "school", t.school_code,
-                     "school_joined_on", absl::FormatCivilTime(t.school_joined_on), "stage",
-                     std::to_string(t.stage), "subjects", absl::StrJoin(t.subjects, ","), "staffed",
-                     t.staffed ? "1" : "0", "post_status", std::to_string(t.post_status), "title",
-                     std::to_string(t.title), "backbone_tier", std::to_string(t.backbone_tier),
-                     "phone", t.phone});
+    batch.push_back({"HSET",
+                     absl::StrCat("raw:{c:", county.county_id, "}:t:", t.national_teacher_id),
+                     "national_teacher_id",
+                     t.national_teacher_id,
+                     "name",
+                     t.name,
+                     "sex",
+                     std::to_string(t.sex),
+                     "birth_date",
+                     absl::FormatCivilTime(t.birth_date),
+                     "id_card_number",
+                     t.id_card_number,
+                     "hire_date",
+                     absl::FormatCivilTime(t.hire_date),
+                     "school",
+                     t.school_code,
+                     "school_joined_on",
+                     absl::FormatCivilTime(t.school_joined_on),
+                     "stage",
+                     std::to_string(t.stage),
+                     "subjects",
+                     absl::StrJoin(t.subjects, ","),
+                     "staffed",
+                     t.staffed ? "1" : "0",
+                     "post_status",
+                     std::to_string(t.post_status),
+                     "title",
+                     std::to_string(t.title),
+                     "backbone_tier",
+                     std::to_string(t.backbone_tier),
+                     "phone",
+                     t.phone});
     if (batch.size() == 1000) {
       written += static_cast<int64_t>(batch.size());
       (void)redis.pool().Pipeline(batch);
@@ -229,7 +254,8 @@ int main(int argc, char** argv) {
         "%.0f ms), list %.0f rows/s, raw pipelined HSET %.0f rows/s, ratio %.3f; %.0f B/teacher + "
         "%.0f B timeline\n",
         round + 1, r.import_rows_per_s, r.import_ms, r.script_ms, r.redis_cpu_ms, r.list_rows_per_s,
-        r.raw_rows_per_s, r.import_rows_per_s / r.raw_rows_per_s, r.bytes_per_teacher, r.timeline_bytes_per_teacher);
+        r.raw_rows_per_s, r.import_rows_per_s / r.raw_rows_per_s, r.bytes_per_teacher,
+        r.timeline_bytes_per_teacher);
     ratio.push_back(r.import_rows_per_s / r.raw_rows_per_s);
     import.push_back(r.import_rows_per_s);
     list.push_back(r.list_rows_per_s);

@@ -28,10 +28,10 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -67,7 +67,7 @@ constexpr char kToday[] = "2025-11-25";
 
 struct Round {
   double batch_s = 0;
-  double raw_write_s = 0;       // the same keys and bytes the batch wrote
+  double raw_write_s = 0;        // the same keys and bytes the batch wrote
   double raw_mark_ledger_s = 0;  // the centre's mark and the ledger entry only
   double service_cpu_ms = 0;     // during the batch
   double redis_cpu_ms = 0;       // Redis's main thread during the batch
@@ -196,14 +196,14 @@ Round RunRound(int n, int rows, int history, int round) {
       SHIDANG_TRAINING_BINARY,
       {"--redis=" + redis.address(), "--principal_key_file=" + keys.path() + "/principal.key",
        std::string("--today=") + kToday});
-  if (!process.ok()) Die(absl::StrCat("cannot start the training service: ",
-                                      process.status().ToString()));
+  if (!process.ok())
+    Die(absl::StrCat("cannot start the training service: ", process.status().ToString()));
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
   args.SetMaxSendMessageSize(64 << 20);
   args.SetMaxReceiveMessageSize(64 << 20);
-  auto stub = v1::TrainingService::NewStub(grpc::CreateCustomChannel(
-      (*process)->address(), grpc::InsecureChannelCredentials(), args));
+  auto stub = v1::TrainingService::NewStub(
+      grpc::CreateCustomChannel((*process)->address(), grpc::InsecureChannelCredentials(), args));
   PrincipalSigner signer(key);
   const Principal centre = Who(common::v1::ROLE_TRAINING_CENTER, "c1", "", "P1");
   const Principal hr = Who(common::v1::ROLE_COUNTY_HR, "hr1", kCounty, "");
@@ -212,7 +212,8 @@ Round RunRound(int n, int rows, int history, int round) {
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(300));
     signer.Attach(&ctx, who);
     grpc::Status s = ((*stub).*method)(&ctx, req, resp);
-    if (!s.ok()) Die(absl::StrCat("rpc failed: ", s.error_message(), "\n", (*process)->StderrText()));
+    if (!s.ok())
+      Die(absl::StrCat("rpc failed: ", s.error_message(), "\n", (*process)->StderrText()));
   };
 
   AddTeachers(redis, n);
@@ -288,10 +289,10 @@ Round RunRound(int n, int rows, int history, int round) {
     if (!newest.ok() || newest->size() != 1) Die("cannot read the county's stream");
     const std::string stream_before((*newest)[0][0].str());
     const bool commandstats = absl::GetFlag(FLAGS_commandstats);
-    if (commandstats && (!redis.pool().Command({"CONFIG", "RESETSTAT"}).ok() ||
-                         !redis.pool().Command({"CONFIG", "SET", "slowlog-log-slower-than",
-                                                "1000"}).ok() ||
-                         !redis.pool().Command({"SLOWLOG", "RESET"}).ok())) {
+    if (commandstats &&
+        (!redis.pool().Command({"CONFIG", "RESETSTAT"}).ok() ||
+         !redis.pool().Command({"CONFIG", "SET", "slowlog-log-slower-than", "1000"}).ok() ||
+         !redis.pool().Command({"SLOWLOG", "RESET"}).ok())) {
       Die("cannot reset Redis's statistics");
     }
     const absl::Time start = absl::Now();
@@ -328,8 +329,8 @@ Round RunRound(int n, int rows, int history, int round) {
     for (int i = 0; i < rows; ++i) {
       reads.push_back({"HGET", done_key, TeacherId(i)});
       reads.push_back({"LINDEX", TrainingStore::LedgerKey(kCounty, TeacherId(i)), "-1"});
-      reads.push_back({"HMGET", TrainingStore::FactsKey(kCounty, TeacherId(i)), mark, "tally",
-                       "row", "ps"});
+      reads.push_back(
+          {"HMGET", TrainingStore::FactsKey(kCounty, TeacherId(i)), mark, "tally", "row", "ps"});
     }
     auto written = redis.pool().Pipeline(reads);
     // The stream entries the batch added (one per chunk of rows, or one per event), as
@@ -473,11 +474,11 @@ int main(int argc, char** argv) {
   const int rows = absl::GetFlag(FLAGS_batch_rows);
   const int history = absl::GetFlag(FLAGS_history_courses);
   if (rows < 1 || rows > 5000 || rows > n || history < 0 || history > 40) {
-    std::fprintf(stderr, "need 1 <= batch_rows <= min(5000, teachers), 0 <= history_courses <= 40\n");
+    std::fprintf(stderr,
+                 "need 1 <= batch_rows <= min(5000, teachers), 0 <= history_courses <= 40\n");
     return 2;
   }
-  std::vector<double> batch, raw_write, ratio, narrow_ratio, bytes, report, raw_read,
-      report_ratio;
+  std::vector<double> batch, raw_write, ratio, narrow_ratio, bytes, report, raw_read, report_ratio;
   double entries = 0;
   for (int round = 0; round < absl::GetFlag(FLAGS_rounds); ++round) {
     Round r = RunRound(n, rows, history, round);
@@ -488,9 +489,8 @@ int main(int argc, char** argv) {
         "hash %.0f B/entry more); report of %d teachers %.1f ms, raw pipelined read %.1f ms, "
         "report/raw %.2fx\n",
         round + 1, rows, r.batch_s * 1e3, rows / r.batch_s, r.service_cpu_ms, r.redis_cpu_ms,
-        r.raw_write_s * 1e3, r.ratio, r.raw_mark_ledger_s * 1e3,
-        r.narrow_ratio, r.bytes_per_entry, r.entries_per_teacher,
-        r.hash_bytes_per_entry, n, r.report_s * 1e3, r.raw_read_s * 1e3,
+        r.raw_write_s * 1e3, r.ratio, r.raw_mark_ledger_s * 1e3, r.narrow_ratio, r.bytes_per_entry,
+        r.entries_per_teacher, r.hash_bytes_per_entry, n, r.report_s * 1e3, r.raw_read_s * 1e3,
         r.report_s / r.raw_read_s);
     std::fflush(stdout);
     batch.push_back(r.batch_s);
@@ -509,9 +509,9 @@ int main(int argc, char** argv) {
       "%.3f (target >= 0.25: %s; against the mark and ledger entry alone %.3f); "
       "ledger %.0f B/entry at %.1f entries/teacher (target <= 200: %s); report %.1f ms, raw read "
       "%.1f ms, %.2fx (target <= 3x: %s) for %d teachers\n",
-      rows, Median(batch) * 1e3, Median(raw_write) * 1e3, m_ratio, m_ratio >= 0.25 ? "met" : "NOT met",
-      Median(narrow_ratio),
-      m_bytes, entries, m_bytes <= 200 ? "met" : "NOT met", Median(report) * 1e3,
-      Median(raw_read) * 1e3, m_report, m_report <= 3 ? "met" : "NOT met", n);
+      rows, Median(batch) * 1e3, Median(raw_write) * 1e3, m_ratio,
+      m_ratio >= 0.25 ? "met" : "NOT met", Median(narrow_ratio), m_bytes, entries,
+      m_bytes <= 200 ? "met" : "NOT met", Median(report) * 1e3, Median(raw_read) * 1e3, m_report,
+      m_report <= 3 ? "met" : "NOT met", n);
   return 0;
 }

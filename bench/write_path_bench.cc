@@ -42,17 +42,19 @@ constexpr char kUpdateTeacherBody[] = R"lua(
 
 const std::string kTag = keys::HashTag("c", "110105");
 
-std::string TeacherKey(int i) { return absl::StrCat("profile:", kTag, ":teacher:t", i % kTeachers); }
+std::string TeacherKey(int i) {
+  return absl::StrCat("profile:", kTag, ":teacher:t", i % kTeachers);
+}
 
 redis::Args TeacherFields(int i) {
-  return {"name",      absl::StrCat("张老师", i),
-          "gender",    "GENDER_FEMALE",
+  return {"name",       absl::StrCat("张老师", i),
+          "gender",     "GENDER_FEMALE",
           "birth_date", "1985-03-14",
-          "school_id", "s-110105-0042",
-          "title",     "PROFESSIONAL_TITLE_SENIOR",
-          "subject",   "数学",
-          "hired_on",  "2008-09-01",
-          "status",    absl::StrCat("v", i)};
+          "school_id",  "s-110105-0042",
+          "title",      "PROFESSIONAL_TITLE_SENIOR",
+          "subject",    "数学",
+          "hired_on",   "2008-09-01",
+          "status",     absl::StrCat("v", i)};
 }
 
 // What a service does per request before the script: fingerprint, idempotency key, event.
@@ -128,33 +130,35 @@ int Main(int argc, char** argv) {
       Check(pool.Command(hset).ok(), "HSET");
     });
 
-    const double mutation_pipelined = kPipelineDepth * Measure(n / kPipelineDepth, [&](int b) {
-      std::vector<redis::Args> batch;
-      for (int j = 0; j < kPipelineDepth; ++j) {
-        MutationRequest m = BuildRequest(round * 2 + 1, b * kPipelineDepth + j);
-        absl::StatusOr<MutationCall> call = Mutation::Prepare(m);
-        Check(call.ok(), "Prepare");
-        redis::Args evalsha = {"EVALSHA", update_teacher.script().sha1(),
-                               std::to_string(call->keys.size())};
-        evalsha.insert(evalsha.end(), call->keys.begin(), call->keys.end());
-        evalsha.insert(evalsha.end(), call->args.begin(), call->args.end());
-        batch.push_back(std::move(evalsha));
-      }
-      auto replies = pool.Pipeline(batch);
-      Check(replies.ok(), "pipelined EVALSHA");
-      for (const redis::Reply& r : *replies) Check(!r.is_error(), "pipelined EVALSHA reply");
-    });
-    const double bare_pipelined = kPipelineDepth * Measure(n / kPipelineDepth, [&](int b) {
-      std::vector<redis::Args> batch;
-      for (int j = 0; j < kPipelineDepth; ++j) {
-        redis::Args hset = {"HSET", TeacherKey(b * kPipelineDepth + j)};
-        redis::Args fields = TeacherFields(b * kPipelineDepth + j);
-        hset.insert(hset.end(), fields.begin(), fields.end());
-        batch.push_back(std::move(hset));
-      }
-      auto replies = pool.Pipeline(batch);
-      Check(replies.ok(), "pipelined HSET");
-    });
+    const double mutation_pipelined =
+        kPipelineDepth * Measure(n / kPipelineDepth, [&](int b) {
+          std::vector<redis::Args> batch;
+          for (int j = 0; j < kPipelineDepth; ++j) {
+            MutationRequest m = BuildRequest(round * 2 + 1, b * kPipelineDepth + j);
+            absl::StatusOr<MutationCall> call = Mutation::Prepare(m);
+            Check(call.ok(), "Prepare");
+            redis::Args evalsha = {"EVALSHA", update_teacher.script().sha1(),
+                                   std::to_string(call->keys.size())};
+            evalsha.insert(evalsha.end(), call->keys.begin(), call->keys.end());
+            evalsha.insert(evalsha.end(), call->args.begin(), call->args.end());
+            batch.push_back(std::move(evalsha));
+          }
+          auto replies = pool.Pipeline(batch);
+          Check(replies.ok(), "pipelined EVALSHA");
+          for (const redis::Reply& r : *replies) Check(!r.is_error(), "pipelined EVALSHA reply");
+        });
+    const double bare_pipelined =
+        kPipelineDepth * Measure(n / kPipelineDepth, [&](int b) {
+          std::vector<redis::Args> batch;
+          for (int j = 0; j < kPipelineDepth; ++j) {
+            redis::Args hset = {"HSET", TeacherKey(b * kPipelineDepth + j)};
+            redis::Args fields = TeacherFields(b * kPipelineDepth + j);
+            hset.insert(hset.end(), fields.begin(), fields.end());
+            batch.push_back(std::move(hset));
+          }
+          auto replies = pool.Pipeline(batch);
+          Check(replies.ok(), "pipelined HSET");
+        });
 
     const double get_pool = Measure(n, [&](int) {
       Check(pool.Command({"GET", "bench:get"}).ok(), "Pool GET");

@@ -41,8 +41,8 @@ bool SplitHostPort(absl::string_view address, absl::string_view* host, HostKind*
     return true;
   }
   if (absl::StrContains(*host, ':')) return false;
-  *kind = inet_pton(AF_INET, std::string(*host).c_str(), buf) == 1 ? HostKind::kIpv4
-                                                                      : HostKind::kName;
+  *kind =
+      inet_pton(AF_INET, std::string(*host).c_str(), buf) == 1 ? HostKind::kIpv4 : HostKind::kName;
   return true;
 }
 
@@ -90,13 +90,15 @@ absl::StatusOr<BackendAddresses> ParseBackends(absl::string_view flag) {
   BackendAddresses result;
   for (absl::string_view entry : absl::StrSplit(flag, ';', absl::SkipWhitespace())) {
     entry = absl::StripAsciiWhitespace(entry);
-    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(entry, absl::MaxSplits('=', 1));
     absl::string_view service = absl::StripAsciiWhitespace(kv.first);
     absl::string_view list = absl::StripAsciiWhitespace(kv.second);
     if (service.empty() || list.empty() || !absl::StrContains(entry, '=')) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--backends: entry \"", entry,
-          "\" must be <package.Service>=<host:port>[,<host:port>...] or <service>=dns:///name:port"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--backends: entry \"", entry,
+                       "\" must be <package.Service>=<host:port>[,<host:port>...] or "
+                       "<service>=dns:///name:port"));
     }
     std::vector<std::string> addresses;
     for (absl::string_view address : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
@@ -114,9 +116,9 @@ absl::StatusOr<BackendAddresses> ParseBackends(absl::string_view flag) {
     if (addresses.size() > 1) {
       for (const std::string& address : addresses) {
         if (HasScheme(address)) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "--backends: ", service, ": a target with a scheme (", address,
-              ") must be the service's only address"));
+          return absl::InvalidArgumentError(absl::StrCat("--backends: ", service,
+                                                         ": a target with a scheme (", address,
+                                                         ") must be the service's only address"));
         }
       }
     }
@@ -178,9 +180,9 @@ absl::StatusOr<std::unique_ptr<Backends>> Backends::Create(const BackendAddresse
   const auto& known = methods.services();
   for (const auto& [service, list] : addresses) {
     if (!std::binary_search(known.begin(), known.end(), service)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--backends: service ", service, " is not in the descriptor set (known: ",
-          absl::StrJoin(known, ", "), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--backends: service ", service,
+                       " is not in the descriptor set (known: ", absl::StrJoin(known, ", "), ")"));
     }
     absl::StatusOr<std::string> target = ChannelTarget(list);
     if (!target.ok()) {
@@ -205,8 +207,7 @@ absl::StatusOr<std::unique_ptr<Backends>> Backends::Create(const BackendAddresse
     auto backend = std::make_unique<Backend>();
     backend->service = service;
     backend->target = *target;
-    backend->channel =
-        grpc::CreateCustomChannel(*target, grpc::InsecureChannelCredentials(), args);
+    backend->channel = grpc::CreateCustomChannel(*target, grpc::InsecureChannelCredentials(), args);
     backend->stub = std::make_unique<grpc::GenericStub>(backend->channel);
     backends->by_service_.emplace(service, backend.get());
     backends->backends_.push_back(std::move(backend));
@@ -228,7 +229,10 @@ bool Backends::AllServing() const {
 
 HealthPoller::HealthPoller(Backends* backends, absl::Duration interval, absl::Duration timeout,
                            std::function<void(const Backend&)> on_change)
-    : backends_(backends), interval_(interval), timeout_(timeout), on_change_(std::move(on_change)) {
+    : backends_(backends),
+      interval_(interval),
+      timeout_(timeout),
+      on_change_(std::move(on_change)) {
   thread_ = std::thread([this] { Run(); });
 }
 

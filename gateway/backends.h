@@ -3,12 +3,13 @@
 // The services behind the gateway, by configuration:
 //   --backends="shidang.profile.v1.ProfileService=127.0.0.1:7101,127.0.0.2:7101;
 //               shidang.training.v1.TrainingService=dns:///localhost:7102"
-// One channel per service, made once at start: a list of IPv4 (or [IPv6]) host:port literals becomes
-// an ipv4:/ipv6: target with every address, a single host name becomes dns:///host:port, and a
-// target with a scheme (dns:///, ipv4:, ipv6:, unix:) is taken as written. Every channel balances
-// round_robin over what its target resolves to, keeps connections alive with HTTP/2 pings, and
-// retries UNAVAILABLE only for the service's methods marked `idempotent` in the protos (a retried
-// write could be applied twice by a service that had not finished recording its request id).
+// One channel per service, made once at start: a list of IPv4 (or [IPv6]) host:port literals
+// becomes an ipv4:/ipv6: target with every address, a single host name becomes dns:///host:port,
+// and a target with a scheme (dns:///, ipv4:, ipv6:, unix:) is taken as written. Every channel
+// balances round_robin over what its target resolves to, keeps connections alive with HTTP/2 pings,
+// and retries UNAVAILABLE only for the service's methods marked `idempotent` in the protos (a
+// retried write could be applied twice by a service that had not finished recording its request
+// id).
 
 #include <grpcpp/channel.h>
 #include <grpcpp/generic/generic_stub.h>

@@ -20,7 +20,8 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
 class TimingInterceptor : public grpc::experimental::Interceptor {
  public:
   TimingInterceptor(GatewayMetrics* metrics, const char* method)
-      : metrics_(metrics), method_(method == nullptr ? "" : method),
+      : metrics_(metrics),
+        method_(method == nullptr ? "" : method),
         start_(std::chrono::steady_clock::now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -83,9 +84,8 @@ void GatewayMetrics::ObserveCall(absl::string_view front, absl::string_view meth
 GatewayMetrics::CallSeries GatewayMetrics::SeriesFor(absl::string_view front,
                                                      absl::string_view method,
                                                      absl::string_view code) {
-  const prometheus::Labels labels = {{"front", std::string(front)},
-                                     {"method", std::string(method)},
-                                     {"code", std::string(code)}};
+  const prometheus::Labels labels = {
+      {"front", std::string(front)}, {"method", std::string(method)}, {"code", std::string(code)}};
   CallSeries series;
   series.requests = &requests_.Add(labels);
   if (code != "OK") series.errors = &errors_.Add(labels);

@@ -17,8 +17,7 @@ namespace pb = google::protobuf;
 constexpr char kTypeUrlPrefix[] = "type.googleapis.com/";
 
 absl::Status RouteError(const MethodInfo& method, absl::string_view what) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("http route of ", method.path, ": ", what));
+  return absl::InvalidArgumentError(absl::StrCat("http route of ", method.path, ": ", what));
 }
 
 bool IsHttpMethod(absl::string_view method) {
@@ -144,9 +143,9 @@ absl::StatusOr<std::unique_ptr<HttpRouter>> HttpRouter::Build(const MethodTable&
       route->body_field = input->FindFieldByName(route->body);
       if (route->body_field == nullptr || route->body_field->is_repeated() ||
           route->body_field->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) {
-        return RouteError(*method, absl::StrCat("body \"", route->body,
-                                                "\" must be \"*\" or a message field of ",
-                                                input->full_name()));
+        return RouteError(
+            *method, absl::StrCat("body \"", route->body, "\" must be \"*\" or a message field of ",
+                                  input->full_name()));
       }
     }
     route->produces.assign(http.produces().begin(), http.produces().end());

@@ -61,8 +61,8 @@ class HttpRouter {
  public:
   // Builds the routes of every public unary method with an `http` option. INVALID_ARGUMENT naming
   // the method when a route is malformed: method not GET/POST/PUT/PATCH/DELETE, path not starting
-  // with '/', a binding naming no field (or a repeated / non-scalar one), a body field that does not
-  // exist, or the same method and template declared twice.
+  // with '/', a binding naming no field (or a repeated / non-scalar one), a body field that does
+  // not exist, or the same method and template declared twice.
   static absl::StatusOr<std::unique_ptr<HttpRouter>> Build(const MethodTable& methods);
 
   enum class Outcome { kFound, kNoPath, kWrongMethod };

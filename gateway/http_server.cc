@@ -131,8 +131,8 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
     if (ec) {
-      return absl::UnavailableError(absl::StrCat("HTTP front cannot listen on ", options_.host,
-                                                 ":", options_.port, ": ", ec.message()));
+      return absl::UnavailableError(absl::StrCat("HTTP front cannot listen on ", options_.host, ":",
+                                                 options_.port, ": ", ec.message()));
     }
     port_ = acceptor_.local_endpoint().port();
     Accept();
@@ -215,10 +215,9 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(server_->options_.body_limit);
     stream_.expires_after(absl::ToChronoSeconds(server_->options_.idle_timeout));
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -227,8 +226,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       exchange->keep_alive = false;
       SendError(std::move(exchange), 413,
                 grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                             absl::StrCat("the request body exceeds ",
-                                          server_->options_.body_limit, " bytes")));
+                             absl::StrCat("the request body exceeds ", server_->options_.body_limit,
+                                          " bytes")));
       return;
     }
     if (ec) {
@@ -424,8 +423,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       const absl::string_view type = Header(request_, http::field::content_type);
       if (!type.empty() && !ContainsIgnoreCase(type, "json")) {
         // Marked UNIMPLEMENTED here only to become 415 in Handle.
-        return absl::UnimplementedError(absl::StrCat(
-            "Content-Type \"", type, "\" is not accepted; send application/json"));
+        return absl::UnimplementedError(
+            absl::StrCat("Content-Type \"", type, "\" is not accepted; send application/json"));
       }
       if (route.body_field == nullptr) {
         SHIDANG_RETURN_IF_ERROR(
@@ -451,8 +450,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       message->GetReflection()->SetString(message, route.request_id_field, std::string(key));
     }
     const absl::string_view accept = Header(request_, http::field::accept);
-    exchange.wants_csv = ContainsIgnoreCase(accept, "text/csv") &&
-                         route.Produces("text/csv") && route.download_field != nullptr;
+    exchange.wants_csv = ContainsIgnoreCase(accept, "text/csv") && route.Produces("text/csv") &&
+                         route.download_field != nullptr;
     if (exchange.wants_csv && route.format_field != nullptr) {
       message->GetReflection()->SetEnum(message, route.format_field, route.format_csv);
     }
@@ -498,10 +497,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
         Response response = NewResponse(*exchange, 200);
         response.set(http::field::content_type,
                      content_type.empty() ? "text/csv; charset=utf-8" : content_type);
-        response.set(http::field::content_disposition,
-                     ContentDisposition(filename == nullptr
-                                            ? std::string()
-                                            : reflection->GetString(download, filename)));
+        response.set(
+            http::field::content_disposition,
+            ContentDisposition(filename == nullptr ? std::string()
+                                                   : reflection->GetString(download, filename)));
         response.body() = reflection->GetString(download, type->FindFieldByName("content"));
         Post(std::move(exchange), std::move(response), grpc::Status::OK);
         return;

@@ -105,8 +105,8 @@ const pb::FieldDescriptor* FindField(const pb::Descriptor* type, absl::string_vi
   return field;
 }
 
-absl::StatusOr<std::vector<const pb::FieldDescriptor*>> ResolveFieldPath(
-    const pb::Descriptor* type, absl::string_view path) {
+absl::StatusOr<std::vector<const pb::FieldDescriptor*>> ResolveFieldPath(const pb::Descriptor* type,
+                                                                         absl::string_view path) {
   std::vector<const pb::FieldDescriptor*> fields;
   const pb::Descriptor* current = type;
   for (absl::string_view part : absl::StrSplit(path, '.')) {
@@ -126,8 +126,8 @@ absl::StatusOr<std::vector<const pb::FieldDescriptor*>> ResolveFieldPath(
                                        "\" is repeated; set its elements in the JSON body"));
     }
     fields.push_back(field);
-    current = field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE ? field->message_type()
-                                                                         : nullptr;
+    current =
+        field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE ? field->message_type() : nullptr;
   }
   return fields;
 }
@@ -324,11 +324,12 @@ absl::Status MergeJson(pb::util::TypeResolver* resolver, const std::string& type
   pb::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   std::string binary;
-  const auto status = pb::util::JsonToBinaryString(resolver, type_url, std::string(json), &binary,
-                                                   options);
+  const auto status =
+      pb::util::JsonToBinaryString(resolver, type_url, std::string(json), &binary, options);
   if (!status.ok()) return JsonSyntaxError(json, std::string(status.message()));
   if (!message->MergeFromString(binary)) {
-    return absl::InternalError(absl::StrCat("JSON for ", type_url, " did not give a valid message"));
+    return absl::InternalError(
+        absl::StrCat("JSON for ", type_url, " did not give a valid message"));
   }
   return absl::OkStatus();
 }

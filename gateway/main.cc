@@ -106,7 +106,8 @@ absl::StatusOr<shidang::gateway::GatewayConfig> ConfigFromFlags() {
   if (!backends.ok()) return backends.status();
   config.backends = *std::move(backends);
   config.jwt_keys_file = absl::GetFlag(FLAGS_jwt_keys_file);
-  if (config.jwt_keys_file.empty()) return absl::InvalidArgumentError("--jwt_keys_file is required");
+  if (config.jwt_keys_file.empty())
+    return absl::InvalidArgumentError("--jwt_keys_file is required");
   config.jwt_issuer = absl::GetFlag(FLAGS_jwt_issuer);
   config.jwt_audience = absl::GetFlag(FLAGS_jwt_audience);
   if (config.jwt_issuer.empty() || config.jwt_audience.empty()) {

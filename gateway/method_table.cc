@@ -41,8 +41,7 @@ absl::StatusOr<std::unique_ptr<MethodTable>> MethodTable::FromFile(const std::st
   bytes << in.rdbuf();
   auto table = FromSerializedSet(bytes.str());
   if (!table.ok()) {
-    return absl::Status(table.status().code(),
-                        absl::StrCat(path, ": ", table.status().message()));
+    return absl::Status(table.status().code(), absl::StrCat(path, ": ", table.status().message()));
   }
   return table;
 }
@@ -83,7 +82,8 @@ absl::StatusOr<std::unique_ptr<MethodTable>> MethodTable::FromSerializedSet(
         info->path = absl::StrCat("/", service_name, "/", method.name());
         info->client_streaming = method.client_streaming();
         info->server_streaming = method.server_streaming();
-        info->descriptor = table->pool_.FindMethodByName(absl::StrCat(service_name, ".", method.name()));
+        info->descriptor =
+            table->pool_.FindMethodByName(absl::StrCat(service_name, ".", method.name()));
 
         // Re-parse into the generated MethodOptions, whose registry knows our extensions.
         pb::MethodOptions options;
@@ -92,7 +92,8 @@ absl::StatusOr<std::unique_ptr<MethodTable>> MethodTable::FromSerializedSet(
               absl::StrCat("options of ", info->path, " do not parse"));
         }
         for (int i = 0; i < options.ExtensionSize(common::v1::roles); ++i) {
-          const auto role = static_cast<common::v1::Role>(options.GetExtension(common::v1::roles, i));
+          const auto role =
+              static_cast<common::v1::Role>(options.GetExtension(common::v1::roles, i));
           if (role == common::v1::ROLE_UNSPECIFIED) {
             return absl::InvalidArgumentError(
                 absl::StrCat(info->path, " lists ROLE_UNSPECIFIED in its roles option"));

@@ -8,9 +8,10 @@
 // google::protobuf::FileDescriptorSet class, and each method's options are re-parsed into the
 // generated google::protobuf::MethodOptions. The extensions shidang.common.v1.http / roles /
 // idempotent are registered in the generated extension registry by options.pb.cc (linked from
-// shidang_protos; method_table.cc refers to the extension identifiers, so the linker keeps them), so
-// they come out typed. Reading them from a DynamicMessage pool instead would leave them as unknown
-// fields. The re-parse makes this independent of how the descriptor-set message was produced.
+// shidang_protos; method_table.cc refers to the extension identifiers, so the linker keeps them),
+// so they come out typed. Reading them from a DynamicMessage pool instead would leave them as
+// unknown fields. The re-parse makes this independent of how the descriptor-set message was
+// produced.
 
 #include <map>
 #include <memory>

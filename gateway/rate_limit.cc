@@ -40,7 +40,8 @@ void RateLimiter::DropFullBuckets(Shard& shard, absl::Time now) {
   }
   // Still full of active principals: forget them all rather than grow without bound; at worst a
   // principal gets one extra burst.
-  if (shard.buckets.size() >= std::max<size_t>(1, config_.max_keys / kShards)) shard.buckets.clear();
+  if (shard.buckets.size() >= std::max<size_t>(1, config_.max_keys / kShards))
+    shard.buckets.clear();
 }
 
 }  // namespace shidang::gateway

@@ -1,8 +1,8 @@
 #pragma once
 
 // Rate limits per principal: one token bucket per key ("role:subject"), refilled continuously at
-// `rate_per_second` up to `burst`. Buckets live in a few mutex-guarded shards so concurrent calls of
-// different principals rarely contend; a shard that grows past its share of `max_keys` drops the
+// `rate_per_second` up to `burst`. Buckets live in a few mutex-guarded shards so concurrent calls
+// of different principals rarely contend; a shard that grows past its share of `max_keys` drops the
 // buckets that have refilled completely (forgetting them changes nothing).
 
 #include <array>

@@ -15,8 +15,7 @@ namespace {
 namespace pb = google::protobuf;
 namespace rv = reflection::v1alpha;
 
-void SetError(rv::ServerReflectionResponse* response, grpc::StatusCode code,
-              std::string message) {
+void SetError(rv::ServerReflectionResponse* response, grpc::StatusCode code, std::string message) {
   rv::ErrorResponse* error = response->mutable_error_response();
   error->set_error_code(static_cast<int32_t>(code));
   error->set_error_message(std::move(message));
@@ -44,7 +43,7 @@ class ReflectionReactor : public grpc::ServerGenericBidiReactor {
     bool own_buffer = false;
     const grpc::Status serialized =
         grpc::SerializationTraits<rv::ServerReflectionResponse>::Serialize(response, &out_,
-                                                                            &own_buffer);
+                                                                           &own_buffer);
     if (!serialized.ok()) {
       Finish(serialized);
       return;
@@ -146,7 +145,8 @@ rv::ServerReflectionResponse Reflection::Respond(const rv::ServerReflectionReque
       break;
     }
     case rv::ServerReflectionRequest::kAllExtensionNumbersOfType: {
-      const pb::Descriptor* type = pool.FindMessageTypeByName(request.all_extension_numbers_of_type());
+      const pb::Descriptor* type =
+          pool.FindMessageTypeByName(request.all_extension_numbers_of_type());
       if (type == nullptr) {
         SetError(&response, grpc::StatusCode::NOT_FOUND,
                  absl::StrCat("no message type named ", request.all_extension_numbers_of_type()));

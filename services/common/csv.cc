@@ -91,8 +91,7 @@ absl::StatusOr<std::optional<std::string>> Gb18030ToUtf8(absl::string_view bytes
   const char* source = bytes.data();
   ucnv_toUnicode(conv.get(), &target, target + utf16.size(), &source, bytes.data() + bytes.size(),
                  /*offsets=*/nullptr, /*flush=*/true, &err);
-  if (err == U_ILLEGAL_CHAR_FOUND || err == U_INVALID_CHAR_FOUND ||
-      err == U_TRUNCATED_CHAR_FOUND) {
+  if (err == U_ILLEGAL_CHAR_FOUND || err == U_INVALID_CHAR_FOUND || err == U_TRUNCATED_CHAR_FOUND) {
     // The converter has consumed the bad sequence; step back over it to where it starts.
     char invalid[32];
     int8_t invalid_len = sizeof(invalid);
@@ -195,10 +194,9 @@ void AppendCell(absl::string_view cell, std::string* out) {
   } else {
     value = std::string(cell);
   }
-  const bool needs_quotes =
-      value.find_first_of(",\"\r\n") != std::string::npos ||
-      (!value.empty() && (value.front() == ' ' || value.front() == '\t' ||
-                          value.back() == ' ' || value.back() == '\t'));
+  const bool needs_quotes = value.find_first_of(",\"\r\n") != std::string::npos ||
+                            (!value.empty() && (value.front() == ' ' || value.front() == '\t' ||
+                                                value.back() == ' ' || value.back() == '\t'));
   if (!needs_quotes) {
     out->append(value);
     return;
@@ -244,8 +242,8 @@ class LabelRegistry {
     for (const auto& [number, label] : labels) {
       const auto* value = descriptor->FindValueByNumber(number);
       if (value == nullptr || number == 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "enum labels: ", full_enum_name, " has no labelled value numbered ", number));
+        return absl::InvalidArgumentError(absl::StrCat("enum labels: ", full_enum_name,
+                                                       " has no labelled value numbered ", number));
       }
       if (absl::StripAsciiWhitespace(label).empty()) {
         return absl::InvalidArgumentError(
@@ -267,8 +265,7 @@ class LabelRegistry {
     return absl::OkStatus();
   }
 
-  std::optional<std::string> Label(const google::protobuf::EnumDescriptor* descriptor,
-                                   int number) {
+  std::optional<std::string> Label(const google::protobuf::EnumDescriptor* descriptor, int number) {
     absl::MutexLock lock(&mu_);
     auto it = labels_.find(descriptor->full_name());
     if (it == labels_.end()) return std::nullopt;
@@ -369,13 +366,14 @@ absl::StatusOr<std::string> DecodeToUtf8(absl::string_view bytes) {
   if (!gb.ok()) return gb.status();
   if (!gb->has_value()) {
     auto byte_at = [&](size_t at) {
-      return at < bytes.size() ? absl::StrFormat("byte 0x%02X", static_cast<unsigned char>(bytes[at]))
-                               : std::string("the end of the file");
+      return at < bytes.size()
+                 ? absl::StrFormat("byte 0x%02X", static_cast<unsigned char>(bytes[at]))
+                 : std::string("the end of the file");
     };
-    return absl::InvalidArgumentError(absl::StrCat(
-        "file is neither UTF-8 nor GB18030: as UTF-8 it breaks at byte offset ", utf8_bad, " (",
-        byte_at(utf8_bad), "), as GB18030 at byte offset ", gb_bad, " (", byte_at(gb_bad),
-        "); save it as CSV (UTF-8) or CSV (GB18030/GBK)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("file is neither UTF-8 nor GB18030: as UTF-8 it breaks at byte offset ",
+                     utf8_bad, " (", byte_at(utf8_bad), "), as GB18030 at byte offset ", gb_bad,
+                     " (", byte_at(gb_bad), "); save it as CSV (UTF-8) or CSV (GB18030/GBK)"));
   }
   std::string out = std::move(**gb);
   // GB18030 has a BOM of its own (84 31 95 33), which decodes to U+FEFF.
@@ -387,8 +385,7 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view utf8) {
   if (absl::StartsWith(utf8, kUtf8Bom)) utf8.remove_prefix(kUtf8Bom.size());
 
   std::unique_ptr<csv_parser, ParserCloser> parser(new csv_parser);
-  if (csv_init(parser.get(), CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL | CSV_APPEND_NULL) !=
-      0) {
+  if (csv_init(parser.get(), CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL | CSV_APPEND_NULL) != 0) {
     return absl::InternalError("libcsv: cannot initialise a parser");
   }
   ParseState state;
@@ -432,8 +429,8 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view utf8) {
     }
     name = std::string(absl::StripAsciiWhitespace(name));
     if (name.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("CSV header (row ", table.header_row,
-                                                     "): column ", i + 1, " has no name"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("CSV header (row ", table.header_row, "): column ", i + 1, " has no name"));
     }
     auto [it, inserted] = seen.emplace(NormalizeName(name), i);
     if (!inserted) {
@@ -449,9 +446,9 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view utf8) {
     if (AllEmpty(cells)) continue;
     while (cells.size() > width && cells.back().empty()) cells.pop_back();
     if (cells.size() > width) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("CSV row ", number, ": has ", cells.size(), " cells but the header has ",
-                       width, " columns; quote cells that contain commas"));
+      return absl::InvalidArgumentError(absl::StrCat("CSV row ", number, ": has ", cells.size(),
+                                                     " cells but the header has ", width,
+                                                     " columns; quote cells that contain commas"));
     }
     cells.resize(width);
     for (std::string& cell : cells) {
@@ -500,8 +497,8 @@ absl::StatusOr<HeaderMap> MapHeaders(const CsvTable& table, const std::vector<Co
       v.set_rule("unknown_column");
       std::vector<std::string> allowed;
       for (const Column& column : columns) allowed.push_back(display(column));
-      v.set_description(absl::StrCat("unknown column '", header,
-                                     "'; the columns allowed are ", absl::StrJoin(allowed, ", ")));
+      v.set_description(absl::StrCat("unknown column '", header, "'; the columns allowed are ",
+                                     absl::StrJoin(allowed, ", ")));
       unknown.push_back(absl::StrCat("'", header, "'"));
       continue;
     }
@@ -541,8 +538,9 @@ absl::StatusOr<HeaderMap> MapHeaders(const CsvTable& table, const std::vector<Co
   if (!duplicate.empty()) {
     parts.push_back(absl::StrCat("columns given twice ", absl::StrJoin(duplicate, ", ")));
   }
-  return WithRowViolations(absl::InvalidArgumentError(
-      absl::StrCat("CSV header (row ", table.header_row, "): ", absl::StrJoin(parts, "; "))),
+  return WithRowViolations(
+      absl::InvalidArgumentError(
+          absl::StrCat("CSV header (row ", table.header_row, "): ", absl::StrJoin(parts, "; "))),
       violations);
 }
 
@@ -567,8 +565,8 @@ absl::StatusOr<int> EnumFromLabel(const google::protobuf::EnumDescriptor* descri
     const google::protobuf::EnumValueDescriptor* value = descriptor->value(i);
     if (value->number() == 0) continue;
     const absl::string_view name = value->name();
-    if (upper == name ||
-        (!prefix.empty() && absl::StartsWith(name, prefix) && upper == name.substr(prefix.size()))) {
+    if (upper == name || (!prefix.empty() && absl::StartsWith(name, prefix) &&
+                          upper == name.substr(prefix.size()))) {
       return value->number();
     }
   }
@@ -582,8 +580,8 @@ absl::StatusOr<int> EnumFromLabel(const google::protobuf::EnumDescriptor* descri
     names.push_back(prefix.empty() ? value->name() : value->name().substr(prefix.size()));
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      field.empty() ? "" : absl::StrCat(field, ": "), "'", text, "' is not a ",
-      descriptor->name(), "; allowed: ",
+      field.empty() ? "" : absl::StrCat(field, ": "), "'", text, "' is not a ", descriptor->name(),
+      "; allowed: ",
       labels.empty() ? "" : absl::StrCat(absl::StrJoin(labels, ", "), " (or the names "),
       absl::StrJoin(names, ", "), labels.empty() ? "" : ")"));
 }

@@ -2,9 +2,9 @@
 
 // CSV in and out for every Shidang service (DESIGN "CSV in", "Enums", "Downloads").
 //
-// In: the bytes of an upload are decoded to UTF-8 (UTF-8 with or without a BOM, or GB18030, which is
-// what Excel in China saves), parsed (RFC 4180 via libcsv), and the header is mapped to the columns
-// an importer knows, by Chinese or English name. Problems with the header or with rows are
+// In: the bytes of an upload are decoded to UTF-8 (UTF-8 with or without a BOM, or GB18030, which
+// is what Excel in China saves), parsed (RFC 4180 via libcsv), and the header is mapped to the
+// columns an importer knows, by Chinese or English name. Problems with the header or with rows are
 // INVALID_ARGUMENT carrying a shidang.common.v1.BadRequest payload (status.h's WithRowViolations;
 // read it back with BadRequestOf), so the gRPC edge puts every bad row in the error details at
 // once. Importers attach their own row problems the same way.
@@ -157,8 +157,7 @@ absl::Status RegisterEnumLabels(absl::string_view full_enum_name,
 // csv::EnumLabel(common::v1::STAGE_PRIMARY).
 template <typename E, typename = std::enable_if_t<std::is_enum_v<E>>>
 absl::StatusOr<E> EnumFromLabel(absl::string_view label, absl::string_view field = "") {
-  absl::StatusOr<int> value =
-      EnumFromLabel(google::protobuf::GetEnumDescriptor<E>(), label, field);
+  absl::StatusOr<int> value = EnumFromLabel(google::protobuf::GetEnumDescriptor<E>(), label, field);
   if (!value.ok()) return value.status();
   return static_cast<E>(*value);
 }

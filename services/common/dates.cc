@@ -71,7 +71,9 @@ absl::CivilDay ShiftMonths(absl::CivilDay day, int64_t months) {
   return candidate;
 }
 
-absl::CivilDay ShiftYears(absl::CivilDay day, int64_t years) { return ShiftMonths(day, 12 * years); }
+absl::CivilDay ShiftYears(absl::CivilDay day, int64_t years) {
+  return ShiftMonths(day, 12 * years);
+}
 
 Period YearsFrom(absl::CivilDay start, int64_t years) {
   return Period{start, ShiftYears(start, years) - 1};

@@ -47,7 +47,8 @@ Period MonthsFrom(absl::CivilDay start, int64_t months);
 // period k runs from ShiftYears(anchor, k*years) through ShiftYears(anchor, (k+1)*years) - 1.
 Period PeriodHolding(absl::CivilDay anchor, int64_t years, absl::CivilDay day);
 
-// True when `years` whole years have passed since `since` on `day`: ShiftYears(since, years) <= day.
+// True when `years` whole years have passed since `since` on `day`: ShiftYears(since, years) <=
+// day.
 bool WholeYearsSince(absl::CivilDay since, int64_t years, absl::CivilDay day);
 
 }  // namespace shidang::dates

@@ -74,8 +74,8 @@ absl::StatusOr<std::vector<common::v1::Event>> EventsOfEntry(const redis::Reply&
   return out;
 }
 
-EventConsumer::EventConsumer(redis::Pool& pool, EventConsumerOptions options,
-                             StreamLister streams, EventApplier apply)
+EventConsumer::EventConsumer(redis::Pool& pool, EventConsumerOptions options, StreamLister streams,
+                             EventApplier apply)
     : pool_(pool),
       options_([&] {
         // A blocked read longer than the connection's read timeout would be taken for a dead
@@ -301,8 +301,8 @@ absl::StatusOr<int> EventConsumer::RetryPending(const std::vector<std::string>& 
 }
 
 absl::StatusOr<int> EventConsumer::ReadNew(const std::vector<std::string>& streams, bool wait) {
-  redis::Args read = {"XREADGROUP", "GROUP", options_.group, options_.consumer, "COUNT",
-                      std::to_string(options_.batch)};
+  redis::Args read = {"XREADGROUP",      "GROUP", options_.group,
+                      options_.consumer, "COUNT", std::to_string(options_.batch)};
   last_poll_waited_ = wait && options_.block > absl::ZeroDuration();
   if (last_poll_waited_) {
     // BLOCK 0 would wait forever; Millis rounds down, so keep at least 1.

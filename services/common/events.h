@@ -175,7 +175,7 @@ class EventConsumer {
   std::set<std::string> groups_ready_;
   std::map<std::string, std::string> autoclaim_cursor_;
   absl::Time next_pending_check_ = absl::InfinitePast();
-  bool last_poll_waited_ = false;  // the last PollOnce blocked in XREADGROUP
+  bool last_poll_waited_ = false;                    // the last PollOnce blocked in XREADGROUP
   std::map<std::string, int64_t> acked_since_trim_;  // stream -> entries acknowledged
   absl::Time next_trim_ = absl::InfinitePast();
 

@@ -40,8 +40,7 @@ struct FreeDeleter {
 bool IsValidKid(absl::string_view kid) {
   if (kid.empty() || kid.size() > 64) return false;
   for (char c : kid) {
-    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-          c == '-')) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
       return false;
     }
   }
@@ -103,8 +102,7 @@ absl::StatusOr<JwtKeySet> JwtKeySet::Parse(absl::string_view text) {
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     const std::string where = absl::StrCat("keyset line ", line_number);
     if (fields.size() != 2) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": expected `<kid> <secret in hex>`"));
+      return absl::InvalidArgumentError(absl::StrCat(where, ": expected `<kid> <secret in hex>`"));
     }
     const absl::string_view hex = fields[1];
     bool hex_ok = hex.size() % 2 == 0;

@@ -10,8 +10,9 @@
 
 namespace shidang::keys {
 
-// HashTag("c", "110105") -> "{c:110105}": the part of a key Redis Cluster hashes. Keys of one county
-// share "{c:<county>}", keys of one course provider "{p:<provider>}" (DESIGN "Data and flow").
+// HashTag("c", "110105") -> "{c:110105}": the part of a key Redis Cluster hashes. Keys of one
+// county share "{c:<county>}", keys of one course provider "{p:<provider>}" (DESIGN "Data and
+// flow").
 std::string HashTag(absl::string_view kind, absl::string_view id);
 
 // The part of `key` Redis Cluster hashes to pick its slot: the text between the first '{' and the

@@ -19,23 +19,23 @@ namespace {
 class RedisPoolCollector : public prometheus::Collectable {
  public:
   std::vector<prometheus::MetricFamily> Collect() const override {
-    prometheus::MetricFamily connections = Family(
-        "shidang_redis_pool_connections", "Connections the Redis pool may hold.",
-        prometheus::MetricType::Gauge);
-    prometheus::MetricFamily in_use = Family(
-        "shidang_redis_pool_in_use", "Redis connections lent out to callers now.",
-        prometheus::MetricType::Gauge);
-    prometheus::MetricFamily waits = Family(
-        "shidang_redis_pool_waits_total", "Times a caller waited for a free Redis connection.",
-        prometheus::MetricType::Counter);
-    prometheus::MetricFamily reconnects = Family(
-        "shidang_redis_pool_reconnects_total",
-        "Successful Redis connects after a slot's first (a connection was lost and remade).",
-        prometheus::MetricType::Counter);
-    prometheus::MetricFamily errors = Family(
-        "shidang_redis_pool_errors_total",
-        "Redis connects or commands that failed on the transport.",
-        prometheus::MetricType::Counter);
+    prometheus::MetricFamily connections =
+        Family("shidang_redis_pool_connections", "Connections the Redis pool may hold.",
+               prometheus::MetricType::Gauge);
+    prometheus::MetricFamily in_use =
+        Family("shidang_redis_pool_in_use", "Redis connections lent out to callers now.",
+               prometheus::MetricType::Gauge);
+    prometheus::MetricFamily waits = Family("shidang_redis_pool_waits_total",
+                                            "Times a caller waited for a free Redis connection.",
+                                            prometheus::MetricType::Counter);
+    prometheus::MetricFamily reconnects =
+        Family("shidang_redis_pool_reconnects_total",
+               "Successful Redis connects after a slot's first (a connection was lost and remade).",
+               prometheus::MetricType::Counter);
+    prometheus::MetricFamily errors =
+        Family("shidang_redis_pool_errors_total",
+               "Redis connects or commands that failed on the transport.",
+               prometheus::MetricType::Counter);
     for (const redis::AddressPoolStats& pool : redis::LivePoolStats()) {
       const std::vector<prometheus::ClientMetric::Label> labels = {{"redis", pool.address}};
       Gauge(&connections, labels, pool.stats.size);
@@ -112,7 +112,7 @@ void RpcMetrics::ObserveCall(absl::string_view method, absl::StatusCode code, do
 }
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& host,
-                                                                     int port) {
+                                                                    int port) {
   // civetweb wants "[v6]:port" for an IPv6 host.
   const std::string address = host.find(':') == std::string::npos
                                   ? absl::StrCat(host, ":", port)

@@ -56,7 +56,8 @@ int Fail(absl::string_view message) {
 
 absl::StatusOr<common::v1::Principal> PrincipalFromFlags() {
   absl::StatusOr<common::v1::Role> role = RoleFromName(absl::GetFlag(FLAGS_role));
-  if (!role.ok()) return absl::InvalidArgumentError(absl::StrCat("--role: ", role.status().message()));
+  if (!role.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--role: ", role.status().message()));
   common::v1::Principal principal;
   principal.set_role(*role);
   principal.set_subject(absl::GetFlag(FLAGS_sub));

@@ -9,8 +9,8 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "google/protobuf/wire_format_lite.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "services/common/digest.h"
 #include "services/common/keys.h"
 #include "services/common/lua_scripts.h"
@@ -23,8 +23,7 @@ namespace shidang {
 namespace {
 
 // The same type URL status.h uses, so its BadRequestOf and ToGrpcStatus carry the field out.
-constexpr absl::string_view kBadRequestTypeUrl =
-    "type.googleapis.com/shidang.common.v1.BadRequest";
+constexpr absl::string_view kBadRequestTypeUrl = "type.googleapis.com/shidang.common.v1.BadRequest";
 
 // The prelude (replay or refuse a reused request_id, then K, A, emit, emit_all and the error
 // Codes) and the epilogue (publish the chosen events, store the answer) live in
@@ -50,8 +49,7 @@ absl::Status BodyError(int code, absl::string_view message, absl::string_view fi
 }
 
 std::string Hex(const unsigned char* bytes, size_t n) {
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(bytes), n));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(bytes), n));
 }
 
 }  // namespace
@@ -217,8 +215,8 @@ redis::Args BatchStreamEntry(const std::string& stream_key, int64_t stream_cap,
   if (stream_cap > 0) {
     xadd.insert(xadd.end(), {"MAXLEN", "~", std::to_string(stream_cap)});
   }
-  xadd.insert(xadd.end(), {"*", "b", std::move(batch), "t", "batch", "n",
-                           std::to_string(events.size())});
+  xadd.insert(xadd.end(),
+              {"*", "b", std::move(batch), "t", "batch", "n", std::to_string(events.size())});
   return xadd;
 }
 
@@ -230,8 +228,7 @@ absl::StatusOr<std::string> IdempotencyKey(absl::string_view service, absl::stri
   }
   if (request_id.size() > kMaxRequestIdLength) {
     return absl::InvalidArgumentError(absl::StrCat("request_id: at most ", kMaxRequestIdLength,
-                                                   " characters allowed, got ",
-                                                   request_id.size()));
+                                                   " characters allowed, got ", request_id.size()));
   }
   if (request_id.find_first_of("{}") != absl::string_view::npos) {
     return absl::InvalidArgumentError("request_id: must not contain '{' or '}'");
@@ -260,8 +257,7 @@ std::string Fingerprint(const google::protobuf::Message& request) {
 
 absl::Status AttachIdempotency(MutationRequest& mutation, absl::string_view service,
                                absl::string_view hash_tag, absl::string_view actor,
-                               absl::string_view method,
-                               const google::protobuf::Message& request) {
+                               absl::string_view method, const google::protobuf::Message& request) {
   mutation.idempotency_key.clear();
   mutation.fingerprint.clear();
   mutation.request_id.clear();
@@ -273,8 +269,7 @@ absl::Status AttachIdempotency(MutationRequest& mutation, absl::string_view serv
   }
   std::string request_id = request.GetReflection()->GetString(request, field);
   if (request_id.empty()) return absl::OkStatus();
-  absl::StatusOr<std::string> key =
-      IdempotencyKey(service, hash_tag, actor, method, request_id);
+  absl::StatusOr<std::string> key = IdempotencyKey(service, hash_tag, actor, method, request_id);
   if (!key.ok()) return key.status();
   mutation.idempotency_key = *std::move(key);
   mutation.fingerprint = Fingerprint(request);

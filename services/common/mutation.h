@@ -194,8 +194,7 @@ std::string Fingerprint(const google::protobuf::Message& request);
 // request runs every time). INVALID_ARGUMENT for a bad request_id.
 absl::Status AttachIdempotency(MutationRequest& mutation, absl::string_view service,
                                absl::string_view hash_tag, absl::string_view actor,
-                               absl::string_view method,
-                               const google::protobuf::Message& request);
+                               absl::string_view method, const google::protobuf::Message& request);
 
 // One event of a batch stream entry: its serialized envelope, then bytes the writer appends to
 // it (an encoded field protobuf merges in, as emit(i, extra) appends; "" none).

@@ -18,8 +18,8 @@
 #include "services/common/dates.h"
 #include "services/common/events.h"
 #include "services/common/keys.h"
-#include "services/common/policy_scripts.h"
 #include "services/common/mutation.h"
+#include "services/common/policy_scripts.h"
 #include "services/common/status.h"
 #include "shidang/common/v1/event.pb.h"
 

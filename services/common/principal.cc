@@ -52,14 +52,13 @@ absl::StatusOr<absl::string_view> SingleMetadata(const grpc::ServerContext& cont
 absl::StatusOr<PrincipalSigner> PrincipalSigner::FromKeyFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot read the principal key file ", path));
+    return absl::FailedPreconditionError(absl::StrCat("cannot read the principal key file ", path));
   }
   std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (key.size() < kMinPrincipalKeyBytes) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("principal key file ", path, " holds ", key.size(),
-                     " bytes; at least ", kMinPrincipalKeyBytes, " are required"));
+    return absl::FailedPreconditionError(absl::StrCat("principal key file ", path, " holds ",
+                                                      key.size(), " bytes; at least ",
+                                                      kMinPrincipalKeyBytes, " are required"));
   }
   return PrincipalSigner(std::move(key));
 }

@@ -6,12 +6,11 @@
 #include <sys/time.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <cstring>
-
-#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <set>
@@ -200,7 +199,8 @@ absl::StatusOr<Config> Config::FromAddress(absl::string_view address) {
   Config config;
   if (absl::StartsWith(address, "unix:")) {
     config.unix_socket = std::string(address.substr(5));
-    if (config.unix_socket.empty()) return absl::InvalidArgumentError("redis: empty unix socket path");
+    if (config.unix_socket.empty())
+      return absl::InvalidArgumentError("redis: empty unix socket path");
     return config;
   }
   size_t colon = address.rfind(':');
@@ -210,8 +210,8 @@ absl::StatusOr<Config> Config::FromAddress(absl::string_view address) {
     config.host = std::string(address.substr(0, colon));
     if (!absl::SimpleAtoi(address.substr(colon + 1), &config.port) || config.port <= 0 ||
         config.port > 65535) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("redis: bad port in address '", address, "' (want host:port or unix:/path)"));
+      return absl::InvalidArgumentError(absl::StrCat("redis: bad port in address '", address,
+                                                     "' (want host:port or unix:/path)"));
     }
   }
   if (config.host.empty()) return absl::InvalidArgumentError("redis: empty host");
@@ -271,9 +271,9 @@ absl::StatusOr<Pool::Slot*> Pool::Acquire(size_t leave_idle) {
       ++waits_;
       auto has_idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !idle_.empty(); };
       if (!mu_.AwaitWithTimeout(absl::Condition(&has_idle), config_.command_timeout)) {
-        return absl::UnavailableError(
-            absl::StrCat("redis: no free connection to ", config_.Describe(), " within ",
-                         absl::FormatDuration(config_.command_timeout)));
+        return absl::UnavailableError(absl::StrCat("redis: no free connection to ",
+                                                   config_.Describe(), " within ",
+                                                   absl::FormatDuration(config_.command_timeout)));
       }
     }
     slot = idle_.back();
@@ -290,10 +290,9 @@ absl::StatusOr<Pool::Slot*> Pool::Acquire(size_t leave_idle) {
   if (!need_connect) return slot;
 
   timeval tv = TimevalOf(config_.connect_timeout);
-  redisContext* context =
-      config_.unix_socket.empty()
-          ? redisConnectWithTimeout(config_.host.c_str(), config_.port, tv)
-          : redisConnectUnixWithTimeout(config_.unix_socket.c_str(), tv);
+  redisContext* context = config_.unix_socket.empty()
+                              ? redisConnectWithTimeout(config_.host.c_str(), config_.port, tv)
+                              : redisConnectUnixWithTimeout(config_.unix_socket.c_str(), tv);
   if (context == nullptr || context->err) {
     std::string why = context ? context->errstr : "out of memory";
     if (context) redisFree(context);
@@ -380,8 +379,7 @@ absl::StatusOr<std::vector<Reply>> Pool::RunOn(Slot* slot, const std::vector<Com
       // A timeout or a dropped connection leaves the stream out of step: never reuse it.
       std::string why = c->errstr[0] ? c->errstr : "connection lost";
       *broken = true;
-      return absl::UnavailableError(
-          absl::StrCat("redis: ", config_.Describe(), ": ", why));
+      return absl::UnavailableError(absl::StrCat("redis: ", config_.Describe(), ": ", why));
     }
     replies.push_back(Reply::Own(static_cast<redisReply*>(raw)));
   }

@@ -9,11 +9,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -124,8 +124,7 @@ class Pool {
   // a script's megabytes of arguments (a 10,000-row import) go to the socket from where they
   // lie instead of being copied into a command first. Zero timeout: the pool's.
   absl::StatusOr<Reply> EvalViews(const Script& script, absl::Span<const absl::string_view> keys,
-                                  absl::Span<const absl::string_view> args,
-                                  absl::Duration timeout);
+                                  absl::Span<const absl::string_view> args, absl::Duration timeout);
 
   // One connection held by one caller, for commands whose state lives on the connection: an
   // optimistic transaction (WATCH the keys, read them, then MULTI ... EXEC, which Redis refuses

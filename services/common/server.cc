@@ -150,11 +150,11 @@ grpc::Status HandleCall(grpc::ServerContext* context, absl::string_view method,
   const absl::Duration elapsed = absl::Now() - start;
   RpcMetrics::Process().ObserveCall(method, status.code(), absl::ToDoubleSeconds(elapsed));
   const double elapsed_ms = absl::ToDoubleMilliseconds(elapsed);
-  std::string line = absl::StrCat(
-      "rpc method=", method, " request_id=", call.request_id,
-      " actor=", call.actor.empty() ? "-" : absl::CHexEscape(call.actor),
-      " status=", absl::StatusCodeToString(status.code()), " ms=",
-      absl::StrFormat("%.1f", elapsed_ms));
+  std::string line =
+      absl::StrCat("rpc method=", method, " request_id=", call.request_id,
+                   " actor=", call.actor.empty() ? "-" : absl::CHexEscape(call.actor),
+                   " status=", absl::StatusCodeToString(status.code()),
+                   " ms=", absl::StrFormat("%.1f", elapsed_ms));
   if (!status.ok() && LogsMessage(status.code())) {
     absl::StrAppend(&line, " error=\"", absl::CHexEscape(status.message()), "\"");
   }

@@ -67,9 +67,10 @@ struct CallContext {
   std::string actor;  // ActorOf(principal), e.g. "county_hr:alice"
 };
 
-// Runs one call: records it in RpcMetrics::Process() (method, code, seconds), verifies the principal (UNAUTHENTICATED, body not run), refuses a call whose
-// deadline has already passed (DEADLINE_EXCEEDED, body not run), runs `body`, converts its status
-// with ToGrpcStatus, sends x-request-id back in the initial metadata, and logs exactly one line:
+// Runs one call: records it in RpcMetrics::Process() (method, code, seconds), verifies the
+// principal (UNAUTHENTICATED, body not run), refuses a call whose deadline has already passed
+// (DEADLINE_EXCEEDED, body not run), runs `body`, converts its status with ToGrpcStatus, sends
+// x-request-id back in the initial metadata, and logs exactly one line:
 //   <time> INFO rpc method=<method> request_id=<id> actor=<role:subject or -> status=<CODE> ms=<ms>
 // (plus error="<message>" for UNAUTHENTICATED and server-side failures). Never logs tokens, the
 // signed principal or request contents.

@@ -1,5 +1,4 @@
 #include "services/profile/demo_county.h"
-#include "services/profile/rules.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -20,6 +19,7 @@
 #include "services/common/csv.h"
 #include "services/common/dates.h"
 #include "services/profile/roster_columns.h"
+#include "services/profile/rules.h"
 
 namespace shidang::profile {
 namespace {
@@ -117,8 +117,8 @@ const std::vector<std::string>& UrbanStreets() {
   return *names;
 }
 const std::vector<std::string>& Towns() {
-  static const auto* names = new std::vector<std::string>{"履坦", "桐琴", "泉溪", "王宅",
-                                                          "桃溪", "茭道", "柳城", "新宅"};
+  static const auto* names =
+      new std::vector<std::string>{"履坦", "桐琴", "泉溪", "王宅", "桃溪", "茭道", "柳城", "新宅"};
   return *names;
 }
 const std::vector<std::string>& Townships() {
@@ -132,8 +132,8 @@ const std::vector<std::string>& VillageFirst() {
   return *names;
 }
 const std::vector<std::string>& VillageSecond() {
-  static const auto* names = new std::vector<std::string>{
-      "塘", "溪", "坑", "山", "坞", "岭", "田", "湾", "源", "桥", "宅", "畈", "垄", "店"};
+  static const auto* names = new std::vector<std::string>{"塘", "溪", "坑", "山", "坞", "岭", "田",
+                                                          "湾", "源", "桥", "宅", "畈", "垄", "店"};
   return *names;
 }
 
@@ -143,15 +143,15 @@ constexpr char kOrdinals[][4] = {"一", "二", "三", "四", "五", "六", "七"
 const std::vector<std::pair<std::string, int>>& SubjectWeights(Stage stage) {
   static const auto* preschool = new std::vector<std::pair<std::string, int>>{{"学前教育", 1}};
   static const auto* primary = new std::vector<std::pair<std::string, int>>{
-      {"语文", 35}, {"数学", 30}, {"英语", 9}, {"科学", 5}, {"道德与法治", 4},
+      {"语文", 35}, {"数学", 30}, {"英语", 9}, {"科学", 5},    {"道德与法治", 4},
       {"音乐", 4},  {"体育", 6},  {"美术", 4}, {"信息技术", 3}};
   static const auto* junior = new std::vector<std::pair<std::string, int>>{
-      {"语文", 17}, {"数学", 17}, {"英语", 15}, {"物理", 8}, {"化学", 5},
-      {"生物", 5},  {"历史", 6},  {"地理", 5},  {"道德与法治", 6}, {"音乐", 3},
+      {"语文", 17}, {"数学", 17}, {"英语", 15},    {"物理", 8},       {"化学", 5},
+      {"生物", 5},  {"历史", 6},  {"地理", 5},     {"道德与法治", 6}, {"音乐", 3},
       {"体育", 7},  {"美术", 3},  {"信息技术", 2}, {"科学", 1}};
   static const auto* senior = new std::vector<std::pair<std::string, int>>{
-      {"语文", 14}, {"数学", 15}, {"英语", 14}, {"物理", 10}, {"化学", 8},
-      {"生物", 7},  {"历史", 6},  {"地理", 6},  {"思想政治", 6}, {"音乐", 2},
+      {"语文", 14}, {"数学", 15}, {"英语", 14},   {"物理", 10},    {"化学", 8},
+      {"生物", 7},  {"历史", 6},  {"地理", 6},    {"思想政治", 6}, {"音乐", 2},
       {"体育", 6},  {"美术", 2},  {"信息技术", 4}};
   switch (stage) {
     case common::v1::STAGE_PRESCHOOL:
@@ -255,9 +255,10 @@ class SchoolMaker {
     s.name = Unique(std::move(name));
 
     // Quality leans strong in town and weak in the country; a teaching point is rarely strong.
-    std::vector<int> quality_weights = location == SCHOOL_LOCATION_URBAN   ? std::vector<int>{45, 45, 10}
-                                       : location == SCHOOL_LOCATION_TOWN ? std::vector<int>{25, 55, 20}
-                                                                          : std::vector<int>{5, 45, 50};
+    std::vector<int> quality_weights =
+        location == SCHOOL_LOCATION_URBAN  ? std::vector<int>{45, 45, 10}
+        : location == SCHOOL_LOCATION_TOWN ? std::vector<int>{25, 55, 20}
+                                           : std::vector<int>{5, 45, 50};
     if (s.kind == SCHOOL_KIND_TEACHING_POINT) quality_weights = {0, 20, 80};
     static const SchoolQuality kQualities[] = {SCHOOL_QUALITY_STRONG, SCHOOL_QUALITY_ORDINARY,
                                                SCHOOL_QUALITY_WEAK};
@@ -265,7 +266,7 @@ class SchoolMaker {
 
     // Private (民办) schools are mostly kindergartens; a township's own schools are public.
     const double private_chance = s.stage == common::v1::STAGE_PRESCHOOL ? 0.35
-                                  : s.kind == SCHOOL_KIND_REGULAR       ? 0.03
+                                  : s.kind == SCHOOL_KIND_REGULAR        ? 0.03
                                                                          : 0.0;
     s.ownership = rng_.Chance(private_chance) ? SCHOOL_OWNERSHIP_PRIVATE : SCHOOL_OWNERSHIP_PUBLIC;
     if (s.ownership == SCHOOL_OWNERSHIP_PRIVATE) s.name = Unique(PrivateName(s.name));
@@ -277,10 +278,9 @@ class SchoolMaker {
 
  private:
   static Stage StageAt(size_t i) {
-    static const Stage kStages[] = {common::v1::STAGE_PRESCHOOL, common::v1::STAGE_PRIMARY,
-                                    common::v1::STAGE_JUNIOR_SECONDARY,
-                                    common::v1::STAGE_SENIOR_SECONDARY,
-                                    common::v1::STAGE_NINE_YEAR};
+    static const Stage kStages[] = {
+        common::v1::STAGE_PRESCHOOL, common::v1::STAGE_PRIMARY, common::v1::STAGE_JUNIOR_SECONDARY,
+        common::v1::STAGE_SENIOR_SECONDARY, common::v1::STAGE_NINE_YEAR};
     return kStages[i];
   }
 
@@ -295,9 +295,9 @@ class SchoolMaker {
       case common::v1::STAGE_SENIOR_SECONDARY:
         return absl::StrCat(county, "第", Ordinal("high"), "中学");
       case common::v1::STAGE_JUNIOR_SECONDARY:
-        return FirstFree({absl::StrCat(county, "实验中学"),
-                          absl::StrCat(county, street, "初级中学")},
-                         [&] { return absl::StrCat(county, "第", Ordinal("junior"), "初级中学"); });
+        return FirstFree(
+            {absl::StrCat(county, "实验中学"), absl::StrCat(county, street, "初级中学")},
+            [&] { return absl::StrCat(county, "第", Ordinal("junior"), "初级中学"); });
       case common::v1::STAGE_NINE_YEAR:
         return absl::StrCat(county, street, "九年一贯制学校");
       case common::v1::STAGE_PRESCHOOL:
@@ -305,9 +305,8 @@ class SchoolMaker {
           return absl::StrCat(county, "第", Ordinal("kindergarten"), "幼儿园");
         });
       default:
-        return FirstFree(
-            {absl::StrCat(county, "实验小学"), absl::StrCat(county, street, "小学")},
-            [&] { return absl::StrCat(county, "第", Ordinal("primary"), "小学"); });
+        return FirstFree({absl::StrCat(county, "实验小学"), absl::StrCat(county, street, "小学")},
+                         [&] { return absl::StrCat(county, "第", Ordinal("primary"), "小学"); });
     }
   }
 
@@ -350,8 +349,8 @@ class SchoolMaker {
   std::string PrivateName(const std::string& name) {
     // 民办 schools carry a founder's name rather than the place's: 武义县育才幼儿园.
     static const std::vector<std::string> kSchoolBrands = {"育才", "启明", "博雅", "英才", "明德"};
-    static const std::vector<std::string> kKindergartenBrands = {"春蕾", "蓝天", "阳光",
-                                                                 "金色童年", "小太阳"};
+    static const std::vector<std::string> kKindergartenBrands = {"春蕾", "蓝天", "阳光", "金色童年",
+                                                                 "小太阳"};
     std::string suffix = "学校";
     for (absl::string_view s : {"幼儿园", "小学", "初级中学", "中学", "九年一贯制学校"}) {
       if (absl::EndsWith(name, s)) {
@@ -405,7 +404,6 @@ std::vector<int> Apportion(int total, const std::vector<int>& weights) {
 // ---------------------------------------------------------------------------------------------
 // Teachers.
 
-
 // A uniformly random day in [first, last].
 absl::CivilDay DayBetween(absl::CivilDay first, absl::CivilDay last, Rng& rng) {
   if (last <= first) return first;
@@ -440,9 +438,8 @@ ProfessionalTitle PickTitle(int service_years, Rng& rng) {
   }
   if (service_years < 21) {
     static const std::vector<int> w = {10, 70, 20};
-    static const ProfessionalTitle t[] = {PROFESSIONAL_TITLE_SECOND_GRADE,
-                                          PROFESSIONAL_TITLE_FIRST_GRADE,
-                                          PROFESSIONAL_TITLE_SENIOR};
+    static const ProfessionalTitle t[] = {
+        PROFESSIONAL_TITLE_SECOND_GRADE, PROFESSIONAL_TITLE_FIRST_GRADE, PROFESSIONAL_TITLE_SENIOR};
     return t[rng.Weighted(w)];
   }
   static const std::vector<int> w = {3, 60, 36, 1};
@@ -472,8 +469,8 @@ absl::CivilDay TitleDate(ProfessionalTitle title, absl::CivilDay hire, absl::Civ
   const absl::CivilDay earliest = dates::ShiftYears(hire, min_years);
   const absl::CivilDay latest = std::min(today, dates::ShiftYears(hire, max_years));
   // Titles are conferred once a year, on 1 December here, when one falls in the range.
-  const int first_year = absl::CivilDay(earliest.year(), 12, 1) >= earliest ? earliest.year()
-                                                                             : earliest.year() + 1;
+  const int first_year =
+      absl::CivilDay(earliest.year(), 12, 1) >= earliest ? earliest.year() : earliest.year() + 1;
   const int last_year =
       absl::CivilDay(latest.year(), 12, 1) <= latest ? latest.year() : latest.year() - 1;
   if (first_year > last_year) return DayBetween(earliest, latest, rng);
@@ -591,8 +588,8 @@ class TeacherMaker {
     for (absl::CivilDay day = birth;; ++day) {
       for (int k = 0; k < 500; ++k) {
         const int sequence = ((start + k) % 500) * 2 + parity;
-        std::string first17 = absl::StrFormat("%s%04d%02d%02d%03d", options_.county_id,
-                                              day.year(), day.month(), day.day(), sequence);
+        std::string first17 = absl::StrFormat("%s%04d%02d%02d%03d", options_.county_id, day.year(),
+                                              day.month(), day.day(), sequence);
         if (issued_.insert(first17).second) return first17 + IdCardCheckCharacter(first17);
       }
       // 500 people of one sex born on one day: unreachable at county sizes, but stay unique.
@@ -699,22 +696,20 @@ absl::StatusOr<DemoCounty> GenerateDemoCounty(const DemoCountyOptions& options) 
         absl::StrCat("schools: ", options.schools, " is out of range; want 1..10000"));
   }
   if (options.teachers < options.schools || options.teachers > 1000000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("teachers: ", options.teachers,
-                     " is out of range; want at least one per school (", options.schools,
-                     ") and at most 1000000"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "teachers: ", options.teachers, " is out of range; want at least one per school (",
+        options.schools, ") and at most 1000000"));
   }
   if (options.today < absl::CivilDay(2000, 1, 1) || options.today > absl::CivilDay(2199, 1, 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "today: ", dates::FormatDate(options.today), " is not set; want a day in 2000..2198"));
+    return absl::InvalidArgumentError(absl::StrCat("today: ", dates::FormatDate(options.today),
+                                                   " is not set; want a day in 2000..2198"));
   }
-  for (const auto& [name, share] : {std::pair<absl::string_view, double>{"urban_share",
-                                                                           options.urban_share},
-                                    {"town_share", options.town_share},
-                                    {"county_backbone_share", options.county_backbone_share},
-                                    {"city_backbone_share", options.city_backbone_share},
-                                    {"province_backbone_share",
-                                     options.province_backbone_share}}) {
+  for (const auto& [name, share] :
+       {std::pair<absl::string_view, double>{"urban_share", options.urban_share},
+        {"town_share", options.town_share},
+        {"county_backbone_share", options.county_backbone_share},
+        {"city_backbone_share", options.city_backbone_share},
+        {"province_backbone_share", options.province_backbone_share}}) {
     if (absl::Status s = CheckShare(name, share); !s.ok()) return s;
   }
   if (options.urban_share + options.town_share > 1.0) {
@@ -772,8 +767,8 @@ std::string SchoolsCsv(const DemoCounty& county) {
   for (const DemoSchool& s : county.schools) {
     // In roster::SchoolColumns() order.
     rows.push_back({s.code, s.name, csv::EnumLabel(s.stage), csv::EnumLabel(s.ownership),
-                    csv::EnumLabel(s.location), csv::EnumLabel(s.quality),
-                    csv::EnumLabel(s.kind), YesNo(s.compulsory_education)});
+                    csv::EnumLabel(s.location), csv::EnumLabel(s.quality), csv::EnumLabel(s.kind),
+                    YesNo(s.compulsory_education)});
   }
   return csv::WriteCsv(roster::ExportHeader(roster::SchoolColumns()), rows);
 }

@@ -11,13 +11,14 @@
 //   otherwise 普通学校; quality leaning 优质 in town and 薄弱 in the country; about 1 in 12
 //   schools private (民办), mostly kindergartens; teachers per school by its size.
 // - teachers: names from the 90 most common surnames (王 李 张 刘 陈 ..., weighted by their
-//   population share, so 王李张 are about 27% of the names) and given names; about 70% women in primary schools (more in kindergartens, fewer in senior
-//   secondary); ages 22..59 (women to 54); hire at 21..25 on 1 August or 1 September; a title by
-//   years of service (三级..正高级; newest teachers none yet); backbone tiers about 10% county,
-//   3% city, 1% province (exact up to rounding, among teachers of 5+ years and 一级 or higher);
-//   a date joining the current school (about half never moved, so many have 6+ years there);
-//   ID-card numbers with the county's prefix, the birth date, an odd (male) or even (female)
-//   17th digit and a correct GB 11643 check character; national teacher ids; phones.
+//   population share, so 王李张 are about 27% of the names) and given names; about 70% women in
+//   primary schools (more in kindergartens, fewer in senior secondary); ages 22..59 (women to 54);
+//   hire at 21..25 on 1 August or 1 September; a title by years of service (三级..正高级; newest
+//   teachers none yet); backbone tiers about 10% county, 3% city, 1% province (exact up to
+//   rounding, among teachers of 5+ years and 一级 or higher); a date joining the current school
+//   (about half never moved, so many have 6+ years there); ID-card numbers with the county's
+//   prefix, the birth date, an odd (male) or even (female) 17th digit and a correct GB 11643 check
+//   character; national teacher ids; phones.
 //
 // Phones are 199-0000-0000 upward, one per teacher in order. China reserves no fictional mobile
 // range; this block is sequential so it is recognisable as synthetic.

@@ -23,7 +23,8 @@ ABSL_FLAG(int32_t, teachers, 1500, "Number of teachers (at least one per school)
 ABSL_FLAG(uint64_t, seed, 1, "Seed: the same seed gives the same county.");
 ABSL_FLAG(std::string, today, "",
           "The day the county is as of, YYYY-MM-DD (default: today in Asia/Shanghai).");
-ABSL_FLAG(std::string, out_dir, ".", "Existing directory to write schools.csv and teachers.csv to.");
+ABSL_FLAG(std::string, out_dir, ".",
+          "Existing directory to write schools.csv and teachers.csv to.");
 
 namespace {
 

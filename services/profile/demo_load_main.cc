@@ -23,10 +23,12 @@ ABSL_FLAG(std::string, principal_key_file, "", "Key the services verify principa
 ABSL_FLAG(int, schools, 40, "Schools in the demo county.");
 ABSL_FLAG(int, teachers, 1500, "Teachers in the demo county.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of the generator.");
-ABSL_FLAG(std::string, today, "", "The day the county is generated for (YYYY-MM-DD); default today.");
-ABSL_FLAG(std::string, ids_file, "",
-          "Where to write a demo teacher's id and school id (teacher_id=... / school_id=... lines), "
-          "so demo tokens can be scoped to records that exist.");
+ABSL_FLAG(std::string, today, "",
+          "The day the county is generated for (YYYY-MM-DD); default today.");
+ABSL_FLAG(
+    std::string, ids_file, "",
+    "Where to write a demo teacher's id and school id (teacher_id=... / school_id=... lines), "
+    "so demo tokens can be scoped to records that exist.");
 
 namespace shidang::profile {
 namespace {

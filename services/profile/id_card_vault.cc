@@ -71,8 +71,8 @@ IdCardVault::IdCardVault(absl::string_view secret)
                                                          EVP_MAC_free);
   if (hmac) keyed->index.reset(EVP_MAC_CTX_new(hmac.get()));
   char digest[] = "SHA256";
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_END};
   if (keyed->index &&
       EVP_MAC_init(keyed->index.get(), reinterpret_cast<const unsigned char*>(index_key_.data()),
                    index_key_.size(), params) != 1) {
@@ -91,9 +91,8 @@ absl::StatusOr<std::vector<std::string>> IdCardVault::SealAll(
   // One context for the batch (a copy of the keyed one) takes a fresh nonce per number; the
   // nonces come from one call to the CSPRNG.
   std::string nonces(kNonceBytes * numbers.size(), '\0');
-  if (!nonces.empty() &&
-      RAND_bytes(reinterpret_cast<unsigned char*>(nonces.data()), static_cast<int>(nonces.size())) !=
-          1) {
+  if (!nonces.empty() && RAND_bytes(reinterpret_cast<unsigned char*>(nonces.data()),
+                                    static_cast<int>(nonces.size())) != 1) {
     return absl::InternalError("no randomness for a nonce");
   }
   CipherContext ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
@@ -139,8 +138,8 @@ absl::StatusOr<std::string> IdCardVault::Open(absl::string_view sealed) const {
       EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &len,
                         bytes + kNonceBytes, static_cast<int>(text_len)) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) != 1 ||
-      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + len,
-                          &len) != 1) {
+      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + len, &len) !=
+          1) {
     return absl::DataLossError("sealed ID-card number does not open with this data key");
   }
   return plain;

@@ -28,9 +28,8 @@ absl::StatusOr<std::pair<csv::CsvTable, HeaderMap>> ReadTable(
   SHIDANG_ASSIGN_OR_RETURN(std::string utf8, csv::DecodeToUtf8(bytes));
   SHIDANG_ASSIGN_OR_RETURN(csv::CsvTable table, csv::ParseCsv(utf8));
   if (table.rows.size() > kMaxRosterRows) {
-    return absl::InvalidArgumentError(absl::StrCat("csv: ", table.rows.size(),
-                                                   " data rows; at most ", kMaxRosterRows,
-                                                   " per import"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "csv: ", table.rows.size(), " data rows; at most ", kMaxRosterRows, " per import"));
   }
   SHIDANG_ASSIGN_OR_RETURN(HeaderMap map, csv::MapHeaders(table, columns));
   return std::make_pair(std::move(table), std::move(map));
@@ -90,8 +89,8 @@ class RowReader {
     return text;
   }
   void Problem(absl::string_view key, absl::string_view rule, absl::string_view description) {
-    out_->push_back(RowProblem(row_.number, map_.Has(key) ? map_.HeaderName(key) : key, rule,
-                               description));
+    out_->push_back(
+        RowProblem(row_.number, map_.Has(key) ? map_.HeaderName(key) : key, rule, description));
   }
 
  private:
@@ -115,7 +114,8 @@ RosterTeacher ReadTeacherRow(const HeaderMap& map, const CsvRow& row, absl::Civi
   teacher.set_id_card_number(absl::AsciiStrToUpper(r.Text(roster::kIdCardNumber)));
   teacher.set_hire_date(r.Date(roster::kHireDate, true));
   t.school_ref = r.Text(roster::kSchool);
-  if (t.school_ref.empty()) r.Problem(roster::kSchool, "required", "required: a school code or name");
+  if (t.school_ref.empty())
+    r.Problem(roster::kSchool, "required", "required: a school code or name");
   teacher.set_school_joined_on(r.Date(roster::kSchoolJoinedOn, true));
   teacher.set_stage(r.Enum<common::v1::Stage>(roster::kTeacherStage, true));
   // Separators people type: 、 (the export's), ; and , in full or half width. ByAnyChar works
@@ -154,9 +154,8 @@ absl::Status RosterRejected(const std::vector<common::v1::RowViolation>& problem
                           ? absl::StrCat(" (the first ", reported.size(), " are in the details)")
                           : "";
   return WithRowViolations(
-      absl::InvalidArgumentError(absl::StrCat("roster rejected: ", problems.size(),
-                                              " problems in ", rows, " rows", shown,
-                                              "; nothing was imported")),
+      absl::InvalidArgumentError(absl::StrCat("roster rejected: ", problems.size(), " problems in ",
+                                              rows, " rows", shown, "; nothing was imported")),
       reported);
 }
 
@@ -206,7 +205,8 @@ absl::StatusOr<Roster<RosterTeacher>> ParseTeacherRoster(absl::string_view bytes
   constexpr size_t kMinRowsPerThread = 1000;
   const size_t n = table.rows.size();
   std::vector<RosterTeacher> out(n);
-  std::vector<std::vector<common::v1::RowViolation>> slice_problems(SliceCount(n, kMinRowsPerThread));
+  std::vector<std::vector<common::v1::RowViolation>> slice_problems(
+      SliceCount(n, kMinRowsPerThread));
   ForEachSlice(n, kMinRowsPerThread, [&](size_t slice, size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       out[i] = ReadTeacherRow(map, table.rows[i], today, slice_problems[slice]);

@@ -114,8 +114,8 @@ inline std::vector<std::string> ExportHeader(const std::vector<csv::Column>& col
 // counterpart of 道德与法治; 学前教育 for kindergarten teachers).
 inline const std::vector<std::string>& KnownSubjects() {
   static const auto* subjects = new std::vector<std::string>{
-      "语文", "数学", "英语", "物理", "化学", "生物", "历史", "地理", "道德与法治",
-      "思想政治", "音乐", "体育", "美术", "信息技术", "科学", "学前教育"};
+      "语文",       "数学",     "英语", "物理", "化学", "生物",     "历史", "地理",
+      "道德与法治", "思想政治", "音乐", "体育", "美术", "信息技术", "科学", "学前教育"};
   return *subjects;
 }
 
@@ -123,8 +123,8 @@ inline const std::vector<std::string>& KnownSubjects() {
 // appear in the roster files, for csv::EnumLabel / csv::EnumFromLabel. Idempotent.
 inline absl::Status RegisterRosterEnumLabels() {
   using namespace ::shidang::profile::v1;  // NOLINT: a table of its enum values
-  const std::vector<std::pair<const google::protobuf::EnumDescriptor*,
-                              std::vector<std::pair<int, std::string>>>>
+  const std::vector<
+      std::pair<const google::protobuf::EnumDescriptor*, std::vector<std::pair<int, std::string>>>>
       tables = {
           {SchoolOwnership_descriptor(),
            {{SCHOOL_OWNERSHIP_PUBLIC, "公办"}, {SCHOOL_OWNERSHIP_PRIVATE, "民办"}}},

@@ -424,8 +424,8 @@ void ApplyDerivedValues(const DerivedValues& derived, v1::Teacher* teacher,
   teacher->clear_latest_appraisal();
   teacher->clear_ethics_veto();
 
-  if (derived.title && derived.title->title_conferred().title() !=
-                           common::v1::PROFESSIONAL_TITLE_UNSPECIFIED) {
+  if (derived.title &&
+      derived.title->title_conferred().title() != common::v1::PROFESSIONAL_TITLE_UNSPECIFIED) {
     teacher->set_title(derived.title->title_conferred().title());
     teacher->set_title_conferred_on(derived.title->occurred_on());
   }
@@ -709,8 +709,7 @@ std::vector<v1::SchoolStint> SecondmentStintsFromTimeline(
     } else if (type == "rotation.completed" || type == "rotation.cancelled") {
       auto found = by_rotation.find(r.rotation_id());
       if (found == by_rotation.end()) continue;
-      const std::string& last =
-          type == "rotation.completed" ? r.completed_on() : e.occurred_on();
+      const std::string& last = type == "rotation.completed" ? r.completed_on() : e.occurred_on();
       if (!last.empty() && last >= found->second.from_date()) found->second.set_to_date(last);
     }
   }
@@ -783,17 +782,32 @@ absl::StatusOr<v1::RuralOrWeakService> RuralOrWeakServiceOf(
 // Update mask.
 
 absl::Status ValidateTeacherUpdateMask(const google::protobuf::FieldMask& mask) {
-  static const std::set<std::string, std::less<>> kUpdatable = {
-      "national_teacher_id", "name",         "sex",
-      "birth_date",          "id_card_number", "hire_date",
-      "education",           "qualification", "stage",
-      "subjects",            "staffed",      "head_teacher_periods",
-      "leadership_posts",    "training_cycle_anchor", "phone",
-      "email"};
-  static const std::set<std::string, std::less<>> kDerived = {
-      "title",         "title_conferred_on", "backbone_tier",   "backbone_designated_on",
-      "backbone_review_due_on", "designations", "honours", "latest_appraisal",
-      "ethics_veto",   "expected_retirement_date"};
+  static const std::set<std::string, std::less<>> kUpdatable = {"national_teacher_id",
+                                                                "name",
+                                                                "sex",
+                                                                "birth_date",
+                                                                "id_card_number",
+                                                                "hire_date",
+                                                                "education",
+                                                                "qualification",
+                                                                "stage",
+                                                                "subjects",
+                                                                "staffed",
+                                                                "head_teacher_periods",
+                                                                "leadership_posts",
+                                                                "training_cycle_anchor",
+                                                                "phone",
+                                                                "email"};
+  static const std::set<std::string, std::less<>> kDerived = {"title",
+                                                              "title_conferred_on",
+                                                              "backbone_tier",
+                                                              "backbone_designated_on",
+                                                              "backbone_review_due_on",
+                                                              "designations",
+                                                              "honours",
+                                                              "latest_appraisal",
+                                                              "ethics_veto",
+                                                              "expected_retirement_date"};
   static const std::set<std::string, std::less<>> kMoved = {"county_id", "school_id",
                                                             "school_joined_on"};
   static const std::set<std::string, std::less<>> kReadOnly = {"teacher_id", "id_card_masked",
@@ -814,8 +828,9 @@ absl::Status ValidateTeacherUpdateMask(const google::protobuf::FieldMask& mask) 
                                                  "TransferTeacher"));
     }
     if (top == "post_status") {
-      return Invalid("update_mask", "'post_status' changes only through a POST_STATUS_CHANGED "
-                                    "timeline entry");
+      return Invalid("update_mask",
+                     "'post_status' changes only through a POST_STATUS_CHANGED "
+                     "timeline entry");
     }
     if (kReadOnly.count(top) > 0) {
       return Invalid("update_mask", absl::StrCat("'", path, "' is read-only"));
@@ -828,9 +843,8 @@ absl::Status ValidateTeacherUpdateMask(const google::protobuf::FieldMask& mask) 
                   std::string(absl::string_view(path).substr(top.size() + 1))) != nullptr;
     }
     if (!known) {
-      return Invalid("update_mask",
-                     absl::StrCat("unknown field '", path, "'; allowed: ",
-                                  absl::StrJoin(kUpdatable, ", ")));
+      return Invalid("update_mask", absl::StrCat("unknown field '", path,
+                                                 "'; allowed: ", absl::StrJoin(kUpdatable, ", ")));
     }
   }
   return absl::OkStatus();

@@ -130,13 +130,14 @@ void AppendSequence(int64_t sequence, std::string* bytes) {
 // ALREADY_EXISTS naming the field, as the scripts answer a claim held by another teacher.
 absl::Status AlreadyRecorded(absl::string_view holder, absl::string_view field) {
   absl::Status status = absl::AlreadyExistsError("a claim of this write is taken");
-  AddFieldViolation(&status, field, "exists", absl::StrCat("already recorded for teacher ", holder));
+  AddFieldViolation(&status, field, "exists",
+                    absl::StrCat("already recorded for teacher ", holder));
   return status;
 }
 
 absl::StatusOr<MutationResult> RunWrite(
-    redis::Pool& pool, const Mutation& script, absl::string_view county_id,
-    MutationRequest request, const std::function<absl::Status()>& before_script = nullptr) {
+    redis::Pool& pool, const Mutation& script, absl::string_view county_id, MutationRequest request,
+    const std::function<absl::Status()>& before_script = nullptr) {
   // Consumers find the county's stream through the index; registering is idempotent and happens
   // before the first write under the county's tag (events.h).
   SHIDANG_RETURN_IF_ERROR(RegisterStream(pool, kServiceName, request.stream_key));
@@ -145,8 +146,7 @@ absl::StatusOr<MutationResult> RunWrite(
   // the script: for a roster's megabytes of arguments, loading it first (a few KiB, idempotent)
   // is cheaper than risking the second send.
   if (request.args.size() > 1000) {
-    SHIDANG_RETURN_IF_ERROR(
-        pool.Command({"SCRIPT", "LOAD", script.script().source()}).status());
+    SHIDANG_RETURN_IF_ERROR(pool.Command({"SCRIPT", "LOAD", script.script().source()}).status());
   }
   if (before_script) SHIDANG_RETURN_IF_ERROR(before_script());
   absl::StatusOr<MutationResult> result = script.Run(pool, request);
@@ -223,8 +223,7 @@ absl::StatusOr<v1::County> ProfileStore::CreateCounty(const v1::County& county,
 }
 
 absl::StatusOr<v1::County> ProfileStore::GetCounty(absl::string_view county_id) {
-  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply,
-                           pool_.Command({"GET", CountyKey(county_id)}));
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command({"GET", CountyKey(county_id)}));
   if (reply.is_nil()) {
     return absl::NotFoundError(absl::StrCat("county ", county_id, " not found"));
   }
@@ -375,9 +374,9 @@ absl::StatusOr<std::vector<std::string>> ProfileStore::TeacherIds(absl::string_v
   std::string key =
       school_id.empty() ? TeachersKey(county_id) : SchoolIndexKey(county_id, school_id);
   std::string from = after.empty() ? "-" : absl::StrCat("(", after);
-  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply,
-                           pool_.Command({"ZRANGE", key, from, "+", "BYLEX", "LIMIT", "0",
-                                          std::to_string(limit)}));
+  SHIDANG_ASSIGN_OR_RETURN(
+      redis::Reply reply,
+      pool_.Command({"ZRANGE", key, from, "+", "BYLEX", "LIMIT", "0", std::to_string(limit)}));
   std::vector<std::string> ids;
   for (size_t i = 0; i < reply.size(); ++i) ids.emplace_back(reply[i].str());
   return ids;
@@ -584,13 +583,14 @@ absl::StatusOr<MutationResult> ProfileStore::CreateTeachers(
 }
 
 absl::StatusOr<MutationResult> ProfileStore::WriteTeachers(
-    absl::string_view county_id, const std::vector<TeacherWrite>& writes,
-    const WriteContext& write, std::vector<common::v1::Event> events, absl::string_view payload,
+    absl::string_view county_id, const std::vector<TeacherWrite>& writes, const WriteContext& write,
+    std::vector<common::v1::Event> events, absl::string_view payload,
     const std::function<absl::Status()>& before_script) {
   const bool all_new =
       !writes.empty() && std::all_of(writes.begin(), writes.end(), [](const TeacherWrite& w) {
-        return w.expect == TeacherWrite::Expect::kAbsent && w.teacher && w.remove_from_sets.empty() &&
-               w.release_claims.empty() && w.entries.size() <= 255 && w.claims.size() <= 255;
+        return w.expect == TeacherWrite::Expect::kAbsent && w.teacher &&
+               w.remove_from_sets.empty() && w.release_claims.empty() && w.entries.size() <= 255 &&
+               w.claims.size() <= 255;
       });
   if (all_new) {
     return CreateTeachers(county_id, writes, write, std::move(events), payload, before_script);
@@ -643,8 +643,8 @@ absl::Status ProfileStore::PutSummary(absl::string_view county_id, absl::string_
   MutationRequest request = NewRequest(county_id, write, {}, &status);
   SHIDANG_RETURN_IF_ERROR(status);
   request.keys = {SummariesKey(county_id, teacher_id)};
-  request.args = {absl::StrCat(summary.source(), "/", summary.kind()),
-                  summary.SerializeAsString(), std::to_string(summary.as_of_ms())};
+  request.args = {absl::StrCat(summary.source(), "/", summary.kind()), summary.SerializeAsString(),
+                  std::to_string(summary.as_of_ms())};
   return RunWrite(pool_, PutSummaryScript(), county_id, std::move(request)).status();
 }
 

@@ -56,7 +56,7 @@ struct WriteContext {
 struct StoredTeacher {
   v1::Teacher teacher;  // without id_card_number and derived fields
   std::string sealed_id_card;
-  int64_t version = 0;  // the etag
+  int64_t version = 0;                      // the etag
   std::vector<v1::TimelineEntry> timeline;  // in recorded order
   std::vector<v1::ServiceSummary> summaries;
 };
@@ -131,7 +131,8 @@ class ProfileStore {
   // The county a teacher's file lives in, or NOT_FOUND naming the id.
   absl::StatusOr<std::string> HomeCounty(absl::string_view teacher_id);
   absl::Status SetHomeCounty(absl::string_view teacher_id, absl::string_view county_id);
-  absl::StatusOr<StoredTeacher> GetTeacher(absl::string_view county_id, absl::string_view teacher_id);
+  absl::StatusOr<StoredTeacher> GetTeacher(absl::string_view county_id,
+                                           absl::string_view teacher_id);
   // Several teachers of one county in one round trip (missing ones are skipped).
   absl::StatusOr<std::vector<StoredTeacher>> GetTeachers(absl::string_view county_id,
                                                          const std::vector<std::string>& ids);

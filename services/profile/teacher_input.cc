@@ -134,9 +134,9 @@ void CheckPeriods(const v1::Teacher& t, Problems& problems) {
 // Output-only and derived fields must be empty.
 void CheckDerivedEmpty(const v1::Teacher& t, Problems& problems) {
   if (!t.id_card_masked().empty() || t.title() != 0 || !t.title_conferred_on().empty() ||
-      t.backbone_tier() != 0 || !t.backbone_designated_on().empty() ||
-      !t.designations().empty() || !t.honours().empty() || t.has_latest_appraisal() ||
-      t.has_ethics_veto() || !t.expected_retirement_date().empty() || !t.etag().empty()) {
+      t.backbone_tier() != 0 || !t.backbone_designated_on().empty() || !t.designations().empty() ||
+      !t.honours().empty() || t.has_latest_appraisal() || t.has_ethics_veto() ||
+      !t.expected_retirement_date().empty() || !t.etag().empty()) {
     problems.Add("teacher", "derived_fields",
                  "derived fields (title, backbone, designations, honours, appraisal, veto, "
                  "retirement, etag, id_card_masked) are read-only: record titles and "

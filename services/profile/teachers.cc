@@ -252,10 +252,10 @@ absl::Status Teachers::UpdateTeacher(const CallContext& call, const v1::UpdateTe
   v1::Teacher shared = updated;  // its ID-card number is cleared above
   shared.clear_phone();
   shared.clear_email();
-  events.push_back(ProfileEvent(deps_.clock, "profile.teacher_updated",
-                                {w.teacher_id, current.county_id(), entry.occurred_on(),
-                                 req.request_id(), entry.summary()},
-                                call, shared));
+  events.push_back(ProfileEvent(
+      deps_.clock, "profile.teacher_updated",
+      {w.teacher_id, current.county_id(), entry.occurred_on(), req.request_id(), entry.summary()},
+      call, shared));
   SHIDANG_RETURN_IF_ERROR(deps_.store
                               .WriteTeachers(current.county_id(), {w},
                                              WriteOf(call, "UpdateTeacher", req), std::move(events),

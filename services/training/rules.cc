@@ -95,9 +95,9 @@ absl::Status ValidateHourRules(const common::v1::HourRuleList& list, absl::strin
       }
     }
     if (strict && !rule.activity().empty() && !ActivityFromName(rule.activity()).has_value()) {
-      return Invalid(Field(at, "activity"),
-                     absl::StrCat("'", rule.activity(), "' is not an activity; want ",
-                                  kActivityNames));
+      return Invalid(
+          Field(at, "activity"),
+          absl::StrCat("'", rule.activity(), "' is not an activity; want ", kActivityNames));
     }
     absl::StatusOr<HalfHours> hours = HalfHoursFromWire(rule.hours(), Field(at, "hours"),
                                                         /*allow_zero=*/true);
@@ -193,13 +193,20 @@ double HalfHoursToWire(Fraction half_hours) {
 
 std::string ActivityName(TrainingActivity activity) {
   switch (activity) {
-    case v1::TRAINING_ACTIVITY_COURSE: return "course";
-    case v1::TRAINING_ACTIVITY_DEGREE_STUDY: return "degree_study";
-    case v1::TRAINING_ACTIVITY_CONFERENCE: return "conference";
-    case v1::TRAINING_ACTIVITY_PUBLIC_LESSON: return "public_lesson";
-    case v1::TRAINING_ACTIVITY_RESEARCH_ACTIVITY: return "research_activity";
-    case v1::TRAINING_ACTIVITY_OTHER: return "other";
-    default: return "";
+    case v1::TRAINING_ACTIVITY_COURSE:
+      return "course";
+    case v1::TRAINING_ACTIVITY_DEGREE_STUDY:
+      return "degree_study";
+    case v1::TRAINING_ACTIVITY_CONFERENCE:
+      return "conference";
+    case v1::TRAINING_ACTIVITY_PUBLIC_LESSON:
+      return "public_lesson";
+    case v1::TRAINING_ACTIVITY_RESEARCH_ACTIVITY:
+      return "research_activity";
+    case v1::TRAINING_ACTIVITY_OTHER:
+      return "other";
+    default:
+      return "";
   }
 }
 
@@ -330,8 +337,7 @@ absl::Status ValidateImpl(const common::v1::TrainingPolicy& p, absl::string_view
 
 }  // namespace
 
-absl::Status ValidateTrainingPolicy(const common::v1::TrainingPolicy& p,
-                                    absl::string_view prefix) {
+absl::Status ValidateTrainingPolicy(const common::v1::TrainingPolicy& p, absl::string_view prefix) {
   return ValidateImpl(p, prefix, /*strict=*/true);
 }
 
@@ -366,8 +372,8 @@ absl::StatusOr<TrainingRules> RulesFromPolicy(const common::v1::TrainingPolicy& 
   for (const auto& rule : p.caps().rules()) rules.caps.push_back(ToHourRule(rule));
   rules.counts_credits = p.counts_credits();
   for (const auto& rate : p.credit_rates().rates()) {
-    rules.credit_rates.push_back(CreditRate{
-        rate.mode(), static_cast<HalfHours>(std::llround(rate.hours_per_credit() * 2))});
+    rules.credit_rates.push_back(
+        CreditRate{rate.mode(), static_cast<HalfHours>(std::llround(rate.hours_per_credit() * 2))});
   }
   for (const auto& cap : p.credit_caps().caps()) {
     rules.credit_caps.push_back(
@@ -397,9 +403,9 @@ absl::StatusOr<PolicyHistory> PolicyHistory::Create(std::vector<PolicyVersionRul
                    });
   for (size_t i = 1; i < versions.size(); ++i) {
     if (versions[i].effective_from == versions[i - 1].effective_from) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("versions: two versions are effective from ",
-                       dates::FormatDate(versions[i].effective_from), "; one per day"));
+      return absl::InvalidArgumentError(absl::StrCat("versions: two versions are effective from ",
+                                                     dates::FormatDate(versions[i].effective_from),
+                                                     "; one per day"));
     }
   }
   return PolicyHistory(std::move(versions));
@@ -576,7 +582,8 @@ bool SameKind(const TallyBucket& b, const LedgerEntry& e, int32_t year) {
          b.head_teacher == e.head_teacher && b.year == year;
 }
 
-// The 1-based year of the cycle holding `day` (0 when none does, which a day in the window never is).
+// The 1-based year of the cycle holding `day` (0 when none does, which a day in the window never
+// is).
 int32_t YearOf(const Cycle& cycle, absl::CivilDay day) {
   for (int32_t i = 1; i <= cycle.years; ++i) {
     if (CycleYear(cycle, i).Contains(day)) return i;
@@ -608,9 +615,9 @@ absl::StatusOr<CountedEntry> CountCredit(const PolicyHistory& policy,
     const CreditRate* rate = RateFor(in_force.credit_rates, e.mode);
     if (rate == nullptr) rate = RateFor(first_day.credit_rates, e.mode);
     if (rate == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "training.credit_rates: no rate for ", ModeName(e.mode), " in force on ",
-          dates::FormatDate(e.date), " (entry ", e.id, ")"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("training.credit_rates: no rate for ", ModeName(e.mode), " in force on ",
+                       dates::FormatDate(e.date), " (entry ", e.id, ")"));
     }
     Fraction credits = MakeFraction(c.counted, rate->half_hours_per_credit);
     for (const CreditCap& cap : in_force.credit_caps) {
@@ -666,9 +673,9 @@ void AddYears(const Tally& tally, absl::CivilDay as_of, Summary* s) {
 }
 
 // Everything of the summary that follows from the scan's totals.
-Summary FinishSummary(const PolicyHistory& policy, const TeacherFacts& teacher,
-                      const Cycle& cycle, const Tally& tally,
-                      const std::vector<PendingRecord>& pending, absl::CivilDay as_of) {
+Summary FinishSummary(const PolicyHistory& policy, const TeacherFacts& teacher, const Cycle& cycle,
+                      const Tally& tally, const std::vector<PendingRecord>& pending,
+                      absl::CivilDay as_of) {
   Summary s;
   s.cycle = cycle;
   s.as_of = as_of;
@@ -775,9 +782,8 @@ absl::StatusOr<std::pair<Summary, Tally>> Count(const PolicyHistory& policy,
       taken.push_back(&e);
     }
   }
-  std::stable_sort(taken.begin(), taken.end(), [](const LedgerEntry* a, const LedgerEntry* b) {
-    return a->date < b->date;
-  });
+  std::stable_sort(taken.begin(), taken.end(),
+                   [](const LedgerEntry* a, const LedgerEntry* b) { return a->date < b->date; });
   std::vector<CountedEntry> counted;
   for (const LedgerEntry* e : taken) {
     absl::StatusOr<CountedEntry> c = CountCredit(policy, first_day, *cycle, *e, &tally);
@@ -825,7 +831,8 @@ absl::StatusOr<Summary> ComputeSummary(const PolicyHistory& policy, const Teache
                                        const std::vector<LedgerEntry>& ledger,
                                        const std::vector<PendingRecord>& pending,
                                        absl::CivilDay as_of) {
-  absl::StatusOr<std::pair<Summary, Tally>> counted = Count(policy, teacher, ledger, pending, as_of);
+  absl::StatusOr<std::pair<Summary, Tally>> counted =
+      Count(policy, teacher, ledger, pending, as_of);
   if (!counted.ok()) return counted.status();
   return std::move(counted->first);
 }
@@ -1027,8 +1034,8 @@ std::optional<Standing> StandingFromRow(const PolicyHistory& policy, const Repor
   for (size_t i = 0; i < row.minimums.size(); ++i) {
     const HalfHours required = first_day.minimums[i].half_hours;
     in.minimums_met = in.minimums_met && row.minimums[i] >= required;
-    in.minimum_behind_pace = in.minimum_behind_pace ||
-                             BelowPace(row.minimums[i], required, in.elapsed, in.cycle_days);
+    in.minimum_behind_pace =
+        in.minimum_behind_pace || BelowPace(row.minimums[i], required, in.elapsed, in.cycle_days);
   }
   Standing out;
   out.window = row.window;

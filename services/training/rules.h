@@ -236,9 +236,9 @@ struct StatusInputs {
   bool minimums_met = true;
   // Some minimum's hours below its expected value.
   bool minimum_behind_pace = false;
-  int64_t elapsed = 0;     // 1 on the cycle's first day
+  int64_t elapsed = 0;  // 1 on the cycle's first day
   int64_t cycle_days = 0;
-  int64_t days_left = 0;   // cycle last day − as-of
+  int64_t days_left = 0;  // cycle last day − as-of
   int32_t grace_days = 0;
   int32_t warn_days = 0;
 };
@@ -400,8 +400,7 @@ struct Tally {
 // The tally of the cycle holding `as_of` from the whole ledger (the same count as ComputeSummary).
 // Errors as ComputeSummary's.
 absl::StatusOr<Tally> TallyFromLedger(const PolicyHistory& policy, const TeacherFacts& teacher,
-                                      const std::vector<LedgerEntry>& ledger,
-                                      absl::CivilDay as_of);
+                                      const std::vector<LedgerEntry>& ledger, absl::CivilDay as_of);
 
 // `before` with `entry` appended to the ledger on `today`, when that is exact without the ledger
 // (see above); nullopt when the ledger must be recounted. Errors: CycleHolding's, INVALID_ARGUMENT
@@ -459,8 +458,7 @@ std::optional<Standing> StandingFromRow(const PolicyHistory& policy, const Repor
                                         absl::CivilDay as_of);
 
 // The summary on the wire (hours and credits rounded to 2 decimals there only).
-void SummaryToProto(const Summary& summary, absl::string_view teacher_id,
-                    v1::TrainingSummary* out);
+void SummaryToProto(const Summary& summary, absl::string_view teacher_id, v1::TrainingSummary* out);
 
 // ---------------------------------------------------------------------------------------------
 // Completions and the compliance report.

@@ -143,12 +143,11 @@ absl::StatusOr<MutationRequest> NewRequest(const std::string& stream_key, absl::
   request.stream_key = stream_key;
   request.events = std::move(events);
   if (write.request != nullptr) {
-    SHIDANG_RETURN_IF_ERROR(AttachIdempotency(request, kServiceName, tag, write.actor,
-                                              write.method, *write.request));
+    SHIDANG_RETURN_IF_ERROR(
+        AttachIdempotency(request, kServiceName, tag, write.actor, write.method, *write.request));
   }
   return request;
 }
-
 
 int64_t ToInt(absl::string_view text) {
   int64_t value = 0;
@@ -273,12 +272,12 @@ absl::StatusOr<v1::Course> TrainingStore::CreateCourse(const v1::Course& course,
                                                        const WriteContext& write,
                                                        std::vector<common::v1::Event> events) {
   const std::string& p = course.provider_id();
-  SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
-                           NewRequest(ProviderStreamKey(p), ProviderTag(p), write, std::move(events)));
+  SHIDANG_ASSIGN_OR_RETURN(MutationRequest request, NewRequest(ProviderStreamKey(p), ProviderTag(p),
+                                                               write, std::move(events)));
   SHIDANG_RETURN_IF_ERROR(pool_.Command({"SADD", ProvidersKey(), p}).status());
   request.keys = {CourseKey(p, course.course_id()), CoursesKey(p)};
-  request.args = {course.SerializeAsString(), course.course_id(),
-                  std::to_string(course.capacity()), std::to_string(course.state())};
+  request.args = {course.SerializeAsString(), course.course_id(), std::to_string(course.capacity()),
+                  std::to_string(course.state())};
   SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(CreateCourseScript(), request));
   v1::Course stored;
   SHIDANG_RETURN_IF_ERROR(ParseInto(result.payload, &stored, "course"));
@@ -289,7 +288,8 @@ absl::StatusOr<StoredCourse> TrainingStore::GetCourse(absl::string_view course_i
   SHIDANG_ASSIGN_OR_RETURN(std::string provider, ProviderOfCourse(course_id));
   SHIDANG_ASSIGN_OR_RETURN(redis::Reply hash,
                            pool_.Command({"HGETALL", CourseKey(provider, course_id)}));
-  if (hash.size() == 0) return absl::NotFoundError(absl::StrCat("course ", course_id, " not found"));
+  if (hash.size() == 0)
+    return absl::NotFoundError(absl::StrCat("course ", course_id, " not found"));
   return CourseFromHash(hash);
 }
 
@@ -330,11 +330,11 @@ absl::StatusOr<std::vector<StoredCourse>> TrainingStore::ListCourses(
 }
 
 absl::StatusOr<v1::Course> TrainingStore::ChangeCourseState(
-    const v1::Course& updated, const std::vector<v1::CourseState>& from,
-    const WriteContext& write, std::vector<common::v1::Event> events) {
+    const v1::Course& updated, const std::vector<v1::CourseState>& from, const WriteContext& write,
+    std::vector<common::v1::Event> events) {
   const std::string& p = updated.provider_id();
-  SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
-                           NewRequest(ProviderStreamKey(p), ProviderTag(p), write, std::move(events)));
+  SHIDANG_ASSIGN_OR_RETURN(MutationRequest request, NewRequest(ProviderStreamKey(p), ProviderTag(p),
+                                                               write, std::move(events)));
   v1::Course bytes = updated;
   bytes.clear_enrolled();
   request.keys = {CourseKey(p, updated.course_id())};
@@ -349,8 +349,8 @@ absl::StatusOr<std::pair<v1::Enrollment, int>> TrainingStore::Enroll(
     absl::string_view course_id, const v1::Enrollment& enrollment, const WriteContext& write,
     std::vector<common::v1::Event> events) {
   SHIDANG_ASSIGN_OR_RETURN(std::string p, ProviderOfCourse(course_id));
-  SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
-                           NewRequest(ProviderStreamKey(p), ProviderTag(p), write, std::move(events)));
+  SHIDANG_ASSIGN_OR_RETURN(MutationRequest request, NewRequest(ProviderStreamKey(p), ProviderTag(p),
+                                                               write, std::move(events)));
   request.keys = {CourseKey(p, course_id), EnrollmentsKey(p, course_id),
                   EnrollmentStatesKey(p, course_id)};
   request.args = {enrollment.teacher_id(), enrollment.SerializeAsString(),
@@ -370,8 +370,8 @@ absl::StatusOr<v1::Enrollment> TrainingStore::Withdraw(absl::string_view course_
                                                        const WriteContext& write,
                                                        std::vector<common::v1::Event> events) {
   SHIDANG_ASSIGN_OR_RETURN(std::string p, ProviderOfCourse(course_id));
-  SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
-                           NewRequest(ProviderStreamKey(p), ProviderTag(p), write, std::move(events)));
+  SHIDANG_ASSIGN_OR_RETURN(MutationRequest request, NewRequest(ProviderStreamKey(p), ProviderTag(p),
+                                                               write, std::move(events)));
   request.keys = {CourseKey(p, course_id), EnrollmentsKey(p, course_id),
                   EnrollmentStatesKey(p, course_id)};
   request.args = {withdrawn.teacher_id(), withdrawn.SerializeAsString()};
@@ -384,9 +384,8 @@ absl::StatusOr<v1::Enrollment> TrainingStore::Withdraw(absl::string_view course_
 absl::StatusOr<std::optional<v1::Enrollment>> TrainingStore::GetEnrollment(
     absl::string_view course_id, absl::string_view teacher_id) {
   SHIDANG_ASSIGN_OR_RETURN(std::string p, ProviderOfCourse(course_id));
-  SHIDANG_ASSIGN_OR_RETURN(
-      redis::Reply reply,
-      pool_.Command({"HGET", EnrollmentsKey(p, course_id), std::string(teacher_id)}));
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command({"HGET", EnrollmentsKey(p, course_id),
+                                                              std::string(teacher_id)}));
   if (reply.is_nil()) return std::optional<v1::Enrollment>();
   v1::Enrollment e;
   SHIDANG_RETURN_IF_ERROR(ParseInto(reply.str(), &e, "enrollment"));
@@ -431,8 +430,7 @@ absl::StatusOr<TrainingStore::CompletionMarks> TrainingStore::MarkCompleted(
   }
   const size_t colon = payload.find(':');
   size_t length = 0;
-  if (colon == absl::string_view::npos ||
-      !absl::SimpleAtoi(payload.substr(0, colon), &length) ||
+  if (colon == absl::string_view::npos || !absl::SimpleAtoi(payload.substr(0, colon), &length) ||
       payload.size() - colon - 1 < length) {
     return absl::DataLossError("training store: bad completion answer");
   }
@@ -456,8 +454,7 @@ absl::Status TrainingStore::ReleaseCompletion(absl::string_view course_id,
 }
 
 absl::StatusOr<std::string> TrainingStore::HomeCounty(absl::string_view teacher_id) {
-  SHIDANG_ASSIGN_OR_RETURN(std::vector<std::string> homes,
-                           HomeCounties({std::string(teacher_id)}));
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<std::string> homes, HomeCounties({std::string(teacher_id)}));
   if (homes[0].empty()) {
     return absl::NotFoundError(absl::StrCat("teacher ", teacher_id, " not found"));
   }
@@ -480,10 +477,9 @@ absl::StatusOr<std::vector<std::string>> TrainingStore::HomeCounties(
 
 absl::Status TrainingStore::SetHomeCounty(absl::string_view teacher_id,
                                           absl::string_view county_id) {
-  SHIDANG_ASSIGN_OR_RETURN(
-      std::vector<redis::Reply> replies,
-      pool_.Pipeline({{"SET", HomeKey(teacher_id), std::string(county_id)},
-                      {"SADD", CountiesKey(), std::string(county_id)}}));
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies,
+                           pool_.Pipeline({{"SET", HomeKey(teacher_id), std::string(county_id)},
+                                           {"SADD", CountiesKey(), std::string(county_id)}}));
   for (const redis::Reply& r : replies) SHIDANG_RETURN_IF_ERROR(r.ToStatus());
   return absl::OkStatus();
 }
@@ -494,14 +490,10 @@ absl::Status TrainingStore::PutFacts(const TeacherFactsRecord& f, bool leave,
   SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
                            NewRequest(CountyStreamKey(c), CountyTag(c), write, {}));
   request.keys = {FactsKey(c, f.teacher_id), TeachersKey(c), WritesKey(c)};
-  request.args = {f.teacher_id,   leave ? "1" : "0",
-                  "name",         f.name,
-                  "school",       f.school_id,
-                  "hire",         f.hire_date,
-                  "anchor",       f.cycle_anchor,
-                  "status",       std::to_string(f.post_status),
-                  "left",         f.left_on,
-                  "head",         f.head_teacher ? "1" : "0"};
+  request.args = {f.teacher_id, leave ? "1" : "0", "name",   f.name,
+                  "school",     f.school_id,       "hire",   f.hire_date,
+                  "anchor",     f.cycle_anchor,    "status", std::to_string(f.post_status),
+                  "left",       f.left_on,         "head",   f.head_teacher ? "1" : "0"};
   return RunWrite(PutFactsScript(), request).status();
 }
 
@@ -604,9 +596,8 @@ absl::StatusOr<std::vector<TeacherState>> TrainingStore::ReadHeads(
   }
   std::vector<TeacherState> out;
   if (commands.empty()) return out;
-  SHIDANG_ASSIGN_OR_RETURN(
-      std::vector<redis::Reply> replies,
-      watch != nullptr ? watch->Pipeline(commands) : pool_.Pipeline(commands));
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies,
+                           watch != nullptr ? watch->Pipeline(commands) : pool_.Pipeline(commands));
   if (first > 0) SHIDANG_RETURN_IF_ERROR(replies[0].ToStatus());
   out.reserve(ids.size());
   if (homes != nullptr) homes->clear();
@@ -669,13 +660,13 @@ void AppendLedgerArgs(absl::string_view c, const std::vector<LedgerAppend>& appe
   redis::Args& args = request->args;
   args.reserve(2 + 8 * appends.size());
   args.push_back(std::to_string(appends.size()));
-  const bool strict = std::any_of(appends.begin(), appends.end(),
-                                  [](const LedgerAppend& a) { return a.strict; });
+  const bool strict =
+      std::any_of(appends.begin(), appends.end(), [](const LedgerAppend& a) { return a.strict; });
   args.push_back(strict ? "1" : "0");
   for (const LedgerAppend& a : appends) {
     const bool has_record = !a.record_id.empty();
-    const bool extras = has_record || !a.close_course_id.empty() || !a.release_mark.empty() ||
-                        a.strict;
+    const bool extras =
+        has_record || !a.close_course_id.empty() || !a.release_mark.empty() || a.strict;
     // The head: five numbers of 3 bytes each (AppendLedgerScript).
     std::string& head = args.emplace_back();
     for (int64_t number :
@@ -731,7 +722,8 @@ absl::StatusOr<std::vector<AppendOutcome>> TrainingStore::AppendLedger(
   for (const LedgerAppend& a : appends) {
     if (a.expected_length + 1 >= kHeadLimit || a.event_index + 1 >= kHeadLimit ||
         static_cast<int64_t>(2 * appends.size()) >= kHeadLimit) {
-      return absl::InternalError("training store: too many appends or ledger entries for one script");
+      return absl::InternalError(
+          "training store: too many appends or ledger entries for one script");
     }
   }
   SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
@@ -746,9 +738,9 @@ absl::StatusOr<std::vector<AppendOutcome>> TrainingStore::AppendLedger(
   return out;
 }
 
-absl::StatusOr<v1::TrainingRecord> TrainingStore::AddRecord(
-    const v1::TrainingRecord& record, const WriteContext& write,
-    std::vector<common::v1::Event> events) {
+absl::StatusOr<v1::TrainingRecord> TrainingStore::AddRecord(const v1::TrainingRecord& record,
+                                                            const WriteContext& write,
+                                                            std::vector<common::v1::Event> events) {
   const std::string& c = record.county_id();
   const std::string& t = record.teacher_id();
   SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
@@ -778,9 +770,8 @@ absl::Status TrainingStore::UpdateRecord(const v1::TrainingRecord& record, int f
 
 absl::StatusOr<std::string> TrainingStore::TeacherOfRecord(absl::string_view record_id) {
   SHIDANG_ASSIGN_OR_RETURN(std::string county, CountyOfRecord(record_id));
-  SHIDANG_ASSIGN_OR_RETURN(
-      redis::Reply reply,
-      pool_.Command({"HGET", RecordTeacherKey(county), std::string(record_id)}));
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command({"HGET", RecordTeacherKey(county),
+                                                              std::string(record_id)}));
   if (reply.is_nil()) {
     return absl::NotFoundError(absl::StrCat("training record ", record_id, " not found"));
   }
@@ -788,8 +779,8 @@ absl::StatusOr<std::string> TrainingStore::TeacherOfRecord(absl::string_view rec
 }
 
 absl::StatusOr<int> TrainingStore::PutTallies(absl::string_view c,
-                                               const std::vector<TallyWrite>& writes,
-                                               std::vector<common::v1::Event> events) {
+                                              const std::vector<TallyWrite>& writes,
+                                              std::vector<common::v1::Event> events) {
   if (writes.empty()) return 0;
   SHIDANG_ASSIGN_OR_RETURN(MutationRequest request, NewRequest(CountyStreamKey(c), CountyTag(c),
                                                                WriteContext{}, std::move(events)));
@@ -867,8 +858,8 @@ absl::StatusOr<std::optional<std::vector<AppendOutcome>>> LedgerTransaction::Wri
                         a.entry_bytes.empty() ? a.entry.SerializeAsString() : a.entry_bytes});
     const bool totals = a.expected_length >= 0;
     if (totals) {
-      commands.push_back({"HSET", facts, a.mark, a.entry.entry_id(), "tally", a.tally, "row",
-                          a.row, "ps", a.policy_stamp});
+      commands.push_back({"HSET", facts, a.mark, a.entry.entry_id(), "tally", a.tally, "row", a.row,
+                          "ps", a.policy_stamp});
     } else {
       commands.push_back({"HSET", facts, a.mark, a.entry.entry_id()});
       commands.push_back({"HDEL", facts, "tally", "row", "ps"});
@@ -891,8 +882,8 @@ absl::StatusOr<std::optional<std::vector<AppendOutcome>>> LedgerTransaction::Wri
   for (size_t i = 0; i + 1 < replies.size(); ++i) {
     if (replies[i].is_error()) {
       // Redis discards the transaction (EXECABORT): nothing was written.
-      return absl::InternalError(absl::StrCat("training store: a ledger command was refused: ",
-                                              replies[i].str()));
+      return absl::InternalError(
+          absl::StrCat("training store: a ledger command was refused: ", replies[i].str()));
     }
   }
   const redis::Reply& done = replies.back();

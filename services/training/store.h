@@ -88,9 +88,9 @@ struct TeacherFactsRecord {
   std::string name;
   std::string school_id;
   std::string hire_date;
-  std::string cycle_anchor;   // empty: the hire date
-  int post_status = 0;        // shidang.profile.v1.PostStatus
-  std::string left_on;        // the day a RETIRED / LEFT status took effect
+  std::string cycle_anchor;  // empty: the hire date
+  int post_status = 0;       // shidang.profile.v1.PostStatus
+  std::string left_on;       // the day a RETIRED / LEFT status took effect
   bool head_teacher = false;
   int64_t version = 0;
 };
@@ -221,7 +221,8 @@ class TrainingStore {
                                                const WriteContext& write,
                                                std::vector<common::v1::Event> events);
   // Takes a seat atomically: FAILED_PRECONDITION when the course is not published or full. An
-  // enrolled teacher gets their enrollment back unchanged. Returns the enrollment and the seats left.
+  // enrolled teacher gets their enrollment back unchanged. Returns the enrollment and the seats
+  // left.
   absl::StatusOr<std::pair<v1::Enrollment, int>> Enroll(absl::string_view course_id,
                                                         const v1::Enrollment& enrollment,
                                                         const WriteContext& write,
@@ -246,10 +247,12 @@ class TrainingStore {
     bool replayed = false;
     std::string first_answer;
   };
-  absl::StatusOr<CompletionMarks> MarkCompleted(
-      absl::string_view course_id, const std::vector<std::string>& teachers,
-      const std::vector<std::string>& entry_ids, const std::vector<std::string>& counties,
-      absl::string_view first_answer, const WriteContext& write);
+  absl::StatusOr<CompletionMarks> MarkCompleted(absl::string_view course_id,
+                                                const std::vector<std::string>& teachers,
+                                                const std::vector<std::string>& entry_ids,
+                                                const std::vector<std::string>& counties,
+                                                absl::string_view first_answer,
+                                                const WriteContext& write);
   // Step 2 of reversing a course credit: releases the teacher's mark of the course when it still
   // names `entry_id`, and counts the reversal (the next credit's id suffix). Idempotent.
   absl::Status ReleaseCompletion(absl::string_view course_id, absl::string_view teacher_id,

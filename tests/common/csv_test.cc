@@ -58,7 +58,8 @@ TEST(DecodeToUtf8Test, Gb18030KnownBytes) {
 TEST(DecodeToUtf8Test, Gb18030FromIcuRoundTrips) {
   // Includes characters outside GB2312 (4-byte GB18030 sequences: 𠀀 U+20000, € U+20AC) and a
   // GB18030 BOM, which is dropped like a UTF-8 one.
-  const std::string utf8 = "学校代码,学校名称,备注\r\n3307230001,武义县实验小学,\"含,逗号\"\r\n𠀀€,囧,龘\r\n";
+  const std::string utf8 =
+      "学校代码,学校名称,备注\r\n3307230001,武义县实验小学,\"含,逗号\"\r\n𠀀€,囧,龘\r\n";
   const std::string gb = ToGb18030(utf8);
   ASSERT_NE(gb, utf8);
   EXPECT_EQ(*DecodeToUtf8(gb), utf8);
@@ -86,7 +87,9 @@ TEST(DecodeToUtf8Test, NeitherEncodingIsRejectedWithOffsets) {
   EXPECT_THAT(bad.status().message(), HasSubstr("UTF-8 it breaks at byte offset 0"));
   EXPECT_THAT(bad.status().message(), HasSubstr("GB18030 at byte offset 2"));
 
-  bad = DecodeToUtf8("\xFF\xFE" "a\0b\0");
+  bad = DecodeToUtf8(
+      "\xFF\xFE"
+      "a\0b\0");
   ASSERT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(bad.status().message(), HasSubstr("UTF-16"));
 }
@@ -148,8 +151,7 @@ TEST(WriteCsvTest, QuotesOnlyWhereNeeded) {
 }
 
 TEST(ParseCsvTest, RowNumbersCountBlankRowsAndLineBreaksInCells) {
-  absl::StatusOr<CsvTable> table =
-      ParseCsv("a,b\r\n1,\"x\ny\"\r\n\r\n,\r\n  3 , \" 4 \" \r\n");
+  absl::StatusOr<CsvTable> table = ParseCsv("a,b\r\n1,\"x\ny\"\r\n\r\n,\r\n  3 , \" 4 \" \r\n");
   ASSERT_TRUE(table.ok()) << table.status();
   EXPECT_THAT(table->header, ElementsAre("a", "b"));
   ASSERT_EQ(table->rows.size(), 2u);
@@ -181,8 +183,8 @@ TEST(ParseCsvTest, ShortRowsArePaddedAndTrailingEmptiesDropped) {
 }
 
 TEST(ParseCsvTest, RejectsBadFiles) {
-  for (const std::string& empty : {std::string(""), std::string("\r\n\r\n"), std::string(kBom),
-                                   std::string(",,\n")}) {
+  for (const std::string& empty :
+       {std::string(""), std::string("\r\n\r\n"), std::string(kBom), std::string(",,\n")}) {
     absl::StatusOr<CsvTable> table = ParseCsv(empty);
     ASSERT_EQ(table.status().code(), absl::StatusCode::kInvalidArgument) << empty;
     EXPECT_THAT(table.status().message(), HasSubstr("empty"));
@@ -263,10 +265,9 @@ TEST(MapHeadersTest, ReportsEveryMissingUnknownAndDuplicateColumnAtOnce) {
     EXPECT_FALSE(v.description().empty());
     found.push_back(v.rule() + ":" + v.column());
   }
-  EXPECT_THAT(found, UnorderedElementsAre("missing_column:性别/sex",
-                                          "missing_column:出生日期/birth_date",
-                                          "unknown_column:备注", "unknown_column:工号",
-                                          "duplicate_column:name"));
+  EXPECT_THAT(found, UnorderedElementsAre(
+                         "missing_column:性别/sex", "missing_column:出生日期/birth_date",
+                         "unknown_column:备注", "unknown_column:工号", "duplicate_column:name"));
 }
 
 TEST(MapHeadersTest, OptionalColumnsMayBeAbsent) {
@@ -299,10 +300,8 @@ TEST(EnumLabelTest, ChineseLabelsAndNamesBothWays) {
   EXPECT_EQ(EnumLabel(common::v1::ProfessionalTitle_descriptor(), 42), "");
 
   // The same word names different values in different enums.
-  EXPECT_EQ(*EnumFromLabel<common::v1::BackboneTier>("省级"),
-            common::v1::BACKBONE_TIER_PROVINCE);
-  EXPECT_EQ(*EnumFromLabel<common::v1::TrainingLevel>("省级"),
-            common::v1::TRAINING_LEVEL_PROVINCE);
+  EXPECT_EQ(*EnumFromLabel<common::v1::BackboneTier>("省级"), common::v1::BACKBONE_TIER_PROVINCE);
+  EXPECT_EQ(*EnumFromLabel<common::v1::TrainingLevel>("省级"), common::v1::TRAINING_LEVEL_PROVINCE);
   EXPECT_EQ(*EnumFromLabel<common::v1::TrainingLevel>("校本"), common::v1::TRAINING_LEVEL_SCHOOL);
   EXPECT_EQ(*EnumFromLabel<common::v1::TrainingMode>("校本研修"),
             common::v1::TRAINING_MODE_SCHOOL_BASED);
@@ -310,12 +309,15 @@ TEST(EnumLabelTest, ChineseLabelsAndNamesBothWays) {
 }
 
 TEST(EnumLabelTest, EveryValueOfTheSharedEnumsHasAChineseLabel) {
-  const google::protobuf::EnumDescriptor* enums[] = {
-      common::v1::Sex_descriptor(),           common::v1::Stage_descriptor(),
-      common::v1::ProfessionalTitle_descriptor(), common::v1::BackboneTier_descriptor(),
-      common::v1::TrainingLevel_descriptor(), common::v1::TrainingMode_descriptor(),
-      common::v1::EthicsSeverity_descriptor(), common::v1::PolicyLevel_descriptor(),
-      common::v1::CycleKind_descriptor()};
+  const google::protobuf::EnumDescriptor* enums[] = {common::v1::Sex_descriptor(),
+                                                     common::v1::Stage_descriptor(),
+                                                     common::v1::ProfessionalTitle_descriptor(),
+                                                     common::v1::BackboneTier_descriptor(),
+                                                     common::v1::TrainingLevel_descriptor(),
+                                                     common::v1::TrainingMode_descriptor(),
+                                                     common::v1::EthicsSeverity_descriptor(),
+                                                     common::v1::PolicyLevel_descriptor(),
+                                                     common::v1::CycleKind_descriptor()};
   for (const google::protobuf::EnumDescriptor* d : enums) {
     for (int i = 0; i < d->value_count(); ++i) {
       const int number = d->value(i)->number();
@@ -372,10 +374,10 @@ TEST(EnumLabelTest, ServicesRegisterLabelsForTheirEnums) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(RegisterEnumLabels("shidang.profile.v1.PostStatus", {{99, "未知"}}).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(RegisterEnumLabels("shidang.profile.v1.PostStatus",
-                               {{profile::v1::POST_STATUS_LEFT, " "}})
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      RegisterEnumLabels("shidang.profile.v1.PostStatus", {{profile::v1::POST_STATUS_LEFT, " "}})
+          .code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

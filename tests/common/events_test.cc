@@ -315,10 +315,9 @@ TEST_F(EventsTest, EntriesOfADeadConsumerAreClaimedAfterTheIdleTime) {
   ASSERT_TRUE(taken.ok()) << taken.status();
   ASSERT_EQ((*taken)[0][1].size(), 3u);
 
-  EventConsumer b(pool(), Options("B"), StreamsFromIndex(pool(), {"training"}),
-                  [&](const common::v1::Event& event, absl::string_view) {
-                    return CountOnProfile(event);
-                  });
+  EventConsumer b(
+      pool(), Options("B"), StreamsFromIndex(pool(), {"training"}),
+      [&](const common::v1::Event& event, absl::string_view) { return CountOnProfile(event); });
   // Not yet idle for claim_idle (300 ms): A may still be working on them.
   auto early = b.PollOnce();
   ASSERT_TRUE(early.ok()) << early.status();
@@ -364,8 +363,8 @@ TEST_F(EventsTest, TrimRemovesOnlyEntriesEveryGroupHasPassed) {
     ASSERT_TRUE(pool().Command({"XGROUP", "CREATE", stream, group, "0"}).ok());
   }
   auto read = [&](const std::string& group, int count) {
-    auto reply = pool().Command({"XREADGROUP", "GROUP", group, "c", "COUNT",
-                                 std::to_string(count), "STREAMS", stream, ">"});
+    auto reply = pool().Command({"XREADGROUP", "GROUP", group, "c", "COUNT", std::to_string(count),
+                                 "STREAMS", stream, ">"});
     EXPECT_TRUE(reply.ok()) << reply.status();
   };
   auto ack = [&](const std::string& group, const std::string& id) {

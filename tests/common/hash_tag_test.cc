@@ -107,8 +107,8 @@ class HashTagTest : public ::testing::Test {
     common::v1::Event request;  // stands in for a service's request message
     request.set_request_id(absl::StrCat("req-", ++counter_));
     MutationRequest m;
-    EXPECT_TRUE(AttachIdempotency(m, "training", tag, "county_hr:" + county, "Credit", request)
-                    .ok());
+    EXPECT_TRUE(
+        AttachIdempotency(m, "training", tag, "county_hr:" + county, "Credit", request).ok());
     m.stream_key = keys::StreamKey("training", tag);
     m.events.push_back(NewEvent("training", "training.credited", absl::Now()));
     m.keys = std::move(keys);
@@ -145,8 +145,7 @@ TEST_F(HashTagTest, KeySlotAgreesWithRedisCluster) {
 
 TEST_F(HashTagTest, MutationWithKeysOfOneTagRuns) {
   const Mutation touch_all(kTouchAllBody);
-  MutationRequest m =
-      Request("110105", {TeacherKey("110105", "t1"), TeacherKey("110105", "t2")});
+  MutationRequest m = Request("110105", {TeacherKey("110105", "t1"), TeacherKey("110105", "t2")});
   auto first = RunOnCluster(touch_all, m);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->payload, "2");
@@ -160,8 +159,7 @@ TEST_F(HashTagTest, MutationWithKeysOfOneTagRuns) {
 
 TEST_F(HashTagTest, MutationWithAKeyOfAnotherTagIsCrossSlot) {
   const Mutation touch_all(kTouchAllBody);
-  MutationRequest m =
-      Request("110105", {TeacherKey("110105", "t1"), TeacherKey("110106", "t9")});
+  MutationRequest m = Request("110105", {TeacherKey("110105", "t1"), TeacherKey("110106", "t9")});
   auto refused = RunOnCluster(touch_all, m);
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(refused.status().message(), HasSubstr("CROSSSLOT"));

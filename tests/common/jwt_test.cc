@@ -166,8 +166,8 @@ TEST(JwtKeySetTest, ParsesLinesAndRefusesBadOnes) {
   EXPECT_FALSE(JwtKeySet::Parse("").ok());
   EXPECT_FALSE(JwtKeySet::Parse(absl::StrCat("k1 ", std::string(62, 'a'))).ok());  // 31 bytes
   EXPECT_FALSE(JwtKeySet::Parse(absl::StrCat("k1 ", std::string(64, 'g'))).ok());  // not hex
-  EXPECT_FALSE(JwtKeySet::Parse(absl::StrCat("k1 ", hex, "\nk1 ", hex)).ok());      // repeated
-  EXPECT_FALSE(JwtKeySet::Parse(absl::StrCat("k/1 ", hex)).ok());                   // bad kid
+  EXPECT_FALSE(JwtKeySet::Parse(absl::StrCat("k1 ", hex, "\nk1 ", hex)).ok());     // repeated
+  EXPECT_FALSE(JwtKeySet::Parse(absl::StrCat("k/1 ", hex)).ok());                  // bad kid
   absl::StatusOr<JwtKeySet> bad_line = JwtKeySet::Parse(absl::StrCat("k1 ", hex, "\nk2\n"));
   ASSERT_FALSE(bad_line.ok());
   EXPECT_NE(bad_line.status().message().find("line 2"), absl::string_view::npos);

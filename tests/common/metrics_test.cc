@@ -3,11 +3,10 @@
 // scraped over HTTP as Prometheus would.
 
 #include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <grpcpp/grpcpp.h>
 
 #include <memory>
 #include <string>
@@ -86,8 +85,8 @@ class ServiceMetricsTest : public ::testing::Test {
     ASSERT_TRUE(process.ok()) << process.status();
     process_ = *std::move(process);
     // The bootstrap writes the metrics port file before the gRPC one, which Start waited for.
-    ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(metrics_port_file)),
-                                 &metrics_port_))
+    ASSERT_TRUE(
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(metrics_port_file)), &metrics_port_))
         << ReadFile(metrics_port_file);
     stub_ = v1::TrainingService::NewStub(
         grpc::CreateChannel(process_->address(), grpc::InsecureChannelCredentials()));
@@ -160,8 +159,7 @@ TEST_F(ServiceMetricsTest, CountsCallsPerMethodAndCodeWithLatency) {
   EXPECT_EQ(Sample(text, Rpc("shidang_rpc_errors_total", kReport, "OK")), -1) << text;
   EXPECT_EQ(Sample(text, Rpc("shidang_rpc_requests_total", kSummary, "NOT_FOUND")), 2) << text;
   EXPECT_EQ(Sample(text, Rpc("shidang_rpc_errors_total", kSummary, "NOT_FOUND")), 2) << text;
-  EXPECT_EQ(Sample(text, Rpc("shidang_rpc_errors_total", kSummary, "UNAUTHENTICATED")), 1)
-      << text;
+  EXPECT_EQ(Sample(text, Rpc("shidang_rpc_errors_total", kSummary, "UNAUTHENTICATED")), 1) << text;
   EXPECT_EQ(Sample(text, Rpc("shidang_rpc_request_seconds_count", kSummary, "NOT_FOUND")), 2)
       << text;
   // Every observation falls in the +Inf bucket, and the time spent is positive.
@@ -214,9 +212,9 @@ TEST_F(ServiceMetricsTest, RedisPoolFiguresFollowTheConnection) {
 
 TEST_F(ServiceMetricsTest, BadMetricsPortIsRefusedByName) {
   auto process = ServiceProcess::Start(
-      SHIDANG_TRAINING_BINARY, {"--redis=" + redis_.address(),
-                                "--principal_key_file=" + dir_.path() + "/principal.key",
-                                "--metrics_port=70000"},
+      SHIDANG_TRAINING_BINARY,
+      {"--redis=" + redis_.address(), "--principal_key_file=" + dir_.path() + "/principal.key",
+       "--metrics_port=70000"},
       absl::Seconds(5));
   ASSERT_FALSE(process.ok());
   EXPECT_THAT(process.status().message(), HasSubstr("--metrics_port"));

@@ -108,13 +108,12 @@ TEST_F(MutationTest, WritesStateEventAndIdempotencyRecordTogether) {
   EXPECT_EQ(fields[2].str(), "t");
   EXPECT_EQ(fields[3].str(), "training.hours_added");
   common::v1::Event published;
-  ASSERT_TRUE(published.ParseFromArray(fields[1].str().data(),
-                                       static_cast<int>(fields[1].str().size())));
+  ASSERT_TRUE(
+      published.ParseFromArray(fields[1].str().data(), static_cast<int>(fields[1].str().size())));
   EXPECT_EQ(published.id(), m.events[0].id());
   EXPECT_EQ(published.teacher_id(), "t1");
 
-  EXPECT_EQ(m.idempotency_key,
-            absl::StrCat("training:{c:110105}:idem:AddHours:teacher:t1:r1"));
+  EXPECT_EQ(m.idempotency_key, absl::StrCat("training:{c:110105}:idem:AddHours:teacher:t1:r1"));
   auto record = pool().Command({"GET", m.idempotency_key});
   ASSERT_TRUE(record.ok()) << record.status();
   EXPECT_EQ(record->str(), m.fingerprint + "\n24");
@@ -221,8 +220,7 @@ TEST_F(MutationTest, RacingDuplicatesChangeStateExactlyOnce) {
   constexpr int kThreads = 8;
   const MutationRequest m = AddHours("race-1", "24");
   std::atomic<int> ready{0};
-  std::vector<absl::StatusOr<MutationResult>> results(kThreads,
-                                                      absl::UnknownError("did not run"));
+  std::vector<absl::StatusOr<MutationResult>> results(kThreads, absl::UnknownError("did not run"));
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
@@ -413,15 +411,14 @@ TEST(IdempotencyKeyTest, PutsTheHashTagFirstAndRefusesBadRequestIds) {
   EXPECT_EQ(*key, "training:{c:110105}:idem:Credit:county_hr:110105:abc-1");
   EXPECT_EQ(keys::HashedPart(*key), "c:110105");
 
-  for (const std::string& bad : {std::string("a{b"), std::string("a}b"), std::string(129, 'x'),
-                                std::string()}) {
+  for (const std::string& bad :
+       {std::string("a{b"), std::string("a}b"), std::string(129, 'x'), std::string()}) {
     auto refused = IdempotencyKey("training", "{c:110105}", "teacher:t1", "Credit", bad);
     EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_THAT(refused.status().message(), HasSubstr("request_id")) << bad;
   }
   EXPECT_TRUE(
-      IdempotencyKey("training", "{c:110105}", "teacher:t1", "Credit", std::string(128, 'x'))
-          .ok());
+      IdempotencyKey("training", "{c:110105}", "teacher:t1", "Credit", std::string(128, 'x')).ok());
 }
 
 TEST(AttachIdempotencyTest, BadRequestIdIsInvalidArgumentNamingIt) {

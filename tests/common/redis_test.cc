@@ -46,7 +46,8 @@ TEST_F(RedisPoolTest, ArgumentsAreNeverParsedAsCommands) {
 
 TEST_F(RedisPoolTest, PipelineReturnsRepliesInOrderWithPerCommandErrors) {
   Pool pool(server_.config());
-  auto replies = pool.Pipeline({{"SET", "a", "1"}, {"INCR", "a"}, {"HGET", "a", "f"}, {"GET", "a"}});
+  auto replies =
+      pool.Pipeline({{"SET", "a", "1"}, {"INCR", "a"}, {"HGET", "a", "f"}, {"GET", "a"}});
   ASSERT_TRUE(replies.ok()) << replies.status();
   ASSERT_EQ(replies->size(), 4u);
   EXPECT_EQ((*replies)[1].integer(), 2);
@@ -83,9 +84,11 @@ TEST_F(RedisPoolTest, ScriptLoadsOnNoscriptAndRunsBySha) {
 
 TEST_F(RedisPoolTest, EvalViewsSendsTheCallersBytesAndLoadsOnNoscript) {
   Pool pool(server_.config());
-  Script script("redis.call('RPUSH', KEYS[1], unpack(ARGV)); return redis.call('LRANGE', KEYS[1], 0, -1)");
+  Script script(
+      "redis.call('RPUSH', KEYS[1], unpack(ARGV)); return redis.call('LRANGE', KEYS[1], 0, -1)");
   const std::string key = "list";
-  const std::vector<std::string> values = {"a", std::string("b\0c\r\n", 5), "", std::string(70000, 'x')};
+  const std::vector<std::string> values = {"a", std::string("b\0c\r\n", 5), "",
+                                           std::string(70000, 'x')};
   const std::vector<absl::string_view> keys = {key};
   const std::vector<absl::string_view> args(values.begin(), values.end());
   ASSERT_TRUE(pool.Command({"SCRIPT", "FLUSH"}).ok());
@@ -97,8 +100,8 @@ TEST_F(RedisPoolTest, EvalViewsSendsTheCallersBytesAndLoadsOnNoscript) {
       EXPECT_EQ((*reply)[i].str(), values[i % values.size()]) << i;
     }
   }
-  auto wrong = pool.EvalViews(Script("return redis.call('INCR', KEYS[1])"), keys, {},
-                              absl::ZeroDuration());
+  auto wrong =
+      pool.EvalViews(Script("return redis.call('INCR', KEYS[1])"), keys, {}, absl::ZeroDuration());
   EXPECT_EQ(wrong.status().code(), absl::StatusCode::kInternal);
 }
 
@@ -115,10 +118,18 @@ TEST_F(RedisPoolTest, LargePipelinesArriveWholeAndInOrder) {
   for (int i = 0; i < 3000; ++i) {
     std::string value;
     switch (i % 4) {
-      case 0: value = std::to_string(i); break;
-      case 1: value = std::string(300 + i, static_cast<char>('a' + i % 26)); break;
-      case 2: value = ""; break;
-      default: value = protocol_lookalike + std::string(i % 7 == 0 ? 5000 : 10, '\0'); break;
+      case 0:
+        value = std::to_string(i);
+        break;
+      case 1:
+        value = std::string(300 + i, static_cast<char>('a' + i % 26));
+        break;
+      case 2:
+        value = "";
+        break;
+      default:
+        value = protocol_lookalike + std::string(i % 7 == 0 ? 5000 : 10, '\0');
+        break;
     }
     commands.push_back({"RPUSH", "big", value});
     expected.push_back(std::move(value));

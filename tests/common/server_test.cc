@@ -28,27 +28,27 @@
 #include "absl/synchronization/notification.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "gtest/gtest.h"
+#include "kit/testing.grpc.pb.h"  // generated from tests/kit/testing.proto
 #include "services/common/jwt.h"
 #include "services/common/principal.h"
 #include "services/common/status.h"
-#include "tests/kit/redis_server.h"
 #include "tests/kit/files.h"
+#include "tests/kit/redis_server.h"
 #include "tests/kit/reflection_call.h"
 #include "tests/kit/service_process.h"
-#include "kit/testing.grpc.pb.h"  // generated from tests/kit/testing.proto
 
 namespace shidang::testing {
 namespace {
 
 using common::v1::Principal;
 
-
 // Runs shidang-mint with `args` (no shell quoting needed: tests pass plain words); returns its
 // exit code, stdout in *out.
 int RunMint(const TempDir& dir, const std::string& args, std::string* out) {
   const std::string out_path = dir.path() + "/mint.out";
   const int rc = std::system(
-      absl::StrCat(SHIDANG_MINT, " ", args, " >", out_path, " 2>", dir.path(), "/mint.err").c_str());
+      absl::StrCat(SHIDANG_MINT, " ", args, " >", out_path, " 2>", dir.path(), "/mint.err")
+          .c_str());
   *out = ReadFile(out_path);
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
@@ -144,8 +144,7 @@ TEST_F(EchoServerTest, UnverifiablePrincipalsAreRefused) {
     auto context = Context();  // signed with another key
     PrincipalSigner forger(std::string(32, 'f'));
     forger.Attach(context.get(), CountyHr());
-    EXPECT_EQ(Echo(context.get(), "x", &response).error_code(),
-              grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(Echo(context.get(), "x", &response).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   }
   {
     auto context = Context();  // a valid signature over other bytes
@@ -153,14 +152,12 @@ TEST_F(EchoServerTest, UnverifiablePrincipalsAreRefused) {
     admin.set_role(common::v1::ROLE_ADMIN);
     context->AddMetadata(kPrincipalMetadataKey, admin.SerializeAsString());
     context->AddMetadata(kPrincipalSignatureMetadataKey, signer_->Sign(CountyHr()));
-    EXPECT_EQ(Echo(context.get(), "x", &response).error_code(),
-              grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(Echo(context.get(), "x", &response).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   }
   {
     auto context = Context();  // principal without a signature
     context->AddMetadata(kPrincipalMetadataKey, CountyHr().SerializeAsString());
-    EXPECT_EQ(Echo(context.get(), "x", &response).error_code(),
-              grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(Echo(context.get(), "x", &response).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   }
   {
     auto context = Context();  // expired
@@ -379,8 +376,9 @@ TEST_F(EchoServerTest, OneLogLinePerRequestWithoutSecrets) {
 
 TEST_F(EchoServerTest, MintPrincipalIsAcceptedByTheServer) {
   std::string out;
-  ASSERT_EQ(RunMint(dir_, absl::StrCat("principal --principal_key_file=", key_path_,
-                                       " --role=school_admin --sub=carol --school_id=s1 --ttl=5m"),
+  ASSERT_EQ(RunMint(dir_,
+                    absl::StrCat("principal --principal_key_file=", key_path_,
+                                 " --role=school_admin --sub=carol --school_id=s1 --ttl=5m"),
                     &out),
             0);
   std::string bin, sig;
@@ -413,8 +411,9 @@ TEST(MintTest, KeygenAndJwt) {
   // Never overwrites a key.
   EXPECT_NE(RunMint(dir, "keygen --kid=k1 --out=" + keys, &out), 0);
 
-  ASSERT_EQ(RunMint(dir, absl::StrCat("jwt --jwt_keys_file=", keys,
-                                      " --role=teacher --sub=t-001 --iss=shidang --aud=gw"),
+  ASSERT_EQ(RunMint(dir,
+                    absl::StrCat("jwt --jwt_keys_file=", keys,
+                                 " --role=teacher --sub=t-001 --iss=shidang --aud=gw"),
                     &out),
             0);
   const std::string token(absl::StripAsciiWhitespace(out));

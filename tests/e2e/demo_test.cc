@@ -10,8 +10,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/platform.h"
 #include "tests/kit/files.h"
@@ -64,10 +64,9 @@ TEST(DemoDataTest, TheTrainingHistoryGivesEveryStatusButOnTrackAndLoadsOnce) {
     req.set_as_of(kToday);
     req.mutable_page()->set_page_size(500);
     training::v1::GetComplianceReportResponse resp;
-    grpc::Status s = CallWith(platform.training_stub(),
-                              &training::v1::TrainingService::Stub::GetComplianceReport,
-                              platform.Token(HrP(common::v1::ROLE_COUNTY_HR, kDemoCounty)), req,
-                              &resp);
+    grpc::Status s = CallWith(
+        platform.training_stub(), &training::v1::TrainingService::Stub::GetComplianceReport,
+        platform.Token(HrP(common::v1::ROLE_COUNTY_HR, kDemoCounty)), req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp;
   };
@@ -93,7 +92,8 @@ TEST(DemoDataTest, TheTrainingHistoryGivesEveryStatusButOnTrackAndLoadsOnce) {
   EXPECT_EQ(ReadFile(dir.path() + "/second.txt"), first);
   const training::v1::GetComplianceReportResponse after = report();
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(before, after))
-      << before.DebugString() << "\n---\n" << after.DebugString();
+      << before.DebugString() << "\n---\n"
+      << after.DebugString();
 }
 
 }  // namespace

@@ -85,8 +85,7 @@ class GrpcStoriesTest : public PlatformTest {
     return published.course();
   }
 
-  static tv1::CompletionRow Row(const std::string& teacher, double hours,
-                                const std::string& day) {
+  static tv1::CompletionRow Row(const std::string& teacher, double hours, const std::string& day) {
     tv1::CompletionRow row;
     row.set_teacher_id(teacher);
     row.set_hours(hours);
@@ -109,7 +108,8 @@ class GrpcStoriesTest : public PlatformTest {
     req.mutable_evidence()->set_description("参会证明及学时证明");
     req.mutable_evidence()->set_file_ref("uploads/" + request_id + ".pdf");
     tv1::LogTrainingResponse resp;
-    grpc::Status s = CallWith(training(), &TStub::LogTraining, Token(TeacherP(teacher)), req, &resp);
+    grpc::Status s =
+        CallWith(training(), &TStub::LogTraining, Token(TeacherP(teacher)), req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp.record();
   }
@@ -153,7 +153,9 @@ TEST_F(GrpcStoriesTest, HrImportsARosterAndReadsAGrowthFile) {
 
   // A bad row makes the whole file INVALID_ARGUMENT, naming the row, and writes nothing.
   std::vector<RosterTeacher> bad = county.teachers;
-  bad.push_back({"N330781-4", "赵磊", true, "1988-02-30", "330781" "0001"});
+  bad.push_back({"N330781-4", "赵磊", true, "1988-02-30",
+                 "330781"
+                 "0001"});
   again.set_csv(TeachersCsv("330781", bad));
   again.set_request_id("teachers-330781-bad");
   grpc::Status s = CallWith(profile(), &PStub::ImportRoster, hr, again, &replay);
@@ -412,8 +414,7 @@ TEST_F(GrpcStoriesTest, EachCallerSeesOnlyTheirOwnScope) {
   file_of.set_teacher_id(a);
   EXPECT_TRUE(CallWith(profile(), &PStub::GetGrowthFile, a_token, file_of, &file).ok());
   summary_of.set_teacher_id(a);
-  EXPECT_TRUE(
-      CallWith(training(), &TStub::GetTrainingSummary, a_token, summary_of, &summary).ok());
+  EXPECT_TRUE(CallWith(training(), &TStub::GetTrainingSummary, a_token, summary_of, &summary).ok());
 
   // A school admin reading another school's teacher; their own school's teacher is fine.
   const std::string admin_token = Token(SchoolAdminP(county.school_ids.at("3307830001")));
@@ -433,9 +434,9 @@ TEST_F(GrpcStoriesTest, EachCallerSeesOnlyTheirOwnScope) {
   report_of.set_county_id("330783");
   tv1::GetComplianceReportResponse report;
   const std::string other_hr = Token(HrP(common::v1::ROLE_COUNTY_HR, "330784"));
-  EXPECT_EQ(CallWith(training(), &TStub::GetComplianceReport, other_hr, report_of, &report)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      CallWith(training(), &TStub::GetComplianceReport, other_hr, report_of, &report).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   file_of.set_teacher_id(a);
   EXPECT_EQ(CallWith(profile(), &PStub::GetGrowthFile, other_hr, file_of, &file).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
@@ -481,9 +482,9 @@ TEST_F(GrpcStoriesTest, EachCallerSeesOnlyTheirOwnScope) {
   foreign.mutable_course()->clear_enrolled();
   foreign.mutable_course()->clear_created_by();
   tv1::RegisterCourseResponse registered;
-  EXPECT_EQ(CallWith(training(), &TStub::RegisterCourse, other_centre, foreign, &registered)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      CallWith(training(), &TStub::RegisterCourse, other_centre, foreign, &registered).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   // The owner may.
   s = CallWith(training(), &TStub::RecordCompletions, Token(CentreP("P330783")), batch,
                &completions);
@@ -510,12 +511,12 @@ std::vector<std::pair<std::string, std::string>> BadTokens(const Platform& platf
                       platform.Token(who, absl::Hours(1), now - absl::Hours(2)));
   tokens.emplace_back("not valid for another hour",
                       platform.Token(who, absl::Hours(2), now + absl::Hours(1)));
-  tokens.emplace_back("wrong issuer", MintJwt(platform.jwt_key(), who, "someone-else", kAudience,
-                                              absl::Hours(1), now)
-                                          .value());
-  tokens.emplace_back("wrong audience", MintJwt(platform.jwt_key(), who, kIssuer, "another-api",
-                                                absl::Hours(1), now)
-                                            .value());
+  tokens.emplace_back(
+      "wrong issuer",
+      MintJwt(platform.jwt_key(), who, "someone-else", kAudience, absl::Hours(1), now).value());
+  tokens.emplace_back(
+      "wrong audience",
+      MintJwt(platform.jwt_key(), who, kIssuer, "another-api", absl::Hours(1), now).value());
   const std::string good = platform.Token(who);
   std::vector<std::string> parts = absl::StrSplit(good, '.');
   const std::string none_header = Base64Url(
@@ -528,8 +529,7 @@ std::vector<std::pair<std::string, std::string>> BadTokens(const Platform& platf
   // The claims changed (another role) under the original signature.
   std::string payload;
   EXPECT_TRUE(absl::WebSafeBase64Unescape(parts[1], &payload));
-  const std::string admin_payload =
-      absl::StrReplaceAll(payload, {{"\"county_hr\"", "\"admin\""}});
+  const std::string admin_payload = absl::StrReplaceAll(payload, {{"\"county_hr\"", "\"admin\""}});
   EXPECT_NE(admin_payload, payload);
   tokens.emplace_back("claims tampered",
                       absl::StrCat(parts[0], ".", Base64Url(admin_payload), ".", parts[2]));
@@ -548,8 +548,8 @@ TEST_F(GrpcStoriesTest, TheGatewayRefusesBadTokens) {
   EXPECT_NE(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
   for (const auto& [what, token] : BadTokens(platform())) {
     s = CallWith(profile(), &PStub::GetCounty, token, req, &resp);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << what << ": "
-                                                                 << s.error_message();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        << what << ": " << s.error_message();
     // The message says what was wrong and never repeats the token.
     EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr(token))) << what;
   }
@@ -568,8 +568,8 @@ TEST_F(GrpcStoriesTest, TheGatewayRefusesBadTokens) {
 
 // Calls GetCounty on the profile service and GetTrainingPolicy on the training service directly,
 // with the metadata a caller chose; returns both statuses.
-std::pair<grpc::Status, grpc::Status> CallDirect(Platform& platform,
-                                                 const std::vector<std::pair<std::string, std::string>>& metadata) {
+std::pair<grpc::Status, grpc::Status> CallDirect(
+    Platform& platform, const std::vector<std::pair<std::string, std::string>>& metadata) {
   auto profile_stub = pv1::ProfileService::NewStub(Channel(platform.profile().address()));
   auto training_stub = tv1::TrainingService::NewStub(Channel(platform.training().address()));
   grpc::ClientContext profile_context, training_context;

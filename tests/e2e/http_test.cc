@@ -54,7 +54,8 @@ class HttpStoriesTest : public PlatformTest {
     if (c != nullptr) {
       // The gRPC code, as its number (google.rpc.Status) or its name.
       EXPECT_TRUE(c->number_value() == static_cast<int>(code) ||
-                  c->string_value() == absl::StatusCodeToString(static_cast<absl::StatusCode>(code)))
+                  c->string_value() ==
+                      absl::StatusCodeToString(static_cast<absl::StatusCode>(code)))
           << reply.body;
     }
     const pb::Value* message = Member(body, "message");
@@ -193,10 +194,10 @@ TEST_F(HttpStoriesTest, TrainingStoryOverJsonWithTheCsvReport) {
   EXPECT_EQ(Member(ParseJson(reply.body), "course.state")->string_value(),
             "COURSE_STATE_PUBLISHED");
 
-  const std::string rows = absl::StrCat(
-      R"({"rows":[{"teacherId":")", a, R"(","hours":40,"completedOn":"2025-09-30"},)",
-      R"({"teacherId":")", b, R"(","hours":40.5,"completedOn":"2025-09-30"},)",
-      R"({"teacherId":")", b, R"(","hours":20,"completedOn":"2025-09-20"}]})");
+  const std::string rows =
+      absl::StrCat(R"({"rows":[{"teacherId":")", a, R"(","hours":40,"completedOn":"2025-09-30"},)",
+                   R"({"teacherId":")", b, R"(","hours":40.5,"completedOn":"2025-09-30"},)",
+                   R"({"teacherId":")", b, R"(","hours":20,"completedOn":"2025-09-20"}]})");
   HttpReply batch = Send(http::verb::post, "/v1/courses/" + course_id + "/completions", centre,
                          rows, {{"Idempotency-Key", "http-batch-1"}});
   ASSERT_EQ(batch.status, 200) << batch.body;
@@ -209,8 +210,8 @@ TEST_F(HttpStoriesTest, TrainingStoryOverJsonWithTheCsvReport) {
   EXPECT_EQ(Member(batch_json, "alreadyCredited")->number_value(), 0);
   EXPECT_THAT(batch.body, HasSubstr(R"("outcome":"COMPLETION_OUTCOME_REJECTED")"));
   EXPECT_THAT(batch.body, HasSubstr(R"("field":"rows[1].hours")"));
-  HttpReply same = Send(http::verb::post, "/v1/courses/" + course_id + "/completions", centre,
-                        rows, {{"Idempotency-Key", "http-batch-1"}});
+  HttpReply same = Send(http::verb::post, "/v1/courses/" + course_id + "/completions", centre, rows,
+                        {{"Idempotency-Key", "http-batch-1"}});
   EXPECT_EQ(same.body, batch.body);
   HttpReply again = Send(http::verb::post, "/v1/courses/" + course_id + "/completions", centre,
                          rows, {{"Idempotency-Key", "http-batch-2"}});
@@ -283,11 +284,11 @@ std::string ManyTeachersCsv(const std::string& county, const std::string& school
       "姓名,性别,出生日期,身份证号,参加工作时间,学校,调入本校时间,学段,任教学科,是否在编,"
       "任职状态\n";
   for (int i = 0; i < n; ++i) {
-    const std::string birth = absl::StrFormat("%04d%02d%02d", 1965 + i % 30, 1 + (i / 30) % 12,
-                                              1 + (i / 360) % 28);
+    const std::string birth =
+        absl::StrFormat("%04d%02d%02d", 1965 + i % 30, 1 + (i / 30) % 12, 1 + (i / 360) % 28);
     absl::StrAppend(&csv, "教师", i, ",女,", birth.substr(0, 4), "-", birth.substr(4, 2), "-",
-                    birth.substr(6, 2), ",", IdCard(county, birth, false, 7),
-                    ",2012-09-01,", school_code, ",2015-09-01,小学,语文,是,在岗\n");
+                    birth.substr(6, 2), ",", IdCard(county, birth, false, 7), ",2012-09-01,",
+                    school_code, ",2015-09-01,小学,语文,是,在岗\n");
   }
   return csv;
 }
@@ -307,9 +308,9 @@ TEST_F(HttpStoriesTest, RotationStoryOverJson) {
   HttpReply reply;
   ASSERT_TRUE(Eventually(
       [&] {
-        reply = Send(http::verb::get,
-                     "/v1/counties/330728/rotation-eligibility?schoolYear=2025&eligibleOnly=true",
-                     hr);
+        reply =
+            Send(http::verb::get,
+                 "/v1/counties/330728/rotation-eligibility?schoolYear=2025&eligibleOnly=true", hr);
         const pb::Struct body = ParseJson(reply.body);
         const pb::Value* n = Member(body, "eligible");
         // int64 fields are JSON strings (proto3 JSON).
@@ -433,8 +434,8 @@ TEST_F(HttpStoriesTest, EveryErrorClassHasItsStatusAndBody) {
   EXPECT_EQ(reply.status, 401) << "expired";
 
   // 403: by the gateway (role) and by the service (scope).
-  reply = Send(http::verb::post, "/v1/training-records/" + record_id + ":review", TeacherP(b),
-               review);
+  reply =
+      Send(http::verb::post, "/v1/training-records/" + record_id + ":review", TeacherP(b), review);
   EXPECT_EQ(reply.status, 403);
   ExpectErrorBody(reply, grpc::StatusCode::PERMISSION_DENIED);
   reply = Send(http::verb::get, "/v1/teachers/" + b + "/training-summary", TeacherP(a));
@@ -458,8 +459,9 @@ TEST_F(HttpStoriesTest, EveryErrorClassHasItsStatusAndBody) {
   ExpectErrorBody(reply, grpc::StatusCode::NOT_FOUND);
 
   // 409: the county again, without an idempotency key.
-  reply = Send(http::verb::post, "/v1/counties", AdminP(),
-               R"({"countyId":"330727","name":"磐安县","cityCode":"330700","provinceCode":"330000"})");
+  reply =
+      Send(http::verb::post, "/v1/counties", AdminP(),
+           R"({"countyId":"330727","name":"磐安县","cityCode":"330700","provinceCode":"330000"})");
   EXPECT_EQ(reply.status, 409) << reply.body;
   ExpectErrorBody(reply, grpc::StatusCode::ALREADY_EXISTS);
   // 409 ABORTED: an update with a stale etag.
@@ -479,8 +481,8 @@ TEST_F(HttpStoriesTest, EveryErrorClassHasItsStatusAndBody) {
     HttpClient raw(platform().gateway().http_port);
     reply = raw.SendRaw(absl::StrCat(
         "POST /v1/rosters:import HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        "Authorization: Bearer ", platform().Token(hr), "\r\nContent-Length: ", (8 << 20) + 1,
-        "\r\n\r\n"));
+        "Authorization: Bearer ",
+        platform().Token(hr), "\r\nContent-Length: ", (8 << 20) + 1, "\r\n\r\n"));
     EXPECT_EQ(reply.status, 413);
   }
 
@@ -491,16 +493,15 @@ TEST_F(HttpStoriesTest, EveryErrorClassHasItsStatusAndBody) {
         R"({"countyId":"330702","name":"婺城区","cityCode":"330700","provinceCode":"330000"})");
     ASSERT_EQ(created.status, 200) << created.body;
     const Principal slow_hr = HrP(common::v1::ROLE_COUNTY_HR, "330702");
-    HttpReply school = Send(
-        http::verb::post, "/v1/rosters:import", slow_hr,
-        absl::StrCat(R"({"countyId":"330702","kind":"ROSTER_KIND_SCHOOLS","csv":")",
-                     Base64(SchoolsCsv({{"3307020001", "婺城区实验小学", "城区"}})), R"("})"));
+    HttpReply school =
+        Send(http::verb::post, "/v1/rosters:import", slow_hr,
+             absl::StrCat(R"({"countyId":"330702","kind":"ROSTER_KIND_SCHOOLS","csv":")",
+                          Base64(SchoolsCsv({{"3307020001", "婺城区实验小学", "城区"}})), R"("})"));
     ASSERT_EQ(school.status, 200) << school.body;
     const std::string body =
         absl::StrCat(R"({"countyId":"330702","kind":"ROSTER_KIND_TEACHERS","csv":")",
                      Base64(ManyTeachersCsv("330702", "3307020001", 3000)), R"("})");
-    reply = Send(http::verb::post, "/v1/rosters:import", slow_hr, body,
-                 {{"X-Timeout-Ms", "30"}});
+    reply = Send(http::verb::post, "/v1/rosters:import", slow_hr, body, {{"X-Timeout-Ms", "30"}});
     EXPECT_EQ(reply.status, 504) << reply.body.substr(0, 500);
     ExpectErrorBody(reply, grpc::StatusCode::DEADLINE_EXCEEDED);
     // Over gRPC, the caller's deadline is passed on the same way.
@@ -581,16 +582,15 @@ TEST_F(HttpStoriesTest, ABackendDownIs503) {
   EXPECT_EQ(reply.status, 503) << reply.body;
   // The other service still answers, and readiness says what is down.
   EXPECT_EQ(client.Send(http::verb::get, "/v1/counties/330799", "", teacher).status, 404);
-  EXPECT_TRUE(Eventually(
-      [&] { return client.Send(http::verb::get, "/readyz").status == 503; }, absl::Seconds(10)));
+  EXPECT_TRUE(Eventually([&] { return client.Send(http::verb::get, "/readyz").status == 503; },
+                         absl::Seconds(10)));
   // Over gRPC: UNAVAILABLE.
   auto stub = tv1::TrainingService::NewStub(Channel(gateway->grpc_address()));
   tv1::GetCourseRequest req;
   req.set_course_id("C-any");
   tv1::GetCourseResponse resp;
   std::unique_ptr<grpc::ClientContext> context = BearerContext(platform().Token(TeacherP("T-503")));
-  EXPECT_EQ(stub->GetCourse(context.get(), req, &resp).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(stub->GetCourse(context.get(), req, &resp).error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 #include "tests/e2e/platform.h"
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
-#include <algorithm>
 #include <boost/beast/core.hpp>
 #include <cstdio>
 #include <utility>
@@ -122,7 +122,8 @@ const pb::Value* Member(const pb::Struct& object, absl::string_view path) {
 bool JsonTo(const std::string& body, pb::Message* message) {
   auto status = pb::util::JsonStringToMessage(body, message);
   EXPECT_TRUE(status.ok()) << "not a " << message->GetTypeName() << ": " << status.ToString()
-                           << "\n" << body;
+                           << "\n"
+                           << body;
   return status.ok();
 }
 
@@ -199,7 +200,8 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
   if (!gateway.ok()) return gateway.status();
   p->gateway_ = *std::move(gateway);
   if (!AwaitReady(p->gateway_.http_port)) {
-    return absl::FailedPreconditionError(absl::StrCat("the gateway never became ready:\n", p->Logs()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the gateway never became ready:\n", p->Logs()));
   }
   p->gateway_channel_ = Channel(p->gateway_.grpc_address());
   p->profile_stub_ = profile::v1::ProfileService::NewStub(p->gateway_channel_);
@@ -247,8 +249,8 @@ absl::StatusOr<Gateway> Platform::StartGateway(const std::string& backends,
         return absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &gateway.http_port) &&
                gateway.http_port > 0;
       })) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "shidang-gateway wrote no HTTP port: ", gateway.process->StderrText()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("shidang-gateway wrote no HTTP port: ", gateway.process->StderrText()));
   }
   return gateway;
 }
@@ -298,8 +300,8 @@ std::string TeachersCsv(const std::string& county, const std::vector<RosterTeach
   for (const RosterTeacher& t : teachers) {
     std::string birth = t.birth;
     birth.erase(std::remove(birth.begin(), birth.end(), '-'), birth.end());
-    absl::StrAppend(&csv, t.national_id, ",", t.name, ",", t.male ? "男" : "女", ",", t.birth,
-                    ",", IdCard(county, birth, t.male, ++serial), ",2012-09-01,", t.school_code,
+    absl::StrAppend(&csv, t.national_id, ",", t.name, ",", t.male ? "男" : "女", ",", t.birth, ",",
+                    IdCard(county, birth, t.male, ++serial), ",2012-09-01,", t.school_code,
                     ",2015-09-01,小学,数学、科学,是,在岗,", t.title, ",", t.title_on, "\n");
   }
   return csv;

@@ -87,8 +87,8 @@ class Platform {
   // The --backends value for the platform's own services.
   std::string Backends() const;
 
-  std::string Token(const common::v1::Principal& claims,
-                    absl::Duration ttl = absl::Hours(1), absl::Time now = absl::Now()) const;
+  std::string Token(const common::v1::Principal& claims, absl::Duration ttl = absl::Hours(1),
+                    absl::Time now = absl::Now()) const;
   const JwtKey& jwt_key() const { return jwt_key_; }
   const PrincipalSigner& signer() const { return signer_; }
   // The key file the services verify principals with (for tools run against the platform).

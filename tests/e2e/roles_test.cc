@@ -31,10 +31,10 @@ namespace http = boost::beast::http;
 using common::v1::Role;
 
 // The column order of the table.
-constexpr Role kRoles[] = {common::v1::ROLE_TEACHER,        common::v1::ROLE_SCHOOL_ADMIN,
-                           common::v1::ROLE_COUNTY_HR,      common::v1::ROLE_CITY_HR,
-                           common::v1::ROLE_PROVINCE_HR,    common::v1::ROLE_TRAINING_CENTER,
-                           common::v1::ROLE_ADMIN,          common::v1::ROLE_SERVICE};
+constexpr Role kRoles[] = {common::v1::ROLE_TEACHER,     common::v1::ROLE_SCHOOL_ADMIN,
+                           common::v1::ROLE_COUNTY_HR,   common::v1::ROLE_CITY_HR,
+                           common::v1::ROLE_PROVINCE_HR, common::v1::ROLE_TRAINING_CENTER,
+                           common::v1::ROLE_ADMIN,       common::v1::ROLE_SERVICE};
 
 struct Cell {
   const char* service;  // "profile", "training" or "rotation"
@@ -72,11 +72,14 @@ const Cell kTable[] = {
     {kProfile, "GetTeacher", http::verb::get, "/v1/teachers/{teacher_id}", "xxxxx.xx"},
     {kProfile, "UpdateTeacher", http::verb::patch, "/v1/teachers/{teacher_id}", "..xxx.x."},
     {kProfile, "ListTeachers", http::verb::get, "/v1/counties/{county_id}/teachers", ".xxxx.xx"},
-    {kProfile, "AddTimelineEntry", http::verb::post, "/v1/teachers/{teacher_id}/timeline", ".xxxx.xx"},
+    {kProfile, "AddTimelineEntry", http::verb::post, "/v1/teachers/{teacher_id}/timeline",
+     ".xxxx.xx"},
     {kProfile, "ListTimeline", http::verb::get, "/v1/teachers/{teacher_id}/timeline", "xxxxx.xx"},
     {kProfile, "MoveTeacher", http::verb::post, "/v1/teachers/{teacher_id}:move", "..xxx.x."},
-    {kProfile, "TransferTeacher", http::verb::post, "/v1/teachers/{teacher_id}:transfer", "..xxx.x."},
-    {kProfile, "GetGrowthFile", http::verb::get, "/v1/teachers/{teacher_id}/growth-file", "xxxxx.x."},
+    {kProfile, "TransferTeacher", http::verb::post, "/v1/teachers/{teacher_id}:transfer",
+     "..xxx.x."},
+    {kProfile, "GetGrowthFile", http::verb::get, "/v1/teachers/{teacher_id}/growth-file",
+     "xxxxx.x."},
     {kProfile, "ImportRoster", http::verb::post, "/v1/rosters:import", "..xxx.x."},
     // TrainingService
     {kTraining, "RegisterCourse", http::verb::post, "/v1/courses", ".....xx."},
@@ -85,18 +88,18 @@ const Cell kTable[] = {
     {kTraining, "PublishCourse", http::verb::post, "/v1/courses/{course_id}:publish", ".....xx."},
     {kTraining, "CloseCourse", http::verb::post, "/v1/courses/{course_id}:close", ".....xx."},
     {kTraining, "Enroll", http::verb::post, "/v1/courses/{course_id}/enrollments", "xx....x."},
-    {kTraining, "Withdraw", http::verb::post, "/v1/courses/{course_id}/enrollments/{teacher_id}:withdraw",
-     "xx....x."},
+    {kTraining, "Withdraw", http::verb::post,
+     "/v1/courses/{course_id}/enrollments/{teacher_id}:withdraw", "xx....x."},
     {kTraining, "RecordCompletions", http::verb::post, "/v1/courses/{course_id}/completions",
      ".....xx."},
     {kTraining, "LogTraining", http::verb::post, "/v1/teachers/{teacher_id}/training-records",
      "x.....x."},
     {kTraining, "ReviewTrainingRecord", http::verb::post, "/v1/training-records/{record_id}:review",
      "..xxx.x."},
-    {kTraining, "ListTrainingRecords", http::verb::get, "/v1/teachers/{teacher_id}/training-records",
-     "xxxxx.x."},
-    {kTraining, "ReverseEntry", http::verb::post, "/v1/teachers/{teacher_id}/ledger/{entry_id}:reverse",
-     "..xxx.x."},
+    {kTraining, "ListTrainingRecords", http::verb::get,
+     "/v1/teachers/{teacher_id}/training-records", "xxxxx.x."},
+    {kTraining, "ReverseEntry", http::verb::post,
+     "/v1/teachers/{teacher_id}/ledger/{entry_id}:reverse", "..xxx.x."},
     {kTraining, "ListLedger", http::verb::get, "/v1/teachers/{teacher_id}/ledger", "xxxxx.x."},
     {kTraining, "SetTrainingPolicy", http::verb::post, "/v1/training-policies", "..xxx.x."},
     {kTraining, "GetTrainingPolicy", http::verb::get, "/v1/counties/{county_id}/training-policy",
@@ -119,8 +122,7 @@ const Cell kTable[] = {
      ".xxxx.x."},
     {kRotation, "RejectRotation", http::verb::post, "/v1/rotations/{rotation_id}:reject",
      ".xxxx.x."},
-    {kRotation, "StartRotation", http::verb::post, "/v1/rotations/{rotation_id}:start",
-     "..xxx.x."},
+    {kRotation, "StartRotation", http::verb::post, "/v1/rotations/{rotation_id}:start", "..xxx.x."},
     {kRotation, "CompleteRotation", http::verb::post, "/v1/rotations/{rotation_id}:complete",
      "..xxx.x."},
     {kRotation, "CancelRotation", http::verb::post, "/v1/rotations/{rotation_id}:cancel",
@@ -200,8 +202,8 @@ class RoleTableTest : public PlatformTest {
     for (const Outcome& o : outcomes) {
       const std::string role = RoleName(o.role);
       const bool reached = absl::StrContains(logs, "request_id=" + o.request_id);
-      SCOPED_TRACE(absl::StrCat(over_http ? "HTTP " : "gRPC ", o.cell->method, " as ", role,
-                                " -> ", o.code, " ", o.message));
+      SCOPED_TRACE(absl::StrCat(over_http ? "HTTP " : "gRPC ", o.cell->method, " as ", role, " -> ",
+                                o.code, " ", o.message));
       if (o.allowed) {
         EXPECT_TRUE(reached) << "an allowed call never reached the service";
         if (over_http) {
@@ -259,7 +261,7 @@ TEST_F(RoleTableTest, EveryCellOverGrpc) {
   for (const Cell& cell : kTable) {
     for (size_t r = 0; r < std::size(kRoles); ++r) {
       Outcome o{&cell, kRoles[r], cell.allowed[r] == 'x', RequestId("grpc", cell, kRoles[r]),
-                0, ""};
+                0,     ""};
       std::unique_ptr<grpc::ClientContext> context =
           BearerContext(platform().Token(AnyOf(kRoles[r])), o.request_id, absl::Seconds(10));
       grpc::Slice empty("");
@@ -287,11 +289,11 @@ TEST_F(RoleTableTest, EveryCellOverHttp) {
   for (const Cell& cell : kTable) {
     for (size_t r = 0; r < std::size(kRoles); ++r) {
       Outcome o{&cell, kRoles[r], cell.allowed[r] == 'x', RequestId("http", cell, kRoles[r]),
-                0, ""};
+                0,     ""};
       Headers headers = {{"Authorization", "Bearer " + platform().Token(AnyOf(kRoles[r]))},
                          {"X-Request-Id", o.request_id}};
-      HttpReply reply = client.Send(cell.verb, Target(cell),
-                                    cell.verb == http::verb::get ? "" : "{}", headers);
+      HttpReply reply =
+          client.Send(cell.verb, Target(cell), cell.verb == http::verb::get ? "" : "{}", headers);
       o.code = reply.status;
       o.message = reply.body;
       outcomes.push_back(std::move(o));

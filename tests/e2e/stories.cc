@@ -53,10 +53,9 @@ void ImportCounty(Platform& platform, const std::string& county_id, County* coun
   teachers.set_request_id("teachers-" + county_id);
   s = CallWith(platform.profile_stub(), &pv1::ProfileService::Stub::ImportRoster, hr, teachers,
                &imported);
-  ASSERT_TRUE(s.ok()) << s.error_message() << " "
-                      << BadRequestOf(FromGrpcStatus(s))
-                             .value_or(common::v1::BadRequest())
-                             .DebugString();
+  ASSERT_TRUE(s.ok())
+      << s.error_message() << " "
+      << BadRequestOf(FromGrpcStatus(s)).value_or(common::v1::BadRequest()).DebugString();
   ASSERT_EQ(imported.created(), 3);
 
   pv1::ListSchoolsRequest list_schools;
@@ -73,8 +72,8 @@ void ImportCounty(Platform& platform, const std::string& county_id, County* coun
   pv1::ListTeachersRequest list_teachers;
   list_teachers.set_county_id(county_id);
   pv1::ListTeachersResponse listed_teachers;
-  s = CallWith(platform.profile_stub(), &pv1::ProfileService::Stub::ListTeachers, hr,
-               list_teachers, &listed_teachers);
+  s = CallWith(platform.profile_stub(), &pv1::ProfileService::Stub::ListTeachers, hr, list_teachers,
+               &listed_teachers);
   ASSERT_TRUE(s.ok()) << s.error_message();
   for (const pv1::Teacher& teacher : listed_teachers.teachers()) {
     county->teacher_ids[teacher.national_teacher_id()] = teacher.teacher_id();
@@ -89,8 +88,8 @@ bool AwaitTrainingKnows(Platform& platform, const County& county) {
     req.set_teacher_id(teacher_id);
     bool known = Eventually([&] {
       tv1::GetTrainingSummaryResponse resp;
-      return CallWith(platform.training_stub(), &tv1::TrainingService::Stub::GetTrainingSummary,
-                      hr, req, &resp)
+      return CallWith(platform.training_stub(), &tv1::TrainingService::Stub::GetTrainingSummary, hr,
+                      req, &resp)
           .ok();
     });
     if (!known) {

@@ -38,8 +38,8 @@ std::string Bearer(const common::v1::Principal& claims, absl::Duration ttl = abs
 
 class AuthenticatorTest : public ::testing::Test {
  protected:
-  Authenticator auth_{JwtVerifier(Keys(), "shidang", "shidang-api"),
-                      PrincipalSigner(kPrincipalKey), /*max_cached=*/64};
+  Authenticator auth_{JwtVerifier(Keys(), "shidang", "shidang-api"), PrincipalSigner(kPrincipalKey),
+                      /*max_cached=*/64};
   PrincipalSigner verifier_{kPrincipalKey};
 };
 

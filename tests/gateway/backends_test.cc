@@ -69,8 +69,12 @@ TEST(ServiceConfigJsonTest, RoundRobinAndRetriesOnlyForIdempotentMethods) {
                   ServiceConfigJson("demo.v1.DemoService", {"GetThing", "ListThings"}), &config)
                   .ok());
   const auto& fields = config.fields();
-  EXPECT_TRUE(fields.at("loadBalancingConfig").list_value().values(0).struct_value().fields().count(
-      "round_robin"));
+  EXPECT_TRUE(fields.at("loadBalancingConfig")
+                  .list_value()
+                  .values(0)
+                  .struct_value()
+                  .fields()
+                  .count("round_robin"));
   const auto& method_config = fields.at("methodConfig").list_value().values(0).struct_value();
   const auto& names = method_config.fields().at("name").list_value();
   ASSERT_EQ(names.values_size(), 2);

@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "gtest/gtest.h"
+#include "kit/testing.grpc.pb.h"  // generated from tests/kit/testing.proto
 #include "services/common/jwt.h"
 #include "shidang/common/v1/options.pb.h"
 #include "tests/kit/descriptor_sets.h"
@@ -29,7 +30,6 @@
 #include "tests/kit/gateway_files.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
-#include "kit/testing.grpc.pb.h"  // generated from tests/kit/testing.proto
 
 namespace shidang::testing {
 namespace {
@@ -90,11 +90,11 @@ class GrpcFrontBusyPollTest : public ::testing::Test {
   void StartGateway(std::vector<std::string> busy_poll_flags) {
     std::vector<std::string> args = files_.Flags(kIssuer, kAudience);
     args.insert(args.end(), {
-        "--backends=shidang.testing.v1.EchoService=" + echo_->address(),
-        "--rate_per_second=0",
-        // Quiet while measuring: no health rounds during the calls.
-        "--health_interval_ms=60000",
-    });
+                                "--backends=shidang.testing.v1.EchoService=" + echo_->address(),
+                                "--rate_per_second=0",
+                                // Quiet while measuring: no health rounds during the calls.
+                                "--health_interval_ms=60000",
+                            });
     args.insert(args.end(), busy_poll_flags.begin(), busy_poll_flags.end());
     auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
     ASSERT_TRUE(gateway.ok()) << gateway.status();

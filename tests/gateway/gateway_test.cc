@@ -29,9 +29,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "google/protobuf/descriptor.pb.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "gtest/gtest.h"
+#include "kit/testing.grpc.pb.h"  // generated from tests/kit/testing.proto
 #include "services/common/jwt.h"
 #include "services/common/principal.h"
 #include "services/common/status.h"
@@ -43,7 +44,6 @@
 #include "tests/kit/redis_server.h"
 #include "tests/kit/reflection_call.h"
 #include "tests/kit/service_process.h"
-#include "kit/testing.grpc.pb.h"  // generated from tests/kit/testing.proto
 
 namespace shidang::testing {
 namespace {
@@ -58,9 +58,6 @@ using ::testing::Not;
 constexpr char kIssuer[] = "shidang-test";
 constexpr char kAudience[] = "shidang-api-test";
 constexpr char kEchoPath[] = "/shidang.testing.v1.EchoService/Echo";
-
-
-
 
 Principal Claims(Role role, const std::string& subject) {
   Principal principal;
@@ -279,12 +276,12 @@ class GatewayTest : public ::testing::Test {
   void StartGateway(const std::string& backend, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = files_.Flags(kIssuer, kAudience);
     args.insert(args.end(), {
-        "--backends=shidang.testing.v1.EchoService=" + backend +
-            ";shidang.testing.v1.InternalService=" + backend +
-            ";shidang.testing.v1.StreamService=" + backend,
-        "--health_interval_ms=100",
-        "--shutdown_grace_ms=1000",
-    });
+                                "--backends=shidang.testing.v1.EchoService=" + backend +
+                                    ";shidang.testing.v1.InternalService=" + backend +
+                                    ";shidang.testing.v1.StreamService=" + backend,
+                                "--health_interval_ms=100",
+                                "--shutdown_grace_ms=1000",
+                            });
     args.insert(args.end(), extra.begin(), extra.end());
     auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
     ASSERT_TRUE(gateway.ok()) << gateway.status();
@@ -498,10 +495,9 @@ TEST_F(GatewayTest, RefusesCallersWithoutAValidToken) {
   JwtKey other_key{"k1", RandomBytes(32)};
   JwtKey unknown_kid{"k9", RandomBytes(32)};
   auto header_none = absl::WebSafeBase64Escape(R"({"alg":"none","typ":"JWT","kid":"k1"})");
-  auto claims = absl::WebSafeBase64Escape(
-      absl::StrCat(R"({"iss":")", kIssuer, R"(","aud":")", kAudience,
-                   R"(","sub":"t-1","role":"teacher","exp":)", absl::ToUnixSeconds(now) + 3600,
-                   "}"));
+  auto claims = absl::WebSafeBase64Escape(absl::StrCat(
+      R"({"iss":")", kIssuer, R"(","aud":")", kAudience, R"(","sub":"t-1","role":"teacher","exp":)",
+      absl::ToUnixSeconds(now) + 3600, "}"));
   struct Case {
     std::string name;
     std::string token;
@@ -515,8 +511,8 @@ TEST_F(GatewayTest, RefusesCallersWithoutAValidToken) {
       {"unknown kid",
        MintJwt(unknown_kid, teacher, kIssuer, kAudience, absl::Hours(1), now).value_or("")},
       {"alg none", absl::StrCat(header_none, ".", claims, ".")},
-      {"wrong aud", MintJwt(files_.jwt_key, teacher, kIssuer, "someone-else", absl::Hours(1), now)
-                        .value_or("")},
+      {"wrong aud",
+       MintJwt(files_.jwt_key, teacher, kIssuer, "someone-else", absl::Hours(1), now).value_or("")},
       {"wrong iss", MintJwt(files_.jwt_key, teacher, "someone-else", kAudience, absl::Hours(1), now)
                         .value_or("")},
   };
@@ -544,8 +540,8 @@ TEST_F(GatewayTest, RefusesRolesTheMethodDoesNotAllow) {
   EXPECT_THAT(status.error_message(), HasSubstr("training_center"));
   EXPECT_THAT(status.error_message(), HasSubstr(kEchoPath));
   // Fail allows teachers only.
-  grpc::Status fail = CallPath("/shidang.testing.v1.EchoService/Fail",
-                               Token(common::v1::ROLE_COUNTY_HR, "alice"));
+  grpc::Status fail =
+      CallPath("/shidang.testing.v1.EchoService/Fail", Token(common::v1::ROLE_COUNTY_HR, "alice"));
   EXPECT_EQ(fail.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(fail.error_message(), HasSubstr("county_hr"));
 }
@@ -623,7 +619,6 @@ TEST_F(GatewayTest, HealthFollowsTheBackends) {
             grpc::StatusCode::UNAVAILABLE);
 }
 
-
 TEST_F(GatewayTest, ReflectionListsAndDescribesThePublicServices) {
   StartEcho();
   StartGateway(echo_->address());
@@ -652,7 +647,8 @@ TEST_F(GatewayTest, ReflectionListsAndDescribesThePublicServices) {
   for (const std::string& bytes : described.file_descriptor_response().file_descriptor_proto()) {
     pb::FileDescriptorProto file;
     ASSERT_TRUE(file.ParseFromString(bytes));
-    for (const auto& service : file.service()) has_echo = has_echo || service.name() == "EchoService";
+    for (const auto& service : file.service())
+      has_echo = has_echo || service.name() == "EchoService";
     has_options = has_options || file.name() == "shidang/common/v1/options.proto";
   }
   EXPECT_TRUE(has_echo);
@@ -690,19 +686,19 @@ TEST_F(GatewayTest, OnSigtermFinishesCallsInFlightThenExits) {
 }
 
 TEST_F(GatewayTest, RefusesABackendForAServiceNotInTheDescriptorSet) {
-  std::vector<std::string> args = {
-      "--principal_key_file=" + files_.principal_key_path, "--descriptor_set=" + files_.descriptor_path,
-      "--jwt_keys_file=" + files_.jwt_keys_path,
-      "--backends=shidang.testing.v1.EchoServic=127.0.0.1:1"};
+  std::vector<std::string> args = {"--principal_key_file=" + files_.principal_key_path,
+                                   "--descriptor_set=" + files_.descriptor_path,
+                                   "--jwt_keys_file=" + files_.jwt_keys_path,
+                                   "--backends=shidang.testing.v1.EchoServic=127.0.0.1:1"};
   auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
   ASSERT_FALSE(gateway.ok());
   EXPECT_THAT(gateway.status().message(), HasSubstr("shidang.testing.v1.EchoServic"));
 }
 
 TEST_F(GatewayTest, RefusesTheServicesMetricsPortFlag) {
-  std::vector<std::string> args = {
-      "--principal_key_file=" + files_.principal_key_path, "--descriptor_set=" + files_.descriptor_path,
-      "--jwt_keys_file=" + files_.jwt_keys_path, "--metrics_port=0"};
+  std::vector<std::string> args = {"--principal_key_file=" + files_.principal_key_path,
+                                   "--descriptor_set=" + files_.descriptor_path,
+                                   "--jwt_keys_file=" + files_.jwt_keys_path, "--metrics_port=0"};
   auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
   ASSERT_FALSE(gateway.ok());
   EXPECT_THAT(gateway.status().message(), HasSubstr("--http_port"));
@@ -725,8 +721,8 @@ TEST_F(GatewayTest, ClientsShareTheBackendConnectionsOfThePool) {
     // A channel of its own: its own TCP connection to the gateway.
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    auto channel = grpc::CreateCustomChannel(gateway_->address(),
-                                             grpc::InsecureChannelCredentials(), args);
+    auto channel =
+        grpc::CreateCustomChannel(gateway_->address(), grpc::InsecureChannelCredentials(), args);
     auto stub = v1::EchoService::NewStub(channel);
     for (int i = 0; i < 3; ++i) {
       auto context = Context(token);
@@ -741,8 +737,7 @@ TEST_F(GatewayTest, ClientsShareTheBackendConnectionsOfThePool) {
   EXPECT_EQ(recording_.seen().size(), 12u);
   absl::SleepFor(absl::Milliseconds(100));
   // Four clients, twelve calls, and only the two connections the pool keeps.
-  EXPECT_EQ(CountLines(gateway_->StderrText(), "backend connection"), 2)
-      << gateway_->StderrText();
+  EXPECT_EQ(CountLines(gateway_->StderrText(), "backend connection"), 2) << gateway_->StderrText();
 }
 
 TEST_F(GatewayTest, CallsAreSpreadRoundRobinOverTheReplicas) {

@@ -3,12 +3,11 @@
 // shidang-profile on a real redis-server. Requests go over TCP from a plain Beast HTTP client, as
 // curl would send them; tokens are minted with the kit's MintJwt.
 
-#include <openssl/rand.h>
-#include <signal.h>
-
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
+#include <openssl/rand.h>
+#include <signal.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -28,10 +28,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/descriptor.pb.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "gtest/gtest.h"
-#include "absl/strings/escaping.h"
 #include "services/common/jwt.h"
 #include "services/profile/demo_county.h"
 #include "services/profile/rules.h"
@@ -59,9 +58,6 @@ using ::testing::Not;
 constexpr char kIssuer[] = "shidang-test";
 constexpr char kAudience[] = "shidang-api-test";
 constexpr char kCounty[] = "330723";
-
-
-
 
 void AddRoute(pb::MethodDescriptorProto* method, std::vector<Role> roles, const std::string& verb,
               const std::string& path, const std::string& body) {
@@ -112,13 +108,13 @@ class HttpFrontTest : public ::testing::Test {
     const std::string http_port_file = dir_.path() + "/http.port";
     std::vector<std::string> args = files_.Flags(kIssuer, kAudience);
     args.insert(args.end(), {
-        "--backends=" + backends,
-        "--health_interval_ms=100",
-        "--shutdown_grace_ms=1000",
-        "--http_port=0",
-        "--http_port_file=" + http_port_file,
-        "--cors_origins=https://hr.example.cn",
-    });
+                                "--backends=" + backends,
+                                "--health_interval_ms=100",
+                                "--shutdown_grace_ms=1000",
+                                "--http_port=0",
+                                "--http_port_file=" + http_port_file,
+                                "--cors_origins=https://hr.example.cn",
+                            });
     args.insert(args.end(), extra.begin(), extra.end());
     auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
     ASSERT_TRUE(gateway.ok()) << gateway.status();
@@ -206,22 +202,22 @@ TEST_F(HttpFrontTest, BadJsonIs400NamingThePosition) {
   StartEchoGateway();
   HttpClient client(http_port_);
   const std::string teacher = Token(common::v1::ROLE_TEACHER, "t-1");
-  HttpReply reply =
-      client.Send(http::verb::post, "/v1/echo/a", "{\n  \"text\": \"a\",\n  \"sleepMs\" 5\n}",
-                  Bearer(teacher));
+  HttpReply reply = client.Send(http::verb::post, "/v1/echo/a",
+                                "{\n  \"text\": \"a\",\n  \"sleepMs\" 5\n}", Bearer(teacher));
   ASSERT_EQ(reply.status, 400) << reply.body;
   EXPECT_THAT(reply.body, HasSubstr(R"("status":"INVALID_ARGUMENT")"));
   EXPECT_THAT(reply.body, HasSubstr(R"("code":3)"));
   EXPECT_THAT(reply.body, HasSubstr("line 3, column 13"));
-  EXPECT_THAT(reply.body, HasSubstr(R"("@type":"type.googleapis.com/shidang.common.v1.BadRequest")"));
+  EXPECT_THAT(reply.body,
+              HasSubstr(R"("@type":"type.googleapis.com/shidang.common.v1.BadRequest")"));
   EXPECT_THAT(reply.body, HasSubstr(R"("field":"body")"));
   // Unknown fields are refused, by name.
   reply = client.Send(http::verb::post, "/v1/echo/a", R"({"txt": "a"})", Bearer(teacher));
   EXPECT_EQ(reply.status, 400);
   EXPECT_THAT(reply.body, HasSubstr("txt"));
   // Not JSON at all.
-  reply = client.Send(http::verb::post, "/v1/echo/a", "text=a", {{"Content-Type", "text/plain"},
-                                                               Bearer(teacher)[0]});
+  reply = client.Send(http::verb::post, "/v1/echo/a", "text=a",
+                      {{"Content-Type", "text/plain"}, Bearer(teacher)[0]});
   EXPECT_EQ(reply.status, 415);
 }
 
@@ -279,7 +275,8 @@ TEST_F(HttpFrontTest, RateLimitIs429WithRetryAfter) {
   HttpReply reply = client.Send(http::verb::post, "/v1/echo/a", R"({"text":"a"})", auth);
   EXPECT_EQ(reply.status, 429);
   int retry_after = 0;
-  EXPECT_TRUE(absl::SimpleAtoi(reply.Header("Retry-After"), &retry_after)) << reply.Header("Retry-After");
+  EXPECT_TRUE(absl::SimpleAtoi(reply.Header("Retry-After"), &retry_after))
+      << reply.Header("Retry-After");
   EXPECT_GE(retry_after, 1);
 }
 
@@ -295,7 +292,8 @@ TEST_F(HttpFrontTest, RequestIdEchoedAndPassedOnTimeoutBecomesDeadline) {
   headers.back().second = "bad id with spaces";
   reply = client.Send(http::verb::post, "/v1/echo/a", R"({"text":"a"})", headers);
   EXPECT_THAT(reply.Header("X-Request-Id"), MatchesRegex("[0-9a-f]{32}"));
-  EXPECT_THAT(reply.body, HasSubstr(absl::StrCat("\"requestId\":\"", reply.Header("X-Request-Id"))));
+  EXPECT_THAT(reply.body,
+              HasSubstr(absl::StrCat("\"requestId\":\"", reply.Header("X-Request-Id"))));
   headers.back() = {"X-Timeout-Ms", "100"};
   reply = client.Send(http::verb::post, "/v1/echo/a", R"({"text":"a","sleepMs":2000})", headers);
   EXPECT_EQ(reply.status, 504) << reply.body;
@@ -308,16 +306,16 @@ TEST_F(HttpFrontTest, RequestIdEchoedAndPassedOnTimeoutBecomesDeadline) {
 TEST_F(HttpFrontTest, CorsOnlyForConfiguredOrigins) {
   StartEchoGateway();
   HttpClient client(http_port_);
-  HttpReply reply = client.Send(http::verb::options, "/v1/echo/a", "",
-                                {{"Origin", "https://hr.example.cn"},
-                                 {"Access-Control-Request-Method", "POST"}});
+  HttpReply reply =
+      client.Send(http::verb::options, "/v1/echo/a", "",
+                  {{"Origin", "https://hr.example.cn"}, {"Access-Control-Request-Method", "POST"}});
   EXPECT_EQ(reply.status, 204);
   EXPECT_EQ(reply.Header("Access-Control-Allow-Origin"), "https://hr.example.cn");
   EXPECT_EQ(reply.Header("Access-Control-Allow-Methods"), "POST");
   EXPECT_THAT(reply.Header("Access-Control-Allow-Headers"), HasSubstr("Idempotency-Key"));
-  reply = client.Send(http::verb::options, "/v1/echo/a", "",
-                      {{"Origin", "https://evil.example.com"},
-                       {"Access-Control-Request-Method", "POST"}});
+  reply = client.Send(
+      http::verb::options, "/v1/echo/a", "",
+      {{"Origin", "https://evil.example.com"}, {"Access-Control-Request-Method", "POST"}});
   EXPECT_EQ(reply.status, 403);
   EXPECT_EQ(reply.Header("Access-Control-Allow-Origin"), "");
   auto headers = Bearer(Token(common::v1::ROLE_TEACHER, "t-1"));
@@ -334,8 +332,9 @@ TEST_F(HttpFrontTest, HealthReadinessAndMetrics) {
   HttpClient client(http_port_);
   EXPECT_EQ(client.Send(http::verb::get, "/healthz").status, 200);
   EXPECT_TRUE(AwaitReady(client, 200));
-  EXPECT_EQ(client.Send(http::verb::post, "/v1/echo/a", R"({"text":"a"})",
-                        Bearer(Token(common::v1::ROLE_TEACHER, "t-1")))
+  EXPECT_EQ(client
+                .Send(http::verb::post, "/v1/echo/a", R"({"text":"a"})",
+                      Bearer(Token(common::v1::ROLE_TEACHER, "t-1")))
                 .status,
             200);
   EXPECT_EQ(client.Send(http::verb::get, "/v1/nowhere").status, 404);
@@ -358,13 +357,19 @@ TEST_F(HttpFrontTest, HealthReadinessAndMetrics) {
   }
   HttpReply metrics = client.Send(http::verb::get, "/metrics");
   ASSERT_EQ(metrics.status, 200);
-  EXPECT_THAT(metrics.body,
-              HasSubstr(R"(shidang_gateway_requests_total{code="OK",front="http",method="/shidang.testing.v1.EchoService/Echo"} 1)"));
-  EXPECT_THAT(metrics.body,
-              HasSubstr(R"(shidang_gateway_errors_total{code="NOT_FOUND",front="http",method="unmatched"} 1)"));
+  EXPECT_THAT(
+      metrics.body,
+      HasSubstr(
+          R"(shidang_gateway_requests_total{code="OK",front="http",method="/shidang.testing.v1.EchoService/Echo"} 1)"));
+  EXPECT_THAT(
+      metrics.body,
+      HasSubstr(
+          R"(shidang_gateway_errors_total{code="NOT_FOUND",front="http",method="unmatched"} 1)"));
   EXPECT_THAT(metrics.body, HasSubstr("shidang_gateway_request_seconds_bucket{"));
-  EXPECT_THAT(metrics.body,
-              HasSubstr(R"(shidang_gateway_requests_total{code="OK",front="grpc",method="/grpc.health.v1.Health/Check"} 1)"));
+  EXPECT_THAT(
+      metrics.body,
+      HasSubstr(
+          R"(shidang_gateway_requests_total{code="OK",front="grpc",method="/grpc.health.v1.Health/Check"} 1)"));
   EXPECT_THAT(metrics.body, HasSubstr(R"(shidang_gateway_http_responses_total{status="404"} 1)"));
   echo_->Kill(SIGKILL);
   echo_->Wait();
@@ -393,8 +398,9 @@ TEST_F(HttpProfileTest, TeacherOverHttpWithIdempotencyConflictsAndNotFound) {
   StartProfile();
   HttpClient client(http_port_);
   auto admin = Bearer(Token(common::v1::ROLE_ADMIN, "root"));
-  const std::string county = absl::StrCat(R"({"countyId":")", kCounty,
-                                          R"(","name":"武义县","cityCode":"330700","provinceCode":"330000"})");
+  const std::string county =
+      absl::StrCat(R"({"countyId":")", kCounty,
+                   R"(","name":"武义县","cityCode":"330700","provinceCode":"330000"})");
   auto keyed = admin;
   keyed.emplace_back("Idempotency-Key", "create-county-1");
   HttpReply first = client.Send(http::verb::post, "/v1/counties", county, keyed);
@@ -461,7 +467,8 @@ TEST_F(HttpProfileTest, TeacherOverHttpWithIdempotencyConflictsAndNotFound) {
   size_t token_at = first_page.body.find(marker);
   ASSERT_NE(token_at, std::string::npos) << first_page.body;
   token_at += marker.size();
-  const std::string token = first_page.body.substr(token_at, first_page.body.find('"', token_at) - token_at);
+  const std::string token =
+      first_page.body.substr(token_at, first_page.body.find('"', token_at) - token_at);
   ASSERT_FALSE(token.empty());
   HttpReply next = client.Send(
       http::verb::get,
@@ -496,9 +503,9 @@ class HttpPlatformTest : public HttpFrontTest {
     ASSERT_TRUE(profile.ok()) << profile.status();
     profile_ = *std::move(profile);
     auto training = ServiceProcess::Start(
-        SHIDANG_TRAINING_BINARY, {"--redis=" + redis_.address(),
-                                  "--principal_key_file=" + files_.principal_key_path,
-                                  "--today=2025-11-25"});
+        SHIDANG_TRAINING_BINARY,
+        {"--redis=" + redis_.address(), "--principal_key_file=" + files_.principal_key_path,
+         "--today=2025-11-25"});
     ASSERT_TRUE(training.ok()) << training.status();
     training_ = *std::move(training);
     StartGateway(absl::StrCat("shidang.profile.v1.ProfileService=", profile_->address(),
@@ -543,7 +550,8 @@ TEST_F(HttpPlatformTest, ImportWithAThousandBadRowsKeepsEveryRowInTheDetails) {
   ASSERT_EQ(reply.status, 400) << reply.body.substr(0, 2000);
   EXPECT_EQ(reply.Header("Content-Type"), "application/json");
   EXPECT_THAT(reply.body, HasSubstr(R"("status":"INVALID_ARGUMENT")"));
-  EXPECT_THAT(reply.body, HasSubstr(R"("@type":"type.googleapis.com/shidang.common.v1.BadRequest")"));
+  EXPECT_THAT(reply.body,
+              HasSubstr(R"("@type":"type.googleapis.com/shidang.common.v1.BadRequest")"));
   // Data row i is CSV row i + 1 (the header is row 1): rows 2 .. 1001, each once.
   for (int row : {2, 500, 1001}) {
     EXPECT_THAT(reply.body, HasSubstr(absl::StrCat("\"row\":\"", row, "\"")))
@@ -594,9 +602,10 @@ TEST_F(HttpPlatformTest, ComplianceReportDownloadsAsCsv) {
     int status = 0;
     const absl::Time give_up = absl::Now() + absl::Seconds(15);
     while (status != 200 && absl::Now() < give_up) {
-      status = client.Send(http::verb::get, absl::StrCat("/v1/teachers/", id, "/training-summary"),
-                           "", hr)
-                   .status;
+      status =
+          client
+              .Send(http::verb::get, absl::StrCat("/v1/teachers/", id, "/training-summary"), "", hr)
+              .status;
       if (status != 200) absl::SleepFor(absl::Milliseconds(50));
     }
     ASSERT_EQ(status, 200) << "training never learned of " << id;

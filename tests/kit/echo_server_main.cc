@@ -7,13 +7,13 @@
 #include <string>
 #include <thread>
 
+#include "kit/testing.grpc.pb.h"  // generated from tests/kit/testing.proto
 #include "services/common/log.h"
 #include "services/common/principal.h"
 #include "services/common/server.h"
 #include "services/common/service_flags.h"
 #include "services/common/service_main.h"
 #include "services/common/status.h"
-#include "kit/testing.grpc.pb.h"  // generated from tests/kit/testing.proto
 
 namespace shidang::testing {
 namespace {

@@ -17,9 +17,9 @@ std::string HttpReply::Header(absl::string_view name) const {
 
 HttpClient::HttpClient(int port) : socket_(ioc_) {
   beast::error_code ec;
-  socket_.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"),
-                                         static_cast<unsigned short>(port)),
-                  ec);
+  socket_.connect(
+      net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)),
+      ec);
   EXPECT_FALSE(ec) << "connecting to 127.0.0.1:" << port << ": " << ec.message();
 }
 

@@ -1,8 +1,8 @@
 #include "tests/kit/redis_server.h"
 
 #include <signal.h>
-#include <sys/prctl.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,18 +53,29 @@ redis::Pool& RedisServer::pool() { return *pool_; }
 
 void RedisServer::Start() {
   std::vector<std::string> args = {
-      "redis-server",       "--port",         "0",
-      "--unixsocket",       socket_path_,     "--unixsocketperm",
-      "700",                "--dir",          dir_.path(),
-      "--appendonly",       options_.appendonly ? "yes" : "no",
-      "--appendfsync",      options_.appendfsync,
-      "--save",             "",
-      "--daemonize",        "no",
-      "--logfile",          dir_.path() + "/redis.log",
+      "redis-server",
+      "--port",
+      "0",
+      "--unixsocket",
+      socket_path_,
+      "--unixsocketperm",
+      "700",
+      "--dir",
+      dir_.path(),
+      "--appendonly",
+      options_.appendonly ? "yes" : "no",
+      "--appendfsync",
+      options_.appendfsync,
+      "--save",
+      "",
+      "--daemonize",
+      "no",
+      "--logfile",
+      dir_.path() + "/redis.log",
   };
   if (options_.cluster_enabled) {
-    args.insert(args.end(), {"--cluster-enabled", "yes", "--cluster-config-file",
-                             dir_.path() + "/nodes.conf"});
+    args.insert(args.end(),
+                {"--cluster-enabled", "yes", "--cluster-config-file", dir_.path() + "/nodes.conf"});
   }
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
 

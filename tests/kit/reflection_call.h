@@ -1,7 +1,8 @@
 #pragma once
 
-// Test kit: one grpc.reflection.v1alpha ServerReflectionInfo exchange, made with the wire-compatible
-// copies of the reflection messages in kit/testing.proto (Debian ships no generated reflection stub).
+// Test kit: one grpc.reflection.v1alpha ServerReflectionInfo exchange, made with the
+// wire-compatible copies of the reflection messages in kit/testing.proto (Debian ships no generated
+// reflection stub).
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -22,9 +23,9 @@ class ReflectionCall
   ReflectionCall(std::shared_ptr<grpc::Channel> channel, v1::ReflectionRequest request)
       : stub_(std::move(channel)), request_(std::move(request)) {
     context_.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    stub_.PrepareBidiStreamingCall(
-        &context_, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-        grpc::StubOptions(), this);
+    stub_.PrepareBidiStreamingCall(&context_,
+                                   "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                                   grpc::StubOptions(), this);
     StartWrite(&request_);
     StartRead(&response_);
     StartCall();

@@ -21,7 +21,6 @@
 namespace shidang::testing {
 namespace {
 
-
 ProcessExit FromWaitStatus(int status) {
   ProcessExit exit;
   if (WIFEXITED(status)) {
@@ -113,9 +112,9 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  return absl::FailedPreconditionError(
-      absl::StrCat(binary, " wrote no port within ", absl::FormatDuration(startup),
-                   "; its stderr:\n", process->StderrText()));
+  return absl::FailedPreconditionError(absl::StrCat(binary, " wrote no port within ",
+                                                    absl::FormatDuration(startup),
+                                                    "; its stderr:\n", process->StderrText()));
   // The destructor stops it.
 }
 

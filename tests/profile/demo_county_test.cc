@@ -128,8 +128,7 @@ TEST(DemoCountyTest, DatesArePlausible) {
   const DemoCounty& county = County();
   absl::flat_hash_map<std::string, const DemoSchool*> schools;
   for (const DemoSchool& s : county.schools) schools[s.code] = &s;
-  const std::set<std::string> known(roster::KnownSubjects().begin(),
-                                    roster::KnownSubjects().end());
+  const std::set<std::string> known(roster::KnownSubjects().begin(), roster::KnownSubjects().end());
   for (const DemoTeacher& t : county.teachers) {
     const int age = WholeYears(t.birth_date, kToday);
     EXPECT_GE(age, 22);
@@ -250,9 +249,8 @@ TEST(DemoCountyTest, CsvParsesBackAndMapsWithTheRosterColumns) {
     EXPECT_EQ(*csv::EnumFromLabel<v1::SchoolQuality>(school_map->Cell(row, roster::kQuality)),
               s.quality);
     EXPECT_EQ(*csv::EnumFromLabel<v1::SchoolKind>(school_map->Cell(row, roster::kKind)), s.kind);
-    EXPECT_EQ(
-        *csv::EnumFromLabel<v1::SchoolOwnership>(school_map->Cell(row, roster::kOwnership)),
-        s.ownership);
+    EXPECT_EQ(*csv::EnumFromLabel<v1::SchoolOwnership>(school_map->Cell(row, roster::kOwnership)),
+              s.ownership);
     EXPECT_EQ(school_map->Cell(row, roster::kCompulsoryEducation),
               s.compulsory_education ? "是" : "否");
     school_names[s.code] = s.name;
@@ -278,9 +276,8 @@ TEST(DemoCountyTest, CsvParsesBackAndMapsWithTheRosterColumns) {
       EXPECT_EQ(*csv::EnumFromLabel<common::v1::Sex>(map->Cell(row, roster::kSex)), t.sex);
       EXPECT_EQ(*csv::EnumFromLabel<v1::PostStatus>(map->Cell(row, roster::kPostStatus)),
                 t.post_status);
-      EXPECT_EQ(map->Cell(row, roster::kSchool), reference == SchoolReference::kCode
-                                                     ? t.school_code
-                                                     : school_names[t.school_code]);
+      EXPECT_EQ(map->Cell(row, roster::kSchool),
+                reference == SchoolReference::kCode ? t.school_code : school_names[t.school_code]);
       const std::vector<std::string> subjects =
           absl::StrSplit(map->Cell(row, roster::kSubjects), roster::kSubjectSeparator);
       EXPECT_EQ(subjects, t.subjects);
@@ -330,8 +327,8 @@ TEST(DemoCountyMainTest, WritesBothFilesWithBom) {
   EXPECT_EQ(schools, SchoolsCsv(*county));
   EXPECT_EQ(teachers, TeachersCsv(*county));
 
-  const std::string bad = absl::StrCat(SHIDANG_DEMO_COUNTY, " --today=2025-02-30 --out_dir=",
-                                       dir.path(), " > /dev/null 2>&1");
+  const std::string bad = absl::StrCat(
+      SHIDANG_DEMO_COUNTY, " --today=2025-02-30 --out_dir=", dir.path(), " > /dev/null 2>&1");
   const int bad_rc = std::system(bad.c_str());
   EXPECT_TRUE(WIFEXITED(bad_rc) && WEXITSTATUS(bad_rc) == 2);
 }

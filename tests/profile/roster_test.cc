@@ -1,12 +1,13 @@
 // Reading a teachers roster (services/profile/roster.h): a file big enough to be read on every
 // core gives the rows and their problems exactly as one pass in row order would.
 
+#include "services/profile/roster.h"
+
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "services/profile/demo_county.h"
-#include "services/profile/roster.h"
 
 namespace shidang::profile {
 namespace {

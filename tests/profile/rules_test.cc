@@ -491,8 +491,7 @@ TEST(VetoTest, EverySeverityBoundaryDay) {
 TEST(VetoTest, PolicyDecidesTheMonths) {
   cv1::EthicsPolicy p = DefaultEthics();
   p.set_warning_months(3);
-  absl::StatusOr<std::optional<Veto>> v =
-      VetoOf(D(2023, 11, 30), cv1::ETHICS_SEVERITY_WARNING, p);
+  absl::StatusOr<std::optional<Veto>> v = VetoOf(D(2023, 11, 30), cv1::ETHICS_SEVERITY_WARNING, p);
   ASSERT_TRUE(v.ok());
   EXPECT_EQ((*v)->period.last, D(2024, 2, 29));  // 2024-02-30 -> 03-01, minus one day
   p.set_warning_months(0);
@@ -516,8 +515,8 @@ TEST(VetoTest, PolicyDecidesTheMonths) {
 
 TEST(VetoTest, OverlappingVetoesShowTheOneEndingLastAndCorrectionsLiftThem) {
   std::vector<v1::TimelineEntry> entries = {
-      Finding("w", 1, "2024-01-10", cv1::ETHICS_SEVERITY_WARNING),    // to 2024-07-09
-      Finding("m", 2, "2023-06-01", cv1::ETHICS_SEVERITY_DEMERIT),    // to 2024-05-31
+      Finding("w", 1, "2024-01-10", cv1::ETHICS_SEVERITY_WARNING),  // to 2024-07-09
+      Finding("m", 2, "2023-06-01", cv1::ETHICS_SEVERITY_DEMERIT),  // to 2024-05-31
   };
   absl::StatusOr<DerivedValues> d = DeriveCurrentValues(entries, DefaultEthics(), D(2024, 3, 1));
   ASSERT_TRUE(d.ok());
@@ -610,10 +609,9 @@ TEST(RetirementTest, ConfiguredRuleAndBadRules) {
   rule.set_cohort_start_month("1970-13");
   EXPECT_EQ(RetirementDate(D(1970, 3, 5), rule).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(RetirementDate(D(1970, 3, 5), cv1::SEX_UNSPECIFIED, NationalRetirement())
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      RetirementDate(D(1970, 3, 5), cv1::SEX_UNSPECIFIED, NationalRetirement()).status().code(),
+      absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(RetirementDate(D(1970, 3, 5), cv1::SEX_MALE, cv1::RetirementPolicy()).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
@@ -662,8 +660,8 @@ v1::SchoolStint Stint(const std::string& school, v1::SchoolLocation loc, v1::Sch
 
 TEST(RuralServiceTest, FromSchoolHistory) {
   const std::vector<v1::SchoolStint> history = {
-      Stint("urban", v1::SCHOOL_LOCATION_URBAN, v1::SCHOOL_QUALITY_STRONG,
-            v1::SCHOOL_KIND_REGULAR, "2010-09-01", "2015-08-31"),
+      Stint("urban", v1::SCHOOL_LOCATION_URBAN, v1::SCHOOL_QUALITY_STRONG, v1::SCHOOL_KIND_REGULAR,
+            "2010-09-01", "2015-08-31"),
       Stint("village", v1::SCHOOL_LOCATION_RURAL, v1::SCHOOL_QUALITY_ORDINARY,
             v1::SCHOOL_KIND_VILLAGE_SCHOOL, "2015-09-01", "2016-08-31"),
       // Follows without a gap: merged with the village school into one span.

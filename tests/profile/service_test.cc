@@ -39,7 +39,6 @@ constexpr char kOtherCounty[] = "330781";
 constexpr char kToday[] = "2025-11-25";
 const std::string kPrincipalKey(40, 'k');
 
-
 Principal Who(common::v1::Role role, std::string subject, std::string region = "",
               std::string school = "") {
   Principal p;
@@ -52,8 +51,8 @@ Principal Who(common::v1::Role role, std::string subject, std::string region = "
 
 // A valid ID-card number for a birth date and sex (GB 11643), from the county's prefix.
 std::string IdCard(absl::string_view birth_yyyymmdd, bool male, int serial) {
-  std::string first17 = absl::StrCat(kCounty, birth_yyyymmdd,
-                                     absl::StrFormat("%02d", serial % 100), male ? "1" : "2");
+  std::string first17 = absl::StrCat(kCounty, birth_yyyymmdd, absl::StrFormat("%02d", serial % 100),
+                                     male ? "1" : "2");
   return first17 + IdCardCheckCharacter(first17);
 }
 
@@ -70,10 +69,9 @@ class ProfileServiceTest : public ::testing::Test {
   void StartService(std::vector<std::string> extra = {}) {
     WriteFile(keys_.path() + "/principal.key", kPrincipalKey);
     WriteFile(keys_.path() + "/data.key", std::string(48, 'd'));
-    std::vector<std::string> args = {"--redis=" + redis_.address(),
-                                     "--principal_key_file=" + keys_.path() + "/principal.key",
-                                     "--data_key_file=" + keys_.path() + "/data.key",
-                                     std::string("--today=") + kToday};
+    std::vector<std::string> args = {
+        "--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
+        "--data_key_file=" + keys_.path() + "/data.key", std::string("--today=") + kToday};
     args.insert(args.end(), extra.begin(), extra.end());
     auto process = testing::ServiceProcess::Start(SHIDANG_PROFILE_BINARY, args);
     ASSERT_TRUE(process.ok()) << process.status();
@@ -87,7 +85,7 @@ class ProfileServiceTest : public ::testing::Test {
 
   template <typename Req, typename Resp>
   grpc::Status Call(grpc::Status (v1::ProfileService::Stub::*method)(grpc::ClientContext*,
-                                                                      const Req&, Resp*),
+                                                                     const Req&, Resp*),
                     const Principal& who, const Req& req, Resp* resp) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
@@ -145,8 +143,8 @@ class ProfileServiceTest : public ::testing::Test {
 
   v1::Teacher CreateTeacher(const std::string& school_id, int serial) {
     v1::CreateTeacherResponse resp;
-    grpc::Status s =
-        Call(&v1::ProfileService::Stub::CreateTeacher, hr_, TeacherRequest(school_id, serial), &resp);
+    grpc::Status s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_,
+                          TeacherRequest(school_id, serial), &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp.teacher();
   }
@@ -226,8 +224,9 @@ TEST_F(ProfileServiceTest, ScopeRefusals) {
   get_b.set_teacher_id(b.teacher_id());
   v1::GetTeacherResponse resp;
   // A teacher reading another teacher's file.
-  EXPECT_EQ(Call(&v1::ProfileService::Stub::GetTeacher, Who(common::v1::ROLE_TEACHER, a.teacher_id()),
-                 get_b, &resp).error_code(),
+  EXPECT_EQ(Call(&v1::ProfileService::Stub::GetTeacher,
+                 Who(common::v1::ROLE_TEACHER, a.teacher_id()), get_b, &resp)
+                .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   // A school admin reading another school's teacher.
   EXPECT_EQ(Call(&v1::ProfileService::Stub::GetTeacher,
@@ -539,7 +538,8 @@ TEST_F(ProfileServiceTest, TimelineDerivesTitleVetoAndCorrections) {
   finding.mutable_entry()->set_kind(v1::TIMELINE_ENTRY_KIND_ETHICS_FINDING);
   finding.mutable_entry()->set_occurred_on("2025-03-31");
   finding.mutable_entry()->set_summary("师德处分：记过");
-  finding.mutable_entry()->mutable_ethics_finding()->set_severity(common::v1::ETHICS_SEVERITY_DEMERIT);
+  finding.mutable_entry()->mutable_ethics_finding()->set_severity(
+      common::v1::ETHICS_SEVERITY_DEMERIT);
   finding.mutable_entry()->mutable_ethics_finding()->set_description("违规有偿补课");
   s = Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, finding, &added);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -680,8 +680,9 @@ TEST_F(RosterTest, ImportsSchoolsAndTeachersAllOrNothingAndIdempotently) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(schools.created(), 12);
   s = Import(v1::ROSTER_KIND_TEACHERS, TeachersCsv(demo), "teachers-1", &teachers);
-  ASSERT_TRUE(s.ok()) << s.error_message() << ": "
-                      << BadRequestOf(FromGrpcStatus(s)).value_or(common::v1::BadRequest()).DebugString();
+  ASSERT_TRUE(s.ok())
+      << s.error_message() << ": "
+      << BadRequestOf(FromGrpcStatus(s)).value_or(common::v1::BadRequest()).DebugString();
   EXPECT_EQ(teachers.rows(), 300);
   EXPECT_EQ(teachers.created(), 300);
   EXPECT_EQ(CountTeachers(hr_), 300);

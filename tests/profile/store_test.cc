@@ -1,6 +1,8 @@
 // The profile store's write of new teachers (the roster import's path) against a real
 // redis-server, and the ID-card vault's batch sealing and blind index.
 
+#include "services/profile/store.h"
+
 #include <openssl/hmac.h>
 
 #include <map>
@@ -17,7 +19,6 @@
 #include "services/common/mutation.h"
 #include "services/common/status.h"
 #include "services/profile/id_card_vault.h"
-#include "services/profile/store.h"
 #include "tests/kit/redis_server.h"
 
 namespace shidang::profile {
@@ -42,8 +43,7 @@ TEST(ProfileIdCardVaultTest, BlindIndexIsTheKeyedHashStoredIndexesWereMadeWith) 
   IdCardVault vault(kSecret);
   const std::string index_key = HmacSha256(kSecret, "shidang id-card blind index v1");
   for (const std::string number : {"11010519491231002X", "330723198001010016"}) {
-    EXPECT_EQ(vault.BlindIndex(number),
-              absl::BytesToHexString(HmacSha256(index_key, number)));
+    EXPECT_EQ(vault.BlindIndex(number), absl::BytesToHexString(HmacSha256(index_key, number)));
   }
   EXPECT_NE(vault.BlindIndex("11010519491231002X"), vault.BlindIndex("330723198001010016"));
 }
@@ -61,7 +61,8 @@ TEST(ProfileIdCardVaultTest, SealAllOpensToEachNumberWithFreshNonces) {
     absl::StatusOr<std::string> opened = vault.Open((*sealed)[i]);
     ASSERT_TRUE(opened.ok()) << i << ": " << opened.status();
     EXPECT_EQ(*opened, numbers[i]);
-    EXPECT_EQ((*sealed)[i].find(numbers[i]), std::string::npos) << "plain number in the sealed bytes";
+    EXPECT_EQ((*sealed)[i].find(numbers[i]), std::string::npos)
+        << "plain number in the sealed bytes";
   }
   // The same number twice seals differently (a fresh nonce each).
   EXPECT_NE((*sealed)[numbers.size() - 1], (*sealed)[numbers.size() - 2]);
@@ -79,7 +80,8 @@ class ProfileStoreCreateTeachersTest : public ::testing::Test {
     v1::County county;
     county.set_county_id(kCounty);
     county.set_name("测试县");
-    auto created = store_.CreateCounty(county, WriteContext{"admin:t", "CreateCounty", nullptr}, {});
+    auto created =
+        store_.CreateCounty(county, WriteContext{"admin:t", "CreateCounty", nullptr}, {});
     ASSERT_TRUE(created.ok()) << created.status();
   }
 
@@ -103,8 +105,8 @@ class ProfileStoreCreateTeachersTest : public ::testing::Test {
     }
     w.claims.push_back({ProfileStore::IdCardIndexKey(kCounty, card.empty() ? w.teacher_id : card),
                         "id_card_number"});
-    w.claims.push_back({ProfileStore::NationalIdKey(kCounty, absl::StrCat("N", i)),
-                        "national_teacher_id"});
+    w.claims.push_back(
+        {ProfileStore::NationalIdKey(kCounty, absl::StrCat("N", i)), "national_teacher_id"});
     w.add_to_sets = {ProfileStore::SchoolIndexKey(kCounty, i % 2 ? "S1" : "S2"),
                      ProfileStore::TeachersKey(kCounty)};
     return w;
@@ -147,7 +149,8 @@ TEST_F(ProfileStoreCreateTeachersTest, WritesEveryTeacherWithTimelineClaimsIndex
   EXPECT_EQ(Integer({"ZCARD", ProfileStore::SchoolIndexKey(kCounty, "S1")}), 750);
   EXPECT_EQ(Integer({"ZCARD", ProfileStore::SchoolIndexKey(kCounty, "S2")}), 750);
   // Each index set has its own members (sent as positions, the county's set as "everyone").
-  auto s1 = redis_.pool().Command({"ZRANGE", ProfileStore::SchoolIndexKey(kCounty, "S1"), "0", "-1"});
+  auto s1 =
+      redis_.pool().Command({"ZRANGE", ProfileStore::SchoolIndexKey(kCounty, "S1"), "0", "-1"});
   ASSERT_TRUE(s1.ok()) << s1.status();
   for (size_t k = 0; k < s1->size(); ++k) {
     int number = 0;
@@ -196,24 +199,24 @@ TEST_F(ProfileStoreCreateTeachersTest, ABeforeScriptErrorWritesNothingAndOkRunsO
   for (int i = 0; i < 20; ++i) writes.push_back(NewTeacher(i, 1));
   const int64_t dbsize = Integer({"DBSIZE"});
   int calls = 0;
-  auto refused = store_.WriteTeachers(
-      kCounty, writes, WriteContext{"admin:t", "ImportRoster", nullptr}, EventsFor(writes), "",
-      [&] {
-        ++calls;
-        return absl::UnavailableError("routing index not written");
-      });
+  auto refused =
+      store_.WriteTeachers(kCounty, writes, WriteContext{"admin:t", "ImportRoster", nullptr},
+                           EventsFor(writes), "", [&] {
+                             ++calls;
+                             return absl::UnavailableError("routing index not written");
+                           });
   EXPECT_EQ(calls, 1);
   ASSERT_TRUE(absl::IsUnavailable(refused.status())) << refused.status();
   EXPECT_EQ(Integer({"DBSIZE"}), dbsize);
 
-  auto written = store_.WriteTeachers(
-      kCounty, writes, WriteContext{"admin:t", "ImportRoster", nullptr}, EventsFor(writes), "",
-      [&] {
-        ++calls;
-        // Runs before the script: no teacher is there yet.
-        EXPECT_EQ(Integer({"ZCARD", ProfileStore::TeachersKey(kCounty)}), 0);
-        return absl::OkStatus();
-      });
+  auto written =
+      store_.WriteTeachers(kCounty, writes, WriteContext{"admin:t", "ImportRoster", nullptr},
+                           EventsFor(writes), "", [&] {
+                             ++calls;
+                             // Runs before the script: no teacher is there yet.
+                             EXPECT_EQ(Integer({"ZCARD", ProfileStore::TeachersKey(kCounty)}), 0);
+                             return absl::OkStatus();
+                           });
   ASSERT_TRUE(written.ok()) << written.status();
   EXPECT_EQ(calls, 2);
   EXPECT_EQ(Integer({"ZCARD", ProfileStore::TeachersKey(kCounty)}), 20);
@@ -221,17 +224,17 @@ TEST_F(ProfileStoreCreateTeachersTest, ABeforeScriptErrorWritesNothingAndOkRunsO
 
 TEST_F(ProfileStoreCreateTeachersTest, AClaimHeldByAnotherTeacherRefusesTheWholeWrite) {
   std::vector<TeacherWrite> first = {NewTeacher(0, 1, "card-a")};
-  ASSERT_TRUE(store_.WriteTeachers(kCounty, first, WriteContext{"admin:t", "CreateTeacher", nullptr},
-                                   EventsFor(first), "")
+  ASSERT_TRUE(store_
+                  .WriteTeachers(kCounty, first, WriteContext{"admin:t", "CreateTeacher", nullptr},
+                                 EventsFor(first), "")
                   .ok());
   const int64_t dbsize = Integer({"DBSIZE"});
   const int64_t events = Integer({"XLEN", ProfileStore::StreamKey(kCounty)});
   // 1,200 new teachers, the last one with the ID card teacher T1000 holds: none is written.
   std::vector<TeacherWrite> writes;
   for (int i = 1; i <= 1200; ++i) writes.push_back(NewTeacher(i, 2, i == 1200 ? "card-a" : ""));
-  auto result = store_.WriteTeachers(kCounty, writes,
-                                     WriteContext{"admin:t", "ImportRoster", nullptr},
-                                     EventsFor(writes), "");
+  auto result = store_.WriteTeachers(
+      kCounty, writes, WriteContext{"admin:t", "ImportRoster", nullptr}, EventsFor(writes), "");
   ASSERT_TRUE(absl::IsAlreadyExists(result.status())) << result.status();
   EXPECT_THAT(std::string(result.status().message()), HasSubstr("id_card_number"));
   EXPECT_THAT(std::string(result.status().message()), HasSubstr("T1000"));
@@ -248,11 +251,13 @@ TEST_F(ProfileStoreCreateTeachersTest, ClaimsGoToTheirOwnTeacherWhenTeachersHave
     if (i % 3 == 1) w.claims.erase(w.claims.begin());  // the national number only
     writes.push_back(std::move(w));
   }
-  ASSERT_TRUE(store_.WriteTeachers(kCounty, writes, WriteContext{"admin:t", "ImportRoster", nullptr},
-                                   EventsFor(writes), "")
+  ASSERT_TRUE(store_
+                  .WriteTeachers(kCounty, writes, WriteContext{"admin:t", "ImportRoster", nullptr},
+                                 EventsFor(writes), "")
                   .ok());
   for (int i = 0; i < 30; ++i) {
-    auto national = redis_.pool().Command({"GET", ProfileStore::NationalIdKey(kCounty, absl::StrCat("N", i))});
+    auto national =
+        redis_.pool().Command({"GET", ProfileStore::NationalIdKey(kCounty, absl::StrCat("N", i))});
     auto card = redis_.pool().Command(
         {"GET", ProfileStore::IdCardIndexKey(kCounty, absl::StrCat("T", 1000 + i))});
     ASSERT_TRUE(national.ok() && card.ok());
@@ -266,8 +271,8 @@ TEST_F(ProfileStoreCreateTeachersTest, ClaimsGoToTheirOwnTeacherWhenTeachersHave
   const int64_t dbsize = Integer({"DBSIZE"});
   std::vector<TeacherWrite> later = {NewTeacher(40, 1), NewTeacher(41, 1)};
   later[1].claims[1].key = ProfileStore::NationalIdKey(kCounty, "N4");
-  auto result = store_.WriteTeachers(kCounty, later, WriteContext{"admin:t", "ImportRoster", nullptr},
-                                     EventsFor(later), "");
+  auto result = store_.WriteTeachers(
+      kCounty, later, WriteContext{"admin:t", "ImportRoster", nullptr}, EventsFor(later), "");
   ASSERT_TRUE(absl::IsAlreadyExists(result.status())) << result.status();
   auto bad = BadRequestOf(result.status());
   ASSERT_TRUE(bad.has_value());
@@ -280,9 +285,8 @@ TEST_F(ProfileStoreCreateTeachersTest, ClaimsGoToTheirOwnTeacherWhenTeachersHave
 TEST_F(ProfileStoreCreateTeachersTest, TwoNewTeachersClaimingOneNumberAreRefusedBeforeRedis) {
   std::vector<TeacherWrite> writes = {NewTeacher(1, 1, "same"), NewTeacher(2, 1, "same")};
   const int64_t dbsize = Integer({"DBSIZE"});
-  auto result = store_.WriteTeachers(kCounty, writes,
-                                     WriteContext{"admin:t", "ImportRoster", nullptr},
-                                     EventsFor(writes), "");
+  auto result = store_.WriteTeachers(
+      kCounty, writes, WriteContext{"admin:t", "ImportRoster", nullptr}, EventsFor(writes), "");
   ASSERT_TRUE(absl::IsAlreadyExists(result.status())) << result.status();
   auto bad = BadRequestOf(result.status());
   ASSERT_TRUE(bad.has_value());
@@ -293,15 +297,15 @@ TEST_F(ProfileStoreCreateTeachersTest, TwoNewTeachersClaimingOneNumberAreRefused
 
 TEST_F(ProfileStoreCreateTeachersTest, AnExistingTeacherOrAMissingCountyWritesNothing) {
   std::vector<TeacherWrite> one = {NewTeacher(7, 1)};
-  ASSERT_TRUE(store_.WriteTeachers(kCounty, one, WriteContext{"admin:t", "CreateTeacher", nullptr},
-                                   EventsFor(one), "")
+  ASSERT_TRUE(store_
+                  .WriteTeachers(kCounty, one, WriteContext{"admin:t", "CreateTeacher", nullptr},
+                                 EventsFor(one), "")
                   .ok());
   const int64_t dbsize = Integer({"DBSIZE"});
   std::vector<TeacherWrite> writes = {NewTeacher(8, 1), NewTeacher(7, 1)};
   writes[1].claims.clear();  // only the hash itself collides
-  auto result = store_.WriteTeachers(kCounty, writes,
-                                     WriteContext{"admin:t", "ImportRoster", nullptr},
-                                     EventsFor(writes), "");
+  auto result = store_.WriteTeachers(
+      kCounty, writes, WriteContext{"admin:t", "ImportRoster", nullptr}, EventsFor(writes), "");
   ASSERT_TRUE(absl::IsAlreadyExists(result.status())) << result.status();
   EXPECT_THAT(std::string(result.status().message()), HasSubstr("T1007"));
   EXPECT_EQ(Integer({"DBSIZE"}), dbsize);
@@ -320,10 +324,11 @@ TEST_F(ProfileStoreCreateTeachersTest, IndexSetsGetExactlyTheTeachersThatNameThe
   const std::string all = ProfileStore::TeachersKey(kCounty);
   auto school = [](const char* id) { return ProfileStore::SchoolIndexKey(kCounty, id); };
   const std::vector<std::vector<std::string>> sets_of = {
-      {school("S1"), all}, {school("S1"), all}, {school("S1"), all},
-      {all, school("S1")}, {school("S2"), all}, {school("S2"), all, school("S3")},
-      {school("S1")},      {school("S3"), all}, {all, all},
-      {school("S2"), school("S1"), all}};
+      {school("S1"), all}, {school("S1"), all},
+      {school("S1"), all}, {all, school("S1")},
+      {school("S2"), all}, {school("S2"), all, school("S3")},
+      {school("S1")},      {school("S3"), all},
+      {all, all},          {school("S2"), school("S1"), all}};
   std::vector<TeacherWrite> writes;
   std::map<std::string, std::set<std::string>> expected;
   for (size_t i = 0; i < sets_of.size(); ++i) {
@@ -332,9 +337,8 @@ TEST_F(ProfileStoreCreateTeachersTest, IndexSetsGetExactlyTheTeachersThatNameThe
     for (const std::string& key : sets_of[i]) expected[key].insert(w.teacher_id);
     writes.push_back(std::move(w));
   }
-  auto result = store_.WriteTeachers(kCounty, writes,
-                                     WriteContext{"admin:t", "ImportRoster", nullptr},
-                                     EventsFor(writes), "");
+  auto result = store_.WriteTeachers(
+      kCounty, writes, WriteContext{"admin:t", "ImportRoster", nullptr}, EventsFor(writes), "");
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(expected.size(), 4u);
   for (const auto& [key, members] : expected) {

@@ -159,8 +159,8 @@ TEST(WireHoursTest, HalfHourStepsOnly) {
   EXPECT_EQ(*HalfHoursFromWire(0.5, "hours"), 1);
   EXPECT_EQ(*HalfHoursFromWire(100000, "hours"), 200000);
   EXPECT_EQ(*HalfHoursFromWire(0, "hours", /*allow_zero=*/true), 0);
-  for (double bad : {0.0, 0.25, 1.2, -0.5, 100000.5, std::nan(""),
-                     std::numeric_limits<double>::infinity()}) {
+  for (double bad :
+       {0.0, 0.25, 1.2, -0.5, 100000.5, std::nan(""), std::numeric_limits<double>::infinity()}) {
     absl::StatusOr<HalfHours> r = HalfHoursFromWire(bad, "rows[3].hours");
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
@@ -220,7 +220,8 @@ TEST(PolicyTest, ValidationNamesTheFieldAndWhatIsAllowed) {
   auto* rate = p.mutable_credit_rates()->add_rates();
   rate->set_mode(TRAINING_MODE_ONLINE);
   rate->set_hours_per_credit(0);
-  EXPECT_TRUE(Mentions(ValidateTrainingPolicy(p), "training.credit_rates.rates[0].hours_per_credit"));
+  EXPECT_TRUE(
+      Mentions(ValidateTrainingPolicy(p), "training.credit_rates.rates[0].hours_per_credit"));
 
   // Partial policies (as set at one level) are fine.
   TrainingPolicy partial;
@@ -385,7 +386,8 @@ TEST(CycleTest, ShapeFromAsOfVersionRequiredFromFirstDayVersion) {
   // From 2024-01-01 the requirement changes again, mid-cycle.
   TrainingPolicy v3 = v2;
   v3.set_required_hours(400);
-  PolicyHistory h = History({{D(2021, 1, 1), BasePolicy()}, {D(2023, 1, 1), v2}, {D(2024, 1, 1), v3}});
+  PolicyHistory h =
+      History({{D(2021, 1, 1), BasePolicy()}, {D(2023, 1, 1), v2}, {D(2024, 1, 1), v3}});
 
   Summary old = Summarize(h, {}, D(2022, 12, 31));
   EXPECT_EQ(old.cycle.window.first, D(2021, 1, 1));
@@ -579,7 +581,8 @@ TEST(CountingTest, EntriesAfterAsOfDoNotCountYet) {
 TEST(CountingTest, HalfHourSteps) {
   PolicyHistory h = Base();
   std::vector<LedgerEntry> ledger;
-  for (int i = 0; i < 5; ++i) ledger.push_back(Credit(absl::StrCat("e", i), D(2021, 2, 1 + i), 0.5));
+  for (int i = 0; i < 5; ++i)
+    ledger.push_back(Credit(absl::StrCat("e", i), D(2021, 2, 1 + i), 0.5));
   Summary s = Summarize(h, ledger, D(2021, 3, 1));
   EXPECT_EQ(s.counted, 5);
   v1::TrainingSummary wire;
@@ -610,7 +613,8 @@ TEST(CountingTest, CreditedByLevelModeAndYear) {
 
 TEST(CountingTest, YearlyMinimumFlags) {
   PolicyHistory h = Base();
-  std::vector<LedgerEntry> ledger = {Credit("y1", D(2021, 12, 31), 72), Credit("y2", D(2022, 5, 1), 71.5)};
+  std::vector<LedgerEntry> ledger = {Credit("y1", D(2021, 12, 31), 72),
+                                     Credit("y2", D(2022, 5, 1), 71.5)};
   // During year 2 its shortfall is not yet a failure.
   Summary during = Summarize(h, ledger, D(2022, 12, 30));
   EXPECT_TRUE(during.years[0].minimum_met);
@@ -661,8 +665,8 @@ TEST(CountingTest, PendingAndInductionApart) {
   TeacherFacts t;
   t.hire_date = D(2020, 8, 1);
   std::vector<PendingRecord> pending = {{D(2021, 9, 1), H(12), false},
-                                        {D(2020, 12, 31), H(6), false},   // previous cycle
-                                        {D(2021, 9, 2), H(8), true}};     // induction
+                                        {D(2020, 12, 31), H(6), false},  // previous cycle
+                                        {D(2021, 9, 2), H(8), true}};    // induction
   Summary s = Summarize(h, {induction, induction_old, Credit("a", D(2021, 9, 3), 10)},
                         D(2021, 10, 1), t, pending);
   EXPECT_EQ(s.counted, H(10));
@@ -728,8 +732,10 @@ TEST(CapsTest, ActivityCapAndSameDayLedgerOrder) {
   AddCap(&p, "degree", 100, {}, "degree_study");
   PolicyHistory h = History({{D(2021, 1, 1), p}});
   std::vector<LedgerEntry> ledger = {
-      Credit("d1", D(2021, 6, 1), 60, TRAINING_LEVEL_PROVINCE, TRAINING_MODE_BLENDED, "degree_study"),
-      Credit("d2", D(2021, 6, 1), 60, TRAINING_LEVEL_PROVINCE, TRAINING_MODE_BLENDED, "degree_study"),
+      Credit("d1", D(2021, 6, 1), 60, TRAINING_LEVEL_PROVINCE, TRAINING_MODE_BLENDED,
+             "degree_study"),
+      Credit("d2", D(2021, 6, 1), 60, TRAINING_LEVEL_PROVINCE, TRAINING_MODE_BLENDED,
+             "degree_study"),
       Credit("c", D(2021, 6, 1), 60, TRAINING_LEVEL_PROVINCE, TRAINING_MODE_BLENDED, "course")};
   Summary s = Summarize(h, ledger, D(2021, 7, 1));
   EXPECT_EQ(s.entries[0].id, "d1");
@@ -745,8 +751,9 @@ TEST(CapsTest, MinimumsCountHoursAfterCaps) {
   AddCap(&p, "online", 100, {TRAINING_MODE_ONLINE});
   AddCountyOrAboveMinimum(&p, 180);
   PolicyHistory h = History({{D(2021, 1, 1), p}});
-  Summary s = Summarize(h, {Credit("a", D(2021, 6, 1), 200, TRAINING_LEVEL_NATIONAL, TRAINING_MODE_ONLINE)},
-                        D(2021, 7, 1));
+  Summary s =
+      Summarize(h, {Credit("a", D(2021, 6, 1), 200, TRAINING_LEVEL_NATIONAL, TRAINING_MODE_ONLINE)},
+                D(2021, 7, 1));
   EXPECT_EQ(s.minimums[0].counted, H(100));
   EXPECT_FALSE(s.minimums[0].met);
 }
@@ -774,10 +781,11 @@ TEST(CreditsTest, ExactNotRoundedPerEntry) {
   EXPECT_EQ(wire.credits(), 0.5);
 
   // 7 h face-to-face + 8.5 h online = 7/6 + 17/16 = 107/48.
-  Summary mixed = Summarize(
-      h, {Credit("a", D(2021, 3, 1), 7),
-          Credit("b", D(2021, 3, 2), 8.5, TRAINING_LEVEL_SCHOOL, TRAINING_MODE_ONLINE)},
-      D(2021, 4, 1));
+  Summary mixed =
+      Summarize(h,
+                {Credit("a", D(2021, 3, 1), 7),
+                 Credit("b", D(2021, 3, 2), 8.5, TRAINING_LEVEL_SCHOOL, TRAINING_MODE_ONLINE)},
+                D(2021, 4, 1));
   EXPECT_TRUE(mixed.credits == MakeFraction(107, 48));
 
   // Not counting credits: none reported.
@@ -791,10 +799,12 @@ TEST(CreditsTest, DegreeStudyCapInDateOrder) {
   UseCredits(&p);
   PolicyHistory h = History({{D(2021, 1, 1), p}});
   // 100 h online degree study = 12.5 credits each; the cap of 20 leaves 7.5 for the second.
-  std::vector<LedgerEntry> ledger = {
-      Credit("d2", D(2022, 3, 1), 100, TRAINING_LEVEL_PROVINCE, TRAINING_MODE_ONLINE, "degree_study"),
-      Credit("d1", D(2021, 3, 1), 100, TRAINING_LEVEL_PROVINCE, TRAINING_MODE_ONLINE, "degree_study"),
-      Credit("c", D(2022, 4, 1), 12, TRAINING_LEVEL_PROVINCE, TRAINING_MODE_FACE_TO_FACE, "course")};
+  std::vector<LedgerEntry> ledger = {Credit("d2", D(2022, 3, 1), 100, TRAINING_LEVEL_PROVINCE,
+                                            TRAINING_MODE_ONLINE, "degree_study"),
+                                     Credit("d1", D(2021, 3, 1), 100, TRAINING_LEVEL_PROVINCE,
+                                            TRAINING_MODE_ONLINE, "degree_study"),
+                                     Credit("c", D(2022, 4, 1), 12, TRAINING_LEVEL_PROVINCE,
+                                            TRAINING_MODE_FACE_TO_FACE, "course")};
   Summary s = Summarize(h, ledger, D(2022, 6, 1));
   EXPECT_EQ(s.entries[0].id, "d1");
   EXPECT_TRUE(s.entries[0].credits == MakeFraction(25, 2));
@@ -810,9 +820,9 @@ TEST(CreditsTest, CreditsFollowHourCaps) {
   UseCredits(&p);
   AddCap(&p, "online", 4, {TRAINING_MODE_ONLINE});
   PolicyHistory h = History({{D(2021, 1, 1), p}});
-  Summary s = Summarize(
-      h, {Credit("a", D(2021, 3, 1), 10, TRAINING_LEVEL_SCHOOL, TRAINING_MODE_ONLINE)},
-      D(2021, 4, 1));
+  Summary s =
+      Summarize(h, {Credit("a", D(2021, 3, 1), 10, TRAINING_LEVEL_SCHOOL, TRAINING_MODE_ONLINE)},
+                D(2021, 4, 1));
   EXPECT_EQ(s.counted, H(4));
   EXPECT_TRUE(s.credits == MakeFraction(1, 2));
 }
@@ -900,10 +910,11 @@ TEST(WireTest, SummaryToProto) {
   TrainingPolicy p = BasePolicy();
   AddCountyOrAboveMinimum(&p, 180);
   PolicyHistory h = History({{D(2021, 1, 1), p}});
-  Summary s = Summarize(h,
-                        {Credit("a", D(2021, 2, 1), 100, TRAINING_LEVEL_COUNTY),
-                         Credit("b", D(2021, 2, 2), 0.5, TRAINING_LEVEL_SCHOOL, TRAINING_MODE_ONLINE)},
-                        D(2021, 12, 31));
+  Summary s =
+      Summarize(h,
+                {Credit("a", D(2021, 2, 1), 100, TRAINING_LEVEL_COUNTY),
+                 Credit("b", D(2021, 2, 2), 0.5, TRAINING_LEVEL_SCHOOL, TRAINING_MODE_ONLINE)},
+                D(2021, 12, 31));
   v1::TrainingSummary w;
   SummaryToProto(s, "t42", &w);
   EXPECT_EQ(w.teacher_id(), "t42");
@@ -1001,8 +1012,8 @@ LedgerEntry RandomCredit(Lcg& rng, int i, absl::CivilDay date) {
   const TrainingMode modes[] = {TRAINING_MODE_FACE_TO_FACE, TRAINING_MODE_ONLINE,
                                 TRAINING_MODE_BLENDED};
   const char* activities[] = {"course", "degree_study", "conference"};
-  LedgerEntry e = Credit(absl::StrCat("e", i), date, 0.5 * (1 + rng.Next(60)),
-                         levels[rng.Next(3)], modes[rng.Next(3)], activities[rng.Next(3)]);
+  LedgerEntry e = Credit(absl::StrCat("e", i), date, 0.5 * (1 + rng.Next(60)), levels[rng.Next(3)],
+                         modes[rng.Next(3)], activities[rng.Next(3)]);
   e.induction = rng.Next(10) == 0;
   e.head_teacher = rng.Next(4) == 0;
   return e;

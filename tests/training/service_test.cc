@@ -82,7 +82,7 @@ class TrainingServiceTest : public ::testing::Test {
 
   template <typename Req, typename Resp>
   grpc::Status Call(grpc::Status (v1::TrainingService::Stub::*method)(grpc::ClientContext*,
-                                                                       const Req&, Resp*),
+                                                                      const Req&, Resp*),
                     const Principal& who, const Req& req, Resp* resp) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
@@ -150,7 +150,8 @@ class TrainingServiceTest : public ::testing::Test {
     grpc::Status s = Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &retry);
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(first, retry))
-        << first.DebugString() << "---\n" << retry.DebugString();
+        << first.DebugString() << "---\n"
+        << retry.DebugString();
   }
 
   // Every key in Redis.
@@ -369,12 +370,12 @@ TEST_F(TrainingServiceTest, CompletionsCreditGoodRowsRejectBadOnesAndNeverTwice)
   v1::RecordCompletionsRequest req;
   req.set_request_id("batch-1");
   req.set_course_id(course.course_id());
-  *req.add_rows() = Row("T1", 24, "2025-10-20");     // good, the course's last day
-  *req.add_rows() = Row("T2", 24.5, "2025-10-10");   // more than the course's hours
-  *req.add_rows() = Row("T2", 12, "2025-09-30");     // before the course
-  *req.add_rows() = Row("T404", 12, "2025-10-10");   // unknown teacher
-  *req.add_rows() = Row("T9", 12, "2025-10-10");     // a county the course is not open to
-  *req.add_rows() = Row("T2", 12.5, "2025-10-10");   // good
+  *req.add_rows() = Row("T1", 24, "2025-10-20");    // good, the course's last day
+  *req.add_rows() = Row("T2", 24.5, "2025-10-10");  // more than the course's hours
+  *req.add_rows() = Row("T2", 12, "2025-09-30");    // before the course
+  *req.add_rows() = Row("T404", 12, "2025-10-10");  // unknown teacher
+  *req.add_rows() = Row("T9", 12, "2025-10-10");    // a county the course is not open to
+  *req.add_rows() = Row("T2", 12.5, "2025-10-10");  // good
   v1::RecordCompletionsResponse resp;
   grpc::Status s = Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -417,12 +418,11 @@ TEST_F(TrainingServiceTest, CompletionsCreditGoodRowsRejectBadOnesAndNeverTwice)
     // What GetTrainingSummary answers now (nothing was credited since).
     const v1::TrainingSummary now = Summary(e.teacher_id());
     EXPECT_THAT(carried.values(),
-                UnorderedElementsAre(
-                    Pair("counted_hours", ::testing::_),
-                    Pair("required_hours", absl::StrCat(now.required_hours())),
-                    Pair("status", v1::TrainingStatus_Name(now.status())),
-                    Pair("cycle_first", now.cycle().first_day()),
-                    Pair("cycle_last", now.cycle().last_day())));
+                UnorderedElementsAre(Pair("counted_hours", ::testing::_),
+                                     Pair("required_hours", absl::StrCat(now.required_hours())),
+                                     Pair("status", v1::TrainingStatus_Name(now.status())),
+                                     Pair("cycle_first", now.cycle().first_day()),
+                                     Pair("cycle_last", now.cycle().last_day())));
     counted_after_credit[e.teacher_id()] = carried.values().at("counted_hours");
   }
   EXPECT_THAT(counted_after_credit, ElementsAre(Pair("T1", "24"), Pair("T2", "12.5")));
@@ -469,8 +469,7 @@ TEST_F(TrainingServiceTest, ARetryFindingAnOlderStepOneRecordAnswersFromItsMarks
   const size_t colon = value.find(':', newline);
   ASSERT_NE(colon, std::string::npos);
   const size_t length = std::stoul(value.substr(newline + 1, colon - newline - 1));
-  const std::string old_value =
-      value.substr(0, newline + 1) + value.substr(colon + 1 + length);
+  const std::string old_value = value.substr(0, newline + 1) + value.substr(colon + 1 + length);
   ASSERT_EQ(old_value[newline + 1], '+') << old_value;
   ASSERT_TRUE(redis_.pool().Command({"SET", key, old_value, "KEEPTTL"}).ok());
 
@@ -658,12 +657,12 @@ TEST_F(TrainingServiceTest, ACentreActsOnlyOnItsOwnCoursesAndATeacherOnlyReadsTh
   v1::GetTrainingSummaryRequest get;
   get.set_teacher_id("T2");
   v1::GetTrainingSummaryResponse summary;
-  s = Call(&v1::TrainingService::Stub::GetTrainingSummary, Who(common::v1::ROLE_TEACHER, "T1"),
-           get, &summary);
+  s = Call(&v1::TrainingService::Stub::GetTrainingSummary, Who(common::v1::ROLE_TEACHER, "T1"), get,
+           &summary);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   get.set_teacher_id("T1");
-  s = Call(&v1::TrainingService::Stub::GetTrainingSummary, Who(common::v1::ROLE_TEACHER, "T1"),
-           get, &summary);
+  s = Call(&v1::TrainingService::Stub::GetTrainingSummary, Who(common::v1::ROLE_TEACHER, "T1"), get,
+           &summary);
   EXPECT_TRUE(s.ok()) << s.error_message();
   // HR of another county may not read it; a school admin of the teacher's school may.
   s = Call(&v1::TrainingService::Stub::GetTrainingSummary,
@@ -874,8 +873,8 @@ TEST_F(TrainingServiceTest, ConcurrentEnrolmentNeverOverbooks) {
       req.set_course_id(course.course_id());
       req.set_teacher_id(id);
       v1::EnrollResponse resp;
-      grpc::Status s = Call(&v1::TrainingService::Stub::Enroll, Who(common::v1::ROLE_TEACHER, id),
-                            req, &resp);
+      grpc::Status s =
+          Call(&v1::TrainingService::Stub::Enroll, Who(common::v1::ROLE_TEACHER, id), req, &resp);
       if (s.ok()) {
         ++ok;
       } else if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
@@ -1009,9 +1008,9 @@ TEST_F(TrainingServiceTest, WithdrawGivesTheSeatBackOnlyToWhoMayAct) {
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   // T1's school admin may.
-  grpc::Status s = Call(&v1::TrainingService::Stub::Withdraw,
-                        Who(common::v1::ROLE_SCHOOL_ADMIN, "sa", "", kSchool), withdraw,
-                        &withdrawn);
+  grpc::Status s =
+      Call(&v1::TrainingService::Stub::Withdraw,
+           Who(common::v1::ROLE_SCHOOL_ADMIN, "sa", "", kSchool), withdraw, &withdrawn);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(withdrawn.enrollment().state(), v1::ENROLLMENT_STATE_WITHDRAWN);
   EXPECT_EQ(withdrawn.enrollment().withdraw_reason(), "工作冲突");
@@ -1040,8 +1039,9 @@ TEST_F(TrainingServiceTest, ClosingACourseEndsEnrolmentButNotItsCompletions) {
   close.set_request_id("close-1");
   v1::CloseCourseResponse closed;
   // Only the course's own centre closes it.
-  EXPECT_EQ(Call(&v1::TrainingService::Stub::CloseCourse, other_centre_, close, &closed).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Call(&v1::TrainingService::Stub::CloseCourse, other_centre_, close, &closed).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   ASSERT_TRUE(Call(&v1::TrainingService::Stub::CloseCourse, centre_, close, &closed).ok());
   EXPECT_EQ(closed.course().state(), v1::COURSE_STATE_CLOSED);
   close.set_request_id("close-2");
@@ -1058,8 +1058,9 @@ TEST_F(TrainingServiceTest, ClosingACourseEndsEnrolmentButNotItsCompletions) {
   v1::PublishCourseRequest publish;
   publish.set_course_id(course.course_id());
   v1::PublishCourseResponse published;
-  EXPECT_EQ(Call(&v1::TrainingService::Stub::PublishCourse, centre_, publish, &published).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(
+      Call(&v1::TrainingService::Stub::PublishCourse, centre_, publish, &published).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
   // Who completed it is still confirmed after it closed.
   v1::RecordCompletionsRequest req;
   req.set_course_id(course.course_id());
@@ -1101,10 +1102,11 @@ TEST_F(TrainingServiceTest, ListCoursesFiltersAndPages) {
   using common::v1::TRAINING_MODE_ONLINE;
   const std::string a = add(centre_, "a", TRAINING_LEVEL_COUNTY, TRAINING_MODE_FACE_TO_FACE,
                             "2025-01-10", "2025-01-20", kCounty, true);
-  const std::string b = add(centre_, "b", TRAINING_LEVEL_PROVINCE, TRAINING_MODE_ONLINE,
-                            "2025-03-01", "2025-03-31", "330700", true);  // the city: covers kCounty
-  const std::string c = add(centre_, "c", TRAINING_LEVEL_COUNTY, TRAINING_MODE_ONLINE,
-                            "2025-06-01", "2025-06-02", kOtherCounty, false);
+  const std::string b =
+      add(centre_, "b", TRAINING_LEVEL_PROVINCE, TRAINING_MODE_ONLINE, "2025-03-01", "2025-03-31",
+          "330700", true);  // the city: covers kCounty
+  const std::string c = add(centre_, "c", TRAINING_LEVEL_COUNTY, TRAINING_MODE_ONLINE, "2025-06-01",
+                            "2025-06-02", kOtherCounty, false);
   const std::string d = add(other_centre_, "d", TRAINING_LEVEL_COUNTY, TRAINING_MODE_FACE_TO_FACE,
                             "2025-09-01", "2025-09-05", kCounty, true);
   auto list = [&](const Principal& who, v1::ListCoursesRequest req) {
@@ -1203,7 +1205,8 @@ TEST_F(TrainingServiceTest, PolicyVersionsSayWhereEachValueCameFromAndRecountTot
   EXPECT_EQ(training.required_hours(), 300);
   EXPECT_EQ(training.cycle_years(), 5);
   std::map<std::string, common::v1::PolicySource> sources;
-  for (const common::v1::PolicySource& src : policy.resolved().sources()) sources[src.field()] = src;
+  for (const common::v1::PolicySource& src : policy.resolved().sources())
+    sources[src.field()] = src;
   ASSERT_TRUE(sources.count("training.required_hours"));
   EXPECT_EQ(sources["training.required_hours"].level(), common::v1::POLICY_LEVEL_COUNTY);
   EXPECT_EQ(sources["training.required_hours"].region(), kCounty);
@@ -1424,7 +1427,8 @@ TEST_F(TrainingServiceTest, ProfileEventsMoveRetireAndTransferTeachers) {
   EXPECT_EQ(summary.summary().counted_hours(), 20);
   v1::GetComplianceReportRequest county;
   county.set_county_id(kOtherCounty);
-  ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetComplianceReport, other_hr, county, &report).ok());
+  ASSERT_TRUE(
+      Call(&v1::TrainingService::Stub::GetComplianceReport, other_hr, county, &report).ok());
   EXPECT_EQ(report.teachers(), 1);
   county.set_county_id(kCounty);
   ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetComplianceReport, hr_, county, &report).ok());

@@ -74,8 +74,8 @@ class LedgerTransactionTest : public ::testing::Test {
   }
 
   std::vector<std::string> Ledger(const std::string& teacher) {
-    auto reply = redis_.pool().Command({"LRANGE", TrainingStore::LedgerKey(kCounty, teacher),
-                                        "0", "-1"});
+    auto reply =
+        redis_.pool().Command({"LRANGE", TrainingStore::LedgerKey(kCounty, teacher), "0", "-1"});
     EXPECT_TRUE(reply.ok()) << reply.status();
     std::vector<std::string> out;
     for (size_t i = 0; reply.ok() && i < reply->size(); ++i) out.emplace_back((*reply)[i].str());
@@ -218,8 +218,8 @@ TEST_F(LedgerTransactionTest, AnyWriteToATeacherOfTheCountyInBetweenRefusesItWho
          LedgerAppend other = Credit("B", -1, &events);
          other.mark = "c:another-course";
          other.entry.set_entry_id("E-B-other");
-         return store_.AppendLedger(kCounty, {other}, WriteContext{"test", "", nullptr},
-                                    std::move(events))
+         return store_
+             .AppendLedger(kCounty, {other}, WriteContext{"test", "", nullptr}, std::move(events))
              .status();
        }},
       {"PutTallies",
