@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/keys.h"
+#include "services/common/log.h"
 #include "services/common/violations.h"
 
 namespace shidang {
@@ -424,6 +425,20 @@ void EventConsumer::HeartbeatLoop() {
   }
 }
 
+void EventConsumer::RecordReader() {
+  std::vector<redis::Args> commands;
+  for (const std::string& service : options_.reads) {
+    commands.push_back({"SADD", StreamReadersKey(service), options_.group});
+  }
+  if (commands.empty()) return;
+  // Best effort: EnsureGroups records it again with the first stream it finds.
+  absl::StatusOr<std::vector<redis::Reply>> replies = pool_.Pipeline(commands);
+  if (!replies.ok()) {
+    LogWarning("events: recording group ", options_.group,
+               " as a reader: ", replies.status().ToString());
+  }
+}
+
 void EventConsumer::Start() {
   {
     absl::MutexLock lock(&mu_);
@@ -433,6 +448,7 @@ void EventConsumer::Start() {
   // Before the first read, so no entry is ever pending under a name without a lease while it
   // runs. If Redis is down the heartbeat takes it later.
   RenewLease();
+  RecordReader();
   thread_ = std::thread([this] { Loop(); });
   heartbeat_ = std::thread([this] { HeartbeatLoop(); });
 }

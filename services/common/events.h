@@ -95,6 +95,11 @@ struct EventConsumerOptions {
   absl::Duration trim_interval = absl::Seconds(5);
   // Pause of the background loop after an error (Redis down, lister failed).
   absl::Duration error_backoff = absl::Milliseconds(500);
+  // The services whose streams this group reads (e.g. {"profile"}). Start() records the group as
+  // their reader at once, so RegisterStream gives every new stream of theirs this group before
+  // its first entry: otherwise a stream made before this consumer first listed it could be
+  // trimmed by the other groups' consumers before this group existed on it.
+  std::vector<std::string> reads;
 };
 
 // The stream keys to read now.
@@ -163,6 +168,8 @@ class EventConsumer {
   void TrimDue();
   // SET the lease with PX lease_ttl; false (logged) when Redis refused.
   bool RenewLease();
+  // SADDs the group to the readers set of every service in options_.reads.
+  void RecordReader();
   void Loop();
   void HeartbeatLoop();
 

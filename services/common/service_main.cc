@@ -70,6 +70,7 @@ absl::StatusOr<std::vector<std::unique_ptr<EventConsumer>>> StartConsumers(
   for (EventSubscription& subscription : subscriptions) {
     EventConsumerOptions options = subscription.options;
     if (options.consumer.empty()) options.consumer = ThisProcess();
+    options.reads = subscription.sources;
     consumers.push_back(std::make_unique<EventConsumer>(
         *pool, std::move(options), StreamsFromIndex(*pool, std::move(subscription.sources)),
         std::move(subscription.apply)));

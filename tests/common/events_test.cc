@@ -561,6 +561,42 @@ TEST_F(EventsTest, ANewStreamKeepsItsEntriesForAReaderThatIsDown) {
   EXPECT_EQ(seen.size(), static_cast<size_t>(kEvents));
 }
 
+// A group whose consumer started before the writer made any stream (a fresh platform: the county
+// is imported after every service started) is on each new stream from its first entry, so the
+// other groups' trimming cannot remove what it has not read before it first lists the stream.
+TEST_F(EventsTest, AGroupStartedBeforeAnyStreamExistsKeepsANewStreamsEntries) {
+  for (const char* group : {"profile", "rotation"}) {
+    EventConsumerOptions options = Options(absl::StrCat(group, "-1"));
+    options.group = group;
+    options.reads = {"training"};
+    EventConsumer consumer(
+        pool(), options, StreamsFromIndex(pool(), {"training"}),
+        [&](const common::v1::Event&, absl::string_view) { return absl::OkStatus(); });
+    consumer.Start();
+    consumer.Stop();
+  }
+  constexpr int kEvents = 2000;
+  const std::string stream = Stream("110107");
+  PublishMany("110107", kEvents, /*cap=*/500);
+
+  EventConsumer profile(
+      pool(), Options("p-2"), StreamsFromIndex(pool(), {"training"}),
+      [&](const common::v1::Event&, absl::string_view) { return absl::OkStatus(); });
+  EXPECT_EQ(PollUntil(profile, kEvents), kEvents);
+  ASSERT_TRUE(TrimPassed(pool(), stream).ok());
+
+  EventConsumerOptions late = Options("r-2");
+  late.group = "rotation";
+  int seen = 0;
+  EventConsumer rotation(pool(), late, StreamsFromIndex(pool(), {"training"}),
+                         [&](const common::v1::Event& event, absl::string_view) {
+                           if (event.county_id() == "110107") ++seen;
+                           return absl::OkStatus();
+                         });
+  EXPECT_EQ(PollUntil(rotation, kEvents), kEvents);
+  EXPECT_EQ(seen, kEvents);
+}
+
 // Issue 14: a consumer killed without a goodbye keeps its entries while its lease lasts (it may
 // be alive), and they are taken over as soon as the lease lapses, not after claim_idle.
 TEST_F(EventsTest, AKilledConsumersEntriesAreTakenOverOnceItsLeaseLapses) {
