@@ -367,7 +367,7 @@ trap 'stop_requested=1' INT TERM HUP
   fi
   if [[ -x "$mint" ]]; then
     echo
-    echo "Signed principal for calling a service directly (grpcurl -H each line):"
+    echo "Signed principal for calling a service directly (each line is a metadata entry of the call):"
     echo "  $mint principal --principal_key_file=$principal_key --role=admin --sub=operator"
     # Demo scopes: the demo county, and a teacher and school the demo loader created.
     demo_region="${SHIDANG_DEMO_REGION:-330723}"
@@ -404,7 +404,7 @@ trap 'stop_requested=1' INT TERM HUP
       echo "       curl -H \"Authorization: Bearer <teacher token>\" http://127.0.0.1:$gateway_http_port/v1/teachers/$demo_teacher/training-summary"
     fi
     if [[ -n "$gateway_port" ]]; then
-      echo "  e.g. grpcurl -plaintext -H \"authorization: Bearer <token>\" 127.0.0.1:$gateway_port list"
+      echo "  gRPC clients: 127.0.0.1:$gateway_port with metadata \"authorization: Bearer <token>\" (server reflection is on)"
     fi
   fi
   echo
