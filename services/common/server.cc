@@ -1,5 +1,6 @@
 #include "services/common/server.h"
 
+#include <google/protobuf/descriptor.h>
 #include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -21,6 +22,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/random/random.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -121,6 +123,18 @@ sigset_t TerminationSignals() {
 std::string ServerConfig::ListenAddress() const {
   if (absl::StrContains(host, ':')) return absl::StrCat("[", host, "]:", port);
   return absl::StrCat(host, ":", port);
+}
+
+void PauseBeforeAttempt(int attempt) {
+  thread_local absl::BitGen random;
+  const int64_t cap_ms = int64_t{1} << std::min(attempt, 6);
+  absl::SleepFor(absl::Microseconds(absl::Uniform<int64_t>(random, 0, cap_ms * 1000)));
+}
+
+bool CallerSentEtag(const google::protobuf::Message& request) {
+  const google::protobuf::FieldDescriptor* etag = request.GetDescriptor()->FindFieldByName("etag");
+  return etag != nullptr && etag->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
+         !etag->is_repeated() && !request.GetReflection()->GetString(request, etag).empty();
 }
 
 grpc::Status HandleCall(grpc::ServerContext* context, absl::string_view method,

@@ -12,6 +12,7 @@
 // services/common/metrics.h) on that port: every HandleCall per method and code, and the
 // process's Redis pools. No flags here: service_flags.h reads them, in service executables only.
 
+#include <google/protobuf/message.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_context.h>
 
@@ -77,6 +78,34 @@ struct CallContext {
 grpc::Status HandleCall(grpc::ServerContext* context, absl::string_view method,
                         const PrincipalSigner& signer,
                         const std::function<absl::Status(const CallContext&)>& body);
+
+// A write reads, decides, and writes only if what it read is unchanged (its script compares a
+// version or the stored state), answering ABORTED when something changed in between: an event
+// from another service, a concurrent call. A caller that sent no etag never read anything
+// itself, so the use case runs again on a fresh read, after a short random pause that grows
+// (so that writers of one hot record take turns rather than starve each other), up to
+// kAttemptsOnConcurrentChange times; a caller's own stale etag (a string field named etag, set)
+// is theirs to redo. `run` must be safe to run again after ABORTED: it wrote nothing (scripts
+// check before they write).
+inline constexpr int kAttemptsOnConcurrentChange = 30;
+
+bool CallerSentEtag(const google::protobuf::Message& request);
+// Sleeps a random time in [0, min(2^attempt, 64)) milliseconds.
+void PauseBeforeAttempt(int attempt);
+
+template <typename Response, typename Run>
+absl::Status RunOnFreshReads(const google::protobuf::Message& request, Response* response,
+                             const Run& run) {
+  absl::Status status = run();
+  for (int attempt = 1;
+       attempt < kAttemptsOnConcurrentChange && absl::IsAborted(status) && !CallerSentEtag(request);
+       ++attempt) {
+    response->Clear();
+    PauseBeforeAttempt(attempt);
+    status = run();
+  }
+  return status;
+}
 
 class ServiceServer {
  public:

@@ -45,12 +45,14 @@ absl::Status ProfileServiceImpl::FileExternalEvent(const common::v1::Event& even
 
 // Each method: HandleCall verifies the principal, runs the use case (which validates the request,
 // decides what the principal alone can decide, then reads and writes) and maps its status once.
-#define SHIDANG_PROFILE_METHOD(Name, use_case)                                                  \
-  grpc::Status ProfileServiceImpl::Name(grpc::ServerContext* ctx, const v1::Name##Request* req, \
-                                        v1::Name##Response* resp) {                             \
-    return HandleCall(                                                                          \
-        ctx, "shidang.profile.v1.ProfileService/" #Name, signer_,                               \
-        [&](const CallContext& call) { return use_cases_->use_case.Name(call, *req, resp); });  \
+#define SHIDANG_PROFILE_METHOD(Name, use_case)                                                   \
+  grpc::Status ProfileServiceImpl::Name(grpc::ServerContext* ctx, const v1::Name##Request* req,  \
+                                        v1::Name##Response* resp) {                              \
+    return HandleCall(                                                                           \
+        ctx, "shidang.profile.v1.ProfileService/" #Name, signer_, [&](const CallContext& call) { \
+          return RunOnFreshReads(*req, resp,                                                     \
+                                 [&] { return use_cases_->use_case.Name(call, *req, resp); });   \
+        });                                                                                      \
   }
 
 SHIDANG_PROFILE_METHOD(CreateCounty, places)

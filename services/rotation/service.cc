@@ -35,12 +35,14 @@ absl::Status RotationServiceImpl::ApplyProfileEvent(const common::v1::Event& eve
   return rotation::ApplyProfileEvent(state_->deps, event);
 }
 
-#define SHIDANG_ROTATION_METHOD(Name)                                                             \
-  grpc::Status RotationServiceImpl::Name(grpc::ServerContext* ctx, const v1::Name##Request* req,  \
-                                         v1::Name##Response* resp) {                              \
-    return HandleCall(                                                                            \
-        ctx, "shidang.rotation.v1.RotationService/" #Name, signer_,                               \
-        [&](const CallContext& call) { return rotation::Name(state_->deps, call, *req, resp); }); \
+#define SHIDANG_ROTATION_METHOD(Name)                                                              \
+  grpc::Status RotationServiceImpl::Name(grpc::ServerContext* ctx, const v1::Name##Request* req,   \
+                                         v1::Name##Response* resp) {                               \
+    return HandleCall(                                                                             \
+        ctx, "shidang.rotation.v1.RotationService/" #Name, signer_, [&](const CallContext& call) { \
+          return RunOnFreshReads(*req, resp,                                                       \
+                                 [&] { return rotation::Name(state_->deps, call, *req, resp); });  \
+        });                                                                                        \
   }
 
 SHIDANG_ROTATION_METHOD(ListEligible)

@@ -650,6 +650,61 @@ TEST_F(ProfileServiceTest, MoveAndTransferKeepTheFileAndItsHistory) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// Writes that carry no etag read the teacher and write only if it is unchanged; a concurrent
+// change to the same teacher (here: other callers' entries; in CI: the profile service filing
+// another service's event while rotation moved the teacher) must not fail them with ABORTED.
+TEST_F(ProfileServiceTest, ConcurrentWritesToOneTeacherWithoutEtagAllSucceed) {
+  CreateCounty();
+  std::string urban = CreateSchool("城区小学", v1::SCHOOL_LOCATION_URBAN);
+  std::string rural = CreateSchool("乡村小学", v1::SCHOOL_LOCATION_RURAL);
+  v1::Teacher t = CreateTeacher(urban, 1);
+  constexpr int kWriters = 4;
+  constexpr int kEntriesEach = 15;
+  std::vector<grpc::Status> entry_statuses(kWriters * kEntriesEach);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < kEntriesEach; ++i) {
+        v1::AddTimelineEntryRequest add;
+        add.set_teacher_id(t.teacher_id());
+        add.set_request_id(absl::StrCat("honour-", w, "-", i));
+        v1::TimelineEntry* e = add.mutable_entry();
+        e->set_kind(v1::TIMELINE_ENTRY_KIND_HONOUR);
+        e->set_occurred_on("2021-12-01");
+        e->set_summary(absl::StrCat("荣誉 ", w, "-", i));
+        e->mutable_honour()->set_name("县优秀教师");
+        e->mutable_honour()->set_level(v1::AWARD_LEVEL_COUNTY);
+        v1::AddTimelineEntryResponse added;
+        entry_statuses[w * kEntriesEach + i] =
+            Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, add, &added);
+      }
+    });
+  }
+  std::vector<grpc::Status> move_statuses;
+  for (int i = 0; i < 6; ++i) {
+    v1::MoveTeacherRequest move;
+    move.set_teacher_id(t.teacher_id());
+    move.set_to_school_id(i % 2 == 0 ? rural : urban);
+    move.set_moved_on(absl::StrCat(2016 + i, "-09-01"));
+    move.set_request_id(absl::StrCat("move-", i));
+    v1::MoveTeacherResponse moved;
+    move_statuses.push_back(Call(&v1::ProfileService::Stub::MoveTeacher, hr_, move, &moved));
+  }
+  for (std::thread& w : writers) w.join();
+  for (const grpc::Status& s : entry_statuses)
+    EXPECT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+  for (const grpc::Status& s : move_statuses) EXPECT_TRUE(s.ok()) << s.error_message();
+
+  v1::ListTimelineRequest list;
+  list.set_teacher_id(t.teacher_id());
+  list.add_kinds(v1::TIMELINE_ENTRY_KIND_HONOUR);
+  list.mutable_page()->set_page_size(500);
+  v1::ListTimelineResponse listed;
+  grpc::Status s = Call(&v1::ProfileService::Stub::ListTimeline, hr_, list, &listed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(listed.entries_size(), kWriters * kEntriesEach);
+}
+
 class RosterTest : public ProfileServiceTest {
  protected:
   DemoCounty Demo(int teachers, int schools = 12) {
