@@ -13,6 +13,7 @@
 #   run.lock        held by deploy/run.sh while the platform runs
 #   demo-loaded     marker: demo data was loaded once
 #   demo-training-loaded  marker: the demo county's training history was loaded once
+#   demo-rotation-loaded  marker: the demo county's rotation history was loaded once
 
 SHIDANG_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 

@@ -99,5 +99,6 @@ fi
 # The restored data is whatever the backup held: never load the demo data on top of it.
 echo "restored from $backup_file at $(date -Iseconds)" >"$data_dir/demo-loaded"
 cp "$data_dir/demo-loaded" "$data_dir/demo-training-loaded"
+cp "$data_dir/demo-loaded" "$data_dir/demo-rotation-loaded"
 shidang_log "restored $keys_loaded keys into $data_dir (backup: $(tr '\n' ' ' <"$work/MANIFEST"))"
 shidang_log "start it with: deploy/run.sh --data_dir=$data_dir"

@@ -335,6 +335,23 @@ if [[ -x "$training_demo_loader" && -e "$data_dir/demo-loaded" && ! -e "$data_di
   fi
 fi
 
+# Its rotation history (services/rotation/demo_load_main.cc): last school year's rotations (some
+# counting, some not for a reason each, a few by backbone teachers) and this year's, started at some
+# schools and proposed at others, so HR's compliance view shows schools that pass and schools that
+# fail; once per data dir (marker demo-rotation-loaded), after the county.
+rotation_demo_loader="$build_dir/services/rotation/shidang-rotation-demo-load"
+if [[ -x "$rotation_demo_loader" && -e "$data_dir/demo-loaded" && ! -e "$data_dir/demo-rotation-loaded" &&
+      -n "${service_port[profile]:-}" && -n "${service_port[rotation]:-}" ]]; then
+  shidang_log "loading the demo county's rotation history (once; log in $data_dir/logs/demo-load.log)"
+  if "$rotation_demo_loader" --profile="127.0.0.1:${service_port[profile]}" \
+    --rotation="127.0.0.1:${service_port[rotation]}" --principal_key_file="$principal_key" \
+    </dev/null >>"$data_dir/logs/demo-load.log" 2>&1; then
+    date -Iseconds >"$data_dir/demo-rotation-loaded"
+  else
+    shidang_log "WARNING: the demo rotation history did not load (see $data_dir/logs/demo-load.log); next run retries"
+  fi
+fi
+
 # --- where to connect -----------------------------------------------------------------------------
 # Everything is up: from here a signal means "stop", handled by the loop below.
 trap 'stop_requested=1' INT TERM HUP
@@ -401,6 +418,7 @@ trap 'stop_requested=1' INT TERM HUP
       echo "  e.g. curl -H \"Authorization: Bearer <teacher token>\" http://127.0.0.1:$gateway_http_port/v1/teachers/$demo_teacher/growth-file"
       echo "       curl -H \"Authorization: Bearer <county_hr token>\" \"http://127.0.0.1:$gateway_http_port/v1/counties/$demo_region/teachers?schoolId=$demo_school\""
       echo "       curl -H \"Authorization: Bearer <county_hr token>\" http://127.0.0.1:$gateway_http_port/v1/counties/$demo_region/training-compliance"
+      echo "       curl -H \"Authorization: Bearer <county_hr token>\" \"http://127.0.0.1:$gateway_http_port/v1/counties/$demo_region/rotation-compliance?schoolYear=$(date +%Y -d '-8 months')\""
       echo "       curl -H \"Authorization: Bearer <teacher token>\" http://127.0.0.1:$gateway_http_port/v1/teachers/$demo_teacher/training-summary"
     fi
     if [[ -n "$gateway_port" ]]; then

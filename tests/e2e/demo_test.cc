@@ -1,11 +1,13 @@
 // The run command's demo data (deploy/run.sh): shidang-demo-load's county, then
-// shidang-training-demo-load's training history, each run as a process against the real services.
+// shidang-training-demo-load's training history and shidang-rotation-demo-load's rotation
+// history, each run as a process against the real services.
 
 #include <sys/wait.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -94,6 +96,83 @@ TEST(DemoDataTest, TheTrainingHistoryGivesEveryStatusButOnTrackAndLoadsOnce) {
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(before, after))
       << before.DebugString() << "\n---\n"
       << after.DebugString();
+}
+
+// The county's rotation compliance for `year` as HR reads it through the gateway.
+rotation::v1::GetRotationComplianceResponse RotationReport(Platform& platform,
+                                                           const std::string& year) {
+  rotation::v1::GetRotationComplianceRequest req;
+  req.set_county_id(kDemoCounty);
+  req.set_school_year(year);
+  rotation::v1::GetRotationComplianceResponse resp;
+  grpc::Status s = CallWith(
+      platform.rotation_stub(), &rotation::v1::RotationService::Stub::GetRotationCompliance,
+      platform.Token(HrP(common::v1::ROLE_COUNTY_HR, kDemoCounty)), req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return resp;
+}
+
+// Schools whose quota passes with a rotation counted, and schools that fail.
+std::pair<int, int> PassingAndFailing(const rotation::v1::GetRotationComplianceResponse& report) {
+  int passing = 0, failing = 0;
+  for (const rotation::v1::SchoolCompliance& s : report.schools()) {
+    if (s.figures().passes() && s.figures().counting() > 0) ++passing;
+    if (!s.figures().passes()) ++failing;
+  }
+  return {passing, failing};
+}
+
+TEST(DemoDataTest, TheRotationHistoryGivesPassingAndFailingSchoolsAndLoadsOnce) {
+  absl::StatusOr<std::unique_ptr<Platform>> started = Platform::Start();
+  ASSERT_TRUE(started.ok()) << started.status();
+  Platform& platform = **started;
+  testing::TempDir dir;
+  const std::string key = " --principal_key_file=" + platform.principal_key_path();
+  const std::string today = absl::StrCat(" --today=", kToday);
+  ASSERT_EQ(RunTool(absl::StrCat(SHIDANG_DEMO_LOAD, " --profile=", platform.profile().address(),
+                                 key, today, " --schools=12 --teachers=300"),
+                    dir.path() + "/profile.txt"),
+            0)
+      << ReadFile(dir.path() + "/profile.txt") << platform.Logs();
+  const std::string rotation_load =
+      absl::StrCat(SHIDANG_ROTATION_DEMO_LOAD, " --profile=", platform.profile().address(),
+                   " --rotation=", platform.rotation().address(), key, today);
+  ASSERT_EQ(RunTool(rotation_load, dir.path() + "/first.txt"), 0)
+      << ReadFile(dir.path() + "/first.txt") << platform.Logs();
+  const std::string first = ReadFile(dir.path() + "/first.txt");
+
+  // Today (kToday, 2025-11-25) is in school year 2025; the history's last year is 2024.
+  const rotation::v1::GetRotationComplianceResponse now = RotationReport(platform, "2025");
+  const rotation::v1::GetRotationComplianceResponse last = RotationReport(platform, "2024");
+  for (const auto* report : {&now, &last}) {
+    const auto [passing, failing] = PassingAndFailing(*report);
+    EXPECT_GT(passing, 0) << report->school_year() << "\n" << first << report->DebugString();
+    EXPECT_GT(failing, 0) << report->school_year() << "\n" << first << report->DebugString();
+  }
+  EXPECT_GT(last.county().backbone_counting(), 0) << last.DebugString();
+  // Last year's rotations that do not count, each for a reason of its own.
+  std::set<int> reasons;
+  for (const auto& verdict : last.not_counting()) reasons.insert(verdict.reason());
+  EXPECT_EQ(reasons, (std::set<int>{rotation::v1::COUNTING_REASON_NOT_APPROVED,
+                                    rotation::v1::COUNTING_REASON_CANCELLED,
+                                    rotation::v1::COUNTING_REASON_WRONG_DIRECTION,
+                                    rotation::v1::COUNTING_REASON_TOO_SHORT,
+                                    rotation::v1::COUNTING_REASON_NOT_ELIGIBLE}))
+      << last.DebugString();
+  // This year's proposals wait for HR.
+  std::set<int> this_year;
+  for (const auto& verdict : now.not_counting()) this_year.insert(verdict.reason());
+  EXPECT_EQ(this_year, std::set<int>{rotation::v1::COUNTING_REASON_NOT_APPROVED})
+      << now.DebugString();
+
+  // Again: every write replays its first answer, and nothing is added.
+  ASSERT_EQ(RunTool(rotation_load, dir.path() + "/second.txt"), 0)
+      << ReadFile(dir.path() + "/second.txt") << platform.Logs();
+  EXPECT_EQ(ReadFile(dir.path() + "/second.txt"), first);
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals(now, RotationReport(platform, "2025")));
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals(last, RotationReport(platform, "2024")));
 }
 
 }  // namespace
