@@ -1,13 +1,18 @@
 // shidang-training-demo-load: gives the demo county (loaded by shidang-demo-load) a training
 // history through the training service's own RPCs, so that the run command's compliance report
-// shows teachers in every status rather than all of them behind: the county's teacher development
-// centre registers courses over the past cycle and this year and confirms who completed them, each
-// teacher completing a share of them by a steady per-teacher habit; a few teachers log county
-// research activities that wait for HR's review. Safe to run twice: every write carries a fixed
-// request id.
+// shows teachers in every status (complete, on track, at risk, behind) in the cycle that holds
+// today. The county counts hours in per-teacher cycles (DOMAIN §6), each teacher's anchored on
+// their last qualification registration (a day of the past five years, never before they were
+// hired), so that today falls early in some cycles and late in others; a fixed county cycle
+// would put everyone at the same point (and right after it turns, every teacher at 0 hours).
+// The county's teacher development centre registers courses over the past five years and this
+// year and confirms who completed them, each teacher completing a share of them by a steady
+// per-teacher habit (some do just enough to keep pace); a few teachers log county research
+// activities that wait for HR's review. Safe to run twice: every write carries a fixed request id.
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -60,14 +65,34 @@ double Draw(absl::string_view seed) {
   return bits / 4294967296.0;
 }
 
+// Hours of a cycle (the national default, DOMAIN §2).
+constexpr double kRequiredHours = 360;
+// Days ahead of the pace line a teacher who keeps pace stays (a course's worth, about).
+constexpr int kPaceLeadDays = 180;
+
 // How likely a teacher is to complete any one course: most teachers take most of what is
-// offered, some fall behind, a few take almost nothing.
+// offered, some fall behind, a few take almost nothing; a negative habit is a teacher who takes
+// a course only when it keeps them on pace (they are the ones still owing as their cycle closes).
+constexpr double kKeepsPace = -1;
 double Habit(absl::string_view teacher_id) {
   const double d = Draw(absl::StrCat("habit/", teacher_id));
-  if (d < 0.30) return 0.95;
-  if (d < 0.70) return 0.75;
+  if (d < 0.25) return 0.95;
+  if (d < 0.55) return kKeepsPace;
+  if (d < 0.75) return 0.75;
   if (d < 0.90) return 0.45;
   return 0.10;
+}
+
+// The teacher's cycle anchor: their last qualification registration, a day of the five years
+// before `today` (so the cycle holding today starts on it), not before they were hired.
+absl::CivilDay AnchorOf(const profile::v1::Teacher& t, absl::CivilDay today) {
+  const absl::CivilDay earliest = dates::ShiftYears(today, -5) + 1;
+  absl::CivilDay anchor =
+      earliest + static_cast<int64_t>(Draw(absl::StrCat("anchor/", t.teacher_id())) *
+                                      static_cast<double>(today - earliest));
+  absl::StatusOr<absl::CivilDay> hired = dates::ParseDate(t.hire_date());
+  if (hired.ok() && *hired > anchor && *hired <= today) anchor = *hired;
+  return anchor;
 }
 
 struct DemoCourse {
@@ -135,6 +160,8 @@ class DemoLoader {
 
   int Run() {
     if (int failed = ReadTeachers()) return failed;
+    if (int failed = CountPerTeacherCycles()) return failed;
+    if (int failed = SetAnchors()) return failed;
     if (int failed = AwaitTrainingKnowsThem()) return failed;
     const std::vector<DemoCourse> courses = Courses(today_);
     for (const DemoCourse& c : courses) {
@@ -169,7 +196,10 @@ class DemoLoader {
       As(&ctx, common_v1::ROLE_ADMIN, "demo-loader");
       grpc::Status s = profile_->ListTeachers(&ctx, list, &page);
       if (!s.ok()) return Fail("ListTeachers", s);
-      for (const profile_v1::Teacher& t : page.teachers()) teachers_.push_back(t);
+      for (const profile_v1::Teacher& t : page.teachers()) {
+        teachers_.push_back(t);
+        anchors_[t.teacher_id()] = AnchorOf(t, today_);
+      }
       if (page.page().next_page_token().empty()) break;
       list.mutable_page()->set_page_token(page.page().next_page_token());
     }
@@ -183,8 +213,43 @@ class DemoLoader {
     return 0;
   }
 
-  // The training service learns teachers from the profile service's events, not necessarily in
-  // this order: wait until it knows every one.
+  // The county's cycles from each teacher's anchor, in force since long before any history.
+  int CountPerTeacherCycles() {
+    v1::SetTrainingPolicyRequest set;
+    set.set_request_id("demo-training-policy-per-teacher");
+    set.set_level(common_v1::POLICY_LEVEL_COUNTY);
+    set.set_region(county_);
+    set.set_effective_from("2000-01-01");
+    set.mutable_training()->set_cycle_kind(common_v1::CYCLE_KIND_PER_TEACHER);
+    v1::SetTrainingPolicyResponse done;
+    grpc::ClientContext ctx;
+    As(&ctx, common_v1::ROLE_COUNTY_HR, "demo-hr");
+    grpc::Status s = training_->SetTrainingPolicy(&ctx, set, &done);
+    return s.ok() ? 0 : Fail("SetTrainingPolicy", s);
+  }
+
+  // HR records each teacher's cycle anchor in the profile service (a teacher whose anchor is
+  // already that day is left alone).
+  int SetAnchors() {
+    for (const profile_v1::Teacher& t : teachers_) {
+      const std::string anchor = dates::FormatDate(anchors_.at(t.teacher_id()));
+      if (t.training_cycle_anchor() == anchor) continue;
+      profile_v1::UpdateTeacherRequest update;
+      update.set_request_id(absl::StrCat("demo-anchor-", t.teacher_id()));
+      update.set_teacher_id(t.teacher_id());
+      update.mutable_teacher()->set_training_cycle_anchor(anchor);
+      update.mutable_update_mask()->add_paths("training_cycle_anchor");
+      profile_v1::UpdateTeacherResponse updated;
+      grpc::ClientContext ctx;
+      As(&ctx, common_v1::ROLE_COUNTY_HR, "demo-hr");
+      grpc::Status s = profile_->UpdateTeacher(&ctx, update, &updated);
+      if (!s.ok()) return Fail(absl::StrCat("UpdateTeacher ", t.teacher_id()), s);
+    }
+    return 0;
+  }
+
+  // The training service learns teachers and their anchors from the profile service's events,
+  // not necessarily in this order: wait until it places every one in the cycle from its anchor.
   int AwaitTrainingKnowsThem() {
     const absl::Time give_up = absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_wait_seconds));
     for (const profile_v1::Teacher& t : teachers_) {
@@ -195,8 +260,17 @@ class DemoLoader {
         grpc::ClientContext ctx;
         As(&ctx, common_v1::ROLE_ADMIN, "demo-loader");
         grpc::Status s = training_->GetTrainingSummary(&ctx, req, &resp);
-        if (s.ok()) break;
-        if (s.error_code() != grpc::StatusCode::NOT_FOUND || absl::Now() > give_up) {
+        const std::string first_day = dates::FormatDate(anchors_.at(t.teacher_id()));
+        if (s.ok() && resp.summary().cycle().first_day() == first_day) break;
+        if (absl::Now() > give_up) {
+          if (s.ok()) {
+            s = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                             absl::StrCat("teacher ", t.teacher_id(), "'s cycle starts on ",
+                                          resp.summary().cycle().first_day(), ", not ", first_day));
+          }
+          return Fail("waiting for the training service to know the county's teachers", s);
+        }
+        if (!s.ok() && s.error_code() != grpc::StatusCode::NOT_FOUND) {
           return Fail("waiting for the training service to know the county's teachers", s);
         }
         absl::SleepFor(absl::Milliseconds(100));
@@ -252,7 +326,7 @@ class DemoLoader {
           t.post_status() == profile_v1::POST_STATUS_LEFT) {
         continue;
       }
-      if (Draw(absl::StrCat(key, "/", t.teacher_id())) >= Habit(t.teacher_id())) continue;
+      if (!Completes(t.teacher_id(), key, c)) continue;
       v1::CompletionRow* row = done.add_rows();
       row->set_teacher_id(t.teacher_id());
       row->set_hours(c.hours);
@@ -268,6 +342,23 @@ class DemoLoader {
     tally_.already += recorded.already_credited();
     tally_.rejected += recorded.rejected();
     return 0;
+  }
+
+  // Whether the teacher completes course `c` (courses come in date order): by their habit, or
+  // for one who keeps pace, when the hours of their cycle so far fall short of the pace line
+  // kPaceLeadDays after the course ends.
+  bool Completes(const std::string& teacher_id, const std::string& key, const DemoCourse& c) {
+    const double habit = Habit(teacher_id);
+    const absl::CivilDay first = anchors_.at(teacher_id);
+    double& counted = counted_[teacher_id];
+    bool takes = Draw(absl::StrCat(key, "/", teacher_id)) < habit;
+    if (habit == kKeepsPace) {
+      const absl::CivilDay last = dates::ShiftYears(first, 5) - 1;
+      const double elapsed = static_cast<double>(std::min(c.end + kPaceLeadDays, last) - first + 1);
+      takes = c.end < first || counted < kRequiredHours * elapsed / (last - first + 1);
+    }
+    if (takes && c.end >= first) counted += c.hours;
+    return takes;
   }
 
   // A few county research activities logged by teachers, waiting for HR.
@@ -327,6 +418,8 @@ class DemoLoader {
   std::unique_ptr<profile_v1::ProfileService::Stub> profile_;
   std::unique_ptr<v1::TrainingService::Stub> training_;
   std::vector<profile_v1::Teacher> teachers_;
+  std::map<std::string, absl::CivilDay> anchors_;  // teacher id -> cycle anchor
+  std::map<std::string, double> counted_;          // teacher id -> hours in the cycle so far
   Tally tally_;
 };
 
