@@ -1,8 +1,10 @@
 #include "services/rotation/facts.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "services/common/dates.h"
 #include "services/common/log.h"
 #include "services/common/status.h"
@@ -19,34 +21,84 @@ std::optional<absl::CivilDay> Day(const std::string& text) {
   return *day;
 }
 
-v1::TeacherCopy CopyOf(const pv1::Teacher& t, const common::v1::Event& event) {
-  v1::TeacherCopy c;
-  c.set_teacher_id(t.teacher_id().empty() ? event.teacher_id() : t.teacher_id());
-  c.set_county_id(t.county_id().empty() ? event.county_id() : t.county_id());
-  c.set_name(t.name());
-  v1::StintCopy* stint = c.add_stints();
-  stint->set_school_id(t.school_id());
-  stint->set_joined_on(t.school_joined_on().empty() ? t.hire_date() : t.school_joined_on());
-  c.set_birth_date(t.birth_date());
-  c.set_sex(t.sex());
-  c.set_staffed(t.staffed());
-  c.set_post_status(t.post_status());
+// The facts UpdateTeacher may change (identity and post attributes). The school, the post
+// status and the backbone tier follow their own timeline events, which may be applied in between,
+// so a teacher_updated event leaves them as they are.
+void CopyUpdatableFacts(const pv1::Teacher& t, v1::TeacherCopy* c) {
+  c->set_name(t.name());
+  c->set_birth_date(t.birth_date());
+  c->set_sex(t.sex());
+  c->set_staffed(t.staffed());
+  c->clear_leadership_posts();
   for (const pv1::LeadershipPost& p : t.leadership_posts()) {
-    v1::LeaderPostCopy* post = c.add_leadership_posts();
+    v1::LeaderPostCopy* post = c->add_leadership_posts();
     post->set_kind(p.post());
     post->set_school_id(p.school_id());
     post->set_from_date(p.from_date());
     post->set_to_date(p.to_date());
   }
+  c->set_stage(t.stage());
+  c->clear_subjects();
+  for (const std::string& s : t.subjects()) c->add_subjects(s);
+  c->set_expected_retirement_date(t.expected_retirement_date());
+}
+
+v1::TeacherCopy CopyOf(const pv1::Teacher& t, const common::v1::Event& event) {
+  v1::TeacherCopy c;
+  c.set_teacher_id(t.teacher_id().empty() ? event.teacher_id() : t.teacher_id());
+  c.set_county_id(t.county_id().empty() ? event.county_id() : t.county_id());
+  v1::StintCopy* stint = c.add_stints();
+  stint->set_school_id(t.school_id());
+  stint->set_joined_on(t.school_joined_on().empty() ? t.hire_date() : t.school_joined_on());
+  c.set_post_status(t.post_status());
+  c.set_created_post_status(t.post_status());
   c.set_backbone_tier(t.backbone_tier());
   c.set_backbone_since(t.backbone_designated_on());
-  c.set_stage(t.stage());
-  for (const std::string& s : t.subjects()) c.add_subjects(s);
+  CopyUpdatableFacts(t, &c);
   return c;
 }
 
+// The post status after the changes left (the latest by day, then by arrival).
+void RecomputePostStatus(v1::TeacherCopy* copy) {
+  const v1::PostStatusChangeCopy* latest = nullptr;
+  for (const v1::PostStatusChangeCopy& change : copy->post_status_changes()) {
+    if (latest == nullptr || change.on_date() >= latest->on_date()) latest = &change;
+  }
+  if (latest != nullptr) {
+    copy->set_post_status(latest->to_status());
+  } else if (copy->created_post_status() != pv1::POST_STATUS_UNSPECIFIED) {
+    copy->set_post_status(copy->created_post_status());
+  }  // else a copy stored before it kept the status it was created with: left as it is
+}
+
+// Takes back what the timeline entry `entry_id` did to the copy (a move, a post status change),
+// and remembers it as retracted. The first school is never taken back.
+void Retract(v1::TeacherCopy* copy, const std::string& entry_id) {
+  if (entry_id.empty()) return;
+  if (std::find(copy->retracted_entry_ids().begin(), copy->retracted_entry_ids().end(), entry_id) ==
+      copy->retracted_entry_ids().end()) {
+    copy->add_retracted_entry_ids(entry_id);
+  }
+  auto* stints = copy->mutable_stints();
+  for (int i = stints->size() - 1; i > 0; --i) {
+    if (stints->Get(i).entry_id() == entry_id) stints->erase(stints->begin() + i);
+  }
+  auto* changes = copy->mutable_post_status_changes();
+  for (int i = changes->size() - 1; i >= 0; --i) {
+    if (changes->Get(i).entry_id() == entry_id) changes->erase(changes->begin() + i);
+  }
+  RecomputePostStatus(copy);
+}
+
+bool IsRetracted(const v1::TeacherCopy& copy, const std::string& entry_id) {
+  return !entry_id.empty() &&
+         std::find(copy.retracted_entry_ids().begin(), copy.retracted_entry_ids().end(),
+                   entry_id) != copy.retracted_entry_ids().end();
+}
+
 // Appends a stint unless the copy already ends with it (a re-delivered event).
-void AddStint(v1::TeacherCopy* copy, const std::string& school_id, const std::string& day) {
+void AddStint(v1::TeacherCopy* copy, const std::string& school_id, const std::string& day,
+              const std::string& entry_id) {
   if (copy->stints_size() > 0) {
     const v1::StintCopy& last = copy->stints(copy->stints_size() - 1);
     if (last.school_id() == school_id && last.joined_on() == day) return;
@@ -54,6 +106,19 @@ void AddStint(v1::TeacherCopy* copy, const std::string& school_id, const std::st
   v1::StintCopy* stint = copy->add_stints();
   stint->set_school_id(school_id);
   stint->set_joined_on(day);
+  stint->set_entry_id(entry_id);
+}
+
+// Records a post status change unless it is already recorded (a re-delivered event).
+void AddPostStatusChange(v1::TeacherCopy* copy, const pv1::TimelineEntry& entry) {
+  for (const v1::PostStatusChangeCopy& change : copy->post_status_changes()) {
+    if (!entry.entry_id().empty() && change.entry_id() == entry.entry_id()) return;
+  }
+  v1::PostStatusChangeCopy* change = copy->add_post_status_changes();
+  change->set_entry_id(entry.entry_id());
+  change->set_to_status(entry.post_status_changed().to_status());
+  change->set_on_date(entry.occurred_on());
+  RecomputePostStatus(copy);
 }
 
 // A move to another county: both counties' copies gain the new stint, the old one is marked
@@ -61,7 +126,7 @@ void AddStint(v1::TeacherCopy* copy, const std::string& school_id, const std::st
 absl::Status ApplyTransfer(Deps& deps, v1::TeacherCopy copy, const pv1::TimelineEntry& entry) {
   const pv1::TransferDetail& t = entry.transfer();
   if (t.to_county_id().empty() || t.to_county_id() == copy.county_id()) return absl::OkStatus();
-  AddStint(&copy, t.to_school_id(), entry.occurred_on());
+  AddStint(&copy, t.to_school_id(), entry.occurred_on(), entry.entry_id());
   v1::TeacherCopy moved = copy;
   moved.set_county_id(t.to_county_id());
   moved.clear_transferred_to_county_id();
@@ -71,32 +136,57 @@ absl::Status ApplyTransfer(Deps& deps, v1::TeacherCopy copy, const pv1::Timeline
   return deps.store.PutTeacher(copy);
 }
 
+// The stored copy of the event's teacher; nullopt (logged) when the teacher is unknown.
+absl::StatusOr<std::optional<v1::TeacherCopy>> CopyOfEventTeacher(Deps& deps,
+                                                                  const common::v1::Event& event) {
+  absl::StatusOr<std::string> county = deps.store.TeacherCounty(event.teacher_id());
+  if (absl::IsNotFound(county.status())) {
+    LogWarning("event ", event.id(), " (", event.type(), ") names an unknown teacher; skipped");
+    return std::optional<v1::TeacherCopy>();
+  }
+  SHIDANG_RETURN_IF_ERROR(county.status());
+  return deps.store.GetTeacher(*county, event.teacher_id());
+}
+
+// The teacher as UpdateTeacher left them: the facts it may change.
+absl::Status ApplyTeacherUpdated(Deps& deps, const common::v1::Event& event) {
+  pv1::Teacher teacher;
+  if (!event.payload().UnpackTo(&teacher)) {
+    LogWarning("event ", event.id(), ": teacher_updated without a Teacher; skipped");
+    return absl::OkStatus();
+  }
+  SHIDANG_ASSIGN_OR_RETURN(std::optional<v1::TeacherCopy> found, CopyOfEventTeacher(deps, event));
+  if (!found.has_value()) return absl::OkStatus();
+  v1::TeacherCopy copy = *found;
+  CopyUpdatableFacts(teacher, &copy);
+  if (google::protobuf::util::MessageDifferencer::Equals(copy, *found)) return absl::OkStatus();
+  return deps.store.PutTeacher(copy);
+}
+
+// A timeline entry: a move, a transfer, a post status change, a backbone designation, or a
+// correction. An entry that supersedes another (a CORRECTION retracts it, any other kind
+// replaces it) first takes back what the superseded one did.
 absl::Status ApplyTimelineEvent(Deps& deps, const common::v1::Event& event) {
   pv1::TimelineEntry entry;
   if (!event.payload().UnpackTo(&entry)) {
     LogWarning("event ", event.id(), " (", event.type(), ") without a TimelineEntry; skipped");
     return absl::OkStatus();
   }
-  absl::StatusOr<std::string> county = deps.store.TeacherCounty(event.teacher_id());
-  if (absl::IsNotFound(county.status())) {
-    LogWarning("event ", event.id(), " (", event.type(), ") names an unknown teacher; skipped");
-    return absl::OkStatus();
-  }
-  SHIDANG_RETURN_IF_ERROR(county.status());
-  SHIDANG_ASSIGN_OR_RETURN(std::optional<v1::TeacherCopy> found,
-                           deps.store.GetTeacher(*county, event.teacher_id()));
-  if (!found.has_value()) return absl::OkStatus();
+  SHIDANG_ASSIGN_OR_RETURN(std::optional<v1::TeacherCopy> found, CopyOfEventTeacher(deps, event));
+  if (!found.has_value() || IsRetracted(*found, entry.entry_id())) return absl::OkStatus();
   v1::TeacherCopy copy = *found;
+  Retract(&copy, entry.supersedes_entry_id());
   const std::string& type = event.type();
   if (type == "profile.transferred_county") return ApplyTransfer(deps, copy, entry);
   if (type == "profile.moved_school") {
-    AddStint(&copy, entry.school_change().to_school_id(), entry.occurred_on());
+    AddStint(&copy, entry.school_change().to_school_id(), entry.occurred_on(), entry.entry_id());
   } else if (type == "profile.post_status_changed") {
-    copy.set_post_status(entry.post_status_changed().to_status());
+    AddPostStatusChange(&copy, entry);
   } else if (type == "profile.backbone_designated") {
     copy.set_backbone_tier(entry.backbone_designated().tier());
     copy.set_backbone_since(entry.occurred_on());
   }
+  if (google::protobuf::util::MessageDifferencer::Equals(copy, *found)) return absl::OkStatus();
   return deps.store.PutTeacher(copy);
 }
 
@@ -130,8 +220,10 @@ absl::Status ApplyProfileEvent(Deps& deps, const common::v1::Event& event) {
     return deps.store.PutTeacher(copy);
   }
   if (event.teacher_id().empty()) return absl::OkStatus();
+  if (type == "profile.teacher_updated") return ApplyTeacherUpdated(deps, event);
   if (type == "profile.moved_school" || type == "profile.transferred_county" ||
-      type == "profile.post_status_changed" || type == "profile.backbone_designated") {
+      type == "profile.post_status_changed" || type == "profile.backbone_designated" ||
+      type == "profile.correction") {
     return ApplyTimelineEvent(deps, event);
   }
   return absl::OkStatus();
@@ -148,6 +240,7 @@ TeacherFacts ToTeacherFacts(const v1::TeacherCopy& copy) {
     }
   }
   t.birth_date = Day(copy.birth_date());
+  t.retirement_date = Day(copy.expected_retirement_date());
   t.sex = copy.sex();
   t.staffed = copy.staffed();
   t.post_status = copy.post_status();

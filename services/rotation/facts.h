@@ -16,9 +16,12 @@
 namespace shidang::rotation {
 
 // Applies one profile event to the copy. Follows "profile.school_created" (School),
-// "profile.teacher_created" (Teacher), and the TimelineEntry events "profile.moved_school",
-// "profile.transferred_county", "profile.post_status_changed", "profile.backbone_designated";
-// others are ignored. Idempotent: a re-delivered event leaves the copy as it was.
+// "profile.teacher_created" and "profile.teacher_updated" (Teacher: an update changes the facts
+// UpdateTeacher may change, e.g. leadership posts, staffing, birth date), and the TimelineEntry
+// events "profile.moved_school", "profile.transferred_county", "profile.post_status_changed",
+// "profile.backbone_designated" and "profile.correction" (a correction, or any entry that
+// supersedes another, takes back the superseded move or post status change); others are
+// ignored. Idempotent: a re-delivered event leaves the copy as it was.
 absl::Status ApplyProfileEvent(Deps& deps, const common::v1::Event& event);
 
 // The rules' facts of a stored copy (dates that do not parse are left out).

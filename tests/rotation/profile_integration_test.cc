@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -151,6 +152,85 @@ class RotationWithProfileTest : public ::testing::Test {
     return s.ok() ? static_cast<int>(resp.eligible()) : -1;
   }
 
+  void CreateCounty() {
+    pv1::CreateCountyRequest county;
+    county.set_county_id(kCounty);
+    county.set_name("武义县");
+    county.set_city_code("330700");
+    county.set_city_name("金华市");
+    county.set_province_code("330000");
+    county.set_province_name("浙江省");
+    county.set_request_id("county");
+    pv1::CreateCountyResponse county_resp;
+    grpc::Status made = Call(profile_stub_.get(), &pv1::ProfileService::Stub::CreateCounty, admin_,
+                             county, &county_resp);
+    ASSERT_TRUE(made.ok()) << made.error_code() << " " << made.error_message();
+  }
+
+  // The teacher's eligibility row for school year 2025 (judged on 2025-09-01).
+  v1::EligibilityRow RowOf(const std::string& teacher) {
+    v1::ListEligibleRequest req;
+    req.set_county_id(kCounty);
+    req.set_school_year("2025");
+    req.mutable_page()->set_page_size(500);
+    v1::ListEligibleResponse resp;
+    grpc::Status s =
+        Call(rotation_stub_.get(), &v1::RotationService::Stub::ListEligible, hr_, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    for (const v1::EligibilityRow& row : resp.rows()) {
+      if (row.teacher_id() == teacher) return row;
+    }
+    return v1::EligibilityRow();
+  }
+
+  // Waits until the rotation service judges the teacher for `reason`; the last row read.
+  v1::EligibilityRow AwaitReason(const std::string& teacher, v1::EligibilityReason reason) {
+    v1::EligibilityRow row;
+    Eventually([&] {
+      row = RowOf(teacher);
+      return row.reason() == reason;
+    });
+    return row;
+  }
+
+  // UpdateTeacher with `paths` of `changes` (request id `rid`).
+  void Update(const std::string& teacher, const pv1::Teacher& changes,
+              const std::vector<std::string>& paths, const std::string& rid) {
+    pv1::UpdateTeacherRequest req;
+    req.set_teacher_id(teacher);
+    *req.mutable_teacher() = changes;
+    for (const std::string& path : paths) req.mutable_update_mask()->add_paths(path);
+    req.set_request_id(rid);
+    pv1::UpdateTeacherResponse resp;
+    grpc::Status s =
+        Call(profile_stub_.get(), &pv1::ProfileService::Stub::UpdateTeacher, hr_, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  // AddTimelineEntry; the entry as recorded.
+  pv1::TimelineEntry AddEntry(const std::string& teacher, const pv1::TimelineEntry& entry,
+                              const std::string& rid) {
+    pv1::AddTimelineEntryRequest req;
+    req.set_teacher_id(teacher);
+    *req.mutable_entry() = entry;
+    req.set_request_id(rid);
+    pv1::AddTimelineEntryResponse resp;
+    grpc::Status s =
+        Call(profile_stub_.get(), &pv1::ProfileService::Stub::AddTimelineEntry, hr_, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.entry();
+  }
+
+  // A CORRECTION retracting `entry_id`.
+  pv1::TimelineEntry Retraction(const std::string& entry_id) {
+    pv1::TimelineEntry e;
+    e.set_kind(pv1::TIMELINE_ENTRY_KIND_CORRECTION);
+    e.set_occurred_on("2025-10-10");
+    e.set_supersedes_entry_id(entry_id);
+    e.set_correction_reason("录入错误");
+    return e;
+  }
+
   const std::string kPrincipalKey = std::string(40, 'k');
   testing::RedisServer redis_;
   testing::TempDir keys_;
@@ -261,6 +341,107 @@ TEST_F(RotationWithProfileTest, EventsInMoveOutAndTheTimelineShowsIt) {
   // Not a backbone teacher: ceil(20% x 1) = 1 backbone rotation is still missing.
   EXPECT_EQ(compliance.county().backbone_shortfall(), 1);
   EXPECT_FALSE(compliance.county().passes());
+}
+
+// The facts UpdateTeacher changes reach the copy: a principal's post counts the years from
+// taking it (two terms of three years: not yet eligible), and losing it counts from joining again.
+TEST_F(RotationWithProfileTest, LeadershipPostsFollowTheTeacherAsUpdated) {
+  CreateCounty();
+  const std::string urban = CreateSchool("城关小学", pv1::SCHOOL_LOCATION_URBAN);
+  const std::string teacher = CreateTeacher(urban);
+  ASSERT_EQ(AwaitReason(teacher, v1::ELIGIBILITY_REASON_ELIGIBLE).reason(),
+            v1::ELIGIBILITY_REASON_ELIGIBLE);
+
+  pv1::Teacher changes;
+  pv1::LeadershipPost* post = changes.add_leadership_posts();
+  post->set_post(pv1::LEADERSHIP_POST_KIND_PRINCIPAL);
+  post->set_school_id(urban);
+  post->set_from_date("2022-09-01");
+  Update(teacher, changes, {"leadership_posts"}, "made-principal");
+  v1::EligibilityRow row = AwaitReason(teacher, v1::ELIGIBILITY_REASON_TOO_FEW_YEARS);
+  EXPECT_EQ(row.reason(), v1::ELIGIBILITY_REASON_TOO_FEW_YEARS) << row.DebugString();
+  EXPECT_TRUE(row.leader()) << row.DebugString();
+  EXPECT_EQ(row.counted_from(), "2022-09-01") << row.DebugString();
+
+  Update(teacher, pv1::Teacher(), {"leadership_posts"}, "post-recorded-in-error");
+  row = AwaitReason(teacher, v1::ELIGIBILITY_REASON_ELIGIBLE);
+  EXPECT_EQ(row.reason(), v1::ELIGIBILITY_REASON_ELIGIBLE) << row.DebugString();
+  EXPECT_FALSE(row.leader());
+}
+
+// Staffing (在编) and the birth date, hence the expected retirement, follow updates too.
+TEST_F(RotationWithProfileTest, StaffingAndRetirementFollowTheTeacherAsUpdated) {
+  CreateCounty();
+  const std::string urban = CreateSchool("城关小学", pv1::SCHOOL_LOCATION_URBAN);
+  const std::string teacher = CreateTeacher(urban);
+  ASSERT_EQ(AwaitReason(teacher, v1::ELIGIBILITY_REASON_ELIGIBLE).reason(),
+            v1::ELIGIBILITY_REASON_ELIGIBLE);
+
+  pv1::Teacher unstaffed;
+  unstaffed.set_staffed(false);
+  Update(teacher, unstaffed, {"staffed"}, "not-staffed");
+  EXPECT_EQ(AwaitReason(teacher, v1::ELIGIBILITY_REASON_NOT_IN_SERVICE).reason(),
+            v1::ELIGIBILITY_REASON_NOT_IN_SERVICE);
+  pv1::Teacher staffed;
+  staffed.set_staffed(true);
+  Update(teacher, staffed, {"staffed"}, "staffed-again");
+  EXPECT_EQ(AwaitReason(teacher, v1::ELIGIBILITY_REASON_ELIGIBLE).reason(),
+            v1::ELIGIBILITY_REASON_ELIGIBLE);
+
+  // Born in 1966, not 1985: she reaches retirement before the school year begins.
+  pv1::Teacher older;
+  older.set_birth_date("1966-03-10");
+  older.set_id_card_number(IdCard("19660310", 1));
+  Update(teacher, older, {"birth_date", "id_card_number"}, "birth-date-corrected");
+  v1::EligibilityRow row = AwaitReason(teacher, v1::ELIGIBILITY_REASON_NEAR_RETIREMENT);
+  EXPECT_EQ(row.reason(), v1::ELIGIBILITY_REASON_NEAR_RETIREMENT) << row.DebugString();
+  EXPECT_FALSE(row.retirement_date().empty());
+  EXPECT_LE(row.retirement_date(), "2025-09-01") << row.DebugString();
+}
+
+// A CORRECTION retracting a move puts the teacher back at the school they left (their years
+// there count again), and one retracting a post status change restores the status before it.
+TEST_F(RotationWithProfileTest, CorrectionsTakeBackAMoveAndAPostStatusChange) {
+  CreateCounty();
+  const std::string urban = CreateSchool("城关小学", pv1::SCHOOL_LOCATION_URBAN);
+  const std::string rural = CreateSchool("尖山小学", pv1::SCHOOL_LOCATION_RURAL);
+  const std::string teacher = CreateTeacher(urban);
+  ASSERT_EQ(AwaitReason(teacher, v1::ELIGIBILITY_REASON_ELIGIBLE).reason(),
+            v1::ELIGIBILITY_REASON_ELIGIBLE);
+
+  pv1::MoveTeacherRequest move;
+  move.set_teacher_id(teacher);
+  move.set_to_school_id(rural);
+  move.set_moved_on("2025-03-01");
+  move.set_reason("工作需要");
+  move.set_request_id("move");
+  pv1::MoveTeacherResponse moved;
+  grpc::Status s =
+      Call(profile_stub_.get(), &pv1::ProfileService::Stub::MoveTeacher, hr_, move, &moved);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_FALSE(moved.entry().entry_id().empty());
+  v1::EligibilityRow row = AwaitReason(teacher, v1::ELIGIBILITY_REASON_TOO_FEW_YEARS);
+  ASSERT_EQ(row.reason(), v1::ELIGIBILITY_REASON_TOO_FEW_YEARS) << row.DebugString();
+  EXPECT_EQ(row.school_id(), rural);
+
+  AddEntry(teacher, Retraction(moved.entry().entry_id()), "move-retracted");
+  row = AwaitReason(teacher, v1::ELIGIBILITY_REASON_ELIGIBLE);
+  EXPECT_EQ(row.reason(), v1::ELIGIBILITY_REASON_ELIGIBLE) << row.DebugString();
+  EXPECT_EQ(row.school_id(), urban);
+  EXPECT_EQ(row.counted_from(), "2015-09-01");
+
+  pv1::TimelineEntry leave;
+  leave.set_kind(pv1::TIMELINE_ENTRY_KIND_POST_STATUS_CHANGED);
+  leave.set_occurred_on("2025-06-01");
+  leave.mutable_post_status_changed()->set_from_status(pv1::POST_STATUS_ON_DUTY);
+  leave.mutable_post_status_changed()->set_to_status(pv1::POST_STATUS_SICK_LEAVE);
+  const pv1::TimelineEntry recorded = AddEntry(teacher, leave, "sick-leave");
+  ASSERT_FALSE(recorded.entry_id().empty());
+  EXPECT_EQ(AwaitReason(teacher, v1::ELIGIBILITY_REASON_NOT_IN_SERVICE).reason(),
+            v1::ELIGIBILITY_REASON_NOT_IN_SERVICE);
+  AddEntry(teacher, Retraction(recorded.entry_id()), "sick-leave-retracted");
+  row = AwaitReason(teacher, v1::ELIGIBILITY_REASON_ELIGIBLE);
+  EXPECT_EQ(row.reason(), v1::ELIGIBILITY_REASON_ELIGIBLE) << row.DebugString();
 }
 
 }  // namespace
