@@ -14,6 +14,9 @@ using common::v1::Principal;
 
 absl::StatusOr<RotationPolicy> LoadRotationPolicy(policy::PolicyStore& policies,
                                                   absl::string_view county_id, absl::CivilDay day) {
+  // Resolve is the store's cached county read (PolicyStore::ReadCounty: one pipelined read per
+  // county per cache TTL) resolved for the day, itself cached; the rules take the protos'
+  // RotationPolicy from it (RotationPolicyFrom), every field of it.
   SHIDANG_ASSIGN_OR_RETURN(common::v1::ResolvedPolicy resolved, policies.Resolve(county_id, day));
   return RotationPolicyFrom(resolved.policy());
 }

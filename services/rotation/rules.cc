@@ -89,6 +89,18 @@ absl::StatusOr<RotationPolicy> RotationPolicyFrom(const common::v1::Policy& reso
       p.counting_directions.push_back(Direction{d.from_kind(), d.to_kind()});
     }
   }
+  if (r.has_other_directions_count()) p.count_other_directions = r.other_directions_count();
+  if (r.has_counting_forms()) {
+    // The policy's forms and the rotation's are numbered alike (1 定期交流 ... 6 学区一体化).
+    p.counting_forms.clear();
+    for (int form : r.counting_forms().forms()) {
+      p.counting_forms.push_back(static_cast<v1::RotationForm>(form));
+    }
+  }
+  if (r.has_backbone_base() &&
+      r.backbone_base() != common::v1::ROTATION_BACKBONE_BASE_UNSPECIFIED) {
+    p.backbone_base = r.backbone_base();
+  }
   if (resolved.has_retirement()) p.retirement = resolved.retirement();
   return p;
 }
@@ -328,7 +340,10 @@ Quota ComputeQuota(int64_t eligible, int64_t counting, int64_t backbone_counting
   q.counting = counting;
   q.backbone_counting = backbone_counting;
   q.required = CeilPercent(policy.ratio_percent, eligible);
-  q.backbone_required = CeilPercent(policy.backbone_ratio_percent, std::max(counting, q.required));
+  int64_t base = std::max(counting, q.required);
+  if (policy.backbone_base == common::v1::ROTATION_BACKBONE_BASE_COUNTING) base = counting;
+  if (policy.backbone_base == common::v1::ROTATION_BACKBONE_BASE_REQUIRED) base = q.required;
+  q.backbone_required = CeilPercent(policy.backbone_ratio_percent, base);
   q.shortfall = std::max<int64_t>(0, q.required - counting);
   q.backbone_shortfall = std::max<int64_t>(0, q.backbone_required - backbone_counting);
   q.passes = q.shortfall == 0 && q.backbone_shortfall == 0;

@@ -56,6 +56,9 @@ struct RotationPolicy {
   bool count_other_directions = false;
   // Forms that count; empty means every form.
   std::vector<v1::RotationForm> counting_forms;
+  // What the backbone share is taken of (DOMAIN §6: the greater of counting and required).
+  common::v1::RotationBackboneBase backbone_base =
+      common::v1::ROTATION_BACKBONE_BASE_GREATER_OF_COUNTING_AND_REQUIRED;
   // For teachers whose retirement date is not given: DOMAIN §1's rule.
   common::v1::RetirementPolicy retirement;
 };
@@ -265,8 +268,9 @@ struct Quota {
   int64_t percent_hundredths = 0;
 };
 
-// required = ceil(ratio x eligible); backbone_required = ceil(backbone_ratio x max(counting,
-// required)); shortfalls never below 0; passes when both are 0.
+// required = ceil(ratio x eligible); backbone_required = ceil(backbone_ratio x base), the base
+// as policy.backbone_base says (by default max(counting, required)); shortfalls never below 0;
+// passes when both are 0.
 Quota ComputeQuota(int64_t eligible, int64_t counting, int64_t backbone_counting,
                    const RotationPolicy& policy);
 

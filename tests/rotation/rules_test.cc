@@ -78,6 +78,31 @@ TEST(RotationPolicyTest, ResolvedNationalDefaultsGiveTheSameRules) {
   EXPECT_EQ(p->counting_directions.size(), d.counting_directions.size());
 }
 
+// Every field of the protos' RotationPolicy reaches the rules: which forms count, whether other
+// directions count, and the backbone base.
+TEST(RotationPolicyTest, ResolvedFormsDirectionsAndBackboneBaseReachTheRules) {
+  cv1::Policy resolved;
+  cv1::RotationPolicy* r = resolved.mutable_rotation();
+  r->mutable_counting_forms()->add_forms(cv1::ROTATION_FORM_SECONDMENT);
+  r->set_other_directions_count(true);
+  r->set_backbone_base(cv1::ROTATION_BACKBONE_BASE_REQUIRED);
+  absl::StatusOr<RotationPolicy> p = RotationPolicyFrom(resolved);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->counting_forms, std::vector<v1::RotationForm>{v1::ROTATION_FORM_SUPPORT_TEACHING});
+  EXPECT_TRUE(p->count_other_directions);
+  EXPECT_EQ(p->backbone_base, cv1::ROTATION_BACKBONE_BASE_REQUIRED);
+  // 12 counting of 40 eligible: 4 required; 20% of the 4 required is 1 backbone (not 3 of 12).
+  EXPECT_EQ(ComputeQuota(40, 12, 0, *p).backbone_required, 1);
+  // 3 counting of 100 eligible (10 required): 20% of the 3 counting is 1 backbone (not 2 of 10).
+  p->backbone_base = cv1::ROTATION_BACKBONE_BASE_COUNTING;
+  EXPECT_EQ(ComputeQuota(100, 3, 0, *p).backbone_required, 1);
+  // The national defaults name every form and the greater base.
+  absl::StatusOr<RotationPolicy> national = RotationPolicyFrom(policy::NationalDefaults());
+  ASSERT_TRUE(national.ok()) << national.status();
+  EXPECT_EQ(national->counting_forms.size(), 6u);
+  EXPECT_EQ(national->backbone_base, cv1::ROTATION_BACKBONE_BASE_GREATER_OF_COUNTING_AND_REQUIRED);
+}
+
 TEST(RotationPolicyTest, ResolvedValuesOverrideDefaults) {
   cv1::Policy resolved;
   resolved.mutable_rotation()->set_retirement_exclusion_years(5);
