@@ -208,6 +208,34 @@ absl::StatusOr<v1::Rotation> RotationStore::CreateRotation(const v1::Rotation& r
   return Parse<v1::Rotation>(result.payload, "rotation");
 }
 
+absl::StatusOr<std::optional<v1::Rotation>> RotationStore::CreatedBefore(
+    absl::string_view county_id, const WriteContext& write) {
+  MutationRequest m;
+  if (write.request != nullptr) {
+    SHIDANG_RETURN_IF_ERROR(AttachIdempotency(m, kServiceName, CountyTag(county_id), write.actor,
+                                              write.method, *write.request));
+  }
+  if (m.idempotency_key.empty()) return std::nullopt;
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command({"GET", m.idempotency_key}));
+  if (reply.is_nil()) return std::nullopt;
+  // The kit's record: "<fingerprint>\n<payload>" (services/common/mutation.h).
+  const absl::string_view record = reply.str();
+  const size_t newline = record.find('\n');
+  if (newline == absl::string_view::npos) {
+    return absl::DataLossError("stored answer of CreateRotation unreadable");
+  }
+  if (record.substr(0, newline) != m.fingerprint) {
+    return InvalidField("request_id", "reused",
+                        absl::StrCat("request_id '", m.request_id,
+                                     "' was already used for a different request by the same "
+                                     "principal and method; send a new request_id for a new "
+                                     "request"));
+  }
+  SHIDANG_ASSIGN_OR_RETURN(v1::Rotation rotation,
+                           Parse<v1::Rotation>(record.substr(newline + 1), "rotation"));
+  return rotation;
+}
+
 absl::StatusOr<v1::Rotation> RotationStore::Transition(const TransitionWrite& change,
                                                        const WriteContext& write) {
   const std::string& county = change.county_id;

@@ -113,6 +113,12 @@ class RotationStore {
   // create_rotation.lua: the rotation (state PROPOSED) unless its teacher has an active one.
   absl::StatusOr<v1::Rotation> CreateRotation(const v1::Rotation& rotation, common::v1::Event event,
                                               const WriteContext& write);
+  // The rotation a CreateRotation in `county_id` answered `write`'s request with (what a retry
+  // with its request_id gets), read before any check of the state, which may have changed since
+  // (the teacher moved); nullopt when there is none (or the request has no request_id).
+  // INVALID_ARGUMENT naming request_id when it answered a different request.
+  absl::StatusOr<std::optional<v1::Rotation>> CreatedBefore(absl::string_view county_id,
+                                                            const WriteContext& write);
   // transition_rotation.lua.
   absl::StatusOr<v1::Rotation> Transition(const TransitionWrite& change, const WriteContext& write);
 

@@ -193,6 +193,49 @@ absl::StatusOr<v1::Rotation> RunChange(Deps& deps, const CallContext& call, cons
   return deps.store.Transition(w, WriteContext{call.actor, c.method, c.request});
 }
 
+// The county code an id of the form "<letters><county>-..." names (schools', rotations'), or "".
+std::string CountyInId(absl::string_view id) {
+  const size_t digits = id.find_first_of("0123456789");
+  if (digits == absl::string_view::npos || id.size() < digits + 6) return "";
+  const absl::string_view county = id.substr(digits, 6);
+  return CheckCountyId(county).ok() ? std::string(county) : "";
+}
+
+// The counties a CreateRotation may have answered this request in: the teacher's county now,
+// and those the request's schools and the caller's scope name (the teacher may have moved to
+// another county since the first answer).
+std::vector<std::string> CountiesOfProposal(Deps& deps, const CallContext& call,
+                                            const v1::CreateRotationRequest& req) {
+  std::vector<std::string> counties;
+  auto add = [&counties](std::string county) {
+    if (!county.empty() && std::find(counties.begin(), counties.end(), county) == counties.end()) {
+      counties.push_back(std::move(county));
+    }
+  };
+  absl::StatusOr<std::string> now = deps.store.TeacherCounty(req.teacher_id());
+  if (now.ok()) add(*now);
+  if (CheckCountyId(call.principal.region()).ok()) add(call.principal.region());
+  for (const std::string* school :
+       {&call.principal.school_id(), &req.sending_school_id(), &req.receiving_school_id()}) {
+    add(CountyInId(*school));
+  }
+  return counties;
+}
+
+// The first answer to this request when it is a retry (before any check of the state, which
+// may have changed since: the teacher moved, or holds the rotation it created).
+absl::StatusOr<std::optional<v1::Rotation>> FirstAnswer(Deps& deps, const CallContext& call,
+                                                        const v1::CreateRotationRequest& req) {
+  if (req.request_id().empty()) return std::nullopt;
+  for (const std::string& county : CountiesOfProposal(deps, call, req)) {
+    SHIDANG_ASSIGN_OR_RETURN(
+        std::optional<v1::Rotation> answer,
+        deps.store.CreatedBefore(county, WriteContext{call.actor, "CreateRotation", &req}));
+    if (answer.has_value()) return answer;
+  }
+  return std::nullopt;
+}
+
 // County HR (or trusted) acts on rotations of its county.
 std::function<absl::Status(const StoredRotation&, std::string*)> HrOnly(const Principal& p,
                                                                         absl::string_view what) {
@@ -213,6 +256,11 @@ absl::Status CreateRotation(Deps& deps, const CallContext& call,
                             const v1::CreateRotationRequest& req,
                             v1::CreateRotationResponse* resp) {
   SHIDANG_RETURN_IF_ERROR(CheckProposal(req));
+  SHIDANG_ASSIGN_OR_RETURN(std::optional<v1::Rotation> first, FirstAnswer(deps, call, req));
+  if (first.has_value()) {
+    *resp->mutable_rotation() = *std::move(first);
+    return absl::OkStatus();
+  }
   SHIDANG_ASSIGN_OR_RETURN(Proposal p, LocateProposal(deps, req));
   if (!CoversCounty(call.principal, p.county) && !IsSchoolAdminOf(call.principal, p.sending)) {
     return Denied(call.principal, absl::StrCat("propose rotations from school ", p.sending));

@@ -444,5 +444,51 @@ TEST_F(RotationWithProfileTest, CorrectionsTakeBackAMoveAndAPostStatusChange) {
   EXPECT_EQ(row.reason(), v1::ELIGIBILITY_REASON_ELIGIBLE) << row.DebugString();
 }
 
+// A retried proposal answers the first answer even when the state it was checked against has
+// changed since: the teacher moved (to the receiving school itself) after the first answer.
+TEST_F(RotationWithProfileTest, ARetriedProposalAfterTheTeacherMovedAnswersTheFirstAnswer) {
+  CreateCounty();
+  const std::string urban = CreateSchool("城关小学", pv1::SCHOOL_LOCATION_URBAN);
+  const std::string rural = CreateSchool("尖山小学", pv1::SCHOOL_LOCATION_RURAL);
+  const std::string teacher = CreateTeacher(urban);
+  ASSERT_EQ(AwaitReason(teacher, v1::ELIGIBILITY_REASON_ELIGIBLE).reason(),
+            v1::ELIGIBILITY_REASON_ELIGIBLE);
+  v1::CreateRotationRequest propose;
+  propose.set_request_id("propose-once");
+  propose.set_teacher_id(teacher);
+  propose.set_sending_school_id(urban);
+  propose.set_receiving_school_id(rural);
+  propose.set_form(v1::ROTATION_FORM_SUPPORT_TEACHING);
+  propose.set_start_date("2025-09-01");
+  propose.set_planned_end_date("2026-08-31");
+  v1::CreateRotationResponse first, retried;
+  grpc::Status s =
+      Call(rotation_stub_.get(), &v1::RotationService::Stub::CreateRotation, hr_, propose, &first);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  pv1::MoveTeacherRequest move;
+  move.set_teacher_id(teacher);
+  move.set_to_school_id(rural);
+  move.set_moved_on("2025-10-01");
+  move.set_reason("工作需要");
+  move.set_request_id("move");
+  pv1::MoveTeacherResponse moved;
+  s = Call(profile_stub_.get(), &pv1::ProfileService::Stub::MoveTeacher, hr_, move, &moved);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(Eventually([&] { return RowOf(teacher).school_id() == rural; }));
+
+  s = Call(rotation_stub_.get(), &v1::RotationService::Stub::CreateRotation, hr_, propose,
+           &retried);
+  ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(first, retried))
+      << first.DebugString() << "\n---\n"
+      << retried.DebugString();
+  // A new request is judged against the state as it is now.
+  propose.set_request_id("propose-again");
+  s = Call(rotation_stub_.get(), &v1::RotationService::Stub::CreateRotation, hr_, propose,
+           &retried);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+}
+
 }  // namespace
 }  // namespace shidang::rotation
