@@ -469,7 +469,7 @@ TEST_F(RotationWithProfileTest, ARetriedProposalAfterTheTeacherMovedAnswersTheFi
   pv1::MoveTeacherRequest move;
   move.set_teacher_id(teacher);
   move.set_to_school_id(rural);
-  move.set_moved_on("2025-10-01");
+  move.set_moved_on("2025-08-01");  // before the school year's first day: the rows show it
   move.set_reason("工作需要");
   move.set_request_id("move");
   pv1::MoveTeacherResponse moved;
