@@ -52,11 +52,10 @@ int Fail(absl::string_view what, const grpc::Status& status) {
   return 1;
 }
 
-// Sending schools (城区, 镇区 or 优质) send; 乡村 and 薄弱 schools receive.
+// 城区 and 镇区 schools send; 乡村 and 薄弱 schools receive.
 bool Sends(const profile_v1::School& s) {
   return s.location() == profile_v1::SCHOOL_LOCATION_URBAN ||
-         s.location() == profile_v1::SCHOOL_LOCATION_TOWN ||
-         s.quality() == profile_v1::SCHOOL_QUALITY_STRONG;
+         s.location() == profile_v1::SCHOOL_LOCATION_TOWN;
 }
 bool Receives(const profile_v1::School& s) {
   return s.location() == profile_v1::SCHOOL_LOCATION_RURAL ||
@@ -137,12 +136,16 @@ class DemoLoader {
       if (page.page().next_page_token().empty()) break;
       list.mutable_page()->set_page_token(page.page().next_page_token());
     }
+    // Rural schools receive: 城区/镇区 -> 乡村 counts from every sending school (an ordinary
+    // school's teacher going to a weak one would not, DOMAIN §6).
     for (const auto& [id, school] : schools_) {
-      if (Receives(school) && school.compulsory_education()) receivers_.push_back(id);
+      if (school.location() == profile_v1::SCHOOL_LOCATION_RURAL && school.compulsory_education()) {
+        receivers_.push_back(id);
+      }
     }
     if (receivers_.empty()) {
       std::fprintf(stderr,
-                   "shidang-rotation-demo-load: county %s has no rural or weak school; "
+                   "shidang-rotation-demo-load: county %s has no rural school; "
                    "load the profile demo first\n",
                    county_.c_str());
       return 1;
