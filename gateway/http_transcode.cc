@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "gateway/json_strict.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/common/status.h"
 #include "shidang/common/v1/error.pb.h"
@@ -321,6 +322,9 @@ absl::Status MergeQuery(absl::string_view query, pb::Message* message) {
 
 absl::Status MergeJson(pb::util::TypeResolver* resolver, const std::string& type_url,
                        absl::string_view json, pb::Message* message) {
+  // protobuf's parser is lenient (a trailing comma, a repeated key, single quotes); refuse those
+  // first, saying where.
+  SHIDANG_RETURN_IF_ERROR(CheckStrictJson(json));
   pb::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   std::string binary;

@@ -74,7 +74,14 @@ std::string PrincipalSigner::Sign(const Principal& principal) const {
 }
 
 void PrincipalSigner::Attach(grpc::ClientContext* context, const Principal& principal) const {
-  const std::string serialized = principal.SerializeAsString();
+  std::string serialized;
+  if (principal.expires_at() == 0) {
+    Principal expiring = principal;
+    expiring.set_expires_at(absl::ToUnixSeconds(absl::Now() + kAttachedPrincipalLifetime));
+    serialized = expiring.SerializeAsString();
+  } else {
+    serialized = principal.SerializeAsString();
+  }
   context->AddMetadata(kPrincipalMetadataKey, serialized);
   context->AddMetadata(kPrincipalSignatureMetadataKey, SignBytes(serialized));
 }
@@ -116,7 +123,11 @@ absl::StatusOr<Principal> PrincipalSigner::VerifyValues(absl::string_view serial
       !common::v1::Role_IsValid(principal.role())) {
     return absl::UnauthenticatedError("the principal has no known role");
   }
-  if (principal.expires_at() != 0 && absl::FromUnixSeconds(principal.expires_at()) <= now) {
+  // One without an expiry would be good forever to whoever copied it off the wire.
+  if (principal.expires_at() == 0) {
+    return absl::UnauthenticatedError("the principal has no expiry");
+  }
+  if (absl::FromUnixSeconds(principal.expires_at()) <= now) {
     return absl::UnauthenticatedError("the principal has expired");
   }
   return principal;

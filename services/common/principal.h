@@ -27,6 +27,8 @@ inline constexpr char kPrincipalMetadataKey[] = "x-shidang-principal-bin";
 inline constexpr char kPrincipalSignatureMetadataKey[] = "x-shidang-principal-sig";
 // Keys shorter than this are refused: HMAC-SHA256 wants at least its output size.
 inline constexpr size_t kMinPrincipalKeyBytes = 32;
+// How long a principal Attach signs without an expiry of its own stays good.
+inline constexpr absl::Duration kAttachedPrincipalLifetime = absl::Minutes(5);
 
 class PrincipalSigner {
  public:
@@ -42,7 +44,9 @@ class PrincipalSigner {
   // Hex signature of principal.SerializeAsString().
   std::string Sign(const common::v1::Principal& principal) const;
 
-  // Adds both metadata entries to an outgoing call.
+  // Adds both metadata entries to an outgoing call. A principal without an expiry (a service
+  // calling another on its own behalf, a loader, a test) is signed to expire
+  // kAttachedPrincipalLifetime from now, since services refuse one without.
   void Attach(grpc::ClientContext* context, const common::v1::Principal& principal) const;
 
   // Verifies the principal of an incoming call against the current time.
@@ -50,7 +54,7 @@ class PrincipalSigner {
 
   // Verifies the two metadata values. UNAUTHENTICATED when the principal is missing or not a
   // Principal, the signature is missing, malformed or wrong, the principal has expired
-  // (expires_at set and not after `now`), or its role is ROLE_UNSPECIFIED.
+  // (expires_at not after `now`), has no expiry (expires_at 0), or its role is ROLE_UNSPECIFIED.
   absl::StatusOr<common::v1::Principal> VerifyValues(absl::string_view serialized,
                                                      absl::string_view signature_hex,
                                                      absl::Time now) const;

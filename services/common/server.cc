@@ -1,12 +1,17 @@
 #include "services/common/server.h"
 
 #include <google/protobuf/descriptor.h>
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
+#include <grpc/slice.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/rpc_service_method.h>
 #include <grpcpp/impl/server_builder_option.h>
 #include <grpcpp/impl/server_builder_plugin.h>
 #include <grpcpp/impl/server_initializer.h>
+#include <grpcpp/impl/service_type.h>
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
@@ -19,17 +24,22 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <memory>
+#include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/random/random.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "services/common/log.h"
 #include "services/common/random.h"
+#include "services/common/request_check.h"
 #include "services/common/status.h"
 
 namespace shidang {
@@ -110,6 +120,119 @@ class ServiceNamesOption : public grpc::ServerBuilderOption {
   std::vector<std::string>* names_;
 };
 
+// The request of the call this thread is serving, set by CheckingHandler around the service's
+// handler (the synchronous server runs a handler, and so HandleCall, on the thread that read the
+// request), so that HandleCall checks it without every service passing it along.
+thread_local const google::protobuf::Message* current_request = nullptr;
+
+class CurrentRequest {
+ public:
+  explicit CurrentRequest(const google::protobuf::Message* request) : previous_(current_request) {
+    current_request = request;
+  }
+  ~CurrentRequest() { current_request = previous_; }
+  CurrentRequest(const CurrentRequest&) = delete;
+  CurrentRequest& operator=(const CurrentRequest&) = delete;
+
+ private:
+  const google::protobuf::Message* previous_;
+};
+
+std::string BytesOf(grpc_byte_buffer* buffer) {
+  grpc_byte_buffer_reader reader;
+  if (!grpc_byte_buffer_reader_init(&reader, buffer)) return std::string();
+  grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
+  std::string bytes(reinterpret_cast<const char*>(GRPC_SLICE_START_PTR(all)),
+                    GRPC_SLICE_LENGTH(all));
+  grpc_slice_unref(all);
+  grpc_byte_buffer_reader_destroy(&reader);
+  return bytes;
+}
+
+// Wraps the generated handler of one unary method: a request that does not parse (a string
+// field that is not UTF-8, which gRPC answers INTERNAL with no message before any handler runs)
+// is refused INVALID_ARGUMENT naming the field; a request that parses is made the thread's
+// current request while the generated handler runs, for HandleCall's checks.
+class CheckingHandler : public grpc::internal::MethodHandler {
+ public:
+  CheckingHandler(std::unique_ptr<grpc::internal::RpcServiceMethod> generated,
+                  const google::protobuf::Descriptor* request_type)
+      : generated_(std::move(generated)),
+        request_type_(request_type),
+        method_(absl::StripPrefix(generated_->name(), "/")) {}
+
+  void RunHandler(const HandlerParameter& param) override {
+    if (!param.status.ok()) {
+      RpcMetrics::Process().ObserveCall(
+          method_, static_cast<absl::StatusCode>(param.status.error_code()), 0);
+      LogInfo("rpc method=", method_, " status=",
+              absl::StatusCodeToString(static_cast<absl::StatusCode>(param.status.error_code())),
+              " error=\"", absl::CHexEscape(param.status.error_message()), "\"");
+    }
+    // Generated requests derive from Message alone, so the handler's pointer is one to Message.
+    CurrentRequest current(
+        param.status.ok() ? static_cast<const google::protobuf::Message*>(param.request) : nullptr);
+    generated_->handler()->RunHandler(param);
+  }
+
+  void* Deserialize(grpc_call* call, grpc_byte_buffer* request, grpc::Status* status,
+                    void** handler_data) override {
+    // The generated handler consumes the buffer; keep a reference to explain a refusal.
+    grpc_byte_buffer* kept = request == nullptr ? nullptr : grpc_byte_buffer_copy(request);
+    void* parsed = generated_->handler()->Deserialize(call, request, status, handler_data);
+    if (parsed == nullptr && kept != nullptr && request_type_ != nullptr) {
+      *status = ToGrpcStatus(ExplainUnparsableRequest(BytesOf(kept), *request_type_));
+    }
+    if (kept != nullptr) grpc_byte_buffer_destroy(kept);
+    return parsed;
+  }
+
+ private:
+  std::unique_ptr<grpc::internal::RpcServiceMethod> generated_;
+  const google::protobuf::Descriptor* request_type_;
+  std::string method_;
+};
+
+// grpc::Service keeps its methods in a private vector, and a subclass can replace a handler only
+// while also changing how the method is served (streamed, callback). To wrap each handler and
+// keep it a plain synchronous unary method, the vector is reached through an explicit template
+// instantiation, which the standard exempts from access checking ([temp.explicit]).
+using ServiceMethods = std::vector<std::unique_ptr<grpc::internal::RpcServiceMethod>>;
+ServiceMethods& MethodsOf(grpc::Service& service);
+template <ServiceMethods grpc::Service::*kMethods>
+struct ServiceMethodsAccess {
+  friend ServiceMethods& MethodsOf(grpc::Service& service) { return service.*kMethods; }
+};
+template struct ServiceMethodsAccess<&grpc::Service::methods_>;
+
+// Wraps every synchronous unary method of `service` in a CheckingHandler (once).
+void CheckRequestsOf(grpc::Service& service) {
+  for (std::unique_ptr<grpc::internal::RpcServiceMethod>& method : MethodsOf(service)) {
+    if (method == nullptr || method->handler() == nullptr ||
+        method->api_type() != grpc::internal::RpcServiceMethod::ApiType::SYNC ||
+        method->method_type() != grpc::internal::RpcMethod::NORMAL_RPC ||
+        dynamic_cast<CheckingHandler*>(method->handler()) != nullptr) {
+      continue;
+    }
+    // "/pkg.Service/Method" names the method "pkg.Service.Method" in the descriptor pool.
+    std::string dotted(absl::StripPrefix(method->name(), "/"));
+    std::replace(dotted.begin(), dotted.end(), '/', '.');
+    const google::protobuf::MethodDescriptor* descriptor =
+        google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(dotted);
+    const char* name = method->name();
+    const grpc::internal::RpcMethod::RpcType type = method->method_type();
+    auto* checking =
+        new CheckingHandler(std::move(method), descriptor ? descriptor->input_type() : nullptr);
+    method = std::make_unique<grpc::internal::RpcServiceMethod>(name, type, checking);
+  }
+}
+
+// The generic checks of the request this thread serves (request_check.h); OK when there is none
+// (a call HandleCall runs outside a server, as in unit tests of a handler).
+absl::Status CheckCurrentRequest() {
+  return current_request == nullptr ? absl::OkStatus() : CheckRequestFields(*current_request);
+}
+
 sigset_t TerminationSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -156,7 +279,8 @@ grpc::Status HandleCall(grpc::ServerContext* context, absl::string_view method,
     if (context->deadline() <= std::chrono::system_clock::now()) {
       status = absl::DeadlineExceededError("the call's deadline passed before it started");
     } else {
-      status = body(call);
+      status = CheckCurrentRequest();
+      if (status.ok()) status = body(call);
     }
   }
   grpc::Status result = ToGrpcStatus(status);
@@ -211,7 +335,10 @@ absl::Status ServiceServer::Start() {
   int selected_port = 0;
   builder.AddListeningPort(config_.ListenAddress(), grpc::InsecureServerCredentials(),
                            &selected_port);
-  for (grpc::Service* service : services_) builder.RegisterService(service);
+  for (grpc::Service* service : services_) {
+    CheckRequestsOf(*service);
+    builder.RegisterService(service);
+  }
   std::vector<std::string> service_names;
   builder.SetOption(std::make_unique<ServiceNamesOption>(&service_names));
   server_ = builder.BuildAndStart();

@@ -51,9 +51,10 @@ absl::Status PrecheckTeacherAccess(const common::v1::Principal& p, absl::string_
 absl::Status RequireTeacherAccess(const common::v1::Principal& p, const v1::Teacher& t,
                                   TeacherAccess access);
 
-// The answer when no teacher has the id, past step one: a school admin gets the forbidden answer
-// (same status and message as for another school's teacher); HR, admins and our services get
-// `not_found`.
+// The answer when no teacher has the id, past step one (AIP-211): whoever could not see the teacher
+// wherever they were, which is everyone but admins, our services and the teacher themself, gets
+// the forbidden answer (same status and message as for a teacher out of their scope), so that HR
+// cannot learn which ids exist in other counties; the others get `not_found`.
 absl::Status MissingTeacherAnswer(const common::v1::Principal& p, absl::string_view teacher_id,
                                   TeacherAccess access, absl::Status not_found);
 

@@ -32,6 +32,15 @@ absl::Status RequireCountyRead(const Principal& p, absl::string_view county_id,
                                 school_id.empty() ? "" : absl::StrCat(" school ", school_id)));
 }
 
+absl::Status UnknownTeacher(const Principal& p, absl::string_view teacher_id,
+                            absl::string_view what) {
+  if (scope::IsTrusted(p.role()) ||
+      (p.role() == common::v1::ROLE_TEACHER && p.subject() == teacher_id)) {
+    return absl::NotFoundError(absl::StrCat("teacher_id: no teacher ", teacher_id));
+  }
+  return Denied(p, what);
+}
+
 absl::Status CheckCountyId(absl::string_view county_id, absl::string_view field) {
   if (county_id.size() == 6 &&
       county_id.find_first_not_of("0123456789") == absl::string_view::npos &&

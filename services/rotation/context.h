@@ -55,6 +55,12 @@ absl::Status RequireCountyRead(const common::v1::Principal& p, absl::string_view
 
 // A county's 6-digit GB/T 2260 code (not ending in 00); INVALID_ARGUMENT naming `field`.
 absl::Status CheckCountyId(absl::string_view county_id, absl::string_view field = "county_id");
+
+// The answer when no teacher has `teacher_id` (AIP-211): NOT_FOUND for those who would see any
+// teacher (the trusted, the teacher themself), else Denied(p, what): the same refusal as for a
+// teacher out of the caller's scope, so that nobody learns which ids exist elsewhere.
+absl::Status UnknownTeacher(const common::v1::Principal& p, absl::string_view teacher_id,
+                            absl::string_view what);
 // Today when `text` is empty, else the date (INVALID_ARGUMENT naming `field`).
 absl::StatusOr<absl::CivilDay> DayOrToday(const Clock& clock, absl::string_view text,
                                           absl::string_view field);

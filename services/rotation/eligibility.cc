@@ -132,14 +132,14 @@ absl::Status RecordDeferral(Deps& deps, const CallContext& call,
                         absl::StrCat("at most ", kMaxDescription, " bytes"));
   }
   SHIDANG_RETURN_IF_ERROR(CheckSpan(req.from_date(), req.to_date()));
+  // The refusal names the teacher, not their county: the same words whether they exist or not.
+  const std::string what = absl::StrCat("record deferrals for teacher ", req.teacher_id());
   absl::StatusOr<std::string> county = deps.store.TeacherCounty(req.teacher_id());
   if (absl::IsNotFound(county.status())) {
-    return absl::NotFoundError(absl::StrCat("teacher_id: no teacher ", req.teacher_id()));
+    return UnknownTeacher(call.principal, req.teacher_id(), what);
   }
   SHIDANG_RETURN_IF_ERROR(county.status());
-  if (!CoversCounty(call.principal, *county)) {
-    return Denied(call.principal, absl::StrCat("record deferrals in county ", *county));
-  }
+  if (!CoversCounty(call.principal, *county)) return Denied(call.principal, what);
   v1::Deferral d;
   d.set_deferral_id(MakeId("DF", *county, call.actor, "RecordDeferral", req.request_id()));
   d.set_teacher_id(req.teacher_id());

@@ -123,16 +123,21 @@ struct Proposal {
   std::string sending;
 };
 
-absl::StatusOr<Proposal> LocateProposal(Deps& deps, const v1::CreateRotationRequest& req) {
+std::string ProposeWhat(const v1::CreateRotationRequest& req) {
+  return absl::StrCat("propose a rotation of teacher ", req.teacher_id());
+}
+
+absl::StatusOr<Proposal> LocateProposal(Deps& deps, const Principal& caller,
+                                        const v1::CreateRotationRequest& req) {
   absl::StatusOr<std::string> county = deps.store.TeacherCounty(req.teacher_id());
   if (absl::IsNotFound(county.status())) {
-    return absl::NotFoundError(absl::StrCat("teacher_id: no teacher ", req.teacher_id()));
+    return UnknownTeacher(caller, req.teacher_id(), ProposeWhat(req));
   }
   SHIDANG_RETURN_IF_ERROR(county.status());
   SHIDANG_ASSIGN_OR_RETURN(std::optional<v1::TeacherCopy> teacher,
                            deps.store.GetTeacher(*county, req.teacher_id()));
   if (!teacher.has_value() || teacher->stints().empty()) {
-    return absl::NotFoundError(absl::StrCat("teacher_id: no teacher ", req.teacher_id()));
+    return UnknownTeacher(caller, req.teacher_id(), ProposeWhat(req));
   }
   Proposal p{*county, *teacher, teacher->stints(teacher->stints_size() - 1).school_id()};
   if (!req.sending_school_id().empty() && req.sending_school_id() != p.sending) {
@@ -171,10 +176,24 @@ struct Change {
   std::function<absl::Status(const StoredRotation&)> before_write;
 };
 
+// The answer for a rotation id that names no rotation (AIP-211): whoever could not act on a
+// rotation of that county gets what `authorize` answers for one out of their reach, so an
+// unknown id and another county's rotation look alike; the others get `not_found`.
+absl::Status UnknownRotation(const Change& c, absl::string_view county, absl::Status not_found) {
+  StoredRotation nothing;
+  nothing.rotation.set_rotation_id(c.rotation_id);
+  nothing.rotation.set_county_id(std::string(county));
+  std::string flag;
+  absl::Status refused = c.authorize(nothing, &flag);
+  return refused.ok() ? not_found : refused;
+}
+
 absl::StatusOr<v1::Rotation> RunChange(Deps& deps, const CallContext& call, const Change& c) {
   SHIDANG_ASSIGN_OR_RETURN(std::string county,
                            RotationStore::CountyOfRotationId(c.rotation_id, "rotation_id"));
-  SHIDANG_ASSIGN_OR_RETURN(StoredRotation read, deps.store.GetRotation(county, c.rotation_id));
+  absl::StatusOr<StoredRotation> found = deps.store.GetRotation(county, c.rotation_id);
+  if (absl::IsNotFound(found.status())) return UnknownRotation(c, county, found.status());
+  SHIDANG_ASSIGN_OR_RETURN(StoredRotation read, std::move(found));
   std::string flag;
   SHIDANG_RETURN_IF_ERROR(c.authorize(read, &flag));
   TransitionWrite w;
@@ -261,9 +280,9 @@ absl::Status CreateRotation(Deps& deps, const CallContext& call,
     *resp->mutable_rotation() = *std::move(first);
     return absl::OkStatus();
   }
-  SHIDANG_ASSIGN_OR_RETURN(Proposal p, LocateProposal(deps, req));
+  SHIDANG_ASSIGN_OR_RETURN(Proposal p, LocateProposal(deps, call.principal, req));
   if (!CoversCounty(call.principal, p.county) && !IsSchoolAdminOf(call.principal, p.sending)) {
-    return Denied(call.principal, absl::StrCat("propose rotations from school ", p.sending));
+    return Denied(call.principal, ProposeWhat(req));
   }
   SHIDANG_ASSIGN_OR_RETURN(absl::CivilDay start, dates::ParseDate(req.start_date()));
   SHIDANG_ASSIGN_OR_RETURN(RotationPolicy policy,
@@ -315,10 +334,11 @@ absl::Status ApproveRotation(Deps& deps, const CallContext& call,
                IsSchoolAdminOf(p, r.rotation.receiving_school_id())) {
       *flag = "rc";
     } else {
+      // The same words for every rotation, so that they tell nothing of it (nor of whether
+      // it exists: RunChange asks this of an unknown id too).
       return Denied(p, absl::StrCat("approve rotation ", r.rotation.rotation_id(),
-                                    r.rotation.relation_moves()
-                                        ? " (county HR and the receiving school approve)"
-                                        : " (county HR approves)"));
+                                    " (county HR approves; where the personnel relation moves, "
+                                    "the receiving school too)"));
     }
     return absl::OkStatus();
   };
@@ -508,7 +528,16 @@ absl::Status GetRotation(Deps& deps, const CallContext& call, const v1::GetRotat
                          v1::GetRotationResponse* resp) {
   SHIDANG_ASSIGN_OR_RETURN(std::string county,
                            RotationStore::CountyOfRotationId(req.rotation_id(), "rotation_id"));
-  SHIDANG_ASSIGN_OR_RETURN(StoredRotation read, deps.store.GetRotation(county, req.rotation_id()));
+  absl::StatusOr<StoredRotation> found = deps.store.GetRotation(county, req.rotation_id());
+  if (absl::IsNotFound(found.status())) {
+    // Out of reach wherever it might be: the same refusal as for another county's (AIP-211).
+    v1::Rotation nothing;
+    nothing.set_rotation_id(req.rotation_id());
+    nothing.set_county_id(county);
+    absl::Status refused = RequireRotationRead(call.principal, nothing);
+    return refused.ok() ? found.status() : refused;
+  }
+  SHIDANG_ASSIGN_OR_RETURN(StoredRotation read, std::move(found));
   SHIDANG_RETURN_IF_ERROR(RequireRotationRead(call.principal, read.rotation));
   *resp->mutable_rotation() = read.rotation;
   return absl::OkStatus();
@@ -569,9 +598,10 @@ absl::Status ListTeacherRotations(Deps& deps, const CallContext& call,
                                   const v1::ListTeacherRotationsRequest& req,
                                   v1::ListTeacherRotationsResponse* resp) {
   if (req.teacher_id().empty()) return InvalidField("teacher_id", "required", "a teacher id");
+  const std::string what = absl::StrCat("read the rotations of teacher ", req.teacher_id());
   absl::StatusOr<std::string> county = deps.store.TeacherCounty(req.teacher_id());
   if (absl::IsNotFound(county.status())) {
-    return absl::NotFoundError(absl::StrCat("teacher_id: no teacher ", req.teacher_id()));
+    return UnknownTeacher(call.principal, req.teacher_id(), what);
   }
   SHIDANG_RETURN_IF_ERROR(county.status());
   SHIDANG_ASSIGN_OR_RETURN(std::optional<v1::TeacherCopy> teacher,
@@ -580,9 +610,7 @@ absl::Status ListTeacherRotations(Deps& deps, const CallContext& call,
   const bool own = p.role() == common::v1::ROLE_TEACHER && p.subject() == req.teacher_id();
   const bool school = teacher.has_value() && teacher->stints_size() > 0 &&
                       IsSchoolAdminOf(p, teacher->stints(teacher->stints_size() - 1).school_id());
-  if (!own && !school && !CoversCounty(p, *county)) {
-    return Denied(p, absl::StrCat("read the rotations of teacher ", req.teacher_id()));
-  }
+  if (!own && !school && !CoversCounty(p, *county)) return Denied(p, what);
   SHIDANG_ASSIGN_OR_RETURN(CountyData data, deps.store.ReadCounty(*county, true));
   std::vector<v1::Rotation> picked;
   for (v1::Rotation& r : data.rotations) {

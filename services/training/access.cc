@@ -74,8 +74,8 @@ absl::Status CheckTeacher(const Principal& p, TeacherAction action, absl::string
     if (exists && facts->school_id == p.school_id()) return absl::OkStatus();
     return DeniedTeacher(p, action, teacher_id);
   }
-  if (!exists) return TeacherNotFound(teacher_id);
-  if (HrCovers(p, facts->county_id)) return absl::OkStatus();
+  // HR that could not see a teacher of another county cannot tell one from no teacher (AIP-211).
+  if (exists && HrCovers(p, facts->county_id)) return absl::OkStatus();
   return DeniedTeacher(p, action, teacher_id);
 }
 

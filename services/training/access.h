@@ -45,7 +45,9 @@ absl::Status PrecheckTeacher(const Principal& p, TeacherAction action,
                              absl::string_view teacher_id);
 
 // The data half, after PrecheckTeacher. `found` is the lookup's result (NOT_FOUND for an
-// unknown teacher); other errors are returned as they are.
+// unknown teacher); other errors are returned as they are. An unknown teacher is NOT_FOUND only
+// for those who would reach any teacher of that id (the trusted, the teacher themself); HR and
+// school admins get the same PERMISSION_DENIED as for a teacher out of their scope (AIP-211).
 absl::Status CheckTeacher(const Principal& p, TeacherAction action, absl::string_view teacher_id,
                           const absl::Status& found, const TeacherFactsRecord* facts);
 

@@ -142,8 +142,8 @@ TEST_F(ServiceMetricsTest, CountsCallsPerMethodAndCodeWithLatency) {
   EXPECT_THAT(text, Not(HasSubstr(kReport)));
 
   ASSERT_EQ(Report(), grpc::StatusCode::OK);
-  ASSERT_EQ(Summary("T-nobody"), grpc::StatusCode::NOT_FOUND);
-  ASSERT_EQ(Summary("T-nobody"), grpc::StatusCode::NOT_FOUND);
+  ASSERT_EQ(Summary("T-nobody"), grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_EQ(Summary("T-nobody"), grpc::StatusCode::PERMISSION_DENIED);
   // An unsigned call is refused in HandleCall, and counted there too.
   {
     v1::GetTrainingSummaryRequest request;
@@ -157,10 +157,13 @@ TEST_F(ServiceMetricsTest, CountsCallsPerMethodAndCodeWithLatency) {
   text = Scrape();
   EXPECT_EQ(Sample(text, Rpc("shidang_rpc_requests_total", kReport, "OK")), 1) << text;
   EXPECT_EQ(Sample(text, Rpc("shidang_rpc_errors_total", kReport, "OK")), -1) << text;
-  EXPECT_EQ(Sample(text, Rpc("shidang_rpc_requests_total", kSummary, "NOT_FOUND")), 2) << text;
-  EXPECT_EQ(Sample(text, Rpc("shidang_rpc_errors_total", kSummary, "NOT_FOUND")), 2) << text;
+  EXPECT_EQ(Sample(text, Rpc("shidang_rpc_requests_total", kSummary, "PERMISSION_DENIED")), 2)
+      << text;
+  EXPECT_EQ(Sample(text, Rpc("shidang_rpc_errors_total", kSummary, "PERMISSION_DENIED")), 2)
+      << text;
   EXPECT_EQ(Sample(text, Rpc("shidang_rpc_errors_total", kSummary, "UNAUTHENTICATED")), 1) << text;
-  EXPECT_EQ(Sample(text, Rpc("shidang_rpc_request_seconds_count", kSummary, "NOT_FOUND")), 2)
+  EXPECT_EQ(Sample(text, Rpc("shidang_rpc_request_seconds_count", kSummary, "PERMISSION_DENIED")),
+            2)
       << text;
   // Every observation falls in the +Inf bucket, and the time spent is positive.
   EXPECT_EQ(Sample(text, absl::StrCat("shidang_rpc_request_seconds_bucket{code=\"OK\",method=\"",
@@ -173,7 +176,8 @@ TEST_F(ServiceMetricsTest, CountsCallsPerMethodAndCodeWithLatency) {
   ASSERT_EQ(Report(), grpc::StatusCode::OK);
   text = Scrape();
   EXPECT_EQ(Sample(text, Rpc("shidang_rpc_requests_total", kReport, "OK")), 2) << text;
-  EXPECT_EQ(Sample(text, Rpc("shidang_rpc_requests_total", kSummary, "NOT_FOUND")), 2) << text;
+  EXPECT_EQ(Sample(text, Rpc("shidang_rpc_requests_total", kSummary, "PERMISSION_DENIED")), 2)
+      << text;
 }
 
 TEST_F(ServiceMetricsTest, RedisPoolFiguresFollowTheConnection) {

@@ -21,6 +21,7 @@ Principal CountyHr() {
   principal.set_role(common::v1::ROLE_COUNTY_HR);
   principal.set_subject("alice");
   principal.set_region("130104");
+  principal.set_expires_at(4'102'444'800);  // 2100-01-01: fixed, so signatures repeat
   return principal;
 }
 
@@ -86,6 +87,17 @@ TEST(PrincipalTest, ExpiredIsRefused) {
   EXPECT_EQ(at_expiry.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_NE(at_expiry.status().message().find("expired"), absl::string_view::npos);
   EXPECT_TRUE(signer.VerifyValues(bytes, signer.SignBytes(bytes), now - absl::Seconds(1)).ok());
+}
+
+TEST(PrincipalTest, NoExpiryIsRefused) {
+  PrincipalSigner signer(kKey);
+  Principal forever = CountyHr();
+  forever.clear_expires_at();
+  const std::string bytes = forever.SerializeAsString();
+  absl::StatusOr<Principal> verified =
+      signer.VerifyValues(bytes, signer.SignBytes(bytes), absl::Now());
+  EXPECT_EQ(verified.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(verified.status().message(), "the principal has no expiry");
 }
 
 TEST(PrincipalTest, UnspecifiedRoleIsRefused) {

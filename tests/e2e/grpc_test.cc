@@ -588,7 +588,8 @@ std::pair<grpc::Status, grpc::Status> CallDirect(
 }
 
 TEST_F(GrpcStoriesTest, ServicesRefuseAPrincipalTheyCannotVerify) {
-  const Principal teacher = TeacherP("T-direct");
+  Principal teacher = TeacherP("T-direct");
+  teacher.set_expires_at(absl::ToUnixSeconds(absl::Now() + absl::Hours(1)));
   const std::string bytes = teacher.SerializeAsString();
   const std::string signature = platform().signer().SignBytes(bytes);
 

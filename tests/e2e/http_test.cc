@@ -448,10 +448,11 @@ TEST_F(HttpStoriesTest, EveryErrorClassHasItsStatusAndBody) {
                SchoolAdminP(county.school_ids.at("3307270002")));
   EXPECT_EQ(reply.status, 403);
 
-  // 404: an id that does not exist, and a route that does not.
+  // A teacher id that does not exist is, for HR, as forbidden as another county's (AIP-211).
   reply = Send(http::verb::get, "/v1/teachers/T-does-not-exist", hr);
-  EXPECT_EQ(reply.status, 404);
-  ExpectErrorBody(reply, grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(reply.status, 403);
+  ExpectErrorBody(reply, grpc::StatusCode::PERMISSION_DENIED);
+  // 404: an id that does not exist where the caller could see it, and a route that does not.
   reply = Send(http::verb::get, "/v1/courses/C-does-not-exist", hr);
   EXPECT_EQ(reply.status, 404);
   reply = Send(http::verb::get, "/v1/no/such/route", hr);

@@ -221,6 +221,38 @@ TEST_F(HttpFrontTest, BadJsonIs400NamingThePosition) {
   EXPECT_EQ(reply.status, 415);
 }
 
+TEST_F(HttpFrontTest, LenientJsonIsRefusedNamingThePosition) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  const std::string teacher = Token(common::v1::ROLE_TEACHER, "t-1");
+  struct Case {
+    std::string body;
+    std::string where;
+    std::string what;
+  };
+  const std::vector<Case> cases = {
+      {R"({"text": "a",})", "line 1, column 14 (byte 13)", "a trailing comma"},
+      {R"({"text": "a", "text": "b"})", "line 1, column 15 (byte 14)", R"(duplicate key \"text\")"},
+      {"{\n  'text': \"a\"}", "line 2, column 3 (byte 4)", "double quotes"},
+      {R"({"text": "a"} {})", "line 1, column 15 (byte 14)", "extra data"},
+      {"{\"text\": \"a\xff\"}", "line 1, column 12 (byte 11)", "not UTF-8"},
+      {R"({"text": "a", /* note */ "sleepMs": 1})", "line 1, column 15 (byte 14)",
+       "comments are not JSON"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.body);
+    HttpReply reply = client.Send(http::verb::post, "/v1/echo/a", c.body, Bearer(teacher));
+    EXPECT_EQ(reply.status, 400) << reply.body;
+    EXPECT_THAT(reply.body, HasSubstr(R"("field":"body")"));
+    EXPECT_THAT(reply.body, HasSubstr(c.where)) << reply.body;
+    EXPECT_THAT(reply.body, HasSubstr(c.what)) << reply.body;
+  }
+  // A key repeated in another object is not a duplicate; the same JSON without the flaw passes.
+  HttpReply reply = client.Send(http::verb::post, "/v1/echo/a", R"({"text": "a", "sleepMs": 0})",
+                                Bearer(teacher));
+  EXPECT_EQ(reply.status, 200) << reply.body;
+}
+
 TEST_F(HttpFrontTest, RouteErrors404And405) {
   StartEchoGateway();
   HttpClient client(http_port_);

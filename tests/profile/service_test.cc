@@ -301,8 +301,11 @@ TEST_F(ProfileServiceTest, CallersCannotTellAnUnknownIdFromOneTheyMayNotSee) {
   };
   auto teacher_id = [](auto& req, const std::string& id) { req.set_teacher_id(id); };
 
-  // Decided from the principal alone: a teacher asking for anyone's file but their own.
-  for (const Principal& who : {teacher_a, admin_a}) {
+  // Decided from the principal alone: a teacher asking for anyone's file but their own; after the
+  // lookup: a school admin, and HR of another county, neither of whom could see a teacher of that
+  // id wherever they were (AIP-211).
+  const Principal other_hr = Who(common::v1::ROLE_COUNTY_HR, "hr2", kOtherCounty);
+  for (const Principal& who : {teacher_a, admin_a, other_hr}) {
     SCOPED_TRACE(RoleName(who.role()));
     ExpectAlike(ask(who, &v1::ProfileService::Stub::GetTeacher, v1::GetTeacherRequest(),
                     v1::GetTeacherResponse(), teacher_id),
@@ -472,6 +475,10 @@ TEST_F(ProfileServiceTest, BadInputNamesTheFieldAndWritesNothing) {
   get.set_teacher_id("Tdoesnotexist");
   v1::GetTeacherResponse got;
   s = Call(&v1::ProfileService::Stub::GetTeacher, hr_, get, &got);
+  // County HR could not see a teacher of another county either: it cannot tell (AIP-211).
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(s.error_message(), HasSubstr("Tdoesnotexist"));
+  s = Call(&v1::ProfileService::Stub::GetTeacher, admin_, get, &got);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_THAT(s.error_message(), HasSubstr("Tdoesnotexist"));
 }

@@ -481,6 +481,100 @@ TEST_F(RotationServiceTest, Scope) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// AIP-211: a caller who may not see a teacher or a rotation gets the same answer, word for word,
+// whether it exists or not; those who could see it still get NOT_FOUND for an unknown id.
+TEST_F(RotationServiceTest, CallersOutOfScopeCannotTellWhatExists) {
+  AddTeacher("T1", "2015-09-01");
+  const v1::Rotation rotation = Propose("T1", "p1");
+  // An id of the same county and shape that names no rotation.
+  std::string missing_rotation = rotation.rotation_id();
+  missing_rotation.back() = missing_rotation.back() == '0' ? '1' : '0';
+  const Principal other_hr = Who(common::v1::ROLE_COUNTY_HR, "o", kOtherCounty);
+  auto same = [](const grpc::Status& existing, const grpc::Status& missing,
+                 const std::string& existing_id, const std::string& missing_id) {
+    EXPECT_EQ(existing.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(missing.error_code(), existing.error_code());
+    std::string text = existing.error_message();
+    const size_t at = text.find(existing_id);
+    if (at != std::string::npos) text.replace(at, existing_id.size(), missing_id);
+    EXPECT_EQ(missing.error_message(), text);
+  };
+  for (const char* method : {"get", "approve", "reject", "start", "cancel"}) {
+    SCOPED_TRACE(method);
+    auto ask = [&](const std::string& id) {
+      const std::string m = method;
+      if (m == "get") {
+        v1::GetRotationRequest req;
+        req.set_rotation_id(id);
+        v1::GetRotationResponse resp;
+        return Call(&v1::RotationService::Stub::GetRotation, other_hr, req, &resp);
+      }
+      if (m == "approve") {
+        v1::ApproveRotationResponse resp;
+        return Approve(id, "a-" + id, other_hr, &resp);
+      }
+      if (m == "reject") {
+        v1::RejectRotationRequest req;
+        req.set_request_id("r-" + id);
+        req.set_rotation_id(id);
+        req.set_reason("不合适");
+        v1::RejectRotationResponse resp;
+        return Call(&v1::RotationService::Stub::RejectRotation, other_hr, req, &resp);
+      }
+      if (m == "start") {
+        v1::StartRotationRequest req;
+        req.set_request_id("s-" + id);
+        req.set_rotation_id(id);
+        v1::StartRotationResponse resp;
+        return Call(&v1::RotationService::Stub::StartRotation, other_hr, req, &resp);
+      }
+      v1::CancelRotationRequest req;
+      req.set_request_id("c-" + id);
+      req.set_rotation_id(id);
+      req.set_reason("撤回");
+      v1::CancelRotationResponse resp;
+      return Call(&v1::RotationService::Stub::CancelRotation, other_hr, req, &resp);
+    };
+    same(ask(rotation.rotation_id()), ask(missing_rotation), rotation.rotation_id(),
+         missing_rotation);
+  }
+  // Teachers: deferrals, a teacher's rotations, a proposal.
+  v1::RecordDeferralRequest deferral;
+  deferral.set_request_id("d1");
+  deferral.set_reason(v1::DEFERRAL_REASON_PREGNANCY);
+  deferral.set_from_date("2025-09-01");
+  deferral.set_to_date("2026-08-31");
+  v1::RecordDeferralResponse deferred;
+  deferral.set_teacher_id("T1");
+  const grpc::Status existing =
+      Call(&v1::RotationService::Stub::RecordDeferral, other_hr, deferral, &deferred);
+  deferral.set_teacher_id("T-nobody");
+  same(existing, Call(&v1::RotationService::Stub::RecordDeferral, other_hr, deferral, &deferred),
+       "T1", "T-nobody");
+  v1::ListTeacherRotationsRequest list;
+  v1::ListTeacherRotationsResponse listed;
+  list.set_teacher_id("T1");
+  const grpc::Status listed_existing =
+      Call(&v1::RotationService::Stub::ListTeacherRotations, other_hr, list, &listed);
+  list.set_teacher_id("T-nobody");
+  same(listed_existing,
+       Call(&v1::RotationService::Stub::ListTeacherRotations, other_hr, list, &listed), "T1",
+       "T-nobody");
+  v1::CreateRotationResponse created;
+  const grpc::Status proposed =
+      Call(&v1::RotationService::Stub::CreateRotation, other_hr, Proposal("T1", "x1"), &created);
+  same(proposed,
+       Call(&v1::RotationService::Stub::CreateRotation, other_hr, Proposal("T-nobody", "x2"),
+            &created),
+       "T1", "T-nobody");
+  // HR of the county itself (who could see one) is told the id names nothing.
+  v1::GetRotationRequest get;
+  get.set_rotation_id(missing_rotation);
+  v1::GetRotationResponse got;
+  EXPECT_EQ(Call(&v1::RotationService::Stub::GetRotation, hr_, get, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_F(RotationServiceTest, ReportAsCsvHasABomAndChineseHeaders) {
   AddTeacher("T1", "2015-09-01");
   v1::GetRotationComplianceRequest req;

@@ -1572,9 +1572,10 @@ TEST_F(TrainingServiceTest, ACallerNeverLearnsWhetherAnIdOutOfTheirScopeExists) 
   const Principal teacher = Who(common::v1::ROLE_TEACHER, "T2");
   const Principal school_admin =
       Who(common::v1::ROLE_SCHOOL_ADMIN, "sa2", "", "S330723-bbbbbbbbbb");
-  // (HR is left out: tests kept unchanged pin NOT_FOUND for HR asking for an unknown teacher
-  // and PERMISSION_DENIED for HR of another county asking for an existing one; see access.h.)
+  // HR of another county cannot tell either (AIP-211: PERMISSION_DENIED for both).
+  const Principal other_hr = Who(common::v1::ROLE_COUNTY_HR, "hr9", "330781");
   const std::vector<std::pair<Principal, std::vector<std::string>>> cases = {
+      {other_hr, {"GetTrainingSummary", "ListLedger", "ListTrainingRecords", "ReverseEntry"}},
       {teacher,
        {"GetTrainingSummary", "ListLedger", "ListTrainingRecords", "LogTraining", "Enroll",
         "ReverseEntry"}},

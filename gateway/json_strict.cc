@@ -1,0 +1,118 @@
+#include "gateway/json_strict.h"
+
+// Boost.JSON as a header-only library: its implementation is compiled here, in this one file
+// (Debian packages no compiled libboost_json for 1.81).
+#include <algorithm>
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/src.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/violations.h"
+
+namespace shidang::gateway {
+namespace {
+
+namespace json = boost::json;
+
+// Keeps the keys seen in each open object; a repeated one stops the parse.
+struct DuplicateKeyHandler {
+  static constexpr std::size_t max_array_size = -1;
+  static constexpr std::size_t max_object_size = -1;
+  static constexpr std::size_t max_string_size = -1;
+  static constexpr std::size_t max_key_size = -1;
+
+  std::vector<std::set<std::string>> open_objects;
+  std::string key;
+  std::string duplicate;  // set when the parse stopped at a repeated key
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_array_begin(json::error_code&) { return true; }
+  bool on_array_end(std::size_t, json::error_code&) { return true; }
+  bool on_object_begin(json::error_code&) {
+    open_objects.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, json::error_code&) {
+    open_objects.pop_back();
+    return true;
+  }
+  bool on_string_part(json::string_view, std::size_t, json::error_code&) { return true; }
+  bool on_string(json::string_view, std::size_t, json::error_code&) { return true; }
+  bool on_key_part(json::string_view part, std::size_t, json::error_code&) {
+    key.append(part.data(), part.size());
+    return true;
+  }
+  bool on_key(json::string_view last, std::size_t, json::error_code& ec) {
+    key.append(last.data(), last.size());
+    const bool fresh = open_objects.back().insert(key).second;
+    if (!fresh) {
+      duplicate = key;
+      ec = json::error::syntax;
+    }
+    key.clear();
+    return fresh;
+  }
+  bool on_number_part(json::string_view, json::error_code&) { return true; }
+  bool on_int64(std::int64_t, json::string_view, json::error_code&) { return true; }
+  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return true; }
+  bool on_double(double, json::string_view, json::error_code&) { return true; }
+  bool on_bool(bool, json::error_code&) { return true; }
+  bool on_null(json::error_code&) { return true; }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+};
+
+std::string Where(absl::string_view json, size_t offset) {
+  offset = std::min(offset, json.size());
+  const absl::string_view before = json.substr(0, offset);
+  const size_t line = 1 + std::count(before.begin(), before.end(), '\n');
+  const size_t line_start = before.rfind('\n');
+  const size_t column = line_start == absl::string_view::npos ? offset + 1 : offset - line_start;
+  return absl::StrCat("line ", line, ", column ", column, " (byte ", offset, ")");
+}
+
+// What a person most likely meant at `offset`, for the usual leniencies.
+std::string Hint(absl::string_view json, size_t offset) {
+  if (offset >= json.size()) return "";
+  const char c = json[offset];
+  if (c == '\'') return " (keys and strings take double quotes)";
+  if (c == '/') return " (comments are not JSON)";
+  if (static_cast<unsigned char>(c) >= 0x80) return " (bytes that are not UTF-8)";
+  if ((c == '}' || c == ']') && offset > 0) {
+    const size_t before = json.find_last_not_of(" \t\r\n", offset - 1);
+    if (before != absl::string_view::npos && json[before] == ',') return " (a trailing comma)";
+  }
+  return "";
+}
+
+}  // namespace
+
+absl::Status CheckStrictJson(absl::string_view text) {
+  json::parse_options options;  // strict: no comments, trailing commas or invalid UTF-8
+  options.max_depth = kMaxJsonDepth;
+  json::basic_parser<DuplicateKeyHandler> parser(options);
+  json::error_code ec;
+  const size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
+  if (!ec) return absl::OkStatus();
+  const std::string& duplicate = parser.handler().duplicate;
+  if (!duplicate.empty()) {
+    // The parser stopped after the key; name where the key starts.
+    const size_t end = std::min(consumed, text.size());
+    const size_t start = text.rfind('"', end == 0 ? 0 : end - 1);
+    const size_t key_start =
+        start == absl::string_view::npos || start == 0 ? end : text.rfind('"', start - 1);
+    return InvalidField("body", "json",
+                        absl::StrCat("JSON is not valid at ", Where(text, key_start),
+                                     ": duplicate key \"", absl::CHexEscape(duplicate), "\""));
+  }
+  return InvalidField("body", "json",
+                      absl::StrCat("JSON is not valid at ", Where(text, consumed), ": ",
+                                   ec.message(), Hint(text, consumed)));
+}
+
+}  // namespace shidang::gateway
