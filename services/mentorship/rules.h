@@ -226,7 +226,10 @@ struct PairingRequest {
 // pairing of either (others, and inactive ones, are ignored). Mentor qualifications (title, years,
 // veto, in service) are judged on the start day. Capacity counts the mentor's active pairings:
 // TEACHING and SECOND together against max_mentees, URBAN_RURAL apart against max_mentees.
-// A SECOND mentor may be at any school and teach any subject (DOMAIN §6).
+// A SECOND mentor may be at any school and teach any subject (DOMAIN §6). URBAN_RURAL has its
+// own rules instead of the mentor's title and years and the mentee's being new: a backbone mentor
+// at a 城区 school, a mentee at a 乡村 school, a shared subject (veto, service, county, role and
+// capacity as for the others).
 std::vector<Problem> CheckPairing(const PairingRequest& request, const TeacherFacts& mentee,
                                   const TeacherFacts& mentor, const std::vector<Pairing>& pairings,
                                   const MentorshipPolicy& policy);
