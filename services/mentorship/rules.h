@@ -74,7 +74,7 @@ const MentorshipPolicy& DefaultMentorshipPolicy();
 // The rules' policy from a resolved policy (common::v1::Policy): each set field of its
 // mentorship and ethics sections overrides the built-in default. FAILED_PRECONDITION naming the
 // field for a value the rules cannot use (no terms, a term start that is not MM-DD or that every
-// year lacks, the same start twice).
+// year lacks, the same start twice, starts not in calendar order from the first).
 absl::StatusOr<MentorshipPolicy> MentorshipPolicyFrom(const common::v1::Policy& resolved);
 
 // ---------------------------------------------------------------------------------------------
