@@ -1,6 +1,7 @@
 #include "services/mentorship/pairings.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -44,6 +45,12 @@ common::v1::Event PairingEvent(const Deps& deps, const CallContext& call, absl::
   e.set_summary(std::move(summary));
   e.mutable_payload()->PackFrom(p);
   return e;
+}
+
+absl::StatusOr<v1::Pairing> ParsePairing(const std::string& bytes) {
+  v1::Pairing p;
+  if (!p.ParseFromString(bytes)) return absl::DataLossError("stored answer unreadable");
+  return p;
 }
 
 // Roles that may ever create or end a pairing; others are refused before any lookup.
@@ -175,19 +182,27 @@ absl::StatusOr<v1::Pairing> CreateOne(Deps& deps, const CallContext& call,
   SHIDANG_RETURN_IF_ERROR(RequireManage(call.principal, plan.county, plan.pairing.kind(),
                                         plan.pairing.role(), plan.pairing.mentee_school_id(),
                                         absl::StrCat("pair teacher ", in.mentee_id())));
+  const WriteContext write{call.actor, "CreatePairing", &request};
+  SHIDANG_ASSIGN_OR_RETURN(std::optional<std::string> first,
+                           deps.store.FirstAnswer(plan.county, write));
+  if (first.has_value()) return ParsePairing(*first);
   SHIDANG_ASSIGN_OR_RETURN(absl::CivilDay start,
                            DayOrToday(deps.clock, in.start_date(), "start_date"));
   SHIDANG_ASSIGN_OR_RETURN(MentorshipPolicy policy,
                            LoadMentorshipPolicy(deps.policies, plan.county, start));
   SHIDANG_RETURN_IF_ERROR(FillDates(in, start, policy, &plan));
-  std::vector<v1::Pairing> stored;
+  // Each pairing once: one of the mentee with this mentor is in both teachers' sets.
+  std::map<std::string, v1::Pairing> stored;
   for (const std::string& t : {in.mentee_id(), in.mentor_id()}) {
     SHIDANG_ASSIGN_OR_RETURN(std::vector<v1::Pairing> of,
                              deps.store.TeacherPairings(plan.county, t));
-    stored.insert(stored.end(), of.begin(), of.end());
+    for (v1::Pairing& p : of) stored.emplace(p.pairing_id(), std::move(p));
   }
+  std::vector<v1::Pairing> known;
+  for (auto& [id, p] : stored) known.push_back(std::move(p));
+
   std::vector<Problem> problems =
-      CheckPairing(plan.request, plan.mentee, plan.mentor, ToRulesPairings(stored), policy);
+      CheckPairing(plan.request, plan.mentee, plan.mentor, ToRulesPairings(known), policy);
   if (!problems.empty()) return Refuse(problems);
   v1::Pairing& p = plan.pairing;
   p.set_pairing_id(MakeId("MP", plan.county, call.actor, "CreatePairing", request_id));
@@ -201,8 +216,7 @@ absl::StatusOr<v1::Pairing> CreateOne(Deps& deps, const CallContext& call,
   create.mentor_event = PairingEvent(
       deps, call, "mentorship.pairing_created", p, p.mentor_id(), p.start_date(), request_id,
       absl::StrCat("师徒结对：指导", p.mentee_name(), "（", RoleLabel(p), "）"));
-  return deps.store.CreatePairing(std::move(create),
-                                  WriteContext{call.actor, "CreatePairing", &request});
+  return deps.store.CreatePairing(std::move(create), write);
 }
 
 v1::PairingInput InputOf(const v1::CreatePairingRequest& req) {
@@ -312,6 +326,12 @@ absl::Status EndPairing(Deps& deps, const CallContext& call, const v1::EndPairin
   SHIDANG_RETURN_IF_ERROR(RequireManage(call.principal, county, read.kind(), read.role(),
                                         read.mentee_school_id(),
                                         absl::StrCat("end pairing ", req.pairing_id())));
+  const WriteContext write{call.actor, "EndPairing", &req};
+  SHIDANG_ASSIGN_OR_RETURN(std::optional<std::string> first, deps.store.FirstAnswer(county, write));
+  if (first.has_value()) {
+    SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_pairing(), ParsePairing(*first));
+    return absl::OkStatus();
+  }
   if (read.state() != v1::PAIRING_STATE_ACTIVE) {
     return absl::FailedPreconditionError(
         absl::StrCat("pairing ", read.pairing_id(), " is ", v1::PairingState_Name(read.state()),
@@ -337,8 +357,7 @@ absl::Status EndPairing(Deps& deps, const CallContext& call, const v1::EndPairin
           req.request_id(),
           absl::StrCat("指导新教师", ended.mentee_name(), how, "（", RoleLabel(ended), "）"))};
   SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_pairing(),
-                           deps.store.EndPairing(read, ended, std::move(events),
-                                                 WriteContext{call.actor, "EndPairing", &req}));
+                           deps.store.EndPairing(read, ended, std::move(events), write));
   return absl::OkStatus();
 }
 

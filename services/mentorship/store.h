@@ -102,6 +102,13 @@ class MentorshipStore {
   // Teachers, schools and every pairing of a county.
   absl::StatusOr<CountyData> ReadCounty(absl::string_view county_id);
 
+  // The answer a write with this request id already got (STYLE: a retry is answered with the
+  // first answer before any state is checked), or nullopt when there is none (no request id, a
+  // first attempt, an expired record, or the id used for a different request, which the write's
+  // own script then refuses).
+  absl::StatusOr<std::optional<std::string>> FirstAnswer(absl::string_view county_id,
+                                                         const WriteContext& write);
+
   // ---- pairings
   // NOT_FOUND naming the id when absent.
   absl::StatusOr<v1::Pairing> GetPairing(absl::string_view county_id, absl::string_view pairing_id);
