@@ -374,6 +374,111 @@ TEST_F(HttpStoriesTest, RotationStoryOverJson) {
       << reply.body;
 }
 
+// HR's mentorship story over JSON: the new teachers lacking mentors, the service's suggested
+// pairings, accepted in one batch; the mentee and mentor log activities and the mentee reads
+// their progress; a teacher outside the pairing sees nothing; the growth files show the pairing.
+TEST_F(HttpStoriesTest, MentorshipStoryOverJson) {
+  County county;
+  ImportCounty(platform(), "330729", &county, MentorshipTeachers("330729"));
+  ASSERT_FALSE(HasFatalFailure());
+  const Principal hr = HrP(common::v1::ROLE_COUNTY_HR, "330729");
+  const std::string mentor = county.teacher_ids.at("N330729-1");
+  const std::string mentee = county.teacher_ids.at("N330729-3");
+  const std::string classmate = county.teacher_ids.at("N330729-4");
+  HttpReply reply;
+  // The service learns teachers and titles from the profile service's events: three new
+  // teachers lack both mentors, and each school has a qualified mentor for its own.
+  pb::Struct body;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        reply = Send(http::verb::get,
+                     "/v1/counties/330729/pairing-suggestions?role=PAIRING_ROLE_TEACHING"
+                     "&startDate=2025-09-01",
+                     hr);
+        body = ParseJson(reply.body);
+        const pb::Value* s = Member(body, "suggestions");
+        return reply.status == 200 && s != nullptr && s->list_value().values_size() == 3;
+      },
+      absl::Seconds(15)))
+      << reply.body;
+  reply = Send(http::verb::get, "/v1/counties/330729/unpaired-teachers", hr);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(Member(ParseJson(reply.body), "lackingTeaching")->string_value(), "3") << reply.body;
+  EXPECT_EQ(Member(ParseJson(reply.body), "lackingSecond")->string_value(), "3") << reply.body;
+
+  // HR accepts every suggestion in one call.
+  std::string rows;
+  for (const pb::Value& v : Member(body, "suggestions")->list_value().values()) {
+    const pb::Struct& s = v.struct_value();
+    absl::StrAppend(&rows, rows.empty() ? "" : ",",
+                    R"({"role":"PAIRING_ROLE_TEACHING","menteeId":")",
+                    Member(s, "menteeId")->string_value(), R"(","mentorId":")",
+                    Member(s, "mentorId")->string_value(), R"(","startDate":"2025-09-01"})");
+  }
+  reply =
+      Send(http::verb::post, "/v1/pairings:batchCreate", hr,
+           absl::StrCat(R"({"pairings":[)", rows, "]}"), {{"Idempotency-Key", "http-pairings-1"}});
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(Member(ParseJson(reply.body), "created")->number_value(), 3) << reply.body;
+  reply = Send(http::verb::get, "/v1/counties/330729/unpaired-teachers", hr);
+  EXPECT_EQ(Member(ParseJson(reply.body), "lackingTeaching")->string_value(), "0") << reply.body;
+  EXPECT_EQ(Member(ParseJson(reply.body), "lackingSecond")->string_value(), "3") << reply.body;
+
+  // The mentee finds their pairing, logs two observed lessons; the mentor logs a coached one.
+  reply = Send(http::verb::get, "/v1/teachers/" + mentee + "/pairings", TeacherP(mentee));
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  const pb::Value* pairings = Member(ParseJson(reply.body), "pairings");
+  ASSERT_TRUE(pairings != nullptr && pairings->list_value().values_size() == 1) << reply.body;
+  const pb::Struct& pairing = pairings->list_value().values(0).struct_value();
+  const std::string id = Member(pairing, "pairingId")->string_value();
+  EXPECT_EQ(Member(pairing, "mentorId")->string_value(), mentor);
+  for (const char* day : {"2025-09-20", "2025-10-10"}) {
+    reply = Send(http::verb::post, "/v1/pairings/" + id + "/activities", TeacherP(mentee),
+                 absl::StrCat(R"({"activity":{"kind":"ACTIVITY_KIND_LESSON_OBSERVED","date":")",
+                              day, R"("}})"),
+                 {{"Idempotency-Key", absl::StrCat("http-observed-", day)}});
+    ASSERT_EQ(reply.status, 200) << reply.body;
+  }
+  reply = Send(http::verb::post, "/v1/pairings/" + id + "/activities", TeacherP(mentor),
+               R"({"activity":{"kind":"ACTIVITY_KIND_LESSON_COACHED","date":"2025-10-11"}})",
+               {{"Idempotency-Key", "http-coached-1"}});
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  // Another new teacher of the school may neither log on it nor read it.
+  reply = Send(http::verb::post, "/v1/pairings/" + id + "/activities", TeacherP(classmate),
+               R"({"activity":{"kind":"ACTIVITY_KIND_LESSON_OBSERVED","date":"2025-10-11"}})",
+               {{"Idempotency-Key", "http-intruder"}});
+  EXPECT_EQ(reply.status, 403) << reply.body;
+  reply = Send(http::verb::get, "/v1/pairings/" + id, TeacherP(classmate));
+  EXPECT_EQ(reply.status, 403) << reply.body;
+
+  reply = Send(http::verb::get, "/v1/pairings/" + id + "/progress", TeacherP(mentee));
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  body = ParseJson(reply.body);
+  EXPECT_EQ(Member(body, "progress.stageGoal")->string_value(), "STAGE_GOAL_YEARS_2_3");
+  const pb::Value* terms = Member(body, "progress.terms");
+  ASSERT_TRUE(terms != nullptr && terms->list_value().values_size() == 1) << reply.body;
+  const pb::Struct& term = terms->list_value().values(0).struct_value();
+  EXPECT_EQ(Member(term, "term")->string_value(), "2025-2026-1");
+  std::map<std::string, double> counts;
+  for (const pb::Value& c : Member(term, "counts")->list_value().values()) {
+    counts[Member(c.struct_value(), "kind")->string_value()] =
+        Member(c.struct_value(), "count")->number_value();
+  }
+  EXPECT_EQ(counts["ACTIVITY_KIND_LESSON_OBSERVED"], 2) << reply.body;
+  EXPECT_EQ(counts["ACTIVITY_KIND_LESSON_COACHED"], 1) << reply.body;
+
+  // Both growth files show the pairing.
+  for (const std::string& teacher : {mentee, mentor}) {
+    ASSERT_TRUE(Eventually(
+        [&] {
+          reply = Send(http::verb::get, "/v1/teachers/" + teacher + "/growth-file", hr);
+          return reply.status == 200 && absl::StrContains(reply.body, "mentorship.pairing_created");
+        },
+        absl::Seconds(15)))
+        << teacher << ": " << reply.body;
+  }
+}
+
 TEST_F(HttpStoriesTest, EveryErrorClassHasItsStatusAndBody) {
   County county;
   ImportCounty(platform(), "330727", &county);

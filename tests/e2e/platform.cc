@@ -194,6 +194,12 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
        std::string("--today=") + kToday, "--profile=" + p->profile_->address()});
   if (!rotation.ok()) return Failed("shidang-rotation", rotation.status());
   p->rotation_ = *std::move(rotation);
+  auto mentorship = ServiceProcess::Start(
+      SHIDANG_MENTORSHIP_BINARY,
+      {"--redis=" + p->redis_.address(), "--principal_key_file=" + p->principal_key_path_,
+       std::string("--today=") + kToday});
+  if (!mentorship.ok()) return Failed("shidang-mentorship", mentorship.status());
+  p->mentorship_ = *std::move(mentorship);
   // The table of every role and method makes hundreds of calls: no rate limit here (a gateway
   // of its own tests the limit).
   auto gateway = p->StartGateway(p->Backends(), {"--rate_per_second=0"});
@@ -207,6 +213,7 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
   p->profile_stub_ = profile::v1::ProfileService::NewStub(p->gateway_channel_);
   p->training_stub_ = training::v1::TrainingService::NewStub(p->gateway_channel_);
   p->rotation_stub_ = rotation::v1::RotationService::NewStub(p->gateway_channel_);
+  p->mentorship_stub_ = mentorship::v1::MentorshipService::NewStub(p->gateway_channel_);
   return p;
 }
 
@@ -218,7 +225,8 @@ Platform::~Platform() {
 std::string Platform::Backends() const {
   return absl::StrCat("shidang.profile.v1.ProfileService=", profile_->address(),
                       ";shidang.training.v1.TrainingService=", training_->address(),
-                      ";shidang.rotation.v1.RotationService=", rotation_->address());
+                      ";shidang.rotation.v1.RotationService=", rotation_->address(),
+                      ";shidang.mentorship.v1.MentorshipService=", mentorship_->address());
 }
 
 absl::StatusOr<Gateway> Platform::StartGateway(const std::string& backends,
@@ -272,7 +280,8 @@ std::string Platform::Logs() const {
   return absl::StrCat("--- shidang-gateway ---\n", gateway_.process->StderrText(),
                       "--- shidang-profile ---\n", profile_->StderrText(),
                       "--- shidang-training ---\n", training_->StderrText(),
-                      "--- shidang-rotation ---\n", rotation_->StderrText());
+                      "--- shidang-rotation ---\n", rotation_->StderrText(),
+                      "--- shidang-mentorship ---\n", mentorship_->StderrText());
 }
 
 // ---- Test data.
@@ -300,9 +309,10 @@ std::string TeachersCsv(const std::string& county, const std::vector<RosterTeach
   for (const RosterTeacher& t : teachers) {
     std::string birth = t.birth;
     birth.erase(std::remove(birth.begin(), birth.end(), '-'), birth.end());
+    const std::string joined = std::max(t.hire, std::string("2015-09-01"));
     absl::StrAppend(&csv, t.national_id, ",", t.name, ",", t.male ? "男" : "女", ",", t.birth, ",",
-                    IdCard(county, birth, t.male, ++serial), ",2012-09-01,", t.school_code,
-                    ",2015-09-01,小学,数学、科学,是,在岗,", t.title, ",", t.title_on, "\n");
+                    IdCard(county, birth, t.male, ++serial), ",", t.hire, ",", t.school_code, ",",
+                    joined, ",小学,数学、科学,是,在岗,", t.title, ",", t.title_on, "\n");
   }
   return csv;
 }

@@ -25,6 +25,7 @@
 #include "services/common/jwt.h"
 #include "services/common/principal.h"
 #include "shidang/common/v1/principal.pb.h"
+#include "shidang/mentorship/v1/mentorship.grpc.pb.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
 #include "shidang/rotation/v1/rotation.grpc.pb.h"
 #include "shidang/training/v1/training.grpc.pb.h"
@@ -98,12 +99,14 @@ class Platform {
   testing::ServiceProcess& profile() { return *profile_; }
   testing::ServiceProcess& training() { return *training_; }
   testing::ServiceProcess& rotation() { return *rotation_; }
+  testing::ServiceProcess& mentorship() { return *mentorship_; }
   testing::RedisServer& redis() { return redis_; }
 
   std::shared_ptr<grpc::Channel> GatewayChannel() const { return gateway_channel_; }
   profile::v1::ProfileService::Stub& profile_stub() { return *profile_stub_; }
   training::v1::TrainingService::Stub& training_stub() { return *training_stub_; }
   rotation::v1::RotationService::Stub& rotation_stub() { return *rotation_stub_; }
+  mentorship::v1::MentorshipService::Stub& mentorship_stub() { return *mentorship_stub_; }
 
   // Everything the processes wrote to stderr, for a failing test's output.
   std::string Logs() const;
@@ -121,11 +124,13 @@ class Platform {
   std::unique_ptr<testing::ServiceProcess> profile_;
   std::unique_ptr<testing::ServiceProcess> training_;
   std::unique_ptr<testing::ServiceProcess> rotation_;
+  std::unique_ptr<testing::ServiceProcess> mentorship_;
   Gateway gateway_;
   std::shared_ptr<grpc::Channel> gateway_channel_;
   std::unique_ptr<profile::v1::ProfileService::Stub> profile_stub_;
   std::unique_ptr<training::v1::TrainingService::Stub> training_stub_;
   std::unique_ptr<rotation::v1::RotationService::Stub> rotation_stub_;
+  std::unique_ptr<mentorship::v1::MentorshipService::Stub> mentorship_stub_;
 };
 
 // A channel to `address` that accepts large trailers (a rejected roster's row details).
@@ -165,6 +170,8 @@ struct RosterTeacher {
   std::string school_code;
   std::string title = "二级";
   std::string title_on = "2016-12-01";
+  // 参加工作时间; the teacher joined their school on the later of it and 2015-09-01.
+  std::string hire = "2012-09-01";
 };
 
 // The CSV files HR uploads (Chinese headers and labels, as Excel saves them but in UTF-8).

@@ -37,7 +37,7 @@ constexpr Role kRoles[] = {common::v1::ROLE_TEACHER,     common::v1::ROLE_SCHOOL
                            common::v1::ROLE_ADMIN,       common::v1::ROLE_SERVICE};
 
 struct Cell {
-  const char* service;  // "profile", "training" or "rotation"
+  const char* service;  // "profile", "training", "rotation" or "mentorship"
   const char* method;
   http::verb verb;
   // The HTTP route's path template (the HTTP front names a refused method by its route).
@@ -49,6 +49,7 @@ struct Cell {
 constexpr char kProfile[] = "profile";
 constexpr char kTraining[] = "training";
 constexpr char kRotation[] = "rotation";
+constexpr char kMentorship[] = "mentorship";
 
 // Columns:                          teacher, school_admin, county_hr, city_hr, province_hr,
 //                                   training_center, admin, service
@@ -138,6 +139,30 @@ const Cell kTable[] = {
     {kRotation, "SetRotationPolicy", http::verb::post, "/v1/rotation-policies", "..xxx.x."},
     {kRotation, "GetRotationPolicy", http::verb::get, "/v1/counties/{county_id}/rotation-policy",
      "xxxxx.x."},
+    // MentorshipService. School admins pair TEACHING mentors in their school (the service checks
+    // the role and school); HR pairs any role; mentors and mentees read their own pairings and
+    // log their own activities (no one logs for them but admin); training centres see nothing.
+    {kMentorship, "CreatePairing", http::verb::post, "/v1/pairings", ".xxxx.x."},
+    {kMentorship, "CreatePairings", http::verb::post, "/v1/pairings:batchCreate", ".xxxx.x."},
+    {kMentorship, "EndPairing", http::verb::post, "/v1/pairings/{pairing_id}:end", ".xxxx.x."},
+    {kMentorship, "GetPairing", http::verb::get, "/v1/pairings/{pairing_id}", "xxxxx.x."},
+    {kMentorship, "ListPairings", http::verb::get, "/v1/counties/{county_id}/pairings", ".xxxx.x."},
+    {kMentorship, "ListTeacherPairings", http::verb::get, "/v1/teachers/{teacher_id}/pairings",
+     "xxxxx.x."},
+    {kMentorship, "LogActivity", http::verb::post, "/v1/pairings/{pairing_id}/activities",
+     "x.....x."},
+    {kMentorship, "GetProgress", http::verb::get, "/v1/pairings/{pairing_id}/progress", "xxxxx.x."},
+    {kMentorship, "GetMenteeProgress", http::verb::get,
+     "/v1/teachers/{mentee_id}/mentorship-progress", "xxxxx.x."},
+    {kMentorship, "ListUnpaired", http::verb::get, "/v1/counties/{county_id}/unpaired-teachers",
+     ".xxxx.x."},
+    {kMentorship, "SuggestMentors", http::verb::get, "/v1/teachers/{mentee_id}/mentor-suggestions",
+     ".xxxx.x."},
+    {kMentorship, "SuggestPairings", http::verb::get,
+     "/v1/counties/{county_id}/pairing-suggestions", ".xxxx.x."},
+    {kMentorship, "SetMentorshipPolicy", http::verb::post, "/v1/mentorship-policies", "..xxx.x."},
+    {kMentorship, "GetMentorshipPolicy", http::verb::get,
+     "/v1/counties/{county_id}/mentorship-policy", "xxxxx.x."},
 };
 
 // The route with its fields filled with ids that exist nowhere.
@@ -149,7 +174,9 @@ std::string Target(const Cell& cell) {
                                           {"{record_id}", "R-none"},
                                           {"{entry_id}", "E-none"},
                                           {"{rotation_id}", "RT330799-none"},
-                                          {"{deferral_id}", "DF330799-none"}});
+                                          {"{deferral_id}", "DF330799-none"},
+                                          {"{pairing_id}", "MP330799-none"},
+                                          {"{mentee_id}", "T-none"}});
 }
 
 std::string FullMethod(const Cell& cell) {
@@ -158,6 +185,9 @@ std::string FullMethod(const Cell& cell) {
   }
   if (cell.service == kRotation) {
     return absl::StrCat("/shidang.rotation.v1.RotationService/", cell.method);
+  }
+  if (cell.service == kMentorship) {
+    return absl::StrCat("/shidang.mentorship.v1.MentorshipService/", cell.method);
   }
   return absl::StrCat("/shidang.training.v1.TrainingService/", cell.method);
 }
@@ -183,7 +213,7 @@ class RoleTableTest : public PlatformTest {
   // What the two services logged so far.
   std::string BackendLogs() {
     return platform().profile().StderrText() + platform().training().StderrText() +
-           platform().rotation().StderrText();
+           platform().rotation().StderrText() + platform().mentorship().StderrText();
   }
 
   // Checks every outcome against the table.
@@ -244,7 +274,7 @@ TEST_F(RoleTableTest, TheTableNamesEveryPublicMethodOnce) {
   std::set<std::string> declared;
   for (const char* name :
        {"shidang.profile.v1.ProfileService", "shidang.training.v1.TrainingService",
-        "shidang.rotation.v1.RotationService"}) {
+        "shidang.rotation.v1.RotationService", "shidang.mentorship.v1.MentorshipService"}) {
     const google::protobuf::ServiceDescriptor* service =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
     ASSERT_NE(service, nullptr) << name;

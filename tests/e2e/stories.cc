@@ -9,18 +9,42 @@ namespace shidang::e2e {
 namespace pv1 = profile::v1;
 namespace tv1 = training::v1;
 
-void ImportCounty(Platform& platform, const std::string& county_id, County* county) {
+std::vector<RosterTeacher> MentorshipTeachers(const std::string& county_id) {
+  auto teacher = [&](int i, const char* name, const char* school, const char* title,
+                     const char* title_on, const char* hire) {
+    return RosterTeacher{absl::StrCat("N", county_id, "-", i),
+                         name,
+                         false,
+                         i <= 2 ? "1980-05-01" : "2001-05-01",
+                         county_id + school,
+                         title,
+                         title_on,
+                         hire};
+  };
+  return {teacher(1, "周敏", "0001", "一级", "2015-12-01", "2005-09-01"),
+          teacher(2, "吴刚", "0002", "一级", "2016-12-01", "2006-09-01"),
+          teacher(3, "郑小雨", "0001", "三级", "2025-09-01", "2024-09-01"),
+          teacher(4, "孙小明", "0001", "三级", "2025-09-01", "2024-09-01"),
+          teacher(5, "钱小红", "0002", "三级", "2025-09-01", "2024-09-01")};
+}
+
+void ImportCounty(Platform& platform, const std::string& county_id, County* county,
+                  std::vector<RosterTeacher> teachers) {
   county->county_id = county_id;
   county->schools = {{county_id + "0001", "城关第一小学", "城区"},
                      {county_id + "0002", "桃溪村小", "乡村"}};
-  county->teachers = {
-      {absl::StrCat("N", county_id, "-1"), "王芳", false, "1990-03-07", county_id + "0001", "一级",
-       "2018-12-01"},
-      {absl::StrCat("N", county_id, "-2"), "李强", true, "1985-11-20", county_id + "0001", "二级",
-       "2014-12-01"},
-      {absl::StrCat("N", county_id, "-3"), "陈静", false, "1995-06-15", county_id + "0002", "二级",
-       "2019-12-01"},
-  };
+  if (!teachers.empty()) {
+    county->teachers = std::move(teachers);
+  } else {
+    county->teachers = {
+        {absl::StrCat("N", county_id, "-1"), "王芳", false, "1990-03-07", county_id + "0001",
+         "一级", "2018-12-01"},
+        {absl::StrCat("N", county_id, "-2"), "李强", true, "1985-11-20", county_id + "0001", "二级",
+         "2014-12-01"},
+        {absl::StrCat("N", county_id, "-3"), "陈静", false, "1995-06-15", county_id + "0002",
+         "二级", "2019-12-01"},
+    };
+  }
   const std::string admin = platform.Token(AdminP());
   const std::string hr = platform.Token(HrP(common::v1::ROLE_COUNTY_HR, county_id));
 
@@ -56,7 +80,7 @@ void ImportCounty(Platform& platform, const std::string& county_id, County* coun
   ASSERT_TRUE(s.ok())
       << s.error_message() << " "
       << BadRequestOf(FromGrpcStatus(s)).value_or(common::v1::BadRequest()).DebugString();
-  ASSERT_EQ(imported.created(), 3);
+  ASSERT_EQ(imported.created(), static_cast<int64_t>(county->teachers.size()));
 
   pv1::ListSchoolsRequest list_schools;
   list_schools.set_county_id(county_id);
@@ -78,7 +102,7 @@ void ImportCounty(Platform& platform, const std::string& county_id, County* coun
   for (const pv1::Teacher& teacher : listed_teachers.teachers()) {
     county->teacher_ids[teacher.national_teacher_id()] = teacher.teacher_id();
   }
-  ASSERT_EQ(county->teacher_ids.size(), 3u);
+  ASSERT_EQ(county->teacher_ids.size(), county->teachers.size());
 }
 
 bool AwaitTrainingKnows(Platform& platform, const County& county) {

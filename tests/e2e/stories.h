@@ -23,8 +23,14 @@ struct County {
 };
 
 // Two schools (<county>0001 城区, <county>0002 乡村) and three teachers: -1 and -2 at the first,
-// -3 at the second. Fails the test (ASSERT) when a step fails.
-void ImportCounty(Platform& platform, const std::string& county_id, County* county);
+// -3 at the second (or `teachers` when given). Fails the test (ASSERT) when a step fails.
+void ImportCounty(Platform& platform, const std::string& county_id, County* county,
+                  std::vector<RosterTeacher> teachers = {});
+
+// The county of the mentorship story: two experienced 一级 teachers (-1 at the urban school, -2
+// at the rural one) and three new teachers hired 2024-09-01 (-3 and -4 at the urban school, -5
+// at the rural one).
+std::vector<RosterTeacher> MentorshipTeachers(const std::string& county_id);
 
 // Waits until the training service answers for every teacher of the county (it learns them from
 // the profile service's events, asynchronously).
