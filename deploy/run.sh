@@ -13,7 +13,9 @@
 #   --base_port=N              gateway gRPC on N, services on N+1.. (profile, training, rotation,
 #                              mentorship), gateway HTTP on N+80 (default 7100; 0 = any free ports)
 #   --no_build                 use the binaries already in build/
-# SHIDANG_BUILD_DIR overrides build/ (relative to the repo root or absolute).
+# SHIDANG_BUILD_DIR overrides build/ (relative to the repo root or absolute). The web page is served
+# from <build>/web (deploy/build.sh builds it there) when it holds an index.html; SHIDANG_WEB_ROOT
+# chooses another folder.
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -292,8 +294,12 @@ elif [[ -x "$gateway" ]]; then
     [[ -n "${service_port[$service]:-}" ]] || continue
     backends+="${backends:+;}${service_proto[$service]}=127.0.0.1:${service_port[$service]}"
   done
+  # The web page (web/, built by deploy/build.sh), served by the gateway's HTTP front.
+  web_root="$(shidang_abspath "${SHIDANG_WEB_ROOT:-$build_dir/web}")"
+  web_args=()
+  if [[ -r "$web_root/index.html" ]]; then web_args=(--web_root="$web_root"); fi
   shidang_log "starting gateway"
-  start_process gateway "$gateway" \
+  start_process gateway "$gateway" "${web_args[@]}" \
     --port="$(port_for 0)" --port_file="$data_dir/run/gateway.port" \
     --http_port="$(port_for 80)" --http_port_file="$data_dir/run/gateway-http.port" \
     --descriptor_set="$build_dir/shidang.desc" --backends="$backends" \
@@ -358,6 +364,11 @@ trap 'stop_requested=1' INT TERM HUP
     echo "  Gateway      127.0.0.1:$gateway_port (gRPC, bearer token)"
     if [[ -n "$gateway_http_port" ]]; then
       echo "  Gateway      http://127.0.0.1:$gateway_http_port (HTTP/JSON, bearer token)"
+      if ((${#web_args[@]})); then
+        echo "  Web page     http://127.0.0.1:$gateway_http_port/  (sign in with an account or a demo token below)"
+      else
+        echo "  Web page     not built (deploy/build.sh builds it into ${web_root#"$SHIDANG_REPO"/})"
+      fi
       echo "               http://127.0.0.1:$gateway_http_port/metrics  (Prometheus)"
     fi
   elif [[ -n "$gateway_note" ]]; then
@@ -388,7 +399,7 @@ trap 'stop_requested=1' INT TERM HUP
         county_hr) scope=(--region="$demo_region") ;;
         city_hr) scope=(--region="${demo_region:0:4}00") ;;
         province_hr) scope=(--region="${demo_region:0:2}0000") ;;
-        training_center) scope=(--provider_id=demo-provider) ;;
+        training_center) scope=(--provider_id="P${demo_region}-TDC") ;;
       esac
       if token="$("$mint" jwt --jwt_keys_file="$jwt_keys" --kid="$jwt_kid" --role="$role" \
         "${scope[@]}" --sub="${sub:-demo-$role}" --ttl=24h 2>>"$data_dir/logs/mint.log")"; then
