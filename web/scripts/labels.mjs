@@ -16,7 +16,7 @@ function protoFiles(dir) {
 
 export function enumLabels(protoRoot) {
   const labels = {};
-  const line = /^\s*([A-Z][A-Z0-9_]*)\s*=\s*\d+\s*;\s*\/\/\s*([^\s(,;]*[\u4e00-\u9fff][^\s(,;]*)/;
+  const line = /^\s*([A-Z][A-Z0-9_]*)\s*=\s*\d+\s*;\s*\/\/\s*([^\s(,;:：]*[\u4e00-\u9fff][^\s(,;:：]*)/;
   for (const file of protoFiles(protoRoot).sort()) {
     for (const text of readFileSync(file, 'utf8').split('\n')) {
       const m = line.exec(text);

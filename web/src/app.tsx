@@ -102,12 +102,13 @@ interface Scope {
   teacherId: string;
   providerId: string;
   name: string;
+  region: string;
 }
 
 // The county (and school) a principal works in: HR's region, the school admin's school's county,
 // the teacher's own record.
 async function resolveScope(p: Principal): Promise<Scope> {
-  const scope: Scope = { county: p.region, schoolId: p.schoolId, teacherId: '', providerId: p.providerId, name: '' };
+  const scope: Scope = { county: p.region, schoolId: p.schoolId, teacherId: '', providerId: p.providerId, name: '', region: p.region };
   if (p.role === 'teacher') {
     const t = await call<{ teacher: { countyId: string; schoolId: string; name: string } }>(`/v1/teachers/${p.subject}`);
     return { ...scope, county: t.teacher.countyId, schoolId: t.teacher.schoolId, teacherId: p.subject, name: t.teacher.name };
@@ -116,12 +117,14 @@ async function resolveScope(p: Principal): Promise<Scope> {
     const s = await call<{ school: { countyId: string; name: string } }>(`/v1/schools/${p.schoolId}`);
     return { ...scope, county: s.school.countyId, name: s.school.name };
   }
+  // A city's or province's HR picks one of its counties (CountyPrompt): reports are per county.
+  if (p.role === 'city_hr' || p.role === 'province_hr' || p.role === 'admin') scope.county = '';
   return scope;
 }
 
-function View({ path, scope, role }: { path: string; scope: Scope; role: string }) {
+function View({ path, scope, role, onCounty }: { path: string; scope: Scope; role: string; onCounty: (c: string) => void }) {
   const { county, schoolId, teacherId, providerId } = scope;
-  const needCounty = (el: preact.JSX.Element) => (county ? el : <CountyPrompt />);
+  const needCounty = (el: preact.JSX.Element) => (county ? el : <CountyPrompt region={scope.region} onCounty={onCounty} />);
   switch (path) {
     case '/hr/training':
       return needCounty(<TrainingCompliance county={county} />);
@@ -159,8 +162,26 @@ function View({ path, scope, role }: { path: string; scope: Scope; role: string 
   }
 }
 
-function CountyPrompt() {
-  return <p>您的账号管辖的是市或省，请用县级账号查看县的报表。</p>;
+function CountyPrompt({ region, onCounty }: { region: string; onCounty: (c: string) => void }) {
+  const [code, setCode] = useState('');
+  const prefix = region.replace(/0+$/, '');
+  return (
+    <section aria-labelledby="county-h">
+      <h2 id="county-h">选择县（区）</h2>
+      <form
+        class="form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          onCounty(code.trim());
+        }}
+      >
+        <Field label="县（区）代码" hint={`6 位行政区划代码${prefix ? `，以 ${prefix} 开头` : ''}`}>
+          <input value={code} inputMode="numeric" pattern="\d{6}" required onInput={(e) => setCode((e.target as HTMLInputElement).value)} />
+        </Field>
+        <button type="submit">查看</button>
+      </form>
+    </section>
+  );
 }
 
 function Shell() {
@@ -169,6 +190,7 @@ function Shell() {
   const menu = menuFor(principal.role);
   const [scope, error] = useLoad(() => resolveScope(principal), [principal.subject, principal.role]);
   const [open, setOpen] = useState(false);
+  const [county, setCounty] = useState('');
   useEffect(() => {
     if (!menu.some((m) => m.path === path) && path !== '/account' && menu.length) go(menu[0].path);
   }, [path]);
@@ -228,7 +250,7 @@ function Shell() {
         </nav>
         <main>
           <ErrorBox error={error} />
-          {scope ? <View path={path} scope={scope} role={principal.role} /> : !error && <Busy label="正在读取您的单位" />}
+          {scope ? <View path={path} scope={county ? { ...scope, county } : scope} role={principal.role} onCounty={setCounty} /> : !error && <Busy label="正在读取您的单位" />}
         </main>
       </div>
     </>

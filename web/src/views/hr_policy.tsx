@@ -31,18 +31,61 @@ const fieldLabels: Record<string, string> = {
   'training.counts_credits': '是否折算学分',
   'training.credit_rates': '学分折算比例',
   'training.credit_caps': '学分上限',
+  'rotation.min_years_at_school': '在同一学校任教满（年）应交流',
+  'rotation.leader_terms': '校长任满几届应交流',
+  'rotation.leader_term_years': '校长每届年数',
+  'rotation.retirement_exclusion_years': '距退休几年内不列入',
+  'rotation.ratio_percent': '每年交流比例（%）',
+  'rotation.backbone_ratio_percent': '骨干教师占交流人数比例（%）',
+  'rotation.school_year_start': '学年起始（月-日）',
+  'rotation.min_duration_years': '交流最短年限',
+  'rotation.count_only_eligible': '只计应交流人员',
+  'rotation.counting_directions': '计入的交流方向',
+  'rotation.backbone_base': '骨干比例的基数',
+  'rotation.counting_forms': '计入的交流形式',
+  'rotation.other_directions_count': '其他方向也计入',
 };
+
+const kindLabels: Record<string, string> = {
+  URBAN: '城区',
+  TOWN: '镇区',
+  RURAL: '乡村',
+  CENTRAL: '中心校',
+  TEACHING_POINT: '教学点',
+  VILLAGE: '村小',
+  degree_study: '学历提升',
+  course: '培训课程',
+  conference: '学术会议',
+  public_lesson: '公开课',
+  research_activity: '县级教研活动',
+  other: '其他',
+  STRONG: '优质校',
+  WEAK: '薄弱校',
+};
+
+// A policy value as a person reads it: enum names by their Chinese labels, lists joined, an
+// empty list as 无, a {from, to} direction as 城区→乡村.
+function show(v: unknown): string {
+  if (v === undefined || v === null) return '—';
+  if (typeof v === 'boolean') return v ? '是' : '否';
+  if (typeof v === 'string') return kindLabels[v] ?? label(v);
+  if (typeof v === 'number') return String(v);
+  if (Array.isArray(v)) return v.length ? v.map(show).join('；') : '无';
+  const o = v as Record<string, unknown>;
+  if ('fromKind' in o && 'toKind' in o) return `${show(o.fromKind)}→${show(o.toKind)}`;
+  const values = Object.values(o);
+  if (values.length === 1) return show(values[0]);
+  return Object.entries(o)
+    .map(([k, x]) => (k === 'mode' || k === 'activity' || k === 'level' ? show(x) : `${k === 'hoursPerCredit' ? '每学分学时' : k === 'credits' ? '学分' : k === 'hours' ? '学时' : k} ${show(x)}`))
+    .join(' ');
+}
 
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 function valueAt(policy: Record<string, unknown>, path: string): string {
   let v: unknown = policy;
   for (const part of path.split('.')) v = (v as Record<string, unknown> | undefined)?.[camel(part)];
-  if (v === undefined || v === null) return '—';
-  if (typeof v === 'boolean') return v ? '是' : '否';
-  if (typeof v === 'string') return label(v);
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
+  return show(v);
 }
 
 function PolicyTable({ title, data }: { title: string; data: Resolved }) {
@@ -50,7 +93,7 @@ function PolicyTable({ title, data }: { title: string; data: Resolved }) {
     <>
       <h3>{title}</h3>
       <div class="scroll">
-        <table>
+        <table class="policy">
           <thead>
             <tr>
               <th scope="col">项目</th>

@@ -35,22 +35,42 @@ const statusColors: Record<string, string> = {
 };
 const order = Object.keys(statusColors);
 
-// Every row of the report (pages of 500), the counts from the first page.
-async function loadReport(county: string, schoolId: string): Promise<Report> {
-  const path = `/v1/counties/${county}/training-compliance`;
-  const first = await call<Report>(path, { query: { schoolId, 'page.pageSize': 500 } });
+const reportPath = (county: string) => `/v1/counties/${county}/training-compliance`;
+
+// The rest of the report's rows, after its first page (pages of 500).
+async function remainingRows(county: string, schoolId: string, first: Report): Promise<Row[]> {
+  const rows = [...first.rows];
   let token = first.page?.nextPageToken;
   while (token) {
-    const next = await call<Report>(path, { query: { schoolId, 'page.pageSize': 500, 'page.pageToken': token } });
-    first.rows.push(...next.rows);
+    const next = await call<Report>(reportPath(county), { query: { schoolId, 'page.pageSize': 500, 'page.pageToken': token } });
+    rows.push(...next.rows);
     token = next.page?.nextPageToken;
   }
-  return first;
+  return rows;
 }
 
 export function TrainingCompliance({ county, fixedSchool }: { county: string; fixedSchool?: string }) {
   const [school, setSchool] = useState(fixedSchool ?? '');
-  const [report, error, loading] = useLoad(() => loadReport(county, school), [county, school]);
+  // The counts and the chart come with the first page; the list of teachers behind fills in
+  // when every page is read.
+  const [report, error, loading] = useLoad(
+    () => call<Report>(reportPath(county), { query: { schoolId: school, 'page.pageSize': 500 } }),
+    [county, school],
+  );
+  const [rows, setRows] = useState<Row[] | null>(null);
+  const [rowsError, setRowsError] = useState<unknown>(null);
+  useEffect(() => {
+    if (!report) return;
+    let live = true;
+    setRows(null);
+    setRowsError(null);
+    remainingRows(county, school, report)
+      .then((all) => live && setRows(all))
+      .catch((e) => live && setRowsError(e));
+    return () => {
+      live = false;
+    };
+  }, [report]);
   const [downloadError, setDownloadError] = useState<unknown>(null);
   const [downloading, setDownloading] = useState(false);
   const chartEl = useRef<HTMLDivElement>(null);
@@ -86,7 +106,7 @@ export function TrainingCompliance({ county, fixedSchool }: { county: string; fi
     }
   }
 
-  const behind = (report?.rows ?? [])
+  const behind = (rows ?? [])
     .filter((r) => r.status === 'TRAINING_STATUS_BEHIND' || r.status === 'TRAINING_STATUS_AT_RISK')
     .sort((a, b) => b.shortfallHours - a.shortfallHours);
 
@@ -99,7 +119,7 @@ export function TrainingCompliance({ county, fixedSchool }: { county: string; fi
           {downloading ? '正在生成…' : '下载 CSV'}
         </button>
       </div>
-      <ErrorBox error={error ?? downloadError} />
+      <ErrorBox error={error ?? rowsError ?? downloadError} />
       {loading && <Busy label="正在读取达标情况" />}
       {report && (
         <>
@@ -116,7 +136,8 @@ export function TrainingCompliance({ county, fixedSchool }: { county: string; fi
             ))}
           </ul>
           <div class="chart" ref={chartEl} role="img" aria-label="各状态教师人数柱状图" />
-          <h3>进度落后或有风险的教师（{behind.length}）</h3>
+          <h3>进度落后或有风险的教师{rows ? `（${behind.length}）` : ''}</h3>
+          {!rows && !rowsError && <Busy label="正在读取每位教师的学时" />}
           <div class="scroll">
             <table>
               <thead>
