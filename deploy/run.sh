@@ -341,6 +341,21 @@ if [[ -x "$training_demo_loader" && -e "$data_dir/demo-loaded" && ! -e "$data_di
   fi
 fi
 
+# Its mentor pairings (services/mentorship/demo_load_main.cc): most new teachers paired with a
+# TEACHING and a SECOND mentor from the service's own suggestions, some lacking one or both, and a
+# term of activities for the first pairings; once per data dir (marker demo-mentorship-loaded).
+mentorship_demo_loader="$build_dir/services/mentorship/shidang-mentorship-demo-load"
+if [[ -x "$mentorship_demo_loader" && -e "$data_dir/demo-loaded" &&
+      ! -e "$data_dir/demo-mentorship-loaded" && -n "${service_port[mentorship]:-}" ]]; then
+  shidang_log "loading the demo county's mentor pairings (once; log in $data_dir/logs/demo-load.log)"
+  if "$mentorship_demo_loader" --mentorship="127.0.0.1:${service_port[mentorship]}" \
+    --principal_key_file="$principal_key" </dev/null >>"$data_dir/logs/demo-load.log" 2>&1; then
+    date -Iseconds >"$data_dir/demo-mentorship-loaded"
+  else
+    shidang_log "WARNING: the demo pairings did not load (see $data_dir/logs/demo-load.log); next run retries"
+  fi
+fi
+
 # --- where to connect -----------------------------------------------------------------------------
 # Everything is up: from here a signal means "stop", handled by the loop below.
 trap 'stop_requested=1' INT TERM HUP
@@ -413,6 +428,8 @@ trap 'stop_requested=1' INT TERM HUP
       echo "       curl -H \"Authorization: Bearer <county_hr token>\" \"http://127.0.0.1:$gateway_http_port/v1/counties/$demo_region/teachers?schoolId=$demo_school\""
       echo "       curl -H \"Authorization: Bearer <county_hr token>\" http://127.0.0.1:$gateway_http_port/v1/counties/$demo_region/training-compliance"
       echo "       curl -H \"Authorization: Bearer <teacher token>\" http://127.0.0.1:$gateway_http_port/v1/teachers/$demo_teacher/training-summary"
+      echo "       curl -H \"Authorization: Bearer <county_hr token>\" http://127.0.0.1:$gateway_http_port/v1/counties/$demo_region/unpaired-teachers"
+      echo "       curl -H \"Authorization: Bearer <county_hr token>\" \"http://127.0.0.1:$gateway_http_port/v1/counties/$demo_region/pairing-suggestions?role=PAIRING_ROLE_SECOND\""
     fi
     if [[ -n "$gateway_port" ]]; then
       echo "  gRPC clients: 127.0.0.1:$gateway_port with metadata \"authorization: Bearer <token>\" (server reflection is on)"

@@ -136,6 +136,9 @@ const std::map<std::string, Check>& Checks() {
       {"shidang.common.v1.MentorshipPolicy.min_lessons_observed_per_term", Check::kNonNegative},
       {"shidang.common.v1.MentorshipPolicy.min_lessons_coached_per_term", Check::kNonNegative},
       {"shidang.common.v1.MentorshipPolicy.min_public_lessons_per_term", Check::kNonNegative},
+      {"shidang.common.v1.MentorshipPolicy.min_guidance_sessions_per_term", Check::kNonNegative},
+      {"shidang.common.v1.MentorshipPolicy.evaluations_per_term", Check::kNonNegative},
+      {"shidang.common.v1.MentorshipTerm.start", Check::kMonthDay},
   };
   return *kChecks;
 }
@@ -276,6 +279,7 @@ const std::map<std::string, std::string>& UniqueKeys() {
   static const auto* const kKeys = new std::map<std::string, std::string>{
       {"shidang.common.v1.CreditRateList.rates", "mode"},
       {"shidang.common.v1.CreditCapList.caps", "activity"},
+      {"shidang.common.v1.MentorshipTermList.terms", "start"},
   };
   return *kKeys;
 }

@@ -102,7 +102,8 @@ Policy BuildDefaults() {
   }
 
   // §4, §6 双导师: new teachers for 5 years; mentors at least 一级 (or backbone) with 5 years of
-  // teaching, at most 2 mentees; per term 8 lessons observed, 8 coached, 1 public lesson.
+  // teaching, at most 2 mentees; per term 8 lessons observed, 8 coached, 1 public lesson and an
+  // end-of-term evaluation.
   auto* mentorship = p.mutable_mentorship();
   mentorship->set_new_teacher_years(5);
   mentorship->set_mentor_min_title(PROFESSIONAL_TITLE_FIRST_GRADE);
@@ -112,6 +113,13 @@ Policy BuildDefaults() {
   mentorship->set_min_lessons_coached_per_term(8);
   mentorship->set_min_public_lessons_per_term(1);
   mentorship->set_backbone_qualifies(true);
+  // Guidance sessions: DOMAIN names no number (counted, not required); one end-of-term
+  // evaluation; an autumn term from 09-01 and a spring term from 03-01.
+  mentorship->set_min_guidance_sessions_per_term(0);
+  mentorship->set_evaluations_per_term(1);
+  for (const char* start : {"09-01", "03-01"}) {
+    mentorship->mutable_terms()->add_terms()->set_start(start);
+  }
 
   return p;
 }

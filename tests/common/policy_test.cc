@@ -161,6 +161,12 @@ TEST(NationalDefaultsTest, EqualDomainNumbers) {
   EXPECT_EQ(m.min_public_lessons_per_term(), 1);
   EXPECT_TRUE(m.has_backbone_qualifies());
   EXPECT_TRUE(m.backbone_qualifies());
+  EXPECT_TRUE(m.has_min_guidance_sessions_per_term());
+  EXPECT_EQ(m.min_guidance_sessions_per_term(), 0);
+  EXPECT_EQ(m.evaluations_per_term(), 1);
+  std::vector<std::string> term_starts;
+  for (const auto& term : m.terms().terms()) term_starts.push_back(term.start());
+  EXPECT_THAT(term_starts, ::testing::ElementsAre("09-01", "03-01"));
 }
 
 TEST(NationalDefaultsTest, SetEveryLeafAndPassValidation) {
@@ -199,7 +205,9 @@ TEST(LeafFieldPathsTest, ListsAreLeavesAndNestedRulesAreWalkedInto) {
   EXPECT_TRUE(has("mentorship.mentor_min_title"));
   EXPECT_TRUE(has("rotation.counting_forms"));
   EXPECT_TRUE(has("mentorship.backbone_qualifies"));
-  EXPECT_EQ(leaves.size(), 8u + 4u + 14u + 13u + 8u);
+  EXPECT_TRUE(has("mentorship.terms"));
+  EXPECT_FALSE(has("mentorship.terms.terms"));
+  EXPECT_EQ(leaves.size(), 8u + 4u + 14u + 13u + 11u);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -648,6 +656,18 @@ TEST(ValidateVersionTest, FieldRulesNameTheFieldAndWhatIsAllowed) {
        "policy.mentorship.mentor_min_title", "PROFESSIONAL_TITLE_FIRST_GRADE"},
       {[](Policy& p) { p.mutable_mentorship()->set_max_mentees(0); },
        "policy.mentorship.max_mentees", "at least 1"},
+      {[](Policy& p) { p.mutable_mentorship()->set_evaluations_per_term(-1); },
+       "policy.mentorship.evaluations_per_term", "at least 0"},
+      {[](Policy& p) { p.mutable_mentorship()->set_min_guidance_sessions_per_term(-2); },
+       "policy.mentorship.min_guidance_sessions_per_term", "at least 0"},
+      {[](Policy& p) { p.mutable_mentorship()->mutable_terms()->add_terms()->set_start("02-29"); },
+       "policy.mentorship.terms.terms[0].start", "every year has"},
+      {[](Policy& p) {
+         auto* terms = p.mutable_mentorship()->mutable_terms();
+         terms->add_terms()->set_start("09-01");
+         terms->add_terms()->set_start("09-01");
+       },
+       "policy.mentorship.terms.terms[1].start", "one item per start"},
       {[](Policy& p) {
          p.mutable_retirement()->mutable_female()->set_cohort_start_month("1970-13");
        },

@@ -1,0 +1,240 @@
+// shidang-mentorship-demo-load: gives the demo county (loaded by shidang-demo-load) its mentor
+// pairings through the mentorship service's own RPCs, so that HR's unpaired list and suggestions
+// mean something on the first run: most new teachers get a TEACHING mentor and a SECOND mentor
+// from the service's own suggestions, some lack one or both, and the first pairings have a term's
+// activities logged. Safe to run twice: every write carries a fixed request id.
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "services/common/dates.h"
+#include "services/common/digest.h"
+#include "services/common/principal.h"
+#include "shidang/mentorship/v1/mentorship.grpc.pb.h"
+
+ABSL_FLAG(std::string, mentorship, "127.0.0.1:7104", "Address of the mentorship service.");
+ABSL_FLAG(std::string, principal_key_file, "", "Key the services verify principals with.");
+ABSL_FLAG(std::string, county_id, "330723", "The demo county (shidang-demo-load's).");
+ABSL_FLAG(std::string, today, "", "The day the history ends (YYYY-MM-DD); default today.");
+ABSL_FLAG(int, wait_seconds, 120,
+          "How long to wait for the mentorship service to learn the county's teachers from the "
+          "profile service's events.");
+ABSL_FLAG(int, pairings_with_activities, 60, "How many pairings get a term of activities.");
+
+namespace shidang::mentorship {
+namespace {
+
+namespace common_v1 = shidang::common::v1;
+
+int Fail(absl::string_view what, const grpc::Status& status) {
+  std::fprintf(stderr, "shidang-mentorship-demo-load: %s: %s\n", std::string(what).c_str(),
+               status.error_message().c_str());
+  return 1;
+}
+
+// A number in [0, 1) fixed by `seed`: the same teacher makes the same choices on every run.
+double Draw(absl::string_view seed) {
+  const std::string digest = Sha256(seed);
+  uint32_t bits = 0;
+  for (int i = 0; i < 4; ++i) bits = (bits << 8) | static_cast<unsigned char>(digest[i]);
+  return bits / 4294967296.0;
+}
+
+class DemoLoader {
+ public:
+  DemoLoader(PrincipalSigner signer, absl::CivilDay today)
+      : signer_(std::move(signer)), today_(today), county_(absl::GetFlag(FLAGS_county_id)) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(16 << 20);
+    stub_ = v1::MentorshipService::NewStub(grpc::CreateCustomChannel(
+        absl::GetFlag(FLAGS_mentorship), grpc::InsecureChannelCredentials(), args));
+  }
+
+  int Run() {
+    if (int failed = AwaitTeachers()) return failed;
+    // Pairings started some 150 days ago: a term and a half of history.
+    const absl::CivilDay start = today_ - 150;
+    // Most mentees get each mentor; a share is left for HR's list and suggestions.
+    if (int failed = Pair(v1::PAIRING_ROLE_TEACHING, start, 0.85)) return failed;
+    if (int failed = Pair(v1::PAIRING_ROLE_SECOND, start, 0.70)) return failed;
+    if (int failed = LogActivities(start)) return failed;
+    std::printf("mentorship demo: %d pairings, %d activities; unpaired: %s\n", paired_, logged_,
+                unpaired_summary_.c_str());
+    return 0;
+  }
+
+ private:
+  void As(grpc::ClientContext* ctx) const {
+    common_v1::Principal p;
+    p.set_role(common_v1::ROLE_ADMIN);
+    p.set_subject("demo-loader");
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    signer_.Attach(ctx, p);
+  }
+
+  // Waits until the service knows the county's new teachers (their number stops changing).
+  int AwaitTeachers() {
+    const absl::Time deadline = absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_wait_seconds));
+    int64_t last = -1;
+    while (true) {
+      v1::ListUnpairedRequest req;
+      req.set_county_id(county_);
+      req.set_as_of(dates::FormatDate(today_));
+      req.mutable_page()->set_page_size(1);
+      v1::ListUnpairedResponse resp;
+      grpc::ClientContext ctx;
+      As(&ctx);
+      grpc::Status s = stub_->ListUnpaired(&ctx, req, &resp);
+      if (!s.ok() && s.error_code() != grpc::StatusCode::UNAVAILABLE) {
+        return Fail("ListUnpaired", s);
+      }
+      const int64_t now = s.ok() ? resp.page().total_size() : -1;
+      if (now > 0 && now == last) return 0;
+      last = now;
+      if (absl::Now() > deadline) {
+        std::fprintf(stderr, "shidang-mentorship-demo-load: no new teachers arrived in time\n");
+        return 1;
+      }
+      std::this_thread::sleep_for(std::chrono::seconds(2));
+    }
+  }
+
+  int Pair(v1::PairingRole role, absl::CivilDay start, double share) {
+    v1::SuggestPairingsRequest suggest;
+    suggest.set_county_id(county_);
+    suggest.set_role(role);
+    suggest.set_start_date(dates::FormatDate(start));
+    v1::SuggestPairingsResponse suggested;
+    grpc::ClientContext ctx;
+    As(&ctx);
+    grpc::Status s = stub_->SuggestPairings(&ctx, suggest, &suggested);
+    if (!s.ok()) return Fail("SuggestPairings", s);
+    const std::string role_name = v1::PairingRole_Name(role);
+    v1::CreatePairingsRequest batch;
+    for (const v1::PairingSuggestion& x : suggested.suggestions()) {
+      if (Draw(absl::StrCat(role_name, "/", x.mentee_id())) >= share) continue;
+      v1::PairingInput* in = batch.add_pairings();
+      in->set_role(role);
+      in->set_mentee_id(x.mentee_id());
+      in->set_mentor_id(x.mentor_id());
+      in->set_start_date(dates::FormatDate(start));
+      if (batch.pairings_size() == 500) {
+        if (int failed = Create(&batch, role_name)) return failed;
+      }
+    }
+    return batch.pairings_size() > 0 ? Create(&batch, role_name) : 0;
+  }
+
+  int Create(v1::CreatePairingsRequest* batch, const std::string& role_name) {
+    batch->set_request_id(absl::StrCat("demo-mentorship-", role_name, "-", batches_++));
+    v1::CreatePairingsResponse resp;
+    grpc::ClientContext ctx;
+    As(&ctx);
+    grpc::Status s = stub_->CreatePairings(&ctx, *batch, &resp);
+    if (!s.ok()) return Fail("CreatePairings", s);
+    for (const v1::PairingRow& row : resp.rows()) {
+      if (row.has_pairing()) created_.push_back(row.pairing());
+    }
+    paired_ += resp.created();
+    batch->clear_pairings();
+    return 0;
+  }
+
+  // A term's worth of each kind for the first pairings, spread from the start to yesterday, by
+  // a habit per pairing (some are on track, some behind).
+  int LogActivities(absl::CivilDay start) {
+    const int limit = absl::GetFlag(FLAGS_pairings_with_activities);
+    const int64_t span = today_ - start;
+    for (size_t i = 0; i < created_.size() && static_cast<int>(i) < limit; ++i) {
+      const v1::Pairing& p = created_[i];
+      const double habit = 0.4 + 0.7 * Draw(absl::StrCat("habit/", p.pairing_id()));
+      const struct {
+        v1::ActivityKind kind;
+        int per_term;
+        bool by_mentor;
+      } kinds[] = {{v1::ACTIVITY_KIND_LESSON_OBSERVED, 8, false},
+                   {v1::ACTIVITY_KIND_LESSON_COACHED, 8, true},
+                   {v1::ACTIVITY_KIND_PUBLIC_LESSON, 1, false},
+                   {v1::ACTIVITY_KIND_GUIDANCE_SESSION, 3, true}};
+      for (const auto& k : kinds) {
+        const int n = static_cast<int>(k.per_term * habit * 1.5);
+        for (int j = 0; j < n; ++j) {
+          v1::LogActivityRequest req;
+          req.set_request_id(absl::StrCat("demo-activity-", p.pairing_id(), "-", k.kind, "-", j));
+          req.set_pairing_id(p.pairing_id());
+          v1::Activity* a = req.mutable_activity();
+          a->set_kind(k.kind);
+          a->set_date(dates::FormatDate(start + (span - 1) * (j + 1) / (n + 1)));
+          a->set_by_teacher_id(k.by_mentor ? p.mentor_id() : p.mentee_id());
+          v1::LogActivityResponse resp;
+          grpc::ClientContext ctx;
+          As(&ctx);
+          grpc::Status s = stub_->LogActivity(&ctx, req, &resp);
+          if (!s.ok()) return Fail("LogActivity", s);
+          ++logged_;
+        }
+      }
+    }
+    v1::ListUnpairedRequest req;
+    req.set_county_id(county_);
+    v1::ListUnpairedResponse resp;
+    grpc::ClientContext ctx;
+    As(&ctx);
+    if (stub_->ListUnpaired(&ctx, req, &resp).ok()) {
+      unpaired_summary_ = absl::StrCat(resp.page().total_size(), " new teachers lack a mentor (",
+                                       resp.lacking_teaching(), " a teaching mentor, ",
+                                       resp.lacking_second(), " a second mentor)");
+    }
+    return 0;
+  }
+
+  const PrincipalSigner signer_;
+  const absl::CivilDay today_;
+  const std::string county_;
+  std::unique_ptr<v1::MentorshipService::Stub> stub_;
+  std::vector<v1::Pairing> created_;
+  int batches_ = 0;
+  int paired_ = 0;
+  int logged_ = 0;
+  std::string unpaired_summary_ = "unknown";
+};
+
+int Run() {
+  absl::StatusOr<PrincipalSigner> signer =
+      PrincipalSigner::FromKeyFile(absl::GetFlag(FLAGS_principal_key_file));
+  if (!signer.ok()) {
+    std::fprintf(stderr, "shidang-mentorship-demo-load: %s\n", signer.status().ToString().c_str());
+    return 2;
+  }
+  absl::CivilDay today(absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600)));
+  if (!absl::GetFlag(FLAGS_today).empty()) {
+    absl::StatusOr<absl::CivilDay> day = dates::ParseDate(absl::GetFlag(FLAGS_today), "--today");
+    if (!day.ok()) {
+      std::fprintf(stderr, "shidang-mentorship-demo-load: %s\n", day.status().ToString().c_str());
+      return 2;
+    }
+    today = *day;
+  }
+  return DemoLoader(*std::move(signer), today).Run();
+}
+
+}  // namespace
+}  // namespace shidang::mentorship
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return shidang::mentorship::Run();
+}

@@ -1,0 +1,455 @@
+// Mentor suggestions (services/mentorship/matching.h): the ranking, the maximum b-matching
+// against a brute force on small random graphs, a case a greedy pass gets wrong, capacity as
+// multiplicity, and the county assignment against CheckPairing.
+
+#include "services/mentorship/matching.h"
+
+#include <algorithm>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace shidang::mentorship {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+absl::CivilDay D(int y, int m, int d) { return absl::CivilDay(y, m, d); }
+const absl::CivilDay kDay = D(2025, 9, 1);
+
+const MentorshipPolicy& P() { return DefaultMentorshipPolicy(); }
+
+TeacherFacts Teacher(const std::string& id, const std::string& school,
+                     std::vector<std::string> subjects, absl::CivilDay hire) {
+  TeacherFacts t;
+  t.teacher_id = id;
+  t.county_id = "440305";
+  t.school_id = school;
+  t.school_location = profile::v1::SCHOOL_LOCATION_URBAN;
+  t.subjects = std::move(subjects);
+  t.hire_date = hire;
+  t.title = common::v1::PROFESSIONAL_TITLE_FIRST_GRADE;
+  return t;
+}
+
+TeacherFacts Mentor(const std::string& id, const std::string& school, const std::string& subject,
+                    common::v1::BackboneTier tier = common::v1::BACKBONE_TIER_UNSPECIFIED) {
+  TeacherFacts t = Teacher(id, school, {subject}, D(2010, 9, 1));
+  t.backbone_tier = tier;
+  return t;
+}
+
+TeacherFacts Mentee(const std::string& id, const std::string& school,
+                    std::vector<std::string> subjects) {
+  TeacherFacts t = Teacher(id, school, std::move(subjects), D(2024, 9, 1));
+  t.title = common::v1::PROFESSIONAL_TITLE_THIRD_GRADE;
+  return t;
+}
+
+Pairing Active(const std::string& mentee, const std::string& mentor, Role role) {
+  Pairing p;
+  p.pairing_id = absl::StrCat("P-", mentee, "-", mentor);
+  p.mentee_id = mentee;
+  p.mentor_id = mentor;
+  p.role = role;
+  p.start = D(2025, 3, 1);
+  p.planned_end = D(2027, 2, 28);
+  return p;
+}
+
+std::vector<std::string> Ids(const std::vector<RankedMentor>& ranked) {
+  std::vector<std::string> out;
+  for (const RankedMentor& r : ranked) out.push_back(r.mentor_id);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ranking.
+
+TEST(RankMentorsTest, TierThenLoadThenTitleThenId) {
+  const TeacherFacts mentee = Mentee("T1", "S1", {"数学"});
+  TeacherFacts senior = Mentor("M4", "S1", "数学");
+  senior.title = common::v1::PROFESSIONAL_TITLE_SENIOR;
+  const std::vector<TeacherFacts> candidates = {
+      Mentor("M1", "S1", "数学"),
+      Mentor("M2", "S1", "数学", common::v1::BACKBONE_TIER_COUNTY),
+      Mentor("M3", "S1", "数学", common::v1::BACKBONE_TIER_PROVINCE),
+      senior,
+      Mentor("M0", "S1", "数学"),
+      Mentor("M5", "S1", "数学", common::v1::BACKBONE_TIER_COUNTY),
+      Mentor("M6", "S2", "数学", common::v1::BACKBONE_TIER_PROVINCE),  // another school
+      Mentor("M7", "S1", "语文", common::v1::BACKBONE_TIER_PROVINCE),  // another subject
+  };
+  const std::vector<Pairing> pairings = {Active("X", "M2", Role::kSecond)};
+  const std::vector<RankedMentor> ranked =
+      RankMentors(mentee, Role::kTeaching, candidates, pairings, kDay, P());
+  EXPECT_THAT(Ids(ranked), ElementsAre("M3", "M5", "M2", "M4", "M0", "M1"));
+  EXPECT_EQ(ranked[2].active_count, 1);
+  EXPECT_EQ(ranked[2].capacity, 2);
+  EXPECT_EQ(ranked[0].why,
+            "same school S1 and subject 数学; backbone 省级; title 一级; 0 of 2 "
+            "places taken");
+  EXPECT_EQ(ranked[2].why,
+            "same school S1 and subject 数学; backbone 县级; title 一级; 1 of 2 "
+            "places taken");
+  EXPECT_THAT(Ids(RankMentors(mentee, Role::kTeaching, candidates, pairings, kDay, P(), 2)),
+              ElementsAre("M3", "M5"));
+}
+
+TEST(RankMentorsTest, SecondMentorsFromAnotherSchoolOfTheSubjectFirst) {
+  const TeacherFacts mentee = Mentee("T1", "S1", {"数学"});
+  const std::vector<TeacherFacts> candidates = {
+      Mentor("M1", "S1", "数学", common::v1::BACKBONE_TIER_PROVINCE),
+      Mentor("M2", "S2", "语文", common::v1::BACKBONE_TIER_PROVINCE),
+      Mentor("M3", "S3", "数学"),
+  };
+  const std::vector<RankedMentor> ranked =
+      RankMentors(mentee, Role::kSecond, candidates, {}, kDay, P());
+  EXPECT_THAT(Ids(ranked), ElementsAre("M3", "M1", "M2"));
+  EXPECT_TRUE(ranked[0].preferred_place_and_subject);
+  EXPECT_FALSE(ranked[1].preferred_place_and_subject);
+  EXPECT_THAT(ranked[0].why, HasSubstr("another school (S3) and subject 数学"));
+  EXPECT_THAT(ranked[2].why, HasSubstr("another school (S2) and no shared subject"));
+}
+
+TEST(RankMentorsTest, OnlyThoseEveryRuleAllowsWithAFreePlace) {
+  const TeacherFacts mentee = Mentee("T1", "S1", {"数学"});
+  TeacherFacts vetoed = Mentor("M2", "S1", "数学");
+  vetoed.ethics_findings = {{common::v1::ETHICS_SEVERITY_WARNING, D(2025, 8, 1), {}}};
+  const std::vector<TeacherFacts> candidates = {Mentor("M1", "S1", "数学"), vetoed,
+                                                Mentor("M3", "S1", "数学")};
+  const std::vector<Pairing> full = {Active("A", "M3", Role::kTeaching),
+                                     Active("B", "M3", Role::kSecond)};
+  EXPECT_THAT(Ids(RankMentors(mentee, Role::kTeaching, candidates, full, kDay, P())),
+              ElementsAre("M1"));
+  // A mentee whose role is taken gets no suggestion (CheckPairing: ROLE_TAKEN).
+  std::vector<Pairing> taken = full;
+  taken.push_back(Active("T1", "M9", Role::kTeaching));
+  EXPECT_THAT(RankMentors(mentee, Role::kTeaching, candidates, taken, kDay, P()), IsEmpty());
+  // M1 as TEACHING mentor cannot also be the SECOND.
+  EXPECT_THAT(Ids(RankMentors(mentee, Role::kSecond, candidates,
+                              {Active("T1", "M1", Role::kTeaching)}, kDay, P())),
+              IsEmpty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The b-matching on indexes.
+
+// The largest number of left vertices any assignment within capacities matches.
+int BruteForceMaximum(const BipartiteGraph& g) {
+  std::vector<int> load(g.right_capacity.size(), 0);
+  std::function<int(int)> best = [&](int l) -> int {
+    if (l == g.left_count) return 0;
+    int result = best(l + 1);  // l unmatched
+    for (int r : g.candidates[l]) {
+      if (load[r] == g.right_capacity[r]) continue;
+      ++load[r];
+      result = std::max(result, 1 + best(l + 1));
+      --load[r];
+    }
+    return result;
+  };
+  return best(0);
+}
+
+// The matching is valid (candidates only, capacities kept); returns its size.
+int CheckedSize(const BipartiteGraph& g, const std::vector<int>& match) {
+  EXPECT_EQ(match.size(), static_cast<size_t>(g.left_count));
+  std::vector<int> load(g.right_capacity.size(), 0);
+  int size = 0;
+  for (int l = 0; l < g.left_count; ++l) {
+    if (match[l] < 0) continue;
+    const auto& c = g.candidates[l];
+    EXPECT_NE(std::find(c.begin(), c.end(), match[l]), c.end()) << "left " << l;
+    ++load[match[l]];
+    ++size;
+  }
+  for (size_t r = 0; r < load.size(); ++r) EXPECT_LE(load[r], g.right_capacity[r]) << r;
+  return size;
+}
+
+TEST(MaximumBMatchingTest, CapacityIsMultiplicity) {
+  BipartiteGraph g;
+  g.left_count = 4;
+  g.right_capacity = {3, 1};
+  g.candidates = {{0}, {0}, {0}, {0, 1}};
+  const std::vector<int> match = MaximumBMatching(g);
+  EXPECT_EQ(CheckedSize(g, match), 4);
+  EXPECT_EQ(match[3], 1);
+  g.right_capacity = {2, 0};
+  EXPECT_EQ(CheckedSize(g, MaximumBMatching(g)), 2);
+}
+
+TEST(MaximumBMatchingTest, AugmentsWhereTheSeedBlocks) {
+  // Every left vertex has two candidates, so the seed takes them in index order: 0 takes its best
+  // (0), 1 its best (1), 2 finds both of its taken; only the augmenting path 2-0-0-1-1-2 pairs
+  // all three.
+  BipartiteGraph g;
+  g.left_count = 3;
+  g.right_capacity = {1, 1, 1};
+  g.candidates = {{0, 1}, {1, 2}, {0, 1}};
+  std::vector<int> match = MaximumBMatching(g);
+  EXPECT_EQ(CheckedSize(g, match), 3);
+  g.candidates = {{0, 1}, {1, 0}, {1, 0}};
+  match = MaximumBMatching(g);
+  EXPECT_EQ(CheckedSize(g, match), 2);
+}
+
+TEST(MaximumBMatchingTest, SameSizeAsABruteForceOnRandomSmallGraphs) {
+  std::mt19937 rng(20251206);
+  for (int round = 0; round < 600; ++round) {
+    BipartiteGraph g;
+    g.left_count = std::uniform_int_distribution<int>(0, 6)(rng);
+    const int rights = std::uniform_int_distribution<int>(1, 4)(rng);
+    for (int r = 0; r < rights; ++r) {
+      g.right_capacity.push_back(std::uniform_int_distribution<int>(0, 3)(rng));
+    }
+    for (int l = 0; l < g.left_count; ++l) {
+      std::vector<int> all(rights);
+      for (int r = 0; r < rights; ++r) all[r] = r;
+      std::shuffle(all.begin(), all.end(), rng);
+      all.resize(std::uniform_int_distribution<int>(0, rights)(rng));
+      g.candidates.push_back(all);
+    }
+    SCOPED_TRACE(round);
+    EXPECT_EQ(CheckedSize(g, MaximumBMatching(g)), BruteForceMaximum(g));
+  }
+}
+
+TEST(MaximumBMatchingTest, ALargeGraphIsMatchedUpToCapacity) {
+  // 1,500 mentees, 800 mentors of 2 places each, each mentee with 20 random candidates.
+  std::mt19937 rng(7);
+  BipartiteGraph g;
+  g.left_count = 1500;
+  g.right_capacity.assign(800, 2);
+  for (int l = 0; l < g.left_count; ++l) {
+    std::vector<int> c;
+    while (c.size() < 20) {
+      const int r = std::uniform_int_distribution<int>(0, 799)(rng);
+      if (std::find(c.begin(), c.end(), r) == c.end()) c.push_back(r);
+    }
+    g.candidates.push_back(c);
+  }
+  EXPECT_EQ(CheckedSize(g, MaximumBMatching(g)), 1500);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A county's assignment.
+
+// What a greedy pass does: mentees in order, each taking its best ranked mentor now.
+std::vector<std::string> GreedyLeftOut(const std::vector<TeacherFacts>& teachers,
+                                       std::vector<Pairing> pairings, Role role) {
+  std::vector<std::string> left_out;
+  for (const Unpaired& u : FindUnpaired(teachers, pairings, kDay, P())) {
+    if (role == Role::kTeaching ? !u.lacks_teaching : !u.lacks_second) continue;
+    const TeacherFacts& mentee =
+        *std::find_if(teachers.begin(), teachers.end(),
+                      [&](const TeacherFacts& t) { return t.teacher_id == u.teacher_id; });
+    std::vector<RankedMentor> ranked = RankMentors(mentee, role, teachers, pairings, kDay, P(), 1);
+    if (ranked.empty()) {
+      left_out.push_back(u.teacher_id);
+    } else {
+      pairings.push_back(Active(u.teacher_id, ranked[0].mentor_id, role));
+    }
+  }
+  return left_out;
+}
+
+TEST(SuggestPairingsTest, PairsTheMenteeAGreedyPassLeavesOut) {
+  // T1 teaches 数学 and 物理, T2 only 数学. M1 (数学, 省级) has one free place, M2 (物理) one.
+  // Greedy gives T1 its best, M1, and T2 is left out; the matching pairs T1-M2 and T2-M1.
+  const std::vector<TeacherFacts> teachers = {
+      Mentee("T1", "S1", {"数学", "物理"}), Mentee("T2", "S1", {"数学"}),
+      Mentor("M1", "S1", "数学", common::v1::BACKBONE_TIER_PROVINCE), Mentor("M2", "S1", "物理"),
+      Mentee("X", "S9", {"美术"})};
+  const std::vector<Pairing> pairings = {Active("X", "M1", Role::kTeaching)};
+  EXPECT_THAT(GreedyLeftOut(teachers, pairings, Role::kTeaching), ElementsAre("T2"));
+
+  const CountySuggestions s = SuggestPairings(teachers, pairings, Role::kTeaching, kDay, P());
+  EXPECT_EQ(s.mentees_needing, 2);
+  EXPECT_EQ(s.free_places, 3);
+  ASSERT_EQ(s.suggestions.size(), 2u);
+  EXPECT_EQ(s.suggestions[0].mentee_id, "T1");
+  EXPECT_EQ(s.suggestions[0].mentor_id, "M2");
+  EXPECT_EQ(s.suggestions[0].rank, 1);
+  EXPECT_EQ(s.suggestions[0].why,
+            "same school S1 and subject 物理; backbone 无; title 一级; 0 of 2 places taken; "
+            "ranked 2: M1, ranked first, gives its 1 free place to T2 so that more mentees are "
+            "paired");
+  EXPECT_EQ(s.suggestions[1].mentee_id, "T2");
+  EXPECT_EQ(s.suggestions[1].mentor_id, "M1");
+  EXPECT_EQ(s.suggestions[1].rank, 0);
+  EXPECT_THAT(s.left_out, IsEmpty());
+}
+
+TEST(SuggestPairingsTest, CapacityAsMultiplicityAndWhyTheRestAreLeftOut) {
+  // M1 has two free places, M2 one (one taken): four 数学 mentees at S1, three places.
+  const std::vector<TeacherFacts> teachers = {
+      Mentor("M1", "S1", "数学"),   Mentor("M2", "S1", "数学"),   Mentee("T1", "S1", {"数学"}),
+      Mentee("T2", "S1", {"数学"}), Mentee("T3", "S1", {"数学"}), Mentee("T4", "S1", {"数学"}),
+      Mentee("T5", "S2", {"数学"})};
+  const std::vector<Pairing> pairings = {Active("Z", "M2", Role::kSecond)};
+  const CountySuggestions s = SuggestPairings(teachers, pairings, Role::kTeaching, kDay, P());
+  EXPECT_EQ(s.mentees_needing, 5);
+  EXPECT_EQ(s.free_places, 3);
+  ASSERT_EQ(s.suggestions.size(), 3u);
+  int to_m1 = 0;
+  for (const Suggestion& x : s.suggestions) to_m1 += x.mentor_id == "M1";
+  EXPECT_EQ(to_m1, 2);
+  ASSERT_EQ(s.left_out.size(), 2u);
+  EXPECT_THAT(s.left_out[0].why, HasSubstr("candidates' free places all go to other mentees"));
+  EXPECT_EQ(s.left_out[1].mentee_id, "T5");
+  EXPECT_EQ(s.left_out[1].why, "no qualified mentor with a free place at school S2 teaches 数学");
+}
+
+TEST(SuggestPairingsTest, EachMenteeGetsItsBestWhenThereIsRoom) {
+  const std::vector<TeacherFacts> teachers = {
+      Mentee("T1", "S1", {"数学"}), Mentee("T2", "S2", {"语文"}),
+      Mentor("M1", "S3", "数学", common::v1::BACKBONE_TIER_CITY),
+      Mentor("M2", "S3", "语文", common::v1::BACKBONE_TIER_COUNTY),
+      Mentor("M3", "S1", "数学", common::v1::BACKBONE_TIER_PROVINCE)};
+  const CountySuggestions s = SuggestPairings(teachers, {}, Role::kSecond, kDay, P());
+  ASSERT_EQ(s.suggestions.size(), 2u);
+  EXPECT_EQ(s.suggestions[0].mentor_id, "M1");  // another school, 数学, before M3 of S1
+  EXPECT_EQ(s.suggestions[1].mentor_id, "M2");
+  EXPECT_EQ(s.suggestions[0].rank, 0);
+  EXPECT_EQ(s.suggestions[1].rank, 0);
+}
+
+TEST(SuggestPairingsTest, UrbanRuralPairsUrbanBackboneWithRuralOfTheSubject) {
+  TeacherFacts rural = Teacher("R1", "V1", {"英语"}, D(2000, 9, 1));
+  rural.school_location = profile::v1::SCHOOL_LOCATION_RURAL;
+  TeacherFacts town = Mentor("M2", "Z1", "英语", common::v1::BACKBONE_TIER_PROVINCE);
+  town.school_location = profile::v1::SCHOOL_LOCATION_TOWN;
+  const std::vector<TeacherFacts> teachers = {
+      rural, town, Mentor("M1", "S1", "英语", common::v1::BACKBONE_TIER_COUNTY),
+      Mentor("M3", "S1", "英语")};
+  const CountySuggestions s = SuggestPairings(teachers, {}, Role::kUrbanRural, kDay, P());
+  EXPECT_EQ(s.mentees_needing, 1);
+  ASSERT_EQ(s.suggestions.size(), 1u);
+  EXPECT_EQ(s.suggestions[0].mentor_id, "M1");
+  EXPECT_THAT(s.suggestions[0].why, HasSubstr("城区 school S1, subject 英语"));
+}
+
+// A random county: schools, subjects, titles, tiers, vetoes, hire dates, statuses, pairings.
+struct RandomCounty {
+  std::vector<TeacherFacts> teachers;
+  std::vector<Pairing> pairings;
+};
+
+RandomCounty MakeCounty(std::mt19937& rng, int size) {
+  const std::vector<std::string> subjects = {"数学", "语文", "英语"};
+  auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
+  RandomCounty c;
+  for (int i = 0; i < size; ++i) {
+    TeacherFacts t = Teacher(absl::StrCat("T", i), absl::StrCat("S", pick(3)), {subjects[pick(3)]},
+                             D(2008 + pick(18), 1 + pick(12), 1 + pick(28)));
+    if (pick(4) == 0) t.subjects.push_back(subjects[pick(3)]);
+    t.school_location = static_cast<profile::v1::SchoolLocation>(1 + pick(3));
+    t.title = static_cast<common::v1::ProfessionalTitle>(pick(6));
+    t.backbone_tier = static_cast<common::v1::BackboneTier>(pick(3) == 0 ? 1 + pick(3) : 0);
+    if (pick(8) == 0) t.post_status = profile::v1::POST_STATUS_SICK_LEAVE;
+    if (pick(10) == 0) t.post_status = profile::v1::POST_STATUS_LEFT;
+    if (pick(6) == 0) {
+      t.ethics_findings.push_back(
+          {static_cast<common::v1::EthicsSeverity>(1 + pick(4)), kDay - pick(800), std::nullopt});
+    }
+    c.teachers.push_back(t);
+  }
+  for (int k = 0; k < size / 3; ++k) {
+    Pairing p = Active(c.teachers[pick(size)].teacher_id, c.teachers[pick(size)].teacher_id,
+                       static_cast<Role>(pick(3)));
+    if (pick(4) == 0) p.ended_on = D(2025, 6, 30);
+    c.pairings.push_back(p);
+  }
+  return c;
+}
+
+TEST(SuggestPairingsTest, RankingAgreesWithCheckPairingOnRandomCounties) {
+  std::mt19937 rng(16);
+  for (int round = 0; round < 40; ++round) {
+    const RandomCounty c = MakeCounty(rng, 30);
+    for (Role role : {Role::kTeaching, Role::kSecond, Role::kUrbanRural}) {
+      for (const TeacherFacts& mentee : c.teachers) {
+        std::vector<std::string> allowed;
+        for (const TeacherFacts& mentor : c.teachers) {
+          const PairingRequest r{mentee.teacher_id, mentor.teacher_id, role, kDay, kDay};
+          if (CheckPairing(r, mentee, mentor, c.pairings, P()).empty()) {
+            allowed.push_back(mentor.teacher_id);
+          }
+        }
+        std::vector<std::string> ranked =
+            Ids(RankMentors(mentee, role, c.teachers, c.pairings, kDay, P()));
+        std::sort(ranked.begin(), ranked.end());
+        std::sort(allowed.begin(), allowed.end());
+        ASSERT_EQ(ranked, allowed)
+            << "round " << round << " mentee " << mentee.teacher_id << " role " << RoleName(role);
+      }
+    }
+  }
+}
+
+TEST(SuggestPairingsTest, AsManyAsAFullMatchingAndEachAcceptable) {
+  std::mt19937 rng(2025);
+  MentorshipPolicy one = P();
+  one.max_mentees = 1;  // scarce places, so the cut and the augmenting paths both matter
+  for (int round = 0; round < 40; ++round) {
+    const RandomCounty c = MakeCounty(rng, 40);
+    for (const MentorshipPolicy* policy : {&P(), static_cast<const MentorshipPolicy*>(&one)}) {
+      for (Role role : {Role::kTeaching, Role::kSecond, Role::kUrbanRural}) {
+        SCOPED_TRACE(absl::StrCat("round ", round, " role ", RoleName(role)));
+        const CountySuggestions s = SuggestPairings(c.teachers, c.pairings, role, kDay, *policy);
+        // The same county as a graph built from CheckPairing alone, uncut.
+        BipartiteGraph g;
+        std::vector<const TeacherFacts*> mentees;
+        for (const TeacherFacts& t : c.teachers) {
+          if (!RankMentors(t, role, c.teachers, c.pairings, kDay, *policy).empty() ||
+              std::any_of(s.left_out.begin(), s.left_out.end(),
+                          [&](const LeftOut& l) { return l.mentee_id == t.teacher_id; })) {
+            mentees.push_back(&t);
+          }
+        }
+        for (const TeacherFacts& m : c.teachers) {
+          g.right_capacity.push_back(
+              std::max(0, policy->max_mentees - ActiveCountFor(m.teacher_id, role, c.pairings)));
+        }
+        g.left_count = static_cast<int>(mentees.size());
+        for (const TeacherFacts* mentee : mentees) {
+          std::vector<int> candidates;
+          for (size_t m = 0; m < c.teachers.size(); ++m) {
+            const PairingRequest r{mentee->teacher_id, c.teachers[m].teacher_id, role, kDay, kDay};
+            if (CheckPairing(r, *mentee, c.teachers[m], c.pairings, *policy).empty()) {
+              candidates.push_back(static_cast<int>(m));
+            }
+          }
+          g.candidates.push_back(candidates);
+        }
+        EXPECT_EQ(static_cast<int>(s.suggestions.size()), CheckedSize(g, MaximumBMatching(g)));
+        EXPECT_EQ(s.suggestions.size() + s.left_out.size(), static_cast<size_t>(s.mentees_needing));
+        // Accepting the suggestions one by one, each still passes every rule.
+        std::vector<Pairing> accepted = c.pairings;
+        for (const Suggestion& x : s.suggestions) {
+          auto find = [&](const std::string& id) {
+            return *std::find_if(c.teachers.begin(), c.teachers.end(),
+                                 [&](const TeacherFacts& t) { return t.teacher_id == id; });
+          };
+          const PairingRequest r{x.mentee_id, x.mentor_id, role, kDay, kDay};
+          EXPECT_THAT(CheckPairing(r, find(x.mentee_id), find(x.mentor_id), accepted, *policy),
+                      IsEmpty())
+              << x.mentee_id << " " << x.mentor_id;
+          accepted.push_back(Active(x.mentee_id, x.mentor_id, role));
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace shidang::mentorship

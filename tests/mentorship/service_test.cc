@@ -1,0 +1,577 @@
+// The mentorship service as a real process on a real redis-server, called over gRPC with signed
+// principals. Teachers and schools become known to it the way they do in production: through the
+// profile service's events (published here with the kit's write path, as the profile service
+// does), and each test waits until they are applied.
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/events.h"
+#include "services/common/keys.h"
+#include "services/common/mutation.h"
+#include "services/common/principal.h"
+#include "shidang/common/v1/error.pb.h"
+#include "shidang/mentorship/v1/mentorship.grpc.pb.h"
+#include "shidang/profile/v1/profile.pb.h"
+#include "tests/kit/redis_server.h"
+#include "tests/kit/service_process.h"
+
+namespace shidang::mentorship {
+namespace {
+
+using common::v1::Principal;
+using ::testing::HasSubstr;
+namespace pv1 = ::shidang::profile::v1;
+
+constexpr char kCounty[] = "330723";
+constexpr char kSchool[] = "S330723-a";
+constexpr char kOtherSchool[] = "S330723-b";
+constexpr char kRuralSchool[] = "S330723-r";
+constexpr char kToday[] = "2025-10-15";
+const std::string kPrincipalKey(40, 'k');
+
+Principal Who(common::v1::Role role, std::string subject, std::string region = "",
+              std::string school = "") {
+  Principal p;
+  p.set_role(role);
+  p.set_subject(std::move(subject));
+  p.set_region(std::move(region));
+  p.set_school_id(std::move(school));
+  return p;
+}
+
+// The rules each field violation of a refusal names ("CAPACITY", ...).
+std::vector<std::string> RulesOf(const grpc::Status& s) {
+  common::v1::RpcStatus rpc;
+  rpc.ParseFromString(s.error_details());
+  std::vector<std::string> rules;
+  for (const google::protobuf::Any& any : rpc.details()) {
+    common::v1::BadRequest bad;
+    if (!any.UnpackTo(&bad)) continue;
+    for (const auto& v : bad.field_violations()) rules.push_back(v.rule());
+  }
+  return rules;
+}
+
+class MentorshipServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(keys_.path() + "/principal.key", std::ios::binary) << kPrincipalKey;
+    auto process = testing::ServiceProcess::Start(
+        SHIDANG_MENTORSHIP_BINARY,
+        {"--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
+         std::string("--today=") + kToday, "--max_threads=32"});
+    ASSERT_TRUE(process.ok()) << process.status();
+    process_ = std::move(*process);
+    stub_ = v1::MentorshipService::NewStub(
+        grpc::CreateChannel(process_->address(), grpc::InsecureChannelCredentials()));
+    AddSchool(kSchool, pv1::SCHOOL_LOCATION_URBAN);
+    AddSchool(kOtherSchool, pv1::SCHOOL_LOCATION_TOWN);
+    AddSchool(kRuralSchool, pv1::SCHOOL_LOCATION_RURAL);
+  }
+
+  void TearDown() override {
+    if (HasFailure() && process_ != nullptr) {
+      std::fprintf(stderr, "shidang-mentorship stderr:\n%s\n", process_->StderrText().c_str());
+    }
+  }
+
+  template <typename Req, typename Resp>
+  grpc::Status Call(grpc::Status (v1::MentorshipService::Stub::*method)(grpc::ClientContext*,
+                                                                        const Req&, Resp*),
+                    const Principal& who, const Req& req, Resp* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    signer_.Attach(&ctx, who);
+    return (stub_.get()->*method)(&ctx, req, resp);
+  }
+
+  void Publish(const std::string& type, const std::string& teacher,
+               const google::protobuf::Message& payload, const std::string& occurred_on = "") {
+    std::string stream = keys::StreamKey("profile", keys::HashTag("c", kCounty));
+    ASSERT_TRUE(RegisterStream(redis_.pool(), "profile", stream).ok());
+    common::v1::Event e = NewEvent("profile", type, absl::Now());
+    e.set_teacher_id(teacher);
+    e.set_county_id(kCounty);
+    e.set_occurred_on(occurred_on);
+    e.mutable_payload()->PackFrom(payload);
+    Mutation publish("emit_all() return {ok = ''}");
+    MutationRequest m;
+    m.stream_key = stream;
+    m.events = {e, e};  // delivered twice: applied once
+    ASSERT_TRUE(publish.Run(redis_.pool(), m).ok());
+    WaitUntilApplied(stream);
+  }
+
+  // Waits until the service's group has read and acknowledged all of `stream`.
+  void WaitUntilApplied(const std::string& stream) {
+    absl::Time deadline = absl::Now() + absl::Seconds(15);
+    while (absl::Now() < deadline) {
+      auto length = redis_.pool().Command({"XLEN", stream});
+      auto groups = redis_.pool().Command({"XINFO", "GROUPS", stream});
+      ASSERT_TRUE(length.ok() && groups.ok());
+      bool idle = groups->size() > 0;
+      for (size_t g = 0; g < groups->size(); ++g) {
+        const redis::Reply& group = (*groups)[g];
+        int64_t pending = -1, entries_read = -1;
+        for (size_t f = 0; f + 1 < group.size(); f += 2) {
+          if (group[f].str() == "pending") pending = group[f + 1].integer();
+          if (group[f].str() == "entries-read" && !group[f + 1].is_nil()) {
+            entries_read = group[f + 1].integer();
+          }
+        }
+        idle = idle && pending == 0 && entries_read >= length->integer();
+      }
+      if (idle) return;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    FAIL() << stream << " never all acknowledged";
+  }
+
+  void AddSchool(const std::string& id, pv1::SchoolLocation location) {
+    pv1::School s;
+    s.set_school_id(id);
+    s.set_county_id(kCounty);
+    s.set_name(absl::StrCat("学校", id));
+    s.set_location(location);
+    Publish("profile.school_created", "", s);
+  }
+
+  // A teacher hired on `hire` at `school`, teaching 数学, holding `title`.
+  void AddTeacher(const std::string& id, const std::string& hire, const std::string& school,
+                  common::v1::ProfessionalTitle title, const std::string& subject = "数学") {
+    pv1::Teacher t;
+    t.set_teacher_id(id);
+    t.set_name(absl::StrCat("教师", id));
+    t.set_county_id(kCounty);
+    t.set_school_id(school);
+    t.set_school_joined_on(hire);
+    t.set_hire_date(hire);
+    t.set_post_status(pv1::POST_STATUS_ON_DUTY);
+    t.add_subjects(subject);
+    t.set_title(title);
+    Publish("profile.teacher_created", id, t, hire);
+  }
+  void AddNewTeacher(const std::string& id, const std::string& school = kSchool) {
+    AddTeacher(id, "2023-09-01", school, common::v1::PROFESSIONAL_TITLE_SECOND_GRADE);
+  }
+  void AddMentor(const std::string& id, const std::string& school = kSchool) {
+    AddTeacher(id, "2005-09-01", school, common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
+  }
+
+  v1::CreatePairingRequest Pair(const std::string& mentee, const std::string& mentor,
+                                v1::PairingRole role, const std::string& request_id) {
+    v1::CreatePairingRequest req;
+    req.set_request_id(request_id);
+    req.set_mentee_id(mentee);
+    req.set_mentor_id(mentor);
+    req.set_role(role);
+    req.set_start_date("2025-09-01");
+    return req;
+  }
+
+  grpc::Status Create(const v1::CreatePairingRequest& req, v1::Pairing* out = nullptr,
+                      const Principal* who = nullptr) {
+    v1::CreatePairingResponse resp;
+    grpc::Status s =
+        Call(&v1::MentorshipService::Stub::CreatePairing, who ? *who : hr_, req, &resp);
+    if (out != nullptr) *out = resp.pairing();
+    return s;
+  }
+
+  int64_t Count(const std::vector<std::string>& command) {
+    auto n = redis_.pool().Command(command);
+    EXPECT_TRUE(n.ok());
+    return n.ok() ? n->integer() : -1;
+  }
+  int64_t StreamLength() { return Count({"XLEN", "mentorship:{c:330723}:events"}); }
+  int64_t Pairings() { return Count({"HLEN", "mentorship:{c:330723}:pairings"}); }
+
+  testing::RedisServer redis_;
+  testing::TempDir keys_;
+  std::unique_ptr<testing::ServiceProcess> process_;
+  std::unique_ptr<v1::MentorshipService::Stub> stub_;
+  PrincipalSigner signer_{kPrincipalKey};
+  Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr", kCounty);
+  Principal admin_ = Who(common::v1::ROLE_ADMIN, "root");
+};
+
+TEST_F(MentorshipServiceTest, CreatesAPairingWithEventsForBothFilesAndAnswersARetry) {
+  AddNewTeacher("N1");
+  AddMentor("M1");
+  v1::Pairing pairing;
+  grpc::Status s = Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p-1"), &pairing);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(pairing.state(), v1::PAIRING_STATE_ACTIVE);
+  EXPECT_EQ(pairing.kind(), v1::PAIRING_KIND_NEW_TEACHER);
+  EXPECT_EQ(pairing.mentee_school_id(), kSchool);
+  EXPECT_THAT(pairing.shared_subjects(), ::testing::ElementsAre("数学"));
+  // Planned end: the last day N1 counts as new (hired 2023-09-01, new for 5 years).
+  EXPECT_EQ(pairing.planned_end_date(), "2028-08-31");
+  EXPECT_EQ(StreamLength(), 2);  // one event for each teacher's growth file
+  v1::Pairing again;
+  ASSERT_TRUE(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p-1"), &again).ok());
+  EXPECT_EQ(again.pairing_id(), pairing.pairing_id());
+  EXPECT_EQ(StreamLength(), 2);
+  EXPECT_EQ(Pairings(), 1);
+}
+
+TEST_F(MentorshipServiceTest, EachRefusalNamesItsReasonAndWritesNothing) {
+  AddNewTeacher("N1");
+  AddTeacher("OLD", "2010-09-01", kSchool, common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
+  AddTeacher("LOW", "2005-09-01", kSchool, common::v1::PROFESSIONAL_TITLE_SECOND_GRADE);
+  AddTeacher("YOUNG", "2022-09-01", kSchool, common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
+  AddMentor("ELSEWHERE", kOtherSchool);
+  AddTeacher("ART", "2005-09-01", kSchool, common::v1::PROFESSIONAL_TITLE_FIRST_GRADE, "美术");
+  struct Case {
+    std::string mentee, mentor;
+    std::string rule;
+  };
+  const std::vector<Case> cases = {
+      {"OLD", "ELSEWHERE", "MENTEE_NOT_NEW"},
+      {"N1", "LOW", "MENTOR_TITLE"},
+      {"N1", "YOUNG", "MENTOR_YEARS"},
+      {"N1", "ELSEWHERE", "SCHOOL"},
+      {"N1", "ART", "SUBJECT"},
+      {"N1", "N1", "SELF"},
+  };
+  for (const Case& c : cases) {
+    grpc::Status s = Create(Pair(c.mentee, c.mentor, v1::PAIRING_ROLE_TEACHING, "bad"));
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << c.rule;
+    EXPECT_THAT(RulesOf(s), ::testing::Contains(c.rule)) << s.error_message();
+  }
+  // A SECOND mentor may be at another school.
+  EXPECT_TRUE(Create(Pair("N1", "ELSEWHERE", v1::PAIRING_ROLE_SECOND, "ok")).ok());
+  EXPECT_EQ(Pairings(), 1);
+  EXPECT_EQ(StreamLength(), 2);
+  // Bad input names the field.
+  v1::CreatePairingRequest bad = Pair("N1", "OLD", v1::PAIRING_ROLE_UNSPECIFIED, "x");
+  grpc::Status s = Create(bad);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("role"));
+  bad = Pair("N1", "OLD", v1::PAIRING_ROLE_SECOND, "y");
+  bad.set_start_date("2025-02-30");
+  EXPECT_THAT(Create(bad).error_message(), HasSubstr("start_date"));
+}
+
+TEST_F(MentorshipServiceTest, OneMentorPerRoleUntilThePairingEnds) {
+  AddNewTeacher("N1");
+  AddMentor("M1");
+  AddMentor("M2");
+  v1::Pairing first;
+  ASSERT_TRUE(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p-1"), &first).ok());
+  grpc::Status s = Create(Pair("N1", "M2", v1::PAIRING_ROLE_TEACHING, "p-2"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(RulesOf(s), ::testing::Contains("ROLE_TAKEN"));
+  v1::EndPairingRequest end;
+  end.set_request_id("e-1");
+  end.set_pairing_id(first.pairing_id());
+  end.set_outcome(v1::PAIRING_STATE_ENDED_EARLY);
+  v1::EndPairingResponse ended;
+  // Ending early needs a reason.
+  EXPECT_EQ(Call(&v1::MentorshipService::Stub::EndPairing, hr_, end, &ended).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  end.set_reason("导师调离");
+  s = Call(&v1::MentorshipService::Stub::EndPairing, hr_, end, &ended);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ended.pairing().state(), v1::PAIRING_STATE_ENDED_EARLY);
+  EXPECT_EQ(ended.pairing().ended_on(), kToday);
+  EXPECT_EQ(Count({"HGET", "mentorship:{c:330723}:load", "M1"}), 0);
+  s = Create(Pair("N1", "M2", v1::PAIRING_ROLE_TEACHING, "p-3"));
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  // Ending it again is refused.
+  end.set_request_id("e-2");
+  EXPECT_EQ(Call(&v1::MentorshipService::Stub::EndPairing, hr_, end, &ended).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(MentorshipServiceTest, TwentyRacersForAMentorsLastPlaceExactlyOneWins) {
+  AddMentor("M1", kOtherSchool);
+  AddNewTeacher("FIRST");
+  ASSERT_TRUE(Create(Pair("FIRST", "M1", v1::PAIRING_ROLE_SECOND, "first")).ok());
+  constexpr int kRacers = 20;
+  for (int i = 0; i < kRacers; ++i) AddNewTeacher(absl::StrCat("R", i));
+  std::atomic<int> ok{0}, capacity{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRacers; ++i) {
+    threads.emplace_back([&, i] {
+      grpc::Status s = Create(
+          Pair(absl::StrCat("R", i), "M1", v1::PAIRING_ROLE_SECOND, absl::StrCat("race-", i)));
+      if (s.ok()) ++ok;
+      std::vector<std::string> rules = RulesOf(s);
+      if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+          std::find(rules.begin(), rules.end(), "CAPACITY") != rules.end()) {
+        ++capacity;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(capacity.load(), kRacers - 1);
+  EXPECT_EQ(Pairings(), 2);
+  EXPECT_EQ(Count({"HGET", "mentorship:{c:330723}:load", "M1"}), 2);
+  // The message names the figures.
+  grpc::Status s = Create(Pair("R0", "M1", v1::PAIRING_ROLE_SECOND, "late"));
+  if (s.ok()) s = Create(Pair("R1", "M1", v1::PAIRING_ROLE_SECOND, "late-2"));
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("mentor M1 already has 2 active mentees; capacity is 2"));
+}
+
+TEST_F(MentorshipServiceTest, TheCopyFollowsTitlesVetoesAndCorrections) {
+  AddNewTeacher("N1");
+  AddTeacher("M1", "2005-09-01", kSchool, common::v1::PROFESSIONAL_TITLE_SECOND_GRADE);
+  EXPECT_THAT(RulesOf(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "a"))),
+              ::testing::Contains("MENTOR_TITLE"));
+  pv1::TimelineEntry title;
+  title.set_entry_id("E-title");
+  title.set_teacher_id("M1");
+  title.set_occurred_on("2024-12-01");
+  title.mutable_title_conferred()->set_title(common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
+  Publish("profile.title_changed", "M1", title, "2024-12-01");
+  pv1::TimelineEntry finding;
+  finding.set_entry_id("E-veto");
+  finding.set_teacher_id("M1");
+  finding.set_occurred_on("2025-06-01");
+  finding.mutable_ethics_finding()->set_severity(common::v1::ETHICS_SEVERITY_DEMERIT);
+  Publish("profile.ethics_finding", "M1", finding, "2025-06-01");
+  grpc::Status s = Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "b"));
+  EXPECT_THAT(RulesOf(s), ::testing::ElementsAre("MENTOR_VETO")) << s.error_message();
+  pv1::TimelineEntry correction;
+  correction.set_entry_id("E-fix");
+  correction.set_teacher_id("M1");
+  correction.set_occurred_on("2025-07-01");
+  correction.set_supersedes_entry_id("E-veto");
+  correction.set_correction_reason("复核撤销");
+  Publish("profile.correction", "M1", correction, "2025-07-01");
+  s = Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "c"));
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
+TEST_F(MentorshipServiceTest, ScopeOfSchoolAdminsMentorsAndOtherTeachers) {
+  AddNewTeacher("N1");
+  AddMentor("M1");
+  AddMentor("M2", kOtherSchool);
+  AddMentor("STRANGER", kOtherSchool);
+  const Principal own_admin = Who(common::v1::ROLE_SCHOOL_ADMIN, "a", "", kSchool);
+  const Principal other_admin = Who(common::v1::ROLE_SCHOOL_ADMIN, "b", "", kOtherSchool);
+  v1::Pairing teaching;
+  ASSERT_TRUE(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "t"), &teaching, &own_admin).ok());
+  EXPECT_EQ(
+      Create(Pair("N1", "M2", v1::PAIRING_ROLE_SECOND, "s"), nullptr, &own_admin).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Create(Pair("N1", "M2", v1::PAIRING_ROLE_SECOND, "s"), nullptr, &other_admin).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  const Principal teacher = Who(common::v1::ROLE_TEACHER, "N1");
+  EXPECT_EQ(Create(Pair("N1", "M2", v1::PAIRING_ROLE_SECOND, "s"), nullptr, &teacher).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Pairings(), 1);
+  v1::GetPairingRequest get;
+  get.set_pairing_id(teaching.pairing_id());
+  v1::GetPairingResponse got;
+  for (const Principal& may :
+       {Who(common::v1::ROLE_TEACHER, "N1"), Who(common::v1::ROLE_TEACHER, "M1"), own_admin, hr_}) {
+    EXPECT_TRUE(Call(&v1::MentorshipService::Stub::GetPairing, may, get, &got).ok())
+        << may.subject();
+  }
+  for (const Principal& may_not : {Who(common::v1::ROLE_TEACHER, "STRANGER"), other_admin,
+                                   Who(common::v1::ROLE_COUNTY_HR, "far", "330781")}) {
+    EXPECT_EQ(Call(&v1::MentorshipService::Stub::GetPairing, may_not, get, &got).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << may_not.subject();
+  }
+  v1::ListTeacherPairingsRequest mine;
+  mine.set_teacher_id("M1");
+  v1::ListTeacherPairingsResponse listed;
+  ASSERT_TRUE(Call(&v1::MentorshipService::Stub::ListTeacherPairings,
+                   Who(common::v1::ROLE_TEACHER, "M1"), mine, &listed)
+                  .ok());
+  EXPECT_EQ(listed.pairings_size(), 1);
+  EXPECT_EQ(Call(&v1::MentorshipService::Stub::ListTeacherPairings,
+                 Who(common::v1::ROLE_TEACHER, "STRANGER"), mine, &listed)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(MentorshipServiceTest, ActivitiesCountInTheirTermWithOneEvaluationPerTerm) {
+  AddNewTeacher("N1");
+  AddMentor("M1");
+  AddMentor("STRANGER");
+  v1::Pairing pairing;
+  ASSERT_TRUE(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p"), &pairing).ok());
+  const Principal mentee = Who(common::v1::ROLE_TEACHER, "N1");
+  const Principal mentor = Who(common::v1::ROLE_TEACHER, "M1");
+  auto log = [&](const Principal& who, v1::ActivityKind kind, const std::string& date,
+                 const std::string& request_id,
+                 v1::EvaluationGrade grade = v1::EVALUATION_GRADE_UNSPECIFIED) {
+    v1::LogActivityRequest req;
+    req.set_request_id(request_id);
+    req.set_pairing_id(pairing.pairing_id());
+    req.mutable_activity()->set_kind(kind);
+    req.mutable_activity()->set_date(date);
+    req.mutable_activity()->set_grade(grade);
+    v1::LogActivityResponse resp;
+    return Call(&v1::MentorshipService::Stub::LogActivity, who, req, &resp);
+  };
+  ASSERT_TRUE(log(mentee, v1::ACTIVITY_KIND_LESSON_OBSERVED, "2025-09-10", "a1").ok());
+  ASSERT_TRUE(log(mentee, v1::ACTIVITY_KIND_LESSON_OBSERVED, "2025-09-20", "a2").ok());
+  ASSERT_TRUE(log(mentee, v1::ACTIVITY_KIND_LESSON_OBSERVED, "2025-09-20", "a2").ok());  // retry
+  ASSERT_TRUE(log(mentor, v1::ACTIVITY_KIND_LESSON_COACHED, "2025-09-15", "a3").ok());
+  const int64_t events = StreamLength();
+  EXPECT_EQ(log(Who(common::v1::ROLE_TEACHER, "STRANGER"), v1::ACTIVITY_KIND_LESSON_OBSERVED,
+                "2025-09-21", "x1")
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(log(mentee, v1::ACTIVITY_KIND_LESSON_OBSERVED, "2025-08-20", "x2").error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // before the pairing (and its term)
+  EXPECT_EQ(log(mentee, v1::ACTIVITY_KIND_LESSON_OBSERVED, "2025-10-20", "x3").error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // after today
+  EXPECT_EQ(log(mentor, v1::ACTIVITY_KIND_TERM_EVALUATION, "2025-10-14", "x4").error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // no grade
+  ASSERT_TRUE(log(mentor, v1::ACTIVITY_KIND_TERM_EVALUATION, "2025-10-14", "ev1",
+                  v1::EVALUATION_GRADE_EXCELLENT)
+                  .ok());
+  EXPECT_EQ(StreamLength(), events + 1);  // mentorship.term_evaluated for the mentee's file
+  EXPECT_EQ(
+      log(mentor, v1::ACTIVITY_KIND_TERM_EVALUATION, "2025-10-15", "ev2", v1::EVALUATION_GRADE_GOOD)
+          .error_code(),
+      grpc::StatusCode::ALREADY_EXISTS);
+
+  v1::GetProgressRequest req;
+  req.set_pairing_id(pairing.pairing_id());
+  v1::GetProgressResponse resp;
+  grpc::Status s = Call(&v1::MentorshipService::Stub::GetProgress, mentee, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.as_of(), kToday);
+  EXPECT_EQ(resp.progress().mentee_year(), 3);  // hired 2023-09-01
+  EXPECT_EQ(resp.progress().stage_goal(), v1::STAGE_GOAL_YEARS_2_3);
+  ASSERT_EQ(resp.progress().terms_size(), 1);
+  const v1::TermProgress& term = resp.progress().terms(0);
+  EXPECT_EQ(term.term(), "2025-2026-1");
+  EXPECT_EQ(term.grade(), v1::EVALUATION_GRADE_EXCELLENT);
+  std::map<v1::ActivityKind, v1::KindCount> counts;
+  for (const v1::KindCount& c : term.counts()) counts[c.kind()] = c;
+  EXPECT_EQ(counts[v1::ACTIVITY_KIND_LESSON_OBSERVED].count(), 2);
+  EXPECT_EQ(counts[v1::ACTIVITY_KIND_LESSON_OBSERVED].required(), 8);
+  EXPECT_EQ(counts[v1::ACTIVITY_KIND_LESSON_COACHED].count(), 1);
+  EXPECT_FALSE(term.complete());
+}
+
+TEST_F(MentorshipServiceTest, UnpairedSuggestionsAndABatchOfThem) {
+  AddNewTeacher("N1");
+  AddNewTeacher("N2");
+  AddNewTeacher("N3", kOtherSchool);
+  AddMentor("M1");
+  AddMentor("M2", kOtherSchool);
+  v1::ListUnpairedRequest unpaired;
+  unpaired.set_county_id(kCounty);
+  v1::ListUnpairedResponse lacking;
+  ASSERT_TRUE(Call(&v1::MentorshipService::Stub::ListUnpaired, hr_, unpaired, &lacking).ok());
+  EXPECT_EQ(lacking.teachers_size(), 3);
+  EXPECT_EQ(lacking.lacking_teaching(), 3);
+  EXPECT_EQ(lacking.lacking_second(), 3);
+
+  v1::SuggestPairingsRequest suggest;
+  suggest.set_county_id(kCounty);
+  suggest.set_role(v1::PAIRING_ROLE_TEACHING);
+  suggest.set_start_date("2025-09-01");
+  v1::SuggestPairingsResponse suggested;
+  grpc::Status s = Call(&v1::MentorshipService::Stub::SuggestPairings, hr_, suggest, &suggested);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(suggested.suggestions_size(), 3);
+  EXPECT_EQ(Pairings(), 0);  // suggestions write nothing
+  v1::CreatePairingsRequest batch;
+  batch.set_request_id("batch-1");
+  for (const v1::PairingSuggestion& x : suggested.suggestions()) {
+    EXPECT_EQ(x.mentor_id(), x.mentee_school_id() == kSchool ? "M1" : "M2") << x.mentee_id();
+    v1::PairingInput* in = batch.add_pairings();
+    in->set_role(x.role());
+    in->set_mentee_id(x.mentee_id());
+    in->set_mentor_id(x.mentor_id());
+    in->set_start_date("2025-09-01");
+  }
+  v1::PairingInput* bad = batch.add_pairings();
+  bad->set_role(v1::PAIRING_ROLE_TEACHING);
+  bad->set_mentee_id("N3");
+  bad->set_mentor_id("M1");
+  v1::CreatePairingsResponse made;
+  s = Call(&v1::MentorshipService::Stub::CreatePairings, hr_, batch, &made);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(made.created(), 3);
+  EXPECT_EQ(made.refused(), 1);
+  ASSERT_EQ(made.rows_size(), 4);
+  EXPECT_EQ(made.rows(3).refusal().reason(), v1::REFUSAL_REASON_SCHOOL) << made.DebugString();
+  // A retried batch answers every row as before and creates nothing twice.
+  v1::CreatePairingsResponse again;
+  ASSERT_TRUE(Call(&v1::MentorshipService::Stub::CreatePairings, hr_, batch, &again).ok());
+  EXPECT_EQ(again.rows(0).pairing().pairing_id(), made.rows(0).pairing().pairing_id());
+  EXPECT_EQ(Pairings(), 3);
+
+  ASSERT_TRUE(Call(&v1::MentorshipService::Stub::ListUnpaired, hr_, unpaired, &lacking).ok());
+  EXPECT_EQ(lacking.lacking_teaching(), 0);
+  EXPECT_EQ(lacking.lacking_second(), 3);
+  // M1 is full (N1, N2); M2 has a free place for N1 as SECOND mentor.
+  v1::SuggestMentorsRequest mentors;
+  mentors.set_mentee_id("N1");
+  mentors.set_role(v1::PAIRING_ROLE_SECOND);
+  v1::SuggestMentorsResponse ranked;
+  s = Call(&v1::MentorshipService::Stub::SuggestMentors, hr_, mentors, &ranked);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(ranked.mentors_size(), 1);
+  EXPECT_EQ(ranked.mentors(0).mentor_id(), "M2");
+  EXPECT_EQ(ranked.mentors(0).active_mentees(), 1);
+  EXPECT_EQ(ranked.mentors(0).capacity(), 2);
+}
+
+TEST_F(MentorshipServiceTest, TheCountysPolicyVersionSetsTheCapacity) {
+  AddNewTeacher("N1");
+  AddNewTeacher("N2");
+  AddMentor("M1");
+  v1::SetMentorshipPolicyRequest set;
+  set.set_request_id("policy-1");
+  set.set_level(common::v1::POLICY_LEVEL_COUNTY);
+  set.set_region(kCounty);
+  set.set_effective_from("2025-01-01");
+  set.mutable_mentorship()->set_max_mentees(1);
+  v1::SetMentorshipPolicyResponse version;
+  EXPECT_EQ(Call(&v1::MentorshipService::Stub::SetMentorshipPolicy,
+                 Who(common::v1::ROLE_COUNTY_HR, "far", "330781"), set, &version)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status s = Call(&v1::MentorshipService::Stub::SetMentorshipPolicy, hr_, set, &version);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::GetMentorshipPolicyRequest get;
+  get.set_county_id(kCounty);
+  v1::GetMentorshipPolicyResponse policy;
+  ASSERT_TRUE(Call(&v1::MentorshipService::Stub::GetMentorshipPolicy,
+                   Who(common::v1::ROLE_TEACHER, "N1"), get, &policy)
+                  .ok());
+  EXPECT_EQ(policy.resolved().policy().mentorship().max_mentees(), 1);
+  bool from_county = false;
+  for (const common::v1::PolicySource& source : policy.resolved().sources()) {
+    if (source.field() == "mentorship.max_mentees") {
+      from_county = source.level() == common::v1::POLICY_LEVEL_COUNTY;
+    }
+  }
+  EXPECT_TRUE(from_county) << policy.DebugString();
+  ASSERT_TRUE(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p-1")).ok());
+  s = Create(Pair("N2", "M1", v1::PAIRING_ROLE_TEACHING, "p-2"));
+  EXPECT_THAT(RulesOf(s), ::testing::Contains("CAPACITY")) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("capacity is 1"));
+}
+
+}  // namespace
+}  // namespace shidang::mentorship
