@@ -19,9 +19,9 @@ const puppeteer = require('puppeteer-core');
 const out = args.out;
 const roles = args.roles ? args.roles.split(',') : ['county_hr', 'school_admin', 'teacher', 'training_center'];
 const expectedMenus = {
-  county_hr: ['培训达标', '轮岗达标', '自报审核', '名册导入', '现行政策'],
-  school_admin: ['本校教师培训', '本校轮岗', '本校轮岗达标', '现行政策'],
-  teacher: ['成长档案', '培训周期', '登记培训', '我的轮岗'],
+  county_hr: ['培训达标', '轮岗达标', '自报审核', '师徒结对', '名册导入', '现行政策'],
+  school_admin: ['本校教师培训', '本校轮岗', '本校轮岗达标', '本校结对', '现行政策'],
+  teacher: ['成长档案', '培训周期', '登记培训', '我的轮岗', '我的结对'],
   training_center: ['课程', '上传结业名单'],
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -186,6 +186,19 @@ async function countyHr(page, platform, figures) {
   log('approved a self-report of', county.name);
   const left = await api(page, `/v1/teachers/${county.teacherId}/training-records?state=TRAINING_RECORD_STATE_CREDITED`);
   assert.ok(left.records.some((r) => r.reviewedBy), 'the approved record is credited, with its reviewer');
+
+  // Mentorship: the new teachers lacking a mentor, and a suggested pairing accepted in one click.
+  await openView(page, '师徒结对');
+  await noErrors(page, 'mentorship');
+  log('mentorship:', await page.$eval('[data-testid=unpaired-figures]', (e) => e.textContent));
+  const suggestion = await page.$('tr[data-suggestion] button');
+  assert.ok(suggestion, 'the service suggests a pairing for a new teacher lacking a mentor');
+  await shot(page, 'county_hr-mentorship');
+  await suggestion.click();
+  await page.waitForFunction(() => /结对/.test(document.querySelector('tr[data-suggestion] .outcome')?.textContent ?? ''), { timeout: 30_000 });
+  const accepted = await page.$eval('tr[data-suggestion] .outcome', (e) => e.textContent);
+  assert.equal(accepted, '已结对', `the suggested pairing is created (${accepted})`);
+  await shot(page, 'county_hr-mentorship-accepted');
 
   await openView(page, '名册导入');
   const schools = await api(page, '/v1/counties/330723/schools?page.pageSize=1');

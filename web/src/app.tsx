@@ -15,6 +15,7 @@ import { TrainingCompliance } from './views/hr_training';
 import { SchoolRotations } from './views/school';
 import { GrowthFileView, LogTraining, MyRotations, TrainingCycle } from './views/teacher';
 import { Account } from './views/account';
+import { MentorshipPlanner, MyMentorship } from './views/mentorship';
 
 function usePath(): [string, (p: string) => void] {
   const [path, setPath] = useState(location.pathname);
@@ -132,6 +133,12 @@ function View({ path, scope, role, onCounty }: { path: string; scope: Scope; rol
       return needCounty(<RotationCompliance county={county} />);
     case '/hr/reviews':
       return needCounty(<ReviewQueue county={county} />);
+    case '/hr/mentorship':
+      return needCounty(<MentorshipPlanner county={county} />);
+    case '/school/mentorship':
+      return <MentorshipPlanner county={county} schoolId={schoolId} />;
+    case '/me/mentorship':
+      return <MyMentorship teacherId={teacherId} />;
     case '/hr/roster':
       return needCounty(<RosterImport county={county} />);
     case '/hr/policy':

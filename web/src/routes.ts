@@ -11,6 +11,7 @@ const hr: MenuItem[] = [
   { path: '/hr/training', label: '培训达标' },
   { path: '/hr/rotation', label: '轮岗达标' },
   { path: '/hr/reviews', label: '自报审核' },
+  { path: '/hr/mentorship', label: '师徒结对' },
   { path: '/hr/roster', label: '名册导入' },
   { path: '/hr/policy', label: '现行政策' },
 ];
@@ -24,6 +25,7 @@ export const menus: Record<Role, MenuItem[]> = {
     { path: '/school/teachers', label: '本校教师培训' },
     { path: '/school/rotations', label: '本校轮岗' },
     { path: '/school/compliance', label: '本校轮岗达标' },
+    { path: '/school/mentorship', label: '本校结对' },
     { path: '/school/policy', label: '现行政策' },
   ],
   teacher: [
@@ -31,6 +33,7 @@ export const menus: Record<Role, MenuItem[]> = {
     { path: '/me/training', label: '培训周期' },
     { path: '/me/log', label: '登记培训' },
     { path: '/me/rotations', label: '我的轮岗' },
+    { path: '/me/mentorship', label: '我的结对' },
   ],
   training_center: [
     { path: '/centre/courses', label: '课程' },
