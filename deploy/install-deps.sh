@@ -8,6 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libhiredis-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libjwt-dev libboost1.81-dev prometheus-cpp-dev libcsv-dev libicu-dev libnghttp2-dev
+  libsodium-dev
   libjemalloc2
   redis-server redis-tools nghttp2-client wrk
   python3-grpcio python3-protobuf

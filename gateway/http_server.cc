@@ -437,8 +437,11 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     if (IsGoodTraceparent(traceparent)) {
       context->AddMetadata(kTraceparentKey, std::string(traceparent));
     }
-    context->AddMetadata(kPrincipalMetadataKey, caller.principal_bin);
-    context->AddMetadata(kPrincipalSignatureMetadataKey, caller.principal_sig);
+    // A without_token method's caller has no principal (admission.h): nothing to send.
+    if (!caller.principal_bin.empty()) {
+      context->AddMetadata(kPrincipalMetadataKey, caller.principal_bin);
+      context->AddMetadata(kPrincipalSignatureMetadataKey, caller.principal_sig);
+    }
     {
       absl::MutexLock lock(&server_->mu_);
       server_->in_flight_.insert(context);
