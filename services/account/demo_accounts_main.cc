@@ -50,7 +50,10 @@ std::vector<v1::Account> DemoAccounts() {
   add(common::v1::ROLE_COUNTY_HR, "demo.county_hr").set_region(region);
   add(common::v1::ROLE_CITY_HR, "demo.city_hr").set_region(region.substr(0, 4) + "00");
   add(common::v1::ROLE_PROVINCE_HR, "demo.province_hr").set_region(region.substr(0, 2) + "0000");
-  add(common::v1::ROLE_TRAINING_CENTER, "demo.training_center").set_provider_id("demo-provider");
+  // The demo county's teacher development centre: the provider the training demo loader
+  // registers its courses under (services/training/demo_load_main.cc --provider_id).
+  add(common::v1::ROLE_TRAINING_CENTER, "demo.training_center")
+      .set_provider_id(absl::StrCat("P", region, "-TDC"));
   add(common::v1::ROLE_ADMIN, "demo.admin");
   return accounts;
 }

@@ -37,7 +37,10 @@ async function awaitPlatform() {
     for (const m of text.matchAll(/^\s+(teacher|school_admin|county_hr|city_hr|province_hr|training_center|admin)\s+(ey[\w-]+\.[\w-]+\.[\w-]+)\s*$/gm)) {
       tokens[m[1]] = m[2];
     }
-    if (url && roles.every((r) => tokens[r])) return { url, tokens, accounts: parseAccounts(text) };
+    // "gRPC clients:" closes the printout, after the tokens and the accounts.
+    if (url && roles.every((r) => tokens[r]) && /gRPC clients:/.test(text)) {
+      return { url, tokens, accounts: parseAccounts(text) };
+    }
     if (/stopping|exited|died/i.test(text) && /error|fail/i.test(text) && !url) throw new Error('the platform did not start');
     await sleep(500);
   }
