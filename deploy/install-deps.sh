@@ -8,9 +8,13 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libhiredis-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libjwt-dev libboost1.81-dev prometheus-cpp-dev libcsv-dev libicu-dev libnghttp2-dev
+  libsodium-dev
   libjemalloc2
   redis-server redis-tools nghttp2-client wrk
   python3-grpcio python3-protobuf
+  # The web page: tested in headless Chromium (tests/web/), with CJK fonts so its screenshots
+  # show the Chinese labels.
+  chromium fonts-noto-cjk
 )
 
 missing=()
@@ -19,6 +23,11 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+
+# The web page is built with node and npm (web/). Asked for by command, not package: a machine
+# whose node comes from elsewhere (nodesource's nodejs carries its own npm) keeps it.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if ((${#missing[@]} == 0)); then
   echo "install-deps: nothing missing"

@@ -11,9 +11,12 @@
 #                              acknowledged writes; always: none, at the cost of an fsync per write
 #   --redis_port=N             Redis TCP port on 127.0.0.1 (default 6390; 0 = unix socket only)
 #   --base_port=N              gateway gRPC on N, services on N+1.. (profile, training, rotation,
-#                              mentorship), gateway HTTP on N+80 (default 7100; 0 = any free ports)
+#                              mentorship, account), gateway HTTP on N+80 (default 7100; 0 = any
+#                              free ports)
 #   --no_build                 use the binaries already in build/
-# SHIDANG_BUILD_DIR overrides build/ (relative to the repo root or absolute).
+# SHIDANG_BUILD_DIR overrides build/ (relative to the repo root or absolute). The web page is served
+# from <build>/web (deploy/build.sh builds it there) when it holds an index.html; SHIDANG_WEB_ROOT
+# chooses another folder.
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -235,10 +238,11 @@ port_for() {  # $1 offset from --base_port
   if ((base_port == 0)); then echo 0; else echo $((base_port + $1)); fi
 }
 
-services=(profile training rotation mentorship)
+services=(profile training rotation mentorship account)
 # Flags a service takes beyond the common ones (services/common/server.h).
 declare -A service_extra_args=(
   [profile]="--data_key_file=$profile_data_key"
+  [account]="--jwt_keys_file=$jwt_keys"
 )
 declare -A service_port=()
 declare -A service_metrics_port=()
@@ -259,6 +263,12 @@ for service in "${services[@]}"; do
   # personnel relation starts.
   if [[ "$service" == rotation && -n "${service_port[profile]:-}" ]]; then
     extra+=("--profile=127.0.0.1:${service_port[profile]}")
+  fi
+  # The account service signs the gateway's tokens with the keyset's demo key and reads teachers
+  # (for their accounts) from the profile service.
+  if [[ "$service" == account ]]; then
+    extra+=("--jwt_kid=$jwt_kid")
+    if [[ -n "${service_port[profile]:-}" ]]; then extra+=("--profile=127.0.0.1:${service_port[profile]}"); fi
   fi
   # /metrics (services/common/metrics.h) on base+91.. (or any free port); its port file is
   # written before the gRPC one, so it is there once the service is ready.
@@ -283,6 +293,7 @@ declare -A service_proto=(
   [training]=shidang.training.v1.TrainingService
   [rotation]=shidang.rotation.v1.RotationService
   [mentorship]=shidang.mentorship.v1.MentorshipService
+  [account]=shidang.account.v1.AccountService
 )
 if [[ -x "$gateway" && ${#service_port[@]} -eq 0 ]]; then
   gateway_note="not started (no service is built to route to)"
@@ -292,8 +303,12 @@ elif [[ -x "$gateway" ]]; then
     [[ -n "${service_port[$service]:-}" ]] || continue
     backends+="${backends:+;}${service_proto[$service]}=127.0.0.1:${service_port[$service]}"
   done
+  # The web page (web/, built by deploy/build.sh), served by the gateway's HTTP front.
+  web_root="$(shidang_abspath "${SHIDANG_WEB_ROOT:-$build_dir/web}")"
+  web_args=()
+  if [[ -r "$web_root/index.html" ]]; then web_args=(--web_root="$web_root"); fi
   shidang_log "starting gateway"
-  start_process gateway "$gateway" \
+  start_process gateway "$gateway" "${web_args[@]}" \
     --port="$(port_for 0)" --port_file="$data_dir/run/gateway.port" \
     --http_port="$(port_for 80)" --http_port_file="$data_dir/run/gateway-http.port" \
     --descriptor_set="$build_dir/shidang.desc" --backends="$backends" \
@@ -367,6 +382,26 @@ if [[ -x "$mentorship_demo_loader" && -e "$data_dir/demo-loaded" &&
   fi
 fi
 
+# One demo account per role (services/account/demo_accounts_main.cc), scoped like the demo tokens;
+# their usernames and passwords are kept in <data_dir>/demo-accounts (0600) and printed below. Made
+# once; an account that exists gets a new password when the file is missing.
+demo_accounts_tool="$build_dir/services/account/shidang-demo-accounts"
+if [[ -x "$demo_accounts_tool" && -n "${service_port[account]:-}" && ! -s "$data_dir/demo-accounts" ]]; then
+  demo_teacher_id=""
+  demo_school_id=demo-school
+  if [[ -r "$data_dir/demo-ids" ]]; then
+    demo_teacher_id="$(sed -n 's/^teacher_id=//p' "$data_dir/demo-ids")"
+    demo_school_id="$(sed -n 's/^school_id=//p' "$data_dir/demo-ids")"
+  fi
+  shidang_log "creating the demo accounts (once; log in $data_dir/logs/demo-load.log)"
+  if ! "$demo_accounts_tool" --account="127.0.0.1:${service_port[account]}" \
+    --principal_key_file="$principal_key" --region="${SHIDANG_DEMO_REGION:-330723}" \
+    --teacher_id="$demo_teacher_id" --school_id="$demo_school_id" \
+    --out="$data_dir/demo-accounts" </dev/null >>"$data_dir/logs/demo-load.log" 2>&1; then
+    shidang_log "WARNING: some demo accounts were not made (see $data_dir/logs/demo-load.log)"
+  fi
+fi
+
 # --- where to connect -----------------------------------------------------------------------------
 # Everything is up: from here a signal means "stop", handled by the loop below.
 trap 'stop_requested=1' INT TERM HUP
@@ -390,6 +425,11 @@ trap 'stop_requested=1' INT TERM HUP
     echo "  Gateway      127.0.0.1:$gateway_port (gRPC, bearer token)"
     if [[ -n "$gateway_http_port" ]]; then
       echo "  Gateway      http://127.0.0.1:$gateway_http_port (HTTP/JSON, bearer token)"
+      if ((${#web_args[@]})); then
+        echo "  Web page     http://127.0.0.1:$gateway_http_port/  (sign in with an account or a demo token below)"
+      else
+        echo "  Web page     not built (deploy/build.sh builds it into ${web_root#"$SHIDANG_REPO"/})"
+      fi
       echo "               http://127.0.0.1:$gateway_http_port/metrics  (Prometheus)"
     fi
   elif [[ -n "$gateway_note" ]]; then
@@ -420,7 +460,7 @@ trap 'stop_requested=1' INT TERM HUP
         county_hr) scope=(--region="$demo_region") ;;
         city_hr) scope=(--region="${demo_region:0:4}00") ;;
         province_hr) scope=(--region="${demo_region:0:2}0000") ;;
-        training_center) scope=(--provider_id=demo-provider) ;;
+        training_center) scope=(--provider_id="P${demo_region}-TDC") ;;
       esac
       if token="$("$mint" jwt --jwt_keys_file="$jwt_keys" --kid="$jwt_kid" --role="$role" \
         "${scope[@]}" --sub="${sub:-demo-$role}" --ttl=24h 2>>"$data_dir/logs/mint.log")"; then
@@ -429,6 +469,13 @@ trap 'stop_requested=1' INT TERM HUP
         printf '  %-16s (shidang-mint failed; see %s)\n' "$role" "$data_dir/logs/mint.log"
       fi
     done
+    if [[ -s "$data_dir/demo-accounts" ]]; then
+      echo
+      echo "Demo accounts (sign in: POST /v1/sessions {\"username\":...,\"password\":...}; kept in $data_dir/demo-accounts):"
+      while read -r role username password; do
+        printf '  %-16s %-24s %s\n' "$role" "$username" "$password"
+      done <"$data_dir/demo-accounts"
+    fi
     if [[ -n "$gateway_http_port" ]]; then
       echo "  e.g. curl -H \"Authorization: Bearer <teacher token>\" http://127.0.0.1:$gateway_http_port/v1/teachers/$demo_teacher/growth-file"
       echo "       curl -H \"Authorization: Bearer <county_hr token>\" \"http://127.0.0.1:$gateway_http_port/v1/counties/$demo_region/teachers?schoolId=$demo_school\""

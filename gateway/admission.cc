@@ -19,6 +19,16 @@ std::string AllowedRoles(const MethodInfo& method) {
 
 }  // namespace
 
+const std::shared_ptr<const Caller>& AnonymousCaller() {
+  static const auto* anonymous = new std::shared_ptr<const Caller>([] {
+    auto caller = std::make_shared<Caller>();
+    caller->actor = "anonymous";
+    caller->expires_at = absl::InfiniteFuture();
+    return caller;
+  }());
+  return *anonymous;
+}
+
 Admission::Decision Admission::Admit(const MethodInfo& method, absl::string_view authorization,
                                      absl::string_view call_name, absl::Time now) const {
   Decision decision;
@@ -33,14 +43,18 @@ Admission::Decision Admission::Admit(const MethodInfo& method, absl::string_view
                                    absl::StrCat("no backend is configured for ", method.service));
     return decision;
   }
-  auto caller = auth_->Authenticate(authorization, now);
-  if (!caller.ok()) {
-    decision.status = ToGrpcStatus(caller.status());
-    return decision;
+  if (method.without_token) {
+    decision.caller = AnonymousCaller();
+  } else {
+    auto caller = auth_->Authenticate(authorization, now);
+    if (!caller.ok()) {
+      decision.status = ToGrpcStatus(caller.status());
+      return decision;
+    }
+    decision.caller = *std::move(caller);
   }
-  decision.caller = *std::move(caller);
   const common::v1::Role role = decision.caller->principal.role();
-  if (!method.Allows(role)) {
+  if (!method.without_token && !method.Allows(role)) {
     decision.status =
         grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                      absl::StrCat("role ", RoleName(role), " may not call ", call_name,

@@ -9,6 +9,10 @@
 //   4. the caller's role is among the method's roles (PERMISSION_DENIED naming the role, the call
 //      and the roles allowed),
 //   5. the caller's token bucket has a token (RESOURCE_EXHAUSTED with the seconds to wait).
+// A method declared without_token (signing in, refreshing a session) skips 3 and 4: it is admitted
+// with the anonymous caller (AnonymousCaller: no principal, actor "anonymous"), whatever the
+// client's authorization says, and its calls share one token bucket, so that password guessing
+// from everywhere together is bounded. The fronts send no principal for it.
 // Checks 1, 2 and 4 need no data and no scope; what depends on the scope (a teacher reading only
 // their own records) is the services' to decide. Which methods are public, and so reach here, is
 // each front's business: the gRPC front sends the others to the in-process server, the HTTP front
@@ -27,6 +31,9 @@
 #include "gateway/rate_limit.h"
 
 namespace shidang::gateway {
+
+// The caller of a without_token method: empty principal_bin (nothing is sent to the backend).
+const std::shared_ptr<const Caller>& AnonymousCaller();
 
 class Admission {
  public:

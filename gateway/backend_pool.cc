@@ -367,7 +367,8 @@ bool BackendConnection::Submit(ForwardedCall& call, absl::string_view authority)
   if (!call.user_agent.empty()) nva.push_back(Nv("user-agent", call.user_agent));
   nva.push_back(Nv(kRequestIdKey, call.request_id));
   if (!call.traceparent.empty()) nva.push_back(Nv(kTraceparentKey, call.traceparent));
-  if (call.caller != nullptr) {
+  // A without_token method's caller has no principal (admission.h): nothing to send.
+  if (call.caller != nullptr && !call.caller->principal_bin.empty()) {
     nva.push_back(Nv(kPrincipalMetadataKey, call.caller->principal_bin_base64));
     nva.push_back(Nv(kPrincipalSignatureMetadataKey, call.caller->principal_sig));
   }

@@ -30,6 +30,7 @@
 #include "gateway/grpc_wire.h"
 #include "gateway/http_routes.h"
 #include "gateway/http_transcode.h"
+#include "gateway/static_files.h"
 #include "google/protobuf/util/type_resolver_util.h"
 #include "services/common/log.h"
 #include "services/common/principal.h"
@@ -110,10 +111,12 @@ std::string ContentDisposition(absl::string_view filename) {
 
 class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
  public:
-  Impl(HttpOptions options, HttpDependencies deps, std::unique_ptr<HttpRouter> router)
+  Impl(HttpOptions options, HttpDependencies deps, std::unique_ptr<HttpRouter> router,
+       std::unique_ptr<StaticSite> site)
       : options_(std::move(options)),
         deps_(deps),
         router_(std::move(router)),
+        site_(std::move(site)),
         resolver_(std::make_unique<CachingTypeResolver>(
             std::unique_ptr<pb::util::TypeResolver>(pb::util::NewTypeResolverForDescriptorPool(
                 "type.googleapis.com", &deps.methods->pool())))),
@@ -172,6 +175,7 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   const HttpOptions options_;
   const HttpDependencies deps_;
   const std::unique_ptr<HttpRouter> router_;
+  const std::unique_ptr<StaticSite> site_;  // nullptr: no --web_root
   const std::unique_ptr<pb::util::TypeResolver> resolver_;
   net::io_context ioc_;
   tcp::acceptor acceptor_;
@@ -268,6 +272,11 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       ServeOwnPath(std::move(exchange), path, verb);
       return;
     }
+    if (server_->site_ != nullptr && verb == "GET" && path != "/v1" &&
+        !absl::StartsWith(path, "/v1/")) {
+      ServeStatic(std::move(exchange), path);
+      return;
+    }
     if (verb == "OPTIONS") {
       Preflight(std::move(exchange), path);
       return;
@@ -322,6 +331,34 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     Finish(std::move(exchange), std::move(response),
            ready ? grpc::Status::OK
                  : grpc::Status(grpc::StatusCode::UNAVAILABLE, "a backend is not serving"));
+  }
+
+  // The web page's file for `path` (static_files.h), 304 when the client's copy is current.
+  void ServeStatic(std::shared_ptr<Exchange> exchange, absl::string_view path) {
+    exchange->method_label = "static";
+    const StaticSite::Answer answer =
+        server_->site_->Find(path, Header(request_, http::field::accept_encoding),
+                             Header(request_, http::field::if_none_match));
+    if (answer.file == nullptr) {
+      SendError(std::move(exchange), 404,
+                grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("no file ", path)));
+      return;
+    }
+    const StaticFile& file = *answer.file;
+    Response response = NewResponse(*exchange, answer.not_modified ? 304 : 200);
+    response.set(http::field::etag, answer.gzip ? file.gzip_etag : file.etag);
+    response.set(http::field::cache_control, file.cache_control);
+    if (!file.gzip_body.empty()) {
+      response.set(http::field::vary,
+                   exchange->origin.empty() ? "Accept-Encoding" : "Origin, Accept-Encoding");
+    }
+    if (!answer.not_modified) {
+      response.set(http::field::content_type, file.content_type);
+      response.set("X-Content-Type-Options", "nosniff");
+      if (answer.gzip) response.set(http::field::content_encoding, "gzip");
+      response.body() = answer.gzip ? file.gzip_body : file.body;
+    }
+    Finish(std::move(exchange), std::move(response), grpc::Status::OK);
   }
 
   // No route for the path (404), or none for the method on it (405 with Allow).
@@ -400,8 +437,11 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     if (IsGoodTraceparent(traceparent)) {
       context->AddMetadata(kTraceparentKey, std::string(traceparent));
     }
-    context->AddMetadata(kPrincipalMetadataKey, caller.principal_bin);
-    context->AddMetadata(kPrincipalSignatureMetadataKey, caller.principal_sig);
+    // A without_token method's caller has no principal (admission.h): nothing to send.
+    if (!caller.principal_bin.empty()) {
+      context->AddMetadata(kPrincipalMetadataKey, caller.principal_bin);
+      context->AddMetadata(kPrincipalSignatureMetadataKey, caller.principal_sig);
+    }
     {
       absl::MutexLock lock(&server_->mu_);
       server_->in_flight_.insert(context);
@@ -648,7 +688,13 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpOptions option
   }
   auto router = HttpRouter::Build(*deps.methods);
   if (!router.ok()) return router.status();
-  auto impl = std::make_shared<Impl>(std::move(options), deps, *std::move(router));
+  std::unique_ptr<StaticSite> site;
+  if (!options.web_root.empty()) {
+    auto loaded = StaticSite::Load(options.web_root);
+    if (!loaded.ok()) return loaded.status();
+    site = *std::move(loaded);
+  }
+  auto impl = std::make_shared<Impl>(std::move(options), deps, *std::move(router), std::move(site));
   absl::Status listening = impl->Listen();
   if (!listening.ok()) return listening;
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));

@@ -7,6 +7,8 @@
 // Per request, in order:
 //   /healthz (200 while the process lives), /readyz (200 when every backend's last health check
 //   answered SERVING, else 503) and /metrics (Prometheus text) are answered locally, no token.
+//   With --web_root, a GET of any other path outside /v1/ is the web page's (static_files.h):
+//   the file, or index.html for the app's routes, with ETag, If-None-Match (304) and caching.
 //   OPTIONS is a CORS preflight: 204 with the allowed methods and headers for an origin in
 //   --cors_origins, 403 for any other origin. Other requests from an allowed origin get
 //   Access-Control-Allow-Origin; from any other origin they get no CORS headers (the browser then
@@ -62,6 +64,8 @@ struct HttpOptions {
   // A keep-alive connection idle this long is closed.
   absl::Duration idle_timeout = absl::Seconds(60);
   bool access_log = true;
+  // The web page's folder (static_files.h); empty: no page.
+  std::string web_root;
 };
 
 // What the HTTP front shares with the rest of the gateway; every pointer must outlive the server.

@@ -59,6 +59,9 @@ ABSL_FLAG(int, busy_poll_max_calls, 2,
 ABSL_FLAG(int, http_port, -1,
           "Port of the HTTP/JSON front (same --host); 0 = the kernel picks; -1 = no HTTP front.");
 ABSL_FLAG(std::string, http_port_file, "", "Where to write the HTTP port once bound.");
+ABSL_FLAG(std::string, web_root, "",
+          "Folder of the web page (index.html and its assets), served on the HTTP front outside "
+          "/v1/; empty = no page.");
 ABSL_FLAG(int, http_threads, 2, "Threads of the HTTP/JSON front (reading, routing, JSON).");
 ABSL_FLAG(std::vector<std::string>, cors_origins, {},
           "Origins allowed to call the HTTP API from a browser, comma separated "
@@ -165,6 +168,7 @@ absl::StatusOr<shidang::gateway::GatewayConfig> ConfigFromFlags() {
   }
   config.http.default_deadline = config.default_deadline;
   config.http.access_log = config.access_log;
+  config.http.web_root = absl::GetFlag(FLAGS_web_root);
   return config;
 }
 

@@ -101,6 +101,7 @@ absl::StatusOr<std::unique_ptr<MethodTable>> MethodTable::FromSerializedSet(
           info->roles.insert(role);
         }
         info->idempotent = options.GetExtension(common::v1::idempotent);
+        info->without_token = options.GetExtension(common::v1::without_token);
         info->has_http = options.HasExtension(common::v1::http);
         if (info->has_http) info->http = options.GetExtension(common::v1::http);
         if (info->is_public()) public_services.insert(service_name);

@@ -7,10 +7,10 @@
 // How the custom method options are read: the descriptor set is parsed with the generated
 // google::protobuf::FileDescriptorSet class, and each method's options are re-parsed into the
 // generated google::protobuf::MethodOptions. The extensions shidang.common.v1.http / roles /
-// idempotent are registered in the generated extension registry by options.pb.cc (linked from
-// shidang_protos; method_table.cc refers to the extension identifiers, so the linker keeps them),
-// so they come out typed. Reading them from a DynamicMessage pool instead would leave them as
-// unknown fields. The re-parse makes this independent of how the descriptor-set message was
+// idempotent / without_token are registered in the generated extension registry by options.pb.cc
+// (linked from shidang_protos; method_table.cc refers to the extension identifiers, so the linker
+// keeps them), so they come out typed. Reading them from a DynamicMessage pool instead would leave
+// them as unknown fields. The re-parse makes this independent of how the descriptor-set message was
 // produced.
 
 #include <map>
@@ -40,6 +40,9 @@ struct MethodInfo {
   // Roles allowed from outside; empty means internal only (not served by the gateway).
   std::set<common::v1::Role> roles;
   bool idempotent = false;
+  // Callable without a bearer token (the without_token option: signing in, refreshing a session):
+  // admitted with no principal, whatever the client sends.
+  bool without_token = false;
   bool client_streaming = false;
   bool server_streaming = false;
   // The HTTP route declared beside the RPC (for the HTTP/JSON front, part 2); unset when absent.
@@ -48,7 +51,8 @@ struct MethodInfo {
   // The method in the table's pool (input and output types, for transcoding).
   const google::protobuf::MethodDescriptor* descriptor = nullptr;
 
-  bool is_public() const { return !roles.empty(); }
+  // Served from outside: some role may call it, or it needs no token at all.
+  bool is_public() const { return !roles.empty() || without_token; }
   bool is_unary() const { return !client_streaming && !server_streaming; }
   bool Allows(common::v1::Role role) const { return roles.count(role) > 0; }
 };

@@ -20,6 +20,10 @@ constexpr char kProfile[] = "shidang.profile.v1.ProfileService";
 constexpr char kGetCounty[] = "/shidang.profile.v1.ProfileService/GetCounty";
 constexpr char kCreateCounty[] = "/shidang.profile.v1.ProfileService/CreateCounty";
 constexpr char kGetCourse[] = "/shidang.training.v1.TrainingService/GetCourse";
+constexpr char kAccount[] = "shidang.account.v1.AccountService";
+constexpr char kSignIn[] = "/shidang.account.v1.AccountService/SignIn";
+constexpr char kRefreshSession[] = "/shidang.account.v1.AccountService/RefreshSession";
+constexpr char kSignOut[] = "/shidang.account.v1.AccountService/SignOut";
 
 JwtKeySet Keys() {
   JwtKeySet keys;
@@ -44,7 +48,8 @@ class AdmissionTest : public ::testing::Test {
     auto methods = MethodTable::FromFile(SHIDANG_DESCRIPTOR_SET);
     ASSERT_TRUE(methods.ok()) << methods.status();
     methods_ = *std::move(methods);
-    auto backends = Backends::Create({{kProfile, {"127.0.0.1:1"}}}, *methods_);
+    auto backends =
+        Backends::Create({{kProfile, {"127.0.0.1:1"}}, {kAccount, {"127.0.0.1:2"}}}, *methods_);
     ASSERT_TRUE(backends.ok()) << backends.status();
     backends_ = *std::move(backends);
     admission_ = std::make_unique<Admission>(backends_.get(), &auth_, &limiter_);
@@ -134,6 +139,58 @@ TEST_F(AdmissionTest, TheRateLimitComesLastWithTheSecondsToWait) {
               HasSubstr("rate limit exceeded for teacher:t-1; retry after 1 s"));
   // Another principal has its own bucket.
   EXPECT_TRUE(Admit(kGetCounty, Bearer(common::v1::ROLE_TEACHER, "t-2")).admitted());
+}
+
+}  // namespace
+}  // namespace shidang::gateway
+
+namespace shidang::gateway {
+namespace {
+
+// Signing in and refreshing (declared without_token in the proto) need no token and carry no
+// principal, whatever the client sends; every other method of the same service still needs one.
+TEST_F(AdmissionTest, WithoutTokenMethodsAreAdmittedAnonymouslyAndNothingElseIs) {
+  RateLimiter roomy{{/*rate_per_second=*/1, /*burst=*/1000}};
+  const Admission admission(backends_.get(), &auth_, &roomy);
+  for (const char* path : {kSignIn, kRefreshSession}) {
+    ASSERT_TRUE(Method(path).without_token) << path;
+    for (const std::string& authorization : {std::string(), std::string("Bearer not-a-token"),
+                                             Bearer(common::v1::ROLE_ADMIN, "root")}) {
+      const Admission::Decision decision = admission.Admit(Method(path), authorization, path, kNow);
+      EXPECT_TRUE(decision.admitted()) << path << ": " << decision.status.error_message();
+      ASSERT_NE(decision.caller, nullptr);
+      // No principal to forward: a client's token (even a valid one) is not turned into one.
+      EXPECT_TRUE(decision.caller->principal_bin.empty());
+      EXPECT_TRUE(decision.caller->principal_sig.empty());
+      EXPECT_EQ(decision.caller->principal.role(), common::v1::ROLE_UNSPECIFIED);
+      EXPECT_EQ(decision.caller->actor, "anonymous");
+    }
+  }
+  EXPECT_FALSE(Method(kSignOut).without_token);
+  const Admission::Decision no_token = admission.Admit(Method(kSignOut), "", kSignOut, kNow);
+  EXPECT_EQ(no_token.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(no_token.caller, nullptr);
+  EXPECT_TRUE(
+      admission.Admit(Method(kSignOut), Bearer(common::v1::ROLE_TEACHER, "t-1"), kSignOut, kNow)
+          .admitted());
+  // Every other public method of the API needs a token.
+  for (const auto& method : methods_->methods()) {
+    if (!method->is_public() || method->without_token || !method->is_unary()) continue;
+    if (backends_->Find(method->service) == nullptr) continue;
+    EXPECT_EQ(admission.Admit(*method, "", method->path, kNow).status.error_code(),
+              grpc::StatusCode::UNAUTHENTICATED)
+        << method->path;
+  }
+}
+
+// Anonymous calls share one token bucket: password guessing is bounded however it is spread.
+TEST_F(AdmissionTest, WithoutTokenCallsShareOneRateLimit) {
+  EXPECT_TRUE(Admit(kSignIn, "").admitted());
+  EXPECT_TRUE(Admit(kRefreshSession, "").admitted());
+  const Admission::Decision limited = Admit(kSignIn, "Bearer whatever");
+  EXPECT_EQ(limited.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // A signed-in caller has a bucket of their own.
+  EXPECT_TRUE(Admit(kGetCounty, Bearer(common::v1::ROLE_TEACHER, "t-1")).admitted());
 }
 
 }  // namespace

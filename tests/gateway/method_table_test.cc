@@ -63,6 +63,9 @@ std::string DemoSet() {
 
   AddMethod(service, "Internal");  // no roles: not public
 
+  pb::MethodOptions* open = AddMethod(service, "SignIn")->mutable_options();
+  open->SetExtension(common::v1::without_token, true);
+
   pb::MethodDescriptorProto* stream = AddMethod(service, "Watch");
   stream->set_server_streaming(true);
   stream->mutable_options()->AddExtension(common::v1::roles, ROLE_ADMIN);
@@ -102,6 +105,15 @@ TEST(MethodTableTest, ReadsRolesIdempotentAndRouteFromTheOptions) {
   const MethodInfo* internal = (*table)->Find("/demo.v1.DemoService/Internal");
   ASSERT_NE(internal, nullptr);
   EXPECT_FALSE(internal->is_public());
+  EXPECT_FALSE(internal->without_token);
+  EXPECT_FALSE(get->without_token);
+
+  // without_token: public with no roles at all.
+  const MethodInfo* open = (*table)->Find("/demo.v1.DemoService/SignIn");
+  ASSERT_NE(open, nullptr);
+  EXPECT_TRUE(open->without_token);
+  EXPECT_TRUE(open->roles.empty());
+  EXPECT_TRUE(open->is_public());
 
   const MethodInfo* watch = (*table)->Find("/demo.v1.DemoService/Watch");
   ASSERT_NE(watch, nullptr);

@@ -1,0 +1,105 @@
+#include "services/account/passwords.h"
+
+#include <sodium.h>
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/random.h"
+#include "services/common/violations.h"
+
+namespace shidang::account {
+namespace {
+
+constexpr char kInitialAlphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+constexpr size_t kInitialLength = 14;
+
+bool LooksLikeArgon2id(absl::string_view hash) {
+  return hash.size() < crypto_pwhash_STRBYTES && hash.substr(0, 10) == "$argon2id$";
+}
+
+}  // namespace
+
+bool IsValidUsername(absl::string_view username) {
+  if (username.size() < 3 || username.size() > 64) return false;
+  for (size_t i = 0; i < username.size(); ++i) {
+    const char c = username[i];
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) return false;
+  }
+  return true;
+}
+
+absl::Status CheckNewPassword(absl::string_view field, absl::string_view password,
+                              absl::string_view username) {
+  if (password.size() < kMinPasswordBytes || password.size() > kMaxPasswordBytes) {
+    return InvalidField(field, "length",
+                        absl::StrCat("must be ", kMinPasswordBytes, " to ", kMaxPasswordBytes,
+                                     " bytes long (this one is ", password.size(), ")"));
+  }
+  if (password == username) {
+    return InvalidField(field, "not_username", "must differ from the username");
+  }
+  if (password.find('\0') != absl::string_view::npos) {
+    return InvalidField(field, "characters", "must not contain NUL characters");
+  }
+  return absl::OkStatus();
+}
+
+std::string NewInitialPassword() {
+  const size_t alphabet = sizeof(kInitialAlphabet) - 1;
+  std::string out;
+  while (out.size() < kInitialLength) {
+    // Rejection sampling keeps every character equally likely.
+    for (unsigned char byte : SecureRandomBytes(32)) {
+      if (byte >= 256 - 256 % alphabet) continue;
+      out.push_back(kInitialAlphabet[byte % alphabet]);
+      if (out.size() == kInitialLength) break;
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<Passwords>> Passwords::Create(int max_parallel) {
+  if (sodium_init() < 0) return absl::InternalError("libsodium failed to initialise");
+  std::unique_ptr<Passwords> passwords(new Passwords(max_parallel < 1 ? 1 : max_parallel));
+  absl::StatusOr<std::string> dummy = passwords->Hash(SecureRandomHex(16));
+  if (!dummy.ok()) return dummy.status();
+  passwords->dummy_hash_ = *std::move(dummy);
+  return passwords;
+}
+
+void Passwords::Acquire() const {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](int* free) { return *free > 0; }, &free_slots_));
+  --free_slots_;
+}
+
+void Passwords::Release() const {
+  absl::MutexLock lock(&mu_);
+  ++free_slots_;
+}
+
+absl::StatusOr<std::string> Passwords::Hash(absl::string_view password) const {
+  char out[crypto_pwhash_STRBYTES];
+  Acquire();
+  const int rc =
+      crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE);
+  Release();
+  if (rc != 0) return absl::ResourceExhaustedError("not enough memory to hash a password");
+  return std::string(out);
+}
+
+bool Passwords::Verify(absl::string_view password, absl::string_view hash) const {
+  const bool real = LooksLikeArgon2id(hash);
+  // crypto_pwhash_str_verify wants a NUL-terminated string.
+  const std::string stored(real ? hash : absl::string_view(dummy_hash_));
+  Acquire();
+  const int rc = crypto_pwhash_str_verify(stored.c_str(), password.data(), password.size());
+  Release();
+  return real && rc == 0;
+}
+
+}  // namespace shidang::account

@@ -1,0 +1,21 @@
+--[[
+  create_account: stores a new account with its password hash, unless the username is taken.
+  Runs as a Mutation body (services/common/mutation.h); publishes no event.
+
+  KEYS (K): under the account's hash tag {u:<username>}
+    K[1] account:{u}:acct  hash  a = serialized Account, h = argon2id hash, d = "1" when disabled,
+                                 f = wrong passwords in a row, l = locked until (unix seconds)
+  ARGV (A):
+    A[1] the serialized Account, A[2] the password hash
+  Returns: {ok = ''}
+  Errors:
+    Code.ALREADY_EXISTS: the username is taken
+  Example:
+    K = {'account:{u:alice}:acct'}
+    A = {'account-bytes', '$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA'}
+]]
+if redis.call('EXISTS', K[1]) == 1 then
+  return {err = Code.ALREADY_EXISTS, msg = 'the username is taken', field = 'account.username'}
+end
+redis.call('HSET', K[1], 'a', A[1], 'h', A[2], 'd', '0', 'f', '0', 'l', '0')
+return {ok = ''}

@@ -1,0 +1,98 @@
+#include "services/account/service.h"
+
+#include <functional>
+#include <string>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "services/account/admin.h"
+#include "services/account/sessions.h"
+#include "services/common/log.h"
+#include "services/common/metrics.h"
+#include "services/common/random.h"
+#include "services/common/server.h"
+#include "services/common/status.h"
+
+namespace shidang::account {
+namespace {
+
+// HandleCall's bookkeeping (metrics, one log line with the status, x-request-id back) for a
+// method called without a principal. The log line names no account and repeats nothing of the
+// request: the username, the password and tokens stay out of the log.
+grpc::Status HandleTokenlessCall(grpc::ServerContext* context, absl::string_view method,
+                                 const std::function<absl::Status()>& body) {
+  const absl::Time start = absl::Now();
+  const std::string request_id = SecureRandomHex(12);
+  context->AddInitialMetadata(kRequestIdMetadataKey, request_id);
+  absl::Status status =
+      context->deadline() <= std::chrono::system_clock::now()
+          ? absl::DeadlineExceededError("the call's deadline passed before it started")
+          : body();
+  const absl::Duration elapsed = absl::Now() - start;
+  RpcMetrics::Process().ObserveCall(method, status.code(), absl::ToDoubleSeconds(elapsed));
+  std::string line =
+      absl::StrCat("rpc method=", method, " request_id=", request_id,
+                   " actor=- status=", absl::StatusCodeToString(status.code()),
+                   " ms=", absl::StrFormat("%.1f", absl::ToDoubleMilliseconds(elapsed)));
+  if (!status.ok() && !absl::IsUnauthenticated(status)) {
+    absl::StrAppend(&line, " error=\"", absl::CHexEscape(status.message()), "\"");
+  }
+  LogInfo(line);
+  return ToGrpcStatus(status);
+}
+
+}  // namespace
+
+struct AccountServiceImpl::State {
+  State(redis::Pool& pool, const Clock& clock, const Passwords& passwords,
+        const TokenSettings& tokens, ProfileReader profile)
+      : store(pool), deps{store, clock, passwords, tokens, std::move(profile)} {}
+
+  AccountStore store;
+  Deps deps;
+};
+
+AccountServiceImpl::AccountServiceImpl(redis::Pool& pool, const PrincipalSigner& signer,
+                                       const Clock& clock, const Passwords& passwords,
+                                       const TokenSettings& tokens, ProfileReader profile)
+    : state_(std::make_unique<State>(pool, clock, passwords, tokens, std::move(profile))),
+      signer_(signer) {}
+
+AccountServiceImpl::~AccountServiceImpl() = default;
+
+grpc::Status AccountServiceImpl::SignIn(grpc::ServerContext* ctx, const v1::SignInRequest* req,
+                                        v1::SignInResponse* resp) {
+  return HandleTokenlessCall(ctx, "shidang.account.v1.AccountService/SignIn",
+                             [&] { return account::SignIn(state_->deps, *req, resp); });
+}
+
+grpc::Status AccountServiceImpl::RefreshSession(grpc::ServerContext* ctx,
+                                                const v1::RefreshSessionRequest* req,
+                                                v1::RefreshSessionResponse* resp) {
+  return HandleTokenlessCall(ctx, "shidang.account.v1.AccountService/RefreshSession",
+                             [&] { return account::RefreshSession(state_->deps, *req, resp); });
+}
+
+#define SHIDANG_ACCOUNT_METHOD(Name)                                                             \
+  grpc::Status AccountServiceImpl::Name(grpc::ServerContext* ctx, const v1::Name##Request* req,  \
+                                        v1::Name##Response* resp) {                              \
+    return HandleCall(                                                                           \
+        ctx, "shidang.account.v1.AccountService/" #Name, signer_, [&](const CallContext& call) { \
+          return RunOnFreshReads(*req, resp,                                                     \
+                                 [&] { return account::Name(state_->deps, call, *req, resp); }); \
+        });                                                                                      \
+  }
+
+SHIDANG_ACCOUNT_METHOD(SignOut)
+SHIDANG_ACCOUNT_METHOD(ChangePassword)
+SHIDANG_ACCOUNT_METHOD(CreateAccount)
+SHIDANG_ACCOUNT_METHOD(CreateAccountsFromRoster)
+SHIDANG_ACCOUNT_METHOD(DisableAccount)
+SHIDANG_ACCOUNT_METHOD(ResetPassword)
+SHIDANG_ACCOUNT_METHOD(ListAccounts)
+
+#undef SHIDANG_ACCOUNT_METHOD
+
+}  // namespace shidang::account

@@ -1,0 +1,346 @@
+// The web page in headless Chromium against the real platform (started by run.sh): signs in as
+// each role, checks the role's menu, walks every view (no API error, a screenshot each), approves
+// a self-report, imports a roster with a bad row and sees it named, downloads the compliance CSV,
+// uploads completions and sees each row's outcome. Measures (does not assert) the time from
+// sign-in to the county dashboard drawn, and writes figures.json.
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, ...v] = a.replace(/^--/, '').split('=');
+    return [k, v.join('=')];
+  }),
+);
+const require = createRequire(join(args.web, 'package.json'));
+const puppeteer = require('puppeteer-core');
+const out = args.out;
+const roles = args.roles ? args.roles.split(',') : ['county_hr', 'school_admin', 'teacher', 'training_center'];
+const expectedMenus = {
+  county_hr: ['培训达标', '轮岗达标', '自报审核', '师徒结对', '名册导入', '现行政策'],
+  school_admin: ['本校教师培训', '本校轮岗', '本校轮岗达标', '本校结对', '现行政策'],
+  teacher: ['成长档案', '培训周期', '登记培训', '我的轮岗', '我的结对'],
+  training_center: ['课程', '上传结业名单'],
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...a) => console.log('web test:', ...a);
+
+// --- the platform's printout -------------------------------------------------------------------
+async function awaitPlatform() {
+  const give_up = Date.now() + 600_000;
+  while (Date.now() < give_up) {
+    const text = existsSync(args.platform_log) ? readFileSync(args.platform_log, 'utf8') : '';
+    const url = /Web page\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(text)?.[1];
+    const tokens = {};
+    for (const m of text.matchAll(/^\s+(teacher|school_admin|county_hr|city_hr|province_hr|training_center|admin)\s+(ey[\w-]+\.[\w-]+\.[\w-]+)\s*$/gm)) {
+      tokens[m[1]] = m[2];
+    }
+    // "gRPC clients:" closes the printout, after the tokens and the accounts.
+    if (url && roles.every((r) => tokens[r]) && /gRPC clients:/.test(text)) {
+      return { url, tokens, accounts: parseAccounts(text) };
+    }
+    if (/stopping|exited|died/i.test(text) && /error|fail/i.test(text) && !url) throw new Error('the platform did not start');
+    await sleep(500);
+  }
+  throw new Error('the platform printed no web page URL and demo tokens within 10 minutes');
+}
+
+// Demo accounts as deploy/run.sh prints them once services/account runs: a role, a username and a
+// password on one line (a "/" between them or not), under a heading that mentions passwords.
+function parseAccounts(text) {
+  const accounts = {};
+  const at = text.search(/(password|密码)/i);
+  if (at < 0) return accounts;
+  for (const m of text.slice(at).matchAll(/^\s+(teacher|school_admin|county_hr|training_center)\s+(\S+)\s*(?:\/\s*)?(\S+)\s*$/gm)) {
+    if (!m[2].startsWith('ey')) accounts[m[1]] = { username: m[2], password: m[3] };
+  }
+  return accounts;
+}
+
+// --- helpers in the page --------------------------------------------------------------------------
+async function settle(page) {
+  await page.waitForFunction(
+    () =>
+      (document.querySelector('main section h2') || document.querySelector('main .error')) &&
+      !document.querySelector('.busy') &&
+      !document.querySelector('.progress'),
+    { timeout: 60_000 },
+  );
+  await sleep(100);
+}
+
+async function noErrors(page, where) {
+  const errors = await page.$$eval('main .error', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(errors, [], `${where}: the view shows an error`);
+}
+
+async function shot(page, name) {
+  // Full pages, up to 4,000 px (the dashboard lists hundreds of teachers).
+  const height = await page.evaluate(() => Math.min(document.documentElement.scrollHeight, 4000));
+  const { width } = page.viewport();
+  await page.screenshot({ path: join(out, `${name}.png`), clip: { x: 0, y: 0, width, height } });
+}
+
+async function signIn(page, platform, role) {
+  const account = platform.accounts[role];
+  if (account) {
+    await page.type('input[name=username]', account.username);
+    await page.type('input[name=password]', account.password);
+    const t0 = Date.now();
+    await page.click('form[aria-label="登录"] button[type=submit]');
+    return { t0, how: 'password' };
+  }
+  await page.click('details summary');
+  await page.$eval('textarea[name=token]', (el, token) => {
+    el.value = token;
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, platform.tokens[role]);
+  const t0 = Date.now();
+  await page.click('details button[type=submit]');
+  return { t0, how: 'demo token' };
+}
+
+async function openView(page, label, mobile) {
+  if (mobile) await page.click('.menu-toggle');
+  const links = await page.$$('nav#menu a');
+  for (const link of links) {
+    if ((await link.evaluate((a) => a.textContent)) === label) {
+      await link.click();
+      await settle(page);
+      return;
+    }
+  }
+  throw new Error(`no menu item ${label}`);
+}
+
+async function api(page, path) {
+  return page.evaluate(async (p) => {
+    const s = JSON.parse(sessionStorage.getItem('shidang.session'));
+    const r = await fetch(p, { headers: { Authorization: `Bearer ${s.accessToken}` } });
+    return r.json();
+  }, path);
+}
+
+// A teacher of the demo county with a self-report awaiting review: the training demo loader logs
+// them for every (n/8+1)-th teacher of the county's listing, starting with the first.
+async function teacherAwaitingReview(page) {
+  const teachers = [];
+  let token = '';
+  do {
+    const pageOf = await api(page, `/v1/counties/330723/teachers?page.pageSize=500&page.pageToken=${token}`);
+    teachers.push(...pageOf.teachers);
+    token = pageOf.page?.nextPageToken ?? '';
+  } while (token);
+  for (let i = 0; i < teachers.length; i += Math.floor(teachers.length / 8) + 1) {
+    const records = await api(page, `/v1/teachers/${teachers[i].teacherId}/training-records?state=TRAINING_RECORD_STATE_AWAITING_REVIEW`);
+    if (records.records?.length) return teachers[i];
+  }
+  throw new Error('no demo teacher has a self-report awaiting review');
+}
+
+async function waitForFile(dir, suffix, timeoutMs) {
+  const give_up = Date.now() + timeoutMs;
+  while (Date.now() < give_up) {
+    const hit = readdirSync(dir).find((f) => f.endsWith(suffix));
+    if (hit) return join(dir, hit);
+    await sleep(200);
+  }
+  throw new Error(`no ${suffix} file appeared in ${dir}`);
+}
+
+// --- each role's story ----------------------------------------------------------------------------
+async function countyHr(page, platform, figures) {
+  // The dashboard is the first view: measured from the sign-in click to the chart drawn.
+  await page.waitForSelector('.chart[data-chart-ready]', { timeout: 60_000 });
+  const county = await teacherAwaitingReview(page);
+  await settle(page);
+  await noErrors(page, 'training');
+  const counts = await page.$eval('[data-testid=training-figures]', (e) => e.textContent);
+  log('HR dashboard:', counts);
+  await shot(page, 'county_hr-training');
+
+  const cdp = await page.createCDPSession();
+  await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: out });
+  await page.click('button[aria-label="下载达标情况 CSV"]');
+  const csv = readFileSync(await waitForFile(out, '.csv', 60_000));
+  assert.deepEqual([...csv.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'the CSV starts with a UTF-8 BOM');
+  const lines = csv.toString('utf8').replace(/^\uFEFF/, '').trim().split('\n');
+  assert.ok(lines.length > 100, `the CSV has a row per teacher (${lines.length} lines)`);
+  log(`CSV downloaded: ${lines.length} lines; header: ${lines[0].slice(0, 80)}`);
+
+  await openView(page, '轮岗达标');
+  await noErrors(page, 'rotation');
+  await shot(page, 'county_hr-rotation');
+
+  await openView(page, '自报审核');
+  await page.select('main section select', county.schoolId);
+  await page.click('button[data-action=scan]');
+  await page.waitForFunction(() => document.querySelector('tr[data-record]') || /没有待审核/.test(document.body.textContent), { timeout: 60_000 });
+  await settle(page);
+  const rows = await page.$$('tr[data-record]');
+  assert.ok(rows.length >= 1, 'the demo teacher has a self-report awaiting review');
+  await shot(page, 'county_hr-reviews');
+  await rows[0].$eval('input[type=checkbox]', (c) => c.click());
+  await page.click('button[data-action=approve]');
+  await page.waitForFunction(() => /已批准/.test(document.querySelector('tr[data-record] .outcome')?.textContent ?? ''), { timeout: 30_000 });
+  await shot(page, 'county_hr-reviews-approved');
+  log('approved a self-report of', county.name);
+  const left = await api(page, `/v1/teachers/${county.teacherId}/training-records?state=TRAINING_RECORD_STATE_CREDITED`);
+  assert.ok(left.records.some((r) => r.reviewedBy), 'the approved record is credited, with its reviewer');
+
+  // Mentorship: the new teachers lacking a mentor, and a suggested pairing accepted in one click.
+  await openView(page, '师徒结对');
+  await noErrors(page, 'mentorship');
+  log('mentorship:', await page.$eval('[data-testid=unpaired-figures]', (e) => e.textContent));
+  const suggestion = await page.$('tr[data-suggestion] button');
+  assert.ok(suggestion, 'the service suggests a pairing for a new teacher lacking a mentor');
+  await shot(page, 'county_hr-mentorship');
+  await suggestion.click();
+  await page.waitForFunction(() => /结对/.test(document.querySelector('tr[data-suggestion] .outcome')?.textContent ?? ''), { timeout: 30_000 });
+  const accepted = await page.$eval('tr[data-suggestion] .outcome', (e) => e.textContent);
+  assert.equal(accepted, '已结对', `the suggested pairing is created (${accepted})`);
+  await shot(page, 'county_hr-mentorship-accepted');
+
+  await openView(page, '名册导入');
+  const schools = await api(page, '/v1/counties/330723/schools?page.pageSize=1');
+  const rosterPath = join(out, 'roster-with-a-bad-row.csv');
+  writeFileSync(rosterPath, badRoster(schools.schools[0].schoolCode || schools.schools[0].name));
+  const input = await page.$('input[type=file]');
+  await input.uploadFile(rosterPath);
+  await page.click('main section form button[type=submit]');
+  await page.waitForSelector('.bad-rows', { timeout: 60_000 });
+  const named = await page.$$eval('.bad-rows tbody tr', (trs) => trs.map((tr) => tr.textContent));
+  log('roster import named:', named.join(' | '));
+  assert.ok(named.some((t) => /第 3 行/.test(t) && /出生日期/.test(t)), 'the bad row (line 3, 出生日期) is named');
+  await shot(page, 'county_hr-roster');
+
+  await openView(page, '现行政策');
+  await noErrors(page, 'policy');
+  await shot(page, 'county_hr-policy');
+  figures.reviewSchool = county.schoolId;
+}
+
+// A teachers roster whose second data row (line 3) has a birth date that does not exist.
+function badRoster(school) {
+  const id = idCard('33072319900501001');
+  return (
+    '\uFEFF姓名,性别,出生日期,身份证号,参加工作时间,学校,入校时间,学段,任教学科,是否在编,岗位状态\n' +
+    `测试甲,男,1990-05-01,${id},2012-09-01,${school},2015-09-01,小学,语文,是,在岗\n` +
+    `测试乙,女,1990-02-30,${idCard('33072319900228002')},2012-09-01,${school},2015-09-01,小学,数学,是,在岗\n`
+  );
+}
+
+// GB 11643 check digit.
+function idCard(first17) {
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...first17].reduce((s, c, i) => s + Number(c) * w[i], 0);
+  return first17 + '10X98765432'[sum % 11];
+}
+
+async function walk(page, role, mobile) {
+  for (const label of expectedMenus[role]) {
+    await openView(page, label, mobile);
+    await noErrors(page, `${role} ${label}`);
+    if (mobile) {
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `${label} fits a phone's width (overflow ${overflow}px)`);
+    }
+    await shot(page, `${role}-${label}`);
+  }
+}
+
+async function teacher(page) {
+  await walk(page, 'teacher', true);
+  await openView(page, '登记培训', true);
+  await page.type('main input:not([type])', '校本研修：单元作业设计');
+  await page.type('main input[type=number]', '3');
+  await page.type('main textarea', '教研组活动记录');
+  await page.type('main input[name=fileRef]', '校档案室 2026-教研-017');
+  await page.click('main form button[type=submit]');
+  await page.waitForSelector('main .ok, main .error', { timeout: 30_000 });
+  await noErrors(page, 'log a training');
+  const done = await page.$eval('main .ok', (e) => e.textContent);
+  assert.match(done, /待审核|待机构确认|已计入/);
+  await shot(page, 'teacher-logged');
+}
+
+async function trainingCentre(page) {
+  await walk(page, 'training_center', false);
+  await openView(page, '上传结业名单');
+  const course = await page.$$eval('main select option', (os) => os.map((o) => o.value).find((v) => v));
+  assert.ok(course, 'the centre has a course');
+  await page.select('main select', course);
+  const path = join(out, 'completions.csv');
+  writeFileSync(path, 'teacher_id,hours,completed_on\nno-such-teacher,3,2026-01-10\nanother-missing,2,2026-01-10\n');
+  await (await page.$('input[type=file]')).uploadFile(path);
+  await page.click('main form button[type=submit]');
+  await page.waitForSelector('main table tbody tr, main .error', { timeout: 60_000 });
+  await noErrors(page, 'completions');
+  const outcomes = await page.$$eval('main table tbody tr', (trs) => trs.map((tr) => tr.textContent));
+  log('completion outcomes:', outcomes.join(' | '));
+  assert.equal(outcomes.length, 2, 'an outcome per row');
+  await shot(page, 'training_center-completions');
+}
+
+// --- main -----------------------------------------------------------------------------------------
+const platform = await awaitPlatform();
+log('platform up at', platform.url, Object.keys(platform.accounts).length ? '(demo accounts)' : '(demo tokens; no accounts printed)');
+const browser = await puppeteer.launch({
+  executablePath: args.chromium,
+  headless: true,
+  args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+});
+const figures = { build: readFileSync(args.build_summary, 'utf8') ? JSON.parse(readFileSync(args.build_summary, 'utf8')) : {} };
+const pageErrors = [];
+try {
+  for (const role of roles) {
+    const context = role === 'county_hr' ? browser.defaultBrowserContext() : await browser.createBrowserContext();
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(`${role}: ${e.message}`));
+    const mobile = role === 'teacher';
+    await page.setViewport(mobile ? { width: 390, height: 844, isMobile: true, hasTouch: true } : { width: 1280, height: 900 });
+    await page.goto(platform.url, { waitUntil: 'load' });
+    await shot(page, `${role}-signin`);
+    const { t0, how } = await signIn(page, platform, role);
+    await page.waitForSelector('nav#menu a', { timeout: 30_000 });
+    const menu = await page.$$eval('nav#menu a', (as) => as.map((a) => a.textContent));
+    assert.deepEqual(menu, expectedMenus[role], `${role}'s menu`);
+    log(`${role} signed in (${how}); menu: ${menu.join('、')}`);
+    if (role === 'county_hr') {
+      await page.waitForSelector('.chart[data-chart-ready]', { timeout: 60_000 });
+      figures.dashboardColdMs = Date.now() - t0;
+      // Where the time went: each request's duration as the browser saw it.
+      figures.dashboardColdRequests = await page.evaluate(() =>
+        performance
+          .getEntriesByType('resource')
+          .filter((e) => /\/v1\/|chunk-/.test(e.name))
+          .map((e) => `${new URL(e.name).pathname} ${Math.round(e.duration)} ms`),
+      );
+      await countyHr(page, platform, figures);
+      // Once more with the page's files cached, as a returning user signs in.
+      await page.click('header button:last-of-type');
+      await page.waitForSelector('form[aria-label="登录"]');
+      const again = await signIn(page, platform, role);
+      await page.waitForSelector('.chart[data-chart-ready]', { timeout: 60_000 });
+      figures.dashboardWarmMs = Date.now() - again.t0;
+    } else if (role === 'teacher') {
+      await teacher(page);
+    } else if (role === 'training_center') {
+      await trainingCentre(page);
+    } else {
+      await walk(page, role, false);
+    }
+    await page.close();
+  }
+  assert.deepEqual(pageErrors, [], 'no script errors in the page');
+} finally {
+  await browser.close();
+}
+writeFileSync(join(out, 'figures.json'), JSON.stringify(figures, null, 1) + '\n');
+log(
+  `figures: first view ${(figures.build.firstViewGzipBytes / 1024).toFixed(1)} KiB gzipped; ` +
+    `sign-in to county dashboard ${figures.dashboardColdMs} ms (cold), ${figures.dashboardWarmMs} ms (warm)`,
+);
+log('screenshots in', out);

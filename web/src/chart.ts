@@ -1,0 +1,21 @@
+// ECharts, loaded only when a chart is first drawn (its own chunk), with only the parts used:
+// bar charts on a canvas, with grid, tooltip and legend. The first view stays small.
+export interface Bar {
+  name: string;
+  value: number;
+  color?: string;
+}
+
+type Echarts = typeof import('./chart_impl');
+let loading: Promise<Echarts> | null = null;
+
+export function loadCharts(): Promise<Echarts> {
+  loading ??= import('./chart_impl');
+  return loading;
+}
+
+// Draws bars in `el`; returns a function that disposes of the chart.
+export async function drawBars(el: HTMLElement, title: string, bars: Bar[]): Promise<() => void> {
+  const impl = await loadCharts();
+  return impl.drawBars(el, title, bars);
+}

@@ -1,0 +1,165 @@
+// Small pieces every view shares: an error shown as what to do, progress, a labelled field.
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, adviceFor } from './api';
+
+const fieldNames: Record<string, string> = {
+  username: '用户名',
+  password: '密码',
+  hours: '学时',
+  title: '名称',
+  started_on: '开始日期',
+  completed_on: '完成日期',
+  startedOn: '开始日期',
+  completedOn: '完成日期',
+  reason: '理由',
+  csv: 'CSV 文件',
+  teacher_id: '教师编号',
+  teacherId: '教师编号',
+  course_id: '课程编号',
+  evidence: '佐证材料',
+  file_ref: '佐证材料编号',
+  fileRef: '佐证材料编号',
+  description: '说明',
+  activity: '活动类型',
+  level: '级别',
+  mode: '形式',
+  start_date: '开始日期',
+  end_date: '结束日期',
+  capacity: '名额',
+  oldPassword: '原密码',
+  newPassword: '新密码',
+};
+
+export function fieldName(field: string): string {
+  const last = field.split('.').pop() ?? field;
+  return fieldNames[field] ?? fieldNames[last] ?? field;
+}
+
+export function ErrorBox({ error }: { error: unknown }) {
+  if (!error) return null;
+  if (!(error instanceof ApiError)) {
+    return (
+      <div class="error" role="alert">
+        出错了：{String((error as Error)?.message ?? error)}
+      </div>
+    );
+  }
+  const rows = error.violations.filter((v) => v.row !== undefined);
+  const fields = error.violations.filter((v) => v.row === undefined);
+  return (
+    <div class="error" role="alert">
+      <p>
+        <strong>{adviceFor(error.status)}</strong>
+        {fields.length === 0 && rows.length === 0 && error.message ? <span class="muted">（{error.message}）</span> : null}
+      </p>
+      {fields.length > 0 && (
+        <ul>
+          {fields.map((v, i) => (
+            <li key={i}>
+              <strong>{fieldName(v.field ?? '')}</strong>：{v.description}
+            </li>
+          ))}
+        </ul>
+      )}
+      {rows.length > 0 && (
+        <div class="scroll">
+          <p>共 {rows.length} 行有误，什么都没有写入。请修改这些行后重新上传：</p>
+          <table class="bad-rows">
+            <thead>
+              <tr>
+                <th scope="col">行号</th>
+                <th scope="col">列</th>
+                <th scope="col">问题</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((v, i) => (
+                <tr key={i}>
+                  <td>第 {v.row} 行</td>
+                  <td>{v.column || '—'}</td>
+                  <td>{v.description}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function Progress({ done, total, label }: { done: number; total: number; label: string }) {
+  return (
+    <div class="progress">
+      <label>
+        {label}（{done}/{total}）
+        <progress max={total || 1} value={done} />
+      </label>
+    </div>
+  );
+}
+
+export function Busy({ label }: { label: string }) {
+  return (
+    <p class="busy" role="status" aria-live="polite">
+      <progress aria-label={label} /> {label}
+    </p>
+  );
+}
+
+export function Field({ label, children, hint }: { label: string; children: ComponentChildren; hint?: string }) {
+  return (
+    <label class="field">
+      <span>{label}</span>
+      {children}
+      {hint && <small class="muted">{hint}</small>}
+    </label>
+  );
+}
+
+// Loads `load()` when `deps` change: [data, error, loading, reload].
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [T | null, unknown, boolean, () => void] {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(true);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setLoading(true);
+    setError(null);
+    load()
+      .then((d) => live && setData(d))
+      .catch((e) => live && setError(e))
+      .finally(() => live && setLoading(false));
+    return () => {
+      live = false;
+    };
+  }, [...deps, tick]);
+  return [data, error, loading, () => setTick((t) => t + 1)];
+}
+
+export function saveBlob(blob: Blob, filename: string) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+// The filename of a Content-Disposition header (filename* first).
+export function dispositionName(header: string | null, fallback: string): string {
+  if (!header) return fallback;
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(header);
+  if (star) return decodeURIComponent(star[1]);
+  const plain = /filename="([^"]+)"/i.exec(header);
+  return plain ? plain[1] : fallback;
+}
+
+export function today(): string {
+  const d = new Date(Date.now() + 8 * 3600 * 1000); // Asia/Shanghai
+  return d.toISOString().slice(0, 10);
+}

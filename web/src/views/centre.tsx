@@ -1,0 +1,251 @@
+// Training centre: its courses (register, publish, close, enrolment) and a class's completions
+// uploaded as CSV, with each row's outcome.
+import { useState } from 'preact/hooks';
+import { call, eachLimited, newRequestKey } from '../api';
+import { hours, label } from '../labels';
+import { Busy, ErrorBox, Field, Progress, useLoad } from '../ui';
+
+interface Course {
+  courseId: string;
+  title: string;
+  level: string;
+  mode: string;
+  hours: number;
+  startDate: string;
+  endDate: string;
+  capacity: number;
+  enrolled: number;
+  state: string;
+}
+
+function useCourses(providerId: string) {
+  return useLoad(
+    () => call<{ courses: Course[] }>('/v1/courses', { query: { providerId, 'page.pageSize': 200 } }),
+    [providerId],
+  );
+}
+
+export function Courses({ providerId, county }: { providerId: string; county: string }) {
+  const [data, error, loading, reload] = useCourses(providerId);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const [form, setForm] = useState({ title: '', hours: '', startDate: '', endDate: '', capacity: '50', level: 'TRAINING_LEVEL_COUNTY', mode: 'TRAINING_MODE_FACE_TO_FACE' });
+  const input = (k: keyof typeof form) => (e: Event) => setForm({ ...form, [k]: (e.target as HTMLInputElement).value });
+
+  async function act(path: string, body: unknown) {
+    setActionError(null);
+    try {
+      await call(path, { body, idempotencyKey: newRequestKey() });
+      reload();
+    } catch (e) {
+      setActionError(e);
+    }
+  }
+
+  function register(e: Event) {
+    e.preventDefault();
+    act('/v1/courses', {
+      course: {
+        providerId,
+        title: form.title,
+        level: form.level,
+        mode: form.mode,
+        hours: Number(form.hours),
+        startDate: form.startDate,
+        endDate: form.endDate,
+        capacity: Number(form.capacity),
+        openRegions: county ? [county] : [],
+      },
+    });
+  }
+
+  return (
+    <section aria-labelledby="courses-h">
+      <h2 id="courses-h">课程</h2>
+      <ErrorBox error={error ?? actionError} />
+      {loading && <Busy label="正在读取课程" />}
+      {data && (
+        <div class="scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">课程</th>
+                <th scope="col">学时</th>
+                <th scope="col">日期</th>
+                <th scope="col">报名</th>
+                <th scope="col">状态</th>
+                <th scope="col">操作</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.courses.map((c) => (
+                <tr key={c.courseId}>
+                  <td>
+                    {c.title}
+                    <br />
+                    <small class="muted">
+                      {label(c.level)} · {label(c.mode)}
+                    </small>
+                  </td>
+                  <td>{hours(c.hours)}</td>
+                  <td>
+                    {c.startDate} 至 {c.endDate}
+                  </td>
+                  <td>
+                    {c.enrolled}/{c.capacity}
+                  </td>
+                  <td>{label(c.state)}</td>
+                  <td>
+                    {c.state === 'COURSE_STATE_DRAFT' && (
+                      <button type="button" onClick={() => act(`/v1/courses/${c.courseId}:publish`, {})} aria-label={`发布 ${c.title}`}>
+                        发布
+                      </button>
+                    )}
+                    {c.state === 'COURSE_STATE_PUBLISHED' && (
+                      <button type="button" onClick={() => act(`/v1/courses/${c.courseId}:close`, {})} aria-label={`截止报名 ${c.title}`}>
+                        截止报名
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <h3>登记新课程</h3>
+      <form class="form" onSubmit={register}>
+        <Field label="课程名称">
+          <input value={form.title} onInput={input('title')} required />
+        </Field>
+        <Field label="学时">
+          <input type="number" step="0.5" min="0.5" value={form.hours} onInput={input('hours')} required />
+        </Field>
+        <Field label="开始日期">
+          <input type="date" value={form.startDate} onInput={input('startDate')} required />
+        </Field>
+        <Field label="结束日期">
+          <input type="date" value={form.endDate} onInput={input('endDate')} required />
+        </Field>
+        <Field label="名额">
+          <input type="number" min="1" value={form.capacity} onInput={input('capacity')} required />
+        </Field>
+        <button type="submit">登记</button>
+      </form>
+    </section>
+  );
+}
+
+interface Result {
+  row: number;
+  teacherId: string;
+  outcome: string;
+  violation?: { field: string; description: string };
+}
+
+// "teacher_id,hours,completed_on" rows (a header line is skipped); Excel's BOM is dropped.
+export function parseCompletions(text: string): Array<{ teacherId: string; hours: number; completedOn: string }> {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim());
+  if (lines.length && !/\d/.test(lines[0].split(',')[1] ?? '')) lines.shift();
+  return lines.map((l) => {
+    const [teacherId = '', h = '', completedOn = ''] = l.split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
+    return { teacherId, hours: Number(h), completedOn };
+  });
+}
+
+const chunk = 200;
+
+export function Completions({ providerId }: { providerId: string }) {
+  const [courses] = useCourses(providerId);
+  const [courseId, setCourseId] = useState('');
+  const [file, setFile] = useState<File | null>(null);
+  const [progress, setProgress] = useState<[number, number] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [results, setResults] = useState<Result[] | null>(null);
+
+  async function upload(e: Event) {
+    e.preventDefault();
+    if (!file || !courseId) return;
+    setError(null);
+    setResults(null);
+    try {
+      const rows = parseCompletions(await file.text());
+      const parts: (typeof rows)[] = [];
+      for (let i = 0; i < rows.length; i += chunk) parts.push(rows.slice(i, i + chunk));
+      const key = newRequestKey();
+      const answers = await eachLimited(
+        parts.map((p, i) => [p, i] as const),
+        1,
+        ([p, i]) =>
+          call<{ results: Result[] }>(`/v1/courses/${courseId}/completions`, {
+            body: { rows: p },
+            idempotencyKey: `${key}-${i}`,
+            timeoutMs: 60000,
+          }),
+        (done, total) => setProgress([done, total]),
+      );
+      setResults(answers.flatMap((a, i) => a.results.map((r) => ({ ...r, row: Number(r.row) + i * chunk }))));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setProgress(null);
+    }
+  }
+
+  const count = (o: string) => results?.filter((r) => r.outcome === o).length ?? 0;
+  return (
+    <section aria-labelledby="compl-h">
+      <h2 id="compl-h">上传结业名单</h2>
+      <p class="muted">CSV 每行：教师编号,学时,完成日期（YYYY-MM-DD）。每行单独处理，有问题的行不影响其他行。</p>
+      <form class="form" onSubmit={upload}>
+        <Field label="课程">
+          <select value={courseId} onChange={(e) => setCourseId((e.target as HTMLSelectElement).value)} required>
+            <option value="">请选择课程</option>
+            {(courses?.courses ?? []).map((c) => (
+              <option key={c.courseId} value={c.courseId}>
+                {c.title}（{c.startDate}）
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="CSV 文件">
+          <input type="file" accept=".csv,text/csv" onChange={(e) => setFile((e.target as HTMLInputElement).files?.[0] ?? null)} />
+        </Field>
+        <button type="submit" disabled={!file || !courseId || !!progress}>
+          上传
+        </button>
+      </form>
+      {progress && <Progress done={progress[0]} total={progress[1]} label="正在上传" />}
+      <ErrorBox error={error} />
+      {results && (
+        <>
+          <p class="figures" role="status">
+            计入 {count('COMPLETION_OUTCOME_CREDITED')} 行，此前已计入 {count('COMPLETION_OUTCOME_ALREADY_CREDITED')} 行，未计入{' '}
+            {count('COMPLETION_OUTCOME_REJECTED')} 行。
+          </p>
+          <div class="scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">行</th>
+                  <th scope="col">教师编号</th>
+                  <th scope="col">结果</th>
+                  <th scope="col">原因</th>
+                </tr>
+              </thead>
+              <tbody>
+                {results.map((r) => (
+                  <tr key={r.row} class={r.outcome === 'COMPLETION_OUTCOME_REJECTED' ? 'bad' : ''}>
+                    <td>{r.row}</td>
+                    <td>{r.teacherId}</td>
+                    <td>{label(r.outcome)}</td>
+                    <td>{r.violation?.description ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
