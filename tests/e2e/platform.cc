@@ -194,6 +194,14 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
        std::string("--today=") + kToday, "--profile=" + p->profile_->address()});
   if (!rotation.ok()) return Failed("shidang-rotation", rotation.status());
   p->rotation_ = *std::move(rotation);
+  // The account service signs the same tokens the gateway verifies (its keyset, issuer, audience).
+  auto account = ServiceProcess::Start(
+      SHIDANG_ACCOUNT_BINARY,
+      {"--redis=" + p->redis_.address(), "--principal_key_file=" + p->principal_key_path_,
+       "--jwt_keys_file=" + p->jwt_keys_path_, std::string("--jwt_issuer=") + kIssuer,
+       std::string("--jwt_audience=") + kAudience, "--profile=" + p->profile_->address()});
+  if (!account.ok()) return Failed("shidang-account", account.status());
+  p->account_ = *std::move(account);
   // The table of every role and method makes hundreds of calls: no rate limit here (a gateway
   // of its own tests the limit).
   auto gateway = p->StartGateway(p->Backends(), {"--rate_per_second=0"});
@@ -218,7 +226,8 @@ Platform::~Platform() {
 std::string Platform::Backends() const {
   return absl::StrCat("shidang.profile.v1.ProfileService=", profile_->address(),
                       ";shidang.training.v1.TrainingService=", training_->address(),
-                      ";shidang.rotation.v1.RotationService=", rotation_->address());
+                      ";shidang.rotation.v1.RotationService=", rotation_->address(),
+                      ";shidang.account.v1.AccountService=", account_->address());
 }
 
 absl::StatusOr<Gateway> Platform::StartGateway(const std::string& backends,
@@ -272,7 +281,8 @@ std::string Platform::Logs() const {
   return absl::StrCat("--- shidang-gateway ---\n", gateway_.process->StderrText(),
                       "--- shidang-profile ---\n", profile_->StderrText(),
                       "--- shidang-training ---\n", training_->StderrText(),
-                      "--- shidang-rotation ---\n", rotation_->StderrText());
+                      "--- shidang-rotation ---\n", rotation_->StderrText(),
+                      "--- shidang-account ---\n", account_->StderrText());
 }
 
 // ---- Test data.
