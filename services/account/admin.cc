@@ -117,13 +117,18 @@ absl::StatusOr<std::string> Store(Deps& deps, const CallContext& call, v1::Accou
   account.set_created_by(call.actor);
   std::string password = NewInitialPassword();
   SHIDANG_ASSIGN_OR_RETURN(std::string hash, deps.passwords.Hash(password));
-  const bool teacher = account.role() == common::v1::ROLE_TEACHER;
-  if (teacher)
-    SHIDANG_RETURN_IF_ERROR(deps.store.BindTeacher(account.teacher_id(), account.username()));
+  bool bound_here = false;
+  if (account.role() == common::v1::ROLE_TEACHER) {
+    SHIDANG_ASSIGN_OR_RETURN(bound_here,
+                             deps.store.BindTeacher(account.teacher_id(), account.username()));
+  }
   absl::Status created = deps.store.Create(account, hash);
   if (!created.ok()) {
-    // The username was taken (or Redis failed): the teacher stays free for another try.
-    if (teacher) deps.store.UnbindTeacher(account.teacher_id(), account.username()).IgnoreError();
+    // The username was taken (or Redis failed): a binding this call made is undone, so the
+    // teacher stays free for another try; one an earlier call made stays.
+    if (bound_here) {
+      deps.store.UnbindTeacher(account.teacher_id(), account.username()).IgnoreError();
+    }
     return created;
   }
   return password;

@@ -100,14 +100,15 @@ absl::Status AccountStore::Create(const v1::Account& account, absl::string_view 
       .status();
 }
 
-absl::Status AccountStore::BindTeacher(absl::string_view teacher_id, absl::string_view username) {
+absl::StatusOr<bool> AccountStore::BindTeacher(absl::string_view teacher_id,
+                                               absl::string_view username) {
   const std::string teacher(teacher_id), name(username);
   absl::StatusOr<redis::Reply> set = pool_.Command({"HSETNX", TeacherAccountKey(), teacher, name});
   if (!set.ok()) return set.status();
-  if (set->integer() == 1) return absl::OkStatus();
+  if (set->integer() == 1) return true;
   absl::StatusOr<std::optional<std::string>> bound = UsernameOfTeacher(teacher_id);
   if (!bound.ok()) return bound.status();
-  if (bound->has_value() && **bound == username) return absl::OkStatus();
+  if (bound->has_value() && **bound == username) return false;
   return absl::AlreadyExistsError(
       absl::StrCat("teacher ", teacher_id, " has an account already (", bound->value_or(""), ")"));
 }

@@ -55,8 +55,8 @@ class AccountStore {
   absl::Status Create(const v1::Account& account, absl::string_view hash);
 
   // Binds `teacher_id` to `username` unless it is bound to another: ALREADY_EXISTS then. Bound to
-  // the same username (an earlier attempt) is OK.
-  absl::Status BindTeacher(absl::string_view teacher_id, absl::string_view username);
+  // the same username (an earlier attempt) is OK. True when this call made the binding.
+  absl::StatusOr<bool> BindTeacher(absl::string_view teacher_id, absl::string_view username);
   // Undoes BindTeacher when the teacher is still bound to `username`.
   absl::Status UnbindTeacher(absl::string_view teacher_id, absl::string_view username);
   // The username of the teacher's account; nullopt when none.

@@ -200,6 +200,14 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
        std::string("--today=") + kToday});
   if (!mentorship.ok()) return Failed("shidang-mentorship", mentorship.status());
   p->mentorship_ = *std::move(mentorship);
+  // The account service signs the same tokens the gateway verifies (its keyset, issuer, audience).
+  auto account = ServiceProcess::Start(
+      SHIDANG_ACCOUNT_BINARY,
+      {"--redis=" + p->redis_.address(), "--principal_key_file=" + p->principal_key_path_,
+       "--jwt_keys_file=" + p->jwt_keys_path_, std::string("--jwt_issuer=") + kIssuer,
+       std::string("--jwt_audience=") + kAudience, "--profile=" + p->profile_->address()});
+  if (!account.ok()) return Failed("shidang-account", account.status());
+  p->account_ = *std::move(account);
   // The table of every role and method makes hundreds of calls: no rate limit here (a gateway
   // of its own tests the limit).
   auto gateway = p->StartGateway(p->Backends(), {"--rate_per_second=0"});
@@ -226,7 +234,8 @@ std::string Platform::Backends() const {
   return absl::StrCat("shidang.profile.v1.ProfileService=", profile_->address(),
                       ";shidang.training.v1.TrainingService=", training_->address(),
                       ";shidang.rotation.v1.RotationService=", rotation_->address(),
-                      ";shidang.mentorship.v1.MentorshipService=", mentorship_->address());
+                      ";shidang.mentorship.v1.MentorshipService=", mentorship_->address(),
+                      ";shidang.account.v1.AccountService=", account_->address());
 }
 
 absl::StatusOr<Gateway> Platform::StartGateway(const std::string& backends,
@@ -281,7 +290,8 @@ std::string Platform::Logs() const {
                       "--- shidang-profile ---\n", profile_->StderrText(),
                       "--- shidang-training ---\n", training_->StderrText(),
                       "--- shidang-rotation ---\n", rotation_->StderrText(),
-                      "--- shidang-mentorship ---\n", mentorship_->StderrText());
+                      "--- shidang-mentorship ---\n", mentorship_->StderrText(),
+                      "--- shidang-account ---\n", account_->StderrText());
 }
 
 // ---- Test data.

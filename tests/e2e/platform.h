@@ -100,6 +100,7 @@ class Platform {
   testing::ServiceProcess& training() { return *training_; }
   testing::ServiceProcess& rotation() { return *rotation_; }
   testing::ServiceProcess& mentorship() { return *mentorship_; }
+  testing::ServiceProcess& account() { return *account_; }
   testing::RedisServer& redis() { return redis_; }
 
   std::shared_ptr<grpc::Channel> GatewayChannel() const { return gateway_channel_; }
@@ -125,6 +126,7 @@ class Platform {
   std::unique_ptr<testing::ServiceProcess> training_;
   std::unique_ptr<testing::ServiceProcess> rotation_;
   std::unique_ptr<testing::ServiceProcess> mentorship_;
+  std::unique_ptr<testing::ServiceProcess> account_;
   Gateway gateway_;
   std::shared_ptr<grpc::Channel> gateway_channel_;
   std::unique_ptr<profile::v1::ProfileService::Stub> profile_stub_;
