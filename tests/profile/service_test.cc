@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -498,6 +499,54 @@ TEST_F(ProfileServiceTest, RetriesWithTheSameRequestIdChangeNothingTwice) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_THAT(s.error_message(), HasSubstr("id_card_number"));
   EXPECT_EQ(CountTeachers(hr_), 1);
+}
+
+// Every key and its DUMP (the value's bytes), to show a refusal changed nothing at all.
+std::map<std::string, std::string> Snapshot(redis::Pool& pool) {
+  std::map<std::string, std::string> snapshot;
+  auto keys = pool.Command({"KEYS", "*"});
+  EXPECT_TRUE(keys.ok());
+  for (size_t i = 0; keys.ok() && i < keys->size(); ++i) {
+    const std::string key((*keys)[i].str());
+    auto dump = pool.Command({"DUMP", key});
+    EXPECT_TRUE(dump.ok());
+    if (dump.ok()) snapshot[key] = std::string(dump->str());
+  }
+  return snapshot;
+}
+
+TEST_F(ProfileServiceTest, ARefusedNewTeacherWritesNothing) {
+  CreateCounty();
+  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  v1::CreateTeacherRequest first = TeacherRequest(school, 1);
+  first.set_request_id("first");
+  v1::CreateTeacherResponse created;
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::CreateTeacher, hr_, first, &created).ok());
+  const std::map<std::string, std::string> before = Snapshot(redis_.pool());
+
+  // The same ID-card number, then the same national teacher id, each under new request ids and
+  // retried: refused every time, and not one key made or changed (the home index included).
+  v1::CreateTeacherRequest same_card = TeacherRequest(school, 1);
+  same_card.mutable_teacher()->set_national_teacher_id("N-other");
+  v1::CreateTeacherRequest same_national_id = TeacherRequest(school, 2);
+  same_national_id.mutable_teacher()->set_national_teacher_id(
+      first.teacher().national_teacher_id());
+  int kind = 0;
+  for (v1::CreateTeacherRequest* req : {&same_card, &same_national_id}) {
+    req->set_request_id(absl::StrCat("refused-", ++kind));
+    for (int retry = 0; retry < 3; ++retry) {
+      v1::CreateTeacherResponse resp;
+      grpc::Status s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, *req, &resp);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+    }
+  }
+  EXPECT_EQ(Snapshot(redis_.pool()), before);
+
+  // HR's answer holds the unmasked number; it is stored for retries, but only sealed.
+  EXPECT_EQ(created.teacher().id_card_number(), IdCard("19900307", false, 1));
+  for (const auto& [key, dump] : before) {
+    EXPECT_EQ(dump.find(IdCard("19900307", false, 1)), std::string::npos) << key;
+  }
 }
 
 TEST_F(ProfileServiceTest, TimelineDerivesTitleVetoAndCorrections) {
