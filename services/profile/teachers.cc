@@ -292,6 +292,7 @@ absl::Status Teachers::ListTeachers(const CallContext& call, const v1::ListTeach
                            CountiesToList(deps_.store, req.county_id(), school_id));
   constexpr int kScanLimit = 5000;  // ids read per call at most; a short page has a token
   int scanned = 0;
+  std::vector<IdCardReadOf> unmasked_reads;  // recorded with the page, in one round trip
   for (const std::string& county : counties) {
     if (!token.county.empty() && county < token.county) continue;
     if (!ListingShowsCounty(p, county)) continue;
@@ -305,19 +306,26 @@ absl::Status Teachers::ListTeachers(const CallContext& call, const v1::ListTeach
       for (StoredTeacher& s : stored) {
         ++scanned;
         if (!PassesRecordFilters(req, s.teacher)) continue;
-        SHIDANG_ASSIGN_OR_RETURN(v1::Teacher view, TeacherView(deps_, s, as_of, call));
-        if (!PassesDerivedFilters(req, view)) continue;
+        SHIDANG_ASSIGN_OR_RETURN(v1::Teacher view,
+                                 TeacherView(deps_, s, as_of, call, &unmasked_reads));
+        if (!PassesDerivedFilters(req, view)) {
+          // Not in the answer: not read.
+          if (!unmasked_reads.empty() && unmasked_reads.back().teacher_id == view.teacher_id()) {
+            unmasked_reads.pop_back();
+          }
+          continue;
+        }
         *resp->add_teachers() = std::move(view);
         if (resp->teachers_size() == page_size || scanned >= kScanLimit) {
           resp->mutable_page()->set_next_page_token(
               absl::WebSafeBase64Escape(absl::StrCat(county, "/", s.teacher.teacher_id())));
-          return absl::OkStatus();
+          return RecordIdCardReads(deps_, call, unmasked_reads);
         }
       }
       cursor = ids.back();
     }
   }
-  return absl::OkStatus();
+  return RecordIdCardReads(deps_, call, unmasked_reads);
 }
 
 }  // namespace shidang::profile
