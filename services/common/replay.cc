@@ -14,6 +14,11 @@
 namespace shidang {
 namespace {
 
+// A claim lives at most this long: a retry after its holder died (a SIGKILLed process) waits no
+// longer than this for it. A holder still running past it (a 10,000-row import) lets a waiter run
+// the use case too; the service's own idempotency record still makes the change once.
+constexpr absl::Duration kClaimLease = absl::Seconds(5);
+
 const redis::Script& ClaimScript() {
   static const auto* const script = new redis::Script(std::string(common::lua::kClaimAnswer));
   return *script;
@@ -103,8 +108,9 @@ absl::Status AnswerStore::Answer(absl::string_view method, absl::string_view act
   claim.answer_key = AnswerKey(method, actor, claim.request_id);
   claim.claim_key = ClaimKey(method, actor, claim.request_id);
   claim.value = absl::StrCat(SecureRandomHex(8), "\n", claim.fingerprint);
-  const absl::Duration claim_ttl = std::clamp(deadline - absl::Now(), absl::Seconds(1),
-                                              std::max(absl::Seconds(1), options_.max_claim_ttl));
+  const absl::Duration claim_ttl =
+      std::clamp(deadline - absl::Now(), absl::Seconds(1),
+                 std::clamp(options_.max_claim_ttl, absl::Seconds(1), kClaimLease));
   claim.ttl_ms = absl::ToInt64Milliseconds(claim_ttl);
 
   SHIDANG_ASSIGN_OR_RETURN(const bool mine, ClaimOrReplay(claim, deadline, response));
