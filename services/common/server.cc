@@ -300,6 +300,18 @@ grpc::Status HandleCall(grpc::ServerContext* context, absl::string_view method,
   return result;
 }
 
+grpc::Status HandleCall(grpc::ServerContext* context, absl::string_view method,
+                        const PrincipalSigner& signer, const AnswerStore& answers,
+                        const google::protobuf::Message& request,
+                        google::protobuf::Message* response,
+                        const std::function<absl::Status(const CallContext&)>& body) {
+  const absl::Time deadline = absl::FromChrono(context->deadline());
+  return HandleCall(context, method, signer, [&](const CallContext& call) {
+    return answers.Answer(method, call.actor, deadline, request, response,
+                          [&] { return body(call); });
+  });
+}
+
 ServiceServer::ServiceServer(ServerConfig config) : config_(std::move(config)) {}
 
 ServiceServer::~ServiceServer() { Shutdown(); }

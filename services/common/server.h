@@ -31,6 +31,7 @@
 #include "services/common/principal.h"
 #include "services/common/process.h"
 #include "services/common/redis.h"
+#include "services/common/replay.h"
 #include "shidang/common/v1/principal.pb.h"
 
 namespace shidang {
@@ -77,6 +78,19 @@ struct CallContext {
 // signed principal or request contents.
 grpc::Status HandleCall(grpc::ServerContext* context, absl::string_view method,
                         const PrincipalSigner& signer,
+                        const std::function<absl::Status(const CallContext&)>& body);
+
+// The same for a call that may change state: when `request` carries a request_id, `answers`
+// answers a retry with the first call's response before `body` runs (replay.h), and stores what
+// `body` put in `response` when it succeeded. Every service's methods go through this one, reads
+// included (a request with no request_id field runs as above):
+//
+//   return shidang::HandleCall(ctx, "shidang.my.v1.MyService/SetThing", signer_, answers_, *req,
+//                              resp, [&](const shidang::CallContext& call) { ... });
+grpc::Status HandleCall(grpc::ServerContext* context, absl::string_view method,
+                        const PrincipalSigner& signer, const AnswerStore& answers,
+                        const google::protobuf::Message& request,
+                        google::protobuf::Message* response,
                         const std::function<absl::Status(const CallContext&)>& body);
 
 // A write reads, decides, and writes only if what it read is unchanged (its script compares a

@@ -16,7 +16,8 @@ namespace shidang::profile {
 class ProfileServiceImpl::UseCases {
  public:
   UseCases(redis::Pool& pool, const Clock& clock, const IdCardVault& vault)
-      : deps(pool, clock, vault),
+      : answers(pool, SealedAnswers(vault)),
+        deps(pool, clock, vault),
         places(deps),
         teachers(deps),
         moves(deps),
@@ -24,6 +25,15 @@ class ProfileServiceImpl::UseCases {
         growth_files(deps),
         rosters(deps) {}
 
+  // Answers are stored sealed: an HR's CreateTeacher answer holds the unmasked ID-card number.
+  static AnswerStoreOptions SealedAnswers(const IdCardVault& vault) {
+    AnswerStoreOptions options;
+    options.seal.seal = [&vault](absl::string_view bytes) { return vault.Seal(bytes); };
+    options.seal.open = [&vault](absl::string_view bytes) { return vault.Open(bytes); };
+    return options;
+  }
+
+  AnswerStore answers;
   ServiceDeps deps;
   SchoolsAndCounties places;
   Teachers teachers;
@@ -45,14 +55,15 @@ absl::Status ProfileServiceImpl::FileExternalEvent(const common::v1::Event& even
 
 // Each method: HandleCall verifies the principal, runs the use case (which validates the request,
 // decides what the principal alone can decide, then reads and writes) and maps its status once.
-#define SHIDANG_PROFILE_METHOD(Name, use_case)                                                   \
-  grpc::Status ProfileServiceImpl::Name(grpc::ServerContext* ctx, const v1::Name##Request* req,  \
-                                        v1::Name##Response* resp) {                              \
-    return HandleCall(                                                                           \
-        ctx, "shidang.profile.v1.ProfileService/" #Name, signer_, [&](const CallContext& call) { \
-          return RunOnFreshReads(*req, resp,                                                     \
-                                 [&] { return use_cases_->use_case.Name(call, *req, resp); });   \
-        });                                                                                      \
+#define SHIDANG_PROFILE_METHOD(Name, use_case)                                                  \
+  grpc::Status ProfileServiceImpl::Name(grpc::ServerContext* ctx, const v1::Name##Request* req, \
+                                        v1::Name##Response* resp) {                             \
+    return HandleCall(ctx, "shidang.profile.v1.ProfileService/" #Name, signer_,                 \
+                      use_cases_->answers, *req, resp, [&](const CallContext& call) {           \
+                        return RunOnFreshReads(*req, resp, [&] {                                \
+                          return use_cases_->use_case.Name(call, *req, resp);                   \
+                        });                                                                     \
+                      });                                                                       \
   }
 
 SHIDANG_PROFILE_METHOD(CreateCounty, places)

@@ -314,6 +314,21 @@ absl::Status ProfileStore::SetHomeCounty(absl::string_view teacher_id,
   return pool_.Command({"SET", HomeKey(teacher_id), std::string(county_id)}).status();
 }
 
+absl::StatusOr<bool> ProfileStore::SetNewHomeCounty(absl::string_view teacher_id,
+                                                    absl::string_view county_id) {
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command({"SET", HomeKey(teacher_id),
+                                                              std::string(county_id), "NX"}));
+  return !reply.is_nil();
+}
+
+absl::Status ProfileStore::ForgetNewHomeCounty(absl::string_view teacher_id,
+                                               absl::string_view county_id) {
+  // Only while it still names this county: one SET NX answered is this call's to take back.
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply current, pool_.Command({"GET", HomeKey(teacher_id)}));
+  if (current.is_nil() || current.str() != county_id) return absl::OkStatus();
+  return pool_.Command({"DEL", HomeKey(teacher_id)}).status();
+}
+
 absl::StatusOr<std::vector<StoredTeacher>> ProfileStore::GetTeachers(
     absl::string_view county_id, const std::vector<std::string>& ids) {
   std::vector<redis::Args> commands;

@@ -131,6 +131,11 @@ class ProfileStore {
   // The county a teacher's file lives in, or NOT_FOUND naming the id.
   absl::StatusOr<std::string> HomeCounty(absl::string_view teacher_id);
   absl::Status SetHomeCounty(absl::string_view teacher_id, absl::string_view county_id);
+  // Sets it only where the teacher has none yet: true when this call set it (so that a write
+  // refused afterwards can take it back with ForgetNewHomeCounty), false when one was there.
+  absl::StatusOr<bool> SetNewHomeCounty(absl::string_view teacher_id, absl::string_view county_id);
+  // Removes the index entry SetNewHomeCounty made, if it still names `county_id`.
+  absl::Status ForgetNewHomeCounty(absl::string_view teacher_id, absl::string_view county_id);
   absl::StatusOr<StoredTeacher> GetTeacher(absl::string_view county_id,
                                            absl::string_view teacher_id);
   // Several teachers of one county in one round trip (missing ones are skipped).

@@ -35,7 +35,8 @@ absl::StatusOr<StoredTeacher> LocateFor(ProfileStore& store, const CallContext& 
 }
 
 absl::StatusOr<v1::Teacher> TeacherView(ServiceDeps& deps, const StoredTeacher& stored,
-                                        absl::CivilDay as_of, const CallContext& call) {
+                                        absl::CivilDay as_of, const CallContext& call,
+                                        std::vector<IdCardReadOf>* deferred_reads) {
   v1::Teacher t = stored.teacher;
   SHIDANG_ASSIGN_OR_RETURN(common::v1::ResolvedPolicy resolved,
                            deps.policies.Resolve(t.county_id(), as_of));
@@ -58,6 +59,12 @@ absl::StatusOr<v1::Teacher> TeacherView(ServiceDeps& deps, const StoredTeacher& 
       // The audit line names who read whose number, never the number.
       LogInfo(absl::StrCat("audit id_card_unmasked actor=", call.actor, " teacher=", t.teacher_id(),
                            " request_id=", call.request_id));
+      IdCardReadOf read{t.county_id(), t.teacher_id()};
+      if (deferred_reads != nullptr) {
+        deferred_reads->push_back(std::move(read));
+      } else {
+        SHIDANG_RETURN_IF_ERROR(RecordIdCardReads(deps, call, {std::move(read)}));
+      }
     }
   }
   return t;

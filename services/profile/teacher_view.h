@@ -3,6 +3,7 @@
 // Finding a teacher's file for a caller, and the teacher as that caller may see it.
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -10,6 +11,7 @@
 #include "services/common/clock.h"
 #include "services/common/server.h"
 #include "services/profile/access.h"
+#include "services/profile/id_card_reads.h"
 #include "services/profile/service_deps.h"
 #include "services/profile/store.h"
 
@@ -29,8 +31,11 @@ absl::StatusOr<StoredTeacher> LocateFor(ProfileStore& store, const CallContext& 
                                         absl::string_view teacher_id, TeacherAccess access);
 
 // The teacher as a caller sees it on `as_of`: derived values, retirement date, etag and the
-// ID-card number masked unless the caller may see it (each unmasked read is logged).
+// ID-card number masked unless the caller may see it. Each unmasked read is recorded in the
+// audit trail (id_card_reads.h) before this returns, or, with `deferred_reads`, added there for
+// the caller to record with the rest of its answer's (a listing's page in one round trip).
 absl::StatusOr<v1::Teacher> TeacherView(ServiceDeps& deps, const StoredTeacher& stored,
-                                        absl::CivilDay as_of, const CallContext& call);
+                                        absl::CivilDay as_of, const CallContext& call,
+                                        std::vector<IdCardReadOf>* deferred_reads = nullptr);
 
 }  // namespace shidang::profile

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "services/common/dates.h"
+#include "services/common/log.h"
 #include "services/common/principal.h"
 #include "services/common/status.h"
 #include "services/profile/access.h"
@@ -180,12 +181,17 @@ absl::Status Teachers::CreateTeacher(const CallContext& call, const v1::CreateTe
                                                            req.request_id(), seed, initial));
   std::vector<common::v1::Event> events =
       TeacherEvents(deps_.clock, w, call, req.request_id(), /*created=*/true);
-  // The routing index first: a crash before the script leaves a pointer to nothing.
-  SHIDANG_RETURN_IF_ERROR(deps_.store.SetHomeCounty(w.teacher_id, req.county_id()));
-  SHIDANG_ASSIGN_OR_RETURN(
-      MutationResult result,
-      deps_.store.WriteTeachers(req.county_id(), {w}, WriteOf(call, "CreateTeacher", req),
-                                std::move(events), w.teacher_id));
+  // The routing index first: a crash before the script leaves a pointer to nothing. A refusal
+  // (an ID-card number or national id taken) takes it back: a refused request writes nothing.
+  SHIDANG_ASSIGN_OR_RETURN(const bool new_home,
+                           deps_.store.SetNewHomeCounty(w.teacher_id, req.county_id()));
+  absl::StatusOr<MutationResult> written = deps_.store.WriteTeachers(
+      req.county_id(), {w}, WriteOf(call, "CreateTeacher", req), std::move(events), w.teacher_id);
+  if (!written.ok() && new_home && !absl::IsUnavailable(written.status())) {
+    absl::Status forgotten = deps_.store.ForgetNewHomeCounty(w.teacher_id, req.county_id());
+    if (!forgotten.ok()) LogWarning("home of a refused new teacher kept: ", forgotten.ToString());
+  }
+  SHIDANG_ASSIGN_OR_RETURN(MutationResult result, std::move(written));
   SHIDANG_ASSIGN_OR_RETURN(StoredTeacher stored,
                            deps_.store.GetTeacher(req.county_id(), result.payload));
   SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_teacher(),
@@ -286,6 +292,7 @@ absl::Status Teachers::ListTeachers(const CallContext& call, const v1::ListTeach
                            CountiesToList(deps_.store, req.county_id(), school_id));
   constexpr int kScanLimit = 5000;  // ids read per call at most; a short page has a token
   int scanned = 0;
+  std::vector<IdCardReadOf> unmasked_reads;  // recorded with the page, in one round trip
   for (const std::string& county : counties) {
     if (!token.county.empty() && county < token.county) continue;
     if (!ListingShowsCounty(p, county)) continue;
@@ -299,19 +306,26 @@ absl::Status Teachers::ListTeachers(const CallContext& call, const v1::ListTeach
       for (StoredTeacher& s : stored) {
         ++scanned;
         if (!PassesRecordFilters(req, s.teacher)) continue;
-        SHIDANG_ASSIGN_OR_RETURN(v1::Teacher view, TeacherView(deps_, s, as_of, call));
-        if (!PassesDerivedFilters(req, view)) continue;
+        SHIDANG_ASSIGN_OR_RETURN(v1::Teacher view,
+                                 TeacherView(deps_, s, as_of, call, &unmasked_reads));
+        if (!PassesDerivedFilters(req, view)) {
+          // Not in the answer: not read.
+          if (!unmasked_reads.empty() && unmasked_reads.back().teacher_id == view.teacher_id()) {
+            unmasked_reads.pop_back();
+          }
+          continue;
+        }
         *resp->add_teachers() = std::move(view);
         if (resp->teachers_size() == page_size || scanned >= kScanLimit) {
           resp->mutable_page()->set_next_page_token(
               absl::WebSafeBase64Escape(absl::StrCat(county, "/", s.teacher.teacher_id())));
-          return absl::OkStatus();
+          return RecordIdCardReads(deps_, call, unmasked_reads);
         }
       }
       cursor = ids.back();
     }
   }
-  return absl::OkStatus();
+  return RecordIdCardReads(deps_, call, unmasked_reads);
 }
 
 }  // namespace shidang::profile

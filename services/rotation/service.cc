@@ -16,10 +16,12 @@ namespace shidang::rotation {
 
 struct RotationServiceImpl::State {
   State(redis::Pool& pool, const Clock& clock, ProfileMover move_teacher)
-      : store(pool),
+      : answers(pool),
+        store(pool),
         policies(pool, policy::PolicyStoreOptions{.clock = &clock}),
         deps{pool, store, policies, clock, std::move(move_teacher)} {}
 
+  AnswerStore answers;
   RotationStore store;
   policy::PolicyStore policies;
   Deps deps;
@@ -38,11 +40,12 @@ absl::Status RotationServiceImpl::ApplyProfileEvent(const common::v1::Event& eve
 #define SHIDANG_ROTATION_METHOD(Name)                                                              \
   grpc::Status RotationServiceImpl::Name(grpc::ServerContext* ctx, const v1::Name##Request* req,   \
                                          v1::Name##Response* resp) {                               \
-    return HandleCall(                                                                             \
-        ctx, "shidang.rotation.v1.RotationService/" #Name, signer_, [&](const CallContext& call) { \
-          return RunOnFreshReads(*req, resp,                                                       \
-                                 [&] { return rotation::Name(state_->deps, call, *req, resp); });  \
-        });                                                                                        \
+    return HandleCall(ctx, "shidang.rotation.v1.RotationService/" #Name, signer_, state_->answers, \
+                      *req, resp, [&](const CallContext& call) {                                   \
+                        return RunOnFreshReads(*req, resp, [&] {                                   \
+                          return rotation::Name(state_->deps, call, *req, resp);                   \
+                        });                                                                        \
+                      });                                                                          \
   }
 
 SHIDANG_ROTATION_METHOD(ListEligible)

@@ -176,22 +176,24 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
   p->data_key_path_ = p->dir_.path() + "/profile-data.key";
   testing::WriteFile(p->data_key_path_, testing::RandomBytes(48));
 
+  // Room for the replay test's 20 concurrent identical calls, which wait for the first's answer.
+  const std::string threads = "--max_threads=64";
   auto profile = ServiceProcess::Start(
       SHIDANG_PROFILE_BINARY,
       {"--redis=" + p->redis_.address(), "--principal_key_file=" + p->principal_key_path_,
-       "--data_key_file=" + p->data_key_path_, std::string("--today=") + kToday});
+       "--data_key_file=" + p->data_key_path_, std::string("--today=") + kToday, threads});
   if (!profile.ok()) return Failed("shidang-profile", profile.status());
   p->profile_ = *std::move(profile);
   auto training = ServiceProcess::Start(
       SHIDANG_TRAINING_BINARY,
       {"--redis=" + p->redis_.address(), "--principal_key_file=" + p->principal_key_path_,
-       std::string("--today=") + kToday, "--consume_profile=true"});
+       std::string("--today=") + kToday, "--consume_profile=true", threads});
   if (!training.ok()) return Failed("shidang-training", training.status());
   p->training_ = *std::move(training);
   auto rotation = ServiceProcess::Start(
       SHIDANG_ROTATION_BINARY,
       {"--redis=" + p->redis_.address(), "--principal_key_file=" + p->principal_key_path_,
-       std::string("--today=") + kToday, "--profile=" + p->profile_->address()});
+       std::string("--today=") + kToday, "--profile=" + p->profile_->address(), threads});
   if (!rotation.ok()) return Failed("shidang-rotation", rotation.status());
   p->rotation_ = *std::move(rotation);
   auto mentorship = ServiceProcess::Start(

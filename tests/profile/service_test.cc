@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -505,6 +506,104 @@ TEST_F(ProfileServiceTest, RetriesWithTheSameRequestIdChangeNothingTwice) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_THAT(s.error_message(), HasSubstr("id_card_number"));
   EXPECT_EQ(CountTeachers(hr_), 1);
+}
+
+// Every key and its DUMP (the value's bytes), to show a refusal changed nothing at all.
+std::map<std::string, std::string> Snapshot(redis::Pool& pool) {
+  std::map<std::string, std::string> snapshot;
+  auto keys = pool.Command({"KEYS", "*"});
+  EXPECT_TRUE(keys.ok());
+  for (size_t i = 0; keys.ok() && i < keys->size(); ++i) {
+    const std::string key((*keys)[i].str());
+    auto dump = pool.Command({"DUMP", key});
+    EXPECT_TRUE(dump.ok());
+    if (dump.ok()) snapshot[key] = std::string(dump->str());
+  }
+  return snapshot;
+}
+
+TEST_F(ProfileServiceTest, ARefusedNewTeacherWritesNothing) {
+  CreateCounty();
+  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  v1::CreateTeacherRequest first = TeacherRequest(school, 1);
+  first.set_request_id("first");
+  v1::CreateTeacherResponse created;
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::CreateTeacher, hr_, first, &created).ok());
+  const std::map<std::string, std::string> before = Snapshot(redis_.pool());
+
+  // The same ID-card number, then the same national teacher id, each under new request ids and
+  // retried: refused every time, and not one key made or changed (the home index included).
+  v1::CreateTeacherRequest same_card = TeacherRequest(school, 1);
+  same_card.mutable_teacher()->set_national_teacher_id("N-other");
+  v1::CreateTeacherRequest same_national_id = TeacherRequest(school, 2);
+  same_national_id.mutable_teacher()->set_national_teacher_id(
+      first.teacher().national_teacher_id());
+  int kind = 0;
+  for (v1::CreateTeacherRequest* req : {&same_card, &same_national_id}) {
+    req->set_request_id(absl::StrCat("refused-", ++kind));
+    for (int retry = 0; retry < 3; ++retry) {
+      v1::CreateTeacherResponse resp;
+      grpc::Status s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, *req, &resp);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+    }
+  }
+  EXPECT_EQ(Snapshot(redis_.pool()), before);
+
+  // HR's answer holds the unmasked number; it is stored for retries, but only sealed.
+  EXPECT_EQ(created.teacher().id_card_number(), IdCard("19900307", false, 1));
+  for (const auto& [key, dump] : before) {
+    EXPECT_EQ(dump.find(IdCard("19900307", false, 1)), std::string::npos) << key;
+  }
+}
+
+// Every unmasked read is in the audit trail exactly once (who, whose, when, which call), in the
+// store (services/profile/id_card_reads.h); masked reads are not.
+TEST_F(ProfileServiceTest, EveryUnmaskedIdCardReadIsAuditedOnce) {
+  CreateCounty();
+  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  const absl::Time start = absl::Now();
+  const v1::Teacher a = CreateTeacher(school, 1);  // HR's answer carries the number: 1 read
+  const v1::Teacher b = CreateTeacher(school, 2);  // 1
+  v1::GetTeacherRequest get;
+  get.set_teacher_id(a.teacher_id());
+  v1::GetTeacherResponse got;
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::GetTeacher, hr_, get, &got).ok());  // 1
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::GetTeacher, hr_, get, &got).ok());  // 1
+  const Principal self = Who(common::v1::ROLE_TEACHER, a.teacher_id());
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::GetTeacher, self, get, &got).ok());  // 1
+  const Principal school_admin = Who(common::v1::ROLE_SCHOOL_ADMIN, "sa", "", school);
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::GetTeacher, school_admin, get, &got).ok());  // 0
+  EXPECT_EQ(CountTeachers(hr_), 2);                                                        // 1 each
+  EXPECT_EQ(CountTeachers(school_admin), 2);  // masked: 0
+  v1::GetGrowthFileRequest file;
+  file.set_teacher_id(b.teacher_id());
+  v1::GetGrowthFileResponse filed;
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::GetGrowthFile, hr_, file, &filed).ok());  // 1
+
+  auto trail = redis_.pool().Command(
+      {"XRANGE", absl::StrCat("profile:{c:", kCounty, "}:id_card_reads"), "-", "+"});
+  ASSERT_TRUE(trail.ok()) << trail.status();
+  std::map<std::pair<std::string, std::string>, int> by_reader_and_teacher;
+  std::set<std::string> request_ids;
+  for (size_t i = 0; i < trail->size(); ++i) {
+    const redis::Reply entry = (*trail)[i];
+    const std::string id(entry[0].str());
+    EXPECT_GE(std::stoll(id.substr(0, id.find('-'))), absl::ToUnixMillis(start) - 1000);
+    std::map<std::string, std::string> fields;
+    for (size_t f = 0; f + 1 < entry[1].size(); f += 2) {
+      fields[std::string(entry[1][f].str())] = std::string(entry[1][f + 1].str());
+    }
+    ++by_reader_and_teacher[{fields["r"], fields["t"]}];
+    EXPECT_FALSE(fields["q"].empty());
+    request_ids.insert(fields["q"] + "/" + fields["t"]);
+    EXPECT_EQ(fields.size(), 3u);  // who, whose, which call: never the number
+  }
+  const std::map<std::pair<std::string, std::string>, int> expected = {
+      {{"county_hr:hr1", a.teacher_id()}, 4},
+      {{"county_hr:hr1", b.teacher_id()}, 3},
+      {{ActorOf(self), a.teacher_id()}, 1}};
+  EXPECT_EQ(by_reader_and_teacher, expected);
+  EXPECT_EQ(request_ids.size(), trail->size()) << "one entry per read, per call";
 }
 
 TEST_F(ProfileServiceTest, TimelineDerivesTitleVetoAndCorrections) {
