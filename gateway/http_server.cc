@@ -506,8 +506,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     const HttpRouteInfo& route = *exchange->route;
     if (!status.ok()) {
-      Response response = ErrorResponse(*exchange, 0, status);
-      if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      // 429 is the rate limiter's alone (a client that sees it slows down for itself). A backend
+      // that is out of room, or an answer too large for the channel, is 503: try again later,
+      // elsewhere; nothing about this caller's pace.
+      const bool unavailable = status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
+                               status.error_code() == grpc::StatusCode::UNAVAILABLE;
+      Response response = ErrorResponse(
+          *exchange, status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ? 503 : 0, status);
+      if (unavailable) {
         std::string retry_after = "1";
         const auto& trailers = exchange->context->GetServerTrailingMetadata();
         auto it = trailers.find(kRetryAfterKey);

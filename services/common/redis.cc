@@ -128,7 +128,71 @@ std::set<const Pool*>& LivePools() {
   return *pools;
 }
 
+// The budget BeginCallBudget opened on this thread, if any.
+struct ThreadBudget {
+  bool open = false;
+  absl::Time deadline = absl::InfiniteFuture();
+  absl::Duration left;
+  absl::Status refusal;
+};
+thread_local ThreadBudget thread_budget;
+
+// One operation's share of the thread's budget: when it must end, and (for an operation without
+// a timeout of its own) the time it took charged to the budget when it is done.
+class OperationClock {
+ public:
+  // `own_timeout` zero: the operation draws on the call's budget, or has `command_timeout`.
+  OperationClock(absl::Duration own_timeout, absl::Duration command_timeout)
+      : start_(absl::Now()), charged_(thread_budget.open && own_timeout <= absl::ZeroDuration()) {
+    if (!thread_budget.open) {
+      end_ = start_ + (own_timeout > absl::ZeroDuration() ? own_timeout : command_timeout);
+      return;
+    }
+    if (!thread_budget.refusal.ok()) {
+      status_ = thread_budget.refusal;
+      return;
+    }
+    const absl::Duration allowed = charged_ ? thread_budget.left : own_timeout;
+    end_ = std::min(thread_budget.deadline, start_ + allowed);
+    if (thread_budget.deadline <= start_) {
+      status_ = absl::DeadlineExceededError("redis: the call's deadline has passed");
+    } else if (end_ <= start_) {
+      status_ = absl::UnavailableError(
+          "redis: this call has used up its time for Redis (the store is slow or stalled); "
+          "retry shortly");
+    }
+  }
+  ~OperationClock() {
+    if (charged_ && thread_budget.open) thread_budget.left -= absl::Now() - start_;
+  }
+  OperationClock(const OperationClock&) = delete;
+  OperationClock& operator=(const OperationClock&) = delete;
+
+  const absl::Status& status() const { return status_; }
+  absl::Time end() const { return end_; }
+
+ private:
+  const absl::Time start_;
+  const bool charged_;
+  absl::Time end_ = absl::InfinitePast();
+  absl::Status status_;
+};
+
+// What is left until `end`, at least a millisecond (hiredis takes a zero timeout as none).
+timeval TimevalUntil(absl::Time end) {
+  return TimevalOf(std::max(end - absl::Now(), absl::Milliseconds(1)));
+}
+
 }  // namespace
+
+void BeginCallBudget(absl::Time deadline, absl::Duration budget, absl::Status refusal) {
+  thread_budget.open = true;
+  thread_budget.deadline = deadline;
+  thread_budget.left = budget;
+  thread_budget.refusal = std::move(refusal);
+}
+
+void EndCallBudget() { thread_budget = ThreadBudget(); }
 
 // ---------------------------------------------------------------------------------------------
 // Reply
@@ -258,7 +322,7 @@ Pool::~Pool() {
   LivePools().erase(this);
 }
 
-absl::StatusOr<Pool::Slot*> Pool::Acquire(size_t leave_idle) {
+absl::StatusOr<Pool::Slot*> Pool::Acquire(absl::Time end, size_t leave_idle) {
   Slot* slot = nullptr;
   bool need_connect = false;
   {
@@ -270,10 +334,11 @@ absl::StatusOr<Pool::Slot*> Pool::Acquire(size_t leave_idle) {
     if (idle_.empty()) {
       ++waits_;
       auto has_idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !idle_.empty(); };
-      if (!mu_.AwaitWithTimeout(absl::Condition(&has_idle), config_.command_timeout)) {
-        return absl::UnavailableError(absl::StrCat("redis: no free connection to ",
-                                                   config_.Describe(), " within ",
-                                                   absl::FormatDuration(config_.command_timeout)));
+      const absl::Time wait_start = absl::Now();
+      if (!mu_.AwaitWithDeadline(absl::Condition(&has_idle), end)) {
+        return absl::UnavailableError(absl::StrCat(
+            "redis: no free connection to ", config_.Describe(), " within ",
+            absl::FormatDuration(absl::Trunc(absl::Now() - wait_start, absl::Milliseconds(1)))));
       }
     }
     slot = idle_.back();
@@ -289,7 +354,8 @@ absl::StatusOr<Pool::Slot*> Pool::Acquire(size_t leave_idle) {
   }
   if (!need_connect) return slot;
 
-  timeval tv = TimevalOf(config_.connect_timeout);
+  timeval tv = TimevalOf(
+      std::min(config_.connect_timeout, std::max(end - absl::Now(), absl::Milliseconds(1))));
   redisContext* context = config_.unix_socket.empty()
                               ? redisConnectWithTimeout(config_.host.c_str(), config_.port, tv)
                               : redisConnectUnixWithTimeout(config_.unix_socket.c_str(), tv);
@@ -305,8 +371,6 @@ absl::StatusOr<Pool::Slot*> Pool::Acquire(size_t leave_idle) {
     return absl::UnavailableError(
         absl::StrCat("redis: cannot connect to ", config_.Describe(), ": ", why));
   }
-  timeval command_tv = TimevalOf(config_.command_timeout);
-  redisSetTimeout(context, command_tv);
   if (config_.unix_socket.empty()) redisEnableKeepAlive(context);
   slot->context = context;
   absl::MutexLock lock(&mu_);
@@ -337,10 +401,9 @@ absl::StatusOr<std::vector<Reply>> Pool::RunViews(
 
 template <typename CommandArgs>
 absl::StatusOr<std::vector<Reply>> Pool::RunOn(Slot* slot, const std::vector<CommandArgs>& commands,
-                                               absl::Duration timeout, bool* broken) {
+                                               absl::Time end, bool* broken) {
   redisContext* c = slot->context;
-  const bool own_timeout = timeout > absl::ZeroDuration();
-  if (own_timeout) redisSetTimeout(c, TimevalOf(timeout));
+  redisSetTimeout(c, TimevalUntil(end));
 
   size_t request_bytes = 0;
   for (const CommandArgs& args : commands) {
@@ -383,23 +446,26 @@ absl::StatusOr<std::vector<Reply>> Pool::RunOn(Slot* slot, const std::vector<Com
     }
     replies.push_back(Reply::Own(static_cast<redisReply*>(raw)));
   }
-  if (own_timeout) redisSetTimeout(c, TimevalOf(config_.command_timeout));
   return replies;
 }
 
 template <typename CommandArgs>
 absl::StatusOr<std::vector<Reply>> Pool::RunCommands(const std::vector<CommandArgs>& commands,
                                                      absl::Duration timeout) {
-  absl::StatusOr<Slot*> acquired = Acquire();
+  const OperationClock clock(timeout, config_.command_timeout);
+  if (!clock.status().ok()) return clock.status();
+  absl::StatusOr<Slot*> acquired = Acquire(clock.end());
   if (!acquired.ok()) return acquired.status();
   bool broken = false;
-  absl::StatusOr<std::vector<Reply>> replies = RunOn(*acquired, commands, timeout, &broken);
+  absl::StatusOr<std::vector<Reply>> replies = RunOn(*acquired, commands, clock.end(), &broken);
   Release(*acquired, broken);
   return replies;
 }
 
 absl::StatusOr<std::unique_ptr<Pool::Session>> Pool::Hold(size_t leave_idle) {
-  absl::StatusOr<Slot*> acquired = Acquire(leave_idle);
+  const OperationClock clock(absl::ZeroDuration(), config_.command_timeout);
+  if (!clock.status().ok()) return clock.status();
+  absl::StatusOr<Slot*> acquired = Acquire(clock.end(), leave_idle);
   if (!acquired.ok()) return acquired.status();
   return std::unique_ptr<Session>(new Session(*this, *acquired));
 }
@@ -410,9 +476,11 @@ Pool::Session::~Session() {
   if (!clean_) {
     // Whatever it holds, DISCARD ends a MULTI (an error reply when there is none) and UNWATCH
     // drops the watched keys: the connection goes back to the pool as new.
+    // Cleanup, not the call's work: its own timeout, so a spent budget closes the connection
+    // (dropping the WATCH and MULTI with it) only when Redis does not answer.
     const std::vector<Args> reset = {{"DISCARD"}, {"UNWATCH"}};
     absl::StatusOr<std::vector<Reply>> replies =
-        pool_.RunOn(slot_, reset, absl::ZeroDuration(), &broken);
+        pool_.RunOn(slot_, reset, absl::Now() + pool_.config_.command_timeout, &broken);
     if (!broken && (!replies.ok() || (*replies)[1].is_error())) broken = true;
   }
   pool_.Release(slot_, broken);
@@ -423,10 +491,11 @@ absl::StatusOr<std::vector<Reply>> Pool::Session::Pipeline(const std::vector<Arg
     return absl::UnavailableError("redis: this session's connection was lost");
   }
   if (commands.empty()) return std::vector<Reply>();
+  const OperationClock clock(absl::ZeroDuration(), pool_.config_.command_timeout);
+  if (!clock.status().ok()) return clock.status();
   bool broken = false;
   clean_ = false;
-  absl::StatusOr<std::vector<Reply>> replies =
-      pool_.RunOn(slot_, commands, absl::ZeroDuration(), &broken);
+  absl::StatusOr<std::vector<Reply>> replies = pool_.RunOn(slot_, commands, clock.end(), &broken);
   if (broken) {
     pool_.Release(slot_, true);
     slot_ = nullptr;

@@ -78,7 +78,10 @@ struct Config {
   std::string host = "127.0.0.1";
   int port = 6379;
   absl::Duration connect_timeout = absl::Milliseconds(300);
-  absl::Duration command_timeout = absl::Milliseconds(800);
+  // The budget of one operation: waiting for a free connection, (re)connecting and the reply
+  // together, so a stalled Redis costs a caller this much, not a wait and then a timeout. Inside
+  // a gRPC call (BeginCallBudget) all of the call's operations share one such budget.
+  absl::Duration command_timeout = absl::Milliseconds(1000);
   int pool_size = 8;
   // After a failed connect, calls fail at once (UNAVAILABLE) until the backoff passes, so a down
   // Redis is reported quickly instead of every caller waiting for its own connect timeout.
@@ -149,9 +152,9 @@ class Pool {
     Slot* slot_;  // nullptr once its connection broke
     bool clean_ = true;
   };
-  // Holds a connection (waiting up to the command timeout for a free one). With `leave_idle`,
-  // only when more than that many are idle, and at once (UNAVAILABLE otherwise): a caller that
-  // holds a session while it runs other commands through the pool must not take the
+  // Holds a connection (waiting as long as an operation may, see BeginCallBudget). With
+  // `leave_idle`, only when more than that many are idle, and at once (UNAVAILABLE otherwise): a
+  // caller that holds a session while it runs other commands through the pool must not take the
   // connections those need, or enough such callers at once would wait on each other.
   absl::StatusOr<std::unique_ptr<Session>> Hold(size_t leave_idle = 0);
 
@@ -159,14 +162,15 @@ class Pool {
   const Config& config() const { return config_; }
 
  private:
-  // Sends `commands` on `slot` and reads their replies; on a transport failure sets *broken.
+  // Sends `commands` on `slot` and reads their replies, giving up at `end`; on a transport
+  // failure sets *broken.
   template <typename CommandArgs>
   absl::StatusOr<std::vector<Reply>> RunOn(Slot* slot, const std::vector<CommandArgs>& commands,
-                                           absl::Duration timeout, bool* broken);
+                                           absl::Time end, bool* broken);
 
-  // Takes an idle connection (waiting up to the command timeout), connected or reconnected;
-  // with `leave_idle`, fails at once unless more than that many are idle.
-  absl::StatusOr<Slot*> Acquire(size_t leave_idle = 0);
+  // Takes an idle connection (waiting until `end`), connected or reconnected; with
+  // `leave_idle`, fails at once unless more than that many are idle.
+  absl::StatusOr<Slot*> Acquire(absl::Time end, size_t leave_idle = 0);
   // Returns a connection; a broken one is closed and reconnected by the next Acquire.
   void Release(Slot* slot, bool broken);
   // Zero timeout: the configured command timeout.
@@ -191,6 +195,20 @@ class Pool {
   absl::Time retry_after_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Duration backoff_ ABSL_GUARDED_BY(mu_);
 };
+
+// The Redis time of one gRPC call. The server (services/common/server.cc) opens a budget on the
+// thread that runs a call's handler and closes it when the handler returns: every Pool operation
+// on that thread in between waits (for a connection, a connect, a reply) only as long as what is
+// left of `budget` and never past the call's `deadline`, so a call's total wait for Redis is
+// bounded by one figure however many commands it runs. When the budget is spent an operation
+// fails at once with UNAVAILABLE (DEADLINE_EXCEEDED once the deadline passed). A non-OK `refusal`
+// (an overloaded server) fails every operation of the call with it before it touches Redis.
+// Operations with a timeout of their own (Eval's long scripts) are capped by the deadline only
+// and not charged. Without an open budget (consumers, tools) each operation has
+// Config::command_timeout.
+void BeginCallBudget(absl::Time deadline, absl::Duration budget,
+                     absl::Status refusal = absl::OkStatus());
+void EndCallBudget();
 
 // The figures of every Pool alive in this process, by its address (Config::Describe()), for
 // metrics read at scrape time (services/common/metrics.h): pools are made in each main, and this

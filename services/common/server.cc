@@ -36,6 +36,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "services/common/log.h"
 #include "services/common/random.h"
@@ -44,6 +45,11 @@
 
 namespace shidang {
 namespace {
+
+// Threads of the gRPC quota beyond max_threads (pollers, health checks, reflection).
+constexpr int kThreadHeadroom = 64;
+// Handlers that run at once per Redis connection; the rest of a burst waits its turn.
+constexpr int kRunningCallsPerConnection = 2;
 
 // Calls inside HandleCall, process-wide: ServiceServer::Shutdown waits for these to finish.
 std::atomic<int> calls_in_flight{0};
@@ -233,6 +239,86 @@ absl::Status CheckCurrentRequest() {
   return current_request == nullptr ? absl::OkStatus() : CheckRequestFields(*current_request);
 }
 
+// Calls in a synchronous handler or waiting for their turn, process-wide, and how many may be
+// (kNoCallLimit until a ServiceServer starts); how many run at once; the Redis budget of each.
+constexpr int kNoCallLimit = 1 << 30;
+std::atomic<int> calls_in_handlers{0};
+std::atomic<int> call_limit{kNoCallLimit};
+std::atomic<int> running_limit{16};
+std::atomic<int64_t> redis_budget_ms{1000};
+
+// Handlers running at once: a call beyond waits for its turn, up to its deadline.
+class RunningCalls {
+ public:
+  bool Enter(absl::Time deadline, int limit) {
+    absl::MutexLock lock(&mu_);
+    const auto room = [this, limit]()
+                          ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_ < limit; };
+    if (!mu_.AwaitWithDeadline(absl::Condition(&room), deadline)) return false;
+    ++running_;
+    return true;
+  }
+  void Leave() {
+    absl::MutexLock lock(&mu_);
+    --running_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  int running_ ABSL_GUARDED_BY(mu_) = 0;
+};
+RunningCalls& Running() {
+  static auto* const running = new RunningCalls();
+  return *running;
+}
+thread_local bool this_call_runs = false;
+
+// Runs on the thread of every synchronous call, around its handler. A burst queues here: a few
+// calls per Redis connection run at once and the rest wait their turn, each until its deadline,
+// so that the time a call spends in line is not taken from its Redis budget, which opens when
+// its turn comes (redis::BeginCallBudget: one wait for all of the call's Redis work, never past
+// its deadline). Past max_threads calls the call is refused at once, and a call whose deadline
+// passed in line too: its first Redis operation fails (UNAVAILABLE, DEADLINE_EXCEEDED) before
+// anything is read or written. (gRPC's own refusal past its thread quota is RESOURCE_EXHAUSTED
+// "Server Threadpool Exhausted", which reads as a rate limit; the quota is set above the limit so
+// that callers see this one instead.)
+class CallAdmission : public grpc::Server::GlobalCallbacks {
+ public:
+  void PreSynchronousRequest(grpc::ServerContext* context) override {
+    const int waiting = calls_in_handlers.fetch_add(1) + 1;
+    const int limit = call_limit.load();
+    const auto chrono_deadline = context->deadline();
+    const absl::Time deadline = chrono_deadline == std::chrono::system_clock::time_point::max()
+                                    ? absl::InfiniteFuture()
+                                    : absl::FromChrono(chrono_deadline);
+    absl::Status refusal;
+    if (waiting > limit) {
+      refusal = absl::UnavailableError(absl::StrCat("the service is overloaded (", waiting - 1,
+                                                    " calls in progress, at most ", limit,
+                                                    "); retry shortly"));
+    } else if (Running().Enter(deadline, running_limit.load())) {
+      this_call_runs = true;
+    } else {
+      refusal = absl::DeadlineExceededError("the call's deadline passed while it waited its turn");
+    }
+    redis::BeginCallBudget(deadline, absl::Milliseconds(redis_budget_ms.load()),
+                           std::move(refusal));
+  }
+  void PostSynchronousRequest(grpc::ServerContext*) override {
+    redis::EndCallBudget();
+    if (this_call_runs) Running().Leave();
+    this_call_runs = false;
+    calls_in_handlers.fetch_sub(1);
+  }
+};
+
+// Installed before main: gRPC takes global callbacks only before the process's first server
+// exists, and a test may build another server before any ServiceServer.
+[[maybe_unused]] const bool call_admission_installed = [] {
+  grpc::Server::SetGlobalCallbacks(new CallAdmission());
+  return true;
+}();
+
 sigset_t TerminationSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -335,12 +421,21 @@ absl::Status ServiceServer::Start() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   grpc::ServerBuilder builder;
-  // The synchronous API: our handlers block on Redis, so each call gets a thread of its own from
-  // a pool, and the quota bounds that pool; beyond it new calls get RESOURCE_EXHAUSTED instead of
-  // the process running out of threads. (A callback server would need an executor of its own for
-  // the same blocking work.)
+  // The synchronous API: our handlers block on Redis, so each call gets a thread of its own, and
+  // a burst waits its turn in CallAdmission, a few calls per Redis connection running at once. A
+  // thread waiting there costs little (a mostly untouched stack), so max_threads is large: up to
+  // it calls are served; past it CallAdmission refuses them with UNAVAILABLE. The quota leaves
+  // room for gRPC's pollers and the health service, so that gRPC's own RESOURCE_EXHAUSTED never
+  // comes first. (The callback API would need an executor of its own for the same blocking work,
+  // and every handler rewritten.)
+  call_limit.store(config_.max_threads);
+  if (config_.redis.has_value()) {
+    redis_budget_ms.store(absl::ToInt64Milliseconds(config_.redis->command_timeout));
+    // Enough to keep every connection busy while the calls holding them are in C++.
+    running_limit.store(kRunningCallsPerConnection * std::max(1, config_.redis->pool_size));
+  }
   grpc::ResourceQuota quota(absl::StrCat("shidang-", config_.ListenAddress()));
-  quota.SetMaxThreads(config_.max_threads);
+  quota.SetMaxThreads(config_.max_threads + kThreadHeadroom);
   builder.SetResourceQuota(quota);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);

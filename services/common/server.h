@@ -49,7 +49,9 @@ struct ServerConfig {
   // Loaded from principal_key_file; never null in a config ValidateServiceConfig returned.
   std::shared_ptr<const PrincipalSigner> principal_signer;
   absl::Duration shutdown_grace = absl::Milliseconds(5000);
-  int max_threads = 16;
+  // Calls served at once (each on a thread of its own, most waiting for Redis); more get
+  // UNAVAILABLE.
+  int max_threads = 2048;
   // YYYY-MM-DD pinning "today" for tests, or empty for the real Asia/Shanghai date.
   std::string today;
   // Port of /metrics on `host`: -1 none, 0 the kernel picks (written to metrics_port_file).

@@ -13,7 +13,9 @@ ABSL_FLAG(std::string, principal_key_file, "",
           "File holding the key (raw bytes, at least 32) that signs principals in metadata.");
 ABSL_FLAG(int, shutdown_grace_ms, 5000,
           "On SIGTERM/SIGINT, how long calls in flight may take before they are cancelled.");
-ABSL_FLAG(int, max_threads, 16, "Upper bound on the threads of the synchronous server.");
+ABSL_FLAG(int, max_threads, 2048,
+          "Calls served at once, each on a thread of its own (most wait for Redis); past it a "
+          "call gets UNAVAILABLE.");
 ABSL_FLAG(std::string, today, "",
           "Pins today's date (YYYY-MM-DD) for tests; empty uses the Asia/Shanghai date.");
 ABSL_FLAG(int, metrics_port, -1,

@@ -44,8 +44,8 @@ absl::Status ValidateLimits(const ServiceConfig& config) {
   if (config.shutdown_grace_ms < 0 || config.shutdown_grace_ms > 600000) {
     return absl::InvalidArgumentError("--shutdown_grace_ms: must be 0..600000");
   }
-  if (config.max_threads < 2 || config.max_threads > 1024) {
-    return absl::InvalidArgumentError("--max_threads: must be 2..1024");
+  if (config.max_threads < 2 || config.max_threads > 16384) {
+    return absl::InvalidArgumentError("--max_threads: must be 2..16384");
   }
   if (!config.today.empty()) {
     absl::StatusOr<absl::CivilDay> day = dates::ParseDate(config.today, "--today");

@@ -48,14 +48,16 @@ struct ServiceConfig {
   bool redis_required = true;
   std::string principal_key_file;
   int shutdown_grace_ms = 5000;
-  int max_threads = 16;
+  // Calls served at once (each on a thread of its own, most waiting for Redis); more get
+  // UNAVAILABLE.
+  int max_threads = 2048;
   std::string today;      // YYYY-MM-DD pinning "today" (tests), or empty for the Asia/Shanghai date
   int metrics_port = -1;  // -1: no /metrics; 0: the kernel picks (see metrics_port_file)
   std::string metrics_port_file;
 };
 
 // Checks `config` and loads the principal key: INVALID_ARGUMENT naming the flag and what it allows
-// (port 0..65535, metrics_port -1..65535, max_threads 2..1024, shutdown_grace_ms 0..600000, today
+// (port 0..65535, metrics_port -1..65535, max_threads 2..16384, shutdown_grace_ms 0..600000, today
 // a real YYYY-MM-DD date, redis "unix:/path" or "host:port"), FAILED_PRECONDITION when the
 // principal key file is missing, short or unreadable. Every service verifies principals, so
 // --principal_key_file is always required.

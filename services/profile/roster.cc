@@ -88,9 +88,14 @@ class RowReader {
     }
     return text;
   }
+  // Names the column as the file named it and, when that differs, as we do:
+  // "全国教师编号 (national_teacher_id)", so the person finds it in their file and a program by
+  // key.
   void Problem(absl::string_view key, absl::string_view rule, absl::string_view description) {
-    out_->push_back(
-        RowProblem(row_.number, map_.Has(key) ? map_.HeaderName(key) : key, rule, description));
+    const absl::string_view header = map_.Has(key) ? map_.HeaderName(key) : key;
+    out_->push_back(RowProblem(
+        row_.number, header == key ? std::string(key) : absl::StrCat(header, " (", key, ")"), rule,
+        description));
   }
 
  private:
@@ -150,9 +155,10 @@ RosterTeacher ReadTeacherRow(const HeaderMap& map, const CsvRow& row, absl::Civi
 absl::Status RosterRejected(const std::vector<common::v1::RowViolation>& problems, size_t rows) {
   std::vector<common::v1::RowViolation> reported(
       problems.begin(), problems.begin() + std::min(problems.size(), kMaxReportedRowProblems));
-  std::string shown = problems.size() > reported.size()
-                          ? absl::StrCat(" (the first ", reported.size(), " are in the details)")
-                          : "";
+  // ToGrpcStatus lists the first kMaxRowViolations and counts the rest.
+  const size_t listed = std::min(reported.size(), static_cast<size_t>(kMaxRowViolations));
+  std::string shown =
+      problems.size() > listed ? absl::StrCat(" (the first ", listed, " are in the details)") : "";
   return WithRowViolations(
       absl::InvalidArgumentError(absl::StrCat("roster rejected: ", problems.size(), " problems in ",
                                               rows, " rows", shown, "; nothing was imported")),

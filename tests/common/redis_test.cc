@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/kit/redis_server.h"
@@ -311,6 +312,52 @@ TEST_F(RedisPoolTest, ArrayRepliesOutliveTheirParentCopy) {
   std::vector<std::string> values;
   for (size_t i = 0; i < all->size(); ++i) values.emplace_back((*all)[i].str());
   EXPECT_THAT(values, ElementsAre("a", "b", "c"));
+}
+
+// A call's Redis work shares one budget: with Redis stalled, the wait for a free connection and
+// the wait for a reply together stay within it (before: each had the command timeout of its own),
+// later operations of the call fail at once, and a new call gets a new budget.
+TEST_F(RedisPoolTest, ACallsRedisWaitsShareOneBudget) {
+  Config config = server_.config();
+  config.pool_size = 1;
+  Pool pool(config);
+  ASSERT_TRUE(pool.Command({"PING"}).ok());
+  server_.Pause();
+  const absl::Duration budget = absl::Milliseconds(300);
+  std::vector<absl::Duration> took(2);
+  std::vector<absl::Status> first(2), second(2);
+  std::vector<std::thread> calls;
+  for (int i = 0; i < 2; ++i) {
+    calls.emplace_back([&, i] {
+      BeginCallBudget(absl::InfiniteFuture(), budget);
+      const absl::Time start = absl::Now();
+      first[i] = pool.Command({"GET", "k"}).status();  // one waits for the reply, one for the slot
+      second[i] = pool.Command({"GET", "k"}).status();
+      took[i] = absl::Now() - start;
+      EndCallBudget();
+    });
+  }
+  for (std::thread& t : calls) t.join();
+  server_.Resume();
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(first[i].code(), absl::StatusCode::kUnavailable) << first[i];
+    EXPECT_EQ(second[i].code(), absl::StatusCode::kUnavailable) << second[i];
+    EXPECT_LT(took[i], budget + absl::Milliseconds(150)) << i;
+  }
+  // A refused call never touches Redis; a call past its deadline is DEADLINE_EXCEEDED.
+  BeginCallBudget(absl::InfiniteFuture(), budget, absl::UnavailableError("overloaded"));
+  EXPECT_EQ(pool.Command({"PING"}).status().message(), "overloaded");
+  EndCallBudget();
+  BeginCallBudget(absl::Now() - absl::Milliseconds(1), budget);
+  EXPECT_EQ(pool.Command({"PING"}).status().code(), absl::StatusCode::kDeadlineExceeded);
+  EndCallBudget();
+  // Recovered, without a new pool.
+  absl::StatusOr<Reply> pong = pool.Command({"PING"});
+  for (int i = 0; i < 20 && !pong.ok(); ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    pong = pool.Command({"PING"});
+  }
+  EXPECT_TRUE(pong.ok()) << pong.status();
 }
 
 }  // namespace

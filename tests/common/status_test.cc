@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace shidang {
@@ -118,6 +119,54 @@ TEST(StatusTest, RowViolationsTravel) {
   EXPECT_EQ(from_ok.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(from_ok.message(), "2 rows are invalid");
   EXPECT_EQ(BadRequestOf(from_ok)->row_violations_size(), 2);
+}
+
+// Before: every row went into the trailer, and an import refused for ~400 rows (details over
+// 94 KB, over 64 KiB once base64-encoded) ended the gateway's connection: "connection lost".
+TEST(StatusTest, WhatAnErrorCarriesIsBoundedAndCountsWhatItLeavesOut) {
+  std::vector<common::v1::RowViolation> rows;
+  for (int i = 0; i < 5000; ++i) {
+    common::v1::RowViolation row;
+    row.set_row(i + 2);
+    row.set_column("全国教师编号 (national_teacher_id)");
+    row.set_rule("required");
+    row.set_description(std::string(200, 'x'));
+    rows.push_back(row);
+  }
+  rows[0].set_description(std::string(10 * 1024, 'h'));  // a 10 KB header cell, echoed
+  absl::Status status = WithRowViolations(absl::OkStatus(), rows);
+  const grpc::Status wire = ToGrpcStatus(status);
+  EXPECT_LE(wire.error_details().size(), kMaxErrorDetailsBytes + 1024);
+
+  absl::Status back = FromGrpcStatus(wire);
+  EXPECT_EQ(back.message(), "5000 rows are invalid");
+  std::optional<common::v1::BadRequest> bad = BadRequestOf(back);
+  ASSERT_TRUE(bad.has_value());
+  ASSERT_GT(bad->row_violations_size(), 0);
+  EXPECT_LE(bad->row_violations_size(), kMaxRowViolations);
+  EXPECT_EQ(bad->row_violations(0).row(), 2);
+  EXPECT_LE(bad->row_violations(0).description().size(), kMaxViolationTextBytes);
+  EXPECT_NE(bad->row_violations(0).description().find("10240 bytes in all"), std::string::npos);
+  EXPECT_EQ(bad->row_violations(1).column(), "全国教师编号 (national_teacher_id)");
+  ASSERT_EQ(bad->field_violations_size(), 1);
+  EXPECT_EQ(bad->field_violations(0).rule(), "more_violations");
+  EXPECT_EQ(bad->field_violations(0).description(),
+            absl::StrCat("5000 problems (rows); the first ", bad->row_violations_size(),
+                         " are listed, ", 5000 - bad->row_violations_size(), " more are not"));
+}
+
+TEST(StatusTest, ALongMessageIsCutAtACharacterBoundary) {
+  const std::string cell(3000, 'a');
+  const grpc::Status wire =
+      ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat("表头 ", cell, " 未知")));
+  EXPECT_LE(wire.error_message().size(), kMaxErrorMessageBytes);
+  EXPECT_EQ(wire.error_message().rfind("表头 ", 0), 0u);
+  EXPECT_NE(wire.error_message().find("bytes in all)"), std::string::npos);
+  // Cut inside a three-byte character: the whole character goes.
+  const std::string cut = BoundedText("表表表表表表表表表表表表表表表表表表表表", 40);
+  EXPECT_LE(cut.size(), 40u);
+  EXPECT_EQ(cut.rfind("表", 0), 0u);
+  EXPECT_EQ(BoundedText("short", 40), "short");
 }
 
 TEST(StatusTest, OtherPayloadsAlsoTravel) {

@@ -126,6 +126,14 @@ void RedisServer::Kill() {
   std::filesystem::remove(socket_path_, ignored);
 }
 
+void RedisServer::Pause() {
+  if (pid_ > 0) kill(pid_, SIGSTOP);
+}
+
+void RedisServer::Resume() {
+  if (pid_ > 0) kill(pid_, SIGCONT);
+}
+
 void RedisServer::Stop() {
   if (pid_ <= 0) return;
   kill(pid_, SIGTERM);

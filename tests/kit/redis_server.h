@@ -55,6 +55,10 @@ class RedisServer {
   void Kill();
   // SIGTERM and wait.
   void Stop();
+  // SIGSTOP: the server stalls (connections stay open, nothing is answered) until Resume.
+  void Pause();
+  // SIGCONT after Pause.
+  void Resume();
   // Starts again on the same data directory and socket.
   void Start();
   bool running() const { return pid_ > 0; }

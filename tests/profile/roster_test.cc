@@ -44,6 +44,37 @@ TEST(RosterParseTest, ABigFileReadOnEveryCoreKeepsRowOrderAndEveryProblem) {
   EXPECT_NE(roster->problems[3].column(), roster->problems[0].column());
 }
 
+// Before: a problem named only the file's header, or only our key; a person reading
+// "id_card_number" does not find it in a file headed 身份证号码, and a program does not know the
+// file's words.
+TEST(RosterParseTest, AProblemNamesTheColumnAsTheFileDidAndAsWeDo) {
+  DemoCountyOptions options;
+  options.schools = 2;
+  options.teachers = 3;
+  options.today = absl::CivilDay(2025, 11, 25);
+  absl::StatusOr<DemoCounty> county = GenerateDemoCounty(options);
+  ASSERT_TRUE(county.ok()) << county.status();
+  county->teachers[0].name = "";
+  county->teachers[1].id_card_number = "12345";
+  std::string csv = TeachersCsv(*county);
+  // The same columns under other names the import accepts.
+  const size_t id_card = csv.find("身份证号");
+  ASSERT_NE(id_card, std::string::npos);
+  csv.replace(id_card, std::string("身份证号").size(), "身份证号码");
+  const size_t national = csv.find("教师编号");
+  ASSERT_NE(national, std::string::npos);
+  csv.replace(national, std::string("教师编号").size(), "全国教师编号");
+
+  absl::StatusOr<Roster<RosterTeacher>> roster = ParseTeacherRoster(csv, options.today);
+  ASSERT_TRUE(roster.ok()) << roster.status();
+  ASSERT_EQ(roster->problems.size(), 2u);
+  EXPECT_EQ(roster->problems[0].row(), 2);
+  EXPECT_EQ(roster->problems[0].column(), "姓名 (name)");
+  EXPECT_EQ(roster->problems[1].row(), 3);
+  EXPECT_EQ(roster->problems[1].column(), "身份证号码 (id_card_number)");
+  EXPECT_EQ(roster->rows[2].teacher.national_teacher_id(), county->teachers[2].national_teacher_id);
+}
+
 TEST(RosterParseTest, SchoolNamesAreCountedInCharacters) {
   DemoCountyOptions options;
   options.schools = 3;
