@@ -14,10 +14,12 @@ namespace shidang::mentorship {
 
 struct MentorshipServiceImpl::State {
   State(redis::Pool& pool, const Clock& clock)
-      : store(pool),
+      : answers(pool),
+        store(pool),
         policies(pool, policy::PolicyStoreOptions{.clock = &clock}),
         deps{pool, store, policies, clock} {}
 
+  AnswerStore answers;
   MentorshipStore store;
   policy::PolicyStore policies;
   Deps deps;
@@ -37,7 +39,7 @@ absl::Status MentorshipServiceImpl::ApplyProfileEvent(const common::v1::Event& e
   grpc::Status MentorshipServiceImpl::Name(grpc::ServerContext* ctx, const v1::Name##Request* req, \
                                            v1::Name##Response* resp) {                             \
     return HandleCall(ctx, "shidang.mentorship.v1.MentorshipService/" #Name, signer_,              \
-                      [&](const CallContext& call) {                                               \
+                      state_->answers, *req, resp, [&](const CallContext& call) {                  \
                         return RunOnFreshReads(*req, resp, [&] {                                   \
                           return mentorship::Name(state_->deps, call, *req, resp);                 \
                         });                                                                        \

@@ -288,12 +288,11 @@ std::string Platform::Token(const Principal& claims, absl::Duration ttl, absl::T
 }
 
 std::string Platform::Logs() const {
-  return absl::StrCat("--- shidang-gateway ---\n", gateway_.process->StderrText(),
-                      "--- shidang-profile ---\n", profile_->StderrText(),
-                      "--- shidang-training ---\n", training_->StderrText(),
-                      "--- shidang-rotation ---\n", rotation_->StderrText(),
-                      "--- shidang-mentorship ---\n", mentorship_->StderrText(),
-                      "--- shidang-account ---\n", account_->StderrText());
+  return absl::StrCat(
+      "--- shidang-gateway ---\n", gateway_.process->StderrText(), "--- shidang-profile ---\n",
+      profile_->StderrText(), "--- shidang-training ---\n", training_->StderrText(),
+      "--- shidang-rotation ---\n", rotation_->StderrText(), "--- shidang-mentorship ---\n",
+      mentorship_->StderrText(), "--- shidang-account ---\n", account_->StderrText());
 }
 
 // ---- Test data.
