@@ -98,17 +98,22 @@ absl::Status CheckStrictJson(absl::string_view text) {
   json::basic_parser<DuplicateKeyHandler> parser(options);
   json::error_code ec;
   const size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
-  if (!ec) return absl::OkStatus();
+  if (!ec && consumed >= text.size()) return absl::OkStatus();
   const std::string& duplicate = parser.handler().duplicate;
   if (!duplicate.empty()) {
-    // The parser stopped after the key; name where the key starts.
+    // The parser stopped inside or after the repeated key; name where that key starts.
     const size_t end = std::min(consumed, text.size());
-    const size_t start = text.rfind('"', end == 0 ? 0 : end - 1);
-    const size_t key_start =
-        start == absl::string_view::npos || start == 0 ? end : text.rfind('"', start - 1);
+    size_t key_start = text.rfind(absl::StrCat("\"", duplicate, "\""), end);
+    if (key_start == absl::string_view::npos) key_start = end;
     return InvalidField("body", "json",
                         absl::StrCat("JSON is not valid at ", Where(text, key_start),
                                      ": duplicate key \"", absl::CHexEscape(duplicate), "\""));
+  }
+  if (consumed > 0 && consumed < text.size() && CheckStrictJson(text.substr(0, consumed)).ok()) {
+    // One whole value was read and more follows it.
+    return InvalidField("body", "json",
+                        absl::StrCat("JSON is not valid at ", Where(text, consumed),
+                                     ": extra data after the JSON value"));
   }
   return InvalidField("body", "json",
                       absl::StrCat("JSON is not valid at ", Where(text, consumed), ": ",

@@ -39,7 +39,8 @@ class SignInTest : public PlatformTest {
              absl::StrCat(R"({"account":{"username":")", username,
                           R"(","role":"ROLE_COUNTY_HR","region":")", region, R"("}})"));
     EXPECT_EQ(reply.status, 200) << reply.body;
-    const pb::Value* password = Member(ParseJson(reply.body), "initialPassword");
+    const pb::Struct password_json = ParseJson(reply.body);
+    const pb::Value* password = Member(password_json, "initialPassword");
     return password == nullptr ? "" : password->string_value();
   }
 
