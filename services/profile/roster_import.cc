@@ -306,12 +306,17 @@ absl::Status RosterImport::BuildTeacherWrites(const CallContext& call,
     // here): the rotation service counts backbone rotations from it.
     payload.set_backbone_tier(row.backbone_tier);
     payload.set_backbone_designated_on(row.backbone_designated_on);
+    // So does the initial title (no title event of its own here): the mentorship service judges
+    // mentors by it.
+    const common::v1::ProfessionalTitle stored_title = payload.title();
+    if (row.title != common::v1::PROFESSIONAL_TITLE_UNSPECIFIED) payload.set_title(row.title);
     work.events[k] = ProfileEvent(
         deps_.clock, "profile.teacher_created",
         {payload.teacher_id(), county, payload.school_joined_on(), req.request_id(), summary}, call,
         payload);
     payload.clear_backbone_tier();
     payload.clear_backbone_designated_on();
+    payload.set_title(stored_title);
     payload.mutable_phone()->swap(phone);
     payload.mutable_email()->swap(email);
     work.writes[k] = std::move(*w);

@@ -377,10 +377,7 @@ TEST_F(HttpStoriesTest, RotationStoryOverJson) {
 // HR's mentorship story over JSON: the new teachers lacking mentors, the service's suggested
 // pairings, accepted in one batch; the mentee and mentor log activities and the mentee reads
 // their progress; a teacher outside the pairing sees nothing; the growth files show the pairing.
-// Disabled: in the merged tree the county's suggestions come back empty ("no qualified mentor
-// with a free place") although the same rules pass in MentorshipServiceTest and
-// MentorshipWithProfileTest; not yet explained (see the closing note of stop 19).
-TEST_F(HttpStoriesTest, DISABLED_MentorshipStoryOverJson) {
+TEST_F(HttpStoriesTest, MentorshipStoryOverJson) {
   County county;
   ImportCounty(platform(), "330729", &county, MentorshipTeachers("330729"));
   ASSERT_FALSE(HasFatalFailure());
@@ -430,7 +427,8 @@ TEST_F(HttpStoriesTest, DISABLED_MentorshipStoryOverJson) {
   // The mentee finds their pairing, logs two observed lessons; the mentor logs a coached one.
   reply = Send(http::verb::get, "/v1/teachers/" + mentee + "/pairings", TeacherP(mentee));
   ASSERT_EQ(reply.status, 200) << reply.body;
-  const pb::Value* pairings = Member(ParseJson(reply.body), "pairings");
+  const pb::Struct listed = ParseJson(reply.body);
+  const pb::Value* pairings = Member(listed, "pairings");
   ASSERT_TRUE(pairings != nullptr && pairings->list_value().values_size() == 1) << reply.body;
   const pb::Struct& pairing = pairings->list_value().values(0).struct_value();
   const std::string id = Member(pairing, "pairingId")->string_value();
