@@ -52,7 +52,11 @@ void TakeTeacherFields(const pv1::Teacher& t, v1::TeacherCopy* c) {
   c->set_post_status(t.post_status());
   c->set_backbone_tier(t.backbone_tier());
   c->set_backbone_since(t.backbone_designated_on());
-  c->set_title(CurrentTitle(*c, t.title()));
+  // An updated teacher's event may carry no title (it is derived from the timeline, and only a
+  // created event from a roster import sets it): keep the one the copy holds.
+  const common::v1::ProfessionalTitle carried =
+      t.title() != common::v1::PROFESSIONAL_TITLE_UNSPECIFIED ? t.title() : c->title();
+  c->set_title(CurrentTitle(*c, carried));
 }
 
 absl::Status ApplyTransfer(Deps& deps, v1::TeacherCopy copy, const pv1::TimelineEntry& entry) {
