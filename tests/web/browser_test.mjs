@@ -107,7 +107,9 @@ async function openView(page, label, mobile) {
   const links = await page.$$('nav#menu a');
   for (const link of links) {
     if ((await link.evaluate((a) => a.textContent)) === label) {
-      await link.click();
+      // A DOM click: on a phone's width the menu slides in, and a mouse click at where the link
+      // is drawn mid-slide can land beside it and leave the view unchanged.
+      await link.evaluate((a) => a.click());
       await settle(page);
       return;
     }
@@ -176,6 +178,7 @@ async function countyHr(page, platform, figures) {
 
   await openView(page, '自报审核');
   await page.select('main section select', county.schoolId);
+  await page.waitForSelector('button[data-action=scan]', { timeout: 30_000 });
   await page.click('button[data-action=scan]');
   await page.waitForFunction(() => document.querySelector('tr[data-record]') || /没有待审核/.test(document.body.textContent), { timeout: 60_000 });
   await settle(page);
@@ -193,8 +196,11 @@ async function countyHr(page, platform, figures) {
   // Mentorship: the new teachers lacking a mentor, and a suggested pairing accepted in one click.
   await openView(page, '师徒结对');
   await noErrors(page, 'mentorship');
+  await page.waitForSelector('[data-testid=unpaired-figures]', { timeout: 30_000 });
   log('mentorship:', await page.$eval('[data-testid=unpaired-figures]', (e) => e.textContent));
-  const suggestion = await page.$('tr[data-suggestion] button');
+  const suggestion = await page
+    .waitForSelector('tr[data-suggestion] button', { timeout: 30_000 })
+    .catch(() => null);
   assert.ok(suggestion, 'the service suggests a pairing for a new teacher lacking a mentor');
   await shot(page, 'county_hr-mentorship');
   await suggestion.click();
@@ -254,6 +260,8 @@ async function walk(page, role, mobile) {
 async function teacher(page) {
   await walk(page, 'teacher', true);
   await openView(page, '登记培训', true);
+  // The form draws once the view has read the teacher's cycle: wait for it, not for the menu.
+  await page.waitForSelector('main input:not([type])', { timeout: 30_000 });
   await page.type('main input:not([type])', '校本研修：单元作业设计');
   await page.type('main input[type=number]', '3');
   await page.type('main textarea', '教研组活动记录');
