@@ -27,6 +27,7 @@ export function drawBars(el: HTMLElement, title: string, bars: Bar[]): () => voi
   const resize = () => chart.resize();
   window.addEventListener('resize', resize);
   el.dataset.chartReady = '1';
+  performance.mark('chart-drawn');
   return () => {
     window.removeEventListener('resize', resize);
     chart.dispose();
