@@ -12,6 +12,8 @@ export interface Violation {
 }
 
 export class ApiError extends Error {
+  // What a view says instead of the status's general advice, where it knows better.
+  advice?: string;
   constructor(
     readonly httpStatus: number,
     readonly status: string,

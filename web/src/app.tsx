@@ -7,6 +7,7 @@ import { menuFor } from './routes';
 import { Principal, onSessionChange, session, signIn, signInWithToken, signOut } from './session';
 import { Busy, ErrorBox, Field, useLoad } from './ui';
 import { Completions, Courses } from './views/centre';
+import { AccountAdmin } from './views/hr_accounts';
 import { PolicyView } from './views/hr_policy';
 import { ReviewQueue } from './views/hr_reviews';
 import { RosterImport } from './views/hr_roster';
@@ -139,6 +140,8 @@ function View({ path, scope, role, onCounty }: { path: string; scope: Scope; rol
       return <MentorshipPlanner county={county} schoolId={schoolId} />;
     case '/me/mentorship':
       return <MyMentorship teacherId={teacherId} />;
+    case '/hr/accounts':
+      return needCounty(<AccountAdmin county={county} hrRole={role} />);
     case '/hr/roster':
       return needCounty(<RosterImport county={county} />);
     case '/hr/policy':

@@ -14,6 +14,7 @@ const hr: MenuItem[] = [
   { path: '/hr/mentorship', label: '师徒结对' },
   { path: '/hr/roster', label: '名册导入' },
   { path: '/hr/policy', label: '现行政策' },
+  { path: '/hr/accounts', label: '账号管理' },
 ];
 
 export const menus: Record<Role, MenuItem[]> = {

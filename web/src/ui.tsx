@@ -29,7 +29,44 @@ const fieldNames: Record<string, string> = {
   capacity: '名额',
   oldPassword: '原密码',
   newPassword: '新密码',
+  old_password: '原密码',
+  new_password: '新密码',
+  region: '地区代码',
+  county_id: '县（区）代码',
+  school_id: '学校',
+  display_name: '姓名',
+  role: '角色',
+  kind: '活动类型',
+  date: '日期',
+  grade: '考核等次',
+  remarks: '评语',
+  by_teacher_id: '记录人',
 };
+
+// The services' rules (a violation's `rule`) said in Chinese; the service's own description
+// (English, for developers) is shown where no hint is known.
+const ruleHints: Record<string, string> = {
+  'username:format': '应为 3–64 位小写字母、数字或 . _ -，以字母或数字开头',
+  'teacher_id:required': '请填写教师编号',
+  'teacher_id:format': '教师编号格式不对',
+  'school_id:required': '请选择学校',
+  'region:region_code': '应为所管辖地区内的 6 位行政区划代码（县级人事填县的代码）',
+  'county_id:county_code': '应为 6 位县（区）代码',
+  'kind:required': '请选择活动类型',
+  'date:required': '请填写日期',
+  'date:date_format': '日期格式应为 年-月-日',
+  'grade:required': '学期考核请选择等次',
+  'grade:evaluation_only': '只有学期考核填写等次',
+  'remarks:length': '评语太长，请删减',
+  'by_teacher_id:pairing_member': '只有这对师徒本人可以记录',
+  'old_password:wrong': '原密码不对',
+  'reason:required': '请填写理由',
+};
+
+export function violationText(field: string, rule: string | undefined, description: string): string {
+  const last = field.split('.').pop() ?? field;
+  return (rule && ruleHints[`${last}:${rule}`]) || description;
+}
 
 export function fieldName(field: string): string {
   const last = field.split('.').pop() ?? field;
@@ -50,14 +87,14 @@ export function ErrorBox({ error }: { error: unknown }) {
   return (
     <div class="error" role="alert">
       <p>
-        <strong>{adviceFor(error.status)}</strong>
-        {fields.length === 0 && rows.length === 0 && error.message ? <span class="muted">（{error.message}）</span> : null}
+        <strong>{error.advice ?? adviceFor(error.status)}</strong>
+        {!error.advice && fields.length === 0 && rows.length === 0 && error.message ? <span class="muted">（{error.message}）</span> : null}
       </p>
       {fields.length > 0 && (
         <ul>
           {fields.map((v, i) => (
             <li key={i}>
-              <strong>{fieldName(v.field ?? '')}</strong>：{v.description}
+              <strong>{fieldName(v.field ?? '')}</strong>：{violationText(v.field ?? '', v.rule, v.description)}
             </li>
           ))}
         </ul>

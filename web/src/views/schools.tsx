@@ -42,11 +42,12 @@ export function SchoolPicker(props: {
   onChange: (id: string) => void;
   allowAll?: boolean;
   label?: string;
+  name?: string;
 }) {
   const [schools] = useLoad(() => countySchools(props.county), [props.county]);
   return (
     <Field label={props.label ?? '学校'}>
-      <select value={props.value} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}>
+      <select name={props.name ?? 'school'} value={props.value} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}>
         {props.allowAll ? <option value="">全县</option> : <option value="">请选择学校</option>}
         {(schools ?? []).map((s) => (
           <option key={s.schoolId} value={s.schoolId}>
