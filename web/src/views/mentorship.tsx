@@ -1,10 +1,10 @@
 // Mentorship (双导师, 师徒结对): for HR and school admins, the new teachers still lacking a mentor
 // and the service's suggested pairings, accepted one at a time or all at once; for a teacher,
-// their pairings and each term's progress.
+// their pairings (as mentee or mentor), each term's progress, and logging what they did.
 import { useState } from 'preact/hooks';
 import { call, newRequestKey } from '../api';
 import { label } from '../labels';
-import { Busy, ErrorBox, Field, useLoad } from '../ui';
+import { Busy, ErrorBox, Field, today, useLoad } from '../ui';
 import { countySchools, schoolName } from './schools';
 
 interface Unpaired {
@@ -174,55 +174,197 @@ interface Pairing {
   kind: string;
   state: string;
   menteeId: string;
+  mentorId: string;
   menteeName: string;
   mentorName: string;
   startDate: string;
   plannedEndDate: string;
 }
-interface Progress {
+interface KindCount {
+  kind: string;
+  count: number;
+  required: number;
+  expected: number;
+  met: boolean;
+}
+interface TermProgress {
+  term: string;
+  firstDay: string;
+  lastDay: string;
+  counts: KindCount[];
+  grade: string;
+  remarks: string;
+  onTrack: boolean;
+  complete: boolean;
+}
+interface PairingProgress {
   pairing: Pairing;
   menteeYear: number;
   stageGoalText: string;
-  terms: Array<{ term: string; counts: Array<{ kind: string; count: number; required: number; met: boolean }>; grade: string; onTrack: boolean }>;
+  terms: TermProgress[];
 }
 
+const activityKinds = [
+  'ACTIVITY_KIND_LESSON_OBSERVED',
+  'ACTIVITY_KIND_LESSON_COACHED',
+  'ACTIVITY_KIND_PUBLIC_LESSON',
+  'ACTIVITY_KIND_GUIDANCE_SESSION',
+  'ACTIVITY_KIND_TERM_EVALUATION',
+];
+const grades = ['EVALUATION_GRADE_EXCELLENT', 'EVALUATION_GRADE_GOOD', 'EVALUATION_GRADE_PASS', 'EVALUATION_GRADE_FAIL'];
+
+// A teacher's pairings, as mentee or as mentor: each one's progress term by term (GetProgress)
+// and, while it is active, a form to log what the two of them did (LogActivity).
 export function MyMentorship({ teacherId }: { teacherId: string }) {
   const [pairings, error, loading] = useLoad(
-    () => call<{ pairings: Pairing[] }>(`/v1/teachers/${teacherId}/pairings`, { query: { includeEnded: true } }),
+    () => call<{ pairings?: Pairing[] }>(`/v1/teachers/${teacherId}/pairings`, { query: { includeEnded: true } }),
     [teacherId],
   );
-  const [progress, progressError] = useLoad(
-    () => call<{ pairings: Progress[] }>(`/v1/teachers/${teacherId}/mentorship-progress`),
-    [teacherId],
-  );
+  const list = pairings?.pairings ?? [];
   return (
     <section aria-labelledby="mypair-h">
       <h2 id="mypair-h">我的结对</h2>
-      <ErrorBox error={error ?? progressError} />
+      <ErrorBox error={error} />
       {loading && <Busy label="正在读取结对" />}
-      {pairings && pairings.pairings.length === 0 && <p>目前没有结对。</p>}
-      <ul>
-        {(pairings?.pairings ?? []).map((p) => (
-          <li key={p.pairingId}>
-            {p.menteeId === teacherId ? `导师 ${p.mentorName}` : `徒弟 ${p.menteeName}`}（{label(p.role)}，{label(p.kind)}）{p.startDate} 至{' '}
-            {p.plannedEndDate}，{label(p.state)}
-          </li>
-        ))}
-      </ul>
-      {(progress?.pairings ?? []).map((pp) => (
-        <div key={pp.pairing.pairingId}>
-          <h3>
-            {label(pp.pairing.role)} {pp.pairing.mentorName}：第 {pp.menteeYear} 年，{pp.stageGoalText}
-          </h3>
-          {pp.terms.map((t) => (
-            <p key={t.term}>
-              {t.term}：{t.counts.map((c) => `${label(c.kind)} ${c.count}/${c.required}`).join('，')}
-              {t.grade && t.grade !== 'EVALUATION_GRADE_UNSPECIFIED' ? `，考核 ${label(t.grade)}` : ''}
-              {t.onTrack ? '' : '（进度落后）'}
-            </p>
-          ))}
-        </div>
+      {pairings && list.length === 0 && <p>目前没有结对。新教师的导师由学校或教育局安排。</p>}
+      {list.map((p) => (
+        <PairingCard key={p.pairingId} pairing={p} teacherId={teacherId} />
       ))}
     </section>
+  );
+}
+
+function PairingCard({ pairing: p, teacherId }: { pairing: Pairing; teacherId: string }) {
+  const [progress, error, loading, reload] = useLoad(
+    () => call<{ asOf: string; progress: PairingProgress }>(`/v1/pairings/${p.pairingId}/progress`),
+    [p.pairingId],
+  );
+  const asMentee = p.menteeId === teacherId;
+  const pp = progress?.progress;
+  return (
+    <article class="pairing" data-pairing={p.pairingId} aria-label={`结对 ${asMentee ? p.mentorName : p.menteeName}`}>
+      <h3>
+        {asMentee ? `我的导师：${p.mentorName || p.mentorId}` : `我带的徒弟：${p.menteeName || p.menteeId}`}
+        <span class="tag">{p.role && p.role !== 'PAIRING_ROLE_UNSPECIFIED' ? label(p.role) : label(p.kind)}</span>
+        <span class="tag">{label(p.state)}</span>
+      </h3>
+      <p class="muted">
+        {p.startDate} 至 {p.plannedEndDate || '—'}
+        {pp ? `；徒弟第 ${pp.menteeYear} 年，目标：${pp.stageGoalText}` : ''}
+      </p>
+      <ErrorBox error={error} />
+      {loading && <Busy label="正在读取进度" />}
+      {pp && <TermTable terms={pp.terms} />}
+      {p.state === 'PAIRING_STATE_ACTIVE' && <LogActivity pairing={p} onLogged={reload} />}
+    </article>
+  );
+}
+
+function TermTable({ terms }: { terms: TermProgress[] }) {
+  if (terms.length === 0) return <p>还没有到第一个学期。</p>;
+  return (
+    <div class="scroll">
+      <table class="progress-table">
+        <thead>
+          <tr>
+            <th scope="col">学期</th>
+            {terms[terms.length - 1].counts.map((c) => (
+              <th scope="col" key={c.kind}>
+                {label(c.kind)}
+              </th>
+            ))}
+            <th scope="col">考核</th>
+            <th scope="col">进度</th>
+          </tr>
+        </thead>
+        <tbody>
+          {[...terms].reverse().map((t) => (
+            <tr key={t.term} data-term={t.term}>
+              <td>{t.term}</td>
+              {t.counts.map((c) => (
+                <td key={c.kind} class={c.count < c.expected ? 'bad' : ''} data-kind={c.kind} data-count={c.count}>
+                  {c.count}
+                  {c.required ? ` / ${c.required}` : ''}
+                </td>
+              ))}
+              <td>{t.grade && t.grade !== 'EVALUATION_GRADE_UNSPECIFIED' ? label(t.grade) : '—'}</td>
+              <td>{t.complete ? '已完成' : t.onTrack ? '进度正常' : <span class="bad">进度落后</span>}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p class="muted">数字为“已做 / 本学期要求”；红色表示少于按已过天数应做的次数。</p>
+    </div>
+  );
+}
+
+function LogActivity({ pairing, onLogged }: { pairing: Pairing; onLogged: () => void }) {
+  const [kind, setKind] = useState(activityKinds[0]);
+  const [date, setDate] = useState(today());
+  const [grade, setGrade] = useState('');
+  const [remarks, setRemarks] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState('');
+  const evaluation = kind === 'ACTIVITY_KIND_TERM_EVALUATION';
+  async function submit(e: Event) {
+    e.preventDefault();
+    setError(null);
+    setDone('');
+    setBusy(true);
+    try {
+      const activity = { kind, date, remarks: remarks.trim(), ...(evaluation ? { grade } : {}) };
+      const r = await call<{ activity: { term: string } }>(`/v1/pairings/${pairing.pairingId}/activities`, {
+        body: { requestId: newRequestKey(), activity },
+      });
+      setDone(`已记录：${label(kind)}（${date}，${r.activity.term} 学期）`);
+      setRemarks('');
+      onLogged();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  const set = (f: (v: string) => void) => (e: Event) => f((e.target as HTMLInputElement).value);
+  return (
+    <form class="form" onSubmit={submit} aria-label="记录结对活动">
+      <Field label="活动类型">
+        <select name="kind" value={kind} onChange={set(setKind)}>
+          {activityKinds.map((k) => (
+            <option key={k} value={k}>
+              {label(k)}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field label="日期">
+        <input name="date" type="date" value={date} max={today()} onInput={set(setDate)} required />
+      </Field>
+      {evaluation && (
+        <Field label="考核等次">
+          <select name="grade" value={grade} onChange={set(setGrade)} required>
+            <option value="">请选择</option>
+            {grades.map((g) => (
+              <option key={g} value={g}>
+                {label(g)}
+              </option>
+            ))}
+          </select>
+        </Field>
+      )}
+      <Field label={evaluation ? '评语' : '备注（可不填）'}>
+        <input name="remarks" value={remarks} onInput={set(setRemarks)} maxLength={500} />
+      </Field>
+      <button type="submit" disabled={busy}>
+        {busy ? '正在记录…' : '记录活动'}
+      </button>
+      <ErrorBox error={error} />
+      {done && (
+        <p class="ok" role="status">
+          {done}
+        </p>
+      )}
+    </form>
   );
 }
