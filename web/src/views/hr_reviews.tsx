@@ -1,11 +1,13 @@
-// County HR: the self-report review queue. The training service lists records per teacher
-// (ListTrainingRecords), so the queue reads one school's teachers at a time, with progress,
-// and approves or rejects the selected records, several at once, a reason required to reject.
+// County HR: the self-report review queue, county-wide or for one school. The training service
+// lists records only per teacher (ListTrainingRecords; no RPC lists a county's pending records),
+// so the queue reads every teacher of the county (or school), paced under the gateway's rate
+// limit, showing what it finds as it goes; approves or rejects the selected records, several at
+// once, a reason required to reject.
 import { useState } from 'preact/hooks';
 import { call, eachLimited, newRequestKey } from '../api';
 import { hours, label } from '../labels';
-import { ErrorBox, Field, Progress } from '../ui';
-import { SchoolPicker } from './schools';
+import { ErrorBox, Field, Progress, useLoad } from '../ui';
+import { School, SchoolPicker, countySchools, schoolName } from './schools';
 
 interface TrainingRecord {
   recordId: string;
@@ -23,6 +25,7 @@ interface TrainingRecord {
 interface Teacher {
   teacherId: string;
   name: string;
+  schoolId: string;
 }
 interface Item {
   record: TrainingRecord;
@@ -31,7 +34,7 @@ interface Item {
   error?: unknown;
 }
 
-async function schoolTeachers(county: string, schoolId: string): Promise<Teacher[]> {
+async function teachersOf(county: string, schoolId: string): Promise<Teacher[]> {
   const out: Teacher[] = [];
   let token = '';
   do {
@@ -44,33 +47,86 @@ async function schoolTeachers(county: string, schoolId: string): Promise<Teacher
   return out;
 }
 
+
+// The gateway allows a principal 50 calls a second (after a burst of 100): the scan keeps under
+// it, so the reviews HR submit meanwhile are not made to wait.
+const callsPerSecond = 45;
+let nextSlot = 0;
+async function paced<T>(work: () => Promise<T>): Promise<T> {
+  const now = performance.now();
+  const at = Math.max(now, nextSlot);
+  nextSlot = at + 1000 / callsPerSecond;
+  if (at > now) await new Promise((r) => setTimeout(r, at - now));
+  return work();
+}
+
+const awaiting = 'TRAINING_RECORD_STATE_AWAITING_REVIEW';
+
+// Reads the pending records of each teacher of `scope` (a school, or '' for the county), giving
+// each teacher's finds to `found` as they come.
+async function scanScope(
+  county: string,
+  scope: string,
+  found: (items: Item[]) => void,
+  progress: (done: number, total: number) => void,
+): Promise<number> {
+  const teachers = await teachersOf(county, scope);
+  await eachLimited(
+    teachers,
+    4,
+    async (teacher) => {
+      const page = await paced(() =>
+        call<{ records?: TrainingRecord[] }>(`/v1/teachers/${teacher.teacherId}/training-records`, {
+          query: { state: awaiting, 'page.pageSize': 100 },
+        }),
+      );
+      if (page.records?.length) found(page.records.map((record) => ({ record, teacher })));
+    },
+    progress,
+  );
+  return teachers.length;
+}
+
+type Decision = 'REVIEW_DECISION_APPROVE' | 'REVIEW_DECISION_REJECT';
+
+async function review(item: Item, decision: Decision, reason: string) {
+  try {
+    await call(`/v1/training-records/${item.record.recordId}:review`, {
+      body: { decision, reason },
+      idempotencyKey: newRequestKey(),
+    });
+    item.outcome = decision === 'REVIEW_DECISION_APPROVE' ? '已批准，学时已计入' : `已驳回：${reason}`;
+  } catch (e) {
+    item.error = e;
+  }
+}
+
 export function ReviewQueue({ county }: { county: string }) {
   const [school, setSchool] = useState('');
+  const [scanned, setScanned] = useState<{ scope: string; teachers: number } | null>(null);
   const [items, setItems] = useState<Item[] | null>(null);
   const [progress, setProgress] = useState<[number, number] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
+  const [schools] = useLoad(() => countySchools(county), [county]);
 
   async function scan() {
+    const scope = school;
     setError(null);
-    setItems(null);
+    setItems([]);
+    setScanned(null);
     setSelected(new Set());
+    let all: Item[] = [];
     try {
-      const teachers = await schoolTeachers(county, school);
-      const found = await eachLimited(
-        teachers,
-        4,
-        async (teacher) => {
-          const page = await call<{ records: TrainingRecord[] }>(`/v1/teachers/${teacher.teacherId}/training-records`, {
-            query: { state: 'TRAINING_RECORD_STATE_AWAITING_REVIEW', 'page.pageSize': 100 },
-          });
-          return page.records.map((record) => ({ record, teacher }));
-        },
+      const teachers = await scanScope(
+        county,
+        scope,
+        (found) => setItems((all = [...all, ...found])),
         (done, total) => setProgress([done, total]),
       );
-      setItems(found.flat());
+      setScanned({ scope, teachers });
     } catch (e) {
       setError(e);
     } finally {
@@ -78,7 +134,7 @@ export function ReviewQueue({ county }: { county: string }) {
     }
   }
 
-  async function decide(decision: 'REVIEW_DECISION_APPROVE' | 'REVIEW_DECISION_REJECT') {
+  async function decide(decision: Decision) {
     if (!items) return;
     if (decision === 'REVIEW_DECISION_REJECT' && !reason.trim()) {
       setError(new Error('驳回时请填写理由，教师会看到它。'));
@@ -87,114 +143,116 @@ export function ReviewQueue({ county }: { county: string }) {
     setError(null);
     setBusy(true);
     const chosen = items.filter((i) => selected.has(i.record.recordId));
-    await eachLimited(
-      chosen,
-      4,
-      async (item) => {
-        try {
-          await call(`/v1/training-records/${item.record.recordId}:review`, {
-            body: { decision, reason: reason.trim() },
-            idempotencyKey: newRequestKey(),
-          });
-          item.outcome = decision === 'REVIEW_DECISION_APPROVE' ? '已批准，学时已计入' : '已驳回';
-        } catch (e) {
-          item.error = e;
-        }
-      },
-      (done, total) => setProgress([done, total]),
-    );
+    await eachLimited(chosen, 4, (item) => review(item, decision, reason.trim()), (done, total) => setProgress([done, total]));
     setProgress(null);
     setSelected(new Set());
     setItems([...items]);
     setBusy(false);
   }
 
+  const shown = (items ?? []).filter((i) => !school || i.teacher.schoolId === school);
+  const scanning = !!progress && !busy;
+  return (
+    <section aria-labelledby="reviews-h">
+      <h2 id="reviews-h">自报学时审核</h2>
+      <div class="toolbar">
+        <SchoolPicker county={county} value={school} onChange={setSchool} allowAll />
+        <button type="button" data-action="scan" onClick={scan} disabled={!!progress}>
+          {school ? '查找本校待审核记录' : '查找全县待审核记录'}
+        </button>
+      </div>
+      <p class="muted">全县约需半分钟（逐一查看每位教师的记录）；找到的记录会随时列出，可以边找边审。</p>
+      {progress && <Progress done={progress[0]} total={progress[1]} label={busy ? '正在提交审核' : '正在逐一查看教师的记录'} />}
+      <ErrorBox error={error} />
+      {scanned && (
+        <p data-testid="scan-summary">
+          已查看{scanned.scope ? schoolName(schools, scanned.scope) : '全县'} {scanned.teachers} 名教师，待审核 {items?.filter((i) => !i.outcome && !i.error).length ?? 0} 条
+          {school && scanned.scope === '' ? `，其中本校 ${shown.filter((i) => !i.outcome && !i.error).length} 条` : ''}。
+        </p>
+      )}
+      {scanned && scanned.scope !== '' && school !== scanned.scope && <p>这所学校还没有查找，请点“查找”。</p>}
+      {!scanning && scanned && shown.length === 0 && (school === scanned.scope || scanned.scope === '') && <p>{school ? '本校' : '全县'}没有待审核的自报学时。</p>}
+      {shown.length > 0 && (
+        <QueueTable items={shown} schools={schools} selected={selected} setSelected={setSelected} />
+      )}
+      {shown.length > 0 && (
+        <div class="toolbar">
+          <Field label="驳回理由（驳回时必填，教师会看到）">
+            <input name="reason" value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} maxLength={200} />
+          </Field>
+          <button type="button" data-action="approve" disabled={busy || selected.size === 0} onClick={() => decide('REVIEW_DECISION_APPROVE')}>
+            批准所选（{selected.size}）
+          </button>
+          <button type="button" class="danger" data-action="reject" disabled={busy || selected.size === 0} onClick={() => decide('REVIEW_DECISION_REJECT')}>
+            驳回所选（{selected.size}）
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function QueueTable(props: { items: Item[]; schools: School[] | null; selected: Set<string>; setSelected: (s: Set<string>) => void }) {
+  const { items, schools, selected, setSelected } = props;
+  const open = items.filter((i) => !i.outcome && !i.error);
   const toggle = (id: string) => {
     const next = new Set(selected);
     next.has(id) ? next.delete(id) : next.add(id);
     setSelected(next);
   };
-  const open = (items ?? []).filter((i) => !i.outcome && !i.error);
-
   return (
-    <section aria-labelledby="reviews-h">
-      <h2 id="reviews-h">自报学时审核</h2>
-      <div class="toolbar">
-        <SchoolPicker county={county} value={school} onChange={setSchool} />
-        <button type="button" data-action="scan" onClick={scan} disabled={!school || !!progress}>
-          查找待审核记录
-        </button>
-      </div>
-      {progress && <Progress done={progress[0]} total={progress[1]} label={busy ? '正在提交审核' : '正在逐一查看本校教师'} />}
-      <ErrorBox error={error} />
-      {items && items.length === 0 && <p>本校没有待审核的自报学时。</p>}
-      {items && items.length > 0 && (
-        <>
-          <div class="scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">
-                    <input
-                      type="checkbox"
-                      aria-label="全选待审核记录"
-                      checked={open.length > 0 && open.every((i) => selected.has(i.record.recordId))}
-                      onChange={(e) =>
-                        setSelected((e.target as HTMLInputElement).checked ? new Set(open.map((i) => i.record.recordId)) : new Set())
-                      }
-                    />
-                  </th>
-                  <th scope="col">教师</th>
-                  <th scope="col">内容</th>
-                  <th scope="col">学时</th>
-                  <th scope="col">日期</th>
-                  <th scope="col">佐证</th>
-                  <th scope="col">结果</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((i) => (
-                  <tr key={i.record.recordId} data-record={i.record.recordId}>
-                    <td>
-                      {!i.outcome && !i.error && (
-                        <input
-                          type="checkbox"
-                          aria-label={`选择 ${i.teacher.name} 的“${i.record.title}”`}
-                          checked={selected.has(i.record.recordId)}
-                          onChange={() => toggle(i.record.recordId)}
-                        />
-                      )}
-                    </td>
-                    <td>{i.teacher.name}</td>
-                    <td>
-                      {i.record.title}
-                      <br />
-                      <small class="muted">
-                        {label(i.record.activity)} · {label(i.record.level)} · {label(i.record.mode)}
-                      </small>
-                    </td>
-                    <td>{hours(i.record.hours)}</td>
-                    <td>{i.record.completedOn}</td>
-                    <td>{i.record.evidence?.description ?? '—'}</td>
-                    <td class="outcome">{i.outcome ?? (i.error ? <ErrorBox error={i.error} /> : '待审核')}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <div class="toolbar">
-            <Field label="驳回理由（驳回时必填）">
-              <input value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} maxLength={200} />
-            </Field>
-            <button type="button" data-action="approve" disabled={busy || selected.size === 0} onClick={() => decide('REVIEW_DECISION_APPROVE')}>
-              批准所选（{selected.size}）
-            </button>
-            <button type="button" class="danger" disabled={busy || selected.size === 0} onClick={() => decide('REVIEW_DECISION_REJECT')}>
-              驳回所选（{selected.size}）
-            </button>
-          </div>
-        </>
-      )}
-    </section>
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">
+              <input
+                type="checkbox"
+                aria-label="全选列出的待审核记录"
+                data-action="select-all"
+                checked={open.length > 0 && open.every((i) => selected.has(i.record.recordId))}
+                onChange={(e) => setSelected((e.target as HTMLInputElement).checked ? new Set(open.map((i) => i.record.recordId)) : new Set())}
+              />
+            </th>
+            <th scope="col">教师</th>
+            <th scope="col">学校</th>
+            <th scope="col">内容</th>
+            <th scope="col">学时</th>
+            <th scope="col">日期</th>
+            <th scope="col">佐证</th>
+            <th scope="col">结果</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((i) => (
+            <tr key={i.record.recordId} data-record={i.record.recordId} data-school={i.teacher.schoolId} data-teacher={i.teacher.teacherId}>
+              <td>
+                {!i.outcome && !i.error && (
+                  <input
+                    type="checkbox"
+                    aria-label={`选择 ${i.teacher.name} 的“${i.record.title}”`}
+                    checked={selected.has(i.record.recordId)}
+                    onChange={() => toggle(i.record.recordId)}
+                  />
+                )}
+              </td>
+              <td>{i.teacher.name}</td>
+              <td>{schoolName(schools, i.teacher.schoolId)}</td>
+              <td>
+                {i.record.title}
+                <br />
+                <small class="muted">
+                  {label(i.record.activity)} · {label(i.record.level)} · {label(i.record.mode)}
+                </small>
+              </td>
+              <td>{hours(i.record.hours)}</td>
+              <td>{i.record.completedOn}</td>
+              <td>{i.record.evidence?.description ?? '—'}</td>
+              <td class="outcome">{i.outcome ?? (i.error ? <ErrorBox error={i.error} /> : '待审核')}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
