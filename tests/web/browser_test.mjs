@@ -19,7 +19,7 @@ const puppeteer = require('puppeteer-core');
 const out = args.out;
 const roles = args.roles ? args.roles.split(',') : ['county_hr', 'school_admin', 'teacher', 'training_center'];
 const expectedMenus = {
-  county_hr: ['培训达标', '轮岗达标', '自报审核', '师徒结对', '名册导入', '现行政策'],
+  county_hr: ['培训达标', '轮岗达标', '自报审核', '师徒结对', '名册导入', '现行政策', '账号管理'],
   school_admin: ['本校教师培训', '本校轮岗', '本校轮岗达标', '本校结对', '现行政策'],
   teacher: ['成长档案', '培训周期', '登记培训', '我的轮岗', '我的结对'],
   training_center: ['课程', '上传结业名单'],
@@ -125,9 +125,7 @@ async function api(page, path) {
   }, path);
 }
 
-// A teacher of the demo county with a self-report awaiting review: the training demo loader logs
-// them for every (n/8+1)-th teacher of the county's listing, starting with the first.
-async function teacherAwaitingReview(page) {
+async function countyTeachers(page) {
   const teachers = [];
   let token = '';
   do {
@@ -135,6 +133,13 @@ async function teacherAwaitingReview(page) {
     teachers.push(...pageOf.teachers);
     token = pageOf.page?.nextPageToken ?? '';
   } while (token);
+  return teachers;
+}
+
+// A teacher of the demo county with a self-report awaiting review: the training demo loader logs
+// them for every (n/8+1)-th teacher of the county's listing, starting with the first.
+async function teacherAwaitingReview(page) {
+  const teachers = await countyTeachers(page);
   for (let i = 0; i < teachers.length; i += Math.floor(teachers.length / 8) + 1) {
     const records = await api(page, `/v1/teachers/${teachers[i].teacherId}/training-records?state=TRAINING_RECORD_STATE_AWAITING_REVIEW`);
     if (records.records?.length) return teachers[i];
@@ -176,22 +181,7 @@ async function countyHr(page, platform, figures) {
   await noErrors(page, 'rotation');
   await shot(page, 'county_hr-rotation');
 
-  await openView(page, '自报审核');
-  await page.select('main section select', county.schoolId);
-  await page.waitForSelector('button[data-action=scan]', { timeout: 30_000 });
-  await page.click('button[data-action=scan]');
-  await page.waitForFunction(() => document.querySelector('tr[data-record]') || /没有待审核/.test(document.body.textContent), { timeout: 60_000 });
-  await settle(page);
-  const rows = await page.$$('tr[data-record]');
-  assert.ok(rows.length >= 1, 'the demo teacher has a self-report awaiting review');
-  await shot(page, 'county_hr-reviews');
-  await rows[0].$eval('input[type=checkbox]', (c) => c.click());
-  await page.click('button[data-action=approve]');
-  await page.waitForFunction(() => /已批准/.test(document.querySelector('tr[data-record] .outcome')?.textContent ?? ''), { timeout: 30_000 });
-  await shot(page, 'county_hr-reviews-approved');
-  log('approved a self-report of', county.name);
-  const left = await api(page, `/v1/teachers/${county.teacherId}/training-records?state=TRAINING_RECORD_STATE_CREDITED`);
-  assert.ok(left.records.some((r) => r.reviewedBy), 'the approved record is credited, with its reviewer');
+  figures.reviewQueueCountyScanSeconds = await reviewQueue(page, county);
 
   // Mentorship: the new teachers lacking a mentor, and a suggested pairing accepted in one click.
   await openView(page, '师徒结对');
@@ -203,6 +193,7 @@ async function countyHr(page, platform, figures) {
     .catch(() => null);
   assert.ok(suggestion, 'the service suggests a pairing for a new teacher lacking a mentor');
   await shot(page, 'county_hr-mentorship');
+  const menteeId = await page.$eval('tr[data-suggestion]', (tr) => tr.dataset.suggestion);
   await suggestion.click();
   await page.waitForFunction(() => /结对/.test(document.querySelector('tr[data-suggestion] .outcome')?.textContent ?? ''), { timeout: 30_000 });
   const accepted = await page.$eval('tr[data-suggestion] .outcome', (e) => e.textContent);
@@ -226,6 +217,135 @@ async function countyHr(page, platform, figures) {
   await noErrors(page, 'policy');
   await shot(page, 'county_hr-policy');
   figures.reviewSchool = county.schoolId;
+  const pairing = (await api(page, `/v1/teachers/${menteeId}/pairings`)).pairings[0];
+  assert.ok(pairing?.mentorId, `the accepted pairing of ${menteeId} is listed with its mentor`);
+  return { pairing, ...(await accountAdmin(page, pairing)) };
+}
+
+// The county-wide review queue: every pending self-report of the county (at least the demo
+// teacher's, from more than one school), filtered to one school, approved several at once;
+// one of another school rejected, first without a reason (refused on the page), then with one.
+async function reviewQueue(page, known) {
+  await openView(page, '自报审核');
+  const t0 = Date.now();
+  await page.click('button[data-action=scan]');
+  await page.waitForSelector('[data-testid=scan-summary]', { timeout: 180_000 });
+  await settle(page);
+  const scanSeconds = (Date.now() - t0) / 1000;
+  const found = await page.$$eval('tr[data-record]', (trs) => trs.map((tr) => ({ ...tr.dataset })));
+  const schools = [...new Set(found.map((f) => f.school))];
+  log(`review queue: ${found.length} pending self-reports in ${schools.length} schools (county scanned in ${scanSeconds.toFixed(1)} s)`);
+  assert.ok(found.some((f) => f.teacher === known.teacherId), 'the queue lists the demo teacher awaiting review');
+  assert.ok(schools.length >= 2, `the county-wide queue spans schools (${schools.join(', ')})`);
+  await shot(page, 'county_hr-reviews');
+
+  await page.select('select[name=school]', known.schoolId);
+  const inSchool = await page.$$eval('tr[data-record]', (trs) => trs.map((tr) => ({ ...tr.dataset })));
+  assert.ok(inSchool.length >= 1 && inSchool.every((f) => f.school === known.schoolId), 'the school filter shows only its records');
+  await page.$eval('input[data-action=select-all]', (c) => c.click());
+  await page.click('button[data-action=approve]');
+  await page.waitForFunction(
+    (n) => [...document.querySelectorAll('tr[data-record] .outcome')].filter((o) => /已批准/.test(o.textContent)).length === n,
+    { timeout: 30_000 },
+    inSchool.length,
+  );
+  await shot(page, 'county_hr-reviews-approved');
+  for (const teacherId of new Set(inSchool.map((f) => f.teacher))) {
+    const credited = await api(page, `/v1/teachers/${teacherId}/training-records?state=TRAINING_RECORD_STATE_CREDITED`);
+    assert.ok(credited.records.some((r) => inSchool.some((f) => f.record === r.recordId) && r.reviewedBy), 'approved records are credited, with their reviewer');
+  }
+  log(`approved ${inSchool.length} self-report(s) of school ${known.schoolId} at once`);
+
+  await page.select('select[name=school]', '');
+  const other = found.find((f) => f.school !== known.schoolId);
+  await page.$eval(`tr[data-record="${other.record}"] input[type=checkbox]`, (c) => c.click());
+  await page.click('button[data-action=reject]');
+  await page.waitForSelector('main .error', { timeout: 10_000 });
+  assert.match(await page.$eval('main .error', (e) => e.textContent), /理由/, 'a rejection without a reason is refused on the page');
+  await page.type('input[name=reason]', '佐证材料不清晰，请补充盖章证明');
+  await page.click('button[data-action=reject]');
+  await page.waitForFunction((id) => /已驳回/.test(document.querySelector(`tr[data-record="${id}"] .outcome`)?.textContent ?? ''), { timeout: 30_000 }, other.record);
+  const rejected = await api(page, `/v1/teachers/${other.teacher}/training-records?state=TRAINING_RECORD_STATE_REJECTED`);
+  assert.ok(rejected.records.some((r) => r.recordId === other.record), 'the rejected record is rejected in the service');
+  await shot(page, 'county_hr-reviews-rejected');
+  return scanSeconds;
+}
+
+async function signInApi(page, username, password) {
+  return page.evaluate(async (u, p) => {
+    const r = await fetch('/v1/sessions', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: u, password: p }) });
+    return { status: r.status, body: await r.json() };
+  }, username, password);
+}
+
+// Fills the new-account form for a teacher and returns what the page shows: the one-time
+// password, or the error's text.
+async function newTeacherAccount(page, username, teacherId) {
+  await page.$eval('input[name=new-username]', (e) => (e.value = ''));
+  await page.type('input[name=new-username]', username);
+  await page.$eval('input[name=teacher-id]', (e) => (e.value = ''));
+  await page.type('input[name=teacher-id]', teacherId);
+  const before = await page.$eval('form[aria-label="新建账号"]', (f) => Number(f.dataset.answers));
+  await page.click('form[aria-label="新建账号"] button[type=submit]');
+  await page.waitForFunction((n) => Number(document.querySelector('form[aria-label="新建账号"]').dataset.answers) > n, { timeout: 30_000 }, before);
+  const el = await page.waitForSelector('form[aria-label="新建账号"] ~ .error, form[aria-label="新建账号"] ~ [data-testid=one-time-password]', { timeout: 5_000 });
+  const password = await el.evaluate((e) => e.querySelector('code')?.dataset.password ?? null);
+  return { password, text: await el.evaluate((e) => e.textContent) };
+}
+
+// Account administration: accounts for a small school's roster in one call, accounts for the
+// accepted pairing's mentee and mentor, refusals said as a person wants them, then reset and
+// disable from the list, each checked by signing in through the API.
+async function accountAdmin(page, pairing) {
+  await openView(page, '账号管理');
+  const sizes = new Map();
+  for (const t of await countyTeachers(page)) sizes.set(t.schoolId, (sizes.get(t.schoolId) ?? 0) + 1);
+  // A small school apart from the pairing's (its two teachers get accounts one by one below).
+  let small = '';
+  for (const [id] of [...sizes].filter(([id]) => id !== pairing.menteeSchoolId && id !== pairing.mentorSchoolId).sort((a, b) => a[1] - b[1])) {
+    if (Number((await api(page, `/v1/accounts?region=330723&schoolId=${id}&page.pageSize=1`)).page?.totalSize ?? 0) === 0) {
+      small = id;
+      break;
+    }
+  }
+  assert.ok(small, 'a school whose teachers have no accounts yet');
+  await page.select('select[name=roster-school]', small);
+  await page.click('button[data-action=from-roster]');
+  await page.waitForSelector('[data-testid=roster-accounts]', { timeout: 120_000 });
+  const made = await page.$$eval('tr[data-roster-row=OK]', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  log(`accounts from the roster of ${small}: ${made.length} made`);
+  assert.ok(made.length >= 1, 'the roster call makes accounts for the school\'s teachers');
+  await shot(page, 'county_hr-accounts-roster');
+  const [, rosterUser, rosterPassword] = made[0];
+  const first = await signInApi(page, rosterUser, rosterPassword);
+  assert.equal(first.status, 200, `a roster-made account signs in (${JSON.stringify(first.body).slice(0, 120)})`);
+  assert.equal(first.body.principal.role, 'ROLE_TEACHER');
+
+  const stamp = Date.now().toString(36);
+  const mentee = await newTeacherAccount(page, `mentee.${stamp}`, pairing.menteeId);
+  const mentor = await newTeacherAccount(page, `mentor.${stamp}`, pairing.mentorId);
+  assert.ok(mentee.password && mentor.password, `the new accounts' passwords are shown once (${mentee.text} / ${mentor.text})`);
+  await shot(page, 'county_hr-accounts-created');
+  const bad = await newTeacherAccount(page, 'Bad Name', pairing.menteeId);
+  assert.match(bad.text, /用户名.*3–64 位/, `a bad username is named with what is allowed (${bad.text})`);
+  const twice = await newTeacherAccount(page, `again.${stamp}`, pairing.menteeId);
+  assert.match(twice.text, /已有账号/, `a second account for a teacher is refused in words (${twice.text})`);
+  await shot(page, 'county_hr-accounts-refused');
+
+  await page.select('select[name=list-school]', small);
+  const row = await page.waitForSelector(`tr[data-account="${rosterUser}"]`, { timeout: 30_000 });
+  await (await row.$('button[data-action=reset]')).click();
+  const reset = await page.waitForSelector(`tr[data-account="${rosterUser}"] [data-testid=one-time-password] code`, { timeout: 30_000 });
+  const newPassword = await reset.evaluate((c) => c.dataset.password);
+  assert.equal((await signInApi(page, rosterUser, rosterPassword)).status, 401, 'the old password no longer signs in');
+  assert.equal((await signInApi(page, rosterUser, newPassword)).status, 200, 'the reset password signs in');
+  await page.click(`tr[data-account="${rosterUser}"] button[data-action=disable]`);
+  await page.click(`tr[data-account="${rosterUser}"] button[data-action=confirm-disable]`);
+  await page.waitForFunction((u) => /已停用/.test(document.querySelector(`tr[data-account="${u}"] .state`)?.textContent ?? ''), { timeout: 30_000 }, rosterUser);
+  assert.equal((await signInApi(page, rosterUser, newPassword)).status, 401, 'a disabled account cannot sign in');
+  await shot(page, 'county_hr-accounts-list');
+  log(`accounts: reset and disabled ${rosterUser}; made mentee.${stamp} and mentor.${stamp}`);
+  return { mentee: { username: `mentee.${stamp}`, password: mentee.password }, mentor: { username: `mentor.${stamp}`, password: mentor.password } };
 }
 
 // A teachers roster whose second data row (line 3) has a birth date that does not exist.
@@ -292,6 +412,62 @@ async function trainingCentre(page) {
   await shot(page, 'training_center-completions');
 }
 
+// A teacher of the pairing HR accepted, signed in with the account HR made (at a phone's
+// width): sees the pairing and its progress, logs an activity, and sees it counted.
+async function pairedTeacher(browser, platform, who, account, pairing) {
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  await page.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true });
+  await page.goto(platform.url, { waitUntil: 'load' });
+  await page.type('input[name=username]', account.username);
+  await page.type('input[name=password]', account.password);
+  await page.click('form[aria-label="登录"] button[type=submit]');
+  await page.waitForSelector('nav#menu a', { timeout: 30_000 });
+  assert.deepEqual(await page.$$eval('nav#menu a', (as) => as.map((a) => a.textContent)), expectedMenus.teacher, `the ${who}'s menu`);
+  await openView(page, '我的结对', true);
+  const card = `article[data-pairing="${pairing.pairingId}"]`;
+  await page.waitForSelector(`${card} tr[data-term]`, { timeout: 30_000 });
+  await noErrors(page, `${who}'s pairings`);
+  const kind = who === 'mentee' ? 'ACTIVITY_KIND_LESSON_OBSERVED' : 'ACTIVITY_KIND_TERM_EVALUATION';
+  const count = () => page.$eval(`${card} tr[data-term] td[data-kind=${kind}]`, (td) => Number(td.dataset.count)).catch(() => 0);
+  const before = await count();
+  await page.select(`${card} select[name=kind]`, kind);
+  if (who === 'mentor') {
+    await page.select(`${card} select[name=grade]`, 'EVALUATION_GRADE_GOOD');
+    await page.type(`${card} input[name=remarks]`, '课堂结构完整，板书清晰');
+  }
+  await page.click(`${card} form button[type=submit]`);
+  await page.waitForSelector(`${card} form .ok, ${card} form .error`, { timeout: 30_000 });
+  await noErrors(page, `${who} logs an activity`);
+  await page.waitForFunction((sel, n) => Number(document.querySelector(sel)?.dataset.count ?? 0) > n, { timeout: 30_000 }, `${card} tr[data-term] td[data-kind=${kind}]`, before);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `我的结对 fits a phone's width (overflow ${overflow}px)`);
+  await shot(page, `${who}-mentorship-logged`);
+  const progress = await api(page, `/v1/pairings/${pairing.pairingId}/progress`);
+  const term = progress.progress.terms.at(-1);
+  assert.ok(term.counts.some((c) => c.kind === kind && c.count === before + 1), `the service counts the ${who}'s activity`);
+  if (who === 'mentor') assert.equal(term.grade, 'EVALUATION_GRADE_GOOD', 'the term evaluation is kept with its grade');
+  log(`${who} ${account.username} logged ${kind} on ${pairing.pairingId}`);
+  await context.close();
+}
+
+// When the dashboard's parts were drawn, from the page's own marks (session.ts, hr_training.tsx,
+// chart_impl.ts), in ms after `t0` (the click) and after the sign-in answer.
+async function dashboardMarks(page, t0) {
+  return page.evaluate((clickedAt) => {
+    const last = (name) => performance.getEntriesByName(name).at(-1)?.startTime;
+    const at = (name) => Math.round(performance.timeOrigin + last(name) - clickedAt);
+    const signedIn = last('signed-in');
+    return {
+      signInAnswered: at('signed-in'),
+      numbersAfterSignIn: Math.round(last('numbers-drawn') - signedIn),
+      chartAfterSignIn: Math.round(last('chart-drawn') - signedIn),
+      numbersAfterClick: at('numbers-drawn'),
+      chartAfterClick: at('chart-drawn'),
+    };
+  }, t0);
+}
+
 // --- main -----------------------------------------------------------------------------------------
 const platform = await awaitPlatform();
 log('platform up at', platform.url, Object.keys(platform.accounts).length ? '(demo accounts)' : '(demo tokens; no accounts printed)');
@@ -302,6 +478,7 @@ const browser = await puppeteer.launch({
 });
 const figures = { build: readFileSync(args.build_summary, 'utf8') ? JSON.parse(readFileSync(args.build_summary, 'utf8')) : {} };
 const pageErrors = [];
+let paired = null;
 try {
   for (const role of roles) {
     const context = role === 'county_hr' ? browser.defaultBrowserContext() : await browser.createBrowserContext();
@@ -319,20 +496,23 @@ try {
     if (role === 'county_hr') {
       await page.waitForSelector('.chart[data-chart-ready]', { timeout: 60_000 });
       figures.dashboardColdMs = Date.now() - t0;
+      figures.dashboardCold = await dashboardMarks(page, t0);
       // Where the time went: each request's duration as the browser saw it.
-      figures.dashboardColdRequests = await page.evaluate(() =>
-        performance
+      figures.dashboardColdRequests = await page.evaluate(() => {
+        const signedIn = performance.getEntriesByName('signed-in').at(-1)?.startTime ?? 0;
+        return performance
           .getEntriesByType('resource')
           .filter((e) => /\/v1\/|chunk-/.test(e.name))
-          .map((e) => `${new URL(e.name).pathname} ${Math.round(e.duration)} ms`),
-      );
-      await countyHr(page, platform, figures);
+          .map((e) => `${new URL(e.name).pathname} at ${Math.round(e.startTime - signedIn)} ms for ${Math.round(e.duration)} ms`);
+      });
+      paired = await countyHr(page, platform, figures);
       // Once more with the page's files cached, as a returning user signs in.
       await page.click('header button:last-of-type');
       await page.waitForSelector('form[aria-label="登录"]');
       const again = await signIn(page, platform, role);
       await page.waitForSelector('.chart[data-chart-ready]', { timeout: 60_000 });
       figures.dashboardWarmMs = Date.now() - again.t0;
+      figures.dashboardWarm = await dashboardMarks(page, again.t0);
     } else if (role === 'teacher') {
       await teacher(page);
     } else if (role === 'training_center') {
@@ -342,13 +522,20 @@ try {
     }
     await page.close();
   }
+  if (paired) {
+    await pairedTeacher(browser, platform, 'mentee', paired.mentee, paired.pairing);
+    await pairedTeacher(browser, platform, 'mentor', paired.mentor, paired.pairing);
+  }
   assert.deepEqual(pageErrors, [], 'no script errors in the page');
 } finally {
   await browser.close();
 }
 writeFileSync(join(out, 'figures.json'), JSON.stringify(figures, null, 1) + '\n');
+const marks = (m) => (m ? `numbers ${m.numbersAfterSignIn} ms and chart ${m.chartAfterSignIn} ms after the sign-in answer (${m.signInAnswered} ms after the click)` : '');
 log(
   `figures: first view ${(figures.build.firstViewGzipBytes / 1024).toFixed(1)} KiB gzipped; ` +
-    `sign-in to county dashboard ${figures.dashboardColdMs} ms (cold), ${figures.dashboardWarmMs} ms (warm)`,
+    `sign-in click to county dashboard's chart ${figures.dashboardColdMs} ms (cold), ${figures.dashboardWarmMs} ms (warm); ` +
+    `cold: ${marks(figures.dashboardCold)}; warm: ${marks(figures.dashboardWarm)}`,
 );
+log('dashboard requests (cold):', (figures.dashboardColdRequests ?? []).join('; '));
 log('screenshots in', out);
