@@ -175,20 +175,25 @@ export function ReviewQueue({ county }: { county: string }) {
       {shown.length > 0 && (
         <QueueTable items={shown} schools={schools} selected={selected} setSelected={setSelected} />
       )}
-      {shown.length > 0 && (
-        <div class="toolbar">
-          <Field label="驳回理由（驳回时必填，教师会看到）">
-            <input name="reason" value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} maxLength={200} />
-          </Field>
-          <button type="button" data-action="approve" disabled={busy || selected.size === 0} onClick={() => decide('REVIEW_DECISION_APPROVE')}>
-            批准所选（{selected.size}）
-          </button>
-          <button type="button" class="danger" data-action="reject" disabled={busy || selected.size === 0} onClick={() => decide('REVIEW_DECISION_REJECT')}>
-            驳回所选（{selected.size}）
-          </button>
-        </div>
-      )}
+      {shown.length > 0 && <DecisionBar busy={busy} count={selected.size} reason={reason} setReason={setReason} decide={decide} />}
     </section>
+  );
+}
+
+function DecisionBar(props: { busy: boolean; count: number; reason: string; setReason: (r: string) => void; decide: (d: Decision) => void }) {
+  const { busy, count, reason, setReason, decide } = props;
+  return (
+    <div class="toolbar">
+      <Field label="驳回理由（驳回时必填，教师会看到）">
+        <input name="reason" value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} maxLength={200} />
+      </Field>
+      <button type="button" data-action="approve" disabled={busy || count === 0} onClick={() => decide('REVIEW_DECISION_APPROVE')}>
+        批准所选（{count}）
+      </button>
+      <button type="button" class="danger" data-action="reject" disabled={busy || count === 0} onClick={() => decide('REVIEW_DECISION_REJECT')}>
+        驳回所选（{count}）
+      </button>
+    </div>
   );
 }
 

@@ -41,26 +41,14 @@ const reportPath = (county: string) => `/v1/counties/${county}/training-complian
 // is the top of the list, so the dashboard reads one small page and draws; more on request.
 const pageSize = 100;
 
-export function TrainingCompliance({ county, fixedSchool }: { county: string; fixedSchool?: string }) {
-  const [school, setSchool] = useState(fixedSchool ?? '');
-  const [report, error, loading] = useLoad(
-    () => call<Report>(reportPath(county), { query: { schoolId: school, 'page.pageSize': pageSize } }),
-    [county, school],
-  );
-  const [more, setMore] = useState<{ rows: Row[]; token: string } | null>(null);
-  const [moreError, setMoreError] = useState<unknown>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-  useEffect(() => setMore(null), [report]);
-  const [downloadError, setDownloadError] = useState<unknown>(null);
-  const [downloading, setDownloading] = useState(false);
+// The chart of the counts by status, drawn when `report` comes (ECharts, its own chunk: the
+// numbers above it are drawn first). Its code starts loading when the view mounts.
+function useStatusChart(report: Report | null) {
   const chartEl = useRef<HTMLDivElement>(null);
-  // The chart's code comes while the report is read, not after.
   useEffect(() => void loadCharts(), []);
-
   useEffect(() => {
     if (report) performance.mark('numbers-drawn');
   }, [report]);
-
   useEffect(() => {
     if (!report || !chartEl.current) return;
     let dispose: (() => void) | undefined;
@@ -76,6 +64,72 @@ export function TrainingCompliance({ county, fixedSchool }: { county: string; fi
       dispose?.();
     };
   }, [report]);
+  return chartEl;
+}
+
+// The whole report as CSV (every row), saved under the name the service gives.
+function useCsvDownload(county: string, school: string): [() => Promise<void>, boolean, unknown] {
+  const [error, setError] = useState<unknown>(null);
+  const [downloading, setDownloading] = useState(false);
+  async function download() {
+    setError(null);
+    setDownloading(true);
+    try {
+      const response = await raw(reportPath(county), { query: { schoolId: school }, accept: 'text/csv' });
+      const name = dispositionName(response.headers.get('Content-Disposition'), 'training-compliance.csv');
+      saveBlob(await response.blob(), name);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setDownloading(false);
+    }
+  }
+  return [download, downloading, error];
+}
+
+function BehindTable({ rows }: { rows: Row[] }) {
+  return (
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">教师</th>
+            <th scope="col">状态</th>
+            <th scope="col">已计学时</th>
+            <th scope="col">应达进度</th>
+            <th scope="col">缺口</th>
+            <th scope="col">周期剩余</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.teacherId}>
+              <td>{r.teacherName || r.teacherId}</td>
+              <td>{label(r.status)}</td>
+              <td>{hours(r.countedHours)}</td>
+              <td>{hours(r.expectedHours)}</td>
+              <td class="bad">{hours(r.shortfallHours)}</td>
+              <td>{r.daysLeft} 天</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function TrainingCompliance({ county, fixedSchool }: { county: string; fixedSchool?: string }) {
+  const [school, setSchool] = useState(fixedSchool ?? '');
+  const [report, error, loading] = useLoad(
+    () => call<Report>(reportPath(county), { query: { schoolId: school, 'page.pageSize': pageSize } }),
+    [county, school],
+  );
+  const [more, setMore] = useState<{ rows: Row[]; token: string } | null>(null);
+  const [moreError, setMoreError] = useState<unknown>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  useEffect(() => setMore(null), [report]);
+  const [download, downloading, downloadError] = useCsvDownload(county, school);
+  const chartEl = useStatusChart(report);
 
   async function showMore() {
     const token = more ? more.token : report?.page?.nextPageToken;
@@ -89,23 +143,6 @@ export function TrainingCompliance({ county, fixedSchool }: { county: string; fi
       setMoreError(e);
     } finally {
       setLoadingMore(false);
-    }
-  }
-
-  async function download() {
-    setDownloadError(null);
-    setDownloading(true);
-    try {
-      const response = await raw(`/v1/counties/${county}/training-compliance`, {
-        query: { schoolId: school },
-        accept: 'text/csv',
-      });
-      const name = dispositionName(response.headers.get('Content-Disposition'), 'training-compliance.csv');
-      saveBlob(await response.blob(), name);
-    } catch (e) {
-      setDownloadError(e);
-    } finally {
-      setDownloading(false);
     }
   }
 
@@ -140,32 +177,7 @@ export function TrainingCompliance({ county, fixedSchool }: { county: string; fi
           </ul>
           <div class="chart" ref={chartEl} role="img" aria-label="各状态教师人数柱状图" />
           <h3>进度落后或有风险的教师（{behindTotal}）</h3>
-          <div class="scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">教师</th>
-                  <th scope="col">状态</th>
-                  <th scope="col">已计学时</th>
-                  <th scope="col">应达进度</th>
-                  <th scope="col">缺口</th>
-                  <th scope="col">周期剩余</th>
-                </tr>
-              </thead>
-              <tbody>
-                {behind.map((r) => (
-                  <tr key={r.teacherId}>
-                    <td>{r.teacherName || r.teacherId}</td>
-                    <td>{label(r.status)}</td>
-                    <td>{hours(r.countedHours)}</td>
-                    <td>{hours(r.expectedHours)}</td>
-                    <td class="bad">{hours(r.shortfallHours)}</td>
-                    <td>{r.daysLeft} 天</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <BehindTable rows={behind} />
           {moreToken && (
             <p class="muted">
               已列出缺口最大的 {behind.length} 人，共 {behindTotal} 人；完整名单请下载 CSV。{' '}
