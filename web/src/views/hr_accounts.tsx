@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, call } from '../api';
 import { roleLabels } from '../labels';
 import { normalRole } from '../session';
-import { Busy, ErrorBox, Field, saveBlob, useLoad } from '../ui';
+import { Busy, ErrorBox, Field, Progress, saveBlob, useLoad } from '../ui';
 import { SchoolPicker, countySchools, schoolName } from './schools';
 
 interface Account {
@@ -59,21 +59,34 @@ function RosterAccounts({ county, onDone }: { county: string; onDone: () => void
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [result, setResult] = useState<{ accounts: RosterAccount[]; created: number; refused: number } | null>(null);
+  const [progress, setProgress] = useState<[number, number] | null>(null);
+  // The service hashes each new password (argon2id): a county at once could outlast the call's
+  // deadline, so a county-wide run goes school by school, with progress.
   async function run() {
     setBusy(true);
     setError(null);
     setResult(null);
     try {
-      const r = await call<{ accounts?: RosterAccount[]; created?: number; refused?: number }>(
-        `/v1/counties/${county}/accounts:fromRoster`,
-        { body: { schoolId: school }, timeoutMs: 120_000 },
-      );
-      setResult({ accounts: r.accounts ?? [], created: r.created ?? 0, refused: r.refused ?? 0 });
+      const scopes = school ? [school] : (await countySchools(county)).map((s) => s.schoolId);
+      const total = { accounts: [] as RosterAccount[], created: 0, refused: 0 };
+      setProgress([0, scopes.length]);
+      for (const [i, schoolId] of scopes.entries()) {
+        const r = await call<{ accounts?: RosterAccount[]; created?: number; refused?: number }>(
+          `/v1/counties/${county}/accounts:fromRoster`,
+          { body: { schoolId }, timeoutMs: 300_000 },
+        );
+        total.accounts.push(...(r.accounts ?? []));
+        total.created += r.created ?? 0;
+        total.refused += r.refused ?? 0;
+        setResult({ ...total });
+        setProgress([i + 1, scopes.length]);
+      }
       onDone();
     } catch (e) {
       setError(explained(e));
     } finally {
       setBusy(false);
+      setProgress(null);
     }
   }
   const made = (result?.accounts ?? []).filter((a) => a.code === 'OK');
@@ -91,10 +104,10 @@ function RosterAccounts({ county, onDone }: { county: string; onDone: () => void
           {busy ? '正在开通…' : '开通账号'}
         </button>
       </div>
-      {busy && <Busy label="正在按名册开通账号" />}
+      {progress && <Progress done={progress[0]} total={progress[1]} label="正在逐校开通账号" />}
       <ErrorBox error={error} />
       {result && (
-        <div data-testid="roster-accounts">
+        <div data-testid={busy ? 'roster-accounts-partial' : 'roster-accounts'}>
           <p>
             新开通 <strong>{result.created}</strong> 个，已有账号未变 <strong>{result.refused}</strong> 个。
             {made.length > 0 && '临时密码只显示这一次：请下载名单后分发给教师本人。'}
