@@ -10,7 +10,11 @@ type Echarts = typeof import('./chart_impl');
 let loading: Promise<Echarts> | null = null;
 
 export function loadCharts(): Promise<Echarts> {
-  loading ??= import('./chart_impl');
+  // A failed load (the network) is tried again by the next chart.
+  loading ??= import('./chart_impl').catch((e) => {
+    loading = null;
+    throw e;
+  });
   return loading;
 }
 
