@@ -2,7 +2,7 @@
 // which the gateway answers with index.html).
 import { useEffect, useState } from 'preact/hooks';
 import { call } from './api';
-import { loadCharts } from './chart';
+import { prepareCharts } from './chart';
 import { roleLabels } from './labels';
 import { menuFor } from './routes';
 import { Principal, onSessionChange, session, signIn, signInWithToken, signOut } from './session';
@@ -43,11 +43,11 @@ function SignIn() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   // A wide screen is where HR and school admins open the dashboard: its chart code (ECharts, the
-  // one big chunk) loads while they type, so their first view is drawn without waiting for it.
-  // Phones (teachers, who see no chart) skip it.
+  // one big chunk) loads and draws once out of sight while they type, so their first view is
+  // drawn without waiting for it. Phones (teachers, who see no chart) skip it.
   useEffect(() => {
     if (!matchMedia('(min-width: 721px)').matches) return;
-    const load = () => void loadCharts().catch(() => undefined);
+    const load = () => void prepareCharts().catch(() => undefined);
     if ('requestIdleCallback' in window) requestIdleCallback(load, { timeout: 1000 });
     else setTimeout(load, 300);
   }, []);

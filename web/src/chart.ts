@@ -23,3 +23,8 @@ export async function drawBars(el: HTMLElement, title: string, bars: Bar[]): Pro
   const impl = await loadCharts();
   return impl.drawBars(el, title, bars);
 }
+
+// Loads the chart code and draws once out of sight (chart_impl.warmUp), for idle time.
+export async function prepareCharts(): Promise<void> {
+  (await loadCharts()).warmUp();
+}
