@@ -1,8 +1,10 @@
 // The web page in headless Chromium against the real platform (started by run.sh): signs in as
-// each role, checks the role's menu, walks every view (no API error, a screenshot each), approves
-// a self-report, imports a roster with a bad row and sees it named, downloads the compliance CSV,
-// uploads completions and sees each row's outcome. Measures (does not assert) the time from
-// sign-in to the county dashboard drawn, and writes figures.json.
+// each role, checks the role's menu, walks every view (no API error, a screenshot each), reviews
+// the county's self-reports (approve several at once, reject with a reason), imports a roster
+// with a bad row and sees it named, downloads the compliance CSV, administers accounts (from the
+// roster, one by one, refusals, reset, disable), signs in as a new pairing's mentee and mentor to
+// log mentorship activities, uploads completions and sees each row's outcome. Measures (does not
+// assert) the time from sign-in to the county dashboard drawn, and writes figures.json.
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -223,8 +225,8 @@ async function countyHr(page, platform, figures) {
 }
 
 // The county-wide review queue: every pending self-report of the county (at least the demo
-// teacher's, from more than one school), filtered to one school, approved several at once;
-// one of another school rejected, first without a reason (refused on the page), then with one.
+// teacher's, from more than one school); two of two schools approved at once; a third school's
+// filtered and rejected, first without a reason (refused on the page), then with one.
 async function reviewQueue(page, known) {
   await openView(page, '自报审核');
   const t0 = Date.now();
@@ -239,34 +241,42 @@ async function reviewQueue(page, known) {
   assert.ok(schools.length >= 2, `the county-wide queue spans schools (${schools.join(', ')})`);
   await shot(page, 'county_hr-reviews');
 
-  await page.select('select[name=school]', known.schoolId);
-  const inSchool = await page.$$eval('tr[data-record]', (trs) => trs.map((tr) => ({ ...tr.dataset })));
-  assert.ok(inSchool.length >= 1 && inSchool.every((f) => f.school === known.schoolId), 'the school filter shows only its records');
-  await page.$eval('input[data-action=select-all]', (c) => c.click());
+  // Two reports of two schools approved at once from the county-wide list.
+  const other = found.find((f) => f.school !== known.schoolId);
+  const approved = [found.find((f) => f.teacher === known.teacherId), other];
+  for (const f of approved) await page.$eval(`tr[data-record="${f.record}"] input[type=checkbox]`, (c) => c.click());
   await page.click('button[data-action=approve]');
   await page.waitForFunction(
-    (n) => [...document.querySelectorAll('tr[data-record] .outcome')].filter((o) => /已批准/.test(o.textContent)).length === n,
+    (ids) => ids.every((id) => /已批准/.test(document.querySelector(`tr[data-record="${id}"] .outcome`)?.textContent ?? '')),
     { timeout: 30_000 },
-    inSchool.length,
+    approved.map((f) => f.record),
   );
   await shot(page, 'county_hr-reviews-approved');
-  for (const teacherId of new Set(inSchool.map((f) => f.teacher))) {
-    const credited = await api(page, `/v1/teachers/${teacherId}/training-records?state=TRAINING_RECORD_STATE_CREDITED`);
-    assert.ok(credited.records.some((r) => inSchool.some((f) => f.record === r.recordId) && r.reviewedBy), 'approved records are credited, with their reviewer');
+  for (const f of approved) {
+    const credited = await api(page, `/v1/teachers/${f.teacher}/training-records?state=TRAINING_RECORD_STATE_CREDITED`);
+    assert.ok(credited.records.some((r) => r.recordId === f.record && r.reviewedBy), 'an approved record is credited, with its reviewer');
   }
-  log(`approved ${inSchool.length} self-report(s) of school ${known.schoolId} at once`);
+  log(`approved ${approved.length} self-reports of two schools at once`);
 
-  await page.select('select[name=school]', '');
-  const other = found.find((f) => f.school !== known.schoolId);
-  await page.$eval(`tr[data-record="${other.record}"] input[type=checkbox]`, (c) => c.click());
+  // A third school's reports, filtered: rejected, first without a reason (refused on the page).
+  const target = found.find((f) => !approved.includes(f));
+  assert.ok(target, 'a third pending report is left to reject');
+  const third = target.school;
+  await page.select('select[name=school]', third);
+  const inSchool = await page.$$eval('tr[data-record]', (trs) => trs.map((tr) => ({ ...tr.dataset })));
+  assert.ok(inSchool.length >= 1 && inSchool.every((f) => f.school === third), 'the school filter shows only its records');
+  await page.$eval('input[data-action=select-all]', (c) => c.click());
   await page.click('button[data-action=reject]');
   await page.waitForSelector('main .error', { timeout: 10_000 });
   assert.match(await page.$eval('main .error', (e) => e.textContent), /理由/, 'a rejection without a reason is refused on the page');
   await page.type('input[name=reason]', '佐证材料不清晰，请补充盖章证明');
   await page.click('button[data-action=reject]');
-  await page.waitForFunction((id) => /已驳回/.test(document.querySelector(`tr[data-record="${id}"] .outcome`)?.textContent ?? ''), { timeout: 30_000 }, other.record);
-  const rejected = await api(page, `/v1/teachers/${other.teacher}/training-records?state=TRAINING_RECORD_STATE_REJECTED`);
-  assert.ok(rejected.records.some((r) => r.recordId === other.record), 'the rejected record is rejected in the service');
+  await page.waitForFunction((id) => /已驳回/.test(document.querySelector(`tr[data-record="${id}"] .outcome`)?.textContent ?? ''), { timeout: 30_000 }, target.record);
+  const rejected = await api(page, `/v1/teachers/${target.teacher}/training-records?state=TRAINING_RECORD_STATE_REJECTED`);
+  const record = rejected.records.find((r) => r.recordId === target.record);
+  assert.ok(record, 'the rejected record is rejected in the service');
+  assert.equal(record.reviewReason, '佐证材料不清晰，请补充盖章证明', 'the reason is kept for the teacher');
+  log(`rejected ${target.record} of school ${third} with its reason`);
   await shot(page, 'county_hr-reviews-rejected');
   return scanSeconds;
 }
@@ -493,6 +503,11 @@ try {
     const menu = await page.$$eval('nav#menu a', (as) => as.map((a) => a.textContent));
     assert.deepEqual(menu, expectedMenus[role], `${role}'s menu`);
     log(`${role} signed in (${how}); menu: ${menu.join('、')}`);
+    if (role !== 'county_hr') {
+      // No 账号管理 in the menu, because the API refuses the role: checked against the API.
+      const refused = await api(page, '/v1/accounts');
+      assert.equal(refused.status, 'PERMISSION_DENIED', `${role} may not list accounts`);
+    }
     if (role === 'county_hr') {
       await page.waitForSelector('.chart[data-chart-ready]', { timeout: 60_000 });
       figures.dashboardColdMs = Date.now() - t0;

@@ -156,7 +156,16 @@ export function ReviewQueue({ county }: { county: string }) {
     <section aria-labelledby="reviews-h">
       <h2 id="reviews-h">自报学时审核</h2>
       <div class="toolbar">
-        <SchoolPicker county={county} value={school} onChange={setSchool} allowAll />
+        <SchoolPicker
+          county={county}
+          value={school}
+          onChange={(id) => {
+            // What is selected stays in sight: a decision never reaches a row the filter hides.
+            setSelected(new Set());
+            setSchool(id);
+          }}
+          allowAll
+        />
         <button type="button" data-action="scan" onClick={scan} disabled={!!progress}>
           {school ? '查找本校待审核记录' : '查找全县待审核记录'}
         </button>
