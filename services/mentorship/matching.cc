@@ -4,6 +4,7 @@
 #include <deque>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -14,6 +15,8 @@ namespace shidang::mentorship {
 namespace {
 
 constexpr int kUnreached = std::numeric_limits<int>::max();
+// The places a mentee's candidate list is first cut at (SuggestPairings).
+constexpr int64_t kFirstCut = 64;
 
 bool IsDual(Role role) { return role == Role::kTeaching || role == Role::kSecond; }
 
@@ -352,27 +355,99 @@ void VisitMerged(const std::vector<const std::vector<int>*>& lists, const std::v
   }
 }
 
-// Each mentee's candidates, best first, cut once their free places reach the number of mentees
-// (see matching.h). Preferred candidates come from the subject (or school) lists, the rest, for
-// SECOND, from the global order.
-void BuildCandidates(CountyGraph& c, Role role, const PairingIndex& index) {
+// Each teacher's subjects as a bit set and school and county as numbers, so that the pair rules
+// of a candidate edge compare integers: a county's SECOND lists reach a million edges, and
+// comparing subject and school strings for each was most of SuggestPairings' time. nullopt when
+// the county has more than 64 subjects; the string rules decide then.
+struct PairKeys {
+  std::vector<uint64_t> mentee_subjects, mentor_subjects;
+  std::vector<int> mentee_school, mentor_school, mentee_county, mentor_county;
+  absl::flat_hash_map<absl::string_view, int> mentor_of_id;
+};
+
+std::optional<PairKeys> MakePairKeys(const CountyGraph& c) {
+  absl::flat_hash_map<absl::string_view, int> subject, school, county;
+  auto number = [](absl::flat_hash_map<absl::string_view, int>& ids, absl::string_view key) {
+    return ids.emplace(key, static_cast<int>(ids.size())).first->second;
+  };
+  PairKeys keys;
+  bool fits = true;
+  auto fill = [&](const std::vector<const TeacherFacts*>& side, std::vector<uint64_t>& subjects,
+                  std::vector<int>& schools, std::vector<int>& counties) {
+    for (const TeacherFacts* t : side) {
+      uint64_t mask = 0;
+      for (const std::string& s : t->subjects) {
+        const int id = number(subject, s);
+        if (id >= 64) fits = false;
+        if (id < 64) mask |= uint64_t{1} << id;
+      }
+      subjects.push_back(mask);
+      schools.push_back(number(school, t->school_id));
+      counties.push_back(number(county, t->county_id));
+    }
+  };
+  fill(c.mentees, keys.mentee_subjects, keys.mentee_school, keys.mentee_county);
+  fill(c.mentors, keys.mentor_subjects, keys.mentor_school, keys.mentor_county);
+  if (!fits) return std::nullopt;
+  for (size_t m = 0; m < c.mentors.size(); ++m) {
+    keys.mentor_of_id.emplace(c.mentors[m]->teacher_id, static_cast<int>(m));
+  }
+  return keys;
+}
+
+// PairFits and PreferredPlace of mentee i and mentor m over PairKeys; `other`: the mentors the
+// mentee holds in the other 双导师 role, as mentor indexes.
+struct Fit {
+  bool fits = false;
+  bool preferred = false;
+};
+Fit FitOf(const CountyGraph& c, const PairKeys& k, size_t i, int m, Role role,
+          const std::vector<int>& other) {
+  if (c.mentees[i] == c.mentors[m] || k.mentee_county[i] != k.mentor_county[m]) return {};
+  const bool subject = (k.mentee_subjects[i] & k.mentor_subjects[m]) != 0;
+  const bool same_school = k.mentee_school[i] == k.mentor_school[m];
+  const bool holds_other = std::find(other.begin(), other.end(), m) != other.end();
+  switch (role) {
+    case Role::kTeaching:
+      return {same_school && subject && !holds_other, subject && same_school};
+    case Role::kSecond:
+      return {!holds_other, subject && !same_school};
+    case Role::kUrbanRural:
+      return {subject, subject};
+  }
+  return {};
+}
+
+// Each mentee's candidates, best first, cut once their free places reach `needed` (see
+// matching.h and SuggestPairings). Preferred candidates come from the subject (or school) lists,
+// the rest, for SECOND, from the global order.
+void BuildCandidates(CountyGraph& c, Role role, const PairingIndex& index, int64_t needed) {
   const MentorOrder order = OrderMentors(c);
   std::vector<int> rank_of(c.mentors.size());
   for (size_t i = 0; i < order.global.size(); ++i) rank_of[order.global[i]] = static_cast<int>(i);
   std::vector<int> stamp(c.mentors.size(), -1);
-  const int64_t needed = static_cast<int64_t>(c.mentees.size());
   static const std::vector<int> kNone;
+  const std::optional<PairKeys> keys = MakePairKeys(c);
   c.graph.candidates.assign(c.mentees.size(), {});
   for (size_t i = 0; i < c.mentees.size(); ++i) {
     const TeacherFacts& mentee = *c.mentees[i];
     const std::vector<std::string>& other = OtherRole(index, mentee.teacher_id);
+    std::vector<int> other_index;
+    for (const std::string& id : other) {
+      if (keys.has_value()) {
+        auto found = keys->mentor_of_id.find(id);
+        if (found != keys->mentor_of_id.end()) other_index.push_back(found->second);
+      }
+    }
     std::vector<int>& list = c.graph.candidates[i];
     int64_t places = 0;
     // Adds mentor m when it fits (and belongs to this pass); false once the list is long enough.
     auto consider = [&](int m, bool preferred_pass) {
       const TeacherFacts& mentor = *c.mentors[m];
-      if (PairFits(mentee, mentor, role, other) &&
-          preferred_pass == PreferredPlace(mentee, mentor, role)) {
+      const Fit fit = keys.has_value() ? FitOf(c, *keys, i, m, role, other_index)
+                                       : Fit{PairFits(mentee, mentor, role, other),
+                                             PreferredPlace(mentee, mentor, role)};
+      if (fit.fits && preferred_pass == fit.preferred) {
         list.push_back(m);
         places += c.graph.right_capacity[m];
       }
@@ -399,9 +474,10 @@ void BuildCandidates(CountyGraph& c, Role role, const PairingIndex& index) {
   }
 }
 
+// `cut`: the places each mentee's list is cut at (0: the number of mentees).
 CountyGraph BuildCountyGraph(const std::vector<TeacherFacts>& teachers, Role role,
                              const PairingIndex& index, absl::CivilDay day,
-                             const MentorshipPolicy& policy) {
+                             const MentorshipPolicy& policy, int64_t cut) {
   CountyGraph c;
   for (const TeacherFacts& t : teachers) {
     const bool taken = index.mentor_in_role.contains(t.teacher_id);
@@ -414,7 +490,8 @@ CountyGraph BuildCountyGraph(const std::vector<TeacherFacts>& teachers, Role rol
     }
   }
   c.graph.left_count = static_cast<int>(c.mentees.size());
-  BuildCandidates(c, role, index);
+  const int64_t mentees = static_cast<int64_t>(c.mentees.size());
+  BuildCandidates(c, role, index, cut > 0 ? std::min(cut, mentees) : mentees);
   return c;
 }
 
@@ -439,8 +516,21 @@ CountySuggestions SuggestPairings(const std::vector<TeacherFacts>& teachers,
                                   const std::vector<Pairing>& pairings, Role role,
                                   absl::CivilDay day, const MentorshipPolicy& policy) {
   const PairingIndex index = IndexPairings(pairings, role);
-  const CountyGraph c = BuildCountyGraph(teachers, role, index, day, policy);
-  const std::vector<int> match = MaximumBMatching(c.graph);
+  // First with each list cut at kFirstCut places. When that pairs every mentee that has any
+  // candidate, no matching pairs more (an unpaired mentee's list is then empty and uncut: it has
+  // no candidate at all), and the lists are prefixes of the full ones, so ranks read the same.
+  // Otherwise the lists are built again cut at the number of mentees (matching.h), which keeps a
+  // maximum matching. In a county with places to spare (1,500 new teachers, thousands of
+  // qualified SECOND mentors) this keeps E near mentees x kFirstCut instead of mentees^2 / 2.
+  CountyGraph c = BuildCountyGraph(teachers, role, index, day, policy, kFirstCut);
+  std::vector<int> match = MaximumBMatching(c.graph);
+  for (size_t i = 0; i < match.size(); ++i) {
+    if (match[i] < 0 && !c.graph.candidates[i].empty()) {
+      c = BuildCountyGraph(teachers, role, index, day, policy, 0);
+      match = MaximumBMatching(c.graph);
+      break;
+    }
+  }
 
   CountySuggestions out;
   out.role = role;

@@ -110,7 +110,8 @@ struct CountySuggestions {
 // every rule, as many as the mentors' free places allow (MaximumBMatching).
 //
 // Each mentee's candidate list is cut, best first, once its candidates' free places reach the
-// number of mentees: this keeps a maximum matching (any mentee matched outside its list can be
+// number of mentees (tried first with a cut at 64 places, kept when that pairs every mentee who
+// has a candidate): this keeps a maximum matching (any mentee matched outside its list can be
 // moved to a place on its list, which others can fill at most one short of) and keeps E near
 // mentees × places-needed when every mentor qualifies (SECOND).
 CountySuggestions SuggestPairings(const std::vector<TeacherFacts>& teachers,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -387,9 +388,11 @@ absl::Status ListPairings(Deps& deps, const CallContext& call, const v1::ListPai
   SHIDANG_RETURN_IF_ERROR(CheckCountyId(req.county_id()));
   SHIDANG_RETURN_IF_ERROR(
       RequireCountyRead(call.principal, req.county_id(), req.school_id(), "list the pairings"));
-  SHIDANG_ASSIGN_OR_RETURN(CountyData data, deps.store.ReadCounty(req.county_id()));
+  SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountyData> read,
+                           deps.store.ReadCounty(req.county_id()));
+  const CountyData& data = *read;
   std::vector<v1::Pairing> chosen;
-  for (v1::Pairing& p : data.pairings) {
+  for (const v1::Pairing& p : data.pairings) {
     if (!req.include_ended() && p.state() != v1::PAIRING_STATE_ACTIVE) continue;
     if (!req.school_id().empty() && p.mentee_school_id() != req.school_id() &&
         p.mentor_school_id() != req.school_id()) {
@@ -397,7 +400,7 @@ absl::Status ListPairings(Deps& deps, const CallContext& call, const v1::ListPai
     }
     if (!req.mentor_id().empty() && p.mentor_id() != req.mentor_id()) continue;
     if (!req.mentee_id().empty() && p.mentee_id() != req.mentee_id()) continue;
-    chosen.push_back(std::move(p));
+    chosen.push_back(p);
   }
   return PageOut(std::move(chosen), req.page(), resp);
 }

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "services/common/events.h"
 #include "services/common/keys.h"
 #include "services/common/status.h"
@@ -16,6 +17,14 @@ namespace shidang::mentorship {
 namespace {
 
 constexpr char kPrefix[] = "mentorship:";
+// Counties whose parsed copies ReadCounty keeps (the least recently read is dropped first).
+constexpr size_t kCachedCounties = 16;
+
+// The writes counter's first value, written only when the counter is missing: the time in
+// microseconds, so that a county whose keys were deleted and written again (a flushed test
+// database, a restored backup of another history) does not count up through versions a service
+// still holds copies of.
+std::string FirstWritesValue() { return absl::StrCat(absl::ToUnixMicros(absl::Now())); }
 
 const Mutation& CreatePairingScript() {
   static const Mutation* script = new Mutation(lua::kCreatePairing);
@@ -93,6 +102,9 @@ std::string MentorshipStore::EvaluationsKey(absl::string_view c) {
 std::string MentorshipStore::StreamKey(absl::string_view c) {
   return keys::StreamKey(kServiceName, CountyTag(c));
 }
+std::string MentorshipStore::WritesKey(absl::string_view c) {
+  return absl::StrCat(kPrefix, CountyTag(c), ":writes");
+}
 std::string MentorshipStore::TeacherCountyKey() { return "mentorship:teacher-county"; }
 
 std::string MentorshipStore::SlotOf(const v1::Pairing& p) {
@@ -120,18 +132,32 @@ absl::StatusOr<std::string> MentorshipStore::CountyOfPairingId(absl::string_view
 
 // ---- facts
 
+absl::Status MentorshipStore::PutFact(absl::string_view county_id, std::string key,
+                                      std::string field, std::string bytes) {
+  const std::string writes = WritesKey(county_id);
+  SHIDANG_ASSIGN_OR_RETURN(
+      std::vector<redis::Reply> replies,
+      pool_.Pipeline({{"MULTI"},
+                      {"HSET", std::move(key), std::move(field), std::move(bytes)},
+                      {"SET", writes, FirstWritesValue(), "NX"},
+                      {"INCR", writes},
+                      {"EXEC"}}));
+  for (const redis::Reply& reply : replies) SHIDANG_RETURN_IF_ERROR(reply.ToStatus());
+  if (replies.back().is_nil()) return absl::UnavailableError("the county's write was aborted");
+  for (size_t i = 0; i < replies.back().size(); ++i) {
+    SHIDANG_RETURN_IF_ERROR(replies.back()[i].ToStatus());
+  }
+  return absl::OkStatus();
+}
+
 absl::Status MentorshipStore::PutSchool(const profile::v1::School& school) {
-  return pool_
-      .Command(
-          {"HSET", SchoolsKey(school.county_id()), school.school_id(), school.SerializeAsString()})
-      .status();
+  return PutFact(school.county_id(), SchoolsKey(school.county_id()), school.school_id(),
+                 school.SerializeAsString());
 }
 
 absl::Status MentorshipStore::PutTeacher(const v1::TeacherCopy& teacher) {
-  return pool_
-      .Command({"HSET", TeachersKey(teacher.county_id()), teacher.teacher_id(),
-                teacher.SerializeAsString()})
-      .status();
+  return PutFact(teacher.county_id(), TeachersKey(teacher.county_id()), teacher.teacher_id(),
+                 teacher.SerializeAsString());
 }
 
 absl::StatusOr<std::optional<v1::TeacherCopy>> MentorshipStore::GetTeacher(
@@ -167,27 +193,69 @@ absl::StatusOr<std::string> MentorshipStore::TeacherCounty(absl::string_view tea
   return std::string(reply.str());
 }
 
-absl::StatusOr<CountyData> MentorshipStore::ReadCounty(absl::string_view county_id) {
+absl::StatusOr<std::shared_ptr<const CountyData>> MentorshipStore::ReadCounty(
+    absl::string_view county_id) {
+  const std::string county(county_id);
+  const std::string writes = WritesKey(county);
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply counter, pool_.Command({"GET", writes}));
+  if (!counter.is_nil()) {
+    std::shared_ptr<const CountyData> cached = Cached(county, std::string(counter.str()));
+    if (cached != nullptr) return cached;
+  }
+  // The counter with the keys in one transaction: the copies are exactly those of its value.
   SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies,
-                           pool_.Pipeline({{"HGETALL", TeachersKey(county_id)},
-                                           {"HGETALL", SchoolsKey(county_id)},
-                                           {"HVALS", PairingsKey(county_id)}}));
-  CountyData data;
-  for (size_t i = 0; i + 1 < replies[0].size(); i += 2) {
+                           pool_.Pipeline({{"MULTI"},
+                                           {"GET", writes},
+                                           {"HGETALL", TeachersKey(county)},
+                                           {"HGETALL", SchoolsKey(county)},
+                                           {"HVALS", PairingsKey(county)},
+                                           {"EXEC"}}));
+  for (const redis::Reply& reply : replies) SHIDANG_RETURN_IF_ERROR(reply.ToStatus());
+  const redis::Reply read = replies.back();
+  if (read.size() != 4) return absl::UnavailableError("the county's read was aborted");
+  for (size_t i = 0; i < read.size(); ++i) SHIDANG_RETURN_IF_ERROR(read[i].ToStatus());
+  auto data = std::make_shared<CountyData>();
+  const redis::Reply teachers = read[1], schools = read[2], pairings = read[3];
+  for (size_t i = 0; i + 1 < teachers.size(); i += 2) {
     SHIDANG_ASSIGN_OR_RETURN(v1::TeacherCopy t,
-                             Parse<v1::TeacherCopy>(replies[0][i + 1].str(), "teacher"));
-    data.teachers.emplace(std::string(replies[0][i].str()), std::move(t));
+                             Parse<v1::TeacherCopy>(teachers[i + 1].str(), "teacher"));
+    data->teachers.emplace(std::string(teachers[i].str()), std::move(t));
   }
-  for (size_t i = 0; i + 1 < replies[1].size(); i += 2) {
+  for (size_t i = 0; i + 1 < schools.size(); i += 2) {
     SHIDANG_ASSIGN_OR_RETURN(profile::v1::School s,
-                             Parse<profile::v1::School>(replies[1][i + 1].str(), "school"));
-    data.schools.emplace(std::string(replies[1][i].str()), std::move(s));
+                             Parse<profile::v1::School>(schools[i + 1].str(), "school"));
+    data->schools.emplace(std::string(schools[i].str()), std::move(s));
   }
-  for (size_t i = 0; i < replies[2].size(); ++i) {
-    SHIDANG_ASSIGN_OR_RETURN(v1::Pairing p, Parse<v1::Pairing>(replies[2][i].str(), "pairing"));
-    data.pairings.push_back(std::move(p));
+  data->pairings.reserve(pairings.size());
+  for (size_t i = 0; i < pairings.size(); ++i) {
+    SHIDANG_ASSIGN_OR_RETURN(v1::Pairing p, Parse<v1::Pairing>(pairings[i].str(), "pairing"));
+    data->pairings.push_back(std::move(p));
   }
-  return data;
+  // A county never written has no counter: nothing to know a later change by, so not kept.
+  if (!read[0].is_nil()) Keep(county, std::string(read[0].str()), data);
+  return std::shared_ptr<const CountyData>(std::move(data));
+}
+
+std::shared_ptr<const CountyData> MentorshipStore::Cached(const std::string& county_id,
+                                                          const std::string& version) {
+  absl::MutexLock lock(&cache_mutex_);
+  auto found = cache_.find(county_id);
+  if (found == cache_.end() || found->second.version != version) return nullptr;
+  found->second.last_used = ++cache_clock_;
+  return found->second.data;
+}
+
+void MentorshipStore::Keep(const std::string& county_id, const std::string& version,
+                           std::shared_ptr<const CountyData> data) {
+  absl::MutexLock lock(&cache_mutex_);
+  if (!cache_.contains(county_id) && cache_.size() >= kCachedCounties) {
+    auto oldest = cache_.begin();
+    for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+      if (it->second.last_used < oldest->second.last_used) oldest = it;
+    }
+    cache_.erase(oldest);
+  }
+  cache_[county_id] = CachedCounty{version, std::move(data), ++cache_clock_};
 }
 
 absl::StatusOr<std::optional<std::string>> MentorshipStore::FirstAnswer(absl::string_view county_id,
@@ -245,11 +313,20 @@ absl::StatusOr<v1::Pairing> MentorshipStore::CreatePairing(NewPairing create,
   MutationRequest m;
   m.events.push_back(std::move(create.mentee_event));
   m.events.push_back(std::move(create.mentor_event));
-  m.keys = {PairingsKey(county), LoadKey(county), SlotsKey(county),
-            TeacherPairingsKey(county, p.mentee_id()), TeacherPairingsKey(county, p.mentor_id())};
-  m.args = {p.pairing_id(), p.SerializeAsString(),         LoadFieldOf(p),
-            SlotOf(p),      absl::StrCat(create.capacity), slot_name,
-            p.mentor_id()};
+  m.keys = {PairingsKey(county),
+            LoadKey(county),
+            SlotsKey(county),
+            TeacherPairingsKey(county, p.mentee_id()),
+            TeacherPairingsKey(county, p.mentor_id()),
+            WritesKey(county)};
+  m.args = {p.pairing_id(),
+            p.SerializeAsString(),
+            LoadFieldOf(p),
+            SlotOf(p),
+            absl::StrCat(create.capacity),
+            slot_name,
+            p.mentor_id(),
+            FirstWritesValue()};
   absl::StatusOr<MutationResult> result = Run(CreatePairingScript(), county, std::move(m), write);
   if (!result.ok()) return WithRefusalRule(result.status());
   return Parse<v1::Pairing>(result->payload, "pairing");
@@ -262,9 +339,10 @@ absl::StatusOr<v1::Pairing> MentorshipStore::EndPairing(const v1::Pairing& read,
   const std::string& county = read.county_id();
   MutationRequest m;
   m.events = std::move(events);
-  m.keys = {PairingsKey(county), LoadKey(county), SlotsKey(county)};
-  m.args = {read.pairing_id(), read.SerializeAsString(), ended.SerializeAsString(),
-            LoadFieldOf(read), SlotOf(read)};
+  m.keys = {PairingsKey(county), LoadKey(county), SlotsKey(county), WritesKey(county)};
+  m.args = {
+      read.pairing_id(), read.SerializeAsString(), ended.SerializeAsString(), LoadFieldOf(read),
+      SlotOf(read),      FirstWritesValue()};
   SHIDANG_ASSIGN_OR_RETURN(MutationResult result,
                            Run(EndPairingScript(), county, std::move(m), write));
   return Parse<v1::Pairing>(result.payload, "pairing");

@@ -17,18 +17,25 @@
 //   mentorship:{c:<c>}:activities:<pid>  hash  activity id -> serialized Activity
 //   mentorship:{c:<c>}:evaluations       hash  "<pairing>|<term>" -> its TERM_EVALUATION's id
 //   mentorship:{c:<c>}:events            stream the growth file's events (service.h)
+//   mentorship:{c:<c>}:writes            string the county's writes counter: every change to
+//                                              teachers, schools or pairings bumps it in the same
+//                                              transaction or script (ReadCounty's cache)
 // Routing index outside any state slot (a plain idempotent HSET, written before the copy):
 //   mentorship:teacher-county            hash  teacher id -> county id
 // Pairing ids embed their county ("MP<county>-<hex>"), activity ids too ("MA<county>-<hex>").
 
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/message.h"
 #include "services/common/mutation.h"
 #include "services/common/redis.h"
@@ -77,6 +84,7 @@ class MentorshipStore {
   static std::string ActivitiesKey(absl::string_view county_id, absl::string_view pairing_id);
   static std::string EvaluationsKey(absl::string_view county_id);
   static std::string StreamKey(absl::string_view county_id);
+  static std::string WritesKey(absl::string_view county_id);
   static std::string TeacherCountyKey();
   // The mentee's slot a pairing holds while active: "<mentee>|TEACHING" / "|SECOND" /
   // "|URBAN_RURAL".
@@ -99,13 +107,22 @@ class MentorshipStore {
   // NOT_FOUND when the teacher is unknown here.
   absl::StatusOr<std::string> TeacherCounty(absl::string_view teacher_id);
 
-  // Teachers, schools and every pairing of a county.
-  absl::StatusOr<CountyData> ReadCounty(absl::string_view county_id);
+  // Teachers, schools and every pairing of a county, parsed, shared and read-only. The parsed
+  // copies of the last few counties read are kept with the county's writes counter as they read
+  // it (in the same MULTI as the keys) and reused while a GET of the counter shows it unchanged:
+  // a county's listings then cost one small round trip instead of reading and parsing every
+  // teacher. Every change to those keys bumps the counter before it is acknowledged, so a read
+  // after an acknowledged write never gets the copies from before it.
+  absl::StatusOr<std::shared_ptr<const CountyData>> ReadCounty(absl::string_view county_id);
 
   // The answer a write with this request id already got (STYLE: a retry is answered with the
   // first answer before any state is checked), or nullopt when there is none (no request id, a
   // first attempt, an expired record, or the id used for a different request, which the write's
-  // own script then refuses).
+  // own script then refuses). The kit's AnswerStore (replay.h) answers most retries before the use
+  // case runs, but not two: a process that died after the write's script and before its answer
+  // was stored, and the rows of a CreatePairings call that failed part way (its answer is never
+  // stored); there the rules, which run before the script, would refuse what the first attempt
+  // made (tests/mentorship/service_test.cc ARetryWhoseStoredAnswerWasLostGetsTheFirstAnswer).
   absl::StatusOr<std::optional<std::string>> FirstAnswer(absl::string_view county_id,
                                                          const WriteContext& write);
 
@@ -139,8 +156,24 @@ class MentorshipStore {
  private:
   absl::StatusOr<MutationResult> Run(const Mutation& script, absl::string_view county_id,
                                      MutationRequest m, const WriteContext& write);
+  // HSET of one field of a county's hash with the writes counter bumped, in one MULTI.
+  absl::Status PutFact(absl::string_view county_id, std::string key, std::string field,
+                       std::string bytes);
+  // The county's copies as of `version` (the counter's value), when cached.
+  std::shared_ptr<const CountyData> Cached(const std::string& county_id,
+                                           const std::string& version);
+  void Keep(const std::string& county_id, const std::string& version,
+            std::shared_ptr<const CountyData> data);
 
+  struct CachedCounty {
+    std::string version;
+    std::shared_ptr<const CountyData> data;
+    uint64_t last_used = 0;
+  };
   redis::Pool& pool_;
+  absl::Mutex cache_mutex_;
+  absl::flat_hash_map<std::string, CachedCounty> cache_ ABSL_GUARDED_BY(cache_mutex_);
+  uint64_t cache_clock_ ABSL_GUARDED_BY(cache_mutex_) = 0;
 };
 
 }  // namespace shidang::mentorship

@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "services/common/dates.h"
 #include "services/common/status.h"
 #include "services/mentorship/convert.h"
@@ -25,15 +28,17 @@ constexpr int kMaxPageSize = 1000;
 constexpr int kDefaultLimit = 20;
 constexpr int kMaxLimit = 200;
 
-// A county's teachers (those still in it) as the rules' facts, by school then id, and its
-// active pairings.
+// A county's teachers (those still in it) as the rules' facts, by school then id, their
+// positions by id, and its active pairings.
 struct CountyFacts {
   std::vector<TeacherFacts> teachers;
+  absl::flat_hash_map<std::string, size_t> position;
   std::vector<Pairing> active;
 };
 
-CountyFacts FactsOf(const CountyData& data) {
+CountyFacts BuildFacts(const CountyData& data) {
   CountyFacts facts;
+  facts.teachers.reserve(data.teachers.size());
   for (const auto& [id, copy] : data.teachers) {
     if (!copy.transferred_to_county_id().empty()) continue;
     facts.teachers.push_back(ToTeacherFacts(copy, data.schools));
@@ -43,10 +48,43 @@ CountyFacts FactsOf(const CountyData& data) {
               if (a.school_id != b.school_id) return a.school_id < b.school_id;
               return a.teacher_id < b.teacher_id;
             });
+  facts.position.reserve(facts.teachers.size());
+  for (size_t i = 0; i < facts.teachers.size(); ++i) {
+    facts.position.emplace(facts.teachers[i].teacher_id, i);
+  }
   for (const v1::Pairing& p : data.pairings) {
     if (p.state() != v1::PAIRING_STATE_ACTIVE) continue;
     if (std::optional<Pairing> r = ToRulesPairing(p)) facts.active.push_back(*std::move(r));
   }
+  return facts;
+}
+
+// The facts of `data`, built once per parsed copy: ReadCounty hands out the same copy while the
+// county is unchanged, so the listings between two writes share them (a 10,000-teacher county's
+// facts cost more than reading it). Keyed by the copy's address, checked against a weak pointer,
+// so a new copy at a reused address is never taken for an old one.
+std::shared_ptr<const CountyFacts> FactsOf(const std::shared_ptr<const CountyData>& data) {
+  struct Built {
+    std::weak_ptr<const CountyData> data;
+    std::shared_ptr<const CountyFacts> facts;
+  };
+  static absl::Mutex mutex;
+  static auto* built = new absl::flat_hash_map<const CountyData*, Built>();
+  {
+    absl::MutexLock lock(&mutex);
+    auto found = built->find(data.get());
+    if (found != built->end() && found->second.data.lock() == data) return found->second.facts;
+  }
+  auto facts = std::make_shared<const CountyFacts>(BuildFacts(*data));
+  absl::MutexLock lock(&mutex);
+  for (auto it = built->begin(); it != built->end();) {
+    if (it->second.data.expired()) {
+      built->erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  (*built)[data.get()] = Built{data, facts};
   return facts;
 }
 
@@ -89,24 +127,25 @@ absl::Status ListUnpaired(Deps& deps, const CallContext& call, const v1::ListUnp
                                             "list the unpaired teachers"));
   SHIDANG_ASSIGN_OR_RETURN(MentorshipPolicy policy,
                            LoadMentorshipPolicy(deps.policies, req.county_id(), as_of));
-  SHIDANG_ASSIGN_OR_RETURN(CountyData data, deps.store.ReadCounty(req.county_id()));
-  CountyFacts facts = FactsOf(data);
+  SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountyData> read,
+                           deps.store.ReadCounty(req.county_id()));
+  const CountyData& data = *read;
+  const std::shared_ptr<const CountyFacts> facts = FactsOf(read);
+  std::vector<TeacherFacts> of_school;
   if (!req.school_id().empty()) {
-    facts.teachers.erase(
-        std::remove_if(facts.teachers.begin(), facts.teachers.end(),
-                       [&](const TeacherFacts& t) { return t.school_id != req.school_id(); }),
-        facts.teachers.end());
+    for (const TeacherFacts& t : facts->teachers) {
+      if (t.school_id == req.school_id()) of_school.push_back(t);
+    }
   }
-  std::vector<Unpaired> unpaired = FindUnpaired(facts.teachers, facts.active, as_of, policy);
-  std::map<std::string, const TeacherFacts*> by_id;
-  for (const TeacherFacts& t : facts.teachers) by_id[t.teacher_id] = &t;
+  std::vector<Unpaired> unpaired = FindUnpaired(
+      req.school_id().empty() ? facts->teachers : of_school, facts->active, as_of, policy);
   resp->set_as_of(dates::FormatDate(as_of));
   for (size_t i = 0; i < unpaired.size(); ++i) {
     const Unpaired& u = unpaired[i];
     resp->set_lacking_teaching(resp->lacking_teaching() + (u.lacks_teaching ? 1 : 0));
     resp->set_lacking_second(resp->lacking_second() + (u.lacks_second ? 1 : 0));
     if (i < offset || i >= offset + static_cast<size_t>(size)) continue;
-    const TeacherFacts& t = *by_id[u.teacher_id];
+    const TeacherFacts& t = facts->teachers[facts->position.at(u.teacher_id)];
     v1::UnpairedTeacher* row = resp->add_teachers();
     row->set_teacher_id(u.teacher_id);
     row->set_name(NameOf(data, u.teacher_id));
@@ -145,18 +184,20 @@ absl::Status SuggestMentors(Deps& deps, const CallContext& call,
                                         req.role(), mentee->teacher.school_id(), what));
   SHIDANG_ASSIGN_OR_RETURN(MentorshipPolicy policy,
                            LoadMentorshipPolicy(deps.policies, mentee->county_id, day));
-  SHIDANG_ASSIGN_OR_RETURN(CountyData data, deps.store.ReadCounty(mentee->county_id));
-  CountyFacts facts = FactsOf(data);
+  SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountyData> read,
+                           deps.store.ReadCounty(mentee->county_id));
+  const CountyData& data = *read;
+  const std::shared_ptr<const CountyFacts> facts = FactsOf(read);
   const TeacherFacts mentee_facts = ToTeacherFacts(mentee->teacher, data.schools);
   std::vector<TeacherFacts> candidates;
-  for (TeacherFacts& t : facts.teachers) {
-    if (t.teacher_id != req.mentee_id()) candidates.push_back(std::move(t));
+  for (const TeacherFacts& t : facts->teachers) {
+    if (t.teacher_id != req.mentee_id()) candidates.push_back(t);
   }
   std::map<std::string, const TeacherFacts*> by_id;
   for (const TeacherFacts& t : candidates) by_id[t.teacher_id] = &t;
   const int limit = req.limit() == 0 ? kDefaultLimit : req.limit();
   std::vector<RankedMentor> ranked = RankMentors(mentee_facts, RoleOf({}, req.role()), candidates,
-                                                 facts.active, day, policy, limit);
+                                                 facts->active, day, policy, limit);
   for (size_t i = 0; i < ranked.size(); ++i) {
     const RankedMentor& r = ranked[i];
     const TeacherFacts& t = *by_id[r.mentor_id];
@@ -191,10 +232,12 @@ absl::Status SuggestPairings(Deps& deps, const CallContext& call,
   }
   SHIDANG_ASSIGN_OR_RETURN(MentorshipPolicy policy,
                            LoadMentorshipPolicy(deps.policies, req.county_id(), day));
-  SHIDANG_ASSIGN_OR_RETURN(CountyData data, deps.store.ReadCounty(req.county_id()));
-  CountyFacts facts = FactsOf(data);
+  SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountyData> read,
+                           deps.store.ReadCounty(req.county_id()));
+  const CountyData& data = *read;
+  const std::shared_ptr<const CountyFacts> facts = FactsOf(read);
   const Role role = RoleOf({}, req.role());
-  CountySuggestions found = SuggestPairings(facts.teachers, facts.active, role, day, policy);
+  CountySuggestions found = SuggestPairings(facts->teachers, facts->active, role, day, policy);
   resp->set_start_date(dates::FormatDate(day));
   resp->set_free_places(found.free_places);
   auto in_school = [&](const std::string& mentee_id) {

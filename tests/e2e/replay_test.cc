@@ -4,6 +4,11 @@
 // (the events the service's streams received), and the same request_id with a field changed is
 // INVALID_ARGUMENT. Rows run in order in one story, each building its request from what earlier
 // rows answered; a service's rows are a few lines each (see the rows below).
+//
+// The account service has no rows: its writes (sign-in, sessions, passwords, accounts) take no
+// request_id on purpose. Their answers carry new session tokens and initial passwords, which a
+// stored answer would keep in Redis and hand to whoever repeats the request; Writes() below, which
+// lists every RPC with a request_id, finds none there.
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -31,6 +36,7 @@ namespace pb = google::protobuf;
 namespace pv1 = profile::v1;
 namespace tv1 = training::v1;
 namespace rv1 = rotation::v1;
+namespace mv1 = mentorship::v1;
 using common::v1::Principal;
 using ::testing::HasSubstr;
 
@@ -103,6 +109,7 @@ class ReplayTest : public PlatformTest {
   std::string AddressOf(const pb::ServiceDescriptor* service) {
     if (service == Service("profile")) return platform().profile().address();
     if (service == Service("training")) return platform().training().address();
+    if (service == Service("mentorship")) return platform().mentorship().address();
     return platform().rotation().address();
   }
 
@@ -199,7 +206,7 @@ class ReplayTest : public PlatformTest {
   static std::set<std::string> Writes() {
     std::set<std::string> writes;
     for (const pb::ServiceDescriptor* service :
-         {Service("profile"), Service("training"), Service("rotation")}) {
+         {Service("profile"), Service("training"), Service("rotation"), Service("mentorship")}) {
       for (int i = 0; i < service->method_count(); ++i) {
         const pb::MethodDescriptor* method = service->method(i);
         if (method->input_type()->FindFieldByName("request_id") != nullptr) {
@@ -529,11 +536,86 @@ std::vector<Row> RotationRows(const County& d) {
   return rows;
 }
 
+// County m's teachers (MentorshipTeachers): N-1 and N-2 qualified mentors at schools 0001 and
+// 0002, N-3 and N-4 new teachers at 0001, N-5 a new teacher at 0002. Each pairing publishes two
+// events (the mentee's and the mentor's growth files), a term evaluation one.
+std::vector<Row> MentorshipRows(const County& m) {
+  const Principal hr = HrP(common::v1::ROLE_COUNTY_HR, m.county_id);
+  auto teacher = [&m](int i) { return m.teacher_ids.at(absl::StrCat("N", m.county_id, "-", i)); };
+  const std::string mentor = teacher(1), other_mentor = teacher(2);
+  const std::string mentee = teacher(3), second_mentee = teacher(4), third_mentee = teacher(5);
+  const std::string county = m.county_id;
+  std::vector<Row> rows;
+  rows.push_back(MakeRow<mv1::CreatePairingRequest, mv1::CreatePairingResponse>(
+      hr, 2,
+      [mentee, mentor](Ids&, auto& r) {
+        r.set_role(mv1::PAIRING_ROLE_TEACHING);
+        r.set_mentee_id(mentee);
+        r.set_mentor_id(mentor);
+        r.set_start_date("2025-09-01");
+        r.set_note("重试结对");
+      },
+      [](auto& r) { r.set_note("另一个备注"); },
+      [](const mv1::CreatePairingResponse& resp, Ids& ids) {
+        ids["pairing"] = resp.pairing().pairing_id();
+      }));
+  rows.push_back(MakeRow<mv1::CreatePairingsRequest, mv1::CreatePairingsResponse>(
+      hr, 4,
+      [=](Ids&, auto& r) {
+        for (const auto& [who, by] :
+             {std::pair{second_mentee, mentor}, std::pair{third_mentee, other_mentor}}) {
+          mv1::PairingInput* in = r.add_pairings();
+          in->set_role(mv1::PAIRING_ROLE_TEACHING);
+          in->set_mentee_id(who);
+          in->set_mentor_id(by);
+          in->set_start_date("2025-09-01");
+        }
+      },
+      [](auto& r) { r.mutable_pairings(1)->set_start_date("2025-09-02"); },
+      [](const mv1::CreatePairingsResponse& resp, Ids&) {
+        EXPECT_EQ(resp.created(), 2) << resp.DebugString();
+      }));
+  // The mentor's term evaluation: an activity and its event on the mentee's growth file.
+  rows.push_back(MakeRow<mv1::LogActivityRequest, mv1::LogActivityResponse>(
+      TeacherP(mentor), 1,
+      [](Ids& ids, auto& r) {
+        r.set_pairing_id(ids.at("pairing"));
+        r.mutable_activity()->set_kind(mv1::ACTIVITY_KIND_TERM_EVALUATION);
+        r.mutable_activity()->set_date("2025-11-20");
+        r.mutable_activity()->set_grade(mv1::EVALUATION_GRADE_GOOD);
+        r.mutable_activity()->set_remarks("听课认真");
+      },
+      [](auto& r) { r.mutable_activity()->set_grade(mv1::EVALUATION_GRADE_EXCELLENT); }));
+  rows.push_back(MakeRow<mv1::EndPairingRequest, mv1::EndPairingResponse>(
+      hr, 2,
+      [](Ids& ids, auto& r) {
+        r.set_pairing_id(ids.at("pairing"));
+        r.set_outcome(mv1::PAIRING_STATE_ENDED_EARLY);
+        r.set_ended_on("2025-11-21");
+        r.set_reason("导师调动");
+      },
+      [](auto& r) { r.set_reason("另一个原因"); }));
+  Row policy = MakeRow<mv1::SetMentorshipPolicyRequest, mv1::SetMentorshipPolicyResponse>(
+      hr, 1,
+      [county](Ids&, auto& r) {
+        r.set_level(common::v1::POLICY_LEVEL_COUNTY);
+        r.set_region(county);
+        r.set_effective_from("2025-01-01");
+        r.mutable_mentorship()->set_max_mentees(3);
+      },
+      [](auto& r) { r.mutable_mentorship()->set_max_mentees(4); });
+  policy.streams = "policy";
+  rows.push_back(policy);
+  return rows;
+}
+
 TEST_F(ReplayTest, EveryWriteAnswersItsRetriesWithTheFirstAnswer) {
-  County c, d;
+  County c, d, m;
   ImportCounty(platform(), "330791", &c);
   ASSERT_FALSE(HasFatalFailure());
   ImportCounty(platform(), "330792", &d);
+  ASSERT_FALSE(HasFatalFailure());
+  ImportCounty(platform(), "330793", &m, MentorshipTeachers("330793"));
   ASSERT_FALSE(HasFatalFailure());
   ASSERT_TRUE(AwaitTrainingKnows(platform(), c));
 
@@ -575,10 +657,21 @@ TEST_F(ReplayTest, EveryWriteAnswersItsRetriesWithTheFirstAnswer) {
   ids["teacher:rejected"] = d.teacher_ids.at("N330792-2");
   ids["teacher:cancelled"] = d.teacher_ids.at("N330792-3");
   ids["to:cancelled"] = d.school_ids.at("3307920001");  // -3 is at the rural school
+  // The mentorship service learns county m's teachers (and their titles) from the profile
+  // service's events: the three new teachers lack a TEACHING mentor.
+  ASSERT_TRUE(Eventually([&] {
+    mv1::ListUnpairedRequest req;
+    req.set_county_id("330793");
+    mv1::ListUnpairedResponse resp;
+    return CallWith(platform().mentorship_stub(), &mv1::MentorshipService::Stub::ListUnpaired,
+                    platform().Token(HrP(common::v1::ROLE_COUNTY_HR, "330793")), req, &resp)
+               .ok() &&
+           resp.lacking_teaching() == 3;
+  }));
 
   std::vector<Row> rows =
       ProfileRows(c, d, [&](const std::string& teacher) { return GetTeacher(teacher, hr).etag(); });
-  for (std::vector<Row> more : {TrainingRows(c), RotationRows(d)}) {
+  for (std::vector<Row> more : {TrainingRows(c), RotationRows(d), MentorshipRows(m)}) {
     rows.insert(rows.end(), more.begin(), more.end());
   }
   std::set<std::string> covered;

@@ -16,16 +16,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/common/events.h"
-#include "services/common/keys.h"
-#include "services/common/mutation.h"
 #include "services/common/principal.h"
 #include "shidang/common/v1/error.pb.h"
 #include "shidang/mentorship/v1/mentorship.grpc.pb.h"
 #include "shidang/profile/v1/profile.pb.h"
+#include "tests/kit/profile_events.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
 
@@ -99,46 +96,15 @@ class MentorshipServiceTest : public ::testing::Test {
     return (stub_.get()->*method)(&ctx, req, resp);
   }
 
+  // Publishes `payload` as the profile service's event, twice (delivered twice: applied once),
+  // and waits until the service has applied it.
   void Publish(const std::string& type, const std::string& teacher,
                const google::protobuf::Message& payload, const std::string& occurred_on = "") {
-    std::string stream = keys::StreamKey("profile", keys::HashTag("c", kCounty));
-    ASSERT_TRUE(RegisterStream(redis_.pool(), "profile", stream).ok());
-    common::v1::Event e = NewEvent("profile", type, absl::Now());
-    e.set_teacher_id(teacher);
-    e.set_county_id(kCounty);
-    e.set_occurred_on(occurred_on);
-    e.mutable_payload()->PackFrom(payload);
-    Mutation publish("emit_all() return {ok = ''}");
-    MutationRequest m;
-    m.stream_key = stream;
-    m.events = {e, e};  // delivered twice: applied once
-    ASSERT_TRUE(publish.Run(redis_.pool(), m).ok());
-    WaitUntilApplied(stream);
-  }
-
-  // Waits until the service's group has read and acknowledged all of `stream`.
-  void WaitUntilApplied(const std::string& stream) {
-    absl::Time deadline = absl::Now() + absl::Seconds(15);
-    while (absl::Now() < deadline) {
-      auto length = redis_.pool().Command({"XLEN", stream});
-      auto groups = redis_.pool().Command({"XINFO", "GROUPS", stream});
-      ASSERT_TRUE(length.ok() && groups.ok());
-      bool idle = groups->size() > 0;
-      for (size_t g = 0; g < groups->size(); ++g) {
-        const redis::Reply& group = (*groups)[g];
-        int64_t pending = -1, entries_read = -1;
-        for (size_t f = 0; f + 1 < group.size(); f += 2) {
-          if (group[f].str() == "pending") pending = group[f + 1].integer();
-          if (group[f].str() == "entries-read" && !group[f + 1].is_nil()) {
-            entries_read = group[f + 1].integer();
-          }
-        }
-        idle = idle && pending == 0 && entries_read >= length->integer();
-      }
-      if (idle) return;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    FAIL() << stream << " never all acknowledged";
+    const common::v1::Event e = testing::ProfileEvent(type, kCounty, teacher, payload, occurred_on);
+    ASSERT_TRUE(testing::PublishProfileEvents(redis_.pool(), kCounty, {e, e}).ok());
+    absl::Status applied =
+        testing::WaitUntilApplied(redis_.pool(), testing::ProfileStreamKey(kCounty));
+    ASSERT_TRUE(applied.ok()) << applied;
   }
 
   void AddSchool(const std::string& id, pv1::SchoolLocation location) {
@@ -226,6 +192,45 @@ TEST_F(MentorshipServiceTest, CreatesAPairingWithEventsForBothFilesAndAnswersARe
   ASSERT_TRUE(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p-1"), &again).ok());
   EXPECT_EQ(again.pairing_id(), pairing.pairing_id());
   EXPECT_EQ(StreamLength(), 2);
+  EXPECT_EQ(Pairings(), 1);
+}
+
+// The kit's AnswerStore (replay.h) answers a retry from the answer it stored after the call. A
+// process that dies after its write's script and before that answer is stored leaves only the
+// write's own idempotency record: the retry must still get the first answer, not the refusal the
+// rules now give (ROLE_TAKEN; "only an active pairing ends"). Lost answers are simulated by
+// deleting the AnswerStore's keys ("mentorship:{rq:<digest>}:answer" and ":claim").
+TEST_F(MentorshipServiceTest, ARetryWhoseStoredAnswerWasLostGetsTheFirstAnswer) {
+  AddNewTeacher("N1");
+  AddMentor("M1");
+  v1::Pairing created;
+  ASSERT_TRUE(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p-1"), &created).ok());
+  v1::EndPairingRequest end;
+  end.set_request_id("e-1");
+  end.set_pairing_id(created.pairing_id());
+  end.set_outcome(v1::PAIRING_STATE_ENDED_EARLY);
+  end.set_reason("导师调动");
+  end.set_ended_on("2025-10-01");
+  v1::EndPairingResponse ended;
+  grpc::Status s = Call(&v1::MentorshipService::Stub::EndPairing, hr_, end, &ended);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const int64_t events = StreamLength();
+
+  auto answers = redis_.pool().Command({"KEYS", "mentorship:{rq:*"});
+  ASSERT_TRUE(answers.ok());
+  ASSERT_GE(answers->size(), 2u);
+  for (size_t i = 0; i < answers->size(); ++i) {
+    ASSERT_TRUE(redis_.pool().Command({"DEL", std::string((*answers)[i].str())}).ok());
+  }
+  v1::Pairing again;
+  s = Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p-1"), &again);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(again.SerializeAsString(), created.SerializeAsString());
+  v1::EndPairingResponse ended_again;
+  s = Call(&v1::MentorshipService::Stub::EndPairing, hr_, end, &ended_again);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ended_again.SerializeAsString(), ended.SerializeAsString());
+  EXPECT_EQ(StreamLength(), events);
   EXPECT_EQ(Pairings(), 1);
 }
 
@@ -468,6 +473,83 @@ TEST_F(MentorshipServiceTest, ActivitiesCountInTheirTermWithOneEvaluationPerTerm
   EXPECT_EQ(counts[v1::ACTIVITY_KIND_LESSON_OBSERVED].required(), 8);
   EXPECT_EQ(counts[v1::ACTIVITY_KIND_LESSON_COACHED].count(), 1);
   EXPECT_FALSE(term.complete());
+}
+
+// The county listings reuse parsed copies while the county's writes counter is unchanged
+// (MentorshipStore::ReadCounty). Each kind of write (a pairing created, one ended, a teacher
+// learned from the profile service, a title changed) shows in the very next listing after it is
+// acknowledged, also while another caller keeps reading the county.
+TEST_F(MentorshipServiceTest, ListingsNeverAnswerFromBeforeAnAcknowledgedWrite) {
+  AddNewTeacher("N1");
+  AddNewTeacher("N2");
+  AddMentor("M1");
+  AddMentor("M2");
+  auto lacking_teaching = [&] {
+    v1::ListUnpairedRequest req;
+    req.set_county_id(kCounty);
+    v1::ListUnpairedResponse resp;
+    grpc::Status s = Call(&v1::MentorshipService::Stub::ListUnpaired, hr_, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.lacking_teaching();
+  };
+  auto active_pairings = [&] {
+    v1::ListPairingsRequest req;
+    req.set_county_id(kCounty);
+    v1::ListPairingsResponse resp;
+    grpc::Status s = Call(&v1::MentorshipService::Stub::ListPairings, hr_, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.pairings_size();
+  };
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done) lacking_teaching();
+  });
+  EXPECT_EQ(lacking_teaching(), 2);
+  EXPECT_EQ(active_pairings(), 0);
+
+  v1::Pairing first;
+  ASSERT_TRUE(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p-1"), &first).ok());
+  EXPECT_EQ(lacking_teaching(), 1);
+  EXPECT_EQ(active_pairings(), 1);
+  ASSERT_TRUE(Create(Pair("N2", "M2", v1::PAIRING_ROLE_TEACHING, "p-2")).ok());
+  EXPECT_EQ(lacking_teaching(), 0);
+  EXPECT_EQ(active_pairings(), 2);
+
+  v1::EndPairingRequest end;
+  end.set_request_id("e-1");
+  end.set_pairing_id(first.pairing_id());
+  end.set_outcome(v1::PAIRING_STATE_ENDED_EARLY);
+  end.set_reason("导师调动");
+  end.set_ended_on("2025-10-01");
+  v1::EndPairingResponse ended;
+  ASSERT_TRUE(Call(&v1::MentorshipService::Stub::EndPairing, hr_, end, &ended).ok());
+  EXPECT_EQ(lacking_teaching(), 1);
+  EXPECT_EQ(active_pairings(), 1);
+
+  AddNewTeacher("N3");  // returns once the service has applied (acknowledged) the event
+  EXPECT_EQ(lacking_teaching(), 2);
+  // N1 and N3 lack a TEACHING mentor: M1 (free again) and M2 (one place left) take them. Then
+  // M1's title falls below the policy's: only M2 is left.
+  v1::SuggestPairingsRequest suggest;
+  suggest.set_county_id(kCounty);
+  suggest.set_role(v1::PAIRING_ROLE_TEACHING);
+  v1::SuggestPairingsResponse suggested;
+  grpc::Status s = Call(&v1::MentorshipService::Stub::SuggestPairings, hr_, suggest, &suggested);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(suggested.suggestions_size(), 2) << suggested.DebugString();
+  pv1::TimelineEntry title;
+  title.set_entry_id("E-title");
+  title.set_teacher_id("M1");
+  title.set_occurred_on("2025-10-01");
+  title.mutable_title_conferred()->set_title(common::v1::PROFESSIONAL_TITLE_THIRD_GRADE);
+  Publish("profile.title_changed", "M1", title, "2025-10-01");
+  suggested.Clear();
+  s = Call(&v1::MentorshipService::Stub::SuggestPairings, hr_, suggest, &suggested);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(suggested.suggestions_size(), 1) << suggested.DebugString();
+  EXPECT_EQ(suggested.suggestions(0).mentor_id(), "M2");
+  done = true;
+  reader.join();
 }
 
 TEST_F(MentorshipServiceTest, UnpairedSuggestionsAndABatchOfThem) {

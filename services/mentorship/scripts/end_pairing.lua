@@ -7,10 +7,11 @@
     K[1] mentorship:{c}:pairings  hash  pairing id -> serialized Pairing
     K[2] mentorship:{c}:load      hash  mentor id (or "<mentor>|URBAN_RURAL") -> active pairings
     K[3] mentorship:{c}:slots     hash  "<mentee>|<slot>" -> active pairing id
+    K[4] mentorship:{c}:writes    string the county's writes counter (store.h), bumped here
   ARGV (A):
     A[1] pairing id   A[2] the serialized Pairing the caller read (compare-and-set)
     A[3] the new serialized Pairing   A[4] the mentor's field in K[2]
-    A[5] slot "<mentee>|<slot>"
+    A[5] slot "<mentee>|<slot>"   A[6] the counter's first value if it is missing
   Returns: {ok = the new serialized Pairing}
   Errors:
     Code.NOT_FOUND: no such pairing
@@ -20,8 +21,8 @@
              {'HSET', 'mentorship:{c:330723}:load', 't2', '1'},
              {'HSET', 'mentorship:{c:330723}:slots', 't1|TEACHING', 'MP330723-1'}}
     K = {'mentorship:{c:330723}:pairings', 'mentorship:{c:330723}:load',
-         'mentorship:{c:330723}:slots'}
-    A = {'MP330723-1', 'old', 'new', 't2', 't1|TEACHING'}
+         'mentorship:{c:330723}:slots', 'mentorship:{c:330723}:writes'}
+    A = {'MP330723-1', 'old', 'new', 't2', 't1|TEACHING', '1765000000000000'}
 ]]
 local stored = redis.call('HGET', K[1], A[1])
 if not stored then return {err = Code.NOT_FOUND, msg = 'no pairing ' .. A[1]} end
@@ -33,5 +34,7 @@ if tonumber(redis.call('HGET', K[2], A[4]) or '0') > 0 then
   redis.call('HINCRBY', K[2], A[4], -1)
 end
 if redis.call('HGET', K[3], A[5]) == A[1] then redis.call('HDEL', K[3], A[5]) end
+redis.call('SET', K[4], A[6], 'NX')
+redis.call('INCR', K[4])
 emit_all()
 return {ok = A[3]}
