@@ -266,8 +266,9 @@ class CallQueue {
   };
 
   Turn Enter(absl::Time deadline) {
-    const int limit = running_limit.load();
-    const int waiting_limit = std::max(0, call_limit.load() - limit);
+    // A max_threads below the running limit (a service without Redis runs 16) caps both.
+    const int limit = std::min(running_limit.load(), call_limit.load());
+    const int waiting_limit = call_limit.load() - limit;
     absl::MutexLock lock(&mu_);
     if (running_ < limit && line_.empty()) {
       ++running_;
