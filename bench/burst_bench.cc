@@ -113,6 +113,10 @@ class Load {
             absl::MutexLock lock(&mu_);
             round_.latencies_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - call->start));
             ++round_.codes[status.error_code()];
+            if (!status.ok() && round_.first_error.empty()) {
+              round_.first_error =
+                  absl::StrCat(status.error_code(), " \"", status.error_message(), "\"");
+            }
           }
           Next(caller, sent + 1);
         });
@@ -143,6 +147,8 @@ double Percentile(std::vector<double> values, double p) {
   return values[index];
 }
 
+// The answers by code, and the first failure's code and message (the service says why: a full
+// queue, a spent Redis budget, a passed deadline).
 std::string Codes(const Round& round) {
   std::string out;
   for (const auto& [code, n] : round.codes) absl::StrAppend(&out, " code", code, "=", n);
@@ -219,11 +225,14 @@ int Main() {
   for (int callers : {10, 200, 1000}) {
     // At least 1,000 calls per measurement, so that a p99 is 10 calls or more.
     const int calls = std::max(per_caller, 1000 / callers);
+    const absl::Time start = absl::Now();
     const Round round = load.Run(callers, calls, absl::InfiniteFuture());
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
     p99[callers] = Percentile(round.latencies_ms, 0.99);
-    std::printf("%5d callers: %zu calls, p50 %.1f ms, p99 %.1f ms;%s\n", callers,
-                round.latencies_ms.size(), Percentile(round.latencies_ms, 0.5), p99[callers],
-                Codes(round).c_str());
+    std::printf("%5d callers: %zu calls, %.0f calls/s, p50 %.1f ms, p99 %.1f ms, max %.1f ms;%s\n",
+                callers, round.latencies_ms.size(), round.latencies_ms.size() / seconds,
+                Percentile(round.latencies_ms, 0.5), p99[callers],
+                Percentile(round.latencies_ms, 1.0), Codes(round).c_str());
   }
   std::printf("p99 ratio against 10 callers: 200 -> %.1fx, 1000 -> %.1fx\n", p99[200] / p99[10],
               p99[1000] / p99[10]);

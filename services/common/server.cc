@@ -24,6 +24,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <memory>
 #include <string>
 #include <thread>
@@ -46,8 +47,12 @@
 namespace shidang {
 namespace {
 
-// Threads of the gRPC quota beyond max_threads (pollers, health checks, reflection).
-constexpr int kThreadHeadroom = 64;
+// Trailing metadata of a call refused because the queue is full: seconds after which a retry
+// may find room. The gateway sends it on as HTTP Retry-After with its 503 (gateway/grpc_wire.h).
+constexpr char kRetryAfterMetadataKey[] = "retry-after";
+// Threads of the gRPC quota beyond max_threads: pollers, health checks, reflection, and calls
+// being refused (each on a thread of its own until its UNAVAILABLE is sent).
+constexpr int kRefusalThreads = 4096;
 // Handlers that run at once per Redis connection; the rest of a burst waits its turn.
 constexpr int kRunningCallsPerConnection = 2;
 
@@ -239,76 +244,134 @@ absl::Status CheckCurrentRequest() {
   return current_request == nullptr ? absl::OkStatus() : CheckRequestFields(*current_request);
 }
 
-// Calls in a synchronous handler or waiting for their turn, process-wide, and how many may be
-// (kNoCallLimit until a ServiceServer starts); how many run at once; the Redis budget of each.
+// How many calls may be in a synchronous handler, running or in line (kNoCallLimit until a
+// ServiceServer starts); how many run at once; the Redis budget of each.
 constexpr int kNoCallLimit = 1 << 30;
-std::atomic<int> calls_in_handlers{0};
 std::atomic<int> call_limit{kNoCallLimit};
 std::atomic<int> running_limit{16};
 std::atomic<int64_t> redis_budget_ms{1000};
 
-// Handlers running at once: a call beyond waits for its turn, up to its deadline.
-class RunningCalls {
+// The line in front of Redis: `running_limit` calls run at once and the rest wait their turn,
+// first come first served, each until its deadline; past `call_limit` calls in all, the next is
+// refused at once. A call that leaves hands its turn straight to the first in line, so a newcomer
+// never overtakes a call that waits, and a call's wait is bounded by those ahead of it (an
+// absl::Mutex condition wakes waiters in no particular order: at 1,000 callers some waited
+// 10 times the median, and every release re-evaluated every waiter's condition).
+class CallQueue {
  public:
-  bool Enter(absl::Time deadline, int limit) {
+  struct Turn {
+    bool runs = false;
+    absl::Status refusal;             // when !runs: UNAVAILABLE (queue full) or DEADLINE_EXCEEDED
+    int64_t retry_after_seconds = 0;  // with a queue-full refusal
+  };
+
+  Turn Enter(absl::Time deadline) {
+    // A max_threads below the running limit (a service without Redis runs 16) caps both.
+    const int limit = std::min(running_limit.load(), call_limit.load());
+    const int waiting_limit = call_limit.load() - limit;
     absl::MutexLock lock(&mu_);
-    const auto room = [this, limit]()
-                          ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_ < limit; };
-    if (!mu_.AwaitWithDeadline(absl::Condition(&room), deadline)) return false;
-    ++running_;
-    return true;
+    if (running_ < limit && line_.empty()) {
+      ++running_;
+      return Turn{true, absl::OkStatus(), 0};
+    }
+    if (static_cast<int>(line_.size()) >= waiting_limit) return QueueFull(limit, waiting_limit);
+    Waiter waiter;
+    const size_t ahead = line_.size();
+    const absl::Time start = absl::Now();
+    line_.push_back(&waiter);
+    while (!waiter.granted) {
+      if (waiter.turn.WaitWithDeadline(&mu_, deadline) && !waiter.granted) {
+        line_.erase(std::find(line_.begin(), line_.end(), &waiter));
+        return Turn{
+            false,
+            absl::DeadlineExceededError(absl::StrCat(
+                "the call's deadline passed after ", absl::ToInt64Milliseconds(absl::Now() - start),
+                " ms in line for its turn (", ahead, " calls were ahead of it)")),
+            0};
+      }
+    }
+    return Turn{true, absl::OkStatus(), 0};
   }
-  void Leave() {
+
+  // Ends a turn that `ran` this long: the first in line takes it over.
+  void Leave(absl::Duration ran) {
     absl::MutexLock lock(&mu_);
-    --running_;
+    // A slow moving average of how long a turn lasts, for Retry-After.
+    mean_turn_ = mean_turn_ + (ran - mean_turn_) / 16;
+    if (line_.empty()) {
+      --running_;
+      return;
+    }
+    Waiter* next = line_.front();
+    line_.pop_front();
+    next->granted = true;
+    next->turn.Signal();
   }
 
  private:
+  struct Waiter {
+    absl::CondVar turn;
+    bool granted = false;
+  };
+
+  // The refusal past the queue's length, with when a retry may find room: the time the line
+  // ahead takes to drain at the current pace, at least a second.
+  Turn QueueFull(int running, int waiting) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const absl::Duration drain = mean_turn_ * (waiting + 1) / std::max(1, running);
+    const int64_t retry_after =
+        std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(drain, absl::Seconds(1))));
+    return Turn{false,
+                absl::UnavailableError(absl::StrCat(
+                    "the service is overloaded: queue full: ", waiting, " calls waiting and ",
+                    running, " running (at most ", call_limit.load(),
+                    " calls in progress); retry after ", retry_after, " s")),
+                retry_after};
+  }
+
   absl::Mutex mu_;
   int running_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<Waiter*> line_ ABSL_GUARDED_BY(mu_);
+  absl::Duration mean_turn_ ABSL_GUARDED_BY(mu_) = absl::Milliseconds(10);
 };
-RunningCalls& Running() {
-  static auto* const running = new RunningCalls();
-  return *running;
+CallQueue& Queue() {
+  static auto* const queue = new CallQueue();
+  return *queue;
 }
-thread_local bool this_call_runs = false;
 
-// Runs on the thread of every synchronous call, around its handler. A burst queues here: a few
-// calls per Redis connection run at once and the rest wait their turn, each until its deadline,
-// so that the time a call spends in line is not taken from its Redis budget, which opens when
-// its turn comes (redis::BeginCallBudget: one wait for all of the call's Redis work, never past
-// its deadline). Past max_threads calls the call is refused at once, and a call whose deadline
-// passed in line too: its first Redis operation fails (UNAVAILABLE, DEADLINE_EXCEEDED) before
-// anything is read or written. (gRPC's own refusal past its thread quota is RESOURCE_EXHAUSTED
-// "Server Threadpool Exhausted", which reads as a rate limit; the quota is set above the limit so
+// What CallAdmission decided for the call this thread serves: HandleCall answers a refusal
+// before anything else (with a retry-after trailer for the gateway's Retry-After header).
+struct ThreadTurn {
+  bool runs = false;
+  absl::Time started;
+  absl::Status refusal;
+  int64_t retry_after_seconds = 0;
+};
+thread_local ThreadTurn this_turn;
+
+// Runs on the thread of every synchronous call, around its handler. A burst queues here
+// (CallQueue), so that the time a call spends in line is not taken from its Redis budget, which
+// opens when its turn comes (redis::BeginCallBudget: one wait for all of the call's Redis work,
+// never past its deadline). A call refused (queue full, or its deadline passed in line) is
+// answered by HandleCall before its handler does anything, and any Redis operation it tries
+// fails the same way. (gRPC's own refusal past its thread quota is RESOURCE_EXHAUSTED "Server
+// Threadpool Exhausted", which reads as a rate limit; the quota is set well above the limit so
 // that callers see this one instead.)
 class CallAdmission : public grpc::Server::GlobalCallbacks {
  public:
   void PreSynchronousRequest(grpc::ServerContext* context) override {
-    const int waiting = calls_in_handlers.fetch_add(1) + 1;
-    const int limit = call_limit.load();
     const auto chrono_deadline = context->deadline();
     const absl::Time deadline = chrono_deadline == std::chrono::system_clock::time_point::max()
                                     ? absl::InfiniteFuture()
                                     : absl::FromChrono(chrono_deadline);
-    absl::Status refusal;
-    if (waiting > limit) {
-      refusal = absl::UnavailableError(absl::StrCat("the service is overloaded (", waiting - 1,
-                                                    " calls in progress, at most ", limit,
-                                                    "); retry shortly"));
-    } else if (Running().Enter(deadline, running_limit.load())) {
-      this_call_runs = true;
-    } else {
-      refusal = absl::DeadlineExceededError("the call's deadline passed while it waited its turn");
-    }
+    CallQueue::Turn turn = Queue().Enter(deadline);
+    this_turn = ThreadTurn{turn.runs, absl::Now(), turn.refusal, turn.retry_after_seconds};
     redis::BeginCallBudget(deadline, absl::Milliseconds(redis_budget_ms.load()),
-                           std::move(refusal));
+                           std::move(turn.refusal));
   }
   void PostSynchronousRequest(grpc::ServerContext*) override {
     redis::EndCallBudget();
-    if (this_call_runs) Running().Leave();
-    this_call_runs = false;
-    calls_in_handlers.fetch_sub(1);
+    if (this_turn.runs) Queue().Leave(absl::Now() - this_turn.started);
+    this_turn = ThreadTurn();
   }
 };
 
@@ -325,6 +388,21 @@ sigset_t TerminationSignals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   return set;
+}
+
+// HandleCall's checks, then `body`: the principal (filling in `call`), the deadline, the request.
+absl::Status VerifyAndRun(const grpc::ServerContext& context, const PrincipalSigner& signer,
+                          const std::function<absl::Status(const CallContext&)>& body,
+                          CallContext& call) {
+  absl::StatusOr<common::v1::Principal> principal = signer.Verify(context);
+  if (!principal.ok()) return principal.status();
+  call.principal = *std::move(principal);
+  call.actor = ActorOf(call.principal);
+  if (context.deadline() <= std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError("the call's deadline passed before it started");
+  }
+  SHIDANG_RETURN_IF_ERROR(CheckCurrentRequest());
+  return body(call);
 }
 
 }  // namespace
@@ -356,18 +434,15 @@ grpc::Status HandleCall(grpc::ServerContext* context, absl::string_view method,
   context->AddInitialMetadata(kRequestIdMetadataKey, call.request_id);
 
   absl::Status status;
-  absl::StatusOr<common::v1::Principal> principal = signer.Verify(*context);
-  if (!principal.ok()) {
-    status = principal.status();
-  } else {
-    call.principal = *std::move(principal);
-    call.actor = ActorOf(call.principal);
-    if (context->deadline() <= std::chrono::system_clock::now()) {
-      status = absl::DeadlineExceededError("the call's deadline passed before it started");
-    } else {
-      status = CheckCurrentRequest();
-      if (status.ok()) status = body(call);
+  if (!this_turn.refusal.ok()) {
+    // Refused in line (CallAdmission): nothing of the call runs, not even the principal's check.
+    status = this_turn.refusal;
+    if (this_turn.retry_after_seconds > 0) {
+      context->AddTrailingMetadata(kRetryAfterMetadataKey,
+                                   absl::StrCat(this_turn.retry_after_seconds));
     }
+  } else {
+    status = VerifyAndRun(*context, signer, body, call);
   }
   grpc::Status result = ToGrpcStatus(status);
 
@@ -435,7 +510,10 @@ absl::Status ServiceServer::Start() {
     running_limit.store(kRunningCallsPerConnection * std::max(1, config_.redis->pool_size));
   }
   grpc::ResourceQuota quota(absl::StrCat("shidang-", config_.ListenAddress()));
-  quota.SetMaxThreads(config_.max_threads + kThreadHeadroom);
+  // Far above the limit: a call refused past it holds a thread too, briefly, and a flood of them
+  // must meet CallAdmission's UNAVAILABLE, not gRPC's RESOURCE_EXHAUSTED (with max_threads=20 and
+  // a quota 64 above it, 200 calls at once got 70 RESOURCE_EXHAUSTED under a loaded machine).
+  quota.SetMaxThreads(config_.max_threads + kRefusalThreads);
   builder.SetResourceQuota(quota);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);

@@ -17,6 +17,7 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -678,6 +679,63 @@ TEST_F(HttpPlatformTest, ComplianceReportDownloadsAsCsv) {
   EXPECT_THAT(json.body, HasSubstr(R"("teachers":"2")"));
   EXPECT_THAT(json.body, HasSubstr("TRAINING_STATUS_BEHIND"));
   EXPECT_THAT(json.body, Not(HasSubstr("教师编号")));
+}
+
+// Issue 14: a service whose queue is full answers UNAVAILABLE "queue full" with a retry-after
+// trailer; over HTTP that is 503 with Retry-After, never 429 (the rate limiter's alone).
+TEST_F(HttpFrontTest, AFullServiceQueueIs503WithRetryAfterNot429) {
+  RedisServer redis;
+  auto training = ServiceProcess::Start(
+      SHIDANG_TRAINING_BINARY,
+      {"--redis=" + redis.address(), "--principal_key_file=" + files_.principal_key_path,
+       "--today=2025-11-25", "--max_threads=20"});
+  ASSERT_TRUE(training.ok()) << training.status();
+  StartGateway(absl::StrCat("shidang.training.v1.TrainingService=", (*training)->address()),
+               {"--rate_per_second=0"});
+  Principal centre;
+  centre.set_role(common::v1::ROLE_TRAINING_CENTER);
+  centre.set_subject("c1");
+  centre.set_provider_id("P1");
+  auto token = MintJwt(files_.jwt_key, centre, kIssuer, kAudience, absl::Hours(1), absl::Now());
+  ASSERT_TRUE(token.ok()) << token.status();
+  const auto auth = Bearer(*token);
+
+  // Redis stalled: the first 20 calls hold the service (16 running, 4 in line) for a second or
+  // two; the rest find the queue full.
+  redis.Pause();
+  constexpr int kCalls = 60;
+  std::vector<HttpReply> replies(kCalls);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCalls; ++i) {
+    callers.emplace_back([&, i] {
+      HttpClient client(http_port_);
+      replies[i] = client.Send(
+          http::verb::post, "/v1/courses",
+          absl::StrCat(R"({"requestId":"full-)", i, R"(","course":{"providerId":"P1",)",
+                       R"("title":"课程","level":"TRAINING_LEVEL_COUNTY",)",
+                       R"("mode":"TRAINING_MODE_FACE_TO_FACE","hours":8,)",
+                       R"("startDate":"2025-12-01","endDate":"2025-12-05","capacity":10,)",
+                       R"("openRegions":["330723"]}})"),
+          auth);
+    });
+  }
+  for (std::thread& caller : callers) caller.join();
+  redis.Resume();
+
+  int queue_full = 0;
+  for (const HttpReply& reply : replies) {
+    EXPECT_EQ(reply.status, 503) << reply.body;
+    int retry_after = 0;
+    EXPECT_TRUE(absl::SimpleAtoi(reply.Header("Retry-After"), &retry_after))
+        << reply.Header("Retry-After");
+    EXPECT_GE(retry_after, 1);
+    if (reply.body.find("queue full") != std::string::npos) {
+      ++queue_full;
+      // The service's own estimate, carried in its retry-after trailer.
+      EXPECT_THAT(reply.body, HasSubstr(absl::StrCat("retry after ", retry_after, " s")));
+    }
+  }
+  EXPECT_GT(queue_full, 0);
 }
 
 }  // namespace
