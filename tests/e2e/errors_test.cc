@@ -222,10 +222,10 @@ TEST_F(ErrorsTest, ARosterRefusedForManyRowsReachesEveryClientAndCheckRosterList
   // Nothing was written: the county still has its three teachers.
   pv1::ListTeachersRequest list;
   list.set_county_id("330881");
-  pv1::ListTeachersResponse listed;
-  s = CallWith(*plain_, &PStub::ListTeachers, platform().Token(hr), list, &listed);
+  pv1::ListTeachersResponse teachers;
+  s = CallWith(*plain_, &PStub::ListTeachers, platform().Token(hr), list, &teachers);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(listed.teachers_size(), 3);
+  EXPECT_EQ(teachers.teachers_size(), 3);
 }
 
 TEST_F(ErrorsTest, CheckRosterIsInTheImportersScopeOnly) {
