@@ -89,6 +89,7 @@ class GrpcFront::Impl : public BackendEvents {
   void Detach(ForwardedCall& call);
   void FinishWithStatus(ForwardedCall& call, grpc::StatusCode code, absl::string_view message);
   void SubmitTrailersOnly(ForwardedCall& call, const Headers& headers);
+  Headers FitToClient(ForwardedCall& call, Headers headers);
   void ResetClientStream(ForwardedCall& call, uint32_t error_code);
   void Observe(const ForwardedCall& call, double seconds);
   void AppendAccessLog(const ForwardedCall& call, double seconds);
@@ -578,11 +579,21 @@ void GrpcFront::Impl::OnBackendTrailersOnly(ForwardedCall& call) {
     return;
   }
   call.code = code;
-  SubmitTrailersOnly(call, call.response_headers);
+  SubmitTrailersOnly(call, FitToClient(call, call.response_headers));
+}
+
+// An error's details as large as the service may send them (status.h) can be more than the
+// client takes (SETTINGS_MAX_HEADER_LIST_SIZE; gRPC's C-core and Java clients take 8 KiB): cut
+// to what it takes, room left for the x-request-id we add.
+Headers GrpcFront::Impl::FitToClient(ForwardedCall& call, Headers headers) {
+  const uint32_t client_takes = nghttp2_session_get_remote_settings(
+      call.conn->session(), NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE);
+  return FitHeaderListSize(std::move(headers), client_takes, /*reserve=*/256);
 }
 
 void GrpcFront::Impl::OnBackendTrailers(ForwardedCall& call) {
   if (call.finished) return;
+  call.trailers = FitToClient(call, std::move(call.trailers));
   call.code = GrpcStatusOf(call.trailers);
   call.have_trailers = true;
   call.finished = true;

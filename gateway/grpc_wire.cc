@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "absl/random/random.h"
 #include "absl/status/status.h"
@@ -11,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "services/common/status.h"
 
 namespace shidang::gateway {
 namespace {
@@ -132,6 +135,34 @@ Headers TrailersOnly(const grpc::Status& status, Headers extra) {
 Headers Trailers(grpc::StatusCode code, absl::string_view message) {
   return {{"grpc-status", absl::StrCat(static_cast<int>(code))},
           {"grpc-message", PercentEncodeGrpcMessage(message)}};
+}
+
+size_t HeaderListSize(const Headers& headers) {
+  size_t bytes = 0;
+  for (const HeaderField& h : headers) bytes += h.name.size() + h.value.size() + 32;
+  return bytes;
+}
+
+Headers FitHeaderListSize(Headers headers, size_t max_bytes, size_t reserve) {
+  const size_t size = HeaderListSize(headers) + reserve;
+  if (size <= max_bytes) return headers;
+  auto details = std::find_if(headers.begin(), headers.end(), [](const HeaderField& h) {
+    return h.name == "grpc-status-details-bin";
+  });
+  if (details == headers.end()) return headers;  // nothing of ours to cut
+  const size_t others = size - details->value.size();
+  std::string binary;
+  std::optional<std::string> fitted;
+  // Base64 takes 4 bytes for 3; peers may send it with or without padding.
+  if (others < max_bytes && absl::Base64Unescape(details->value, &binary)) {
+    fitted = FitRpcStatus(binary, (max_bytes - others) / 4 * 3);
+  }
+  if (fitted.has_value()) {
+    details->value = absl::Base64Escape(*fitted);
+  } else {
+    headers.erase(details);
+  }
+  return headers;
 }
 
 }  // namespace shidang::gateway

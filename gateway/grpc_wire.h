@@ -70,4 +70,16 @@ Headers TrailersOnly(const grpc::Status& status, Headers extra = {});
 // grpc-message (percent-encoded).
 Headers Trailers(grpc::StatusCode code, absl::string_view message);
 
+// The size of `headers` as HTTP/2 counts it against SETTINGS_MAX_HEADER_LIST_SIZE: name + value
+// + 32 per field (values as on the wire: base64 for -bin, percent-encoded grpc-message).
+size_t HeaderListSize(const Headers& headers);
+
+// `headers` (a trailers-only answer, or trailers) fitted to a client that accepts at most
+// `max_bytes` of them, with `reserve` bytes left for fields added after (x-request-id). When they
+// are larger, grpc-status-details-bin is cut to what fits (status.h FitRpcStatus: the first
+// violations and the count of all), or dropped when nothing does. gRPC's C-core and Java clients
+// take 8 KiB by default, and an error's details may be up to 32 KiB; a client past its limit
+// would see the call fail with none of them.
+Headers FitHeaderListSize(Headers headers, size_t max_bytes, size_t reserve);
+
 }  // namespace shidang::gateway

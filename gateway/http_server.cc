@@ -4,6 +4,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/byte_buffer.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -53,6 +54,8 @@ constexpr int kMaxTimeoutHeaderMs = 300000;
 constexpr char kAllowHeaders[] =
     "Authorization, Content-Type, Accept, Idempotency-Key, X-Request-Id, X-Timeout-Ms, traceparent";
 constexpr char kExposeHeaders[] = "X-Request-Id, Retry-After, Content-Disposition";
+// How long a closing connection still reads (and drops) what its client sends; see Linger.
+constexpr std::chrono::seconds kLingerAfterClose(5);
 
 // W3C traceparent is lower-case hex and dashes; anything else is not passed on.
 bool IsGoodTraceparent(absl::string_view value) {
@@ -655,9 +658,22 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     if (!keep_alive || server_->stopped_.load()) {
       beast::error_code ignored;
       stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream_.expires_after(kLingerAfterClose);
+      Linger();
       return;
     }
     Read();
+  }
+
+  // After the last answer of a connection the client may still be sending (the rest of a body
+  // over the limit): closing with its bytes unread would reset the connection, and a client
+  // still writing would lose the answer (the 413) with it. So what still comes is read and
+  // dropped until the client closes, for kLingerAfterClose at most (nginx's lingering close).
+  void Linger() {
+    stream_.async_read_some(net::buffer(linger_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (!ec) self->Linger();
+                            });
   }
 
   Impl* const server_;
@@ -666,6 +682,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   Request request_;
   Response response_;
+  std::array<char, 16 * 1024> linger_buffer_;
 };
 
 void HttpServer::Impl::Accept() {

@@ -33,6 +33,11 @@ namespace shidang::csv {
 // What a download's bytes are, for the response's content type.
 inline constexpr char kCsvContentType[] = "text/csv; charset=utf-8";
 
+// The longest cell ParseCsv takes: no field of ours comes near it (the longest hold 4,000
+// characters), and a file whose one line is megabytes long (a binary or a file without line
+// ends) is refused saying where and what the limit is, not echoed into its errors.
+inline constexpr size_t kMaxCsvCellBytes = 64 * 1024;
+
 // DecodeToUtf8()
 //
 // Returns `bytes` as UTF-8 without a BOM. Strict UTF-8 (no overlong forms, no surrogates, nothing
@@ -66,7 +71,8 @@ struct CsvTable {
 //
 // INVALID_ARGUMENT for: an empty file (or one of blank rows only), a duplicate or empty header
 // name (names compare case-insensitively), a row with more non-empty cells than the header has
-// columns, and malformed quoting; each message names the row (and the byte offset where useful).
+// columns, malformed quoting, and a cell over kMaxCsvCellBytes; each message names the row (and
+// the byte offset or column where useful).
 absl::StatusOr<CsvTable> ParseCsv(absl::string_view utf8);
 
 // A column an importer knows: its key (the field it fills), the header names it may appear under

@@ -1,10 +1,12 @@
 #include "services/common/status.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/any.pb.h"
 
@@ -20,20 +22,45 @@ void AddMoreViolations(common::v1::BadRequest* bad_request, absl::string_view wh
                                      " are listed, ", total - listed, " more are not"));
 }
 
-// The BadRequest cut to the bounds of status.h: the first violations that fit, the counts of all.
-std::string BoundedBadRequest(const absl::Cord& payload) {
+// Room kept in a cut BadRequest for its "more_violations" entries.
+constexpr size_t kMoreViolationsBytes = 2 * 128;
+
+// How many problems of `what` ("fields" or "rows") a BadRequest stands for: those it lists, or
+// the total an earlier cut counted in its "more_violations" entry (AddMoreViolations above, whose
+// description starts with the total), so that a cut of a cut (the gateway fitting an error to a
+// client, FitRpcStatus) still counts what the first cut left out.
+int TotalOf(const common::v1::BadRequest& bad_request, absl::string_view what, int listed) {
+  for (const common::v1::FieldViolation& v : bad_request.field_violations()) {
+    int total = 0;
+    if (v.rule() == "more_violations" && v.field() == what &&
+        absl::SimpleAtoi(v.description().substr(0, v.description().find(' ')), &total)) {
+      return std::max(total, listed);
+    }
+  }
+  return listed;
+}
+
+// The BadRequest cut to the bounds of status.h and to about `room` bytes: the first violations
+// that fit, the counts of all.
+std::string BoundedBadRequest(const absl::Cord& payload, size_t room) {
   common::v1::BadRequest all;
   if (!all.ParseFromString(std::string(payload))) return std::string();
   common::v1::BadRequest kept;
+  const size_t limit = room > kMoreViolationsBytes ? room - kMoreViolationsBytes : 0;
   size_t bytes = 0;
+  int fields = 0;  // those given, without an earlier cut's count
+  bool fields_full = false;
   for (const common::v1::FieldViolation& v : all.field_violations()) {
+    if (v.rule() == "more_violations") continue;
+    ++fields;
+    if (fields_full) continue;
     common::v1::FieldViolation bounded;
     bounded.set_field(BoundedText(v.field(), kMaxViolationTextBytes));
     bounded.set_rule(BoundedText(v.rule(), kMaxViolationTextBytes));
     bounded.set_description(BoundedText(v.description(), kMaxViolationTextBytes));
     bytes += bounded.ByteSizeLong() + 4;
-    if (bytes > kMaxErrorDetailsBytes / 2) break;
-    *kept.add_field_violations() = std::move(bounded);
+    fields_full = bytes > limit / 2;
+    if (!fields_full) *kept.add_field_violations() = std::move(bounded);
   }
   for (const common::v1::RowViolation& v : all.row_violations()) {
     if (kept.row_violations_size() >= kMaxRowViolations) break;
@@ -43,18 +70,34 @@ std::string BoundedBadRequest(const absl::Cord& payload) {
     bounded.set_rule(BoundedText(v.rule(), kMaxViolationTextBytes));
     bounded.set_description(BoundedText(v.description(), kMaxViolationTextBytes));
     bytes += bounded.ByteSizeLong() + 4;
-    if (bytes > kMaxErrorDetailsBytes) break;
+    if (bytes > limit) break;
     *kept.add_row_violations() = std::move(bounded);
   }
   const int fields_listed = kept.field_violations_size();
   const int rows_listed = kept.row_violations_size();
-  if (fields_listed < all.field_violations_size()) {
-    AddMoreViolations(&kept, "fields", fields_listed, all.field_violations_size());
+  const int fields_total = TotalOf(all, "fields", fields);
+  const int rows_total = TotalOf(all, "rows", all.row_violations_size());
+  if (fields_listed < fields_total) {
+    AddMoreViolations(&kept, "fields", fields_listed, fields_total);
   }
-  if (rows_listed < all.row_violations_size()) {
-    AddMoreViolations(&kept, "rows", rows_listed, all.row_violations_size());
-  }
+  if (rows_listed < rows_total) AddMoreViolations(&kept, "rows", rows_listed, rows_total);
   return kept.SerializeAsString();
+}
+
+// Adds a payload to `rpc_status` as an Any if it fits in `room` bytes of serialized RpcStatus (a
+// BadRequest cut to fit), counting what it took in *taken.
+void AddDetailWithin(absl::string_view type_url, const absl::Cord& payload, size_t room,
+                     size_t* taken, common::v1::RpcStatus* rpc_status) {
+  const size_t wrapper = type_url.size() + 16;  // the Any's tags and lengths
+  if (*taken + wrapper >= room) return;
+  std::string value = type_url == kBadRequestTypeUrl
+                          ? BoundedBadRequest(payload, room - *taken - wrapper)
+                          : std::string(payload);
+  if (*taken + wrapper + value.size() > room) return;  // an unknown payload too large to carry
+  *taken += wrapper + value.size();
+  google::protobuf::Any* any = rpc_status->add_details();
+  any->set_type_url(std::string(type_url));
+  any->set_value(std::move(value));
 }
 
 }  // namespace
@@ -74,19 +117,29 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   common::v1::RpcStatus rpc_status;
   rpc_status.set_code(static_cast<int>(status.code()));
   rpc_status.set_message(message);
-  size_t bytes = 0;
+  size_t taken = rpc_status.ByteSizeLong();
   status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
-    std::string value =
-        type_url == kBadRequestTypeUrl ? BoundedBadRequest(payload) : std::string(payload);
-    bytes += value.size();
-    if (bytes > kMaxErrorDetailsBytes) return;  // an unknown payload too large to carry
-    google::protobuf::Any* any = rpc_status.add_details();
-    any->set_type_url(std::string(type_url));
-    any->set_value(std::move(value));
+    AddDetailWithin(type_url, payload, kMaxErrorDetailsBytes, &taken, &rpc_status);
   });
   // absl::StatusCode and grpc::StatusCode share their numbers (both follow google.rpc.Code).
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
                       rpc_status.SerializeAsString());
+}
+
+std::optional<std::string> FitRpcStatus(absl::string_view serialized, size_t max_bytes) {
+  common::v1::RpcStatus all;
+  if (!all.ParseFromArray(serialized.data(), static_cast<int>(serialized.size()))) {
+    return std::nullopt;
+  }
+  common::v1::RpcStatus fitted;
+  fitted.set_code(all.code());
+  fitted.set_message(all.message());
+  size_t taken = fitted.ByteSizeLong();
+  if (taken > max_bytes) return std::nullopt;
+  for (const google::protobuf::Any& any : all.details()) {
+    AddDetailWithin(any.type_url(), absl::Cord(any.value()), max_bytes, &taken, &fitted);
+  }
+  return fitted.SerializeAsString();
 }
 
 common::v1::RpcStatus RpcStatusOf(const grpc::Status& status) {

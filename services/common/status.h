@@ -7,6 +7,7 @@
 // the grpc-status-details-bin trailer, where grpc clients and the gateway find them.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -39,6 +40,13 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // The inverse, for clients and the gateway: code, message and the details (as payloads) are kept,
 // so BadRequestOf works on what a remote service answered.
 absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// The RpcStatus `serialized` cut to at most `max_bytes` serialized: code and message kept, a
+// BadRequest listing the first violations that fit and counting the rest (as ToGrpcStatus does),
+// other details dropped when they do not fit; nullopt when it does not parse or the message alone
+// is too long. For the gateway's gRPC front, whose clients may accept less metadata than an error
+// carries (gRPC's C-core and Java clients take 8 KiB by default).
+std::optional<std::string> FitRpcStatus(absl::string_view serialized, size_t max_bytes);
 
 // The RpcStatus a grpc::Status carries: code, message and details (empty details when none).
 common::v1::RpcStatus RpcStatusOf(const grpc::Status& status);

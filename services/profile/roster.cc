@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -21,6 +22,15 @@ namespace {
 
 using csv::CsvRow;
 using csv::HeaderMap;
+
+// 17 digits and a check character: an ID-card number's shape, whether or not its digits check.
+bool LooksLikeIdCard(absl::string_view cell) {
+  if (cell.size() != 18) return false;
+  for (size_t i = 0; i < 17; ++i) {
+    if (!absl::ascii_isdigit(cell[i])) return false;
+  }
+  return absl::ascii_isdigit(cell[17]) || cell[17] == 'X' || cell[17] == 'x';
+}
 
 absl::StatusOr<std::pair<csv::CsvTable, HeaderMap>> ReadTable(
     absl::string_view bytes, const std::vector<csv::Column>& columns) {
@@ -88,14 +98,9 @@ class RowReader {
     }
     return text;
   }
-  // Names the column as the file named it and, when that differs, as we do:
-  // "全国教师编号 (national_teacher_id)", so the person finds it in their file and a program by
-  // key.
+  // Names the column as the file named it (ColumnAsNamed).
   void Problem(absl::string_view key, absl::string_view rule, absl::string_view description) {
-    const absl::string_view header = map_.Has(key) ? map_.HeaderName(key) : key;
-    out_->push_back(RowProblem(
-        row_.number, header == key ? std::string(key) : absl::StrCat(header, " (", key, ")"), rule,
-        description));
+    out_->push_back(RowProblem(row_.number, ColumnAsNamed(map_, key), rule, description));
   }
 
  private:
@@ -155,13 +160,12 @@ RosterTeacher ReadTeacherRow(const HeaderMap& map, const CsvRow& row, absl::Civi
 absl::Status RosterRejected(const std::vector<common::v1::RowViolation>& problems, size_t rows) {
   std::vector<common::v1::RowViolation> reported(
       problems.begin(), problems.begin() + std::min(problems.size(), kMaxReportedRowProblems));
-  // ToGrpcStatus lists the first kMaxRowViolations and counts the rest.
-  const size_t listed = std::min(reported.size(), static_cast<size_t>(kMaxRowViolations));
-  std::string shown =
-      problems.size() > listed ? absl::StrCat(" (the first ", listed, " are in the details)") : "";
+  // ToGrpcStatus lists the first that fit its bounds and counts the rest; CheckRoster has all.
   return WithRowViolations(
-      absl::InvalidArgumentError(absl::StrCat("roster rejected: ", problems.size(), " problems in ",
-                                              rows, " rows", shown, "; nothing was imported")),
+      absl::InvalidArgumentError(absl::StrCat(
+          "roster rejected: ", problems.size(), " problems in ", rows,
+          " rows; nothing was imported. CheckRoster (POST /v1/rosters:check, Accept: text/csv) "
+          "lists every problem")),
       reported);
 }
 
@@ -173,6 +177,48 @@ common::v1::RowViolation RowProblem(int64_t row, absl::string_view column, absl:
   v.set_rule(std::string(rule));
   v.set_description(std::string(description));
   return v;
+}
+
+std::string ColumnAsNamed(const HeaderMap& columns, absl::string_view key) {
+  const absl::string_view header = columns.Has(key) ? columns.HeaderName(key) : key;
+  return header == key ? std::string(key) : absl::StrCat(header, " (", key, ")");
+}
+
+std::string ShownValue(absl::string_view key, absl::string_view cell) {
+  cell = absl::StripAsciiWhitespace(cell);
+  if (cell.empty()) return "";
+  // Masked in its own column, and wherever else one was typed by mistake (a shifted column).
+  if (key == roster::kIdCardNumber || LooksLikeIdCard(cell)) return MaskIdCard(cell);
+  return BoundedText(cell, kMaxViolationTextBytes);
+}
+
+absl::StatusOr<std::string> RosterProblemsCsv(
+    absl::string_view bytes, v1::RosterKind kind,
+    const std::vector<common::v1::RowViolation>& problems) {
+  const std::vector<csv::Column>& columns =
+      kind == v1::ROSTER_KIND_SCHOOLS ? roster::SchoolColumns() : roster::TeacherColumns();
+  SHIDANG_ASSIGN_OR_RETURN(auto table_and_map, ReadTable(bytes, columns));
+  const auto& [table, map] = table_and_map;
+  // A problem names its column as ColumnAsNamed does: back to the key, for the cell.
+  absl::flat_hash_map<std::string, std::string> key_of_column;
+  for (const csv::Column& column : columns) {
+    key_of_column.emplace(ColumnAsNamed(map, column.key), column.key);
+  }
+  absl::flat_hash_map<int64_t, const CsvRow*> row_of_number;
+  for (const CsvRow& row : table.rows) row_of_number.emplace(row.number, &row);
+  std::vector<std::vector<std::string>> lines;
+  lines.reserve(problems.size());
+  for (const common::v1::RowViolation& p : problems) {
+    std::string value;
+    auto key = key_of_column.find(p.column());
+    auto row = row_of_number.find(p.row());
+    if (key != key_of_column.end() && row != row_of_number.end()) {
+      value = ShownValue(key->second, map.Cell(*row->second, key->second));
+    }
+    lines.push_back({absl::StrCat(p.row()), BoundedText(p.column(), kMaxViolationTextBytes),
+                     std::move(value), BoundedText(p.description(), kMaxViolationTextBytes)});
+  }
+  return csv::WriteCsv({"行号", "列", "值", "问题"}, lines);
 }
 
 absl::StatusOr<Roster<RosterSchool>> ParseSchoolRoster(absl::string_view bytes) {
@@ -199,7 +245,7 @@ absl::StatusOr<Roster<RosterSchool>> ParseSchoolRoster(absl::string_view bytes) 
     school.set_compulsory_education(r.Bool(roster::kCompulsoryEducation, true));
     out.push_back(std::move(s));
   }
-  return {{std::move(out), std::move(problems)}};
+  return {{std::move(out), std::move(problems), map}};
 }
 
 absl::StatusOr<Roster<RosterTeacher>> ParseTeacherRoster(absl::string_view bytes,
@@ -222,9 +268,10 @@ absl::StatusOr<Roster<RosterTeacher>> ParseTeacherRoster(absl::string_view bytes
   for (size_t slice = 1; slice < slice_problems.size(); ++slice) {
     for (common::v1::RowViolation& p : slice_problems[slice]) problems.push_back(std::move(p));
   }
+  csv::HeaderMap columns = map;
   // The decoded cells (~20 strings a row) are dead now: freed off the import's path.
   ReleaseInBackground(std::move(table_and_map));
-  return {{std::move(out), std::move(problems)}};
+  return {{std::move(out), std::move(problems), std::move(columns)}};
 }
 
 }  // namespace shidang::profile

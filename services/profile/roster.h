@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "services/common/csv.h"
 #include "shidang/common/v1/error.pb.h"
 #include "shidang/profile/v1/profile.pb.h"
 
@@ -43,6 +44,9 @@ template <typename Row>
 struct Roster {
   std::vector<Row> rows;
   std::vector<common::v1::RowViolation> problems;
+  // Which column of the file holds each key, and under which header (for the service's
+  // problems, which name the column as the file did).
+  csv::HeaderMap columns;
 };
 
 absl::StatusOr<Roster<RosterSchool>> ParseSchoolRoster(absl::string_view bytes);
@@ -54,11 +58,29 @@ absl::StatusOr<Roster<RosterTeacher>> ParseTeacherRoster(absl::string_view bytes
 inline constexpr size_t kMaxReportedRowProblems = 1000;
 
 // INVALID_ARGUMENT "roster rejected: ..." carrying the row problems (at most
-// kMaxReportedRowProblems of them).
+// kMaxReportedRowProblems of them; the gRPC edge lists the first that fit its bounds and counts
+// the rest) and naming CheckRoster, which gives them all.
 absl::Status RosterRejected(const std::vector<common::v1::RowViolation>& problems, size_t rows);
 
-// The header names a roster row violation reports for a column key.
+// One problem of a row; `column` as ColumnAsNamed gives it.
 common::v1::RowViolation RowProblem(int64_t row, absl::string_view column, absl::string_view rule,
                                     absl::string_view description);
+
+// The column of `key` as the file named it and, when that differs, as we do:
+// "全国教师编号 (national_teacher_id)", so the person finds it in their file and a program by key.
+// Just the key when the file has no such column.
+std::string ColumnAsNamed(const csv::HeaderMap& columns, absl::string_view key);
+
+// A cell as a list of problems may show it: an ID-card number masked (in its own column, or
+// wherever one was typed), anything else cut to kMaxViolationTextBytes.
+std::string ShownValue(absl::string_view key, absl::string_view cell);
+
+// Every problem of the roster file `bytes` (of ROSTER_KIND_SCHOOLS or _TEACHERS) as a CSV file:
+// UTF-8 with a BOM, Chinese headers 行号, 列, 值, 问题, one line per problem in the order given;
+// 值 is the problem's cell read again from the file (ShownValue), empty for a problem of no one
+// cell. An error when the file cannot be read (it would have been refused before).
+absl::StatusOr<std::string> RosterProblemsCsv(
+    absl::string_view bytes, v1::RosterKind kind,
+    const std::vector<common::v1::RowViolation>& problems);
 
 }  // namespace shidang::profile

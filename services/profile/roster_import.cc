@@ -17,6 +17,7 @@
 #include "services/profile/new_teacher.h"
 #include "services/profile/request_checks.h"
 #include "services/profile/roster.h"
+#include "services/profile/roster_columns.h"
 #include "services/profile/rules.h"
 #include "services/profile/teacher_input.h"
 
@@ -48,11 +49,27 @@ absl::StatusOr<std::map<std::string, v1::School>> SchoolsOf(ProfileStore& store,
   return by_id;
 }
 
-// INVALID_ARGUMENT with every problem, in row order.
-absl::Status RejectRows(std::vector<common::v1::RowViolation>& problems, size_t rows) {
+// Problems in row order (each row's in the order they were found).
+void SortByRow(std::vector<common::v1::RowViolation>& problems) {
   std::stable_sort(problems.begin(), problems.end(),
                    [](const auto& a, const auto& b) { return a.row() < b.row(); });
+}
+
+// INVALID_ARGUMENT with every problem, in row order.
+absl::Status RejectRows(std::vector<common::v1::RowViolation>& problems, size_t rows) {
+  SortByRow(problems);
   return RosterRejected(problems, rows);
+}
+
+// Who may import into the county, and whether the request names what to import.
+absl::Status CheckRosterTarget(ProfileStore& store, const CallContext& call,
+                               const std::string& county_id, v1::RosterKind kind) {
+  SHIDANG_RETURN_IF_ERROR(CheckCountyId(county_id, "county_id"));
+  if (kind == v1::ROSTER_KIND_UNSPECIFIED) {
+    return InvalidField("kind", "required", "ROSTER_KIND_SCHOOLS or ROSTER_KIND_TEACHERS");
+  }
+  SHIDANG_RETURN_IF_ERROR(RequireCountyWrite(call.principal, county_id));
+  return store.GetCounty(county_id).status();
 }
 
 // The problem with a school row against the county's schools and the rows before it, if any;
@@ -61,7 +78,11 @@ struct SchoolRowChecker {
   std::map<std::string, const v1::School*> by_name, by_code;
   std::map<std::string, int64_t> seen_names, seen_codes;
 
-  explicit SchoolRowChecker(const std::map<std::string, v1::School>& existing) {
+  const csv::HeaderMap& columns;
+
+  SchoolRowChecker(const std::map<std::string, v1::School>& existing,
+                   const csv::HeaderMap& file_columns)
+      : columns(file_columns) {
     for (const auto& [id, s] : existing) {
       by_name[s.name()] = &s;
       if (!s.school_code().empty()) by_code[s.school_code()] = &s;
@@ -72,13 +93,15 @@ struct SchoolRowChecker {
   bool Check(const RosterSchool& row, bool* unchanged,
              std::vector<common::v1::RowViolation>* problems) {
     const v1::School& s = row.school;
+    const std::string name_column = ColumnAsNamed(columns, roster::kSchoolName);
+    const std::string code_column = ColumnAsNamed(columns, roster::kSchoolCode);
     if (auto [it, fresh] = seen_names.emplace(s.name(), row.row); !fresh) {
-      problems->push_back(RowProblem(row.row, "学校名称", "duplicate",
+      problems->push_back(RowProblem(row.row, name_column, "duplicate",
                                      absl::StrCat("same name as row ", it->second)));
     }
     if (!s.school_code().empty()) {
       if (auto [it, fresh] = seen_codes.emplace(s.school_code(), row.row); !fresh) {
-        problems->push_back(RowProblem(row.row, "学校代码", "duplicate",
+        problems->push_back(RowProblem(row.row, code_column, "duplicate",
                                        absl::StrCat("same code as row ", it->second)));
       }
     }
@@ -91,7 +114,7 @@ struct SchoolRowChecker {
         *unchanged = true;
         return false;
       }
-      problems->push_back(RowProblem(row.row, "学校名称", "exists_different",
+      problems->push_back(RowProblem(row.row, name_column, "exists_different",
                                      absl::StrCat("school ", found->second->school_id(),
                                                   " already has this name with other details; "
                                                   "change it with CreateSchool's successor")));
@@ -99,7 +122,7 @@ struct SchoolRowChecker {
     }
     if (!s.school_code().empty() && by_code.count(s.school_code())) {
       problems->push_back(
-          RowProblem(row.row, "学校代码", "exists",
+          RowProblem(row.row, code_column, "exists",
                      absl::StrCat("code used by school ", by_code[s.school_code()]->school_id())));
       return false;
     }
@@ -123,15 +146,46 @@ struct RosterImport::TeacherImport {
 
 absl::Status RosterImport::ImportRoster(const CallContext& call, const v1::ImportRosterRequest& req,
                                         v1::ImportRosterResponse* resp) {
-  SHIDANG_RETURN_IF_ERROR(CheckCountyId(req.county_id(), "county_id"));
-  if (req.kind() == v1::ROSTER_KIND_UNSPECIFIED) {
-    return InvalidField("kind", "required", "ROSTER_KIND_SCHOOLS or ROSTER_KIND_TEACHERS");
-  }
-  SHIDANG_RETURN_IF_ERROR(RequireCountyWrite(call.principal, req.county_id()));
-  SHIDANG_RETURN_IF_ERROR(deps_.store.GetCounty(req.county_id()).status());
+  SHIDANG_RETURN_IF_ERROR(CheckRosterTarget(deps_.store, call, req.county_id(), req.kind()));
   resp->set_kind(req.kind());
   if (req.kind() == v1::ROSTER_KIND_SCHOOLS) return ImportSchools(call, req, resp);
   return ImportTeachers(call, req, resp);
+}
+
+absl::Status RosterImport::CheckRoster(const CallContext& call, const v1::CheckRosterRequest& req,
+                                       v1::CheckRosterResponse* resp) {
+  const std::string& county = req.county_id();
+  SHIDANG_RETURN_IF_ERROR(CheckRosterTarget(deps_.store, call, county, req.kind()));
+  std::vector<common::v1::RowViolation> problems;
+  size_t rows = 0;
+  if (req.kind() == v1::ROSTER_KIND_SCHOOLS) {
+    SHIDANG_ASSIGN_OR_RETURN(Roster<RosterSchool> roster, ParseSchoolRoster(req.csv()));
+    SHIDANG_ASSIGN_OR_RETURN(auto existing, SchoolsOf(deps_.store, county));
+    SchoolRowChecker checker(existing, roster.columns);
+    for (RosterSchool& row : roster.rows) {
+      row.school.set_county_id(county);  // as ImportSchools compares it
+      bool same = false;
+      checker.Check(row, &same, &roster.problems);
+    }
+    rows = roster.rows.size();
+    problems = std::move(roster.problems);
+  } else {
+    TeacherImport work;
+    SHIDANG_RETURN_IF_ERROR(FindTeacherProblems(county, req.csv(), work));
+    rows = work.roster.rows.size();
+    problems = std::move(work.roster.problems);
+    ReleaseInBackground(std::move(work));
+  }
+  SortByRow(problems);
+  resp->set_kind(req.kind());
+  resp->set_rows(static_cast<int64_t>(rows));
+  resp->set_problems(static_cast<int64_t>(problems.size()));
+  SHIDANG_ASSIGN_OR_RETURN(std::string listed, RosterProblemsCsv(req.csv(), req.kind(), problems));
+  v1::RosterDownload* download = resp->mutable_download();
+  download->set_content(std::move(listed));
+  download->set_content_type("text/csv; charset=utf-8");
+  download->set_filename(absl::StrCat("roster-problems-", county, ".csv"));
+  return absl::OkStatus();
 }
 
 absl::Status RosterImport::ImportSchools(const CallContext& call,
@@ -140,7 +194,7 @@ absl::Status RosterImport::ImportSchools(const CallContext& call,
   const std::string& county = req.county_id();
   SHIDANG_ASSIGN_OR_RETURN(Roster<RosterSchool> roster, ParseSchoolRoster(req.csv()));
   SHIDANG_ASSIGN_OR_RETURN(auto existing, SchoolsOf(deps_.store, county));
-  SchoolRowChecker checker(existing);
+  SchoolRowChecker checker(existing, roster.columns);
   const std::string today = dates::FormatDate(deps_.clock.Today());
   std::vector<v1::School> creates;
   std::vector<common::v1::Event> events;
@@ -179,10 +233,7 @@ absl::Status RosterImport::ImportTeachers(const CallContext& call,
                                           const v1::ImportRosterRequest& req,
                                           v1::ImportRosterResponse* resp) {
   TeacherImport work;
-  SHIDANG_ASSIGN_OR_RETURN(work.roster, ParseTeacherRoster(req.csv(), deps_.clock.Today()));
-  SHIDANG_RETURN_IF_ERROR(CheckTeacherRows(req.county_id(), work));
-  SHIDANG_ASSIGN_OR_RETURN(work.holders, deps_.store.ClaimHolders(work.claim_keys));
-  FindTeachersOnFile(work);
+  SHIDANG_RETURN_IF_ERROR(FindTeacherProblems(req.county_id(), req.csv(), work));
   if (!work.roster.problems.empty()) {
     return RejectRows(work.roster.problems, work.roster.rows.size());
   }
@@ -193,6 +244,17 @@ absl::Status RosterImport::ImportTeachers(const CallContext& call,
   SHIDANG_ASSIGN_OR_RETURN(work.sealed, deps_.vault.SealAll(fresh_numbers));
   SHIDANG_RETURN_IF_ERROR(BuildTeacherWrites(call, req, work));
   return WriteTeacherImport(call, req, work, resp);
+}
+
+// The file read and every row checked against the others and the county's records; what is
+// wrong is in work.roster.problems.
+absl::Status RosterImport::FindTeacherProblems(const std::string& county, absl::string_view csv,
+                                               TeacherImport& work) {
+  SHIDANG_ASSIGN_OR_RETURN(work.roster, ParseTeacherRoster(csv, deps_.clock.Today()));
+  SHIDANG_RETURN_IF_ERROR(CheckTeacherRows(county, work));
+  SHIDANG_ASSIGN_OR_RETURN(work.holders, deps_.store.ClaimHolders(work.claim_keys));
+  FindTeachersOnFile(work);
+  return absl::OkStatus();
 }
 
 // Each row's school resolved (by id, name or code), duplicates inside the file reported, and the
@@ -218,26 +280,32 @@ absl::Status RosterImport::CheckTeacherRows(const std::string& county, TeacherIm
   // Hashed, not ordered: 20,000 lookups of 16- to 64-byte keys per 10,000-row file.
   absl::flat_hash_map<absl::string_view, int64_t> seen_cards, seen_national;
   work.claim_keys.reserve(2 * rows.size());
+  const std::string school_column = ColumnAsNamed(work.roster.columns, roster::kSchool);
+  const std::string card_column = ColumnAsNamed(work.roster.columns, roster::kIdCardNumber);
+  const std::string national_column =
+      ColumnAsNamed(work.roster.columns, roster::kNationalTeacherId);
   for (size_t i = 0; i < rows.size(); ++i) {
     RosterTeacher& row = rows[i];
     auto school = school_by_ref.find(row.school_ref);
     if (school == school_by_ref.end()) {
-      problems.push_back(RowProblem(row.row, "学校", "unknown_school",
-                                    absl::StrCat("no school with code, name or id '",
-                                                 row.school_ref, "' in county ", county)));
+      problems.push_back(
+          RowProblem(row.row, school_column, "unknown_school",
+                     absl::StrCat("no school with code, name or id '",
+                                  BoundedText(row.school_ref, kMaxViolationTextBytes / 2),
+                                  "' in county ", county)));
     } else {
       row.teacher.set_school_id(school->second);
     }
     const std::string& blind = work.blind_indexes[i];
     if (auto [it, fresh] = seen_cards.emplace(blind, row.row); !fresh) {
-      problems.push_back(RowProblem(row.row, "身份证号", "duplicate",
+      problems.push_back(RowProblem(row.row, card_column, "duplicate",
                                     absl::StrCat("same ID-card number as row ", it->second)));
     }
     work.claim_keys.push_back(ProfileStore::IdCardIndexKey(county, blind));
     const std::string& national = row.teacher.national_teacher_id();
     if (!national.empty()) {
       if (auto [it, fresh] = seen_national.emplace(national, row.row); !fresh) {
-        problems.push_back(RowProblem(row.row, "教师编号", "duplicate",
+        problems.push_back(RowProblem(row.row, national_column, "duplicate",
                                       absl::StrCat("same teacher number as row ", it->second)));
       }
     }
@@ -262,8 +330,9 @@ void RosterImport::FindTeachersOnFile(TeacherImport& work) {
     } else if (!national_holder.empty() && !card_holder.empty() && national_holder == card_holder) {
       ++work.unchanged;
     } else {
+      const char* key = card_holder.empty() ? roster::kNationalTeacherId : roster::kIdCardNumber;
       work.roster.problems.push_back(
-          RowProblem(row.row, card_holder.empty() ? "教师编号" : "身份证号", "exists",
+          RowProblem(row.row, ColumnAsNamed(work.roster.columns, key), "exists",
                      absl::StrCat("already recorded for teacher ",
                                   card_holder.empty() ? national_holder : card_holder)));
     }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "services/common/server.h"
 #include "services/profile/service_deps.h"
 #include "shidang/profile/v1/profile.pb.h"
@@ -21,6 +22,10 @@ class RosterImport {
 
   absl::Status ImportRoster(const CallContext& call, const v1::ImportRosterRequest& req,
                             v1::ImportRosterResponse* resp);
+  // Every problem ImportRoster would refuse the file for, as a CSV, writing nothing (its
+  // refusal lists only the first rows: errors are bounded to reach the caller).
+  absl::Status CheckRoster(const CallContext& call, const v1::CheckRosterRequest& req,
+                           v1::CheckRosterResponse* resp);
 
  private:
   struct TeacherImport;  // a teacher roster's working state, step by step
@@ -29,7 +34,10 @@ class RosterImport {
                              v1::ImportRosterResponse* resp);
   absl::Status ImportTeachers(const CallContext& call, const v1::ImportRosterRequest& req,
                               v1::ImportRosterResponse* resp);
-  // The steps of ImportTeachers, in order.
+  // The steps of ImportTeachers, in order: the problems (reading, checking against each other,
+  // finding on file), then the writes.
+  absl::Status FindTeacherProblems(const std::string& county, absl::string_view csv,
+                                   TeacherImport& work);
   absl::Status CheckTeacherRows(const std::string& county, TeacherImport& work);
   void FindTeachersOnFile(TeacherImport& work);
   absl::Status BuildTeacherWrites(const CallContext& call, const v1::ImportRosterRequest& req,

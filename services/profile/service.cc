@@ -81,6 +81,7 @@ SHIDANG_PROFILE_METHOD(MoveTeacher, moves)
 SHIDANG_PROFILE_METHOD(TransferTeacher, moves)
 SHIDANG_PROFILE_METHOD(GetGrowthFile, growth_files)
 SHIDANG_PROFILE_METHOD(ImportRoster, rosters)
+SHIDANG_PROFILE_METHOD(CheckRoster, rosters)
 
 #undef SHIDANG_PROFILE_METHOD
 

@@ -53,6 +53,8 @@ class ProfileServiceImpl final : public v1::ProfileService::Service {
                              v1::GetGrowthFileResponse*) override;
   grpc::Status ImportRoster(grpc::ServerContext*, const v1::ImportRosterRequest*,
                             v1::ImportRosterResponse*) override;
+  grpc::Status CheckRoster(grpc::ServerContext*, const v1::CheckRosterRequest*,
+                           v1::CheckRosterResponse*) override;
 
   // Files another service's event into the teacher's timeline (or, for "<source>.summary" events,
   // into the growth file's summaries). Idempotent per event id. Used by the event consumer.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/status.h"
@@ -378,6 +379,30 @@ TEST(EnumLabelTest, ServicesRegisterLabelsForTheirEnums) {
       RegisterEnumLabels("shidang.profile.v1.PostStatus", {{profile::v1::POST_STATUS_LEFT, " "}})
           .code(),
       absl::StatusCode::kInvalidArgument);
+}
+
+// An 8 MiB line (a file without line ends) is refused naming its row, column and the limit, and
+// none of it is echoed; a cell at the limit is taken.
+TEST(ParseCsvTest, ACellOverTheLimitIsRefusedNamingTheLimit) {
+  const std::string line(8 << 20, 'x');
+  auto table = ParseCsv(line);
+  ASSERT_EQ(table.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(table.status().message(),
+              HasSubstr("CSV row 1, column 1: a cell of more than 65536 bytes"));
+  EXPECT_THAT(table.status().message(), HasSubstr(absl::StrCat("at most ", kMaxCsvCellBytes)));
+  EXPECT_LT(table.status().message().size(), 200u);
+  table = ParseCsv(absl::StrCat("a,b\r\n1,", std::string(kMaxCsvCellBytes + 1, 'y'), "\n"));
+  ASSERT_EQ(table.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(table.status().message(), HasSubstr("CSV row 2, column 2"));
+  // Commas and line ends inside quotes are the cell's own.
+  std::string quoted = "\"";
+  while (quoted.size() <= kMaxCsvCellBytes) quoted += "x,\n\"\"";
+  table = ParseCsv(absl::StrCat("a,b\n1,", quoted, "\"\n"));
+  ASSERT_EQ(table.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(table.status().message(), HasSubstr("CSV row 2, column 2"));
+  table = ParseCsv(absl::StrCat("a,b\n1,", std::string(kMaxCsvCellBytes, 'y'), "\n"));
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(table->rows[0].cells[1].size(), kMaxCsvCellBytes);
 }
 
 }  // namespace

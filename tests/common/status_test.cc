@@ -155,6 +155,61 @@ TEST(StatusTest, WhatAnErrorCarriesIsBoundedAndCountsWhatItLeavesOut) {
                          " are listed, ", 5000 - bad->row_violations_size(), " more are not"));
 }
 
+// The size of an error's trailers as a gRPC client counts it against its limit (HPACK: name +
+// value + 32 per field; grpc-message percent-encoded, the details base64-encoded).
+size_t TrailerBytes(const grpc::Status& status) {
+  size_t message = 0;
+  for (unsigned char c : status.error_message()) {
+    message += (c < 0x20 || c > 0x7E || c == '%') ? 3 : 1;
+  }
+  const size_t details = (status.error_details().size() * 4 + 2) / 3;
+  return (11 + 2 + 32) + (12 + message + 32) + (23 + details + 32);
+}
+
+// gRPC's C-core (C++, Python, Ruby, ...) and Java clients refuse more than 8 KiB of metadata by
+// default, and the 100 rows an error may carry do not fit: the gateway's gRPC front fits an
+// error to what its client takes (FitRpcStatus), listing the first rows that fit and still
+// counting all 500.
+TEST(StatusTest, AManyRowRefusalIsFittedToAnOrdinaryClientsMetadataLimit) {
+  std::vector<common::v1::RowViolation> rows;
+  for (int i = 0; i < 500; ++i) {
+    common::v1::RowViolation row;
+    row.set_row(i + 2);
+    row.set_column("身份证号码 (id_card_number)");
+    row.set_rule("check_digit");
+    row.set_description(
+        "must be 18 characters (17 digits and a check digit 0-9 or X) with a valid GB 11643 check "
+        "digit, matching the birth date and sex");
+    rows.push_back(row);
+  }
+  const grpc::Status wire = ToGrpcStatus(
+      WithRowViolations(absl::InvalidArgumentError("roster rejected: 500 problems"), rows));
+  std::optional<common::v1::BadRequest> bad = BadRequestOf(FromGrpcStatus(wire));
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->row_violations_size(), kMaxRowViolations);
+  EXPECT_GT(TrailerBytes(wire), 8u * 1024) << "the case a plain client cannot take";
+
+  // What a client of 8 KiB takes, less the other trailers: about 5 KiB before base64.
+  std::optional<std::string> fitted = FitRpcStatus(wire.error_details(), 5 * 1024);
+  ASSERT_TRUE(fitted.has_value());
+  const grpc::Status fitted_wire(wire.error_code(), wire.error_message(), *fitted);
+  EXPECT_LE(TrailerBytes(fitted_wire), 8u * 1024 - 512);
+  bad = BadRequestOf(FromGrpcStatus(fitted_wire));
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_GE(bad->row_violations_size(), 10);
+  EXPECT_LT(bad->row_violations_size(), kMaxRowViolations);
+  for (int i = 0; i < bad->row_violations_size(); ++i) {
+    EXPECT_EQ(bad->row_violations(i).row(), i + 2);
+  }
+  ASSERT_EQ(bad->field_violations_size(), 1);
+  EXPECT_EQ(bad->field_violations(0).description(),
+            absl::StrCat("500 problems (rows); the first ", bad->row_violations_size(),
+                         " are listed, ", 500 - bad->row_violations_size(), " more are not"));
+  // Too little room even for the message: nothing fitted (the caller drops the details).
+  EXPECT_FALSE(FitRpcStatus(wire.error_details(), 10).has_value());
+  EXPECT_FALSE(FitRpcStatus("not a status", 5 * 1024).has_value());
+}
+
 TEST(StatusTest, ALongMessageIsCutAtACharacterBoundary) {
   const std::string cell(3000, 'a');
   const grpc::Status wire =

@@ -82,6 +82,7 @@ const Cell kTable[] = {
     {kProfile, "GetGrowthFile", http::verb::get, "/v1/teachers/{teacher_id}/growth-file",
      "xxxxx.x."},
     {kProfile, "ImportRoster", http::verb::post, "/v1/rosters:import", "..xxx.x."},
+    {kProfile, "CheckRoster", http::verb::post, "/v1/rosters:check", "..xxx.x."},
     // TrainingService
     {kTraining, "RegisterCourse", http::verb::post, "/v1/courses", ".....xx."},
     {kTraining, "GetCourse", http::verb::get, "/v1/courses/{course_id}", "xxxxxxx."},

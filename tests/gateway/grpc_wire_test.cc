@@ -9,10 +9,12 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
+#include "services/common/status.h"
 
 namespace shidang::gateway {
 namespace {
@@ -189,6 +191,42 @@ TEST(RequestIdTest, PassesOnlyIdsTheServicesAccept) {
   EXPECT_EQ(made.size(), 32u);
   EXPECT_TRUE(IsGoodRequestId(made));
   EXPECT_NE(NewRequestId(), made);
+}
+
+// An import refused for 500 rows carries 100 of them (~26 KB of trailers); a client that takes
+// 8 KiB gets the first rows that fit and the count of all, under its limit; one that takes more
+// gets them as they are; details that cannot be cut to fit are dropped, the status kept.
+TEST(TrailersTest, AreFittedToWhatTheClientTakes) {
+  std::vector<common::v1::RowViolation> rows(500);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    rows[i].set_row(static_cast<int64_t>(i) + 2);
+    rows[i].set_column("出生日期 (birth_date)");
+    rows[i].set_rule("date_format");
+    rows[i].set_description("want a date YYYY-MM-DD, like 1990-03-07, not a month 13");
+  }
+  const grpc::Status status = ToGrpcStatus(
+      WithRowViolations(absl::InvalidArgumentError("roster rejected: 500 problems"), rows));
+  const Headers whole = TrailersOnly(status);
+  ASSERT_GT(HeaderListSize(whole), 8u * 1024);
+
+  EXPECT_EQ(HeaderListSize(FitHeaderListSize(whole, 1 << 20, 256)), HeaderListSize(whole));
+  const Headers fitted = FitHeaderListSize(whole, 8 * 1024, 256);
+  EXPECT_LE(HeaderListSize(fitted) + 256, 8u * 1024);
+  ASSERT_EQ(fitted.size(), whole.size());
+  EXPECT_EQ(GrpcStatusOf(fitted), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  std::string details;
+  ASSERT_TRUE(absl::Base64Unescape(fitted.back().value, &details));
+  auto bad = BadRequestOf(
+      FromGrpcStatus(grpc::Status(status.error_code(), status.error_message(), details)));
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_GE(bad->row_violations_size(), 10);
+  ASSERT_EQ(bad->field_violations_size(), 1);
+  EXPECT_THAT(bad->field_violations(0).description(),
+              ::testing::StartsWith("500 problems (rows); the first "));
+
+  const Headers bare = FitHeaderListSize(whole, 300, 0);
+  EXPECT_EQ(bare.size(), whole.size() - 1);
+  EXPECT_EQ(GrpcStatusOf(bare), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/events.h"
@@ -33,6 +34,8 @@ namespace {
 
 using common::v1::Principal;
 using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
 using testing::WriteFile;
 
 constexpr char kCounty[] = "330723";
@@ -890,6 +893,76 @@ TEST_F(RosterTest, EveryBadRowIsReportedAndNothingIsWritten) {
   s = Import(v1::ROSTER_KIND_TEACHERS, "姓名,性别\n王芳,女\n", "y", &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("身份证号"));
+}
+
+// CheckRoster: every problem ImportRoster finds, as a CSV (row, the column as the file named
+// it, the cell with ID-card numbers masked, the problem), for schools and teachers, writing
+// nothing; only in the importer's scope.
+TEST_F(RosterTest, CheckRosterListsEveryProblemAsCsvAndWritesNothing) {
+  CreateCounty();
+  DemoCounty demo = Demo(20);
+  v1::ImportRosterResponse imported;
+  ASSERT_TRUE(Import(v1::ROSTER_KIND_SCHOOLS, SchoolsCsv(demo), "s", &imported).ok());
+  auto check = [&](const Principal& who, v1::RosterKind kind, const std::string& csv,
+                   v1::CheckRosterResponse* resp) {
+    v1::CheckRosterRequest req;
+    req.set_county_id(kCounty);
+    req.set_kind(kind);
+    req.set_csv(csv);
+    return Call(&v1::ProfileService::Stub::CheckRoster, who, req, resp);
+  };
+  // A school file: one school already on file with other details, one named twice.
+  DemoCounty schools = demo;
+  schools.schools[2].location = schools.schools[2].location == v1::SCHOOL_LOCATION_RURAL
+                                    ? v1::SCHOOL_LOCATION_URBAN
+                                    : v1::SCHOOL_LOCATION_RURAL;
+  schools.schools[5].name = schools.schools[4].name;
+  v1::CheckRosterResponse resp;
+  grpc::Status s = check(hr_, v1::ROSTER_KIND_SCHOOLS, SchoolsCsv(schools), &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.rows(), 12);
+  EXPECT_GE(resp.problems(), 2);
+  EXPECT_THAT(resp.download().content(),
+              HasSubstr(absl::StrCat("4,学校名称 (name),", schools.schools[2].name, ",")));
+  EXPECT_THAT(resp.download().content(), HasSubstr("7,学校名称 (name),"));
+  EXPECT_EQ(resp.download().content_type(), "text/csv; charset=utf-8");
+
+  // A teachers file: a wrong check character, an unknown school, a number given twice.
+  demo.teachers[3].id_card_number[17] = demo.teachers[3].id_card_number[17] == '1' ? '2' : '1';
+  demo.teachers[7].school_code = "NO-SUCH-SCHOOL";
+  demo.teachers[11].id_card_number = demo.teachers[12].id_card_number;
+  demo.teachers[11].birth_date = demo.teachers[12].birth_date;
+  demo.teachers[11].sex = demo.teachers[12].sex;
+  const auto before = Snapshot(redis_.pool());
+  s = check(hr_, v1::ROSTER_KIND_TEACHERS, TeachersCsv(demo), &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(Snapshot(redis_.pool()), before);
+  EXPECT_EQ(resp.rows(), 20);
+  EXPECT_EQ(resp.problems(), 3);
+  const std::string& content = resp.download().content();
+  EXPECT_EQ(content.substr(0, 3), "\xEF\xBB\xBF");
+  std::vector<std::string> lines = absl::StrSplit(content.substr(3), "\r\n", absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 4u) << content;
+  EXPECT_EQ(lines[0], "行号,列,值,问题");
+  EXPECT_THAT(lines[1], StartsWith("5,身份证号 (id_card_number),"));
+  EXPECT_THAT(lines[2], StartsWith("9,学校 (school),NO-SUCH-SCHOOL,"));
+  EXPECT_THAT(lines[3], StartsWith("14,身份证号 (id_card_number),"));
+  for (int i : {3, 12}) {
+    EXPECT_THAT(content, Not(HasSubstr(demo.teachers[i].id_card_number.substr(4, 10))));
+  }
+  EXPECT_THAT(lines[3], HasSubstr(demo.teachers[12].id_card_number.substr(0, 4) + "**********"));
+
+  // A good file: no problems, the header alone; and the same refusals as ImportRoster's.
+  ASSERT_TRUE(check(hr_, v1::ROSTER_KIND_TEACHERS, TeachersCsv(Demo(20)), &resp).ok());
+  EXPECT_EQ(resp.problems(), 0);
+  EXPECT_EQ(resp.download().content(), "\xEF\xBB\xBF行号,列,值,问题\r\n");
+  EXPECT_EQ(check(Who(common::v1::ROLE_COUNTY_HR, "hr2", "330782"), v1::ROSTER_KIND_TEACHERS,
+                  TeachersCsv(demo), &resp)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(check(hr_, v1::ROSTER_KIND_UNSPECIFIED, TeachersCsv(demo), &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(CountTeachers(hr_), 0);
 }
 
 TEST_F(RosterTest, KillingTheServiceMidImportLeavesNothingHalfDone) {
