@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -55,13 +57,13 @@ std::vector<Pick> PickForSchool(std::vector<const JudgedTeacher*> pool, const Qu
     const bool backbone_short = now.backbone_shortfall > 0;
     size_t best = pool.size();
     for (size_t i = 0; i < pool.size() && best == pool.size(); ++i) {
-      if (!taken[i] && (!backbone_short || IsBackbone(pool[i]->facts, first_day))) best = i;
+      if (!taken[i] && (!backbone_short || IsBackbone(*pool[i]->facts, first_day))) best = i;
     }
     for (size_t i = 0; i < pool.size() && best == pool.size(); ++i) {
       if (!taken[i]) best = i;
     }
     taken[best] = true;
-    Pick p{pool[best], IsBackbone(pool[best]->facts, first_day), false, ""};
+    Pick p{pool[best], IsBackbone(*pool[best]->facts, first_day), false, ""};
     p.for_backbone = backbone_short && p.backbone;
     p.why =
         absl::StrCat(p.backbone ? "骨干教师；" : "", "本校已满", p.teacher->eligibility.years,
@@ -74,22 +76,50 @@ std::vector<Pick> PickForSchool(std::vector<const JudgedTeacher*> pool, const Qu
   return picks;
 }
 
-void AddOptions(const CountyEvaluation& eval, const RotationPolicy& policy,
+// A public school a sending school's teacher may go to in a counting direction.
+struct Destination {
+  const SchoolFacts* school = nullptr;
+  std::string direction;
+};
+
+// The destinations of each sending school, found once per school per call.
+class Destinations {
+ public:
+  Destinations(const std::map<std::string, SchoolFacts>& schools, const RotationPolicy& policy)
+      : schools_(schools), policy_(policy) {}
+
+  const std::vector<Destination>& Of(const SchoolFacts& sending) {
+    auto [it, fresh] = found_.try_emplace(sending.school_id);
+    if (!fresh) return it->second;
+    for (const auto& [id, school] : schools_) {
+      if (id == sending.school_id || school.ownership != pv1::SCHOOL_OWNERSHIP_PUBLIC) continue;
+      std::optional<std::string> direction = CountingDirection(sending, school, policy_);
+      if (direction.has_value()) it->second.push_back(Destination{&school, std::move(*direction)});
+    }
+    return it->second;
+  }
+
+ private:
+  const std::map<std::string, SchoolFacts>& schools_;
+  const RotationPolicy& policy_;
+  std::map<std::string, std::vector<Destination>> found_;
+};
+
+void AddOptions(const CountyEvaluation& eval, Destinations& destinations,
                 const std::map<std::string, std::set<std::string>>& subjects_at, const Pick& pick,
                 v1::Candidate* c) {
-  const SchoolFacts& sending = eval.schools.at(pick.teacher->eligibility.school_id);
+  const SchoolFacts& sending = eval.schools->at(pick.teacher->eligibility.school_id);
   std::vector<v1::ReceivingSchoolOption> with_subject, without;
-  for (const auto& [id, school] : eval.schools) {
-    if (id == sending.school_id || school.ownership != pv1::SCHOOL_OWNERSHIP_PUBLIC) continue;
-    std::optional<std::string> direction = CountingDirection(sending, school, policy);
-    if (!direction.has_value() || !StageFits(pick.teacher->facts.stage, school.stage)) continue;
+  for (const Destination& d : destinations.Of(sending)) {
+    const SchoolFacts& school = *d.school;
+    if (!StageFits(pick.teacher->facts->stage, school.stage)) continue;
     v1::ReceivingSchoolOption o;
-    o.set_school_id(id);
+    o.set_school_id(school.school_id);
     o.set_school_name(school.name);
-    o.set_direction(*direction);
+    o.set_direction(d.direction);
     o.set_stage_matches(true);
-    auto taught = subjects_at.find(id);
-    for (const std::string& subject : pick.teacher->facts.subjects) {
+    auto taught = subjects_at.find(school.school_id);
+    for (const std::string& subject : pick.teacher->facts->subjects) {
       if (taught != subjects_at.end() && taught->second.count(subject))
         o.add_shared_subjects(subject);
     }
@@ -121,12 +151,13 @@ absl::Status SuggestCandidates(Deps& deps, const CallContext& call,
   }
   SHIDANG_ASSIGN_OR_RETURN(YearPolicy yp,
                            PolicyForSchoolYear(deps, req.county_id(), req.school_year()));
-  SHIDANG_ASSIGN_OR_RETURN(CountyData data, deps.store.ReadCounty(req.county_id(), true));
-  CountyEvaluation eval = EvaluateCounty(data, yp.policy, yp.year, deps.clock.Today());
+  SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountySnapshot> county,
+                           deps.counties.Read(req.county_id()));
+  CountyEvaluation eval = EvaluateCounty(*county, yp.policy, yp.year, deps.clock.Today());
   std::map<std::string, std::vector<const JudgedTeacher*>> pools;
   std::map<std::string, std::set<std::string>> subjects_at;  // what each school's teachers teach
   for (const auto& [id, t] : eval.teachers) {
-    for (const std::string& s : t.facts.subjects) subjects_at[t.facts.CurrentSchool()].insert(s);
+    for (const std::string& s : t.facts->subjects) subjects_at[t.facts->CurrentSchool()].insert(s);
     if (t.eligibility.eligible() && eval.rotating.count(id) == 0) {
       pools[t.eligibility.school_id].push_back(&t);
     }
@@ -145,6 +176,7 @@ absl::Status SuggestCandidates(Deps& deps, const CallContext& call,
     return a.teacher->copy->teacher_id() < b.teacher->copy->teacher_id();
   });
   const size_t limit = req.limit() == 0 ? kDefaultLimit : req.limit();
+  Destinations destinations(*eval.schools, yp.policy);
   for (size_t i = 0; i < picks.size() && i < limit; ++i) {
     v1::Candidate* c = resp->add_candidates();
     c->set_rank(static_cast<int32_t>(i + 1));
@@ -154,7 +186,7 @@ absl::Status SuggestCandidates(Deps& deps, const CallContext& call,
     c->set_backbone(picks[i].backbone);
     c->set_years_at_school(static_cast<int32_t>(picks[i].teacher->eligibility.years));
     c->set_why(picks[i].why);
-    AddOptions(eval, yp.policy, subjects_at, picks[i], c);
+    AddOptions(eval, destinations, subjects_at, picks[i], c);
   }
   resp->set_county_id(req.county_id());
   resp->set_school_year(yp.year.Name());
