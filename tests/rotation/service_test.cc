@@ -239,6 +239,18 @@ class RotationServiceTest : public ::testing::Test {
     return resp;
   }
 
+  // The rows ListEligible gives for `county` in the 2026 school year, through `stub`.
+  v1::ListEligibleResponse Eligible2026(v1::RotationService::Stub& stub,
+                                        const std::string& county) {
+    v1::ListEligibleRequest req;
+    req.set_county_id(county);
+    req.set_school_year("2026");
+    v1::ListEligibleResponse resp;
+    grpc::Status s = CallVia(stub, &v1::RotationService::Stub::ListEligible, admin_, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
   testing::RedisServer redis_;
   testing::TempDir keys_;
   std::unique_ptr<testing::ServiceProcess> process_;
@@ -656,6 +668,55 @@ TEST_F(RotationServiceTest, TransferToAnotherCountyMidRotationKeepsTheOldYear) {
   ASSERT_TRUE(Call(&v1::RotationService::Stub::ListEligible, admin_, next, &listed).ok());
   ASSERT_EQ(listed.rows_size(), 1);
   EXPECT_EQ(listed.rows(0).reason(), v1::ELIGIBILITY_REASON_TOO_FEW_YEARS);
+}
+
+TEST_F(RotationServiceTest, CorrectedTransferPutsTheTeacherBackInTheirCounty) {
+  AddTeacher("T1", "2015-09-01");
+  AddSchool("S330781-there", kOtherCounty, pv1::SCHOOL_LOCATION_URBAN,
+            pv1::SCHOOL_QUALITY_ORDINARY);
+  pv1::TimelineEntry transfer;
+  transfer.set_entry_id("E-transfer");
+  transfer.set_kind(pv1::TIMELINE_ENTRY_KIND_TRANSFERRED);
+  transfer.set_occurred_on("2026-02-01");
+  transfer.mutable_transfer()->set_from_county_id(kCounty);
+  transfer.mutable_transfer()->set_to_county_id(kOtherCounty);
+  transfer.mutable_transfer()->set_to_school_id("S330781-there");
+  Publish(kCounty, "profile.transferred_county", "T1", transfer, "2026-02-01");
+  Publish(kOtherCounty, "profile.transferred_county", "T1", transfer, "2026-02-01");
+  ASSERT_EQ(Eligible2026(*stub_, kCounty).rows_size(), 0);
+  ASSERT_EQ(Eligible2026(*stub_, kOtherCounty).rows_size(), 1);
+
+  // The profile service takes the transfer back (in the county the teacher seemed to be in).
+  pv1::TimelineEntry correction;
+  correction.set_entry_id("E-correction");
+  correction.set_kind(pv1::TIMELINE_ENTRY_KIND_CORRECTION);
+  correction.set_occurred_on("2026-02-03");
+  correction.set_supersedes_entry_id("E-transfer");
+  correction.set_correction_reason("录入错误");
+  Publish(kOtherCounty, "profile.correction", "T1", correction, "2026-02-03");
+
+  // Back at the old school, 11 years there on 2026-09-01; the other county forgets them.
+  v1::ListEligibleResponse home = Eligible2026(*stub_, kCounty);
+  ASSERT_EQ(home.rows_size(), 1);
+  EXPECT_EQ(home.rows(0).teacher_id(), "T1");
+  EXPECT_EQ(home.rows(0).school_id(), kUrban);
+  EXPECT_EQ(home.rows(0).reason(), v1::ELIGIBILITY_REASON_ELIGIBLE);
+  EXPECT_EQ(home.rows(0).years_at_school(), 11);
+  EXPECT_EQ(Eligible2026(*stub_, kOtherCounty).rows_size(), 0);
+  // The routing index follows: the old county's HR may act on the teacher again.
+  v1::RecordDeferralRequest defer;
+  defer.set_request_id("d-1");
+  defer.set_teacher_id("T1");
+  defer.set_reason(v1::DEFERRAL_REASON_NURSING);
+  defer.set_from_date("2026-03-01");
+  v1::RecordDeferralResponse deferred;
+  grpc::Status s = Call(&v1::RotationService::Stub::RecordDeferral, hr_, defer, &deferred);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(deferred.deferral().county_id(), kCounty);
+  // The transfer re-delivered later stays taken back.
+  Publish(kCounty, "profile.transferred_county", "T1", transfer, "2026-02-01");
+  EXPECT_EQ(Eligible2026(*stub_, kCounty).rows_size(), 1);
+  EXPECT_EQ(Eligible2026(*stub_, kOtherCounty).rows_size(), 0);
 }
 
 // Each instance keeps its own cache of the county (county_cache.h); a write through either, or
