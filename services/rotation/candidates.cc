@@ -76,17 +76,21 @@ std::vector<Pick> PickForSchool(std::vector<const JudgedTeacher*> pool, const Qu
   return picks;
 }
 
+using SubjectsAt = std::map<std::string, std::set<std::string>>;
+
 // A public school a sending school's teacher may go to in a counting direction.
 struct Destination {
   const SchoolFacts* school = nullptr;
   std::string direction;
+  const std::set<std::string>* taught = nullptr;  // subjects its teachers teach (may be null)
 };
 
 // The destinations of each sending school, found once per school per call.
 class Destinations {
  public:
-  Destinations(const std::map<std::string, SchoolFacts>& schools, const RotationPolicy& policy)
-      : schools_(schools), policy_(policy) {}
+  Destinations(const std::map<std::string, SchoolFacts>& schools, const SubjectsAt& subjects_at,
+               const RotationPolicy& policy)
+      : schools_(schools), subjects_at_(subjects_at), policy_(policy) {}
 
   const std::vector<Destination>& Of(const SchoolFacts& sending) {
     auto [it, fresh] = found_.try_emplace(sending.school_id);
@@ -94,43 +98,55 @@ class Destinations {
     for (const auto& [id, school] : schools_) {
       if (id == sending.school_id || school.ownership != pv1::SCHOOL_OWNERSHIP_PUBLIC) continue;
       std::optional<std::string> direction = CountingDirection(sending, school, policy_);
-      if (direction.has_value()) it->second.push_back(Destination{&school, std::move(*direction)});
+      if (!direction.has_value()) continue;
+      auto taught = subjects_at_.find(id);
+      it->second.push_back(Destination{&school, std::move(*direction),
+                                       taught == subjects_at_.end() ? nullptr : &taught->second});
     }
     return it->second;
   }
 
  private:
   const std::map<std::string, SchoolFacts>& schools_;
+  const SubjectsAt& subjects_at_;
   const RotationPolicy& policy_;
   std::map<std::string, std::vector<Destination>> found_;
 };
 
-void AddOptions(const CountyEvaluation& eval, Destinations& destinations,
-                const std::map<std::string, std::set<std::string>>& subjects_at, const Pick& pick,
+void AddOption(const Destination& d, const std::vector<std::string>& shared, v1::Candidate* c) {
+  v1::ReceivingSchoolOption* o = c->add_receiving_schools();
+  o->set_school_id(d.school->school_id);
+  o->set_school_name(d.school->name);
+  o->set_direction(d.direction);
+  o->set_stage_matches(true);
+  for (const std::string& subject : shared) o->add_shared_subjects(subject);
+}
+
+// Up to kMaxOptions receiving schools whose stage fits: those where the teacher's subjects are
+// taught first, then the others, each in school id order. Only those shown are built.
+void AddOptions(const CountyEvaluation& eval, Destinations& destinations, const Pick& pick,
                 v1::Candidate* c) {
   const SchoolFacts& sending = eval.schools->at(pick.teacher->eligibility.school_id);
-  std::vector<v1::ReceivingSchoolOption> with_subject, without;
+  const TeacherFacts& teacher = *pick.teacher->facts;
+  std::vector<std::pair<const Destination*, std::vector<std::string>>> with_subject;
+  std::vector<const Destination*> without;
   for (const Destination& d : destinations.Of(sending)) {
-    const SchoolFacts& school = *d.school;
-    if (!StageFits(pick.teacher->facts->stage, school.stage)) continue;
-    v1::ReceivingSchoolOption o;
-    o.set_school_id(school.school_id);
-    o.set_school_name(school.name);
-    o.set_direction(d.direction);
-    o.set_stage_matches(true);
-    auto taught = subjects_at.find(school.school_id);
-    for (const std::string& subject : pick.teacher->facts->subjects) {
-      if (taught != subjects_at.end() && taught->second.count(subject))
-        o.add_shared_subjects(subject);
+    if (with_subject.size() >= kMaxOptions) break;
+    if (!StageFits(teacher.stage, d.school->stage)) continue;
+    std::vector<std::string> shared;
+    for (const std::string& subject : teacher.subjects) {
+      if (d.taught != nullptr && d.taught->count(subject) > 0) shared.push_back(subject);
     }
-    (o.shared_subjects_size() > 0 ? with_subject : without).push_back(std::move(o));
+    if (!shared.empty()) {
+      with_subject.emplace_back(&d, std::move(shared));
+    } else if (without.size() < kMaxOptions) {
+      without.push_back(&d);
+    }
   }
-  for (auto* list : {&with_subject, &without}) {
-    for (v1::ReceivingSchoolOption& o : *list) {
-      if (static_cast<size_t>(c->receiving_schools_size()) < kMaxOptions) {
-        *c->add_receiving_schools() = std::move(o);
-      }
-    }
+  for (const auto& [d, shared] : with_subject) AddOption(*d, shared, c);
+  for (const Destination* d : without) {
+    if (static_cast<size_t>(c->receiving_schools_size()) >= kMaxOptions) break;
+    AddOption(*d, {}, c);
   }
 }
 
@@ -155,7 +171,7 @@ absl::Status SuggestCandidates(Deps& deps, const CallContext& call,
                            deps.counties.Read(req.county_id()));
   CountyEvaluation eval = EvaluateCounty(*county, yp.policy, yp.year, deps.clock.Today());
   std::map<std::string, std::vector<const JudgedTeacher*>> pools;
-  std::map<std::string, std::set<std::string>> subjects_at;  // what each school's teachers teach
+  SubjectsAt subjects_at;  // what each school's teachers teach
   for (const auto& [id, t] : eval.teachers) {
     for (const std::string& s : t.facts->subjects) subjects_at[t.facts->CurrentSchool()].insert(s);
     if (t.eligibility.eligible() && eval.rotating.count(id) == 0) {
@@ -176,7 +192,7 @@ absl::Status SuggestCandidates(Deps& deps, const CallContext& call,
     return a.teacher->copy->teacher_id() < b.teacher->copy->teacher_id();
   });
   const size_t limit = req.limit() == 0 ? kDefaultLimit : req.limit();
-  Destinations destinations(*eval.schools, yp.policy);
+  Destinations destinations(*eval.schools, subjects_at, yp.policy);
   for (size_t i = 0; i < picks.size() && i < limit; ++i) {
     v1::Candidate* c = resp->add_candidates();
     c->set_rank(static_cast<int32_t>(i + 1));
@@ -186,7 +202,7 @@ absl::Status SuggestCandidates(Deps& deps, const CallContext& call,
     c->set_backbone(picks[i].backbone);
     c->set_years_at_school(static_cast<int32_t>(picks[i].teacher->eligibility.years));
     c->set_why(picks[i].why);
-    AddOptions(eval, destinations, subjects_at, picks[i], c);
+    AddOptions(eval, destinations, picks[i], c);
   }
   resp->set_county_id(req.county_id());
   resp->set_school_year(yp.year.Name());
