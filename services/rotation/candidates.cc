@@ -85,19 +85,23 @@ struct Destination {
   const std::set<std::string>* taught = nullptr;  // subjects its teachers teach (may be null)
 };
 
-// The destinations of each sending school, found once per school per call.
+// The destinations of each sending school, found once per school per call (each school's kinds
+// once per call).
 class Destinations {
  public:
   Destinations(const std::map<std::string, SchoolFacts>& schools, const SubjectsAt& subjects_at,
                const RotationPolicy& policy)
-      : schools_(schools), subjects_at_(subjects_at), policy_(policy) {}
+      : schools_(schools), subjects_at_(subjects_at), policy_(policy) {
+    for (const auto& [id, school] : schools_) kinds_.emplace(id, KindsOf(school));
+  }
 
   const std::vector<Destination>& Of(const SchoolFacts& sending) {
     auto [it, fresh] = found_.try_emplace(sending.school_id);
     if (!fresh) return it->second;
+    const std::vector<std::string> from = KindsOf(sending);
     for (const auto& [id, school] : schools_) {
       if (id == sending.school_id || school.ownership != pv1::SCHOOL_OWNERSHIP_PUBLIC) continue;
-      std::optional<std::string> direction = CountingDirection(sending, school, policy_);
+      std::optional<std::string> direction = CountingDirection(from, kinds_.at(id), policy_);
       if (!direction.has_value()) continue;
       auto taught = subjects_at_.find(id);
       it->second.push_back(Destination{&school, std::move(*direction),
@@ -110,6 +114,7 @@ class Destinations {
   const std::map<std::string, SchoolFacts>& schools_;
   const SubjectsAt& subjects_at_;
   const RotationPolicy& policy_;
+  std::map<std::string, std::vector<std::string>> kinds_;  // KindsOf each school
   std::map<std::string, std::vector<Destination>> found_;
 };
 
