@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -55,13 +57,13 @@ std::vector<Pick> PickForSchool(std::vector<const JudgedTeacher*> pool, const Qu
     const bool backbone_short = now.backbone_shortfall > 0;
     size_t best = pool.size();
     for (size_t i = 0; i < pool.size() && best == pool.size(); ++i) {
-      if (!taken[i] && (!backbone_short || IsBackbone(pool[i]->facts, first_day))) best = i;
+      if (!taken[i] && (!backbone_short || IsBackbone(*pool[i]->facts, first_day))) best = i;
     }
     for (size_t i = 0; i < pool.size() && best == pool.size(); ++i) {
       if (!taken[i]) best = i;
     }
     taken[best] = true;
-    Pick p{pool[best], IsBackbone(pool[best]->facts, first_day), false, ""};
+    Pick p{pool[best], IsBackbone(*pool[best]->facts, first_day), false, ""};
     p.for_backbone = backbone_short && p.backbone;
     p.why =
         absl::StrCat(p.backbone ? "骨干教师；" : "", "本校已满", p.teacher->eligibility.years,
@@ -74,33 +76,82 @@ std::vector<Pick> PickForSchool(std::vector<const JudgedTeacher*> pool, const Qu
   return picks;
 }
 
-void AddOptions(const CountyEvaluation& eval, const RotationPolicy& policy,
-                const std::map<std::string, std::set<std::string>>& subjects_at, const Pick& pick,
-                v1::Candidate* c) {
-  const SchoolFacts& sending = eval.schools.at(pick.teacher->eligibility.school_id);
-  std::vector<v1::ReceivingSchoolOption> with_subject, without;
-  for (const auto& [id, school] : eval.schools) {
-    if (id == sending.school_id || school.ownership != pv1::SCHOOL_OWNERSHIP_PUBLIC) continue;
-    std::optional<std::string> direction = CountingDirection(sending, school, policy);
-    if (!direction.has_value() || !StageFits(pick.teacher->facts.stage, school.stage)) continue;
-    v1::ReceivingSchoolOption o;
-    o.set_school_id(id);
-    o.set_school_name(school.name);
-    o.set_direction(*direction);
-    o.set_stage_matches(true);
-    auto taught = subjects_at.find(id);
-    for (const std::string& subject : pick.teacher->facts.subjects) {
-      if (taught != subjects_at.end() && taught->second.count(subject))
-        o.add_shared_subjects(subject);
-    }
-    (o.shared_subjects_size() > 0 ? with_subject : without).push_back(std::move(o));
+using SubjectsAt = std::map<std::string, std::set<std::string>>;
+
+// A public school a sending school's teacher may go to in a counting direction.
+struct Destination {
+  const SchoolFacts* school = nullptr;
+  std::string direction;
+  const std::set<std::string>* taught = nullptr;  // subjects its teachers teach (may be null)
+};
+
+// The destinations of each sending school, found once per school per call (each school's kinds
+// once per call).
+class Destinations {
+ public:
+  Destinations(const std::map<std::string, SchoolFacts>& schools, const SubjectsAt& subjects_at,
+               const RotationPolicy& policy)
+      : schools_(schools), subjects_at_(subjects_at), policy_(policy) {
+    for (const auto& [id, school] : schools_) kinds_.emplace(id, KindsOf(school));
   }
-  for (auto* list : {&with_subject, &without}) {
-    for (v1::ReceivingSchoolOption& o : *list) {
-      if (static_cast<size_t>(c->receiving_schools_size()) < kMaxOptions) {
-        *c->add_receiving_schools() = std::move(o);
-      }
+
+  const std::vector<Destination>& Of(const SchoolFacts& sending) {
+    auto [it, fresh] = found_.try_emplace(sending.school_id);
+    if (!fresh) return it->second;
+    const std::vector<std::string> from = KindsOf(sending);
+    for (const auto& [id, school] : schools_) {
+      if (id == sending.school_id || school.ownership != pv1::SCHOOL_OWNERSHIP_PUBLIC) continue;
+      std::optional<std::string> direction = CountingDirection(from, kinds_.at(id), policy_);
+      if (!direction.has_value()) continue;
+      auto taught = subjects_at_.find(id);
+      it->second.push_back(Destination{&school, std::move(*direction),
+                                       taught == subjects_at_.end() ? nullptr : &taught->second});
     }
+    return it->second;
+  }
+
+ private:
+  const std::map<std::string, SchoolFacts>& schools_;
+  const SubjectsAt& subjects_at_;
+  const RotationPolicy& policy_;
+  std::map<std::string, std::vector<std::string>> kinds_;  // KindsOf each school
+  std::map<std::string, std::vector<Destination>> found_;
+};
+
+void AddOption(const Destination& d, const std::vector<std::string>& shared, v1::Candidate* c) {
+  v1::ReceivingSchoolOption* o = c->add_receiving_schools();
+  o->set_school_id(d.school->school_id);
+  o->set_school_name(d.school->name);
+  o->set_direction(d.direction);
+  o->set_stage_matches(true);
+  for (const std::string& subject : shared) o->add_shared_subjects(subject);
+}
+
+// Up to kMaxOptions receiving schools whose stage fits: those where the teacher's subjects are
+// taught first, then the others, each in school id order. Only those shown are built.
+void AddOptions(const CountyEvaluation& eval, Destinations& destinations, const Pick& pick,
+                v1::Candidate* c) {
+  const SchoolFacts& sending = eval.schools->at(pick.teacher->eligibility.school_id);
+  const TeacherFacts& teacher = *pick.teacher->facts;
+  std::vector<std::pair<const Destination*, std::vector<std::string>>> with_subject;
+  std::vector<const Destination*> without;
+  for (const Destination& d : destinations.Of(sending)) {
+    if (with_subject.size() >= kMaxOptions) break;
+    if (!StageFits(teacher.stage, d.school->stage)) continue;
+    std::vector<std::string> shared;
+    for (const std::string& subject : teacher.subjects) {
+      if (d.taught != nullptr && d.taught->count(subject) > 0) shared.push_back(subject);
+    }
+    if (!shared.empty()) {
+      with_subject.emplace_back(&d, std::move(shared));
+    } else if (without.size() < kMaxOptions) {
+      without.push_back(&d);
+    }
+  }
+  for (const auto& [d, shared] : with_subject) AddOption(*d, shared, c);
+  for (const Destination* d : without) {
+    if (static_cast<size_t>(c->receiving_schools_size()) >= kMaxOptions) break;
+    AddOption(*d, {}, c);
   }
 }
 
@@ -121,12 +172,13 @@ absl::Status SuggestCandidates(Deps& deps, const CallContext& call,
   }
   SHIDANG_ASSIGN_OR_RETURN(YearPolicy yp,
                            PolicyForSchoolYear(deps, req.county_id(), req.school_year()));
-  SHIDANG_ASSIGN_OR_RETURN(CountyData data, deps.store.ReadCounty(req.county_id(), true));
-  CountyEvaluation eval = EvaluateCounty(data, yp.policy, yp.year, deps.clock.Today());
+  SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountySnapshot> county,
+                           deps.counties.Read(req.county_id()));
+  CountyEvaluation eval = EvaluateCounty(*county, yp.policy, yp.year, deps.clock.Today());
   std::map<std::string, std::vector<const JudgedTeacher*>> pools;
-  std::map<std::string, std::set<std::string>> subjects_at;  // what each school's teachers teach
+  SubjectsAt subjects_at;  // what each school's teachers teach
   for (const auto& [id, t] : eval.teachers) {
-    for (const std::string& s : t.facts.subjects) subjects_at[t.facts.CurrentSchool()].insert(s);
+    for (const std::string& s : t.facts->subjects) subjects_at[t.facts->CurrentSchool()].insert(s);
     if (t.eligibility.eligible() && eval.rotating.count(id) == 0) {
       pools[t.eligibility.school_id].push_back(&t);
     }
@@ -145,6 +197,7 @@ absl::Status SuggestCandidates(Deps& deps, const CallContext& call,
     return a.teacher->copy->teacher_id() < b.teacher->copy->teacher_id();
   });
   const size_t limit = req.limit() == 0 ? kDefaultLimit : req.limit();
+  Destinations destinations(*eval.schools, subjects_at, yp.policy);
   for (size_t i = 0; i < picks.size() && i < limit; ++i) {
     v1::Candidate* c = resp->add_candidates();
     c->set_rank(static_cast<int32_t>(i + 1));
@@ -154,7 +207,7 @@ absl::Status SuggestCandidates(Deps& deps, const CallContext& call,
     c->set_backbone(picks[i].backbone);
     c->set_years_at_school(static_cast<int32_t>(picks[i].teacher->eligibility.years));
     c->set_why(picks[i].why);
-    AddOptions(eval, yp.policy, subjects_at, picks[i], c);
+    AddOptions(eval, destinations, picks[i], c);
   }
   resp->set_county_id(req.county_id());
   resp->set_school_year(yp.year.Name());

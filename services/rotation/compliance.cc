@@ -1,5 +1,6 @@
 #include "services/rotation/compliance.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -77,12 +78,13 @@ absl::Status GetRotationCompliance(Deps& deps, const CallContext& call,
   }
   SHIDANG_ASSIGN_OR_RETURN(YearPolicy yp,
                            PolicyForSchoolYear(deps, req.county_id(), req.school_year()));
-  SHIDANG_ASSIGN_OR_RETURN(CountyData data, deps.store.ReadCounty(req.county_id(), true));
-  CountyEvaluation eval = EvaluateCounty(data, yp.policy, yp.year, as_of);
+  SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountySnapshot> county,
+                           deps.counties.Read(req.county_id()));
+  CountyEvaluation eval = EvaluateCounty(*county, yp.policy, yp.year, as_of);
   // A school admin sees their own school's line only (the county's figures are HR's).
   const bool school_only = !CoversCounty(call.principal, req.county_id());
   const std::string& own = call.principal.school_id();
-  if (school_only && (own.empty() || eval.schools.count(own) == 0)) {
+  if (school_only && (own.empty() || eval.schools->count(own) == 0)) {
     return Denied(call.principal, absl::StrCat("read the rotation report of ", req.county_id()));
   }
   resp->set_county_id(req.county_id());
@@ -94,8 +96,8 @@ absl::Status GetRotationCompliance(Deps& deps, const CallContext& call,
     if (school_only && school_id != own) continue;
     v1::SchoolCompliance* s = resp->add_schools();
     s->set_school_id(school_id);
-    auto facts = eval.schools.find(school_id);
-    if (facts != eval.schools.end()) s->set_school_name(facts->second.name);
+    auto facts = eval.schools->find(school_id);
+    if (facts != eval.schools->end()) s->set_school_name(facts->second.name);
     FillFigures(quota, s->mutable_figures());
   }
   for (const JudgedRotation& r : eval.rotations) {

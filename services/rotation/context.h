@@ -15,6 +15,7 @@
 #include "services/common/policy.h"
 #include "services/common/redis.h"
 #include "services/common/scope.h"
+#include "services/rotation/county_cache.h"
 #include "services/rotation/store.h"
 #include "shidang/common/v1/paging.pb.h"
 #include "shidang/common/v1/principal.pb.h"
@@ -35,6 +36,8 @@ using ProfileMover =
 struct Deps {
   redis::Pool& pool;
   RotationStore& store;
+  // Every read of a whole county goes through it.
+  CountyCache& counties;
   policy::PolicyStore& policies;
   const Clock& clock;
   // Empty: the service runs without the profile service, and a rotation that moves the personnel

@@ -1,6 +1,7 @@
 #include "services/rotation/eligibility.h"
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -90,8 +91,9 @@ absl::Status ListEligible(Deps& deps, const CallContext& call, const v1::ListEli
   SHIDANG_RETURN_IF_ERROR(RequireCountyRead(call.principal, req.county_id(), req.school_id()));
   SHIDANG_ASSIGN_OR_RETURN(YearPolicy yp,
                            PolicyForSchoolYear(deps, req.county_id(), req.school_year()));
-  SHIDANG_ASSIGN_OR_RETURN(CountyData data, deps.store.ReadCounty(req.county_id(), false));
-  CountyEvaluation eval = EvaluateCounty(data, yp.policy, yp.year, yp.year.days.first);
+  SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountySnapshot> county,
+                           deps.counties.Read(req.county_id()));
+  CountyEvaluation eval = EvaluateCounty(*county, yp.policy, yp.year, yp.year.days.first);
   std::vector<const JudgedTeacher*> rows;
   for (const auto& [id, t] : eval.teachers) {
     if (!req.school_id().empty() && t.eligibility.school_id != req.school_id()) continue;

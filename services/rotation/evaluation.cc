@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "services/common/dates.h"
-#include "services/rotation/facts.h"
 
 namespace shidang::rotation {
 namespace {
@@ -16,22 +15,28 @@ std::optional<absl::CivilDay> Day(const std::string& text) {
 }
 
 // The teachers judged at this county's schools on the first day.
-void JudgeTeachers(const CountyData& data, const RotationPolicy& policy, CountyEvaluation* out) {
+void JudgeTeachers(const CountySnapshot& county, const RotationPolicy& policy,
+                   CountyEvaluation* out) {
+  const std::vector<DeferralSpan> none;
   const absl::CivilDay first_day = out->year.days.first;
-  for (const auto& [id, copy] : data.teachers) {
-    JudgedTeacher judged;
-    judged.copy = &copy;
-    judged.facts = ToTeacherFacts(copy);
-    const Stint* stint = StintOnFirstDay(judged.facts, first_day);
+  for (const auto& [id, teacher] : county.teachers) {
+    const TeacherFacts& facts = teacher.facts;
+    const Stint* stint = StintOnFirstDay(facts, first_day);
     if (stint == nullptr) continue;
-    auto school = out->schools.find(stint->school_id);
+    auto school = county.schools.find(stint->school_id);
     // A school of another county (before a transfer in, after one out) is not judged here; one
     // unknown here is, as long as the teacher has not left the county.
-    if (school == out->schools.end() && !copy.transferred_to_county_id().empty()) continue;
-    const SchoolFacts* facts = school == out->schools.end() ? nullptr : &school->second;
-    judged.eligibility =
-        JudgeEligibility(judged.facts, facts, DeferralsOf(data.deferrals, id), first_day, policy);
-    out->teachers.emplace(id, std::move(judged));
+    if (school == county.schools.end() && !teacher.copy->transferred_to_county_id().empty()) {
+      continue;
+    }
+    auto deferrals = county.deferrals.find(id);
+    JudgedTeacher judged;
+    judged.copy = teacher.copy;
+    judged.facts = &facts;
+    judged.eligibility = JudgeEligibility(
+        facts, school == county.schools.end() ? nullptr : &school->second,
+        deferrals == county.deferrals.end() ? none : deferrals->second, first_day, policy);
+    out->teachers.emplace_hint(out->teachers.end(), id, std::move(judged));
   }
 }
 
@@ -44,9 +49,10 @@ std::vector<std::pair<absl::CivilDay, v1::RotationState>> ChangesOf(const v1::Ro
   return changes;
 }
 
-void JudgeRotations(const CountyData& data, const RotationPolicy& policy, absl::CivilDay as_of,
-                    CountyEvaluation* out) {
-  for (const v1::Rotation& r : data.rotations) {
+void JudgeRotations(const CountySnapshot& county, const RotationPolicy& policy,
+                    absl::CivilDay as_of, CountyEvaluation* out) {
+  const std::map<std::string, SchoolFacts>& schools = county.schools;
+  for (const v1::Rotation& r : county.data.rotations) {
     std::optional<absl::CivilDay> start = Day(r.start_date());
     std::optional<absl::CivilDay> end = Day(r.planned_end_date());
     if (!start.has_value() || !end.has_value() || !out->year.days.Contains(*start)) continue;
@@ -60,14 +66,14 @@ void JudgeRotations(const CountyData& data, const RotationPolicy& policy, absl::
     const bool eligible = teacher != out->teachers.end() &&
                           teacher->second.eligibility.eligible() &&
                           teacher->second.eligibility.school_id == r.sending_school_id();
-    auto sending = out->schools.find(r.sending_school_id());
-    auto receiving = out->schools.find(r.receiving_school_id());
+    auto sending = schools.find(r.sending_school_id());
+    auto receiving = schools.find(r.receiving_school_id());
     judged.reason = JudgeRotation(
-        facts, out->year, eligible, sending == out->schools.end() ? nullptr : &sending->second,
-        receiving == out->schools.end() ? nullptr : &receiving->second, policy);
-    auto copy = data.teachers.find(r.teacher_id());
+        facts, out->year, eligible, sending == schools.end() ? nullptr : &sending->second,
+        receiving == schools.end() ? nullptr : &receiving->second, policy);
+    auto of_teacher = county.teachers.find(r.teacher_id());
     judged.backbone =
-        copy != data.teachers.end() && IsBackbone(ToTeacherFacts(copy->second), *start);
+        of_teacher != county.teachers.end() && IsBackbone(of_teacher->second.facts, *start);
     if (judged.reason == v1::COUNTING_REASON_COUNTS || IsActive(judged.state)) {
       out->rotating.insert(r.teacher_id());
     }
@@ -111,13 +117,13 @@ void ComputeQuotas(const RotationPolicy& policy, CountyEvaluation* out) {
 
 }  // namespace
 
-CountyEvaluation EvaluateCounty(const CountyData& data, const RotationPolicy& policy,
+CountyEvaluation EvaluateCounty(const CountySnapshot& county, const RotationPolicy& policy,
                                 const SchoolYear& year, absl::CivilDay as_of) {
   CountyEvaluation out;
   out.year = year;
-  for (const auto& [id, school] : data.schools) out.schools.emplace(id, ToSchoolFacts(school));
-  JudgeTeachers(data, policy, &out);
-  JudgeRotations(data, policy, as_of, &out);
+  out.schools = &county.schools;
+  JudgeTeachers(county, policy, &out);
+  JudgeRotations(county, policy, as_of, &out);
   ComputeQuotas(policy, &out);
   return out;
 }

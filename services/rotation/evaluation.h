@@ -2,8 +2,8 @@
 
 // One county judged for one school year: every teacher's eligibility on the first day, every
 // rotation of the year with its counting reason, and the quota of the county and of each sending
-// school. Pure (over what the store read); shared by eligibility listings, the compliance report
-// and the candidate list.
+// school. Pure (over a county snapshot, county_cache.h); shared by eligibility listings, the
+// compliance report and the candidate list.
 
 #include <map>
 #include <set>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/time/civil_time.h"
+#include "services/rotation/county_cache.h"
 #include "services/rotation/rules.h"
 #include "services/rotation/store.h"
 
@@ -18,7 +19,7 @@ namespace shidang::rotation {
 
 struct JudgedTeacher {
   const v1::TeacherCopy* copy = nullptr;
-  TeacherFacts facts;
+  const TeacherFacts* facts = nullptr;
   Eligibility eligibility;
 };
 
@@ -33,7 +34,8 @@ struct JudgedRotation {
 
 struct CountyEvaluation {
   SchoolYear year;
-  std::map<std::string, SchoolFacts> schools;
+  // The snapshot's schools (which outlives this evaluation).
+  const std::map<std::string, SchoolFacts>* schools = nullptr;
   // Teachers at a school of this county on the first day (StintOnFirstDay), by id.
   std::map<std::string, JudgedTeacher> teachers;
   // Rotations starting in the school year and proposed by `as_of`, by rotation id.
@@ -45,8 +47,9 @@ struct CountyEvaluation {
   std::set<std::string> rotating;
 };
 
-// Judges `data` for `year`, rotations by their state as of `as_of`.
-CountyEvaluation EvaluateCounty(const CountyData& data, const RotationPolicy& policy,
+// Judges `county` for `year`, rotations by their state as of `as_of`. The evaluation points into
+// `county`, which must outlive it.
+CountyEvaluation EvaluateCounty(const CountySnapshot& county, const RotationPolicy& policy,
                                 const SchoolYear& year, absl::CivilDay as_of);
 
 }  // namespace shidang::rotation

@@ -98,7 +98,7 @@ bool IsRetracted(const v1::TeacherCopy& copy, const std::string& entry_id) {
 
 // Appends a stint unless the copy already ends with it (a re-delivered event).
 void AddStint(v1::TeacherCopy* copy, const std::string& school_id, const std::string& day,
-              const std::string& entry_id) {
+              const std::string& entry_id, const std::string& from_county_id = "") {
   if (copy->stints_size() > 0) {
     const v1::StintCopy& last = copy->stints(copy->stints_size() - 1);
     if (last.school_id() == school_id && last.joined_on() == day) return;
@@ -107,6 +107,34 @@ void AddStint(v1::TeacherCopy* copy, const std::string& school_id, const std::st
   stint->set_school_id(school_id);
   stint->set_joined_on(day);
   stint->set_entry_id(entry_id);
+  stint->set_from_county_id(from_county_id);
+}
+
+// The county the transfer `entry_id` brought the teacher of `copy` from; "" when that entry made
+// no stint here or was no transfer into this county.
+std::string TransferredFrom(const v1::TeacherCopy& copy, const std::string& entry_id) {
+  if (entry_id.empty()) return "";
+  for (int i = copy.stints_size() - 1; i > 0; --i) {
+    const v1::StintCopy& stint = copy.stints(i);
+    if (stint.entry_id() == entry_id && !stint.from_county_id().empty() &&
+        stint.from_county_id() != copy.county_id()) {
+      return stint.from_county_id();
+    }
+  }
+  return "";
+}
+
+// A transfer taken back (`copy` already without its stint): the county the teacher left holds
+// the copy again, unmarked, the routing index points there, and the county they seemed to have
+// gone to forgets them. In that order, so that a failure part way leaves the index pointing at a
+// copy, and a retried event finds the work to finish.
+absl::Status UndoTransfer(Deps& deps, const std::string& back_to, v1::TeacherCopy* copy) {
+  const std::string left = copy->county_id();
+  copy->set_county_id(back_to);
+  copy->clear_transferred_to_county_id();
+  SHIDANG_RETURN_IF_ERROR(deps.store.PutTeacher(*copy));
+  SHIDANG_RETURN_IF_ERROR(deps.store.SetTeacherCounty(copy->teacher_id(), back_to));
+  return deps.store.DeleteTeacher(left, copy->teacher_id());
 }
 
 // Records a post status change unless it is already recorded (a re-delivered event).
@@ -126,7 +154,7 @@ void AddPostStatusChange(v1::TeacherCopy* copy, const pv1::TimelineEntry& entry)
 absl::Status ApplyTransfer(Deps& deps, v1::TeacherCopy copy, const pv1::TimelineEntry& entry) {
   const pv1::TransferDetail& t = entry.transfer();
   if (t.to_county_id().empty() || t.to_county_id() == copy.county_id()) return absl::OkStatus();
-  AddStint(&copy, t.to_school_id(), entry.occurred_on(), entry.entry_id());
+  AddStint(&copy, t.to_school_id(), entry.occurred_on(), entry.entry_id(), copy.county_id());
   v1::TeacherCopy moved = copy;
   moved.set_county_id(t.to_county_id());
   moved.clear_transferred_to_county_id();
@@ -175,7 +203,9 @@ absl::Status ApplyTimelineEvent(Deps& deps, const common::v1::Event& event) {
   SHIDANG_ASSIGN_OR_RETURN(std::optional<v1::TeacherCopy> found, CopyOfEventTeacher(deps, event));
   if (!found.has_value() || IsRetracted(*found, entry.entry_id())) return absl::OkStatus();
   v1::TeacherCopy copy = *found;
+  const std::string back_to = TransferredFrom(copy, entry.supersedes_entry_id());
   Retract(&copy, entry.supersedes_entry_id());
+  if (!back_to.empty()) SHIDANG_RETURN_IF_ERROR(UndoTransfer(deps, back_to, &copy));
   const std::string& type = event.type();
   if (type == "profile.transferred_county") return ApplyTransfer(deps, copy, entry);
   if (type == "profile.moved_school") {

@@ -271,8 +271,12 @@ std::vector<std::string> KindsOf(const SchoolFacts& school) {
 std::optional<std::string> CountingDirection(const SchoolFacts& sending,
                                              const SchoolFacts& receiving,
                                              const RotationPolicy& policy) {
-  const std::vector<std::string> from = KindsOf(sending);
-  const std::vector<std::string> to = KindsOf(receiving);
+  return CountingDirection(KindsOf(sending), KindsOf(receiving), policy);
+}
+
+std::optional<std::string> CountingDirection(const std::vector<std::string>& from,
+                                             const std::vector<std::string>& to,
+                                             const RotationPolicy& policy) {
   for (const Direction& d : policy.counting_directions) {
     if (Contains(from, d.from) && Contains(to, d.to)) return absl::StrCat(d.from, "->", d.to);
   }

@@ -213,6 +213,10 @@ std::vector<std::string> KindsOf(const SchoolFacts& school);
 std::optional<std::string> CountingDirection(const SchoolFacts& sending,
                                              const SchoolFacts& receiving,
                                              const RotationPolicy& policy);
+// The same from the schools' kinds (KindsOf), for callers that pair many schools.
+std::optional<std::string> CountingDirection(const std::vector<std::string>& sending_kinds,
+                                             const std::vector<std::string>& receiving_kinds,
+                                             const RotationPolicy& policy);
 
 // A planned stay from `start` through `planned_end` reaches `years` years: planned_end is on or
 // after the last day of the period of `years` years from start (ShiftYears(start, years) - 1).

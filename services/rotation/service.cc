@@ -18,11 +18,13 @@ struct RotationServiceImpl::State {
   State(redis::Pool& pool, const Clock& clock, ProfileMover move_teacher)
       : answers(pool),
         store(pool),
+        counties(store),
         policies(pool, policy::PolicyStoreOptions{.clock = &clock}),
-        deps{pool, store, policies, clock, std::move(move_teacher)} {}
+        deps{pool, store, counties, policies, clock, std::move(move_teacher)} {}
 
   AnswerStore answers;
   RotationStore store;
+  CountyCache counties;
   policy::PolicyStore policies;
   Deps deps;
 };

@@ -81,6 +81,9 @@ std::string RotationStore::DeferralsKey(absl::string_view c) {
 std::string RotationStore::StreamKey(absl::string_view c) {
   return keys::StreamKey(kServiceName, CountyTag(c));
 }
+std::string RotationStore::WritesKey(absl::string_view c) {
+  return absl::StrCat(kPrefix, CountyTag(c), ":writes");
+}
 std::string RotationStore::TeacherCountyKey() { return "rotation:teacher-county"; }
 
 absl::StatusOr<std::string> RotationStore::CountyOfRotationId(absl::string_view id,
@@ -95,17 +98,31 @@ absl::StatusOr<std::string> RotationStore::CountyOfDeferralId(absl::string_view 
 // ---- facts
 
 absl::Status RotationStore::PutSchool(const profile::v1::School& school) {
-  return pool_
-      .Command(
-          {"HSET", SchoolsKey(school.county_id()), school.school_id(), school.SerializeAsString()})
-      .status();
+  return WriteAndCount(school.county_id(), {"HSET", SchoolsKey(school.county_id()),
+                                            school.school_id(), school.SerializeAsString()});
 }
 
 absl::Status RotationStore::PutTeacher(const v1::TeacherCopy& teacher) {
-  return pool_
-      .Command({"HSET", TeachersKey(teacher.county_id()), teacher.teacher_id(),
-                teacher.SerializeAsString()})
-      .status();
+  return WriteAndCount(teacher.county_id(), {"HSET", TeachersKey(teacher.county_id()),
+                                             teacher.teacher_id(), teacher.SerializeAsString()});
+}
+
+absl::Status RotationStore::DeleteTeacher(absl::string_view county_id,
+                                          absl::string_view teacher_id) {
+  return WriteAndCount(county_id, {"HDEL", TeachersKey(county_id), std::string(teacher_id)});
+}
+
+absl::Status RotationStore::WriteAndCount(absl::string_view county_id, redis::Args write) {
+  // Both or neither (one slot: the county's tag): a write the counter missed would let a cached
+  // copy stay as it was, and a re-delivered event finds nothing left to write.
+  SHIDANG_ASSIGN_OR_RETURN(
+      std::vector<redis::Reply> replies,
+      pool_.Pipeline({{"MULTI"}, std::move(write), {"INCR", WritesKey(county_id)}, {"EXEC"}}));
+  for (const redis::Reply& reply : replies) SHIDANG_RETURN_IF_ERROR(reply.ToStatus());
+  const redis::Reply& done = replies.back();
+  if (!done.is_array()) return absl::AbortedError("a write to the county's copy was not applied");
+  for (size_t i = 0; i < done.size(); ++i) SHIDANG_RETURN_IF_ERROR(done[i].ToStatus());
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<v1::TeacherCopy>> RotationStore::GetTeacher(
@@ -141,34 +158,41 @@ absl::StatusOr<std::string> RotationStore::TeacherCounty(absl::string_view teach
   return std::string(reply.str());
 }
 
-absl::StatusOr<CountyData> RotationStore::ReadCounty(absl::string_view county_id,
-                                                     bool with_rotations) {
-  std::vector<redis::Args> commands = {{"HGETALL", TeachersKey(county_id)},
-                                       {"HGETALL", SchoolsKey(county_id)},
-                                       {"HVALS", DeferralsKey(county_id)}};
-  if (with_rotations) commands.push_back({"HVALS", RotationsKey(county_id)});
-  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_.Pipeline(commands));
+absl::StatusOr<std::string> RotationStore::CountyVersion(absl::string_view county_id) {
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command({"GET", WritesKey(county_id)}));
+  return reply.is_nil() ? std::string() : std::string(reply.str());
+}
+
+absl::StatusOr<CountyData> RotationStore::ReadCounty(absl::string_view county_id) {
+  // The counter first: every write it counts is done before it is read, so the data read after
+  // it in the same pipeline holds them all (it may hold later ones too, which only makes the
+  // next reader read again).
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies,
+                           pool_.Pipeline({{"GET", WritesKey(county_id)},
+                                           {"HGETALL", TeachersKey(county_id)},
+                                           {"HGETALL", SchoolsKey(county_id)},
+                                           {"HVALS", DeferralsKey(county_id)},
+                                           {"HVALS", RotationsKey(county_id)}}));
+  for (const redis::Reply& reply : replies) SHIDANG_RETURN_IF_ERROR(reply.ToStatus());
   CountyData data;
-  for (size_t i = 0; i + 1 < replies[0].size(); i += 2) {
-    SHIDANG_ASSIGN_OR_RETURN(v1::TeacherCopy t,
-                             Parse<v1::TeacherCopy>(replies[0][i + 1].str(), "teacher"));
-    data.teachers.emplace(std::string(replies[0][i].str()), std::move(t));
-  }
+  if (!replies[0].is_nil()) data.version = std::string(replies[0].str());
   for (size_t i = 0; i + 1 < replies[1].size(); i += 2) {
-    SHIDANG_ASSIGN_OR_RETURN(profile::v1::School s,
-                             Parse<profile::v1::School>(replies[1][i + 1].str(), "school"));
-    data.schools.emplace(std::string(replies[1][i].str()), std::move(s));
+    SHIDANG_ASSIGN_OR_RETURN(v1::TeacherCopy t,
+                             Parse<v1::TeacherCopy>(replies[1][i + 1].str(), "teacher"));
+    data.teachers.emplace(std::string(replies[1][i].str()), std::move(t));
   }
-  for (size_t i = 0; i < replies[2].size(); ++i) {
-    SHIDANG_ASSIGN_OR_RETURN(v1::Deferral d, Parse<v1::Deferral>(replies[2][i].str(), "deferral"));
+  for (size_t i = 0; i + 1 < replies[2].size(); i += 2) {
+    SHIDANG_ASSIGN_OR_RETURN(profile::v1::School s,
+                             Parse<profile::v1::School>(replies[2][i + 1].str(), "school"));
+    data.schools.emplace(std::string(replies[2][i].str()), std::move(s));
+  }
+  for (size_t i = 0; i < replies[3].size(); ++i) {
+    SHIDANG_ASSIGN_OR_RETURN(v1::Deferral d, Parse<v1::Deferral>(replies[3][i].str(), "deferral"));
     data.deferrals.push_back(std::move(d));
   }
-  if (with_rotations) {
-    for (size_t i = 0; i < replies[3].size(); ++i) {
-      SHIDANG_ASSIGN_OR_RETURN(v1::Rotation r,
-                               Parse<v1::Rotation>(replies[3][i].str(), "rotation"));
-      data.rotations.push_back(std::move(r));
-    }
+  for (size_t i = 0; i < replies[4].size(); ++i) {
+    SHIDANG_ASSIGN_OR_RETURN(v1::Rotation r, Parse<v1::Rotation>(replies[4][i].str(), "rotation"));
+    data.rotations.push_back(std::move(r));
   }
   return data;
 }
@@ -200,7 +224,7 @@ absl::StatusOr<v1::Rotation> RotationStore::CreateRotation(const v1::Rotation& r
   const std::string& county = rotation.county_id();
   MutationRequest m;
   m.events.push_back(std::move(event));
-  m.keys = {RotationsKey(county), StatesKey(county), ActiveKey(county)};
+  m.keys = {RotationsKey(county), StatesKey(county), ActiveKey(county), WritesKey(county)};
   m.args = {rotation.rotation_id(), rotation.teacher_id(), rotation.SerializeAsString(),
             v1::RotationState_Name(rotation.state())};
   SHIDANG_ASSIGN_OR_RETURN(MutationResult result,
@@ -246,7 +270,7 @@ absl::StatusOr<v1::Rotation> RotationStore::Transition(const TransitionWrite& ch
                         to == v1::ROTATION_STATE_CANCELLED;
   MutationRequest m;
   m.events.push_back(change.event);
-  m.keys = {RotationsKey(county), StatesKey(county), ActiveKey(county)};
+  m.keys = {RotationsKey(county), StatesKey(county), ActiveKey(county), WritesKey(county)};
   m.args = {change.updated.rotation_id(),
             change.updated.teacher_id(),
             absl::StrJoin(allowed, ","),
@@ -279,7 +303,7 @@ absl::StatusOr<v1::Deferral> RotationStore::PutDeferral(const v1::Deferral& defe
                                                         const WriteContext& write) {
   MutationRequest m;
   m.events.push_back(std::move(event));
-  m.keys = {DeferralsKey(deferral.county_id())};
+  m.keys = {DeferralsKey(deferral.county_id()), WritesKey(deferral.county_id())};
   m.args = {deferral.deferral_id(), deferral.SerializeAsString(),
             read == nullptr ? std::string() : read->SerializeAsString()};
   SHIDANG_ASSIGN_OR_RETURN(MutationResult result,
@@ -296,8 +320,17 @@ absl::StatusOr<MutationResult> RotationStore::Run(const Mutation& script,
                                               write.method, *write.request));
   }
   // Consumers find the stream through the index; registering is idempotent and comes before the
-  // first write under the tag (events.h).
-  SHIDANG_RETURN_IF_ERROR(RegisterStream(pool_, kServiceName, m.stream_key));
+  // first write under the tag (events.h), so once per county per process is enough.
+  bool registered = false;
+  {
+    absl::MutexLock lock(&registered_mu_);
+    registered = registered_.count(m.stream_key) > 0;
+  }
+  if (!registered) {
+    SHIDANG_RETURN_IF_ERROR(RegisterStream(pool_, kServiceName, m.stream_key));
+    absl::MutexLock lock(&registered_mu_);
+    registered_.insert(m.stream_key);
+  }
   return script.Run(pool_, m);
 }
 

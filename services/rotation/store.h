@@ -14,18 +14,24 @@
 //                                       its state is PROPOSED, APPROVED or STARTED)
 //   rotation:{c:<c>}:deferrals  hash    deferral id -> serialized Deferral
 //   rotation:{c:<c>}:events     stream  rotation events (the growth file; see service.h)
+//   rotation:{c:<c>}:writes     string  the county's writes counter: every write of the keys
+//                                       above but the stream bumps it after (or atomically with)
+//                                       its change, so a reader that reads it before the data
+//                                       (ReadCounty) holds every write it counts (county_cache.h)
 // Routing index outside any state slot (a plain idempotent HSET, written before the state):
 //   rotation:teacher-county     hash    teacher id -> county id (teacher ids carry no county)
 // Rotation ids embed their county ("RT<county>-<hex>"), deferral ids too ("DF<county>-<hex>").
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/message.h"
 #include "services/common/mutation.h"
 #include "services/common/redis.h"
@@ -68,7 +74,9 @@ struct CountyData {
   std::map<std::string, v1::TeacherCopy> teachers;
   std::map<std::string, profile::v1::School> schools;
   std::vector<v1::Deferral> deferrals;
-  std::vector<v1::Rotation> rotations;  // only when asked for
+  std::vector<v1::Rotation> rotations;
+  // The county's writes counter read before the rest ("" when the county was never written).
+  std::string version;
 };
 
 class RotationStore {
@@ -84,6 +92,7 @@ class RotationStore {
   static std::string ActiveKey(absl::string_view county_id);
   static std::string DeferralsKey(absl::string_view county_id);
   static std::string StreamKey(absl::string_view county_id);
+  static std::string WritesKey(absl::string_view county_id);
   static std::string TeacherCountyKey();
 
   // "RT<county>-<hex>" / "DF<county>-<hex>" -> county; INVALID_ARGUMENT naming `field` otherwise.
@@ -95,6 +104,8 @@ class RotationStore {
   // ---- the copy of the profile service's facts (plain idempotent writes)
   absl::Status PutSchool(const profile::v1::School& school);
   absl::Status PutTeacher(const v1::TeacherCopy& teacher);
+  // Drops the county's copy of the teacher (a transfer into it taken back).
+  absl::Status DeleteTeacher(absl::string_view county_id, absl::string_view teacher_id);
   absl::StatusOr<std::optional<v1::TeacherCopy>> GetTeacher(absl::string_view county_id,
                                                             absl::string_view teacher_id);
   absl::StatusOr<std::optional<profile::v1::School>> GetSchool(absl::string_view county_id,
@@ -103,8 +114,11 @@ class RotationStore {
   // NOT_FOUND when the teacher is unknown here.
   absl::StatusOr<std::string> TeacherCounty(absl::string_view teacher_id);
 
-  // Teachers, schools and deferrals of a county (and its rotations when `with_rotations`).
-  absl::StatusOr<CountyData> ReadCounty(absl::string_view county_id, bool with_rotations);
+  // The county's writes counter, and everything of it, in one pipelined round trip, the counter
+  // first. Use CountyCache::Read, which calls this only when the counter moved.
+  absl::StatusOr<CountyData> ReadCounty(absl::string_view county_id);
+  // The writes counter alone ("" when the county was never written).
+  absl::StatusOr<std::string> CountyVersion(absl::string_view county_id);
 
   // ---- rotations
   // NOT_FOUND naming the id when absent.
@@ -134,8 +148,13 @@ class RotationStore {
   // mutation with the write's idempotency attached.
   absl::StatusOr<MutationResult> Run(const Mutation& script, absl::string_view county_id,
                                      MutationRequest m, const WriteContext& write);
+  // `write` (on one of the county's hashes), then the county's writes counter.
+  absl::Status WriteAndCount(absl::string_view county_id, redis::Args write);
 
   redis::Pool& pool_;
+  // The counties whose stream this process registered (a round trip saved on every later write).
+  absl::Mutex registered_mu_;
+  std::set<std::string> registered_ ABSL_GUARDED_BY(registered_mu_);
 };
 
 }  // namespace shidang::rotation

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -580,16 +581,17 @@ absl::Status ListRotations(Deps& deps, const CallContext& call, const v1::ListRo
     year = yp.year.Name();
   }
   SHIDANG_RETURN_IF_ERROR(RequireCountyRead(call.principal, req.county_id(), req.school_id()));
-  SHIDANG_ASSIGN_OR_RETURN(CountyData data, deps.store.ReadCounty(req.county_id(), true));
+  SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountySnapshot> county,
+                           deps.counties.Read(req.county_id()));
   std::vector<v1::Rotation> picked;
-  for (v1::Rotation& r : data.rotations) {
+  for (const v1::Rotation& r : county->data.rotations) {
     if (!req.school_id().empty() && r.sending_school_id() != req.school_id() &&
         r.receiving_school_id() != req.school_id()) {
       continue;
     }
     if (!year.empty() && r.school_year() != year) continue;
     if (req.state() != v1::ROTATION_STATE_UNSPECIFIED && r.state() != req.state()) continue;
-    picked.push_back(std::move(r));
+    picked.push_back(r);
   }
   return PageOfRotations(std::move(picked), req.page(), resp);
 }
@@ -611,10 +613,11 @@ absl::Status ListTeacherRotations(Deps& deps, const CallContext& call,
   const bool school = teacher.has_value() && teacher->stints_size() > 0 &&
                       IsSchoolAdminOf(p, teacher->stints(teacher->stints_size() - 1).school_id());
   if (!own && !school && !CoversCounty(p, *county)) return Denied(p, what);
-  SHIDANG_ASSIGN_OR_RETURN(CountyData data, deps.store.ReadCounty(*county, true));
+  SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountySnapshot> snapshot,
+                           deps.counties.Read(*county));
   std::vector<v1::Rotation> picked;
-  for (v1::Rotation& r : data.rotations) {
-    if (r.teacher_id() == req.teacher_id()) picked.push_back(std::move(r));
+  for (const v1::Rotation& r : snapshot->data.rotations) {
+    if (r.teacher_id() == req.teacher_id()) picked.push_back(r);
   }
   return PageOfRotations(std::move(picked), req.page(), resp);
 }

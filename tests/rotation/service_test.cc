@@ -80,10 +80,32 @@ class RotationServiceTest : public ::testing::Test {
   grpc::Status Call(grpc::Status (v1::RotationService::Stub::*method)(grpc::ClientContext*,
                                                                       const Req&, Resp*),
                     const Principal& who, const Req& req, Resp* resp) {
+    return CallVia(*stub_, method, who, req, resp);
+  }
+
+  // The same through `stub` (another instance of the service).
+  template <typename Req, typename Resp>
+  grpc::Status CallVia(v1::RotationService::Stub& stub,
+                       grpc::Status (v1::RotationService::Stub::*method)(grpc::ClientContext*,
+                                                                         const Req&, Resp*),
+                       const Principal& who, const Req& req, Resp* resp) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     signer_.Attach(&ctx, who);
-    return (stub_.get()->*method)(&ctx, req, resp);
+    return (stub.*method)(&ctx, req, resp);
+  }
+
+  // A second instance of the service on the same Redis, and a stub to it.
+  std::unique_ptr<v1::RotationService::Stub> StartSecondInstance() {
+    auto process = testing::ServiceProcess::Start(
+        SHIDANG_ROTATION_BINARY,
+        {"--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
+         std::string("--today=") + kToday});
+    EXPECT_TRUE(process.ok()) << process.status();
+    if (!process.ok()) return nullptr;
+    second_ = std::move(*process);
+    return v1::RotationService::NewStub(
+        grpc::CreateChannel(second_->address(), grpc::InsecureChannelCredentials()));
   }
 
   void Publish(const std::string& county, const std::string& type, const std::string& teacher,
@@ -201,12 +223,30 @@ class RotationServiceTest : public ::testing::Test {
   }
 
   v1::GetRotationComplianceResponse Report(const std::string& as_of = "") {
+    return ReportVia(*stub_, as_of);
+  }
+
+  v1::GetRotationComplianceResponse ReportVia(v1::RotationService::Stub& stub,
+                                              const std::string& as_of = "") {
     v1::GetRotationComplianceRequest req;
     req.set_county_id(kCounty);
     req.set_school_year("2025-2026");
     req.set_as_of(as_of);
     v1::GetRotationComplianceResponse resp;
-    grpc::Status s = Call(&v1::RotationService::Stub::GetRotationCompliance, hr_, req, &resp);
+    grpc::Status s =
+        CallVia(stub, &v1::RotationService::Stub::GetRotationCompliance, hr_, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  // The rows ListEligible gives for `county` in the 2026 school year, through `stub`.
+  v1::ListEligibleResponse Eligible2026(v1::RotationService::Stub& stub,
+                                        const std::string& county) {
+    v1::ListEligibleRequest req;
+    req.set_county_id(county);
+    req.set_school_year("2026");
+    v1::ListEligibleResponse resp;
+    grpc::Status s = CallVia(stub, &v1::RotationService::Stub::ListEligible, admin_, req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp;
   }
@@ -214,6 +254,7 @@ class RotationServiceTest : public ::testing::Test {
   testing::RedisServer redis_;
   testing::TempDir keys_;
   std::unique_ptr<testing::ServiceProcess> process_;
+  std::unique_ptr<testing::ServiceProcess> second_;  // StartSecondInstance
   std::unique_ptr<v1::RotationService::Stub> stub_;
   PrincipalSigner signer_{kPrincipalKey};
   Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr", kCounty);
@@ -627,6 +668,106 @@ TEST_F(RotationServiceTest, TransferToAnotherCountyMidRotationKeepsTheOldYear) {
   ASSERT_TRUE(Call(&v1::RotationService::Stub::ListEligible, admin_, next, &listed).ok());
   ASSERT_EQ(listed.rows_size(), 1);
   EXPECT_EQ(listed.rows(0).reason(), v1::ELIGIBILITY_REASON_TOO_FEW_YEARS);
+}
+
+TEST_F(RotationServiceTest, CorrectedTransferPutsTheTeacherBackInTheirCounty) {
+  AddTeacher("T1", "2015-09-01");
+  AddSchool("S330781-there", kOtherCounty, pv1::SCHOOL_LOCATION_URBAN,
+            pv1::SCHOOL_QUALITY_ORDINARY);
+  pv1::TimelineEntry transfer;
+  transfer.set_entry_id("E-transfer");
+  transfer.set_kind(pv1::TIMELINE_ENTRY_KIND_TRANSFERRED);
+  transfer.set_occurred_on("2026-02-01");
+  transfer.mutable_transfer()->set_from_county_id(kCounty);
+  transfer.mutable_transfer()->set_to_county_id(kOtherCounty);
+  transfer.mutable_transfer()->set_to_school_id("S330781-there");
+  Publish(kCounty, "profile.transferred_county", "T1", transfer, "2026-02-01");
+  Publish(kOtherCounty, "profile.transferred_county", "T1", transfer, "2026-02-01");
+  ASSERT_EQ(Eligible2026(*stub_, kCounty).rows_size(), 0);
+  ASSERT_EQ(Eligible2026(*stub_, kOtherCounty).rows_size(), 1);
+
+  // The profile service takes the transfer back (in the county the teacher seemed to be in).
+  pv1::TimelineEntry correction;
+  correction.set_entry_id("E-correction");
+  correction.set_kind(pv1::TIMELINE_ENTRY_KIND_CORRECTION);
+  correction.set_occurred_on("2026-02-03");
+  correction.set_supersedes_entry_id("E-transfer");
+  correction.set_correction_reason("录入错误");
+  Publish(kOtherCounty, "profile.correction", "T1", correction, "2026-02-03");
+
+  // Back at the old school, 11 years there on 2026-09-01; the other county forgets them.
+  v1::ListEligibleResponse home = Eligible2026(*stub_, kCounty);
+  ASSERT_EQ(home.rows_size(), 1);
+  EXPECT_EQ(home.rows(0).teacher_id(), "T1");
+  EXPECT_EQ(home.rows(0).school_id(), kUrban);
+  EXPECT_EQ(home.rows(0).reason(), v1::ELIGIBILITY_REASON_ELIGIBLE);
+  EXPECT_EQ(home.rows(0).years_at_school(), 11);
+  EXPECT_EQ(Eligible2026(*stub_, kOtherCounty).rows_size(), 0);
+  // The routing index follows: the old county's HR may act on the teacher again.
+  v1::RecordDeferralRequest defer;
+  defer.set_request_id("d-1");
+  defer.set_teacher_id("T1");
+  defer.set_reason(v1::DEFERRAL_REASON_NURSING);
+  defer.set_from_date("2026-03-01");
+  v1::RecordDeferralResponse deferred;
+  grpc::Status s = Call(&v1::RotationService::Stub::RecordDeferral, hr_, defer, &deferred);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(deferred.deferral().county_id(), kCounty);
+  // The transfer re-delivered later stays taken back.
+  Publish(kCounty, "profile.transferred_county", "T1", transfer, "2026-02-01");
+  EXPECT_EQ(Eligible2026(*stub_, kCounty).rows_size(), 1);
+  EXPECT_EQ(Eligible2026(*stub_, kOtherCounty).rows_size(), 0);
+}
+
+// Each instance keeps its own cache of the county (county_cache.h); a write through either, or
+// from the profile service's events, is in the next answer of both.
+TEST_F(RotationServiceTest, TwoInstancesNeverAnswerFromAStaleCache) {
+  for (int i = 1; i <= 10; ++i) AddTeacher(absl::StrCat("T", i), "2015-09-01");
+  std::unique_ptr<v1::RotationService::Stub> other = StartSecondInstance();
+  ASSERT_NE(other, nullptr);
+  v1::RotationService::Stub& one = *stub_;
+  // Both read (and cache) the county first.
+  EXPECT_EQ(ReportVia(one).county().eligible(), 10);
+  EXPECT_EQ(ReportVia(*other).county().eligible(), 10);
+  EXPECT_EQ(ReportVia(*other).not_counting_size(), 0);
+
+  // A proposal through the other instance is in this one's next report, and back.
+  v1::CreateRotationResponse created;
+  grpc::Status s = CallVia(*other, &v1::RotationService::Stub::CreateRotation, hr_,
+                           Proposal("T1", "p-1"), &created);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::GetRotationComplianceResponse seen = ReportVia(one);
+  ASSERT_EQ(seen.not_counting_size(), 1);
+  EXPECT_EQ(seen.not_counting(0).reason(), v1::COUNTING_REASON_NOT_APPROVED);
+  v1::ApproveRotationRequest approve;
+  approve.set_request_id("a-1");
+  approve.set_rotation_id(created.rotation().rotation_id());
+  v1::ApproveRotationResponse approved;
+  s = CallVia(one, &v1::RotationService::Stub::ApproveRotation, hr_, approve, &approved);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ReportVia(*other).county().counting(), 1);
+  v1::ListRotationsRequest list;
+  list.set_county_id(kCounty);
+  list.set_state(v1::ROTATION_STATE_APPROVED);
+  v1::ListRotationsResponse listed;
+  ASSERT_TRUE(CallVia(*other, &v1::RotationService::Stub::ListRotations, hr_, list, &listed).ok());
+  EXPECT_EQ(listed.rotations_size(), 1);
+
+  // A deferral through one instance takes the teacher out of the other's count.
+  v1::RecordDeferralRequest defer;
+  defer.set_request_id("d-1");
+  defer.set_teacher_id("T2");
+  defer.set_reason(v1::DEFERRAL_REASON_PREGNANCY);
+  defer.set_from_date("2025-08-01");
+  v1::RecordDeferralResponse deferred;
+  s = CallVia(one, &v1::RotationService::Stub::RecordDeferral, hr_, defer, &deferred);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ReportVia(*other).county().eligible(), 9);
+
+  // A teacher learned from the profile service's events (by either instance) is in both.
+  AddTeacher("T11", "2015-09-01");
+  EXPECT_EQ(ReportVia(one).county().eligible(), 10);
+  EXPECT_EQ(ReportVia(*other).county().eligible(), 10);
 }
 
 TEST_F(RotationServiceTest, CandidatesCloseTheShortfallBackboneFirst) {

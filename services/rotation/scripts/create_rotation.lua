@@ -8,6 +8,7 @@
     K[2] rotation:{c}:state   hash  rotation id -> RotationState name (and "<id>:hr" / "<id>:rc"
                                     approval flags)
     K[3] rotation:{c}:active  hash  teacher id -> id of their rotation last created
+    K[4] rotation:{c}:writes  string  the county's writes counter, bumped when this writes
   ARGV (A):
     A[1] rotation id, A[2] teacher id, A[3] serialized Rotation, A[4] its state name
   Returns: {ok = the serialized Rotation}
@@ -15,7 +16,8 @@
     Code.FAILED_PRECONDITION: the teacher's rotation in K[3] is still PROPOSED, APPROVED or STARTED
     Code.ALREADY_EXISTS: the rotation id is taken
   Example:
-    K = {'rotation:{c:330723}:rot', 'rotation:{c:330723}:state', 'rotation:{c:330723}:active'}
+    K = {'rotation:{c:330723}:rot', 'rotation:{c:330723}:state', 'rotation:{c:330723}:active',
+         'rotation:{c:330723}:writes'}
     A = {'r1', 't1', 'rotation-bytes', 'ROTATION_STATE_PROPOSED'}
 ]]
 local ACTIVE = {ROTATION_STATE_PROPOSED = true, ROTATION_STATE_APPROVED = true,
@@ -36,5 +38,6 @@ end
 redis.call('HSET', K[1], A[1], A[3])
 redis.call('HSET', K[2], A[1], A[4])
 redis.call('HSET', K[3], A[2], A[1])
+redis.call('INCR', K[4])
 emit(1)
 return {ok = A[3]}

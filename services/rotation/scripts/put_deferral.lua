@@ -5,6 +5,7 @@
 
   KEYS (K): under the county's hash tag {c:<county>}
     K[1] rotation:{c}:deferrals  hash  deferral id -> serialized Deferral
+    K[2] rotation:{c}:writes     string  the county's writes counter, bumped when this writes
   ARGV (A):
     A[1] deferral id, A[2] the new serialized Deferral,
     A[3] "" to create one, or the serialized Deferral the caller read (compare-and-set)
@@ -14,7 +15,7 @@
     Code.NOT_FOUND: replacing a deferral that does not exist
     Code.ABORTED: the deferral changed since the caller read it: read again and retry
   Example:
-    K = {'rotation:{c:330723}:deferrals'}
+    K = {'rotation:{c:330723}:deferrals', 'rotation:{c:330723}:writes'}
     A = {'d1', 'deferral-bytes', ''}
 ]]
 local stored = redis.call('HGET', K[1], A[1])
@@ -27,5 +28,6 @@ else
   end
 end
 redis.call('HSET', K[1], A[1], A[2])
+redis.call('INCR', K[2])
 emit(1)
 return {ok = A[2]}

@@ -9,6 +9,7 @@
     K[2] rotation:{c}:state   hash  rotation id -> RotationState name; "<id>:hr" = "1" once county
                                     HR approved, "<id>:rc" = "1" once the receiving school confirmed
     K[3] rotation:{c}:active  hash  teacher id -> id of their rotation last created
+    K[4] rotation:{c}:writes  string  the county's writes counter, bumped when this writes
   ARGV (A):
     A[1] rotation id          A[2] teacher id
     A[3] allowed from-states, comma-separated names
@@ -28,7 +29,8 @@
     given = {{'HSET', 'rotation:{c:330723}:state', 'r1', 'ROTATION_STATE_PROPOSED'},
              {'HSET', 'rotation:{c:330723}:rot', 'r1', 'old-bytes'},
              {'HSET', 'rotation:{c:330723}:active', 't1', 'r1'}}
-    K = {'rotation:{c:330723}:rot', 'rotation:{c:330723}:state', 'rotation:{c:330723}:active'}
+    K = {'rotation:{c:330723}:rot', 'rotation:{c:330723}:state', 'rotation:{c:330723}:active',
+         'rotation:{c:330723}:writes'}
     A = {'r1', 't1', 'ROTATION_STATE_PROPOSED', 'ROTATION_STATE_APPROVED',
          'ROTATION_STATE_PROPOSED', 'ROTATION_STATE_APPROVED', 'new-bytes', 'hr', '', '', ''}
 ]]
@@ -58,5 +60,6 @@ if A[8] ~= '' then redis.call('HSET', K[2], A[1] .. ':' .. A[8], '1') end
 if A[11] == '1' and redis.call('HGET', K[3], A[2]) == A[1] then
   redis.call('HDEL', K[3], A[2])
 end
+redis.call('INCR', K[4])
 emit(1)
 return {ok = A[7]}
