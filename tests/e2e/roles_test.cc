@@ -82,6 +82,9 @@ const Cell kTable[] = {
     {kProfile, "GetGrowthFile", http::verb::get, "/v1/teachers/{teacher_id}/growth-file",
      "xxxxx.x."},
     {kProfile, "ImportRoster", http::verb::post, "/v1/rosters:import", "..xxx.x."},
+    // The audit trail of unmasked ID-card reads: HR of the region and admins, no service.
+    {kProfile, "ListIdCardReads", http::verb::get, "/v1/counties/{county_id}/id-card-reads",
+     "..xxx.x."},
     // TrainingService
     {kTraining, "RegisterCourse", http::verb::post, "/v1/courses", ".....xx."},
     {kTraining, "GetCourse", http::verb::get, "/v1/courses/{course_id}", "xxxxxxx."},
