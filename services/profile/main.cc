@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "services/common/service_flags.h"
 #include "services/common/service_main.h"
+#include "services/profile/id_card_owners.h"
 #include "services/profile/id_card_vault.h"
 #include "services/profile/service.h"
 #include "services/profile/service_deps.h"
@@ -40,6 +41,12 @@ absl::StatusOr<ServiceParts> Wire(const ServiceKit& kit) {
     return absl::InvalidArgumentError("--id_card_read_retention: must be more than zero");
   }
   auto sealed = std::make_shared<const IdCardVault>(*std::move(vault));
+  // Numbers written before national claims existed get theirs before the first call is served.
+  if (kit.pool == nullptr) return absl::FailedPreconditionError("--redis: required");
+  if (absl::Status claimed = BackfillIdCardOwners(*kit.pool, *sealed); !claimed.ok()) {
+    return absl::Status(claimed.code(),
+                        absl::StrCat("claiming the ID-card numbers on file: ", claimed.message()));
+  }
   auto service =
       std::make_unique<ProfileServiceImpl>(*kit.pool, kit.signer, kit.clock, *sealed, options);
   ServiceParts parts;
