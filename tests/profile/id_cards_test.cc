@@ -158,6 +158,7 @@ class IdCardsTest : public ::testing::Test {
     t->set_hire_date("2012-09-01");
     t->set_school_id(place.school);
     t->set_stage(common::v1::STAGE_PRIMARY);
+    t->add_subjects("数学");
     t->set_staffed(true);
     t->set_post_status(v1::POST_STATUS_ON_DUTY);
     t->set_national_teacher_id(national_id);
