@@ -430,6 +430,7 @@ grpc::Status HandleCall(grpc::ServerContext* context, absl::string_view method,
   const absl::Time start = absl::Now();
   InFlight in_flight;
   CallContext call;
+  call.method = std::string(method);
   call.request_id = RequestIdOf(*context);
   context->AddInitialMetadata(kRequestIdMetadataKey, call.request_id);
 

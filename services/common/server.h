@@ -69,6 +69,9 @@ struct CallContext {
   // correlating logs only; idempotency uses the request's own request_id field.
   std::string request_id;
   std::string actor;  // ActorOf(principal), e.g. "county_hr:alice"
+  // The method HandleCall was given, e.g. "shidang.profile.v1.ProfileService/GetTeacher": for
+  // records that name the call (the profile service's audit of unmasked ID-card reads).
+  std::string method;
 };
 
 // Runs one call: records it in RpcMetrics::Process() (method, code, seconds), verifies the

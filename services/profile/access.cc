@@ -86,6 +86,18 @@ bool MaySeeIdCard(const Principal& p, const v1::Teacher& t) {
          (IsHr(p.role()) && RegionCovers(p.region(), t.county_id()));
 }
 
+absl::Status RequireIdCardAudit(const Principal& p, absl::string_view county_id) {
+  if (p.role() == common::v1::ROLE_ADMIN) return absl::OkStatus();
+  if (IsHr(p.role()) && RegionCovers(p.region(), county_id)) return absl::OkStatus();
+  return Denied(p, absl::StrCat("read the ID-card reads of county ", county_id));
+}
+
+absl::Status MissingCountyAnswer(const Principal& p, absl::string_view county_id,
+                                 absl::Status not_found) {
+  if (p.role() == common::v1::ROLE_ADMIN) return not_found;
+  return Denied(p, absl::StrCat("read the ID-card reads of county ", county_id));
+}
+
 absl::Status RequireSchoolRead(const Principal& p, absl::string_view school_id,
                                absl::string_view callers_school_id) {
   if (IsTrusted(p.role())) return absl::OkStatus();

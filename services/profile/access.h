@@ -61,6 +61,16 @@ absl::Status MissingTeacherAnswer(const common::v1::Principal& p, absl::string_v
 // The teacher themself and HR of their region see the unmasked ID-card number.
 bool MaySeeIdCard(const common::v1::Principal& p, const v1::Teacher& t);
 
+// Reading the audit trail of a county's unmasked ID-card reads (id_card_reads.h), decided from
+// the principal alone: an admin, or HR whose region covers the county; nobody else (not our own
+// services either: no service reads it).
+absl::Status RequireIdCardAudit(const common::v1::Principal& p, absl::string_view county_id);
+
+// The answer when the county RequireIdCardAudit let through does not exist (AIP-211): HR gets the
+// forbidden answer it would get for a county outside its region; an admin gets `not_found`.
+absl::Status MissingCountyAnswer(const common::v1::Principal& p, absl::string_view county_id,
+                                 absl::Status not_found);
+
 // Reading a school, decided before the school is read (its id carries its county): HR of a region
 // covering that county, the school's admin, a teacher of the school (`callers_school_id`: the
 // school of the calling teacher's own file, "" when there is none), an admin, our services.

@@ -9,14 +9,20 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "services/common/service_flags.h"
 #include "services/common/service_main.h"
+#include "services/profile/id_card_owners.h"
 #include "services/profile/id_card_vault.h"
 #include "services/profile/service.h"
+#include "services/profile/service_deps.h"
 
 ABSL_FLAG(std::string, data_key_file, "",
           "File with at least 32 random bytes: the key ID-card numbers are sealed and indexed "
           "with. Required.");
+ABSL_FLAG(absl::Duration, id_card_read_retention, shidang::profile::kIdCardReadRetention,
+          "How long an unmasked ID-card read stays in the audit trail (e.g. 43848h, five years; "
+          "older entries go as new ones are added and are never listed).");
 ABSL_FLAG(std::string, consume, "training,rotation,mentorship",
           "Services whose event streams are filed into the growth file (comma-separated).");
 
@@ -29,8 +35,20 @@ absl::StatusOr<ServiceParts> Wire(const ServiceKit& kit) {
     return absl::Status(vault.status().code(),
                         absl::StrCat("--data_key_file: ", vault.status().message()));
   }
+  ProfileOptions options;
+  options.id_card_read_retention = absl::GetFlag(FLAGS_id_card_read_retention);
+  if (options.id_card_read_retention <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--id_card_read_retention: must be more than zero");
+  }
   auto sealed = std::make_shared<const IdCardVault>(*std::move(vault));
-  auto service = std::make_unique<ProfileServiceImpl>(*kit.pool, kit.signer, kit.clock, *sealed);
+  // Numbers written before national claims existed get theirs before the first call is served.
+  if (kit.pool == nullptr) return absl::FailedPreconditionError("--redis: required");
+  if (absl::Status claimed = BackfillIdCardOwners(*kit.pool, *sealed); !claimed.ok()) {
+    return absl::Status(claimed.code(),
+                        absl::StrCat("claiming the ID-card numbers on file: ", claimed.message()));
+  }
+  auto service =
+      std::make_unique<ProfileServiceImpl>(*kit.pool, kit.signer, kit.clock, *sealed, options);
   ServiceParts parts;
   parts.resources.push_back(sealed);
   EventSubscription growth_file;

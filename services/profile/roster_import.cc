@@ -9,11 +9,13 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/dates.h"
+#include "services/common/log.h"
 #include "services/common/parallel.h"
 #include "services/common/status.h"
 #include "services/profile/access.h"
 #include "services/profile/background_release.h"
 #include "services/profile/entries_and_events.h"
+#include "services/profile/id_card_owners.h"
 #include "services/profile/new_teacher.h"
 #include "services/profile/request_checks.h"
 #include "services/profile/roster.h"
@@ -130,6 +132,12 @@ struct SchoolRowChecker {
   }
 };
 
+// The id a new row's teacher gets: the same on every try of one request.
+std::string RowTeacherId(const CallContext& call, const v1::ImportRosterRequest& req, int64_t row) {
+  return MakeTeacherId(IdSeed(call.actor, "ImportRoster", req.request_id(),
+                              absl::StrCat(req.county_id(), "/", row)));
+}
+
 }  // namespace
 
 struct RosterImport::TeacherImport {
@@ -137,7 +145,8 @@ struct RosterImport::TeacherImport {
   // Per row: the normalised ID-card number and its blind index; two claim keys (ID card, national
   // id) and their holders on file.
   std::vector<std::string> numbers, blind_indexes, claim_keys, holders;
-  std::vector<size_t> fresh_rows;  // rows not on file yet
+  std::vector<size_t> fresh_rows;                 // rows not on file yet
+  std::vector<IdCardOwnerClaim> national_claims;  // per fresh row: its number's national claim
   int64_t unchanged = 0;
   std::vector<std::string> sealed;  // per fresh row
   std::vector<TeacherWrite> writes;
@@ -234,6 +243,7 @@ absl::Status RosterImport::ImportTeachers(const CallContext& call,
                                           v1::ImportRosterResponse* resp) {
   TeacherImport work;
   SHIDANG_RETURN_IF_ERROR(FindTeacherProblems(req.county_id(), req.csv(), work));
+  SHIDANG_RETURN_IF_ERROR(FindNumbersTakenElsewhere(call, req, work));
   if (!work.roster.problems.empty()) {
     return RejectRows(work.roster.problems, work.roster.rows.size());
   }
@@ -339,6 +349,43 @@ void RosterImport::FindTeachersOnFile(TeacherImport& work) {
   }
 }
 
+// The new rows whose number another county's teacher holds (id_card_owners.h), reported as the
+// in-county case is (the column, rule "exists"), without saying who or where. Read only: nothing
+// is claimed until the whole file has passed.
+absl::Status RosterImport::FindNumbersTakenElsewhere(const CallContext& call,
+                                                     const v1::ImportRosterRequest& req,
+                                                     TeacherImport& work) {
+  work.national_claims.reserve(work.fresh_rows.size());
+  for (size_t i : work.fresh_rows) {
+    work.national_claims.push_back(
+        {work.blind_indexes[i], RowTeacherId(call, req, work.roster.rows[i].row), ""});
+  }
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<bool> taken, TakenByOthers(deps_, work.national_claims));
+  for (size_t k = 0; k < taken.size(); ++k) {
+    if (!taken[k]) continue;
+    work.roster.problems.push_back(RowProblem(work.roster.rows[work.fresh_rows[k]].row, "身份证号",
+                                              "exists", kNumberTakenElsewhere));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RosterImport::ClaimNumbers(TeacherImport& work) {
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<bool> refused, ClaimIdCards(deps_, work.national_claims));
+  std::vector<common::v1::RowViolation> problems;
+  std::vector<IdCardOwnerClaim> claimed;
+  for (size_t k = 0; k < refused.size(); ++k) {
+    if (!refused[k]) {
+      claimed.push_back(work.national_claims[k]);
+      continue;
+    }
+    problems.push_back(RowProblem(work.roster.rows[work.fresh_rows[k]].row, "身份证号", "exists",
+                                  kNumberTakenElsewhere));
+  }
+  if (problems.empty()) return absl::OkStatus();
+  SHIDANG_RETURN_IF_ERROR(ReleaseIdCardClaims(deps_, claimed));
+  return RejectRows(problems, work.roster.rows.size());
+}
+
 // Each new row's write and event, built on every core: ids, entries and events are hashes,
 // random draws and serialisations, independent per row.
 absl::Status RosterImport::BuildTeacherWrites(const CallContext& call,
@@ -352,7 +399,7 @@ absl::Status RosterImport::BuildTeacherWrites(const CallContext& call,
     std::string seed =
         IdSeed(call.actor, "ImportRoster", req.request_id(), absl::StrCat(county, "/", row.row));
     row.teacher.set_county_id(county);
-    row.teacher.set_teacher_id(MakeTeacherId(seed));
+    row.teacher.set_teacher_id(MakeTeacherId(seed));  // RowTeacherId
     SealedIdCard card{std::move(work.sealed[k]), std::move(work.blind_indexes[work.fresh_rows[k]])};
     InitialRecords initial;
     initial.title = row.title;
@@ -406,6 +453,8 @@ absl::Status RosterImport::WriteTeacherImport(const CallContext& call,
   resp->set_rows(static_cast<int64_t>(work.roster.rows.size()));
   resp->set_created(static_cast<int64_t>(work.writes.size()));
   resp->set_unchanged(work.unchanged);
+  SHIDANG_RETURN_IF_ERROR(ClaimNumbers(work));
+  std::vector<IdCardOwnerClaim> claims = std::move(work.national_claims);
   std::future<absl::Status> homes_written =
       std::async(std::launch::async, [&] { return WriteHomes(work.writes, county); });
   const bool nothing_to_write = work.writes.empty() && req.request_id().empty();
@@ -417,6 +466,11 @@ absl::Status RosterImport::WriteTeacherImport(const CallContext& call,
   }();
   const absl::Status homes = homes_written.valid() ? homes_written.get() : absl::OkStatus();
   ReleaseInBackground(std::move(work));
+  if (!result.ok() && !absl::IsUnavailable(result.status())) {
+    // Step 3 of id_card_owners.h: the county refused the file, so its claims go.
+    absl::Status released = ReleaseIdCardClaims(deps_, claims);
+    if (!released.ok()) LogWarning("id_card_owner release failed: ", released.ToString());
+  }
   SHIDANG_RETURN_IF_ERROR(homes);
   SHIDANG_RETURN_IF_ERROR(result.status());
   if (nothing_to_write) return absl::OkStatus();

@@ -40,10 +40,15 @@ class RosterImport {
                                    TeacherImport& work);
   absl::Status CheckTeacherRows(const std::string& county, TeacherImport& work);
   void FindTeachersOnFile(TeacherImport& work);
+  absl::Status FindNumbersTakenElsewhere(const CallContext& call,
+                                         const v1::ImportRosterRequest& req, TeacherImport& work);
   absl::Status BuildTeacherWrites(const CallContext& call, const v1::ImportRosterRequest& req,
                                   TeacherImport& work);
   absl::Status WriteTeacherImport(const CallContext& call, const v1::ImportRosterRequest& req,
                                   TeacherImport& work, v1::ImportRosterResponse* resp);
+  // The national claims of the new rows' numbers (id_card_owners.h), before anything else is
+  // written: INVALID_ARGUMENT naming each row whose number another teacher took meanwhile.
+  absl::Status ClaimNumbers(TeacherImport& work);
   // Each new teacher's home county (the routing index).
   absl::Status WriteHomes(const std::vector<TeacherWrite>& writes, const std::string& county);
 

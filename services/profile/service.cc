@@ -3,6 +3,7 @@
 #include "services/common/server.h"
 #include "services/profile/external_events.h"
 #include "services/profile/growth_file.h"
+#include "services/profile/id_card_reads.h"
 #include "services/profile/moves_and_transfers.h"
 #include "services/profile/roster_import.h"
 #include "services/profile/schools_and_counties.h"
@@ -15,15 +16,16 @@ namespace shidang::profile {
 // The use cases, each over the same dependencies.
 class ProfileServiceImpl::UseCases {
  public:
-  UseCases(redis::Pool& pool, const Clock& clock, const IdCardVault& vault)
+  UseCases(redis::Pool& pool, const Clock& clock, const IdCardVault& vault, ProfileOptions options)
       : answers(pool, SealedAnswers(vault)),
-        deps(pool, clock, vault),
+        deps(pool, clock, vault, options),
         places(deps),
         teachers(deps),
         moves(deps),
         timeline(deps),
         growth_files(deps),
-        rosters(deps) {}
+        rosters(deps),
+        id_card_reads(deps) {}
 
   // Answers are stored sealed: an HR's CreateTeacher answer holds the unmasked ID-card number.
   static AnswerStoreOptions SealedAnswers(const IdCardVault& vault) {
@@ -41,11 +43,13 @@ class ProfileServiceImpl::UseCases {
   Timeline timeline;
   GrowthFiles growth_files;
   RosterImport rosters;
+  IdCardReads id_card_reads;
 };
 
 ProfileServiceImpl::ProfileServiceImpl(redis::Pool& pool, const PrincipalSigner& signer,
-                                       const Clock& clock, const IdCardVault& vault)
-    : signer_(signer), use_cases_(std::make_unique<UseCases>(pool, clock, vault)) {}
+                                       const Clock& clock, const IdCardVault& vault,
+                                       ProfileOptions options)
+    : signer_(signer), use_cases_(std::make_unique<UseCases>(pool, clock, vault, options)) {}
 
 ProfileServiceImpl::~ProfileServiceImpl() = default;
 
@@ -82,6 +86,7 @@ SHIDANG_PROFILE_METHOD(TransferTeacher, moves)
 SHIDANG_PROFILE_METHOD(GetGrowthFile, growth_files)
 SHIDANG_PROFILE_METHOD(ImportRoster, rosters)
 SHIDANG_PROFILE_METHOD(CheckRoster, rosters)
+SHIDANG_PROFILE_METHOD(ListIdCardReads, id_card_reads)
 
 #undef SHIDANG_PROFILE_METHOD
 

@@ -3,7 +3,7 @@
 // The gRPC edge of the profile service (一师一档案): each method verifies the principal, hands the
 // request to its use case and converts the status once (server.h's HandleCall). The use cases
 // live in files of their own: schools_and_counties, teachers, moves_and_transfers, timeline,
-// growth_file, roster_import, external_events; who may do what is in access.h.
+// growth_file, roster_import, external_events, id_card_reads; who may do what is in access.h.
 
 #include <memory>
 #include <string>
@@ -12,6 +12,7 @@
 #include "services/common/principal.h"
 #include "services/common/redis.h"
 #include "services/profile/id_card_vault.h"
+#include "services/profile/service_deps.h"
 #include "shidang/common/v1/event.pb.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
 
@@ -20,7 +21,7 @@ namespace shidang::profile {
 class ProfileServiceImpl final : public v1::ProfileService::Service {
  public:
   ProfileServiceImpl(redis::Pool& pool, const PrincipalSigner& signer, const Clock& clock,
-                     const IdCardVault& vault);
+                     const IdCardVault& vault, ProfileOptions options = {});
   ~ProfileServiceImpl() override;
 
   grpc::Status CreateCounty(grpc::ServerContext*, const v1::CreateCountyRequest*,
@@ -55,6 +56,8 @@ class ProfileServiceImpl final : public v1::ProfileService::Service {
                             v1::ImportRosterResponse*) override;
   grpc::Status CheckRoster(grpc::ServerContext*, const v1::CheckRosterRequest*,
                            v1::CheckRosterResponse*) override;
+  grpc::Status ListIdCardReads(grpc::ServerContext*, const v1::ListIdCardReadsRequest*,
+                               v1::ListIdCardReadsResponse*) override;
 
   // Files another service's event into the teacher's timeline (or, for "<source>.summary" events,
   // into the growth file's summaries). Idempotent per event id. Used by the event consumer.

@@ -62,6 +62,36 @@ const Mutation& CreateTeachersScript() {
   return *script;
 }
 
+// Plain scripts on one owner record each (K = [owner]); see their headers.
+const redis::Script& ClaimIdCardOwnerScript() {
+  static const auto* script = new redis::Script(std::string(lua::kClaimIdCardOwner));
+  return *script;
+}
+const redis::Script& ReleaseIdCardOwnerScript() {
+  static const auto* script = new redis::Script(std::string(lua::kReleaseIdCardOwner));
+  return *script;
+}
+
+// One EVALSHA per claim, after a SCRIPT LOAD on the same connection (so none answers NOSCRIPT),
+// in one round trip; the replies of the EVALSHAs, each checked.
+absl::StatusOr<std::vector<redis::Reply>> EvalPerClaim(
+    redis::Pool& pool, const redis::Script& script, const std::vector<IdCardOwnerClaim>& claims,
+    const std::function<redis::Args(const IdCardOwnerClaim&)>& args_of) {
+  std::vector<redis::Args> commands;
+  commands.reserve(claims.size() + 1);
+  commands.push_back({"SCRIPT", "LOAD", script.source()});
+  for (const IdCardOwnerClaim& claim : claims) {
+    redis::Args command = {"EVALSHA", script.sha1(), "1",
+                           ProfileStore::IdCardOwnerKey(claim.blind_index)};
+    for (std::string& arg : args_of(claim)) command.push_back(std::move(arg));
+    commands.push_back(std::move(command));
+  }
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool.Pipeline(commands));
+  for (const redis::Reply& reply : replies) SHIDANG_RETURN_IF_ERROR(reply.ToStatus());
+  replies.erase(replies.begin());
+  return replies;
+}
+
 // K = [summaries hash]; A = [field, summary bytes, as_of_ms]. Keeps the newest summary per field.
 const Mutation& PutSummaryScript() {
   static const Mutation* script = new Mutation(lua::kPutSummary);
@@ -199,6 +229,12 @@ std::string ProfileStore::SummariesKey(absl::string_view c, absl::string_view id
 }
 std::string ProfileStore::HomeKey(absl::string_view teacher_id) {
   return absl::StrCat(kPrefix, keys::HashTag("t", teacher_id), ":home");
+}
+std::string ProfileStore::IdCardOwnerKey(absl::string_view blind_index) {
+  return absl::StrCat(kPrefix, keys::HashTag("idc", blind_index), ":owner");
+}
+std::string ProfileStore::IdCardOwnersBackfilledKey() {
+  return absl::StrCat(kPrefix, "idc-owners-backfilled");
 }
 std::string ProfileStore::CountiesKey() { return absl::StrCat(kPrefix, "counties"); }
 std::string ProfileStore::StreamKey(absl::string_view c) {
@@ -649,6 +685,101 @@ absl::StatusOr<MutationResult> ProfileStore::WriteTeachers(
   request.keys = keys.Take();
   request.timeout = ScriptTimeout(writes.size());
   return RunWrite(pool_, WriteTeachersScript(), county_id, std::move(request), before_script);
+}
+
+absl::StatusOr<std::vector<IdCardOwnerReply>> ProfileStore::ClaimIdCardOwners(
+    const std::vector<IdCardOwnerClaim>& claims) {
+  if (claims.empty()) return std::vector<IdCardOwnerReply>();
+  SHIDANG_ASSIGN_OR_RETURN(
+      std::vector<redis::Reply> replies,
+      EvalPerClaim(pool_, ClaimIdCardOwnerScript(), claims, [](const IdCardOwnerClaim& claim) {
+        return redis::Args{claim.teacher_id, claim.replaces};
+      }));
+  std::vector<IdCardOwnerReply> out(claims.size());
+  for (size_t i = 0; i < replies.size(); ++i) {
+    const redis::Reply& reply = replies[i];
+    const absl::string_view outcome = reply.size() > 0 ? reply[0].str() : "";
+    int64_t age_ms = 0;
+    if (outcome == "claimed") {
+      out[i].outcome = IdCardOwnerReply::Outcome::kClaimed;
+    } else if (outcome == "held") {
+      out[i].outcome = IdCardOwnerReply::Outcome::kHeld;
+    } else if (outcome == "taken" && reply.size() == 3 &&
+               absl::SimpleAtoi(reply[2].str(), &age_ms)) {
+      out[i].outcome = IdCardOwnerReply::Outcome::kTaken;
+      out[i].holder = std::string(reply[1].str());
+      out[i].age = absl::Milliseconds(age_ms);
+    } else {
+      return absl::InternalError("claim_id_card_owner.lua answered something else");
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<IdCardOwnerReply>> ProfileStore::ProbeIdCardOwners(
+    const std::vector<IdCardOwnerClaim>& claims) {
+  std::vector<IdCardOwnerReply> out(claims.size());
+  if (claims.empty()) return out;
+  std::vector<redis::Args> commands;
+  commands.reserve(claims.size() + 1);
+  commands.push_back({"TIME"});  // the clock claim_id_card_owner.lua stamps claims with
+  for (const IdCardOwnerClaim& claim : claims) {
+    commands.push_back({"HMGET", IdCardOwnerKey(claim.blind_index), "t", "at"});
+  }
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_.Pipeline(commands));
+  for (const redis::Reply& reply : replies) SHIDANG_RETURN_IF_ERROR(reply.ToStatus());
+  int64_t seconds = 0, micros = 0;
+  if (replies[0].size() != 2 || !absl::SimpleAtoi(replies[0][0].str(), &seconds) ||
+      !absl::SimpleAtoi(replies[0][1].str(), &micros)) {
+    return absl::InternalError("TIME answered something else");
+  }
+  const int64_t now_ms = seconds * 1000 + micros / 1000;
+  for (size_t i = 0; i < claims.size(); ++i) {
+    const redis::Reply owner = replies[i + 1];
+    if (owner.size() != 2 || owner[0].is_nil()) continue;  // kFree
+    if (owner[0].str() == claims[i].teacher_id) {
+      out[i].outcome = IdCardOwnerReply::Outcome::kHeld;
+      continue;
+    }
+    int64_t at = 0;
+    if (!owner[1].is_nil()) (void)absl::SimpleAtoi(owner[1].str(), &at);
+    out[i].outcome = IdCardOwnerReply::Outcome::kTaken;
+    out[i].holder = std::string(owner[0].str());
+    out[i].age = absl::Milliseconds(now_ms - at);
+  }
+  return out;
+}
+
+absl::Status ProfileStore::ReleaseIdCardOwners(const std::vector<IdCardOwnerClaim>& claims) {
+  if (claims.empty()) return absl::OkStatus();
+  return EvalPerClaim(pool_, ReleaseIdCardOwnerScript(), claims,
+                      [](const IdCardOwnerClaim& claim) { return redis::Args{claim.teacher_id}; })
+      .status();
+}
+
+absl::StatusOr<std::vector<std::string>> ProfileStore::SealedIdCardsAtHome(
+    const std::vector<std::string>& teacher_ids) {
+  std::vector<std::string> sealed(teacher_ids.size());
+  if (teacher_ids.empty()) return sealed;
+  std::vector<redis::Args> homes;
+  homes.reserve(teacher_ids.size());
+  for (const std::string& id : teacher_ids) homes.push_back({"GET", HomeKey(id)});
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> counties, pool_.Pipeline(homes));
+  std::vector<redis::Args> reads;
+  std::vector<size_t> read_of;
+  for (size_t i = 0; i < counties.size(); ++i) {
+    SHIDANG_RETURN_IF_ERROR(counties[i].ToStatus());
+    if (counties[i].is_nil()) continue;
+    reads.push_back({"HGET", TeacherKey(counties[i].str(), teacher_ids[i]), "idc"});
+    read_of.push_back(i);
+  }
+  if (reads.empty()) return sealed;
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> values, pool_.Pipeline(reads));
+  for (size_t k = 0; k < values.size(); ++k) {
+    SHIDANG_RETURN_IF_ERROR(values[k].ToStatus());
+    if (!values[k].is_nil()) sealed[read_of[k]] = std::string(values[k].str());
+  }
+  return sealed;
 }
 
 absl::Status ProfileStore::PutSummary(absl::string_view county_id, absl::string_view teacher_id,

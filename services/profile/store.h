@@ -25,6 +25,10 @@
 // idempotent commands, so a crash in between leaves only a pointer to nothing — NOT_FOUND):
 //   profile:{t:<teacher_id>}:home  string  county id (ids in routes carry no county)
 //   profile:counties               set     county ids (listing a city's or province's counties)
+// and the national claim on an ID-card number (id_card_owners.h: claimed before the county's
+// script, released if it refuses):
+//   profile:{idc:<blind index>}:owner  hash  t = teacher id, at = when claimed (Unix ms)
+//   profile:idc-owners-backfilled      string  set once every teacher on file has its claim
 
 #include <cstdint>
 #include <functional>
@@ -35,6 +39,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "services/common/mutation.h"
 #include "services/common/redis.h"
@@ -63,6 +68,26 @@ struct StoredTeacher {
 
 // One teacher's part of a write (a single RPC writes one; a roster import writes thousands in the
 // same script, all or nothing).
+// One national ID-card claim to make, probe or release (id_card_owners.h).
+struct IdCardOwnerClaim {
+  std::string blind_index;
+  std::string teacher_id;
+  // When claiming: the holder this claim may replace ("" none), a claim found stale.
+  std::string replaces;
+};
+
+// What the owner record of a number says to a claim.
+struct IdCardOwnerReply {
+  enum class Outcome {
+    kFree,     // nobody holds it (a probe)
+    kClaimed,  // this claim now holds it (a claim)
+    kHeld,     // the claim's own teacher holds it
+    kTaken,    // another teacher holds it
+  } outcome = Outcome::kFree;
+  std::string holder;  // with kTaken
+  absl::Duration age;  // with kTaken: how long ago it was claimed
+};
+
 struct TeacherWrite {
   std::string teacher_id;
   enum class Expect { kAbsent, kPresent, kVersion } expect = Expect::kPresent;
@@ -105,6 +130,8 @@ class ProfileStore {
   static std::string NationalIdKey(absl::string_view county_id, absl::string_view national_id);
   static std::string SummariesKey(absl::string_view county_id, absl::string_view teacher_id);
   static std::string HomeKey(absl::string_view teacher_id);
+  static std::string IdCardOwnerKey(absl::string_view blind_index);
+  static std::string IdCardOwnersBackfilledKey();
   static std::string CountiesKey();
   static std::string StreamKey(absl::string_view county_id);
 
@@ -165,6 +192,20 @@ class ProfileStore {
       absl::string_view county_id, const std::vector<TeacherWrite>& writes,
       const WriteContext& write, std::vector<common::v1::Event> events, absl::string_view payload,
       const std::function<absl::Status()>& before_script = nullptr);
+
+  // ---- national ID-card claims (one key each, under its own hash tag; pipelined)
+  // Claims each number for its teacher (claim_id_card_owner.lua).
+  absl::StatusOr<std::vector<IdCardOwnerReply>> ClaimIdCardOwners(
+      const std::vector<IdCardOwnerClaim>& claims);
+  // What each number's owner record says to the claim, without writing (kFree, kHeld, kTaken).
+  absl::StatusOr<std::vector<IdCardOwnerReply>> ProbeIdCardOwners(
+      const std::vector<IdCardOwnerClaim>& claims);
+  // Deletes each claim that still names its teacher (release_id_card_owner.lua).
+  absl::Status ReleaseIdCardOwners(const std::vector<IdCardOwnerClaim>& claims);
+  // Each teacher's sealed ID-card number in the file of their home county ("" when the teacher
+  // has no home, no file there, or no number), in two round trips.
+  absl::StatusOr<std::vector<std::string>> SealedIdCardsAtHome(
+      const std::vector<std::string>& teacher_ids);
 
   // Files a summary another service published (keeps the newest by as_of_ms), idempotently per
   // event id.

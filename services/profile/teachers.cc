@@ -16,6 +16,7 @@
 #include "services/common/status.h"
 #include "services/profile/access.h"
 #include "services/profile/entries_and_events.h"
+#include "services/profile/id_card_owners.h"
 #include "services/profile/new_teacher.h"
 #include "services/profile/request_checks.h"
 #include "services/profile/rules.h"
@@ -108,6 +109,38 @@ absl::Status ClaimChangedIdentity(const IdCardVault& vault, const v1::Teacher& c
   return absl::OkStatus();
 }
 
+// The national claims of an update that changes the ID-card number (id_card_owners.h): the new
+// number's, taken before the county's script (ALREADY_EXISTS when another teacher holds it), and
+// the old number's, released once the script has run.
+struct NumberChange {
+  std::vector<IdCardOwnerClaim> taken;
+  std::vector<IdCardOwnerClaim> replaced;
+};
+
+absl::StatusOr<NumberChange> ClaimChangedNumber(ServiceDeps& deps, const std::string& teacher_id,
+                                                const std::string& old_number,
+                                                const std::string& new_number) {
+  NumberChange change;
+  if (new_number == old_number) return change;
+  change.taken.push_back({deps.vault.BlindIndex(new_number), teacher_id, ""});
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<bool> refused, ClaimIdCards(deps, change.taken));
+  if (refused[0]) return NumberTakenElsewhere("teacher.id_card_number");
+  if (!old_number.empty()) {
+    change.replaced.push_back({deps.vault.BlindIndex(old_number), teacher_id, ""});
+  }
+  return change;
+}
+
+// Step 3 of id_card_owners.h after the county's script answered `written`: a refusal releases
+// the new number's claim, a write the old number's. An unknown outcome (UNAVAILABLE) keeps both:
+// the retry or a later claim settles them. A release that fails is repaired by a later claim.
+void SettleNumberChange(ServiceDeps& deps, const NumberChange& change,
+                        const absl::Status& written) {
+  if (absl::IsUnavailable(written)) return;
+  absl::Status released = ReleaseIdCardClaims(deps, written.ok() ? change.replaced : change.taken);
+  if (!released.ok()) LogWarning("id_card_owner release failed: ", released.ToString());
+}
+
 // Filters tested on the stored record.
 bool PassesRecordFilters(const v1::ListTeachersRequest& req, const v1::Teacher& t) {
   if (!req.subject().empty() &&
@@ -181,8 +214,13 @@ absl::Status Teachers::CreateTeacher(const CallContext& call, const v1::CreateTe
                                                            req.request_id(), seed, initial));
   std::vector<common::v1::Event> events =
       TeacherEvents(deps_.clock, w, call, req.request_id(), /*created=*/true);
-  // The routing index first: a crash before the script leaves a pointer to nothing. A refusal
-  // (an ID-card number or national id taken) takes it back: a refused request writes nothing.
+  // The number's national claim first (id_card_owners.h), then the routing index: a crash before
+  // the script leaves a claim a retry completes and a pointer to nothing. A refusal (an ID-card
+  // number or national id taken) takes both back: a refused request writes nothing.
+  SHIDANG_ASSIGN_OR_RETURN(
+      NumberChange number,
+      ClaimChangedNumber(deps_, w.teacher_id, "",
+                         NormalizeIdCardNumber(req.teacher().id_card_number())));
   SHIDANG_ASSIGN_OR_RETURN(const bool new_home,
                            deps_.store.SetNewHomeCounty(w.teacher_id, req.county_id()));
   absl::StatusOr<MutationResult> written = deps_.store.WriteTeachers(
@@ -191,6 +229,7 @@ absl::Status Teachers::CreateTeacher(const CallContext& call, const v1::CreateTe
     absl::Status forgotten = deps_.store.ForgetNewHomeCounty(w.teacher_id, req.county_id());
     if (!forgotten.ok()) LogWarning("home of a refused new teacher kept: ", forgotten.ToString());
   }
+  SettleNumberChange(deps_, number, written.status());
   SHIDANG_ASSIGN_OR_RETURN(MutationResult result, std::move(written));
   SHIDANG_ASSIGN_OR_RETURN(StoredTeacher stored,
                            deps_.store.GetTeacher(req.county_id(), result.payload));
@@ -262,11 +301,15 @@ absl::Status Teachers::UpdateTeacher(const CallContext& call, const v1::UpdateTe
       deps_.clock, "profile.teacher_updated",
       {w.teacher_id, current.county_id(), entry.occurred_on(), req.request_id(), entry.summary()},
       call, shared));
-  SHIDANG_RETURN_IF_ERROR(deps_.store
-                              .WriteTeachers(current.county_id(), {w},
-                                             WriteOf(call, "UpdateTeacher", req), std::move(events),
-                                             w.teacher_id)
-                              .status());
+  SHIDANG_ASSIGN_OR_RETURN(NumberChange number,
+                           ClaimChangedNumber(deps_, w.teacher_id, old_number, new_number));
+  const absl::Status written =
+      deps_.store
+          .WriteTeachers(current.county_id(), {w}, WriteOf(call, "UpdateTeacher", req),
+                         std::move(events), w.teacher_id)
+          .status();
+  SettleNumberChange(deps_, number, written);
+  SHIDANG_RETURN_IF_ERROR(written);
   SHIDANG_ASSIGN_OR_RETURN(StoredTeacher stored,
                            deps_.store.GetTeacher(current.county_id(), w.teacher_id));
   SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_teacher(),

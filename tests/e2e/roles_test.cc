@@ -83,6 +83,9 @@ const Cell kTable[] = {
      "xxxxx.x."},
     {kProfile, "ImportRoster", http::verb::post, "/v1/rosters:import", "..xxx.x."},
     {kProfile, "CheckRoster", http::verb::post, "/v1/rosters:check", "..xxx.x."},
+    // The audit trail of unmasked ID-card reads: HR of the region and admins, no service.
+    {kProfile, "ListIdCardReads", http::verb::get, "/v1/counties/{county_id}/id-card-reads",
+     "..xxx.x."},
     // TrainingService
     {kTraining, "RegisterCourse", http::verb::post, "/v1/courses", ".....xx."},
     {kTraining, "GetCourse", http::verb::get, "/v1/courses/{course_id}", "xxxxxxx."},

@@ -599,7 +599,9 @@ TEST_F(ProfileServiceTest, EveryUnmaskedIdCardReadIsAuditedOnce) {
     ++by_reader_and_teacher[{fields["r"], fields["t"]}];
     EXPECT_FALSE(fields["q"].empty());
     request_ids.insert(fields["q"] + "/" + fields["t"]);
-    EXPECT_EQ(fields.size(), 3u);  // who, whose, which call: never the number
+    // who, whose, which call (its request id and method): never the number
+    EXPECT_EQ(fields.size(), 4u);
+    EXPECT_FALSE(fields["m"].empty());
   }
   const std::map<std::pair<std::string, std::string>, int> expected = {
       {{"county_hr:hr1", a.teacher_id()}, 4},
