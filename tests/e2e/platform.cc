@@ -308,8 +308,9 @@ void Platform::Crash(Part part) {
 absl::Status Platform::Restart(Part part) {
   std::vector<std::string> args = args_.at(part);
   args.push_back(absl::StrCat("--port=", Slot(part)->port()));
+  // More time than a first start: a restart comes while the machine is busy with the load.
   if (part != Part::kGateway) {
-    auto process = ServiceProcess::Start(BinaryOf(part), args);
+    auto process = ServiceProcess::Start(BinaryOf(part), args, absl::Seconds(30));
     if (!process.ok()) return Failed(PartName(part) + " again", process.status());
     Slot(part) = *std::move(process);
     return absl::OkStatus();
