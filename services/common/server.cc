@@ -576,10 +576,20 @@ absl::Status ServiceServer::Run() {
   return absl::OkStatus();
 }
 
+void ServiceServer::SetServing(bool serving) {
+  absl::MutexLock lock(&health_mu_);
+  if (server_ == nullptr || draining_) return;
+  server_->GetHealthCheckService()->SetServingStatus(serving);
+}
+
 void ServiceServer::Shutdown() {
   if (server_ == nullptr || stopped_) return;
   stopped_ = true;
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  {
+    absl::MutexLock lock(&health_mu_);
+    draining_ = true;
+    server_->GetHealthCheckService()->SetServingStatus(false);
+  }
   const absl::Time deadline = absl::Now() + config_.shutdown_grace;
   // Shutdown stops new calls at once, but returns only when every connection is gone, and an
   // idle client may keep its connection for seconds (until its own poller sees the GOAWAY). So

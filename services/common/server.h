@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/common/metrics.h"
 #include "services/common/principal.h"
@@ -155,6 +156,11 @@ class ServiceServer {
   // Makes Run return (after the same graceful shutdown). Thread-safe.
   void RequestShutdown() { shutdown_requested_.store(true); }
 
+  // Marks every service of the server SERVING or NOT_SERVING in its health service, as a watch
+  // of what it depends on sees it (redis_health.h); ignored before Start and once it shuts down.
+  // Thread-safe.
+  void SetServing(bool serving);
+
  private:
   void Shutdown();
 
@@ -165,6 +171,8 @@ class ServiceServer {
   int port_ = 0;
   std::atomic<bool> shutdown_requested_{false};
   bool stopped_ = false;
+  absl::Mutex health_mu_;
+  bool draining_ ABSL_GUARDED_BY(health_mu_) = false;
 };
 
 }  // namespace shidang

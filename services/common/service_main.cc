@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/dates.h"
 #include "services/common/log.h"
+#include "services/common/redis_health.h"
 
 namespace shidang {
 namespace {
@@ -139,7 +140,14 @@ int RunService(const ServiceConfig& config, const ServiceWiring& wire) {
     for (const std::unique_ptr<grpc::Service>& service : parts->services) {
       service_server.AddService(service.get());
     }
-    run = service_server.Run();
+    run = service_server.Start();
+    // Health follows Redis (NOT_SERVING while it does not answer), from Start until Run returns.
+    std::unique_ptr<redis::RedisHealthWatch> watch;
+    if (run.ok() && server->redis.has_value()) {
+      watch = std::make_unique<redis::RedisHealthWatch>(
+          *server->redis, [&service_server](bool up) { service_server.SetServing(up); });
+    }
+    if (run.ok()) run = service_server.Run();
   }
   for (const std::unique_ptr<EventConsumer>& consumer : *consumers) consumer->Stop();
   if (!run.ok()) {

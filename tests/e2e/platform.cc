@@ -4,11 +4,13 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <csignal>
 #include <cstdio>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -164,8 +166,57 @@ bool AwaitReady(int http_port) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
-  std::unique_ptr<Platform> p(new Platform());
+std::string PartName(Part part) {
+  switch (part) {
+    case Part::kProfile:
+      return "shidang-profile";
+    case Part::kTraining:
+      return "shidang-training";
+    case Part::kRotation:
+      return "shidang-rotation";
+    case Part::kMentorship:
+      return "shidang-mentorship";
+    case Part::kAccount:
+      return "shidang-account";
+    case Part::kGateway:
+      return "shidang-gateway";
+  }
+  return "?";
+}
+
+namespace {
+
+const char* BinaryOf(Part part) {
+  switch (part) {
+    case Part::kProfile:
+      return SHIDANG_PROFILE_BINARY;
+    case Part::kTraining:
+      return SHIDANG_TRAINING_BINARY;
+    case Part::kRotation:
+      return SHIDANG_ROTATION_BINARY;
+    case Part::kMentorship:
+      return SHIDANG_MENTORSHIP_BINARY;
+    case Part::kAccount:
+      return SHIDANG_ACCOUNT_BINARY;
+    case Part::kGateway:
+      return SHIDANG_GATEWAY;
+  }
+  return "";
+}
+
+// The value of `--<name>=` in `args`, or "".
+std::string FlagValue(const std::vector<std::string>& args, const std::string& name) {
+  const std::string prefix = "--" + name + "=";
+  for (const std::string& arg : args) {
+    if (absl::StartsWith(arg, prefix)) return arg.substr(prefix.size());
+  }
+  return "";
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Platform>> Platform::Start(PlatformOptions options) {
+  std::unique_ptr<Platform> p(new Platform(options));
   p->principal_key_path_ = p->dir_.path() + "/principal.key";
   const std::string principal_key = testing::RandomBytes(32);
   testing::WriteFile(p->principal_key_path_, principal_key);
@@ -178,41 +229,31 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
 
   // Room for the replay test's 20 concurrent identical calls, which wait for the first's answer.
   const std::string threads = "--max_threads=64";
-  auto profile = ServiceProcess::Start(
-      SHIDANG_PROFILE_BINARY,
-      {"--redis=" + p->redis_.address(), "--principal_key_file=" + p->principal_key_path_,
-       "--data_key_file=" + p->data_key_path_, std::string("--today=") + kToday, threads});
-  if (!profile.ok()) return Failed("shidang-profile", profile.status());
-  p->profile_ = *std::move(profile);
-  auto training = ServiceProcess::Start(
-      SHIDANG_TRAINING_BINARY,
-      {"--redis=" + p->redis_.address(), "--principal_key_file=" + p->principal_key_path_,
-       std::string("--today=") + kToday, "--consume_profile=true", threads});
-  if (!training.ok()) return Failed("shidang-training", training.status());
-  p->training_ = *std::move(training);
-  auto rotation = ServiceProcess::Start(
-      SHIDANG_ROTATION_BINARY,
-      {"--redis=" + p->redis_.address(), "--principal_key_file=" + p->principal_key_path_,
-       std::string("--today=") + kToday, "--profile=" + p->profile_->address(), threads});
-  if (!rotation.ok()) return Failed("shidang-rotation", rotation.status());
-  p->rotation_ = *std::move(rotation);
-  auto mentorship = ServiceProcess::Start(
-      SHIDANG_MENTORSHIP_BINARY,
-      {"--redis=" + p->redis_.address(), "--principal_key_file=" + p->principal_key_path_,
-       std::string("--today=") + kToday});
-  if (!mentorship.ok()) return Failed("shidang-mentorship", mentorship.status());
-  p->mentorship_ = *std::move(mentorship);
+  const std::string redis = "--redis=" + p->redis_.address();
+  const std::string key = "--principal_key_file=" + p->principal_key_path_;
+  const std::string today = std::string("--today=") + kToday;
+  absl::Status started = p->Launch(
+      Part::kProfile, {redis, key, "--data_key_file=" + p->data_key_path_, today, threads});
+  if (started.ok()) {
+    started = p->Launch(Part::kTraining, {redis, key, today, "--consume_profile=true", threads});
+  }
+  if (started.ok()) {
+    started = p->Launch(Part::kRotation,
+                        {redis, key, today, "--profile=" + p->profile_->address(), threads});
+  }
+  if (started.ok()) started = p->Launch(Part::kMentorship, {redis, key, today});
   // The account service signs the same tokens the gateway verifies (its keyset, issuer, audience).
-  auto account = ServiceProcess::Start(
-      SHIDANG_ACCOUNT_BINARY,
-      {"--redis=" + p->redis_.address(), "--principal_key_file=" + p->principal_key_path_,
-       "--jwt_keys_file=" + p->jwt_keys_path_, std::string("--jwt_issuer=") + kIssuer,
-       std::string("--jwt_audience=") + kAudience, "--profile=" + p->profile_->address()});
-  if (!account.ok()) return Failed("shidang-account", account.status());
-  p->account_ = *std::move(account);
+  if (started.ok()) {
+    started = p->Launch(
+        Part::kAccount,
+        {redis, key, "--jwt_keys_file=" + p->jwt_keys_path_, std::string("--jwt_issuer=") + kIssuer,
+         std::string("--jwt_audience=") + kAudience, "--profile=" + p->profile_->address()});
+  }
+  if (!started.ok()) return started;
   // The table of every role and method makes hundreds of calls: no rate limit here (a gateway
   // of its own tests the limit).
-  auto gateway = p->StartGateway(p->Backends(), {"--rate_per_second=0"});
+  p->args_[Part::kGateway] = p->GatewayArgs(p->Backends(), {"--rate_per_second=0"});
+  auto gateway = p->StartGatewayWith(p->args_[Part::kGateway]);
   if (!gateway.ok()) return gateway.status();
   p->gateway_ = *std::move(gateway);
   if (!AwaitReady(p->gateway_.http_port)) {
@@ -232,6 +273,57 @@ Platform::~Platform() {
   gateway_.process.reset();
 }
 
+std::unique_ptr<ServiceProcess>& Platform::Slot(Part part) {
+  switch (part) {
+    case Part::kProfile:
+      return profile_;
+    case Part::kTraining:
+      return training_;
+    case Part::kRotation:
+      return rotation_;
+    case Part::kMentorship:
+      return mentorship_;
+    case Part::kAccount:
+      return account_;
+    case Part::kGateway:
+      break;
+  }
+  return gateway_.process;
+}
+
+absl::Status Platform::Launch(Part part, std::vector<std::string> args) {
+  auto process = ServiceProcess::Start(BinaryOf(part), args);
+  if (!process.ok()) return Failed(PartName(part), process.status());
+  args_[part] = std::move(args);
+  Slot(part) = *std::move(process);
+  return absl::OkStatus();
+}
+
+void Platform::Crash(Part part) {
+  std::unique_ptr<ServiceProcess>& process = Slot(part);
+  process->Kill(SIGKILL);
+  process->Wait();
+}
+
+absl::Status Platform::Restart(Part part) {
+  std::vector<std::string> args = args_.at(part);
+  args.push_back(absl::StrCat("--port=", Slot(part)->port()));
+  // More time than a first start: a restart comes while the machine is busy with the load.
+  if (part != Part::kGateway) {
+    auto process = ServiceProcess::Start(BinaryOf(part), args, absl::Seconds(30));
+    if (!process.ok()) return Failed(PartName(part) + " again", process.status());
+    Slot(part) = *std::move(process);
+    return absl::OkStatus();
+  }
+  // The last --http_port wins; the old port file goes, so the new one is this start's.
+  args.push_back(absl::StrCat("--http_port=", gateway_.http_port));
+  std::remove(FlagValue(args, "http_port_file").c_str());
+  auto gateway = StartGatewayWith(args);
+  if (!gateway.ok()) return gateway.status();
+  gateway_ = *std::move(gateway);
+  return absl::OkStatus();
+}
+
 std::string Platform::Backends() const {
   return absl::StrCat("shidang.profile.v1.ProfileService=", profile_->address(),
                       ";shidang.training.v1.TrainingService=", training_->address(),
@@ -240,7 +332,7 @@ std::string Platform::Backends() const {
                       ";shidang.account.v1.AccountService=", account_->address());
 }
 
-absl::StatusOr<Gateway> Platform::StartGateway(const std::string& backends,
+std::vector<std::string> Platform::GatewayArgs(const std::string& backends,
                                                const std::vector<std::string>& extra) const {
   static int started = 0;
   const std::string http_port_file = absl::StrCat(dir_.path(), "/gateway-", ++started, ".http");
@@ -257,6 +349,16 @@ absl::StatusOr<Gateway> Platform::StartGateway(const std::string& backends,
       "--http_port_file=" + http_port_file,
   };
   args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+absl::StatusOr<Gateway> Platform::StartGateway(const std::string& backends,
+                                               const std::vector<std::string>& extra) const {
+  return StartGatewayWith(GatewayArgs(backends, extra));
+}
+
+absl::StatusOr<Gateway> Platform::StartGatewayWith(const std::vector<std::string>& args) const {
+  const std::string http_port_file = FlagValue(args, "http_port_file");
   auto process = ServiceProcess::Start(SHIDANG_GATEWAY, args);
   if (!process.ok()) return Failed("shidang-gateway", process.status());
   Gateway gateway;

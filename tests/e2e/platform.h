@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -71,12 +72,28 @@ struct Gateway {
   std::string grpc_address() const { return process->address(); }
 };
 
+// How Platform::Start runs redis-server (the fault tests want appendfsync "always").
+struct PlatformOptions {
+  testing::RedisServerOptions redis;
+};
+
+// The platform's processes besides redis-server, for the fault tests' kills and restarts.
+enum class Part { kProfile, kTraining, kRotation, kMentorship, kAccount, kGateway };
+std::string PartName(Part part);
+
 class Platform {
  public:
   // Starts redis-server, both services and a gateway in front of them (rate limit off, so the
   // table of every role and method is not throttled). Fails with the stderr of what did not start.
-  static absl::StatusOr<std::unique_ptr<Platform>> Start();
+  static absl::StatusOr<std::unique_ptr<Platform>> Start(PlatformOptions options = {});
   ~Platform();
+
+  // SIGKILLs `part`, as a crash would, and reaps it.
+  void Crash(Part part);
+  // Starts `part` again after Crash, with the arguments and on the port(s) it had, so the gateway
+  // and the clients find it where it was. FAILED_PRECONDITION with its stderr when it does not
+  // start (another process took the port meanwhile, say).
+  absl::Status Restart(Part part);
 
   // Another gateway on the same keys and descriptor set, with `backends` (the flag's value) and
   // extra flags.
@@ -113,7 +130,14 @@ class Platform {
   std::string Logs() const;
 
  private:
-  Platform() = default;
+  explicit Platform(const PlatformOptions& options) : redis_(options.redis) {}
+  // Starts `part` with `args` (kept for Restart) into its slot.
+  absl::Status Launch(Part part, std::vector<std::string> args);
+  std::unique_ptr<testing::ServiceProcess>& Slot(Part part);
+  // The gateway's arguments, with a fresh HTTP port file; and the start from them.
+  std::vector<std::string> GatewayArgs(const std::string& backends,
+                                       const std::vector<std::string>& extra) const;
+  absl::StatusOr<Gateway> StartGatewayWith(const std::vector<std::string>& args) const;
 
   testing::TempDir dir_;
   std::string principal_key_path_;
@@ -133,6 +157,7 @@ class Platform {
   std::unique_ptr<training::v1::TrainingService::Stub> training_stub_;
   std::unique_ptr<rotation::v1::RotationService::Stub> rotation_stub_;
   std::unique_ptr<mentorship::v1::MentorshipService::Stub> mentorship_stub_;
+  std::map<Part, std::vector<std::string>> args_;
 };
 
 // A channel to `address` that accepts large trailers (a rejected roster's row details).

@@ -6,12 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -50,7 +52,11 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
   // child may only call async-signal-safe functions until exec.
   std::vector<std::string> argv_strings = {binary};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  argv_strings.push_back("--port=0");
+  // A restart on the port it had before (tests/e2e's faults) passes --port itself.
+  const bool port_given = std::any_of(args.begin(), args.end(), [](const std::string& arg) {
+    return absl::StartsWith(arg, "--port=");
+  });
+  if (!port_given) argv_strings.push_back("--port=0");
   argv_strings.push_back("--port_file=" + port_file);
   std::vector<char*> argv;
   for (std::string& arg : argv_strings) argv.push_back(arg.data());

@@ -1,7 +1,8 @@
 #pragma once
 
 // Test kit: one of our binaries as a real child process on a port of its own choosing. It is
-// started with `--port=0 --port_file=<dir>/port` added to its arguments, its stderr (and stdout)
+// started with `--port=0 --port_file=<dir>/port` added to its arguments (`--port=0` only when
+// they hold no `--port=`), its stderr (and stdout)
 // go to files in its temp dir, and it is stopped (SIGTERM, then SIGKILL after 5 s) when the
 // object goes, also when the test fails. It dies with the test binary (PR_SET_PDEATHSIG).
 
