@@ -97,9 +97,11 @@ absl::Status Records::Log(const CallContext& call, const v1::LogTrainingRequest&
   r.set_record_id(absl::StrCat(
       "R", found.county_id, "-",
       HexId(IdSeed(call.actor, "LogTraining", req.request_id(), req.teacher_id()), 12)));
-  // Pending hours are read with the records, so the running totals do not change.
-  SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_record(),
-                           store_.AddRecord(r, WriteOf(call, "LogTraining", req), {}));
+  // Pending hours are read with the records, so the running totals do not change. A self-report
+  // joins the county's review queue at this instant.
+  SHIDANG_ASSIGN_OR_RETURN(
+      *resp->mutable_record(),
+      store_.AddRecord(r, WriteOf(call, "LogTraining", req), {}, absl::ToUnixMillis(clock_.Now())));
   return absl::OkStatus();
 }
 

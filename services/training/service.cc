@@ -12,6 +12,7 @@
 #include "services/training/completions.h"
 #include "services/training/courses.h"
 #include "services/training/ledger.h"
+#include "services/training/pending.h"
 #include "services/training/policy_use.h"
 #include "services/training/profile_events.h"
 #include "services/training/records.h"
@@ -48,6 +49,7 @@ class TrainingServiceImpl::Impl {
         records_(store_, clock, events_, policy_, totals_),
         ledger_(store_, clock, events_, policy_, totals_),
         reports_(store_, clock, policy_, totals_),
+        pending_(store_),
         profile_(store_, totals_) {
     absl::Status labels = csv::RegisterEnumLabels("shidang.training.v1.TrainingStatus",
                                                   {{v1::TRAINING_STATUS_COMPLETE, "已完成"},
@@ -76,6 +78,7 @@ class TrainingServiceImpl::Impl {
   Records records_;
   Ledger ledger_;
   Reports reports_;
+  PendingReports pending_;
   ProfileFollower profile_;
 };
 
@@ -281,6 +284,22 @@ grpc::Status TrainingServiceImpl::GetComplianceReport(grpc::ServerContext* ctx,
         SHIDANG_RETURN_IF_ERROR(
             access::RequireReport(call.principal, req->county_id(), req->school_id()));
         return impl_->reports_.Compliance(*req, resp);
+      });
+}
+
+grpc::Status TrainingServiceImpl::ListPendingSelfReports(
+    grpc::ServerContext* ctx, const v1::ListPendingSelfReportsRequest* req,
+    v1::ListPendingSelfReportsResponse* resp) {
+  return impl_->Handle(
+      ctx, "ListPendingSelfReports", *req, resp, [&](const CallContext& call) -> absl::Status {
+        if (!IsCountyCode(req->county_id())) {
+          return InvalidField("county_id", "county_code",
+                              "must be a 6-digit GB/T 2260 code of a county");
+        }
+        // From the principal alone, before anything is read (a school admin: their own school).
+        SHIDANG_RETURN_IF_ERROR(
+            access::RequireReport(call.principal, req->county_id(), req->school_id()));
+        return impl_->pending_.List(call, *req, resp);
       });
 }
 

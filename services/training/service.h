@@ -53,6 +53,9 @@ class TrainingServiceImpl final : public v1::TrainingService::Service {
                                   v1::GetTrainingSummaryResponse*) override;
   grpc::Status GetComplianceReport(grpc::ServerContext*, const v1::GetComplianceReportRequest*,
                                    v1::GetComplianceReportResponse*) override;
+  grpc::Status ListPendingSelfReports(grpc::ServerContext*,
+                                      const v1::ListPendingSelfReportsRequest*,
+                                      v1::ListPendingSelfReportsResponse*) override;
 
   // Keeps the local copy of a teacher's facts from the profile service's events (which event
   // carries which fact: profile_events.h). Idempotent per event id. Used by the event consumer

@@ -59,15 +59,16 @@ const Mutation& ReleaseCompletionScript() {
   return *script;
 }
 
-// K = [writes, then keys referenced by index]; A = [n, strict (1: an append is a strict review),
-// then per append: head, mark, entry bytes, entry id, tally, row, policy stamp, the summary to
-// attach to the event when the totals are stored (Event.teacher_summary encoded; "" none), then 0
-// or 9 extra args: records idx, states idx, record id, from state, to state, record bytes, strict,
-// course id whose "w:" to drop ("" none), release mark ("" none)]. The head packs five numbers,
-// 3 bytes each, big-endian: teacher hash idx, ledger idx, event index (0 none), expected ledger
-// length + 1 (0: drop the totals), number of extra args. The extras are rare (a settled record,
-// a reversal), so a completion row sends 8 args, not 17. Answers per append '0' (not applied),
-// '1' (applied with its totals) or '2' (applied, totals dropped: recount).
+// K = [writes, pending (a settled record leaves it), then keys referenced by index]; A = [n,
+// strict (1: an append is a strict review), then per append: head, mark, entry bytes, entry id,
+// tally, row, policy stamp, the summary to attach to the event when the totals are stored
+// (Event.teacher_summary encoded; "" none), then 0 or 9 extra args: records idx, states idx, record
+// id, from state, to state, record bytes, strict, course id whose "w:" to drop ("" none), release
+// mark ("" none)]. The head packs five numbers, 3 bytes each, big-endian: teacher hash idx, ledger
+// idx, event index (0 none), expected ledger length + 1 (0: drop the totals), number of extra args.
+// The extras are rare (a settled record, a reversal), so a completion row sends 8 args, not 17.
+// Answers per append '0' (not applied), '1' (applied with its totals) or '2' (applied, totals
+// dropped: recount).
 //
 // The appends apply in order, each seeing what the ones before it wrote (a transfer's re-credit
 // after a reversal), reading the args in place: a completion batch runs this for 500 rows, where a
@@ -79,14 +80,14 @@ const Mutation& AppendLedgerScript() {
   return *script;
 }
 
-// K = [records, states, teacher hash, rec-teacher, writes]; A = [record id, bytes, state, course
-// id, teacher].
+// K = [records, states, teacher hash, rec-teacher, writes, pending]; A = [record id, bytes, state,
+// course id, teacher, submission ms ("" unless it awaits review)].
 const Mutation& AddRecordScript() {
   static const Mutation* script = new Mutation(lua::kAddRecord);
   return *script;
 }
 
-// K = [records, states]; A = [record id, bytes, from state, to state].
+// K = [records, states, pending]; A = [record id, bytes, from state, to state].
 const Mutation& UpdateRecordScript() {
   static const Mutation* script = new Mutation(lua::kUpdateRecord);
   return *script;
@@ -656,7 +657,7 @@ namespace {
 // AppendLedgerScript's keys and args for `appends` of county `c`.
 void AppendLedgerArgs(absl::string_view c, const std::vector<LedgerAppend>& appends,
                       MutationRequest* request) {
-  KeyList keys({TrainingStore::WritesKey(c)});
+  KeyList keys({TrainingStore::WritesKey(c), TrainingStore::PendingKey(c)});
   redis::Args& args = request->args;
   args.reserve(2 + 8 * appends.size());
   args.push_back(std::to_string(appends.size()));
@@ -740,15 +741,22 @@ absl::StatusOr<std::vector<AppendOutcome>> TrainingStore::AppendLedger(
 
 absl::StatusOr<v1::TrainingRecord> TrainingStore::AddRecord(const v1::TrainingRecord& record,
                                                             const WriteContext& write,
-                                                            std::vector<common::v1::Event> events) {
+                                                            std::vector<common::v1::Event> events,
+                                                            int64_t submitted_ms) {
   const std::string& c = record.county_id();
   const std::string& t = record.teacher_id();
   SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
                            NewRequest(CountyStreamKey(c), CountyTag(c), write, std::move(events)));
-  request.keys = {RecordsKey(c, t), RecordStatesKey(c, t), FactsKey(c, t), RecordTeacherKey(c),
-                  WritesKey(c)};
-  request.args = {record.record_id(), record.SerializeAsString(), std::to_string(record.state()),
-                  record.course_id(), t};
+  request.keys = {RecordsKey(c, t),    RecordStatesKey(c, t), FactsKey(c, t),
+                  RecordTeacherKey(c), WritesKey(c),          PendingKey(c)};
+  const bool pending = record.state() == v1::TRAINING_RECORD_STATE_AWAITING_REVIEW;
+  const int64_t since = submitted_ms > 0 ? submitted_ms : LoggedOnMillis(record);
+  request.args = {record.record_id(),
+                  record.SerializeAsString(),
+                  std::to_string(record.state()),
+                  record.course_id(),
+                  t,
+                  pending ? std::to_string(since) : ""};
   SHIDANG_ASSIGN_OR_RETURN(MutationResult result, RunWrite(AddRecordScript(), request));
   v1::TrainingRecord stored;
   SHIDANG_RETURN_IF_ERROR(ParseInto(result.payload, &stored, "training record"));
@@ -762,7 +770,7 @@ absl::Status TrainingStore::UpdateRecord(const v1::TrainingRecord& record, int f
   const std::string& t = record.teacher_id();
   SHIDANG_ASSIGN_OR_RETURN(MutationRequest request,
                            NewRequest(CountyStreamKey(c), CountyTag(c), write, std::move(events)));
-  request.keys = {RecordsKey(c, t), RecordStatesKey(c, t)};
+  request.keys = {RecordsKey(c, t), RecordStatesKey(c, t), PendingKey(c)};
   request.args = {record.record_id(), record.SerializeAsString(), std::to_string(from_state),
                   std::to_string(record.state())};
   return RunWrite(UpdateRecordScript(), request).status();

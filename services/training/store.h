@@ -40,6 +40,11 @@
 //   training:{c:<c>}:rs:<teacher_id>     hash    record id -> TrainingRecordState number
 //   training:{c:<c>}:rec-teacher         hash    record id -> teacher id
 //   training:{c:<c>}:events              stream  teachers' training events (growth file)
+//   training:{c:<c>}:pending             zset    record ids of self-reports awaiting HR's
+//                                                review, by submission ms: kept by the scripts
+//                                                that add and settle records
+//   training:{c:<c>}:pending-built       string  "1" once the county's records written before
+//                                                the index existed are in it (first read)
 // Routing indexes outside any state slot (plain idempotent commands, written before the state
 // they point to):
 //   training:{t:<teacher_id>}:home       string  county id (teacher ids carry no county)
@@ -157,6 +162,15 @@ struct TallyWrite {
   int event_index = -1;
 };
 
+// A self-report awaiting review in a county's index, with whom it is from.
+struct PendingEntry {
+  std::string record_id;
+  int64_t submitted_ms = 0;
+  std::string teacher_id;
+  std::string name;       // "" when the local copy has none
+  std::string school_id;  // "" when the local copy has none
+};
+
 // What the report reads of each teacher of a county.
 struct ReportInput {
   std::string teacher_id;
@@ -186,6 +200,8 @@ class TrainingStore {
   static std::string RecordsKey(absl::string_view county_id, absl::string_view teacher_id);
   static std::string RecordStatesKey(absl::string_view county_id, absl::string_view teacher_id);
   static std::string RecordTeacherKey(absl::string_view county_id);
+  static std::string PendingKey(absl::string_view county_id);
+  static std::string PendingBuiltKey(absl::string_view county_id);
   // A counter every write to a teacher's hash or ledger in the county increments (each script
   // that writes one, and LedgerTransaction): a LedgerTransaction WATCHes this one key, not each
   // teacher's (Redis checks a new watched key against every one the connection watches, so
@@ -304,10 +320,12 @@ class TrainingStore {
     return EnsureRegistered(CountyStreamKey(county_id));
   }
   // Stores a new record. For a course record: ALREADY_EXISTS when one awaits confirmation,
-  // FAILED_PRECONDITION when the course is already credited.
+  // FAILED_PRECONDITION when the course is already credited. A record awaiting review joins the
+  // county's pending index at `submitted_ms` (0: the start of its logged_on day).
   absl::StatusOr<v1::TrainingRecord> AddRecord(const v1::TrainingRecord& record,
                                                const WriteContext& write,
-                                               std::vector<common::v1::Event> events);
+                                               std::vector<common::v1::Event> events,
+                                               int64_t submitted_ms = 0);
   // Replaces a record when its state is `from_state` (FAILED_PRECONDITION otherwise).
   absl::Status UpdateRecord(const v1::TrainingRecord& record, int from_state,
                             const WriteContext& write, std::vector<common::v1::Event> events);
@@ -321,11 +339,25 @@ class TrainingStore {
   // Every teacher of the county with the report's row: two round trips, one small read each.
   absl::StatusOr<std::vector<ReportInput>> ReadReportInputs(absl::string_view county_id);
 
+  // ---- the review queue (pending_store.cc)
+  // Every self-report of the county awaiting review, oldest submitted first (then record id),
+  // with its teacher's name and school. Builds the index first when the county has none yet.
+  absl::StatusOr<std::vector<PendingEntry>> PendingSelfReports(absl::string_view county_id);
+  // The records of `entries` (of county `county_id`), in order; one round trip. A record gone
+  // meanwhile is an empty message in its place.
+  absl::StatusOr<std::vector<v1::TrainingRecord>> PendingRecords(
+      absl::string_view county_id, const std::vector<PendingEntry>& entries);
+  // The start of a record's logged_on day (UTC) in Unix ms: its submission time in the index
+  // when none is known (records written before the index, or carried by a transfer).
+  static int64_t LoggedOnMillis(const v1::TrainingRecord& record);
+
  private:
   // Registers a stream for consumers, once per stream and process.
   absl::Status EnsureRegistered(const std::string& stream_key);
   // Runs a write script after registering its stream.
   absl::StatusOr<MutationResult> RunWrite(const Mutation& script, const MutationRequest& request);
+  // Adds the county's records awaiting review to its pending index (pending_store.cc).
+  absl::Status BuildPendingIndex(absl::string_view county_id);
 
   redis::Pool& pool_;
   absl::Mutex registered_mu_;

@@ -113,6 +113,10 @@ const Cell kTable[] = {
      "xxxxx.x."},
     {kTraining, "GetComplianceReport", http::verb::get,
      "/v1/counties/{county_id}/training-compliance", ".xxxx.x."},
+    // HR's review queue: who reviews (HR of the region, admin), and a school admin for their own
+    // school (the service checks which school).
+    {kTraining, "ListPendingSelfReports", http::verb::get,
+     "/v1/counties/{county_id}/pending-self-reports", ".xxxx.x."},
     // RotationService. Schools propose (and, where the personnel relation moves, the receiving
     // school confirms, reject or withdraw); HR approves, starts, completes, records deferrals and
     // sets policy; teachers read their own rotations; training centres see nothing here.

@@ -138,15 +138,13 @@ async function countyTeachers(page) {
   return teachers;
 }
 
-// A teacher of the demo county with a self-report awaiting review: the training demo loader logs
-// them for every (n/8+1)-th teacher of the county's listing, starting with the first.
+// A teacher of the demo county with a self-report awaiting review (the training demo loader logs
+// them for every (n/8+1)-th teacher of the county's listing): the oldest in the county's queue.
 async function teacherAwaitingReview(page) {
-  const teachers = await countyTeachers(page);
-  for (let i = 0; i < teachers.length; i += Math.floor(teachers.length / 8) + 1) {
-    const records = await api(page, `/v1/teachers/${teachers[i].teacherId}/training-records?state=TRAINING_RECORD_STATE_AWAITING_REVIEW`);
-    if (records.records?.length) return teachers[i];
-  }
-  throw new Error('no demo teacher has a self-report awaiting review');
+  const queue = await api(page, '/v1/counties/330723/pending-self-reports?page.pageSize=1');
+  const oldest = queue.reports?.[0];
+  if (!oldest) throw new Error('no demo teacher has a self-report awaiting review');
+  return { teacherId: oldest.teacherId, schoolId: oldest.schoolId };
 }
 
 async function waitForFile(dir, suffix, timeoutMs) {
@@ -183,7 +181,7 @@ async function countyHr(page, platform, figures) {
   await noErrors(page, 'rotation');
   await shot(page, 'county_hr-rotation');
 
-  figures.reviewQueueCountyScanSeconds = await reviewQueue(page, county);
+  figures.reviewQueueCountySeconds = await reviewQueue(page, county);
 
   // Mentorship: the new teachers lacking a mentor, and a suggested pairing accepted in one click.
   await openView(page, '师徒结对');
@@ -224,9 +222,11 @@ async function countyHr(page, platform, figures) {
   return { pairing, ...(await accountAdmin(page, pairing)) };
 }
 
-// The county-wide review queue: every pending self-report of the county (at least the demo
-// teacher's, from more than one school); two of two schools approved at once; a third school's
-// filtered and rejected, first without a reason (refused on the page), then with one.
+// The county-wide review queue, one call (ListPendingSelfReports): every pending self-report of
+// the county (at least the demo teacher's, from more than one school), oldest first, the same as
+// the service lists; two of two schools approved at once, and gone from the service's queue; a
+// third school's filtered and rejected, first without a reason (refused on the page), then with
+// one.
 async function reviewQueue(page, known) {
   await openView(page, '自报审核');
   const t0 = Date.now();
@@ -236,8 +236,10 @@ async function reviewQueue(page, known) {
   const scanSeconds = (Date.now() - t0) / 1000;
   const found = await page.$$eval('tr[data-record]', (trs) => trs.map((tr) => ({ ...tr.dataset })));
   const schools = [...new Set(found.map((f) => f.school))];
-  log(`review queue: ${found.length} pending self-reports in ${schools.length} schools (county scanned in ${scanSeconds.toFixed(1)} s)`);
+  log(`review queue: ${found.length} pending self-reports in ${schools.length} schools (county listed in ${scanSeconds.toFixed(1)} s)`);
   assert.ok(found.some((f) => f.teacher === known.teacherId), 'the queue lists the demo teacher awaiting review');
+  const listed = await pendingIds(page, '');
+  assert.deepEqual(found.map((f) => f.record), listed, 'the page lists the queue as the service does, oldest first');
   assert.ok(schools.length >= 2, `the county-wide queue spans schools (${schools.join(', ')})`);
   await shot(page, 'county_hr-reviews');
 
@@ -256,6 +258,10 @@ async function reviewQueue(page, known) {
     const credited = await api(page, `/v1/teachers/${f.teacher}/training-records?state=TRAINING_RECORD_STATE_CREDITED`);
     assert.ok(credited.records.some((r) => r.recordId === f.record && r.reviewedBy), 'an approved record is credited, with its reviewer');
   }
+  const left = await pendingIds(page, '');
+  assert.ok(approved.every((f) => !left.includes(f.record)), 'approved reports leave the queue');
+  const kept = listed.filter((id) => !approved.some((f) => f.record === id));
+  assert.ok(kept.every((id) => left.includes(id)), 'the other reports stay in the queue');
   log(`approved ${approved.length} self-reports of two schools at once`);
 
   // A third school's reports, filtered: rejected, first without a reason (refused on the page).
@@ -276,9 +282,23 @@ async function reviewQueue(page, known) {
   const record = rejected.records.find((r) => r.recordId === target.record);
   assert.ok(record, 'the rejected record is rejected in the service');
   assert.equal(record.reviewReason, '佐证材料不清晰，请补充盖章证明', 'the reason is kept for the teacher');
+  assert.ok(!(await pendingIds(page, third)).includes(target.record), 'a rejected report leaves the queue');
   log(`rejected ${target.record} of school ${third} with its reason`);
   await shot(page, 'county_hr-reviews-rejected');
   return scanSeconds;
+}
+
+// The record ids of the county's review queue (or one school's), every page, as the service
+// lists them.
+async function pendingIds(page, schoolId) {
+  const ids = [];
+  let token = '';
+  do {
+    const q = await api(page, `/v1/counties/330723/pending-self-reports?schoolId=${schoolId}&page.pageSize=500&page.pageToken=${token}`);
+    ids.push(...(q.reports ?? []).map((r) => r.record.recordId));
+    token = q.page?.nextPageToken ?? '';
+  } while (token);
+  return ids;
 }
 
 async function signInApi(page, username, password) {

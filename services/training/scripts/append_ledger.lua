@@ -4,7 +4,8 @@
   recount), and settling a record or reversing a credit on the way (store.cc says more).
 
   K (KEYS after the kit's two):
-    K[1] the county's writes counter, then every other key once, referenced by index from A
+    K[1] the county's writes counter, K[2] its pending self-reports (a settled record leaves
+    them), then every other key once, referenced by index from A
   A (ARGV after the kit's):
     A[1] n appends, A[2] strict ('1': an append is a strict review), then per append 8 args:
     head, mark, entry bytes, entry id, tally, row, policy stamp, the summary to attach to the
@@ -20,10 +21,10 @@
                                      before any write
   Example:
     given = {{'HSET', 'training:{c:110105}:rs:t1', 'r1', '2'}}
-    K = {'training:{c:110105}:writes', 'training:{c:110105}:t:t1', 'training:{c:110105}:ledger:t1',
-         'training:{c:110105}:recs:t1', 'training:{c:110105}:rs:t1'}
-    A = {'1', '1', '\0\0\2\0\0\3\0\0\1\0\0\1\0\0\9', 'c:c1', 'entry bytes', 'e1', 'tally',
-         'row', 'ps', 'summary', '4', '5', 'r1', '2', '3', 'record bytes', '1', 'c1', 'c:c0'}
+    K = {'training:{c:110105}:writes', 'training:{c:110105}:pending', 'training:{c:110105}:t:t1',
+         'training:{c:110105}:ledger:t1', 'training:{c:110105}:recs:t1', 'training:{c:110105}:rs:t1'}
+    A = {'1', '1', '\0\0\3\0\0\4\0\0\1\0\0\1\0\0\9', 'c:c1', 'entry bytes', 'e1', 'tally',
+         'row', 'ps', 'summary', '5', '6', 'r1', '2', '3', 'record bytes', '1', 'c1', 'c:c0'}
 ]]
 local n = tonumber(A[1])
 local function head(p)
@@ -78,6 +79,7 @@ for i = 1, n do
       if records > 0 and record_state(x) == A[x + 3] then
         redis.call('HSET', K[records], A[x + 2], A[x + 5])
         redis.call('HSET', K[tonumber(A[x + 1])], A[x + 2], A[x + 4])
+        redis.call('ZREM', K[2], A[x + 2])
         if A[x + 7] ~= '' then redis.call('HDEL', t, 'w:' .. A[x + 7]) end
       end
     end

@@ -2,7 +2,8 @@
   Moves a record from the state it was read in to another (a review), if nobody moved it since.
 
   K (KEYS after the kit's two):
-    K[1] the teacher's records, K[2] their states (as in add_record.lua)
+    K[1] the teacher's records, K[2] their states (as in add_record.lua), K[3] the county's
+    pending self-reports (the record leaves them: it is reviewed)
   A (ARGV after the kit's):
     A[1] record id, A[2] the TrainingRecord serialized, A[3] from state, A[4] to state
   Returns {ok = ''}.
@@ -11,7 +12,8 @@
     FAILED_PRECONDITION (record_id)  it is no longer in the from state
   Example:
     given = {{'HSET', 'training:{c:110105}:rs:t1', 'r1', '2'}}
-    K = {'training:{c:110105}:recs:t1', 'training:{c:110105}:rs:t1'}
+    K = {'training:{c:110105}:recs:t1', 'training:{c:110105}:rs:t1',
+         'training:{c:110105}:pending'}
     A = {'r1', 'record bytes', '2', '4'}
 ]]
 local state = redis.call('HGET', K[2], A[1])
@@ -22,5 +24,6 @@ if state ~= A[3] then
 end
 redis.call('HSET', K[1], A[1], A[2])
 redis.call('HSET', K[2], A[1], A[4])
+redis.call('ZREM', K[3], A[1])
 emit_all()
 return {ok = ''}

@@ -1,8 +1,7 @@
-// County HR: the self-report review queue, county-wide or for one school. The training service
-// lists records only per teacher (ListTrainingRecords; no RPC lists a county's pending records),
-// so the queue reads every teacher of the county (or school), paced under the gateway's rate
-// limit, showing what it finds as it goes; approves or rejects the selected records, several at
-// once, a reason required to reject.
+// County HR: the self-report review queue, county-wide or for one school, read in one call per
+// 500 records from the training service's per-county queue (ListPendingSelfReports, oldest
+// submitted first); approves or rejects the selected records, several at once, a reason required
+// to reject.
 import { useState } from 'preact/hooks';
 import { call, eachLimited, newRequestKey } from '../api';
 import { hours, label } from '../labels';
@@ -33,58 +32,32 @@ interface Item {
   outcome?: string;
   error?: unknown;
 }
+interface PendingSelfReport {
+  teacherId: string;
+  teacherName?: string;
+  schoolId?: string;
+  record: TrainingRecord;
+}
 
-async function teachersOf(county: string, schoolId: string): Promise<Teacher[]> {
-  const out: Teacher[] = [];
+// Every pending self-report of `scope` (a school, or '' for the county), a page at a time.
+async function pendingOf(county: string, scope: string): Promise<Item[]> {
+  const out: Item[] = [];
   let token = '';
   do {
-    const page = await call<{ teachers: Teacher[]; page: { nextPageToken: string } }>(`/v1/counties/${county}/teachers`, {
-      query: { schoolId, 'page.pageSize': 500, 'page.pageToken': token },
-    });
-    out.push(...page.teachers);
+    const page = await call<{ reports?: PendingSelfReport[]; page?: { nextPageToken?: string } }>(
+      `/v1/counties/${county}/pending-self-reports`,
+      { query: { schoolId: scope, 'page.pageSize': 500, 'page.pageToken': token } },
+    );
+    for (const r of page.reports ?? []) {
+      out.push({
+        record: r.record,
+        // A teacher the service's copy has no name for is shown by id.
+        teacher: { teacherId: r.teacherId, name: r.teacherName || r.teacherId, schoolId: r.schoolId ?? '' },
+      });
+    }
     token = page.page?.nextPageToken ?? '';
   } while (token);
   return out;
-}
-
-
-// The gateway allows a principal 50 calls a second (after a burst of 100): the scan keeps under
-// it, so the reviews HR submit meanwhile are not made to wait.
-const callsPerSecond = 45;
-let nextSlot = 0;
-async function paced<T>(work: () => Promise<T>): Promise<T> {
-  const now = performance.now();
-  const at = Math.max(now, nextSlot);
-  nextSlot = at + 1000 / callsPerSecond;
-  if (at > now) await new Promise((r) => setTimeout(r, at - now));
-  return work();
-}
-
-const awaiting = 'TRAINING_RECORD_STATE_AWAITING_REVIEW';
-
-// Reads the pending records of each teacher of `scope` (a school, or '' for the county), giving
-// each teacher's finds to `found` as they come.
-async function scanScope(
-  county: string,
-  scope: string,
-  found: (items: Item[]) => void,
-  progress: (done: number, total: number) => void,
-): Promise<number> {
-  const teachers = await teachersOf(county, scope);
-  await eachLimited(
-    teachers,
-    4,
-    async (teacher) => {
-      const page = await paced(() =>
-        call<{ records?: TrainingRecord[] }>(`/v1/teachers/${teacher.teacherId}/training-records`, {
-          query: { state: awaiting, 'page.pageSize': 100 },
-        }),
-      );
-      if (page.records?.length) found(page.records.map((record) => ({ record, teacher })));
-    },
-    progress,
-  );
-  return teachers.length;
 }
 
 type Decision = 'REVIEW_DECISION_APPROVE' | 'REVIEW_DECISION_REJECT';
@@ -103,7 +76,8 @@ async function review(item: Item, decision: Decision, reason: string) {
 
 export function ReviewQueue({ county }: { county: string }) {
   const [school, setSchool] = useState('');
-  const [scanned, setScanned] = useState<{ scope: string; teachers: number } | null>(null);
+  const [scanned, setScanned] = useState<{ scope: string } | null>(null);
+  const [loading, setLoading] = useState(false);
   const [items, setItems] = useState<Item[] | null>(null);
   const [progress, setProgress] = useState<[number, number] | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -115,22 +89,18 @@ export function ReviewQueue({ county }: { county: string }) {
   async function scan() {
     const scope = school;
     setError(null);
-    setItems([]);
+    setItems(null);
     setScanned(null);
     setSelected(new Set());
-    let all: Item[] = [];
+    setLoading(true);
     try {
-      const teachers = await scanScope(
-        county,
-        scope,
-        (found) => setItems((all = [...all, ...found])),
-        (done, total) => setProgress([done, total]),
-      );
-      setScanned({ scope, teachers });
+      const found = await pendingOf(county, scope);
+      setItems(found);
+      setScanned({ scope });
     } catch (e) {
       setError(e);
     } finally {
-      setProgress(null);
+      setLoading(false);
     }
   }
 
@@ -151,7 +121,7 @@ export function ReviewQueue({ county }: { county: string }) {
   }
 
   const shown = (items ?? []).filter((i) => !school || i.teacher.schoolId === school);
-  const scanning = !!progress && !busy;
+  const scanning = loading;
   return (
     <section aria-labelledby="reviews-h">
       <h2 id="reviews-h">自报学时审核</h2>
@@ -166,20 +136,20 @@ export function ReviewQueue({ county }: { county: string }) {
           }}
           allowAll
         />
-        <button type="button" data-action="scan" onClick={scan} disabled={!!progress}>
-          {school ? '查找本校待审核记录' : '查找全县待审核记录'}
+        <button type="button" data-action="scan" onClick={scan} disabled={loading || busy}>
+          {school ? '列出本校待审核记录' : '列出全县待审核记录'}
         </button>
       </div>
-      <p class="muted">全县约需半分钟（逐一查看每位教师的记录）；找到的记录会随时列出，可以边找边审。</p>
-      {progress && <Progress done={progress[0]} total={progress[1]} label={busy ? '正在提交审核' : '正在逐一查看教师的记录'} />}
+      {loading && <p aria-live="polite">正在读取待审核记录…</p>}
+      {progress && <Progress done={progress[0]} total={progress[1]} label="正在提交审核" />}
       <ErrorBox error={error} />
       {scanned && (
         <p data-testid="scan-summary">
-          已查看{scanned.scope ? schoolName(schools, scanned.scope) : '全县'} {scanned.teachers} 名教师，待审核 {items?.filter((i) => !i.outcome && !i.error).length ?? 0} 条
+          {scanned.scope ? schoolName(schools, scanned.scope) : '全县'}待审核 {items?.filter((i) => !i.outcome && !i.error).length ?? 0} 条（按提交先后排列）
           {school && scanned.scope === '' ? `，其中本校 ${shown.filter((i) => !i.outcome && !i.error).length} 条` : ''}。
         </p>
       )}
-      {scanned && scanned.scope !== '' && school !== scanned.scope && <p>这所学校还没有查找，请点“查找”。</p>}
+      {scanned && scanned.scope !== '' && school !== scanned.scope && <p>这所学校的记录还没有列出，请点“列出”。</p>}
       {!scanning && scanned && shown.length === 0 && (school === scanned.scope || scanned.scope === '') && <p>{school ? '本校' : '全县'}没有待审核的自报学时。</p>}
       {shown.length > 0 && (
         <QueueTable items={shown} schools={schools} selected={selected} setSelected={setSelected} />

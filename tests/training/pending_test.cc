@@ -1,0 +1,348 @@
+// HR's review queue (ListPendingSelfReports): the training service as a real process on a real
+// redis-server, called over gRPC with signed principals. The queue is a per-county index kept by
+// the scripts that write records; these tests check it agrees with the records through logging,
+// approval and rejection, that a county whose records predate the index is indexed on its first
+// read, and who may read it.
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/events.h"
+#include "services/common/keys.h"
+#include "services/common/mutation.h"
+#include "services/common/principal.h"
+#include "shidang/profile/v1/profile.pb.h"
+#include "shidang/training/v1/training.grpc.pb.h"
+#include "tests/kit/redis_server.h"
+#include "tests/kit/service_process.h"
+
+namespace shidang::training {
+namespace {
+
+using common::v1::Principal;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+
+constexpr char kCounty[] = "330723";
+constexpr char kOtherCounty[] = "330781";
+constexpr char kSchool[] = "S330723-aaaaaaaaaa";
+constexpr char kOtherSchool[] = "S330723-bbbbbbbbbb";
+constexpr char kToday[] = "2025-11-25";
+const std::string kPrincipalKey(40, 'k');
+
+Principal Who(common::v1::Role role, std::string subject, std::string region = "",
+              std::string school = "", std::string provider = "") {
+  Principal p;
+  p.set_role(role);
+  p.set_subject(std::move(subject));
+  p.set_region(std::move(region));
+  p.set_school_id(std::move(school));
+  p.set_provider_id(std::move(provider));
+  return p;
+}
+
+class PendingSelfReportsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(keys_.path() + "/principal.key", std::ios::binary) << kPrincipalKey;
+    auto process = testing::ServiceProcess::Start(
+        SHIDANG_TRAINING_BINARY,
+        {"--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
+         std::string("--today=") + kToday});
+    ASSERT_TRUE(process.ok()) << process.status();
+    process_ = std::move(*process);
+    stub_ = v1::TrainingService::NewStub(
+        grpc::CreateChannel(process_->address(), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (HasFailure() && process_ != nullptr) {
+      std::fprintf(stderr, "shidang-training stderr:\n%s\n", process_->StderrText().c_str());
+    }
+  }
+
+  template <typename Req, typename Resp>
+  grpc::Status Call(grpc::Status (v1::TrainingService::Stub::*method)(grpc::ClientContext*,
+                                                                      const Req&, Resp*),
+                    const Principal& who, const Req& req, Resp* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    signer_.Attach(&ctx, who);
+    return (stub_.get()->*method)(&ctx, req, resp);
+  }
+
+  // Publishes "profile.teacher_created" as the profile service does and waits until the
+  // training service has applied it.
+  void AddTeacher(const std::string& id, const std::string& school) {
+    std::string stream = keys::StreamKey("profile", keys::HashTag("c", kCounty));
+    ASSERT_TRUE(RegisterStream(redis_.pool(), "profile", stream).ok());
+    profile::v1::Teacher t;
+    t.set_teacher_id(id);
+    t.set_name(absl::StrCat("教师", id));
+    t.set_county_id(kCounty);
+    t.set_school_id(school);
+    t.set_hire_date("2012-09-01");
+    t.set_post_status(profile::v1::POST_STATUS_ON_DUTY);
+    common::v1::Event e = NewEvent("profile", "profile.teacher_created", absl::Now());
+    e.set_teacher_id(id);
+    e.set_county_id(kCounty);
+    e.mutable_payload()->PackFrom(t);
+    Mutation publish("emit_all() return {ok = ''}");
+    MutationRequest m;
+    m.stream_key = stream;
+    m.events = {e};
+    ASSERT_TRUE(publish.Run(redis_.pool(), m).ok());
+    absl::Time deadline = absl::Now() + absl::Seconds(15);
+    while (absl::Now() < deadline) {
+      v1::GetTrainingSummaryRequest req;
+      req.set_teacher_id(id);
+      v1::GetTrainingSummaryResponse resp;
+      if (Call(&v1::TrainingService::Stub::GetTrainingSummary, admin_, req, &resp).ok()) return;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    FAIL() << "teacher " << id << " never became known";
+  }
+
+  // A self-report of the teacher: awaits HR's review.
+  std::string Log(const std::string& teacher, const std::string& title) {
+    v1::LogTrainingRequest req;
+    req.set_request_id(absl::StrCat("log-", teacher, "-", title));
+    req.set_teacher_id(teacher);
+    req.set_activity(v1::TRAINING_ACTIVITY_CONFERENCE);
+    req.set_title(title);
+    req.set_level(common::v1::TRAINING_LEVEL_PROVINCE);
+    req.set_mode(common::v1::TRAINING_MODE_FACE_TO_FACE);
+    req.set_hours(8);
+    req.set_completed_on("2025-10-01");
+    req.mutable_evidence()->set_description("参会证明");
+    req.mutable_evidence()->set_file_ref("files/abc.pdf");
+    v1::LogTrainingResponse resp;
+    grpc::Status s = Call(&v1::TrainingService::Stub::LogTraining,
+                          Who(common::v1::ROLE_TEACHER, teacher), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(resp.record().state(), v1::TRAINING_RECORD_STATE_AWAITING_REVIEW);
+    return resp.record().record_id();
+  }
+
+  void Review(const std::string& record_id, v1::ReviewDecision decision) {
+    v1::ReviewTrainingRecordRequest req;
+    req.set_record_id(record_id);
+    req.set_decision(decision);
+    req.set_reason("证明材料不全");
+    v1::ReviewTrainingRecordResponse resp;
+    grpc::Status s = Call(&v1::TrainingService::Stub::ReviewTrainingRecord, hr_, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  grpc::Status List(const Principal& who, const std::string& county, const std::string& school,
+                    int page_size, const std::string& token,
+                    v1::ListPendingSelfReportsResponse* resp) {
+    v1::ListPendingSelfReportsRequest req;
+    req.set_county_id(county);
+    req.set_school_id(school);
+    req.mutable_page()->set_page_size(page_size);
+    req.mutable_page()->set_page_token(token);
+    return Call(&v1::TrainingService::Stub::ListPendingSelfReports, who, req, resp);
+  }
+
+  // Every page of the queue as `who` sees it: record ids in order.
+  std::vector<std::string> Queue(const Principal& who, const std::string& school = "",
+                                 int page_size = 0) {
+    std::vector<std::string> ids;
+    std::string token;
+    do {
+      v1::ListPendingSelfReportsResponse resp;
+      grpc::Status s = List(who, kCounty, school, page_size, token, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      if (!s.ok()) break;
+      for (const v1::PendingSelfReport& r : resp.reports()) ids.push_back(r.record().record_id());
+      token = resp.page().next_page_token();
+    } while (!token.empty());
+    return ids;
+  }
+
+  testing::RedisServer redis_;
+  testing::TempDir keys_;
+  std::unique_ptr<testing::ServiceProcess> process_;
+  std::unique_ptr<v1::TrainingService::Stub> stub_;
+  PrincipalSigner signer_{kPrincipalKey};
+  Principal admin_ = Who(common::v1::ROLE_ADMIN, "ops");
+  Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr1", kCounty);
+};
+
+TEST_F(PendingSelfReportsTest, ListsEveryTeachersSelfReportsOldestFirstInPages) {
+  AddTeacher("T1", kSchool);
+  AddTeacher("T2", kOtherSchool);
+  std::vector<std::string> t1 = {Log("T1", "a"), Log("T1", "b"), Log("T1", "c")};
+  std::vector<std::string> t2 = {Log("T2", "d"), Log("T2", "e")};
+
+  v1::ListPendingSelfReportsResponse all;
+  grpc::Status s = List(hr_, kCounty, "", 0, "", &all);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(all.reports_size(), 5);
+  EXPECT_EQ(all.page().total_size(), 5);
+  EXPECT_TRUE(all.page().next_page_token().empty());
+  std::vector<std::string> ids;
+  for (int i = 0; i < all.reports_size(); ++i) {
+    const v1::PendingSelfReport& r = all.reports(i);
+    ids.push_back(r.record().record_id());
+    EXPECT_EQ(r.record().state(), v1::TRAINING_RECORD_STATE_AWAITING_REVIEW);
+    EXPECT_EQ(r.teacher_id(), r.record().teacher_id());
+    EXPECT_EQ(r.teacher_name(), absl::StrCat("教师", r.teacher_id()));
+    EXPECT_EQ(r.school_id(), r.teacher_id() == "T1" ? kSchool : kOtherSchool);
+    EXPECT_EQ(r.record().evidence().description(), "参会证明");
+    EXPECT_GT(r.submitted_at_ms(), 0);
+    if (i > 0) {
+      const v1::PendingSelfReport& before = all.reports(i - 1);
+      EXPECT_LE(std::make_tuple(before.submitted_at_ms(), before.record().record_id()),
+                std::make_tuple(r.submitted_at_ms(), r.record().record_id()));
+    }
+  }
+  EXPECT_THAT(ids, UnorderedElementsAre(t1[0], t1[1], t1[2], t2[0], t2[1]));
+
+  // Pages of two give the same queue in the same order.
+  EXPECT_EQ(Queue(hr_, "", 2), ids);
+  v1::ListPendingSelfReportsResponse first;
+  ASSERT_TRUE(List(hr_, kCounty, "", 2, "", &first).ok());
+  EXPECT_EQ(first.reports_size(), 2);
+  EXPECT_EQ(first.page().next_page_token(), "2");
+
+  // The school filter: only that school's teachers.
+  EXPECT_THAT(Queue(hr_, kSchool), UnorderedElementsAre(t1[0], t1[1], t1[2]));
+  EXPECT_THAT(Queue(hr_, kOtherSchool), UnorderedElementsAre(t2[0], t2[1]));
+
+  // Bad paging is named.
+  v1::ListPendingSelfReportsResponse bad;
+  s = List(hr_, kCounty, "", 501, "", &bad);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("page_size"));
+  s = List(hr_, kCounty, "", 0, "x", &bad);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("page_token"));
+  s = List(hr_, "33072", "", 0, "", &bad);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("county_id"));
+}
+
+TEST_F(PendingSelfReportsTest, ApprovedAndRejectedRecordsLeaveTheQueue) {
+  AddTeacher("T1", kSchool);
+  std::string a = Log("T1", "a");
+  std::string b = Log("T1", "b");
+  std::string c = Log("T1", "c");
+  ASSERT_THAT(Queue(hr_), UnorderedElementsAre(a, b, c));
+  Review(a, v1::REVIEW_DECISION_APPROVE);
+  EXPECT_THAT(Queue(hr_), UnorderedElementsAre(b, c));
+  Review(c, v1::REVIEW_DECISION_REJECT);
+  EXPECT_THAT(Queue(hr_), ElementsAre(b));
+  Review(b, v1::REVIEW_DECISION_APPROVE);
+  EXPECT_THAT(Queue(hr_), ElementsAre());
+}
+
+// Records logged before the index existed (here: the index and its mark deleted, which leaves
+// the records as an older release wrote them) are indexed on the county's first read; a record
+// reviewed before is not.
+TEST_F(PendingSelfReportsTest, RecordsWrittenBeforeTheIndexAreListedOnTheFirstRead) {
+  AddTeacher("T1", kSchool);
+  AddTeacher("T2", kOtherSchool);
+  std::string a = Log("T1", "a");
+  std::string b = Log("T2", "b");
+  std::string reviewed = Log("T1", "c");
+  Review(reviewed, v1::REVIEW_DECISION_REJECT);
+  ASSERT_THAT(Queue(hr_), UnorderedElementsAre(a, b));  // marks the index built
+  const std::string tag = keys::HashTag("c", kCounty);
+  const std::string pending = absl::StrCat("training:", tag, ":pending");
+  const std::string built = absl::StrCat("training:", tag, ":pending-built");
+  auto dropped = redis_.pool().Command({"DEL", pending, built});
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  ASSERT_EQ(dropped->integer(), 2);  // both existed: the scripts and the first read wrote them
+
+  v1::ListPendingSelfReportsResponse resp;
+  grpc::Status s = List(hr_, kCounty, "", 0, "", &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::vector<std::string> ids;
+  for (const v1::PendingSelfReport& r : resp.reports()) {
+    ids.push_back(r.record().record_id());
+    // Submitted: the start of its logged_on day, all it said then.
+    EXPECT_EQ(r.submitted_at_ms(), absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2025, 11, 25),
+                                                                      absl::UTCTimeZone())));
+  }
+  EXPECT_THAT(ids, UnorderedElementsAre(a, b));
+  auto mark = redis_.pool().Command({"EXISTS", built});
+  ASSERT_TRUE(mark.ok());
+  EXPECT_EQ(mark->integer(), 1);
+  // Kept from then on by the scripts.
+  Review(a, v1::REVIEW_DECISION_APPROVE);
+  EXPECT_THAT(Queue(hr_), ElementsAre(b));
+}
+
+// Scope is decided from the principal before anything is read; an unknown county answers as
+// one out of scope.
+TEST_F(PendingSelfReportsTest, OnlyHrOfTheRegionAdminsAndTheSchoolsOwnAdminMayRead) {
+  AddTeacher("T1", kSchool);
+  AddTeacher("T2", kOtherSchool);
+  std::string mine = Log("T1", "a");
+  std::string theirs = Log("T2", "b");
+  const Principal school_admin = Who(common::v1::ROLE_SCHOOL_ADMIN, "sa1", kCounty, kSchool);
+  struct Row {
+    Principal who;
+    std::string county;
+    std::string school;
+    grpc::StatusCode code;
+  };
+  const std::vector<Row> rows = {
+      {hr_, kCounty, "", grpc::StatusCode::OK},
+      {admin_, kCounty, "", grpc::StatusCode::OK},
+      {Who(common::v1::ROLE_CITY_HR, "city", "330700"), kCounty, "", grpc::StatusCode::OK},
+      {Who(common::v1::ROLE_PROVINCE_HR, "prov", "330000"), kCounty, "", grpc::StatusCode::OK},
+      {school_admin, kCounty, kSchool, grpc::StatusCode::OK},
+      {Who(common::v1::ROLE_TEACHER, "T1"), kCounty, "", grpc::StatusCode::PERMISSION_DENIED},
+      {Who(common::v1::ROLE_TEACHER, "T1"), kCounty, kSchool, grpc::StatusCode::PERMISSION_DENIED},
+      {Who(common::v1::ROLE_TRAINING_CENTER, "c1", "", "", "P1"), kCounty, "",
+       grpc::StatusCode::PERMISSION_DENIED},
+      {Who(common::v1::ROLE_COUNTY_HR, "hr2", kOtherCounty), kCounty, "",
+       grpc::StatusCode::PERMISSION_DENIED},
+      {Who(common::v1::ROLE_CITY_HR, "city2", "330100"), kCounty, "",
+       grpc::StatusCode::PERMISSION_DENIED},
+      // A school admin: their own school only, named.
+      {school_admin, kCounty, "", grpc::StatusCode::PERMISSION_DENIED},
+      {school_admin, kCounty, kOtherSchool, grpc::StatusCode::PERMISSION_DENIED},
+      {Who(common::v1::ROLE_SCHOOL_ADMIN, "sa2", kCounty, kOtherSchool), kCounty, kSchool,
+       grpc::StatusCode::PERMISSION_DENIED},
+      // A county without teachers: as one out of scope, even to HR whose region holds it; the
+      // trusted learn it is unknown.
+      {Who(common::v1::ROLE_CITY_HR, "city", "330700"), "330727", "",
+       grpc::StatusCode::PERMISSION_DENIED},
+      {Who(common::v1::ROLE_COUNTY_HR, "hr2", kOtherCounty), kOtherCounty, "",
+       grpc::StatusCode::PERMISSION_DENIED},
+      {admin_, "330727", "", grpc::StatusCode::NOT_FOUND},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(absl::StrCat(common::v1::Role_Name(row.who.role()), " ", row.who.subject(), " ",
+                              row.county, " ", row.school));
+    v1::ListPendingSelfReportsResponse resp;
+    grpc::Status s = List(row.who, row.county, row.school, 0, "", &resp);
+    EXPECT_EQ(s.error_code(), row.code) << s.error_message();
+    if (s.ok()) {
+      EXPECT_GE(resp.reports_size(), 1);
+    } else {
+      EXPECT_EQ(resp.reports_size(), 0);
+    }
+  }
+  std::vector<std::string> own = Queue(school_admin, kSchool);
+  EXPECT_THAT(own, ElementsAre(mine));
+  EXPECT_THAT(Queue(hr_), UnorderedElementsAre(mine, theirs));
+}
+
+}  // namespace
+}  // namespace shidang::training
