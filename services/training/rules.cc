@@ -11,7 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "services/common/policy.h"
+#include "services/common/policy_resolver.h"
 
 namespace shidang::training {
 namespace {
