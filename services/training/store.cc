@@ -304,6 +304,7 @@ absl::StatusOr<std::vector<std::string>> TrainingStore::Providers() {
 absl::StatusOr<std::vector<StoredCourse>> TrainingStore::ListCourses(
     const std::vector<std::string>& providers) {
   std::vector<redis::Args> ranges;
+  ranges.reserve(providers.size());
   for (const std::string& p : providers) ranges.push_back({"ZRANGE", CoursesKey(p), "0", "-1"});
   if (ranges.empty()) return std::vector<StoredCourse>{};
   SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> ids, pool_.Pipeline(ranges));
@@ -464,6 +465,7 @@ absl::StatusOr<std::string> TrainingStore::HomeCounty(absl::string_view teacher_
 absl::StatusOr<std::vector<std::string>> TrainingStore::HomeCounties(
     const std::vector<std::string>& ids) {
   std::vector<redis::Args> gets;
+  gets.reserve(ids.size());
   for (const std::string& id : ids) gets.push_back({"GET", HomeKey(id)});
   std::vector<std::string> out;
   if (gets.empty()) return out;
