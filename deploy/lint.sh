@@ -3,6 +3,8 @@
 #   deploy/lint.sh format-check   lists every C++ file that differs from clang-format; fails if any
 #                                 (deploy/test.sh runs this before it builds)
 #   deploy/lint.sh format         rewrites those files in place
+#   deploy/lint.sh functions      lists every function in services/ and gateway/ over 80 lines
+#                                 (deploy/long_functions.py); fails if any (deploy/test.sh runs it)
 #   deploy/lint.sh tidy [files]   clang-tidy over the tree's own sources (or the files named), using
 #                                 build-asan/compile_commands.json (deploy/test.sh makes it); fails
 #                                 on any finding
@@ -36,6 +38,9 @@ case "${1:-}" in
   format)
     cxx_files | xargs -r "$clang_format" --style=file -i
     ;;
+  functions)
+    python3 deploy/long_functions.py --max 80 services gateway
+    ;;
   tidy)
     shift
     db=build-asan
@@ -47,7 +52,7 @@ case "${1:-}" in
     echo "lint: clang-tidy clean over ${#files[@]} file(s)"
     ;;
   *)
-    echo "usage: deploy/lint.sh format-check | format | tidy [files...]" >&2
+    echo "usage: deploy/lint.sh format-check | format | functions | tidy [files...]" >&2
     exit 2
     ;;
 esac

@@ -8,6 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 deploy/install-deps.sh
 # Unformatted code fails the run before anything is built (clang-format 14, .clang-format).
 deploy/lint.sh format-check
+# So does a function over ~80 lines in services/ or gateway/ (STYLE; a second to check).
+deploy/lint.sh functions
 
 build_dir=build-asan
 if command -v ccache >/dev/null 2>&1; then

@@ -108,9 +108,9 @@ std::unique_ptr<Replica> TcpReplica(absl::string_view address) {
   return replica;
 }
 
-std::unique_ptr<Replica> UnixReplica(std::string path) {
+std::unique_ptr<Replica> UnixReplica(const std::string& path) {
   auto replica = std::make_unique<Replica>();
-  replica->endpoint = Endpoint(asio::local::stream_protocol::endpoint(std::move(path)));
+  replica->endpoint = Endpoint(asio::local::stream_protocol::endpoint(path));
   replica->address = "localhost";
   return replica;
 }
@@ -240,7 +240,7 @@ void BackendPools::Resolve(BackendPool& pool) {
   pool.resolving = true;
   pool.resolver->async_resolve(pool.dns_host, pool.dns_port,
                                [this, &pool](const boost::system::error_code& error,
-                                             asio::ip::tcp::resolver::results_type results) {
+                                             const asio::ip::tcp::resolver::results_type& results) {
                                  pool.resolving = false;
                                  if (error == asio::error::operation_aborted) return;
                                  pool.resolved_at = Clock::now();

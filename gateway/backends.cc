@@ -160,6 +160,7 @@ std::string ServiceConfigJson(absl::string_view service,
   std::string json = R"({"loadBalancingConfig":[{"round_robin":{}}])";
   if (!idempotent_methods.empty()) {
     std::vector<std::string> names;
+    names.reserve(idempotent_methods.size());
     for (const std::string& method : idempotent_methods) {
       names.push_back(absl::StrCat(R"({"service":)", JsonString(service), R"(,"method":)",
                                    JsonString(method), "}"));

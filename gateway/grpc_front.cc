@@ -2,6 +2,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -314,7 +315,7 @@ ssize_t ReadResponse(nghttp2_session* session, int32_t stream_id, uint8_t* buf, 
   }
   const size_t n = std::min(length, call->response.size() - call->response_sent);
   if (n > 0) {
-    std::memcpy(buf, call->response.data() + call->response_sent, n);
+    std::copy_n(call->response.data() + call->response_sent, n, buf);
     call->response_sent += n;
     if (call->response_sent == call->response.size()) {
       call->response.clear();

@@ -12,7 +12,7 @@
 namespace shidang::gateway {
 namespace {
 
-constexpr size_t kReadBufferBytes = 64 * 1024;
+constexpr size_t kReadBufferBytes = size_t{64} * 1024;
 
 }  // namespace
 

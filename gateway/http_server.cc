@@ -632,7 +632,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   // On the strand: records, logs and writes the response, then reads the next request.
-  void Finish(std::shared_ptr<Exchange> exchange, Response response, grpc::Status status) {
+  void Finish(const std::shared_ptr<Exchange>& exchange, Response response,
+              const grpc::Status& status) {
     const double seconds = absl::ToDoubleSeconds(absl::Now() - exchange->start);
     const int http_status = static_cast<int>(response.result_int());
     const std::string code = CodeName(status.error_code());

@@ -14,6 +14,6 @@ inline constexpr int kMaxJsonDepth = 64;
 // OK, or INVALID_ARGUMENT on field "body" saying where (line, column and byte offset, 1-based
 // line and column, 0-based byte) and what: "JSON is not valid at line 1, column 12 (byte 11):
 // syntax error" or "... duplicate key \"name\"".
-absl::Status CheckStrictJson(absl::string_view json);
+absl::Status CheckStrictJson(absl::string_view text);
 
 }  // namespace shidang::gateway

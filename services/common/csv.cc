@@ -323,7 +323,7 @@ class LabelRegistry {
     // The labels in the comments of types.proto and policy.proto.
     using namespace ::shidang::common::v1;  // NOLINT: a table of its enum values
     auto add = [this](const google::protobuf::EnumDescriptor* d,
-                      std::vector<std::pair<int, std::string>> labels) {
+                      const std::vector<std::pair<int, std::string>>& labels) {
       absl::Status status = Register(d->full_name(), labels);
       if (!status.ok()) {
         std::fprintf(stderr, "csv: bad built-in enum labels: %s\n", status.ToString().c_str());
@@ -530,6 +530,7 @@ absl::StatusOr<HeaderMap> MapHeaders(const CsvTable& table, const std::vector<Co
       v.set_column(header);
       v.set_rule("unknown_column");
       std::vector<std::string> allowed;
+      allowed.reserve(columns.size());
       for (const Column& column : columns) allowed.push_back(display(column));
       v.set_description(absl::StrCat("unknown column '", header, "'; the columns allowed are ",
                                      absl::StrJoin(allowed, ", ")));

@@ -28,7 +28,7 @@ std::string HexId(absl::string_view seed, size_t hex_chars) {
   } else {
     digest = Sha256(seed);
   }
-  const size_t chars = std::min<size_t>(hex_chars, 2 * SHA256_DIGEST_LENGTH);
+  const size_t chars = std::min<size_t>(hex_chars, size_t{2} * SHA256_DIGEST_LENGTH);
   return absl::BytesToHexString(absl::string_view(digest).substr(0, (chars + 1) / 2))
       .substr(0, chars);
 }

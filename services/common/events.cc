@@ -190,6 +190,7 @@ absl::Status EventConsumer::ClaimOwn(const std::vector<std::string>& streams,
                                      std::vector<std::string>& claim_streams) {
   const std::string retry_ms = Millis(options_.retry_delay);
   std::vector<redis::Args> pending;
+  pending.reserve(streams.size());
   for (const std::string& s : streams) {
     pending.push_back({"XPENDING", s, options_.group, "IDLE", retry_ms, "-", "+",
                        std::to_string(options_.batch), options_.consumer});
@@ -213,6 +214,7 @@ absl::Status EventConsumer::ClaimFromGone(const std::vector<std::string>& stream
   // Who has entries pending: the summary form answers [count, smallest, greatest,
   // [[consumer, count], ...]].
   std::vector<redis::Args> summaries;
+  summaries.reserve(streams.size());
   for (const std::string& s : streams) summaries.push_back({"XPENDING", s, options_.group});
   SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> summary, pool_.Pipeline(summaries));
   std::vector<std::pair<std::string, std::string>> holders;  // (stream, consumer)

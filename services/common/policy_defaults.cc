@@ -1,7 +1,7 @@
 // The built-in national defaults: DOMAIN's numbers, each traced to its section. Written with the
 // generated setters (not a text proto) so a renamed field fails the build instead of a start-up.
 
-#include "services/common/policy.h"
+#include "services/common/policy_resolver.h"
 
 namespace shidang::policy {
 namespace {
@@ -24,25 +24,24 @@ void SetRule(RetirementPolicy::Rule* rule, int base_age, const char* cohort_star
   rule->set_max_delay_months(max_delay);
 }
 
-Policy BuildDefaults() {
-  Policy p;
-
+void SetRetirementAndEthics(Policy* p) {
   // §1 法定退休年龄, the rule in force since 2025-01-01: men 60 (to 63), women in professional
   // posts 55 (to 58); one month more per four months of cohort from 1965-01 / 1970-01.
-  SetRule(p.mutable_retirement()->mutable_male(), 60, "1965-01", 4, 36);
-  SetRule(p.mutable_retirement()->mutable_female(), 55, "1970-01", 4, 36);
+  SetRule(p->mutable_retirement()->mutable_male(), 60, "1965-01", 4, 36);
+  SetRule(p->mutable_retirement()->mutable_female(), 55, "1970-01", 4, 36);
 
   // §1 师德一票否决: 警告 6 months, 记过 12, 降低岗位等级 24, 撤职 24.
-  auto* ethics = p.mutable_ethics();
+  auto* ethics = p->mutable_ethics();
   ethics->set_warning_months(6);
   ethics->set_demerit_months(12);
   ethics->set_demotion_months(24);
   ethics->set_dismissal_months(24);
+}
 
+void SetTraining(common::v1::TrainingPolicy* training) {
   // §2, §6: 360 hours per fixed 5-year cycle from 2021-01-01, 120 induction hours, 72 a year,
   // 30 for head teachers, grace and warning 180 days each. No minimums or caps nationally (a
   // province sets e.g. Jiangsu's 180 at county level or above): both are set, as empty lists.
-  auto* training = p.mutable_training();
   training->set_cycle_kind(CYCLE_KIND_FIXED);
   training->set_cycle_years(5);
   training->set_fixed_cycle_start("2021-01-01");
@@ -67,12 +66,13 @@ Policy BuildDefaults() {
   auto* degree = training->mutable_credit_caps()->add_caps();
   degree->set_activity("degree_study");
   degree->set_credits(20);
+}
 
+void SetRotation(common::v1::RotationPolicy* rotation) {
   // §3, §6 交流轮岗: eligible after 6 years at one school (leaders: 2 terms of 3 years), no
   // retirement exclusion, 10% of the eligible each school year from 09-01, 20% of the greater of
   // those counting and those required backbone, at least one year, only eligible teachers count,
   // in the directions DOMAIN names (no other direction counts), in every form DOMAIN names.
-  auto* rotation = p.mutable_rotation();
   rotation->set_min_years_at_school(6);
   rotation->set_leader_terms(2);
   rotation->set_leader_term_years(3);
@@ -100,11 +100,12 @@ Policy BuildDefaults() {
         common::v1::ROTATION_FORM_SCHOOL_GROUP, common::v1::ROTATION_FORM_SCHOOL_DISTRICT}) {
     rotation->mutable_counting_forms()->add_forms(form);
   }
+}
 
+void SetMentorship(common::v1::MentorshipPolicy* mentorship) {
   // §4, §6 双导师: new teachers for 5 years; mentors at least 一级 (or backbone) with 5 years of
   // teaching, at most 2 mentees; per term 8 lessons observed, 8 coached, 1 public lesson and an
   // end-of-term evaluation.
-  auto* mentorship = p.mutable_mentorship();
   mentorship->set_new_teacher_years(5);
   mentorship->set_mentor_min_title(PROFESSIONAL_TITLE_FIRST_GRADE);
   mentorship->set_mentor_min_teaching_years(5);
@@ -120,7 +121,14 @@ Policy BuildDefaults() {
   for (const char* start : {"09-01", "03-01"}) {
     mentorship->mutable_terms()->add_terms()->set_start(start);
   }
+}
 
+Policy BuildDefaults() {
+  Policy p;
+  SetRetirementAndEthics(&p);
+  SetTraining(p.mutable_training());
+  SetRotation(p.mutable_rotation());
+  SetMentorship(p.mutable_mentorship());
   return p;
 }
 

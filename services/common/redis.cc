@@ -50,7 +50,7 @@ bool IsTransientError(absl::string_view message) {
 }
 
 // Requests at least this large are written by WriteDirect rather than through hiredis.
-constexpr size_t kDirectWriteBytes = 64 * 1024;
+constexpr size_t kDirectWriteBytes = size_t{64} * 1024;
 
 // Writes `commands` in the Redis protocol straight from the caller's buffers with writev.
 // hiredis 0.14 copies each formatted command into its output buffer and, after every partial
@@ -252,8 +252,8 @@ Script::Script(std::string source) : source_(std::move(source)) {
   unsigned char digest[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(source_.data()), source_.size(), digest);
   char hex[2 * SHA_DIGEST_LENGTH + 1];
-  for (int i = 0; i < SHA_DIGEST_LENGTH; ++i) std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-  sha1_.assign(hex, 2 * SHA_DIGEST_LENGTH);
+  for (size_t i = 0; i < SHA_DIGEST_LENGTH; ++i) std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+  sha1_.assign(hex, size_t{2} * SHA_DIGEST_LENGTH);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ absl::Status AnswerStore::Answer(absl::string_view method, absl::string_view act
 
   SHIDANG_ASSIGN_OR_RETURN(const bool mine, ClaimOrReplay(claim, deadline, response));
   if (!mine) return absl::OkStatus();
-  const absl::Status status = run();
+  absl::Status status = run();
   const absl::Status settled = Settle(claim, status.ok() ? response : nullptr);
   if (!settled.ok()) {
     // The change (if any) is made and its answer is true; a retry runs again, and the service's

@@ -111,6 +111,7 @@ std::string LimitText(TextKind kind) {
 
 std::string AllowedEnumValues(const EnumDescriptor& type) {
   std::vector<std::string> names;
+  names.reserve(type.value_count());
   for (int i = 0; i < type.value_count(); ++i) names.push_back(type.value(i)->name());
   return absl::StrJoin(names, ", ");
 }

@@ -563,7 +563,7 @@ absl::Status ServiceServer::Run() {
   }
   // Wakes every 100 ms to notice RequestShutdown; signals are taken here, synchronously, so no
   // work happens in a signal handler.
-  const timespec tick = {0, 100 * 1000 * 1000};
+  const timespec tick = {0, 100L * 1000 * 1000};
   while (!shutdown_requested_.load()) {
     const int signal_number = sigtimedwait(&signals, nullptr, &tick);
     if (signal_number > 0) {

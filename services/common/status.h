@@ -27,7 +27,7 @@ namespace shidang {
 inline constexpr size_t kMaxErrorMessageBytes = 1024;
 inline constexpr size_t kMaxViolationTextBytes = 256;
 inline constexpr int kMaxRowViolations = 100;
-inline constexpr size_t kMaxErrorDetailsBytes = 32 * 1024;
+inline constexpr size_t kMaxErrorDetailsBytes = size_t{32} * 1024;
 
 // `text` cut to at most `max_bytes` at a UTF-8 character boundary, saying how long it was.
 std::string BoundedText(absl::string_view text, size_t max_bytes);

@@ -65,10 +65,13 @@ absl::Status AsStatus(const absl::StatusOr<T>& status_or) {
 #define SHIDANG_ASSIGN_OR_RETURN(lhs, expr) \
   SHIDANG_ASSIGN_OR_RETURN_IMPL_(SHIDANG_STATUS_CONCAT_(shidang_statusor_, __LINE__), lhs, expr)
 
+// NOLINTBEGIN(bugprone-macro-parentheses): `statusor` names a variable and `lhs` may declare one;
+// parentheses would make neither compile.
 #define SHIDANG_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr) \
   auto statusor = (expr);                                   \
   if (!statusor.ok()) return std::move(statusor).status();  \
   lhs = std::move(statusor).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 #define SHIDANG_STATUS_CONCAT_(a, b) SHIDANG_STATUS_CONCAT_INNER_(a, b)
 #define SHIDANG_STATUS_CONCAT_INNER_(a, b) a##b

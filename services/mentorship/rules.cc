@@ -10,7 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "services/common/policy.h"
+#include "services/common/policy_resolver.h"
 
 namespace shidang::mentorship {
 namespace {

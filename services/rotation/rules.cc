@@ -5,7 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "services/common/policy.h"
+#include "services/common/policy_resolver.h"
 #include "services/common/retirement.h"
 
 namespace shidang::rotation {

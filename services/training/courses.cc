@@ -97,8 +97,8 @@ absl::Status Courses::List(const v1::ListCoursesRequest& req, absl::string_view 
 absl::Status Courses::ChangeState(const CallContext& call, const google::protobuf::Message& req,
                                   absl::string_view method, absl::string_view course_id,
                                   absl::string_view request_id, v1::CourseState to,
-                                  std::vector<v1::CourseState> from, absl::string_view summary,
-                                  v1::Course* out) {
+                                  const std::vector<v1::CourseState>& from,
+                                  absl::string_view summary, v1::Course* out) {
   SHIDANG_ASSIGN_OR_RETURN(StoredCourse stored, store_.GetCourse(course_id));
   SHIDANG_RETURN_IF_ERROR(access::RequireCourseOwner(call.principal, stored.course));
   v1::Course updated = stored.course;

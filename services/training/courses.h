@@ -37,7 +37,7 @@ class Courses {
   absl::Status ChangeState(const CallContext& call, const google::protobuf::Message& req,
                            absl::string_view method, absl::string_view course_id,
                            absl::string_view request_id, v1::CourseState to,
-                           std::vector<v1::CourseState> from, absl::string_view summary,
+                           const std::vector<v1::CourseState>& from, absl::string_view summary,
                            v1::Course* out);
   // The teacher an enrolment names, when the caller may act for them (access.h CheckTeacher).
   absl::StatusOr<Located> EnrolledTeacher(const CallContext& call, absl::string_view teacher_id);

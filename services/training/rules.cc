@@ -11,7 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "services/common/policy.h"
+#include "services/common/policy_resolver.h"
 
 namespace shidang::training {
 namespace {
@@ -930,10 +930,11 @@ absl::StatusOr<Tally> DecodeTally(absl::string_view text) {
     if (kind == "w" && f.size() == 3 && ParseInt(f[1], &a) && ParseInt(f[2], &b)) {
       t.window = dates::Period{FromDayNumber(a), FromDayNumber(b)};
       has_window = true;
-    } else if (kind == "n" && f.size() == 2 && ParseInt(f[1], &t.ledger_length)) {
-    } else if (kind == "x" && f.size() == 2 && ParseOptionalDay(f[1], &t.latest)) {
-    } else if (kind == "c" && f.size() == 2 && ParseOptionalDay(f[1], &t.latest_counted)) {
-    } else if (kind == "i" && f.size() == 2 && ParseInt(f[1], &t.induction)) {
+    } else if ((kind == "n" && f.size() == 2 && ParseInt(f[1], &t.ledger_length)) ||
+               (kind == "x" && f.size() == 2 && ParseOptionalDay(f[1], &t.latest)) ||
+               (kind == "c" && f.size() == 2 && ParseOptionalDay(f[1], &t.latest_counted)) ||
+               (kind == "i" && f.size() == 2 && ParseInt(f[1], &t.induction))) {
+      // One value, parsed into its field by the condition.
     } else if (kind == "b" && f.size() == 10) {
       TallyBucket bucket;
       int64_t level = 0, mode = 0, head = 0, year = 0;

@@ -305,6 +305,7 @@ absl::StatusOr<std::vector<std::string>> TrainingStore::Providers() {
 absl::StatusOr<std::vector<StoredCourse>> TrainingStore::ListCourses(
     const std::vector<std::string>& providers) {
   std::vector<redis::Args> ranges;
+  ranges.reserve(providers.size());
   for (const std::string& p : providers) ranges.push_back({"ZRANGE", CoursesKey(p), "0", "-1"});
   if (ranges.empty()) return std::vector<StoredCourse>{};
   SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> ids, pool_.Pipeline(ranges));
@@ -465,6 +466,7 @@ absl::StatusOr<std::string> TrainingStore::HomeCounty(absl::string_view teacher_
 absl::StatusOr<std::vector<std::string>> TrainingStore::HomeCounties(
     const std::vector<std::string>& ids) {
   std::vector<redis::Args> gets;
+  gets.reserve(ids.size());
   for (const std::string& id : ids) gets.push_back({"GET", HomeKey(id)});
   std::vector<std::string> out;
   if (gets.empty()) return out;
@@ -833,36 +835,32 @@ absl::StatusOr<std::vector<ReportInput>> TrainingStore::ReadReportInputs(absl::s
   return out;
 }
 
-absl::StatusOr<std::optional<std::vector<AppendOutcome>>> LedgerTransaction::Write(
-    const std::vector<LedgerAppend>& appends, const std::vector<common::v1::Event>& events) {
-  if (refused_) return std::nullopt;
-  const std::string writes = TrainingStore::WritesKey(county_id_);
-  if (!writes_after_last_.empty()) {
-    // Watch again, and check that nothing was written since the last EXEC.
-    SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> watched,
-                             session_.Pipeline({{"WATCH", writes}, {"GET", writes}}));
-    SHIDANG_RETURN_IF_ERROR(watched[0].ToStatus());
-    SHIDANG_RETURN_IF_ERROR(watched[1].ToStatus());
-    if (watched[1].is_nil() || watched[1].str() != writes_after_last_) {
-      refused_ = true;
-      SHIDANG_RETURN_IF_ERROR(session_.Pipeline({{"UNWATCH"}}).status());
-      return std::nullopt;
-    }
-  }
+namespace {
+
+// A LedgerTransaction's commands, MULTI to EXEC, and per command inside it (from INCR on) the
+// append whose RPUSH it is (-1: another command).
+struct LedgerCommands {
   std::vector<redis::Args> commands;
+  std::vector<int> rpush_of;
+};
+
+absl::StatusOr<LedgerCommands> BuildLedgerCommands(const std::string& county_id,
+                                                   const std::vector<LedgerAppend>& appends,
+                                                   const std::vector<common::v1::Event>& events) {
+  LedgerCommands out;
+  std::vector<redis::Args>& commands = out.commands;
   commands.reserve(3 * appends.size() + 4);
   commands.push_back({"MULTI"});
-  commands.push_back({"INCR", writes});
-  // Per command inside the transaction (from INCR on), the append whose RPUSH it is (-1: other).
-  std::vector<int> rpush_of = {-1};
+  commands.push_back({"INCR", TrainingStore::WritesKey(county_id)});
+  out.rpush_of = {-1};
   std::vector<std::string> envelopes(events.size());
   std::vector<BatchedEvent> published;
   for (size_t j = 0; j < appends.size(); ++j) {
     const LedgerAppend& a = appends[j];
-    const std::string facts = TrainingStore::FactsKey(county_id_, a.teacher_id);
-    rpush_of.resize(commands.size() - 1, -1);
-    rpush_of.push_back(static_cast<int>(j));
-    commands.push_back({"RPUSH", TrainingStore::LedgerKey(county_id_, a.teacher_id),
+    const std::string facts = TrainingStore::FactsKey(county_id, a.teacher_id);
+    out.rpush_of.resize(commands.size() - 1, -1);
+    out.rpush_of.push_back(static_cast<int>(j));
+    commands.push_back({"RPUSH", TrainingStore::LedgerKey(county_id, a.teacher_id),
                         a.entry_bytes.empty() ? a.entry.SerializeAsString() : a.entry_bytes});
     const bool totals = a.expected_length >= 0;
     if (totals) {
@@ -882,11 +880,54 @@ absl::StatusOr<std::optional<std::vector<AppendOutcome>>> LedgerTransaction::Wri
     }
   }
   if (!published.empty()) {
-    commands.push_back(BatchStreamEntry(TrainingStore::CountyStreamKey(county_id_), 0, published));
+    commands.push_back(BatchStreamEntry(TrainingStore::CountyStreamKey(county_id), 0, published));
   }
-  rpush_of.resize(commands.size() - 1, -1);
+  out.rpush_of.resize(commands.size() - 1, -1);
   commands.push_back({"EXEC"});
-  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, session_.Pipeline(commands));
+  return out;
+}
+
+// Per append, what EXEC's answer `done` (one reply per command from INCR on) says of it.
+absl::StatusOr<std::vector<AppendOutcome>> AppendOutcomes(
+    const redis::Reply& done, const std::vector<int>& rpush_of,
+    const std::vector<LedgerAppend>& appends) {
+  if (done.size() != rpush_of.size()) {
+    return absl::DataLossError("training store: the ledger transaction's answer does not match");
+  }
+  std::vector<AppendOutcome> out(appends.size(), AppendOutcome::kAppliedStale);
+  for (size_t i = 0; i < rpush_of.size(); ++i) {
+    // A command that failed inside EXEC (a key of the wrong type) does not undo the others.
+    SHIDANG_RETURN_IF_ERROR(done[i].ToStatus());
+    const int append = rpush_of[i];
+    if (append < 0) continue;
+    const int64_t expected = appends[append].expected_length;
+    if (expected >= 0 && done[i].integer() == expected + 1) out[append] = AppendOutcome::kApplied;
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<std::vector<AppendOutcome>>> LedgerTransaction::Write(
+    const std::vector<LedgerAppend>& appends, const std::vector<common::v1::Event>& events) {
+  if (refused_) return std::nullopt;
+  if (!writes_after_last_.empty()) {
+    // Watch again, and check that nothing was written since the last EXEC.
+    const std::string writes = TrainingStore::WritesKey(county_id_);
+    SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> watched,
+                             session_.Pipeline({{"WATCH", writes}, {"GET", writes}}));
+    SHIDANG_RETURN_IF_ERROR(watched[0].ToStatus());
+    SHIDANG_RETURN_IF_ERROR(watched[1].ToStatus());
+    if (watched[1].is_nil() || watched[1].str() != writes_after_last_) {
+      refused_ = true;
+      SHIDANG_RETURN_IF_ERROR(session_.Pipeline({{"UNWATCH"}}).status());
+      return std::nullopt;
+    }
+  }
+  SHIDANG_ASSIGN_OR_RETURN(LedgerCommands transaction,
+                           BuildLedgerCommands(county_id_, appends, events));
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies,
+                           session_.Pipeline(transaction.commands));
   for (size_t i = 0; i + 1 < replies.size(); ++i) {
     if (replies[i].is_error()) {
       // Redis discards the transaction (EXECABORT): nothing was written.
@@ -900,18 +941,8 @@ absl::StatusOr<std::optional<std::vector<AppendOutcome>>> LedgerTransaction::Wri
     refused_ = true;
     return std::nullopt;
   }
-  if (done.size() != rpush_of.size()) {
-    return absl::DataLossError("training store: the ledger transaction's answer does not match");
-  }
-  std::vector<AppendOutcome> out(appends.size(), AppendOutcome::kAppliedStale);
-  for (size_t i = 0; i < rpush_of.size(); ++i) {
-    // A command that failed inside EXEC (a key of the wrong type) does not undo the others.
-    SHIDANG_RETURN_IF_ERROR(done[i].ToStatus());
-    const int append = rpush_of[i];
-    if (append < 0) continue;
-    const int64_t expected = appends[append].expected_length;
-    if (expected >= 0 && done[i].integer() == expected + 1) out[append] = AppendOutcome::kApplied;
-  }
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<AppendOutcome> out,
+                           AppendOutcomes(done, transaction.rpush_of, appends));
   writes_after_last_ = std::to_string(done[0].integer());
   return out;
 }

@@ -64,7 +64,11 @@ std::string SummaryAttachment(const Summary& summary) {
     WireFormatLite::WriteString(profile::v1::ServiceSummary::kSourceFieldNumber,
                                 std::string(kServiceName), out);
     WireFormatLite::WriteString(profile::v1::ServiceSummary::kKindFieldNumber, kSummaryKind, out);
-    for (const auto& [key, value] : ValuesOf(summary)) {
+    for (const auto& item : ValuesOf(summary)) {
+      // Plain references, not structured bindings: a lambda may capture those only from C++20
+      // (clang refuses; g++ allows it as an extension).
+      const auto& key = item.first;
+      const auto& value = item.second;
       // A map entry is a message of key (1) and value (2).
       const std::string entry = Encode([&](Out* e) {
         WireFormatLite::WriteString(1, std::string(key), e);

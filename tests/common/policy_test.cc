@@ -784,7 +784,7 @@ TEST(ValidateVersionTest, GoodProvinceVersionPasses) {
 
 // Every number, string and enum field anywhere in the policy tree has a rule: set each, one at a
 // time, to a value no rule allows, and the version is refused naming that field's path. A field
-// added to policy.proto without a rule in policy.cc's table fails here.
+// added to policy.proto without a rule in policy_resolver.cc's table fails here.
 // Calls `visit` for every scalar value in `message` (each element of a repeated field), with its
 // path; stops early when `visit` returns true.
 bool ForEachScalar(pb::Message* message, const std::string& path,
