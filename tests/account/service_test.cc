@@ -24,6 +24,7 @@
 #include "shidang/account/v1/account.grpc.pb.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
 #include "tests/kit/files.h"
+#include "tests/kit/principals.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
 
@@ -41,13 +42,7 @@ constexpr char kNow[] = "2026-03-02T08:00:00+08:00";
 const std::string kPrincipalKey(40, 'k');
 const std::string kJwtSecretHex(64, 'a');
 
-Principal Who(common::v1::Role role, std::string subject, std::string region = "") {
-  Principal p;
-  p.set_role(role);
-  p.set_subject(std::move(subject));
-  p.set_region(std::move(region));
-  return p;
-}
+using testing::Who;
 
 absl::Time At(absl::Duration after_now) {
   absl::Time t;

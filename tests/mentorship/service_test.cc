@@ -22,6 +22,7 @@
 #include "shidang/common/v1/error.pb.h"
 #include "shidang/mentorship/v1/mentorship.grpc.pb.h"
 #include "shidang/profile/v1/profile.pb.h"
+#include "tests/kit/principals.h"
 #include "tests/kit/profile_events.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
@@ -40,15 +41,7 @@ constexpr char kRuralSchool[] = "S330723-r";
 constexpr char kToday[] = "2025-10-15";
 const std::string kPrincipalKey(40, 'k');
 
-Principal Who(common::v1::Role role, std::string subject, std::string region = "",
-              std::string school = "") {
-  Principal p;
-  p.set_role(role);
-  p.set_subject(std::move(subject));
-  p.set_region(std::move(region));
-  p.set_school_id(std::move(school));
-  return p;
-}
+using testing::Who;
 
 // The rules each field violation of a refusal names ("CAPACITY", ...).
 std::vector<std::string> RulesOf(const grpc::Status& s) {

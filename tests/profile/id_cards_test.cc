@@ -27,6 +27,7 @@
 #include "services/profile/rules.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
 #include "tests/kit/files.h"
+#include "tests/kit/principals.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
 
@@ -46,14 +47,7 @@ constexpr char kToday[] = "2025-11-25";
 const std::string kPrincipalKey(40, 'k');
 const std::string kDataKey(48, 'd');
 
-Principal Who(Role role, std::string subject, std::string region = "", std::string school = "") {
-  Principal p;
-  p.set_role(role);
-  p.set_subject(std::move(subject));
-  p.set_region(std::move(region));
-  p.set_school_id(std::move(school));
-  return p;
-}
+using testing::Who;
 
 // A valid ID-card number (GB 11643) of a woman born 1990-03-07, registered in 武义县.
 std::string IdCard(int serial) {

@@ -21,6 +21,7 @@
 #include "shidang/profile/v1/profile.grpc.pb.h"
 #include "shidang/rotation/v1/rotation.grpc.pb.h"
 #include "tests/kit/files.h"
+#include "tests/kit/principals.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
 
@@ -33,15 +34,7 @@ namespace pv1 = ::shidang::profile::v1;
 constexpr char kCounty[] = "330723";
 constexpr char kToday[] = "2025-10-15";
 
-Principal Who(common::v1::Role role, std::string subject, std::string region = "",
-              std::string school = "") {
-  Principal p;
-  p.set_role(role);
-  p.set_subject(std::move(subject));
-  p.set_region(std::move(region));
-  p.set_school_id(std::move(school));
-  return p;
-}
+using testing::Who;
 
 std::string IdCard(const std::string& birth_yyyymmdd, int serial) {
   std::string first17 = absl::StrCat(kCounty, birth_yyyymmdd, absl::StrFormat("%02d", serial), "2");

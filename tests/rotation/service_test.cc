@@ -25,6 +25,7 @@
 #include "services/common/principal.h"
 #include "shidang/profile/v1/profile.pb.h"
 #include "shidang/rotation/v1/rotation.grpc.pb.h"
+#include "tests/kit/principals.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
 
@@ -43,15 +44,7 @@ constexpr char kWeak[] = "S330723-weak";
 constexpr char kToday[] = "2025-10-15";
 const std::string kPrincipalKey(40, 'k');
 
-Principal Who(common::v1::Role role, std::string subject, std::string region = "",
-              std::string school = "") {
-  Principal p;
-  p.set_role(role);
-  p.set_subject(std::move(subject));
-  p.set_region(std::move(region));
-  p.set_school_id(std::move(school));
-  return p;
-}
+using testing::Who;
 
 class RotationServiceTest : public ::testing::Test {
  protected:

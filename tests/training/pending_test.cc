@@ -23,6 +23,7 @@
 #include "services/common/principal.h"
 #include "shidang/profile/v1/profile.pb.h"
 #include "shidang/training/v1/training.grpc.pb.h"
+#include "tests/kit/principals.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
 
@@ -41,16 +42,7 @@ constexpr char kOtherSchool[] = "S330723-bbbbbbbbbb";
 constexpr char kToday[] = "2025-11-25";
 const std::string kPrincipalKey(40, 'k');
 
-Principal Who(common::v1::Role role, std::string subject, std::string region = "",
-              std::string school = "", std::string provider = "") {
-  Principal p;
-  p.set_role(role);
-  p.set_subject(std::move(subject));
-  p.set_region(std::move(region));
-  p.set_school_id(std::move(school));
-  p.set_provider_id(std::move(provider));
-  return p;
-}
+using testing::Who;
 
 class PendingSelfReportsTest : public ::testing::Test {
  protected:
