@@ -26,6 +26,7 @@
 #include "services/profile/rules.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
 #include "tests/kit/files.h"
+#include "tests/kit/principals.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
 
@@ -43,15 +44,7 @@ constexpr char kOtherCounty[] = "330781";
 constexpr char kToday[] = "2025-11-25";
 const std::string kPrincipalKey(40, 'k');
 
-Principal Who(common::v1::Role role, std::string subject, std::string region = "",
-              std::string school = "") {
-  Principal p;
-  p.set_role(role);
-  p.set_subject(std::move(subject));
-  p.set_region(std::move(region));
-  p.set_school_id(std::move(school));
-  return p;
-}
+using testing::Who;
 
 // A valid ID-card number for a birth date and sex (GB 11643), from the county's prefix.
 std::string IdCard(absl::string_view birth_yyyymmdd, bool male, int serial) {
@@ -932,9 +925,14 @@ TEST_F(RosterTest, CheckRosterListsEveryProblemAsCsvAndWritesNothing) {
   // A teachers file: a wrong check character, an unknown school, a number given twice.
   demo.teachers[3].id_card_number[17] = demo.teachers[3].id_card_number[17] == '1' ? '2' : '1';
   demo.teachers[7].school_code = "NO-SUCH-SCHOOL";
-  demo.teachers[11].id_card_number = demo.teachers[12].id_card_number;
-  demo.teachers[11].birth_date = demo.teachers[12].birth_date;
-  demo.teachers[11].sex = demo.teachers[12].sex;
+  {
+    // Row 13 takes row 14's person (its dates agree with the number) under its own ids.
+    DemoTeacher own = demo.teachers[11];
+    demo.teachers[11] = demo.teachers[12];
+    demo.teachers[11].national_teacher_id = own.national_teacher_id;
+    demo.teachers[11].name = own.name;
+    demo.teachers[11].phone = own.phone;
+  }
   const auto before = Snapshot(redis_.pool());
   s = check(hr_, v1::ROSTER_KIND_TEACHERS, TeachersCsv(demo), &resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
