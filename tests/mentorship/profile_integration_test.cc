@@ -188,6 +188,24 @@ class MentorshipWithProfileTest : public ::testing::Test {
     return s;
   }
 
+  // Whether the service suggests `mentor` as `mentee`'s teaching mentor: how a test sees that a
+  // profile change has reached the service without writing anything (a pairing attempted too
+  // early would succeed, and its request id would answer that success ever after).
+  bool Suggested(const std::string& mentee, const std::string& mentor) {
+    v1::SuggestMentorsRequest req;
+    req.set_mentee_id(mentee);
+    req.set_role(v1::PAIRING_ROLE_TEACHING);
+    req.set_start_date("2025-09-01");
+    req.set_limit(100);
+    v1::SuggestMentorsResponse resp;
+    EXPECT_TRUE(
+        Call(stub_.get(), &v1::MentorshipService::Stub::SuggestMentors, hr_, req, &resp).ok());
+    for (const v1::MentorSuggestion& m : resp.mentors()) {
+      if (m.mentor_id() == mentor) return true;
+    }
+    return false;
+  }
+
   int MentorshipEntries(const std::string& teacher, const std::string& type) {
     pv1::ListTimelineRequest req;
     req.set_teacher_id(teacher);
@@ -249,11 +267,12 @@ TEST_F(MentorshipWithProfileTest, TitlesAndVetoesFromTheProfileAndPairingsInBoth
   finding.set_occurred_on("2025-08-20");
   finding.set_summary("师德考核：警告");
   finding.mutable_ethics_finding()->set_severity(common::v1::ETHICS_SEVERITY_WARNING);
+  ASSERT_TRUE(Suggested(second_mentee, mentor)) << "qualified before the finding";
   AddEntry(mentor, finding, "veto-1");
-  ASSERT_TRUE(Eventually([&] {
-    s = Pair(second_mentee, mentor, "p-2", &pairing);
-    return s.error_code() == grpc::StatusCode::FAILED_PRECONDITION && NamesRule(s, "MENTOR_VETO");
-  })) << s.error_message();
+  ASSERT_TRUE(Eventually([&] { return !Suggested(second_mentee, mentor); }));
+  s = Pair(second_mentee, mentor, "p-2", &pairing);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_TRUE(NamesRule(s, "MENTOR_VETO")) << s.error_message();
 }
 
 }  // namespace
