@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/any.pb.h"
 #include "services/common/events.h"
 #include "services/common/keys.h"
 #include "services/common/status.h"
@@ -21,6 +22,10 @@ const Mutation& CreateRotationScript() {
 }
 const Mutation& TransitionRotationScript() {
   static const Mutation* script = new Mutation(lua::kTransitionRotation);
+  return *script;
+}
+const Mutation& ApproveRotationScript() {
+  static const Mutation* script = new Mutation(lua::kApproveRotation);
   return *script;
 }
 const Mutation& PutDeferralScript() {
@@ -234,30 +239,7 @@ absl::StatusOr<v1::Rotation> RotationStore::CreateRotation(const v1::Rotation& r
 
 absl::StatusOr<std::optional<v1::Rotation>> RotationStore::CreatedBefore(
     absl::string_view county_id, const WriteContext& write) {
-  MutationRequest m;
-  if (write.request != nullptr) {
-    SHIDANG_RETURN_IF_ERROR(AttachIdempotency(m, kServiceName, CountyTag(county_id), write.actor,
-                                              write.method, *write.request));
-  }
-  if (m.idempotency_key.empty()) return std::nullopt;
-  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command({"GET", m.idempotency_key}));
-  if (reply.is_nil()) return std::nullopt;
-  // The kit's record: "<fingerprint>\n<payload>" (services/common/mutation.h).
-  const absl::string_view record = reply.str();
-  const size_t newline = record.find('\n');
-  if (newline == absl::string_view::npos) {
-    return absl::DataLossError("stored answer of CreateRotation unreadable");
-  }
-  if (record.substr(0, newline) != m.fingerprint) {
-    return InvalidField("request_id", "reused",
-                        absl::StrCat("request_id '", m.request_id,
-                                     "' was already used for a different request by the same "
-                                     "principal and method; send a new request_id for a new "
-                                     "request"));
-  }
-  SHIDANG_ASSIGN_OR_RETURN(v1::Rotation rotation,
-                           Parse<v1::Rotation>(record.substr(newline + 1), "rotation"));
-  return rotation;
+  return AnsweredBefore(county_id, write);
 }
 
 absl::StatusOr<v1::Rotation> RotationStore::Transition(const TransitionWrite& change,
@@ -285,6 +267,52 @@ absl::StatusOr<v1::Rotation> RotationStore::Transition(const TransitionWrite& ch
   SHIDANG_ASSIGN_OR_RETURN(MutationResult result,
                            Run(TransitionRotationScript(), county, std::move(m), write));
   return Parse<v1::Rotation>(result.payload, "rotation");
+}
+
+absl::StatusOr<v1::Rotation> RotationStore::Approve(const ApprovalWrite& approval,
+                                                    const WriteContext& write) {
+  const std::string& county = approval.county_id;
+  // The payload Any up to its value (field 1, the type URL), as PackFrom writes it.
+  google::protobuf::Any any;
+  any.PackFrom(v1::Rotation());
+  MutationRequest m;
+  m.events = {approval.approved_event, approval.confirmed_event};
+  m.keys = {RotationsKey(county), StatesKey(county), ActiveKey(county), WritesKey(county)};
+  m.args = {approval.rotation_id,
+            approval.approver,
+            approval.school_id,
+            approval.completes.SerializeAsString(),
+            approval.waits.SerializeAsString(),
+            any.SerializeAsString()};
+  SHIDANG_ASSIGN_OR_RETURN(MutationResult result,
+                           Run(ApproveRotationScript(), county, std::move(m), write));
+  return Parse<v1::Rotation>(result.payload, "rotation");
+}
+
+absl::StatusOr<std::optional<v1::Rotation>> RotationStore::AnsweredBefore(
+    absl::string_view county_id, const WriteContext& write) {
+  MutationRequest m;
+  if (write.request != nullptr) {
+    SHIDANG_RETURN_IF_ERROR(AttachIdempotency(m, kServiceName, CountyTag(county_id), write.actor,
+                                              write.method, *write.request));
+  }
+  if (m.idempotency_key.empty()) return std::nullopt;
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command({"GET", m.idempotency_key}));
+  if (reply.is_nil()) return std::nullopt;
+  // The kit's record: "<fingerprint>\n<payload>" (services/common/mutation.h).
+  const absl::string_view record = reply.str();
+  const size_t newline = record.find('\n');
+  if (newline == absl::string_view::npos) {
+    return absl::DataLossError(absl::StrCat("stored answer of ", write.method, " unreadable"));
+  }
+  if (record.substr(0, newline) != m.fingerprint) {
+    return InvalidField("request_id", "reused",
+                        absl::StrCat("request_id '", m.request_id,
+                                     "' was already used for a different request by the same "
+                                     "principal and method; send a new request_id for a new "
+                                     "request"));
+  }
+  return Parse<v1::Rotation>(record.substr(newline + 1), "rotation");
 }
 
 // ---- deferrals

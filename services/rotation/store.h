@@ -69,6 +69,24 @@ struct TransitionWrite {
   common::v1::Event event;
 };
 
+// One party's approval of a rotation, as approve_rotation.lua takes it: decided and written in one
+// script, with no read before it (the script appends `completes` or `waits` to the stored
+// rotation).
+struct ApprovalWrite {
+  std::string county_id;
+  std::string rotation_id;
+  std::string approver;   // "hr", "school" or "none" (approve_rotation.lua A[2])
+  std::string school_id;  // the school admin's school, for "school"
+  // What the approval adds to the rotation (state, flag, history entry) when it completes it, and
+  // when it still waits for the other party.
+  v1::Rotation completes;
+  v1::Rotation waits;
+  // "rotation.approved" and "rotation.confirmed", without teacher_id and payload (the script adds
+  // them from the stored rotation).
+  common::v1::Event approved_event;
+  common::v1::Event confirmed_event;
+};
+
 // Everything a county report reads, in one round trip.
 struct CountyData {
   std::map<std::string, v1::TeacherCopy> teachers;
@@ -135,6 +153,14 @@ class RotationStore {
                                                             const WriteContext& write);
   // transition_rotation.lua.
   absl::StatusOr<v1::Rotation> Transition(const TransitionWrite& change, const WriteContext& write);
+  // approve_rotation.lua: the replay of a retried request id, the checks, the write and the event
+  // in one round trip. PERMISSION_DENIED (with no words of its own) when the approver may not.
+  absl::StatusOr<v1::Rotation> Approve(const ApprovalWrite& approval, const WriteContext& write);
+  // The rotation a write of `write`'s method in `county_id` answered its request with (the kit's
+  // idempotency record), nullopt when none; INVALID_ARGUMENT naming request_id when it answered a
+  // different request.
+  absl::StatusOr<std::optional<v1::Rotation>> AnsweredBefore(absl::string_view county_id,
+                                                             const WriteContext& write);
 
   // ---- deferrals
   absl::StatusOr<v1::Deferral> GetDeferral(absl::string_view county_id,

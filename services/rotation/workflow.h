@@ -5,6 +5,8 @@
 // a state transition recorded with who and when; an illegal one is FAILED_PRECONDITION naming
 // both states; a retried request id is answered with the first answer before any state check.
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "services/common/server.h"
 #include "services/rotation/context.h"
@@ -14,9 +16,18 @@ namespace shidang::rotation {
 
 absl::Status CreateRotation(Deps& deps, const CallContext& call,
                             const v1::CreateRotationRequest& req, v1::CreateRotationResponse* resp);
+// One party's approval in one round trip (approve_rotation.lua): the retry's replay, the checks,
+// the write and the event in one script, answered from the kit's idempotency record of the
+// rotation's county.
 absl::Status ApproveRotation(Deps& deps, const CallContext& call,
                              const v1::ApproveRotationRequest& req,
                              v1::ApproveRotationResponse* resp);
+// The one county every approval `p` may make lands in (county HR of a county; a school admin,
+// whose school id names its county), else "". For such a caller ApproveRotation alone answers
+// every retry and refuses every reused request id (the records are that county's); the service
+// puts the kit's AnswerStore (replay.h) in front of the others' approvals (service.cc).
+std::string ApproverCounty(const common::v1::Principal& p);
+
 absl::Status RejectRotation(Deps& deps, const CallContext& call,
                             const v1::RejectRotationRequest& req, v1::RejectRotationResponse* resp);
 absl::Status StartRotation(Deps& deps, const CallContext& call, const v1::StartRotationRequest& req,

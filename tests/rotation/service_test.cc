@@ -3,11 +3,13 @@
 // the profile service's events (published here with the kit's write path, as the profile service
 // does), and it waits for them before each test goes on.
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -34,6 +36,7 @@ namespace {
 
 using common::v1::Principal;
 using ::testing::HasSubstr;
+using ::testing::Not;
 namespace pv1 = ::shidang::profile::v1;
 
 constexpr char kCounty[] = "330723";
@@ -209,6 +212,32 @@ class RotationServiceTest : public ::testing::Test {
     return Call(&v1::RotationService::Stub::ApproveRotation, who, req, resp);
   }
 
+  // An approval with raw bytes both ways, so that answers compare byte for byte.
+  struct RawAnswer {
+    grpc::Status status;
+    std::string bytes;
+  };
+  RawAnswer RawApprove(const v1::ApproveRotationRequest& req, const Principal& who) {
+    grpc::GenericStub stub(
+        grpc::CreateChannel(process_->address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    signer_.Attach(&ctx, who);
+    grpc::Slice slice(req.SerializeAsString());
+    grpc::ByteBuffer sent(&slice, 1), received;
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(&ctx, "/shidang.rotation.v1.RotationService/ApproveRotation",
+                   grpc::StubOptions(), &sent, &received,
+                   [&done](grpc::Status status) { done.set_value(std::move(status)); });
+    RawAnswer answer;
+    answer.status = done.get_future().get();
+    grpc::Slice whole;
+    if (answer.status.ok() && received.DumpToSingleSlice(&whole).ok()) {
+      answer.bytes.assign(reinterpret_cast<const char*>(whole.begin()), whole.size());
+    }
+    return answer;
+  }
+
   int64_t StreamLength(const std::string& county = kCounty) {
     auto n = redis_.pool().Command({"XLEN", absl::StrCat("rotation:{c:", county, "}:events")});
     EXPECT_TRUE(n.ok());
@@ -356,6 +385,81 @@ TEST_F(RotationServiceTest, RetriedApprovalAnswersTheFirstAnswer) {
   v1::ApproveRotationResponse again;
   s = Approve(r.rotation_id(), "a-2", hr_, &again);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// An approval is one script (approve_rotation.lua), its replay included: a retry gets the first
+// answer's very bytes, after the rotation moved on too, and changes nothing; a request id reused
+// for another request is refused, also for a rotation of another county; and an approval by
+// county HR costs Redis one command.
+TEST_F(RotationServiceTest, RetriedApprovalAnswersTheSameBytesFromOneScript) {
+  AddTeacher("T1", "2015-09-01");
+  AddTeacher("T2", "2015-09-01");
+  AddTeacher("T3", "2015-09-01");
+  const std::string id = Propose("T1", "p-1").rotation_id();
+  const std::string other = Propose("T2", "p-2").rotation_id();
+  v1::ApproveRotationResponse warm;  // the service loads the script into Redis
+  ASSERT_TRUE(Approve(Propose("T3", "p-3").rotation_id(), "a-3", hr_, &warm).ok());
+  v1::ApproveRotationRequest req;
+  req.set_request_id("a-1");
+  req.set_rotation_id(id);
+  const int64_t events_before = StreamLength();
+  ASSERT_TRUE(redis_.pool().Command({"CONFIG", "RESETSTAT"}).ok());
+  const RawAnswer first = RawApprove(req, hr_);
+  ASSERT_TRUE(first.status.ok()) << first.status.error_message();
+  // One EVALSHA (Redis counts the commands it runs inside it too), no script besides it and no
+  // read before it.
+  auto stats = redis_.pool().Command({"INFO", "commandstats"});
+  ASSERT_TRUE(stats.ok());
+  EXPECT_THAT(std::string(stats->str()), HasSubstr("cmdstat_evalsha:calls=1,"));
+  for (const char* command : {"cmdstat_hmget:", "cmdstat_eval:"}) {
+    EXPECT_THAT(std::string(stats->str()), Not(HasSubstr(command)));
+  }
+  v1::ApproveRotationResponse parsed;
+  ASSERT_TRUE(parsed.ParseFromString(first.bytes));
+  EXPECT_EQ(parsed.rotation().state(), v1::ROTATION_STATE_APPROVED);
+  EXPECT_TRUE(parsed.rotation().hr_approved());
+  ASSERT_EQ(parsed.rotation().history_size(), 2);
+  EXPECT_EQ(parsed.rotation().history(1).request_id(), "a-1");
+  EXPECT_EQ(StreamLength(), events_before + 1);
+
+  const RawAnswer retry = RawApprove(req, hr_);
+  ASSERT_TRUE(retry.status.ok()) << retry.status.error_message();
+  EXPECT_EQ(retry.bytes, first.bytes);
+  // Started since: the retry is still answered before any check of the state, the same bytes.
+  v1::StartRotationRequest start;
+  start.set_request_id("s-1");
+  start.set_rotation_id(id);
+  v1::StartRotationResponse started;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::StartRotation, hr_, start, &started).ok());
+  const int64_t events_after = StreamLength();
+  const RawAnswer late = RawApprove(req, hr_);
+  ASSERT_TRUE(late.status.ok()) << late.status.error_message();
+  EXPECT_EQ(late.bytes, first.bytes);
+  EXPECT_EQ(StreamLength(), events_after);
+
+  // The same request id for another rotation: refused, nothing written.
+  v1::ApproveRotationRequest reused = req;
+  reused.set_rotation_id(other);
+  const RawAnswer refused = RawApprove(reused, hr_);
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.status.error_message(), HasSubstr("request_id"));
+  reused.set_rotation_id("RT330781-00000000000000aa");  // another county's
+  EXPECT_EQ(RawApprove(reused, hr_).status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(StreamLength(), events_after);
+  v1::GetRotationRequest get;
+  get.set_rotation_id(other);
+  v1::GetRotationResponse got;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::GetRotation, hr_, get, &got).ok());
+  EXPECT_EQ(got.rotation().state(), v1::ROTATION_STATE_PROPOSED);
+
+  // City HR (approvals in several counties) goes through the kit's answer store: the same.
+  const Principal city_hr = Who(common::v1::ROLE_CITY_HR, "c", "330700");
+  v1::ApproveRotationRequest by_city;
+  by_city.set_request_id("c-1");
+  by_city.set_rotation_id(other);
+  const RawAnswer city_first = RawApprove(by_city, city_hr);
+  ASSERT_TRUE(city_first.status.ok()) << city_first.status.error_message();
+  EXPECT_EQ(RawApprove(by_city, city_hr).bytes, city_first.bytes);
 }
 
 TEST_F(RotationServiceTest, TwoRacingProposalsForOneTeacherMakeOneRotation) {
