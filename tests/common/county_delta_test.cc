@@ -131,6 +131,16 @@ TEST_F(CountyDeltaTest, ACounterBumpWithoutARecordFallsBackToAWholeRead) {
   EXPECT_FALSE(after->patched);
   EXPECT_EQ(after->items,
             (std::map<std::string, std::string>{{"T1", "uno"}, {"T9", "unrecorded"}}));
+
+  // The unrecorded write the last one: the records stop short of the counter.
+  ASSERT_TRUE(
+      server_.pool()
+          .Pipeline(
+              {{"MULTI"}, {"HDEL", Keys().hashes[0].key, "T9"}, {"INCR", Keys().counter}, {"EXEC"}})
+          .ok());
+  const std::shared_ptr<const TestCopy> last = Read(b_);
+  EXPECT_FALSE(last->patched);
+  EXPECT_EQ(last->items, (std::map<std::string, std::string>{{"T1", "uno"}}));
 }
 
 TEST_F(CountyDeltaTest, ACounterThatWentBackIsReadWhole) {
