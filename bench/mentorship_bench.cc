@@ -7,10 +7,12 @@
 //   - SuggestPairings for the county, SECOND role (every qualified teacher of the county is a
 //     candidate: the largest graph) and TEACHING role: target within 5x;
 //   - ListUnpaired for the county (first page of 100): target within 3x.
-// The service keeps a county's parsed copies while the county's writes counter is unchanged
-// (MentorshipStore::ReadCounty), so each call is timed twice: warm (nothing written since the
-// last read) and cold (the counter bumped before each call, as any write bumps it: the whole
-// county is read and parsed again).
+// The service keeps a county's parsed copies while the county's writes counter is unchanged and
+// patches them from the county's change log after a write (MentorshipStore::ReadCounty,
+// services/common/county_delta.h), so each call is timed three times: warm (nothing written
+// since the last read), after a write (one pairing created through the service before each call,
+// untimed: the copy is patched) and cold (the counter bumped with no change recorded before each
+// call, as a write the log missed would: the whole county is read and parsed again).
 // Each round starts a fresh Redis and service; each timed call is repeated and its median taken.
 //
 //   build-rel/bench/bench_mentorship [--teachers=10000] [--new_teachers=1500] [--schools=200]
@@ -59,6 +61,7 @@ constexpr char kToday[] = "2025-10-15";
 struct Round {
   double second_s = 0, teaching_s = 0, unpaired_s = 0, raw_read_s = 0;
   double second_cold_s = 0, unpaired_cold_s = 0;
+  double second_write_s = 0, unpaired_write_s = 0;  // each right after a pairing was created
   int second_suggested = 0, teaching_suggested = 0, unpaired_total = 0;
 };
 
@@ -179,14 +182,16 @@ class Bench {
 
   // The first `paired` new teachers get a TEACHING mentor: an experienced teacher of their school
   // and subject, suggested by the service itself (untimed), created in batches of 50 (each
-  // row costs a few round trips, and a call has one budget for Redis).
+  // row costs a few round trips, and a call has one budget for Redis). The suggestions left over
+  // are the writes PairNext makes.
   void PairSome(int paired) {
     v1::SuggestPairingsRequest suggest;
     suggest.set_county_id(kCounty);
     suggest.set_role(v1::PAIRING_ROLE_TEACHING);
-    v1::SuggestPairingsResponse suggested;
+    v1::SuggestPairingsResponse& suggested = spare_;
     Call(&v1::MentorshipService::Stub::SuggestPairings, suggest, &suggested);
     const int n = std::min(paired, suggested.suggestions_size());
+    next_spare_ = n;
     for (int first = 0; first < n; first += 50) {
       v1::CreatePairingsRequest batch;
       batch.set_request_id(absl::StrCat("pair-", first));
@@ -203,6 +208,22 @@ class Bench {
     }
   }
 
+  // One write: the next suggested TEACHING pairing PairSome left, created through the service.
+  void PairNext() {
+    if (next_spare_ >= spare_.suggestions_size()) Die("no suggestion left to create");
+    const v1::PairingSuggestion& s = spare_.suggestions(next_spare_);
+    v1::CreatePairingsRequest one;
+    one.set_request_id(absl::StrCat("next-", next_spare_++));
+    v1::PairingInput* in = one.add_pairings();
+    in->set_role(v1::PAIRING_ROLE_TEACHING);
+    in->set_mentee_id(s.mentee_id());
+    in->set_mentor_id(s.mentor_id());
+    in->set_start_date("2025-09-01");
+    v1::CreatePairingsResponse made;
+    Call(&v1::MentorshipService::Stub::CreatePairings, one, &made);
+    if (made.created() != 1) Die("a suggested pairing was refused");
+  }
+
  private:
   testing::RedisServer redis_;
   testing::TempDir keys_;
@@ -210,6 +231,8 @@ class Bench {
   std::unique_ptr<v1::MentorshipService::Stub> stub_;
   PrincipalSigner signer_{std::string(40, 'k')};
   Principal hr_;
+  v1::SuggestPairingsResponse spare_;
+  int next_spare_ = 0;
 };
 
 // Times `call` `repeats` times, each after an untimed `before`; the median in seconds.
@@ -230,7 +253,8 @@ double TimeMedian(int repeats, F&& call) {
       repeats, [] {}, call);
 }
 
-// What every write to the county's teachers, schools or pairings does besides its change.
+// A write the change log missed: the counter moves with no record, so the service reads the
+// county whole again (what every call after a write did before the log).
 void BumpWrites(testing::RedisServer& redis) {
   if (!redis.pool().Command({"INCR", MentorshipStore::WritesKey(kCounty)}).ok()) Die("INCR failed");
 }
@@ -271,6 +295,16 @@ Round RunRound(int teachers, int new_teachers, int schools, int paired, int repe
       repeats, [&] { BumpWrites(bench.redis()); },
       [&] { bench.Call(&v1::MentorshipService::Stub::ListUnpaired, unpaired, &listed); });
 
+  // Right after a write: each call follows a pairing created (the counts checked above are
+  // taken before these writes).
+  r.unpaired_write_s = TimeMedianAfter(
+      repeats, [&] { bench.PairNext(); },
+      [&] { bench.Call(&v1::MentorshipService::Stub::ListUnpaired, unpaired, &listed); });
+  suggest.set_role(v1::PAIRING_ROLE_SECOND);
+  r.second_write_s = TimeMedianAfter(
+      repeats, [&] { bench.PairNext(); },
+      [&] { bench.Call(&v1::MentorshipService::Stub::SuggestPairings, suggest, &suggested); });
+
   int64_t bytes = 0;
   r.raw_read_s = TimeMedian(repeats, [&] { bytes = RawCountyRead(bench.redis()); });
   if (bytes == 0) Die("the raw read read nothing");
@@ -294,33 +328,42 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::vector<double> second, teaching, unpaired, second_cold, unpaired_cold;
+  std::vector<double> second_write, unpaired_write;
   for (int round = 0; round < absl::GetFlag(FLAGS_rounds); ++round) {
     Round r = RunRound(teachers, new_teachers, schools, paired, repeats);
     std::printf(
         "round %d: raw pipelined read of the keys %.1f ms; SuggestPairings SECOND (%d suggested) "
-        "%.1f ms warm (%.2fx raw), %.1f ms cold (%.2fx); TEACHING (%d suggested) %.1f ms warm "
-        "(%.2fx); ListUnpaired (%d unpaired) %.1f ms warm (%.2fx), %.1f ms cold (%.2fx)\n",
+        "%.1f ms warm (%.2fx raw), %.1f ms after a write (%.2fx), %.1f ms cold (%.2fx); "
+        "TEACHING (%d suggested) %.1f ms warm (%.2fx); ListUnpaired (%d unpaired) %.1f ms warm "
+        "(%.2fx), %.1f ms after a write (%.2fx), %.1f ms cold (%.2fx)\n",
         round + 1, r.raw_read_s * 1e3, r.second_suggested, r.second_s * 1e3,
-        r.second_s / r.raw_read_s, r.second_cold_s * 1e3, r.second_cold_s / r.raw_read_s,
-        r.teaching_suggested, r.teaching_s * 1e3, r.teaching_s / r.raw_read_s, r.unpaired_total,
-        r.unpaired_s * 1e3, r.unpaired_s / r.raw_read_s, r.unpaired_cold_s * 1e3,
-        r.unpaired_cold_s / r.raw_read_s);
+        r.second_s / r.raw_read_s, r.second_write_s * 1e3, r.second_write_s / r.raw_read_s,
+        r.second_cold_s * 1e3, r.second_cold_s / r.raw_read_s, r.teaching_suggested,
+        r.teaching_s * 1e3, r.teaching_s / r.raw_read_s, r.unpaired_total, r.unpaired_s * 1e3,
+        r.unpaired_s / r.raw_read_s, r.unpaired_write_s * 1e3, r.unpaired_write_s / r.raw_read_s,
+        r.unpaired_cold_s * 1e3, r.unpaired_cold_s / r.raw_read_s);
     std::fflush(stdout);
     second.push_back(r.second_s / r.raw_read_s);
     teaching.push_back(r.teaching_s / r.raw_read_s);
     unpaired.push_back(r.unpaired_s / r.raw_read_s);
     second_cold.push_back(r.second_cold_s / r.raw_read_s);
     unpaired_cold.push_back(r.unpaired_cold_s / r.raw_read_s);
+    second_write.push_back(r.second_write_s / r.raw_read_s);
+    unpaired_write.push_back(r.unpaired_write_s / r.raw_read_s);
   }
   const double m_second = Median(second), m_teaching = Median(teaching);
   const double m_unpaired = Median(unpaired), m_second_cold = Median(second_cold);
   const double m_unpaired_cold = Median(unpaired_cold);
+  const double m_second_write = Median(second_write), m_unpaired_write = Median(unpaired_write);
+  // The targets hold warm and right after a write; cold (a write the log missed) is reported.
   std::printf(
       "median of %zu rounds, %d teachers (%d new) in %d schools, %d paired, against the raw read: "
-      "SuggestPairings SECOND %.2fx warm, %.2fx cold, TEACHING %.2fx warm (target <= 5x: %s); "
-      "ListUnpaired %.2fx warm, %.2fx cold (target <= 3x: %s)\n",
-      second.size(), teachers, new_teachers, schools, paired, m_second, m_second_cold, m_teaching,
-      std::max({m_second, m_second_cold, m_teaching}) <= 5 ? "met" : "NOT met", m_unpaired,
-      m_unpaired_cold, std::max(m_unpaired, m_unpaired_cold) <= 3 ? "met" : "NOT met");
+      "SuggestPairings SECOND %.2fx warm, %.2fx after a write, TEACHING %.2fx warm (target <= 5x: "
+      "%s), SECOND %.2fx cold; ListUnpaired %.2fx warm, %.2fx after a write (target <= 3x: %s), "
+      "%.2fx cold\n",
+      second.size(), teachers, new_teachers, schools, paired, m_second, m_second_write, m_teaching,
+      std::max({m_second, m_second_write, m_teaching}) <= 5 ? "met" : "NOT met", m_second_cold,
+      m_unpaired, m_unpaired_write, std::max(m_unpaired, m_unpaired_write) <= 3 ? "met" : "NOT met",
+      m_unpaired_cold);
   return 0;
 }

@@ -15,8 +15,10 @@
 //     Mutation, also against its own 8-field HSET) what the machine allows any write.
 //     CreateRotation, StartRotation and CompleteRotation are timed the same way, both ways.
 // The report and the candidates are timed on an unchanged county (after one warm call), which is
-// what the service's county cache (services/rotation/county_cache.h) serves with one small read;
-// the first call after a write reads and parses the county again.
+// what the service's county cache (services/rotation/county_cache.h) serves with one small read,
+// and right after a write (one approval through the service before each call, untimed), which
+// the cache serves by patching its copy from the county's change log
+// (services/common/county_delta.h); the first report of a round reads and parses it whole.
 // Each round starts a fresh Redis and service; each timed call is repeated and its median taken.
 //
 //   build-rel/bench/bench_rotation [--teachers=10000] [--schools=200] [--rotations=1500]
@@ -90,7 +92,9 @@ struct WriteTimes {
 
 struct Round {
   double report_s = 0, candidates_s = 0, raw_read_s = 0;
-  double report_cold_s = 0;  // the first report after a write: the county read and parsed again
+  double report_cold_s = 0;  // the first report: the county read and parsed whole
+  // Each right after one approval (the cache patched from the change log).
+  double report_write_s = 0, candidates_write_s = 0;
   // The same two computed in the bench's own process from a warm cache (no gRPC).
   double report_inproc_s = 0, candidates_inproc_s = 0;
   // Per call: a bare HSET, a gRPC hop alone; each write over gRPC and in-process.
@@ -202,7 +206,7 @@ class InProcess {
   explicit InProcess(redis::Pool& pool, const Principal& hr)
       : pool_(pool),
         store_(pool),
-        counties_(store_),
+        counties_(pool_),
         policies_(pool, policy::PolicyStoreOptions{.clock = &clock_}),
         deps_{pool_, store_, counties_, policies_, clock_, {}} {
     call_.principal = hr;
@@ -343,16 +347,22 @@ class Bench {
   Principal hr_;
 };
 
-// Times `call` `repeats` times; the median in seconds.
-template <typename F>
-double TimeMedian(int repeats, F&& call) {
+// Times `call` `repeats` times, each after an untimed `before`; the median in seconds.
+template <typename Before, typename F>
+double TimeMedianAfter(int repeats, Before&& before, F&& call) {
   std::vector<double> times;
   for (int i = 0; i < repeats; ++i) {
+    before();
     const absl::Time start = absl::Now();
     call();
     times.push_back(absl::ToDoubleSeconds(absl::Now() - start));
   }
   return Median(times);
+}
+template <typename F>
+double TimeMedian(int repeats, F&& call) {
+  return TimeMedianAfter(
+      repeats, [] {}, call);
 }
 
 // The kit's write path alone, as bench_write_path measures it (its ~0.38 of a bare HSET): a
@@ -557,6 +567,24 @@ Round RunRound(int teachers, int schools, int rotations, int approvals, int repe
   });
   r.candidates = suggested.candidates_size();
 
+  // Right after a write: each call follows one approval of a proposal left open above.
+  int next_open = 2 * approvals + 1;
+  auto approve_next = [&] {
+    if (next_open >= rotations) Die("no proposal left to approve");
+    v1::ApproveRotationRequest req;
+    req.set_request_id(absl::StrCat("approve-", next_open));
+    req.set_rotation_id(ids[next_open]);
+    next_open += 2;
+    v1::ApproveRotationResponse resp;
+    bench.Call(&v1::RotationService::Stub::ApproveRotation, req, &resp);
+  };
+  r.report_write_s = TimeMedianAfter(repeats, approve_next, [&] {
+    bench.Call(&v1::RotationService::Stub::GetRotationCompliance, report, &answered);
+  });
+  r.candidates_write_s = TimeMedianAfter(repeats, approve_next, [&] {
+    bench.Call(&v1::RotationService::Stub::SuggestCandidates, suggest, &suggested);
+  });
+
   InProcess in_process(bench.redis().pool(), bench.hr());
   in_process.Report(report);  // warms its cache
   r.report_inproc_s = TimeMedian(repeats, [&] { in_process.Report(report); });
@@ -586,7 +614,8 @@ int main(int argc, char** argv) {
                  "repeats >= 1, and urban teachers for 2 x approvals more proposals\n");
     return 2;
   }
-  std::vector<double> report, candidates, hop, kit, approve_vs_kit, approve8, kit8;
+  std::vector<double> report, candidates, report_write, candidates_write, hop, kit, approve_vs_kit,
+      approve8, kit8;
   // HSET / write: each kind, through gRPC and in-process.
   std::vector<double> approve, approve_in, propose, propose_in, start, start_in, complete,
       complete_in;
@@ -604,9 +633,11 @@ int main(int argc, char** argv) {
     approve8.push_back(r.approve.inproc_ratio8);
     kit8.push_back(r.approve.kit_ratio8);
     std::printf(
-        "round %d: compliance report (%d schools) %.1f ms (first after a write %.1f ms), "
-        "candidates (%d) %.1f ms, raw pipelined read of the same keys (%.1f MB) %.1f ms: "
-        "report/raw %.2fx, candidates/raw %.2fx; in-process (no gRPC, warm cache) report %.1f ms, "
+        "round %d: compliance report (%d schools) %.1f ms (first, read whole, %.1f ms; right "
+        "after a write %.1f ms), candidates (%d) %.1f ms (right after a write %.1f ms), raw "
+        "pipelined read of the same keys (%.1f MB) %.1f ms: report/raw %.2fx (after a write "
+        "%.2fx), candidates/raw %.2fx (after a write %.2fx); in-process (no gRPC, warm cache) "
+        "report %.1f ms, "
         "candidates %.1f ms\n"
         "  writes one at a time, bare HSET %.3f ms, gRPC hop alone %.3f ms (HSET/hop %.3f), the "
         "kit's write path alone (in-process) at %.3f of a bare HSET; "
@@ -616,17 +647,21 @@ int main(int argc, char** argv) {
         "    propose  HSET %.3f ms: %.3f ms %.3f | %.3f ms %.3f\n"
         "    start    HSET %.3f ms: %.3f ms %.3f | %.3f ms %.3f\n"
         "    complete HSET %.3f ms: %.3f ms %.3f | %.3f ms %.3f\n",
-        round + 1, r.schools_reported, r.report_s * 1e3, r.report_cold_s * 1e3, r.candidates,
-        r.candidates_s * 1e3, static_cast<double>(r.raw_bytes) / 1e6, r.raw_read_s * 1e3,
-        r.report_s / r.raw_read_s, r.candidates_s / r.raw_read_s, r.report_inproc_s * 1e3,
-        r.candidates_inproc_s * 1e3, r.raw_hset_s * 1e3, r.hop_s * 1e3, r.raw_hset_s / r.hop_s,
-        kit_round, r.approve.hset_s * 1e3, r.approve.grpc_s * 1e3, a, r.approve.inproc_s * 1e3,
-        a_in, r.propose.hset_s * 1e3, r.propose.grpc_s * 1e3, p, r.propose.inproc_s * 1e3, p_in,
+        round + 1, r.schools_reported, r.report_s * 1e3, r.report_cold_s * 1e3,
+        r.report_write_s * 1e3, r.candidates, r.candidates_s * 1e3, r.candidates_write_s * 1e3,
+        static_cast<double>(r.raw_bytes) / 1e6, r.raw_read_s * 1e3, r.report_s / r.raw_read_s,
+        r.report_write_s / r.raw_read_s, r.candidates_s / r.raw_read_s,
+        r.candidates_write_s / r.raw_read_s, r.report_inproc_s * 1e3, r.candidates_inproc_s * 1e3,
+        r.raw_hset_s * 1e3, r.hop_s * 1e3, r.raw_hset_s / r.hop_s, kit_round,
+        r.approve.hset_s * 1e3, r.approve.grpc_s * 1e3, a, r.approve.inproc_s * 1e3, a_in,
+        r.propose.hset_s * 1e3, r.propose.grpc_s * 1e3, p, r.propose.inproc_s * 1e3, p_in,
         r.start.hset_s * 1e3, r.start.grpc_s * 1e3, st, r.start.inproc_s * 1e3, st_in,
         r.complete.hset_s * 1e3, r.complete.grpc_s * 1e3, c, r.complete.inproc_s * 1e3, c_in);
     std::fflush(stdout);
     report.push_back(r.report_s / r.raw_read_s);
     candidates.push_back(r.candidates_s / r.raw_read_s);
+    report_write.push_back(r.report_write_s / r.raw_read_s);
+    candidates_write.push_back(r.candidates_write_s / r.raw_read_s);
     hop.push_back(r.raw_hset_s / r.hop_s);
     approve.push_back(a);
     approve_in.push_back(a_in);
@@ -639,16 +674,20 @@ int main(int argc, char** argv) {
   }
   const double m_report = Median(report), m_candidates = Median(candidates),
                m_approve_in = Median(approve_in);
+  const double m_report_write = Median(report_write);
+  const double m_candidates_write = Median(candidates_write);
   std::printf(
-      "median of %zu rounds, %d teachers in %d schools, %d rotations: report/raw %.2fx (target "
-      "<= 3x: %s), candidates/raw %.2fx (target <= 5x: %s); approvals one at a time in-process "
+      "median of %zu rounds, %d teachers in %d schools, %d rotations: report/raw %.2fx, after a "
+      "write %.2fx (target <= 3x: %s), candidates/raw %.2fx, after a write %.2fx (target <= 5x: "
+      "%s); approvals one at a time in-process "
       "(use case + store, one script) at %.3f of bare HSET round trips (target >= 0.25: %s), "
       "through gRPC at %.3f (a gRPC hop alone at %.3f; the kit's write path alone in-process at "
       "%.3f, so the approval costs %.2f of the kit's write path's time); in-process | gRPC: "
       "propose %.3f | %.3f, start %.3f | %.3f, complete %.3f | %.3f; against bench_write_path's "
       "baseline (an 8-field HSET) the approval in-process at %.3f, the kit's write path at %.3f\n",
-      report.size(), teachers, schools, rotations, m_report, m_report <= 3 ? "met" : "NOT met",
-      m_candidates, m_candidates <= 5 ? "met" : "NOT met", m_approve_in,
+      report.size(), teachers, schools, rotations, m_report, m_report_write,
+      std::max(m_report, m_report_write) <= 3 ? "met" : "NOT met", m_candidates, m_candidates_write,
+      std::max(m_candidates, m_candidates_write) <= 5 ? "met" : "NOT met", m_approve_in,
       m_approve_in >= 0.25 ? "met" : "NOT met", Median(approve), Median(hop), Median(kit),
       1 / Median(approve_vs_kit), Median(propose_in), Median(propose), Median(start_in),
       Median(start), Median(complete_in), Median(complete), Median(approve8), Median(kit8));

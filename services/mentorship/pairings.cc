@@ -392,7 +392,7 @@ absl::Status ListPairings(Deps& deps, const CallContext& call, const v1::ListPai
                            deps.store.ReadCounty(req.county_id()));
   const CountyData& data = *read;
   std::vector<v1::Pairing> chosen;
-  for (const v1::Pairing& p : data.pairings) {
+  for (const v1::Pairing& p : *data.pairings) {
     if (!req.include_ended() && p.state() != v1::PAIRING_STATE_ACTIVE) continue;
     if (!req.school_id().empty() && p.mentee_school_id() != req.school_id() &&
         p.mentor_school_id() != req.school_id()) {

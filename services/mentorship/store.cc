@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/common/county_delta.h"
 #include "services/common/events.h"
 #include "services/common/keys.h"
 #include "services/common/status.h"
@@ -19,12 +20,6 @@ namespace {
 constexpr char kPrefix[] = "mentorship:";
 // Counties whose parsed copies ReadCounty keeps (the least recently read is dropped first).
 constexpr size_t kCachedCounties = 16;
-
-// The writes counter's first value, written only when the counter is missing: the time in
-// microseconds, so that a county whose keys were deleted and written again (a flushed test
-// database, a restored backup of another history) does not count up through versions a service
-// still holds copies of.
-std::string FirstWritesValue() { return absl::StrCat(absl::ToUnixMicros(absl::Now())); }
 
 const Mutation& CreatePairingScript() {
   static const Mutation* script = new Mutation(lua::kCreatePairing);
@@ -46,11 +41,68 @@ bool IsCountyCode(absl::string_view code) {
 
 template <typename T>
 absl::StatusOr<T> Parse(absl::string_view bytes, absl::string_view what) {
-  T message;
-  if (!message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::DataLossError(absl::StrCat("stored ", what, " unreadable"));
+  return county_delta::ParseStored<T>(bytes, what);
+}
+
+// `base` (null: empty) with `fields` applied: a field without bytes is gone.
+absl::StatusOr<std::shared_ptr<const CountyPeople>> PatchPeople(
+    const CountyPeople* base, const std::vector<county_delta::Field>& teachers,
+    const std::vector<county_delta::Field>& schools) {
+  auto people =
+      base == nullptr ? std::make_shared<CountyPeople>() : std::make_shared<CountyPeople>(*base);
+  for (const county_delta::Field& f : teachers) {
+    if (!f.bytes.has_value()) {
+      people->teachers.erase(f.id);
+      continue;
+    }
+    SHIDANG_ASSIGN_OR_RETURN(people->teachers[f.id], Parse<v1::TeacherCopy>(*f.bytes, "teacher"));
   }
-  return message;
+  for (const county_delta::Field& f : schools) {
+    if (!f.bytes.has_value()) {
+      people->schools.erase(f.id);
+      continue;
+    }
+    SHIDANG_ASSIGN_OR_RETURN(people->schools[f.id], Parse<profile::v1::School>(*f.bytes, "school"));
+  }
+  return std::shared_ptr<const CountyPeople>(std::move(people));
+}
+
+// The changed pairings replace theirs; new ones go last, deleted ones go.
+absl::StatusOr<std::shared_ptr<const std::vector<v1::Pairing>>> PatchPairings(
+    const std::vector<v1::Pairing>* base, const std::vector<county_delta::Field>& fields) {
+  absl::flat_hash_map<std::string, const county_delta::Field*> changed;
+  for (const county_delta::Field& f : fields) changed[f.id] = &f;
+  auto pairings = std::make_shared<std::vector<v1::Pairing>>();
+  if (base != nullptr) {
+    pairings->reserve(base->size() + fields.size());
+    for (const v1::Pairing& p : *base) {
+      if (!changed.contains(p.pairing_id())) pairings->push_back(p);
+    }
+  }
+  for (const county_delta::Field& f : fields) {
+    if (!f.bytes.has_value()) continue;
+    SHIDANG_ASSIGN_OR_RETURN(v1::Pairing p, Parse<v1::Pairing>(*f.bytes, "pairing"));
+    pairings->push_back(std::move(p));
+  }
+  return std::shared_ptr<const std::vector<v1::Pairing>>(std::move(pairings));
+}
+
+// ReadCounty's copy of `read` (a whole read), or `base` patched with it; a part no change
+// touched is the base's, shared.
+absl::StatusOr<std::shared_ptr<const CountyData>> BuildCountyData(
+    const county_delta::CountyRead& read, const CountyData* base) {
+  auto data =
+      base == nullptr ? std::make_shared<CountyData>() : std::make_shared<CountyData>(*base);
+  const auto& teachers = read.Of(MentorshipStore::kTeacherKind);
+  const auto& schools = read.Of(MentorshipStore::kSchoolKind);
+  const auto& pairings = read.Of(MentorshipStore::kPairingKind);
+  if (base == nullptr || !teachers.empty() || !schools.empty()) {
+    SHIDANG_ASSIGN_OR_RETURN(data->people, PatchPeople(data->people.get(), teachers, schools));
+  }
+  if (base == nullptr || !pairings.empty()) {
+    SHIDANG_ASSIGN_OR_RETURN(data->pairings, PatchPairings(data->pairings.get(), pairings));
+  }
+  return std::shared_ptr<const CountyData>(std::move(data));
 }
 
 // The script names the refused field; the rule it broke follows from which check it was, so the
@@ -72,7 +124,8 @@ absl::Status WithRefusalRule(absl::Status status) {
 
 }  // namespace
 
-MentorshipStore::MentorshipStore(redis::Pool& pool) : pool_(pool) {}
+MentorshipStore::MentorshipStore(redis::Pool& pool)
+    : pool_(pool), counties_(pool, BuildCountyData, kCachedCounties) {}
 
 std::string MentorshipStore::CountyTag(absl::string_view c) { return keys::HashTag("c", c); }
 std::string MentorshipStore::TeachersKey(absl::string_view c) {
@@ -105,7 +158,19 @@ std::string MentorshipStore::StreamKey(absl::string_view c) {
 std::string MentorshipStore::WritesKey(absl::string_view c) {
   return absl::StrCat(kPrefix, CountyTag(c), ":writes");
 }
+std::string MentorshipStore::ChangesKey(absl::string_view c) {
+  return absl::StrCat(kPrefix, CountyTag(c), ":changes");
+}
 std::string MentorshipStore::TeacherCountyKey() { return "mentorship:teacher-county"; }
+
+county_delta::CountyKeys MentorshipStore::CountyKeysOf(absl::string_view c) {
+  return county_delta::CountyKeys{WritesKey(c),
+                                  ChangesKey(c),
+                                  StreamKey(c),
+                                  {{kTeacherKind, TeachersKey(c)},
+                                   {kSchoolKind, SchoolsKey(c)},
+                                   {kPairingKind, PairingsKey(c)}}};
+}
 
 std::string MentorshipStore::SlotOf(const v1::Pairing& p) {
   if (p.kind() == v1::PAIRING_KIND_URBAN_RURAL) return absl::StrCat(p.mentee_id(), "|URBAN_RURAL");
@@ -132,51 +197,26 @@ absl::StatusOr<std::string> MentorshipStore::CountyOfPairingId(absl::string_view
 
 // ---- facts
 
-absl::Status MentorshipStore::PutFact(absl::string_view county_id, std::string key,
-                                      std::string field, std::string bytes) {
-  const std::string writes = WritesKey(county_id);
-  SHIDANG_ASSIGN_OR_RETURN(
-      std::vector<redis::Reply> replies,
-      pool_.Pipeline({{"MULTI"},
-                      {"HSET", std::move(key), std::move(field), std::move(bytes)},
-                      {"SET", writes, FirstWritesValue(), "NX"},
-                      {"INCR", writes},
-                      {"EXEC"}}));
-  for (const redis::Reply& reply : replies) SHIDANG_RETURN_IF_ERROR(reply.ToStatus());
-  if (replies.back().is_nil()) return absl::UnavailableError("the county's write was aborted");
-  for (size_t i = 0; i < replies.back().size(); ++i) {
-    SHIDANG_RETURN_IF_ERROR(replies.back()[i].ToStatus());
-  }
-  return absl::OkStatus();
-}
-
 absl::Status MentorshipStore::PutSchool(const profile::v1::School& school) {
-  return PutFact(school.county_id(), SchoolsKey(school.county_id()), school.school_id(),
-                 school.SerializeAsString());
+  return county_delta::WriteFact(pool_, CountyKeysOf(school.county_id()), kSchoolKind,
+                                 school.school_id(), school.SerializeAsString());
 }
 
 absl::Status MentorshipStore::PutTeacher(const v1::TeacherCopy& teacher) {
-  return PutFact(teacher.county_id(), TeachersKey(teacher.county_id()), teacher.teacher_id(),
-                 teacher.SerializeAsString());
+  return county_delta::WriteFact(pool_, CountyKeysOf(teacher.county_id()), kTeacherKind,
+                                 teacher.teacher_id(), teacher.SerializeAsString());
 }
 
 absl::StatusOr<std::optional<v1::TeacherCopy>> MentorshipStore::GetTeacher(
     absl::string_view county_id, absl::string_view teacher_id) {
-  SHIDANG_ASSIGN_OR_RETURN(
-      redis::Reply reply, pool_.Command({"HGET", TeachersKey(county_id), std::string(teacher_id)}));
-  if (reply.is_nil()) return std::nullopt;
-  SHIDANG_ASSIGN_OR_RETURN(v1::TeacherCopy t, Parse<v1::TeacherCopy>(reply.str(), "teacher"));
-  return t;
+  return county_delta::ReadStored<v1::TeacherCopy>(pool_, TeachersKey(county_id), teacher_id,
+                                                   "teacher");
 }
 
 absl::StatusOr<std::optional<profile::v1::School>> MentorshipStore::GetSchool(
     absl::string_view county_id, absl::string_view school_id) {
-  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply,
-                           pool_.Command({"HGET", SchoolsKey(county_id), std::string(school_id)}));
-  if (reply.is_nil()) return std::nullopt;
-  SHIDANG_ASSIGN_OR_RETURN(profile::v1::School s,
-                           Parse<profile::v1::School>(reply.str(), "school"));
-  return s;
+  return county_delta::ReadStored<profile::v1::School>(pool_, SchoolsKey(county_id), school_id,
+                                                       "school");
 }
 
 absl::Status MentorshipStore::SetTeacherCounty(absl::string_view teacher_id,
@@ -187,75 +227,15 @@ absl::Status MentorshipStore::SetTeacherCounty(absl::string_view teacher_id,
 }
 
 absl::StatusOr<std::string> MentorshipStore::TeacherCounty(absl::string_view teacher_id) {
-  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply,
-                           pool_.Command({"HGET", TeacherCountyKey(), std::string(teacher_id)}));
-  if (reply.is_nil()) return absl::NotFoundError(absl::StrCat("no teacher ", teacher_id));
-  return std::string(reply.str());
+  SHIDANG_ASSIGN_OR_RETURN(std::optional<std::string> county,
+                           county_delta::ReadField(pool_, TeacherCountyKey(), teacher_id));
+  if (!county.has_value()) return absl::NotFoundError(absl::StrCat("no teacher ", teacher_id));
+  return *std::move(county);
 }
 
 absl::StatusOr<std::shared_ptr<const CountyData>> MentorshipStore::ReadCounty(
     absl::string_view county_id) {
-  const std::string county(county_id);
-  const std::string writes = WritesKey(county);
-  SHIDANG_ASSIGN_OR_RETURN(redis::Reply counter, pool_.Command({"GET", writes}));
-  if (!counter.is_nil()) {
-    std::shared_ptr<const CountyData> cached = Cached(county, std::string(counter.str()));
-    if (cached != nullptr) return cached;
-  }
-  // The counter with the keys in one transaction: the copies are exactly those of its value.
-  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies,
-                           pool_.Pipeline({{"MULTI"},
-                                           {"GET", writes},
-                                           {"HGETALL", TeachersKey(county)},
-                                           {"HGETALL", SchoolsKey(county)},
-                                           {"HVALS", PairingsKey(county)},
-                                           {"EXEC"}}));
-  for (const redis::Reply& reply : replies) SHIDANG_RETURN_IF_ERROR(reply.ToStatus());
-  const redis::Reply read = replies.back();
-  if (read.size() != 4) return absl::UnavailableError("the county's read was aborted");
-  for (size_t i = 0; i < read.size(); ++i) SHIDANG_RETURN_IF_ERROR(read[i].ToStatus());
-  auto data = std::make_shared<CountyData>();
-  const redis::Reply teachers = read[1], schools = read[2], pairings = read[3];
-  for (size_t i = 0; i + 1 < teachers.size(); i += 2) {
-    SHIDANG_ASSIGN_OR_RETURN(v1::TeacherCopy t,
-                             Parse<v1::TeacherCopy>(teachers[i + 1].str(), "teacher"));
-    data->teachers.emplace(std::string(teachers[i].str()), std::move(t));
-  }
-  for (size_t i = 0; i + 1 < schools.size(); i += 2) {
-    SHIDANG_ASSIGN_OR_RETURN(profile::v1::School s,
-                             Parse<profile::v1::School>(schools[i + 1].str(), "school"));
-    data->schools.emplace(std::string(schools[i].str()), std::move(s));
-  }
-  data->pairings.reserve(pairings.size());
-  for (size_t i = 0; i < pairings.size(); ++i) {
-    SHIDANG_ASSIGN_OR_RETURN(v1::Pairing p, Parse<v1::Pairing>(pairings[i].str(), "pairing"));
-    data->pairings.push_back(std::move(p));
-  }
-  // A county never written has no counter: nothing to know a later change by, so not kept.
-  if (!read[0].is_nil()) Keep(county, std::string(read[0].str()), data);
-  return std::shared_ptr<const CountyData>(std::move(data));
-}
-
-std::shared_ptr<const CountyData> MentorshipStore::Cached(const std::string& county_id,
-                                                          const std::string& version) {
-  absl::MutexLock lock(&cache_mutex_);
-  auto found = cache_.find(county_id);
-  if (found == cache_.end() || found->second.version != version) return nullptr;
-  found->second.last_used = ++cache_clock_;
-  return found->second.data;
-}
-
-void MentorshipStore::Keep(const std::string& county_id, const std::string& version,
-                           std::shared_ptr<const CountyData> data) {
-  absl::MutexLock lock(&cache_mutex_);
-  if (!cache_.contains(county_id) && cache_.size() >= kCachedCounties) {
-    auto oldest = cache_.begin();
-    for (auto it = cache_.begin(); it != cache_.end(); ++it) {
-      if (it->second.last_used < oldest->second.last_used) oldest = it;
-    }
-    cache_.erase(oldest);
-  }
-  cache_[county_id] = CachedCounty{version, std::move(data), ++cache_clock_};
+  return counties_.Read(std::string(county_id), CountyKeysOf(county_id));
 }
 
 absl::StatusOr<std::optional<std::string>> MentorshipStore::FirstAnswer(absl::string_view county_id,
@@ -318,7 +298,8 @@ absl::StatusOr<v1::Pairing> MentorshipStore::CreatePairing(NewPairing create,
             SlotsKey(county),
             TeacherPairingsKey(county, p.mentee_id()),
             TeacherPairingsKey(county, p.mentor_id()),
-            WritesKey(county)};
+            WritesKey(county),
+            ChangesKey(county)};
   m.args = {p.pairing_id(),
             p.SerializeAsString(),
             LoadFieldOf(p),
@@ -326,7 +307,8 @@ absl::StatusOr<v1::Pairing> MentorshipStore::CreatePairing(NewPairing create,
             absl::StrCat(create.capacity),
             slot_name,
             p.mentor_id(),
-            FirstWritesValue()};
+            county_delta::FirstCounterValue(),
+            absl::StrCat(county_delta::kLogBound)};
   absl::StatusOr<MutationResult> result = Run(CreatePairingScript(), county, std::move(m), write);
   if (!result.ok()) return WithRefusalRule(result.status());
   return Parse<v1::Pairing>(result->payload, "pairing");
@@ -339,10 +321,15 @@ absl::StatusOr<v1::Pairing> MentorshipStore::EndPairing(const v1::Pairing& read,
   const std::string& county = read.county_id();
   MutationRequest m;
   m.events = std::move(events);
-  m.keys = {PairingsKey(county), LoadKey(county), SlotsKey(county), WritesKey(county)};
-  m.args = {
-      read.pairing_id(), read.SerializeAsString(), ended.SerializeAsString(), LoadFieldOf(read),
-      SlotOf(read),      FirstWritesValue()};
+  m.keys = {PairingsKey(county), LoadKey(county), SlotsKey(county), WritesKey(county),
+            ChangesKey(county)};
+  m.args = {read.pairing_id(),
+            read.SerializeAsString(),
+            ended.SerializeAsString(),
+            LoadFieldOf(read),
+            SlotOf(read),
+            county_delta::FirstCounterValue(),
+            absl::StrCat(county_delta::kLogBound)};
   SHIDANG_ASSIGN_OR_RETURN(MutationResult result,
                            Run(EndPairingScript(), county, std::move(m), write));
   return Parse<v1::Pairing>(result.payload, "pairing");

@@ -19,7 +19,11 @@
 //   mentorship:{c:<c>}:events            stream the growth file's events (service.h)
 //   mentorship:{c:<c>}:writes            string the county's writes counter: every change to
 //                                              teachers, schools or pairings bumps it in the same
-//                                              transaction or script (ReadCounty's cache)
+//                                              script and records what it changed in :changes
+//   mentorship:{c:<c>}:changes           zset   "<version>:<kind>:<id>" by version, the last
+//                                              county_delta::kLogBound changes (kinds: k*Kind),
+//                                              so ReadCounty patches its copy
+//                                              (services/common/county_delta.h)
 // Routing index outside any state slot (a plain idempotent HSET, written before the copy):
 //   mentorship:teacher-county            hash  teacher id -> county id
 // Pairing ids embed their county ("MP<county>-<hex>"), activity ids too ("MA<county>-<hex>").
@@ -37,6 +41,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/message.h"
+#include "services/common/county_delta.h"
 #include "services/common/mutation.h"
 #include "services/common/redis.h"
 #include "shidang/common/v1/event.pb.h"
@@ -54,11 +59,17 @@ struct WriteContext {
   const google::protobuf::Message* request = nullptr;
 };
 
-// Everything a county listing reads, in one round trip.
-struct CountyData {
+// A county's teachers and schools, parsed: the part of its copy a pairing leaves alone.
+struct CountyPeople {
   std::map<std::string, v1::TeacherCopy> teachers;
   std::map<std::string, profile::v1::School> schools;
-  std::vector<v1::Pairing> pairings;
+};
+
+// Everything a county listing reads. Each part is shared with the copies before and after it
+// that the writes between them left alone: a pairing created costs the pairings part only.
+struct CountyData {
+  std::shared_ptr<const CountyPeople> people;
+  std::shared_ptr<const std::vector<v1::Pairing>> pairings;  // in no particular order
 };
 
 // A pairing to create, with the capacity its mentor is checked against inside the script.
@@ -85,7 +96,13 @@ class MentorshipStore {
   static std::string EvaluationsKey(absl::string_view county_id);
   static std::string StreamKey(absl::string_view county_id);
   static std::string WritesKey(absl::string_view county_id);
+  static std::string ChangesKey(absl::string_view county_id);
   static std::string TeacherCountyKey();
+  // The kinds the change log names the county's hashes by, and the keys of its copy.
+  static constexpr char kTeacherKind[] = "t";
+  static constexpr char kSchoolKind[] = "s";
+  static constexpr char kPairingKind[] = "p";
+  static county_delta::CountyKeys CountyKeysOf(absl::string_view county_id);
   // The mentee's slot a pairing holds while active: "<mentee>|TEACHING" / "|SECOND" /
   // "|URBAN_RURAL".
   static std::string SlotOf(const v1::Pairing& pairing);
@@ -108,11 +125,11 @@ class MentorshipStore {
   absl::StatusOr<std::string> TeacherCounty(absl::string_view teacher_id);
 
   // Teachers, schools and every pairing of a county, parsed, shared and read-only. The parsed
-  // copies of the last few counties read are kept with the county's writes counter as they read
-  // it (in the same MULTI as the keys) and reused while a GET of the counter shows it unchanged:
-  // a county's listings then cost one small round trip instead of reading and parsing every
-  // teacher. Every change to those keys bumps the counter before it is acknowledged, so a read
-  // after an acknowledged write never gets the copies from before it.
+  // copies of the last few counties read are kept (county_delta::Cache) and reused while the
+  // county's writes counter is unchanged: a county's listings then cost one small round trip
+  // instead of reading and parsing every teacher; after a write only what it changed is read
+  // (the change log). Every change to those keys bumps the counter and records itself before it
+  // is acknowledged, so a read after an acknowledged write never gets the copies from before it.
   absl::StatusOr<std::shared_ptr<const CountyData>> ReadCounty(absl::string_view county_id);
 
   // The answer a write with this request id already got (STYLE: a retry is answered with the
@@ -156,24 +173,8 @@ class MentorshipStore {
  private:
   absl::StatusOr<MutationResult> Run(const Mutation& script, absl::string_view county_id,
                                      MutationRequest m, const WriteContext& write);
-  // HSET of one field of a county's hash with the writes counter bumped, in one MULTI.
-  absl::Status PutFact(absl::string_view county_id, std::string key, std::string field,
-                       std::string bytes);
-  // The county's copies as of `version` (the counter's value), when cached.
-  std::shared_ptr<const CountyData> Cached(const std::string& county_id,
-                                           const std::string& version);
-  void Keep(const std::string& county_id, const std::string& version,
-            std::shared_ptr<const CountyData> data);
-
-  struct CachedCounty {
-    std::string version;
-    std::shared_ptr<const CountyData> data;
-    uint64_t last_used = 0;
-  };
   redis::Pool& pool_;
-  absl::Mutex cache_mutex_;
-  absl::flat_hash_map<std::string, CachedCounty> cache_ ABSL_GUARDED_BY(cache_mutex_);
-  uint64_t cache_clock_ ABSL_GUARDED_BY(cache_mutex_) = 0;
+  county_delta::Cache<CountyData> counties_;
 };
 
 }  // namespace shidang::mentorship

@@ -28,20 +28,19 @@ constexpr int kMaxPageSize = 1000;
 constexpr int kDefaultLimit = 20;
 constexpr int kMaxLimit = 200;
 
-// A county's teachers (those still in it) as the rules' facts, by school then id, their
-// positions by id, and its active pairings.
-struct CountyFacts {
+// A county's teachers (those still in it) as the rules' facts, by school then id, and their
+// positions by id.
+struct PeopleFacts {
   std::vector<TeacherFacts> teachers;
   absl::flat_hash_map<std::string, size_t> position;
-  std::vector<Pairing> active;
 };
 
-CountyFacts BuildFacts(const CountyData& data) {
-  CountyFacts facts;
-  facts.teachers.reserve(data.teachers.size());
-  for (const auto& [id, copy] : data.teachers) {
+PeopleFacts BuildPeopleFacts(const CountyPeople& people) {
+  PeopleFacts facts;
+  facts.teachers.reserve(people.teachers.size());
+  for (const auto& [id, copy] : people.teachers) {
     if (!copy.transferred_to_county_id().empty()) continue;
-    facts.teachers.push_back(ToTeacherFacts(copy, data.schools));
+    facts.teachers.push_back(ToTeacherFacts(copy, people.schools));
   }
   std::sort(facts.teachers.begin(), facts.teachers.end(),
             [](const TeacherFacts& a, const TeacherFacts& b) {
@@ -52,50 +51,72 @@ CountyFacts BuildFacts(const CountyData& data) {
   for (size_t i = 0; i < facts.teachers.size(); ++i) {
     facts.position.emplace(facts.teachers[i].teacher_id, i);
   }
-  for (const v1::Pairing& p : data.pairings) {
-    if (p.state() != v1::PAIRING_STATE_ACTIVE) continue;
-    if (std::optional<Pairing> r = ToRulesPairing(p)) facts.active.push_back(*std::move(r));
-  }
   return facts;
 }
 
-// The facts of `data`, built once per parsed copy: ReadCounty hands out the same copy while the
-// county is unchanged, so the listings between two writes share them (a 10,000-teacher county's
-// facts cost more than reading it). Keyed by the copy's address, checked against a weak pointer,
-// so a new copy at a reused address is never taken for an old one.
-std::shared_ptr<const CountyFacts> FactsOf(const std::shared_ptr<const CountyData>& data) {
-  struct Built {
-    std::weak_ptr<const CountyData> data;
-    std::shared_ptr<const CountyFacts> facts;
+// The active pairings as the rules read them.
+std::vector<Pairing> BuildActive(const std::vector<v1::Pairing>& pairings) {
+  std::vector<Pairing> active;
+  for (const v1::Pairing& p : pairings) {
+    if (p.state() != v1::PAIRING_STATE_ACTIVE) continue;
+    if (std::optional<Pairing> r = ToRulesPairing(p)) active.push_back(*std::move(r));
+  }
+  return active;
+}
+
+// `build(*from)`, built once per part of a county's copy: ReadCounty hands out the same parts
+// while the county is unchanged, and a write shares every part it left alone (a pairing created
+// keeps the teachers), so the listings between two writes share the facts, and after a write only
+// the changed part's are built again (a 10,000-teacher county's facts cost more than reading
+// it). Keyed by the part's address, checked against a weak pointer, so a new part at a reused
+// address is never taken for an old one.
+template <typename From, typename Built>
+std::shared_ptr<const Built> BuiltOnce(const std::shared_ptr<const From>& from,
+                                       Built (*build)(const From&)) {
+  struct Entry {
+    std::weak_ptr<const From> from;
+    std::shared_ptr<const Built> built;
   };
   static absl::Mutex mutex;
-  static auto* built = new absl::flat_hash_map<const CountyData*, Built>();
+  static auto* built = new absl::flat_hash_map<const From*, Entry>();
   {
     absl::MutexLock lock(&mutex);
-    auto found = built->find(data.get());
-    if (found != built->end() && found->second.data.lock() == data) return found->second.facts;
+    auto found = built->find(from.get());
+    if (found != built->end() && found->second.from.lock() == from) return found->second.built;
   }
-  auto facts = std::make_shared<const CountyFacts>(BuildFacts(*data));
+  auto made = std::make_shared<const Built>(build(*from));
   absl::MutexLock lock(&mutex);
   for (auto it = built->begin(); it != built->end();) {
-    if (it->second.data.expired()) {
+    if (it->second.from.expired()) {
       built->erase(it++);
     } else {
       ++it;
     }
   }
-  (*built)[data.get()] = Built{data, facts};
-  return facts;
+  (*built)[from.get()] = Entry{from, made};
+  return made;
+}
+
+// A county's facts: its teachers' and its active pairings, each shared with the copies that share
+// the part they come from.
+struct CountyFacts {
+  std::shared_ptr<const PeopleFacts> people;
+  std::shared_ptr<const std::vector<Pairing>> active;
+};
+
+CountyFacts FactsOf(const CountyData& data) {
+  return CountyFacts{BuiltOnce(data.people, BuildPeopleFacts),
+                     BuiltOnce(data.pairings, BuildActive)};
 }
 
 std::string NameOf(const CountyData& data, const std::string& teacher_id) {
-  auto found = data.teachers.find(teacher_id);
-  return found == data.teachers.end() ? "" : found->second.name();
+  auto found = data.people->teachers.find(teacher_id);
+  return found == data.people->teachers.end() ? "" : found->second.name();
 }
 
 std::string SchoolOf(const CountyData& data, const std::string& teacher_id) {
-  auto found = data.teachers.find(teacher_id);
-  return found == data.teachers.end() ? "" : found->second.school_id();
+  auto found = data.people->teachers.find(teacher_id);
+  return found == data.people->teachers.end() ? "" : found->second.school_id();
 }
 
 absl::Status CheckRole(v1::PairingRole role) {
@@ -130,22 +151,22 @@ absl::Status ListUnpaired(Deps& deps, const CallContext& call, const v1::ListUnp
   SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountyData> read,
                            deps.store.ReadCounty(req.county_id()));
   const CountyData& data = *read;
-  const std::shared_ptr<const CountyFacts> facts = FactsOf(read);
+  const CountyFacts facts = FactsOf(data);
   std::vector<TeacherFacts> of_school;
   if (!req.school_id().empty()) {
-    for (const TeacherFacts& t : facts->teachers) {
+    for (const TeacherFacts& t : facts.people->teachers) {
       if (t.school_id == req.school_id()) of_school.push_back(t);
     }
   }
   std::vector<Unpaired> unpaired = FindUnpaired(
-      req.school_id().empty() ? facts->teachers : of_school, facts->active, as_of, policy);
+      req.school_id().empty() ? facts.people->teachers : of_school, *facts.active, as_of, policy);
   resp->set_as_of(dates::FormatDate(as_of));
   for (size_t i = 0; i < unpaired.size(); ++i) {
     const Unpaired& u = unpaired[i];
     resp->set_lacking_teaching(resp->lacking_teaching() + (u.lacks_teaching ? 1 : 0));
     resp->set_lacking_second(resp->lacking_second() + (u.lacks_second ? 1 : 0));
     if (i < offset || i >= offset + static_cast<size_t>(size)) continue;
-    const TeacherFacts& t = facts->teachers[facts->position.at(u.teacher_id)];
+    const TeacherFacts& t = facts.people->teachers[facts.people->position.at(u.teacher_id)];
     v1::UnpairedTeacher* row = resp->add_teachers();
     row->set_teacher_id(u.teacher_id);
     row->set_name(NameOf(data, u.teacher_id));
@@ -187,17 +208,17 @@ absl::Status SuggestMentors(Deps& deps, const CallContext& call,
   SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountyData> read,
                            deps.store.ReadCounty(mentee->county_id));
   const CountyData& data = *read;
-  const std::shared_ptr<const CountyFacts> facts = FactsOf(read);
-  const TeacherFacts mentee_facts = ToTeacherFacts(mentee->teacher, data.schools);
+  const CountyFacts facts = FactsOf(data);
+  const TeacherFacts mentee_facts = ToTeacherFacts(mentee->teacher, data.people->schools);
   std::vector<TeacherFacts> candidates;
-  for (const TeacherFacts& t : facts->teachers) {
+  for (const TeacherFacts& t : facts.people->teachers) {
     if (t.teacher_id != req.mentee_id()) candidates.push_back(t);
   }
   std::map<std::string, const TeacherFacts*> by_id;
   for (const TeacherFacts& t : candidates) by_id[t.teacher_id] = &t;
   const int limit = req.limit() == 0 ? kDefaultLimit : req.limit();
   std::vector<RankedMentor> ranked = RankMentors(mentee_facts, RoleOf({}, req.role()), candidates,
-                                                 facts->active, day, policy, limit);
+                                                 *facts.active, day, policy, limit);
   for (size_t i = 0; i < ranked.size(); ++i) {
     const RankedMentor& r = ranked[i];
     const TeacherFacts& t = *by_id[r.mentor_id];
@@ -235,9 +256,10 @@ absl::Status SuggestPairings(Deps& deps, const CallContext& call,
   SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountyData> read,
                            deps.store.ReadCounty(req.county_id()));
   const CountyData& data = *read;
-  const std::shared_ptr<const CountyFacts> facts = FactsOf(read);
+  const CountyFacts facts = FactsOf(data);
   const Role role = RoleOf({}, req.role());
-  CountySuggestions found = SuggestPairings(facts->teachers, facts->active, role, day, policy);
+  CountySuggestions found =
+      SuggestPairings(facts.people->teachers, *facts.active, role, day, policy);
   resp->set_start_date(dates::FormatDate(day));
   resp->set_free_places(found.free_places);
   auto in_school = [&](const std::string& mentee_id) {

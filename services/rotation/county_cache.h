@@ -1,13 +1,13 @@
 #pragma once
 
-// A per-county cache of the parsed copies (teachers, schools, deferrals, rotations) and the
-// rules' facts derived from them, so that a report on a county nobody wrote to since costs one
-// small read (its writes counter, store.h) and the computation, not megabytes read and parsed.
+// A per-county copy of the parsed teachers, schools, deferrals and rotations and the rules' facts
+// derived from them, so that a report on a county costs one small read (its writes counter and
+// change log, services/common/county_delta.h) and the computation, not megabytes read and parsed:
+// after a write only what the write changed is read, parsed and derived again.
 //
-// Never stale: every write of a county bumps its counter after (or atomically with) the write,
-// and a read takes the counter first. A call that finds the counter where its cached copy was
-// read therefore sees every write acknowledged before the call started, whichever service
-// instance made it; a counter that moved makes it read the county again.
+// Never stale: every write of a county bumps its counter and records the change in the same
+// script, and a read takes the counter first (county_delta.h), so a call sees every write
+// acknowledged before it started, whichever service instance made it.
 
 #include <cstdint>
 #include <map>
@@ -15,10 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "services/common/county_delta.h"
 #include "services/rotation/rules.h"
 #include "services/rotation/store.h"
 
@@ -26,50 +25,60 @@ namespace shidang::rotation {
 
 // A teacher's stored copy and the rules' facts of it (facts.h).
 struct CountyTeacher {
-  const v1::TeacherCopy* copy = nullptr;  // in CountySnapshot::data
+  std::shared_ptr<const v1::TeacherCopy> copy;
   TeacherFacts facts;
 };
 
-// One county as read at one value of its writes counter (data.version). Not copyable: it points
-// into itself.
-struct CountySnapshot {
-  CountySnapshot() = default;
+// The deferrals as stored (by id) and as the rules read them (by teacher).
+struct CountyDeferrals {
+  std::map<std::string, v1::Deferral> stored;
+  std::map<std::string, std::vector<DeferralSpan>> spans;
+};
+
+// The rotations, in no particular order.
+struct CountyRotations {
+  std::vector<v1::Rotation> rotations;
+};
+
+// One county at one value of its writes counter. Each part is shared with the snapshots before
+// and after it that the writes between them left alone, so a rotation approved costs the
+// rotations part, not the 10,000 teachers.
+struct CountyParts {
+  std::shared_ptr<const std::map<std::string, CountyTeacher>> teachers;  // by teacher id
+  std::shared_ptr<const std::map<std::string, SchoolFacts>> schools;     // by school id
+  std::shared_ptr<const CountyDeferrals> deferrals;
+  std::shared_ptr<const CountyRotations> rotations;
+};
+
+class CountySnapshot {
+ public:
+  explicit CountySnapshot(CountyParts parts);
   CountySnapshot(const CountySnapshot&) = delete;
   CountySnapshot& operator=(const CountySnapshot&) = delete;
 
-  CountyData data;
-  // Derived once per version.
-  std::map<std::string, CountyTeacher> teachers;               // by teacher id
-  std::map<std::string, SchoolFacts> schools;                  // by school id
-  std::map<std::string, std::vector<DeferralSpan>> deferrals;  // by teacher id
+  const CountyParts parts;
+  // What the use cases read: views of the parts.
+  const std::map<std::string, CountyTeacher>& teachers;
+  const std::map<std::string, SchoolFacts>& schools;
+  const std::map<std::string, std::vector<DeferralSpan>>& deferrals;  // by teacher id
+  const CountyRotations& data;                                        // data.rotations
 };
 
-// Parses and derives a snapshot of `data`.
-std::shared_ptr<const CountySnapshot> MakeSnapshot(CountyData data);
+// A snapshot of `read` (a whole read), or `base` patched with `read`'s changes.
+absl::StatusOr<std::shared_ptr<const CountySnapshot>> BuildSnapshot(
+    const county_delta::CountyRead& read, const CountySnapshot* base);
 
 class CountyCache {
  public:
   // Holds at most `max_counties` counties, dropping the one least recently read.
-  explicit CountyCache(RotationStore& store, size_t max_counties = 16);
+  explicit CountyCache(redis::Pool& pool, size_t max_counties = 16);
 
-  // The county with every write acknowledged before this call: one GET of its counter when the
-  // cached snapshot is current, else one pipelined read of all of it (cached when the county has
-  // a counter). Thread-safe; the snapshot is shared and never changes.
+  // The county with every write acknowledged before this call. Thread-safe; the snapshot is
+  // shared and never changes.
   absl::StatusOr<std::shared_ptr<const CountySnapshot>> Read(absl::string_view county_id);
 
  private:
-  struct Entry {
-    std::shared_ptr<const CountySnapshot> snapshot;
-    uint64_t last_read = 0;
-  };
-  std::shared_ptr<const CountySnapshot> Cached(const std::string& county_id);
-  void Keep(const std::string& county_id, std::shared_ptr<const CountySnapshot> snapshot);
-
-  RotationStore& store_;
-  const size_t max_counties_;
-  absl::Mutex mu_;
-  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
-  uint64_t reads_ ABSL_GUARDED_BY(mu_) = 0;
+  county_delta::Cache<CountySnapshot> cache_;
 };
 
 }  // namespace shidang::rotation

@@ -31,7 +31,7 @@ void JudgeTeachers(const CountySnapshot& county, const RotationPolicy& policy,
     }
     auto deferrals = county.deferrals.find(id);
     JudgedTeacher judged;
-    judged.copy = teacher.copy;
+    judged.copy = teacher.copy.get();
     judged.facts = &facts;
     judged.eligibility = JudgeEligibility(
         facts, school == county.schools.end() ? nullptr : &school->second,

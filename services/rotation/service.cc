@@ -18,7 +18,7 @@ struct RotationServiceImpl::State {
   State(redis::Pool& pool, const Clock& clock, ProfileMover move_teacher)
       : answers(pool),
         store(pool),
-        counties(store),
+        counties(pool),
         policies(pool, policy::PolicyStoreOptions{.clock = &clock}),
         deps{pool, store, counties, policies, clock, std::move(move_teacher)} {}
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/any.pb.h"
+#include "services/common/county_delta.h"
 #include "services/common/events.h"
 #include "services/common/keys.h"
 #include "services/common/status.h"
@@ -53,11 +54,7 @@ absl::StatusOr<std::string> CountyOfId(absl::string_view id, absl::string_view p
 
 template <typename T>
 absl::StatusOr<T> Parse(absl::string_view bytes, absl::string_view what) {
-  T message;
-  if (!message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::DataLossError(absl::StrCat("stored ", what, " unreadable"));
-  }
-  return message;
+  return county_delta::ParseStored<T>(bytes, what);
 }
 
 }  // namespace
@@ -89,7 +86,20 @@ std::string RotationStore::StreamKey(absl::string_view c) {
 std::string RotationStore::WritesKey(absl::string_view c) {
   return absl::StrCat(kPrefix, CountyTag(c), ":writes");
 }
+std::string RotationStore::ChangesKey(absl::string_view c) {
+  return absl::StrCat(kPrefix, CountyTag(c), ":changes");
+}
 std::string RotationStore::TeacherCountyKey() { return "rotation:teacher-county"; }
+
+county_delta::CountyKeys RotationStore::CountyKeysOf(absl::string_view c) {
+  return county_delta::CountyKeys{WritesKey(c),
+                                  ChangesKey(c),
+                                  StreamKey(c),
+                                  {{kTeacherKind, TeachersKey(c)},
+                                   {kSchoolKind, SchoolsKey(c)},
+                                   {kDeferralKind, DeferralsKey(c)},
+                                   {kRotationKind, RotationsKey(c)}}};
+}
 
 absl::StatusOr<std::string> RotationStore::CountyOfRotationId(absl::string_view id,
                                                               absl::string_view field) {
@@ -103,50 +113,31 @@ absl::StatusOr<std::string> RotationStore::CountyOfDeferralId(absl::string_view 
 // ---- facts
 
 absl::Status RotationStore::PutSchool(const profile::v1::School& school) {
-  return WriteAndCount(school.county_id(), {"HSET", SchoolsKey(school.county_id()),
-                                            school.school_id(), school.SerializeAsString()});
+  return county_delta::WriteFact(pool_, CountyKeysOf(school.county_id()), kSchoolKind,
+                                 school.school_id(), school.SerializeAsString());
 }
 
 absl::Status RotationStore::PutTeacher(const v1::TeacherCopy& teacher) {
-  return WriteAndCount(teacher.county_id(), {"HSET", TeachersKey(teacher.county_id()),
-                                             teacher.teacher_id(), teacher.SerializeAsString()});
+  return county_delta::WriteFact(pool_, CountyKeysOf(teacher.county_id()), kTeacherKind,
+                                 teacher.teacher_id(), teacher.SerializeAsString());
 }
 
 absl::Status RotationStore::DeleteTeacher(absl::string_view county_id,
                                           absl::string_view teacher_id) {
-  return WriteAndCount(county_id, {"HDEL", TeachersKey(county_id), std::string(teacher_id)});
-}
-
-absl::Status RotationStore::WriteAndCount(absl::string_view county_id, redis::Args write) {
-  // Both or neither (one slot: the county's tag): a write the counter missed would let a cached
-  // copy stay as it was, and a re-delivered event finds nothing left to write.
-  SHIDANG_ASSIGN_OR_RETURN(
-      std::vector<redis::Reply> replies,
-      pool_.Pipeline({{"MULTI"}, std::move(write), {"INCR", WritesKey(county_id)}, {"EXEC"}}));
-  for (const redis::Reply& reply : replies) SHIDANG_RETURN_IF_ERROR(reply.ToStatus());
-  const redis::Reply& done = replies.back();
-  if (!done.is_array()) return absl::AbortedError("a write to the county's copy was not applied");
-  for (size_t i = 0; i < done.size(); ++i) SHIDANG_RETURN_IF_ERROR(done[i].ToStatus());
-  return absl::OkStatus();
+  return county_delta::WriteFact(pool_, CountyKeysOf(county_id), kTeacherKind, teacher_id,
+                                 std::nullopt);
 }
 
 absl::StatusOr<std::optional<v1::TeacherCopy>> RotationStore::GetTeacher(
     absl::string_view county_id, absl::string_view teacher_id) {
-  SHIDANG_ASSIGN_OR_RETURN(
-      redis::Reply reply, pool_.Command({"HGET", TeachersKey(county_id), std::string(teacher_id)}));
-  if (reply.is_nil()) return std::nullopt;
-  SHIDANG_ASSIGN_OR_RETURN(v1::TeacherCopy t, Parse<v1::TeacherCopy>(reply.str(), "teacher"));
-  return t;
+  return county_delta::ReadStored<v1::TeacherCopy>(pool_, TeachersKey(county_id), teacher_id,
+                                                   "teacher");
 }
 
 absl::StatusOr<std::optional<profile::v1::School>> RotationStore::GetSchool(
     absl::string_view county_id, absl::string_view school_id) {
-  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply,
-                           pool_.Command({"HGET", SchoolsKey(county_id), std::string(school_id)}));
-  if (reply.is_nil()) return std::nullopt;
-  SHIDANG_ASSIGN_OR_RETURN(profile::v1::School s,
-                           Parse<profile::v1::School>(reply.str(), "school"));
-  return s;
+  return county_delta::ReadStored<profile::v1::School>(pool_, SchoolsKey(county_id), school_id,
+                                                       "school");
 }
 
 absl::Status RotationStore::SetTeacherCounty(absl::string_view teacher_id,
@@ -157,49 +148,10 @@ absl::Status RotationStore::SetTeacherCounty(absl::string_view teacher_id,
 }
 
 absl::StatusOr<std::string> RotationStore::TeacherCounty(absl::string_view teacher_id) {
-  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply,
-                           pool_.Command({"HGET", TeacherCountyKey(), std::string(teacher_id)}));
-  if (reply.is_nil()) return absl::NotFoundError(absl::StrCat("no teacher ", teacher_id));
-  return std::string(reply.str());
-}
-
-absl::StatusOr<std::string> RotationStore::CountyVersion(absl::string_view county_id) {
-  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command({"GET", WritesKey(county_id)}));
-  return reply.is_nil() ? std::string() : std::string(reply.str());
-}
-
-absl::StatusOr<CountyData> RotationStore::ReadCounty(absl::string_view county_id) {
-  // The counter first: every write it counts is done before it is read, so the data read after
-  // it in the same pipeline holds them all (it may hold later ones too, which only makes the
-  // next reader read again).
-  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies,
-                           pool_.Pipeline({{"GET", WritesKey(county_id)},
-                                           {"HGETALL", TeachersKey(county_id)},
-                                           {"HGETALL", SchoolsKey(county_id)},
-                                           {"HVALS", DeferralsKey(county_id)},
-                                           {"HVALS", RotationsKey(county_id)}}));
-  for (const redis::Reply& reply : replies) SHIDANG_RETURN_IF_ERROR(reply.ToStatus());
-  CountyData data;
-  if (!replies[0].is_nil()) data.version = std::string(replies[0].str());
-  for (size_t i = 0; i + 1 < replies[1].size(); i += 2) {
-    SHIDANG_ASSIGN_OR_RETURN(v1::TeacherCopy t,
-                             Parse<v1::TeacherCopy>(replies[1][i + 1].str(), "teacher"));
-    data.teachers.emplace(std::string(replies[1][i].str()), std::move(t));
-  }
-  for (size_t i = 0; i + 1 < replies[2].size(); i += 2) {
-    SHIDANG_ASSIGN_OR_RETURN(profile::v1::School s,
-                             Parse<profile::v1::School>(replies[2][i + 1].str(), "school"));
-    data.schools.emplace(std::string(replies[2][i].str()), std::move(s));
-  }
-  for (size_t i = 0; i < replies[3].size(); ++i) {
-    SHIDANG_ASSIGN_OR_RETURN(v1::Deferral d, Parse<v1::Deferral>(replies[3][i].str(), "deferral"));
-    data.deferrals.push_back(std::move(d));
-  }
-  for (size_t i = 0; i < replies[4].size(); ++i) {
-    SHIDANG_ASSIGN_OR_RETURN(v1::Rotation r, Parse<v1::Rotation>(replies[4][i].str(), "rotation"));
-    data.rotations.push_back(std::move(r));
-  }
-  return data;
+  SHIDANG_ASSIGN_OR_RETURN(std::optional<std::string> county,
+                           county_delta::ReadField(pool_, TeacherCountyKey(), teacher_id));
+  if (!county.has_value()) return absl::NotFoundError(absl::StrCat("no teacher ", teacher_id));
+  return *std::move(county);
 }
 
 // ---- rotations
@@ -229,9 +181,10 @@ absl::StatusOr<v1::Rotation> RotationStore::CreateRotation(const v1::Rotation& r
   const std::string& county = rotation.county_id();
   MutationRequest m;
   m.events.push_back(std::move(event));
-  m.keys = {RotationsKey(county), StatesKey(county), ActiveKey(county), WritesKey(county)};
+  m.keys = {RotationsKey(county), StatesKey(county), ActiveKey(county), WritesKey(county),
+            ChangesKey(county)};
   m.args = {rotation.rotation_id(), rotation.teacher_id(), rotation.SerializeAsString(),
-            v1::RotationState_Name(rotation.state())};
+            v1::RotationState_Name(rotation.state()), absl::StrCat(county_delta::kLogBound)};
   SHIDANG_ASSIGN_OR_RETURN(MutationResult result,
                            Run(CreateRotationScript(), county, std::move(m), write));
   return Parse<v1::Rotation>(result.payload, "rotation");
@@ -252,7 +205,8 @@ absl::StatusOr<v1::Rotation> RotationStore::Transition(const TransitionWrite& ch
                         to == v1::ROTATION_STATE_CANCELLED;
   MutationRequest m;
   m.events.push_back(change.event);
-  m.keys = {RotationsKey(county), StatesKey(county), ActiveKey(county), WritesKey(county)};
+  m.keys = {RotationsKey(county), StatesKey(county), ActiveKey(county), WritesKey(county),
+            ChangesKey(county)};
   m.args = {change.updated.rotation_id(),
             change.updated.teacher_id(),
             absl::StrJoin(allowed, ","),
@@ -263,7 +217,8 @@ absl::StatusOr<v1::Rotation> RotationStore::Transition(const TransitionWrite& ch
             change.flag,
             change.read->hr_flag,
             change.read->rc_flag,
-            releases ? "1" : "0"};
+            releases ? "1" : "0",
+            absl::StrCat(county_delta::kLogBound)};
   SHIDANG_ASSIGN_OR_RETURN(MutationResult result,
                            Run(TransitionRotationScript(), county, std::move(m), write));
   return Parse<v1::Rotation>(result.payload, "rotation");
@@ -277,13 +232,15 @@ absl::StatusOr<v1::Rotation> RotationStore::Approve(const ApprovalWrite& approva
   any.PackFrom(v1::Rotation());
   MutationRequest m;
   m.events = {approval.approved_event, approval.confirmed_event};
-  m.keys = {RotationsKey(county), StatesKey(county), ActiveKey(county), WritesKey(county)};
+  m.keys = {RotationsKey(county), StatesKey(county), ActiveKey(county), WritesKey(county),
+            ChangesKey(county)};
   m.args = {approval.rotation_id,
             approval.approver,
             approval.school_id,
             approval.completes.SerializeAsString(),
             approval.waits.SerializeAsString(),
-            any.SerializeAsString()};
+            any.SerializeAsString(),
+            absl::StrCat(county_delta::kLogBound)};
   SHIDANG_ASSIGN_OR_RETURN(MutationResult result,
                            Run(ApproveRotationScript(), county, std::move(m), write));
   return Parse<v1::Rotation>(result.payload, "rotation");
@@ -331,9 +288,11 @@ absl::StatusOr<v1::Deferral> RotationStore::PutDeferral(const v1::Deferral& defe
                                                         const WriteContext& write) {
   MutationRequest m;
   m.events.push_back(std::move(event));
-  m.keys = {DeferralsKey(deferral.county_id()), WritesKey(deferral.county_id())};
+  m.keys = {DeferralsKey(deferral.county_id()), WritesKey(deferral.county_id()),
+            ChangesKey(deferral.county_id())};
   m.args = {deferral.deferral_id(), deferral.SerializeAsString(),
-            read == nullptr ? std::string() : read->SerializeAsString()};
+            read == nullptr ? std::string() : read->SerializeAsString(),
+            absl::StrCat(county_delta::kLogBound)};
   SHIDANG_ASSIGN_OR_RETURN(MutationResult result,
                            Run(PutDeferralScript(), deferral.county_id(), std::move(m), write));
   return Parse<v1::Deferral>(result.payload, "deferral");

@@ -14,10 +14,13 @@
 //                                       its state is PROPOSED, APPROVED or STARTED)
 //   rotation:{c:<c>}:deferrals  hash    deferral id -> serialized Deferral
 //   rotation:{c:<c>}:events     stream  rotation events (the growth file; see service.h)
-//   rotation:{c:<c>}:writes     string  the county's writes counter: every write of the keys
-//                                       above but the stream bumps it after (or atomically with)
-//                                       its change, so a reader that reads it before the data
-//                                       (ReadCounty) holds every write it counts (county_cache.h)
+//   rotation:{c:<c>}:writes     string  the county's writes counter: every write of teachers,
+//                                       schools, deferrals or rotations bumps it in the same
+//                                       script and records what it changed in :changes
+//   rotation:{c:<c>}:changes    zset    "<version>:<kind>:<id>" by version, the last
+//                                       county_delta::kLogBound changes (kinds: k*Kind below), so
+//                                       a reader patches its copy (county_cache.h,
+//                                       services/common/county_delta.h)
 // Routing index outside any state slot (a plain idempotent HSET, written before the state):
 //   rotation:teacher-county     hash    teacher id -> county id (teacher ids carry no county)
 // Rotation ids embed their county ("RT<county>-<hex>"), deferral ids too ("DF<county>-<hex>").
@@ -33,6 +36,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/message.h"
+#include "services/common/county_delta.h"
 #include "services/common/mutation.h"
 #include "services/common/redis.h"
 #include "shidang/common/v1/event.pb.h"
@@ -87,16 +91,6 @@ struct ApprovalWrite {
   common::v1::Event confirmed_event;
 };
 
-// Everything a county report reads, in one round trip.
-struct CountyData {
-  std::map<std::string, v1::TeacherCopy> teachers;
-  std::map<std::string, profile::v1::School> schools;
-  std::vector<v1::Deferral> deferrals;
-  std::vector<v1::Rotation> rotations;
-  // The county's writes counter read before the rest ("" when the county was never written).
-  std::string version;
-};
-
 class RotationStore {
  public:
   explicit RotationStore(redis::Pool& pool);
@@ -111,7 +105,14 @@ class RotationStore {
   static std::string DeferralsKey(absl::string_view county_id);
   static std::string StreamKey(absl::string_view county_id);
   static std::string WritesKey(absl::string_view county_id);
+  static std::string ChangesKey(absl::string_view county_id);
   static std::string TeacherCountyKey();
+  // The kinds the change log names the county's hashes by, and the keys of its copy.
+  static constexpr char kTeacherKind[] = "t";
+  static constexpr char kSchoolKind[] = "s";
+  static constexpr char kDeferralKind[] = "d";
+  static constexpr char kRotationKind[] = "r";
+  static county_delta::CountyKeys CountyKeysOf(absl::string_view county_id);
 
   // "RT<county>-<hex>" / "DF<county>-<hex>" -> county; INVALID_ARGUMENT naming `field` otherwise.
   static absl::StatusOr<std::string> CountyOfRotationId(absl::string_view id,
@@ -131,12 +132,6 @@ class RotationStore {
   absl::Status SetTeacherCounty(absl::string_view teacher_id, absl::string_view county_id);
   // NOT_FOUND when the teacher is unknown here.
   absl::StatusOr<std::string> TeacherCounty(absl::string_view teacher_id);
-
-  // The county's writes counter, and everything of it, in one pipelined round trip, the counter
-  // first. Use CountyCache::Read, which calls this only when the counter moved.
-  absl::StatusOr<CountyData> ReadCounty(absl::string_view county_id);
-  // The writes counter alone ("" when the county was never written).
-  absl::StatusOr<std::string> CountyVersion(absl::string_view county_id);
 
   // ---- rotations
   // NOT_FOUND naming the id when absent.
@@ -174,9 +169,6 @@ class RotationStore {
   // mutation with the write's idempotency attached.
   absl::StatusOr<MutationResult> Run(const Mutation& script, absl::string_view county_id,
                                      MutationRequest m, const WriteContext& write);
-  // `write` (on one of the county's hashes), then the county's writes counter.
-  absl::Status WriteAndCount(absl::string_view county_id, redis::Args write);
-
   redis::Pool& pool_;
   // The counties whose stream this process registered (a round trip saved on every later write).
   absl::Mutex registered_mu_;

@@ -545,6 +545,69 @@ TEST_F(MentorshipServiceTest, ListingsNeverAnswerFromBeforeAnAcknowledgedWrite) 
   reader.join();
 }
 
+// Two instances of the service, each with its own copy of the county (patched from the county's
+// change log after a write, services/common/county_delta.h): a pairing created or ended through
+// one is in the other's very next listing; a log trimmed past a copy's version, or a write with
+// no record, makes the copy read whole again, still never stale; pairings created concurrently
+// through one while the other keeps refreshing are all in its last listing.
+TEST_F(MentorshipServiceTest, AnotherInstanceSeesEveryWriteRightAfterItIsAcknowledged) {
+  for (int i = 1; i <= 12; ++i) AddNewTeacher(absl::StrCat("N", i));
+  for (int i = 1; i <= 6; ++i) AddMentor(absl::StrCat("M", i));
+  auto process = testing::ServiceProcess::Start(
+      SHIDANG_MENTORSHIP_BINARY,
+      {"--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
+       std::string("--today=") + kToday});
+  ASSERT_TRUE(process.ok()) << process.status();
+  std::unique_ptr<testing::ServiceProcess> second = std::move(*process);
+  auto other = v1::MentorshipService::NewStub(
+      grpc::CreateChannel(second->address(), grpc::InsecureChannelCredentials()));
+  auto lacking_teaching_at = [&](v1::MentorshipService::Stub& stub) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    signer_.Attach(&ctx, hr_);
+    v1::ListUnpairedRequest req;
+    req.set_county_id(kCounty);
+    v1::ListUnpairedResponse resp;
+    grpc::Status s = stub.ListUnpaired(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.lacking_teaching();
+  };
+  EXPECT_EQ(lacking_teaching_at(*other), 12);  // the other instance holds a copy now
+  v1::Pairing first;
+  ASSERT_TRUE(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p-1"), &first).ok());
+  EXPECT_EQ(lacking_teaching_at(*other), 11);
+  AddNewTeacher("N13");  // learned from the profile service by either instance
+  EXPECT_EQ(lacking_teaching_at(*other), 12);
+
+  // The log trimmed past the other's copy, then a write: the copy is read whole.
+  ASSERT_GE(Count({"ZREMRANGEBYRANK", "mentorship:{c:330723}:changes", "0", "-1"}), 1);
+  ASSERT_TRUE(Create(Pair("N2", "M1", v1::PAIRING_ROLE_TEACHING, "p-2")).ok());
+  EXPECT_EQ(lacking_teaching_at(*other), 11);
+  // A write the log never heard of (the counter moved with no record) is not patched over.
+  ASSERT_TRUE(redis_.pool().Command({"HDEL", "mentorship:{c:330723}:teachers", "N13"}).ok());
+  ASSERT_GE(Count({"INCR", "mentorship:{c:330723}:writes"}), 1);
+  ASSERT_TRUE(Create(Pair("N3", "M2", v1::PAIRING_ROLE_TEACHING, "p-3")).ok());
+  EXPECT_EQ(lacking_teaching_at(*other), 9);
+
+  // Concurrent writers through this instance while the other refreshes: none is lost.
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done) lacking_teaching_at(*other);
+  });
+  std::vector<std::thread> writers;
+  for (int i = 4; i <= 11; ++i) {
+    writers.emplace_back([&, i] {
+      grpc::Status s = Create(Pair(absl::StrCat("N", i), absl::StrCat("M", 3 + i % 4),
+                                   v1::PAIRING_ROLE_TEACHING, absl::StrCat("p-", i)));
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  EXPECT_EQ(lacking_teaching_at(*other), 1);  // N12 alone
+  done = true;
+  reader.join();
+}
+
 TEST_F(MentorshipServiceTest, UnpairedSuggestionsAndABatchOfThem) {
   AddNewTeacher("N1");
   AddNewTeacher("N2");

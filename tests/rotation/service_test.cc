@@ -867,6 +867,43 @@ TEST_F(RotationServiceTest, TwoInstancesNeverAnswerFromAStaleCache) {
   EXPECT_EQ(ReportVia(*other).county().eligible(), 10);
 }
 
+// The instances patch their copies from the county's change log (services/common/county_delta.h).
+// A log trimmed past a copy's version, or a write that moved the counter with no record, makes
+// the copy read whole again: never patched over a change it did not see.
+TEST_F(RotationServiceTest, ACopyBehindATrimmedLogIsReadWhole) {
+  for (int i = 1; i <= 10; ++i) AddTeacher(absl::StrCat("T", i), "2015-09-01");
+  std::unique_ptr<v1::RotationService::Stub> other = StartSecondInstance();
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(ReportVia(*other).county().eligible(), 10);
+
+  v1::CreateRotationResponse created;
+  grpc::Status s = CallVia(*stub_, &v1::RotationService::Stub::CreateRotation, hr_,
+                           Proposal("T1", "p-1"), &created);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ReportVia(*other).not_counting_size(), 1);  // patched
+
+  auto trimmed = redis_.pool().Command(
+      {"ZREMRANGEBYRANK", absl::StrCat("rotation:{c:", kCounty, "}:changes"), "0", "-1"});
+  ASSERT_TRUE(trimmed.ok());
+  ASSERT_GE(trimmed->integer(), 1);
+  v1::ApproveRotationRequest approve;
+  approve.set_request_id("a-1");
+  approve.set_rotation_id(created.rotation().rotation_id());
+  v1::ApproveRotationResponse approved;
+  s = CallVia(*stub_, &v1::RotationService::Stub::ApproveRotation, hr_, approve, &approved);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ReportVia(*other).county().counting(), 1);
+
+  // A teacher dropped by a write that recorded nothing, then a recorded write.
+  ASSERT_TRUE(redis_.pool()
+                  .Command({"HDEL", absl::StrCat("rotation:{c:", kCounty, "}:teachers"), "T10"})
+                  .ok());
+  ASSERT_TRUE(
+      redis_.pool().Command({"INCR", absl::StrCat("rotation:{c:", kCounty, "}:writes")}).ok());
+  AddTeacher("T11", "2015-09-01");
+  EXPECT_EQ(ReportVia(*other).county().eligible(), 10);  // T10 gone, T11 in
+}
+
 TEST_F(RotationServiceTest, CandidatesCloseTheShortfallBackboneFirst) {
   AddTeacher("T1", "2010-09-01");
   AddTeacher("T2", "2012-09-01", kUrban, /*backbone=*/true);

@@ -13,11 +13,13 @@
     K[4] mentorship:{c}:teacher:<mentee> set   the mentee's pairing ids
     K[5] mentorship:{c}:teacher:<mentor> set   the mentor's pairing ids
     K[6] mentorship:{c}:writes           string the county's writes counter (store.h), bumped here
+    K[7] mentorship:{c}:changes          zset   the county's change log (county_delta.h)
   ARGV (A):
     A[1] pairing id    A[2] serialized Pairing    A[3] the mentor's field in K[2]
     A[4] slot "<mentee>|<slot>"    A[5] capacity (the most active pairings a mentor may hold)
     A[6] the slot's name for messages ("TEACHING mentor", "SECOND mentor", "urban-rural pair")
     A[7] mentor id (for messages)    A[8] the counter's first value if it is missing
+    A[9] how many records the change log keeps
   Returns: {ok = the serialized Pairing}
   Errors:
     Code.FAILED_PRECONDITION field 'role': the mentee's slot is held by another active pairing
@@ -26,9 +28,10 @@
   Example:
     K = {'mentorship:{c:330723}:pairings', 'mentorship:{c:330723}:load',
          'mentorship:{c:330723}:slots', 'mentorship:{c:330723}:teacher:t1',
-         'mentorship:{c:330723}:teacher:t2', 'mentorship:{c:330723}:writes'}
+         'mentorship:{c:330723}:teacher:t2', 'mentorship:{c:330723}:writes',
+         'mentorship:{c:330723}:changes'}
     A = {'MP330723-1', 'pairing-bytes', 't2', 't1|TEACHING', '2', 'TEACHING mentor', 't2',
-         '1765000000000000'}
+         '1765000000000000', '512'}
 ]]
 local held = redis.call('HGET', K[3], A[4])
 if held then
@@ -53,7 +56,9 @@ redis.call('HSET', K[3], A[4], A[1])
 redis.call('SADD', K[4], A[1])
 redis.call('SADD', K[5], A[1])
 redis.call('SET', K[6], A[8], 'NX')
-redis.call('INCR', K[6])
+local version = redis.call('INCR', K[6])
+redis.call('ZADD', K[7], version, string.format('%d:p:%s', version, A[1]))
+redis.call('ZREMRANGEBYRANK', K[7], 0, -1 - tonumber(A[9]))
 emit(1)
 emit(2)
 return {ok = A[2]}

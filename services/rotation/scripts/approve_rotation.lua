@@ -19,6 +19,7 @@
                                     an approval keeps its teacher occupied; the same keys as
                                     transition_rotation.lua)
     K[4] rotation:{c}:writes  string  the county's writes counter, bumped when this writes
+    K[5] rotation:{c}:changes zset    the county's change log (county_delta.h), recorded here
   ARGV (A):
     A[1] rotation id
     A[2] who approves: "hr" (county HR of the county, or trusted), "school" (a school admin: a
@@ -28,6 +29,7 @@
          Rotation bytes to append
     A[5] the same when it still waits for the other party (state PROPOSED)
     A[6] the event's payload Any up to its value: field 1, the type URL, encoded
+    A[7] how many records the change log keeps
   Prepared events: 1 "rotation.approved", 2 "rotation.confirmed"; each without teacher_id and
   payload, which this script appends (emit(i, extra)) from the stored rotation.
   Returns: {ok = the new serialized Rotation (the stored bytes with A[4] or A[5] appended)}
@@ -41,8 +43,8 @@
     given = {{'HSET', 'rotation:{c:330723}:state', 'r1', 'ROTATION_STATE_PROPOSED'},
              {'HSET', 'rotation:{c:330723}:rot', 'r1', '\10\2r1\18\2t1'}}
     K = {'rotation:{c:330723}:rot', 'rotation:{c:330723}:state', 'rotation:{c:330723}:active',
-         'rotation:{c:330723}:writes'}
-    A = {'r1', 'hr', '', '\80\2\88\1', '\80\1\88\1', '\10\4type'}
+         'rotation:{c:330723}:writes', 'rotation:{c:330723}:changes'}
+    A = {'r1', 'hr', '', '\80\2\88\1', '\80\1\88\1', '\10\4type', '512'}
 ]]
 local function denied()
   return {err = Code.PERMISSION_DENIED, msg = 'may not approve rotation ' .. A[1]}
@@ -125,7 +127,9 @@ local updated = stored .. (approved and A[4] or A[5])
 redis.call('HSET', K[1], A[1], updated)
 redis.call('HSET', K[2], A[1], approved and 'ROTATION_STATE_APPROVED' or 'ROTATION_STATE_PROPOSED')
 redis.call('HSET', K[2], A[1] .. ':' .. flag, '1')
-redis.call('INCR', K[4])
+local version = redis.call('INCR', K[4])
+redis.call('ZADD', K[5], version, string.format('%d:r:%s', version, A[1]))
+redis.call('ZREMRANGEBYRANK', K[5], 0, -1 - tonumber(A[7]))
 -- Event: 4 teacher_id, 11 payload (an Any: A[6], then 2 value, the new rotation).
 local teacher = rotation[2] or ''
 local any = A[6] .. '\18' .. varint(#updated) .. updated

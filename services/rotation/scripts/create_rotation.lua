@@ -9,16 +9,18 @@
                                     approval flags)
     K[3] rotation:{c}:active  hash  teacher id -> id of their rotation last created
     K[4] rotation:{c}:writes  string  the county's writes counter, bumped when this writes
+    K[5] rotation:{c}:changes zset    the county's change log (county_delta.h), recorded here
   ARGV (A):
-    A[1] rotation id, A[2] teacher id, A[3] serialized Rotation, A[4] its state name
+    A[1] rotation id, A[2] teacher id, A[3] serialized Rotation, A[4] its state name,
+    A[5] how many records the change log keeps
   Returns: {ok = the serialized Rotation}
   Errors:
     Code.FAILED_PRECONDITION: the teacher's rotation in K[3] is still PROPOSED, APPROVED or STARTED
     Code.ALREADY_EXISTS: the rotation id is taken
   Example:
     K = {'rotation:{c:330723}:rot', 'rotation:{c:330723}:state', 'rotation:{c:330723}:active',
-         'rotation:{c:330723}:writes'}
-    A = {'r1', 't1', 'rotation-bytes', 'ROTATION_STATE_PROPOSED'}
+         'rotation:{c:330723}:writes', 'rotation:{c:330723}:changes'}
+    A = {'r1', 't1', 'rotation-bytes', 'ROTATION_STATE_PROPOSED', '512'}
 ]]
 local ACTIVE = {ROTATION_STATE_PROPOSED = true, ROTATION_STATE_APPROVED = true,
                 ROTATION_STATE_STARTED = true}
@@ -38,6 +40,8 @@ end
 redis.call('HSET', K[1], A[1], A[3])
 redis.call('HSET', K[2], A[1], A[4])
 redis.call('HSET', K[3], A[2], A[1])
-redis.call('INCR', K[4])
+local version = redis.call('INCR', K[4])
+redis.call('ZADD', K[5], version, string.format('%d:r:%s', version, A[1]))
+redis.call('ZREMRANGEBYRANK', K[5], 0, -1 - tonumber(A[5]))
 emit(1)
 return {ok = A[3]}

@@ -10,6 +10,7 @@
                                     HR approved, "<id>:rc" = "1" once the receiving school confirmed
     K[3] rotation:{c}:active  hash  teacher id -> id of their rotation last created
     K[4] rotation:{c}:writes  string  the county's writes counter, bumped when this writes
+    K[5] rotation:{c}:changes zset    the county's change log (county_delta.h), recorded here
   ARGV (A):
     A[1] rotation id          A[2] teacher id
     A[3] allowed from-states, comma-separated names
@@ -19,6 +20,7 @@
     A[8] approval flag to set: "" none, "hr" or "rc"
     A[9] the "hr" flag the caller read ("1" / ""), A[10] the "rc" flag the caller read
     A[11] "1": the rotation no longer occupies its teacher (drop K[3]'s entry if it is this one)
+    A[12] how many records the change log keeps
   Returns: {ok = the new serialized Rotation}
   Errors:
     Code.NOT_FOUND: no such rotation
@@ -30,9 +32,9 @@
              {'HSET', 'rotation:{c:330723}:rot', 'r1', 'old-bytes'},
              {'HSET', 'rotation:{c:330723}:active', 't1', 'r1'}}
     K = {'rotation:{c:330723}:rot', 'rotation:{c:330723}:state', 'rotation:{c:330723}:active',
-         'rotation:{c:330723}:writes'}
+         'rotation:{c:330723}:writes', 'rotation:{c:330723}:changes'}
     A = {'r1', 't1', 'ROTATION_STATE_PROPOSED', 'ROTATION_STATE_APPROVED',
-         'ROTATION_STATE_PROPOSED', 'ROTATION_STATE_APPROVED', 'new-bytes', 'hr', '', '', ''}
+         'ROTATION_STATE_PROPOSED', 'ROTATION_STATE_APPROVED', 'new-bytes', 'hr', '', '', '', '512'}
 ]]
 local state = redis.call('HGET', K[2], A[1])
 if not state then return {err = Code.NOT_FOUND, msg = 'no rotation ' .. A[1]} end
@@ -60,6 +62,8 @@ if A[8] ~= '' then redis.call('HSET', K[2], A[1] .. ':' .. A[8], '1') end
 if A[11] == '1' and redis.call('HGET', K[3], A[2]) == A[1] then
   redis.call('HDEL', K[3], A[2])
 end
-redis.call('INCR', K[4])
+local version = redis.call('INCR', K[4])
+redis.call('ZADD', K[5], version, string.format('%d:r:%s', version, A[1]))
+redis.call('ZREMRANGEBYRANK', K[5], 0, -1 - tonumber(A[12]))
 emit(1)
 return {ok = A[7]}
