@@ -849,6 +849,24 @@ TEST_F(RotationServiceTest, CandidatesCloseTheShortfallBackboneFirst) {
   }
 }
 
+// "Then longest at the school" (issue 15): by the day the years count from, not by whole years
+// alone, which tie two teachers who joined seven months apart.
+TEST_F(RotationServiceTest, CandidatesLongestAtTheSchoolFirst) {
+  AddTeacher("T1", "2015-09-01");  // 10 whole years on 2025-09-01
+  AddTeacher("T2", "2015-02-01");  // 10 whole years too, seven months more
+  v1::SuggestCandidatesRequest req;
+  req.set_county_id(kCounty);
+  req.set_school_year("2025");
+  v1::SuggestCandidatesResponse resp;
+  grpc::Status s = Call(&v1::RotationService::Stub::SuggestCandidates, hr_, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // Nobody is backbone, so the backbone shortfall stays open and both are listed.
+  ASSERT_EQ(resp.candidates_size(), 2);
+  EXPECT_EQ(resp.candidates(0).teacher_id(), "T2");
+  EXPECT_EQ(resp.candidates(1).teacher_id(), "T1");
+  EXPECT_EQ(resp.candidates(0).years_at_school(), resp.candidates(1).years_at_school());
+}
+
 TEST_F(RotationServiceTest, CountyPolicyChangesTheQuotaAndSaysWhereValuesCameFrom) {
   for (int i = 1; i <= 11; ++i) AddTeacher(absl::StrCat("T", i), "2015-09-01");
   EXPECT_EQ(Report().county().required(), 2);  // ceil(10% x 11)
