@@ -7,8 +7,11 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "services/common/violations.h"
+#include "shidang/common/v1/error.pb.h"
 #include "shidang/rotation/v1/rotation.pb.h"
 
 namespace shidang::profile {
@@ -848,6 +851,73 @@ absl::Status ValidateTeacherUpdateMask(const google::protobuf::FieldMask& mask) 
     }
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+// What `entry` would grant that a veto forbids ("a title above the one held"), or "" when it
+// grants nothing a veto forbids.
+std::string VetoedGrant(const TimelineEntry& entry, const DerivedValues& on_its_day) {
+  switch (entry.kind()) {
+    case v1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED: {
+      const common::v1::ProfessionalTitle held = on_its_day.title
+                                                     ? on_its_day.title->title_conferred().title()
+                                                     : common::v1::PROFESSIONAL_TITLE_UNSPECIFIED;
+      return entry.title_conferred().title() > held ? "a title above the one held (promotion)" : "";
+    }
+    case v1::TIMELINE_ENTRY_KIND_BACKBONE_DESIGNATED:
+      return entry.backbone_designated().tier() != common::v1::BACKBONE_TIER_UNSPECIFIED
+                 ? "a backbone designation"
+                 : "";
+    case v1::TIMELINE_ENTRY_KIND_DESIGNATION:
+      return "a designation";
+    case v1::TIMELINE_ENTRY_KIND_HONOUR:
+      return "an honour (excellence rating)";
+    case v1::TIMELINE_ENTRY_KIND_APPRAISAL:
+      return entry.appraisal().result() == v1::APPRAISAL_RESULT_EXCELLENT
+                 ? "an appraisal of 优秀 (excellence rating)"
+                 : "";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+absl::Status CheckEthicsVeto(const TimelineEntry& entry, const std::vector<TimelineEntry>& timeline,
+                             const common::v1::EthicsPolicy& ethics) {
+  switch (entry.kind()) {
+    case v1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED:
+    case v1::TIMELINE_ENTRY_KIND_BACKBONE_DESIGNATED:
+    case v1::TIMELINE_ENTRY_KIND_DESIGNATION:
+    case v1::TIMELINE_ENTRY_KIND_HONOUR:
+    case v1::TIMELINE_ENTRY_KIND_APPRAISAL:
+      break;
+    default:
+      return absl::OkStatus();
+  }
+  absl::StatusOr<absl::CivilDay> day = dates::ParseDate(entry.occurred_on(), "entry.occurred_on");
+  if (!day.ok()) return day.status();
+  absl::StatusOr<DerivedValues> on_its_day = DeriveCurrentValues(timeline, ethics, *day);
+  if (!on_its_day.ok()) return on_its_day.status();
+  if (!on_its_day->active_veto) return absl::OkStatus();
+  const std::string grant = VetoedGrant(entry, *on_its_day);
+  if (grant.empty()) return absl::OkStatus();
+  const Veto& veto = *on_its_day->active_veto;
+  const std::string message =
+      absl::StrCat("entry.occurred_on: ", entry.occurred_on(), " is under an ethics veto (",
+                   common::v1::EthicsSeverity_Name(veto.severity), " from ",
+                   dates::FormatDate(veto.period.first), " through ",
+                   dates::FormatDate(veto.period.last), "), which rules out ", grant,
+                   "; record it dated after ", dates::FormatDate(veto.period.last));
+  absl::Status status = absl::FailedPreconditionError(message);
+  common::v1::BadRequest details;
+  common::v1::FieldViolation* v = details.add_field_violations();
+  v->set_field("entry.occurred_on");
+  v->set_rule("ethics_veto");
+  v->set_description(message);
+  status.SetPayload(kBadRequestTypeUrl, absl::Cord(details.SerializeAsString()));
+  return status;
 }
 
 }  // namespace shidang::profile

@@ -163,6 +163,17 @@ std::vector<v1::SchoolStint> SchoolHistoryFromTimeline(
 // naming the field ("entry.occurred_on") and what is allowed.
 absl::Status ValidateNewTimelineEntry(const v1::TimelineEntry& entry);
 
+// DOMAIN §1: an active ethics veto disqualifies the teacher from excellence ratings, promotion,
+// title review and designation. FAILED_PRECONDITION (field "entry.occurred_on", rule
+// "ethics_veto", naming the veto and its last day) when `entry`, to be added to `timeline`, is
+// one of those on a day a veto of the timeline covers (DeriveCurrentValues on the entry's day,
+// whose errors it returns): a title above the one held that day, a backbone designation with a
+// tier (a lapse is no designation), a designation (学科带头人, 名师, ...), an honour, or an
+// annual appraisal of 优秀. Any other entry is OK without looking at the timeline.
+absl::Status CheckEthicsVeto(const v1::TimelineEntry& entry,
+                             const std::vector<v1::TimelineEntry>& timeline,
+                             const common::v1::EthicsPolicy& ethics);
+
 // ---------------------------------------------------------------------------------------------
 // Retirement (法定退休年龄, DOMAIN §1).
 

@@ -46,13 +46,14 @@ absl::Status Timeline::CheckAgainstFile(const StoredTeacher& found,
   // The ethics policy must be able to date a finding's veto before it is recorded.
   SHIDANG_ASSIGN_OR_RETURN(absl::CivilDay occurred,
                            dates::ParseDate(entry.occurred_on(), "entry.occurred_on"));
+  SHIDANG_ASSIGN_OR_RETURN(common::v1::ResolvedPolicy policy,
+                           deps_.policies.Resolve(found.teacher.county_id(), occurred));
   if (entry.kind() == v1::TIMELINE_ENTRY_KIND_ETHICS_FINDING) {
-    SHIDANG_ASSIGN_OR_RETURN(common::v1::ResolvedPolicy policy,
-                             deps_.policies.Resolve(found.teacher.county_id(), occurred));
     SHIDANG_RETURN_IF_ERROR(
         VetoOf(occurred, entry.ethics_finding().severity(), policy.policy().ethics()).status());
   }
-  return absl::OkStatus();
+  // DOMAIN §1: no promotion, designation or excellence rating while a veto is active that day.
+  return CheckEthicsVeto(entry, found.timeline, policy.policy().ethics());
 }
 
 absl::Status Timeline::AddTimelineEntry(const CallContext& call,

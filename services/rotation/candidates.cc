@@ -40,15 +40,19 @@ bool StageFits(common::v1::Stage teacher, common::v1::Stage school) {
   return teacher == school;
 }
 
+// Longest at the school first: the earliest day the years count from (whole years alone would
+// tie two teachers who joined months apart), then teacher id.
+bool LongerAtSchool(const JudgedTeacher* a, const JudgedTeacher* b) {
+  const std::optional<absl::CivilDay>& from_a = a->eligibility.counted_from;
+  const std::optional<absl::CivilDay>& from_b = b->eligibility.counted_from;
+  if (from_a != from_b) return from_a.has_value() && (!from_b.has_value() || *from_a < *from_b);
+  return a->copy->teacher_id() < b->copy->teacher_id();
+}
+
 // The fewest teachers of one school's pool that make its quota pass, greedily.
 std::vector<Pick> PickForSchool(std::vector<const JudgedTeacher*> pool, const Quota& quota,
                                 const RotationPolicy& policy, absl::CivilDay first_day) {
-  std::sort(pool.begin(), pool.end(), [](const JudgedTeacher* a, const JudgedTeacher* b) {
-    if (a->eligibility.years != b->eligibility.years) {
-      return a->eligibility.years > b->eligibility.years;
-    }
-    return a->copy->teacher_id() < b->copy->teacher_id();
-  });
+  std::sort(pool.begin(), pool.end(), LongerAtSchool);
   std::vector<Pick> picks;
   std::vector<bool> taken(pool.size(), false);
   int64_t counting = quota.counting, backbone = quota.backbone_counting;
@@ -191,10 +195,7 @@ absl::Status SuggestCandidates(Deps& deps, const CallContext& call,
   }
   std::sort(picks.begin(), picks.end(), [](const Pick& a, const Pick& b) {
     if (a.for_backbone != b.for_backbone) return a.for_backbone;
-    if (a.teacher->eligibility.years != b.teacher->eligibility.years) {
-      return a.teacher->eligibility.years > b.teacher->eligibility.years;
-    }
-    return a.teacher->copy->teacher_id() < b.teacher->copy->teacher_id();
+    return LongerAtSchool(a.teacher, b.teacher);
   });
   const size_t limit = req.limit() == 0 ? kDefaultLimit : req.limit();
   Destinations destinations(*eval.schools, subjects_at, yp.policy);

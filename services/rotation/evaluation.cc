@@ -100,6 +100,13 @@ void ComputeQuotas(const RotationPolicy& policy, CountyEvaluation* out) {
   int64_t all_eligible = 0;
   std::set<std::string> all_counting, all_backbone;  // a teacher counts once in the county
   std::set<std::string> schools;
+  // Every public compulsory-education school of the county has a line, so one with nobody
+  // eligible shows that it passes with nothing required (DOMAIN §6: required = ceil(10% x 0)).
+  for (const auto& [id, school] : *out->schools) {
+    if (school.ownership == profile::v1::SCHOOL_OWNERSHIP_PUBLIC && school.compulsory_education) {
+      schools.insert(id);
+    }
+  }
   for (const auto& [school, n] : eligible) schools.insert(school);
   for (const auto& [school, teachers] : counting) schools.insert(school);
   for (const std::string& school : schools) {

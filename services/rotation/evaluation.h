@@ -41,7 +41,8 @@ struct CountyEvaluation {
   // Rotations starting in the school year and proposed by `as_of`, by rotation id.
   std::vector<JudgedRotation> rotations;
   Quota county;
-  // Per school with an eligible teacher or a rotation sending from it.
+  // Per public compulsory-education school of the county, and any other school with an
+  // eligible teacher or a rotation sending from it.
   std::map<std::string, Quota> by_school;
   // Teachers with a rotation of the year still occupying them or counting.
   std::set<std::string> rotating;

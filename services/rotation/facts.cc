@@ -274,6 +274,12 @@ TeacherFacts ToTeacherFacts(const v1::TeacherCopy& copy) {
   t.sex = copy.sex();
   t.staffed = copy.staffed();
   t.post_status = copy.post_status();
+  t.created_post_status = copy.created_post_status();
+  for (const v1::PostStatusChangeCopy& c : copy.post_status_changes()) {
+    if (std::optional<absl::CivilDay> on = Day(c.on_date())) {
+      t.post_status_changes.emplace_back(*on, c.to_status());
+    }
+  }
   for (const v1::LeaderPostCopy& p : copy.leadership_posts()) {
     std::optional<absl::CivilDay> from = Day(p.from_date());
     if (!from.has_value()) continue;

@@ -167,6 +167,20 @@ const Stint* StintOnFirstDay(const TeacherFacts& teacher, absl::CivilDay first_d
   return before != nullptr ? before : on;
 }
 
+profile::v1::PostStatus PostStatusOn(const TeacherFacts& teacher, absl::CivilDay day) {
+  const std::pair<absl::CivilDay, pv1::PostStatus>* latest = nullptr;
+  for (const auto& change : teacher.post_status_changes) {
+    if (change.first <= day && (latest == nullptr || change.first >= latest->first)) {
+      latest = &change;
+    }
+  }
+  if (latest != nullptr) return latest->second;
+  if (teacher.created_post_status != pv1::POST_STATUS_UNSPECIFIED) {
+    return teacher.created_post_status;
+  }
+  return teacher.post_status;
+}
+
 std::optional<absl::CivilDay> RetirementDateOf(const TeacherFacts& teacher,
                                                const RotationPolicy& policy) {
   if (teacher.retirement_date.has_value()) return teacher.retirement_date;
@@ -199,7 +213,7 @@ Eligibility JudgeEligibility(const TeacherFacts& teacher, const SchoolFacts* sch
       school->ownership == pv1::SCHOOL_OWNERSHIP_PUBLIC && school->compulsory_education;
   if (!public_compulsory) {
     e.reason = v1::ELIGIBILITY_REASON_NOT_PUBLIC_COMPULSORY;
-  } else if (!teacher.staffed || teacher.post_status != pv1::POST_STATUS_ON_DUTY) {
+  } else if (!teacher.staffed || PostStatusOn(teacher, first_day) != pv1::POST_STATUS_ON_DUTY) {
     e.reason = v1::ELIGIBILITY_REASON_NOT_IN_SERVICE;
   } else if (*e.eligible_from > first_day) {
     e.reason = v1::ELIGIBILITY_REASON_TOO_FEW_YEARS;

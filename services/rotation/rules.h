@@ -135,7 +135,12 @@ struct TeacherFacts {
   // When known from the profile service; otherwise computed from birth date and sex.
   std::optional<absl::CivilDay> retirement_date;
   bool staffed = false;
+  // The status now; the rules judge a day by PostStatusOn.
   profile::v1::PostStatus post_status = profile::v1::POST_STATUS_UNSPECIFIED;
+  // The status the teacher was created with (UNSPECIFIED: not known), and the dated changes
+  // since, in the order they arrived.
+  profile::v1::PostStatus created_post_status = profile::v1::POST_STATUS_UNSPECIFIED;
+  std::vector<std::pair<absl::CivilDay, profile::v1::PostStatus>> post_status_changes;
   std::vector<LeaderPost> leadership_posts;
   common::v1::BackboneTier backbone_tier = common::v1::BACKBONE_TIER_UNSPECIFIED;
   std::optional<absl::CivilDay> backbone_since;
@@ -160,6 +165,11 @@ struct DeferralSpan {
 // starting then) leaves them judged at the school they leave. A teacher who joined their first
 // school on first_day is judged there. nullptr when they joined no school by then.
 const Stint* StintOnFirstDay(const TeacherFacts& teacher, absl::CivilDay first_day);
+
+// The post status on `day`: the latest change dated on or before it (of two on one day, the
+// later to arrive), else the status the teacher was created with, else the status now (a copy
+// that keeps no history).
+profile::v1::PostStatus PostStatusOn(const TeacherFacts& teacher, absl::CivilDay day);
 
 // The retirement date: the given one, or DOMAIN §1's from birth date and sex; nullopt when
 // neither can be had.
@@ -189,7 +199,8 @@ struct Eligibility {
 // Judges `teacher` on `first_day` (the school year's first day). `school` is the facts of the
 // school StintOnFirstDay names (nullptr when unknown). The first reason that applies:
 //   NOT_PUBLIC_COMPULSORY  no school, or not 公办 and 义务教育;
-//   NOT_IN_SERVICE         not 在编, or post status not 在岗;
+//   NOT_IN_SERVICE         not 在编, or post status on first_day (PostStatusOn) not 在岗, so
+//                          a later leave or retirement leaves a past year's judgement as it was;
 //   TOO_FEW_YEARS          ShiftYears(counted_from, required) > first_day; counted_from is the day
 //                          they joined the school, or for a principal / vice-principal holding the
 //                          post there on the first day the day they took it (required = terms x

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/violations.h"
 #include "shidang/rotation/v1/rotation.pb.h"
 
 namespace shidang::profile {
@@ -511,6 +512,63 @@ TEST(VetoTest, PolicyDecidesTheMonths) {
   v = VetoOf(D(2023, 1, 1), cv1::ETHICS_SEVERITY_UNSPECIFIED, unset);
   ASSERT_TRUE(v.ok());
   EXPECT_FALSE(v->has_value());
+}
+
+// DOMAIN §1: a veto disqualifies from promotion, title review, designation and excellence
+// ratings. 警告 of 2025-03-15 (6 months) covers 2025-03-15 through 2025-09-14.
+TEST(VetoTest, NoPromotionDesignationOrExcellenceWhileActive) {
+  const std::vector<v1::TimelineEntry> timeline = {
+      Title("t", 1, "2018-12-01", cv1::PROFESSIONAL_TITLE_SECOND_GRADE),
+      Finding("f", 2, "2025-03-15", cv1::ETHICS_SEVERITY_WARNING)};
+  auto check = [&](const v1::TimelineEntry& e) {
+    return CheckEthicsVeto(e, timeline, DefaultEthics());
+  };
+  const auto first = [](const std::string& on) {
+    return Title("", 0, on, cv1::PROFESSIONAL_TITLE_FIRST_GRADE);
+  };
+  EXPECT_TRUE(check(first("2025-03-14")).ok());
+  absl::Status refused = check(first("2025-03-15"));
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("2025-09-14"));
+  std::optional<cv1::BadRequest> details = BadRequestOf(refused);
+  ASSERT_TRUE(details.has_value());
+  ASSERT_EQ(details->field_violations_size(), 1);
+  EXPECT_EQ(details->field_violations(0).field(), "entry.occurred_on");
+  EXPECT_EQ(details->field_violations(0).rule(), "ethics_veto");
+  EXPECT_EQ(check(first("2025-09-14")).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(check(first("2025-09-15")).ok());
+  // A title not above the one held is no promotion.
+  EXPECT_TRUE(check(Title("", 0, "2025-06-01", cv1::PROFESSIONAL_TITLE_SECOND_GRADE)).ok());
+
+  v1::TimelineEntry backbone;
+  backbone.set_kind(v1::TIMELINE_ENTRY_KIND_BACKBONE_DESIGNATED);
+  backbone.set_occurred_on("2025-06-01");
+  backbone.mutable_backbone_designated()->set_tier(cv1::BACKBONE_TIER_COUNTY);
+  EXPECT_EQ(check(backbone).code(), absl::StatusCode::kFailedPrecondition);
+  backbone.mutable_backbone_designated()->set_tier(cv1::BACKBONE_TIER_UNSPECIFIED);  // lapsed
+  EXPECT_TRUE(check(backbone).ok());
+
+  v1::TimelineEntry appraisal;
+  appraisal.set_kind(v1::TIMELINE_ENTRY_KIND_APPRAISAL);
+  appraisal.set_occurred_on("2025-06-01");
+  appraisal.mutable_appraisal()->set_year(2025);
+  appraisal.mutable_appraisal()->set_result(v1::APPRAISAL_RESULT_QUALIFIED);
+  EXPECT_TRUE(check(appraisal).ok());
+  appraisal.mutable_appraisal()->set_result(v1::APPRAISAL_RESULT_EXCELLENT);
+  EXPECT_EQ(check(appraisal).code(), absl::StatusCode::kFailedPrecondition);
+
+  v1::TimelineEntry designation;
+  designation.set_kind(v1::TIMELINE_ENTRY_KIND_DESIGNATION);
+  designation.set_occurred_on("2025-06-01");
+  EXPECT_EQ(check(designation).code(), absl::StatusCode::kFailedPrecondition);
+  designation.set_kind(v1::TIMELINE_ENTRY_KIND_HONOUR);
+  EXPECT_EQ(check(designation).code(), absl::StatusCode::kFailedPrecondition);
+
+  // Other entries are never refused; a retracted finding vetoes nothing.
+  EXPECT_TRUE(check(Finding("", 0, "2025-06-01", cv1::ETHICS_SEVERITY_DEMERIT)).ok());
+  std::vector<v1::TimelineEntry> retracted = timeline;
+  retracted.push_back(Correction("c", 3, "2025-04-01", "f"));
+  EXPECT_TRUE(CheckEthicsVeto(first("2025-06-01"), retracted, DefaultEthics()).ok());
 }
 
 TEST(VetoTest, OverlappingVetoesShowTheOneEndingLastAndCorrectionsLiftThem) {

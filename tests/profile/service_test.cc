@@ -667,6 +667,53 @@ TEST_F(ProfileServiceTest, TimelineDerivesTitleVetoAndCorrections) {
   EXPECT_EQ(superseded, 1);
 }
 
+// DOMAIN §1: while a veto is active, no promotion or designation is recorded; the refusal names
+// the field and the veto's last day, and writes nothing.
+TEST_F(ProfileServiceTest, NoPromotionWhileAnEthicsVetoIsActive) {
+  CreateCounty();
+  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  v1::Teacher t = CreateTeacher(school, 1);
+  v1::AddTimelineEntryRequest finding;
+  finding.set_teacher_id(t.teacher_id());
+  finding.mutable_entry()->set_kind(v1::TIMELINE_ENTRY_KIND_ETHICS_FINDING);
+  finding.mutable_entry()->set_occurred_on("2025-03-31");
+  finding.mutable_entry()->set_summary("师德处分：记过");
+  finding.mutable_entry()->mutable_ethics_finding()->set_severity(
+      common::v1::ETHICS_SEVERITY_DEMERIT);
+  v1::AddTimelineEntryResponse added;
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, finding, &added).ok());
+
+  v1::AddTimelineEntryRequest title;
+  title.set_teacher_id(t.teacher_id());
+  title.set_request_id("title-1");
+  title.mutable_entry()->set_kind(v1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED);
+  title.mutable_entry()->set_occurred_on("2026-03-30");  // the veto's last day
+  title.mutable_entry()->set_summary("评为一级教师");
+  title.mutable_entry()->mutable_title_conferred()->set_title(
+      common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
+  grpc::Status s = Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, title, &added);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("2026-03-30"));
+  auto bad = BadRequestOf(FromGrpcStatus(s));
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->field_violations(0).field(), "entry.occurred_on");
+  EXPECT_EQ(bad->field_violations(0).rule(), "ethics_veto");
+  v1::ListTimelineRequest list;
+  list.set_teacher_id(t.teacher_id());
+  v1::ListTimelineResponse listed;
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::ListTimeline, hr_, list, &listed).ok());
+  EXPECT_EQ(listed.entries_size(), 3);  // joined, title from the roster, finding
+
+  // The day after the veto ends it is recorded.
+  title.set_request_id("title-2");
+  title.mutable_entry()->set_occurred_on("2026-03-31");
+  s = Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, title, &added);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(added.entry().occurred_on(), "2026-03-31");
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::ListTimeline, hr_, list, &listed).ok());
+  EXPECT_EQ(listed.entries_size(), 4);
+}
+
 TEST_F(ProfileServiceTest, UpdateUsesEtagAndRefusesDerivedFields) {
   CreateCounty();
   std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);

@@ -355,6 +355,50 @@ TEST(EligibilityTest, OnlyStaffedTeachersOnDuty) {
   }
 }
 
+// DOMAIN §6: eligibility is judged on the school year's first day, the post status too: a leave
+// that begins the day after leaves the teacher eligible for that year (and a retirement years
+// later does not change a past year's judgement); one that begins on the first day does not.
+TEST(EligibilityTest, PostStatusIsTheOneOnTheFirstDay) {
+  TeacherFacts t = Teacher(D(2010, 9, 1));
+  t.created_post_status = pv1::POST_STATUS_ON_DUTY;
+  t.post_status = pv1::POST_STATUS_SICK_LEAVE;  // as it is now
+  t.post_status_changes = {{D(2025, 9, 2), pv1::POST_STATUS_SICK_LEAVE}};
+  EXPECT_EQ(Judge(t).reason, v1::ELIGIBILITY_REASON_ELIGIBLE);
+  t.post_status_changes = {{kFirstDay, pv1::POST_STATUS_SICK_LEAVE}};
+  EXPECT_EQ(Judge(t).reason, v1::ELIGIBILITY_REASON_NOT_IN_SERVICE);
+  t.post_status_changes = {{D(2025, 8, 31), pv1::POST_STATUS_SICK_LEAVE}};
+  EXPECT_EQ(Judge(t).reason, v1::ELIGIBILITY_REASON_NOT_IN_SERVICE);
+
+  // Back on duty on the first day itself, after a maternity leave: eligible.
+  t.post_status = pv1::POST_STATUS_ON_DUTY;
+  t.post_status_changes = {{D(2025, 3, 1), pv1::POST_STATUS_MATERNITY_LEAVE},
+                           {kFirstDay, pv1::POST_STATUS_ON_DUTY}};
+  EXPECT_EQ(Judge(t).reason, v1::ELIGIBILITY_REASON_ELIGIBLE);
+  t.post_status_changes[1].first = D(2025, 9, 2);
+  EXPECT_EQ(Judge(t).reason, v1::ELIGIBILITY_REASON_NOT_IN_SERVICE);
+
+  // Created on leave, no change by the first day: the status it was created with.
+  t.created_post_status = pv1::POST_STATUS_MATERNITY_LEAVE;
+  t.post_status_changes = {{D(2025, 10, 1), pv1::POST_STATUS_ON_DUTY}};
+  EXPECT_EQ(Judge(t).reason, v1::ELIGIBILITY_REASON_NOT_IN_SERVICE);
+}
+
+TEST(EligibilityTest, PostStatusOnADay) {
+  TeacherFacts t = Teacher(D(2010, 9, 1));
+  t.post_status = pv1::POST_STATUS_RETIRED;
+  // No history kept: the status now.
+  EXPECT_EQ(PostStatusOn(t, D(2020, 1, 1)), pv1::POST_STATUS_RETIRED);
+  t.created_post_status = pv1::POST_STATUS_ON_DUTY;
+  t.post_status_changes = {{D(2030, 6, 1), pv1::POST_STATUS_RETIRED},
+                           {D(2028, 1, 1), pv1::POST_STATUS_SICK_LEAVE},
+                           {D(2028, 1, 1), pv1::POST_STATUS_ON_DUTY}};
+  EXPECT_EQ(PostStatusOn(t, D(2027, 12, 31)), pv1::POST_STATUS_ON_DUTY);
+  // Two changes on one day: the later to arrive.
+  EXPECT_EQ(PostStatusOn(t, D(2028, 1, 1)), pv1::POST_STATUS_ON_DUTY);
+  EXPECT_EQ(PostStatusOn(t, D(2030, 5, 31)), pv1::POST_STATUS_ON_DUTY);
+  EXPECT_EQ(PostStatusOn(t, D(2030, 6, 1)), pv1::POST_STATUS_RETIRED);
+}
+
 TEST(EligibilityTest, FiguresAreGivenWhateverTheReason) {
   TeacherFacts t = Teacher(D(2012, 9, 1));
   t.staffed = false;

@@ -736,6 +736,71 @@ TEST_F(RotationServiceTest, CountyWithNobodyEligiblePasses) {
   EXPECT_TRUE(r.county().passes());
 }
 
+// DOMAIN §6 computes the quota per sending school too: a school with nobody eligible has its
+// line, passing with nothing required, for HR and for the school's own admin.
+TEST_F(RotationServiceTest, SchoolWithNobodyEligibleHasAPassingLine) {
+  for (int i = 1; i <= 10; ++i) AddTeacher(absl::StrCat("T", i), "2015-09-01");
+  AddTeacher("T-new", "2024-09-01", kWeak);
+  const v1::SchoolCompliance* weak = nullptr;
+  v1::GetRotationComplianceResponse report = Report();
+  for (const v1::SchoolCompliance& s : report.schools()) {
+    if (s.school_id() == kWeak) weak = &s;
+  }
+  ASSERT_NE(weak, nullptr) << report.DebugString();
+  EXPECT_EQ(weak->figures().eligible(), 0);
+  EXPECT_EQ(weak->figures().required(), 0);
+  EXPECT_EQ(weak->figures().backbone_required(), 0);
+  EXPECT_TRUE(weak->figures().passes());
+  EXPECT_EQ(report.county().required(), 1);  // ceil(10% x 10)
+  EXPECT_FALSE(report.county().passes());
+
+  v1::GetRotationComplianceRequest req;
+  req.set_county_id(kCounty);
+  req.set_school_year("2025");
+  v1::GetRotationComplianceResponse own;
+  grpc::Status s = Call(&v1::RotationService::Stub::GetRotationCompliance,
+                        Who(common::v1::ROLE_SCHOOL_ADMIN, "head", "", kWeak), req, &own);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(own.schools_size(), 1);
+  EXPECT_EQ(own.schools(0).school_id(), kWeak);
+  EXPECT_TRUE(own.schools(0).figures().passes());
+  EXPECT_FALSE(own.has_county());
+}
+
+// Eligibility is judged on the school year's first day (DOMAIN §6), the post status as well: a
+// sick leave from the day after leaves the teacher eligible for the year; one from the day
+// before does not.
+TEST_F(RotationServiceTest, PostStatusIsJudgedOnTheFirstDay) {
+  AddTeacher("T-after", "2015-09-01");
+  AddTeacher("T-before", "2015-09-01");
+  for (const auto& [teacher, day] :
+       {std::pair<std::string, std::string>{"T-after", "2025-09-02"}, {"T-before", "2025-08-31"}}) {
+    pv1::TimelineEntry leave;
+    leave.set_entry_id(absl::StrCat("E-", teacher));
+    leave.set_kind(pv1::TIMELINE_ENTRY_KIND_POST_STATUS_CHANGED);
+    leave.set_occurred_on(day);
+    leave.mutable_post_status_changed()->set_from_status(pv1::POST_STATUS_ON_DUTY);
+    leave.mutable_post_status_changed()->set_to_status(pv1::POST_STATUS_SICK_LEAVE);
+    Publish(kCounty, "profile.post_status_changed", teacher, leave, day);
+  }
+  v1::ListEligibleRequest req;
+  req.set_county_id(kCounty);
+  req.set_school_year("2025");
+  v1::ListEligibleResponse resp;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::ListEligible, hr_, req, &resp).ok());
+  ASSERT_EQ(resp.rows_size(), 2);
+  for (const v1::EligibilityRow& row : resp.rows()) {
+    EXPECT_EQ(row.reason(), row.teacher_id() == "T-after" ? v1::ELIGIBILITY_REASON_ELIGIBLE
+                                                          : v1::ELIGIBILITY_REASON_NOT_IN_SERVICE)
+        << row.teacher_id();
+  }
+  EXPECT_EQ(resp.eligible(), 1);
+  // The next school year finds both on leave.
+  req.set_school_year("2026");
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::ListEligible, hr_, req, &resp).ok());
+  EXPECT_EQ(resp.eligible(), 0);
+}
+
 TEST_F(RotationServiceTest, TransferToAnotherCountyMidRotationKeepsTheOldYear) {
   AddTeacher("T1", "2015-09-01");
   v1::Rotation r = Propose("T1", "p-1");
@@ -923,6 +988,24 @@ TEST_F(RotationServiceTest, CandidatesCloseTheShortfallBackboneFirst) {
     EXPECT_NE(o.school_id(), kUrban);
     EXPECT_FALSE(o.direction().empty());
   }
+}
+
+// "Then longest at the school" (issue 15): by the day the years count from, not by whole years
+// alone, which tie two teachers who joined seven months apart.
+TEST_F(RotationServiceTest, CandidatesLongestAtTheSchoolFirst) {
+  AddTeacher("T1", "2015-09-01");  // 10 whole years on 2025-09-01
+  AddTeacher("T2", "2015-02-01");  // 10 whole years too, seven months more
+  v1::SuggestCandidatesRequest req;
+  req.set_county_id(kCounty);
+  req.set_school_year("2025");
+  v1::SuggestCandidatesResponse resp;
+  grpc::Status s = Call(&v1::RotationService::Stub::SuggestCandidates, hr_, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // Nobody is backbone, so the backbone shortfall stays open and both are listed.
+  ASSERT_EQ(resp.candidates_size(), 2);
+  EXPECT_EQ(resp.candidates(0).teacher_id(), "T2");
+  EXPECT_EQ(resp.candidates(1).teacher_id(), "T1");
+  EXPECT_EQ(resp.candidates(0).years_at_school(), resp.candidates(1).years_at_school());
 }
 
 TEST_F(RotationServiceTest, CountyPolicyChangesTheQuotaAndSaysWhereValuesCameFrom) {
