@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 
@@ -16,6 +17,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -49,18 +51,17 @@ bool IsTransientError(absl::string_view message) {
          absl::StartsWith(message, "CLUSTERDOWN");
 }
 
-// Requests at least this large are written by WriteDirect rather than through hiredis.
-constexpr size_t kDirectWriteBytes = size_t{64} * 1024;
-
 // Writes `commands` in the Redis protocol straight from the caller's buffers with writev.
 // hiredis 0.14 copies each formatted command into its output buffer and, after every partial
 // write, moves the unsent rest to the buffer's front (sdsrange): a roster import's 10 MB
 // request is copied twice and moved tens of times. Arguments up to kInlineBytes are copied
 // next to their headers so that small ones do not cost an iovec each. The socket is the
 // context's blocking one (its send timeout applies); the caller reads the replies through
-// hiredis as usual, whose output buffer is empty. Returns the errno text on failure.
+// hiredis as usual, whose output buffer is empty. Every request goes this way, small ones too,
+// so that a failed write says whether any byte of it left (*sent_any): a request of which
+// nothing was sent cannot have reached Redis. Returns the errno text on failure.
 template <typename CommandArgs>
-absl::Status WriteDirect(int fd, const std::vector<CommandArgs>& commands) {
+absl::Status WriteDirect(int fd, const std::vector<CommandArgs>& commands, bool* sent_any) {
   constexpr size_t kInlineBytes = 256;
   // A segment is either a range of `inline_bytes` or an argument's own bytes.
   struct Segment {
@@ -106,6 +107,7 @@ absl::Status WriteDirect(int fd, const std::vector<CommandArgs>& commands) {
       if (errno == EINTR) continue;
       return absl::UnavailableError(absl::StrCat("write: ", std::strerror(errno)));
     }
+    if (written > 0) *sent_any = true;
     // Skip what was written, trimming a partly written iovec.
     size_t left = static_cast<size_t>(written);
     while (left > 0 && left >= iov[next].iov_len) left -= iov[next++].iov_len;
@@ -181,6 +183,40 @@ class OperationClock {
 // What is left until `end`, at least a millisecond (hiredis takes a zero timeout as none).
 timeval TimevalUntil(absl::Time end) {
   return TimevalOf(std::max(end - absl::Now(), absl::Milliseconds(1)));
+}
+
+// Whether an idle connection is still usable, without sending anything: Redis never speaks
+// unasked, so a readable socket means the peer closed it (a restarted or killed redis-server,
+// an idle timeout) or left bytes we never asked for; either way the stream is no longer ours.
+// A pooled connection would otherwise fail its next command once ("Broken pipe", EOF).
+bool StillConnected(const redisContext* context) {
+  char byte;
+  for (;;) {
+    const ssize_t n = recv(context->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+}
+
+// Commands that only read: running one twice answers the same and changes nothing, so one whose
+// connection broke after it was sent may be sent again. Anything not listed counts as a write.
+bool IsReadOnly(absl::string_view name) {
+  // Space-separated, with a space at either end.
+  static constexpr absl::string_view kReadOnly =
+      " DUMP EXISTS GET HEXISTS HGET HGETALL HKEYS HLEN HMGET HSCAN HVALS LINDEX LLEN LRANGE MGET "
+      "PING PTTL SCAN SCARD SISMEMBER SMEMBERS SMISMEMBER SSCAN STRLEN TIME TTL TYPE XLEN "
+      "XPENDING XRANGE XREVRANGE ZCARD ZCOUNT ZRANGE ZRANGEBYSCORE ZRANK ZREVRANGE "
+      "ZREVRANGEBYSCORE ZSCAN ZSCORE ";
+  if (name.empty() || absl::StrContains(name, ' ')) return false;
+  return absl::StrContains(kReadOnly, absl::StrCat(" ", absl::AsciiStrToUpper(name), " "));
+}
+
+template <typename CommandArgs>
+bool AllReadOnly(const std::vector<CommandArgs>& commands) {
+  for (const CommandArgs& args : commands) {
+    if (args.empty() || !IsReadOnly(args[0])) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -322,38 +358,56 @@ Pool::~Pool() {
   LivePools().erase(this);
 }
 
+absl::StatusOr<Pool::Slot*> Pool::TakeIdle(absl::Time end, size_t leave_idle) {
+  absl::MutexLock lock(&mu_);
+  if (leave_idle > 0 && idle_.size() <= leave_idle) {
+    return absl::UnavailableError(absl::StrCat("redis: fewer than ", leave_idle + 1,
+                                               " idle connections to ", config_.Describe()));
+  }
+  if (idle_.empty()) {
+    ++waits_;
+    auto has_idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !idle_.empty(); };
+    const absl::Time wait_start = absl::Now();
+    if (!mu_.AwaitWithDeadline(absl::Condition(&has_idle), end)) {
+      return absl::UnavailableError(absl::StrCat(
+          "redis: no free connection to ", config_.Describe(), " within ",
+          absl::FormatDuration(absl::Trunc(absl::Now() - wait_start, absl::Milliseconds(1)))));
+    }
+  }
+  Slot* slot = idle_.back();
+  idle_.pop_back();
+  ++in_use_;
+  return slot;
+}
+
 absl::StatusOr<Pool::Slot*> Pool::Acquire(absl::Time end, size_t leave_idle) {
-  Slot* slot = nullptr;
-  bool need_connect = false;
+  absl::StatusOr<Slot*> taken = TakeIdle(end, leave_idle);
+  if (!taken.ok()) return taken.status();
+  Slot* slot = *taken;
+  if (slot->context != nullptr && !StillConnected(slot->context)) {
+    // Found dead before anything was sent on it: replaced here, so no command fails for it.
+    slot->Close();
+    absl::MutexLock lock(&mu_);
+    ++failures_;
+  }
+  if (slot->context != nullptr) return slot;
+  if (absl::Status connected = Connect(slot, end); !connected.ok()) {
+    absl::MutexLock lock(&mu_);
+    idle_.push_back(slot);
+    --in_use_;
+    return connected;
+  }
+  return slot;
+}
+
+absl::Status Pool::Connect(Slot* slot, absl::Time end) {
   {
     absl::MutexLock lock(&mu_);
-    if (leave_idle > 0 && idle_.size() <= leave_idle) {
-      return absl::UnavailableError(absl::StrCat("redis: fewer than ", leave_idle + 1,
-                                                 " idle connections to ", config_.Describe()));
-    }
-    if (idle_.empty()) {
-      ++waits_;
-      auto has_idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !idle_.empty(); };
-      const absl::Time wait_start = absl::Now();
-      if (!mu_.AwaitWithDeadline(absl::Condition(&has_idle), end)) {
-        return absl::UnavailableError(absl::StrCat(
-            "redis: no free connection to ", config_.Describe(), " within ",
-            absl::FormatDuration(absl::Trunc(absl::Now() - wait_start, absl::Milliseconds(1)))));
-      }
-    }
-    slot = idle_.back();
-    idle_.pop_back();
-    ++in_use_;
-    need_connect = slot->context == nullptr;
-    if (need_connect && absl::Now() < retry_after_) {
-      idle_.push_back(slot);
-      --in_use_;
+    if (absl::Now() < retry_after_) {
       return absl::UnavailableError(
           absl::StrCat("redis: ", config_.Describe(), " is unreachable; retrying shortly"));
     }
   }
-  if (!need_connect) return slot;
-
   timeval tv = TimevalOf(
       std::min(config_.connect_timeout, std::max(end - absl::Now(), absl::Milliseconds(1))));
   redisContext* context = config_.unix_socket.empty()
@@ -366,8 +420,6 @@ absl::StatusOr<Pool::Slot*> Pool::Acquire(absl::Time end, size_t leave_idle) {
     ++failures_;
     retry_after_ = absl::Now() + backoff_;
     backoff_ = std::min(backoff_ * 2, config_.max_backoff);
-    idle_.push_back(slot);
-    --in_use_;
     return absl::UnavailableError(
         absl::StrCat("redis: cannot connect to ", config_.Describe(), ": ", why));
   }
@@ -378,7 +430,7 @@ absl::StatusOr<Pool::Slot*> Pool::Acquire(absl::Time end, size_t leave_idle) {
   slot->ever_connected = true;
   backoff_ = config_.min_backoff;
   retry_after_ = absl::InfinitePast();
-  return slot;
+  return absl::OkStatus();
 }
 
 void Pool::Release(Slot* slot, bool broken) {
@@ -401,38 +453,16 @@ absl::StatusOr<std::vector<Reply>> Pool::RunViews(
 
 template <typename CommandArgs>
 absl::StatusOr<std::vector<Reply>> Pool::RunOn(Slot* slot, const std::vector<CommandArgs>& commands,
-                                               absl::Time end, bool* broken) {
+                                               absl::Time end, Breakage* breakage) {
   redisContext* c = slot->context;
   redisSetTimeout(c, TimevalUntil(end));
-
-  size_t request_bytes = 0;
-  for (const CommandArgs& args : commands) {
-    for (const auto& a : args) request_bytes += a.size();
-  }
-  if (request_bytes >= kDirectWriteBytes) {
-    // A slot's output buffer is empty between calls: each call reads all its replies, which
-    // flushes it first.
-    if (absl::Status written = WriteDirect(c->fd, commands); !written.ok()) {
-      *broken = true;
-      return absl::UnavailableError(
-          absl::StrCat("redis: ", config_.Describe(), ": ", written.message()));
-    }
-  } else {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const CommandArgs& args : commands) {
-      argv.clear();
-      lens.clear();
-      for (const auto& a : args) {
-        argv.push_back(a.data());
-        lens.push_back(a.size());
-      }
-      if (redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
-          REDIS_OK) {
-        *broken = true;
-        return absl::UnavailableError(absl::StrCat("redis: ", c->errstr));
-      }
-    }
+  // A slot's output buffer is empty between calls: each call reads all its replies, which
+  // flushes it first.
+  bool sent_any = false;
+  if (absl::Status written = WriteDirect(c->fd, commands, &sent_any); !written.ok()) {
+    *breakage = sent_any ? Breakage::kAfterSending : Breakage::kNothingSent;
+    return absl::UnavailableError(
+        absl::StrCat("redis: ", config_.Describe(), ": ", written.message()));
   }
   std::vector<Reply> replies;
   replies.reserve(commands.size());
@@ -441,7 +471,7 @@ absl::StatusOr<std::vector<Reply>> Pool::RunOn(Slot* slot, const std::vector<Com
     if (redisGetReply(c, &raw) != REDIS_OK || raw == nullptr) {
       // A timeout or a dropped connection leaves the stream out of step: never reuse it.
       std::string why = c->errstr[0] ? c->errstr : "connection lost";
-      *broken = true;
+      *breakage = Breakage::kAfterSending;
       return absl::UnavailableError(absl::StrCat("redis: ", config_.Describe(), ": ", why));
     }
     replies.push_back(Reply::Own(static_cast<redisReply*>(raw)));
@@ -449,17 +479,33 @@ absl::StatusOr<std::vector<Reply>> Pool::RunOn(Slot* slot, const std::vector<Com
   return replies;
 }
 
+// What is sent again. A connection found dead while idle never fails a command: Acquire replaces
+// it before anything is sent. A command whose connection breaks under it is sent again once, on
+// another connection and within the same time (the clock's end: the call's one Redis budget,
+// never past its deadline), only when that cannot apply a write twice:
+//  - nothing of it was sent (the write failed before its first byte left), so Redis never saw
+//    it; or
+//  - every command in it only reads (IsReadOnly), so running it twice answers the same.
+// Anything else that may have reached Redis (EVALSHA of a write script, HSET, INCR, ... whose
+// reply was lost) is not sent again: it answers UNAVAILABLE and the caller's retry, with its
+// request id, is what our writes apply at most once.
 template <typename CommandArgs>
 absl::StatusOr<std::vector<Reply>> Pool::RunCommands(const std::vector<CommandArgs>& commands,
                                                      absl::Duration timeout) {
   const OperationClock clock(timeout, config_.command_timeout);
   if (!clock.status().ok()) return clock.status();
-  absl::StatusOr<Slot*> acquired = Acquire(clock.end());
-  if (!acquired.ok()) return acquired.status();
-  bool broken = false;
-  absl::StatusOr<std::vector<Reply>> replies = RunOn(*acquired, commands, clock.end(), &broken);
-  Release(*acquired, broken);
-  return replies;
+  for (int attempt = 1;; ++attempt) {
+    absl::StatusOr<Slot*> acquired = Acquire(clock.end());
+    if (!acquired.ok()) return acquired.status();
+    Breakage breakage = Breakage::kNone;
+    absl::StatusOr<std::vector<Reply>> replies = RunOn(*acquired, commands, clock.end(), &breakage);
+    Release(*acquired, breakage != Breakage::kNone);
+    const bool resendable = breakage == Breakage::kNothingSent ||
+                            (breakage == Breakage::kAfterSending && AllReadOnly(commands));
+    if (!resendable || attempt == 2 || absl::Now() >= clock.end()) return replies;
+    absl::MutexLock lock(&mu_);
+    ++resends_;
+  }
 }
 
 absl::StatusOr<std::unique_ptr<Pool::Session>> Pool::Hold(size_t leave_idle) {
@@ -472,7 +518,7 @@ absl::StatusOr<std::unique_ptr<Pool::Session>> Pool::Hold(size_t leave_idle) {
 
 Pool::Session::~Session() {
   if (slot_ == nullptr) return;
-  bool broken = false;
+  Breakage breakage = Breakage::kNone;
   if (!clean_) {
     // Whatever it holds, DISCARD ends a MULTI (an error reply when there is none) and UNWATCH
     // drops the watched keys: the connection goes back to the pool as new.
@@ -480,10 +526,10 @@ Pool::Session::~Session() {
     // (dropping the WATCH and MULTI with it) only when Redis does not answer.
     const std::vector<Args> reset = {{"DISCARD"}, {"UNWATCH"}};
     absl::StatusOr<std::vector<Reply>> replies =
-        pool_.RunOn(slot_, reset, absl::Now() + pool_.config_.command_timeout, &broken);
-    if (!broken && (!replies.ok() || (*replies)[1].is_error())) broken = true;
+        pool_.RunOn(slot_, reset, absl::Now() + pool_.config_.command_timeout, &breakage);
+    if (!replies.ok() || (*replies)[1].is_error()) breakage = Breakage::kAfterSending;
   }
-  pool_.Release(slot_, broken);
+  pool_.Release(slot_, breakage != Breakage::kNone);
 }
 
 absl::StatusOr<std::vector<Reply>> Pool::Session::Pipeline(const std::vector<Args>& commands) {
@@ -493,10 +539,10 @@ absl::StatusOr<std::vector<Reply>> Pool::Session::Pipeline(const std::vector<Arg
   if (commands.empty()) return std::vector<Reply>();
   const OperationClock clock(absl::ZeroDuration(), pool_.config_.command_timeout);
   if (!clock.status().ok()) return clock.status();
-  bool broken = false;
+  Breakage breakage = Breakage::kNone;
   clean_ = false;
-  absl::StatusOr<std::vector<Reply>> replies = pool_.RunOn(slot_, commands, clock.end(), &broken);
-  if (broken) {
+  absl::StatusOr<std::vector<Reply>> replies = pool_.RunOn(slot_, commands, clock.end(), &breakage);
+  if (breakage != Breakage::kNone) {
     pool_.Release(slot_, true);
     slot_ = nullptr;
     return replies.status();
@@ -565,7 +611,8 @@ absl::StatusOr<Reply> Pool::EvalViews(const Script& script,
 
 PoolStats Pool::Stats() const {
   absl::MutexLock lock(&mu_);
-  return PoolStats{static_cast<int>(slots_.size()), in_use_, waits_, reconnects_, failures_};
+  return PoolStats{
+      static_cast<int>(slots_.size()), in_use_, waits_, reconnects_, failures_, resends_};
 }
 
 std::vector<AddressPoolStats> LivePoolStats() {
@@ -580,6 +627,7 @@ std::vector<AddressPoolStats> LivePoolStats() {
       sum.waits += stats.waits;
       sum.reconnects += stats.reconnects;
       sum.failures += stats.failures;
+      sum.resends += stats.resends;
     }
   }
   std::vector<AddressPoolStats> out;

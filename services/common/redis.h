@@ -3,7 +3,10 @@
 // A small Redis client on hiredis for every Shidang process: a thread-safe pool of connections
 // over TCP or a unix socket, connect and command timeouts, reconnection with backoff, pipelining,
 // and Lua scripts run by EVALSHA with a NOSCRIPT fallback. Commands are argument vectors only,
-// so no input can change a command. Transport failures are UNAVAILABLE (the caller may retry);
+// so no input can change a command. A pooled connection the peer closed (a restarted Redis) is
+// replaced before use, and a command whose connection breaks is sent again once when that cannot
+// apply a write twice (RunCommands in redis.cc says when). Transport failures are UNAVAILABLE
+// (the caller may retry);
 // error replies from Redis are INTERNAL unless Redis says it is not ready (LOADING, BUSY).
 
 #include <cstdint>
@@ -98,7 +101,9 @@ struct PoolStats {
   int in_use = 0;
   int64_t waits = 0;       // times a caller waited for a free connection
   int64_t reconnects = 0;  // successful connects after the first of each slot
-  int64_t failures = 0;    // connects or commands that failed on the transport
+  int64_t failures = 0;    // connects or commands that failed on the transport, and idle
+                           // connections found closed by the peer
+  int64_t resends = 0;     // commands sent again after their connection broke (RunCommands)
 };
 
 class Pool {
@@ -162,15 +167,25 @@ class Pool {
   const Config& config() const { return config_; }
 
  private:
+  // How an exchange on a connection failed on the transport, if it did.
+  enum class Breakage {
+    kNone,
+    kNothingSent,   // the write failed before any byte of the request left
+    kAfterSending,  // Redis may have received (and run) the request
+  };
   // Sends `commands` on `slot` and reads their replies, giving up at `end`; on a transport
-  // failure sets *broken.
+  // failure sets *breakage.
   template <typename CommandArgs>
   absl::StatusOr<std::vector<Reply>> RunOn(Slot* slot, const std::vector<CommandArgs>& commands,
-                                           absl::Time end, bool* broken);
+                                           absl::Time end, Breakage* breakage);
 
-  // Takes an idle connection (waiting until `end`), connected or reconnected; with
-  // `leave_idle`, fails at once unless more than that many are idle.
+  // Takes an idle connection (waiting until `end`), connected or reconnected; one the peer
+  // closed while it was idle (a restarted Redis) is replaced before anything is sent on it.
+  // With `leave_idle`, fails at once unless more than that many are idle.
   absl::StatusOr<Slot*> Acquire(absl::Time end, size_t leave_idle = 0);
+  // Acquire's parts: taking a slot off the idle list, and connecting it.
+  absl::StatusOr<Slot*> TakeIdle(absl::Time end, size_t leave_idle);
+  absl::Status Connect(Slot* slot, absl::Time end);
   // Returns a connection; a broken one is closed and reconnected by the next Acquire.
   void Release(Slot* slot, bool broken);
   // Zero timeout: the configured command timeout.
@@ -191,6 +206,7 @@ class Pool {
   int64_t waits_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t reconnects_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t failures_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t resends_ ABSL_GUARDED_BY(mu_) = 0;
   // Shared backoff: while Redis is unreachable, fail fast until this time.
   absl::Time retry_after_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Duration backoff_ ABSL_GUARDED_BY(mu_);

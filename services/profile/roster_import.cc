@@ -181,6 +181,11 @@ absl::Status RosterImport::CheckRoster(const CallContext& call, const v1::CheckR
   } else {
     TeacherImport work;
     SHIDANG_RETURN_IF_ERROR(FindTeacherProblems(county, req.csv(), work));
+    // As ImportTeachers checks. A dry run has no request id, so its rows have no teacher ids:
+    // every live claim on a row's number is another teacher's. (Only an import that crashed
+    // between its claims and its script leaves claims the same import's retry would find its
+    // own; they are reported here until that retry, or their repair, settles them.)
+    SHIDANG_RETURN_IF_ERROR(FindNumbersTakenElsewhere([](int64_t) { return std::string(); }, work));
     rows = work.roster.rows.size();
     problems = std::move(work.roster.problems);
     ReleaseInBackground(std::move(work));
@@ -243,7 +248,8 @@ absl::Status RosterImport::ImportTeachers(const CallContext& call,
                                           v1::ImportRosterResponse* resp) {
   TeacherImport work;
   SHIDANG_RETURN_IF_ERROR(FindTeacherProblems(req.county_id(), req.csv(), work));
-  SHIDANG_RETURN_IF_ERROR(FindNumbersTakenElsewhere(call, req, work));
+  SHIDANG_RETURN_IF_ERROR(
+      FindNumbersTakenElsewhere([&](int64_t row) { return RowTeacherId(call, req, row); }, work));
   if (!work.roster.problems.empty()) {
     return RejectRows(work.roster.problems, work.roster.rows.size());
   }
@@ -352,18 +358,18 @@ void RosterImport::FindTeachersOnFile(TeacherImport& work) {
 // The new rows whose number another county's teacher holds (id_card_owners.h), reported as the
 // in-county case is (the column, rule "exists"), without saying who or where. Read only: nothing
 // is claimed until the whole file has passed.
-absl::Status RosterImport::FindNumbersTakenElsewhere(const CallContext& call,
-                                                     const v1::ImportRosterRequest& req,
-                                                     TeacherImport& work) {
+absl::Status RosterImport::FindNumbersTakenElsewhere(
+    const std::function<std::string(int64_t row)>& teacher_id_of, TeacherImport& work) {
   work.national_claims.reserve(work.fresh_rows.size());
   for (size_t i : work.fresh_rows) {
     work.national_claims.push_back(
-        {work.blind_indexes[i], RowTeacherId(call, req, work.roster.rows[i].row), ""});
+        {work.blind_indexes[i], teacher_id_of(work.roster.rows[i].row), ""});
   }
   SHIDANG_ASSIGN_OR_RETURN(std::vector<bool> taken, TakenByOthers(deps_, work.national_claims));
+  const std::string card_column = ColumnAsNamed(work.roster.columns, roster::kIdCardNumber);
   for (size_t k = 0; k < taken.size(); ++k) {
     if (!taken[k]) continue;
-    work.roster.problems.push_back(RowProblem(work.roster.rows[work.fresh_rows[k]].row, "身份证号",
+    work.roster.problems.push_back(RowProblem(work.roster.rows[work.fresh_rows[k]].row, card_column,
                                               "exists", kNumberTakenElsewhere));
   }
   return absl::OkStatus();
@@ -373,12 +379,13 @@ absl::Status RosterImport::ClaimNumbers(TeacherImport& work) {
   SHIDANG_ASSIGN_OR_RETURN(std::vector<bool> refused, ClaimIdCards(deps_, work.national_claims));
   std::vector<common::v1::RowViolation> problems;
   std::vector<IdCardOwnerClaim> claimed;
+  const std::string card_column = ColumnAsNamed(work.roster.columns, roster::kIdCardNumber);
   for (size_t k = 0; k < refused.size(); ++k) {
     if (!refused[k]) {
       claimed.push_back(work.national_claims[k]);
       continue;
     }
-    problems.push_back(RowProblem(work.roster.rows[work.fresh_rows[k]].row, "身份证号", "exists",
+    problems.push_back(RowProblem(work.roster.rows[work.fresh_rows[k]].row, card_column, "exists",
                                   kNumberTakenElsewhere));
   }
   if (problems.empty()) return absl::OkStatus();

@@ -5,6 +5,8 @@
 // each other and against the county's records); a good file is written in one script with one
 // event per new school or teacher, and a file imported again changes nothing.
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,8 +42,9 @@ class RosterImport {
                                    TeacherImport& work);
   absl::Status CheckTeacherRows(const std::string& county, TeacherImport& work);
   void FindTeachersOnFile(TeacherImport& work);
-  absl::Status FindNumbersTakenElsewhere(const CallContext& call,
-                                         const v1::ImportRosterRequest& req, TeacherImport& work);
+  // `teacher_id_of(row)`: the id the row's new teacher gets, whose own claim is not another's.
+  absl::Status FindNumbersTakenElsewhere(
+      const std::function<std::string(int64_t row)>& teacher_id_of, TeacherImport& work);
   absl::Status BuildTeacherWrites(const CallContext& call, const v1::ImportRosterRequest& req,
                                   TeacherImport& work);
   absl::Status WriteTeacherImport(const CallContext& call, const v1::ImportRosterRequest& req,

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/clock.h"
@@ -38,6 +40,7 @@ using common::v1::Principal;
 using common::v1::Role;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::StartsWith;
 using testing::WriteFile;
 
 constexpr char kCounty[] = "330723";       // 武义县, 金华市
@@ -219,6 +222,53 @@ class IdCardsTest : public ::testing::Test {
     v1::ListIdCardReadsRequest req;
     req.set_county_id(county);
     return AllReads(admin_, req);
+  }
+
+  // kOtherCounty with its schools imported, and a teacher roster for it whose CSV row 4 has
+  // `number`, every other cell of that row fitting it: the number is the row's only problem.
+  std::optional<DemoCounty> OtherCountyRosterWithRowFour(const std::string& number) {
+    CreateCounty(kOtherCounty);
+    DemoCountyOptions options;
+    options.county_id = kOtherCounty;
+    options.teachers = 4;
+    options.schools = 2;
+    options.today = absl::CivilDay(2025, 11, 25);
+    absl::StatusOr<DemoCounty> demo = GenerateDemoCounty(options);
+    EXPECT_TRUE(demo.ok()) << demo.status();
+    if (!demo.ok()) return std::nullopt;
+    v1::ImportRosterResponse imported;
+    grpc::Status s = ImportThere(v1::ROSTER_KIND_SCHOOLS, SchoolsCsv(*demo), "schools", &imported);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (!s.ok()) return std::nullopt;
+    DemoTeacher& row = demo->teachers[2];  // CSV row 4
+    row.id_card_number = number;
+    row.birth_date = absl::CivilDay(1990, 3, 7);
+    row.sex = common::v1::SEX_FEMALE;
+    // Dates that fit that birth date.
+    row.hire_date = absl::CivilDay(2012, 9, 1);
+    row.school_joined_on = absl::CivilDay(2015, 9, 1);
+    row.title = common::v1::PROFESSIONAL_TITLE_UNSPECIFIED;
+    row.title_conferred_on.reset();
+    row.backbone_tier = common::v1::BACKBONE_TIER_UNSPECIFIED;
+    row.backbone_designated_on.reset();
+    return *std::move(demo);
+  }
+  Principal HrThere() const { return Who(common::v1::ROLE_COUNTY_HR, "hr-there", kOtherCounty); }
+  grpc::Status ImportThere(v1::RosterKind kind, const std::string& csv, const std::string& id,
+                           v1::ImportRosterResponse* resp) {
+    v1::ImportRosterRequest req;
+    req.set_county_id(kOtherCounty);
+    req.set_kind(kind);
+    req.set_csv(csv);
+    req.set_request_id(id);
+    return Call(&v1::ProfileService::Stub::ImportRoster, HrThere(), req, resp);
+  }
+  grpc::Status CheckThere(const std::string& csv, v1::CheckRosterResponse* resp) {
+    v1::CheckRosterRequest req;
+    req.set_county_id(kOtherCounty);
+    req.set_kind(v1::ROSTER_KIND_TEACHERS);
+    req.set_csv(csv);
+    return Call(&v1::ProfileService::Stub::CheckRoster, HrThere(), req, resp);
   }
 
   testing::RedisServer redis_;
@@ -592,36 +642,12 @@ TEST_F(IdCardsTest, ATransferKeepsTheClaimAndAnUpdateReleasesTheOldNumber) {
 TEST_F(IdCardsTest, ARosterRowWhoseNumberIsTakenElsewhereIsRefusedByRowAndColumn) {
   const Place here = MakePlace(kCounty);
   const v1::Teacher holder = Create(here, IdCard(1), "N1");
-  CreateCounty(kOtherCounty);
-  DemoCountyOptions options;
-  options.county_id = kOtherCounty;
-  options.teachers = 4;
-  options.schools = 2;
-  options.today = absl::CivilDay(2025, 11, 25);
-  absl::StatusOr<DemoCounty> demo = GenerateDemoCounty(options);
-  ASSERT_TRUE(demo.ok()) << demo.status();
-  const Principal there_hr = Who(common::v1::ROLE_COUNTY_HR, "hr-there", kOtherCounty);
+  std::optional<DemoCounty> demo = OtherCountyRosterWithRowFour(IdCard(1));
+  ASSERT_TRUE(demo.has_value());
   auto import = [&](v1::RosterKind kind, const std::string& csv, const std::string& id) {
-    v1::ImportRosterRequest req;
-    req.set_county_id(kOtherCounty);
-    req.set_kind(kind);
-    req.set_csv(csv);
-    req.set_request_id(id);
     v1::ImportRosterResponse resp;
-    return Call(&v1::ProfileService::Stub::ImportRoster, there_hr, req, &resp);
+    return ImportThere(kind, csv, id, &resp);
   };
-  ASSERT_TRUE(import(v1::ROSTER_KIND_SCHOOLS, SchoolsCsv(*demo), "schools").ok());
-  DemoTeacher& row = demo->teachers[2];  // CSV row 4
-  row.id_card_number = IdCard(1);
-  row.birth_date = absl::CivilDay(1990, 3, 7);
-  row.sex = common::v1::SEX_FEMALE;
-  // Dates that fit that birth date, so the number is the row's only problem.
-  row.hire_date = absl::CivilDay(2012, 9, 1);
-  row.school_joined_on = absl::CivilDay(2015, 9, 1);
-  row.title = common::v1::PROFESSIONAL_TITLE_UNSPECIFIED;
-  row.title_conferred_on.reset();
-  row.backbone_tier = common::v1::BACKBONE_TIER_UNSPECIFIED;
-  row.backbone_designated_on.reset();
   const std::map<std::string, std::string> before = Snapshot(redis_.pool());
   grpc::Status s = import(v1::ROSTER_KIND_TEACHERS, TeachersCsv(*demo), "teachers");
   ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
@@ -644,6 +670,45 @@ TEST_F(IdCardsTest, ARosterRowWhoseNumberIsTakenElsewhereIsRefusedByRowAndColumn
     EXPECT_FALSE(OwnerOf(teacher.id_card_number).empty());
   }
   EXPECT_EQ(OwnerOf(IdCard(1)), holder.teacher_id());
+}
+
+// CheckRoster (the dry run) reports a row whose number another county's teacher holds as
+// ImportRoster refuses it: the same row, column and description, the number masked, neither the
+// holder nor their county named; and it reads only. Before, the check passed the row and the
+// import then refused the file.
+TEST_F(IdCardsTest, CheckRosterReportsANumberTakenElsewhereAsTheImportRefusesIt) {
+  const Place here = MakePlace(kCounty);
+  const v1::Teacher holder = Create(here, IdCard(1), "N1");
+  std::optional<DemoCounty> demo = OtherCountyRosterWithRowFour(IdCard(1));
+  ASSERT_TRUE(demo.has_value());
+  const std::string csv = TeachersCsv(*demo);
+  const std::map<std::string, std::string> before = Snapshot(redis_.pool());
+  v1::CheckRosterResponse checked;
+  grpc::Status s = CheckThere(csv, &checked);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(Snapshot(redis_.pool()), before);
+  EXPECT_EQ(checked.rows(), 4);
+  EXPECT_EQ(checked.problems(), 1);
+
+  v1::ImportRosterResponse imported;
+  s = ImportThere(v1::ROSTER_KIND_TEACHERS, csv, "teachers", &imported);
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  std::optional<common::v1::BadRequest> bad = BadRequestOf(FromGrpcStatus(s));
+  ASSERT_TRUE(bad.has_value());
+  ASSERT_EQ(bad->row_violations_size(), 1) << bad->DebugString();
+  const common::v1::RowViolation& refused = bad->row_violations(0);
+  EXPECT_EQ(refused.rule(), "exists");
+  const std::string& content = checked.download().content();
+  std::vector<std::string> lines = absl::StrSplit(content, "\r\n", absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << content;
+  const std::string masked = IdCard(1).substr(0, 4) + std::string(10, '*') + IdCard(1).substr(14);
+  EXPECT_THAT(lines[1],
+              StartsWith(absl::StrCat(refused.row(), ",", refused.column(), ",", masked, ",")));
+  EXPECT_THAT(lines[1], HasSubstr(refused.description()));
+  EXPECT_THAT(content, Not(HasSubstr(IdCard(1))));
+  EXPECT_THAT(content, Not(HasSubstr(holder.teacher_id())));
+  EXPECT_THAT(content, Not(HasSubstr(kCounty)));
+  EXPECT_EQ(Snapshot(redis_.pool()), before);
 }
 
 // A crash between the claim and the county's script leaves a claim no file holds: a young one is
