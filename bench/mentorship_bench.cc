@@ -32,10 +32,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/bench_kit.h"
 #include "services/common/principal.h"
 #include "services/mentorship/store.h"
 #include "shidang/mentorship/v1/mentorship.grpc.pb.h"
 #include "shidang/profile/v1/profile.pb.h"
+#include "tests/kit/principals.h"
 #include "tests/kit/profile_events.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
@@ -52,6 +54,10 @@ namespace {
 
 using common::v1::Principal;
 namespace pv1 = ::shidang::profile::v1;
+using bench::Die;
+using bench::Median;
+using bench::TimeMedian;
+using bench::TimeMedianAfter;
 
 constexpr char kCounty[] = "330723";
 constexpr char kToday[] = "2025-10-15";
@@ -61,16 +67,6 @@ struct Round {
   double second_cold_s = 0, unpaired_cold_s = 0;
   int second_suggested = 0, teaching_suggested = 0, unpaired_total = 0;
 };
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "%s\n", what.c_str());
-  std::exit(1);
-}
 
 std::string SchoolId(int i) { return absl::StrFormat("S%s-%010d", kCounty, i); }
 std::string TeacherId(int i) { return absl::StrFormat("T%06d", i); }
@@ -145,37 +141,12 @@ int64_t RawCountyRead(testing::RedisServer& redis) {
   return bytes;
 }
 
-class Bench {
+// The service under bench, called as the county's HR.
+class Bench : public bench::ServiceUnderBench<v1::MentorshipService> {
  public:
-  Bench() {
-    std::ofstream(keys_.path() + "/principal.key", std::ios::binary) << std::string(40, 'k');
-    auto process = testing::ServiceProcess::Start(
-        SHIDANG_MENTORSHIP_BINARY,
-        {"--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
-         std::string("--today=") + kToday});
-    if (!process.ok()) Die(absl::StrCat("cannot start the service: ", process.status().ToString()));
-    process_ = std::move(*process);
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(64 << 20);
-    stub_ = v1::MentorshipService::NewStub(
-        grpc::CreateCustomChannel(process_->address(), grpc::InsecureChannelCredentials(), args));
-    hr_.set_role(common::v1::ROLE_COUNTY_HR);
-    hr_.set_subject("hr1");
-    hr_.set_region(kCounty);
-  }
-
-  testing::RedisServer& redis() { return redis_; }
-
-  template <typename Req, typename Resp>
-  void Call(grpc::Status (v1::MentorshipService::Stub::*method)(grpc::ClientContext*, const Req&,
-                                                                Resp*),
-            const Req& req, Resp* resp) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(300));
-    signer_.Attach(&ctx, hr_);
-    grpc::Status s = ((*stub_).*method)(&ctx, req, resp);
-    if (!s.ok()) Die(absl::StrCat("rpc failed: ", s.error_message(), "\n", process_->StderrText()));
-  }
+  Bench()
+      : ServiceUnderBench(SHIDANG_MENTORSHIP_BINARY, kToday,
+                          testing::Who(common::v1::ROLE_COUNTY_HR, "hr1", kCounty)) {}
 
   // The first `paired` new teachers get a TEACHING mentor: an experienced teacher of their school
   // and subject, suggested by the service itself (untimed), created in batches of 50 (each
@@ -202,33 +173,7 @@ class Bench {
       if (made.refused() != 0) Die("a suggested pairing was refused");
     }
   }
-
- private:
-  testing::RedisServer redis_;
-  testing::TempDir keys_;
-  std::unique_ptr<testing::ServiceProcess> process_;
-  std::unique_ptr<v1::MentorshipService::Stub> stub_;
-  PrincipalSigner signer_{std::string(40, 'k')};
-  Principal hr_;
 };
-
-// Times `call` `repeats` times, each after an untimed `before`; the median in seconds.
-template <typename Before, typename F>
-double TimeMedianAfter(int repeats, Before&& before, F&& call) {
-  std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) {
-    before();
-    const absl::Time start = absl::Now();
-    call();
-    times.push_back(absl::ToDoubleSeconds(absl::Now() - start));
-  }
-  return Median(times);
-}
-template <typename F>
-double TimeMedian(int repeats, F&& call) {
-  return TimeMedianAfter(
-      repeats, [] {}, call);
-}
 
 // What every write to the county's teachers, schools or pairings does besides its change.
 void BumpWrites(testing::RedisServer& redis) {

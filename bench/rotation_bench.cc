@@ -35,6 +35,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/bench_kit.h"
 #include "services/common/clock.h"
 #include "services/common/events.h"
 #include "services/common/keys.h"
@@ -49,6 +50,7 @@
 #include "services/rotation/workflow.h"
 #include "shidang/profile/v1/profile.pb.h"
 #include "shidang/rotation/v1/rotation.grpc.pb.h"
+#include "tests/kit/principals.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
 
@@ -66,6 +68,9 @@ namespace {
 
 using common::v1::Principal;
 namespace pv1 = ::shidang::profile::v1;
+using bench::Die;
+using bench::Median;
+using bench::TimeMedian;
 
 constexpr char kCounty[] = "330723";
 constexpr char kToday[] = "2025-11-25";
@@ -80,16 +85,6 @@ struct Round {
   int schools_reported = 0, candidates = 0;
   int64_t raw_bytes = 0;
 };
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "%s\n", what.c_str());
-  std::exit(1);
-}
 
 std::string SchoolId(int i) { return absl::StrFormat("S%s-%010d", kCounty, i); }
 std::string TeacherId(int i) { return absl::StrFormat("T%06d", i); }
@@ -222,50 +217,25 @@ class InProcess {
   CallContext call_;
 };
 
-class Bench {
+// The service under bench, called as the county's HR.
+class Bench : public bench::ServiceUnderBench<v1::RotationService> {
  public:
-  Bench() {
-    std::ofstream(keys_.path() + "/principal.key", std::ios::binary) << std::string(40, 'k');
-    auto process = testing::ServiceProcess::Start(
-        SHIDANG_ROTATION_BINARY,
-        {"--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
-         std::string("--today=") + kToday});
-    if (!process.ok()) Die(absl::StrCat("cannot start the service: ", process.status().ToString()));
-    process_ = std::move(*process);
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(64 << 20);
-    stub_ = v1::RotationService::NewStub(
-        grpc::CreateCustomChannel(process_->address(), grpc::InsecureChannelCredentials(), args));
-    hr_.set_role(common::v1::ROLE_COUNTY_HR);
-    hr_.set_subject("hr1");
-    hr_.set_region(kCounty);
-  }
+  Bench()
+      : ServiceUnderBench(SHIDANG_ROTATION_BINARY, kToday,
+                          testing::Who(common::v1::ROLE_COUNTY_HR, "hr1", kCounty)) {}
 
-  testing::RedisServer& redis() { return redis_; }
-  const Principal& hr() const { return hr_; }
+  const Principal& hr() const { return caller(); }
 
   // A gRPC hop alone: a call the service refuses after verifying the principal, before any
   // Redis work (a malformed rotation id).
   void Hop() {
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    signer_.Attach(&ctx, hr_);
+    Sign(&ctx, std::chrono::seconds(30));
     v1::GetRotationRequest req;
     req.set_rotation_id("not-a-rotation-id");
     v1::GetRotationResponse resp;
-    grpc::Status s = stub_->GetRotation(&ctx, req, &resp);
+    grpc::Status s = stub().GetRotation(&ctx, req, &resp);
     if (s.error_code() != grpc::StatusCode::INVALID_ARGUMENT) Die("the empty call was not refused");
-  }
-
-  template <typename Req, typename Resp>
-  void Call(grpc::Status (v1::RotationService::Stub::*method)(grpc::ClientContext*, const Req&,
-                                                              Resp*),
-            const Req& req, Resp* resp) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(300));
-    signer_.Attach(&ctx, hr_);
-    grpc::Status s = ((*stub_).*method)(&ctx, req, resp);
-    if (!s.ok()) Die(absl::StrCat("rpc failed: ", s.error_message(), "\n", process_->StderrText()));
   }
 
   // `n` proposals, one per teacher of the urban schools, each to a rural school; their ids.
@@ -288,27 +258,7 @@ class Bench {
     }
     return ids;
   }
-
- private:
-  testing::RedisServer redis_;
-  testing::TempDir keys_;
-  std::unique_ptr<testing::ServiceProcess> process_;
-  std::unique_ptr<v1::RotationService::Stub> stub_;
-  PrincipalSigner signer_{std::string(40, 'k')};
-  Principal hr_;
 };
-
-// Times `call` `repeats` times; the median in seconds.
-template <typename F>
-double TimeMedian(int repeats, F&& call) {
-  std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) {
-    const absl::Time start = absl::Now();
-    call();
-    times.push_back(absl::ToDoubleSeconds(absl::Now() - start));
-  }
-  return Median(times);
-}
 
 // Approvals one at a time through gRPC (proposals [0, n)) and in-process ([n, 2n)), bare HSET
 // round trips and gRPC hops, interleaved in blocks of 50 so that load changes hit all alike.
