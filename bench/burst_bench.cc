@@ -33,6 +33,7 @@
 #include "shidang/training/v1/training.grpc.pb.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
+#include "tests/training/centre_courses.h"
 
 ABSL_FLAG(int, calls_per_caller, 5, "Calls each caller sends, one after another.");
 ABSL_FLAG(int, soak_seconds, 0, "If > 0: run a soak this long instead and report memory.");
@@ -44,22 +45,6 @@ namespace {
 namespace tv1 = training::v1;
 
 const std::string kPrincipalKey(40, 'k');
-
-tv1::RegisterCourseRequest NewCourse(const std::string& request_id) {
-  tv1::RegisterCourseRequest req;
-  req.set_request_id(request_id);
-  tv1::Course* c = req.mutable_course();
-  c->set_provider_id("P1");
-  c->set_title(absl::StrCat("课程 ", request_id));
-  c->set_level(common::v1::TRAINING_LEVEL_COUNTY);
-  c->set_mode(common::v1::TRAINING_MODE_FACE_TO_FACE);
-  c->set_hours(8);
-  c->set_start_date("2025-12-01");
-  c->set_end_date("2025-12-05");
-  c->set_capacity(10);
-  c->add_open_regions("330723");
-  return req;
-}
 
 struct Round {
   std::vector<double> latencies_ms;
@@ -102,9 +87,10 @@ class Load {
       return;
     }
     auto call = std::make_shared<Call>();
-    call->request = NewCourse(absl::StrCat(prefix_, "-", caller, "-", sent));
+    const std::string id = absl::StrCat(prefix_, "-", caller, "-", sent);
+    call->request = training::NewCourse(id, absl::StrCat("课程 ", id));
     call->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    signer_.Attach(&call->context, Centre());
+    signer_.Attach(&call->context, training::Centre());
     call->start = absl::Now();
     stub_->async()->RegisterCourse(
         &call->context, &call->request, &call->response,
@@ -120,14 +106,6 @@ class Load {
           }
           Next(caller, sent + 1);
         });
-  }
-
-  static common::v1::Principal Centre() {
-    common::v1::Principal p;
-    p.set_role(common::v1::ROLE_TRAINING_CENTER);
-    p.set_subject("c1");
-    p.set_provider_id("P1");
-    return p;
   }
 
   tv1::TrainingService::Stub* stub_;

@@ -45,40 +45,12 @@ for bin in "${needed[@]}"; do
 done
 command -v h2load >/dev/null || { echo "h2load not found (apt-get install nghttp2-client)" >&2; exit 2; }
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-wait_port() {  # file -> port
-  for _ in $(seq 200); do [[ -s $1 ]] && { cat "$1"; return; }; sleep 0.1; done
-  echo "no port in $1" >&2; exit 1
-}
-
-# Keys from our own tool.
-"$MINT" keygen --out="$WORK/principal.key" >/dev/null
-"$MINT" keygen --kid=bench --out="$WORK/jwt.keys" >/dev/null
+source "$ROOT/bench/lib.sh"
+make_bench_keys "$MINT"
 
 if [[ $BACKEND == profile ]]; then
-  command -v redis-server >/dev/null || { echo "redis-server not found" >&2; exit 2; }
-  redis-server --port 0 --unixsocket "$WORK/redis.sock" --save '' --appendonly no \
-    --dir "$WORK" >"$WORK/redis.log" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 100); do [[ -S $WORK/redis.sock ]] && break; sleep 0.05; done
-  head -c 32 /dev/urandom >"$WORK/data.key"
-  "$PROFILE" --port=0 --port_file="$WORK/backend.port" --principal_key_file="$WORK/principal.key" \
-    --redis="unix:$WORK/redis.sock" --data_key_file="$WORK/data.key" --max_threads=1024 \
-    2>"$WORK/backend.log" &
-  PIDS+=($!)
-  BACKEND_PORT=$(wait_port "$WORK/backend.port")
-  "$DEMO_LOAD" --profile="127.0.0.1:$BACKEND_PORT" --principal_key_file="$WORK/principal.key" \
-    --ids_file="$WORK/demo-ids" >"$WORK/demo-load.log" 2>&1 ||
-    { echo "demo load failed:" >&2; cat "$WORK/demo-load.log" >&2; exit 1; }
-  TEACHER=$(sed -n 's/^teacher_id=//p' "$WORK/demo-ids")
+  start_profile_with_demo_county "$PROFILE" "$DEMO_LOAD" backend
+  BACKEND_PORT=$PROFILE_PORT
   SERVICE=shidang.profile.v1.ProfileService
   RPC_PATH=/$SERVICE/GetTeacher
   DESC=$BUILD/shidang.desc

@@ -31,19 +31,10 @@ command -v h2load >/dev/null || { echo "h2load not found (apt-get install nghttp
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 2; }
 command -v redis-server >/dev/null || { echo "redis-server not found" >&2; exit 2; }
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+source "$ROOT/bench/lib.sh"
 
 COUNTY=330723
-"$MINT" keygen --out="$WORK/principal.key" >/dev/null
-"$MINT" keygen --kid=bench --out="$WORK/jwt.keys" >/dev/null
-head -c 48 /dev/urandom >"$WORK/data.key"
+make_bench_keys "$MINT"
 TOKEN=$("$MINT" jwt --jwt_keys_file="$WORK/jwt.keys" --role=county_hr --sub=hr-bench \
   --region=$COUNTY --ttl=2h)
 PRINCIPAL_HEADERS=$("$MINT" principal --principal_key_file="$WORK/principal.key" --role=county_hr \
@@ -51,26 +42,7 @@ PRINCIPAL_HEADERS=$("$MINT" principal --principal_key_file="$WORK/principal.key"
 PRINCIPAL_BIN=$(sed -n 's/^x-shidang-principal-bin: //p' <<<"$PRINCIPAL_HEADERS")
 PRINCIPAL_SIG=$(sed -n 's/^x-shidang-principal-sig: //p' <<<"$PRINCIPAL_HEADERS")
 
-wait_port() {
-  for _ in $(seq 100); do [[ -s $1 ]] && { cat "$1"; return; }; sleep 0.1; done
-  echo "no port in $1" >&2; exit 1
-}
-
-redis-server --port 0 --unixsocket "$WORK/redis.sock" --dir "$WORK" --save "" \
-  --appendonly no >"$WORK/redis.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 100); do [[ -S $WORK/redis.sock ]] && break; sleep 0.05; done
-# --max_threads: the sync server answers RESOURCE_EXHAUSTED when its pool is used up; 1024 so that
-# neither path is limited by it.
-"$PROFILE" --port=0 --port_file="$WORK/profile.port" --principal_key_file="$WORK/principal.key" \
-  --redis="unix:$WORK/redis.sock" --data_key_file="$WORK/data.key" --max_threads=1024 \
-  2>"$WORK/profile.log" &
-PIDS+=($!)
-PROFILE_PORT=$(wait_port "$WORK/profile.port")
-"$DEMO_LOAD" --profile="127.0.0.1:$PROFILE_PORT" --principal_key_file="$WORK/principal.key" \
-  --ids_file="$WORK/ids" >"$WORK/demo-load.log" 2>&1
-TEACHER=$(sed -n 's/^teacher_id=//p' "$WORK/ids")
-[[ -n $TEACHER ]] || { echo "the demo load named no teacher; see $WORK/demo-load.log" >&2; exit 1; }
+start_profile_with_demo_county "$PROFILE" "$DEMO_LOAD" profile
 "$GATEWAY" --port=0 --port_file="$WORK/gateway.port" --principal_key_file="$WORK/principal.key" \
   --descriptor_set="$DESC" --jwt_keys_file="$WORK/jwt.keys" \
   --backends="shidang.profile.v1.ProfileService=127.0.0.1:$PROFILE_PORT" --rate_per_second=0 \

@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "bench/bench_kit.h"
 #include "services/common/principal.h"
 #include "services/profile/demo_county.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
@@ -64,10 +65,7 @@ double RedisCpuMs(redis::Pool& pool) {
   return total;
 }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using bench::Median;
 
 Round RunRound(const DemoCounty& county, int round) {
   Round r;

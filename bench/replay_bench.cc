@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "bench/bench_kit.h"
 #include "services/common/keys.h"
 #include "services/common/mutation.h"
 #include "services/common/redis.h"
@@ -104,10 +105,7 @@ int64_t Commands(redis::Pool& pool) {
   return total;
 }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using bench::Median;
 
 int Main(int argc, char** argv) {
   int n = 5000;

@@ -36,6 +36,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "bench/bench_kit.h"
 #include "services/common/events.h"
 #include "services/common/keys.h"
 #include "services/common/mutation.h"
@@ -80,15 +81,8 @@ struct Round {
   double raw_read_s = 0;
 };
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "%s\n", what.c_str());
-  std::exit(1);
-}
+using bench::Die;
+using bench::Median;
 
 Principal Who(common::v1::Role role, const std::string& subject, const std::string& region,
               const std::string& provider) {

@@ -321,18 +321,27 @@ elif [[ -x "$gateway" ]]; then
 fi
 
 # --- demo data, once ------------------------------------------------------------------------------
+# Runs demo loader $3 with the flags after it and the principal key, once per data dir: $1 says what
+# it loads (in the log), $2 is its marker file, written when it succeeds; a failure is retried by the
+# next run (every loader is safe to run twice).
+load_demo_once() {
+  local what="$1" marker="$2" loader="$3"
+  shift 3
+  shidang_log "loading $what (once; log in $data_dir/logs/demo-load.log)"
+  if "$loader" "$@" --principal_key_file="$principal_key" \
+    </dev/null >>"$data_dir/logs/demo-load.log" 2>&1; then
+    date -Iseconds >"$data_dir/$marker"
+  else
+    shidang_log "WARNING: $what did not load (see $data_dir/logs/demo-load.log); next run retries"
+  fi
+}
+
 # Demo data (services/profile/demo_load_main.cc): a synthetic county (武义县, 330723) loaded through
-# the profile service's own RPCs, once per data dir (marker file demo-loaded; the loader is also safe
-# to run twice).
+# the profile service's own RPCs, once per data dir (marker file demo-loaded).
 demo_loader="$build_dir/services/profile/shidang-demo-load"
 if [[ -x "$demo_loader" && ! -e "$data_dir/demo-loaded" && -n "${service_port[profile]:-}" ]]; then
-  shidang_log "loading the demo county (once; log in $data_dir/logs/demo-load.log)"
-  if "$demo_loader" --profile="127.0.0.1:${service_port[profile]}" \
-    --principal_key_file="$principal_key" --ids_file="$data_dir/demo-ids" </dev/null >>"$data_dir/logs/demo-load.log" 2>&1; then
-    date -Iseconds >"$data_dir/demo-loaded"
-  else
-    shidang_log "WARNING: the demo data did not load (see $data_dir/logs/demo-load.log); next run retries"
-  fi
+  load_demo_once "the demo county" demo-loaded "$demo_loader" \
+    --profile="127.0.0.1:${service_port[profile]}" --ids_file="$data_dir/demo-ids"
 fi
 # Its training history (services/training/demo_load_main.cc): courses of the county's teacher
 # development centre over the past cycle and this year, completions by a steady habit per teacher,
@@ -340,14 +349,8 @@ fi
 training_demo_loader="$build_dir/services/training/shidang-training-demo-load"
 if [[ -x "$training_demo_loader" && -e "$data_dir/demo-loaded" && ! -e "$data_dir/demo-training-loaded" &&
       -n "${service_port[profile]:-}" && -n "${service_port[training]:-}" ]]; then
-  shidang_log "loading the demo county's training history (once; log in $data_dir/logs/demo-load.log)"
-  if "$training_demo_loader" --profile="127.0.0.1:${service_port[profile]}" \
-    --training="127.0.0.1:${service_port[training]}" --principal_key_file="$principal_key" \
-    </dev/null >>"$data_dir/logs/demo-load.log" 2>&1; then
-    date -Iseconds >"$data_dir/demo-training-loaded"
-  else
-    shidang_log "WARNING: the demo training history did not load (see $data_dir/logs/demo-load.log); next run retries"
-  fi
+  load_demo_once "the demo county's training history" demo-training-loaded "$training_demo_loader" \
+    --profile="127.0.0.1:${service_port[profile]}" --training="127.0.0.1:${service_port[training]}"
 fi
 
 # Its rotation history (services/rotation/demo_load_main.cc): last school year's rotations (some
@@ -357,14 +360,8 @@ fi
 rotation_demo_loader="$build_dir/services/rotation/shidang-rotation-demo-load"
 if [[ -x "$rotation_demo_loader" && -e "$data_dir/demo-loaded" && ! -e "$data_dir/demo-rotation-loaded" &&
       -n "${service_port[profile]:-}" && -n "${service_port[rotation]:-}" ]]; then
-  shidang_log "loading the demo county's rotation history (once; log in $data_dir/logs/demo-load.log)"
-  if "$rotation_demo_loader" --profile="127.0.0.1:${service_port[profile]}" \
-    --rotation="127.0.0.1:${service_port[rotation]}" --principal_key_file="$principal_key" \
-    </dev/null >>"$data_dir/logs/demo-load.log" 2>&1; then
-    date -Iseconds >"$data_dir/demo-rotation-loaded"
-  else
-    shidang_log "WARNING: the demo rotation history did not load (see $data_dir/logs/demo-load.log); next run retries"
-  fi
+  load_demo_once "the demo county's rotation history" demo-rotation-loaded "$rotation_demo_loader" \
+    --profile="127.0.0.1:${service_port[profile]}" --rotation="127.0.0.1:${service_port[rotation]}"
 fi
 
 # Its mentor pairings (services/mentorship/demo_load_main.cc): most new teachers paired with a
@@ -373,13 +370,8 @@ fi
 mentorship_demo_loader="$build_dir/services/mentorship/shidang-mentorship-demo-load"
 if [[ -x "$mentorship_demo_loader" && -e "$data_dir/demo-loaded" &&
       ! -e "$data_dir/demo-mentorship-loaded" && -n "${service_port[mentorship]:-}" ]]; then
-  shidang_log "loading the demo county's mentor pairings (once; log in $data_dir/logs/demo-load.log)"
-  if "$mentorship_demo_loader" --mentorship="127.0.0.1:${service_port[mentorship]}" \
-    --principal_key_file="$principal_key" </dev/null >>"$data_dir/logs/demo-load.log" 2>&1; then
-    date -Iseconds >"$data_dir/demo-mentorship-loaded"
-  else
-    shidang_log "WARNING: the demo pairings did not load (see $data_dir/logs/demo-load.log); next run retries"
-  fi
+  load_demo_once "the demo county's mentor pairings" demo-mentorship-loaded \
+    "$mentorship_demo_loader" --mentorship="127.0.0.1:${service_port[mentorship]}"
 fi
 
 # One demo account per role (services/account/demo_accounts_main.cc), scoped like the demo tokens;

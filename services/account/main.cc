@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
@@ -112,8 +111,7 @@ absl::StatusOr<ServiceParts> Wire(const ServiceKit& kit) {
 }  // namespace shidang::account
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "shidang-account: accounts, passwords and sign-in; --helpfull lists its flags");
-  shidang::InitServerProcess(argc, argv);
-  return shidang::RunService(shidang::ServiceConfigFromFlags(), shidang::account::Wire);
+  return shidang::ServiceMain(
+      argc, argv, "shidang-account: accounts, passwords and sign-in; --helpfull lists its flags",
+      shidang::account::Wire);
 }

@@ -3,6 +3,8 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/usage.h"
+#include "services/common/process.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "Address to listen on.");
 ABSL_FLAG(int, port, 0, "Port to listen on; 0 lets the kernel pick (see --port_file).");
@@ -39,6 +41,12 @@ ServiceConfig ServiceConfigFromFlags() {
   config.metrics_port = absl::GetFlag(FLAGS_metrics_port);
   config.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
   return config;
+}
+
+int ServiceMain(int argc, char** argv, const char* usage, const ServiceWiring& wire) {
+  absl::SetProgramUsageMessage(usage);
+  InitServerProcess(argc, argv);
+  return RunService(ServiceConfigFromFlags(), wire);
 }
 
 }  // namespace shidang

@@ -15,4 +15,9 @@ namespace shidang {
 // The values of the flags above, unchecked: RunService validates them.
 ServiceConfig ServiceConfigFromFlags();
 
+// The whole main of a service: sets `usage` as the usage line, parses the flags and blocks the
+// stop signals (InitServerProcess), then RunService with the flags' config and `wire`; returns
+// RunService's exit code.
+int ServiceMain(int argc, char** argv, const char* usage, const ServiceWiring& wire);
+
 }  // namespace shidang

@@ -5,20 +5,11 @@
 // the Redis pool, build the service, run its event consumers, serve until SIGTERM/SIGINT, stop.
 //
 //   int main(int argc, char** argv) {
-//     shidang::InitServerProcess(argc, argv);
-//     return shidang::RunService(
-//         shidang::ServiceConfigFromFlags(),  // service_flags.h
+//     return shidang::ServiceMain(  // service_flags.h
+//         argc, argv, "shidang-my: what it keeps; --helpfull lists its flags",
 //         [](const shidang::ServiceKit& kit) -> absl::StatusOr<shidang::ServiceParts> {
 //           auto service = std::make_unique<MyServiceImpl>(*kit.pool, kit.signer, kit.clock);
-//           shidang::ServiceParts parts;
-//           shidang::EventSubscription profile_events;
-//           profile_events.options.group = "my";
-//           profile_events.sources = {"profile"};
-//           profile_events.apply = [s = service.get()](const shidang::common::v1::Event& e,
-//                                                      absl::string_view) { return s->Apply(e); };
-//           parts.subscriptions.push_back(std::move(profile_events));
-//           parts.services.push_back(std::move(service));
-//           return parts;
+//           return shidang::FollowingProfile(std::move(service), "my", /*follow=*/true);
 //         });
 //   }
 
@@ -27,9 +18,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "services/common/clock.h"
 #include "services/common/events.h"
 #include "services/common/principal.h"
@@ -89,6 +82,25 @@ struct ServiceParts {
 };
 
 using ServiceWiring = std::function<absl::StatusOr<ServiceParts>(const ServiceKit& kit)>;
+
+// The parts of a service that keeps its own copy of teachers' facts: `service` and, when `follow`,
+// one consumer in group `group` over the profile service's streams that hands each event to
+// `service->ApplyProfileEvent` (which returns an absl::Status).
+template <typename Service>
+ServiceParts FollowingProfile(std::unique_ptr<Service> service, std::string group, bool follow) {
+  ServiceParts parts;
+  if (follow) {
+    EventSubscription profile_events;
+    profile_events.options.group = std::move(group);
+    profile_events.sources = {"profile"};
+    profile_events.apply = [s = service.get()](const common::v1::Event& event, absl::string_view) {
+      return s->ApplyProfileEvent(event);
+    };
+    parts.subscriptions.push_back(std::move(profile_events));
+  }
+  parts.services.push_back(std::move(service));
+  return parts;
+}
 
 // Validates `config`, makes the clock and (when configured) the Redis pool, calls `wire`, starts
 // the subscriptions' consumers, serves (ServiceServer::Run) until SIGTERM or SIGINT, then stops

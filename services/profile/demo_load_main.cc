@@ -4,7 +4,6 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -13,7 +12,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
-#include "services/common/dates.h"
+#include "services/common/demo_load.h"
 #include "services/common/principal.h"
 #include "services/profile/demo_county.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
@@ -33,25 +32,19 @@ ABSL_FLAG(
 namespace shidang::profile {
 namespace {
 
+constexpr absl::string_view kProgram = "shidang-demo-load";
+
 int Fail(absl::string_view what, const grpc::Status& status) {
-  std::fprintf(stderr, "shidang-demo-load: %s: %s\n", std::string(what).c_str(),
-               status.error_message().c_str());
-  return 1;
+  return demo::FailedCall(kProgram, what, status);
 }
 
-// The demo county's generator options from the flags.
-absl::StatusOr<DemoCountyOptions> OptionsFromFlags() {
+// The demo county's generator options from the flags, for `today`.
+DemoCountyOptions OptionsFromFlags(absl::CivilDay today) {
   DemoCountyOptions options;
   options.schools = absl::GetFlag(FLAGS_schools);
   options.teachers = absl::GetFlag(FLAGS_teachers);
   options.seed = absl::GetFlag(FLAGS_seed);
-  if (absl::GetFlag(FLAGS_today).empty()) {
-    options.today = absl::CivilDay(absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600)));
-    return options;
-  }
-  absl::StatusOr<absl::CivilDay> today = dates::ParseDate(absl::GetFlag(FLAGS_today), "--today");
-  if (!today.ok()) return today.status();
-  options.today = *today;
+  options.today = today;
   return options;
 }
 
@@ -74,8 +67,7 @@ class Loader {
                                                                      const Req&, Resp*),
                     const Req& req, Resp* resp) {
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    signer_.Attach(&ctx, principal_);
+    demo::Sign(&ctx, signer_, principal_);
     return (stub_.get()->*method)(&ctx, req, resp);
   }
 
@@ -135,21 +127,14 @@ int WriteIdsFile(Loader& loader, const DemoCounty& county, const std::string& pa
   return 0;
 }
 
-int Run() {
-  absl::StatusOr<PrincipalSigner> signer =
-      PrincipalSigner::FromKeyFile(absl::GetFlag(FLAGS_principal_key_file));
-  if (!signer.ok()) {
-    std::fprintf(stderr, "shidang-demo-load: %s\n", signer.status().ToString().c_str());
-    return 2;
-  }
-  absl::StatusOr<DemoCountyOptions> options = OptionsFromFlags();
-  absl::StatusOr<DemoCounty> county =
-      options.ok() ? GenerateDemoCounty(*options) : absl::StatusOr<DemoCounty>(options.status());
+int Run(const PrincipalSigner& signer, absl::CivilDay today) {
+  absl::StatusOr<DemoCounty> county = GenerateDemoCounty(OptionsFromFlags(today));
   if (!county.ok()) {
-    std::fprintf(stderr, "shidang-demo-load: %s\n", county.status().ToString().c_str());
+    std::fprintf(stderr, "%s: %s\n", std::string(kProgram).c_str(),
+                 county.status().ToString().c_str());
     return 2;
   }
-  Loader loader(*signer);
+  Loader loader(signer);
   if (int failed = LoadCounty(loader, *county); failed != 0) return failed;
   if (absl::GetFlag(FLAGS_ids_file).empty()) return 0;
   return WriteIdsFile(loader, *county, absl::GetFlag(FLAGS_ids_file));
@@ -160,5 +145,9 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  return shidang::profile::Run();
+  return shidang::demo::RunLoader(
+      shidang::profile::kProgram, absl::GetFlag(FLAGS_principal_key_file),
+      absl::GetFlag(FLAGS_today), [](shidang::PrincipalSigner signer, absl::CivilDay today) {
+        return shidang::profile::Run(signer, today);
+      });
 }

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
@@ -68,8 +67,7 @@ absl::StatusOr<ServiceParts> Wire(const ServiceKit& kit) {
 }  // namespace shidang::profile
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "shidang-profile: the profile service (一师一档案); --helpfull lists its flags");
-  shidang::InitServerProcess(argc, argv);
-  return shidang::RunService(shidang::ServiceConfigFromFlags(), shidang::profile::Wire);
+  return shidang::ServiceMain(
+      argc, argv, "shidang-profile: the profile service (一师一档案); --helpfull lists its flags",
+      shidang::profile::Wire);
 }

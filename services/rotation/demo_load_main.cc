@@ -10,7 +10,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -26,6 +25,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "services/common/dates.h"
+#include "services/common/demo_load.h"
 #include "services/common/principal.h"
 #include "services/rotation/rules.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
@@ -46,10 +46,10 @@ namespace {
 namespace common_v1 = shidang::common::v1;
 namespace profile_v1 = shidang::profile::v1;
 
+constexpr absl::string_view kProgram = "shidang-rotation-demo-load";
+
 int Fail(absl::string_view what, const grpc::Status& status) {
-  std::fprintf(stderr, "shidang-rotation-demo-load: %s: %s\n", std::string(what).c_str(),
-               status.error_message().c_str());
-  return 1;
+  return demo::FailedCall(kProgram, what, status);
 }
 
 // 城区 and 镇区 schools send; 乡村 and 薄弱 schools receive.
@@ -118,8 +118,7 @@ class DemoLoader {
     p.set_role(role);
     p.set_subject("demo-rotation-loader");
     if (role == common_v1::ROLE_COUNTY_HR) p.set_region(county_);
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    signer_.Attach(ctx, p);
+    demo::Sign(ctx, signer_, p);
   }
 
   int ReadSchools() {
@@ -446,29 +445,14 @@ class DemoLoader {
   std::set<std::string> met_last_year_;  // sending schools whose rotations met last year's quota
 };
 
-int Run() {
-  absl::StatusOr<PrincipalSigner> signer =
-      PrincipalSigner::FromKeyFile(absl::GetFlag(FLAGS_principal_key_file));
-  if (!signer.ok()) {
-    std::fprintf(stderr, "shidang-rotation-demo-load: %s\n", signer.status().ToString().c_str());
-    return 2;
-  }
-  absl::CivilDay today(absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600)));
-  if (!absl::GetFlag(FLAGS_today).empty()) {
-    absl::StatusOr<absl::CivilDay> day = dates::ParseDate(absl::GetFlag(FLAGS_today), "--today");
-    if (!day.ok()) {
-      std::fprintf(stderr, "shidang-rotation-demo-load: %s\n", day.status().ToString().c_str());
-      return 2;
-    }
-    today = *day;
-  }
-  return DemoLoader(*std::move(signer), today).Run();
-}
-
 }  // namespace
 }  // namespace shidang::rotation
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  return shidang::rotation::Run();
+  return shidang::demo::RunLoader(
+      shidang::rotation::kProgram, absl::GetFlag(FLAGS_principal_key_file),
+      absl::GetFlag(FLAGS_today), [](shidang::PrincipalSigner signer, absl::CivilDay today) {
+        return shidang::rotation::DemoLoader(std::move(signer), today).Run();
+      });
 }

@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/usage.h"
 #include "grpcpp/grpcpp.h"
 #include "services/common/service_flags.h"
 #include "services/common/service_main.h"
@@ -34,26 +33,15 @@ absl::StatusOr<ServiceParts> Wire(const ServiceKit& kit) {
   }
   auto service =
       std::make_unique<RotationServiceImpl>(*kit.pool, kit.signer, kit.clock, std::move(mover));
-  ServiceParts parts;
-  if (absl::GetFlag(FLAGS_consume_profile)) {
-    EventSubscription teachers;
-    teachers.options.group = "rotation";
-    teachers.sources = {"profile"};
-    teachers.apply = [s = service.get()](const common::v1::Event& event, absl::string_view) {
-      return s->ApplyProfileEvent(event);
-    };
-    parts.subscriptions.push_back(std::move(teachers));
-  }
-  parts.services.push_back(std::move(service));
-  return parts;
+  return FollowingProfile(std::move(service), "rotation", absl::GetFlag(FLAGS_consume_profile));
 }
 
 }  // namespace
 }  // namespace shidang::rotation
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "shidang-rotation: the rotation service (the 10% quota); --helpfull lists its flags");
-  shidang::InitServerProcess(argc, argv);
-  return shidang::RunService(shidang::ServiceConfigFromFlags(), shidang::rotation::Wire);
+  return shidang::ServiceMain(
+      argc, argv,
+      "shidang-rotation: the rotation service (the 10% quota); --helpfull lists its flags",
+      shidang::rotation::Wire);
 }

@@ -13,7 +13,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -30,7 +29,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "services/common/dates.h"
-#include "services/common/digest.h"
+#include "services/common/demo_load.h"
 #include "services/common/principal.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
 #include "shidang/training/v1/training.grpc.pb.h"
@@ -51,19 +50,13 @@ namespace {
 namespace common_v1 = shidang::common::v1;
 namespace profile_v1 = shidang::profile::v1;
 
+constexpr absl::string_view kProgram = "shidang-training-demo-load";
+
 int Fail(absl::string_view what, const grpc::Status& status) {
-  std::fprintf(stderr, "shidang-training-demo-load: %s: %s\n", std::string(what).c_str(),
-               status.error_message().c_str());
-  return 1;
+  return demo::FailedCall(kProgram, what, status);
 }
 
-// A number in [0, 1) fixed by `seed`: the same teacher makes the same choices on every run.
-double Draw(absl::string_view seed) {
-  const std::string digest = Sha256(seed);
-  uint32_t bits = 0;
-  for (int i = 0; i < 4; ++i) bits = (bits << 8) | static_cast<unsigned char>(digest[i]);
-  return bits / 4294967296.0;
-}
+using demo::Draw;
 
 // Hours of a cycle (the national default, DOMAIN §2).
 constexpr double kRequiredHours = 360;
@@ -181,8 +174,7 @@ class DemoLoader {
     if (role == common_v1::ROLE_TEACHER || role == common_v1::ROLE_COUNTY_HR) {
       p.set_region(county_);
     }
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    signer_.Attach(ctx, p);
+    demo::Sign(ctx, signer_, p);
   }
 
   // The county's teachers, from the profile service.
@@ -423,29 +415,14 @@ class DemoLoader {
   Tally tally_;
 };
 
-int Run() {
-  absl::StatusOr<PrincipalSigner> signer =
-      PrincipalSigner::FromKeyFile(absl::GetFlag(FLAGS_principal_key_file));
-  if (!signer.ok()) {
-    std::fprintf(stderr, "shidang-training-demo-load: %s\n", signer.status().ToString().c_str());
-    return 2;
-  }
-  absl::CivilDay today(absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600)));
-  if (!absl::GetFlag(FLAGS_today).empty()) {
-    absl::StatusOr<absl::CivilDay> day = dates::ParseDate(absl::GetFlag(FLAGS_today), "--today");
-    if (!day.ok()) {
-      std::fprintf(stderr, "shidang-training-demo-load: %s\n", day.status().ToString().c_str());
-      return 2;
-    }
-    today = *day;
-  }
-  return DemoLoader(*std::move(signer), today).Run();
-}
-
 }  // namespace
 }  // namespace shidang::training
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  return shidang::training::Run();
+  return shidang::demo::RunLoader(
+      shidang::training::kProgram, absl::GetFlag(FLAGS_principal_key_file),
+      absl::GetFlag(FLAGS_today), [](shidang::PrincipalSigner signer, absl::CivilDay today) {
+        return shidang::training::DemoLoader(std::move(signer), today).Run();
+      });
 }

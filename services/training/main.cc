@@ -1,10 +1,8 @@
 // shidang-training: the training service (360 学时 per 5-year cycle). Flags and wiring only.
 
 #include <memory>
-#include <utility>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/usage.h"
 #include "services/common/service_flags.h"
 #include "services/common/service_main.h"
 #include "services/training/service.h"
@@ -17,27 +15,16 @@ namespace shidang::training {
 namespace {
 
 absl::StatusOr<ServiceParts> Wire(const ServiceKit& kit) {
-  auto service = std::make_unique<TrainingServiceImpl>(*kit.pool, kit.signer, kit.clock);
-  ServiceParts parts;
-  if (absl::GetFlag(FLAGS_consume_profile)) {
-    EventSubscription teachers;
-    teachers.options.group = "training";
-    teachers.sources = {"profile"};
-    teachers.apply = [s = service.get()](const common::v1::Event& event, absl::string_view) {
-      return s->ApplyProfileEvent(event);
-    };
-    parts.subscriptions.push_back(std::move(teachers));
-  }
-  parts.services.push_back(std::move(service));
-  return parts;
+  return FollowingProfile(std::make_unique<TrainingServiceImpl>(*kit.pool, kit.signer, kit.clock),
+                          "training", absl::GetFlag(FLAGS_consume_profile));
 }
 
 }  // namespace
 }  // namespace shidang::training
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "shidang-training: the training service (360 h / 5 years); --helpfull lists its flags");
-  shidang::InitServerProcess(argc, argv);
-  return shidang::RunService(shidang::ServiceConfigFromFlags(), shidang::training::Wire);
+  return shidang::ServiceMain(
+      argc, argv,
+      "shidang-training: the training service (360 h / 5 years); --helpfull lists its flags",
+      shidang::training::Wire);
 }

@@ -14,17 +14,16 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/jwt.h"
 #include "services/common/principal.h"
-#include "services/profile/rules.h"
 #include "shidang/account/v1/account.grpc.pb.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
 #include "tests/kit/files.h"
 #include "tests/kit/principals.h"
+#include "tests/kit/profile_requests.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
 
@@ -428,49 +427,21 @@ class RosterAccountsTest : public AccountServiceTest {
 
   // The county, one school and `n` teachers in the profile service; the teachers' ids.
   std::vector<std::string> MakeRoster(int n) {
-    pv1::CreateCountyRequest county;
-    county.set_county_id(kCounty);
-    county.set_name("武义县");
-    county.set_city_code("330700");
-    county.set_city_name("金华市");
-    county.set_province_code("330000");
-    county.set_province_name("浙江省");
-    county.set_request_id("county");
     pv1::CreateCountyResponse county_resp;
-    grpc::Status s = CallProfile(&pv1::ProfileService::Stub::CreateCounty, county, &county_resp);
+    grpc::Status s = CallProfile(&pv1::ProfileService::Stub::CreateCounty,
+                                 testing::WuyiCountyRequest(), &county_resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    pv1::CreateSchoolRequest school;
-    school.set_county_id(kCounty);
-    school.set_name("城关小学");
-    school.set_stage(common::v1::STAGE_PRIMARY);
-    school.set_ownership(pv1::SCHOOL_OWNERSHIP_PUBLIC);
-    school.set_location(pv1::SCHOOL_LOCATION_URBAN);
-    school.set_quality(pv1::SCHOOL_QUALITY_ORDINARY);
-    school.set_kind(pv1::SCHOOL_KIND_REGULAR);
-    school.set_compulsory_education(true);
-    school.set_request_id("school");
     pv1::CreateSchoolResponse school_resp;
-    s = CallProfile(&pv1::ProfileService::Stub::CreateSchool, school, &school_resp);
+    s = CallProfile(&pv1::ProfileService::Stub::CreateSchool,
+                    testing::PrimarySchoolRequest("城关小学", pv1::SCHOOL_LOCATION_URBAN, "school"),
+                    &school_resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     std::vector<std::string> ids;
     for (int i = 0; i < n; ++i) {
-      pv1::CreateTeacherRequest req;
-      req.set_county_id(kCounty);
+      pv1::CreateTeacherRequest req =
+          testing::MathsTeacherRequest(absl::StrCat("老师", i), "2008-09-01", "2015-09-01",
+                                       school_resp.school().school_id(), i + 1);
       req.set_request_id(absl::StrCat("teacher-", i));
-      pv1::Teacher* t = req.mutable_teacher();
-      t->set_name(absl::StrCat("老师", i));
-      t->set_sex(common::v1::SEX_FEMALE);
-      t->set_birth_date("1985-03-10");
-      const std::string first17 =
-          absl::StrCat(kCounty, "19850310", absl::StrFormat("%02d", i + 1), "2");
-      t->set_id_card_number(first17 + profile::IdCardCheckCharacter(first17));
-      t->set_hire_date("2008-09-01");
-      t->set_school_id(school_resp.school().school_id());
-      t->set_school_joined_on("2015-09-01");
-      t->set_stage(common::v1::STAGE_PRIMARY);
-      t->add_subjects("数学");
-      t->set_staffed(true);
-      t->set_post_status(pv1::POST_STATUS_ON_DUTY);
       pv1::CreateTeacherResponse resp;
       s = CallProfile(&pv1::ProfileService::Stub::CreateTeacher, req, &resp);
       EXPECT_TRUE(s.ok()) << s.error_message();

@@ -31,6 +31,7 @@
 #include "shidang/rotation/v1/rotation.grpc.pb.h"
 #include "shidang/training/v1/training.grpc.pb.h"
 #include "tests/kit/redis_server.h"
+#include "tests/kit/redis_snapshot.h"
 #include "tests/kit/service_process.h"
 
 namespace shidang {
@@ -40,6 +41,7 @@ using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::MethodDescriptor;
+using testing::Snapshot;
 
 const std::string kPrincipalKey(40, 'k');
 // Stands in for a string value in the serialized request, then is overwritten byte for byte
@@ -206,21 +208,6 @@ class RequestMaker {
   std::mt19937 random_;
   google::protobuf::DynamicMessageFactory factory_;
 };
-
-// Every key and its DUMP.
-std::map<std::string, std::string> Snapshot(redis::Pool& pool) {
-  std::map<std::string, std::string> keys;
-  absl::StatusOr<redis::Reply> names = pool.Command({"KEYS", "*"});
-  EXPECT_TRUE(names.ok()) << names.status();
-  if (!names.ok()) return keys;
-  for (size_t i = 0; i < names->size(); ++i) {
-    const std::string name((*names)[i].str());
-    absl::StatusOr<redis::Reply> dump = pool.Command({"DUMP", name});
-    EXPECT_TRUE(dump.ok()) << dump.status();
-    keys[name] = dump.ok() ? std::string(dump->str()) : "";
-  }
-  return keys;
-}
 
 class MalformedRequestsTest : public ::testing::TestWithParam<ServiceUnderTest> {
  protected:

@@ -11,40 +11,8 @@
 set -euo pipefail
 export LC_ALL=C  # ${#s} counts bytes, as RESP wants
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-source "$repo/deploy/common.sh"
-
-tmp="$(mktemp -d "${TMPDIR:-/tmp}/shidang-backup-test.XXXXXX")"
-source_dir="$tmp/src"
-restored_dir="$tmp/dst"
-pids=()
-cleanup() {
-  set +e
-  for dir in "$source_dir" "$restored_dir"; do
-    redis-cli -s "$dir/redis.sock" SHUTDOWN NOSAVE >/dev/null 2>&1
-  done
-  for pid in "${pids[@]}"; do
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-expect_eq() {  # expected actual what
-  if [[ "$1" != "$2" ]]; then fail "$3: expected [$1], got [$2]"; fi
-}
-
-start_platform_redis() {  # data_dir
-  shidang_write_redis_conf "$1" everysec 0
-  shidang_start_redis "$1"
-  pids+=("$SHIDANG_REDIS_PID")
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+deploy_test_dirs shidang-backup-test
 
 # One command as RESP (length-prefixed arguments: no quoting, any bytes but NUL).
 resp() {
@@ -90,11 +58,6 @@ return table.concat(out)
 '
 canonical_dump() {  # data_dir
   redis-cli -s "$1/redis.sock" --raw EVAL "$canonical_dump_script" 0
-}
-q() {  # data_dir args... : one command, raw reply
-  local dir="$1"
-  shift
-  redis-cli -s "$dir/redis.sock" --raw "$@"
 }
 
 # --- 1. the source platform and its data ---------------------------------------------------------

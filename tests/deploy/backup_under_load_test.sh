@@ -11,46 +11,8 @@
 set -euo pipefail
 export LC_ALL=C
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-source "$repo/deploy/common.sh"
-
-tmp="$(mktemp -d "${TMPDIR:-/tmp}/shidang-backup-load.XXXXXX")"
-source_dir="$tmp/src"
-restored_dir="$tmp/dst"
-pids=()
-writer_pid=""
-cleanup() {
-  set +e
-  [[ -n "$writer_pid" ]] && kill "$writer_pid" 2>/dev/null && wait "$writer_pid" 2>/dev/null
-  for dir in "$source_dir" "$restored_dir"; do
-    redis-cli -s "$dir/redis.sock" SHUTDOWN NOSAVE >/dev/null 2>&1
-  done
-  for pid in "${pids[@]}"; do
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-expect_eq() { # expected actual what
-  if [[ "$1" != "$2" ]]; then fail "$3: expected [$1], got [$2]"; fi
-}
-q() { # data_dir args... : one command, raw reply
-  local dir="$1"
-  shift
-  redis-cli -s "$dir/redis.sock" --raw "$@"
-}
-start_platform_redis() { # data_dir
-  shidang_write_redis_conf "$1" everysec 0
-  shidang_start_redis "$1"
-  pids+=("$SHIDANG_REDIS_PID")
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+deploy_test_dirs shidang-backup-load
 
 # The writer: a minimal RESP client (no Redis library needed) that sends write n+1 only once
 # write n was acknowledged, and prints n (flushed) after each acknowledgement.
@@ -103,6 +65,7 @@ q "$source_dir" SET 'common:{c:330723}:idem:r1' answer EX 86400 >/dev/null
 
 python3 -c "$writer_py" "$source_dir/redis.sock" >"$tmp/acks.log" 2>"$tmp/writer.err" &
 writer_pid=$!
+stop_first+=("$writer_pid")
 for _ in $(seq 1 100); do (($(acked) >= 2000)) && break; sleep 0.05; done
 (($(acked) >= 2000)) || fail "the writer did not get going: $(cat "$tmp/writer.err")"
 
@@ -114,7 +77,7 @@ sleep 0.2
 kill -0 "$writer_pid" 2>/dev/null || fail "the writer stopped during the backup: $(cat "$tmp/writer.err")"
 kill "$writer_pid"
 wait "$writer_pid" 2>/dev/null || true
-writer_pid=""
+stop_first=()
 ((after > before)) || fail "no write was acknowledged while the backup ran ($before, $after)"
 
 # --- restore and check one point in time --------------------------------------------------------

@@ -38,24 +38,39 @@ std::string ReadFile(const std::string& path) {
   return buffer.str();
 }
 
+// Runs `command` with its output in `path`, and that output in *output; a fatal failure (with the
+// output and the platform's logs) unless it exits 0.
+void RunLoader(Platform& platform, const std::string& command, const std::string& path,
+               std::string* output) {
+  ASSERT_EQ(RunTool(command, path), 0) << ReadFile(path) << platform.Logs();
+  *output = ReadFile(path);
+}
+
+// The flags every loader takes here: the platform's principal key and kToday.
+std::string LoaderFlags(Platform& platform) {
+  return absl::StrCat(" --principal_key_file=", platform.principal_key_path(), " --today=", kToday);
+}
+
+// The demo county, 12 schools and 300 teachers, loaded into the platform's profile service.
+void LoadCounty(Platform& platform, const testing::TempDir& dir) {
+  std::string output;
+  RunLoader(platform,
+            absl::StrCat(SHIDANG_DEMO_LOAD, " --profile=", platform.profile().address(),
+                         LoaderFlags(platform), " --schools=12 --teachers=300"),
+            dir.path() + "/profile.txt", &output);
+}
+
 TEST(DemoDataTest, TheTrainingHistoryGivesEveryStatusInTheCycleOfTodayAndLoadsOnce) {
   absl::StatusOr<std::unique_ptr<Platform>> started = Platform::Start();
   ASSERT_TRUE(started.ok()) << started.status();
   Platform& platform = **started;
   testing::TempDir dir;
-  const std::string key = " --principal_key_file=" + platform.principal_key_path();
-  const std::string today = absl::StrCat(" --today=", kToday);
-  ASSERT_EQ(RunTool(absl::StrCat(SHIDANG_DEMO_LOAD, " --profile=", platform.profile().address(),
-                                 key, today, " --schools=12 --teachers=300"),
-                    dir.path() + "/profile.txt"),
-            0)
-      << ReadFile(dir.path() + "/profile.txt") << platform.Logs();
+  ASSERT_NO_FATAL_FAILURE(LoadCounty(platform, dir));
   const std::string training_load =
       absl::StrCat(SHIDANG_TRAINING_DEMO_LOAD, " --profile=", platform.profile().address(),
-                   " --training=", platform.training().address(), key, today);
-  ASSERT_EQ(RunTool(training_load, dir.path() + "/first.txt"), 0)
-      << ReadFile(dir.path() + "/first.txt") << platform.Logs();
-  const std::string first = ReadFile(dir.path() + "/first.txt");
+                   " --training=", platform.training().address(), LoaderFlags(platform));
+  std::string first, second;
+  ASSERT_NO_FATAL_FAILURE(RunLoader(platform, training_load, dir.path() + "/first.txt", &first));
   EXPECT_THAT(first, HasSubstr("8 self-reports waiting for HR"));
 
   // The county's report as HR reads it through the gateway; its rows (the teachers at risk or
@@ -93,9 +108,8 @@ TEST(DemoDataTest, TheTrainingHistoryGivesEveryStatusInTheCycleOfTodayAndLoadsOn
 
   // Again: every write carries its first request id, so each answer is the first one replayed
   // and nothing is credited twice.
-  ASSERT_EQ(RunTool(training_load, dir.path() + "/second.txt"), 0)
-      << ReadFile(dir.path() + "/second.txt") << platform.Logs();
-  EXPECT_EQ(ReadFile(dir.path() + "/second.txt"), first);
+  ASSERT_NO_FATAL_FAILURE(RunLoader(platform, training_load, dir.path() + "/second.txt", &second));
+  EXPECT_EQ(second, first);
   const training::v1::GetComplianceReportResponse after = report();
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(before, after))
       << before.DebugString() << "\n---\n"
@@ -131,19 +145,12 @@ TEST(DemoDataTest, TheRotationHistoryGivesPassingAndFailingSchoolsAndLoadsOnce) 
   ASSERT_TRUE(started.ok()) << started.status();
   Platform& platform = **started;
   testing::TempDir dir;
-  const std::string key = " --principal_key_file=" + platform.principal_key_path();
-  const std::string today = absl::StrCat(" --today=", kToday);
-  ASSERT_EQ(RunTool(absl::StrCat(SHIDANG_DEMO_LOAD, " --profile=", platform.profile().address(),
-                                 key, today, " --schools=12 --teachers=300"),
-                    dir.path() + "/profile.txt"),
-            0)
-      << ReadFile(dir.path() + "/profile.txt") << platform.Logs();
+  ASSERT_NO_FATAL_FAILURE(LoadCounty(platform, dir));
   const std::string rotation_load =
       absl::StrCat(SHIDANG_ROTATION_DEMO_LOAD, " --profile=", platform.profile().address(),
-                   " --rotation=", platform.rotation().address(), key, today);
-  ASSERT_EQ(RunTool(rotation_load, dir.path() + "/first.txt"), 0)
-      << ReadFile(dir.path() + "/first.txt") << platform.Logs();
-  const std::string first = ReadFile(dir.path() + "/first.txt");
+                   " --rotation=", platform.rotation().address(), LoaderFlags(platform));
+  std::string first, second;
+  ASSERT_NO_FATAL_FAILURE(RunLoader(platform, rotation_load, dir.path() + "/first.txt", &first));
 
   // Today (kToday, 2025-11-25) is in school year 2025; the history's last year is 2024.
   const rotation::v1::GetRotationComplianceResponse now = RotationReport(platform, "2025");
@@ -170,9 +177,8 @@ TEST(DemoDataTest, TheRotationHistoryGivesPassingAndFailingSchoolsAndLoadsOnce) 
       << now.DebugString();
 
   // Again: every write replays its first answer, and nothing is added.
-  ASSERT_EQ(RunTool(rotation_load, dir.path() + "/second.txt"), 0)
-      << ReadFile(dir.path() + "/second.txt") << platform.Logs();
-  EXPECT_EQ(ReadFile(dir.path() + "/second.txt"), first);
+  ASSERT_NO_FATAL_FAILURE(RunLoader(platform, rotation_load, dir.path() + "/second.txt", &second));
+  EXPECT_EQ(second, first);
   EXPECT_TRUE(
       google::protobuf::util::MessageDifferencer::Equals(now, RotationReport(platform, "2025")));
   EXPECT_TRUE(

@@ -4,40 +4,22 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <functional>
 #include <memory>
 #include <string>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/common/principal.h"
-#include "services/profile/rules.h"
 #include "shidang/common/v1/error.pb.h"
 #include "shidang/mentorship/v1/mentorship.grpc.pb.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
-#include "tests/kit/files.h"
-#include "tests/kit/principals.h"
-#include "tests/kit/redis_server.h"
-#include "tests/kit/service_process.h"
+#include "tests/kit/beside_profile.h"
 
 namespace shidang::mentorship {
 namespace {
 
-using common::v1::Principal;
 namespace pv1 = ::shidang::profile::v1;
 
-constexpr char kCounty[] = "330723";
-constexpr char kToday[] = "2025-10-15";
-
-using testing::Who;
-
-std::string IdCard(const std::string& birth_yyyymmdd, int serial) {
-  std::string first17 = absl::StrCat(kCounty, birth_yyyymmdd, absl::StrFormat("%02d", serial), "2");
-  return first17 + profile::IdCardCheckCharacter(first17);
-}
+using testing::Eventually;
 
 // Whether a refusal names `rule` among its field violations.
 bool NamesRule(const grpc::Status& s, const std::string& rule) {
@@ -53,124 +35,17 @@ bool NamesRule(const grpc::Status& s, const std::string& rule) {
   return false;
 }
 
-// Polls `done` every 50 ms for up to 15 s.
-bool Eventually(const std::function<bool()>& done) {
-  absl::Time deadline = absl::Now() + absl::Seconds(15);
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return false;
-}
-
-class MentorshipWithProfileTest : public ::testing::Test {
+class MentorshipWithProfileTest : public testing::BesideProfileTest {
  protected:
   void SetUp() override {
-    const std::string key = keys_.path() + "/principal.key";
-    testing::WriteFile(key, std::string(40, 'k'));
-    testing::WriteFile(keys_.path() + "/data.key", std::string(48, 'd'));
-    auto profile = testing::ServiceProcess::Start(
-        SHIDANG_PROFILE_BINARY,
-        {"--redis=" + redis_.address(), "--principal_key_file=" + key,
-         "--data_key_file=" + keys_.path() + "/data.key", std::string("--today=") + kToday});
-    ASSERT_TRUE(profile.ok()) << profile.status();
-    profile_ = std::move(*profile);
-    auto mentorship = testing::ServiceProcess::Start(
-        SHIDANG_MENTORSHIP_BINARY, {"--redis=" + redis_.address(), "--principal_key_file=" + key,
-                                    std::string("--today=") + kToday});
-    ASSERT_TRUE(mentorship.ok()) << mentorship.status();
-    mentorship_ = std::move(*mentorship);
-    profile_stub_ = pv1::ProfileService::NewStub(
-        grpc::CreateChannel(profile_->address(), grpc::InsecureChannelCredentials()));
-    stub_ = v1::MentorshipService::NewStub(
-        grpc::CreateChannel(mentorship_->address(), grpc::InsecureChannelCredentials()));
+    ASSERT_NO_FATAL_FAILURE(StartBesideProfile(SHIDANG_MENTORSHIP_BINARY, "shidang-mentorship"));
+    stub_ = v1::MentorshipService::NewStub(ServiceChannel());
   }
 
-  void TearDown() override {
-    if (HasFailure()) {
-      std::fprintf(stderr, "--- shidang-profile ---\n%s\n--- shidang-mentorship ---\n%s\n",
-                   profile_ ? profile_->StderrText().c_str() : "",
-                   mentorship_ ? mentorship_->StderrText().c_str() : "");
-    }
-  }
-
-  template <typename Stub, typename Req, typename Resp>
-  grpc::Status Call(Stub* stub,
-                    grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
-                    const Principal& who, const Req& req, Resp* resp) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    signer_.Attach(&ctx, who);
-    return (stub->*method)(&ctx, req, resp);
-  }
-
-  void CreateCounty() {
-    pv1::CreateCountyRequest county;
-    county.set_county_id(kCounty);
-    county.set_name("武义县");
-    county.set_city_code("330700");
-    county.set_city_name("金华市");
-    county.set_province_code("330000");
-    county.set_province_name("浙江省");
-    county.set_request_id("county");
-    pv1::CreateCountyResponse resp;
-    grpc::Status s =
-        Call(profile_stub_.get(), &pv1::ProfileService::Stub::CreateCounty, admin_, county, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
-
-  std::string CreateSchool(const std::string& name) {
-    pv1::CreateSchoolRequest req;
-    req.set_county_id(kCounty);
-    req.set_name(name);
-    req.set_stage(common::v1::STAGE_PRIMARY);
-    req.set_ownership(pv1::SCHOOL_OWNERSHIP_PUBLIC);
-    req.set_location(pv1::SCHOOL_LOCATION_URBAN);
-    req.set_quality(pv1::SCHOOL_QUALITY_ORDINARY);
-    req.set_kind(pv1::SCHOOL_KIND_REGULAR);
-    req.set_compulsory_education(true);
-    req.set_request_id(absl::StrCat("school-", name));
-    pv1::CreateSchoolResponse resp;
-    grpc::Status s =
-        Call(profile_stub_.get(), &pv1::ProfileService::Stub::CreateSchool, hr_, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.school().school_id();
-  }
-
+  // A teacher at `school` since `hire`.
   std::string CreateTeacher(const std::string& name, const std::string& hire,
                             const std::string& school, int serial) {
-    pv1::CreateTeacherRequest req;
-    req.set_county_id(kCounty);
-    req.set_request_id(absl::StrCat("teacher-", serial));
-    pv1::Teacher* t = req.mutable_teacher();
-    t->set_name(name);
-    t->set_sex(common::v1::SEX_FEMALE);
-    t->set_birth_date("1985-03-10");
-    t->set_id_card_number(IdCard("19850310", serial));
-    t->set_hire_date(hire);
-    t->set_school_id(school);
-    t->set_school_joined_on(hire);
-    t->set_stage(common::v1::STAGE_PRIMARY);
-    t->add_subjects("数学");
-    t->set_staffed(true);
-    t->set_post_status(pv1::POST_STATUS_ON_DUTY);
-    pv1::CreateTeacherResponse resp;
-    grpc::Status s =
-        Call(profile_stub_.get(), &pv1::ProfileService::Stub::CreateTeacher, hr_, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.teacher().teacher_id();
-  }
-
-  void AddEntry(const std::string& teacher, const pv1::TimelineEntry& entry,
-                const std::string& request_id) {
-    pv1::AddTimelineEntryRequest req;
-    req.set_teacher_id(teacher);
-    req.set_request_id(request_id);
-    *req.mutable_entry() = entry;
-    pv1::AddTimelineEntryResponse resp;
-    grpc::Status s =
-        Call(profile_stub_.get(), &pv1::ProfileService::Stub::AddTimelineEntry, hr_, req, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
+    return BesideProfileTest::CreateTeacher(name, hire, hire, school, serial);
   }
 
   grpc::Status Pair(const std::string& mentee, const std::string& mentor,
@@ -224,14 +99,7 @@ class MentorshipWithProfileTest : public ::testing::Test {
     return n;
   }
 
-  testing::RedisServer redis_;
-  testing::TempDir keys_;
-  std::unique_ptr<testing::ServiceProcess> profile_, mentorship_;
-  std::unique_ptr<pv1::ProfileService::Stub> profile_stub_;
   std::unique_ptr<v1::MentorshipService::Stub> stub_;
-  PrincipalSigner signer_{std::string(40, 'k')};
-  Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr", kCounty);
-  Principal admin_ = Who(common::v1::ROLE_ADMIN, "root");
 };
 
 TEST_F(MentorshipWithProfileTest, TitlesAndVetoesFromTheProfileAndPairingsInBothFiles) {

@@ -7,8 +7,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -23,9 +21,7 @@
 #include "shidang/mentorship/v1/mentorship.grpc.pb.h"
 #include "shidang/profile/v1/profile.pb.h"
 #include "tests/kit/principals.h"
-#include "tests/kit/profile_events.h"
-#include "tests/kit/redis_server.h"
-#include "tests/kit/service_process.h"
+#include "tests/kit/service_fixture.h"
 
 namespace shidang::mentorship {
 namespace {
@@ -39,7 +35,6 @@ constexpr char kSchool[] = "S330723-a";
 constexpr char kOtherSchool[] = "S330723-b";
 constexpr char kRuralSchool[] = "S330723-r";
 constexpr char kToday[] = "2025-10-15";
-const std::string kPrincipalKey(40, 'k');
 
 using testing::Who;
 
@@ -56,48 +51,14 @@ std::vector<std::string> RulesOf(const grpc::Status& s) {
   return rules;
 }
 
-class MentorshipServiceTest : public ::testing::Test {
+class MentorshipServiceTest : public testing::ServiceFixture<v1::MentorshipService> {
  protected:
   void SetUp() override {
-    std::ofstream(keys_.path() + "/principal.key", std::ios::binary) << kPrincipalKey;
-    auto process = testing::ServiceProcess::Start(
-        SHIDANG_MENTORSHIP_BINARY,
-        {"--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
-         std::string("--today=") + kToday, "--max_threads=32"});
-    ASSERT_TRUE(process.ok()) << process.status();
-    process_ = std::move(*process);
-    stub_ = v1::MentorshipService::NewStub(
-        grpc::CreateChannel(process_->address(), grpc::InsecureChannelCredentials()));
+    ASSERT_NO_FATAL_FAILURE(StartService(SHIDANG_MENTORSHIP_BINARY, "shidang-mentorship", kToday,
+                                         {"--max_threads=32"}));
     AddSchool(kSchool, pv1::SCHOOL_LOCATION_URBAN);
     AddSchool(kOtherSchool, pv1::SCHOOL_LOCATION_TOWN);
     AddSchool(kRuralSchool, pv1::SCHOOL_LOCATION_RURAL);
-  }
-
-  void TearDown() override {
-    if (HasFailure() && process_ != nullptr) {
-      std::fprintf(stderr, "shidang-mentorship stderr:\n%s\n", process_->StderrText().c_str());
-    }
-  }
-
-  template <typename Req, typename Resp>
-  grpc::Status Call(grpc::Status (v1::MentorshipService::Stub::*method)(grpc::ClientContext*,
-                                                                        const Req&, Resp*),
-                    const Principal& who, const Req& req, Resp* resp) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    signer_.Attach(&ctx, who);
-    return (stub_.get()->*method)(&ctx, req, resp);
-  }
-
-  // Publishes `payload` as the profile service's event, twice (delivered twice: applied once),
-  // and waits until the service has applied it.
-  void Publish(const std::string& type, const std::string& teacher,
-               const google::protobuf::Message& payload, const std::string& occurred_on = "") {
-    const common::v1::Event e = testing::ProfileEvent(type, kCounty, teacher, payload, occurred_on);
-    ASSERT_TRUE(testing::PublishProfileEvents(redis_.pool(), kCounty, {e, e}).ok());
-    absl::Status applied =
-        testing::WaitUntilApplied(redis_.pool(), testing::ProfileStreamKey(kCounty));
-    ASSERT_TRUE(applied.ok()) << applied;
   }
 
   void AddSchool(const std::string& id, pv1::SchoolLocation location) {
@@ -106,7 +67,7 @@ class MentorshipServiceTest : public ::testing::Test {
     s.set_county_id(kCounty);
     s.set_name(absl::StrCat("学校", id));
     s.set_location(location);
-    Publish("profile.school_created", "", s);
+    Publish(kCounty, "profile.school_created", "", s);
   }
 
   // A teacher hired on `hire` at `school`, teaching 数学, holding `title`.
@@ -122,7 +83,7 @@ class MentorshipServiceTest : public ::testing::Test {
     t.set_post_status(pv1::POST_STATUS_ON_DUTY);
     t.add_subjects(subject);
     t.set_title(title);
-    Publish("profile.teacher_created", id, t, hire);
+    Publish(kCounty, "profile.teacher_created", id, t, hire);
   }
   void AddNewTeacher(const std::string& id, const std::string& school = kSchool) {
     AddTeacher(id, "2023-09-01", school, common::v1::PROFESSIONAL_TITLE_SECOND_GRADE);
@@ -159,11 +120,6 @@ class MentorshipServiceTest : public ::testing::Test {
   int64_t StreamLength() { return Count({"XLEN", "mentorship:{c:330723}:events"}); }
   int64_t Pairings() { return Count({"HLEN", "mentorship:{c:330723}:pairings"}); }
 
-  testing::RedisServer redis_;
-  testing::TempDir keys_;
-  std::unique_ptr<testing::ServiceProcess> process_;
-  std::unique_ptr<v1::MentorshipService::Stub> stub_;
-  PrincipalSigner signer_{kPrincipalKey};
   Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr", kCounty);
   Principal admin_ = Who(common::v1::ROLE_ADMIN, "root");
 };
@@ -338,13 +294,13 @@ TEST_F(MentorshipServiceTest, TheCopyFollowsTitlesVetoesAndCorrections) {
   title.set_teacher_id("M1");
   title.set_occurred_on("2024-12-01");
   title.mutable_title_conferred()->set_title(common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
-  Publish("profile.title_changed", "M1", title, "2024-12-01");
+  Publish(kCounty, "profile.title_changed", "M1", title, "2024-12-01");
   pv1::TimelineEntry finding;
   finding.set_entry_id("E-veto");
   finding.set_teacher_id("M1");
   finding.set_occurred_on("2025-06-01");
   finding.mutable_ethics_finding()->set_severity(common::v1::ETHICS_SEVERITY_DEMERIT);
-  Publish("profile.ethics_finding", "M1", finding, "2025-06-01");
+  Publish(kCounty, "profile.ethics_finding", "M1", finding, "2025-06-01");
   grpc::Status s = Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "b"));
   EXPECT_THAT(RulesOf(s), ::testing::ElementsAre("MENTOR_VETO")) << s.error_message();
   pv1::TimelineEntry correction;
@@ -353,7 +309,7 @@ TEST_F(MentorshipServiceTest, TheCopyFollowsTitlesVetoesAndCorrections) {
   correction.set_occurred_on("2025-07-01");
   correction.set_supersedes_entry_id("E-veto");
   correction.set_correction_reason("复核撤销");
-  Publish("profile.correction", "M1", correction, "2025-07-01");
+  Publish(kCounty, "profile.correction", "M1", correction, "2025-07-01");
   s = Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "c"));
   EXPECT_TRUE(s.ok()) << s.error_message();
 }
@@ -535,7 +491,7 @@ TEST_F(MentorshipServiceTest, ListingsNeverAnswerFromBeforeAnAcknowledgedWrite) 
   title.set_teacher_id("M1");
   title.set_occurred_on("2025-10-01");
   title.mutable_title_conferred()->set_title(common::v1::PROFESSIONAL_TITLE_THIRD_GRADE);
-  Publish("profile.title_changed", "M1", title, "2025-10-01");
+  Publish(kCounty, "profile.title_changed", "M1", title, "2025-10-01");
   suggested.Clear();
   s = Call(&v1::MentorshipService::Stub::SuggestPairings, hr_, suggest, &suggested);
   ASSERT_TRUE(s.ok()) << s.error_message();

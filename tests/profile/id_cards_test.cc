@@ -31,7 +31,8 @@
 #include "tests/kit/files.h"
 #include "tests/kit/principals.h"
 #include "tests/kit/redis_server.h"
-#include "tests/kit/service_process.h"
+#include "tests/kit/redis_snapshot.h"
+#include "tests/profile/profile_fixture.h"
 
 namespace shidang::profile {
 namespace {
@@ -47,9 +48,8 @@ constexpr char kCounty[] = "330723";       // 武义县, 金华市
 constexpr char kOtherCounty[] = "330781";  // 兰溪市, 金华市
 constexpr char kThirdCounty[] = "330102";  // 杭州市上城区
 constexpr char kToday[] = "2025-11-25";
-const std::string kPrincipalKey(40, 'k');
-const std::string kDataKey(48, 'd');
 
+using testing::Snapshot;
 using testing::Who;
 
 // A valid ID-card number (GB 11643) of a woman born 1990-03-07, registered in 武义县.
@@ -59,49 +59,12 @@ std::string IdCard(int serial) {
   return first17 + IdCardCheckCharacter(first17);
 }
 
-// Every key and its DUMP: a refusal must leave this unchanged.
-std::map<std::string, std::string> Snapshot(redis::Pool& pool) {
-  std::map<std::string, std::string> snapshot;
-  auto keys = pool.Command({"KEYS", "*"});
-  EXPECT_TRUE(keys.ok());
-  for (size_t i = 0; keys.ok() && i < keys->size(); ++i) {
-    const std::string key((*keys)[i].str());
-    auto dump = pool.Command({"DUMP", key});
-    EXPECT_TRUE(dump.ok());
-    if (dump.ok()) snapshot[key] = std::string(dump->str());
-  }
-  return snapshot;
-}
-
-class IdCardsTest : public ::testing::Test {
+class IdCardsTest : public ProfileFixture {
  protected:
   void SetUp() override { StartService(); }
 
   void StartService(std::vector<std::string> extra = {}) {
-    process_.reset();
-    WriteFile(keys_.path() + "/principal.key", kPrincipalKey);
-    WriteFile(keys_.path() + "/data.key", kDataKey);
-    std::vector<std::string> args = {
-        "--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
-        "--data_key_file=" + keys_.path() + "/data.key", std::string("--today=") + kToday};
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto process = testing::ServiceProcess::Start(SHIDANG_PROFILE_BINARY, args);
-    ASSERT_TRUE(process.ok()) << process.status();
-    process_ = std::move(*process);
-    grpc::ChannelArguments channel_args;
-    channel_args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
-    stub_ = v1::ProfileService::NewStub(grpc::CreateCustomChannel(
-        process_->address(), grpc::InsecureChannelCredentials(), channel_args));
-  }
-
-  template <typename Req, typename Resp>
-  grpc::Status Call(grpc::Status (v1::ProfileService::Stub::*method)(grpc::ClientContext*,
-                                                                     const Req&, Resp*),
-                    const Principal& who, const Req& req, Resp* resp) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    signer_.Attach(&ctx, who);
-    return (stub_.get()->*method)(&ctx, req, resp);
+    ASSERT_NO_FATAL_FAILURE(StartProfile(kToday, std::move(extra)));
   }
 
   void CreateCounty(const std::string& county) {
@@ -271,12 +234,7 @@ class IdCardsTest : public ::testing::Test {
     return Call(&v1::ProfileService::Stub::CheckRoster, HrThere(), req, resp);
   }
 
-  testing::RedisServer redis_;
-  testing::TempDir keys_;
-  std::unique_ptr<testing::ServiceProcess> process_;
-  std::unique_ptr<v1::ProfileService::Stub> stub_;
-  PrincipalSigner signer_{kPrincipalKey};
-  IdCardVault vault_{kDataKey};
+  IdCardVault vault_{kTestDataKey};
   Principal admin_ = Who(common::v1::ROLE_ADMIN, "ops");
 };
 

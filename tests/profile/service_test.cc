@@ -27,8 +27,10 @@
 #include "shidang/profile/v1/profile.grpc.pb.h"
 #include "tests/kit/files.h"
 #include "tests/kit/principals.h"
+#include "tests/kit/profile_requests.h"
 #include "tests/kit/redis_server.h"
-#include "tests/kit/service_process.h"
+#include "tests/kit/redis_snapshot.h"
+#include "tests/profile/profile_fixture.h"
 
 namespace shidang::profile {
 namespace {
@@ -42,8 +44,8 @@ using testing::WriteFile;
 constexpr char kCounty[] = "330723";
 constexpr char kOtherCounty[] = "330781";
 constexpr char kToday[] = "2025-11-25";
-const std::string kPrincipalKey(40, 'k');
 
+using testing::Snapshot;
 using testing::Who;
 
 // A valid ID-card number for a birth date and sex (GB 11643), from the county's prefix.
@@ -59,35 +61,14 @@ testing::RedisServerOptions AlwaysFsync() {
   return options;
 }
 
-class ProfileServiceTest : public ::testing::Test {
+class ProfileServiceTest : public ProfileFixture {
  protected:
+  ProfileServiceTest() : ProfileFixture(AlwaysFsync()) {}
+
   void SetUp() override { StartService(); }
 
   void StartService(std::vector<std::string> extra = {}) {
-    WriteFile(keys_.path() + "/principal.key", kPrincipalKey);
-    WriteFile(keys_.path() + "/data.key", std::string(48, 'd'));
-    std::vector<std::string> args = {
-        "--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
-        "--data_key_file=" + keys_.path() + "/data.key", std::string("--today=") + kToday};
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto process = testing::ServiceProcess::Start(SHIDANG_PROFILE_BINARY, args);
-    ASSERT_TRUE(process.ok()) << process.status();
-    process_ = std::move(*process);
-    grpc::ChannelArguments args_for_details;
-    // Row problems of a rejected roster travel in the trailers; accept up to 1 MiB of them.
-    args_for_details.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
-    stub_ = v1::ProfileService::NewStub(grpc::CreateCustomChannel(
-        process_->address(), grpc::InsecureChannelCredentials(), args_for_details));
-  }
-
-  template <typename Req, typename Resp>
-  grpc::Status Call(grpc::Status (v1::ProfileService::Stub::*method)(grpc::ClientContext*,
-                                                                     const Req&, Resp*),
-                    const Principal& who, const Req& req, Resp* resp) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    signer_.Attach(&ctx, who);
-    return (stub_.get()->*method)(&ctx, req, resp);
+    ASSERT_NO_FATAL_FAILURE(StartProfile(kToday, std::move(extra)));
   }
 
   void CreateCounty(const std::string& county = kCounty) {
@@ -102,17 +83,10 @@ class ProfileServiceTest : public ::testing::Test {
 
   std::string CreateSchool(const std::string& name, v1::SchoolLocation location,
                            const std::string& county = kCounty) {
-    v1::CreateSchoolRequest req;
-    req.set_county_id(county);
-    req.set_name(name);
-    req.set_stage(common::v1::STAGE_PRIMARY);
-    req.set_ownership(v1::SCHOOL_OWNERSHIP_PUBLIC);
-    req.set_location(location);
-    req.set_quality(v1::SCHOOL_QUALITY_ORDINARY);
-    req.set_kind(v1::SCHOOL_KIND_REGULAR);
-    req.set_compulsory_education(true);
     v1::CreateSchoolResponse resp;
-    grpc::Status s = Call(&v1::ProfileService::Stub::CreateSchool, admin_, req, &resp);
+    grpc::Status s =
+        Call(&v1::ProfileService::Stub::CreateSchool, admin_,
+             testing::PrimarySchoolRequest(name, location, /*request_id=*/"", county), &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp.school().school_id();
   }
@@ -162,11 +136,6 @@ class ProfileServiceTest : public ::testing::Test {
     }
   }
 
-  testing::RedisServer redis_{AlwaysFsync()};
-  testing::TempDir keys_;
-  std::unique_ptr<testing::ServiceProcess> process_;
-  std::unique_ptr<v1::ProfileService::Stub> stub_;
-  PrincipalSigner signer_{kPrincipalKey};
   Principal admin_ = Who(common::v1::ROLE_ADMIN, "ops");
   Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr1", kCounty);
 };
@@ -502,20 +471,6 @@ TEST_F(ProfileServiceTest, RetriesWithTheSameRequestIdChangeNothingTwice) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_THAT(s.error_message(), HasSubstr("id_card_number"));
   EXPECT_EQ(CountTeachers(hr_), 1);
-}
-
-// Every key and its DUMP (the value's bytes), to show a refusal changed nothing at all.
-std::map<std::string, std::string> Snapshot(redis::Pool& pool) {
-  std::map<std::string, std::string> snapshot;
-  auto keys = pool.Command({"KEYS", "*"});
-  EXPECT_TRUE(keys.ok());
-  for (size_t i = 0; keys.ok() && i < keys->size(); ++i) {
-    const std::string key((*keys)[i].str());
-    auto dump = pool.Command({"DUMP", key});
-    EXPECT_TRUE(dump.ok());
-    if (dump.ok()) snapshot[key] = std::string(dump->str());
-  }
-  return snapshot;
 }
 
 TEST_F(ProfileServiceTest, ARefusedNewTeacherWritesNothing) {

@@ -5,25 +5,17 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "services/common/principal.h"
-#include "services/profile/rules.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
 #include "shidang/rotation/v1/rotation.grpc.pb.h"
-#include "tests/kit/files.h"
-#include "tests/kit/principals.h"
-#include "tests/kit/redis_server.h"
-#include "tests/kit/service_process.h"
+#include "tests/kit/beside_profile.h"
 
 namespace shidang::rotation {
 namespace {
@@ -31,107 +23,22 @@ namespace {
 using common::v1::Principal;
 namespace pv1 = ::shidang::profile::v1;
 
-constexpr char kCounty[] = "330723";
-constexpr char kToday[] = "2025-10-15";
+constexpr const char* kCounty = testing::kWuyiCounty;
 
+using testing::Eventually;
 using testing::Who;
 
-std::string IdCard(const std::string& birth_yyyymmdd, int serial) {
-  std::string first17 = absl::StrCat(kCounty, birth_yyyymmdd, absl::StrFormat("%02d", serial), "2");
-  return first17 + profile::IdCardCheckCharacter(first17);
-}
-
-// Polls `done` every 50 ms for up to 15 s.
-bool Eventually(const std::function<bool()>& done) {
-  absl::Time deadline = absl::Now() + absl::Seconds(15);
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return false;
-}
-
-class RotationWithProfileTest : public ::testing::Test {
+class RotationWithProfileTest : public testing::BesideProfileTest {
  protected:
   void SetUp() override {
-    const std::string key = keys_.path() + "/principal.key";
-    testing::WriteFile(key, kPrincipalKey);
-    testing::WriteFile(keys_.path() + "/data.key", std::string(48, 'd'));
-    auto profile = testing::ServiceProcess::Start(
-        SHIDANG_PROFILE_BINARY,
-        {"--redis=" + redis_.address(), "--principal_key_file=" + key,
-         "--data_key_file=" + keys_.path() + "/data.key", std::string("--today=") + kToday});
-    ASSERT_TRUE(profile.ok()) << profile.status();
-    profile_ = std::move(*profile);
-    auto rotation = testing::ServiceProcess::Start(
-        SHIDANG_ROTATION_BINARY,
-        {"--redis=" + redis_.address(), "--principal_key_file=" + key,
-         std::string("--today=") + kToday, "--profile=" + profile_->address()});
-    ASSERT_TRUE(rotation.ok()) << rotation.status();
-    rotation_ = std::move(*rotation);
-    profile_stub_ = pv1::ProfileService::NewStub(
-        grpc::CreateChannel(profile_->address(), grpc::InsecureChannelCredentials()));
-    rotation_stub_ = v1::RotationService::NewStub(
-        grpc::CreateChannel(rotation_->address(), grpc::InsecureChannelCredentials()));
+    ASSERT_NO_FATAL_FAILURE(StartBesideProfile(SHIDANG_ROTATION_BINARY, "shidang-rotation",
+                                               /*with_profile_address=*/true));
+    rotation_stub_ = v1::RotationService::NewStub(ServiceChannel());
   }
 
-  void TearDown() override {
-    if (HasFailure()) {
-      std::fprintf(stderr, "--- shidang-profile ---\n%s\n--- shidang-rotation ---\n%s\n",
-                   profile_ ? profile_->StderrText().c_str() : "",
-                   rotation_ ? rotation_->StderrText().c_str() : "");
-    }
-  }
-
-  template <typename Stub, typename Req, typename Resp>
-  grpc::Status Call(Stub* stub,
-                    grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
-                    const Principal& who, const Req& req, Resp* resp) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    signer_.Attach(&ctx, who);
-    return (stub->*method)(&ctx, req, resp);
-  }
-
-  std::string CreateSchool(const std::string& name, pv1::SchoolLocation location) {
-    pv1::CreateSchoolRequest req;
-    req.set_county_id(kCounty);
-    req.set_name(name);
-    req.set_stage(common::v1::STAGE_PRIMARY);
-    req.set_ownership(pv1::SCHOOL_OWNERSHIP_PUBLIC);
-    req.set_location(location);
-    req.set_quality(pv1::SCHOOL_QUALITY_ORDINARY);
-    req.set_kind(pv1::SCHOOL_KIND_REGULAR);
-    req.set_compulsory_education(true);
-    req.set_request_id(absl::StrCat("school-", name));
-    pv1::CreateSchoolResponse resp;
-    grpc::Status s =
-        Call(profile_stub_.get(), &pv1::ProfileService::Stub::CreateSchool, hr_, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.school().school_id();
-  }
-
+  // 王老师, hired 2008, at `school` since 2015-09-01.
   std::string CreateTeacher(const std::string& school) {
-    pv1::CreateTeacherRequest req;
-    req.set_county_id(kCounty);
-    req.set_request_id("teacher-1");
-    pv1::Teacher* t = req.mutable_teacher();
-    t->set_name("王老师");
-    t->set_sex(common::v1::SEX_FEMALE);
-    t->set_birth_date("1985-03-10");
-    t->set_id_card_number(IdCard("19850310", 1));
-    t->set_hire_date("2008-09-01");
-    t->set_school_id(school);
-    t->set_school_joined_on("2015-09-01");
-    t->set_stage(common::v1::STAGE_PRIMARY);
-    t->add_subjects("数学");
-    t->set_staffed(true);
-    t->set_post_status(pv1::POST_STATUS_ON_DUTY);
-    pv1::CreateTeacherResponse resp;
-    grpc::Status s =
-        Call(profile_stub_.get(), &pv1::ProfileService::Stub::CreateTeacher, hr_, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.teacher().teacher_id();
+    return BesideProfileTest::CreateTeacher("王老师", "2008-09-01", "2015-09-01", school, 1);
   }
 
   int EligibleCount() {
@@ -143,21 +50,6 @@ class RotationWithProfileTest : public ::testing::Test {
     grpc::Status s =
         Call(rotation_stub_.get(), &v1::RotationService::Stub::ListEligible, hr_, req, &resp);
     return s.ok() ? static_cast<int>(resp.eligible()) : -1;
-  }
-
-  void CreateCounty() {
-    pv1::CreateCountyRequest county;
-    county.set_county_id(kCounty);
-    county.set_name("武义县");
-    county.set_city_code("330700");
-    county.set_city_name("金华市");
-    county.set_province_code("330000");
-    county.set_province_name("浙江省");
-    county.set_request_id("county");
-    pv1::CreateCountyResponse county_resp;
-    grpc::Status made = Call(profile_stub_.get(), &pv1::ProfileService::Stub::CreateCounty, admin_,
-                             county, &county_resp);
-    ASSERT_TRUE(made.ok()) << made.error_code() << " " << made.error_message();
   }
 
   // The teacher's eligibility row for school year 2025 (judged on 2025-09-01).
@@ -200,20 +92,6 @@ class RotationWithProfileTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
-  // AddTimelineEntry; the entry as recorded.
-  pv1::TimelineEntry AddEntry(const std::string& teacher, const pv1::TimelineEntry& entry,
-                              const std::string& rid) {
-    pv1::AddTimelineEntryRequest req;
-    req.set_teacher_id(teacher);
-    *req.mutable_entry() = entry;
-    req.set_request_id(rid);
-    pv1::AddTimelineEntryResponse resp;
-    grpc::Status s =
-        Call(profile_stub_.get(), &pv1::ProfileService::Stub::AddTimelineEntry, hr_, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.entry();
-  }
-
   // A CORRECTION retracting `entry_id`.
   pv1::TimelineEntry Retraction(const std::string& entry_id) {
     pv1::TimelineEntry e;
@@ -224,30 +102,11 @@ class RotationWithProfileTest : public ::testing::Test {
     return e;
   }
 
-  const std::string kPrincipalKey = std::string(40, 'k');
-  testing::RedisServer redis_;
-  testing::TempDir keys_;
-  std::unique_ptr<testing::ServiceProcess> profile_, rotation_;
-  std::unique_ptr<pv1::ProfileService::Stub> profile_stub_;
   std::unique_ptr<v1::RotationService::Stub> rotation_stub_;
-  PrincipalSigner signer_{std::string(40, 'k')};
-  Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr", kCounty);
-  Principal admin_ = Who(common::v1::ROLE_ADMIN, "root");
 };
 
 TEST_F(RotationWithProfileTest, EventsInMoveOutAndTheTimelineShowsIt) {
-  pv1::CreateCountyRequest county;
-  county.set_county_id(kCounty);
-  county.set_name("武义县");
-  county.set_city_code("330700");
-  county.set_city_name("金华市");
-  county.set_province_code("330000");
-  county.set_province_name("浙江省");
-  county.set_request_id("county");
-  pv1::CreateCountyResponse county_resp;
-  grpc::Status made = Call(profile_stub_.get(), &pv1::ProfileService::Stub::CreateCounty, admin_,
-                           county, &county_resp);
-  ASSERT_TRUE(made.ok()) << made.error_code() << " " << made.error_message();
+  ASSERT_NO_FATAL_FAILURE(CreateCounty());
   const std::string urban = CreateSchool("城关小学", pv1::SCHOOL_LOCATION_URBAN);
   const std::string rural = CreateSchool("尖山小学", pv1::SCHOOL_LOCATION_RURAL);
   const std::string teacher = CreateTeacher(urban);
@@ -384,7 +243,7 @@ TEST_F(RotationWithProfileTest, StaffingAndRetirementFollowTheTeacherAsUpdated) 
   // Born in 1966, not 1985: she reaches retirement before the school year begins.
   pv1::Teacher older;
   older.set_birth_date("1966-03-10");
-  older.set_id_card_number(IdCard("19660310", 1));
+  older.set_id_card_number(testing::WuyiIdCard("19660310", 1));
   Update(teacher, older, {"birth_date", "id_card_number"}, "birth-date-corrected");
   v1::EligibilityRow row = AwaitReason(teacher, v1::ELIGIBILITY_REASON_NEAR_RETIREMENT);
   EXPECT_EQ(row.reason(), v1::ELIGIBILITY_REASON_NEAR_RETIREMENT) << row.DebugString();

@@ -17,19 +17,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "services/common/events.h"
-#include "services/common/keys.h"
-#include "services/common/mutation.h"
 #include "services/common/principal.h"
 #include "shidang/profile/v1/profile.pb.h"
 #include "shidang/rotation/v1/rotation.grpc.pb.h"
 #include "tests/kit/principals.h"
-#include "tests/kit/redis_server.h"
-#include "tests/kit/service_process.h"
+#include "tests/kit/service_fixture.h"
 
 namespace shidang::rotation {
 namespace {
@@ -45,105 +40,27 @@ constexpr char kUrban[] = "S330723-urban";
 constexpr char kRural[] = "S330723-rural";
 constexpr char kWeak[] = "S330723-weak";
 constexpr char kToday[] = "2025-10-15";
-const std::string kPrincipalKey(40, 'k');
 
 using testing::Who;
 
-class RotationServiceTest : public ::testing::Test {
+class RotationServiceTest : public testing::ServiceFixture<v1::RotationService> {
  protected:
   void SetUp() override {
-    std::ofstream(keys_.path() + "/principal.key", std::ios::binary) << kPrincipalKey;
-    auto process = testing::ServiceProcess::Start(
-        SHIDANG_ROTATION_BINARY,
-        {"--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
-         std::string("--today=") + kToday, "--max_threads=32"});
-    ASSERT_TRUE(process.ok()) << process.status();
-    process_ = std::move(*process);
-    stub_ = v1::RotationService::NewStub(
-        grpc::CreateChannel(process_->address(), grpc::InsecureChannelCredentials()));
+    ASSERT_NO_FATAL_FAILURE(
+        StartService(SHIDANG_ROTATION_BINARY, "shidang-rotation", kToday, {"--max_threads=32"}));
     AddSchool(kUrban, kCounty, pv1::SCHOOL_LOCATION_URBAN, pv1::SCHOOL_QUALITY_STRONG);
     AddSchool(kRural, kCounty, pv1::SCHOOL_LOCATION_RURAL, pv1::SCHOOL_QUALITY_ORDINARY);
     AddSchool(kWeak, kCounty, pv1::SCHOOL_LOCATION_URBAN, pv1::SCHOOL_QUALITY_WEAK);
   }
 
-  void TearDown() override {
-    if (HasFailure() && process_ != nullptr) {
-      std::fprintf(stderr, "shidang-rotation stderr:\n%s\n", process_->StderrText().c_str());
-    }
-  }
-
-  template <typename Req, typename Resp>
-  grpc::Status Call(grpc::Status (v1::RotationService::Stub::*method)(grpc::ClientContext*,
-                                                                      const Req&, Resp*),
-                    const Principal& who, const Req& req, Resp* resp) {
-    return CallVia(*stub_, method, who, req, resp);
-  }
-
-  // The same through `stub` (another instance of the service).
-  template <typename Req, typename Resp>
-  grpc::Status CallVia(v1::RotationService::Stub& stub,
-                       grpc::Status (v1::RotationService::Stub::*method)(grpc::ClientContext*,
-                                                                         const Req&, Resp*),
-                       const Principal& who, const Req& req, Resp* resp) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    signer_.Attach(&ctx, who);
-    return (stub.*method)(&ctx, req, resp);
-  }
-
   // A second instance of the service on the same Redis, and a stub to it.
   std::unique_ptr<v1::RotationService::Stub> StartSecondInstance() {
-    auto process = testing::ServiceProcess::Start(
-        SHIDANG_ROTATION_BINARY,
-        {"--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
-         std::string("--today=") + kToday});
+    auto process = testing::ServiceProcess::Start(SHIDANG_ROTATION_BINARY, CommonArgs());
     EXPECT_TRUE(process.ok()) << process.status();
     if (!process.ok()) return nullptr;
     second_ = std::move(*process);
     return v1::RotationService::NewStub(
         grpc::CreateChannel(second_->address(), grpc::InsecureChannelCredentials()));
-  }
-
-  void Publish(const std::string& county, const std::string& type, const std::string& teacher,
-               const google::protobuf::Message& payload, const std::string& occurred_on = "") {
-    std::string stream = keys::StreamKey("profile", keys::HashTag("c", county));
-    ASSERT_TRUE(RegisterStream(redis_.pool(), "profile", stream).ok());
-    common::v1::Event e = NewEvent("profile", type, absl::Now());
-    e.set_teacher_id(teacher);
-    e.set_county_id(county);
-    e.set_occurred_on(occurred_on);
-    e.mutable_payload()->PackFrom(payload);
-    Mutation publish("emit_all() return {ok = ''}");
-    MutationRequest m;
-    m.stream_key = stream;
-    m.events = {e, e};  // delivered twice: applied once
-    ASSERT_TRUE(publish.Run(redis_.pool(), m).ok());
-    WaitUntilApplied(stream);
-  }
-
-  // Waits until the rotation service's group has read and acknowledged all of `stream`.
-  void WaitUntilApplied(const std::string& stream) {
-    absl::Time deadline = absl::Now() + absl::Seconds(15);
-    while (absl::Now() < deadline) {
-      auto length = redis_.pool().Command({"XLEN", stream});
-      auto groups = redis_.pool().Command({"XINFO", "GROUPS", stream});
-      ASSERT_TRUE(length.ok() && groups.ok());
-      bool idle = groups->size() > 0;
-      for (size_t g = 0; g < groups->size(); ++g) {
-        const redis::Reply& group = (*groups)[g];
-        int64_t pending = -1, entries_read = -1;
-        for (size_t f = 0; f + 1 < group.size(); f += 2) {
-          if (group[f].str() == "pending") pending = group[f + 1].integer();
-          if (group[f].str() == "entries-read" && !group[f + 1].is_nil()) {
-            entries_read = group[f + 1].integer();
-          }
-        }
-        idle = idle && pending == 0 && entries_read >= length->integer();
-      }
-      if (idle) return;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    FAIL() << stream << " never all acknowledged";
   }
 
   void AddSchool(const std::string& id, const std::string& county, pv1::SchoolLocation location,
@@ -273,12 +190,7 @@ class RotationServiceTest : public ::testing::Test {
     return resp;
   }
 
-  testing::RedisServer redis_;
-  testing::TempDir keys_;
-  std::unique_ptr<testing::ServiceProcess> process_;
   std::unique_ptr<testing::ServiceProcess> second_;  // StartSecondInstance
-  std::unique_ptr<v1::RotationService::Stub> stub_;
-  PrincipalSigner signer_{kPrincipalKey};
   Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr", kCounty);
   Principal admin_ = Who(common::v1::ROLE_ADMIN, "root");
 };

@@ -24,6 +24,7 @@
 #include "shidang/training/v1/training.grpc.pb.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
+#include "tests/training/centre_courses.h"
 
 namespace shidang::training {
 namespace {
@@ -31,30 +32,6 @@ namespace {
 using common::v1::Principal;
 
 const std::string kPrincipalKey(40, 'k');
-
-Principal Centre() {
-  Principal p;
-  p.set_role(common::v1::ROLE_TRAINING_CENTER);
-  p.set_subject("c1");
-  p.set_provider_id("P1");
-  return p;
-}
-
-v1::RegisterCourseRequest NewCourse(const std::string& request_id) {
-  v1::RegisterCourseRequest req;
-  req.set_request_id(request_id);
-  v1::Course* c = req.mutable_course();
-  c->set_provider_id("P1");
-  c->set_title(absl::StrCat("课程 ", request_id));
-  c->set_level(common::v1::TRAINING_LEVEL_COUNTY);
-  c->set_mode(common::v1::TRAINING_MODE_FACE_TO_FACE);
-  c->set_hours(8);
-  c->set_start_date("2025-12-01");
-  c->set_end_date("2025-12-05");
-  c->set_capacity(10);
-  c->add_open_regions("330723");
-  return req;
-}
 
 // The retry-after trailer of a finished call, in seconds; 0 when missing or not a number.
 int RetryAfterOf(const grpc::ClientContext& context) {
@@ -118,7 +95,8 @@ class BurstTest : public ::testing::Test {
     for (int i = 0; i < count; ++i) {
       calls.push_back(std::make_unique<Call>());
       Call& call = *calls.back();
-      call.request = NewCourse(absl::StrCat(prefix, "-", i));
+      const std::string id = absl::StrCat(prefix, "-", i);
+      call.request = NewCourse(id, absl::StrCat("课程 ", id));
       call.context.set_deadline(absl::ToChronoTime(start + deadline));
       signer_.Attach(&call.context, Centre());
     }

@@ -23,6 +23,7 @@
 #include "shidang/training/v1/training.grpc.pb.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
+#include "tests/training/centre_courses.h"
 
 namespace shidang::training {
 namespace {
@@ -31,30 +32,6 @@ using common::v1::Principal;
 
 const std::string kPrincipalKey(40, 'k');
 constexpr int kWriters = 6;
-
-Principal Centre() {
-  Principal p;
-  p.set_role(common::v1::ROLE_TRAINING_CENTER);
-  p.set_subject("c1");
-  p.set_provider_id("P1");
-  return p;
-}
-
-v1::RegisterCourseRequest NewCourse(const std::string& request_id) {
-  v1::RegisterCourseRequest req;
-  req.set_request_id(request_id);
-  v1::Course* c = req.mutable_course();
-  c->set_provider_id("P1");
-  c->set_title(request_id);  // one title per request id: a doubled write shows as two courses
-  c->set_level(common::v1::TRAINING_LEVEL_COUNTY);
-  c->set_mode(common::v1::TRAINING_MODE_FACE_TO_FACE);
-  c->set_hours(8);
-  c->set_start_date("2025-12-01");
-  c->set_end_date("2025-12-05");
-  c->set_capacity(10);
-  c->add_open_regions("330723");
-  return req;
-}
 
 class FaultTest : public ::testing::Test {
  protected:
@@ -117,7 +94,9 @@ class FaultTest : public ::testing::Test {
   // and must answer the same course.
   void Write(int writer, std::atomic<bool>* stop) {
     for (int n = 0; !stop->load(); ++n) {
-      const v1::RegisterCourseRequest request = NewCourse(absl::StrCat("w", writer, "-", n));
+      // One title per request id: a doubled write shows as two courses.
+      const std::string id = absl::StrCat("w", writer, "-", n);
+      const v1::RegisterCourseRequest request = NewCourse(id, id);
       v1::RegisterCourseResponse registered;
       grpc::Status status =
           UntilAcknowledged(&v1::TrainingService::Stub::RegisterCourse, request, &registered);

@@ -25,7 +25,7 @@
 #include "shidang/training/v1/training.grpc.pb.h"
 #include "tests/kit/principals.h"
 #include "tests/kit/redis_server.h"
-#include "tests/kit/service_process.h"
+#include "tests/training/training_fixture.h"
 
 namespace shidang::training {
 namespace {
@@ -40,70 +40,18 @@ constexpr char kOtherCounty[] = "330781";
 constexpr char kSchool[] = "S330723-aaaaaaaaaa";
 constexpr char kOtherSchool[] = "S330723-bbbbbbbbbb";
 constexpr char kToday[] = "2025-11-25";
-const std::string kPrincipalKey(40, 'k');
 
 using testing::Who;
 
-class PendingSelfReportsTest : public ::testing::Test {
+class PendingSelfReportsTest : public TrainingFixture {
  protected:
   void SetUp() override {
-    std::ofstream(keys_.path() + "/principal.key", std::ios::binary) << kPrincipalKey;
-    auto process = testing::ServiceProcess::Start(
-        SHIDANG_TRAINING_BINARY,
-        {"--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
-         std::string("--today=") + kToday});
-    ASSERT_TRUE(process.ok()) << process.status();
-    process_ = std::move(*process);
-    stub_ = v1::TrainingService::NewStub(
-        grpc::CreateChannel(process_->address(), grpc::InsecureChannelCredentials()));
+    ASSERT_NO_FATAL_FAILURE(StartService(SHIDANG_TRAINING_BINARY, "shidang-training", kToday));
   }
 
-  void TearDown() override {
-    if (HasFailure() && process_ != nullptr) {
-      std::fprintf(stderr, "shidang-training stderr:\n%s\n", process_->StderrText().c_str());
-    }
-  }
-
-  template <typename Req, typename Resp>
-  grpc::Status Call(grpc::Status (v1::TrainingService::Stub::*method)(grpc::ClientContext*,
-                                                                      const Req&, Resp*),
-                    const Principal& who, const Req& req, Resp* resp) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    signer_.Attach(&ctx, who);
-    return (stub_.get()->*method)(&ctx, req, resp);
-  }
-
-  // Publishes "profile.teacher_created" as the profile service does and waits until the
-  // training service has applied it.
+  // Teacher `id` at `school`, as the profile service creates them.
   void AddTeacher(const std::string& id, const std::string& school) {
-    std::string stream = keys::StreamKey("profile", keys::HashTag("c", kCounty));
-    ASSERT_TRUE(RegisterStream(redis_.pool(), "profile", stream).ok());
-    profile::v1::Teacher t;
-    t.set_teacher_id(id);
-    t.set_name(absl::StrCat("教师", id));
-    t.set_county_id(kCounty);
-    t.set_school_id(school);
-    t.set_hire_date("2012-09-01");
-    t.set_post_status(profile::v1::POST_STATUS_ON_DUTY);
-    common::v1::Event e = NewEvent("profile", "profile.teacher_created", absl::Now());
-    e.set_teacher_id(id);
-    e.set_county_id(kCounty);
-    e.mutable_payload()->PackFrom(t);
-    Mutation publish("emit_all() return {ok = ''}");
-    MutationRequest m;
-    m.stream_key = stream;
-    m.events = {e};
-    ASSERT_TRUE(publish.Run(redis_.pool(), m).ok());
-    absl::Time deadline = absl::Now() + absl::Seconds(15);
-    while (absl::Now() < deadline) {
-      v1::GetTrainingSummaryRequest req;
-      req.set_teacher_id(id);
-      v1::GetTrainingSummaryResponse resp;
-      if (Call(&v1::TrainingService::Stub::GetTrainingSummary, admin_, req, &resp).ok()) return;
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    FAIL() << "teacher " << id << " never became known";
+    MakeKnown(id, kCounty, school, /*deliveries=*/1);
   }
 
   // A self-report of the teacher: awaits HR's review.
@@ -164,12 +112,6 @@ class PendingSelfReportsTest : public ::testing::Test {
     return ids;
   }
 
-  testing::RedisServer redis_;
-  testing::TempDir keys_;
-  std::unique_ptr<testing::ServiceProcess> process_;
-  std::unique_ptr<v1::TrainingService::Stub> stub_;
-  PrincipalSigner signer_{kPrincipalKey};
-  Principal admin_ = Who(common::v1::ROLE_ADMIN, "ops");
   Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr1", kCounty);
 };
 

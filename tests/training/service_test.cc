@@ -30,8 +30,9 @@
 #include "shidang/profile/v1/profile.pb.h"
 #include "shidang/training/v1/training.grpc.pb.h"
 #include "tests/kit/principals.h"
+#include "tests/kit/profile_events.h"
 #include "tests/kit/redis_server.h"
-#include "tests/kit/service_process.h"
+#include "tests/training/training_fixture.h"
 
 namespace shidang::training {
 namespace {
@@ -46,73 +47,22 @@ constexpr char kCounty[] = "330723";
 constexpr char kOtherCounty[] = "330781";
 constexpr char kSchool[] = "S330723-aaaaaaaaaa";
 constexpr char kToday[] = "2025-11-25";
-const std::string kPrincipalKey(40, 'k');
 
 using testing::Who;
 
-class TrainingServiceTest : public ::testing::Test {
+class TrainingServiceTest : public TrainingFixture {
  protected:
   void SetUp() override {
-    std::ofstream(keys_.path() + "/principal.key", std::ios::binary) << kPrincipalKey;
-    auto process = testing::ServiceProcess::Start(
-        SHIDANG_TRAINING_BINARY,
-        {"--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
-         std::string("--today=") + kToday,
-         // Enough handler threads for the racing enrolments (one call each, all at once).
-         "--max_threads=64"});
-    ASSERT_TRUE(process.ok()) << process.status();
-    process_ = std::move(*process);
-    stub_ = v1::TrainingService::NewStub(
-        grpc::CreateChannel(process_->address(), grpc::InsecureChannelCredentials()));
+    // Enough handler threads for the racing enrolments (one call each, all at once).
+    ASSERT_NO_FATAL_FAILURE(
+        StartService(SHIDANG_TRAINING_BINARY, "shidang-training", kToday, {"--max_threads=64"}));
   }
 
-  void TearDown() override {
-    if (HasFailure() && process_ != nullptr) {
-      std::fprintf(stderr, "shidang-training stderr:\n%s\n", process_->StderrText().c_str());
-    }
-  }
-
-  template <typename Req, typename Resp>
-  grpc::Status Call(grpc::Status (v1::TrainingService::Stub::*method)(grpc::ClientContext*,
-                                                                      const Req&, Resp*),
-                    const Principal& who, const Req& req, Resp* resp) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    signer_.Attach(&ctx, who);
-    return (stub_.get()->*method)(&ctx, req, resp);
-  }
-
-  // Publishes "profile.teacher_created" as the profile service does and waits until the
-  // training service has applied it.
+  // Teacher `id` at `school` of `county`, as the profile service creates them: delivered twice,
+  // applied once.
   void AddTeacher(const std::string& id, const std::string& county = kCounty,
                   const std::string& school = kSchool) {
-    std::string stream = keys::StreamKey("profile", keys::HashTag("c", county));
-    ASSERT_TRUE(RegisterStream(redis_.pool(), "profile", stream).ok());
-    profile::v1::Teacher t;
-    t.set_teacher_id(id);
-    t.set_name(absl::StrCat("教师", id));
-    t.set_county_id(county);
-    t.set_school_id(school);
-    t.set_hire_date("2012-09-01");
-    t.set_post_status(profile::v1::POST_STATUS_ON_DUTY);
-    common::v1::Event e = NewEvent("profile", "profile.teacher_created", absl::Now());
-    e.set_teacher_id(id);
-    e.set_county_id(county);
-    e.mutable_payload()->PackFrom(t);
-    Mutation publish("emit_all() return {ok = ''}");
-    MutationRequest m;
-    m.stream_key = stream;
-    m.events = {e, e};  // delivered twice: applied once
-    ASSERT_TRUE(publish.Run(redis_.pool(), m).ok());
-    absl::Time deadline = absl::Now() + absl::Seconds(15);
-    while (absl::Now() < deadline) {
-      v1::GetTrainingSummaryRequest req;
-      req.set_teacher_id(id);
-      v1::GetTrainingSummaryResponse resp;
-      if (Call(&v1::TrainingService::Stub::GetTrainingSummary, admin_, req, &resp).ok()) return;
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    FAIL() << "teacher " << id << " never became known";
+    MakeKnown(id, county, school, /*deliveries=*/2);
   }
 
   // Teacher T1 (added here) and `unknown` (not known to the service) completing a new course
@@ -159,28 +109,9 @@ class TrainingServiceTest : public ::testing::Test {
   // (AddTeacher's second delivery included), so that nothing it still writes for them lands in
   // a test's before-and-after comparison.
   void WaitUntilProfileEventsAreAcknowledged(const std::string& county = kCounty) {
-    const std::string stream = keys::StreamKey("profile", keys::HashTag("c", county));
-    absl::Time deadline = absl::Now() + absl::Seconds(15);
-    while (absl::Now() < deadline) {
-      auto length = redis_.pool().Command({"XLEN", stream});
-      auto groups = redis_.pool().Command({"XINFO", "GROUPS", stream});
-      ASSERT_TRUE(length.ok() && groups.ok());
-      bool idle = groups->size() > 0;
-      for (size_t g = 0; g < groups->size(); ++g) {
-        const redis::Reply& group = (*groups)[g];
-        int64_t pending = -1, entries_read = -1;
-        for (size_t f = 0; f + 1 < group.size(); f += 2) {
-          if (group[f].str() == "pending") pending = group[f + 1].integer();
-          if (group[f].str() == "entries-read" && !group[f + 1].is_nil()) {
-            entries_read = group[f + 1].integer();
-          }
-        }
-        idle = idle && pending == 0 && entries_read >= length->integer();
-      }
-      if (idle) return;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    FAIL() << "profile events of " << county << " never all acknowledged";
+    absl::Status applied =
+        testing::WaitUntilApplied(redis_.pool(), testing::ProfileStreamKey(county));
+    ASSERT_TRUE(applied.ok()) << applied;
   }
 
   // Publishes "profile.teacher_created" for many teachers of kCounty in one script and waits
@@ -191,20 +122,7 @@ class TrainingServiceTest : public ::testing::Test {
     Mutation publish("emit_all() return {ok = ''}");
     MutationRequest m;
     m.stream_key = stream;
-    for (const std::string& id : ids) {
-      profile::v1::Teacher t;
-      t.set_teacher_id(id);
-      t.set_name(absl::StrCat("教师", id));
-      t.set_county_id(kCounty);
-      t.set_school_id(kSchool);
-      t.set_hire_date("2012-09-01");
-      t.set_post_status(profile::v1::POST_STATUS_ON_DUTY);
-      common::v1::Event e = NewEvent("profile", "profile.teacher_created", absl::Now());
-      e.set_teacher_id(id);
-      e.set_county_id(kCounty);
-      e.mutable_payload()->PackFrom(t);
-      m.events.push_back(std::move(e));
-    }
+    for (const std::string& id : ids) m.events.push_back(TeacherCreated(id, kCounty, kSchool));
     ASSERT_TRUE(publish.Run(redis_.pool(), m).ok());
     ASSERT_TRUE(Eventually([&] {
       auto known = redis_.pool().Command({"ZCARD", "training:{c:330723}:teachers"});
@@ -217,18 +135,10 @@ class TrainingServiceTest : public ::testing::Test {
   void PublishProfileEvent(const std::string& type, const std::string& teacher,
                            const profile::v1::TimelineEntry& entry,
                            const std::string& county = kCounty) {
-    std::string stream = keys::StreamKey("profile", keys::HashTag("c", county));
-    ASSERT_TRUE(RegisterStream(redis_.pool(), "profile", stream).ok());
-    common::v1::Event e = NewEvent("profile", type, absl::Now());
-    e.set_teacher_id(teacher);
-    e.set_county_id(county);
-    e.set_occurred_on(entry.occurred_on());
-    e.mutable_payload()->PackFrom(entry);
-    Mutation publish("emit_all() return {ok = ''}");
-    MutationRequest m;
-    m.stream_key = stream;
-    m.events = {e};
-    ASSERT_TRUE(publish.Run(redis_.pool(), m).ok());
+    ASSERT_TRUE(testing::PublishProfileEvents(
+                    redis_.pool(), county,
+                    {testing::ProfileEvent(type, county, teacher, entry, entry.occurred_on())})
+                    .ok());
   }
 
   // Waits until `done` holds (the service applies profile events asynchronously).
@@ -340,12 +250,6 @@ class TrainingServiceTest : public ::testing::Test {
     EXPECT_EQ(resp.record().state(), v1::TRAINING_RECORD_STATE_CREDITED);
   }
 
-  testing::RedisServer redis_;
-  testing::TempDir keys_;
-  std::unique_ptr<testing::ServiceProcess> process_;
-  std::unique_ptr<v1::TrainingService::Stub> stub_;
-  PrincipalSigner signer_{kPrincipalKey};
-  Principal admin_ = Who(common::v1::ROLE_ADMIN, "ops");
   Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr1", kCounty);
   Principal centre_ = Who(common::v1::ROLE_TRAINING_CENTER, "c1", "", "", "P1");
   Principal other_centre_ = Who(common::v1::ROLE_TRAINING_CENTER, "c2", "", "", "P2");
