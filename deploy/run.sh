@@ -360,6 +360,7 @@ if [[ -x "$rotation_demo_loader" && -e "$data_dir/demo-loaded" && ! -e "$data_di
   shidang_log "loading the demo county's rotation history (once; log in $data_dir/logs/demo-load.log)"
   if "$rotation_demo_loader" --profile="127.0.0.1:${service_port[profile]}" \
     --rotation="127.0.0.1:${service_port[rotation]}" --principal_key_file="$principal_key" \
+    --teacher_id="$(sed -n 's/^teacher_id=//p' "$data_dir/demo-ids" 2>/dev/null)" \
     </dev/null >>"$data_dir/logs/demo-load.log" 2>&1; then
     date -Iseconds >"$data_dir/demo-rotation-loaded"
   else
@@ -374,8 +375,11 @@ mentorship_demo_loader="$build_dir/services/mentorship/shidang-mentorship-demo-l
 if [[ -x "$mentorship_demo_loader" && -e "$data_dir/demo-loaded" &&
       ! -e "$data_dir/demo-mentorship-loaded" && -n "${service_port[mentorship]:-}" ]]; then
   shidang_log "loading the demo county's mentor pairings (once; log in $data_dir/logs/demo-load.log)"
+  # The demo teacher (demo-ids: the demo account's and token's) gets a pairing of their own.
   if "$mentorship_demo_loader" --mentorship="127.0.0.1:${service_port[mentorship]}" \
-    --principal_key_file="$principal_key" </dev/null >>"$data_dir/logs/demo-load.log" 2>&1; then
+    --principal_key_file="$principal_key" \
+    --teacher_id="$(sed -n 's/^teacher_id=//p' "$data_dir/demo-ids" 2>/dev/null)" \
+    </dev/null >>"$data_dir/logs/demo-load.log" 2>&1; then
     date -Iseconds >"$data_dir/demo-mentorship-loaded"
   else
     shidang_log "WARNING: the demo pairings did not load (see $data_dir/logs/demo-load.log); next run retries"
