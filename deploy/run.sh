@@ -324,6 +324,9 @@ fi
 # Runs demo loader $3 with the flags after it and the principal key, once per data dir: $1 says what
 # it loads (in the log), $2 is its marker file, written when it succeeds; a failure is retried by the
 # next run (every loader is safe to run twice).
+# The demo teacher's id, written by the profile demo loader (empty before it ran).
+demo_teacher_id() { sed -n 's/^teacher_id=//p' "$data_dir/demo-ids" 2>/dev/null; }
+
 load_demo_once() {
   local what="$1" marker="$2" loader="$3"
   shift 3
@@ -361,7 +364,8 @@ rotation_demo_loader="$build_dir/services/rotation/shidang-rotation-demo-load"
 if [[ -x "$rotation_demo_loader" && -e "$data_dir/demo-loaded" && ! -e "$data_dir/demo-rotation-loaded" &&
       -n "${service_port[profile]:-}" && -n "${service_port[rotation]:-}" ]]; then
   load_demo_once "the demo county's rotation history" demo-rotation-loaded "$rotation_demo_loader" \
-    --profile="127.0.0.1:${service_port[profile]}" --rotation="127.0.0.1:${service_port[rotation]}"
+    --profile="127.0.0.1:${service_port[profile]}" --rotation="127.0.0.1:${service_port[rotation]}" \
+    --teacher_id="$(demo_teacher_id)"
 fi
 
 # Its mentor pairings (services/mentorship/demo_load_main.cc): most new teachers paired with a
@@ -370,8 +374,10 @@ fi
 mentorship_demo_loader="$build_dir/services/mentorship/shidang-mentorship-demo-load"
 if [[ -x "$mentorship_demo_loader" && -e "$data_dir/demo-loaded" &&
       ! -e "$data_dir/demo-mentorship-loaded" && -n "${service_port[mentorship]:-}" ]]; then
+  # The demo teacher (demo-ids: the demo account's and token's) gets a pairing of their own.
   load_demo_once "the demo county's mentor pairings" demo-mentorship-loaded \
-    "$mentorship_demo_loader" --mentorship="127.0.0.1:${service_port[mentorship]}"
+    "$mentorship_demo_loader" --mentorship="127.0.0.1:${service_port[mentorship]}" \
+    --teacher_id="$(demo_teacher_id)"
 fi
 
 # One demo account per role (services/account/demo_accounts_main.cc), scoped like the demo tokens;

@@ -6,10 +6,12 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -33,6 +35,9 @@ ABSL_FLAG(int, wait_seconds, 120,
           "How long to wait for the mentorship service to learn the county's teachers from the "
           "profile service's events.");
 ABSL_FLAG(int, pairings_with_activities, 60, "How many pairings get a term of activities.");
+ABSL_FLAG(std::string, teacher_id, "",
+          "The demo teacher (deploy/run.sh's demo account and token): given a pairing with a "
+          "term of activities, as mentee or mentor, so their pairings view is not empty.");
 
 namespace shidang::mentorship {
 namespace {
@@ -64,6 +69,7 @@ class DemoLoader {
     // Most mentees get each mentor; a share is left for HR's list and suggestions.
     if (int failed = Pair(v1::PAIRING_ROLE_TEACHING, start, 0.85)) return failed;
     if (int failed = Pair(v1::PAIRING_ROLE_SECOND, start, 0.70)) return failed;
+    if (int failed = PairDemoTeacher(start)) return failed;
     if (int failed = LogActivities(start)) return failed;
     std::printf("mentorship demo: %d pairings, %d activities; unpaired: %s\n", paired_, logged_,
                 unpaired_summary_.c_str());
@@ -76,6 +82,23 @@ class DemoLoader {
     p.set_role(common_v1::ROLE_ADMIN);
     p.set_subject("demo-loader");
     demo::Sign(ctx, signer_, p);
+  }
+
+  // A write, retried while the service answers UNAVAILABLE (Redis slow on a busy machine): each
+  // carries a fixed request id, so a retry replays rather than writes twice.
+  template <typename Req, typename Resp>
+  grpc::Status Write(grpc::Status (v1::MentorshipService::Stub::*method)(grpc::ClientContext*,
+                                                                         const Req&, Resp*),
+                     const Req& req, Resp* resp) {
+    grpc::Status s;
+    for (int attempt = 0; attempt < 6; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::seconds(1 << (attempt - 1)));
+      grpc::ClientContext ctx;
+      As(&ctx);
+      s = (stub_.get()->*method)(&ctx, req, resp);
+      if (s.error_code() != grpc::StatusCode::UNAVAILABLE) return s;
+    }
+    return s;
   }
 
   // Waits until the service knows the county's new teachers (their number stops changing).
@@ -124,19 +147,126 @@ class DemoLoader {
       in->set_mentee_id(x.mentee_id());
       in->set_mentor_id(x.mentor_id());
       in->set_start_date(dates::FormatDate(start));
-      if (batch.pairings_size() == 500) {
+      // Small batches: one of 500 outlasts the service's Redis time budget on a busy machine.
+      if (batch.pairings_size() == 50) {
         if (int failed = Create(&batch, role_name)) return failed;
       }
     }
     return batch.pairings_size() > 0 ? Create(&batch, role_name) : 0;
   }
 
-  int Create(v1::CreatePairingsRequest* batch, const std::string& role_name) {
-    batch->set_request_id(absl::StrCat("demo-mentorship-", role_name, "-", batches_++));
-    v1::CreatePairingsResponse resp;
+  // The demo teacher's pairings go first in line for activities. A teacher without one gets a
+  // mentor the service suggests (a new teacher) or, as a mentor, the first new teacher still
+  // lacking a mentor whom the rules let them take.
+  int PairDemoTeacher(absl::CivilDay start) {
+    const std::string teacher = absl::GetFlag(FLAGS_teacher_id);
+    if (teacher.empty()) return 0;
+    v1::ListTeacherPairingsRequest list;
+    list.set_teacher_id(teacher);
+    v1::ListTeacherPairingsResponse listed;
     grpc::ClientContext ctx;
     As(&ctx);
-    grpc::Status s = stub_->CreatePairings(&ctx, *batch, &resp);
+    grpc::Status s = stub_->ListTeacherPairings(&ctx, list, &listed);
+    if (!s.ok()) return Fail("ListTeacherPairings", s);
+    std::vector<v1::Pairing> mine(listed.pairings().begin(), listed.pairings().end());
+    if (mine.empty()) {
+      std::optional<v1::Pairing> made = PairAsMentee(teacher, start);
+      if (!made.has_value()) made = PairAsMentor(teacher, start);
+      if (!made.has_value()) {
+        std::fprintf(stderr,
+                     "shidang-mentorship-demo-load: the demo teacher %s can neither be "
+                     "mentored nor mentor anyone; their pairings view stays empty\n",
+                     teacher.c_str());
+        return 0;
+      }
+      mine.push_back(*made);
+    }
+    for (const v1::Pairing& p : mine) {
+      created_.erase(
+          std::remove_if(created_.begin(), created_.end(),
+                         [&](const v1::Pairing& c) { return c.pairing_id() == p.pairing_id(); }),
+          created_.end());
+    }
+    created_.insert(created_.begin(), mine.begin(), mine.end());
+    std::printf("mentorship demo: the demo teacher %s has %zu pairing(s), %s first\n",
+                teacher.c_str(), mine.size(), mine[0].pairing_id().c_str());
+    return 0;
+  }
+
+  // One pairing, created when the rules allow it.
+  std::optional<v1::Pairing> TryPair(v1::PairingRole role, const std::string& mentee,
+                                     const std::string& mentor, absl::CivilDay start,
+                                     v1::Refusal* refusal) {
+    v1::CreatePairingsRequest req;
+    req.set_request_id(absl::StrCat("demo-mentorship-teacher-", mentee, "-", mentor));
+    v1::PairingInput* in = req.add_pairings();
+    in->set_role(role);
+    in->set_mentee_id(mentee);
+    in->set_mentor_id(mentor);
+    in->set_start_date(dates::FormatDate(start));
+    v1::CreatePairingsResponse resp;
+    if (!Write(&v1::MentorshipService::Stub::CreatePairings, req, &resp).ok() ||
+        resp.rows_size() != 1) {
+      return std::nullopt;
+    }
+    if (resp.rows(0).has_pairing()) {
+      paired_ += resp.created();
+      return resp.rows(0).pairing();
+    }
+    if (refusal != nullptr) *refusal = resp.rows(0).refusal();
+    return std::nullopt;
+  }
+
+  std::optional<v1::Pairing> PairAsMentee(const std::string& teacher, absl::CivilDay start) {
+    for (v1::PairingRole role : {v1::PAIRING_ROLE_TEACHING, v1::PAIRING_ROLE_SECOND}) {
+      v1::SuggestMentorsRequest req;
+      req.set_mentee_id(teacher);
+      req.set_role(role);
+      req.set_start_date(dates::FormatDate(start));
+      v1::SuggestMentorsResponse resp;
+      grpc::ClientContext ctx;
+      As(&ctx);
+      if (!stub_->SuggestMentors(&ctx, req, &resp).ok()) continue;
+      for (const v1::MentorSuggestion& m : resp.mentors()) {
+        if (auto made = TryPair(role, teacher, m.mentor_id(), start, nullptr)) return made;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // Stops at the first refusal about the mentor themselves (title, years, veto, capacity).
+  std::optional<v1::Pairing> PairAsMentor(const std::string& teacher, absl::CivilDay start) {
+    v1::ListUnpairedRequest req;
+    req.set_county_id(county_);
+    req.set_as_of(dates::FormatDate(today_));
+    req.mutable_page()->set_page_size(500);
+    v1::ListUnpairedResponse resp;
+    grpc::ClientContext ctx;
+    As(&ctx);
+    if (!stub_->ListUnpaired(&ctx, req, &resp).ok()) return std::nullopt;
+    for (const v1::UnpairedTeacher& mentee : resp.teachers()) {
+      const v1::PairingRole role =
+          mentee.lacks_second() ? v1::PAIRING_ROLE_SECOND : v1::PAIRING_ROLE_TEACHING;
+      v1::Refusal refusal;
+      if (auto made = TryPair(role, mentee.teacher_id(), teacher, start, &refusal)) return made;
+      switch (refusal.reason()) {
+        case v1::REFUSAL_REASON_MENTOR_TITLE:
+        case v1::REFUSAL_REASON_MENTOR_YEARS:
+        case v1::REFUSAL_REASON_MENTOR_VETO:
+        case v1::REFUSAL_REASON_MENTOR_NOT_IN_SERVICE:
+        case v1::REFUSAL_REASON_CAPACITY:
+          return std::nullopt;
+        default:
+          break;
+      }
+    }
+    return std::nullopt;
+  }
+
+  int Create(v1::CreatePairingsRequest* batch, const std::string& role_name) {
+    batch->set_request_id(absl::StrCat("demo-mentorship-", role_name, "-of50-", batches_++));
+    v1::CreatePairingsResponse resp;
+    grpc::Status s = Write(&v1::MentorshipService::Stub::CreatePairings, *batch, &resp);
     if (!s.ok()) return Fail("CreatePairings", s);
     for (const v1::PairingRow& row : resp.rows()) {
       if (row.has_pairing()) created_.push_back(row.pairing());
@@ -173,9 +303,7 @@ class DemoLoader {
           a->set_date(dates::FormatDate(start + (span - 1) * (j + 1) / (n + 1)));
           a->set_by_teacher_id(k.by_mentor ? p.mentor_id() : p.mentee_id());
           v1::LogActivityResponse resp;
-          grpc::ClientContext ctx;
-          As(&ctx);
-          grpc::Status s = stub_->LogActivity(&ctx, req, &resp);
+          grpc::Status s = Write(&v1::MentorshipService::Stub::LogActivity, req, &resp);
           if (!s.ok()) return Fail("LogActivity", s);
           ++logged_;
         }

@@ -4,6 +4,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -12,6 +14,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "services/common/dates.h"
 #include "services/common/demo_load.h"
 #include "services/common/principal.h"
 #include "services/profile/demo_county.h"
@@ -111,19 +116,51 @@ int LoadCounty(Loader& loader, const DemoCounty& county) {
   return 0;
 }
 
-// A teacher of the county and their school, for demo tokens scoped to records that exist.
+// Whether a teacher makes every demo view mean something: at a public compulsory-education
+// school that sends teachers to rotate (城区/镇区: its school admin's rotation quota applies),
+// teaching six years or more and titled 一级 or above or a backbone teacher (so they may rotate
+// and mentor new teachers).
+bool FitsTheDemo(const v1::Teacher& t, const v1::School& school, absl::string_view six_years_ago) {
+  const bool sends = school.location() == v1::SCHOOL_LOCATION_URBAN ||
+                     school.location() == v1::SCHOOL_LOCATION_TOWN;
+  const bool senior = t.title() >= common::v1::PROFESSIONAL_TITLE_FIRST_GRADE ||
+                      t.backbone_tier() != common::v1::BACKBONE_TIER_UNSPECIFIED;
+  return school.compulsory_education() && sends && senior &&
+         t.post_status() == v1::POST_STATUS_ON_DUTY && !t.hire_date().empty() &&
+         t.hire_date() <= six_years_ago;
+}
+
+// A teacher of the county and their school, for demo tokens and accounts scoped to records that
+// exist: the first of the first page who fits the demo (FitsTheDemo), else the first.
 int WriteIdsFile(Loader& loader, const DemoCounty& county, const std::string& path) {
+  v1::ListSchoolsRequest schools_req;
+  schools_req.set_county_id(county.county_id);
+  schools_req.mutable_page()->set_page_size(500);
+  v1::ListSchoolsResponse schools;
+  grpc::Status s = loader.Call(&v1::ProfileService::Stub::ListSchools, schools_req, &schools);
+  if (!s.ok()) return Fail("ListSchools", s);
   v1::ListTeachersRequest list;
   list.set_county_id(county.county_id);
-  list.mutable_page()->set_page_size(1);
+  list.mutable_page()->set_page_size(500);
   v1::ListTeachersResponse listed;
-  grpc::Status s = loader.Call(&v1::ProfileService::Stub::ListTeachers, list, &listed);
+  s = loader.Call(&v1::ProfileService::Stub::ListTeachers, list, &listed);
   if (!s.ok()) return Fail("ListTeachers", s);
-  if (listed.teachers_size() == 1) {
-    std::ofstream out(path);
-    out << "teacher_id=" << listed.teachers(0).teacher_id() << "\n"
-        << "school_id=" << listed.teachers(0).school_id() << "\n";
+  if (listed.teachers_size() == 0) return 0;
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  const std::string six_years_ago =
+      dates::FormatDate(absl::CivilDay(today.year() - 6, today.month(), today.day()));
+  const v1::Teacher* chosen = &listed.teachers(0);
+  for (const v1::Teacher& t : listed.teachers()) {
+    auto school = std::find_if(schools.schools().begin(), schools.schools().end(),
+                               [&](const v1::School& x) { return x.school_id() == t.school_id(); });
+    if (school != schools.schools().end() && FitsTheDemo(t, *school, six_years_ago)) {
+      chosen = &t;
+      break;
+    }
   }
+  std::ofstream out(path);
+  out << "teacher_id=" << chosen->teacher_id() << "\n"
+      << "school_id=" << chosen->school_id() << "\n";
   return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "services/profile/entries_and_events.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/common/csv.h"
 #include "services/common/mutation.h"
 #include "services/profile/teacher_input.h"
 
@@ -90,6 +91,9 @@ std::string DefaultSummary(const v1::TimelineEntry& entry) {
 }
 
 std::string LabelOf(const google::protobuf::EnumDescriptor* descriptor, int value) {
+  // The timeline's summaries are read by people (the growth file): the Chinese label first.
+  std::string label = csv::EnumLabel(descriptor, value);
+  if (!label.empty()) return label;
   const auto* v = descriptor->FindValueByNumber(value);
   return v ? v->name() : std::to_string(value);
 }

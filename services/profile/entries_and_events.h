@@ -47,7 +47,8 @@ std::string EventTypeOf(v1::TimelineEntryKind kind);
 // A one-line Chinese summary for entries the service writes itself (callers write their own).
 std::string DefaultSummary(const v1::TimelineEntry& entry);
 
-// The name of an enum value, or its number when the descriptor does not know it.
+// The Chinese label of an enum value (csv::EnumLabel), else its name, or its number when the
+// descriptor does not know it.
 std::string LabelOf(const google::protobuf::EnumDescriptor* descriptor, int value);
 
 // The events of a teacher write: "profile.teacher_created" (without ID-card number, phone and

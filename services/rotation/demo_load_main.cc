@@ -36,6 +36,9 @@ ABSL_FLAG(std::string, profile, "127.0.0.1:7101", "Address of the profile servic
 ABSL_FLAG(std::string, principal_key_file, "", "Key the services verify principals with.");
 ABSL_FLAG(std::string, county_id, "330723", "The demo county (shidang-demo-load's).");
 ABSL_FLAG(std::string, today, "", "The run's today (YYYY-MM-DD); default today.");
+ABSL_FLAG(std::string, teacher_id, "",
+          "The demo teacher (deploy/run.sh's demo account and token): given last school year's "
+          "rotation when the plans give them none, so their rotations view is not empty.");
 ABSL_FLAG(int, wait_seconds, 120,
           "How long to wait for the rotation service to learn the county's teachers from the "
           "profile service's events.");
@@ -100,8 +103,9 @@ class DemoLoader {
     if (int failed = ReadEligibility(last, &last_rows)) return failed;
     if (int failed = ReadEligibility(current.start_year, &this_rows)) return failed;
     std::set<std::string> used;
-    const std::vector<Plan> last_plans = PlanLastYear(last_rows, &used);
+    std::vector<Plan> last_plans = PlanLastYear(last_rows, &used);
     const std::vector<Plan> this_plans = PlanThisYear(this_rows, used);
+    AddDemoTeacher(last_rows, this_plans, &last_plans);
     for (const Plan& p : last_plans) {
       if (int failed = Make(p, last)) return failed;
     }
@@ -307,6 +311,35 @@ class DemoLoader {
         return;
       }
     }
+  }
+
+  // The demo teacher, when no plan names them: a rotation completed last school year, from
+  // their school to a receiving one (or, from a receiving school, to a sending one).
+  void AddDemoTeacher(const YearRows& rows, const std::vector<Plan>& this_plans,
+                      std::vector<Plan>* last_plans) {
+    const std::string teacher = absl::GetFlag(FLAGS_teacher_id);
+    auto names = [&](const Plan& p) { return p.teacher_id == teacher; };
+    if (teacher.empty() || std::any_of(last_plans->begin(), last_plans->end(), names) ||
+        std::any_of(this_plans.begin(), this_plans.end(), names)) {
+      return;
+    }
+    std::string school;
+    for (const auto* by_school : {&rows.eligible, &rows.not_eligible}) {
+      for (const auto& [id, list] : *by_school) {
+        for (const v1::EligibilityRow& row : list) {
+          if (row.teacher_id() == teacher) school = id;
+        }
+      }
+    }
+    auto found = schools_.find(school);
+    if (found == schools_.end()) return;
+    std::string to = NextReceiver(school);
+    if (Receives(found->second)) {
+      for (const auto& [id, s] : schools_) {
+        if (Sends(s) && !Receives(s)) to = id;
+      }
+    }
+    last_plans->push_back(Plan{teacher, to, Fate::kCompleted});
   }
 
   // This year: the schools that fell short last year have started their quota's rotations

@@ -155,4 +155,46 @@ absl::StatusOr<std::vector<v1::TrainingRecord>> TrainingStore::PendingRecords(
   return out;
 }
 
+absl::StatusOr<std::vector<int64_t>> TrainingStore::PendingSubmittedMs(
+    absl::string_view c, const std::vector<std::string>& ids) {
+  std::vector<int64_t> out(ids.size(), 0);
+  if (ids.empty()) return out;
+  std::vector<redis::Args> reads;
+  reads.reserve(ids.size());
+  for (const std::string& id : ids) reads.push_back({"ZSCORE", PendingKey(c), id});
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> scores, pool_.Pipeline(reads));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    SHIDANG_RETURN_IF_ERROR(scores[i].ToStatus());
+    double score = 0;
+    if (!scores[i].is_nil() && absl::SimpleAtod(scores[i].str(), &score)) {
+      out[i] = static_cast<int64_t>(score);
+    }
+  }
+  return out;
+}
+
+absl::Status TrainingStore::DropPending(absl::string_view c, const std::vector<std::string>& ids) {
+  if (ids.empty()) return absl::OkStatus();
+  redis::Args zrem = {"ZREM", PendingKey(c)};
+  zrem.insert(zrem.end(), ids.begin(), ids.end());
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply removed, pool_.Command(zrem));
+  return removed.ToStatus();
+}
+
+absl::StatusOr<std::string> TrainingStore::CountyHoldingRecord(absl::string_view record_id) {
+  SHIDANG_ASSIGN_OR_RETURN(std::string origin, CountyOfRecord(record_id));
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply teacher, pool_.Command({"HGET", RecordTeacherKey(origin),
+                                                                std::string(record_id)}));
+  SHIDANG_RETURN_IF_ERROR(teacher.ToStatus());
+  if (teacher.is_nil()) return origin;
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<std::string> homes,
+                           HomeCounties({std::string(teacher.str())}));
+  if (homes[0].empty() || homes[0] == origin) return origin;
+  SHIDANG_ASSIGN_OR_RETURN(
+      redis::Reply carried,
+      pool_.Command({"HEXISTS", RecordTeacherKey(homes[0]), std::string(record_id)}));
+  SHIDANG_RETURN_IF_ERROR(carried.ToStatus());
+  return carried.integer() == 1 ? homes[0] : origin;
+}
+
 }  // namespace shidang::training

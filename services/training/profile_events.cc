@@ -162,22 +162,39 @@ absl::Status ProfileFollower::Transfer(const Located& found,
     SHIDANG_RETURN_IF_ERROR(
         store_.AppendLedger(to, appends, WriteContext{kActor, "", nullptr}, {}).status());
   }
-  for (const v1::TrainingRecord& r : found.state.records) {
-    v1::TrainingRecord moved = r;
-    moved.set_county_id(to);
-    absl::StatusOr<v1::TrainingRecord> added =
-        store_.AddRecord(moved, WriteContext{kActor, "", nullptr}, {});
-    if (!added.ok() && !absl::IsAlreadyExists(added.status()) &&
-        !absl::IsFailedPrecondition(added.status())) {
-      return added.status();
-    }
-  }
+  SHIDANG_RETURN_IF_ERROR(CarryRecords(found, to));
   SHIDANG_RETURN_IF_ERROR(store_.SetHomeCounty(f.teacher_id, to));
   idem.set_request_id(absl::StrCat(event.id(), "-out"));
   SHIDANG_RETURN_IF_ERROR(
       store_.PutFacts(found.facts(), true, WriteContext{kActor, "TransferOut", &idem}));
   totals_.RecountAfterWrite(to, {f.teacher_id});
   return absl::OkStatus();
+}
+
+// The records go along; a self-report awaiting review joins the new county's queue at the time
+// it was submitted and leaves the old county's, so the new county's HR reviews it and the old
+// one's no longer sees it. The old county's index is dropped only after the new one holds them.
+absl::Status ProfileFollower::CarryRecords(const Located& found, const std::string& to) {
+  std::vector<std::string> awaiting;
+  for (const v1::TrainingRecord& r : found.state.records) {
+    if (r.state() == v1::TRAINING_RECORD_STATE_AWAITING_REVIEW) awaiting.push_back(r.record_id());
+  }
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<int64_t> submitted,
+                           store_.PendingSubmittedMs(found.county_id, awaiting));
+  std::map<std::string, int64_t> submitted_of;
+  for (size_t i = 0; i < awaiting.size(); ++i) submitted_of[awaiting[i]] = submitted[i];
+  for (const v1::TrainingRecord& r : found.state.records) {
+    v1::TrainingRecord moved = r;
+    moved.set_county_id(to);
+    auto at = submitted_of.find(r.record_id());
+    absl::StatusOr<v1::TrainingRecord> added = store_.AddRecord(
+        moved, WriteContext{kActor, "", nullptr}, {}, at == submitted_of.end() ? 0 : at->second);
+    if (!added.ok() && !absl::IsAlreadyExists(added.status()) &&
+        !absl::IsFailedPrecondition(added.status())) {
+      return added.status();
+    }
+  }
+  return store_.DropPending(found.county_id, awaiting);
 }
 
 }  // namespace shidang::training

@@ -36,6 +36,8 @@ class ProfileFollower {
   // A teacher who moved county takes their ledger and records along.
   absl::Status Transfer(const Located& found, const profile::v1::TimelineEntry& entry,
                         const common::v1::Event& event);
+  // Step of Transfer: the records into county `to`, with the review queue's entries.
+  absl::Status CarryRecords(const Located& found, const std::string& to);
   // Writes the changed facts and recounts the teacher's totals under them.
   absl::Status Put(const TeacherFactsRecord& facts, const WriteContext& write);
 

@@ -106,8 +106,7 @@ absl::Status Records::Log(const CallContext& call, const v1::LogTrainingRequest&
 }
 
 absl::Status Records::Review(const CallContext& call, const v1::ReviewTrainingRecordRequest& req,
-                             v1::ReviewTrainingRecordResponse* resp) {
-  SHIDANG_ASSIGN_OR_RETURN(std::string county, TrainingStore::CountyOfRecord(req.record_id()));
+                             const std::string& county, v1::ReviewTrainingRecordResponse* resp) {
   SHIDANG_ASSIGN_OR_RETURN(std::string teacher_id, store_.TeacherOfRecord(req.record_id()));
   SHIDANG_ASSIGN_OR_RETURN(std::vector<TeacherState> states,
                            store_.GetTeachers(county, {teacher_id}, /*with_ledger=*/false));

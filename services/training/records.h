@@ -23,8 +23,9 @@ class Records {
 
   absl::Status Log(const CallContext& call, const v1::LogTrainingRequest& req,
                    v1::LogTrainingResponse* resp);
+  // Reviews the record in `county`, the one holding it (TrainingStore::CountyHoldingRecord).
   absl::Status Review(const CallContext& call, const v1::ReviewTrainingRecordRequest& req,
-                      v1::ReviewTrainingRecordResponse* resp);
+                      const std::string& county, v1::ReviewTrainingRecordResponse* resp);
   absl::Status List(const CallContext& call, const v1::ListTrainingRecordsRequest& req,
                     v1::ListTrainingRecordsResponse* resp);
 

@@ -201,9 +201,9 @@ grpc::Status TrainingServiceImpl::ReviewTrainingRecord(grpc::ServerContext* ctx,
                                                        v1::ReviewTrainingRecordResponse* resp) {
   return impl_->Handle(
       ctx, "ReviewTrainingRecord", *req, resp, [&](const CallContext& call) -> absl::Status {
-        // The record's id names its county, so the scope is decided before any lookup.
-        SHIDANG_ASSIGN_OR_RETURN(std::string county,
-                                 TrainingStore::CountyOfRecord(req->record_id()));
+        // The record's id names its county (checked here before any lookup); the county that
+        // holds it now differs only when its teacher transferred and took it along.
+        SHIDANG_RETURN_IF_ERROR(TrainingStore::CountyOfRecord(req->record_id()).status());
         if (req->decision() != v1::REVIEW_DECISION_APPROVE &&
             req->decision() != v1::REVIEW_DECISION_REJECT) {
           return InvalidField("decision", "required", "APPROVE or REJECT");
@@ -212,8 +212,10 @@ grpc::Status TrainingServiceImpl::ReviewTrainingRecord(grpc::ServerContext* ctx,
           return InvalidField("reason", "required",
                               "required when rejecting: tell the teacher why");
         }
+        SHIDANG_ASSIGN_OR_RETURN(std::string county,
+                                 impl_->store_.CountyHoldingRecord(req->record_id()));
         SHIDANG_RETURN_IF_ERROR(access::RequireReview(call.principal, county));
-        return impl_->records_.Review(call, *req, resp);
+        return impl_->records_.Review(call, *req, county, resp);
       });
 }
 

@@ -348,8 +348,18 @@ class TrainingStore {
   absl::StatusOr<std::vector<v1::TrainingRecord>> PendingRecords(
       absl::string_view county_id, const std::vector<PendingEntry>& entries);
   // The start of a record's logged_on day (UTC) in Unix ms: its submission time in the index
-  // when none is known (records written before the index, or carried by a transfer).
+  // when none is known (records written before the index).
   static int64_t LoggedOnMillis(const v1::TrainingRecord& record);
+  // The submission ms of each record id in the county's index (0 when it is not there); one
+  // round trip.
+  absl::StatusOr<std::vector<int64_t>> PendingSubmittedMs(absl::string_view county_id,
+                                                          const std::vector<std::string>& ids);
+  // Takes the record ids out of the county's index (a transfer carried them to another county's
+  // queue). Idempotent: a plain ZREM on the index, which no record then names as awaiting.
+  absl::Status DropPending(absl::string_view county_id, const std::vector<std::string>& ids);
+  // The county that holds a record now: the one its id names, unless its teacher transferred
+  // and the record was carried to the teacher's new county (profile_events.cc).
+  absl::StatusOr<std::string> CountyHoldingRecord(absl::string_view record_id);
 
  private:
   // Registers a stream for consumers, once per stream and process.

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -96,14 +97,35 @@ class PendingSelfReportsTest : public TrainingFixture {
     return Call(&v1::TrainingService::Stub::ListPendingSelfReports, who, req, resp);
   }
 
+  // Publishes "profile.transferred_county" for the teacher (kCounty to `to`, its school
+  // `to_school`) as the profile service does.
+  void Transfer(const std::string& teacher, const std::string& to, const std::string& to_school) {
+    std::string stream = keys::StreamKey("profile", keys::HashTag("c", kCounty));
+    profile::v1::TimelineEntry entry;
+    entry.set_occurred_on(kToday);
+    entry.mutable_transfer()->set_from_county_id(kCounty);
+    entry.mutable_transfer()->set_to_county_id(to);
+    entry.mutable_transfer()->set_to_school_id(to_school);
+    common::v1::Event e = NewEvent("profile", "profile.transferred_county", absl::Now());
+    e.set_teacher_id(teacher);
+    e.set_county_id(kCounty);
+    e.set_occurred_on(kToday);
+    e.mutable_payload()->PackFrom(entry);
+    Mutation publish("emit_all() return {ok = ''}");
+    MutationRequest m;
+    m.stream_key = stream;
+    m.events = {e};
+    ASSERT_TRUE(publish.Run(redis_.pool(), m).ok());
+  }
+
   // Every page of the queue as `who` sees it: record ids in order.
   std::vector<std::string> Queue(const Principal& who, const std::string& school = "",
-                                 int page_size = 0) {
+                                 int page_size = 0, const std::string& county = kCounty) {
     std::vector<std::string> ids;
     std::string token;
     do {
       v1::ListPendingSelfReportsResponse resp;
-      grpc::Status s = List(who, kCounty, school, page_size, token, &resp);
+      grpc::Status s = List(who, county, school, page_size, token, &resp);
       EXPECT_TRUE(s.ok()) << s.error_message();
       if (!s.ok()) break;
       for (const v1::PendingSelfReport& r : resp.reports()) ids.push_back(r.record().record_id());
@@ -218,6 +240,68 @@ TEST_F(PendingSelfReportsTest, RecordsWrittenBeforeTheIndexAreListedOnTheFirstRe
   // Kept from then on by the scripts.
   Review(a, v1::REVIEW_DECISION_APPROVE);
   EXPECT_THAT(Queue(hr_), ElementsAre(b));
+}
+
+// A teacher who transfers takes their self-reports awaiting review to the new county's queue,
+// at the time they were submitted: the new county's HR sees and reviews them, the old county's
+// no longer sees them and may not review them; other teachers' reports stay where they were.
+TEST_F(PendingSelfReportsTest, ATransferMovesTheTeachersReportsToTheNewCountysQueue) {
+  AddTeacher("T1", kSchool);
+  AddTeacher("T2", kOtherSchool);
+  const std::string a = Log("T1", "a");
+  const std::string b = Log("T1", "b");
+  const std::string rejected = Log("T1", "c");
+  const std::string stays = Log("T2", "d");
+  Review(rejected, v1::REVIEW_DECISION_REJECT);
+  v1::ListPendingSelfReportsResponse before;
+  ASSERT_TRUE(List(hr_, kCounty, "", 0, "", &before).ok());
+  std::map<std::string, int64_t> submitted;
+  for (const v1::PendingSelfReport& r : before.reports()) {
+    submitted[r.record().record_id()] = r.submitted_at_ms();
+  }
+  ASSERT_THAT(Queue(hr_), UnorderedElementsAre(a, b, stays));
+
+  const std::string new_school = "S330781-cccccccccc";
+  Transfer("T1", kOtherCounty, new_school);
+  const Principal new_hr = Who(common::v1::ROLE_COUNTY_HR, "hr2", kOtherCounty);
+  v1::ListPendingSelfReportsResponse moved;
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  while (absl::Now() < deadline) {
+    moved.Clear();
+    if (List(new_hr, kOtherCounty, "", 0, "", &moved).ok() && moved.reports_size() == 2) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_EQ(moved.reports_size(), 2) << "the transfer never reached the new county's queue";
+  for (const v1::PendingSelfReport& r : moved.reports()) {
+    EXPECT_EQ(r.teacher_id(), "T1");
+    EXPECT_EQ(r.school_id(), new_school);
+    EXPECT_EQ(r.submitted_at_ms(), submitted[r.record().record_id()]);
+    EXPECT_EQ(r.record().county_id(), kOtherCounty);
+  }
+  EXPECT_THAT(Queue(new_hr, "", 0, kOtherCounty), UnorderedElementsAre(a, b));
+  EXPECT_THAT(Queue(hr_), ElementsAre(stays));
+  EXPECT_THAT(Queue(hr_, kSchool), ElementsAre());
+
+  // The old county's HR may no longer review them; the new county's does, in the new county.
+  v1::GetTrainingSummaryRequest get;
+  get.set_teacher_id("T1");
+  v1::GetTrainingSummaryResponse summary;
+  grpc::Status s = Call(&v1::TrainingService::Stub::GetTrainingSummary, new_hr, get, &summary);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const double counted_before = summary.summary().counted_hours();
+  v1::ReviewTrainingRecordRequest req;
+  req.set_record_id(a);
+  req.set_decision(v1::REVIEW_DECISION_APPROVE);
+  v1::ReviewTrainingRecordResponse resp;
+  EXPECT_EQ(Call(&v1::TrainingService::Stub::ReviewTrainingRecord, hr_, req, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  s = Call(&v1::TrainingService::Stub::ReviewTrainingRecord, new_hr, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.record().state(), v1::TRAINING_RECORD_STATE_CREDITED);
+  EXPECT_THAT(Queue(new_hr, "", 0, kOtherCounty), ElementsAre(b));
+  s = Call(&v1::TrainingService::Stub::GetTrainingSummary, new_hr, get, &summary);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_GT(summary.summary().counted_hours(), counted_before) << "credited in the new county";
 }
 
 // Scope is decided from the principal before anything is read; an unknown county answers as

@@ -78,6 +78,35 @@ async function noErrors(page, where) {
   assert.deepEqual(errors, [], `${where}: the view shows an error`);
 }
 
+// Every control on screen has a name a screen reader reads (a <label>, aria-label or
+// aria-labelledby; a button's or link's own text).
+async function controlsLabelled(page, where) {
+  const unnamed = await page.$$eval('input, select, textarea, button, a[href]', (els) =>
+    els
+      .filter((el) => el.type !== 'hidden' && (el.offsetWidth > 0 || el.offsetHeight > 0))
+      .filter((el) => {
+        const byAria = (el.getAttribute('aria-label') ?? '').trim();
+        const byIds = (el.getAttribute('aria-labelledby') ?? '')
+          .split(/\s+/)
+          .map((id) => document.getElementById(id)?.textContent ?? '')
+          .join('')
+          .trim();
+        const byLabel = [...(el.labels ?? [])].map((l) => l.textContent).join('').trim();
+        const own = el.matches('button, a') ? el.textContent.trim() : '';
+        return !(byAria || byIds || byLabel || own);
+      })
+      .map((el) => el.outerHTML.slice(0, 120)),
+  );
+  assert.deepEqual(unnamed, [], `${where}: every control has a label`);
+}
+
+// Nothing on screen is an API code a person cannot read (an enum's or a status's name).
+async function noRawCodes(page, where) {
+  const text = await page.$eval('main', (m) => m.innerText);
+  const codes = text.match(/\b[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+\b/g) ?? [];
+  assert.deepEqual(codes, [], `${where}: no raw codes shown`);
+}
+
 async function shot(page, name) {
   // Full pages, up to 4,000 px (the dashboard lists hundreds of teachers).
   const height = await page.evaluate(() => Math.min(document.documentElement.scrollHeight, 4000));
@@ -164,6 +193,8 @@ async function countyHr(page, platform, figures) {
   const county = await teacherAwaitingReview(page);
   await settle(page);
   await noErrors(page, 'training');
+  await controlsLabelled(page, 'county_hr training');
+  await noRawCodes(page, 'county_hr training');
   const counts = await page.$eval('[data-testid=training-figures]', (e) => e.textContent);
   log('HR dashboard:', counts);
   await shot(page, 'county_hr-training');
@@ -179,6 +210,8 @@ async function countyHr(page, platform, figures) {
 
   await openView(page, '轮岗达标');
   await noErrors(page, 'rotation');
+  await controlsLabelled(page, 'county_hr rotation');
+  await noRawCodes(page, 'county_hr rotation');
   await shot(page, 'county_hr-rotation');
 
   figures.reviewQueueCountySeconds = await reviewQueue(page, county);
@@ -186,6 +219,7 @@ async function countyHr(page, platform, figures) {
   // Mentorship: the new teachers lacking a mentor, and a suggested pairing accepted in one click.
   await openView(page, '师徒结对');
   await noErrors(page, 'mentorship');
+  await controlsLabelled(page, 'county_hr mentorship');
   await page.waitForSelector('[data-testid=unpaired-figures]', { timeout: 30_000 });
   log('mentorship:', await page.$eval('[data-testid=unpaired-figures]', (e) => e.textContent));
   const suggestion = await page
@@ -201,6 +235,7 @@ async function countyHr(page, platform, figures) {
   await shot(page, 'county_hr-mentorship-accepted');
 
   await openView(page, '名册导入');
+  await controlsLabelled(page, 'county_hr roster');
   const schools = await api(page, '/v1/counties/330723/schools?page.pageSize=1');
   const rosterPath = join(out, 'roster-with-a-bad-row.csv');
   writeFileSync(rosterPath, badRoster(schools.schools[0].schoolCode || schools.schools[0].name));
@@ -215,6 +250,8 @@ async function countyHr(page, platform, figures) {
 
   await openView(page, '现行政策');
   await noErrors(page, 'policy');
+  await controlsLabelled(page, 'county_hr policy');
+  await noRawCodes(page, 'county_hr policy');
   await shot(page, 'county_hr-policy');
   figures.reviewSchool = county.schoolId;
   const pairing = (await api(page, `/v1/teachers/${menteeId}/pairings`)).pairings[0];
@@ -242,6 +279,8 @@ async function reviewQueue(page, known) {
   assert.deepEqual(found.map((f) => f.record), listed, 'the page lists the queue as the service does, oldest first');
   assert.ok(schools.length >= 2, `the county-wide queue spans schools (${schools.join(', ')})`);
   await shot(page, 'county_hr-reviews');
+  await controlsLabelled(page, 'county_hr reviews');
+  await noRawCodes(page, 'county_hr reviews');
 
   // Two reports of two schools approved at once from the county-wide list.
   const other = found.find((f) => f.school !== known.schoolId);
@@ -328,6 +367,7 @@ async function newTeacherAccount(page, username, teacherId) {
 // disable from the list, each checked by signing in through the API.
 async function accountAdmin(page, pairing) {
   await openView(page, '账号管理');
+  await controlsLabelled(page, 'county_hr accounts');
   const sizes = new Map();
   for (const t of await countyTeachers(page)) sizes.set(t.schoolId, (sizes.get(t.schoolId) ?? 0) + 1);
   // A small school apart from the pairing's (its two teachers get accounts one by one below).
@@ -399,6 +439,8 @@ async function walk(page, role, mobile) {
   for (const label of expectedMenus[role]) {
     await openView(page, label, mobile);
     await noErrors(page, `${role} ${label}`);
+    await controlsLabelled(page, `${role} ${label}`);
+    await noRawCodes(page, `${role} ${label}`);
     if (mobile) {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `${label} fits a phone's width (overflow ${overflow}px)`);
@@ -409,6 +451,20 @@ async function walk(page, role, mobile) {
 
 async function teacher(page) {
   await walk(page, 'teacher', true);
+  // The demo teacher's own pairing (deploy/run.sh's demo data) with a term's activities, and
+  // their rotation, with the schools named.
+  await openView(page, '我的结对', true);
+  await page.waitForSelector('main article[data-pairing] tr[data-term]', { timeout: 30_000 });
+  const activities = await page.$$eval('main article[data-pairing] tr[data-term] td[data-count]', (tds) => tds.reduce((n, td) => n + Number(td.dataset.count), 0));
+  assert.ok(activities > 0, `the demo teacher's pairing has activities logged (${activities})`);
+  log(`teacher: ${await page.$$eval('main article[data-pairing]', (as) => as.length)} pairing(s), ${activities} activities this term`);
+  await openView(page, '我的轮岗', true);
+  const rotations = await page.$$eval('main table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.innerText.replace(/\s+/g, ' '))));
+  assert.ok(rotations.length >= 1, 'the demo teacher has a rotation');
+  // Their own (sending) school by its name; a teacher may not read another school (the
+  // receiving one stays an id: profile's GetSchool scope).
+  assert.ok(rotations.every((r) => !/S\d{6}-[0-9a-f]{10}/.test(r[2])), `rotations name the teacher's school (${rotations[0].join(' ')})`);
+  log('teacher rotations:', rotations.map((r) => r.join(' ')).join(' | '));
   await openView(page, '登记培训', true);
   // The form draws once the view has read the teacher's cycle: wait for it, not for the menu.
   await page.waitForSelector('main input:not([type])', { timeout: 30_000 });
@@ -481,21 +537,55 @@ async function pairedTeacher(browser, platform, who, account, pairing) {
   await context.close();
 }
 
-// When the dashboard's parts were drawn, from the page's own marks (session.ts, hr_training.tsx,
-// chart_impl.ts), in ms after `t0` (the click) and after the sign-in answer.
-async function dashboardMarks(page, t0) {
-  return page.evaluate((clickedAt) => {
+// When the dashboard's parts were drawn, from the page's own marks (app.tsx, session.ts,
+// hr_training.tsx, chart_impl.ts), in ms after the sign-in form's submit event (the click as the
+// page saw it) and after the sign-in answer; `chartPainted`: the frame holding the chart painted.
+async function dashboardMarks(page) {
+  return page.evaluate(() => {
     const last = (name) => performance.getEntriesByName(name).at(-1)?.startTime;
-    const at = (name) => Math.round(performance.timeOrigin + last(name) - clickedAt);
+    const submitted = last('sign-in-submitted');
     const signedIn = last('signed-in');
+    const after = (name, from) => (from === undefined || last(name) === undefined ? null : Math.round(last(name) - from));
     return {
-      signInAnswered: at('signed-in'),
-      numbersAfterSignIn: Math.round(last('numbers-drawn') - signedIn),
-      chartAfterSignIn: Math.round(last('chart-drawn') - signedIn),
-      numbersAfterClick: at('numbers-drawn'),
-      chartAfterClick: at('chart-drawn'),
+      signInAnswered: after('signed-in', submitted),
+      reportAfterSignIn: after('report-received', signedIn),
+      numbersAfterSignIn: after('numbers-drawn', signedIn),
+      chartAfterSignIn: after('chart-drawn', signedIn),
+      chartPaintedAfterSignIn: after('chart-painted', signedIn),
+      numbersAfterClick: after('numbers-drawn', submitted),
+      chartPaintedAfterClick: after('chart-painted', submitted),
     };
-  }, t0);
+  });
+}
+
+// The county dashboard from a cold start `runs` times: each in a fresh browser context (nothing
+// cached, nothing in storage), the sign-in page loaded and filled in as a person would, then the
+// click; each run's figures with the machine's load average then.
+async function measureDashboard(browser, platform, runs) {
+  const out = [];
+  for (let i = 0; i < runs; i++) {
+    const context = await browser.createBrowserContext();
+    const page = await context.newPage();
+    await page.setViewport({ width: 1280, height: 900 });
+    await page.goto(platform.url, { waitUntil: 'load' });
+    const { t0 } = await signIn(page, platform, 'county_hr');
+    await page.waitForSelector('.chart[data-chart-ready]', { timeout: 60_000 });
+    const puppeteerMs = Date.now() - t0;
+    await page.waitForFunction(() => performance.getEntriesByName('chart-painted').length > 0, { timeout: 10_000 });
+    const marks = await dashboardMarks(page);
+    const requests = await page.evaluate(() => {
+      const signedIn = performance.getEntriesByName('signed-in').at(-1)?.startTime ?? 0;
+      return performance
+        .getEntriesByType('resource')
+        .filter((e) => /\/v1\//.test(e.name))
+        .map((e) => `${new URL(e.name).pathname} at ${Math.round(e.startTime - signedIn)} ms for ${Math.round(e.duration)} ms`);
+    });
+    const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    out.push({ puppeteerMs, ...marks, load, requests });
+    log(`dashboard run ${i + 1}: chart painted ${marks.chartPaintedAfterClick} ms after the click, ${marks.chartPaintedAfterSignIn} ms after the sign-in answer (${marks.signInAnswered} ms); puppeteer saw it at ${puppeteerMs} ms; load ${load}`);
+    await context.close();
+  }
+  return out;
 }
 
 // --- main -----------------------------------------------------------------------------------------
@@ -531,7 +621,7 @@ try {
     if (role === 'county_hr') {
       await page.waitForSelector('.chart[data-chart-ready]', { timeout: 60_000 });
       figures.dashboardColdMs = Date.now() - t0;
-      figures.dashboardCold = await dashboardMarks(page, t0);
+      figures.dashboardCold = await dashboardMarks(page);
       // Where the time went: each request's duration as the browser saw it.
       figures.dashboardColdRequests = await page.evaluate(() => {
         const signedIn = performance.getEntriesByName('signed-in').at(-1)?.startTime ?? 0;
@@ -547,7 +637,7 @@ try {
       const again = await signIn(page, platform, role);
       await page.waitForSelector('.chart[data-chart-ready]', { timeout: 60_000 });
       figures.dashboardWarmMs = Date.now() - again.t0;
-      figures.dashboardWarm = await dashboardMarks(page, again.t0);
+      figures.dashboardWarm = await dashboardMarks(page);
     } else if (role === 'teacher') {
       await teacher(page);
     } else if (role === 'training_center') {
@@ -561,16 +651,20 @@ try {
     await pairedTeacher(browser, platform, 'mentee', paired.mentee, paired.pairing);
     await pairedTeacher(browser, platform, 'mentor', paired.mentor, paired.pairing);
   }
+  if (roles.includes('county_hr')) figures.dashboardRuns = await measureDashboard(browser, platform, Number(args.dashboard_runs ?? 5));
   assert.deepEqual(pageErrors, [], 'no script errors in the page');
 } finally {
   await browser.close();
 }
 writeFileSync(join(out, 'figures.json'), JSON.stringify(figures, null, 1) + '\n');
-const marks = (m) => (m ? `numbers ${m.numbersAfterSignIn} ms and chart ${m.chartAfterSignIn} ms after the sign-in answer (${m.signInAnswered} ms after the click)` : '');
+const marks = (m) => (m ? `numbers ${m.numbersAfterSignIn} ms and chart ${m.chartAfterSignIn} ms after the sign-in answer (${m.signInAnswered} ms after the submit)` : '');
 log(
   `figures: first view ${(figures.build.firstViewGzipBytes / 1024).toFixed(1)} KiB gzipped; ` +
     `sign-in click to county dashboard's chart ${figures.dashboardColdMs} ms (cold), ${figures.dashboardWarmMs} ms (warm); ` +
     `cold: ${marks(figures.dashboardCold)}; warm: ${marks(figures.dashboardWarm)}`,
 );
+for (const r of figures.dashboardRuns ?? []) {
+  log(`dashboard cold run: click→chart painted ${r.chartPaintedAfterClick} ms (sign-in answered ${r.signInAnswered} ms; then ${r.chartPaintedAfterSignIn} ms), puppeteer ${r.puppeteerMs} ms, load ${r.load}`);
+}
 log('dashboard requests (cold):', (figures.dashboardColdRequests ?? []).join('; '));
 log('screenshots in', out);

@@ -1,6 +1,6 @@
 // Small pieces every view shares: an error shown as what to do, progress, a labelled field.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, adviceFor } from './api';
 
 const fieldNames: Record<string, string> = {
@@ -63,6 +63,23 @@ const ruleHints: Record<string, string> = {
   'reason:required': '请填写理由',
 };
 
+// A CSV row's problem by its rule (services/profile/roster.cc and the other importers), in
+// Chinese; the service's own description where the rule is not one of these.
+const rowRuleHints: Record<string, string> = {
+  required: '必填，不能为空',
+  date_format: '应为存在的日期，写作 年-月-日（如 1990-05-01）',
+  boolean: '应填“是”或“否”',
+  duplicate: '与文件中的另一行重复',
+  exists: '平台上已有这条记录',
+  exists_different: '平台上已有同名记录，但其他信息不同',
+  unknown_school: '找不到这所学校：请先导入学校名册，或核对学校代码、名称',
+  length: '内容太长，请删减',
+};
+
+export function rowViolationText(rule: string | undefined, description: string): string {
+  return (rule && rowRuleHints[rule]) || description;
+}
+
 export function violationText(field: string, rule: string | undefined, description: string): string {
   const last = field.split('.').pop() ?? field;
   return (rule && ruleHints[`${last}:${rule}`]) || description;
@@ -88,8 +105,14 @@ export function ErrorBox({ error }: { error: unknown }) {
     <div class="error" role="alert">
       <p>
         <strong>{error.advice ?? adviceFor(error.status)}</strong>
-        {!error.advice && fields.length === 0 && rows.length === 0 && error.message ? <span class="muted">（{error.message}）</span> : null}
       </p>
+      {/* The service's own words are for whoever supports the page: folded away, not the message. */}
+      {!error.advice && fields.length === 0 && rows.length === 0 && error.message ? (
+        <details class="muted">
+          <summary>技术信息</summary>
+          {error.message}
+        </details>
+      ) : null}
       {fields.length > 0 && (
         <ul>
           {fields.map((v, i) => (
@@ -115,7 +138,7 @@ export function ErrorBox({ error }: { error: unknown }) {
                 <tr key={i}>
                   <td>第 {v.row} 行</td>
                   <td>{v.column || '—'}</td>
-                  <td>{v.description}</td>
+                  <td>{rowViolationText(v.rule, v.description)}</td>
                 </tr>
               ))}
             </tbody>
@@ -155,13 +178,19 @@ export function Field({ label, children, hint }: { label: string; children: Comp
   );
 }
 
-// Loads `load()` when `deps` change: [data, error, loading, reload].
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [T | null, unknown, boolean, () => void] {
-  const [data, setData] = useState<T | null>(null);
+// Loads `load()` when `deps` change: [data, error, loading, reload]. With `initial` (known
+// without a call on the first render) the first load is skipped and the data is there at once.
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[], initial: T | null = null): [T | null, unknown, boolean, () => void] {
+  const [data, setData] = useState<T | null>(initial);
   const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(true);
+  const [loading, setLoading] = useState(initial === null);
   const [tick, setTick] = useState(0);
+  const skipFirst = useRef(initial !== null);
   useEffect(() => {
+    if (skipFirst.current) {
+      skipFirst.current = false;
+      return;
+    }
     let live = true;
     setLoading(true);
     setError(null);

@@ -77,7 +77,8 @@ export function Courses({ providerId, county }: { providerId: string; county: st
               </tr>
             </thead>
             <tbody>
-              {data.courses.map((c) => (
+              {/* Newest first: this year's courses, where the actions are, on top. */}
+              {[...data.courses].sort((a, b) => (a.startDate < b.startDate ? 1 : a.startDate > b.startDate ? -1 : 0)).map((c) => (
                 <tr key={c.courseId}>
                   <td>
                     {c.title}

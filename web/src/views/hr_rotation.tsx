@@ -1,7 +1,7 @@
 // County HR: rotation compliance for a school year: the county's figures, each sending school's
 // required vs counted and shortfall, and the candidates that would close it.
 import { useState } from 'preact/hooks';
-import { call } from '../api';
+import { call, eachLimited } from '../api';
 import { label } from '../labels';
 import { Busy, ErrorBox, Field, useLoad } from '../ui';
 
@@ -21,7 +21,7 @@ interface Compliance {
   judgedOn: string;
   county?: Figures; // absent for a school admin, who sees only their school
   schools: Array<{ schoolId: string; schoolName: string; figures: Figures }>;
-  notCounting: Array<{ rotationId: string; teacherId: string; state: string; reason: string }>;
+  notCounting: Array<{ rotationId: string; teacherId: string; sendingSchoolId: string; state: string; reason: string }>;
 }
 interface Candidate {
   rank: number;
@@ -56,6 +56,21 @@ function FiguresRow({ f }: { f: Figures }) {
   );
 }
 
+// The teachers' names of rotations that do not count (the report names them by id): one read
+// each, a few at a time; an id stays where its teacher cannot be read.
+async function teacherNames(ids: string[]): Promise<Map<string, string>> {
+  const names = await eachLimited(
+    [...new Set(ids)],
+    4,
+    (id) =>
+      call<{ teacher: { name: string } }>(`/v1/teachers/${id}`)
+        .then((t) => [id, t.teacher.name || id] as const)
+        .catch(() => [id, id] as const),
+    () => undefined,
+  );
+  return new Map(names);
+}
+
 export function RotationCompliance({ county, schoolId }: { county: string; schoolId?: string }) {
   const [year, setYear] = useState(currentSchoolYear());
   const [report, error, loading] = useLoad(
@@ -69,6 +84,8 @@ export function RotationCompliance({ county, schoolId }: { county: string; schoo
   const schools = (report?.schools ?? []).filter((s) => !schoolId || s.schoolId === schoolId);
   const shortSchools = schools.filter((s) => Number(s.figures.shortfall) > 0 || Number(s.figures.backboneShortfall) > 0);
   const cands = (candidates?.candidates ?? []).filter((c) => !schoolId || c.schoolId === schoolId);
+  const notCounting = (report?.notCounting ?? []).filter((v) => !schoolId || v.sendingSchoolId === schoolId);
+  const [names] = useLoad(() => teacherNames(notCounting.map((v) => v.teacherId)), [report, schoolId]);
   return (
     <section aria-labelledby="rotation-h">
       <h2 id="rotation-h">交流轮岗达标</h2>
@@ -113,13 +130,13 @@ export function RotationCompliance({ county, schoolId }: { county: string; schoo
               </tbody>
             </table>
           </div>
-          {report.notCounting.length > 0 && (
+          {notCounting.length > 0 && (
             <>
-              <h3>未计入的轮岗（{report.notCounting.length}）</h3>
+              <h3>未计入的轮岗（{notCounting.length}）</h3>
               <ul>
-                {report.notCounting.map((v) => (
+                {notCounting.map((v) => (
                   <li key={v.rotationId}>
-                    {v.teacherId}：{label(v.state)}，{label(v.reason)}
+                    {names?.get(v.teacherId) ?? v.teacherId}：{label(v.state)}，{label(v.reason)}
                   </li>
                 ))}
               </ul>

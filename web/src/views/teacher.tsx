@@ -21,6 +21,10 @@ interface GrowthFile {
   };
 }
 
+// Summaries written before the profile service used the enums' Chinese labels name the value
+// ("职称：PROFESSIONAL_TITLE_SENIOR"): said in Chinese here too.
+const readable = (text: string) => text.replace(/\b[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+\b/g, (name) => label(name));
+
 export function GrowthFileView({ teacherId }: { teacherId: string }) {
   const [file, error, loading] = useLoad(() => call<GrowthFile>(`/v1/teachers/${teacherId}/growth-file`), [teacherId]);
   const g = file?.growthFile;
@@ -42,7 +46,7 @@ export function GrowthFileView({ teacherId }: { teacherId: string }) {
               <li key={e.entryId}>
                 <time dateTime={e.occurredOn}>{e.occurredOn}</time>
                 <span class="tag">{label(e.kind)}</span>
-                <span>{e.summary}</span>
+                <span>{readable(e.summary)}</span>
               </li>
             ))}
           </ol>
@@ -276,8 +280,31 @@ export function RotationList({ rotations }: { rotations: Rotation[] }) {
   );
 }
 
+// A teacher's rotations with their schools' names (a teacher may read a school, not list the
+// county's: one GetSchool per school named, in parallel; the id where one cannot be read).
+async function rotationsWithSchoolNames(teacherId: string): Promise<{ rotations: Rotation[] }> {
+  const { rotations } = await call<{ rotations: Rotation[] }>(`/v1/teachers/${teacherId}/rotations`);
+  const ids = [...new Set((rotations ?? []).flatMap((r) => [r.sendingSchoolId, r.receivingSchoolId]))];
+  const names = new Map(
+    await Promise.all(
+      ids.map((id) =>
+        call<{ school: { name: string } }>(`/v1/schools/${id}`)
+          .then((s) => [id, s.school.name || id] as const)
+          .catch(() => [id, id] as const),
+      ),
+    ),
+  );
+  return {
+    rotations: (rotations ?? []).map((r) => ({
+      ...r,
+      sendingSchoolId: names.get(r.sendingSchoolId) ?? r.sendingSchoolId,
+      receivingSchoolId: names.get(r.receivingSchoolId) ?? r.receivingSchoolId,
+    })),
+  };
+}
+
 export function MyRotations({ teacherId }: { teacherId: string }) {
-  const [data, error, loading] = useLoad(() => call<{ rotations: Rotation[] }>(`/v1/teachers/${teacherId}/rotations`), [teacherId]);
+  const [data, error, loading] = useLoad(() => rotationsWithSchoolNames(teacherId), [teacherId]);
   return (
     <section aria-labelledby="myrot-h">
       <h2 id="myrot-h">我的轮岗</h2>
