@@ -67,121 +67,10 @@ double RedisCpuMs(redis::Pool& pool) {
 
 using bench::Median;
 
-Round RunRound(const DemoCounty& county, int round) {
-  Round r;
-  testing::RedisServer redis;
-  testing::TempDir keys;
-  const std::string key(40, 'k');
-  std::ofstream(keys.path() + "/principal.key") << key;
-  std::ofstream(keys.path() + "/data.key") << std::string(40, 'd');
-  auto process = testing::ServiceProcess::Start(
-      SHIDANG_PROFILE_BINARY,
-      {"--redis=" + redis.address(), "--principal_key_file=" + keys.path() + "/principal.key",
-       "--data_key_file=" + keys.path() + "/data.key", "--consume="});
-  if (!process.ok()) {
-    std::fprintf(stderr, "cannot start the profile service: %s\n",
-                 process.status().ToString().c_str());
-    std::exit(1);
-  }
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
-  args.SetMaxSendMessageSize(16 << 20);
-  args.SetMaxReceiveMessageSize(16 << 20);
-  auto stub = v1::ProfileService::NewStub(
-      grpc::CreateCustomChannel((*process)->address(), grpc::InsecureChannelCredentials(), args));
-  PrincipalSigner signer(key);
-  common::v1::Principal admin;
-  admin.set_role(common::v1::ROLE_ADMIN);
-  admin.set_subject("bench");
-  auto call = [&](auto method, const auto& req, auto* resp) {
-    grpc::ClientContext ctx;
-    signer.Attach(&ctx, admin);
-    grpc::Status s = ((*stub).*method)(&ctx, req, resp);
-    if (!s.ok()) {
-      std::fprintf(stderr, "rpc failed: %s\n", s.error_message().c_str());
-      std::exit(1);
-    }
-  };
-  v1::CreateCountyRequest create;
-  create.set_county_id(county.county_id);
-  create.set_name(county.county_name);
-  create.set_city_code(county.city_id);
-  create.set_province_code(county.province_id);
-  v1::CreateCountyResponse created;
-  call(&v1::ProfileService::Stub::CreateCounty, create, &created);
-  v1::ImportRosterRequest schools;
-  schools.set_county_id(county.county_id);
-  schools.set_kind(v1::ROSTER_KIND_SCHOOLS);
-  schools.set_csv(SchoolsCsv(county));
-  v1::ImportRosterResponse imported;
-  call(&v1::ProfileService::Stub::ImportRoster, schools, &imported);
-
-  v1::ImportRosterRequest teachers;
-  teachers.set_county_id(county.county_id);
-  teachers.set_kind(v1::ROSTER_KIND_TEACHERS);
-  teachers.set_csv(TeachersCsv(county));
-  teachers.set_request_id(absl::StrCat("bench-", round));
-  // Where the time goes: Redis's own clock for the scripts (SLOWLOG keeps every command slower
-  // than 10 ms; only the import's script is), the rest is the service and the round trips.
-  (void)redis.pool().Command({"CONFIG", "SET", "slowlog-log-slower-than", "10000"});
-  (void)redis.pool().Command({"SLOWLOG", "RESET"});
-  (void)redis.pool().Command({"CONFIG", "RESETSTAT"});
-  const double cpu_before = RedisCpuMs(redis.pool());
-  absl::Time start = absl::Now();
-  call(&v1::ProfileService::Stub::ImportRoster, teachers, &imported);
-  double import_s = absl::ToDoubleSeconds(absl::Now() - start);
-  r.redis_cpu_ms = RedisCpuMs(redis.pool()) - cpu_before;
-  r.import_ms = import_s * 1000;
-  auto slow = redis.pool().Command({"SLOWLOG", "GET", "100"});
-  for (size_t i = 0; slow.ok() && i < slow->size(); ++i) {
-    const redis::Reply& entry = (*slow)[i];
-    if (entry.size() > 3 && entry[3].size() > 0 && entry[3][0].str() == "EVALSHA") {
-      r.script_ms += static_cast<double>(entry[2].integer()) / 1000;
-    }
-  }
-  r.import_rows_per_s = static_cast<double>(imported.created()) / import_s;
-  if (absl::GetFlag(FLAGS_commandstats)) {
-    auto stats = redis.pool().Command({"INFO", "commandstats"});
-    if (stats.ok()) std::printf("%s\n", std::string(stats->str()).c_str());
-  }
-
-  start = absl::Now();
-  int64_t listed = 0;
-  v1::ListTeachersRequest list;
-  list.set_county_id(county.county_id);
-  list.mutable_page()->set_page_size(500);
-  while (true) {
-    v1::ListTeachersResponse page;
-    call(&v1::ProfileService::Stub::ListTeachers, list, &page);
-    listed += page.teachers_size();
-    if (page.page().next_page_token().empty()) break;
-    list.mutable_page()->set_page_token(page.page().next_page_token());
-  }
-  r.list_rows_per_s = static_cast<double>(listed) / absl::ToDoubleSeconds(absl::Now() - start);
-  if (listed != imported.created()) {
-    std::fprintf(stderr, "listed %lld of %lld\n", static_cast<long long>(listed),
-                 static_cast<long long>(imported.created()));
-    std::exit(1);
-  }
-
-  // Memory: a sample of teachers' hashes, and their timelines apart.
-  auto ids =
-      redis.pool().Command({"ZRANGE", "profile:{c:" + county.county_id + "}:teachers", "0", "99"});
-  double hash_bytes = 0, timeline_bytes = 0;
-  for (size_t i = 0; i < ids->size(); ++i) {
-    std::string id((*ids)[i].str());
-    auto h = redis.pool().Command(
-        {"MEMORY", "USAGE", "profile:{c:" + county.county_id + "}:t:" + id, "SAMPLES", "0"});
-    auto t = redis.pool().Command(
-        {"MEMORY", "USAGE", "profile:{c:" + county.county_id + "}:tl:" + id, "SAMPLES", "0"});
-    hash_bytes += static_cast<double>(h->integer());
-    timeline_bytes += static_cast<double>(t->integer());
-  }
-  r.bytes_per_teacher = hash_bytes / static_cast<double>(ids->size());
-  r.timeline_bytes_per_teacher = timeline_bytes / static_cast<double>(ids->size());
-
-  // Baseline: the same fields, raw, pipelined 1,000 teachers per round trip, in the same Redis.
-  start = absl::Now();
+// Baseline: the same fields, raw, pipelined 1,000 teachers per round trip, in the same Redis.
+// Returns rows per second.
+double RawRowsPerSecond(redis::Pool& pool, const DemoCounty& county) {
+  const absl::Time start = absl::Now();
   std::vector<redis::Args> batch;
   int64_t written = 0;
   for (const DemoTeacher& t : county.teachers) {
@@ -219,13 +108,153 @@ Round RunRound(const DemoCounty& county, int round) {
                      t.phone});
     if (batch.size() == 1000) {
       written += static_cast<int64_t>(batch.size());
-      (void)redis.pool().Pipeline(batch);
+      (void)pool.Pipeline(batch);
       batch.clear();
     }
   }
   written += static_cast<int64_t>(batch.size());
-  (void)redis.pool().Pipeline(batch);
-  r.raw_rows_per_s = static_cast<double>(written) / absl::ToDoubleSeconds(absl::Now() - start);
+  (void)pool.Pipeline(batch);
+  return static_cast<double>(written) / absl::ToDoubleSeconds(absl::Now() - start);
+}
+
+// Memory: a sample of teachers' hashes, and their timelines apart.
+void MeasureMemory(redis::Pool& pool, const std::string& county_id, Round* r) {
+  auto ids = pool.Command({"ZRANGE", "profile:{c:" + county_id + "}:teachers", "0", "99"});
+  double hash_bytes = 0, timeline_bytes = 0;
+  for (size_t i = 0; i < ids->size(); ++i) {
+    std::string id((*ids)[i].str());
+    auto h =
+        pool.Command({"MEMORY", "USAGE", "profile:{c:" + county_id + "}:t:" + id, "SAMPLES", "0"});
+    auto t =
+        pool.Command({"MEMORY", "USAGE", "profile:{c:" + county_id + "}:tl:" + id, "SAMPLES", "0"});
+    hash_bytes += static_cast<double>(h->integer());
+    timeline_bytes += static_cast<double>(t->integer());
+  }
+  r->bytes_per_teacher = hash_bytes / static_cast<double>(ids->size());
+  r->timeline_bytes_per_teacher = timeline_bytes / static_cast<double>(ids->size());
+}
+
+// What Redis spent running the write script (EVALSHA entries of SLOWLOG), in ms.
+double ScriptMs(redis::Pool& pool) {
+  double ms = 0;
+  auto slow = pool.Command({"SLOWLOG", "GET", "100"});
+  for (size_t i = 0; slow.ok() && i < slow->size(); ++i) {
+    const redis::Reply& entry = (*slow)[i];
+    if (entry.size() > 3 && entry[3].size() > 0 && entry[3][0].str() == "EVALSHA") {
+      ms += static_cast<double>(entry[2].integer()) / 1000;
+    }
+  }
+  return ms;
+}
+
+// The county, and its schools imported from the demo's roster.
+template <typename CallFn>
+void CreateCountyAndSchools(CallFn& call, const DemoCounty& county) {
+  v1::CreateCountyRequest create;
+  create.set_county_id(county.county_id);
+  create.set_name(county.county_name);
+  create.set_city_code(county.city_id);
+  create.set_province_code(county.province_id);
+  v1::CreateCountyResponse created;
+  call(&v1::ProfileService::Stub::CreateCounty, create, &created);
+  v1::ImportRosterRequest schools;
+  schools.set_county_id(county.county_id);
+  schools.set_kind(v1::ROSTER_KIND_SCHOOLS);
+  schools.set_csv(SchoolsCsv(county));
+  v1::ImportRosterResponse imported;
+  call(&v1::ProfileService::Stub::ImportRoster, schools, &imported);
+}
+
+// Reads the county's teachers back by pages of 500; returns how many there were.
+template <typename CallFn>
+int64_t ListEveryTeacher(CallFn& call, const std::string& county_id) {
+  int64_t listed = 0;
+  v1::ListTeachersRequest list;
+  list.set_county_id(county_id);
+  list.mutable_page()->set_page_size(500);
+  while (true) {
+    v1::ListTeachersResponse page;
+    call(&v1::ProfileService::Stub::ListTeachers, list, &page);
+    listed += page.teachers_size();
+    if (page.page().next_page_token().empty()) break;
+    list.mutable_page()->set_page_token(page.page().next_page_token());
+  }
+  return listed;
+}
+
+Round RunRound(const DemoCounty& county, int round) {
+  Round r;
+  testing::RedisServer redis;
+  testing::TempDir keys;
+  const std::string key(40, 'k');
+  std::ofstream(keys.path() + "/principal.key") << key;
+  std::ofstream(keys.path() + "/data.key") << std::string(40, 'd');
+  auto process = testing::ServiceProcess::Start(
+      SHIDANG_PROFILE_BINARY,
+      {"--redis=" + redis.address(), "--principal_key_file=" + keys.path() + "/principal.key",
+       "--data_key_file=" + keys.path() + "/data.key", "--consume="});
+  if (!process.ok()) {
+    std::fprintf(stderr, "cannot start the profile service: %s\n",
+                 process.status().ToString().c_str());
+    std::exit(1);
+  }
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
+  args.SetMaxSendMessageSize(16 << 20);
+  args.SetMaxReceiveMessageSize(16 << 20);
+  auto stub = v1::ProfileService::NewStub(
+      grpc::CreateCustomChannel((*process)->address(), grpc::InsecureChannelCredentials(), args));
+  PrincipalSigner signer(key);
+  common::v1::Principal admin;
+  admin.set_role(common::v1::ROLE_ADMIN);
+  admin.set_subject("bench");
+  auto call = [&](auto method, const auto& req, auto* resp) {
+    grpc::ClientContext ctx;
+    signer.Attach(&ctx, admin);
+    grpc::Status s = ((*stub).*method)(&ctx, req, resp);
+    if (!s.ok()) {
+      std::fprintf(stderr, "rpc failed: %s\n", s.error_message().c_str());
+      std::exit(1);
+    }
+  };
+  CreateCountyAndSchools(call, county);
+  v1::ImportRosterResponse imported;
+
+  v1::ImportRosterRequest teachers;
+  teachers.set_county_id(county.county_id);
+  teachers.set_kind(v1::ROSTER_KIND_TEACHERS);
+  teachers.set_csv(TeachersCsv(county));
+  teachers.set_request_id(absl::StrCat("bench-", round));
+  // Where the time goes: Redis's own clock for the scripts (SLOWLOG keeps every command slower
+  // than 10 ms; only the import's script is), the rest is the service and the round trips.
+  (void)redis.pool().Command({"CONFIG", "SET", "slowlog-log-slower-than", "10000"});
+  (void)redis.pool().Command({"SLOWLOG", "RESET"});
+  (void)redis.pool().Command({"CONFIG", "RESETSTAT"});
+  const double cpu_before = RedisCpuMs(redis.pool());
+  absl::Time start = absl::Now();
+  call(&v1::ProfileService::Stub::ImportRoster, teachers, &imported);
+  double import_s = absl::ToDoubleSeconds(absl::Now() - start);
+  r.redis_cpu_ms = RedisCpuMs(redis.pool()) - cpu_before;
+  r.import_ms = import_s * 1000;
+  r.script_ms = ScriptMs(redis.pool());
+  r.import_rows_per_s = static_cast<double>(imported.created()) / import_s;
+  if (absl::GetFlag(FLAGS_commandstats)) {
+    auto stats = redis.pool().Command({"INFO", "commandstats"});
+    if (stats.ok()) std::printf("%s\n", std::string(stats->str()).c_str());
+  }
+
+  start = absl::Now();
+  const int64_t listed = ListEveryTeacher(call, county.county_id);
+  r.list_rows_per_s = static_cast<double>(listed) / absl::ToDoubleSeconds(absl::Now() - start);
+  if (listed != imported.created()) {
+    std::fprintf(stderr, "listed %lld of %lld\n", static_cast<long long>(listed),
+                 static_cast<long long>(imported.created()));
+    std::exit(1);
+  }
+
+  MeasureMemory(redis.pool(), county.county_id, &r);
+
+  r.raw_rows_per_s = RawRowsPerSecond(redis.pool(), county);
   return r;
 }
 

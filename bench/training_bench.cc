@@ -180,41 +180,56 @@ void AddTeachers(testing::RedisServer& redis, int n) {
   Die("the training service never learned every teacher");
 }
 
-Round RunRound(int n, int rows, int history, int round) {
-  Round r;
-  testing::RedisServer redis;
-  testing::TempDir keys;
-  const std::string key(40, 'k');
-  std::ofstream(keys.path() + "/principal.key", std::ios::binary) << key;
-  auto process = testing::ServiceProcess::Start(
-      SHIDANG_TRAINING_BINARY,
-      {"--redis=" + redis.address(), "--principal_key_file=" + keys.path() + "/principal.key",
-       std::string("--today=") + kToday});
-  if (!process.ok())
-    Die(absl::StrCat("cannot start the training service: ", process.status().ToString()));
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
-  args.SetMaxSendMessageSize(64 << 20);
-  args.SetMaxReceiveMessageSize(64 << 20);
-  auto stub = v1::TrainingService::NewStub(
-      grpc::CreateCustomChannel((*process)->address(), grpc::InsecureChannelCredentials(), args));
-  PrincipalSigner signer(key);
-  const Principal centre = Who(common::v1::ROLE_TRAINING_CENTER, "c1", "", "P1");
-  const Principal hr = Who(common::v1::ROLE_COUNTY_HR, "hr1", kCounty, "");
-  auto call = [&](auto method, const Principal& who, const auto& req, auto* resp) {
+// One round: a training service on its own redis-server, its county's teachers known and their
+// ledger history written, then the timed batches, the ledger memory and the timed report.
+class BenchRound {
+ public:
+  BenchRound(int n, int rows, int history, int round)
+      : n_(n), rows_(rows), history_(history), round_(round), signer_(std::string(40, 'k')) {
+    std::ofstream(keys_.path() + "/principal.key", std::ios::binary) << std::string(40, 'k');
+    auto process = testing::ServiceProcess::Start(
+        SHIDANG_TRAINING_BINARY,
+        {"--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
+         std::string("--today=") + kToday});
+    if (!process.ok())
+      Die(absl::StrCat("cannot start the training service: ", process.status().ToString()));
+    process_ = *std::move(process);
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
+    args.SetMaxSendMessageSize(64 << 20);
+    args.SetMaxReceiveMessageSize(64 << 20);
+    stub_ = v1::TrainingService::NewStub(
+        grpc::CreateCustomChannel(process_->address(), grpc::InsecureChannelCredentials(), args));
+  }
+
+  Round Run() {
+    AddTeachers(redis_, n_);
+    LoadHistory();
+    // A rewrite of the append-only file forks a child that takes a core for seconds: let the one
+    // the history load set off finish, and compact the file now, so none runs while timing.
+    AwaitAofRewrite(redis_);
+    if (!redis_.pool().Command({"BGREWRITEAOF"}).ok()) Die("BGREWRITEAOF failed");
+    AwaitAofRewrite(redis_);
+
+    Round r = TimedBatches();
+    MeasureLedgers(&r);
+    TimeReport(&r);
+    return r;
+  }
+
+ private:
+  template <typename Method, typename Req, typename Resp>
+  void Call(Method method, const Principal& who, const Req& req, Resp* resp) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(300));
-    signer.Attach(&ctx, who);
-    grpc::Status s = ((*stub).*method)(&ctx, req, resp);
-    if (!s.ok())
-      Die(absl::StrCat("rpc failed: ", s.error_message(), "\n", (*process)->StderrText()));
-  };
+    signer_.Attach(&ctx, who);
+    grpc::Status s = ((*stub_).*method)(&ctx, req, resp);
+    if (!s.ok()) Die(absl::StrCat("rpc failed: ", s.error_message(), "\n", process_->StderrText()));
+  }
 
-  AddTeachers(redis, n);
-
-  // Courses: `history` earlier ones (untimed, for ledger history), ten a year from 2021, and
-  // the timed one in November 2025 (before today).
-  auto course = [&](int c) {
+  // Course `c`: the `history` earlier ones (untimed, for ledger history) ten a year from 2021,
+  // the timed ones in November 2025 (before today); registered and published.
+  v1::Course RegisterCourse(int c) {
     v1::RegisterCourseRequest req;
     req.set_request_id(absl::StrCat("course-", c));
     v1::Course* k = req.mutable_course();
@@ -223,25 +238,26 @@ Round RunRound(int n, int rows, int history, int round) {
     k->set_level(common::v1::TRAINING_LEVEL_COUNTY);
     k->set_mode(common::v1::TRAINING_MODE_FACE_TO_FACE);
     k->set_hours(24);
-    const int year = c < history ? 2021 + c / 10 : 2025;
-    const int month = c < history ? c % 10 + 1 : 11;
+    const int year = c < history_ ? 2021 + c / 10 : 2025;
+    const int month = c < history_ ? c % 10 + 1 : 11;
     k->set_start_date(absl::StrFormat("%d-%02d-01", year, month));
     k->set_end_date(absl::StrFormat("%d-%02d-20", year, month));
-    k->set_capacity(n);
+    k->set_capacity(n_);
     k->add_open_regions(kCounty);
     v1::RegisterCourseResponse registered;
-    call(&v1::TrainingService::Stub::RegisterCourse, centre, req, &registered);
+    Call(&v1::TrainingService::Stub::RegisterCourse, centre_, req, &registered);
     v1::PublishCourseRequest publish;
     publish.set_course_id(registered.course().course_id());
     publish.set_request_id(absl::StrCat("course-", c, "-publish"));
     v1::PublishCourseResponse published;
-    call(&v1::TrainingService::Stub::PublishCourse, centre, publish, &published);
+    Call(&v1::TrainingService::Stub::PublishCourse, centre_, publish, &published);
     return published.course();
-  };
+  }
+
   // Rows for teachers [first, last) of the county.
-  auto batch = [&](const v1::Course& k, int first, int last) {
+  v1::RecordCompletionsRequest Batch(const v1::Course& k, int first, int last) const {
     v1::RecordCompletionsRequest req;
-    req.set_request_id(absl::StrCat("batch-", round, "-", k.course_id(), "-", first));
+    req.set_request_id(absl::StrCat("batch-", round_, "-", k.course_id(), "-", first));
     req.set_course_id(k.course_id());
     for (int i = first; i < last; ++i) {
       v1::CompletionRow* row = req.add_rows();
@@ -250,89 +266,124 @@ Round RunRound(int n, int rows, int history, int round) {
       row->set_completed_on(k.end_date());
     }
     return req;
-  };
-  constexpr int kMaxRows = 5000;
-  for (int c = 0; c < history; ++c) {
-    v1::Course k = course(c);
-    for (int first = 0; first < n; first += kMaxRows) {
-      const int last = std::min(n, first + kMaxRows);
-      v1::RecordCompletionsResponse done;
-      call(&v1::TrainingService::Stub::RecordCompletions, centre, batch(k, first, last), &done);
-      if (done.credited() != last - first) {
-        Die(absl::StrCat("history batch credited ", done.credited(), " of ", last - first));
+  }
+
+  // Every teacher completes each of the `history` earlier courses.
+  void LoadHistory() {
+    constexpr int kMaxRows = 5000;
+    for (int c = 0; c < history_; ++c) {
+      v1::Course k = RegisterCourse(c);
+      for (int first = 0; first < n_; first += kMaxRows) {
+        const int last = std::min(n_, first + kMaxRows);
+        v1::RecordCompletionsResponse done;
+        Call(&v1::TrainingService::Stub::RecordCompletions, centre_, Batch(k, first, last), &done);
+        if (done.credited() != last - first) {
+          Die(absl::StrCat("history batch credited ", done.credited(), " of ", last - first));
+        }
       }
     }
   }
 
-  // A rewrite of the append-only file forks a child that takes a core for seconds: let the one
-  // the history load set off finish, and compact the file now, so none runs while timing.
-  AwaitAofRewrite(redis);
-  if (!redis.pool().Command({"BGREWRITEAOF"}).ok()) Die("BGREWRITEAOF failed");
-  AwaitAofRewrite(redis);
-
   // (1) Timed batches, each on a new course and each followed by its raw baselines, so the two
   // see the same machine; the round reports the median of each.
-  auto timed_batch = [&](int k) {
+  Round TimedBatches() {
+    std::vector<Round> timed;
+    for (int k = 0; k < kTimedBatches; ++k) timed.push_back(TimedBatch(k));
+    auto median_of = [&](double Round::*field) {
+      std::vector<double> v;
+      for (const Round& t : timed) v.push_back(t.*field);
+      return Median(v);
+    };
+    Round r;
+    r.batch_s = median_of(&Round::batch_s);
+    r.raw_write_s = median_of(&Round::raw_write_s);
+    r.raw_mark_ledger_s = median_of(&Round::raw_mark_ledger_s);
+    r.service_cpu_ms = median_of(&Round::service_cpu_ms);
+    r.redis_cpu_ms = median_of(&Round::redis_cpu_ms);
+    for (Round& t : timed) t.raw_write_s /= t.batch_s, t.raw_mark_ledger_s /= t.batch_s;
+    r.ratio = median_of(&Round::raw_write_s);
+    r.narrow_ratio = median_of(&Round::raw_mark_ledger_s);
+    return r;
+  }
+
+  // Timed batch k and its two raw baselines.
+  Round TimedBatch(int k) {
     Round t;
-    v1::RecordCompletionsRequest timed = batch(course(history + k), 0, rows);
+    const v1::RecordCompletionsRequest timed = Batch(RegisterCourse(history_ + k), 0, rows_);
+    const std::string stream_before = SendTimed(timed, &t);
+    const RawCopy copy = ReadBack(timed, stream_before);
+    t.raw_write_s = RawWrites(timed, copy, true);
+    t.raw_mark_ledger_s = RawWrites(timed, copy, false);
+    return t;
+  }
+
+  // Sends the timed batch, with the time and CPU it took (and, with --commandstats, what its
+  // commands cost inside Redis). Returns the id of the county stream's newest entry before it.
+  std::string SendTimed(const v1::RecordCompletionsRequest& timed, Round* t) {
     v1::RecordCompletionsResponse done;
-    const double service_cpu = ProcessCpuMs((*process)->pid());
-    const double redis_cpu = RedisMainCpuMs(redis);
-    auto newest = redis.pool().Command(
+    const double service_cpu = ProcessCpuMs(process_->pid());
+    const double redis_cpu = RedisMainCpuMs(redis_);
+    auto newest = redis_.pool().Command(
         {"XREVRANGE", TrainingStore::CountyStreamKey(kCounty), "+", "-", "COUNT", "1"});
     if (!newest.ok() || newest->size() != 1) Die("cannot read the county's stream");
-    const std::string stream_before((*newest)[0][0].str());
+    std::string stream_before((*newest)[0][0].str());
     const bool commandstats = absl::GetFlag(FLAGS_commandstats);
     if (commandstats &&
-        (!redis.pool().Command({"CONFIG", "RESETSTAT"}).ok() ||
-         !redis.pool().Command({"CONFIG", "SET", "slowlog-log-slower-than", "1000"}).ok() ||
-         !redis.pool().Command({"SLOWLOG", "RESET"}).ok())) {
+        (!redis_.pool().Command({"CONFIG", "RESETSTAT"}).ok() ||
+         !redis_.pool().Command({"CONFIG", "SET", "slowlog-log-slower-than", "1000"}).ok() ||
+         !redis_.pool().Command({"SLOWLOG", "RESET"}).ok())) {
       Die("cannot reset Redis's statistics");
     }
     const absl::Time start = absl::Now();
-    call(&v1::TrainingService::Stub::RecordCompletions, centre, timed, &done);
-    t.batch_s = absl::ToDoubleSeconds(absl::Now() - start);
-    t.service_cpu_ms = ProcessCpuMs((*process)->pid()) - service_cpu;
-    t.redis_cpu_ms = RedisMainCpuMs(redis) - redis_cpu;
-    if (commandstats) {
-      auto stats = redis.pool().Command({"INFO", "commandstats"});
-      if (stats.ok()) std::printf("%s\n", std::string(stats->str()).c_str());
-      // The scripts' own times (over 1 ms), oldest first.
-      auto slow = redis.pool().Command({"SLOWLOG", "GET", "100"});
-      if (slow.ok()) {
-        std::printf("commands over 1 ms (usec):");
-        for (size_t i = slow->size(); i-- > 0;) {
-          std::printf(" %s %lld", std::string((*slow)[i][3][0].str()).c_str(),
-                      static_cast<long long>((*slow)[i][2].integer()));
-        }
-        std::printf("\n");
-      }
+    Call(&v1::TrainingService::Stub::RecordCompletions, centre_, timed, &done);
+    t->batch_s = absl::ToDoubleSeconds(absl::Now() - start);
+    t->service_cpu_ms = ProcessCpuMs(process_->pid()) - service_cpu;
+    t->redis_cpu_ms = RedisMainCpuMs(redis_) - redis_cpu;
+    if (commandstats) PrintCommandStats();
+    if (done.credited() != rows_) {
+      Die(absl::StrCat("timed batch credited ", done.credited(), " of ", rows_));
     }
-    if (done.credited() != rows) {
-      Die(absl::StrCat("timed batch credited ", done.credited(), " of ", rows));
-    }
+    return stream_before;
+  }
 
-    // Baseline: the same keys written raw with the bytes the batch wrote, read back from it: per
-    // row the centre's mark (HSET), the ledger entry (RPUSH), the teacher's mark and running totals
-    // (one HSET of four fields), and the stream entries the batch added (XADD each, with the same
-    // fields), pipelined 500 rows per round trip.
-    // Also, as earlier stops reported it, the mark and the ledger entry alone.
+  void PrintCommandStats() {
+    auto stats = redis_.pool().Command({"INFO", "commandstats"});
+    if (stats.ok()) std::printf("%s\n", std::string(stats->str()).c_str());
+    // The scripts' own times (over 1 ms), oldest first.
+    auto slow = redis_.pool().Command({"SLOWLOG", "GET", "100"});
+    if (slow.ok()) {
+      std::printf("commands over 1 ms (usec):");
+      for (size_t i = slow->size(); i-- > 0;) {
+        std::printf(" %s %lld", std::string((*slow)[i][3][0].str()).c_str(),
+                    static_cast<long long>((*slow)[i][2].integer()));
+      }
+      std::printf("\n");
+    }
+  }
+
+  // What the timed batch wrote, read back to be written again raw: per row the centre's mark,
+  // the ledger entry and the teacher's mark and running totals; and the stream entries it added
+  // after `stream_before` (one per chunk of rows, or one per event) as [field, value, ...].
+  struct RawCopy {
+    std::vector<redis::Reply> written;  // 3 per row: HGET, LINDEX, HMGET
+    std::vector<redis::Args> stream_entries;
+  };
+  RawCopy ReadBack(const v1::RecordCompletionsRequest& timed, const std::string& stream_before) {
     const std::string mark = absl::StrCat("c:", timed.course_id());
     const std::string done_key = TrainingStore::DoneKey("P1", timed.course_id());
     std::vector<redis::Args> reads;
-    for (int i = 0; i < rows; ++i) {
+    for (int i = 0; i < rows_; ++i) {
       reads.push_back({"HGET", done_key, TeacherId(i)});
       reads.push_back({"LINDEX", TrainingStore::LedgerKey(kCounty, TeacherId(i)), "-1"});
       reads.push_back(
           {"HMGET", TrainingStore::FactsKey(kCounty, TeacherId(i)), mark, "tally", "row", "ps"});
     }
-    auto written = redis.pool().Pipeline(reads);
-    // The stream entries the batch added (one per chunk of rows, or one per event), as
-    // [field, value, ...] to add again raw.
-    auto events = redis.pool().Command(
+    auto written = redis_.pool().Pipeline(reads);
+    auto events = redis_.pool().Command(
         {"XRANGE", TrainingStore::CountyStreamKey(kCounty), "(" + stream_before, "+"});
     if (!written.ok() || !events.ok()) Die("cannot read back what the batch wrote");
-    std::vector<redis::Args> stream_entries;
+    RawCopy copy;
+    copy.written = *std::move(written);
     size_t events_published = 0;
     for (size_t e = 0; e < events->size(); ++e) {
       const redis::Reply fields = (*events)[e][1];
@@ -341,121 +392,128 @@ Round RunRound(int n, int rows, int history, int round) {
       auto published = EventsOfEntry(fields);
       if (!published.ok()) Die("unreadable stream entry");
       events_published += published->size();
-      stream_entries.push_back(std::move(entry));
+      copy.stream_entries.push_back(std::move(entry));
     }
-    if (events_published < static_cast<size_t>(rows)) {
+    if (events_published < static_cast<size_t>(rows_)) {
       Die("the batch published fewer events than rows");
     }
-    auto raw_writes = [&](bool same_keys) {
-      const std::string raw = same_keys ? "raw" : "raw2";
-      absl::Time began = absl::Now();
-      std::vector<redis::Args> pipeline;
-      size_t next_entry = 0;
-      for (int i = 0; i < rows; ++i) {
-        const std::string id = TeacherId(i);
-        const redis::Reply& totals = (*written)[3 * i + 2];
-        pipeline.push_back({"HSET", absl::StrCat(raw, ":{p:P1}:done:", timed.course_id()), id,
-                            std::string((*written)[3 * i].str())});
-        pipeline.push_back({"RPUSH", absl::StrCat(raw, ":{c:", kCounty, "}:ledger:", id),
-                            std::string((*written)[3 * i + 1].str())});
-        if (same_keys) {
-          pipeline.push_back({"HSET", absl::StrCat(raw, ":{c:", kCounty, "}:t:", id), mark,
-                              std::string(totals[0].str()), "tally", std::string(totals[1].str()),
-                              "row", std::string(totals[2].str()), "ps",
-                              std::string(totals[3].str())});
-          // The entries spread over the rows as the batch wrote them.
-          for (; next_entry * static_cast<size_t>(rows) <
-                 static_cast<size_t>(i + 1) * stream_entries.size();
-               ++next_entry) {
-            redis::Args xadd = {"XADD", absl::StrCat(raw, ":{c:", kCounty, "}:events"), "*"};
-            xadd.insert(xadd.end(), stream_entries[next_entry].begin(),
-                        stream_entries[next_entry].end());
-            pipeline.push_back(std::move(xadd));
-          }
-        }
-        if (i % 500 == 499 || i == rows - 1) {
-          auto replies = redis.pool().Pipeline(pipeline);
-          if (!replies.ok()) Die("raw write failed");
-          for (const auto& reply : *replies) {
-            if (reply.is_error()) Die(absl::StrCat("raw write failed: ", reply.str()));
-          }
-          pipeline.clear();
+    return copy;
+  }
+
+  // Baseline: the same keys written raw with the bytes the batch wrote: per row the centre's
+  // mark (HSET), the ledger entry (RPUSH), the teacher's mark and running totals (one HSET of
+  // four fields), and the stream entries the batch added (XADD each, with the same fields),
+  // pipelined 500 rows per round trip. Without `same_keys`, as earlier stops reported it, the
+  // mark and the ledger entry alone. Returns the seconds it took.
+  double RawWrites(const v1::RecordCompletionsRequest& timed, const RawCopy& copy, bool same_keys) {
+    const std::string mark = absl::StrCat("c:", timed.course_id());
+    const std::vector<redis::Reply>& written = copy.written;
+    const std::vector<redis::Args>& stream_entries = copy.stream_entries;
+    const std::string raw = same_keys ? "raw" : "raw2";
+    absl::Time began = absl::Now();
+    std::vector<redis::Args> pipeline;
+    size_t next_entry = 0;
+    for (int i = 0; i < rows_; ++i) {
+      const std::string id = TeacherId(i);
+      const redis::Reply& totals = written[3 * i + 2];
+      pipeline.push_back({"HSET", absl::StrCat(raw, ":{p:P1}:done:", timed.course_id()), id,
+                          std::string(written[3 * i].str())});
+      pipeline.push_back({"RPUSH", absl::StrCat(raw, ":{c:", kCounty, "}:ledger:", id),
+                          std::string(written[3 * i + 1].str())});
+      if (same_keys) {
+        pipeline.push_back({"HSET", absl::StrCat(raw, ":{c:", kCounty, "}:t:", id), mark,
+                            std::string(totals[0].str()), "tally", std::string(totals[1].str()),
+                            "row", std::string(totals[2].str()), "ps",
+                            std::string(totals[3].str())});
+        // The entries spread over the rows as the batch wrote them.
+        for (; next_entry * static_cast<size_t>(rows_) <
+               static_cast<size_t>(i + 1) * stream_entries.size();
+             ++next_entry) {
+          redis::Args xadd = {"XADD", absl::StrCat(raw, ":{c:", kCounty, "}:events"), "*"};
+          xadd.insert(xadd.end(), stream_entries[next_entry].begin(),
+                      stream_entries[next_entry].end());
+          pipeline.push_back(std::move(xadd));
         }
       }
-      return absl::ToDoubleSeconds(absl::Now() - began);
+      if (i % 500 == 499 || i == rows_ - 1) {
+        auto replies = redis_.pool().Pipeline(pipeline);
+        if (!replies.ok()) Die("raw write failed");
+        for (const auto& reply : *replies) {
+          if (reply.is_error()) Die(absl::StrCat("raw write failed: ", reply.str()));
+        }
+        pipeline.clear();
+      }
+    }
+    return absl::ToDoubleSeconds(absl::Now() - began);
+  }
+
+  // (2) Ledger memory: a sample of 100 ledgers, bytes over entries; and the teacher hash beside
+  // the ledger (facts, running totals, once-only marks), per entry too.
+  void MeasureLedgers(Round* r) {
+    double bytes = 0, entries = 0;
+    for (int i = 0; i < n_; i += std::max(1, n_ / 100)) {
+      std::string ledger = TrainingStore::LedgerKey(kCounty, TeacherId(i));
+      auto used = redis_.pool().Command({"MEMORY", "USAGE", ledger, "SAMPLES", "0"});
+      auto len = redis_.pool().Command({"LLEN", ledger});
+      if (!used.ok() || !len.ok()) Die("cannot measure a ledger");
+      bytes += static_cast<double>(used->integer());
+      entries += static_cast<double>(len->integer());
+    }
+    r->bytes_per_entry = bytes / entries;
+    double hash_bytes = 0;
+    for (int i = 0; i < n_; i += std::max(1, n_ / 100)) {
+      auto used = redis_.pool().Command(
+          {"MEMORY", "USAGE", TrainingStore::FactsKey(kCounty, TeacherId(i)), "SAMPLES", "0"});
+      if (!used.ok()) Die("cannot measure a teacher hash");
+      hash_bytes += static_cast<double>(used->integer());
+    }
+    r->hash_bytes_per_entry = hash_bytes / entries;
+    r->entries_per_teacher = entries / static_cast<double>(std::min(n_, 100));
+  }
+
+  // (3) The county's report, once to bring every cached summary up to date (untimed), then
+  // timed; against the same cached summaries read raw, pipelined 1,000 per round trip.
+  void TimeReport(Round* r) {
+    v1::GetComplianceReportRequest report;
+    report.set_county_id(kCounty);
+    report.mutable_page()->set_page_size(100);
+    v1::GetComplianceReportResponse answered;
+    Call(&v1::TrainingService::Stub::GetComplianceReport, hr_, report, &answered);
+    absl::Time start = absl::Now();
+    Call(&v1::TrainingService::Stub::GetComplianceReport, hr_, report, &answered);
+    r->report_s = absl::ToDoubleSeconds(absl::Now() - start);
+    if (answered.teachers() != n_) Die(absl::StrCat("report counted ", answered.teachers()));
+
+    start = absl::Now();
+    std::vector<redis::Args> reads;
+    int64_t read_bytes = 0;
+    auto flush = [&] {
+      auto replies = redis_.pool().Pipeline(reads);
+      if (!replies.ok()) Die("raw read failed");
+      for (const auto& reply : *replies) read_bytes += static_cast<int64_t>(reply.str().size());
+      reads.clear();
     };
-    t.raw_write_s = raw_writes(true);
-    t.raw_mark_ledger_s = raw_writes(false);
-    return t;
-  };
-  std::vector<Round> timed;
-  for (int k = 0; k < kTimedBatches; ++k) timed.push_back(timed_batch(k));
-  auto median_of = [&](double Round::*field) {
-    std::vector<double> v;
-    for (const Round& t : timed) v.push_back(t.*field);
-    return Median(v);
-  };
-  r.batch_s = median_of(&Round::batch_s);
-  r.raw_write_s = median_of(&Round::raw_write_s);
-  r.raw_mark_ledger_s = median_of(&Round::raw_mark_ledger_s);
-  r.service_cpu_ms = median_of(&Round::service_cpu_ms);
-  r.redis_cpu_ms = median_of(&Round::redis_cpu_ms);
-  for (Round& t : timed) t.raw_write_s /= t.batch_s, t.raw_mark_ledger_s /= t.batch_s;
-  r.ratio = median_of(&Round::raw_write_s);
-  r.narrow_ratio = median_of(&Round::raw_mark_ledger_s);
-  absl::Time start;
-
-  // (2) Ledger memory: a sample of 100 ledgers, bytes over entries.
-  double bytes = 0, entries = 0;
-  for (int i = 0; i < n; i += std::max(1, n / 100)) {
-    std::string ledger = TrainingStore::LedgerKey(kCounty, TeacherId(i));
-    auto used = redis.pool().Command({"MEMORY", "USAGE", ledger, "SAMPLES", "0"});
-    auto len = redis.pool().Command({"LLEN", ledger});
-    if (!used.ok() || !len.ok()) Die("cannot measure a ledger");
-    bytes += static_cast<double>(used->integer());
-    entries += static_cast<double>(len->integer());
+    for (int i = 0; i < n_; ++i) {
+      reads.push_back({"HGET", TrainingStore::FactsKey(kCounty, TeacherId(i)), "row"});
+      if (reads.size() == 1000) flush();
+    }
+    if (!reads.empty()) flush();
+    r->raw_read_s = absl::ToDoubleSeconds(absl::Now() - start);
+    if (read_bytes == 0) Die("no cached summaries read");
   }
-  r.bytes_per_entry = bytes / entries;
-  // The teacher hash beside the ledger (facts, running totals, once-only marks), per entry too.
-  double hash_bytes = 0;
-  for (int i = 0; i < n; i += std::max(1, n / 100)) {
-    auto used = redis.pool().Command(
-        {"MEMORY", "USAGE", TrainingStore::FactsKey(kCounty, TeacherId(i)), "SAMPLES", "0"});
-    if (!used.ok()) Die("cannot measure a teacher hash");
-    hash_bytes += static_cast<double>(used->integer());
-  }
-  r.hash_bytes_per_entry = hash_bytes / entries;
-  r.entries_per_teacher = entries / static_cast<double>(std::min(n, 100));
 
-  // (3) The county's report, once to bring every cached summary up to date (untimed), then timed.
-  v1::GetComplianceReportRequest report;
-  report.set_county_id(kCounty);
-  report.mutable_page()->set_page_size(100);
-  v1::GetComplianceReportResponse answered;
-  call(&v1::TrainingService::Stub::GetComplianceReport, hr, report, &answered);
-  start = absl::Now();
-  call(&v1::TrainingService::Stub::GetComplianceReport, hr, report, &answered);
-  r.report_s = absl::ToDoubleSeconds(absl::Now() - start);
-  if (answered.teachers() != n) Die(absl::StrCat("report counted ", answered.teachers()));
+  const int n_, rows_, history_, round_;
+  testing::RedisServer redis_;
+  testing::TempDir keys_;
+  std::unique_ptr<testing::ServiceProcess> process_;
+  std::unique_ptr<v1::TrainingService::Stub> stub_;
+  PrincipalSigner signer_;
+  const Principal centre_ = Who(common::v1::ROLE_TRAINING_CENTER, "c1", "", "P1");
+  const Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr1", kCounty, "");
+};
 
-  // Baseline: the same cached summaries read raw, pipelined 1,000 per round trip.
-  start = absl::Now();
-  std::vector<redis::Args> reads;
-  int64_t read_bytes = 0;
-  auto flush = [&] {
-    auto replies = redis.pool().Pipeline(reads);
-    if (!replies.ok()) Die("raw read failed");
-    for (const auto& reply : *replies) read_bytes += static_cast<int64_t>(reply.str().size());
-    reads.clear();
-  };
-  for (int i = 0; i < n; ++i) {
-    reads.push_back({"HGET", TrainingStore::FactsKey(kCounty, TeacherId(i)), "row"});
-    if (reads.size() == 1000) flush();
-  }
-  if (!reads.empty()) flush();
-  r.raw_read_s = absl::ToDoubleSeconds(absl::Now() - start);
-  if (read_bytes == 0) Die("no cached summaries read");
-  return r;
+Round RunRound(int n, int rows, int history, int round) {
+  return BenchRound(n, rows, history, round).Run();
 }
 
 }  // namespace

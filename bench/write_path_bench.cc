@@ -101,6 +101,38 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// One round trip of kPipelineDepth update_teacher mutations (EVALSHA), for operations
+// first.. of measurement `run`.
+void PipelinedMutations(redis::Pool& pool, const Mutation& update_teacher, int run, int first) {
+  std::vector<redis::Args> batch;
+  for (int j = 0; j < kPipelineDepth; ++j) {
+    MutationRequest m = BuildRequest(run, first + j);
+    absl::StatusOr<MutationCall> call = Mutation::Prepare(m);
+    Check(call.ok(), "Prepare");
+    redis::Args evalsha = {"EVALSHA", update_teacher.script().sha1(),
+                           std::to_string(call->keys.size())};
+    evalsha.insert(evalsha.end(), call->keys.begin(), call->keys.end());
+    evalsha.insert(evalsha.end(), call->args.begin(), call->args.end());
+    batch.push_back(std::move(evalsha));
+  }
+  auto replies = pool.Pipeline(batch);
+  Check(replies.ok(), "pipelined EVALSHA");
+  for (const redis::Reply& r : *replies) Check(!r.is_error(), "pipelined EVALSHA reply");
+}
+
+// One round trip of kPipelineDepth bare HSETs of the same fields, for teachers first...
+void PipelinedHsets(redis::Pool& pool, int first) {
+  std::vector<redis::Args> batch;
+  for (int j = 0; j < kPipelineDepth; ++j) {
+    redis::Args hset = {"HSET", TeacherKey(first + j)};
+    redis::Args fields = TeacherFields(first + j);
+    hset.insert(hset.end(), fields.begin(), fields.end());
+    batch.push_back(std::move(hset));
+  }
+  auto replies = pool.Pipeline(batch);
+  Check(replies.ok(), "pipelined HSET");
+}
+
 int Main(int argc, char** argv) {
   int n = 20000;
   if (argc > 1 && (!absl::SimpleAtoi(argv[1], &n) || n < kPipelineDepth)) {
@@ -132,33 +164,11 @@ int Main(int argc, char** argv) {
 
     const double mutation_pipelined =
         kPipelineDepth * Measure(n / kPipelineDepth, [&](int b) {
-          std::vector<redis::Args> batch;
-          for (int j = 0; j < kPipelineDepth; ++j) {
-            MutationRequest m = BuildRequest(round * 2 + 1, b * kPipelineDepth + j);
-            absl::StatusOr<MutationCall> call = Mutation::Prepare(m);
-            Check(call.ok(), "Prepare");
-            redis::Args evalsha = {"EVALSHA", update_teacher.script().sha1(),
-                                   std::to_string(call->keys.size())};
-            evalsha.insert(evalsha.end(), call->keys.begin(), call->keys.end());
-            evalsha.insert(evalsha.end(), call->args.begin(), call->args.end());
-            batch.push_back(std::move(evalsha));
-          }
-          auto replies = pool.Pipeline(batch);
-          Check(replies.ok(), "pipelined EVALSHA");
-          for (const redis::Reply& r : *replies) Check(!r.is_error(), "pipelined EVALSHA reply");
+          PipelinedMutations(pool, update_teacher, round * 2 + 1, b * kPipelineDepth);
         });
-    const double bare_pipelined =
-        kPipelineDepth * Measure(n / kPipelineDepth, [&](int b) {
-          std::vector<redis::Args> batch;
-          for (int j = 0; j < kPipelineDepth; ++j) {
-            redis::Args hset = {"HSET", TeacherKey(b * kPipelineDepth + j)};
-            redis::Args fields = TeacherFields(b * kPipelineDepth + j);
-            hset.insert(hset.end(), fields.begin(), fields.end());
-            batch.push_back(std::move(hset));
-          }
-          auto replies = pool.Pipeline(batch);
-          Check(replies.ok(), "pipelined HSET");
-        });
+    const double bare_pipelined = kPipelineDepth * Measure(n / kPipelineDepth, [&](int b) {
+                                    PipelinedHsets(pool, b * kPipelineDepth);
+                                  });
 
     const double get_pool = Measure(n, [&](int) {
       Check(pool.Command({"GET", "bench:get"}).ok(), "Pool GET");

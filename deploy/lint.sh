@@ -3,8 +3,9 @@
 #   deploy/lint.sh format-check   lists every C++ file that differs from clang-format; fails if any
 #                                 (deploy/test.sh runs this before it builds)
 #   deploy/lint.sh format         rewrites those files in place
-#   deploy/lint.sh functions      lists every function in services/ and gateway/ over 80 lines
-#                                 (deploy/long_functions.py); fails if any (deploy/test.sh runs it)
+#   deploy/lint.sh functions      lists every function in services/, gateway/, tests/ and bench/
+#                                 over 80 lines (deploy/long_functions.py); fails if any
+#                                 (deploy/test.sh runs it)
 #   deploy/lint.sh tidy [files]   clang-tidy over the tree's own sources (or the files named), using
 #                                 build-asan/compile_commands.json (deploy/test.sh makes it); fails
 #                                 on any finding
@@ -39,7 +40,7 @@ case "${1:-}" in
     cxx_files | xargs -r "$clang_format" --style=file -i
     ;;
   functions)
-    python3 deploy/long_functions.py --max 80 services gateway
+    python3 deploy/long_functions.py --max 80 services gateway tests bench
     ;;
   tidy)
     shift

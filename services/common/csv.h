@@ -36,7 +36,7 @@ inline constexpr char kCsvContentType[] = "text/csv; charset=utf-8";
 // The longest cell ParseCsv takes: no field of ours comes near it (the longest hold 4,000
 // characters), and a file whose one line is megabytes long (a binary or a file without line
 // ends) is refused saying where and what the limit is, not echoed into its errors.
-inline constexpr size_t kMaxCsvCellBytes = 64 * 1024;
+inline constexpr size_t kMaxCsvCellBytes = size_t{64} * 1024;
 
 // DecodeToUtf8()
 //

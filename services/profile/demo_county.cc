@@ -1,6 +1,8 @@
 #include "services/profile/demo_county.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <initializer_list>
 #include <random>
@@ -28,6 +30,11 @@ using common::v1::BackboneTier;
 using common::v1::ProfessionalTitle;
 using common::v1::Sex;
 using common::v1::Stage;
+
+// A non-negative share of a count, rounded half up: floor(x + 0.5), as the demo has always
+// rounded (std::lround differs only for x just below one half, e.g. 0.49999999999999994, whose
+// x + 0.5 is 1.0), so the same options and seed still give the same county byte for byte.
+int64_t RoundHalfUp(double x) { return static_cast<int64_t>(std::floor(x + 0.5)); }
 
 // Sampling with results fixed by the seed on every platform: std::mt19937_64's sequence is fixed
 // by the standard, but the std:: distributions are not, so we sample with our own arithmetic.
@@ -172,6 +179,7 @@ std::string PickSubject(Stage stage, Rng& rng) {
   }
   const auto& table = SubjectWeights(stage);
   std::vector<int> weights;
+  weights.reserve(table.size());
   for (const auto& [subject, weight] : table) weights.push_back(weight);
   return table[rng.Weighted(weights)].first;
 }
@@ -621,7 +629,7 @@ void DesignateBackbone(const DemoCountyOptions& options, std::vector<DemoTeacher
   std::vector<size_t> pool = senior;
   pool.insert(pool.end(), others.begin(), others.end());
   const auto count = [&](double share) {
-    return static_cast<size_t>(share * static_cast<double>(teachers->size()) + 0.5);
+    return static_cast<size_t>(RoundHalfUp(share * static_cast<double>(teachers->size())));
   };
   const std::pair<BackboneTier, size_t> quotas[] = {
       {BACKBONE_TIER_PROVINCE, count(options.province_backbone_share)},
@@ -731,9 +739,9 @@ absl::StatusOr<DemoCounty> GenerateDemoCounty(const DemoCountyOptions& options) 
   county.province_name = options.province_name;
 
   // Locations by quota, then shuffled so codes do not sort by location.
-  const int urban = static_cast<int>(options.urban_share * options.schools + 0.5);
+  const int urban = static_cast<int>(RoundHalfUp(options.urban_share * options.schools));
   const int town = std::min(options.schools - urban,
-                            static_cast<int>(options.town_share * options.schools + 0.5));
+                            static_cast<int>(RoundHalfUp(options.town_share * options.schools)));
   std::vector<v1::SchoolLocation> locations;
   locations.insert(locations.end(), urban, v1::SCHOOL_LOCATION_URBAN);
   locations.insert(locations.end(), town, v1::SCHOOL_LOCATION_TOWN);

@@ -81,8 +81,8 @@ IdCardVault::IdCardVault(absl::string_view secret)
   keyed_ = std::move(keyed);
 }
 
-absl::StatusOr<std::string> IdCardVault::Seal(absl::string_view plain) const {
-  SHIDANG_ASSIGN_OR_RETURN(std::vector<std::string> sealed, SealAll({std::string(plain)}));
+absl::StatusOr<std::string> IdCardVault::Seal(absl::string_view id_card_number) const {
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<std::string> sealed, SealAll({std::string(id_card_number)}));
   return std::move(sealed[0]);
 }
 

@@ -251,7 +251,10 @@ absl::StatusOr<Roster<RosterSchool>> ParseSchoolRoster(absl::string_view bytes) 
 absl::StatusOr<Roster<RosterTeacher>> ParseTeacherRoster(absl::string_view bytes,
                                                          absl::CivilDay today) {
   SHIDANG_ASSIGN_OR_RETURN(auto table_and_map, ReadTable(bytes, roster::TeacherColumns()));
-  const auto& [table, map] = table_and_map;
+  // Plain references, not a structured binding: the slices' lambda below uses both, and C++17
+  // does not let a lambda capture a structured binding.
+  const csv::CsvTable& table = table_and_map.first;
+  const HeaderMap& map = table_and_map.second;
   // Rows are independent: a 10,000-row import reads them on every core, each slice with its own
   // problems, joined in row order so the report reads as if one pass made it.
   constexpr size_t kMinRowsPerThread = 1000;

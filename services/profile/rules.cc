@@ -717,6 +717,7 @@ std::vector<v1::SchoolStint> SecondmentStintsFromTimeline(
     }
   }
   std::vector<v1::SchoolStint> out;
+  out.reserve(by_rotation.size());
   for (auto& [id, stint] : by_rotation) out.push_back(std::move(stint));
   std::sort(out.begin(), out.end(), [](const v1::SchoolStint& a, const v1::SchoolStint& b) {
     return a.from_date() < b.from_date();

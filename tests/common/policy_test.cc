@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -75,8 +76,8 @@ bool Same(const pb::Message& a, const pb::Message& b) {
 // ---------------------------------------------------------------------------------------------
 // National defaults
 
-TEST(NationalDefaultsTest, EqualDomainNumbers) {
-  const Policy& p = NationalDefaults();
+// The national retirement and ethics defaults (DOMAIN §1, §5).
+void ExpectNationalRetirementAndEthics(const Policy& p) {
   const auto& male = p.retirement().male();
   EXPECT_EQ(male.base_age_years(), 60);
   EXPECT_EQ(male.cohort_start_month(), "1965-01");
@@ -92,7 +93,10 @@ TEST(NationalDefaultsTest, EqualDomainNumbers) {
   EXPECT_EQ(p.ethics().demerit_months(), 12);
   EXPECT_EQ(p.ethics().demotion_months(), 24);
   EXPECT_EQ(p.ethics().dismissal_months(), 24);
+}
 
+// The national training defaults (DOMAIN §6).
+void ExpectNationalTraining(const Policy& p) {
   const auto& t = p.training();
   EXPECT_EQ(t.cycle_kind(), v1::CYCLE_KIND_FIXED);
   EXPECT_EQ(t.cycle_years(), 5);
@@ -120,7 +124,10 @@ TEST(NationalDefaultsTest, EqualDomainNumbers) {
   ASSERT_EQ(t.credit_caps().caps_size(), 1);
   EXPECT_EQ(t.credit_caps().caps(0).activity(), "degree_study");
   EXPECT_EQ(t.credit_caps().caps(0).credits(), 20);
+}
 
+// The national rotation defaults.
+void ExpectNationalRotation(const Policy& p) {
   const auto& r = p.rotation();
   EXPECT_EQ(r.min_years_at_school(), 6);
   EXPECT_EQ(r.leader_terms(), 2);
@@ -150,7 +157,10 @@ TEST(NationalDefaultsTest, EqualDomainNumbers) {
       ::testing::ElementsAre(v1::ROTATION_FORM_REGULAR_TRANSFER, v1::ROTATION_FORM_SECONDMENT,
                              v1::ROTATION_FORM_ITINERANT, v1::ROTATION_FORM_PAIRED_SUPPORT,
                              v1::ROTATION_FORM_SCHOOL_GROUP, v1::ROTATION_FORM_SCHOOL_DISTRICT));
+}
 
+// The national mentorship defaults.
+void ExpectNationalMentorship(const Policy& p) {
   const auto& m = p.mentorship();
   EXPECT_EQ(m.new_teacher_years(), 5);
   EXPECT_EQ(m.mentor_min_title(), v1::PROFESSIONAL_TITLE_FIRST_GRADE);
@@ -167,6 +177,14 @@ TEST(NationalDefaultsTest, EqualDomainNumbers) {
   std::vector<std::string> term_starts;
   for (const auto& term : m.terms().terms()) term_starts.push_back(term.start());
   EXPECT_THAT(term_starts, ::testing::ElementsAre("09-01", "03-01"));
+}
+
+TEST(NationalDefaultsTest, EqualDomainNumbers) {
+  const Policy& p = NationalDefaults();
+  ExpectNationalRetirementAndEthics(p);
+  ASSERT_NO_FATAL_FAILURE(ExpectNationalTraining(p));
+  ExpectNationalRotation(p);
+  ExpectNationalMentorship(p);
 }
 
 TEST(NationalDefaultsTest, SetEveryLeafAndPassValidation) {
@@ -606,15 +624,17 @@ TEST(ValidateVersionTest, EffectiveFromMustBeARealDate) {
   }
 }
 
-TEST(ValidateVersionTest, FieldRulesNameTheFieldAndWhatIsAllowed) {
-  using Fill = std::function<void(Policy&)>;
-  struct Case {
-    Fill fill;
-    const char* field;
-    const char* allowed;
-  };
+// A policy field set to what its rule refuses: the field's path, and a word of what is allowed.
+struct FieldRuleCase {
+  std::function<void(Policy&)> fill;
+  const char* field;
+  const char* allowed;
+};
+
+// The training scalars' and the rotation fields' cases.
+std::vector<FieldRuleCase> TrainingAndRotationFieldCases() {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  const std::vector<Case> cases = {
+  return {
       {[](Policy& p) { p.mutable_training()->set_required_hours(360.3); },
        "policy.training.required_hours", "steps of 0.5"},
       {[](Policy& p) { p.mutable_training()->set_induction_hours(-0.5); },
@@ -650,6 +670,12 @@ TEST(ValidateVersionTest, FieldRulesNameTheFieldAndWhatIsAllowed) {
          d->set_to_kind("RURAL");
        },
        "policy.rotation.counting_directions.directions[1].from_kind", "TEACHING_POINT"},
+  };
+}
+
+// The mentorship, retirement and ethics fields', and the training lists' cases.
+std::vector<FieldRuleCase> OtherFieldCases() {
+  return {
       {[](Policy& p) {
          p.mutable_mentorship()->set_mentor_min_title(static_cast<v1::ProfessionalTitle>(9));
        },
@@ -713,7 +739,12 @@ TEST(ValidateVersionTest, FieldRulesNameTheFieldAndWhatIsAllowed) {
       {[](Policy& p) { p.mutable_training()->mutable_credit_caps()->add_caps()->set_credits(20); },
        "policy.training.credit_caps.caps[0].activity", "non-empty"},
   };
-  for (const Case& c : cases) {
+}
+
+TEST(ValidateVersionTest, FieldRulesNameTheFieldAndWhatIsAllowed) {
+  std::vector<FieldRuleCase> cases = TrainingAndRotationFieldCases();
+  for (FieldRuleCase& c : OtherFieldCases()) cases.push_back(std::move(c));
+  for (const FieldRuleCase& c : cases) {
     SCOPED_TRACE(c.field);
     ExpectInvalid(ProvinceVersion(c.fill), c.field, c.allowed);
   }

@@ -123,6 +123,148 @@ class FaultTest : public ::testing::Test {
     return client.Send(http::verb::get, "/readyz").status;
   }
 
+  // One of the stall test's calls, as hr within deadline: 0 reads the teacher from the profile
+  // service, 1 adds an honour to their timeline (kept in honours, to be sent again), 2 reads
+  // their training summary.
+  grpc::Status StallProbe(int which, const std::string& teacher, const Principal& hr,
+                          absl::Duration deadline,
+                          std::vector<pv1::AddTimelineEntryRequest>* honours) {
+    if (which == 0) {
+      pv1::GetTeacherRequest req;
+      req.set_teacher_id(teacher);
+      pv1::GetTeacherResponse resp;
+      return Through(platform(), platform().profile_stub(), &pv1::ProfileService::Stub::GetTeacher,
+                     hr, req, &resp, deadline);
+    }
+    if (which == 1) {
+      pv1::AddTimelineEntryRequest req;
+      req.set_request_id(absl::StrCat("stall-", honours->size() + 1));
+      req.set_teacher_id(teacher);
+      req.mutable_entry()->set_kind(pv1::TIMELINE_ENTRY_KIND_HONOUR);
+      req.mutable_entry()->set_occurred_on("2025-10-01");
+      req.mutable_entry()->mutable_honour()->set_name(req.request_id());
+      honours->push_back(req);
+      pv1::AddTimelineEntryResponse resp;
+      return Through(platform(), platform().profile_stub(),
+                     &pv1::ProfileService::Stub::AddTimelineEntry, hr, req, &resp, deadline);
+    }
+    tv1::GetTrainingSummaryRequest req;
+    req.set_teacher_id(teacher);
+    tv1::GetTrainingSummaryResponse resp;
+    return Through(platform(), platform().training_stub(),
+                   &tv1::TrainingService::Stub::GetTrainingSummary, hr, req, &resp, deadline);
+  }
+
+  // Every write refused during the stall, sent again with its request id, is stored once.
+  void ExpectEachHonourStoredOnce(const std::string& teacher, const Principal& hr,
+                                  const std::vector<pv1::AddTimelineEntryRequest>& honours) {
+    std::map<std::string, int> stored;
+    for (const pv1::AddTimelineEntryRequest& req : honours) {
+      pv1::AddTimelineEntryResponse resp;
+      grpc::Status status;
+      EXPECT_TRUE(Eventually(
+          [&] {
+            status = Through(platform(), platform().profile_stub(),
+                             &pv1::ProfileService::Stub::AddTimelineEntry, hr, req, &resp);
+            return status.ok() || Refused(status.error_code());
+          },
+          absl::Seconds(30)));
+      EXPECT_TRUE(status.ok()) << req.request_id() << ": " << status.error_message();
+    }
+    pv1::GetGrowthFileRequest get;
+    get.set_teacher_id(teacher);
+    pv1::GetGrowthFileResponse file;
+    ASSERT_TRUE(Through(platform(), platform().profile_stub(),
+                        &pv1::ProfileService::Stub::GetGrowthFile, hr, get, &file)
+                    .ok());
+    for (const pv1::TimelineEntry& e : file.growth_file().timeline()) {
+      if (e.has_honour()) ++stored[e.honour().name()];
+    }
+    for (const pv1::AddTimelineEntryRequest& req : honours) {
+      EXPECT_EQ(stored[req.request_id()], 1) << req.request_id();
+    }
+  }
+
+  // Registers and publishes `n` 8-hour courses of the centre open to county 330763.
+  void RegisterAndPublishCourses(const Principal& centre, int n,
+                                 std::vector<std::string>* courses) {
+    for (int i = 0; i < n; ++i) {
+      tv1::RegisterCourseRequest reg;
+      reg.set_request_id(absl::StrCat("course-", i));
+      tv1::Course* c = reg.mutable_course();
+      c->set_provider_id(centre.provider_id());
+      c->set_title(absl::StrCat("课程 ", i));
+      c->set_level(common::v1::TRAINING_LEVEL_COUNTY);
+      c->set_mode(common::v1::TRAINING_MODE_FACE_TO_FACE);
+      c->set_hours(8);
+      c->set_start_date("2025-10-01");
+      c->set_end_date("2025-10-20");
+      c->set_capacity(50);
+      c->add_open_regions("330763");
+      tv1::RegisterCourseResponse registered;
+      ASSERT_TRUE(Through(platform(), platform().training_stub(),
+                          &tv1::TrainingService::Stub::RegisterCourse, centre, reg, &registered)
+                      .ok());
+      tv1::PublishCourseRequest publish;
+      publish.set_request_id(absl::StrCat("publish-", i));
+      publish.set_course_id(registered.course().course_id());
+      tv1::PublishCourseResponse published;
+      ASSERT_TRUE(Through(platform(), platform().training_stub(),
+                          &tv1::TrainingService::Stub::PublishCourse, centre, publish, &published)
+                      .ok());
+      courses->push_back(registered.course().course_id());
+    }
+  }
+
+  // Completions of every course for every teacher, and a self-report each that HR approves.
+  void CreditEveryTeacher(const County& county, const Principal& centre, const Principal& hr,
+                          const std::vector<std::string>& courses) {
+    for (size_t i = 0; i < courses.size(); ++i) {
+      tv1::RecordCompletionsRequest batch;
+      batch.set_request_id(absl::StrCat("completions-", i));
+      batch.set_course_id(courses[i]);
+      for (const auto& [national_id, teacher] : county.teacher_ids) {
+        tv1::CompletionRow* row = batch.add_rows();
+        row->set_teacher_id(teacher);
+        row->set_hours(8);
+        row->set_completed_on(absl::StrCat("2025-10-", 10 + i));
+      }
+      tv1::RecordCompletionsResponse recorded;
+      grpc::Status s =
+          Through(platform(), platform().training_stub(),
+                  &tv1::TrainingService::Stub::RecordCompletions, centre, batch, &recorded);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+      EXPECT_EQ(recorded.credited(), static_cast<int>(county.teacher_ids.size()));
+    }
+    for (const auto& [national_id, teacher] : county.teacher_ids) {
+      tv1::LogTrainingRequest log;
+      log.set_request_id("log-" + teacher);
+      log.set_teacher_id(teacher);
+      log.set_activity(tv1::TRAINING_ACTIVITY_CONFERENCE);
+      log.set_title("省级研讨会");
+      log.set_level(common::v1::TRAINING_LEVEL_PROVINCE);
+      log.set_mode(common::v1::TRAINING_MODE_FACE_TO_FACE);
+      log.set_hours(6);
+      log.set_started_on("2025-06-01");
+      log.set_completed_on("2025-06-02");
+      log.mutable_evidence()->set_description("参会证明");
+      log.mutable_evidence()->set_file_ref("uploads/" + teacher + ".pdf");
+      tv1::LogTrainingResponse logged;
+      grpc::Status s =
+          Through(platform(), platform().training_stub(), &tv1::TrainingService::Stub::LogTraining,
+                  TeacherP(teacher), log, &logged);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+      tv1::ReviewTrainingRecordRequest review;
+      review.set_request_id("review-" + teacher);
+      review.set_record_id(logged.record().record_id());
+      review.set_decision(tv1::REVIEW_DECISION_APPROVE);
+      tv1::ReviewTrainingRecordResponse reviewed;
+      s = Through(platform(), platform().training_stub(),
+                  &tv1::TrainingService::Stub::ReviewTrainingRecord, hr, review, &reviewed);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+  }
+
   std::unique_ptr<Platform> platform_;
 };
 
@@ -550,33 +692,9 @@ TEST_F(FaultTest, RedisStalledAnswersUnavailableWithinTheBudgetAndRecoversWithou
   const std::vector<pid_t> pids = {platform().profile().pid(), platform().training().pid(),
                                    platform().gateway().process->pid()};
   // A write to each of two services and a read; each request id sent until acknowledged after.
-  int sent = 0;
   std::vector<pv1::AddTimelineEntryRequest> honours;
-  auto call = [&](int which, absl::Duration deadline) -> grpc::Status {
-    if (which == 0) {
-      pv1::GetTeacherRequest req;
-      req.set_teacher_id(teacher);
-      pv1::GetTeacherResponse resp;
-      return Through(platform(), platform().profile_stub(), &pv1::ProfileService::Stub::GetTeacher,
-                     hr, req, &resp, deadline);
-    }
-    if (which == 1) {
-      pv1::AddTimelineEntryRequest req;
-      req.set_request_id(absl::StrCat("stall-", ++sent));
-      req.set_teacher_id(teacher);
-      req.mutable_entry()->set_kind(pv1::TIMELINE_ENTRY_KIND_HONOUR);
-      req.mutable_entry()->set_occurred_on("2025-10-01");
-      req.mutable_entry()->mutable_honour()->set_name(req.request_id());
-      honours.push_back(req);
-      pv1::AddTimelineEntryResponse resp;
-      return Through(platform(), platform().profile_stub(),
-                     &pv1::ProfileService::Stub::AddTimelineEntry, hr, req, &resp, deadline);
-    }
-    tv1::GetTrainingSummaryRequest req;
-    req.set_teacher_id(teacher);
-    tv1::GetTrainingSummaryResponse resp;
-    return Through(platform(), platform().training_stub(),
-                   &tv1::TrainingService::Stub::GetTrainingSummary, hr, req, &resp, deadline);
+  auto call = [&](int which, absl::Duration deadline) {
+    return StallProbe(which, teacher, hr, deadline, &honours);
   };
   const char* names[] = {"profile GetTeacher", "profile AddTimelineEntry",
                          "training GetTrainingSummary"};
@@ -611,32 +729,7 @@ TEST_F(FaultTest, RedisStalledAnswersUnavailableWithinTheBudgetAndRecoversWithou
   const absl::Duration recovery = absl::Now() - resumed;
   EXPECT_EQ(pids, (std::vector<pid_t>{platform().profile().pid(), platform().training().pid(),
                                       platform().gateway().process->pid()}));
-  // Every write refused during the stall, sent again with its request id, is stored once.
-  std::map<std::string, int> stored;
-  for (const pv1::AddTimelineEntryRequest& req : honours) {
-    pv1::AddTimelineEntryResponse resp;
-    grpc::Status status;
-    EXPECT_TRUE(Eventually(
-        [&] {
-          status = Through(platform(), platform().profile_stub(),
-                           &pv1::ProfileService::Stub::AddTimelineEntry, hr, req, &resp);
-          return status.ok() || Refused(status.error_code());
-        },
-        absl::Seconds(30)));
-    EXPECT_TRUE(status.ok()) << req.request_id() << ": " << status.error_message();
-  }
-  pv1::GetGrowthFileRequest get;
-  get.set_teacher_id(teacher);
-  pv1::GetGrowthFileResponse file;
-  ASSERT_TRUE(Through(platform(), platform().profile_stub(),
-                      &pv1::ProfileService::Stub::GetGrowthFile, hr, get, &file)
-                  .ok());
-  for (const pv1::TimelineEntry& e : file.growth_file().timeline()) {
-    if (e.has_honour()) ++stored[e.honour().name()];
-  }
-  for (const pv1::AddTimelineEntryRequest& req : honours) {
-    EXPECT_EQ(stored[req.request_id()], 1) << req.request_id();
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectEachHonourStoredOnce(teacher, hr, honours));
   std::printf(
       "stall: %s of Redis stopped, %d calls, slowest answers %s / %s / %s (%s, %s, %s); "
       "/readyz 503 seen: %s; served again %s after SIGCONT\n",
@@ -667,32 +760,7 @@ TEST_F(FaultTest, GrowthFileCatchesUpWithTrainingWrittenWhileTheProfileServiceWa
   const Principal centre = CentreP("P330763");
   constexpr int kCourses = 3;
   std::vector<std::string> courses;
-  for (int i = 0; i < kCourses; ++i) {
-    tv1::RegisterCourseRequest reg;
-    reg.set_request_id(absl::StrCat("course-", i));
-    tv1::Course* c = reg.mutable_course();
-    c->set_provider_id(centre.provider_id());
-    c->set_title(absl::StrCat("课程 ", i));
-    c->set_level(common::v1::TRAINING_LEVEL_COUNTY);
-    c->set_mode(common::v1::TRAINING_MODE_FACE_TO_FACE);
-    c->set_hours(8);
-    c->set_start_date("2025-10-01");
-    c->set_end_date("2025-10-20");
-    c->set_capacity(50);
-    c->add_open_regions("330763");
-    tv1::RegisterCourseResponse registered;
-    ASSERT_TRUE(Through(platform(), platform().training_stub(),
-                        &tv1::TrainingService::Stub::RegisterCourse, centre, reg, &registered)
-                    .ok());
-    tv1::PublishCourseRequest publish;
-    publish.set_request_id(absl::StrCat("publish-", i));
-    publish.set_course_id(registered.course().course_id());
-    tv1::PublishCourseResponse published;
-    ASSERT_TRUE(Through(platform(), platform().training_stub(),
-                        &tv1::TrainingService::Stub::PublishCourse, centre, publish, &published)
-                    .ok());
-    courses.push_back(registered.course().course_id());
-  }
+  ASSERT_NO_FATAL_FAILURE(RegisterAndPublishCourses(centre, kCourses, &courses));
   auto growth_file = [&](const std::string& teacher, pv1::GrowthFile* out) {
     pv1::GetGrowthFileRequest get;
     get.set_teacher_id(teacher);
@@ -709,51 +777,7 @@ TEST_F(FaultTest, GrowthFileCatchesUpWithTrainingWrittenWhileTheProfileServiceWa
   }
 
   platform().Crash(Part::kProfile);
-  // Completions of every course for every teacher, and a self-report each that HR approves.
-  for (int i = 0; i < kCourses; ++i) {
-    tv1::RecordCompletionsRequest batch;
-    batch.set_request_id(absl::StrCat("completions-", i));
-    batch.set_course_id(courses[i]);
-    for (const auto& [national_id, teacher] : county.teacher_ids) {
-      tv1::CompletionRow* row = batch.add_rows();
-      row->set_teacher_id(teacher);
-      row->set_hours(8);
-      row->set_completed_on(absl::StrCat("2025-10-", 10 + i));
-    }
-    tv1::RecordCompletionsResponse recorded;
-    grpc::Status s =
-        Through(platform(), platform().training_stub(),
-                &tv1::TrainingService::Stub::RecordCompletions, centre, batch, &recorded);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    EXPECT_EQ(recorded.credited(), static_cast<int>(county.teacher_ids.size()));
-  }
-  for (const auto& [national_id, teacher] : county.teacher_ids) {
-    tv1::LogTrainingRequest log;
-    log.set_request_id("log-" + teacher);
-    log.set_teacher_id(teacher);
-    log.set_activity(tv1::TRAINING_ACTIVITY_CONFERENCE);
-    log.set_title("省级研讨会");
-    log.set_level(common::v1::TRAINING_LEVEL_PROVINCE);
-    log.set_mode(common::v1::TRAINING_MODE_FACE_TO_FACE);
-    log.set_hours(6);
-    log.set_started_on("2025-06-01");
-    log.set_completed_on("2025-06-02");
-    log.mutable_evidence()->set_description("参会证明");
-    log.mutable_evidence()->set_file_ref("uploads/" + teacher + ".pdf");
-    tv1::LogTrainingResponse logged;
-    grpc::Status s =
-        Through(platform(), platform().training_stub(), &tv1::TrainingService::Stub::LogTraining,
-                TeacherP(teacher), log, &logged);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    tv1::ReviewTrainingRecordRequest review;
-    review.set_request_id("review-" + teacher);
-    review.set_record_id(logged.record().record_id());
-    review.set_decision(tv1::REVIEW_DECISION_APPROVE);
-    tv1::ReviewTrainingRecordResponse reviewed;
-    s = Through(platform(), platform().training_stub(),
-                &tv1::TrainingService::Stub::ReviewTrainingRecord, hr, review, &reviewed);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
+  ASSERT_NO_FATAL_FAILURE(CreditEveryTeacher(county, centre, hr, courses));
   absl::SleepFor(absl::Seconds(1));
   ASSERT_TRUE(platform().Restart(Part::kProfile).ok());
   const absl::Time restarted = absl::Now();

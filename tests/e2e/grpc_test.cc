@@ -114,6 +114,29 @@ class GrpcStoriesTest : public PlatformTest {
     return resp.record();
   }
 
+  // 王芳's growth file as HR of her county reads it, fresh from the roster import.
+  static void ExpectWangsFileAsHrSeesIt(const County& county, const pv1::GrowthFile& g) {
+    EXPECT_EQ(g.as_of(), kToday);
+    EXPECT_EQ(g.teacher().name(), "王芳");
+    EXPECT_EQ(g.teacher().county_id(), "330781");
+    EXPECT_EQ(g.teacher().school_id(), county.school_ids.at("3307810001"));
+    EXPECT_EQ(g.teacher().title(), common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
+    EXPECT_EQ(g.teacher().title_conferred_on(), "2018-12-01");
+    EXPECT_EQ(g.teacher().post_status(), pv1::POST_STATUS_ON_DUTY);
+    EXPECT_THAT(g.teacher().subjects(), ::testing::ElementsAre("数学", "科学"));
+    // HR of the teacher's county sees the ID-card number (DESIGN: logged as such a read).
+    EXPECT_EQ(g.teacher().id_card_number(), IdCard("330781", "19900307", false, 1));
+    ASSERT_EQ(g.school_history_size(), 1);
+    EXPECT_EQ(g.school_history(0).school_name(), "城关第一小学");
+    EXPECT_EQ(g.school_history(0).from_date(), "2015-09-01");
+    EXPECT_EQ(g.school_history(0).to_date(), "");
+    EXPECT_FALSE(g.rural_or_weak_service().served());
+    std::map<pv1::TimelineEntryKind, int> kinds;
+    for (const pv1::TimelineEntry& e : g.timeline()) ++kinds[e.kind()];
+    EXPECT_EQ(kinds[pv1::TIMELINE_ENTRY_KIND_SCHOOL_JOINED], 1);
+    EXPECT_EQ(kinds[pv1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED], 1);
+  }
+
   size_t LedgerSize(const std::string& token, const std::string& teacher) {
     tv1::ListLedgerRequest req;
     req.set_teacher_id(teacher);
@@ -121,6 +144,269 @@ class GrpcStoriesTest : public PlatformTest {
     grpc::Status s = CallWith(training(), &TStub::ListLedger, token, req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return static_cast<size_t>(resp.entries_size());
+  }
+  // Centre's completions for course in county 330782: a result per row, good rows credited, bad
+  // rows rejected with the field; re-sent, the same entries and one ledger entry each.
+  void ConfirmCompletionsTwice(const Principal& centre, const tv1::Course& course,
+                               const std::string& hr, const std::vector<std::string>& abc) {
+    const std::string& a = abc[0];
+    const std::string& b = abc[1];
+    const std::string& c = abc[2];
+    tv1::RecordCompletionsRequest batch;
+    batch.set_request_id("batch-330782");
+    batch.set_course_id(course.course_id());
+    *batch.add_rows() = Row(a, 24, "2025-10-20");
+    *batch.add_rows() = Row(b, 30, "2025-10-15");  // more than the course's 24 h
+    *batch.add_rows() = Row(b, 12.5, "2025-10-15");
+    *batch.add_rows() = Row("T-nobody", 8, "2025-10-15");
+    tv1::RecordCompletionsResponse first;
+    const std::string centre_token = Token(centre);
+    grpc::Status s = CallWith(training(), &TStub::RecordCompletions, centre_token, batch, &first);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(first.credited(), 2);
+    EXPECT_EQ(first.already_credited(), 0);
+    EXPECT_EQ(first.rejected(), 2);
+    ASSERT_EQ(first.results_size(), 4);
+    EXPECT_EQ(first.results(0).outcome(), tv1::COMPLETION_OUTCOME_CREDITED);
+    EXPECT_EQ(first.results(1).outcome(), tv1::COMPLETION_OUTCOME_REJECTED);
+    EXPECT_EQ(first.results(1).violation().field(), "rows[1].hours");
+    EXPECT_EQ(first.results(2).outcome(), tv1::COMPLETION_OUTCOME_CREDITED);
+    EXPECT_EQ(first.results(3).outcome(), tv1::COMPLETION_OUTCOME_REJECTED);
+    EXPECT_EQ(first.results(3).violation().field(), "rows[3].teacher_id");
+    // The same batch re-sent (same request id): the first answer. Re-sent as a new request: the
+    // credited rows are ALREADY_CREDITED with the same entries. One ledger entry each.
+    tv1::RecordCompletionsResponse replay;
+    ASSERT_TRUE(CallWith(training(), &TStub::RecordCompletions, centre_token, batch, &replay).ok());
+    EXPECT_EQ(replay.credited(), 2);
+    EXPECT_EQ(replay.results(0).entry_id(), first.results(0).entry_id());
+    batch.set_request_id("batch-330782-resent");
+    ASSERT_TRUE(CallWith(training(), &TStub::RecordCompletions, centre_token, batch, &replay).ok());
+    EXPECT_EQ(replay.credited(), 0);
+    EXPECT_EQ(replay.already_credited(), 2);
+    EXPECT_EQ(replay.rejected(), 2);
+    EXPECT_EQ(replay.results(0).outcome(), tv1::COMPLETION_OUTCOME_ALREADY_CREDITED);
+    EXPECT_EQ(replay.results(0).entry_id(), first.results(0).entry_id());
+    EXPECT_EQ(replay.results(2).entry_id(), first.results(2).entry_id());
+    EXPECT_EQ(LedgerSize(hr, a), 1u);
+    EXPECT_EQ(LedgerSize(hr, b), 1u);
+    EXPECT_EQ(LedgerSize(hr, c), 0u);
+  }
+
+  // Before HR reviews the self-reports: a's summary counts only the credit, and the county report
+  // has everyone behind, largest shortfall first.
+  void ExpectEveryoneBehindBeforeReview(const std::string& hr,
+                                        const std::vector<std::string>& abc) {
+    const std::string& a = abc[0];
+    const std::string& b = abc[1];
+    const std::string& c = abc[2];
+    tv1::TrainingSummary mine = Summary(Token(TeacherP(a)), a);
+    EXPECT_EQ(mine.teacher_id(), a);
+    EXPECT_EQ(mine.cycle().first_day(), "2021-01-01");
+    EXPECT_EQ(mine.cycle().last_day(), "2025-12-31");
+    EXPECT_EQ(mine.days_left(), 36);
+    EXPECT_EQ(mine.required_hours(), 360);
+    EXPECT_EQ(mine.credited_hours(), 24);
+    EXPECT_EQ(mine.counted_hours(), 24);
+    EXPECT_EQ(mine.pending_hours(), 336);
+    EXPECT_EQ(mine.remaining_hours(), 336);
+    EXPECT_NEAR(mine.expected_hours(), 352.9, 0.011);  // 360 x 1790 / 1826
+    EXPECT_EQ(mine.status(), tv1::TRAINING_STATUS_BEHIND);
+
+    tv1::GetComplianceReportResponse before = Report(hr, "330782");
+    EXPECT_EQ(before.teachers(), 3);
+    EXPECT_EQ(Counts(before)[tv1::TRAINING_STATUS_BEHIND], 3);
+    EXPECT_EQ(before.completion_percent(), 0);
+    ASSERT_EQ(before.rows_size(), 3);
+    EXPECT_EQ(before.rows(0).teacher_id(), c);
+    EXPECT_EQ(before.rows(0).shortfall_hours(), 360);
+    EXPECT_EQ(before.rows(1).teacher_id(), b);
+    EXPECT_EQ(before.rows(1).shortfall_hours(), 347.5);
+    EXPECT_EQ(before.rows(2).teacher_id(), a);
+    EXPECT_EQ(before.rows(2).shortfall_hours(), 336);
+  }
+
+  void ApproveSelfReport(const std::string& hr, const tv1::TrainingRecord& record) {
+    tv1::ReviewTrainingRecordRequest review;
+    review.set_request_id("review-" + record.record_id());
+    review.set_record_id(record.record_id());
+    review.set_decision(tv1::REVIEW_DECISION_APPROVE);
+    tv1::ReviewTrainingRecordResponse reviewed;
+    grpc::Status s = CallWith(training(), &TStub::ReviewTrainingRecord, hr, review, &reviewed);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(reviewed.record().state(), tv1::TRAINING_RECORD_STATE_CREDITED);
+    EXPECT_EQ(reviewed.entry().hours(), record.hours());
+    EXPECT_EQ(reviewed.entry().source(), tv1::CREDIT_SOURCE_SELF_REPORT);
+  }
+
+  // DOMAIN §6: 24 + 336 = 360 is COMPLETE; 12.5 + 341 = 353.5 is on pace (>= 352.9) but owes
+  // 6.5 h with 36 <= 180 days left: AT_RISK; nothing at all is BEHIND.
+  void ExpectStandingAfterReview(const std::string& hr, const std::vector<std::string>& abc) {
+    const std::string& a = abc[0];
+    const std::string& b = abc[1];
+    const std::string& c = abc[2];
+    tv1::TrainingSummary mine = Summary(Token(TeacherP(a)), a);
+    EXPECT_EQ(mine.counted_hours(), 360);
+    EXPECT_EQ(mine.pending_hours(), 0);
+    EXPECT_EQ(mine.remaining_hours(), 0);
+    EXPECT_EQ(mine.shortfall_hours(), 0);
+    EXPECT_EQ(mine.status(), tv1::TRAINING_STATUS_COMPLETE);
+    tv1::TrainingSummary bs = Summary(hr, b);
+    EXPECT_EQ(bs.counted_hours(), 353.5);
+    EXPECT_EQ(bs.status(), tv1::TRAINING_STATUS_AT_RISK);
+
+    tv1::GetComplianceReportResponse after = Report(hr, "330782");
+    EXPECT_EQ(after.teachers(), 3);
+    auto counts = Counts(after);
+    EXPECT_EQ(counts[tv1::TRAINING_STATUS_COMPLETE], 1);
+    EXPECT_EQ(counts[tv1::TRAINING_STATUS_AT_RISK], 1);
+    EXPECT_EQ(counts[tv1::TRAINING_STATUS_BEHIND], 1);
+    EXPECT_EQ(counts[tv1::TRAINING_STATUS_ON_TRACK], 0);
+    EXPECT_EQ(after.completion_percent(), 33.33);
+    ASSERT_EQ(after.rows_size(), 2);
+    EXPECT_EQ(after.rows(0).teacher_id(), c);
+    EXPECT_EQ(after.rows(0).status(), tv1::TRAINING_STATUS_BEHIND);
+    EXPECT_EQ(after.rows(0).teacher_name(), "陈静");
+    EXPECT_EQ(after.rows(1).teacher_id(), b);
+    EXPECT_EQ(after.rows(1).status(), tv1::TRAINING_STATUS_AT_RISK);
+    EXPECT_EQ(after.rows(1).shortfall_hours(), 6.5);
+  }
+
+  // The growth file files the training service's events: the credits on the timeline and the
+  // latest summary (asynchronously, from the event stream).
+  void ExpectTrainingOnGrowthFile(const std::string& a) {
+    const std::string a_token = Token(TeacherP(a));
+    pv1::GetGrowthFileRequest get;
+    get.set_teacher_id(a);
+    pv1::GetGrowthFileResponse file;
+    std::string last_seen;
+    EXPECT_TRUE(Eventually([&] {
+      if (!CallWith(profile(), &PStub::GetGrowthFile, a_token, get, &file).ok()) return false;
+      for (const pv1::ServiceSummary& summary : file.growth_file().summaries()) {
+        if (summary.source() != "training") continue;
+        last_seen = summary.DebugString();
+        auto status = summary.values().find("status");
+        return status != summary.values().end() && status->second == "TRAINING_STATUS_COMPLETE";
+      }
+      return false;
+    })) << last_seen;
+    int external = 0;
+    for (const pv1::TimelineEntry& e : file.growth_file().timeline()) {
+      if (e.kind() == pv1::TIMELINE_ENTRY_KIND_EXTERNAL && e.external().source() == "training") {
+        ++external;
+      }
+    }
+    EXPECT_GE(external, 2) << "both credits of teacher " << a << " on the timeline";
+  }
+  // Teacher a reading teacher b's file, record and summary, or logging training for b: refused;
+  // a's own: allowed.
+  void ExpectTeacherKeptToOwnRecords(const std::string& a, const std::string& b) {
+    const std::string a_token = Token(TeacherP(a));
+    pv1::GetGrowthFileRequest file_of;
+    pv1::GetGrowthFileResponse file;
+    file_of.set_teacher_id(b);
+    EXPECT_EQ(CallWith(profile(), &PStub::GetGrowthFile, a_token, file_of, &file).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    pv1::GetTeacherRequest teacher_of;
+    pv1::GetTeacherResponse teacher;
+    teacher_of.set_teacher_id(b);
+    EXPECT_EQ(CallWith(profile(), &PStub::GetTeacher, a_token, teacher_of, &teacher).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    tv1::GetTrainingSummaryRequest summary_of;
+    tv1::GetTrainingSummaryResponse summary;
+    summary_of.set_teacher_id(b);
+    EXPECT_EQ(CallWith(training(), &TStub::GetTrainingSummary, a_token, summary_of, &summary)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    // ... and logging training for them.
+    tv1::LogTrainingRequest log;
+    log.set_teacher_id(b);
+    log.set_activity(tv1::TRAINING_ACTIVITY_PUBLIC_LESSON);
+    log.set_title("公开课");
+    log.set_level(common::v1::TRAINING_LEVEL_SCHOOL);
+    log.set_mode(common::v1::TRAINING_MODE_SCHOOL_BASED);
+    log.set_hours(4);
+    log.set_completed_on("2025-10-09");
+    log.mutable_evidence()->set_description("听课记录");
+    log.mutable_evidence()->set_file_ref("uploads/x.pdf");
+    tv1::LogTrainingResponse logged;
+    EXPECT_EQ(CallWith(training(), &TStub::LogTraining, a_token, log, &logged).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    // Their own: allowed.
+    file_of.set_teacher_id(a);
+    EXPECT_TRUE(CallWith(profile(), &PStub::GetGrowthFile, a_token, file_of, &file).ok());
+    summary_of.set_teacher_id(a);
+    EXPECT_TRUE(
+        CallWith(training(), &TStub::GetTrainingSummary, a_token, summary_of, &summary).ok());
+  }
+
+  // HR of another county (or province): not county 330783's compliance report nor teacher a;
+  // HR of the city above both may read the report.
+  void ExpectHrKeptToTheirRegion(const std::string& a) {
+    tv1::GetComplianceReportRequest report_of;
+    report_of.set_county_id("330783");
+    tv1::GetComplianceReportResponse report;
+    const std::string other_hr = Token(HrP(common::v1::ROLE_COUNTY_HR, "330784"));
+    EXPECT_EQ(CallWith(training(), &TStub::GetComplianceReport, other_hr, report_of, &report)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    pv1::GetGrowthFileRequest file_of;
+    pv1::GetGrowthFileResponse file;
+    file_of.set_teacher_id(a);
+    EXPECT_EQ(CallWith(profile(), &PStub::GetGrowthFile, other_hr, file_of, &file).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    const std::string other_province = Token(HrP(common::v1::ROLE_PROVINCE_HR, "320000"));
+    EXPECT_EQ(CallWith(training(), &TStub::GetComplianceReport, other_province, report_of, &report)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    const std::string city_hr = Token(HrP(common::v1::ROLE_CITY_HR, "330700"));
+    grpc::Status s = CallWith(training(), &TStub::GetComplianceReport, city_hr, report_of, &report);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(report.teachers(), 3);
+  }
+
+  // A training centre confirming completions on another centre's course, closing it, or
+  // registering a course for another provider: refused, and nothing changes; the owner may.
+  void ExpectCentreKeptToOwnCourses(const std::string& a) {
+    tv1::Course course = RegisterAndPublish(CentreP("P330783"), "330783");
+    const std::string other_centre = Token(CentreP("P-elsewhere"));
+    tv1::RecordCompletionsRequest batch;
+    batch.set_request_id("foreign-batch");
+    batch.set_course_id(course.course_id());
+    *batch.add_rows() = Row(a, 24, "2025-10-20");
+    tv1::RecordCompletionsResponse completions;
+    EXPECT_EQ(CallWith(training(), &TStub::RecordCompletions, other_centre, batch, &completions)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    tv1::CloseCourseRequest close;
+    close.set_request_id("foreign-close");
+    close.set_course_id(course.course_id());
+    tv1::CloseCourseResponse closed;
+    EXPECT_EQ(CallWith(training(), &TStub::CloseCourse, other_centre, close, &closed).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    const std::string hr = Token(HrP(common::v1::ROLE_COUNTY_HR, "330783"));
+    EXPECT_EQ(LedgerSize(hr, a), 0u) << "nothing was credited by the foreign centre";
+    tv1::GetCourseRequest get_course;
+    get_course.set_course_id(course.course_id());
+    tv1::GetCourseResponse got;
+    ASSERT_TRUE(CallWith(training(), &TStub::GetCourse, hr, get_course, &got).ok());
+    EXPECT_EQ(got.course().state(), tv1::COURSE_STATE_PUBLISHED);
+    // A centre registering a course for another provider.
+    tv1::RegisterCourseRequest foreign;
+    foreign.set_request_id("foreign-course");
+    *foreign.mutable_course() = got.course();
+    foreign.mutable_course()->clear_course_id();
+    foreign.mutable_course()->clear_state();
+    foreign.mutable_course()->clear_enrolled();
+    foreign.mutable_course()->clear_created_by();
+    tv1::RegisterCourseResponse registered;
+    EXPECT_EQ(CallWith(training(), &TStub::RegisterCourse, other_centre, foreign, &registered)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    // The owner may.
+    grpc::Status s = CallWith(training(), &TStub::RecordCompletions, Token(CentreP("P330783")),
+                              batch, &completions);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(completions.credited(), 1);
   }
 };
 
@@ -169,26 +455,7 @@ TEST_F(GrpcStoriesTest, HrImportsARosterAndReadsAGrowthFile) {
   pv1::GetGrowthFileResponse file;
   s = CallWith(profile(), &PStub::GetGrowthFile, hr, get, &file);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  const pv1::GrowthFile& g = file.growth_file();
-  EXPECT_EQ(g.as_of(), kToday);
-  EXPECT_EQ(g.teacher().name(), "王芳");
-  EXPECT_EQ(g.teacher().county_id(), "330781");
-  EXPECT_EQ(g.teacher().school_id(), county.school_ids.at("3307810001"));
-  EXPECT_EQ(g.teacher().title(), common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
-  EXPECT_EQ(g.teacher().title_conferred_on(), "2018-12-01");
-  EXPECT_EQ(g.teacher().post_status(), pv1::POST_STATUS_ON_DUTY);
-  EXPECT_THAT(g.teacher().subjects(), ::testing::ElementsAre("数学", "科学"));
-  // HR of the teacher's county sees the ID-card number (DESIGN: logged as such a read).
-  EXPECT_EQ(g.teacher().id_card_number(), IdCard("330781", "19900307", false, 1));
-  ASSERT_EQ(g.school_history_size(), 1);
-  EXPECT_EQ(g.school_history(0).school_name(), "城关第一小学");
-  EXPECT_EQ(g.school_history(0).from_date(), "2015-09-01");
-  EXPECT_EQ(g.school_history(0).to_date(), "");
-  EXPECT_FALSE(g.rural_or_weak_service().served());
-  std::map<pv1::TimelineEntryKind, int> kinds;
-  for (const pv1::TimelineEntry& e : g.timeline()) ++kinds[e.kind()];
-  EXPECT_EQ(kinds[pv1::TIMELINE_ENTRY_KIND_SCHOOL_JOINED], 1);
-  EXPECT_EQ(kinds[pv1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED], 1);
+  ASSERT_NO_FATAL_FAILURE(ExpectWangsFileAsHrSeesIt(county, file.growth_file()));
 
   // The teacher at the rural school has served rurally since she joined it.
   get.set_teacher_id(county.teacher_ids.at("N330781-3"));
@@ -215,6 +482,7 @@ TEST_F(GrpcStoriesTest, CentreConfirmsTeacherLogsHrApprovesAndTheReportFollows) 
   const std::string a = county.teacher_ids.at("N330782-1");
   const std::string b = county.teacher_ids.at("N330782-2");
   const std::string c = county.teacher_ids.at("N330782-3");
+  const std::vector<std::string> abc = {a, b, c};
   const std::string hr = Token(HrP(common::v1::ROLE_COUNTY_HR, "330782"));
 
   // A training centre registers a course and publishes it; a teacher sees it.
@@ -229,142 +497,20 @@ TEST_F(GrpcStoriesTest, CentreConfirmsTeacherLogsHrApprovesAndTheReportFollows) 
   EXPECT_EQ(got_course.course().title(), "新课标解读与课堂实践");
   EXPECT_EQ(got_course.course().state(), tv1::COURSE_STATE_PUBLISHED);
 
-  // Completions: a result per row; good rows credited, bad rows rejected with the field.
-  tv1::RecordCompletionsRequest batch;
-  batch.set_request_id("batch-330782");
-  batch.set_course_id(course.course_id());
-  *batch.add_rows() = Row(a, 24, "2025-10-20");
-  *batch.add_rows() = Row(b, 30, "2025-10-15");  // more than the course's 24 h
-  *batch.add_rows() = Row(b, 12.5, "2025-10-15");
-  *batch.add_rows() = Row("T-nobody", 8, "2025-10-15");
-  tv1::RecordCompletionsResponse first;
-  const std::string centre_token = Token(centre);
-  grpc::Status s = CallWith(training(), &TStub::RecordCompletions, centre_token, batch, &first);
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(first.credited(), 2);
-  EXPECT_EQ(first.already_credited(), 0);
-  EXPECT_EQ(first.rejected(), 2);
-  ASSERT_EQ(first.results_size(), 4);
-  EXPECT_EQ(first.results(0).outcome(), tv1::COMPLETION_OUTCOME_CREDITED);
-  EXPECT_EQ(first.results(1).outcome(), tv1::COMPLETION_OUTCOME_REJECTED);
-  EXPECT_EQ(first.results(1).violation().field(), "rows[1].hours");
-  EXPECT_EQ(first.results(2).outcome(), tv1::COMPLETION_OUTCOME_CREDITED);
-  EXPECT_EQ(first.results(3).outcome(), tv1::COMPLETION_OUTCOME_REJECTED);
-  EXPECT_EQ(first.results(3).violation().field(), "rows[3].teacher_id");
-  // The same batch re-sent (same request id): the first answer. Re-sent as a new request: the
-  // credited rows are ALREADY_CREDITED with the same entries. One ledger entry each.
-  tv1::RecordCompletionsResponse replay;
-  ASSERT_TRUE(CallWith(training(), &TStub::RecordCompletions, centre_token, batch, &replay).ok());
-  EXPECT_EQ(replay.credited(), 2);
-  EXPECT_EQ(replay.results(0).entry_id(), first.results(0).entry_id());
-  batch.set_request_id("batch-330782-resent");
-  ASSERT_TRUE(CallWith(training(), &TStub::RecordCompletions, centre_token, batch, &replay).ok());
-  EXPECT_EQ(replay.credited(), 0);
-  EXPECT_EQ(replay.already_credited(), 2);
-  EXPECT_EQ(replay.rejected(), 2);
-  EXPECT_EQ(replay.results(0).outcome(), tv1::COMPLETION_OUTCOME_ALREADY_CREDITED);
-  EXPECT_EQ(replay.results(0).entry_id(), first.results(0).entry_id());
-  EXPECT_EQ(replay.results(2).entry_id(), first.results(2).entry_id());
-  EXPECT_EQ(LedgerSize(hr, a), 1u);
-  EXPECT_EQ(LedgerSize(hr, b), 1u);
-  EXPECT_EQ(LedgerSize(hr, c), 0u);
+  ASSERT_NO_FATAL_FAILURE(ConfirmCompletionsTwice(centre, course, hr, abc));
 
   // Teachers log training they did elsewhere, with evidence; it waits for HR.
   tv1::TrainingRecord a_record = LogConference(a, 336, "log-330782-a");
   EXPECT_EQ(a_record.state(), tv1::TRAINING_RECORD_STATE_AWAITING_REVIEW);
   tv1::TrainingRecord b_record = LogConference(b, 341, "log-330782-b");
-  const std::string a_token = Token(TeacherP(a));
-  tv1::TrainingSummary mine = Summary(a_token, a);
-  EXPECT_EQ(mine.teacher_id(), a);
-  EXPECT_EQ(mine.cycle().first_day(), "2021-01-01");
-  EXPECT_EQ(mine.cycle().last_day(), "2025-12-31");
-  EXPECT_EQ(mine.days_left(), 36);
-  EXPECT_EQ(mine.required_hours(), 360);
-  EXPECT_EQ(mine.credited_hours(), 24);
-  EXPECT_EQ(mine.counted_hours(), 24);
-  EXPECT_EQ(mine.pending_hours(), 336);
-  EXPECT_EQ(mine.remaining_hours(), 336);
-  EXPECT_NEAR(mine.expected_hours(), 352.9, 0.011);  // 360 x 1790 / 1826
-  EXPECT_EQ(mine.status(), tv1::TRAINING_STATUS_BEHIND);
-
-  // Before HR reviews: everyone behind, largest shortfall first.
-  tv1::GetComplianceReportResponse before = Report(hr, "330782");
-  EXPECT_EQ(before.teachers(), 3);
-  EXPECT_EQ(Counts(before)[tv1::TRAINING_STATUS_BEHIND], 3);
-  EXPECT_EQ(before.completion_percent(), 0);
-  ASSERT_EQ(before.rows_size(), 3);
-  EXPECT_EQ(before.rows(0).teacher_id(), c);
-  EXPECT_EQ(before.rows(0).shortfall_hours(), 360);
-  EXPECT_EQ(before.rows(1).teacher_id(), b);
-  EXPECT_EQ(before.rows(1).shortfall_hours(), 347.5);
-  EXPECT_EQ(before.rows(2).teacher_id(), a);
-  EXPECT_EQ(before.rows(2).shortfall_hours(), 336);
+  ASSERT_NO_FATAL_FAILURE(ExpectEveryoneBehindBeforeReview(hr, abc));
 
   // HR approves both self-reports.
   for (const tv1::TrainingRecord& record : {a_record, b_record}) {
-    tv1::ReviewTrainingRecordRequest review;
-    review.set_request_id("review-" + record.record_id());
-    review.set_record_id(record.record_id());
-    review.set_decision(tv1::REVIEW_DECISION_APPROVE);
-    tv1::ReviewTrainingRecordResponse reviewed;
-    s = CallWith(training(), &TStub::ReviewTrainingRecord, hr, review, &reviewed);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    EXPECT_EQ(reviewed.record().state(), tv1::TRAINING_RECORD_STATE_CREDITED);
-    EXPECT_EQ(reviewed.entry().hours(), record.hours());
-    EXPECT_EQ(reviewed.entry().source(), tv1::CREDIT_SOURCE_SELF_REPORT);
+    ASSERT_NO_FATAL_FAILURE(ApproveSelfReport(hr, record));
   }
-
-  // DOMAIN §6: 24 + 336 = 360 is COMPLETE; 12.5 + 341 = 353.5 is on pace (>= 352.9) but owes
-  // 6.5 h with 36 <= 180 days left: AT_RISK; nothing at all is BEHIND.
-  mine = Summary(a_token, a);
-  EXPECT_EQ(mine.counted_hours(), 360);
-  EXPECT_EQ(mine.pending_hours(), 0);
-  EXPECT_EQ(mine.remaining_hours(), 0);
-  EXPECT_EQ(mine.shortfall_hours(), 0);
-  EXPECT_EQ(mine.status(), tv1::TRAINING_STATUS_COMPLETE);
-  tv1::TrainingSummary bs = Summary(hr, b);
-  EXPECT_EQ(bs.counted_hours(), 353.5);
-  EXPECT_EQ(bs.status(), tv1::TRAINING_STATUS_AT_RISK);
-
-  tv1::GetComplianceReportResponse after = Report(hr, "330782");
-  EXPECT_EQ(after.teachers(), 3);
-  auto counts = Counts(after);
-  EXPECT_EQ(counts[tv1::TRAINING_STATUS_COMPLETE], 1);
-  EXPECT_EQ(counts[tv1::TRAINING_STATUS_AT_RISK], 1);
-  EXPECT_EQ(counts[tv1::TRAINING_STATUS_BEHIND], 1);
-  EXPECT_EQ(counts[tv1::TRAINING_STATUS_ON_TRACK], 0);
-  EXPECT_EQ(after.completion_percent(), 33.33);
-  ASSERT_EQ(after.rows_size(), 2);
-  EXPECT_EQ(after.rows(0).teacher_id(), c);
-  EXPECT_EQ(after.rows(0).status(), tv1::TRAINING_STATUS_BEHIND);
-  EXPECT_EQ(after.rows(0).teacher_name(), "陈静");
-  EXPECT_EQ(after.rows(1).teacher_id(), b);
-  EXPECT_EQ(after.rows(1).status(), tv1::TRAINING_STATUS_AT_RISK);
-  EXPECT_EQ(after.rows(1).shortfall_hours(), 6.5);
-
-  // The growth file files the training service's events: the credits on the timeline and the
-  // latest summary (asynchronously, from the event stream).
-  pv1::GetGrowthFileRequest get;
-  get.set_teacher_id(a);
-  pv1::GetGrowthFileResponse file;
-  std::string last_seen;
-  EXPECT_TRUE(Eventually([&] {
-    if (!CallWith(profile(), &PStub::GetGrowthFile, a_token, get, &file).ok()) return false;
-    for (const pv1::ServiceSummary& summary : file.growth_file().summaries()) {
-      if (summary.source() != "training") continue;
-      last_seen = summary.DebugString();
-      auto status = summary.values().find("status");
-      return status != summary.values().end() && status->second == "TRAINING_STATUS_COMPLETE";
-    }
-    return false;
-  })) << last_seen;
-  int external = 0;
-  for (const pv1::TimelineEntry& e : file.growth_file().timeline()) {
-    if (e.kind() == pv1::TIMELINE_ENTRY_KIND_EXTERNAL && e.external().source() == "training") {
-      ++external;
-    }
-  }
-  EXPECT_GE(external, 2) << "both credits of teacher " << a << " on the timeline";
+  ASSERT_NO_FATAL_FAILURE(ExpectStandingAfterReview(hr, abc));
+  ExpectTrainingOnGrowthFile(a);
 }
 
 // ---- Scope: the gateway lets the role in; the service keeps it to its own records.
@@ -377,50 +523,18 @@ TEST_F(GrpcStoriesTest, EachCallerSeesOnlyTheirOwnScope) {
   const std::string a = county.teacher_ids.at("N330783-1");
   const std::string b = county.teacher_ids.at("N330783-2");
   const std::string c = county.teacher_ids.at("N330783-3");  // the other school
-  const std::string a_token = Token(TeacherP(a));
 
-  // A teacher reading another teacher's file, record and summary.
-  pv1::GetGrowthFileRequest file_of;
-  pv1::GetGrowthFileResponse file;
-  file_of.set_teacher_id(b);
-  EXPECT_EQ(CallWith(profile(), &PStub::GetGrowthFile, a_token, file_of, &file).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  pv1::GetTeacherRequest teacher_of;
-  pv1::GetTeacherResponse teacher;
-  teacher_of.set_teacher_id(b);
-  EXPECT_EQ(CallWith(profile(), &PStub::GetTeacher, a_token, teacher_of, &teacher).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  tv1::GetTrainingSummaryRequest summary_of;
-  tv1::GetTrainingSummaryResponse summary;
-  summary_of.set_teacher_id(b);
-  EXPECT_EQ(
-      CallWith(training(), &TStub::GetTrainingSummary, a_token, summary_of, &summary).error_code(),
-      grpc::StatusCode::PERMISSION_DENIED);
-  // ... and logging training for them.
-  tv1::LogTrainingRequest log;
-  log.set_teacher_id(b);
-  log.set_activity(tv1::TRAINING_ACTIVITY_PUBLIC_LESSON);
-  log.set_title("公开课");
-  log.set_level(common::v1::TRAINING_LEVEL_SCHOOL);
-  log.set_mode(common::v1::TRAINING_MODE_SCHOOL_BASED);
-  log.set_hours(4);
-  log.set_completed_on("2025-10-09");
-  log.mutable_evidence()->set_description("听课记录");
-  log.mutable_evidence()->set_file_ref("uploads/x.pdf");
-  tv1::LogTrainingResponse logged;
-  EXPECT_EQ(CallWith(training(), &TStub::LogTraining, a_token, log, &logged).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  // Their own: allowed.
-  file_of.set_teacher_id(a);
-  EXPECT_TRUE(CallWith(profile(), &PStub::GetGrowthFile, a_token, file_of, &file).ok());
-  summary_of.set_teacher_id(a);
-  EXPECT_TRUE(CallWith(training(), &TStub::GetTrainingSummary, a_token, summary_of, &summary).ok());
+  ExpectTeacherKeptToOwnRecords(a, b);
 
   // A school admin reading another school's teacher; their own school's teacher is fine.
   const std::string admin_token = Token(SchoolAdminP(county.school_ids.at("3307830001")));
+  pv1::GetGrowthFileRequest file_of;
+  pv1::GetGrowthFileResponse file;
   file_of.set_teacher_id(c);
   EXPECT_EQ(CallWith(profile(), &PStub::GetGrowthFile, admin_token, file_of, &file).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  tv1::GetTrainingSummaryRequest summary_of;
+  tv1::GetTrainingSummaryResponse summary;
   summary_of.set_teacher_id(c);
   EXPECT_EQ(CallWith(training(), &TStub::GetTrainingSummary, admin_token, summary_of, &summary)
                 .error_code(),
@@ -428,68 +542,8 @@ TEST_F(GrpcStoriesTest, EachCallerSeesOnlyTheirOwnScope) {
   file_of.set_teacher_id(b);
   EXPECT_TRUE(CallWith(profile(), &PStub::GetGrowthFile, admin_token, file_of, &file).ok());
 
-  // HR of another county: not this county's compliance report nor its teachers; HR of the city
-  // above both may.
-  tv1::GetComplianceReportRequest report_of;
-  report_of.set_county_id("330783");
-  tv1::GetComplianceReportResponse report;
-  const std::string other_hr = Token(HrP(common::v1::ROLE_COUNTY_HR, "330784"));
-  EXPECT_EQ(
-      CallWith(training(), &TStub::GetComplianceReport, other_hr, report_of, &report).error_code(),
-      grpc::StatusCode::PERMISSION_DENIED);
-  file_of.set_teacher_id(a);
-  EXPECT_EQ(CallWith(profile(), &PStub::GetGrowthFile, other_hr, file_of, &file).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  const std::string other_province = Token(HrP(common::v1::ROLE_PROVINCE_HR, "320000"));
-  EXPECT_EQ(CallWith(training(), &TStub::GetComplianceReport, other_province, report_of, &report)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  const std::string city_hr = Token(HrP(common::v1::ROLE_CITY_HR, "330700"));
-  grpc::Status s = CallWith(training(), &TStub::GetComplianceReport, city_hr, report_of, &report);
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(report.teachers(), 3);
-
-  // A training centre confirming completions on another centre's course, or publishing it.
-  tv1::Course course = RegisterAndPublish(CentreP("P330783"), "330783");
-  const std::string other_centre = Token(CentreP("P-elsewhere"));
-  tv1::RecordCompletionsRequest batch;
-  batch.set_request_id("foreign-batch");
-  batch.set_course_id(course.course_id());
-  *batch.add_rows() = Row(a, 24, "2025-10-20");
-  tv1::RecordCompletionsResponse completions;
-  EXPECT_EQ(CallWith(training(), &TStub::RecordCompletions, other_centre, batch, &completions)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  tv1::CloseCourseRequest close;
-  close.set_request_id("foreign-close");
-  close.set_course_id(course.course_id());
-  tv1::CloseCourseResponse closed;
-  EXPECT_EQ(CallWith(training(), &TStub::CloseCourse, other_centre, close, &closed).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  const std::string hr = Token(HrP(common::v1::ROLE_COUNTY_HR, "330783"));
-  EXPECT_EQ(LedgerSize(hr, a), 0u) << "nothing was credited by the foreign centre";
-  tv1::GetCourseRequest get_course;
-  get_course.set_course_id(course.course_id());
-  tv1::GetCourseResponse got;
-  ASSERT_TRUE(CallWith(training(), &TStub::GetCourse, hr, get_course, &got).ok());
-  EXPECT_EQ(got.course().state(), tv1::COURSE_STATE_PUBLISHED);
-  // A centre registering a course for another provider.
-  tv1::RegisterCourseRequest foreign;
-  foreign.set_request_id("foreign-course");
-  *foreign.mutable_course() = got.course();
-  foreign.mutable_course()->clear_course_id();
-  foreign.mutable_course()->clear_state();
-  foreign.mutable_course()->clear_enrolled();
-  foreign.mutable_course()->clear_created_by();
-  tv1::RegisterCourseResponse registered;
-  EXPECT_EQ(
-      CallWith(training(), &TStub::RegisterCourse, other_centre, foreign, &registered).error_code(),
-      grpc::StatusCode::PERMISSION_DENIED);
-  // The owner may.
-  s = CallWith(training(), &TStub::RecordCompletions, Token(CentreP("P330783")), batch,
-               &completions);
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(completions.credited(), 1);
+  ASSERT_NO_FATAL_FAILURE(ExpectHrKeptToTheirRegion(a));
+  ExpectCentreKeptToOwnCourses(a);
 }
 
 // ---- Tokens the gateway must refuse, UNAUTHENTICATED, before any backend sees the call.

@@ -202,6 +202,27 @@ class ReplayTest : public PlatformTest {
     return resp.teacher();
   }
 
+  // A self-report of teacher a for HR to review (setup, not a row): ids["conference"].
+  void LogSetupConference(const std::string& a, Ids* ids) {
+    tv1::LogTrainingRequest log;
+    log.set_request_id("setup-conference");
+    log.set_teacher_id(a);
+    log.set_activity(tv1::TRAINING_ACTIVITY_CONFERENCE);
+    log.set_title("省级课堂教学研讨会");
+    log.set_level(common::v1::TRAINING_LEVEL_PROVINCE);
+    log.set_mode(common::v1::TRAINING_MODE_FACE_TO_FACE);
+    log.set_hours(12);
+    log.set_started_on("2025-05-28");
+    log.set_completed_on("2025-06-01");
+    log.mutable_evidence()->set_description("参会证明");
+    log.mutable_evidence()->set_file_ref("uploads/conference.pdf");
+    tv1::LogTrainingResponse logged;
+    grpc::Status s = CallWith(platform().training_stub(), &tv1::TrainingService::Stub::LogTraining,
+                              platform().Token(TeacherP(a)), log, &logged);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    (*ids)["conference"] = logged.record().record_id();
+  }
+
   // The RPCs that take a request_id: every one of them must have a row.
   static std::set<std::string> Writes() {
     std::set<std::string> writes;
@@ -218,17 +239,10 @@ class ReplayTest : public PlatformTest {
   }
 };
 
-// `etag_of(teacher)` reads a teacher's etag when the row runs (events filed into the growth file
-// change it meanwhile).
-std::vector<Row> ProfileRows(const County& c, const County& d,
-                             std::function<std::string(const std::string&)> etag_of) {
+// County c's rows that create: a county, a school in c and a teacher at its urban school.
+std::vector<Row> ProfileCreateRows(const County& c) {
   const Principal admin = AdminP(), hr = HrP(common::v1::ROLE_COUNTY_HR, c.county_id);
-  const std::string a = c.teacher_ids.at("N" + c.county_id + "-1");
-  const std::string b = c.teacher_ids.at("N" + c.county_id + "-2");
-  const std::string t3 = c.teacher_ids.at("N" + c.county_id + "-3");
   const std::string urban = c.school_ids.at(c.county_id + "0001");
-  const std::string rural = c.school_ids.at(c.county_id + "0002");
-  const std::string d_urban = d.school_ids.at(d.county_id + "0001");
   const std::string county = c.county_id;
   std::vector<Row> rows;
   rows.push_back(MakeRow<pv1::CreateCountyRequest, pv1::CreateCountyResponse>(
@@ -278,6 +292,21 @@ std::vector<Row> ProfileRows(const County& c, const County& d,
         // HR reads the number unmasked: the stored answer holds it (sealed).
         EXPECT_EQ(resp.teacher().id_card_number().find('*'), std::string::npos);
       }));
+  return rows;
+}
+
+// County c's rows that change its teachers: an update, a timeline entry, a move, a transfer to
+// county d, and a roster import.
+std::vector<Row> ProfileChangeRows(const County& c, const County& d,
+                                   const std::function<std::string(const std::string&)>& etag_of) {
+  const Principal admin = AdminP(), hr = HrP(common::v1::ROLE_COUNTY_HR, c.county_id);
+  const std::string a = c.teacher_ids.at("N" + c.county_id + "-1");
+  const std::string b = c.teacher_ids.at("N" + c.county_id + "-2");
+  const std::string t3 = c.teacher_ids.at("N" + c.county_id + "-3");
+  const std::string rural = c.school_ids.at(c.county_id + "0002");
+  const std::string d_urban = d.school_ids.at(d.county_id + "0001");
+  const std::string county = c.county_id;
+  std::vector<Row> rows;
   rows.push_back(MakeRow<pv1::UpdateTeacherRequest, pv1::UpdateTeacherResponse>(
       hr, 1,
       [a, etag_of](Ids&, auto& r) {
@@ -329,8 +358,19 @@ std::vector<Row> ProfileRows(const County& c, const County& d,
   return rows;
 }
 
-std::vector<Row> TrainingRows(const County& c) {
-  const Principal hr = HrP(common::v1::ROLE_COUNTY_HR, c.county_id);
+// `etag_of(teacher)` reads a teacher's etag when the row runs (events filed into the growth file
+// change it meanwhile).
+std::vector<Row> ProfileRows(const County& c, const County& d,
+                             std::function<std::string(const std::string&)> etag_of) {
+  std::vector<Row> rows = ProfileCreateRows(c);
+  std::vector<Row> changes = ProfileChangeRows(c, d, etag_of);
+  rows.insert(rows.end(), changes.begin(), changes.end());
+  return rows;
+}
+
+// County c's course rows: register, publish, enrol, withdraw, a pending self-report and the
+// completion that closes it.
+std::vector<Row> TrainingCourseRows(const County& c) {
   const Principal centre = CentreP("P" + c.county_id);
   const std::string a = c.teacher_ids.at("N" + c.county_id + "-1");
   const std::string b = c.teacher_ids.at("N" + c.county_id + "-2");
@@ -403,6 +443,16 @@ std::vector<Row> TrainingRows(const County& c) {
         EXPECT_EQ(resp.results(0).closed_record_id(), ids.at("pending"));
         ids["entry"] = resp.results(0).entry_id();
       }));
+  return rows;
+}
+
+// County c's rows after the courses: HR's review, a reversal, closing the course, a policy.
+std::vector<Row> TrainingReviewRows(const County& c) {
+  const Principal hr = HrP(common::v1::ROLE_COUNTY_HR, c.county_id);
+  const Principal centre = CentreP("P" + c.county_id);
+  const std::string b = c.teacher_ids.at("N" + c.county_id + "-2");
+  const std::string county = c.county_id;
+  std::vector<Row> rows;
   rows.push_back(MakeRow<tv1::ReviewTrainingRecordRequest, tv1::ReviewTrainingRecordResponse>(
       hr, 1,
       [](Ids& ids, auto& r) {
@@ -440,11 +490,19 @@ std::vector<Row> TrainingRows(const County& c) {
   return rows;
 }
 
-std::vector<Row> RotationRows(const County& d) {
+std::vector<Row> TrainingRows(const County& c) {
+  std::vector<Row> rows = TrainingCourseRows(c);
+  std::vector<Row> reviews = TrainingReviewRows(c);
+  rows.insert(rows.end(), reviews.begin(), reviews.end());
+  return rows;
+}
+
+// County d's rows up to the rotations: a deferral recorded and ended, then three rotations (the
+// first a row, the other two set up to be rejected and cancelled).
+std::vector<Row> RotationCreateRows(const County& d) {
   const Principal hr = HrP(common::v1::ROLE_COUNTY_HR, d.county_id);
   const std::string rural = d.school_ids.at(d.county_id + "0002");
   const std::string t3 = d.teacher_ids.at("N" + d.county_id + "-3");
-  const std::string county = d.county_id;
   std::vector<Row> rows;
   rows.push_back(MakeRow<rv1::RecordDeferralRequest, rv1::RecordDeferralResponse>(
       hr, 1,
@@ -491,6 +549,14 @@ std::vector<Row> RotationRows(const County& d) {
     }
     rows.push_back(create);
   }
+  return rows;
+}
+
+// County d's rows that decide the rotations: approve, start, complete, reject, cancel; a policy.
+std::vector<Row> RotationDecisionRows(const County& d) {
+  const Principal hr = HrP(common::v1::ROLE_COUNTY_HR, d.county_id);
+  const std::string county = d.county_id;
+  std::vector<Row> rows;
   rows.push_back(MakeRow<rv1::ApproveRotationRequest, rv1::ApproveRotationResponse>(
       hr, 1, [](Ids& ids, auto& r) { r.set_rotation_id(ids.at("rotation")); },
       [](auto& r) { r.set_rotation_id(r.rotation_id() + "x"); }));
@@ -533,6 +599,13 @@ std::vector<Row> RotationRows(const County& d) {
       [](auto& r) { r.mutable_rotation()->set_ratio_percent(20); });
   policy.streams = "policy";
   rows.push_back(policy);
+  return rows;
+}
+
+std::vector<Row> RotationRows(const County& d) {
+  std::vector<Row> rows = RotationCreateRows(d);
+  std::vector<Row> decisions = RotationDecisionRows(d);
+  rows.insert(rows.end(), decisions.begin(), decisions.end());
   return rows;
 }
 
@@ -622,26 +695,7 @@ TEST_F(ReplayTest, EveryWriteAnswersItsRetriesWithTheFirstAnswer) {
   Ids ids;
   const std::string a = c.teacher_ids.at("N330791-1");
   const Principal hr = HrP(common::v1::ROLE_COUNTY_HR, "330791");
-  // A self-report for HR to review (setup, not a row).
-  {
-    tv1::LogTrainingRequest log;
-    log.set_request_id("setup-conference");
-    log.set_teacher_id(a);
-    log.set_activity(tv1::TRAINING_ACTIVITY_CONFERENCE);
-    log.set_title("省级课堂教学研讨会");
-    log.set_level(common::v1::TRAINING_LEVEL_PROVINCE);
-    log.set_mode(common::v1::TRAINING_MODE_FACE_TO_FACE);
-    log.set_hours(12);
-    log.set_started_on("2025-05-28");
-    log.set_completed_on("2025-06-01");
-    log.mutable_evidence()->set_description("参会证明");
-    log.mutable_evidence()->set_file_ref("uploads/conference.pdf");
-    tv1::LogTrainingResponse logged;
-    grpc::Status s = CallWith(platform().training_stub(), &tv1::TrainingService::Stub::LogTraining,
-                              platform().Token(TeacherP(a)), log, &logged);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    ids["conference"] = logged.record().record_id();
-  }
+  ASSERT_NO_FATAL_FAILURE(LogSetupConference(a, &ids));
   // The rotation service learns county d's teachers from the profile service's events.
   ASSERT_TRUE(Eventually([&] {
     rv1::ListEligibleRequest req;

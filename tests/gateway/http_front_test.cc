@@ -423,6 +423,28 @@ class HttpProfileTest : public HttpFrontTest {
     StartGateway("shidang.profile.v1.ProfileService=" + profile_->address());
   }
 
+  // Paging with the flat names list routes are used with (?pageSize=&pageToken=), bound into the
+  // request's `page`: one teacher (the county's only one) on the first page, none after it.
+  static void ExpectOneTeacherPerPage(HttpClient& client, const HttpHeaders& hr,
+                                      const std::string& teacher_id) {
+    HttpReply first_page = client.Send(
+        http::verb::get, absl::StrCat("/v1/counties/", kCounty, "/teachers?pageSize=1"), "", hr);
+    ASSERT_EQ(first_page.status, 200) << first_page.body;
+    EXPECT_THAT(first_page.body, HasSubstr(teacher_id));
+    const std::string marker = R"("nextPageToken":")";
+    size_t token_at = first_page.body.find(marker);
+    ASSERT_NE(token_at, std::string::npos) << first_page.body;
+    token_at += marker.size();
+    const std::string token =
+        first_page.body.substr(token_at, first_page.body.find('"', token_at) - token_at);
+    ASSERT_FALSE(token.empty());
+    HttpReply next = client.Send(
+        http::verb::get,
+        absl::StrCat("/v1/counties/", kCounty, "/teachers?pageSize=1&pageToken=", token), "", hr);
+    ASSERT_EQ(next.status, 200) << next.body;
+    EXPECT_THAT(next.body, Not(HasSubstr(teacher_id)));
+  }
+
   RedisServer redis_;
   std::unique_ptr<ServiceProcess> profile_;
 };
@@ -490,24 +512,7 @@ TEST_F(HttpProfileTest, TeacherOverHttpWithIdempotencyConflictsAndNotFound) {
   ASSERT_EQ(list.status, 200) << list.body;
   EXPECT_THAT(list.body, HasSubstr(teacher_id));
 
-  // Paging with the flat names list routes are used with (?pageSize=&pageToken=), bound into the
-  // request's `page`: one teacher on the first page, none after it.
-  HttpReply first_page = client.Send(
-      http::verb::get, absl::StrCat("/v1/counties/", kCounty, "/teachers?pageSize=1"), "", hr);
-  ASSERT_EQ(first_page.status, 200) << first_page.body;
-  EXPECT_THAT(first_page.body, HasSubstr(teacher_id));
-  const std::string marker = R"("nextPageToken":")";
-  size_t token_at = first_page.body.find(marker);
-  ASSERT_NE(token_at, std::string::npos) << first_page.body;
-  token_at += marker.size();
-  const std::string token =
-      first_page.body.substr(token_at, first_page.body.find('"', token_at) - token_at);
-  ASSERT_FALSE(token.empty());
-  HttpReply next = client.Send(
-      http::verb::get,
-      absl::StrCat("/v1/counties/", kCounty, "/teachers?pageSize=1&pageToken=", token), "", hr);
-  ASSERT_EQ(next.status, 200) << next.body;
-  EXPECT_THAT(next.body, Not(HasSubstr(teacher_id)));
+  ASSERT_NO_FATAL_FAILURE(ExpectOneTeacherPerPage(client, hr, teacher_id));
 
   // County HR cannot tell an unknown id from another county's teacher (AIP-211): 403 for both.
   HttpReply missing = client.Send(http::verb::get, "/v1/teachers/T-does-not-exist", "", hr);

@@ -234,6 +234,42 @@ class IdCardsTest : public ProfileFixture {
     return Call(&v1::ProfileService::Stub::CheckRoster, HrThere(), req, resp);
   }
 
+  // Writes that answer with a teacher: HR updates a (1 unmasked read) and adds an honour to b (1),
+  // the school admin adds one too (0: masked), city HR transfers b to `there` (1, read there).
+  void WriteAnsweringWithTeachers(const Place& there, const v1::Teacher& a, const v1::Teacher& b,
+                                  const Principal& hr, const Principal& school_admin,
+                                  const Principal& city_hr) {
+    v1::UpdateTeacherRequest update;
+    update.set_teacher_id(a.teacher_id());
+    update.mutable_teacher()->set_phone("13800000000");
+    update.mutable_update_mask()->add_paths("phone");
+    v1::UpdateTeacherResponse updated;
+    ASSERT_TRUE(Call(&v1::ProfileService::Stub::UpdateTeacher, hr, update, &updated).ok());  // 1
+    v1::AddTimelineEntryRequest add;
+    add.set_teacher_id(b.teacher_id());
+    add.mutable_entry()->set_kind(v1::TIMELINE_ENTRY_KIND_HONOUR);
+    add.mutable_entry()->set_occurred_on("2021-12-01");
+    add.mutable_entry()->set_summary("县优秀教师");
+    add.mutable_entry()->mutable_honour()->set_name("县优秀教师");
+    add.mutable_entry()->mutable_honour()->set_level(v1::AWARD_LEVEL_COUNTY);
+    v1::AddTimelineEntryResponse added;
+    ASSERT_TRUE(Call(&v1::ProfileService::Stub::AddTimelineEntry, hr, add, &added).ok());  // 1 (b)
+    add.mutable_entry()->set_summary("校优秀教师");
+    ASSERT_TRUE(
+        Call(&v1::ProfileService::Stub::AddTimelineEntry, school_admin, add, &added).ok());  // 0
+    ASSERT_TRUE(added.teacher().id_card_number().empty());
+    // City HR transfers b: the answer is read in the receiving county.
+    v1::TransferTeacherRequest transfer;
+    transfer.set_teacher_id(b.teacher_id());
+    transfer.set_to_county_id(kOtherCounty);
+    transfer.set_to_school_id(there.school);
+    transfer.set_transferred_on("2025-09-01");
+    v1::TransferTeacherResponse transferred;
+    grpc::Status s =
+        Call(&v1::ProfileService::Stub::TransferTeacher, city_hr, transfer, &transferred);
+    ASSERT_TRUE(s.ok()) << s.error_message();  // 1 (b, in kOtherCounty)
+  }
+
   IdCardVault vault_{kTestDataKey};
   Principal admin_ = Who(common::v1::ROLE_ADMIN, "ops");
 };
@@ -270,35 +306,7 @@ TEST_F(IdCardsTest, EveryUnmaskedReadIsListedOnceAndMaskedReadsNever) {
   v1::GetGrowthFileResponse filed;
   ASSERT_TRUE(Call(&v1::ProfileService::Stub::GetGrowthFile, hr, file, &filed).ok());  // 1 (b)
 
-  v1::UpdateTeacherRequest update;
-  update.set_teacher_id(a.teacher_id());
-  update.mutable_teacher()->set_phone("13800000000");
-  update.mutable_update_mask()->add_paths("phone");
-  v1::UpdateTeacherResponse updated;
-  ASSERT_TRUE(Call(&v1::ProfileService::Stub::UpdateTeacher, hr, update, &updated).ok());  // 1
-  v1::AddTimelineEntryRequest add;
-  add.set_teacher_id(b.teacher_id());
-  add.mutable_entry()->set_kind(v1::TIMELINE_ENTRY_KIND_HONOUR);
-  add.mutable_entry()->set_occurred_on("2021-12-01");
-  add.mutable_entry()->set_summary("县优秀教师");
-  add.mutable_entry()->mutable_honour()->set_name("县优秀教师");
-  add.mutable_entry()->mutable_honour()->set_level(v1::AWARD_LEVEL_COUNTY);
-  v1::AddTimelineEntryResponse added;
-  ASSERT_TRUE(Call(&v1::ProfileService::Stub::AddTimelineEntry, hr, add, &added).ok());  // 1 (b)
-  add.mutable_entry()->set_summary("校优秀教师");
-  ASSERT_TRUE(
-      Call(&v1::ProfileService::Stub::AddTimelineEntry, school_admin, add, &added).ok());  // 0
-  ASSERT_TRUE(added.teacher().id_card_number().empty());
-  // City HR transfers b: the answer is read in the receiving county.
-  v1::TransferTeacherRequest transfer;
-  transfer.set_teacher_id(b.teacher_id());
-  transfer.set_to_county_id(kOtherCounty);
-  transfer.set_to_school_id(there.school);
-  transfer.set_transferred_on("2025-09-01");
-  v1::TransferTeacherResponse transferred;
-  grpc::Status s =
-      Call(&v1::ProfileService::Stub::TransferTeacher, city_hr, transfer, &transferred);
-  ASSERT_TRUE(s.ok()) << s.error_message();  // 1 (b, in kOtherCounty)
+  ASSERT_NO_FATAL_FAILURE(WriteAnsweringWithTeachers(there, a, b, hr, school_admin, city_hr));
 
   // (reader, teacher, method) -> count.
   std::map<std::tuple<std::string, std::string, std::string>, int> listed;

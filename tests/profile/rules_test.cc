@@ -307,7 +307,10 @@ TEST(DeriveTest, SupersessionOfLaterOrUnknownEntryIsIgnored) {
   EXPECT_TRUE(SupersededEntries(entries).empty());
 }
 
-TEST(DeriveTest, OtherKindsAndApply) {
+// A timeline of every other kind, in sequence: a city backbone designation (first), two
+// appraisals (2023's filed after 2024's), two honours, a designation and a retracted one, a
+// post status change and a demerit.
+std::vector<v1::TimelineEntry> OtherKindsTimeline() {
   std::vector<v1::TimelineEntry> entries;
   v1::TimelineEntry bb;
   bb.set_entry_id("bb");
@@ -370,21 +373,11 @@ TEST(DeriveTest, OtherKindsAndApply) {
   entries.push_back(status);
   entries.push_back(Finding("f", 10, "2025-01-15", cv1::ETHICS_SEVERITY_DEMERIT));
 
-  absl::StatusOr<DerivedValues> d = DeriveCurrentValues(entries, DefaultEthics(), D(2025, 6, 1));
-  ASSERT_TRUE(d.ok()) << d.status();
-  ASSERT_TRUE(d->latest_appraisal);
-  EXPECT_EQ(d->latest_appraisal->entry_id(), "ap24");
-  ASSERT_EQ(d->honours.size(), 2u);
-  EXPECT_EQ(d->honours[0].entry_id(), "h2");  // by date
-  EXPECT_EQ(d->honours[1].entry_id(), "h1");
-  ASSERT_EQ(d->designations.size(), 1u);
-  EXPECT_EQ(d->designations[0].entry_id(), "d1");
+  return entries;
+}
 
-  v1::Teacher teacher;
-  teacher.set_name("张老师");
-  teacher.set_post_status(v1::POST_STATUS_ON_DUTY);
-  teacher.set_title(cv1::PROFESSIONAL_TITLE_FULL_SENIOR);  // stale, must be cleared
-  ApplyDerivedValues(*d, &teacher);
+// The teacher as ApplyDerivedValues leaves it from OtherKindsTimeline() on 2025-06-01.
+void ExpectOtherKindsApplied(const v1::Teacher& teacher) {
   EXPECT_EQ(teacher.name(), "张老师");
   EXPECT_EQ(teacher.title(), cv1::PROFESSIONAL_TITLE_UNSPECIFIED);
   EXPECT_EQ(teacher.backbone_tier(), cv1::BACKBONE_TIER_CITY);
@@ -402,9 +395,30 @@ TEST(DeriveTest, OtherKindsAndApply) {
   EXPECT_EQ(teacher.ethics_veto().severity(), cv1::ETHICS_SEVERITY_DEMERIT);
   EXPECT_EQ(teacher.ethics_veto().from_date(), "2025-01-15");
   EXPECT_EQ(teacher.ethics_veto().until_date(), "2026-01-14");
+}
+
+TEST(DeriveTest, OtherKindsAndApply) {
+  std::vector<v1::TimelineEntry> entries = OtherKindsTimeline();
+
+  absl::StatusOr<DerivedValues> d = DeriveCurrentValues(entries, DefaultEthics(), D(2025, 6, 1));
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_TRUE(d->latest_appraisal);
+  EXPECT_EQ(d->latest_appraisal->entry_id(), "ap24");
+  ASSERT_EQ(d->honours.size(), 2u);
+  EXPECT_EQ(d->honours[0].entry_id(), "h2");  // by date
+  EXPECT_EQ(d->honours[1].entry_id(), "h1");
+  ASSERT_EQ(d->designations.size(), 1u);
+  EXPECT_EQ(d->designations[0].entry_id(), "d1");
+
+  v1::Teacher teacher;
+  teacher.set_name("张老师");
+  teacher.set_post_status(v1::POST_STATUS_ON_DUTY);
+  teacher.set_title(cv1::PROFESSIONAL_TITLE_FULL_SENIOR);  // stale, must be cleared
+  ApplyDerivedValues(*d, &teacher);
+  ASSERT_NO_FATAL_FAILURE(ExpectOtherKindsApplied(teacher));
 
   // The backbone designation lapses at review: the tier is cleared.
-  v1::TimelineEntry lapse = bb;
+  v1::TimelineEntry lapse = entries.front();  // the backbone designation
   lapse.set_entry_id("lapse");
   lapse.set_sequence(11);
   lapse.set_occurred_on("2025-03-01");

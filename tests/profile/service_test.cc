@@ -61,6 +61,22 @@ testing::RedisServerOptions AlwaysFsync() {
   return options;
 }
 
+// The answers to `who` for an id that exists and one that does not, side by side: the same code,
+// and the same message once the unknown id is read as the known one.
+struct TwoAnswers {
+  grpc::Status existing;
+  grpc::Status unknown;
+};
+
+void ExpectAlike(const TwoAnswers& answers, const std::string& existing_id,
+                 const std::string& unknown_id, grpc::StatusCode code) {
+  EXPECT_EQ(answers.existing.error_code(), code) << answers.existing.error_message();
+  EXPECT_EQ(answers.unknown.error_code(), answers.existing.error_code())
+      << answers.unknown.error_message();
+  EXPECT_EQ(absl::StrReplaceAll(answers.unknown.error_message(), {{unknown_id, existing_id}}),
+            answers.existing.error_message());
+}
+
 class ProfileServiceTest : public ProfileFixture {
  protected:
   ProfileServiceTest() : ProfileFixture(AlwaysFsync()) {}
@@ -134,6 +150,42 @@ class ProfileServiceTest : public ProfileFixture {
       if (resp.page().next_page_token().empty()) return total;
       req.mutable_page()->set_page_token(resp.page().next_page_token());
     }
+  }
+
+  // Schools: the id carries the county, so a school outside the caller's reach is refused before
+  // it is read, whether it exists or not (school_b is in the county, elsewhere in another).
+  void ExpectSchoolsOutOfReachAlike(const Principal& teacher_a, const Principal& admin_a,
+                                    const std::string& school_b, const std::string& elsewhere) {
+    const std::string no_school = "S" + std::string(kCounty) + "-0123456789";
+    const std::string no_school_elsewhere = "S" + std::string(kOtherCounty) + "-0123456789";
+    auto school_id = [](auto& req, const std::string& id) { req.set_school_id(id); };
+    auto ask_school = [&](const Principal& who, const std::string& existing,
+                          const std::string& unknown) {
+      TwoAnswers answers;
+      v1::GetSchoolRequest req;
+      v1::GetSchoolResponse resp;
+      school_id(req, existing);
+      answers.existing = Call(&v1::ProfileService::Stub::GetSchool, who, req, &resp);
+      school_id(req, unknown);
+      answers.unknown = Call(&v1::ProfileService::Stub::GetSchool, who, req, &resp);
+      return answers;
+    };
+    ExpectAlike(ask_school(teacher_a, school_b, no_school), school_b, no_school,
+                grpc::StatusCode::PERMISSION_DENIED);
+    ExpectAlike(ask_school(admin_a, school_b, no_school), school_b, no_school,
+                grpc::StatusCode::PERMISSION_DENIED);
+    ExpectAlike(ask_school(hr_, elsewhere, no_school_elsewhere), elsewhere, no_school_elsewhere,
+                grpc::StatusCode::PERMISSION_DENIED);
+    // Listing one school's teachers: a school of another county is outside the region either way.
+    auto list_school = [&](const std::string& id) {
+      v1::ListTeachersRequest req;
+      req.set_county_id(kCounty);
+      req.set_school_id(id);
+      v1::ListTeachersResponse resp;
+      return Call(&v1::ProfileService::Stub::ListTeachers, hr_, req, &resp);
+    };
+    ExpectAlike({list_school(elsewhere), list_school(no_school_elsewhere)}, elsewhere,
+                no_school_elsewhere, grpc::StatusCode::INVALID_ARGUMENT);
   }
 
   Principal admin_ = Who(common::v1::ROLE_ADMIN, "ops");
@@ -230,22 +282,6 @@ TEST_F(ProfileServiceTest, ScopeRefusals) {
   EXPECT_EQ(listed.teachers(0).teacher_id(), a.teacher_id());
 }
 
-// The answers to `who` for an id that exists and one that does not, side by side: the same code,
-// and the same message once the unknown id is read as the known one.
-struct TwoAnswers {
-  grpc::Status existing;
-  grpc::Status unknown;
-};
-
-void ExpectAlike(const TwoAnswers& answers, const std::string& existing_id,
-                 const std::string& unknown_id, grpc::StatusCode code) {
-  EXPECT_EQ(answers.existing.error_code(), code) << answers.existing.error_message();
-  EXPECT_EQ(answers.unknown.error_code(), answers.existing.error_code())
-      << answers.unknown.error_message();
-  EXPECT_EQ(absl::StrReplaceAll(answers.unknown.error_message(), {{unknown_id, existing_id}}),
-            answers.existing.error_message());
-}
-
 TEST_F(ProfileServiceTest, CallersCannotTellAnUnknownIdFromOneTheyMayNotSee) {
   CreateCounty();
   CreateCounty(kOtherCounty);
@@ -305,38 +341,8 @@ TEST_F(ProfileServiceTest, CallersCannotTellAnUnknownIdFromOneTheyMayNotSee) {
                 b.teacher_id(), nobody, grpc::StatusCode::PERMISSION_DENIED);
   }
 
-  // Schools: the id carries the county, so a school outside the caller's reach is refused before
-  // it is read, whether it exists or not.
+  ExpectSchoolsOutOfReachAlike(teacher_a, admin_a, school_b, elsewhere);
   const std::string no_school = "S" + std::string(kCounty) + "-0123456789";
-  const std::string no_school_elsewhere = "S" + std::string(kOtherCounty) + "-0123456789";
-  auto school_id = [](auto& req, const std::string& id) { req.set_school_id(id); };
-  auto ask_school = [&](const Principal& who, const std::string& existing,
-                        const std::string& unknown) {
-    TwoAnswers answers;
-    v1::GetSchoolRequest req;
-    v1::GetSchoolResponse resp;
-    school_id(req, existing);
-    answers.existing = Call(&v1::ProfileService::Stub::GetSchool, who, req, &resp);
-    school_id(req, unknown);
-    answers.unknown = Call(&v1::ProfileService::Stub::GetSchool, who, req, &resp);
-    return answers;
-  };
-  ExpectAlike(ask_school(teacher_a, school_b, no_school), school_b, no_school,
-              grpc::StatusCode::PERMISSION_DENIED);
-  ExpectAlike(ask_school(admin_a, school_b, no_school), school_b, no_school,
-              grpc::StatusCode::PERMISSION_DENIED);
-  ExpectAlike(ask_school(hr_, elsewhere, no_school_elsewhere), elsewhere, no_school_elsewhere,
-              grpc::StatusCode::PERMISSION_DENIED);
-  // Listing one school's teachers: a school of another county is outside the region either way.
-  auto list_school = [&](const std::string& id) {
-    v1::ListTeachersRequest req;
-    req.set_county_id(kCounty);
-    req.set_school_id(id);
-    v1::ListTeachersResponse resp;
-    return Call(&v1::ProfileService::Stub::ListTeachers, hr_, req, &resp);
-  };
-  ExpectAlike({list_school(elsewhere), list_school(no_school_elsewhere)}, elsewhere,
-              no_school_elsewhere, grpc::StatusCode::INVALID_ARGUMENT);
 
   // What a caller may see still answers: their own file, their school, HR's unknown teacher.
   v1::GetTeacherRequest own;

@@ -102,6 +102,59 @@ class RotationWithProfileTest : public testing::BesideProfileTest {
     return e;
   }
 
+  // The profile service moved the teacher to `rural`, once, and the rotation's four events
+  // (proposed, confirmed, approved, started) reached the timeline.
+  void ExpectMovedOnceWithTheRotationOnTheTimeline(const std::string& teacher,
+                                                   const std::string& rural) {
+    pv1::GetTeacherRequest get;
+    get.set_teacher_id(teacher);
+    pv1::GetTeacherResponse got;
+    ASSERT_TRUE(
+        Call(profile_stub_.get(), &pv1::ProfileService::Stub::GetTeacher, hr_, get, &got).ok());
+    EXPECT_EQ(got.teacher().school_id(), rural);
+    EXPECT_EQ(got.teacher().school_joined_on(), "2025-09-01");
+    pv1::ListTimelineRequest timeline;
+    timeline.set_teacher_id(teacher);
+    pv1::ListTimelineResponse entries;
+    int moves = 0, rotation_entries = 0;
+    ASSERT_TRUE(Eventually([&] {
+      entries.Clear();
+      if (!Call(profile_stub_.get(), &pv1::ProfileService::Stub::ListTimeline, hr_, timeline,
+                &entries)
+               .ok()) {
+        return false;
+      }
+      moves = rotation_entries = 0;
+      for (const pv1::TimelineEntry& e : entries.entries()) {
+        if (e.kind() == pv1::TIMELINE_ENTRY_KIND_SCHOOL_MOVED) ++moves;
+        if (e.kind() == pv1::TIMELINE_ENTRY_KIND_EXTERNAL && e.external().source() == "rotation") {
+          ++rotation_entries;
+        }
+      }
+      return rotation_entries >= 4;  // proposed, confirmed, approved, started
+    })) << entries.DebugString();
+    EXPECT_EQ(moves, 1);
+  }
+
+  // Judged where they were as the year began, the started rotation counts for the urban school.
+  void ExpectTheRotationCountsForTheUrbanSchool() {
+    v1::GetRotationComplianceRequest report;
+    report.set_county_id(kCounty);
+    report.set_school_year("2025");
+    v1::GetRotationComplianceResponse compliance;
+    ASSERT_TRUE(Eventually([&] {
+      compliance.Clear();
+      return Call(rotation_stub_.get(), &v1::RotationService::Stub::GetRotationCompliance, hr_,
+                  report, &compliance)
+                 .ok() &&
+             compliance.county().counting() == 1;
+    })) << compliance.DebugString();
+    EXPECT_EQ(compliance.county().eligible(), 1);
+    // Not a backbone teacher: ceil(20% x 1) = 1 backbone rotation is still missing.
+    EXPECT_EQ(compliance.county().backbone_shortfall(), 1);
+    EXPECT_FALSE(compliance.county().passes());
+  }
+
   std::unique_ptr<v1::RotationService::Stub> rotation_stub_;
 };
 
@@ -147,52 +200,9 @@ TEST_F(RotationWithProfileTest, EventsInMoveOutAndTheTimelineShowsIt) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(started, again));
 
-  // The profile service moved the teacher, once.
-  pv1::GetTeacherRequest get;
-  get.set_teacher_id(teacher);
-  pv1::GetTeacherResponse got;
-  ASSERT_TRUE(
-      Call(profile_stub_.get(), &pv1::ProfileService::Stub::GetTeacher, hr_, get, &got).ok());
-  EXPECT_EQ(got.teacher().school_id(), rural);
-  EXPECT_EQ(got.teacher().school_joined_on(), "2025-09-01");
-  pv1::ListTimelineRequest timeline;
-  timeline.set_teacher_id(teacher);
-  pv1::ListTimelineResponse entries;
-  int moves = 0, rotation_entries = 0;
-  ASSERT_TRUE(Eventually([&] {
-    entries.Clear();
-    if (!Call(profile_stub_.get(), &pv1::ProfileService::Stub::ListTimeline, hr_, timeline,
-              &entries)
-             .ok()) {
-      return false;
-    }
-    moves = rotation_entries = 0;
-    for (const pv1::TimelineEntry& e : entries.entries()) {
-      if (e.kind() == pv1::TIMELINE_ENTRY_KIND_SCHOOL_MOVED) ++moves;
-      if (e.kind() == pv1::TIMELINE_ENTRY_KIND_EXTERNAL && e.external().source() == "rotation") {
-        ++rotation_entries;
-      }
-    }
-    return rotation_entries >= 4;  // proposed, confirmed, approved, started
-  })) << entries.DebugString();
-  EXPECT_EQ(moves, 1);
+  ASSERT_NO_FATAL_FAILURE(ExpectMovedOnceWithTheRotationOnTheTimeline(teacher, rural));
 
-  // Judged where they were as the year began, the rotation counts for the urban school.
-  v1::GetRotationComplianceRequest report;
-  report.set_county_id(kCounty);
-  report.set_school_year("2025");
-  v1::GetRotationComplianceResponse compliance;
-  ASSERT_TRUE(Eventually([&] {
-    compliance.Clear();
-    return Call(rotation_stub_.get(), &v1::RotationService::Stub::GetRotationCompliance, hr_,
-                report, &compliance)
-               .ok() &&
-           compliance.county().counting() == 1;
-  })) << compliance.DebugString();
-  EXPECT_EQ(compliance.county().eligible(), 1);
-  // Not a backbone teacher: ceil(20% x 1) = 1 backbone rotation is still missing.
-  EXPECT_EQ(compliance.county().backbone_shortfall(), 1);
-  EXPECT_FALSE(compliance.county().passes());
+  ExpectTheRotationCountsForTheUrbanSchool();
 }
 
 // The facts UpdateTeacher changes reach the copy: a principal's post counts the years from

@@ -190,6 +190,41 @@ class RotationServiceTest : public testing::ServiceFixture<v1::RotationService> 
     return resp;
   }
 
+  // Action `m` (get, approve, reject, start or cancel) on rotation `id`, as `who`.
+  grpc::Status ActOnRotation(const Principal& who, const std::string& m, const std::string& id) {
+    if (m == "get") {
+      v1::GetRotationRequest req;
+      req.set_rotation_id(id);
+      v1::GetRotationResponse resp;
+      return Call(&v1::RotationService::Stub::GetRotation, who, req, &resp);
+    }
+    if (m == "approve") {
+      v1::ApproveRotationResponse resp;
+      return Approve(id, "a-" + id, who, &resp);
+    }
+    if (m == "reject") {
+      v1::RejectRotationRequest req;
+      req.set_request_id("r-" + id);
+      req.set_rotation_id(id);
+      req.set_reason("不合适");
+      v1::RejectRotationResponse resp;
+      return Call(&v1::RotationService::Stub::RejectRotation, who, req, &resp);
+    }
+    if (m == "start") {
+      v1::StartRotationRequest req;
+      req.set_request_id("s-" + id);
+      req.set_rotation_id(id);
+      v1::StartRotationResponse resp;
+      return Call(&v1::RotationService::Stub::StartRotation, who, req, &resp);
+    }
+    v1::CancelRotationRequest req;
+    req.set_request_id("c-" + id);
+    req.set_rotation_id(id);
+    req.set_reason("撤回");
+    v1::CancelRotationResponse resp;
+    return Call(&v1::RotationService::Stub::CancelRotation, who, req, &resp);
+  }
+
   std::unique_ptr<testing::ServiceProcess> second_;  // StartSecondInstance
   Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr", kCounty);
   Principal admin_ = Who(common::v1::ROLE_ADMIN, "root");
@@ -531,6 +566,18 @@ TEST_F(RotationServiceTest, Scope) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// Both refused alike: PERMISSION_DENIED, and the same message once the missing id is read as the
+// existing one.
+void ExpectSameRefusal(const grpc::Status& existing, const grpc::Status& missing,
+                       const std::string& existing_id, const std::string& missing_id) {
+  EXPECT_EQ(existing.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(missing.error_code(), existing.error_code());
+  std::string text = existing.error_message();
+  const size_t at = text.find(existing_id);
+  if (at != std::string::npos) text.replace(at, existing_id.size(), missing_id);
+  EXPECT_EQ(missing.error_message(), text);
+}
+
 // AIP-211: a caller who may not see a teacher or a rotation gets the same answer, word for word,
 // whether it exists or not; those who could see it still get NOT_FOUND for an unknown id.
 TEST_F(RotationServiceTest, CallersOutOfScopeCannotTellWhatExists) {
@@ -540,53 +587,11 @@ TEST_F(RotationServiceTest, CallersOutOfScopeCannotTellWhatExists) {
   std::string missing_rotation = rotation.rotation_id();
   missing_rotation.back() = missing_rotation.back() == '0' ? '1' : '0';
   const Principal other_hr = Who(common::v1::ROLE_COUNTY_HR, "o", kOtherCounty);
-  auto same = [](const grpc::Status& existing, const grpc::Status& missing,
-                 const std::string& existing_id, const std::string& missing_id) {
-    EXPECT_EQ(existing.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-    EXPECT_EQ(missing.error_code(), existing.error_code());
-    std::string text = existing.error_message();
-    const size_t at = text.find(existing_id);
-    if (at != std::string::npos) text.replace(at, existing_id.size(), missing_id);
-    EXPECT_EQ(missing.error_message(), text);
-  };
   for (const char* method : {"get", "approve", "reject", "start", "cancel"}) {
     SCOPED_TRACE(method);
-    auto ask = [&](const std::string& id) {
-      const std::string m = method;
-      if (m == "get") {
-        v1::GetRotationRequest req;
-        req.set_rotation_id(id);
-        v1::GetRotationResponse resp;
-        return Call(&v1::RotationService::Stub::GetRotation, other_hr, req, &resp);
-      }
-      if (m == "approve") {
-        v1::ApproveRotationResponse resp;
-        return Approve(id, "a-" + id, other_hr, &resp);
-      }
-      if (m == "reject") {
-        v1::RejectRotationRequest req;
-        req.set_request_id("r-" + id);
-        req.set_rotation_id(id);
-        req.set_reason("不合适");
-        v1::RejectRotationResponse resp;
-        return Call(&v1::RotationService::Stub::RejectRotation, other_hr, req, &resp);
-      }
-      if (m == "start") {
-        v1::StartRotationRequest req;
-        req.set_request_id("s-" + id);
-        req.set_rotation_id(id);
-        v1::StartRotationResponse resp;
-        return Call(&v1::RotationService::Stub::StartRotation, other_hr, req, &resp);
-      }
-      v1::CancelRotationRequest req;
-      req.set_request_id("c-" + id);
-      req.set_rotation_id(id);
-      req.set_reason("撤回");
-      v1::CancelRotationResponse resp;
-      return Call(&v1::RotationService::Stub::CancelRotation, other_hr, req, &resp);
-    };
-    same(ask(rotation.rotation_id()), ask(missing_rotation), rotation.rotation_id(),
-         missing_rotation);
+    auto ask = [&](const std::string& id) { return ActOnRotation(other_hr, method, id); };
+    ExpectSameRefusal(ask(rotation.rotation_id()), ask(missing_rotation), rotation.rotation_id(),
+                      missing_rotation);
   }
   // Teachers: deferrals, a teacher's rotations, a proposal.
   v1::RecordDeferralRequest deferral;
@@ -599,24 +604,25 @@ TEST_F(RotationServiceTest, CallersOutOfScopeCannotTellWhatExists) {
   const grpc::Status existing =
       Call(&v1::RotationService::Stub::RecordDeferral, other_hr, deferral, &deferred);
   deferral.set_teacher_id("T-nobody");
-  same(existing, Call(&v1::RotationService::Stub::RecordDeferral, other_hr, deferral, &deferred),
-       "T1", "T-nobody");
+  ExpectSameRefusal(existing,
+                    Call(&v1::RotationService::Stub::RecordDeferral, other_hr, deferral, &deferred),
+                    "T1", "T-nobody");
   v1::ListTeacherRotationsRequest list;
   v1::ListTeacherRotationsResponse listed;
   list.set_teacher_id("T1");
   const grpc::Status listed_existing =
       Call(&v1::RotationService::Stub::ListTeacherRotations, other_hr, list, &listed);
   list.set_teacher_id("T-nobody");
-  same(listed_existing,
-       Call(&v1::RotationService::Stub::ListTeacherRotations, other_hr, list, &listed), "T1",
-       "T-nobody");
+  ExpectSameRefusal(listed_existing,
+                    Call(&v1::RotationService::Stub::ListTeacherRotations, other_hr, list, &listed),
+                    "T1", "T-nobody");
   v1::CreateRotationResponse created;
   const grpc::Status proposed =
       Call(&v1::RotationService::Stub::CreateRotation, other_hr, Proposal("T1", "x1"), &created);
-  same(proposed,
-       Call(&v1::RotationService::Stub::CreateRotation, other_hr, Proposal("T-nobody", "x2"),
-            &created),
-       "T1", "T-nobody");
+  ExpectSameRefusal(proposed,
+                    Call(&v1::RotationService::Stub::CreateRotation, other_hr,
+                         Proposal("T-nobody", "x2"), &created),
+                    "T1", "T-nobody");
   // HR of the county itself (who could see one) is told the id names nothing.
   v1::GetRotationRequest get;
   get.set_rotation_id(missing_rotation);

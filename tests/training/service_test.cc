@@ -250,6 +250,218 @@ class TrainingServiceTest : public TrainingFixture {
     EXPECT_EQ(resp.record().state(), v1::TRAINING_RECORD_STATE_CREDITED);
   }
 
+  // Registers an 8-hour course `id` of the centre open to `region`, published if asked.
+  std::string AddCourse(const Principal& centre, const std::string& id,
+                        common::v1::TrainingLevel level, common::v1::TrainingMode mode,
+                        const std::string& start, const std::string& end, const std::string& region,
+                        bool publish) {
+    v1::RegisterCourseRequest req;
+    req.set_request_id(id);
+    v1::Course* c = req.mutable_course();
+    c->set_provider_id(centre.provider_id());
+    c->set_title(id);
+    c->set_level(level);
+    c->set_mode(mode);
+    c->set_hours(8);
+    c->set_start_date(start);
+    c->set_end_date(end);
+    c->set_capacity(10);
+    c->add_open_regions(region);
+    v1::RegisterCourseResponse resp;
+    EXPECT_TRUE(Call(&v1::TrainingService::Stub::RegisterCourse, centre, req, &resp).ok());
+    if (publish) {
+      v1::PublishCourseRequest p;
+      p.set_course_id(resp.course().course_id());
+      v1::PublishCourseResponse published;
+      EXPECT_TRUE(Call(&v1::TrainingService::Stub::PublishCourse, centre, p, &published).ok());
+    }
+    return resp.course().course_id();
+  }
+
+  // The ids of the courses `who` lists with `req`, and the page.
+  std::pair<std::set<std::string>, common::v1::PageInfo> ListCourseIds(
+      const Principal& who, const v1::ListCoursesRequest& req) {
+    v1::ListCoursesResponse resp;
+    grpc::Status s = Call(&v1::TrainingService::Stub::ListCourses, who, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::set<std::string> ids;
+    for (const v1::Course& course : resp.courses()) ids.insert(course.course_id());
+    return std::make_pair(ids, resp.page());
+  }
+
+  // T1 moved school: the new school's admin sees the teacher; the old one no longer does.
+  void ExpectMovedTeacherFollowsTheirSchool() {
+    const std::string new_school = "S330723-dddddddddd";
+    profile::v1::TimelineEntry moved;
+    moved.set_occurred_on("2025-09-01");
+    moved.mutable_school_change()->set_from_school_id(kSchool);
+    moved.mutable_school_change()->set_to_school_id(new_school);
+    PublishProfileEvent("profile.moved_school", "T1", moved);
+    v1::GetTrainingSummaryRequest get;
+    get.set_teacher_id("T1");
+    v1::GetTrainingSummaryResponse summary;
+    EXPECT_TRUE(Eventually([&] {
+      return Call(&v1::TrainingService::Stub::GetTrainingSummary,
+                  Who(common::v1::ROLE_SCHOOL_ADMIN, "sa2", "", new_school), get, &summary)
+          .ok();
+    }));
+    EXPECT_EQ(Call(&v1::TrainingService::Stub::GetTrainingSummary,
+                   Who(common::v1::ROLE_SCHOOL_ADMIN, "sa", "", kSchool), get, &summary)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    v1::GetComplianceReportRequest by_school;
+    by_school.set_county_id(kCounty);
+    by_school.set_school_id(new_school);
+    v1::GetComplianceReportResponse report;
+    ASSERT_TRUE(
+        Call(&v1::TrainingService::Stub::GetComplianceReport, hr_, by_school, &report).ok());
+    EXPECT_EQ(report.teachers(), 1);
+  }
+
+  // T2 retired on 2025-10-15: a completion of `course` before that day is credited, one on or
+  // after it is not.
+  void ExpectNoCreditFromRetirement(const v1::Course& course) {
+    profile::v1::TimelineEntry retired;
+    retired.set_occurred_on("2025-10-15");
+    retired.mutable_post_status_changed()->set_from_status(profile::v1::POST_STATUS_ON_DUTY);
+    retired.mutable_post_status_changed()->set_to_status(profile::v1::POST_STATUS_RETIRED);
+    PublishProfileEvent("profile.post_status_changed", "T2", retired);
+    // Nor may a retired teacher enrol (which also tells when the event was applied).
+    v1::Course other = RegisterCourse(centre_, "c-2");
+    v1::EnrollRequest enroll;
+    enroll.set_course_id(other.course_id());
+    enroll.set_teacher_id("T2");
+    v1::EnrollResponse enrolled;
+    EXPECT_TRUE(Eventually([&] {
+      return Call(&v1::TrainingService::Stub::Enroll, admin_, enroll, &enrolled).error_code() ==
+             grpc::StatusCode::INVALID_ARGUMENT;
+    }));
+    v1::RecordCompletionsRequest late;
+    late.set_course_id(course.course_id());
+    *late.add_rows() = Row("T2", 24, "2025-10-15");
+    v1::RecordCompletionsResponse refused;
+    ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, late, &refused).ok());
+    EXPECT_EQ(refused.rejected(), 1);
+    EXPECT_EQ(refused.results(0).violation().field(), "rows[0].completed_on");
+    EXPECT_THAT(refused.results(0).violation().description(), HasSubstr("2025-10-15"));
+    late.mutable_rows(0)->set_completed_on("2025-10-14");
+    ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, late, &refused).ok());
+    EXPECT_EQ(refused.credited(), 1);
+  }
+
+  // T3 transferred to another county: the ledger goes along (the credit, its reversal and the
+  // corrected credit of `completions`), the new county's HR reports on the teacher and the old
+  // county's no longer counts them.
+  void ExpectTransferTakesTheLedgerAlong(const v1::RecordCompletionsRequest& completions) {
+    const v1::RecordCompletionsRequest& req = completions;
+    profile::v1::TimelineEntry transfer;
+    transfer.set_occurred_on("2025-11-01");
+    transfer.mutable_transfer()->set_from_county_id(kCounty);
+    transfer.mutable_transfer()->set_to_county_id(kOtherCounty);
+    transfer.mutable_transfer()->set_to_school_id("S330781-bbbbbbbbbb");
+    PublishProfileEvent("profile.transferred_county", "T3", transfer);
+    const Principal other_hr = Who(common::v1::ROLE_COUNTY_HR, "hr2", kOtherCounty);
+    v1::GetTrainingSummaryRequest get;
+    get.set_teacher_id("T3");
+    v1::GetTrainingSummaryResponse summary;
+    EXPECT_TRUE(Eventually([&] {
+      return Call(&v1::TrainingService::Stub::GetTrainingSummary, other_hr, get, &summary).ok();
+    }));
+    EXPECT_EQ(summary.summary().counted_hours(), 20);
+    v1::GetComplianceReportResponse report;
+    v1::GetComplianceReportRequest county;
+    county.set_county_id(kOtherCounty);
+    ASSERT_TRUE(
+        Call(&v1::TrainingService::Stub::GetComplianceReport, other_hr, county, &report).ok());
+    EXPECT_EQ(report.teachers(), 1);
+    county.set_county_id(kCounty);
+    ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetComplianceReport, hr_, county, &report).ok());
+    EXPECT_EQ(report.teachers(), 2);
+    // The course is open to the old county only: no new credit from it in the new one.
+    v1::RecordCompletionsResponse again;
+    ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &again).ok());
+    EXPECT_EQ(again.rejected(), 1);
+    EXPECT_EQ(again.results(0).violation().rule(), "not_open");
+    // The ledger is the new county's HR's to read now, not the old one's.
+    v1::ListLedgerRequest ledger;
+    ledger.set_teacher_id("T3");
+    v1::ListLedgerResponse entries;
+    ASSERT_TRUE(Call(&v1::TrainingService::Stub::ListLedger, other_hr, ledger, &entries).ok());
+    ASSERT_EQ(entries.entries_size(), 3);
+    EXPECT_EQ(entries.entries(0).hours(), 24);
+    EXPECT_EQ(entries.entries(1).hours(), -24);
+    EXPECT_EQ(entries.entries(2).hours(), 20);
+    EXPECT_EQ(Call(&v1::TrainingService::Stub::ListLedger, hr_, ledger, &entries).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+
+  // A call's code and message, with the id asked about blanked in the message.
+  struct Answer {
+    grpc::StatusCode code;
+    std::string message;
+  };
+
+  // The answer to `who` for teacher `id` by `method` (LogTraining and Enroll of `course_id`).
+  Answer AskAboutTeacher(const Principal& who, const std::string& id, const std::string& method,
+                         const std::string& course_id) {
+    grpc::Status s;
+    if (method == "GetTrainingSummary") {
+      v1::GetTrainingSummaryRequest req;
+      req.set_teacher_id(id);
+      v1::GetTrainingSummaryResponse resp;
+      s = Call(&v1::TrainingService::Stub::GetTrainingSummary, who, req, &resp);
+    } else if (method == "ListLedger") {
+      v1::ListLedgerRequest req;
+      req.set_teacher_id(id);
+      v1::ListLedgerResponse resp;
+      s = Call(&v1::TrainingService::Stub::ListLedger, who, req, &resp);
+    } else if (method == "ListTrainingRecords") {
+      v1::ListTrainingRecordsRequest req;
+      req.set_teacher_id(id);
+      v1::ListTrainingRecordsResponse resp;
+      s = Call(&v1::TrainingService::Stub::ListTrainingRecords, who, req, &resp);
+    } else if (method == "LogTraining") {
+      v1::LogTrainingRequest req;
+      req.set_teacher_id(id);
+      req.set_course_id(course_id);
+      req.set_hours(24);
+      req.set_completed_on("2025-10-20");
+      v1::LogTrainingResponse resp;
+      s = Call(&v1::TrainingService::Stub::LogTraining, who, req, &resp);
+    } else if (method == "Enroll") {
+      v1::EnrollRequest req;
+      req.set_course_id(course_id);
+      req.set_teacher_id(id);
+      v1::EnrollResponse resp;
+      s = Call(&v1::TrainingService::Stub::Enroll, who, req, &resp);
+    } else {
+      v1::ReverseEntryRequest req;
+      req.set_teacher_id(id);
+      req.set_entry_id("E0000000000000000");
+      req.set_reason("学时有误");
+      v1::ReverseEntryResponse resp;
+      s = Call(&v1::TrainingService::Stub::ReverseEntry, who, req, &resp);
+    }
+    return Answer{s.error_code(), absl::StrReplaceAll(s.error_message(), {{id, "<id>"}})};
+  }
+
+  // The answer to the other centre getting (or closing) course `id`.
+  Answer AskAboutCourse(const std::string& id, bool close) {
+    grpc::Status s;
+    if (close) {
+      v1::CloseCourseRequest req;
+      req.set_course_id(id);
+      v1::CloseCourseResponse resp;
+      s = Call(&v1::TrainingService::Stub::CloseCourse, other_centre_, req, &resp);
+    } else {
+      v1::GetCourseRequest req;
+      req.set_course_id(id);
+      v1::GetCourseResponse resp;
+      s = Call(&v1::TrainingService::Stub::GetCourse, other_centre_, req, &resp);
+    }
+    return Answer{s.error_code(), absl::StrReplaceAll(s.error_message(), {{id, "<id>"}})};
+  }
+
   Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr1", kCounty);
   Principal centre_ = Who(common::v1::ROLE_TRAINING_CENTER, "c1", "", "", "P1");
   Principal other_centre_ = Who(common::v1::ROLE_TRAINING_CENTER, "c2", "", "", "P2");
@@ -967,83 +1179,52 @@ TEST_F(TrainingServiceTest, ClosingACourseEndsEnrolmentButNotItsCompletions) {
 }
 
 TEST_F(TrainingServiceTest, ListCoursesFiltersAndPages) {
-  auto add = [&](const Principal& centre, const std::string& id, common::v1::TrainingLevel level,
-                 common::v1::TrainingMode mode, const std::string& start, const std::string& end,
-                 const std::string& region, bool publish) {
-    v1::RegisterCourseRequest req;
-    req.set_request_id(id);
-    v1::Course* c = req.mutable_course();
-    c->set_provider_id(centre.provider_id());
-    c->set_title(id);
-    c->set_level(level);
-    c->set_mode(mode);
-    c->set_hours(8);
-    c->set_start_date(start);
-    c->set_end_date(end);
-    c->set_capacity(10);
-    c->add_open_regions(region);
-    v1::RegisterCourseResponse resp;
-    EXPECT_TRUE(Call(&v1::TrainingService::Stub::RegisterCourse, centre, req, &resp).ok());
-    if (publish) {
-      v1::PublishCourseRequest p;
-      p.set_course_id(resp.course().course_id());
-      v1::PublishCourseResponse published;
-      EXPECT_TRUE(Call(&v1::TrainingService::Stub::PublishCourse, centre, p, &published).ok());
-    }
-    return resp.course().course_id();
-  };
   using common::v1::TRAINING_LEVEL_COUNTY;
   using common::v1::TRAINING_LEVEL_PROVINCE;
   using common::v1::TRAINING_MODE_FACE_TO_FACE;
   using common::v1::TRAINING_MODE_ONLINE;
-  const std::string a = add(centre_, "a", TRAINING_LEVEL_COUNTY, TRAINING_MODE_FACE_TO_FACE,
-                            "2025-01-10", "2025-01-20", kCounty, true);
+  const std::string a = AddCourse(centre_, "a", TRAINING_LEVEL_COUNTY, TRAINING_MODE_FACE_TO_FACE,
+                                  "2025-01-10", "2025-01-20", kCounty, true);
   const std::string b =
-      add(centre_, "b", TRAINING_LEVEL_PROVINCE, TRAINING_MODE_ONLINE, "2025-03-01", "2025-03-31",
-          "330700", true);  // the city: covers kCounty
-  const std::string c = add(centre_, "c", TRAINING_LEVEL_COUNTY, TRAINING_MODE_ONLINE, "2025-06-01",
-                            "2025-06-02", kOtherCounty, false);
-  const std::string d = add(other_centre_, "d", TRAINING_LEVEL_COUNTY, TRAINING_MODE_FACE_TO_FACE,
-                            "2025-09-01", "2025-09-05", kCounty, true);
-  auto list = [&](const Principal& who, v1::ListCoursesRequest req) {
-    v1::ListCoursesResponse resp;
-    grpc::Status s = Call(&v1::TrainingService::Stub::ListCourses, who, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    std::set<std::string> ids;
-    for (const v1::Course& course : resp.courses()) ids.insert(course.course_id());
-    return std::make_pair(ids, resp.page());
-  };
+      AddCourse(centre_, "b", TRAINING_LEVEL_PROVINCE, TRAINING_MODE_ONLINE, "2025-03-01",
+                "2025-03-31", "330700", true);  // the city: covers kCounty
+  const std::string c = AddCourse(centre_, "c", TRAINING_LEVEL_COUNTY, TRAINING_MODE_ONLINE,
+                                  "2025-06-01", "2025-06-02", kOtherCounty, false);
+  const std::string d =
+      AddCourse(other_centre_, "d", TRAINING_LEVEL_COUNTY, TRAINING_MODE_FACE_TO_FACE, "2025-09-01",
+                "2025-09-05", kCounty, true);
   v1::ListCoursesRequest req;
-  EXPECT_EQ(list(hr_, req).first, (std::set<std::string>{a, b, c, d}));
+  EXPECT_EQ(ListCourseIds(hr_, req).first, (std::set<std::string>{a, b, c, d}));
   req.set_level(TRAINING_LEVEL_COUNTY);
-  EXPECT_EQ(list(hr_, req).first, (std::set<std::string>{a, c, d}));
+  EXPECT_EQ(ListCourseIds(hr_, req).first, (std::set<std::string>{a, c, d}));
   req.set_mode(TRAINING_MODE_ONLINE);
-  EXPECT_EQ(list(hr_, req).first, (std::set<std::string>{c}));
+  EXPECT_EQ(ListCourseIds(hr_, req).first, (std::set<std::string>{c}));
   req = {};
   req.set_state(v1::COURSE_STATE_PUBLISHED);
   req.set_open_to_county_id(kCounty);
-  EXPECT_EQ(list(hr_, req).first, (std::set<std::string>{a, b, d}));
+  EXPECT_EQ(ListCourseIds(hr_, req).first, (std::set<std::string>{a, b, d}));
   req = {};
   req.set_from_date("2025-01-21");  // ends before: a out
   req.set_to_date("2025-08-31");    // starts after: d out
-  EXPECT_EQ(list(hr_, req).first, (std::set<std::string>{b, c}));
+  EXPECT_EQ(ListCourseIds(hr_, req).first, (std::set<std::string>{b, c}));
   req = {};
   req.set_provider_id("P2");
-  EXPECT_EQ(list(hr_, req).first, (std::set<std::string>{d}));
+  EXPECT_EQ(ListCourseIds(hr_, req).first, (std::set<std::string>{d}));
   // A centre sees only its own courses, and may not ask for another's.
-  EXPECT_EQ(list(centre_, v1::ListCoursesRequest{}).first, (std::set<std::string>{a, b, c}));
+  EXPECT_EQ(ListCourseIds(centre_, v1::ListCoursesRequest{}).first,
+            (std::set<std::string>{a, b, c}));
   v1::ListCoursesResponse denied;
   EXPECT_EQ(Call(&v1::TrainingService::Stub::ListCourses, centre_, req, &denied).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   // Pages of 3: every course once, then no token.
   req = {};
   req.mutable_page()->set_page_size(3);
-  auto [first, page1] = list(hr_, req);
+  auto [first, page1] = ListCourseIds(hr_, req);
   EXPECT_EQ(first.size(), 3u);
   EXPECT_EQ(page1.total_size(), 4);
   ASSERT_FALSE(page1.next_page_token().empty());
   req.mutable_page()->set_page_token(page1.next_page_token());
-  auto [second, page2] = list(hr_, req);
+  auto [second, page2] = ListCourseIds(hr_, req);
   EXPECT_EQ(second.size(), 1u);
   EXPECT_TRUE(page2.next_page_token().empty());
   for (const std::string& id : second) EXPECT_EQ(first.count(id), 0u);
@@ -1239,59 +1420,9 @@ TEST_F(TrainingServiceTest, ProfileEventsMoveRetireAndTransferTeachers) {
   v1::RecordCompletionsResponse resp;
   ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &resp).ok());
 
-  // Moved school: the new school's admin sees the teacher; the old one no longer does.
-  const std::string new_school = "S330723-dddddddddd";
-  profile::v1::TimelineEntry moved;
-  moved.set_occurred_on("2025-09-01");
-  moved.mutable_school_change()->set_from_school_id(kSchool);
-  moved.mutable_school_change()->set_to_school_id(new_school);
-  PublishProfileEvent("profile.moved_school", "T1", moved);
-  v1::GetTrainingSummaryRequest get;
-  get.set_teacher_id("T1");
-  v1::GetTrainingSummaryResponse summary;
-  EXPECT_TRUE(Eventually([&] {
-    return Call(&v1::TrainingService::Stub::GetTrainingSummary,
-                Who(common::v1::ROLE_SCHOOL_ADMIN, "sa2", "", new_school), get, &summary)
-        .ok();
-  }));
-  EXPECT_EQ(Call(&v1::TrainingService::Stub::GetTrainingSummary,
-                 Who(common::v1::ROLE_SCHOOL_ADMIN, "sa", "", kSchool), get, &summary)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  v1::GetComplianceReportRequest by_school;
-  by_school.set_county_id(kCounty);
-  by_school.set_school_id(new_school);
-  v1::GetComplianceReportResponse report;
-  ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetComplianceReport, hr_, by_school, &report).ok());
-  EXPECT_EQ(report.teachers(), 1);
+  ASSERT_NO_FATAL_FAILURE(ExpectMovedTeacherFollowsTheirSchool());
 
-  // Retired on 2025-10-15: a completion before that day is credited, one on or after it is not.
-  profile::v1::TimelineEntry retired;
-  retired.set_occurred_on("2025-10-15");
-  retired.mutable_post_status_changed()->set_from_status(profile::v1::POST_STATUS_ON_DUTY);
-  retired.mutable_post_status_changed()->set_to_status(profile::v1::POST_STATUS_RETIRED);
-  PublishProfileEvent("profile.post_status_changed", "T2", retired);
-  // Nor may a retired teacher enrol (which also tells when the event was applied).
-  v1::Course other = RegisterCourse(centre_, "c-2");
-  v1::EnrollRequest enroll;
-  enroll.set_course_id(other.course_id());
-  enroll.set_teacher_id("T2");
-  v1::EnrollResponse enrolled;
-  EXPECT_TRUE(Eventually([&] {
-    return Call(&v1::TrainingService::Stub::Enroll, admin_, enroll, &enrolled).error_code() ==
-           grpc::StatusCode::INVALID_ARGUMENT;
-  }));
-  v1::RecordCompletionsRequest late;
-  late.set_course_id(course.course_id());
-  *late.add_rows() = Row("T2", 24, "2025-10-15");
-  v1::RecordCompletionsResponse refused;
-  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, late, &refused).ok());
-  EXPECT_EQ(refused.rejected(), 1);
-  EXPECT_EQ(refused.results(0).violation().field(), "rows[0].completed_on");
-  EXPECT_THAT(refused.results(0).violation().description(), HasSubstr("2025-10-15"));
-  late.mutable_rows(0)->set_completed_on("2025-10-14");
-  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, late, &refused).ok());
-  EXPECT_EQ(refused.credited(), 1);
+  ASSERT_NO_FATAL_FAILURE(ExpectNoCreditFromRetirement(course));
 
   // T3's credit was wrong: HR reverses it and the centre credits the corrected hours.
   v1::ReverseEntryRequest reverse;
@@ -1306,45 +1437,7 @@ TEST_F(TrainingServiceTest, ProfileEventsMoveRetireAndTransferTeachers) {
   ASSERT_EQ(resp.credited(), 1);
   ASSERT_EQ(Summary("T3").counted_hours(), 20);
 
-  // Transferred to another county: the ledger goes along (the credit, its reversal and the
-  // corrected credit), the new county's HR reports on the teacher and the old county's no
-  // longer counts them.
-  profile::v1::TimelineEntry transfer;
-  transfer.set_occurred_on("2025-11-01");
-  transfer.mutable_transfer()->set_from_county_id(kCounty);
-  transfer.mutable_transfer()->set_to_county_id(kOtherCounty);
-  transfer.mutable_transfer()->set_to_school_id("S330781-bbbbbbbbbb");
-  PublishProfileEvent("profile.transferred_county", "T3", transfer);
-  const Principal other_hr = Who(common::v1::ROLE_COUNTY_HR, "hr2", kOtherCounty);
-  get.set_teacher_id("T3");
-  EXPECT_TRUE(Eventually([&] {
-    return Call(&v1::TrainingService::Stub::GetTrainingSummary, other_hr, get, &summary).ok();
-  }));
-  EXPECT_EQ(summary.summary().counted_hours(), 20);
-  v1::GetComplianceReportRequest county;
-  county.set_county_id(kOtherCounty);
-  ASSERT_TRUE(
-      Call(&v1::TrainingService::Stub::GetComplianceReport, other_hr, county, &report).ok());
-  EXPECT_EQ(report.teachers(), 1);
-  county.set_county_id(kCounty);
-  ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetComplianceReport, hr_, county, &report).ok());
-  EXPECT_EQ(report.teachers(), 2);
-  // The course is open to the old county only: no new credit from it in the new one.
-  v1::RecordCompletionsResponse again;
-  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &again).ok());
-  EXPECT_EQ(again.rejected(), 1);
-  EXPECT_EQ(again.results(0).violation().rule(), "not_open");
-  // The ledger is the new county's HR's to read now, not the old one's.
-  v1::ListLedgerRequest ledger;
-  ledger.set_teacher_id("T3");
-  v1::ListLedgerResponse entries;
-  ASSERT_TRUE(Call(&v1::TrainingService::Stub::ListLedger, other_hr, ledger, &entries).ok());
-  ASSERT_EQ(entries.entries_size(), 3);
-  EXPECT_EQ(entries.entries(0).hours(), 24);
-  EXPECT_EQ(entries.entries(1).hours(), -24);
-  EXPECT_EQ(entries.entries(2).hours(), 20);
-  EXPECT_EQ(Call(&v1::TrainingService::Stub::ListLedger, hr_, ledger, &entries).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  ExpectTransferTakesTheLedgerAlong(req);
 }
 
 // Later profile changes reach the teacher's copy of facts: HR setting the cycle anchor after the
@@ -1419,51 +1512,8 @@ TEST_F(TrainingServiceTest, ACallerNeverLearnsWhetherAnIdOutOfTheirScopeExists) 
   AddTeacher("T1");
   AddTeacher("T2", kCounty, "S330723-bbbbbbbbbb");
   v1::Course course = RegisterCourse(centre_, "c-1");
-  struct Answer {
-    grpc::StatusCode code;
-    std::string message;
-  };
-  // The answer to `who` for teacher `id` by `method`, with the id blanked in the message.
   auto ask = [&](const Principal& who, const std::string& id, const std::string& method) {
-    grpc::Status s;
-    if (method == "GetTrainingSummary") {
-      v1::GetTrainingSummaryRequest req;
-      req.set_teacher_id(id);
-      v1::GetTrainingSummaryResponse resp;
-      s = Call(&v1::TrainingService::Stub::GetTrainingSummary, who, req, &resp);
-    } else if (method == "ListLedger") {
-      v1::ListLedgerRequest req;
-      req.set_teacher_id(id);
-      v1::ListLedgerResponse resp;
-      s = Call(&v1::TrainingService::Stub::ListLedger, who, req, &resp);
-    } else if (method == "ListTrainingRecords") {
-      v1::ListTrainingRecordsRequest req;
-      req.set_teacher_id(id);
-      v1::ListTrainingRecordsResponse resp;
-      s = Call(&v1::TrainingService::Stub::ListTrainingRecords, who, req, &resp);
-    } else if (method == "LogTraining") {
-      v1::LogTrainingRequest req;
-      req.set_teacher_id(id);
-      req.set_course_id(course.course_id());
-      req.set_hours(24);
-      req.set_completed_on("2025-10-20");
-      v1::LogTrainingResponse resp;
-      s = Call(&v1::TrainingService::Stub::LogTraining, who, req, &resp);
-    } else if (method == "Enroll") {
-      v1::EnrollRequest req;
-      req.set_course_id(course.course_id());
-      req.set_teacher_id(id);
-      v1::EnrollResponse resp;
-      s = Call(&v1::TrainingService::Stub::Enroll, who, req, &resp);
-    } else {
-      v1::ReverseEntryRequest req;
-      req.set_teacher_id(id);
-      req.set_entry_id("E0000000000000000");
-      req.set_reason("学时有误");
-      v1::ReverseEntryResponse resp;
-      s = Call(&v1::TrainingService::Stub::ReverseEntry, who, req, &resp);
-    }
-    return Answer{s.error_code(), absl::StrReplaceAll(s.error_message(), {{id, "<id>"}})};
+    return AskAboutTeacher(who, id, method, course.course_id());
   };
   const Principal teacher = Who(common::v1::ROLE_TEACHER, "T2");
   const Principal school_admin =
@@ -1497,25 +1547,10 @@ TEST_F(TrainingServiceTest, ACallerNeverLearnsWhetherAnIdOutOfTheirScopeExists) 
   // Another centre asking for a course of P1: an existing one and a missing one look alike.
   const std::string missing_course = absl::StrCat("C000000000000-", centre_.provider_id());
   ASSERT_EQ(missing_course.size(), course.course_id().size());
-  auto ask_course = [&](const std::string& id, bool close) {
-    grpc::Status s;
-    if (close) {
-      v1::CloseCourseRequest req;
-      req.set_course_id(id);
-      v1::CloseCourseResponse resp;
-      s = Call(&v1::TrainingService::Stub::CloseCourse, other_centre_, req, &resp);
-    } else {
-      v1::GetCourseRequest req;
-      req.set_course_id(id);
-      v1::GetCourseResponse resp;
-      s = Call(&v1::TrainingService::Stub::GetCourse, other_centre_, req, &resp);
-    }
-    return Answer{s.error_code(), absl::StrReplaceAll(s.error_message(), {{id, "<id>"}})};
-  };
   for (bool close : {false, true}) {
     SCOPED_TRACE(close ? "CloseCourse" : "GetCourse");
-    Answer existing = ask_course(course.course_id(), close);
-    Answer missing = ask_course(missing_course, close);
+    Answer existing = AskAboutCourse(course.course_id(), close);
+    Answer missing = AskAboutCourse(missing_course, close);
     EXPECT_EQ(existing.code, grpc::StatusCode::PERMISSION_DENIED);
     EXPECT_EQ(existing.code, missing.code);
     EXPECT_EQ(existing.message, missing.message);
