@@ -118,9 +118,17 @@ absl::Status AnswerStore::Answer(absl::string_view method, absl::string_view act
   absl::Status status = run();
   const absl::Status settled = Settle(claim, status.ok() ? response : nullptr);
   if (!settled.ok()) {
-    // The change (if any) is made and its answer is true; a retry runs again, and the service's
-    // own idempotency record keeps the change from happening twice.
     LogWarning("answer of request_id not stored: method=", method, " ", settled.ToString());
+    // An answer given as OK must be the one every retry gets. This one is not stored, and a retry
+    // runs the use case again (its own idempotency record keeps the change from happening twice)
+    // but builds its answer from the state then, which may differ. So the caller is not told OK:
+    // its retry's answer is the first it is given, and that one is stored.
+    if (status.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("the change of request_id '", claim.request_id,
+                       "' may have been made but its answer could not be kept; retry with the same "
+                       "request_id"));
+    }
   }
   return status;
 }
