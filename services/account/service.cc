@@ -12,6 +12,7 @@
 #include "services/common/log.h"
 #include "services/common/metrics.h"
 #include "services/common/random.h"
+#include "services/common/request_check.h"
 #include "services/common/server.h"
 #include "services/common/status.h"
 
@@ -20,23 +21,30 @@ namespace {
 
 // HandleCall's bookkeeping (metrics, one log line with the status, x-request-id back) for a
 // method called without a principal. The log line names no account and repeats nothing of the
-// request: the username, the password and tokens stay out of the log.
+// request: the username, the password and tokens stay out of the log. The generic field checks
+// (request_check.h) run first, as for every other method: a malformed username or password (too
+// long, a control character, not UTF-8) is INVALID_ARGUMENT naming the field, which depends on the
+// input alone and tells nothing of any account.
 grpc::Status HandleTokenlessCall(grpc::ServerContext* context, absl::string_view method,
+                                 const google::protobuf::Message& request,
                                  const std::function<absl::Status()>& body) {
   const absl::Time start = absl::Now();
   const std::string request_id = SecureRandomHex(12);
   context->AddInitialMetadata(kRequestIdMetadataKey, request_id);
-  absl::Status status =
-      context->deadline() <= std::chrono::system_clock::now()
-          ? absl::DeadlineExceededError("the call's deadline passed before it started")
-          : body();
+  absl::Status status = CheckRequestFields(request);
+  if (status.ok()) {
+    status = context->deadline() <= std::chrono::system_clock::now()
+                 ? absl::DeadlineExceededError("the call's deadline passed before it started")
+                 : body();
+  }
   const absl::Duration elapsed = absl::Now() - start;
   RpcMetrics::Process().ObserveCall(method, status.code(), absl::ToDoubleSeconds(elapsed));
   std::string line =
       absl::StrCat("rpc method=", method, " request_id=", request_id,
                    " actor=- status=", absl::StatusCodeToString(status.code()),
                    " ms=", absl::StrFormat("%.1f", absl::ToDoubleMilliseconds(elapsed)));
-  if (!status.ok() && !absl::IsUnauthenticated(status)) {
+  // Nor what a refusal says of a malformed password.
+  if (!status.ok() && !absl::IsUnauthenticated(status) && !absl::IsInvalidArgument(status)) {
     absl::StrAppend(&line, " error=\"", absl::CHexEscape(status.message()), "\"");
   }
   LogInfo(line);
@@ -64,14 +72,14 @@ AccountServiceImpl::~AccountServiceImpl() = default;
 
 grpc::Status AccountServiceImpl::SignIn(grpc::ServerContext* ctx, const v1::SignInRequest* req,
                                         v1::SignInResponse* resp) {
-  return HandleTokenlessCall(ctx, "shidang.account.v1.AccountService/SignIn",
+  return HandleTokenlessCall(ctx, "shidang.account.v1.AccountService/SignIn", *req,
                              [&] { return account::SignIn(state_->deps, *req, resp); });
 }
 
 grpc::Status AccountServiceImpl::RefreshSession(grpc::ServerContext* ctx,
                                                 const v1::RefreshSessionRequest* req,
                                                 v1::RefreshSessionResponse* resp) {
-  return HandleTokenlessCall(ctx, "shidang.account.v1.AccountService/RefreshSession",
+  return HandleTokenlessCall(ctx, "shidang.account.v1.AccountService/RefreshSession", *req,
                              [&] { return account::RefreshSession(state_->deps, *req, resp); });
 }
 

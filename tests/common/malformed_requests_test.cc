@@ -1,5 +1,6 @@
-// Every write RPC of every service (a method whose request has a request_id), sent many requests
-// with one field made malformed at random: an enum number outside the enum, a string past its
+// Every write RPC of every service (a method whose request has a request_id; every method of the
+// account service, whose writes have none), sent many requests with one field made malformed at
+// random: an enum number outside the enum, a string past its
 // kind's limit, a control, BOM or bidi character, or bytes that are not UTF-8. Each is refused
 // INVALID_ARGUMENT naming that field, and the refusal leaves Redis as it was: the same keys, each
 // with the same DUMP (not only the same DBSIZE).
@@ -27,6 +28,8 @@
 #include "gtest/gtest.h"
 #include "services/common/principal.h"
 #include "services/common/request_check.h"
+#include "shidang/account/v1/account.grpc.pb.h"
+#include "shidang/mentorship/v1/mentorship.grpc.pb.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
 #include "shidang/rotation/v1/rotation.grpc.pb.h"
 #include "shidang/training/v1/training.grpc.pb.h"
@@ -52,6 +55,9 @@ struct ServiceUnderTest {
   std::string name;
   std::string binary;
   std::string service;  // full name in the descriptor pool
+  // Every method, not only those with a request_id: the account service's writes (sign-in,
+  // passwords, accounts) have none.
+  bool every_method = false;
 };
 
 std::ostream& operator<<(std::ostream& out, const ServiceUnderTest& s) { return out << s.name; }
@@ -71,8 +77,10 @@ class RequestMaker {
   // deep) made malformed.
   Malformed Make(const Descriptor& type) {
     std::unique_ptr<Message> request(factory_.GetPrototype(&type)->New());
-    const FieldDescriptor* request_id = type.FindFieldByName("request_id");
-    request->GetReflection()->SetString(request.get(), request_id, absl::StrCat("rq-", random_()));
+    if (const FieldDescriptor* request_id = type.FindFieldByName("request_id")) {
+      request->GetReflection()->SetString(request.get(), request_id,
+                                          absl::StrCat("rq-", random_()));
+    }
     std::vector<std::vector<const FieldDescriptor*>> paths;
     CollectPaths(type, {}, &paths);
     Malformed out;
@@ -219,6 +227,10 @@ class MalformedRequestsTest : public ::testing::TestWithParam<ServiceUnderTest> 
                                      "--today=2025-10-15"};
     if (GetParam().name == "profile")
       args.push_back("--data_key_file=" + keys_.path() + "/data.key");
+    if (GetParam().name == "account") {
+      std::ofstream(keys_.path() + "/jwt.keys") << "k1 " << std::string(64, 'a') << "\n";
+      args.push_back("--jwt_keys_file=" + keys_.path() + "/jwt.keys");
+    }
     auto process = testing::ServiceProcess::Start(GetParam().binary, args);
     ASSERT_TRUE(process.ok()) << process.status();
     process_ = std::move(*process);
@@ -259,6 +271,8 @@ TEST_P(MalformedRequestsTest, EveryWriteRefusesAMalformedFieldAndWritesNothing) 
   ASSERT_NE(profile::v1::CreateTeacherRequest::descriptor(), nullptr);
   ASSERT_NE(training::v1::EnrollRequest::descriptor(), nullptr);
   ASSERT_NE(rotation::v1::CreateRotationRequest::descriptor(), nullptr);
+  ASSERT_NE(mentorship::v1::CreatePairingsRequest::descriptor(), nullptr);
+  ASSERT_NE(account::v1::SignInRequest::descriptor(), nullptr);
   const google::protobuf::ServiceDescriptor* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(GetParam().service);
   ASSERT_NE(service, nullptr);
@@ -267,7 +281,9 @@ TEST_P(MalformedRequestsTest, EveryWriteRefusesAMalformedFieldAndWritesNothing) 
   int writes = 0;
   for (int m = 0; m < service->method_count(); ++m) {
     const MethodDescriptor& method = *service->method(m);
-    if (method.input_type()->FindFieldByName("request_id") == nullptr) continue;
+    if (!GetParam().every_method && method.input_type()->FindFieldByName("request_id") == nullptr) {
+      continue;
+    }
     ++writes;
     for (int i = 0; i < 25; ++i) {
       const Malformed bad = maker.Make(*method.input_type());
@@ -283,16 +299,19 @@ TEST_P(MalformedRequestsTest, EveryWriteRefusesAMalformedFieldAndWritesNothing) 
   EXPECT_GT(writes, 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(Services, MalformedRequestsTest,
-                         ::testing::Values(ServiceUnderTest{"profile", SHIDANG_PROFILE_BINARY,
-                                                            "shidang.profile.v1.ProfileService"},
-                                           ServiceUnderTest{"training", SHIDANG_TRAINING_BINARY,
-                                                            "shidang.training.v1.TrainingService"},
-                                           ServiceUnderTest{"rotation", SHIDANG_ROTATION_BINARY,
-                                                            "shidang.rotation.v1.RotationService"}),
-                         [](const ::testing::TestParamInfo<ServiceUnderTest>& info) {
-                           return info.param.name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Services, MalformedRequestsTest,
+    ::testing::Values(ServiceUnderTest{"profile", SHIDANG_PROFILE_BINARY,
+                                       "shidang.profile.v1.ProfileService"},
+                      ServiceUnderTest{"training", SHIDANG_TRAINING_BINARY,
+                                       "shidang.training.v1.TrainingService"},
+                      ServiceUnderTest{"rotation", SHIDANG_ROTATION_BINARY,
+                                       "shidang.rotation.v1.RotationService"},
+                      ServiceUnderTest{"mentorship", SHIDANG_MENTORSHIP_BINARY,
+                                       "shidang.mentorship.v1.MentorshipService"},
+                      ServiceUnderTest{"account", SHIDANG_ACCOUNT_BINARY,
+                                       "shidang.account.v1.AccountService", true}),
+    [](const ::testing::TestParamInfo<ServiceUnderTest>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace shidang
