@@ -594,6 +594,39 @@ Round RunRound(int teachers, int schools, int rotations, int approvals, int repe
   return r;
 }
 
+// One round's figures, each write kind's ratios through gRPC | in-process.
+void PrintRound(int round, const Round& r, double kit_round) {
+  const auto [a, a_in] = std::make_pair(r.approve.grpc_ratio, r.approve.inproc_ratio);
+  const auto [p, p_in] = std::make_pair(r.propose.grpc_ratio, r.propose.inproc_ratio);
+  const auto [st, st_in] = std::make_pair(r.start.grpc_ratio, r.start.inproc_ratio);
+  const auto [c, c_in] = std::make_pair(r.complete.grpc_ratio, r.complete.inproc_ratio);
+  std::printf(
+      "round %d: compliance report (%d schools) %.1f ms (first, read whole, %.1f ms; right "
+      "after a write %.1f ms), candidates (%d) %.1f ms (right after a write %.1f ms), raw "
+      "pipelined read of the same keys (%.1f MB) %.1f ms: report/raw %.2fx (after a write "
+      "%.2fx), candidates/raw %.2fx (after a write %.2fx); in-process (no gRPC, warm cache) "
+      "report %.1f ms, "
+      "candidates %.1f ms\n"
+      "  writes one at a time, bare HSET %.3f ms, gRPC hop alone %.3f ms (HSET/hop %.3f), the "
+      "kit's write path alone (in-process) at %.3f of a bare HSET; "
+      "per kind: mean HSET and write times, median HSET/write over blocks of 10, through gRPC | "
+      "in-process:\n"
+      "    approve  HSET %.3f ms: %.3f ms %.3f | %.3f ms %.3f\n"
+      "    propose  HSET %.3f ms: %.3f ms %.3f | %.3f ms %.3f\n"
+      "    start    HSET %.3f ms: %.3f ms %.3f | %.3f ms %.3f\n"
+      "    complete HSET %.3f ms: %.3f ms %.3f | %.3f ms %.3f\n",
+      round + 1, r.schools_reported, r.report_s * 1e3, r.report_cold_s * 1e3,
+      r.report_write_s * 1e3, r.candidates, r.candidates_s * 1e3, r.candidates_write_s * 1e3,
+      static_cast<double>(r.raw_bytes) / 1e6, r.raw_read_s * 1e3, r.report_s / r.raw_read_s,
+      r.report_write_s / r.raw_read_s, r.candidates_s / r.raw_read_s,
+      r.candidates_write_s / r.raw_read_s, r.report_inproc_s * 1e3, r.candidates_inproc_s * 1e3,
+      r.raw_hset_s * 1e3, r.hop_s * 1e3, r.raw_hset_s / r.hop_s, kit_round, r.approve.hset_s * 1e3,
+      r.approve.grpc_s * 1e3, a, r.approve.inproc_s * 1e3, a_in, r.propose.hset_s * 1e3,
+      r.propose.grpc_s * 1e3, p, r.propose.inproc_s * 1e3, p_in, r.start.hset_s * 1e3,
+      r.start.grpc_s * 1e3, st, r.start.inproc_s * 1e3, st_in, r.complete.hset_s * 1e3,
+      r.complete.grpc_s * 1e3, c, r.complete.inproc_s * 1e3, c_in);
+}
+
 }  // namespace
 }  // namespace shidang::rotation
 
@@ -632,31 +665,7 @@ int main(int argc, char** argv) {
     approve_vs_kit.push_back(r.approve.inproc_ratio / r.approve.kit_ratio);
     approve8.push_back(r.approve.inproc_ratio8);
     kit8.push_back(r.approve.kit_ratio8);
-    std::printf(
-        "round %d: compliance report (%d schools) %.1f ms (first, read whole, %.1f ms; right "
-        "after a write %.1f ms), candidates (%d) %.1f ms (right after a write %.1f ms), raw "
-        "pipelined read of the same keys (%.1f MB) %.1f ms: report/raw %.2fx (after a write "
-        "%.2fx), candidates/raw %.2fx (after a write %.2fx); in-process (no gRPC, warm cache) "
-        "report %.1f ms, "
-        "candidates %.1f ms\n"
-        "  writes one at a time, bare HSET %.3f ms, gRPC hop alone %.3f ms (HSET/hop %.3f), the "
-        "kit's write path alone (in-process) at %.3f of a bare HSET; "
-        "per kind: mean HSET and write times, median HSET/write over blocks of 10, through gRPC | "
-        "in-process:\n"
-        "    approve  HSET %.3f ms: %.3f ms %.3f | %.3f ms %.3f\n"
-        "    propose  HSET %.3f ms: %.3f ms %.3f | %.3f ms %.3f\n"
-        "    start    HSET %.3f ms: %.3f ms %.3f | %.3f ms %.3f\n"
-        "    complete HSET %.3f ms: %.3f ms %.3f | %.3f ms %.3f\n",
-        round + 1, r.schools_reported, r.report_s * 1e3, r.report_cold_s * 1e3,
-        r.report_write_s * 1e3, r.candidates, r.candidates_s * 1e3, r.candidates_write_s * 1e3,
-        static_cast<double>(r.raw_bytes) / 1e6, r.raw_read_s * 1e3, r.report_s / r.raw_read_s,
-        r.report_write_s / r.raw_read_s, r.candidates_s / r.raw_read_s,
-        r.candidates_write_s / r.raw_read_s, r.report_inproc_s * 1e3, r.candidates_inproc_s * 1e3,
-        r.raw_hset_s * 1e3, r.hop_s * 1e3, r.raw_hset_s / r.hop_s, kit_round,
-        r.approve.hset_s * 1e3, r.approve.grpc_s * 1e3, a, r.approve.inproc_s * 1e3, a_in,
-        r.propose.hset_s * 1e3, r.propose.grpc_s * 1e3, p, r.propose.inproc_s * 1e3, p_in,
-        r.start.hset_s * 1e3, r.start.grpc_s * 1e3, st, r.start.inproc_s * 1e3, st_in,
-        r.complete.hset_s * 1e3, r.complete.grpc_s * 1e3, c, r.complete.inproc_s * 1e3, c_in);
+    PrintRound(round, r, kit_round);
     std::fflush(stdout);
     report.push_back(r.report_s / r.raw_read_s);
     candidates.push_back(r.candidates_s / r.raw_read_s);

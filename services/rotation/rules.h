@@ -225,8 +225,8 @@ std::optional<std::string> CountingDirection(const SchoolFacts& sending,
                                              const SchoolFacts& receiving,
                                              const RotationPolicy& policy);
 // The same from the schools' kinds (KindsOf), for callers that pair many schools.
-std::optional<std::string> CountingDirection(const std::vector<std::string>& sending_kinds,
-                                             const std::vector<std::string>& receiving_kinds,
+std::optional<std::string> CountingDirection(const std::vector<std::string>& from,
+                                             const std::vector<std::string>& to,
                                              const RotationPolicy& policy);
 
 // A planned stay from `start` through `planned_end` reaches `years` years: planned_end is on or

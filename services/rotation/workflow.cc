@@ -180,7 +180,8 @@ struct Change {
 // The answer for a rotation id that names no rotation (AIP-211): whoever could not act on a
 // rotation of that county gets what `authorize` answers for one out of their reach, so an
 // unknown id and another county's rotation look alike; the others get `not_found`.
-absl::Status UnknownRotation(const Change& c, absl::string_view county, absl::Status not_found) {
+absl::Status UnknownRotation(const Change& c, absl::string_view county,
+                             const absl::Status& not_found) {
   StoredRotation nothing;
   nothing.rotation.set_rotation_id(c.rotation_id);
   nothing.rotation.set_county_id(std::string(county));
