@@ -34,6 +34,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/bench_kit.h"
 #include "services/common/principal.h"
 #include "services/mentorship/store.h"
 #include "shidang/mentorship/v1/mentorship.grpc.pb.h"
@@ -52,6 +53,11 @@ ABSL_FLAG(int, rounds, 3, "Rounds; the median is reported.");
 namespace shidang::mentorship {
 namespace {
 
+using bench::Die;
+using bench::Median;
+using bench::TimeMedian;
+using bench::TimeMedianAfter;
+
 using common::v1::Principal;
 namespace pv1 = ::shidang::profile::v1;
 
@@ -64,16 +70,6 @@ struct Round {
   double second_write_s = 0, unpaired_write_s = 0;  // each right after a pairing was created
   int second_suggested = 0, teaching_suggested = 0, unpaired_total = 0;
 };
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "%s\n", what.c_str());
-  std::exit(1);
-}
 
 std::string SchoolId(int i) { return absl::StrFormat("S%s-%010d", kCounty, i); }
 std::string TeacherId(int i) { return absl::StrFormat("T%06d", i); }
@@ -234,24 +230,6 @@ class Bench {
   v1::SuggestPairingsResponse spare_;
   int next_spare_ = 0;
 };
-
-// Times `call` `repeats` times, each after an untimed `before`; the median in seconds.
-template <typename Before, typename F>
-double TimeMedianAfter(int repeats, Before&& before, F&& call) {
-  std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) {
-    before();
-    const absl::Time start = absl::Now();
-    call();
-    times.push_back(absl::ToDoubleSeconds(absl::Now() - start));
-  }
-  return Median(times);
-}
-template <typename F>
-double TimeMedian(int repeats, F&& call) {
-  return TimeMedianAfter(
-      repeats, [] {}, call);
-}
 
 // A write the change log missed: the counter moves with no record, so the service reads the
 // county whole again (what every call after a write did before the log).

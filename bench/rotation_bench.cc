@@ -42,6 +42,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/bench_kit.h"
 #include "services/common/clock.h"
 #include "services/common/events.h"
 #include "services/common/keys.h"
@@ -70,6 +71,11 @@ ABSL_FLAG(int, rounds, 3, "Rounds; the median is reported.");
 
 namespace shidang::rotation {
 namespace {
+
+using bench::Die;
+using bench::Median;
+using bench::TimeMedian;
+using bench::TimeMedianAfter;
 
 using common::v1::Principal;
 namespace pv1 = ::shidang::profile::v1;
@@ -103,16 +109,6 @@ struct Round {
   int schools_reported = 0, candidates = 0;
   int64_t raw_bytes = 0;
 };
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "%s\n", what.c_str());
-  std::exit(1);
-}
 
 std::string SchoolId(int i) { return absl::StrFormat("S%s-%010d", kCounty, i); }
 std::string TeacherId(int i) { return absl::StrFormat("T%06d", i); }
@@ -346,24 +342,6 @@ class Bench {
   PrincipalSigner signer_{std::string(40, 'k')};
   Principal hr_;
 };
-
-// Times `call` `repeats` times, each after an untimed `before`; the median in seconds.
-template <typename Before, typename F>
-double TimeMedianAfter(int repeats, Before&& before, F&& call) {
-  std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) {
-    before();
-    const absl::Time start = absl::Now();
-    call();
-    times.push_back(absl::ToDoubleSeconds(absl::Now() - start));
-  }
-  return Median(times);
-}
-template <typename F>
-double TimeMedian(int repeats, F&& call) {
-  return TimeMedianAfter(
-      repeats, [] {}, call);
-}
 
 // The kit's write path alone, as bench_write_path measures it (its ~0.38 of a bare HSET): a
 // Mutation that HSETs 8 fields of a teacher, publishes one event and stores the idempotency record
