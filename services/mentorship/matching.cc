@@ -15,8 +15,10 @@ namespace shidang::mentorship {
 namespace {
 
 constexpr int kUnreached = std::numeric_limits<int>::max();
-// The places a mentee's candidate list is first cut at (SuggestPairings).
+// The places a mentee's candidate list is first cut at (SuggestPairings), and how many times
+// longer each next try's lists are while a mentee with candidates is left out.
 constexpr int64_t kFirstCut = 64;
+constexpr int64_t kCutGrowth = 8;
 
 bool IsDual(Role role) { return role == Role::kTeaching || role == Role::kSecond; }
 
@@ -495,6 +497,13 @@ CountyGraph BuildCountyGraph(const std::vector<TeacherFacts>& teachers, Role rol
   return c;
 }
 
+bool LeavesOutOneWithCandidates(const CountyGraph& c, const std::vector<int>& match) {
+  for (size_t i = 0; i < match.size(); ++i) {
+    if (match[i] < 0 && !c.graph.candidates[i].empty()) return true;
+  }
+  return false;
+}
+
 std::string NoCandidateWhy(const TeacherFacts& mentee, Role role) {
   const std::string subjects =
       mentee.subjects.empty() ? "(none)" : absl::StrJoin(mentee.subjects, "、");
@@ -519,17 +528,19 @@ CountySuggestions SuggestPairings(const std::vector<TeacherFacts>& teachers,
   // First with each list cut at kFirstCut places. When that pairs every mentee that has any
   // candidate, no matching pairs more (an unpaired mentee's list is then empty and uncut: it has
   // no candidate at all), and the lists are prefixes of the full ones, so ranks read the same.
-  // Otherwise the lists are built again cut at the number of mentees (matching.h), which keeps a
-  // maximum matching. In a county with places to spare (1,500 new teachers, thousands of
-  // qualified SECOND mentors) this keeps E near mentees x kFirstCut instead of mentees^2 / 2.
-  CountyGraph c = BuildCountyGraph(teachers, role, index, day, policy, kFirstCut);
+  // Otherwise the lists are built again kCutGrowth times longer, until that pairs everyone who has
+  // a candidate or the cut reaches the number of mentees (matching.h), which keeps a maximum
+  // matching. In a county with places to spare (1,500 new teachers, thousands of qualified
+  // SECOND mentors) this keeps E near mentees x kFirstCut instead of mentees^2 / 2; where many
+  // mentees share one subject and so the same best mentors, near mentees x the places they share
+  // (the bench's county: 512 places, where the cut at the number of mentees made it 1,500).
+  int64_t cut = kFirstCut;
+  CountyGraph c = BuildCountyGraph(teachers, role, index, day, policy, cut);
   std::vector<int> match = MaximumBMatching(c.graph);
-  for (size_t i = 0; i < match.size(); ++i) {
-    if (match[i] < 0 && !c.graph.candidates[i].empty()) {
-      c = BuildCountyGraph(teachers, role, index, day, policy, 0);
-      match = MaximumBMatching(c.graph);
-      break;
-    }
+  while (cut < static_cast<int64_t>(c.mentees.size()) && LeavesOutOneWithCandidates(c, match)) {
+    cut *= kCutGrowth;
+    c = BuildCountyGraph(teachers, role, index, day, policy, cut);
+    match = MaximumBMatching(c.graph);
   }
 
   CountySuggestions out;

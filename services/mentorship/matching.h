@@ -110,10 +110,10 @@ struct CountySuggestions {
 // every rule, as many as the mentors' free places allow (MaximumBMatching).
 //
 // Each mentee's candidate list is cut, best first, once its candidates' free places reach the
-// number of mentees (tried first with a cut at 64 places, kept when that pairs every mentee who
-// has a candidate): this keeps a maximum matching (any mentee matched outside its list can be
-// moved to a place on its list, which others can fill at most one short of) and keeps E near
-// mentees × places-needed when every mentor qualifies (SECOND).
+// number of mentees (tried first with a cut at 64 places, then 512, 4,096, ..., kept as soon as
+// it pairs every mentee who has a candidate): this keeps a maximum matching (any mentee matched
+// outside its list can be moved to a place on its list, which others can fill at most one short of)
+// and keeps E near mentees × places-needed when every mentor qualifies (SECOND).
 CountySuggestions SuggestPairings(const std::vector<TeacherFacts>& teachers,
                                   const std::vector<Pairing>& pairings, Role role,
                                   absl::CivilDay day, const MentorshipPolicy& policy);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -449,6 +450,65 @@ TEST(SuggestPairingsTest, AsManyAsAFullMatchingAndEachAcceptable) {
       }
     }
   }
+}
+
+// A county large enough for the lists' cut to matter: 1,200 new teachers, 300 in each of 4
+// subjects at 20 schools, and `mentors_per_subject` qualified mentors of each subject at 20 other
+// schools, 2 places each. Every mentee shares its best mentors with the 299 others of its
+// subject, so a cut at 64 places leaves most of them out.
+struct LargeCounty {
+  std::vector<TeacherFacts> teachers;
+  CountySuggestions suggested;
+};
+
+LargeCounty SuggestSecondInLargeCounty(int mentors_per_subject) {
+  const std::vector<std::string> subjects = {"数学", "语文", "英语", "科学"};
+  LargeCounty c;
+  for (int i = 0; i < 1200; ++i) {
+    c.teachers.push_back(
+        Mentee(absl::StrCat("N", i), absl::StrCat("S", i % 20), {subjects[i % 4]}));
+  }
+  for (int i = 0; i < 4 * mentors_per_subject; ++i) {
+    c.teachers.push_back(Mentor(absl::StrCat("M", i), absl::StrCat("O", i % 20), subjects[i % 4]));
+  }
+  c.suggested = SuggestPairings(c.teachers, {}, Role::kSecond, kDay, P());
+  return c;
+}
+
+// Accepting every suggestion one by one, each still passes every rule (capacity included).
+void ExpectEachAcceptable(const LargeCounty& c) {
+  absl::flat_hash_map<std::string, const TeacherFacts*> by_id;
+  for (const TeacherFacts& t : c.teachers) by_id[t.teacher_id] = &t;
+  std::vector<Pairing> accepted;
+  for (const Suggestion& x : c.suggested.suggestions) {
+    const PairingRequest r{x.mentee_id, x.mentor_id, Role::kSecond, kDay, kDay};
+    ASSERT_THAT(CheckPairing(r, *by_id[x.mentee_id], *by_id[x.mentor_id], accepted, P()), IsEmpty())
+        << x.mentee_id << " " << x.mentor_id;
+    accepted.push_back(Active(x.mentee_id, x.mentor_id, Role::kSecond));
+  }
+}
+
+TEST(SuggestPairingsTest, LongerListsPairEveryMenteeWhenPlacesSuffice) {
+  // 2,400 places for 1,200 mentees: every one is paired, by a subject's mentor where one is free.
+  const LargeCounty c = SuggestSecondInLargeCounty(300);
+  EXPECT_EQ(c.suggested.mentees_needing, 1200);
+  EXPECT_EQ(c.suggested.suggestions.size(), 1200u);
+  EXPECT_THAT(c.suggested.left_out, IsEmpty());
+  ExpectEachAcceptable(c);
+  for (const Suggestion& x : c.suggested.suggestions) {
+    const int mentee = std::stoi(x.mentee_id.substr(1)), mentor = std::stoi(x.mentor_id.substr(1));
+    EXPECT_EQ(mentee % 4, mentor % 4) << x.mentee_id << " " << x.mentor_id << " share no subject";
+  }
+}
+
+TEST(SuggestPairingsTest, ScarcePlacesAreAllGivenWithLongerLists) {
+  // 1,000 places for 1,200 mentees: a maximum assignment fills every place.
+  const LargeCounty c = SuggestSecondInLargeCounty(125);
+  EXPECT_EQ(c.suggested.suggestions.size(), 1000u);
+  ASSERT_EQ(c.suggested.left_out.size(), 200u);
+  EXPECT_THAT(c.suggested.left_out.front().why,
+              HasSubstr("free places all go to other mentees; a maximum assignment pairs 1000"));
+  ExpectEachAcceptable(c);
 }
 
 }  // namespace
