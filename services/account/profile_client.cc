@@ -44,8 +44,10 @@ ProfileReader ReaderOverGrpc(std::shared_ptr<profile::v1::ProfileService::StubIn
     teacher.clear_id_card_number();  // never kept, never passed on
     return teacher;
   };
-  reader.roster = [stub, &signer](const std::string& county_id, const std::string& school_id)
-      -> absl::StatusOr<std::vector<profile::v1::Teacher>> {
+  reader.roster =
+      [stub = std::move(stub), &signer](
+          const std::string& county_id,
+          const std::string& school_id) -> absl::StatusOr<std::vector<profile::v1::Teacher>> {
     std::vector<profile::v1::Teacher> teachers;
     std::string token;
     do {

@@ -103,7 +103,9 @@ absl::StatusOr<Planned> Plan(Deps& deps, const v1::PairingInput& in) {
   for (const LocatedTeacher* t : {&mentee, &mentor}) {
     SHIDANG_ASSIGN_OR_RETURN(std::optional<profile::v1::School> s,
                              deps.store.GetSchool(t->county_id, t->teacher.school_id()));
-    if (s.has_value()) schools.emplace(s->school_id(), *std::move(s));
+    if (!s.has_value()) continue;
+    std::string school_id = s->school_id();  // named first: the School itself is moved in
+    schools.emplace(std::move(school_id), *std::move(s));
   }
   Planned plan;
   plan.county = mentee.county_id;
@@ -161,6 +163,7 @@ absl::Status FillDates(const v1::PairingInput& in, absl::CivilDay start,
 absl::Status Refuse(const std::vector<Problem>& problems) {
   absl::Status status = ProblemStatus(problems.front());
   std::vector<std::string> messages;
+  messages.reserve(problems.size());
   for (const Problem& p : problems) messages.push_back(p.message);
   absl::Status joined(status.code(), absl::StrJoin(messages, "; "));
   common::v1::BadRequest details;
@@ -200,6 +203,7 @@ absl::StatusOr<v1::Pairing> CreateOne(Deps& deps, const CallContext& call,
     for (v1::Pairing& p : of) stored.emplace(p.pairing_id(), std::move(p));
   }
   std::vector<v1::Pairing> known;
+  known.reserve(stored.size());
   for (auto& [id, p] : stored) known.push_back(std::move(p));
 
   std::vector<Problem> problems =

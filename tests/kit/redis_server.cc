@@ -79,6 +79,11 @@ void RedisServer::Start() {
   }
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
 
+  // argv is built before fork: after it, a child of a threaded process may not allocate.
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_t pid = fork();
   if (pid < 0) {
     perror("fork");
@@ -87,9 +92,6 @@ void RedisServer::Start() {
   if (pid == 0) {
     // Dies with the test binary, also when a crash skips the destructor.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
     execvp("redis-server", argv.data());
     perror("execvp redis-server");
     _exit(127);

@@ -34,6 +34,40 @@ ProcessExit FromWaitStatus(int status) {
   return exit;
 }
 
+// argv of the child: `binary`, `args`, then the port flags (a restart on the port it had before,
+// as tests/e2e's faults do, passes --port itself).
+std::vector<std::string> ChildArguments(const std::string& binary,
+                                        const std::vector<std::string>& args,
+                                        const std::string& port_file) {
+  std::vector<std::string> argv_strings = {binary};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  const bool port_given = std::any_of(args.begin(), args.end(), [](const std::string& arg) {
+    return absl::StartsWith(arg, "--port=");
+  });
+  if (!port_given) argv_strings.push_back("--port=0");
+  argv_strings.push_back("--port_file=" + port_file);
+  return argv_strings;
+}
+
+// The child's side of fork: async-signal-safe calls only, then exec (or exit 127 if it fails).
+[[noreturn]] void ExecChild(pid_t parent, const sigset_t& all_signals, int out_fd, int err_fd,
+                            const std::vector<char*>& argv) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(126);
+  sigprocmask(SIG_UNBLOCK, &all_signals, nullptr);
+  struct sigaction default_action = {};
+  default_action.sa_handler = SIG_DFL;
+  sigaction(SIGPIPE, &default_action, nullptr);
+  sigaction(SIGTERM, &default_action, nullptr);
+  sigaction(SIGINT, &default_action, nullptr);
+  dup2(out_fd, STDOUT_FILENO);
+  dup2(err_fd, STDERR_FILENO);
+  execv(argv[0], argv.data());
+  static const char kExecFailed[] = "execv failed\n";
+  [[maybe_unused]] ssize_t ignored = write(STDERR_FILENO, kExecFailed, sizeof(kExecFailed) - 1);
+  _exit(127);
+}
+
 }  // namespace
 
 std::string ProcessExit::Describe() const {
@@ -47,23 +81,22 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
   std::unique_ptr<ServiceProcess> process(new ServiceProcess());
   const std::string port_file = process->dir() + "/port";
   process->stderr_path_ = process->dir() + "/stderr.log";
+  absl::Status spawned = process->Spawn(ChildArguments(binary, args, port_file));
+  if (!spawned.ok()) return spawned;
+  absl::Status serving = process->AwaitPortFile(binary, port_file, startup);
+  if (!serving.ok()) return serving;  // the destructor stops it
+  return process;
+}
 
+absl::Status ServiceProcess::Spawn(std::vector<std::string> argv_strings) {
   // Everything the child needs is prepared before fork: after it, in a process with threads, the
   // child may only call async-signal-safe functions until exec.
-  std::vector<std::string> argv_strings = {binary};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  // A restart on the port it had before (tests/e2e's faults) passes --port itself.
-  const bool port_given = std::any_of(args.begin(), args.end(), [](const std::string& arg) {
-    return absl::StartsWith(arg, "--port=");
-  });
-  if (!port_given) argv_strings.push_back("--port=0");
-  argv_strings.push_back("--port_file=" + port_file);
   std::vector<char*> argv;
+  argv.reserve(argv_strings.size() + 1);
   for (std::string& arg : argv_strings) argv.push_back(arg.data());
   argv.push_back(nullptr);
-  const int err_fd =
-      open(process->stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  const std::string stdout_path = process->dir() + "/stdout.log";
+  const int err_fd = open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const std::string stdout_path = dir() + "/stdout.log";
   const int out_fd = open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (err_fd < 0 || out_fd < 0) {
     if (err_fd >= 0) close(err_fd);
@@ -75,53 +108,37 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
   sigfillset(&all_signals);
 
   const pid_t pid = fork();
-  if (pid < 0) {
-    close(err_fd);
-    close(out_fd);
-    return absl::FailedPreconditionError("fork failed");
-  }
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(126);
-    sigprocmask(SIG_UNBLOCK, &all_signals, nullptr);
-    struct sigaction default_action = {};
-    default_action.sa_handler = SIG_DFL;
-    sigaction(SIGPIPE, &default_action, nullptr);
-    sigaction(SIGTERM, &default_action, nullptr);
-    sigaction(SIGINT, &default_action, nullptr);
-    dup2(out_fd, STDOUT_FILENO);
-    dup2(err_fd, STDERR_FILENO);
-    execv(argv[0], argv.data());
-    static const char kExecFailed[] = "execv failed\n";
-    [[maybe_unused]] ssize_t ignored = write(STDERR_FILENO, kExecFailed, sizeof(kExecFailed) - 1);
-    _exit(127);
-  }
+  if (pid == 0) ExecChild(parent, all_signals, out_fd, err_fd, argv);
   close(err_fd);
   close(out_fd);
-  process->pid_ = pid;
+  if (pid < 0) return absl::FailedPreconditionError("fork failed");
+  pid_ = pid;
+  return absl::OkStatus();
+}
 
+absl::Status ServiceProcess::AwaitPortFile(const std::string& binary, const std::string& port_file,
+                                           absl::Duration startup) {
   const absl::Time give_up = absl::Now() + startup;
   while (absl::Now() < give_up) {
     int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      process->pid_ = -1;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
       return absl::FailedPreconditionError(
           absl::StrCat(binary, " ", FromWaitStatus(status).Describe(),
-                       " before it was serving; its stderr:\n", process->StderrText()));
+                       " before it was serving; its stderr:\n", StderrText()));
     }
     // The server writes the file by rename, so once it exists it is whole.
     std::string text = ReadFile(port_file);
     int port = 0;
     if (!text.empty() && absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &port) && port > 0) {
-      process->port_ = port;
-      return process;
+      port_ = port;
+      return absl::OkStatus();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return absl::FailedPreconditionError(absl::StrCat(binary, " wrote no port within ",
                                                     absl::FormatDuration(startup),
-                                                    "; its stderr:\n", process->StderrText()));
-  // The destructor stops it.
+                                                    "; its stderr:\n", StderrText()));
 }
 
 ServiceProcess::~ServiceProcess() {

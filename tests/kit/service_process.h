@@ -53,6 +53,11 @@ class ServiceProcess {
 
  private:
   ServiceProcess() = default;
+  // Starts the child with `argv_strings` (argv[0] first), its output to files in dir().
+  absl::Status Spawn(std::vector<std::string> argv_strings);
+  // Waits up to `startup` for the port file; FAILED_PRECONDITION when the child exits first.
+  absl::Status AwaitPortFile(const std::string& binary, const std::string& port_file,
+                             absl::Duration startup);
 
   TempDir dir_;
   pid_t pid_ = -1;
