@@ -1,10 +1,10 @@
 #pragma once
 
-// Passwords: argon2id hashes (libsodium's crypto_pwhash_str, its "interactive" cost: 64 MiB and
-// 2 passes, about 0.1 s here), the rules a new password follows, and initial passwords.
+// Passwords: argon2id hashes (libsodium's crypto_pwhash_str at OWASP's floor: 19 MiB and 2
+// passes, see passwords.cc), the rules a new password follows, and initial passwords.
 //
 // Hashing costs memory, so at most `max_parallel` hashes run at once (the rest wait): sixteen
-// sign-ins at once would otherwise want 1 GiB. A verification against a username that does not
+// sign-ins at once would otherwise want 304 MiB. A verification against a username that does not
 // exist runs against a dummy hash made at start, so that it takes the time a real one takes.
 
 #include <memory>
