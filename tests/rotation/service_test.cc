@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <future>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -129,12 +130,13 @@ class RotationServiceTest : public testing::ServiceFixture<v1::RotationService> 
     return Call(&v1::RotationService::Stub::ApproveRotation, who, req, resp);
   }
 
-  // An approval with raw bytes both ways, so that answers compare byte for byte.
+  // A call of `method` with raw bytes both ways, so that answers compare byte for byte.
   struct RawAnswer {
     grpc::Status status;
     std::string bytes;
   };
-  RawAnswer RawApprove(const v1::ApproveRotationRequest& req, const Principal& who) {
+  RawAnswer RawCall(const std::string& method, const google::protobuf::Message& req,
+                    const Principal& who) {
     grpc::GenericStub stub(
         grpc::CreateChannel(process_->address(), grpc::InsecureChannelCredentials()));
     grpc::ClientContext ctx;
@@ -143,8 +145,8 @@ class RotationServiceTest : public testing::ServiceFixture<v1::RotationService> 
     grpc::Slice slice(req.SerializeAsString());
     grpc::ByteBuffer sent(&slice, 1), received;
     std::promise<grpc::Status> done;
-    stub.UnaryCall(&ctx, "/shidang.rotation.v1.RotationService/ApproveRotation",
-                   grpc::StubOptions(), &sent, &received,
+    stub.UnaryCall(&ctx, "/shidang.rotation.v1.RotationService/" + method, grpc::StubOptions(),
+                   &sent, &received,
                    [&done](grpc::Status status) { done.set_value(std::move(status)); });
     RawAnswer answer;
     answer.status = done.get_future().get();
@@ -153,6 +155,20 @@ class RotationServiceTest : public testing::ServiceFixture<v1::RotationService> 
       answer.bytes.assign(reinterpret_cast<const char*>(whole.begin()), whole.size());
     }
     return answer;
+  }
+  RawAnswer RawApprove(const v1::ApproveRotationRequest& req, const Principal& who) {
+    return RawCall("ApproveRotation", req, who);
+  }
+
+  // Since CONFIG RESETSTAT, Redis ran one EVALSHA (it counts the commands it runs inside it too),
+  // no script besides it and no read before it.
+  void ExpectOneScriptAlone() {
+    auto stats = redis_.pool().Command({"INFO", "commandstats"});
+    ASSERT_TRUE(stats.ok());
+    EXPECT_THAT(std::string(stats->str()), HasSubstr("cmdstat_evalsha:calls=1,"));
+    for (const char* command : {"cmdstat_hmget:", "cmdstat_eval:"}) {
+      EXPECT_THAT(std::string(stats->str()), Not(HasSubstr(command)));
+    }
   }
 
   int64_t StreamLength(const std::string& county = kCounty) {
@@ -353,14 +369,7 @@ TEST_F(RotationServiceTest, RetriedApprovalAnswersTheSameBytesFromOneScript) {
   ASSERT_TRUE(redis_.pool().Command({"CONFIG", "RESETSTAT"}).ok());
   const RawAnswer first = RawApprove(req, hr_);
   ASSERT_TRUE(first.status.ok()) << first.status.error_message();
-  // One EVALSHA (Redis counts the commands it runs inside it too), no script besides it and no
-  // read before it.
-  auto stats = redis_.pool().Command({"INFO", "commandstats"});
-  ASSERT_TRUE(stats.ok());
-  EXPECT_THAT(std::string(stats->str()), HasSubstr("cmdstat_evalsha:calls=1,"));
-  for (const char* command : {"cmdstat_hmget:", "cmdstat_eval:"}) {
-    EXPECT_THAT(std::string(stats->str()), Not(HasSubstr(command)));
-  }
+  ExpectOneScriptAlone();
   v1::ApproveRotationResponse parsed;
   ASSERT_TRUE(parsed.ParseFromString(first.bytes));
   EXPECT_EQ(parsed.rotation().state(), v1::ROTATION_STATE_APPROVED);
@@ -407,6 +416,156 @@ TEST_F(RotationServiceTest, RetriedApprovalAnswersTheSameBytesFromOneScript) {
   const RawAnswer city_first = RawApprove(by_city, city_hr);
   ASSERT_TRUE(city_first.status.ok()) << city_first.status.error_message();
   EXPECT_EQ(RawApprove(by_city, city_hr).bytes, city_first.bytes);
+}
+
+// A rejection, a cancellation and a completion take the approval's shape (change_rotation.lua):
+// one EVALSHA each, the replay before any state check with the first answer's very bytes (the
+// stored rotation's), a reused request id refused, an illegal change named by both states and
+// writing nothing, one event each, and the change-log record the county's copies patch from.
+TEST_F(RotationServiceTest, RejectCancelAndCompleteAreOneScriptEach) {
+  for (int i = 1; i <= 4; ++i) AddTeacher(absl::StrCat("T", i), "2015-09-01");
+  // The service loads the script into Redis.
+  ASSERT_TRUE(ActOnRotation(hr_, "cancel", Propose("T4", "p-4").rotation_id()).ok());
+  const std::string rejected = Propose("T1", "p-1").rotation_id();
+  const std::string cancelled = Propose("T2", "p-2").rotation_id();
+  const std::string completed = Propose("T3", "p-3").rotation_id();
+  for (const std::string& id : {cancelled, completed}) {
+    ASSERT_TRUE(ActOnRotation(hr_, "approve", id).ok());
+    ASSERT_TRUE(ActOnRotation(hr_, "start", id).ok());
+  }
+  v1::RejectRotationRequest reject;
+  reject.set_request_id("x-1");
+  reject.set_rotation_id(rejected);
+  reject.set_reason("不合适");
+  v1::CancelRotationRequest cancel;
+  cancel.set_request_id("x-1");
+  cancel.set_rotation_id(cancelled);
+  cancel.set_reason("学校调整计划");
+  v1::CompleteRotationRequest complete;
+  complete.set_request_id("x-1");
+  complete.set_rotation_id(completed);
+  complete.set_completed_on("2026-08-31");
+  struct Case {
+    const char* method;
+    google::protobuf::Message* request;
+    const std::string& id;
+    v1::RotationState from, to;
+  };
+  for (const Case& c : {Case{"RejectRotation", &reject, rejected, v1::ROTATION_STATE_PROPOSED,
+                             v1::ROTATION_STATE_REJECTED},
+                        Case{"CancelRotation", &cancel, cancelled, v1::ROTATION_STATE_STARTED,
+                             v1::ROTATION_STATE_CANCELLED},
+                        Case{"CompleteRotation", &complete, completed, v1::ROTATION_STATE_STARTED,
+                             v1::ROTATION_STATE_COMPLETED}}) {
+    SCOPED_TRACE(c.method);
+    const int64_t events_before = StreamLength();
+    ASSERT_TRUE(redis_.pool().Command({"CONFIG", "RESETSTAT"}).ok());
+    const RawAnswer first = RawCall(c.method, *c.request, hr_);
+    ASSERT_TRUE(first.status.ok()) << first.status.error_message();
+    ExpectOneScriptAlone();
+    EXPECT_EQ(StreamLength(), events_before + 1);
+    // The answer is the stored rotation, and the change log names it at the county's version.
+    v1::GetRotationRequest get;
+    get.set_rotation_id(c.id);
+    v1::GetRotationResponse got;
+    ASSERT_TRUE(Call(&v1::RotationService::Stub::GetRotation, hr_, get, &got).ok());
+    EXPECT_EQ(got.SerializeAsString(), first.bytes);
+    EXPECT_EQ(got.rotation().state(), c.to);
+    const v1::StateChange& last = got.rotation().history(got.rotation().history_size() - 1);
+    EXPECT_EQ(last.from_state(), c.from);
+    EXPECT_EQ(last.to_state(), c.to);
+    EXPECT_EQ(last.request_id(), "x-1");
+    auto version = redis_.pool().Command({"GET", "rotation:{c:330723}:writes"});
+    auto logged = redis_.pool().Command({"ZRANGE", "rotation:{c:330723}:changes", "-1", "-1"});
+    ASSERT_TRUE(version.ok() && logged.ok());
+    ASSERT_EQ(logged->size(), 1u);
+    EXPECT_EQ((*logged)[0].str(), absl::StrCat(version->str(), ":r:", c.id));
+
+    // The retry, now that the state check would refuse it: the same bytes, nothing written.
+    const RawAnswer retry = RawCall(c.method, *c.request, hr_);
+    ASSERT_TRUE(retry.status.ok()) << retry.status.error_message();
+    EXPECT_EQ(retry.bytes, first.bytes);
+    // A new request for the same change: refused, naming both states.
+    const google::protobuf::FieldDescriptor* request_id =
+        c.request->GetDescriptor()->FindFieldByName("request_id");
+    c.request->GetReflection()->SetString(c.request, request_id, "x-2");
+    const RawAnswer again = RawCall(c.method, *c.request, hr_);
+    EXPECT_EQ(again.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_THAT(again.status.error_message(), HasSubstr(v1::RotationState_Name(c.to)));
+    // The first request id for another rotation, of this county or another: refused.
+    c.request->GetReflection()->SetString(c.request, request_id, "x-1");
+    const google::protobuf::FieldDescriptor* rotation_id =
+        c.request->GetDescriptor()->FindFieldByName("rotation_id");
+    for (const char* other : {"RT330723-00000000000000aa", "RT330781-00000000000000aa"}) {
+      c.request->GetReflection()->SetString(c.request, rotation_id, other);
+      const RawAnswer reused = RawCall(c.method, *c.request, hr_);
+      EXPECT_EQ(reused.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << other;
+      EXPECT_THAT(reused.status.error_message(), HasSubstr("request_id")) << other;
+    }
+    EXPECT_EQ(StreamLength(), events_before + 1);
+  }
+  // A state the change may not leave is named with the target's.
+  const grpc::Status illegal = ActOnRotation(hr_, "reject", completed);
+  EXPECT_EQ(illegal.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(illegal.error_message(), HasSubstr("ROTATION_STATE_COMPLETED"));
+  EXPECT_THAT(illegal.error_message(), HasSubstr("ROTATION_STATE_REJECTED"));
+  // The service's copy of the county was patched with each change.
+  v1::ListRotationsRequest list;
+  list.set_county_id(kCounty);
+  v1::ListRotationsResponse listed;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::ListRotations, hr_, list, &listed).ok());
+  std::map<std::string, v1::RotationState> states;
+  for (const v1::Rotation& r : listed.rotations()) states[r.rotation_id()] = r.state();
+  EXPECT_EQ(states[rejected], v1::ROTATION_STATE_REJECTED);
+  EXPECT_EQ(states[cancelled], v1::ROTATION_STATE_CANCELLED);
+  EXPECT_EQ(states[completed], v1::ROTATION_STATE_COMPLETED);
+}
+
+// The schools' part in a rejection and a cancellation, and a completion before the start.
+TEST_F(RotationServiceTest, SchoolsRejectAndWithdrawOnlyWhatIsTheirs) {
+  AddTeacher("T1", "2015-09-01");
+  AddTeacher("T2", "2015-09-01");
+  const Principal sending = Who(common::v1::ROLE_SCHOOL_ADMIN, "u", "", kUrban);
+  const Principal receiving = Who(common::v1::ROLE_SCHOOL_ADMIN, "r", "", kRural);
+  v1::CreateRotationRequest moving = Proposal("T1", "p-1");
+  moving.set_relation_moves(true);
+  v1::CreateRotationResponse created;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::CreateRotation, hr_, moving, &created).ok());
+  const std::string moves = created.rotation().rotation_id();
+  // Where the relation moves, the receiving school may reject; the sending one may not.
+  EXPECT_EQ(ActOnRotation(sending, "reject", moves).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(ActOnRotation(receiving, "reject", moves).ok());
+  // The sending school withdraws its proposal; its retry is answered after the state moved on.
+  const std::string stays = Propose("T2", "p-2").rotation_id();
+  EXPECT_EQ(ActOnRotation(receiving, "cancel", stays).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::CancelRotationRequest cancel;
+  cancel.set_request_id("w-1");
+  cancel.set_rotation_id(stays);
+  cancel.set_reason("撤回");
+  const RawAnswer withdrawn = RawCall("CancelRotation", cancel, sending);
+  ASSERT_TRUE(withdrawn.status.ok()) << withdrawn.status.error_message();
+  EXPECT_EQ(RawCall("CancelRotation", cancel, sending).bytes, withdrawn.bytes);
+  // An approved rotation is HR's to cancel.
+  const std::string approved = Propose("T2", "p-3").rotation_id();
+  ASSERT_TRUE(ActOnRotation(hr_, "approve", approved).ok());
+  EXPECT_EQ(ActOnRotation(sending, "cancel", approved).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Completed before it started: the day is refused, nothing written.
+  ASSERT_TRUE(ActOnRotation(hr_, "start", approved).ok());
+  const int64_t events = StreamLength();
+  v1::CompleteRotationRequest complete;
+  complete.set_request_id("k-1");
+  complete.set_rotation_id(approved);
+  complete.set_completed_on("2025-08-31");
+  v1::CompleteRotationResponse completed;
+  const grpc::Status early =
+      Call(&v1::RotationService::Stub::CompleteRotation, hr_, complete, &completed);
+  EXPECT_EQ(early.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(early.error_message(), HasSubstr("completed_on"));
+  EXPECT_THAT(early.error_message(), HasSubstr("2025-09-01"));
+  EXPECT_EQ(StreamLength(), events);
 }
 
 TEST_F(RotationServiceTest, TwoRacingProposalsForOneTeacherMakeOneRotation) {
