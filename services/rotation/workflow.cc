@@ -425,6 +425,27 @@ struct ScriptChange {
   std::string event_type, on, summary;
 };
 
+// The change `method` makes to the rotation `req` names; `verb` words its refusal.
+template <typename Request>
+ScriptChange ChangeOf(const char* method, const Request& req, const char* verb) {
+  ScriptChange c;
+  c.method = method;
+  c.request = &req;
+  c.request_id = req.request_id();
+  c.rotation_id = req.rotation_id();
+  c.verb = verb;
+  return c;
+}
+
+// A rejection's or cancellation's reason: required, and short.
+absl::Status CheckReason(const std::string& reason) {
+  if (reason.empty() || reason.size() > kMaxText) {
+    return InvalidField("reason", "required",
+                        absl::StrCat("say why, in 1 to ", kMaxText, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::Rotation> RunScriptChange(Deps& deps, const CallContext& call,
                                              const ScriptChange& c) {
   const Principal& p = call.principal;
@@ -467,16 +488,8 @@ absl::StatusOr<v1::Rotation> RunScriptChange(Deps& deps, const CallContext& call
 absl::Status RejectRotation(Deps& deps, const CallContext& call,
                             const v1::RejectRotationRequest& req,
                             v1::RejectRotationResponse* resp) {
-  if (req.reason().empty() || req.reason().size() > kMaxText) {
-    return InvalidField("reason", "required",
-                        absl::StrCat("say why, in 1 to ", kMaxText, " bytes"));
-  }
-  ScriptChange c;
-  c.method = "RejectRotation";
-  c.request = &req;
-  c.request_id = req.request_id();
-  c.rotation_id = req.rotation_id();
-  c.verb = "reject";
+  SHIDANG_RETURN_IF_ERROR(CheckReason(req.reason()));
+  ScriptChange c = ChangeOf("RejectRotation", req, "reject");
   c.school_may = "receiving";  // where the personnel relation moves
   c.from = {v1::ROTATION_STATE_PROPOSED};
   c.target = v1::ROTATION_STATE_REJECTED;
@@ -543,12 +556,7 @@ absl::Status CompleteRotation(Deps& deps, const CallContext& call,
                               v1::CompleteRotationResponse* resp) {
   SHIDANG_ASSIGN_OR_RETURN(absl::CivilDay done,
                            DayOrToday(deps.clock, req.completed_on(), "completed_on"));
-  ScriptChange c;
-  c.method = "CompleteRotation";
-  c.request = &req;
-  c.request_id = req.request_id();
-  c.rotation_id = req.rotation_id();
-  c.verb = "complete";
+  ScriptChange c = ChangeOf("CompleteRotation", req, "complete");
   c.from = {v1::ROTATION_STATE_STARTED};
   c.target = v1::ROTATION_STATE_COMPLETED;
   c.completed_on = dates::FormatDate(done);
@@ -562,16 +570,8 @@ absl::Status CompleteRotation(Deps& deps, const CallContext& call,
 absl::Status CancelRotation(Deps& deps, const CallContext& call,
                             const v1::CancelRotationRequest& req,
                             v1::CancelRotationResponse* resp) {
-  if (req.reason().empty() || req.reason().size() > kMaxText) {
-    return InvalidField("reason", "required",
-                        absl::StrCat("say why, in 1 to ", kMaxText, " bytes"));
-  }
-  ScriptChange c;
-  c.method = "CancelRotation";
-  c.request = &req;
-  c.request_id = req.request_id();
-  c.rotation_id = req.rotation_id();
-  c.verb = "cancel";
+  SHIDANG_RETURN_IF_ERROR(CheckReason(req.reason()));
+  ScriptChange c = ChangeOf("CancelRotation", req, "cancel");
   // The school that proposed may withdraw its proposal; anything further is HR's.
   c.school_may = "sending";
   c.from = {v1::ROTATION_STATE_PROPOSED, v1::ROTATION_STATE_APPROVED, v1::ROTATION_STATE_STARTED};
