@@ -6,6 +6,9 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -22,12 +25,20 @@ constexpr size_t kMaxOptions = 5;
 
 namespace pv1 = ::shidang::profile::v1;
 
+// A teacher picked, with the school's shortfalls before the pick: the "why" is written only for
+// the picks returned (a county may have thousands).
 struct Pick {
   const JudgedTeacher* teacher = nullptr;
   bool backbone = false;
   bool for_backbone = false;  // picked to close a backbone shortfall
-  std::string why;
+  int64_t shortfall = 0;
+  int64_t backbone_shortfall = 0;
 };
+
+std::string WhyOf(const Pick& p) {
+  return absl::StrCat(p.backbone ? "骨干教师；" : "", "本校已满", p.teacher->eligibility.years,
+                      "年；学校尚缺交流", p.shortfall, "人、骨干", p.backbone_shortfall, "人");
+}
 
 bool StageFits(common::v1::Stage teacher, common::v1::Stage school) {
   if (teacher == common::v1::STAGE_UNSPECIFIED || school == common::v1::STAGE_UNSPECIFIED) {
@@ -55,23 +66,22 @@ std::vector<Pick> PickForSchool(std::vector<const JudgedTeacher*> pool, const Qu
   std::sort(pool.begin(), pool.end(), LongerAtSchool);
   std::vector<Pick> picks;
   std::vector<bool> taken(pool.size(), false);
+  std::vector<bool> backbone_at(pool.size());  // judged once, not once per pick
+  for (size_t i = 0; i < pool.size(); ++i) backbone_at[i] = IsBackbone(*pool[i]->facts, first_day);
   int64_t counting = quota.counting, backbone = quota.backbone_counting;
   Quota now = quota;
   while (!now.passes && picks.size() < pool.size()) {
     const bool backbone_short = now.backbone_shortfall > 0;
     size_t best = pool.size();
     for (size_t i = 0; i < pool.size() && best == pool.size(); ++i) {
-      if (!taken[i] && (!backbone_short || IsBackbone(*pool[i]->facts, first_day))) best = i;
+      if (!taken[i] && (!backbone_short || backbone_at[i])) best = i;
     }
     for (size_t i = 0; i < pool.size() && best == pool.size(); ++i) {
       if (!taken[i]) best = i;
     }
     taken[best] = true;
-    Pick p{pool[best], IsBackbone(*pool[best]->facts, first_day), false, ""};
+    Pick p{pool[best], backbone_at[best], false, now.shortfall, now.backbone_shortfall};
     p.for_backbone = backbone_short && p.backbone;
-    p.why =
-        absl::StrCat(p.backbone ? "骨干教师；" : "", "本校已满", p.teacher->eligibility.years,
-                     "年；学校尚缺交流", now.shortfall, "人、骨干", now.backbone_shortfall, "人");
     ++counting;
     if (p.backbone) ++backbone;
     now = ComputeQuota(quota.eligible, counting, backbone, policy);
@@ -80,13 +90,16 @@ std::vector<Pick> PickForSchool(std::vector<const JudgedTeacher*> pool, const Qu
   return picks;
 }
 
-using SubjectsAt = std::map<std::string, std::set<std::string>>;
+// What each school's teachers teach, by school id. Views into the county snapshot, which
+// outlives the call: no string is copied per teacher.
+using Subjects = std::unordered_set<std::string_view>;
+using SubjectsAt = std::unordered_map<std::string_view, Subjects>;
 
 // A public school a sending school's teacher may go to in a counting direction.
 struct Destination {
   const SchoolFacts* school = nullptr;
   std::string direction;
-  const std::set<std::string>* taught = nullptr;  // subjects its teachers teach (may be null)
+  const Subjects* taught = nullptr;  // subjects its teachers teach (may be null)
 };
 
 // The destinations of each sending school, found once per school per call (each school's kinds
@@ -95,30 +108,44 @@ class Destinations {
  public:
   Destinations(const std::map<std::string, SchoolFacts>& schools, const SubjectsAt& subjects_at,
                const RotationPolicy& policy)
-      : schools_(schools), subjects_at_(subjects_at), policy_(policy) {
-    for (const auto& [id, school] : schools_) kinds_.emplace(id, KindsOf(school));
-  }
+      : schools_(schools), subjects_at_(subjects_at), policy_(policy) {}
 
   const std::vector<Destination>& Of(const SchoolFacts& sending) {
     auto [it, fresh] = found_.try_emplace(sending.school_id);
     if (!fresh) return it->second;
     const std::vector<std::string> from = KindsOf(sending);
-    for (const auto& [id, school] : schools_) {
-      if (id == sending.school_id || school.ownership != pv1::SCHOOL_OWNERSHIP_PUBLIC) continue;
-      std::optional<std::string> direction = CountingDirection(from, kinds_.at(id), policy_);
+    for (const Receiving& to : Receivers()) {
+      if (to.school->school_id == sending.school_id) continue;
+      std::optional<std::string> direction = CountingDirection(from, to.kinds, policy_);
       if (!direction.has_value()) continue;
-      auto taught = subjects_at_.find(id);
-      it->second.push_back(Destination{&school, std::move(*direction),
+      auto taught = subjects_at_.find(to.school->school_id);
+      it->second.push_back(Destination{to.school, std::move(*direction),
                                        taught == subjects_at_.end() ? nullptr : &taught->second});
     }
     return it->second;
   }
 
  private:
+  struct Receiving {
+    const SchoolFacts* school;
+    std::vector<std::string> kinds;  // KindsOf it
+  };
+  // The public schools in id order with their kinds, found on first use.
+  const std::vector<Receiving>& Receivers() {
+    if (receivers_.empty()) {
+      for (const auto& [id, school] : schools_) {
+        if (school.ownership == pv1::SCHOOL_OWNERSHIP_PUBLIC) {
+          receivers_.push_back(Receiving{&school, KindsOf(school)});
+        }
+      }
+    }
+    return receivers_;
+  }
+
   const std::map<std::string, SchoolFacts>& schools_;
   const SubjectsAt& subjects_at_;
   const RotationPolicy& policy_;
-  std::map<std::string, std::vector<std::string>> kinds_;  // KindsOf each school
+  std::vector<Receiving> receivers_;
   std::map<std::string, std::vector<Destination>> found_;
 };
 
@@ -179,10 +206,14 @@ absl::Status SuggestCandidates(Deps& deps, const CallContext& call,
   SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountySnapshot> county,
                            deps.counties.Read(req.county_id()));
   CountyEvaluation eval = EvaluateCounty(*county, yp.policy, yp.year, deps.clock.Today());
-  std::map<std::string, std::vector<const JudgedTeacher*>> pools;
-  SubjectsAt subjects_at;  // what each school's teachers teach
+  // Eligible teachers not yet rotating, by the school they are judged at (views into `eval`).
+  std::unordered_map<std::string_view, std::vector<const JudgedTeacher*>> pools;
+  SubjectsAt subjects_at;
   for (const auto& [id, t] : eval.teachers) {
-    for (const std::string& s : t.facts->subjects) subjects_at[t.facts->CurrentSchool()].insert(s);
+    if (!t.facts->subjects.empty()) {
+      Subjects& taught = subjects_at[t.facts->CurrentSchool()];
+      for (const std::string& s : t.facts->subjects) taught.insert(s);
+    }
     if (t.eligibility.eligible() && eval.rotating.count(id) == 0) {
       pools[t.eligibility.school_id].push_back(&t);
     }
@@ -190,16 +221,23 @@ absl::Status SuggestCandidates(Deps& deps, const CallContext& call,
   std::vector<Pick> picks;
   for (const auto& [school, quota] : eval.by_school) {
     if (quota.passes || (!own.empty() && school != own)) continue;
-    std::vector<Pick> more = PickForSchool(pools[school], quota, yp.policy, yp.year.days.first);
+    auto pool = pools.find(school);
+    if (pool == pools.end()) continue;  // nobody to pick
+    std::vector<Pick> more =
+        PickForSchool(std::move(pool->second), quota, yp.policy, yp.year.days.first);
     picks.insert(picks.end(), more.begin(), more.end());
   }
-  std::sort(picks.begin(), picks.end(), [](const Pick& a, const Pick& b) {
-    if (a.for_backbone != b.for_backbone) return a.for_backbone;
-    return LongerAtSchool(a.teacher, b.teacher);
-  });
-  const size_t limit = req.limit() == 0 ? kDefaultLimit : req.limit();
+  // Only the picks returned are ranked (teacher ids make the order total, so the first `limit`
+  // are those a full sort would give).
+  const size_t limit =
+      std::min<size_t>(req.limit() == 0 ? kDefaultLimit : req.limit(), picks.size());
+  std::partial_sort(picks.begin(), picks.begin() + limit, picks.end(),
+                    [](const Pick& a, const Pick& b) {
+                      if (a.for_backbone != b.for_backbone) return a.for_backbone;
+                      return LongerAtSchool(a.teacher, b.teacher);
+                    });
   Destinations destinations(*eval.schools, subjects_at, yp.policy);
-  for (size_t i = 0; i < picks.size() && i < limit; ++i) {
+  for (size_t i = 0; i < limit; ++i) {
     v1::Candidate* c = resp->add_candidates();
     c->set_rank(static_cast<int32_t>(i + 1));
     c->set_teacher_id(picks[i].teacher->copy->teacher_id());
@@ -207,7 +245,7 @@ absl::Status SuggestCandidates(Deps& deps, const CallContext& call,
     c->set_school_id(picks[i].teacher->eligibility.school_id);
     c->set_backbone(picks[i].backbone);
     c->set_years_at_school(static_cast<int32_t>(picks[i].teacher->eligibility.years));
-    c->set_why(picks[i].why);
+    c->set_why(WhyOf(picks[i]));
     AddOptions(eval, destinations, picks[i], c);
   }
   resp->set_county_id(req.county_id());

@@ -54,10 +54,7 @@ SHIDANG_ROTATION_METHOD(ListEligible)
 SHIDANG_ROTATION_METHOD(RecordDeferral)
 SHIDANG_ROTATION_METHOD(EndDeferral)
 SHIDANG_ROTATION_METHOD(CreateRotation)
-SHIDANG_ROTATION_METHOD(RejectRotation)
 SHIDANG_ROTATION_METHOD(StartRotation)
-SHIDANG_ROTATION_METHOD(CompleteRotation)
-SHIDANG_ROTATION_METHOD(CancelRotation)
 SHIDANG_ROTATION_METHOD(GetRotation)
 SHIDANG_ROTATION_METHOD(ListRotations)
 SHIDANG_ROTATION_METHOD(ListTeacherRotations)
@@ -68,19 +65,27 @@ SHIDANG_ROTATION_METHOD(GetRotationPolicy)
 
 #undef SHIDANG_ROTATION_METHOD
 
-// An approval is one round trip: its script answers a retried request id before any check
-// (workflow.h). Only for a caller whose approvals span counties does the kit's AnswerStore go in
-// front (two round trips more), since a request id reused in another county is refused only there.
-grpc::Status RotationServiceImpl::ApproveRotation(grpc::ServerContext* ctx,
-                                                  const v1::ApproveRotationRequest* req,
-                                                  v1::ApproveRotationResponse* resp) {
-  static constexpr char kMethod[] = "shidang.rotation.v1.RotationService/ApproveRotation";
-  const absl::Time deadline = absl::FromChrono(ctx->deadline());
-  return HandleCall(ctx, kMethod, signer_, [&](const CallContext& call) {
-    auto run = [&] { return rotation::ApproveRotation(state_->deps, call, *req, resp); };
-    if (!ApproverCounty(call.principal).empty()) return run();
-    return state_->answers.Answer(kMethod, call.actor, deadline, *req, resp, run);
-  });
-}
+// An approval, a rejection, a cancellation and a completion are one round trip each: their
+// script answers a retried request id before any check (workflow.h). Only for a caller whose
+// writes span counties does the kit's AnswerStore go in front (two round trips more), since a
+// request id reused in another county is refused only there.
+#define SHIDANG_ROTATION_ONE_SCRIPT_METHOD(Name)                                                 \
+  grpc::Status RotationServiceImpl::Name(grpc::ServerContext* ctx, const v1::Name##Request* req, \
+                                         v1::Name##Response* resp) {                             \
+    static constexpr char kMethod[] = "shidang.rotation.v1.RotationService/" #Name;              \
+    const absl::Time deadline = absl::FromChrono(ctx->deadline());                               \
+    return HandleCall(ctx, kMethod, signer_, [&](const CallContext& call) {                      \
+      auto run = [&] { return rotation::Name(state_->deps, call, *req, resp); };                 \
+      if (!ApproverCounty(call.principal).empty()) return run();                                 \
+      return state_->answers.Answer(kMethod, call.actor, deadline, *req, resp, run);             \
+    });                                                                                          \
+  }
+
+SHIDANG_ROTATION_ONE_SCRIPT_METHOD(ApproveRotation)
+SHIDANG_ROTATION_ONE_SCRIPT_METHOD(RejectRotation)
+SHIDANG_ROTATION_ONE_SCRIPT_METHOD(CompleteRotation)
+SHIDANG_ROTATION_ONE_SCRIPT_METHOD(CancelRotation)
+
+#undef SHIDANG_ROTATION_ONE_SCRIPT_METHOD
 
 }  // namespace shidang::rotation

@@ -29,6 +29,10 @@ const Mutation& ApproveRotationScript() {
   static const Mutation* script = new Mutation(lua::kApproveRotation);
   return *script;
 }
+const Mutation& ChangeRotationScript() {
+  static const Mutation* script = new Mutation(lua::kChangeRotation);
+  return *script;
+}
 const Mutation& PutDeferralScript() {
   static const Mutation* script = new Mutation(lua::kPutDeferral);
   return *script;
@@ -55,6 +59,13 @@ absl::StatusOr<std::string> CountyOfId(absl::string_view id, absl::string_view p
 template <typename T>
 absl::StatusOr<T> Parse(absl::string_view bytes, absl::string_view what) {
   return county_delta::ParseStored<T>(bytes, what);
+}
+
+// The payload Any up to its value (field 1, the type URL), as PackFrom writes it.
+std::string RotationAnyHead() {
+  google::protobuf::Any any;
+  any.PackFrom(v1::Rotation());
+  return any.SerializeAsString();
 }
 
 }  // namespace
@@ -224,12 +235,28 @@ absl::StatusOr<v1::Rotation> RotationStore::Transition(const TransitionWrite& ch
   return Parse<v1::Rotation>(result.payload, "rotation");
 }
 
+absl::StatusOr<v1::Rotation> RotationStore::Change(const ChangeWrite& change,
+                                                   const WriteContext& write) {
+  const std::string& county = change.county_id;
+  MutationRequest m;
+  m.events = {change.event};
+  m.keys = {RotationsKey(county), StatesKey(county), ActiveKey(county), WritesKey(county),
+            ChangesKey(county)};
+  m.args = {change.rotation_id, change.covers_county ? "1" : "",       change.school_id,
+            change.school_may,  v1::RotationState_Name(change.target), change.not_before_start,
+            RotationAnyHead(),  absl::StrCat(county_delta::kLogBound)};
+  for (const auto& [from, adds] : change.adds) {
+    m.args.push_back(v1::RotationState_Name(from));
+    m.args.push_back(adds.SerializeAsString());
+  }
+  SHIDANG_ASSIGN_OR_RETURN(MutationResult result,
+                           Run(ChangeRotationScript(), county, std::move(m), write));
+  return Parse<v1::Rotation>(result.payload, "rotation");
+}
+
 absl::StatusOr<v1::Rotation> RotationStore::Approve(const ApprovalWrite& approval,
                                                     const WriteContext& write) {
   const std::string& county = approval.county_id;
-  // The payload Any up to its value (field 1, the type URL), as PackFrom writes it.
-  google::protobuf::Any any;
-  any.PackFrom(v1::Rotation());
   MutationRequest m;
   m.events = {approval.approved_event, approval.confirmed_event};
   m.keys = {RotationsKey(county), StatesKey(county), ActiveKey(county), WritesKey(county),
@@ -239,7 +266,7 @@ absl::StatusOr<v1::Rotation> RotationStore::Approve(const ApprovalWrite& approva
             approval.school_id,
             approval.completes.SerializeAsString(),
             approval.waits.SerializeAsString(),
-            any.SerializeAsString(),
+            RotationAnyHead(),
             absl::StrCat(county_delta::kLogBound)};
   SHIDANG_ASSIGN_OR_RETURN(MutationResult result,
                            Run(ApproveRotationScript(), county, std::move(m), write));

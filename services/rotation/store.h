@@ -29,6 +29,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -62,7 +63,8 @@ struct StoredRotation {
   std::string rc_flag;  // "1" or ""
 };
 
-// One state change (or approval) of a rotation, as transition_rotation.lua takes it.
+// One state change of a rotation the caller read first, as transition_rotation.lua takes it (a
+// start: it moves the teacher in the profile service before the write).
 struct TransitionWrite {
   std::string county_id;
   const StoredRotation* read = nullptr;  // what the caller read
@@ -89,6 +91,23 @@ struct ApprovalWrite {
   // them from the stored rotation).
   common::v1::Event approved_event;
   common::v1::Event confirmed_event;
+};
+
+// A rejection, cancellation or completion, as change_rotation.lua takes it: decided and written
+// in one script, with no read before it (the script appends to the stored rotation what
+// `adds` holds for the state it is in).
+struct ChangeWrite {
+  std::string county_id;
+  std::string rotation_id;
+  bool covers_county = false;  // the caller acts on every rotation of the county
+  std::string school_id;       // the caller's school when a school admin, "" otherwise
+  std::string school_may;      // "receiving", "sending" or "" (change_rotation.lua A[4])
+  v1::RotationState target = v1::ROTATION_STATE_UNSPECIFIED;
+  std::string not_before_start;  // a day the stored started_on may not be after ("" none)
+  // Per state the change may leave: what it adds to a rotation in that state.
+  std::vector<std::pair<v1::RotationState, v1::Rotation>> adds;
+  // Without teacher_id and payload (the script adds them from the stored rotation).
+  common::v1::Event event;
 };
 
 class RotationStore {
@@ -151,6 +170,10 @@ class RotationStore {
   // approve_rotation.lua: the replay of a retried request id, the checks, the write and the event
   // in one round trip. PERMISSION_DENIED (with no words of its own) when the approver may not.
   absl::StatusOr<v1::Rotation> Approve(const ApprovalWrite& approval, const WriteContext& write);
+  // change_rotation.lua: like Approve, for a rejection, cancellation or completion.
+  // PERMISSION_DENIED (with no words of its own) when the caller may not; OUT_OF_RANGE, its
+  // message the stored started_on, when not_before_start is before it.
+  absl::StatusOr<v1::Rotation> Change(const ChangeWrite& change, const WriteContext& write);
   // The rotation a write of `write`'s method in `county_id` answered its request with (the kit's
   // idempotency record), nullopt when none; INVALID_ARGUMENT naming request_id when it answered a
   // different request.

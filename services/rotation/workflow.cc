@@ -323,13 +323,25 @@ std::string ApproverCounty(const Principal& p) {
 
 namespace {
 
-// An approval's event before the script adds the teacher and the rotation (approve_rotation.lua).
-common::v1::Event ApprovalEvent(const Deps& deps, const CallContext& call, absl::string_view type,
-                                absl::string_view county, absl::string_view request_id,
-                                std::string summary) {
+// A caller whose writes all land in one county (ApproverCounty) keeps the records of their request
+// ids there: asking for another county's rotation, a retry is answered (and a reused id refused)
+// from it. nullopt when there is no such answer.
+absl::StatusOr<std::optional<v1::Rotation>> AnsweredAtHome(Deps& deps, const Principal& p,
+                                                           absl::string_view county,
+                                                           const WriteContext& write) {
+  const std::string home = ApproverCounty(p);
+  if (home.empty() || home == county) return std::nullopt;
+  return deps.store.AnsweredBefore(home, write);
+}
+
+// A change's event before its script adds the teacher and the rotation (approve_rotation.lua,
+// change_rotation.lua).
+common::v1::Event ScriptEvent(const Deps& deps, const CallContext& call, absl::string_view type,
+                              absl::string_view county, absl::string_view request_id,
+                              absl::string_view on, std::string summary) {
   common::v1::Event e = NewEvent(kServiceName, type, deps.clock.Now());
   e.set_county_id(std::string(county));
-  e.set_occurred_on(Today(deps));
+  e.set_occurred_on(std::string(on));
   e.set_actor(call.actor);
   e.set_request_id(std::string(request_id));
   e.set_summary(std::move(summary));
@@ -356,16 +368,11 @@ absl::Status ApproveRotation(Deps& deps, const CallContext& call,
   SHIDANG_ASSIGN_OR_RETURN(std::string county,
                            RotationStore::CountyOfRotationId(req.rotation_id(), "rotation_id"));
   const WriteContext write{call.actor, "ApproveRotation", &req};
-  // A caller whose approvals all land in one county keeps the records of their request ids there:
-  // asking for another county's rotation, a retry is answered (and a reused id refused) from it.
-  const std::string home = ApproverCounty(p);
-  if (!home.empty() && home != county) {
-    SHIDANG_ASSIGN_OR_RETURN(std::optional<v1::Rotation> first,
-                             deps.store.AnsweredBefore(home, write));
-    if (first.has_value()) {
-      *resp->mutable_rotation() = *std::move(first);
-      return absl::OkStatus();
-    }
+  SHIDANG_ASSIGN_OR_RETURN(std::optional<v1::Rotation> first,
+                           AnsweredAtHome(deps, p, county, write));
+  if (first.has_value()) {
+    *resp->mutable_rotation() = *std::move(first);
+    return absl::OkStatus();
   }
   ApprovalWrite a;
   a.county_id = county;
@@ -383,11 +390,12 @@ absl::Status ApproveRotation(Deps& deps, const CallContext& call,
   }
   a.completes = ApprovalAdds(deps, call, flag, v1::ROTATION_STATE_APPROVED, req.request_id());
   a.waits = ApprovalAdds(deps, call, flag, v1::ROTATION_STATE_PROPOSED, req.request_id());
-  a.approved_event =
-      ApprovalEvent(deps, call, "rotation.approved", county, req.request_id(), "交流轮岗获批准");
-  a.confirmed_event = ApprovalEvent(deps, call, "rotation.confirmed", county, req.request_id(),
-                                    flag == "hr" ? "交流轮岗：县教育局同意，待接收学校确认"
-                                                 : "交流轮岗：接收学校确认，待县教育局批准");
+  a.approved_event = ScriptEvent(deps, call, "rotation.approved", county, req.request_id(),
+                                 Today(deps), "交流轮岗获批准");
+  a.confirmed_event =
+      ScriptEvent(deps, call, "rotation.confirmed", county, req.request_id(), Today(deps),
+                  flag == "hr" ? "交流轮岗：县教育局同意，待接收学校确认"
+                               : "交流轮岗：接收学校确认，待县教育局批准");
   absl::StatusOr<v1::Rotation> approved = deps.store.Approve(a, write);
   if (absl::IsPermissionDenied(approved.status())) {
     // The same words for every rotation, so that they tell nothing of it (nor of whether it
@@ -400,41 +408,96 @@ absl::Status ApproveRotation(Deps& deps, const CallContext& call,
   return absl::OkStatus();
 }
 
-absl::Status RejectRotation(Deps& deps, const CallContext& call,
-                            const v1::RejectRotationRequest& req,
-                            v1::RejectRotationResponse* resp) {
-  if (req.reason().empty() || req.reason().size() > kMaxText) {
+namespace {
+
+// A rejection, cancellation or completion, made by change_rotation.lua in one round trip.
+struct ScriptChange {
+  const char* method = "";
+  const google::protobuf::Message* request = nullptr;
+  std::string request_id;
+  std::string rotation_id;
+  const char* verb = "";        // the refusal's words: "reject", "cancel", "complete"
+  const char* school_may = "";  // which school of the rotation may act besides HR (A[4])
+  std::vector<v1::RotationState> from;
+  v1::RotationState target = v1::ROTATION_STATE_UNSPECIFIED;
+  std::string reason;        // the history entry's
+  std::string completed_on;  // a completion's day: set, and checked against the start
+  std::string event_type, on, summary;
+};
+
+// The change `method` makes to the rotation `req` names; `verb` words its refusal.
+template <typename Request>
+ScriptChange ChangeOf(const char* method, const Request& req, const char* verb) {
+  ScriptChange c;
+  c.method = method;
+  c.request = &req;
+  c.request_id = req.request_id();
+  c.rotation_id = req.rotation_id();
+  c.verb = verb;
+  return c;
+}
+
+// A rejection's or cancellation's reason: required, and short.
+absl::Status CheckReason(const std::string& reason) {
+  if (reason.empty() || reason.size() > kMaxText) {
     return InvalidField("reason", "required",
                         absl::StrCat("say why, in 1 to ", kMaxText, " bytes"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Rotation> RunScriptChange(Deps& deps, const CallContext& call,
+                                             const ScriptChange& c) {
   const Principal& p = call.principal;
-  Change c{"RejectRotation",
-           &req,
-           req.request_id(),
-           req.rotation_id(),
-           {v1::ROTATION_STATE_PROPOSED},
-           v1::ROTATION_STATE_REJECTED,
-           req.reason(),
-           {},
-           {},
-           {}};
-  c.authorize = [&](const StoredRotation& r, std::string* flag) {
-    *flag = "";
-    if (CoversCounty(p, r.rotation.county_id()) ||
-        (r.rotation.relation_moves() && IsSchoolAdminOf(p, r.rotation.receiving_school_id()))) {
-      return absl::OkStatus();
-    }
-    return Denied(p, absl::StrCat("reject rotation ", r.rotation.rotation_id()));
-  };
-  c.apply = [&](const StoredRotation&, const std::string&, v1::Rotation* r, std::string* type,
-                std::string* on, std::string* summary) {
-    r->set_state(v1::ROTATION_STATE_REJECTED);
-    *type = "rotation.rejected";
-    *on = Today(deps);
-    *summary = absl::StrCat("交流轮岗未获批准：", req.reason());
-    return absl::OkStatus();
-  };
-  SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_rotation(), RunChange(deps, call, c));
+  SHIDANG_ASSIGN_OR_RETURN(std::string county,
+                           RotationStore::CountyOfRotationId(c.rotation_id, "rotation_id"));
+  const WriteContext write{call.actor, c.method, c.request};
+  SHIDANG_ASSIGN_OR_RETURN(std::optional<v1::Rotation> first,
+                           AnsweredAtHome(deps, p, county, write));
+  if (first.has_value()) return *std::move(first);
+  ChangeWrite w;
+  w.county_id = county;
+  w.rotation_id = c.rotation_id;
+  w.covers_county = CoversCounty(p, county);
+  if (p.role() == common::v1::ROLE_SCHOOL_ADMIN) w.school_id = p.school_id();
+  w.school_may = c.school_may;
+  w.target = c.target;
+  w.not_before_start = c.completed_on;
+  for (v1::RotationState from : c.from) {
+    v1::Rotation adds;
+    adds.set_state(c.target);
+    if (!c.completed_on.empty()) adds.set_completed_on(c.completed_on);
+    AddHistory(deps, call, from, c.target, c.request_id, c.reason, &adds);
+    w.adds.emplace_back(from, std::move(adds));
+  }
+  w.event = ScriptEvent(deps, call, c.event_type, county, c.request_id, c.on, c.summary);
+  absl::StatusOr<v1::Rotation> changed = deps.store.Change(w, write);
+  if (absl::IsPermissionDenied(changed.status())) {
+    // The same words for every rotation, and for an id that names none.
+    return Denied(p, absl::StrCat(c.verb, " rotation ", c.rotation_id));
+  }
+  if (absl::IsOutOfRange(changed.status())) {
+    return InvalidField("completed_on", "order",
+                        absl::StrCat("must be on or after the start ", changed.status().message()));
+  }
+  return changed;
+}
+
+}  // namespace
+
+absl::Status RejectRotation(Deps& deps, const CallContext& call,
+                            const v1::RejectRotationRequest& req,
+                            v1::RejectRotationResponse* resp) {
+  SHIDANG_RETURN_IF_ERROR(CheckReason(req.reason()));
+  ScriptChange c = ChangeOf("RejectRotation", req, "reject");
+  c.school_may = "receiving";  // where the personnel relation moves
+  c.from = {v1::ROTATION_STATE_PROPOSED};
+  c.target = v1::ROTATION_STATE_REJECTED;
+  c.reason = req.reason();
+  c.event_type = "rotation.rejected";
+  c.on = Today(deps);
+  c.summary = absl::StrCat("交流轮岗未获批准：", req.reason());
+  SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_rotation(), RunScriptChange(deps, call, c));
   return absl::OkStatus();
 }
 
@@ -493,73 +556,31 @@ absl::Status CompleteRotation(Deps& deps, const CallContext& call,
                               v1::CompleteRotationResponse* resp) {
   SHIDANG_ASSIGN_OR_RETURN(absl::CivilDay done,
                            DayOrToday(deps.clock, req.completed_on(), "completed_on"));
-  Change c{"CompleteRotation",
-           &req,
-           req.request_id(),
-           req.rotation_id(),
-           {v1::ROTATION_STATE_STARTED},
-           v1::ROTATION_STATE_COMPLETED,
-           "",
-           {},
-           {},
-           {}};
-  c.authorize = HrOnly(call.principal, "complete");
-  c.apply = [&](const StoredRotation& read, const std::string&, v1::Rotation* r, std::string* type,
-                std::string* on, std::string* summary) {
-    if (!read.rotation.started_on().empty() &&
-        dates::FormatDate(done) < read.rotation.started_on()) {
-      return InvalidField(
-          "completed_on", "order",
-          absl::StrCat("must be on or after the start ", read.rotation.started_on()));
-    }
-    r->set_state(v1::ROTATION_STATE_COMPLETED);
-    r->set_completed_on(dates::FormatDate(done));
-    *type = "rotation.completed";
-    *on = r->completed_on();
-    *summary = "交流轮岗期满";
-    return absl::OkStatus();
-  };
-  SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_rotation(), RunChange(deps, call, c));
+  ScriptChange c = ChangeOf("CompleteRotation", req, "complete");
+  c.from = {v1::ROTATION_STATE_STARTED};
+  c.target = v1::ROTATION_STATE_COMPLETED;
+  c.completed_on = dates::FormatDate(done);
+  c.event_type = "rotation.completed";
+  c.on = c.completed_on;
+  c.summary = "交流轮岗期满";
+  SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_rotation(), RunScriptChange(deps, call, c));
   return absl::OkStatus();
 }
 
 absl::Status CancelRotation(Deps& deps, const CallContext& call,
                             const v1::CancelRotationRequest& req,
                             v1::CancelRotationResponse* resp) {
-  if (req.reason().empty() || req.reason().size() > kMaxText) {
-    return InvalidField("reason", "required",
-                        absl::StrCat("say why, in 1 to ", kMaxText, " bytes"));
-  }
-  const Principal& p = call.principal;
-  Change c{"CancelRotation",
-           &req,
-           req.request_id(),
-           req.rotation_id(),
-           {v1::ROTATION_STATE_PROPOSED, v1::ROTATION_STATE_APPROVED, v1::ROTATION_STATE_STARTED},
-           v1::ROTATION_STATE_CANCELLED,
-           req.reason(),
-           {},
-           {},
-           {}};
-  c.authorize = [&](const StoredRotation& r, std::string* flag) {
-    *flag = "";
-    // The school that proposed may withdraw its proposal; anything further is HR's.
-    if (CoversCounty(p, r.rotation.county_id()) ||
-        (IsSchoolAdminOf(p, r.rotation.sending_school_id()) &&
-         r.state == "ROTATION_STATE_PROPOSED")) {
-      return absl::OkStatus();
-    }
-    return Denied(p, absl::StrCat("cancel rotation ", r.rotation.rotation_id()));
-  };
-  c.apply = [&](const StoredRotation&, const std::string&, v1::Rotation* r, std::string* type,
-                std::string* on, std::string* summary) {
-    r->set_state(v1::ROTATION_STATE_CANCELLED);
-    *type = "rotation.cancelled";
-    *on = Today(deps);
-    *summary = absl::StrCat("交流轮岗取消：", req.reason());
-    return absl::OkStatus();
-  };
-  SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_rotation(), RunChange(deps, call, c));
+  SHIDANG_RETURN_IF_ERROR(CheckReason(req.reason()));
+  ScriptChange c = ChangeOf("CancelRotation", req, "cancel");
+  // The school that proposed may withdraw its proposal; anything further is HR's.
+  c.school_may = "sending";
+  c.from = {v1::ROTATION_STATE_PROPOSED, v1::ROTATION_STATE_APPROVED, v1::ROTATION_STATE_STARTED};
+  c.target = v1::ROTATION_STATE_CANCELLED;
+  c.reason = req.reason();
+  c.event_type = "rotation.cancelled";
+  c.on = Today(deps);
+  c.summary = absl::StrCat("交流轮岗取消：", req.reason());
+  SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_rotation(), RunScriptChange(deps, call, c));
   return absl::OkStatus();
 }
 

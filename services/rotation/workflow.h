@@ -22,12 +22,17 @@ absl::Status CreateRotation(Deps& deps, const CallContext& call,
 absl::Status ApproveRotation(Deps& deps, const CallContext& call,
                              const v1::ApproveRotationRequest& req,
                              v1::ApproveRotationResponse* resp);
-// The one county every approval `p` may make lands in (county HR of a county; a school admin,
-// whose school id names its county), else "". For such a caller ApproveRotation alone answers
-// every retry and refuses every reused request id (the records are that county's); the service
-// puts the kit's AnswerStore (replay.h) in front of the others' approvals (service.cc).
+// The one county every approval (rejection, cancellation, completion) `p` may make lands in
+// (county HR of a county; a school admin, whose school id names its county), else "". For such a
+// caller the use case alone answers every retry and refuses every reused request id (the records
+// are that county's); the service puts the kit's AnswerStore (replay.h) in front of the others'
+// (service.cc).
 std::string ApproverCounty(const common::v1::Principal& p);
 
+// Rejection, completion and cancellation take the approval's shape: one round trip
+// (change_rotation.lua), answered from the rotation's county's idempotency record. A start reads
+// the rotation first: it moves the teacher in the profile service before its script runs
+// (transition_rotation.lua), and only when the rotation read is APPROVED.
 absl::Status RejectRotation(Deps& deps, const CallContext& call,
                             const v1::RejectRotationRequest& req, v1::RejectRotationResponse* resp);
 absl::Status StartRotation(Deps& deps, const CallContext& call, const v1::StartRotationRequest& req,

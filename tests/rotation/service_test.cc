@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <future>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -112,29 +113,59 @@ class RotationServiceTest : public testing::ServiceFixture<v1::RotationService> 
     return req;
   }
 
+  // Teachers T<first> to T<last> at the urban school, there since 2015-09-01.
+  void AddTeachers(int first, int last) {
+    for (int i = first; i <= last; ++i) AddTeacher(absl::StrCat("T", i), "2015-09-01");
+  }
+
   v1::Rotation Propose(const std::string& teacher, const std::string& request_id,
                        const std::string& to = kRural) {
+    return ProposeVia(*stub_, teacher, request_id, to);
+  }
+
+  v1::Rotation ProposeVia(v1::RotationService::Stub& stub, const std::string& teacher,
+                          const std::string& request_id, const std::string& to = kRural) {
     v1::CreateRotationResponse resp;
-    grpc::Status s = Call(&v1::RotationService::Stub::CreateRotation, hr_,
-                          Proposal(teacher, request_id, to), &resp);
+    grpc::Status s = CallVia(stub, &v1::RotationService::Stub::CreateRotation, hr_,
+                             Proposal(teacher, request_id, to), &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp.rotation();
   }
 
-  grpc::Status Approve(const std::string& id, const std::string& request_id, const Principal& who,
-                       v1::ApproveRotationResponse* resp) {
-    v1::ApproveRotationRequest req;
+  // A request of the workflow naming rotation `id`.
+  template <typename Request>
+  static Request ForRotation(const std::string& id, const std::string& request_id) {
+    Request req;
     req.set_request_id(request_id);
     req.set_rotation_id(id);
-    return Call(&v1::RotationService::Stub::ApproveRotation, who, req, resp);
+    return req;
   }
 
-  // An approval with raw bytes both ways, so that answers compare byte for byte.
+  grpc::Status Approve(const std::string& id, const std::string& request_id, const Principal& who,
+                       v1::ApproveRotationResponse* resp) {
+    return ApproveVia(*stub_, id, request_id, who, resp);
+  }
+
+  grpc::Status ApproveVia(v1::RotationService::Stub& stub, const std::string& id,
+                          const std::string& request_id, const Principal& who,
+                          v1::ApproveRotationResponse* resp) {
+    return CallVia(stub, &v1::RotationService::Stub::ApproveRotation, who,
+                   ForRotation<v1::ApproveRotationRequest>(id, request_id), resp);
+  }
+
+  grpc::Status Start(const std::string& id, const std::string& request_id, const Principal& who,
+                     v1::StartRotationResponse* resp) {
+    return Call(&v1::RotationService::Stub::StartRotation, who,
+                ForRotation<v1::StartRotationRequest>(id, request_id), resp);
+  }
+
+  // A call of `method` with raw bytes both ways, so that answers compare byte for byte.
   struct RawAnswer {
     grpc::Status status;
     std::string bytes;
   };
-  RawAnswer RawApprove(const v1::ApproveRotationRequest& req, const Principal& who) {
+  RawAnswer RawCall(const std::string& method, const google::protobuf::Message& req,
+                    const Principal& who) {
     grpc::GenericStub stub(
         grpc::CreateChannel(process_->address(), grpc::InsecureChannelCredentials()));
     grpc::ClientContext ctx;
@@ -143,8 +174,8 @@ class RotationServiceTest : public testing::ServiceFixture<v1::RotationService> 
     grpc::Slice slice(req.SerializeAsString());
     grpc::ByteBuffer sent(&slice, 1), received;
     std::promise<grpc::Status> done;
-    stub.UnaryCall(&ctx, "/shidang.rotation.v1.RotationService/ApproveRotation",
-                   grpc::StubOptions(), &sent, &received,
+    stub.UnaryCall(&ctx, "/shidang.rotation.v1.RotationService/" + method, grpc::StubOptions(),
+                   &sent, &received,
                    [&done](grpc::Status status) { done.set_value(std::move(status)); });
     RawAnswer answer;
     answer.status = done.get_future().get();
@@ -154,9 +185,28 @@ class RotationServiceTest : public testing::ServiceFixture<v1::RotationService> 
     }
     return answer;
   }
+  RawAnswer RawApprove(const v1::ApproveRotationRequest& req, const Principal& who) {
+    return RawCall("ApproveRotation", req, who);
+  }
+
+  // Since CONFIG RESETSTAT, Redis ran one EVALSHA (it counts the commands it runs inside it too),
+  // no script besides it and no read before it.
+  void ExpectOneScriptAlone() {
+    auto stats = redis_.pool().Command({"INFO", "commandstats"});
+    ASSERT_TRUE(stats.ok());
+    EXPECT_THAT(std::string(stats->str()), HasSubstr("cmdstat_evalsha:calls=1,"));
+    for (const char* command : {"cmdstat_hmget:", "cmdstat_eval:"}) {
+      EXPECT_THAT(std::string(stats->str()), Not(HasSubstr(command)));
+    }
+  }
+
+  // The service's key `name` of `county` ("rotation:{c:<county>}:<name>").
+  static std::string KeyOf(const std::string& name, const std::string& county = kCounty) {
+    return absl::StrCat("rotation:{c:", county, "}:", name);
+  }
 
   int64_t StreamLength(const std::string& county = kCounty) {
-    auto n = redis_.pool().Command({"XLEN", absl::StrCat("rotation:{c:", county, "}:events")});
+    auto n = redis_.pool().Command({"XLEN", KeyOf("events", county)});
     EXPECT_TRUE(n.ok());
     return n.ok() ? n->integer() : -1;
   }
@@ -178,16 +228,60 @@ class RotationServiceTest : public testing::ServiceFixture<v1::RotationService> 
     return resp;
   }
 
-  // The rows ListEligible gives for `county` in the 2026 school year, through `stub`.
-  v1::ListEligibleResponse Eligible2026(v1::RotationService::Stub& stub,
-                                        const std::string& county) {
+  // The rows ListEligible gives `who` for `county` in `school_year`, through `stub`.
+  v1::ListEligibleResponse EligibleVia(v1::RotationService::Stub& stub, const Principal& who,
+                                       const std::string& county, const std::string& school_year) {
     v1::ListEligibleRequest req;
     req.set_county_id(county);
-    req.set_school_year("2026");
+    req.set_school_year(school_year);
     v1::ListEligibleResponse resp;
-    grpc::Status s = CallVia(stub, &v1::RotationService::Stub::ListEligible, admin_, req, &resp);
+    grpc::Status s = CallVia(stub, &v1::RotationService::Stub::ListEligible, who, req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp;
+  }
+  // The same for county HR in kCounty.
+  v1::ListEligibleResponse Eligible(const std::string& school_year) {
+    return EligibleVia(*stub_, hr_, kCounty, school_year);
+  }
+  v1::ListEligibleResponse Eligible2026(v1::RotationService::Stub& stub,
+                                        const std::string& county) {
+    return EligibleVia(stub, admin_, county, "2026");
+  }
+
+  v1::RecordDeferralRequest Deferral(const std::string& teacher, const std::string& request_id,
+                                     v1::DeferralReason reason, const std::string& from_date) {
+    v1::RecordDeferralRequest req;
+    req.set_request_id(request_id);
+    req.set_teacher_id(teacher);
+    req.set_reason(reason);
+    req.set_from_date(from_date);
+    return req;
+  }
+
+  // SuggestCandidates for county HR in kCounty's 2025 school year.
+  v1::SuggestCandidatesResponse Candidates2025() {
+    v1::SuggestCandidatesRequest req;
+    req.set_county_id(kCounty);
+    req.set_school_year("2025");
+    v1::SuggestCandidatesResponse resp;
+    grpc::Status s = Call(&v1::RotationService::Stub::SuggestCandidates, hr_, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  // T1's move to a school of kOtherCounty on 2026-02-01, as the profile service files it (the
+  // school added first).
+  pv1::TimelineEntry TransferToOtherCounty(const std::string& entry_id) {
+    AddSchool("S330781-there", kOtherCounty, pv1::SCHOOL_LOCATION_URBAN,
+              pv1::SCHOOL_QUALITY_ORDINARY);
+    pv1::TimelineEntry entry;
+    entry.set_entry_id(entry_id);
+    entry.set_kind(pv1::TIMELINE_ENTRY_KIND_TRANSFERRED);
+    entry.set_occurred_on("2026-02-01");
+    entry.mutable_transfer()->set_from_county_id(kCounty);
+    entry.mutable_transfer()->set_to_county_id(kOtherCounty);
+    entry.mutable_transfer()->set_to_school_id("S330781-there");
+    return entry;
   }
 
   // Action `m` (get, approve, reject, start or cancel) on rotation `id`, as `who`.
@@ -203,23 +297,16 @@ class RotationServiceTest : public testing::ServiceFixture<v1::RotationService> 
       return Approve(id, "a-" + id, who, &resp);
     }
     if (m == "reject") {
-      v1::RejectRotationRequest req;
-      req.set_request_id("r-" + id);
-      req.set_rotation_id(id);
+      auto req = ForRotation<v1::RejectRotationRequest>(id, "r-" + id);
       req.set_reason("不合适");
       v1::RejectRotationResponse resp;
       return Call(&v1::RotationService::Stub::RejectRotation, who, req, &resp);
     }
     if (m == "start") {
-      v1::StartRotationRequest req;
-      req.set_request_id("s-" + id);
-      req.set_rotation_id(id);
       v1::StartRotationResponse resp;
-      return Call(&v1::RotationService::Stub::StartRotation, who, req, &resp);
+      return Start(id, "s-" + id, who, &resp);
     }
-    v1::CancelRotationRequest req;
-    req.set_request_id("c-" + id);
-    req.set_rotation_id(id);
+    auto req = ForRotation<v1::CancelRotationRequest>(id, "c-" + id);
     req.set_reason("撤回");
     v1::CancelRotationResponse resp;
     return Call(&v1::RotationService::Stub::CancelRotation, who, req, &resp);
@@ -233,12 +320,7 @@ class RotationServiceTest : public testing::ServiceFixture<v1::RotationService> 
 TEST_F(RotationServiceTest, EligibilityFromProfileEvents) {
   AddTeacher("T1", "2019-09-01");  // exactly 6 years on 2025-09-01
   AddTeacher("T2", "2019-09-02");  // one day short
-  v1::ListEligibleRequest req;
-  req.set_county_id(kCounty);
-  req.set_school_year("2025");
-  v1::ListEligibleResponse resp;
-  grpc::Status s = Call(&v1::RotationService::Stub::ListEligible, hr_, req, &resp);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::ListEligibleResponse resp = Eligible("2025");
   EXPECT_EQ(resp.judged_on(), "2025-09-01");
   EXPECT_EQ(resp.school_year(), "2025-2026");
   EXPECT_EQ(resp.eligible(), 1);
@@ -253,7 +335,7 @@ TEST_F(RotationServiceTest, EligibilityFromProfileEvents) {
 
 TEST_F(RotationServiceTest, ProposeApproveStartAndTheReportCountsIt) {
   AddTeacher("T1", "2015-09-01", kUrban, /*backbone=*/true);
-  for (int i = 2; i <= 11; ++i) AddTeacher(absl::StrCat("T", i), "2015-09-01");
+  AddTeachers(2, 11);
   v1::Rotation r = Propose("T1", "p-1");
   EXPECT_EQ(r.state(), v1::ROTATION_STATE_PROPOSED);
   EXPECT_EQ(r.sending_school_id(), kUrban);
@@ -268,11 +350,8 @@ TEST_F(RotationServiceTest, ProposeApproveStartAndTheReportCountsIt) {
   v1::ApproveRotationResponse approved;
   ASSERT_TRUE(Approve(r.rotation_id(), "a-1", hr_, &approved).ok());
   EXPECT_EQ(approved.rotation().state(), v1::ROTATION_STATE_APPROVED);
-  v1::StartRotationRequest start;
-  start.set_request_id("s-1");
-  start.set_rotation_id(r.rotation_id());
   v1::StartRotationResponse started;
-  grpc::Status s = Call(&v1::RotationService::Stub::StartRotation, hr_, start, &started);
+  grpc::Status s = Start(r.rotation_id(), "s-1", hr_, &started);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(started.rotation().state(), v1::ROTATION_STATE_STARTED);
   EXPECT_EQ(started.rotation().started_on(), "2025-09-01");
@@ -294,17 +373,14 @@ TEST_F(RotationServiceTest, ProposeApproveStartAndTheReportCountsIt) {
 TEST_F(RotationServiceTest, IllegalTransitionsNameBothStates) {
   AddTeacher("T1", "2015-09-01");
   v1::Rotation r = Propose("T1", "p-1");
-  v1::CompleteRotationRequest complete;
-  complete.set_request_id("c-1");
-  complete.set_rotation_id(r.rotation_id());
   v1::CompleteRotationResponse completed;
-  grpc::Status s = Call(&v1::RotationService::Stub::CompleteRotation, hr_, complete, &completed);
+  grpc::Status s =
+      Call(&v1::RotationService::Stub::CompleteRotation, hr_,
+           ForRotation<v1::CompleteRotationRequest>(r.rotation_id(), "c-1"), &completed);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("ROTATION_STATE_PROPOSED"));
   EXPECT_THAT(s.error_message(), HasSubstr("ROTATION_STATE_COMPLETED"));
-  v1::CancelRotationRequest cancel;
-  cancel.set_request_id("x-1");
-  cancel.set_rotation_id(r.rotation_id());
+  auto cancel = ForRotation<v1::CancelRotationRequest>(r.rotation_id(), "x-1");
   cancel.set_reason("学校调整计划");
   v1::CancelRotationResponse cancelled;
   ASSERT_TRUE(Call(&v1::RotationService::Stub::CancelRotation, hr_, cancel, &cancelled).ok());
@@ -339,28 +415,17 @@ TEST_F(RotationServiceTest, RetriedApprovalAnswersTheFirstAnswer) {
 // for another request is refused, also for a rotation of another county; and an approval by
 // county HR costs Redis one command.
 TEST_F(RotationServiceTest, RetriedApprovalAnswersTheSameBytesFromOneScript) {
-  AddTeacher("T1", "2015-09-01");
-  AddTeacher("T2", "2015-09-01");
-  AddTeacher("T3", "2015-09-01");
+  AddTeachers(1, 3);
   const std::string id = Propose("T1", "p-1").rotation_id();
   const std::string other = Propose("T2", "p-2").rotation_id();
   v1::ApproveRotationResponse warm;  // the service loads the script into Redis
   ASSERT_TRUE(Approve(Propose("T3", "p-3").rotation_id(), "a-3", hr_, &warm).ok());
-  v1::ApproveRotationRequest req;
-  req.set_request_id("a-1");
-  req.set_rotation_id(id);
+  const auto req = ForRotation<v1::ApproveRotationRequest>(id, "a-1");
   const int64_t events_before = StreamLength();
   ASSERT_TRUE(redis_.pool().Command({"CONFIG", "RESETSTAT"}).ok());
   const RawAnswer first = RawApprove(req, hr_);
   ASSERT_TRUE(first.status.ok()) << first.status.error_message();
-  // One EVALSHA (Redis counts the commands it runs inside it too), no script besides it and no
-  // read before it.
-  auto stats = redis_.pool().Command({"INFO", "commandstats"});
-  ASSERT_TRUE(stats.ok());
-  EXPECT_THAT(std::string(stats->str()), HasSubstr("cmdstat_evalsha:calls=1,"));
-  for (const char* command : {"cmdstat_hmget:", "cmdstat_eval:"}) {
-    EXPECT_THAT(std::string(stats->str()), Not(HasSubstr(command)));
-  }
+  ExpectOneScriptAlone();
   v1::ApproveRotationResponse parsed;
   ASSERT_TRUE(parsed.ParseFromString(first.bytes));
   EXPECT_EQ(parsed.rotation().state(), v1::ROTATION_STATE_APPROVED);
@@ -373,11 +438,8 @@ TEST_F(RotationServiceTest, RetriedApprovalAnswersTheSameBytesFromOneScript) {
   ASSERT_TRUE(retry.status.ok()) << retry.status.error_message();
   EXPECT_EQ(retry.bytes, first.bytes);
   // Started since: the retry is still answered before any check of the state, the same bytes.
-  v1::StartRotationRequest start;
-  start.set_request_id("s-1");
-  start.set_rotation_id(id);
   v1::StartRotationResponse started;
-  ASSERT_TRUE(Call(&v1::RotationService::Stub::StartRotation, hr_, start, &started).ok());
+  ASSERT_TRUE(Start(id, "s-1", hr_, &started).ok());
   const int64_t events_after = StreamLength();
   const RawAnswer late = RawApprove(req, hr_);
   ASSERT_TRUE(late.status.ok()) << late.status.error_message();
@@ -401,12 +463,150 @@ TEST_F(RotationServiceTest, RetriedApprovalAnswersTheSameBytesFromOneScript) {
 
   // City HR (approvals in several counties) goes through the kit's answer store: the same.
   const Principal city_hr = Who(common::v1::ROLE_CITY_HR, "c", "330700");
-  v1::ApproveRotationRequest by_city;
-  by_city.set_request_id("c-1");
-  by_city.set_rotation_id(other);
+  const auto by_city = ForRotation<v1::ApproveRotationRequest>(other, "c-1");
   const RawAnswer city_first = RawApprove(by_city, city_hr);
   ASSERT_TRUE(city_first.status.ok()) << city_first.status.error_message();
   EXPECT_EQ(RawApprove(by_city, city_hr).bytes, city_first.bytes);
+}
+
+// A rejection, a cancellation and a completion take the approval's shape (change_rotation.lua):
+// one EVALSHA each, the replay before any state check with the first answer's very bytes (the
+// stored rotation's), a reused request id refused, an illegal change named by both states and
+// writing nothing, one event each, and the change-log record the county's copies patch from.
+TEST_F(RotationServiceTest, RejectCancelAndCompleteAreOneScriptEach) {
+  AddTeachers(1, 4);
+  // The service loads the script into Redis.
+  ASSERT_TRUE(ActOnRotation(hr_, "cancel", Propose("T4", "p-4").rotation_id()).ok());
+  const std::string rejected = Propose("T1", "p-1").rotation_id();
+  const std::string cancelled = Propose("T2", "p-2").rotation_id();
+  const std::string completed = Propose("T3", "p-3").rotation_id();
+  for (const std::string& id : {cancelled, completed}) {
+    ASSERT_TRUE(ActOnRotation(hr_, "approve", id).ok());
+    ASSERT_TRUE(ActOnRotation(hr_, "start", id).ok());
+  }
+  auto reject = ForRotation<v1::RejectRotationRequest>(rejected, "x-1");
+  reject.set_reason("不合适");
+  auto cancel = ForRotation<v1::CancelRotationRequest>(cancelled, "x-1");
+  cancel.set_reason("学校调整计划");
+  auto complete = ForRotation<v1::CompleteRotationRequest>(completed, "x-1");
+  complete.set_completed_on("2026-08-31");
+  struct Case {
+    const char* method;
+    google::protobuf::Message* request;
+    const std::string& id;
+    v1::RotationState from, to;
+  };
+  for (const Case& c : {Case{"RejectRotation", &reject, rejected, v1::ROTATION_STATE_PROPOSED,
+                             v1::ROTATION_STATE_REJECTED},
+                        Case{"CancelRotation", &cancel, cancelled, v1::ROTATION_STATE_STARTED,
+                             v1::ROTATION_STATE_CANCELLED},
+                        Case{"CompleteRotation", &complete, completed, v1::ROTATION_STATE_STARTED,
+                             v1::ROTATION_STATE_COMPLETED}}) {
+    SCOPED_TRACE(c.method);
+    const int64_t events_before = StreamLength();
+    ASSERT_TRUE(redis_.pool().Command({"CONFIG", "RESETSTAT"}).ok());
+    const RawAnswer first = RawCall(c.method, *c.request, hr_);
+    ASSERT_TRUE(first.status.ok()) << first.status.error_message();
+    ExpectOneScriptAlone();
+    EXPECT_EQ(StreamLength(), events_before + 1);
+    // The answer is the stored rotation, and the change log names it at the county's version.
+    v1::GetRotationRequest get;
+    get.set_rotation_id(c.id);
+    v1::GetRotationResponse got;
+    ASSERT_TRUE(Call(&v1::RotationService::Stub::GetRotation, hr_, get, &got).ok());
+    EXPECT_EQ(got.SerializeAsString(), first.bytes);
+    EXPECT_EQ(got.rotation().state(), c.to);
+    const v1::StateChange& last = got.rotation().history(got.rotation().history_size() - 1);
+    EXPECT_EQ(last.from_state(), c.from);
+    EXPECT_EQ(last.to_state(), c.to);
+    EXPECT_EQ(last.request_id(), "x-1");
+    auto version = redis_.pool().Command({"GET", KeyOf("writes")});
+    auto logged = redis_.pool().Command({"ZRANGE", KeyOf("changes"), "-1", "-1"});
+    ASSERT_TRUE(version.ok() && logged.ok());
+    ASSERT_EQ(logged->size(), 1u);
+    EXPECT_EQ((*logged)[0].str(), absl::StrCat(version->str(), ":r:", c.id));
+
+    // The retry, now that the state check would refuse it: the same bytes, nothing written.
+    const RawAnswer retry = RawCall(c.method, *c.request, hr_);
+    ASSERT_TRUE(retry.status.ok()) << retry.status.error_message();
+    EXPECT_EQ(retry.bytes, first.bytes);
+    // A new request for the same change: refused, naming both states.
+    const google::protobuf::FieldDescriptor* request_id =
+        c.request->GetDescriptor()->FindFieldByName("request_id");
+    c.request->GetReflection()->SetString(c.request, request_id, "x-2");
+    const RawAnswer again = RawCall(c.method, *c.request, hr_);
+    EXPECT_EQ(again.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_THAT(again.status.error_message(), HasSubstr(v1::RotationState_Name(c.to)));
+    // The first request id for another rotation, of this county or another: refused.
+    c.request->GetReflection()->SetString(c.request, request_id, "x-1");
+    const google::protobuf::FieldDescriptor* rotation_id =
+        c.request->GetDescriptor()->FindFieldByName("rotation_id");
+    for (const char* other : {"RT330723-00000000000000aa", "RT330781-00000000000000aa"}) {
+      c.request->GetReflection()->SetString(c.request, rotation_id, other);
+      const RawAnswer reused = RawCall(c.method, *c.request, hr_);
+      EXPECT_EQ(reused.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << other;
+      EXPECT_THAT(reused.status.error_message(), HasSubstr("request_id")) << other;
+    }
+    EXPECT_EQ(StreamLength(), events_before + 1);
+  }
+  // A state the change may not leave is named with the target's.
+  const grpc::Status illegal = ActOnRotation(hr_, "reject", completed);
+  EXPECT_EQ(illegal.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(illegal.error_message(), HasSubstr("ROTATION_STATE_COMPLETED"));
+  EXPECT_THAT(illegal.error_message(), HasSubstr("ROTATION_STATE_REJECTED"));
+  // The service's copy of the county was patched with each change.
+  v1::ListRotationsRequest list;
+  list.set_county_id(kCounty);
+  v1::ListRotationsResponse listed;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::ListRotations, hr_, list, &listed).ok());
+  std::map<std::string, v1::RotationState> states;
+  for (const v1::Rotation& r : listed.rotations()) states[r.rotation_id()] = r.state();
+  EXPECT_EQ(states[rejected], v1::ROTATION_STATE_REJECTED);
+  EXPECT_EQ(states[cancelled], v1::ROTATION_STATE_CANCELLED);
+  EXPECT_EQ(states[completed], v1::ROTATION_STATE_COMPLETED);
+}
+
+// The schools' part in a rejection and a cancellation, and a completion before the start.
+TEST_F(RotationServiceTest, SchoolsRejectAndWithdrawOnlyWhatIsTheirs) {
+  AddTeacher("T1", "2015-09-01");
+  AddTeacher("T2", "2015-09-01");
+  const Principal sending = Who(common::v1::ROLE_SCHOOL_ADMIN, "u", "", kUrban);
+  const Principal receiving = Who(common::v1::ROLE_SCHOOL_ADMIN, "r", "", kRural);
+  v1::CreateRotationRequest moving = Proposal("T1", "p-1");
+  moving.set_relation_moves(true);
+  v1::CreateRotationResponse created;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::CreateRotation, hr_, moving, &created).ok());
+  const std::string moves = created.rotation().rotation_id();
+  // Where the relation moves, the receiving school may reject; the sending one may not.
+  EXPECT_EQ(ActOnRotation(sending, "reject", moves).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(ActOnRotation(receiving, "reject", moves).ok());
+  // The sending school withdraws its proposal; its retry is answered after the state moved on.
+  const std::string stays = Propose("T2", "p-2").rotation_id();
+  EXPECT_EQ(ActOnRotation(receiving, "cancel", stays).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  auto cancel = ForRotation<v1::CancelRotationRequest>(stays, "w-1");
+  cancel.set_reason("撤回");
+  const RawAnswer withdrawn = RawCall("CancelRotation", cancel, sending);
+  ASSERT_TRUE(withdrawn.status.ok()) << withdrawn.status.error_message();
+  EXPECT_EQ(RawCall("CancelRotation", cancel, sending).bytes, withdrawn.bytes);
+  // An approved rotation is HR's to cancel.
+  const std::string approved = Propose("T2", "p-3").rotation_id();
+  ASSERT_TRUE(ActOnRotation(hr_, "approve", approved).ok());
+  EXPECT_EQ(ActOnRotation(sending, "cancel", approved).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Completed before it started: the day is refused, nothing written.
+  ASSERT_TRUE(ActOnRotation(hr_, "start", approved).ok());
+  const int64_t events = StreamLength();
+  auto complete = ForRotation<v1::CompleteRotationRequest>(approved, "k-1");
+  complete.set_completed_on("2025-08-31");
+  v1::CompleteRotationResponse completed;
+  const grpc::Status early =
+      Call(&v1::RotationService::Stub::CompleteRotation, hr_, complete, &completed);
+  EXPECT_EQ(early.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(early.error_message(), HasSubstr("completed_on"));
+  EXPECT_THAT(early.error_message(), HasSubstr("2025-09-01"));
+  EXPECT_EQ(StreamLength(), events);
 }
 
 TEST_F(RotationServiceTest, TwoRacingProposalsForOneTeacherMakeOneRotation) {
@@ -426,7 +626,7 @@ TEST_F(RotationServiceTest, TwoRacingProposalsForOneTeacherMakeOneRotation) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(ok.load(), 1);
   EXPECT_EQ(refused.load(), kRacers - 1);
-  auto count = redis_.pool().Command({"HLEN", "rotation:{c:330723}:rot"});
+  auto count = redis_.pool().Command({"HLEN", KeyOf("rot")});
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(count->integer(), 1);
 }
@@ -475,29 +675,18 @@ TEST_F(RotationServiceTest, RelationMovingRotationNeedsTheReceivingSchool) {
   ASSERT_TRUE(Approve(id, "a-rc", receiving, &resp).ok());
   EXPECT_EQ(resp.rotation().state(), v1::ROTATION_STATE_APPROVED);
   // Without the profile service configured, it cannot start (nobody would move the teacher).
-  v1::StartRotationRequest start;
-  start.set_request_id("s-1");
-  start.set_rotation_id(id);
   v1::StartRotationResponse started;
-  EXPECT_EQ(Call(&v1::RotationService::Stub::StartRotation, hr_, start, &started).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Start(id, "s-1", hr_, &started).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 TEST_F(RotationServiceTest, DeferralCoveringTheFirstDayExcludesForTheYear) {
   AddTeacher("T1", "2015-09-01");
-  v1::RecordDeferralRequest record;
-  record.set_request_id("d-1");
-  record.set_teacher_id("T1");
-  record.set_reason(v1::DEFERRAL_REASON_NURSING);
-  record.set_from_date("2025-03-01");
+  v1::RecordDeferralRequest record =
+      Deferral("T1", "d-1", v1::DEFERRAL_REASON_NURSING, "2025-03-01");
   v1::RecordDeferralResponse recorded;
   grpc::Status s = Call(&v1::RotationService::Stub::RecordDeferral, hr_, record, &recorded);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  v1::ListEligibleRequest list;
-  list.set_county_id(kCounty);
-  list.set_school_year("2025");
-  v1::ListEligibleResponse eligible;
-  ASSERT_TRUE(Call(&v1::RotationService::Stub::ListEligible, hr_, list, &eligible).ok());
+  v1::ListEligibleResponse eligible = Eligible("2025");
   ASSERT_EQ(eligible.rows_size(), 1);
   EXPECT_EQ(eligible.rows(0).reason(), v1::ELIGIBILITY_REASON_DEFERRED);
   EXPECT_EQ(eligible.rows(0).deferral_id(), recorded.deferral().deferral_id());
@@ -512,8 +701,8 @@ TEST_F(RotationServiceTest, DeferralCoveringTheFirstDayExcludesForTheYear) {
   v1::EndDeferralResponse retry;
   ASSERT_TRUE(Call(&v1::RotationService::Stub::EndDeferral, hr_, end, &retry).ok());
   EXPECT_EQ(retry.deferral().to_date(), "2025-08-31");
-  eligible.Clear();
-  ASSERT_TRUE(Call(&v1::RotationService::Stub::ListEligible, hr_, list, &eligible).ok());
+  eligible = Eligible("2025");
+  ASSERT_EQ(eligible.rows_size(), 1);
   EXPECT_EQ(eligible.rows(0).reason(), v1::ELIGIBILITY_REASON_ELIGIBLE);
   // OTHER needs a description.
   record.set_request_id("d-2");
@@ -593,42 +782,38 @@ TEST_F(RotationServiceTest, CallersOutOfScopeCannotTellWhatExists) {
     ExpectSameRefusal(ask(rotation.rotation_id()), ask(missing_rotation), rotation.rotation_id(),
                       missing_rotation);
   }
-  // Teachers: deferrals, a teacher's rotations, a proposal.
-  v1::RecordDeferralRequest deferral;
-  deferral.set_request_id("d1");
-  deferral.set_reason(v1::DEFERRAL_REASON_PREGNANCY);
-  deferral.set_from_date("2025-09-01");
+  // Teachers: deferrals, a teacher's rotations, a proposal, each asked of T1 and of nobody.
+  v1::RecordDeferralRequest deferral =
+      Deferral("", "d1", v1::DEFERRAL_REASON_PREGNANCY, "2025-09-01");
   deferral.set_to_date("2026-08-31");
   v1::RecordDeferralResponse deferred;
-  deferral.set_teacher_id("T1");
-  const grpc::Status existing =
-      Call(&v1::RotationService::Stub::RecordDeferral, other_hr, deferral, &deferred);
-  deferral.set_teacher_id("T-nobody");
-  ExpectSameRefusal(existing,
-                    Call(&v1::RotationService::Stub::RecordDeferral, other_hr, deferral, &deferred),
-                    "T1", "T-nobody");
   v1::ListTeacherRotationsRequest list;
   v1::ListTeacherRotationsResponse listed;
-  list.set_teacher_id("T1");
-  const grpc::Status listed_existing =
-      Call(&v1::RotationService::Stub::ListTeacherRotations, other_hr, list, &listed);
-  list.set_teacher_id("T-nobody");
-  ExpectSameRefusal(listed_existing,
-                    Call(&v1::RotationService::Stub::ListTeacherRotations, other_hr, list, &listed),
-                    "T1", "T-nobody");
   v1::CreateRotationResponse created;
-  const grpc::Status proposed =
-      Call(&v1::RotationService::Stub::CreateRotation, other_hr, Proposal("T1", "x1"), &created);
-  ExpectSameRefusal(proposed,
-                    Call(&v1::RotationService::Stub::CreateRotation, other_hr,
-                         Proposal("T-nobody", "x2"), &created),
-                    "T1", "T-nobody");
+  const std::vector<std::pair<const char*, std::function<grpc::Status(const std::string&)>>>
+      askers = {
+          {"deferral",
+           [&](const std::string& teacher) {
+             deferral.set_teacher_id(teacher);
+             return Call(&v1::RotationService::Stub::RecordDeferral, other_hr, deferral, &deferred);
+           }},
+          {"rotations",
+           [&](const std::string& teacher) {
+             list.set_teacher_id(teacher);
+             return Call(&v1::RotationService::Stub::ListTeacherRotations, other_hr, list, &listed);
+           }},
+          {"proposal",
+           [&](const std::string& teacher) {
+             return Call(&v1::RotationService::Stub::CreateRotation, other_hr,
+                         Proposal(teacher, "x-" + teacher), &created);
+           }},
+      };
+  for (const auto& [what, ask] : askers) {
+    SCOPED_TRACE(what);
+    ExpectSameRefusal(ask("T1"), ask("T-nobody"), "T1", "T-nobody");
+  }
   // HR of the county itself (who could see one) is told the id names nothing.
-  v1::GetRotationRequest get;
-  get.set_rotation_id(missing_rotation);
-  v1::GetRotationResponse got;
-  EXPECT_EQ(Call(&v1::RotationService::Stub::GetRotation, hr_, get, &got).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(ActOnRotation(hr_, "get", missing_rotation).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(RotationServiceTest, ReportAsCsvHasABomAndChineseHeaders) {
@@ -657,7 +842,7 @@ TEST_F(RotationServiceTest, CountyWithNobodyEligiblePasses) {
 // DOMAIN §6 computes the quota per sending school too: a school with nobody eligible has its
 // line, passing with nothing required, for HR and for the school's own admin.
 TEST_F(RotationServiceTest, SchoolWithNobodyEligibleHasAPassingLine) {
-  for (int i = 1; i <= 10; ++i) AddTeacher(absl::StrCat("T", i), "2015-09-01");
+  AddTeachers(1, 10);
   AddTeacher("T-new", "2024-09-01", kWeak);
   const v1::SchoolCompliance* weak = nullptr;
   v1::GetRotationComplianceResponse report = Report();
@@ -701,11 +886,7 @@ TEST_F(RotationServiceTest, PostStatusIsJudgedOnTheFirstDay) {
     leave.mutable_post_status_changed()->set_to_status(pv1::POST_STATUS_SICK_LEAVE);
     Publish(kCounty, "profile.post_status_changed", teacher, leave, day);
   }
-  v1::ListEligibleRequest req;
-  req.set_county_id(kCounty);
-  req.set_school_year("2025");
-  v1::ListEligibleResponse resp;
-  ASSERT_TRUE(Call(&v1::RotationService::Stub::ListEligible, hr_, req, &resp).ok());
+  const v1::ListEligibleResponse resp = Eligible("2025");
   ASSERT_EQ(resp.rows_size(), 2);
   for (const v1::EligibilityRow& row : resp.rows()) {
     EXPECT_EQ(row.reason(), row.teacher_id() == "T-after" ? v1::ELIGIBILITY_REASON_ELIGIBLE
@@ -714,9 +895,7 @@ TEST_F(RotationServiceTest, PostStatusIsJudgedOnTheFirstDay) {
   }
   EXPECT_EQ(resp.eligible(), 1);
   // The next school year finds both on leave.
-  req.set_school_year("2026");
-  ASSERT_TRUE(Call(&v1::RotationService::Stub::ListEligible, hr_, req, &resp).ok());
-  EXPECT_EQ(resp.eligible(), 0);
+  EXPECT_EQ(Eligible("2026").eligible(), 0);
 }
 
 TEST_F(RotationServiceTest, TransferToAnotherCountyMidRotationKeepsTheOldYear) {
@@ -724,43 +903,21 @@ TEST_F(RotationServiceTest, TransferToAnotherCountyMidRotationKeepsTheOldYear) {
   v1::Rotation r = Propose("T1", "p-1");
   v1::ApproveRotationResponse approved;
   ASSERT_TRUE(Approve(r.rotation_id(), "a-1", hr_, &approved).ok());
-  AddSchool("S330781-there", kOtherCounty, pv1::SCHOOL_LOCATION_URBAN,
-            pv1::SCHOOL_QUALITY_ORDINARY);
-  pv1::TimelineEntry entry;
-  entry.set_kind(pv1::TIMELINE_ENTRY_KIND_TRANSFERRED);
-  entry.set_occurred_on("2026-02-01");
-  entry.mutable_transfer()->set_from_county_id(kCounty);
-  entry.mutable_transfer()->set_to_county_id(kOtherCounty);
-  entry.mutable_transfer()->set_to_school_id("S330781-there");
-  Publish(kCounty, "profile.transferred_county", "T1", entry, "2026-02-01");
+  Publish(kCounty, "profile.transferred_county", "T1", TransferToOtherCounty(""), "2026-02-01");
   // This school year's report still counts the rotation the teacher was eligible for.
   v1::GetRotationComplianceResponse report = Report();
   EXPECT_EQ(report.county().eligible(), 1);
   EXPECT_EQ(report.county().counting(), 1);
   // The new county knows the teacher; next year they are not judged in the old one.
-  v1::ListEligibleRequest next;
-  next.set_county_id(kCounty);
-  next.set_school_year("2026");
-  v1::ListEligibleResponse listed;
-  ASSERT_TRUE(Call(&v1::RotationService::Stub::ListEligible, hr_, next, &listed).ok());
-  EXPECT_EQ(listed.rows_size(), 0);
-  next.set_county_id(kOtherCounty);
-  ASSERT_TRUE(Call(&v1::RotationService::Stub::ListEligible, admin_, next, &listed).ok());
+  EXPECT_EQ(Eligible("2026").rows_size(), 0);
+  const v1::ListEligibleResponse listed = Eligible2026(*stub_, kOtherCounty);
   ASSERT_EQ(listed.rows_size(), 1);
   EXPECT_EQ(listed.rows(0).reason(), v1::ELIGIBILITY_REASON_TOO_FEW_YEARS);
 }
 
 TEST_F(RotationServiceTest, CorrectedTransferPutsTheTeacherBackInTheirCounty) {
   AddTeacher("T1", "2015-09-01");
-  AddSchool("S330781-there", kOtherCounty, pv1::SCHOOL_LOCATION_URBAN,
-            pv1::SCHOOL_QUALITY_ORDINARY);
-  pv1::TimelineEntry transfer;
-  transfer.set_entry_id("E-transfer");
-  transfer.set_kind(pv1::TIMELINE_ENTRY_KIND_TRANSFERRED);
-  transfer.set_occurred_on("2026-02-01");
-  transfer.mutable_transfer()->set_from_county_id(kCounty);
-  transfer.mutable_transfer()->set_to_county_id(kOtherCounty);
-  transfer.mutable_transfer()->set_to_school_id("S330781-there");
+  const pv1::TimelineEntry transfer = TransferToOtherCounty("E-transfer");
   Publish(kCounty, "profile.transferred_county", "T1", transfer, "2026-02-01");
   Publish(kOtherCounty, "profile.transferred_county", "T1", transfer, "2026-02-01");
   ASSERT_EQ(Eligible2026(*stub_, kCounty).rows_size(), 0);
@@ -784,13 +941,10 @@ TEST_F(RotationServiceTest, CorrectedTransferPutsTheTeacherBackInTheirCounty) {
   EXPECT_EQ(home.rows(0).years_at_school(), 11);
   EXPECT_EQ(Eligible2026(*stub_, kOtherCounty).rows_size(), 0);
   // The routing index follows: the old county's HR may act on the teacher again.
-  v1::RecordDeferralRequest defer;
-  defer.set_request_id("d-1");
-  defer.set_teacher_id("T1");
-  defer.set_reason(v1::DEFERRAL_REASON_NURSING);
-  defer.set_from_date("2026-03-01");
   v1::RecordDeferralResponse deferred;
-  grpc::Status s = Call(&v1::RotationService::Stub::RecordDeferral, hr_, defer, &deferred);
+  grpc::Status s =
+      Call(&v1::RotationService::Stub::RecordDeferral, hr_,
+           Deferral("T1", "d-1", v1::DEFERRAL_REASON_NURSING, "2026-03-01"), &deferred);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(deferred.deferral().county_id(), kCounty);
   // The transfer re-delivered later stays taken back.
@@ -802,7 +956,7 @@ TEST_F(RotationServiceTest, CorrectedTransferPutsTheTeacherBackInTheirCounty) {
 // Each instance keeps its own cache of the county (county_cache.h); a write through either, or
 // from the profile service's events, is in the next answer of both.
 TEST_F(RotationServiceTest, TwoInstancesNeverAnswerFromAStaleCache) {
-  for (int i = 1; i <= 10; ++i) AddTeacher(absl::StrCat("T", i), "2015-09-01");
+  AddTeachers(1, 10);
   std::unique_ptr<v1::RotationService::Stub> other = StartSecondInstance();
   ASSERT_NE(other, nullptr);
   v1::RotationService::Stub& one = *stub_;
@@ -812,18 +966,13 @@ TEST_F(RotationServiceTest, TwoInstancesNeverAnswerFromAStaleCache) {
   EXPECT_EQ(ReportVia(*other).not_counting_size(), 0);
 
   // A proposal through the other instance is in this one's next report, and back.
-  v1::CreateRotationResponse created;
-  grpc::Status s = CallVia(*other, &v1::RotationService::Stub::CreateRotation, hr_,
-                           Proposal("T1", "p-1"), &created);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::string id = ProposeVia(*other, "T1", "p-1").rotation_id();
+  ASSERT_FALSE(id.empty());
   v1::GetRotationComplianceResponse seen = ReportVia(one);
   ASSERT_EQ(seen.not_counting_size(), 1);
   EXPECT_EQ(seen.not_counting(0).reason(), v1::COUNTING_REASON_NOT_APPROVED);
-  v1::ApproveRotationRequest approve;
-  approve.set_request_id("a-1");
-  approve.set_rotation_id(created.rotation().rotation_id());
   v1::ApproveRotationResponse approved;
-  s = CallVia(one, &v1::RotationService::Stub::ApproveRotation, hr_, approve, &approved);
+  grpc::Status s = ApproveVia(one, id, "a-1", hr_, &approved);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(ReportVia(*other).county().counting(), 1);
   v1::ListRotationsRequest list;
@@ -834,13 +983,9 @@ TEST_F(RotationServiceTest, TwoInstancesNeverAnswerFromAStaleCache) {
   EXPECT_EQ(listed.rotations_size(), 1);
 
   // A deferral through one instance takes the teacher out of the other's count.
-  v1::RecordDeferralRequest defer;
-  defer.set_request_id("d-1");
-  defer.set_teacher_id("T2");
-  defer.set_reason(v1::DEFERRAL_REASON_PREGNANCY);
-  defer.set_from_date("2025-08-01");
   v1::RecordDeferralResponse deferred;
-  s = CallVia(one, &v1::RotationService::Stub::RecordDeferral, hr_, defer, &deferred);
+  s = CallVia(one, &v1::RotationService::Stub::RecordDeferral, hr_,
+              Deferral("T2", "d-1", v1::DEFERRAL_REASON_PREGNANCY, "2025-08-01"), &deferred);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(ReportVia(*other).county().eligible(), 9);
 
@@ -854,35 +999,26 @@ TEST_F(RotationServiceTest, TwoInstancesNeverAnswerFromAStaleCache) {
 // A log trimmed past a copy's version, or a write that moved the counter with no record, makes
 // the copy read whole again: never patched over a change it did not see.
 TEST_F(RotationServiceTest, ACopyBehindATrimmedLogIsReadWhole) {
-  for (int i = 1; i <= 10; ++i) AddTeacher(absl::StrCat("T", i), "2015-09-01");
+  AddTeachers(1, 10);
   std::unique_ptr<v1::RotationService::Stub> other = StartSecondInstance();
   ASSERT_NE(other, nullptr);
   EXPECT_EQ(ReportVia(*other).county().eligible(), 10);
 
-  v1::CreateRotationResponse created;
-  grpc::Status s = CallVia(*stub_, &v1::RotationService::Stub::CreateRotation, hr_,
-                           Proposal("T1", "p-1"), &created);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::string id = Propose("T1", "p-1").rotation_id();
+  ASSERT_FALSE(id.empty());
   EXPECT_EQ(ReportVia(*other).not_counting_size(), 1);  // patched
 
-  auto trimmed = redis_.pool().Command(
-      {"ZREMRANGEBYRANK", absl::StrCat("rotation:{c:", kCounty, "}:changes"), "0", "-1"});
+  auto trimmed = redis_.pool().Command({"ZREMRANGEBYRANK", KeyOf("changes"), "0", "-1"});
   ASSERT_TRUE(trimmed.ok());
   ASSERT_GE(trimmed->integer(), 1);
-  v1::ApproveRotationRequest approve;
-  approve.set_request_id("a-1");
-  approve.set_rotation_id(created.rotation().rotation_id());
   v1::ApproveRotationResponse approved;
-  s = CallVia(*stub_, &v1::RotationService::Stub::ApproveRotation, hr_, approve, &approved);
+  grpc::Status s = Approve(id, "a-1", hr_, &approved);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(ReportVia(*other).county().counting(), 1);
 
   // A teacher dropped by a write that recorded nothing, then a recorded write.
-  ASSERT_TRUE(redis_.pool()
-                  .Command({"HDEL", absl::StrCat("rotation:{c:", kCounty, "}:teachers"), "T10"})
-                  .ok());
-  ASSERT_TRUE(
-      redis_.pool().Command({"INCR", absl::StrCat("rotation:{c:", kCounty, "}:writes")}).ok());
+  ASSERT_TRUE(redis_.pool().Command({"HDEL", KeyOf("teachers"), "T10"}).ok());
+  ASSERT_TRUE(redis_.pool().Command({"INCR", KeyOf("writes")}).ok());
   AddTeacher("T11", "2015-09-01");
   EXPECT_EQ(ReportVia(*other).county().eligible(), 10);  // T10 gone, T11 in
 }
@@ -891,12 +1027,7 @@ TEST_F(RotationServiceTest, CandidatesCloseTheShortfallBackboneFirst) {
   AddTeacher("T1", "2010-09-01");
   AddTeacher("T2", "2012-09-01", kUrban, /*backbone=*/true);
   AddTeacher("T3", "2019-09-01");
-  v1::SuggestCandidatesRequest req;
-  req.set_county_id(kCounty);
-  req.set_school_year("2025");
-  v1::SuggestCandidatesResponse resp;
-  grpc::Status s = Call(&v1::RotationService::Stub::SuggestCandidates, hr_, req, &resp);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::SuggestCandidatesResponse resp = Candidates2025();
   // 3 eligible -> 1 required, 1 backbone: the backbone teacher alone closes both.
   ASSERT_EQ(resp.candidates_size(), 1);
   EXPECT_EQ(resp.candidates(0).teacher_id(), "T2");
@@ -913,12 +1044,7 @@ TEST_F(RotationServiceTest, CandidatesCloseTheShortfallBackboneFirst) {
 TEST_F(RotationServiceTest, CandidatesLongestAtTheSchoolFirst) {
   AddTeacher("T1", "2015-09-01");  // 10 whole years on 2025-09-01
   AddTeacher("T2", "2015-02-01");  // 10 whole years too, seven months more
-  v1::SuggestCandidatesRequest req;
-  req.set_county_id(kCounty);
-  req.set_school_year("2025");
-  v1::SuggestCandidatesResponse resp;
-  grpc::Status s = Call(&v1::RotationService::Stub::SuggestCandidates, hr_, req, &resp);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::SuggestCandidatesResponse resp = Candidates2025();
   // Nobody is backbone, so the backbone shortfall stays open and both are listed.
   ASSERT_EQ(resp.candidates_size(), 2);
   EXPECT_EQ(resp.candidates(0).teacher_id(), "T2");
@@ -927,7 +1053,7 @@ TEST_F(RotationServiceTest, CandidatesLongestAtTheSchoolFirst) {
 }
 
 TEST_F(RotationServiceTest, CountyPolicyChangesTheQuotaAndSaysWhereValuesCameFrom) {
-  for (int i = 1; i <= 11; ++i) AddTeacher(absl::StrCat("T", i), "2015-09-01");
+  AddTeachers(1, 11);
   EXPECT_EQ(Report().county().required(), 2);  // ceil(10% x 11)
   v1::SetRotationPolicyRequest set;
   set.set_request_id("pol-1");

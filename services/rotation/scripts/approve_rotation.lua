@@ -50,51 +50,7 @@ local function denied()
   return {err = Code.PERMISSION_DENIED, msg = 'may not approve rotation ' .. A[1]}
 end
 
--- Protobuf's base-128 varint.
-local function varint(n)
-  local out = ''
-  while n >= 128 do
-    out = out .. string.char(n % 128 + 128)
-    n = math.floor(n / 128)
-  end
-  return out .. string.char(n)
-end
-
--- The top-level fields of serialized message `bytes` named in `wanted` (number -> true): varints
--- as numbers, length-delimited ones as strings; the last occurrence wins, as in a parser.
-local function fields_of(bytes, wanted)
-  local found, at, size = {}, 1, #bytes
-  local function read_varint()
-    local value, scale = 0, 1
-    while true do
-      local b = string.byte(bytes, at)
-      if not b then error('approve_rotation: stored rotation ' .. A[1] .. ' is truncated') end
-      at = at + 1
-      value = value + (b % 128) * scale
-      if b < 128 then return value end
-      scale = scale * 128
-    end
-  end
-  while at <= size do
-    local key = read_varint()
-    local field, wire = math.floor(key / 8), key % 8
-    if wire == 0 then
-      local value = read_varint()
-      if wanted[field] then found[field] = value end
-    elseif wire == 2 then
-      local length = read_varint()
-      if wanted[field] then found[field] = string.sub(bytes, at, at + length - 1) end
-      at = at + length
-    elseif wire == 1 then
-      at = at + 8
-    elseif wire == 5 then
-      at = at + 4
-    else
-      error('approve_rotation: stored rotation ' .. A[1] .. ' has wire type ' .. wire)
-    end
-  end
-  return found
-end
+--- @include "stored_rotation.lua"
 
 if A[2] == 'none' then return denied() end
 local state = redis.call('HGET', K[2], A[1])
@@ -104,7 +60,7 @@ if not state then
 end
 local stored = redis.call('HGET', K[1], A[1]) or ''
 -- Rotation: 2 teacher_id, 5 receiving_school_id, 7 relation_moves.
-local rotation = fields_of(stored, {[2] = true, [5] = true, [7] = true})
+local rotation = fields_of(stored, {[2] = true, [5] = true, [7] = true}, A[1])
 local moves = rotation[7] == 1
 local flag = 'hr'
 if A[2] == 'school' then
@@ -127,11 +83,6 @@ local updated = stored .. (approved and A[4] or A[5])
 redis.call('HSET', K[1], A[1], updated)
 redis.call('HSET', K[2], A[1], approved and 'ROTATION_STATE_APPROVED' or 'ROTATION_STATE_PROPOSED')
 redis.call('HSET', K[2], A[1] .. ':' .. flag, '1')
-local version = redis.call('INCR', K[4])
-redis.call('ZADD', K[5], version, string.format('%d:r:%s', version, A[1]))
-redis.call('ZREMRANGEBYRANK', K[5], 0, -1 - tonumber(A[7]))
--- Event: 4 teacher_id, 11 payload (an Any: A[6], then 2 value, the new rotation).
-local teacher = rotation[2] or ''
-local any = A[6] .. '\18' .. varint(#updated) .. updated
-emit(approved and 1 or 2, '\34' .. varint(#teacher) .. teacher .. '\90' .. varint(#any) .. any)
+record_change(K, A[1], A[7])
+emit(approved and 1 or 2, event_extra(rotation[2] or '', A[6], updated))
 return {ok = updated}

@@ -1,6 +1,8 @@
 --[[
   transition_rotation: moves a rotation from one state to another (or records one party's
-  approval), if its stored state still is the one the caller read. Runs as a Mutation body
+  approval), if its stored state still is the one the caller read: what StartRotation writes
+  after moving the teacher (rejections, cancellations and completions are change_rotation.lua,
+  approvals approve_rotation.lua, without a read first). Runs as a Mutation body
   (services/common/mutation.h): a retried request id was answered by the prelude before any of
   these checks; emit(1) publishes the prepared event.
 
