@@ -15,6 +15,8 @@ SUBJECTS = ("语文", "数学", "英语", "科学")
 # 10%; a retirement exclusion of 1 then 5 years; 5 years at a school; leaders 2 × 2 years).
 ROTATION_VERSIONS = [
     ("2024-09-01", {"ratio_percent": 7, "backbone_ratio_percent": 20}),
+    # In force from the middle of school year 2024: the year keeps its first day's figures.
+    ("2025-03-01", {"backbone_ratio_percent": 50, "ratio_percent": 50}),
     ("2025-09-01", {"ratio_percent": 33, "backbone_ratio_percent": 34,
                     "retirement_exclusion_years": 1, "min_years_at_school": 5,
                     "counting_forms": ["REGULAR_TRANSFER", "SECONDMENT", "PAIRED_SUPPORT",
@@ -103,6 +105,12 @@ def make_teacher(rng, index, school_key, today):
         if rng.random() < 0.3:
             to = first + DAY * rng.choice((-1, 0))
         kind = rng.choice(("PRINCIPAL", "VICE_PRINCIPAL"))
+        if rng.random() < 0.3:
+            # A vice-principal made principal there: the principal's years count from then.
+            vice_from = taken - DAY * rng.randint(400, 2000)
+            joined = min(joined, vice_from)
+            t["posts"].append({"kind": "VICE_PRINCIPAL", "from": vice_from, "to": taken - DAY})
+            kind = "PRINCIPAL"
         t["posts"].append({"kind": kind, "from": taken, "to": to})
     t["joined"] = joined
     t["hire"] = joined - DAY * rng.randint(0, 3000)
@@ -125,9 +133,17 @@ def make_teacher(rng, index, school_key, today):
         if on <= today:
             t["status_change"] = (on, to)
     t["backbone"] = None
-    if rng.random() < 0.35:
+    t["backbone_later"] = None
+    if rng.random() < 0.45:
         t["backbone"] = (rng.choice(("COUNTY", "CITY", "PROVINCE")),
                          rand_date(rng, dt.date(2022, 6, 1), dt.date(2026, 11, 1)))
+        if rng.random() < 0.4:
+            # Designated early, and later designated again at a higher tier or lapsed (no tier)
+            # at review, so that a rotation may start between the two.
+            t["backbone"] = (t["backbone"][0], rand_date(rng, dt.date(2022, 6, 1),
+                                                          dt.date(2023, 8, 31)))
+            later = rand_date(rng, dt.date(2023, 9, 2), today)
+            t["backbone_later"] = (rng.choice(("CITY", "PROVINCE", None)), later)
     t["title"] = None
     if rng.random() < 0.7:
         t["title"] = (rng.choice(("THIRD_GRADE", "SECOND_GRADE", "FIRST_GRADE", "SENIOR")),
@@ -178,7 +194,9 @@ def rotation_plans(rng, teachers, count, today, eligible):
         good = [t for t in free if eligible(t["key"], year)]
         if not free:
             break
-        t = rng.choice(good if good and rng.random() < 0.8 else free)
+        changed = [t for t in good if t["backbone_later"]]
+        t = rng.choice(changed if changed and rng.random() < 0.3 else
+                       good if good and rng.random() < 0.8 else free)
         first, next_first = first_day(year), first_day(year + 1)
         start = rng.choice([first, first + DAY * rng.randint(1, 200), next_first - DAY])
         if rng.random() < 0.08:
@@ -212,8 +230,8 @@ def schools_by_key():
 def make_mentorship(rng, index0, today):
     """New teachers hired at the boundaries of being new on a pairing day, and mentors whose
     years and vetoes end at those days; plus the pairing attempts, in order."""
-    days = [dt.date(2025, 9, 1), dt.date(2026, 2, 28), dt.date(2026, 3, 1), dt.date(2026, 9, 1),
-            today - DAY * 3]
+    days = [dt.date(2025, 2, 28), dt.date(2025, 3, 1), dt.date(2025, 9, 1), dt.date(2026, 2, 28),
+            dt.date(2026, 3, 1), dt.date(2026, 9, 1), today - DAY * 3]
     mentee_schools = ("U1", "T1", "R1")
     mentees, mentors = [], []
     i = index0
@@ -288,7 +306,7 @@ def base_teacher(rng, index, school_key, hire):
     return {"key": f"t{index}", "school": school_key, "posts": [], "status_change": None,
             "joined": hire, "hire": hire, "female": rng.random() < 0.6,
             "birth": shift_years(hire, -rng.randint(22, 30)), "staffed": True,
-            "status": "ON_DUTY", "backbone": None, "title": None,
+            "status": "ON_DUTY", "backbone": None, "backbone_later": None, "title": None,
             "subjects": rng.sample(SUBJECTS, rng.randint(1, 2)), "vetoes": [], "move": None}
 
 

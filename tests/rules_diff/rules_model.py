@@ -180,7 +180,8 @@ def direction_counts(sending, receiving, policy):
 def duration_reaches(rotation, policy):
     """README: the planned end is the stay's last day, so the stay reaches N years when
     planned_end >= shift(start, N) - 1 day."""
-    return rotation["planned_end"] >= shift_years(rotation["start"], policy["min_duration_years"]) - DAY
+    reach = shift_years(rotation["start"], policy["min_duration_years"])
+    return rotation["planned_end"] >= reach - DAY
 
 
 def counting_reason(rotation, year_first_day, next_first_day, policy, eligible_at_sending):
@@ -228,8 +229,13 @@ def quota_figures(eligible, counting_teachers, backbone_teachers, policy):
 
 
 def backbone_on(teacher, day):
-    on = teacher["backbone_designated_on"]
-    return teacher["backbone_tier"] is not None and on is not None and on <= day
+    """A backbone teacher on `day`: the latest designation dated on or before it has a tier
+    (README: backbone is judged on the rotation's start day; a lapse records no tier)."""
+    tier = None
+    for on, t in sorted(teacher["backbone_changes"], key=lambda c: c[0]):
+        if on <= day:
+            tier = t
+    return tier is not None
 
 
 def compliance(year, teachers, schools, rotations, deferrals_by_teacher, policy):
@@ -330,6 +336,12 @@ def pairing_refusals(mentee, mentor, role, start, active_pairings, policy):
         reasons.add("MENTOR_YEARS")
     if veto_active(mentor, start):
         reasons.add("MENTOR_VETO")
+    # README: a mentee on leave keeps and may get mentors, a retired one or one who left may
+    # not; a mentor must be on duty or seconded (DOMAIN names no post status).
+    if post_status_on(mentee, start) in ("RETIRED", "LEFT"):
+        reasons.add("MENTEE_NOT_IN_SERVICE")
+    if post_status_on(mentor, start) not in ("ON_DUTY", "SECONDED"):
+        reasons.add("MENTOR_NOT_IN_SERVICE")
     if role == "TEACHING":
         if mentor["school_id"] != mentee["school_id"]:
             reasons.add("SCHOOL")
@@ -352,7 +364,8 @@ def unpaired(teachers, pairings_active_on_day, day, policy):
     """ListUnpaired: new teachers on `day` lacking a TEACHING mentor, a SECOND one, or both."""
     out = {}
     for t in teachers.values():
-        if not is_new_teacher(t, day, policy):
+        # README: one on leave may get mentors; one retired or gone does not need them.
+        if not is_new_teacher(t, day, policy) or post_status_on(t, day) in ("RETIRED", "LEFT"):
             continue
         roles = {p["role"] for p in pairings_active_on_day if p["mentee_id"] == t["teacher_id"]}
         lacks_teaching = "TEACHING" not in roles
