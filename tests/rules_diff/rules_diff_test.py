@@ -270,6 +270,13 @@ def compare_eligibility(p, diff, year, model_teachers, schools_by_id, deferrals)
                               (d["to"] is None or d["to"] >= first))
             diff.check(what + " deferralId", True, r.get("deferralId") in covering)
     diff.check(f"ListEligible {year} eligible", eligible, int(resp.get("eligible", 0)))
+    if year == 2025:  # one school's list is the county's rows judged at that school
+        for sid in sorted(schools_by_id):
+            school_rows, _ = p.paged(f"/v1/counties/{C.COUNTY}/rotation-eligibility", "rows",
+                                     {"schoolYear": str(year), "schoolId": sid})
+            diff.check(f"ListEligible {year} school {sid} teachers",
+                       sorted(r["teacherId"] for r in rows if r.get("schoolId") == sid),
+                       sorted(r["teacherId"] for r in school_rows))
     reasons = {}
     for r in rows:
         reasons[r["reason"][19:]] = reasons.get(r["reason"][19:], 0) + 1
