@@ -158,11 +158,18 @@ void AddPostStatusChange(v1::TeacherCopy* copy, const pv1::TimelineEntry& entry)
   RecomputePostStatus(copy);
 }
 
-// Records a backbone designation or lapse unless already recorded (a re-delivered event). A copy
-// kept before the history was first keeps the designation it held as the first change.
+// Records a backbone designation or lapse unless already recorded (a re-delivered event, or the
+// designation the teacher was created with). A copy kept before the history was first keeps the
+// designation it held as the first change.
 void AddBackboneChange(v1::TeacherCopy* copy, const pv1::TimelineEntry& entry) {
-  for (const v1::BackboneChangeCopy& change : copy->backbone_changes()) {
+  for (v1::BackboneChangeCopy& change : *copy->mutable_backbone_changes()) {
     if (!entry.entry_id().empty() && change.entry_id() == entry.entry_id()) return;
+    // The creation's designation, now with its entry (so that a correction can take it back).
+    if (change.entry_id().empty() && change.tier() == entry.backbone_designated().tier() &&
+        change.on_date() == entry.occurred_on()) {
+      change.set_entry_id(entry.entry_id());
+      return;
+    }
   }
   if (copy->backbone_changes_size() == 0 &&
       copy->backbone_tier() != common::v1::BACKBONE_TIER_UNSPECIFIED) {
