@@ -54,6 +54,11 @@ v1::TeacherCopy CopyOf(const pv1::Teacher& t, const common::v1::Event& event) {
   c.set_created_post_status(t.post_status());
   c.set_backbone_tier(t.backbone_tier());
   c.set_backbone_since(t.backbone_designated_on());
+  if (t.backbone_tier() != common::v1::BACKBONE_TIER_UNSPECIFIED) {
+    v1::BackboneChangeCopy* change = c.add_backbone_changes();
+    change->set_tier(t.backbone_tier());
+    change->set_on_date(t.backbone_designated_on());
+  }
   CopyUpdatableFacts(t, &c);
   return c;
 }
@@ -86,6 +91,10 @@ void Retract(v1::TeacherCopy* copy, const std::string& entry_id) {
   auto* changes = copy->mutable_post_status_changes();
   for (int i = changes->size() - 1; i >= 0; --i) {
     if (changes->Get(i).entry_id() == entry_id) changes->erase(changes->begin() + i);
+  }
+  auto* backbone = copy->mutable_backbone_changes();
+  for (int i = backbone->size() - 1; i >= 0; --i) {
+    if (backbone->Get(i).entry_id() == entry_id) backbone->erase(backbone->begin() + i);
   }
   RecomputePostStatus(copy);
 }
@@ -147,6 +156,33 @@ void AddPostStatusChange(v1::TeacherCopy* copy, const pv1::TimelineEntry& entry)
   change->set_to_status(entry.post_status_changed().to_status());
   change->set_on_date(entry.occurred_on());
   RecomputePostStatus(copy);
+}
+
+// Records a backbone designation or lapse unless already recorded (a re-delivered event, or the
+// designation the teacher was created with). A copy kept before the history was first keeps the
+// designation it held as the first change.
+void AddBackboneChange(v1::TeacherCopy* copy, const pv1::TimelineEntry& entry) {
+  for (v1::BackboneChangeCopy& change : *copy->mutable_backbone_changes()) {
+    if (!entry.entry_id().empty() && change.entry_id() == entry.entry_id()) return;
+    // The creation's designation, now with its entry (so that a correction can take it back).
+    if (change.entry_id().empty() && change.tier() == entry.backbone_designated().tier() &&
+        change.on_date() == entry.occurred_on()) {
+      change.set_entry_id(entry.entry_id());
+      return;
+    }
+  }
+  if (copy->backbone_changes_size() == 0 &&
+      copy->backbone_tier() != common::v1::BACKBONE_TIER_UNSPECIFIED) {
+    v1::BackboneChangeCopy* held = copy->add_backbone_changes();
+    held->set_tier(copy->backbone_tier());
+    held->set_on_date(copy->backbone_since());
+  }
+  v1::BackboneChangeCopy* change = copy->add_backbone_changes();
+  change->set_entry_id(entry.entry_id());
+  change->set_tier(entry.backbone_designated().tier());
+  change->set_on_date(entry.occurred_on());
+  copy->set_backbone_tier(entry.backbone_designated().tier());
+  copy->set_backbone_since(entry.occurred_on());
 }
 
 // A move to another county: both counties' copies gain the new stint, the old one is marked
@@ -213,8 +249,7 @@ absl::Status ApplyTimelineEvent(Deps& deps, const common::v1::Event& event) {
   } else if (type == "profile.post_status_changed") {
     AddPostStatusChange(&copy, entry);
   } else if (type == "profile.backbone_designated") {
-    copy.set_backbone_tier(entry.backbone_designated().tier());
-    copy.set_backbone_since(entry.occurred_on());
+    AddBackboneChange(&copy, entry);
   }
   if (google::protobuf::util::MessageDifferencer::Equals(copy, *found)) return absl::OkStatus();
   return deps.store.PutTeacher(copy);
@@ -287,6 +322,10 @@ TeacherFacts ToTeacherFacts(const v1::TeacherCopy& copy) {
   }
   t.backbone_tier = copy.backbone_tier();
   t.backbone_since = Day(copy.backbone_since());
+  for (const v1::BackboneChangeCopy& c : copy.backbone_changes()) {
+    // A designation without a day (none was given) holds from the start.
+    t.backbone_changes.emplace_back(Day(c.on_date()).value_or(absl::CivilDay(1, 1, 1)), c.tier());
+  }
   t.stage = copy.stage();
   t.subjects.assign(copy.subjects().begin(), copy.subjects().end());
   return t;

@@ -342,6 +342,15 @@ v1::RotationState StateAsOf(
 }
 
 bool IsBackbone(const TeacherFacts& teacher, absl::CivilDay day) {
+  if (!teacher.backbone_changes.empty()) {
+    const std::pair<absl::CivilDay, common::v1::BackboneTier>* in_force = nullptr;
+    for (const auto& change : teacher.backbone_changes) {
+      if (change.first <= day && (in_force == nullptr || change.first >= in_force->first)) {
+        in_force = &change;
+      }
+    }
+    return in_force != nullptr && in_force->second != common::v1::BACKBONE_TIER_UNSPECIFIED;
+  }
   if (teacher.backbone_tier == common::v1::BACKBONE_TIER_UNSPECIFIED) return false;
   return !teacher.backbone_since.has_value() || *teacher.backbone_since <= day;
 }

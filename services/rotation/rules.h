@@ -144,6 +144,9 @@ struct TeacherFacts {
   std::vector<LeaderPost> leadership_posts;
   common::v1::BackboneTier backbone_tier = common::v1::BACKBONE_TIER_UNSPECIFIED;
   std::optional<absl::CivilDay> backbone_since;
+  // Every designation (a lapse: UNSPECIFIED) by the day it took effect, in the order recorded;
+  // IsBackbone reads backbone_tier / backbone_since only when empty (a copy kept before).
+  std::vector<std::pair<absl::CivilDay, common::v1::BackboneTier>> backbone_changes;
   common::v1::Stage stage = common::v1::STAGE_UNSPECIFIED;
   std::vector<std::string> subjects;
 
@@ -259,8 +262,9 @@ v1::CountingReason JudgeRotation(const RotationFacts& rotation, const SchoolYear
 v1::RotationState StateAsOf(
     const std::vector<std::pair<absl::CivilDay, v1::RotationState>>& changes, absl::CivilDay day);
 
-// Backbone (骨干) for the quota: a tier designated on or before `day` (a lapsed designation has
-// no tier).
+// Backbone (骨干) for the quota: the designation in force on `day` (the latest dated on or before
+// it, the last recorded of a day) has a tier; a lapse has none, and a later designation or lapse
+// does not change what `day` was (README: backbone is judged on the rotation's start day).
 bool IsBackbone(const TeacherFacts& teacher, absl::CivilDay day);
 
 // ---------------------------------------------------------------------------------------------

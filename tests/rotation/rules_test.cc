@@ -567,6 +567,34 @@ TEST(CountingTest, BackboneByDesignationDay) {
   EXPECT_TRUE(IsBackbone(t, D(2025, 9, 2)));
 }
 
+// A teacher designated again at a higher tier, or lapsed, after a rotation's start day was a
+// backbone teacher on that day (README: backbone is judged on the rotation's start day).
+TEST(CountingTest, BackboneOnTheStartDayWhateverCameAfter) {
+  TeacherFacts t = Teacher(D(2010, 9, 1));
+  t.backbone_tier = cv1::BACKBONE_TIER_CITY;
+  t.backbone_since = D(2026, 1, 15);
+  t.backbone_changes = {{D(2022, 6, 1), cv1::BACKBONE_TIER_COUNTY},
+                        {D(2026, 1, 15), cv1::BACKBONE_TIER_CITY}};
+  EXPECT_FALSE(IsBackbone(t, D(2022, 5, 31)));
+  EXPECT_TRUE(IsBackbone(t, D(2022, 6, 1)));
+  EXPECT_TRUE(IsBackbone(t, kFirstDay));
+  EXPECT_TRUE(IsBackbone(t, D(2026, 1, 15)));
+
+  t.backbone_tier = cv1::BACKBONE_TIER_UNSPECIFIED;
+  t.backbone_since = D(2026, 3, 1);
+  t.backbone_changes = {{D(2022, 6, 1), cv1::BACKBONE_TIER_COUNTY},
+                        {D(2026, 3, 1), cv1::BACKBONE_TIER_UNSPECIFIED}};
+  EXPECT_TRUE(IsBackbone(t, kFirstDay));
+  EXPECT_TRUE(IsBackbone(t, D(2026, 2, 28)));
+  EXPECT_FALSE(IsBackbone(t, D(2026, 3, 1)));
+
+  // Recorded out of date order: the day decides, not the order of arrival.
+  t.backbone_changes = {{D(2026, 3, 1), cv1::BACKBONE_TIER_UNSPECIFIED},
+                        {D(2022, 6, 1), cv1::BACKBONE_TIER_COUNTY}};
+  EXPECT_TRUE(IsBackbone(t, kFirstDay));
+  EXPECT_FALSE(IsBackbone(t, D(2026, 3, 1)));
+}
+
 // ---------------------------------------------------------------------------------------------
 // The quota.
 
