@@ -11,7 +11,9 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -67,6 +69,34 @@ double RedisCpuMs(redis::Pool& pool) {
 
 using bench::Median;
 
+// HSET `key` with the teacher's fields, as the baseline writes them.
+redis::Args RawTeacherHset(std::string key, const DemoTeacher& t) {
+  const std::pair<const char*, std::string> fields[] = {
+      {"national_teacher_id", t.national_teacher_id},
+      {"name", t.name},
+      {"sex", std::to_string(t.sex)},
+      {"birth_date", absl::FormatCivilTime(t.birth_date)},
+      {"id_card_number", t.id_card_number},
+      {"hire_date", absl::FormatCivilTime(t.hire_date)},
+      {"school", t.school_code},
+      {"school_joined_on", absl::FormatCivilTime(t.school_joined_on)},
+      {"stage", std::to_string(t.stage)},
+      {"subjects", absl::StrJoin(t.subjects, ",")},
+      {"staffed", t.staffed ? "1" : "0"},
+      {"post_status", std::to_string(t.post_status)},
+      {"title", std::to_string(t.title)},
+      {"backbone_tier", std::to_string(t.backbone_tier)},
+      {"phone", t.phone},
+  };
+  redis::Args hset = {"HSET", std::move(key)};
+  hset.reserve(2 + 2 * std::size(fields));
+  for (const auto& [name, value] : fields) {
+    hset.emplace_back(name);
+    hset.push_back(value);
+  }
+  return hset;
+}
+
 // Baseline: the same fields, raw, pipelined 1,000 teachers per round trip, in the same Redis.
 // Returns rows per second.
 double RawRowsPerSecond(redis::Pool& pool, const DemoCounty& county) {
@@ -74,38 +104,8 @@ double RawRowsPerSecond(redis::Pool& pool, const DemoCounty& county) {
   std::vector<redis::Args> batch;
   int64_t written = 0;
   for (const DemoTeacher& t : county.teachers) {
-    batch.push_back({"HSET",
-                     absl::StrCat("raw:{c:", county.county_id, "}:t:", t.national_teacher_id),
-                     "national_teacher_id",
-                     t.national_teacher_id,
-                     "name",
-                     t.name,
-                     "sex",
-                     std::to_string(t.sex),
-                     "birth_date",
-                     absl::FormatCivilTime(t.birth_date),
-                     "id_card_number",
-                     t.id_card_number,
-                     "hire_date",
-                     absl::FormatCivilTime(t.hire_date),
-                     "school",
-                     t.school_code,
-                     "school_joined_on",
-                     absl::FormatCivilTime(t.school_joined_on),
-                     "stage",
-                     std::to_string(t.stage),
-                     "subjects",
-                     absl::StrJoin(t.subjects, ","),
-                     "staffed",
-                     t.staffed ? "1" : "0",
-                     "post_status",
-                     std::to_string(t.post_status),
-                     "title",
-                     std::to_string(t.title),
-                     "backbone_tier",
-                     std::to_string(t.backbone_tier),
-                     "phone",
-                     t.phone});
+    batch.push_back(RawTeacherHset(
+        absl::StrCat("raw:{c:", county.county_id, "}:t:", t.national_teacher_id), t));
     if (batch.size() == 1000) {
       written += static_cast<int64_t>(batch.size());
       (void)pool.Pipeline(batch);
@@ -121,14 +121,15 @@ double RawRowsPerSecond(redis::Pool& pool, const DemoCounty& county) {
 void MeasureMemory(redis::Pool& pool, const std::string& county_id, Round* r) {
   auto ids = pool.Command({"ZRANGE", "profile:{c:" + county_id + "}:teachers", "0", "99"});
   double hash_bytes = 0, timeline_bytes = 0;
+  auto usage = [&](const std::string& kind, const std::string& id) {
+    auto bytes = pool.Command(
+        {"MEMORY", "USAGE", "profile:{c:" + county_id + "}:" + kind + ":" + id, "SAMPLES", "0"});
+    return static_cast<double>(bytes->integer());
+  };
   for (size_t i = 0; i < ids->size(); ++i) {
     std::string id((*ids)[i].str());
-    auto h =
-        pool.Command({"MEMORY", "USAGE", "profile:{c:" + county_id + "}:t:" + id, "SAMPLES", "0"});
-    auto t =
-        pool.Command({"MEMORY", "USAGE", "profile:{c:" + county_id + "}:tl:" + id, "SAMPLES", "0"});
-    hash_bytes += static_cast<double>(h->integer());
-    timeline_bytes += static_cast<double>(t->integer());
+    hash_bytes += usage("t", id);
+    timeline_bytes += usage("tl", id);
   }
   r->bytes_per_teacher = hash_bytes / static_cast<double>(ids->size());
   r->timeline_bytes_per_teacher = timeline_bytes / static_cast<double>(ids->size());
@@ -194,9 +195,7 @@ Round RunRound(const DemoCounty& county, int round) {
       {"--redis=" + redis.address(), "--principal_key_file=" + keys.path() + "/principal.key",
        "--data_key_file=" + keys.path() + "/data.key", "--consume="});
   if (!process.ok()) {
-    std::fprintf(stderr, "cannot start the profile service: %s\n",
-                 process.status().ToString().c_str());
-    std::exit(1);
+    bench::Die(absl::StrCat("cannot start the profile service: ", process.status().ToString()));
   }
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
@@ -212,10 +211,7 @@ Round RunRound(const DemoCounty& county, int round) {
     grpc::ClientContext ctx;
     signer.Attach(&ctx, admin);
     grpc::Status s = ((*stub).*method)(&ctx, req, resp);
-    if (!s.ok()) {
-      std::fprintf(stderr, "rpc failed: %s\n", s.error_message().c_str());
-      std::exit(1);
-    }
+    if (!s.ok()) bench::Die("rpc failed: " + s.error_message());
   };
   CreateCountyAndSchools(call, county);
   v1::ImportRosterResponse imported;
@@ -247,9 +243,7 @@ Round RunRound(const DemoCounty& county, int round) {
   const int64_t listed = ListEveryTeacher(call, county.county_id);
   r.list_rows_per_s = static_cast<double>(listed) / absl::ToDoubleSeconds(absl::Now() - start);
   if (listed != imported.created()) {
-    std::fprintf(stderr, "listed %lld of %lld\n", static_cast<long long>(listed),
-                 static_cast<long long>(imported.created()));
-    std::exit(1);
+    bench::Die(absl::StrCat("listed ", listed, " of ", imported.created()));
   }
 
   MeasureMemory(redis.pool(), county.county_id, &r);

@@ -67,13 +67,7 @@ absl::Status Courses::List(const v1::ListCoursesRequest& req, absl::string_view 
                            v1::ListCoursesResponse* resp) {
   SHIDANG_ASSIGN_OR_RETURN(int page_size, PageSize(req.page()));
   SHIDANG_ASSIGN_OR_RETURN(size_t offset, PageOffset(req.page()));
-  std::optional<absl::CivilDay> from, to;
-  if (!req.from_date().empty()) {
-    SHIDANG_ASSIGN_OR_RETURN(from, dates::ParseDate(req.from_date(), "from_date"));
-  }
-  if (!req.to_date().empty()) {
-    SHIDANG_ASSIGN_OR_RETURN(to, dates::ParseDate(req.to_date(), "to_date"));
-  }
+  SHIDANG_ASSIGN_OR_RETURN(DateFilter period, ParseDateFilter(req.from_date(), req.to_date()));
   if (!req.open_to_county_id().empty() && !IsCountyCode(req.open_to_county_id())) {
     return InvalidField("open_to_county_id", "county_code",
                         "must be a county's 6-digit GB/T 2260 code (not ending in 00)");
@@ -87,7 +81,7 @@ absl::Status Courses::List(const v1::ListCoursesRequest& req, absl::string_view 
   SHIDANG_ASSIGN_OR_RETURN(std::vector<StoredCourse> all, store_.ListCourses(providers));
   std::vector<v1::Course> matching;
   for (StoredCourse& s : all) {
-    if (Listed(req, s.course, from, to)) matching.push_back(std::move(s.course));
+    if (Listed(req, s.course, period.from, period.to)) matching.push_back(std::move(s.course));
   }
   Paginate(matching, offset, page_size, resp->mutable_page(),
            [&](const v1::Course& c) { *resp->add_courses() = c; });

@@ -124,13 +124,7 @@ absl::Status Ledger::List(const CallContext& call, const v1::ListLedgerRequest& 
                           v1::ListLedgerResponse* resp) {
   SHIDANG_ASSIGN_OR_RETURN(int page_size, PageSize(req.page()));
   SHIDANG_ASSIGN_OR_RETURN(size_t offset, PageOffset(req.page()));
-  std::optional<absl::CivilDay> from, to;
-  if (!req.from_date().empty()) {
-    SHIDANG_ASSIGN_OR_RETURN(from, dates::ParseDate(req.from_date(), "from_date"));
-  }
-  if (!req.to_date().empty()) {
-    SHIDANG_ASSIGN_OR_RETURN(to, dates::ParseDate(req.to_date(), "to_date"));
-  }
+  SHIDANG_ASSIGN_OR_RETURN(DateFilter period, ParseDateFilter(req.from_date(), req.to_date()));
   SHIDANG_ASSIGN_OR_RETURN(Located found, Visible(call, req.teacher_id(), /*with_ledger=*/true));
   std::map<std::string, std::string> reversed_by;
   for (const v1::LedgerEntry& e : found.state.ledger) {
@@ -139,7 +133,9 @@ absl::Status Ledger::List(const CallContext& call, const v1::ListLedgerRequest& 
   std::vector<v1::LedgerEntry> entries;
   for (v1::LedgerEntry e : found.state.ledger) {
     absl::StatusOr<absl::CivilDay> day = dates::ParseDate(e.date());
-    if (day.ok() && ((from && *day < *from) || (to && *day > *to))) continue;
+    if (day.ok() && ((period.from && *day < *period.from) || (period.to && *day > *period.to))) {
+      continue;
+    }
     auto r = reversed_by.find(e.entry_id());
     if (r != reversed_by.end()) e.set_reversed_by_entry_id(r->second);
     entries.push_back(std::move(e));

@@ -158,4 +158,15 @@ absl::StatusOr<size_t> PageOffset(const common::v1::PageRequest& page) {
   return offset;
 }
 
+absl::StatusOr<DateFilter> ParseDateFilter(absl::string_view from_date, absl::string_view to_date) {
+  DateFilter filter;
+  if (!from_date.empty()) {
+    SHIDANG_ASSIGN_OR_RETURN(filter.from, dates::ParseDate(from_date, "from_date"));
+  }
+  if (!to_date.empty()) {
+    SHIDANG_ASSIGN_OR_RETURN(filter.to, dates::ParseDate(to_date, "to_date"));
+  }
+  return filter;
+}
+
 }  // namespace shidang::training

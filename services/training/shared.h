@@ -1,9 +1,11 @@
 #pragma once
 
 // What the training service's use cases share: the events they publish (ids drawn from a block
-// source), where a teacher lives, the ids a write derives from its request, paging, and the
-// step from rules' FieldProblems to a status that carries them as field violations.
+// source), where a teacher lives, the ids a write derives from its request, paging and date
+// filters, and the step from rules' FieldProblems to a status that carries them as field
+// violations.
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -100,6 +102,13 @@ common::v1::FieldViolation ViolationOf(const FieldProblem& problem);
 // offset a page token carries.
 absl::StatusOr<int> PageSize(const common::v1::PageRequest& page);
 absl::StatusOr<size_t> PageOffset(const common::v1::PageRequest& page);
+
+// A listing's filter by date: from_date and to_date, each absent when empty (INVALID_ARGUMENT
+// naming the field when it is not a date).
+struct DateFilter {
+  std::optional<absl::CivilDay> from, to;
+};
+absl::StatusOr<DateFilter> ParseDateFilter(absl::string_view from_date, absl::string_view to_date);
 
 template <typename T, typename Add>
 void Paginate(const std::vector<T>& items, size_t offset, int page_size, common::v1::PageInfo* info,

@@ -21,6 +21,7 @@
 #include "shidang/training/v1/training.grpc.pb.h"
 #include "tests/kit/files.h"
 #include "tests/kit/redis_server.h"
+#include "tests/kit/service_fixture.h"
 #include "tests/kit/service_process.h"
 
 namespace shidang::testing {
@@ -69,56 +70,36 @@ std::string Rpc(absl::string_view family, absl::string_view method, absl::string
   return absl::StrCat(family, "{code=\"", code, "\",method=\"", method, "\"}");
 }
 
-class ServiceMetricsTest : public ::testing::Test {
+class ServiceMetricsTest : public ServiceFixture<v1::TrainingService> {
  protected:
+  ServiceMetricsTest() : ServiceFixture({}, /*call_timeout=*/absl::Seconds(10)) {}
+
   void SetUp() override {
-    const std::string key = dir_.path() + "/principal.key";
-    WriteFile(key, RandomBytes(32));
-    auto signer = PrincipalSigner::FromKeyFile(key);
-    ASSERT_TRUE(signer.ok()) << signer.status();
-    signer_ = std::make_unique<PrincipalSigner>(*std::move(signer));
-    const std::string metrics_port_file = dir_.path() + "/metrics.port";
-    auto process = ServiceProcess::Start(
-        SHIDANG_TRAINING_BINARY,
-        {"--redis=" + redis_.address(), "--principal_key_file=" + key, "--today=2025-11-25",
-         "--metrics_port=0", "--metrics_port_file=" + metrics_port_file});
-    ASSERT_TRUE(process.ok()) << process.status();
-    process_ = *std::move(process);
+    const std::string metrics_port_file = keys_.path() + "/metrics.port";
+    ASSERT_NO_FATAL_FAILURE(
+        StartService(SHIDANG_TRAINING_BINARY, "shidang-training", "2025-11-25",
+                     {"--metrics_port=0", "--metrics_port_file=" + metrics_port_file}));
     // The bootstrap writes the metrics port file before the gRPC one, which Start waited for.
     ASSERT_TRUE(
         absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(metrics_port_file)), &metrics_port_))
         << ReadFile(metrics_port_file);
-    stub_ = v1::TrainingService::NewStub(
-        grpc::CreateChannel(process_->address(), grpc::InsecureChannelCredentials()));
     hr_.set_role(common::v1::ROLE_COUNTY_HR);
     hr_.set_subject("hr-1");
     hr_.set_region(kCounty);
-  }
-
-  void TearDown() override {
-    if (HasFailure() && process_ != nullptr) {
-      std::fprintf(stderr, "--- shidang-training stderr ---\n%s\n", process_->StderrText().c_str());
-    }
   }
 
   grpc::StatusCode Report() {
     v1::GetComplianceReportRequest request;
     request.set_county_id(kCounty);
     v1::GetComplianceReportResponse response;
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    signer_->Attach(&context, hr_);
-    return stub_->GetComplianceReport(&context, request, &response).error_code();
+    return Call(&Stub::GetComplianceReport, hr_, request, &response).error_code();
   }
 
   grpc::StatusCode Summary(const std::string& teacher_id) {
     v1::GetTrainingSummaryRequest request;
     request.set_teacher_id(teacher_id);
     v1::GetTrainingSummaryResponse response;
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    signer_->Attach(&context, hr_);
-    return stub_->GetTrainingSummary(&context, request, &response).error_code();
+    return Call(&Stub::GetTrainingSummary, hr_, request, &response).error_code();
   }
 
   std::string Scrape() {
@@ -127,11 +108,6 @@ class ServiceMetricsTest : public ::testing::Test {
     return response;
   }
 
-  TempDir dir_;
-  RedisServer redis_;
-  std::unique_ptr<PrincipalSigner> signer_;
-  std::unique_ptr<ServiceProcess> process_;
-  std::unique_ptr<v1::TrainingService::Stub> stub_;
   common::v1::Principal hr_;
   int metrics_port_ = 0;
 };
@@ -217,8 +193,7 @@ TEST_F(ServiceMetricsTest, RedisPoolFiguresFollowTheConnection) {
 TEST_F(ServiceMetricsTest, BadMetricsPortIsRefusedByName) {
   auto process = ServiceProcess::Start(
       SHIDANG_TRAINING_BINARY,
-      {"--redis=" + redis_.address(), "--principal_key_file=" + dir_.path() + "/principal.key",
-       "--metrics_port=70000"},
+      {"--redis=" + redis_.address(), "--principal_key_file=" + KeyFile(), "--metrics_port=70000"},
       absl::Seconds(5));
   ASSERT_FALSE(process.ok());
   EXPECT_THAT(process.status().message(), HasSubstr("--metrics_port"));

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "kit/testing.grpc.pb.h"  // generated from tests/kit/testing.proto
 #include "tests/kit/files.h"
+#include "tests/kit/health_check.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
 
@@ -34,37 +35,10 @@ class RedisHealthTest : public ::testing::Test {
     channel_ = grpc::CreateChannel(process_->address(), grpc::InsecureChannelCredentials());
   }
 
-  // The server's health as the gateway asks for it (service ""), or UNKNOWN when it does not
-  // answer.
-  HealthStatus Health() {
-    grpc::TemplatedGenericStub<v1::HealthCheckRequest, v1::HealthCheckResponse> health(channel_);
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
-    v1::HealthCheckRequest request;
-    v1::HealthCheckResponse response;
-    grpc::Status status;
-    absl::Notification done;
-    health.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                     &response, [&](grpc::Status s) {
-                       status = std::move(s);
-                       done.Notify();
-                     });
-    done.WaitForNotification();
-    return status.ok() ? response.status() : v1::HealthCheckResponse::UNKNOWN;
-  }
-
-  // Polls until the health is `wanted` (true, with how long that took in *took) or `timeout`
-  // passes (false).
+  // Polls the server's health as the gateway asks for it (service "", UNKNOWN when it does not
+  // answer) until it is `wanted` (true, with how long that took in *took) or `timeout` passes.
   bool Becomes(HealthStatus wanted, absl::Duration timeout, absl::Duration* took) {
-    const absl::Time start = absl::Now();
-    while (absl::Now() - start < timeout) {
-      if (Health() == wanted) {
-        *took = absl::Now() - start;
-        return true;
-      }
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    return false;
+    return AwaitHealth(channel_, "", wanted, timeout, took);
   }
 
   TempDir dir_;

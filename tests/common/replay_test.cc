@@ -49,6 +49,15 @@ class AnswerStoreTest : public ::testing::Test {
     });
   }
 
+  // A claim on `request` (request id "r-1") as `holder` left it, living `px_ms` more.
+  void Claim(const common::v1::Event& request, const std::string& holder,
+             const std::string& px_ms) {
+    ASSERT_TRUE(redis_.pool()
+                    .Command({"SET", AnswerStore::ClaimKey(kMethod, kActor, "r-1"),
+                              holder + "\n" + Fingerprint(request), "PX", px_ms})
+                    .ok());
+  }
+
   testing::RedisServer redis_;
   std::atomic<int> runs_{0};
 };
@@ -144,10 +153,7 @@ TEST_F(AnswerStoreTest, AClaimWhoseHolderDiedIsTakenOverWhenItExpires) {
   AnswerStore store(redis_.pool());
   common::v1::Event request = Request("r-1");
   // A holder that claimed the request and died: its claim lives 300 ms more.
-  ASSERT_TRUE(redis_.pool()
-                  .Command({"SET", AnswerStore::ClaimKey(kMethod, kActor, "r-1"),
-                            "dead\n" + Fingerprint(request), "PX", "300"})
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(Claim(request, "dead", "300"));
   common::v1::Event response;
   const absl::Time start = absl::Now();
   ASSERT_TRUE(Answer(store, request, &response).ok());
@@ -158,10 +164,7 @@ TEST_F(AnswerStoreTest, AClaimWhoseHolderDiedIsTakenOverWhenItExpires) {
 TEST_F(AnswerStoreTest, AClaimHeldPastTheDeadlineIsUnavailable) {
   AnswerStore store(redis_.pool());
   common::v1::Event request = Request("r-1");
-  ASSERT_TRUE(redis_.pool()
-                  .Command({"SET", AnswerStore::ClaimKey(kMethod, kActor, "r-1"),
-                            "busy\n" + Fingerprint(request), "PX", "60000"})
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(Claim(request, "busy", "60000"));
   common::v1::Event response;
   absl::Status waited =
       Answer(store, request, &response, absl::OkStatus(), absl::Now() + absl::Milliseconds(200));

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/kit/principals.h"
 
 namespace shidang::scope {
 namespace {
@@ -11,26 +12,17 @@ namespace {
 using common::v1::Principal;
 using common::v1::Role;
 
-Principal Of(Role role, std::string subject, std::string region = "", std::string school = "",
-             std::string provider = "") {
-  Principal p;
-  p.set_role(role);
-  p.set_subject(std::move(subject));
-  p.set_region(std::move(region));
-  p.set_school_id(std::move(school));
-  p.set_provider_id(std::move(provider));
-  return p;
-}
+using testing::Who;
 
 // Zhejiang 330000, Jinhua 330700, Wuyi county 330723; Hangzhou 330100, its Shangcheng 330102.
-const Principal kProvinceHr = Of(common::v1::ROLE_PROVINCE_HR, "p", "330000");
-const Principal kCityHr = Of(common::v1::ROLE_CITY_HR, "c", "330700");
-const Principal kCountyHr = Of(common::v1::ROLE_COUNTY_HR, "w", "330723");
-const Principal kAdmin = Of(common::v1::ROLE_ADMIN, "root");
-const Principal kService = Of(common::v1::ROLE_SERVICE, "training");
-const Principal kSchoolAdmin = Of(common::v1::ROLE_SCHOOL_ADMIN, "s", "", "S1");
-const Principal kTeacher = Of(common::v1::ROLE_TEACHER, "T1");
-const Principal kCentre = Of(common::v1::ROLE_TRAINING_CENTER, "tc", "", "", "P1");
+const Principal kProvinceHr = Who(common::v1::ROLE_PROVINCE_HR, "p", "330000");
+const Principal kCityHr = Who(common::v1::ROLE_CITY_HR, "c", "330700");
+const Principal kCountyHr = Who(common::v1::ROLE_COUNTY_HR, "w", "330723");
+const Principal kAdmin = Who(common::v1::ROLE_ADMIN, "root");
+const Principal kService = Who(common::v1::ROLE_SERVICE, "training");
+const Principal kSchoolAdmin = Who(common::v1::ROLE_SCHOOL_ADMIN, "s", "", "S1");
+const Principal kTeacher = Who(common::v1::ROLE_TEACHER, "T1");
+const Principal kCentre = Who(common::v1::ROLE_TRAINING_CENTER, "tc", "", "", "P1");
 
 TEST(ScopeTest, HrRegionsCoverTheCountiesUnderThem) {
   EXPECT_TRUE(CoversRegion(kProvinceHr, "330723"));
@@ -48,8 +40,8 @@ TEST(ScopeTest, HrRegionsCoverTheCountiesUnderThem) {
 
 TEST(ScopeTest, OnlyHrRolesCoverByRegion) {
   // A region in a non-HR principal grants nothing.
-  EXPECT_FALSE(CoversRegion(Of(common::v1::ROLE_TEACHER, "T1", "330000"), "330723"));
-  EXPECT_FALSE(CoversRegion(Of(common::v1::ROLE_SCHOOL_ADMIN, "s", "330723", "S1"), "330723"));
+  EXPECT_FALSE(CoversRegion(Who(common::v1::ROLE_TEACHER, "T1", "330000"), "330723"));
+  EXPECT_FALSE(CoversRegion(Who(common::v1::ROLE_SCHOOL_ADMIN, "s", "330723", "S1"), "330723"));
   EXPECT_FALSE(HrCovers(kAdmin, "330723"));
   EXPECT_TRUE(CoversRegion(kAdmin, "330723"));
   EXPECT_TRUE(CoversRegion(kService, "110101"));
@@ -57,7 +49,7 @@ TEST(ScopeTest, OnlyHrRolesCoverByRegion) {
 
 TEST(ScopeTest, MalformedRegionsCoverNothing) {
   for (const char* region : {"", "33", "3307230", "33O723", "000000", "001100"}) {
-    const Principal hr = Of(common::v1::ROLE_PROVINCE_HR, "p", region);
+    const Principal hr = Who(common::v1::ROLE_PROVINCE_HR, "p", region);
     EXPECT_FALSE(CoversRegion(hr, "330723")) << region;
     EXPECT_FALSE(CoversRegion(hr, region)) << region;
     EXPECT_EQ(TeacherBeforeLookup(hr, "T1"), Reach::kDenied) << region;
@@ -74,7 +66,7 @@ TEST(ScopeTest, SchoolsAreCoveredByTheirAdminAndTheirCountysHr) {
   EXPECT_TRUE(CoversSchool(kAdmin, "S9", "110101"));
   EXPECT_FALSE(CoversSchool(kTeacher, "S1", "330723"));
   // A school admin with no school reaches no school, not the ones without an id.
-  EXPECT_FALSE(CoversSchool(Of(common::v1::ROLE_SCHOOL_ADMIN, "s"), "", "330723"));
+  EXPECT_FALSE(CoversSchool(Who(common::v1::ROLE_SCHOOL_ADMIN, "s"), "", "330723"));
 }
 
 TEST(ScopeTest, TeachersAreCoveredByThemselvesTheirSchoolAndTheirRegion) {
@@ -89,7 +81,7 @@ TEST(ScopeTest, TeachersAreCoveredByThemselvesTheirSchoolAndTheirRegion) {
   EXPECT_TRUE(CoversTeacher(kCityHr, t2));
   EXPECT_TRUE(CoversTeacher(kService, t2));
   EXPECT_FALSE(CoversTeacher(kCentre, t1));
-  EXPECT_FALSE(CoversTeacher(Of(common::v1::ROLE_TEACHER, ""), TeacherPlace{"", "S1", "330723"}));
+  EXPECT_FALSE(CoversTeacher(Who(common::v1::ROLE_TEACHER, ""), TeacherPlace{"", "S1", "330723"}));
 }
 
 TEST(ScopeTest, ProvidersAreCoveredByTheirCentre) {
@@ -97,7 +89,7 @@ TEST(ScopeTest, ProvidersAreCoveredByTheirCentre) {
   EXPECT_FALSE(CoversProvider(kCentre, "P2"));
   EXPECT_TRUE(CoversProvider(kAdmin, "P2"));
   EXPECT_FALSE(CoversProvider(kCountyHr, "P1"));
-  EXPECT_FALSE(CoversProvider(Of(common::v1::ROLE_TRAINING_CENTER, "tc"), ""));
+  EXPECT_FALSE(CoversProvider(Who(common::v1::ROLE_TRAINING_CENTER, "tc"), ""));
 }
 
 TEST(ScopeTest, PolicyLevelsFollowTheHrLevels) {
@@ -128,7 +120,7 @@ TEST(ScopeTest, TheDecisionBeforeTheLookupAgreesWithTheRecord) {
   const std::vector<Principal> principals = {
       kProvinceHr, kCityHr,  kCountyHr,
       kAdmin,      kService, kSchoolAdmin,
-      kTeacher,    kCentre,  Of(common::v1::ROLE_UNSPECIFIED, "x")};
+      kTeacher,    kCentre,  Who(common::v1::ROLE_UNSPECIFIED, "x")};
   const std::vector<TeacherPlace> teachers = {{"T1", "S1", "330723"},
                                               {"T2", "S1", "330723"},
                                               {"T3", "S2", "330724"},

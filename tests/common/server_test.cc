@@ -33,6 +33,7 @@
 #include "services/common/principal.h"
 #include "services/common/status.h"
 #include "tests/kit/files.h"
+#include "tests/kit/health_check.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/reflection_call.h"
 #include "tests/kit/service_process.h"
@@ -188,37 +189,15 @@ TEST_F(EchoServerTest, FieldViolationArrivesWithDetails) {
 }
 
 TEST_F(EchoServerTest, HealthSaysServing) {
-  grpc::TemplatedGenericStub<v1::HealthCheckRequest, v1::HealthCheckResponse> health(channel_);
   for (const char* service : {"", "shidang.testing.v1.EchoService"}) {
-    grpc::ClientContext context;
-    v1::HealthCheckRequest request;
-    request.set_service(service);
-    v1::HealthCheckResponse response;
-    grpc::Status status;
-    absl::Notification done;
-    health.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                     &response, [&](grpc::Status s) {
-                       status = std::move(s);
-                       done.Notify();
-                     });
-    done.WaitForNotification();
-    ASSERT_TRUE(status.ok()) << service << ": " << status.error_message();
-    EXPECT_EQ(response.status(), v1::HealthCheckResponse::SERVING) << service;
+    const HealthAnswer answer = CheckHealth(channel_, service, absl::InfiniteDuration());
+    ASSERT_TRUE(answer.status.ok()) << service << ": " << answer.status.error_message();
+    EXPECT_EQ(answer.response.status(), v1::HealthCheckResponse::SERVING) << service;
   }
   // A service it does not serve is not reported SERVING.
-  grpc::ClientContext context;
-  v1::HealthCheckRequest request;
-  request.set_service("shidang.testing.v1.NoSuchService");
-  v1::HealthCheckResponse response;
-  grpc::Status status;
-  absl::Notification done;
-  health.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                   &response, [&](grpc::Status s) {
-                     status = std::move(s);
-                     done.Notify();
-                   });
-  done.WaitForNotification();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(CheckHealth(channel_, "shidang.testing.v1.NoSuchService", absl::InfiniteDuration())
+                .status.error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 // One ServerReflectionInfo exchange: one request, all responses until the server closes.

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "tests/kit/gateway_tokens.h"
 
 namespace shidang::gateway {
 namespace {
@@ -14,8 +15,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const absl::Time kNow = absl::FromUnixSeconds(1725148800);
-const JwtKey kKey{"k1", std::string(32, 'j')};
+using testing::BearerToken;
+const absl::Time kNow = testing::kTokenNow;
 constexpr char kProfile[] = "shidang.profile.v1.ProfileService";
 constexpr char kGetCounty[] = "/shidang.profile.v1.ProfileService/GetCounty";
 constexpr char kCreateCounty[] = "/shidang.profile.v1.ProfileService/CreateCounty";
@@ -25,20 +26,12 @@ constexpr char kSignIn[] = "/shidang.account.v1.AccountService/SignIn";
 constexpr char kRefreshSession[] = "/shidang.account.v1.AccountService/RefreshSession";
 constexpr char kSignOut[] = "/shidang.account.v1.AccountService/SignOut";
 
-JwtKeySet Keys() {
-  JwtKeySet keys;
-  EXPECT_TRUE(keys.Add(kKey).ok());
-  return keys;
-}
-
 std::string Bearer(common::v1::Role role, const std::string& subject) {
   common::v1::Principal claims;
   claims.set_role(role);
   claims.set_subject(subject);
   if (role == common::v1::ROLE_TEACHER) claims.set_school_id("s1");
-  auto token = MintJwt(kKey, claims, "shidang", "shidang-api", absl::Hours(1), kNow);
-  EXPECT_TRUE(token.ok()) << token.status();
-  return absl::StrCat("Bearer ", *token);
+  return BearerToken(claims);
 }
 
 // The public API's descriptor set, with a backend for the profile service only.
@@ -70,8 +63,8 @@ class AdmissionTest : public ::testing::Test {
 
   std::unique_ptr<MethodTable> methods_;
   std::unique_ptr<Backends> backends_;
-  Authenticator auth_{JwtVerifier(Keys(), "shidang", "shidang-api"),
-                      PrincipalSigner(std::string(32, 'p')), /*max_cached=*/64};
+  Authenticator auth_{testing::TokenVerifier(), PrincipalSigner(std::string(32, 'p')),
+                      /*max_cached=*/64};
   RateLimiter limiter_{{/*rate_per_second=*/1, /*burst=*/2}};
   std::unique_ptr<Admission> admission_;
 };

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "tests/kit/gateway_tokens.h"
 
 namespace shidang::gateway {
 namespace {
@@ -11,15 +12,10 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const absl::Time kNow = absl::FromUnixSeconds(1725148800);
-const JwtKey kKey{"k1", std::string(32, 'j')};
+using testing::BearerToken;
+const absl::Time kNow = testing::kTokenNow;
+const JwtKey& kKey = testing::kTokenKey;
 const std::string kPrincipalKey(32, 'p');
-
-JwtKeySet Keys() {
-  JwtKeySet keys;
-  EXPECT_TRUE(keys.Add(kKey).ok());
-  return keys;
-}
 
 common::v1::Principal Teacher(const std::string& id) {
   common::v1::Principal principal;
@@ -29,22 +25,15 @@ common::v1::Principal Teacher(const std::string& id) {
   return principal;
 }
 
-std::string Bearer(const common::v1::Principal& claims, absl::Duration ttl = absl::Hours(1),
-                   absl::Time now = kNow) {
-  auto token = MintJwt(kKey, claims, "shidang", "shidang-api", ttl, now);
-  EXPECT_TRUE(token.ok()) << token.status();
-  return absl::StrCat("Bearer ", *token);
-}
-
 class AuthenticatorTest : public ::testing::Test {
  protected:
-  Authenticator auth_{JwtVerifier(Keys(), "shidang", "shidang-api"), PrincipalSigner(kPrincipalKey),
+  Authenticator auth_{testing::TokenVerifier(), PrincipalSigner(kPrincipalKey),
                       /*max_cached=*/64};
   PrincipalSigner verifier_{kPrincipalKey};
 };
 
 TEST_F(AuthenticatorTest, AValidTokenGivesASignedPrincipalTheServicesAccept) {
-  auto caller = auth_.Authenticate(Bearer(Teacher("t-1")), kNow);
+  auto caller = auth_.Authenticate(BearerToken(Teacher("t-1")), kNow);
   ASSERT_TRUE(caller.ok()) << caller.status();
   EXPECT_EQ((*caller)->principal.role(), common::v1::ROLE_TEACHER);
   EXPECT_EQ((*caller)->principal.subject(), "t-1");
@@ -60,7 +49,7 @@ TEST_F(AuthenticatorTest, AValidTokenGivesASignedPrincipalTheServicesAccept) {
 }
 
 TEST_F(AuthenticatorTest, CachesVerifiedTokensUntilTheyExpire) {
-  const std::string token = Bearer(Teacher("t-1"), absl::Minutes(10));
+  const std::string token = BearerToken(Teacher("t-1"), absl::Minutes(10));
   auto first = auth_.Authenticate(token, kNow);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(auth_.cached(), 1u);
@@ -76,14 +65,14 @@ TEST_F(AuthenticatorTest, CachesVerifiedTokensUntilTheyExpire) {
 
 TEST_F(AuthenticatorTest, TheCacheIsBounded) {
   for (int i = 0; i < 500; ++i) {
-    ASSERT_TRUE(auth_.Authenticate(Bearer(Teacher(absl::StrCat("t-", i))), kNow).ok());
+    ASSERT_TRUE(auth_.Authenticate(BearerToken(Teacher(absl::StrCat("t-", i))), kNow).ok());
   }
   EXPECT_LE(auth_.cached(), 64u);
   EXPECT_GT(auth_.cached(), 0u);
 }
 
 TEST_F(AuthenticatorTest, RefusesMissingMalformedAndForeignTokens) {
-  const std::string good = Bearer(Teacher("t-1"));
+  const std::string good = BearerToken(Teacher("t-1"));
   JwtKey other{"k1", std::string(32, 'x')};
   auto forged = MintJwt(other, Teacher("t-1"), "shidang", "shidang-api", absl::Hours(1), kNow);
   ASSERT_TRUE(forged.ok());
@@ -98,7 +87,7 @@ TEST_F(AuthenticatorTest, RefusesMissingMalformedAndForeignTokens) {
       "Bearer not.a.jwt",
       absl::StrCat("Bearer ", *forged),
       absl::StrCat("Bearer ", *wrong_audience),
-      Bearer(Teacher("t-1"), absl::Hours(1), kNow - absl::Hours(3)),  // expired
+      BearerToken(Teacher("t-1"), absl::Hours(1), kNow - absl::Hours(3)),  // expired
   };
   for (const std::string& authorization : cases) {
     auto caller = auth_.Authenticate(authorization, kNow);

@@ -28,6 +28,7 @@
 #include "tests/kit/descriptor_sets.h"
 #include "tests/kit/files.h"
 #include "tests/kit/gateway_files.h"
+#include "tests/kit/gateway_fixture.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
 
@@ -35,9 +36,6 @@ namespace shidang::testing {
 namespace {
 
 namespace pb = google::protobuf;
-
-constexpr char kIssuer[] = "shidang-test";
-constexpr char kAudience[] = "shidang-api-test";
 
 // The public API's descriptor set plus the test service, its Echo open to teachers.
 std::string EchoDescriptorSet() {
@@ -65,41 +63,29 @@ int64_t CpuNanos(pid_t pid) {
   return total;
 }
 
-class GrpcFrontBusyPollTest : public ::testing::Test {
+class GrpcFrontBusyPollTest : public GatewayFixture {
  protected:
+  GrpcFrontBusyPollTest() : GatewayFixture(SHIDANG_GATEWAY, SHIDANG_ECHO_SERVER) {}
+
   void SetUp() override {
-    files_ = testing::GatewayTestFiles::Write(dir_.path(), EchoDescriptorSet());
-    auto echo = ServiceProcess::Start(SHIDANG_ECHO_SERVER,
-                                      {"--principal_key_file=" + files_.principal_key_path});
-    ASSERT_TRUE(echo.ok()) << echo.status();
-    echo_ = *std::move(echo);
+    WriteFiles(EchoDescriptorSet());
+    ASSERT_NO_FATAL_FAILURE(StartEcho());
     common::v1::Principal claims;
     claims.set_role(common::v1::ROLE_TEACHER);
     claims.set_subject("t-busy-poll");
-    auto token = MintJwt(files_.jwt_key, claims, kIssuer, kAudience, absl::Hours(1), absl::Now());
-    ASSERT_TRUE(token.ok()) << token.status();
-    token_ = *token;
-  }
-
-  void TearDown() override {
-    if (HasFailure() && gateway_ != nullptr) {
-      std::fprintf(stderr, "--- gateway stderr ---\n%s\n", gateway_->StderrText().c_str());
-    }
+    token_ = TokenFor(claims);
+    ASSERT_FALSE(token_.empty());
   }
 
   void StartGateway(std::vector<std::string> busy_poll_flags) {
-    std::vector<std::string> args = files_.Flags(kIssuer, kAudience);
-    args.insert(args.end(), {
-                                "--backends=shidang.testing.v1.EchoService=" + echo_->address(),
-                                "--rate_per_second=0",
-                                // Quiet while measuring: no health rounds during the calls.
-                                "--health_interval_ms=60000",
-                            });
+    std::vector<std::string> args = {
+        "--backends=shidang.testing.v1.EchoService=" + echo_->address(),
+        "--rate_per_second=0",
+        // Quiet while measuring: no health rounds during the calls.
+        "--health_interval_ms=60000",
+    };
     args.insert(args.end(), busy_poll_flags.begin(), busy_poll_flags.end());
-    auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
-    ASSERT_TRUE(gateway.ok()) << gateway.status();
-    gateway_ = *std::move(gateway);
-    channel_ = grpc::CreateChannel(gateway_->address(), grpc::InsecureChannelCredentials());
+    ASSERT_NO_FATAL_FAILURE(LaunchGateway(args));
     stub_ = v1::EchoService::NewStub(channel_);
     // A first call opens the backend connections and caches the token.
     ASSERT_TRUE(SlowEchoes(1, 0).ok());
@@ -143,12 +129,7 @@ class GrpcFrontBusyPollTest : public ::testing::Test {
     return cpu;
   }
 
-  TempDir dir_;
-  testing::GatewayTestFiles files_;
   std::string token_;
-  std::unique_ptr<ServiceProcess> echo_;
-  std::unique_ptr<ServiceProcess> gateway_;
-  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::EchoService::Stub> stub_;
 };
 

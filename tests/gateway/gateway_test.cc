@@ -41,6 +41,8 @@
 #include "tests/kit/descriptor_sets.h"
 #include "tests/kit/files.h"
 #include "tests/kit/gateway_files.h"
+#include "tests/kit/gateway_fixture.h"
+#include "tests/kit/health_check.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/reflection_call.h"
 #include "tests/kit/service_process.h"
@@ -55,8 +57,6 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr char kIssuer[] = "shidang-test";
-constexpr char kAudience[] = "shidang-api-test";
 constexpr char kEchoPath[] = "/shidang.testing.v1.EchoService/Echo";
 
 Principal Claims(Role role, const std::string& subject) {
@@ -239,62 +239,42 @@ struct TestBackend {
     builder.SetMaxReceiveMessageSize(16 << 20);
     server = builder.BuildAndStart();
   }
-  ~TestBackend() { server->Shutdown(absl::ToChronoTime(absl::Now())); }
+  ~TestBackend() {
+    if (server != nullptr) server->Shutdown(absl::ToChronoTime(absl::Now()));
+  }
   std::string address() const { return absl::StrCat("127.0.0.1:", port); }
   int port = 0;
   std::unique_ptr<grpc::Server> server;
 };
 
-class GatewayTest : public ::testing::Test {
+class GatewayTest : public GatewayFixture {
  protected:
-  void SetUp() override {
-    files_ = testing::GatewayTestFiles::Write(dir_.path(), TestDescriptorSet());
-  }
+  GatewayTest() : GatewayFixture(SHIDANG_GATEWAY, SHIDANG_ECHO_SERVER) {}
 
-  void TearDown() override {
-    if (HasFailure() && gateway_ != nullptr) {
-      std::fprintf(stderr, "--- gateway stderr ---\n%s\n", gateway_->StderrText().c_str());
-    }
-  }
-
-  void StartEcho() {
-    auto echo = ServiceProcess::Start(SHIDANG_ECHO_SERVER,
-                                      {"--principal_key_file=" + files_.principal_key_path});
-    ASSERT_TRUE(echo.ok()) << echo.status();
-    echo_ = *std::move(echo);
-  }
+  void SetUp() override { WriteFiles(TestDescriptorSet()); }
 
   void StartRecordingBackend() {
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &recording_port_);
-    builder.RegisterService(&recording_);
-    recording_server_ = builder.BuildAndStart();
-    ASSERT_NE(recording_server_, nullptr);
+    recording_backend_ = std::make_unique<TestBackend>(&recording_);
+    ASSERT_NE(recording_backend_->server, nullptr);
   }
 
   // Starts the gateway with EchoService (and the refused test services) at `backend`.
   void StartGateway(const std::string& backend, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = files_.Flags(kIssuer, kAudience);
-    args.insert(args.end(), {
-                                "--backends=shidang.testing.v1.EchoService=" + backend +
-                                    ";shidang.testing.v1.InternalService=" + backend +
-                                    ";shidang.testing.v1.StreamService=" + backend,
-                                "--health_interval_ms=100",
-                                "--shutdown_grace_ms=1000",
-                            });
+    std::vector<std::string> args = {
+        "--backends=shidang.testing.v1.EchoService=" + backend +
+            ";shidang.testing.v1.InternalService=" + backend +
+            ";shidang.testing.v1.StreamService=" + backend,
+        "--health_interval_ms=100",
+        "--shutdown_grace_ms=1000",
+    };
     args.insert(args.end(), extra.begin(), extra.end());
-    auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
-    ASSERT_TRUE(gateway.ok()) << gateway.status();
-    gateway_ = *std::move(gateway);
-    channel_ = grpc::CreateChannel(gateway_->address(), grpc::InsecureChannelCredentials());
+    ASSERT_NO_FATAL_FAILURE(LaunchGateway(args));
     stub_ = v1::EchoService::NewStub(channel_);
   }
 
   std::string Token(Role role, const std::string& subject, absl::Duration ttl = absl::Hours(1),
                     absl::Time now = absl::Now()) {
-    auto token = MintJwt(files_.jwt_key, Claims(role, subject), kIssuer, kAudience, ttl, now);
-    EXPECT_TRUE(token.ok()) << token.status();
-    return token.value_or("");
+    return TokenFor(Claims(role, subject), ttl, now);
   }
 
   std::unique_ptr<grpc::ClientContext> Context(const std::string& token,
@@ -338,44 +318,8 @@ class GatewayTest : public ::testing::Test {
     return status;
   }
 
-  v1::HealthCheckResponse::ServingStatus Health(const std::string& service) {
-    grpc::TemplatedGenericStub<v1::HealthCheckRequest, v1::HealthCheckResponse> health(channel_);
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
-    v1::HealthCheckRequest request;
-    request.set_service(service);
-    v1::HealthCheckResponse response;
-    grpc::Status status;
-    absl::Notification done;
-    health.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                     &response, [&](grpc::Status s) {
-                       status = std::move(s);
-                       done.Notify();
-                     });
-    done.WaitForNotification();
-    if (!status.ok()) return v1::HealthCheckResponse::UNKNOWN;
-    return response.status();
-  }
-
-  // Polls until the gateway's health for `service` is `want`, for up to `timeout`.
-  bool AwaitHealth(const std::string& service, v1::HealthCheckResponse::ServingStatus want,
-                   absl::Duration timeout = absl::Seconds(10)) {
-    const absl::Time give_up = absl::Now() + timeout;
-    while (absl::Now() < give_up) {
-      if (Health(service) == want) return true;
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    return false;
-  }
-
-  TempDir dir_;
-  testing::GatewayTestFiles files_;
-  std::unique_ptr<ServiceProcess> echo_;
   RecordingEcho recording_;
-  std::unique_ptr<grpc::Server> recording_server_;
-  int recording_port_ = 0;
-  std::unique_ptr<ServiceProcess> gateway_;
-  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<TestBackend> recording_backend_;
   std::unique_ptr<v1::EchoService::Stub> stub_;
 };
 
@@ -414,7 +358,7 @@ TEST_F(GatewayTest, MakesARequestIdWhenTheClientSendsNone) {
 
 TEST_F(GatewayTest, TheBackendGetsOnlyTheSignedPrincipalRequestIdTraceparentAndDeadline) {
   StartRecordingBackend();
-  StartGateway(absl::StrCat("127.0.0.1:", recording_port_));
+  StartGateway(recording_backend_->address());
   // A client trying to speak for someone else: a principal of its own, even correctly signed.
   Principal forged = Claims(common::v1::ROLE_ADMIN, "mallory");
   forged.set_expires_at(absl::ToUnixSeconds(absl::Now() + absl::Hours(1)));
@@ -454,7 +398,7 @@ TEST_F(GatewayTest, TheBackendGetsOnlyTheSignedPrincipalRequestIdTraceparentAndD
 
 TEST_F(GatewayTest, ACallWithoutDeadlineGetsTheDefaultOne) {
   StartRecordingBackend();
-  StartGateway(absl::StrCat("127.0.0.1:", recording_port_), {"--default_deadline_ms=7000"});
+  StartGateway(recording_backend_->address(), {"--default_deadline_ms=7000"});
   auto context = Context(Token(common::v1::ROLE_TEACHER, "t-7"), absl::InfiniteDuration());
   v1::EchoResponse response;
   ASSERT_TRUE(Echo(context.get(), &response).ok());
@@ -608,12 +552,14 @@ TEST_F(GatewayTest, RateLimitPerPrincipalWithRetryAfter) {
 TEST_F(GatewayTest, HealthFollowsTheBackends) {
   StartEcho();
   StartGateway(echo_->address());
-  EXPECT_TRUE(AwaitHealth("", v1::HealthCheckResponse::SERVING));
-  EXPECT_TRUE(AwaitHealth("shidang.testing.v1.EchoService", v1::HealthCheckResponse::SERVING));
+  EXPECT_TRUE(AwaitHealth(channel_, "", v1::HealthCheckResponse::SERVING, absl::Seconds(10)));
+  EXPECT_TRUE(AwaitHealth(channel_, "shidang.testing.v1.EchoService",
+                          v1::HealthCheckResponse::SERVING, absl::Seconds(10)));
   echo_->Kill(SIGKILL);
   echo_->Wait();
-  EXPECT_TRUE(AwaitHealth("", v1::HealthCheckResponse::NOT_SERVING));
-  EXPECT_EQ(Health("shidang.testing.v1.EchoService"), v1::HealthCheckResponse::NOT_SERVING);
+  EXPECT_TRUE(AwaitHealth(channel_, "", v1::HealthCheckResponse::NOT_SERVING, absl::Seconds(10)));
+  EXPECT_EQ(HealthOf(channel_, "shidang.testing.v1.EchoService"),
+            v1::HealthCheckResponse::NOT_SERVING);
   // And a call now fails UNAVAILABLE (retried, as Echo is idempotent, then given up).
   EXPECT_EQ(EchoAs(Token(common::v1::ROLE_TEACHER, "t-1")).error_code(),
             grpc::StatusCode::UNAVAILABLE);
@@ -715,7 +661,7 @@ int CountLines(const std::string& log, absl::string_view text) {
 
 TEST_F(GatewayTest, ClientsShareTheBackendConnectionsOfThePool) {
   StartRecordingBackend();
-  StartGateway(absl::StrCat("127.0.0.1:", recording_port_), {"--backend_connections=2"});
+  StartGateway(recording_backend_->address(), {"--backend_connections=2"});
   const std::string token = Token(common::v1::ROLE_TEACHER, "t-1");
   for (int client = 0; client < 4; ++client) {
     // A channel of its own: its own TCP connection to the gateway.

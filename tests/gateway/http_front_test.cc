@@ -39,6 +39,8 @@
 #include "tests/kit/descriptor_sets.h"
 #include "tests/kit/files.h"
 #include "tests/kit/gateway_files.h"
+#include "tests/kit/gateway_fixture.h"
+#include "tests/kit/health_check.h"
 #include "tests/kit/http_client.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
@@ -56,8 +58,6 @@ using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::Not;
 
-constexpr char kIssuer[] = "shidang-test";
-constexpr char kAudience[] = "shidang-api-test";
 constexpr char kCounty[] = "330723";
 
 void AddRoute(pb::MethodDescriptorProto* method, std::vector<Role> roles, const std::string& verb,
@@ -86,42 +86,21 @@ std::string TestDescriptorSet() {
   return set.SerializeAsString();
 }
 
-class HttpFrontTest : public ::testing::Test {
+class HttpFrontTest : public GatewayFixture {
  protected:
-  void SetUp() override {
-    files_ = testing::GatewayTestFiles::Write(dir_.path(), TestDescriptorSet());
-  }
+  HttpFrontTest() : GatewayFixture(SHIDANG_GATEWAY, SHIDANG_ECHO_SERVER) {}
 
-  void TearDown() override {
-    if (HasFailure() && gateway_ != nullptr) {
-      std::fprintf(stderr, "--- gateway stderr ---\n%s\n", gateway_->StderrText().c_str());
-    }
-  }
-
-  void StartEcho() {
-    auto echo = ServiceProcess::Start(SHIDANG_ECHO_SERVER,
-                                      {"--principal_key_file=" + files_.principal_key_path});
-    ASSERT_TRUE(echo.ok()) << echo.status();
-    echo_ = *std::move(echo);
-  }
+  void SetUp() override { WriteFiles(TestDescriptorSet()); }
 
   void StartGateway(const std::string& backends, std::vector<std::string> extra = {}) {
-    const std::string http_port_file = dir_.path() + "/http.port";
-    std::vector<std::string> args = files_.Flags(kIssuer, kAudience);
-    args.insert(args.end(), {
-                                "--backends=" + backends,
-                                "--health_interval_ms=100",
-                                "--shutdown_grace_ms=1000",
-                                "--http_port=0",
-                                "--http_port_file=" + http_port_file,
-                                "--cors_origins=https://hr.example.cn",
-                            });
+    std::vector<std::string> args = {
+        "--backends=" + backends,
+        "--health_interval_ms=100",
+        "--shutdown_grace_ms=1000",
+        "--cors_origins=https://hr.example.cn",
+    };
     args.insert(args.end(), extra.begin(), extra.end());
-    auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
-    ASSERT_TRUE(gateway.ok()) << gateway.status();
-    gateway_ = *std::move(gateway);
-    ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(http_port_file)), &http_port_))
-        << ReadFile(http_port_file);
+    ASSERT_NO_FATAL_FAILURE(LaunchGateway(args, /*http=*/true));
   }
 
   void StartEchoGateway(std::vector<std::string> extra = {}) {
@@ -134,9 +113,7 @@ class HttpFrontTest : public ::testing::Test {
     claims.set_role(role);
     claims.set_subject(subject);
     claims.set_region(region);
-    auto token = MintJwt(files_.jwt_key, claims, kIssuer, kAudience, absl::Hours(1), absl::Now());
-    EXPECT_TRUE(token.ok()) << token.status();
-    return token.value_or("");
+    return TokenFor(claims);
   }
 
   std::vector<std::pair<std::string, std::string>> Bearer(const std::string& token) {
@@ -152,12 +129,6 @@ class HttpFrontTest : public ::testing::Test {
     }
     return false;
   }
-
-  TempDir dir_;
-  testing::GatewayTestFiles files_;
-  std::unique_ptr<ServiceProcess> echo_;
-  std::unique_ptr<ServiceProcess> gateway_;
-  int http_port_ = 0;
 };
 
 TEST_F(HttpFrontTest, PostsJsonAndAnswersLowerCamelCaseWithDefaults) {
@@ -373,20 +344,8 @@ TEST_F(HttpFrontTest, HealthReadinessAndMetrics) {
   EXPECT_EQ(client.Send(http::verb::get, "/v1/nowhere").status, 404);
   {
     // One call on the gRPC front (an empty HealthCheckRequest: the whole server).
-    auto channel = grpc::CreateChannel(gateway_->address(), grpc::InsecureChannelCredentials());
-    grpc::GenericStub stub(channel);
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    grpc::Slice empty("");
-    grpc::ByteBuffer request(&empty, 1);
-    grpc::ByteBuffer response;
-    absl::Notification done;
-    stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                   &response, [&](grpc::Status status) {
-                     EXPECT_TRUE(status.ok()) << status.error_message();
-                     done.Notify();
-                   });
-    done.WaitForNotification();
+    const HealthAnswer health = CheckHealth(channel_, "", absl::Seconds(5));
+    EXPECT_TRUE(health.status.ok()) << health.status.error_message();
   }
   HttpReply metrics = client.Send(http::verb::get, "/metrics");
   ASSERT_EQ(metrics.status, 200);
@@ -409,18 +368,29 @@ TEST_F(HttpFrontTest, HealthReadinessAndMetrics) {
   EXPECT_TRUE(AwaitReady(client, 503));
 }
 
+// The value of the first `"name":"..."` in a JSON body, or "".
+std::string JsonString(const std::string& body, const std::string& name) {
+  const std::string marker = absl::StrCat("\"", name, "\":\"");
+  const size_t at = body.find(marker);
+  if (at == std::string::npos) return "";
+  const size_t start = at + marker.size();
+  return body.substr(start, body.find('"', start) - start);
+}
+
 // The real profile service on a real redis-server behind the HTTP front.
 class HttpProfileTest : public HttpFrontTest {
  protected:
   void StartProfile() {
-    WriteFile(dir_.path() + "/data.key", std::string(48, 'd'));
-    auto profile = ServiceProcess::Start(
-        SHIDANG_PROFILE_BINARY,
-        {"--redis=" + redis_.address(), "--principal_key_file=" + files_.principal_key_path,
-         "--data_key_file=" + dir_.path() + "/data.key", "--today=2025-11-25"});
-    ASSERT_TRUE(profile.ok()) << profile.status();
-    profile_ = *std::move(profile);
+    ASSERT_NO_FATAL_FAILURE(StartProfileBackend());
     StartGateway("shidang.profile.v1.ProfileService=" + profile_->address());
+  }
+
+  // The profile service on redis_ (profile_), with a data key of its own.
+  void StartProfileBackend() {
+    WriteFile(dir_.path() + "/data.key", RandomBytes(48));
+    ASSERT_NO_FATAL_FAILURE(StartBackend(SHIDANG_PROFILE_BINARY, redis_, "2025-11-25",
+                                         {"--data_key_file=" + dir_.path() + "/data.key"},
+                                         &profile_));
   }
 
   // Paging with the flat names list routes are used with (?pageSize=&pageToken=), bound into the
@@ -445,6 +415,26 @@ class HttpProfileTest : public HttpFrontTest {
     EXPECT_THAT(next.body, Not(HasSubstr(teacher_id)));
   }
 
+  // CreateCounty's body for kCounty, 武义县.
+  static std::string CountyJson() {
+    return absl::StrCat(R"({"countyId":")", kCounty,
+                        R"(","name":"武义县","cityCode":"330700","provinceCode":"330000"})");
+  }
+
+  // Creates 城关小学, a public urban primary school of kCounty, over HTTP as `hr`: its id in
+  // *school_id.
+  static void CreateSchool(HttpClient& client, const HttpHeaders& hr, std::string* school_id) {
+    HttpReply school = client.Send(
+        http::verb::post, absl::StrCat("/v1/counties/", kCounty, "/schools"),
+        R"({"name":"城关小学","stage":"STAGE_PRIMARY","ownership":"SCHOOL_OWNERSHIP_PUBLIC",
+          "location":"SCHOOL_LOCATION_URBAN","quality":"SCHOOL_QUALITY_ORDINARY",
+          "kind":"SCHOOL_KIND_REGULAR","compulsoryEducation":true})",
+        hr);
+    ASSERT_EQ(school.status, 200) << school.body;
+    *school_id = JsonString(school.body, "schoolId");
+    ASSERT_FALSE(school_id->empty()) << school.body;
+  }
+
   RedisServer redis_;
   std::unique_ptr<ServiceProcess> profile_;
 };
@@ -453,9 +443,7 @@ TEST_F(HttpProfileTest, TeacherOverHttpWithIdempotencyConflictsAndNotFound) {
   StartProfile();
   HttpClient client(http_port_);
   auto admin = Bearer(Token(common::v1::ROLE_ADMIN, "root"));
-  const std::string county =
-      absl::StrCat(R"({"countyId":")", kCounty,
-                   R"(","name":"武义县","cityCode":"330700","provinceCode":"330000"})");
+  const std::string county = CountyJson();
   auto keyed = admin;
   keyed.emplace_back("Idempotency-Key", "create-county-1");
   HttpReply first = client.Send(http::verb::post, "/v1/counties", county, keyed);
@@ -469,17 +457,8 @@ TEST_F(HttpProfileTest, TeacherOverHttpWithIdempotencyConflictsAndNotFound) {
   EXPECT_THAT(again.body, HasSubstr(R"("status":"ALREADY_EXISTS")"));
 
   auto hr = Bearer(Token(common::v1::ROLE_COUNTY_HR, "hr-1", kCounty));
-  HttpReply school = client.Send(
-      http::verb::post, absl::StrCat("/v1/counties/", kCounty, "/schools"),
-      R"({"name":"城关小学","stage":"STAGE_PRIMARY","ownership":"SCHOOL_OWNERSHIP_PUBLIC",
-          "location":"SCHOOL_LOCATION_URBAN","quality":"SCHOOL_QUALITY_ORDINARY",
-          "kind":"SCHOOL_KIND_REGULAR","compulsoryEducation":true})",
-      hr);
-  ASSERT_EQ(school.status, 200) << school.body;
-  const size_t at = school.body.find(R"("schoolId":")");
-  ASSERT_NE(at, std::string::npos) << school.body;
-  const std::string school_id =
-      school.body.substr(at + 12, school.body.find('"', at + 12) - (at + 12));
+  std::string school_id;
+  ASSERT_NO_FATAL_FAILURE(CreateSchool(client, hr, &school_id));
 
   std::string first17 = absl::StrCat(kCounty, "19900307", "01", "2");
   const std::string id_card = first17 + profile::IdCardCheckCharacter(first17);
@@ -491,10 +470,8 @@ TEST_F(HttpProfileTest, TeacherOverHttpWithIdempotencyConflictsAndNotFound) {
                    R"("subjects":["数学"],"staffed":false,"postStatus":"POST_STATUS_ON_DUTY"}})"),
       hr);
   ASSERT_EQ(created.status, 200) << created.body;
-  const size_t tat = created.body.find(R"("teacherId":")");
-  ASSERT_NE(tat, std::string::npos);
-  const std::string teacher_id =
-      created.body.substr(tat + 13, created.body.find('"', tat + 13) - (tat + 13));
+  const std::string teacher_id = JsonString(created.body, "teacherId");
+  ASSERT_FALSE(teacher_id.empty()) << created.body;
 
   HttpReply got = client.Send(http::verb::get, "/v1/teachers/" + teacher_id, "", hr);
   ASSERT_EQ(got.status, 200) << got.body;
@@ -520,49 +497,25 @@ TEST_F(HttpProfileTest, TeacherOverHttpWithIdempotencyConflictsAndNotFound) {
   EXPECT_THAT(missing.body, HasSubstr(R"("status":"PERMISSION_DENIED")"));
 }
 
-// The value of the first `"name":"..."` in a JSON body, or "".
-std::string JsonString(const std::string& body, const std::string& name) {
-  const std::string marker = absl::StrCat("\"", name, "\":\"");
-  const size_t at = body.find(marker);
-  if (at == std::string::npos) return "";
-  const size_t start = at + marker.size();
-  return body.substr(start, body.find('"', start) - start);
-}
-
 // The profile and training services on one real redis-server (training learns teachers from the
 // profile service's events), both behind the gateway.
-class HttpPlatformTest : public HttpFrontTest {
+class HttpPlatformTest : public HttpProfileTest {
  protected:
   void StartPlatform() {
-    WriteFile(dir_.path() + "/data.key", RandomBytes(48));
-    auto profile = ServiceProcess::Start(
-        SHIDANG_PROFILE_BINARY,
-        {"--redis=" + redis_.address(), "--principal_key_file=" + files_.principal_key_path,
-         "--data_key_file=" + dir_.path() + "/data.key", "--today=2025-11-25"});
-    ASSERT_TRUE(profile.ok()) << profile.status();
-    profile_ = *std::move(profile);
-    auto training = ServiceProcess::Start(
-        SHIDANG_TRAINING_BINARY,
-        {"--redis=" + redis_.address(), "--principal_key_file=" + files_.principal_key_path,
-         "--today=2025-11-25"});
-    ASSERT_TRUE(training.ok()) << training.status();
-    training_ = *std::move(training);
+    ASSERT_NO_FATAL_FAILURE(StartProfileBackend());
+    ASSERT_NO_FATAL_FAILURE(
+        StartBackend(SHIDANG_TRAINING_BINARY, redis_, "2025-11-25", {}, &training_));
     StartGateway(absl::StrCat("shidang.profile.v1.ProfileService=", profile_->address(),
                               ";shidang.training.v1.TrainingService=", training_->address()));
   }
 
   // Creates the county over HTTP (as admin).
   void CreateCounty(HttpClient& client) {
-    HttpReply reply = client.Send(
-        http::verb::post, "/v1/counties",
-        absl::StrCat(R"({"countyId":")", kCounty,
-                     R"(","name":"武义县","cityCode":"330700","provinceCode":"330000"})"),
-        Bearer(Token(common::v1::ROLE_ADMIN, "root")));
+    HttpReply reply = client.Send(http::verb::post, "/v1/counties", CountyJson(),
+                                  Bearer(Token(common::v1::ROLE_ADMIN, "root")));
     ASSERT_EQ(reply.status, 200) << reply.body;
   }
 
-  RedisServer redis_;
-  std::unique_ptr<ServiceProcess> profile_;
   std::unique_ptr<ServiceProcess> training_;
 };
 
@@ -614,15 +567,8 @@ TEST_F(HttpPlatformTest, ComplianceReportDownloadsAsCsv) {
   HttpClient client(http_port_);
   CreateCounty(client);
   auto hr = Bearer(Token(common::v1::ROLE_COUNTY_HR, "hr-1", kCounty));
-  HttpReply school = client.Send(
-      http::verb::post, absl::StrCat("/v1/counties/", kCounty, "/schools"),
-      R"({"name":"城关小学","stage":"STAGE_PRIMARY","ownership":"SCHOOL_OWNERSHIP_PUBLIC",
-          "location":"SCHOOL_LOCATION_URBAN","quality":"SCHOOL_QUALITY_ORDINARY",
-          "kind":"SCHOOL_KIND_REGULAR","compulsoryEducation":true})",
-      hr);
-  ASSERT_EQ(school.status, 200) << school.body;
-  const std::string school_id = JsonString(school.body, "schoolId");
-  ASSERT_FALSE(school_id.empty()) << school.body;
+  std::string school_id;
+  ASSERT_NO_FATAL_FAILURE(CreateSchool(client, hr, &school_id));
   std::vector<std::string> teacher_ids;
   for (int i = 0; i < 2; ++i) {
     const std::string first17 = absl::StrCat(kCounty, "1990030", i + 1, "01", "2");
@@ -690,20 +636,18 @@ TEST_F(HttpPlatformTest, ComplianceReportDownloadsAsCsv) {
 // trailer; over HTTP that is 503 with Retry-After, never 429 (the rate limiter's alone).
 TEST_F(HttpFrontTest, AFullServiceQueueIs503WithRetryAfterNot429) {
   RedisServer redis;
-  auto training = ServiceProcess::Start(
-      SHIDANG_TRAINING_BINARY,
-      {"--redis=" + redis.address(), "--principal_key_file=" + files_.principal_key_path,
-       "--today=2025-11-25", "--max_threads=20"});
-  ASSERT_TRUE(training.ok()) << training.status();
-  StartGateway(absl::StrCat("shidang.training.v1.TrainingService=", (*training)->address()),
+  std::unique_ptr<ServiceProcess> training;
+  ASSERT_NO_FATAL_FAILURE(
+      StartBackend(SHIDANG_TRAINING_BINARY, redis, "2025-11-25", {"--max_threads=20"}, &training));
+  StartGateway(absl::StrCat("shidang.training.v1.TrainingService=", training->address()),
                {"--rate_per_second=0"});
   Principal centre;
   centre.set_role(common::v1::ROLE_TRAINING_CENTER);
   centre.set_subject("c1");
   centre.set_provider_id("P1");
-  auto token = MintJwt(files_.jwt_key, centre, kIssuer, kAudience, absl::Hours(1), absl::Now());
-  ASSERT_TRUE(token.ok()) << token.status();
-  const auto auth = Bearer(*token);
+  const std::string token = TokenFor(centre);
+  ASSERT_FALSE(token.empty());
+  const auto auth = Bearer(token);
 
   // Redis stalled: the first 20 calls hold the service (16 running, 4 in line) for a second or
   // two; the rest find the queue full.

@@ -20,6 +20,7 @@
 #include "tests/kit/descriptor_sets.h"
 #include "tests/kit/files.h"
 #include "tests/kit/gateway_files.h"
+#include "tests/kit/gateway_fixture.h"
 #include "tests/kit/http_client.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/service_process.h"
@@ -112,44 +113,26 @@ TEST(StaticFilesTest, FindsFilesRoutesAndNothingOutside) {
   EXPECT_EQ(answer.file->body, kIndex);
 }
 
-class HttpStaticTest : public ::testing::Test {
+class HttpStaticTest : public GatewayFixture {
  protected:
+  HttpStaticTest() : GatewayFixture(SHIDANG_GATEWAY, SHIDANG_ECHO_SERVER) {}
+
   void SetUp() override {
-    files_ = GatewayTestFiles::Write(
-        dir_.path(),
-        DescriptorSetWithTestService(SHIDANG_DESCRIPTOR_SET, SHIDANG_TESTING_DESCRIPTOR_SET,
-                                     [](const std::string&, auto*) {})
-            .SerializeAsString());
-    auto echo = ServiceProcess::Start(SHIDANG_ECHO_SERVER,
-                                      {"--principal_key_file=" + files_.principal_key_path});
-    ASSERT_TRUE(echo.ok()) << echo.status();
-    echo_ = *std::move(echo);
+    WriteFiles(DescriptorSetWithTestService(SHIDANG_DESCRIPTOR_SET, SHIDANG_TESTING_DESCRIPTOR_SET,
+                                            [](const std::string&, auto*) {})
+                   .SerializeAsString());
+    ASSERT_NO_FATAL_FAILURE(StartEcho());
   }
 
-  void TearDown() override {
-    if (HasFailure() && gateway_ != nullptr) {
-      std::fprintf(stderr, "--- gateway stderr ---\n%s\n", gateway_->StderrText().c_str());
-    }
+  // The gateway's backend and its page at `web_root`.
+  std::vector<std::string> PageFlags(const std::string& web_root) const {
+    return {"--backends=shidang.testing.v1.EchoService=" + echo_->address(),
+            "--web_root=" + web_root};
   }
 
   void StartGateway(const std::string& web_root) {
-    const std::string http_port_file = dir_.path() + "/http.port";
-    std::vector<std::string> args = files_.Flags("shidang-test", "shidang-api-test");
-    args.insert(args.end(),
-                {"--backends=shidang.testing.v1.EchoService=" + echo_->address(), "--http_port=0",
-                 "--http_port_file=" + http_port_file, "--web_root=" + web_root});
-    auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
-    ASSERT_TRUE(gateway.ok()) << gateway.status();
-    gateway_ = *std::move(gateway);
-    ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(http_port_file)), &http_port_))
-        << ReadFile(http_port_file);
+    LaunchGateway(PageFlags(web_root), /*http=*/true);
   }
-
-  TempDir dir_;
-  GatewayTestFiles files_;
-  std::unique_ptr<ServiceProcess> echo_;
-  std::unique_ptr<ServiceProcess> gateway_;
-  int http_port_ = 0;
 };
 
 TEST_F(HttpStaticTest, ServesThePageWithTypesEtagsAndCaching) {
@@ -214,12 +197,8 @@ TEST_F(HttpStaticTest, AppRoutesFallBackApiStaysJsonNoTraversal) {
 }
 
 TEST_F(HttpStaticTest, AMissingWebRootStopsTheGatewayAtStart) {
-  const std::string http_port_file = dir_.path() + "/http.port";
-  std::vector<std::string> args = files_.Flags("shidang-test", "shidang-api-test");
-  args.insert(args.end(), {"--backends=shidang.testing.v1.EchoService=" + echo_->address(),
-                           "--http_port=0", "--http_port_file=" + http_port_file,
-                           "--web_root=" + dir_.path() + "/no-such-folder"});
-  auto gateway = ServiceProcess::Start(SHIDANG_GATEWAY, args);
+  auto gateway = ServiceProcess::Start(
+      SHIDANG_GATEWAY, GatewayArgs(PageFlags(dir_.path() + "/no-such-folder"), /*http=*/true));
   ASSERT_FALSE(gateway.ok());
   EXPECT_THAT(std::string(gateway.status().message()), HasSubstr("is not a folder"));
 }

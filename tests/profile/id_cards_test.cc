@@ -30,6 +30,7 @@
 #include "shidang/profile/v1/profile.grpc.pb.h"
 #include "tests/kit/files.h"
 #include "tests/kit/principals.h"
+#include "tests/kit/profile_requests.h"
 #include "tests/kit/redis_server.h"
 #include "tests/kit/redis_snapshot.h"
 #include "tests/profile/profile_fixture.h"
@@ -79,17 +80,11 @@ class IdCardsTest : public ProfileFixture {
   }
 
   std::string CreateSchool(const std::string& county, const std::string& name) {
-    v1::CreateSchoolRequest req;
-    req.set_county_id(county);
-    req.set_name(name);
-    req.set_stage(common::v1::STAGE_PRIMARY);
-    req.set_ownership(v1::SCHOOL_OWNERSHIP_PUBLIC);
-    req.set_location(v1::SCHOOL_LOCATION_URBAN);
-    req.set_quality(v1::SCHOOL_QUALITY_ORDINARY);
-    req.set_kind(v1::SCHOOL_KIND_REGULAR);
-    req.set_compulsory_education(true);
     v1::CreateSchoolResponse resp;
-    grpc::Status s = Call(&v1::ProfileService::Stub::CreateSchool, admin_, req, &resp);
+    grpc::Status s = Call(
+        &v1::ProfileService::Stub::CreateSchool, admin_,
+        testing::PrimarySchoolRequest(name, v1::SCHOOL_LOCATION_URBAN, /*request_id=*/"", county),
+        &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp.school().school_id();
   }

@@ -12,20 +12,26 @@
 namespace shidang::profile {
 namespace {
 
-TEST(RosterParseTest, ABigFileReadOnEveryCoreKeepsRowOrderAndEveryProblem) {
+const absl::CivilDay kToday(2025, 11, 25);
+
+// A demo county of `schools` schools and `teachers` teachers as of kToday.
+absl::StatusOr<DemoCounty> Demo(int schools, int teachers) {
   DemoCountyOptions options;
-  options.schools = 30;
-  options.teachers = 3000;
-  options.today = absl::CivilDay(2025, 11, 25);
-  absl::StatusOr<DemoCounty> county = GenerateDemoCounty(options);
+  options.schools = schools;
+  options.teachers = teachers;
+  options.today = kToday;
+  return GenerateDemoCounty(options);
+}
+
+TEST(RosterParseTest, ABigFileReadOnEveryCoreKeepsRowOrderAndEveryProblem) {
+  absl::StatusOr<DemoCounty> county = Demo(30, 3000);
   ASSERT_TRUE(county.ok()) << county.status();
   // Bad rows at both ends and in the middle, so each slice of the file has some. Data row k is
   // line k + 2 of the file (the header is line 1), which is the row number reported.
   const std::vector<size_t> bad = {0, 1499, 1500, 2999};
   for (size_t k : bad) county->teachers[k].name = "";
   county->teachers[2998].id_card_number = "12345";
-  absl::StatusOr<Roster<RosterTeacher>> roster =
-      ParseTeacherRoster(TeachersCsv(*county), options.today);
+  absl::StatusOr<Roster<RosterTeacher>> roster = ParseTeacherRoster(TeachersCsv(*county), kToday);
   ASSERT_TRUE(roster.ok()) << roster.status();
 
   ASSERT_EQ(roster->rows.size(), 3000u);
@@ -48,11 +54,7 @@ TEST(RosterParseTest, ABigFileReadOnEveryCoreKeepsRowOrderAndEveryProblem) {
 // "id_card_number" does not find it in a file headed 身份证号码, and a program does not know the
 // file's words.
 TEST(RosterParseTest, AProblemNamesTheColumnAsTheFileDidAndAsWeDo) {
-  DemoCountyOptions options;
-  options.schools = 2;
-  options.teachers = 3;
-  options.today = absl::CivilDay(2025, 11, 25);
-  absl::StatusOr<DemoCounty> county = GenerateDemoCounty(options);
+  absl::StatusOr<DemoCounty> county = Demo(2, 3);
   ASSERT_TRUE(county.ok()) << county.status();
   county->teachers[0].name = "";
   county->teachers[1].id_card_number = "12345";
@@ -65,7 +67,7 @@ TEST(RosterParseTest, AProblemNamesTheColumnAsTheFileDidAndAsWeDo) {
   ASSERT_NE(national, std::string::npos);
   csv.replace(national, std::string("教师编号").size(), "全国教师编号");
 
-  absl::StatusOr<Roster<RosterTeacher>> roster = ParseTeacherRoster(csv, options.today);
+  absl::StatusOr<Roster<RosterTeacher>> roster = ParseTeacherRoster(csv, kToday);
   ASSERT_TRUE(roster.ok()) << roster.status();
   ASSERT_EQ(roster->problems.size(), 2u);
   EXPECT_EQ(roster->problems[0].row(), 2);
@@ -76,11 +78,7 @@ TEST(RosterParseTest, AProblemNamesTheColumnAsTheFileDidAndAsWeDo) {
 }
 
 TEST(RosterParseTest, SchoolNamesAreCountedInCharacters) {
-  DemoCountyOptions options;
-  options.schools = 3;
-  options.teachers = 10;
-  options.today = absl::CivilDay(2025, 11, 25);
-  absl::StatusOr<DemoCounty> county = GenerateDemoCounty(options);
+  absl::StatusOr<DemoCounty> county = Demo(3, 10);
   ASSERT_TRUE(county.ok()) << county.status();
   // Row 2: 50 characters in 175 bytes (𠮷 is 4 bytes, 校 3); row 3: 51 characters in 121 bytes.
   std::string at_limit, past_limit;

@@ -107,6 +107,37 @@ class ProfileServiceTest : public ProfileFixture {
     return resp.school().school_id();
   }
 
+  // The county kCounty with one urban school, 甲校: the school's id.
+  std::string CountyWithSchool() {
+    CreateCounty();
+    return CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  }
+
+  // An ethics finding of 记过 (12 months) on 2025-03-31 in the teacher's timeline.
+  static v1::AddTimelineEntryRequest EthicsFinding(const std::string& teacher_id) {
+    v1::AddTimelineEntryRequest finding;
+    finding.set_teacher_id(teacher_id);
+    finding.mutable_entry()->set_kind(v1::TIMELINE_ENTRY_KIND_ETHICS_FINDING);
+    finding.mutable_entry()->set_occurred_on("2025-03-31");
+    finding.mutable_entry()->set_summary("师德处分：记过");
+    finding.mutable_entry()->mutable_ethics_finding()->set_severity(
+        common::v1::ETHICS_SEVERITY_DEMERIT);
+    return finding;
+  }
+
+  // The teacher made 一级教师 on `occurred_on`.
+  static v1::AddTimelineEntryRequest FirstGradeConferred(const std::string& teacher_id,
+                                                         const std::string& occurred_on) {
+    v1::AddTimelineEntryRequest title;
+    title.set_teacher_id(teacher_id);
+    v1::TimelineEntry* e = title.mutable_entry();
+    e->set_kind(v1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED);
+    e->set_occurred_on(occurred_on);
+    e->set_summary("评为一级教师");
+    e->mutable_title_conferred()->set_title(common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
+    return title;
+  }
+
   v1::CreateTeacherRequest TeacherRequest(const std::string& school_id, int serial) {
     v1::CreateTeacherRequest req;
     req.set_county_id(kCounty);
@@ -363,14 +394,10 @@ TEST_F(ProfileServiceTest, CallersCannotTellAnUnknownIdFromOneTheyMayNotSee) {
 TEST_F(ProfileServiceTest, SchoolNamesAreCountedInCharactersNotBytes) {
   CreateCounty();
   auto create = [&](const std::string& name) {
-    v1::CreateSchoolRequest req;
-    req.set_county_id(kCounty);
-    req.set_name(name);
-    req.set_stage(common::v1::STAGE_PRIMARY);
-    req.set_ownership(v1::SCHOOL_OWNERSHIP_PUBLIC);
-    req.set_location(v1::SCHOOL_LOCATION_RURAL);
-    req.set_quality(v1::SCHOOL_QUALITY_ORDINARY);
+    v1::CreateSchoolRequest req =
+        testing::PrimarySchoolRequest(name, v1::SCHOOL_LOCATION_RURAL, /*request_id=*/"", kCounty);
     req.set_kind(v1::SCHOOL_KIND_VILLAGE_SCHOOL);
+    req.set_compulsory_education(false);
     v1::CreateSchoolResponse resp;
     return Call(&v1::ProfileService::Stub::CreateSchool, admin_, req, &resp);
   };
@@ -406,8 +433,7 @@ TEST_F(ProfileServiceTest, UnsignedOrForgedPrincipalIsRefused) {
 }
 
 TEST_F(ProfileServiceTest, BadInputNamesTheFieldAndWritesNothing) {
-  CreateCounty();
-  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  std::string school = CountyWithSchool();
   auto before = redis_.pool().Command({"DBSIZE"});
   v1::CreateTeacherResponse resp;
 
@@ -415,9 +441,14 @@ TEST_F(ProfileServiceTest, BadInputNamesTheFieldAndWritesNothing) {
   std::string number = bad_digit.teacher().id_card_number();
   number.back() = number.back() == '0' ? '1' : '0';
   bad_digit.mutable_teacher()->set_id_card_number(number);
-  grpc::Status s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, bad_digit, &resp);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("teacher.id_card_number"));
+  // Refused as INVALID_ARGUMENT naming `field`: the answer.
+  auto refused = [&](const v1::CreateTeacherRequest& req, const std::string& field) {
+    grpc::Status s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr(field));
+    return s;
+  };
+  grpc::Status s = refused(bad_digit, "teacher.id_card_number");
   EXPECT_EQ(s.error_message().find(number), std::string::npos);
   auto bad = BadRequestOf(FromGrpcStatus(s));
   ASSERT_TRUE(bad.has_value());
@@ -425,20 +456,14 @@ TEST_F(ProfileServiceTest, BadInputNamesTheFieldAndWritesNothing) {
 
   v1::CreateTeacherRequest born_late = TeacherRequest(school, 2);
   born_late.mutable_teacher()->set_hire_date("1989-09-01");
-  s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, born_late, &resp);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("teacher.hire_date"));
+  refused(born_late, "teacher.hire_date");
 
   v1::CreateTeacherRequest unknown_school = TeacherRequest("S330723-nope", 3);
-  s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, unknown_school, &resp);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("teacher.school_id"));
+  refused(unknown_school, "teacher.school_id");
 
   v1::CreateTeacherRequest bad_date = TeacherRequest(school, 4);
   bad_date.mutable_teacher()->set_birth_date("1990-02-30");
-  s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, bad_date, &resp);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("teacher.birth_date"));
+  refused(bad_date, "teacher.birth_date");
 
   auto after = redis_.pool().Command({"DBSIZE"});
   EXPECT_EQ(before->integer(), after->integer());
@@ -456,8 +481,7 @@ TEST_F(ProfileServiceTest, BadInputNamesTheFieldAndWritesNothing) {
 }
 
 TEST_F(ProfileServiceTest, RetriesWithTheSameRequestIdChangeNothingTwice) {
-  CreateCounty();
-  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  std::string school = CountyWithSchool();
   v1::CreateTeacherRequest req = TeacherRequest(school, 1);
   req.set_request_id("req-1");
   v1::CreateTeacherResponse first, second;
@@ -480,8 +504,7 @@ TEST_F(ProfileServiceTest, RetriesWithTheSameRequestIdChangeNothingTwice) {
 }
 
 TEST_F(ProfileServiceTest, ARefusedNewTeacherWritesNothing) {
-  CreateCounty();
-  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  std::string school = CountyWithSchool();
   v1::CreateTeacherRequest first = TeacherRequest(school, 1);
   first.set_request_id("first");
   v1::CreateTeacherResponse created;
@@ -516,8 +539,7 @@ TEST_F(ProfileServiceTest, ARefusedNewTeacherWritesNothing) {
 // Every unmasked read is in the audit trail exactly once (who, whose, when, which call), in the
 // store (services/profile/id_card_reads.h); masked reads are not.
 TEST_F(ProfileServiceTest, EveryUnmaskedIdCardReadIsAuditedOnce) {
-  CreateCounty();
-  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  std::string school = CountyWithSchool();
   const absl::Time start = absl::Now();
   const v1::Teacher a = CreateTeacher(school, 1);  // HR's answer carries the number: 1 read
   const v1::Teacher b = CreateTeacher(school, 2);  // 1
@@ -566,17 +588,10 @@ TEST_F(ProfileServiceTest, EveryUnmaskedIdCardReadIsAuditedOnce) {
 }
 
 TEST_F(ProfileServiceTest, TimelineDerivesTitleVetoAndCorrections) {
-  CreateCounty();
-  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  std::string school = CountyWithSchool();
   v1::Teacher t = CreateTeacher(school, 1);
 
-  v1::AddTimelineEntryRequest add;
-  add.set_teacher_id(t.teacher_id());
-  v1::TimelineEntry* e = add.mutable_entry();
-  e->set_kind(v1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED);
-  e->set_occurred_on("2021-12-01");
-  e->set_summary("评为一级教师");
-  e->mutable_title_conferred()->set_title(common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
+  v1::AddTimelineEntryRequest add = FirstGradeConferred(t.teacher_id(), "2021-12-01");
   v1::AddTimelineEntryResponse added;
   grpc::Status s = Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, add, &added);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -598,13 +613,7 @@ TEST_F(ProfileServiceTest, TimelineDerivesTitleVetoAndCorrections) {
 
   // An ethics finding of 记过 (12 months) dated 2025-03-31 is active through 2026-03-31 - wait:
   // ShiftMonths(2025-03-31, 12) = 2026-03-31, so the last day is 2026-03-30.
-  v1::AddTimelineEntryRequest finding;
-  finding.set_teacher_id(t.teacher_id());
-  finding.mutable_entry()->set_kind(v1::TIMELINE_ENTRY_KIND_ETHICS_FINDING);
-  finding.mutable_entry()->set_occurred_on("2025-03-31");
-  finding.mutable_entry()->set_summary("师德处分：记过");
-  finding.mutable_entry()->mutable_ethics_finding()->set_severity(
-      common::v1::ETHICS_SEVERITY_DEMERIT);
+  v1::AddTimelineEntryRequest finding = EthicsFinding(t.teacher_id());
   finding.mutable_entry()->mutable_ethics_finding()->set_description("违规有偿补课");
   s = Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, finding, &added);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -631,27 +640,16 @@ TEST_F(ProfileServiceTest, TimelineDerivesTitleVetoAndCorrections) {
 // DOMAIN §1: while a veto is active, no promotion or designation is recorded; the refusal names
 // the field and the veto's last day, and writes nothing.
 TEST_F(ProfileServiceTest, NoPromotionWhileAnEthicsVetoIsActive) {
-  CreateCounty();
-  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  std::string school = CountyWithSchool();
   v1::Teacher t = CreateTeacher(school, 1);
-  v1::AddTimelineEntryRequest finding;
-  finding.set_teacher_id(t.teacher_id());
-  finding.mutable_entry()->set_kind(v1::TIMELINE_ENTRY_KIND_ETHICS_FINDING);
-  finding.mutable_entry()->set_occurred_on("2025-03-31");
-  finding.mutable_entry()->set_summary("师德处分：记过");
-  finding.mutable_entry()->mutable_ethics_finding()->set_severity(
-      common::v1::ETHICS_SEVERITY_DEMERIT);
   v1::AddTimelineEntryResponse added;
-  ASSERT_TRUE(Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, finding, &added).ok());
+  ASSERT_TRUE(
+      Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, EthicsFinding(t.teacher_id()), &added)
+          .ok());
 
-  v1::AddTimelineEntryRequest title;
-  title.set_teacher_id(t.teacher_id());
+  // On the veto's last day.
+  v1::AddTimelineEntryRequest title = FirstGradeConferred(t.teacher_id(), "2026-03-30");
   title.set_request_id("title-1");
-  title.mutable_entry()->set_kind(v1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED);
-  title.mutable_entry()->set_occurred_on("2026-03-30");  // the veto's last day
-  title.mutable_entry()->set_summary("评为一级教师");
-  title.mutable_entry()->mutable_title_conferred()->set_title(
-      common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
   grpc::Status s = Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, title, &added);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
   EXPECT_THAT(s.error_message(), HasSubstr("2026-03-30"));
@@ -676,8 +674,7 @@ TEST_F(ProfileServiceTest, NoPromotionWhileAnEthicsVetoIsActive) {
 }
 
 TEST_F(ProfileServiceTest, UpdateUsesEtagAndRefusesDerivedFields) {
-  CreateCounty();
-  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  std::string school = CountyWithSchool();
   v1::Teacher t = CreateTeacher(school, 1);
   v1::UpdateTeacherRequest update;
   update.set_teacher_id(t.teacher_id());
@@ -1000,8 +997,7 @@ TEST_F(RosterTest, KillingTheServiceMidImportLeavesNothingHalfDone) {
 }
 
 TEST_F(ProfileServiceTest, AcknowledgedWritesSurviveKillsOfRedisAndOfTheService) {
-  CreateCounty();
-  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  std::string school = CountyWithSchool();
   std::vector<std::string> ids;
   for (int i = 0; i < 20; ++i) ids.push_back(CreateTeacher(school, i + 1).teacher_id());
   // redis-server runs with appendfsync always here: every acknowledged write is on disk.
@@ -1020,8 +1016,7 @@ TEST_F(ProfileServiceTest, AcknowledgedWritesSurviveKillsOfRedisAndOfTheService)
 }
 
 TEST_F(ProfileServiceTest, OtherServicesEventsAreFiledIntoTheTimelineOnce) {
-  CreateCounty();
-  std::string school = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  std::string school = CountyWithSchool();
   v1::Teacher t = CreateTeacher(school, 1);
   // Published as the training service will: through the kit's write path, in its own stream.
   std::string tag = keys::HashTag("c", kCounty);

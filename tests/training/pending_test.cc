@@ -18,9 +18,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/common/events.h"
 #include "services/common/keys.h"
-#include "services/common/mutation.h"
 #include "services/common/principal.h"
 #include "shidang/profile/v1/profile.pb.h"
 #include "shidang/training/v1/training.grpc.pb.h"
@@ -36,11 +34,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
-constexpr char kCounty[] = "330723";
-constexpr char kOtherCounty[] = "330781";
-constexpr char kSchool[] = "S330723-aaaaaaaaaa";
 constexpr char kOtherSchool[] = "S330723-bbbbbbbbbb";
-constexpr char kToday[] = "2025-11-25";
 
 using testing::Who;
 
@@ -100,22 +94,12 @@ class PendingSelfReportsTest : public TrainingFixture {
   // Publishes "profile.transferred_county" for the teacher (kCounty to `to`, its school
   // `to_school`) as the profile service does.
   void Transfer(const std::string& teacher, const std::string& to, const std::string& to_school) {
-    std::string stream = keys::StreamKey("profile", keys::HashTag("c", kCounty));
     profile::v1::TimelineEntry entry;
     entry.set_occurred_on(kToday);
     entry.mutable_transfer()->set_from_county_id(kCounty);
     entry.mutable_transfer()->set_to_county_id(to);
     entry.mutable_transfer()->set_to_school_id(to_school);
-    common::v1::Event e = NewEvent("profile", "profile.transferred_county", absl::Now());
-    e.set_teacher_id(teacher);
-    e.set_county_id(kCounty);
-    e.set_occurred_on(kToday);
-    e.mutable_payload()->PackFrom(entry);
-    Mutation publish("emit_all() return {ok = ''}");
-    MutationRequest m;
-    m.stream_key = stream;
-    m.events = {e};
-    ASSERT_TRUE(publish.Run(redis_.pool(), m).ok());
+    PublishProfileEvent("profile.transferred_county", teacher, entry);
   }
 
   // Every page of the queue as `who` sees it: record ids in order.

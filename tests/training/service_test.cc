@@ -43,11 +43,6 @@ using ::testing::HasSubstr;
 using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
 
-constexpr char kCounty[] = "330723";
-constexpr char kOtherCounty[] = "330781";
-constexpr char kSchool[] = "S330723-aaaaaaaaaa";
-constexpr char kToday[] = "2025-11-25";
-
 using testing::Who;
 
 class TrainingServiceTest : public TrainingFixture {
@@ -128,17 +123,6 @@ class TrainingServiceTest : public TrainingFixture {
       auto known = redis_.pool().Command({"ZCARD", "training:{c:330723}:teachers"});
       return known.ok() && known->integer() >= static_cast<int64_t>(ids.size());
     })) << "the training service never learned every teacher";
-  }
-
-  // Publishes a profile timeline event (moved school, transferred, post status changed) on the
-  // teacher's county stream, as the profile service does.
-  void PublishProfileEvent(const std::string& type, const std::string& teacher,
-                           const profile::v1::TimelineEntry& entry,
-                           const std::string& county = kCounty) {
-    ASSERT_TRUE(testing::PublishProfileEvents(
-                    redis_.pool(), county,
-                    {testing::ProfileEvent(type, county, teacher, entry, entry.occurred_on())})
-                    .ok());
   }
 
   // Waits until `done` holds (the service applies profile events asynchronously).

@@ -18,6 +18,12 @@
 
 namespace shidang::training {
 
+// The county, school and today of the training service's tests.
+inline constexpr char kCounty[] = "330723";
+inline constexpr char kOtherCounty[] = "330781";
+inline constexpr char kSchool[] = "S330723-aaaaaaaaaa";
+inline constexpr char kToday[] = "2025-11-25";
+
 class TrainingFixture : public testing::ServiceFixture<v1::TrainingService> {
  protected:
   // "profile.teacher_created" for teacher `id` (教师<id>, hired 2012-09-01, on duty at `school` of
@@ -51,6 +57,17 @@ class TrainingFixture : public testing::ServiceFixture<v1::TrainingService> {
       absl::SleepFor(absl::Milliseconds(50));
     }
     FAIL() << "teacher " << id << " never became known";
+  }
+
+  // Publishes a profile timeline event (moved school, transferred, post status changed) on the
+  // teacher's county stream, as the profile service does.
+  void PublishProfileEvent(const std::string& type, const std::string& teacher,
+                           const profile::v1::TimelineEntry& entry,
+                           const std::string& county = kCounty) {
+    ASSERT_TRUE(testing::PublishProfileEvents(
+                    redis_.pool(), county,
+                    {testing::ProfileEvent(type, county, teacher, entry, entry.occurred_on())})
+                    .ok());
   }
 
   common::v1::Principal admin_ = testing::Who(common::v1::ROLE_ADMIN, "ops");
