@@ -239,6 +239,9 @@ TEST_F(HttpFrontTest, LenientJsonIsRefusedNamingThePosition) {
       {"{\"text\": \"a\xff\"}", "line 1, column 12 (byte 11)", "not UTF-8"},
       {R"({"text": "a", /* note */ "sleepMs": 1})", "line 1, column 15 (byte 14)",
        "comments are not JSON"},
+      // One field under its proto name and its JSON name: protobuf's parser keeps the last.
+      {R"({"sleep_ms": 0, "text": "a", "sleepMs": 1})", "line 1, column 30 (byte 29)",
+       R"(duplicate key \"sleepMs\" (the same field as \"sleep_ms\"))"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.body);
