@@ -282,6 +282,16 @@ TEST_F(HttpFrontTest, BodyOver8MiBIs413) {
   EXPECT_THAT(reply.body, HasSubstr("8388608"));
 }
 
+TEST_F(HttpFrontTest, RequestLineOver8KiBIs431) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  // A long path (an over-long id in it): answered, not a dropped connection.
+  HttpReply reply = client.SendRaw(
+      absl::StrCat("GET /v1/echo/", std::string(9000, 'a'), " HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(reply.status, 431);
+  EXPECT_THAT(reply.body, HasSubstr("8192"));
+}
+
 TEST_F(HttpFrontTest, AuthErrorsAndBackendErrorDetails) {
   StartEchoGateway();
   HttpClient client(http_port_);
