@@ -56,6 +56,8 @@ constexpr char kAllowHeaders[] =
 constexpr char kExposeHeaders[] = "X-Request-Id, Retry-After, Content-Disposition";
 // How long a closing connection still reads (and drops) what its client sends; see Linger.
 constexpr std::chrono::seconds kLingerAfterClose(5);
+// The request line and headers together (Beast's default, named for the 431 that says it).
+constexpr uint32_t kMaxHeaderBytes = 8192;
 
 // W3C traceparent is lower-case hex and dashes; anything else is not passed on.
 bool IsGoodTraceparent(absl::string_view value) {
@@ -220,6 +222,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
 
   void Read() {
     parser_.emplace();
+    parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(server_->options_.body_limit);
     stream_.expires_after(absl::ToChronoSeconds(server_->options_.idle_timeout));
     http::async_read(
@@ -234,6 +237,17 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       SendError(std::move(exchange), 413,
                 grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                              absl::StrCat("the request body exceeds ", server_->options_.body_limit,
+                                          " bytes")));
+      return;
+    }
+    if (ec == http::error::header_limit) {
+      // An over-long path (an id of kilobytes) or header: say so rather than drop the connection.
+      auto exchange = NewExchange(parser_->get());
+      exchange->keep_alive = false;
+      if (!parser_->is_header_done()) exchange->version = 11;
+      SendError(std::move(exchange), 431,
+                grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                             absl::StrCat("the request line and headers exceed ", kMaxHeaderBytes,
                                           " bytes")));
       return;
     }

@@ -322,9 +322,10 @@ absl::Status MergeQuery(absl::string_view query, pb::Message* message) {
 
 absl::Status MergeJson(pb::util::TypeResolver* resolver, const std::string& type_url,
                        absl::string_view json, pb::Message* message) {
-  // protobuf's parser is lenient (a trailing comma, a repeated key, single quotes); refuse those
-  // first, saying where.
+  // protobuf's parser is lenient (a trailing comma, a repeated key, single quotes, one field under
+  // both its names); refuse those first, saying where.
   SHIDANG_RETURN_IF_ERROR(CheckStrictJson(json));
+  SHIDANG_RETURN_IF_ERROR(CheckOneKeyPerField(json, *message->GetDescriptor()));
   pb::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   std::string binary;

@@ -5,11 +5,14 @@
 #include <algorithm>
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/src.hpp>
+#include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/violations.h"
 
@@ -90,7 +93,73 @@ std::string Hint(absl::string_view json, size_t offset) {
   return "";
 }
 
+// The field a JSON key names in `type` (its proto name or its JSON name), or nullptr.
+const google::protobuf::FieldDescriptor* FieldOfKey(const google::protobuf::Descriptor& type,
+                                                    absl::string_view key) {
+  for (int i = 0; i < type.field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* field = type.field(i);
+    if (field->name() == key || field->json_name() == key) return field;
+  }
+  return nullptr;
+}
+
+// The first key of `object` (and of the messages in it) that gives a field already given by
+// another key of the same object, with that other key; empty when none.
+std::pair<std::string, std::string> KeyGivenTwice(const json::object& object,
+                                                  const google::protobuf::Descriptor& type) {
+  using google::protobuf::FieldDescriptor;
+  // The well-known types (Timestamp, Struct, Any, ...) have JSON forms of their own.
+  if (absl::StartsWith(type.full_name(), "google.protobuf.")) return {};
+  std::map<const FieldDescriptor*, std::string> given;
+  for (const auto& [key, value] : object) {
+    const FieldDescriptor* field = FieldOfKey(type, absl::string_view(key.data(), key.size()));
+    if (field == nullptr) continue;  // protobuf's parser refuses unknown keys by name
+    auto [at, fresh] = given.emplace(field, std::string(key));
+    if (!fresh) return {std::string(key), at->second};
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const google::protobuf::Descriptor& inner =
+        field->is_map() ? *field->message_type()->map_value()->message_type()
+                        : *field->message_type();
+    if (field->is_map() &&
+        field->message_type()->map_value()->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+      continue;
+    }
+    std::vector<const json::value*> messages;
+    if (field->is_map() && value.is_object()) {
+      for (const auto& entry : value.get_object()) messages.push_back(&entry.value());
+    } else if (field->is_repeated() && value.is_array()) {
+      for (const json::value& element : value.get_array()) messages.push_back(&element);
+    } else {
+      messages.push_back(&value);
+    }
+    for (const json::value* message : messages) {
+      if (!message->is_object()) continue;
+      auto twice = KeyGivenTwice(message->get_object(), inner);
+      if (!twice.first.empty()) return twice;
+    }
+  }
+  return {};
+}
+
 }  // namespace
+
+absl::Status CheckOneKeyPerField(absl::string_view text, const google::protobuf::Descriptor& type) {
+  json::error_code ec;
+  const json::value value = json::parse(json::string_view(text.data(), text.size()), ec);
+  if (ec || !value.is_object()) return absl::OkStatus();  // CheckStrictJson speaks for the syntax
+  const auto [key, other] = KeyGivenTwice(value.get_object(), type);
+  if (key.empty()) return absl::OkStatus();
+  // Name where the second spelling starts (the first of its occurrences after the first one).
+  const std::string quoted_other = absl::StrCat("\"", other, "\"");
+  const std::string quoted = absl::StrCat("\"", key, "\"");
+  const size_t first = text.find(quoted_other);
+  size_t at = text.find(quoted, first == absl::string_view::npos ? 0 : first + 1);
+  if (at == absl::string_view::npos) at = text.find(quoted);
+  return InvalidField("body", "json",
+                      absl::StrCat("JSON is not valid at ", Where(text, at), ": duplicate key \"",
+                                   absl::CHexEscape(key), "\" (the same field as \"",
+                                   absl::CHexEscape(other), "\")"));
+}
 
 absl::Status CheckStrictJson(absl::string_view text) {
   json::parse_options options;  // strict: no comments, trailing commas or invalid UTF-8

@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/descriptor.h"
 
 namespace shidang::gateway {
 
@@ -15,5 +16,11 @@ inline constexpr int kMaxJsonDepth = 64;
 // line and column, 0-based byte) and what: "JSON is not valid at line 1, column 12 (byte 11):
 // syntax error" or "... duplicate key \"name\"".
 absl::Status CheckStrictJson(absl::string_view text);
+
+// For JSON that passed CheckStrictJson, read as a `type` message: OK, or INVALID_ARGUMENT on field
+// "body" when one object gives a field twice under its two spellings (the proto name and the JSON
+// name, "teacher_id" and "teacherId"), which protobuf's parser takes without a word, the last one
+// winning. Map values and the well-known types' own JSON forms are not messages here.
+absl::Status CheckOneKeyPerField(absl::string_view text, const google::protobuf::Descriptor& type);
 
 }  // namespace shidang::gateway

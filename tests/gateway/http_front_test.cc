@@ -210,6 +210,9 @@ TEST_F(HttpFrontTest, LenientJsonIsRefusedNamingThePosition) {
       {"{\"text\": \"a\xff\"}", "line 1, column 12 (byte 11)", "not UTF-8"},
       {R"({"text": "a", /* note */ "sleepMs": 1})", "line 1, column 15 (byte 14)",
        "comments are not JSON"},
+      // One field under its proto name and its JSON name: protobuf's parser keeps the last.
+      {R"({"sleep_ms": 0, "text": "a", "sleepMs": 1})", "line 1, column 30 (byte 29)",
+       R"(duplicate key \"sleepMs\" (the same field as \"sleep_ms\"))"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.body);
@@ -248,6 +251,16 @@ TEST_F(HttpFrontTest, BodyOver8MiBIs413) {
       (8 << 20) + 1, "\r\n\r\n"));
   EXPECT_EQ(reply.status, 413);
   EXPECT_THAT(reply.body, HasSubstr("8388608"));
+}
+
+TEST_F(HttpFrontTest, RequestLineOver8KiBIs431) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  // A long path (an over-long id in it): answered, not a dropped connection.
+  HttpReply reply = client.SendRaw(
+      absl::StrCat("GET /v1/echo/", std::string(9000, 'a'), " HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(reply.status, 431);
+  EXPECT_THAT(reply.body, HasSubstr("8192"));
 }
 
 TEST_F(HttpFrontTest, AuthErrorsAndBackendErrorDetails) {
