@@ -7,6 +7,31 @@
 
 namespace shidang::mentorship {
 
+namespace {
+
+// The dated changes of `entries` (`value` reads one's new value; undated ones are left out) and
+// what held before them.
+template <typename T, typename Value>
+History<T> HistoryOf(const google::protobuf::RepeatedPtrField<v1::EntryCopy>& entries,
+                     std::optional<T> before, Value value) {
+  History<T> history;
+  history.before = before;
+  if (entries.empty()) return history;
+  history.changes.reserve(entries.size());
+  for (const v1::EntryCopy& e : entries) {
+    absl::StatusOr<absl::CivilDay> day = dates::ParseDate(e.occurred_on());
+    if (day.ok()) history.changes.push_back(Dated<T>{*day, value(e)});
+  }
+  return history;
+}
+
+template <typename T>
+std::optional<T> Before(bool has, T value) {
+  return has ? std::optional<T>(value) : std::nullopt;
+}
+
+}  // namespace
+
 TeacherFacts ToTeacherFacts(const v1::TeacherCopy& copy, const Schools& schools) {
   TeacherFacts t;
   t.teacher_id = copy.teacher_id();
@@ -26,6 +51,15 @@ TeacherFacts ToTeacherFacts(const v1::TeacherCopy& copy, const Schools& schools)
     t.ethics_findings.push_back(EthicsFinding{e.severity(), *day, std::nullopt});
   }
   t.post_status = copy.post_status();
+  t.title_history = HistoryOf<common::v1::ProfessionalTitle>(
+      copy.titles(), Before(copy.has_title_before(), copy.title_before()),
+      [](const v1::EntryCopy& e) { return e.title(); });
+  t.backbone_history = HistoryOf<common::v1::BackboneTier>(
+      copy.backbone_changes(), Before(copy.has_backbone_before(), copy.backbone_before()),
+      [](const v1::EntryCopy& e) { return e.tier(); });
+  t.post_status_history = HistoryOf<profile::v1::PostStatus>(
+      copy.post_status_changes(), Before(copy.has_post_status_before(), copy.post_status_before()),
+      [](const v1::EntryCopy& e) { return e.post_status(); });
   return t;
 }
 

@@ -13,50 +13,120 @@ namespace {
 
 namespace pv1 = ::shidang::profile::v1;
 
-// The title of the latest title entry (dates compare as text: YYYY-MM-DD), else `fallback`.
-common::v1::ProfessionalTitle CurrentTitle(const v1::TeacherCopy& copy,
-                                           common::v1::ProfessionalTitle fallback) {
+using EntryList = google::protobuf::RepeatedPtrField<v1::EntryCopy>;
+
+// Entry ids the copy makes for the title and backbone tier a teacher_created event carries with
+// their dates (a roster import's), so that later events never take them for others.
+constexpr char kCreatedTitleId[] = "created/title";
+constexpr char kCreatedBackboneId[] = "created/backbone";
+
+// The latest entry by day (dates compare as text: YYYY-MM-DD), of one day the later to arrive.
+const v1::EntryCopy* Latest(const EntryList& entries) {
   const v1::EntryCopy* latest = nullptr;
-  for (const v1::EntryCopy& e : copy.titles()) {
+  for (const v1::EntryCopy& e : entries) {
     if (latest == nullptr || e.occurred_on() >= latest->occurred_on()) latest = &e;
   }
-  return latest == nullptr ? fallback : latest->title();
+  return latest;
 }
 
-// Drops the title or ethics entry `entry_id` (a correction superseded it).
+// Title, backbone tier and post status as they are now: the latest change's, else what held
+// before the first (a copy stored before histories were kept, with neither, keeps its own).
+void RecomputeNow(v1::TeacherCopy* copy) {
+  if (const v1::EntryCopy* e = Latest(copy->titles())) {
+    copy->set_title(e->title());
+  } else if (copy->has_title_before()) {
+    copy->set_title(copy->title_before());
+  }
+  if (const v1::EntryCopy* e = Latest(copy->backbone_changes())) {
+    copy->set_backbone_tier(e->tier());
+    copy->set_backbone_since(e->occurred_on());
+  } else if (copy->has_backbone_before()) {
+    copy->set_backbone_tier(copy->backbone_before());
+  }
+  if (const v1::EntryCopy* e = Latest(copy->post_status_changes())) {
+    copy->set_post_status(e->post_status());
+  } else if (copy->has_post_status_before()) {
+    copy->set_post_status(copy->post_status_before());
+  }
+}
+
+bool IsRetracted(const v1::TeacherCopy& copy, const std::string& entry_id) {
+  return std::find(copy.retracted_entry_ids().begin(), copy.retracted_entry_ids().end(),
+                   entry_id) != copy.retracted_entry_ids().end();
+}
+
+// Drops the entry `entry_id` (a correction superseded it) and remembers it, so a re-delivered
+// event of it changes nothing.
 void Retract(v1::TeacherCopy* copy, const std::string& entry_id) {
-  auto drop = [&](google::protobuf::RepeatedPtrField<v1::EntryCopy>* entries) {
+  if (!IsRetracted(*copy, entry_id)) copy->add_retracted_entry_ids(entry_id);
+  auto drop = [&](EntryList* entries) {
     entries->erase(std::remove_if(entries->begin(), entries->end(),
                                   [&](const v1::EntryCopy& e) { return e.entry_id() == entry_id; }),
                    entries->end());
   };
   drop(copy->mutable_titles());
   drop(copy->mutable_ethics_findings());
+  drop(copy->mutable_backbone_changes());
+  drop(copy->mutable_post_status_changes());
+  RecomputeNow(copy);
 }
 
-// Adds the entry unless the copy holds it already (a re-delivered event).
-void AddEntry(google::protobuf::RepeatedPtrField<v1::EntryCopy>* entries, v1::EntryCopy entry) {
+// Adds the entry unless the copy holds it already (a re-delivered event) or a correction took it
+// back; false when nothing changed.
+bool AddEntry(const v1::TeacherCopy& copy, EntryList* entries, v1::EntryCopy entry) {
+  if (!entry.entry_id().empty() && IsRetracted(copy, entry.entry_id())) return false;
   for (const v1::EntryCopy& e : *entries) {
-    if (e.entry_id() == entry.entry_id()) return;
+    if (e.entry_id() == entry.entry_id()) return false;
   }
   *entries->Add() = std::move(entry);
+  return true;
 }
 
-// The fields a Teacher message carries in full (created and updated events).
+v1::EntryCopy EntryOf(const std::string& entry_id, const std::string& occurred_on) {
+  v1::EntryCopy e;
+  e.set_entry_id(entry_id);
+  e.set_occurred_on(occurred_on);
+  return e;
+}
+
+// The fields the profile service's Teacher carries in full on both created and updated events.
+// Title, backbone tier and post status follow their own dated timeline events (an updated
+// teacher carries them as stored when created, not as they are now), so only a created event
+// sets them (CopyOfTeacher).
 void TakeTeacherFields(const pv1::Teacher& t, v1::TeacherCopy* c) {
   if (!t.name().empty()) c->set_name(t.name());
   if (!t.school_id().empty()) c->set_school_id(t.school_id());
   c->clear_subjects();
   for (const std::string& s : t.subjects()) c->add_subjects(s);
   c->set_hire_date(t.hire_date());
-  c->set_post_status(t.post_status());
-  c->set_backbone_tier(t.backbone_tier());
-  c->set_backbone_since(t.backbone_designated_on());
-  // An updated teacher's event may carry no title (it is derived from the timeline, and only a
-  // created event from a roster import sets it): keep the one the copy holds.
-  const common::v1::ProfessionalTitle carried =
-      t.title() != common::v1::PROFESSIONAL_TITLE_UNSPECIFIED ? t.title() : c->title();
-  c->set_title(CurrentTitle(*c, carried));
+}
+
+// What a teacher_created event tells of the title and backbone tier: held since its date when
+// it carries one (a dated change, nothing before it), else held before any change.
+void TakeCreatedHistories(const pv1::Teacher& t, v1::TeacherCopy* c) {
+  c->set_title_before(common::v1::PROFESSIONAL_TITLE_UNSPECIFIED);
+  if (t.title() != common::v1::PROFESSIONAL_TITLE_UNSPECIFIED) {
+    if (t.title_conferred_on().empty()) {
+      c->set_title_before(t.title());
+    } else {
+      v1::EntryCopy e = EntryOf(kCreatedTitleId, t.title_conferred_on());
+      e.set_title(t.title());
+      AddEntry(*c, c->mutable_titles(), std::move(e));
+    }
+  }
+  c->set_backbone_before(common::v1::BACKBONE_TIER_UNSPECIFIED);
+  if (t.backbone_tier() != common::v1::BACKBONE_TIER_UNSPECIFIED) {
+    if (t.backbone_designated_on().empty()) {
+      c->set_backbone_before(t.backbone_tier());
+    } else {
+      v1::EntryCopy e = EntryOf(kCreatedBackboneId, t.backbone_designated_on());
+      e.set_tier(t.backbone_tier());
+      AddEntry(*c, c->mutable_backbone_changes(), std::move(e));
+    }
+  }
+  // A new teacher's post status holds from the hire date until its first change.
+  c->set_post_status_before(t.post_status());
+  RecomputeNow(c);
 }
 
 absl::Status ApplyTransfer(Deps& deps, v1::TeacherCopy copy, const pv1::TimelineEntry& entry) {
@@ -72,6 +142,21 @@ absl::Status ApplyTransfer(Deps& deps, v1::TeacherCopy copy, const pv1::Timeline
   return deps.store.PutTeacher(copy);
 }
 
+// A dated change of title, backbone tier or post status. A copy stored before histories were
+// kept learns what held before its first change: the value it holds now.
+bool AddChange(v1::TeacherCopy* copy, EntryList* changes, v1::EntryCopy entry) {
+  if (changes->empty()) {
+    if (changes == copy->mutable_titles() && !copy->has_title_before()) {
+      copy->set_title_before(copy->title());
+    } else if (changes == copy->mutable_backbone_changes() && !copy->has_backbone_before()) {
+      copy->set_backbone_before(copy->backbone_tier());
+    } else if (changes == copy->mutable_post_status_changes() && !copy->has_post_status_before()) {
+      copy->set_post_status_before(copy->post_status());
+    }
+  }
+  return AddEntry(*copy, changes, std::move(entry));
+}
+
 // Changes the copy by one timeline entry; false when the entry means nothing to it.
 bool ApplyEntry(const std::string& type, const pv1::TimelineEntry& entry, v1::TeacherCopy* copy) {
   bool changed = false;
@@ -79,32 +164,24 @@ bool ApplyEntry(const std::string& type, const pv1::TimelineEntry& entry, v1::Te
     Retract(copy, entry.supersedes_entry_id());
     changed = true;
   }
+  v1::EntryCopy e = EntryOf(entry.entry_id(), entry.occurred_on());
   if (type == "profile.moved_school") {
     copy->set_school_id(entry.school_change().to_school_id());
     changed = true;
   } else if (type == "profile.post_status_changed") {
-    copy->set_post_status(entry.post_status_changed().to_status());
-    changed = true;
+    e.set_post_status(entry.post_status_changed().to_status());
+    changed |= AddChange(copy, copy->mutable_post_status_changes(), std::move(e));
   } else if (type == "profile.backbone_designated") {
-    copy->set_backbone_tier(entry.backbone_designated().tier());
-    copy->set_backbone_since(entry.occurred_on());
-    changed = true;
+    e.set_tier(entry.backbone_designated().tier());
+    changed |= AddChange(copy, copy->mutable_backbone_changes(), std::move(e));
   } else if (type == "profile.title_changed") {
-    v1::EntryCopy e;
-    e.set_entry_id(entry.entry_id());
-    e.set_occurred_on(entry.occurred_on());
     e.set_title(entry.title_conferred().title());
-    AddEntry(copy->mutable_titles(), std::move(e));
-    changed = true;
+    changed |= AddChange(copy, copy->mutable_titles(), std::move(e));
   } else if (type == "profile.ethics_finding") {
-    v1::EntryCopy e;
-    e.set_entry_id(entry.entry_id());
-    e.set_occurred_on(entry.occurred_on());
     e.set_severity(entry.ethics_finding().severity());
-    AddEntry(copy->mutable_ethics_findings(), std::move(e));
-    changed = true;
+    changed |= AddEntry(*copy, copy->mutable_ethics_findings(), std::move(e));
   }
-  if (changed) copy->set_title(CurrentTitle(*copy, copy->title()));
+  if (changed) RecomputeNow(copy);
   return changed;
 }
 
@@ -158,6 +235,7 @@ v1::TeacherCopy CopyOfTeacher(const pv1::Teacher& t, const common::v1::Event& ev
   c.set_teacher_id(t.teacher_id().empty() ? event.teacher_id() : t.teacher_id());
   c.set_county_id(t.county_id().empty() ? event.county_id() : t.county_id());
   TakeTeacherFields(t, &c);
+  TakeCreatedHistories(t, &c);
   return c;
 }
 

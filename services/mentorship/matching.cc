@@ -41,22 +41,20 @@ std::vector<std::string> SharedSubjects(const TeacherFacts& a, const TeacherFact
 // URBAN_RURAL a backbone teacher at a 城区 school), on `day`.
 bool QualifiesAsMentor(const TeacherFacts& t, Role role, absl::CivilDay day,
                        const MentorshipPolicy& policy) {
-  if (!MentorInService(t) || ActiveVeto(t, day, policy) != nullptr) return false;
+  if (!MentorInServiceOn(t, day) || ActiveVeto(t, day, policy) != nullptr) return false;
   if (role == Role::kUrbanRural) {
-    return t.backbone_tier != common::v1::BACKBONE_TIER_UNSPECIFIED &&
+    return BackboneTierOn(t, day) != common::v1::BACKBONE_TIER_UNSPECIFIED &&
            t.school_location == profile::v1::SCHOOL_LOCATION_URBAN;
   }
-  const bool title =
-      t.title >= policy.mentor_min_title ||
-      (policy.backbone_qualifies && t.backbone_tier != common::v1::BACKBONE_TIER_UNSPECIFIED);
-  return title && TeachingYears(t, day) >= policy.mentor_min_teaching_years;
+  return TitleQualifiesOn(t, day, policy) &&
+         TeachingYears(t, day) >= policy.mentor_min_teaching_years;
 }
 
 // The mentee-side rules of CheckPairing: new (TEACHING, SECOND) or rural (URBAN_RURAL), in
 // service, and without an active pairing in the role (`role_taken`).
 bool NeedsMentor(const TeacherFacts& t, Role role, bool role_taken, absl::CivilDay day,
                  const MentorshipPolicy& policy) {
-  if (role_taken || !MenteeInService(t)) return false;
+  if (role_taken || !MenteeInServiceOn(t, day)) return false;
   if (role == Role::kUrbanRural) return t.school_location == profile::v1::SCHOOL_LOCATION_RURAL;
   return IsNewTeacher(t, day, policy);
 }

@@ -46,8 +46,9 @@ struct RankedMentor {
 bool RankedBefore(const RankedMentor& a, const RankedMentor& b);
 
 // The teachers of `candidates` who may mentor `mentee` in `role` from `day` (CheckPairing finds
-// no problem for a request starting on `day`), ranked. `pairings` holds the active pairings of
-// the mentee and of the candidates. `limit` > 0 keeps the first `limit`.
+// no problem for a request starting on `day`), ranked. `pairings` holds the pairings of the
+// mentee and of the candidates (the active ones count, as in CheckPairing). The rank reads
+// backbone tier and title as they are now. `limit` > 0 keeps the first `limit`.
 std::vector<RankedMentor> RankMentors(const TeacherFacts& mentee, Role role,
                                       const std::vector<TeacherFacts>& candidates,
                                       const std::vector<Pairing>& pairings, absl::CivilDay day,
@@ -104,10 +105,11 @@ struct CountySuggestions {
 };
 
 // For one county's teachers (`teachers`: every teacher of the county, mentees and candidate
-// mentors alike) and their active `pairings`, the mentees lacking an active mentor in `role` on
-// `day` (for TEACHING and SECOND: new teachers in service, FindUnpaired; for URBAN_RURAL: rural
-// teachers in service without an active urban-rural partner) paired with mentors that satisfy
-// every rule, as many as the mentors' free places allow (MaximumBMatching).
+// mentors alike) and their `pairings` (the active ones count, as in CheckPairing), the mentees a
+// pairing in `role` from `day` may be made for (for TEACHING and SECOND: new teachers in service
+// on `day` without an active mentor in the role; for URBAN_RURAL: rural teachers in service
+// without an active urban-rural partner) paired with mentors that satisfy every rule, as many as
+// the mentors' free places allow (MaximumBMatching).
 //
 // Each mentee's candidate list is cut, best first, once its candidates' free places reach the
 // number of mentees (tried first with a cut at 64 places, then 512, 4,096, ..., kept as soon as

@@ -100,11 +100,6 @@ absl::string_view LocationLabel(profile::v1::SchoolLocation location) {
   }
 }
 
-bool TitleQualifies(const TeacherFacts& mentor, const MentorshipPolicy& policy) {
-  if (mentor.title >= policy.mentor_min_title) return true;
-  return policy.backbone_qualifies && mentor.backbone_tier != common::v1::BACKBONE_TIER_UNSPECIFIED;
-}
-
 // The pairing problems that concern the two teachers, whatever pairings exist.
 void CheckPeople(const PairingRequest& r, const TeacherFacts& mentee, const TeacherFacts& mentor,
                  const MentorshipPolicy& policy, std::vector<Problem>& out);
@@ -148,35 +143,40 @@ void CheckPeople(const PairingRequest& r, const TeacherFacts& mentee, const Teac
                      " years) from then through ", dates::FormatDate(last_new),
                      ", not on the start ", dates::FormatDate(r.start)));
   }
-  if (!MenteeInService(mentee)) {
+  if (!MenteeInServiceOn(mentee, r.start)) {
     Add(out, Refusal::kMenteeNotInService, kFieldMenteeId,
         absl::StrCat("mentee ", r.mentee_id, " is ",
-                     profile::v1::PostStatus_Name(mentee.post_status),
-                     "; a mentee must not have retired or left"));
+                     profile::v1::PostStatus_Name(PostStatusOn(mentee, r.start)), " on the start ",
+                     dates::FormatDate(r.start), "; a mentee must not have retired or left"));
   }
 }
 
 void CheckMentor(const PairingRequest& r, const TeacherFacts& mentor,
                  const MentorshipPolicy& policy, std::vector<Problem>& out) {
-  if (!MentorInService(mentor)) {
+  if (!MentorInServiceOn(mentor, r.start)) {
     Add(out, Refusal::kMentorNotInService, kFieldMentorId,
         absl::StrCat("mentor ", r.mentor_id, " is ",
-                     profile::v1::PostStatus_Name(mentor.post_status),
+                     profile::v1::PostStatus_Name(PostStatusOn(mentor, r.start)), " on the start ",
+                     dates::FormatDate(r.start),
                      "; a mentor must be POST_STATUS_ON_DUTY or POST_STATUS_SECONDED"));
   }
   if (r.role == Role::kUrbanRural) {
-    if (mentor.backbone_tier == common::v1::BACKBONE_TIER_UNSPECIFIED) {
+    if (BackboneTierOn(mentor, r.start) == common::v1::BACKBONE_TIER_UNSPECIFIED) {
       Add(out, Refusal::kUrbanRuralNotBackbone, kFieldMentorId,
-          absl::StrCat("mentor ", r.mentor_id,
-                       " has no backbone designation; an urban-rural partner is a backbone "
-                       "teacher (县级 or above)"));
+          absl::StrCat("mentor ", r.mentor_id, " has no backbone designation on the start ",
+                       dates::FormatDate(r.start),
+                       "; an urban-rural partner is a backbone teacher (县级 or above)"));
     }
   } else {
-    if (!TitleQualifies(mentor, policy)) {
+    if (!TitleQualifiesOn(mentor, r.start, policy)) {
+      // The start day is named when the mentor's title then is not the one they hold now.
+      const ProfessionalTitle then = TitleOn(mentor, r.start);
+      const std::string when =
+          then == mentor.title ? "" : absl::StrCat(" on the start ", dates::FormatDate(r.start));
       Add(out, Refusal::kMentorTitle, kFieldMentorId,
-          absl::StrCat("mentor ", r.mentor_id, " holds title ", TitleLabel(mentor.title),
-                       " and no backbone designation; a mentor needs at least ",
-                       TitleLabel(policy.mentor_min_title),
+          absl::StrCat("mentor ", r.mentor_id, then == mentor.title ? " holds" : " held", " title ",
+                       TitleLabel(then), " and no backbone designation", when,
+                       "; a mentor needs at least ", TitleLabel(policy.mentor_min_title),
                        policy.backbone_qualifies ? " or a backbone designation" : ""));
     }
     const int64_t years = TeachingYears(mentor, r.start);
@@ -362,13 +362,14 @@ const EthicsFinding* ActiveVeto(const TeacherFacts& teacher, absl::CivilDay day,
   return found;
 }
 
-bool MentorInService(const TeacherFacts& teacher) {
-  return teacher.post_status == profile::v1::POST_STATUS_ON_DUTY ||
-         teacher.post_status == profile::v1::POST_STATUS_SECONDED;
+namespace {
+
+bool MentorStatus(profile::v1::PostStatus status) {
+  return status == profile::v1::POST_STATUS_ON_DUTY || status == profile::v1::POST_STATUS_SECONDED;
 }
 
-bool MenteeInService(const TeacherFacts& teacher) {
-  switch (teacher.post_status) {
+bool MenteeStatus(profile::v1::PostStatus status) {
+  switch (status) {
     case profile::v1::POST_STATUS_ON_DUTY:
     case profile::v1::POST_STATUS_SECONDED:
     case profile::v1::POST_STATUS_SICK_LEAVE:
@@ -377,6 +378,38 @@ bool MenteeInService(const TeacherFacts& teacher) {
     default:
       return false;
   }
+}
+
+}  // namespace
+
+common::v1::ProfessionalTitle TitleOn(const TeacherFacts& teacher, absl::CivilDay day) {
+  return ValueOn(teacher.title_history, teacher.title, day);
+}
+
+common::v1::BackboneTier BackboneTierOn(const TeacherFacts& teacher, absl::CivilDay day) {
+  return ValueOn(teacher.backbone_history, teacher.backbone_tier, day);
+}
+
+profile::v1::PostStatus PostStatusOn(const TeacherFacts& teacher, absl::CivilDay day) {
+  return ValueOn(teacher.post_status_history, teacher.post_status, day);
+}
+
+bool MentorInService(const TeacherFacts& teacher) { return MentorStatus(teacher.post_status); }
+bool MenteeInService(const TeacherFacts& teacher) { return MenteeStatus(teacher.post_status); }
+
+bool MentorInServiceOn(const TeacherFacts& teacher, absl::CivilDay day) {
+  return MentorStatus(PostStatusOn(teacher, day));
+}
+
+bool MenteeInServiceOn(const TeacherFacts& teacher, absl::CivilDay day) {
+  return MenteeStatus(PostStatusOn(teacher, day));
+}
+
+bool TitleQualifiesOn(const TeacherFacts& mentor, absl::CivilDay day,
+                      const MentorshipPolicy& policy) {
+  if (TitleOn(mentor, day) >= policy.mentor_min_title) return true;
+  return policy.backbone_qualifies &&
+         BackboneTierOn(mentor, day) != common::v1::BACKBONE_TIER_UNSPECIFIED;
 }
 
 int64_t TeachingYears(const TeacherFacts& teacher, absl::CivilDay day) {
@@ -510,13 +543,13 @@ std::vector<Unpaired> FindUnpaired(const std::vector<TeacherFacts>& teachers,
   // Roles held, by mentee: bit 1 TEACHING, bit 2 SECOND.
   absl::flat_hash_map<absl::string_view, int> held;
   for (const Pairing& p : pairings) {
-    if (!p.active()) continue;
+    if (!p.ActiveOn(day)) continue;
     if (p.role == Role::kTeaching) held[p.mentee_id] |= 1;
     if (p.role == Role::kSecond) held[p.mentee_id] |= 2;
   }
   std::vector<Unpaired> out;
   for (const TeacherFacts& t : teachers) {
-    if (!IsNewTeacher(t, day, policy) || !MenteeInService(t)) continue;
+    if (!IsNewTeacher(t, day, policy) || !MenteeInServiceOn(t, day)) continue;
     auto it = held.find(t.teacher_id);
     const int roles = it == held.end() ? 0 : it->second;
     if (roles == 3) continue;

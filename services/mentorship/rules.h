@@ -80,6 +80,21 @@ absl::StatusOr<MentorshipPolicy> MentorshipPolicyFrom(const common::v1::Policy& 
 // ---------------------------------------------------------------------------------------------
 // The facts the rules read (the service's copy of the profile service's teachers).
 
+// A fact that changed on a day (a dated timeline entry).
+template <typename T>
+struct Dated {
+  absl::CivilDay on;
+  T value;
+};
+
+// A fact's dated history: what held before its first change (nullopt: not known), and the
+// changes in the order they arrived.
+template <typename T>
+struct History {
+  std::optional<T> before;
+  std::vector<Dated<T>> changes;
+};
+
 // An ethics finding (师德考核) on the teacher's timeline.
 struct EthicsFinding {
   common::v1::EthicsSeverity severity = common::v1::ETHICS_SEVERITY_UNSPECIFIED;
@@ -106,6 +121,12 @@ struct TeacherFacts {
   std::vector<EthicsFinding> ethics_findings;
   // UNSPECIFIED counts as not in service (the profile service always sets it).
   profile::v1::PostStatus post_status = profile::v1::POST_STATUS_ON_DUTY;
+  // The dated histories of title, backbone_tier and post_status (those three hold the facts as
+  // they are now); the rules judge a day by TitleOn, BackboneTierOn and PostStatusOn. An empty
+  // history: the fact now held on every day.
+  History<common::v1::ProfessionalTitle> title_history;
+  History<common::v1::BackboneTier> backbone_history;
+  History<profile::v1::PostStatus> post_status_history;
 };
 
 // The three kinds of pairing. TEACHING and SECOND are the two mentors of 双导师; URBAN_RURAL is
@@ -127,9 +148,14 @@ struct Pairing {
   // The last day it ran when it ended (completed or ended early); nullopt while active.
   std::optional<absl::CivilDay> ended_on;
 
-  // Not yet ended. Capacity and "one mentor per role" count active pairings only, whatever
-  // their dates.
+  // Not yet ended, whatever its dates. Capacity and "one mentor per role" count these: a new
+  // pairing runs until it is ended, so it overlaps every pairing not ended from the later of
+  // the two starts on, whether that one started before it or starts after it.
   bool active() const { return !ended_on.has_value(); }
+  // Runs on `day`: started on or before it and not ended before it (ended_on is its last day).
+  bool ActiveOn(absl::CivilDay day) const {
+    return start <= day && (!ended_on.has_value() || day <= *ended_on);
+  }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -151,11 +177,36 @@ std::optional<dates::Period> VetoPeriod(const EthicsFinding& finding,
 const EthicsFinding* ActiveVeto(const TeacherFacts& teacher, absl::CivilDay day,
                                 const MentorshipPolicy& policy);
 
+// A fact on `day` from its history: the latest change dated on or before `day` (of two on one
+// day, the later to arrive), else what held before the first change, else (nothing known before
+// the changes) `now`.
+template <typename T>
+T ValueOn(const History<T>& history, T now, absl::CivilDay day) {
+  const Dated<T>* latest = nullptr;
+  for (const Dated<T>& change : history.changes) {
+    if (change.on <= day && (latest == nullptr || change.on >= latest->on)) latest = &change;
+  }
+  if (latest != nullptr) return latest->value;
+  return history.before.value_or(now);
+}
+
+// The teacher's title, backbone tier and post status on `day` (ValueOn of their histories).
+common::v1::ProfessionalTitle TitleOn(const TeacherFacts& teacher, absl::CivilDay day);
+common::v1::BackboneTier BackboneTierOn(const TeacherFacts& teacher, absl::CivilDay day);
+profile::v1::PostStatus PostStatusOn(const TeacherFacts& teacher, absl::CivilDay day);
+
 // In service (在岗, or 借调 for a mentor who teaches elsewhere for now): a mentor must be ON_DUTY
 // or SECONDED; a mentee must be anything but RETIRED, LEFT or UNSPECIFIED (a new teacher on
-// leave keeps their mentors).
+// leave keeps their mentors). The first two judge the post status now, the *On ones on `day`.
 bool MentorInService(const TeacherFacts& teacher);
 bool MenteeInService(const TeacherFacts& teacher);
+bool MentorInServiceOn(const TeacherFacts& teacher, absl::CivilDay day);
+bool MenteeInServiceOn(const TeacherFacts& teacher, absl::CivilDay day);
+
+// The policy's title on `day` (TitleOn), or (when the policy lets it) a backbone designation on
+// `day` (BackboneTierOn).
+bool TitleQualifiesOn(const TeacherFacts& mentor, absl::CivilDay day,
+                      const MentorshipPolicy& policy);
 
 // Whole years of teaching on `day`: the largest n >= 0 with ShiftYears(hire, n) <= day.
 int64_t TeachingYears(const TeacherFacts& teacher, absl::CivilDay day);
@@ -223,9 +274,14 @@ struct PairingRequest {
 
 // Every problem with `request` (empty: it may be made), in the order of Refusal. `mentee` and
 // `mentor` are the facts of the request's two teachers; `pairings` holds at least every active
-// pairing of either (others, and inactive ones, are ignored). Mentor qualifications (title, years,
-// veto, in service) are judged on the start day. Capacity counts the mentor's active pairings:
-// TEACHING and SECOND together against max_mentees, URBAN_RURAL apart against max_mentees.
+// pairing of either (others, and inactive ones, are ignored). Both teachers' facts are judged on
+// the start day: the mentee's being new and in service, the mentor's title or backbone
+// designation, years, veto and post status (TitleOn, BackboneTierOn, PostStatusOn). "One mentor
+// per role" and capacity count the pairings not yet ended (Pairing::active), whether they
+// started before the start day or start after it: an ended pairing has freed its role and place
+// for any new pairing, even one backdated to before its end (past days are not judged again).
+// Capacity: TEACHING and SECOND together against max_mentees, URBAN_RURAL apart against
+// max_mentees.
 // A SECOND mentor may be at any school and teach any subject (DOMAIN §6). URBAN_RURAL has its
 // own rules instead of the mentor's title and years and the mentee's being new: a backbone mentor
 // at a 城区 school, a mentee at a 乡村 school, a shared subject (veto, service, county, role and
@@ -252,9 +308,10 @@ struct Unpaired {
   bool lacks_second = false;
 };
 
-// The new teachers in service on `day` (IsNewTeacher, MenteeInService) who lack an active
-// TEACHING mentor, a SECOND mentor, or both, in the order of `teachers`. `pairings` holds the
-// active pairings of the teachers (others are ignored).
+// The new teachers in service on `day` (IsNewTeacher, MenteeInServiceOn) who lack a TEACHING
+// mentor, a SECOND mentor, or both, on `day`, in the order of `teachers`. `pairings` holds the
+// teachers' pairings; those running on `day` count (Pairing::ActiveOn: started on or before it,
+// not ended before it), others are ignored.
 std::vector<Unpaired> FindUnpaired(const std::vector<TeacherFacts>& teachers,
                                    const std::vector<Pairing>& pairings, absl::CivilDay day,
                                    const MentorshipPolicy& policy);

@@ -54,14 +54,10 @@ PeopleFacts BuildPeopleFacts(const CountyPeople& people) {
   return facts;
 }
 
-// The active pairings as the rules read them.
-std::vector<Pairing> BuildActive(const std::vector<v1::Pairing>& pairings) {
-  std::vector<Pairing> active;
-  for (const v1::Pairing& p : pairings) {
-    if (p.state() != v1::PAIRING_STATE_ACTIVE) continue;
-    if (std::optional<Pairing> r = ToRulesPairing(p)) active.push_back(*std::move(r));
-  }
-  return active;
+// Every pairing as the rules read them: ended ones too, since a day in the past is judged by the
+// pairings running then, and a pairing made from a past day overlaps those ended since.
+std::vector<Pairing> BuildPairings(const std::vector<v1::Pairing>& pairings) {
+  return ToRulesPairings(pairings);
 }
 
 // `build(*from)`, built once per part of a county's copy: ReadCounty hands out the same parts
@@ -97,16 +93,16 @@ std::shared_ptr<const Built> BuiltOnce(const std::shared_ptr<const From>& from,
   return made;
 }
 
-// A county's facts: its teachers' and its active pairings, each shared with the copies that share
-// the part they come from.
+// A county's facts: its teachers' and its pairings', each shared with the copies that share the
+// part they come from.
 struct CountyFacts {
   std::shared_ptr<const PeopleFacts> people;
-  std::shared_ptr<const std::vector<Pairing>> active;
+  std::shared_ptr<const std::vector<Pairing>> pairings;
 };
 
 CountyFacts FactsOf(const CountyData& data) {
   return CountyFacts{BuiltOnce(data.people, BuildPeopleFacts),
-                     BuiltOnce(data.pairings, BuildActive)};
+                     BuiltOnce(data.pairings, BuildPairings)};
 }
 
 std::string NameOf(const CountyData& data, const std::string& teacher_id) {
@@ -159,7 +155,7 @@ absl::Status ListUnpaired(Deps& deps, const CallContext& call, const v1::ListUnp
     }
   }
   std::vector<Unpaired> unpaired = FindUnpaired(
-      req.school_id().empty() ? facts.people->teachers : of_school, *facts.active, as_of, policy);
+      req.school_id().empty() ? facts.people->teachers : of_school, *facts.pairings, as_of, policy);
   resp->set_as_of(dates::FormatDate(as_of));
   for (size_t i = 0; i < unpaired.size(); ++i) {
     const Unpaired& u = unpaired[i];
@@ -218,7 +214,7 @@ absl::Status SuggestMentors(Deps& deps, const CallContext& call,
   for (const TeacherFacts& t : candidates) by_id[t.teacher_id] = &t;
   const int limit = req.limit() == 0 ? kDefaultLimit : req.limit();
   std::vector<RankedMentor> ranked = RankMentors(mentee_facts, RoleOf({}, req.role()), candidates,
-                                                 *facts.active, day, policy, limit);
+                                                 *facts.pairings, day, policy, limit);
   for (size_t i = 0; i < ranked.size(); ++i) {
     const RankedMentor& r = ranked[i];
     const TeacherFacts& t = *by_id[r.mentor_id];
@@ -259,7 +255,7 @@ absl::Status SuggestPairings(Deps& deps, const CallContext& call,
   const CountyFacts facts = FactsOf(data);
   const Role role = RoleOf({}, req.role());
   CountySuggestions found =
-      SuggestPairings(facts.people->teachers, *facts.active, role, day, policy);
+      SuggestPairings(facts.people->teachers, *facts.pairings, role, day, policy);
   resp->set_start_date(dates::FormatDate(day));
   resp->set_free_places(found.free_places);
   auto in_school = [&](const std::string& mentee_id) {

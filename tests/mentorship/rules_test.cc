@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/policy.h"
@@ -529,6 +530,179 @@ TEST(FindUnpairedTest, NewTeachersInServiceLackingOneOrBothMentors) {
   EXPECT_TRUE(unpaired[2].lacks_second);
   // Hired after the as-of day: not yet a new teacher.
   EXPECT_THAT(FindUnpaired({neither}, {}, D(2024, 8, 31), P()), IsEmpty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Judged on the start day: dated histories of title, backbone tier and post status, and the
+// pairings running on a day.
+
+TEST(HistoryTest, TheLatestChangeOnOrBeforeTheDayElseWhatHeldBeforeElseNow) {
+  History<int> h;
+  h.changes = {{D(2025, 9, 2), 3}, {D(2025, 3, 1), 2}, {D(2025, 9, 2), 4}};
+  // No value known before the changes (a copy from before histories were kept): read as now.
+  EXPECT_EQ(ValueOn(h, 9, D(2025, 2, 28)), 9);
+  EXPECT_EQ(ValueOn(h, 9, D(2025, 3, 1)), 2);
+  EXPECT_EQ(ValueOn(h, 9, D(2025, 9, 1)), 2);
+  EXPECT_EQ(ValueOn(h, 9, D(2025, 9, 2)), 4);  // of two changes on one day, the later to arrive
+  h.before = 1;
+  EXPECT_EQ(ValueOn(h, 9, D(2025, 2, 28)), 1);
+  EXPECT_EQ(ValueOn(History<int>{}, 9, D(2025, 2, 28)), 9);
+}
+
+TEST(OnTheStartDayTest, ATitleGainedTheDayAfterTheStartDoesNotQualify) {
+  // The copy holds 一级 now; the title was conferred on 2025-09-02, the day after the start.
+  TeacherFacts mentor = Mentor("M1");
+  mentor.title_history.before = common::v1::PROFESSIONAL_TITLE_SECOND_GRADE;
+  mentor.title_history.changes = {{D(2025, 9, 2), common::v1::PROFESSIONAL_TITLE_FIRST_GRADE}};
+  std::vector<Problem> problems = Check(Mentee("T1"), mentor, Role::kTeaching, D(2025, 9, 1));
+  ASSERT_THAT(Reasons(problems), ElementsAre(Refusal::kMentorTitle));
+  EXPECT_THAT(problems[0].message, HasSubstr("held title 二级 and no backbone designation on the "
+                                             "start 2025-09-01;"));
+  EXPECT_THAT(Check(Mentee("T1"), mentor, Role::kTeaching, D(2025, 9, 2)), IsEmpty());
+  // A backbone designation qualifies from its day, not before; one that lapses on the start
+  // day no longer does.
+  mentor.backbone_history.before = common::v1::BACKBONE_TIER_UNSPECIFIED;
+  mentor.backbone_history.changes = {{D(2025, 9, 1), common::v1::BACKBONE_TIER_COUNTY}};
+  EXPECT_THAT(Check(Mentee("T1"), mentor, Role::kTeaching, D(2025, 8, 31)),
+              ElementsAre(::testing::Field(&Problem::reason, Refusal::kMentorTitle)));
+  EXPECT_THAT(Check(Mentee("T1"), mentor, Role::kTeaching, D(2025, 9, 1)), IsEmpty());
+  mentor.backbone_history.changes.push_back({D(2025, 9, 2), common::v1::BACKBONE_TIER_UNSPECIFIED});
+  mentor.title_history.changes.clear();
+  mentor.title = common::v1::PROFESSIONAL_TITLE_SECOND_GRADE;
+  EXPECT_THAT(Check(Mentee("T1"), mentor, Role::kTeaching, D(2025, 9, 1)), IsEmpty());
+  EXPECT_THAT(Reasons(Check(Mentee("T1"), mentor, Role::kTeaching, D(2025, 9, 2))),
+              ElementsAre(Refusal::kMentorTitle));
+  // An urban-rural partner is a backbone teacher on the start day.
+  TeacherFacts rural = Mentee("T2");
+  rural.school_location = profile::v1::SCHOOL_LOCATION_RURAL;
+  EXPECT_THAT(Check(rural, mentor, Role::kUrbanRural, D(2025, 9, 1)), IsEmpty());
+  EXPECT_THAT(Reasons(Check(rural, mentor, Role::kUrbanRural, D(2025, 8, 31))),
+              ElementsAre(Refusal::kUrbanRuralNotBackbone));
+}
+
+TEST(OnTheStartDayTest, APostStatusChangingOnTheStartDayCounts) {
+  // Retired on the start day: not in service that day; retired the day after: still was.
+  TeacherFacts mentor = Mentor("M1");
+  mentor.post_status = profile::v1::POST_STATUS_RETIRED;  // as the copy holds it now
+  mentor.post_status_history.before = profile::v1::POST_STATUS_ON_DUTY;
+  mentor.post_status_history.changes = {{D(2025, 9, 1), profile::v1::POST_STATUS_RETIRED}};
+  std::vector<Problem> problems = Check(Mentee("T1"), mentor, Role::kTeaching, D(2025, 9, 1));
+  ASSERT_THAT(Reasons(problems), ElementsAre(Refusal::kMentorNotInService));
+  EXPECT_THAT(problems[0].message, HasSubstr("is POST_STATUS_RETIRED on the start 2025-09-01"));
+  EXPECT_THAT(Check(Mentee("T1"), mentor, Role::kTeaching, D(2025, 8, 31)), IsEmpty());
+  // Back from sick leave on the start day: a mentor again that day, not the day before.
+  TeacherFacts back = Mentor("M2");
+  back.post_status_history.before = profile::v1::POST_STATUS_ON_DUTY;
+  back.post_status_history.changes = {{D(2025, 3, 1), profile::v1::POST_STATUS_SICK_LEAVE},
+                                      {D(2025, 9, 1), profile::v1::POST_STATUS_ON_DUTY}};
+  EXPECT_THAT(Check(Mentee("T1"), back, Role::kTeaching, D(2025, 9, 1)), IsEmpty());
+  EXPECT_THAT(Reasons(Check(Mentee("T1"), back, Role::kTeaching, D(2025, 8, 31))),
+              ElementsAre(Refusal::kMentorNotInService));
+  // A mentee who leaves on the start day is refused; the day before, not.
+  TeacherFacts leaving = Mentee("T2");
+  leaving.post_status_history.before = profile::v1::POST_STATUS_ON_DUTY;
+  leaving.post_status_history.changes = {{D(2025, 9, 1), profile::v1::POST_STATUS_LEFT}};
+  EXPECT_THAT(Reasons(Check(leaving, Mentor("M1"), Role::kTeaching, D(2025, 9, 1))),
+              ElementsAre(Refusal::kMenteeNotInService));
+  EXPECT_THAT(Check(leaving, Mentor("M1"), Role::kTeaching, D(2025, 8, 31)), IsEmpty());
+}
+
+TEST(OnTheStartDayTest, AVetoEndingTheDayBeforeTheStartIsOver) {
+  // A warning (6 months) of 2025-03-01 vetoes through 2025-08-31; a demerit (12 months) of
+  // 2024-08-31 through 2025-08-30 (shift(2024-08-31, 12 months) = 2025-08-31).
+  for (const EthicsFinding& f :
+       {EthicsFinding{common::v1::ETHICS_SEVERITY_WARNING, D(2025, 3, 1), {}},
+        EthicsFinding{common::v1::ETHICS_SEVERITY_DEMERIT, D(2024, 8, 31), {}},
+        EthicsFinding{common::v1::ETHICS_SEVERITY_WARNING, D(2025, 3, 1), 6}}) {
+    TeacherFacts mentor = Mentor("M1");
+    mentor.ethics_findings = {f};
+    const absl::CivilDay last = VetoPeriod(f, P())->last;
+    SCOPED_TRACE(dates::FormatDate(last));
+    EXPECT_THAT(Check(Mentee("T1"), mentor, Role::kTeaching, last + 1), IsEmpty());
+    std::vector<Problem> problems = Check(Mentee("T1"), mentor, Role::kTeaching, last);
+    ASSERT_THAT(Reasons(problems), ElementsAre(Refusal::kMentorVeto));
+    EXPECT_THAT(problems[0].message, HasSubstr(absl::StrCat("through ", dates::FormatDate(last),
+                                                            ", covering the start")));
+  }
+  // A veto of the 31st: 6 months of 2025-03-31 run through 2025-09-30 (2025-09-31 is no day).
+  TeacherFacts mentor = Mentor("M1");
+  mentor.ethics_findings = {{common::v1::ETHICS_SEVERITY_WARNING, D(2025, 3, 31), {}}};
+  EXPECT_THAT(Reasons(Check(Mentee("T1"), mentor, Role::kTeaching, D(2025, 9, 30))),
+              ElementsAre(Refusal::kMentorVeto));
+  EXPECT_THAT(Check(Mentee("T1"), mentor, Role::kTeaching, D(2025, 10, 1)), IsEmpty());
+}
+
+TEST(OnTheStartDayTest, AMenteeWhoseFifthAnniversaryIsTheStartIsNotNew) {
+  TeacherFacts mentee = Mentee("T1");
+  mentee.hire_date = D(2020, 9, 1);
+  std::vector<Problem> problems = Check(mentee, Mentor("M1"), Role::kTeaching, D(2025, 9, 1));
+  ASSERT_THAT(Reasons(problems), ElementsAre(Refusal::kMenteeNotNew));
+  EXPECT_THAT(problems[0].message, HasSubstr("from then through 2025-08-31, not on the start "
+                                             "2025-09-01"));
+  EXPECT_THAT(Check(mentee, Mentor("M1"), Role::kSecond, D(2025, 8, 31)), IsEmpty());
+  // Hired on 29 February: the fifth anniversary falls on 1 March.
+  mentee.hire_date = D(2020, 2, 29);
+  EXPECT_THAT(Check(mentee, Mentor("M1"), Role::kTeaching, D(2025, 2, 28)), IsEmpty());
+  EXPECT_THAT(Reasons(Check(mentee, Mentor("M1"), Role::kTeaching, D(2025, 3, 1))),
+              ElementsAre(Refusal::kMenteeNotNew));
+  // Nor is such a teacher listed as lacking mentors on that day.
+  EXPECT_THAT(FindUnpaired({mentee}, {}, D(2025, 3, 1), P()), IsEmpty());
+  EXPECT_THAT(FindUnpaired({mentee}, {}, D(2025, 2, 28), P()), ::testing::SizeIs(1));
+}
+
+TEST(FindUnpairedTest, PairingsRunningOnTheAsOfDay) {
+  // A TEACHING pairing from 2025-09-01 ended on 2025-10-31 (its last day), and a SECOND one
+  // from 2025-09-01 still running.
+  Pairing teaching = Active("P1", "T1", "M1", Role::kTeaching);
+  teaching.start = D(2025, 9, 1);
+  teaching.ended_on = D(2025, 10, 31);
+  Pairing second = Active("P2", "T1", "M2", Role::kSecond);
+  second.start = D(2025, 9, 1);
+  const std::vector<Pairing> pairings = {teaching, second};
+  auto lacks = [&](absl::CivilDay day) {
+    std::vector<Unpaired> u = FindUnpaired({Mentee("T1")}, pairings, day, P());
+    if (u.empty()) return std::string("none");
+    return std::string(u[0].lacks_teaching ? "T" : "") + (u[0].lacks_second ? "S" : "");
+  };
+  EXPECT_EQ(lacks(D(2025, 8, 31)), "TS");  // before either started
+  EXPECT_EQ(lacks(D(2025, 9, 1)), "none");
+  EXPECT_EQ(lacks(D(2025, 10, 31)), "none");  // on its end day the pairing still ran
+  EXPECT_EQ(lacks(D(2025, 11, 1)), "T");
+  // A teacher who left after the as-of day was in service on it.
+  TeacherFacts leaving = Mentee("T2");
+  leaving.post_status = profile::v1::POST_STATUS_LEFT;
+  leaving.post_status_history.before = profile::v1::POST_STATUS_ON_DUTY;
+  leaving.post_status_history.changes = {{D(2025, 10, 1), profile::v1::POST_STATUS_LEFT}};
+  EXPECT_THAT(FindUnpaired({leaving}, {}, D(2025, 9, 30), P()), ::testing::SizeIs(1));
+  EXPECT_THAT(FindUnpaired({leaving}, {}, D(2025, 10, 1), P()), IsEmpty());
+}
+
+TEST(CheckPairingTest, RolesAndCapacityCountPairingsNotEndedWhateverTheirStart) {
+  const TeacherFacts mentee = Mentee("T1");
+  // The mentee's TEACHING pairing not ended but starting only on 2026-03-01 takes the role for a
+  // pairing from 2025-09-01 (both would run from 2026-03-01 on), and so does one from before.
+  std::vector<Pairing> mine = {Active("P1", "T1", "M9", Role::kTeaching)};
+  mine[0].start = D(2026, 3, 1);
+  EXPECT_THAT(Reasons(Check(mentee, Mentor("M1"), Role::kTeaching, D(2025, 9, 1), mine)),
+              ElementsAre(Refusal::kRoleTaken));
+  mine[0].start = D(2025, 3, 1);
+  EXPECT_THAT(Reasons(Check(mentee, Mentor("M1"), Role::kTeaching, D(2025, 9, 1), mine)),
+              ElementsAre(Refusal::kRoleTaken));
+  // Ended on 2025-09-30, it has freed the role, also for a pairing backdated to 2025-09-01.
+  mine[0].ended_on = D(2025, 9, 30);
+  EXPECT_THAT(Check(mentee, Mentor("M1"), Role::kTeaching, D(2025, 9, 1), mine), IsEmpty());
+
+  // Mentor T123: B running since 2025-03-01 and C starting 2026-03-01 fill both places for a
+  // pairing from 2025-09-01; with C ended (the day it started), one place is free.
+  const TeacherFacts mentor = Mentor("T123");
+  std::vector<Pairing> theirs = {Active("B", "Y", "T123", Role::kSecond),
+                                 Active("C", "Z", "T123", Role::kTeaching)};
+  theirs[1].start = D(2026, 3, 1);
+  std::vector<Problem> problems = Check(mentee, mentor, Role::kTeaching, D(2025, 9, 1), theirs);
+  ASSERT_THAT(Reasons(problems), ElementsAre(Refusal::kCapacity));
+  EXPECT_EQ(problems[0].message, "mentor T123 already has 2 active mentees; capacity is 2");
+  theirs[1].ended_on = D(2026, 3, 1);
+  EXPECT_THAT(Check(mentee, mentor, Role::kTeaching, D(2025, 9, 1), theirs), IsEmpty());
 }
 
 }  // namespace

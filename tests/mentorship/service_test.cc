@@ -314,6 +314,103 @@ TEST_F(MentorshipServiceTest, TheCopyFollowsTitlesVetoesAndCorrections) {
   EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
+// The copy keeps title and post status changes with their days, so a mentor is judged on the
+// pairing's start day, not as the copy holds them now; a correction's retraction survives a
+// re-delivery of the retracted entry; a copy stored before histories were kept (no *_before)
+// reads as it is now until its first change, which records what held before it.
+TEST_F(MentorshipServiceTest, MentorsAreJudgedOnTheStartDayByTheCopysDatedHistories) {
+  AddNewTeacher("N1");
+  AddNewTeacher("N2");
+  AddNewTeacher("N3");
+  AddTeacher("M1", "2005-09-01", kSchool, common::v1::PROFESSIONAL_TITLE_SECOND_GRADE);
+  pv1::TimelineEntry title;
+  title.set_entry_id("E-title");
+  title.set_teacher_id("M1");
+  title.set_occurred_on("2025-09-02");
+  title.mutable_title_conferred()->set_title(common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
+  Publish(kCounty, "profile.title_changed", "M1", title, "2025-09-02");
+  pv1::TimelineEntry retired;
+  retired.set_entry_id("E-retired");
+  retired.set_teacher_id("M1");
+  retired.set_occurred_on("2025-10-01");
+  retired.mutable_post_status_changed()->set_from_status(pv1::POST_STATUS_ON_DUTY);
+  retired.mutable_post_status_changed()->set_to_status(pv1::POST_STATUS_RETIRED);
+  Publish(kCounty, "profile.post_status_changed", "M1", retired, "2025-10-01");
+
+  auto pair = [&](const std::string& mentee, const std::string& start, v1::PairingRole role,
+                  const std::string& id) {
+    v1::CreatePairingRequest req = Pair(mentee, "M1", role, id);
+    req.set_start_date(start);
+    return Create(req);
+  };
+  // The copy holds 一级 and RETIRED now; on 2025-09-01 M1 was 二级, on 2025-10-01 retired.
+  grpc::Status s = pair("N1", "2025-09-01", v1::PAIRING_ROLE_TEACHING, "a");
+  EXPECT_THAT(RulesOf(s), ::testing::ElementsAre("MENTOR_TITLE")) << s.error_message();
+  s = pair("N1", "2025-10-01", v1::PAIRING_ROLE_TEACHING, "b");
+  EXPECT_THAT(RulesOf(s), ::testing::ElementsAre("MENTOR_NOT_IN_SERVICE")) << s.error_message();
+  s = pair("N1", "2025-09-02", v1::PAIRING_ROLE_TEACHING, "c");
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  // Unpaired on 2025-09-01 (the pairing starts the day after), paired on 2025-09-02.
+  auto lacks_teaching = [&](const std::string& as_of) {
+    v1::ListUnpairedRequest req;
+    req.set_county_id(kCounty);
+    req.set_as_of(as_of);
+    v1::ListUnpairedResponse resp;
+    grpc::Status st = Call(&v1::MentorshipService::Stub::ListUnpaired, hr_, req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    for (const v1::UnpairedTeacher& t : resp.teachers()) {
+      if (t.teacher_id() == "N1") return t.lacks_teaching();
+    }
+    return false;
+  };
+  EXPECT_TRUE(lacks_teaching("2025-09-01"));
+  EXPECT_FALSE(lacks_teaching("2025-09-02"));
+
+  // The retirement is corrected away; delivered again, it stays retracted.
+  pv1::TimelineEntry correction;
+  correction.set_entry_id("E-fix");
+  correction.set_teacher_id("M1");
+  correction.set_occurred_on("2025-10-05");
+  correction.set_supersedes_entry_id("E-retired");
+  correction.set_correction_reason("误录");
+  Publish(kCounty, "profile.correction", "M1", correction, "2025-10-05");
+  Publish(kCounty, "profile.post_status_changed", "M1", retired, "2025-10-01");
+  s = pair("N2", "2025-10-01", v1::PAIRING_ROLE_SECOND, "d");
+  EXPECT_TRUE(s.ok()) << s.error_message();
+
+  // M2's copy was stored before histories were kept: 一级 and on duty, no *_before.
+  v1::TeacherCopy old;
+  old.set_teacher_id("M2");
+  old.set_county_id(kCounty);
+  old.set_name("教师M2");
+  old.set_school_id(kSchool);
+  old.add_subjects("数学");
+  old.set_hire_date("2005-09-01");
+  old.set_title(common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
+  old.set_post_status(pv1::POST_STATUS_ON_DUTY);
+  ASSERT_TRUE(
+      redis_.pool()
+          .Command({"HSET", "mentorship:{c:330723}:teachers", "M2", old.SerializeAsString()})
+          .ok());
+  ASSERT_TRUE(redis_.pool().Command({"HSET", "mentorship:teacher-county", "M2", kCounty}).ok());
+  // Its first post status change (on leave from 2025-10-10) records what held before it.
+  pv1::TimelineEntry leave = retired;
+  leave.set_entry_id("E-leave");
+  leave.set_teacher_id("M2");
+  leave.set_occurred_on("2025-10-10");
+  leave.mutable_post_status_changed()->set_to_status(pv1::POST_STATUS_SICK_LEAVE);
+  Publish(kCounty, "profile.post_status_changed", "M2", leave, "2025-10-10");
+  v1::CreatePairingRequest req = Pair("N3", "M2", v1::PAIRING_ROLE_TEACHING, "e");
+  req.set_start_date("2025-10-10");
+  s = Create(req);
+  EXPECT_THAT(RulesOf(s), ::testing::ElementsAre("MENTOR_NOT_IN_SERVICE")) << s.error_message();
+  req.set_request_id("f");
+  req.set_start_date("2025-10-09");
+  s = Create(req);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
 TEST_F(MentorshipServiceTest, ScopeOfSchoolAdminsMentorsAndOtherTeachers) {
   AddNewTeacher("N1");
   AddMentor("M1");
