@@ -203,6 +203,7 @@ async function countyHr(page, platform, figures) {
   await noErrors(page, 'training');
   await controlsLabelled(page, 'county_hr training');
   await noRawCodes(page, 'county_hr training');
+  await noRawIds(page, 'county_hr training');
   const counts = await page.$eval('[data-testid=training-figures]', (e) => e.textContent);
   log('HR dashboard:', counts);
   await shot(page, 'county_hr-training');
@@ -220,6 +221,7 @@ async function countyHr(page, platform, figures) {
   await noErrors(page, 'rotation');
   await controlsLabelled(page, 'county_hr rotation');
   await noRawCodes(page, 'county_hr rotation');
+  await noRawIds(page, 'county_hr rotation');
   await shot(page, 'county_hr-rotation');
 
   figures.reviewQueueCountySeconds = await reviewQueue(page, county);
@@ -234,6 +236,10 @@ async function countyHr(page, platform, figures) {
     .waitForSelector('tr[data-suggestion] button', { timeout: 30_000 })
     .catch(() => null);
   assert.ok(suggestion, 'the service suggests a pairing for a new teacher lacking a mentor');
+  // The service's reasons, said in Chinese with the schools by name.
+  await noRawIds(page, 'county_hr mentorship');
+  const why = await page.$eval('tr[data-suggestion] td:nth-child(3)', (td) => td.textContent);
+  assert.ok(!/[a-z]{4,}/.test(why), `a suggestion's reason is said in Chinese (${why})`);
   await shot(page, 'county_hr-mentorship');
   const menteeId = await page.$eval('tr[data-suggestion]', (tr) => tr.dataset.suggestion);
   await suggestion.click();
@@ -260,6 +266,9 @@ async function countyHr(page, platform, figures) {
   await noErrors(page, 'policy');
   await controlsLabelled(page, 'county_hr policy');
   await noRawCodes(page, 'county_hr policy');
+  // A value set by the county says so by the county's name, not its code.
+  await page.waitForFunction(() => /县级 武义县/.test(document.querySelector('main').innerText), { timeout: 30_000 });
+  assert.ok(!/\b330723\b/.test(await page.$eval('main', (m) => m.innerText)), 'the policy names regions, not their codes');
   await shot(page, 'county_hr-policy');
   figures.reviewSchool = county.schoolId;
   const pairing = (await api(page, `/v1/teachers/${menteeId}/pairings`)).pairings[0];
@@ -495,6 +504,17 @@ async function teacher(page) {
 
 async function trainingCentre(page) {
   await walk(page, 'training_center', false);
+  // The demo centre's courses: those begun are closed with their class credited; next term's are
+  // open with teachers enrolled (columns: course, hours, dates, enrolled/seats, completed, state).
+  await openView(page, '课程');
+  const courses = await page.$$eval('main table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.innerText.trim())));
+  const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+  const begun = courses.filter((c) => c[2].slice(0, 10) <= today);
+  const toCome = courses.filter((c) => c[2].slice(0, 10) > today);
+  assert.ok(begun.length > 0 && toCome.length > 0, `the demo centre has past and coming courses (${begun.length}, ${toCome.length})`);
+  for (const c of begun) assert.ok(c[5] === '已截止' && Number(c[4]) > 0, `a course begun is closed with its class credited: ${c.join(' | ')}`);
+  for (const c of toCome) assert.ok(c[5] === '报名中' && Number(c[3].split('/')[0]) > 0, `a coming course is open with teachers enrolled: ${c.join(' | ')}`);
+  log(`centre: ${begun.length} courses closed with completions, ${toCome.length} open (${toCome.map((c) => c[3]).join(', ')} enrolled)`);
   await openView(page, '上传结业名单');
   const course = await page.$$eval('main select option', (os) => os.map((o) => o.value).find((v) => v));
   assert.ok(course, 'the centre has a course');
