@@ -31,6 +31,24 @@ namespace {
 
 using common::v1::Role;
 
+// The demo account's name as the page shows it beside the role ("演示·县教育局人事").
+std::string DemoName(Role role) {
+  switch (role) {
+    case common::v1::ROLE_SCHOOL_ADMIN:
+      return "演示·学校管理员";
+    case common::v1::ROLE_COUNTY_HR:
+      return "演示·县教育局人事";
+    case common::v1::ROLE_CITY_HR:
+      return "演示·市教育局人事";
+    case common::v1::ROLE_PROVINCE_HR:
+      return "演示·省教育厅人事";
+    case common::v1::ROLE_TRAINING_CENTER:
+      return "演示·培训机构";
+    default:
+      return "演示·管理员";
+  }
+}
+
 std::vector<v1::Account> DemoAccounts() {
   const std::string region = absl::GetFlag(FLAGS_region);
   std::vector<v1::Account> accounts;
@@ -38,7 +56,8 @@ std::vector<v1::Account> DemoAccounts() {
     v1::Account& a = accounts.emplace_back();
     a.set_role(role);
     a.set_username(username);
-    a.set_display_name(absl::StrCat("demo ", RoleName(role)));
+    // A teacher's account takes the teacher's name from the roster (CreateAccount).
+    if (role != common::v1::ROLE_TEACHER) a.set_display_name(DemoName(role));
     return a;
   };
   if (!absl::GetFlag(FLAGS_teacher_id).empty()) {

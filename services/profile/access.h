@@ -78,7 +78,7 @@ absl::Status RequireSchoolRead(const common::v1::Principal& p, absl::string_view
                                absl::string_view callers_school_id);
 
 // Listing a region's schools: HR of a region covering it (or it covering theirs), an admin, our
-// services; a school admin, who sees only their own school.
+// services; a school admin, who sees their own county's schools (ListSchools filters).
 absl::Status RequireSchoolsList(const common::v1::Principal& p, absl::string_view region);
 
 // Listing a region's teachers: HR whose region covers it or lies under it, an admin, our

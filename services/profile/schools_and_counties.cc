@@ -140,14 +140,16 @@ absl::Status SchoolsAndCounties::ListSchools(const CallContext& call,
                            deps_.store.CountiesUnder(req.county_id()));
   // Page token: the last school id returned (school ids sort by county first).
   const std::string& after = req.page().page_token();
+  // A school admin sees their county's schools: the directory they pick a rotation's receiving
+  // school from and read other schools' names in (a school's record holds nothing sensitive).
   const bool school_admin = p.role() == common::v1::ROLE_SCHOOL_ADMIN;
   for (const std::string& county : counties) {
     if (!after.empty() && county < after.substr(1, 6)) continue;
     if (!ListingShowsCounty(p, county)) continue;
+    if (school_admin && county != CountyOfSchoolId(p.school_id())) continue;
     SHIDANG_ASSIGN_OR_RETURN(std::vector<v1::School> schools, deps_.store.ListSchools(county));
     for (v1::School& s : schools) {
       if (!after.empty() && s.school_id() <= after) continue;
-      if (school_admin && s.school_id() != p.school_id()) continue;
       if (resp->schools_size() == page_size) {
         resp->mutable_page()->set_next_page_token(resp->schools().rbegin()->school_id());
         return absl::OkStatus();

@@ -625,6 +625,19 @@ absl::Status PageOfRotations(std::vector<v1::Rotation> rotations,
   return absl::OkStatus();
 }
 
+// The names of the schools the page's rotations name, from the county's copy (a school the copy
+// does not hold yet is left out: the page shows its id).
+template <typename Response>
+void NameSchools(const CountySnapshot& county, Response* resp) {
+  auto& names = *resp->mutable_school_names();
+  for (const v1::Rotation& r : resp->rotations()) {
+    for (const std::string& id : {r.sending_school_id(), r.receiving_school_id()}) {
+      auto school = county.schools.find(id);
+      if (school != county.schools.end()) names[id] = school->second.name;
+    }
+  }
+}
+
 }  // namespace
 
 absl::Status ListRotations(Deps& deps, const CallContext& call, const v1::ListRotationsRequest& req,
@@ -652,7 +665,9 @@ absl::Status ListRotations(Deps& deps, const CallContext& call, const v1::ListRo
     if (req.state() != v1::ROTATION_STATE_UNSPECIFIED && r.state() != req.state()) continue;
     picked.push_back(r);
   }
-  return PageOfRotations(std::move(picked), req.page(), resp);
+  SHIDANG_RETURN_IF_ERROR(PageOfRotations(std::move(picked), req.page(), resp));
+  NameSchools(*county, resp);
+  return absl::OkStatus();
 }
 
 absl::Status ListTeacherRotations(Deps& deps, const CallContext& call,
@@ -678,7 +693,9 @@ absl::Status ListTeacherRotations(Deps& deps, const CallContext& call,
   for (const v1::Rotation& r : snapshot->data.rotations) {
     if (r.teacher_id() == req.teacher_id()) picked.push_back(r);
   }
-  return PageOfRotations(std::move(picked), req.page(), resp);
+  SHIDANG_RETURN_IF_ERROR(PageOfRotations(std::move(picked), req.page(), resp));
+  NameSchools(*snapshot, resp);
+  return absl::OkStatus();
 }
 
 }  // namespace shidang::rotation

@@ -37,9 +37,10 @@ absl::Status Courses::Register(const CallContext& call, const v1::RegisterCourse
     course.set_provider_id(call.principal.provider_id());
   }
   if (!course.course_id().empty() || course.state() != 0 || course.enrolled() != 0 ||
-      !course.created_by().empty()) {
-    return InvalidField("course", "output_only",
-                        "course_id, state, enrolled and created_by are set by the service");
+      course.completed() != 0 || !course.created_by().empty()) {
+    return InvalidField(
+        "course", "output_only",
+        "course_id, state, enrolled, completed and created_by are set by the service");
   }
   SHIDANG_RETURN_IF_ERROR(ProblemsStatus(CourseProblems(course)));
   SHIDANG_RETURN_IF_ERROR(access::RequireCourseOwner(call.principal, course));

@@ -6,9 +6,10 @@
 // hired), so that today falls early in some cycles and late in others; a fixed county cycle
 // would put everyone at the same point (and right after it turns, every teacher at 0 hours).
 // The county's teacher development centre registers courses over the past five years and this
-// year and confirms who completed them, each teacher completing a share of them by a steady
-// per-teacher habit (some do just enough to keep pace); a few teachers log county research
-// activities that wait for HR's review. Safe to run twice: every write carries a fixed request id.
+// year, closes them and confirms who completed them, and opens next term's for enrolment, each
+// teacher completing a share of them by a steady per-teacher habit (some do just enough to keep
+// pace); a few teachers log county research activities that wait for HR's review. Safe to run
+// twice: every write carries a fixed request id.
 
 #include <grpcpp/grpcpp.h>
 
@@ -58,6 +59,10 @@ int Fail(absl::string_view what, const grpc::Status& status) {
 
 using demo::Draw;
 
+// How far ahead a course is open for enrolment, and the seats of such a class.
+constexpr int kOpenAheadDays = 183;
+constexpr int32_t kClassSeats = 120;
+
 // Hours of a cycle (the national default, DOMAIN §2).
 constexpr double kRequiredHours = 360;
 // Days ahead of the pace line a teacher who keeps pace stays (a course's worth, about).
@@ -97,11 +102,13 @@ struct DemoCourse {
   bool head_teacher = false;
 };
 
-// Five courses a year from five years back to this year, those ended a week before `today`.
+// Five courses a year from five years back to next year: those ended a week before `today`
+// (closed, their classes' completions confirmed) and those starting in the next half year (open
+// for enrolment); none in between, so every course's state fits its dates.
 std::vector<DemoCourse> Courses(absl::CivilDay today) {
   std::vector<DemoCourse> out;
   const absl::CivilDay last = today - 7;
-  for (int64_t year = today.year() - 5; year <= today.year(); ++year) {
+  for (int64_t year = today.year() - 5; year <= today.year() + 1; ++year) {
     const std::string y = absl::StrCat("（", year, "）");
     for (DemoCourse c : {
              DemoCourse{"新课标解读与教学实践" + y, common_v1::TRAINING_LEVEL_COUNTY,
@@ -120,7 +127,9 @@ std::vector<DemoCourse> Courses(absl::CivilDay today) {
                         common_v1::TRAINING_MODE_SCHOOL_BASED, 12, absl::CivilDay(year, 10, 8),
                         absl::CivilDay(year, 11, 10)},
          }) {
-      if (c.end <= last) out.push_back(std::move(c));
+      if (c.end <= last || (c.start > today && c.start <= today + kOpenAheadDays)) {
+        out.push_back(std::move(c));
+      }
     }
   }
   return out;
@@ -128,8 +137,8 @@ std::vector<DemoCourse> Courses(absl::CivilDay today) {
 
 // What one run did, for the closing line.
 struct Tally {
-  int64_t credited = 0, already = 0, rejected = 0;
-  int pending = 0;
+  int64_t credited = 0, already = 0, rejected = 0, enrolled = 0;
+  int pending = 0, open = 0;
 };
 
 // The run's steps, each a few RPCs as the roles that make them (a failed call fails the run
@@ -284,7 +293,8 @@ class DemoLoader {
     course->set_hours(c.hours);
     course->set_start_date(dates::FormatDate(c.start));
     course->set_end_date(dates::FormatDate(c.end));
-    course->set_capacity(static_cast<int32_t>(teachers_.size()));
+    const bool upcoming = c.start > today_;
+    course->set_capacity(upcoming ? kClassSeats : static_cast<int32_t>(teachers_.size()));
     course->set_head_teacher(c.head_teacher);
     course->add_open_regions(county_);
     v1::RegisterCourseResponse registered;
@@ -302,7 +312,47 @@ class DemoLoader {
     As(&ctx, common_v1::ROLE_TRAINING_CENTER, "demo-centre");
     grpc::Status s = training_->PublishCourse(&ctx, publish, &published);
     if (!s.ok()) return Fail(absl::StrCat("PublishCourse ", c.title), s);
-    return ConfirmCompletions(c, key, registered.course().course_id());
+    const std::string& course_id = registered.course().course_id();
+    if (upcoming) return EnrolClass(key, course_id);
+    if (int failed = Close(c, key, course_id)) return failed;
+    return ConfirmCompletions(c, key, course_id);
+  }
+
+  // A course that has begun takes no more enrolment.
+  int Close(const DemoCourse& c, const std::string& key, const std::string& course_id) {
+    v1::CloseCourseRequest close;
+    close.set_course_id(course_id);
+    close.set_request_id(key + "-close");
+    v1::CloseCourseResponse closed;
+    grpc::ClientContext ctx;
+    As(&ctx, common_v1::ROLE_TRAINING_CENTER, "demo-centre");
+    grpc::Status s = training_->CloseCourse(&ctx, close, &closed);
+    return s.ok() ? 0 : Fail(absl::StrCat("CloseCourse ", c.title), s);
+  }
+
+  // Teachers on duty enrol themselves in an open course, most of its seats taken (enrolling is
+  // dated the day it is made, so only courses still open get enrolments: a past course's class
+  // shows in its completions).
+  int EnrolClass(const std::string& key, const std::string& course_id) {
+    ++tally_.open;
+    int taken = 0;
+    for (const profile_v1::Teacher& t : teachers_) {
+      if (taken == kClassSeats - 10) break;
+      if (t.post_status() != profile_v1::POST_STATUS_ON_DUTY) continue;
+      if (Draw(absl::StrCat(key, "/enrol/", t.teacher_id())) >= 0.08) continue;
+      v1::EnrollRequest enrol;
+      enrol.set_request_id(absl::StrCat(key, "-enrol-", t.teacher_id()));
+      enrol.set_course_id(course_id);
+      enrol.set_teacher_id(t.teacher_id());
+      v1::EnrollResponse enrolled;
+      grpc::ClientContext ctx;
+      As(&ctx, common_v1::ROLE_TEACHER, t.teacher_id());
+      grpc::Status s = training_->Enroll(&ctx, enrol, &enrolled);
+      if (!s.ok()) return Fail(absl::StrCat("Enroll ", t.teacher_id()), s);
+      ++taken;
+      ++tally_.enrolled;
+    }
+    return 0;
   }
 
   // Each teacher on duty and hired by the course's start completes it by their habit.
@@ -391,11 +441,11 @@ class DemoLoader {
     grpc::Status s = training_->GetComplianceReport(&ctx, report, &answer);
     if (!s.ok()) return Fail("GetComplianceReport", s);
     std::printf(
-        "training history of county %s: %zu courses, %lld completions credited "
-        "(%lld already, %lld refused), %d self-reports waiting for HR\n",
-        county_.c_str(), courses, static_cast<long long>(tally_.credited),
-        static_cast<long long>(tally_.already), static_cast<long long>(tally_.rejected),
-        tally_.pending);
+        "training history of county %s: %zu courses (%d open for enrolment, %lld enrolled), "
+        "%lld completions credited (%lld already, %lld refused), %d self-reports waiting for HR\n",
+        county_.c_str(), courses, tally_.open, static_cast<long long>(tally_.enrolled),
+        static_cast<long long>(tally_.credited), static_cast<long long>(tally_.already),
+        static_cast<long long>(tally_.rejected), tally_.pending);
     for (const auto& status : answer.by_status()) {
       std::printf("  %s: %lld teachers\n", v1::TrainingStatus_Name(status.status()).c_str(),
                   static_cast<long long>(status.teachers()));

@@ -155,7 +155,9 @@ int64_t ToInt(absl::string_view text) {
   return absl::SimpleAtoi(text, &value) ? value : 0;
 }
 
-absl::StatusOr<StoredCourse> CourseFromHash(const redis::Reply& hash) {
+// `completed`: the HLEN of the course's done hash.
+absl::StatusOr<StoredCourse> CourseFromHash(const redis::Reply& hash,
+                                            const redis::Reply& completed) {
   StoredCourse out;
   int64_t enrolled = 0;
   for (size_t i = 0; i + 1 < hash.size(); i += 2) {
@@ -170,6 +172,7 @@ absl::StatusOr<StoredCourse> CourseFromHash(const redis::Reply& hash) {
   }
   // After parsing: ParseFromArray clears the message, whatever order the fields came in.
   out.course.set_enrolled(static_cast<int32_t>(enrolled));
+  out.course.set_completed(static_cast<int32_t>(completed.integer()));
   out.course.set_state(out.state);
   return out;
 }
@@ -287,11 +290,13 @@ absl::StatusOr<v1::Course> TrainingStore::CreateCourse(const v1::Course& course,
 
 absl::StatusOr<StoredCourse> TrainingStore::GetCourse(absl::string_view course_id) {
   SHIDANG_ASSIGN_OR_RETURN(std::string provider, ProviderOfCourse(course_id));
-  SHIDANG_ASSIGN_OR_RETURN(redis::Reply hash,
-                           pool_.Command({"HGETALL", CourseKey(provider, course_id)}));
-  if (hash.size() == 0)
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies,
+                           pool_.Pipeline({{"HGETALL", CourseKey(provider, course_id)},
+                                           {"HLEN", DoneKey(provider, course_id)}}));
+  for (const redis::Reply& r : replies) SHIDANG_RETURN_IF_ERROR(r.ToStatus());
+  if (replies[0].size() == 0)
     return absl::NotFoundError(absl::StrCat("course ", course_id, " not found"));
-  return CourseFromHash(hash);
+  return CourseFromHash(replies[0], replies[1]);
 }
 
 absl::StatusOr<std::vector<std::string>> TrainingStore::Providers() {
@@ -314,15 +319,17 @@ absl::StatusOr<std::vector<StoredCourse>> TrainingStore::ListCourses(
     SHIDANG_RETURN_IF_ERROR(ids[i].ToStatus());
     for (size_t j = 0; j < ids[i].size(); ++j) {
       gets.push_back({"HGETALL", CourseKey(providers[i], ids[i][j].str())});
+      gets.push_back({"HLEN", DoneKey(providers[i], ids[i][j].str())});
     }
   }
   std::vector<StoredCourse> out;
   if (gets.empty()) return out;
-  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> hashes, pool_.Pipeline(gets));
-  for (const redis::Reply& hash : hashes) {
-    SHIDANG_RETURN_IF_ERROR(hash.ToStatus());
-    if (hash.size() == 0) continue;
-    SHIDANG_ASSIGN_OR_RETURN(StoredCourse course, CourseFromHash(hash));
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_.Pipeline(gets));
+  for (size_t i = 0; i + 1 < replies.size(); i += 2) {
+    SHIDANG_RETURN_IF_ERROR(replies[i].ToStatus());
+    SHIDANG_RETURN_IF_ERROR(replies[i + 1].ToStatus());
+    if (replies[i].size() == 0) continue;
+    SHIDANG_ASSIGN_OR_RETURN(StoredCourse course, CourseFromHash(replies[i], replies[i + 1]));
     out.push_back(std::move(course));
   }
   std::sort(out.begin(), out.end(), [](const StoredCourse& a, const StoredCourse& b) {
@@ -339,6 +346,7 @@ absl::StatusOr<v1::Course> TrainingStore::ChangeCourseState(
                                                                write, std::move(events)));
   v1::Course bytes = updated;
   bytes.clear_enrolled();
+  bytes.clear_completed();
   request.keys = {CourseKey(p, updated.course_id())};
   request.args = {bytes.SerializeAsString(), std::to_string(updated.state())};
   for (v1::CourseState s : from) request.args.push_back(std::to_string(s));

@@ -60,6 +60,36 @@ void LoadCounty(Platform& platform, const testing::TempDir& dir) {
             dir.path() + "/profile.txt", &output);
 }
 
+// Every demo course's state fits its dates: one begun is closed, with its class's completions;
+// one still to come is open for enrolment, with teachers enrolled and nobody credited yet.
+void ExpectCourseStatesFitTheirDates(Platform& platform) {
+  training::v1::ListCoursesRequest req;
+  req.set_open_to_county_id(kDemoCounty);
+  req.mutable_page()->set_page_size(200);
+  training::v1::ListCoursesResponse resp;
+  grpc::Status s =
+      CallWith(platform.training_stub(), &training::v1::TrainingService::Stub::ListCourses,
+               platform.Token(HrP(common::v1::ROLE_COUNTY_HR, kDemoCounty)), req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  int begun = 0, to_come = 0;
+  for (const training::v1::Course& c : resp.courses()) {
+    SCOPED_TRACE(absl::StrCat(c.title(), " ", c.start_date()));
+    if (c.start_date() <= std::string(kToday)) {
+      ++begun;
+      EXPECT_EQ(c.state(), training::v1::COURSE_STATE_CLOSED);
+      EXPECT_GT(c.completed(), 0);
+    } else {
+      ++to_come;
+      EXPECT_EQ(c.state(), training::v1::COURSE_STATE_PUBLISHED);
+      EXPECT_GT(c.enrolled(), 0);
+      EXPECT_LE(c.enrolled(), c.capacity());
+      EXPECT_EQ(c.completed(), 0);
+    }
+  }
+  EXPECT_GT(begun, 20);
+  EXPECT_GT(to_come, 0);
+}
+
 TEST(DemoDataTest, TheTrainingHistoryGivesEveryStatusInTheCycleOfTodayAndLoadsOnce) {
   absl::StatusOr<std::unique_ptr<Platform>> started = Platform::Start();
   ASSERT_TRUE(started.ok()) << started.status();
@@ -72,6 +102,7 @@ TEST(DemoDataTest, TheTrainingHistoryGivesEveryStatusInTheCycleOfTodayAndLoadsOn
   std::string first, second;
   ASSERT_NO_FATAL_FAILURE(RunLoader(platform, training_load, dir.path() + "/first.txt", &first));
   EXPECT_THAT(first, HasSubstr("8 self-reports waiting for HR"));
+  ExpectCourseStatesFitTheirDates(platform);
 
   // The county's report as HR reads it through the gateway; its rows (the teachers at risk or
   // behind, by shortfall) would move if any credit were added twice.

@@ -391,6 +391,31 @@ TEST_F(ProfileServiceTest, CallersCannotTellAnUnknownIdFromOneTheyMayNotSee) {
             grpc::StatusCode::NOT_FOUND);
 }
 
+// A school admin lists their county's schools (the directory they pick a rotation's receiving
+// school from), never another county's, whichever region they ask for.
+TEST_F(ProfileServiceTest, SchoolAdminListsTheSchoolsOfTheirCounty) {
+  CreateCounty();
+  CreateCounty(kOtherCounty);
+  std::string school_a = CreateSchool("甲校", v1::SCHOOL_LOCATION_URBAN);
+  std::string school_b = CreateSchool("乙校", v1::SCHOOL_LOCATION_RURAL);
+  std::string elsewhere = CreateSchool("义乌小学", v1::SCHOOL_LOCATION_URBAN, kOtherCounty);
+  const Principal admin_a = Who(common::v1::ROLE_SCHOOL_ADMIN, "sa", "", school_a);
+  auto listed = [&](const std::string& region) {
+    v1::ListSchoolsRequest req;
+    req.set_county_id(region);
+    v1::ListSchoolsResponse resp;
+    grpc::Status s = Call(&v1::ProfileService::Stub::ListSchools, admin_a, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::map<std::string, std::string> names;
+    for (const v1::School& school : resp.schools()) names[school.school_id()] = school.name();
+    return names;
+  };
+  const std::map<std::string, std::string> own = {{school_a, "甲校"}, {school_b, "乙校"}};
+  EXPECT_EQ(listed(kCounty), own);
+  EXPECT_EQ(listed(kOtherCounty).count(elsewhere), 0u);
+  EXPECT_EQ(listed("330700"), own);
+}
+
 TEST_F(ProfileServiceTest, SchoolNamesAreCountedInCharactersNotBytes) {
   CreateCounty();
   auto create = [&](const std::string& name) {

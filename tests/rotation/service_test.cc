@@ -755,6 +755,37 @@ TEST_F(RotationServiceTest, Scope) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// A teacher may not read another school from the profile service, so the lists name the
+// schools their rotations name, from the rotation service's own copy of the county's schools.
+TEST_F(RotationServiceTest, RotationListsNameTheirSchools) {
+  AddTeacher("T1", "2015-09-01");
+  AddTeacher("T2", "2015-09-01", kWeak);
+  Propose("T1", "p-1");
+  Propose("T2", "p-2", kUrban);
+  v1::ListTeacherRotationsRequest mine;
+  mine.set_teacher_id("T1");
+  v1::ListTeacherRotationsResponse listed;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::ListTeacherRotations,
+                   Who(common::v1::ROLE_TEACHER, "T1"), mine, &listed)
+                  .ok());
+  ASSERT_EQ(listed.rotations_size(), 1);
+  EXPECT_EQ(listed.school_names_size(), 2);
+  EXPECT_EQ(listed.school_names().at(kUrban), absl::StrCat("学校", kUrban));
+  EXPECT_EQ(listed.school_names().at(kRural), absl::StrCat("学校", kRural));
+  // A school admin's list of their school's rotations: only the schools on the page.
+  v1::ListRotationsRequest school;
+  school.set_county_id(kCounty);
+  school.set_school_id(kWeak);
+  v1::ListRotationsResponse theirs;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::ListRotations,
+                   Who(common::v1::ROLE_SCHOOL_ADMIN, "w", "", kWeak), school, &theirs)
+                  .ok());
+  ASSERT_EQ(theirs.rotations_size(), 1);
+  EXPECT_EQ(theirs.school_names_size(), 2);
+  EXPECT_EQ(theirs.school_names().at(kWeak), absl::StrCat("学校", kWeak));
+  EXPECT_EQ(theirs.school_names().at(kUrban), absl::StrCat("学校", kUrban));
+}
+
 // Both refused alike: PERMISSION_DENIED, and the same message once the missing id is read as the
 // existing one.
 void ExpectSameRefusal(const grpc::Status& existing, const grpc::Status& missing,

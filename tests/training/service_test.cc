@@ -1122,6 +1122,60 @@ TEST_F(TrainingServiceTest, WithdrawGivesTheSeatBackOnlyToWhoMayAct) {
   EXPECT_EQ(enrolled.seats_left(), 0);
 }
 
+// A course says how many teachers were credited with it, apart from who enrolled: a centre
+// confirms the class it taught, enrolled or not.
+TEST_F(TrainingServiceTest, ACourseCountsTheTeachersCreditedWithIt) {
+  AddTeacher("T1");
+  AddTeacher("T2");
+  v1::Course course = RegisterCourse(centre_, "c-1");
+  EXPECT_EQ(course.completed(), 0);
+  v1::EnrollRequest enroll;
+  enroll.set_request_id("enrol-1");
+  enroll.set_course_id(course.course_id());
+  enroll.set_teacher_id("T1");
+  v1::EnrollResponse enrolled;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::Enroll, Who(common::v1::ROLE_TEACHER, "T1"), enroll,
+                   &enrolled)
+                  .ok());
+  v1::RecordCompletionsRequest req;
+  req.set_request_id("batch-1");
+  req.set_course_id(course.course_id());
+  *req.add_rows() = Row("T1", 24, "2025-10-20");
+  *req.add_rows() = Row("T2", 24, "2025-10-20");
+  *req.add_rows() = Row("T404", 24, "2025-10-20");  // unknown: not credited, not counted
+  v1::RecordCompletionsResponse resp;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &resp).ok());
+  ASSERT_EQ(resp.credited(), 2);
+  // Confirmed twice, counted once.
+  req.set_request_id("batch-2");
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::RecordCompletions, centre_, req, &resp).ok());
+  v1::GetCourseRequest get;
+  get.set_course_id(course.course_id());
+  v1::GetCourseResponse got;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::GetCourse, hr_, get, &got).ok());
+  EXPECT_EQ(got.course().enrolled(), 1);
+  EXPECT_EQ(got.course().completed(), 2);
+  v1::ListCoursesRequest list;
+  list.set_open_to_county_id(kCounty);
+  v1::ListCoursesResponse listed;
+  ASSERT_TRUE(Call(&v1::TrainingService::Stub::ListCourses, hr_, list, &listed).ok());
+  ASSERT_EQ(listed.courses_size(), 1);
+  EXPECT_EQ(listed.courses(0).completed(), 2);
+  // The service sets it: a registration naming it is refused.
+  v1::RegisterCourseRequest reg;
+  reg.set_request_id("c-2");
+  *reg.mutable_course() = course;
+  reg.mutable_course()->clear_course_id();
+  reg.mutable_course()->clear_state();
+  reg.mutable_course()->clear_created_by();
+  reg.mutable_course()->clear_enrolled();
+  reg.mutable_course()->set_completed(5);
+  v1::RegisterCourseResponse registered;
+  EXPECT_EQ(
+      Call(&v1::TrainingService::Stub::RegisterCourse, centre_, reg, &registered).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(TrainingServiceTest, ClosingACourseEndsEnrolmentButNotItsCompletions) {
   AddTeacher("T1");
   AddTeacher("T2");

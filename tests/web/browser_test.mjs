@@ -107,6 +107,14 @@ async function noRawCodes(page, where) {
   assert.deepEqual(codes, [], `${where}: no raw codes shown`);
 }
 
+// Nothing on screen is an id where a person expects a name (a school's, a teacher's, a course's,
+// a rotation's or a pairing's id as the platform makes them).
+async function noRawIds(page, where) {
+  const text = await page.$eval('main', (m) => m.innerText);
+  const ids = text.match(/\b(?:S\d{6}-[0-9a-f]{10}|T[0-9a-f]{16}|C[0-9a-f]{12}-P\S+|P\d{6}-[A-Za-z0-9]+|RT\d{6}-[0-9a-f]+|MP\d{6}-[0-9a-f]+)\b/g) ?? [];
+  assert.deepEqual(ids, [], `${where}: no ids shown where a name belongs`);
+}
+
 async function shot(page, name) {
   // Full pages, up to 4,000 px (the dashboard lists hundreds of teachers).
   const height = await page.evaluate(() => Math.min(document.documentElement.scrollHeight, 4000));
@@ -195,6 +203,7 @@ async function countyHr(page, platform, figures) {
   await noErrors(page, 'training');
   await controlsLabelled(page, 'county_hr training');
   await noRawCodes(page, 'county_hr training');
+  await noRawIds(page, 'county_hr training');
   const counts = await page.$eval('[data-testid=training-figures]', (e) => e.textContent);
   log('HR dashboard:', counts);
   await shot(page, 'county_hr-training');
@@ -212,6 +221,7 @@ async function countyHr(page, platform, figures) {
   await noErrors(page, 'rotation');
   await controlsLabelled(page, 'county_hr rotation');
   await noRawCodes(page, 'county_hr rotation');
+  await noRawIds(page, 'county_hr rotation');
   await shot(page, 'county_hr-rotation');
 
   figures.reviewQueueCountySeconds = await reviewQueue(page, county);
@@ -226,6 +236,10 @@ async function countyHr(page, platform, figures) {
     .waitForSelector('tr[data-suggestion] button', { timeout: 30_000 })
     .catch(() => null);
   assert.ok(suggestion, 'the service suggests a pairing for a new teacher lacking a mentor');
+  // The service's reasons, said in Chinese with the schools by name.
+  await noRawIds(page, 'county_hr mentorship');
+  const why = await page.$eval('tr[data-suggestion] td:nth-child(3)', (td) => td.textContent);
+  assert.ok(!/[a-z]{4,}/.test(why), `a suggestion's reason is said in Chinese (${why})`);
   await shot(page, 'county_hr-mentorship');
   const menteeId = await page.$eval('tr[data-suggestion]', (tr) => tr.dataset.suggestion);
   await suggestion.click();
@@ -252,6 +266,9 @@ async function countyHr(page, platform, figures) {
   await noErrors(page, 'policy');
   await controlsLabelled(page, 'county_hr policy');
   await noRawCodes(page, 'county_hr policy');
+  // A value set by the county says so by the county's name, not its code.
+  await page.waitForFunction(() => /县级 武义县/.test(document.querySelector('main').innerText), { timeout: 30_000 });
+  assert.ok(!/\b330723\b/.test(await page.$eval('main', (m) => m.innerText)), 'the policy names regions, not their codes');
   await shot(page, 'county_hr-policy');
   figures.reviewSchool = county.schoolId;
   const pairing = (await api(page, `/v1/teachers/${menteeId}/pairings`)).pairings[0];
@@ -266,6 +283,10 @@ async function countyHr(page, platform, figures) {
 // one.
 async function reviewQueue(page, known) {
   await openView(page, '自报审核');
+  // The county's queue is listed as the view opens, with no click.
+  await page.waitForSelector('[data-testid=scan-summary]', { timeout: 60_000 });
+  assert.ok((await page.$$('tr[data-record]')).length > 0, 'the county-wide queue is listed on opening the view');
+  await noRawIds(page, 'county_hr reviews');
   const t0 = Date.now();
   await page.click('button[data-action=scan]');
   await page.waitForSelector('[data-testid=scan-summary]', { timeout: 180_000 });
@@ -441,6 +462,7 @@ async function walk(page, role, mobile) {
     await noErrors(page, `${role} ${label}`);
     await controlsLabelled(page, `${role} ${label}`);
     await noRawCodes(page, `${role} ${label}`);
+    await noRawIds(page, `${role} ${label}`);
     if (mobile) {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `${label} fits a phone's width (overflow ${overflow}px)`);
@@ -461,9 +483,9 @@ async function teacher(page) {
   await openView(page, '我的轮岗', true);
   const rotations = await page.$$eval('main table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.innerText.replace(/\s+/g, ' '))));
   assert.ok(rotations.length >= 1, 'the demo teacher has a rotation');
-  // Their own (sending) school by its name; a teacher may not read another school (the
-  // receiving one stays an id: profile's GetSchool scope).
-  assert.ok(rotations.every((r) => !/S\d{6}-[0-9a-f]{10}/.test(r[2])), `rotations name the teacher's school (${rotations[0].join(' ')})`);
+  // Both schools by their names, the receiving one too (a teacher may not read another school
+  // from the profile service: the rotation service's answer names them).
+  assert.ok(rotations.every((r) => r[2] && r[3] && !/S\d{6}-[0-9a-f]{10}/.test(`${r[2]} ${r[3]}`)), `rotations name both schools (${rotations[0].join(' ')})`);
   log('teacher rotations:', rotations.map((r) => r.join(' ')).join(' | '));
   await openView(page, '登记培训', true);
   // The form draws once the view has read the teacher's cycle: wait for it, not for the menu.
@@ -482,6 +504,17 @@ async function teacher(page) {
 
 async function trainingCentre(page) {
   await walk(page, 'training_center', false);
+  // The demo centre's courses: those begun are closed with their class credited; next term's are
+  // open with teachers enrolled (columns: course, hours, dates, enrolled/seats, completed, state).
+  await openView(page, '课程');
+  const courses = await page.$$eval('main table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.innerText.trim())));
+  const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+  const begun = courses.filter((c) => c[2].slice(0, 10) <= today);
+  const toCome = courses.filter((c) => c[2].slice(0, 10) > today);
+  assert.ok(begun.length > 0 && toCome.length > 0, `the demo centre has past and coming courses (${begun.length}, ${toCome.length})`);
+  for (const c of begun) assert.ok(c[5] === '已截止' && Number(c[4]) > 0, `a course begun is closed with its class credited: ${c.join(' | ')}`);
+  for (const c of toCome) assert.ok(c[5] === '报名中' && Number(c[3].split('/')[0]) > 0, `a coming course is open with teachers enrolled: ${c.join(' | ')}`);
+  log(`centre: ${begun.length} courses closed with completions, ${toCome.length} open (${toCome.map((c) => c[3]).join(', ')} enrolled)`);
   await openView(page, '上传结业名单');
   const course = await page.$$eval('main select option', (os) => os.map((o) => o.value).find((v) => v));
   assert.ok(course, 'the centre has a course');
@@ -594,7 +627,7 @@ log('platform up at', platform.url, Object.keys(platform.accounts).length ? '(de
 const browser = await puppeteer.launch({
   executablePath: args.chromium,
   headless: true,
-  args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+  args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--lang=zh-CN'],
 });
 const figures = { build: readFileSync(args.build_summary, 'utf8') ? JSON.parse(readFileSync(args.build_summary, 'utf8')) : {} };
 const pageErrors = [];

@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { call, eachLimited, newRequestKey } from '../api';
 import { hours, label } from '../labels';
-import { Busy, ErrorBox, Field, Progress, useLoad } from '../ui';
+import { Busy, ErrorBox, Field, Progress, today, useLoad } from '../ui';
 
 interface Course {
   courseId: string;
@@ -15,8 +15,12 @@ interface Course {
   endDate: string;
   capacity: number;
   enrolled: number;
+  completed: number;
   state: string;
 }
+
+const courseLevels = ['TRAINING_LEVEL_SCHOOL', 'TRAINING_LEVEL_COUNTY', 'TRAINING_LEVEL_CITY', 'TRAINING_LEVEL_PROVINCE', 'TRAINING_LEVEL_NATIONAL'];
+const courseModes = ['TRAINING_MODE_FACE_TO_FACE', 'TRAINING_MODE_ONLINE', 'TRAINING_MODE_BLENDED', 'TRAINING_MODE_SCHOOL_BASED'];
 
 function useCourses(providerId: string) {
   return useLoad(
@@ -71,7 +75,8 @@ export function Courses({ providerId, county }: { providerId: string; county: st
                 <th scope="col">课程</th>
                 <th scope="col">学时</th>
                 <th scope="col">日期</th>
-                <th scope="col">报名</th>
+                <th scope="col">报名/名额</th>
+                <th scope="col">结业</th>
                 <th scope="col">状态</th>
                 <th scope="col">操作</th>
               </tr>
@@ -92,8 +97,9 @@ export function Courses({ providerId, county }: { providerId: string; county: st
                     {c.startDate} 至 {c.endDate}
                   </td>
                   <td>
-                    {c.enrolled}/{c.capacity}
+                    {c.enrolled ?? 0}/{c.capacity}
                   </td>
+                  <td>{c.completed ?? 0}</td>
                   <td>{label(c.state)}</td>
                   <td>
                     {c.state === 'COURSE_STATE_DRAFT' && (
@@ -129,6 +135,24 @@ export function Courses({ providerId, county }: { providerId: string; county: st
         </Field>
         <Field label="名额">
           <input type="number" min="1" value={form.capacity} onInput={input('capacity')} required />
+        </Field>
+        <Field label="级别">
+          <select value={form.level} onChange={input('level')}>
+            {courseLevels.map((l) => (
+              <option key={l} value={l}>
+                {label(l)}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="形式">
+          <select value={form.mode} onChange={input('mode')}>
+            {courseModes.map((m) => (
+              <option key={m} value={m}>
+                {label(m)}
+              </option>
+            ))}
+          </select>
         </Field>
         <button type="submit">登记</button>
       </form>
@@ -201,7 +225,11 @@ export function Completions({ providerId }: { providerId: string }) {
         <Field label="课程">
           <select value={courseId} onChange={(e) => setCourseId((e.target as HTMLSelectElement).value)} required>
             <option value="">请选择课程</option>
-            {(courses?.courses ?? []).map((c) => (
+            {/* The classes that have begun, newest first: completions of one not begun are refused. */}
+            {(courses?.courses ?? [])
+              .filter((c) => c.startDate <= today())
+              .sort((a, b) => (a.startDate < b.startDate ? 1 : a.startDate > b.startDate ? -1 : 0))
+              .map((c) => (
               <option key={c.courseId} value={c.courseId}>
                 {c.title}（{c.startDate}）
               </option>

@@ -88,7 +88,20 @@ function valueAt(policy: Record<string, unknown>, path: string): string {
   return show(v);
 }
 
-function PolicyTable({ title, data }: { title: string; data: Resolved }) {
+interface County {
+  county: { countyId: string; name: string; cityCode: string; cityName: string; provinceCode: string; provinceName: string };
+}
+
+// A region by its name (the county's, its city's or its province's, which the county's record
+// names); a code the county does not name stays a code.
+function regionName(county: County | null, code: string): string {
+  const c = county?.county;
+  if (!c) return code;
+  const names: Record<string, string> = { [c.countyId]: c.name, [c.cityCode]: c.cityName, [c.provinceCode]: c.provinceName };
+  return names[code] || code;
+}
+
+function PolicyTable({ title, data, county }: { title: string; data: Resolved; county: County | null }) {
   return (
     <>
       <h3>{title}</h3>
@@ -107,7 +120,7 @@ function PolicyTable({ title, data }: { title: string; data: Resolved }) {
               <tr key={s.field}>
                 <td>{fieldLabels[s.field] ?? s.field}</td>
                 <td>{valueAt(data.resolved.policy, s.field)}</td>
-                <td>{s.builtIn ? '系统默认（国家规定）' : `${label(s.level)}级 ${s.region}`}</td>
+                <td>{s.builtIn ? '系统默认（国家规定）' : `${label(s.level)}级 ${regionName(county, s.region)}`}</td>
                 <td>{s.effectiveFrom || '—'}</td>
               </tr>
             ))}
@@ -121,13 +134,15 @@ function PolicyTable({ title, data }: { title: string; data: Resolved }) {
 export function PolicyView({ county }: { county: string }) {
   const [training, error, loading] = useLoad(() => call<Resolved>(`/v1/counties/${county}/training-policy`), [county]);
   const [rotation, rotError] = useLoad(() => call<Resolved>(`/v1/counties/${county}/rotation-policy`), [county]);
+  // The names of the regions values come from; without them the codes show.
+  const [place] = useLoad(() => call<County>(`/v1/counties/${county}`).catch(() => null), [county]);
   return (
     <section aria-labelledby="policy-h">
       <h2 id="policy-h">现行政策</h2>
       <ErrorBox error={error ?? rotError} />
       {loading && <Busy label="正在读取政策" />}
-      {training && <PolicyTable title={`继续教育（截至 ${training.asOf}）`} data={training} />}
-      {rotation && <PolicyTable title="交流轮岗" data={rotation} />}
+      {training && <PolicyTable title={`继续教育（截至 ${training.asOf}）`} data={training} county={place} />}
+      {rotation && <PolicyTable title="交流轮岗" data={rotation} county={place} />}
     </section>
   );
 }

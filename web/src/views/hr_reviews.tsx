@@ -2,10 +2,10 @@
 // 500 records from the training service's per-county queue (ListPendingSelfReports, oldest
 // submitted first); approves or rejects the selected records, several at once, a reason required
 // to reject.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { call, eachLimited, newRequestKey } from '../api';
 import { hours, label } from '../labels';
-import { ErrorBox, Field, Progress, useLoad } from '../ui';
+import { Busy, ErrorBox, Field, Progress, useLoad } from '../ui';
 import { School, SchoolPicker, countySchools, schoolName } from './schools';
 
 interface TrainingRecord {
@@ -104,6 +104,11 @@ export function ReviewQueue({ county }: { county: string }) {
     }
   }
 
+  // The county's queue is one cheap read (the service's index): listed as the view opens.
+  useEffect(() => {
+    scan();
+  }, [county]);
+
   async function decide(decision: Decision) {
     if (!items) return;
     if (decision === 'REVIEW_DECISION_REJECT' && !reason.trim()) {
@@ -137,10 +142,10 @@ export function ReviewQueue({ county }: { county: string }) {
           allowAll
         />
         <button type="button" data-action="scan" onClick={scan} disabled={loading || busy}>
-          {school ? '列出本校待审核记录' : '列出全县待审核记录'}
+          {school ? '列出本校待审核记录' : scanned ? '重新列出全县待审核记录' : '列出全县待审核记录'}
         </button>
       </div>
-      {loading && <p aria-live="polite">正在读取待审核记录…</p>}
+      {loading && <Busy label="正在读取待审核记录" />}
       {progress && <Progress done={progress[0]} total={progress[1]} label="正在提交审核" />}
       <ErrorBox error={error} />
       {scanned && (

@@ -86,6 +86,8 @@ export function RotationCompliance({ county, schoolId }: { county: string; schoo
   const cands = (candidates?.candidates ?? []).filter((c) => !schoolId || c.schoolId === schoolId);
   const notCounting = (report?.notCounting ?? []).filter((v) => !schoolId || v.sendingSchoolId === schoolId);
   const [names] = useLoad(() => teacherNames(notCounting.map((v) => v.teacherId)), [report, schoolId]);
+  // The names read for this report (a read for an earlier one stays until the next is done).
+  const named = names && notCounting.every((v) => names.has(v.teacherId)) ? names : null;
   return (
     <section aria-labelledby="rotation-h">
       <h2 id="rotation-h">交流轮岗达标</h2>
@@ -133,13 +135,17 @@ export function RotationCompliance({ county, schoolId }: { county: string; schoo
           {notCounting.length > 0 && (
             <>
               <h3>未计入的轮岗（{notCounting.length}）</h3>
-              <ul>
-                {notCounting.map((v) => (
-                  <li key={v.rotationId}>
-                    {names?.get(v.teacherId) ?? v.teacherId}：{label(v.state)}，{label(v.reason)}
-                  </li>
-                ))}
-              </ul>
+              {/* Listed once the teachers' names are read: never their ids meanwhile. */}
+              {!named && <Busy label="正在读取教师姓名" />}
+              {named && (
+                <ul>
+                  {notCounting.map((v) => (
+                    <li key={v.rotationId}>
+                      {named.get(v.teacherId) ?? v.teacherId}：{label(v.state)}，{label(v.reason)}
+                    </li>
+                  ))}
+                </ul>
+              )}
             </>
           )}
         </>

@@ -6,6 +6,7 @@ import { call, newRequestKey } from '../api';
 import { label } from '../labels';
 import { Busy, ErrorBox, Field, today, useLoad } from '../ui';
 import { countySchools, schoolName } from './schools';
+import { whyInChinese } from './mentorship_why';
 
 interface Unpaired {
   teacherId: string;
@@ -138,7 +139,7 @@ export function MentorshipPlanner({ county, schoolId }: { county: string; school
                     <br />
                     <small class="muted">{schoolName(schools, s.mentorSchoolId)}</small>
                   </td>
-                  <td>{s.why}</td>
+                  <td>{whyInChinese(s.why, (id) => schoolName(schools, id))}</td>
                   <td class="outcome">
                     {outcomes[key(s)] ?? (
                       <button type="button" disabled={busy} onClick={() => accept([s])} aria-label={`接受 ${s.menteeName} 与 ${s.mentorName} 结对`}>
@@ -158,7 +159,7 @@ export function MentorshipPlanner({ county, schoolId }: { county: string; school
           <ul>
             {suggested.leftOut.map((l) => (
               <li key={l.menteeId}>
-                {l.menteeName}：{l.why}
+                {l.menteeName}：{whyInChinese(l.why, (id) => schoolName(schools, id))}
               </li>
             ))}
           </ul>
@@ -260,6 +261,12 @@ function PairingCard({ pairing: p, teacherId }: { pairing: Pairing; teacherId: s
   );
 }
 
+// A term as a person says it: "2026-2027-1" is 2026-2027 学年第一学期.
+export function termName(term: string): string {
+  const m = term.match(/^(\d{4}-\d{4})-([12])$/);
+  return m ? `${m[1]} 学年第${m[2] === '1' ? '一' : '二'}学期` : term;
+}
+
 function TermTable({ terms }: { terms: TermProgress[] }) {
   if (terms.length === 0) return <p>还没有到第一个学期。</p>;
   return (
@@ -280,7 +287,7 @@ function TermTable({ terms }: { terms: TermProgress[] }) {
         <tbody>
           {[...terms].reverse().map((t) => (
             <tr key={t.term} data-term={t.term}>
-              <td>{t.term}</td>
+              <td>{termName(t.term)}</td>
               {t.counts.map((c) => (
                 <td key={c.kind} class={c.count < c.expected ? 'bad' : ''} data-kind={c.kind} data-count={c.count}>
                   {c.count}
@@ -317,7 +324,7 @@ function LogActivity({ pairing, onLogged }: { pairing: Pairing; onLogged: () => 
       const r = await call<{ activity: { term: string } }>(`/v1/pairings/${pairing.pairingId}/activities`, {
         body: { requestId: newRequestKey(), activity },
       });
-      setDone(`已记录：${label(kind)}（${date}，${r.activity.term} 学期）`);
+      setDone(`已记录：${label(kind)}（${date}，${termName(r.activity.term)}）`);
       setRemarks('');
       onLogged();
     } catch (err) {

@@ -5,8 +5,8 @@ import { call, newRequestKey } from '../api';
 import { label } from '../labels';
 import { Busy, ErrorBox, Field, today, useLoad } from '../ui';
 import { currentSchoolYear } from './hr_rotation';
-import { SchoolPicker, countySchools, schoolName } from './schools';
-import { RotationList } from './teacher';
+import { SchoolPicker } from './schools';
+import { RotationList, type RotationPage } from './teacher';
 
 const forms = [
   'ROTATION_FORM_REGULAR_TRANSFER',
@@ -20,14 +20,13 @@ const forms = [
 export function SchoolRotations({ county, schoolId }: { county: string; schoolId: string }) {
   const year = currentSchoolYear();
   const [list, error, loading, reload] = useLoad(
-    () => call<{ rotations: never[] }>(`/v1/counties/${county}/rotations`, { query: { schoolId, schoolYear: year } }),
+    () => call<RotationPage>(`/v1/counties/${county}/rotations`, { query: { schoolId, schoolYear: year } }),
     [county, schoolId],
   );
   const [teachers] = useLoad(
     () => call<{ teachers: Array<{ teacherId: string; name: string }> }>(`/v1/counties/${county}/teachers`, { query: { schoolId, 'page.pageSize': 500 } }),
     [county, schoolId],
   );
-  const [schools] = useLoad(() => countySchools(county), [county]);
   const [form, setForm] = useState({
     teacherId: '',
     receivingSchoolId: '',
@@ -65,15 +64,7 @@ export function SchoolRotations({ county, schoolId }: { county: string; schoolId
       <h2 id="srot-h">本校轮岗（{year} 学年）</h2>
       <ErrorBox error={error} />
       {loading && <Busy label="正在读取轮岗" />}
-      {list && (
-        <RotationList
-          rotations={list.rotations.map((r: Record<string, string>) => ({
-            ...r,
-            sendingSchoolId: schoolName(schools, r.sendingSchoolId),
-            receivingSchoolId: schoolName(schools, r.receivingSchoolId),
-          })) as never}
-        />
-      )}
+      {list && <RotationList rotations={list.rotations ?? []} schoolNames={list.schoolNames} />}
       <h3>提出轮岗</h3>
       <form class="form" onSubmit={propose}>
         <Field label="教师">

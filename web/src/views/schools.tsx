@@ -32,8 +32,11 @@ export function countySchools(county: string): Promise<School[]> {
   return hit;
 }
 
+// A school's name; nothing while the county's schools are being read (never the id meanwhile),
+// the id for a school the list does not hold.
 export function schoolName(schools: School[] | null, id: string): string {
-  return schools?.find((s) => s.schoolId === id)?.name ?? id;
+  if (!schools) return '';
+  return schools.find((s) => s.schoolId === id)?.name ?? id;
 }
 
 export function SchoolPicker(props: {

@@ -21,9 +21,48 @@ interface GrowthFile {
   };
 }
 
+// The file's fields as a person names them: a profile change's summary lists the fields changed
+// by their names in the API ("档案信息修改：training_cycle_anchor").
+const fieldNames: Record<string, string> = {
+  national_teacher_id: '全国教师编号',
+  name: '姓名',
+  sex: '性别',
+  birth_date: '出生日期',
+  id_card_number: '身份证号',
+  hire_date: '参加工作日期',
+  school_id: '任职学校',
+  school_joined_on: '到校日期',
+  stage: '学段',
+  subjects: '任教学科',
+  staffed: '是否在编',
+  post_status: '在岗状态',
+  head_teacher_periods: '班主任任职',
+  leadership_posts: '领导职务',
+  education: '学历',
+  qualification: '教师资格',
+  training_cycle_anchor: '继续教育周期起点',
+  phone: '电话',
+  email: '电子邮箱',
+  title: '职称',
+  title_conferred_on: '职称取得日期',
+  backbone_tier: '骨干教师级别',
+  backbone_designated_on: '骨干认定日期',
+  backbone_review_due_on: '骨干复核日期',
+  designations: '荣誉称号',
+  honours: '获奖',
+  latest_appraisal: '最近考核',
+  ethics_veto: '师德一票否决',
+  expected_retirement_date: '预计退休日期',
+};
+
 // Summaries written before the profile service used the enums' Chinese labels name the value
-// ("职称：PROFESSIONAL_TITLE_SENIOR"): said in Chinese here too.
-const readable = (text: string) => text.replace(/\b[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+\b/g, (name) => label(name));
+// ("职称：PROFESSIONAL_TITLE_SENIOR"): said in Chinese here too, and so are changed fields.
+const readable = (text: string) =>
+  text
+    .replace(/\b[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+\b/g, (name) => label(name))
+    .replace(/^(档案信息修改：)(.+)$/, (_, head: string, fields: string) =>
+      head + fields.split('、').map((f) => fieldNames[f.split('.')[0]] ?? f).join('、'),
+    );
 
 export function GrowthFileView({ teacherId }: { teacherId: string }) {
   const [file, error, loading] = useLoad(() => call<GrowthFile>(`/v1/teachers/${teacherId}/growth-file`), [teacherId]);
@@ -105,7 +144,8 @@ export function TrainingCycle({ teacherId }: { teacherId: string }) {
           </label>
           <p>
             按进度此时应有 {hours(s.expectedHours)}
-            {s.shortfallHours > 0 ? `，落后 ${hours(s.shortfallHours)}` : '，进度正常'}；待确认或待审核 {hours(s.pendingHours)}。
+            {s.countedHours < s.expectedHours ? `，落后进度 ${hours(s.expectedHours - s.countedHours)}` : '，进度正常'}
+            {s.remainingHours > 0 ? `；距应修还差 ${hours(s.remainingHours)}` : '；已修满'}；待确认或待审核 {hours(s.pendingHours)}。
           </p>
           {thisYear && (
             <p>
@@ -114,6 +154,7 @@ export function TrainingCycle({ teacherId }: { teacherId: string }) {
             </p>
           )}
           <h3>分项要求</h3>
+          {(s.minimums ?? []).length === 0 && <p>现行政策对各类培训没有分项最低学时要求。</p>}
           <ul>
             {s.minimums.map((m) => (
               <li key={m.name}>
@@ -246,7 +287,15 @@ interface Rotation {
   schoolYear: string;
 }
 
-export function RotationList({ rotations }: { rotations: Rotation[] }) {
+// A list of rotations as the rotation service answers it: the schools' names come with it
+// (schoolNames, from its copy of the county's schools; a teacher may not read other schools).
+export interface RotationPage {
+  rotations: Rotation[];
+  schoolNames?: Record<string, string>;
+}
+
+export function RotationList({ rotations, schoolNames }: RotationPage) {
+  const school = (id: string) => schoolNames?.[id] ?? id;
   if (rotations.length === 0) return <p>没有轮岗记录。</p>;
   return (
     <div class="scroll">
@@ -266,8 +315,8 @@ export function RotationList({ rotations }: { rotations: Rotation[] }) {
             <tr key={r.rotationId}>
               <td>{r.schoolYear}</td>
               <td>{label(r.form)}</td>
-              <td>{r.sendingSchoolId}</td>
-              <td>{r.receivingSchoolId}</td>
+              <td>{school(r.sendingSchoolId)}</td>
+              <td>{school(r.receivingSchoolId)}</td>
               <td>
                 {r.startDate} 至 {r.plannedEndDate}
               </td>
@@ -280,37 +329,14 @@ export function RotationList({ rotations }: { rotations: Rotation[] }) {
   );
 }
 
-// A teacher's rotations with their schools' names (a teacher may read a school, not list the
-// county's: one GetSchool per school named, in parallel; the id where one cannot be read).
-async function rotationsWithSchoolNames(teacherId: string): Promise<{ rotations: Rotation[] }> {
-  const { rotations } = await call<{ rotations: Rotation[] }>(`/v1/teachers/${teacherId}/rotations`);
-  const ids = [...new Set((rotations ?? []).flatMap((r) => [r.sendingSchoolId, r.receivingSchoolId]))];
-  const names = new Map(
-    await Promise.all(
-      ids.map((id) =>
-        call<{ school: { name: string } }>(`/v1/schools/${id}`)
-          .then((s) => [id, s.school.name || id] as const)
-          .catch(() => [id, id] as const),
-      ),
-    ),
-  );
-  return {
-    rotations: (rotations ?? []).map((r) => ({
-      ...r,
-      sendingSchoolId: names.get(r.sendingSchoolId) ?? r.sendingSchoolId,
-      receivingSchoolId: names.get(r.receivingSchoolId) ?? r.receivingSchoolId,
-    })),
-  };
-}
-
 export function MyRotations({ teacherId }: { teacherId: string }) {
-  const [data, error, loading] = useLoad(() => rotationsWithSchoolNames(teacherId), [teacherId]);
+  const [data, error, loading] = useLoad(() => call<RotationPage>(`/v1/teachers/${teacherId}/rotations`), [teacherId]);
   return (
     <section aria-labelledby="myrot-h">
       <h2 id="myrot-h">我的轮岗</h2>
       <ErrorBox error={error} />
       {loading && <Busy label="正在读取轮岗" />}
-      {data && <RotationList rotations={data.rotations} />}
+      {data && <RotationList rotations={data.rotations ?? []} schoolNames={data.schoolNames} />}
     </section>
   );
 }
