@@ -120,6 +120,41 @@ class MentorshipServiceTest : public testing::ServiceFixture<v1::MentorshipServi
   int64_t StreamLength() { return Count({"XLEN", "mentorship:{c:330723}:events"}); }
   int64_t Pairings() { return Count({"HLEN", "mentorship:{c:330723}:pairings"}); }
 
+  // Whether ListUnpaired as of `as_of` says `teacher` lacks a TEACHING mentor (false when the
+  // teacher is not listed).
+  bool LacksTeachingOn(const std::string& as_of, const std::string& teacher) {
+    v1::ListUnpairedRequest req;
+    req.set_county_id(kCounty);
+    req.set_as_of(as_of);
+    v1::ListUnpairedResponse resp;
+    grpc::Status st = Call(&v1::MentorshipService::Stub::ListUnpaired, hr_, req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    for (const v1::UnpairedTeacher& t : resp.teachers()) {
+      if (t.teacher_id() == teacher) return t.lacks_teaching();
+    }
+    return false;
+  }
+
+  // Stores `teacher`'s copy as a service from before dated histories wrote it: 一级 and on duty,
+  // no *_before fields.
+  void StoreCopyWithoutHistories(const std::string& teacher) {
+    v1::TeacherCopy old;
+    old.set_teacher_id(teacher);
+    old.set_county_id(kCounty);
+    old.set_name("教师" + teacher);
+    old.set_school_id(kSchool);
+    old.add_subjects("数学");
+    old.set_hire_date("2005-09-01");
+    old.set_title(common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
+    old.set_post_status(pv1::POST_STATUS_ON_DUTY);
+    ASSERT_TRUE(
+        redis_.pool()
+            .Command({"HSET", "mentorship:{c:330723}:teachers", teacher, old.SerializeAsString()})
+            .ok());
+    ASSERT_TRUE(
+        redis_.pool().Command({"HSET", "mentorship:teacher-county", teacher, kCounty}).ok());
+  }
+
   Principal hr_ = Who(common::v1::ROLE_COUNTY_HR, "hr", kCounty);
   Principal admin_ = Who(common::v1::ROLE_ADMIN, "root");
 };
@@ -352,20 +387,8 @@ TEST_F(MentorshipServiceTest, MentorsAreJudgedOnTheStartDayByTheCopysDatedHistor
   ASSERT_TRUE(s.ok()) << s.error_message();
 
   // Unpaired on 2025-09-01 (the pairing starts the day after), paired on 2025-09-02.
-  auto lacks_teaching = [&](const std::string& as_of) {
-    v1::ListUnpairedRequest req;
-    req.set_county_id(kCounty);
-    req.set_as_of(as_of);
-    v1::ListUnpairedResponse resp;
-    grpc::Status st = Call(&v1::MentorshipService::Stub::ListUnpaired, hr_, req, &resp);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    for (const v1::UnpairedTeacher& t : resp.teachers()) {
-      if (t.teacher_id() == "N1") return t.lacks_teaching();
-    }
-    return false;
-  };
-  EXPECT_TRUE(lacks_teaching("2025-09-01"));
-  EXPECT_FALSE(lacks_teaching("2025-09-02"));
+  EXPECT_TRUE(LacksTeachingOn("2025-09-01", "N1"));
+  EXPECT_FALSE(LacksTeachingOn("2025-09-02", "N1"));
 
   // The retirement is corrected away; delivered again, it stays retracted.
   pv1::TimelineEntry correction;
@@ -380,20 +403,7 @@ TEST_F(MentorshipServiceTest, MentorsAreJudgedOnTheStartDayByTheCopysDatedHistor
   EXPECT_TRUE(s.ok()) << s.error_message();
 
   // M2's copy was stored before histories were kept: 一级 and on duty, no *_before.
-  v1::TeacherCopy old;
-  old.set_teacher_id("M2");
-  old.set_county_id(kCounty);
-  old.set_name("教师M2");
-  old.set_school_id(kSchool);
-  old.add_subjects("数学");
-  old.set_hire_date("2005-09-01");
-  old.set_title(common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
-  old.set_post_status(pv1::POST_STATUS_ON_DUTY);
-  ASSERT_TRUE(
-      redis_.pool()
-          .Command({"HSET", "mentorship:{c:330723}:teachers", "M2", old.SerializeAsString()})
-          .ok());
-  ASSERT_TRUE(redis_.pool().Command({"HSET", "mentorship:teacher-county", "M2", kCounty}).ok());
+  ASSERT_NO_FATAL_FAILURE(StoreCopyWithoutHistories("M2"));
   // Its first post status change (on leave from 2025-10-10) records what held before it.
   pv1::TimelineEntry leave = retired;
   leave.set_entry_id("E-leave");

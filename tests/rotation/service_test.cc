@@ -200,6 +200,28 @@ class RotationServiceTest : public testing::ServiceFixture<v1::RotationService> 
     }
   }
 
+  // After a change of rotation `id` from `from` to `to` by request "x-1" answered with `bytes`:
+  // the answer is the stored rotation, and the change log's last record names it at the
+  // county's version.
+  void ExpectStoredAndLogged(const std::string& id, const std::string& bytes,
+                             v1::RotationState from, v1::RotationState to) {
+    v1::GetRotationRequest get;
+    get.set_rotation_id(id);
+    v1::GetRotationResponse got;
+    ASSERT_TRUE(Call(&v1::RotationService::Stub::GetRotation, hr_, get, &got).ok());
+    EXPECT_EQ(got.SerializeAsString(), bytes);
+    EXPECT_EQ(got.rotation().state(), to);
+    const v1::StateChange& last = got.rotation().history(got.rotation().history_size() - 1);
+    EXPECT_EQ(last.from_state(), from);
+    EXPECT_EQ(last.to_state(), to);
+    EXPECT_EQ(last.request_id(), "x-1");
+    auto version = redis_.pool().Command({"GET", KeyOf("writes")});
+    auto logged = redis_.pool().Command({"ZRANGE", KeyOf("changes"), "-1", "-1"});
+    ASSERT_TRUE(version.ok() && logged.ok());
+    ASSERT_EQ(logged->size(), 1u);
+    EXPECT_EQ((*logged)[0].str(), absl::StrCat(version->str(), ":r:", id));
+  }
+
   // The service's key `name` of `county` ("rotation:{c:<county>}:<name>").
   static std::string KeyOf(const std::string& name, const std::string& county = kCounty) {
     return absl::StrCat("rotation:{c:", county, "}:", name);
@@ -509,22 +531,7 @@ TEST_F(RotationServiceTest, RejectCancelAndCompleteAreOneScriptEach) {
     ASSERT_TRUE(first.status.ok()) << first.status.error_message();
     ExpectOneScriptAlone();
     EXPECT_EQ(StreamLength(), events_before + 1);
-    // The answer is the stored rotation, and the change log names it at the county's version.
-    v1::GetRotationRequest get;
-    get.set_rotation_id(c.id);
-    v1::GetRotationResponse got;
-    ASSERT_TRUE(Call(&v1::RotationService::Stub::GetRotation, hr_, get, &got).ok());
-    EXPECT_EQ(got.SerializeAsString(), first.bytes);
-    EXPECT_EQ(got.rotation().state(), c.to);
-    const v1::StateChange& last = got.rotation().history(got.rotation().history_size() - 1);
-    EXPECT_EQ(last.from_state(), c.from);
-    EXPECT_EQ(last.to_state(), c.to);
-    EXPECT_EQ(last.request_id(), "x-1");
-    auto version = redis_.pool().Command({"GET", KeyOf("writes")});
-    auto logged = redis_.pool().Command({"ZRANGE", KeyOf("changes"), "-1", "-1"});
-    ASSERT_TRUE(version.ok() && logged.ok());
-    ASSERT_EQ(logged->size(), 1u);
-    EXPECT_EQ((*logged)[0].str(), absl::StrCat(version->str(), ":r:", c.id));
+    ExpectStoredAndLogged(c.id, first.bytes, c.from, c.to);
 
     // The retry, now that the state check would refuse it: the same bytes, nothing written.
     const RawAnswer retry = RawCall(c.method, *c.request, hr_);
