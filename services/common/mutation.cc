@@ -48,6 +48,14 @@ absl::Status BodyError(int code, absl::string_view message, absl::string_view fi
   return status;
 }
 
+absl::Status ReusedRequestId(absl::string_view request_id) {
+  return BodyError(static_cast<int>(absl::StatusCode::kInvalidArgument),
+                   absl::StrCat("request_id '", request_id,
+                                "' was already used for a different request by the same "
+                                "principal and method; send a new request_id for a new request"),
+                   "request_id");
+}
+
 std::string Hex(const unsigned char* bytes, size_t n) {
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(bytes), n));
 }
@@ -152,13 +160,7 @@ absl::StatusOr<MutationResult> Mutation::Decode(const redis::Reply& reply,
     }
     return result;
   }
-  if (kind == "mismatch") {
-    return BodyError(static_cast<int>(absl::StatusCode::kInvalidArgument),
-                     absl::StrCat("request_id '", request.request_id,
-                                  "' was already used for a different request by the same "
-                                  "principal and method; send a new request_id for a new request"),
-                     "request_id");
-  }
+  if (kind == "mismatch") return ReusedRequestId(request.request_id);
   if (kind == "err" && reply.size() == 4) {
     const int64_t code = reply[1].integer();
     if (code <= 0 || code > static_cast<int64_t>(absl::StatusCode::kUnauthenticated)) {
@@ -285,6 +287,23 @@ common::v1::Event NewEvent(absl::string_view source, absl::string_view type,
   event.set_source(std::string(source));
   event.set_recorded_at_ms(absl::ToUnixMillis(recorded_at));
   return event;
+}
+
+absl::StatusOr<std::optional<std::string>> StoredAnswer(redis::Pool& pool,
+                                                        const MutationRequest& mutation) {
+  if (mutation.idempotency_key.empty()) return std::nullopt;
+  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool.Command({"GET", mutation.idempotency_key}));
+  if (reply.is_nil()) return std::nullopt;
+  const absl::string_view record = reply.str();
+  const size_t newline = record.find('\n');
+  if (newline == absl::string_view::npos) {
+    return absl::DataLossError(
+        absl::StrCat("the stored answer of request_id '", mutation.request_id, "' is unreadable"));
+  }
+  if (record.substr(0, newline) != mutation.fingerprint) {
+    return ReusedRequestId(mutation.request_id);
+  }
+  return std::string(record.substr(newline + 1));
 }
 
 }  // namespace shidang

@@ -76,6 +76,7 @@
 //   absl::StatusOr<MutationResult> r = kAddHours.Run(pool, m);
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -195,6 +196,14 @@ std::string Fingerprint(const google::protobuf::Message& request);
 absl::Status AttachIdempotency(MutationRequest& mutation, absl::string_view service,
                                absl::string_view hash_tag, absl::string_view actor,
                                absl::string_view method, const google::protobuf::Message& request);
+
+// The answer stored for `mutation`'s request (its idempotency record, filled by
+// AttachIdempotency), read by a use case before any state check so that a retry gets the first
+// answer whatever happened since: nullopt when the request has no request_id or nothing is stored
+// for it yet; INVALID_ARGUMENT naming request_id when the id was used for a different request;
+// DATA_LOSS when the record is not "<fingerprint>\n<payload>".
+absl::StatusOr<std::optional<std::string>> StoredAnswer(redis::Pool& pool,
+                                                        const MutationRequest& mutation);
 
 // One event of a batch stream entry: its serialized envelope, then bytes the writer appends to
 // it (an encoded field protobuf merges in, as emit(i, extra) appends; "" none).

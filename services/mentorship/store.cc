@@ -244,16 +244,7 @@ absl::StatusOr<std::optional<std::string>> MentorshipStore::FirstAnswer(absl::st
   MutationRequest m;
   SHIDANG_RETURN_IF_ERROR(AttachIdempotency(m, kServiceName, CountyTag(county_id), write.actor,
                                             write.method, *write.request));
-  if (m.idempotency_key.empty()) return std::nullopt;
-  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command({"GET", m.idempotency_key}));
-  if (reply.is_nil()) return std::nullopt;
-  // The record is "<fingerprint>\n<payload>" (mutation.h).
-  const absl::string_view record = reply.str();
-  const size_t newline = record.find('\n');
-  if (newline == absl::string_view::npos || record.substr(0, newline) != m.fingerprint) {
-    return std::nullopt;
-  }
-  return std::string(record.substr(newline + 1));
+  return StoredAnswer(pool_, m);
 }
 
 // ---- pairings

@@ -134,12 +134,13 @@ class MentorshipStore {
 
   // The answer a write with this request id already got (STYLE: a retry is answered with the
   // first answer before any state is checked), or nullopt when there is none (no request id, a
-  // first attempt, an expired record, or the id used for a different request, which the write's
-  // own script then refuses). The kit's AnswerStore (replay.h) answers most retries before the use
-  // case runs, but not two: a process that died after the write's script and before its answer
-  // was stored, and the rows of a CreatePairings call that failed part way (its answer is never
-  // stored); there the rules, which run before the script, would refuse what the first attempt
-  // made (tests/mentorship/service_test.cc ARetryWhoseStoredAnswerWasLostGetsTheFirstAnswer).
+  // first attempt, an expired record); INVALID_ARGUMENT naming request_id when the id was used for
+  // a different request, also before any state check (the kit's StoredAnswer). The kit's
+  // AnswerStore (replay.h) answers most retries before the use case runs, but not two: a process
+  // that died after the write's script and before its answer was stored, and the rows of a
+  // CreatePairings call that failed part way (its answer is never stored); there the rules, which
+  // run before the script, would refuse what the first attempt made
+  // (tests/mentorship/service_test.cc ARetryWhoseStoredAnswerWasLostGetsTheFirstAnswer).
   absl::StatusOr<std::optional<std::string>> FirstAnswer(absl::string_view county_id,
                                                          const WriteContext& write);
 

@@ -275,28 +275,13 @@ absl::StatusOr<v1::Rotation> RotationStore::Approve(const ApprovalWrite& approva
 
 absl::StatusOr<std::optional<v1::Rotation>> RotationStore::AnsweredBefore(
     absl::string_view county_id, const WriteContext& write) {
+  if (write.request == nullptr) return std::nullopt;
   MutationRequest m;
-  if (write.request != nullptr) {
-    SHIDANG_RETURN_IF_ERROR(AttachIdempotency(m, kServiceName, CountyTag(county_id), write.actor,
-                                              write.method, *write.request));
-  }
-  if (m.idempotency_key.empty()) return std::nullopt;
-  SHIDANG_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command({"GET", m.idempotency_key}));
-  if (reply.is_nil()) return std::nullopt;
-  // The kit's record: "<fingerprint>\n<payload>" (services/common/mutation.h).
-  const absl::string_view record = reply.str();
-  const size_t newline = record.find('\n');
-  if (newline == absl::string_view::npos) {
-    return absl::DataLossError(absl::StrCat("stored answer of ", write.method, " unreadable"));
-  }
-  if (record.substr(0, newline) != m.fingerprint) {
-    return InvalidField("request_id", "reused",
-                        absl::StrCat("request_id '", m.request_id,
-                                     "' was already used for a different request by the same "
-                                     "principal and method; send a new request_id for a new "
-                                     "request"));
-  }
-  return Parse<v1::Rotation>(record.substr(newline + 1), "rotation");
+  SHIDANG_RETURN_IF_ERROR(AttachIdempotency(m, kServiceName, CountyTag(county_id), write.actor,
+                                            write.method, *write.request));
+  SHIDANG_ASSIGN_OR_RETURN(std::optional<std::string> answer, StoredAnswer(pool_, m));
+  if (!answer.has_value()) return std::nullopt;
+  return Parse<v1::Rotation>(*answer, "rotation");
 }
 
 // ---- deferrals

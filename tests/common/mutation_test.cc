@@ -152,6 +152,30 @@ TEST_F(MutationTest, SameRequestIdForADifferentRequestIsInvalidArgument) {
   EXPECT_EQ(StreamLength(), 1);
 }
 
+// What a use case reads before its state checks: the first answer, a refusal of the same id for
+// a different request, nothing for a new id or none.
+TEST_F(MutationTest, StoredAnswerIsTheFirstAnswerOrARefusalOfAReusedId) {
+  auto none = StoredAnswer(pool(), AddHours("r1", "24"));
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(add_hours_.Run(pool(), AddHours("r1", "24")).ok());
+  ASSERT_TRUE(add_hours_.Run(pool(), AddHours("r2", "12")).ok());
+
+  auto first = StoredAnswer(pool(), AddHours("r1", "24"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(first->has_value());
+  EXPECT_EQ(**first, "24");
+  auto reused = StoredAnswer(pool(), AddHours("r1", "25"));
+  EXPECT_EQ(reused.status().code(), absl::StatusCode::kInvalidArgument) << reused.status();
+  EXPECT_THAT(reused.status().message(), HasSubstr("request_id 'r1' was already used"));
+  auto fresh = StoredAnswer(pool(), AddHours("r3", "24"));
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_FALSE(fresh->has_value());
+  auto without_id = StoredAnswer(pool(), AddHours("", "24"));
+  ASSERT_TRUE(without_id.ok()) << without_id.status();
+  EXPECT_FALSE(without_id->has_value());
+}
+
 TEST_F(MutationTest, BodyErrorKeepsItsCodeAndWritesNothing) {
   ASSERT_TRUE(pool().Command({"HSET", TeacherKey(), "frozen", "1"}).ok());
   MutationRequest m = AddHours("r1", "24");

@@ -216,6 +216,19 @@ TEST_F(MentorshipServiceTest, ARetryWhoseStoredAnswerWasLostGetsTheFirstAnswer) 
   EXPECT_EQ(ended_again.SerializeAsString(), ended.SerializeAsString());
   EXPECT_EQ(StreamLength(), events);
   EXPECT_EQ(Pairings(), 1);
+
+  // The same id for a different request, its AnswerStore record lost again: refused as such,
+  // before the state check that would say the pairing is no longer active.
+  answers = redis_.pool().Command({"KEYS", "mentorship:{rq:*"});
+  ASSERT_TRUE(answers.ok());
+  for (size_t i = 0; i < answers->size(); ++i) {
+    ASSERT_TRUE(redis_.pool().Command({"DEL", std::string((*answers)[i].str())}).ok());
+  }
+  end.set_reason("另一个原因");
+  s = Call(&v1::MentorshipService::Stub::EndPairing, hr_, end, &ended_again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("request_id"));
+  EXPECT_EQ(StreamLength(), events);
 }
 
 TEST_F(MentorshipServiceTest, EachRefusalNamesItsReasonAndWritesNothing) {
