@@ -100,6 +100,79 @@ async function controlsLabelled(page, where) {
   assert.deepEqual(unnamed, [], `${where}: every control has a label`);
 }
 
+// Words in Latin letters a Chinese page may show: formats and units people know by these names.
+const latinAllowed = new Set(['CSV', 'UTF', 'GB', 'Excel', 'KB', 'MB']);
+
+// No English on screen, the browser's own controls included: the visible text (outside what the
+// page marks translate="no": usernames, file names, ids a person typed), the names and hints of
+// controls (aria-label, placeholder, title), the options of visible lists, and the text inside
+// visible native controls (a date field's 年/月/日, which Chromium draws in its UI language: it
+// needs chromium-l10n and a zh_CN LANGUAGE, see the launch below). A word of two or more Latin
+// letters (birth_date, demo.teacher, mm) counts unless allowed above; numbers, dates and ids that
+// mix in digits (S330723-1d4e43dafb, UTF-8) do not.
+async function noEnglish(page, where) {
+  const words = (text) => (text.match(/[A-Za-z0-9_.-]+/g) ?? []).filter((w) => /[A-Za-z]{2}/.test(w) && !/\d/.test(w) && !latinAllowed.has(w));
+  const shown = await page.evaluate(() => {
+    const out = [];
+    const skip = (el) => !el || el.closest('[translate=no], script, style, noscript') || !el.checkVisibility({ visibilityProperty: true });
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (n.nodeValue.trim() && !skip(n.parentElement)) out.push(n.nodeValue);
+    }
+    for (const el of document.querySelectorAll('[aria-label], [placeholder], [title], img[alt], input[type=button], input[type=submit]')) {
+      if (skip(el)) continue;
+      for (const a of ['aria-label', 'placeholder', 'title', 'alt']) if (el.hasAttribute(a)) out.push(el.getAttribute(a));
+      if (el.matches('input[type=button], input[type=submit]')) out.push(el.value);
+    }
+    for (const o of document.querySelectorAll('select option')) if (!skip(o.parentElement.closest('select'))) out.push(o.textContent);
+    return out;
+  });
+  const drawn = await nativeControlText(page);
+  const english = [...new Set([...shown, ...drawn].flatMap(words))];
+  assert.deepEqual(english, [], `${where}: English on screen (${[...shown, ...drawn].filter((t) => words(t).length).slice(0, 5).join(' | ')})`);
+}
+
+// The text Chromium draws inside visible native controls (their user-agent shadow roots, which
+// the page's own DOM does not reach): read through the DevTools protocol.
+async function nativeControlText(page) {
+  const cdp = await page.createCDPSession();
+  try {
+    const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
+    const hosts = [];
+    const collect = (node, into) => {
+      if (node.nodeType === 3 && node.nodeValue.trim()) into.push(node.nodeValue);
+      if (node.nodeName === 'STYLE') return;
+      for (const child of [...(node.shadowRoots ?? []), ...(node.children ?? [])]) collect(child, into);
+    };
+    const walk = (node) => {
+      const ua = (node.shadowRoots ?? []).filter((r) => r.shadowRootType === 'user-agent');
+      if (ua.length && /^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(node.nodeName)) {
+        const text = [];
+        for (const r of ua) collect(r, text);
+        if (text.length) hosts.push({ backendNodeId: node.backendNodeId, text });
+      }
+      for (const child of node.children ?? []) walk(child);
+      for (const r of node.shadowRoots ?? []) if (r.shadowRootType !== 'user-agent') walk(r);
+    };
+    walk(root);
+    const out = [];
+    for (const h of hosts) {
+      const { object } = await cdp.send('DOM.resolveNode', { backendNodeId: h.backendNodeId });
+      const { result } = await cdp.send('Runtime.callFunctionOn', {
+        objectId: object.objectId,
+        // Drawn, larger than the 1-px box of a visually hidden input, and not marked as data.
+        functionDeclaration:
+          'function () { const r = this.getBoundingClientRect(); return this.checkVisibility({ visibilityProperty: true }) && r.width > 1 && r.height > 1 && !this.closest("[translate=no]"); }',
+        returnByValue: true,
+      });
+      if (result.value) out.push(...h.text);
+    }
+    return out;
+  } finally {
+    await cdp.detach();
+  }
+}
+
 // Nothing on screen is an API code a person cannot read (an enum's or a status's name).
 async function noRawCodes(page, where) {
   const text = await page.$eval('main', (m) => m.innerText);
@@ -113,6 +186,19 @@ async function noRawIds(page, where) {
   const text = await page.$eval('main', (m) => m.innerText);
   const ids = text.match(/\b(?:S\d{6}-[0-9a-f]{10}|T[0-9a-f]{16}|C[0-9a-f]{12}-P\S+|P\d{6}-[A-Za-z0-9]+|RT\d{6}-[0-9a-f]+|MP\d{6}-[0-9a-f]+)\b/g) ?? [];
   assert.deepEqual(ids, [], `${where}: no ids shown where a name belongs`);
+}
+
+// A view fits a phone's width: the page does not scroll sideways, nor does any box inside it (a
+// wide table scrolling in its frame hides its last columns on a phone).
+async function fitsPhone(page, where) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `${where} fits a phone's width (overflow ${overflow}px)`);
+  const inner = await page.$$eval('main *', (els) =>
+    els
+      .filter((e) => e.scrollWidth > e.clientWidth + 1 && /auto|scroll/.test(getComputedStyle(e).overflowX))
+      .map((e) => `${e.outerHTML.slice(0, 60)}… ${e.scrollWidth - e.clientWidth}px`),
+  );
+  assert.deepEqual(inner, [], `${where}: nothing scrolls sideways inside the view`);
 }
 
 async function shot(page, name) {
@@ -202,6 +288,7 @@ async function countyHr(page, platform, figures) {
   await settle(page);
   await noErrors(page, 'training');
   await controlsLabelled(page, 'county_hr training');
+  await noEnglish(page, 'county_hr training');
   await noRawCodes(page, 'county_hr training');
   await noRawIds(page, 'county_hr training');
   const counts = await page.$eval('[data-testid=training-figures]', (e) => e.textContent);
@@ -220,6 +307,7 @@ async function countyHr(page, platform, figures) {
   await openView(page, '轮岗达标');
   await noErrors(page, 'rotation');
   await controlsLabelled(page, 'county_hr rotation');
+  await noEnglish(page, 'county_hr rotation');
   await noRawCodes(page, 'county_hr rotation');
   await noRawIds(page, 'county_hr rotation');
   await shot(page, 'county_hr-rotation');
@@ -230,6 +318,7 @@ async function countyHr(page, platform, figures) {
   await openView(page, '师徒结对');
   await noErrors(page, 'mentorship');
   await controlsLabelled(page, 'county_hr mentorship');
+  await noEnglish(page, 'county_hr mentorship');
   await page.waitForSelector('[data-testid=unpaired-figures]', { timeout: 30_000 });
   log('mentorship:', await page.$eval('[data-testid=unpaired-figures]', (e) => e.textContent));
   const suggestion = await page
@@ -250,6 +339,7 @@ async function countyHr(page, platform, figures) {
 
   await openView(page, '名册导入');
   await controlsLabelled(page, 'county_hr roster');
+  await noEnglish(page, 'county_hr roster');
   const schools = await api(page, '/v1/counties/330723/schools?page.pageSize=1');
   const rosterPath = join(out, 'roster-with-a-bad-row.csv');
   writeFileSync(rosterPath, badRoster(schools.schools[0].schoolCode || schools.schools[0].name));
@@ -260,11 +350,13 @@ async function countyHr(page, platform, figures) {
   const named = await page.$$eval('.bad-rows tbody tr', (trs) => trs.map((tr) => tr.textContent));
   log('roster import named:', named.join(' | '));
   assert.ok(named.some((t) => /第 3 行/.test(t) && /出生日期/.test(t)), 'the bad row (line 3, 出生日期) is named');
+  await noEnglish(page, 'county_hr roster with a bad row');
   await shot(page, 'county_hr-roster');
 
   await openView(page, '现行政策');
   await noErrors(page, 'policy');
   await controlsLabelled(page, 'county_hr policy');
+  await noEnglish(page, 'county_hr policy');
   await noRawCodes(page, 'county_hr policy');
   // A value set by the county says so by the county's name, not its code.
   await page.waitForFunction(() => /县级 武义县/.test(document.querySelector('main').innerText), { timeout: 30_000 });
@@ -301,6 +393,7 @@ async function reviewQueue(page, known) {
   assert.ok(schools.length >= 2, `the county-wide queue spans schools (${schools.join(', ')})`);
   await shot(page, 'county_hr-reviews');
   await controlsLabelled(page, 'county_hr reviews');
+  await noEnglish(page, 'county_hr reviews');
   await noRawCodes(page, 'county_hr reviews');
 
   // Two reports of two schools approved at once from the county-wide list.
@@ -335,6 +428,7 @@ async function reviewQueue(page, known) {
   await page.click('button[data-action=reject]');
   await page.waitForSelector('main .error', { timeout: 10_000 });
   assert.match(await page.$eval('main .error', (e) => e.textContent), /理由/, 'a rejection without a reason is refused on the page');
+  await noEnglish(page, 'county_hr reviews refused');
   await page.type('input[name=reason]', '佐证材料不清晰，请补充盖章证明');
   await page.click('button[data-action=reject]');
   await page.waitForFunction((id) => /已驳回/.test(document.querySelector(`tr[data-record="${id}"] .outcome`)?.textContent ?? ''), { timeout: 30_000 }, target.record);
@@ -389,6 +483,7 @@ async function newTeacherAccount(page, username, teacherId) {
 async function accountAdmin(page, pairing) {
   await openView(page, '账号管理');
   await controlsLabelled(page, 'county_hr accounts');
+  await noEnglish(page, 'county_hr accounts');
   const sizes = new Map();
   for (const t of await countyTeachers(page)) sizes.set(t.schoolId, (sizes.get(t.schoolId) ?? 0) + 1);
   // A small school apart from the pairing's (its two teachers get accounts one by one below).
@@ -421,6 +516,7 @@ async function accountAdmin(page, pairing) {
   assert.match(bad.text, /用户名.*3–64 位/, `a bad username is named with what is allowed (${bad.text})`);
   const twice = await newTeacherAccount(page, `again.${stamp}`, pairing.menteeId);
   assert.match(twice.text, /已有账号/, `a second account for a teacher is refused in words (${twice.text})`);
+  await noEnglish(page, 'county_hr accounts refused');
   await shot(page, 'county_hr-accounts-refused');
 
   await page.select('select[name=list-school]', small);
@@ -461,11 +557,11 @@ async function walk(page, role, mobile) {
     await openView(page, label, mobile);
     await noErrors(page, `${role} ${label}`);
     await controlsLabelled(page, `${role} ${label}`);
+    await noEnglish(page, `${role} ${label}`);
     await noRawCodes(page, `${role} ${label}`);
     await noRawIds(page, `${role} ${label}`);
     if (mobile) {
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 1, `${label} fits a phone's width (overflow ${overflow}px)`);
+      await fitsPhone(page, label);
     }
     await shot(page, `${role}-${label}`);
   }
@@ -499,6 +595,7 @@ async function teacher(page) {
   await noErrors(page, 'log a training');
   const done = await page.$eval('main .ok', (e) => e.textContent);
   assert.match(done, /待审核|待机构确认|已计入/);
+  await noEnglish(page, 'teacher logged');
   await shot(page, 'teacher-logged');
 }
 
@@ -516,11 +613,12 @@ async function trainingCentre(page) {
   for (const c of toCome) assert.ok(c[5] === '报名中' && Number(c[3].split('/')[0]) > 0, `a coming course is open with teachers enrolled: ${c.join(' | ')}`);
   log(`centre: ${begun.length} courses closed with completions, ${toCome.length} open (${toCome.map((c) => c[3]).join(', ')} enrolled)`);
   await openView(page, '上传结业名单');
-  const course = await page.$$eval('main select option', (os) => os.map((o) => o.value).find((v) => v));
-  assert.ok(course, 'the centre has a course');
+  const [course, firstDay] = await page.$$eval('main select option', (os) => os.filter((o) => o.value).map((o) => [o.value, /(\d{4}-\d{2}-\d{2})）$/.exec(o.textContent)?.[1]])[0] ?? []);
+  assert.ok(course && firstDay, 'the centre has a course begun');
   await page.select('main select', course);
   const path = join(out, 'completions.csv');
-  writeFileSync(path, 'teacher_id,hours,completed_on\nno-such-teacher,3,2026-01-10\nanother-missing,2,2026-01-10\n');
+  // One row names no teacher of the platform (on the course's first day), one a day before it.
+  writeFileSync(path, `teacher_id,hours,completed_on\nno-such-teacher,1,${firstDay}\nanother-missing,2,2020-01-10\n`);
   await (await page.$('input[type=file]')).uploadFile(path);
   await page.click('main form button[type=submit]');
   await page.waitForSelector('main table tbody tr, main .error', { timeout: 60_000 });
@@ -528,6 +626,10 @@ async function trainingCentre(page) {
   const outcomes = await page.$$eval('main table tbody tr', (trs) => trs.map((tr) => tr.textContent));
   log('completion outcomes:', outcomes.join(' | '));
   assert.equal(outcomes.length, 2, 'an outcome per row');
+  // Each refusal says in Chinese which column and what to do, not the service's English.
+  assert.match(outcomes[0], /教师编号：找不到这位教师/, `an unknown teacher is named (${outcomes[0]})`);
+  assert.match(outcomes[1], /完成日期应在课程的/, `a day outside the course is named with its dates (${outcomes[1]})`);
+  await noEnglish(page, 'completion outcomes');
   await shot(page, 'training_center-completions');
 }
 
@@ -536,7 +638,7 @@ async function trainingCentre(page) {
 async function pairedTeacher(browser, platform, who, account, pairing) {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
-  await page.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true });
+  await page.setViewport({ width: 375, height: 812, isMobile: true, hasTouch: true });
   await page.goto(platform.url, { waitUntil: 'load' });
   await page.type('input[name=username]', account.username);
   await page.type('input[name=password]', account.password);
@@ -559,8 +661,8 @@ async function pairedTeacher(browser, platform, who, account, pairing) {
   await page.waitForSelector(`${card} form .ok, ${card} form .error`, { timeout: 30_000 });
   await noErrors(page, `${who} logs an activity`);
   await page.waitForFunction((sel, n) => Number(document.querySelector(sel)?.dataset.count ?? 0) > n, { timeout: 30_000 }, `${card} tr[data-term] td[data-kind=${kind}]`, before);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 1, `我的结对 fits a phone's width (overflow ${overflow}px)`);
+  await fitsPhone(page, '我的结对');
+  await noEnglish(page, `${who} logged`);
   await shot(page, `${who}-mentorship-logged`);
   const progress = await api(page, `/v1/pairings/${pairing.pairingId}/progress`);
   const term = progress.progress.terms.at(-1);
@@ -628,6 +730,9 @@ const browser = await puppeteer.launch({
   executablePath: args.chromium,
   headless: true,
   args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--lang=zh-CN'],
+  // Chromium on Linux takes its UI language (what it draws in date fields and the like) from
+  // LANGUAGE, not --lang; zh-CN needs Debian's chromium-l10n (deploy/install-deps.sh).
+  env: { ...process.env, LANGUAGE: 'zh_CN:zh', LANG: 'zh_CN.UTF-8' },
 });
 const figures = { build: readFileSync(args.build_summary, 'utf8') ? JSON.parse(readFileSync(args.build_summary, 'utf8')) : {} };
 const pageErrors = [];
@@ -638,9 +743,10 @@ try {
     const page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(`${role}: ${e.message}`));
     const mobile = role === 'teacher';
-    await page.setViewport(mobile ? { width: 390, height: 844, isMobile: true, hasTouch: true } : { width: 1280, height: 900 });
+    await page.setViewport(mobile ? { width: 375, height: 812, isMobile: true, hasTouch: true } : { width: 1280, height: 900 });
     await page.goto(platform.url, { waitUntil: 'load' });
     await shot(page, `${role}-signin`);
+    await noEnglish(page, `${role} sign-in`);
     const { t0, how } = await signIn(page, platform, role);
     await page.waitForSelector('nav#menu a', { timeout: 30_000 });
     const menu = await page.$$eval('nav#menu a', (as) => as.map((a) => a.textContent));

@@ -248,7 +248,7 @@ function Shell() {
         </button>
         <strong class="brand">师档</strong>
         <span class="who">
-          {scope?.name || session.value!.username} · {roleLabels[principal.role] ?? principal.role}
+          <span translate={false}>{scope?.name || session.value!.username}</span> · {roleLabels[principal.role] ?? principal.role}
         </span>
         <a
           href="/account"

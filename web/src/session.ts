@@ -84,7 +84,11 @@ export function onSignedIn(hook: (p: Principal) => void): void {
 }
 
 export async function signIn(username: string, password: string): Promise<void> {
-  const answer = await call<SessionJson>('/v1/sessions', { body: { username, password }, auth: false });
+  const answer = await call<SessionJson>('/v1/sessions', { body: { username, password }, auth: false }).catch((e) => {
+    // At sign-in, 401 is a wrong username or password (a locked account answers the same).
+    if (e instanceof ApiError && e.status === 'UNAUTHENTICATED') e.advice = '用户名或密码不对，请重新输入。连续输错 5 次，账号将锁定 15 分钟。';
+    throw e;
+  });
   // The browser test's figures count the dashboard's time from here (the password check is the
   // account service's deliberate cost).
   performance.mark('signed-in');

@@ -1,7 +1,7 @@
 // Small pieces every view shares: an error shown as what to do, progress, a labelled field.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, adviceFor } from './api';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { ApiError, Violation, adviceFor } from './api';
 
 const fieldNames: Record<string, string> = {
   username: '用户名',
@@ -41,6 +41,21 @@ const fieldNames: Record<string, string> = {
   grade: '考核等次',
   remarks: '评语',
   by_teacher_id: '记录人',
+  planned_end_date: '计划结束日期',
+  receiving_school_id: '接收学校',
+  sending_school_id: '派出学校',
+  to_school_id: '接收学校',
+  mentor_id: '导师',
+  mentee_id: '新教师',
+  form: '交流形式',
+  note: '备注',
+  from_date: '起始日期',
+  to_date: '截止日期',
+  school_year: '学年',
+  stage: '阶段',
+  name: '名称',
+  rows: '名单',
+  file_ref_or_description: '佐证材料',
 };
 
 // The services' rules (a violation's `rule`) said in Chinese; the service's own description
@@ -74,28 +89,90 @@ const rowRuleHints: Record<string, string> = {
   exists_different: '平台上已有同名记录，但其他信息不同',
   unknown_school: '找不到这所学校：请先导入学校名册，或核对学校代码、名称',
   length: '内容太长，请删减',
+  enum: '不是可选的值，请按名册模板填写',
+  not_future: '不能晚于今天',
+  after_birth: '应晚于出生日期',
+  after_hire: '应不早于参加工作时间',
+  date_range: '日期不在允许的范围内',
+  format: '格式不对，请核对',
+  email: '电子邮箱格式不对',
+  count: '数量不对，请核对',
+  derived_fields: '与身份证号中的出生日期或性别不一致',
+};
+
+// A rule said in Chinese whatever field it names (the services' rule names, services/*/).
+const anyFieldHints: Record<string, string> = {
+  required: '必填，不能为空',
+  date_format: '应为存在的日期，写作 年-月-日（如 2026-09-01）',
+  hours: '应为大于 0 的学时数，以 0.5 学时为单位',
+  not_future: '不能晚于今天',
+  before_completed: '开始日期不能晚于完成日期',
+  order: '结束日期不能早于开始日期',
+  within_course: '应在课程的起止日期之内，学时不超过课程学时',
+  length: '长度不符合要求，请删减或补全',
+  max_length: '内容太长，请删减',
+  enum: '请从列表中选择',
+  format: '格式不对，请核对',
+  range: '超出允许的范围',
+  exists: '已经存在',
+  duplicate: '与前面的一行重复',
+  unknown_teacher: '找不到这位教师，请核对教师编号',
+  unknown_course: '找不到这门课程',
+  unknown_school: '找不到这所学校',
+  not_open: '课程没有向这位教师所在的县开放',
+  departed: '这位教师已退休或调离，此日及以后不能计入',
+  same_school: '派出学校与接收学校不能相同',
+  self: '不能选择本人',
+  outside_region: '不在您管辖的地区内',
+  wrong: '不正确',
+  characters: '含有不允许的字符',
+  not_username: '不能与用户名相同',
+  kind_not_allowed: '这类活动不能在这里记录',
 };
 
 export function rowViolationText(rule: string | undefined, description: string): string {
-  return (rule && rowRuleHints[rule]) || description;
+  return (rule && rowRuleHints[rule]) || (chinese.test(description) ? description : '内容不符合要求，请按名册模板核对这一格');
 }
 
-export function violationText(field: string, rule: string | undefined, description: string): string {
-  const last = field.split('.').pop() ?? field;
-  return (rule && ruleHints[`${last}:${rule}`]) || description;
+// What to do about a field's problem, in Chinese; null when the page knows no words for the
+// rule (the box then says so and folds the service's own words away).
+export function violationHint(field: string, rule: string | undefined, description = ''): string | null {
+  const last = lastPart(field);
+  return (rule && (ruleHints[`${last}:${rule}`] ?? anyFieldHints[rule])) || (chinese.test(description) ? description : null);
+}
+
+// Words the page wrote itself (a check before any call) are Chinese and shown as they are.
+const chinese = /[\u4e00-\u9fff]/;
+
+// "rows[3].hours" → "hours"; "evidence.file_ref" → "file_ref".
+function lastPart(field: string): string {
+  return (field.split('.').pop() ?? field).replace(/\[\d+\]$/, '');
 }
 
 export function fieldName(field: string): string {
-  const last = field.split('.').pop() ?? field;
-  return fieldNames[field] ?? fieldNames[last] ?? field;
+  return fieldNames[field] ?? fieldNames[lastPart(field)] ?? (chinese.test(field) ? field : '填写的内容');
 }
 
 export function ErrorBox({ error }: { error: unknown }) {
   if (!error) return null;
   if (!(error instanceof ApiError)) {
+    // The page's own checks speak Chinese; anything else (a script's error) is folded away.
+    const message = String((error as Error)?.message ?? error);
     return (
       <div class="error" role="alert">
-        出错了：{String((error as Error)?.message ?? error)}
+        {chinese.test(message) ? (
+          message
+        ) : (
+          <>
+            <p>
+              <strong>页面出错了，请刷新后重试；仍不行请联系管理员。</strong>
+            </p>
+            <details class="muted">
+              <summary>技术信息</summary>
+              <span translate={false}>{message}</span>
+            </details>
+          </>
+        )}
       </div>
     );
   }
@@ -106,22 +183,16 @@ export function ErrorBox({ error }: { error: unknown }) {
       <p>
         <strong>{error.advice ?? adviceFor(error.status)}</strong>
       </p>
-      {/* The service's own words are for whoever supports the page: folded away, not the message. */}
-      {!error.advice && fields.length === 0 && rows.length === 0 && error.message ? (
-        <details class="muted">
-          <summary>技术信息</summary>
-          {error.message}
-        </details>
-      ) : null}
       {fields.length > 0 && (
         <ul>
           {fields.map((v, i) => (
             <li key={i}>
-              <strong>{fieldName(v.field ?? '')}</strong>：{violationText(v.field ?? '', v.rule, v.description)}
+              <strong>{fieldName(v.field ?? '')}</strong>：{violationHint(v.field ?? '', v.rule, v.description) ?? '不符合要求，请核对后重试（详见技术信息）'}
             </li>
           ))}
         </ul>
       )}
+      <TechnicalDetails error={error} fields={fields} rows={rows} />
       {rows.length > 0 && (
         <div class="scroll">
           <p>共 {rows.length} 行有误，什么都没有写入。请修改这些行后重新上传：</p>
@@ -137,7 +208,8 @@ export function ErrorBox({ error }: { error: unknown }) {
               {rows.map((v, i) => (
                 <tr key={i}>
                   <td>第 {v.row} 行</td>
-                  <td>{v.column || '—'}</td>
+                  {/* The column as the file names it (the service adds its own key: dropped). */}
+                  <td translate={false}>{v.column?.replace(/ \([a-z_]+\)$/, '') || '—'}</td>
                   <td>{rowViolationText(v.rule, v.description)}</td>
                 </tr>
               ))}
@@ -146,6 +218,22 @@ export function ErrorBox({ error }: { error: unknown }) {
         </div>
       )}
     </div>
+  );
+}
+
+// The service's own words (English, for whoever supports the page), folded away: shown when
+// the page said only a general sentence or had no words of its own for a field's rule.
+function TechnicalDetails({ error, fields, rows }: { error: ApiError; fields: Violation[]; rows: Violation[] }) {
+  const unexplained = fields.filter((v) => !violationHint(v.field ?? '', v.rule, v.description));
+  const general = !error.advice && fields.length === 0 && rows.length === 0 && error.message;
+  if (!general && unexplained.length === 0) return null;
+  return (
+    <details class="muted">
+      <summary>技术信息</summary>
+      <span translate={false}>
+        {general ? error.message : unexplained.map((v) => `${v.field}: ${v.description}`).join('; ')}
+      </span>
+    </details>
   );
 }
 
@@ -160,10 +248,20 @@ export function Progress({ done, total, label }: { done: number; total: number; 
   );
 }
 
-export function Busy({ label }: { label: string }) {
+// Work under way whose share done is unknown (one call): with `since`, the seconds it has taken
+// so far, counted each second, so a long import is seen to be alive.
+export function Busy({ label, since }: { label: string; since?: number }) {
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    if (since === undefined) return;
+    const timer = setInterval(() => setTick((t) => t + 1), 1000);
+    return () => clearInterval(timer);
+  }, [since]);
+  const seconds = since === undefined ? null : Math.floor((Date.now() - since) / 1000);
   return (
     <p class="busy" role="status" aria-live="polite">
       <progress aria-label={label} /> {label}
+      {seconds !== null && <span class="muted">（已用 {seconds} 秒）</span>}
     </p>
   );
 }
@@ -175,6 +273,65 @@ export function Field({ label, children, hint }: { label: string; children: Comp
       {children}
       {hint && <small class="muted">{hint}</small>}
     </label>
+  );
+}
+
+// A date as a person in China reads it: 2026年12月6日 星期日 ('' for a value that is no date).
+export function chineseDate(value: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return '';
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const weekday = '日一二三四五六'[new Date(Date.UTC(y, mo - 1, d)).getUTCDay()];
+  return `${y}年${mo}月${d}日 星期${weekday}`;
+}
+
+// A date field: the browser's own picker (a phone's calendar; 年/月/日 in a Chinese browser),
+// with the chosen day said in Chinese beneath it, so a browser set to another language still
+// shows which day it is and how to write one.
+export function DateField(props: { label: string; value: string; onValue: (v: string) => void; name?: string; min?: string; max?: string; required?: boolean }) {
+  const { label, value, onValue, ...attrs } = props;
+  const said = chineseDate(value);
+  return (
+    <Field label={label} hint={said || '请选择日期（年/月/日，如 2026-09-01）'}>
+      <input type="date" value={value} onInput={(e) => onValue((e.target as HTMLInputElement).value)} {...attrs} />
+    </Field>
+  );
+}
+
+function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} 字节`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+// A file chooser that speaks Chinese whatever the browser's language: the native input is
+// hidden (kept for the system's file dialog, and for tests that hand it a file), a labelled
+// button opens it, and the chosen file's name is shown (and read out) beside it.
+export function FilePicker({ label, accept, file, onFile }: { label: string; accept: string; file: File | null; onFile: (f: File | null) => void }) {
+  const id = useId();
+  const input = useRef<HTMLInputElement>(null);
+  return (
+    <div class="field">
+      <span id={`${id}-l`}>{label}</span>
+      <div class="file-pick">
+        <button type="button" id={`${id}-b`} class="secondary" aria-labelledby={`${id}-b ${id}-l`} aria-describedby={`${id}-n`} onClick={() => input.current?.click()}>
+          选择文件
+        </button>
+        <span id={`${id}-n`} class="file-name" aria-live="polite" translate={false}>
+          {file ? `${file.name}（${fileSize(file.size)}）` : '未选择文件'}
+        </span>
+      </div>
+      <input
+        ref={input}
+        type="file"
+        class="visually-hidden"
+        accept={accept}
+        tabIndex={-1}
+        aria-hidden="true"
+        aria-label={label}
+        onChange={(e) => onFile((e.target as HTMLInputElement).files?.[0] ?? null)}
+      />
+    </div>
   );
 }
 

@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { call, eachLimited, newRequestKey } from '../api';
 import { hours, label } from '../labels';
-import { Busy, ErrorBox, Field, Progress, today, useLoad } from '../ui';
+import { Busy, DateField, ErrorBox, Field, FilePicker, Progress, fieldName, today, useLoad, violationHint } from '../ui';
 
 interface Course {
   courseId: string;
@@ -127,12 +127,8 @@ export function Courses({ providerId, county }: { providerId: string; county: st
         <Field label="学时">
           <input type="number" step="0.5" min="0.5" value={form.hours} onInput={input('hours')} required />
         </Field>
-        <Field label="开始日期">
-          <input type="date" value={form.startDate} onInput={input('startDate')} required />
-        </Field>
-        <Field label="结束日期">
-          <input type="date" value={form.endDate} onInput={input('endDate')} required />
-        </Field>
+        <DateField label="开始日期" value={form.startDate} onValue={(v) => setForm({ ...form, startDate: v })} required />
+        <DateField label="结束日期" value={form.endDate} min={form.startDate || undefined} onValue={(v) => setForm({ ...form, endDate: v })} required />
         <Field label="名额">
           <input type="number" min="1" value={form.capacity} onInput={input('capacity')} required />
         </Field>
@@ -164,7 +160,20 @@ interface Result {
   row: number;
   teacherId: string;
   outcome: string;
-  violation?: { field: string; description: string };
+  violation?: { field: string; rule?: string; description: string };
+}
+
+// Why a row was not credited, in Chinese: the column and what to do (the course's own dates and
+// hours where the row fell outside them).
+function completionReason(v: Result['violation'], course: Course | undefined): string {
+  if (!v) return '';
+  if (v.rule === 'within_course' && course) {
+    return /hours$/.test(v.field)
+      ? `学时应大于 0，且不超过课程的 ${hours(course.hours)}（以 0.5 学时为单位）`
+      : `完成日期应在课程的 ${course.startDate} 至 ${course.endDate} 之间`;
+  }
+  const hint = violationHint(v.field, v.rule);
+  return `${fieldName(v.field)}：${hint ?? '不符合要求，请核对这一行'}`;
 }
 
 // "teacher_id,hours,completed_on" rows (a header line is skipped); Excel's BOM is dropped.
@@ -217,10 +226,11 @@ export function Completions({ providerId }: { providerId: string }) {
   }
 
   const count = (o: string) => results?.filter((r) => r.outcome === o).length ?? 0;
+  const course = courses?.courses.find((c) => c.courseId === courseId);
   return (
     <section aria-labelledby="compl-h">
       <h2 id="compl-h">上传结业名单</h2>
-      <p class="muted">CSV 每行：教师编号,学时,完成日期（YYYY-MM-DD）。每行单独处理，有问题的行不影响其他行。</p>
+      <p class="muted">CSV 每行：教师编号,学时,完成日期（年-月-日，如 2026-01-10）。每行单独处理，有问题的行不影响其他行。</p>
       <form class="form" onSubmit={upload}>
         <Field label="课程">
           <select value={courseId} onChange={(e) => setCourseId((e.target as HTMLSelectElement).value)} required>
@@ -236,9 +246,7 @@ export function Completions({ providerId }: { providerId: string }) {
             ))}
           </select>
         </Field>
-        <Field label="CSV 文件">
-          <input type="file" accept=".csv,text/csv" onChange={(e) => setFile((e.target as HTMLInputElement).files?.[0] ?? null)} />
-        </Field>
+        <FilePicker label="CSV 文件" accept=".csv,text/csv" file={file} onFile={setFile} />
         <button type="submit" disabled={!file || !courseId || !!progress}>
           上传
         </button>
@@ -265,9 +273,9 @@ export function Completions({ providerId }: { providerId: string }) {
                 {results.map((r) => (
                   <tr key={r.row} class={r.outcome === 'COMPLETION_OUTCOME_REJECTED' ? 'bad' : ''}>
                     <td>{r.row}</td>
-                    <td>{r.teacherId}</td>
+                    <td translate={false}>{r.teacherId}</td>
                     <td>{label(r.outcome)}</td>
-                    <td>{r.violation?.description ?? ''}</td>
+                    <td>{completionReason(r.violation, course)}</td>
                   </tr>
                 ))}
               </tbody>

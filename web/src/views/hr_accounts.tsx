@@ -46,7 +46,7 @@ export function OneTimePassword({ username, password }: { username: string; pass
   return (
     <div class="once" role="status" data-testid="one-time-password">
       <p>
-        账号 <strong>{username}</strong> 的临时密码：<code data-password={password}>{password}</code>
+        账号 <strong translate={false}>{username}</strong> 的临时密码：<code translate={false} data-password={password}>{password}</code>
       </p>
       <p class="muted">只显示这一次（系统不保存明文）。请当面或私下告知本人，首次登录后在“账号”中修改。</p>
     </div>
@@ -140,8 +140,8 @@ function RosterTable({ rows }: { rows: RosterAccount[] }) {
           {rows.slice(0, 300).map((a) => (
             <tr key={a.teacherId} data-roster-row={a.code}>
               <td>{a.teacherName || a.teacherId}</td>
-              <td>{a.username || '—'}</td>
-              <td>{a.initialPassword ? <code>{a.initialPassword}</code> : '—'}</td>
+              <td translate={false}>{a.username || '—'}</td>
+              <td translate={false}>{a.initialPassword ? <code>{a.initialPassword}</code> : '—'}</td>
               <td>{a.code === 'OK' ? '已开通' : a.code === 'ALREADY_EXISTS' ? '已有账号' : `未开通：${a.message}`}</td>
             </tr>
           ))}
@@ -328,7 +328,7 @@ function AccountRow({ account, school, onChange }: { account: Account; school: s
   }
   return (
     <tr data-account={account.username}>
-      <td>{account.username}</td>
+      <td translate={false}>{account.username}</td>
       <td>{account.displayName || '—'}</td>
       <td>{roleLabels[normalRole(account.role)] ?? account.role}</td>
       <td>{account.schoolId ? school : '—'}</td>

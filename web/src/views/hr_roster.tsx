@@ -2,7 +2,7 @@
 // both); the import is all or nothing, so every bad row comes back at once and nothing is written.
 import { useState } from 'preact/hooks';
 import { call, newRequestKey } from '../api';
-import { Busy, ErrorBox, Field } from '../ui';
+import { Busy, ErrorBox, Field, FilePicker } from '../ui';
 
 interface ImportAnswer {
   kind: string;
@@ -18,21 +18,38 @@ function base64(bytes: Uint8Array): string {
   return btoa(text);
 }
 
+// The CSV's data rows (lines after the header that hold something), for the progress line.
+function dataRows(bytes: Uint8Array): number {
+  let lines = 0;
+  let filled = false;
+  for (const b of bytes) {
+    if (b === 0x0a) {
+      if (filled) lines++;
+      filled = false;
+    } else if (b !== 0x0d && b !== 0x2c && b !== 0x20) {
+      filled = true;
+    }
+  }
+  if (filled) lines++;
+  return Math.max(0, lines - 1);
+}
+
 export function RosterImport({ county }: { county: string }) {
   const [kind, setKind] = useState('ROSTER_KIND_TEACHERS');
   const [file, setFile] = useState<File | null>(null);
-  const [busy, setBusy] = useState(false);
+  // While an import runs: when it began and how many rows it carries.
+  const [busy, setBusy] = useState<{ since: number; rows: number } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [answer, setAnswer] = useState<ImportAnswer | null>(null);
 
   async function submit(e: Event) {
     e.preventDefault();
     if (!file) return;
-    setBusy(true);
     setError(null);
     setAnswer(null);
     try {
       const bytes = new Uint8Array(await file.arrayBuffer());
+      setBusy({ since: Date.now(), rows: dataRows(bytes) });
       setAnswer(
         await call<ImportAnswer>('/v1/rosters:import', {
           body: { countyId: county, kind, csv: base64(bytes) },
@@ -43,7 +60,7 @@ export function RosterImport({ county }: { county: string }) {
     } catch (err) {
       setError(err);
     } finally {
-      setBusy(false);
+      setBusy(null);
     }
   }
 
@@ -58,14 +75,12 @@ export function RosterImport({ county }: { county: string }) {
             <option value="ROSTER_KIND_SCHOOLS">学校名册</option>
           </select>
         </Field>
-        <Field label="CSV 文件">
-          <input type="file" accept=".csv,text/csv" onChange={(e) => setFile((e.target as HTMLInputElement).files?.[0] ?? null)} />
-        </Field>
-        <button type="submit" disabled={!file || busy}>
+        <FilePicker label="CSV 文件" accept=".csv,text/csv" file={file} onFile={setFile} />
+        <button type="submit" disabled={!file || !!busy}>
           导入
         </button>
       </form>
-      {busy && <Busy label={`正在导入 ${file?.name ?? ''}，行数多时需要一些时间`} />}
+      {busy && <Busy label={`正在检查并导入 ${busy.rows} 行，行数多时需要一些时间`} since={busy.since} />}
       <ErrorBox error={error} />
       {answer && (
         <p class="ok" role="status">

@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { call, newRequestKey } from '../api';
 import { label } from '../labels';
-import { Busy, ErrorBox, Field, today, useLoad } from '../ui';
+import { Busy, DateField, ErrorBox, Field, today, useLoad } from '../ui';
 import { countySchools, schoolName } from './schools';
 import { whyInChinese } from './mentorship_why';
 
@@ -271,7 +271,7 @@ function TermTable({ terms }: { terms: TermProgress[] }) {
   if (terms.length === 0) return <p>还没有到第一个学期。</p>;
   return (
     <div class="scroll">
-      <table class="progress-table">
+      <table class="progress-table stack" role="table">
         <thead>
           <tr>
             <th scope="col">学期</th>
@@ -287,15 +287,15 @@ function TermTable({ terms }: { terms: TermProgress[] }) {
         <tbody>
           {[...terms].reverse().map((t) => (
             <tr key={t.term} data-term={t.term}>
-              <td>{termName(t.term)}</td>
+              <td class="stack-head">{termName(t.term)}</td>
               {t.counts.map((c) => (
-                <td key={c.kind} class={c.count < c.expected ? 'bad' : ''} data-kind={c.kind} data-count={c.count}>
+                <td key={c.kind} class={c.count < c.expected ? 'bad' : ''} data-label={label(c.kind)} data-kind={c.kind} data-count={c.count}>
                   {c.count}
                   {c.required ? ` / ${c.required}` : ''}
                 </td>
               ))}
-              <td>{t.grade && t.grade !== 'EVALUATION_GRADE_UNSPECIFIED' ? label(t.grade) : '—'}</td>
-              <td>{t.complete ? '已完成' : t.onTrack ? '进度正常' : <span class="bad">进度落后</span>}</td>
+              <td data-label="考核">{t.grade && t.grade !== 'EVALUATION_GRADE_UNSPECIFIED' ? label(t.grade) : '—'}</td>
+              <td data-label="进度">{t.complete ? '已完成' : t.onTrack ? '进度正常' : <span class="bad">进度落后</span>}</td>
             </tr>
           ))}
         </tbody>
@@ -345,9 +345,7 @@ function LogActivity({ pairing, onLogged }: { pairing: Pairing; onLogged: () => 
           ))}
         </select>
       </Field>
-      <Field label="日期">
-        <input name="date" type="date" value={date} max={today()} onInput={set(setDate)} required />
-      </Field>
+      <DateField label="日期" name="date" value={date} max={today()} onValue={setDate} required />
       {evaluation && (
         <Field label="考核等次">
           <select name="grade" value={grade} onChange={set(setGrade)} required>

@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { call, newRequestKey } from '../api';
 import { label } from '../labels';
-import { Busy, ErrorBox, Field, today, useLoad } from '../ui';
+import { Busy, DateField, ErrorBox, Field, today, useLoad } from '../ui';
 import { currentSchoolYear } from './hr_rotation';
 import { SchoolPicker } from './schools';
 import { RotationList, type RotationPage } from './teacher';
@@ -87,12 +87,8 @@ export function SchoolRotations({ county, schoolId }: { county: string; schoolId
             ))}
           </select>
         </Field>
-        <Field label="开始日期">
-          <input type="date" value={form.startDate} onInput={input('startDate')} required />
-        </Field>
-        <Field label="计划结束日期">
-          <input type="date" value={form.plannedEndDate} onInput={input('plannedEndDate')} required />
-        </Field>
+        <DateField label="开始日期" value={form.startDate} onValue={(v) => setForm({ ...form, startDate: v })} required />
+        <DateField label="计划结束日期" value={form.plannedEndDate} min={form.startDate || undefined} onValue={(v) => setForm({ ...form, plannedEndDate: v })} required />
         <Field label="备注">
           <input value={form.note} onInput={input('note')} maxLength={200} />
         </Field>

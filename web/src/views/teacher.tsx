@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { call, newRequestKey } from '../api';
 import { hours, label } from '../labels';
-import { Busy, ErrorBox, Field, today, useLoad } from '../ui';
+import { Busy, DateField, ErrorBox, Field, today, useLoad } from '../ui';
 
 interface TimelineEntry {
   entryId: string;
@@ -250,12 +250,8 @@ export function LogTraining({ teacherId }: { teacherId: string }) {
         <Field label="学时" hint="以 0.5 学时为单位">
           <input type="number" inputMode="decimal" min="0.5" step="0.5" value={form.hours} onInput={input('hours')} required />
         </Field>
-        <Field label="开始日期">
-          <input type="date" value={form.startedOn} onInput={input('startedOn')} required />
-        </Field>
-        <Field label="完成日期">
-          <input type="date" value={form.completedOn} onInput={input('completedOn')} required />
-        </Field>
+        <DateField label="开始日期" value={form.startedOn} max={today()} onValue={set('startedOn')} required />
+        <DateField label="完成日期" value={form.completedOn} min={form.startedOn || undefined} max={today()} onValue={set('completedOn')} required />
         <Field label="佐证材料说明" hint="如签到表、发言稿">
           <textarea value={form.evidence} onInput={input('evidence')} rows={2} />
         </Field>
@@ -299,7 +295,7 @@ export function RotationList({ rotations, schoolNames }: RotationPage) {
   if (rotations.length === 0) return <p>没有轮岗记录。</p>;
   return (
     <div class="scroll">
-      <table>
+      <table class="stack" role="table">
         <thead>
           <tr>
             <th scope="col">学年</th>
@@ -313,14 +309,14 @@ export function RotationList({ rotations, schoolNames }: RotationPage) {
         <tbody>
           {rotations.map((r) => (
             <tr key={r.rotationId}>
-              <td>{r.schoolYear}</td>
-              <td>{label(r.form)}</td>
-              <td>{school(r.sendingSchoolId)}</td>
-              <td>{school(r.receivingSchoolId)}</td>
-              <td>
+              <td data-label="学年">{r.schoolYear}</td>
+              <td data-label="形式">{label(r.form)}</td>
+              <td data-label="派出学校">{school(r.sendingSchoolId)}</td>
+              <td data-label="接收学校">{school(r.receivingSchoolId)}</td>
+              <td data-label="起止">
                 {r.startDate} 至 {r.plannedEndDate}
               </td>
-              <td>{label(r.state)}</td>
+              <td data-label="状态">{label(r.state)}</td>
             </tr>
           ))}
         </tbody>
