@@ -13,8 +13,9 @@ packages=(
   redis-server redis-tools nghttp2-client wrk
   python3-grpcio python3-protobuf
   # The web page: tested in headless Chromium (tests/web/), with CJK fonts so its screenshots
-  # show the Chinese labels.
-  chromium fonts-noto-cjk
+  # show the Chinese labels, and Chromium's Chinese UI (chromium-l10n) so that its own controls
+  # (a date field's 年/月/日) speak Chinese too.
+  chromium chromium-l10n fonts-noto-cjk
 )
 
 missing=()
