@@ -98,7 +98,19 @@ async function controlsLabelled(page, where) {
       .map((el) => el.outerHTML.slice(0, 120)),
   );
   assert.deepEqual(unnamed, [], `${where}: every control has a label`);
+  // The same as Chromium's accessibility tree computes it (what a screen reader is told): every
+  // control there has a name.
+  const tree = await page.accessibility.snapshot({ interestingOnly: true });
+  const nameless = [];
+  const visit = (node) => {
+    if (controlRoles.has(node.role) && !(node.name ?? '').trim()) nameless.push(`${node.role} ${JSON.stringify(node.value ?? '')}`);
+    for (const child of node.children ?? []) visit(child);
+  };
+  if (tree) visit(tree);
+  assert.deepEqual(nameless, [], `${where}: every control in the accessibility tree has a name`);
 }
+
+const controlRoles = new Set(['button', 'link', 'textbox', 'searchbox', 'combobox', 'listbox', 'checkbox', 'radio', 'switch', 'spinbutton', 'slider', 'menuitem', 'tab', 'Date', 'date', 'DateTime', 'InputTime']);
 
 // Words in Latin letters a Chinese page may show: formats and units people know by these names.
 const latinAllowed = new Set(['CSV', 'UTF', 'GB', 'Excel', 'KB', 'MB']);

@@ -12,6 +12,12 @@ if [[ ! -x "$chromium" ]]; then
   echo "SKIPPED: no Chromium at $chromium (deploy/install-deps.sh installs Debian's chromium)"
   exit 77
 fi
+# The page must show no English, Chromium's own controls included: Debian's Chromium draws them in
+# Chinese only with its zh-CN language pack.
+if [[ "$chromium" == /usr/bin/chromium && ! -f /usr/lib/chromium/locales/zh-CN.pak ]]; then
+  echo "web test: Chromium has no Chinese UI (/usr/lib/chromium/locales/zh-CN.pak); install chromium-l10n (deploy/install-deps.sh)" >&2
+  exit 1
+fi
 command -v node >/dev/null 2>&1 || { echo "web test: node is missing (deploy/install-deps.sh)" >&2; exit 1; }
 out="$build_dir/test-output/web"
 rm -rf "$out"
