@@ -213,6 +213,24 @@ async function fitsPhone(page, where) {
   assert.deepEqual(inner, [], `${where}: nothing scrolls sideways inside the view`);
 }
 
+// Records every progress line the view shows from now on (a long operation's, in main), and
+// returns a function that stops and answers them: a fast operation's progress is seen too.
+async function recordProgress(page) {
+  await page.evaluate(() => {
+    const seen = [];
+    const note = () => {
+      for (const el of document.querySelectorAll('main .progress, main .busy')) {
+        const text = el.textContent.trim();
+        if (seen.at(-1) !== text) seen.push(text);
+      }
+    };
+    const observer = new MutationObserver(note);
+    observer.observe(document.querySelector('main'), { childList: true, subtree: true, characterData: true });
+    window.progressSeen = () => (observer.disconnect(), seen);
+  });
+  return () => page.evaluate(() => window.progressSeen());
+}
+
 async function shot(page, name) {
   // Full pages, up to 4,000 px (the dashboard lists hundreds of teachers).
   const height = await page.evaluate(() => Math.min(document.documentElement.scrollHeight, 4000));
@@ -357,8 +375,11 @@ async function countyHr(page, platform, figures) {
   writeFileSync(rosterPath, badRoster(schools.schools[0].schoolCode || schools.schools[0].name));
   const input = await page.$('input[type=file]');
   await input.uploadFile(rosterPath);
+  const rosterProgress = await recordProgress(page);
   await page.click('main section form button[type=submit]');
   await page.waitForSelector('.bad-rows', { timeout: 60_000 });
+  const shownWhileImporting = await rosterProgress();
+  assert.ok(shownWhileImporting.some((t) => /正在检查并导入 2 行/.test(t)), `the import shows its progress (${shownWhileImporting.join(' | ')})`);
   const named = await page.$$eval('.bad-rows tbody tr', (trs) => trs.map((tr) => tr.textContent));
   log('roster import named:', named.join(' | '));
   assert.ok(named.some((t) => /第 3 行/.test(t) && /出生日期/.test(t)), 'the bad row (line 3, 出生日期) is named');
@@ -630,14 +651,19 @@ async function trainingCentre(page) {
   await page.select('main select', course);
   const path = join(out, 'completions.csv');
   // One row names no teacher of the platform (on the course's first day), one a day before it.
-  writeFileSync(path, `teacher_id,hours,completed_on\nno-such-teacher,1,${firstDay}\nanother-missing,2,2020-01-10\n`);
+  // Then a class of 448 more unknown ids: the page sends 200 rows a call, three calls in all.
+  const more = Array.from({ length: 448 }, (_, i) => `missing-${i},1,${firstDay}\n`).join('');
+  writeFileSync(path, `teacher_id,hours,completed_on\nno-such-teacher,1,${firstDay}\nanother-missing,2,2020-01-10\n${more}`);
   await (await page.$('input[type=file]')).uploadFile(path);
+  const uploadProgress = await recordProgress(page);
   await page.click('main form button[type=submit]');
   await page.waitForSelector('main table tbody tr, main .error', { timeout: 60_000 });
   await noErrors(page, 'completions');
+  const shownWhileUploading = await uploadProgress();
+  assert.ok(shownWhileUploading.some((t) => /正在上传（[012]\/3）/.test(t)), `the upload shows its progress by call (${shownWhileUploading.join(' | ')})`);
   const outcomes = await page.$$eval('main table tbody tr', (trs) => trs.map((tr) => tr.textContent));
-  log('completion outcomes:', outcomes.join(' | '));
-  assert.equal(outcomes.length, 2, 'an outcome per row');
+  log('completion outcomes:', outcomes.slice(0, 2).join(' | '), `… ${outcomes.length} rows; progress shown: ${shownWhileUploading.join(' → ')}`);
+  assert.equal(outcomes.length, 450, 'an outcome per row');
   // Each refusal says in Chinese which column and what to do, not the service's English.
   assert.match(outcomes[0], /教师编号：找不到这位教师/, `an unknown teacher is named (${outcomes[0]})`);
   assert.match(outcomes[1], /完成日期应在课程的/, `a day outside the course is named with its dates (${outcomes[1]})`);

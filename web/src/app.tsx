@@ -110,7 +110,7 @@ function SignIn() {
             }
           }}
         >
-          <Field label="演示令牌" hint="deploy/run.sh 启动后打印的 Bearer 令牌">
+          <Field label="演示令牌" hint="平台启动命令打印的各角色演示令牌，整段复制粘贴">
             <textarea name="token" rows={3} value={token} onInput={(e) => setToken((e.target as HTMLTextAreaElement).value)} />
           </Field>
           <button type="submit">用令牌登录</button>
@@ -200,7 +200,7 @@ function View({ path, scope, role, onCounty }: { path: string; scope: Scope; rol
     case '/account':
       return <Account />;
     default:
-      return <p>没有这个页面（{role}）。请从菜单中选择。</p>;
+      return <p>{roleLabels[role] ?? '您的角色'}没有这个页面，请从菜单中选择。</p>;
   }
 }
 

@@ -58,8 +58,9 @@ const fieldNames: Record<string, string> = {
   file_ref_or_description: '佐证材料',
 };
 
-// The services' rules (a violation's `rule`) said in Chinese; the service's own description
-// (English, for developers) is shown where no hint is known.
+// The services' rules (a violation's `rule`) said in Chinese, per field; where neither these nor
+// the rules below know one, the box says so and folds the service's own words (English, for
+// developers) under 技术信息.
 const ruleHints: Record<string, string> = {
   'username:format': '应为 3–64 位小写字母、数字或 . _ -，以字母或数字开头',
   'teacher_id:required': '请填写教师编号',
