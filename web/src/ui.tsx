@@ -301,7 +301,7 @@ export function DateField(props: { label: string; value: string; onValue: (v: st
   const { label, value, onValue, ...attrs } = props;
   const said = chineseDate(value);
   return (
-    <Field label={label} hint={said || '请选择日期（年/月/日，如 2026-09-01）'}>
+    <Field label={label} hint={said || '尚未选择日期'}>
       <input type="date" value={value} onInput={(e) => onValue((e.target as HTMLInputElement).value)} {...attrs} />
     </Field>
   );
