@@ -55,7 +55,6 @@ const fieldNames: Record<string, string> = {
   stage: '阶段',
   name: '名称',
   rows: '名单',
-  file_ref_or_description: '佐证材料',
 };
 
 // The services' rules (a violation's `rule`) said in Chinese, per field; where neither these nor
