@@ -232,8 +232,9 @@ async function recordProgress(page) {
 }
 
 async function shot(page, name) {
-  // Full pages, up to 4,000 px (the dashboard lists hundreds of teachers).
-  const height = await page.evaluate(() => Math.min(document.documentElement.scrollHeight, 4000));
+  // Full pages, up to 4,000 px (the dashboard lists hundreds of teachers), from the top: a page
+  // left scrolled down draws its sticky header midway through the picture.
+  const height = await page.evaluate(() => (window.scrollTo(0, 0), Math.min(document.documentElement.scrollHeight, 4000)));
   const { width } = page.viewport();
   await page.screenshot({ path: join(out, `${name}.png`), clip: { x: 0, y: 0, width, height } });
 }
@@ -373,8 +374,17 @@ async function countyHr(page, platform, figures) {
   const schools = await api(page, '/v1/counties/330723/schools?page.pageSize=1');
   const rosterPath = join(out, 'roster-with-a-bad-row.csv');
   writeFileSync(rosterPath, badRoster(schools.schools[0].schoolCode || schools.schools[0].name));
-  const input = await page.$('input[type=file]');
-  await input.uploadFile(rosterPath);
+  // The file is chosen as a keyboard user would: the chooser focused (its visually hidden input,
+  // outlined through the 选择文件 label), Enter, the system's file dialog (answered here); the
+  // page then names the file beside it.
+  await page.focus('main input[type=file]');
+  assert.equal(await page.$eval('main .file-pick label', (l) => getComputedStyle(l).outlineStyle), 'solid', 'the focused chooser is outlined');
+  const chosen = page.waitForFileChooser({ timeout: 10_000 });
+  await page.evaluate(() => 0); // a round trip: the dialog is intercepted before Enter lands
+  await page.keyboard.press('Enter');
+  const chooser = await chosen;
+  await chooser.accept([rosterPath]);
+  await page.waitForFunction(() => /roster-with-a-bad-row\.csv（\d+ 字节）/.test(document.querySelector('main .file-name')?.textContent ?? ''), { timeout: 10_000 });
   const rosterProgress = await recordProgress(page);
   await page.click('main section form button[type=submit]');
   await page.waitForSelector('.bad-rows', { timeout: 60_000 });

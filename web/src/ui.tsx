@@ -312,33 +312,32 @@ function fileSize(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-// A file chooser that speaks Chinese whatever the browser's language: the native input is
-// hidden (kept for the system's file dialog, and for tests that hand it a file), a labelled
-// button opens it, and the chosen file's name is shown (and read out) beside it.
+// A file chooser that speaks Chinese whatever the browser's language: the native input, visually
+// hidden, keeps the focus, the keyboard (Enter or Space opens the system's dialog) and its name
+// for screen readers; a label styled as a button (选择文件) opens it with a click or a tap, and
+// the chosen file's name is shown (and read out) beside it.
 export function FilePicker({ label, accept, file, onFile }: { label: string; accept: string; file: File | null; onFile: (f: File | null) => void }) {
   const id = useId();
-  const input = useRef<HTMLInputElement>(null);
   return (
     <div class="field">
       <span id={`${id}-l`}>{label}</span>
       <div class="file-pick">
-        <button type="button" id={`${id}-b`} class="secondary" aria-labelledby={`${id}-b ${id}-l`} aria-describedby={`${id}-n`} onClick={() => input.current?.click()}>
+        <input
+          id={`${id}-i`}
+          type="file"
+          class="visually-hidden"
+          accept={accept}
+          aria-labelledby={`${id}-b ${id}-l`}
+          aria-describedby={`${id}-n`}
+          onChange={(e) => onFile((e.target as HTMLInputElement).files?.[0] ?? null)}
+        />
+        <label for={`${id}-i`} id={`${id}-b`} class="button secondary" aria-hidden="true">
           选择文件
-        </button>
+        </label>
         <span id={`${id}-n`} class="file-name" aria-live="polite" translate={false}>
           {file ? `${file.name}（${fileSize(file.size)}）` : '未选择文件'}
         </span>
       </div>
-      <input
-        ref={input}
-        type="file"
-        class="visually-hidden"
-        accept={accept}
-        tabIndex={-1}
-        aria-hidden="true"
-        aria-label={label}
-        onChange={(e) => onFile((e.target as HTMLInputElement).files?.[0] ?? null)}
-      />
     </div>
   );
 }
