@@ -647,6 +647,9 @@ async function trainingCentre(page) {
   // The demo centre's courses: those begun are closed with their class credited; next term's are
   // open with teachers enrolled (columns: course, hours, dates, enrolled/seats, completed, state).
   await openView(page, '课程');
+  // An empty date field says in Chinese the order its parts are typed in, as Chromium draws it.
+  const dateHints = await page.$$eval('main input[type=date]', (els) => els.map((e) => document.getElementById(e.getAttribute('aria-describedby'))?.textContent));
+  assert.ok(dateHints.length === 2 && dateHints.every((h) => h === '尚未选择（依次填 年/月/日）'), `the new course's dates say how to fill them (${dateHints.join(' | ')})`);
   const courses = await page.$$eval('main table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.innerText.trim())));
   const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
   const begun = courses.filter((c) => c[2].slice(0, 10) <= today);
@@ -795,6 +798,7 @@ try {
     await page.goto(platform.url, { waitUntil: 'load' });
     await shot(page, `${role}-signin`);
     await noEnglish(page, `${role} sign-in`);
+    await controlsLabelled(page, `${role} sign-in`);
     const { t0, how } = await signIn(page, platform, role);
     await page.waitForSelector('nav#menu a', { timeout: 30_000 });
     const menu = await page.$$eval('nav#menu a', (as) => as.map((a) => a.textContent));

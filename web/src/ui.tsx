@@ -293,14 +293,26 @@ export function chineseDate(value: string): string {
   return `${y}年${mo}月${d}日 星期${weekday}`;
 }
 
+// The order a date field's parts are typed in, as the browser draws them (its language's short
+// date: 年/月/日 in Chinese, 月/日/年 in American English), said in Chinese.
+let partsOrder = '';
+function dateOrder(): string {
+  if (!partsOrder) {
+    const names: Record<string, string> = { year: '年', month: '月', day: '日' };
+    const parts = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(2026, 0, 31));
+    partsOrder = parts.filter((p) => names[p.type]).map((p) => names[p.type]).join('/') || '年/月/日';
+  }
+  return partsOrder;
+}
+
 // A date field: the browser's own picker (a phone's calendar; 年/月/日 in a Chinese browser),
-// with the chosen day said in Chinese beneath it, so a browser set to another language still
-// shows which day it is and how to write one.
+// with the chosen day said in Chinese beneath it, or, while empty, the order to type its parts
+// in, so a browser set to another language still shows which day it is and how to write one.
 export function DateField(props: { label: string; value: string; onValue: (v: string) => void; name?: string; min?: string; max?: string; required?: boolean }) {
   const { label, value, onValue, ...attrs } = props;
   const said = chineseDate(value);
   return (
-    <Field label={label} hint={said || '尚未选择日期'}>
+    <Field label={label} hint={said || `尚未选择（依次填 ${dateOrder()}）`}>
       <input type="date" value={value} onInput={(e) => onValue((e.target as HTMLInputElement).value)} {...attrs} />
     </Field>
   );
