@@ -209,10 +209,12 @@ std::vector<redis::Args> RawCopyOfImport(redis::Pool& pool, const std::set<std::
     if (!before.count(key) && key != stream) created.push_back(key);
   }
   std::vector<redis::Args> types;
+  types.reserve(created.size());
   for (const std::string& key : created) types.push_back({"TYPE", key});
   auto typed = pool.Pipeline(types);
   if (!typed.ok()) bench::Die("TYPE failed");
   std::vector<redis::Args> reads;
+  reads.reserve(2 * created.size());
   for (size_t k = 0; k < created.size(); ++k) {
     const std::string type((*typed)[k].str());
     const std::string& key = created[k];
