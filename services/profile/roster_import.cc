@@ -293,42 +293,13 @@ absl::Status RosterImport::ImportTeachers(const CallContext& call,
   if (!work.roster.problems.empty()) {
     return RejectRows(work.roster.problems, work.roster.rows.size());
   }
-  // The file is valid: the numbers' national claims (id_card_owners.h, step 1) are taken on a
-  // second connection while the numbers are sealed and the writes built, so that Redis runs the
-  // claims' scripts (one per new teacher) while the service builds. They read only their own
-  // inputs, copied here.
-  std::vector<int64_t> claim_rows;
-  claim_rows.reserve(work.fresh_rows.size());
-  for (size_t i : work.fresh_rows) claim_rows.push_back(work.roster.rows[i].row);
-  const std::string card_column = ColumnAsNamed(work.roster.columns, roster::kIdCardNumber);
-  const size_t rows = work.roster.rows.size();
-  std::future<absl::Status> claimed = std::async(std::launch::async, [&] {
-    return ClaimNumbers(work.national_claims, claim_rows, card_column, rows);
-  });
-  absl::Status built = SealAndBuildWrites(call, req, work);
-  const absl::Status claims = claimed.get();
-  if (!built.ok()) {
-    // Step 3 of id_card_owners.h: nothing is written, so the claims go (a refused claim set
-    // released its own already).
-    absl::Status released =
-        claims.ok() ? ReleaseIdCardClaims(deps_, work.national_claims) : absl::OkStatus();
-    if (!released.ok()) LogWarning("id_card_owner release failed: ", released.ToString());
-    return built;
-  }
-  SHIDANG_RETURN_IF_ERROR(claims);
-  return WriteTeacherImport(call, req, work, resp);
-}
-
-// The new rows' numbers sealed in one batch (one keyed context, one draw of nonces), then each new
-// row's write and event (BuildTeacherWrites).
-absl::Status RosterImport::SealAndBuildWrites(const CallContext& call,
-                                              const v1::ImportRosterRequest& req,
-                                              TeacherImport& work) {
+  // Sealed in one batch (one keyed context, one draw of nonces), only once the file is valid.
   std::vector<std::string> fresh_numbers;
   fresh_numbers.reserve(work.fresh_rows.size());
   for (size_t i : work.fresh_rows) fresh_numbers.push_back(std::move(work.numbers[i]));
   SHIDANG_ASSIGN_OR_RETURN(work.sealed, deps_.vault.SealAll(fresh_numbers));
-  return BuildTeacherWrites(call, req, work);
+  SHIDANG_RETURN_IF_ERROR(BuildTeacherWrites(call, req, work));
+  return WriteTeacherImport(call, req, work, resp);
 }
 
 // The file read and every row checked against the others and the county's records; what is
@@ -444,22 +415,22 @@ absl::Status RosterImport::FindNumbersTakenElsewhere(
   return absl::OkStatus();
 }
 
-absl::Status RosterImport::ClaimNumbers(const std::vector<IdCardOwnerClaim>& claims,
-                                        const std::vector<int64_t>& claim_rows,
-                                        const std::string& card_column, size_t rows) {
-  SHIDANG_ASSIGN_OR_RETURN(std::vector<bool> refused, ClaimIdCards(deps_, claims));
+absl::Status RosterImport::ClaimNumbers(TeacherImport& work) {
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<bool> refused, ClaimIdCards(deps_, work.national_claims));
   std::vector<common::v1::RowViolation> problems;
   std::vector<IdCardOwnerClaim> claimed;
+  const std::string card_column = ColumnAsNamed(work.roster.columns, roster::kIdCardNumber);
   for (size_t k = 0; k < refused.size(); ++k) {
     if (!refused[k]) {
-      claimed.push_back(claims[k]);
+      claimed.push_back(work.national_claims[k]);
       continue;
     }
-    problems.push_back(RowProblem(claim_rows[k], card_column, "exists", kNumberTakenElsewhere));
+    problems.push_back(RowProblem(work.roster.rows[work.fresh_rows[k]].row, card_column, "exists",
+                                  kNumberTakenElsewhere));
   }
   if (problems.empty()) return absl::OkStatus();
   SHIDANG_RETURN_IF_ERROR(ReleaseIdCardClaims(deps_, claimed));
-  return RejectRows(problems, rows);
+  return RejectRows(problems, work.roster.rows.size());
 }
 
 // Each new row's write and event, built on every core: ids, entries and events are hashes,
@@ -504,6 +475,7 @@ absl::Status RosterImport::WriteTeacherImport(const CallContext& call,
   resp->set_rows(static_cast<int64_t>(work.roster.rows.size()));
   resp->set_created(static_cast<int64_t>(work.writes.size()));
   resp->set_unchanged(work.unchanged);
+  SHIDANG_RETURN_IF_ERROR(ClaimNumbers(work));
   std::vector<IdCardOwnerClaim> claims = std::move(work.national_claims);
   std::future<absl::Status> homes_written =
       std::async(std::launch::async, [&] { return WriteHomes(work.writes, county); });

@@ -45,19 +45,13 @@ class RosterImport {
   // `teacher_id_of(row)`: the id the row's new teacher gets, whose own claim is not another's.
   absl::Status FindNumbersTakenElsewhere(
       const std::function<std::string(int64_t row)>& teacher_id_of, TeacherImport& work);
-  absl::Status SealAndBuildWrites(const CallContext& call, const v1::ImportRosterRequest& req,
-                                  TeacherImport& work);
   absl::Status BuildTeacherWrites(const CallContext& call, const v1::ImportRosterRequest& req,
                                   TeacherImport& work);
   absl::Status WriteTeacherImport(const CallContext& call, const v1::ImportRosterRequest& req,
                                   TeacherImport& work, v1::ImportRosterResponse* resp);
   // The national claims of the new rows' numbers (id_card_owners.h), before anything else is
-  // written: INVALID_ARGUMENT naming each row (`claim_rows`, per claim) whose number another
-  // teacher took meanwhile, in the column the file named `card_column`, of a file of `rows` rows.
-  // Reads only its arguments: it runs beside SealAndBuildWrites.
-  absl::Status ClaimNumbers(const std::vector<IdCardOwnerClaim>& claims,
-                            const std::vector<int64_t>& claim_rows, const std::string& card_column,
-                            size_t rows);
+  // written: INVALID_ARGUMENT naming each row whose number another teacher took meanwhile.
+  absl::Status ClaimNumbers(TeacherImport& work);
   // Each new teacher's home county (the routing index).
   absl::Status WriteHomes(const std::vector<TeacherWrite>& writes, const std::string& county);
 
