@@ -138,6 +138,46 @@ std::string RowTeacherId(const CallContext& call, const v1::ImportRosterRequest&
                               absl::StrCat(req.county_id(), "/", row)));
 }
 
+// The "profile.teacher_created" event of an imported row's new teacher, whose stored profile is
+// `stored`. One event per new teacher keeps a 10,000-row import one script of reasonable size, so
+// the initial title and backbone tier travel on it with their days (no title or designation event
+// of their own, as CreateTeacher sends): the rotation service counts backbone rotations from the
+// tier, and the mentorship service judges mentors by the title held on a pairing's start day (a
+// title without its day would count as held since before any change). Both days are required
+// with their values (roster.cc), as CreateTeacher requires them. The event carries the profile
+// without phone and email: those and the derived fields are set aside while it is serialised
+// instead of copying the whole profile, and `stored` is left as it was.
+common::v1::Event ImportedTeacherCreated(const Clock& clock, const CallContext& call,
+                                         const std::string& request_id, const RosterTeacher& row,
+                                         v1::Teacher& stored) {
+  v1::Teacher& payload = stored;
+  std::string phone, email, title_on, tier_on;
+  payload.mutable_phone()->swap(phone);
+  payload.mutable_email()->swap(email);
+  const common::v1::ProfessionalTitle stored_title = payload.title();
+  const common::v1::BackboneTier stored_tier = payload.backbone_tier();
+  payload.mutable_title_conferred_on()->swap(title_on);
+  payload.mutable_backbone_designated_on()->swap(tier_on);
+  if (row.title != common::v1::PROFESSIONAL_TITLE_UNSPECIFIED) {
+    payload.set_title(row.title);
+    payload.set_title_conferred_on(row.title_conferred_on);
+  }
+  payload.set_backbone_tier(row.backbone_tier);
+  payload.set_backbone_designated_on(row.backbone_designated_on);
+  common::v1::Event created =
+      ProfileEvent(clock, "profile.teacher_created",
+                   {payload.teacher_id(), payload.county_id(), payload.school_joined_on(),
+                    request_id, absl::StrCat("建立档案：", payload.name())},
+                   call, payload);
+  payload.set_title(stored_title);
+  payload.set_backbone_tier(stored_tier);
+  payload.mutable_title_conferred_on()->swap(title_on);
+  payload.mutable_backbone_designated_on()->swap(tier_on);
+  payload.mutable_phone()->swap(phone);
+  payload.mutable_email()->swap(email);
+  return created;
+}
+
 }  // namespace
 
 struct RosterImport::TeacherImport {
@@ -416,32 +456,7 @@ absl::Status RosterImport::BuildTeacherWrites(const CallContext& call,
     absl::StatusOr<TeacherWrite> w = NewTeacherWrite(deps_, call, std::move(row.teacher),
                                                      req.request_id(), seed, initial, &card);
     if (!w.ok()) return w.status();
-    // One event per new teacher keeps a 10,000-row import one script of reasonable size; the
-    // initial title and designation travel in the created event's timeline.
-    // The event carries the profile without phone and email: both are set aside while it is
-    // serialised instead of copying the whole profile.
-    v1::Teacher& payload = *w->teacher;
-    std::string phone, email;
-    payload.mutable_phone()->swap(phone);
-    payload.mutable_email()->swap(email);
-    const std::string summary = absl::StrCat("建立档案：", payload.name());
-    // The initial backbone tier goes out on the event too (no designation event of its own
-    // here): the rotation service counts backbone rotations from it.
-    payload.set_backbone_tier(row.backbone_tier);
-    payload.set_backbone_designated_on(row.backbone_designated_on);
-    // So does the initial title (no title event of its own here): the mentorship service judges
-    // mentors by it.
-    const common::v1::ProfessionalTitle stored_title = payload.title();
-    if (row.title != common::v1::PROFESSIONAL_TITLE_UNSPECIFIED) payload.set_title(row.title);
-    work.events[k] = ProfileEvent(
-        deps_.clock, "profile.teacher_created",
-        {payload.teacher_id(), county, payload.school_joined_on(), req.request_id(), summary}, call,
-        payload);
-    payload.clear_backbone_tier();
-    payload.clear_backbone_designated_on();
-    payload.set_title(stored_title);
-    payload.mutable_phone()->swap(phone);
-    payload.mutable_email()->swap(email);
+    work.events[k] = ImportedTeacherCreated(deps_.clock, call, req.request_id(), row, *w->teacher);
     work.writes[k] = std::move(*w);
     return absl::OkStatus();
   });

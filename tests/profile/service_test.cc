@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -22,8 +23,12 @@
 #include "services/common/mutation.h"
 #include "services/common/principal.h"
 #include "services/common/status.h"
+#include "services/mentorship/convert.h"
+#include "services/mentorship/facts.h"
+#include "services/mentorship/rules.h"
 #include "services/profile/demo_county.h"
 #include "services/profile/rules.h"
+#include "services/profile/store.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
 #include "tests/kit/files.h"
 #include "tests/kit/principals.h"
@@ -885,6 +890,76 @@ TEST_F(RosterTest, ImportsSchoolsAndTeachersAllOrNothingAndIdempotently) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(again.created(), 0);
   EXPECT_EQ(again.unchanged(), 300);
+}
+
+// The profile service's events of the county, every stream entry's in order.
+std::vector<common::v1::Event> CountyEvents(redis::Pool& pool) {
+  std::vector<common::v1::Event> events;
+  auto entries = pool.Command({"XRANGE", ProfileStore::StreamKey(kCounty), "-", "+"});
+  EXPECT_TRUE(entries.ok()) << entries.status();
+  for (size_t i = 0; entries.ok() && i < entries->size(); ++i) {
+    auto published = EventsOfEntry((*entries)[i][1]);
+    EXPECT_TRUE(published.ok()) << published.status();
+    if (published.ok()) events.insert(events.end(), published->begin(), published->end());
+  }
+  return events;
+}
+
+// An imported title goes out with the day it was conferred, as CreateTeacher's title event
+// dates it, so that the services' copies (mentorship's) know the teacher did not hold it before.
+TEST_F(RosterTest, AnImportedTitleGoesOutWithItsDayAsCreateTeachersDoes) {
+  CreateCounty();
+  DemoCounty demo = Demo(20);
+  v1::ImportRosterResponse resp;
+  ASSERT_TRUE(Import(v1::ROSTER_KIND_SCHOOLS, SchoolsCsv(demo), "s", &resp).ok());
+  const absl::CivilDay conferred(2024, 3, 1);
+  auto hired_before = std::find_if(demo.teachers.begin(), demo.teachers.end(),
+                                   [&](const DemoTeacher& t) { return t.hire_date < conferred; });
+  ASSERT_NE(hired_before, demo.teachers.end());
+  DemoTeacher& titled = *hired_before;
+  titled.title = common::v1::PROFESSIONAL_TITLE_FIRST_GRADE;
+  titled.title_conferred_on = conferred;
+  grpc::Status s = Import(v1::ROSTER_KIND_TEACHERS, TeachersCsv(demo), "t", &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  std::vector<common::v1::Event> events = CountyEvents(redis_.pool());
+  auto created = std::find_if(events.begin(), events.end(), [&](const common::v1::Event& e) {
+    v1::Teacher t;
+    return e.type() == "profile.teacher_created" && e.payload().UnpackTo(&t) &&
+           t.national_teacher_id() == titled.national_teacher_id;
+  });
+  ASSERT_NE(created, events.end());
+  v1::Teacher imported;
+  ASSERT_TRUE(created->payload().UnpackTo(&imported));
+  EXPECT_EQ(imported.title(), common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
+  EXPECT_EQ(imported.title_conferred_on(), "2024-03-01");
+
+  // The mentorship service's copy of the teacher, from that event: no title the day before.
+  mentorship::TeacherFacts facts =
+      mentorship::ToTeacherFacts(mentorship::CopyOfTeacher(imported, *created), {});
+  EXPECT_EQ(mentorship::TitleOn(facts, conferred - 1), common::v1::PROFESSIONAL_TITLE_UNSPECIFIED);
+  EXPECT_EQ(mentorship::TitleOn(facts, conferred), common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
+
+  // CreateTeacher dates the same title by its own event, on the same day.
+  v1::CreateTeacherRequest create = TeacherRequest(imported.school_id(), 99);
+  create.mutable_initial_title()->set_title(common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
+  create.set_initial_title_conferred_on("2024-03-01");
+  v1::CreateTeacherResponse one;
+  s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, create, &one);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  events = CountyEvents(redis_.pool());
+  auto title_event = std::find_if(events.begin(), events.end(), [&](const common::v1::Event& e) {
+    return e.type() == "profile.title_changed" && e.teacher_id() == one.teacher().teacher_id();
+  });
+  ASSERT_NE(title_event, events.end());
+  EXPECT_EQ(title_event->occurred_on(), imported.title_conferred_on());
+  // What the import stores is unchanged: the title derived from its dated timeline entry.
+  v1::GetTeacherRequest get;
+  get.set_teacher_id(imported.teacher_id());
+  v1::GetTeacherResponse got;
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::GetTeacher, hr_, get, &got).ok());
+  EXPECT_EQ(got.teacher().title(), common::v1::PROFESSIONAL_TITLE_FIRST_GRADE);
+  EXPECT_EQ(got.teacher().title_conferred_on(), "2024-03-01");
 }
 
 TEST_F(RosterTest, EveryBadRowIsReportedAndNothingIsWritten) {
