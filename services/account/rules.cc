@@ -46,9 +46,14 @@ std::optional<FieldProblem> HrRegionProblem(Role role, absl::string_view region)
 std::optional<FieldProblem> SchoolAdminProblem(const v1::Account& account) {
   const Role role = account.role();
   if (auto problem = Required("account.school_id", account.school_id(), role)) return problem;
-  if (!IsRegionCode(account.county_id())) {
-    return Problem("account.county_id", "county_code",
-                   "must be the 6-digit code of the school's county");
+  if (auto problem = CountyIdProblem("account.county_id", account.county_id())) {
+    problem->message = "must be the 6-digit code of the school's county";
+    return problem;
+  }
+  if (!IsSchoolOfCounty(account.school_id(), account.county_id())) {
+    return Problem("account.school_id", "school_of_county",
+                   absl::StrCat("must be a school of county ", account.county_id(), " (an id S",
+                                account.county_id(), "-…)"));
   }
   return std::nullopt;
 }
@@ -105,6 +110,12 @@ bool IsRegionCode(absl::string_view code) {
 
 bool IsCountyCode(absl::string_view code) {
   return IsRegionCode(code) && !absl::EndsWith(code, "00");
+}
+
+bool IsSchoolOfCounty(absl::string_view school_id, absl::string_view county_id) {
+  return IsCountyCode(county_id) && school_id.size() > county_id.size() + 2 &&
+         school_id[0] == 'S' && school_id.substr(1, county_id.size()) == county_id &&
+         school_id[county_id.size() + 1] == '-';
 }
 
 std::optional<FieldProblem> CountyIdProblem(absl::string_view field, absl::string_view county_id) {

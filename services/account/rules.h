@@ -68,6 +68,8 @@ std::optional<FieldProblem> NewPasswordProblem(absl::string_view field, absl::st
 bool IsRegionCode(absl::string_view code);
 // A county's code: a region code ending in neither 00 (a city's) nor 0000 (a province's).
 bool IsCountyCode(absl::string_view code);
+// A school id of that county, as the profile service makes them: "S<county_id>-<suffix>".
+bool IsSchoolOfCounty(absl::string_view school_id, absl::string_view county_id);
 
 // Rule "county_code" on `field` unless IsCountyCode.
 std::optional<FieldProblem> CountyIdProblem(absl::string_view field, absl::string_view county_id);
@@ -76,11 +78,11 @@ std::optional<FieldProblem> RegionFilterProblem(absl::string_view field, absl::s
 
 // The first problem with the role and scope fields of an account to be created, under
 // "account.<name>": the role (rule "role": one of the seven roles); a teacher's teacher_id; a
-// school admin's school_id (required) and county_id (rule "county_code": a region code); an HR
-// account's region, of the role's level (rule "region_code": a county's code for county HR,
-// XXYY00 for city HR, XX0000 for province HR); a training centre's provider_id. "required" for an
-// empty required field. A teacher's school and county are not checked here: they come from the
-// profile service.
+// school admin's school_id (required), county_id (rule "county_code") and the school being of
+// that county (rule "school_of_county"); an HR account's region, of the role's level (rule
+// "region_code": a county's code for county HR, XXYY00 for city HR, XX0000 for province HR); a
+// training centre's provider_id. "required" for an empty required field. A teacher's school and
+// county are not checked here: they come from the profile service.
 std::optional<FieldProblem> ScopeProblem(const v1::Account& account);
 
 // Keeps only the scope fields of the account's role, clearing the others; an HR account's

@@ -165,6 +165,18 @@ TEST(RegionTest, CountyCityAndProvinceCodes) {
   EXPECT_EQ(FieldAndRule(RegionFilterProblem("region", "33")), "region/region_code");
 }
 
+TEST(RegionTest, ASchoolIdNamesItsCounty) {
+  EXPECT_TRUE(IsSchoolOfCounty("S330723-0a1b2c3d4e", kCounty));
+  EXPECT_TRUE(IsSchoolOfCounty("S330723-1", kCounty));
+  EXPECT_FALSE(IsSchoolOfCounty("S330781-0a1b2c3d4e", kCounty));
+  EXPECT_FALSE(IsSchoolOfCounty("S330723-", kCounty));
+  EXPECT_FALSE(IsSchoolOfCounty("S3307230a1b", kCounty));
+  EXPECT_FALSE(IsSchoolOfCounty("330723-0a1b", kCounty));
+  EXPECT_FALSE(IsSchoolOfCounty("demo-school", kCounty));
+  // A city has no schools of its own.
+  EXPECT_FALSE(IsSchoolOfCounty("S330700-0a1b2c3d4e", kCity));
+}
+
 // ---- scopes of each role
 
 TEST(ScopeTest, EachRoleNeedsItsOwnScopeField) {
@@ -182,13 +194,23 @@ TEST(ScopeTest, EachRoleNeedsItsOwnScopeField) {
   EXPECT_EQ(teacher->message, "is required for teacher");
 }
 
-TEST(ScopeTest, ASchoolAdminNeedsTheirSchoolAndCounty) {
+TEST(ScopeTest, ASchoolAdminsSchoolIsOfTheirCounty) {
   EXPECT_EQ(ScopeProblem(SchoolAdmin("S330723-1", kCounty)), std::nullopt);
   EXPECT_EQ(FieldAndRule(ScopeProblem(SchoolAdmin("", kCounty))), "account.school_id/required");
   EXPECT_EQ(FieldAndRule(ScopeProblem(SchoolAdmin("S330723-1", ""))),
             "account.county_id/county_code");
-  EXPECT_EQ(FieldAndRule(ScopeProblem(SchoolAdmin("S330723-1", "33072x"))),
+  // A city's or a province's code is no school's county.
+  EXPECT_EQ(FieldAndRule(ScopeProblem(SchoolAdmin("S330700-1", kCity))),
             "account.county_id/county_code");
+  EXPECT_EQ(FieldAndRule(ScopeProblem(SchoolAdmin("S330000-1", kProvince))),
+            "account.county_id/county_code");
+  // A school of another county under this county's code.
+  const std::optional<FieldProblem> elsewhere = ScopeProblem(SchoolAdmin("S330781-1", kCounty));
+  EXPECT_EQ(FieldAndRule(elsewhere), "account.school_id/school_of_county");
+  ASSERT_TRUE(elsewhere.has_value());
+  EXPECT_THAT(elsewhere->message, HasSubstr("S330723-"));
+  EXPECT_EQ(FieldAndRule(ScopeProblem(SchoolAdmin("demo-school", kCounty))),
+            "account.school_id/school_of_county");
 }
 
 TEST(ScopeTest, AnHrRegionIsOfItsRolesLevel) {

@@ -337,6 +337,30 @@ TEST_F(AccountServiceTest, HrCreateAndListOnlyWithinTheirRegion) {
   EXPECT_TRUE(page.page().next_page_token().empty());
 }
 
+// A school admin's token reaches the school it names, so the school must be of the county the
+// account is filed under (and HR's reach is checked on): before, a county's HR could make a school
+// admin of another county's school filed under their own county, and a "county" that was a city.
+TEST_F(AccountServiceTest, ASchoolAdminsSchoolIsOfTheirCounty) {
+  grpc::Status s;
+  v1::Account elsewhere = SchoolAdmin("head.j", kCounty);
+  elsewhere.set_school_id(absl::StrCat("S", kOtherCounty, "-1"));
+  EXPECT_TRUE(Create(county_hr_, elsewhere, &s).empty());
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("account.school_id"));
+  v1::Account city = SchoolAdmin("head.k", "330700");
+  EXPECT_TRUE(Create(admin_, city, &s).empty());
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("account.county_id"));
+  // Nothing was written.
+  v1::ListAccountsRequest list;
+  v1::ListAccountsResponse listed;
+  ASSERT_TRUE(Call(&v1::AccountService::Stub::ListAccounts, &admin_, list, &listed).ok());
+  EXPECT_EQ(listed.accounts_size(), 0);
+  v1::SignInResponse session;
+  EXPECT_EQ(SignIn("head.j", "any-password-at-all", &session).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
 TEST_F(AccountServiceTest, ChangePasswordEndsTheOldPasswordAndSessions) {
   const std::string password = Create(admin_, SchoolAdmin("head.h", kCounty));
   v1::SignInResponse session;
