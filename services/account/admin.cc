@@ -19,8 +19,9 @@ absl::Status DeniedToManage(const common::v1::Principal& p, const v1::Account& a
 }
 
 // Checks the scope fields of `account` for its role and keeps only those (rules.h); a teacher's
-// school and county come from the profile service.
-absl::Status CompleteScope(Deps& deps, v1::Account& account) {
+// school and county come from the profile service. A teacher it does not know is refused to a
+// caller who may not learn that (MayLearnAbsence) as one of another county would be.
+absl::Status CompleteScope(Deps& deps, const common::v1::Principal& caller, v1::Account& account) {
   SHIDANG_RETURN_IF_ERROR(ProblemStatus(ScopeProblem(account)));
   KeepScopeOfRole(account);
   if (account.role() != common::v1::ROLE_TEACHER) return absl::OkStatus();
@@ -28,8 +29,11 @@ absl::Status CompleteScope(Deps& deps, v1::Account& account) {
     return absl::FailedPreconditionError(
         "no profile service is configured (--profile): teachers' accounts cannot be made");
   }
-  SHIDANG_ASSIGN_OR_RETURN(profile::v1::Teacher teacher,
-                           deps.profile.teacher(account.teacher_id()));
+  absl::StatusOr<profile::v1::Teacher> found = deps.profile.teacher(account.teacher_id());
+  if (absl::IsNotFound(found.status()) && !MayLearnAbsence(caller)) {
+    return DeniedToManage(caller, account);
+  }
+  SHIDANG_ASSIGN_OR_RETURN(profile::v1::Teacher teacher, std::move(found));
   account.set_school_id(teacher.school_id());
   account.set_county_id(teacher.county_id());
   if (account.display_name().empty()) account.set_display_name(teacher.name());
@@ -65,14 +69,18 @@ absl::StatusOr<std::string> Store(Deps& deps, const CallContext& call, v1::Accou
   return password;
 }
 
-// The account named `username` that the caller may manage: NOT_FOUND / PERMISSION_DENIED.
+// The account named `username` that the caller may manage. NOT_FOUND only to a caller who may
+// learn that (MayLearnAbsence); anyone else gets the same PERMISSION_DENIED for an unknown account
+// as for one out of their reach, in words that name nothing of it but the username asked for.
 absl::StatusOr<StoredAccount> ManagedAccount(Deps& deps, const CallContext& call,
                                              const std::string& username) {
   SHIDANG_RETURN_IF_ERROR(ProblemStatus(UsernameProblem("username", username)));
   SHIDANG_ASSIGN_OR_RETURN(std::optional<StoredAccount> stored, deps.store.Get(username));
-  if (!stored.has_value()) return absl::NotFoundError(absl::StrCat("no account ", username));
-  if (!CanManage(call.principal, stored->account)) {
-    return DeniedToManage(call.principal, stored->account);
+  if (!stored.has_value() && MayLearnAbsence(call.principal)) {
+    return absl::NotFoundError(absl::StrCat("no account ", username));
+  }
+  if (!stored.has_value() || !CanManage(call.principal, stored->account)) {
+    return scope::Denied(call.principal, absl::StrCat("manage the account ", username));
   }
   return *std::move(stored);
 }
@@ -87,7 +95,7 @@ absl::Status CreateAccount(Deps& deps, const CallContext& call, const v1::Create
   if (!MayCreateRole(call.principal, account.role())) {
     return DeniedToManage(call.principal, account);
   }
-  SHIDANG_RETURN_IF_ERROR(CompleteScope(deps, account));
+  SHIDANG_RETURN_IF_ERROR(CompleteScope(deps, call.principal, account));
   if (!CanManage(call.principal, account)) return DeniedToManage(call.principal, account);
   SHIDANG_ASSIGN_OR_RETURN(std::string password, Store(deps, call, account));
   *resp->mutable_account() = std::move(account);

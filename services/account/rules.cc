@@ -235,6 +235,10 @@ bool CanManage(const common::v1::Principal& principal, const v1::Account& accoun
   }
 }
 
+bool MayLearnAbsence(const common::v1::Principal& principal) {
+  return scope::IsTrusted(principal.role());
+}
+
 bool IsLocked(absl::Time locked_until, absl::Time now) { return locked_until > now; }
 
 absl::Time LockEnd(absl::Time now, const LockoutPolicy& policy) {

@@ -106,6 +106,11 @@ bool MayCreateRole(const common::v1::Principal& principal, common::v1::Role role
 // peer of their own region). Training centres' and admins' accounts: admins only.
 bool CanManage(const common::v1::Principal& principal, const v1::Account& account);
 
+// Whether the caller may learn that an account or a teacher does not exist: trusted roles only.
+// Anyone else is answered as for one that exists out of their reach (issue 13), so HR cannot
+// probe another county's usernames or teacher ids.
+bool MayLearnAbsence(const common::v1::Principal& principal);
+
 // ---------------------------------------------------------------------------------------------
 // Lockout (issue 17): five wrong passwords in a row lock an account for 15 minutes.
 

@@ -360,6 +360,14 @@ TEST(ManageTest, AdminsManageEverythingOthersNothingElse) {
       CanManage(Who(common::v1::ROLE_PROVINCE_HR, kProvince), Account(common::v1::ROLE_ADMIN)));
 }
 
+TEST(ManageTest, OnlyTrustedCallersLearnThatSomethingDoesNotExist) {
+  EXPECT_TRUE(MayLearnAbsence(Who(common::v1::ROLE_ADMIN)));
+  EXPECT_TRUE(MayLearnAbsence(Who(common::v1::ROLE_SERVICE)));
+  EXPECT_FALSE(MayLearnAbsence(Who(common::v1::ROLE_PROVINCE_HR, kProvince)));
+  EXPECT_FALSE(MayLearnAbsence(Who(common::v1::ROLE_COUNTY_HR, kCounty)));
+  EXPECT_FALSE(MayLearnAbsence(Who(common::v1::ROLE_SCHOOL_ADMIN)));
+}
+
 // ---- lockout
 
 absl::Time T0() { return absl::FromUnixSeconds(1772409600); }  // 2026-03-02T08:00:00+08:00
