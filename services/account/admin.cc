@@ -6,8 +6,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/scope.h"
 #include "services/common/violations.h"
@@ -15,94 +13,31 @@
 namespace shidang::account {
 namespace {
 
-using common::v1::Role;
-
-bool IsRegionCode(absl::string_view code) {
-  return code.size() == 6 && code.find_first_not_of("0123456789") == absl::string_view::npos &&
-         !absl::StartsWith(code, "00");
+absl::Status DeniedToManage(const common::v1::Principal& p, const v1::Account& account) {
+  return scope::Denied(
+      p, absl::StrCat("manage the ", RoleName(account.role()), " account ", account.username()));
 }
 
-// The region an HR role covers must be of its level: a county's code for county HR, a city's
-// (XXYY00) for city HR, a province's (XX0000) for province HR.
-absl::Status CheckHrRegion(Role role, absl::string_view region) {
-  const bool province = IsRegionCode(region) && absl::EndsWith(region, "0000");
-  const bool city = IsRegionCode(region) && !province && absl::EndsWith(region, "00");
-  const bool county = IsRegionCode(region) && !province && !city;
-  const bool fits = (role == common::v1::ROLE_COUNTY_HR && county) ||
-                    (role == common::v1::ROLE_CITY_HR && city) ||
-                    (role == common::v1::ROLE_PROVINCE_HR && province);
-  if (fits) return absl::OkStatus();
-  return InvalidField("account.region", "region_code",
-                      absl::StrCat("must be the 6-digit code of a ",
-                                   role == common::v1::ROLE_COUNTY_HR ? "county"
-                                   : role == common::v1::ROLE_CITY_HR ? "city (XXYY00)"
-                                                                      : "province (XX0000)",
-                                   " for ", RoleName(role)));
-}
-
-absl::Status Required(absl::string_view field, absl::string_view value, Role role) {
-  if (!value.empty()) return absl::OkStatus();
-  return InvalidField(field, "required", absl::StrCat("is required for ", RoleName(role)));
-}
-
-// Fills the scope of `account` from what its role needs, checking each field; a teacher's school
-// and county come from the profile service.
-absl::Status CompleteScope(Deps& deps, v1::Account& account) {
-  const Role role = account.role();
-  switch (role) {
-    case common::v1::ROLE_TEACHER: {
-      SHIDANG_RETURN_IF_ERROR(Required("account.teacher_id", account.teacher_id(), role));
-      if (!deps.profile.teacher) {
-        return absl::FailedPreconditionError(
-            "no profile service is configured (--profile): teachers' accounts cannot be made");
-      }
-      SHIDANG_ASSIGN_OR_RETURN(profile::v1::Teacher teacher,
-                               deps.profile.teacher(account.teacher_id()));
-      account.set_school_id(teacher.school_id());
-      account.set_county_id(teacher.county_id());
-      account.clear_region();
-      account.clear_provider_id();
-      if (account.display_name().empty()) account.set_display_name(teacher.name());
-      return absl::OkStatus();
-    }
-    case common::v1::ROLE_SCHOOL_ADMIN:
-      SHIDANG_RETURN_IF_ERROR(Required("account.school_id", account.school_id(), role));
-      if (!IsRegionCode(account.county_id())) {
-        return InvalidField("account.county_id", "county_code",
-                            "must be the 6-digit code of the school's county");
-      }
-      account.clear_teacher_id();
-      account.clear_region();
-      account.clear_provider_id();
-      return absl::OkStatus();
-    case common::v1::ROLE_COUNTY_HR:
-    case common::v1::ROLE_CITY_HR:
-    case common::v1::ROLE_PROVINCE_HR:
-      SHIDANG_RETURN_IF_ERROR(CheckHrRegion(role, account.region()));
-      account.set_county_id(account.region());
-      account.clear_teacher_id();
-      account.clear_school_id();
-      account.clear_provider_id();
-      return absl::OkStatus();
-    case common::v1::ROLE_TRAINING_CENTER:
-      SHIDANG_RETURN_IF_ERROR(Required("account.provider_id", account.provider_id(), role));
-      account.clear_teacher_id();
-      account.clear_school_id();
-      account.clear_region();
-      account.clear_county_id();
-      return absl::OkStatus();
-    case common::v1::ROLE_ADMIN:
-      account.clear_teacher_id();
-      account.clear_school_id();
-      account.clear_region();
-      account.clear_provider_id();
-      account.clear_county_id();
-      return absl::OkStatus();
-    default:
-      return InvalidField("account.role", "role",
-                          "must be one of ROLE_TEACHER, ROLE_SCHOOL_ADMIN, ROLE_COUNTY_HR, "
-                          "ROLE_CITY_HR, ROLE_PROVINCE_HR, ROLE_TRAINING_CENTER, ROLE_ADMIN");
+// Checks the scope fields of `account` for its role and keeps only those (rules.h); a teacher's
+// school and county come from the profile service. A teacher it does not know is refused to a
+// caller who may not learn that (MayLearnAbsence) as one of another county would be.
+absl::Status CompleteScope(Deps& deps, const common::v1::Principal& caller, v1::Account& account) {
+  SHIDANG_RETURN_IF_ERROR(ProblemStatus(ScopeProblem(account)));
+  KeepScopeOfRole(account);
+  if (account.role() != common::v1::ROLE_TEACHER) return absl::OkStatus();
+  if (!deps.profile.teacher) {
+    return absl::FailedPreconditionError(
+        "no profile service is configured (--profile): teachers' accounts cannot be made");
   }
+  absl::StatusOr<profile::v1::Teacher> found = deps.profile.teacher(account.teacher_id());
+  if (absl::IsNotFound(found.status()) && !MayLearnAbsence(caller)) {
+    return DeniedToManage(caller, account);
+  }
+  SHIDANG_ASSIGN_OR_RETURN(profile::v1::Teacher teacher, std::move(found));
+  account.set_school_id(teacher.school_id());
+  account.set_county_id(teacher.county_id());
+  if (account.display_name().empty()) account.set_display_name(teacher.name());
+  return absl::OkStatus();
 }
 
 std::string Rfc3339(absl::Time t) {
@@ -134,58 +69,33 @@ absl::StatusOr<std::string> Store(Deps& deps, const CallContext& call, v1::Accou
   return password;
 }
 
-absl::Status DeniedToManage(const common::v1::Principal& p, const v1::Account& account) {
-  return scope::Denied(
-      p, absl::StrCat("manage the ", RoleName(account.role()), " account ", account.username()));
-}
-
-// The account named `username` that the caller may manage: NOT_FOUND / PERMISSION_DENIED.
+// The account named `username` that the caller may manage. NOT_FOUND only to a caller who may
+// learn that (MayLearnAbsence); anyone else gets the same PERMISSION_DENIED for an unknown account
+// as for one out of their reach, in words that name nothing of it but the username asked for.
 absl::StatusOr<StoredAccount> ManagedAccount(Deps& deps, const CallContext& call,
                                              const std::string& username) {
-  if (!IsValidUsername(username)) {
-    return InvalidField("username", "format",
-                        "must be 3 to 64 of [a-z0-9._-], starting with a letter or digit");
-  }
+  SHIDANG_RETURN_IF_ERROR(ProblemStatus(UsernameProblem("username", username)));
   SHIDANG_ASSIGN_OR_RETURN(std::optional<StoredAccount> stored, deps.store.Get(username));
-  if (!stored.has_value()) return absl::NotFoundError(absl::StrCat("no account ", username));
-  if (!CanManage(call.principal, stored->account)) {
-    return DeniedToManage(call.principal, stored->account);
+  if (!stored.has_value() && MayLearnAbsence(call.principal)) {
+    return absl::NotFoundError(absl::StrCat("no account ", username));
+  }
+  if (!stored.has_value() || !CanManage(call.principal, stored->account)) {
+    return scope::Denied(call.principal, absl::StrCat("manage the account ", username));
   }
   return *std::move(stored);
 }
 
 }  // namespace
 
-bool CanManage(const common::v1::Principal& principal, const v1::Account& account) {
-  if (scope::IsTrusted(principal.role())) return true;
-  if (!scope::IsHr(principal.role())) return false;
-  switch (account.role()) {
-    case common::v1::ROLE_TEACHER:
-    case common::v1::ROLE_SCHOOL_ADMIN:
-      return scope::HrCovers(principal, account.county_id());
-    case common::v1::ROLE_COUNTY_HR:
-    case common::v1::ROLE_CITY_HR:
-    case common::v1::ROLE_PROVINCE_HR:
-      return account.region() != principal.region() && scope::HrCovers(principal, account.region());
-    default:
-      return false;
-  }
-}
-
 absl::Status CreateAccount(Deps& deps, const CallContext& call, const v1::CreateAccountRequest& req,
                            v1::CreateAccountResponse* resp) {
   v1::Account account = req.account();
-  if (!IsValidUsername(account.username())) {
-    return InvalidField("account.username", "format",
-                        "must be 3 to 64 of [a-z0-9._-], starting with a letter or digit");
-  }
+  SHIDANG_RETURN_IF_ERROR(ProblemStatus(UsernameProblem("account.username", account.username())));
   // What the caller alone decides comes before the profile service is asked.
-  if (!scope::IsTrusted(call.principal.role()) &&
-      (account.role() == common::v1::ROLE_ADMIN ||
-       account.role() == common::v1::ROLE_TRAINING_CENTER)) {
+  if (!MayCreateRole(call.principal, account.role())) {
     return DeniedToManage(call.principal, account);
   }
-  SHIDANG_RETURN_IF_ERROR(CompleteScope(deps, account));
+  SHIDANG_RETURN_IF_ERROR(CompleteScope(deps, call.principal, account));
   if (!CanManage(call.principal, account)) return DeniedToManage(call.principal, account);
   SHIDANG_ASSIGN_OR_RETURN(std::string password, Store(deps, call, account));
   *resp->mutable_account() = std::move(account);
@@ -196,9 +106,7 @@ absl::Status CreateAccount(Deps& deps, const CallContext& call, const v1::Create
 absl::Status CreateAccountsFromRoster(Deps& deps, const CallContext& call,
                                       const v1::CreateAccountsFromRosterRequest& req,
                                       v1::CreateAccountsFromRosterResponse* resp) {
-  if (!IsRegionCode(req.county_id()) || absl::EndsWith(req.county_id(), "00")) {
-    return InvalidField("county_id", "county_code", "must be the 6-digit code of a county");
-  }
+  SHIDANG_RETURN_IF_ERROR(ProblemStatus(CountyIdProblem("county_id", req.county_id())));
   if (!scope::CoversRegion(call.principal, req.county_id())) {
     return scope::Denied(call.principal,
                          absl::StrCat("create accounts for the teachers of ", req.county_id()));
@@ -215,7 +123,7 @@ absl::Status CreateAccountsFromRoster(Deps& deps, const CallContext& call,
     row->set_teacher_name(teacher.name());
     row->set_school_id(teacher.school_id());
     v1::Account account;
-    account.set_username(absl::AsciiStrToLower(absl::StrCat("t", teacher.teacher_id())));
+    account.set_username(RosterUsername(teacher.teacher_id()));
     account.set_role(common::v1::ROLE_TEACHER);
     account.set_teacher_id(teacher.teacher_id());
     account.set_school_id(teacher.school_id());
@@ -265,9 +173,7 @@ absl::Status ListAccounts(Deps& deps, const CallContext& call, const v1::ListAcc
   const common::v1::Principal& p = call.principal;
   std::string region = req.region();
   if (region.empty() && !scope::IsTrusted(p.role())) region = p.region();
-  if (!region.empty() && !IsRegionCode(region)) {
-    return InvalidField("region", "region_code", "must be a 6-digit county, city or province code");
-  }
+  SHIDANG_RETURN_IF_ERROR(ProblemStatus(RegionFilterProblem("region", region)));
   if (!scope::IsTrusted(p.role()) && !scope::HrCovers(p, region)) {
     return scope::Denied(p, absl::StrCat("list the accounts of ", region));
   }

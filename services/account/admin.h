@@ -3,9 +3,10 @@
 // What admins and HR do with accounts: create one, create the teachers' accounts of a county from
 // its roster (the profile service's teachers), disable, reset a password, list.
 //
-// Who may manage an account (CanManage): an admin every account; HR the teachers' and school
-// admins' accounts of the counties in their region, and HR accounts of regions strictly inside
-// theirs (a city's HR its counties' HR). Training centres' and admins' accounts: admins only.
+// Who may manage an account is a rule (rules.h's MayCreateRole and CanManage): an admin every
+// account; HR the teachers' and school admins' accounts of the counties in their region, and HR
+// accounts of regions strictly inside theirs (a city's HR its counties' HR). Training centres'
+// and admins' accounts: admins only.
 
 #include "absl/status/status.h"
 #include "services/account/context.h"
@@ -16,8 +17,6 @@ namespace shidang::account {
 
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr int kMaxPageSize = 500;
-
-bool CanManage(const common::v1::Principal& principal, const v1::Account& account);
 
 absl::Status CreateAccount(Deps& deps, const CallContext& call, const v1::CreateAccountRequest& req,
                            v1::CreateAccountResponse* resp);

@@ -1,25 +1,26 @@
 #pragma once
 
 // What the account service's use cases share: the store, the clock, the password hasher, how
-// tokens are made, and the profile service (for teachers' accounts).
+// tokens are made, the profile service (for teachers' accounts), and how the rules' field
+// problems are answered.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/account/passwords.h"
+#include "services/account/rules.h"
 #include "services/account/store.h"
 #include "services/common/clock.h"
 #include "services/common/jwt.h"
+#include "services/common/violations.h"
 #include "shidang/profile/v1/profile.pb.h"
 
 namespace shidang::account {
-
-// Five wrong passwords in a row lock an account for 15 minutes (issue 17).
-inline constexpr int kMaxWrongPasswords = 5;
-inline constexpr absl::Duration kLockDuration = absl::Minutes(15);
 
 // How tokens are made: the gateway's keyset (the key that signs), its issuer and audience.
 struct TokenSettings {
@@ -47,5 +48,12 @@ struct Deps {
   const TokenSettings& tokens;
   ProfileReader profile;
 };
+
+// A rule's problem as the edge answers it: INVALID_ARGUMENT "<field>: <message>" carrying a
+// BadRequest with its field violation (field, rule, message); OK when there is none.
+inline absl::Status ProblemStatus(const std::optional<FieldProblem>& problem) {
+  if (!problem.has_value()) return absl::OkStatus();
+  return InvalidField(problem->field, problem->rule, problem->message);
+}
 
 }  // namespace shidang::account

@@ -16,6 +16,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "services/account/rules.h"
 #include "services/common/principal.h"
 #include "shidang/account/v1/account.grpc.pb.h"
 
@@ -23,7 +24,8 @@ ABSL_FLAG(std::string, account, "127.0.0.1:7105", "Address of the account servic
 ABSL_FLAG(std::string, principal_key_file, "", "Key the services verify principals with.");
 ABSL_FLAG(std::string, region, "330723", "The demo county's code.");
 ABSL_FLAG(std::string, teacher_id, "", "The demo teacher (empty: no teacher account).");
-ABSL_FLAG(std::string, school_id, "demo-school", "The demo school.");
+ABSL_FLAG(std::string, school_id, "demo-school",
+          "The demo school (a school id of --region, else no school admin account).");
 ABSL_FLAG(std::string, out, "", "File for the usernames and passwords (required).");
 
 namespace shidang::account {
@@ -63,9 +65,15 @@ std::vector<v1::Account> DemoAccounts() {
   if (!absl::GetFlag(FLAGS_teacher_id).empty()) {
     add(common::v1::ROLE_TEACHER, "demo.teacher").set_teacher_id(absl::GetFlag(FLAGS_teacher_id));
   }
-  v1::Account& school_admin = add(common::v1::ROLE_SCHOOL_ADMIN, "demo.school_admin");
-  school_admin.set_school_id(absl::GetFlag(FLAGS_school_id));
-  school_admin.set_county_id(region);
+  // A school admin's school must be of their county (rules.h): none without the loader's school.
+  if (IsSchoolOfCounty(absl::GetFlag(FLAGS_school_id), region)) {
+    v1::Account& school_admin = add(common::v1::ROLE_SCHOOL_ADMIN, "demo.school_admin");
+    school_admin.set_school_id(absl::GetFlag(FLAGS_school_id));
+    school_admin.set_county_id(region);
+  } else {
+    std::fprintf(stderr, "shidang-demo-accounts: no school admin account: %s is no school of %s\n",
+                 absl::GetFlag(FLAGS_school_id).c_str(), region.c_str());
+  }
   add(common::v1::ROLE_COUNTY_HR, "demo.county_hr").set_region(region);
   add(common::v1::ROLE_CITY_HR, "demo.city_hr").set_region(region.substr(0, 4) + "00");
   add(common::v1::ROLE_PROVINCE_HR, "demo.province_hr").set_region(region.substr(0, 2) + "0000");

@@ -4,9 +4,7 @@
 
 #include <memory>
 
-#include "absl/strings/str_cat.h"
 #include "services/common/random.h"
-#include "services/common/violations.h"
 
 namespace shidang::account {
 namespace {
@@ -26,32 +24,6 @@ bool LooksLikeArgon2id(absl::string_view hash) {
 }
 
 }  // namespace
-
-bool IsValidUsername(absl::string_view username) {
-  if (username.size() < 3 || username.size() > 64) return false;
-  for (size_t i = 0; i < username.size(); ++i) {
-    const char c = username[i];
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) return false;
-  }
-  return true;
-}
-
-absl::Status CheckNewPassword(absl::string_view field, absl::string_view password,
-                              absl::string_view username) {
-  if (password.size() < kMinPasswordBytes || password.size() > kMaxPasswordBytes) {
-    return InvalidField(field, "length",
-                        absl::StrCat("must be ", kMinPasswordBytes, " to ", kMaxPasswordBytes,
-                                     " bytes long (this one is ", password.size(), ")"));
-  }
-  if (password == username) {
-    return InvalidField(field, "not_username", "must differ from the username");
-  }
-  if (password.find('\0') != absl::string_view::npos) {
-    return InvalidField(field, "characters", "must not contain NUL characters");
-  }
-  return absl::OkStatus();
-}
 
 std::string NewInitialPassword() {
   const size_t alphabet = sizeof(kInitialAlphabet) - 1;

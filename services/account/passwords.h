@@ -1,7 +1,8 @@
 #pragma once
 
 // Passwords: argon2id hashes (libsodium's crypto_pwhash_str at OWASP's floor: 19 MiB and 2
-// passes, see passwords.cc), the rules a new password follows, and initial passwords.
+// passes, see passwords.cc) and initial passwords. What a new password must be is a rule
+// (rules.h's NewPasswordProblem).
 //
 // Hashing costs memory, so at most `max_parallel` hashes run at once (the rest wait): sixteen
 // sign-ins at once would otherwise want 304 MiB. A verification against a username that does not
@@ -17,17 +18,6 @@
 #include "absl/synchronization/mutex.h"
 
 namespace shidang::account {
-
-inline constexpr size_t kMinPasswordBytes = 10;
-inline constexpr size_t kMaxPasswordBytes = 128;
-
-// 3 to 64 of [a-z0-9._-], starting with a letter or a digit.
-bool IsValidUsername(absl::string_view username);
-
-// INVALID_ARGUMENT naming `field` when `password` is shorter than 10 or longer than 128 bytes, or
-// equals the username. The message never repeats the password.
-absl::Status CheckNewPassword(absl::string_view field, absl::string_view password,
-                              absl::string_view username);
 
 // 14 characters from an alphabet without look-alikes (no 0/O, 1/l/I): about 80 bits.
 std::string NewInitialPassword();

@@ -22,13 +22,29 @@ std::string NewRefreshToken(absl::string_view username) {
   return absl::StrCat(username, ".", SecureRandomHex(32));
 }
 
-// The username of a refresh token, or nullopt when it is not shaped like one.
-std::optional<std::string> UsernameOfRefresh(absl::string_view token) {
-  const size_t dot = token.rfind('.');
-  if (dot == absl::string_view::npos || token.size() - dot - 1 != 64) return std::nullopt;
-  absl::string_view username = token.substr(0, dot);
-  if (!IsValidUsername(username)) return std::nullopt;
-  return std::string(username);
+// What MaySignIn compares, of an account as read (nullopt: none) and the password's check.
+SignInFacts FactsOf(const std::optional<StoredAccount>& stored, bool password_matches) {
+  SignInFacts facts;
+  facts.password_matches = password_matches;
+  if (stored.has_value()) {
+    facts.account_exists = true;
+    facts.disabled = stored->disabled;
+    facts.locked_until = stored->locked_until;
+  }
+  return facts;
+}
+
+// Counts a wrong password for `username` (record_failure.lua, as AfterWrongPassword says) and
+// logs the lock it may start; the log names the account, never the password.
+absl::Status RecordWrongPassword(Deps& deps, absl::string_view username, absl::Time now) {
+  SHIDANG_ASSIGN_OR_RETURN(bool locked,
+                           deps.store.RecordFailure(username, now, kLockout.max_wrong_passwords,
+                                                    LockEnd(now, kLockout)));
+  if (locked) {
+    LogInfo(absl::StrCat("account locked for ", absl::FormatDuration(kLockout.lock), " after ",
+                         kLockout.max_wrong_passwords, " wrong passwords: username=", username));
+  }
+  return absl::OkStatus();
 }
 
 // A new pair of tokens for `account`, into a SignInResponse or a RefreshSessionResponse.
@@ -52,35 +68,6 @@ absl::Status Issue(const Deps& deps, const v1::Account& account, std::string ref
 
 }  // namespace
 
-common::v1::Principal PrincipalOf(const v1::Account& account) {
-  common::v1::Principal p;
-  p.set_role(account.role());
-  switch (account.role()) {
-    case common::v1::ROLE_TEACHER:
-      p.set_subject(account.teacher_id());
-      p.set_school_id(account.school_id());
-      break;
-    case common::v1::ROLE_SCHOOL_ADMIN:
-      p.set_subject(account.username());
-      p.set_school_id(account.school_id());
-      break;
-    case common::v1::ROLE_COUNTY_HR:
-    case common::v1::ROLE_CITY_HR:
-    case common::v1::ROLE_PROVINCE_HR:
-      p.set_subject(account.username());
-      p.set_region(account.region());
-      break;
-    case common::v1::ROLE_TRAINING_CENTER:
-      p.set_subject(account.username());
-      p.set_provider_id(account.provider_id());
-      break;
-    default:
-      p.set_subject(account.username());
-      break;
-  }
-  return p;
-}
-
 absl::Status SignIn(Deps& deps, const v1::SignInRequest& req, v1::SignInResponse* resp) {
   const absl::Time now = deps.clock.Now();
   const std::string& username = req.username();
@@ -92,19 +79,10 @@ absl::Status SignIn(Deps& deps, const v1::SignInRequest& req, v1::SignInResponse
   // One verification whatever the account: against the dummy hash when there is none.
   const bool matches =
       deps.passwords.Verify(req.password(), stored.has_value() ? stored->hash : "");
-  const bool usable =
-      stored.has_value() && matches && !stored->disabled && stored->locked_until <= now;
-  if (!usable) {
-    if (well_formed) {
-      // Run for every refusal (it changes nothing for an unknown or locked account), so that all
-      // refusals take the same round trips.
-      SHIDANG_ASSIGN_OR_RETURN(
-          bool locked, deps.store.RecordFailure(username, now, kMaxWrongPasswords, kLockDuration));
-      if (locked) {
-        LogInfo(absl::StrCat("account locked for ", absl::FormatDuration(kLockDuration), " after ",
-                             kMaxWrongPasswords, " wrong passwords: username=", username));
-      }
-    }
+  if (!MaySignIn(FactsOf(stored, matches), now)) {
+    // Run for every refusal (it changes nothing for an unknown or locked account), so that all
+    // refusals take the same round trips.
+    if (well_formed) SHIDANG_RETURN_IF_ERROR(RecordWrongPassword(deps, username, now));
     return absl::UnauthenticatedError(kRefused);
   }
   std::string refresh = NewRefreshToken(username);
@@ -119,7 +97,7 @@ absl::Status SignIn(Deps& deps, const v1::SignInRequest& req, v1::SignInResponse
 absl::Status RefreshSession(Deps& deps, const v1::RefreshSessionRequest& req,
                             v1::RefreshSessionResponse* resp) {
   const absl::Time now = deps.clock.Now();
-  std::optional<std::string> username = UsernameOfRefresh(req.refresh_token());
+  std::optional<std::string> username = UsernameOfRefreshToken(req.refresh_token());
   if (!username.has_value()) return absl::UnauthenticatedError(kRefreshRefused);
   std::string refresh = NewRefreshToken(*username);
   const absl::Time refresh_expires = now + deps.tokens.refresh_ttl;
@@ -144,7 +122,7 @@ absl::StatusOr<std::string> OwnUsername(Deps& deps, const common::v1::Principal&
 
 absl::Status SignOut(Deps& deps, const CallContext& call, const v1::SignOutRequest& req,
                      v1::SignOutResponse*) {
-  std::optional<std::string> username = UsernameOfRefresh(req.refresh_token());
+  std::optional<std::string> username = UsernameOfRefreshToken(req.refresh_token());
   if (!username.has_value()) {
     return InvalidField("refresh_token", "format", "is not a refresh token this service made");
   }
@@ -156,15 +134,15 @@ absl::Status SignOut(Deps& deps, const CallContext& call, const v1::SignOutReque
 absl::Status ChangePassword(Deps& deps, const CallContext& call,
                             const v1::ChangePasswordRequest& req, v1::ChangePasswordResponse*) {
   SHIDANG_ASSIGN_OR_RETURN(std::string username, OwnUsername(deps, call.principal));
-  SHIDANG_RETURN_IF_ERROR(CheckNewPassword("new_password", req.new_password(), username));
+  SHIDANG_RETURN_IF_ERROR(
+      ProblemStatus(NewPasswordProblem("new_password", req.new_password(), username)));
   const absl::Time now = deps.clock.Now();
   SHIDANG_ASSIGN_OR_RETURN(std::optional<StoredAccount> stored, deps.store.Get(username));
   if (!stored.has_value()) return absl::NotFoundError(absl::StrCat("no account ", username));
   const bool matches = deps.passwords.Verify(req.old_password(), stored->hash);
-  if (!matches || stored->locked_until > now || stored->disabled) {
+  if (!MaySignIn(FactsOf(stored, matches), now)) {
     // Counted like a wrong password at sign-in, so a stolen token cannot guess the password.
-    SHIDANG_RETURN_IF_ERROR(
-        deps.store.RecordFailure(username, now, kMaxWrongPasswords, kLockDuration).status());
+    SHIDANG_RETURN_IF_ERROR(RecordWrongPassword(deps, username, now));
     return InvalidField("old_password", "wrong",
                         "is not the account's password (or the account is locked for now)");
   }

@@ -6,7 +6,8 @@
 // message (kRefused): an unknown username, a wrong password, a locked or disabled account, an
 // unknown, used or expired refresh token. A sign-in costs one password verification (against a
 // dummy hash when the account is unknown) and one script whatever the outcome, so the answers
-// also take about the same time.
+// also take about the same time. Who may sign in, and the lockout, are rules (rules.h:
+// MaySignIn, AfterWrongPassword).
 
 #include "absl/status/status.h"
 #include "services/account/context.h"
@@ -17,10 +18,6 @@ namespace shidang::account {
 
 inline constexpr char kRefused[] = "wrong username or password";
 inline constexpr char kRefreshRefused[] = "the session has ended; sign in again";
-
-// The principal an account's tokens carry: role, subject (the teacher id for a teacher, else the
-// username) and the scope fields of its role.
-common::v1::Principal PrincipalOf(const v1::Account& account);
 
 absl::Status SignIn(Deps& deps, const v1::SignInRequest& req, v1::SignInResponse* resp);
 absl::Status RefreshSession(Deps& deps, const v1::RefreshSessionRequest& req,

@@ -130,10 +130,10 @@ absl::StatusOr<std::optional<std::string>> AccountStore::UsernameOfTeacher(
 }
 
 absl::StatusOr<bool> AccountStore::RecordFailure(absl::string_view username, absl::Time now,
-                                                 int max_failures, absl::Duration lock) {
-  absl::StatusOr<std::string> locked = RunScript(
-      pool_, RecordFailureScript(), username, {AccountKey(username)},
-      {Seconds(now), absl::StrCat(max_failures), absl::StrCat(absl::ToInt64Seconds(lock))});
+                                                 int max_failures, absl::Time lock_until) {
+  absl::StatusOr<std::string> locked =
+      RunScript(pool_, RecordFailureScript(), username, {AccountKey(username)},
+                {Seconds(now), absl::StrCat(max_failures), Seconds(lock_until)});
   if (!locked.ok()) return locked.status();
   return *locked == "1";
 }

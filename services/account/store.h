@@ -62,9 +62,11 @@ class AccountStore {
   // The username of the teacher's account; nullopt when none.
   absl::StatusOr<std::optional<std::string>> UsernameOfTeacher(absl::string_view teacher_id);
 
-  // record_failure.lua: true when this failure locked the account.
+  // record_failure.lua: counts a wrong password at `now` as rules.h's AfterWrongPassword says,
+  // the `max_failures`-th in a row locking the account until `lock_until` (the rules' LockEnd).
+  // True when this failure locked the account.
   absl::StatusOr<bool> RecordFailure(absl::string_view username, absl::Time now, int max_failures,
-                                     absl::Duration lock);
+                                     absl::Time lock_until);
 
   // start_session.lua: UNAUTHENTICATED when the account is gone, disabled, locked or its hash is
   // no longer `verified_hash`.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -337,6 +338,73 @@ TEST_F(AccountServiceTest, HrCreateAndListOnlyWithinTheirRegion) {
   EXPECT_TRUE(page.page().next_page_token().empty());
 }
 
+// A school admin's token reaches the school it names, so the school must be of the county the
+// account is filed under (and HR's reach is checked on): before, a county's HR could make a school
+// admin of another county's school filed under their own county, and a "county" that was a city.
+TEST_F(AccountServiceTest, ASchoolAdminsSchoolIsOfTheirCounty) {
+  grpc::Status s;
+  v1::Account elsewhere = SchoolAdmin("head.j", kCounty);
+  elsewhere.set_school_id(absl::StrCat("S", kOtherCounty, "-1"));
+  EXPECT_TRUE(Create(county_hr_, elsewhere, &s).empty());
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("account.school_id"));
+  v1::Account city = SchoolAdmin("head.k", "330700");
+  EXPECT_TRUE(Create(admin_, city, &s).empty());
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("account.county_id"));
+  // Nothing was written.
+  v1::ListAccountsRequest list;
+  v1::ListAccountsResponse listed;
+  ASSERT_TRUE(Call(&v1::AccountService::Stub::ListAccounts, &admin_, list, &listed).ok());
+  EXPECT_EQ(listed.accounts_size(), 0);
+  v1::SignInResponse session;
+  EXPECT_EQ(SignIn("head.j", "any-password-at-all", &session).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// HR asking for an account out of their reach learns nothing of it, not even that it exists:
+// before, an unknown username answered NOT_FOUND and another county's PERMISSION_DENIED naming
+// its role.
+TEST_F(AccountServiceTest, HrLearnsNothingOfAccountsOutOfTheirReach) {
+  ASSERT_FALSE(Create(admin_, SchoolAdmin("head.other", kOtherCounty)).empty());
+  auto disable = [&](const Principal& who, const std::string& username) {
+    v1::DisableAccountRequest req;
+    req.set_username(username);
+    v1::DisableAccountResponse resp;
+    return Call(&v1::AccountService::Stub::DisableAccount, &who, req, &resp);
+  };
+  auto reset = [&](const Principal& who, const std::string& username) {
+    v1::ResetPasswordRequest req;
+    req.set_username(username);
+    v1::ResetPasswordResponse resp;
+    grpc::Status s = Call(&v1::AccountService::Stub::ResetPassword, &who, req, &resp);
+    EXPECT_TRUE(resp.initial_password().empty());
+    return s;
+  };
+  using Action = std::function<grpc::Status(const Principal&, const std::string&)>;
+  for (const Action& call : {Action(disable), Action(reset)}) {
+    const grpc::Status known = call(county_hr_, "head.other");
+    const grpc::Status unknown = call(county_hr_, "nobody.else");
+    EXPECT_EQ(known.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(unknown.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_THAT(known.error_message(), Not(HasSubstr("school_admin")));
+    std::string unknown_message = unknown.error_message();
+    const size_t at = unknown_message.find("nobody.else");
+    ASSERT_NE(at, std::string::npos) << unknown_message;
+    unknown_message.replace(at, std::string("nobody.else").size(), "head.other");
+    EXPECT_EQ(known.error_message(), unknown_message);
+    // An admin may learn that it does not exist.
+    EXPECT_EQ(call(admin_, "nobody.else").error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  // And the account out of reach is unchanged.
+  v1::ListAccountsRequest list;
+  list.set_region(kOtherCounty);
+  v1::ListAccountsResponse listed;
+  ASSERT_TRUE(Call(&v1::AccountService::Stub::ListAccounts, &admin_, list, &listed).ok());
+  ASSERT_EQ(listed.accounts_size(), 1);
+  EXPECT_FALSE(listed.accounts(0).disabled());
+}
+
 TEST_F(AccountServiceTest, ChangePasswordEndsTheOldPasswordAndSessions) {
   const std::string password = Create(admin_, SchoolAdmin("head.h", kCounty));
   v1::SignInResponse session;
@@ -502,6 +570,31 @@ TEST_F(RosterAccountsTest, HrMakesTheirCountysTeachersAccountsBoundToTheirIds) {
   teacher.set_teacher_id(teachers[1]);
   Create(other_hr, teacher, &s);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// HR learn nothing of teachers out of their reach: an unknown teacher id is refused as one of
+// another county is (before: NOT_FOUND for the one, PERMISSION_DENIED for the other).
+TEST_F(RosterAccountsTest, HrCannotProbeForTeachersOutOfTheirReach) {
+  const std::vector<std::string> teachers = MakeRoster(1);
+  std::string unknown_id = teachers[0];
+  unknown_id.back() = unknown_id.back() == '0' ? '1' : '0';
+  const Principal other_hr = Who(common::v1::ROLE_COUNTY_HR, "hr-yiwu", kOtherCounty);
+  v1::Account teacher;
+  teacher.set_username("probe.name");
+  teacher.set_role(common::v1::ROLE_TEACHER);
+  teacher.set_teacher_id(teachers[0]);
+  grpc::Status known;
+  Create(other_hr, teacher, &known);
+  teacher.set_teacher_id(unknown_id);
+  grpc::Status unknown;
+  Create(other_hr, teacher, &unknown);
+  EXPECT_EQ(known.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(unknown.error_code(), known.error_code());
+  EXPECT_EQ(unknown.error_message(), known.error_message());
+  // An admin may learn that there is no such teacher.
+  grpc::Status s;
+  Create(admin_, teacher, &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
 }
 
 }  // namespace
