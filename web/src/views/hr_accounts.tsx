@@ -34,7 +34,7 @@ interface RosterAccount {
 const accountAdvice: Record<string, string> = {
   ALREADY_EXISTS: '这个用户名已被使用，或这位教师已有账号。请换一个用户名。',
   NOT_FOUND: '找不到这个账号或这位教师，请核对后重试。',
-  PERMISSION_DENIED: '这个账号不在您管辖的地区内，您不能管理它。',
+  PERMISSION_DENIED: '找不到这个账号，或它不在您管辖的地区内。',
 };
 
 function explained(e: unknown): unknown {
