@@ -12,7 +12,8 @@
 // services/common/county_delta.h), so each call is timed three times: warm (nothing written
 // since the last read), after a write (one pairing created through the service before each call,
 // untimed: the copy is patched) and cold (the counter bumped with no change recorded before each
-// call, as a write the log missed would: the whole county is read and parsed again).
+// call, as a write the log missed would: the whole county is read and parsed again). Each target
+// holds in all three.
 // Each round starts a fresh Redis and service; each timed call is repeated and its median taken.
 //
 //   build-rel/bench/bench_mentorship [--teachers=10000] [--new_teachers=1500] [--schools=200]
@@ -333,15 +334,16 @@ int main(int argc, char** argv) {
   const double m_unpaired = Median(unpaired), m_second_cold = Median(second_cold);
   const double m_unpaired_cold = Median(unpaired_cold);
   const double m_second_write = Median(second_write), m_unpaired_write = Median(unpaired_write);
-  // The targets hold warm and right after a write; cold (a write the log missed) is reported.
+  // The targets hold warm, right after a write and cold (a write the log missed, a restart).
   std::printf(
       "median of %zu rounds, %d teachers (%d new) in %d schools, %d paired, against the raw read: "
-      "SuggestPairings SECOND %.2fx warm, %.2fx after a write, TEACHING %.2fx warm (target <= 5x: "
-      "%s), SECOND %.2fx cold; ListUnpaired %.2fx warm, %.2fx after a write (target <= 3x: %s), "
-      "%.2fx cold\n",
-      second.size(), teachers, new_teachers, schools, paired, m_second, m_second_write, m_teaching,
-      std::max({m_second, m_second_write, m_teaching}) <= 5 ? "met" : "NOT met", m_second_cold,
-      m_unpaired, m_unpaired_write, std::max(m_unpaired, m_unpaired_write) <= 3 ? "met" : "NOT met",
-      m_unpaired_cold);
+      "SuggestPairings SECOND %.2fx warm, %.2fx after a write, %.2fx cold, TEACHING %.2fx warm "
+      "(target <= 5x: %s); ListUnpaired %.2fx warm, %.2fx after a write, %.2fx cold (target <= "
+      "3x: %s)\n",
+      second.size(), teachers, new_teachers, schools, paired, m_second, m_second_write,
+      m_second_cold, m_teaching,
+      std::max({m_second, m_second_write, m_second_cold, m_teaching}) <= 5 ? "met" : "NOT met",
+      m_unpaired, m_unpaired_write, m_unpaired_cold,
+      std::max({m_unpaired, m_unpaired_write, m_unpaired_cold}) <= 3 ? "met" : "NOT met");
   return 0;
 }
