@@ -18,6 +18,7 @@
 //
 //   build-rel/bench/bench_mentorship [--teachers=10000] [--new_teachers=1500] [--schools=200]
 //                                    [--paired=500] [--repeats=5] [--rounds=3]
+//                                    [--service_binary=<another build's>] [--answers_to=<file>]
 
 #include <grpcpp/grpcpp.h>
 
@@ -50,6 +51,11 @@ ABSL_FLAG(int, schools, 200, "Schools in the county.");
 ABSL_FLAG(int, paired, 500, "New teachers given a TEACHING mentor before timing.");
 ABSL_FLAG(int, repeats, 5, "Timed repetitions of each read per round; the median is kept.");
 ABSL_FLAG(int, rounds, 3, "Rounds; the median is reported.");
+ABSL_FLAG(std::string, service_binary, SHIDANG_MENTORSHIP_BINARY,
+          "The service to measure (another build's, to compare two).");
+ABSL_FLAG(std::string, answers_to, "",
+          "When set, the first round's answers (SuggestPairings SECOND and TEACHING, ListUnpaired) "
+          "are written to this file as text, so two builds' answers can be compared with diff.");
 
 namespace shidang::mentorship {
 namespace {
@@ -70,6 +76,7 @@ struct Round {
   double second_cold_s = 0, unpaired_cold_s = 0;
   double second_write_s = 0, unpaired_write_s = 0;  // each right after a pairing was created
   int second_suggested = 0, teaching_suggested = 0, unpaired_total = 0;
+  std::string answers;  // SECOND (cold), TEACHING and ListUnpaired (warm) answers, as text
 };
 
 std::string SchoolId(int i) { return absl::StrFormat("S%s-%010d", kCounty, i); }
@@ -150,7 +157,7 @@ class Bench {
   Bench() {
     std::ofstream(keys_.path() + "/principal.key", std::ios::binary) << std::string(40, 'k');
     auto process = testing::ServiceProcess::Start(
-        SHIDANG_MENTORSHIP_BINARY,
+        absl::GetFlag(FLAGS_service_binary),
         {"--redis=" + redis_.address(), "--principal_key_file=" + keys_.path() + "/principal.key",
          std::string("--today=") + kToday});
     if (!process.ok()) Die(absl::StrCat("cannot start the service: ", process.status().ToString()));
@@ -253,15 +260,30 @@ Round RunRound(int teachers, int new_teachers, int schools, int paired, int repe
     bench.Call(&v1::MentorshipService::Stub::SuggestPairings, suggest, &suggested);
   });
   r.second_suggested = suggested.suggestions_size();
-  if (suggested.mentees_needing() != new_teachers) Die("SECOND: not every new teacher needs one");
+  if (suggested.mentees_needing() != new_teachers) {
+    Die(absl::StrCat("SECOND: not every new teacher needs one: ", suggested.mentees_needing(),
+                     " of ", new_teachers, " do"));
+  }
+  // Each cold answer (checked untimed, before the next call and after the last) is the warm one.
+  const std::string warm_answer = suggested.SerializeAsString();
+  auto same_second = [&] {
+    if (suggested.SerializeAsString() != warm_answer) Die("SECOND: cold answers otherwise");
+  };
   r.second_cold_s = TimeMedianAfter(
-      repeats, [&] { BumpWrites(bench.redis()); },
+      repeats,
+      [&] {
+        same_second();
+        BumpWrites(bench.redis());
+      },
       [&] { bench.Call(&v1::MentorshipService::Stub::SuggestPairings, suggest, &suggested); });
+  same_second();
+  r.answers += suggested.DebugString();
   suggest.set_role(v1::PAIRING_ROLE_TEACHING);
   r.teaching_s = TimeMedian(repeats, [&] {
     bench.Call(&v1::MentorshipService::Stub::SuggestPairings, suggest, &suggested);
   });
   r.teaching_suggested = suggested.suggestions_size();
+  r.answers += suggested.DebugString();
 
   v1::ListUnpairedRequest unpaired;
   unpaired.set_county_id(kCounty);
@@ -270,9 +292,19 @@ Round RunRound(int teachers, int new_teachers, int schools, int paired, int repe
       repeats, [&] { bench.Call(&v1::MentorshipService::Stub::ListUnpaired, unpaired, &listed); });
   r.unpaired_total = static_cast<int>(listed.page().total_size());
   if (r.unpaired_total != new_teachers) Die("ListUnpaired: not every new teacher lacks one");
+  r.answers += listed.DebugString();
+  const std::string warm_list = listed.SerializeAsString();
+  auto same_list = [&] {
+    if (listed.SerializeAsString() != warm_list) Die("ListUnpaired: cold answers otherwise");
+  };
   r.unpaired_cold_s = TimeMedianAfter(
-      repeats, [&] { BumpWrites(bench.redis()); },
+      repeats,
+      [&] {
+        same_list();
+        BumpWrites(bench.redis());
+      },
       [&] { bench.Call(&v1::MentorshipService::Stub::ListUnpaired, unpaired, &listed); });
+  same_list();
 
   // Right after a write: each call follows a pairing created (the counts checked above are
   // taken before these writes).
@@ -310,6 +342,9 @@ int main(int argc, char** argv) {
   std::vector<double> second_write, unpaired_write;
   for (int round = 0; round < absl::GetFlag(FLAGS_rounds); ++round) {
     Round r = RunRound(teachers, new_teachers, schools, paired, repeats);
+    if (round == 0 && !absl::GetFlag(FLAGS_answers_to).empty()) {
+      std::ofstream(absl::GetFlag(FLAGS_answers_to), std::ios::binary) << r.answers;
+    }
     std::printf(
         "round %d: raw pipelined read of the keys %.1f ms; SuggestPairings SECOND (%d suggested) "
         "%.1f ms warm (%.2fx raw), %.1f ms after a write (%.2fx), %.1f ms cold (%.2fx); "
