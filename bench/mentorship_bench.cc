@@ -136,6 +136,22 @@ void PublishCounty(testing::RedisServer& redis, int schools, int teachers, int n
       testing::WaitUntilApplied(redis.pool(), testing::ProfileStreamKey(kCounty), absl::Minutes(5));
   if (!applied.ok())
     Die(absl::StrCat("the service never applied the county: ", applied.ToString()));
+  // WaitUntilApplied compares the groups' entries read with XLEN, which shrinks as the service
+  // trims what it acknowledged, so it may return with events still unread: wait until the copy
+  // holds every school and teacher too, or the county would be read half applied.
+  const absl::Time deadline = absl::Now() + absl::Minutes(5);
+  auto held = [&](const std::string& key) {
+    auto n = redis.pool().Command({"HLEN", key});
+    return n.ok() ? n->integer() : -1;
+  };
+  while (held(MentorshipStore::TeachersKey(kCounty)) != teachers ||
+         held(MentorshipStore::SchoolsKey(kCounty)) != schools) {
+    if (absl::Now() > deadline) {
+      Die(absl::StrCat("the copy holds ", held(MentorshipStore::TeachersKey(kCounty)), " of ",
+                       teachers, " teachers after 5 minutes"));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
 }
 
 // The keys SuggestPairings and ListUnpaired read (MentorshipStore::ReadCounty), read raw in one
