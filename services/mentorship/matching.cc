@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "services/common/parallel.h"
 
 namespace shidang::mentorship {
 namespace {
@@ -418,66 +419,98 @@ Fit FitOf(const CountyGraph& c, const PairKeys& k, size_t i, int m, Role role,
   return {};
 }
 
-// Each mentee's candidates, best first, cut once their free places reach `needed` (see
-// matching.h and SuggestPairings). Preferred candidates come from the subject (or school) lists,
-// the rest, for SECOND, from the global order.
-void BuildCandidates(CountyGraph& c, Role role, const PairingIndex& index, int64_t needed) {
-  const MentorOrder order = OrderMentors(c);
-  std::vector<int> rank_of(c.mentors.size());
-  for (size_t i = 0; i < order.global.size(); ++i) rank_of[order.global[i]] = static_cast<int>(i);
-  std::vector<int> stamp(c.mentors.size(), -1);
-  static const std::vector<int> kNone;
-  const std::optional<PairKeys> keys = MakePairKeys(c);
-  c.graph.candidates.assign(c.mentees.size(), {});
-  for (size_t i = 0; i < c.mentees.size(); ++i) {
-    const TeacherFacts& mentee = *c.mentees[i];
-    const std::vector<std::string>& other = OtherRole(index, mentee.teacher_id);
-    std::vector<int> other_index;
-    for (const std::string& id : other) {
-      if (keys.has_value()) {
-        auto found = keys->mentor_of_id.find(id);
-        if (found != keys->mentor_of_id.end()) other_index.push_back(found->second);
-      }
-    }
-    std::vector<int>& list = c.graph.candidates[i];
-    int64_t places = 0;
-    // Adds mentor m when it fits (and belongs to this pass); false once the list is long enough.
-    auto consider = [&](int m, bool preferred_pass) {
-      const TeacherFacts& mentor = *c.mentors[m];
-      const Fit fit = keys.has_value() ? FitOf(c, *keys, i, m, role, other_index)
-                                       : Fit{PairFits(mentee, mentor, role, other),
-                                             PreferredPlace(mentee, mentor, role)};
-      if (fit.fits && preferred_pass == fit.preferred) {
-        list.push_back(m);
-        places += c.graph.right_capacity[m];
-      }
-      return places < needed;
-    };
-    std::vector<const std::vector<int>*> lists;
-    if (role == Role::kTeaching) {
-      auto it = order.by_school.find(mentee.school_id);
-      lists.push_back(it == order.by_school.end() ? &kNone : &it->second);
-    } else {
-      for (const std::string& s : mentee.subjects) {
-        auto it = order.by_subject.find(s);
-        if (it != order.by_subject.end()) lists.push_back(&it->second);
-      }
-    }
-    const int stamp_value = static_cast<int>(i);
-    VisitMerged(lists, rank_of, stamp, stamp_value, [&](int m) { return consider(m, true); });
-    if (role == Role::kSecond && places < needed) {
-      // The others (same school, or no shared subject) in global order.
-      for (int m : order.global) {
-        if (!consider(m, false)) break;
-      }
-    }
+// What every mentee's candidate list is drawn from: the mentors in order and their pair keys,
+// the same for every cut (SuggestPairings), so built once.
+struct CandidateSource {
+  MentorOrder order;
+  std::vector<int> rank_of;  // mentor -> its place in order.global
+  std::optional<PairKeys> keys;
+};
+
+CandidateSource SourceOf(const CountyGraph& c) {
+  CandidateSource source;
+  source.order = OrderMentors(c);
+  source.rank_of.resize(c.mentors.size());
+  for (size_t i = 0; i < source.order.global.size(); ++i) {
+    source.rank_of[source.order.global[i]] = static_cast<int>(i);
   }
+  source.keys = MakePairKeys(c);
+  return source;
 }
 
-// `cut`: the places each mentee's list is cut at (0: the number of mentees).
+// Mentee i's candidates, best first, cut once their free places reach `needed` (see matching.h
+// and SuggestPairings). Preferred candidates come from the subject (or school) lists, the rest,
+// for SECOND, from the global order. `stamp` (one per mentor, never holding i) marks the mentors
+// already visited for i.
+std::vector<int> CandidatesOf(const CountyGraph& c, size_t i, Role role, const PairingIndex& index,
+                              const CandidateSource& source, int64_t needed,
+                              std::vector<int>& stamp) {
+  static const std::vector<int> kNone;
+  const std::optional<PairKeys>& keys = source.keys;
+  const MentorOrder& order = source.order;
+  const TeacherFacts& mentee = *c.mentees[i];
+  const std::vector<std::string>& other = OtherRole(index, mentee.teacher_id);
+  std::vector<int> other_index;
+  for (const std::string& id : other) {
+    if (keys.has_value()) {
+      auto found = keys->mentor_of_id.find(id);
+      if (found != keys->mentor_of_id.end()) other_index.push_back(found->second);
+    }
+  }
+  std::vector<int> list;
+  int64_t places = 0;
+  // Adds mentor m when it fits (and belongs to this pass); false once the list is long enough.
+  auto consider = [&](int m, bool preferred_pass) {
+    const TeacherFacts& mentor = *c.mentors[m];
+    const Fit fit = keys.has_value() ? FitOf(c, *keys, i, m, role, other_index)
+                                     : Fit{PairFits(mentee, mentor, role, other),
+                                           PreferredPlace(mentee, mentor, role)};
+    if (fit.fits && preferred_pass == fit.preferred) {
+      list.push_back(m);
+      places += c.graph.right_capacity[m];
+    }
+    return places < needed;
+  };
+  std::vector<const std::vector<int>*> lists;
+  if (role == Role::kTeaching) {
+    auto it = order.by_school.find(mentee.school_id);
+    lists.push_back(it == order.by_school.end() ? &kNone : &it->second);
+  } else {
+    for (const std::string& s : mentee.subjects) {
+      auto it = order.by_subject.find(s);
+      if (it != order.by_subject.end()) lists.push_back(&it->second);
+    }
+  }
+  const int stamp_value = static_cast<int>(i);
+  VisitMerged(lists, source.rank_of, stamp, stamp_value, [&](int m) { return consider(m, true); });
+  if (role == Role::kSecond && places < needed) {
+    // The others (same school, or no shared subject) in global order.
+    for (int m : order.global) {
+      if (!consider(m, false)) break;
+    }
+  }
+  return list;
+}
+
+// Every mentee's candidate list for the cut `needed`: the lists are independent of each other,
+// so they are built in slices on as many threads as pay (a county's SECOND lists hold hundreds
+// of thousands of edges).
+void BuildCandidates(CountyGraph& c, Role role, const PairingIndex& index,
+                     const CandidateSource& source, int64_t needed) {
+  constexpr size_t kMenteesPerSlice = 256;
+  c.graph.candidates.assign(c.mentees.size(), {});
+  ForEachSlice(c.mentees.size(), kMenteesPerSlice, [&](size_t, size_t begin, size_t end) {
+    std::vector<int> stamp(c.mentors.size(), -1);
+    for (size_t i = begin; i < end; ++i) {
+      c.graph.candidates[i] = CandidatesOf(c, i, role, index, source, needed, stamp);
+    }
+  });
+}
+
+// The county's mentees and qualified mentors, without candidate lists yet.
 CountyGraph BuildCountyGraph(const std::vector<TeacherFacts>& teachers, Role role,
                              const PairingIndex& index, absl::CivilDay day,
-                             const MentorshipPolicy& policy, int64_t cut) {
+                             const MentorshipPolicy& policy) {
   CountyGraph c;
   for (const TeacherFacts& t : teachers) {
     const bool taken = index.mentor_in_role.contains(t.teacher_id);
@@ -490,8 +523,6 @@ CountyGraph BuildCountyGraph(const std::vector<TeacherFacts>& teachers, Role rol
     }
   }
   c.graph.left_count = static_cast<int>(c.mentees.size());
-  const int64_t mentees = static_cast<int64_t>(c.mentees.size());
-  BuildCandidates(c, role, index, cut > 0 ? std::min(cut, mentees) : mentees);
   return c;
 }
 
@@ -533,11 +564,14 @@ CountySuggestions SuggestPairings(const std::vector<TeacherFacts>& teachers,
   // mentees share one subject and so the same best mentors, near mentees x the places they share
   // (the bench's county: 512 places, where the cut at the number of mentees made it 1,500).
   int64_t cut = kFirstCut;
-  CountyGraph c = BuildCountyGraph(teachers, role, index, day, policy, cut);
+  CountyGraph c = BuildCountyGraph(teachers, role, index, day, policy);
+  const CandidateSource source = SourceOf(c);
+  const int64_t mentees = static_cast<int64_t>(c.mentees.size());
+  BuildCandidates(c, role, index, source, std::min(cut, mentees));
   std::vector<int> match = MaximumBMatching(c.graph);
-  while (cut < static_cast<int64_t>(c.mentees.size()) && LeavesOutOneWithCandidates(c, match)) {
+  while (cut < mentees && LeavesOutOneWithCandidates(c, match)) {
     cut *= kCutGrowth;
-    c = BuildCountyGraph(teachers, role, index, day, policy, cut);
+    BuildCandidates(c, role, index, source, std::min(cut, mentees));
     match = MaximumBMatching(c.graph);
   }
 

@@ -1,8 +1,12 @@
 #include "services/mentorship/store.h"
 
+#include <algorithm>
+#include <numeric>
 #include <optional>
+#include <thread>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -11,7 +15,9 @@
 #include "services/common/county_delta.h"
 #include "services/common/events.h"
 #include "services/common/keys.h"
+#include "services/common/parallel.h"
 #include "services/common/status.h"
+#include "services/mentorship/convert.h"
 #include "services/mentorship/lua_scripts.h"
 
 namespace shidang::mentorship {
@@ -44,27 +50,175 @@ absl::StatusOr<T> Parse(absl::string_view bytes, absl::string_view what) {
   return county_delta::ParseStored<T>(bytes, what);
 }
 
-// `base` (null: empty) with `fields` applied: a field without bytes is gone.
+// Teacher copies decoded per thread (ForEachSlice): below this many, one thread does them all.
+constexpr size_t kTeachersPerSlice = 2000;
+
+// One teacher of a county as its copy holds them: the rules' facts and the name.
+struct Person {
+  TeacherFacts facts;
+  std::string name;
+};
+
+// Decodes the teacher copies fields[begin, end) into out[begin, end); kept[i] stays 0 for a
+// field without bytes (deleted) and for a teacher who moved to another county. One message parses
+// every copy of the slice, so each copy's strings reuse the memory of the one before.
+absl::Status DecodeTeachers(const std::vector<county_delta::Field>& fields, size_t begin,
+                            size_t end, const Schools& schools, std::vector<Person>& out,
+                            std::vector<char>& kept) {
+  v1::TeacherCopy copy;
+  for (size_t i = begin; i < end; ++i) {
+    if (!fields[i].bytes.has_value()) continue;
+    const std::string& bytes = *fields[i].bytes;
+    if (!copy.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return absl::DataLossError("stored teacher unreadable");
+    }
+    if (!copy.transferred_to_county_id().empty()) continue;
+    out[i].facts = ToTeacherFacts(copy, schools);
+    out[i].name = copy.name();
+    kept[i] = 1;
+  }
+  return absl::OkStatus();
+}
+
+// The teachers of `fields` still in the county, decoded on as many threads as pay (a whole
+// county's 10,000 copies cost more to decode than to read), in no particular order.
+absl::StatusOr<std::vector<Person>> DecodeAll(const std::vector<county_delta::Field>& fields,
+                                              const Schools& schools) {
+  std::vector<Person> decoded(fields.size());
+  std::vector<char> kept(fields.size(), 0);
+  std::vector<absl::Status> status(SliceCount(fields.size(), kTeachersPerSlice));
+  ForEachSlice(fields.size(), kTeachersPerSlice, [&](size_t slice, size_t begin, size_t end) {
+    status[slice] = DecodeTeachers(fields, begin, end, schools, decoded, kept);
+  });
+  for (const absl::Status& s : status) SHIDANG_RETURN_IF_ERROR(s);
+  size_t n = 0;
+  for (size_t i = 0; i < decoded.size(); ++i) {
+    if (!kept[i]) continue;
+    if (n != i) decoded[n] = std::move(decoded[i]);
+    ++n;
+  }
+  decoded.resize(n);
+  return decoded;
+}
+
+// The indexes of `persons` by school, then id: grouped by school first and each school's few
+// teachers sorted apart (fewer string comparisons than sorting the county whole).
+std::vector<size_t> ByPlace(const std::vector<Person>& persons) {
+  absl::flat_hash_map<absl::string_view, size_t> group_of;
+  std::vector<absl::string_view> schools;
+  std::vector<std::vector<size_t>> groups;
+  for (size_t i = 0; i < persons.size(); ++i) {
+    auto [it, added] = group_of.emplace(persons[i].facts.school_id, groups.size());
+    if (added) {
+      schools.push_back(persons[i].facts.school_id);
+      groups.emplace_back();
+    }
+    groups[it->second].push_back(i);
+  }
+  std::vector<size_t> school_order(groups.size());
+  std::iota(school_order.begin(), school_order.end(), size_t{0});
+  std::sort(school_order.begin(), school_order.end(),
+            [&](size_t a, size_t b) { return schools[a] < schools[b]; });
+  std::vector<size_t> order;
+  order.reserve(persons.size());
+  for (size_t g : school_order) {
+    std::sort(groups[g].begin(), groups[g].end(), [&](size_t a, size_t b) {
+      return persons[a].facts.teacher_id < persons[b].facts.teacher_id;
+    });
+    order.insert(order.end(), groups[g].begin(), groups[g].end());
+  }
+  return order;
+}
+
+// Frees replaced copies off the request path. A county's copy is released when the cache keeps
+// a newer one, inside the listing that read it, and freeing 10,000 teachers' facts costs that
+// listing about a tenth of a cold read; one thread of the process frees them instead.
+class CopyReclaimer {
+ public:
+  static CopyReclaimer& Get() {
+    static CopyReclaimer* reclaimer = new CopyReclaimer();  // never destroyed: its thread runs on
+    return *reclaimer;
+  }
+
+  void Free(const CountyPeople* people) {
+    absl::MutexLock lock(&mu_);
+    queue_.push_back(people);
+  }
+
+ private:
+  CopyReclaimer() {
+    std::thread([this] { Run(); }).detach();
+  }
+
+  void Run() {
+    const auto handed = [](std::vector<const CountyPeople*>* queue) { return !queue->empty(); };
+    while (true) {
+      std::vector<const CountyPeople*> batch;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(+handed, &queue_));
+        batch.swap(queue_);
+      }
+      for (const CountyPeople* people : batch) delete people;
+    }
+  }
+
+  absl::Mutex mu_;
+  std::vector<const CountyPeople*> queue_ ABSL_GUARDED_BY(mu_);
+};
+
+// `persons` and `schools` as a copy: the teachers by school, then id, each moved once, and each
+// one's index.
+std::shared_ptr<const CountyPeople> Assemble(std::vector<Person> persons, Schools schools) {
+  const std::vector<size_t> order = ByPlace(persons);
+  auto people = std::make_unique<CountyPeople>();
+  people->teachers.reserve(persons.size());
+  people->names.reserve(persons.size());
+  people->position.reserve(persons.size());
+  for (size_t i : order) {
+    people->position.emplace(persons[i].facts.teacher_id, people->teachers.size());
+    people->teachers.push_back(std::move(persons[i].facts));
+    people->names.push_back(std::move(persons[i].name));
+  }
+  people->schools = std::move(schools);
+  return std::shared_ptr<const CountyPeople>(
+      people.release(), [](const CountyPeople* p) { CopyReclaimer::Get().Free(p); });
+}
+
+profile::v1::SchoolLocation LocationIn(const Schools& schools, const std::string& school_id) {
+  auto found = schools.find(school_id);
+  return found == schools.end() ? profile::v1::SCHOOL_LOCATION_UNSPECIFIED
+                                : found->second.location();
+}
+
+// `base` (null: empty) with `teachers` and `schools` applied: a field without bytes is gone.
+// The teachers no field names are the base's, their school's location looked up again when a
+// school changed.
 absl::StatusOr<std::shared_ptr<const CountyPeople>> PatchPeople(
     const CountyPeople* base, const std::vector<county_delta::Field>& teachers,
     const std::vector<county_delta::Field>& schools) {
-  auto people =
-      base == nullptr ? std::make_shared<CountyPeople>() : std::make_shared<CountyPeople>(*base);
-  for (const county_delta::Field& f : teachers) {
-    if (!f.bytes.has_value()) {
-      people->teachers.erase(f.id);
-      continue;
-    }
-    SHIDANG_ASSIGN_OR_RETURN(people->teachers[f.id], Parse<v1::TeacherCopy>(*f.bytes, "teacher"));
-  }
+  Schools all = base == nullptr ? Schools() : base->schools;
   for (const county_delta::Field& f : schools) {
     if (!f.bytes.has_value()) {
-      people->schools.erase(f.id);
+      all.erase(f.id);
       continue;
     }
-    SHIDANG_ASSIGN_OR_RETURN(people->schools[f.id], Parse<profile::v1::School>(*f.bytes, "school"));
+    SHIDANG_ASSIGN_OR_RETURN(all[f.id], Parse<profile::v1::School>(*f.bytes, "school"));
   }
-  return std::shared_ptr<const CountyPeople>(std::move(people));
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<Person> persons, DecodeAll(teachers, all));
+  if (base != nullptr) {
+    absl::flat_hash_set<absl::string_view> changed;
+    for (const county_delta::Field& f : teachers) changed.insert(f.id);
+    persons.reserve(persons.size() + base->teachers.size());
+    for (size_t i = 0; i < base->teachers.size(); ++i) {
+      if (changed.contains(base->teachers[i].teacher_id)) continue;
+      persons.push_back(Person{base->teachers[i], base->names[i]});
+      if (!schools.empty()) {
+        persons.back().facts.school_location = LocationIn(all, persons.back().facts.school_id);
+      }
+    }
+  }
+  return Assemble(std::move(persons), std::move(all));
 }
 
 // The changed pairings replace theirs; new ones go last, deleted ones go.
@@ -123,6 +277,12 @@ absl::Status WithRefusalRule(absl::Status status) {
 }
 
 }  // namespace
+
+std::optional<size_t> CountyPeople::Find(absl::string_view teacher_id) const {
+  auto found = position.find(teacher_id);
+  if (found == position.end()) return std::nullopt;
+  return found->second;
+}
 
 MentorshipStore::MentorshipStore(redis::Pool& pool)
     : pool_(pool), counties_(pool, BuildCountyData, kCachedCounties) {}

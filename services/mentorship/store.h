@@ -44,6 +44,7 @@
 #include "services/common/county_delta.h"
 #include "services/common/mutation.h"
 #include "services/common/redis.h"
+#include "services/mentorship/rules.h"
 #include "shidang/common/v1/event.pb.h"
 #include "shidang/mentorship/v1/mentorship.pb.h"
 #include "shidang/profile/v1/profile.pb.h"
@@ -59,10 +60,18 @@ struct WriteContext {
   const google::protobuf::Message* request = nullptr;
 };
 
-// A county's teachers and schools, parsed: the part of its copy a pairing leaves alone.
+// A county's teachers and schools, parsed: the part of its copy a pairing leaves alone. The
+// teachers still in the county are held as the rules' facts (convert.h ToTeacherFacts), decoded
+// once when the copy is built rather than on every listing, in the order the listings walk them;
+// one who moved to another county is left out (the listings name nobody who left).
 struct CountyPeople {
-  std::map<std::string, v1::TeacherCopy> teachers;
+  std::vector<TeacherFacts> teachers;                 // by school, then id
+  std::vector<std::string> names;                     // teachers[i]'s name
+  absl::flat_hash_map<std::string, size_t> position;  // teacher id -> index in teachers
   std::map<std::string, profile::v1::School> schools;
+
+  // The teacher's index in teachers, or nullopt when the county does not hold them.
+  std::optional<size_t> Find(absl::string_view teacher_id) const;
 };
 
 // Everything a county listing reads. Each part is shared with the copies before and after it

@@ -28,32 +28,6 @@ constexpr int kMaxPageSize = 1000;
 constexpr int kDefaultLimit = 20;
 constexpr int kMaxLimit = 200;
 
-// A county's teachers (those still in it) as the rules' facts, by school then id, and their
-// positions by id.
-struct PeopleFacts {
-  std::vector<TeacherFacts> teachers;
-  absl::flat_hash_map<std::string, size_t> position;
-};
-
-PeopleFacts BuildPeopleFacts(const CountyPeople& people) {
-  PeopleFacts facts;
-  facts.teachers.reserve(people.teachers.size());
-  for (const auto& [id, copy] : people.teachers) {
-    if (!copy.transferred_to_county_id().empty()) continue;
-    facts.teachers.push_back(ToTeacherFacts(copy, people.schools));
-  }
-  std::sort(facts.teachers.begin(), facts.teachers.end(),
-            [](const TeacherFacts& a, const TeacherFacts& b) {
-              if (a.school_id != b.school_id) return a.school_id < b.school_id;
-              return a.teacher_id < b.teacher_id;
-            });
-  facts.position.reserve(facts.teachers.size());
-  for (size_t i = 0; i < facts.teachers.size(); ++i) {
-    facts.position.emplace(facts.teachers[i].teacher_id, i);
-  }
-  return facts;
-}
-
 // Every pairing as the rules read them: ended ones too, since a day in the past is judged by the
 // pairings running then, and a pairing made from a past day overlaps those ended since.
 std::vector<Pairing> BuildPairings(const std::vector<v1::Pairing>& pairings) {
@@ -63,9 +37,9 @@ std::vector<Pairing> BuildPairings(const std::vector<v1::Pairing>& pairings) {
 // `build(*from)`, built once per part of a county's copy: ReadCounty hands out the same parts
 // while the county is unchanged, and a write shares every part it left alone (a pairing created
 // keeps the teachers), so the listings between two writes share the facts, and after a write only
-// the changed part's are built again (a 10,000-teacher county's facts cost more than reading
-// it). Keyed by the part's address, checked against a weak pointer, so a new part at a reused
-// address is never taken for an old one.
+// the changed part's are built again. (The teachers' facts are the copy itself: CountyPeople.)
+// Keyed by the part's address, checked against a weak pointer, so a new part at a reused address is
+// never taken for an old one.
 template <typename From, typename Built>
 std::shared_ptr<const Built> BuiltOnce(const std::shared_ptr<const From>& from,
                                        Built (*build)(const From&)) {
@@ -96,23 +70,22 @@ std::shared_ptr<const Built> BuiltOnce(const std::shared_ptr<const From>& from,
 // A county's facts: its teachers' and its pairings', each shared with the copies that share the
 // part they come from.
 struct CountyFacts {
-  std::shared_ptr<const PeopleFacts> people;
+  std::shared_ptr<const CountyPeople> people;
   std::shared_ptr<const std::vector<Pairing>> pairings;
 };
 
 CountyFacts FactsOf(const CountyData& data) {
-  return CountyFacts{BuiltOnce(data.people, BuildPeopleFacts),
-                     BuiltOnce(data.pairings, BuildPairings)};
+  return CountyFacts{data.people, BuiltOnce(data.pairings, BuildPairings)};
 }
 
 std::string NameOf(const CountyData& data, const std::string& teacher_id) {
-  auto found = data.people->teachers.find(teacher_id);
-  return found == data.people->teachers.end() ? "" : found->second.name();
+  std::optional<size_t> found = data.people->Find(teacher_id);
+  return found.has_value() ? data.people->names[*found] : "";
 }
 
 std::string SchoolOf(const CountyData& data, const std::string& teacher_id) {
-  auto found = data.people->teachers.find(teacher_id);
-  return found == data.people->teachers.end() ? "" : found->second.school_id();
+  std::optional<size_t> found = data.people->Find(teacher_id);
+  return found.has_value() ? data.people->teachers[*found].school_id : "";
 }
 
 absl::Status CheckRole(v1::PairingRole role) {

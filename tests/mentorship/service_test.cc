@@ -135,6 +135,29 @@ class MentorshipServiceTest : public testing::ServiceFixture<v1::MentorshipServi
     return false;
   }
 
+  // The county's listings as `stub`'s instance answers them: every unpaired teacher and the
+  // suggestions of both roles, as text.
+  std::string ListingsVia(v1::MentorshipService::Stub& stub) {
+    v1::ListUnpairedRequest unpaired;
+    unpaired.set_county_id(kCounty);
+    unpaired.mutable_page()->set_page_size(1000);
+    v1::ListUnpairedResponse listed;
+    grpc::Status s =
+        CallVia(stub, &v1::MentorshipService::Stub::ListUnpaired, hr_, unpaired, &listed);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::string text = listed.DebugString();
+    for (v1::PairingRole role : {v1::PAIRING_ROLE_TEACHING, v1::PAIRING_ROLE_SECOND}) {
+      v1::SuggestPairingsRequest suggest;
+      suggest.set_county_id(kCounty);
+      suggest.set_role(role);
+      v1::SuggestPairingsResponse suggested;
+      s = CallVia(stub, &v1::MentorshipService::Stub::SuggestPairings, hr_, suggest, &suggested);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      text += suggested.DebugString();
+    }
+    return text;
+  }
+
   // Stores `teacher`'s copy as a service from before dated histories wrote it: 一级 and on duty,
   // no *_before fields.
   void StoreCopyWithoutHistories(const std::string& teacher) {
@@ -682,6 +705,57 @@ TEST_F(MentorshipServiceTest, AnotherInstanceSeesEveryWriteRightAfterItIsAcknowl
   EXPECT_EQ(lacking_teaching_at(*other), 1);  // N12 alone
   done = true;
   reader.join();
+}
+
+// A copy patched from the change log holds what a copy read whole holds: after a teacher learned,
+// one who moved school, one who left the county, a school learned after its teacher and a pairing,
+// an instance that kept patching its copy and one started afterwards (which reads the county whole)
+// give the same listings, which leave out the teacher who left and place the one who moved.
+TEST_F(MentorshipServiceTest, APatchedCopyAnswersAsACopyReadWhole) {
+  for (int i = 1; i <= 4; ++i) AddNewTeacher(absl::StrCat("N", i));
+  AddNewTeacher("N5", kOtherSchool);
+  for (int i = 1; i <= 3; ++i) AddMentor(absl::StrCat("M", i));
+  AddMentor("M4", kOtherSchool);
+  const std::string before = ListingsVia(*stub_);  // this instance holds a copy now
+
+  AddNewTeacher("N6", kRuralSchool);
+  AddMentor("M5", "S330723-new");  // a school the copy learns of after its teacher
+  AddSchool("S330723-new", pv1::SCHOOL_LOCATION_URBAN);
+  pv1::TimelineEntry moved;
+  moved.set_entry_id("E-move");
+  moved.set_teacher_id("N2");
+  moved.set_occurred_on("2025-10-01");
+  moved.mutable_school_change()->set_from_school_id(kSchool);
+  moved.mutable_school_change()->set_to_school_id(kOtherSchool);
+  Publish(kCounty, "profile.moved_school", "N2", moved, "2025-10-01");
+  pv1::TimelineEntry left;
+  left.set_entry_id("E-transfer");
+  left.set_teacher_id("N3");
+  left.set_occurred_on("2025-10-01");
+  left.mutable_transfer()->set_from_county_id(kCounty);
+  left.mutable_transfer()->set_to_county_id("330724");
+  left.mutable_transfer()->set_to_school_id("S330724-a");
+  Publish(kCounty, "profile.transferred_county", "N3", left, "2025-10-01");
+  ASSERT_TRUE(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p-1")).ok());
+
+  const std::string patched = ListingsVia(*stub_);
+  EXPECT_NE(patched, before);
+  EXPECT_THAT(patched, HasSubstr("\"N6\""));
+  EXPECT_THAT(patched, ::testing::Not(HasSubstr("\"N3\"")));
+  v1::ListUnpairedRequest req;
+  req.set_county_id(kCounty);
+  req.set_school_id(kOtherSchool);
+  v1::ListUnpairedResponse of_school;
+  ASSERT_TRUE(Call(&v1::MentorshipService::Stub::ListUnpaired, hr_, req, &of_school).ok());
+  std::vector<std::string> listed;
+  for (const v1::UnpairedTeacher& t : of_school.teachers()) listed.push_back(t.teacher_id());
+  EXPECT_THAT(listed, ::testing::ElementsAre("N2", "N5"));
+  auto process = testing::ServiceProcess::Start(SHIDANG_MENTORSHIP_BINARY, CommonArgs());
+  ASSERT_TRUE(process.ok()) << process.status();
+  std::unique_ptr<testing::ServiceProcess> second = std::move(*process);
+  auto fresh = v1::MentorshipService::NewStub(
+      grpc::CreateChannel(second->address(), grpc::InsecureChannelCredentials()));
+  EXPECT_EQ(ListingsVia(*fresh), patched);
 }
 
 TEST_F(MentorshipServiceTest, UnpairedSuggestionsAndABatchOfThem) {
