@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "services/common/keys.h"
 #include "services/common/mutation.h"
+#include "tests/kit/profile_events.h"
 #include "tests/kit/redis_server.h"
 
 namespace shidang {
@@ -721,6 +722,33 @@ TEST_F(EventsTest, StopIsPromptWithTenThousandEventsQueued) {
   second.Stop();
   absl::MutexLock lock(&mu);
   EXPECT_EQ(applied, published);
+}
+
+// The kit's wait for consumers (tests and benches rely on it to read a settled copy) must not
+// return while entries are unread because the stream was trimmed below what was added.
+TEST_F(EventsTest, TheKitsWaitForConsumersIsNotFooledByTrimming) {
+  const std::string stream = "kit-wait-stream";
+  ASSERT_TRUE(pool().Command({"XGROUP", "CREATE", stream, "g", "$", "MKSTREAM"}).ok());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(pool().Command({"XADD", stream, "*", "n", std::to_string(i)}).ok());
+  }
+  auto read_and_ack = [&](int count) {
+    auto read = pool().Command(
+        {"XREADGROUP", "GROUP", "g", "c", "COUNT", std::to_string(count), "STREAMS", stream, ">"});
+    ASSERT_TRUE(read.ok()) << read.status();
+    const redis::Reply entries = (*read)[0][1];
+    ASSERT_EQ(entries.size(), static_cast<size_t>(count));
+    for (size_t e = 0; e < entries.size(); ++e) {
+      ASSERT_TRUE(pool().Command({"XACK", stream, "g", std::string(entries[e][0].str())}).ok());
+    }
+  };
+  read_and_ack(5);
+  // What every group passed goes: five left, five read, but five of them never delivered.
+  ASSERT_TRUE(pool().Command({"XTRIM", stream, "MAXLEN", "5"}).ok());
+  EXPECT_EQ(testing::WaitUntilApplied(pool(), stream, absl::Milliseconds(200)).code(),
+            absl::StatusCode::kDeadlineExceeded);
+  read_and_ack(5);
+  EXPECT_TRUE(testing::WaitUntilApplied(pool(), stream, absl::Seconds(5)).ok());
 }
 
 }  // namespace

@@ -47,10 +47,17 @@ absl::Status PublishProfileEvents(redis::Pool& pool, absl::string_view county_id
 
 namespace {
 
-// Whether every group of `stream` has read its `length` entries and has none pending.
+// Whether every group of `stream` has read every entry ever added and has none pending.
+// Compared with the stream's entries-added, not XLEN: the services trim what every group has
+// passed, so the length shrinks and would be reached before the groups are done.
 absl::StatusOr<bool> AllApplied(redis::Pool& pool, const std::string& stream) {
-  absl::StatusOr<redis::Reply> length = pool.Command({"XLEN", stream});
-  if (!length.ok()) return length.status();
+  absl::StatusOr<redis::Reply> info = pool.Command({"XINFO", "STREAM", stream});
+  if (!info.ok()) return info.status();
+  int64_t entries_added = -1;
+  for (size_t f = 0; f + 1 < info->size(); f += 2) {
+    if ((*info)[f].str() == "entries-added") entries_added = (*info)[f + 1].integer();
+  }
+  if (entries_added < 0) return absl::InternalError("XINFO STREAM without entries-added");
   absl::StatusOr<redis::Reply> groups = pool.Command({"XINFO", "GROUPS", stream});
   if (!groups.ok()) return groups.status();
   bool idle = groups->size() > 0;
@@ -63,7 +70,7 @@ absl::StatusOr<bool> AllApplied(redis::Pool& pool, const std::string& stream) {
         entries_read = group[f + 1].integer();
       }
     }
-    idle = idle && pending == 0 && entries_read >= length->integer();
+    idle = idle && pending == 0 && entries_read >= entries_added;
   }
   return idle;
 }
