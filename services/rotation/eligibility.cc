@@ -89,8 +89,9 @@ absl::Status ListEligible(Deps& deps, const CallContext& call, const v1::ListEli
   SHIDANG_ASSIGN_OR_RETURN(int page_size, PageSize(req.page(), kDefaultPageSize, kMaxPageSize));
   SHIDANG_ASSIGN_OR_RETURN(size_t offset, PageOffset(req.page()));
   SHIDANG_RETURN_IF_ERROR(RequireCountyRead(call.principal, req.county_id(), req.school_id()));
-  SHIDANG_ASSIGN_OR_RETURN(YearPolicy yp,
-                           PolicyForSchoolYear(deps, req.county_id(), req.school_year()));
+  SHIDANG_ASSIGN_OR_RETURN(
+      YearPolicy yp,
+      PolicyForSchoolYear(deps, req.county_id(), req.school_year(), deps.clock.Today()));
   SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountySnapshot> county,
                            deps.counties.Read(req.county_id()));
   CountyEvaluation eval = EvaluateCounty(*county, yp.policy, yp.year, yp.year.days.first);
