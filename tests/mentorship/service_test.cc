@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -49,6 +50,21 @@ std::vector<std::string> RulesOf(const grpc::Status& s) {
     for (const auto& v : bad.field_violations()) rules.push_back(v.rule());
   }
   return rules;
+}
+
+// The field and rule of each field violation of an error ("activity.date in_pairing", ...).
+std::vector<std::string> ViolationsOf(const grpc::Status& s) {
+  common::v1::RpcStatus rpc;
+  rpc.ParseFromString(s.error_details());
+  std::vector<std::string> violations;
+  for (const google::protobuf::Any& any : rpc.details()) {
+    common::v1::BadRequest bad;
+    if (!any.UnpackTo(&bad)) continue;
+    for (const auto& v : bad.field_violations()) {
+      violations.push_back(absl::StrCat(v.field(), " ", v.rule()));
+    }
+  }
+  return violations;
 }
 
 class MentorshipServiceTest : public testing::ServiceFixture<v1::MentorshipService> {
@@ -542,6 +558,23 @@ TEST_F(MentorshipServiceTest, ActivitiesCountInTheirTermWithOneEvaluationPerTerm
   EXPECT_EQ(counts[v1::ACTIVITY_KIND_LESSON_OBSERVED].required(), 8);
   EXPECT_EQ(counts[v1::ACTIVITY_KIND_LESSON_COACHED].count(), 1);
   EXPECT_FALSE(term.complete());
+}
+
+// A page token no listing gave is refused; one past the end of size_t once wrapped around to a
+// next page token near the start, so a client paging on never stopped.
+TEST_F(MentorshipServiceTest, APageTokenNoListingGaveIsRefused) {
+  AddNewTeacher("N1");
+  AddMentor("M1");
+  ASSERT_TRUE(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p-1")).ok());
+  for (const char* token : {"18446744073709551615", "9223372036854775808", "-1", "x"}) {
+    v1::ListPairingsRequest req;
+    req.set_county_id(kCounty);
+    req.mutable_page()->set_page_token(token);
+    v1::ListPairingsResponse resp;
+    grpc::Status s = Call(&v1::MentorshipService::Stub::ListPairings, hr_, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << token;
+    EXPECT_THAT(s.error_message(), HasSubstr("page.page_token")) << token;
+  }
 }
 
 // The county listings reuse parsed copies while the county's writes counter is unchanged

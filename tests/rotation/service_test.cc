@@ -1144,6 +1144,28 @@ TEST_F(RotationServiceTest, ReportAsOfALastYearsDayIsOfThatSchoolYear) {
   EXPECT_EQ(resp.school_year(), "2025-2026");
 }
 
+// A page token no listing gave is refused; one past the end of size_t once wrapped around to a
+// next page token near the start, so a client paging on never stopped.
+TEST_F(RotationServiceTest, APageTokenNoListingGaveIsRefused) {
+  AddTeachers(1, 3);
+  for (const char* token : {"18446744073709551615", "9223372036854775808", "-1", "x"}) {
+    v1::ListEligibleRequest eligible;
+    eligible.set_county_id(kCounty);
+    eligible.set_school_year("2025");
+    eligible.mutable_page()->set_page_token(token);
+    v1::ListEligibleResponse rows;
+    grpc::Status s = Call(&v1::RotationService::Stub::ListEligible, hr_, eligible, &rows);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << token;
+    EXPECT_THAT(s.error_message(), HasSubstr("page.page_token")) << token;
+    v1::ListRotationsRequest list;
+    list.set_county_id(kCounty);
+    list.mutable_page()->set_page_token(token);
+    v1::ListRotationsResponse rotations;
+    s = Call(&v1::RotationService::Stub::ListRotations, hr_, list, &rotations);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << token;
+  }
+}
+
 TEST_F(RotationServiceTest, CountyPolicyChangesTheQuotaAndSaysWhereValuesCameFrom) {
   AddTeachers(1, 11);
   EXPECT_EQ(Report().county().required(), 2);  // ceil(10% x 11)
