@@ -496,6 +496,42 @@ TEST_F(MentorshipServiceTest, ScopeOfSchoolAdminsMentorsAndOtherTeachers) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// DESIGN: an error names the field (in its details, as every other refusal of LogActivity does),
+// also when the date is well formed but outside the pairing, the term or the past.
+TEST_F(MentorshipServiceTest, ActivityDatesRefusedNameTheirField) {
+  AddNewTeacher("N1");
+  AddMentor("M1");
+  v1::CreatePairingRequest pair = Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p");
+  pair.set_start_date("2025-09-10");
+  v1::Pairing pairing;
+  ASSERT_TRUE(Create(pair, &pairing).ok());
+  auto log = [&](const std::string& date, const std::string& term) {
+    v1::LogActivityRequest req;
+    req.set_request_id(absl::StrCat("a-", date, term));
+    req.set_pairing_id(pairing.pairing_id());
+    req.mutable_activity()->set_kind(v1::ACTIVITY_KIND_LESSON_OBSERVED);
+    req.mutable_activity()->set_date(date);
+    req.mutable_activity()->set_term(term);
+    v1::LogActivityResponse resp;
+    return Call(&v1::MentorshipService::Stub::LogActivity, Who(common::v1::ROLE_TEACHER, "N1"), req,
+                &resp);
+  };
+  const int64_t events = StreamLength();
+  const std::vector<std::tuple<std::string, std::string, std::string>> bad = {
+      {"2025-09-09", "", "activity.date in_pairing"},
+      {"2025-10-16", "", "activity.date not_future"},
+      {"2025-10-01", "2025-2026-2", "activity.date in_term"},
+      {"2025-10-01", "2025-2027-1", "activity.term term_format"},
+  };
+  for (const auto& [date, term, violation] : bad) {
+    grpc::Status s = log(date, term);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << date << " " << term;
+    EXPECT_THAT(ViolationsOf(s), ::testing::ElementsAre(violation)) << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr(violation.substr(0, violation.find(' '))));
+  }
+  EXPECT_EQ(StreamLength(), events);
+}
+
 TEST_F(MentorshipServiceTest, ActivitiesCountInTheirTermWithOneEvaluationPerTerm) {
   AddNewTeacher("N1");
   AddMentor("M1");
