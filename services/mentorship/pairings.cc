@@ -346,6 +346,13 @@ absl::Status EndPairing(Deps& deps, const CallContext& call, const v1::EndPairin
     return InvalidField("ended_on", "order",
                         absl::StrCat("must be on or after the start date ", read.start_date()));
   }
+  // Its place is free from now on, so its last day cannot lie ahead (ListUnpaired would count
+  // the mentee paired on days the mentor's place was given to another).
+  if (on > deps.clock.Today()) {
+    return InvalidField(
+        "ended_on", "not_future",
+        absl::StrCat("must be on or before today, ", dates::FormatDate(deps.clock.Today())));
+  }
   v1::Pairing ended = read;
   ended.set_state(req.outcome());
   ended.set_ended_on(dates::FormatDate(on));

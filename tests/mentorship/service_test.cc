@@ -316,6 +316,31 @@ TEST_F(MentorshipServiceTest, OneMentorPerRoleUntilThePairingEnds) {
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+// A pairing's place is free once it is ended, so it cannot end on a day still ahead: the mentee
+// would count as paired (ListUnpaired) on days the mentor's place went to another.
+TEST_F(MentorshipServiceTest, APairingEndsNoLaterThanToday) {
+  AddNewTeacher("N1");
+  AddMentor("M1");
+  v1::Pairing pairing;
+  ASSERT_TRUE(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p-1"), &pairing).ok());
+  const int64_t events = StreamLength();
+  v1::EndPairingRequest end;
+  end.set_request_id("e-1");
+  end.set_pairing_id(pairing.pairing_id());
+  end.set_outcome(v1::PAIRING_STATE_COMPLETED);
+  end.set_ended_on("2025-10-16");  // the day after kToday
+  v1::EndPairingResponse ended;
+  grpc::Status s = Call(&v1::MentorshipService::Stub::EndPairing, hr_, end, &ended);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolationsOf(s), ::testing::ElementsAre("ended_on not_future"));
+  EXPECT_EQ(StreamLength(), events);
+  end.set_request_id("e-2");
+  end.set_ended_on(kToday);
+  s = Call(&v1::MentorshipService::Stub::EndPairing, hr_, end, &ended);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ended.pairing().ended_on(), kToday);
+}
+
 TEST_F(MentorshipServiceTest, TwentyRacersForAMentorsLastPlaceExactlyOneWins) {
   AddMentor("M1", kOtherSchool);
   AddNewTeacher("FIRST");
