@@ -341,6 +341,26 @@ TEST_F(MentorshipServiceTest, APairingEndsNoLaterThanToday) {
   EXPECT_EQ(ended.pairing().ended_on(), kToday);
 }
 
+// DESIGN: every state change records the actor and the request id.
+TEST_F(MentorshipServiceTest, APairingKeepsTheRequestsThatCreatedAndEndedIt) {
+  AddNewTeacher("N1");
+  AddMentor("M1");
+  v1::Pairing pairing;
+  ASSERT_TRUE(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p-1"), &pairing).ok());
+  EXPECT_EQ(pairing.created_by(), "county_hr:hr");
+  EXPECT_EQ(pairing.created_request_id(), "p-1");
+  v1::EndPairingRequest end;
+  end.set_request_id("e-1");
+  end.set_pairing_id(pairing.pairing_id());
+  end.set_outcome(v1::PAIRING_STATE_COMPLETED);
+  v1::EndPairingResponse ended;
+  grpc::Status s = Call(&v1::MentorshipService::Stub::EndPairing, hr_, end, &ended);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ended.pairing().ended_by(), "county_hr:hr");
+  EXPECT_EQ(ended.pairing().ended_request_id(), "e-1");
+  EXPECT_EQ(ended.pairing().created_request_id(), "p-1");
+}
+
 TEST_F(MentorshipServiceTest, TwentyRacersForAMentorsLastPlaceExactlyOneWins) {
   AddMentor("M1", kOtherSchool);
   AddNewTeacher("FIRST");

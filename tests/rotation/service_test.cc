@@ -718,6 +718,27 @@ TEST_F(RotationServiceTest, DeferralCoveringTheFirstDayExcludesForTheYear) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// DESIGN: every state change records the actor and the request id.
+TEST_F(RotationServiceTest, ADeferralKeepsTheRequestsThatRecordedAndEndedIt) {
+  AddTeacher("T1", "2015-09-01");
+  v1::RecordDeferralResponse recorded;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::RecordDeferral, hr_,
+                   Deferral("T1", "d-1", v1::DEFERRAL_REASON_NURSING, "2025-03-01"), &recorded)
+                  .ok());
+  EXPECT_EQ(recorded.deferral().recorded_by(), "county_hr:hr");
+  EXPECT_EQ(recorded.deferral().recorded_request_id(), "d-1");
+  v1::EndDeferralRequest end;
+  end.set_request_id("e-1");
+  end.set_deferral_id(recorded.deferral().deferral_id());
+  end.set_to_date("2025-10-01");
+  v1::EndDeferralResponse ended;
+  grpc::Status s = Call(&v1::RotationService::Stub::EndDeferral, hr_, end, &ended);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ended.deferral().ended_by(), "county_hr:hr");
+  EXPECT_EQ(ended.deferral().ended_request_id(), "e-1");
+  EXPECT_EQ(ended.deferral().recorded_request_id(), "d-1");
+}
+
 TEST_F(RotationServiceTest, Scope) {
   AddTeacher("T1", "2015-09-01");
   Principal other_admin = Who(common::v1::ROLE_SCHOOL_ADMIN, "w", "", kWeak);
