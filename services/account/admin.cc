@@ -139,7 +139,9 @@ absl::Status DeniedToManage(const common::v1::Principal& p, const v1::Account& a
       p, absl::StrCat("manage the ", RoleName(account.role()), " account ", account.username()));
 }
 
-// The account named `username` that the caller may manage: NOT_FOUND / PERMISSION_DENIED.
+// The account named `username` that the caller may manage. A caller who may not manage it learns
+// nothing of it (AIP-211): an unknown username and another region's account answer HR the same
+// PERMISSION_DENIED, naming no role; only admins and our services get NOT_FOUND.
 absl::StatusOr<StoredAccount> ManagedAccount(Deps& deps, const CallContext& call,
                                              const std::string& username) {
   if (!IsValidUsername(username)) {
@@ -147,11 +149,13 @@ absl::StatusOr<StoredAccount> ManagedAccount(Deps& deps, const CallContext& call
                         "must be 3 to 64 of [a-z0-9._-], starting with a letter or digit");
   }
   SHIDANG_ASSIGN_OR_RETURN(std::optional<StoredAccount> stored, deps.store.Get(username));
-  if (!stored.has_value()) return absl::NotFoundError(absl::StrCat("no account ", username));
-  if (!CanManage(call.principal, stored->account)) {
-    return DeniedToManage(call.principal, stored->account);
+  if (stored.has_value() && CanManage(call.principal, stored->account)) {
+    return *std::move(stored);
   }
-  return *std::move(stored);
+  if (!stored.has_value() && scope::IsTrusted(call.principal.role())) {
+    return absl::NotFoundError(absl::StrCat("no account ", username));
+  }
+  return scope::Denied(call.principal, absl::StrCat("manage the account ", username));
 }
 
 }  // namespace
@@ -185,7 +189,12 @@ absl::Status CreateAccount(Deps& deps, const CallContext& call, const v1::Create
        account.role() == common::v1::ROLE_TRAINING_CENTER)) {
     return DeniedToManage(call.principal, account);
   }
-  SHIDANG_RETURN_IF_ERROR(CompleteScope(deps, account));
+  absl::Status scoped = CompleteScope(deps, account);
+  // A teacher id the profile service does not know answers HR as one of another county would.
+  if (absl::IsNotFound(scoped) && !scope::IsTrusted(call.principal.role())) {
+    return DeniedToManage(call.principal, account);
+  }
+  SHIDANG_RETURN_IF_ERROR(scoped);
   if (!CanManage(call.principal, account)) return DeniedToManage(call.principal, account);
   SHIDANG_ASSIGN_OR_RETURN(std::string password, Store(deps, call, account));
   *resp->mutable_account() = std::move(account);

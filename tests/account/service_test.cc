@@ -11,9 +11,11 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -337,6 +339,36 @@ TEST_F(AccountServiceTest, HrCreateAndListOnlyWithinTheirRegion) {
   EXPECT_TRUE(page.page().next_page_token().empty());
 }
 
+// AIP-211, as the other services answer an unknown teacher: HR cannot tell an unknown username
+// from another region's account (same code, same message but for the name, no role named).
+TEST_F(AccountServiceTest, HrCannotTellWhetherAnAccountOutsideTheirRegionExists) {
+  grpc::Status s;
+  ASSERT_FALSE(Create(admin_, SchoolAdmin("head.other", kOtherCounty), &s).empty())
+      << s.error_message();
+  auto both = [&](const std::string& username, const Principal& who) {
+    v1::DisableAccountRequest disable;
+    disable.set_username(username);
+    v1::DisableAccountResponse disabled;
+    v1::ResetPasswordRequest reset;
+    reset.set_username(username);
+    v1::ResetPasswordResponse was_reset;
+    return std::make_pair(Call(&v1::AccountService::Stub::DisableAccount, &who, disable, &disabled),
+                          Call(&v1::AccountService::Stub::ResetPassword, &who, reset, &was_reset));
+  };
+  const auto there = both("head.other", county_hr_);
+  const auto nowhere = both("head.nobody", county_hr_);
+  for (const auto& [known, unknown] :
+       {std::make_pair(there.first, nowhere.first), std::make_pair(there.second, nowhere.second)}) {
+    EXPECT_EQ(known.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(unknown.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(absl::StrReplaceAll(known.error_message(), {{"head.other", "X"}}),
+              absl::StrReplaceAll(unknown.error_message(), {{"head.nobody", "X"}}));
+    EXPECT_THAT(known.error_message(), Not(HasSubstr("school_admin")));
+  }
+  // An admin may be told it does not exist.
+  EXPECT_EQ(both("head.nobody", admin_).first.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_F(AccountServiceTest, ChangePasswordEndsTheOldPasswordAndSessions) {
   const std::string password = Create(admin_, SchoolAdmin("head.h", kCounty));
   v1::SignInResponse session;
@@ -452,6 +484,35 @@ class RosterAccountsTest : public AccountServiceTest {
 
   std::unique_ptr<pv1::ProfileService::Stub> profile_stub_;
 };
+
+// A teacher id the profile service does not know answers another county's HR as a teacher of
+// a county they do not cover: they cannot probe which teacher ids exist.
+TEST_F(RosterAccountsTest, HrCannotTellWhetherATeacherOutsideTheirCountyExists) {
+  const std::vector<std::string> teachers = MakeRoster(1);
+  const Principal other_hr = Who(common::v1::ROLE_COUNTY_HR, "hr-yiwu", kOtherCounty);
+  auto create = [&](const std::string& teacher_id) {
+    v1::Account a;
+    a.set_username("t.probe");
+    a.set_role(common::v1::ROLE_TEACHER);
+    a.set_teacher_id(teacher_id);
+    grpc::Status s;
+    Create(other_hr, a, &s);
+    return s;
+  };
+  const grpc::Status known = create(teachers[0]);
+  const grpc::Status unknown = create("T00000000000000ff");
+  EXPECT_EQ(known.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(known.error_message(), unknown.error_message());
+  // An admin is told what is missing.
+  v1::Account a;
+  a.set_username("t.probe");
+  a.set_role(common::v1::ROLE_TEACHER);
+  a.set_teacher_id("T00000000000000ff");
+  grpc::Status s;
+  Create(admin_, a, &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+}
 
 TEST_F(RosterAccountsTest, HrMakesTheirCountysTeachersAccountsBoundToTheirIds) {
   const std::vector<std::string> teachers = MakeRoster(2);
