@@ -104,8 +104,7 @@ const std::map<std::string, Check>& Checks() {
 }
 
 absl::Status Bad(absl::string_view path, absl::string_view shown, absl::string_view want) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(path, ": ", shown, " is not allowed; want ", want));
+  return InvalidField(path, "policy_value", absl::StrCat(shown, " is not allowed; want ", want));
 }
 
 std::string Quoted(absl::string_view s) {

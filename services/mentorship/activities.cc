@@ -166,7 +166,8 @@ absl::Status LogActivity(Deps& deps, const CallContext& call, const v1::LogActiv
   }
   std::optional<Pairing> rules_pairing = ToRulesPairing(pairing);
   if (!rules_pairing.has_value()) return absl::DataLossError("stored pairing dates unreadable");
-  SHIDANG_RETURN_IF_ERROR(CheckActivityDate(*rules_pairing, term, date, deps.clock.Today()));
+  SHIDANG_RETURN_IF_ERROR(
+      CheckActivityDate(*rules_pairing, term, date, deps.clock.Today(), "activity.date"));
   a.set_pairing_id(pairing.pairing_id());
   a.set_term(term.Id());
   a.set_date(dates::FormatDate(date));

@@ -15,6 +15,8 @@ using common::v1::Principal;
 
 namespace {
 
+constexpr size_t kMaxPageOffset = size_t{1} << 30;
+
 bool IsSchoolAdminOf(const Principal& p, absl::string_view school_id) {
   return p.role() == common::v1::ROLE_SCHOOL_ADMIN && !p.school_id().empty() &&
          p.school_id() == school_id;
@@ -93,7 +95,8 @@ absl::StatusOr<int> PageSize(const common::v1::PageRequest& page, int default_si
 absl::StatusOr<size_t> PageOffset(const common::v1::PageRequest& page) {
   if (page.page_token().empty()) return 0;
   size_t offset = 0;
-  if (!absl::SimpleAtoi(page.page_token(), &offset)) {
+  // Tokens are offsets below any listing's size; a larger one would wrap offset + page size.
+  if (!absl::SimpleAtoi(page.page_token(), &offset) || offset > kMaxPageOffset) {
     return InvalidField("page.page_token", "page_token", "not a token this listing gave");
   }
   return offset;

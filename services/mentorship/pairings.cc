@@ -212,6 +212,7 @@ absl::StatusOr<v1::Pairing> CreateOne(Deps& deps, const CallContext& call,
   v1::Pairing& p = plan.pairing;
   p.set_pairing_id(MakeId("MP", plan.county, call.actor, "CreatePairing", request_id));
   p.set_created_by(call.actor);
+  p.set_created_request_id(request_id);
   NewPairing create;
   create.pairing = p;
   create.capacity = policy.max_mentees;
@@ -346,11 +347,19 @@ absl::Status EndPairing(Deps& deps, const CallContext& call, const v1::EndPairin
     return InvalidField("ended_on", "order",
                         absl::StrCat("must be on or after the start date ", read.start_date()));
   }
+  // Its place is free from now on, so its last day cannot lie ahead (ListUnpaired would count
+  // the mentee paired on days the mentor's place was given to another).
+  if (on > deps.clock.Today()) {
+    return InvalidField(
+        "ended_on", "not_future",
+        absl::StrCat("must be on or before today, ", dates::FormatDate(deps.clock.Today())));
+  }
   v1::Pairing ended = read;
   ended.set_state(req.outcome());
   ended.set_ended_on(dates::FormatDate(on));
   ended.set_end_reason(req.reason());
   ended.set_ended_by(call.actor);
+  ended.set_ended_request_id(req.request_id());
   const std::string how = req.outcome() == v1::PAIRING_STATE_COMPLETED ? "期满结业" : "提前结束";
   std::vector<common::v1::Event> events = {
       PairingEvent(

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "services/common/violations.h"
 
 namespace shidang::mentorship {
 namespace {
@@ -33,11 +34,11 @@ Term MakeTerm(int school_year, size_t index, const MentorshipPolicy& policy) {
 }
 
 absl::Status BadTerm(absl::string_view field, absl::string_view id, size_t terms) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, ": '", id,
-                   "' is not a term; want YYYY-YYYY-N, a school year (the second year one "
-                   "after the first) and a term number from 1 to ",
-                   terms, ", e.g. 2025-2026-1"));
+  return InvalidField(field, "term_format",
+                      absl::StrCat("'", id,
+                                   "' is not a term; want YYYY-YYYY-N, a school year (the second "
+                                   "year one after the first) and a term number from 1 to ",
+                                   terms, ", e.g. 2025-2026-1"));
 }
 
 }  // namespace
@@ -119,26 +120,27 @@ int RequiredPerTerm(ActivityKind kind, const MentorshipPolicy& policy) {
 }
 
 absl::Status CheckActivityDate(const Pairing& pairing, const Term& term, absl::CivilDay date,
-                               absl::CivilDay today) {
+                               absl::CivilDay today, absl::string_view field) {
   const std::string shown = dates::FormatDate(date);
   if (!term.days.Contains(date)) {
-    return absl::InvalidArgumentError(absl::StrCat("date: ", shown, " is not in term ", term.Id(),
-                                                   " (", dates::FormatDate(term.days.first), " .. ",
-                                                   dates::FormatDate(term.days.last), ")"));
+    return InvalidField(
+        field, "in_term",
+        absl::StrCat(shown, " is not in term ", term.Id(), " (", dates::FormatDate(term.days.first),
+                     " .. ", dates::FormatDate(term.days.last), ")"));
   }
   if (date < pairing.start) {
-    return absl::InvalidArgumentError(absl::StrCat("date: ", shown, " is before pairing ",
-                                                   pairing.pairing_id, " started on ",
-                                                   dates::FormatDate(pairing.start)));
+    return InvalidField(field, "in_pairing",
+                        absl::StrCat(shown, " is before pairing ", pairing.pairing_id,
+                                     " started on ", dates::FormatDate(pairing.start)));
   }
   if (pairing.ended_on && date > *pairing.ended_on) {
-    return absl::InvalidArgumentError(absl::StrCat("date: ", shown, " is after pairing ",
-                                                   pairing.pairing_id, " ended on ",
-                                                   dates::FormatDate(*pairing.ended_on)));
+    return InvalidField(field, "in_pairing",
+                        absl::StrCat(shown, " is after pairing ", pairing.pairing_id, " ended on ",
+                                     dates::FormatDate(*pairing.ended_on)));
   }
   if (date > today) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("date: ", shown, " is after today, ", dates::FormatDate(today)));
+    return InvalidField(field, "not_future",
+                        absl::StrCat(shown, " is after today, ", dates::FormatDate(today)));
   }
   return absl::OkStatus();
 }

@@ -87,10 +87,11 @@ struct Activity {
 
 // Whether an activity dated `date` may be logged for `term` in `pairing` as of `today`: the date
 // lies in the term, on or after the pairing's start, on or before its last day when it ended, and
-// not after today. INVALID_ARGUMENT naming "date" and the figures otherwise ("date 2025-08-31 is
-// not in term 2025-2026-1 (2025-09-01..2026-02-28)").
+// not after today. INVALID_ARGUMENT with a violation of `field` (the request's path to the date)
+// and the figures otherwise ("date: 2025-08-31 is not in term 2025-2026-1 (2025-09-01 ..
+// 2026-02-28)").
 absl::Status CheckActivityDate(const Pairing& pairing, const Term& term, absl::CivilDay date,
-                               absl::CivilDay today);
+                               absl::CivilDay today, absl::string_view field = "date");
 
 // ---------------------------------------------------------------------------------------------
 // Progress.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/dates.h"
 #include "services/common/status.h"
 #include "services/rotation/evaluation.h"
 #include "services/rotation/policy.h"
@@ -201,11 +202,13 @@ absl::Status SuggestCandidates(Deps& deps, const CallContext& call,
   if (!hr && (call.principal.role() != common::v1::ROLE_SCHOOL_ADMIN || own.empty())) {
     return Denied(call.principal, absl::StrCat("read rotation candidates of ", req.county_id()));
   }
+  SHIDANG_ASSIGN_OR_RETURN(absl::CivilDay as_of, DayOrToday(deps.clock, req.as_of(), "as_of"));
   SHIDANG_ASSIGN_OR_RETURN(YearPolicy yp,
-                           PolicyForSchoolYear(deps, req.county_id(), req.school_year()));
+                           PolicyForSchoolYear(deps, req.county_id(), req.school_year(), as_of));
   SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountySnapshot> county,
                            deps.counties.Read(req.county_id()));
-  CountyEvaluation eval = EvaluateCounty(*county, yp.policy, yp.year, deps.clock.Today());
+  // Rotations by their state as recorded up to `as_of`, as the compliance report judges them.
+  CountyEvaluation eval = EvaluateCounty(*county, yp.policy, yp.year, as_of);
   // Eligible teachers not yet rotating, by the school they are judged at (views into `eval`).
   std::unordered_map<std::string_view, std::vector<const JudgedTeacher*>> pools;
   SubjectsAt subjects_at;
@@ -250,6 +253,7 @@ absl::Status SuggestCandidates(Deps& deps, const CallContext& call,
   }
   resp->set_county_id(req.county_id());
   resp->set_school_year(yp.year.Name());
+  resp->set_as_of(dates::FormatDate(as_of));
   return absl::OkStatus();
 }
 

@@ -77,7 +77,7 @@ absl::Status GetRotationCompliance(Deps& deps, const CallContext& call,
     return Denied(call.principal, absl::StrCat("read the rotation report of ", req.county_id()));
   }
   SHIDANG_ASSIGN_OR_RETURN(YearPolicy yp,
-                           PolicyForSchoolYear(deps, req.county_id(), req.school_year()));
+                           PolicyForSchoolYear(deps, req.county_id(), req.school_year(), as_of));
   SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountySnapshot> county,
                            deps.counties.Read(req.county_id()));
   CountyEvaluation eval = EvaluateCounty(*county, yp.policy, yp.year, as_of);

@@ -67,10 +67,13 @@ absl::StatusOr<int> PageSize(const common::v1::PageRequest& page, int default_si
   return page.page_size() == 0 ? default_size : page.page_size();
 }
 
+constexpr size_t kMaxPageOffset = size_t{1} << 30;
+
 absl::StatusOr<size_t> PageOffset(const common::v1::PageRequest& page) {
   if (page.page_token().empty()) return 0;
   size_t offset = 0;
-  if (!absl::SimpleAtoi(page.page_token(), &offset)) {
+  // Tokens are offsets below any listing's size; a larger one would wrap offset + page size.
+  if (!absl::SimpleAtoi(page.page_token(), &offset) || offset > kMaxPageOffset) {
     return InvalidField("page.page_token", "page_token", "not a token this listing gave");
   }
   return offset;

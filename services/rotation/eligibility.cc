@@ -89,8 +89,9 @@ absl::Status ListEligible(Deps& deps, const CallContext& call, const v1::ListEli
   SHIDANG_ASSIGN_OR_RETURN(int page_size, PageSize(req.page(), kDefaultPageSize, kMaxPageSize));
   SHIDANG_ASSIGN_OR_RETURN(size_t offset, PageOffset(req.page()));
   SHIDANG_RETURN_IF_ERROR(RequireCountyRead(call.principal, req.county_id(), req.school_id()));
-  SHIDANG_ASSIGN_OR_RETURN(YearPolicy yp,
-                           PolicyForSchoolYear(deps, req.county_id(), req.school_year()));
+  SHIDANG_ASSIGN_OR_RETURN(
+      YearPolicy yp,
+      PolicyForSchoolYear(deps, req.county_id(), req.school_year(), deps.clock.Today()));
   SHIDANG_ASSIGN_OR_RETURN(std::shared_ptr<const CountySnapshot> county,
                            deps.counties.Read(req.county_id()));
   CountyEvaluation eval = EvaluateCounty(*county, yp.policy, yp.year, yp.year.days.first);
@@ -151,6 +152,7 @@ absl::Status RecordDeferral(Deps& deps, const CallContext& call,
   d.set_from_date(req.from_date());
   d.set_to_date(req.to_date());
   d.set_recorded_by(call.actor);
+  d.set_recorded_request_id(req.request_id());
   common::v1::Event event =
       DeferralEvent(deps, call, "rotation.deferral_recorded", d, req.request_id(), req.from_date(),
                     absl::StrCat("暂缓交流轮岗（", DeferralLabel(req.reason()), "）"));
@@ -186,6 +188,7 @@ absl::Status EndDeferral(Deps& deps, const CallContext& call, const v1::EndDefer
   v1::Deferral ended = read;
   ended.set_to_date(dates::FormatDate(to));
   ended.set_ended_by(call.actor);
+  ended.set_ended_request_id(req.request_id());
   common::v1::Event event = DeferralEvent(deps, call, "rotation.deferral_ended", ended,
                                           req.request_id(), ended.to_date(), "暂缓交流轮岗结束");
   SHIDANG_ASSIGN_OR_RETURN(*resp->mutable_deferral(),

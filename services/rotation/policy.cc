@@ -22,9 +22,8 @@ absl::StatusOr<RotationPolicy> LoadRotationPolicy(policy::PolicyStore& policies,
 }
 
 absl::StatusOr<YearPolicy> PolicyForSchoolYear(Deps& deps, absl::string_view county_id,
-                                               absl::string_view school_year,
+                                               absl::string_view school_year, absl::CivilDay day,
                                                absl::string_view field) {
-  const absl::CivilDay today = deps.clock.Today();
   std::optional<int> start_year;
   if (!school_year.empty()) {
     absl::StatusOr<int> parsed = ParseSchoolYear(school_year, field);
@@ -34,10 +33,10 @@ absl::StatusOr<YearPolicy> PolicyForSchoolYear(Deps& deps, absl::string_view cou
     }
     start_year = *parsed;
   }
-  // Where the year starts is itself policy: find it with today's, then judge with the policy in
-  // force on that first day.
-  SHIDANG_ASSIGN_OR_RETURN(RotationPolicy now, LoadRotationPolicy(deps.policies, county_id, today));
-  SchoolYear year = start_year ? SchoolYearStarting(*start_year, now) : SchoolYearOf(today, now);
+  // Where the year starts is itself policy: find it with the policy of `day`, then judge with the
+  // policy in force on that first day.
+  SHIDANG_ASSIGN_OR_RETURN(RotationPolicy now, LoadRotationPolicy(deps.policies, county_id, day));
+  SchoolYear year = start_year ? SchoolYearStarting(*start_year, now) : SchoolYearOf(day, now);
   SHIDANG_ASSIGN_OR_RETURN(RotationPolicy then,
                            LoadRotationPolicy(deps.policies, county_id, year.days.first));
   return YearPolicy{then, SchoolYearStarting(year.start_year, then)};

@@ -21,14 +21,15 @@ namespace shidang::rotation {
 absl::StatusOr<RotationPolicy> LoadRotationPolicy(policy::PolicyStore& policies,
                                                   absl::string_view county_id, absl::CivilDay day);
 
-// The school year a request names ("2025", "2025-2026"; empty: the one holding today) and the
-// policy in force on its first day. INVALID_ARGUMENT naming `field` for a bad name.
+// The school year a request names ("2025", "2025-2026"; empty: the one holding `day`, the
+// request's as-of day or today) and the policy in force on its first day. INVALID_ARGUMENT naming
+// `field` for a bad name.
 struct YearPolicy {
   RotationPolicy policy;
   SchoolYear year;
 };
 absl::StatusOr<YearPolicy> PolicyForSchoolYear(Deps& deps, absl::string_view county_id,
-                                               absl::string_view school_year,
+                                               absl::string_view school_year, absl::CivilDay day,
                                                absl::string_view field = "school_year");
 
 absl::Status SetRotationPolicy(Deps& deps, const CallContext& call,

@@ -648,8 +648,9 @@ absl::Status ListRotations(Deps& deps, const CallContext& call, const v1::ListRo
   }
   std::string year;
   if (!req.school_year().empty()) {
-    SHIDANG_ASSIGN_OR_RETURN(YearPolicy yp,
-                             PolicyForSchoolYear(deps, req.county_id(), req.school_year()));
+    SHIDANG_ASSIGN_OR_RETURN(
+        YearPolicy yp,
+        PolicyForSchoolYear(deps, req.county_id(), req.school_year(), deps.clock.Today()));
     year = yp.year.Name();
   }
   SHIDANG_RETURN_IF_ERROR(RequireCountyRead(call.principal, req.county_id(), req.school_id()));

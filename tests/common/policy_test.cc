@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "services/common/clock.h"
 #include "services/common/dates.h"
+#include "services/common/violations.h"
 #include "shidang/common/v1/event.pb.h"
 #include "tests/kit/redis_server.h"
 
@@ -748,6 +750,28 @@ TEST(ValidateVersionTest, FieldRulesNameTheFieldAndWhatIsAllowed) {
     SCOPED_TRACE(c.field);
     ExpectInvalid(ProvinceVersion(c.fill), c.field, c.allowed);
   }
+}
+
+// DESIGN: errors carry structured details naming the field, as every other refusal does, so a
+// client (the web page's policy form) can mark the field without reading the message.
+TEST(ValidateVersionTest, FieldRulesCarryTheFieldInTheirDetails) {
+  std::vector<FieldRuleCase> cases = TrainingAndRotationFieldCases();
+  for (FieldRuleCase& c : OtherFieldCases()) cases.push_back(std::move(c));
+  for (const FieldRuleCase& c : cases) {
+    SCOPED_TRACE(c.field);
+    const absl::Status status = ValidateVersion(ProvinceVersion(c.fill));
+    const std::optional<v1::BadRequest> details = BadRequestOf(status);
+    ASSERT_TRUE(details.has_value()) << status;
+    ASSERT_EQ(details->field_violations_size(), 1) << status;
+    EXPECT_EQ(details->field_violations(0).field(), c.field);
+    EXPECT_THAT(details->field_violations(0).description(), HasSubstr(c.allowed));
+  }
+  const absl::Status region =
+      ValidateVersion(Version(POLICY_LEVEL_COUNTY, "320000", "2025-01-01",
+                              [](Policy& p) { p.mutable_rotation()->set_ratio_percent(10); }));
+  const std::optional<v1::BadRequest> details = BadRequestOf(region);
+  ASSERT_TRUE(details.has_value()) << region;
+  EXPECT_EQ(details->field_violations(0).field(), "region");
 }
 
 // training's rules read a rate of mode UNSPECIFIED as the rate of every mode without its own

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -49,6 +50,21 @@ std::vector<std::string> RulesOf(const grpc::Status& s) {
     for (const auto& v : bad.field_violations()) rules.push_back(v.rule());
   }
   return rules;
+}
+
+// The field and rule of each field violation of an error ("activity.date in_pairing", ...).
+std::vector<std::string> ViolationsOf(const grpc::Status& s) {
+  common::v1::RpcStatus rpc;
+  rpc.ParseFromString(s.error_details());
+  std::vector<std::string> violations;
+  for (const google::protobuf::Any& any : rpc.details()) {
+    common::v1::BadRequest bad;
+    if (!any.UnpackTo(&bad)) continue;
+    for (const auto& v : bad.field_violations()) {
+      violations.push_back(absl::StrCat(v.field(), " ", v.rule()));
+    }
+  }
+  return violations;
 }
 
 class MentorshipServiceTest : public testing::ServiceFixture<v1::MentorshipService> {
@@ -323,6 +339,51 @@ TEST_F(MentorshipServiceTest, OneMentorPerRoleUntilThePairingEnds) {
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+// A pairing's place is free once it is ended, so it cannot end on a day still ahead: the mentee
+// would count as paired (ListUnpaired) on days the mentor's place went to another.
+TEST_F(MentorshipServiceTest, APairingEndsNoLaterThanToday) {
+  AddNewTeacher("N1");
+  AddMentor("M1");
+  v1::Pairing pairing;
+  ASSERT_TRUE(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p-1"), &pairing).ok());
+  const int64_t events = StreamLength();
+  v1::EndPairingRequest end;
+  end.set_request_id("e-1");
+  end.set_pairing_id(pairing.pairing_id());
+  end.set_outcome(v1::PAIRING_STATE_COMPLETED);
+  end.set_ended_on("2025-10-16");  // the day after kToday
+  v1::EndPairingResponse ended;
+  grpc::Status s = Call(&v1::MentorshipService::Stub::EndPairing, hr_, end, &ended);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolationsOf(s), ::testing::ElementsAre("ended_on not_future"));
+  EXPECT_EQ(StreamLength(), events);
+  end.set_request_id("e-2");
+  end.set_ended_on(kToday);
+  s = Call(&v1::MentorshipService::Stub::EndPairing, hr_, end, &ended);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ended.pairing().ended_on(), kToday);
+}
+
+// DESIGN: every state change records the actor and the request id.
+TEST_F(MentorshipServiceTest, APairingKeepsTheRequestsThatCreatedAndEndedIt) {
+  AddNewTeacher("N1");
+  AddMentor("M1");
+  v1::Pairing pairing;
+  ASSERT_TRUE(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p-1"), &pairing).ok());
+  EXPECT_EQ(pairing.created_by(), "county_hr:hr");
+  EXPECT_EQ(pairing.created_request_id(), "p-1");
+  v1::EndPairingRequest end;
+  end.set_request_id("e-1");
+  end.set_pairing_id(pairing.pairing_id());
+  end.set_outcome(v1::PAIRING_STATE_COMPLETED);
+  v1::EndPairingResponse ended;
+  grpc::Status s = Call(&v1::MentorshipService::Stub::EndPairing, hr_, end, &ended);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ended.pairing().ended_by(), "county_hr:hr");
+  EXPECT_EQ(ended.pairing().ended_request_id(), "e-1");
+  EXPECT_EQ(ended.pairing().created_request_id(), "p-1");
+}
+
 TEST_F(MentorshipServiceTest, TwentyRacersForAMentorsLastPlaceExactlyOneWins) {
   AddMentor("M1", kOtherSchool);
   AddNewTeacher("FIRST");
@@ -503,6 +564,42 @@ TEST_F(MentorshipServiceTest, ScopeOfSchoolAdminsMentorsAndOtherTeachers) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// DESIGN: an error names the field (in its details, as every other refusal of LogActivity does),
+// also when the date is well formed but outside the pairing, the term or the past.
+TEST_F(MentorshipServiceTest, ActivityDatesRefusedNameTheirField) {
+  AddNewTeacher("N1");
+  AddMentor("M1");
+  v1::CreatePairingRequest pair = Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p");
+  pair.set_start_date("2025-09-10");
+  v1::Pairing pairing;
+  ASSERT_TRUE(Create(pair, &pairing).ok());
+  auto log = [&](const std::string& date, const std::string& term) {
+    v1::LogActivityRequest req;
+    req.set_request_id(absl::StrCat("a-", date, term));
+    req.set_pairing_id(pairing.pairing_id());
+    req.mutable_activity()->set_kind(v1::ACTIVITY_KIND_LESSON_OBSERVED);
+    req.mutable_activity()->set_date(date);
+    req.mutable_activity()->set_term(term);
+    v1::LogActivityResponse resp;
+    return Call(&v1::MentorshipService::Stub::LogActivity, Who(common::v1::ROLE_TEACHER, "N1"), req,
+                &resp);
+  };
+  const int64_t events = StreamLength();
+  const std::vector<std::tuple<std::string, std::string, std::string>> bad = {
+      {"2025-09-09", "", "activity.date in_pairing"},
+      {"2025-10-16", "", "activity.date not_future"},
+      {"2025-10-01", "2025-2026-2", "activity.date in_term"},
+      {"2025-10-01", "2025-2027-1", "activity.term term_format"},
+  };
+  for (const auto& [date, term, violation] : bad) {
+    grpc::Status s = log(date, term);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << date << " " << term;
+    EXPECT_THAT(ViolationsOf(s), ::testing::ElementsAre(violation)) << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr(violation.substr(0, violation.find(' '))));
+  }
+  EXPECT_EQ(StreamLength(), events);
+}
+
 TEST_F(MentorshipServiceTest, ActivitiesCountInTheirTermWithOneEvaluationPerTerm) {
   AddNewTeacher("N1");
   AddMentor("M1");
@@ -565,6 +662,23 @@ TEST_F(MentorshipServiceTest, ActivitiesCountInTheirTermWithOneEvaluationPerTerm
   EXPECT_EQ(counts[v1::ACTIVITY_KIND_LESSON_OBSERVED].required(), 8);
   EXPECT_EQ(counts[v1::ACTIVITY_KIND_LESSON_COACHED].count(), 1);
   EXPECT_FALSE(term.complete());
+}
+
+// A page token no listing gave is refused; one past the end of size_t once wrapped around to a
+// next page token near the start, so a client paging on never stopped.
+TEST_F(MentorshipServiceTest, APageTokenNoListingGaveIsRefused) {
+  AddNewTeacher("N1");
+  AddMentor("M1");
+  ASSERT_TRUE(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p-1")).ok());
+  for (const char* token : {"18446744073709551615", "9223372036854775808", "-1", "x"}) {
+    v1::ListPairingsRequest req;
+    req.set_county_id(kCounty);
+    req.mutable_page()->set_page_token(token);
+    v1::ListPairingsResponse resp;
+    grpc::Status s = Call(&v1::MentorshipService::Stub::ListPairings, hr_, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << token;
+    EXPECT_THAT(s.error_message(), HasSubstr("page.page_token")) << token;
+  }
 }
 
 // The county listings reuse parsed copies while the county's writes counter is unchanged

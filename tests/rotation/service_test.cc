@@ -718,6 +718,27 @@ TEST_F(RotationServiceTest, DeferralCoveringTheFirstDayExcludesForTheYear) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// DESIGN: every state change records the actor and the request id.
+TEST_F(RotationServiceTest, ADeferralKeepsTheRequestsThatRecordedAndEndedIt) {
+  AddTeacher("T1", "2015-09-01");
+  v1::RecordDeferralResponse recorded;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::RecordDeferral, hr_,
+                   Deferral("T1", "d-1", v1::DEFERRAL_REASON_NURSING, "2025-03-01"), &recorded)
+                  .ok());
+  EXPECT_EQ(recorded.deferral().recorded_by(), "county_hr:hr");
+  EXPECT_EQ(recorded.deferral().recorded_request_id(), "d-1");
+  v1::EndDeferralRequest end;
+  end.set_request_id("e-1");
+  end.set_deferral_id(recorded.deferral().deferral_id());
+  end.set_to_date("2025-10-01");
+  v1::EndDeferralResponse ended;
+  grpc::Status s = Call(&v1::RotationService::Stub::EndDeferral, hr_, end, &ended);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ended.deferral().ended_by(), "county_hr:hr");
+  EXPECT_EQ(ended.deferral().ended_request_id(), "e-1");
+  EXPECT_EQ(ended.deferral().recorded_request_id(), "d-1");
+}
+
 TEST_F(RotationServiceTest, Scope) {
   AddTeacher("T1", "2015-09-01");
   Principal other_admin = Who(common::v1::ROLE_SCHOOL_ADMIN, "w", "", kWeak);
@@ -1088,6 +1109,82 @@ TEST_F(RotationServiceTest, CandidatesLongestAtTheSchoolFirst) {
   EXPECT_EQ(resp.candidates(0).teacher_id(), "T2");
   EXPECT_EQ(resp.candidates(1).teacher_id(), "T1");
   EXPECT_EQ(resp.candidates(0).years_at_school(), resp.candidates(1).years_at_school());
+}
+
+// DESIGN: a read that depends on the date takes an optional as_of. Candidates leave out who is
+// rotating already; as of a day before T1's rotation was proposed and approved, T1 was not.
+TEST_F(RotationServiceTest, CandidatesAsOfADayBeforeARotationWasProposed) {
+  AddTeacher("T1", "2010-09-01", kUrban, /*backbone=*/true);
+  AddTeachers(2, 11);
+  v1::Rotation r = Propose("T1", "p-1");
+  v1::ApproveRotationResponse approved;
+  ASSERT_TRUE(Approve(r.rotation_id(), "a-1", hr_, &approved).ok());
+  auto candidates = [this](const std::string& as_of) {
+    v1::SuggestCandidatesRequest req;
+    req.set_county_id(kCounty);
+    req.set_school_year("2025");
+    req.set_as_of(as_of);
+    v1::SuggestCandidatesResponse resp;
+    grpc::Status s = Call(&v1::RotationService::Stub::SuggestCandidates, hr_, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<std::string> ids;
+    for (const v1::Candidate& c : resp.candidates()) ids.push_back(c.teacher_id());
+    return std::make_pair(resp.as_of(), ids);
+  };
+  const auto today = candidates("");
+  EXPECT_EQ(today.first, kToday);
+  EXPECT_THAT(today.second, Not(::testing::Contains("T1")));
+  const auto before = candidates("2025-10-14");
+  EXPECT_EQ(before.first, "2025-10-14");
+  ASSERT_FALSE(before.second.empty());
+  EXPECT_EQ(before.second.front(), "T1");  // backbone first while the backbone share is short
+  v1::SuggestCandidatesRequest bad;
+  bad.set_county_id(kCounty);
+  bad.set_as_of("2025-02-30");
+  v1::SuggestCandidatesResponse resp;
+  grpc::Status s = Call(&v1::RotationService::Stub::SuggestCandidates, hr_, bad, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("as_of"));
+}
+
+// Without a school year, the report is of the school year holding its as-of day, not today's.
+TEST_F(RotationServiceTest, ReportAsOfALastYearsDayIsOfThatSchoolYear) {
+  AddTeachers(1, 3);
+  v1::GetRotationComplianceRequest req;
+  req.set_county_id(kCounty);
+  req.set_as_of("2025-06-30");
+  v1::GetRotationComplianceResponse resp;
+  grpc::Status s = Call(&v1::RotationService::Stub::GetRotationCompliance, hr_, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.school_year(), "2024-2025");
+  EXPECT_EQ(resp.judged_on(), "2024-09-01");
+  EXPECT_EQ(resp.as_of(), "2025-06-30");
+  req.clear_as_of();
+  s = Call(&v1::RotationService::Stub::GetRotationCompliance, hr_, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.school_year(), "2025-2026");
+}
+
+// A page token no listing gave is refused; one past the end of size_t once wrapped around to a
+// next page token near the start, so a client paging on never stopped.
+TEST_F(RotationServiceTest, APageTokenNoListingGaveIsRefused) {
+  AddTeachers(1, 3);
+  for (const char* token : {"18446744073709551615", "9223372036854775808", "-1", "x"}) {
+    v1::ListEligibleRequest eligible;
+    eligible.set_county_id(kCounty);
+    eligible.set_school_year("2025");
+    eligible.mutable_page()->set_page_token(token);
+    v1::ListEligibleResponse rows;
+    grpc::Status s = Call(&v1::RotationService::Stub::ListEligible, hr_, eligible, &rows);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << token;
+    EXPECT_THAT(s.error_message(), HasSubstr("page.page_token")) << token;
+    v1::ListRotationsRequest list;
+    list.set_county_id(kCounty);
+    list.mutable_page()->set_page_token(token);
+    v1::ListRotationsResponse rotations;
+    s = Call(&v1::RotationService::Stub::ListRotations, hr_, list, &rotations);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << token;
+  }
 }
 
 TEST_F(RotationServiceTest, CountyPolicyChangesTheQuotaAndSaysWhereValuesCameFrom) {

@@ -1065,6 +1065,21 @@ TEST_F(TrainingServiceTest, RetriesWithTheSameRequestIdAnswerTheFirstTime) {
   EXPECT_THAT(s.error_message(), HasSubstr("request_id"));
 }
 
+// A page token no listing gave is refused; one past the end of size_t once wrapped around to a
+// next page token near the start, so a client paging on never stopped.
+TEST_F(TrainingServiceTest, APageTokenNoListingGaveIsRefused) {
+  RegisterCourse(centre_, "c-1", /*capacity=*/1);
+  for (const char* token : {"18446744073709551615", "9223372036854775808", "-1", "x"}) {
+    v1::ListCoursesRequest list;
+    list.set_open_to_county_id(kCounty);
+    list.mutable_page()->set_page_token(token);
+    v1::ListCoursesResponse listed;
+    grpc::Status s = Call(&v1::TrainingService::Stub::ListCourses, hr_, list, &listed);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << token;
+    EXPECT_THAT(s.error_message(), HasSubstr("page.page_token")) << token;
+  }
+}
+
 TEST_F(TrainingServiceTest, WithdrawGivesTheSeatBackOnlyToWhoMayAct) {
   AddTeacher("T1");
   AddTeacher("T2");
