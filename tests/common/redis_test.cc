@@ -162,6 +162,7 @@ TEST_F(RedisPoolTest, ManyThreadsShareThePool) {
   Pool pool(config);
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 200; ++i) {
@@ -328,6 +329,7 @@ TEST_F(RedisPoolTest, ACallsRedisWaitsShareOneBudget) {
   std::vector<absl::Duration> took(2);
   std::vector<absl::Status> first(2), second(2);
   std::vector<std::thread> calls;
+  calls.reserve(2);
   for (int i = 0; i < 2; ++i) {
     calls.emplace_back([&, i] {
       BeginCallBudget(absl::InfiniteFuture(), budget);
