@@ -1,11 +1,7 @@
 #include "tests/kit/profile_events.h"
 
 #include <algorithm>
-#include <cstdint>
-#include <optional>
-#include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/events.h"
@@ -51,42 +47,23 @@ absl::Status PublishProfileEvents(redis::Pool& pool, absl::string_view county_id
 
 namespace {
 
-// A stream entry id "<ms>-<seq>" as a pair that orders as the ids do; nullopt when unreadable.
-std::optional<std::pair<uint64_t, uint64_t>> EntryId(absl::string_view id) {
-  const size_t dash = id.find('-');
-  std::pair<uint64_t, uint64_t> parsed;
-  if (dash == absl::string_view::npos || !absl::SimpleAtoi(id.substr(0, dash), &parsed.first) ||
-      !absl::SimpleAtoi(id.substr(dash + 1), &parsed.second)) {
-    return std::nullopt;
-  }
-  return parsed;
-}
-
-// Field `name` of a flat XINFO reply.
-redis::Reply FieldOf(const redis::Reply& reply, absl::string_view name) {
-  for (size_t f = 0; f + 1 < reply.size(); f += 2) {
-    if (reply[f].str() == name) return reply[f + 1];
-  }
-  return redis::Reply();
-}
-
-// Whether every group of `stream` has been delivered its last entry and has none pending. (Not the
-// group's entries-read against XLEN: consumers trim what every group has passed, so the length
-// shrinks while entries-read only grows, and a stream trimmed to nothing looked applied before its
-// new entries were even read.)
+// Whether every group of `stream` has read its `length` entries and has none pending.
 absl::StatusOr<bool> AllApplied(redis::Pool& pool, const std::string& stream) {
-  absl::StatusOr<redis::Reply> info = pool.Command({"XINFO", "STREAM", stream});
-  if (!info.ok()) return info.status();
+  absl::StatusOr<redis::Reply> length = pool.Command({"XLEN", stream});
+  if (!length.ok()) return length.status();
   absl::StatusOr<redis::Reply> groups = pool.Command({"XINFO", "GROUPS", stream});
   if (!groups.ok()) return groups.status();
-  const auto last = EntryId(FieldOf(*info, "last-generated-id").str());
-  if (!last.has_value()) return absl::InternalError("XINFO STREAM: no last-generated-id");
   bool idle = groups->size() > 0;
   for (size_t g = 0; g < groups->size(); ++g) {
     const redis::Reply& group = (*groups)[g];
-    const auto delivered = EntryId(FieldOf(group, "last-delivered-id").str());
-    idle = idle && FieldOf(group, "pending").integer() == 0 && delivered.has_value() &&
-           *delivered >= *last;
+    int64_t pending = -1, entries_read = -1;
+    for (size_t f = 0; f + 1 < group.size(); f += 2) {
+      if (group[f].str() == "pending") pending = group[f + 1].integer();
+      if (group[f].str() == "entries-read" && !group[f + 1].is_nil()) {
+        entries_read = group[f + 1].integer();
+      }
+    }
+    idle = idle && pending == 0 && entries_read >= length->integer();
   }
   return idle;
 }
