@@ -36,6 +36,11 @@ struct ForwardedCall : public std::enable_shared_from_this<ForwardedCall> {
   std::string grpc_encoding;
   std::string grpc_accept_encoding;
   std::string user_agent;
+  // The request's header list as HPACK counts it, and the field that took it over the front's limit
+  // (empty while within it).
+  size_t header_list_bytes = 0;
+  std::string over_limit_at;
+  bool over_limit_alone = false;  // that field alone is over the limit
 
   std::string request_id;
   std::string metric_method;

@@ -128,6 +128,7 @@ absl::Status Gateway::StartGrpcFront() {
   front.keepalive_time = config_.backend.keepalive_time;
   front.keepalive_timeout = config_.backend.keepalive_timeout;
   front.max_message_bytes = config_.backend.max_message_bytes;
+  front.max_header_list_bytes = config_.max_header_bytes;
   GrpcFrontDependencies deps;
   deps.methods = methods_.get();
   deps.backends = backends_.get();
@@ -149,6 +150,7 @@ absl::Status Gateway::StartHttpFront() {
   deps.metrics = metrics_.get();
   HttpOptions http = config_.http;
   if (http.host.empty()) http.host = config_.host;
+  http.header_limit = config_.max_header_bytes;
   auto server = HttpServer::Start(std::move(http), deps);
   if (!server.ok()) return server.status();
   http_ = *std::move(server);

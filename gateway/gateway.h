@@ -56,6 +56,10 @@ struct GatewayConfig {
   // The forwarder's busy polling (GrpcFrontOptions::busy_poll, busy_poll_max_calls).
   absl::Duration busy_poll = absl::Milliseconds(1);
   int busy_poll_max_calls = 2;
+  // The largest request head either front takes (--max_header_bytes): HTTP/1.1's request line and
+  // headers as sent (HttpOptions::header_limit), HTTP/2's header list as HPACK counts it
+  // (GrpcFrontOptions::max_header_list_bytes).
+  uint32_t max_header_bytes = 8192;
 };
 
 class Gateway {

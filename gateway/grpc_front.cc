@@ -21,6 +21,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -31,6 +32,7 @@
 #include "gateway/h2_connection.h"
 #include "gateway/reflection.h"
 #include "services/common/log.h"
+#include "services/common/status.h"
 
 namespace shidang::gateway {
 namespace {
@@ -64,6 +66,7 @@ class GrpcFront::Impl : public BackendEvents {
   asio::io_context& io() { return io_; }
   nghttp2_session_callbacks* server_callbacks() const { return server_callbacks_; }
   nghttp2_option* session_option() const { return session_option_; }
+  uint32_t max_header_list_bytes() const { return options_.max_header_list_bytes; }
 
   // Server side events.
   void Admit(ForwardedCall& call);
@@ -83,6 +86,7 @@ class GrpcFront::Impl : public BackendEvents {
   absl::Status Listen();
   void Accept();
   void Refuse(ForwardedCall& call, const grpc::Status& status, Headers extra = {});
+  grpc::Status HeaderListTooLarge(const ForwardedCall& call) const;
   void Forward(ForwardedCall& call, BackendPool* pool);
   void Dispatch(ForwardedCall& call);
   bool Retryable(const ForwardedCall& call, bool never_reached) const;
@@ -154,8 +158,9 @@ class ServerConnection : public H2Connection {
     const nghttp2_settings_entry settings[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, kMaxConcurrentStreams},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<uint32_t>(kStreamWindow)},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, front_->max_header_list_bytes()},
     };
-    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 2);
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 3);
     nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
     SetNoDelay(socket_);
     ready_ = true;
@@ -198,6 +203,17 @@ namespace {
 
 // --- nghttp2 callbacks of the client-facing sessions -------------------------------------------
 
+// A header name fit to be named in an answer (never its value: a token may be in it).
+bool IsHeaderName(absl::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != ':') {
+      return false;
+    }
+  }
+  return true;
+}
+
 int ServerOnBeginHeaders(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   auto* conn = static_cast<ServerConnection*>(user_data);
@@ -217,6 +233,19 @@ int ServerOnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* 
   ForwardedCall* call = static_cast<ServerConnection*>(user_data)->FindCall(frame->hd.stream_id);
   if (call == nullptr) return 0;
   const absl::string_view key = BytesView(name, namelen);
+  // Counted as SETTINGS_MAX_HEADER_LIST_SIZE counts; past the limit nothing more is kept, and the
+  // call is refused when its headers end (Admit).
+  const size_t field_bytes = namelen + valuelen + 32;
+  call->header_list_bytes += field_bytes;
+  const uint32_t limit =
+      static_cast<ServerConnection*>(user_data)->front()->max_header_list_bytes();
+  if (call->header_list_bytes > limit) {
+    if (call->over_limit_at.empty()) {
+      call->over_limit_at = IsHeaderName(key) ? std::string(key) : "a header";
+      call->over_limit_alone = field_bytes > limit;
+    }
+    return 0;
+  }
   std::string* slot = nullptr;
   if (key == ":path") {
     slot = &call->path;
@@ -445,6 +474,11 @@ void GrpcFront::Impl::RemoveServerConnection(ServerConnection* conn) {
 void GrpcFront::Impl::Admit(ForwardedCall& call) {
   call.request_id =
       IsGoodRequestId(call.client_request_id) ? call.client_request_id : NewRequestId();
+  if (!call.over_limit_at.empty()) {
+    call.metric_method = std::string(kUnmatched);
+    Refuse(call, HeaderListTooLarge(call));
+    return;
+  }
   const MethodInfo* method = deps_.methods->Find(call.path);
   if (method == nullptr || !method->is_public()) {
     // Health, reflection, and the UNIMPLEMENTED answers for everything else that is not a public
@@ -468,6 +502,22 @@ void GrpcFront::Impl::Admit(ForwardedCall& call) {
     return;
   }
   Forward(call, pools_.Find(method->service));
+}
+
+// INVALID_ARGUMENT naming the field that took the request's header list over the limit, as the HTTP
+// front's 431 does: the request itself is too large, whatever the server's state (not
+// RESOURCE_EXHAUSTED, which on this front means the caller's rate limit).
+grpc::Status GrpcFront::Impl::HeaderListTooLarge(const ForwardedCall& call) const {
+  const std::string allowed =
+      absl::StrCat("a request's header list may take ", options_.max_header_list_bytes,
+                   " bytes (name + value + 32 per field)");
+  if (call.over_limit_alone) {
+    return ToGrpcStatus(
+        InvalidField(call.over_limit_at, "max_size", absl::StrCat("is too large: ", allowed)));
+  }
+  return ToGrpcStatus(
+      InvalidField("metadata", "max_size",
+                   absl::StrCat("is over the limit at ", call.over_limit_at, ": ", allowed)));
 }
 
 void GrpcFront::Impl::Refuse(ForwardedCall& call, const grpc::Status& status, Headers extra) {

@@ -60,9 +60,8 @@
 // code) instead of through prometheus-cpp's labelled Add, and the token cache's SHA-256 without
 // OpenSSL 3's per-call fetch.
 //
-// Limits: nghttp2's HPACK decoder refuses a single header field over 64 KiB (decoded) and ends the
-// connection; calls on it fail over like on any lost connection. gRPC clients with default limits
-// (8 KiB) would not take such metadata either.
+// Limits: a request's header list over max_header_list_bytes (8 KiB, --max_header_bytes) is
+// refused with INVALID_ARGUMENT before admission, whatever the size of its fields.
 
 #include <memory>
 #include <string>
@@ -93,6 +92,12 @@ struct GrpcFrontOptions {
   absl::Duration dns_refresh = absl::Seconds(30);
   // A request larger than this is not kept for a retry.
   int max_message_bytes = 16 << 20;
+  // The largest request header list (HEADERS and CONTINUATION frames) as HPACK counts it: name +
+  // value + 32 per field. Advertised as SETTINGS_MAX_HEADER_LIST_SIZE; a client that sends more
+  // (gRPC's C++ client 1.51 does) gets INVALID_ARGUMENT naming the field that crossed it, in a
+  // trailers-only answer: its connection and other streams go on. gRPC's own servers take 8 KiB by
+  // default. (nghttp2 1.52 itself took a 70 KB field and, before this limit, the call went on.)
+  uint32_t max_header_list_bytes = 8192;
   // Busy polling: while 1 to busy_poll_max_calls calls are open, the loop keeps polling its
   // sockets (epoll_wait with a zero timeout) for up to busy_poll after its last event instead of
   // sleeping, so the backend's answer is picked up without the wakeup of a sleeping thread. Zero

@@ -56,8 +56,9 @@ constexpr char kAllowHeaders[] =
 constexpr char kExposeHeaders[] = "X-Request-Id, Retry-After, Content-Disposition";
 // How long a closing connection still reads (and drops) what its client sends; see Linger.
 constexpr std::chrono::seconds kLingerAfterClose(5);
-// The request line and headers together (Beast's default, named for the 431 that says it).
-constexpr uint32_t kMaxHeaderBytes = 8192;
+// Of a header's name, at most this much is named in a 431 (the value is never echoed: a cookie or a
+// token may be in it).
+constexpr size_t kMaxNamedHeader = 64;
 
 // W3C traceparent is lower-case hex and dashes; anything else is not passed on.
 bool IsGoodTraceparent(absl::string_view value) {
@@ -110,6 +111,62 @@ std::string ContentDisposition(absl::string_view filename) {
     }
   }
   return absl::StrCat("attachment; filename=\"", ascii, "\"; filename*=UTF-8''", encoded);
+}
+
+// A header field name fit to be named in an answer: a token of at most kMaxNamedHeader characters.
+bool IsNameable(absl::string_view name) {
+  if (name.empty() || name.size() > kMaxNamedHeader) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+// The 431's status for a request whose line and headers pass `limit` bytes: which part did (the
+// request line, one header that alone is too large, or the headers together, over at the field
+// that crossed it), as a field violation. `used` bytes of the head were taken before `unread`,
+// which starts at the line or field being read when the limit was met.
+grpc::Status HeadTooLarge(bool line_done, size_t used, absl::string_view unread, size_t limit) {
+  const std::string allowed =
+      absl::StrCat("a request's line and headers may take ", limit, " bytes together");
+  if (!line_done) {
+    // Beast may refuse before it has parsed a line that did end: then the fields after it are
+    // what passed the limit.
+    const size_t end = unread.find("\r\n");
+    if (end == absl::string_view::npos || used + end + 2 > limit) {
+      return ToGrpcStatus(
+          InvalidField("request line", "max_size", absl::StrCat("is too long: ", allowed)));
+    }
+    used += end + 2;
+    unread.remove_prefix(end + 2);
+  }
+  // Beast takes complete fields only, so `unread` starts at a field: walk its lines to the one the
+  // limit falls in.
+  for (size_t at = 0; at < unread.size();) {
+    size_t end = unread.find("\r\n", at);
+    const bool complete = end != absl::string_view::npos;
+    if (!complete) end = unread.size();
+    const absl::string_view line = unread.substr(at, end - at);
+    if (line.empty()) break;  // the blank line that ends the head
+    const size_t line_bytes = line.size() + (complete ? 2 : 0);
+    if (complete && used + line_bytes <= limit) {
+      used += line_bytes;
+      at = end + 2;
+      continue;
+    }
+    const absl::string_view name = line.substr(0, line.find(':'));
+    const std::string named = IsNameable(name) ? std::string(name) : "a header";
+    if (line_bytes > limit) {
+      return ToGrpcStatus(InvalidField(
+          named, "max_size",
+          absl::StrCat("is ", line_bytes, complete ? "" : " or more", " bytes: ", allowed)));
+    }
+    return ToGrpcStatus(InvalidField("headers", "max_size",
+                                     absl::StrCat("are over the limit at ", named, ": ", allowed)));
+  }
+  return ToGrpcStatus(
+      InvalidField("headers", "max_size",
+                   absl::StrCat("are ", used, " bytes with the request line: ", allowed)));
 }
 
 }  // namespace
@@ -222,9 +279,45 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
 
   void Read() {
     parser_.emplace();
-    parser_->header_limit(kMaxHeaderBytes);
+    parser_->header_limit(server_->options_.header_limit);
     parser_->body_limit(server_->options_.body_limit);
+    head_used_ = 0;
     stream_.expires_after(absl::ToChronoSeconds(server_->options_.idle_timeout));
+    ReadHead();
+  }
+
+  // The request line and headers, a read at a time, each given what is left of the limit: Beast
+  // takes complete fields as they arrive and counts its header_limit over one read's bytes only,
+  // so a client sending its fields a few at a time would pass any limit (and make the gateway hold
+  // them all) if the limit were set once.
+  void ReadHead() {
+    http::async_read_some(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, size_t used) {
+                            self->OnHeadRead(ec, used);
+                          });
+  }
+
+  void OnHeadRead(beast::error_code ec, size_t used) {
+    head_used_ += used;
+    // Within one read Beast allows the line and then the fields up to the limit each: the whole
+    // head is checked again once it is complete (the read that completes it takes no body bytes).
+    if (!ec && parser_->is_header_done() && head_used_ > server_->options_.header_limit) {
+      ec = http::error::header_limit;
+    }
+    if (ec || parser_->is_done()) {
+      OnRead(ec);
+      return;
+    }
+    if (!parser_->is_header_done()) {
+      const size_t limit = server_->options_.header_limit;
+      if (head_used_ >= limit) {
+        OnRead(http::error::header_limit);
+        return;
+      }
+      parser_->header_limit(static_cast<uint32_t>(limit - head_used_));
+      ReadHead();
+      return;
+    }
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
@@ -241,14 +334,12 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       return;
     }
     if (ec == http::error::header_limit) {
-      // An over-long path (an id of kilobytes) or header: say so rather than drop the connection.
+      // An over-long path (an id of kilobytes) or header: say which, rather than drop the
+      // connection.
       auto exchange = NewExchange(parser_->get());
       exchange->keep_alive = false;
       if (!parser_->is_header_done()) exchange->version = 11;
-      SendError(std::move(exchange), 431,
-                grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                             absl::StrCat("the request line and headers exceed ", kMaxHeaderBytes,
-                                          " bytes")));
+      SendError(std::move(exchange), 431, HeadRefusal());
       return;
     }
     if (ec) {
@@ -259,6 +350,25 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     request_ = parser_->release();
     Handle();
+  }
+
+  // The 431's status: what is still unread starts at the field the limit fell in; a head taken
+  // whole (then what is unread is the body's) is walked as parsed, its fields after its line.
+  grpc::Status HeadRefusal() {
+    const Request& request = parser_->get();
+    if (!parser_->is_header_done()) {
+      const auto unread = buffer_.data();
+      return HeadTooLarge(!request.target().empty(), head_used_,
+                          absl::string_view(static_cast<const char*>(unread.data()), unread.size()),
+                          server_->options_.header_limit);
+    }
+    std::string fields;
+    for (const auto& field : request) {
+      absl::StrAppend(&fields, View(field.name_string()), ": ", View(field.value()), "\r\n");
+    }
+    // "<method> <target> HTTP/1.1\r\n"
+    const size_t line = request.method_string().size() + request.target().size() + 11;
+    return HeadTooLarge(true, line, fields, server_->options_.header_limit);
   }
 
   std::shared_ptr<Exchange> NewExchange(const Request& request) {
@@ -695,6 +805,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  size_t head_used_ = 0;  // bytes of the request line and headers the parser has taken
   Request request_;
   Response response_;
   std::array<char, 16 * 1024> linger_buffer_;
@@ -723,6 +834,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpOptions option
   }
   if (options.port < 0 || options.port > 65535) {
     return absl::InvalidArgumentError("--http_port must be 0 to 65535");
+  }
+  if (options.header_limit < kMinHeaderLimit || options.header_limit > kMaxHeaderLimit) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_header_bytes must be ", kMinHeaderLimit, " to ", kMaxHeaderLimit));
   }
   auto router = HttpRouter::Build(*deps.methods);
   if (!router.ok()) return router.status();

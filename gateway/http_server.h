@@ -20,7 +20,8 @@
 //   The request message: the JSON body (body "*" = the request, or one field of it; unknown fields
 //   refused; bad JSON is 400 naming line, column and byte), then the path bindings, then the query
 //   parameters (lowerCamelCase or snake_case, a.b for nested fields, repeated fields as repeated
-//   parameters, enums by name). A body over 8 MiB is 413.
+//   parameters, enums by name). A body over 8 MiB is 413; a request line and headers over
+//   --max_header_bytes (8 KiB) together, however they arrive, are 431 naming what was too large.
 //   `Idempotency-Key` on POST / PATCH fills the request's `request_id` unless the body set it.
 //   `Accept: text/csv` on a route that produces text/csv sets the request's `format` enum to its
 //   *_CSV value, and a response `download` is then sent as the body with its content type and
@@ -51,6 +52,10 @@
 
 namespace shidang::gateway {
 
+// Bounds of HttpOptions::header_limit (and of the gRPC front's header list, grpc_front.h).
+inline constexpr uint32_t kMinHeaderLimit = 1024;
+inline constexpr uint32_t kMaxHeaderLimit = 1 << 20;
+
 struct HttpOptions {
   std::string host = "127.0.0.1";
   // < 0: no HTTP front; 0: the kernel picks (see HttpServer::port()).
@@ -59,6 +64,9 @@ struct HttpOptions {
   // Origins ("https://hr.example.cn") whose pages may call the API from a browser.
   std::vector<std::string> cors_origins;
   size_t body_limit = 8 << 20;
+  // The request line and headers together, in bytes as sent; over it: 431 naming the part that
+  // was too large (the line, one header, or the headers together), and the connection closes.
+  uint32_t header_limit = 8192;
   absl::Duration default_deadline = absl::Seconds(10);
   absl::Duration max_deadline = absl::Minutes(5);
   // A keep-alive connection idle this long is closed.

@@ -63,6 +63,10 @@ ABSL_FLAG(std::string, web_root, "",
           "Folder of the web page (index.html and its assets), served on the HTTP front outside "
           "/v1/; empty = no page.");
 ABSL_FLAG(int, http_threads, 2, "Threads of the HTTP/JSON front (reading, routing, JSON).");
+ABSL_FLAG(int, max_header_bytes, 8192,
+          "Largest request head either front takes: over HTTP/1.1 the request line and headers "
+          "(431 over it), over HTTP/2 (gRPC) the header list as HPACK counts it (name + value + 32 "
+          "per field; INVALID_ARGUMENT over it). 1024 to 1048576.");
 ABSL_FLAG(std::vector<std::string>, cors_origins, {},
           "Origins allowed to call the HTTP API from a browser, comma separated "
           "(e.g. https://hr.example.cn).");
@@ -95,6 +99,19 @@ absl::Status ProcessFlags(shidang::gateway::GatewayConfig* config) {
   if (grace_ms < 0 || grace_ms > 600000) {
     return absl::InvalidArgumentError("--shutdown_grace_ms: must be 0..600000");
   }
+  return absl::OkStatus();
+}
+
+// The limits both fronts apply to what a request may send.
+absl::Status RequestLimitFlags(shidang::gateway::GatewayConfig* config) {
+  const int header_bytes = absl::GetFlag(FLAGS_max_header_bytes);
+  if (header_bytes < static_cast<int>(shidang::gateway::kMinHeaderLimit) ||
+      header_bytes > static_cast<int>(shidang::gateway::kMaxHeaderLimit)) {
+    return absl::InvalidArgumentError(absl::StrCat("--max_header_bytes: must be ",
+                                                   shidang::gateway::kMinHeaderLimit, " to ",
+                                                   shidang::gateway::kMaxHeaderLimit));
+  }
+  config->max_header_bytes = static_cast<uint32_t>(header_bytes);
   return absl::OkStatus();
 }
 
@@ -169,6 +186,7 @@ absl::StatusOr<shidang::gateway::GatewayConfig> ConfigFromFlags() {
   config.http.default_deadline = config.default_deadline;
   config.http.access_log = config.access_log;
   config.http.web_root = absl::GetFlag(FLAGS_web_root);
+  if (absl::Status limits = RequestLimitFlags(&config); !limits.ok()) return limits;
   return config;
 }
 

@@ -21,6 +21,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/call_budget.h"
 
 namespace shidang::redis {
 namespace {
@@ -229,6 +230,10 @@ void BeginCallBudget(absl::Time deadline, absl::Duration budget, absl::Status re
 }
 
 void EndCallBudget() { thread_budget = ThreadBudget(); }
+
+void ExtendCallBudget(absl::Duration more) {
+  if (thread_budget.open && more > absl::ZeroDuration()) thread_budget.left += more;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Reply

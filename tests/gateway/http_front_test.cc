@@ -60,8 +60,8 @@ using ::testing::Not;
 
 constexpr char kCounty[] = "330723";
 
-void AddRoute(pb::MethodDescriptorProto* method, std::vector<Role> roles, const std::string& verb,
-              const std::string& path, const std::string& body) {
+void AddRoute(pb::MethodDescriptorProto* method, const std::vector<Role>& roles,
+              const std::string& verb, const std::string& path, const std::string& body) {
   for (Role role : roles) method->mutable_options()->AddExtension(common::v1::roles, role);
   common::v1::HttpRoute* route = method->mutable_options()->MutableExtension(common::v1::http);
   route->set_method(verb);
@@ -261,6 +261,110 @@ TEST_F(HttpFrontTest, RequestLineOver8KiBIs431) {
       absl::StrCat("GET /v1/echo/", std::string(9000, 'a'), " HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_EQ(reply.status, 431);
   EXPECT_THAT(reply.body, HasSubstr("8192"));
+}
+
+TEST_F(HttpFrontTest, OneHeaderOver8KiBIs431NamingTheHeader) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  HttpReply reply = client.SendRaw(absl::StrCat(
+      "GET /v1/echo/a HTTP/1.1\r\nHost: x\r\nX-Big: ", std::string(9000, 'b'), "\r\n\r\n"));
+  EXPECT_EQ(reply.status, 431);
+  EXPECT_EQ(reply.Header("Content-Type"), "application/json");
+  EXPECT_THAT(reply.body, HasSubstr(R"("status":"INVALID_ARGUMENT")"));
+  EXPECT_THAT(reply.body, HasSubstr("X-Big"));
+  EXPECT_THAT(reply.body, HasSubstr("8192"));
+  EXPECT_EQ(reply.Header("Connection"), "close");
+  EXPECT_TRUE(client.ReadsEndOfStream());
+}
+
+TEST_F(HttpFrontTest, OneHeaderOver8KiBStillComingIs431) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  // The header's line has not ended yet (a client still sending): refused as soon as it is too
+  // long, not after the client gives up.
+  HttpReply reply = client.SendRaw(
+      absl::StrCat("GET /v1/echo/a HTTP/1.1\r\nHost: x\r\nCookie: ", std::string(20000, 'c')));
+  EXPECT_EQ(reply.status, 431);
+  EXPECT_THAT(reply.body, HasSubstr("Cookie"));
+  EXPECT_THAT(reply.body, HasSubstr("8192"));
+}
+
+TEST_F(HttpFrontTest, ManyHeadersOver8KiBTogetherAre431NamingTheTotal) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  // On a kept-alive connection: the first request is answered, the second is too large.
+  EXPECT_EQ(client.Send(http::verb::get, "/healthz").status, 200);
+  std::string headers;
+  for (int i = 0; i < 40; ++i)
+    absl::StrAppend(&headers, "X-Part-", i, ": ", std::string(250, 'p'), "\r\n");
+  HttpReply reply =
+      client.SendRaw(absl::StrCat("GET /v1/echo/a HTTP/1.1\r\nHost: x\r\n", headers, "\r\n"));
+  EXPECT_EQ(reply.status, 431);
+  EXPECT_THAT(reply.body, HasSubstr(R"("status":"INVALID_ARGUMENT")"));
+  EXPECT_THAT(reply.body, HasSubstr(R"("field":"headers")"));
+  EXPECT_THAT(reply.body, HasSubstr("X-Part-"));
+  EXPECT_THAT(reply.body, HasSubstr("8192"));
+  EXPECT_TRUE(client.ReadsEndOfStream());
+}
+
+TEST_F(HttpFrontTest, RequestLineAndHeadersOver8KiBTogetherAre431) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  // Each under the limit, together over it, in one write.
+  HttpReply reply = client.SendRaw(
+      absl::StrCat("GET /v1/echo/", std::string(5000, 'a'),
+                   " HTTP/1.1\r\nHost: x\r\nX-Half: ", std::string(5000, 'h'), "\r\n\r\n"));
+  EXPECT_EQ(reply.status, 431);
+  // The line is within the limit: the header after it is named.
+  EXPECT_THAT(reply.body, HasSubstr(R"("field":"headers")"));
+  EXPECT_THAT(reply.body, HasSubstr("X-Half"));
+  EXPECT_THAT(reply.body, HasSubstr("8192"));
+  EXPECT_TRUE(client.ReadsEndOfStream());
+}
+
+// A slow client: the header block arrives a piece at a time, each field complete before the next
+// comes. The limit is on the whole block, however it arrives.
+TEST_F(HttpFrontTest, HeadersOver8KiBArrivingInPiecesAre431) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  std::string headers;
+  for (int i = 0; i < 40; ++i) {
+    absl::StrAppend(&headers, "X-Part-", i, ": ", std::string(250, 'p'), "\r\n");
+  }
+  HttpReply reply = client.SendRawInPieces(
+      absl::StrCat("GET /v1/echo/a HTTP/1.1\r\nHost: x\r\n", headers, "\r\n"), 1000,
+      absl::Milliseconds(20));
+  EXPECT_EQ(reply.status, 431);
+  EXPECT_THAT(reply.body, HasSubstr(R"("field":"headers")"));
+  EXPECT_THAT(reply.body, HasSubstr("X-Part-"));
+  EXPECT_THAT(reply.body, HasSubstr("8192"));
+  EXPECT_TRUE(client.ReadsEndOfStream());
+}
+
+TEST_F(HttpFrontTest, OneHeaderOver8KiBArrivingInPiecesIs431) {
+  StartEchoGateway();
+  HttpClient client(http_port_);
+  HttpReply reply = client.SendRawInPieces(
+      absl::StrCat("GET /v1/echo/a HTTP/1.1\r\nHost: x\r\nX-Big: ", std::string(12000, 'b'),
+                   "\r\n\r\n"),
+      1000, absl::Milliseconds(20));
+  EXPECT_EQ(reply.status, 431);
+  EXPECT_THAT(reply.body, HasSubstr("X-Big"));
+  EXPECT_TRUE(client.ReadsEndOfStream());
+}
+
+TEST_F(HttpFrontTest, HeaderLimitIsAFlag) {
+  StartEchoGateway({"--max_header_bytes=16384"});
+  HttpClient client(http_port_);
+  // 9 KB of headers pass a 16 KiB limit (the route then answers as usual: no token, 401).
+  HttpReply reply = client.SendRaw(absl::StrCat(
+      "GET /v1/echo/a HTTP/1.1\r\nHost: x\r\nX-Big: ", std::string(9000, 'b'), "\r\n\r\n"));
+  EXPECT_NE(reply.status, 431);
+  HttpClient other(http_port_);
+  reply = other.SendRaw(absl::StrCat(
+      "GET /v1/echo/a HTTP/1.1\r\nHost: x\r\nX-Big: ", std::string(17000, 'b'), "\r\n\r\n"));
+  EXPECT_EQ(reply.status, 431);
+  EXPECT_THAT(reply.body, HasSubstr("16384"));
 }
 
 TEST_F(HttpFrontTest, AuthErrorsAndBackendErrorDetails) {
@@ -668,6 +772,7 @@ TEST_F(HttpFrontTest, AFullServiceQueueIs503WithRetryAfterNot429) {
   constexpr int kCalls = 60;
   std::vector<HttpReply> replies(kCalls);
   std::vector<std::thread> callers;
+  callers.reserve(kCalls);
   for (int i = 0; i < kCalls; ++i) {
     callers.emplace_back([&, i] {
       HttpClient client(http_port_);

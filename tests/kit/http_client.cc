@@ -1,7 +1,11 @@
 #include "tests/kit/http_client.h"
 
+#include <poll.h>
+
+#include <algorithm>
 #include <boost/asio/write.hpp>
 
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace shidang::testing {
@@ -46,6 +50,28 @@ HttpReply HttpClient::SendRaw(const std::string& bytes) {
   net::write(socket_, net::buffer(bytes), ec);
   EXPECT_FALSE(ec) << "writing: " << ec.message();
   return Receive();
+}
+
+HttpReply HttpClient::SendRawInPieces(const std::string& bytes, size_t piece,
+                                      absl::Duration pause) {
+  for (size_t at = 0; at < bytes.size(); at += piece) {
+    if (at > 0) absl::SleepFor(pause);
+    beast::error_code ec;
+    net::write(socket_, net::buffer(bytes.data() + at, std::min(piece, bytes.size() - at)), ec);
+    EXPECT_FALSE(ec) << "writing at byte " << at << ": " << ec.message();
+    if (ec) return HttpReply();
+  }
+  return Receive();
+}
+
+bool HttpClient::ReadsEndOfStream(int timeout_ms) {
+  if (buffer_.size() > 0) return false;  // more was sent after the reply
+  pollfd readable{socket_.native_handle(), POLLIN, 0};
+  if (::poll(&readable, 1, timeout_ms) != 1) return false;
+  char byte = 0;
+  beast::error_code ec;
+  const size_t n = socket_.read_some(net::buffer(&byte, 1), ec);
+  return n == 0 && ec == net::error::eof;
 }
 
 HttpReply HttpClient::Receive() {

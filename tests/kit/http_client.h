@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace shidang::testing {
 
@@ -35,6 +36,12 @@ class HttpClient {
                  const std::string& body = "", const HttpHeaders& headers = {});
   // Writes raw bytes (a request Beast would not build) and reads one reply.
   HttpReply SendRaw(const std::string& bytes);
+  // The same in pieces of `piece` bytes `pause` apart, as a slow client sends (a server that
+  // answers before the last piece must still read the rest, or the writes fail the test).
+  HttpReply SendRawInPieces(const std::string& bytes, size_t piece, absl::Duration pause);
+  // Whether the server ends the connection (after a refusal, say) within `timeout_ms`, with
+  // nothing more to read.
+  bool ReadsEndOfStream(int timeout_ms = 5000);
 
  private:
   HttpReply Receive();

@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -710,6 +711,11 @@ TEST_F(MentorshipServiceTest, ListingsNeverAnswerFromBeforeAnAcknowledgedWrite) 
   std::thread reader([&] {
     while (!done) lacking_teaching();
   });
+  // Joined however the test ends (a failed ASSERT returns early).
+  absl::Cleanup stop_reader = [&] {
+    done = true;
+    reader.join();
+  };
   EXPECT_EQ(lacking_teaching(), 2);
   EXPECT_EQ(active_pairings(), 0);
 
@@ -754,8 +760,6 @@ TEST_F(MentorshipServiceTest, ListingsNeverAnswerFromBeforeAnAcknowledgedWrite) 
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_EQ(suggested.suggestions_size(), 1) << suggested.DebugString();
   EXPECT_EQ(suggested.suggestions(0).mentor_id(), "M2");
-  done = true;
-  reader.join();
 }
 
 // Two instances of the service, each with its own copy of the county (patched from the county's
