@@ -160,8 +160,10 @@ TEST_F(RedisPoolTest, ManyThreadsShareThePool) {
   config.pool_size = 3;
   Pool pool(config);
   std::atomic<int> failures{0};
+  constexpr int kThreads = 8;
   std::vector<std::thread> threads;
-  for (int t = 0; t < 8; ++t) {
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 200; ++i) {
         if (!pool.Command({"INCR", "n"}).ok()) ++failures;
@@ -327,6 +329,7 @@ TEST_F(RedisPoolTest, ACallsRedisWaitsShareOneBudget) {
   std::vector<absl::Duration> took(2);
   std::vector<absl::Status> first(2), second(2);
   std::vector<std::thread> calls;
+  calls.reserve(took.size());
   for (int i = 0; i < 2; ++i) {
     calls.emplace_back([&, i] {
       BeginCallBudget(absl::InfiniteFuture(), budget);
