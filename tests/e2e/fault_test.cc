@@ -785,7 +785,11 @@ TEST_F(FaultTest, GrowthFileCatchesUpWithTrainingWrittenWhileTheProfileServiceWa
   // Each teacher's file catches up: every event once, none twice, and it stays so.
   const std::map<std::string, size_t> expected = {{"training.credited", kCourses},
                                                   {"training.self_report_approved", 1}};
-  for (const auto& [national_id, teacher] : county.teacher_ids) {
+  for (const auto& entry : county.teacher_ids) {
+    // Plain references, not a structured binding: the lambda below uses one, and C++17 does not
+    // let a lambda capture a structured binding.
+    const std::string& national_id = entry.first;
+    const std::string& teacher = entry.second;
     std::map<std::string, std::vector<std::string>> seen;
     auto counts = [&] {
       std::map<std::string, size_t> n;
