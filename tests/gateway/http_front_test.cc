@@ -60,8 +60,8 @@ using ::testing::Not;
 
 constexpr char kCounty[] = "330723";
 
-void AddRoute(pb::MethodDescriptorProto* method, std::vector<Role> roles, const std::string& verb,
-              const std::string& path, const std::string& body) {
+void AddRoute(pb::MethodDescriptorProto* method, const std::vector<Role>& roles,
+              const std::string& verb, const std::string& path, const std::string& body) {
   for (Role role : roles) method->mutable_options()->AddExtension(common::v1::roles, role);
   common::v1::HttpRoute* route = method->mutable_options()->MutableExtension(common::v1::http);
   route->set_method(verb);
@@ -668,6 +668,7 @@ TEST_F(HttpFrontTest, AFullServiceQueueIs503WithRetryAfterNot429) {
   constexpr int kCalls = 60;
   std::vector<HttpReply> replies(kCalls);
   std::vector<std::thread> callers;
+  callers.reserve(kCalls);
   for (int i = 0; i < kCalls; ++i) {
     callers.emplace_back([&, i] {
       HttpClient client(http_port_);
