@@ -90,10 +90,10 @@ void UseCredits(TrainingPolicy* p) {
   degree->set_credits(20);
 }
 
-PolicyHistory History(std::vector<std::pair<absl::CivilDay, TrainingPolicy>> versions) {
+PolicyHistory History(const std::vector<std::pair<absl::CivilDay, TrainingPolicy>>& versions) {
   std::vector<ResolvedTrainingPolicy> resolved;
   resolved.reserve(versions.size());
-  for (auto& [day, policy] : versions) resolved.push_back({day, std::move(policy)});
+  for (const auto& [day, policy] : versions) resolved.push_back({day, policy});
   absl::StatusOr<PolicyHistory> history = PolicyHistory::FromResolved(resolved);
   EXPECT_TRUE(history.ok()) << history.status();
   return *std::move(history);
