@@ -94,7 +94,7 @@ class Load {
     call->start = absl::Now();
     stub_->async()->RegisterCourse(
         &call->context, &call->request, &call->response,
-        [this, call, caller, sent](grpc::Status status) {
+        [this, call, caller, sent](const grpc::Status& status) {
           {
             absl::MutexLock lock(&mu_);
             round_.latencies_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - call->start));

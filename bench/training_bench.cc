@@ -288,9 +288,11 @@ class BenchRound {
   // see the same machine; the round reports the median of each.
   Round TimedBatches() {
     std::vector<Round> timed;
+    timed.reserve(kTimedBatches);
     for (int k = 0; k < kTimedBatches; ++k) timed.push_back(TimedBatch(k));
     auto median_of = [&](double Round::*field) {
       std::vector<double> v;
+      v.reserve(timed.size());
       for (const Round& t : timed) v.push_back(t.*field);
       return Median(v);
     };
@@ -415,11 +417,12 @@ class BenchRound {
     size_t next_entry = 0;
     for (int i = 0; i < rows_; ++i) {
       const std::string id = TeacherId(i);
-      const redis::Reply& totals = written[3 * i + 2];
+      const size_t first_reply = 3 * static_cast<size_t>(i);  // three replies per row
+      const redis::Reply& totals = written[first_reply + 2];
       pipeline.push_back({"HSET", absl::StrCat(raw, ":{p:P1}:done:", timed.course_id()), id,
-                          std::string(written[3 * i].str())});
+                          std::string(written[first_reply].str())});
       pipeline.push_back({"RPUSH", absl::StrCat(raw, ":{c:", kCounty, "}:ledger:", id),
-                          std::string(written[3 * i + 1].str())});
+                          std::string(written[first_reply + 1].str())});
       if (same_keys) {
         pipeline.push_back({"HSET", absl::StrCat(raw, ":{c:", kCounty, "}:t:", id), mark,
                             std::string(totals[0].str()), "tally", std::string(totals[1].str()),

@@ -6,9 +6,12 @@
 #   deploy/lint.sh functions      lists every function in services/, gateway/, tests/ and bench/
 #                                 over 80 lines (deploy/long_functions.py); fails if any
 #                                 (deploy/test.sh runs it)
-#   deploy/lint.sh tidy [files]   clang-tidy over the tree's own sources (or the files named), using
+#   deploy/lint.sh tidy [files]   clang-tidy over the tree's own sources (or the files named):
+#                                 every .cc file in services/, gateway/, tests/ and bench/, and the
+#                                 headers .clang-tidy's HeaderFilterRegex names, using
 #                                 build-asan/compile_commands.json (deploy/test.sh makes it); fails
-#                                 on any finding
+#                                 on any finding. tests/fuzz/ is in no compile_commands.json (clang
+#                                 only): clang-tidy takes the flags of the nearest file it knows.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

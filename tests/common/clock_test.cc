@@ -64,6 +64,7 @@ TEST(FixedClockTest, AdvancesFromManyThreadsAddUp) {
   constexpr int kThreads = 4;
   constexpr int kSteps = 2000;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&clock] {
       for (int i = 0; i < kSteps; ++i) {

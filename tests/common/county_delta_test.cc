@@ -167,6 +167,7 @@ TEST_F(CountyDeltaTest, ConcurrentWritersDuringRefreshesAreNeverLost) {
   for (auto& a : acked) a = 0;
   std::atomic<int> writers_done{0};
   std::vector<std::thread> writers;
+  writers.reserve(kWriters);
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
       redis::Pool pool(server_.config());

@@ -359,6 +359,7 @@ TEST_F(EventsTest, MalformedEntriesAreAcknowledgedAndSkipped) {
 TEST_F(EventsTest, TrimRemovesOnlyEntriesEveryGroupHasPassed) {
   const std::string stream = Stream("110105");
   std::vector<std::string> ids;
+  ids.reserve(6);
   for (int i = 0; i < 6; ++i) ids.push_back(Publish("110105", absl::StrCat("t", i)));
   for (const char* group : {"fast", "slow"}) {
     ASSERT_TRUE(pool().Command({"XGROUP", "CREATE", stream, group, "0"}).ok());

@@ -124,7 +124,7 @@ class RequestMaker {
   size_t Pick(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(random_); }
 
   // Paths to every enum and string field (not request_id), through message fields two deep.
-  void CollectPaths(const Descriptor& type, std::vector<const FieldDescriptor*> prefix,
+  void CollectPaths(const Descriptor& type, const std::vector<const FieldDescriptor*>& prefix,
                     std::vector<std::vector<const FieldDescriptor*>>* paths) {
     for (int i = 0; i < type.field_count(); ++i) {
       const FieldDescriptor* field = type.field(i);

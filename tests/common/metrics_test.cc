@@ -103,7 +103,7 @@ class ServiceMetricsTest : public ServiceFixture<v1::TrainingService> {
   }
 
   std::string Scrape() {
-    const std::string response = HttpGet(metrics_port_, "/metrics");
+    std::string response = HttpGet(metrics_port_, "/metrics");
     EXPECT_THAT(response, HasSubstr(" 200 ")) << response.substr(0, 200);
     return response;
   }

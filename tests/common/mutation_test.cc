@@ -246,6 +246,7 @@ TEST_F(MutationTest, RacingDuplicatesChangeStateExactlyOnce) {
   std::atomic<int> ready{0};
   std::vector<absl::StatusOr<MutationResult>> results(kThreads, absl::UnknownError("did not run"));
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
       ready.fetch_add(1);

@@ -440,7 +440,7 @@ TEST(ResolvePolicyTest, EachFieldFromTheLatestVersionOfTheMostLocalLevelThatSetI
 }
 
 TEST(ResolvePolicyTest, AListFromAnOlderVersionOfALevelIsStillReplacedWhole) {
-  auto caps = [](std::vector<std::pair<const char*, double>> rules) {
+  auto caps = [](const std::vector<std::pair<const char*, double>>& rules) {
     return [rules](Policy& p) {
       auto* list = p.mutable_training()->mutable_caps();
       for (const auto& [name, hours] : rules) {
@@ -777,7 +777,7 @@ TEST(ValidateVersionTest, FieldRulesCarryTheFieldInTheirDetails) {
 // training's rules read a rate of mode UNSPECIFIED as the rate of every mode without its own
 // (services/training/rules.h); the store takes it too, once per list like any mode.
 TEST(ValidateVersionTest, ACreditRateForEveryOtherModeIsAccepted) {
-  auto with_rates = [](std::vector<std::pair<v1::TrainingMode, double>> rates) {
+  auto with_rates = [](const std::vector<std::pair<v1::TrainingMode, double>>& rates) {
     return ProvinceVersion([rates](Policy& p) {
       for (const auto& [mode, hours] : rates) {
         auto* rate = p.mutable_training()->mutable_credit_rates()->add_rates();

@@ -98,6 +98,7 @@ TEST_F(AnswerStoreTest, ConcurrentIdenticalCallsRunOnceAndAnswerAlike) {
   std::vector<common::v1::Event> responses(20);
   std::vector<absl::Status> statuses(20);
   std::vector<std::thread> threads;
+  threads.reserve(statuses.size());
   for (int i = 0; i < 20; ++i) {
     threads.emplace_back(
         [&, i] { statuses[i] = Answer(store, Request("r-burst"), &responses[i]); });

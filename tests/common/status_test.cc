@@ -133,7 +133,7 @@ TEST(StatusTest, WhatAnErrorCarriesIsBoundedAndCountsWhatItLeavesOut) {
     row.set_description(std::string(200, 'x'));
     rows.push_back(row);
   }
-  rows[0].set_description(std::string(10 * 1024, 'h'));  // a 10 KB header cell, echoed
+  rows[0].set_description(std::string(size_t{10} * 1024, 'h'));  // a 10 KB header cell, echoed
   absl::Status status = WithRowViolations(absl::OkStatus(), rows);
   const grpc::Status wire = ToGrpcStatus(status);
   EXPECT_LE(wire.error_details().size(), kMaxErrorDetailsBytes + 1024);
@@ -190,7 +190,7 @@ TEST(StatusTest, AManyRowRefusalIsFittedToAnOrdinaryClientsMetadataLimit) {
   EXPECT_GT(TrailerBytes(wire), 8u * 1024) << "the case a plain client cannot take";
 
   // What a client of 8 KiB takes, less the other trailers: about 5 KiB before base64.
-  std::optional<std::string> fitted = FitRpcStatus(wire.error_details(), 5 * 1024);
+  std::optional<std::string> fitted = FitRpcStatus(wire.error_details(), size_t{5} * 1024);
   ASSERT_TRUE(fitted.has_value());
   const grpc::Status fitted_wire(wire.error_code(), wire.error_message(), *fitted);
   EXPECT_LE(TrailerBytes(fitted_wire), 8u * 1024 - 512);
@@ -207,7 +207,7 @@ TEST(StatusTest, AManyRowRefusalIsFittedToAnOrdinaryClientsMetadataLimit) {
                          " are listed, ", 500 - bad->row_violations_size(), " more are not"));
   // Too little room even for the message: nothing fitted (the caller drops the details).
   EXPECT_FALSE(FitRpcStatus(wire.error_details(), 10).has_value());
-  EXPECT_FALSE(FitRpcStatus("not a status", 5 * 1024).has_value());
+  EXPECT_FALSE(FitRpcStatus("not a status", size_t{5} * 1024).has_value());
 }
 
 TEST(StatusTest, ALongMessageIsCutAtACharacterBoundary) {

@@ -640,8 +640,12 @@ TEST_F(KillsUnderLoadTest, KillsOfEveryProcessLoseNoAcknowledgedWriteAndDoubleNo
   const int writes = EnvInt("SHIDANG_FAULT_WRITES", 600);
   const int kills = EnvInt("SHIDANG_FAULT_KILLS", 7);
   const absl::Time began = absl::Now();
+  constexpr int kWriters = 4;
   std::vector<std::thread> writers;
-  for (int w = 0; w < 4; ++w) writers.emplace_back([this, w, writes] { Writer(w, writes); });
+  writers.reserve(kWriters);
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([this, w, writes] { Writer(w, writes); });
+  }
   // The kills spread over the load: the k-th once k/(kills+1) of the writes are acknowledged.
   for (int k = 0; k < kills && !HasFatalFailure(); ++k) {
     const int at = static_cast<int>(static_cast<int64_t>(writes) * (k + 1) / (kills + 1));
@@ -785,7 +789,11 @@ TEST_F(FaultTest, GrowthFileCatchesUpWithTrainingWrittenWhileTheProfileServiceWa
   // Each teacher's file catches up: every event once, none twice, and it stays so.
   const std::map<std::string, size_t> expected = {{"training.credited", kCourses},
                                                   {"training.self_report_approved", 1}};
-  for (const auto& [national_id, teacher] : county.teacher_ids) {
+  for (const auto& entry : county.teacher_ids) {
+    // Plain references, not a structured binding: the lambda below uses one, and C++17 does not
+    // let a lambda capture a structured binding.
+    const std::string& national_id = entry.first;
+    const std::string& teacher = entry.second;
     std::map<std::string, std::vector<std::string>> seen;
     auto counts = [&] {
       std::map<std::string, size_t> n;

@@ -215,7 +215,7 @@ std::string FlagValue(const std::vector<std::string>& args, const std::string& n
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Platform>> Platform::Start(PlatformOptions options) {
+absl::StatusOr<std::unique_ptr<Platform>> Platform::Start(const PlatformOptions& options) {
   std::unique_ptr<Platform> p(new Platform(options));
   p->principal_key_path_ = p->dir_.path() + "/principal.key";
   const std::string principal_key = testing::RandomBytes(32);

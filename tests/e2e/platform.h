@@ -85,7 +85,7 @@ class Platform {
  public:
   // Starts redis-server, both services and a gateway in front of them (rate limit off, so the
   // table of every role and method is not throttled). Fails with the stderr of what did not start.
-  static absl::StatusOr<std::unique_ptr<Platform>> Start(PlatformOptions options = {});
+  static absl::StatusOr<std::unique_ptr<Platform>> Start(const PlatformOptions& options = {});
   ~Platform();
 
   // SIGKILLs `part`, as a crash would, and reaps it.

@@ -169,6 +169,7 @@ class ReplayTest : public PlatformTest {
     std::vector<Answer> answers(kConcurrentCalls);
     {
       std::vector<std::thread> callers;
+      callers.reserve(answers.size());
       for (Answer& answer : answers) {
         callers.emplace_back([&, request] { answer = Call(row, request); });
       }
@@ -361,7 +362,7 @@ std::vector<Row> ProfileChangeRows(const County& c, const County& d,
 // `etag_of(teacher)` reads a teacher's etag when the row runs (events filed into the growth file
 // change it meanwhile).
 std::vector<Row> ProfileRows(const County& c, const County& d,
-                             std::function<std::string(const std::string&)> etag_of) {
+                             const std::function<std::string(const std::string&)>& etag_of) {
   std::vector<Row> rows = ProfileCreateRows(c);
   std::vector<Row> changes = ProfileChangeRows(c, d, etag_of);
   rows.insert(rows.end(), changes.begin(), changes.end());

@@ -70,13 +70,15 @@ void ImportCounty(Platform& platform, const std::string& county_id, County* coun
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_EQ(imported.created(), 2);
 
-  pv1::ImportRosterRequest teachers;
-  teachers.set_county_id(county_id);
-  teachers.set_kind(pv1::ROSTER_KIND_TEACHERS);
-  teachers.set_csv(TeachersCsv(county_id, county->teachers));
-  teachers.set_request_id("teachers-" + county_id);
-  s = CallWith(platform.profile_stub(), &pv1::ProfileService::Stub::ImportRoster, hr, teachers,
-               &imported);
+  // Not named `teachers`: that is the parameter, and a local of the body may not redeclare it
+  // (g++ 12 lets it pass; clang refuses it).
+  pv1::ImportRosterRequest teacher_roster;
+  teacher_roster.set_county_id(county_id);
+  teacher_roster.set_kind(pv1::ROSTER_KIND_TEACHERS);
+  teacher_roster.set_csv(TeachersCsv(county_id, county->teachers));
+  teacher_roster.set_request_id("teachers-" + county_id);
+  s = CallWith(platform.profile_stub(), &pv1::ProfileService::Stub::ImportRoster, hr,
+               teacher_roster, &imported);
   ASSERT_TRUE(s.ok())
       << s.error_message() << " "
       << BadRequestOf(FromGrpcStatus(s)).value_or(common::v1::BadRequest()).DebugString();

@@ -67,7 +67,7 @@ Principal Claims(Role role, const std::string& subject) {
   return principal;
 }
 
-void AddRoles(pb::MethodDescriptorProto* method, std::vector<Role> roles, bool idempotent) {
+void AddRoles(pb::MethodDescriptorProto* method, const std::vector<Role>& roles, bool idempotent) {
   for (Role role : roles) method->mutable_options()->AddExtension(common::v1::roles, role);
   if (idempotent) method->mutable_options()->SetExtension(common::v1::idempotent, true);
 }

@@ -210,7 +210,7 @@ TEST(TrailersTest, AreFittedToWhatTheClientTakes) {
   ASSERT_GT(HeaderListSize(whole), 8u * 1024);
 
   EXPECT_EQ(HeaderListSize(FitHeaderListSize(whole, 1 << 20, 256)), HeaderListSize(whole));
-  const Headers fitted = FitHeaderListSize(whole, 8 * 1024, 256);
+  const Headers fitted = FitHeaderListSize(whole, size_t{8} * 1024, 256);
   EXPECT_LE(HeaderListSize(fitted) + 256, 8u * 1024);
   ASSERT_EQ(fitted.size(), whole.size());
   EXPECT_EQ(GrpcStatusOf(fitted), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));

@@ -40,7 +40,7 @@ constexpr char kSecret[] = "outside-the-web-root";
 // <dir>/secret.txt beside <dir>/web/{index.html, assets/app-5QJ4ZK2N.js(.gz), favicon.svg,
 // assets/chart-dashboard.css} and a symlink web/leak.txt -> ../secret.txt.
 std::string WritePage(const std::string& dir) {
-  const std::string web = dir + "/web";
+  std::string web = dir + "/web";
   mkdir(web.c_str(), 0700);
   mkdir((web + "/assets").c_str(), 0700);
   WriteFile(dir + "/secret.txt", kSecret);

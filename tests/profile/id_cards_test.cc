@@ -527,6 +527,7 @@ TEST_F(IdCardsTest, ConcurrentCreationsOfOneNumberInTwoCountiesLetExactlyOneThro
     std::vector<grpc::Status> statuses(kCallers);
     std::vector<v1::Teacher> created(kCallers);
     std::vector<std::thread> callers;
+    callers.reserve(kCallers);
     for (int i = 0; i < kCallers; ++i) {
       callers.emplace_back([&, i] {
         statuses[i] = TryCreate(places[i % 2], number, absl::StrCat("N", round, "-", i),

@@ -799,8 +799,9 @@ TEST_F(ProfileServiceTest, ConcurrentWritesToOneTeacherWithoutEtagAllSucceed) {
   v1::Teacher t = CreateTeacher(urban, 1);
   constexpr int kWriters = 4;
   constexpr int kEntriesEach = 15;
-  std::vector<grpc::Status> entry_statuses(kWriters * kEntriesEach);
+  std::vector<grpc::Status> entry_statuses(size_t{kWriters} * kEntriesEach);
   std::vector<std::thread> writers;
+  writers.reserve(kWriters);
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
       for (int i = 0; i < kEntriesEach; ++i) {
@@ -1099,6 +1100,7 @@ TEST_F(RosterTest, KillingTheServiceMidImportLeavesNothingHalfDone) {
 TEST_F(ProfileServiceTest, AcknowledgedWritesSurviveKillsOfRedisAndOfTheService) {
   std::string school = CountyWithSchool();
   std::vector<std::string> ids;
+  ids.reserve(20);
   for (int i = 0; i < 20; ++i) ids.push_back(CreateTeacher(school, i + 1).teacher_id());
   // redis-server runs with appendfsync always here: every acknowledged write is on disk.
   redis_.Kill();

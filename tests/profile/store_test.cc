@@ -51,6 +51,7 @@ TEST(ProfileIdCardVaultTest, BlindIndexIsTheKeyedHashStoredIndexesWereMadeWith) 
 TEST(ProfileIdCardVaultTest, SealAllOpensToEachNumberWithFreshNonces) {
   IdCardVault vault(kSecret);
   std::vector<std::string> numbers;
+  numbers.reserve(302);  // 300 numbers, then one twice
   for (int i = 0; i < 300; ++i) numbers.push_back(absl::StrCat("3307231980010", 10000 + i));
   numbers.push_back("11010519491231002X");
   numbers.push_back("11010519491231002X");
@@ -134,6 +135,7 @@ class ProfileStoreCreateTeachersTest : public ::testing::Test {
 
 TEST_F(ProfileStoreCreateTeachersTest, WritesEveryTeacherWithTimelineClaimsIndexesAndEventsOnce) {
   std::vector<TeacherWrite> writes;
+  writes.reserve(1500);
   for (int i = 0; i < 1500; ++i) writes.push_back(NewTeacher(i, 1 + i % 3));
   v1::ImportRosterRequest request;
   request.set_county_id(kCounty);
@@ -196,6 +198,7 @@ TEST_F(ProfileStoreCreateTeachersTest, WritesEveryTeacherWithTimelineClaimsIndex
 // before the script, and its error stops the write with nothing written.
 TEST_F(ProfileStoreCreateTeachersTest, ABeforeScriptErrorWritesNothingAndOkRunsOnce) {
   std::vector<TeacherWrite> writes;
+  writes.reserve(20);
   for (int i = 0; i < 20; ++i) writes.push_back(NewTeacher(i, 1));
   const int64_t dbsize = Integer({"DBSIZE"});
   int calls = 0;

@@ -621,6 +621,7 @@ TEST_F(RotationServiceTest, TwoRacingProposalsForOneTeacherMakeOneRotation) {
   constexpr int kRacers = 8;
   std::atomic<int> ok{0}, refused{0};
   std::vector<std::thread> threads;
+  threads.reserve(kRacers);
   for (int i = 0; i < kRacers; ++i) {
     threads.emplace_back([&, i] {
       v1::CreateRotationResponse resp;

@@ -103,7 +103,7 @@ class BurstTest : public ::testing::Test {
     for (auto& owned : calls) {
       Call* call = owned.get();
       stub_->async()->RegisterCourse(
-          &call->context, &call->request, &call->response, [&, call](grpc::Status status) {
+          &call->context, &call->request, &call->response, [&, call](const grpc::Status& status) {
             absl::MutexLock lock(&mu);
             ++result.codes[status.error_code()];
             if (status.ok()) {

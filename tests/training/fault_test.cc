@@ -164,6 +164,7 @@ class FaultTest : public ::testing::Test {
 TEST_F(FaultTest, KillsOfTheServiceAndOfRedisLoseNoAcknowledgedWriteAndDoubleNone) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> writers;
+  writers.reserve(kWriters);
   for (int i = 0; i < kWriters; ++i) writers.emplace_back([this, i, &stop] { Write(i, &stop); });
 
   absl::SleepFor(absl::Seconds(1));

@@ -56,7 +56,8 @@ TrainingPolicy PerTeacherPolicy() {
 }
 
 void AddCap(TrainingPolicy* p, const std::string& name, double hours,
-            std::vector<common::v1::TrainingMode> modes = {}, const std::string& activity = "") {
+            const std::vector<common::v1::TrainingMode>& modes = {},
+            const std::string& activity = "") {
   common::v1::HourRule* rule = p->mutable_caps()->add_rules();
   rule->set_name(name);
   rule->set_hours(hours);
@@ -89,9 +90,10 @@ void UseCredits(TrainingPolicy* p) {
   degree->set_credits(20);
 }
 
-PolicyHistory History(std::vector<std::pair<absl::CivilDay, TrainingPolicy>> versions) {
+PolicyHistory History(const std::vector<std::pair<absl::CivilDay, TrainingPolicy>>& versions) {
   std::vector<ResolvedTrainingPolicy> resolved;
-  for (auto& [day, policy] : versions) resolved.push_back({day, policy});
+  resolved.reserve(versions.size());
+  for (const auto& [day, policy] : versions) resolved.push_back({day, policy});
   absl::StatusOr<PolicyHistory> history = PolicyHistory::FromResolved(resolved);
   EXPECT_TRUE(history.ok()) << history.status();
   return *std::move(history);
@@ -522,7 +524,7 @@ TEST(StatusTest, MinimumBehindPaceMakesBehind) {
   EXPECT_EQ(s.minimums[0].counted, 0);
   EXPECT_TRUE(s.minimums[0].behind_pace);
   EXPECT_FALSE(s.minimums[0].met);
-  EXPECT_TRUE(s.minimums[0].expected == MakeFraction(360 * 366, 1826));
+  EXPECT_TRUE(s.minimums[0].expected == MakeFraction(int64_t{360} * 366, 1826));
   EXPECT_EQ(s.status, v1::TRAINING_STATUS_BEHIND);
 
   // With county hours on the minimum's own pace: ON_TRACK.
@@ -581,6 +583,7 @@ TEST(CountingTest, EntriesAfterAsOfDoNotCountYet) {
 TEST(CountingTest, HalfHourSteps) {
   PolicyHistory h = Base();
   std::vector<LedgerEntry> ledger;
+  ledger.reserve(5);
   for (int i = 0; i < 5; ++i)
     ledger.push_back(Credit(absl::StrCat("e", i), D(2021, 2, 1 + i), 0.5));
   Summary s = Summarize(h, ledger, D(2021, 3, 1));

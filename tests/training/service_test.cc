@@ -584,6 +584,7 @@ TEST_F(TrainingServiceTest, TheSameBatchSentTwiceAtOnceCreditsOnce) {
     v1::Course course = RegisterCourse(centre_, absl::StrCat("c-", c));
     std::atomic<int> credited{0}, already{0};
     std::vector<std::thread> threads;
+    threads.reserve(2);
     for (int k = 0; k < 2; ++k) {
       threads.emplace_back([&, k] {
         v1::RecordCompletionsRequest req;
@@ -611,6 +612,7 @@ TEST_F(TrainingServiceTest, TheSameBatchSentTwiceAtOnceCreditsOnce) {
 // makes the batch's transaction refused, and its scripts credit every row once instead.
 TEST_F(TrainingServiceTest, ABatchRacingOtherWritesInTheCountyCreditsEachRowOnce) {
   std::vector<std::string> ids;
+  ids.reserve(300);
   for (int i = 0; i < 300; ++i) ids.push_back(absl::StrFormat("T%03d", i));
   AddTeachers(ids);
   std::atomic<bool> done{false};
@@ -668,6 +670,7 @@ TEST_F(TrainingServiceTest, ABatchRacingOtherWritesInTheCountyCreditsEachRowOnce
 TEST_F(TrainingServiceTest, ALargeBatchCreditsEveryChunkAndReCreditsReversedTeachersOnce) {
   constexpr int kTeachers = 1001;  // three ledger scripts: 500, 500 and 1 rows
   std::vector<std::string> ids;
+  ids.reserve(kTeachers);
   for (int i = 0; i < kTeachers; ++i) ids.push_back(absl::StrFormat("T%04d", i));
   AddTeachers(ids);
   v1::Course course = RegisterCourse(centre_, "c-1", kTeachers);
@@ -957,6 +960,7 @@ TEST_F(TrainingServiceTest, ConcurrentEnrolmentNeverOverbooks) {
   v1::Course course = RegisterCourse(centre_, "c-1", kSeats);
   std::atomic<int> ok{0}, full{0};
   std::vector<std::thread> threads;
+  threads.reserve(kTeachers);
   for (int i = 0; i < kTeachers; ++i) {
     threads.emplace_back([&, i] {
       std::string id = absl::StrCat("T", i);
