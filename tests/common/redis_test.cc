@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/call_budget.h"
 #include "tests/kit/redis_server.h"
 
 namespace shidang::redis {
@@ -361,6 +362,40 @@ TEST_F(RedisPoolTest, ACallsRedisWaitsShareOneBudget) {
     pong = pool.Command({"PING"});
   }
   EXPECT_TRUE(pong.ok()) << pong.status();
+}
+
+// A call whose work grows with its input extends its budget (ExtendCallBudget): with Redis stalled
+// past the plain budget, its command waits on and is answered; the extension never takes it past
+// the call's deadline, and without an open budget it changes nothing.
+TEST_F(RedisPoolTest, AnExtendedBudgetWaitsLongerButNotPastTheDeadline) {
+  Pool pool(server_.config());
+  ASSERT_TRUE(pool.Command({"PING"}).ok());
+  const absl::Duration budget = absl::Milliseconds(200);
+  server_.Pause();
+  std::thread resume([&] {
+    absl::SleepFor(absl::Milliseconds(600));
+    server_.Resume();
+  });
+  BeginCallBudget(absl::InfiniteFuture(), budget);
+  ExtendCallBudget(absl::Seconds(5));
+  const absl::Status waited = pool.Command({"PING"}).status();
+  EndCallBudget();
+  resume.join();
+  EXPECT_TRUE(waited.ok()) << waited;
+
+  server_.Pause();
+  const absl::Time start = absl::Now();
+  BeginCallBudget(start + absl::Milliseconds(300), budget);
+  ExtendCallBudget(absl::Seconds(5));
+  const absl::Status stopped = pool.Command({"PING"}).status();
+  EndCallBudget();
+  const absl::Duration took = absl::Now() - start;
+  server_.Resume();
+  EXPECT_FALSE(stopped.ok());
+  EXPECT_LT(took, absl::Milliseconds(300) + absl::Milliseconds(250)) << stopped;
+
+  ExtendCallBudget(absl::Seconds(5));  // no budget open: nothing to extend
+  EXPECT_TRUE(pool.Command({"PING"}).ok());
 }
 
 }  // namespace
