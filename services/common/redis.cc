@@ -52,6 +52,24 @@ bool IsTransientError(absl::string_view message) {
          absl::StartsWith(message, "CLUSTERDOWN");
 }
 
+// Bytes WriteDirect copies next to the headers, at most, and how many arguments it sends from
+// their own buffers instead.
+template <typename CommandArgs>
+std::pair<size_t, size_t> InlineSizes(const std::vector<CommandArgs>& commands,
+                                      size_t inline_limit) {
+  size_t inline_total = 0;
+  size_t large_args = 0;
+  for (const CommandArgs& args : commands) {
+    inline_total += 16;  // "*<count>\r\n", at most
+    for (const auto& a : args) {
+      const bool inlined = a.size() <= inline_limit;
+      inline_total += 24 + (inlined ? a.size() : 0);  // "$<size>\r\n" <bytes> "\r\n"
+      if (!inlined) ++large_args;
+    }
+  }
+  return {inline_total, large_args};
+}
+
 // Writes `commands` in the Redis protocol straight from the caller's buffers with writev.
 // hiredis 0.14 copies each formatted command into its output buffer and, after every partial
 // write, moves the unsent rest to the buffer's front (sdsrange): a roster import's 10 MB
@@ -70,8 +88,12 @@ absl::Status WriteDirect(int fd, const std::vector<CommandArgs>& commands, bool*
     size_t offset;
     size_t size;
   };
+  // Reserved up front: a roster import's request is ~10 MB, and growing the buffer copies it.
+  const auto [inline_total, large_args] = InlineSizes(commands, kInlineBytes);
   std::string inline_bytes;
+  inline_bytes.reserve(inline_total);
   std::vector<Segment> segments;
+  segments.reserve(2 * large_args + 1);
   size_t inline_start = 0;
   auto close_inline = [&] {
     if (inline_bytes.size() > inline_start) {
