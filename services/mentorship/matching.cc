@@ -89,17 +89,13 @@ std::string Why(const TeacherFacts& mentee, const TeacherFacts& mentor, Role rol
                 int capacity) {
   const std::vector<std::string> shared = SharedSubjects(mentee, mentor);
   const std::string subjects =
-      shared.empty() ? "no shared subject" : absl::StrCat("subject ", absl::StrJoin(shared, "、"));
-  std::string place;
-  if (mentee.school_id == mentor.school_id) {
-    place = absl::StrCat("same school ", mentor.school_id, " and ", subjects);
-  } else {
-    place = absl::StrCat("another school (", mentor.school_id, ") and ", subjects);
-  }
-  if (role == Role::kUrbanRural)
-    place = absl::StrCat("城区 school ", mentor.school_id, ", ", subjects);
-  return absl::StrCat(place, "; backbone ", TierLabel(mentor.backbone_tier), "; title ",
-                      TitleLabel(mentor.title), "; ", active, " of ", capacity, " places taken");
+      shared.empty() ? "无相同学科" : absl::StrCat("同教", absl::StrJoin(shared, "、"));
+  absl::string_view place = mentee.school_id == mentor.school_id ? "同校" : "外校";
+  if (role == Role::kUrbanRural) place = "城区学校";
+  const absl::string_view tier = TierLabel(mentor.backbone_tier);
+  const std::string backbone = tier == "无" ? "非骨干教师" : absl::StrCat(tier, "骨干教师");
+  return absl::StrCat(place, "，", subjects, "；", backbone, "；职称", TitleLabel(mentor.title),
+                      "；已带 ", active, " 人（最多 ", capacity, " 人）");
 }
 
 // Active pairings by mentor (counted for `role`) and by mentee (which roles held, by whom).
@@ -534,16 +530,15 @@ bool LeavesOutOneWithCandidates(const CountyGraph& c, const std::vector<int>& ma
 }
 
 std::string NoCandidateWhy(const TeacherFacts& mentee, Role role) {
-  const std::string subjects =
-      mentee.subjects.empty() ? "(none)" : absl::StrJoin(mentee.subjects, "、");
+  const std::string teaches =
+      mentee.subjects.empty() ? "" : absl::StrCat("教", absl::StrJoin(mentee.subjects, "、"), "、");
   switch (role) {
     case Role::kTeaching:
-      return absl::StrCat("no qualified mentor with a free place at school ", mentee.school_id,
-                          " teaches ", subjects);
+      return absl::StrCat("本校没有", teaches, "尚有名额的合格导师");
     case Role::kSecond:
-      return "no qualified mentor with a free place in the county";
+      return "全县没有尚有名额的合格导师";
     case Role::kUrbanRural:
-      return absl::StrCat("no urban backbone teacher with a free place teaches ", subjects);
+      return absl::StrCat("没有", teaches, "尚有名额的城区骨干教师");
   }
   return "";
 }
@@ -579,11 +574,11 @@ CountySuggestions SuggestPairings(const std::vector<TeacherFacts>& teachers,
   out.role = role;
   out.mentees_needing = static_cast<int>(c.mentees.size());
   for (int cap : c.graph.right_capacity) out.free_places += cap;
-  std::vector<std::vector<int>> holders(c.mentors.size());
+  std::vector<int> held(c.mentors.size());  // places each mentor gives in the assignment
   int matched = 0;
   for (size_t i = 0; i < match.size(); ++i) {
     if (match[i] >= 0) {
-      holders[match[i]].push_back(static_cast<int>(i));
+      ++held[match[i]];
       ++matched;
     }
   }
@@ -593,11 +588,10 @@ CountySuggestions SuggestPairings(const std::vector<TeacherFacts>& teachers,
     if (match[i] < 0) {
       // A mentee left out has its whole candidate list: a cut list holds places for every
       // mentee, so a maximum assignment always pairs its owner.
-      std::string why = list.empty() ? NoCandidateWhy(mentee, role)
-                                     : absl::StrCat("its ", list.size(),
-                                                    " candidates' free places all go to other "
-                                                    "mentees; a maximum assignment pairs ",
-                                                    matched, " of ", c.mentees.size());
+      std::string why =
+          list.empty() ? NoCandidateWhy(mentee, role)
+                       : absl::StrCat(list.size(), " 位候选导师的名额都已给其他新教师（最多能为 ",
+                                      c.mentees.size(), " 人中的 ", matched, " 人结对）");
       out.left_out.push_back(LeftOut{mentee.teacher_id, std::move(why)});
       continue;
     }
@@ -610,13 +604,9 @@ CountySuggestions SuggestPairings(const std::vector<TeacherFacts>& teachers,
     s.why = Why(mentee, *c.mentors[m], role, c.active[m], policy.max_mentees);
     if (s.rank > 0) {
       const int best = list[0];
-      std::vector<std::string> others;
-      for (int h : holders[best]) others.push_back(c.mentees[h]->teacher_id);
-      const int free = c.graph.right_capacity[best];
-      absl::StrAppend(&s.why, "; ranked ", s.rank + 1, ": ", c.mentors[best]->teacher_id,
-                      ", ranked first, gives its ", free,
-                      free == 1 ? " free place" : " free places", " to ",
-                      absl::StrJoin(others, ", "), " so that more mentees are paired");
+      absl::StrAppend(&s.why, "；第 ", s.rank + 1, " 人选：首选导师的 ",
+                      c.graph.right_capacity[best], " 个名额给了另 ", held[best],
+                      " 位新教师，以便结对更多人");
     }
     out.suggestions.push_back(std::move(s));
   }

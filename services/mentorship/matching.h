@@ -36,8 +36,8 @@ struct RankedMentor {
   // Active pairings counted for the role (ActiveCountFor), and the capacity.
   int active_count = 0;
   int capacity = 0;
-  // Why it is suggested, with the figures: "same school S1 and subject 数学; backbone 市级;
-  // title 一级; 1 of 2 places taken".
+  // Why it is suggested, in Chinese for HR, with the figures: "同校，同教数学；市级骨干教师；
+  // 职称一级；已带 1 人（最多 2 人）".
   std::string why;
 };
 
@@ -83,14 +83,14 @@ struct Suggestion {
   // The mentor's place in the mentee's ranking (0: its best candidate).
   int rank = 0;
   // Why this mentor (RankedMentor::why), and when it is not the mentee's best candidate, why not
-  // that one ("T7, ranked higher, is given to T12 so that both are paired").
+  // that one ("第 2 人选：首选导师的 1 个名额给了另 1 位新教师，以便结对更多人").
   std::string why;
 };
 
 struct LeftOut {
   std::string mentee_id;
-  // "no mentor at school S1 teaching 数学 qualifies", or "its 3 candidates' 4 free places all go
-  // to other mentees".
+  // "本校没有教数学、尚有名额的合格导师", or "3 位候选导师的名额都已给其他新教师（最多能为 5 人中的
+  // 3 人结对）".
   std::string why;
 };
 

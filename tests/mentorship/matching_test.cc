@@ -67,6 +67,7 @@ Pairing Active(const std::string& mentee, const std::string& mentor, Role role) 
 
 std::vector<std::string> Ids(const std::vector<RankedMentor>& ranked) {
   std::vector<std::string> out;
+  out.reserve(ranked.size());
   for (const RankedMentor& r : ranked) out.push_back(r.mentor_id);
   return out;
 }
@@ -94,12 +95,8 @@ TEST(RankMentorsTest, TierThenLoadThenTitleThenId) {
   EXPECT_THAT(Ids(ranked), ElementsAre("M3", "M5", "M2", "M4", "M0", "M1"));
   EXPECT_EQ(ranked[2].active_count, 1);
   EXPECT_EQ(ranked[2].capacity, 2);
-  EXPECT_EQ(ranked[0].why,
-            "same school S1 and subject 数学; backbone 省级; title 一级; 0 of 2 "
-            "places taken");
-  EXPECT_EQ(ranked[2].why,
-            "same school S1 and subject 数学; backbone 县级; title 一级; 1 of 2 "
-            "places taken");
+  EXPECT_EQ(ranked[0].why, "同校，同教数学；省级骨干教师；职称一级；已带 0 人（最多 2 人）");
+  EXPECT_EQ(ranked[2].why, "同校，同教数学；县级骨干教师；职称一级；已带 1 人（最多 2 人）");
   EXPECT_THAT(Ids(RankMentors(mentee, Role::kTeaching, candidates, pairings, kDay, P(), 2)),
               ElementsAre("M3", "M5"));
 }
@@ -116,8 +113,8 @@ TEST(RankMentorsTest, SecondMentorsFromAnotherSchoolOfTheSubjectFirst) {
   EXPECT_THAT(Ids(ranked), ElementsAre("M3", "M1", "M2"));
   EXPECT_TRUE(ranked[0].preferred_place_and_subject);
   EXPECT_FALSE(ranked[1].preferred_place_and_subject);
-  EXPECT_THAT(ranked[0].why, HasSubstr("another school (S3) and subject 数学"));
-  EXPECT_THAT(ranked[2].why, HasSubstr("another school (S2) and no shared subject"));
+  EXPECT_THAT(ranked[0].why, HasSubstr("外校，同教数学；"));
+  EXPECT_THAT(ranked[2].why, HasSubstr("外校，无相同学科；"));
 }
 
 TEST(RankMentorsTest, OnlyThoseEveryRuleAllowsWithAFreePlace) {
@@ -281,9 +278,8 @@ TEST(SuggestPairingsTest, PairsTheMenteeAGreedyPassLeavesOut) {
   EXPECT_EQ(s.suggestions[0].mentor_id, "M2");
   EXPECT_EQ(s.suggestions[0].rank, 1);
   EXPECT_EQ(s.suggestions[0].why,
-            "same school S1 and subject 物理; backbone 无; title 一级; 0 of 2 places taken; "
-            "ranked 2: M1, ranked first, gives its 1 free place to T2 so that more mentees are "
-            "paired");
+            "同校，同教物理；非骨干教师；职称一级；已带 0 人（最多 2 人）；第 2 人选：首选导师的 1 "
+            "个名额给了另 1 位新教师，以便结对更多人");
   EXPECT_EQ(s.suggestions[1].mentee_id, "T2");
   EXPECT_EQ(s.suggestions[1].mentor_id, "M1");
   EXPECT_EQ(s.suggestions[1].rank, 0);
@@ -305,9 +301,10 @@ TEST(SuggestPairingsTest, CapacityAsMultiplicityAndWhyTheRestAreLeftOut) {
   for (const Suggestion& x : s.suggestions) to_m1 += x.mentor_id == "M1";
   EXPECT_EQ(to_m1, 2);
   ASSERT_EQ(s.left_out.size(), 2u);
-  EXPECT_THAT(s.left_out[0].why, HasSubstr("candidates' free places all go to other mentees"));
+  EXPECT_THAT(s.left_out[0].why,
+              HasSubstr("位候选导师的名额都已给其他新教师（最多能为 5 人中的 3 人结对）"));
   EXPECT_EQ(s.left_out[1].mentee_id, "T5");
-  EXPECT_EQ(s.left_out[1].why, "no qualified mentor with a free place at school S2 teaches 数学");
+  EXPECT_EQ(s.left_out[1].why, "本校没有教数学、尚有名额的合格导师");
 }
 
 TEST(SuggestPairingsTest, EachMenteeGetsItsBestWhenThereIsRoom) {
@@ -336,7 +333,7 @@ TEST(SuggestPairingsTest, UrbanRuralPairsUrbanBackboneWithRuralOfTheSubject) {
   EXPECT_EQ(s.mentees_needing, 1);
   ASSERT_EQ(s.suggestions.size(), 1u);
   EXPECT_EQ(s.suggestions[0].mentor_id, "M1");
-  EXPECT_THAT(s.suggestions[0].why, HasSubstr("城区 school S1, subject 英语"));
+  EXPECT_THAT(s.suggestions[0].why, HasSubstr("城区学校，同教英语；"));
 }
 
 // A random county: schools, subjects, titles, tiers, vetoes, hire dates, statuses, pairings.
@@ -507,7 +504,7 @@ TEST(SuggestPairingsTest, ScarcePlacesAreAllGivenWithLongerLists) {
   EXPECT_EQ(c.suggested.suggestions.size(), 1000u);
   ASSERT_EQ(c.suggested.left_out.size(), 200u);
   EXPECT_THAT(c.suggested.left_out.front().why,
-              HasSubstr("free places all go to other mentees; a maximum assignment pairs 1000"));
+              HasSubstr("位候选导师的名额都已给其他新教师（最多能为 1200 人中的 1000 人结对）"));
   ExpectEachAcceptable(c);
 }
 

@@ -6,7 +6,6 @@ import { call, newRequestKey } from '../api';
 import { label } from '../labels';
 import { Busy, DateField, ErrorBox, Field, today, useLoad } from '../ui';
 import { countySchools, schoolName } from './schools';
-import { whyInChinese } from './mentorship_why';
 
 interface Unpaired {
   teacherId: string;
@@ -139,7 +138,7 @@ export function MentorshipPlanner({ county, schoolId }: { county: string; school
                     <br />
                     <small class="muted">{schoolName(schools, s.mentorSchoolId)}</small>
                   </td>
-                  <td>{whyInChinese(s.why, (id) => schoolName(schools, id))}</td>
+                  <td>{s.why}</td>
                   <td class="outcome">
                     {outcomes[key(s)] ?? (
                       <button type="button" disabled={busy} onClick={() => accept([s])} aria-label={`接受 ${s.menteeName} 与 ${s.mentorName} 结对`}>
@@ -159,7 +158,7 @@ export function MentorshipPlanner({ county, schoolId }: { county: string; school
           <ul>
             {suggested.leftOut.map((l) => (
               <li key={l.menteeId}>
-                {l.menteeName}：{whyInChinese(l.why, (id) => schoolName(schools, id))}
+                {l.menteeName}：{l.why}
               </li>
             ))}
           </ul>
