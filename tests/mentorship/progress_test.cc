@@ -22,6 +22,7 @@ const MentorshipPolicy& P() { return DefaultMentorshipPolicy(); }
 
 std::vector<std::string> Ids(const std::vector<Term>& terms) {
   std::vector<std::string> out;
+  out.reserve(terms.size());
   for (const Term& t : terms) out.push_back(t.Id());
   return out;
 }

@@ -64,6 +64,7 @@ Pairing Active(const std::string& id, const std::string& mentee, const std::stri
 
 std::vector<Refusal> Reasons(const std::vector<Problem>& problems) {
   std::vector<Refusal> out;
+  out.reserve(problems.size());
   for (const Problem& p : problems) out.push_back(p.reason);
   return out;
 }

@@ -393,6 +393,7 @@ TEST_F(MentorshipServiceTest, TwentyRacersForAMentorsLastPlaceExactlyOneWins) {
   for (int i = 0; i < kRacers; ++i) AddNewTeacher(absl::StrCat("R", i));
   std::atomic<int> ok{0}, capacity{0};
   std::vector<std::thread> threads;
+  threads.reserve(kRacers);
   for (int i = 0; i < kRacers; ++i) {
     threads.emplace_back([&, i] {
       grpc::Status s = Create(
