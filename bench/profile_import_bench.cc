@@ -1,15 +1,16 @@
 // bench_profile_import: a county of 10,000 teachers imported through the real profile service
 // (ImportRoster: CSV decoded, every row validated, one all-or-nothing script), then listed back by
 // pages; against raw pipelined writes on the same redis-server (same appendfsync) in the same run.
-// Reports rows per second, the ratio (target >= 0.25) and memory per teacher in Redis.
+// Reports rows per second, the ratios and memory per teacher in Redis.
 //
-// Two baselines. The ratio is against the same durable work done raw: every key the import
-// created (teacher hashes, timelines, claims, index sets, homes, national owner records, the
-// request's idempotency and answer records) and the stream entry it added, read back after the
-// import and written again under "raw:" names (same hash tags) with the same bytes by plain
-// HSET/RPUSH/SET/ZADD/XADD, pipelined about 1,000 teachers' commands per round trip. The earlier
-// baseline, one HSET of the roster's 15 fields per teacher (~1/4 of the bytes and 1/8 of the keys
-// the import writes), is printed beside it as "fields".
+// Two baselines. The target (issue 4: >= 0.25) is against the one it names, "the same fields
+// with raw pipelined HSETs": one HSET of the roster's 15 fields per teacher, printed as
+// "fields". Beside it, the same durable work done raw, which shows where the rest goes: every
+// key the import created (teacher hashes, timelines, claims, index sets, homes, national owner
+// records, the request's idempotency and answer records) and the stream entry it added, read
+// back after the import and written again under "raw:" names (same hash tags) with the same
+// bytes by plain HSET/RPUSH/SET/ZADD/XADD, pipelined about 1,000 teachers' commands per round
+// trip (the fields baseline is ~1/4 of those bytes and 1/8 of those keys).
 //
 //   build/bench/bench_profile_import [--teachers=10000] [--rounds=3] [--commandstats]
 
@@ -475,10 +476,10 @@ int main(int argc, char** argv) {
     timeline.push_back(r.timeline_bytes_per_teacher);
   }
   std::printf(
-      "median: import %.0f rows/s, list %.0f rows/s, raw same keys %.0f rows/s, import/raw ratio "
-      "%.3f (target >= 0.25); fields HSET %.0f rows/s, import/fields ratio %.3f; memory %.0f B "
-      "per teacher (target <= 1024) + %.0f B timeline\n",
-      Median(import), Median(list), Median(raw), Median(ratio), Median(fields),
-      Median(fields_ratio), Median(bytes), Median(timeline));
+      "median: import %.0f rows/s, list %.0f rows/s; fields HSET %.0f rows/s, import/fields "
+      "ratio %.3f (target >= 0.25); raw same keys %.0f rows/s, import/same-keys ratio %.3f; "
+      "memory %.0f B per teacher (target <= 1024) + %.0f B timeline\n",
+      Median(import), Median(list), Median(fields), Median(fields_ratio), Median(raw),
+      Median(ratio), Median(bytes), Median(timeline));
   return 0;
 }
