@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "services/common/plain_violation.h"
 
 namespace shidang::dates {
 namespace {
@@ -19,8 +20,9 @@ bool AllDigits(absl::string_view s) {
 }
 
 absl::Status BadDate(absl::string_view field, absl::string_view text, absl::string_view want) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, ": '", text, "' is not a date; want ", want));
+  const std::string description = absl::StrCat("'", text, "' is not a date; want ", want);
+  return WithPlainFieldViolation(absl::InvalidArgumentError(absl::StrCat(field, ": ", description)),
+                                 {std::string(field), "date_format", description});
 }
 
 }  // namespace

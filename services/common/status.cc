@@ -118,9 +118,10 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   rpc_status.set_code(static_cast<int>(status.code()));
   rpc_status.set_message(message);
   size_t taken = rpc_status.ByteSizeLong();
-  status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
-    AddDetailWithin(type_url, payload, kMaxErrorDetailsBytes, &taken, &rpc_status);
-  });
+  WithViolationsAsBadRequest(status).ForEachPayload(
+      [&](absl::string_view type_url, const absl::Cord& payload) {
+        AddDetailWithin(type_url, payload, kMaxErrorDetailsBytes, &taken, &rpc_status);
+      });
   // absl::StatusCode and grpc::StatusCode share their numbers (both follow google.rpc.Code).
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
                       rpc_status.SerializeAsString());

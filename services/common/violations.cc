@@ -4,15 +4,13 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/plain_violation.h"
 
 namespace shidang {
 namespace {
 
 common::v1::BadRequest BadRequestOrEmpty(const absl::Status& status) {
-  common::v1::BadRequest bad_request;
-  auto payload = status.GetPayload(kBadRequestTypeUrl);
-  if (payload.has_value()) bad_request.ParseFromString(std::string(*payload));
-  return bad_request;
+  return BadRequestOf(status).value_or(common::v1::BadRequest());
 }
 
 void SetBadRequest(absl::Status* status, const common::v1::BadRequest& bad_request) {
@@ -71,10 +69,28 @@ absl::Status WithRowViolations(absl::Status status,
 
 std::optional<common::v1::BadRequest> BadRequestOf(const absl::Status& status) {
   auto payload = status.GetPayload(kBadRequestTypeUrl);
-  if (!payload.has_value()) return std::nullopt;
+  if (!payload.has_value()) {
+    // A library below this one (dates) names its field without protobuf.
+    std::optional<PlainFieldViolation> plain = PlainFieldViolationOf(status);
+    if (!plain.has_value()) return std::nullopt;
+    common::v1::BadRequest bad_request;
+    common::v1::FieldViolation* violation = bad_request.add_field_violations();
+    violation->set_field(std::move(plain->field));
+    violation->set_rule(std::move(plain->rule));
+    violation->set_description(std::move(plain->description));
+    return bad_request;
+  }
   common::v1::BadRequest bad_request;
   if (!bad_request.ParseFromString(std::string(*payload))) return std::nullopt;
   return bad_request;
+}
+
+absl::Status WithViolationsAsBadRequest(absl::Status status) {
+  if (!PlainFieldViolationOf(status).has_value()) return status;
+  std::optional<common::v1::BadRequest> bad_request = BadRequestOf(status);
+  ErasePlainFieldViolation(&status);
+  if (bad_request.has_value()) SetBadRequest(&status, *bad_request);
+  return status;
 }
 
 }  // namespace shidang

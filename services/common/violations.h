@@ -38,8 +38,13 @@ void AddFieldViolation(absl::Status* status, absl::string_view field, absl::stri
 absl::Status WithRowViolations(absl::Status status,
                                const std::vector<common::v1::RowViolation>& rows);
 
-// The BadRequest carried by `status`, if any.
+// The BadRequest carried by `status`, if any (also one field violation a library below this one
+// attached without protobuf: plain_violation.h).
 std::optional<common::v1::BadRequest> BadRequestOf(const absl::Status& status);
+
+// `status` with such a plain field violation turned into the BadRequest payload, as the gRPC edge
+// carries it out.
+absl::Status WithViolationsAsBadRequest(absl::Status status);
 
 namespace status_internal {
 inline absl::Status AsStatus(absl::Status status) { return status; }

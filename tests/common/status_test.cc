@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "services/common/dates.h"
 
 namespace shidang {
 namespace {
@@ -87,6 +88,34 @@ TEST(StatusTest, DetailsSurviveTheWire) {
   ASSERT_EQ(bad->field_violations_size(), 2);
   EXPECT_EQ(bad->field_violations(1).field(), "course_id");
   EXPECT_EQ(bad->field_violations(1).rule(), "required");
+}
+
+// The date parser sits below protobuf (shidang_values), yet a bad date must reach the caller
+// with its field in the details, as InvalidField's do (before: the message alone named it).
+TEST(StatusTest, ABadDateNamesItsFieldInTheDetails) {
+  const absl::Status bad = dates::ParseDate("2025-02-30", "as_of").status();
+  ASSERT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.message(),
+            "as_of: '2025-02-30' is not a date; want a real calendar day YYYY-MM-DD between 1900 "
+            "and 2199");
+  grpc::Status wire = ToGrpcStatus(bad);
+  common::v1::RpcStatus rpc_status;
+  ASSERT_TRUE(rpc_status.ParseFromString(wire.error_details()));
+  ASSERT_EQ(rpc_status.details_size(), 1);  // the BadRequest only, no in-process payload
+  EXPECT_EQ(rpc_status.details(0).type_url(), kBadRequestTypeUrl);
+  common::v1::BadRequest from_any;
+  ASSERT_TRUE(rpc_status.details(0).UnpackTo(&from_any));
+  ASSERT_EQ(from_any.field_violations_size(), 1);
+  EXPECT_EQ(from_any.field_violations(0).field(), "as_of");
+  EXPECT_EQ(from_any.field_violations(0).rule(), "date_format");
+  // A violation added after it keeps the date's.
+  absl::Status both = bad;
+  AddFieldViolation(&both, "page.page_size", "range", "must be 0 to 500");
+  std::optional<common::v1::BadRequest> listed = BadRequestOf(WithViolationsAsBadRequest(both));
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->field_violations_size(), 2);
+  EXPECT_EQ(listed->field_violations(0).field(), "as_of");
+  EXPECT_EQ(listed->field_violations(1).field(), "page.page_size");
 }
 
 TEST(StatusTest, AddFieldViolationToOkStartsInvalidArgument) {
