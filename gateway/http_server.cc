@@ -327,7 +327,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::body_limit) {
       auto exchange = NewExchange(parser_->get());
       exchange->keep_alive = false;
-      SendError(std::move(exchange), 413,
+      SendError(exchange, 413,
                 grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                              absl::StrCat("the request body exceeds ", server_->options_.body_limit,
                                           " bytes")));
@@ -339,7 +339,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       auto exchange = NewExchange(parser_->get());
       exchange->keep_alive = false;
       if (!parser_->is_header_done()) exchange->version = 11;
-      SendError(std::move(exchange), 431, HeadRefusal());
+      SendError(exchange, 431, HeadRefusal());
       return;
     }
     if (ec) {
@@ -396,21 +396,21 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
         question == absl::string_view::npos ? absl::string_view() : target.substr(question + 1);
     const absl::string_view verb = View(request_.method_string());
     if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
-      ServeOwnPath(std::move(exchange), path, verb);
+      ServeOwnPath(exchange, path, verb);
       return;
     }
     if (server_->site_ != nullptr && verb == "GET" && path != "/v1" &&
         !absl::StartsWith(path, "/v1/")) {
-      ServeStatic(std::move(exchange), path);
+      ServeStatic(exchange, path);
       return;
     }
     if (verb == "OPTIONS") {
-      Preflight(std::move(exchange), path);
+      Preflight(exchange, path);
       return;
     }
     HttpRouter::Match match = server_->router_->Find(verb, path);
     if (match.outcome != HttpRouter::Outcome::kFound) {
-      SendNoRoute(std::move(exchange), match, verb, path);
+      SendNoRoute(exchange, match, verb, path);
       return;
     }
     const HttpRouteInfo& route = *match.route;
@@ -422,25 +422,25 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     std::unique_ptr<pb::Message> message(route.request_prototype->New());
     absl::Status built = BuildMessage(route, match, query, *exchange, message.get());
     if (!built.ok()) {
-      SendBuildError(std::move(exchange), built);
+      SendBuildError(exchange, built);
       return;
     }
     absl::StatusOr<absl::Duration> timeout = Timeout();
     if (!timeout.ok()) {
-      SendError(std::move(exchange), 0, ToGrpcStatus(timeout.status()));
+      SendError(exchange, 0, ToGrpcStatus(timeout.status()));
       return;
     }
     CallBackend(std::move(exchange), *message, *caller, now + *timeout);
   }
 
   // /healthz, /readyz and /metrics: the gateway's own, GET only.
-  void ServeOwnPath(std::shared_ptr<Exchange> exchange, absl::string_view path,
+  void ServeOwnPath(const std::shared_ptr<Exchange>& exchange, absl::string_view path,
                     absl::string_view verb) {
     exchange->method_label = std::string(path.substr(1));
     if (verb != "GET") {
       Response response = NewResponse(*exchange, 405);
       response.set(http::field::allow, "GET");
-      Finish(std::move(exchange), std::move(response),
+      Finish(exchange, std::move(response),
              grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "GET only"));
       return;
     }
@@ -448,26 +448,26 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       Response response = NewResponse(*exchange, 200);
       response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
       response.body() = server_->deps_.metrics->Text();
-      Finish(std::move(exchange), std::move(response), grpc::Status::OK);
+      Finish(exchange, std::move(response), grpc::Status::OK);
       return;
     }
     const bool ready = path == "/healthz" || server_->deps_.backends->AllServing();
     Response response = NewResponse(*exchange, ready ? 200 : 503);
     response.set(http::field::content_type, "application/json");
     response.body() = ready ? R"({"status":"SERVING"})" : R"({"status":"NOT_SERVING"})";
-    Finish(std::move(exchange), std::move(response),
+    Finish(exchange, std::move(response),
            ready ? grpc::Status::OK
                  : grpc::Status(grpc::StatusCode::UNAVAILABLE, "a backend is not serving"));
   }
 
   // The web page's file for `path` (static_files.h), 304 when the client's copy is current.
-  void ServeStatic(std::shared_ptr<Exchange> exchange, absl::string_view path) {
+  void ServeStatic(const std::shared_ptr<Exchange>& exchange, absl::string_view path) {
     exchange->method_label = "static";
     const StaticSite::Answer answer =
         server_->site_->Find(path, Header(request_, http::field::accept_encoding),
                              Header(request_, http::field::if_none_match));
     if (answer.file == nullptr) {
-      SendError(std::move(exchange), 404,
+      SendError(exchange, 404,
                 grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("no file ", path)));
       return;
     }
@@ -485,14 +485,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       if (answer.gzip) response.set(http::field::content_encoding, "gzip");
       response.body() = answer.gzip ? file.gzip_body : file.body;
     }
-    Finish(std::move(exchange), std::move(response), grpc::Status::OK);
+    Finish(exchange, std::move(response), grpc::Status::OK);
   }
 
   // No route for the path (404), or none for the method on it (405 with Allow).
-  void SendNoRoute(std::shared_ptr<Exchange> exchange, const HttpRouter::Match& match,
+  void SendNoRoute(const std::shared_ptr<Exchange>& exchange, const HttpRouter::Match& match,
                    absl::string_view verb, absl::string_view path) {
     if (match.outcome == HttpRouter::Outcome::kNoPath) {
-      SendError(std::move(exchange), 404,
+      SendError(exchange, 404,
                 grpc::Status(grpc::StatusCode::NOT_FOUND,
                              absl::StrCat("no route for ", verb, " ", path)));
       return;
@@ -503,7 +503,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
         grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                      absl::StrCat(verb, " is not allowed on ", path, "; allowed: ", allowed)));
     response.set(http::field::allow, allowed);
-    Finish(std::move(exchange), std::move(response),
+    Finish(exchange, std::move(response),
            grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "method not allowed"));
   }
 
@@ -520,20 +520,20 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     if (decision.retry_after_seconds > 0) {
       response.set(http::field::retry_after, absl::StrCat(decision.retry_after_seconds));
     }
-    Finish(std::move(exchange), std::move(response), decision.status);
+    Finish(exchange, std::move(response), decision.status);
     return nullptr;
   }
 
   // A body or binding that does not make the request message: 400, or 415 for a body that is
   // not JSON.
-  void SendBuildError(std::shared_ptr<Exchange> exchange, const absl::Status& built) {
+  void SendBuildError(const std::shared_ptr<Exchange>& exchange, const absl::Status& built) {
     const int status = built.code() == absl::StatusCode::kUnimplemented ? 415 : 0;
     grpc::Status grpc_status = ToGrpcStatus(built);
     if (status == 415) {
       grpc_status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, grpc_status.error_message(),
                                  grpc_status.error_details());
     }
-    SendError(std::move(exchange), status, grpc_status);
+    SendError(exchange, status, grpc_status);
   }
 
   // The call's timeout: X-Timeout-Ms (1 to kMaxTimeoutHeaderMs, at most --max_deadline), or the
@@ -691,10 +691,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     Post(std::move(exchange), std::move(response), grpc::Status::OK);
   }
 
-  void Preflight(std::shared_ptr<Exchange> exchange, absl::string_view path) {
+  void Preflight(const std::shared_ptr<Exchange>& exchange, absl::string_view path) {
     exchange->method_label = "preflight";
     if (exchange->origin.empty()) {
-      SendError(std::move(exchange), 403,
+      SendError(exchange, 403,
                 grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                              "this origin may not call the API from a browser"));
       return;
@@ -705,7 +705,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       if (match.outcome == HttpRouter::Outcome::kFound) methods.push_back(verb);
     }
     if (methods.empty()) {
-      SendError(std::move(exchange), 404,
+      SendError(exchange, 404,
                 grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("no route for ", path)));
       return;
     }
@@ -713,7 +713,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     response.set(http::field::access_control_allow_methods, absl::StrJoin(methods, ", "));
     response.set(http::field::access_control_allow_headers, kAllowHeaders);
     response.set(http::field::access_control_max_age, "600");
-    Finish(std::move(exchange), std::move(response), grpc::Status::OK);
+    Finish(exchange, std::move(response), grpc::Status::OK);
   }
 
   Response NewResponse(const Exchange& exchange, int status) {
@@ -741,9 +741,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     return response;
   }
 
-  void SendError(std::shared_ptr<Exchange> exchange, int http_status, grpc::Status status) {
+  void SendError(const std::shared_ptr<Exchange>& exchange, int http_status,
+                 const grpc::Status& status) {
     Response response = ErrorResponse(*exchange, http_status, status);
-    Finish(std::move(exchange), std::move(response), std::move(status));
+    Finish(exchange, std::move(response), status);
   }
 
   // From any thread: hands the response to the connection's strand.
@@ -751,7 +752,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     net::post(stream_.get_executor(),
               [self = shared_from_this(), exchange = std::move(exchange),
                response = std::move(response), status = std::move(status)]() mutable {
-                self->Finish(std::move(exchange), std::move(response), std::move(status));
+                self->Finish(exchange, std::move(response), status);
               });
   }
 
@@ -808,7 +809,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   size_t head_used_ = 0;  // bytes of the request line and headers the parser has taken
   Request request_;
   Response response_;
-  std::array<char, 16 * 1024> linger_buffer_;
+  std::array<char, size_t{16} * 1024> linger_buffer_;
 };
 
 void HttpServer::Impl::Accept() {
