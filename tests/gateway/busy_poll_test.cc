@@ -42,20 +42,6 @@
 namespace shidang::testing {
 namespace {
 
-namespace pb = google::protobuf;
-
-// The public API's descriptor set plus the test service, its Echo open to teachers.
-std::string EchoDescriptorSet() {
-  pb::FileDescriptorSet set = testing::DescriptorSetWithTestService(
-      SHIDANG_DESCRIPTOR_SET, SHIDANG_TESTING_DESCRIPTOR_SET,
-      [](const std::string&, pb::MethodDescriptorProto* method) {
-        if (method->name() == "Echo") {
-          method->mutable_options()->AddExtension(common::v1::roles, common::v1::ROLE_TEACHER);
-        }
-      });
-  return set.SerializeAsString();
-}
-
 // What the threads of `pid` have been given so far (/proc/<pid>/task/*/schedstat): time on a CPU,
 // time runnable (on a CPU or waiting in the run queue), both in nanoseconds, and wakeups (times
 // switched in).
@@ -86,7 +72,8 @@ class GrpcFrontBusyPollTest : public GatewayFixture {
   GrpcFrontBusyPollTest() : GatewayFixture(SHIDANG_GATEWAY, SHIDANG_ECHO_SERVER) {}
 
   void SetUp() override {
-    WriteFiles(EchoDescriptorSet());
+    WriteFiles(testing::DescriptorSetWithEchoOpenTo(
+        SHIDANG_DESCRIPTOR_SET, SHIDANG_TESTING_DESCRIPTOR_SET, common::v1::ROLE_TEACHER));
     ASSERT_NO_FATAL_FAILURE(StartEcho());
     common::v1::Principal claims;
     claims.set_role(common::v1::ROLE_TEACHER);

@@ -36,22 +36,10 @@
 namespace shidang::testing {
 namespace {
 
-namespace pb = google::protobuf;
 namespace net = boost::asio;
 using ::testing::HasSubstr;
 
 constexpr char kEchoPath[] = "/shidang.testing.v1.EchoService/Echo";
-
-std::string EchoDescriptorSet() {
-  pb::FileDescriptorSet set = testing::DescriptorSetWithTestService(
-      SHIDANG_DESCRIPTOR_SET, SHIDANG_TESTING_DESCRIPTOR_SET,
-      [](const std::string&, pb::MethodDescriptorProto* method) {
-        if (method->name() == "Echo") {
-          method->mutable_options()->AddExtension(common::v1::roles, common::v1::ROLE_TEACHER);
-        }
-      });
-  return set.SerializeAsString();
-}
 
 // What the raw client saw of one stream.
 struct StreamSeen {
@@ -211,7 +199,8 @@ class GrpcHeaderLimitTest : public GatewayFixture {
   GrpcHeaderLimitTest() : GatewayFixture(SHIDANG_GATEWAY, SHIDANG_ECHO_SERVER) {}
 
   void SetUp() override {
-    WriteFiles(EchoDescriptorSet());
+    WriteFiles(testing::DescriptorSetWithEchoOpenTo(
+        SHIDANG_DESCRIPTOR_SET, SHIDANG_TESTING_DESCRIPTOR_SET, common::v1::ROLE_TEACHER));
     ASSERT_NO_FATAL_FAILURE(StartEcho());
     common::v1::Principal claims;
     claims.set_role(common::v1::ROLE_TEACHER);

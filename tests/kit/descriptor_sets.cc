@@ -30,4 +30,16 @@ google::protobuf::FileDescriptorSet DescriptorSetWithTestService(
   return set;
 }
 
+std::string DescriptorSetWithEchoOpenTo(const std::string& public_set_path,
+                                        const std::string& testing_set_path,
+                                        common::v1::Role role) {
+  const google::protobuf::FileDescriptorSet set = DescriptorSetWithTestService(
+      public_set_path, testing_set_path,
+      [role](const std::string&, google::protobuf::MethodDescriptorProto* method) {
+        if (method->name() == "Echo")
+          method->mutable_options()->AddExtension(common::v1::roles, role);
+      });
+  return set.SerializeAsString();
+}
+
 }  // namespace shidang::testing

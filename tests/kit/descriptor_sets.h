@@ -4,6 +4,7 @@
 #include <string>
 
 #include "google/protobuf/descriptor.pb.h"
+#include "shidang/common/v1/options.pb.h"
 
 namespace shidang::testing {
 
@@ -18,5 +19,10 @@ google::protobuf::FileDescriptorSet DescriptorSetWithTestService(
     const std::function<void(const std::string& service,
                              google::protobuf::MethodDescriptorProto* method)>& annotate,
     std::string* testing_file = nullptr);
+
+// The same with the test service's Echo open to `role` alone (and its other methods to none),
+// serialized: what a test of the gateway's own conduct (not its role checks) needs.
+std::string DescriptorSetWithEchoOpenTo(const std::string& public_set_path,
+                                        const std::string& testing_set_path, common::v1::Role role);
 
 }  // namespace shidang::testing
