@@ -90,19 +90,54 @@ const std::string& IdempotencyKeyOrStream(const MutationRequest& request) {
   return request.idempotency_key.empty() ? request.stream_key : request.idempotency_key;
 }
 
-// ARGV before the service's own args: fingerprint, TTL, cap, the events.
+// An import's thousands of events are serialised on every core.
+constexpr size_t kEventsPerThread = 1000;
+
+// The EventBatch of `events` (each as field 1, length-delimited), as the epilogue's
+// table.concat joins one: every event's size first, then each written at its offset, on every
+// core, with no copy of an envelope.
+std::string SerializedBatch(const std::vector<common::v1::Event>& events) {
+  using google::protobuf::internal::WireFormatLite;
+  using google::protobuf::io::CodedOutputStream;
+  std::vector<size_t> sizes(events.size());
+  ForEachSlice(events.size(), kEventsPerThread, [&](size_t, size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) sizes[i] = events[i].ByteSizeLong();
+  });
+  std::vector<size_t> offsets(events.size() + 1, 0);
+  for (size_t i = 0; i < events.size(); ++i) {
+    offsets[i + 1] = offsets[i] + 1 +
+                     CodedOutputStream::VarintSize32(static_cast<uint32_t>(sizes[i])) + sizes[i];
+  }
+  std::string batch(offsets.back(), '\0');
+  ForEachSlice(events.size(), kEventsPerThread, [&](size_t, size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      auto* at = reinterpret_cast<uint8_t*>(&batch[offsets[i]]);
+      at = WireFormatLite::WriteTagToArray(common::v1::EventBatch::kEventsFieldNumber,
+                                           WireFormatLite::WIRETYPE_LENGTH_DELIMITED, at);
+      at = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(sizes[i]), at);
+      events[i].SerializeWithCachedSizesToArray(at);
+    }
+  });
+  return batch;
+}
+
+// ARGV before the service's own args: fingerprint, TTL, cap, the events (in pairs, or one
+// batch for all_events_as_one_batch).
 redis::Args HeadArgs(const MutationRequest& request) {
   redis::Args head;
-  head.reserve(5 + 2 * request.events.size());
+  head.reserve(6 + 2 * request.events.size());
   head.push_back(request.fingerprint);
   head.push_back(std::to_string(absl::ToInt64Seconds(request.idempotency_ttl)));
   head.push_back(std::to_string(request.stream_cap));
   head.push_back(std::to_string(request.events.size()));
+  if (request.all_events_as_one_batch && request.events.size() > 1) {
+    head.push_back("2");
+    head.push_back(SerializedBatch(request.events));
+    return head;
+  }
   head.push_back(request.one_stream_entry ? "1" : "0");
   const size_t first = head.size();
   head.resize(first + 2 * request.events.size());
-  // An import's thousands of events are serialised on every core.
-  constexpr size_t kEventsPerThread = 1000;
   ForEachSlice(request.events.size(), kEventsPerThread, [&](size_t, size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       head[first + 2 * i] = request.events[i].type();

@@ -48,7 +48,9 @@
 //   ARGV[3] stream cap (0 = none; see MutationRequest::stream_cap), ARGV[4] n = number of
 //   prepared events,
 //   ARGV[5] "1" when the chosen events go out as one stream entry,
-//   then n pairs (event type, serialized shidang.common.v1.Event), then the service's args.
+//   then n pairs (event type, serialized shidang.common.v1.Event), then the service's args;
+//   or ARGV[5] "2" (all_events_as_one_batch) and ARGV[6] the EventBatch of all n events, then
+//   the service's args.
 // The type travels beside the envelope because Lua cannot read protobuf; the stream entry gets
 // fields "e" (envelope bytes) and "t" (type), or, for one entry of many events, "b" (a serialized
 // shidang.common.v1.EventBatch), "t" = "batch" and "n" (how many). The idempotency record is the
@@ -125,6 +127,12 @@ struct MutationRequest {
   // write publishing hundreds (a roster import, a completion chunk), one XADD instead of hundreds.
   // EventConsumer applies a batch's events one by one, in order.
   bool one_stream_entry = false;
+  // The body publishes every prepared event or none, with emit_all (emit(i) is then a Lua
+  // error): when there are several, they are serialized here as the one EventBatch entry and
+  // sent as ONE argument, instead of in pairs the script joins. For a roster import's 10,000
+  // events that is ~50 ms less of Redis's time (Lua hashes every string it makes). Implies
+  // one_stream_entry; a single event goes out as its own entry, as without it.
+  bool all_events_as_one_batch = false;
 
   // Command timeout for this script; zero: the pool's. For the rare write known to run long.
   absl::Duration timeout = absl::ZeroDuration();

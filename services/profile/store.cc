@@ -131,6 +131,9 @@ MutationRequest NewRequest(absl::string_view county_id, const WriteContext& writ
   request.events = std::move(events);
   // An import publishes an event per teacher: one stream entry for them all, not 10,000 XADDs.
   request.one_stream_entry = request.events.size() > 1;
+  // Every profile write publishes all its events or none (emit_all): serialized here as the
+  // batch, not joined in Lua.
+  request.all_events_as_one_batch = true;
   if (write.request != nullptr) {
     *status = AttachIdempotency(request, kServiceName, ProfileStore::Tag(county_id), write.actor,
                                 write.method, *write.request);

@@ -386,6 +386,56 @@ TEST_F(MutationTest, ABatchEntryBuiltOutsideAScriptIsTheEntryTheScriptAdds) {
               ElementsAre("MAXLEN", "~", "100", "*"));
 }
 
+// all_events_as_one_batch: the kit serializes the batch, the script adds it whole; the entry is
+// the one a script joining the same events in Lua adds, byte for byte.
+TEST_F(MutationTest, EventsSentAsOneBatchMakeTheEntryTheScriptWouldJoin) {
+  const Mutation all(R"lua(
+    if A[1] == 'refuse' then return {err = Code.FAILED_PRECONDITION, msg = 'no'} end
+    emit_all()
+    return {ok = A[1]}
+  )lua");
+  MutationRequest joined;
+  joined.stream_key = Stream();
+  joined.one_stream_entry = true;
+  for (const char* type : {"x.one", "x.two", "x.three"}) {
+    joined.events.push_back(NewEvent(kService, type, absl::Now()));
+    // Envelopes over 127 bytes: their lengths take two varint bytes.
+    joined.events.back().set_summary(std::string(200, 'x'));
+  }
+  joined.keys = {TeacherKey()};
+  joined.args = {"joined"};
+  MutationRequest batched = joined;
+  batched.all_events_as_one_batch = true;
+  batched.args = {"batched"};
+
+  auto by_lua = all.Run(pool(), joined);
+  ASSERT_TRUE(by_lua.ok()) << by_lua.status();
+  auto by_kit = all.Run(pool(), batched);
+  ASSERT_TRUE(by_kit.ok()) << by_kit.status();
+  EXPECT_EQ(by_kit->payload, "batched");  // the body's args start after the batch
+  ASSERT_THAT(by_kit->stream_entry_ids, SizeIs(1));
+
+  auto entries = pool().Command({"XRANGE", Stream(), "-", "+"});
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[1][0].str(), by_kit->stream_entry_ids[0]);
+  ASSERT_EQ((*entries)[1][1].size(), (*entries)[0][1].size());
+  for (size_t f = 0; f < (*entries)[0][1].size(); ++f) {
+    EXPECT_EQ((*entries)[1][1][f].str(), (*entries)[0][1][f].str()) << "field " << f;
+  }
+  auto events = EventsOfEntry((*entries)[1][1]);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ((*events)[2].type(), "x.three");
+
+  // A refusal publishes nothing; a body choosing events one by one is a bug in this mode.
+  batched.args = {"refuse"};
+  EXPECT_EQ(all.Run(pool(), batched).status().code(), absl::StatusCode::kFailedPrecondition);
+  const Mutation one_by_one("emit(1) return {ok = ''}");
+  EXPECT_EQ(one_by_one.Run(pool(), batched).status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(StreamLength(), 2);
+}
+
 TEST_F(MutationTest, BugsInTheBodyAreInternal) {
   MutationRequest m = AddHours("", "1");
   const Mutation bad_emit("emit(2) return {ok = 'x'}");

@@ -4,7 +4,8 @@
   {err = ...} stores nothing, so a retry runs again.
 
   KEYS and ARGV: as in mutation_prelude.lua (KEYS[1] idempotency record, KEYS[2] stream; ARGV[1]
-  fingerprint, ARGV[2] TTL, ARGV[3] cap, ARGV[4] n, ARGV[5] one entry, the n event pairs).
+  fingerprint, ARGV[2] TTL, ARGV[3] cap, ARGV[4] n, ARGV[5] one entry, the n event pairs or
+  ARGV[6] the one batch).
   Returns:
     {'ok', payload, stream entry ids...}  the body answered {ok = payload}; one entry id per
                                           event, or one for all of them (ARGV[5] = '1')
@@ -68,7 +69,9 @@ local function envelope_of(i)
   return ARGV[5 + 2 * i]
 end
 local reply, replies = {'ok', payload}, 2
-if one_entry then
+if one_batch then
+  if batch_emitted then reply[3] = xadd('b', ARGV[6], 't', 'batch', 'n', ARGV[4]) end
+elseif one_entry then
   if #order > 0 then
     -- An EventBatch: each envelope as field 1 (tag byte 10, varint length, bytes). The pieces go
     -- into one table.concat: joining them per event first would make two more strings of each

@@ -19,8 +19,10 @@
     ARGV[2] idempotency TTL in seconds
     ARGV[3] stream MAXLEN ~ cap (0 = none)
     ARGV[4] n, the number of prepared events
-    ARGV[5] '1' when the chosen events go out as one stream entry
-    then n pairs (event type, serialized shidang.common.v1.Event), then the body's A
+    ARGV[5] '1' when the chosen events go out as one stream entry, '2' when they were sent as
+            one EventBatch (MutationRequest::all_events_as_one_batch)
+    then n pairs (event type, serialized shidang.common.v1.Event), or for '2' the one
+    serialized EventBatch of all n; then the body's A
   Returns, before the body runs:
     {'replay', payload}  the request_id's record has this fingerprint: the first answer
     {'mismatch'}         the request_id was used for a different request
@@ -43,15 +45,23 @@ if fingerprint ~= '' then
 end
 local n_events = tonumber(ARGV[4])
 local one_entry = ARGV[5] == '1'
+-- The caller serialized every event into the EventBatch ARGV[6]: all of them go out or none.
+local one_batch = ARGV[5] == '2'
 -- Filled by index: Lua's #t searches for the end on every append (~10 ms for a roster import's
 -- 90,000 keys and args).
 local K = {}
 for i = 3, #KEYS do K[i - 2] = KEYS[i] end
 local A = {}
 local args_before = 5 + 2 * n_events
+if one_batch then args_before = 6 end
 for i = args_before + 1, #ARGV do A[i - args_before] = ARGV[i] end
 local chosen, order, extras = {}, {}, {}
+local batch_emitted = false
 local function emit(i, extra)
+  if one_batch then
+    error('emit(' .. tostring(i) .. '): the events were sent as one batch ' ..
+          '(all_events_as_one_batch); publish them with emit_all')
+  end
   if type(i) ~= 'number' or i % 1 ~= 0 or i < 1 or i > n_events then
     error('emit(' .. tostring(i) .. '): no prepared event with that number; there are ' .. n_events)
   end
@@ -65,6 +75,10 @@ local function emit(i, extra)
   end
 end
 local function emit_all()
+  if one_batch then
+    batch_emitted = true
+    return
+  end
   for i = 1, n_events do emit(i) end
 end
 local body = function(K, A, emit, emit_all)
