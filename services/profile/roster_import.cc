@@ -299,18 +299,37 @@ absl::Status RosterImport::ImportTeachers(const CallContext& call,
                                           v1::ImportRosterResponse* resp) {
   TeacherImport work;
   SHIDANG_RETURN_IF_ERROR(FindTeacherProblems(req.county_id(), req.csv(), work));
-  SHIDANG_RETURN_IF_ERROR(
-      FindNumbersTakenElsewhere([&](int64_t row) { return RowTeacherId(call, req, row); }, work));
+  auto teacher_id_of = [&](int64_t row) { return RowTeacherId(call, req, row); };
   if (!work.roster.problems.empty()) {
+    // The answer lists every problem at once, numbers taken in other counties too.
+    SHIDANG_RETURN_IF_ERROR(FindNumbersTakenElsewhere(teacher_id_of, work));
     return RejectRows(work.roster.problems, work.roster.rows.size());
   }
-  // Sealed in one batch (one keyed context, one draw of nonces), only once the file is valid.
+  // The file is valid: its numbers are claimed nationally (Redis's work) while the rows' writes
+  // are sealed and built (the service's); the county's script waits for the claims. A number
+  // another county holds is refused there, naming the same rows a read would have, and the
+  // file's other claims are let go.
+  ListNationalClaims(teacher_id_of, work);
+  std::future<absl::Status> claimed = ClaimInBackground(work, req.county_id());
+  absl::Status built = BuildTeacherImport(call, req, work);
+  if (!built.ok()) {
+    // Nothing of the county was written: the claims this file took go (step 3).
+    if (claimed.get().ok()) ReleaseClaimsOrLog(work.national_claims);
+    return built;
+  }
+  return WriteTeacherImport(call, req, work, std::move(claimed), resp);
+}
+
+// The new rows' ID-card numbers sealed in one batch (one keyed context, one draw of nonces), then
+// each new row's write and event.
+absl::Status RosterImport::BuildTeacherImport(const CallContext& call,
+                                              const v1::ImportRosterRequest& req,
+                                              TeacherImport& work) {
   std::vector<std::string> fresh_numbers;
   fresh_numbers.reserve(work.fresh_rows.size());
   for (size_t i : work.fresh_rows) fresh_numbers.push_back(std::move(work.numbers[i]));
   SHIDANG_ASSIGN_OR_RETURN(work.sealed, deps_.vault.SealAll(fresh_numbers));
-  SHIDANG_RETURN_IF_ERROR(BuildTeacherWrites(call, req, work));
-  return WriteTeacherImport(call, req, work, resp);
+  return BuildTeacherWrites(call, req, work);
 }
 
 // The file read and every row checked against the others and the county's records; what is
@@ -409,16 +428,23 @@ void RosterImport::FindTeachersOnFile(TeacherImport& work) {
   }
 }
 
-// The new rows whose number another county's teacher holds (id_card_owners.h), reported as the
-// in-county case is (the column, rule "exists"), without saying who or where. Read only: nothing
-// is claimed until the whole file has passed.
-absl::Status RosterImport::FindNumbersTakenElsewhere(
-    const std::function<std::string(int64_t row)>& teacher_id_of, TeacherImport& work) {
+// Per new row, the national claim of its number for the teacher it makes.
+void RosterImport::ListNationalClaims(const std::function<std::string(int64_t row)>& teacher_id_of,
+                                      TeacherImport& work) {
+  work.national_claims.clear();
   work.national_claims.reserve(work.fresh_rows.size());
   for (size_t i : work.fresh_rows) {
     work.national_claims.push_back(
         {work.blind_indexes[i], teacher_id_of(work.roster.rows[i].row), ""});
   }
+}
+
+// The new rows whose number another county's teacher holds (id_card_owners.h), reported as the
+// in-county case is (the column, rule "exists"), without saying who or where. Read only: a file
+// with problems claims nothing.
+absl::Status RosterImport::FindNumbersTakenElsewhere(
+    const std::function<std::string(int64_t row)>& teacher_id_of, TeacherImport& work) {
+  ListNationalClaims(teacher_id_of, work);
   SHIDANG_ASSIGN_OR_RETURN(std::vector<bool> taken, TakenByOthers(deps_, work.national_claims));
   const std::string card_column = ColumnAsNamed(work.roster.columns, roster::kIdCardNumber);
   for (size_t k = 0; k < taken.size(); ++k) {
@@ -429,22 +455,54 @@ absl::Status RosterImport::FindNumbersTakenElsewhere(
   return absl::OkStatus();
 }
 
-absl::Status RosterImport::ClaimNumbers(TeacherImport& work) {
-  SHIDANG_ASSIGN_OR_RETURN(std::vector<bool> refused, ClaimIdCards(deps_, work.national_claims));
+// The claims, what their refusals name, and the thread they run on get copies: the rows' writes
+// are built from `work` meanwhile. Once every claim is held, the new teachers' homes (the
+// routing index: idempotent, ids derive from the request id when there is one) are written
+// there too; a refused claim leaves none.
+std::future<absl::Status> RosterImport::ClaimInBackground(const TeacherImport& work,
+                                                          const std::string& county) {
+  std::vector<int64_t> rows;
+  rows.reserve(work.fresh_rows.size());
+  for (size_t i : work.fresh_rows) rows.push_back(work.roster.rows[i].row);
+  return std::async(
+      std::launch::async, [this, claims = work.national_claims, rows = std::move(rows),
+                           column = ColumnAsNamed(work.roster.columns, roster::kIdCardNumber),
+                           total = work.roster.rows.size(), county] {
+        // On a helper thread, where the call's budget is not open: one of its own, by the rows.
+        redis::BeginCallBudget(absl::InfiniteFuture(), deps_.pool.config().command_timeout +
+                                                           RosterRedisTime(claims.size()));
+        absl::Status claimed = ClaimNumbers(claims, rows, column, total);
+        if (claimed.ok()) {
+          claimed = WriteHomes(claims, county);
+          // No script runs after this: the claims go with it.
+          if (!claimed.ok()) ReleaseClaimsOrLog(claims);
+        }
+        redis::EndCallBudget();
+        return claimed;
+      });
+}
+
+absl::Status RosterImport::ClaimNumbers(const std::vector<IdCardOwnerClaim>& claims,
+                                        const std::vector<int64_t>& rows,
+                                        const std::string& card_column, size_t total_rows) {
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<bool> refused, ClaimIdCards(deps_, claims));
   std::vector<common::v1::RowViolation> problems;
   std::vector<IdCardOwnerClaim> claimed;
-  const std::string card_column = ColumnAsNamed(work.roster.columns, roster::kIdCardNumber);
   for (size_t k = 0; k < refused.size(); ++k) {
     if (!refused[k]) {
-      claimed.push_back(work.national_claims[k]);
+      claimed.push_back(claims[k]);
       continue;
     }
-    problems.push_back(RowProblem(work.roster.rows[work.fresh_rows[k]].row, card_column, "exists",
-                                  kNumberTakenElsewhere));
+    problems.push_back(RowProblem(rows[k], card_column, "exists", kNumberTakenElsewhere));
   }
   if (problems.empty()) return absl::OkStatus();
   SHIDANG_RETURN_IF_ERROR(ReleaseIdCardClaims(deps_, claimed));
-  return RejectRows(problems, work.roster.rows.size());
+  return RejectRows(problems, total_rows);
+}
+
+void RosterImport::ReleaseClaimsOrLog(const std::vector<IdCardOwnerClaim>& claims) {
+  absl::Status released = ReleaseIdCardClaims(deps_, claims);
+  if (!released.ok()) LogWarning("id_card_owner release failed: ", released.ToString());
 }
 
 // Each new row's write and event, built on every core: ids, entries and events are hashes,
@@ -478,36 +536,42 @@ absl::Status RosterImport::BuildTeacherWrites(const CallContext& call,
   return absl::OkStatus();
 }
 
-// Routing indexes first (idempotent; ids derive from the request id when there is one), written
-// on a second connection while the script's arguments are built, and awaited before the script
-// runs. The import's working state is dead once the script has answered: freed off the answer's
-// path.
+// The script waits for the claims and homes (`claimed`, ClaimInBackground). The import's working
+// state is dead once the script has answered: freed off the answer's path.
 absl::Status RosterImport::WriteTeacherImport(const CallContext& call,
                                               const v1::ImportRosterRequest& req,
-                                              TeacherImport& work, v1::ImportRosterResponse* resp) {
+                                              TeacherImport& work,
+                                              std::future<absl::Status> claimed,
+                                              v1::ImportRosterResponse* resp) {
   const std::string& county = req.county_id();
   resp->set_rows(static_cast<int64_t>(work.roster.rows.size()));
   resp->set_created(static_cast<int64_t>(work.writes.size()));
   resp->set_unchanged(work.unchanged);
-  SHIDANG_RETURN_IF_ERROR(ClaimNumbers(work));
   std::vector<IdCardOwnerClaim> claims = std::move(work.national_claims);
-  std::future<absl::Status> homes_written =
-      std::async(std::launch::async, [&] { return WriteHomes(work.writes, county); });
+  // A refused claim stops the script: its rows are the answer.
+  absl::Status claims_status;
+  auto claims_held = [&]() -> absl::Status {
+    claims_status = claimed.get();
+    return claims_status;
+  };
   const bool nothing_to_write = work.writes.empty() && req.request_id().empty();
   absl::StatusOr<MutationResult> result = [&]() -> absl::StatusOr<MutationResult> {
-    if (nothing_to_write) return MutationResult();
+    if (nothing_to_write) {
+      SHIDANG_RETURN_IF_ERROR(claims_held());
+      return MutationResult();
+    }
     return deps_.store.WriteTeachers(county, work.writes, WriteOf(call, "ImportRoster", req),
                                      std::move(work.events), resp->SerializeAsString(),
-                                     [&] { return homes_written.get(); });
+                                     claims_held);
   }();
-  const absl::Status homes = homes_written.valid() ? homes_written.get() : absl::OkStatus();
+  // Whatever stopped before the script, the claims are settled before `work` goes.
+  if (claimed.valid()) claims_status = claimed.get();
   ReleaseInBackground(std::move(work));
-  if (!result.ok() && !absl::IsUnavailable(result.status())) {
-    // Step 3 of id_card_owners.h: the county refused the file, so its claims go.
-    absl::Status released = ReleaseIdCardClaims(deps_, claims);
-    if (!released.ok()) LogWarning("id_card_owner release failed: ", released.ToString());
+  if (!result.ok() && !absl::IsUnavailable(result.status()) && claims_status.ok()) {
+    // Step 3 of id_card_owners.h: the county refused the file, so its claims go (a refused claim
+    // released the file's others itself).
+    ReleaseClaimsOrLog(claims);
   }
-  SHIDANG_RETURN_IF_ERROR(homes);
   SHIDANG_RETURN_IF_ERROR(result.status());
   if (nothing_to_write) return absl::OkStatus();
   ReleaseInBackground(std::move(result->stream_entry_ids));
@@ -519,21 +583,16 @@ absl::Status RosterImport::WriteTeacherImport(const CallContext& call,
 
 // One SET per teacher, since each key has its teacher's own hash tag (an MSET would span slots on
 // a cluster).
-absl::Status RosterImport::WriteHomes(const std::vector<TeacherWrite>& writes,
+absl::Status RosterImport::WriteHomes(const std::vector<IdCardOwnerClaim>& new_teachers,
                                       const std::string& county) {
   std::vector<redis::Args> homes;
-  homes.reserve(writes.size());
-  for (const TeacherWrite& w : writes) {
-    homes.push_back({"SET", ProfileStore::HomeKey(w.teacher_id), county});
+  homes.reserve(new_teachers.size());
+  for (const IdCardOwnerClaim& t : new_teachers) {
+    homes.push_back({"SET", ProfileStore::HomeKey(t.teacher_id), county});
   }
   if (homes.empty()) return absl::OkStatus();
-  // On a helper thread, where the call's budget is not open: one of its own, by the rows.
-  redis::BeginCallBudget(absl::InfiniteFuture(),
-                         deps_.pool.config().command_timeout + RosterRedisTime(homes.size()));
-  absl::StatusOr<std::vector<redis::Reply>> replies = deps_.pool.Pipeline(homes);
-  redis::EndCallBudget();
-  if (!replies.ok()) return replies.status();
-  for (const redis::Reply& r : *replies) SHIDANG_RETURN_IF_ERROR(r.ToStatus());
+  SHIDANG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, deps_.pool.Pipeline(homes));
+  for (const redis::Reply& r : replies) SHIDANG_RETURN_IF_ERROR(r.ToStatus());
   return absl::OkStatus();
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -43,17 +44,30 @@ class RosterImport {
   absl::Status CheckTeacherRows(const std::string& county, TeacherImport& work);
   void FindTeachersOnFile(TeacherImport& work);
   // `teacher_id_of(row)`: the id the row's new teacher gets, whose own claim is not another's.
+  void ListNationalClaims(const std::function<std::string(int64_t row)>& teacher_id_of,
+                          TeacherImport& work);
   absl::Status FindNumbersTakenElsewhere(
       const std::function<std::string(int64_t row)>& teacher_id_of, TeacherImport& work);
+  absl::Status BuildTeacherImport(const CallContext& call, const v1::ImportRosterRequest& req,
+                                  TeacherImport& work);
   absl::Status BuildTeacherWrites(const CallContext& call, const v1::ImportRosterRequest& req,
                                   TeacherImport& work);
   absl::Status WriteTeacherImport(const CallContext& call, const v1::ImportRosterRequest& req,
-                                  TeacherImport& work, v1::ImportRosterResponse* resp);
-  // The national claims of the new rows' numbers (id_card_owners.h), before anything else is
-  // written: INVALID_ARGUMENT naming each row whose number another teacher took meanwhile.
-  absl::Status ClaimNumbers(TeacherImport& work);
-  // Each new teacher's home county (the routing index).
-  absl::Status WriteHomes(const std::vector<TeacherWrite>& writes, const std::string& county);
+                                  TeacherImport& work, std::future<absl::Status> claimed,
+                                  v1::ImportRosterResponse* resp);
+  // The national claims of the new rows' numbers (id_card_owners.h), then their homes, on a
+  // thread of their own while the writes are built; the county's script waits for them. Not OK:
+  // no claim of the file is held.
+  std::future<absl::Status> ClaimInBackground(const TeacherImport& work, const std::string& county);
+  // INVALID_ARGUMENT naming each row (`rows`, in the claims' order) whose number another teacher
+  // took meanwhile, whose claim this call then released with the file's others.
+  absl::Status ClaimNumbers(const std::vector<IdCardOwnerClaim>& claims,
+                            const std::vector<int64_t>& rows, const std::string& card_column,
+                            size_t total_rows);
+  void ReleaseClaimsOrLog(const std::vector<IdCardOwnerClaim>& claims);
+  // Each new teacher's home county (the routing index), by the teachers its claims are for.
+  absl::Status WriteHomes(const std::vector<IdCardOwnerClaim>& new_teachers,
+                          const std::string& county);
 
   ServiceDeps& deps_;
 };
