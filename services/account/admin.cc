@@ -103,7 +103,10 @@ absl::Status CreateAccount(Deps& deps, const CallContext& call, const v1::Create
   const WriteContext write{call.actor, "CreateAccount", &req};
   SHIDANG_ASSIGN_OR_RETURN(std::optional<std::string> first,
                            deps.store.FirstAnswer(account.username(), write));
-  if (first.has_value()) return ParseKeptAnswer(deps, *first, /*sealed=*/true, resp);
+  if (first.has_value()) {
+    SHIDANG_RETURN_IF_ERROR(deps.store.ListAsStored(account.username(), /*replace=*/false));
+    return ParseKeptAnswer(deps, *first, /*sealed=*/true, resp);
+  }
   // What the caller alone decides comes before the profile service is asked.
   if (!MayCreateRole(call.principal, account.role())) {
     return DeniedToManage(call.principal, account);
@@ -146,7 +149,8 @@ v1::RosterAccount RosterRow(Deps& deps, const CallContext& call, const WriteCont
     if (!first.ok()) {
       answer = first.status();
     } else if (first->has_value()) {
-      answer = deps.sealer.Open(**first);
+      absl::Status listed = deps.store.ListAsStored(account.username(), /*replace=*/false);
+      answer = listed.ok() ? deps.sealer.Open(**first) : listed;
     } else {
       answer = Store(deps, call, write, account,
                      [row](const v1::Account& stored, const std::string& password) {
@@ -207,6 +211,7 @@ absl::Status DisableAccount(Deps& deps, const CallContext& call,
   SHIDANG_ASSIGN_OR_RETURN(std::optional<std::string> first,
                            deps.store.FirstAnswer(req.username(), write));
   if (first.has_value()) {
+    SHIDANG_RETURN_IF_ERROR(deps.store.ListAsStored(req.username(), /*replace=*/true));
     return ParseKeptAnswer(deps, *first, /*sealed=*/false, resp->mutable_account());
   }
   SHIDANG_ASSIGN_OR_RETURN(StoredAccount stored, ManagedAccount(deps, call, req.username()));

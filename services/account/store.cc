@@ -119,12 +119,21 @@ absl::StatusOr<Written> AccountStore::Create(const v1::Account& account, absl::s
   SHIDANG_ASSIGN_OR_RETURN(MutationResult created,
                            RunWrite(pool_, CreateAccountScript(), username, {AccountKey(username)},
                                     {bytes, std::string(hash), std::move(answer)}, write));
-  // A retry fills in an entry the first run may not have made (it may have died in between);
-  // HSETNX, since the account may have changed since (Disable keeps its entry up to date).
-  SHIDANG_RETURN_IF_ERROR(
-      pool_.Command({created.replayed ? "HSETNX" : "HSET", DirectoryKey(), username, bytes})
-          .status());
-  return Written{std::move(created.payload), created.replayed};
+  if (!created.replayed) {
+    SHIDANG_RETURN_IF_ERROR(pool_.Command({"HSET", DirectoryKey(), username, bytes}).status());
+    return Written{std::move(created.payload), false};
+  }
+  SHIDANG_RETURN_IF_ERROR(ListAsStored(username, /*replace=*/false));
+  return Written{std::move(created.payload), true};
+}
+
+absl::Status AccountStore::ListAsStored(absl::string_view username, bool replace) {
+  SHIDANG_ASSIGN_OR_RETURN(std::optional<StoredAccount> stored, Get(username));
+  if (!stored.has_value()) return absl::OkStatus();
+  return pool_
+      .Command({replace ? "HSET" : "HSETNX", DirectoryKey(), std::string(username),
+                std::move(stored->account_bytes)})
+      .status();
 }
 
 absl::StatusOr<bool> AccountStore::BindTeacher(absl::string_view teacher_id,

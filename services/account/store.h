@@ -81,6 +81,13 @@ class AccountStore {
   absl::StatusOr<Written> Create(const v1::Account& account, absl::string_view hash,
                                  const WriteContext& write = {}, std::string answer = "");
 
+  // Lists the account in the directory as stored, for a retried write whose first run may have
+  // died between its script and the directory: a create fills in a missing entry only
+  // (`replace` false: once listed, Disable keeps the entry up to date, and a concurrent Disable
+  // must not be overwritten with what was read before it); a disable rewrites it (`replace`
+  // true: nothing enables an account again, so what it reads is the disabled account).
+  absl::Status ListAsStored(absl::string_view username, bool replace);
+
   // Binds `teacher_id` to `username` unless it is bound to another: ALREADY_EXISTS then. Bound to
   // the same username (an earlier attempt) is OK. True when this call made the binding.
   absl::StatusOr<bool> BindTeacher(absl::string_view teacher_id, absl::string_view username);

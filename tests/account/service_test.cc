@@ -592,13 +592,18 @@ TEST_F(AccountRetryTest, CreateAccountRetriesGetTheFirstAnswerAndMakeOneAccount)
   EXPECT_EQ(Field("head.r", "d"), "1");
   EXPECT_EQ(Field("head.r", "h"), hash);
 
-  // With only the store's own record left, the same.
+  // With only the store's own record left (and no directory entry: as if the first run died
+  // after its script), the same answer; the entry is filled in with the account as stored.
   ForgetKeptAnswers();
+  ASSERT_TRUE(redis_.pool().Command({"HDEL", "account:directory", "head.r"}).ok());
   s = Call(&v1::AccountService::Stub::CreateAccount, &county_hr_, req, &later);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(later.SerializeAsString(), answers[0]);
   EXPECT_EQ(Field("head.r", "h"), hash);
   EXPECT_EQ(AccountsInDirectory(), 1);
+  auto listed = redis_.pool().Command({"HGET", "account:directory", "head.r"});
+  ASSERT_TRUE(listed.ok() && listed->is_string());
+  EXPECT_EQ(listed->str(), Field("head.r", "a"));
   ExpectReusedIdRefused(&v1::AccountService::Stub::CreateAccount, county_hr_, changed);
 
   // Another caller's request_id is theirs: the same id from admin is a new request (refused as a
@@ -679,7 +684,15 @@ TEST_F(AccountRetryTest, DisableAccountRetriesGetTheFirstAnswer) {
   ASSERT_TRUE(Call(&v1::AccountService::Stub::ResetPassword, &admin_, reset, &reset_resp).ok());
   for (bool forget : {false, true}) {
     SCOPED_TRACE(forget ? "only the store's record" : "the kept answer");
-    if (forget) ForgetKeptAnswers();
+    if (forget) {
+      // As if the first run died after its script: the directory still lists it enabled.
+      ForgetKeptAnswers();
+      v1::Account listed = first.account();
+      listed.set_disabled(false);
+      ASSERT_TRUE(redis_.pool()
+                      .Command({"HSET", "account:directory", "head.u", listed.SerializeAsString()})
+                      .ok());
+    }
     v1::DisableAccountResponse later;
     grpc::Status s = Call(&v1::AccountService::Stub::DisableAccount, &county_hr_, req, &later);
     ASSERT_TRUE(s.ok()) << s.error_message();
@@ -687,6 +700,10 @@ TEST_F(AccountRetryTest, DisableAccountRetriesGetTheFirstAnswer) {
   }
   ExpectReusedIdRefused(&v1::AccountService::Stub::DisableAccount, county_hr_, changed);
   EXPECT_EQ(Field("head.v", "d"), "0");
+  auto listed = redis_.pool().Command({"HGET", "account:directory", "head.u"});
+  ASSERT_TRUE(listed.ok() && listed->is_string());
+  EXPECT_EQ(listed->str(), Field("head.u", "a"));
+  EXPECT_EQ(listed->str(), first.account().SerializeAsString());
 }
 
 TEST_F(AccountRetryTest, ChangePasswordRetriesAreNotWrongPasswords) {
