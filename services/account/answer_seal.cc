@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <cstdlib>
+
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 
