@@ -531,6 +531,7 @@ class AccountRetryTest : public AccountServiceTest {
     std::vector<std::string> answers(n);
     std::vector<grpc::Status> statuses(n);
     std::vector<std::thread> callers;
+    callers.reserve(n);
     for (int i = 0; i < n; ++i) {
       callers.emplace_back([&, i] {
         Resp resp;
