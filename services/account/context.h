@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/account/answer_seal.h"
 #include "services/account/passwords.h"
 #include "services/account/rules.h"
 #include "services/account/store.h"
@@ -47,7 +48,30 @@ struct Deps {
   const Passwords& passwords;
   const TokenSettings& tokens;
   ProfileReader profile;
+  // Seals the answers kept for retries (they may hold initial passwords).
+  const AnswerSealer& sealer;
 };
+
+// Fills `into` from an answer a write kept for its retries, sealed (`sealed`) or not. DATA_LOSS
+// when it does not open or parse (a rotated token key): the caller sends a new request_id.
+inline absl::Status ParseKeptAnswer(const Deps& deps, absl::string_view kept, bool sealed,
+                                    google::protobuf::Message* into) {
+  std::string opened;
+  if (sealed) {
+    absl::StatusOr<std::string> open = deps.sealer.Open(kept);
+    if (!open.ok()) {
+      return absl::DataLossError(
+          "the answer kept for this request_id cannot be opened; send a new request_id");
+    }
+    opened = *std::move(open);
+    kept = opened;
+  }
+  if (!into->ParseFromArray(kept.data(), static_cast<int>(kept.size()))) {
+    return absl::DataLossError(
+        "the answer kept for this request_id does not parse; send a new request_id");
+  }
+  return absl::OkStatus();
+}
 
 // A rule's problem as the edge answers it: INVALID_ARGUMENT "<field>: <message>" carrying a
 // BadRequest with its field violation (field, rule, message); OK when there is none.

@@ -56,8 +56,24 @@ grpc::Status HandleTokenlessCall(grpc::ServerContext* context, absl::string_view
 struct AccountServiceImpl::State {
   State(redis::Pool& pool, const Clock& clock, const Passwords& passwords,
         const TokenSettings& tokens, ProfileReader profile)
-      : store(pool), deps{store, clock, passwords, tokens, std::move(profile)} {}
+      : sealer(tokens.key.secret),
+        answers(pool, SealedAnswers(sealer)),
+        store(pool),
+        deps{store, clock, passwords, tokens, std::move(profile), sealer} {}
 
+  // Every answer kept for retries is sealed: CreateAccount's, the roster's and ResetPassword's
+  // hold initial passwords.
+  static AnswerStoreOptions SealedAnswers(const AnswerSealer& sealer) {
+    AnswerStoreOptions options;
+    options.seal = sealer.ForAnswerStore();
+    return options;
+  }
+
+  AnswerSealer sealer;
+  // Answers a retry (the same request_id) with the first answer before the use case runs; the
+  // store's own records (AccountStore::FirstAnswer) keep the change single when the process dies
+  // between a write and the keeping of its answer here.
+  AnswerStore answers;
   AccountStore store;
   Deps deps;
 };
@@ -86,20 +102,34 @@ grpc::Status AccountServiceImpl::RefreshSession(grpc::ServerContext* ctx,
 #define SHIDANG_ACCOUNT_METHOD(Name)                                                             \
   grpc::Status AccountServiceImpl::Name(grpc::ServerContext* ctx, const v1::Name##Request* req,  \
                                         v1::Name##Response* resp) {                              \
-    return HandleCall(                                                                           \
-        ctx, "shidang.account.v1.AccountService/" #Name, signer_, [&](const CallContext& call) { \
-          return RunOnFreshReads(*req, resp,                                                     \
-                                 [&] { return account::Name(state_->deps, call, *req, resp); }); \
-        });                                                                                      \
+    return HandleCall(ctx, "shidang.account.v1.AccountService/" #Name, signer_, state_->answers, \
+                      *req, resp, [&](const CallContext& call) {                                 \
+                        return RunOnFreshReads(*req, resp, [&] {                                 \
+                          return account::Name(state_->deps, call, *req, resp);                  \
+                        });                                                                      \
+                      });                                                                        \
   }
 
 SHIDANG_ACCOUNT_METHOD(SignOut)
-SHIDANG_ACCOUNT_METHOD(ChangePassword)
 SHIDANG_ACCOUNT_METHOD(CreateAccount)
 SHIDANG_ACCOUNT_METHOD(CreateAccountsFromRoster)
 SHIDANG_ACCOUNT_METHOD(DisableAccount)
 SHIDANG_ACCOUNT_METHOD(ResetPassword)
 SHIDANG_ACCOUNT_METHOD(ListAccounts)
+
+// Its retries are recognised by keyed digests of the passwords (answer_seal.h FingerprintView):
+// the kit's AnswerStore fingerprints what it is given, and a plain hash of a password is not kept.
+grpc::Status AccountServiceImpl::ChangePassword(grpc::ServerContext* ctx,
+                                                const v1::ChangePasswordRequest* req,
+                                                v1::ChangePasswordResponse* resp) {
+  const v1::ChangePasswordRequest view = FingerprintView(state_->sealer, *req);
+  return HandleCall(ctx, "shidang.account.v1.AccountService/ChangePassword", signer_,
+                    state_->answers, view, resp, [&](const CallContext& call) {
+                      return RunOnFreshReads(*req, resp, [&] {
+                        return account::ChangePassword(state_->deps, call, *req, resp);
+                      });
+                    });
+}
 
 #undef SHIDANG_ACCOUNT_METHOD
 

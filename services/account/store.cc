@@ -9,6 +9,7 @@
 #include "services/common/digest.h"
 #include "services/common/keys.h"
 #include "services/common/mutation.h"
+#include "services/common/violations.h"
 
 namespace shidang::account {
 namespace {
@@ -38,16 +39,27 @@ absl::StatusOr<v1::Account> ParseAccount(absl::string_view bytes) {
   return account;
 }
 
-// A script over the account's keys; the stream key is required by Mutation and stays untouched
-// (no events are prepared).
-absl::StatusOr<std::string> RunScript(redis::Pool& pool, const Mutation& script,
-                                      absl::string_view username, redis::Args keys,
-                                      redis::Args args) {
+// A script over the account's keys, with the idempotency record of `write`'s request under the
+// same tag; the stream key is required by Mutation and stays untouched (no events are prepared).
+absl::StatusOr<MutationResult> RunWrite(redis::Pool& pool, const Mutation& script,
+                                        absl::string_view username, redis::Args keys,
+                                        redis::Args args, const WriteContext& write) {
   MutationRequest m;
+  if (write.request != nullptr) {
+    SHIDANG_RETURN_IF_ERROR(AttachIdempotency(m, kServiceName, Tag(username), write.actor,
+                                              write.method, *write.request));
+  }
   m.stream_key = AccountStore::StreamKey(username);
   m.keys = std::move(keys);
   m.args = std::move(args);
-  absl::StatusOr<MutationResult> result = script.Run(pool, m);
+  return script.Run(pool, m);
+}
+
+absl::StatusOr<std::string> RunScript(redis::Pool& pool, const Mutation& script,
+                                      absl::string_view username, redis::Args keys,
+                                      redis::Args args) {
+  absl::StatusOr<MutationResult> result =
+      RunWrite(pool, script, username, std::move(keys), std::move(args), WriteContext{});
   if (!result.ok()) return result.status();
   return std::move(result->payload);
 }
@@ -91,12 +103,36 @@ absl::StatusOr<std::optional<StoredAccount>> AccountStore::Get(absl::string_view
   return stored;
 }
 
-absl::Status AccountStore::Create(const v1::Account& account, absl::string_view hash) {
-  absl::StatusOr<std::string> created =
-      RunScript(pool_, CreateAccountScript(), account.username(), {AccountKey(account.username())},
-                {account.SerializeAsString(), std::string(hash)});
-  if (!created.ok()) return created.status();
-  return pool_.Command({"HSET", DirectoryKey(), account.username(), account.SerializeAsString()})
+absl::StatusOr<std::optional<std::string>> AccountStore::FirstAnswer(absl::string_view username,
+                                                                     const WriteContext& write) {
+  if (write.request == nullptr) return std::nullopt;
+  MutationRequest m;
+  SHIDANG_RETURN_IF_ERROR(
+      AttachIdempotency(m, kServiceName, Tag(username), write.actor, write.method, *write.request));
+  return StoredAnswer(pool_, m);
+}
+
+absl::StatusOr<Written> AccountStore::Create(const v1::Account& account, absl::string_view hash,
+                                             const WriteContext& write, std::string answer) {
+  const std::string& username = account.username();
+  const std::string bytes = account.SerializeAsString();
+  SHIDANG_ASSIGN_OR_RETURN(MutationResult created,
+                           RunWrite(pool_, CreateAccountScript(), username, {AccountKey(username)},
+                                    {bytes, std::string(hash), std::move(answer)}, write));
+  if (!created.replayed) {
+    SHIDANG_RETURN_IF_ERROR(pool_.Command({"HSET", DirectoryKey(), username, bytes}).status());
+    return Written{std::move(created.payload), false};
+  }
+  SHIDANG_RETURN_IF_ERROR(ListAsStored(username, /*replace=*/false));
+  return Written{std::move(created.payload), true};
+}
+
+absl::Status AccountStore::ListAsStored(absl::string_view username, bool replace) {
+  SHIDANG_ASSIGN_OR_RETURN(std::optional<StoredAccount> stored, Get(username));
+  if (!stored.has_value()) return absl::OkStatus();
+  return pool_
+      .Command({replace ? "HSET" : "HSETNX", DirectoryKey(), std::string(username),
+                std::move(stored->account_bytes)})
       .status();
 }
 
@@ -165,27 +201,35 @@ absl::Status AccountStore::EndRefresh(absl::string_view username, absl::string_v
   return pool_.Command({"HDEL", RefreshKey(username), std::string(digest)}).status();
 }
 
-absl::StatusOr<v1::Account> AccountStore::SetPassword(absl::string_view username,
-                                                      absl::string_view new_hash,
-                                                      absl::string_view expected_hash) {
-  absl::StatusOr<std::string> bytes =
-      RunScript(pool_, SetPasswordScript(), username, {AccountKey(username), RefreshKey(username)},
-                {std::string(new_hash), std::string(expected_hash)});
-  if (!bytes.ok()) return bytes.status();
-  return ParseAccount(*bytes);
+absl::StatusOr<Written> AccountStore::SetPassword(absl::string_view username,
+                                                  absl::string_view new_hash,
+                                                  absl::string_view expected_hash,
+                                                  absl::string_view expected_account,
+                                                  const WriteContext& write, std::string answer) {
+  SHIDANG_ASSIGN_OR_RETURN(
+      MutationResult set,
+      RunWrite(pool_, SetPasswordScript(), username, {AccountKey(username), RefreshKey(username)},
+               {std::string(new_hash), std::string(expected_hash), std::string(expected_account),
+                std::move(answer)},
+               write));
+  return Written{std::move(set.payload), set.replayed};
 }
 
-absl::StatusOr<v1::Account> AccountStore::Disable(const StoredAccount& read) {
+absl::StatusOr<v1::Account> AccountStore::Disable(const StoredAccount& read,
+                                                  const WriteContext& write) {
   v1::Account updated = read.account;
   updated.set_disabled(true);
   const std::string username = updated.username();
-  absl::StatusOr<std::string> bytes = RunScript(pool_, DisableAccountScript(), username,
-                                                {AccountKey(username), RefreshKey(username)},
-                                                {updated.SerializeAsString(), read.account_bytes});
-  if (!bytes.ok()) return bytes.status();
-  absl::Status indexed = pool_.Command({"HSET", DirectoryKey(), username, *bytes}).status();
+  SHIDANG_ASSIGN_OR_RETURN(MutationResult disabled,
+                           RunWrite(pool_, DisableAccountScript(), username,
+                                    {AccountKey(username), RefreshKey(username)},
+                                    {updated.SerializeAsString(), read.account_bytes}, write));
+  // On a retry the directory may lack what the first run stored: the entry is (re)written with
+  // it, the account's state since then being disabled all the same (nothing enables one again).
+  absl::Status indexed =
+      pool_.Command({"HSET", DirectoryKey(), username, disabled.payload}).status();
   if (!indexed.ok()) return indexed;
-  return updated;
+  return ParseAccount(disabled.payload);
 }
 
 absl::StatusOr<std::vector<v1::Account>> AccountStore::Directory() {

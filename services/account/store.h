@@ -2,7 +2,9 @@
 
 // The account service's Redis keys and scripts, and nothing else. Everything of one account lives
 // under its hash tag {u:<username>}, so each write is one script on one slot (scripts in
-// services/account/scripts/*.lua, run as Mutation bodies; they publish no events).
+// services/account/scripts/*.lua, run as Mutation bodies; they publish no events), with the
+// idempotency record of its request (account:{u:<n>}:idem:<method>:<actor>:<request_id>) when it
+// has a request_id.
 //
 // Account keys, tag {u:<username>}:
 //   account:{u:<n>}:acct     hash  a = serialized Account, h = argon2id hash, d = "1" when
@@ -22,12 +24,29 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "google/protobuf/message.h"
 #include "services/common/redis.h"
 #include "shidang/account/v1/account.pb.h"
 
 namespace shidang::account {
 
 inline constexpr char kServiceName[] = "account";
+
+// Who writes, for a write's idempotency record (mutation.h AttachIdempotency): the record lives
+// under the account's hash tag, keyed by method, actor and the request's request_id, and holds
+// the answer the write was given to store. `request` null or without a request_id: no record,
+// the write runs every time.
+struct WriteContext {
+  std::string actor;
+  std::string method;
+  const google::protobuf::Message* request = nullptr;
+};
+
+// What a write stored as its answer: this run's, or on a retry the first run's.
+struct Written {
+  std::string answer;
+  bool replayed = false;
+};
 
 // An account as stored, with what signing in compares.
 struct StoredAccount {
@@ -51,8 +70,23 @@ class AccountStore {
   // nullopt when there is no such account.
   absl::StatusOr<std::optional<StoredAccount>> Get(absl::string_view username);
 
-  // create_account.lua, then the directory. ALREADY_EXISTS when the username is taken.
-  absl::Status Create(const v1::Account& account, absl::string_view hash);
+  // The answer stored by the write of `write`'s request under `username`'s tag: nullopt when none
+  // (or no request_id); INVALID_ARGUMENT naming request_id when the id served another request.
+  // Read before any state check, so a retry gets the first answer whatever happened since.
+  absl::StatusOr<std::optional<std::string>> FirstAnswer(absl::string_view username,
+                                                         const WriteContext& write);
+
+  // create_account.lua, then the directory; `answer` is kept for retries. ALREADY_EXISTS when
+  // the username is taken (by another request).
+  absl::StatusOr<Written> Create(const v1::Account& account, absl::string_view hash,
+                                 const WriteContext& write = {}, std::string answer = "");
+
+  // Lists the account in the directory as stored, for a retried write whose first run may have
+  // died between its script and the directory: a create fills in a missing entry only
+  // (`replace` false: once listed, Disable keeps the entry up to date, and a concurrent Disable
+  // must not be overwritten with what was read before it); a disable rewrites it (`replace`
+  // true: nothing enables an account again, so what it reads is the disabled account).
+  absl::Status ListAsStored(absl::string_view username, bool replace);
 
   // Binds `teacher_id` to `username` unless it is bound to another: ALREADY_EXISTS then. Bound to
   // the same username (an earlier attempt) is OK. True when this call made the binding.
@@ -85,12 +119,17 @@ class AccountStore {
   // Ends one refresh token (whether or not it was live).
   absl::Status EndRefresh(absl::string_view username, absl::string_view digest);
 
-  // set_password.lua: `expected_hash` empty for a reset (which also unlocks).
-  absl::StatusOr<v1::Account> SetPassword(absl::string_view username, absl::string_view new_hash,
-                                          absl::string_view expected_hash);
+  // set_password.lua: `expected_hash` empty for a reset (which also unlocks); `expected_account`
+  // (the serialized Account read, "" none) must still be stored, else ABORTED. `answer` is kept
+  // for retries.
+  absl::StatusOr<Written> SetPassword(absl::string_view username, absl::string_view new_hash,
+                                      absl::string_view expected_hash,
+                                      absl::string_view expected_account, const WriteContext& write,
+                                      std::string answer);
 
-  // disable_account.lua, then the directory.
-  absl::StatusOr<v1::Account> Disable(const StoredAccount& read);
+  // disable_account.lua, then the directory. The account as disabled (on a retry: as the first
+  // run disabled it).
+  absl::StatusOr<v1::Account> Disable(const StoredAccount& read, const WriteContext& write);
 
   // Every account in the directory.
   absl::StatusOr<std::vector<v1::Account>> Directory();

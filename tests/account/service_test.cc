@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/jwt.h"
+#include "services/common/mutation.h"
 #include "services/common/principal.h"
 #include "shidang/account/v1/account.grpc.pb.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
@@ -467,6 +469,288 @@ TEST_F(AccountServiceTest, NoPasswordHashOrTokenInTheLog) {
   }
 }
 
+// ---- retries (DESIGN "Requests that change state"): the same request_id gets the first answer
+
+// Every value Redis holds in its strings and hashes, for what must never rest there in the clear.
+std::string EverythingStored(redis::Pool& pool) {
+  std::string all;
+  auto keys = pool.Command({"KEYS", "*"});
+  EXPECT_TRUE(keys.ok()) << keys.status();
+  for (size_t i = 0; keys.ok() && i < keys->size(); ++i) {
+    const std::string key((*keys)[i].str());
+    auto type = pool.Command({"TYPE", key});
+    if (!type.ok()) continue;
+    auto value = type->str() == "string" ? pool.Command({"GET", key})
+                 : type->str() == "hash" ? pool.Command({"HGETALL", key})
+                                         : type;
+    if (!value.ok()) continue;
+    if (value->is_string()) absl::StrAppend(&all, key, "=", value->str(), "\n");
+    for (size_t j = 0; value->is_array() && j < value->size(); ++j) {
+      absl::StrAppend(&all, key, ":", (*value)[j].str(), "\n");
+    }
+  }
+  return all;
+}
+
+// Forgets the answers the kit's AnswerStore kept ("account:{rq:...}"), as when the process died
+// between a write and the keeping of its answer: only the store's own records are left.
+void ForgetKeptAnswers(redis::Pool& pool) {
+  auto keys = pool.Command({"KEYS", "account:{rq:*"});
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ASSERT_GT(keys->size(), 0u) << "no answer was kept";
+  for (size_t i = 0; i < keys->size(); ++i) {
+    ASSERT_TRUE(pool.Command({"DEL", std::string((*keys)[i].str())}).ok());
+  }
+}
+
+// A field of the account's hash as stored (store.h): "h" its hash, "d" disabled, "f" failures.
+std::string Field(redis::Pool& pool, const std::string& username, const std::string& field) {
+  auto got = pool.Command({"HGET", absl::StrCat("account:{u:", username, "}:acct"), field});
+  EXPECT_TRUE(got.ok()) << got.status();
+  return got.ok() && !got->is_nil() ? std::string(got->str()) : "";
+}
+
+class AccountRetryTest : public AccountServiceTest {
+ protected:
+  void ForgetKeptAnswers() { account::ForgetKeptAnswers(redis_.pool()); }
+  std::string Field(const std::string& username, const std::string& field) {
+    return account::Field(redis_.pool(), username, field);
+  }
+
+  int64_t AccountsInDirectory() {
+    auto n = redis_.pool().Command({"HLEN", "account:directory"});
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.ok() ? n->integer() : -1;
+  }
+
+  // `n` identical calls at once; every answer must be OK. The answers, serialized.
+  template <typename Req, typename Resp>
+  std::vector<std::string> AtOnce(
+      grpc::Status (v1::AccountService::Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+      const Principal& who, const Req& req, int n) {
+    std::vector<std::string> answers(n);
+    std::vector<grpc::Status> statuses(n);
+    std::vector<std::thread> callers;
+    callers.reserve(n);
+    for (int i = 0; i < n; ++i) {
+      callers.emplace_back([&, i] {
+        Resp resp;
+        statuses[i] = Call(method, &who, req, &resp);
+        answers[i] = resp.SerializeAsString();
+      });
+    }
+    for (std::thread& caller : callers) caller.join();
+    for (const grpc::Status& s : statuses) EXPECT_TRUE(s.ok()) << s.error_message();
+    return answers;
+  }
+
+  template <typename Req, typename Resp>
+  void ExpectReusedIdRefused(grpc::Status (v1::AccountService::Stub::*method)(grpc::ClientContext*,
+                                                                              const Req&, Resp*),
+                             const Principal& who, const Req& changed) {
+    Resp resp;
+    grpc::Status s = Call(method, &who, changed, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr("request_id"));
+  }
+
+  static constexpr int kAtOnce = 8;
+};
+
+TEST_F(AccountRetryTest, CreateAccountRetriesGetTheFirstAnswerAndMakeOneAccount) {
+  v1::CreateAccountRequest req;
+  *req.mutable_account() = SchoolAdmin("head.r", kCounty);
+  req.set_request_id("create-head-r");
+  const std::vector<std::string> answers =
+      AtOnce(&v1::AccountService::Stub::CreateAccount, county_hr_, req, kAtOnce);
+  for (const std::string& answer : answers) EXPECT_EQ(answer, answers[0]);
+  v1::CreateAccountResponse first;
+  ASSERT_TRUE(first.ParseFromString(answers[0]));
+  ASSERT_FALSE(first.initial_password().empty());
+  const std::string hash = Field("head.r", "h");
+  EXPECT_EQ(AccountsInDirectory(), 1);
+  // The initial password rests nowhere in the clear (the kept answers are sealed).
+  EXPECT_THAT(EverythingStored(redis_.pool()), Not(HasSubstr(first.initial_password())));
+
+  // The same id for another request is refused and makes nothing.
+  v1::CreateAccountRequest changed = req;
+  changed.mutable_account()->set_display_name("另一个名字");
+  ExpectReusedIdRefused(&v1::AccountService::Stub::CreateAccount, county_hr_, changed);
+  changed = req;
+  changed.mutable_account()->set_username("head.r2");
+  ExpectReusedIdRefused(&v1::AccountService::Stub::CreateAccount, county_hr_, changed);
+  EXPECT_EQ(AccountsInDirectory(), 1);
+
+  // Changed in between (disabled): a retry still gets the first answer and changes nothing.
+  v1::DisableAccountRequest disable;
+  disable.set_username("head.r");
+  v1::DisableAccountResponse disabled;
+  ASSERT_TRUE(Call(&v1::AccountService::Stub::DisableAccount, &admin_, disable, &disabled).ok());
+  v1::CreateAccountResponse later;
+  grpc::Status s = Call(&v1::AccountService::Stub::CreateAccount, &county_hr_, req, &later);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(later.SerializeAsString(), answers[0]);
+  EXPECT_EQ(Field("head.r", "d"), "1");
+  EXPECT_EQ(Field("head.r", "h"), hash);
+
+  // With only the store's own record left (and no directory entry: as if the first run died
+  // after its script), the same answer; the entry is filled in with the account as stored.
+  ForgetKeptAnswers();
+  ASSERT_TRUE(redis_.pool().Command({"HDEL", "account:directory", "head.r"}).ok());
+  s = Call(&v1::AccountService::Stub::CreateAccount, &county_hr_, req, &later);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(later.SerializeAsString(), answers[0]);
+  EXPECT_EQ(Field("head.r", "h"), hash);
+  EXPECT_EQ(AccountsInDirectory(), 1);
+  auto listed = redis_.pool().Command({"HGET", "account:directory", "head.r"});
+  ASSERT_TRUE(listed.ok() && listed->is_string());
+  EXPECT_EQ(listed->str(), Field("head.r", "a"));
+  ExpectReusedIdRefused(&v1::AccountService::Stub::CreateAccount, county_hr_, changed);
+
+  // Another caller's request_id is theirs: the same id from admin is a new request (refused as a
+  // taken username); without a request_id it is refused as before.
+  Create(admin_, SchoolAdmin("head.r", kCounty), &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  v1::CreateAccountResponse other;
+  s = Call(&v1::AccountService::Stub::CreateAccount, &admin_, req, &other);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_TRUE(other.initial_password().empty());
+}
+
+TEST_F(AccountRetryTest, ResetPasswordRetriesGetTheSamePasswordAndResetOnce) {
+  ASSERT_FALSE(Create(admin_, SchoolAdmin("head.s", kCounty)).empty());
+  ASSERT_FALSE(Create(admin_, SchoolAdmin("head.t", kCounty)).empty());
+  v1::ResetPasswordRequest req;
+  req.set_username("head.s");
+  req.set_request_id("reset-head-s");
+  const std::vector<std::string> answers =
+      AtOnce(&v1::AccountService::Stub::ResetPassword, county_hr_, req, kAtOnce);
+  for (const std::string& answer : answers) EXPECT_EQ(answer, answers[0]);
+  v1::ResetPasswordResponse first;
+  ASSERT_TRUE(first.ParseFromString(answers[0]));
+  v1::SignInResponse session;
+  ASSERT_TRUE(SignIn("head.s", first.initial_password(), &session).ok());
+  EXPECT_THAT(EverythingStored(redis_.pool()), Not(HasSubstr(first.initial_password())));
+
+  v1::ResetPasswordRequest changed = req;
+  changed.set_username("head.t");
+  ExpectReusedIdRefused(&v1::AccountService::Stub::ResetPassword, county_hr_, changed);
+
+  // The owner changes the password in between: a retry answers the first reset again and does
+  // not reset it a second time.
+  v1::ChangePasswordRequest change;
+  change.set_old_password(first.initial_password());
+  change.set_new_password("owner's own choice 1");
+  Principal owner = session.principal();
+  owner.clear_expires_at();
+  v1::ChangePasswordResponse changed_resp;
+  grpc::Status s = Call(&v1::AccountService::Stub::ChangePassword, &owner, change, &changed_resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::string hash = Field("head.s", "h");
+  for (bool forget : {false, true}) {
+    SCOPED_TRACE(forget ? "only the store's record" : "the kept answer");
+    if (forget) ForgetKeptAnswers();
+    v1::ResetPasswordResponse later;
+    s = Call(&v1::AccountService::Stub::ResetPassword, &county_hr_, req, &later);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(later.SerializeAsString(), answers[0]);
+    EXPECT_EQ(Field("head.s", "h"), hash);
+    EXPECT_TRUE(SignIn("head.s", "owner's own choice 1", &session).ok());
+  }
+  ExpectReusedIdRefused(&v1::AccountService::Stub::ResetPassword, county_hr_, changed);
+}
+
+TEST_F(AccountRetryTest, DisableAccountRetriesGetTheFirstAnswer) {
+  ASSERT_FALSE(Create(admin_, SchoolAdmin("head.u", kCounty)).empty());
+  ASSERT_FALSE(Create(admin_, SchoolAdmin("head.v", kCounty)).empty());
+  v1::DisableAccountRequest req;
+  req.set_username("head.u");
+  req.set_request_id("disable-head-u");
+  const std::vector<std::string> answers =
+      AtOnce(&v1::AccountService::Stub::DisableAccount, county_hr_, req, kAtOnce);
+  for (const std::string& answer : answers) EXPECT_EQ(answer, answers[0]);
+  v1::DisableAccountResponse first;
+  ASSERT_TRUE(first.ParseFromString(answers[0]));
+  EXPECT_TRUE(first.account().disabled());
+
+  v1::DisableAccountRequest changed = req;
+  changed.set_username("head.v");
+  ExpectReusedIdRefused(&v1::AccountService::Stub::DisableAccount, county_hr_, changed);
+  EXPECT_EQ(Field("head.v", "d"), "0");
+
+  // Its password reset in between (which also unlocks it): the retry answers as first.
+  v1::ResetPasswordRequest reset;
+  reset.set_username("head.u");
+  v1::ResetPasswordResponse reset_resp;
+  ASSERT_TRUE(Call(&v1::AccountService::Stub::ResetPassword, &admin_, reset, &reset_resp).ok());
+  for (bool forget : {false, true}) {
+    SCOPED_TRACE(forget ? "only the store's record" : "the kept answer");
+    if (forget) {
+      // As if the first run died after its script: the directory still lists it enabled.
+      ForgetKeptAnswers();
+      v1::Account listed = first.account();
+      listed.set_disabled(false);
+      ASSERT_TRUE(redis_.pool()
+                      .Command({"HSET", "account:directory", "head.u", listed.SerializeAsString()})
+                      .ok());
+    }
+    v1::DisableAccountResponse later;
+    grpc::Status s = Call(&v1::AccountService::Stub::DisableAccount, &county_hr_, req, &later);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(later.SerializeAsString(), answers[0]);
+  }
+  ExpectReusedIdRefused(&v1::AccountService::Stub::DisableAccount, county_hr_, changed);
+  EXPECT_EQ(Field("head.v", "d"), "0");
+  auto listed = redis_.pool().Command({"HGET", "account:directory", "head.u"});
+  ASSERT_TRUE(listed.ok() && listed->is_string());
+  EXPECT_EQ(listed->str(), Field("head.u", "a"));
+  EXPECT_EQ(listed->str(), first.account().SerializeAsString());
+}
+
+TEST_F(AccountRetryTest, ChangePasswordRetriesAreNotWrongPasswords) {
+  const std::string initial = Create(admin_, SchoolAdmin("head.w", kCounty));
+  ASSERT_FALSE(initial.empty());
+  v1::SignInResponse session;
+  ASSERT_TRUE(SignIn("head.w", initial, &session).ok());
+  Principal owner = session.principal();
+  owner.clear_expires_at();
+  v1::ChangePasswordRequest req;
+  req.set_old_password(initial);
+  req.set_new_password("a password of my own");
+  req.set_request_id("change-1");
+  const std::vector<std::string> answers =
+      AtOnce(&v1::AccountService::Stub::ChangePassword, owner, req, kAtOnce);
+  const std::string hash = Field("head.w", "h");
+  EXPECT_TRUE(SignIn("head.w", "a password of my own", &session).ok());
+
+  v1::ChangePasswordRequest changed = req;
+  changed.set_new_password("another one of mine");
+  ExpectReusedIdRefused(&v1::AccountService::Stub::ChangePassword, owner, changed);
+  for (bool forget : {false, true}) {
+    SCOPED_TRACE(forget ? "only the store's record" : "the kept answer");
+    if (forget) ForgetKeptAnswers();
+    // Before: the old password no longer matched, so a retry was INVALID_ARGUMENT and counted as
+    // a wrong password toward the lockout.
+    for (int i = 0; i < 6; ++i) {
+      v1::ChangePasswordResponse later;
+      grpc::Status s = Call(&v1::AccountService::Stub::ChangePassword, &owner, req, &later);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+    EXPECT_EQ(Field("head.w", "h"), hash);
+    EXPECT_EQ(Field("head.w", "f"), "0");
+    EXPECT_TRUE(SignIn("head.w", "a password of my own", &session).ok());
+  }
+  ExpectReusedIdRefused(&v1::AccountService::Stub::ChangePassword, owner, changed);
+  // Neither password rests in Redis, nor a plain SHA-256 of the request that names them.
+  const std::string stored = EverythingStored(redis_.pool());
+  for (const std::string& secret : {req.new_password(), initial, changed.new_password()}) {
+    EXPECT_THAT(stored, Not(HasSubstr(secret)));
+  }
+  v1::ChangePasswordRequest bare = req;
+  bare.clear_request_id();
+  EXPECT_THAT(stored, Not(HasSubstr(Fingerprint(bare))));
+}
+
 // ---- beside the real profile service
 
 class RosterAccountsTest : public AccountServiceTest {
@@ -597,6 +881,71 @@ TEST_F(RosterAccountsTest, HrCannotProbeForTeachersOutOfTheirReach) {
   grpc::Status s;
   Create(admin_, teacher, &s);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+}
+
+TEST_F(RosterAccountsTest, RosterRetriesGetTheFirstAnswerAndMakeEachAccountOnce) {
+  const std::vector<std::string> teachers = MakeRoster(2);
+  v1::CreateAccountsFromRosterRequest req;
+  req.set_county_id(kCounty);
+  req.set_request_id("roster-1");
+  v1::CreateAccountsFromRosterResponse first;
+  grpc::Status s =
+      Call(&v1::AccountService::Stub::CreateAccountsFromRoster, &county_hr_, req, &first);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(first.created(), 2);
+  const std::string first_bytes = first.SerializeAsString();
+  const std::string stored = EverythingStored(redis_.pool());
+  for (const v1::RosterAccount& row : first.accounts()) {
+    EXPECT_THAT(stored, Not(HasSubstr(row.initial_password())));
+  }
+
+  v1::CreateAccountsFromRosterRequest changed = req;
+  changed.set_school_id("another-school");
+  v1::CreateAccountsFromRosterResponse refused;
+  s = Call(&v1::AccountService::Stub::CreateAccountsFromRoster, &county_hr_, changed, &refused);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("request_id"));
+
+  // In between: one account disabled, and a teacher more in the roster.
+  v1::DisableAccountRequest disable;
+  disable.set_username(first.accounts(0).username());
+  v1::DisableAccountResponse disabled;
+  ASSERT_TRUE(Call(&v1::AccountService::Stub::DisableAccount, &admin_, disable, &disabled).ok());
+  pv1::CreateTeacherRequest more = testing::MathsTeacherRequest("老师9", "2008-09-01", "2015-09-01",
+                                                                first.accounts(0).school_id(), 9);
+  more.set_request_id("teacher-9");
+  pv1::CreateTeacherResponse more_resp;
+  s = CallProfile(&pv1::ProfileService::Stub::CreateTeacher, more, &more_resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  v1::CreateAccountsFromRosterResponse later;
+  s = Call(&v1::AccountService::Stub::CreateAccountsFromRoster, &county_hr_, req, &later);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(later.SerializeAsString(), first_bytes);
+  auto bound =
+      redis_.pool().Command({"HGET", "account:teacher-account", more_resp.teacher().teacher_id()});
+  ASSERT_TRUE(bound.ok());
+  EXPECT_TRUE(bound->is_nil()) << "the retry made an account the first call did not";
+
+  // With only the rows' own records (the process died before the whole answer was kept): the two
+  // rows made answer as first made, their passwords unchanged; the new teacher's row is new.
+  const std::string hash = Field(redis_.pool(), first.accounts(1).username(), "h");
+  ForgetKeptAnswers(redis_.pool());
+  v1::CreateAccountsFromRosterResponse rerun;
+  s = Call(&v1::AccountService::Stub::CreateAccountsFromRoster, &county_hr_, req, &rerun);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(rerun.created(), 3);
+  for (const v1::RosterAccount& made : first.accounts()) {
+    bool found = false;
+    for (const v1::RosterAccount& row : rerun.accounts()) {
+      if (row.teacher_id() != made.teacher_id()) continue;
+      found = true;
+      EXPECT_EQ(row.SerializeAsString(), made.SerializeAsString());
+    }
+    EXPECT_TRUE(found) << made.teacher_id();
+  }
+  EXPECT_EQ(Field(redis_.pool(), first.accounts(1).username(), "h"), hash);
+  EXPECT_EQ(Field(redis_.pool(), first.accounts(0).username(), "d"), "1");
 }
 
 }  // namespace

@@ -1,16 +1,20 @@
 // The account store on a real redis-server: record_failure.lua counts wrong passwords exactly as
 // the rules' AfterWrongPassword says (services/account/rules.h), for every count around the
 // policy's figure and every lock around its end, so the script holds no judgment of its own.
+// And the sealing of the answers kept for retries (answer_seal.h).
 
 #include "services/account/store.h"
 
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "services/account/answer_seal.h"
 #include "services/account/rules.h"
+#include "services/common/digest.h"
 #include "tests/kit/redis_server.h"
 
 namespace shidang::account {
@@ -110,6 +114,44 @@ TEST_F(AccountStoreTest, AnUnknownUsernameChangesNothing) {
   auto exists = redis_.pool().Command({"EXISTS", AccountStore::AccountKey("nobody.here")});
   ASSERT_TRUE(exists.ok());
   EXPECT_EQ(exists->integer(), 0);
+}
+
+TEST(AnswerSealerTest, AnswersOpenOnlyWithTheirKeyAndUnchanged) {
+  const AnswerSealer sealer(std::string(32, 'a'));
+  const std::string answer = "initial password: Xy7-secret";
+  const std::string sealed = sealer.Seal(answer);
+  EXPECT_EQ(sealed.find("Xy7-secret"), std::string::npos);
+  EXPECT_NE(sealer.Seal(answer), sealed) << "a fresh nonce each time";
+  absl::StatusOr<std::string> opened = sealer.Open(sealed);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(*opened, answer);
+
+  EXPECT_EQ(AnswerSealer(std::string(32, 'b')).Open(sealed).status().code(),
+            absl::StatusCode::kDataLoss);
+  std::string changed = sealed;
+  changed.back() = static_cast<char>(changed.back() ^ 1);
+  EXPECT_EQ(sealer.Open(changed).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(sealer.Open(sealed.substr(0, 10)).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(AnswerSealerTest, PasswordsAreFingerprintedByKeyedDigests) {
+  const AnswerSealer sealer(std::string(32, 'a'));
+  v1::ChangePasswordRequest req;
+  req.set_old_password("the old one 123");
+  req.set_new_password("the new one 456");
+  req.set_request_id("change-1");
+  const v1::ChangePasswordRequest view = FingerprintView(sealer, req);
+  EXPECT_EQ(view.request_id(), "change-1");
+  for (const std::string& digest : {view.old_password(), view.new_password()}) {
+    EXPECT_EQ(digest.size(), 64u);
+    EXPECT_EQ(digest.find("the "), std::string::npos);
+  }
+  EXPECT_NE(view.old_password(), view.new_password());
+  EXPECT_NE(view.new_password(), absl::BytesToHexString(Sha256(req.new_password())));
+  // Equal requests stay equal; another key digests differently.
+  EXPECT_EQ(FingerprintView(sealer, req).SerializeAsString(), view.SerializeAsString());
+  EXPECT_NE(FingerprintView(AnswerSealer(std::string(32, 'b')), req).new_password(),
+            view.new_password());
 }
 
 }  // namespace

@@ -5,10 +5,10 @@
 // INVALID_ARGUMENT. Rows run in order in one story, each building its request from what earlier
 // rows answered; a service's rows are a few lines each (see the rows below).
 //
-// The account service has no rows: its writes (sign-in, sessions, passwords, accounts) take no
-// request_id on purpose. Their answers carry new session tokens and initial passwords, which a
-// stored answer would keep in Redis and hand to whoever repeats the request; Writes() below, which
-// lists every RPC with a request_id, finds none there.
+// The account service's writes have rows too (its sessions, SignIn, RefreshSession and SignOut,
+// take no request_id: each call is a new session). Their answers carry initial passwords: the
+// service keeps them sealed, and only the same caller repeating the same request gets them back.
+// It publishes no events, so its rows count none.
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -26,6 +26,7 @@
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "shidang/account/v1/account.pb.h"
 #include "tests/e2e/platform.h"
 #include "tests/e2e/stories.h"
 
@@ -37,6 +38,7 @@ namespace pv1 = profile::v1;
 namespace tv1 = training::v1;
 namespace rv1 = rotation::v1;
 namespace mv1 = mentorship::v1;
+namespace av1 = account::v1;
 using common::v1::Principal;
 using ::testing::HasSubstr;
 
@@ -110,6 +112,7 @@ class ReplayTest : public PlatformTest {
     if (service == Service("profile")) return platform().profile().address();
     if (service == Service("training")) return platform().training().address();
     if (service == Service("mentorship")) return platform().mentorship().address();
+    if (service == Service("account")) return platform().account().address();
     return platform().rotation().address();
   }
 
@@ -228,7 +231,8 @@ class ReplayTest : public PlatformTest {
   static std::set<std::string> Writes() {
     std::set<std::string> writes;
     for (const pb::ServiceDescriptor* service :
-         {Service("profile"), Service("training"), Service("rotation"), Service("mentorship")}) {
+         {Service("profile"), Service("training"), Service("rotation"), Service("mentorship"),
+          Service("account")}) {
       for (int i = 0; i < service->method_count(); ++i) {
         const pb::MethodDescriptor* method = service->method(i);
         if (method->input_type()->FindFieldByName("request_id") != nullptr) {
@@ -683,6 +687,49 @@ std::vector<Row> MentorshipRows(const County& m) {
   return rows;
 }
 
+// County c's accounts: a school admin's made, reset and disabled by HR; the teachers' from the
+// roster, one of whom changes their initial password.
+std::vector<Row> AccountRows(const County& c) {
+  const Principal hr = HrP(common::v1::ROLE_COUNTY_HR, c.county_id);
+  const std::string teacher = c.teacher_ids.at(absl::StrCat("N", c.county_id, "-1"));
+  std::vector<Row> rows;
+  rows.push_back(MakeRow<av1::CreateAccountRequest, av1::CreateAccountResponse>(
+      hr, 0,
+      [&c](Ids&, auto& r) {
+        av1::Account* a = r.mutable_account();
+        a->set_username("replay.head");
+        a->set_role(common::v1::ROLE_SCHOOL_ADMIN);
+        a->set_school_id(c.school_ids.begin()->second);
+        a->set_county_id(c.county_id);
+      },
+      [](auto& r) { r.mutable_account()->set_display_name("另一个名字"); }));
+  rows.push_back(
+      MakeRow<av1::CreateAccountsFromRosterRequest, av1::CreateAccountsFromRosterResponse>(
+          hr, 0, [&c](Ids&, auto& r) { r.set_county_id(c.county_id); },
+          [&c](auto& r) { r.set_school_id(c.school_ids.begin()->second); },
+          [teacher](const av1::CreateAccountsFromRosterResponse& resp, Ids& ids) {
+            EXPECT_GT(resp.created(), 0) << resp.DebugString();
+            for (const av1::RosterAccount& row : resp.accounts()) {
+              if (row.teacher_id() == teacher) ids["password:teacher"] = row.initial_password();
+            }
+          }));
+  rows.push_back(MakeRow<av1::ResetPasswordRequest, av1::ResetPasswordResponse>(
+      hr, 0, [](Ids&, auto& r) { r.set_username("replay.head"); },
+      [](auto& r) { r.set_username("replay.other"); }));
+  rows.push_back(MakeRow<av1::DisableAccountRequest, av1::DisableAccountResponse>(
+      hr, 0, [](Ids&, auto& r) { r.set_username("replay.head"); },
+      [](auto& r) { r.set_username("replay.other"); }));
+  rows.push_back(MakeRow<av1::ChangePasswordRequest, av1::ChangePasswordResponse>(
+      TeacherP(teacher), 0,
+      [](Ids& ids, auto& r) {
+        r.set_old_password(ids.at("password:teacher"));
+        r.set_new_password("a teacher's own password");
+      },
+      [](auto& r) { r.set_new_password("another password of theirs"); }));
+  for (Row& row : rows) row.streams = "account";
+  return rows;
+}
+
 TEST_F(ReplayTest, EveryWriteAnswersItsRetriesWithTheFirstAnswer) {
   County c, d, m;
   ImportCounty(platform(), "330791", &c);
@@ -726,7 +773,8 @@ TEST_F(ReplayTest, EveryWriteAnswersItsRetriesWithTheFirstAnswer) {
 
   std::vector<Row> rows =
       ProfileRows(c, d, [&](const std::string& teacher) { return GetTeacher(teacher, hr).etag(); });
-  for (std::vector<Row> more : {TrainingRows(c), RotationRows(d), MentorshipRows(m)}) {
+  for (std::vector<Row> more :
+       {TrainingRows(c), RotationRows(d), MentorshipRows(m), AccountRows(c)}) {
     rows.insert(rows.end(), more.begin(), more.end());
   }
   std::set<std::string> covered;

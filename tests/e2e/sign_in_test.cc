@@ -26,9 +26,10 @@ class SignInTest : public PlatformTest {
   }
 
   HttpReply Send(http::verb verb, const std::string& target, const std::string& token,
-                 const std::string& body = "") {
+                 const std::string& body = "", const std::string& idempotency_key = "") {
     Headers headers;
     if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    if (!idempotency_key.empty()) headers.emplace_back("Idempotency-Key", idempotency_key);
     return client_->Send(verb, target, body, headers);
   }
 
@@ -134,6 +135,58 @@ TEST_F(SignInTest, SignInOverTheGrpcFrontWithoutAToken) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   s = stub->ListAccounts(BearerContext(resp.access_token()).get(), list, &listed);
   EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
+// Account writes over HTTP take Idempotency-Key (or requestId in the body) like every other
+// write: a retry gets the first answer byte for byte, its initial password too, and changes
+// nothing twice; the same key with another request is a 400 naming request_id.
+TEST_F(SignInTest, RetriedAccountWritesOverHttpGetTheFirstAnswer) {
+  const std::string admin = platform().Token(AdminP());
+  const std::string create = R"({"account":{"username":"hr.pujiang","role":"ROLE_COUNTY_HR",)"
+                             R"("region":"330726"}})";
+  const HttpReply first = Send(http::verb::post, "/v1/accounts", admin, create, "create-pujiang");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const HttpReply again = Send(http::verb::post, "/v1/accounts", admin, create, "create-pujiang");
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.body, first.body);
+  const std::string initial = Member(ParseJson(first.body), "initialPassword")->string_value();
+  ASSERT_FALSE(initial.empty());
+  const HttpReply other = Send(http::verb::post, "/v1/accounts", admin,
+                               R"({"account":{"username":"hr.pujiang2","role":"ROLE_COUNTY_HR",)"
+                               R"("region":"330726"}})",
+                               "create-pujiang");
+  EXPECT_EQ(other.status, 400) << other.body;
+  EXPECT_THAT(other.body, HasSubstr("request_id"));
+
+  // A reset, retried with requestId in the body: the same new password, set once.
+  const std::string reset_body = R"({"requestId":"reset-pujiang"})";
+  const HttpReply reset =
+      Send(http::verb::post, "/v1/accounts/hr.pujiang:resetPassword", admin, reset_body);
+  ASSERT_EQ(reset.status, 200) << reset.body;
+  const std::string password = Member(ParseJson(reset.body), "initialPassword")->string_value();
+  EXPECT_NE(password, initial);
+  HttpReply session =
+      Send(http::verb::post, "/v1/sessions", "",
+           absl::StrCat(R"({"username":"hr.pujiang","password":")", password, R"("})"));
+  ASSERT_EQ(session.status, 200) << session.body;
+  const std::string access = Member(ParseJson(session.body), "accessToken")->string_value();
+
+  // The owner changes it, retrying too: both answered OK, the new password holds, and the admin's
+  // retried reset answers as first without resetting it again.
+  const std::string change =
+      absl::StrCat(R"({"oldPassword":")", password, R"(","newPassword":"pujiang's own password"})");
+  for (int i = 0; i < 2; ++i) {
+    const HttpReply changed =
+        Send(http::verb::post, "/v1/accounts/me:changePassword", access, change, "change-1");
+    EXPECT_EQ(changed.status, 200) << changed.body;
+  }
+  const HttpReply reset_again =
+      Send(http::verb::post, "/v1/accounts/hr.pujiang:resetPassword", admin, reset_body);
+  EXPECT_EQ(reset_again.status, 200) << reset_again.body;
+  EXPECT_EQ(reset_again.body, reset.body);
+  session = Send(http::verb::post, "/v1/sessions", "",
+                 R"({"username":"hr.pujiang","password":"pujiang's own password"})");
+  EXPECT_EQ(session.status, 200) << session.body;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 --[[
   disable_account: marks the account disabled (its stored Account replaced by the caller's, with
-  disabled set) and ends every refresh token. Disabling twice changes nothing more.
+  disabled set) and ends every refresh token. Disabling twice changes nothing more. Its answer
+  (the Account stored) is what the idempotency record keeps for retries.
 
   KEYS (K):
     K[1] account:{u}:acct     hash  (see create_account.lua)
