@@ -68,7 +68,7 @@ absl::Status DecodeTeachers(const std::vector<county_delta::Field>& fields, size
   v1::TeacherCopy copy;
   for (size_t i = begin; i < end; ++i) {
     if (!fields[i].bytes.has_value()) continue;
-    const std::string& bytes = *fields[i].bytes;
+    const absl::string_view bytes = *fields[i].bytes;
     if (!copy.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
       return absl::DataLossError("stored teacher unreadable");
     }
