@@ -144,21 +144,47 @@ absl::StatusOr<Placement> PlacementOf(absl::string_view bytes) {
   return p;
 }
 
-// One teacher of a county's new copy: a stored copy to decode, or a teacher of the copy patched.
+// One teacher of a county's new copy: a stored copy to decode, or a teacher of the copy patched;
+// with what orders it, taken while its bytes are at hand (sorting by views into 10,000 scattered
+// replies would miss the cache at every comparison).
 struct Source {
-  absl::string_view school_id;
   absl::string_view teacher_id;
+  uint64_t id_prefix;                // IdPrefix(teacher_id)
+  size_t school;                     // its school's index in Sources::schools
   const county_delta::Field* field;  // null: the base copy's teachers[base_index]
   size_t base_index;
 };
 
+struct Sources {
+  std::vector<Source> teachers;
+  std::vector<absl::string_view> schools;  // the school ids, each once
+};
+
+// The first eight bytes of `id`, big-endian, padded with zeros: two ids whose prefixes differ
+// compare as their prefixes do (bytes compare unsigned, as in std::string).
+uint64_t IdPrefix(absl::string_view id) {
+  uint64_t prefix = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    prefix = (prefix << 8) | (i < id.size() ? static_cast<uint8_t>(id[i]) : 0);
+  }
+  return prefix;
+}
+
 // The teachers of the copy `fields` make of `base` (null: empty): every stored copy read (those of
 // teachers who moved away left out, but still parsed, so an unreadable one is still reported), and
 // the base's teachers no field names.
-absl::StatusOr<std::vector<Source>> SourcesOf(const CountyPeople* base,
-                                              const std::vector<county_delta::Field>& fields) {
-  std::vector<Source> sources;
-  sources.reserve(fields.size() + (base == nullptr ? 0 : base->teachers.size()));
+absl::StatusOr<Sources> SourcesOf(const CountyPeople* base,
+                                  const std::vector<county_delta::Field>& fields) {
+  Sources sources;
+  sources.teachers.reserve(fields.size() + (base == nullptr ? 0 : base->teachers.size()));
+  absl::flat_hash_map<absl::string_view, size_t> school_index;
+  auto add = [&](absl::string_view school_id, absl::string_view teacher_id,
+                 const county_delta::Field* field, size_t base_index) {
+    auto [it, added] = school_index.emplace(school_id, sources.schools.size());
+    if (added) sources.schools.push_back(school_id);
+    sources.teachers.push_back(
+        Source{teacher_id, IdPrefix(teacher_id), it->second, field, base_index});
+  };
   v1::TeacherCopy moved;
   for (const county_delta::Field& f : fields) {
     if (!f.bytes.has_value()) continue;
@@ -169,44 +195,41 @@ absl::StatusOr<std::vector<Source>> SourcesOf(const CountyPeople* base,
       }
       continue;
     }
-    sources.push_back(Source{p.school_id, p.teacher_id, &f, 0});
+    add(p.school_id, p.teacher_id, &f, 0);
   }
   if (base == nullptr) return sources;
   absl::flat_hash_set<absl::string_view> changed;
   for (const county_delta::Field& f : fields) changed.insert(f.id);
   for (size_t i = 0; i < base->teachers.size(); ++i) {
     const TeacherFacts& t = base->teachers[i];
-    if (!changed.contains(t.teacher_id)) {
-      sources.push_back(Source{t.school_id, t.teacher_id, nullptr, i});
-    }
+    if (!changed.contains(t.teacher_id)) add(t.school_id, t.teacher_id, nullptr, i);
   }
   return sources;
 }
 
-// `sources` by school, then id: grouped by school first and each school's few teachers sorted
-// apart (fewer string comparisons than sorting the county whole).
-void SortByPlace(std::vector<Source>& sources) {
-  absl::flat_hash_map<absl::string_view, size_t> group_of;
-  std::vector<absl::string_view> schools;
-  std::vector<std::vector<Source>> groups;
-  for (const Source& s : sources) {
-    auto [it, added] = group_of.emplace(s.school_id, groups.size());
-    if (added) {
-      schools.push_back(s.school_id);
-      groups.emplace_back();
-    }
-    groups[it->second].push_back(s);
+// The teachers by school, then id: the schools (a few hundred) sorted by id, the teachers laid out
+// school by school in that order, and each school's few teachers sorted apart.
+void SortByPlace(Sources& sources) {
+  const size_t schools = sources.schools.size();
+  std::vector<size_t> by_id(schools);
+  std::iota(by_id.begin(), by_id.end(), size_t{0});
+  std::sort(by_id.begin(), by_id.end(),
+            [&](size_t a, size_t b) { return sources.schools[a] < sources.schools[b]; });
+  std::vector<size_t> rank(schools);
+  for (size_t r = 0; r < schools; ++r) rank[by_id[r]] = r;
+  std::vector<size_t> start(schools + 1, 0);  // where each rank's teachers begin
+  for (const Source& s : sources.teachers) ++start[rank[s.school] + 1];
+  std::partial_sum(start.begin(), start.end(), start.begin());
+  std::vector<size_t> next(start.begin(), start.end() - 1);
+  std::vector<Source> placed(sources.teachers.size());
+  for (const Source& s : sources.teachers) placed[next[rank[s.school]]++] = s;
+  const auto id_less = [](const Source& a, const Source& b) {
+    return a.id_prefix != b.id_prefix ? a.id_prefix < b.id_prefix : a.teacher_id < b.teacher_id;
+  };
+  for (size_t r = 0; r < schools; ++r) {
+    std::sort(placed.begin() + start[r], placed.begin() + start[r + 1], id_less);
   }
-  std::vector<size_t> school_order(groups.size());
-  std::iota(school_order.begin(), school_order.end(), size_t{0});
-  std::sort(school_order.begin(), school_order.end(),
-            [&](size_t a, size_t b) { return schools[a] < schools[b]; });
-  sources.clear();
-  for (size_t g : school_order) {
-    std::sort(groups[g].begin(), groups[g].end(),
-              [](const Source& a, const Source& b) { return a.teacher_id < b.teacher_id; });
-    sources.insert(sources.end(), groups[g].begin(), groups[g].end());
-  }
+  sources.teachers = std::move(placed);
 }
 
 // Frees replaced copies off the request path. A county's copy is released when the cache keeps
@@ -267,7 +290,9 @@ absl::Status FillTeachers(const std::vector<Source>& sources, size_t begin, size
     if (s.field == nullptr) {
       people.teachers[i] = base->teachers[s.base_index];
       people.names[i] = base->names[s.base_index];
-      if (relocate) people.teachers[i].school_location = LocationIn(locations, s.school_id);
+      if (relocate) {
+        people.teachers[i].school_location = LocationIn(locations, people.teachers[i].school_id);
+      }
       continue;
     }
     const absl::string_view bytes = *s.field->bytes;
@@ -318,9 +343,9 @@ absl::StatusOr<std::shared_ptr<const CountyPeople>> PatchPeople(
     }
     SHIDANG_ASSIGN_OR_RETURN(all[f.id], Parse<profile::v1::School>(*f.bytes, "school"));
   }
-  SHIDANG_ASSIGN_OR_RETURN(std::vector<Source> sources, SourcesOf(base, teachers));
+  SHIDANG_ASSIGN_OR_RETURN(Sources sources, SourcesOf(base, teachers));
   SortByPlace(sources);
-  return Fill(sources, base, std::move(all), !schools.empty());
+  return Fill(sources.teachers, base, std::move(all), !schools.empty());
 }
 
 // The changed pairings replace theirs; new ones go last, deleted ones go.
