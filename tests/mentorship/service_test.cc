@@ -907,6 +907,37 @@ TEST_F(MentorshipServiceTest, AnUnreadableStoredTeacherFailsTheListingsThoughThe
   }
 }
 
+// The listings walk the county by school, then teacher id in byte order, whatever the ids' lengths
+// and however many leading characters they share, in a copy read whole and in one patched.
+TEST_F(MentorshipServiceTest, ListingsWalkTheCountyBySchoolThenId) {
+  for (const auto& [id, school] :
+       std::vector<std::pair<std::string, std::string>>{{"N20240000012", kOtherSchool},
+                                                        {"N2", kSchool},
+                                                        {"N20240000003", kSchool},
+                                                        {"N10", kOtherSchool},
+                                                        {"N202400001", kSchool},
+                                                        {"N1", kSchool},
+                                                        {"N2024000", kSchool}}) {
+    AddNewTeacher(id, school);
+  }
+  auto listed = [&] {
+    v1::ListUnpairedRequest req;
+    req.set_county_id(kCounty);
+    v1::ListUnpairedResponse resp;
+    grpc::Status s = Call(&v1::MentorshipService::Stub::ListUnpaired, hr_, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<std::string> ids;
+    for (const v1::UnpairedTeacher& t : resp.teachers()) ids.push_back(t.teacher_id());
+    return ids;
+  };
+  EXPECT_THAT(listed(), ::testing::ElementsAre("N1", "N2", "N2024000", "N20240000003", "N202400001",
+                                               "N10", "N20240000012"));
+  AddNewTeacher("N20240000005");  // patched in
+  EXPECT_THAT(listed(),
+              ::testing::ElementsAre("N1", "N2", "N2024000", "N20240000003", "N20240000005",
+                                     "N202400001", "N10", "N20240000012"));
+}
+
 TEST_F(MentorshipServiceTest, UnpairedSuggestionsAndABatchOfThem) {
   AddNewTeacher("N1");
   AddNewTeacher("N2");
