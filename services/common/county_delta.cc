@@ -79,13 +79,14 @@ absl::StatusOr<CountyRead> ReadWhole(redis::Pool& pool, const CountyKeys& keys) 
   SHIDANG_ASSIGN_OR_RETURN(redis::Reply exec, Executed(replies, 1 + keys.hashes.size()));
   CountyRead read;
   read.whole = true;
+  read.replies = exec;
   SHIDANG_ASSIGN_OR_RETURN(read.version, Version(exec[0]));
   for (size_t h = 0; h < keys.hashes.size(); ++h) {
     const redis::Reply all = exec[1 + h];
     std::vector<Field>& fields = read.fields[keys.hashes[h].kind];
     fields.reserve(all.size() / 2);
     for (size_t i = 0; i + 1 < all.size(); i += 2) {
-      fields.push_back(Field{std::string(all[i].str()), std::string(all[i + 1].str())});
+      fields.push_back(Field{std::string(all[i].str()), all[i + 1].str()});
     }
   }
   return read;
@@ -115,6 +116,7 @@ CountyRead Patch(const redis::Reply& exec, int64_t version, const CountyKeys& ke
                  const Changed& changed) {
   CountyRead read;
   read.version = version;
+  read.replies = exec;
   size_t next = 2;
   for (const Hash& h : keys.hashes) {
     std::vector<Field> fields;
@@ -124,7 +126,7 @@ CountyRead Patch(const redis::Reply& exec, int64_t version, const CountyKeys& ke
     if (fields.empty()) continue;
     const redis::Reply values = exec[next++];
     for (size_t i = 0; i < fields.size() && i < values.size(); ++i) {
-      if (!values[i].is_nil()) fields[i].bytes = std::string(values[i].str());
+      if (!values[i].is_nil()) fields[i].bytes = values[i].str();
     }
     read.fields[h.kind] = std::move(fields);
   }

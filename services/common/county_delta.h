@@ -59,10 +59,13 @@ struct CountyKeys {
   std::vector<Hash> hashes;
 };
 
-// One field of a hash as read; no bytes when it was deleted.
+// One field of a hash as read; no bytes when it was deleted. The bytes are a view of the Redis
+// reply the CountyRead holding the field keeps (`replies`), valid as long as a copy of that
+// CountyRead lives: a whole county's megabytes are parsed where hiredis put them instead of being
+// copied into strings first.
 struct Field {
   std::string id;
-  std::optional<std::string> bytes;
+  std::optional<absl::string_view> bytes;
 };
 
 // What a refresh read.
@@ -73,6 +76,8 @@ struct CountyRead {
   // Every field of every hash; otherwise only the changed ones.
   bool whole = false;
   std::map<std::string, std::vector<Field>> fields;  // by kind
+  // The reply the fields' bytes point into (copies share it).
+  redis::Reply replies;
 
   // The fields read of `kind` (none when none were).
   const std::vector<Field>& Of(absl::string_view kind) const;

@@ -33,12 +33,18 @@ std::optional<T> Before(bool has, T value) {
 }  // namespace
 
 TeacherFacts ToTeacherFacts(const v1::TeacherCopy& copy, const Schools& schools) {
+  auto school = schools.find(copy.school_id());
+  return ToTeacherFacts(copy, school == schools.end() ? profile::v1::SCHOOL_LOCATION_UNSPECIFIED
+                                                      : school->second.location());
+}
+
+TeacherFacts ToTeacherFacts(const v1::TeacherCopy& copy,
+                            profile::v1::SchoolLocation school_location) {
   TeacherFacts t;
   t.teacher_id = copy.teacher_id();
   t.county_id = copy.county_id();
   t.school_id = copy.school_id();
-  auto school = schools.find(copy.school_id());
-  if (school != schools.end()) t.school_location = school->second.location();
+  t.school_location = school_location;
   t.subjects.assign(copy.subjects().begin(), copy.subjects().end());
   if (absl::StatusOr<absl::CivilDay> hire = dates::ParseDate(copy.hire_date()); hire.ok()) {
     t.hire_date = *hire;

@@ -20,6 +20,9 @@ using Schools = std::map<std::string, profile::v1::School>;
 
 // The rules' facts of a stored copy, with the location of its school when `schools` has it.
 TeacherFacts ToTeacherFacts(const v1::TeacherCopy& copy, const Schools& schools);
+// The same with its school's location given (a county's copy looks every school up in one map).
+TeacherFacts ToTeacherFacts(const v1::TeacherCopy& copy,
+                            profile::v1::SchoolLocation school_location);
 // The rules' pairing; nullopt for dates that do not parse (never written by this service).
 std::optional<Pairing> ToRulesPairing(const v1::Pairing& pairing);
 std::vector<Pairing> ToRulesPairings(const std::vector<v1::Pairing>& pairings);

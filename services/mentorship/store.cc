@@ -12,6 +12,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "services/common/county_delta.h"
 #include "services/common/events.h"
 #include "services/common/keys.h"
@@ -53,81 +55,181 @@ absl::StatusOr<T> Parse(absl::string_view bytes, absl::string_view what) {
 // Teacher copies decoded per thread (ForEachSlice): below this many, one thread does them all.
 constexpr size_t kTeachersPerSlice = 2000;
 
-// One teacher of a county as its copy holds them: the rules' facts and the name.
-struct Person {
-  TeacherFacts facts;
-  std::string name;
+absl::Status TeacherUnreadable() { return absl::DataLossError("stored teacher unreadable"); }
+
+// What places a stored teacher copy in a county's copy (by school, then id) and whether it is left
+// out (the teacher moved to another county), read off the copy's wire format without decoding it:
+// a copy is decoded once it is known where it goes, straight into its place. The fields are read
+// as protobuf reads them (the last occurrence counts; one of another wire type is unknown). Bytes
+// protobuf would refuse may still be placed: every copy is parsed whole afterwards, which reports
+// them.
+struct Placement {
+  absl::string_view teacher_id;
+  absl::string_view school_id;
+  absl::string_view transferred_to_county_id;
+
+  // Keeps `text` when field `number` is one of the above.
+  void Take(uint64_t number, absl::string_view text) {
+    if (number == v1::TeacherCopy::kTeacherIdFieldNumber) teacher_id = text;
+    if (number == v1::TeacherCopy::kSchoolIdFieldNumber) school_id = text;
+    if (number == v1::TeacherCopy::kTransferredToCountyIdFieldNumber) {
+      transferred_to_county_id = text;
+    }
+  }
 };
 
-// Decodes the teacher copies fields[begin, end) into out[begin, end); kept[i] stays 0 for a
-// field without bytes (deleted) and for a teacher who moved to another county. One message parses
-// every copy of the slice, so each copy's strings reuse the memory of the one before.
-absl::Status DecodeTeachers(const std::vector<county_delta::Field>& fields, size_t begin,
-                            size_t end, const Schools& schools, std::vector<Person>& out,
-                            std::vector<char>& kept) {
-  v1::TeacherCopy copy;
-  for (size_t i = begin; i < end; ++i) {
-    if (!fields[i].bytes.has_value()) continue;
-    const std::string& bytes = *fields[i].bytes;
-    if (!copy.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      return absl::DataLossError("stored teacher unreadable");
+// PlacementOf for copies holding groups (unknown fields of a wire type no copy is written with,
+// which protobuf skips): read with protobuf's own field skipping.
+absl::StatusOr<Placement> PlacementSkippingGroups(absl::string_view bytes) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                            static_cast<int>(bytes.size()));
+  Placement p;
+  for (uint32_t tag = in.ReadTag(); tag != 0; tag = in.ReadTag()) {
+    if (WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      if (!WireFormatLite::SkipField(&in, tag)) return TeacherUnreadable();
+      continue;
     }
-    if (!copy.transferred_to_county_id().empty()) continue;
-    out[i].facts = ToTeacherFacts(copy, schools);
-    out[i].name = copy.name();
-    kept[i] = 1;
+    uint32_t size = 0;
+    if (!in.ReadVarint32(&size)) return TeacherUnreadable();
+    const size_t at = static_cast<size_t>(in.CurrentPosition());
+    if (size > bytes.size() - at || !in.Skip(static_cast<int>(size))) return TeacherUnreadable();
+    p.Take(WireFormatLite::GetTagFieldNumber(tag), bytes.substr(at, size));
   }
-  return absl::OkStatus();
+  return p;
 }
 
-// The teachers of `fields` still in the county, decoded on as many threads as pay (a whole
-// county's 10,000 copies cost more to decode than to read), in no particular order.
-absl::StatusOr<std::vector<Person>> DecodeAll(const std::vector<county_delta::Field>& fields,
-                                              const Schools& schools) {
-  std::vector<Person> decoded(fields.size());
-  std::vector<char> kept(fields.size(), 0);
-  std::vector<absl::Status> status(SliceCount(fields.size(), kTeachersPerSlice));
-  ForEachSlice(fields.size(), kTeachersPerSlice, [&](size_t slice, size_t begin, size_t end) {
-    status[slice] = DecodeTeachers(fields, begin, end, schools, decoded, kept);
-  });
-  for (const absl::Status& s : status) SHIDANG_RETURN_IF_ERROR(s);
-  size_t n = 0;
-  for (size_t i = 0; i < decoded.size(); ++i) {
-    if (!kept[i]) continue;
-    if (n != i) decoded[n] = std::move(decoded[i]);
-    ++n;
+// Reads the varint at bytes[at] into `value`, moving `at` past it; false when the bytes end inside
+// it or it runs over ten bytes.
+bool ReadVarint(absl::string_view bytes, size_t& at, uint64_t& value) {
+  value = 0;
+  for (int shift = 0; shift < 64 && at < bytes.size(); shift += 7) {
+    const auto byte = static_cast<uint8_t>(bytes[at++]);
+    value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (byte < 0x80) return true;
   }
-  decoded.resize(n);
-  return decoded;
+  return false;
 }
 
-// The indexes of `persons` by school, then id: grouped by school first and each school's few
-// teachers sorted apart (fewer string comparisons than sorting the county whole).
-std::vector<size_t> ByPlace(const std::vector<Person>& persons) {
-  absl::flat_hash_map<absl::string_view, size_t> group_of;
-  std::vector<absl::string_view> schools;
-  std::vector<std::vector<size_t>> groups;
-  for (size_t i = 0; i < persons.size(); ++i) {
-    auto [it, added] = group_of.emplace(persons[i].facts.school_id, groups.size());
-    if (added) {
-      schools.push_back(persons[i].facts.school_id);
-      groups.emplace_back();
+// A loop over the wire format rather than protobuf's CodedInputStream: a county's 10,000 copies
+// are scanned on the request path, and this costs a fraction of it.
+absl::StatusOr<Placement> PlacementOf(absl::string_view bytes) {
+  Placement p;
+  size_t at = 0;
+  while (at < bytes.size()) {
+    uint64_t tag = 0;
+    uint64_t value = 0;
+    if (!ReadVarint(bytes, at, tag)) return TeacherUnreadable();
+    switch (tag & 7) {
+      case 0:  // varint
+        if (!ReadVarint(bytes, at, value)) return TeacherUnreadable();
+        break;
+      case 1:  // 64-bit
+      case 5:  // 32-bit
+        value = (tag & 7) == 1 ? 8 : 4;
+        if (value > bytes.size() - at) return TeacherUnreadable();
+        at += value;
+        break;
+      case 2:  // length-delimited
+        if (!ReadVarint(bytes, at, value) || value > bytes.size() - at) {
+          return TeacherUnreadable();
+        }
+        p.Take(tag >> 3, bytes.substr(at, value));
+        at += value;
+        break;
+      default:
+        return PlacementSkippingGroups(bytes);
     }
-    groups[it->second].push_back(i);
   }
-  std::vector<size_t> school_order(groups.size());
-  std::iota(school_order.begin(), school_order.end(), size_t{0});
-  std::sort(school_order.begin(), school_order.end(),
-            [&](size_t a, size_t b) { return schools[a] < schools[b]; });
-  std::vector<size_t> order;
-  order.reserve(persons.size());
-  for (size_t g : school_order) {
-    std::sort(groups[g].begin(), groups[g].end(), [&](size_t a, size_t b) {
-      return persons[a].facts.teacher_id < persons[b].facts.teacher_id;
-    });
-    order.insert(order.end(), groups[g].begin(), groups[g].end());
+  return p;
+}
+
+// One teacher of a county's new copy: a stored copy to decode, or a teacher of the copy patched;
+// with what orders it, taken while its bytes are at hand (sorting by views into 10,000 scattered
+// replies would miss the cache at every comparison).
+struct Source {
+  absl::string_view teacher_id;
+  uint64_t id_prefix;                // IdPrefix(teacher_id)
+  size_t school;                     // its school's index in Sources::schools
+  const county_delta::Field* field;  // null: the base copy's teachers[base_index]
+  size_t base_index;
+};
+
+struct Sources {
+  std::vector<Source> teachers;
+  std::vector<absl::string_view> schools;  // the school ids, each once
+};
+
+// The first eight bytes of `id`, big-endian, padded with zeros: two ids whose prefixes differ
+// compare as their prefixes do (bytes compare unsigned, as in std::string).
+uint64_t IdPrefix(absl::string_view id) {
+  uint64_t prefix = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    prefix = (prefix << 8) | (i < id.size() ? static_cast<uint8_t>(id[i]) : 0);
   }
-  return order;
+  return prefix;
+}
+
+// The teachers of the copy `fields` make of `base` (null: empty): every stored copy read (those of
+// teachers who moved away left out, but still parsed, so an unreadable one is still reported), and
+// the base's teachers no field names.
+absl::StatusOr<Sources> SourcesOf(const CountyPeople* base,
+                                  const std::vector<county_delta::Field>& fields) {
+  Sources sources;
+  sources.teachers.reserve(fields.size() + (base == nullptr ? 0 : base->teachers.size()));
+  absl::flat_hash_map<absl::string_view, size_t> school_index;
+  auto add = [&](absl::string_view school_id, absl::string_view teacher_id,
+                 const county_delta::Field* field, size_t base_index) {
+    auto [it, added] = school_index.emplace(school_id, sources.schools.size());
+    if (added) sources.schools.push_back(school_id);
+    sources.teachers.push_back(
+        Source{teacher_id, IdPrefix(teacher_id), it->second, field, base_index});
+  };
+  v1::TeacherCopy moved;
+  for (const county_delta::Field& f : fields) {
+    if (!f.bytes.has_value()) continue;
+    SHIDANG_ASSIGN_OR_RETURN(Placement p, PlacementOf(*f.bytes));
+    if (!p.transferred_to_county_id.empty()) {
+      if (!moved.ParseFromArray(f.bytes->data(), static_cast<int>(f.bytes->size()))) {
+        return TeacherUnreadable();
+      }
+      continue;
+    }
+    add(p.school_id, p.teacher_id, &f, 0);
+  }
+  if (base == nullptr) return sources;
+  absl::flat_hash_set<absl::string_view> changed;
+  for (const county_delta::Field& f : fields) changed.insert(f.id);
+  for (size_t i = 0; i < base->teachers.size(); ++i) {
+    const TeacherFacts& t = base->teachers[i];
+    if (!changed.contains(t.teacher_id)) add(t.school_id, t.teacher_id, nullptr, i);
+  }
+  return sources;
+}
+
+// The teachers by school, then id: the schools (a few hundred) sorted by id, the teachers laid out
+// school by school in that order, and each school's few teachers sorted apart.
+void SortByPlace(Sources& sources) {
+  const size_t schools = sources.schools.size();
+  std::vector<size_t> by_id(schools);
+  std::iota(by_id.begin(), by_id.end(), size_t{0});
+  std::sort(by_id.begin(), by_id.end(),
+            [&](size_t a, size_t b) { return sources.schools[a] < sources.schools[b]; });
+  std::vector<size_t> rank(schools);
+  for (size_t r = 0; r < schools; ++r) rank[by_id[r]] = r;
+  std::vector<size_t> start(schools + 1, 0);  // where each rank's teachers begin
+  for (const Source& s : sources.teachers) ++start[rank[s.school] + 1];
+  std::partial_sum(start.begin(), start.end(), start.begin());
+  std::vector<size_t> next(start.begin(), start.end() - 1);
+  std::vector<Source> placed(sources.teachers.size());
+  for (const Source& s : sources.teachers) placed[next[rank[s.school]]++] = s;
+  const auto id_less = [](const Source& a, const Source& b) {
+    return a.id_prefix != b.id_prefix ? a.id_prefix < b.id_prefix : a.teacher_id < b.teacher_id;
+  };
+  for (size_t r = 0; r < schools; ++r) {
+    std::sort(placed.begin() + start[r], placed.begin() + start[r + 1], id_less);
+  }
+  sources.teachers = std::move(placed);
 }
 
 // Frees replaced copies off the request path. A county's copy is released when the cache keeps
@@ -167,28 +269,64 @@ class CopyReclaimer {
   std::vector<const CountyPeople*> queue_ ABSL_GUARDED_BY(mu_);
 };
 
-// `persons` and `schools` as a copy: the teachers by school, then id, each moved once, and each
-// one's index.
-std::shared_ptr<const CountyPeople> Assemble(std::vector<Person> persons, Schools schools) {
-  const std::vector<size_t> order = ByPlace(persons);
-  auto people = std::make_unique<CountyPeople>();
-  people->teachers.reserve(persons.size());
-  people->names.reserve(persons.size());
-  people->position.reserve(persons.size());
-  for (size_t i : order) {
-    people->position.emplace(persons[i].facts.teacher_id, people->teachers.size());
-    people->teachers.push_back(std::move(persons[i].facts));
-    people->names.push_back(std::move(persons[i].name));
+// Each school's location, by id.
+using Locations = absl::flat_hash_map<absl::string_view, profile::v1::SchoolLocation>;
+
+profile::v1::SchoolLocation LocationIn(const Locations& locations, absl::string_view school_id) {
+  auto found = locations.find(school_id);
+  return found == locations.end() ? profile::v1::SCHOOL_LOCATION_UNSPECIFIED : found->second;
+}
+
+// Fills teachers and names [begin, end) of `people` from sources[begin, end): a stored copy
+// decoded, or the base's teacher copied (their school's location looked up again when
+// `relocate`: a school changed). One message parses every copy of the slice, so each copy's
+// strings reuse the memory of the one before.
+absl::Status FillTeachers(const std::vector<Source>& sources, size_t begin, size_t end,
+                          const CountyPeople* base, const Locations& locations, bool relocate,
+                          CountyPeople& people) {
+  v1::TeacherCopy copy;
+  for (size_t i = begin; i < end; ++i) {
+    const Source& s = sources[i];
+    if (s.field == nullptr) {
+      people.teachers[i] = base->teachers[s.base_index];
+      people.names[i] = base->names[s.base_index];
+      if (relocate) {
+        people.teachers[i].school_location = LocationIn(locations, people.teachers[i].school_id);
+      }
+      continue;
+    }
+    const absl::string_view bytes = *s.field->bytes;
+    if (!copy.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return TeacherUnreadable();
+    }
+    people.teachers[i] = ToTeacherFacts(copy, LocationIn(locations, copy.school_id()));
+    people.names[i] = copy.name();
   }
+  return absl::OkStatus();
+}
+
+// The copy of `sources` (in place order) and `schools`: each teacher written once, where it goes,
+// on as many threads as pay (a whole county's 10,000 copies cost more to decode than to read).
+absl::StatusOr<std::shared_ptr<const CountyPeople>> Fill(const std::vector<Source>& sources,
+                                                         const CountyPeople* base, Schools schools,
+                                                         bool relocate) {
+  Locations locations;
+  locations.reserve(schools.size());
+  for (const auto& [id, school] : schools) locations.emplace(id, school.location());
+  auto people = std::make_unique<CountyPeople>();
+  const size_t n = sources.size();
+  people->teachers.resize(n);
+  people->names.resize(n);
+  std::vector<absl::Status> status(SliceCount(n, kTeachersPerSlice));
+  ForEachSlice(n, kTeachersPerSlice, [&](size_t slice, size_t begin, size_t end) {
+    status[slice] = FillTeachers(sources, begin, end, base, locations, relocate, *people);
+  });
+  for (const absl::Status& s : status) SHIDANG_RETURN_IF_ERROR(s);
+  people->position.reserve(n);
+  for (size_t i = 0; i < n; ++i) people->position.emplace(sources[i].teacher_id, i);
   people->schools = std::move(schools);
   return std::shared_ptr<const CountyPeople>(
       people.release(), [](const CountyPeople* p) { CopyReclaimer::Get().Free(p); });
-}
-
-profile::v1::SchoolLocation LocationIn(const Schools& schools, const std::string& school_id) {
-  auto found = schools.find(school_id);
-  return found == schools.end() ? profile::v1::SCHOOL_LOCATION_UNSPECIFIED
-                                : found->second.location();
 }
 
 // `base` (null: empty) with `teachers` and `schools` applied: a field without bytes is gone.
@@ -205,20 +343,9 @@ absl::StatusOr<std::shared_ptr<const CountyPeople>> PatchPeople(
     }
     SHIDANG_ASSIGN_OR_RETURN(all[f.id], Parse<profile::v1::School>(*f.bytes, "school"));
   }
-  SHIDANG_ASSIGN_OR_RETURN(std::vector<Person> persons, DecodeAll(teachers, all));
-  if (base != nullptr) {
-    absl::flat_hash_set<absl::string_view> changed;
-    for (const county_delta::Field& f : teachers) changed.insert(f.id);
-    persons.reserve(persons.size() + base->teachers.size());
-    for (size_t i = 0; i < base->teachers.size(); ++i) {
-      if (changed.contains(base->teachers[i].teacher_id)) continue;
-      persons.push_back(Person{base->teachers[i], base->names[i]});
-      if (!schools.empty()) {
-        persons.back().facts.school_location = LocationIn(all, persons.back().facts.school_id);
-      }
-    }
-  }
-  return Assemble(std::move(persons), std::move(all));
+  SHIDANG_ASSIGN_OR_RETURN(Sources sources, SourcesOf(base, teachers));
+  SortByPlace(sources);
+  return Fill(sources.teachers, base, std::move(all), !schools.empty());
 }
 
 // The changed pairings replace theirs; new ones go last, deleted ones go.

@@ -14,7 +14,7 @@ using county_delta::CountyRead;
 using county_delta::Field;
 
 template <typename T>
-absl::StatusOr<T> Parse(const std::string& bytes, absl::string_view what) {
+absl::StatusOr<T> Parse(absl::string_view bytes, absl::string_view what) {
   return county_delta::ParseStored<T>(bytes, what);
 }
 

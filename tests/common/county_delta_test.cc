@@ -29,7 +29,7 @@ absl::StatusOr<std::shared_ptr<const TestCopy>> BuildTestCopy(const CountyRead& 
   for (const auto& [kind, target] : {std::pair{"i", &copy->items}, std::pair{"j", &copy->others}}) {
     for (const Field& f : read.Of(kind)) {
       if (f.bytes.has_value()) {
-        (*target)[f.id] = *f.bytes;
+        (*target)[f.id] = std::string(*f.bytes);
       } else {
         target->erase(f.id);
       }

@@ -877,6 +877,67 @@ TEST_F(MentorshipServiceTest, APatchedCopyAnswersAsACopyReadWhole) {
   EXPECT_EQ(ListingsVia(*fresh), patched);
 }
 
+// A stored teacher copy that does not parse fails the county's listings with DATA_LOSS, garbled
+// or naming a teacher who left the county: the listings leave that teacher out, but a copy is
+// placed by its school and id before it is decoded, and one left out is still read whole. Once it
+// is gone the listings answer as before.
+TEST_F(MentorshipServiceTest, AnUnreadableStoredTeacherFailsTheListingsThoughTheyLeaveItOut) {
+  AddNewTeacher("N1");
+  AddMentor("M1");
+  const std::string before = ListingsVia(*stub_);
+  v1::TeacherCopy left;
+  left.set_teacher_id("X1");
+  left.set_county_id(kCounty);
+  left.set_school_id(kSchool);
+  left.set_transferred_to_county_id("330724");
+  left.set_name("\xe6\x95");  // a character cut short: not UTF-8, which protobuf refuses to parse
+  const std::string teachers = "mentorship:{c:330723}:teachers";
+  for (const std::string& bytes : {std::string("\x0a\xff\xff", 3), left.SerializeAsString()}) {
+    ASSERT_TRUE(redis_.pool().Command({"HSET", teachers, "X1", bytes}).ok());
+    // A write the change log missed: the county is read whole.
+    ASSERT_GE(Count({"INCR", "mentorship:{c:330723}:writes"}), 1);
+    v1::ListUnpairedRequest req;
+    req.set_county_id(kCounty);
+    v1::ListUnpairedResponse resp;
+    grpc::Status s = Call(&v1::MentorshipService::Stub::ListUnpaired, hr_, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::DATA_LOSS) << s.error_message();
+    ASSERT_EQ(Count({"HDEL", teachers, "X1"}), 1);
+    ASSERT_GE(Count({"INCR", "mentorship:{c:330723}:writes"}), 1);
+    EXPECT_EQ(ListingsVia(*stub_), before);
+  }
+}
+
+// The listings walk the county by school, then teacher id in byte order, whatever the ids' lengths
+// and however many leading characters they share, in a copy read whole and in one patched.
+TEST_F(MentorshipServiceTest, ListingsWalkTheCountyBySchoolThenId) {
+  for (const auto& [id, school] :
+       std::vector<std::pair<std::string, std::string>>{{"N20240000012", kOtherSchool},
+                                                        {"N2", kSchool},
+                                                        {"N20240000003", kSchool},
+                                                        {"N10", kOtherSchool},
+                                                        {"N202400001", kSchool},
+                                                        {"N1", kSchool},
+                                                        {"N2024000", kSchool}}) {
+    AddNewTeacher(id, school);
+  }
+  auto listed = [&] {
+    v1::ListUnpairedRequest req;
+    req.set_county_id(kCounty);
+    v1::ListUnpairedResponse resp;
+    grpc::Status s = Call(&v1::MentorshipService::Stub::ListUnpaired, hr_, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<std::string> ids;
+    for (const v1::UnpairedTeacher& t : resp.teachers()) ids.push_back(t.teacher_id());
+    return ids;
+  };
+  EXPECT_THAT(listed(), ::testing::ElementsAre("N1", "N2", "N2024000", "N20240000003", "N202400001",
+                                               "N10", "N20240000012"));
+  AddNewTeacher("N20240000005");  // patched in
+  EXPECT_THAT(listed(),
+              ::testing::ElementsAre("N1", "N2", "N2024000", "N20240000003", "N20240000005",
+                                     "N202400001", "N10", "N20240000012"));
+}
+
 TEST_F(MentorshipServiceTest, UnpairedSuggestionsAndABatchOfThem) {
   AddNewTeacher("N1");
   AddNewTeacher("N2");
