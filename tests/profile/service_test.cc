@@ -775,8 +775,9 @@ TEST_F(ProfileServiceTest, WhatHappenedIsNotDatedAfterToday) {
   EXPECT_EQ(count(), entries + 1);
 }
 
-// A new teacher's initial title and tier become timeline entries of what happened: not after
-// today either, each refused field named with its rule, nothing written.
+// A new teacher's initial title and tier become timeline entries of what happened, and the
+// qualification's registrations happened: none after today, each refused field named with its
+// rule, nothing written.
 TEST_F(ProfileServiceTest, ANewTeachersInitialTitleIsNotDatedAfterToday) {
   std::string school = CountyWithSchool();
   auto before = redis_.pool().Command({"DBSIZE"});
@@ -784,6 +785,8 @@ TEST_F(ProfileServiceTest, ANewTeachersInitialTitleIsNotDatedAfterToday) {
   create.set_initial_title_conferred_on("2025-11-26");
   create.mutable_initial_backbone()->set_tier(common::v1::BACKBONE_TIER_COUNTY);
   create.set_initial_backbone_designated_on("2026-01-01");
+  create.mutable_teacher()->mutable_qualification()->set_first_registered_on("2015-09-01");
+  create.mutable_teacher()->mutable_qualification()->set_last_registered_on("2025-12-01");
   v1::CreateTeacherResponse created;
   grpc::Status s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, create, &created);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
@@ -793,13 +796,16 @@ TEST_F(ProfileServiceTest, ANewTeachersInitialTitleIsNotDatedAfterToday) {
   for (const auto& v : bad->field_violations()) {
     violations.push_back(absl::StrCat(v.field(), " ", v.rule()));
   }
-  EXPECT_THAT(violations, ::testing::ElementsAre("initial_title_conferred_on not_future",
-                                                 "initial_backbone_designated_on not_future"));
+  EXPECT_THAT(violations,
+              ::testing::ElementsAre("teacher.qualification.last_registered_on not_future",
+                                     "initial_title_conferred_on not_future",
+                                     "initial_backbone_designated_on not_future"));
   auto after = redis_.pool().Command({"DBSIZE"});
   EXPECT_EQ(before->integer(), after->integer());
   // On today it is created.
   create.set_initial_title_conferred_on(kToday);
   create.set_initial_backbone_designated_on(kToday);
+  create.mutable_teacher()->mutable_qualification()->set_last_registered_on("2020-09-01");
   s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, create, &created);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(created.teacher().title_conferred_on(), kToday);
