@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -33,15 +35,21 @@ std::string WrapBody(absl::string_view body) {
   return absl::StrCat(common::lua::kMutationPrelude, body, "\n", common::lua::kMutationEpilogue);
 }
 
-absl::Status BodyError(int code, absl::string_view message, absl::string_view field) {
+absl::Status BodyError(int code, absl::string_view message, absl::string_view field,
+                       absl::string_view rule) {
   std::string text(message);
   if (text.empty()) text = "the request was refused";
   if (!field.empty() && !absl::StrContains(text, field)) text = absl::StrCat(field, ": ", text);
-  absl::Status status(static_cast<absl::StatusCode>(code), text);
+  const auto status_code = static_cast<absl::StatusCode>(code);
+  absl::Status status(status_code, text);
   if (!field.empty()) {
     common::v1::BadRequest details;
     common::v1::FieldViolation* violation = details.add_field_violations();
     violation->set_field(std::string(field));
+    // Every violation names a rule; a body that gave none is named by its code
+    // ("already_exists"), so that a client can still tell refusals apart without the text.
+    violation->set_rule(rule.empty() ? absl::AsciiStrToLower(absl::StatusCodeToString(status_code))
+                                     : std::string(rule));
     violation->set_description(std::string(message));
     status.SetPayload(kBadRequestTypeUrl, absl::Cord(details.SerializeAsString()));
   }
@@ -53,7 +61,7 @@ absl::Status ReusedRequestId(absl::string_view request_id) {
                    absl::StrCat("request_id '", request_id,
                                 "' was already used for a different request by the same "
                                 "principal and method; send a new request_id for a new request"),
-                   "request_id");
+                   "request_id", "request_id_reused");
 }
 
 std::string Hex(const unsigned char* bytes, size_t n) {
@@ -196,14 +204,14 @@ absl::StatusOr<MutationResult> Mutation::Decode(const redis::Reply& reply,
     return result;
   }
   if (kind == "mismatch") return ReusedRequestId(request.request_id);
-  if (kind == "err" && reply.size() == 4) {
+  if (kind == "err" && reply.size() == 5) {
     const int64_t code = reply[1].integer();
     if (code <= 0 || code > static_cast<int64_t>(absl::StatusCode::kUnauthenticated)) {
       return absl::InternalError(absl::StrCat(
           "mutation: body returned err = ", code,
           ", not an absl status code (a Code.<NAME> of status_codes.lua): ", reply[2].str()));
     }
-    return BodyError(static_cast<int>(code), reply[2].str(), reply[3].str());
+    return BodyError(static_cast<int>(code), reply[2].str(), reply[3].str(), reply[4].str());
   }
   return absl::InternalError(absl::StrCat("mutation: unexpected script reply '", kind, "'"));
 }

@@ -23,8 +23,9 @@
 //             it,
 //   emit_all  publish every prepared event.
 // It returns {ok = <payload string>} or {err = Code.<NAME>, msg = <text>, field = <request
-// field, optional>}, where Code (services/common/scripts/status_codes.lua, in scope for every
-// body) names absl::StatusCode's numbers as absl::StatusCodeToString does: Code.NOT_FOUND is 5.
+// field, optional>, rule = <the rule refused, snake_case, with a field>}, where Code
+// (services/common/scripts/status_codes.lua, in scope for every body) names absl::StatusCode's
+// numbers as absl::StatusCodeToString does: Code.NOT_FOUND is 5.
 //
 // A service's bodies live in services/<service>/scripts/<what-it-does>.lua, each opening with a
 // header (what it does, K, A, what it returns, its errors by name, an example the cluster test
@@ -63,7 +64,8 @@
 //   const Mutation kAddHours(R"lua(
 //     local add = tonumber(A[1])
 //     if not add or add <= 0 then
-//       return {err = Code.INVALID_ARGUMENT, msg = 'must be > 0', field = 'hours'}
+//       return {err = Code.INVALID_ARGUMENT, msg = 'must be > 0', field = 'hours',
+//               rule = 'positive'}
 //     end
 //     local total = redis.call('HINCRBY', K[1], 'hours', add)
 //     emit(1)
@@ -163,7 +165,8 @@ class Mutation {
   explicit Mutation(absl::string_view lua_body);
 
   // Runs the change. Errors:
-  //   the body's {err = code} -> that code, message msg (prefixed with the field when given);
+  //   the body's {err = code} -> that code, message msg (prefixed with the field when given),
+  //   and with a field a BadRequest violation of it naming the rule (else the code's name);
   //   request_id reused for a different request -> INVALID_ARGUMENT naming request_id;
   //   a Lua runtime error or a malformed body answer -> INTERNAL;
   //   Redis unreachable or busy -> UNAVAILABLE (the caller may retry with the same request_id).

@@ -60,11 +60,18 @@ absl::Status CheckActivityFields(const v1::Activity& a) {
   return absl::OkStatus();
 }
 
+// DOMAIN §4: the end-of-term evaluation grades the mentee, so it is the mentor's to give; a
+// mentee grading themself would fill their own growth file.
+constexpr char kEvaluationIsTheMentors[] =
+    "a TERM_EVALUATION grades the mentee: only the pairing's mentor logs it (the mentee logs "
+    "LESSON_OBSERVED, LESSON_COACHED, PUBLIC_LESSON and GUIDANCE_SESSION)";
+
 // Who logs: the calling teacher (who must be the mentor or mentee), or for a trusted caller the
-// named by_teacher_id (mentor or mentee).
+// named by_teacher_id (mentor or mentee); a TERM_EVALUATION only the mentor.
 absl::StatusOr<std::string> LoggedBy(const Principal& p, const v1::Pairing& pairing,
                                      const v1::Activity& a) {
   const std::string what = absl::StrCat("log activities of pairing ", pairing.pairing_id());
+  const bool evaluation = a.kind() == v1::ACTIVITY_KIND_TERM_EVALUATION;
   std::string by = a.by_teacher_id();
   if (p.role() == common::v1::ROLE_TEACHER) {
     if (p.subject() != pairing.mentee_id() && p.subject() != pairing.mentor_id()) {
@@ -74,6 +81,15 @@ absl::StatusOr<std::string> LoggedBy(const Principal& p, const v1::Pairing& pair
       return InvalidField("activity.by_teacher_id", "self",
                           "a teacher logs their own activities; leave it empty or name yourself");
     }
+    if (evaluation && p.subject() != pairing.mentor_id()) {
+      absl::Status denied =
+          Denied(p, absl::StrCat("log a term evaluation of pairing ", pairing.pairing_id(), " (",
+                                 kEvaluationIsTheMentors, ")"));
+      AddFieldViolation(
+          &denied, "activity.kind", "evaluator_is_mentor",
+          absl::StrCat("TERM_EVALUATION is logged by the mentor ", pairing.mentor_id()));
+      return denied;
+    }
     return p.subject();
   }
   if (!scope::IsTrusted(p.role())) return Denied(p, what);
@@ -81,6 +97,11 @@ absl::StatusOr<std::string> LoggedBy(const Principal& p, const v1::Pairing& pair
     return InvalidField("activity.by_teacher_id", "pairing_member",
                         absl::StrCat("must be the mentor ", pairing.mentor_id(), " or the mentee ",
                                      pairing.mentee_id()));
+  }
+  if (evaluation && by != pairing.mentor_id()) {
+    return InvalidField(
+        "activity.by_teacher_id", "evaluator",
+        absl::StrCat("must be the mentor ", pairing.mentor_id(), ": ", kEvaluationIsTheMentors));
   }
   return by;
 }

@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -386,23 +385,6 @@ absl::StatusOr<std::shared_ptr<const CountyData>> BuildCountyData(
   return std::shared_ptr<const CountyData>(std::move(data));
 }
 
-// The script names the refused field; the rule it broke follows from which check it was, so the
-// violation carries the RefusalReason's short name (what CreatePairings' rows report).
-absl::Status WithRefusalRule(absl::Status status) {
-  if (!absl::IsFailedPrecondition(status)) return status;
-  absl::optional<absl::Cord> payload = status.GetPayload(kBadRequestTypeUrl);
-  if (!payload.has_value()) return status;
-  common::v1::BadRequest details;
-  if (!details.ParseFromString(std::string(*payload)) || details.field_violations_size() != 1) {
-    return status;
-  }
-  common::v1::FieldViolation* v = details.mutable_field_violations(0);
-  if (v->field() == "mentor_id") v->set_rule("CAPACITY");
-  if (v->field() == "role") v->set_rule("ROLE_TAKEN");
-  status.SetPayload(kBadRequestTypeUrl, absl::Cord(details.SerializeAsString()));
-  return status;
-}
-
 }  // namespace
 
 std::optional<size_t> CountyPeople::Find(absl::string_view teacher_id) const {
@@ -588,7 +570,9 @@ absl::StatusOr<v1::Pairing> MentorshipStore::CreatePairing(NewPairing create,
             county_delta::FirstCounterValue(),
             absl::StrCat(county_delta::kLogBound)};
   absl::StatusOr<MutationResult> result = Run(CreatePairingScript(), county, std::move(m), write);
-  if (!result.ok()) return WithRefusalRule(result.status());
+  // The script names the refused field and the RefusalReason's short name as its rule (what
+  // CreatePairings' rows report).
+  if (!result.ok()) return result.status();
   return Parse<v1::Pairing>(result->payload, "pairing");
 }
 

@@ -98,6 +98,17 @@ class RowReader {
     }
     return text;
   }
+  // A date of something that happened (a title conferred): not after `today`.
+  std::string PastDate(absl::string_view key, bool required, absl::CivilDay today) {
+    std::string text = Date(key, required);
+    if (!text.empty() && text > dates::FormatDate(today)) {
+      Problem(
+          key, "not_future",
+          absl::StrCat(text, " is after today; on or before today, ", dates::FormatDate(today)));
+      return "";
+    }
+    return text;
+  }
   // Names the column as the file named it (ColumnAsNamed).
   void Problem(absl::string_view key, absl::string_view rule, absl::string_view description) {
     out_->push_back(RowProblem(row_.number, ColumnAsNamed(map_, key), rule, description));
@@ -140,9 +151,9 @@ RosterTeacher ReadTeacherRow(const HeaderMap& map, const CsvRow& row, absl::Civi
   teacher.set_post_status(r.Enum<v1::PostStatus>(roster::kPostStatus, true));
   teacher.set_education(r.Enum<v1::Education>(roster::kEducation, false));
   t.title = r.Enum<common::v1::ProfessionalTitle>(roster::kTitle, false);
-  t.title_conferred_on = r.Date(roster::kTitleConferredOn, t.title != 0);
+  t.title_conferred_on = r.PastDate(roster::kTitleConferredOn, t.title != 0, today);
   t.backbone_tier = r.Enum<common::v1::BackboneTier>(roster::kBackboneTier, false);
-  t.backbone_designated_on = r.Date(roster::kBackboneDesignatedOn, t.backbone_tier != 0);
+  t.backbone_designated_on = r.PastDate(roster::kBackboneDesignatedOn, t.backbone_tier != 0, today);
   teacher.set_phone(r.Text(roster::kPhone));
   teacher.set_email(r.Text(roster::kEmail));
   // The checks CreateTeacher makes, for the cells that parsed (a cell already reported is not

@@ -21,8 +21,9 @@ using common::v1::EthicsSeverity;
 using common::v1::Sex;
 using v1::TimelineEntry;
 
-absl::Status Invalid(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+// INVALID_ARGUMENT naming `field` and the rule it breaks, in the message and the details.
+absl::Status Invalid(absl::string_view field, absl::string_view rule, absl::string_view what) {
+  return InvalidField(field, rule, what);
 }
 
 absl::Status PolicyUnset(absl::string_view field, absl::string_view what) {
@@ -178,20 +179,26 @@ absl::Status ValidateIdCard(absl::string_view number, absl::string_view field,
     case IdCardRule::kOk:
       return absl::OkStatus();
     case IdCardRule::kLength:
-      return Invalid(field, absl::StrCat("has ", number.size(),
-                                         " characters; an ID-card number has 18 (GB 11643)"));
+      return Invalid(
+          field, IdCardRuleName(IdCardRule::kLength),
+          absl::StrCat("has ", number.size(), " characters; an ID-card number has 18 (GB 11643)"));
     case IdCardRule::kCharacters:
-      return Invalid(field, "must be 17 digits followed by a digit or X");
+      return Invalid(field, IdCardRuleName(IdCardRule::kCharacters),
+                     "must be 17 digits followed by a digit or X");
     case IdCardRule::kBirthDate:
-      return Invalid(field, "characters 7-14 must be a real birth date YYYYMMDD");
+      return Invalid(field, IdCardRuleName(IdCardRule::kBirthDate),
+                     "characters 7-14 must be a real birth date YYYYMMDD");
     case IdCardRule::kCheckDigit:
-      return Invalid(field, "the check digit (18th character) is wrong (GB 11643)");
+      return Invalid(field, IdCardRuleName(IdCardRule::kCheckDigit),
+                     "the check digit (18th character) is wrong (GB 11643)");
     case IdCardRule::kBirthDateMismatch:
-      return Invalid(field, "the birth date in the number differs from birth_date");
+      return Invalid(field, IdCardRuleName(IdCardRule::kBirthDateMismatch),
+                     "the birth date in the number differs from birth_date");
     case IdCardRule::kSexMismatch:
-      return Invalid(field, "the 17th digit (odd for men, even for women) differs from sex");
+      return Invalid(field, IdCardRuleName(IdCardRule::kSexMismatch),
+                     "the 17th digit (odd for men, even for women) differs from sex");
   }
-  return Invalid(field, "is not a valid ID-card number");
+  return Invalid(field, "id_card", "is not a valid ID-card number");
 }
 
 std::string NormalizeIdCardNumber(absl::string_view number) {
@@ -270,7 +277,7 @@ absl::StatusOr<int> VetoMonths(EthicsSeverity severity, const common::v1::Ethics
       if (policy.has_dismissal_months()) months = policy.dismissal_months();
       break;
     default:
-      return Invalid("severity",
+      return Invalid("severity", "enum",
                      "must be ETHICS_SEVERITY_WARNING, _DEMERIT, _DEMOTION or _DISMISSAL");
   }
   if (!months) return PolicyUnset(field, "not set");
@@ -548,23 +555,39 @@ K::DetailCase DetailOfKind(v1::TimelineEntryKind kind) {
 // The output-only fields empty, the kind known, the date real, a reason with every supersession.
 absl::Status CheckEntryHead(const TimelineEntry& entry) {
   if (!entry.entry_id().empty())
-    return Invalid("entry.entry_id", "is made by the platform; leave it empty");
+    return Invalid("entry.entry_id", "output_only", "is made by the platform; leave it empty");
   if (entry.recorded_at_ms() != 0 || entry.sequence() != 0 || !entry.actor().empty() ||
       !entry.superseded_by_entry_id().empty()) {
-    return Invalid("entry",
+    return Invalid("entry", "output_only",
                    "recorded_at_ms, sequence, actor and superseded_by_entry_id are output only");
   }
   if (entry.kind() == v1::TIMELINE_ENTRY_KIND_UNSPECIFIED ||
       !v1::TimelineEntryKind_IsValid(entry.kind())) {
-    return Invalid("entry.kind", "must be one of the TIMELINE_ENTRY_KIND_* values");
+    return Invalid("entry.kind", "enum", "must be one of the TIMELINE_ENTRY_KIND_* values");
   }
   absl::Status date = dates::ParseDate(entry.occurred_on(), "entry.occurred_on").status();
   if (!date.ok()) return date;
   if (!entry.supersedes_entry_id().empty() && entry.correction_reason().empty()) {
-    return Invalid("entry.correction_reason", "required when supersedes_entry_id is set");
+    return Invalid("entry.correction_reason", "required",
+                   "required when supersedes_entry_id is set");
   }
   if (entry.kind() == v1::TIMELINE_ENTRY_KIND_CORRECTION && entry.supersedes_entry_id().empty()) {
-    return Invalid("entry.supersedes_entry_id", "required for a CORRECTION");
+    return Invalid("entry.supersedes_entry_id", "required", "required for a CORRECTION");
+  }
+  return absl::OkStatus();
+}
+
+// A designation detail's kind, name and level.
+absl::Status CheckDesignation(const v1::Designation& d) {
+  if (d.kind() == v1::DESIGNATION_KIND_UNSPECIFIED || !v1::DesignationKind_IsValid(d.kind())) {
+    return Invalid("entry.designation.kind", "enum",
+                   "must be one of the DESIGNATION_KIND_* values");
+  }
+  if (d.kind() == v1::DESIGNATION_KIND_OTHER && d.name().empty()) {
+    return Invalid("entry.designation.name", "required", "required for DESIGNATION_KIND_OTHER");
+  }
+  if (!v1::AwardLevel_IsValid(d.level())) {
+    return Invalid("entry.designation.level", "enum", "must be one of the AWARD_LEVEL_* values");
   }
   return absl::OkStatus();
 }
@@ -575,73 +598,62 @@ absl::Status CheckEntryDetail(const TimelineEntry& entry) {
     case K::kTitleConferred:
       if (entry.title_conferred().title() == common::v1::PROFESSIONAL_TITLE_UNSPECIFIED ||
           !common::v1::ProfessionalTitle_IsValid(entry.title_conferred().title())) {
-        return Invalid("entry.title_conferred.title",
+        return Invalid("entry.title_conferred.title", "enum",
                        "must be one of PROFESSIONAL_TITLE_THIRD_GRADE .. _FULL_SENIOR");
       }
       break;
     case K::kBackboneDesignated:
       if (!common::v1::BackboneTier_IsValid(entry.backbone_designated().tier())) {
-        return Invalid("entry.backbone_designated.tier",
+        return Invalid("entry.backbone_designated.tier", "enum",
                        "must be BACKBONE_TIER_COUNTY, _CITY, _PROVINCE (or UNSPECIFIED: lapsed)");
       }
       break;
-    case K::kDesignation: {
-      const v1::Designation& d = entry.designation();
-      if (d.kind() == v1::DESIGNATION_KIND_UNSPECIFIED || !v1::DesignationKind_IsValid(d.kind())) {
-        return Invalid("entry.designation.kind", "must be one of the DESIGNATION_KIND_* values");
-      }
-      if (d.kind() == v1::DESIGNATION_KIND_OTHER && d.name().empty()) {
-        return Invalid("entry.designation.name", "required for DESIGNATION_KIND_OTHER");
-      }
-      if (!v1::AwardLevel_IsValid(d.level())) {
-        return Invalid("entry.designation.level", "must be one of the AWARD_LEVEL_* values");
-      }
-      break;
-    }
+    case K::kDesignation:
+      return CheckDesignation(entry.designation());
     case K::kHonour:
       if (entry.honour().name().empty()) {
-        return Invalid("entry.honour.name", "required (e.g. 市优秀教师)");
+        return Invalid("entry.honour.name", "required", "required (e.g. 市优秀教师)");
       }
       if (!v1::AwardLevel_IsValid(entry.honour().level())) {
-        return Invalid("entry.honour.level", "must be one of the AWARD_LEVEL_* values");
+        return Invalid("entry.honour.level", "enum", "must be one of the AWARD_LEVEL_* values");
       }
       break;
     case K::kAppraisal:
       if (entry.appraisal().year() < 1950 || entry.appraisal().year() > 2199) {
-        return Invalid("entry.appraisal.year", "must be a year between 1950 and 2199");
+        return Invalid("entry.appraisal.year", "range", "must be a year between 1950 and 2199");
       }
       if (entry.appraisal().result() == v1::APPRAISAL_RESULT_UNSPECIFIED ||
           !v1::AppraisalResult_IsValid(entry.appraisal().result())) {
-        return Invalid("entry.appraisal.result",
+        return Invalid("entry.appraisal.result", "enum",
                        "must be EXCELLENT, QUALIFIED, BASICALLY_QUALIFIED or UNQUALIFIED");
       }
       break;
     case K::kEthicsFinding:
       if (!common::v1::EthicsSeverity_IsValid(entry.ethics_finding().severity())) {
-        return Invalid("entry.ethics_finding.severity",
+        return Invalid("entry.ethics_finding.severity", "enum",
                        "must be one of the ETHICS_SEVERITY_* values");
       }
       break;
     case K::kPostStatusChanged:
       if (entry.post_status_changed().to_status() == v1::POST_STATUS_UNSPECIFIED ||
           !v1::PostStatus_IsValid(entry.post_status_changed().to_status())) {
-        return Invalid("entry.post_status_changed.to_status",
+        return Invalid("entry.post_status_changed.to_status", "enum",
                        "must be one of the POST_STATUS_* values");
       }
       break;
     case K::kSchoolChange:
       if (entry.school_change().to_school_id().empty()) {
-        return Invalid("entry.school_change.to_school_id", "required");
+        return Invalid("entry.school_change.to_school_id", "required", "required");
       }
       break;
     case K::kTransfer:
       if (entry.transfer().to_county_id().empty() || entry.transfer().to_school_id().empty()) {
-        return Invalid("entry.transfer", "to_county_id and to_school_id are required");
+        return Invalid("entry.transfer", "required", "to_county_id and to_school_id are required");
       }
       break;
     case K::kExternal:
       if (entry.external().type().empty() || entry.external().source().empty()) {
-        return Invalid("entry.external", "type and source are required");
+        return Invalid("entry.external", "required", "type and source are required");
       }
       break;
     default:
@@ -656,9 +668,10 @@ absl::Status ValidateNewTimelineEntry(const TimelineEntry& entry) {
   if (absl::Status head = CheckEntryHead(entry); !head.ok()) return head;
   const K::DetailCase want = DetailOfKind(entry.kind());
   if (entry.detail_case() != want) {
-    if (want == K::DETAIL_NOT_SET) return Invalid("entry", "a CORRECTION carries no detail");
+    if (want == K::DETAIL_NOT_SET)
+      return Invalid("entry", "detail_mismatch", "a CORRECTION carries no detail");
     const auto* field = K::descriptor()->FindFieldByNumber(static_cast<int>(want));
-    return Invalid(absl::StrCat("entry.", field->name()),
+    return Invalid(absl::StrCat("entry.", field->name()), "detail_mismatch",
                    absl::StrCat("required for ", v1::TimelineEntryKind_Name(entry.kind()),
                                 " (and no other detail)"));
   }
@@ -743,7 +756,7 @@ absl::StatusOr<v1::RuralOrWeakService> RuralOrWeakServiceOf(
     if (!s.to_date().empty()) {
       absl::StatusOr<absl::CivilDay> parsed = dates::ParseDate(s.to_date(), at + ".to_date");
       if (!parsed.ok()) return parsed.status();
-      if (*parsed < *from) return Invalid(at + ".to_date", "must not be before from_date");
+      if (*parsed < *from) return Invalid(at + ".to_date", "order", "must not be before from_date");
       to = *parsed;
     }
     if (!IsRuralOrWeak(s) || *from > as_of) continue;
@@ -817,27 +830,29 @@ absl::Status ValidateTeacherUpdateMask(const google::protobuf::FieldMask& mask) 
   static const std::set<std::string, std::less<>> kReadOnly = {"teacher_id", "id_card_masked",
                                                                "etag"};
   if (mask.paths().empty()) {
-    return Invalid("update_mask", "must name at least one field to change");
+    return Invalid("update_mask", "required", "must name at least one field to change");
   }
   for (const std::string& path : mask.paths()) {
     const absl::string_view top = absl::string_view(path).substr(0, path.find('.'));
     if (kDerived.count(top) > 0) {
-      return Invalid("update_mask", absl::StrCat("'", path,
-                                                 "' is derived from the timeline; add a timeline "
-                                                 "entry (AddTimelineEntry) instead"));
+      return Invalid("update_mask", "derived",
+                     absl::StrCat("'", path,
+                                  "' is derived from the timeline; add a timeline "
+                                  "entry (AddTimelineEntry) instead"));
     }
     if (kMoved.count(top) > 0) {
-      return Invalid("update_mask", absl::StrCat("'", path,
-                                                 "' changes only through MoveTeacher or "
-                                                 "TransferTeacher"));
+      return Invalid("update_mask", "moved",
+                     absl::StrCat("'", path,
+                                  "' changes only through MoveTeacher or "
+                                  "TransferTeacher"));
     }
     if (top == "post_status") {
-      return Invalid("update_mask",
+      return Invalid("update_mask", "own_method",
                      "'post_status' changes only through a POST_STATUS_CHANGED "
                      "timeline entry");
     }
     if (kReadOnly.count(top) > 0) {
-      return Invalid("update_mask", absl::StrCat("'", path, "' is read-only"));
+      return Invalid("update_mask", "read_only", absl::StrCat("'", path, "' is read-only"));
     }
     bool known = kUpdatable.count(top) > 0;
     // Only the qualification certificate has sub-fields worth naming one by one.
@@ -847,8 +862,9 @@ absl::Status ValidateTeacherUpdateMask(const google::protobuf::FieldMask& mask) 
                   std::string(absl::string_view(path).substr(top.size() + 1))) != nullptr;
     }
     if (!known) {
-      return Invalid("update_mask", absl::StrCat("unknown field '", path,
-                                                 "'; allowed: ", absl::StrJoin(kUpdatable, ", ")));
+      return Invalid(
+          "update_mask", "unknown_field",
+          absl::StrCat("unknown field '", path, "'; allowed: ", absl::StrJoin(kUpdatable, ", ")));
     }
   }
   return absl::OkStatus();
@@ -884,6 +900,37 @@ std::string VetoedGrant(const TimelineEntry& entry, const DerivedValues& on_its_
 }
 
 }  // namespace
+
+absl::Status CheckEntryHappened(const TimelineEntry& entry, absl::CivilDay today) {
+  switch (entry.kind()) {
+    case v1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED:
+    case v1::TIMELINE_ENTRY_KIND_BACKBONE_DESIGNATED:
+    case v1::TIMELINE_ENTRY_KIND_DESIGNATION:
+    case v1::TIMELINE_ENTRY_KIND_HONOUR:
+    case v1::TIMELINE_ENTRY_KIND_APPRAISAL:
+    case v1::TIMELINE_ENTRY_KIND_ETHICS_FINDING:
+      break;
+    default:
+      return absl::OkStatus();
+  }
+  SHIDANG_ASSIGN_OR_RETURN(absl::CivilDay occurred,
+                           dates::ParseDate(entry.occurred_on(), "entry.occurred_on"));
+  if (occurred > today) {
+    return InvalidField("entry.occurred_on", "not_future",
+                        absl::StrCat(entry.occurred_on(), " is after today; a ",
+                                     v1::TimelineEntryKind_Name(entry.kind()),
+                                     " entry records what happened: on or before today, ",
+                                     dates::FormatDate(today)));
+  }
+  if (entry.kind() == v1::TIMELINE_ENTRY_KIND_APPRAISAL &&
+      entry.appraisal().year() > today.year()) {
+    return InvalidField(
+        "entry.appraisal.year", "not_future",
+        absl::StrCat(entry.appraisal().year(),
+                     " has not begun; an appraisal is of a year up to this one, ", today.year()));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status CheckEthicsVeto(const TimelineEntry& entry, const std::vector<TimelineEntry>& timeline,
                              const common::v1::EthicsPolicy& ethics) {

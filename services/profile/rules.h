@@ -163,6 +163,13 @@ std::vector<v1::SchoolStint> SchoolHistoryFromTimeline(
 // naming the field ("entry.occurred_on") and what is allowed.
 absl::Status ValidateNewTimelineEntry(const v1::TimelineEntry& entry);
 
+// Titles conferred, backbone and other designations, honours, annual appraisals and ethics
+// findings are facts: they happened, so none is dated after `today` (nor is an appraisal of a
+// year after today's). INVALID_ARGUMENT with field "entry.occurred_on" (or
+// "entry.appraisal.year"), rule "not_future" and today's date; any other kind is OK (a post
+// status change may be recorded ahead).
+absl::Status CheckEntryHappened(const v1::TimelineEntry& entry, absl::CivilDay today);
+
 // DOMAIN §1: an active ethics veto disqualifies the teacher from excellence ratings, promotion,
 // title review and designation. FAILED_PRECONDITION (field "entry.occurred_on", rule
 // "ethics_veto", naming the veto and its last day) when `entry`, to be added to `timeline`, is

@@ -1,5 +1,8 @@
 #include "services/profile/teacher_input.h"
 
+#include <optional>
+#include <utility>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -131,6 +134,30 @@ void CheckPeriods(const v1::Teacher& t, Problems& problems) {
   }
 }
 
+// The qualification certificate's registrations happened: real dates, not after today, the
+// latest not before the first.
+void CheckQualification(const v1::Teacher& t, absl::CivilDay today, Problems& problems) {
+  std::optional<absl::CivilDay> first;
+  for (const auto& [field, text] :
+       {std::pair<const char*, const std::string&>{"qualification.first_registered_on",
+                                                   t.qualification().first_registered_on()},
+        std::pair<const char*, const std::string&>{"qualification.last_registered_on",
+                                                   t.qualification().last_registered_on()}}) {
+    if (text.empty()) continue;
+    absl::StatusOr<absl::CivilDay> day = dates::ParseDate(text);
+    if (!day.ok()) {
+      problems.Add(field, "date_format", "must be a date YYYY-MM-DD");
+    } else if (*day > today) {
+      problems.Add(field, "not_future",
+                   absl::StrCat("must not be after today (", dates::FormatDate(today), ")"));
+    } else if (first.has_value() && *day < *first) {
+      problems.Add(field, "order", "must not be before first_registered_on");
+    } else if (!first.has_value()) {
+      first = *day;
+    }
+  }
+}
+
 // Output-only and derived fields must be empty.
 void CheckDerivedEmpty(const v1::Teacher& t, Problems& problems) {
   if (!t.id_card_masked().empty() || t.title() != 0 || !t.title_conferred_on().empty() ||
@@ -152,6 +179,7 @@ std::vector<InputProblem> CheckTeacherInput(const v1::Teacher& t, absl::CivilDay
   CheckIdCardNumber(t, problems);
   CheckPostAndContact(t, problems);
   CheckPeriods(t, problems);
+  CheckQualification(t, today, problems);
   CheckDerivedEmpty(t, problems);
   return problems.Take();
 }

@@ -29,6 +29,22 @@ namespace {
 
 using google::protobuf::util::FieldMaskUtil;
 
+// The day an initial title or tier was conferred, when `given`: a date, and not after today (it
+// becomes a timeline entry of what happened).
+void CheckInitialDay(bool given, const std::string& day, absl::string_view field,
+                     absl::string_view with, absl::CivilDay today, absl::Status* bad) {
+  if (!given) return;
+  absl::StatusOr<absl::CivilDay> parsed = dates::ParseDate(day);
+  if (!parsed.ok()) {
+    AddFieldViolation(bad, field, "date_format",
+                      absl::StrCat("required with ", with, ": a date YYYY-MM-DD"));
+  } else if (*parsed > today) {
+    AddFieldViolation(
+        bad, field, "not_future",
+        absl::StrCat(day, " is after today; on or before today, ", dates::FormatDate(today)));
+  }
+}
+
 // Every problem with a new teacher's fields, and the dates its initial title and tier need.
 absl::Status CheckNewTeacher(const v1::CreateTeacherRequest& req, absl::CivilDay today) {
   const v1::Teacher& teacher = req.teacher();
@@ -40,16 +56,10 @@ absl::Status CheckNewTeacher(const v1::CreateTeacherRequest& req, absl::CivilDay
                         "is made by the platform: leave it empty");
   }
   absl::Status bad = ProblemsToStatus(CheckTeacherInput(teacher, today), "teacher.");
-  if (req.initial_title().title() != 0 &&
-      !dates::ParseDate(req.initial_title_conferred_on()).ok()) {
-    AddFieldViolation(&bad, "initial_title_conferred_on", "date_format",
-                      "required with initial_title: a date YYYY-MM-DD");
-  }
-  if (req.initial_backbone().tier() != 0 &&
-      !dates::ParseDate(req.initial_backbone_designated_on()).ok()) {
-    AddFieldViolation(&bad, "initial_backbone_designated_on", "date_format",
-                      "required with initial_backbone: a date YYYY-MM-DD");
-  }
+  CheckInitialDay(req.initial_title().title() != 0, req.initial_title_conferred_on(),
+                  "initial_title_conferred_on", "initial_title", today, &bad);
+  CheckInitialDay(req.initial_backbone().tier() != 0, req.initial_backbone_designated_on(),
+                  "initial_backbone_designated_on", "initial_backbone", today, &bad);
   return bad;
 }
 

@@ -60,6 +60,7 @@ absl::Status Timeline::AddTimelineEntry(const CallContext& call,
                                         const v1::AddTimelineEntryRequest& req,
                                         v1::AddTimelineEntryResponse* resp) {
   SHIDANG_RETURN_IF_ERROR(ValidateNewTimelineEntry(req.entry()));
+  SHIDANG_RETURN_IF_ERROR(CheckEntryHappened(req.entry(), deps_.clock.Today()));
   const v1::TimelineEntryKind kind = req.entry().kind();
   if (HasItsOwnWriter(kind)) {
     return InvalidField("entry.kind", "kind_not_allowed",

@@ -522,6 +522,14 @@ absl::Status StartRotation(Deps& deps, const CallContext& call, const v1::StartR
   c.apply = [&](const StoredRotation& read, const std::string&, v1::Rotation* r, std::string* type,
                 std::string* on, std::string* summary) {
     day = started ? dates::FormatDate(*started) : read.rotation.start_date();
+    // A start is a fact: the teacher is at the receiving school from that day (and moved there
+    // in the profile service), so the day cannot lie ahead, given or planned.
+    if (day > Today(deps)) {
+      return InvalidField(
+          "started_on", "not_future",
+          absl::StrCat(started ? "" : "empty means the planned start date; ", day,
+                       " is after today; must be on or before today, ", Today(deps)));
+    }
     r->set_state(v1::ROTATION_STATE_STARTED);
     r->set_started_on(day);
     *type = "rotation.started";
@@ -556,6 +564,13 @@ absl::Status CompleteRotation(Deps& deps, const CallContext& call,
                               v1::CompleteRotationResponse* resp) {
   SHIDANG_ASSIGN_OR_RETURN(absl::CivilDay done,
                            DayOrToday(deps.clock, req.completed_on(), "completed_on"));
+  // A completion is a fact: it happened, so its day cannot lie ahead (the report would count a
+  // rotation complete that may yet be cancelled).
+  if (done > deps.clock.Today()) {
+    return InvalidField("completed_on", "not_future",
+                        absl::StrCat(dates::FormatDate(done),
+                                     " is after today; must be on or before today, ", Today(deps)));
+  }
   ScriptChange c = ChangeOf("CompleteRotation", req, "complete");
   c.from = {v1::ROTATION_STATE_STARTED};
   c.target = v1::ROTATION_STATE_COMPLETED;

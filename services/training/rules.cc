@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/common/policy_resolver.h"
+#include "services/common/violations.h"
 
 namespace shidang::training {
 namespace {
@@ -49,8 +50,9 @@ Fraction Reduce(Int128 num, Int128 den) {
 
 Fraction Min(Fraction a, Fraction b) { return Compare(a, b) <= 0 ? a : b; }
 
-absl::Status Invalid(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+// INVALID_ARGUMENT naming `field` and the rule it breaks, in the message and the details.
+absl::Status Invalid(absl::string_view field, absl::string_view rule, absl::string_view what) {
+  return InvalidField(field, rule, what);
 }
 
 std::string Field(absl::string_view prefix, absl::string_view name) {
@@ -78,25 +80,27 @@ absl::Status ValidateHourRules(const common::v1::HourRuleList& list, absl::strin
   for (int i = 0; i < list.rules_size(); ++i) {
     const common::v1::HourRule& rule = list.rules(i);
     const std::string at = absl::StrCat(field, ".rules[", i, "]");
-    if (rule.name().empty()) return Invalid(Field(at, "name"), "required, a name for reports");
+    if (rule.name().empty())
+      return Invalid(Field(at, "name"), "required", "required, a name for reports");
     if (!names.insert(rule.name()).second) {
-      return Invalid(Field(at, "name"), absl::StrCat("'", rule.name(), "' is used twice"));
+      return Invalid(Field(at, "name"), "duplicate",
+                     absl::StrCat("'", rule.name(), "' is used twice"));
     }
     for (int j = 0; j < rule.levels_size(); ++j) {
       if (!ValidLevel(rule.levels(j))) {
-        return Invalid(absl::StrCat(at, ".levels[", j, "]"),
+        return Invalid(absl::StrCat(at, ".levels[", j, "]"), "enum",
                        "must be a training level (NATIONAL, PROVINCE, CITY, COUNTY or SCHOOL)");
       }
     }
     for (int j = 0; j < rule.modes_size(); ++j) {
       if (!ValidMode(rule.modes(j))) {
-        return Invalid(absl::StrCat(at, ".modes[", j, "]"),
+        return Invalid(absl::StrCat(at, ".modes[", j, "]"), "enum",
                        "must be a training mode (FACE_TO_FACE, ONLINE, BLENDED or SCHOOL_BASED)");
       }
     }
     if (strict && !rule.activity().empty() && !ActivityFromName(rule.activity()).has_value()) {
       return Invalid(
-          Field(at, "activity"),
+          Field(at, "activity"), "enum",
           absl::StrCat("'", rule.activity(), "' is not an activity; want ", kActivityNames));
     }
     absl::StatusOr<HalfHours> hours = HalfHoursFromWire(rule.hours(), Field(at, "hours"),
@@ -178,7 +182,7 @@ std::optional<FieldProblem> WireHoursProblem(double hours, absl::string_view fie
 absl::StatusOr<HalfHours> HalfHoursFromWire(double hours, absl::string_view field,
                                             bool allow_zero) {
   std::optional<FieldProblem> problem = WireHoursProblem(hours, field, allow_zero);
-  if (problem.has_value()) return Invalid(problem->field, problem->message);
+  if (problem.has_value()) return Invalid(problem->field, problem->rule, problem->message);
   return static_cast<HalfHours>(hours * 2);
 }
 
@@ -239,11 +243,12 @@ absl::Status ValidateCreditRates(const common::v1::CreditRateList& rates, absl::
     const common::v1::CreditRate& rate = rates.rates(i);
     const std::string at = absl::StrCat(field, ".rates[", i, "]");
     if (rate.mode() != common::v1::TRAINING_MODE_UNSPECIFIED && !ValidMode(rate.mode())) {
-      return Invalid(Field(at, "mode"),
+      return Invalid(Field(at, "mode"), "enum",
                      "want a training mode, or TRAINING_MODE_UNSPECIFIED for every other mode");
     }
     if (!modes.insert(rate.mode()).second) {
-      return Invalid(Field(at, "mode"), "this mode has a rate already; one rate per mode");
+      return Invalid(Field(at, "mode"), "duplicate",
+                     "this mode has a rate already; one rate per mode");
     }
     absl::StatusOr<HalfHours> v =
         HalfHoursFromWire(rate.hours_per_credit(), Field(at, "hours_per_credit"));
@@ -261,15 +266,17 @@ absl::Status ValidateCreditCaps(const common::v1::CreditCapList& caps, absl::str
     const std::string at = absl::StrCat(field, ".caps[", i, "]");
     if (strict && !cap.activity().empty() && !ActivityFromName(cap.activity()).has_value()) {
       return Invalid(
-          Field(at, "activity"),
+          Field(at, "activity"), "enum",
           absl::StrCat("'", cap.activity(), "' is not an activity; want ", kActivityNames));
     }
     if (!activities.insert(cap.activity()).second) {
-      return Invalid(Field(at, "activity"), "this activity has a cap already; one per activity");
+      return Invalid(Field(at, "activity"), "duplicate",
+                     "this activity has a cap already; one per activity");
     }
     // Credits share the half-step grid of hours.
     absl::StatusOr<HalfHours> v = HalfHoursFromWire(cap.credits(), Field(at, "credits"), true);
-    if (!v.ok()) return Invalid(Field(at, "credits"), "want a number >= 0 in steps of 0.5");
+    if (!v.ok())
+      return Invalid(Field(at, "credits"), "hours", "want a number >= 0 in steps of 0.5");
   }
   return absl::OkStatus();
 }
@@ -280,10 +287,11 @@ absl::Status ValidateImpl(const common::v1::TrainingPolicy& p, absl::string_view
                           bool strict) {
   if (p.has_cycle_kind() && p.cycle_kind() != common::v1::CYCLE_KIND_FIXED &&
       p.cycle_kind() != common::v1::CYCLE_KIND_PER_TEACHER) {
-    return Invalid(Field(prefix, "cycle_kind"), "want CYCLE_KIND_FIXED or CYCLE_KIND_PER_TEACHER");
+    return Invalid(Field(prefix, "cycle_kind"), "enum",
+                   "want CYCLE_KIND_FIXED or CYCLE_KIND_PER_TEACHER");
   }
   if (p.has_cycle_years() && (p.cycle_years() < 1 || p.cycle_years() > kMaxCycleYears)) {
-    return Invalid(Field(prefix, "cycle_years"),
+    return Invalid(Field(prefix, "cycle_years"), "range",
                    absl::StrCat(p.cycle_years(), " is out of range; want 1..", kMaxCycleYears));
   }
   if (p.has_fixed_cycle_start()) {
@@ -309,11 +317,11 @@ absl::Status ValidateImpl(const common::v1::TrainingPolicy& p, absl::string_view
     if (!v.ok()) return v.status();
   }
   if (p.has_grace_days() && p.grace_days() < 0) {
-    return Invalid(Field(prefix, "grace_days"),
+    return Invalid(Field(prefix, "grace_days"), "range",
                    absl::StrCat(p.grace_days(), " is out of range; want a number of days >= 0"));
   }
   if (p.has_warn_days() && p.warn_days() < 0) {
-    return Invalid(Field(prefix, "warn_days"),
+    return Invalid(Field(prefix, "warn_days"), "range",
                    absl::StrCat(p.warn_days(), " is out of range; want a number of days >= 0"));
   }
   if (p.has_minimums()) {
@@ -514,33 +522,40 @@ TrainingStatus DecideStatus(const StatusInputs& in) {
 absl::Status ValidateLedger(const std::vector<LedgerEntry>& ledger) {
   std::unordered_map<std::string, const LedgerEntry*> by_id;
   for (const LedgerEntry& e : ledger) {
-    if (e.id.empty()) return Invalid("ledger", "an entry has no id");
+    if (e.id.empty()) return Invalid("ledger", "required", "an entry has no id");
     if (!by_id.emplace(e.id, &e).second) {
-      return Invalid(absl::StrCat("ledger[", e.id, "]"), "the id is used twice");
+      return Invalid(absl::StrCat("ledger[", e.id, "]"), "duplicate", "the id is used twice");
     }
   }
   std::set<std::string> reversed;
   for (const LedgerEntry& e : ledger) {
     const std::string at = absl::StrCat("ledger[", e.id, "]");
     if (e.half_hours > 0) {
-      if (!e.reverses.empty()) return Invalid(at, "a credit (hours > 0) cannot reverse an entry");
-      if (!ValidLevel(e.level)) return Invalid(at + ".level", "a credit needs a training level");
-      if (!ValidMode(e.mode)) return Invalid(at + ".mode", "a credit needs a training mode");
+      if (!e.reverses.empty())
+        return Invalid(at, "credit_reverses", "a credit (hours > 0) cannot reverse an entry");
+      if (!ValidLevel(e.level))
+        return Invalid(at + ".level", "enum", "a credit needs a training level");
+      if (!ValidMode(e.mode))
+        return Invalid(at + ".mode", "enum", "a credit needs a training mode");
       continue;
     }
-    if (e.half_hours == 0) return Invalid(at + ".hours", "0 hours; want > 0, or < 0 to reverse");
+    if (e.half_hours == 0)
+      return Invalid(at + ".hours", "hours", "0 hours; want > 0, or < 0 to reverse");
     auto target = by_id.find(e.reverses);
     if (e.reverses.empty() || target == by_id.end()) {
-      return Invalid(at + ".reverses", absl::StrCat("'", e.reverses, "' is not an entry"));
+      return Invalid(at + ".reverses", "unknown_entry",
+                     absl::StrCat("'", e.reverses, "' is not an entry"));
     }
     if (target->second->half_hours <= 0) {
-      return Invalid(at + ".reverses", "a reversal can only cancel a credit");
+      return Invalid(at + ".reverses", "reverses_credit", "a reversal can only cancel a credit");
     }
     if (target->second->half_hours != -e.half_hours) {
-      return Invalid(at + ".hours", "a reversal cancels the whole credit: want minus its hours");
+      return Invalid(at + ".hours", "whole_credit",
+                     "a reversal cancels the whole credit: want minus its hours");
     }
     if (!reversed.insert(e.reverses).second) {
-      return Invalid(at + ".reverses", absl::StrCat("'", e.reverses, "' is reversed twice"));
+      return Invalid(at + ".reverses", "reversed_twice",
+                     absl::StrCat("'", e.reverses, "' is reversed twice"));
     }
   }
   return absl::OkStatus();
@@ -854,7 +869,8 @@ absl::StatusOr<std::optional<Tally>> AdvanceTally(const PolicyHistory& policy,
     return Out();  // a reversal, or dated after the day counted: recount
   }
   if (!ValidLevel(entry.level) || !ValidMode(entry.mode)) {
-    return Invalid(absl::StrCat("ledger[", entry.id, "]"), "a credit needs a level and a mode");
+    return Invalid(absl::StrCat("ledger[", entry.id, "]"), "enum",
+                   "a credit needs a level and a mode");
   }
   absl::StatusOr<Cycle> cycle = CycleHolding(policy, teacher, today);
   if (!cycle.ok()) return cycle.status();
@@ -1143,7 +1159,7 @@ absl::Status CheckCompletion(HalfHours course_hours, absl::CivilDay course_start
                              absl::CivilDay completed_on, absl::string_view field_prefix) {
   std::optional<FieldProblem> problem = CompletionProblem(course_hours, course_start, course_end,
                                                           awarded, completed_on, field_prefix);
-  if (problem.has_value()) return Invalid(problem->field, problem->message);
+  if (problem.has_value()) return Invalid(problem->field, problem->rule, problem->message);
   return absl::OkStatus();
 }
 

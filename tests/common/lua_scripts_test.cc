@@ -6,11 +6,15 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lua_registry.h"
 #include "services/common/keys.h"
 #include "services/common/mutation.h"
 #include "shidang/common/v1/event.pb.h"
@@ -64,6 +68,56 @@ TEST(LuaStatusCodesTest, BodyErrByNameReachesTheCallerAsThatCode) {
     absl::StatusOr<MutationResult> result = refuse.Run(server.pool(), m);
     EXPECT_EQ(result.status().code(), code) << m.args[0] << ": " << result.status();
   }
+}
+
+// The `{err = ...}` tables written in a Lua text, comments and strings skipped.
+std::vector<std::string> ErrTables(absl::string_view lua) {
+  std::vector<std::string> tables;
+  size_t start = absl::string_view::npos;
+  int depth = 0;
+  for (size_t i = 0; i < lua.size(); ++i) {
+    const absl::string_view rest = lua.substr(i);
+    if (absl::StartsWith(rest, "--")) {
+      const size_t end = absl::StartsWith(rest, "--[[") ? lua.find("]]", i) : lua.find('\n', i);
+      if (end == absl::string_view::npos) break;
+      i = end;
+      continue;
+    }
+    const char c = lua[i];
+    if (c == '\'' || c == '"') {
+      while (++i < lua.size() && lua[i] != c) {
+        if (lua[i] == '\\') ++i;
+      }
+      continue;
+    }
+    if (c == '{') {
+      if (start == absl::string_view::npos &&
+          absl::StartsWith(absl::StripLeadingAsciiWhitespace(rest.substr(1)), "err")) {
+        start = i;
+        depth = 0;
+      }
+      if (start != absl::string_view::npos) ++depth;
+    } else if (c == '}' && start != absl::string_view::npos && --depth == 0) {
+      tables.emplace_back(lua.substr(start, i + 1 - start));
+      start = absl::string_view::npos;
+    }
+  }
+  return tables;
+}
+
+// Every refusal of a field names the rule it broke (a short snake_case name, as InvalidField's),
+// so that the field violation a client gets never has an empty rule.
+TEST(LuaStatusCodesTest, EveryRefusalOfAFieldNamesItsRule) {
+  int refusals_of_a_field = 0;
+  for (const EmbeddedLua& file : kEmbeddedLua) {
+    for (const std::string& table : ErrTables(file.text)) {
+      if (!absl::StrContains(table, "field =")) continue;
+      ++refusals_of_a_field;
+      EXPECT_TRUE(absl::StrContains(table, "rule = '")) << file.path << ": " << table;
+    }
+  }
+  // The scan found the services' refusals (create_rotation.lua's, add_policy_version.lua's, ...).
+  EXPECT_GE(refusals_of_a_field, 20);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -148,6 +149,7 @@ TEST_F(MutationTest, SameRequestIdForADifferentRequestIsInvalidArgument) {
   ASSERT_TRUE(bad_request.ParseFromString(std::string(*details)));
   ASSERT_EQ(bad_request.field_violations_size(), 1);
   EXPECT_EQ(bad_request.field_violations(0).field(), "request_id");
+  EXPECT_EQ(bad_request.field_violations(0).rule(), "request_id_reused");
   EXPECT_EQ(Hours(), 24);
   EXPECT_EQ(StreamLength(), 1);
 }
@@ -197,6 +199,35 @@ TEST_F(MutationTest, BodyErrorKeepsItsCodeAndWritesNothing) {
   EXPECT_FALSE(retried->replayed);
   EXPECT_EQ(retried->payload, "24");
   EXPECT_EQ(StreamLength(), 1);
+}
+
+// A body's refusal of a field names the rule it broke in the violation; a body that names none
+// is named by its code, so no violation leaves with an empty rule.
+TEST_F(MutationTest, BodyErrorOfAFieldNamesItsRule) {
+  const Mutation refuse(R"lua(
+    if A[1] == 'named' then
+      return {err = Code.FAILED_PRECONDITION, msg = 'the course is full', field = 'course_id',
+              rule = 'course_full'}
+    end
+    return {err = Code.ALREADY_EXISTS, msg = 'taken', field = 'course_id'}
+  )lua");
+  for (const auto& [arg, rule] : std::vector<std::pair<std::string, std::string>>{
+           {"named", "course_full"}, {"unnamed", "already_exists"}}) {
+    SCOPED_TRACE(arg);
+    MutationRequest m;
+    m.stream_key = Stream();
+    m.args = {arg};
+    auto refused = refuse.Run(pool(), m);
+    ASSERT_FALSE(refused.ok());
+    auto details = refused.status().GetPayload("type.googleapis.com/shidang.common.v1.BadRequest");
+    ASSERT_TRUE(details.has_value());
+    common::v1::BadRequest bad_request;
+    ASSERT_TRUE(bad_request.ParseFromString(std::string(*details)));
+    ASSERT_EQ(bad_request.field_violations_size(), 1);
+    EXPECT_EQ(bad_request.field_violations(0).field(), "course_id");
+    EXPECT_EQ(bad_request.field_violations(0).rule(), rule);
+  }
+  EXPECT_EQ(StreamLength(), 0);
 }
 
 TEST_F(MutationTest, RequestWithoutRequestIdRunsEveryTime) {

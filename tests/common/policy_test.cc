@@ -1068,6 +1068,11 @@ TEST_F(PolicyStoreTest, SameDateDifferentPolicyIsRefusedIdenticalIsANoOp) {
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("effective_from"));
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("later effective_from"));
+  const std::optional<v1::BadRequest> details = BadRequestOf(refused.status());
+  ASSERT_TRUE(details.has_value());
+  ASSERT_EQ(details->field_violations_size(), 1);
+  EXPECT_EQ(details->field_violations(0).field(), "effective_from");
+  EXPECT_EQ(details->field_violations(0).rule(), "version_exists");
 
   // The same policy again, from someone else: nothing changes; the answer is the stored version.
   PolicyVersion again = first;

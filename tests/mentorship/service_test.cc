@@ -602,6 +602,56 @@ TEST_F(MentorshipServiceTest, ActivityDatesRefusedNameTheirField) {
   EXPECT_EQ(StreamLength(), events);
 }
 
+// DOMAIN §4: the end-of-term evaluation grades the mentee, so only the mentor gives it; a mentee
+// grading themself is refused naming the kind and who logs it, and writes nothing. The kinds a
+// mentee logs stay theirs.
+TEST_F(MentorshipServiceTest, OnlyTheMentorLogsATermEvaluation) {
+  AddNewTeacher("N1");
+  AddMentor("M1");
+  v1::Pairing pairing;
+  ASSERT_TRUE(Create(Pair("N1", "M1", v1::PAIRING_ROLE_TEACHING, "p"), &pairing).ok());
+  auto log = [&](const Principal& who, v1::ActivityKind kind, const std::string& request_id,
+                 const std::string& by = "") {
+    v1::LogActivityRequest req;
+    req.set_request_id(request_id);
+    req.set_pairing_id(pairing.pairing_id());
+    req.mutable_activity()->set_kind(kind);
+    req.mutable_activity()->set_date("2025-10-14");
+    req.mutable_activity()->set_by_teacher_id(by);
+    if (kind == v1::ACTIVITY_KIND_TERM_EVALUATION) {
+      req.mutable_activity()->set_grade(v1::EVALUATION_GRADE_EXCELLENT);
+      req.mutable_activity()->set_remarks("本人表现优秀");
+    }
+    v1::LogActivityResponse resp;
+    return Call(&v1::MentorshipService::Stub::LogActivity, who, req, &resp);
+  };
+  const Principal mentee = Who(common::v1::ROLE_TEACHER, "N1");
+  const int64_t events = StreamLength();
+  grpc::Status s = log(mentee, v1::ACTIVITY_KIND_TERM_EVALUATION, "self-1");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("TERM_EVALUATION"));
+  EXPECT_THAT(s.error_message(), HasSubstr("mentor"));
+  EXPECT_THAT(ViolationsOf(s), ::testing::ElementsAre("activity.kind evaluator_is_mentor"));
+  // A trusted caller naming the mentee as the evaluator: the same rule, as a bad field.
+  s = log(admin_, v1::ACTIVITY_KIND_TERM_EVALUATION, "self-2", "N1");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(ViolationsOf(s), ::testing::ElementsAre("activity.by_teacher_id evaluator"));
+  EXPECT_EQ(StreamLength(), events);
+  auto logged = redis_.pool().Command({"KEYS", "mentorship:*activit*"});
+  ASSERT_TRUE(logged.ok());
+  EXPECT_EQ(logged->size(), 0u);
+
+  // The mentee's own kinds, and the mentor's evaluation, are logged.
+  for (v1::ActivityKind kind :
+       {v1::ACTIVITY_KIND_LESSON_OBSERVED, v1::ACTIVITY_KIND_PUBLIC_LESSON,
+        v1::ACTIVITY_KIND_LESSON_COACHED, v1::ACTIVITY_KIND_GUIDANCE_SESSION}) {
+    s = log(mentee, kind, absl::StrCat("own-", kind));
+    EXPECT_TRUE(s.ok()) << v1::ActivityKind_Name(kind) << ": " << s.error_message();
+  }
+  s = log(Who(common::v1::ROLE_TEACHER, "M1"), v1::ACTIVITY_KIND_TERM_EVALUATION, "ev-1");
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
 TEST_F(MentorshipServiceTest, ActivitiesCountInTheirTermWithOneEvaluationPerTerm) {
   AddNewTeacher("N1");
   AddMentor("M1");

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "services/profile/demo_county.h"
 
@@ -75,6 +76,30 @@ TEST(RosterParseTest, AProblemNamesTheColumnAsTheFileDidAndAsWeDo) {
   EXPECT_EQ(roster->problems[1].row(), 3);
   EXPECT_EQ(roster->problems[1].column(), "身份证号码 (id_card_number)");
   EXPECT_EQ(roster->rows[2].teacher.national_teacher_id(), county->teachers[2].national_teacher_id);
+}
+
+// A title conferred and a backbone designation are facts: a day after today is refused in its
+// row, naming the column and the rule.
+TEST(RosterParseTest, ATitleOrDesignationDayAfterTodayIsAProblem) {
+  absl::StatusOr<DemoCounty> county = Demo(2, 4);
+  ASSERT_TRUE(county.ok()) << county.status();
+  county->teachers[0].title = common::v1::PROFESSIONAL_TITLE_FIRST_GRADE;
+  county->teachers[0].title_conferred_on = absl::CivilDay(2025, 11, 26);
+  county->teachers[1].backbone_tier = common::v1::BACKBONE_TIER_COUNTY;
+  county->teachers[1].backbone_designated_on = absl::CivilDay(2026, 1, 1);
+  county->teachers[2].title = common::v1::PROFESSIONAL_TITLE_FIRST_GRADE;
+  county->teachers[2].title_conferred_on = kToday;
+  absl::StatusOr<Roster<RosterTeacher>> roster = ParseTeacherRoster(TeachersCsv(*county), kToday);
+  ASSERT_TRUE(roster.ok()) << roster.status();
+  std::vector<std::string> problems;
+  for (const common::v1::RowViolation& p : roster->problems) {
+    problems.push_back(absl::StrCat(p.row(), " ", p.rule()));
+  }
+  EXPECT_EQ(problems, (std::vector<std::string>{"2 not_future", "3 not_future"}));
+  ASSERT_EQ(roster->problems.size(), 2u);
+  EXPECT_NE(roster->problems[0].column().find("title_conferred_on"), std::string::npos);
+  EXPECT_NE(roster->problems[1].column().find("backbone_designated_on"), std::string::npos);
+  EXPECT_NE(roster->problems[0].description().find("2025-11-25"), std::string::npos);
 }
 
 TEST(RosterParseTest, SchoolNamesAreCountedInCharacters) {

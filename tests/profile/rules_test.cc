@@ -1,9 +1,11 @@
 #include "services/profile/rules.h"
 
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -526,6 +528,59 @@ TEST(VetoTest, PolicyDecidesTheMonths) {
   v = VetoOf(D(2023, 1, 1), cv1::ETHICS_SEVERITY_UNSPECIFIED, unset);
   ASSERT_TRUE(v.ok());
   EXPECT_FALSE(v->has_value());
+}
+
+// The field and rule of the one field violation `s` carries ("none" without one).
+std::string ViolationOf(const absl::Status& s) {
+  std::optional<cv1::BadRequest> bad = BadRequestOf(s);
+  if (!bad.has_value() || bad->field_violations_size() != 1) return "none";
+  return absl::StrCat(bad->field_violations(0).field(), " ", bad->field_violations(0).rule());
+}
+
+// A title, designation, honour, appraisal or ethics finding happened: not after today. A post
+// status change may be recorded ahead.
+TEST(TimelineEntryTest, WhatHappenedIsNotDatedAfterToday) {
+  const absl::CivilDay today(2025, 11, 25);
+  EXPECT_TRUE(
+      CheckEntryHappened(Title("", 0, "2025-11-25", cv1::PROFESSIONAL_TITLE_FIRST_GRADE), today)
+          .ok());
+  absl::Status late =
+      CheckEntryHappened(Title("", 0, "2025-11-26", cv1::PROFESSIONAL_TITLE_FIRST_GRADE), today);
+  EXPECT_EQ(late.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(late.message()), HasSubstr("2025-11-25"));
+  EXPECT_EQ(ViolationOf(late), "entry.occurred_on not_future");
+  EXPECT_EQ(ViolationOf(CheckEntryHappened(
+                Finding("", 0, "2026-01-01", cv1::ETHICS_SEVERITY_WARNING), today)),
+            "entry.occurred_on not_future");
+  v1::TimelineEntry appraisal;
+  appraisal.set_kind(v1::TIMELINE_ENTRY_KIND_APPRAISAL);
+  appraisal.set_occurred_on("2025-11-25");
+  appraisal.mutable_appraisal()->set_year(2026);
+  appraisal.mutable_appraisal()->set_result(v1::APPRAISAL_RESULT_QUALIFIED);
+  EXPECT_EQ(ViolationOf(CheckEntryHappened(appraisal, today)), "entry.appraisal.year not_future");
+  appraisal.mutable_appraisal()->set_year(2025);
+  EXPECT_TRUE(CheckEntryHappened(appraisal, today).ok());
+  v1::TimelineEntry leave;
+  leave.set_kind(v1::TIMELINE_ENTRY_KIND_POST_STATUS_CHANGED);
+  leave.set_occurred_on("2026-01-01");
+  leave.mutable_post_status_changed()->set_to_status(v1::POST_STATUS_MATERNITY_LEAVE);
+  EXPECT_TRUE(CheckEntryHappened(leave, today).ok());
+}
+
+// A refused entry or update mask names its field and rule in the error's details, not only in
+// the text.
+TEST(TimelineEntryTest, RefusalsNameTheirRule) {
+  v1::TimelineEntry made = Title("e1", 0, "2025-11-25", cv1::PROFESSIONAL_TITLE_FIRST_GRADE);
+  EXPECT_EQ(ViolationOf(ValidateNewTimelineEntry(made)), "entry.entry_id output_only");
+  v1::TimelineEntry no_title = Title("", 0, "2025-11-25", cv1::PROFESSIONAL_TITLE_UNSPECIFIED);
+  EXPECT_EQ(ViolationOf(ValidateNewTimelineEntry(no_title)), "entry.title_conferred.title enum");
+  google::protobuf::FieldMask mask;
+  mask.add_paths("title");
+  EXPECT_EQ(ViolationOf(ValidateTeacherUpdateMask(mask)), "update_mask derived");
+  mask.set_paths(0, "nickname");
+  EXPECT_EQ(ViolationOf(ValidateTeacherUpdateMask(mask)), "update_mask unknown_field");
+  EXPECT_EQ(ViolationOf(ValidateIdCard("1234", "teacher.id_card_number", {})),
+            absl::StrCat("teacher.id_card_number ", IdCardRuleName(IdCardRule::kLength)));
 }
 
 // DOMAIN §1: a veto disqualifies from promotion, title review, designation and excellence

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -673,16 +674,17 @@ TEST_F(ProfileServiceTest, NoPromotionWhileAnEthicsVetoIsActive) {
   std::string school = CountyWithSchool();
   v1::Teacher t = CreateTeacher(school, 1);
   v1::AddTimelineEntryResponse added;
-  ASSERT_TRUE(
-      Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, EthicsFinding(t.teacher_id()), &added)
-          .ok());
+  // 记过 (12 months) found on 2024-03-31: the veto's last day is 2025-03-30, before today.
+  v1::AddTimelineEntryRequest finding = EthicsFinding(t.teacher_id());
+  finding.mutable_entry()->set_occurred_on("2024-03-31");
+  ASSERT_TRUE(Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, finding, &added).ok());
 
   // On the veto's last day.
-  v1::AddTimelineEntryRequest title = FirstGradeConferred(t.teacher_id(), "2026-03-30");
+  v1::AddTimelineEntryRequest title = FirstGradeConferred(t.teacher_id(), "2025-03-30");
   title.set_request_id("title-1");
   grpc::Status s = Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, title, &added);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
-  EXPECT_THAT(s.error_message(), HasSubstr("2026-03-30"));
+  EXPECT_THAT(s.error_message(), HasSubstr("2025-03-30"));
   auto bad = BadRequestOf(FromGrpcStatus(s));
   ASSERT_TRUE(bad.has_value());
   EXPECT_EQ(bad->field_violations(0).field(), "entry.occurred_on");
@@ -695,12 +697,118 @@ TEST_F(ProfileServiceTest, NoPromotionWhileAnEthicsVetoIsActive) {
 
   // The day after the veto ends it is recorded.
   title.set_request_id("title-2");
-  title.mutable_entry()->set_occurred_on("2026-03-31");
+  title.mutable_entry()->set_occurred_on("2025-03-31");
   s = Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, title, &added);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(added.entry().occurred_on(), "2026-03-31");
+  EXPECT_EQ(added.entry().occurred_on(), "2025-03-31");
   ASSERT_TRUE(Call(&v1::ProfileService::Stub::ListTimeline, hr_, list, &listed).ok());
   EXPECT_EQ(listed.entries_size(), 4);
+}
+
+// Titles, designations, honours, appraisals and ethics findings are facts: none is dated after
+// today (the service's Asia/Shanghai day). Refused naming the field, the rule and today, writing
+// nothing; today itself is accepted. The same for a new teacher's initial title and tier.
+TEST_F(ProfileServiceTest, WhatHappenedIsNotDatedAfterToday) {
+  std::string school = CountyWithSchool();
+  v1::Teacher t = CreateTeacher(school, 1);
+  std::vector<v1::AddTimelineEntryRequest> facts;
+  facts.push_back(FirstGradeConferred(t.teacher_id(), kToday));
+  facts.push_back(EthicsFinding(t.teacher_id()));
+  v1::AddTimelineEntryRequest add;
+  add.set_teacher_id(t.teacher_id());
+  v1::TimelineEntry* e = add.mutable_entry();
+  e->set_summary("县级骨干教师");
+  e->set_kind(v1::TIMELINE_ENTRY_KIND_BACKBONE_DESIGNATED);
+  e->mutable_backbone_designated()->set_tier(common::v1::BACKBONE_TIER_COUNTY);
+  facts.push_back(add);
+  e->set_kind(v1::TIMELINE_ENTRY_KIND_DESIGNATION);
+  e->mutable_designation()->set_kind(v1::DESIGNATION_KIND_SUBJECT_LEADER);
+  facts.push_back(add);
+  e->set_kind(v1::TIMELINE_ENTRY_KIND_HONOUR);
+  e->mutable_honour()->set_name("县优秀教师");
+  facts.push_back(add);
+  e->set_kind(v1::TIMELINE_ENTRY_KIND_APPRAISAL);
+  e->mutable_appraisal()->set_year(2025);
+  e->mutable_appraisal()->set_result(v1::APPRAISAL_RESULT_QUALIFIED);
+  facts.push_back(add);
+  auto count = [&] {
+    v1::ListTimelineRequest list;
+    list.set_teacher_id(t.teacher_id());
+    v1::ListTimelineResponse listed;
+    EXPECT_TRUE(Call(&v1::ProfileService::Stub::ListTimeline, hr_, list, &listed).ok());
+    return listed.entries_size();
+  };
+  const int entries = count();
+  for (v1::AddTimelineEntryRequest& fact : facts) {
+    SCOPED_TRACE(v1::TimelineEntryKind_Name(fact.entry().kind()));
+    fact.set_request_id(absl::StrCat("late-", fact.entry().kind()));
+    fact.mutable_entry()->set_occurred_on("2025-11-26");
+    v1::AddTimelineEntryResponse added;
+    grpc::Status s = Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, fact, &added);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr(kToday));
+    auto bad = BadRequestOf(FromGrpcStatus(s));
+    ASSERT_TRUE(bad.has_value());
+    ASSERT_EQ(bad->field_violations_size(), 1);
+    EXPECT_EQ(bad->field_violations(0).field(), "entry.occurred_on");
+    EXPECT_EQ(bad->field_violations(0).rule(), "not_future");
+  }
+  // An appraisal of a year that has not begun.
+  v1::AddTimelineEntryRequest appraisal = facts.back();
+  appraisal.set_request_id("appraisal-2026");
+  appraisal.mutable_entry()->set_occurred_on(kToday);
+  appraisal.mutable_entry()->mutable_appraisal()->set_year(2026);
+  v1::AddTimelineEntryResponse added;
+  grpc::Status s = Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, appraisal, &added);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  auto bad = BadRequestOf(FromGrpcStatus(s));
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->field_violations(0).field(), "entry.appraisal.year");
+  EXPECT_EQ(bad->field_violations(0).rule(), "not_future");
+  EXPECT_EQ(count(), entries);
+
+  // Today is a day that has happened.
+  v1::AddTimelineEntryRequest today = FirstGradeConferred(t.teacher_id(), kToday);
+  today.set_request_id("title-today");
+  s = Call(&v1::ProfileService::Stub::AddTimelineEntry, hr_, today, &added);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(count(), entries + 1);
+}
+
+// A new teacher's initial title and tier become timeline entries of what happened, and the
+// qualification's registrations happened: none after today, each refused field named with its
+// rule, nothing written.
+TEST_F(ProfileServiceTest, ANewTeachersInitialTitleIsNotDatedAfterToday) {
+  std::string school = CountyWithSchool();
+  auto before = redis_.pool().Command({"DBSIZE"});
+  v1::CreateTeacherRequest create = TeacherRequest(school, 2);
+  create.set_initial_title_conferred_on("2025-11-26");
+  create.mutable_initial_backbone()->set_tier(common::v1::BACKBONE_TIER_COUNTY);
+  create.set_initial_backbone_designated_on("2026-01-01");
+  create.mutable_teacher()->mutable_qualification()->set_first_registered_on("2015-09-01");
+  create.mutable_teacher()->mutable_qualification()->set_last_registered_on("2025-12-01");
+  v1::CreateTeacherResponse created;
+  grpc::Status s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, create, &created);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  auto bad = BadRequestOf(FromGrpcStatus(s));
+  ASSERT_TRUE(bad.has_value());
+  std::vector<std::string> violations;
+  for (const auto& v : bad->field_violations()) {
+    violations.push_back(absl::StrCat(v.field(), " ", v.rule()));
+  }
+  EXPECT_THAT(violations,
+              ::testing::ElementsAre("teacher.qualification.last_registered_on not_future",
+                                     "initial_title_conferred_on not_future",
+                                     "initial_backbone_designated_on not_future"));
+  auto after = redis_.pool().Command({"DBSIZE"});
+  EXPECT_EQ(before->integer(), after->integer());
+  // On today it is created.
+  create.set_initial_title_conferred_on(kToday);
+  create.set_initial_backbone_designated_on(kToday);
+  create.mutable_teacher()->mutable_qualification()->set_last_registered_on("2020-09-01");
+  s = Call(&v1::ProfileService::Stub::CreateTeacher, hr_, create, &created);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(created.teacher().title_conferred_on(), kToday);
 }
 
 TEST_F(ProfileServiceTest, UpdateUsesEtagAndRefusesDerivedFields) {

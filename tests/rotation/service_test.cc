@@ -22,6 +22,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "services/common/principal.h"
+#include "shidang/common/v1/error.pb.h"
 #include "shidang/profile/v1/profile.pb.h"
 #include "shidang/rotation/v1/rotation.grpc.pb.h"
 #include "tests/kit/principals.h"
@@ -43,6 +44,21 @@ constexpr char kWeak[] = "S330723-weak";
 constexpr char kToday[] = "2025-10-15";
 
 using testing::Who;
+
+// The field and rule of each field violation of an error ("completed_on not_future", ...).
+std::vector<std::string> ViolationsOf(const grpc::Status& s) {
+  common::v1::RpcStatus rpc;
+  rpc.ParseFromString(s.error_details());
+  std::vector<std::string> violations;
+  for (const google::protobuf::Any& any : rpc.details()) {
+    common::v1::BadRequest bad;
+    if (!any.UnpackTo(&bad)) continue;
+    for (const auto& v : bad.field_violations()) {
+      violations.push_back(absl::StrCat(v.field(), " ", v.rule()));
+    }
+  }
+  return violations;
+}
 
 class RotationServiceTest : public testing::ServiceFixture<v1::RotationService> {
  protected:
@@ -511,7 +527,7 @@ TEST_F(RotationServiceTest, RejectCancelAndCompleteAreOneScriptEach) {
   auto cancel = ForRotation<v1::CancelRotationRequest>(cancelled, "x-1");
   cancel.set_reason("学校调整计划");
   auto complete = ForRotation<v1::CompleteRotationRequest>(completed, "x-1");
-  complete.set_completed_on("2026-08-31");
+  complete.set_completed_on(kToday);
   struct Case {
     const char* method;
     google::protobuf::Message* request;
@@ -637,6 +653,75 @@ TEST_F(RotationServiceTest, TwoRacingProposalsForOneTeacherMakeOneRotation) {
   auto count = redis_.pool().Command({"HLEN", KeyOf("rot")});
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(count->integer(), 1);
+}
+
+// A second proposal while the first is active names the rule it broke, not only the field.
+TEST_F(RotationServiceTest, ASecondActiveRotationNamesTheRule) {
+  AddTeacher("T1", "2015-09-01");
+  const std::string first = Propose("T1", "p-1").rotation_id();
+  const int64_t events = StreamLength();
+  v1::CreateRotationResponse resp;
+  const grpc::Status s =
+      Call(&v1::RotationService::Stub::CreateRotation, hr_, Proposal("T1", "p-2"), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr(first));
+  EXPECT_THAT(ViolationsOf(s), ::testing::ElementsAre("teacher_id one_active_rotation"));
+  EXPECT_EQ(StreamLength(), events);
+}
+
+// A start and a completion are facts: neither is dated after today (the service's clock), given
+// or, for a start, taken from the planned start date. Refused naming the field, the rule and
+// today, writing nothing; today itself is accepted.
+TEST_F(RotationServiceTest, AStartOrCompletionAfterTodayIsRefused) {
+  AddTeacher("T1", "2015-09-01");
+  AddTeacher("T2", "2015-09-01");
+  const std::string id = Propose("T1", "p-1").rotation_id();
+  ASSERT_TRUE(ActOnRotation(hr_, "approve", id).ok());
+  auto start = ForRotation<v1::StartRotationRequest>(id, "s-1");
+  start.set_started_on("2025-10-16");
+  v1::StartRotationResponse started;
+  int64_t events = StreamLength();
+  grpc::Status s = Call(&v1::RotationService::Stub::StartRotation, hr_, start, &started);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr(kToday));
+  EXPECT_THAT(ViolationsOf(s), ::testing::ElementsAre("started_on not_future"));
+  EXPECT_EQ(StreamLength(), events);
+  start.set_request_id("s-2");
+  start.set_started_on(kToday);
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::StartRotation, hr_, start, &started).ok());
+
+  auto complete = ForRotation<v1::CompleteRotationRequest>(id, "c-1");
+  complete.set_completed_on("2026-08-31");
+  v1::CompleteRotationResponse completed;
+  events = StreamLength();
+  s = Call(&v1::RotationService::Stub::CompleteRotation, hr_, complete, &completed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("completed_on"));
+  EXPECT_THAT(s.error_message(), HasSubstr(kToday));
+  EXPECT_THAT(ViolationsOf(s), ::testing::ElementsAre("completed_on not_future"));
+  EXPECT_EQ(StreamLength(), events);
+  v1::GetRotationRequest get;
+  get.set_rotation_id(id);
+  v1::GetRotationResponse got;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::GetRotation, hr_, get, &got).ok());
+  EXPECT_EQ(got.rotation().state(), v1::ROTATION_STATE_STARTED);
+  EXPECT_EQ(got.rotation().completed_on(), "");
+  complete.set_request_id("c-2");
+  complete.set_completed_on(kToday);
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::CompleteRotation, hr_, complete, &completed).ok());
+  EXPECT_EQ(completed.rotation().completed_on(), kToday);
+
+  // Planned to start next month: started with no day given, the planned day lies ahead.
+  v1::CreateRotationRequest later = Proposal("T2", "p-2");
+  later.set_start_date("2025-11-01");
+  v1::CreateRotationResponse created;
+  ASSERT_TRUE(Call(&v1::RotationService::Stub::CreateRotation, hr_, later, &created).ok());
+  const std::string planned = created.rotation().rotation_id();
+  ASSERT_TRUE(ActOnRotation(hr_, "approve", planned).ok());
+  s = ActOnRotation(hr_, "start", planned);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("planned start date"));
+  EXPECT_THAT(ViolationsOf(s), ::testing::ElementsAre("started_on not_future"));
 }
 
 TEST_F(RotationServiceTest, BadProposalsSayWhichFieldAndWriteNothing) {

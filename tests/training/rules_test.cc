@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "services/common/violations.h"
 
 namespace shidang::training {
 namespace {
@@ -229,6 +232,29 @@ TEST(PolicyTest, ValidationNamesTheFieldAndWhatIsAllowed) {
   TrainingPolicy partial;
   partial.set_required_hours(300);
   EXPECT_TRUE(ValidateTrainingPolicy(partial).ok());
+}
+
+// Every refusal of a policy names its field and the rule it breaks in the error's details, not
+// only in the text.
+TEST(PolicyTest, ValidationCarriesTheFieldAndRuleInItsDetails) {
+  auto violation = [](const absl::Status& s) {
+    std::optional<common::v1::BadRequest> bad = BadRequestOf(s);
+    if (!bad.has_value() || bad->field_violations_size() != 1) return std::string("none");
+    return absl::StrCat(bad->field_violations(0).field(), " ", bad->field_violations(0).rule());
+  };
+  TrainingPolicy p = BasePolicy();
+  p.set_cycle_years(0);
+  EXPECT_EQ(violation(ValidateTrainingPolicy(p)), "training.cycle_years range");
+  p = BasePolicy();
+  p.set_required_hours(359.3);
+  EXPECT_EQ(violation(ValidateTrainingPolicy(p)), "training.required_hours hours");
+  p = BasePolicy();
+  AddCap(&p, "degree", 50, {}, "degree_studies");
+  EXPECT_EQ(violation(ValidateTrainingPolicy(p)), "training.caps.rules[0].activity enum");
+  p = BasePolicy();
+  AddCap(&p, "twice", 50, {TRAINING_MODE_ONLINE});
+  AddCap(&p, "twice", 60, {TRAINING_MODE_ONLINE});
+  EXPECT_EQ(violation(ValidateTrainingPolicy(p)), "training.caps.rules[1].name duplicate");
 }
 
 TEST(PolicyTest, RulesNeedEveryValueTheyUse) {

@@ -17,7 +17,8 @@
     A = {'account-bytes', '$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA', 'sealed-answer'}
 ]]
 if redis.call('EXISTS', K[1]) == 1 then
-  return {err = Code.ALREADY_EXISTS, msg = 'the username is taken', field = 'account.username'}
+  return {err = Code.ALREADY_EXISTS, msg = 'the username is taken', field = 'account.username',
+          rule = 'username_taken'}
 end
 redis.call('HSET', K[1], 'a', A[1], 'h', A[2], 'd', '0', 'f', '0', 'l', '0')
 return {ok = A[3]}

@@ -18,7 +18,10 @@
     A = {'acct-disabled', 'acct'}
 ]]
 local stored = redis.call('HGET', K[1], 'a')
-if not stored then return {err = Code.NOT_FOUND, msg = 'no such account', field = 'username'} end
+if not stored then
+  return {err = Code.NOT_FOUND, msg = 'no such account', field = 'username',
+          rule = 'unknown_account'}
+end
 if stored ~= A[2] then return {err = Code.ABORTED, msg = 'the account changed meanwhile'} end
 redis.call('HSET', K[1], 'a', A[1], 'd', '1')
 redis.call('DEL', K[2])

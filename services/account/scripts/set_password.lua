@@ -21,7 +21,10 @@
     A = {'NEW', 'OLD', 'acct', 'sealed-answer'}
 ]]
 local fields = redis.call('HMGET', K[1], 'a', 'h')
-if not fields[1] then return {err = Code.NOT_FOUND, msg = 'no such account', field = 'username'} end
+if not fields[1] then
+  return {err = Code.NOT_FOUND, msg = 'no such account', field = 'username',
+          rule = 'unknown_account'}
+end
 if A[2] ~= '' and fields[2] ~= A[2] then
   return {err = Code.ABORTED, msg = 'the password changed meanwhile; sign in again'}
 end

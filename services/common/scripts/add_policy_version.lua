@@ -46,7 +46,10 @@ for i = 0, tonumber(A[3]) - 1 do
     content, answer = A[b + 5], older
   end
   if content then
-    if content ~= A[b + 3] then return {err = Code.ALREADY_EXISTS, msg = A[b + 6], field = 'effective_from'} end
+    if content ~= A[b + 3] then
+      return {err = Code.ALREADY_EXISTS, msg = A[b + 6], field = 'effective_from',
+              rule = 'version_exists'}
+    end
     if not seen[answer] then
       seen[answer] = true
       stored_answers[#stored_answers + 1] = answer

@@ -9,7 +9,8 @@
   Returns:
     {'ok', payload, stream entry ids...}  the body answered {ok = payload}; one entry id per
                                           event, or one for all of them (ARGV[5] = '1')
-    {'err', code, msg, field}             the body answered {err = code, msg = ..., field = ...}
+    {'err', code, msg, field, rule}       the body answered {err = code, msg = ..., field = ...,
+                                          rule = ...}; a field's rule names the rule refused
   Errors: a body answering anything else, or an err that is not a number (a Code.<NAME>), is a
   Lua error (Mutation reports INTERNAL).
 
@@ -25,7 +26,8 @@ if result.err ~= nil then
   if type(result.err) ~= 'number' then
     error('mutation body: err must be an absl status code number (a Code.<NAME>)')
   end
-  return {'err', result.err, tostring(result.msg or ''), tostring(result.field or '')}
+  return {'err', result.err, tostring(result.msg or ''), tostring(result.field or ''),
+          tostring(result.rule or '')}
 end
 local payload = result.ok
 if type(payload) == 'number' then payload = tostring(payload) end

@@ -1,5 +1,6 @@
 --[[
-  The error codes a Mutation body answers with, {err = Code.NOT_FOUND, msg = ..., field = ...}:
+  The error codes a Mutation body answers with, {err = Code.NOT_FOUND, msg = ..., field = ...,
+  rule = ...} (a field names the rule refused: a short snake_case name, as InvalidField's):
   absl::StatusCode's numbers under the names absl::StatusCodeToString gives them, which are also
   gRPC's. Mutation::Decode (services/common/mutation.cc) turns the number back into that
   absl::StatusCode; tests/common/lua_scripts_test.cc checks every name and number here against

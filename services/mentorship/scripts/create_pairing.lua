@@ -22,8 +22,10 @@
     A[9] how many records the change log keeps
   Returns: {ok = the serialized Pairing}
   Errors:
-    Code.FAILED_PRECONDITION field 'role': the mentee's slot is held by another active pairing
-    Code.FAILED_PRECONDITION field 'mentor_id': the mentor's load has reached the capacity
+    Code.FAILED_PRECONDITION field 'role', rule 'ROLE_TAKEN': the mentee's slot is held by
+      another active pairing
+    Code.FAILED_PRECONDITION field 'mentor_id', rule 'CAPACITY': the mentor's load has reached
+      the capacity
     Code.ALREADY_EXISTS: the pairing id is taken
   Example:
     K = {'mentorship:{c:330723}:pairings', 'mentorship:{c:330723}:load',
@@ -36,14 +38,14 @@
 local held = redis.call('HGET', K[3], A[4])
 if held then
   local mentee = string.match(A[4], '^(.*)|')
-  return {err = Code.FAILED_PRECONDITION, field = 'role',
+  return {err = Code.FAILED_PRECONDITION, field = 'role', rule = 'ROLE_TAKEN',
           msg = 'teacher ' .. mentee .. ' already has an active ' .. A[6] .. ' (pairing ' .. held ..
                 '); one at a time'}
 end
 local load = tonumber(redis.call('HGET', K[2], A[3]) or '0')
 local capacity = tonumber(A[5])
 if load >= capacity then
-  return {err = Code.FAILED_PRECONDITION, field = 'mentor_id',
+  return {err = Code.FAILED_PRECONDITION, field = 'mentor_id', rule = 'CAPACITY',
           msg = 'mentor ' .. A[7] .. ' already has ' .. load .. ' active mentees; capacity is ' ..
                 capacity}
 end

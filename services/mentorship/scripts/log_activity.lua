@@ -27,7 +27,7 @@ end
 if A[4] ~= '' then
   local done = redis.call('HGET', K[2], A[4])
   if done then
-    return {err = Code.ALREADY_EXISTS, field = 'activity.kind',
+    return {err = Code.ALREADY_EXISTS, field = 'activity.kind', rule = 'one_evaluation_per_term',
             msg = 'the term already has an evaluation (' .. done .. '); one per term'}
   end
 end

@@ -15,7 +15,7 @@
 ]]
 if redis.call('EXISTS', K[1]) == 1 then
   return {err = Code.ALREADY_EXISTS, msg = 'county ' .. A[2] .. ' already exists',
-          field = 'county_id'}
+          field = 'county_id', rule = 'county_exists'}
 end
 redis.call('SET', K[1], A[1])
 emit_all()

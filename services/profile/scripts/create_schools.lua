@@ -23,7 +23,7 @@
 ]]
 if redis.call('EXISTS', K[1]) == 0 then
   return {err = Code.FAILED_PRECONDITION, msg = 'the county does not exist; create it first',
-          field = 'county_id'}
+          field = 'county_id', rule = 'unknown_county'}
 end
 local n = tonumber(A[2])
 local pos = 3
@@ -39,20 +39,20 @@ end
 for i, s in ipairs(schools) do
   if redis.call('EXISTS', s.key) == 1 then
     return {err = Code.ALREADY_EXISTS, msg = 'school ' .. s.id .. ' already exists',
-            field = 'school_id'}
+            field = 'school_id', rule = 'school_exists'}
   end
   local holder = redis.call('GET', s.name_key)
   if holder then
     return {err = Code.ALREADY_EXISTS,
             msg = 'a school named ' .. s.name .. ' already exists (' .. holder .. ')',
-            field = 'name'}
+            field = 'name', rule = 'name_taken'}
   end
   if s.code_key then
     holder = redis.call('GET', s.code_key)
     if holder then
       return {err = Code.ALREADY_EXISTS,
               msg = 'school code ' .. s.code .. ' is already used by ' .. holder,
-              field = 'school_code'}
+              field = 'school_code', rule = 'school_code_taken'}
     end
   end
 end

@@ -26,7 +26,8 @@
          'entry', '*'}
 ]]
 if redis.call('EXISTS', K[1]) == 0 then
-  return {err = Code.FAILED_PRECONDITION, msg = 'the county does not exist', field = 'county_id'}
+  return {err = Code.FAILED_PRECONDITION, msg = 'the county does not exist', field = 'county_id',
+          rule = 'unknown_county'}
 end
 local n, s, m, f = tonumber(A[2]), tonumber(A[3]), tonumber(A[4]), tonumber(A[8])
 local entry_counts, claim_counts, claim_fields = A[5], A[6], A[7]
@@ -50,7 +51,7 @@ for first = 1, n, 1000 do
     for i = first, last do
       if redis.call('EXISTS', K[hash0 + i]) == 1 then
         return {err = Code.ALREADY_EXISTS, msg = 'teacher ' .. A[id0 + i] .. ' already exists',
-                field = 'teacher_id'}
+                field = 'teacher_id', rule = 'teacher_exists'}
       end
     end
   end
@@ -62,7 +63,7 @@ for first = 1, m, 1000 do
     local holder = holders[i - first + 1]
     if holder and holder ~= A[id0 + owner[i]] then
       return {err = Code.ALREADY_EXISTS, msg = 'already recorded for teacher ' .. holder,
-              field = A[name0 + string.byte(claim_fields, i)]}
+              field = A[name0 + string.byte(claim_fields, i)], rule = 'already_recorded'}
     end
   end
 end

@@ -37,7 +37,8 @@
 ]]
 --- @include "timeline_sequence.lua"
 if redis.call('EXISTS', K[1]) == 0 then
-  return {err = Code.FAILED_PRECONDITION, msg = 'the county does not exist', field = 'county_id'}
+  return {err = Code.FAILED_PRECONDITION, msg = 'the county does not exist', field = 'county_id',
+          rule = 'unknown_county'}
 end
 local n = tonumber(A[2])
 local pos = 3
@@ -84,19 +85,20 @@ for _, range in ipairs(chunks(new_hashes, 1000)) do
     for _, r in ipairs(writes) do
       if r.expect == 'absent' and redis.call('EXISTS', r.hash) == 1 then
         return {err = Code.ALREADY_EXISTS, msg = 'teacher ' .. r.id .. ' already exists',
-                field = 'teacher_id'}
+                field = 'teacher_id', rule = 'teacher_exists'}
       end
     end
   end
 end
 for _, r in ipairs(writes) do
   if r.expect ~= 'absent' and redis.call('EXISTS', r.hash) == 0 then
-    return {err = Code.NOT_FOUND, msg = 'teacher ' .. r.id .. ' not found', field = 'teacher_id'}
+    return {err = Code.NOT_FOUND, msg = 'teacher ' .. r.id .. ' not found', field = 'teacher_id',
+            rule = 'unknown_teacher'}
   end
   if r.expect == 'version' then
     local version = redis.call('HGET', r.hash, 'v') or '0'
     if version ~= r.version then
-      return {err = Code.ABORTED, field = 'etag',
+      return {err = Code.ABORTED, field = 'etag', rule = 'etag_stale',
               msg = 'teacher ' .. r.id .. ' changed since it was read (etag ' .. r.version ..
                     ', now ' .. version .. '); read it again and redo the change'}
     end
@@ -108,7 +110,7 @@ for _, r in ipairs(writes) do
     local owner = claim_owner[c.key]
     if owner and owner ~= r.id then
       return {err = Code.ALREADY_EXISTS, msg = 'already recorded for teacher ' .. owner,
-              field = c.field}
+              field = c.field, rule = 'already_recorded'}
     end
     if not owner then
       claim_keys[#claim_keys + 1] = c.key
@@ -124,7 +126,7 @@ for _, range in ipairs(chunks(claim_keys, 1000)) do
     local holder = holders[i]
     if holder and holder ~= claim_owner[key] then
       return {err = Code.ALREADY_EXISTS, msg = 'already recorded for teacher ' .. holder,
-              field = claim_field[key]}
+              field = claim_field[key], rule = 'already_recorded'}
     end
   end
 end

@@ -15,7 +15,8 @@
     A[5] how many records the change log keeps
   Returns: {ok = the serialized Rotation}
   Errors:
-    Code.FAILED_PRECONDITION: the teacher's rotation in K[3] is still PROPOSED, APPROVED or STARTED
+    Code.FAILED_PRECONDITION field 'teacher_id', rule 'one_active_rotation': the teacher's
+      rotation in K[3] is still PROPOSED, APPROVED or STARTED
     Code.ALREADY_EXISTS: the rotation id is taken
   Example:
     K = {'rotation:{c:330723}:rot', 'rotation:{c:330723}:state', 'rotation:{c:330723}:active',
@@ -29,7 +30,7 @@ local current = redis.call('HGET', K[3], A[2])
 if current then
   local state = redis.call('HGET', K[2], current)
   if state and ACTIVE[state] then
-    return {err = Code.FAILED_PRECONDITION, field = 'teacher_id',
+    return {err = Code.FAILED_PRECONDITION, field = 'teacher_id', rule = 'one_active_rotation',
             msg = 'teacher ' .. A[2] .. ' already has rotation ' .. current .. ' in state ' ..
                   state .. '; at most one active rotation per teacher'}
   end

@@ -23,16 +23,16 @@
 ]]
 if redis.call('HEXISTS', K[1], A[1]) == 1 then
   return {err = Code.ALREADY_EXISTS, msg = 'record ' .. A[1] .. ' already exists',
-          field = 'record_id'}
+          field = 'record_id', rule = 'record_exists'}
 end
 if A[4] ~= '' then
   local waiting = redis.call('HGET', K[3], 'w:' .. A[4])
   if waiting then
-    return {err = Code.ALREADY_EXISTS, field = 'course_id',
+    return {err = Code.ALREADY_EXISTS, field = 'course_id', rule = 'awaiting_centre',
             msg = 'already logged for this course (record ' .. waiting .. '), awaiting the centre'}
   end
   if redis.call('HEXISTS', K[3], 'c:' .. A[4]) == 1 then
-    return {err = Code.FAILED_PRECONDITION, field = 'course_id',
+    return {err = Code.FAILED_PRECONDITION, field = 'course_id', rule = 'already_credited',
             msg = 'this course is already credited to the teacher'}
   end
 end

@@ -47,7 +47,7 @@ if A[2] == '1' then
     if extra > 0 and A[x + 6] == '1' and tonumber(A[x]) > 0 and applies(t, p) then
       local state = record_state(x)
       if state ~= A[x + 3] then
-        return {err = Code.FAILED_PRECONDITION, field = 'record_id',
+        return {err = Code.FAILED_PRECONDITION, field = 'record_id', rule = 'not_pending',
                 msg = 'the record is no longer awaiting review (state ' .. tostring(state) .. ')'}
       end
     end

@@ -16,12 +16,15 @@
     A = {'course bytes', '2', '1'}
 ]]
 local st = redis.call('HGET', K[1], 'st')
-if not st then return {err = Code.NOT_FOUND, msg = 'course not found', field = 'course_id'} end
+if not st then
+  return {err = Code.NOT_FOUND, msg = 'course not found', field = 'course_id',
+          rule = 'unknown_course'}
+end
 local allowed = false
 for i = 3, #A do if A[i] == st then allowed = true end end
 if not allowed then
   return {err = Code.FAILED_PRECONDITION, msg = 'not allowed from the course state ' .. st,
-          field = 'course_id'}
+          field = 'course_id', rule = 'course_state'}
 end
 redis.call('HSET', K[1], 'p', A[1], 'st', A[2])
 emit_all()

@@ -14,7 +14,7 @@
 ]]
 if redis.call('EXISTS', K[1]) == 1 then
   return {err = Code.ALREADY_EXISTS, msg = 'course ' .. A[2] .. ' already exists',
-          field = 'course_id'}
+          field = 'course_id', rule = 'course_exists'}
 end
 redis.call('HSET', K[1], 'p', A[1], 'n', 0, 'cap', A[3], 'st', A[4])
 redis.call('ZADD', K[2], 0, A[2])

@@ -18,7 +18,10 @@
     A = {'t1', 'enrollment bytes', '2'}
 ]]
 local st = redis.call('HGET', K[1], 'st')
-if not st then return {err = Code.NOT_FOUND, msg = 'course not found', field = 'course_id'} end
+if not st then
+  return {err = Code.NOT_FOUND, msg = 'course not found', field = 'course_id',
+          rule = 'unknown_course'}
+end
 local cap = tonumber(redis.call('HGET', K[1], 'cap'))
 local taken = tonumber(redis.call('HGET', K[1], 'n'))
 if redis.call('HGET', K[3], A[1]) == '1' then
@@ -27,11 +30,11 @@ end
 if st ~= A[3] then
   return {err = Code.FAILED_PRECONDITION,
           msg = 'the course is not open for enrolment (publish it first, or it is closed)',
-          field = 'course_id'}
+          field = 'course_id', rule = 'not_open'}
 end
 if taken >= cap then
   return {err = Code.FAILED_PRECONDITION, msg = 'the course is full (' .. cap .. ' seats)',
-          field = 'course_id'}
+          field = 'course_id', rule = 'course_full'}
 end
 taken = redis.call('HINCRBY', K[1], 'n', 1)
 redis.call('HSET', K[2], A[1], A[2])

@@ -17,9 +17,12 @@
     A = {'r1', 'record bytes', '2', '4'}
 ]]
 local state = redis.call('HGET', K[2], A[1])
-if not state then return {err = Code.NOT_FOUND, msg = 'record not found', field = 'record_id'} end
+if not state then
+  return {err = Code.NOT_FOUND, msg = 'record not found', field = 'record_id',
+          rule = 'unknown_record'}
+end
 if state ~= A[3] then
-  return {err = Code.FAILED_PRECONDITION, field = 'record_id',
+  return {err = Code.FAILED_PRECONDITION, field = 'record_id', rule = 'not_pending',
           msg = 'the record is no longer awaiting review (state ' .. state .. ')'}
 end
 redis.call('HSET', K[1], A[1], A[2])

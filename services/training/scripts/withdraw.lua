@@ -17,7 +17,7 @@
 ]]
 if redis.call('HGET', K[3], A[1]) ~= '1' then
   return {err = Code.FAILED_PRECONDITION, msg = 'the teacher is not enrolled in this course',
-          field = 'teacher_id'}
+          field = 'teacher_id', rule = 'not_enrolled'}
 end
 redis.call('HINCRBY', K[1], 'n', -1)
 redis.call('HSET', K[2], A[1], A[2])
