@@ -13,6 +13,8 @@
 #include "services/common/dates.h"
 #include "services/common/mutation.h"
 #include "services/common/status.h"
+#include "services/common/violations.h"
+#include "services/rotation/facts.h"
 #include "services/rotation/policy.h"
 #include "services/rotation/rules.h"
 
@@ -271,6 +273,23 @@ std::function<absl::Status(const StoredRotation&, std::string*)> HrOnly(const Pr
 
 std::string Today(const Deps& deps) { return dates::FormatDate(deps.clock.Today()); }
 
+// A teacher who has retired or left (退休, 离职) by the start day is sent nowhere. Other statuses
+// (leave, secondment) only keep a teacher out of the quota's eligible (rules.h): HR may still
+// plan a rotation for after them.
+absl::Status CheckServing(const v1::TeacherCopy& teacher, absl::CivilDay start) {
+  const profile::v1::PostStatus status = PostStatusOn(ToTeacherFacts(teacher), start);
+  if (status != profile::v1::POST_STATUS_RETIRED && status != profile::v1::POST_STATUS_LEFT) {
+    return absl::OkStatus();
+  }
+  absl::Status refused = absl::FailedPreconditionError(
+      absl::StrCat("teacher ", teacher.teacher_id(), " has ",
+                   status == profile::v1::POST_STATUS_RETIRED ? "retired (退休)" : "left (离职)",
+                   " by the start day ", dates::FormatDate(start)));
+  AddFieldViolation(&refused, "teacher_id", "teacher_not_serving",
+                    "must be a teacher still in service (not retired or left) on start_date");
+  return refused;
+}
+
 }  // namespace
 
 absl::Status CreateRotation(Deps& deps, const CallContext& call,
@@ -287,6 +306,7 @@ absl::Status CreateRotation(Deps& deps, const CallContext& call,
     return Denied(call.principal, ProposeWhat(req));
   }
   SHIDANG_ASSIGN_OR_RETURN(absl::CivilDay start, dates::ParseDate(req.start_date()));
+  SHIDANG_RETURN_IF_ERROR(CheckServing(p.teacher, start));
   SHIDANG_ASSIGN_OR_RETURN(RotationPolicy policy,
                            LoadRotationPolicy(deps.policies, p.county, start));
   v1::Rotation r;

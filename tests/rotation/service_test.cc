@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -32,6 +33,7 @@ namespace shidang::rotation {
 namespace {
 
 using common::v1::Principal;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 namespace pv1 = ::shidang::profile::v1;
@@ -1041,6 +1043,41 @@ TEST_F(RotationServiceTest, PostStatusIsJudgedOnTheFirstDay) {
   EXPECT_EQ(resp.eligible(), 1);
   // The next school year finds both on leave.
   EXPECT_EQ(Eligible("2026").eligible(), 0);
+}
+
+// A teacher who has retired or left by the start day cannot be proposed (FAILED_PRECONDITION
+// naming teacher_id and its rule); one who retires only after it, or is on leave, can.
+TEST_F(RotationServiceTest, ATeacherRetiredOrLeftByTheStartIsNotProposed) {
+  const std::vector<std::tuple<std::string, std::string, pv1::PostStatus>> changes = {
+      {"T-retired", "2025-08-31", pv1::POST_STATUS_RETIRED},
+      {"T-left", "2025-09-01", pv1::POST_STATUS_LEFT},
+      {"T-retires-later", "2025-09-02", pv1::POST_STATUS_RETIRED},
+      {"T-on-leave", "2025-08-01", pv1::POST_STATUS_SICK_LEAVE}};
+  for (const auto& [teacher, day, status] : changes) {
+    AddTeacher(teacher, "2015-09-01");
+    pv1::TimelineEntry change;
+    change.set_entry_id(absl::StrCat("E-", teacher));
+    change.set_kind(pv1::TIMELINE_ENTRY_KIND_POST_STATUS_CHANGED);
+    change.set_occurred_on(day);
+    change.mutable_post_status_changed()->set_from_status(pv1::POST_STATUS_ON_DUTY);
+    change.mutable_post_status_changed()->set_to_status(status);
+    Publish(kCounty, "profile.post_status_changed", teacher, change, day);
+  }
+  for (const char* teacher : {"T-retired", "T-left"}) {
+    v1::CreateRotationResponse resp;
+    grpc::Status s = Call(&v1::RotationService::Stub::CreateRotation, hr_,
+                          Proposal(teacher, absl::StrCat("p-", teacher)), &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << teacher;
+    EXPECT_THAT(s.error_message(), HasSubstr("teacher_id")) << teacher;
+    EXPECT_THAT(ViolationsOf(s), ElementsAre("teacher_id teacher_not_serving")) << teacher;
+  }
+  EXPECT_EQ(StreamLength(), 0);
+  for (const char* teacher : {"T-retires-later", "T-on-leave"}) {
+    v1::CreateRotationResponse resp;
+    grpc::Status s = Call(&v1::RotationService::Stub::CreateRotation, hr_,
+                          Proposal(teacher, absl::StrCat("p-", teacher)), &resp);
+    EXPECT_TRUE(s.ok()) << teacher << ": " << s.error_message();
+  }
 }
 
 TEST_F(RotationServiceTest, TransferToAnotherCountyMidRotationKeepsTheOldYear) {

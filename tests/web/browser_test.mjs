@@ -700,6 +700,8 @@ async function pairedTeacher(browser, platform, who, account, pairing) {
   const card = `article[data-pairing="${pairing.pairingId}"]`;
   await page.waitForSelector(`${card} tr[data-term]`, { timeout: 30_000 });
   await noErrors(page, `${who}'s pairings`);
+  const offered = await page.$$eval(`${card} select[name=kind] option`, (os) => os.map((o) => o.value));
+  assert.equal(offered.includes('ACTIVITY_KIND_TERM_EVALUATION'), who === 'mentor', `only the mentor's form offers the term evaluation (the ${who}'s)`);
   const kind = who === 'mentee' ? 'ACTIVITY_KIND_LESSON_OBSERVED' : 'ACTIVITY_KIND_TERM_EVALUATION';
   const count = () => page.$eval(`${card} tr[data-term] td[data-kind=${kind}]`, (td) => Number(td.dataset.count)).catch(() => 0);
   const before = await count();

@@ -255,7 +255,7 @@ function PairingCard({ pairing: p, teacherId }: { pairing: Pairing; teacherId: s
       <ErrorBox error={error} />
       {loading && <Busy label="正在读取进度" />}
       {pp && <TermTable terms={pp.terms} />}
-      {p.state === 'PAIRING_STATE_ACTIVE' && <LogActivity pairing={p} onLogged={reload} />}
+      {p.state === 'PAIRING_STATE_ACTIVE' && <LogActivity pairing={p} asMentee={asMentee} onLogged={reload} />}
     </article>
   );
 }
@@ -304,8 +304,11 @@ function TermTable({ terms }: { terms: TermProgress[] }) {
   );
 }
 
-function LogActivity({ pairing, onLogged }: { pairing: Pairing; onLogged: () => void }) {
-  const [kind, setKind] = useState(activityKinds[0]);
+// The term evaluation is the mentor's to give (the service refuses it from the mentee), so a
+// mentee's form does not offer it.
+function LogActivity({ pairing, asMentee, onLogged }: { pairing: Pairing; asMentee: boolean; onLogged: () => void }) {
+  const kinds = asMentee ? activityKinds.filter((k) => k !== 'ACTIVITY_KIND_TERM_EVALUATION') : activityKinds;
+  const [kind, setKind] = useState(kinds[0]);
   const [date, setDate] = useState(today());
   const [grade, setGrade] = useState('');
   const [remarks, setRemarks] = useState('');
@@ -337,7 +340,7 @@ function LogActivity({ pairing, onLogged }: { pairing: Pairing; onLogged: () => 
     <form class="form" onSubmit={submit} aria-label="记录结对活动">
       <Field label="活动类型">
         <select name="kind" value={kind} onChange={set(setKind)}>
-          {activityKinds.map((k) => (
+          {kinds.map((k) => (
             <option key={k} value={k}>
               {label(k)}
             </option>
