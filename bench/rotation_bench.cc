@@ -235,7 +235,7 @@ class InProcess {
     v1::CompleteRotationRequest req;
     req.set_request_id(request_id);
     req.set_rotation_id(rotation_id);
-    req.set_completed_on("2026-08-31");
+    req.set_completed_on(kToday);
     v1::CompleteRotationResponse resp;
     absl::Status s = CompleteRotation(deps_, call_, req, &resp);
     if (!s.ok()) Die(absl::StrCat("in-process completion: ", s.ToString()));
@@ -497,7 +497,7 @@ void TimeWorkflow(Bench& bench, const std::vector<std::string>& ids, int rotatio
         v1::CompleteRotationRequest req;
         req.set_request_id(absl::StrCat("complete-", k));
         req.set_rotation_id(ids[k]);
-        req.set_completed_on("2026-08-31");
+        req.set_completed_on(kToday);
         v1::CompleteRotationResponse resp;
         bench.Call(&v1::RotationService::Stub::CompleteRotation, req, &resp);
       },
