@@ -4,6 +4,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -13,6 +14,7 @@
 #include "shidang/mentorship/v1/mentorship.grpc.pb.h"
 #include "shidang/profile/v1/profile.grpc.pb.h"
 #include "tests/kit/beside_profile.h"
+#include "tests/kit/error_details.h"
 
 namespace shidang::mentorship {
 namespace {
@@ -23,16 +25,8 @@ using testing::Eventually;
 
 // Whether a refusal names `rule` among its field violations.
 bool NamesRule(const grpc::Status& s, const std::string& rule) {
-  common::v1::RpcStatus rpc;
-  rpc.ParseFromString(s.error_details());
-  for (const google::protobuf::Any& any : rpc.details()) {
-    common::v1::BadRequest bad;
-    if (!any.UnpackTo(&bad)) continue;
-    for (const auto& v : bad.field_violations()) {
-      if (v.rule() == rule) return true;
-    }
-  }
-  return false;
+  const std::vector<std::string> rules = testing::RulesOf(s);
+  return std::find(rules.begin(), rules.end(), rule) != rules.end();
 }
 
 class MentorshipWithProfileTest : public testing::BesideProfileTest {

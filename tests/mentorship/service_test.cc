@@ -22,6 +22,7 @@
 #include "shidang/common/v1/error.pb.h"
 #include "shidang/mentorship/v1/mentorship.grpc.pb.h"
 #include "shidang/profile/v1/profile.pb.h"
+#include "tests/kit/error_details.h"
 #include "tests/kit/principals.h"
 #include "tests/kit/service_fixture.h"
 
@@ -38,35 +39,9 @@ constexpr char kOtherSchool[] = "S330723-b";
 constexpr char kRuralSchool[] = "S330723-r";
 constexpr char kToday[] = "2025-10-15";
 
+using testing::RulesOf;
+using testing::ViolationsOf;
 using testing::Who;
-
-// The rules each field violation of a refusal names ("CAPACITY", ...).
-std::vector<std::string> RulesOf(const grpc::Status& s) {
-  common::v1::RpcStatus rpc;
-  rpc.ParseFromString(s.error_details());
-  std::vector<std::string> rules;
-  for (const google::protobuf::Any& any : rpc.details()) {
-    common::v1::BadRequest bad;
-    if (!any.UnpackTo(&bad)) continue;
-    for (const auto& v : bad.field_violations()) rules.push_back(v.rule());
-  }
-  return rules;
-}
-
-// The field and rule of each field violation of an error ("activity.date in_pairing", ...).
-std::vector<std::string> ViolationsOf(const grpc::Status& s) {
-  common::v1::RpcStatus rpc;
-  rpc.ParseFromString(s.error_details());
-  std::vector<std::string> violations;
-  for (const google::protobuf::Any& any : rpc.details()) {
-    common::v1::BadRequest bad;
-    if (!any.UnpackTo(&bad)) continue;
-    for (const auto& v : bad.field_violations()) {
-      violations.push_back(absl::StrCat(v.field(), " ", v.rule()));
-    }
-  }
-  return violations;
-}
 
 class MentorshipServiceTest : public testing::ServiceFixture<v1::MentorshipService> {
  protected:

@@ -26,6 +26,7 @@
 #include "shidang/common/v1/error.pb.h"
 #include "shidang/profile/v1/profile.pb.h"
 #include "shidang/rotation/v1/rotation.grpc.pb.h"
+#include "tests/kit/error_details.h"
 #include "tests/kit/principals.h"
 #include "tests/kit/service_fixture.h"
 
@@ -45,22 +46,8 @@ constexpr char kRural[] = "S330723-rural";
 constexpr char kWeak[] = "S330723-weak";
 constexpr char kToday[] = "2025-10-15";
 
+using testing::ViolationsOf;
 using testing::Who;
-
-// The field and rule of each field violation of an error ("completed_on not_future", ...).
-std::vector<std::string> ViolationsOf(const grpc::Status& s) {
-  common::v1::RpcStatus rpc;
-  rpc.ParseFromString(s.error_details());
-  std::vector<std::string> violations;
-  for (const google::protobuf::Any& any : rpc.details()) {
-    common::v1::BadRequest bad;
-    if (!any.UnpackTo(&bad)) continue;
-    for (const auto& v : bad.field_violations()) {
-      violations.push_back(absl::StrCat(v.field(), " ", v.rule()));
-    }
-  }
-  return violations;
-}
 
 class RotationServiceTest : public testing::ServiceFixture<v1::RotationService> {
  protected:
