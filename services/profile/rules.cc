@@ -899,19 +899,26 @@ std::string VetoedGrant(const TimelineEntry& entry, const DerivedValues& on_its_
   }
 }
 
-}  // namespace
-
-absl::Status CheckEntryHappened(const TimelineEntry& entry, absl::CivilDay today) {
-  switch (entry.kind()) {
+// A title, designation, honour or appraisal: what a teacher is given, which an ethics veto bars
+// and which is dated on the day it happened.
+bool IsRecognition(v1::TimelineEntryKind kind) {
+  switch (kind) {
     case v1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED:
     case v1::TIMELINE_ENTRY_KIND_BACKBONE_DESIGNATED:
     case v1::TIMELINE_ENTRY_KIND_DESIGNATION:
     case v1::TIMELINE_ENTRY_KIND_HONOUR:
     case v1::TIMELINE_ENTRY_KIND_APPRAISAL:
-    case v1::TIMELINE_ENTRY_KIND_ETHICS_FINDING:
-      break;
+      return true;
     default:
-      return absl::OkStatus();
+      return false;
+  }
+}
+
+}  // namespace
+
+absl::Status CheckEntryHappened(const TimelineEntry& entry, absl::CivilDay today) {
+  if (!IsRecognition(entry.kind()) && entry.kind() != v1::TIMELINE_ENTRY_KIND_ETHICS_FINDING) {
+    return absl::OkStatus();
   }
   SHIDANG_ASSIGN_OR_RETURN(absl::CivilDay occurred,
                            dates::ParseDate(entry.occurred_on(), "entry.occurred_on"));
@@ -934,16 +941,7 @@ absl::Status CheckEntryHappened(const TimelineEntry& entry, absl::CivilDay today
 
 absl::Status CheckEthicsVeto(const TimelineEntry& entry, const std::vector<TimelineEntry>& timeline,
                              const common::v1::EthicsPolicy& ethics) {
-  switch (entry.kind()) {
-    case v1::TIMELINE_ENTRY_KIND_TITLE_CONFERRED:
-    case v1::TIMELINE_ENTRY_KIND_BACKBONE_DESIGNATED:
-    case v1::TIMELINE_ENTRY_KIND_DESIGNATION:
-    case v1::TIMELINE_ENTRY_KIND_HONOUR:
-    case v1::TIMELINE_ENTRY_KIND_APPRAISAL:
-      break;
-    default:
-      return absl::OkStatus();
-  }
+  if (!IsRecognition(entry.kind())) return absl::OkStatus();
   absl::StatusOr<absl::CivilDay> day = dates::ParseDate(entry.occurred_on(), "entry.occurred_on");
   if (!day.ok()) return day.status();
   absl::StatusOr<DerivedValues> on_its_day = DeriveCurrentValues(timeline, ethics, *day);
