@@ -67,6 +67,20 @@ class MutationTest : public ::testing::Test {
     return m;
   }
 
+  // A request publishing three prepared events ("x.one", "x.two", "x.three") as one stream entry,
+  // each envelope over 127 bytes so its length takes two varint bytes.
+  MutationRequest ThreeEventsInOneEntry() {
+    MutationRequest m;
+    m.stream_key = Stream();
+    m.one_stream_entry = true;
+    for (const char* type : {"x.one", "x.two", "x.three"}) {
+      m.events.push_back(NewEvent(kService, type, absl::Now()));
+      m.events.back().set_summary(std::string(200, 'x'));
+    }
+    m.keys = {TeacherKey()};
+    return m;
+  }
+
   int64_t Hours() {
     auto reply = pool().Command({"HGET", TeacherKey(), "hours"});
     EXPECT_TRUE(reply.ok()) << reply.status();
@@ -373,15 +387,7 @@ TEST_F(MutationTest, ABatchEntryBuiltOutsideAScriptIsTheEntryTheScriptAdds) {
   )lua");
   common::v1::Event field_only;
   field_only.set_summary("+extra");
-  MutationRequest m;
-  m.stream_key = Stream();
-  m.one_stream_entry = true;
-  for (const char* type : {"x.one", "x.two", "x.three"}) {
-    m.events.push_back(NewEvent(kService, type, absl::Now()));
-    // An envelope over 127 bytes: its length takes two varint bytes.
-    m.events.back().set_summary(std::string(200, 'x'));
-  }
-  m.keys = {TeacherKey()};
+  MutationRequest m = ThreeEventsInOneEntry();
   m.args = {field_only.SerializeAsString()};
   ASSERT_TRUE(some.Run(pool(), m).ok());
 
@@ -425,15 +431,7 @@ TEST_F(MutationTest, EventsSentAsOneBatchMakeTheEntryTheScriptWouldJoin) {
     emit_all()
     return {ok = A[1]}
   )lua");
-  MutationRequest joined;
-  joined.stream_key = Stream();
-  joined.one_stream_entry = true;
-  for (const char* type : {"x.one", "x.two", "x.three"}) {
-    joined.events.push_back(NewEvent(kService, type, absl::Now()));
-    // Envelopes over 127 bytes: their lengths take two varint bytes.
-    joined.events.back().set_summary(std::string(200, 'x'));
-  }
-  joined.keys = {TeacherKey()};
+  MutationRequest joined = ThreeEventsInOneEntry();
   joined.args = {"joined"};
   MutationRequest batched = joined;
   batched.all_events_as_one_batch = true;

@@ -205,15 +205,22 @@ class RotationServiceTest : public testing::ServiceFixture<v1::RotationService> 
     }
   }
 
+  // Rotation `id` as HR reads it (GetRotation; a failed read fails the test).
+  v1::GetRotationResponse Read(const std::string& id) {
+    v1::GetRotationRequest get;
+    get.set_rotation_id(id);
+    v1::GetRotationResponse got;
+    grpc::Status s = Call(&v1::RotationService::Stub::GetRotation, hr_, get, &got);
+    EXPECT_TRUE(s.ok()) << id << ": " << s.error_message();
+    return got;
+  }
+
   // After a change of rotation `id` from `from` to `to` by request "x-1" answered with `bytes`:
   // the answer is the stored rotation, and the change log's last record names it at the
   // county's version.
   void ExpectStoredAndLogged(const std::string& id, const std::string& bytes,
                              v1::RotationState from, v1::RotationState to) {
-    v1::GetRotationRequest get;
-    get.set_rotation_id(id);
-    v1::GetRotationResponse got;
-    ASSERT_TRUE(Call(&v1::RotationService::Stub::GetRotation, hr_, get, &got).ok());
+    const v1::GetRotationResponse got = Read(id);
     EXPECT_EQ(got.SerializeAsString(), bytes);
     EXPECT_EQ(got.rotation().state(), to);
     const v1::StateChange& last = got.rotation().history(got.rotation().history_size() - 1);
@@ -482,10 +489,7 @@ TEST_F(RotationServiceTest, RetriedApprovalAnswersTheSameBytesFromOneScript) {
   reused.set_rotation_id("RT330781-00000000000000aa");  // another county's
   EXPECT_EQ(RawApprove(reused, hr_).status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(StreamLength(), events_after);
-  v1::GetRotationRequest get;
-  get.set_rotation_id(other);
-  v1::GetRotationResponse got;
-  ASSERT_TRUE(Call(&v1::RotationService::Stub::GetRotation, hr_, get, &got).ok());
+  const v1::GetRotationResponse got = Read(other);
   EXPECT_EQ(got.rotation().state(), v1::ROTATION_STATE_PROPOSED);
 
   // City HR (approvals in several counties) goes through the kit's answer store: the same.
@@ -689,10 +693,7 @@ TEST_F(RotationServiceTest, AStartOrCompletionAfterTodayIsRefused) {
   EXPECT_THAT(s.error_message(), HasSubstr(kToday));
   EXPECT_THAT(ViolationsOf(s), ::testing::ElementsAre("completed_on not_future"));
   EXPECT_EQ(StreamLength(), events);
-  v1::GetRotationRequest get;
-  get.set_rotation_id(id);
-  v1::GetRotationResponse got;
-  ASSERT_TRUE(Call(&v1::RotationService::Stub::GetRotation, hr_, get, &got).ok());
+  const v1::GetRotationResponse got = Read(id);
   EXPECT_EQ(got.rotation().state(), v1::ROTATION_STATE_STARTED);
   EXPECT_EQ(got.rotation().completed_on(), "");
   complete.set_request_id("c-2");
